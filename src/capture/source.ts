@@ -1,0 +1,171 @@
+// Feeds a capture file or stdin into a CaptureParser in large chunks, gunzipping on the fly when the
+// data starts with the gzip magic. Memory stays at a few chunks whatever the file size.
+
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { CaptureParser, type CaptureFormat } from './reader.js';
+import { CaptureError, type FrameSink } from './types.js';
+
+export interface ReadCaptureOptions {
+  /** Read size; default 1 MiB. */
+  chunkSize?: number;
+  /** Stream used for path '-'; default process.stdin. */
+  stdin?: Readable;
+  /** Name used in messages; default the path, or "stdin" for '-'. */
+  name?: string;
+}
+
+export interface ReadCaptureResult {
+  format: CaptureFormat | undefined;
+  /** Frames handed to the sink. */
+  frames: number;
+  /** Capture bytes parsed (after decompression). */
+  bytes: number;
+}
+
+const DEFAULT_CHUNK = 1024 * 1024;
+
+function describeError(name: string, e: unknown): CaptureError {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return new CaptureError(`${name}: no such file`);
+    case 'EACCES':
+    case 'EPERM':
+      return new CaptureError(`${name}: permission denied`);
+    case 'EISDIR':
+      return new CaptureError(`${name}: is a directory`);
+    default:
+      return new CaptureError(`${name}: cannot read: ${(e as Error).message ?? String(e)}`);
+  }
+}
+
+/** Chunks of a file; the buffer is fresh per read because gunzip may still hold the previous one. */
+async function* fileChunks(fh: FileHandle, chunkSize: number, name: string): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    let n: number;
+    const buf = Buffer.allocUnsafe(chunkSize);
+    try {
+      n = (await fh.read(buf, 0, chunkSize, null)).bytesRead;
+    } catch (e) {
+      throw describeError(name, e);
+    }
+    if (n === 0) return;
+    yield n === chunkSize ? buf : buf.subarray(0, n);
+  }
+}
+
+async function* streamChunks(s: Readable, name: string): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const c of s) yield typeof c === 'string' ? Buffer.from(c, 'latin1') : (c as Uint8Array);
+  } catch (e) {
+    throw describeError(name, e);
+  }
+}
+
+/**
+ * Reads a whole capture ('-' = stdin) into `sink`. Problems with the file as a whole throw
+ * CaptureError (missing, unreadable, not a capture); damage found later is reported through
+ * `sink.warning` and the frames before it are kept. Reading stops as soon as the sink asks.
+ */
+export async function readCapture(path: string, sink: FrameSink, opts: ReadCaptureOptions = {}): Promise<ReadCaptureResult> {
+  const isStdin = path === '-';
+  const name = opts.name ?? (isStdin ? 'stdin' : path);
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
+  let fh: FileHandle | undefined;
+  let input: AsyncGenerator<Uint8Array>;
+  if (isStdin) {
+    input = streamChunks(opts.stdin ?? process.stdin, name);
+  } else {
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      throw describeError(name, e);
+    }
+    input = fileChunks(fh, chunkSize, name);
+  }
+  const parser = new CaptureParser(sink, { name });
+  try {
+    const first = await input.next();
+    if (first.done) throw new CaptureError(`${name}: empty file`);
+    const head = first.value;
+    if (head[0] === 0x1f && head[1] === 0x8b) {
+      await gunzipInto(parser, head, input, name);
+    } else {
+      parser.push(head);
+      while (!parser.stopped) {
+        const r = await input.next();
+        if (r.done) break;
+        parser.push(r.value);
+      }
+    }
+    parser.end();
+    return { format: parser.format, frames: parser.frames, bytes: parser.bytes };
+  } finally {
+    await input.return(undefined);
+    await fh?.close();
+  }
+}
+
+/**
+ * Decompresses `head` + `rest` into the parser. A gzip stream that ends early or is corrupt
+ * becomes a warning saying how far it got (the frames before it are already delivered).
+ */
+async function gunzipInto(parser: CaptureParser, head: Uint8Array, rest: AsyncGenerator<Uint8Array>, name: string): Promise<void> {
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  let compressed = 0;
+  let gzError: Error | undefined;
+  let pumpError: unknown;
+  gunzip.on('error', (e) => {
+    gzError = e;
+  });
+  const feed = async (): Promise<void> => {
+    try {
+      let chunk: Uint8Array | undefined = head;
+      while (chunk && !parser.stopped && !gzError) {
+        compressed += chunk.length;
+        if (!gunzip.write(chunk)) {
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              gunzip.off('drain', done);
+              gunzip.off('close', done);
+              resolve();
+            };
+            gunzip.on('drain', done);
+            gunzip.on('close', done);
+          });
+        }
+        const r = await rest.next();
+        chunk = r.done ? undefined : r.value;
+      }
+    } catch (e) {
+      pumpError = e;
+    }
+    if (!gunzip.destroyed) gunzip.end();
+  };
+  const pump = feed();
+  try {
+    for await (const out of gunzip) {
+      parser.push(out as Uint8Array);
+      if (parser.stopped) break;
+    }
+  } catch (e) {
+    // gunzip errors were recorded by the listener above and are reported below; others are ours.
+    if (e instanceof CaptureError || !gzError) throw e;
+  } finally {
+    gunzip.destroy();
+    await pump;
+  }
+  if (pumpError) throw pumpError;
+  if (gzError && !parser.stopped) {
+    const msg = (gzError.message || 'corrupt data').replace(/\s+/g, ' ');
+    if (parser.bytes === 0) {
+      throw new CaptureError(`${name}: damaged gzip data before any capture bytes (${compressed} compressed bytes read): ${msg}`);
+    }
+    parser.sink.warning(
+      `${name}: gzip stream is cut short or corrupt after ${compressed} compressed bytes` +
+        ` (${parser.bytes} bytes decompressed): ${msg}`,
+    );
+  }
+}

@@ -1,0 +1,114 @@
+// Shared test helpers: run the push parser over bytes, and find external tools (tshark & co.),
+// which must be present in CI but may be missing on a developer machine.
+
+import { spawnSync } from 'node:child_process';
+import { expect, it } from 'vitest';
+import { CaptureParser } from '../../src/capture/reader.js';
+import type { Frame } from '../../src/capture/types.js';
+
+export interface Collected {
+  frames: Frame[];
+  warnings: string[];
+  format: string | undefined;
+  error?: Error;
+}
+
+/** Copies what the parser hands over (frame.data is only valid during the callback). */
+export function copyFrame(f: Frame): Frame {
+  const c: Frame = { ...f, data: f.data.slice() };
+  if (f.notes) c.notes = [...f.notes];
+  else delete c.notes;
+  return c;
+}
+
+/**
+ * Parses `bytes`, split into chunks of the sizes `chunks` yields in turn (default: one chunk).
+ * A thrown error is returned, not rethrown, so callers can assert on it.
+ */
+export function collect(bytes: Uint8Array, chunks?: () => number, opts: { stopAfter?: number; name?: string } = {}): Collected {
+  const frames: Frame[] = [];
+  const warnings: string[] = [];
+  const p = new CaptureParser(
+    {
+      frame(f) {
+        frames.push(copyFrame(f));
+        return opts.stopAfter === undefined || frames.length < opts.stopAfter;
+      },
+      warning(m) {
+        warnings.push(m);
+      },
+    },
+    { name: opts.name ?? 'test.pcap' },
+  );
+  try {
+    if (!chunks) p.push(bytes);
+    else {
+      for (let o = 0; o < bytes.length; ) {
+        const n = Math.max(1, chunks());
+        p.push(bytes.subarray(o, o + n));
+        o += n;
+      }
+    }
+    p.end();
+  } catch (e) {
+    return { frames, warnings, format: p.format, error: e as Error };
+  }
+  return { frames, warnings, format: p.format };
+}
+
+/** Frames without the object identity noise, for deep equality across parse runs. */
+export function summary(frames: Frame[]): unknown[] {
+  return frames.map((f) => ({ ...f, data: Array.from(f.data) }));
+}
+
+const found = new Map<string, boolean>();
+
+export function haveTool(name: string): boolean {
+  let ok = found.get(name);
+  if (ok === undefined) {
+    ok = spawnSync(name, ['--version'], { stdio: 'ignore' }).status === 0;
+    found.set(name, ok);
+  }
+  return ok;
+}
+
+/**
+ * True when the tools are present. When some are missing the oracle tests are skipped with the
+ * reason printed, except in CI (CI=true): there a test named after them fails instead.
+ */
+export function toolsOrSkip(...names: string[]): boolean {
+  const missing = names.filter((n) => !haveTool(n));
+  if (missing.length === 0) return true;
+  if (process.env.CI === 'true') {
+    it(`has the oracle tools (${names.join(', ')})`, () => {
+      expect.fail(`required tools missing in CI: ${missing.join(', ')}`);
+    });
+  } else {
+    console.warn(`skipping oracle tests: ${missing.join(', ')} not installed`);
+  }
+  return false;
+}
+
+export function run(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Deterministic PRNG (mulberry32) for test data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomBytes(r: () => number, n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = Math.floor(r() * 256);
+  return b;
+}
