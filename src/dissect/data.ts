@@ -1,0 +1,165 @@
+// LISP data-plane header (RFC 9300 §5.3; map-versions RFC 9302; K bits RFC 8061; P bit LISP-GPE
+// RFC 9305) and a summary of the encapsulated packet.
+
+import type { Note } from './cursor.js';
+import { decodeIp, summarizeTransport } from './ip.js';
+import type { DataHeader, DataMessage, Decoded, InnerSummary } from './types.js';
+
+export const DataFlag = { N: 0x80, L: 0x40, E: 0x20, V: 0x10, I: 0x08, P: 0x04, K: 0x03 } as const;
+
+export interface DataHeaderFields {
+  /** 24-bit nonce (16-bit under GPE), when N. */
+  nonce?: number;
+  srcMapVersion?: number;
+  dstMapVersion?: number;
+  iid?: number;
+  /** Locator-Status-Bits when L (8 bits with I, 32 without). */
+  lsb?: number;
+  /** K bits: non-zero means the payload is encrypted (RFC 8061). */
+  keyId: number;
+  /** LISP-GPE Next Protocol, when P. */
+  gpeNextProtocol?: number;
+}
+
+/** What the flags say the header carries; N with V reads as a nonce (Wireshark does the same). */
+export function dataHeaderFields(h: DataHeader): DataHeaderFields {
+  const f = h.flags;
+  const gpe = (f & DataFlag.P) !== 0;
+  const out: DataHeaderFields = { keyId: f & DataFlag.K };
+  if (f & DataFlag.N) out.nonce = gpe ? h.word1 >>> 8 : h.word1;
+  else if (f & DataFlag.V) {
+    out.srcMapVersion = (h.word1 >>> 12) & 0xfff;
+    out.dstMapVersion = h.word1 & 0xfff;
+  }
+  if (f & DataFlag.I) {
+    out.iid = h.word2 >>> 8;
+    if (f & DataFlag.L) out.lsb = h.word2 & 0xff;
+  } else if (f & DataFlag.L) out.lsb = h.word2 >>> 0;
+  if (gpe) out.gpeNextProtocol = h.word1 & 0xff;
+  return out;
+}
+
+/** The set flag letters among N L E V I, in that order (the JSON contract's `flags`). */
+export function dataFlagLetters(h: DataHeader): string {
+  const f = h.flags;
+  let s = '';
+  if (f & DataFlag.N) s += 'N';
+  if (f & DataFlag.L) s += 'L';
+  if (f & DataFlag.E) s += 'E';
+  if (f & DataFlag.V) s += 'V';
+  if (f & DataFlag.I) s += 'I';
+  return s;
+}
+
+/**
+ * Decodes the 8-byte header at bytes[start] and summarises the inner packet. `payload` is a view
+ * into `bytes`, not a copy: data packets are most of any capture, so nothing is copied here.
+ */
+export function decodeData(bytes: Uint8Array, start = 0, end = bytes.length): Decoded<DataMessage | undefined> {
+  const notes: Note[] = [];
+  if (end - start < 8) {
+    notes.push({ offset: 0, message: `truncated LISP data header: needs 8 bytes, ${Math.max(0, end - start)} left` });
+    return { value: undefined, notes };
+  }
+  const b = bytes;
+  const p = start;
+  const header: DataHeader = {
+    flags: b[p]!,
+    word1: (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!,
+    word2: ((b[p + 4]! << 24) | (b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!) >>> 0,
+  };
+  const msg: DataMessage = { type: 'data', header, payload: bytes.subarray(p + 8, end) };
+  const f = header.flags;
+  if ((f & DataFlag.N) && (f & DataFlag.V)) notes.push({ offset: 0, message: 'N and V both set (invalid): read as a nonce' });
+  if ((f & DataFlag.E) && !(f & DataFlag.N)) notes.push({ offset: 0, message: 'E set without N (invalid)' });
+  if (f & DataFlag.K) return { value: msg, notes }; // encrypted payload: nothing to read
+  if (f & DataFlag.P) {
+    const np = header.word1 & 0xff;
+    if (np !== 1 && np !== 2) return { value: msg, notes }; // GPE carrying Ethernet/NSH/...: not IP
+  }
+  if (end - p > 8) {
+    const inner = summarizeIpPacket(bytes, p + 8, end);
+    if (inner) msg.inner = inner;
+    else {
+      notes.push({ offset: 8, message: `inner packet is not IPv4/IPv6 (first byte 0x${b[p + 8]!.toString(16).padStart(2, '0')})` });
+      const at = misplacedIpHeader(bytes, p, end);
+      if (at !== undefined) {
+        notes.push({ offset: at, message: `a complete IP packet starts here: the sender's LISP data header is ${at} byte${at > 1 ? 's' : ''} long instead of 8` });
+      }
+    }
+  }
+  return { value: msg, notes };
+}
+
+/** Where (1..7) a header-checksummed IPv4 or exactly-sized IPv6 packet starts that fills the rest. */
+function misplacedIpHeader(b: Uint8Array, start: number, end: number): number | undefined {
+  for (let k = 1; k < 8; k++) {
+    const ip = decodeIp(b, start + k, end);
+    if (!ip.ok || ip.headerOffset + ip.totalLength !== end) continue;
+    if (ip.version === 6 || ip.checksumOk) return k;
+  }
+  return undefined;
+}
+
+/** Addresses, protocol, ports / ICMP type of the encapsulated packet; undefined when it is not IP. */
+export function summarizeIpPacket(bytes: Uint8Array, start: number, end: number): InnerSummary | undefined {
+  const ip = decodeIp(bytes, start, end);
+  if (!ip.ok) return undefined;
+  const s: InnerSummary = { ipVersion: ip.version, src: ip.src, dst: ip.dst, proto: ip.proto, len: ip.totalLength, ttl: ip.ttl };
+  if (ip.isFragment) s.fragment = true;
+  if (ip.fragmentOffset === 0) {
+    const t = summarizeTransport(ip.proto, bytes, ip.payloadOffset, ip.payloadEnd);
+    if (t.sport !== undefined) {
+      s.sport = t.sport;
+      s.dport = t.dport!;
+    }
+    if (t.icmpType !== undefined) {
+      s.icmpType = t.icmpType;
+      s.icmpCode = t.icmpCode!;
+    }
+  }
+  return s;
+}
+
+export function encodeData(h: DataHeader, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + payload.length);
+  out[0] = h.flags;
+  out[1] = (h.word1 >>> 16) & 0xff;
+  out[2] = (h.word1 >>> 8) & 0xff;
+  out[3] = h.word1 & 0xff;
+  out[4] = (h.word2 >>> 24) & 0xff;
+  out[5] = (h.word2 >>> 16) & 0xff;
+  out[6] = (h.word2 >>> 8) & 0xff;
+  out[7] = h.word2 & 0xff;
+  out.set(payload, 8);
+  return out;
+}
+
+/** Builds a header from named fields (the MN, lab and fixtures speak in these). */
+export function dataHeader(o: {
+  nonce?: number;
+  echoNonce?: boolean;
+  mapVersion?: { source: number; dest: number };
+  iid?: number;
+  lsb?: number;
+}): DataHeader {
+  let flags = 0;
+  let word1 = 0;
+  let word2 = 0;
+  if (o.nonce !== undefined) {
+    flags |= DataFlag.N;
+    word1 = o.nonce & 0xffffff;
+    if (o.echoNonce) flags |= DataFlag.E;
+  } else if (o.mapVersion) {
+    flags |= DataFlag.V;
+    word1 = ((o.mapVersion.source & 0xfff) << 12) | (o.mapVersion.dest & 0xfff);
+  }
+  if (o.lsb !== undefined) flags |= DataFlag.L;
+  if (o.iid !== undefined) {
+    flags |= DataFlag.I;
+    word2 = (((o.iid & 0xffffff) << 8) | ((o.lsb ?? 0) & 0xff)) >>> 0;
+  } else {
+    word2 = (o.lsb ?? 0) >>> 0;
+  }
+  return { flags, word1, word2 };
+}

@@ -1,0 +1,192 @@
+// The LISP protocol registries, declared once. Decoders, encoders, printers and the JSON output all
+// read these tables; adding a value touches only this file.
+
+export const LISP_DATA_PORT = 4341;
+export const LISP_CONTROL_PORT = 4342;
+
+/** Control message types (RFC 9301 §12.2, RFC 9304, NAT-traversal draft for 7). */
+export const MessageType = {
+  MapRequest: 1,
+  MapReply: 2,
+  MapRegister: 3,
+  MapNotify: 4,
+  MapNotifyAck: 5,
+  MapReferral: 6,
+  Info: 7,
+  ECM: 8,
+  SharedExtension: 15,
+} as const;
+
+interface TypeInfo {
+  /** Contract name (`type` in JSON). */
+  slug: string;
+  /** Human name as the RFCs write it. */
+  title: string;
+}
+
+export const MESSAGE_TYPES: ReadonlyMap<number, TypeInfo> = new Map([
+  [1, { slug: 'map-request', title: 'Map-Request' }],
+  [2, { slug: 'map-reply', title: 'Map-Reply' }],
+  [3, { slug: 'map-register', title: 'Map-Register' }],
+  [4, { slug: 'map-notify', title: 'Map-Notify' }],
+  [5, { slug: 'map-notify-ack', title: 'Map-Notify-Ack' }],
+  [6, { slug: 'map-referral', title: 'Map-Referral' }],
+  [7, { slug: 'info', title: 'Info' }],
+  [8, { slug: 'ecm', title: 'Encapsulated Control Message' }],
+  [15, { slug: 'shared-extension', title: 'LISP Shared Extension Message' }],
+]);
+
+export function isKnownControlType(t: number): boolean {
+  return MESSAGE_TYPES.has(t);
+}
+
+/** Address Family Numbers LISP uses (IANA, RFC 8060). */
+export const Afi = {
+  None: 0,
+  IPv4: 1,
+  IPv6: 2,
+  Mac: 6,
+  DistinguishedName: 17,
+  Lcaf: 16387,
+  Mac48: 16389,
+} as const;
+
+export const AFI_NAMES: ReadonlyMap<number, string> = new Map([
+  [0, 'none'],
+  [1, 'IPv4'],
+  [2, 'IPv6'],
+  [6, 'IEEE 802 MAC'],
+  [17, 'Distinguished Name'],
+  [16387, 'LCAF'],
+  [16389, '48-bit MAC'],
+]);
+
+/** Fixed address lengths by AFI; AFIs absent here have a variable (17, LCAF) or unknown length. */
+export const AFI_LENGTH: ReadonlyMap<number, number> = new Map([
+  [0, 0],
+  [1, 4],
+  [2, 16],
+  [6, 6],
+  [16389, 6],
+]);
+
+/** Longest prefix length each plain AFI allows. */
+export const AFI_MAX_MASK: ReadonlyMap<number, number> = new Map([
+  [0, 0],
+  [1, 32],
+  [2, 128],
+  [6, 48],
+  [16389, 48],
+]);
+
+/** LCAF types (RFC 8060 §3, IANA; NAT-traversal 7; vendor 255 from RFC 9306). */
+export const LcafType = {
+  Null: 0,
+  AfiList: 1,
+  InstanceId: 2,
+  AsNumber: 3,
+  ApplicationData: 4,
+  GeoCoordinates: 5,
+  OpaqueKey: 6,
+  NatTraversal: 7,
+  NonceLocator: 8,
+  MulticastInfo: 9,
+  ExplicitLocatorPath: 10,
+  SecurityKey: 11,
+  SourceDest: 12,
+  ReplicationList: 13,
+  Json: 14,
+  KeyValue: 15,
+  EncapsulationFormat: 16,
+  Vendor: 255,
+} as const;
+
+export const LCAF_TYPES: ReadonlyMap<number, TypeInfo> = new Map([
+  [0, { slug: 'null', title: 'Null Body' }],
+  [1, { slug: 'afi-list', title: 'AFI List' }],
+  [2, { slug: 'instance-id', title: 'Instance ID' }],
+  [3, { slug: 'as-number', title: 'AS Number' }],
+  [4, { slug: 'application-data', title: 'Application Data' }],
+  [5, { slug: 'geo-coordinates', title: 'Geo Coordinates' }],
+  [6, { slug: 'opaque-key', title: 'Opaque Key' }],
+  [7, { slug: 'nat-traversal', title: 'NAT-Traversal' }],
+  [8, { slug: 'nonce-locator', title: 'Nonce Locator' }],
+  [9, { slug: 'multicast-info', title: 'Multicast Info' }],
+  [10, { slug: 'elp', title: 'Explicit Locator Path' }],
+  [11, { slug: 'security-key', title: 'Security Key' }],
+  [12, { slug: 'source-dest', title: 'Source/Dest Key' }],
+  [13, { slug: 'rle', title: 'Replication List Entry' }],
+  [14, { slug: 'json', title: 'JSON Data Model' }],
+  [15, { slug: 'key-value', title: 'Key/Value Address Pair' }],
+  [16, { slug: 'encapsulation-format', title: 'Encapsulation Format' }],
+  [255, { slug: 'vendor', title: 'Vendor Specific' }],
+]);
+
+export function lcafSlug(type: number): string {
+  return LCAF_TYPES.get(type)?.slug ?? `lcaf-${type}`;
+}
+
+/** Map-Reply actions (RFC 9301 §12.3). */
+export const ACTIONS: ReadonlyMap<number, TypeInfo> = new Map([
+  [0, { slug: 'no-action', title: 'No-Action' }],
+  [1, { slug: 'native-forward', title: 'Natively-Forward' }],
+  [2, { slug: 'send-map-request', title: 'Send-Map-Request' }],
+  [3, { slug: 'drop', title: 'Drop/No-Reason' }],
+  [4, { slug: 'drop-policy-denied', title: 'Drop/Policy-Denied' }],
+  [5, { slug: 'drop-auth-failure', title: 'Drop/Auth-Failure' }],
+]);
+
+export function actionSlug(act: number): string {
+  return ACTIONS.get(act)?.slug ?? `action-${act}`;
+}
+
+/** Map-Referral actions (RFC 8111 §6.1). */
+export const REFERRAL_ACTIONS: ReadonlyMap<number, TypeInfo> = new Map([
+  [0, { slug: 'node-referral', title: 'Node-Referral' }],
+  [1, { slug: 'ms-referral', title: 'MS-Referral' }],
+  [2, { slug: 'ms-ack', title: 'MS-ACK' }],
+  [3, { slug: 'ms-not-registered', title: 'MS-Not-Registered' }],
+  [4, { slug: 'delegation-hole', title: 'Delegation-Hole' }],
+  [5, { slug: 'not-authoritative', title: 'Not-Authoritative' }],
+]);
+
+export function referralActionSlug(act: number): string {
+  return REFERRAL_ACTIONS.get(act)?.slug ?? `referral-action-${act}`;
+}
+
+/**
+ * Authentication algorithms. RFC 6830 wrote a 16-bit Key ID whose value named the algorithm;
+ * RFC 9301 splits it into Key ID (8) and Algorithm ID (8). Old senders' "Key ID 1" reads as
+ * algorithm 1 in the low byte either way, so the algorithm is always the low byte.
+ */
+export interface AuthAlgorithm {
+  id: number;
+  name: string;
+  hash: 'sha1' | 'sha256' | undefined;
+  /** Full HMAC output in bytes; implementations send the full MAC (20/32), the RFC's truncations are 12/16. */
+  macLength: number;
+}
+
+export const AUTH_ALGORITHMS: ReadonlyMap<number, AuthAlgorithm> = new Map([
+  [0, { id: 0, name: 'none', hash: undefined, macLength: 0 }],
+  [1, { id: 1, name: 'HMAC-SHA-1-96', hash: 'sha1', macLength: 20 }],
+  [2, { id: 2, name: 'HMAC-SHA-256-128', hash: 'sha256', macLength: 32 }],
+]);
+
+/** LISP-GPE next protocols (RFC 9305 §3). */
+export const GPE_NEXT_PROTOCOLS: ReadonlyMap<number, string> = new Map([
+  [1, 'IPv4'],
+  [2, 'IPv6'],
+  [3, 'Ethernet'],
+  [4, 'NSH'],
+]);
+
+/** Upper bounds that keep crafted packets from costing unbounded work. */
+export const LIMITS = {
+  /** LCAF inside LCAF. */
+  lcafDepth: 8,
+  /** ECM inside ECM (RFC 9301 allows nesting on MR→DDT→MS→ETR paths). */
+  ecmDepth: 4,
+  /** Distinguished names are NUL-terminated with no length field. */
+  distinguishedName: 255,
+} as const;

@@ -1,0 +1,384 @@
+// The decoded form of LISP messages. The same types are what the encoder takes, so
+// decode(encode(x)) deep-equals x. Reserved fields appear only when non-zero (decoders omit zero
+// ones), so that hand-built messages stay short and round trips stay exact. Names follow the RFCs.
+
+import type { Note } from './cursor.js';
+
+export type LispAddress =
+  | { kind: 'none'; afi: 0 }
+  | { kind: 'ipv4'; afi: 1; addr: string }
+  | { kind: 'ipv6'; afi: 2; addr: string }
+  /** AFI 6 (IEEE 802) or 16389 (48-bit MAC): both appear on the wire. */
+  | { kind: 'mac'; afi: 6 | 16389; addr: string }
+  /** AFI 17: NUL-terminated ASCII (kept as a latin1 string so every byte round-trips). */
+  | { kind: 'dn'; afi: 17; name: string }
+  | { kind: 'lcaf'; afi: 16387; lcaf: Lcaf }
+  /** An AFI whose length cannot be known: `raw` is everything left of the enclosing structure. */
+  | { kind: 'unknown'; afi: number; raw: Uint8Array };
+
+export interface Lcaf {
+  type: number;
+  rsvd1: number;
+  flags: number;
+  /** Type-specific: IID mask-len (type 2), R/L/J (type 9), B (type 14); otherwise reserved. */
+  rsvd2: number;
+  body: LcafBody;
+  /** Bytes inside the declared Length that the body did not use. */
+  trailing?: Uint8Array;
+}
+
+export interface ElpHop {
+  /** 16-bit word: reserved (13) | L lookup 0x4 | P rloc-probe 0x2 | S strict 0x1. */
+  flags: number;
+  address: LispAddress;
+}
+
+export interface RleEntry {
+  /** 24 reserved bits before the level. */
+  reserved?: number;
+  level: number;
+  address: LispAddress;
+}
+
+export type LcafBody =
+  | { kind: 'null' }
+  | { kind: 'afi-list'; addresses: LispAddress[] }
+  | { kind: 'instance-id'; iid: number; address: LispAddress }
+  | { kind: 'as-number'; asn: number; address: LispAddress }
+  | {
+      kind: 'application-data';
+      /** IP TOS, IPv6 traffic class or flow label (24 bits). */
+      tos: number;
+      protocol: number;
+      localPortLow: number;
+      localPortHigh: number;
+      remotePortLow: number;
+      remotePortHigh: number;
+      address: LispAddress;
+    }
+  | {
+      kind: 'geo-coordinates';
+      north: boolean;
+      latDegrees: number;
+      latMinutes: number;
+      latSeconds: number;
+      east: boolean;
+      lonDegrees: number;
+      lonMinutes: number;
+      lonSeconds: number;
+      /** Metres, signed; 0x7FFFFFFF means not present. */
+      altitude: number;
+      address: LispAddress;
+    }
+  | { kind: 'opaque-key'; keyFieldNum: number; keyWildcardFields: number; key: Uint8Array }
+  | {
+      kind: 'nat-traversal';
+      msUdpPort: number;
+      etrUdpPort: number;
+      globalEtrRloc: LispAddress;
+      msRloc: LispAddress;
+      privateEtrRloc: LispAddress;
+      rtrRlocs: LispAddress[];
+    }
+  | { kind: 'nonce-locator'; reserved?: number; nonce: number; address: LispAddress }
+  | {
+      kind: 'multicast-info';
+      iid: number;
+      reserved?: number;
+      sourceMaskLen: number;
+      groupMaskLen: number;
+      source: LispAddress;
+      group: LispAddress;
+    }
+  | { kind: 'elp'; hops: ElpHop[] }
+  | {
+      kind: 'security-key';
+      keyCount: number;
+      rsvd3?: number;
+      /** Cipher suite (RFC 8061). */
+      keyAlgorithm: number;
+      rsvd4?: number;
+      revoke: boolean;
+      keys: Uint8Array[];
+      address: LispAddress;
+    }
+  | {
+      kind: 'source-dest';
+      reserved?: number;
+      sourceMaskLen: number;
+      destMaskLen: number;
+      source: LispAddress;
+      dest: LispAddress;
+    }
+  | { kind: 'rle'; entries: RleEntry[] }
+  /** JSON text bytes exactly as carried (B bit in rsvd2 says binary JSON). */
+  | { kind: 'json'; json: Uint8Array; address: LispAddress }
+  | { kind: 'key-value'; key: LispAddress; value: LispAddress }
+  /** 32-bit word: reserved (26) | U G N v V l (l = 0x01 ... U = 0x20). */
+  | { kind: 'encapsulation-format'; bits: number; address?: LispAddress }
+  | { kind: 'vendor'; reserved?: number; oui: number; data: Uint8Array }
+  /** Unassigned type, or a body that did not decode: kept byte for byte. */
+  | { kind: 'raw'; bytes: Uint8Array };
+
+export interface Locator {
+  priority: number;
+  weight: number;
+  mpriority: number;
+  mweight: number;
+  /** L: the RLOC is the sender's own. */
+  local: boolean;
+  /** p: this is the probed locator of an RLOC-probe reply. */
+  probed: boolean;
+  /** R: reachable in the sender's view. */
+  reachable: boolean;
+  /** The 13 unused flag bits (0xFFF8 of the flags word), when non-zero. */
+  unusedFlags?: number;
+  rloc: LispAddress;
+}
+
+/** EID-record of Map-Reply, Map-Register, Map-Notify(-Ack) and the M=1 Map-Request (RFC 9301 §5.4). */
+export interface MappingRecord {
+  /** Minutes. */
+  ttl: number;
+  eidMaskLen: number;
+  action: number;
+  authoritative: boolean;
+  /** 12 reserved bits after A. */
+  reserved?: number;
+  /** 4 reserved bits before Map-Version. */
+  rsvd?: number;
+  mapVersion: number;
+  eid: LispAddress;
+  locators: Locator[];
+}
+
+export interface ReferralSignature {
+  originalTtl: number;
+  expiration: number;
+  inception: number;
+  keyTag: number;
+  algorithm: number;
+  reserved?: number;
+  signature: Uint8Array;
+}
+
+/** Map-Referral record (RFC 8111 §6). */
+export interface ReferralRecord {
+  ttl: number;
+  eidMaskLen: number;
+  action: number;
+  authoritative: boolean;
+  incomplete: boolean;
+  reserved?: number;
+  mapVersion: number;
+  eid: LispAddress;
+  referrals: Locator[];
+  signatures: ReferralSignature[];
+}
+
+export interface EidPrefix {
+  reserved?: number;
+  maskLen: number;
+  prefix: LispAddress;
+}
+
+interface Common {
+  /** Bytes after the message's last field. */
+  trailing?: Uint8Array;
+}
+
+export interface MapRequest extends Common {
+  type: 1;
+  authoritative: boolean;
+  mapDataPresent: boolean;
+  probe: boolean;
+  smr: boolean;
+  pitr: boolean;
+  smrInvoked: boolean;
+  /** Bits 10..16 (R, R, Rsvd). */
+  reserved?: number;
+  /** L: sent by an xTR of the same site. */
+  localXtr: boolean;
+  /** D: the receiver must not answer. */
+  dontMapReply: boolean;
+  nonce: bigint;
+  sourceEid: LispAddress;
+  itrRlocs: LispAddress[];
+  eids: EidPrefix[];
+  mapReply?: MappingRecord;
+}
+
+export interface MapReply extends Common {
+  type: 2;
+  probe: boolean;
+  echoNonceCapable: boolean;
+  security: boolean;
+  /** Bits 7..23. */
+  reserved?: number;
+  nonce: bigint;
+  records: MappingRecord[];
+}
+
+export interface AuthFields {
+  /** 16-bit as on the wire: RFC 9301 Key ID (high byte) ‖ Algorithm ID (low byte); RFC 6830 Key ID. */
+  keyId: number;
+  authData: Uint8Array;
+}
+
+export interface MapRegister extends Common, AuthFields {
+  type: 3;
+  proxyReply: boolean;
+  security: boolean;
+  xtrIdPresent: boolean;
+  /** Bit 7, R of the NAT-traversal draft: built for/relayed by an RTR. */
+  rtr: boolean;
+  /** Bits 8..18. */
+  reserved?: number;
+  eidNotify: boolean;
+  /** T: use the Record TTL as registration timeout. */
+  ttlTimeout: boolean;
+  /** a: merge request. */
+  merge: boolean;
+  /** Bit 22: reserved in RFC 9301, mobile-node "m" in lispers.net/OOR. */
+  mobileNode: boolean;
+  wantMapNotify: boolean;
+  nonce: bigint;
+  records: MappingRecord[];
+  /** 128-bit xTR-ID (16 bytes). */
+  xtrId?: Uint8Array;
+  /** 64-bit site-ID (8 bytes). */
+  siteId?: Uint8Array;
+}
+
+export interface MapNotify extends Common, AuthFields {
+  /** 4 Map-Notify, 5 Map-Notify-Ack: same layout. */
+  type: 4 | 5;
+  xtrIdPresent: boolean;
+  /** R: an MS-RTR authentication block follows (NAT-traversal draft). */
+  rtr: boolean;
+  /** Bits 6..23. */
+  reserved?: number;
+  nonce: bigint;
+  records: MappingRecord[];
+  /** Record Count as written, when it disagrees with the records found (lispers.net writes 0 in acks). */
+  declaredRecordCount?: number;
+  xtrId?: Uint8Array;
+  siteId?: Uint8Array;
+  /** MS-RTR authentication (R=1). */
+  msRtrAuth?: AuthFields;
+}
+
+export interface MapReferral extends Common {
+  type: 6;
+  reserved?: number;
+  nonce: bigint;
+  records: ReferralRecord[];
+}
+
+export interface InfoMessage extends Common, AuthFields {
+  type: 7;
+  /** R: 0 Info-Request, 1 Info-Reply. */
+  reply: boolean;
+  /** Bits 5..31. */
+  reserved?: number;
+  nonce: bigint;
+  /** Minutes. */
+  ttl: number;
+  reserved2?: number;
+  eidMaskLen: number;
+  eid: LispAddress;
+  /** AFI 0 in requests; the NAT-Traversal LCAF in replies. */
+  address: LispAddress;
+}
+
+/** Inner IP and UDP headers of an ECM, and what they carry. */
+export interface EcmInner {
+  ipVersion: 4 | 6;
+  src: string;
+  dst: string;
+  /** TTL / hop limit. */
+  ttl: number;
+  sport: number;
+  dport: number;
+  udpChecksum: number;
+  /** The encapsulated message; absent when the inner packet was not LISP control. */
+  message?: ControlMessage;
+  /** UDP payload bytes when no LISP message was decoded from them. */
+  payload?: Uint8Array;
+}
+
+export interface Ecm extends Common {
+  type: 8;
+  security: boolean;
+  ddt: boolean;
+  /** Bit 6: E to-ETR (RFC 9301) / R for-RTR (NAT draft). */
+  toEtr: boolean;
+  /** Bit 7: M to-MS (RFC 9301) / N relay-to-MS (NAT draft). */
+  toMs: boolean;
+  /** Bits 8..31. */
+  reserved?: number;
+  inner: EcmInner;
+}
+
+export interface SharedExtension extends Common {
+  type: 15;
+  subType: number;
+  /** Everything after the first 16 bits. */
+  data: Uint8Array;
+}
+
+export interface UnknownControl {
+  type: number;
+  unknown: true;
+  /** The whole message. */
+  data: Uint8Array;
+}
+
+export type ControlMessage =
+  | MapRequest
+  | MapReply
+  | MapRegister
+  | MapNotify
+  | MapReferral
+  | InfoMessage
+  | Ecm
+  | SharedExtension
+  | UnknownControl;
+
+/** LISP data-plane header (RFC 9300 §5.3) and a summary of what it carries. */
+export interface DataHeader {
+  /** First byte: N L E V I R(P) K K. */
+  flags: number;
+  /** Bytes 1..3 raw (nonce, map-versions, or reserved, per the flags; GPE uses byte 3 as next protocol). */
+  word1: number;
+  /** Bytes 4..7 raw (IID ‖ LSBs, or LSBs). */
+  word2: number;
+}
+
+export interface InnerSummary {
+  ipVersion: 4 | 6;
+  src: string;
+  dst: string;
+  proto: number;
+  /** Total length of the inner packet from its header. */
+  len: number;
+  ttl: number;
+  sport?: number;
+  dport?: number;
+  icmpType?: number;
+  icmpCode?: number;
+  fragment?: boolean;
+}
+
+export interface DataMessage {
+  type: 'data';
+  header: DataHeader;
+  inner?: InnerSummary;
+  /** Bytes after the 8-byte header (the encapsulated packet). */
+  payload: Uint8Array;
+}
+
+export interface Decoded<T> {
+  value: T;
+  notes: Note[];
+}
