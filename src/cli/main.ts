@@ -1,0 +1,47 @@
+// The lispscope command line: parses the subcommand and hands over. Every failure the user can
+// cause ends in one line on stderr and exit status 2, never a stack trace.
+
+import { UsageError } from './args.js';
+import { processIo, type Io } from './io.js';
+import { runRead } from './read.js';
+import { runStart } from './start.js';
+
+const COMMANDS: Record<string, { summary: string; run: (argv: string[], io: Io) => Promise<number> }> = {
+  read: { summary: 'decode the LISP packets of capture files', run: runRead },
+  start: { summary: 'analyse the bundled demo capture (what `npm start` runs)', run: runStart },
+};
+
+function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `lispscope: LISP packet-capture analyzer and debugger\n\nUsage: lispscope <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "lispscope <command> --help" for a command's options.\n`;
+}
+
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    io.out(usage());
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    io.out(`lispscope ${VERSION}\n`);
+    return 0;
+  }
+  const c = COMMANDS[cmd];
+  try {
+    if (!c) throw new UsageError(`unknown command "${cmd}" (lispscope --help lists them)`);
+    const code = await c.run(rest, io);
+    io.flush();
+    return code;
+  } catch (e) {
+    io.flush();
+    if (e instanceof UsageError) {
+      io.error(e.message);
+      return 2;
+    }
+    // A bug of ours: still one line for the user; the stack only when asked for.
+    io.error(`internal error: ${(e as Error).message ?? String(e)}${io.env.LISPSCOPE_DEBUG ? `\n${(e as Error).stack}` : ' (set LISPSCOPE_DEBUG=1 for details)'}`);
+    return 70;
+  }
+}
+
+export const VERSION = '0.1.0';

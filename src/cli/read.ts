@@ -1,0 +1,140 @@
+// `lispscope read FILE...`: decode every LISP packet of capture files.
+
+import { readFileSync } from 'node:fs';
+import { PacketDecoder, type DecodeAs, type LispPacket } from '../capture/packets.js';
+import { readCapture } from '../capture/source.js';
+import { CaptureError } from '../capture/types.js';
+import { parsePrefix, type Prefix } from '../dissect/address.js';
+import { KeyRing } from '../dissect/keyring.js';
+import type { ControlMessage } from '../dissect/types.js';
+import { hexDump } from '../output/hex.js';
+import { packetJson, stringify } from '../output/json.js';
+import { packetLine } from '../output/line.js';
+import { chooseStyle } from '../output/style.js';
+import { packetTree } from '../output/packet-tree.js';
+import { renderTree } from '../output/tree.js';
+import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
+import type { Io } from './io.js';
+
+export const readSpec: CommandSpec = {
+  name: 'read',
+  summary: 'Decode the LISP packets of capture files (pcap, pcapng, gzipped or not).',
+  usage: 'lispscope read [options] FILE... (FILE "-" reads stdin)',
+  options: [
+    { name: 'read', short: 'r', kind: 'list', arg: 'FILE', help: 'capture file to read (same as a positional FILE)' },
+    { name: 'verbose', short: 'V', kind: 'flag', help: 'detail tree of every packet, like Wireshark' },
+    { name: 'hex', short: 'x', kind: 'flag', help: 'hex and ASCII dump of every frame' },
+    { name: 'json', kind: 'flag', help: 'NDJSON output, one object per packet (see README, JSON contract)' },
+    { name: 'count', short: 'c', kind: 'value', arg: 'N', help: 'stop after N packets are shown' },
+    { name: 'numeric', short: 'n', kind: 'flag', help: 'numeric ports (no lisp-data / lisp-control names)' },
+    { name: 'all', kind: 'flag', help: 'also show frames that are not LISP' },
+    { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data)' },
+    { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE (<eid-prefix|ms-address|*> <key> per line)' },
+    { name: 'show-keys', kind: 'flag', help: 'show key material carried in Security Key LCAFs (JSON; -V always masks it)' },
+    { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
+  ],
+};
+
+/** `udp.port=N`, `udp.port==N`, with an optional `,lisp`/`,control` (default) or `,lisp-data`/`,data`. */
+export function parseDecodeAs(specs: string[]): DecodeAs {
+  const out: DecodeAs = { control: new Set(), data: new Set() };
+  for (const s of specs) {
+    const m = /^udp\.port==?(\d{1,5})(?:,(lisp|control|lisp-data|data))?$/.exec(s);
+    const port = m ? Number(m[1]) : NaN;
+    if (!m || port < 1 || port > 65535) {
+      throw new UsageError(`read: --decode-as expects udp.port=N[,control|data] with 1 <= N <= 65535, not "${s}"`);
+    }
+    (m[2] === 'data' || m[2] === 'lisp-data' ? out.data : out.control).add(port);
+  }
+  return out;
+}
+
+export function loadKeys(path: string): KeyRing {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read key file (${code ?? e})`}`);
+  }
+  const ring = KeyRing.parse(text, path);
+  if ('error' in ring) throw new UsageError(ring.error);
+  return ring;
+}
+
+/** The EIDs an authenticated message speaks for, to pick its key. */
+function messageEids(m: ControlMessage): Prefix[] {
+  if ('unknown' in m) return [];
+  if (m.type === 3 || m.type === 4 || m.type === 5) return m.records.map((r) => ({ address: r.eid, maskLen: r.eidMaskLen }));
+  if (m.type === 7) return [{ address: m.eid, maskLen: m.eidMaskLen }];
+  return [];
+}
+
+export function keyLookup(ring: KeyRing) {
+  return (p: LispPacket, m: ControlMessage): string | undefined => {
+    const peers = [p.ip?.src, p.ip?.dst].flatMap((a) => (a ? [parsePrefix(a)!] : []));
+    return ring.lookup(messageEids(m), peers);
+  };
+}
+
+export async function runRead(argv: string[], io: Io): Promise<number> {
+  const a = parseArgs(readSpec, argv);
+  if (a.flags.get('help')) {
+    io.out(helpText(readSpec));
+    return 0;
+  }
+  const files = [...(a.lists.get('read') ?? []), ...a.positional];
+  if (files.length === 0) throw new UsageError('read: no capture file given (lispscope read FILE)');
+  const count = intValue(readSpec, 'count', a.values.get('count'));
+  const json = a.flags.get('json') ?? false;
+  const verbose = a.flags.get('verbose') ?? false;
+  const hex = a.flags.get('hex') ?? false;
+  const style = json ? chooseStyle({ isTTY: false }) : chooseStyle(io.stdout, io.env);
+  const keysPath = a.values.get('keys');
+  const ring = keysPath ? loadKeys(keysPath) : undefined;
+  const decodeAs = parseDecodeAs(a.lists.get('decode-as') ?? []);
+  const showKeys = a.flags.get('show-keys') ?? false;
+
+  let shown = 0;
+  for (const file of files) {
+    if (count !== undefined && shown >= count) break;
+    const decoder = new PacketDecoder({
+      all: a.flags.get('all') ?? false,
+      decodeAs,
+      keyFor: ring && keyLookup(ring),
+      warning: (msg) => io.warn(`${file}: ${msg}`),
+    });
+    const emit = (p: LispPacket, frameBytes: Uint8Array): void => {
+      if (json) {
+        io.line(stringify(packetJson(p, { showKeys })));
+        return;
+      }
+      io.line(packetLine(p, { numeric: a.flags.get('numeric') ?? false, style }));
+      if (verbose) {
+        for (const node of packetTree(p).children ?? []) for (const l of renderTree(node, '    ')) io.line(l);
+      }
+      if (hex) for (const l of hexDump(frameBytes)) io.line(`    ${l}`);
+      if (verbose || hex) io.line('');
+    };
+    try {
+      await readCapture(file, {
+        frame: (f) => {
+          const p = decoder.decode(f);
+          if (!p) return true;
+          emit(p, f.data);
+          shown++;
+          return count === undefined || shown < count;
+        },
+        warning: (msg) => io.warn(msg),
+      });
+      decoder.finish();
+    } catch (e) {
+      if (e instanceof CaptureError) {
+        io.error(e.message);
+        return 2;
+      }
+      throw e;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,80 @@
+// The whole detail tree of a packet: frame, link, IP, UDP and the LISP message, with byte ranges in
+// the frame (the hex pane highlights them).
+
+import type { LispPacket } from '../capture/packets.js';
+import { controlTree, dataTree, type TreeNode } from './tree.js';
+
+const LINK_TITLES: ReadonlyMap<number, string> = new Map([
+  [0, 'Null/Loopback'],
+  [1, 'Ethernet II'],
+  [12, 'Raw IP'],
+  [14, 'Raw IP'],
+  [101, 'Raw IP'],
+  [108, 'OpenBSD Loopback'],
+  [113, 'Linux cooked capture v1'],
+  [228, 'Raw IPv4'],
+  [229, 'Raw IPv6'],
+  [276, 'Linux cooked capture v2'],
+]);
+
+function leaf(label: string, start: number, end: number): TreeNode {
+  return { label, start, end };
+}
+
+export function packetTree(p: LispPacket): TreeNode {
+  const children: TreeNode[] = [];
+  const time = new Date(p.tsSec * 1000).toISOString().replace(/\.\d+Z$/, `.${String(p.tsNsec).padStart(9, '0')}Z`);
+  children.push({
+    label: `Frame ${p.frame}: ${p.len} bytes on wire, ${p.caplen} bytes captured`,
+    start: 0,
+    end: p.caplen,
+    children: [leaf(`Arrival Time: ${time}`, 0, 0), leaf(`Link type: ${p.link.linkName} (${p.link.linkType})`, 0, 0)],
+  });
+  const l = p.link;
+  const linkKids: TreeNode[] = [];
+  if (l.srcMac) linkKids.push(leaf(`Source: ${l.srcMac}, Destination: ${l.dstMac}`, 0, 12));
+  if (l.vlanIds?.length) linkKids.push(leaf(`VLAN IDs: ${l.vlanIds.join(', ')}`, 12, l.offset - 2));
+  if (l.etherType !== undefined) linkKids.push(leaf(`Type: 0x${l.etherType.toString(16).padStart(4, '0')}`, l.offset - 2, l.offset));
+  if (l.family !== undefined) linkKids.push(leaf(`Address family: ${l.family}`, 0, 4));
+  children.push({ label: LINK_TITLES.get(l.linkType) ?? l.linkName, start: 0, end: l.offset, children: linkKids });
+  const reassembled = p.fragments !== undefined;
+  if (p.ip) {
+    const ip = p.ip;
+    const ipKids = [
+      leaf(`Source: ${ip.src}`, ip.srcOffset, ip.srcOffset + (ip.version === 4 ? 4 : 16)),
+      leaf(`Destination: ${ip.dst}`, ip.dstOffset, ip.dstOffset + (ip.version === 4 ? 4 : 16)),
+      leaf(`${ip.version === 4 ? 'TTL' : 'Hop Limit'}: ${ip.ttl}`, 0, 0),
+      leaf(`Protocol: ${ip.proto}`, 0, 0),
+      leaf(`Total Length: ${ip.totalLength}`, 0, 0),
+    ];
+    if (ip.version === 4) ipKids.push(leaf(`Identification: 0x${ip.id.toString(16).padStart(4, '0')}`, 0, 0));
+    if (p.fragments) ipKids.push(leaf(`Reassembled from frames ${p.fragments.join(', ')}`, 0, 0));
+    children.push({
+      label: `Internet Protocol Version ${ip.version}, Src: ${ip.src}, Dst: ${ip.dst}`,
+      start: reassembled ? 0 : ip.headerOffset,
+      end: reassembled ? 0 : ip.payloadOffset,
+      children: ipKids,
+    });
+  }
+  if (p.udp) {
+    const u = p.udp;
+    const at = reassembled ? 0 : u.payloadOffset - 8;
+    children.push({
+      label: `User Datagram Protocol, Src Port: ${u.srcPort}, Dst Port: ${u.dstPort}`,
+      start: at,
+      end: reassembled ? 0 : u.payloadOffset,
+      children: [
+        leaf(`Length: ${u.length}`, at + 4, at + 6),
+        leaf(`Checksum: 0x${u.checksum.toString(16).padStart(4, '0')}${u.checksum === 0 ? ' (none)' : ''}`, at + 6, at + 8),
+      ],
+    });
+  }
+  const base = p.lispOffset ?? 0;
+  const verdict = p.auth ? (p.auth.ok ? `verified with the key (${p.auth.algorithm})` : `FAILED: ${p.auth.reason}`) : undefined;
+  if (p.control) children.push(controlTree(p.control, base, verdict ? { authVerdict: verdict } : {}));
+  else if (p.data) children.push(dataTree(p.data, base));
+  else if (p.summary) children.push(leaf(p.summary, 0, 0));
+  for (const n of p.frameNotes) children.push(leaf(`[Malformed: ${n}]`, 0, 0));
+  for (const n of p.notes) children.push(leaf(`[Malformed: ${n.message} (LISP byte ${n.offset})]`, base + n.offset, base + n.offset + 1));
+  return { label: `Frame ${p.frame}`, start: 0, end: p.caplen, children };
+}

@@ -1,0 +1,484 @@
+// A Wireshark-like detail tree of a LISP message, each node with the byte range it covers (for the
+// hex pane). Ranges are derived from encoded sizes: for every structure decode(encode(x)) = x, so
+// the size of what was decoded is the size of its encoding.
+
+import { toHex } from '../dissect/addr.js';
+import { addressText, encodeAddress, prefixText } from '../dissect/address.js';
+import { authAlgorithm } from '../dissect/auth.js';
+import { Writer } from '../dissect/cursor.js';
+import { dataHeaderFields, DataFlag } from '../dissect/data.js';
+import { ENCAP_FORMAT_BITS, elpHopFlags } from '../dissect/lcaf.js';
+import {
+  ACTIONS,
+  AFI_NAMES,
+  GPE_NEXT_PROTOCOLS,
+  LCAF_TYPES,
+  MESSAGE_TYPES,
+  REFERRAL_ACTIONS,
+} from '../dissect/registry.js';
+import type {
+  AuthFields,
+  ControlMessage,
+  DataMessage,
+  LispAddress,
+  Locator,
+  MappingRecord,
+  ReferralRecord,
+} from '../dissect/types.js';
+
+export interface TreeNode {
+  label: string;
+  /** Byte range [start, end) relative to the start of what the tree was built for. */
+  start: number;
+  end: number;
+  children?: TreeNode[];
+}
+
+function sizeOf(encode: (w: Writer) => void): number {
+  const w = new Writer(64);
+  encode(w);
+  return w.len;
+}
+
+const addrSize = (a: LispAddress) => sizeOf((w) => encodeAddress(w, a));
+const hex = (n: number, digits: number) => `0x${n.toString(16).padStart(digits, '0')}`;
+const setBit = (on: boolean) => (on ? 'Set' : 'Not set');
+
+/** Builds nodes left to right, keeping the byte offset. */
+class Builder {
+  readonly nodes: TreeNode[] = [];
+  constructor(public pos: number) {}
+
+  leaf(label: string, size: number): TreeNode {
+    const n = { label, start: this.pos, end: this.pos + size };
+    this.nodes.push(n);
+    this.pos += size;
+    return n;
+  }
+
+  /** A node spanning what `fill` adds beneath it. */
+  group(label: string, fill: (b: Builder) => void): TreeNode {
+    const b = new Builder(this.pos);
+    fill(b);
+    const n: TreeNode = { label, start: this.pos, end: b.pos, children: b.nodes };
+    this.nodes.push(n);
+    this.pos = b.pos;
+    return n;
+  }
+
+  /** Zero-width annotation at the current position (flags already counted, notes). */
+  note(label: string, start = this.pos, end = this.pos): void {
+    this.nodes.push({ label, start, end });
+  }
+}
+
+function addressNodes(b: Builder, a: LispAddress, what: string): void {
+  b.leaf(`${what} AFI: ${AFI_NAMES.get(a.afi) ?? 'Unknown'} (${a.afi})`, 2);
+  const rest = addrSize(a) - 2;
+  if (a.kind === 'lcaf') {
+    b.group(`${what}: ${addressText(a)}`, (g) => lcafNodes(g, a));
+  } else if (a.kind !== 'none') {
+    b.leaf(`${what}: ${addressText(a)}`, rest);
+  }
+}
+
+function lcafNodes(b: Builder, a: Extract<LispAddress, { kind: 'lcaf' }>): void {
+  const l = a.lcaf;
+  const info = LCAF_TYPES.get(l.type);
+  b.leaf(`Reserved: ${hex(l.rsvd1, 2)}`, 1);
+  b.leaf(`Flags: ${hex(l.flags, 2)}`, 1);
+  b.leaf(`LCAF Type: ${info?.title ?? 'Unassigned'} (${l.type})`, 1);
+  const body = l.body;
+  if (body.kind === 'instance-id') b.leaf(`IID Mask Length: ${l.rsvd2}`, 1);
+  else if (body.kind === 'multicast-info') {
+    b.leaf(`Flags: RP=${(l.rsvd2 >> 2) & 1} Leave=${(l.rsvd2 >> 1) & 1} Join=${l.rsvd2 & 1}`, 1);
+  } else if (body.kind === 'json') b.leaf(`Binary JSON: ${setBit((l.rsvd2 & 1) !== 0)}`, 1);
+  else b.leaf(`Reserved: ${hex(l.rsvd2, 2)}`, 1);
+  const lengthAt = b.pos;
+  b.leaf('Length', 2);
+  const start = b.pos;
+  const sub = (x: LispAddress, what: string) => addressNodes(b, x, what);
+  switch (body.kind) {
+    case 'null':
+      break;
+    case 'afi-list':
+      body.addresses.forEach((x, i) => sub(x, `Address ${i + 1}`));
+      break;
+    case 'instance-id':
+      b.leaf(`Instance ID: ${body.iid}`, 4);
+      sub(body.address, 'Address');
+      break;
+    case 'as-number':
+      b.leaf(`AS Number: ${body.asn}`, 4);
+      sub(body.address, 'Address');
+      break;
+    case 'application-data':
+      b.leaf(`TOS/TC/Flow Label: ${hex(body.tos, 6)}`, 3);
+      b.leaf(`Protocol: ${body.protocol}`, 1);
+      b.leaf(`Local Ports: ${body.localPortLow}-${body.localPortHigh}`, 4);
+      b.leaf(`Remote Ports: ${body.remotePortLow}-${body.remotePortHigh}`, 4);
+      sub(body.address, 'Address');
+      break;
+    case 'geo-coordinates':
+      b.leaf(`Latitude: ${body.north ? 'N' : 'S'} ${body.latDegrees}° ${body.latMinutes}' ${body.latSeconds}"`, 4);
+      b.leaf(`Longitude: ${body.east ? 'E' : 'W'} ${body.lonDegrees}° ${body.lonMinutes}' ${body.lonSeconds}"`, 4);
+      b.leaf(`Altitude: ${body.altitude === 0x7fffffff ? 'not present' : `${body.altitude} m`}`, 4);
+      sub(body.address, 'Address');
+      break;
+    case 'opaque-key':
+      b.leaf(`Key Field Num: ${body.keyFieldNum}`, 1);
+      b.leaf(`Key Wildcard Fields: ${body.keyWildcardFields}`, 1);
+      b.leaf(`Key: ${toHex(body.key)}`, body.key.length);
+      break;
+    case 'nat-traversal':
+      b.leaf(`MS UDP Port: ${body.msUdpPort}`, 2);
+      b.leaf(`ETR UDP Port: ${body.etrUdpPort}`, 2);
+      sub(body.globalEtrRloc, 'Global ETR RLOC');
+      sub(body.msRloc, 'MS RLOC');
+      sub(body.privateEtrRloc, 'Private ETR RLOC');
+      body.rtrRlocs.forEach((x, i) => sub(x, `RTR RLOC ${i + 1}`));
+      break;
+    case 'nonce-locator':
+      b.leaf(`Reserved: ${hex(body.reserved ?? 0, 2)}`, 1);
+      b.leaf(`Nonce: ${hex(body.nonce, 6)}`, 3);
+      sub(body.address, 'Address');
+      break;
+    case 'multicast-info':
+      b.leaf(`Instance ID: ${body.iid}`, 4);
+      b.leaf(`Reserved: ${hex(body.reserved ?? 0, 4)}`, 2);
+      b.leaf(`Source Mask Length: ${body.sourceMaskLen}`, 1);
+      b.leaf(`Group Mask Length: ${body.groupMaskLen}`, 1);
+      sub(body.source, 'Source');
+      sub(body.group, 'Group');
+      break;
+    case 'elp':
+      body.hops.forEach((h, i) =>
+        b.group(`Hop ${i + 1}: ${addressText(h.address)}`, (g) => {
+          const f = elpHopFlags(h.flags);
+          g.leaf(`Flags: ${hex(h.flags, 4)} (Lookup=${+f.lookup} RLOC-Probe=${+f.rlocProbe} Strict=${+f.strict})`, 2);
+          addressNodes(g, h.address, 'Hop');
+        }),
+      );
+      break;
+    case 'security-key':
+      b.leaf(`Key Count: ${body.keyCount}`, 1);
+      b.leaf(`Reserved: ${hex(body.rsvd3 ?? 0, 2)}`, 1);
+      b.leaf(`Key Algorithm: ${body.keyAlgorithm}`, 1);
+      b.leaf(`Revoke: ${setBit(body.revoke)}`, 1);
+      body.keys.forEach((k, i) => {
+        b.leaf(`Key ${i + 1} Length: ${k.length}`, 2);
+        b.leaf(`Key ${i + 1} Material: <${k.length} bytes, masked>`, k.length);
+      });
+      sub(body.address, 'Locator');
+      break;
+    case 'source-dest':
+      b.leaf(`Reserved: ${hex(body.reserved ?? 0, 4)}`, 2);
+      b.leaf(`Source Mask Length: ${body.sourceMaskLen}`, 1);
+      b.leaf(`Destination Mask Length: ${body.destMaskLen}`, 1);
+      sub(body.source, 'Source');
+      sub(body.dest, 'Destination');
+      break;
+    case 'rle':
+      body.entries.forEach((e, i) =>
+        b.group(`RLE Entry ${i + 1}: ${addressText(e.address)}, level ${e.level}`, (g) => {
+          g.leaf(`Reserved: ${hex(e.reserved ?? 0, 6)}`, 3);
+          g.leaf(`Level: ${e.level}`, 1);
+          addressNodes(g, e.address, 'RTR/ETR');
+        }),
+      );
+      break;
+    case 'json':
+      b.leaf(`JSON Length: ${body.json.length}`, 2);
+      b.leaf(`JSON: ${(l.rsvd2 & 1) !== 0 ? toHex(body.json) : new TextDecoder().decode(body.json)}`, body.json.length);
+      sub(body.address, 'Address');
+      break;
+    case 'key-value':
+      sub(body.key, 'Key');
+      sub(body.value, 'Value');
+      break;
+    case 'encapsulation-format': {
+      const names = ENCAP_FORMAT_BITS.filter(([m]) => (body.bits & m) !== 0).map(([, n]) => n);
+      b.leaf(`Encapsulations: ${names.join(', ') || 'none'} (${hex(body.bits, 8)})`, 4);
+      if (body.address) sub(body.address, 'Address');
+      break;
+    }
+    case 'vendor':
+      b.leaf(`Reserved: ${hex(body.reserved ?? 0, 2)}`, 1);
+      b.leaf(`OUI: ${hex(body.oui, 6)}`, 3);
+      b.leaf(`Vendor Data: ${toHex(body.data)}`, body.data.length);
+      break;
+    case 'raw':
+      b.leaf(`Body (not decoded): ${toHex(body.bytes)}`, body.bytes.length);
+      break;
+  }
+  if (l.trailing) b.leaf(`Unused bytes inside Length: ${toHex(l.trailing)}`, l.trailing.length);
+  const len = b.pos - start;
+  const lenNode = b.nodes.find((n) => n.start === lengthAt && n.label === 'Length');
+  if (lenNode) lenNode.label = `Length: ${len}`;
+}
+
+function locatorLabel(l: Locator, i: number): string {
+  const flags = [l.local && 'Local', l.probed && 'Probed', l.reachable ? 'Reachable' : 'Unreachable'].filter(Boolean);
+  return `Locator Record ${i + 1}, ${addressText(l.rloc)}, ${flags.join(', ')}, Priority/Weight: ${l.priority}/${l.weight}, Multicast Priority/Weight: ${l.mpriority}/${l.mweight}`;
+}
+
+function locatorNodes(b: Builder, l: Locator, i: number): void {
+  b.group(locatorLabel(l, i), (g) => {
+    g.leaf(`Priority: ${l.priority}${l.priority === 255 ? ' (do not use for unicast)' : ''}`, 1);
+    g.leaf(`Weight: ${l.weight}`, 1);
+    g.leaf(`Multicast Priority: ${l.mpriority}`, 1);
+    g.leaf(`Multicast Weight: ${l.mweight}`, 1);
+    g.group(`Flags: L=${+l.local} p=${+l.probed} R=${+l.reachable}`, (f) => {
+      f.note(`Unused Flags: ${hex(l.unusedFlags ?? 0, 4)}`, f.pos, f.pos + 2);
+      f.note(`Local: ${setBit(l.local)}`, f.pos, f.pos + 2);
+      f.note(`Probed: ${setBit(l.probed)}`, f.pos, f.pos + 2);
+      f.note(`Reachable: ${setBit(l.reachable)}`, f.pos, f.pos + 2);
+      f.pos += 2;
+    });
+    addressNodes(g, l.rloc, 'Locator');
+  });
+}
+
+function actionTitle(act: number, referral: boolean): string {
+  const t = (referral ? REFERRAL_ACTIONS : ACTIONS).get(act)?.title ?? 'Unassigned';
+  return `${t} (${act})`;
+}
+
+function recordNodes(b: Builder, r: MappingRecord, label: string): void {
+  const eid = prefixText(r.eid, r.eidMaskLen);
+  b.group(
+    `${label}, EID Prefix: ${eid}, TTL: ${r.ttl === 0xffffffff ? 'Unlimited' : r.ttl}, Action: ${actionTitle(r.action, false)}${r.authoritative ? ', Authoritative' : ''}`,
+    (g) => {
+      g.leaf(`Record TTL: ${r.ttl}${r.ttl === 0xffffffff ? ' (Unlimited)' : ' minutes'}`, 4);
+      g.leaf(`Locator Count: ${r.locators.length}`, 1);
+      g.leaf(`EID Mask Length: ${r.eidMaskLen}`, 1);
+      g.note(`Action: ${actionTitle(r.action, false)}`, g.pos, g.pos + 2);
+      g.note(`Authoritative: ${setBit(r.authoritative)}`, g.pos, g.pos + 2);
+      g.leaf(`Reserved: ${hex(r.reserved ?? 0, 3)}`, 2);
+      g.note(`Reserved: ${r.rsvd ?? 0}`, g.pos, g.pos + 2);
+      g.leaf(`Map-Version Number: ${r.mapVersion}`, 2);
+      addressNodes(g, r.eid, 'EID Prefix');
+      r.locators.forEach((l, i) => locatorNodes(g, l, i));
+    },
+  );
+}
+
+function referralNodes(b: Builder, r: ReferralRecord, i: number): void {
+  b.group(
+    `Referral Record ${i + 1}, EID Prefix: ${prefixText(r.eid, r.eidMaskLen)}, TTL: ${r.ttl}, Action: ${actionTitle(r.action, true)}`,
+    (g) => {
+      g.leaf(`Record TTL: ${r.ttl} minutes`, 4);
+      g.leaf(`Referral Count: ${r.referrals.length}`, 1);
+      g.leaf(`EID Mask Length: ${r.eidMaskLen}`, 1);
+      g.note(`Action: ${actionTitle(r.action, true)}`, g.pos, g.pos + 2);
+      g.note(`Authoritative: ${setBit(r.authoritative)}`, g.pos, g.pos + 2);
+      g.note(`Incomplete: ${setBit(r.incomplete)}`, g.pos, g.pos + 2);
+      g.leaf(`Reserved: ${hex(r.reserved ?? 0, 3)}`, 2);
+      g.note(`Signature Count: ${r.signatures.length}`, g.pos, g.pos + 2);
+      g.leaf(`Map-Version Number: ${r.mapVersion}`, 2);
+      addressNodes(g, r.eid, 'EID Prefix');
+      r.referrals.forEach((l, j) => locatorNodes(g, l, j));
+      r.signatures.forEach((s, j) =>
+        g.leaf(
+          `Signature ${j + 1}: algorithm ${s.algorithm}, key tag ${s.keyTag}, ${s.signature.length} bytes, valid ${s.inception}..${s.expiration}`,
+          20 + s.signature.length,
+        ),
+      );
+    },
+  );
+}
+
+function authNodes(b: Builder, a: AuthFields, verdict: string | undefined, prefix = ''): void {
+  const alg = authAlgorithm(a.keyId);
+  b.leaf(`${prefix}Key ID: ${hex(a.keyId, 4)} (Key ${a.keyId >> 8}, ${alg?.name ?? `algorithm ${a.keyId & 0xff}`})`, 2);
+  b.leaf(`${prefix}Authentication Data Length: ${a.authData.length}`, 2);
+  b.leaf(`${prefix}Authentication Data: ${toHex(a.authData)}${verdict ? ` [${verdict}]` : ''}`, a.authData.length);
+}
+
+function flagLines(b: Builder, start: number, flags: [string, boolean][]): void {
+  b.group(`Flags: ${flags.filter(([, on]) => on).map(([n]) => n.split(' ')[0]).join(' ') || 'none'}`, (g) => {
+    for (const [name, on] of flags) g.note(`${name}: ${setBit(on)}`, start, start + 4);
+  });
+}
+
+export interface TreeOptions {
+  /** Verdict text for the message's authentication data ("verified", "FAILED: ..."). */
+  authVerdict?: string;
+}
+
+/** The detail tree of a control message whose first byte is at offset `base`. */
+export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {}): TreeNode {
+  const b = new Builder(base);
+  const title = 'unknown' in m ? `Unknown (${m.type})` : MESSAGE_TYPES.get(m.type)!.title;
+  b.leaf(`Type: ${title} (${m.type})`, 0);
+  if ('unknown' in m) {
+    b.leaf(`Data: ${toHex(m.data)}`, m.data.length);
+    return { label: `LISP Control: ${title}`, start: base, end: b.pos, children: b.nodes };
+  }
+  const nonce = (n: bigint) => b.leaf(`Nonce: 0x${n.toString(16).padStart(16, '0')}`, 8);
+  switch (m.type) {
+    case 1:
+      flagLines(b, b.pos, [
+        ['A (Authoritative)', m.authoritative],
+        ['M (Map-Data-Present)', m.mapDataPresent],
+        ['P (Probe)', m.probe],
+        ['S (Solicit-Map-Request)', m.smr],
+        ['p (PITR)', m.pitr],
+        ['s (SMR-invoked)', m.smrInvoked],
+        ['L (Local xTR)', m.localXtr],
+        ['D (Dont-Map-Reply)', m.dontMapReply],
+      ]);
+      if (m.reserved) b.note(`Reserved bits: ${hex(m.reserved, 2)}`, base, base + 3);
+      b.leaf(`ITR-RLOC Count: ${m.itrRlocs.length - 1} (${m.itrRlocs.length} ITR-RLOCs)`, 3);
+      b.leaf(`Record Count: ${m.eids.length}`, 1);
+      nonce(m.nonce);
+      addressNodes(b, m.sourceEid, 'Source EID');
+      m.itrRlocs.forEach((a, i) => b.group(`ITR-RLOC ${i + 1}: ${addressText(a)}`, (g) => addressNodes(g, a, 'ITR-RLOC')));
+      m.eids.forEach((p, i) =>
+        b.group(`Map-Request Record ${i + 1}: ${prefixText(p.prefix, p.maskLen)}`, (g) => {
+          g.leaf(`Reserved: ${hex(p.reserved ?? 0, 2)}`, 1);
+          g.leaf(`EID Mask Length: ${p.maskLen}`, 1);
+          addressNodes(g, p.prefix, 'EID Prefix');
+        }),
+      );
+      if (m.mapReply) recordNodes(b, m.mapReply, 'Map-Reply Record');
+      break;
+    case 2:
+      flagLines(b, b.pos, [
+        ['P (Probe)', m.probe],
+        ['E (Echo-Nonce capable)', m.echoNonceCapable],
+        ['S (Security)', m.security],
+      ]);
+      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
+      b.leaf(`Record Count: ${m.records.length}`, 1);
+      nonce(m.nonce);
+      m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
+      break;
+    case 3:
+      flagLines(b, b.pos, [
+        ['P (Proxy Map-Reply)', m.proxyReply],
+        ['S (LISP-SEC capable)', m.security],
+        ['I (xTR-ID present)', m.xtrIdPresent],
+        ['R (built for an RTR)', m.rtr],
+        ['E (EID-notify)', m.eidNotify],
+        ['T (use TTL for timeout)', m.ttlTimeout],
+        ['a (merge)', m.merge],
+        ['m (mobile node)', m.mobileNode],
+        ['M (want Map-Notify)', m.wantMapNotify],
+      ]);
+      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 3)}`, 3);
+      b.leaf(`Record Count: ${m.records.length}`, 1);
+      nonce(m.nonce);
+      authNodes(b, m, opts.authVerdict);
+      m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
+      if (m.xtrId) b.leaf(`xTR-ID: ${toHex(m.xtrId)}`, 16);
+      if (m.siteId) b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
+      break;
+    case 4:
+    case 5:
+      flagLines(b, b.pos, [
+        ['I (xTR-ID present)', m.xtrIdPresent],
+        ['R (MS-RTR authentication)', m.rtr],
+      ]);
+      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
+      b.leaf(
+        `Record Count: ${m.declaredRecordCount ?? m.records.length}${m.declaredRecordCount !== undefined ? ` (${m.records.length} found)` : ''}`,
+        1,
+      );
+      nonce(m.nonce);
+      authNodes(b, m, opts.authVerdict);
+      m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
+      if (m.xtrId) b.leaf(`xTR-ID: ${toHex(m.xtrId)}`, 16);
+      if (m.siteId) b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
+      if (m.msRtrAuth) authNodes(b, m.msRtrAuth, undefined, 'MS-RTR ');
+      break;
+    case 6:
+      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
+      b.leaf(`Record Count: ${m.records.length}`, 1);
+      nonce(m.nonce);
+      m.records.forEach((r, i) => referralNodes(b, r, i));
+      break;
+    case 7:
+      b.leaf(`R: ${m.reply ? 'Info-Reply' : 'Info-Request'}, Reserved: ${hex(m.reserved ?? 0, 7)}`, 4);
+      nonce(m.nonce);
+      authNodes(b, m, opts.authVerdict);
+      b.leaf(`TTL: ${m.ttl} minutes`, 4);
+      b.leaf(`Reserved: ${hex(m.reserved2 ?? 0, 2)}`, 1);
+      b.leaf(`EID Mask Length: ${m.eidMaskLen}`, 1);
+      addressNodes(b, m.eid, 'EID Prefix');
+      addressNodes(b, m.address, m.reply ? 'NAT-Traversal' : 'Address');
+      break;
+    case 8: {
+      flagLines(b, b.pos, [
+        ['S (LISP-SEC)', m.security],
+        ['D (DDT-originated)', m.ddt],
+        ['E/R (to ETR / for RTR)', m.toEtr],
+        ['M/N (to MS / RTR relays to MS)', m.toMs],
+      ]);
+      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 6)}`, 4);
+      const i = m.inner;
+      const ipLen = i.ipVersion === 4 ? 20 : 40;
+      b.leaf(`Inner IPv${i.ipVersion}: ${i.src} → ${i.dst}, TTL ${i.ttl}`, ipLen);
+      b.leaf(`Inner UDP: ${i.sport} → ${i.dport}, checksum ${hex(i.udpChecksum, 4)}`, 8);
+      if (i.message) {
+        const inner = controlTree(i.message, b.pos, {});
+        b.nodes.push(inner);
+        b.pos = inner.end;
+      } else if (i.payload) b.leaf(`Inner payload: ${toHex(i.payload)}`, i.payload.length);
+      break;
+    }
+    case 15:
+      b.leaf(`Sub-type: ${m.subType}`, 2);
+      b.leaf(`Data: ${toHex(m.data)}`, m.data.length);
+      break;
+  }
+  if (m.trailing) b.leaf(`Trailing bytes: ${toHex(m.trailing)}`, m.trailing.length);
+  return { label: `Locator/ID Separation Protocol (${title})`, start: base, end: b.pos, children: b.nodes };
+}
+
+/** The detail tree of a data-plane header at offset `base`. */
+export function dataTree(d: DataMessage, base = 0): TreeNode {
+  const b = new Builder(base);
+  const h = d.header;
+  const f = dataHeaderFields(h);
+  b.group(`Flags: ${hex(h.flags, 2)}`, (g) => {
+    const bits: [string, number][] = [
+      ['N (nonce present)', DataFlag.N],
+      ['L (Locator-Status-Bits)', DataFlag.L],
+      ['E (echo-nonce request)', DataFlag.E],
+      ['V (map-version present)', DataFlag.V],
+      ['I (Instance ID present)', DataFlag.I],
+      ['P (LISP-GPE next protocol)', DataFlag.P],
+    ];
+    for (const [name, mask] of bits) g.note(`${name}: ${setBit((h.flags & mask) !== 0)}`, base, base + 1);
+    g.note(`K (key id): ${h.flags & DataFlag.K}`, base, base + 1);
+    g.pos += 1;
+  });
+  if (f.nonce !== undefined) b.leaf(`Nonce: ${hex(f.nonce, 6)}`, 3);
+  else if (f.srcMapVersion !== undefined) {
+    b.leaf(`Source Map-Version: ${f.srcMapVersion}, Dest Map-Version: ${f.dstMapVersion}`, 3);
+  } else b.leaf(`Reserved: ${hex(h.word1, 6)}`, 3);
+  if (f.gpeNextProtocol !== undefined) {
+    b.note(`Next Protocol: ${GPE_NEXT_PROTOCOLS.get(f.gpeNextProtocol) ?? 'Unknown'} (${f.gpeNextProtocol})`, b.pos - 1, b.pos);
+  }
+  if (f.iid !== undefined) {
+    b.leaf(`Instance ID: ${f.iid}`, 3);
+    b.leaf(`Locator-Status-Bits: ${f.lsb !== undefined ? hex(f.lsb, 2) : '(L not set)'}`, 1);
+  } else b.leaf(`Locator-Status-Bits: ${f.lsb !== undefined ? hex(f.lsb, 8) : '(L not set)'}`, 4);
+  if (d.inner) {
+    const i = d.inner;
+    const ports = i.sport !== undefined ? ` ${i.sport} → ${i.dport}` : '';
+    const icmp = i.icmpType !== undefined ? ` ICMP type ${i.icmpType} code ${i.icmpCode}` : '';
+    b.leaf(`Inner IPv${i.ipVersion}: ${i.src} → ${i.dst}, protocol ${i.proto}${ports}${icmp}, length ${i.len}`, d.payload.length);
+  } else if (d.payload.length) {
+    b.leaf(`Payload (${f.keyId ? 'encrypted' : 'not IP'}): ${d.payload.length} bytes`, d.payload.length);
+  }
+  return { label: 'LISP Data', start: base, end: b.pos, children: b.nodes };
+}
+
+/** Indented text of a tree (`-V`). */
+export function renderTree(n: TreeNode, indent = ''): string[] {
+  const out = [`${indent}${n.label}`];
+  for (const c of n.children ?? []) out.push(...renderTree(c, `${indent}    `));
+  return out;
+}

@@ -1,0 +1,137 @@
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { writePcap } from '../../src/capture/writer.js';
+import { encodeControl } from '../../src/dissect/control.js';
+import { encodeIpUdp } from '../../src/dissect/ip.js';
+import { encodeLink } from '../../src/dissect/link.js';
+import { jsonLines, lispscope, SHARED } from './run.js';
+
+const ndpi = join(SHARED, 'ndpi__lisp_registration.pcap');
+const jeremie = join(SHARED, 'jeremiejig-tcpdump__lisp.pcap');
+const tmp = mkdtempSync(join(tmpdir(), 'lispscope-read-'));
+
+function oneLineError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
+  expect(r.code).toBe(2);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
+}
+
+describe('lispscope read', () => {
+  it('prints one line per LISP packet', () => {
+    const r = lispscope(['read', '-n', ndpi]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(16); // the UDP LISP frames; the reliable-transport TCP frames are not UDP LISP
+    expect(lines[0]).toBe(
+      '13:31:25.554430 IP 10.0.123.2.4342 > 10.0.123.1.4342: LISP Map-Register nonce 0x67ab931f9e8b974a [xtr-id want-map-notify], auth sha1, 1 record: 10.0.0.2/32 ttl 1440 -> [10.0.123.2 p22/w22 LR]',
+    );
+    expect(lines[2]).toContain('[100]192.168.102.0/26');
+  });
+
+  it('names the LISP ports unless -n', () => {
+    expect(lispscope(['read', '-c', '1', ndpi]).stdout).toContain('10.0.123.2.lisp-control > 10.0.123.1.lisp-control');
+  });
+
+  it('writes NDJSON per the contract', () => {
+    const r = lispscope(['read', '--json', jeremie]);
+    expect(r.code).toBe(0);
+    const objs = jsonLines(r.stdout);
+    const reg = objs.find((o) => o.type === 'map-register')!;
+    expect(reg).toMatchObject({
+      frame: 8,
+      src: '137.194.11.171',
+      dst: '137.194.11.169',
+      sport: 4342,
+      dport: 4342,
+      nonce: '0000000000000000',
+      proxy_reply: true,
+      want_map_notify: true,
+      key_id: 1,
+      auth_len: 20,
+      records: [{ eid: '172.20.128.0/24', ttl: 10, action: 'no-action', authoritative: true, map_version: 0 }],
+    });
+    const ecm = objs.find((o) => o.type === 'ecm')!;
+    expect(ecm.inner).toMatchObject({ src: '172.20.128.0', dst: '172.20.0.10', sport: 4342, dport: 4342, type: 'map-request', eids: ['172.20.0.10/32'] });
+    const data = objs.find((o) => o.type === 'data')!;
+    expect(data).toMatchObject({ flags: '', inner: { src: '172.20.128.20', dst: '172.20.0.10', proto: 17 } });
+    for (const o of objs) {
+      expect(typeof o.frame).toBe('number');
+      expect(typeof o.ts).toBe('number');
+      if (o.nonce !== undefined) expect(o.nonce).toMatch(o.type === 'data' ? /^[0-9a-f]{6}$/ : /^[0-9a-f]{16}$/);
+    }
+  });
+
+  it('stops after -c N packets', () => {
+    expect(lispscope(['read', '-n', '-c', '3', ndpi]).stdout.trim().split('\n')).toHaveLength(3);
+    expect(lispscope(['read', '-nc3', ndpi]).stdout.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('shows non-LISP frames with --all', () => {
+    const lisp = lispscope(['read', '-n', jeremie]).stdout.trim().split('\n').length;
+    const all = lispscope(['read', '-n', '--all', jeremie]).stdout.trim().split('\n');
+    expect(all.length).toBeGreaterThan(lisp);
+    expect(all.some((l) => l.includes('not LISP') || l.includes('UDP 53'))).toBe(true);
+  });
+
+  it('reads stdin with -r - and gzip transparently', () => {
+    const gz = gzipSync(readFileSync(ndpi));
+    const r = lispscope(['read', '-n', '-r', '-'], { input: gz });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(16);
+  });
+
+  it('prints a detail tree with -V and hex with -x', () => {
+    const r = lispscope(['read', '-V', '-x', '-c', '1', ndpi]);
+    expect(r.stdout).toContain('Locator/ID Separation Protocol (Map-Register)');
+    expect(r.stdout).toContain('Key ID: 0x0001 (Key 0, HMAC-SHA-1-96)');
+    expect(r.stdout).toContain('xTR-ID: d0f4d45814b6d3e32183c9432e4b58f2');
+    expect(r.stdout).toMatch(/0x0000: aabb cc00 0100 aabb cc00 0200 0800 45c0  \.{14}E\./);
+  });
+
+  it('rejects an unknown option with one line and exit 2', () => {
+    oneLineError(lispscope(['read', '--bogus', ndpi]), /unknown option --bogus/);
+    oneLineError(lispscope(['read', '-Q', ndpi]), /unknown option -Q/);
+    oneLineError(lispscope(['frobnicate']), /unknown command "frobnicate"/);
+    oneLineError(lispscope(['read', '-c', 'x', ndpi]), /--count needs a non-negative integer/);
+  });
+
+  it('rejects a missing file and a file that is not a capture', () => {
+    oneLineError(lispscope(['read', join(tmp, 'nope.pcap')]), /nope\.pcap: no such file/);
+    const notCap = join(tmp, 'notes.txt');
+    writeFileSync(notCap, 'hello, this is not a capture\n');
+    oneLineError(lispscope(['read', notCap]), /not a pcap or pcapng file/);
+  });
+
+  it('analyses what precedes the damage of a truncated file and names the byte offset', () => {
+    const full = readFileSync(ndpi);
+    const cut = join(tmp, 'cut.pcap');
+    writeFileSync(cut, full.subarray(0, 700));
+    const r = lispscope(['read', '-n', cut]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').length).toBeGreaterThan(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/truncated.*byte offset \d+/);
+  });
+
+  it('decodes LISP on other ports with --decode-as', () => {
+    const request = encodeControl({
+      type: 1, authoritative: false, mapDataPresent: false, probe: false, smr: false, pitr: false, smrInvoked: false,
+      localXtr: false, dontMapReply: false, nonce: 0x1122334455667788n, sourceEid: { kind: 'none', afi: 0 },
+      itrRlocs: [{ kind: 'ipv4', afi: 1, addr: '192.0.2.1' }],
+      eids: [{ maskLen: 32, prefix: { kind: 'ipv4', afi: 1, addr: '10.1.0.5' } }],
+    });
+    const ip = encodeIpUdp({ src: '192.0.2.1', dst: '192.0.2.2', sport: 40000, dport: 14342 }, request);
+    const file = join(tmp, 'odd-port.pcap');
+    writeFileSync(file, writePcap([{ tsSec: 1, tsNsec: 0, data: encodeLink(1, ip) }], { linkType: 1 }));
+    expect(lispscope(['read', '--json', file]).stdout).toBe('');
+    const r = lispscope(['read', '--json', '--decode-as', 'udp.port=14342', file]);
+    expect(jsonLines(r.stdout)[0]).toMatchObject({ type: 'map-request', nonce: '1122334455667788', eids: ['10.1.0.5/32'] });
+    const asData = lispscope(['read', '--json', '-d', 'udp.port==14342,lisp-data', file]);
+    expect(jsonLines(asData.stdout)[0]).toMatchObject({ type: 'data' });
+    oneLineError(lispscope(['read', '--decode-as', 'tcp.port=1', ndpi]), /--decode-as expects udp\.port=N/);
+  });
+});

@@ -1,0 +1,244 @@
+// tshark as an oracle: its LISP dissector's field values per frame, and the same fields derived
+// from our decoder, in one comparable shape (field name → values in packet order).
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
+import { readCapture } from '../../src/capture/source.js';
+import { toHex } from '../../src/dissect/addr.js';
+import { dataHeaderFields, DataFlag } from '../../src/dissect/data.js';
+import type { ControlMessage, LispAddress, Locator, MappingRecord } from '../../src/dissect/types.js';
+
+export type FieldMap = Map<string, string[]>;
+
+export function haveTshark(): boolean {
+  return spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Skips with a printed reason, except under CI where a missing tool is a failure. */
+export function requireTool(name: string, present: boolean): boolean {
+  if (present) return true;
+  if (process.env.CI === 'true') throw new Error(`${name} is required in CI but is not installed`);
+  console.warn(`skipping: ${name} is not installed`);
+  return false;
+}
+
+/** Normalises a value so that "0x0010", "16" and 16 compare equal; other text compares lower-cased. */
+export function norm(v: string | number | bigint | boolean): string {
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  if (typeof v !== 'string') return BigInt(v).toString();
+  if (/^0x[0-9a-f]+$/i.test(v)) return BigInt(v).toString();
+  if (/^\d+$/.test(v)) return BigInt(v).toString();
+  return v.toLowerCase();
+}
+
+function collect(node: unknown, out: FieldMap, key?: string): void {
+  if (Array.isArray(node)) {
+    for (const n of node) collect(n, out, key);
+    return;
+  }
+  if (node !== null && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) collect(v, out, k);
+    return;
+  }
+  if (key === undefined || typeof node !== 'string') return;
+  const list = out.get(key);
+  if (list) list.push(norm(node));
+  else out.set(key, [norm(node)]);
+}
+
+/** tshark's view: frame number → LISP (and inner IP/UDP) field values in packet order. */
+export function tsharkFields(file: string, extraArgs: string[] = []): Map<number, FieldMap> {
+  const json = execFileSync('tshark', ['-r', file, '-T', 'json', '--no-duplicate-keys', ...extraArgs], {
+    maxBuffer: 1 << 28,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString();
+  const frames = JSON.parse(json) as { _source: { layers: Record<string, unknown> } }[];
+  const out = new Map<number, FieldMap>();
+  for (const f of frames) {
+    const layers = f._source.layers;
+    const num = Number((layers.frame as Record<string, string>)['frame.number']);
+    const fields: FieldMap = new Map();
+    for (const [name, layer] of Object.entries(layers)) {
+      if (name === 'lisp' || name === 'lisp-data' || name === 'ip' || name === 'ipv6' || name === 'udp') collect(layer, fields);
+    }
+    if ('_ws.malformed' in layers) fields.set('_ws.malformed', ['1']);
+    out.set(num, fields);
+  }
+  return out;
+}
+
+/** Our decoder's packets of a file, in frame order (the view is built while each packet is valid). */
+export async function ourPackets<T>(file: string, view: (p: LispPacket) => T): Promise<Map<number, T>> {
+  const out = new Map<number, T>();
+  const decoder = new PacketDecoder({});
+  await readCapture(file, {
+    frame: (f) => {
+      const p = decoder.decode(f);
+      if (p) out.set(p.frame, view(p));
+    },
+    warning: () => {},
+  });
+  return out;
+}
+
+class Fields {
+  readonly map: FieldMap = new Map();
+  add(name: string, v: string | number | bigint | boolean): void {
+    const list = this.map.get(name);
+    if (list) list.push(norm(v));
+    else this.map.set(name, [norm(v)]);
+  }
+}
+
+const colonHex = (b: Uint8Array) => (b.length ? (toHex(b).match(/../g) ?? []).join(':') : '');
+
+/** The field tshark gives a plain IPv4/IPv6 address; LCAFs have their own fields. */
+function plainAddr(f: Fields, a: LispAddress, v4: string, v6: string): void {
+  if (a.kind === 'ipv4') f.add(v4, a.addr);
+  else if (a.kind === 'ipv6') f.add(v6, a.addr);
+}
+
+function locator(f: Fields, l: Locator): void {
+  f.add('lisp.loc.priority', l.priority);
+  f.add('lisp.loc.weight', l.weight);
+  f.add('lisp.loc.multicast_priority', l.mpriority);
+  f.add('lisp.loc.multicast_weight', l.mweight);
+  f.add('lisp.loc.flags.local', l.local);
+  f.add('lisp.loc.flags.probe', l.probed);
+  f.add('lisp.loc.flags.reach', l.reachable);
+  f.add('lisp.loc.afi', l.rloc.afi);
+  if (l.rloc.kind === 'ipv4' || l.rloc.kind === 'ipv6') f.add('lisp.loc.locator', l.rloc.addr);
+}
+
+function record(f: Fields, r: MappingRecord): void {
+  f.add('lisp.mapping.ttl', r.ttl);
+  f.add('lisp.mapping.loccnt', r.locators.length);
+  f.add('lisp.mapping.eid.masklen', r.eidMaskLen);
+  f.add('lisp.mapping.act', r.action);
+  f.add('lisp.mapping.auth', r.authoritative);
+  f.add('lisp.mapping.ver', r.mapVersion);
+  f.add('lisp.mapping.eid.afi', r.eid.afi);
+  plainAddr(f, r.eid, 'lisp.mapping.eid.ipv4', 'lisp.mapping.eid.ipv6');
+  for (const l of r.locators) locator(f, l);
+}
+
+function control(f: Fields, m: ControlMessage): void {
+  f.add('lisp.type', m.type);
+  if ('unknown' in m) return;
+  switch (m.type) {
+    case 1:
+      f.add('lisp.mreq.flags.auth', m.authoritative);
+      f.add('lisp.mreq.flags.mrp', m.mapDataPresent);
+      f.add('lisp.mreq.flags.probe', m.probe);
+      f.add('lisp.mreq.flags.smr', m.smr);
+      f.add('lisp.mreq.flags.pitr', m.pitr);
+      f.add('lisp.mreq.flags.smri', m.smrInvoked);
+      f.add('lisp.irc', m.itrRlocs.length - 1);
+      f.add('lisp.records', m.eids.length);
+      f.add('lisp.nonce', m.nonce);
+      f.add('lisp.mreq.srceid.afi', m.sourceEid.afi);
+      plainAddr(f, m.sourceEid, 'lisp.mreq.srceid.ipv4', 'lisp.mreq.srceid_ipv6');
+      for (const a of m.itrRlocs) {
+        f.add('lisp.mreq.itr_rloc.afi', a.afi);
+        plainAddr(f, a, 'lisp.mreq.itr_rloc_ipv4', 'lisp.mreq.itr_rloc_ipv6');
+      }
+      for (const p of m.eids) {
+        f.add('lisp.mreq.record.prefix.length', p.maskLen);
+        f.add('lisp.mreq.record.prefix.afi', p.prefix.afi);
+        plainAddr(f, p.prefix, 'lisp.mreq.record.prefix.ipv4', 'lisp.mreq.record.prefix.ipv6');
+      }
+      if (m.mapReply) record(f, m.mapReply);
+      break;
+    case 2:
+      f.add('lisp.mrep.flags.probe', m.probe);
+      f.add('lisp.mrep.flags.enlr', m.echoNonceCapable);
+      f.add('lisp.mrep.flags.sec', m.security);
+      f.add('lisp.records', m.records.length);
+      f.add('lisp.nonce', m.nonce);
+      m.records.forEach((r) => record(f, r));
+      break;
+    case 3:
+    case 4: {
+      if (m.type === 3) {
+        f.add('lisp.mreg.flags.pmr', m.proxyReply);
+        f.add('lisp.mreg.flags.sec', m.security);
+        f.add('lisp.mreg.flags.xtrid', m.xtrIdPresent);
+        f.add('lisp.mreg.flags.rtr', m.rtr);
+        f.add('lisp.mreg.flags.wmn', m.wantMapNotify);
+      } else {
+        f.add('lisp.mnot.flags.xtrid', m.xtrIdPresent);
+        f.add('lisp.mnot.flags.rtr', m.rtr);
+      }
+      f.add('lisp.records', m.records.length);
+      f.add('lisp.nonce', m.nonce);
+      f.add('lisp.keyid', m.keyId);
+      f.add('lisp.authlen', m.authData.length);
+      f.add('lisp.auth', colonHex(m.authData));
+      m.records.forEach((r) => record(f, r));
+      if (m.xtrIdPresent && m.xtrId) {
+        f.add('lisp.xtrid', colonHex(m.xtrId));
+        f.add('lisp.siteid', colonHex(m.siteId!));
+      }
+      break;
+    }
+    case 6:
+      f.add('lisp.records', m.records.length);
+      f.add('lisp.nonce', m.nonce);
+      break;
+    case 7:
+      f.add('lisp.info.r', m.reply);
+      f.add('lisp.nonce', m.nonce);
+      f.add('lisp.keyid', m.keyId);
+      f.add('lisp.authlen', m.authData.length);
+      f.add('lisp.info.ttl', m.ttl);
+      f.add('lisp.info.prefix.masklen', m.eidMaskLen);
+      f.add('lisp.info.prefix.afi', m.eid.afi);
+      plainAddr(f, m.eid, 'lisp.info.prefix.ipv4', 'lisp.info.prefix.ipv6');
+      break;
+    case 8:
+      f.add('lisp.ecm.flags.sec', m.security);
+      f.add('lisp.ecm.flags.ddt', m.ddt);
+      if (m.inner.ipVersion === 4) {
+        f.add('ip.src', m.inner.src);
+        f.add('ip.dst', m.inner.dst);
+      } else {
+        f.add('ipv6.src', m.inner.src);
+        f.add('ipv6.dst', m.inner.dst);
+      }
+      f.add('udp.srcport', m.inner.sport);
+      f.add('udp.dstport', m.inner.dport);
+      if (m.inner.message) control(f, m.inner.message);
+      break;
+  }
+}
+
+/** Our decode in tshark's field names (the subset we compare). */
+export function ourFields(p: LispPacket): FieldMap {
+  const f = new Fields();
+  if (p.ip) {
+    f.add(p.ip.version === 4 ? 'ip.src' : 'ipv6.src', p.ip.src);
+    f.add(p.ip.version === 4 ? 'ip.dst' : 'ipv6.dst', p.ip.dst);
+  }
+  if (p.udp) {
+    f.add('udp.srcport', p.udp.srcPort);
+    f.add('udp.dstport', p.udp.dstPort);
+  }
+  if (p.control) control(f, p.control);
+  else if (p.data) {
+    const h = p.data.header;
+    const d = dataHeaderFields(h);
+    f.add('lisp-data.flags.nonce', (h.flags & DataFlag.N) !== 0);
+    f.add('lisp-data.flags.lsb', (h.flags & DataFlag.L) !== 0);
+    f.add('lisp-data.flags.enr', (h.flags & DataFlag.E) !== 0);
+    f.add('lisp-data.flags.mv', (h.flags & DataFlag.V) !== 0);
+    f.add('lisp-data.flags.iid', (h.flags & DataFlag.I) !== 0);
+    if (d.nonce !== undefined) f.add('lisp-data.nonce', d.nonce);
+    if (d.srcMapVersion !== undefined) {
+      f.add('lisp-data.srcmapver', d.srcMapVersion);
+      f.add('lisp-data.dstmapver', d.dstMapVersion!);
+    }
+    if (d.iid !== undefined) f.add('lisp-data.iid', d.iid);
+    if (d.lsb !== undefined) f.add(d.iid !== undefined ? 'lisp-data.lsb8' : 'lisp-data.lsb', d.lsb);
+  }
+  return f.map;
+}
