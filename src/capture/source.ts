@@ -41,18 +41,24 @@ function describeError(name: string, e: unknown): CaptureError {
   }
 }
 
-/** Chunks of a file; the buffer is fresh per read because gunzip may still hold the previous one. */
-async function* fileChunks(fh: FileHandle, chunkSize: number, name: string): AsyncGenerator<Uint8Array> {
+/**
+ * Chunks of a file. The parser is done with a chunk when push() returns (it copies any record that
+ * straddles chunks), so one buffer serves every read; gunzip, though, may still hold the previous
+ * chunk, so `reuse()` says when a fresh buffer is needed.
+ */
+async function* fileChunks(fh: FileHandle, chunkSize: number, name: string, reuse: () => boolean): AsyncGenerator<Uint8Array> {
+  let buf = Buffer.allocUnsafe(chunkSize);
   for (;;) {
     let n: number;
-    const buf = Buffer.allocUnsafe(chunkSize);
     try {
       n = (await fh.read(buf, 0, chunkSize, null)).bytesRead;
     } catch (e) {
       throw describeError(name, e);
     }
     if (n === 0) return;
-    yield n === chunkSize ? buf : buf.subarray(0, n);
+    // A plain Uint8Array view: subarrays of it (every frame) are cheaper than Buffer subarrays.
+    yield new Uint8Array(buf.buffer, buf.byteOffset, n);
+    if (!reuse()) buf = Buffer.allocUnsafe(chunkSize);
   }
 }
 
@@ -74,6 +80,7 @@ export async function readCapture(path: string, sink: FrameSink, opts: ReadCaptu
   const name = opts.name ?? (isStdin ? 'stdin' : path);
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
   let fh: FileHandle | undefined;
+  let gzipped = false;
   let input: AsyncGenerator<Uint8Array>;
   if (isStdin) {
     input = streamChunks(opts.stdin ?? process.stdin, name);
@@ -83,14 +90,15 @@ export async function readCapture(path: string, sink: FrameSink, opts: ReadCaptu
     } catch (e) {
       throw describeError(name, e);
     }
-    input = fileChunks(fh, chunkSize, name);
+    input = fileChunks(fh, chunkSize, name, () => !gzipped);
   }
   const parser = new CaptureParser(sink, { name });
   try {
     const first = await input.next();
     if (first.done) throw new CaptureError(`${name}: empty file`);
     const head = first.value;
-    if (head[0] === 0x1f && head[1] === 0x8b) {
+    gzipped = head[0] === 0x1f && head[1] === 0x8b;
+    if (gzipped) {
       await gunzipInto(parser, head, input, name);
     } else {
       parser.push(head);

@@ -8,7 +8,9 @@ import { parsePrefix, type Prefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
 import type { ControlMessage } from '../dissect/types.js';
 import { hexDump } from '../output/hex.js';
-import { packetJson, stringify } from '../output/json.js';
+import { writePacketJson } from '../output/json.js';
+import { JsonWriter } from '../output/json-writer.js';
+import { writeDataJsonFast } from '../output/json-fast.js';
 import { packetLine } from '../output/line.js';
 import { chooseStyle } from '../output/style.js';
 import { packetTree } from '../output/packet-tree.js';
@@ -93,7 +95,8 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
   const keysPath = a.values.get('keys');
   const ring = keysPath ? loadKeys(keysPath) : undefined;
   const decodeAs = parseDecodeAs(a.lists.get('decode-as') ?? []);
-  const showKeys = a.flags.get('show-keys') ?? false;
+  const jsonOpts = { showKeys: a.flags.get('show-keys') ?? false };
+  const jw = new JsonWriter(io.buffer);
 
   let shown = 0;
   for (const file of files) {
@@ -106,7 +109,9 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
     });
     const emit = (p: LispPacket, frameBytes: Uint8Array): void => {
       if (json) {
-        io.line(stringify(packetJson(p, { showKeys })));
+        writePacketJson(jw, p, jsonOpts);
+        io.buffer.ensure(1);
+        io.buffer.byte(10);
         return;
       }
       io.line(packetLine(p, { numeric: a.flags.get('numeric') ?? false, style }));
@@ -116,9 +121,15 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
       if (hex) for (const l of hexDump(frameBytes)) io.line(`    ${l}`);
       if (verbose || hex) io.line('');
     };
+    // Plain data packets in JSON go straight from frame bytes to output (see json-fast.ts).
+    const fast = json && !a.flags.get('all') && decodeAs.control.size + decodeAs.data.size === 0;
     try {
       await readCapture(file, {
         frame: (f) => {
+          if (fast && writeDataJsonFast(f, io.buffer)) {
+            shown++;
+            return count === undefined || shown < count;
+          }
           const p = decoder.decode(f);
           if (!p) return true;
           emit(p, f.data);

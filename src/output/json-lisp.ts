@@ -1,8 +1,10 @@
 // LISP messages in the JSON contract's form (../shared/json-contract.md): snake_case fields, nonces
 // as 16 hex digits, addresses as text, prefixes as `addr/len` (`[iid]addr/len` inside an
 // Instance-ID LCAF), other LCAFs as `{type, ...fields}`. Fields that do not apply are omitted.
+// Written straight into a JsonWriter: this is the one place that says how LISP looks in JSON.
 
 import { toHex } from '../dissect/addr.js';
+import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
 import { ENCAP_FORMAT_BITS, elpHopFlags } from '../dissect/lcaf.js';
 import { actionSlug, AUTH_ALGORITHMS, lcafSlug, MESSAGE_TYPES, referralActionSlug } from '../dissect/registry.js';
 import type {
@@ -14,10 +16,7 @@ import type {
   MappingRecord,
   ReferralRecord,
 } from '../dissect/types.js';
-import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
-
-export type Json = string | number | boolean | null | Json[] | { [k: string]: Json | undefined };
-export type JsonObject = { [k: string]: Json | undefined };
+import type { JsonWriter } from './json-writer.js';
 
 export interface JsonOptions {
   /** Show key material (security-key LCAF) instead of its length only. */
@@ -28,193 +27,229 @@ export function nonceHex(n: bigint): string {
   return n.toString(16).padStart(16, '0');
 }
 
-export function addressJson(a: LispAddress, opts: JsonOptions = {}): Json | undefined {
+/** Whether an address has a JSON form (AFI 0 has none: its field is omitted, in arrays null). */
+export function hasAddress(a: LispAddress): boolean {
+  return a.kind !== 'none';
+}
+
+/** Writes an address value (string or LCAF object; null for AFI 0). */
+export function writeAddress(w: JsonWriter, a: LispAddress, opts: JsonOptions, maskLen?: number): void {
   switch (a.kind) {
     case 'none':
-      return undefined;
+      w.null();
+      return;
     case 'ipv4':
     case 'ipv6':
     case 'mac':
-      return a.addr;
+      w.str(maskLen === undefined ? a.addr : `${a.addr}/${maskLen}`);
+      return;
     case 'dn':
-      return a.name;
+      w.str(a.name);
+      return;
     case 'unknown':
-      return { type: 'unknown-afi', afi: a.afi, data: toHex(a.raw) };
+      w.obj().key('type').str('unknown-afi').key('afi').num(a.afi).key('data').str(toHex(a.raw)).end();
+      return;
     case 'lcaf':
-      return lcafJson(a, undefined, opts);
+      writeLcaf(w, a, maskLen, opts);
+      return;
   }
 }
 
-export function prefixJson(a: LispAddress, maskLen: number, opts: JsonOptions = {}): Json | undefined {
-  switch (a.kind) {
-    case 'ipv4':
-    case 'ipv6':
-    case 'mac':
-      return `${a.addr}/${maskLen}`;
-    case 'lcaf':
-      return lcafJson(a, maskLen, opts);
-    default:
-      return addressJson(a, opts);
-  }
+/** `key: address`, omitted for AFI 0. */
+function addressField(w: JsonWriter, key: string, a: LispAddress, opts: JsonOptions, maskLen?: number): void {
+  if (!hasAddress(a)) return;
+  w.key(key);
+  writeAddress(w, a, opts, maskLen);
 }
 
-function lcafJson(a: Extract<LispAddress, { kind: 'lcaf' }>, maskLen: number | undefined, opts: JsonOptions): Json {
+function addressList(w: JsonWriter, key: string, list: LispAddress[], opts: JsonOptions): void {
+  w.key(key).arr();
+  for (const a of list) writeAddress(w, a, opts);
+  w.endArr();
+}
+
+/** The text of an Instance-ID EID, or undefined when its inner address is not plain. */
+function instanceIdText(a: Extract<LispAddress, { kind: 'lcaf' }>, maskLen: number | undefined): string | undefined {
+  const b = a.lcaf.body;
+  if (b.kind !== 'instance-id') return undefined;
+  const x = b.address;
+  if (x.kind === 'ipv4' || x.kind === 'ipv6' || x.kind === 'mac') {
+    return `[${b.iid}]${x.addr}${maskLen === undefined ? '' : `/${maskLen}`}`;
+  }
+  if (x.kind === 'dn') return `[${b.iid}]${x.name}`;
+  return undefined;
+}
+
+function writeLcaf(w: JsonWriter, a: Extract<LispAddress, { kind: 'lcaf' }>, maskLen: number | undefined, opts: JsonOptions): void {
   const l = a.lcaf;
   const b = l.body;
-  const addr = (x: LispAddress) => addressJson(x, opts);
-  const sub = (x: LispAddress) => (maskLen === undefined ? addr(x) : prefixJson(x, maskLen, opts));
+  const iidText = instanceIdText(a, maskLen);
+  if (iidText !== undefined) {
+    w.str(iidText);
+    return;
+  }
+  w.obj().key('type').str(b.kind === 'raw' ? lcafSlug(l.type) : b.kind);
   switch (b.kind) {
-    case 'instance-id': {
-      const inner = sub(b.address);
-      if (typeof inner === 'string') return `[${b.iid}]${inner}`;
-      return { type: 'instance-id', iid: b.iid, mask_len: l.rsvd2, address: inner };
-    }
+    case 'instance-id':
+      w.key('iid').num(b.iid).key('mask_len').num(l.rsvd2);
+      addressField(w, 'address', b.address, opts, maskLen);
+      break;
     case 'null':
-      return { type: 'null' };
+      break;
     case 'afi-list':
-      return { type: 'afi-list', addresses: b.addresses.map((x) => addr(x) ?? null) };
+      addressList(w, 'addresses', b.addresses, opts);
+      break;
     case 'as-number':
-      return { type: 'as-number', asn: b.asn, address: sub(b.address) };
+      w.key('asn').num(b.asn);
+      addressField(w, 'address', b.address, opts, maskLen);
+      break;
     case 'application-data':
-      return {
-        type: 'application-data',
-        tos: b.tos,
-        protocol: b.protocol,
-        local_port_low: b.localPortLow,
-        local_port_high: b.localPortHigh,
-        remote_port_low: b.remotePortLow,
-        remote_port_high: b.remotePortHigh,
-        address: addr(b.address),
-      };
+      w.key('tos').num(b.tos).key('protocol').num(b.protocol);
+      w.key('local_port_low').num(b.localPortLow).key('local_port_high').num(b.localPortHigh);
+      w.key('remote_port_low').num(b.remotePortLow).key('remote_port_high').num(b.remotePortHigh);
+      addressField(w, 'address', b.address, opts);
+      break;
     case 'geo-coordinates': {
       const dec = (deg: number, min: number, sec: number, pos: boolean) =>
         Math.round((pos ? 1 : -1) * (deg + min / 60 + sec / 3600) * 1e6) / 1e6;
-      return {
-        type: 'geo-coordinates',
-        latitude: dec(b.latDegrees, b.latMinutes, b.latSeconds, b.north),
-        longitude: dec(b.lonDegrees, b.lonMinutes, b.lonSeconds, b.east),
-        altitude: b.altitude === 0x7fffffff ? undefined : b.altitude,
-        address: addr(b.address),
-      };
+      w.key('latitude').num(dec(b.latDegrees, b.latMinutes, b.latSeconds, b.north));
+      w.key('longitude').num(dec(b.lonDegrees, b.lonMinutes, b.lonSeconds, b.east));
+      if (b.altitude !== 0x7fffffff) w.key('altitude').num(b.altitude);
+      addressField(w, 'address', b.address, opts);
+      break;
     }
     case 'opaque-key':
-      return {
-        type: 'opaque-key',
-        key_field_num: b.keyFieldNum,
-        key_wildcard_fields: b.keyWildcardFields,
-        key: toHex(b.key),
-      };
+      w.key('key_field_num').num(b.keyFieldNum).key('key_wildcard_fields').num(b.keyWildcardFields);
+      w.key('key').str(toHex(b.key));
+      break;
     case 'nat-traversal':
-      return {
-        type: 'nat-traversal',
-        ms_udp_port: b.msUdpPort,
-        etr_udp_port: b.etrUdpPort,
-        global_etr_rloc: addr(b.globalEtrRloc),
-        ms_rloc: addr(b.msRloc),
-        private_etr_rloc: addr(b.privateEtrRloc),
-        rtr_rlocs: b.rtrRlocs.map((x) => addr(x) ?? null),
-      };
+      w.key('ms_udp_port').num(b.msUdpPort).key('etr_udp_port').num(b.etrUdpPort);
+      addressField(w, 'global_etr_rloc', b.globalEtrRloc, opts);
+      addressField(w, 'ms_rloc', b.msRloc, opts);
+      addressField(w, 'private_etr_rloc', b.privateEtrRloc, opts);
+      addressList(w, 'rtr_rlocs', b.rtrRlocs, opts);
+      break;
     case 'nonce-locator':
-      return { type: 'nonce-locator', nonce: b.nonce.toString(16).padStart(6, '0'), address: addr(b.address) };
+      w.key('nonce').str(b.nonce.toString(16).padStart(6, '0'));
+      addressField(w, 'address', b.address, opts);
+      break;
     case 'multicast-info':
-      return {
-        type: 'multicast-info',
-        iid: b.iid,
-        source: prefixJson(b.source, b.sourceMaskLen, opts),
-        group: prefixJson(b.group, b.groupMaskLen, opts),
-        rp: (l.rsvd2 & 4) !== 0,
-        leave: (l.rsvd2 & 2) !== 0,
-        join: (l.rsvd2 & 1) !== 0,
-      };
+      w.key('iid').num(b.iid);
+      w.key('source');
+      writeAddress(w, b.source, opts, b.sourceMaskLen);
+      w.key('group');
+      writeAddress(w, b.group, opts, b.groupMaskLen);
+      w.key('rp').bool((l.rsvd2 & 4) !== 0).key('leave').bool((l.rsvd2 & 2) !== 0).key('join').bool((l.rsvd2 & 1) !== 0);
+      break;
     case 'elp':
-      return {
-        type: 'elp',
-        hops: b.hops.map((h) => {
-          const f = elpHopFlags(h.flags);
-          return { address: addr(h.address), lookup: f.lookup, rloc_probe: f.rlocProbe, strict: f.strict };
-        }),
-      };
+      w.key('hops').arr();
+      for (const h of b.hops) {
+        const f = elpHopFlags(h.flags);
+        w.obj();
+        addressField(w, 'address', h.address, opts);
+        w.key('lookup').bool(f.lookup).key('rloc_probe').bool(f.rlocProbe).key('strict').bool(f.strict).end();
+      }
+      w.endArr();
+      break;
     case 'security-key':
-      return {
-        type: 'security-key',
-        key_count: b.keyCount,
-        key_algorithm: b.keyAlgorithm,
-        revoke: b.revoke,
-        keys: b.keys.map((k) => (opts.showKeys ? { length: k.length, key: toHex(k) } : { length: k.length })),
-        address: addr(b.address),
-      };
+      w.key('key_count').num(b.keyCount).key('key_algorithm').num(b.keyAlgorithm).key('revoke').bool(b.revoke);
+      w.key('keys').arr();
+      for (const k of b.keys) {
+        w.obj().key('length').num(k.length);
+        if (opts.showKeys) w.key('key').str(toHex(k));
+        w.end();
+      }
+      w.endArr();
+      addressField(w, 'address', b.address, opts);
+      break;
     case 'source-dest':
-      return {
-        type: 'source-dest',
-        source: prefixJson(b.source, b.sourceMaskLen, opts),
-        dest: prefixJson(b.dest, b.destMaskLen, opts),
-      };
+      w.key('source');
+      writeAddress(w, b.source, opts, b.sourceMaskLen);
+      w.key('dest');
+      writeAddress(w, b.dest, opts, b.destMaskLen);
+      break;
     case 'rle':
-      return { type: 'rle', entries: b.entries.map((e) => ({ address: addr(e.address), level: e.level })) };
+      w.key('entries').arr();
+      for (const e of b.entries) {
+        w.obj();
+        addressField(w, 'address', e.address, opts);
+        w.key('level').num(e.level).end();
+      }
+      w.endArr();
+      break;
     case 'json': {
       const binary = (l.rsvd2 & 1) !== 0;
-      const text = binary ? toHex(b.json) : new TextDecoder('utf-8', { fatal: false }).decode(b.json);
-      return { type: 'json', binary, json: text, address: addr(b.address) };
+      w.key('binary').bool(binary);
+      w.key('json').str(binary ? toHex(b.json) : new TextDecoder('utf-8', { fatal: false }).decode(b.json));
+      addressField(w, 'address', b.address, opts);
+      break;
     }
     case 'key-value':
-      return { type: 'key-value', key: addr(b.key), value: addr(b.value) };
+      addressField(w, 'key', b.key, opts);
+      addressField(w, 'value', b.value, opts);
+      break;
     case 'encapsulation-format':
-      return {
-        type: 'encapsulation-format',
-        formats: ENCAP_FORMAT_BITS.filter(([m]) => (b.bits & m) !== 0).map(([, n]) => n),
-        address: b.address && addr(b.address),
-      };
+      w.key('formats').arr();
+      for (const [m, n] of ENCAP_FORMAT_BITS) if (b.bits & m) w.str(n);
+      w.endArr();
+      if (b.address) addressField(w, 'address', b.address, opts);
+      break;
     case 'vendor':
-      return { type: 'vendor', oui: b.oui.toString(16).padStart(6, '0'), data: toHex(b.data) };
+      w.key('oui').str(b.oui.toString(16).padStart(6, '0')).key('data').str(toHex(b.data));
+      break;
     case 'raw':
-      return { type: lcafSlug(l.type), lcaf_type: l.type, data: toHex(b.bytes) };
+      w.key('lcaf_type').num(l.type).key('data').str(toHex(b.bytes));
+      break;
   }
+  w.end();
 }
 
-function locatorJson(l: Locator, opts: JsonOptions): JsonObject {
-  return {
-    rloc: addressJson(l.rloc, opts) ?? null,
-    priority: l.priority,
-    weight: l.weight,
-    mpriority: l.mpriority,
-    mweight: l.mweight,
-    local: l.local,
-    probed: l.probed,
-    reachable: l.reachable,
-  };
+function writeLocator(w: JsonWriter, l: Locator, opts: JsonOptions): void {
+  w.obj().key('rloc');
+  writeAddress(w, l.rloc, opts);
+  w.key('priority').num(l.priority).key('weight').num(l.weight);
+  w.key('mpriority').num(l.mpriority).key('mweight').num(l.mweight);
+  w.key('local').bool(l.local).key('probed').bool(l.probed).key('reachable').bool(l.reachable);
+  w.end();
 }
 
-export function recordJson(r: MappingRecord, opts: JsonOptions = {}): JsonObject {
-  return {
-    eid: prefixJson(r.eid, r.eidMaskLen, opts) ?? null,
-    ttl: r.ttl,
-    action: actionSlug(r.action),
-    authoritative: r.authoritative,
-    map_version: r.mapVersion,
-    locators: r.locators.map((l) => locatorJson(l, opts)),
-  };
+export function writeRecord(w: JsonWriter, r: MappingRecord, opts: JsonOptions): void {
+  w.obj().key('eid');
+  writeAddress(w, r.eid, opts, r.eidMaskLen);
+  w.key('ttl').num(r.ttl).key('action').str(actionSlug(r.action));
+  w.key('authoritative').bool(r.authoritative).key('map_version').num(r.mapVersion);
+  w.key('locators').arr();
+  for (const l of r.locators) writeLocator(w, l, opts);
+  w.endArr().end();
 }
 
-function referralJson(r: ReferralRecord, opts: JsonOptions): JsonObject {
-  return {
-    eid: prefixJson(r.eid, r.eidMaskLen, opts) ?? null,
-    ttl: r.ttl,
-    action: referralActionSlug(r.action),
-    authoritative: r.authoritative,
-    incomplete: r.incomplete,
-    map_version: r.mapVersion,
-    locators: r.referrals.map((l) => locatorJson(l, opts)),
-    signatures: r.signatures.length || undefined,
-  };
+function writeRecords(w: JsonWriter, rs: MappingRecord[], opts: JsonOptions): void {
+  w.key('records').arr();
+  for (const r of rs) writeRecord(w, r, opts);
+  w.endArr();
 }
 
-function authJson(keyId: number, authData: Uint8Array): JsonObject {
-  return {
-    key_id: keyId,
-    auth_algorithm: AUTH_ALGORITHMS.get(keyId & 0xff)?.name ?? `algorithm-${keyId & 0xff}`,
-    auth_len: authData.length,
-    auth: toHex(authData),
-  };
+function writeReferral(w: JsonWriter, r: ReferralRecord, opts: JsonOptions): void {
+  w.obj().key('eid');
+  writeAddress(w, r.eid, opts, r.eidMaskLen);
+  w.key('ttl').num(r.ttl).key('action').str(referralActionSlug(r.action));
+  w.key('authoritative').bool(r.authoritative).key('incomplete').bool(r.incomplete).key('map_version').num(r.mapVersion);
+  w.key('locators').arr();
+  for (const l of r.referrals) writeLocator(w, l, opts);
+  w.endArr();
+  if (r.signatures.length) w.key('signatures').num(r.signatures.length);
+  w.end();
+}
+
+function writeAuth(w: JsonWriter, keyId: number, authData: Uint8Array): void {
+  w.key('key_id').num(keyId);
+  w.key('auth_algorithm').str(AUTH_ALGORITHMS.get(keyId & 0xff)?.name ?? `algorithm-${keyId & 0xff}`);
+  w.key('auth_len').num(authData.length).key('auth').str(toHex(authData));
+}
+
+/** A flag outside the contract's fixed set: present only when true. */
+function flag(w: JsonWriter, key: string, on: boolean): void {
+  if (on) w.key(key).bool(true);
 }
 
 /** The `type` value of the contract for a control message. */
@@ -224,143 +259,115 @@ export function controlTypeName(m: ControlMessage): string {
   return MESSAGE_TYPES.get(m.type)!.slug;
 }
 
-/** Contract fields of a control message, `type` and `nonce` first. */
-export function controlJson(m: ControlMessage, opts: JsonOptions = {}): JsonObject {
-  const o: JsonObject = { type: controlTypeName(m) };
+/** The contract fields of a control message, `type` and `nonce` first, as members of the open object. */
+export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonOptions = {}): void {
+  w.key('type').str(controlTypeName(m));
   if ('unknown' in m) {
-    o.control_type = m.type;
-    o.data = toHex(m.data);
-    return o;
+    w.key('control_type').num(m.type).key('data').str(toHex(m.data));
+    return;
   }
-  if ('nonce' in m) o.nonce = nonceHex(m.nonce);
+  if ('nonce' in m) w.key('nonce').str(nonceHex(m.nonce));
   switch (m.type) {
     case 1:
-      Object.assign(o, {
-        probe: m.probe,
-        smr: m.smr,
-        smr_invoked: m.smrInvoked,
-        authoritative: m.authoritative,
-        map_data_present: m.mapDataPresent,
-        pitr: m.pitr,
-        local_xtr: m.localXtr || undefined,
-        dont_map_reply: m.dontMapReply || undefined,
-        source_eid: addressJson(m.sourceEid, opts),
-        itr_rlocs: m.itrRlocs.map((a) => addressJson(a, opts) ?? null),
-        eids: m.eids.map((p) => prefixJson(p.prefix, p.maskLen, opts) ?? null),
-        map_reply: m.mapReply && recordJson(m.mapReply, opts),
-      });
+      w.key('probe').bool(m.probe).key('smr').bool(m.smr).key('smr_invoked').bool(m.smrInvoked);
+      w.key('authoritative').bool(m.authoritative).key('map_data_present').bool(m.mapDataPresent).key('pitr').bool(m.pitr);
+      flag(w, 'local_xtr', m.localXtr);
+      flag(w, 'dont_map_reply', m.dontMapReply);
+      addressField(w, 'source_eid', m.sourceEid, opts);
+      addressList(w, 'itr_rlocs', m.itrRlocs, opts);
+      w.key('eids').arr();
+      for (const p of m.eids) writeAddress(w, p.prefix, opts, p.maskLen);
+      w.endArr();
+      if (m.mapReply) {
+        w.key('map_reply');
+        writeRecord(w, m.mapReply, opts);
+      }
       break;
     case 2:
-      Object.assign(o, {
-        probe: m.probe,
-        echo_nonce: m.echoNonceCapable,
-        security: m.security,
-        records: m.records.map((r) => recordJson(r, opts)),
-      });
+      w.key('probe').bool(m.probe).key('echo_nonce').bool(m.echoNonceCapable).key('security').bool(m.security);
+      writeRecords(w, m.records, opts);
       break;
     case 3:
-      Object.assign(o, {
-        proxy_reply: m.proxyReply,
-        want_map_notify: m.wantMapNotify,
-        merge: m.merge,
-        xtr_id_present: m.xtrIdPresent,
-        security: m.security || undefined,
-        rtr: m.rtr || undefined,
-        ttl_timeout: m.ttlTimeout || undefined,
-        eid_notify: m.eidNotify || undefined,
-        mobile_node: m.mobileNode || undefined,
-        ...authJson(m.keyId, m.authData),
-        records: m.records.map((r) => recordJson(r, opts)),
-        xtr_id: m.xtrId && toHex(m.xtrId),
-        site_id: m.siteId && toHex(m.siteId),
-      });
+      w.key('proxy_reply').bool(m.proxyReply).key('want_map_notify').bool(m.wantMapNotify);
+      w.key('merge').bool(m.merge).key('xtr_id_present').bool(m.xtrIdPresent);
+      flag(w, 'security', m.security);
+      flag(w, 'rtr', m.rtr);
+      flag(w, 'ttl_timeout', m.ttlTimeout);
+      flag(w, 'eid_notify', m.eidNotify);
+      flag(w, 'mobile_node', m.mobileNode);
+      writeAuth(w, m.keyId, m.authData);
+      writeRecords(w, m.records, opts);
+      if (m.xtrId) w.key('xtr_id').str(toHex(m.xtrId));
+      if (m.siteId) w.key('site_id').str(toHex(m.siteId));
       break;
     case 4:
     case 5:
-      Object.assign(o, {
-        xtr_id_present: m.xtrIdPresent || undefined,
-        rtr: m.rtr || undefined,
-        ...authJson(m.keyId, m.authData),
-        records: m.records.map((r) => recordJson(r, opts)),
-        xtr_id: m.xtrId && toHex(m.xtrId),
-        site_id: m.siteId && toHex(m.siteId),
-        ms_rtr_key_id: m.msRtrAuth?.keyId,
-        ms_rtr_auth: m.msRtrAuth && toHex(m.msRtrAuth.authData),
-      });
+      flag(w, 'xtr_id_present', m.xtrIdPresent);
+      flag(w, 'rtr', m.rtr);
+      writeAuth(w, m.keyId, m.authData);
+      writeRecords(w, m.records, opts);
+      if (m.xtrId) w.key('xtr_id').str(toHex(m.xtrId));
+      if (m.siteId) w.key('site_id').str(toHex(m.siteId));
+      if (m.msRtrAuth) w.key('ms_rtr_key_id').num(m.msRtrAuth.keyId).key('ms_rtr_auth').str(toHex(m.msRtrAuth.authData));
       break;
     case 6:
-      o.records = m.records.map((r) => referralJson(r, opts));
+      w.key('records').arr();
+      for (const r of m.records) writeReferral(w, r, opts);
+      w.endArr();
       break;
     case 7: {
-      Object.assign(o, {
-        reply: m.reply,
-        ...authJson(m.keyId, m.authData),
-        ttl: m.ttl,
-        eid: prefixJson(m.eid, m.eidMaskLen, opts),
-      });
+      w.key('reply').bool(m.reply);
+      writeAuth(w, m.keyId, m.authData);
+      w.key('ttl').num(m.ttl);
+      addressField(w, 'eid', m.eid, opts, m.eidMaskLen);
       const a = m.address;
       if (a.kind === 'lcaf' && a.lcaf.body.kind === 'nat-traversal') {
         const n = a.lcaf.body;
-        o.nat = {
-          global_etr_rloc: addressJson(n.globalEtrRloc, opts),
-          global_etr_port: n.etrUdpPort,
-          ms_udp_port: n.msUdpPort,
-          etr_udp_port: n.etrUdpPort,
-          ms_rloc: addressJson(n.msRloc, opts),
-          private_etr_rloc: addressJson(n.privateEtrRloc, opts),
-          rtr_rlocs: n.rtrRlocs.map((x) => addressJson(x, opts) ?? null),
-        };
-      } else if (a.kind !== 'none') {
-        o.address = addressJson(a, opts);
-      }
+        w.key('nat').obj();
+        addressField(w, 'global_etr_rloc', n.globalEtrRloc, opts);
+        w.key('global_etr_port').num(n.etrUdpPort).key('ms_udp_port').num(n.msUdpPort).key('etr_udp_port').num(n.etrUdpPort);
+        addressField(w, 'ms_rloc', n.msRloc, opts);
+        addressField(w, 'private_etr_rloc', n.privateEtrRloc, opts);
+        addressList(w, 'rtr_rlocs', n.rtrRlocs, opts);
+        w.end();
+      } else addressField(w, 'address', a, opts);
       break;
     }
     case 8:
-      Object.assign(o, {
-        security: m.security,
-        ddt: m.ddt,
-        rtr: m.toEtr,
-        to_etr: m.toEtr,
-        to_ms: m.toMs,
-        inner: ecmInnerJson(m.inner, opts),
-      });
+      w.key('security').bool(m.security).key('ddt').bool(m.ddt);
+      w.key('rtr').bool(m.toEtr).key('to_etr').bool(m.toEtr).key('to_ms').bool(m.toMs);
+      w.key('inner');
+      writeEcmInner(w, m.inner, opts);
       break;
     case 15:
-      Object.assign(o, { control_type: 15, name: 'shared-extension', sub_type: m.subType, data: toHex(m.data) });
+      w.key('control_type').num(15).key('name').str('shared-extension').key('sub_type').num(m.subType).key('data').str(toHex(m.data));
       break;
   }
-  if (m.trailing) o.trailing = toHex(m.trailing);
-  return o;
+  if (m.trailing) w.key('trailing').str(toHex(m.trailing));
 }
 
-function ecmInnerJson(i: EcmInner, opts: JsonOptions): JsonObject {
-  const o: JsonObject = { src: i.src, dst: i.dst, sport: i.sport, dport: i.dport };
-  if (i.message) Object.assign(o, controlJson(i.message, opts));
-  else if (i.payload) o.payload = toHex(i.payload);
-  return o;
+function writeEcmInner(w: JsonWriter, i: EcmInner, opts: JsonOptions): void {
+  w.obj().key('src').str(i.src).key('dst').str(i.dst).key('sport').num(i.sport).key('dport').num(i.dport);
+  if (i.message) writeControlFields(w, i.message, opts);
+  else if (i.payload) w.key('payload').str(toHex(i.payload));
+  w.end();
 }
 
-export function dataJson(d: DataMessage): JsonObject {
+/** The contract fields of a data packet, as members of the open object. */
+export function writeDataFields(w: JsonWriter, d: DataMessage): void {
   const f = dataHeaderFields(d.header);
-  const o: JsonObject = { type: 'data', flags: dataFlagLetters(d.header) };
-  if (f.nonce !== undefined) o.nonce = f.nonce.toString(16).padStart(6, '0');
-  if (f.srcMapVersion !== undefined) o.map_version = { source: f.srcMapVersion, dest: f.dstMapVersion! };
-  if (f.iid !== undefined) o.iid = f.iid;
-  if (f.lsb !== undefined) o.lsb = f.lsb;
-  if (f.keyId) o.key_id = f.keyId;
-  if (f.gpeNextProtocol !== undefined) o.next_protocol = f.gpeNextProtocol;
-  if (d.inner) {
-    const i = d.inner;
-    o.inner = {
-      src: i.src,
-      dst: i.dst,
-      proto: i.proto,
-      len: i.len,
-      sport: i.sport,
-      dport: i.dport,
-      icmp_type: i.icmpType,
-      icmp_code: i.icmpCode,
-    };
+  w.key('type').str('data').key('flags').str(dataFlagLetters(d.header));
+  if (f.nonce !== undefined) w.key('nonce').str(f.nonce.toString(16).padStart(6, '0'));
+  if (f.srcMapVersion !== undefined) w.key('map_version').obj().key('source').num(f.srcMapVersion).key('dest').num(f.dstMapVersion!).end();
+  if (f.iid !== undefined) w.key('iid').num(f.iid);
+  if (f.lsb !== undefined) w.key('lsb').num(f.lsb);
+  if (f.keyId) w.key('key_id').num(f.keyId);
+  if (f.gpeNextProtocol !== undefined) w.key('next_protocol').num(f.gpeNextProtocol);
+  const i = d.inner;
+  if (i) {
+    w.key('inner').obj().key('src').str(i.src).key('dst').str(i.dst).key('proto').num(i.proto).key('len').num(i.len);
+    if (i.sport !== undefined) w.key('sport').num(i.sport).key('dport').num(i.dport!);
+    if (i.icmpType !== undefined) w.key('icmp_type').num(i.icmpType).key('icmp_code').num(i.icmpCode!);
+    w.end();
   }
-  return o;
 }

@@ -1,33 +1,51 @@
 // One NDJSON object per packet, per ../shared/json-contract.md (`read --json`).
 
 import type { LispPacket } from '../capture/packets.js';
-import { controlJson, dataJson, type JsonObject, type JsonOptions } from './json-lisp.js';
+import { writeControlFields, writeDataFields, type JsonOptions } from './json-lisp.js';
+import { JsonWriter } from './json-writer.js';
+import { OutBuffer } from './out-buffer.js';
+import { tsText } from './time.js';
 
-export function packetJson(p: LispPacket, opts: JsonOptions = {}): JsonObject {
-  const o: JsonObject = { frame: p.frame, ts: Math.round(p.ts * 1e6) / 1e6, len: p.len };
-  if (p.ip) {
-    o.src = p.ip.src;
-    o.dst = p.ip.dst;
-  }
-  if (p.udp) {
-    o.sport = p.udp.srcPort;
-    o.dport = p.udp.dstPort;
-  }
-  if (p.control) Object.assign(o, controlJson(p.control, opts));
-  else if (p.data) Object.assign(o, dataJson(p.data));
-  else if (p.kind) o.type = p.kind === 'data' ? 'data' : 'unknown';
+/** Writes the packet's object (no newline). */
+export function writePacketJson(w: JsonWriter, p: LispPacket, opts: JsonOptions = {}): void {
+  w.obj().key('frame').num(p.frame).key('ts').rawJson(tsText(p.tsSec, p.tsNsec)).key('len').num(p.len);
+  if (p.ip) w.key('src').str(p.ip.src).key('dst').str(p.ip.dst);
+  if (p.udp) w.key('sport').num(p.udp.srcPort).key('dport').num(p.udp.dstPort);
+  if (p.control) writeControlFields(w, p.control, opts);
+  else if (p.data) writeDataFields(w, p.data);
+  else if (p.kind) w.key('type').str(p.kind === 'data' ? 'data' : 'unknown');
   if (p.auth) {
-    o.auth_ok = p.auth.ok;
-    if (!p.auth.ok) o.auth_error = p.auth.reason;
+    w.key('auth_ok').bool(p.auth.ok);
+    if (!p.auth.ok) w.key('auth_error').str(p.auth.reason);
   }
-  if (p.fragments) o.fragments = p.fragments;
-  if (p.summary) o.summary = p.summary;
-  const malformed = [...p.frameNotes, ...p.notes.map((n) => `${n.message} (at byte ${n.offset})`)];
-  if (malformed.length) o.malformed = malformed;
-  return o;
+  if (p.fragments) {
+    w.key('fragments').arr();
+    for (const f of p.fragments) w.num(f);
+    w.endArr();
+  }
+  if (p.summary) w.key('summary').str(p.summary);
+  if (p.frameNotes.length || p.notes.length) {
+    w.key('malformed').arr();
+    for (const n of p.frameNotes) w.str(n);
+    for (const n of p.notes) w.str(`${n.message} (at byte ${n.offset})`);
+    w.endArr();
+  }
+  w.end();
 }
 
-/** JSON text of an object; undefined fields are left out (the contract omits what does not apply). */
-export function stringify(o: JsonObject): string {
-  return JSON.stringify(o);
+/** The packet's JSON text (tests and tools that want one string). */
+export function packetJsonText(p: LispPacket, opts: JsonOptions = {}): string {
+  const chunks: Uint8Array[] = [];
+  const out = new OutBuffer((b) => {
+    chunks.push(b.slice());
+    return true;
+  }, 1 << 16);
+  writePacketJson(new JsonWriter(out), p, opts);
+  out.flush();
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The packet as a plain object, as a consumer of the NDJSON would see it. */
+export function packetJson(p: LispPacket, opts: JsonOptions = {}): Record<string, unknown> {
+  return JSON.parse(packetJsonText(p, opts)) as Record<string, unknown>;
 }

@@ -1,0 +1,241 @@
+// `npm run bench`: packets/s and peak memory of `lispscope read --json` against tshark and
+// tcpdump on the same deterministic 1,000,000-packet capture, in the same run. Not a test.
+//
+//   npm run bench [-- --packets N] [--keep]
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PcapFileWriter } from '../src/capture/writer.js';
+import { signMessage } from '../src/dissect/auth.js';
+import { encodeControl } from '../src/dissect/control.js';
+import { dataHeader, encodeData } from '../src/dissect/data.js';
+import { encodeIpUdp, encodeIPv4, encodeUdp } from '../src/dissect/ip.js';
+import { encodeLink } from '../src/dissect/link.js';
+import type { ControlMessage, LispAddress, MappingRecord } from '../src/dissect/types.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const OUT = join(ROOT, 'bench-out');
+
+/** xorshift32: the capture must be the same on every run and machine. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+const v4 = (r: () => number, net: string): LispAddress => ({ kind: 'ipv4', afi: 1, addr: `${net}.${(r() % 250) + 1}` });
+const nonce = (r: () => number) => (BigInt(r()) << 32n) | BigInt(r());
+
+function record(r: () => number, eid: string, rlocs: number): MappingRecord {
+  return {
+    ttl: 1440,
+    eidMaskLen: 32,
+    action: 0,
+    authoritative: true,
+    mapVersion: 0,
+    eid: { kind: 'ipv4', afi: 1, addr: eid },
+    locators: Array.from({ length: rlocs }, (_, i) => ({
+      priority: i + 1,
+      weight: 100,
+      mpriority: 255,
+      mweight: 0,
+      local: true,
+      probed: false,
+      reachable: true,
+      rloc: v4(r, '198.51.100'),
+    })),
+  };
+}
+
+/** One control message of each kind in turn. */
+function control(r: () => number, i: number): { msg: Uint8Array; sport: number; dport: number } {
+  const eid = `10.${r() % 200}.${r() % 250}.${(r() % 250) + 1}`;
+  const req = (flags: Partial<Extract<ControlMessage, { type: 1 }>>): ControlMessage => ({
+    type: 1,
+    authoritative: false,
+    mapDataPresent: false,
+    probe: false,
+    smr: false,
+    pitr: false,
+    smrInvoked: false,
+    localXtr: false,
+    dontMapReply: false,
+    nonce: nonce(r),
+    sourceEid: { kind: 'ipv4', afi: 1, addr: '10.250.0.1' },
+    itrRlocs: [v4(r, '192.0.2')],
+    eids: [{ maskLen: 32, prefix: { kind: 'ipv4', afi: 1, addr: eid } }],
+    ...flags,
+  });
+  const signed = (m: ControlMessage) => signMessage(encodeControl(m), 'bench-key');
+  const auth = { keyId: 1, authData: new Uint8Array(20) };
+  switch (i % 9) {
+    case 0: {
+      const inner = encodeUdp(4342, 4342, encodeControl(req({})));
+      const ip = encodeIPv4({ src: '192.0.2.9', dst: eid, proto: 17, ttl: 64 }, inner);
+      const m = new Uint8Array(4 + ip.length);
+      m[0] = 0x80;
+      m.set(ip, 4);
+      return { msg: m, sport: 40000 + (r() % 20000), dport: 4342 };
+    }
+    case 1:
+      return { msg: encodeControl({ type: 2, probe: false, echoNonceCapable: false, security: false, nonce: nonce(r), records: [record(r, eid, 2)] }), sport: 4342, dport: 40000 + (r() % 20000) };
+    case 2:
+      return {
+        msg: signed({ type: 3, proxyReply: true, security: false, xtrIdPresent: false, rtr: false, eidNotify: false, ttlTimeout: false, merge: false, mobileNode: false, wantMapNotify: true, nonce: nonce(r), ...auth, records: [record(r, eid, 1)] }),
+        sport: 4342,
+        dport: 4342,
+      };
+    case 3:
+      return { msg: signed({ type: 4, xtrIdPresent: false, rtr: false, nonce: nonce(r), ...auth, records: [record(r, eid, 1)] }), sport: 4342, dport: 4342 };
+    case 4:
+      return { msg: signed({ type: 5, xtrIdPresent: false, rtr: false, nonce: nonce(r), ...auth, records: [record(r, eid, 1)] }), sport: 4342, dport: 4342 };
+    case 5:
+      return { msg: encodeControl(req({ smr: true })), sport: 4342, dport: 4342 };
+    case 6:
+      return { msg: encodeControl(req({ probe: true })), sport: 40000 + (r() % 20000), dport: 4342 };
+    case 7:
+      return {
+        msg: encodeControl({
+          type: 6,
+          nonce: nonce(r),
+          records: [{ ttl: 1440, eidMaskLen: 8, action: 0, authoritative: true, incomplete: false, mapVersion: 0, eid: { kind: 'ipv4', afi: 1, addr: '10.0.0.0' }, referrals: record(r, eid, 2).locators, signatures: [] }],
+        }),
+        sport: 4342,
+        dport: 40000,
+      };
+    default:
+      return {
+        msg: signed({
+          type: 7,
+          reply: false,
+          nonce: nonce(r),
+          ...auth,
+          ttl: 0,
+          eidMaskLen: 32,
+          eid: { kind: 'ipv4', afi: 1, addr: eid },
+          address: { kind: 'none', afi: 0 },
+        }),
+        sport: 4342,
+        dport: 4342,
+      };
+  }
+}
+
+function data(r: () => number): Uint8Array {
+  const proto = [1, 17, 6][r() % 3]!;
+  const body = new Uint8Array(56 + (r() % 64));
+  const inner = encodeIPv4({ src: `10.1.0.${(r() % 250) + 1}`, dst: `10.2.0.${(r() % 250) + 1}`, proto, ttl: 63 }, body);
+  if (proto === 1) inner[20] = 8;
+  const h = dataHeader({ nonce: r() & 0xffffff, lsb: 3, iid: r() % 2 ? 223 : undefined });
+  return encodeData(h, inner);
+}
+
+function generate(file: string, packets: number): void {
+  const r = prng(0x4c495350);
+  // A pool of distinct packets, cycled with advancing timestamps: fast to write, realistic to read.
+  const pool: Uint8Array[] = [];
+  for (let i = 0; i < 4000; i++) {
+    if (i % 5 === 0) {
+      const c = control(r, i / 5);
+      pool.push(encodeLink(1, encodeIpUdp({ src: '192.0.2.1', dst: '192.0.2.2', sport: c.sport, dport: c.dport, udpChecksum: false }, c.msg)));
+    } else {
+      const d = data(r);
+      pool.push(encodeLink(1, encodeIpUdp({ src: '198.51.100.1', dst: '198.51.100.2', sport: 50000 + (r() % 10000), dport: 4341, udpChecksum: false }, d)));
+    }
+  }
+  const w = new PcapFileWriter(file, { linkType: 1 });
+  let sec = 1764000000;
+  let usec = 0;
+  for (let i = 0; i < packets; i++) {
+    usec += 37;
+    if (usec >= 1e6) {
+      sec++;
+      usec -= 1e6;
+    }
+    w.write({ tsSec: sec, tsNsec: usec * 1000, data: pool[i % pool.length]! });
+  }
+  w.close();
+}
+
+interface Measure {
+  seconds: number;
+  peakMb: number;
+}
+
+/** Runs a command with stdout to /dev/null; wall time and peak RSS from GNU time when present. */
+async function measure(cmd: string, args: string[]): Promise<Measure> {
+  const gnuTime = existsSync('/usr/bin/time');
+  const t0 = performance.now();
+  const child = gnuTime
+    ? spawn('/usr/bin/time', ['-f', '%M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  let peakKb = 0;
+  const poll = gnuTime
+    ? undefined
+    : setInterval(() => {
+        try {
+          const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+          if (m) peakKb = Math.max(peakKb, Number(m[1]));
+        } catch {
+          /* process already gone */
+        }
+      }, 10);
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+  const seconds = (performance.now() - t0) / 1000;
+  if (poll) clearInterval(poll);
+  if (code !== 0) throw new Error(`${cmd} failed (${code}): ${err.trim().split('\n').slice(-3).join(' ')}`);
+  if (gnuTime) peakKb = Number(err.trim().split('\n').pop());
+  return { seconds, peakMb: peakKb / 1024 };
+}
+
+function have(cmd: string): boolean {
+  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const n = argv.includes('--packets') ? Number(argv[argv.indexOf('--packets') + 1]) : 1_000_000;
+  mkdirSync(OUT, { recursive: true });
+  const file = join(OUT, `bench-${n}.pcap`);
+  if (!existsSync(file)) {
+    process.stderr.write(`generating ${file} (${n} packets)...\n`);
+    generate(file, n);
+  }
+  process.stderr.write(`capture: ${file}, ${(statSync(file).size / 1e6).toFixed(0)} MB, ${n} packets\n\n`);
+  const bin = join(ROOT, 'bin/lispscope');
+  const runs: [string, string, string[]][] = [
+    ['lispscope read --json', process.execPath, [bin, 'read', '--json', file]],
+    ['lispscope read', process.execPath, [bin, 'read', '-n', file]],
+  ];
+  if (have('tshark')) runs.push(['tshark -T fields', 'tshark', ['-r', file, '-T', 'fields', '-e', 'lisp.type', '-e', 'lisp.nonce']]);
+  else process.stderr.write('tshark not installed: skipped\n');
+  if (spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status === 0) runs.push(['tcpdump -n -v', 'tcpdump', ['-r', file, '-n', '-v']]);
+  else process.stderr.write('tcpdump not installed: skipped\n');
+
+  const results: [string, Measure][] = [];
+  for (const [name, cmd, args] of runs) {
+    const m = await measure(cmd, args);
+    results.push([name, m]);
+    process.stderr.write(`${name}: ${m.seconds.toFixed(2)} s\n`);
+  }
+  const ours = results[0]![1];
+  const rows = results.map(([name, m]) => {
+    const pps = n / m.seconds;
+    const ratio = m === ours ? '' : `  lispscope --json is ${(m.seconds / ours.seconds).toFixed(2)}x its speed`;
+    return `${name.padEnd(24)} ${m.seconds.toFixed(2).padStart(7)} s ${Math.round(pps).toLocaleString('en').padStart(11)} pkt/s ${m.peakMb.toFixed(0).padStart(5)} MB peak${ratio}`;
+  });
+  process.stdout.write(`\n${rows.join('\n')}\n`);
+  process.stdout.write(`\ntargets: read --json >= 5x tshark and >= 1.5x tcpdump -v packets/s; peak RSS < 150 MB\n`);
+}
+
+await main();
