@@ -151,8 +151,11 @@ export class CaptureParser implements DecodeContext {
     this.dec = dec;
   }
 
-  push(chunk: Uint8Array): void {
+  push(input: Uint8Array): void {
     if (this._stopped || this.ended) return;
+    // Frames are views into the chunk: plain Uint8Array views, never Buffers, whose `slice` would
+    // alias instead of copy and whose `subarray` is slower.
+    const chunk = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.length);
     const n = chunk.length;
     let c = 0;
     try {

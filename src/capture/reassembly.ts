@@ -3,6 +3,7 @@
 // State is bounded (datagrams in flight, bytes held, capture-time timeout) and anything doubtful
 // (overlaps, conflicting lengths, cut-short fragments) abandons the datagram: we never guess.
 
+import { copyBytes } from '../dissect/addr.js';
 import { internetChecksum, type IpHeader } from '../dissect/ip.js';
 
 export interface ReassemblyOptions {
@@ -168,17 +169,17 @@ export class Reassembler {
     }
     if (start === 0) {
       if (ip.version === 4) {
-        d.header = b.slice(ip.headerOffset, ip.payloadOffset);
+        d.header = copyBytes(b, ip.headerOffset, ip.payloadOffset);
       } else {
         const fh = ip.fragmentHeaderOffset!;
-        d.header = b.slice(ip.headerOffset, fh);
+        d.header = copyBytes(b, ip.headerOffset, fh);
         const exts = ip.extensionHeaders ?? [];
         const before = exts.filter((e) => e.offset < fh);
         d.nextHeaderAt = before.length > 0 ? before[before.length - 1]!.offset - ip.headerOffset : 6;
         d.nextHeader = b[fh]!;
       }
     }
-    d.pieces.splice(i, 0, { start, end, data: b.slice(ip.payloadOffset, ip.payloadEnd) });
+    d.pieces.splice(i, 0, { start, end, data: copyBytes(b, ip.payloadOffset, ip.payloadEnd) });
     d.received += len;
     const charge = len + (start === 0 ? d.header!.length : 0);
     d.bytes += charge;

@@ -4,6 +4,14 @@
 
 const HEX = '0123456789abcdef';
 
+/**
+ * A copy of b[start, end) as a plain Uint8Array. (`slice` on a Node Buffer is a view, not a copy:
+ * decoded values must never alias a buffer the reader will reuse.)
+ */
+export function copyBytes(b: Uint8Array, start = 0, end = b.length): Uint8Array {
+  return new Uint8Array(b.subarray(start, end));
+}
+
 export function formatIPv4(b: Uint8Array, off: number): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }

@@ -4,6 +4,7 @@
 // bytes as the Authentication Data Length says.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { copyBytes } from './addr.js';
 import { AUTH_ALGORITHMS } from './registry.js';
 
 /** Where the Authentication Data starts in every authenticated message: type word, nonce, key id, length. */
@@ -21,7 +22,7 @@ export function authAlgorithm(keyId: number) {
 function mac(message: Uint8Array, authLen: number, keyId: number, key: string | Uint8Array): Uint8Array | undefined {
   const alg = authAlgorithm(keyId);
   if (!alg?.hash) return undefined;
-  const copy = message.slice();
+  const copy = copyBytes(message);
   copy.fill(0, AUTH_DATA_OFFSET, AUTH_DATA_OFFSET + authLen);
   return createHmac(alg.hash, key).update(copy).digest();
 }

@@ -2,6 +2,8 @@
 // `malformed` note (with the byte offset relative to the start of the LISP message) instead of
 // throwing, so a decoder can stop cleanly and return everything it decoded so far.
 
+import { copyBytes } from './addr.js';
+
 export interface Note {
   /** Byte offset from the start of the LISP message (the UDP payload). */
   offset: number;
@@ -85,7 +87,7 @@ export class Cursor {
 
   /** A copy, so decoded values never alias a reader buffer that will be reused. */
   take(n: number): Uint8Array {
-    const out = this.bytes.slice(this.pos, this.pos + n);
+    const out = copyBytes(this.bytes, this.pos, this.pos + n);
     this.pos += n;
     return out;
   }

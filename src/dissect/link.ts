@@ -2,7 +2,7 @@
 // LINKTYPE_* values LISP captures come in (tcpdump.org link-layer header types registry).
 // Encoders build the same framings for fixtures and the lab.
 
-import { formatMac, parseMac } from './addr.js';
+import { copyBytes, formatMac, parseMac } from './addr.js';
 
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_EN10MB = 1;
@@ -400,7 +400,7 @@ export function encodeLink(linkType: number, l3: Uint8Array, opts: LinkEncodeOpt
     case LINKTYPE_RAW_14:
     case LINKTYPE_IPV4:
     case LINKTYPE_IPV6:
-      return l3.slice();
+      return copyBytes(l3);
     default:
       throw new RangeError(`cannot encode link type ${linkType}`);
   }
