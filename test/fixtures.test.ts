@@ -1,0 +1,297 @@
+// The committed captures in pcaps/: they must be exactly what scripts/make-fixtures.ts makes from the
+// current encoder and writer, and every one must decode the way its README line says.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PacketDecoder, type LispPacket } from '../src/capture/packets.js';
+import { readCapture } from '../src/capture/source.js';
+import { keyLookup, loadKeys } from '../src/cli/read.js';
+import { MESSAGE_TYPES } from '../src/dissect/registry.js';
+import type { ControlMessage } from '../src/dissect/types.js';
+import { makeFixtures, writeFixtures } from '../scripts/make-fixtures.js';
+
+const PCAPS = join(import.meta.dirname, '../pcaps');
+
+function typeName(m: ControlMessage): string {
+  if ('unknown' in m) return `unknown-${m.type}`;
+  if (m.type === 7) return m.reply ? 'info-reply' : 'info-request';
+  if (m.type === 8) return m.inner?.message ? `ecm(${typeName(m.inner.message)})` : 'ecm(?)';
+  return MESSAGE_TYPES.get(m.type)!.slug;
+}
+
+interface FileSummary {
+  /** Frames the reader delivered. */
+  frames: number;
+  /** Packets decoded as LISP (a reassembled datagram counts once). */
+  lisp: number;
+  types: Record<string, number>;
+  /** Frames with malformed notes (LISP or below). */
+  malformed: number[];
+  /** Frames whose authentication verified / failed with the key file. */
+  authOk: number[];
+  authFailed: number[];
+  warnings: string[];
+}
+
+async function summarize(file: string, keys?: string): Promise<{ summary: FileSummary; packets: LispPacket[] }> {
+  const s: FileSummary = { frames: 0, lisp: 0, types: {}, malformed: [], authOk: [], authFailed: [], warnings: [] };
+  const packets: LispPacket[] = [];
+  const decoder = new PacketDecoder({
+    all: true,
+    keyFor: keys ? keyLookup(loadKeys(join(PCAPS, keys))) : undefined,
+    warning: (m) => s.warnings.push(m),
+  });
+  await readCapture(join(PCAPS, file), {
+    frame: (f) => {
+      s.frames++;
+      const p = decoder.decode(f);
+      if (!p) return;
+      packets.push(p);
+      if (p.notes.length || p.frameNotes.length) s.malformed.push(p.frame);
+      if (p.auth) (p.auth.ok ? s.authOk : s.authFailed).push(p.frame);
+      if (!p.kind) return;
+      s.lisp++;
+      const t = p.kind === 'data' ? 'data' : p.control ? typeName(p.control) : 'control(?)';
+      s.types[t] = (s.types[t] ?? 0) + 1;
+    },
+    warning: (m) => s.warnings.push(m),
+  });
+  decoder.finish();
+  return { summary: s, packets };
+}
+
+describe('pcaps/ is what scripts/make-fixtures.ts generates', () => {
+  let dir: string;
+  let written: string[];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lispscope-fixtures-'));
+    written = writeFixtures(dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('generates the same set of files as committed', () => {
+    expect([...written].sort()).toEqual(readdirSync(PCAPS).sort());
+  });
+
+  it('every file is byte-identical (run `npm run fixtures` after changing the encoder or writer)', () => {
+    const differ = written.filter((name) => !readFileSync(join(dir, name)).equals(readFileSync(join(PCAPS, name))));
+    expect(differ).toEqual([]);
+  });
+
+  it('is deterministic and keeps every capture small', () => {
+    const a = makeFixtures();
+    const b = makeFixtures();
+    expect(b.map((f) => f.name)).toEqual(a.map((f) => f.name));
+    a.forEach((f, i) => expect(Buffer.from(b[i]!.bytes).equals(Buffer.from(f.bytes))).toBe(true));
+    for (const f of a) expect(f.bytes.length, f.name).toBeLessThan(8 * 1024);
+  });
+
+  it('README.md describes every file', () => {
+    const readme = readFileSync(join(PCAPS, 'README.md'), 'utf8');
+    for (const name of readdirSync(PCAPS).filter((n) => n !== 'README.md')) expect(readme).toContain(`\`${name}\``);
+  });
+});
+
+/** What every fixture decodes to, frame by frame as `lispscope read` sees it. */
+const EXPECTED: Record<string, Partial<FileSummary>> = {
+  'control-map-request.pcap': { frames: 9, lisp: 9, types: { 'map-request': 9 }, malformed: [] },
+  'control-ecm.pcap': {
+    frames: 9,
+    lisp: 9,
+    types: { 'ecm(map-request)': 6, 'ecm(ecm(map-request))': 1, 'ecm(map-register)': 1, 'map-register': 1 },
+    malformed: [],
+  },
+  'control-map-reply.pcap': { frames: 11, lisp: 11, types: { 'map-reply': 11 }, malformed: [] },
+  'control-map-register.pcap': {
+    frames: 9,
+    lisp: 9,
+    types: { 'map-register': 5, 'map-notify': 3, 'map-notify-ack': 1 },
+    malformed: [],
+  },
+  'control-map-referral.pcap': { frames: 12, lisp: 12, types: { 'ecm(map-request)': 6, 'map-referral': 6 }, malformed: [] },
+  'control-info.pcap': { frames: 4, lisp: 4, types: { 'info-request': 2, 'info-reply': 2 }, malformed: [] },
+  'control-other-types.pcap': {
+    frames: 5,
+    lisp: 5,
+    types: { 'shared-extension': 2, 'unknown-9': 1, 'unknown-0': 1, 'unknown-14': 1 },
+    malformed: [3, 4, 5],
+  },
+  'data.pcap': { frames: 15, lisp: 15, types: { data: 15 }, malformed: [13, 14] },
+  'lcaf.pcap': { frames: 23, lisp: 23, types: { 'map-reply': 20, 'map-register': 2, 'map-request': 1 }, malformed: [] },
+  'ip-options.pcap': { frames: 5, lisp: 5, types: { 'map-request': 2, 'map-reply': 1, data: 2 }, malformed: [] },
+  'ip-fragments.pcap': { frames: 13, lisp: 4, types: { data: 2, 'map-register': 2 }, malformed: [] },
+  'snaplen.pcap': { frames: 5, lisp: 5, types: { 'map-request': 1, 'map-register': 1, 'map-reply': 1, data: 1, 'ecm(?)': 1 }, malformed: [2, 3, 4, 5] },
+  'truncated.pcap': { frames: 2, lisp: 2, types: { 'ecm(map-request)': 1, 'map-reply': 1 }, malformed: [] },
+  'mn-handover.pcapng': {
+    frames: 55,
+    lisp: 55,
+    types: {
+      'map-register': 5,
+      'map-notify': 5,
+      'info-request': 1,
+      'info-reply': 1,
+      'ecm(map-request)': 11,
+      'map-reply': 5,
+      'map-request': 2,
+      data: 25,
+    },
+    malformed: [],
+  },
+};
+
+const FORMAT_FILES = [
+  'format-pcap-us-le.pcap',
+  'format-pcap-us-be.pcap',
+  'format-pcap-ns.pcap',
+  'format-pcap-modified.pcap',
+  'format-pcapng-le.pcapng',
+  'format-pcapng-be.pcapng',
+  'format-gzip.pcap.gz',
+];
+for (const f of FORMAT_FILES) EXPECTED[f] = { frames: 3, lisp: 3, types: { 'map-register': 1, 'map-notify': 1, data: 1 }, malformed: [] };
+EXPECTED['format-pcapng-tsresol.pcapng'] = EXPECTED['format-pcap-us-le.pcap'];
+EXPECTED['format-pcapng-blocks.pcapng'] = EXPECTED['format-pcap-us-le.pcap'];
+EXPECTED['format-pcapng-sections.pcapng'] = { frames: 12, lisp: 12, types: { 'map-register': 4, 'map-notify': 4, data: 4 }, malformed: [] };
+for (const f of ['en10mb-vlan', 'en10mb-qinq', 'linux-sll', 'linux-sll2', 'raw-101', 'raw-12', 'raw-14', 'null-le', 'null-be', 'loop']) {
+  EXPECTED[`link-${f}.pcap`] = { frames: 3, lisp: 3, types: { 'ecm(map-request)': 1, 'map-reply': 1, data: 1 }, malformed: [] };
+}
+EXPECTED['link-ipv4.pcap'] = { frames: 2, lisp: 2, types: { 'ecm(map-request)': 1, 'map-reply': 1 }, malformed: [] };
+EXPECTED['link-ipv6.pcap'] = { frames: 1, lisp: 1, types: { data: 1 }, malformed: [] };
+
+const CAPTURES = readdirSync(PCAPS).filter((n) => /\.(pcap|pcapng|pcap\.gz)$/.test(n));
+
+describe('every committed capture decodes', () => {
+  it('has an expectation for each capture', () => {
+    expect(CAPTURES.sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  for (const file of CAPTURES) {
+    it(`${file}: frames, LISP packets and types`, async () => {
+      const { summary } = await summarize(file);
+      const want = EXPECTED[file]!;
+      expect({ frames: summary.frames, lisp: summary.lisp, types: summary.types, malformed: summary.malformed }).toEqual(want);
+      if (file !== 'truncated.pcap') expect(summary.warnings).toEqual([]);
+    });
+  }
+
+  it('format fixtures keep their timestamps at each resolution', async () => {
+    const T0 = 1_714_557_600;
+    const times = async (file: string) => (await summarize(file)).packets.map((p) => [p.tsSec - T0, p.tsNsec]);
+    const us = [
+      [0, 123_456_000],
+      [0, 127_000_000],
+      [2, 0],
+    ];
+    const ns = [
+      [0, 123_456_789],
+      [0, 127_000_001],
+      [2, 999],
+    ];
+    for (const f of ['format-pcap-us-le.pcap', 'format-pcap-us-be.pcap', 'format-pcap-modified.pcap', 'format-pcapng-le.pcapng', 'format-gzip.pcap.gz']) {
+      expect(await times(f), f).toEqual(us);
+    }
+    expect(await times('format-pcap-ns.pcap')).toEqual(ns);
+    expect(await times('format-pcapng-be.pcapng')).toEqual(ns);
+    const [nsIface, pow2, msOffset] = await times('format-pcapng-tsresol.pcapng');
+    expect(nsIface).toEqual(ns[0]);
+    expect(pow2![0]).toBe(0);
+    expect(Math.abs(pow2![1]! - 127_000_001)).toBeLessThan(1000); // 2^-20 s is about 954 ns
+    expect(msOffset).toEqual([2, 0]);
+  });
+
+  it('every frame of the data-plane fixtures carries an inner packet unless encrypted or non-IP GPE', async () => {
+    const { packets } = await summarize('data.pcap');
+    const without = packets.filter((p) => !p.data?.inner).map((p) => p.frame);
+    expect(without).toEqual([9, 10]); // K=1, GPE Ethernet
+  });
+
+  it('reassembles outer fragments into whole LISP datagrams', async () => {
+    const { packets } = await summarize('ip-fragments.pcap');
+    const lisp = packets.filter((p) => p.kind);
+    expect(lisp.map((p) => p.fragments)).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9, 10],
+      [11, 12, 13],
+    ]);
+    expect(lisp.map((p) => (p.control && 'records' in p.control ? p.control.records.length : p.data?.inner?.len))).toEqual([628, 648, 12, 12]);
+  });
+});
+
+describe('malformed fixtures are reported, not dropped', () => {
+  it('snaplen.pcap: every cut frame says so, and the LISP decoder says where it stopped', async () => {
+    const { packets } = await summarize('snaplen.pcap');
+    expect(packets.map((p) => p.caplen)).toEqual([70, 96, 96, 96, 96]);
+    for (const p of packets.slice(1)) {
+      expect(p.len).toBeGreaterThan(p.caplen);
+      expect(p.frameNotes.join('\n')).toMatch(/truncated by the capture/);
+    }
+    for (const p of packets.slice(1, 3)) expect(p.notes.map((n) => n.message).join('\n')).toMatch(/truncated/);
+    expect(packets[4]!.notes.map((n) => n.message).join('\n')).toMatch(/cut short/);
+  });
+
+  it('truncated.pcap: the frames before the cut, then a warning naming it', async () => {
+    const { summary } = await summarize('truncated.pcap');
+    expect(summary.frames).toBe(2);
+    expect(summary.warnings).toHaveLength(1);
+    expect(summary.warnings[0]).toMatch(/truncated: capture ends inside a record/);
+  });
+
+  it('control-other-types.pcap: unknown types kept raw and flagged', async () => {
+    const { packets } = await summarize('control-other-types.pcap');
+    expect(packets.map((p) => p.control && 'unknown' in p.control)).toEqual([false, false, true, true, true]);
+    expect(packets[2]!.notes[0]!.message).toMatch(/unknown LISP control message type 9/);
+  });
+});
+
+describe('keys', () => {
+  it('pcaps/keys verifies every authenticated control fixture except the wrong-key Map-Register', async () => {
+    const results: Record<string, { ok: number[]; failed: number[] }> = {};
+    for (const file of CAPTURES.filter((f) => f !== 'mn-handover.pcapng')) {
+      const { summary } = await summarize(file, 'keys');
+      if (summary.authOk.length || summary.authFailed.length) results[file] = { ok: summary.authOk, failed: summary.authFailed };
+    }
+    const ok3 = { ok: [1, 2], failed: [] };
+    expect(results).toEqual({
+      // The Map-Register inside the ECM (frame 8) and its relay (frame 9).
+      'control-ecm.pcap': { ok: [8, 9], failed: [] },
+      'control-info.pcap': { ok: [1, 2, 3, 4], failed: [] },
+      'control-map-register.pcap': { ok: [1, 2, 3, 4, 6, 7, 8, 9], failed: [5] },
+      'ip-fragments.pcap': { ok: [10, 13], failed: [] },
+      'lcaf.pcap': { ok: [11, 22], failed: [] },
+      'format-pcap-us-le.pcap': ok3,
+      'format-pcap-us-be.pcap': ok3,
+      'format-pcap-ns.pcap': ok3,
+      'format-pcap-modified.pcap': ok3,
+      'format-pcapng-le.pcapng': ok3,
+      'format-pcapng-be.pcapng': ok3,
+      'format-gzip.pcap.gz': ok3,
+      'format-pcapng-tsresol.pcapng': ok3,
+      'format-pcapng-blocks.pcapng': { ok: [1, 3], failed: [] },
+      'format-pcapng-sections.pcapng': { ok: [1, 2, 4, 5, 6, 7, 10, 11], failed: [] },
+    });
+  });
+
+  it('a message cut by the snaplen is not verified, and says so (rather than failing)', async () => {
+    const { packets, summary } = await summarize('snaplen.pcap', 'keys');
+    expect(summary.authOk).toEqual([]);
+    expect(summary.authFailed).toEqual([]);
+    const register = packets.find((p) => p.frame === 2)!;
+    expect(register.frameNotes).toContain('authentication not verified: the message is cut short by the capture');
+  });
+
+  it('mn-handover.keys verifies all 12 authenticated messages of the demo', async () => {
+    const { summary } = await summarize('mn-handover.pcapng', 'mn-handover.keys');
+    expect(summary.authFailed).toEqual([]);
+    expect(summary.authOk).toEqual([1, 2, 3, 4, 5, 6, 35, 36, 47, 48, 49, 50]);
+  });
+
+  it('a wrong key fails every one of them', async () => {
+    const { summary } = await summarize('mn-handover.pcapng', 'keys');
+    expect(summary.authOk).toEqual([]);
+    expect(summary.authFailed).toHaveLength(12);
+  });
+});
