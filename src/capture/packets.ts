@@ -5,6 +5,7 @@ import { verifyAuth, type AuthResult } from '../dissect/auth.js';
 import { decodeControl } from '../dissect/control.js';
 import type { Note } from '../dissect/cursor.js';
 import { decodeData } from '../dissect/data.js';
+import { ecmInnerBytes } from '../dissect/ecm.js';
 import { decodeIp, decodeUdp, IPPROTO_UDP, type IpHeader, type UdpHeader } from '../dissect/ip.js';
 import { decodeLink, type LinkLayer } from '../dissect/link.js';
 import { isKnownControlType, LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
@@ -158,16 +159,31 @@ export class PacketDecoder {
       const d = decodeControl(lisp);
       p.control = d.value;
       p.notes = d.notes;
-      if (AUTHENTICATED.has(d.value.type) && this.opts.keyFor && !('unknown' in d.value)) {
-        const key = this.opts.keyFor(p, d.value);
-        if (key !== undefined) p.auth = verifyAuth(lisp, key);
-      }
+      if (this.opts.keyFor) this.verify(p, d.value, lisp, udp.truncated || ip.truncated);
     } else {
       const d = decodeData(lisp);
       if (d.value) p.data = d.value;
       p.notes = d.notes;
     }
     return p;
+  }
+
+  /** Verifies the authentication of the message, or of the message an ECM carries (a Map-Register via an RTR). */
+  private verify(p: LispPacket, m: ControlMessage, bytes: Uint8Array, truncated: boolean): void {
+    let target: { m: ControlMessage; bytes: Uint8Array } | undefined;
+    if (AUTHENTICATED.has(m.type) && !('unknown' in m)) target = { m, bytes };
+    else if (m.type === 8 && 'inner' in m && m.inner?.message && AUTHENTICATED.has(m.inner.message.type) && !('unknown' in m.inner.message)) {
+      const inner = ecmInnerBytes(bytes);
+      if (inner) target = { m: m.inner.message, bytes: inner };
+    }
+    if (!target) return;
+    const key = this.opts.keyFor!(p, target.m);
+    if (key === undefined) return;
+    if (truncated) {
+      p.frameNotes = [...p.frameNotes, 'authentication not verified: the message is cut short by the capture'];
+      return;
+    }
+    p.auth = verifyAuth(target.bytes, key);
   }
 
   private other(p: LispPacket, summary: string): LispPacket | undefined {

@@ -116,7 +116,7 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
       }
       io.line(packetLine(p, { numeric: a.flags.get('numeric') ?? false, style }));
       if (verbose) {
-        for (const node of packetTree(p).children ?? []) for (const l of renderTree(node, '    ')) io.line(l);
+        for (const node of packetTree(p, frameBytes).children ?? []) for (const l of renderTree(node, '    ')) io.line(l);
       }
       if (hex) for (const l of hexDump(frameBytes)) io.line(`    ${l}`);
       if (verbose || hex) io.line('');

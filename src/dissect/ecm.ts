@@ -9,14 +9,7 @@ import { LIMITS } from './registry.js';
 import type { Ecm, EcmInner } from './types.js';
 
 export function decodeEcm(c: Cursor, depth: number): Ecm {
-  const m: Ecm = {
-    type: 8,
-    security: false,
-    ddt: false,
-    toEtr: false,
-    toMs: false,
-    inner: { ipVersion: 4, src: '', dst: '', ttl: 0, sport: 0, dport: 0, udpChecksum: 0 },
-  };
+  const m: Ecm = { type: 8, security: false, ddt: false, toEtr: false, toMs: false };
   if (!c.need(4, 'ECM header')) return m;
   const w = c.u32();
   m.security = (w & 0x08000000) !== 0;
@@ -25,54 +18,64 @@ export function decodeEcm(c: Cursor, depth: number): Ecm {
   m.toMs = (w & 0x01000000) !== 0;
   if (w & 0x00ffffff) m.reserved = w & 0x00ffffff;
 
-  // IP/UDP notes name byte offsets: decode over the message itself so they are message-relative.
+  // Decode over the message itself so the IP/UDP decoders' offsets are message-relative.
   const msg = c.bytes.subarray(c.base, c.end);
-  const ip = decodeIp(msg, c.pos - c.base, msg.length);
-  for (const n of ip.notes) c.notes.push({ offset: c.pos - c.base, message: `ECM inner ${n}` });
+  const note = (text: string, at: number) => c.notes.push({ offset: at, message: `ECM inner ${text.replace(/ at byte offset \d+/, '')}` });
+  const ipAt = c.pos - c.base;
+  const ip = decodeIp(msg, ipAt, msg.length);
+  for (const n of ip.notes) note(n, ipAt);
   if (!ip.ok) {
-    m.inner.payload = c.rest();
+    if (c.remaining > 0) m.payload = c.rest();
     return m;
   }
   if (ip.truncated) {
     c.note(`ECM inner packet cut short: its IP header declares ${ip.totalLength} bytes, ${c.end - c.pos} present`);
   }
-  m.inner.ipVersion = ip.version;
-  m.inner.src = ip.src;
-  m.inner.dst = ip.dst;
-  m.inner.ttl = ip.ttl;
   if (ip.proto !== IPPROTO_UDP || ip.isFragment) {
     c.note(`ECM inner packet is not an unfragmented UDP datagram (protocol ${ip.proto})`);
-    c.pos = c.base + ip.payloadOffset;
-    m.inner.payload = c.rest();
+    m.payload = c.rest();
     return m;
   }
   const udp = decodeUdp(msg, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);
-  for (const n of udp.notes) c.notes.push({ offset: ip.payloadOffset, message: `ECM inner ${n}` });
+  for (const n of udp.notes) note(n, ip.payloadOffset);
   if (!udp.ok) {
-    c.pos = c.base + ip.payloadOffset;
-    m.inner.payload = c.rest();
+    m.payload = c.rest();
     return m;
   }
   if (udp.truncated && !ip.truncated) {
     c.note(`ECM inner UDP datagram cut short: UDP Length ${udp.length}, ${ip.payloadEnd - ip.payloadOffset} bytes present`);
   }
-  m.inner.sport = udp.srcPort;
-  m.inner.dport = udp.dstPort;
-  m.inner.udpChecksum = udp.checksum;
-  const payloadStart = c.base + udp.payloadOffset;
+  const inner: EcmInner = {
+    ipVersion: ip.version,
+    src: ip.src,
+    dst: ip.dst,
+    ttl: ip.ttl,
+    sport: udp.srcPort,
+    dport: udp.dstPort,
+    udpChecksum: udp.checksum,
+  };
+  m.inner = inner;
   const payloadEnd = c.base + udp.payloadEnd;
-  const inner = new Cursor(c.bytes, payloadStart, payloadEnd, c.base, c.notes);
-  if (depth + 1 >= LIMITS.ecmDepth && (c.bytes[inner.pos] ?? 0) >> 4 === 8) {
-    inner.note(`ECM nested deeper than ${LIMITS.ecmDepth} levels: inner ECM not decoded`);
-    m.inner.payload = inner.rest();
-  } else if (inner.remaining > 0) {
-    m.inner.message = decodeControlAt(inner, depth + 1);
+  const body = new Cursor(c.bytes, c.base + udp.payloadOffset, payloadEnd, c.base, c.notes);
+  if (depth + 1 >= LIMITS.ecmDepth && (c.bytes[body.pos] ?? 0) >> 4 === 8) {
+    body.note(`ECM nested deeper than ${LIMITS.ecmDepth} levels: inner ECM not decoded`);
+    inner.payload = body.rest();
+  } else if (body.remaining > 0) {
+    inner.message = decodeControlAt(body, depth + 1);
   } else {
-    inner.note('ECM inner UDP datagram is empty');
+    body.note('ECM inner UDP datagram is empty');
   }
   c.pos = payloadEnd;
   if (c.remaining > 0) m.trailing = c.rest();
   return m;
+}
+
+/** The inner LISP message's bytes inside `msg` (an ECM's bytes), if its headers decode. */
+export function ecmInnerBytes(msg: Uint8Array): Uint8Array | undefined {
+  const ip = decodeIp(msg, 4, msg.length);
+  if (!ip.ok || ip.proto !== IPPROTO_UDP || ip.isFragment) return undefined;
+  const udp = decodeUdp(msg, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);
+  return udp.ok ? msg.subarray(udp.payloadOffset, udp.payloadEnd) : undefined;
 }
 
 export function encodeEcm(w: Writer, m: Ecm): void {
@@ -84,7 +87,8 @@ export function encodeEcm(w: Writer, m: Ecm): void {
       (m.toMs ? 0x01000000 : 0) |
       ((m.reserved ?? 0) & 0x00ffffff),
   );
-  w.bytes(encodeEcmInner(m.inner));
+  if (m.inner) w.bytes(encodeEcmInner(m.inner));
+  if (m.payload) w.bytes(m.payload);
 }
 
 function encodeEcmInner(i: EcmInner): Uint8Array {

@@ -317,7 +317,10 @@ export interface Ecm extends Common {
   toMs: boolean;
   /** Bits 8..31. */
   reserved?: number;
-  inner: EcmInner;
+  /** The encapsulated IP/UDP packet; absent when its headers could not be decoded. */
+  inner?: EcmInner;
+  /** The bytes after the ECM header, when `inner` could not be decoded from them. */
+  payload?: Uint8Array;
 }
 
 export interface SharedExtension extends Common {

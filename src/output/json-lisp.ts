@@ -336,8 +336,11 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
     case 8:
       w.key('security').bool(m.security).key('ddt').bool(m.ddt);
       w.key('rtr').bool(m.toEtr).key('to_etr').bool(m.toEtr).key('to_ms').bool(m.toMs);
-      w.key('inner');
-      writeEcmInner(w, m.inner, opts);
+      if (m.inner) {
+        w.key('inner');
+        writeEcmInner(w, m.inner, opts);
+      }
+      if (m.payload) w.key('payload').str(toHex(m.payload));
       break;
     case 15:
       w.key('control_type').num(15).key('name').str('shared-extension').key('sub_type').num(m.subType).key('data').str(toHex(m.data));

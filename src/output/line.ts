@@ -4,7 +4,7 @@
 import { addressText, prefixText } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
-import { actionSlug, LISP_CONTROL_PORT, LISP_DATA_PORT, referralActionSlug } from '../dissect/registry.js';
+import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, referralActionSlug } from '../dissect/registry.js';
 import type { ControlMessage, DataMessage, Locator, MappingRecord } from '../dissect/types.js';
 import type { LispPacket } from '../capture/packets.js';
 import type { Style } from './style.js';
@@ -44,10 +44,14 @@ function locatorText(l: Locator): string {
   return `${addressText(l.rloc)} p${l.priority}/w${l.weight}${f ? ` ${f}` : ''}`;
 }
 
+function ttlText(ttl: number): string {
+  return ttl === 0xffffffff ? 'unlimited' : String(ttl);
+}
+
 function recordText(r: MappingRecord): string {
   const eid = prefixText(r.eid, r.eidMaskLen);
-  if (r.locators.length === 0) return `${eid} ttl ${r.ttl} negative ${actionSlug(r.action)}`;
-  return `${eid} ttl ${r.ttl} -> [${r.locators.map(locatorText).join(', ')}]`;
+  if (r.locators.length === 0) return `${eid} ttl ${ttlText(r.ttl)} negative ${actionSlug(r.action)}`;
+  return `${eid} ttl ${ttlText(r.ttl)} -> [${r.locators.map(locatorText).join(', ')}]`;
 }
 
 function records(rs: MappingRecord[]): string {
@@ -137,7 +141,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): 
         (m.records
           .map(
             (r) =>
-              `${prefixText(r.eid, r.eidMaskLen)} ${referralActionSlug(r.action)}${r.incomplete ? ' incomplete' : ''} ttl ${r.ttl} -> [${r.referrals.map(locatorText).join(', ')}]`,
+              `${prefixText(r.eid, r.eidMaskLen)} ${referralActionSlug(r.action)}${r.incomplete ? ' incomplete' : ''} ttl ${ttlText(r.ttl)} -> [${r.referrals.map(locatorText).join(', ')}]`,
           )
           .join('; ') || '0 records')
       );
@@ -161,6 +165,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): 
         ['to-etr/rtr', m.toEtr],
         ['to-ms/relay', m.toMs],
       ]);
+      if (!i) return `${s.type('ECM')}${f}, ${m.payload?.length ?? 0} bytes not an IP/UDP packet`;
       const inner = i.message ? controlSummary(i.message, s) : `${i.payload?.length ?? 0} bytes not LISP`;
       return `${s.type('ECM')}${f} ${i.src}.${i.sport} > ${i.dst}.${i.dport}: ${inner}`;
     }
@@ -176,6 +181,9 @@ export function dataSummary(d: DataMessage): string {
   if (f.srcMapVersion !== undefined) out += ` map-version ${f.srcMapVersion}/${f.dstMapVersion}`;
   if (f.iid !== undefined) out += ` iid ${f.iid}`;
   if (f.lsb !== undefined) out += ` lsb 0x${f.lsb.toString(16)}`;
+  if (f.gpeNextProtocol !== undefined) {
+    out += ` gpe next-protocol ${GPE_NEXT_PROTOCOLS.get(f.gpeNextProtocol) ?? f.gpeNextProtocol}`;
+  }
   if (f.keyId) return `${out}, encrypted (key ${f.keyId}), ${d.payload.length} bytes`;
   const i = d.inner;
   if (!i) return `${out}, ${d.payload.length} bytes`;

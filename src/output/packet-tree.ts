@@ -2,6 +2,7 @@
 // the frame (the hex pane highlights them).
 
 import type { LispPacket } from '../capture/packets.js';
+import { toHex } from '../dissect/addr.js';
 import { controlTree, dataTree, type TreeNode } from './tree.js';
 
 const LINK_TITLES: ReadonlyMap<number, string> = new Map([
@@ -17,11 +18,23 @@ const LINK_TITLES: ReadonlyMap<number, string> = new Map([
   [276, 'Linux cooked capture v2'],
 ]);
 
+const IPV6_EXTENSIONS: ReadonlyMap<number, string> = new Map([
+  [0, 'Hop-by-Hop Options'],
+  [43, 'Routing'],
+  [44, 'Fragment'],
+  [51, 'Authentication Header'],
+  [60, 'Destination Options'],
+  [135, 'Mobility'],
+  [139, 'HIP'],
+  [140, 'Shim6'],
+]);
+
 function leaf(label: string, start: number, end: number): TreeNode {
   return { label, start, end };
 }
 
-export function packetTree(p: LispPacket): TreeNode {
+/** The tree of a packet; `bytes` are the frame's bytes (for IP options). */
+export function packetTree(p: LispPacket, bytes: Uint8Array): TreeNode {
   const children: TreeNode[] = [];
   const time = new Date(p.tsSec * 1000).toISOString().replace(/\.\d+Z$/, `.${String(p.tsNsec).padStart(9, '0')}Z`);
   children.push({
@@ -48,6 +61,14 @@ export function packetTree(p: LispPacket): TreeNode {
       leaf(`Total Length: ${ip.totalLength}`, 0, 0),
     ];
     if (ip.version === 4) ipKids.push(leaf(`Identification: 0x${ip.id.toString(16).padStart(4, '0')}`, 0, 0));
+    if (ip.optionsOffset !== undefined && !reassembled) {
+      const end = ip.optionsOffset + ip.optionsLength!;
+      ipKids.push(leaf(`Options: ${ip.optionsLength} bytes (${toHex(bytes, ip.optionsOffset, end)})`, ip.optionsOffset, end));
+    }
+    for (const e of ip.extensionHeaders ?? []) {
+      const name = IPV6_EXTENSIONS.get(e.type) ?? 'Extension header';
+      ipKids.push(leaf(`${name} (${e.type}): ${e.length} bytes`, reassembled ? 0 : e.offset, reassembled ? 0 : e.offset + e.length));
+    }
     if (p.fragments) ipKids.push(leaf(`Reassembled from frames ${p.fragments.join(', ')}`, 0, 0));
     children.push({
       label: `Internet Protocol Version ${ip.version}, Src: ${ip.src}, Dst: ${ip.dst}`,

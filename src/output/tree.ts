@@ -279,10 +279,16 @@ function referralNodes(b: Builder, r: ReferralRecord, i: number): void {
       addressNodes(g, r.eid, 'EID Prefix');
       r.referrals.forEach((l, j) => locatorNodes(g, l, j));
       r.signatures.forEach((s, j) =>
-        g.leaf(
-          `Signature ${j + 1}: algorithm ${s.algorithm}, key tag ${s.keyTag}, ${s.signature.length} bytes, valid ${s.inception}..${s.expiration}`,
-          20 + s.signature.length,
-        ),
+        g.group(`Signature ${j + 1}: algorithm ${s.algorithm}, key tag ${s.keyTag}`, (sg) => {
+          sg.leaf(`Original Record TTL: ${s.originalTtl} minutes`, 4);
+          sg.leaf(`Signature Expiration: ${s.expiration} (${new Date(s.expiration * 1000).toISOString()})`, 4);
+          sg.leaf(`Signature Inception: ${s.inception} (${new Date(s.inception * 1000).toISOString()})`, 4);
+          sg.leaf(`Key Tag: ${s.keyTag}`, 2);
+          sg.leaf(`Signature Length: ${s.signature.length}`, 2);
+          sg.leaf(`Signature Algorithm: ${s.algorithm}`, 1);
+          sg.leaf(`Reserved: ${hex(s.reserved ?? 0, 6)}`, 3);
+          sg.leaf(`Signature: ${toHex(s.signature)}`, s.signature.length);
+        }),
       );
     },
   );
@@ -417,6 +423,10 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       ]);
       b.leaf(`Reserved: ${hex(m.reserved ?? 0, 6)}`, 4);
       const i = m.inner;
+      if (!i) {
+        if (m.payload) b.leaf(`Not an IP/UDP packet: ${toHex(m.payload)}`, m.payload.length);
+        break;
+      }
       const ipLen = i.ipVersion === 4 ? 20 : 40;
       b.leaf(`Inner IPv${i.ipVersion}: ${i.src} → ${i.dst}, TTL ${i.ttl}`, ipLen);
       b.leaf(`Inner UDP: ${i.sport} → ${i.dport}, checksum ${hex(i.udpChecksum, 4)}`, 8);

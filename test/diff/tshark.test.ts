@@ -8,6 +8,11 @@
 //   irrelevant to: we check that both flag them (tshark: _ws.malformed / expert) instead.
 // - IP/UDP fields: tshark also dissects the packet inside a LISP data header; we summarise it, so
 //   our outer (and ECM inner) values must be a prefix of tshark's list.
+// - Between ports 4342 and 4341 we decide by content (JSON contract; NAT-traversal draft: the
+//   Info-Reply and Data-Map-Notify go from 4342 to the MN's 4341); tshark 4.0 decodes such a
+//   control message as a data header. Those frames are skipped.
+// - A Distinguished Name source EID (AFI 17) ends tshark's Map-Request; LISP-GPE's 16-bit nonce
+//   (RFC 9305 §3) is read as 24 bits by tshark: see ourFields for both.
 
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,7 +62,12 @@ describe('differential: tshark LISP dissector', () => {
     it(`agrees on ${file.split('/').slice(-2).join('/')}`, async () => {
       if (!requireTool('tshark', haveTshark())) return;
       const theirs = tsharkFields(file);
-      const ours = await ourPackets(file, (p) => ({ fields: ourFields(p), malformed: p.notes.length + p.frameNotes.length > 0, lisp: !!p.kind }));
+      const ours = await ourPackets(file, (p) => ({
+        fields: ourFields(p),
+        malformed: p.notes.length + p.frameNotes.length > 0,
+        lisp: !!p.kind,
+        crossPorts: p.udp?.srcPort === 4342 && p.udp.dstPort === 4341,
+      }));
       const problems: string[] = [];
       let compared = 0;
       let malformed = 0;
@@ -72,6 +82,7 @@ describe('differential: tshark LISP dissector', () => {
           malformed++;
           continue;
         }
+        if (o.crossPorts && o.fields.has('lisp.type') && t.has('lisp-data.flags.nonce')) continue;
         if (!t.has('lisp.type') && !t.has('lisp-data.flags.nonce')) {
           problems.push(`${file} frame ${frame}: we decode LISP, tshark does not`);
           continue;

@@ -78,7 +78,7 @@ describe('dissector robustness', () => {
 
   it('reports every cut of a message whose structure is declared (no trailing bytes)', () => {
     const declared = controlMessage.filter(
-      (m) => !('unknown' in m) && m.type !== 15 && !('trailing' in m && m.trailing) && !(m.type === 8 && m.inner.message && ('unknown' in m.inner.message || m.inner.message.type === 15)),
+      (m) => !('unknown' in m) && m.type !== 15 && !('trailing' in m && m.trailing) && !(m.type === 8 && m.inner?.message && ('unknown' in m.inner.message || m.inner.message.type === 15)),
     );
     fc.assert(
       fc.property(declared, fc.nat(), (m, at) => {

@@ -1,7 +1,7 @@
 // tshark as an oracle: its LISP dissector's field values per frame, and the same fields derived
 // from our decoder, in one comparable shape (field name → values in packet order).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
 import { readCapture } from '../../src/capture/source.js';
 import { toHex } from '../../src/dissect/addr.js';
@@ -48,10 +48,9 @@ function collect(node: unknown, out: FieldMap, key?: string): void {
 
 /** tshark's view: frame number → LISP (and inner IP/UDP) field values in packet order. */
 export function tsharkFields(file: string, extraArgs: string[] = []): Map<number, FieldMap> {
-  const json = execFileSync('tshark', ['-r', file, '-T', 'json', '--no-duplicate-keys', ...extraArgs], {
-    maxBuffer: 1 << 28,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  }).toString();
+  // tshark exits non-zero on a file cut mid-record but still prints every frame before the cut.
+  const r = spawnSync('tshark', ['-r', file, '-T', 'json', '--no-duplicate-keys', ...extraArgs], { maxBuffer: 1 << 28 });
+  const json = r.stdout.toString().trim() || '[]';
   const frames = JSON.parse(json) as { _source: { layers: Record<string, unknown> } }[];
   const out = new Map<number, FieldMap>();
   for (const f of frames) {
@@ -137,6 +136,9 @@ function control(f: Fields, m: ControlMessage): void {
       f.add('lisp.records', m.eids.length);
       f.add('lisp.nonce', m.nonce);
       f.add('lisp.mreq.srceid.afi', m.sourceEid.afi);
+      // Deliberate difference: tshark 4.0 stops at a Distinguished Name source EID (AFI 17,
+      // RFC 8060 §4.1 / RFC 9301 §5.2 allow any AFI there); we go on, so compare up to it.
+      if (m.sourceEid.kind === 'dn') break;
       plainAddr(f, m.sourceEid, 'lisp.mreq.srceid.ipv4', 'lisp.mreq.srceid_ipv6');
       for (const a of m.itrRlocs) {
         f.add('lisp.mreq.itr_rloc.afi', a.afi);
@@ -184,6 +186,19 @@ function control(f: Fields, m: ControlMessage): void {
     case 6:
       f.add('lisp.records', m.records.length);
       f.add('lisp.nonce', m.nonce);
+      for (const r of m.records) {
+        f.add('lisp.mapping.ttl', r.ttl);
+        f.add('lisp.mapping.loccnt', r.referrals.length);
+        f.add('lisp.mapping.eid.masklen', r.eidMaskLen);
+        f.add('lisp.mapping.act', r.action);
+        f.add('lisp.mapping.auth', r.authoritative);
+        f.add('lisp.referral.incomplete', r.incomplete);
+        f.add('lisp.referral.sigcnt', r.signatures.length);
+        f.add('lisp.mapping.ver', r.mapVersion);
+        f.add('lisp.mapping.eid.afi', r.eid.afi);
+        plainAddr(f, r.eid, 'lisp.mapping.eid.ipv4', 'lisp.mapping.eid.ipv6');
+        for (const l of r.referrals) locator(f, l);
+      }
       break;
     case 7:
       f.add('lisp.info.r', m.reply);
@@ -198,6 +213,7 @@ function control(f: Fields, m: ControlMessage): void {
     case 8:
       f.add('lisp.ecm.flags.sec', m.security);
       f.add('lisp.ecm.flags.ddt', m.ddt);
+      if (!m.inner) break;
       if (m.inner.ipVersion === 4) {
         f.add('ip.src', m.inner.src);
         f.add('ip.dst', m.inner.dst);
@@ -232,7 +248,9 @@ export function ourFields(p: LispPacket): FieldMap {
     f.add('lisp-data.flags.enr', (h.flags & DataFlag.E) !== 0);
     f.add('lisp-data.flags.mv', (h.flags & DataFlag.V) !== 0);
     f.add('lisp-data.flags.iid', (h.flags & DataFlag.I) !== 0);
-    if (d.nonce !== undefined) f.add('lisp-data.nonce', d.nonce);
+    // Deliberate difference: with P (LISP-GPE, RFC 9305 §3) the nonce is 16 bits and byte 3 is the
+    // Next Protocol; tshark 4.0 knows no GPE and reads 24 bits.
+    if (d.nonce !== undefined && d.gpeNextProtocol === undefined) f.add('lisp-data.nonce', d.nonce);
     if (d.srcMapVersion !== undefined) {
       f.add('lisp-data.srcmapver', d.srcMapVersion);
       f.add('lisp-data.dstmapver', d.dstMapVersion!);
