@@ -7,8 +7,7 @@
 import type { Frame } from '../capture/types.js';
 import { formatIPv6 } from '../dissect/addr.js';
 import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
-import { bytesOf, type OutBuffer } from './out-buffer.js';
-import { tsMicros } from './time.js';
+import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
 
 const PORTS = new Set([6, 17, 33, 132, 136]); // TCP, UDP, DCCP, SCTP, UDP-Lite: ports come first
 const FLAGS = Array.from({ length: 32 }, (_, f) => ['N', 'L', 'E', 'V', 'I'].filter((_, k) => (f << 3) & (0x80 >> k)).join(''));
@@ -106,85 +105,91 @@ export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
   }
 
   out.ensure(512);
-  out.raw(FRAME);
-  out.uint(f.index);
-  out.raw(TS);
-  const t = tsMicros(f.tsSec, f.tsNsec);
-  out.uint(t.sec);
-  if (t.usec !== 0) {
-    let u = t.usec;
-    let w = 6;
-    while (u % 10 === 0) {
-      u /= 10;
-      w--;
-    }
-    out.byte(46);
-    out.digits(u, w);
+  const buf = out.buf;
+  let p = out.pos;
+  p = putBytes(buf, p, FRAME);
+  p = putUint(buf, p, f.index);
+  p = putBytes(buf, p, TS);
+  // As tsText: microseconds rounded from the nanoseconds, carried into the seconds.
+  let sec = f.tsSec;
+  let usec = Math.round(f.tsNsec / 1000);
+  if (usec >= 1e6) {
+    sec += 1;
+    usec -= 1e6;
   }
-  out.raw(LEN);
-  out.uint(f.len);
-  out.raw(SRC);
-  out.ipv4(b, o + 12);
-  out.raw(DST);
-  out.ipv4(b, o + 16);
-  out.raw(SPORT_Q);
-  out.uint(sport);
-  out.raw(DPORT);
-  out.uint(dport);
-  out.raw(TYPE_FLAGS);
-  out.ascii(FLAGS[flags >> 3]!);
-  out.byte(34);
+  p = sec > 0x7fffffff ? putAscii(buf, p, String(sec)) : putUint(buf, p, sec);
+  if (usec !== 0) {
+    let width = 6;
+    while (usec % 10 === 0) {
+      usec /= 10;
+      width--;
+    }
+    buf[p++] = 46;
+    p = putDigits(buf, p, usec, width);
+  }
+  p = putBytes(buf, p, LEN);
+  p = putUint(buf, p, f.len);
+  p = putBytes(buf, p, SRC);
+  p = putIPv4(buf, p, b, o + 12);
+  p = putBytes(buf, p, DST);
+  p = putIPv4(buf, p, b, o + 16);
+  p = putBytes(buf, p, SPORT_Q);
+  p = putUint(buf, p, sport);
+  p = putBytes(buf, p, DPORT);
+  p = putUint(buf, p, dport);
+  p = putBytes(buf, p, TYPE_FLAGS);
+  p = putAscii(buf, p, FLAGS[flags >> 3]!);
+  buf[p++] = 34;
   if (flags & 0x80) {
-    out.raw(NONCE);
-    out.hex(w1, 6);
-    out.byte(34);
+    p = putBytes(buf, p, NONCE);
+    p = putHex(buf, p, w1, 6);
+    buf[p++] = 34;
   } else if (flags & 0x10) {
-    out.raw(MAP_VERSION);
-    out.uint((w1 >>> 12) & 0xfff);
-    out.raw(DEST);
-    out.uint(w1 & 0xfff);
-    out.byte(125);
+    p = putBytes(buf, p, MAP_VERSION);
+    p = putUint(buf, p, (w1 >>> 12) & 0xfff);
+    p = putBytes(buf, p, DEST);
+    p = putUint(buf, p, w1 & 0xfff);
+    buf[p++] = 125;
   }
   if (flags & 0x08) {
-    out.raw(IID);
-    out.uint(w2 >>> 8);
+    p = putBytes(buf, p, IID);
+    p = putUint(buf, p, w2 >>> 8);
     if (flags & 0x40) {
-      out.raw(LSB);
-      out.uint(w2 & 0xff);
+      p = putBytes(buf, p, LSB);
+      p = putUint(buf, p, w2 & 0xff);
     }
   } else if (flags & 0x40) {
-    out.raw(LSB);
-    out.uint(w2);
+    p = putBytes(buf, p, LSB);
+    p = w2 > 0x7fffffff ? putAscii(buf, p, String(w2)) : putUint(buf, p, w2);
   }
   if (innerLen > 0) {
-    out.raw(INNER);
-    if (innerV === 4) out.ipv4(b, i + 12);
-    else out.ascii(formatIPv6(b, i + 8));
-    out.raw(DST);
-    if (innerV === 4) out.ipv4(b, i + 16);
-    else out.ascii(formatIPv6(b, i + 24));
-    out.raw(PROTO);
-    out.uint(proto);
-    out.raw(LEN);
-    out.uint(itotal);
+    p = putBytes(buf, p, INNER);
+    p = innerV === 4 ? putIPv4(buf, p, b, i + 12) : putAscii(buf, p, formatIPv6(b, i + 8));
+    p = putBytes(buf, p, DST);
+    p = innerV === 4 ? putIPv4(buf, p, b, i + 16) : putAscii(buf, p, formatIPv6(b, i + 24));
+    p = putBytes(buf, p, PROTO);
+    p = putUint(buf, p, proto);
+    p = putBytes(buf, p, LEN);
+    p = putUint(buf, p, itotal);
     const t = i + ihl;
     const tEnd = Math.min(end, i + itotal);
     if (fragOffset === 0) {
       if (PORTS.has(proto) && tEnd - t >= 4) {
-        out.raw(SPORT);
-        out.uint(u16(b, t));
-        out.raw(DPORT);
-        out.uint(u16(b, t + 2));
+        p = putBytes(buf, p, SPORT);
+        p = putUint(buf, p, u16(b, t));
+        p = putBytes(buf, p, DPORT);
+        p = putUint(buf, p, u16(b, t + 2));
       } else if ((proto === 1 || proto === 58) && tEnd - t >= 2) {
-        out.raw(ICMP_TYPE);
-        out.uint(b[t]!);
-        out.raw(ICMP_CODE);
-        out.uint(b[t + 1]!);
+        p = putBytes(buf, p, ICMP_TYPE);
+        p = putUint(buf, p, b[t]!);
+        p = putBytes(buf, p, ICMP_CODE);
+        p = putUint(buf, p, b[t + 1]!);
       }
     }
-    out.byte(125);
+    buf[p++] = 125;
   }
-  out.byte(125);
-  out.byte(10);
+  buf[p++] = 125;
+  buf[p++] = 10;
+  out.pos = p;
   return true;
 }

@@ -41,13 +41,13 @@ export function writeAddress(w: JsonWriter, a: LispAddress, opts: JsonOptions, m
     case 'ipv4':
     case 'ipv6':
     case 'mac':
-      w.str(maskLen === undefined ? a.addr : `${a.addr}/${maskLen}`);
+      w.ascii(maskLen === undefined ? a.addr : `${a.addr}/${maskLen}`);
       return;
     case 'dn':
       w.str(a.name);
       return;
     case 'unknown':
-      w.obj().key('type').str('unknown-afi').key('afi').num(a.afi).key('data').str(toHex(a.raw)).end();
+      w.obj().key('type').str('unknown-afi').key('afi').num(a.afi).key('data').hex(a.raw).end();
       return;
     case 'lcaf':
       writeLcaf(w, a, maskLen, opts);
@@ -120,7 +120,7 @@ function writeLcaf(w: JsonWriter, a: Extract<LispAddress, { kind: 'lcaf' }>, mas
     }
     case 'opaque-key':
       w.key('key_field_num').num(b.keyFieldNum).key('key_wildcard_fields').num(b.keyWildcardFields);
-      w.key('key').str(toHex(b.key));
+      w.key('key').hex(b.key);
       break;
     case 'nat-traversal':
       w.key('ms_udp_port').num(b.msUdpPort).key('etr_udp_port').num(b.etrUdpPort);
@@ -156,7 +156,7 @@ function writeLcaf(w: JsonWriter, a: Extract<LispAddress, { kind: 'lcaf' }>, mas
       w.key('keys').arr();
       for (const k of b.keys) {
         w.obj().key('length').num(k.length);
-        if (opts.showKeys) w.key('key').str(toHex(k));
+        if (opts.showKeys) w.key('key').hex(k);
         w.end();
       }
       w.endArr();
@@ -195,10 +195,10 @@ function writeLcaf(w: JsonWriter, a: Extract<LispAddress, { kind: 'lcaf' }>, mas
       if (b.address) addressField(w, 'address', b.address, opts);
       break;
     case 'vendor':
-      w.key('oui').str(b.oui.toString(16).padStart(6, '0')).key('data').str(toHex(b.data));
+      w.key('oui').str(b.oui.toString(16).padStart(6, '0')).key('data').hex(b.data);
       break;
     case 'raw':
-      w.key('lcaf_type').num(l.type).key('data').str(toHex(b.bytes));
+      w.key('lcaf_type').num(l.type).key('data').hex(b.bytes);
       break;
   }
   w.end();
@@ -216,7 +216,7 @@ function writeLocator(w: JsonWriter, l: Locator, opts: JsonOptions): void {
 export function writeRecord(w: JsonWriter, r: MappingRecord, opts: JsonOptions): void {
   w.obj().key('eid');
   writeAddress(w, r.eid, opts, r.eidMaskLen);
-  w.key('ttl').num(r.ttl).key('action').str(actionSlug(r.action));
+  w.key('ttl').num(r.ttl).key('action').ascii(actionSlug(r.action));
   w.key('authoritative').bool(r.authoritative).key('map_version').num(r.mapVersion);
   w.key('locators').arr();
   for (const l of r.locators) writeLocator(w, l, opts);
@@ -243,8 +243,8 @@ function writeReferral(w: JsonWriter, r: ReferralRecord, opts: JsonOptions): voi
 
 function writeAuth(w: JsonWriter, keyId: number, authData: Uint8Array): void {
   w.key('key_id').num(keyId);
-  w.key('auth_algorithm').str(AUTH_ALGORITHMS.get(keyId & 0xff)?.name ?? `algorithm-${keyId & 0xff}`);
-  w.key('auth_len').num(authData.length).key('auth').str(toHex(authData));
+  w.key('auth_algorithm').ascii(AUTH_ALGORITHMS.get(keyId & 0xff)?.name ?? `algorithm-${keyId & 0xff}`);
+  w.key('auth_len').num(authData.length).key('auth').hex(authData);
 }
 
 /** A flag outside the contract's fixed set: present only when true. */
@@ -261,12 +261,12 @@ export function controlTypeName(m: ControlMessage): string {
 
 /** The contract fields of a control message, `type` and `nonce` first, as members of the open object. */
 export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonOptions = {}): void {
-  w.key('type').str(controlTypeName(m));
+  w.key('type').ascii(controlTypeName(m));
   if ('unknown' in m) {
-    w.key('control_type').num(m.type).key('data').str(toHex(m.data));
+    w.key('control_type').num(m.type).key('data').hex(m.data);
     return;
   }
-  if ('nonce' in m) w.key('nonce').str(nonceHex(m.nonce));
+  if ('nonce' in m) w.key('nonce').ascii(nonceHex(m.nonce));
   switch (m.type) {
     case 1:
       w.key('probe').bool(m.probe).key('smr').bool(m.smr).key('smr_invoked').bool(m.smrInvoked);
@@ -297,8 +297,8 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
       flag(w, 'mobile_node', m.mobileNode);
       writeAuth(w, m.keyId, m.authData);
       writeRecords(w, m.records, opts);
-      if (m.xtrId) w.key('xtr_id').str(toHex(m.xtrId));
-      if (m.siteId) w.key('site_id').str(toHex(m.siteId));
+      if (m.xtrId) w.key('xtr_id').hex(m.xtrId);
+      if (m.siteId) w.key('site_id').hex(m.siteId);
       break;
     case 4:
     case 5:
@@ -306,9 +306,9 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
       flag(w, 'rtr', m.rtr);
       writeAuth(w, m.keyId, m.authData);
       writeRecords(w, m.records, opts);
-      if (m.xtrId) w.key('xtr_id').str(toHex(m.xtrId));
-      if (m.siteId) w.key('site_id').str(toHex(m.siteId));
-      if (m.msRtrAuth) w.key('ms_rtr_key_id').num(m.msRtrAuth.keyId).key('ms_rtr_auth').str(toHex(m.msRtrAuth.authData));
+      if (m.xtrId) w.key('xtr_id').hex(m.xtrId);
+      if (m.siteId) w.key('site_id').hex(m.siteId);
+      if (m.msRtrAuth) w.key('ms_rtr_key_id').num(m.msRtrAuth.keyId).key('ms_rtr_auth').hex(m.msRtrAuth.authData);
       break;
     case 6:
       w.key('records').arr();
@@ -340,19 +340,19 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
         w.key('inner');
         writeEcmInner(w, m.inner, opts);
       }
-      if (m.payload) w.key('payload').str(toHex(m.payload));
+      if (m.payload) w.key('payload').hex(m.payload);
       break;
     case 15:
-      w.key('control_type').num(15).key('name').str('shared-extension').key('sub_type').num(m.subType).key('data').str(toHex(m.data));
+      w.key('control_type').num(15).key('name').str('shared-extension').key('sub_type').num(m.subType).key('data').hex(m.data);
       break;
   }
-  if (m.trailing) w.key('trailing').str(toHex(m.trailing));
+  if (m.trailing) w.key('trailing').hex(m.trailing);
 }
 
 function writeEcmInner(w: JsonWriter, i: EcmInner, opts: JsonOptions): void {
   w.obj().key('src').str(i.src).key('dst').str(i.dst).key('sport').num(i.sport).key('dport').num(i.dport);
   if (i.message) writeControlFields(w, i.message, opts);
-  else if (i.payload) w.key('payload').str(toHex(i.payload));
+  else if (i.payload) w.key('payload').hex(i.payload);
   w.end();
 }
 

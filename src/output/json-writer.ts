@@ -68,6 +68,7 @@ export class JsonWriter {
 
   /** A member name (plain ASCII, from our own code); its value must follow. */
   key(k: string): this {
+    // Keys are our own short names: they always fit.
     this.value();
     const out = this.out;
     out.ensure(k.length + 3);
@@ -82,7 +83,7 @@ export class JsonWriter {
   str(s: string): this {
     this.value();
     const out = this.out;
-    if (plain(s)) {
+    if (s.length + 2 <= out.capacity && plain(s)) {
       out.ensure(s.length + 2);
       out.byte(34);
       out.ascii(s);
@@ -110,6 +111,30 @@ export class JsonWriter {
     this.value();
     this.out.ensure(4);
     this.out.raw(NULL);
+    return this;
+  }
+
+  /** A string we produced and know needs no escaping (addresses, slugs, hex). */
+  ascii(s: string): this {
+    const out = this.out;
+    if (s.length + 2 > out.capacity) return this.str(s);
+    this.value();
+    out.ensure(s.length + 2);
+    out.byte(34);
+    out.ascii(s);
+    out.byte(34);
+    return this;
+  }
+
+  /** Bytes as a hex string. */
+  hex(b: Uint8Array): this {
+    const out = this.out;
+    if (b.length * 2 + 2 > out.capacity) return this.str(Buffer.from(b).toString('hex'));
+    this.value();
+    out.ensure(b.length * 2 + 2);
+    out.byte(34);
+    out.hexBytes(b);
+    out.byte(34);
     return this;
   }
 

@@ -9,7 +9,7 @@ import { tsText } from './time.js';
 /** Writes the packet's object (no newline). */
 export function writePacketJson(w: JsonWriter, p: LispPacket, opts: JsonOptions = {}): void {
   w.obj().key('frame').num(p.frame).key('ts').rawJson(tsText(p.tsSec, p.tsNsec)).key('len').num(p.len);
-  if (p.ip) w.key('src').str(p.ip.src).key('dst').str(p.ip.dst);
+  if (p.ip) w.key('src').ascii(p.ip.src).key('dst').ascii(p.ip.dst);
   if (p.udp) w.key('sport').num(p.udp.srcPort).key('dport').num(p.udp.dstPort);
   if (p.control) writeControlFields(w, p.control, opts);
   else if (p.data) writeDataFields(w, p.data);

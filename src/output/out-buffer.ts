@@ -1,11 +1,80 @@
 // A large output byte buffer that text, digits and addresses are written straight into: output
-// of millions of lines costs no intermediate strings.
+// of millions of lines costs no intermediate strings. The `put*` functions write at a position
+// and return the next one; hot loops call them on local variables, OutBuffer wraps them.
 
 const encoder = new TextEncoder();
 
-/** ASCII text as bytes, for `raw`. */
+const HUNDREDS = Uint8Array.from({ length: 256 }, (_, v) => 48 + Math.floor(v / 100));
+const TENS = Uint8Array.from({ length: 256 }, (_, v) => 48 + (Math.floor(v / 10) % 10));
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** ASCII text as bytes, for `putBytes`. */
 export function bytesOf(s: string): Uint8Array {
   return encoder.encode(s);
+}
+
+export function putBytes(b: Uint8Array, p: number, k: Uint8Array): number {
+  for (let i = 0; i < k.length; i++) b[p++] = k[i]!;
+  return p;
+}
+
+/** Text known to be ASCII. */
+export function putAscii(b: Uint8Array, p: number, s: string): number {
+  for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+  return p;
+}
+
+/** A non-negative integer below 2^31 in decimal. */
+export function putUint(b: Uint8Array, p: number, n: number): number {
+  let end = p + 1;
+  for (let x = 10; x <= n; x *= 10) end++;
+  let q = end;
+  do {
+    b[--q] = 48 + (n % 10);
+    n = (n / 10) | 0;
+  } while (n > 0);
+  return end;
+}
+
+/** `width` decimal digits, zero-padded. */
+export function putDigits(b: Uint8Array, p: number, n: number, width: number): number {
+  const end = p + width;
+  for (let q = end; q > p; ) {
+    b[--q] = 48 + (n % 10);
+    n = (n / 10) | 0;
+  }
+  return end;
+}
+
+/** Lower-case hex of a 32-bit value, zero-padded to `width` digits. */
+export function putHex(b: Uint8Array, p: number, n: number, width: number): number {
+  const end = p + width;
+  for (let q = end; q > p; ) {
+    b[--q] = HEX_DIGITS[n & 15]!;
+    n >>>= 4;
+  }
+  return end;
+}
+
+export function putHexBytes(b: Uint8Array, p: number, src: Uint8Array): number {
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
+    b[p++] = HEX_DIGITS[v >> 4]!;
+    b[p++] = HEX_DIGITS[v & 15]!;
+  }
+  return p;
+}
+
+/** Dotted quad straight from packet bytes. */
+export function putIPv4(b: Uint8Array, p: number, src: Uint8Array, off: number): number {
+  for (let i = 0; i < 4; i++) {
+    const v = src[off + i]!;
+    if (i) b[p++] = 46;
+    if (v >= 100) b[p++] = HUNDREDS[v]!;
+    if (v >= 10) b[p++] = TENS[v]!;
+    b[p++] = 48 + (v % 10);
+  }
+  return p;
 }
 
 export class OutBuffer {
@@ -23,7 +92,12 @@ export class OutBuffer {
     this.buf = new Uint8Array(size);
   }
 
-  /** Room for n more bytes (n must not exceed the buffer size). */
+  /** The most bytes one `ensure` can promise. */
+  get capacity(): number {
+    return this.size;
+  }
+
+  /** Room for n more bytes (n must not exceed the capacity). */
   ensure(n: number): void {
     if (this.pos + n > this.buf.length) this.flush();
   }
@@ -45,75 +119,26 @@ export class OutBuffer {
     this.pos += encoder.encodeInto(s, this.buf.subarray(this.pos)).written;
   }
 
-  /** Text known to be ASCII (keys, numbers, addresses). */
+  // The writers below assume `ensure` made room.
+
   ascii(s: string): void {
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
-    this.pos = p;
+    this.pos = putAscii(this.buf, this.pos, s);
+  }
+
+  raw(k: Uint8Array): void {
+    this.pos = putBytes(this.buf, this.pos, k);
   }
 
   byte(v: number): void {
     this.buf[this.pos++] = v;
   }
 
-  /** Bytes prepared once (JSON keys and punctuation). */
-  raw(k: Uint8Array): void {
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < k.length; i++) b[p++] = k[i]!;
-    this.pos = p;
-  }
-
   /** A non-negative integer below 2^53 in decimal. */
   uint(n: number): void {
-    if (n < 10) {
-      this.buf[this.pos++] = 48 + n;
-      return;
-    }
-    if (n > 0x7fffffff) {
-      this.ascii(String(n));
-      return;
-    }
-    const b = this.buf;
-    let digits = 1;
-    for (let x = 10; x <= n; x *= 10) digits++;
-    let p = this.pos + digits;
-    this.pos = p;
-    for (let x = n; x > 0; x = (x / 10) | 0) b[--p] = 48 + (x % 10);
+    this.pos = n > 0x7fffffff ? putAscii(this.buf, this.pos, String(n)) : putUint(this.buf, this.pos, n);
   }
 
-  /** `width` decimal digits, zero-padded (fractions of a second). */
-  digits(n: number, width: number): void {
-    const b = this.buf;
-    let p = this.pos + width;
-    this.pos = p;
-    for (let i = 0; i < width; i++) {
-      b[--p] = 48 + (n % 10);
-      n = (n / 10) | 0;
-    }
-  }
-
-  /** Lower-case hex, zero-padded to `width` digits. */
-  hex(n: number, width: number): void {
-    const b = this.buf;
-    let p = this.pos + width;
-    this.pos = p;
-    for (let i = 0; i < width; i++) {
-      const d = n & 15;
-      b[--p] = d < 10 ? 48 + d : 87 + d;
-      n >>>= 4;
-    }
-  }
-
-  /** Dotted quad straight from packet bytes. */
-  ipv4(src: Uint8Array, off: number): void {
-    this.uint(src[off]!);
-    this.buf[this.pos++] = 46;
-    this.uint(src[off + 1]!);
-    this.buf[this.pos++] = 46;
-    this.uint(src[off + 2]!);
-    this.buf[this.pos++] = 46;
-    this.uint(src[off + 3]!);
+  hexBytes(src: Uint8Array): void {
+    this.pos = putHexBytes(this.buf, this.pos, src);
   }
 }
