@@ -231,7 +231,7 @@ async function main(): Promise<void> {
   const ours = results[0]![1];
   const rows = results.map(([name, m]) => {
     const pps = n / m.seconds;
-    const ratio = m === ours ? '' : `  lispscope --json is ${(m.seconds / ours.seconds).toFixed(2)}x its speed`;
+    const ratio = m === ours ? '' : `  read --json: ${(m.seconds / ours.seconds).toFixed(2)}x its packets/s`;
     return `${name.padEnd(24)} ${m.seconds.toFixed(2).padStart(7)} s ${Math.round(pps).toLocaleString('en').padStart(11)} pkt/s ${m.peakMb.toFixed(0).padStart(5)} MB peak${ratio}`;
   });
   process.stdout.write(`\n${rows.join('\n')}\n`);

@@ -229,8 +229,14 @@ function lcafText(a: Extract<LispAddress, { kind: 'lcaf' }>, maskLen: number | u
       return `kv(${addressText(body.key)}=${addressText(body.value)})`;
     case 'encapsulation-format':
       return `encap(${body.address ? addressText(body.address) : ''})`;
-    default:
-      return `lcaf${a.lcaf.type}`;
+    case 'null':
+      return 'null-body';
+    case 'opaque-key':
+      return `opaque-key(${body.key.length} bytes)`;
+    case 'vendor':
+      return `vendor(${body.oui.toString(16).padStart(6, '0')})`;
+    case 'raw':
+      return `lcaf${a.lcaf.type}(${body.bytes.length} bytes)`;
   }
 }
 

@@ -255,7 +255,7 @@ function recordNodes(b: Builder, r: MappingRecord, label: string): void {
       g.note(`Action: ${actionTitle(r.action, false)}`, g.pos, g.pos + 2);
       g.note(`Authoritative: ${setBit(r.authoritative)}`, g.pos, g.pos + 2);
       g.leaf(`Reserved: ${hex(r.reserved ?? 0, 3)}`, 2);
-      g.note(`Reserved: ${r.rsvd ?? 0}`, g.pos, g.pos + 2);
+      g.note(`Rsvd (4 bits): ${r.rsvd ?? 0}`, g.pos, g.pos + 2);
       g.leaf(`Map-Version Number: ${r.mapVersion}`, 2);
       addressNodes(g, r.eid, 'EID Prefix');
       r.locators.forEach((l, i) => locatorNodes(g, l, i));
