@@ -8,12 +8,22 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PcapFileWriter } from '../src/capture/writer.js';
-import { signMessage } from '../src/dissect/auth.js';
+import {
+  dataPacket,
+  ecm,
+  infoRequest,
+  lispUdpPacket,
+  mapNotify,
+  mapNotifyAck,
+  mappingRecord,
+  mapReferral,
+  mapRegister,
+  mapReply,
+  mapRequest,
+  referralRecord,
+} from '../src/dissect/build.js';
 import { encodeControl } from '../src/dissect/control.js';
-import { dataHeader, encodeData } from '../src/dissect/data.js';
-import { encodeIpUdp, encodeIPv4, encodeUdp } from '../src/dissect/ip.js';
 import { encodeLink } from '../src/dissect/link.js';
-import type { ControlMessage, LispAddress, MappingRecord } from '../src/dissect/types.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, 'bench-out');
@@ -31,111 +41,55 @@ function prng(seed: number): () => number {
   };
 }
 
-const v4 = (r: () => number, net: string): LispAddress => ({ kind: 'ipv4', afi: 1, addr: `${net}.${(r() % 250) + 1}` });
+const v4 = (r: () => number, net: string) => `${net}.${(r() % 250) + 1}`;
 const nonce = (r: () => number) => (BigInt(r()) << 32n) | BigInt(r());
+const ephemeral = (r: () => number) => 40000 + (r() % 20000);
 
-function record(r: () => number, eid: string, rlocs: number): MappingRecord {
-  return {
-    ttl: 1440,
-    eidMaskLen: 32,
-    action: 0,
-    authoritative: true,
-    mapVersion: 0,
-    eid: { kind: 'ipv4', afi: 1, addr: eid },
-    locators: Array.from({ length: rlocs }, (_, i) => ({
-      priority: i + 1,
-      weight: 100,
-      mpriority: 255,
-      mweight: 0,
-      local: true,
-      probed: false,
-      reachable: true,
-      rloc: v4(r, '198.51.100'),
-    })),
-  };
+function record(r: () => number, eid: string, rlocs: number) {
+  return mappingRecord({ eid: `${eid}/32`, locators: Array.from({ length: rlocs }, (_, i) => ({ rloc: v4(r, '198.51.100'), priority: i + 1, local: true })) });
 }
 
-/** One control message of each kind in turn. */
+/** One control message of each kind in turn, with its UDP ports. */
 function control(r: () => number, i: number): { msg: Uint8Array; sport: number; dport: number } {
   const eid = `10.${r() % 200}.${r() % 250}.${(r() % 250) + 1}`;
-  const req = (flags: Partial<Extract<ControlMessage, { type: 1 }>>): ControlMessage => ({
-    type: 1,
-    authoritative: false,
-    mapDataPresent: false,
-    probe: false,
-    smr: false,
-    pitr: false,
-    smrInvoked: false,
-    localXtr: false,
-    dontMapReply: false,
-    nonce: nonce(r),
-    sourceEid: { kind: 'ipv4', afi: 1, addr: '10.250.0.1' },
-    itrRlocs: [v4(r, '192.0.2')],
-    eids: [{ maskLen: 32, prefix: { kind: 'ipv4', afi: 1, addr: eid } }],
-    ...flags,
-  });
-  const signed = (m: ControlMessage) => signMessage(encodeControl(m), 'bench-key');
-  const auth = { keyId: 1, authData: new Uint8Array(20) };
+  const request = (flags: { smr?: boolean; probe?: boolean }) =>
+    mapRequest({ nonce: nonce(r), eids: [`${eid}/32`], itrRlocs: [v4(r, '192.0.2')], sourceEid: '10.250.0.1', ...flags });
+  const auth = { keyId: 1, key: 'bench-key' };
   switch (i % 9) {
-    case 0: {
-      const inner = encodeUdp(4342, 4342, encodeControl(req({})));
-      const ip = encodeIPv4({ src: '192.0.2.9', dst: eid, proto: 17, ttl: 64 }, inner);
-      const m = new Uint8Array(4 + ip.length);
-      m[0] = 0x80;
-      m.set(ip, 4);
-      return { msg: m, sport: 40000 + (r() % 20000), dport: 4342 };
-    }
+    case 0:
+      return { msg: encodeControl(ecm({ inner: { src: '192.0.2.9', dst: eid, sport: 4342 }, message: request({}) })), sport: ephemeral(r), dport: 4342 };
     case 1:
-      return { msg: encodeControl({ type: 2, probe: false, echoNonceCapable: false, security: false, nonce: nonce(r), records: [record(r, eid, 2)] }), sport: 4342, dport: 40000 + (r() % 20000) };
+      return { msg: encodeControl(mapReply({ nonce: nonce(r), records: [record(r, eid, 2)] })), sport: 4342, dport: ephemeral(r) };
     case 2:
-      return {
-        msg: signed({ type: 3, proxyReply: true, security: false, xtrIdPresent: false, rtr: false, eidNotify: false, ttlTimeout: false, merge: false, mobileNode: false, wantMapNotify: true, nonce: nonce(r), ...auth, records: [record(r, eid, 1)] }),
-        sport: 4342,
-        dport: 4342,
-      };
+      return { msg: mapRegister({ nonce: nonce(r), records: [record(r, eid, 1)], proxyReply: true, wantMapNotify: true, ...auth }), sport: 4342, dport: 4342 };
     case 3:
-      return { msg: signed({ type: 4, xtrIdPresent: false, rtr: false, nonce: nonce(r), ...auth, records: [record(r, eid, 1)] }), sport: 4342, dport: 4342 };
+      return { msg: mapNotify({ nonce: nonce(r), records: [record(r, eid, 1)], ...auth }), sport: 4342, dport: 4342 };
     case 4:
-      return { msg: signed({ type: 5, xtrIdPresent: false, rtr: false, nonce: nonce(r), ...auth, records: [record(r, eid, 1)] }), sport: 4342, dport: 4342 };
+      return { msg: mapNotifyAck({ nonce: nonce(r), records: [record(r, eid, 1)], ...auth }), sport: 4342, dport: 4342 };
     case 5:
-      return { msg: encodeControl(req({ smr: true })), sport: 4342, dport: 4342 };
+      return { msg: encodeControl(request({ smr: true })), sport: 4342, dport: 4342 };
     case 6:
-      return { msg: encodeControl(req({ probe: true })), sport: 40000 + (r() % 20000), dport: 4342 };
-    case 7:
-      return {
-        msg: encodeControl({
-          type: 6,
-          nonce: nonce(r),
-          records: [{ ttl: 1440, eidMaskLen: 8, action: 0, authoritative: true, incomplete: false, mapVersion: 0, eid: { kind: 'ipv4', afi: 1, addr: '10.0.0.0' }, referrals: record(r, eid, 2).locators, signatures: [] }],
-        }),
-        sport: 4342,
-        dport: 40000,
-      };
+      return { msg: encodeControl(request({ probe: true })), sport: ephemeral(r), dport: 4342 };
+    case 7: {
+      const referrals = record(r, eid, 2).locators.map((l) => ({ rloc: l.rloc }));
+      return { msg: encodeControl(mapReferral({ nonce: nonce(r), records: [referralRecord({ eid: '10.0.0.0/8', action: 0, referrals })] })), sport: 4342, dport: 40000 };
+    }
     default:
-      return {
-        msg: signed({
-          type: 7,
-          reply: false,
-          nonce: nonce(r),
-          ...auth,
-          ttl: 0,
-          eidMaskLen: 32,
-          eid: { kind: 'ipv4', afi: 1, addr: eid },
-          address: { kind: 'none', afi: 0 },
-        }),
-        sport: 4342,
-        dport: 4342,
-      };
+      return { msg: infoRequest({ nonce: nonce(r), eid: `${eid}/32`, ...auth }), sport: 4342, dport: 4342 };
   }
 }
 
 function data(r: () => number): Uint8Array {
-  const proto = [1, 17, 6][r() % 3]!;
-  const body = new Uint8Array(56 + (r() % 64));
-  const inner = encodeIPv4({ src: `10.1.0.${(r() % 250) + 1}`, dst: `10.2.0.${(r() % 250) + 1}`, proto, ttl: 63 }, body);
-  if (proto === 1) inner[20] = 8;
-  const h = dataHeader({ nonce: r() & 0xffffff, lsb: 3, iid: r() % 2 ? 223 : undefined });
-  return encodeData(h, inner);
+  const proto = (['icmp-echo-request', 'udp', 'tcp'] as const)[r() % 3]!;
+  return dataPacket({
+    src: '198.51.100.1',
+    dst: '198.51.100.2',
+    sport: 50000 + (r() % 10000),
+    nonce: r() & 0xffffff,
+    lsb: 3,
+    iid: r() % 2 ? 223 : undefined,
+    inner: { src: `10.1.0.${(r() % 250) + 1}`, dst: `10.2.0.${(r() % 250) + 1}`, proto, payload: new Uint8Array(56 + (r() % 64)) },
+  });
 }
 
 function generate(file: string, packets: number): void {
@@ -145,10 +99,9 @@ function generate(file: string, packets: number): void {
   for (let i = 0; i < 4000; i++) {
     if (i % 5 === 0) {
       const c = control(r, i / 5);
-      pool.push(encodeLink(1, encodeIpUdp({ src: '192.0.2.1', dst: '192.0.2.2', sport: c.sport, dport: c.dport, udpChecksum: false }, c.msg)));
+      pool.push(encodeLink(1, lispUdpPacket({ src: '192.0.2.1', dst: '192.0.2.2', sport: c.sport, dport: c.dport, payload: c.msg, udpChecksum: false })));
     } else {
-      const d = data(r);
-      pool.push(encodeLink(1, encodeIpUdp({ src: '198.51.100.1', dst: '198.51.100.2', sport: 50000 + (r() % 10000), dport: 4341, udpChecksum: false }, d)));
+      pool.push(encodeLink(1, data(r)));
     }
   }
   const w = new PcapFileWriter(file, { linkType: 1 });

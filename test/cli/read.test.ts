@@ -1,13 +1,16 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { writePcap } from '../../src/capture/writer.js';
+import { mapRequest } from '../../src/dissect/build.js';
 import { encodeControl } from '../../src/dissect/control.js';
 import { encodeIpUdp } from '../../src/dissect/ip.js';
 import { encodeLink } from '../../src/dissect/link.js';
-import { jsonLines, lispscope, SHARED } from './run.js';
+import { chooseStyle } from '../../src/output/style.js';
+import { jsonLines, lispscope, ROOT, SHARED } from './run.js';
 
 const ndpi = join(SHARED, 'ndpi__lisp_registration.pcap');
 const jeremie = join(SHARED, 'jeremiejig-tcpdump__lisp.pcap');
@@ -30,6 +33,21 @@ describe('lispscope read', () => {
       '13:31:25.554430 IP 10.0.123.2.4342 > 10.0.123.1.4342: LISP Map-Register nonce 0x67ab931f9e8b974a [xtr-id want-map-notify], auth sha1, 1 record: 10.0.0.2/32 ttl 1440 -> [10.0.123.2 p22/w22 LR]',
     );
     expect(lines[2]).toContain('[100]192.168.102.0/26');
+  });
+
+  it('colours only a terminal, and never with NO_COLOR', () => {
+    expect(chooseStyle({ isTTY: true }, {}).type('x')).toBe('\x1b[1;36mx\x1b[0m');
+    expect(chooseStyle({ isTTY: true }, { NO_COLOR: '1' }).type('x')).toBe('x');
+    expect(chooseStyle({ isTTY: false }, {}).type('x')).toBe('x');
+    // Through a pipe (what these tests run under) the real CLI prints no escape codes ...
+    expect(lispscope(['read', '-c', '2', ndpi], { env: { NO_COLOR: '' } }).stdout).not.toContain('\x1b[');
+    // ... and on a terminal (script(1) gives it one) it does, unless NO_COLOR is set.
+    const onTty = (env: string) =>
+      spawnSync('script', ['-qec', `${env} ${process.execPath} ${join(ROOT, 'bin/lispscope')} read -c 1 ${ndpi}`, '/dev/null'], {
+        env: { ...process.env, NO_COLOR: '' },
+      }).stdout.toString();
+    expect(onTty('')).toContain('\x1b[1;36mMap-Register');
+    expect(onTty('NO_COLOR=1')).not.toContain('\x1b[');
   });
 
   it('names the LISP ports unless -n', () => {
@@ -118,12 +136,7 @@ describe('lispscope read', () => {
   });
 
   it('decodes LISP on other ports with --decode-as', () => {
-    const request = encodeControl({
-      type: 1, authoritative: false, mapDataPresent: false, probe: false, smr: false, pitr: false, smrInvoked: false,
-      localXtr: false, dontMapReply: false, nonce: 0x1122334455667788n, sourceEid: { kind: 'none', afi: 0 },
-      itrRlocs: [{ kind: 'ipv4', afi: 1, addr: '192.0.2.1' }],
-      eids: [{ maskLen: 32, prefix: { kind: 'ipv4', afi: 1, addr: '10.1.0.5' } }],
-    });
+    const request = encodeControl(mapRequest({ nonce: 0x1122334455667788n, eids: ['10.1.0.5/32'], itrRlocs: ['192.0.2.1'] }));
     const ip = encodeIpUdp({ src: '192.0.2.1', dst: '192.0.2.2', sport: 40000, dport: 14342 }, request);
     const file = join(tmp, 'odd-port.pcap');
     writeFileSync(file, writePcap([{ tsSec: 1, tsNsec: 0, data: encodeLink(1, ip) }], { linkType: 1 }));
