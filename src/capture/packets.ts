@@ -1,16 +1,36 @@
 // From captured frames to LISP packets: link layer, outer IP (with fragment reassembly), UDP, then
-// the LISP control or data decoder chosen by port (and by content between 4341 and 4342).
+// the LISP control or data decoder chosen by port (and by content between 4341 and 4342). TCP
+// port 4342 carries the Map-Server reliable transport: its segments are reassembled per direction
+// (tcp.ts), cut into messages by Length (ReliableFramer), and every message is reported at the
+// frame that completed it, as tshark does: one packet may carry several messages.
 
 import { verifyAuth, type AuthResult } from '../dissect/auth.js';
 import { decodeControl } from '../dissect/control.js';
 import type { Note } from '../dissect/cursor.js';
 import { decodeData } from '../dissect/data.js';
 import { ecmInnerBytes } from '../dissect/ecm.js';
-import { decodeIp, decodeUdp, IPPROTO_UDP, type IpHeader, type UdpHeader } from '../dissect/ip.js';
+import { decodeIp, decodeUdp, IPPROTO_TCP, IPPROTO_UDP, summarizeTransport, type IpHeader, type UdpHeader } from '../dissect/ip.js';
 import { decodeLink, type LinkLayer } from '../dissect/link.js';
 import { isKnownControlType, LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
+import {
+  decodeReliable,
+  reliableBody,
+  ReliableFramer,
+  reliableTypeTitle,
+  type FramerEvent,
+  type ReliableMessage,
+} from '../dissect/reliable.js';
 import type { ControlMessage, DataMessage } from '../dissect/types.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
+import {
+  decodeTcp,
+  tcpFlagText,
+  TcpReassembler,
+  type TcpAddResult,
+  type TcpDirection,
+  type TcpHeader,
+  type TcpReassemblyOptions,
+} from './tcp.js';
 import type { Frame } from './types.js';
 
 export interface LispPacket {
@@ -26,15 +46,25 @@ export interface LispPacket {
   link: LinkLayer;
   ip?: IpHeader;
   udp?: UdpHeader;
+  /** TCP header of a reliable-transport segment (port 4342). */
+  tcp?: TcpHeader;
   /** The LISP message (UDP payload). A view: valid only while the packet is being handled. */
   lisp?: Uint8Array;
   /** Offset of `lisp` in the frame bytes; absent for reassembled datagrams. */
   lispOffset?: number;
-  /** Which LISP decoder the ports chose; absent for frames that are not (or cannot be told to be) LISP. */
-  kind?: 'control' | 'data';
+  /**
+   * Which LISP decoder the ports chose; absent for frames that are not (or cannot be told to be)
+   * LISP. `reliable`: TCP port 4342, see `reliable`.
+   */
+  kind?: 'control' | 'data' | 'reliable';
   control?: ControlMessage;
   data?: DataMessage;
-  /** Problems inside the LISP message, offsets relative to its first byte. */
+  /** Reliable-transport messages this frame completed, in stream order (may be empty when only `frameNotes` say something). */
+  reliable?: ReliableEntry[];
+  /**
+   * Problems inside the LISP message, offsets relative to its first byte. For `reliable`, every
+   * message's notes, each naming its message (offsets from that message's first byte).
+   */
   notes: Note[];
   /** Problems below LISP (link, IP, UDP), each naming its offset in the frame. */
   frameNotes: string[];
@@ -44,6 +74,23 @@ export interface LispPacket {
   auth?: AuthResult;
   /** One-phrase description of a frame that is not LISP (for `--all`). */
   summary?: string;
+}
+
+/** One reliable-transport message and where it came from. */
+export interface ReliableEntry {
+  message: ReliableMessage;
+  /** Problems inside the message, offsets from its first byte. */
+  notes: Note[];
+  /** Bytes of the message (its Length). */
+  length: number;
+  /** Offset of its first byte in its direction of the TCP stream (0 = first byte after the SYN). */
+  streamOffset: number;
+  /** Frames whose segments carried its bytes, in stream order. */
+  frames: number[];
+  /** Offset of its first byte in this frame's bytes, when this frame alone carried it. */
+  frameOffset?: number;
+  /** Verdict on a Registration's Map-Register, when a key applied. */
+  auth?: AuthResult;
 }
 
 export interface DecodeAs {
@@ -56,9 +103,11 @@ export interface PacketDecoderOptions {
   all?: boolean;
   decodeAs?: DecodeAs;
   reassembly?: ReassemblyOptions;
+  /** Bounds of TCP reassembly (reliable transport). */
+  tcp?: Omit<TcpReassemblyOptions, 'onDrop'>;
   /** The key to verify an authenticated message with, if any. */
   keyFor?: (p: LispPacket, m: ControlMessage) => string | undefined;
-  /** Told about IP fragments that could not be reassembled. */
+  /** Told about IP fragments that could not be reassembled and TCP streams that end unfinished. */
   warning?: (message: string) => void;
 }
 
@@ -80,13 +129,46 @@ export function classify(sport: number, dport: number, payload: Uint8Array, off:
 
 const AUTHENTICATED = new Set([3, 4, 5, 7]);
 
+/** Per direction of a reliable-transport session: the framer and which frames carried which bytes. */
+interface StreamState {
+  framer: ReliableFramer;
+  /** Delivered stream ranges and their frames, oldest first; pruned below what the framer holds. */
+  carried: { start: number; end: number; frame: number }[];
+}
+
+interface Drop {
+  d: TcpDirection;
+  cause: 'segment' | 'bounds' | 'timeout' | 'end';
+  reason: string;
+  /** Bytes the direction held behind a hole when it was dropped, and the frames that carried them. */
+  held: number;
+  heldFrames: number[];
+}
+
+function framesOf(st: StreamState | undefined, start: number, end: number): number[] {
+  const out: number[] = [];
+  for (const c of st?.carried ?? []) {
+    if (c.end <= start || c.start >= end) continue;
+    if (out[out.length - 1] !== c.frame) out.push(c.frame);
+  }
+  return out;
+}
+
 export class PacketDecoder {
   readonly reassembler: Reassembler;
+  readonly tcp: TcpReassembler;
+  /** Directions the TCP reassembler dropped during the current call, handled once its events are. */
+  private drops: Drop[] = [];
 
   constructor(private readonly opts: PacketDecoderOptions = {}) {
     this.reassembler = new Reassembler({
       ...opts.reassembly,
       onEvict: (frames, reason) => opts.warning?.(`frames ${frames.join(', ')}: IP fragments not reassembled: ${reason}`),
+    });
+    this.tcp = new TcpReassembler({
+      ...opts.tcp,
+      onDrop: (d, cause, reason) =>
+        this.drops.push({ d, cause, reason, held: d.heldBytes, heldFrames: [...new Set(d.held.map((h) => h.frame))] }),
     });
   }
 
@@ -122,6 +204,8 @@ export class PacketDecoder {
   /** Reports what is still waiting for fragments (call at the end of the capture). */
   finish(): void {
     this.reassembler.finish();
+    this.tcp.finish();
+    this.handleDrops(undefined);
   }
 
   private fragment(p: LispPacket, f: Frame, ip: IpHeader): LispPacket | undefined {
@@ -138,6 +222,10 @@ export class PacketDecoder {
   }
 
   private transport(p: LispPacket, bytes: Uint8Array, ip: IpHeader, inFrame: boolean): LispPacket | undefined {
+    if (ip.proto === IPPROTO_TCP) {
+      const ports = summarizeTransport(ip.proto, bytes, ip.payloadOffset, ip.payloadEnd);
+      if (ports.sport === LISP_CONTROL_PORT || ports.dport === LISP_CONTROL_PORT) return this.reliable(p, bytes, ip, inFrame);
+    }
     if (ip.proto !== IPPROTO_UDP) return this.other(p, `IPv${ip.version} ${ip.src} > ${ip.dst} protocol ${ip.proto}`);
     const udp = decodeUdp(bytes, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);
     if (!udp.ok) {
@@ -166,6 +254,124 @@ export class PacketDecoder {
       p.notes = d.notes;
     }
     return p;
+  }
+
+  /** A TCP segment to or from port 4342: reassembly, framing, and the messages it completes. */
+  private reliable(p: LispPacket, bytes: Uint8Array, ip: IpHeader, inFrame: boolean): LispPacket | undefined {
+    const tcp = decodeTcp(bytes, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);
+    if (!tcp.ok) {
+      p.frameNotes = [...p.frameNotes, ...tcp.notes];
+      return p;
+    }
+    p.tcp = tcp;
+    const before = p.frameNotes.length;
+    const frameNotes = [...p.frameNotes, ...tcp.notes];
+    const r = this.tcp.add(p.frame, p.ts, bytes, ip, tcp);
+    const d = r.direction;
+    let st = d.app as StreamState | undefined;
+    if (!st && (r.events.length > 0 || !d.closed)) {
+      const offset = r.events[0]?.offset ?? d.next;
+      st = { framer: new ReliableFramer({ synced: d.synced && offset === 0, offset }), carried: [] };
+      d.app = st;
+    }
+    const found: FramerEvent[] = [];
+    for (const e of r.events) {
+      if (!st) break;
+      if (e.kind === 'data') {
+        st.carried.push({ start: e.offset, end: e.offset + e.data.length, frame: e.frame });
+        found.push(...st.framer.push(e.data));
+      } else {
+        frameNotes.push(`TCP ${d.name}: stream bytes ${e.offset}-${e.offset + e.length} lost: ${e.reason}`);
+        found.push(...st.framer.gap(e.length));
+      }
+    }
+    const entries: ReliableEntry[] = [];
+    for (const e of found) {
+      if (e.kind === 'message') entries.push(this.reliableEntry(p, e.offset, e.bytes, st, r, tcp, inFrame));
+      else frameNotes.push(this.skippedText(d, st, e));
+    }
+    if (st) {
+      const from = st.framer.heldFrom;
+      while (st.carried.length > 0 && st.carried[0]!.end <= from) st.carried.shift();
+    }
+    p.frameNotes = frameNotes;
+    this.handleDrops(p);
+    // A segment that completes nothing and shows no problem is plain TCP (like tshark's "segment of a PDU").
+    if (entries.length === 0 && p.frameNotes.length === before) return this.other(p, this.segmentSummary(tcp, r, st));
+    p.kind = 'reliable';
+    p.reliable = entries;
+    for (const e of entries) {
+      const name = `${reliableTypeTitle(e.message.type)} ${e.message.messageId}`;
+      for (const n of e.notes) p.notes.push({ offset: n.offset, message: `${name}: ${n.message}` });
+      if (e.auth && (!p.auth || (p.auth.ok && !e.auth.ok))) p.auth = e.auth;
+    }
+    return p;
+  }
+
+  private reliableEntry(
+    p: LispPacket,
+    offset: number,
+    bytes: Uint8Array,
+    st: StreamState | undefined,
+    r: TcpAddResult,
+    tcp: TcpHeader,
+    inFrame: boolean,
+  ): ReliableEntry {
+    const d = decodeReliable(bytes);
+    const e: ReliableEntry = {
+      message: d.value,
+      notes: d.notes,
+      length: bytes.length,
+      streamOffset: offset,
+      frames: framesOf(st, offset, offset + bytes.length),
+    };
+    const segEnd = r.segmentOffset + (tcp.payloadEnd - tcp.payloadOffset);
+    if (inFrame && e.frames.length === 1 && e.frames[0] === p.frame && offset >= r.segmentOffset && offset + bytes.length <= segEnd) {
+      e.frameOffset = tcp.payloadOffset + (offset - r.segmentOffset);
+    }
+    const m = d.value;
+    if (this.opts.keyFor && m.type === 17 && 'mapRegister' in m && m.mapRegister.type === 3 && !('unknown' in m.mapRegister)) {
+      const key = this.opts.keyFor(p, m.mapRegister);
+      if (key !== undefined) e.auth = verifyAuth(reliableBody(bytes), key);
+    }
+    return e;
+  }
+
+  private skippedText(d: TcpDirection, st: StreamState | undefined, e: Extract<FramerEvent, { kind: 'skipped' }>): string {
+    const frames = framesOf(st, e.offset, e.offset + e.length);
+    const carried = frames.length ? ` (frames ${frames.join(', ')})` : '';
+    return `TCP ${d.name}: stream bytes ${e.offset}-${e.offset + e.length} skipped${carried}: ${e.reason}`;
+  }
+
+  /** Reports what dropped directions left unfinished: on the packet when its segment ended them, else as warnings. */
+  private handleDrops(p: LispPacket | undefined): void {
+    const drops = this.drops;
+    this.drops = [];
+    for (const { d, cause, reason, held, heldFrames } of drops) {
+      const st = d.app as StreamState | undefined;
+      const texts: string[] = [];
+      if (st) for (const e of st.framer.end(reason)) texts.push(this.skippedText(d, st, e));
+      if (held > 0) {
+        texts.push(`TCP ${d.name}: ${held} bytes waiting behind a hole (frames ${heldFrames.join(', ')}) dropped when the stream ${reason}`);
+      }
+      d.app = undefined;
+      for (const t of texts) {
+        if (cause === 'segment' && p) p.frameNotes = [...p.frameNotes, t];
+        else this.opts.warning?.(t);
+      }
+    }
+  }
+
+  private segmentSummary(tcp: TcpHeader, r: TcpAddResult, st: StreamState | undefined): string {
+    const len = tcp.payloadLength;
+    let s = `TCP [${tcpFlagText(tcp.flags)}] seq ${tcp.seq}, ${len} byte${len === 1 ? '' : 's'}`;
+    if (r.payload === 'held') s += ', early: held until the bytes before it arrive';
+    else if (r.payload === 'old') s += ', retransmission';
+    else if (r.payload === 'delivered' && st && st.framer.held > 0) {
+      const declared = st.framer.pendingLength;
+      s += `, part of a reliable-transport message (${st.framer.held}${declared !== undefined ? ` of ${declared}` : ''} bytes so far)`;
+    }
+    return s;
   }
 
   /** Verifies the authentication of the message, or of the message an ECM carries (a Map-Register via an RTR). */

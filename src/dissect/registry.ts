@@ -40,6 +40,16 @@ export function isKnownControlType(t: number): boolean {
   return MESSAGE_TYPES.has(t);
 }
 
+/**
+ * The JSON contract's `type` of a control message: Info splits into info-request/info-reply;
+ * type 15 and unassigned types are `unknown`.
+ */
+export function controlTypeName(m: { type: number; reply?: boolean; unknown?: true }): string {
+  if (m.unknown || m.type === MessageType.SharedExtension) return 'unknown';
+  if (m.type === MessageType.Info) return m.reply ? 'info-reply' : 'info-request';
+  return MESSAGE_TYPES.get(m.type)?.slug ?? 'unknown';
+}
+
 /** Address Family Numbers LISP uses (IANA, RFC 8060). */
 export const Afi = {
   None: 0,

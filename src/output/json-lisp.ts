@@ -6,7 +6,16 @@
 import { toHex } from '../dissect/addr.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
 import { ENCAP_FORMAT_BITS, elpHopFlags } from '../dissect/lcaf.js';
-import { actionSlug, AUTH_ALGORITHMS, lcafSlug, MESSAGE_TYPES, referralActionSlug } from '../dissect/registry.js';
+import { actionSlug, AUTH_ALGORITHMS, controlTypeName, lcafSlug, referralActionSlug } from '../dissect/registry.js';
+import {
+  isOpaque,
+  RELIABLE_END_MARKER,
+  RELIABLE_TYPES,
+  refreshScopeSlug,
+  rejectReasonSlug,
+  reliableTypeSlug,
+  type ReliableMessage,
+} from '../dissect/reliable.js';
 import type {
   ControlMessage,
   DataMessage,
@@ -252,13 +261,6 @@ function flag(w: JsonWriter, key: string, on: boolean): void {
   if (on) w.key(key).bool(true);
 }
 
-/** The `type` value of the contract for a control message. */
-export function controlTypeName(m: ControlMessage): string {
-  if ('unknown' in m || m.type === 15) return 'unknown';
-  if (m.type === 7) return m.reply ? 'info-reply' : 'info-request';
-  return MESSAGE_TYPES.get(m.type)!.slug;
-}
-
 /** The contract fields of a control message, `type` and `nonce` first, as members of the open object. */
 export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonOptions = {}): void {
   w.key('type').ascii(controlTypeName(m));
@@ -373,4 +375,51 @@ export function writeDataFields(w: JsonWriter, d: DataMessage): void {
     if (i.icmpType !== undefined) w.key('icmp_type').num(i.icmpType).key('icmp_code').num(i.icmpCode!);
     w.end();
   }
+}
+
+/**
+ * The fields of a reliable-transport message (TCP port 4342) as members of the open object:
+ * `type` (its slug), `message_id`, then what the type carries.
+ */
+export function writeReliableFields(w: JsonWriter, m: ReliableMessage, opts: JsonOptions = {}): void {
+  w.key('type').ascii(reliableTypeSlug(m.type));
+  if (!RELIABLE_TYPES.has(m.type)) w.key('message_type').num(m.type);
+  w.key('message_id').num(m.messageId);
+  if (isOpaque(m)) w.key('data').hex(m.body);
+  else {
+    switch (m.type) {
+      case 16:
+        w.key('error_code').num(m.errorCode).key('offending_type').num(m.offendingType);
+        w.key('offending_length').num(m.offendingLength).key('offending_id').num(m.offendingId);
+        w.key('offending_data').hex(m.offendingData);
+        break;
+      case 17:
+        w.key('map_register').obj();
+        writeControlFields(w, m.mapRegister, opts);
+        w.end();
+        break;
+      case 18:
+        w.key('eid');
+        writeAddress(w, m.eid, opts, m.eidMaskLen);
+        break;
+      case 19:
+        w.key('reason').ascii(rejectReasonSlug(m.reason)).key('reason_code').num(m.reason);
+        w.key('eid');
+        writeAddress(w, m.eid, opts, m.eidMaskLen);
+        break;
+      case 20:
+        w.key('scope').ascii(refreshScopeSlug(m.scope)).key('scope_code').num(m.scope).key('rejected_only').bool(m.rejectedOnly);
+        if (m.eid) {
+          w.key('eid');
+          writeAddress(w, m.eid, opts, m.eidMaskLen ?? 0);
+        }
+        break;
+      case 21:
+        w.key('xtr_id').hex(m.xtrId).key('site_id').hex(m.siteId);
+        writeRecords(w, [m.record], opts);
+        break;
+    }
+  }
+  if (m.trailing) w.key('trailing').hex(m.trailing);
+  if (m.endMarker !== undefined && m.endMarker !== RELIABLE_END_MARKER) w.key('end_marker').ascii(m.endMarker.toString(16).padStart(8, '0'));
 }

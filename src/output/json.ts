@@ -1,7 +1,7 @@
 // One NDJSON object per packet, per ../shared/json-contract.md (`read --json`).
 
-import type { LispPacket } from '../capture/packets.js';
-import { writeControlFields, writeDataFields, type JsonOptions } from './json-lisp.js';
+import type { LispPacket, ReliableEntry } from '../capture/packets.js';
+import { writeControlFields, writeDataFields, writeReliableFields, type JsonOptions } from './json-lisp.js';
 import { JsonWriter } from './json-writer.js';
 import { OutBuffer } from './out-buffer.js';
 import { tsText } from './time.js';
@@ -11,10 +11,15 @@ export function writePacketJson(w: JsonWriter, p: LispPacket, opts: JsonOptions 
   w.obj().key('frame').num(p.frame).key('ts').rawJson(tsText(p.tsSec, p.tsNsec)).key('len').num(p.len);
   if (p.ip) w.key('src').ascii(p.ip.src).key('dst').ascii(p.ip.dst);
   if (p.udp) w.key('sport').num(p.udp.srcPort).key('dport').num(p.udp.dstPort);
+  else if (p.tcp) w.key('sport').num(p.tcp.srcPort).key('dport').num(p.tcp.dstPort).key('transport').ascii('tcp');
   if (p.control) writeControlFields(w, p.control, opts);
   else if (p.data) writeDataFields(w, p.data);
-  else if (p.kind) w.key('type').str(p.kind === 'data' ? 'data' : 'unknown');
-  if (p.auth) {
+  else if (p.reliable) {
+    w.key('messages').arr();
+    for (const e of p.reliable) writeReliableEntry(w, e, p.frame, opts);
+    w.endArr();
+  } else if (p.kind) w.key('type').str(p.kind === 'data' ? 'data' : 'unknown');
+  if (p.auth && !p.reliable) {
     w.key('auth_ok').bool(p.auth.ok);
     if (!p.auth.ok) w.key('auth_error').str(p.auth.reason);
   }
@@ -29,6 +34,23 @@ export function writePacketJson(w: JsonWriter, p: LispPacket, opts: JsonOptions 
     for (const n of p.frameNotes) w.str(n);
     for (const n of p.notes) w.str(`${n.message} (at byte ${n.offset})`);
     w.endArr();
+  }
+  w.end();
+}
+
+/** One reliable-transport message of a frame: its fields, length, the frames that carried it (when not just this one), its verdict. */
+function writeReliableEntry(w: JsonWriter, e: ReliableEntry, frame: number, opts: JsonOptions): void {
+  w.obj();
+  writeReliableFields(w, e.message, opts);
+  w.key('length').num(e.length);
+  if (e.frames.length !== 1 || e.frames[0] !== frame) {
+    w.key('frames').arr();
+    for (const f of e.frames) w.num(f);
+    w.endArr();
+  }
+  if (e.auth) {
+    w.key('auth_ok').bool(e.auth.ok);
+    if (!e.auth.ok) w.key('auth_error').str(e.auth.reason);
   }
   w.end();
 }

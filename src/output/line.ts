@@ -5,8 +5,9 @@ import { addressText, prefixText } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
 import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, referralActionSlug } from '../dissect/registry.js';
+import { isOpaque, refreshScopeSlug, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } from '../dissect/reliable.js';
 import type { ControlMessage, DataMessage, Locator, MappingRecord } from '../dissect/types.js';
-import type { LispPacket } from '../capture/packets.js';
+import type { LispPacket, ReliableEntry } from '../capture/packets.js';
 import type { Style } from './style.js';
 
 export interface LineOptions {
@@ -174,6 +175,34 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): 
   }
 }
 
+/** One reliable-transport message: its type and ID, then what it says. */
+export function reliableSummary(m: ReliableMessage, s: Style, auth?: AuthStatus): string {
+  const head = `${s.type(reliableTypeTitle(m.type))} id ${m.messageId}`;
+  if (isOpaque(m)) return `${head}, ${m.body.length} bytes`;
+  switch (m.type) {
+    case 16:
+      return `${head} code ${m.errorCode}, offending ${reliableTypeTitle(m.offendingType)} id ${m.offendingId} (${m.offendingLength} bytes)`;
+    case 17:
+      return `${head}: ${controlSummary(m.mapRegister, s, auth)}`;
+    case 18:
+      return `${head} ${s.eid(prefixText(m.eid, m.eidMaskLen))}`;
+    case 19:
+      return `${head} ${s.eid(prefixText(m.eid, m.eidMaskLen))} ${s.bad(rejectReasonSlug(m.reason))}`;
+    case 20:
+      return (
+        `${head} scope ${refreshScopeSlug(m.scope)}${m.rejectedOnly ? ' [rejected-only]' : ''}` +
+        (m.eid ? ` ${s.eid(prefixText(m.eid, m.eidMaskLen ?? 0))}` : '')
+      );
+    case 21:
+      return `${head} ${recordText(m.record)}`;
+  }
+}
+
+function reliableLine(entries: ReliableEntry[], s: Style): string {
+  if (entries.length === 0) return 'reliable transport, no message completed';
+  return entries.map((e) => reliableSummary(e.message, s, e.auth)).join(' | ');
+}
+
 export function dataSummary(d: DataMessage): string {
   const f = dataHeaderFields(d.header);
   let out = `data [${dataFlagLetters(d.header) || '-'}]`;
@@ -206,12 +235,14 @@ export function packetLine(p: LispPacket, o: LineOptions): string {
   let line = `${timeOfDay(p.tsSec, p.tsNsec)} `;
   if (p.ip) {
     line += `IP${p.ip.version === 6 ? '6' : ''} `;
-    line += p.udp
-      ? `${endpoint(p.ip.src, p.udp.srcPort, o)} > ${endpoint(p.ip.dst, p.udp.dstPort, o)}: `
+    const ports = p.udp ? [p.udp.srcPort, p.udp.dstPort] : p.tcp ? [p.tcp.srcPort, p.tcp.dstPort] : undefined;
+    line += ports
+      ? `${endpoint(p.ip.src, ports[0]!, o)} > ${endpoint(p.ip.dst, ports[1]!, o)}: `
       : `${p.ip.src} > ${p.ip.dst}: `;
   }
   if (p.control) line += `LISP ${controlSummary(p.control, s, p.auth)}`;
   else if (p.data) line += `LISP ${dataSummary(p.data)}`;
+  else if (p.reliable) line += `LISP ${reliableLine(p.reliable, s)}`;
   else line += p.summary ?? 'not LISP';
   if (p.fragments) line += ` (reassembled from ${p.fragments.length} fragments)`;
   const notes = [...p.frameNotes, ...p.notes.map((n) => `${n.message} at byte ${n.offset}`)];

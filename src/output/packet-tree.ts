@@ -3,7 +3,8 @@
 
 import type { LispPacket } from '../capture/packets.js';
 import { toHex } from '../dissect/addr.js';
-import { controlTree, dataTree, type TreeNode } from './tree.js';
+import { tcpFlagText } from '../capture/tcp.js';
+import { controlTree, dataTree, reliableTree, withoutRanges, type TreeNode } from './tree.js';
 
 const LINK_TITLES: ReadonlyMap<number, string> = new Map([
   [0, 'Null/Loopback'],
@@ -90,12 +91,41 @@ export function packetTree(p: LispPacket, bytes: Uint8Array): TreeNode {
       ],
     });
   }
+  if (p.tcp) {
+    const t = p.tcp;
+    const at = reassembled ? 0 : t.payloadOffset - t.headerLength;
+    const span = (o: number, n: number) => (reassembled ? [0, 0] : [at + o, at + o + n]) as [number, number];
+    children.push({
+      label: `Transmission Control Protocol, Src Port: ${t.srcPort}, Dst Port: ${t.dstPort}, Seq: ${t.seq}, Ack: ${t.ack}, Len: ${t.payloadLength}`,
+      start: at,
+      end: reassembled ? 0 : t.payloadOffset,
+      children: [
+        leaf(`Sequence Number: ${t.seq}`, ...span(4, 4)),
+        leaf(`Acknowledgment Number: ${t.ack}`, ...span(8, 4)),
+        leaf(`Header Length: ${t.headerLength} bytes`, ...span(12, 1)),
+        leaf(`Flags: 0x${t.flags.toString(16).padStart(3, '0')} (${tcpFlagText(t.flags) || 'none'})`, ...span(13, 1)),
+        leaf(`Window: ${t.window}`, ...span(14, 2)),
+        leaf(`Checksum: 0x${t.checksum.toString(16).padStart(4, '0')}`, ...span(16, 2)),
+      ],
+    });
+  }
   const base = p.lispOffset ?? 0;
-  const verdict = p.auth ? (p.auth.ok ? `verified with the key (${p.auth.algorithm})` : `FAILED: ${p.auth.reason}`) : undefined;
-  if (p.control) children.push(controlTree(p.control, base, verdict ? { authVerdict: verdict } : {}));
+  const verdict = (a: NonNullable<LispPacket['auth']>) => (a.ok ? `verified with the key (${a.algorithm})` : `FAILED: ${a.reason}`);
+  if (p.control) children.push(controlTree(p.control, base, p.auth ? { authVerdict: verdict(p.auth) } : {}));
   else if (p.data) children.push(dataTree(p.data, base));
-  else if (p.summary) children.push(leaf(p.summary, 0, 0));
+  else if (p.reliable) {
+    for (const e of p.reliable) {
+      const at = e.frameOffset ?? 0;
+      const node = reliableTree(e.message, e.length, at, e.auth ? { authVerdict: verdict(e.auth) } : {});
+      const kids = node.children!;
+      if (e.frames.length !== 1 || e.frames[0] !== p.frame) kids.push(leaf(`[Reassembled from frames ${e.frames.join(', ')}]`, 0, 0));
+      for (const n of e.notes) kids.push(leaf(`[Malformed: ${n.message} (message byte ${n.offset})]`, at + n.offset, at + n.offset + 1));
+      children.push(e.frameOffset === undefined ? withoutRanges(node) : node);
+    }
+  } else if (p.summary) children.push(leaf(p.summary, 0, 0));
   for (const n of p.frameNotes) children.push(leaf(`[Malformed: ${n}]`, 0, 0));
-  for (const n of p.notes) children.push(leaf(`[Malformed: ${n.message} (LISP byte ${n.offset})]`, base + n.offset, base + n.offset + 1));
+  if (!p.reliable) {
+    for (const n of p.notes) children.push(leaf(`[Malformed: ${n.message} (LISP byte ${n.offset})]`, base + n.offset, base + n.offset + 1));
+  }
   return { label: `Frame ${p.frame}`, start: 0, end: p.caplen, children };
 }

@@ -1,7 +1,7 @@
 // Counts over a run of packets: per message type, malformed, authentication outcomes.
 
 import type { LispPacket } from '../capture/packets.js';
-import { controlTypeName } from './json-lisp.js';
+import { controlTypeName } from '../dissect/registry.js';
 
 export class Summary {
   frames = 0;
@@ -18,7 +18,7 @@ export class Summary {
   packet(p: LispPacket): void {
     if (!p.kind) return;
     this.lisp++;
-    const t = p.control ? controlTypeName(p.control) : p.kind === 'data' ? 'data' : 'unknown';
+    const t = p.control ? controlTypeName(p.control) : p.kind === 'data' ? 'data' : p.kind === 'reliable' ? 'reliable-transport' : 'unknown';
     this.byType.set(t, (this.byType.get(t) ?? 0) + 1);
     if (p.notes.length || p.frameNotes.length) this.malformed++;
     if (p.auth) p.auth.ok ? this.authOk++ : this.authFailed++;

@@ -16,6 +16,15 @@ import {
   MESSAGE_TYPES,
   REFERRAL_ACTIONS,
 } from '../dissect/registry.js';
+import {
+  isOpaque,
+  REFRESH_REJECTED_ONLY,
+  REFRESH_SCOPES,
+  REJECT_REASONS,
+  RELIABLE_END_MARKER,
+  reliableTypeTitle,
+  type ReliableMessage,
+} from '../dissect/reliable.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -444,6 +453,93 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
   }
   if (m.trailing) b.leaf(`Trailing bytes: ${toHex(m.trailing)}`, m.trailing.length);
   return { label: `Locator/ID Separation Protocol (${title})`, start: base, end: b.pos, children: b.nodes };
+}
+
+function reliablePrefixNodes(b: Builder, maskLen: number, eid: LispAddress): void {
+  b.group(`EID Prefix: ${prefixText(eid, maskLen)}`, (g) => {
+    g.leaf(`Prefix Length: ${maskLen}`, 1);
+    addressNodes(g, eid, 'EID Prefix');
+  });
+}
+
+/**
+ * The detail tree of a reliable-transport message of `length` bytes whose first byte is at offset
+ * `base` (Wireshark's "Locator/ID Separation Protocol (Reliable Transport)").
+ */
+export function reliableTree(m: ReliableMessage, length: number, base = 0, opts: TreeOptions = {}): TreeNode {
+  const b = new Builder(base);
+  const title = reliableTypeTitle(m.type);
+  b.leaf(`Type: ${title} (${m.type})`, 2);
+  b.leaf(`Length: ${length}`, 2);
+  b.leaf(`Message ID: ${m.messageId}`, 4);
+  let summary = '';
+  if (isOpaque(m)) {
+    if (m.body.length) b.leaf(`Message Data (not decoded): ${toHex(m.body)}`, m.body.length);
+  } else {
+    switch (m.type) {
+      case 16:
+        b.leaf(`Error Code: ${m.errorCode}`, 1);
+        b.leaf(`Reserved: ${hex(m.reserved ?? 0, 6)}`, 3);
+        b.leaf(`Offending Message Type: ${reliableTypeTitle(m.offendingType)} (${m.offendingType})`, 2);
+        b.leaf(`Offending Message Length: ${m.offendingLength}`, 2);
+        b.leaf(`Offending Message ID: ${m.offendingId}`, 4);
+        if (m.offendingData.length) b.leaf(`Offending Message Data: ${toHex(m.offendingData)}`, m.offendingData.length);
+        summary = `, Code: ${m.errorCode}`;
+        break;
+      case 17: {
+        const inner = controlTree(m.mapRegister, b.pos, opts);
+        b.nodes.push(inner);
+        b.pos = inner.end;
+        if ('records' in m.mapRegister && m.mapRegister.records.length) {
+          summary = ` for ${m.mapRegister.records.map((r) => prefixText(r.eid, r.eidMaskLen)).join(', ')}`;
+        }
+        break;
+      }
+      case 18:
+        reliablePrefixNodes(b, m.eidMaskLen, m.eid);
+        summary = ` for ${prefixText(m.eid, m.eidMaskLen)}`;
+        break;
+      case 19: {
+        const reason = REJECT_REASONS.get(m.reason)?.title ?? 'Unassigned';
+        b.leaf(`Reason: ${reason} (${m.reason})`, 1);
+        b.leaf(`Reserved: ${hex(m.reserved ?? 0, 4)}`, 2);
+        reliablePrefixNodes(b, m.eidMaskLen, m.eid);
+        summary = `, Reason: ${reason} for ${prefixText(m.eid, m.eidMaskLen)}`;
+        break;
+      }
+      case 20: {
+        const scope = REFRESH_SCOPES.get(m.scope)?.title ?? 'Unassigned';
+        b.leaf(`Scope: ${scope} (${m.scope})`, 1);
+        b.note(`R (rejected only): ${setBit(m.rejectedOnly)}`, b.pos, b.pos + 2);
+        b.leaf(`Reserved: ${hex(m.reserved ?? 0, 4)}${m.rejectedOnly ? ` (flags ${hex(REFRESH_REJECTED_ONLY | (m.reserved ?? 0), 4)})` : ''}`, 2);
+        if (m.eid) reliablePrefixNodes(b, m.eidMaskLen ?? 0, m.eid);
+        summary = `, Scope: ${scope}${m.rejectedOnly ? ' (rejected only)' : ''}`;
+        break;
+      }
+      case 21:
+        b.leaf(`xTR-ID: ${toHex(m.xtrId)}`, 16);
+        b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
+        recordNodes(b, m.record, 'Mapping Record 1');
+        summary = ` for ${prefixText(m.record.eid, m.record.eidMaskLen)}`;
+        break;
+    }
+  }
+  if (m.trailing) b.leaf(`Trailing bytes: ${toHex(m.trailing)}`, m.trailing.length);
+  const marker = m.endMarker ?? RELIABLE_END_MARKER;
+  b.leaf(`Message End Marker: ${hex(marker, 8)} (${marker === RELIABLE_END_MARKER ? 'correct' : 'wrong'})`, 4);
+  return {
+    label: `Locator/ID Separation Protocol (Reliable Transport), Msg: ${m.messageId}, ${title}${summary}`,
+    start: base,
+    end: b.pos,
+    children: b.nodes,
+  };
+}
+
+/** The same tree with every byte range emptied (for what this frame does not hold). */
+export function withoutRanges(n: TreeNode): TreeNode {
+  const out: TreeNode = { label: n.label, start: 0, end: 0 };
+  if (n.children) out.children = n.children.map(withoutRanges);
+  return out;
 }
 
 /** The detail tree of a data-plane header at offset `base`. */

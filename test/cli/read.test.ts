@@ -28,7 +28,8 @@ describe('lispscope read', () => {
     const r = lispscope(['read', '-n', ndpi]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(16); // the UDP LISP frames; the reliable-transport TCP frames are not UDP LISP
+    expect(lines).toHaveLength(22); // 16 UDP LISP frames and 6 of the reliable transport over TCP 4342
+    expect(lines[8]).toBe('13:31:27.436154 IP 10.0.123.1.4342 > 10.0.123.2.15373: LISP Registration Refresh id 0 scope all');
     expect(lines[0]).toBe(
       '13:31:25.554430 IP 10.0.123.2.4342 > 10.0.123.1.4342: LISP Map-Register nonce 0x67ab931f9e8b974a [xtr-id want-map-notify], auth sha1, 1 record: 10.0.0.2/32 ttl 1440 -> [10.0.123.2 p22/w22 LR]',
     );
@@ -99,7 +100,7 @@ describe('lispscope read', () => {
     const gz = gzipSync(readFileSync(ndpi));
     const r = lispscope(['read', '-n', '-r', '-'], { input: gz });
     expect(r.code).toBe(0);
-    expect(r.stdout.trim().split('\n')).toHaveLength(16);
+    expect(r.stdout.trim().split('\n')).toHaveLength(22);
   });
 
   it('prints a detail tree with -V and hex with -x', () => {

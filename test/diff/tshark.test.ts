@@ -13,8 +13,10 @@
 //   control message as a data header. Those frames are skipped.
 // - A Distinguished Name source EID (AFI 17) ends tshark's Map-Request; LISP-GPE's 16-bit nonce
 //   (RFC 9305 §3) is read as 24 bits by tshark: see ourFields for both.
+// - Reliable transport (TCP 4342, tshark's lisp-tcp): both report every message at the frame whose
+//   segment completed it; tshark is told to reassemble segments that arrive early, as we do.
 
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { haveTshark, ourFields, ourPackets, requireTool, tsharkFields, type FieldMap } from '../support/tshark.js';
@@ -33,7 +35,25 @@ function captures(dir: string): string[] {
 }
 
 const PREFIX_FIELDS = /^(ip|ipv6|udp)\./;
-const REQUIRED = ['lisp.type', 'lisp.nonce', 'lisp.records', 'lisp.irc', 'lisp.keyid', 'lisp.mapping.ttl', 'lisp.loc.priority', 'lisp-data.flags.nonce'];
+const REQUIRED = [
+  'lisp.type',
+  'lisp.nonce',
+  'lisp.records',
+  'lisp.irc',
+  'lisp.keyid',
+  'lisp.mapping.ttl',
+  'lisp.loc.priority',
+  'lisp-data.flags.nonce',
+  'lisp-tcp.message.type',
+  'lisp-tcp.message.id',
+  'lisp-tcp.message.eid.prefix.length',
+  'lisp-tcp.message.registration_reject.reason',
+  'lisp-tcp.message.xtrid',
+];
+/** tshark's own marks of a LISP frame: UDP control, data, reliable transport (TCP 4342). */
+const isLisp = (t: FieldMap) => t.has('lisp.type') || t.has('lisp-data.flags.nonce') || t.has('lisp-tcp.message.type');
+/** tshark 4.0 leaves TCP segments that arrive early out of reassembly unless told. */
+const TSHARK_ARGS = ['-o', 'tcp.reassemble_out_of_order:TRUE'];
 
 function compare(file: string, frame: number, ours: FieldMap & { malformed?: boolean }, theirs: FieldMap): string[] {
   const problems: string[] = [];
@@ -53,6 +73,67 @@ function compare(file: string, frame: number, ours: FieldMap & { malformed?: boo
   return problems;
 }
 
+describe('differential: the reliable-transport session of ndpi__lisp_registration.pcap', () => {
+  const file = join(SHARED, 'ndpi__lisp_registration.pcap');
+  const FIELDS = [
+    'lisp-tcp.message.type',
+    'lisp-tcp.message.length',
+    'lisp-tcp.message.id',
+    'lisp-tcp.message.eid.prefix.length',
+    'lisp-tcp.message.eid.prefix.afi',
+    'lisp.lcaf.iid',
+    'lisp.lcaf.iid.afi',
+    'lisp.lcaf.iid.ipv4',
+    'lisp.lcaf.iid.ipv6',
+    'lisp-tcp.message.registration_reject.reason',
+    'lisp-tcp.message.registration_refresh.scope',
+    'lisp-tcp.message.registration_refresh.flags.rejected',
+    'lisp-tcp.message.xtrid',
+    'lisp-tcp.message.siteid',
+    'lisp-tcp.message.end_marker',
+    'lisp.nonce',
+    'lisp.keyid',
+    'lisp.auth',
+    'lisp.mapping.ttl',
+    'lisp.mapping.eid.masklen',
+    'lisp.mapping.eid.afi',
+    'lisp.mapping.eid.ipv4',
+    'lisp.mapping.eid.ipv6',
+    'lisp.loc.priority',
+    'lisp.loc.weight',
+    'lisp.loc.locator',
+    'lisp.xtrid',
+    'lisp.siteid',
+  ];
+
+  it('agrees message by message on frames 12-14 and 27-29', async () => {
+    if (!requireTool('tshark', haveTshark())) return;
+    if (!existsSync(file)) return;
+    const theirs = tsharkFields(file, TSHARK_ARGS);
+    const ours = await ourPackets(file, (p) => ourFields(p));
+    const problems: string[] = [];
+    for (const frame of [12, 13, 14, 27, 28, 29]) {
+      const o = ours.get(frame);
+      const t = theirs.get(frame)!;
+      if (!o) {
+        problems.push(`frame ${frame}: we decode nothing`);
+        continue;
+      }
+      for (const name of FIELDS) {
+        if (JSON.stringify(o.get(name)) !== JSON.stringify(t.get(name))) {
+          problems.push(`frame ${frame} ${name}: ours ${JSON.stringify(o.get(name))} tshark ${JSON.stringify(t.get(name))}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    // The frame the session's answers arrive in: ACK, Reject, Mapping Notification, ...
+    expect(ours.get(29)!.get('lisp-tcp.message.type')).toEqual(['18', '19', '21', '18', '19', '21', '18', '21', '18', '21']);
+    expect(ours.get(29)!.get('lisp-tcp.message.registration_reject.reason')).toEqual(['1', '1']);
+    // The handshake and pure ACKs are not LISP, for tshark as for us.
+    for (const frame of [24, 25, 26, 30]) expect(ours.has(frame)).toBe(false);
+  });
+});
+
 describe('differential: tshark LISP dissector', () => {
   const files = [...captures(SHARED), ...captures(FIXTURES)];
   it('finds captures to compare', () => {
@@ -61,7 +142,7 @@ describe('differential: tshark LISP dissector', () => {
   for (const file of files) {
     it(`agrees on ${file.split('/').slice(-2).join('/')}`, async () => {
       if (!requireTool('tshark', haveTshark())) return;
-      const theirs = tsharkFields(file);
+      const theirs = tsharkFields(file, TSHARK_ARGS);
       const ours = await ourPackets(file, (p) => ({
         fields: ourFields(p),
         malformed: p.notes.length + p.frameNotes.length > 0,
@@ -83,7 +164,7 @@ describe('differential: tshark LISP dissector', () => {
           continue;
         }
         if (o.crossPorts && o.fields.has('lisp.type') && t.has('lisp-data.flags.nonce')) continue;
-        if (!t.has('lisp.type') && !t.has('lisp-data.flags.nonce')) {
+        if (!isLisp(t)) {
           problems.push(`${file} frame ${frame}: we decode LISP, tshark does not`);
           continue;
         }
@@ -91,7 +172,7 @@ describe('differential: tshark LISP dissector', () => {
         compared++;
       }
       for (const [frame, t] of theirs) {
-        if ((t.has('lisp.type') || t.has('lisp-data.flags.nonce')) && !ours.get(frame)?.lisp) {
+        if (isLisp(t) && !ours.get(frame)?.lisp) {
           problems.push(`${file} frame ${frame}: tshark decodes LISP, we do not`);
         }
       }

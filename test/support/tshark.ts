@@ -6,6 +6,7 @@ import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
 import { readCapture } from '../../src/capture/source.js';
 import { toHex } from '../../src/dissect/addr.js';
 import { dataHeaderFields, DataFlag } from '../../src/dissect/data.js';
+import { isOpaque, RELIABLE_END_MARKER, type ReliableMessage } from '../../src/dissect/reliable.js';
 import type { ControlMessage, LispAddress, Locator, MappingRecord } from '../../src/dissect/types.js';
 
 export type FieldMap = Map<string, string[]>;
@@ -58,7 +59,9 @@ export function tsharkFields(file: string, extraArgs: string[] = []): Map<number
     const num = Number((layers.frame as Record<string, string>)['frame.number']);
     const fields: FieldMap = new Map();
     for (const [name, layer] of Object.entries(layers)) {
-      if (name === 'lisp' || name === 'lisp-data' || name === 'ip' || name === 'ipv6' || name === 'udp') collect(layer, fields);
+      if (name === 'lisp' || name === 'lisp-data' || name === 'lisp-tcp' || name === 'ip' || name === 'ipv6' || name === 'udp') {
+        collect(layer, fields);
+      }
     }
     if ('_ws.malformed' in layers) fields.set('_ws.malformed', ['1']);
     out.set(num, fields);
@@ -82,6 +85,11 @@ export async function ourPackets<T>(file: string, view: (p: LispPacket) => T): P
 
 class Fields {
   readonly map: FieldMap = new Map();
+  /**
+   * Also give Instance-ID LCAF addresses as tshark's lisp.lcaf.iid* fields (done for reliable-
+   * transport frames, whose EID prefixes are all Instance-ID LCAFs in the captures we have).
+   */
+  iid = false;
   add(name: string, v: string | number | bigint | boolean): void {
     const list = this.map.get(name);
     if (list) list.push(norm(v));
@@ -95,6 +103,12 @@ const colonHex = (b: Uint8Array) => (b.length ? (toHex(b).match(/../g) ?? []).jo
 function plainAddr(f: Fields, a: LispAddress, v4: string, v6: string): void {
   if (a.kind === 'ipv4') f.add(v4, a.addr);
   else if (a.kind === 'ipv6') f.add(v6, a.addr);
+  else if (f.iid && a.kind === 'lcaf' && a.lcaf.body.kind === 'instance-id') {
+    const b = a.lcaf.body;
+    f.add('lisp.lcaf.iid', b.iid);
+    f.add('lisp.lcaf.iid.afi', b.address.afi);
+    plainAddr(f, b.address, 'lisp.lcaf.iid.ipv4', 'lisp.lcaf.iid.ipv6');
+  }
 }
 
 function locator(f: Fields, l: Locator): void {
@@ -123,6 +137,11 @@ function record(f: Fields, r: MappingRecord): void {
 
 function control(f: Fields, m: ControlMessage): void {
   f.add('lisp.type', m.type);
+  controlBody(f, m);
+}
+
+/** The fields after lisp.type (tshark gives none for the Map-Register of a Registration). */
+function controlBody(f: Fields, m: ControlMessage): void {
   if ('unknown' in m) return;
   switch (m.type) {
     case 1:
@@ -228,6 +247,50 @@ function control(f: Fields, m: ControlMessage): void {
   }
 }
 
+function reliablePrefix(f: Fields, maskLen: number, eid: LispAddress): void {
+  f.add('lisp-tcp.message.eid.prefix.length', maskLen);
+  f.add('lisp-tcp.message.eid.prefix.afi', eid.afi);
+  plainAddr(f, eid, 'lisp-tcp.message.eid.ipv4', 'lisp-tcp.message.eid.ipv6');
+}
+
+/** A reliable-transport message (tshark's lisp-tcp) of `length` bytes. */
+function reliable(f: Fields, m: ReliableMessage, length: number): void {
+  f.add('lisp-tcp.message.type', m.type);
+  f.add('lisp-tcp.message.length', length);
+  f.add('lisp-tcp.message.id', m.messageId);
+  if (!isOpaque(m)) {
+    switch (m.type) {
+      case 16:
+        f.add('lisp-tcp.message.err.code', m.errorCode);
+        f.add('lisp-tcp.message.err.offending_msg.type', m.offendingType);
+        f.add('lisp-tcp.message.err.offending_msg.len', m.offendingLength);
+        f.add('lisp-tcp.message.err.offending_msg.id', m.offendingId);
+        break;
+      case 17:
+        controlBody(f, m.mapRegister);
+        break;
+      case 18:
+        reliablePrefix(f, m.eidMaskLen, m.eid);
+        break;
+      case 19:
+        f.add('lisp-tcp.message.registration_reject.reason', m.reason);
+        reliablePrefix(f, m.eidMaskLen, m.eid);
+        break;
+      case 20:
+        f.add('lisp-tcp.message.registration_refresh.scope', m.scope);
+        f.add('lisp-tcp.message.registration_refresh.flags.rejected', m.rejectedOnly);
+        if (m.eid) reliablePrefix(f, m.eidMaskLen ?? 0, m.eid);
+        break;
+      case 21:
+        f.add('lisp-tcp.message.xtrid', colonHex(m.xtrId));
+        f.add('lisp-tcp.message.siteid', colonHex(m.siteId));
+        record(f, m.record);
+        break;
+    }
+  }
+  f.add('lisp-tcp.message.end_marker', m.endMarker ?? RELIABLE_END_MARKER);
+}
+
 /** Our decode in tshark's field names (the subset we compare). */
 export function ourFields(p: LispPacket): FieldMap {
   const f = new Fields();
@@ -240,7 +303,10 @@ export function ourFields(p: LispPacket): FieldMap {
     f.add('udp.dstport', p.udp.dstPort);
   }
   if (p.control) control(f, p.control);
-  else if (p.data) {
+  else if (p.reliable) {
+    f.iid = true;
+    for (const e of p.reliable) reliable(f, e.message, e.length);
+  } else if (p.data) {
     const h = p.data.header;
     const d = dataHeaderFields(h);
     f.add('lisp-data.flags.nonce', (h.flags & DataFlag.N) !== 0);
