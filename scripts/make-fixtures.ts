@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { encodeTcp, TcpFlag } from '../src/capture/tcp.js';
 import { writePcap, writePcapngSections, type CapturePacket, type PcapngBlock, type PcapngSection, type PcapWriteOptions } from '../src/capture/writer.js';
 import {
   dataPacket,
@@ -33,10 +34,10 @@ import {
   type LocatorSpec,
   type MappingRecordSpec,
 } from '../src/dissect/build.js';
-import { encodeControl } from '../src/dissect/control.js';
+import { decodeControl, encodeControl } from '../src/dissect/control.js';
 import { parseIPv6 } from '../src/dissect/addr.js';
 import { encodeData } from '../src/dissect/data.js';
-import { encodeIPv4, encodeIPv6, encodeIpUdp, encodeUdp, IPPROTO_UDP, type IPv6ExtensionSpec } from '../src/dissect/ip.js';
+import { encodeIPv4, encodeIPv6, encodeIpUdp, encodeUdp, IPPROTO_TCP, IPPROTO_UDP, type IPv6ExtensionSpec } from '../src/dissect/ip.js';
 import {
   encodeLink,
   ETHERTYPE_QINQ,
@@ -52,7 +53,8 @@ import {
   LINKTYPE_RAW_14,
   type LinkEncodeOptions,
 } from '../src/dissect/link.js';
-import type { ControlMessage, DataHeader, LcafBody, LispAddress } from '../src/dissect/types.js';
+import { encodeReliable, type ReliableMessage } from '../src/dissect/reliable.js';
+import type { ControlMessage, DataHeader, LcafBody, LispAddress, MapRegister } from '../src/dissect/types.js';
 
 export interface FixtureFile {
   name: string;
@@ -467,6 +469,113 @@ function otherTypes(): FixtureFile {
   return pcap(
     'control-other-types.pcap',
     'Type 15 Shared Extension (sub-types 1 and 1024) and unassigned types 9, 0 and 14 (kept raw, flagged unknown).',
+    t,
+  );
+}
+
+/**
+ * A Map-Server reliable-transport session over TCP 4342 (draft-ietf-lisp-map-server-reliable-
+ * transport): handshake, the MS asks for every registration, the ETR sends three (one split over
+ * three segments, the last of them sent before the middle one, which is then retransmitted), the
+ * MS acks, rejects, notifies, asks again for one prefix, reports an error, and both close. The
+ * MS's sequence numbers wrap past 2^32.
+ */
+function reliableTcp(): FixtureFile {
+  const t = new Trace('reliable-tcp');
+  const etr = A.xtrA;
+  const ms = A.ms;
+  const ETR_PORT = 50123;
+  let etrSeq = 0x1a2b3c4d;
+  let msSeq = 0xffffff80;
+  const segment = (from: 'etr' | 'ms', flags: number, seq: number, ack: number, payload: Uint8Array = new Uint8Array(0)) => {
+    const [src, dst, sport, dport] = from === 'etr' ? [etr, ms, ETR_PORT, 4342] : [ms, etr, 4342, ETR_PORT];
+    const tcp = encodeTcp({ sport, dport, seq, ack, flags, window: 16384, checksum: { src, dst } }, payload);
+    t.add(encodeIPv4({ src, dst, proto: IPPROTO_TCP, id: t.id(), ttl: 255 }, tcp));
+  };
+  const ACK = TcpFlag.ACK;
+  const PSH = TcpFlag.PSH | TcpFlag.ACK;
+  const bytes = (ms: ReliableMessage[]) => {
+    const parts = ms.map(encodeReliable);
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  };
+  const xtrId = Uint8Array.from([0x45, 0x54, 0x52, 0x2d, 0x41, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01]);
+  const siteId = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0x0a]);
+  const registration = (messageId: number, eid: string | LispAddress, maskLen: number | undefined, key: string): ReliableMessage => {
+    const records = [record(typeof eid === 'string' ? eid : { address: eid, maskLen: maskLen! }, [own(etr)])];
+    const signed = mapRegister({ nonce: t.nonce(), keyId: 1, key, records, wantMapNotify: true, xtrId, siteId });
+    return { type: 17, messageId, mapRegister: decodeControl(signed).value as MapRegister };
+  };
+  const vpn = lcaf(2, { kind: 'instance-id', iid: 223, address: v4('10.0.0.0') }, 32);
+  const v6Prefix = v6('2001:db8:1::');
+
+  t.at(0);
+  segment('etr', TcpFlag.SYN, etrSeq, 0);
+  segment('ms', TcpFlag.SYN | ACK, msSeq, etrSeq + 1);
+  etrSeq = (etrSeq + 1) >>> 0;
+  msSeq = (msSeq + 1) >>> 0;
+  segment('etr', ACK, etrSeq, msSeq);
+
+  const refresh = bytes([{ type: 20, messageId: 0, scope: 0, rejectedOnly: false }]);
+  t.at(0.1);
+  segment('ms', PSH, msSeq, etrSeq, refresh);
+  msSeq = (msSeq + refresh.length) >>> 0;
+
+  // Three Registrations in one stream, cut so that the second spans three segments.
+  const regList = [
+    registration(0, '10.1.0.0/16', undefined, KEYS.siteA),
+    registration(1, vpn, 8, KEYS.vpn),
+    registration(2, '2001:db8:1::/48', undefined, KEYS.v6),
+  ];
+  const regs = bytes(regList);
+  const third = encodeReliable(regList[2]!);
+  const cut1 = encodeReliable(regList[0]!).length + 40;
+  const cut2 = cut1 + 30;
+  const a = regs.subarray(0, cut1);
+  const b = regs.subarray(cut1, cut2);
+  const c = regs.subarray(cut2);
+  t.at(0.2);
+  segment('etr', PSH, etrSeq, msSeq, a);
+  // The third part overtakes the second ...
+  segment('etr', PSH, (etrSeq + cut2) >>> 0, msSeq, c);
+  // ... which arrives next, then is sent again.
+  segment('etr', PSH, (etrSeq + cut1) >>> 0, msSeq, b);
+  t.at(0.5);
+  segment('etr', PSH, (etrSeq + cut1) >>> 0, msSeq, b);
+  etrSeq = (etrSeq + regs.length) >>> 0;
+
+  const answers = bytes([
+    { type: 18, messageId: 1, eidMaskLen: 16, eid: v4('10.1.0.0') },
+    { type: 21, messageId: 2, xtrId, siteId, record: record('10.1.0.0/16', [{ rloc: etr }]) },
+    { type: 18, messageId: 3, eidMaskLen: 8, eid: vpn },
+    { type: 19, messageId: 4, reason: 1, eidMaskLen: 48, eid: v6Prefix },
+  ]);
+  t.at(0.6);
+  segment('ms', PSH, msSeq, etrSeq, answers);
+  msSeq = (msSeq + answers.length) >>> 0;
+  segment('etr', ACK, etrSeq, msSeq);
+
+  const later = bytes([
+    { type: 20, messageId: 5, scope: 4, rejectedOnly: true, eidMaskLen: 48, eid: v6Prefix },
+    // The MS quotes the header and the first 8 body bytes of the Registration it objects to.
+    { type: 16, messageId: 6, errorCode: 1, offendingType: 17, offendingLength: third.length, offendingId: 2, offendingData: third.subarray(8, 16) },
+  ]);
+  t.at(30);
+  segment('ms', PSH, msSeq, etrSeq, later);
+  msSeq = (msSeq + later.length) >>> 0;
+
+  t.at(60);
+  segment('etr', TcpFlag.FIN | ACK, etrSeq, msSeq);
+  segment('ms', TcpFlag.FIN | ACK, msSeq, etrSeq + 1);
+  segment('etr', ACK, (etrSeq + 1) >>> 0, (msSeq + 1) >>> 0);
+  return pcap(
+    'reliable-tcp.pcap',
+    'Map-Server reliable transport over TCP 4342: SYN handshake, Registration Refresh, three Registrations in one stream (the second split over three segments, the third segment sent before the second, the second retransmitted), Registration ACKs, a Mapping Notification, a Registration Reject, a prefix-scoped Refresh (R set), an Error Notification, FIN both ways; the MS sequence numbers wrap. Keys: `keys`.',
     t,
   );
 }
@@ -1000,17 +1109,20 @@ function mnHandover(): FixtureFile {
   t.at(30.45);
   chapter('Handover: on network B the MN registers RLOC B 198.51.100.20; Map-Notify.');
   register(rlocB);
-  t.after(2);
+  t.after(5);
   chapter('The MN sends an SMR (S=1) to the peer it was talking to.');
   const smr = t.nonce();
   t.control(rlocB, 61502, peer, 4342, mapRequest({ nonce: smr, smr: true, eids: ['10.2.0.0/24'], itrRlocs: [rlocB], sourceEid: MN_EID }));
-  t.after(2);
+  t.at(30.6);
+  chapter('The peer rate-limits its SMR-invoked request and meanwhile keeps sending to RLOC A: stale.');
+  ping('peer', peer, rlocA, ++pingSeq, { nonce: t.dataNonce() });
+  t.at(30.75);
   chapter("The peer's SMR-invoked Map-Request (s=1) via MR and MS; the MS answers with RLOC B.");
   const q3 = resolve(peer, 61003, PEER_HOST, `${MN_EID}/32`, { smrInvoked: true });
   t.after(1).control(A.ms, 4342, peer, q3.inner.sport, mapReply({ nonce: q3.nonce, echoNonceCapable: true, records: [record(`${MN_EID}/32`, [{ rloc: rlocB }], { authoritative: false })] }));
-  t.at(30.6);
+  t.at(30.8);
   chapter('Pings now go to RLOC B and are answered from it.');
-  for (const at of [30.6, 30.8, 31.0]) {
+  for (const at of [30.8, 31.0, 31.2]) {
     t.at(at);
     ping('peer', peer, rlocB, ++pingSeq, { nonce: t.dataNonce() });
     t.after(0.4);
@@ -1062,6 +1174,7 @@ export function makeFixtures(): FixtureFile[] {
     mapReferrals(),
     infos(),
     otherTypes(),
+    reliableTcp(),
     dataPlane(),
     lcafs(),
     ipOptions(),

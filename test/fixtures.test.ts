@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PacketDecoder, type LispPacket } from '../src/capture/packets.js';
 import { readCapture } from '../src/capture/source.js';
-import { keyLookup, loadKeys } from '../src/cli/read.js';
+import { keyLookup, loadKeys } from '../src/cli/common.js';
 import { MESSAGE_TYPES } from '../src/dissect/registry.js';
+import { reliableTypeSlug } from '../src/dissect/reliable.js';
 import type { ControlMessage } from '../src/dissect/types.js';
 import { makeFixtures, writeFixtures } from '../scripts/make-fixtures.js';
 
@@ -53,7 +54,14 @@ async function summarize(file: string, keys?: string): Promise<{ summary: FileSu
       if (p.auth) (p.auth.ok ? s.authOk : s.authFailed).push(p.frame);
       if (!p.kind) return;
       s.lisp++;
-      const t = p.kind === 'data' ? 'data' : p.control ? typeName(p.control) : 'control(?)';
+      const t =
+        p.kind === 'data'
+          ? 'data'
+          : p.control
+            ? typeName(p.control)
+            : p.reliable
+              ? `tcp(${p.reliable.map((e) => reliableTypeSlug(e.message.type)).join(',')})`
+              : 'control(?)';
       s.types[t] = (s.types[t] ?? 0) + 1;
     },
     warning: (m) => s.warnings.push(m),
@@ -119,6 +127,19 @@ const EXPECTED: Record<string, Partial<FileSummary>> = {
     types: { 'shared-extension': 2, 'unknown-9': 1, 'unknown-0': 1, 'unknown-14': 1 },
     malformed: [3, 4, 5],
   },
+  // Frames 1-3, 6 (first part of a split Registration), 8 (retransmission), 10, 12-14: TCP only.
+  'reliable-tcp.pcap': {
+    frames: 14,
+    lisp: 5,
+    types: {
+      'tcp(registration-refresh)': 1,
+      'tcp(registration)': 1,
+      'tcp(registration,registration)': 1,
+      'tcp(registration-ack,mapping-notification,registration-ack,registration-reject)': 1,
+      'tcp(registration-refresh,error-notification)': 1,
+    },
+    malformed: [],
+  },
   'data.pcap': { frames: 15, lisp: 15, types: { data: 15 }, malformed: [13, 14] },
   'lcaf.pcap': { frames: 23, lisp: 23, types: { 'map-reply': 20, 'map-register': 2, 'map-request': 1 }, malformed: [] },
   'ip-options.pcap': { frames: 5, lisp: 5, types: { 'map-request': 2, 'map-reply': 1, data: 2 }, malformed: [] },
@@ -126,8 +147,8 @@ const EXPECTED: Record<string, Partial<FileSummary>> = {
   'snaplen.pcap': { frames: 5, lisp: 5, types: { 'map-request': 1, 'map-register': 1, 'map-reply': 1, data: 1, 'ecm(?)': 1 }, malformed: [2, 3, 4, 5] },
   'truncated.pcap': { frames: 2, lisp: 2, types: { 'ecm(map-request)': 1, 'map-reply': 1 }, malformed: [] },
   'mn-handover.pcapng': {
-    frames: 55,
-    lisp: 55,
+    frames: 56,
+    lisp: 56,
     types: {
       'map-register': 5,
       'map-notify': 5,
@@ -136,7 +157,7 @@ const EXPECTED: Record<string, Partial<FileSummary>> = {
       'ecm(map-request)': 11,
       'map-reply': 5,
       'map-request': 2,
-      data: 25,
+      data: 26,
     },
     malformed: [],
   },
@@ -240,6 +261,37 @@ describe('malformed fixtures are reported, not dropped', () => {
     expect(summary.warnings[0]).toMatch(/truncated: capture ends inside a record/);
   });
 
+  it('reliable-tcp.pcap: messages reported at the frame that completes them, with the frames that carried them', async () => {
+    const { packets, summary } = await summarize('reliable-tcp.pcap');
+    expect(summary.warnings).toEqual([]);
+    const reliable = packets.filter((p) => p.kind === 'reliable');
+    expect(reliable.map((p) => p.frame)).toEqual([4, 5, 7, 9, 11]);
+    expect(reliable.map((p) => p.reliable!.map((e) => [e.message.messageId, e.frames]))).toEqual([
+      [[0, [4]]],
+      [[0, [5]]],
+      [
+        [1, [5, 7, 6]],
+        [2, [6]],
+      ],
+      [
+        [1, [9]],
+        [2, [9]],
+        [3, [9]],
+        [4, [9]],
+      ],
+      [
+        [5, [11]],
+        [6, [11]],
+      ],
+    ]);
+    // A message this frame alone carried has its place in the frame; one from several segments has none.
+    const f7 = reliable[2]!.reliable!;
+    expect(f7[0]!.frameOffset).toBeUndefined();
+    expect(f7[1]!.frameOffset).toBeUndefined(); // carried by frame 6, released by frame 7
+    expect(reliable[1]!.reliable![0]!.frameOffset).toBe(54);
+    expect(packets.find((p) => p.frame === 8)).toMatchObject({ summary: expect.stringMatching(/^TCP \[PSH, ACK\]/) });
+  });
+
   it('control-other-types.pcap: unknown types kept raw and flagged', async () => {
     const { packets } = await summarize('control-other-types.pcap');
     expect(packets.map((p) => p.control && 'unknown' in p.control)).toEqual([false, false, true, true, true]);
@@ -260,6 +312,8 @@ describe('keys', () => {
       'control-ecm.pcap': { ok: [8, 9], failed: [] },
       'control-info.pcap': { ok: [1, 2, 3, 4], failed: [] },
       'control-map-register.pcap': { ok: [1, 2, 3, 4, 6, 7, 8, 9], failed: [5] },
+      // The Registrations of the reliable-transport session (frame 7 completes two).
+      'reliable-tcp.pcap': { ok: [5, 7], failed: [] },
       'ip-fragments.pcap': { ok: [10, 13], failed: [] },
       'lcaf.pcap': { ok: [11, 22], failed: [] },
       'format-pcap-us-le.pcap': ok3,
@@ -286,7 +340,7 @@ describe('keys', () => {
   it('mn-handover.keys verifies all 12 authenticated messages of the demo', async () => {
     const { summary } = await summarize('mn-handover.pcapng', 'mn-handover.keys');
     expect(summary.authFailed).toEqual([]);
-    expect(summary.authOk).toEqual([1, 2, 3, 4, 5, 6, 35, 36, 47, 48, 49, 50]);
+    expect(summary.authOk).toEqual([1, 2, 3, 4, 5, 6, 35, 36, 48, 49, 50, 51]);
   });
 
   it('a wrong key fails every one of them', async () => {

@@ -14,6 +14,11 @@ export interface ReadCaptureOptions {
   stdin?: Readable;
   /** Name used in messages; default the path, or "stdin" for '-'. */
   name?: string;
+  /**
+   * Called after each chunk is parsed; a returned promise holds reading until it settles. This is
+   * how a consumer that is slower than the reader (a merge of several captures) keeps memory flat.
+   */
+  pause?: () => Promise<void> | undefined;
 }
 
 export interface ReadCaptureResult {
@@ -99,13 +104,15 @@ export async function readCapture(path: string, sink: FrameSink, opts: ReadCaptu
     const head = first.value;
     gzipped = head[0] === 0x1f && head[1] === 0x8b;
     if (gzipped) {
-      await gunzipInto(parser, head, input, name);
+      await gunzipInto(parser, head, input, name, opts.pause);
     } else {
       parser.push(head);
+      await opts.pause?.();
       while (!parser.stopped) {
         const r = await input.next();
         if (r.done) break;
         parser.push(r.value);
+        await opts.pause?.();
       }
     }
     parser.end();
@@ -120,7 +127,13 @@ export async function readCapture(path: string, sink: FrameSink, opts: ReadCaptu
  * Decompresses `head` + `rest` into the parser. A gzip stream that ends early or is corrupt
  * becomes a warning saying how far it got (the frames before it are already delivered).
  */
-async function gunzipInto(parser: CaptureParser, head: Uint8Array, rest: AsyncGenerator<Uint8Array>, name: string): Promise<void> {
+async function gunzipInto(
+  parser: CaptureParser,
+  head: Uint8Array,
+  rest: AsyncGenerator<Uint8Array>,
+  name: string,
+  pause: ReadCaptureOptions['pause'],
+): Promise<void> {
   const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   let compressed = 0;
   let gzError: Error | undefined;
@@ -157,6 +170,7 @@ async function gunzipInto(parser: CaptureParser, head: Uint8Array, rest: AsyncGe
     for await (const out of gunzip) {
       parser.push(out as Uint8Array);
       if (parser.stopped) break;
+      await pause?.();
     }
   } catch (e) {
     // gunzip errors were recorded by the listener above and are reported below; others are ours.

@@ -3,11 +3,15 @@
 
 import { UsageError } from './args.js';
 import { processIo, type Io } from './io.js';
+import { runFlows, runMappings, runStats } from './flows.js';
 import { runRead } from './read.js';
 import { runStart } from './start.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[], io: Io) => Promise<number> }> = {
   read: { summary: 'decode the LISP packets of capture files', run: runRead },
+  flows: { summary: 'exchanges: registrations, resolutions, SMRs, probes, NAT info, referrals', run: runFlows },
+  mappings: { summary: 'per EID: RLOC timeline and handovers with each peer\'s latency', run: runMappings },
+  stats: { summary: 'counts, RTT percentiles per Map-Resolver, failures', run: runStats },
   start: { summary: 'analyse the bundled demo capture (what `npm start` runs)', run: runStart },
 };
 

@@ -1,14 +1,11 @@
 // `lispscope read FILE...`: decode every LISP packet of capture files.
 
-import { readFileSync } from 'node:fs';
-import { PacketDecoder, type DecodeAs, type LispPacket } from '../capture/packets.js';
+import { PacketDecoder, type LispPacket } from '../capture/packets.js';
 import { readCapture } from '../capture/source.js';
 import { CaptureError } from '../capture/types.js';
-import { parsePrefix, type Prefix } from '../dissect/address.js';
-import { KeyRing } from '../dissect/keyring.js';
-import type { ControlMessage } from '../dissect/types.js';
 import { hexDump } from '../output/hex.js';
-import { writePacketJson } from '../output/json.js';
+import { packetJson, writePacketJson } from '../output/json.js';
+import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
 import { JsonWriter } from '../output/json-writer.js';
 import { writeDataJsonFast } from '../output/json-fast.js';
 import { packetLine } from '../output/line.js';
@@ -32,52 +29,12 @@ export const readSpec: CommandSpec = {
     { name: 'all', kind: 'flag', help: 'also show frames that are not LISP' },
     { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data)' },
     { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE (<eid-prefix|ms-address|*> <key> per line)' },
+    { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter, e.g. "type == map-register && eid in 10.0.0.0/8"' },
+    { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet is malformed or fails authentication (malformed, auth-failed)' },
     { name: 'show-keys', kind: 'flag', help: 'show key material carried in Security Key LCAFs (JSON; -V always masks it)' },
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
 };
-
-/** `udp.port=N`, `udp.port==N`, with an optional `,lisp`/`,control` (default) or `,lisp-data`/`,data`. */
-export function parseDecodeAs(specs: string[]): DecodeAs {
-  const out: DecodeAs = { control: new Set(), data: new Set() };
-  for (const s of specs) {
-    const m = /^udp\.port==?(\d{1,5})(?:,(lisp|control|lisp-data|data))?$/.exec(s);
-    const port = m ? Number(m[1]) : NaN;
-    if (!m || port < 1 || port > 65535) {
-      throw new UsageError(`read: --decode-as expects udp.port=N[,control|data] with 1 <= N <= 65535, not "${s}"`);
-    }
-    (m[2] === 'data' || m[2] === 'lisp-data' ? out.data : out.control).add(port);
-  }
-  return out;
-}
-
-export function loadKeys(path: string): KeyRing {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read key file (${code ?? e})`}`);
-  }
-  const ring = KeyRing.parse(text, path);
-  if ('error' in ring) throw new UsageError(ring.error);
-  return ring;
-}
-
-/** The EIDs an authenticated message speaks for, to pick its key. */
-function messageEids(m: ControlMessage): Prefix[] {
-  if ('unknown' in m) return [];
-  if (m.type === 3 || m.type === 4 || m.type === 5) return m.records.map((r) => ({ address: r.eid, maskLen: r.eidMaskLen }));
-  if (m.type === 7) return [{ address: m.eid, maskLen: m.eidMaskLen }];
-  return [];
-}
-
-export function keyLookup(ring: KeyRing) {
-  return (p: LispPacket, m: ControlMessage): string | undefined => {
-    const peers = [p.ip?.src, p.ip?.dst].flatMap((a) => (a ? [parsePrefix(a)!] : []));
-    return ring.lookup(messageEids(m), peers);
-  };
-}
 
 export async function runRead(argv: string[], io: Io): Promise<number> {
   const a = parseArgs(readSpec, argv);
@@ -97,6 +54,13 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
   const decodeAs = parseDecodeAs(a.lists.get('decode-as') ?? []);
   const jsonOpts = { showKeys: a.flags.get('show-keys') ?? false };
   const jw = new JsonWriter(io.buffer);
+  const expr = a.values.get('filter');
+  const filter = expr === undefined ? undefined : filterOf(expr);
+  const failOn = new Set((a.lists.get('fail-on') ?? []).flatMap((x) => x.split(',')));
+  for (const f of failOn) {
+    if (f !== 'malformed' && f !== 'auth-failed') throw new UsageError(`read: --fail-on takes malformed or auth-failed, not "${f}"`);
+  }
+  let found = false;
 
   let shown = 0;
   for (const file of files) {
@@ -122,7 +86,7 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
       if (verbose || hex) io.line('');
     };
     // Plain data packets in JSON go straight from frame bytes to output (see json-fast.ts).
-    const fast = json && !a.flags.get('all') && decodeAs.control.size + decodeAs.data.size === 0;
+    const fast = json && !filter && !a.flags.get('all') && decodeAs.control.size + decodeAs.data.size === 0;
     try {
       await readCapture(file, {
         frame: (f) => {
@@ -132,6 +96,9 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
           }
           const p = decoder.decode(f);
           if (!p) return true;
+          if (filter && !filter(packetJson(p, jsonOpts))) return true;
+          if (failOn.has('malformed') && (p.notes.length || p.frameNotes.length)) found = true;
+          if (failOn.has('auth-failed') && p.auth && !p.auth.ok) found = true;
           emit(p, f.data);
           shown++;
           return count === undefined || shown < count;
@@ -147,5 +114,5 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
       throw e;
     }
   }
-  return 0;
+  return found ? 1 : 0;
 }

@@ -7,7 +7,7 @@ import { readCapture } from '../capture/source.js';
 import { packetLine } from '../output/line.js';
 import { chooseStyle } from '../output/style.js';
 import { Summary } from '../output/summary.js';
-import { keyLookup, loadKeys } from './read.js';
+import { keyLookup, loadKeys } from './common.js';
 import type { Io } from './io.js';
 
 const DEMO = fileURLToPath(new URL('../../../pcaps/mn-handover.pcapng', import.meta.url));

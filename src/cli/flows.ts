@@ -1,0 +1,179 @@
+// `lispscope flows|mappings|stats FILE...`: the flow engine over one capture or several merged
+// by time (from several vantage points), as tables for people or NDJSON for tools.
+
+import { CaptureError } from '../capture/types.js';
+import { FlowEngine } from '../flows/engine.js';
+import type { Predicate } from '../flows/filter.js';
+import { mergeCaptures } from '../flows/merge.js';
+import type { Exchange } from '../flows/types.js';
+import { exchangeJson, mappingJson, statsJson } from '../output/json-flows.js';
+import { exchangesTable, mappingText, statsText } from '../output/flows-text.js';
+import { chooseStyle } from '../output/style.js';
+import { helpText, parseArgs, UsageError, type CommandSpec, type OptionSpec, type Parsed } from './args.js';
+import type { Io } from './io.js';
+import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
+
+const COMMON: OptionSpec[] = [
+  { name: 'read', short: 'r', kind: 'list', arg: 'FILE', help: 'capture file (same as a positional FILE); several merge by time' },
+  { name: 'json', kind: 'flag', help: 'NDJSON output (see README, JSON contract)' },
+  { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter, e.g. "outcome == unanswered && eid in 10.0.0.0/8"' },
+  { name: 'timeout', kind: 'value', arg: 'SEC', help: 'an unanswered request closes this long after its last retransmission (default 3)' },
+  { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE' },
+  { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data)' },
+  { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when any unanswered, auth-failed or malformed is found' },
+  { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
+];
+
+export const flowsSpec: CommandSpec = {
+  name: 'flows',
+  summary: 'LISP exchanges: registrations, resolutions, SMRs, RLOC-probes, NAT info, referrals.',
+  usage: 'lispscope flows [options] FILE...',
+  options: COMMON,
+};
+export const mappingsSpec: CommandSpec = {
+  name: 'mappings',
+  summary: 'Per EID: the RLOC sets announced and learned over time, and each handover with its peers.',
+  usage: 'lispscope mappings [options] FILE...',
+  options: COMMON,
+};
+export const statsSpec: CommandSpec = {
+  name: 'stats',
+  summary: 'Counts per message type, per site and EID, RTT percentiles per Map-Resolver, failures.',
+  usage: 'lispscope stats [options] FILE...',
+  options: COMMON,
+};
+
+const FAIL_ON = new Set(['unanswered', 'auth-failed', 'malformed']);
+
+interface Setup {
+  files: string[];
+  json: boolean;
+  filter?: Predicate;
+  timeout: number;
+  failOn: Set<string>;
+  a: Parsed;
+}
+
+function setup(spec: CommandSpec, argv: string[]): Setup | undefined {
+  const a = parseArgs(spec, argv);
+  if (a.flags.get('help')) return undefined;
+  const files = [...(a.lists.get('read') ?? []), ...a.positional];
+  if (files.length === 0) throw new UsageError(`${spec.name}: no capture file given (lispscope ${spec.name} FILE...)`);
+  const t = a.values.get('timeout');
+  const timeout = t === undefined ? 3 : Number(t);
+  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`${spec.name}: --timeout needs a positive number of seconds, not "${t}"`);
+  const failOn = new Set((a.lists.get('fail-on') ?? []).flatMap((x) => x.split(',')));
+  for (const f of failOn) {
+    if (!FAIL_ON.has(f)) throw new UsageError(`${spec.name}: --fail-on takes unanswered, auth-failed or malformed, not "${f}"`);
+  }
+  const s: Setup = { files, json: a.flags.get('json') ?? false, timeout, failOn, a };
+  const expr = a.values.get('filter');
+  if (expr !== undefined) s.filter = filterOf(expr);
+  return s;
+}
+
+/** Runs the engine over the files; exchanges reach `onExchange` in order of start as they close. */
+async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void) {
+  const keysPath = s.a.values.get('keys');
+  const ring = keysPath ? loadKeys(keysPath) : undefined;
+  const engine = new FlowEngine({ timeout: s.timeout, ...(onExchange ? { onExchange } : {}) });
+  try {
+    const { duplicates } = await mergeCaptures(
+      s.files,
+      {
+        decoder: { decodeAs: parseDecodeAs(s.a.lists.get('decode-as') ?? []), ...(ring ? { keyFor: keyLookup(ring) } : {}) },
+        warning: (m) => io.warn(m),
+        onFrame: () => engine.frame(),
+      },
+      (p, file) => engine.packet(p, file),
+    );
+    const result = engine.finish();
+    return { ...result, duplicates, counters: engine.exchanges.counters };
+  } catch (e) {
+    if (e instanceof CaptureError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** Exit status for --fail-on. */
+function failed(s: Setup, found: { unanswered: boolean; authFailed: boolean; malformed: boolean }): number {
+  if (s.failOn.has('unanswered') && found.unanswered) return 1;
+  if (s.failOn.has('auth-failed') && found.authFailed) return 1;
+  if (s.failOn.has('malformed') && found.malformed) return 1;
+  return 0;
+}
+
+export async function runFlows(argv: string[], io: Io): Promise<number> {
+  const s = setup(flowsSpec, argv);
+  if (!s) {
+    io.out(helpText(flowsSpec));
+    return 0;
+  }
+  const multi = s.files.length > 1;
+  const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
+  const found = { unanswered: false, authFailed: false, malformed: false };
+  let batch: Exchange[] = [];
+  const flushTable = () => {
+    if (batch.length) io.line(exchangesTable(batch, style, multi));
+    batch = [];
+  };
+  const r = await analyze(s, io, (e) => {
+    const obj = exchangeJson(e, multi);
+    if (s.filter && !s.filter(obj)) return;
+    if (e.outcome === 'unanswered') found.unanswered = true;
+    if (e.outcome === 'auth-failed') found.authFailed = true;
+    if (s.json) io.line(JSON.stringify(obj));
+    else {
+      batch.push(e);
+      if (batch.length >= 5000) flushTable();
+    }
+  });
+  flushTable();
+  found.malformed = r.stats.malformedFrames > 0;
+  if (r.duplicates) io.warn(`${r.duplicates} packets seen in more than one capture were counted once`);
+  if (r.counters.dropped) io.warn(`${r.counters.dropped} exchanges closed early: more than the open-exchange cap at once`);
+  return failed(s, found);
+}
+
+export async function runMappings(argv: string[], io: Io): Promise<number> {
+  const s = setup(mappingsSpec, argv);
+  if (!s) {
+    io.out(helpText(mappingsSpec));
+    return 0;
+  }
+  const multi = s.files.length > 1;
+  const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
+  const found = { unanswered: false, authFailed: false, malformed: false };
+  const r = await analyze(s, io, (e) => {
+    if (e.outcome === 'unanswered') found.unanswered = true;
+    if (e.outcome === 'auth-failed') found.authFailed = true;
+  });
+  found.malformed = r.stats.malformedFrames > 0;
+  let first = true;
+  for (const m of r.mappings) {
+    const obj = mappingJson(m, multi);
+    if (s.filter && !s.filter(obj)) continue;
+    if (s.json) io.line(JSON.stringify(obj));
+    else {
+      if (!first) io.line('');
+      io.line(mappingText(m, style));
+    }
+    first = false;
+  }
+  return failed(s, found);
+}
+
+export async function runStats(argv: string[], io: Io): Promise<number> {
+  const s = setup(statsSpec, argv);
+  if (!s) {
+    io.out(helpText(statsSpec));
+    return 0;
+  }
+  if (s.filter) throw new UsageError('stats: -Y filters exchanges and packets; use it with flows, mappings or read');
+  const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
+  const r = await analyze(s, io);
+  const st = r.stats;
+  if (s.json) io.line(JSON.stringify({ ...statsJson(st), duplicates: r.duplicates, late_answers: r.counters.lateAnswers }));
+  else io.line(statsText(st, style));
+  return failed(s, { unanswered: st.unanswered > 0, authFailed: st.authFailures > 0, malformed: st.malformedFrames > 0 });
+}

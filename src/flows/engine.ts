@@ -1,0 +1,78 @@
+// The flow engine: fed decoded packets one by one (live or offline, one capture or several merged),
+// it reports exchanges as they close, and at the end the mapping timelines with handovers and the
+// statistics. State is bounded throughout (see ExchangeTracker and MappingTracker).
+
+import type { LispPacket } from '../capture/packets.js';
+import { controlTypeName } from '../dissect/registry.js';
+import { ExchangeTracker, type ExchangeOptions } from './exchanges.js';
+import { MappingTracker, type MappingOptions } from './mappings.js';
+import { StatsCollector, type Stats } from './stats.js';
+import type { Exchange, Mapping } from './types.js';
+import { controlView, dataView } from './view.js';
+
+export interface FlowEngineOptions extends Omit<ExchangeOptions, 'onExchange'> {
+  mappings?: MappingOptions;
+  /** Receives exchanges in order of start time as they close. */
+  onExchange?: (e: Exchange) => void;
+}
+
+export class FlowEngine {
+  readonly stats = new StatsCollector();
+  readonly mappingTracker: MappingTracker;
+  readonly exchanges: ExchangeTracker;
+
+  constructor(opts: FlowEngineOptions = {}) {
+    this.mappingTracker = new MappingTracker(opts.mappings);
+    this.exchanges = new ExchangeTracker(
+      {
+        ...opts,
+        onExchange: (e) => {
+          this.stats.exchange(e);
+          opts.onExchange?.(e);
+        },
+      },
+      this.mappingTracker,
+    );
+  }
+
+  /** Every frame of the capture, LISP or not (for the statistics). */
+  frame(): void {
+    this.stats.frames++;
+  }
+
+  packet(p: LispPacket, file = 0): void {
+    const s = this.stats;
+    if (p.notes.length || p.frameNotes.length) s.malformedFrames++;
+    if (!p.kind) return;
+    s.lispPackets++;
+    if (p.auth && !p.auth.ok) s.authFailures++;
+    const ref = { frame: p.frame, file };
+    if (p.control) {
+      s.controlPackets++;
+      s.message(controlTypeName(p.control));
+      const v = controlView(p);
+      if (v) this.exchanges.control(v, ref);
+    } else if (p.kind === 'data') {
+      s.dataPackets++;
+      s.message('data');
+      const d = dataView(p);
+      if (d) this.mappingTracker.data(d.ts, d.itr, d.etr, d.dstEid);
+      this.exchanges.sweep(p.ts);
+    } else if (p.kind === 'reliable') {
+      // Map-Server reliable transport over TCP: counted here; its registrations are not (yet)
+      // matched into exchanges.
+      s.controlPackets++;
+      for (let i = 0; i < (p.reliable?.length ?? 0); i++) s.message('reliable-transport');
+    } else {
+      s.message('unknown');
+    }
+  }
+
+  /** End of input: closes every exchange and returns the mappings and statistics. */
+  finish(): { mappings: Mapping[]; stats: Stats } {
+    this.exchanges.finish();
+    const mappings = this.mappingTracker.mappings();
+    const handovers = mappings.reduce((n, m) => n + m.handovers.length, 0);
+    return { mappings, stats: this.stats.result(handovers) };
+  }
+}

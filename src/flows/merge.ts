@@ -1,0 +1,188 @@
+// Several captures of one story (from the Mobile Node, the Map-Server, a peer) read side by side
+// and merged by capture time into one packet stream; a packet seen by two vantage points is
+// passed on once. Each reader is held back while its queue is full, so memory stays flat.
+
+import { PacketDecoder, type LispPacket, type PacketDecoderOptions } from '../capture/packets.js';
+import { readCapture } from '../capture/source.js';
+import type { Frame } from '../capture/types.js';
+
+/** A packet that outlives its frame: no views into capture buffers. */
+export function retain(p: LispPacket): LispPacket {
+  const { lisp: _lisp, ...rest } = p;
+  const q: LispPacket = { ...rest };
+  if (p.data) q.data = { ...p.data, payload: new Uint8Array(0) };
+  return q;
+}
+
+/** FNV-1a over the LISP bytes and ports: equal for the same packet captured twice. */
+function fingerprint(p: LispPacket): string | undefined {
+  if (!p.lisp || !p.ip || !p.udp) return undefined;
+  let h = 0x811c9dc5;
+  const b = p.lisp;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return `${p.ip.src}>${p.ip.dst} ${p.udp.srcPort}>${p.udp.dstPort} ${b.length} ${(h >>> 0).toString(16)}`;
+}
+
+export interface MergeOptions {
+  decoder?: Omit<PacketDecoderOptions, 'warning'>;
+  warning: (message: string) => void;
+  /** Every frame read, before decoding (statistics); `file` is the capture's index. */
+  onFrame?: (f: Frame, file: number) => void;
+  /**
+   * The same packet (same fingerprint) in two different captures within this many seconds is one
+   * packet seen twice. Within one capture identical packets are retransmissions, never duplicates.
+   */
+  duplicateWindow?: number;
+}
+
+interface Source {
+  index: number;
+  queue: LispPacket[];
+  done: boolean;
+  error?: unknown;
+  /** Resolves the reader's pause when the queue drains. */
+  resume?: () => void;
+  /** Resolves the merger's wait when a packet arrives or the file ends. */
+  wake?: () => void;
+}
+
+const HIGH_WATER = 2048;
+
+interface Sighting {
+  ts: number;
+  file: number;
+  /** Already paired with a copy from another capture. */
+  paired: boolean;
+}
+
+/**
+ * Recognises another capture's copy of a packet already passed on. Each copy pairs with one
+ * sighting, so a retransmission captured by both observers still counts once per transmission.
+ */
+class DuplicateFilter {
+  private readonly seen = new Map<string, Sighting[]>();
+  /** Table size at which old entries are next swept (doubles when everything is recent). */
+  private sweepAt = 65_536;
+
+  constructor(private readonly window: number) {}
+
+  isDuplicate(key: string, ts: number, file: number): boolean {
+    let list = this.seen.get(key);
+    if (list) {
+      list = list.filter((x) => ts - x.ts <= this.window);
+      const twin = list.find((x) => x.file !== file && !x.paired);
+      if (twin) {
+        twin.paired = true;
+        this.seen.set(key, list);
+        return true;
+      }
+    } else list = [];
+    list.push({ ts, file, paired: false });
+    this.seen.set(key, list);
+    if (this.seen.size >= this.sweepAt) {
+      for (const [k, l] of this.seen) if (ts - l[l.length - 1]!.ts > this.window) this.seen.delete(k);
+      this.sweepAt = Math.max(65_536, this.seen.size * 2);
+    }
+    return false;
+  }
+}
+
+/**
+ * Reads `files` and calls `onPacket` for every LISP packet in capture-time order across them
+ * (ties keep file order). Returns the number of duplicates dropped.
+ */
+export async function mergeCaptures(
+  files: string[],
+  opts: MergeOptions,
+  onPacket: (p: LispPacket, file: number) => void | boolean,
+): Promise<{ duplicates: number }> {
+  const window = opts.duplicateWindow ?? 0.5;
+  if (files.length === 1) {
+    // One capture: no merge, no copies.
+    const decoder = new PacketDecoder({ ...opts.decoder, warning: opts.warning });
+    let stopped = false;
+    await readCapture(files[0]!, {
+      frame: (f) => {
+        opts.onFrame?.(f, 0);
+        const p = decoder.decode(f);
+        if (p && onPacket(p, 0) === false) stopped = true;
+        return !stopped;
+      },
+      warning: opts.warning,
+    });
+    decoder.finish();
+    return { duplicates: 0 };
+  }
+
+  const sources: Source[] = files.map((_, index) => ({ index, queue: [], done: false }));
+  const dups = new DuplicateFilter(window);
+  let duplicates = 0;
+  let stop = false;
+  const readers = files.map(async (file, i) => {
+    const s = sources[i]!;
+    const decoder = new PacketDecoder({ ...opts.decoder, warning: (m) => opts.warning(`${file}: ${m}`) });
+    try {
+      await readCapture(
+        file,
+        {
+          frame: (f) => {
+            opts.onFrame?.(f, i);
+            const p = decoder.decode(f);
+            if (!p) return !stop;
+            const key = fingerprint(p);
+            const q = retain(p) as LispPacket & { key?: string };
+            if (key) q.key = key;
+            s.queue.push(q);
+            s.wake?.();
+            return !stop;
+          },
+          warning: opts.warning,
+        },
+        { pause: () => (s.queue.length >= HIGH_WATER && !stop ? new Promise<void>((r) => (s.resume = r)) : undefined) },
+      );
+      decoder.finish();
+    } catch (e) {
+      s.error = e;
+    } finally {
+      s.done = true;
+      s.wake?.();
+    }
+  });
+
+  for (;;) {
+    // Wait until every live source has a packet queued (or is done), then take the earliest.
+    const waiting = sources.filter((s) => s.queue.length === 0 && !s.done);
+    if (waiting.length) {
+      await Promise.race(waiting.map((s) => new Promise<void>((r) => (s.wake = r))));
+      continue;
+    }
+    const failed = sources.find((s) => s.error);
+    if (failed) {
+      stop = true;
+      for (const s of sources) s.resume?.();
+      await Promise.allSettled(readers);
+      throw failed.error;
+    }
+    let best: Source | undefined;
+    for (const s of sources) if (s.queue.length && (!best || s.queue[0]!.ts < best.queue[0]!.ts)) best = s;
+    if (!best) break;
+    const p = best.queue.shift()! as LispPacket & { key?: string };
+    if (best.queue.length < HIGH_WATER / 2 && best.resume) {
+      const r = best.resume;
+      best.resume = undefined;
+      r();
+    }
+    if (p.key && dups.isDuplicate(p.key, p.ts, best.index)) {
+      duplicates++;
+      continue;
+    }
+    delete p.key;
+    if (onPacket(p, best.index) === false) {
+      stop = true;
+      for (const s of sources) s.resume?.();
+      break;
+    }
+  }
+  await Promise.allSettled(readers);
+  return { duplicates };
+}

@@ -1,0 +1,157 @@
+// Counters over a capture: messages per type, registrations per site and EID, resolution RTT
+// percentiles and unanswered rates per Map-Resolver, authentication failures, malformed frames.
+// Memory is bounded: RTTs are kept as a fixed-size reservoir per resolver.
+
+import type { Exchange } from './types.js';
+
+const RESERVOIR = 4096;
+
+class Reservoir {
+  readonly samples: number[] = [];
+  private seen = 0;
+  private state = 0x9e3779b9;
+
+  add(v: number): void {
+    this.seen++;
+    if (this.samples.length < RESERVOIR) {
+      this.samples.push(v);
+      return;
+    }
+    // Deterministic xorshift, so the same capture always reports the same percentiles.
+    this.state ^= this.state << 13;
+    this.state ^= this.state >>> 17;
+    this.state ^= this.state << 5;
+    const j = (this.state >>> 0) % this.seen;
+    if (j < RESERVOIR) this.samples[j] = v;
+  }
+
+  percentile(p: number): number | null {
+    if (this.samples.length === 0) return null;
+    const s = [...this.samples].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+  }
+}
+
+export interface ResolverStats {
+  resolver: string;
+  requests: number;
+  answered: number;
+  negative: number;
+  unanswered: number;
+  unansweredRate: number;
+  retransmissions: number;
+  rttP50: number | null;
+  rttP90: number | null;
+  rttP99: number | null;
+  rttMax: number | null;
+}
+
+export interface SiteStats {
+  site: string;
+  eid: string;
+  registrations: number;
+  answered: number;
+  unanswered: number;
+  authFailed: number;
+  /** Median time between registrations. */
+  intervalMs: number | null;
+  rlocs: string[];
+}
+
+export interface Stats {
+  frames: number;
+  lispPackets: number;
+  controlPackets: number;
+  dataPackets: number;
+  malformedFrames: number;
+  messages: Record<string, number>;
+  exchanges: Record<string, Record<string, number>>;
+  authFailures: number;
+  unanswered: number;
+  handovers: number;
+  resolvers: ResolverStats[];
+  sites: SiteStats[];
+}
+
+export class StatsCollector {
+  frames = 0;
+  lispPackets = 0;
+  controlPackets = 0;
+  dataPackets = 0;
+  malformedFrames = 0;
+  authFailures = 0;
+  unanswered = 0;
+  private readonly messages = new Map<string, number>();
+  private readonly exchanges = new Map<string, Map<string, number>>();
+  private readonly resolvers = new Map<string, { s: Omit<ResolverStats, 'rttP50' | 'rttP90' | 'rttP99' | 'rttMax' | 'unansweredRate'>; rtt: Reservoir }>();
+  private readonly sites = new Map<string, { s: Omit<SiteStats, 'intervalMs'>; intervals: Reservoir }>();
+  private static readonly MAX_KEYS = 10_000;
+
+  message(type: string): void {
+    this.messages.set(type, (this.messages.get(type) ?? 0) + 1);
+  }
+
+  exchange(e: Exchange): void {
+    const k = this.exchanges.get(e.kind) ?? new Map<string, number>();
+    k.set(e.outcome, (k.get(e.outcome) ?? 0) + 1);
+    this.exchanges.set(e.kind, k);
+    if (e.outcome === 'unanswered') this.unanswered++;
+    if (e.kind === 'resolution' && e.requestSeen !== false) {
+      const key = e.via ?? e.responder ?? '(direct)';
+      let r = this.resolvers.get(key);
+      if (!r && this.resolvers.size < StatsCollector.MAX_KEYS) {
+        r = { s: { resolver: key, requests: 0, answered: 0, negative: 0, unanswered: 0, retransmissions: 0 }, rtt: new Reservoir() };
+        this.resolvers.set(key, r);
+      }
+      if (r) {
+        r.s.requests++;
+        r.s.retransmissions += e.retransmissions;
+        if (e.outcome === 'answered') r.s.answered++;
+        else if (e.outcome === 'negative') r.s.negative++;
+        else if (e.outcome === 'unanswered') r.s.unanswered++;
+        if (e.rttMs !== null) r.rtt.add(e.rttMs);
+      }
+    }
+    if (e.kind === 'registration' && e.site !== undefined && e.wantMapNotify !== undefined) {
+      const key = `${e.site} ${e.eid}`;
+      let s = this.sites.get(key);
+      if (!s && this.sites.size < StatsCollector.MAX_KEYS) {
+        s = { s: { site: e.site, eid: e.eid, registrations: 0, answered: 0, unanswered: 0, authFailed: 0, rlocs: [] }, intervals: new Reservoir() };
+        this.sites.set(key, s);
+      }
+      if (s) {
+        s.s.registrations++;
+        if (e.outcome === 'answered') s.s.answered++;
+        else if (e.outcome === 'unanswered') s.s.unanswered++;
+        else if (e.outcome === 'auth-failed') s.s.authFailed++;
+        if (e.intervalMs !== undefined) s.intervals.add(e.intervalMs);
+        if (e.rlocs) s.s.rlocs = e.rlocs;
+      }
+    }
+  }
+
+  result(handovers: number): Stats {
+    const byName = <V>(m: Map<string, V>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return {
+      frames: this.frames,
+      lispPackets: this.lispPackets,
+      controlPackets: this.controlPackets,
+      dataPackets: this.dataPackets,
+      malformedFrames: this.malformedFrames,
+      messages: Object.fromEntries(byName(this.messages)),
+      exchanges: Object.fromEntries(byName(this.exchanges).map(([k, v]) => [k, Object.fromEntries(byName(v))])),
+      authFailures: this.authFailures,
+      unanswered: this.unanswered,
+      handovers,
+      resolvers: byName(this.resolvers).map(([, r]) => ({
+        ...r.s,
+        unansweredRate: r.s.requests ? r.s.unanswered / r.s.requests : 0,
+        rttP50: r.rtt.percentile(50),
+        rttP90: r.rtt.percentile(90),
+        rttP99: r.rtt.percentile(99),
+        rttMax: r.rtt.percentile(100),
+      })),
+      sites: byName(this.sites).map(([, s]) => ({ ...s.s, intervalMs: s.intervals.percentile(50) })),
+    };
+  }
+}

@@ -1,0 +1,86 @@
+// What the flow engine needs from a decoded packet, independent of how it reached the wire:
+// the innermost control message of an ECM chain with the hops around it, or a data packet's
+// outer and inner endpoints. Nothing here keeps a view into the capture buffers.
+
+import type { LispPacket } from '../capture/packets.js';
+import { addressText, coreAddress, prefixText } from '../dissect/address.js';
+import { dataHeaderFields } from '../dissect/data.js';
+import type { ControlMessage, LispAddress, Locator, MappingRecord } from '../dissect/types.js';
+
+export interface ControlView {
+  ts: number;
+  /** Outer addresses and ports of the packet as captured. */
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  /** The innermost message (ECMs unwrapped). */
+  m: ControlMessage;
+  /** Set when the message came inside an ECM: the ECM's outer destination and inner addresses. */
+  ecm?: { outerDst: string; innerSrc: string; innerDst: string; ddt: boolean; depth: number };
+  /** Authentication verdict of the (innermost) message, when a key applied. */
+  authOk?: boolean;
+  authError?: string;
+}
+
+export function controlView(p: LispPacket): ControlView | undefined {
+  if (!p.control || !p.ip || !p.udp) return undefined;
+  let m = p.control;
+  let ecm: ControlView['ecm'];
+  let depth = 0;
+  while (m.type === 8 && 'inner' in m && m.inner?.message) {
+    depth++;
+    if (!ecm) ecm = { outerDst: p.ip.dst, innerSrc: m.inner.src, innerDst: m.inner.dst, ddt: m.ddt, depth };
+    else ecm.depth = depth;
+    if (m.ddt) ecm.ddt = true;
+    m = m.inner.message;
+  }
+  const v: ControlView = { ts: p.ts, src: p.ip.src, dst: p.ip.dst, sport: p.udp.srcPort, dport: p.udp.dstPort, m };
+  if (ecm) v.ecm = ecm;
+  if (p.auth) {
+    v.authOk = p.auth.ok;
+    if (!p.auth.ok) v.authError = p.auth.reason;
+  }
+  return v;
+}
+
+export interface DataView {
+  ts: number;
+  /** Outer source: the ITR's RLOC. */
+  itr: string;
+  /** Outer destination: the ETR's RLOC. */
+  etr: string;
+  /** Inner destination EID, with `[iid]` when the header carries an Instance ID. */
+  dstEid?: string;
+  srcEid?: string;
+}
+
+export function dataView(p: LispPacket): DataView | undefined {
+  if (!p.data || !p.ip) return undefined;
+  const v: DataView = { ts: p.ts, itr: p.ip.src, etr: p.ip.dst };
+  const i = p.data.inner;
+  if (i) {
+    const iid = dataHeaderFields(p.data.header).iid;
+    const pre = iid === undefined ? '' : `[${iid}]`;
+    v.dstEid = pre + i.dst;
+    v.srcEid = pre + i.src;
+  }
+  return v;
+}
+
+export function nonceText(n: bigint): string {
+  return n.toString(16).padStart(16, '0');
+}
+
+/** The address a locator can be reached at (or its text when it has none, e.g. a DN). */
+export function rlocText(a: LispAddress): string {
+  return coreAddress(a) ?? addressText(a);
+}
+
+export function locatorSet(ls: Locator[]): string[] {
+  return ls.map((l) => rlocText(l.rloc)).sort();
+}
+
+export function recordEid(r: Pick<MappingRecord, 'eid' | 'eidMaskLen'>): string {
+  return prefixText(r.eid, r.eidMaskLen);
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { mappingRecord, mapNotify, mapRegister, mapReply, mapRequest, ecm } from '../../src/dissect/build.js';
+import { analyze, Story } from '../support/story.js';
+
+const MN = '10.1.0.5';
+const A = '192.0.2.10';
+const B = '198.51.100.20';
+const MS = '203.0.113.1';
+const MR = '203.0.113.2';
+const P1 = '203.0.113.50';
+const P2 = '203.0.113.60';
+const key = { keyId: 1, key: 'k' };
+const rec = (rloc: string) => mappingRecord({ eid: `${MN}/32`, locators: [{ rloc, local: true }] });
+
+function register(s: Story, t: number, rloc: string, nonce: bigint) {
+  s.control(t, rloc, 4342, MS, 4342, mapRegister({ nonce, records: [rec(rloc)], wantMapNotify: true, ...key }));
+  s.control(t + 0.005, MS, 4342, rloc, 4342, mapNotify({ nonce, records: [rec(rloc)], ...key }));
+}
+
+function ping(s: Story, t: number, from: string, fromHost: string, to: string) {
+  s.data(t, { src: from, dst: to, nonce: Math.floor(t * 1000) & 0xffffff, lsb: 1, inner: { src: fromHost, dst: MN, proto: 'icmp-echo-request' } });
+}
+
+function reResolve(s: Story, t: number, peer: string, nonce: bigint, rloc: string) {
+  const req = ecm({ inner: { src: peer, dst: MN, sport: 61003 }, message: mapRequest({ nonce, smrInvoked: true, eids: [`${MN}/32`], itrRlocs: [peer] }) });
+  s.control(t, peer, 61003, MR, 4342, req);
+  s.control(t + 0.002, MR, 4342, MS, 4342, req);
+  s.control(t + 0.004, MS, 4342, peer, 61003, mapReply({ nonce, records: [rec(rloc)] }));
+}
+
+/** MN at A talks with two peers; moves to B; SMRs both; P1 re-resolves fast, P2 slowly, P2 sends stale packets. */
+function handoverStory(): Story {
+  const s = new Story();
+  register(s, 0, A, 1n);
+  for (const t of [10, 11, 12]) {
+    ping(s, t, P1, '10.2.0.7', A);
+    ping(s, t + 0.1, P2, '10.4.0.9', A);
+  }
+  register(s, 20, B, 2n);
+  s.control(20.01, B, 61502, P1, 4342, mapRequest({ nonce: 10n, smr: true, eids: [`${MN}/32`], itrRlocs: [B], sourceEid: MN }));
+  s.control(20.02, B, 61502, P2, 4342, mapRequest({ nonce: 11n, smr: true, eids: [`${MN}/32`], itrRlocs: [B], sourceEid: MN }));
+  reResolve(s, 20.05, P1, 20n, B);
+  ping(s, 20.1, P1, '10.2.0.7', B);
+  ping(s, 20.2, P2, '10.4.0.9', A);
+  ping(s, 20.4, P2, '10.4.0.9', A);
+  ping(s, 20.6, P2, '10.4.0.9', A);
+  reResolve(s, 20.7, P2, 21n, B);
+  ping(s, 21, P2, '10.4.0.9', B);
+  return s;
+}
+
+describe('mappings and handovers', () => {
+  it('keeps the timeline of RLOC sets announced and learned', () => {
+    const { result } = analyze(handoverStory().packets);
+    const m = result.mappings.find((x) => x.eid === '10.1.0.5/32')!;
+    expect(m.timeline.map((e) => [e.source, e.by, e.rlocs.join()])).toEqual([
+      ['map-register', A, A],
+      ['map-notify', MS, A],
+      ['map-register', B, B],
+      ['map-notify', MS, B],
+      ['map-reply', MS, B],
+      ['map-reply', MS, B],
+    ]);
+  });
+
+  it('tells the handover as one story: when, who was told, how long each peer took, stale traffic', () => {
+    const { result } = analyze(handoverStory().packets);
+    const m = result.mappings.find((x) => x.eid === '10.1.0.5/32')!;
+    expect(m.handovers).toHaveLength(1);
+    const h = m.handovers[0]!;
+    expect(h).toMatchObject({ ts: 20, from: [A], to: [B], frame: { frame: 9, file: 0 } });
+    expect(h.peers).toEqual([
+      { peer: P1, smrTs: 20.01, updatedTs: 20.054, firstDataTs: 20.1, latencyMs: 100, staleDataPackets: 0 },
+      { peer: P2, smrTs: 20.02, updatedTs: 20.704, firstDataTs: 21, latencyMs: 1000, staleDataPackets: 3 },
+    ]);
+    expect(result.stats.handovers).toBe(1);
+  });
+
+  it('a peer that never moves has no latency', () => {
+    const s = handoverStory();
+    const packets = s.packets.filter((p) => !(p.data && p.ip?.src === P2 && p.ip.dst === B));
+    const h = analyze(packets).result.mappings.find((x) => x.eid === '10.1.0.5/32')!.handovers[0]!;
+    expect(h.peers.find((p) => p.peer === P2)).toMatchObject({ latencyMs: null, staleDataPackets: 3 });
+  });
+
+  it('re-registering the same RLOC set is no handover', () => {
+    const s = new Story();
+    register(s, 0, A, 1n);
+    register(s, 60, A, 2n);
+    expect(analyze(s.packets).result.mappings[0]!.handovers).toEqual([]);
+  });
+});
