@@ -1,12 +1,14 @@
-// `lispscope start` (what `npm start` runs): analyse the bundled Mobile Node capture and print
-// every packet and a summary. Replaced by the embedded lab once it exists.
+// `lispscope start` (what `npm start` runs): analyse the bundled Mobile Node capture: every
+// packet, then the exchanges, the handover story and the statistics.
 
 import { fileURLToPath } from 'node:url';
 import { PacketDecoder } from '../capture/packets.js';
 import { readCapture } from '../capture/source.js';
 import { packetLine } from '../output/line.js';
 import { chooseStyle } from '../output/style.js';
-import { Summary } from '../output/summary.js';
+import { FlowEngine } from '../flows/engine.js';
+import type { Exchange } from '../flows/types.js';
+import { analysisText } from '../output/flows-text.js';
 import { keyLookup, loadKeys } from './common.js';
 import type { Io } from './io.js';
 
@@ -16,21 +18,23 @@ const DEMO_KEYS = fileURLToPath(new URL('../../../pcaps/mn-handover.keys', impor
 export async function runStart(_argv: string[], io: Io): Promise<number> {
   const style = chooseStyle(io.stdout, io.env);
   const decoder = new PacketDecoder({ keyFor: keyLookup(loadKeys(DEMO_KEYS)), warning: (m) => io.warn(m) });
-  const summary = new Summary();
+  const exchanges: Exchange[] = [];
+  const engine = new FlowEngine({ onExchange: (e) => exchanges.push(e) });
   io.line(`Reading ${DEMO} (keys from ${DEMO_KEYS})`);
   io.line('');
   await readCapture(DEMO, {
     frame: (f) => {
-      summary.frame();
+      engine.frame();
       const p = decoder.decode(f);
       if (!p) return;
-      summary.packet(p);
+      engine.packet(p);
       io.line(packetLine(p, { numeric: true, style }));
     },
     warning: (m) => io.warn(m),
   });
   decoder.finish();
+  const { mappings, stats } = engine.finish();
   io.line('');
-  for (const l of summary.render()) io.line(l);
+  io.line(analysisText(exchanges, mappings, stats, style));
   return 0;
 }

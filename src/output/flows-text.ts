@@ -150,3 +150,15 @@ export function statsText(s: Stats, style: Style): string {
   }
   return out.join('\n');
 }
+
+/** The whole analysis of a run, for people: exchanges, every mapping that changed, the counts. */
+export function analysisText(exchanges: Exchange[], mappings: Mapping[], stats: Stats, style: Style): string {
+  const out = [style.type('Exchanges'), exchangesTable(exchanges, style)];
+  const moved = mappings.filter((m) => m.handovers.length > 0);
+  if (moved.length) {
+    out.push('', style.type('Handovers'));
+    for (const m of moved) out.push(mappingText(m, style));
+  }
+  out.push('', style.type('Statistics'), statsText(stats, style));
+  return out.join('\n');
+}
