@@ -22,6 +22,7 @@ import {
   mapNotifyAck,
   mapReferral,
   mapRegister,
+  mapRegisterMessage,
   mapReply,
   mapRequest,
   mappingRecord,
@@ -1163,6 +1164,71 @@ function mnHandover(): FixtureFile {
 
 // ---- all of it -------------------------------------------------------------------------------
 
+/**
+ * One frame per kind of damage a decoder must explain rather than guess at: each is reported as
+ * malformed with the byte offset, and everything before the damage is still decoded.
+ */
+function malformed(): FixtureFile {
+  const t = new Trace('malformed');
+  const reg = (records: Parameters<typeof mappingRecord>[0][], extra: Partial<MapRegister> = {}) => {
+    const m = mapRegisterMessage({ nonce: t.nonce(), records: records.map(mappingRecord), keyId: 1, key: KEYS.siteA, wantMapNotify: true });
+    return encodeControl({ ...m, ...extra });
+  };
+  const set = (b: Uint8Array, at: number, ...v: number[]) => {
+    b.set(v, at);
+    return b;
+  };
+  const rec1 = { eid: '10.1.0.0/24', locators: [own(A.xtrA)] };
+  // 1. Record Count 3, one record present.
+  t.at(0).control(A.xtrA, 4342, A.ms, 4342, set(reg([rec1]), 3, 3));
+  // 2. Locator Count 5, two locators present.
+  const two = encodeControl(mapReply({ nonce: t.nonce(), records: [record('10.2.0.0/16', [own(A.etrC), own(A.rtr2)])] }));
+  t.at(1).control(A.etrC, 4342, A.xtrA, 61001, set(two, 12 + 4, 5));
+  // 3. LCAF Length larger than its content (an Instance ID with 6 bytes to spare).
+  const iid = encodeControl(mapRequest({ nonce: t.nonce(), eids: ['[223]10.1.0.0/16'], itrRlocs: [A.xtrA] }));
+  const lcafAt = iid.findIndex((v, i) => v === 0x40 && iid[i + 1] === 0x03);
+  t.at(2).control(A.xtrA, 61002, A.mr, 4342, concatBytes(set(iid.slice(), lcafAt + 7, iid[lcafAt + 7]! + 6), new Uint8Array(6)));
+  // 4. LCAF Length smaller than its content (cuts the address inside).
+  t.at(3).control(A.xtrA, 61003, A.mr, 4342, set(iid.slice(), lcafAt + 7, iid[lcafAt + 7]! - 3));
+  // 5. Authentication Data Length 16 with Key ID 1 (HMAC-SHA-1: 12 or 20).
+  const r5 = reg([rec1]);
+  const short = concatBytes(set(r5.slice(0, 16), 14, 0, 16), r5.subarray(16, 32), r5.subarray(36));
+  t.at(4).control(A.xtrA, 4342, A.ms, 4342, short);
+  // 6. Unknown message type 11.
+  t.at(5).control(A.xtrA, 4342, A.ms, 4342, Uint8Array.from([0xb0, 0, 0, 1, ...t.bytes(12)]));
+  // 7. Unknown AFI (0x1234) as a record's EID: nothing after it can be located.
+  const r7 = reg([rec1]);
+  const eidAfiAt = 16 + 20 + 10;
+  t.at(6).control(A.xtrA, 4342, A.ms, 4342, set(r7, eidAfiAt, 0x12, 0x34));
+  // 8. ECM inside ECM inside ECM inside ECM inside ECM: beyond the nesting limit.
+  let deep: ControlMessage | Uint8Array = mapRequest({ nonce: t.nonce(), eids: ['10.1.0.5/32'], itrRlocs: [A.xtrA] });
+  for (let i = 0; i < 5; i++) deep = ecm({ inner: { src: A.xtrA, dst: '10.1.0.5', sport: 61004 }, message: deep });
+  t.at(7).control(A.xtrA, 61004, A.mr, 4342, deep);
+  // 9. A UDP datagram to 4342 with no payload at all.
+  t.at(8).add(encodeIPv4({ src: A.xtrA, dst: A.ms, proto: IPPROTO_UDP, id: t.id() }, encodeUdp(4342, 4342, new Uint8Array(0))));
+  // 10. UDP Length 0 (as segmentation offload leaves it): the IP payload bounds the datagram.
+  const m10 = encodeControl(mapRequest({ nonce: t.nonce(), eids: ['10.1.0.5/32'], itrRlocs: [A.xtrA] }));
+  t.at(9).add(encodeIPv4({ src: A.xtrA, dst: A.mr, proto: IPPROTO_UDP, id: t.id() }, encodeUdp(61005, 4342, m10, { length: 0 })));
+  // 11. A Map-Request cut inside its second ITR-RLOC.
+  const m11 = encodeControl(mapRequest({ nonce: t.nonce(), eids: ['10.1.0.5/32'], itrRlocs: [A.xtrA, '2001:db8:a::10'] }));
+  t.at(10).control(A.xtrA, 61006, A.mr, 4342, m11.subarray(0, 12 + 2 + 6 + 10));
+  return pcap(
+    'malformed.pcap',
+    'One frame per kind of damage: Record Count beyond the data, Locator Count beyond the data, LCAF Length too long and too short, auth length not fitting its key id, unknown type 11, unknown AFI, ECM nested 5 deep, empty UDP to 4342, UDP Length 0, a Map-Request cut in an ITR-RLOC.',
+    t,
+  );
+}
+
+function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 /** Every fixture, in README order. */
 export function makeFixtures(): FixtureFile[] {
   return [
@@ -1174,6 +1240,7 @@ export function makeFixtures(): FixtureFile[] {
     mapReferrals(),
     infos(),
     otherTypes(),
+    malformed(),
     reliableTcp(),
     dataPlane(),
     lcafs(),

@@ -127,6 +127,13 @@ const EXPECTED: Record<string, Partial<FileSummary>> = {
     types: { 'shared-extension': 2, 'unknown-9': 1, 'unknown-0': 1, 'unknown-14': 1 },
     malformed: [3, 4, 5],
   },
+  // Every frame is damaged on purpose (test/malformed.test.ts checks each one).
+  'malformed.pcap': {
+    frames: 11,
+    lisp: 11,
+    types: { 'map-register': 3, 'map-reply': 1, 'map-request': 4, 'unknown-11': 1, 'ecm(ecm(ecm(ecm(?))))': 1, 'unknown-0': 1 },
+    malformed: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+  },
   // Frames 1-3, 6 (first part of a split Registration), 8 (retransmission), 10, 12-14: TCP only.
   'reliable-tcp.pcap': {
     frames: 14,
@@ -316,6 +323,8 @@ describe('keys', () => {
       'reliable-tcp.pcap': { ok: [5, 7], failed: [] },
       'ip-fragments.pcap': { ok: [10, 13], failed: [] },
       'lcaf.pcap': { ok: [11, 22], failed: [] },
+      // Damaged after signing: the MAC no longer matches (frame 5's length does not even fit SHA-1).
+      'malformed.pcap': { ok: [], failed: [1, 5, 7] },
       'format-pcap-us-le.pcap': ok3,
       'format-pcap-us-be.pcap': ok3,
       'format-pcap-ns.pcap': ok3,

@@ -41,8 +41,7 @@ export function verifyAuth(message: Uint8Array, key: string | Uint8Array): AuthR
   if (AUTH_DATA_OFFSET + authLen > message.length) {
     return { ok: false, algorithm: alg.name, reason: `Authentication Data Length ${authLen} exceeds the message` };
   }
-  const minLen = alg.hash === 'sha1' ? 12 : 16;
-  if (authLen < minLen || authLen > alg.macLength) {
+  if (authLen < alg.truncatedLength || authLen > alg.macLength) {
     return { ok: false, algorithm: alg.name, reason: `Authentication Data Length ${authLen} does not fit ${alg.name}` };
   }
   const expected = mac(message, authLen, keyId, key)!.subarray(0, authLen);

@@ -12,7 +12,7 @@ import {
   encodeMappingRecord,
   encodeReferralRecord,
 } from './record.js';
-import { isKnownControlType, MessageType } from './registry.js';
+import { AUTH_ALGORITHMS, isKnownControlType, MessageType } from './registry.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -147,8 +147,14 @@ function decodeMapReply(c: Cursor): MapReply {
 
 function decodeAuth(c: Cursor, name: string): AuthFields | undefined {
   if (!c.need(4, `${name} Key ID and Authentication Data Length`)) return undefined;
+  const at = c.pos;
   const keyId = c.u16();
   const len = c.u16();
+  const alg = AUTH_ALGORITHMS.get(keyId & 0xff);
+  // Implementations send the full MAC or the RFC's truncation; anything else cannot verify.
+  if (alg && len !== alg.macLength && len !== alg.truncatedLength) {
+    c.note(`${name} Authentication Data Length ${len} does not fit ${alg.name} (${alg.hash ? `${alg.truncatedLength} or ${alg.macLength}` : '0'} bytes)`, at + 2);
+  }
   if (len > c.remaining) {
     c.note(`${name} Authentication Data Length ${len} exceeds the ${c.remaining} bytes left`);
     return { keyId, authData: c.rest() };

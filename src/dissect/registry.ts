@@ -173,14 +173,16 @@ export interface AuthAlgorithm {
   id: number;
   name: string;
   hash: 'sha1' | 'sha256' | undefined;
-  /** Full HMAC output in bytes; implementations send the full MAC (20/32), the RFC's truncations are 12/16. */
+  /** Full HMAC output in bytes; implementations send the full MAC (20/32). */
   macLength: number;
+  /** The RFC's truncated length (96 or 128 bits). */
+  truncatedLength: number;
 }
 
 export const AUTH_ALGORITHMS: ReadonlyMap<number, AuthAlgorithm> = new Map([
-  [0, { id: 0, name: 'none', hash: undefined, macLength: 0 }],
-  [1, { id: 1, name: 'HMAC-SHA-1-96', hash: 'sha1', macLength: 20 }],
-  [2, { id: 2, name: 'HMAC-SHA-256-128', hash: 'sha256', macLength: 32 }],
+  [0, { id: 0, name: 'none', hash: undefined, macLength: 0, truncatedLength: 0 }],
+  [1, { id: 1, name: 'HMAC-SHA-1-96', hash: 'sha1', macLength: 20, truncatedLength: 12 }],
+  [2, { id: 2, name: 'HMAC-SHA-256-128', hash: 'sha256', macLength: 32, truncatedLength: 16 }],
 ]);
 
 /** LISP-GPE next protocols (RFC 9305 §3). */

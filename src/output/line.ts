@@ -51,6 +51,7 @@ function ttlText(ttl: number): string {
 
 function recordText(r: MappingRecord): string {
   const eid = prefixText(r.eid, r.eidMaskLen);
+  if (r.eid.kind === 'unknown') return `${eid} (not decodable further)`;
   if (r.locators.length === 0) return `${eid} ttl ${ttlText(r.ttl)} negative ${actionSlug(r.action)}`;
   return `${eid} ttl ${ttlText(r.ttl)} -> [${r.locators.map(locatorText).join(', ')}]`;
 }

@@ -1,0 +1,116 @@
+// What the fuzzer attacks: every decoder entry point, each seeded with what our fixtures and other
+// implementations' captures hold, plus messages from the encoder.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { PacketDecoder } from '../../src/capture/packets.js';
+import { CaptureParser } from '../../src/capture/reader.js';
+import { CaptureError, type Frame } from '../../src/capture/types.js';
+import { decodeControl } from '../../src/dissect/control.js';
+import { decodeData } from '../../src/dissect/data.js';
+import { decodeLink } from '../../src/dissect/link.js';
+import { decodeReliable } from '../../src/dissect/reliable.js';
+import { decodeIp, decodeUdp } from '../../src/dissect/ip.js';
+import type { Target } from './engine.js';
+
+export interface Seeds {
+  /** Whole capture files. */
+  files: Uint8Array[];
+  /** Every frame of them, with its link type. */
+  frames: { linkType: number; data: Uint8Array }[];
+  /** UDP payloads on 4342 (control) and 4341 (data), and TCP 4342 payloads. */
+  control: Uint8Array[];
+  data: Uint8Array[];
+  reliable: Uint8Array[];
+}
+
+/** Reads every capture in `dirs` (our fixtures, other implementations') into seeds. */
+export function loadSeeds(dirs: string[]): Seeds {
+  const s: Seeds = { files: [], frames: [], control: [], data: [], reliable: [] };
+  for (const dir of dirs) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((n) => /\.(pcap|pcapng|gz)$/.test(n));
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      let bytes: Uint8Array = readFileSync(join(dir, n));
+      if (n.endsWith('.gz')) bytes = gunzipSync(bytes);
+      s.files.push(bytes);
+      const parser = new CaptureParser(
+        {
+          frame: (f) => {
+            const data = f.data.slice();
+            s.frames.push({ linkType: f.linkType, data });
+            const link = decodeLink(f.linkType, data);
+            const ip = decodeIp(data, link.offset, data.length);
+            if (!ip.ok) return;
+            if (ip.proto === 6) {
+              const hl = (data[ip.payloadOffset + 12]! >> 4) * 4;
+              if (ip.payloadEnd - ip.payloadOffset > hl) s.reliable.push(data.slice(ip.payloadOffset + hl, ip.payloadEnd));
+              return;
+            }
+            if (ip.proto !== 17) return;
+            const udp = decodeUdp(data, ip.payloadOffset, ip.payloadEnd);
+            if (!udp.ok) return;
+            const payload = data.slice(udp.payloadOffset, udp.payloadEnd);
+            if (udp.dstPort === 4341) s.data.push(payload);
+            else if (udp.srcPort === 4342 || udp.dstPort === 4342) s.control.push(payload);
+          },
+          warning: () => {},
+        },
+        { name: n },
+      );
+      try {
+        parser.push(bytes);
+        parser.end();
+      } catch (e) {
+        if (!(e instanceof CaptureError)) throw e;
+      }
+    }
+  }
+  return s;
+}
+
+const LINK_TYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276];
+
+export function targets(seeds: Seeds): Target[] {
+  // Decoders that keep state (fragments, TCP streams) are kept across inputs: their bounds are
+  // part of what is tested.
+  const decoders = new Map<number, PacketDecoder>();
+  let index = 0;
+  const frame = (linkType: number, data: Uint8Array): Frame => ({ index: ++index, tsSec: index, tsNsec: 0, linkType, len: data.length, data, interfaceId: 0 });
+  const list: Target[] = [
+    { name: 'control', seeds: seeds.control, run: (b) => void decodeControl(b) },
+    { name: 'data', seeds: seeds.data, run: (b) => void decodeData(b) },
+    { name: 'reliable', seeds: seeds.reliable, run: (b) => void decodeReliable(b) },
+    {
+      name: 'capture-file',
+      seeds: seeds.files.filter((f) => f.length < 8192),
+      run: (b) => {
+        const d = new PacketDecoder({ all: true });
+        const parser = new CaptureParser({ frame: (f) => void d.decode(f), warning: () => {} }, { name: 'fuzz' });
+        try {
+          parser.push(b);
+          parser.end();
+        } catch (e) {
+          // A file that is not a capture at all is refused with CaptureError, by design.
+          if (!(e instanceof CaptureError)) throw e;
+        }
+        d.finish();
+      },
+    },
+  ];
+  for (const lt of LINK_TYPES) {
+    const d = new PacketDecoder({ all: true, warning: () => {} });
+    decoders.set(lt, d);
+    list.push({
+      name: `frame-linktype-${lt}`,
+      seeds: seeds.frames.filter((f) => f.linkType === lt).map((f) => f.data),
+      run: (b) => void d.decode(frame(lt, b)),
+    });
+  }
+  return list;
+}
