@@ -24,6 +24,7 @@ import {
 } from '../src/dissect/build.js';
 import { encodeControl } from '../src/dissect/control.js';
 import { encodeLink } from '../src/dissect/link.js';
+import type { FloodResult } from './flood.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, 'bench-out');
@@ -201,4 +202,30 @@ async function main(): Promise<void> {
   );
 }
 
+/**
+ * The flood: a minute of 100,000 new unanswered requests a second through the flow engine, in a
+ * child whose heap is capped at 256 MB: unbounded state would fail, not hide in GC slack.
+ */
+function floodSection(): void {
+  process.stderr.write('\nflood: 100,000 new nonces/s for 60 s of capture time through the flow engine (256 MB heap)...\n');
+  const child = spawnSync(process.execPath, ['--max-old-space-size=256', join(ROOT, 'dist/scripts/flood.js'), '100000', '60'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (child.status !== 0) {
+    process.stdout.write(`\nflood: FAILED (exit ${child.status}): ${child.stderr.trim().split('\n').slice(-2).join(' ')}\n`);
+    return;
+  }
+  const r = JSON.parse(child.stdout) as FloodResult;
+  const first = r.rss[4] ?? r.rss[0]!;
+  const last = r.rss[r.rss.length - 1]!;
+  process.stdout.write(
+    `\nflood: ${r.packets.toLocaleString('en')} requests in ${r.seconds.toFixed(1)} s; RSS after 5 s ${first} MB, after 60 s ${last} MB, ` +
+      `max ${Math.max(...r.rss)} MB; at most ${r.maxOpen.toLocaleString('en')} exchanges open; ` +
+      `${r.closedUnanswered.toLocaleString('en')} closed unanswered, ${r.dropped.toLocaleString('en')} of them early by the open-exchange cap\n` +
+      `  RSS every 10 s: ${r.rss.filter((_, i) => i % 10 === 9).join(', ')} MB\n`,
+  );
+}
+
 await main();
+if (!process.argv.includes('--no-flood')) floodSection();

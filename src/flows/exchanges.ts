@@ -51,6 +51,7 @@ export interface ExchangeCounters {
 }
 
 const AUTH_FAILED = 'auth-failed' as const;
+const MAX_CLOSED_NONCES = 65_536;
 
 export class ExchangeTracker {
   private readonly timeout: number;
@@ -65,8 +66,10 @@ export class ExchangeTracker {
   private readonly byRequest = new Map<string, Open>();
   /** SMRs waiting for their SMR-invoked request, by the peer they went to. */
   private readonly smrByPeer = new Map<string, Open[]>();
-  /** Nonces of closed exchanges, kept a while to recognise late answers. */
+  /** Nonces of closed exchanges, kept a while to recognise late answers; oldest first in closedOrder. */
   private readonly closedNonces = new Map<string, number>();
+  private closedOrder: string[] = [];
+  private closedHead = 0;
   /** Last registration time per site and EID (for intervalMs). */
   private readonly lastRegistration = new Map<string, number>();
   private lastSweep = -Infinity;
@@ -135,9 +138,10 @@ export class ExchangeTracker {
       if (idle > this.timeout || now - e.start > this.maxLifetime) this.close(e);
     }
     this.emit();
-    for (const [n, t] of this.closedNonces) {
-      if (now - t <= 60) break;
-      this.closedNonces.delete(n);
+    while (this.closedHead < this.closedOrder.length) {
+      const n = this.closedOrder[this.closedHead]!;
+      if (now - (this.closedNonces.get(n) ?? -Infinity) <= 60) break;
+      this.forgetOldestClosed();
     }
   }
 
@@ -151,7 +155,9 @@ export class ExchangeTracker {
 
   private start(v: ControlView, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef): Open {
     if (this.openCount >= this.maxOpen) {
-      const oldest = this.queue.slice(this.head).find((e) => !e.closed);
+      let i = this.head;
+      while (i < this.queue.length && this.queue[i]!.closed) i++;
+      const oldest = this.queue[i];
       if (oldest) {
         this.counters.dropped++;
         this.close(oldest);
@@ -455,7 +461,10 @@ export class ExchangeTracker {
     for (const n of e.nonces) {
       if (this.byNonce.get(n) === e) this.byNonce.delete(n);
       this.closedNonces.set(n, e.last);
+      this.closedOrder.push(n);
     }
+    // Late answers are recognised for a minute, but never by more than a bounded table.
+    while (this.closedNonces.size > MAX_CLOSED_NONCES) this.forgetOldestClosed();
     if (e.key && this.byRequest.get(e.key) === e) this.byRequest.delete(e.key);
     if (e.smrPeer) {
       const list = this.smrByPeer.get(e.smrPeer)?.filter((x) => x !== e);
@@ -463,6 +472,15 @@ export class ExchangeTracker {
       else this.smrByPeer.delete(e.smrPeer);
     }
     if (!e.answered && e.outcome !== 'unacknowledged' && e.outcome !== AUTH_FAILED) e.outcome = 'unanswered';
+  }
+
+  private forgetOldestClosed(): void {
+    const n = this.closedOrder[this.closedHead++]!;
+    this.closedNonces.delete(n);
+    if (this.closedHead > 4096 && this.closedHead * 2 > this.closedOrder.length) {
+      this.closedOrder = this.closedOrder.slice(this.closedHead);
+      this.closedHead = 0;
+    }
   }
 
   private emit(): void {
