@@ -19,6 +19,11 @@ export interface ReadCaptureOptions {
    * how a consumer that is slower than the reader (a merge of several captures) keeps memory flat.
    */
   pause?: () => Promise<void> | undefined;
+  /**
+   * Like `tail -f`: at the end of the file wait for it to grow instead of ending, until the signal
+   * aborts (a record only partly written yet is simply waited for). Not for stdin or gzip.
+   */
+  follow?: { signal: AbortSignal; pollMs?: number };
 }
 
 export interface ReadCaptureResult {
@@ -30,6 +35,18 @@ export interface ReadCaptureResult {
 }
 
 const DEFAULT_CHUNK = 1024 * 1024;
+
+function waitOrAbort(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
 
 function describeError(name: string, e: unknown): CaptureError {
   const code = (e as NodeJS.ErrnoException).code;
@@ -51,7 +68,13 @@ function describeError(name: string, e: unknown): CaptureError {
  * straddles chunks), so one buffer serves every read; gunzip, though, may still hold the previous
  * chunk, so `reuse()` says when a fresh buffer is needed.
  */
-async function* fileChunks(fh: FileHandle, chunkSize: number, name: string, reuse: () => boolean): AsyncGenerator<Uint8Array> {
+async function* fileChunks(
+  fh: FileHandle,
+  chunkSize: number,
+  name: string,
+  reuse: () => boolean,
+  follow?: ReadCaptureOptions['follow'],
+): AsyncGenerator<Uint8Array> {
   let buf = Buffer.allocUnsafe(chunkSize);
   for (;;) {
     let n: number;
@@ -60,7 +83,11 @@ async function* fileChunks(fh: FileHandle, chunkSize: number, name: string, reus
     } catch (e) {
       throw describeError(name, e);
     }
-    if (n === 0) return;
+    if (n === 0) {
+      if (!follow || follow.signal.aborted) return;
+      await waitOrAbort(follow.pollMs ?? 200, follow.signal);
+      continue;
+    }
     // A plain Uint8Array view: subarrays of it (every frame) are cheaper than Buffer subarrays.
     yield new Uint8Array(buf.buffer, buf.byteOffset, n);
     if (!reuse()) buf = Buffer.allocUnsafe(chunkSize);
@@ -95,7 +122,7 @@ export async function readCapture(path: string, sink: FrameSink, opts: ReadCaptu
     } catch (e) {
       throw describeError(name, e);
     }
-    input = fileChunks(fh, chunkSize, name, () => !gzipped);
+    input = fileChunks(fh, chunkSize, name, () => !gzipped, opts.follow);
   }
   const parser = new CaptureParser(sink, { name });
   try {
@@ -103,6 +130,7 @@ export async function readCapture(path: string, sink: FrameSink, opts: ReadCaptu
     if (first.done) throw new CaptureError(`${name}: empty file`);
     const head = first.value;
     gzipped = head[0] === 0x1f && head[1] === 0x8b;
+    if (gzipped && opts.follow) throw new CaptureError(`${name}: cannot follow a gzipped file as it grows`);
     if (gzipped) {
       await gunzipInto(parser, head, input, name, opts.pause);
     } else {

@@ -27,6 +27,7 @@ export const readSpec: CommandSpec = {
     { name: 'count', short: 'c', kind: 'value', arg: 'N', help: 'stop after N packets are shown' },
     { name: 'numeric', short: 'n', kind: 'flag', help: 'numeric ports (no lisp-data / lisp-control names)' },
     { name: 'all', kind: 'flag', help: 'also show frames that are not LISP' },
+    { name: 'follow', short: 'F', kind: 'flag', help: 'keep reading as the file grows (like tail -f) until interrupted' },
     { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data)' },
     { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE (<eid-prefix|ms-address|*> <key> per line)' },
     { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter, e.g. "type == map-register && eid in 10.0.0.0/8"' },
@@ -61,6 +62,15 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
     if (f !== 'malformed' && f !== 'auth-failed') throw new UsageError(`read: --fail-on takes malformed or auth-failed, not "${f}"`);
   }
   let found = false;
+  const follow = a.flags.get('follow') ?? false;
+  let stop: AbortController | undefined;
+  if (follow) {
+    if (files.length !== 1 || files[0] === '-') throw new UsageError('read: --follow takes exactly one capture file (stdin already streams)');
+    stop = new AbortController();
+    const end = () => stop!.abort();
+    process.once('SIGINT', end);
+    process.once('SIGTERM', end);
+  }
 
   let shown = 0;
   for (const file of files) {
@@ -92,6 +102,7 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
         frame: (f) => {
           if (fast && writeDataJsonFast(f, io.buffer)) {
             shown++;
+            if (follow) io.flush();
             return count === undefined || shown < count;
           }
           const p = decoder.decode(f);
@@ -101,10 +112,12 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
           if (failOn.has('auth-failed') && p.auth && !p.auth.ok) found = true;
           emit(p, f.data);
           shown++;
+          // Following, output must not wait for a full buffer.
+          if (follow) io.flush();
           return count === undefined || shown < count;
         },
         warning: (msg) => io.warn(msg),
-      });
+      }, stop ? { follow: { signal: stop.signal } } : {});
       decoder.finish();
     } catch (e) {
       if (e instanceof CaptureError) {

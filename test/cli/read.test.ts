@@ -149,3 +149,34 @@ describe('lispscope read', () => {
     oneLineError(lispscope(['read', '--decode-as', 'tcp.port=1', ndpi]), /--decode-as expects udp\.port=N/);
   });
 });
+
+describe('lispscope read --follow', () => {
+  it('keeps reading a capture as it grows, and stops cleanly on SIGINT', async () => {
+    const { spawn } = await import('node:child_process');
+    const { appendFileSync } = await import('node:fs');
+    const full = readFileSync(ndpi);
+    // The global header and the first record, then the rest in two steps, one cut mid-record.
+    const file = join(tmp, 'growing.pcap');
+    writeFileSync(file, full.subarray(0, 24 + 16 + 130));
+    const child = spawn(process.execPath, [join(ROOT, 'bin/lispscope'), 'read', '-n', '--follow', file], { env: { ...process.env, TZ: 'UTC', NO_COLOR: '1' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const lines = () => out.trim().split('\n').filter(Boolean).length;
+    const until = async (n: number) => {
+      for (let i = 0; i < 100 && lines() < n; i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    await until(1);
+    expect(lines()).toBe(1);
+    appendFileSync(file, full.subarray(24 + 16 + 130, 700));
+    await until(3);
+    appendFileSync(file, full.subarray(700));
+    await until(22);
+    expect(lines()).toBe(22); // as many as a one-shot read of the whole file shows
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(0);
+    expect(err).toBe('');
+  });
+});
