@@ -3,6 +3,10 @@
 
 import { UsageError } from './args.js';
 import { processIo, type Io } from './io.js';
+import { runLabCommand } from './lab.js';
+import { runMn } from './mn.js';
+import { runReplay } from './replay.js';
+import { runInject } from './inject.js';
 import { runFlows, runMappings, runStats } from './flows.js';
 import { runRead } from './read.js';
 import { runStart } from './start.js';
@@ -12,7 +16,11 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[], io: Io) 
   flows: { summary: 'exchanges: registrations, resolutions, SMRs, probes, NAT info, referrals', run: runFlows },
   mappings: { summary: 'per EID: RLOC timeline and handovers with each peer\'s latency', run: runMappings },
   stats: { summary: 'counts, RTT percentiles per Map-Resolver, failures', run: runStats },
-  start: { summary: 'analyse the bundled demo capture (what `npm start` runs)', run: runStart },
+  start: { summary: "run the embedded lab's whole Mobile Node scenario and analyse it (what `npm start` runs)", run: runStart },
+  lab: { summary: 'run a LISP deployment with a Mobile Node on loopback and capture it', run: runLabCommand },
+  mn: { summary: 'active probe mode: register, resolve (like lig), probe, smr, info, ping, run as a Mobile Node', run: runMn },
+  replay: { summary: 're-send the LISP messages of a capture over UDP to one address', run: runReplay },
+  inject: { summary: 'craft one LISP control message (options or read --json form) and send it', run: runInject },
 };
 
 function usage(): string {

@@ -45,7 +45,7 @@ export class FlowEngine {
     if (p.notes.length || p.frameNotes.length) s.malformedFrames++;
     if (!p.kind) return;
     s.lispPackets++;
-    if (p.auth && !p.auth.ok) s.authFailures++;
+    if (p.auth) p.auth.ok ? s.authVerified++ : s.authFailures++;
     const ref = { frame: p.frame, file };
     if (p.control) {
       s.controlPackets++;

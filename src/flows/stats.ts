@@ -67,6 +67,8 @@ export interface Stats {
   messages: Record<string, number>;
   exchanges: Record<string, Record<string, number>>;
   authFailures: number;
+  /** Messages whose authentication verified with the key given. */
+  authVerified: number;
   unanswered: number;
   handovers: number;
   resolvers: ResolverStats[];
@@ -80,6 +82,7 @@ export class StatsCollector {
   dataPackets = 0;
   malformedFrames = 0;
   authFailures = 0;
+  authVerified = 0;
   unanswered = 0;
   private readonly messages = new Map<string, number>();
   private readonly exchanges = new Map<string, Map<string, number>>();
@@ -141,6 +144,7 @@ export class StatsCollector {
       messages: Object.fromEntries(byName(this.messages)),
       exchanges: Object.fromEntries(byName(this.exchanges).map(([k, v]) => [k, Object.fromEntries(byName(v))])),
       authFailures: this.authFailures,
+      authVerified: this.authVerified,
       unanswered: this.unanswered,
       handovers,
       resolvers: byName(this.resolvers).map(([, r]) => ({

@@ -103,7 +103,8 @@ export function statsText(s: Stats, style: Style): string {
   const out: string[] = [];
   out.push(
     `${s.frames} frames, ${s.lispPackets} LISP packets (${s.controlPackets} control, ${s.dataPackets} data), ${s.malformedFrames} malformed`,
-    `${s.unanswered} unanswered exchanges, ${s.authFailures} authentication failures, ${s.handovers} handover${s.handovers === 1 ? '' : 's'}`,
+    `${s.unanswered} unanswered exchanges, ${s.handovers} handover${s.handovers === 1 ? '' : 's'}`,
+    `authentication: ${s.authVerified} verified, ${s.authFailures} failed`,
     '',
   );
   const msg = table(['message', 'count'], style);

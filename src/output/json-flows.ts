@@ -96,6 +96,7 @@ export function statsJson(s: Stats): Obj {
     exchanges: s.exchanges,
     unanswered: s.unanswered,
     auth_failures: s.authFailures,
+    auth_verified: s.authVerified,
     handovers: s.handovers,
     resolvers: s.resolvers.map((r) => ({
       resolver: r.resolver,

@@ -1,0 +1,192 @@
+// `lispscope inject`: craft one LISP control message, from options or from a JSON object in the
+// `read --json` form, and send it over UDP to the address named with --to (and nowhere else).
+// With --wait, what comes back is printed too.
+
+import { readFileSync } from 'node:fs';
+import { ipAddress, parsePrefix } from '../dissect/address.js';
+import { CRAFTABLE, CraftError, craftFromJson } from '../mn/craft.js';
+import { eidIp } from '../mn/eid.js';
+import { sourceAddressFor } from '../mn/client.js';
+import { delay } from '../mn/requests.js';
+import { LispSocket } from '../mn/socket.js';
+import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
+import type { Io } from './io.js';
+import { ACTIVE_OPTIONS, guardFor, keyIdOf, needAddress, parseEndpoint, readKey, Traffic } from './mn.js';
+
+export const injectSpec: CommandSpec = {
+  name: 'inject',
+  summary: `Craft one LISP control message and send it over UDP to --to ADDR: from options (TYPE is ${CRAFTABLE.filter((t) => t !== 'ecm').join(', ')}; --ecm wraps a Map-Request) or from a JSON object as \`read --json\` prints it (--message / --from), ECMs included. Authenticated messages are signed with --key-file or LISPSCOPE_KEY. Raw injection on an interface (-i, through libpcap) comes with live capture and is not available here.`,
+  usage: 'lispscope inject TYPE --to ADDR [--port N] [--eid PFX] [--rloc A]... [options] | lispscope inject --to ADDR --message JSON|--from FILE',
+  options: [
+    { name: 'to', kind: 'value', arg: 'ADDR', help: 'where to send (required; the only destination)' },
+    { name: 'port', kind: 'value', arg: 'N', help: 'destination UDP port (default 4342)' },
+    { name: 'message', kind: 'value', arg: 'JSON', help: 'the message as a `read --json` object' },
+    { name: 'from', kind: 'value', arg: 'FILE', help: 'read that JSON object from FILE ("-": stdin; the first line that is an object)' },
+    { name: 'eid', kind: 'list', arg: 'PFX', help: 'EID-record(s) of a Map-Request, the record of a Map-Reply/Map-Register/Map-Notify, the EID of an Info-Request' },
+    { name: 'rloc', kind: 'list', arg: 'ADDR', help: 'locator(s) of the record' },
+    { name: 'itr-rloc', kind: 'list', arg: 'ADDR', help: 'ITR-RLOC(s) of a Map-Request (default: our source address)' },
+    { name: 'source-eid', kind: 'value', arg: 'ADDR', help: 'Source-EID of a Map-Request' },
+    { name: 'nonce', kind: 'value', arg: 'HEX', help: 'the nonce (default random)' },
+    { name: 'ttl', kind: 'value', arg: 'MIN', help: 'Record TTL in minutes (default 1440)' },
+    { name: 'probe', kind: 'flag', help: 'P: RLOC-probe (Map-Request) or probe reply (Map-Reply)' },
+    { name: 'smr-invoked', kind: 'flag', help: 's: an SMR-invoked Map-Request' },
+    { name: 'pitr', kind: 'flag', help: 'p: sent by a PITR' },
+    { name: 'ecm', kind: 'flag', help: 'wrap the Map-Request in an ECM, as for a Map-Resolver' },
+    { name: 'proxy-reply', kind: 'flag', help: 'P of a Map-Register' },
+    { name: 'notify', kind: 'flag', help: 'M (want-map-notify) of a Map-Register' },
+    { name: 'action', kind: 'value', arg: 'ACT', help: 'action of a negative Map-Reply (default native-forward when there is no --rloc)' },
+    { name: 'key-file', kind: 'value', arg: 'FILE', help: 'site key for authenticated messages (else LISPSCOPE_KEY)' },
+    { name: 'key-id', kind: 'value', arg: '1|2', help: 'HMAC-SHA-1-96 or HMAC-SHA-256-128 (default 2)' },
+    { name: 'wait', kind: 'value', arg: 'MS', help: 'then listen this long and print what comes back' },
+    { name: 'interface', short: 'i', kind: 'value', arg: 'IF', help: 'raw injection: not available yet (needs libpcap, comes with live capture)' },
+    ...ACTIVE_OPTIONS,
+    { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
+  ],
+};
+
+const AUTH_TYPES = new Set(['map-register', 'map-notify', 'info-request']);
+
+function needsKey(o: Record<string, unknown>): boolean {
+  if (typeof o.type === 'string' && AUTH_TYPES.has(o.type)) return true;
+  const inner = o.inner;
+  return !!inner && typeof inner === 'object' && needsKey(inner as Record<string, unknown>);
+}
+
+function firstEid(o: Record<string, unknown>) {
+  const e = Array.isArray(o.eids) ? o.eids[0] : Array.isArray(o.records) ? (o.records[0] as { eid?: unknown } | undefined)?.eid : o.eid;
+  return typeof e === 'string' ? parsePrefix(e) : undefined;
+}
+
+function readJsonObject(text: string, where: string): Record<string, unknown> {
+  const line = text.split(/\r?\n/).find((l) => l.trim().startsWith('{')) ?? text;
+  try {
+    const v = JSON.parse(line) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`inject: ${where}: ${(e as Error).message}`);
+  }
+}
+
+/** The `read --json` form of the message the options describe. */
+function fromOptions(a: ReturnType<typeof parseArgs>, type: string, itrDefault: string, sport: number): Record<string, unknown> {
+  const eids = a.lists.get('eid') ?? [];
+  const rlocs = a.lists.get('rloc') ?? [];
+  const ttl = intValue(injectSpec, 'ttl', a.values.get('ttl'));
+  const nonce = a.values.get('nonce');
+  const base: Record<string, unknown> = { type, ...(nonce ? { nonce } : {}) };
+  const record = () => {
+    if (eids.length !== 1) throw new UsageError(`inject: a ${type} needs exactly one --eid`);
+    return {
+      eid: eids[0],
+      ...(ttl !== undefined ? { ttl } : {}),
+      ...(rlocs.length === 0 ? { action: a.values.get('action') ?? 'native-forward', authoritative: false } : {}),
+      locators: rlocs.map((r) => ({ rloc: r, local: true, weight: Math.floor(100 / rlocs.length) })),
+    };
+  };
+  switch (type) {
+    case 'map-request':
+    case 'smr': {
+      if (eids.length === 0) throw new UsageError(`inject: a ${type} needs --eid`);
+      const itr = a.lists.get('itr-rloc') ?? [itrDefault];
+      const src = a.values.get('source-eid');
+      const req: Record<string, unknown> = {
+        ...base,
+        eids,
+        itr_rlocs: itr,
+        ...(src ? { source_eid: src } : {}),
+        probe: a.flags.get('probe') ?? false,
+        smr_invoked: a.flags.get('smr-invoked') ?? false,
+        pitr: a.flags.get('pitr') ?? false,
+      };
+      if (!a.flags.get('ecm')) return req;
+      const dst = eidIp(parsePrefix(eids[0]!)?.address ?? { kind: 'none', afi: 0 });
+      if (!dst) throw new UsageError('inject: --ecm needs an IP EID for the inner header');
+      return { type: 'ecm', inner: { src: itr[0], dst, sport, dport: 4342, ...req } };
+    }
+    case 'map-reply':
+      return { ...base, probe: a.flags.get('probe') ?? false, records: [record()] };
+    case 'map-register':
+      return { ...base, proxy_reply: a.flags.get('proxy-reply') ?? false, want_map_notify: a.flags.get('notify') ?? false, key_id: keyIdOf(a, 'inject'), records: [record()] };
+    case 'map-notify':
+      return { ...base, key_id: keyIdOf(a, 'inject'), records: [record()] };
+    case 'info-request':
+      if (eids.length !== 1) throw new UsageError('inject: an info-request needs exactly one --eid');
+      return { ...base, key_id: keyIdOf(a, 'inject'), eid: eids[0] };
+    default:
+      throw new UsageError(`inject: cannot build "${type}" from options (one of map-request, smr, map-reply, map-register, map-notify, info-request; others with --message)`);
+  }
+}
+
+export async function runInject(argv: string[], io: Io): Promise<number> {
+  const a = parseArgs(injectSpec, argv);
+  if (a.flags.get('help')) {
+    io.out(helpText(injectSpec));
+    return 0;
+  }
+  if (a.values.has('interface')) {
+    throw new UsageError('inject: -i (raw injection on an interface through libpcap) is not available yet: it comes with live capture; send over UDP with --to');
+  }
+  const to = needAddress(a.values.get('to'), '--to', 'inject');
+  const port = intValue(injectSpec, 'port', a.values.get('port')) ?? 4342;
+  if (port < 1 || port > 65535) throw new UsageError('inject: --port must be 1..65535');
+  const type = a.positional[0];
+  if (a.positional.length > 1) throw new UsageError(`inject: unexpected argument "${a.positional[1]}"`);
+  const jsonText = a.values.get('message');
+  const fromFile = a.values.get('from');
+  if (!type && jsonText === undefined && fromFile === undefined) throw new UsageError(`inject: give a TYPE (${CRAFTABLE.join(', ')}) or --message/--from`);
+  if (type && (jsonText !== undefined || fromFile !== undefined)) throw new UsageError('inject: give a TYPE with options, or --message/--from, not both');
+
+  const src = a.values.get('source');
+  const source = src === undefined ? undefined : parseEndpoint(src, '--source', 'inject');
+  const local = source?.address ?? (await sourceAddressFor(to));
+  const guard = guardFor(a, 'inject', [to]);
+  const traffic = new Traffic(a, io, 'inject', { print: true });
+  let socket: LispSocket;
+  try {
+    socket = await LispSocket.open({
+      name: 'lispscope',
+      address: source?.address ?? (ipAddress(to)?.kind === 'ipv6' ? '::' : '0.0.0.0'),
+      port: source?.port ?? 0,
+      recordAs: local,
+      recordReceived: true,
+      recorder: traffic.recorder,
+      policy: guard,
+      ...(port !== 4342 ? { ports: { control: port, data: 4341 } } : {}),
+    });
+  } catch (e) {
+    traffic.close();
+    throw new UsageError(`inject: ${(e as Error).message}`);
+  }
+  try {
+    let obj: Record<string, unknown>;
+    if (jsonText !== undefined) obj = readJsonObject(jsonText, '--message');
+    else if (fromFile !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(fromFile === '-' ? 0 : fromFile, 'utf8');
+      } catch (e) {
+        throw new UsageError(`inject: ${fromFile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      }
+      obj = readJsonObject(text, fromFile);
+    } else obj = fromOptions(a, type!, local, socket.port);
+    const key = needsKey(obj) ? readKey('inject', a.values.get('key-file'), io.env, firstEid(obj) ?? firstEid((obj.inner ?? {}) as Record<string, unknown>), to) : undefined;
+    let crafted;
+    try {
+      crafted = craftFromJson(obj, key);
+    } catch (e) {
+      if (e instanceof CraftError) throw new UsageError(`inject: ${e.message}`);
+      throw e;
+    }
+    if (!socket.send(to, port, crafted.bytes)) return 1;
+    const wait = intValue(injectSpec, 'wait', a.values.get('wait')) ?? 0;
+    await delay(Math.max(wait, 20)); // let the datagram leave, and answers arrive
+    // The packets were printed as they went (NDJSON with --json): only a count is left to say.
+    if (wait && !a.flags.get('json')) io.line(`${traffic.received} answer${traffic.received === 1 ? '' : 's'} within ${wait} ms`);
+    return 0;
+  } finally {
+    await socket.close();
+    guard.close();
+    traffic.close();
+  }
+}

@@ -1,0 +1,159 @@
+// `lispscope lab`: a whole LISP deployment on loopback (Map-Server/Map-Resolver, two xTR sites,
+// PxTR, RTR, NAT and the Mobile Node), a scenario run with accelerated timers, every packet
+// printed as it is sent (or NDJSON), the capture written with -w, and an analysis at the end.
+
+import type { LispPacket } from '../capture/packets.js';
+import { PacketDecoder } from '../capture/packets.js';
+import { LINKTYPE_RAW } from '../dissect/link.js';
+import { KeyRing } from '../dissect/keyring.js';
+import { openCaptureWriter, type CaptureFileWriter } from '../capture/writer.js';
+import { LAB_SCENARIOS, labAddresses, labKeysText, runLab, type LabResult, type LabScenario, type LabStep } from '../mn/lab.js';
+import type { RecordedFrame } from '../mn/recorder.js';
+import { packetJsonText } from '../output/json.js';
+import { packetLine } from '../output/line.js';
+import { chooseStyle, type Style } from '../output/style.js';
+import { FlowEngine } from '../flows/engine.js';
+import type { Exchange } from '../flows/types.js';
+import { analysisText } from '../output/flows-text.js';
+import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
+import type { Io } from './io.js';
+import { keyLookup } from './common.js';
+
+export const labSpec: CommandSpec = {
+  name: 'lab',
+  summary:
+    'Run a LISP deployment on loopback addresses (no root): Map-Server/Map-Resolver, two xTR sites, a PxTR with a non-LISP host, an RTR, a NAT and the Mobile Node; print every packet as it is sent and an analysis at the end.',
+  usage: 'lispscope lab [--scenario register|resolve|handover|nat|probe|pxtr|all] [--duration SEC] [-w FILE] [--base ADDR] [--json]',
+  options: [
+    { name: 'scenario', short: 's', kind: 'value', arg: 'NAME', help: `what to run: ${LAB_SCENARIOS.join(', ')} (default all)` },
+    { name: 'duration', short: 'd', kind: 'value', arg: 'SEC', help: 'keep the lab running this long after the start (refreshes, a ping a second)' },
+    { name: 'write', short: 'w', kind: 'value', arg: 'FILE', help: 'write every packet to FILE (.pcapng, else pcap), raw IP link type' },
+    { name: 'base', kind: 'value', arg: 'ADDR', help: 'loopback address the components count up from (default 127.0.1.0: .1 to .12)' },
+    { name: 'control-port', kind: 'value', arg: 'N', help: 'LISP control port (default 4342)' },
+    { name: 'data-port', kind: 'value', arg: 'N', help: 'LISP data port (default 4341)' },
+    { name: 'json', kind: 'flag', help: 'NDJSON, one object per packet as `read --json` writes it, plus "sender"; step results go to stderr' },
+    { name: 'numeric', short: 'n', kind: 'flag', help: 'numeric ports' },
+    { name: 'quiet', short: 'q', kind: 'flag', help: 'do not print the packets, only the steps and the analysis' },
+    { name: 'log', kind: 'flag', help: 'the components\' own log lines on stderr' },
+    { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
+  ],
+};
+
+/** The analysis printed after a lab run: the flow engine's exchanges, handovers and statistics. */
+export function printAnalysis(packets: LispPacket[], io: Io, frames: number, style: Style): void {
+  const exchanges: Exchange[] = [];
+  const engine = new FlowEngine({ onExchange: (e) => exchanges.push(e) });
+  for (let i = 0; i < frames; i++) engine.frame();
+  for (const p of packets) engine.packet(p);
+  const { mappings, stats } = engine.finish();
+  io.line(analysisText(exchanges, mappings, stats, style));
+}
+
+function stepLines(steps: LabStep[], style: Style): string[] {
+  const width = Math.max(...steps.map((s) => s.name.length), 10);
+  return steps.map((s) => `  ${s.ok ? style.good('ok    ') : style.bad('FAILED')} ${s.name.padEnd(width)}  ${s.detail} (${s.ms < 10 ? s.ms.toFixed(1) : s.ms.toFixed(0)} ms)`);
+}
+
+function port(a: ReturnType<typeof parseArgs>, name: string): number | undefined {
+  const v = intValue(labSpec, name, a.values.get(name));
+  if (v !== undefined && (v < 1 || v > 65535)) throw new UsageError(`lab: --${name} must be 1..65535`);
+  return v;
+}
+
+export async function runLabCommand(argv: string[], io: Io): Promise<number> {
+  const a = parseArgs(labSpec, argv);
+  if (a.flags.get('help')) {
+    io.out(helpText(labSpec));
+    return 0;
+  }
+  if (a.positional.length) throw new UsageError(`lab: unexpected argument "${a.positional[0]}"`);
+  const scenario = (a.values.get('scenario') ?? 'all') as LabScenario;
+  if (!LAB_SCENARIOS.includes(scenario)) throw new UsageError(`lab: unknown scenario "${scenario}" (one of ${LAB_SCENARIOS.join(', ')})`);
+  const durText = a.values.get('duration');
+  const duration = durText === undefined ? 0 : Number(durText);
+  if (!Number.isFinite(duration) || duration < 0) throw new UsageError(`lab: --duration needs a number of seconds, not "${durText}"`);
+  const base = a.values.get('base') ?? '127.0.1.0';
+  try {
+    labAddresses(base);
+  } catch (e) {
+    throw new UsageError(`lab: ${(e as Error).message}`);
+  }
+  const controlPort = port(a, 'control-port');
+  const dataPort = port(a, 'data-port');
+  const json = a.flags.get('json') ?? false;
+  const quiet = a.flags.get('quiet') ?? false;
+  const style = json ? chooseStyle({ isTTY: false }) : chooseStyle(io.stdout, io.env);
+  const numeric = a.flags.get('numeric') ?? false;
+
+  let writer: CaptureFileWriter | undefined;
+  const path = a.values.get('write');
+  if (path) {
+    try {
+      writer = openCaptureWriter(path, { linkType: LINKTYPE_RAW });
+    } catch (e) {
+      throw new UsageError(`lab: ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+
+  const ring = KeyRing.parse(labKeysText(), 'lab keys');
+  if ('error' in ring) throw new Error(ring.error);
+  const decodeAs = { control: new Set<number>(), data: new Set<number>() };
+  const decoder = new PacketDecoder({ all: true, decodeAs, keyFor: keyLookup(ring), warning: (m) => io.warn(m) });
+  const packets: LispPacket[] = [];
+  const onFrame = (f: RecordedFrame) => {
+    const p = decoder.decode(f);
+    if (!p) return;
+    packets.push(p);
+    if (quiet) return;
+    if (json) {
+      const text = packetJsonText(p);
+      io.line(`${text.slice(0, -1)},"sender":${JSON.stringify(f.component)}}`);
+    } else {
+      io.line(`${style.dim(f.component.padEnd(6))} ${packetLine(p, { numeric, style })}`);
+    }
+    io.flush();
+  };
+
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let result: LabResult;
+  try {
+    result = await runLab({
+      scenario,
+      base,
+      ...(controlPort ? { controlPort } : {}),
+      ...(dataPort ? { dataPort } : {}),
+      durationMs: duration * 1000,
+      ...(writer ? { writer } : {}),
+      onFrame,
+      decodeAs,
+      signal: abort.signal,
+      ...(a.flags.get('log') ? { log: (level: string, component: string, message: string) => process.stderr.write(`${component} ${level}: ${message}\n`) } : {}),
+    });
+  } catch (e) {
+    throw new UsageError(`lab: ${(e as Error).message}`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    writer?.close();
+  }
+  decoder.finish();
+
+  const failed = result.steps.filter((s) => !s.ok).length;
+  const head = `scenario ${result.scenario}: ${result.steps.length - failed} of ${result.steps.length} steps passed in ${(result.durationMs / 1000).toFixed(2)} s${result.interrupted ? ' (interrupted)' : ''}`;
+  if (json) {
+    // stdout carries only the packets' NDJSON: the steps go to stderr.
+    io.flush();
+    process.stderr.write(`${[head, ...stepLines(result.steps, style)].join('\n')}\n`);
+  } else {
+    io.line('');
+    io.line(head);
+    for (const l of stepLines(result.steps, style)) io.line(l);
+    io.line('');
+    printAnalysis(packets, io, result.frames.length, style);
+    if (path) io.line(`wrote ${result.frames.length} packets to ${path}`);
+  }
+  return failed && !result.interrupted ? 1 : 0;
+}

@@ -1,0 +1,766 @@
+// `lispscope mn ...`: the active probe mode, against Map-Servers, Map-Resolvers and xTRs the user
+// names. register, resolve (like lig), probe, smr, info (NAT discovery), ping (encapsulated echo)
+// and run (stay up as a Mobile Node, with handovers). Keys come only from files or LISPSCOPE_KEY,
+// never from the command line, and are never printed. Datagrams go only to the addresses named,
+// never to multicast/broadcast unless --allow-broadcast, at most --rate a second.
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { PacketDecoder } from '../capture/packets.js';
+import { openCaptureWriter, type CaptureFileWriter } from '../capture/writer.js';
+import { addressText, ipAddress, parsePrefix, prefixText, type Prefix } from '../dissect/address.js';
+import { authAlgorithm } from '../dissect/auth.js';
+import { randomNonce } from '../dissect/build.js';
+import { KeyRing } from '../dissect/keyring.js';
+import { LINKTYPE_RAW } from '../dissect/link.js';
+import { actionSlug } from '../dissect/registry.js';
+import type { MappingRecord } from '../dissect/types.js';
+import { LispClient, sourceAddressFor, type ResolveResult } from '../mn/client.js';
+import { ConfigError, configuredRlocs, parseMobileNodeConfig, type MobileNodeConfig } from '../mn/config.js';
+import { SendGuard } from '../mn/guard.js';
+import { MobileNode } from '../mn/mobile-node.js';
+import { Recorder } from '../mn/recorder.js';
+import { LispRouter } from '../mn/router.js';
+import { packetJsonText } from '../output/json.js';
+import { packetLine } from '../output/line.js';
+import { chooseStyle } from '../output/style.js';
+import { helpText, intValue, parseArgs, UsageError, type CommandSpec, type OptionSpec, type Parsed } from './args.js';
+import type { Io } from './io.js';
+
+// ---- shared by the active commands (mn, replay, inject) ----------------------------------------
+
+/** Options every active command takes. */
+export const ACTIVE_OPTIONS: OptionSpec[] = [
+  { name: 'source', kind: 'value', arg: 'ADDR[:PORT]', help: 'local address (and port) to send from; default: what the kernel picks' },
+  { name: 'rate', kind: 'value', arg: 'N', help: 'send at most N datagrams a second, after a burst of up to 5 (default 10)' },
+  { name: 'allow-broadcast', kind: 'flag', help: 'allow multicast and broadcast destinations' },
+  { name: 'write', short: 'w', kind: 'value', arg: 'FILE', help: 'record what is sent and received to FILE (.pcapng, else pcap)' },
+  { name: 'verbose', short: 'v', kind: 'flag', help: 'print every packet sent and received' },
+  { name: 'json', kind: 'flag', help: 'NDJSON output' },
+];
+
+/** `ADDR`, `ADDR:PORT`, `[V6]:PORT`. */
+export function parseEndpoint(text: string, what: string, cmd: string): { address: string; port?: number } {
+  let m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
+  if (!m && (text.match(/:/g) ?? []).length === 1) m = /^([^:]+):(\d{1,5})$/.exec(text);
+  const address = m ? m[1]! : text;
+  const port = m?.[2] === undefined ? undefined : Number(m[2]);
+  if (!ipAddress(address)) throw new UsageError(`${cmd}: ${what} must be an IP address, not "${text}"`);
+  if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError(`${cmd}: ${what} port must be 1..65535`);
+  return port === undefined ? { address } : { address, port };
+}
+
+export function needAddress(v: string | undefined, what: string, cmd: string): string {
+  if (v === undefined) throw new UsageError(`${cmd}: ${what} is required`);
+  const ip = ipAddress(v);
+  if (!ip || (ip.kind !== 'ipv4' && ip.kind !== 'ipv6')) throw new UsageError(`${cmd}: ${what} must be an IP address, not "${v}"`);
+  return ip.addr;
+}
+
+export function needPrefix(v: string | undefined, what: string, cmd: string): Prefix {
+  if (v === undefined) throw new UsageError(`${cmd}: ${what} is required`);
+  const p = parsePrefix(v);
+  if (!p) throw new UsageError(`${cmd}: ${what} must be an EID prefix or address, not "${v}"`);
+  return p;
+}
+
+/**
+ * The key for a message about `eid` to Map-Server `ms`: from the key file (either a single key, or
+ * lines of `<eid-prefix|ms-address|*> <key>` as `read --keys` takes), else LISPSCOPE_KEY.
+ */
+export function readKey(cmd: string, file: string | undefined, env: NodeJS.ProcessEnv, eid: Prefix | undefined, ms: string | undefined): string {
+  if (file === undefined) {
+    const k = env.LISPSCOPE_KEY;
+    if (k) return k;
+    throw new UsageError(`${cmd}: needs the site key: --key-file FILE or the LISPSCOPE_KEY environment variable (never on the command line)`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read key file (${code ?? e})`}`);
+  }
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/(^|\s)#.*$/, '').trim())
+    .filter(Boolean);
+  if (lines.length === 0) throw new UsageError(`${file}: no key in the file`);
+  const ring = KeyRing.parse(text, file);
+  if ('error' in ring) {
+    if (lines.length === 1) return lines[0]!;
+    throw new UsageError(ring.error);
+  }
+  const msPrefix = ms ? parsePrefix(ms) : undefined;
+  const key = ring.lookup(eid ? [eid] : [], msPrefix ? [msPrefix] : []);
+  if (key === undefined) throw new UsageError(`${file}: no key for ${eid ? prefixText(eid.address, eid.maskLen) : 'this EID'}${ms ? ` or ${ms}` : ''}`);
+  return key;
+}
+
+export function keyIdOf(a: Parsed, cmd: string): number {
+  const v = a.values.get('key-id');
+  if (v === undefined) return 2;
+  if (v !== '1' && v !== '2') throw new UsageError(`${cmd}: --key-id must be 1 (HMAC-SHA-1-96) or 2 (HMAC-SHA-256-128), not "${v}"`);
+  return Number(v);
+}
+
+/** A guard over the named addresses with the command's --rate and --allow-broadcast. */
+export function guardFor(a: Parsed, cmd: string, named: string[], alsoAllowed?: (address: string) => boolean, defaultRate = 10, burst = 5): SendGuard {
+  const r = a.values.get('rate');
+  const rate = r === undefined ? defaultRate : Number(r);
+  if (!Number.isFinite(rate) || rate < 0) throw new UsageError(`${cmd}: --rate needs a number of datagrams per second, not "${r}"`);
+  const g = new SendGuard({ allowed: named, rate, burst: Math.min(burst, Math.max(1, rate)), allowBroadcast: a.flags.get('allow-broadcast') ?? false, ...(alsoAllowed ? { alsoAllowed } : {}) });
+  for (const n of named) {
+    const why = g.refusal(n);
+    if (why) throw new UsageError(`${cmd}: refusing to send: ${why}`);
+  }
+  return g;
+}
+
+/**
+ * Recording (-w) and printing of what an active command sends and receives: with -v (or `print`)
+ * one line per packet, or with `print` and --json the packet's `read --json` object plus
+ * "direction".
+ */
+export class Traffic {
+  readonly recorder: Recorder;
+  private writer: CaptureFileWriter | undefined;
+  /** Packets sent and received so far. */
+  sent = 0;
+  received = 0;
+
+  constructor(a: Parsed, io: Io, cmd: string, o: { print?: boolean } = {}) {
+    const path = a.values.get('write');
+    if (path) {
+      try {
+        this.writer = openCaptureWriter(path, { linkType: LINKTYPE_RAW });
+      } catch (e) {
+        throw new UsageError(`${cmd}: ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    }
+    this.recorder = new Recorder({ maxFrames: 0, ...(this.writer ? { writer: this.writer } : {}) });
+    this.recorder.onFrame((f) => (f.received ? this.received++ : this.sent++));
+    const json = a.flags.get('json') ?? false;
+    const lines = (a.flags.get('verbose') && !json) || (o.print && !json);
+    if (lines || (o.print && json)) {
+      const decoder = new PacketDecoder({ all: true });
+      const style = chooseStyle(io.stdout, io.env);
+      this.recorder.onFrame((f) => {
+        const p = decoder.decode(f);
+        if (!p) return;
+        if (lines) io.line(packetLine(p, { numeric: true, style }));
+        else io.line(`${packetJsonText(p).slice(0, -1)},"direction":"${f.received ? 'received' : 'sent'}"}`);
+        io.flush();
+      });
+    }
+  }
+
+  close(): void {
+    this.writer?.close();
+  }
+}
+
+function numberOption(a: Parsed, spec: CommandSpec, name: string, dflt: number): number {
+  return intValue(spec, name, a.values.get(name)) ?? dflt;
+}
+
+function retryOf(a: Parsed, spec: CommandSpec) {
+  return { timeoutMs: Math.max(1, numberOption(a, spec, 'timeout', 1000)), retries: numberOption(a, spec, 'retries', 3) };
+}
+
+const ms3 = (x: number) => `${x.toFixed(3)} ms`;
+const nonceHex = (n: bigint) => `0x${n.toString(16).padStart(16, '0')}`;
+
+/** A mapping record as the JSON contract writes records. */
+export function recordJson(r: MappingRecord): Record<string, unknown> {
+  return {
+    eid: prefixText(r.eid, r.eidMaskLen),
+    ttl: r.ttl,
+    action: actionSlug(r.action),
+    authoritative: r.authoritative,
+    map_version: r.mapVersion,
+    locators: r.locators.map((l) => ({
+      rloc: addressText(l.rloc),
+      priority: l.priority,
+      weight: l.weight,
+      mpriority: l.mpriority,
+      mweight: l.mweight,
+      local: l.local,
+      probed: l.probed,
+      reachable: l.reachable,
+    })),
+  };
+}
+
+function recordLines(r: MappingRecord): string[] {
+  const head = `  ${prefixText(r.eid, r.eidMaskLen)}  ttl ${r.ttl === 0xffffffff ? 'unlimited' : r.ttl}${r.authoritative ? '  authoritative' : ''}${r.mapVersion ? `  map-version ${r.mapVersion}` : ''}`;
+  if (r.locators.length === 0) return [`${head}  negative: ${actionSlug(r.action)}`];
+  const rows = r.locators.map((l) => {
+    const flags = `${l.local ? 'L' : ''}${l.probed ? 'p' : ''}${l.reachable ? 'R' : ''}`;
+    return `  ${addressText(l.rloc).padEnd(40)} ${(l.reachable ? 'up' : 'down').padEnd(6)} ${`${l.priority}/${l.weight}`.padEnd(16)} ${flags}`;
+  });
+  return [head, `  ${'Locator'.padEnd(40)} ${'State'.padEnd(6)} ${'Priority/Weight'.padEnd(16)} Flags`, ...rows];
+}
+
+// ---- the subcommands ---------------------------------------------------------------------------
+
+const COMMON: OptionSpec[] = [
+  ...ACTIVE_OPTIONS,
+  { name: 'port', kind: 'value', arg: 'N', help: 'destination LISP control port (default 4342)' },
+  { name: 'timeout', kind: 'value', arg: 'MS', help: 'first wait for an answer; doubles on each retransmission (default 1000)' },
+  { name: 'retries', kind: 'value', arg: 'N', help: 'retransmissions before giving up (default 3)' },
+  { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
+];
+const KEY: OptionSpec[] = [
+  { name: 'key-file', kind: 'value', arg: 'FILE', help: 'the site key: one key, or `<eid-prefix|ms-address|*> <key>` lines (else LISPSCOPE_KEY)' },
+  { name: 'key-id', kind: 'value', arg: '1|2', help: 'authentication: 1 HMAC-SHA-1-96, 2 HMAC-SHA-256-128 (default 2)' },
+];
+
+const SPECS: Record<string, CommandSpec> = {
+  register: {
+    name: 'mn register',
+    summary: 'Register an EID prefix with a Map-Server (signed Map-Register; with --notify, wait for the Map-Notify).',
+    usage: 'lispscope mn register --ms ADDR --eid PFX --rloc A [--rloc B] --key-file F [--key-id 1|2] [--notify] [--proxy-reply]',
+    options: [
+      { name: 'ms', kind: 'value', arg: 'ADDR', help: 'the Map-Server' },
+      { name: 'eid', kind: 'value', arg: 'PFX', help: 'the EID prefix to register' },
+      { name: 'rloc', kind: 'list', arg: 'ADDR', help: 'an RLOC of the EID (repeat for several)' },
+      ...KEY,
+      { name: 'notify', kind: 'flag', help: 'set want-map-notify and wait for the Map-Notify (retransmitting)' },
+      { name: 'proxy-reply', kind: 'flag', help: 'ask the Map-Server to answer Map-Requests for the EID' },
+      { name: 'ttl', kind: 'value', arg: 'MIN', help: 'Record TTL in minutes (default 1440; 0 deregisters)' },
+      { name: 'mobile', kind: 'flag', help: 'set the mobile-node bit' },
+      ...COMMON,
+    ],
+  },
+  resolve: {
+    name: 'mn resolve',
+    summary: 'Ask a Map-Resolver for an EID, like lig: ECM\'d Map-Request, retransmitted with back-off; prints the mapping, the RTT and who answered. Exit 1 when unanswered.',
+    usage: 'lispscope mn resolve EID --mr ADDR [--source ADDR[:PORT]] [--json]',
+    options: [
+      { name: 'mr', kind: 'value', arg: 'ADDR', help: 'the Map-Resolver' },
+      { name: 'source-eid', kind: 'value', arg: 'ADDR', help: 'Source-EID of the Map-Request (default none)' },
+      ...COMMON,
+    ],
+  },
+  probe: {
+    name: 'mn probe',
+    summary: 'RLOC-probe an ETR: Map-Request with the probe bit straight to RLOC; the reply marks the probed locator. Exit 1 when unanswered.',
+    usage: 'lispscope mn probe RLOC --eid PFX [--json]',
+    options: [{ name: 'eid', kind: 'value', arg: 'PFX', help: 'the EID prefix the RLOC serves' }, { name: 'source-eid', kind: 'value', arg: 'ADDR', help: 'Source-EID (default none)' }, ...COMMON],
+  },
+  smr: {
+    name: 'mn smr',
+    summary: 'Send an SMR to a peer ITR: "the mapping of EID changed"; the peer re-resolves it through its Map-Resolver.',
+    usage: 'lispscope mn smr PEER --eid PFX [--peer-eid PFX]',
+    options: [
+      { name: 'eid', kind: 'value', arg: 'PFX', help: 'our EID whose mapping changed (the Source-EID)' },
+      { name: 'peer-eid', kind: 'value', arg: 'PFX', help: 'the EID-record: the peer\'s EID prefix (default: ours)' },
+      ...COMMON,
+    ],
+  },
+  info: {
+    name: 'mn info',
+    summary: 'NAT discovery: Info-Request to a Map-Server; prints the address and port it saw, its RTRs, and whether a NAT is in the way. Exit 1 when unanswered.',
+    usage: 'lispscope mn info --ms ADDR --eid PFX --key-file F [--key-id 1|2]',
+    options: [{ name: 'ms', kind: 'value', arg: 'ADDR', help: 'the Map-Server' }, { name: 'eid', kind: 'value', arg: 'PFX', help: 'our EID prefix' }, ...KEY, ...COMMON],
+  },
+  ping: {
+    name: 'mn ping',
+    summary:
+      'Encapsulated ICMP echo (or UDP echo) from our EID to an EID through the ETR at RLOC. Binds the LISP ports on the source address to get the replies and answer Map-Requests; with --ms registers first. Exit 1 when nothing answered.',
+    usage: 'lispscope mn ping EID --rloc R --eid OUR [--count N] [--interval SEC] [--udp] [--ms ADDR --key-file F]',
+    options: [
+      { name: 'rloc', kind: 'value', arg: 'ADDR', help: 'the ETR to encapsulate to' },
+      { name: 'eid', kind: 'value', arg: 'PFX', help: 'our EID (the echo\'s source)' },
+      { name: 'count', short: 'c', kind: 'value', arg: 'N', help: 'echoes to send (default 3)' },
+      { name: 'interval', kind: 'value', arg: 'SEC', help: 'between echoes (default 1)' },
+      { name: 'udp', kind: 'flag', help: 'UDP to the echo port (7) instead of ICMP' },
+      { name: 'ms', kind: 'value', arg: 'ADDR', help: 'register our EID (proxy-reply) with this Map-Server first' },
+      { name: 'mr', kind: 'value', arg: 'ADDR', help: 'Map-Resolver for Map-Requests we need (default: the Map-Server)' },
+      ...KEY,
+      { name: 'data-port', kind: 'value', arg: 'N', help: 'LISP data port (default 4341)' },
+      ...COMMON,
+    ],
+  },
+  run: {
+    name: 'mn run',
+    summary:
+      'Stay up as a Mobile Node: register, resolve, answer; hand over (re-register, SMR the peers) on SIGUSR1 after re-reading the configuration, or when a configured interface\'s address changes.',
+    usage: 'lispscope mn run --config FILE [--json] [-w FILE]',
+    options: [
+      { name: 'config', kind: 'value', arg: 'FILE', help: 'JSON configuration (see README): eid, rlocs or interfaces, mapServer, keyFile ...' },
+      { name: 'for', kind: 'value', arg: 'SEC', help: 'stop after SEC seconds (default: until SIGINT/SIGTERM)' },
+      ...ACTIVE_OPTIONS,
+      { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
+    ],
+  },
+};
+
+function mnHelp(): string {
+  const rows = Object.entries(SPECS).map(([n, s]) => `  ${n.padEnd(10)} ${s.usage.replace(/^lispscope mn \S+ ?/, '')}`);
+  return `The active probe mode: speak LISP to the Map-Servers, Map-Resolvers and xTRs you name.\n\nUsage: lispscope mn <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "lispscope mn <command> --help" for a command's options. Keys come only from --key-file or LISPSCOPE_KEY.\n`;
+}
+
+export async function runMn(argv: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    io.out(mnHelp());
+    return sub === undefined ? 2 : 0;
+  }
+  const spec = SPECS[sub];
+  if (!spec) throw new UsageError(`mn: unknown command "${sub}" (lispscope mn --help lists them)`);
+  const a = parseArgs(spec, rest);
+  if (a.flags.get('help')) {
+    io.out(helpText(spec));
+    return 0;
+  }
+  switch (sub) {
+    case 'register':
+      return mnRegister(a, spec, io);
+    case 'resolve':
+      return mnResolve(a, spec, io);
+    case 'probe':
+      return mnProbe(a, spec, io);
+    case 'smr':
+      return mnSmr(a, spec, io);
+    case 'info':
+      return mnInfo(a, spec, io);
+    case 'ping':
+      return mnPing(a, spec, io);
+    default:
+      return mnRun(a, spec, io);
+  }
+}
+
+function onePositional(a: Parsed, spec: CommandSpec, what: string): string {
+  if (a.positional.length !== 1) throw new UsageError(`${spec.name}: give exactly one ${what} (${spec.usage})`);
+  return a.positional[0]!;
+}
+
+function noPositional(a: Parsed, spec: CommandSpec): void {
+  if (a.positional.length) throw new UsageError(`${spec.name}: unexpected argument "${a.positional[0]}"`);
+}
+
+/** Opens a client towards `towards` with the command's source, guard, recording. */
+async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, named: string[]): Promise<{ c: LispClient; traffic: Traffic }> {
+  const src = a.values.get('source');
+  const source = src === undefined ? undefined : parseEndpoint(src, '--source', spec.name);
+  const guard = guardFor(a, spec.name, named);
+  const port = intValue(spec, 'port', a.values.get('port'));
+  const traffic = new Traffic(a, io, spec.name);
+  try {
+    const c = await LispClient.open({
+      towards,
+      ...(source ? { source: source.address } : {}),
+      ...(source?.port ? { port: source.port } : {}),
+      ...(port ? { controlPort: port } : {}),
+      retry: retryOf(a, spec),
+      recorder: traffic.recorder,
+      policy: guard,
+    });
+    return { c, traffic };
+  } catch (e) {
+    traffic.close();
+    throw new UsageError(`${spec.name}: ${(e as Error).message}`);
+  }
+}
+
+export function emitJson(io: Io, o: Record<string, unknown>): void {
+  io.line(
+    JSON.stringify(o, (k, v) => {
+      if (typeof v === 'bigint') return v.toString(16).padStart(16, '0');
+      if (typeof v === 'number' && k.endsWith('_ms')) return Math.round(v * 1000) / 1000;
+      return v;
+    }),
+  );
+}
+
+async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
+  noPositional(a, spec);
+  const ms = needAddress(a.values.get('ms'), '--ms', spec.name);
+  const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
+  const rlocs = (a.lists.get('rloc') ?? []).map((r) => needAddress(r, '--rloc', spec.name));
+  if (rlocs.length === 0) throw new UsageError(`${spec.name}: at least one --rloc is required`);
+  const key = readKey(spec.name, a.values.get('key-file'), io.env, eid, ms);
+  const keyId = keyIdOf(a, spec.name);
+  const ttl = intValue(spec, 'ttl', a.values.get('ttl')) ?? 1440;
+  const notify = a.flags.get('notify') ?? false;
+  const { c, traffic } = await client(a, spec, io, ms, [ms]);
+  try {
+    const weight = Math.floor(100 / rlocs.length);
+    const port = intValue(spec, 'port', a.values.get('port'));
+    const { result } = await c.register({ address: ms, key, keyId, ...(port ? { port } : {}) }, eid, rlocs.map((r) => ({ rloc: r, local: true, weight })), {
+      wantMapNotify: notify,
+      proxyReply: a.flags.get('proxy-reply') ?? false,
+      mobileNode: a.flags.get('mobile') ?? false,
+      ttl,
+    });
+    const eidText = prefixText(eid.address, eid.maskLen);
+    const alg = authAlgorithm(keyId)?.name ?? `algorithm ${keyId}`;
+    if (a.flags.get('json')) {
+      emitJson(io, {
+        command: 'register',
+        ms,
+        eid: eidText,
+        rlocs,
+        ttl,
+        auth_algorithm: alg,
+        want_map_notify: notify,
+        ...(result ? { nonce: result.nonce, attempts: result.attempts } : {}),
+        ...(notify ? { notified: !!result, ...(result ? { rtt_ms: result.rttMs } : {}) } : {}),
+      });
+    } else if (!result) {
+      io.line(`No Map-Notify from ${ms} for ${eidText} after ${retryOf(a, spec).retries + 1} Map-Registers`);
+    } else if (notify) {
+      io.line(`Registered ${eidText} -> ${rlocs.join(', ')} with ${ms} (${alg}, ttl ${ttl})`);
+      io.line(`Map-Notify from ${result.from} with rtt ${ms3(result.rttMs)}, nonce ${nonceHex(result.nonce)} (same nonce, authenticated), after ${result.attempts} attempt${result.attempts > 1 ? 's' : ''}`);
+    } else {
+      io.line(`Map-Register sent to ${ms} for ${eidText} -> ${rlocs.join(', ')} (${alg}, ttl ${ttl}, nonce ${nonceHex(result.nonce)}); no Map-Notify asked for`);
+    }
+    return result ? 0 : 1;
+  } finally {
+    await c.close();
+    traffic.close();
+  }
+}
+
+function resolveJson(command: string, extra: Record<string, unknown>, r: ResolveResult | undefined): Record<string, unknown> {
+  return {
+    command,
+    ...extra,
+    answered: !!r,
+    ...(r
+      ? { from: r.from, rtt_ms: r.rttMs, attempts: r.attempts, nonce: r.nonce, itr_rloc: r.itrRloc, probe: r.reply.probe, records: r.reply.records.map(recordJson) }
+      : {}),
+  };
+}
+
+async function mnResolve(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
+  const eid = needPrefix(onePositional(a, spec, 'EID'), 'EID', spec.name);
+  const mr = needAddress(a.values.get('mr'), '--mr', spec.name);
+  const srcEid = a.values.get('source-eid');
+  if (srcEid !== undefined) needAddress(srcEid, '--source-eid', spec.name);
+  const { c, traffic } = await client(a, spec, io, mr, [mr]);
+  try {
+    const eidText = prefixText(eid.address, eid.maskLen);
+    const json = a.flags.get('json');
+    if (!json) io.line(`Send Map-Request to ${mr} for ${eidText} (ITR-RLOC ${c.localAddress}, port ${c.socket.port}) ...`);
+    io.flush();
+    const r = await c.resolve(eid, mr, srcEid ? { sourceEid: srcEid } : {});
+    if (json) {
+      emitJson(io, resolveJson('resolve', { eid: eidText, mr }, r));
+    } else if (!r) {
+      io.line(`No Map-Reply from ${mr} after ${retryOf(a, spec).retries + 1} Map-Requests`);
+    } else {
+      io.line(`Received Map-Reply from ${r.from} with rtt ${ms3(r.rttMs)}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}${r.from === mr ? ' (the mapping system answered)' : ' (the ETR answered)'}`);
+      io.line('');
+      io.line(`Mapping entry for ${eidText}:`);
+      for (const rec of r.reply.records) for (const l of recordLines(rec)) io.line(l);
+    }
+    return r ? 0 : 1;
+  } finally {
+    await c.close();
+    traffic.close();
+  }
+}
+
+async function mnProbe(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
+  const rloc = needAddress(onePositional(a, spec, 'RLOC'), 'RLOC', spec.name);
+  const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
+  const srcEid = a.values.get('source-eid');
+  const { c, traffic } = await client(a, spec, io, rloc, [rloc]);
+  try {
+    const r = await c.probe(rloc, eid, srcEid ? { sourceEid: needAddress(srcEid, '--source-eid', spec.name) } : {});
+    const probed = r?.reply.records.flatMap((x) => x.locators).find((l) => l.probed);
+    if (a.flags.get('json')) {
+      emitJson(io, { ...resolveJson('probe', { rloc, eid: prefixText(eid.address, eid.maskLen) }, r), ...(probed ? { probed_locator: addressText(probed.rloc) } : {}) });
+    } else if (!r) {
+      io.line(`No RLOC-probe reply from ${rloc} after ${retryOf(a, spec).retries + 1} probes`);
+    } else {
+      io.line(`RLOC-probe reply from ${r.from} with rtt ${ms3(r.rttMs)}${r.reply.probe ? '' : ' (probe bit NOT set in the reply)'}; probed locator: ${probed ? addressText(probed.rloc) : 'none marked'}`);
+      for (const rec of r.reply.records) for (const l of recordLines(rec)) io.line(l);
+    }
+    return r ? 0 : 1;
+  } finally {
+    await c.close();
+    traffic.close();
+  }
+}
+
+async function mnSmr(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
+  const peer = needAddress(onePositional(a, spec, 'PEER'), 'PEER', spec.name);
+  const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
+  const peerEidText = a.values.get('peer-eid');
+  const peerEid = peerEidText === undefined ? undefined : needPrefix(peerEidText, '--peer-eid', spec.name);
+  const { c, traffic } = await client(a, spec, io, peer, [peer]);
+  try {
+    const nonce = randomNonce();
+    const ok = c.smr(peer, eid, nonce, peerEid);
+    await new Promise((r) => setTimeout(r, 20)); // let the datagram leave before the socket closes
+    const eidText = prefixText(eid.address, eid.maskLen);
+    if (a.flags.get('json')) emitJson(io, { command: 'smr', peer, eid: eidText, nonce, sent: ok });
+    else io.line(ok ? `SMR sent to ${peer}:${intValue(spec, 'port', a.values.get('port')) ?? 4342} for ${eidText} (nonce ${nonceHex(nonce)}): the peer re-resolves it through its Map-Resolver` : `SMR to ${peer} not sent`);
+    return ok ? 0 : 1;
+  } finally {
+    await c.close();
+    traffic.close();
+  }
+}
+
+async function mnInfo(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
+  noPositional(a, spec);
+  const ms = needAddress(a.values.get('ms'), '--ms', spec.name);
+  const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
+  const key = readKey(spec.name, a.values.get('key-file'), io.env, eid, ms);
+  const keyId = keyIdOf(a, spec.name);
+  const { c, traffic } = await client(a, spec, io, ms, [ms]);
+  try {
+    const port = intValue(spec, 'port', a.values.get('port'));
+    const r = await c.info({ address: ms, key, keyId, ...(port ? { port } : {}) }, eid);
+    if (a.flags.get('json')) {
+      emitJson(io, {
+        command: 'info',
+        ms,
+        eid: prefixText(eid.address, eid.maskLen),
+        answered: !!r,
+        ...(r
+          ? {
+              from: r.from,
+              rtt_ms: r.rttMs,
+              attempts: r.attempts,
+              auth_ok: r.auth.ok,
+              local: r.local,
+              ...(r.global ? { global_etr_rloc: r.global.address, global_etr_port: r.global.port } : {}),
+              ...(r.msRloc ? { ms_rloc: r.msRloc } : {}),
+              rtr_rlocs: r.rtrs,
+              behind_nat: r.behindNat,
+            }
+          : {}),
+      });
+    } else if (!r) {
+      io.line(`No Info-Reply from ${ms} after ${retryOf(a, spec).retries + 1} Info-Requests`);
+    } else {
+      io.line(`Info-Reply from ${r.from} with rtt ${ms3(r.rttMs)}, authentication ${r.auth.ok ? 'ok' : `FAILED (${r.auth.reason})`}`);
+      io.line(`  sent from        ${r.local.address}:${r.local.port}`);
+      io.line(`  seen as          ${r.global ? `${r.global.address}:${r.global.port}` : 'unknown'}`);
+      io.line(`  Map-Server RLOC  ${r.msRloc ?? 'unknown'}`);
+      io.line(`  RTRs             ${r.rtrs.join(', ') || 'none'}`);
+      io.line(`  ${r.behindNat ? 'behind a NAT: register through an RTR' : 'no NAT between us and the Map-Server'}`);
+    }
+    return r ? 0 : 1;
+  } finally {
+    await c.close();
+    traffic.close();
+  }
+}
+
+async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
+  const dst = needAddress(onePositional(a, spec, 'EID'), 'EID', spec.name);
+  const rloc = needAddress(a.values.get('rloc'), '--rloc', spec.name);
+  const own = needPrefix(a.values.get('eid'), '--eid', spec.name);
+  const count = intValue(spec, 'count', a.values.get('count')) ?? 3;
+  const intervalText = a.values.get('interval') ?? '1';
+  const interval = Number(intervalText);
+  if (!Number.isFinite(interval) || interval < 0) throw new UsageError(`${spec.name}: --interval needs seconds, not "${intervalText}"`);
+  const msText = a.values.get('ms');
+  const ms = msText === undefined ? undefined : needAddress(msText, '--ms', spec.name);
+  const mr = a.values.get('mr') === undefined ? ms : needAddress(a.values.get('mr'), '--mr', spec.name);
+  const key = ms ? readKey(spec.name, a.values.get('key-file'), io.env, own, ms) : undefined;
+  const srcText = a.values.get('source');
+  const source = srcText === undefined ? (await sourceAddressFor(rloc)) : parseEndpoint(srcText, '--source', spec.name).address;
+  const named = [rloc, ...(ms ? [ms] : []), ...(mr ? [mr] : [])];
+  // Answers to our Map-Requests name RLOCs the mapping system gave: replies to them are allowed.
+  let router: LispRouter | undefined;
+  const guard = guardFor(a, spec.name, named, (x) => !!router?.knowsRloc(x));
+  const port = intValue(spec, 'port', a.values.get('port')) ?? 4342;
+  const dataPort = intValue(spec, 'data-port', a.values.get('data-port')) ?? 4341;
+  const traffic = new Traffic(a, io, spec.name);
+  const common = {
+    name: 'lispscope',
+    rlocs: [source],
+    ports: { control: port, data: dataPort },
+    recorder: traffic.recorder,
+    recordReceived: true,
+    policy: guard,
+    timers: { mapRequestTimeoutMs: retryOf(a, spec).timeoutMs, mapRequestRetries: retryOf(a, spec).retries, mapNotifyTimeoutMs: retryOf(a, spec).timeoutMs },
+    ...(mr ? { mapResolver: mr } : {}),
+  };
+  try {
+    router =
+      ms && key
+        ? new MobileNode({ ...common, eid: own, mapServer: { address: ms, port, key, keyId: keyIdOf(a, spec.name) }, mapResolver: mr ?? ms })
+        : new LispRouter({ ...common, eids: [own] });
+    await router.start();
+  } catch (e) {
+    traffic.close();
+    await router?.stop();
+    throw new UsageError(`${spec.name}: ${(e as Error).message}`);
+  }
+  const json = a.flags.get('json');
+  try {
+    if (router instanceof MobileNode && !router.attachment?.registration) {
+      io.error(`${spec.name}: no Map-Notify from ${ms}: registering ${prefixText(own.address, own.maskLen)} failed`);
+      return 1;
+    }
+    // The ETR we were told to use: a static map-cache entry for the destination.
+    router.mapCache.insert(
+      { ttl: 1440, eidMaskLen: dst.includes(':') ? 128 : 32, action: 0, authoritative: false, mapVersion: 0, eid: ipAddress(dst)!, locators: [{ priority: 1, weight: 100, mpriority: 255, mweight: 0, local: false, probed: false, reachable: true, rloc: ipAddress(rloc)! }] },
+      'command line',
+    );
+    let received = 0;
+    for (let i = 0; i < count; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, interval * 1000));
+      const r = await router.ping(dst, { proto: a.flags.get('udp') ? 'udp' : 'icmp', timeoutMs: retryOf(a, spec).timeoutMs * 2, src: addressText(own.address).replace(/\/\d+$/, '') });
+      if (r) received++;
+      if (json) emitJson(io, { command: 'ping', eid: dst, rloc, seq: i + 1, answered: !!r, ...(r ? { from: r.from, rtt_ms: r.rttMs } : {}) });
+      else io.line(r ? `echo reply from ${r.from}: seq ${i + 1} time ${ms3(r.rttMs)}` : `no echo reply: seq ${i + 1}`);
+      io.flush();
+    }
+    if (!json) io.line(`${count} sent, ${received} received, ${count ? Math.round((100 * (count - received)) / count) : 0}% lost`);
+    return received ? 0 : 1;
+  } finally {
+    await router.stop();
+    guard.close();
+    traffic.close();
+  }
+}
+
+// ---- mn run ---------------------------------------------------------------------------------
+
+function loadConfig(path: string): MobileNodeConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? e})`}`);
+  }
+  try {
+    return parseMobileNodeConfig(text);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`${path}: ${e.message}`);
+    throw e;
+  }
+}
+
+async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
+  noPositional(a, spec);
+  const path = a.values.get('config');
+  if (!path) throw new UsageError(`${spec.name}: --config FILE is required`);
+  let cfg = loadConfig(path);
+  const keyPath = cfg.keyFile === undefined ? undefined : resolvePath(dirname(path), cfg.keyFile);
+  const eid = parsePrefix(cfg.eid)!;
+  const key = readKey(spec.name, keyPath, io.env, eid, cfg.mapServer.address);
+  const forText = a.values.get('for');
+  const runFor = forText === undefined ? undefined : Number(forText);
+  if (runFor !== undefined && (!Number.isFinite(runFor) || runFor <= 0)) throw new UsageError(`${spec.name}: --for needs seconds, not "${forText}"`);
+  let rlocs = configuredRlocs(cfg);
+  if (rlocs.length === 0) throw new UsageError(`${spec.name}: the interfaces ${cfg.interfaces!.join(', ')} have no ${cfg.family} address`);
+  const json = a.flags.get('json') ?? false;
+  let mn: MobileNode | undefined;
+  const named = () => [cfg.mapServer.address, cfg.mapResolver, ...(cfg.petr ? [cfg.petr] : [])];
+  // Besides what the configuration names, the node sends to the RLOCs its mapping system handed it
+  // (data, probes, SMRs to peers), and to the RTRs its Map-Server named behind a NAT.
+  const learned = (x: string) => !!mn?.knowsRloc(x);
+  const guard = guardFor(a, spec.name, named(), learned);
+  const traffic = new Traffic(a, io, spec.name);
+  const say = (event: string, fields: Record<string, unknown>, text: string) => {
+    if (json) emitJson(io, { ts: Date.now() / 1000, event, ...fields });
+    else io.line(`${new Date().toISOString()} ${text}`);
+    io.flush();
+  };
+  const options = () => ({
+    name: 'mn',
+    eid: cfg.eid,
+    rlocs,
+    mapServer: { address: cfg.mapServer.address, port: cfg.mapServer.port, key, keyId: cfg.keyId },
+    mapResolver: cfg.mapResolver,
+    ...(cfg.petr ? { petr: cfg.petr } : {}),
+    proxyReply: cfg.proxyReply,
+    natTraversal: cfg.natTraversal,
+    ports: { control: cfg.controlPort, data: cfg.dataPort },
+    timers: { registerIntervalMs: cfg.registerInterval * 1000 },
+    recorder: traffic.recorder,
+    policy: guard,
+    log: (level: string, _c: string, message: string) => {
+      // Moves are reported as their own events.
+      if (level !== 'debug' && !message.startsWith('moving from')) say('log', { level, message }, message);
+    },
+  });
+  try {
+    mn = new MobileNode(options());
+    mn.on('registered', (r: { nonce: bigint; rttMs: number; from?: string }) =>
+      say('registered', { eid: cfg.eid, rlocs: mn!.currentRlocs, nonce: r.nonce, rtt_ms: r.rttMs }, `registered ${cfg.eid} -> ${mn!.currentRlocs.join(', ')} (Map-Notify ${nonceHex(r.nonce)} in ${ms3(r.rttMs)})`),
+    );
+    mn.on('handover', (h: { from: string[]; to: string[]; smrs: Array<{ rloc: string }>; totalMs: number }) =>
+      say('handover', { from: h.from, to: h.to, smrs: h.smrs.map((s) => s.rloc), total_ms: h.totalMs }, `handover ${h.from.join(', ')} -> ${h.to.join(', ')}: SMRs to ${h.smrs.map((s) => s.rloc).join(', ') || 'nobody'} (${ms3(h.totalMs)})`),
+    );
+    mn.on('nat', (n: { global: string; port: number; rtrs: string[] }) => say('nat', { global: n.global, port: n.port, rtrs: n.rtrs }, `behind a NAT: seen as ${n.global}:${n.port}, RTR ${n.rtrs[0]}`));
+  } catch (e) {
+    traffic.close();
+    throw new UsageError(`${spec.name}: ${(e as Error).message}`);
+  }
+  // Stopping is possible at any time, also while the first registration is still being retried.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (runFor !== undefined) setTimeout(stop, runFor * 1000).unref();
+  });
+  const started = mn.start().then(
+    () => 'up' as const,
+    (e: Error) => e,
+  );
+  const first = await Promise.race([started, stopped.then(() => 'stopped' as const)]);
+  if (first instanceof Error) {
+    await mn.stop();
+    guard.close();
+    traffic.close();
+    throw new UsageError(`${spec.name}: ${first.message}`);
+  }
+  if (first === 'up') {
+    say('up', { eid: cfg.eid, rlocs, registered: !!mn.attachment?.registration }, `Mobile Node ${mn.describe()} is up${mn.attachment?.registration ? '' : ' (not registered yet: retrying every registerInterval)'}`);
+  }
+
+  let moving = Promise.resolve();
+  const move = (reason: string) => {
+    moving = moving.then(async () => {
+      const next = configuredRlocs(cfg);
+      if (next.length === 0) {
+        say('log', { level: 'warn', message: 'no address on the configured interfaces: staying' }, 'no address on the configured interfaces: staying');
+        return;
+      }
+      if (next.join(',') === rlocs.join(',')) return;
+      say('moving', { reason, from: rlocs, to: next }, `${reason}: moving from ${rlocs.join(', ')} to ${next.join(', ')}`);
+      rlocs = next;
+      try {
+        await mn!.moveTo(next);
+      } catch (e) {
+        say('log', { level: 'warn', message: (e as Error).message }, `handover failed: ${(e as Error).message}`);
+      }
+    });
+  };
+  const onUsr1 = () => {
+    try {
+      const fresh = loadConfig(path);
+      for (const g of named()) guard.allow(g);
+      cfg = { ...fresh, mapServer: cfg.mapServer, keyFile: cfg.keyFile };
+      move('SIGUSR1');
+    } catch (e) {
+      say('log', { level: 'warn', message: (e as Error).message }, `configuration not reloaded: ${(e as Error).message}`);
+    }
+  };
+  process.on('SIGUSR1', onUsr1);
+  const poll = cfg.interfaces && !cfg.rlocs ? setInterval(() => move('address change'), cfg.pollInterval * 1000) : undefined;
+  await stopped;
+  process.off('SIGUSR1', onUsr1);
+  if (poll) clearInterval(poll);
+  await moving;
+  await mn.stop();
+  await started;
+  guard.close();
+  traffic.close();
+  say('down', {}, 'Mobile Node stopped');
+  return 0;
+}

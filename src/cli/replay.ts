@@ -1,0 +1,211 @@
+// `lispscope replay FILE --to ADDR`: re-sends the LISP messages of a capture over UDP to the one
+// address named, keeping each message's original destination port (unless --port) and the
+// capture's timing (scaled by --speed, or none with --as-fast-as-possible). --rewrite OLD=NEW
+// replaces addresses inside control messages (RLOCs, EIDs, ITR-RLOCs, ECM inner headers) and
+// re-signs authenticated ones with the key when one is given.
+
+import { readFileSync } from 'node:fs';
+import { PacketDecoder } from '../capture/packets.js';
+import { readCapture } from '../capture/source.js';
+import { CaptureError } from '../capture/types.js';
+import { copyBytes } from '../dissect/addr.js';
+import { ipAddress, parsePrefix } from '../dissect/address.js';
+import { KeyRing } from '../dissect/keyring.js';
+import { controlTypeName } from '../dissect/registry.js';
+import type { ControlMessage } from '../dissect/types.js';
+import { CraftError, parseRewrites, rewriteControl, type Rewrites } from '../mn/craft.js';
+import { sourceAddressFor } from '../mn/client.js';
+import { delay } from '../mn/requests.js';
+import { LispSocket } from '../mn/socket.js';
+import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
+import type { Io } from './io.js';
+import { ACTIVE_OPTIONS, emitJson, guardFor, needAddress, parseEndpoint, Traffic } from './mn.js';
+
+
+export const replaySpec: CommandSpec = {
+  name: 'replay',
+  summary:
+    'Re-send the LISP messages of a capture over UDP to --to ADDR only, keeping their destination ports and timing. --rewrite OLD=NEW replaces addresses inside control messages and re-signs authenticated ones when --keys gives their key. (Raw replay on an interface with -i, through libpcap, comes with live capture.)',
+  usage: 'lispscope replay FILE --to ADDR [--port N] [--speed X | --as-fast-as-possible] [--rewrite OLD=NEW]... [--keys FILE]',
+  options: [
+    { name: 'to', kind: 'value', arg: 'ADDR', help: 'where every message goes (required; the only destination)' },
+    { name: 'port', kind: 'value', arg: 'N', help: 'send to this port instead of each message\'s original one' },
+    { name: 'speed', kind: 'value', arg: 'X', help: 'play X times faster than captured (default 1)' },
+    { name: 'as-fast-as-possible', kind: 'flag', help: 'no pauses (still paced by --rate when given)' },
+    { name: 'rewrite', kind: 'list', arg: 'OLD=NEW', help: 'replace address OLD by NEW inside control messages (repeatable)' },
+    { name: 'keys', kind: 'value', arg: 'FILE', help: 're-sign rewritten authenticated messages with keys from FILE (`read --keys` form)' },
+    { name: 'count', short: 'c', kind: 'value', arg: 'N', help: 'stop after N messages' },
+    { name: 'only', kind: 'value', arg: 'control|data', help: 'replay only control messages, or only data packets' },
+    { name: 'interface', short: 'i', kind: 'value', arg: 'IF', help: 'raw replay on an interface: not available yet (needs libpcap, comes with live capture)' },
+    ...ACTIVE_OPTIONS.map((o) => (o.name === 'rate' ? { ...o, help: 'send at most N datagrams a second (default: no limit beyond the timing)' } : o)),
+    { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
+  ],
+};
+
+interface Message {
+  frame: number;
+  ts: number;
+  dport: number;
+  kind: 'control' | 'data';
+  bytes: Uint8Array;
+  type: string;
+  control?: ControlMessage;
+}
+
+const MAX_MESSAGES = 1_000_000;
+
+function messageEids(m: ControlMessage) {
+  if ('unknown' in m) return [];
+  if (m.type === 3 || m.type === 4 || m.type === 5) return m.records.map((r) => ({ address: r.eid, maskLen: r.eidMaskLen }));
+  if (m.type === 7) return [{ address: m.eid, maskLen: m.eidMaskLen }];
+  if (m.type === 8 && m.inner?.message) return messageEids(m.inner.message);
+  return [];
+}
+
+export async function runReplay(argv: string[], io: Io): Promise<number> {
+  const a = parseArgs(replaySpec, argv);
+  if (a.flags.get('help')) {
+    io.out(helpText(replaySpec));
+    return 0;
+  }
+  if (a.values.has('interface')) {
+    throw new UsageError('replay: -i (raw replay on an interface through libpcap) is not available yet: it comes with live capture; replay over UDP with --to');
+  }
+  if (a.positional.length !== 1) throw new UsageError('replay: give exactly one capture FILE (lispscope replay FILE --to ADDR)');
+  const file = a.positional[0]!;
+  const to = needAddress(a.values.get('to'), '--to', 'replay');
+  const port = intValue(replaySpec, 'port', a.values.get('port'));
+  if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError('replay: --port must be 1..65535');
+  const fast = a.flags.get('as-fast-as-possible') ?? false;
+  const speedText = a.values.get('speed');
+  if (fast && speedText !== undefined) throw new UsageError('replay: --speed and --as-fast-as-possible exclude each other');
+  const speed = speedText === undefined ? 1 : Number(speedText);
+  if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`replay: --speed needs a positive number, not "${speedText}"`);
+  const count = intValue(replaySpec, 'count', a.values.get('count'));
+  const only = a.values.get('only');
+  if (only !== undefined && only !== 'control' && only !== 'data') throw new UsageError('replay: --only takes control or data');
+  let rewrites: Rewrites;
+  try {
+    rewrites = parseRewrites(a.lists.get('rewrite') ?? []);
+  } catch (e) {
+    if (e instanceof CraftError) throw new UsageError(`replay: ${e.message}`);
+    throw e;
+  }
+  let ring: KeyRing | undefined;
+  const keysPath = a.values.get('keys');
+  if (keysPath) {
+    let text: string;
+    try {
+      text = readFileSync(keysPath, 'utf8');
+    } catch (e) {
+      throw new UsageError(`${keysPath}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+    const r = KeyRing.parse(text, keysPath);
+    if ('error' in r) throw new UsageError(r.error);
+    ring = r;
+  }
+
+  // Read the capture first: then a broken file fails before anything is sent.
+  const messages: Message[] = [];
+  let truncated = false;
+  const decoder = new PacketDecoder({ warning: (m) => io.warn(`${file}: ${m}`) });
+  try {
+    await readCapture(file, {
+      frame: (f) => {
+        const p = decoder.decode(f);
+        if (!p || !p.udp || !p.lisp || (p.kind !== 'control' && p.kind !== 'data')) return true;
+        if (only && p.kind !== only) return true;
+        if (messages.length >= MAX_MESSAGES) {
+          truncated = true;
+          return false;
+        }
+        messages.push({
+          frame: p.frame,
+          ts: p.ts,
+          dport: p.udp.dstPort,
+          kind: p.kind,
+          bytes: copyBytes(p.lisp),
+          type: p.control ? controlTypeName(p.control) : 'data',
+          ...(p.control ? { control: p.control } : {}),
+        });
+        return count === undefined || messages.length < count;
+      },
+      warning: (m) => io.warn(m),
+    });
+  } catch (e) {
+    if (e instanceof CaptureError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (truncated) io.warn(`replay: only the first ${MAX_MESSAGES} messages are replayed`);
+  if (messages.length === 0) {
+    io.warn(`${file}: no LISP messages to replay`);
+    return 0;
+  }
+
+  const src = a.values.get('source');
+  const source = src === undefined ? undefined : parseEndpoint(src, '--source', 'replay');
+  const local = source?.address ?? (await sourceAddressFor(to));
+  const guard = guardFor(a, 'replay', [to], undefined, 0, 1);
+  const traffic = new Traffic(a, io, 'replay');
+  let socket: LispSocket;
+  try {
+    socket = await LispSocket.open({
+      name: 'lispscope',
+      address: source?.address ?? (ipAddress(to)?.kind === 'ipv6' ? '::' : '0.0.0.0'),
+      port: source?.port ?? 0,
+      recordAs: local,
+      recorder: traffic.recorder,
+      policy: guard,
+    });
+  } catch (e) {
+    traffic.close();
+    throw new UsageError(`replay: ${(e as Error).message}`);
+  }
+  const json = a.flags.get('json') ?? false;
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  let sent = 0;
+  let rewritten = 0;
+  let authBroken = 0;
+  const t0 = performance.now();
+  try {
+    for (const m of messages) {
+      if (abort.signal.aborted) break;
+      if (!fast) {
+        const due = ((m.ts - messages[0]!.ts) * 1000) / speed - (performance.now() - t0);
+        if (due > 0) await delay(due, abort.signal);
+        if (abort.signal.aborted) break;
+      }
+      let bytes = m.bytes;
+      let changed = false;
+      if (m.control && rewrites.size) {
+        const key = ring?.lookup(messageEids(m.control), [parsePrefix(to)!]);
+        const r = rewriteControl(m.control, m.bytes, rewrites, key);
+        bytes = r.bytes;
+        changed = r.changed;
+        if (r.changed) rewritten++;
+        if (r.authBroken) authBroken++;
+      }
+      const dport = port ?? m.dport;
+      if (!socket.send(to, dport, bytes, { checksum: m.kind === 'control' })) break;
+      sent++;
+      if (json) emitJson(io, { frame: m.frame, type: m.type, to, dport, len: bytes.length, rewritten: changed });
+      else if (!a.flags.get('verbose')) io.line(`frame ${m.frame}: ${m.type} to ${to}:${dport}, ${bytes.length} bytes${changed ? ', rewritten' : ''}`);
+      io.flush();
+    }
+    // Paced datagrams still queued leave before the socket closes.
+    while (guard.pending && !abort.signal.aborted) await delay(20, abort.signal);
+    await delay(20);
+  } finally {
+    process.off('SIGINT', onSignal);
+    await socket.close();
+    guard.close();
+    traffic.close();
+  }
+  if (authBroken) io.warn(`replay: ${authBroken} authenticated message(s) were rewritten without their key (--keys): their authentication no longer verifies`);
+  const summary = `replayed ${sent} of ${messages.length} LISP messages to ${to} in ${((performance.now() - t0) / 1000).toFixed(2)} s${rewritten ? ` (${rewritten} rewritten)` : ''}${abort.signal.aborted ? ' (interrupted)' : ''}`;
+  if (json) process.stderr.write(`${summary}\n`);
+  else io.line(summary);
+  return 0;
+}

@@ -1,0 +1,422 @@
+// Crafting messages to send by hand (`lispscope inject`) and rewriting captured ones
+// (`lispscope replay --rewrite`). Input is the `read --json` form of a message (so what `read`
+// printed can be edited and sent back), built through the builders and signed with the site key;
+// rewriting walks a decoded message and replaces addresses, re-signing authenticated messages
+// when the key is known.
+
+import { fromHex } from '../dissect/addr.js';
+import { ipAddress, parseAddress, parsePrefix } from '../dissect/address.js';
+import { signMessage } from '../dissect/auth.js';
+import {
+  ecm,
+  infoRequestMessage,
+  mapNotifyMessage,
+  mapRegisterMessage,
+  mapReply,
+  mapRequest,
+  mappingRecord,
+  randomNonce,
+  signed,
+  type LocatorSpec,
+} from '../dissect/build.js';
+import { encodeControl } from '../dissect/control.js';
+import { ACTIONS } from '../dissect/registry.js';
+import type { ControlMessage, Ecm, LispAddress, Locator, MappingRecord } from '../dissect/types.js';
+
+export class CraftError extends Error {
+  override name = 'CraftError';
+}
+
+type Json = Record<string, unknown>;
+
+/** The message types inject builds (`smr` is a Map-Request with S). */
+export const CRAFTABLE = ['map-request', 'smr', 'map-reply', 'map-register', 'map-notify', 'info-request', 'ecm'] as const;
+
+const AUTHENTICATED = new Set(['map-register', 'map-notify', 'info-request']);
+
+function str(o: Json, k: string, where: string, required = false): string | undefined {
+  const v = o[k];
+  if (v === undefined) {
+    if (required) throw new CraftError(`${where}: "${k}" is required`);
+    return undefined;
+  }
+  if (typeof v !== 'string') throw new CraftError(`${where}: "${k}" must be a string`);
+  return v;
+}
+
+function flag(o: Json, k: string, where: string): boolean {
+  const v = o[k];
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new CraftError(`${where}: "${k}" must be true or false`);
+  return v;
+}
+
+function int(o: Json, k: string, where: string, dflt: number, max = 0xffffffff): number {
+  const v = o[k];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new CraftError(`${where}: "${k}" must be an integer from 0 to ${max}`);
+  return v;
+}
+
+function addressOf(v: unknown, where: string): LispAddress {
+  if (typeof v !== 'string') throw new CraftError(`${where} must be an address string (LCAF objects other than [iid]addr cannot be crafted)`);
+  const a = parseAddress(v);
+  if (!a) throw new CraftError(`${where}: "${v}" is not an address`);
+  return a;
+}
+
+function prefixOf(v: unknown, where: string) {
+  if (typeof v !== 'string') throw new CraftError(`${where} must be a prefix string like "10.1.0.0/16"`);
+  const p = parsePrefix(v);
+  if (!p) throw new CraftError(`${where}: "${v}" is not an EID prefix`);
+  return p;
+}
+
+function nonceOf(o: Json, where: string): bigint {
+  const v = str(o, 'nonce', where);
+  if (v === undefined) return randomNonce();
+  if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(v)) throw new CraftError(`${where}: "nonce" must be up to 16 hex digits`);
+  return BigInt(`0x${v.replace(/^0x/, '')}`);
+}
+
+function hexBytes(o: Json, k: string, size: number, where: string): Uint8Array | undefined {
+  const v = str(o, k, where);
+  if (v === undefined) return undefined;
+  const b = fromHex(v.replace(/^0x/, ''));
+  if (!b || b.length !== size) throw new CraftError(`${where}: "${k}" must be ${size * 2} hex digits`);
+  return b;
+}
+
+function actionOf(v: unknown, where: string): number {
+  if (v === undefined) return 0;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 7) return v;
+  if (typeof v === 'string') {
+    for (const [id, info] of ACTIONS) if (info.slug === v) return id;
+    const m = /^action-([0-7])$/.exec(v);
+    if (m) return Number(m[1]);
+  }
+  throw new CraftError(`${where}: "action" must be one of ${[...ACTIONS.values()].map((a) => a.slug).join(', ')} or 0..7`);
+}
+
+function recordOf(v: unknown, where: string): MappingRecord {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new CraftError(`${where} must be an object {eid, ttl, locators, ...}`);
+  const r = v as Json;
+  const locs = r.locators ?? [];
+  if (!Array.isArray(locs)) throw new CraftError(`${where}: "locators" must be an array`);
+  const locators: LocatorSpec[] = locs.map((l, i) => {
+    const w = `${where}.locators[${i}]`;
+    if (!l || typeof l !== 'object') throw new CraftError(`${w} must be an object {rloc, priority, weight, ...}`);
+    const o = l as Json;
+    return {
+      rloc: addressOf(o.rloc, `${w}.rloc`),
+      priority: int(o, 'priority', w, 1, 255),
+      weight: int(o, 'weight', w, 100, 255),
+      mpriority: int(o, 'mpriority', w, 255, 255),
+      mweight: int(o, 'mweight', w, 0, 255),
+      local: flag(o, 'local', w),
+      probed: flag(o, 'probed', w),
+      reachable: o.reachable === undefined ? true : flag(o, 'reachable', w),
+    };
+  });
+  return mappingRecord({
+    eid: prefixOf(r.eid, `${where}.eid`),
+    ttl: int(r, 'ttl', where, 1440),
+    action: actionOf(r.action, where),
+    authoritative: r.authoritative === undefined ? true : flag(r, 'authoritative', where),
+    mapVersion: int(r, 'map_version', where, 0, 4095),
+    locators,
+  });
+}
+
+function recordsOf(o: Json, where: string, required: boolean): MappingRecord[] {
+  const v = o.records;
+  if (v === undefined) {
+    if (required) throw new CraftError(`${where}: "records" is required`);
+    return [];
+  }
+  if (!Array.isArray(v)) throw new CraftError(`${where}: "records" must be an array`);
+  return v.map((r, i) => recordOf(r, `${where}.records[${i}]`));
+}
+
+function keyIdOf(o: Json, where: string): number {
+  const k = int(o, 'key_id', where, 2, 0xffff);
+  if ((k & 0xff) !== 1 && (k & 0xff) !== 2) throw new CraftError(`${where}: "key_id" must name HMAC-SHA-1-96 (1) or HMAC-SHA-256-128 (2)`);
+  return k;
+}
+
+export interface Crafted {
+  /** The encoded message (signed when it is authenticated). */
+  bytes: Uint8Array;
+  type: string;
+  /** Whether it carries authentication (and so needed the key). */
+  authenticated: boolean;
+}
+
+/**
+ * Builds a message from its `read --json` form: `type` plus the fields `read --json` prints for it
+ * (nonce defaults to random; `auth`, `auth_len`, `auth_ok` are ignored: authenticated messages are
+ * signed with `key`). `ecm` carries an `inner` object with `src`, `dst`, `sport`, `dport` and the
+ * inner message's fields.
+ */
+export function craftFromJson(o: Json, key?: string, where = 'message'): Crafted {
+  const type = str(o, 'type', where, true)!;
+  if (!(CRAFTABLE as readonly string[]).includes(type)) throw new CraftError(`${where}: cannot craft "${type}" (one of ${CRAFTABLE.join(', ')})`);
+  if (AUTHENTICATED.has(type) && key === undefined) throw new CraftError(`${where}: a ${type} is authenticated: the site key is needed (--key-file or LISPSCOPE_KEY)`);
+  switch (type) {
+    case 'map-request':
+    case 'smr': {
+      const itr = o.itr_rlocs;
+      if (!Array.isArray(itr) || itr.length === 0 || itr.length > 32) throw new CraftError(`${where}: "itr_rlocs" must be an array of 1 to 32 addresses`);
+      const eids = o.eids;
+      if (!Array.isArray(eids)) throw new CraftError(`${where}: "eids" must be an array of prefixes`);
+      const src = str(o, 'source_eid', where);
+      const m = mapRequest({
+        nonce: nonceOf(o, where),
+        eids: eids.map((e, i) => prefixOf(e, `${where}.eids[${i}]`)),
+        itrRlocs: itr.map((a, i) => addressOf(a, `${where}.itr_rlocs[${i}]`)),
+        ...(src ? { sourceEid: addressOf(src, `${where}.source_eid`) } : {}),
+        authoritative: flag(o, 'authoritative', where),
+        probe: flag(o, 'probe', where),
+        smr: type === 'smr' || flag(o, 'smr', where),
+        pitr: flag(o, 'pitr', where),
+        smrInvoked: flag(o, 'smr_invoked', where),
+        localXtr: flag(o, 'local_xtr', where),
+        dontMapReply: flag(o, 'dont_map_reply', where),
+        ...(o.map_reply !== undefined ? { mapReply: recordOf(o.map_reply, `${where}.map_reply`) } : {}),
+      });
+      return { bytes: encodeControl(m), type, authenticated: false };
+    }
+    case 'map-reply':
+      return {
+        bytes: encodeControl(
+          mapReply({
+            nonce: nonceOf(o, where),
+            records: recordsOf(o, where, true),
+            probe: flag(o, 'probe', where),
+            echoNonceCapable: flag(o, 'echo_nonce', where),
+            security: flag(o, 'security', where),
+          }),
+        ),
+        type,
+        authenticated: false,
+      };
+    case 'map-register': {
+      const xtrId = hexBytes(o, 'xtr_id', 16, where);
+      const siteId = hexBytes(o, 'site_id', 8, where);
+      const m = mapRegisterMessage({
+        nonce: nonceOf(o, where),
+        keyId: keyIdOf(o, where),
+        key: key!,
+        records: recordsOf(o, where, true),
+        proxyReply: flag(o, 'proxy_reply', where),
+        wantMapNotify: flag(o, 'want_map_notify', where),
+        merge: flag(o, 'merge', where),
+        security: flag(o, 'security', where),
+        rtr: flag(o, 'rtr', where),
+        ttlTimeout: flag(o, 'ttl_timeout', where),
+        eidNotify: flag(o, 'eid_notify', where),
+        mobileNode: flag(o, 'mobile_node', where),
+        ...(xtrId ? { xtrId } : {}),
+        ...(siteId ? { siteId } : {}),
+      });
+      return { bytes: signed(m, key!), type, authenticated: true };
+    }
+    case 'map-notify': {
+      const xtrId = hexBytes(o, 'xtr_id', 16, where);
+      const siteId = hexBytes(o, 'site_id', 8, where);
+      const m = mapNotifyMessage({
+        nonce: nonceOf(o, where),
+        keyId: keyIdOf(o, where),
+        key: key!,
+        records: recordsOf(o, where, false),
+        ...(xtrId ? { xtrId } : {}),
+        ...(siteId ? { siteId } : {}),
+      });
+      return { bytes: signed(m, key!), type, authenticated: true };
+    }
+    case 'info-request': {
+      const m = infoRequestMessage({ nonce: nonceOf(o, where), keyId: keyIdOf(o, where), key: key!, eid: prefixOf(o.eid, `${where}.eid`), ttl: int(o, 'ttl', where, 0) });
+      return { bytes: signed(m, key!), type, authenticated: true };
+    }
+    default: {
+      const inner = o.inner;
+      if (!inner || typeof inner !== 'object' || Array.isArray(inner)) throw new CraftError(`${where}: "inner" must be an object {src, dst, sport, dport, type, ...}`);
+      const i = inner as Json;
+      const src = str(i, 'src', `${where}.inner`, true)!;
+      const dst = str(i, 'dst', `${where}.inner`, true)!;
+      if (!ipAddress(src) || !ipAddress(dst)) throw new CraftError(`${where}.inner: "src" and "dst" must be IP addresses`);
+      const innerMsg = craftFromJson(i, key, `${where}.inner`);
+      const e = ecm({
+        inner: { src, dst, sport: int(i, 'sport', `${where}.inner`, 4342, 65535), dport: int(i, 'dport', `${where}.inner`, 4342, 65535) },
+        message: innerMsg.bytes,
+        security: flag(o, 'security', where),
+        ddt: flag(o, 'ddt', where),
+        toEtr: flag(o, 'to_etr', where) || flag(o, 'rtr', where),
+        toMs: flag(o, 'to_ms', where),
+      });
+      return { bytes: encodeControl(e), type, authenticated: innerMsg.authenticated };
+    }
+  }
+}
+
+// ---- rewriting ------------------------------------------------------------------------------
+
+/** OLD=NEW address pairs, by canonical text. */
+export type Rewrites = Map<string, string>;
+
+function rewriteAddress(a: LispAddress, map: Rewrites): LispAddress {
+  switch (a.kind) {
+    case 'ipv4':
+    case 'ipv6': {
+      const to = map.get(a.addr);
+      return to === undefined ? a : (ipAddress(to) ?? a);
+    }
+    case 'lcaf': {
+      const b = a.lcaf.body;
+      const r = (x: LispAddress) => rewriteAddress(x, map);
+      let body = b;
+      switch (b.kind) {
+        case 'instance-id':
+        case 'as-number':
+        case 'application-data':
+        case 'geo-coordinates':
+        case 'nonce-locator':
+        case 'json':
+        case 'security-key':
+          body = { ...b, address: r(b.address) };
+          break;
+        case 'nat-traversal':
+          body = { ...b, globalEtrRloc: r(b.globalEtrRloc), msRloc: r(b.msRloc), privateEtrRloc: r(b.privateEtrRloc), rtrRlocs: b.rtrRlocs.map(r) };
+          break;
+        case 'afi-list':
+          body = { ...b, addresses: b.addresses.map(r) };
+          break;
+        case 'elp':
+          body = { ...b, hops: b.hops.map((h) => ({ ...h, address: r(h.address) })) };
+          break;
+        case 'rle':
+          body = { ...b, entries: b.entries.map((e) => ({ ...e, address: r(e.address) })) };
+          break;
+        case 'source-dest':
+          body = { ...b, source: r(b.source), dest: r(b.dest) };
+          break;
+        case 'multicast-info':
+          body = { ...b, source: r(b.source), group: r(b.group) };
+          break;
+        case 'key-value':
+          body = { ...b, key: r(b.key), value: r(b.value) };
+          break;
+        default:
+          break;
+      }
+      return { ...a, lcaf: { ...a.lcaf, body } };
+    }
+    default:
+      return a;
+  }
+}
+
+function rewriteRecord(r: MappingRecord, map: Rewrites): MappingRecord {
+  return { ...r, eid: rewriteAddress(r.eid, map), locators: r.locators.map((l: Locator) => ({ ...l, rloc: rewriteAddress(l.rloc, map) })) };
+}
+
+export interface Rewritten {
+  bytes: Uint8Array;
+  /** Something was replaced. */
+  changed: boolean;
+  /** An authenticated message was changed and could not be re-signed (no key). */
+  authBroken: boolean;
+}
+
+function isAuthenticated(m: ControlMessage): boolean {
+  return !('unknown' in m) && (m.type === 3 || m.type === 4 || m.type === 5 || m.type === 7);
+}
+
+/**
+ * Replaces addresses in a decoded control message (RLOCs, EIDs, ITR-RLOCs, Source-EID, NAT LCAF
+ * fields, an ECM's inner IP header) and encodes it again; authenticated messages are re-signed
+ * with `key` when given.
+ */
+export function rewriteControl(m: ControlMessage, original: Uint8Array, map: Rewrites, key?: string): Rewritten {
+  const out = rewriteMessage(m, map, key);
+  const bytes = out.bytes;
+  const changed = bytes.length !== original.length || bytes.some((b, i) => b !== original[i]);
+  return { bytes: changed ? bytes : original, changed, authBroken: changed && out.authBroken };
+}
+
+function rewriteMessage(m: ControlMessage, map: Rewrites, key?: string): { bytes: Uint8Array; authBroken: boolean } {
+  if ('unknown' in m) return { bytes: encodeControl(m), authBroken: false };
+  let next: ControlMessage = m;
+  switch (m.type) {
+    case 1:
+      next = {
+        ...m,
+        sourceEid: rewriteAddress(m.sourceEid, map),
+        itrRlocs: m.itrRlocs.map((a) => rewriteAddress(a, map)),
+        eids: m.eids.map((e) => ({ ...e, prefix: rewriteAddress(e.prefix, map) })),
+        ...(m.mapReply ? { mapReply: rewriteRecord(m.mapReply, map) } : {}),
+      };
+      break;
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+      next = { ...m, records: m.records.map((r) => rewriteRecord(r, map)) } as ControlMessage;
+      break;
+    case 7:
+      next = { ...m, eid: rewriteAddress(m.eid, map), address: rewriteAddress(m.address, map) };
+      break;
+    case 8:
+      return rewriteEcm(m, map, key);
+  }
+  const bytes = encodeControl(next);
+  if (!isAuthenticated(next)) return { bytes, authBroken: false };
+  const before = encodeControl(m);
+  const same = before.length === bytes.length && before.every((b, i) => b === bytes[i]);
+  if (same) return { bytes, authBroken: false };
+  if (key === undefined) return { bytes, authBroken: true };
+  return { bytes: signMessage(bytes, key), authBroken: false };
+}
+
+function rewriteEcm(m: Ecm, map: Rewrites, key?: string): { bytes: Uint8Array; authBroken: boolean } {
+  const i = m.inner;
+  if (!i) return { bytes: encodeControl(m), authBroken: false };
+  const src = map.get(i.src) ?? i.src;
+  const dst = map.get(i.dst) ?? i.dst;
+  let payload: Uint8Array;
+  let authBroken = false;
+  if (i.message) {
+    const r = rewriteMessage(i.message, map, key);
+    payload = r.bytes;
+    authBroken = r.authBroken;
+  } else {
+    payload = i.payload ?? new Uint8Array(0);
+  }
+  if (!ipAddress(src) || !ipAddress(dst) || src.includes(':') !== dst.includes(':')) return { bytes: encodeControl(m), authBroken: false };
+  const e = ecm({
+    inner: { src, dst, sport: i.sport, dport: i.dport, ttl: i.ttl, udpChecksum: i.udpChecksum !== 0 },
+    message: payload,
+    security: m.security,
+    ddt: m.ddt,
+    toEtr: m.toEtr,
+    toMs: m.toMs,
+  });
+  if (m.reserved) e.reserved = m.reserved;
+  return { bytes: encodeControl(e), authBroken };
+}
+
+/** Parses `OLD=NEW` pairs of IP addresses. */
+export function parseRewrites(pairs: string[]): Rewrites {
+  const map: Rewrites = new Map();
+  for (const p of pairs) {
+    const m = /^([^=]+)=([^=]+)$/.exec(p);
+    const from = m && ipAddress(m[1]!);
+    const to = m && ipAddress(m[2]!);
+    if (!from || !to || (from.kind !== 'ipv4' && from.kind !== 'ipv6') || (to.kind !== 'ipv4' && to.kind !== 'ipv6')) {
+      throw new CraftError(`--rewrite expects OLD=NEW with two IP addresses, not "${p}"`);
+    }
+    if (from.kind !== to.kind) throw new CraftError(`--rewrite ${p}: both addresses must be of one family`);
+    map.set(from.addr, to.addr);
+  }
+  return map;
+}

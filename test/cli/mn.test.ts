@@ -1,0 +1,184 @@
+// `lispscope mn ...` against a lab Map-Server/Map-Resolver and xTR started in this test, on
+// loopback. The CLI runs as a child process (asynchronously: the lab must keep answering).
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { interfaceAddresses } from '../../src/mn/config.js';
+import { toPrefix } from '../../src/mn/eid.js';
+import { Lab, LAB_KEYS } from '../../src/mn/lab.js';
+import { MapServer } from '../../src/mn/map-server.js';
+import { jsonLines, ROOT } from './run.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lispscope-mn-'));
+const keyFile = join(tmp, 'mn.key');
+writeFileSync(keyFile, `# the lab's Mobile Node site\n10.1.0.0/24 ${LAB_KEYS.mn}\n`);
+const badKey = join(tmp, 'bad.key');
+writeFileSync(badKey, 'not-the-key\n');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/lispscope'), ...args], { env: { ...process.env, NO_COLOR: '1', LISPSCOPE_KEY: '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let lab: Lab;
+beforeAll(async () => {
+  lab = await Lab.start({ base: '127.0.41.0' });
+  await lab.run('register');
+  expect(lab.steps.every((s) => s.ok)).toBe(true);
+});
+afterAll(async () => {
+  await lab.stop();
+});
+
+describe('lispscope mn', () => {
+  it('resolve: like lig, the mapping, the RTT and who answered', async () => {
+    const a = lab.addresses;
+    const r = await run(['mn', 'resolve', '10.2.0.7', '--mr', a.ms]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Send Map-Request to 127\.0\.41\.1 for 10\.2\.0\.7\/32 \(ITR-RLOC [\d.]+, port \d+\) \.\.\.$/m);
+    expect(r.stdout).toMatch(/^Received Map-Reply from 127\.0\.41\.2 with rtt [\d.]+ ms \(the ETR answered\)$/m);
+    expect(r.stdout).toMatch(/^ {2}10\.2\.0\.0\/24 {2}ttl 1440 {2}authoritative$/m);
+    expect(r.stdout).toMatch(/^ {2}127\.0\.41\.2 +up +1\/100 +LR$/m);
+    const neg = await run(['mn', 'resolve', '10.99.0.1', '--mr', a.ms, '--json']);
+    expect(neg.code).toBe(0);
+    const o = jsonLines(neg.stdout)[0]!;
+    expect(o).toMatchObject({ command: 'resolve', answered: true, from: a.ms, records: [{ eid: '10.64.0.0/10', ttl: 15, action: 'native-forward', locators: [] }] });
+    expect(o.rtt_ms).toEqual(expect.any(Number));
+  });
+
+  it('resolve: retransmits with back-off and exits 1 when nobody answers', async () => {
+    const t0 = Date.now();
+    const r = await run(['mn', 'resolve', '10.2.0.7', '--mr', '127.0.41.99', '--timeout', '50', '--retries', '2', '-v']);
+    expect(r.code).toBe(1);
+    expect(r.stdout.match(/LISP ECM/g)).toHaveLength(3);
+    expect(r.stdout).toMatch(/No Map-Reply from 127\.0\.41\.99 after 3 Map-Requests/);
+    expect(Date.now() - t0).toBeGreaterThan(350);
+  });
+
+  it('register: signed with the key from the file or LISPSCOPE_KEY, never printed; a wrong key is refused', async () => {
+    const a = lab.addresses;
+    const ok = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.9/32', '--rloc', '127.0.41.70', '--key-file', keyFile, '--notify', '--timeout', '50', '--retries', '1']);
+    // 10.1.0.9 is not the lab MN's site prefix (10.1.0.5/32): refused.
+    expect(ok.code).toBe(1);
+    const good = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.5/32', '--rloc', '127.0.41.70', '--rloc', '127.0.41.71', '--key-file', keyFile, '--notify', '--proxy-reply']);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/^Registered 10\.1\.0\.5\/32 -> 127\.0\.41\.70, 127\.0\.41\.71 with 127\.0\.41\.1 \(HMAC-SHA-256-128, ttl 1440\)$/m);
+    expect(good.stdout).toMatch(/^Map-Notify from 127\.0\.41\.1 with rtt [\d.]+ ms, nonce 0x[0-9a-f]{16} \(same nonce, authenticated\), after 1 attempt$/m);
+    const reg = lab.ms.lookup(toPrefix('10.1.0.5'))!;
+    expect(MapServer.locators(reg).map((l) => (l.rloc as { addr: string }).addr)).toEqual(['127.0.41.70', '127.0.41.71']);
+    const env = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.5/32', '--rloc', a.mnA, '--notify', '--proxy-reply', '--json'], { LISPSCOPE_KEY: LAB_KEYS.mn });
+    expect(env.code).toBe(0);
+    expect(jsonLines(env.stdout)[0]).toMatchObject({ command: 'register', notified: true, attempts: 1, auth_algorithm: 'HMAC-SHA-256-128' });
+    const bad = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.5/32', '--rloc', a.mnA, '--key-file', badKey, '--notify', '--timeout', '50', '--retries', '1']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/No Map-Notify from 127\.0\.41\.1 for 10\.1\.0\.5\/32 after 2 Map-Registers/);
+    for (const r of [good, env, bad]) expect(r.stdout + r.stderr).not.toContain(LAB_KEYS.mn);
+    const none = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.5/32', '--rloc', a.mnA]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/needs the site key: --key-file FILE or the LISPSCOPE_KEY environment variable/);
+  });
+
+  it('probe, smr, info', async () => {
+    const a = lab.addresses;
+    const probe = await run(['mn', 'probe', a.xtrA, '--eid', '10.2.0.0/24', '--json']);
+    expect(probe.code).toBe(0);
+    expect(jsonLines(probe.stdout)[0]).toMatchObject({ command: 'probe', answered: true, probe: true, probed_locator: a.xtrA, from: a.xtrA });
+    const smrs: unknown[] = [];
+    lab.xtrA.on('smr-received', (s) => smrs.push(s));
+    const smr = await run(['mn', 'smr', a.xtrA, '--eid', '10.1.0.5/32', '--peer-eid', '10.2.0.0/24']);
+    expect(smr.code).toBe(0);
+    expect(smr.stdout).toMatch(/^SMR sent to 127\.0\.41\.2:4342 for 10\.1\.0\.5\/32 \(nonce 0x[0-9a-f]{16}\)/m);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(smrs).toMatchObject([{ eid: '10.1.0.5/32' }]);
+    const info = await run(['mn', 'info', '--ms', a.ms, '--eid', '10.1.0.5/32', '--key-file', keyFile]);
+    expect(info.code).toBe(0);
+    expect(info.stdout).toMatch(/^Info-Reply from 127\.0\.41\.1 with rtt [\d.]+ ms, authentication ok$/m);
+    expect(info.stdout).toMatch(/^ {2}RTRs +127\.0\.41\.6$/m);
+    expect(info.stdout).toMatch(/no NAT between us and the Map-Server/);
+  });
+
+  it('ping: encapsulated echo through the ETR after registering our EID', async () => {
+    const a = lab.addresses;
+    const r = await run(['mn', 'ping', '10.2.0.7', '--rloc', a.xtrA, '--eid', '10.1.0.5/32', '--source', '127.0.41.50', '--ms', a.ms, '--key-file', keyFile, '--interval', '0.05', '-c', '3']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^echo reply from 10\.2\.0\.7: seq 1 time [\d.]+ ms$/m);
+    expect(r.stdout).toMatch(/^3 sent, 3 received, 0% lost$/m);
+    const udp = await run(['mn', 'ping', '10.2.0.7', '--rloc', a.xtrA, '--eid', '10.1.0.5/32', '--source', '127.0.41.50', '--ms', a.ms, '--key-file', keyFile, '--udp', '-c', '1', '--json']);
+    expect(jsonLines(udp.stdout)[0]).toMatchObject({ command: 'ping', answered: true, from: '10.2.0.7' });
+  });
+
+  it('refuses what the user did not name, multicast and broadcast', async () => {
+    for (const [args, msg] of [
+      [['mn', 'resolve', '10.2.0.7', '--mr', '224.0.0.1'], /refusing to send: 224\.0\.0\.1 is a multicast address/],
+      [['mn', 'probe', '255.255.255.255', '--eid', '10.2.0.0/24'], /broadcast/],
+      [['mn', 'resolve', '10.2.0.7'], /--mr is required/],
+      [['mn', 'frob'], /unknown command "frob"/],
+      [['mn', 'register', '--ms', '127.0.41.1', '--eid', '10.1.0.5/32', '--rloc', '127.0.41.70', '--key', 'x'], /unknown option --key/],
+    ] as const) {
+      const r = await run([...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(msg);
+    }
+  });
+
+  it('run: a Mobile Node that hands over on SIGUSR1 after re-reading its configuration', async () => {
+    const a = lab.addresses;
+    const cfgPath = join(tmp, 'mn.json');
+    const cfg = { eid: '10.1.0.5/32', rlocs: ['127.0.41.60'], mapServer: a.ms, keyFile: 'mn.key', registerInterval: 60 };
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    const child = spawn(process.execPath, [join(ROOT, 'bin/lispscope'), 'mn', 'run', '--config', cfgPath, '--json'], { env: { ...process.env, NO_COLOR: '1' } });
+    try {
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      const waitFor = async (re: RegExp) => {
+        for (let i = 0; i < 100 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+        expect(out + err).toMatch(re);
+      };
+      await waitFor(/"event":"up"/);
+      expect(jsonLines(out).find((o) => o.event === 'registered')).toMatchObject({ rlocs: ['127.0.41.60'] });
+      // The peer talks to the MN (forgetting what earlier tests taught it); then the MN moves.
+      lab.xtrA.mapCache.remove(toPrefix('10.1.0.5/32'));
+      expect(await lab.xtrA.ping('10.1.0.5', { src: '10.2.0.7' })).toBeDefined();
+      writeFileSync(cfgPath, JSON.stringify({ ...cfg, rlocs: ['127.0.41.61'] }));
+      child.kill('SIGUSR1');
+      await waitFor(/"event":"handover"/);
+      const events = jsonLines(out);
+      expect(events.find((o) => o.event === 'handover')).toMatchObject({ from: ['127.0.41.60'], to: ['127.0.41.61'], smrs: [a.xtrA] });
+      expect(events.filter((o) => o.event === 'registered').at(-1)).toMatchObject({ rlocs: ['127.0.41.61'] });
+      await new Promise((r) => setTimeout(r, 100));
+      const e = lab.xtrA.mapCache.lookup(toPrefix('10.1.0.5'))!;
+      expect(e.locators.map((l) => (l.rloc as { addr: string }).addr)).toEqual(['127.0.41.61']);
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      expect(code).toBe(0);
+      expect(jsonLines(out).at(-1)).toMatchObject({ event: 'down' });
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('reads interface addresses for the RLOCs', () => {
+    expect(interfaceAddresses(['lo'], 'ipv4')).toContain('127.0.0.1');
+    expect(interfaceAddresses(['no-such-interface'], 'ipv4')).toEqual([]);
+  });
+});

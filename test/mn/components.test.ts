@@ -1,0 +1,194 @@
+// The Map-Server's checks, the Mobile Node's retransmission when the Map-Server is silent, SMR rate
+// limiting, and robustness: garbage on every port never takes a component down.
+
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PacketDecoder } from '../../src/capture/packets.js';
+import { encodeControl } from '../../src/dissect/control.js';
+import { ecm, mapRegister, mappingRecord, mapRequest, randomNonce } from '../../src/dissect/build.js';
+import type { MapNotify, MapRegister, MapReply } from '../../src/dissect/types.js';
+import { LispClient } from '../../src/mn/client.js';
+import { toPrefix } from '../../src/mn/eid.js';
+import { memoryLogger } from '../../src/mn/log.js';
+import { MapServer } from '../../src/mn/map-server.js';
+import { MobileNode } from '../../src/mn/mobile-node.js';
+import { Recorder } from '../../src/mn/recorder.js';
+import { Xtr } from '../../src/mn/xtr.js';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+const FAST = { mapNotifyTimeoutMs: 40, mapRegisterRetries: 3, mapRequestTimeoutMs: 40, mapRequestRetries: 2, smrMinIntervalMs: 150, smrInvokedMinIntervalMs: 150 };
+
+async function ms(address: string, extra: Partial<Parameters<typeof MapServer.start>[0]> = {}) {
+  const recorder = new Recorder();
+  const log = memoryLogger();
+  const s = await MapServer.start({
+    address,
+    sites: [
+      { name: 'mn', key: 'right-key', prefixes: ['10.1.0.0/24'] },
+      { name: 'a', key: 'key-a', prefixes: ['10.2.0.0/24'] },
+    ],
+    recorder,
+    log,
+    ...extra,
+  });
+  cleanup.push(() => s.close());
+  return { s, recorder, log };
+}
+
+async function udp(address: string): Promise<dgram.Socket> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, address, () => r()));
+  cleanup.push(() => new Promise((r) => s.close(() => r(undefined))));
+  return s;
+}
+
+function reg(nonce: bigint, key: string, eid = '10.1.0.5/32', rloc = '127.0.30.9', extra = {}) {
+  return mapRegister({ nonce, keyId: 2, key, wantMapNotify: true, proxyReply: true, records: [mappingRecord({ eid, locators: [{ rloc, local: true }] })], ...extra });
+}
+
+describe('Map-Server', () => {
+  it('rejects a wrong key, an EID outside the site, a replayed nonce; accepts the right one', async () => {
+    const { s } = await ms('127.0.30.1');
+    const rejected: Array<{ reason: string }> = [];
+    s.on('rejected', (r) => rejected.push(r));
+    const c = await LispClient.open({ towards: '127.0.30.1', source: '127.0.30.2', retry: { timeoutMs: 30, retries: 1 } });
+    cleanup.push(() => c.close());
+    const access = { address: '127.0.30.1', key: 'wrong-key', keyId: 2 };
+    expect((await c.register(access, '10.1.0.5/32', [{ rloc: '127.0.30.2' }])).result).toBeUndefined();
+    expect((await c.register({ ...access, key: 'right-key' }, '10.9.0.5/32', [{ rloc: '127.0.30.2' }])).result).toBeUndefined();
+    const ok = await c.register({ ...access, key: 'right-key' }, '10.1.0.5/32', [{ rloc: '127.0.30.2' }], { proxyReply: true });
+    expect(ok.result?.notify?.nonce).toBe(ok.result?.nonce);
+    expect(rejected.map((r) => r.reason)).toEqual(['auth', 'auth', 'no-site', 'no-site']);
+    // The same bytes again: a replay.
+    const sock = await udp('127.0.30.3');
+    const bytes = reg(7n, 'right-key');
+    const got: Uint8Array[] = [];
+    sock.on('message', (m) => got.push(new Uint8Array(m)));
+    sock.send(bytes, 4342, '127.0.30.1');
+    await new Promise((r) => setTimeout(r, 50));
+    sock.send(bytes, 4342, '127.0.30.1');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toHaveLength(1);
+    expect(rejected.at(-1)!.reason).toBe('replay');
+    expect(s.stats).toMatchObject({ accepted: 2, rejected: 5 });
+    expect(MapServer.locators(s.lookup(toPrefix('10.1.0.5'))!).map((l) => (l.rloc as { addr: string }).addr)).toEqual(['127.0.30.9']);
+  });
+
+  it('replaces registrations unless merge is asked, and expires them', async () => {
+    const { s } = await ms('127.0.30.11', { registrationTimeoutMs: 150 });
+    const sock = await udp('127.0.30.12');
+    const send = (b: Uint8Array) => sock.send(b, 4342, '127.0.30.11');
+    const xtr = (n: number) => ({ xtrId: BigInt(n), siteId: 0n });
+    send(reg(randomNonce(), 'key-a', '10.2.0.0/24', '127.0.30.21', { merge: true, ...xtr(1) }));
+    send(reg(randomNonce(), 'key-a', '10.2.0.0/24', '127.0.30.22', { merge: true, ...xtr(2) }));
+    await new Promise((r) => setTimeout(r, 50));
+    const rlocs = () => (s.lookup(toPrefix('10.2.0.7')) ? MapServer.locators(s.lookup(toPrefix('10.2.0.7'))!).map((l) => (l.rloc as { addr: string }).addr) : []);
+    expect(rlocs().sort()).toEqual(['127.0.30.21', '127.0.30.22']);
+    send(reg(randomNonce(), 'key-a', '10.2.0.0/24', '127.0.30.23', xtr(3)));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rlocs()).toEqual(['127.0.30.23']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rlocs()).toEqual([]);
+    expect(s.stats.expired).toBeGreaterThan(0);
+  });
+
+  it('answers as a Map-Resolver: forwards to the ETR, proxy-replies, negative for the rest', async () => {
+    const { s } = await ms('127.0.30.31', { unregisteredTtl: 1 });
+    const x = await Xtr.start({ name: 'x', rlocs: ['127.0.30.32'], eids: ['10.2.0.0/25'], mapResolver: '127.0.30.31', mapServer: { address: '127.0.30.31', key: 'key-a' }, timers: FAST });
+    cleanup.push(() => x.stop());
+    expect(x.registration).toBeDefined();
+    const c = await LispClient.open({ towards: '127.0.30.31', source: '127.0.30.33', retry: { timeoutMs: 50, retries: 1 } });
+    cleanup.push(() => c.close());
+    const etr = await c.resolve('10.2.0.7', '127.0.30.31');
+    expect(etr).toMatchObject({ from: '127.0.30.32', reply: { records: [{ authoritative: true, eidMaskLen: 25 }] } });
+    // A site prefix without a registration: negative, 1 minute, around the registered half.
+    const hole = await c.resolve('10.2.0.200', '127.0.30.31');
+    expect(hole!.reply.records[0]).toMatchObject({ ttl: 1, action: 1, eidMaskLen: 25, locators: [], eid: { addr: '10.2.0.128' } });
+    const none = await c.resolve('192.0.2.1', '127.0.30.31');
+    expect(none!.reply.records[0]).toMatchObject({ ttl: 15, action: 1, locators: [] });
+    expect(s.resolver!.stats).toMatchObject({ forwarded: 1, negativeReplies: 2 });
+  });
+});
+
+describe('Mobile Node', () => {
+  it('retransmits the Map-Register with new nonces while the Map-Server is silent, then gives up', async () => {
+    const silent = await udp('127.0.31.1'); // bound, never answers
+    void silent;
+    const recorder = new Recorder();
+    const mn = new MobileNode({
+      name: 'mn',
+      eid: '10.1.0.5/32',
+      rlocs: ['127.0.31.2'],
+      mapServer: { address: '127.0.31.1', port: silent.address().port, key: 'k' },
+      mapResolver: '127.0.31.1',
+      recorder,
+      timers: FAST,
+    });
+    cleanup.push(() => mn.stop());
+    const t0 = performance.now();
+    await mn.start();
+    expect(mn.attachment?.registration).toBeUndefined();
+    const regs = recorder.frames.map((f) => new PacketDecoder({ decodeAs: { control: new Set([silent.address().port]), data: new Set() } }).decode(f)?.control).filter((m): m is MapRegister => m?.type === 3);
+    expect(regs).toHaveLength(4);
+    expect(new Set(regs.map((m) => m.nonce)).size).toBe(4);
+    // Back-off: 40 + 80 + 160 + 320 ms of waiting.
+    expect(performance.now() - t0).toBeGreaterThan(550);
+  });
+
+  it('rate-limits SMRs per peer: a second move within the interval delays, not drops, the SMR', async () => {
+    await ms('127.0.31.11');
+    const peer = await Xtr.start({ name: 'peer', rlocs: ['127.0.31.12'], eids: ['10.2.0.0/24'], mapResolver: '127.0.31.11', mapServer: { address: '127.0.31.11', key: 'key-a' }, timers: FAST });
+    cleanup.push(() => peer.stop());
+    const mn = await MobileNode.start({ name: 'mn', eid: '10.1.0.5/32', rlocs: ['127.0.31.13'], mapServer: { address: '127.0.31.11', key: 'right-key' }, mapResolver: '127.0.31.11', timers: FAST });
+    cleanup.push(() => mn.stop());
+    expect(await mn.ping('10.2.0.7')).toBeDefined();
+    const first = await mn.moveTo(['127.0.31.14']);
+    expect(first.smrs).toMatchObject([{ rloc: '127.0.31.12' }]);
+    expect(first.smrs[0]!.delayedMs).toBeUndefined();
+    const smrs: Array<{ rloc: string }[]> = [];
+    mn.on('smr-sent', (s) => smrs.push(s));
+    const second = await mn.moveTo(['127.0.31.15']);
+    expect(second.smrs[0]!.delayedMs).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(smrs.flat().map((s) => s.rloc)).toEqual(['127.0.31.12']);
+    // The peer ends up with the last RLOC.
+    await new Promise((r) => setTimeout(r, 100));
+    const e = peer.mapCache.lookup(toPrefix('10.1.0.5'))!;
+    expect(e.locators.map((l) => (l.rloc as { addr: string }).addr)).toEqual(['127.0.31.15']);
+  });
+});
+
+describe('robustness', () => {
+  it('garbage on every port is logged and dropped; the components keep working', async () => {
+    const { s, log } = await ms('127.0.32.1');
+    const x = await Xtr.start({ name: 'x', rlocs: ['127.0.32.2'], eids: ['10.2.0.0/24'], mapResolver: '127.0.32.1', mapServer: { address: '127.0.32.1', key: 'key-a' }, timers: FAST, log });
+    cleanup.push(() => x.stop());
+    const sock = await udp('127.0.32.3');
+    const junk: Uint8Array[] = [
+      new Uint8Array(0),
+      new Uint8Array([0x30]),
+      new Uint8Array([0x10, 0, 0, 1, 0, 0]),
+      new Uint8Array([0x80, 0, 0, 0, 0x45, 0, 0, 20]),
+      reg(1n, 'key-a').subarray(0, 30),
+      encodeControl(ecm({ inner: { src: '127.0.32.3', dst: '10.2.0.7', sport: 1 }, message: new Uint8Array([1, 2, 3]) })),
+      encodeControl(mapRequest({ nonce: 1n, eids: ['10.2.0.7/32'], itrRlocs: ['0.0.0.0'] })),
+      Uint8Array.from({ length: 200 }, (_, i) => (i * 37) & 0xff),
+    ];
+    for (let i = 0; i < 200; i++) junk.push(Uint8Array.from({ length: (i * 13) % 120 }, () => Math.floor(Math.random() * 256)));
+    for (const j of junk) for (const [addr, port] of [['127.0.32.1', 4342], ['127.0.32.2', 4342], ['127.0.32.2', 4341]] as const) sock.send(j, port, addr);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(log.lines.some((l) => /malformed|unknown|dropped/.test(l))).toBe(true);
+    // Still answering.
+    const c = await LispClient.open({ towards: '127.0.32.1', source: '127.0.32.4', retry: { timeoutMs: 100, retries: 2 } });
+    cleanup.push(() => c.close());
+    const r = await c.resolve('10.2.0.7', '127.0.32.1');
+    expect((r?.reply as MapReply).records[0]!.locators.length).toBe(1);
+    const n = await c.register({ address: '127.0.32.1', key: 'right-key' }, '10.1.0.5/32', [{ rloc: '127.0.32.4' }]);
+    expect((n.result?.notify as MapNotify).nonce).toBe(n.result!.nonce);
+    expect(s.stats.accepted).toBeGreaterThanOrEqual(2);
+  });
+});
