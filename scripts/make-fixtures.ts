@@ -36,7 +36,7 @@ import {
   type MappingRecordSpec,
 } from '../src/dissect/build.js';
 import { decodeControl, encodeControl } from '../src/dissect/control.js';
-import { parseIPv6 } from '../src/dissect/addr.js';
+import { concatBytes, parseIPv6 } from '../src/dissect/addr.js';
 import { encodeData } from '../src/dissect/data.js';
 import { encodeIPv4, encodeIPv6, encodeIpUdp, encodeUdp, IPPROTO_TCP, IPPROTO_UDP, type IPv6ExtensionSpec } from '../src/dissect/ip.js';
 import {
@@ -1219,15 +1219,6 @@ function malformed(): FixtureFile {
   );
 }
 
-function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Every fixture, in README order. */
 export function makeFixtures(): FixtureFile[] {

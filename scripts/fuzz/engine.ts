@@ -5,6 +5,7 @@
 // (@jazzer.js cannot load on this glibc; this needs nothing but Node.)
 
 import { Session } from 'node:inspector/promises';
+import { concatBytes } from '../../src/dissect/addr.js';
 
 export interface Target {
   name: string;
@@ -100,14 +101,14 @@ function mutate(rng: Rng, input: Uint8Array, other: Uint8Array, max: number): Ui
         const at = rng.below(b.length + 1);
         const n = 1 + rng.below(8);
         const ins = Uint8Array.from({ length: n }, () => rng.below(256));
-        b = concat(b.subarray(0, at), ins, b.subarray(at));
+        b = concatBytes(b.subarray(0, at), ins, b.subarray(at));
         break;
       }
       case 4: {
         // Splice with another corpus entry.
         const at = rng.below(b.length + 1);
         const from = rng.below(other.length + 1);
-        b = concat(b.subarray(0, at), other.subarray(from));
+        b = concatBytes(b.subarray(0, at), other.subarray(from));
         break;
       }
       case 5: {
@@ -122,7 +123,7 @@ function mutate(rng: Rng, input: Uint8Array, other: Uint8Array, max: number): Ui
         const s = rng.below(b.length);
         const e = Math.min(b.length, s + 1 + rng.below(32));
         const at = rng.below(b.length + 1);
-        b = concat(b.subarray(0, at), b.subarray(s, e), b.subarray(at));
+        b = concatBytes(b.subarray(0, at), b.subarray(s, e), b.subarray(at));
         break;
       }
       case 7: {
@@ -143,15 +144,6 @@ function mutate(rng: Rng, input: Uint8Array, other: Uint8Array, max: number): Ui
   return b.length > max ? b.subarray(0, max) : b;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 class Coverage {
   private readonly seen = new Set<string>();

@@ -36,10 +36,11 @@ export function loadKeys(path: string): KeyRing {
 }
 
 /** The EIDs an authenticated message speaks for, to pick its key. */
-function messageEids(m: ControlMessage): Prefix[] {
+export function messageEids(m: ControlMessage): Prefix[] {
   if ('unknown' in m) return [];
   if (m.type === 3 || m.type === 4 || m.type === 5) return m.records.map((r) => ({ address: r.eid, maskLen: r.eidMaskLen }));
   if (m.type === 7) return [{ address: m.eid, maskLen: m.eidMaskLen }];
+  if (m.type === 8 && m.inner?.message) return messageEids(m.inner.message);
   return [];
 }
 

@@ -18,6 +18,7 @@ import { sourceAddressFor } from '../mn/client.js';
 import { delay } from '../mn/requests.js';
 import { LispSocket } from '../mn/socket.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { messageEids } from './common.js';
 import type { Io } from './io.js';
 import { ACTIVE_OPTIONS, emitJson, guardFor, needAddress, parseEndpoint, Traffic } from './mn.js';
 
@@ -54,13 +55,6 @@ interface Message {
 
 const MAX_MESSAGES = 1_000_000;
 
-function messageEids(m: ControlMessage) {
-  if ('unknown' in m) return [];
-  if (m.type === 3 || m.type === 4 || m.type === 5) return m.records.map((r) => ({ address: r.eid, maskLen: r.eidMaskLen }));
-  if (m.type === 7) return [{ address: m.eid, maskLen: m.eidMaskLen }];
-  if (m.type === 8 && m.inner?.message) return messageEids(m.inner.message);
-  return [];
-}
 
 export async function runReplay(argv: string[], io: Io): Promise<number> {
   const a = parseArgs(replaySpec, argv);

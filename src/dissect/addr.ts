@@ -55,6 +55,17 @@ export function formatMac(b: Uint8Array, off: number): string {
   return s;
 }
 
+/** The parts one after another, in a new array. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 export function toHex(b: Uint8Array, off = 0, end = b.length): string {
   let s = '';
   for (let i = off; i < end; i++) {

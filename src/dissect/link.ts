@@ -2,7 +2,7 @@
 // LINKTYPE_* values LISP captures come in (tcpdump.org link-layer header types registry).
 // Encoders build the same framings for fixtures and the lab.
 
-import { copyBytes, formatMac, parseMac } from './addr.js';
+import { concatBytes, copyBytes, formatMac, parseMac } from './addr.js';
 
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_EN10MB = 1;
@@ -324,15 +324,6 @@ function mac(s: string): Uint8Array {
   return m;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function be16(v: number): Uint8Array {
   return Uint8Array.of((v >> 8) & 0xff, v & 0xff);
@@ -355,13 +346,13 @@ export function encodeLink(linkType: number, l3: Uint8Array, opts: LinkEncodeOpt
         return { tpid: tag.tpid ?? ETHERTYPE_VLAN, tci };
       });
       // 802.3 + SNAP: the length of the LLC payload stands where the Ethertype would.
-      const payload = opts.snap ? concat([Uint8Array.of(0xaa, 0xaa, 0x03, 0, 0, 0), be16(etherType), l3]) : l3;
+      const payload = opts.snap ? concatBytes(...[Uint8Array.of(0xaa, 0xaa, 0x03, 0, 0, 0), be16(etherType), l3]) : l3;
       // Each TPID takes the place of the type field; the tag's TCI and the next type follow it.
       const types = [...tags.map((t) => t.tpid), opts.snap ? payload.length : etherType];
       const parts = [mac(opts.dst ?? DEFAULT_DST), srcMac, be16(types[0]!)];
       tags.forEach((t, i) => parts.push(be16(t.tci), be16(types[i + 1]!)));
       parts.push(payload);
-      let frame = concat(parts);
+      let frame = concatBytes(...parts);
       if (opts.pad && frame.length < 60) {
         const padded = new Uint8Array(60);
         padded.set(frame);
@@ -372,12 +363,12 @@ export function encodeLink(linkType: number, l3: Uint8Array, opts: LinkEncodeOpt
     case LINKTYPE_LINUX_SLL: {
       const addr = new Uint8Array(8);
       addr.set(srcMac);
-      return concat([be16(opts.packetType ?? 0), be16(opts.arphrd ?? 1), be16(6), addr, be16(etherType), l3]);
+      return concatBytes(...[be16(opts.packetType ?? 0), be16(opts.arphrd ?? 1), be16(6), addr, be16(etherType), l3]);
     }
     case LINKTYPE_LINUX_SLL2: {
       const addr = new Uint8Array(8);
       addr.set(srcMac);
-      return concat([
+      return concatBytes(...[
         be16(etherType),
         be16(0),
         be32(opts.ifIndex ?? 1),
@@ -391,10 +382,10 @@ export function encodeLink(linkType: number, l3: Uint8Array, opts: LinkEncodeOpt
       const af = opts.family ?? (v6 ? 30 : AF_INET);
       const h = be32(af);
       if ((opts.hostEndian ?? 'le') === 'le') h.reverse();
-      return concat([h, l3]);
+      return concatBytes(...[h, l3]);
     }
     case LINKTYPE_LOOP:
-      return concat([be32(opts.family ?? (v6 ? 24 : AF_INET)), l3]);
+      return concatBytes(...[be32(opts.family ?? (v6 ? 24 : AF_INET)), l3]);
     case LINKTYPE_RAW:
     case LINKTYPE_RAW_12:
     case LINKTYPE_RAW_14:

@@ -2,6 +2,7 @@
 // packets PacketDecoder makes of TCP port 4342.
 
 import fc from 'fast-check';
+import { concatBytes } from '../../src/dissect/addr.js';
 import { describe, expect, it } from 'vitest';
 import { PacketDecoder, type LispPacket, type PacketDecoderOptions } from '../../src/capture/packets.js';
 import { decodeTcp, encodeTcp, TcpFlag, TcpReassembler, type TcpDirection, type TcpEvent, type TcpReassemblyOptions } from '../../src/capture/tcp.js';
@@ -287,15 +288,6 @@ const register = (messageId: number, eid: string): ReliableMessage => ({
 });
 const ack = (messageId: number, eid: string, maskLen: number): ReliableMessage => ({ type: 18, messageId, eidMaskLen: maskLen, eid: { kind: 'ipv4', afi: 1, addr: eid } });
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function decoder(opts: PacketDecoderOptions = {}) {
   const warnings: string[] = [];
@@ -310,12 +302,12 @@ function decoder(opts: PacketDecoderOptions = {}) {
 
 describe('PacketDecoder: reliable transport over TCP 4342', () => {
   const regs = [register(0, '10.1.0.0/16'), register(1, '10.2.0.0/16'), register(2, '10.3.0.0/16')].map(encodeReliable);
-  const stream = concat(...regs);
+  const stream = concatBytes(...regs);
 
   it('reports every message a segment completes, a segment carrying two giving one packet with both', () => {
     const d = decoder();
     expect(d.feed({ seq: 0, flags: SYN })).toBeUndefined();
-    const p = d.feed({ seq: 1, payload: concat(regs[0]!, regs[1]!) })!;
+    const p = d.feed({ seq: 1, payload: concatBytes(regs[0]!, regs[1]!) })!;
     expect(p.kind).toBe('reliable');
     expect(p.reliable!.map((e) => [e.message.type, e.message.messageId, e.length, e.frames, e.frameOffset, e.streamOffset])).toEqual([
       [17, 0, regs[0]!.length, [2], 40, 0],

@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromHex } from '../../src/dissect/addr.js';
+import { concatBytes, fromHex } from '../../src/dissect/addr.js';
 import { encodeControl } from '../../src/dissect/control.js';
 import { mapRequest } from '../../src/dissect/build.js';
 import {
@@ -236,17 +236,8 @@ const messagesOf = (events: FramerEvent[]) => events.filter((e) => e.kind === 'm
 const skipsOf = (events: FramerEvent[]) =>
   events.filter((e): e is Extract<FramerEvent, { kind: 'skipped' }> => e.kind === 'skipped').map((e) => [e.offset, e.length]);
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
-const STREAM = concat(REFRESH, ACK, REJECT, NOTIFICATION); // 15 + 31 + 34 + 64 bytes
+const STREAM = concatBytes(REFRESH, ACK, REJECT, NOTIFICATION); // 15 + 31 + 34 + 64 bytes
 const STARTS = [0, 15, 46, 80];
 
 describe('ReliableFramer', () => {
@@ -277,7 +268,7 @@ describe('ReliableFramer', () => {
     fc.assert(
       fc.property(fc.array(reliableMessage, { minLength: 1, maxLength: 5 }), fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1 }), (ms, cuts) => {
         const parts = ms.map((m) => encodeReliable({ ...m, endMarker: undefined } as ReliableMessage));
-        const stream = concat(...parts);
+        const stream = concatBytes(...parts);
         const f = new ReliableFramer({ synced: true });
         const got: Uint8Array[] = [];
         for (let o = 0, i = 0; o < stream.length; i++) {
@@ -323,21 +314,21 @@ describe('ReliableFramer', () => {
     const bad = ACK.slice();
     bad[bad.length - 1] = 0;
     const f = new ReliableFramer({ synced: true });
-    const ev = f.push(concat(bad, hex('deadbeef'), REJECT));
+    const ev = f.push(concatBytes(bad, hex('deadbeef'), REJECT));
     expect(messagesOf(ev)).toEqual([0, 35]);
     expect(skipsOf(ev)).toEqual([[31, 4]]);
   });
 
   it('waits for a candidate header to be whole before judging it', () => {
     const f = new ReliableFramer({ synced: false });
-    expect(skipsOf(f.push(concat(hex('ffff'), NOTIFICATION.subarray(0, 30))))).toEqual([[0, 2]]);
+    expect(skipsOf(f.push(concatBytes(hex('ffff'), NOTIFICATION.subarray(0, 30))))).toEqual([[0, 2]]);
     expect(f.held).toBe(30);
     expect(messagesOf(f.push(NOTIFICATION.subarray(30)))).toEqual([2]);
   });
 
   it('resyncs when a Length cannot even cover the header', () => {
     const f = new ReliableFramer({ synced: true });
-    const ev = f.push(concat(hex('00120002'), REFRESH, ACK));
+    const ev = f.push(concatBytes(hex('00120002'), REFRESH, ACK));
     expect(messagesOf(ev)).toEqual([4, 19]);
     expect(skipsOf(ev)).toEqual([[0, 4]]);
   });
