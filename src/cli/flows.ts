@@ -84,6 +84,7 @@ async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void) {
         decoder: { decodeAs: parseDecodeAs(s.a.lists.get('decode-as') ?? []), ...(ring ? { keyFor: keyLookup(ring) } : {}) },
         warning: (m) => io.warn(m),
         onFrame: () => engine.frame(),
+        onPlainData: (f, d) => engine.plainData(f, d),
       },
       (p, file) => engine.packet(p, file),
     );

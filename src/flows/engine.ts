@@ -3,6 +3,9 @@
 // statistics. State is bounded throughout (see ExchangeTracker and MappingTracker).
 
 import type { LispPacket } from '../capture/packets.js';
+import type { PlainData } from '../capture/plain-data.js';
+import type { Frame } from '../capture/types.js';
+import { formatIPv4, formatIPv6 } from '../dissect/addr.js';
 import { controlTypeName } from '../dissect/registry.js';
 import { ExchangeTracker, type ExchangeOptions } from './exchanges.js';
 import { MappingTracker, type MappingOptions } from './mappings.js';
@@ -66,6 +69,25 @@ export class FlowEngine {
     } else {
       s.message('unknown');
     }
+  }
+
+  /**
+   * A plain data packet recognised from its bytes (capture/plain-data.ts), for the same effect as
+   * `packet` on its decode without building it.
+   */
+  plainData(f: Frame, d: PlainData): void {
+    const s = this.stats;
+    s.lispPackets++;
+    s.dataPackets++;
+    s.message('data');
+    const b = f.data;
+    const ts = f.tsSec + f.tsNsec / 1e9;
+    if (d.innerLen > 0) {
+      const dst = d.innerVersion === 4 ? formatIPv4(b, d.inner + 16) : formatIPv6(b, d.inner + 24);
+      const eid = d.flags & 0x08 ? `[${d.word2 >>> 8}]${dst}` : dst;
+      this.mappingTracker.data(ts, formatIPv4(b, d.ip + 12), formatIPv4(b, d.ip + 16), eid);
+    }
+    this.exchanges.sweep(ts);
   }
 
   /** End of input: closes every exchange and returns the mappings and statistics. */

@@ -3,6 +3,7 @@
 // passed on once. Each reader is held back while its queue is full, so memory stays flat.
 
 import { PacketDecoder, type LispPacket, type PacketDecoderOptions } from '../capture/packets.js';
+import { plainData, scanPlainData, type PlainData } from '../capture/plain-data.js';
 import { readCapture } from '../capture/source.js';
 import type { Frame } from '../capture/types.js';
 
@@ -28,6 +29,11 @@ export interface MergeOptions {
   warning: (message: string) => void;
   /** Every frame read, before decoding (statistics); `file` is the capture's index. */
   onFrame?: (f: Frame, file: number) => void;
+  /**
+   * Plain data packets (capture/plain-data.ts) go here instead of being decoded, when reading one
+   * capture without --decode-as: a consumer that needs only their addresses saves the decoding.
+   */
+  onPlainData?: (f: Frame, d: PlainData) => void;
   /**
    * The same packet (same fingerprint) in two different captures within this many seconds is one
    * packet seen twice. Within one capture identical packets are retransmissions, never duplicates.
@@ -100,10 +106,17 @@ export async function mergeCaptures(
   if (files.length === 1) {
     // One capture: no merge, no copies.
     const decoder = new PacketDecoder({ ...opts.decoder, warning: opts.warning });
+    const decodeAs = opts.decoder?.decodeAs;
+    const plain = decodeAs && decodeAs.control.size + decodeAs.data.size > 0 ? undefined : opts.onPlainData;
+    const d = plainData();
     let stopped = false;
     await readCapture(files[0]!, {
       frame: (f) => {
         opts.onFrame?.(f, 0);
+        if (plain && scanPlainData(f, d)) {
+          plain(f, d);
+          return !stopped;
+        }
         const p = decoder.decode(f);
         if (p && onPacket(p, 0) === false) stopped = true;
         return !stopped;
