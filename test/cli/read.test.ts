@@ -167,16 +167,19 @@ describe('lispscope read --follow', () => {
     const until = async (n: number) => {
       for (let i = 0; i < 100 && lines() < n; i++) await new Promise((r) => setTimeout(r, 50));
     };
-    await until(1);
-    expect(lines()).toBe(1);
-    appendFileSync(file, full.subarray(24 + 16 + 130, 700));
-    await until(3);
-    appendFileSync(file, full.subarray(700));
-    await until(22);
-    expect(lines()).toBe(22); // as many as a one-shot read of the whole file shows
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('close', r));
-    expect(code).toBe(0);
+    const closed = new Promise<number | null>((r) => child.on('close', r));
+    try {
+      await until(1);
+      expect(lines()).toBe(1);
+      appendFileSync(file, full.subarray(24 + 16 + 130, 700));
+      await until(3);
+      appendFileSync(file, full.subarray(700));
+      await until(22);
+      expect(lines()).toBe(22); // as many as a one-shot read of the whole file shows
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await closed).toBe(0);
     expect(err).toBe('');
   });
 });
