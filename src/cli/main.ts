@@ -9,6 +9,7 @@ import { runReplay } from './replay.js';
 import { runInject } from './inject.js';
 import { runFlows, runMappings, runStats } from './flows.js';
 import { runRead } from './read.js';
+import { runSniff } from './sniff.js';
 import { runStart } from './start.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[], io: Io) => Promise<number> }> = {
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[], io: Io) 
   flows: { summary: 'exchanges: registrations, resolutions, SMRs, probes, NAT info, referrals', run: runFlows },
   mappings: { summary: 'per EID: RLOC timeline and handovers with each peer\'s latency', run: runMappings },
   stats: { summary: 'counts, RTT percentiles per Map-Resolver, failures', run: runStats },
+  sniff: { summary: 'capture live on an interface (libpcap) and decode LISP as it arrives', run: runSniff },
   start: { summary: "run the embedded lab's whole Mobile Node scenario and analyse it (what `npm start` runs)", run: runStart },
   lab: { summary: 'run a LISP deployment with a Mobile Node on loopback and capture it', run: runLabCommand },
   mn: { summary: 'active probe mode: register, resolve (like lig), probe, smr, info, ping, run as a Mobile Node', run: runMn },

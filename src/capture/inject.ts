@@ -1,0 +1,93 @@
+// Sending raw frames on an interface through libpcap (pcap_sendpacket via `cap`), for `replay -i`
+// and `inject -i`. A frame is sent as given, link header included, in the interface's link type
+// (`injector.linkType`; build one with encodeLink from src/dissect/link.ts). On the loopback the
+// kernel delivers it back as received traffic, which is how the tests check it.
+//
+// Either a handle of its own (its capture filter matches nothing, so it receives nothing) or the
+// handle of a running LiveCapture, so that one handle both listens and sends.
+
+import { LiveCapture, LiveCaptureError, loadCap, openHandle, sendOn, type CapHandle, type CapModule } from './live.js';
+
+/** A BPF filter no packet matches ("length <= 0"): the injector's handle receives nothing. */
+const MATCH_NOTHING = 'less 0';
+
+export interface Injector {
+  readonly iface: string;
+  /** LINKTYPE_* the frames must be in (EN10MB for Ethernet and the Linux loopback). */
+  readonly linkType: number;
+  /** Frames sent so far. */
+  readonly sent: number;
+  /** Sends one frame; throws LiveCaptureError('send') when libpcap refuses it (e.g. on "any"). */
+  send(frame: Uint8Array): void;
+  /** Releases the handle (one of its own; a LiveCapture's stays open). Sending afterwards throws. */
+  close(): void;
+}
+
+class HandleInjector implements Injector {
+  sent = 0;
+  // cap copies received packets into `buffer`; with MATCH_NOTHING it never does, but the buffer
+  // must outlive the handle all the same, so the two are kept together.
+  private opened: { handle: CapHandle; buffer: Buffer } | undefined;
+
+  constructor(
+    readonly iface: string,
+    readonly linkType: number,
+    handle: CapHandle,
+    buffer: Buffer,
+  ) {
+    this.opened = { handle, buffer };
+  }
+
+  send(frame: Uint8Array): void {
+    if (!this.opened) throw new LiveCaptureError(`${this.iface}: injector is closed`, 'send');
+    sendOn(this.opened.handle, this.iface, frame);
+    this.sent++;
+  }
+
+  close(): void {
+    if (!this.opened) return;
+    this.opened.handle.close();
+    this.opened = undefined;
+  }
+}
+
+class CaptureInjector implements Injector {
+  sent = 0;
+  private closed = false;
+
+  constructor(private readonly capture: LiveCapture) {}
+
+  get iface(): string {
+    return this.capture.iface;
+  }
+
+  get linkType(): number {
+    return this.capture.linkType;
+  }
+
+  send(frame: Uint8Array): void {
+    if (this.closed) throw new LiveCaptureError(`${this.iface}: injector is closed`, 'send');
+    this.capture.send(frame);
+    this.sent++;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+export interface InjectorOptions {
+  /** The cap module (default: loadCap()). */
+  cap?: CapModule;
+}
+
+/**
+ * Opens `iface` for sending, or sends through a running LiveCapture's handle. Throws
+ * LiveCaptureError with a one-line reason (cap missing, no permission, no such interface).
+ * An injector of its own keeps the event loop alive until close().
+ */
+export function openInjector(iface: string | LiveCapture, opts: InjectorOptions = {}): Injector {
+  if (iface instanceof LiveCapture) return new CaptureInjector(iface);
+  const { handle, buffer, linkType } = openHandle(iface, MATCH_NOTHING, 1024 * 1024, opts.cap ?? loadCap());
+  return new HandleInjector(iface, linkType, handle, buffer);
+}

@@ -1,0 +1,580 @@
+// `lispscope sniff -i IFACE`: live capture through libpcap, decoded and shown as `read` shows a file
+// (one line, -V, -x, --json), or as exchanges while they complete (--flows), optionally written to
+// pcap/pcapng (-w, rotated with --ring). The capture never waits for decoding or output: frames
+// queue up between them (src/capture/live.ts), stdout is written asynchronously, and what the queue
+// cannot hold is counted and reported. Ctrl-C (or SIGTERM) stops, flushes and closes the files and
+// prints the totals.
+
+import { closeSync, fstatSync, openSync, renameSync, rmSync, write as fsWrite } from 'node:fs';
+import { isatty } from 'node:tty';
+import { PacketDecoder, type LispPacket } from '../capture/packets.js';
+import { CAP_SNAPLEN, defaultFilter, LiveCapture, LiveCaptureError, linkTypeName, listInterfaces } from '../capture/live.js';
+import type { Frame } from '../capture/types.js';
+import { PcapFileWriter, PcapngFileWriter, type CaptureFileWriter } from '../capture/writer.js';
+import { FlowEngine } from '../flows/engine.js';
+import type { Exchange } from '../flows/types.js';
+import { hexDump } from '../output/hex.js';
+import { writeDataJsonFast } from '../output/json-fast.js';
+import { exchangeJson } from '../output/json-flows.js';
+import { packetJson, writePacketJson } from '../output/json.js';
+import { JsonWriter } from '../output/json-writer.js';
+import { packetLine, timeOfDay } from '../output/line.js';
+import { OutBuffer } from '../output/out-buffer.js';
+import { packetTree } from '../output/packet-tree.js';
+import { chooseStyle, type Style } from '../output/style.js';
+import { renderTree } from '../output/tree.js';
+import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
+import type { Io } from './io.js';
+
+export const sniffSpec: CommandSpec = {
+  name: 'sniff',
+  summary: 'Capture LISP traffic live on an interface (libpcap) and decode it as it arrives.',
+  usage: 'lispscope sniff -i IFACE [options]   (lispscope sniff -D lists the interfaces)',
+  options: [
+    { name: 'interface', short: 'i', kind: 'value', arg: 'IFACE', help: 'interface to capture on ("any": all of them)' },
+    { name: 'list-interfaces', short: 'D', kind: 'flag', help: 'list the interfaces libpcap can capture on' },
+    {
+      name: 'capture-filter',
+      short: 'f',
+      kind: 'value',
+      arg: 'EXPR',
+      help: 'BPF capture filter (default: udp port 4341 or udp port 4342, --decode-as ports, tcp port 4342)',
+    },
+    { name: 'count', short: 'c', kind: 'value', arg: 'N', help: 'stop after N packets are shown (with --flows: N exchanges)' },
+    { name: 'duration', kind: 'value', arg: 'SEC', help: 'stop after SEC seconds' },
+    { name: 'write', short: 'w', kind: 'value', arg: 'FILE', help: 'also write every captured frame to FILE (.pcapng: pcapng, else pcap)' },
+    { name: 'ring', kind: 'value', arg: 'N:SIZE', help: 'with -w: keep N files of at most SIZE bytes (k, M, G: KiB, MiB, GiB): FILE, FILE.1, ...' },
+    { name: 'buffer-size', short: 'B', kind: 'value', arg: 'KiB', help: 'libpcap kernel buffer in KiB (default 32768; 131072 on the loopback and "any")' },
+    { name: 'verbose', short: 'V', kind: 'flag', help: 'detail tree of every packet, like Wireshark' },
+    { name: 'hex', short: 'x', kind: 'flag', help: 'hex and ASCII dump of every frame' },
+    { name: 'json', kind: 'flag', help: 'NDJSON output, one object per packet (or exchange with --flows)' },
+    { name: 'numeric', short: 'n', kind: 'flag', help: 'numeric ports (no lisp-data / lisp-control names)' },
+    { name: 'all', kind: 'flag', help: 'also show captured frames that are not LISP' },
+    { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data); adds it to the default capture filter' },
+    { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE' },
+    { name: 'show-keys', kind: 'flag', help: 'show key material carried in Security Key LCAFs (JSON)' },
+    { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter on packets (on exchanges with --flows)' },
+    { name: 'flows', kind: 'flag', help: 'show exchanges (registration, resolution, smr, ...) as they complete instead of packets' },
+    { name: 'timeout', kind: 'value', arg: 'SEC', help: 'with --flows: an unanswered request closes this long after its last retransmission (3)' },
+    { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet is malformed or fails authentication (malformed, auth-failed)' },
+    { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
+  ],
+};
+
+// ---------------------------------------------------------------------------------------------
+// Capture files: one, or a ring of N that rotates at SIZE bytes
+
+/** `N:SIZE`, SIZE in bytes or with k/M/G (KiB, MiB, GiB). */
+export function parseRing(spec: string): { files: number; maxBytes: number } {
+  const m = /^(\d+):(\d+)([kKmMgG]?)$/.exec(spec);
+  const files = m ? Number(m[1]) : NaN;
+  const unit = m ? ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[3]!.toLowerCase()]! : 1;
+  const maxBytes = m ? Number(m[2]) * unit : NaN;
+  if (!m || files < 2 || maxBytes < 1024) {
+    throw new UsageError(`sniff: --ring expects N:SIZE with N >= 2 files of SIZE >= 1024 bytes (e.g. 10:100M), not "${spec}"`);
+  }
+  return { files, maxBytes };
+}
+
+export interface CaptureRingOptions {
+  linkType: number;
+  /** Interface name, written in pcapng's IDB. */
+  iface?: string;
+  /** Rotate: keep this many files (FILE newest, then FILE.1, ...) of at most maxBytes each. */
+  ring?: { files: number; maxBytes: number };
+}
+
+/**
+ * Writes frames to FILE (pcapng when it ends in .pcapng, else pcap, µs timestamps, snaplen 65535).
+ * With a ring, FILE is always the newest: when the next frame would take it past SIZE, the files
+ * shift (FILE.k → FILE.k+1, the oldest is removed; FILE → FILE.1) and a fresh FILE starts, so
+ * every file is a complete capture.
+ */
+export class CaptureFileRing {
+  /** Frames written, over every file. */
+  packets = 0;
+  /** Files started (1 without rotation). */
+  filesStarted = 0;
+  private w: CaptureFileWriter;
+  private size = 0;
+  private inFile = 0;
+  private readonly pcapng: boolean;
+
+  constructor(
+    readonly path: string,
+    private readonly opts: CaptureRingOptions,
+  ) {
+    this.pcapng = /\.pcapng$/i.test(path);
+    // Files of an older ring would be shuffled in with this one's: they go first.
+    if (opts.ring) for (let k = 1; k < opts.ring.files; k++) rmSync(`${path}.${k}`, { force: true });
+    this.w = this.start();
+  }
+
+  private start(): CaptureFileWriter {
+    const w = this.pcapng
+      ? new PcapngFileWriter(this.path, { interfaces: [{ linkType: this.opts.linkType, snaplen: CAP_SNAPLEN, ...(this.opts.iface ? { name: this.opts.iface } : {}) }] })
+      : new PcapFileWriter(this.path, { linkType: this.opts.linkType, snaplen: CAP_SNAPLEN });
+    w.flush();
+    const fd = openSync(this.path, 'r');
+    try {
+      this.size = fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+    this.inFile = 0;
+    this.filesStarted++;
+    return w;
+  }
+
+  /** Bytes a frame takes in the file: pcap record header 16, pcapng EPB 32 plus padding. */
+  private recordBytes(caplen: number): number {
+    return this.pcapng ? 32 + ((caplen + 3) & ~3) : 16 + caplen;
+  }
+
+  write(f: Frame): void {
+    const rec = this.recordBytes(Math.min(f.data.length, CAP_SNAPLEN));
+    const ring = this.opts.ring;
+    if (ring && this.inFile > 0 && this.size + rec > ring.maxBytes) this.rotate(ring.files);
+    this.w.write({ tsSec: f.tsSec, tsNsec: f.tsNsec, data: f.data, len: f.len });
+    this.size += rec;
+    this.inFile++;
+    this.packets++;
+  }
+
+  private rotate(files: number): void {
+    this.w.close();
+    rmSync(`${this.path}.${files - 1}`, { force: true });
+    for (let k = files - 2; k >= 1; k--) {
+      try {
+        renameSync(`${this.path}.${k}`, `${this.path}.${k + 1}`);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+    renameSync(this.path, `${this.path}.1`);
+    this.w = this.start();
+  }
+
+  /** Makes the file readable up to the last frame. */
+  flush(): void {
+    this.w.flush();
+  }
+
+  close(): void {
+    this.w.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// stdout without blocking
+
+/**
+ * Writes to a file descriptor through libuv's thread pool, so a slow reader (a terminal, `| less`)
+ * never stalls the capture. Holds at most `limit` bytes: beyond that it is congested and the
+ * caller stops producing until `onDrain`.
+ */
+export class AsyncOutput {
+  private chunks: Uint8Array[] = [];
+  private pending = 0;
+  private writing = false;
+  private waiters: (() => void)[] = [];
+  /** Set when the reader went away (EPIPE) or writing failed; nothing more is written. */
+  error: NodeJS.ErrnoException | undefined;
+  onDrain: (() => void) | undefined;
+  onError: ((e: NodeJS.ErrnoException) => void) | undefined;
+
+  constructor(
+    private readonly fd: number,
+    private readonly limit = 8 * 1024 * 1024,
+  ) {}
+
+  get congested(): boolean {
+    return this.pending >= this.limit;
+  }
+
+  /** Queues a copy of `bytes`. */
+  write(bytes: Uint8Array): void {
+    if (this.error || bytes.length === 0) return;
+    this.chunks.push(bytes.slice());
+    this.pending += bytes.length;
+    this.kick();
+  }
+
+  /** Resolves once everything queued has been written (or writing failed). */
+  idle(): Promise<void> {
+    if (this.pending === 0 || this.error) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private kick(): void {
+    if (this.writing || this.chunks.length === 0 || this.error) return;
+    this.writing = true;
+    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.writeFrom(data, 0);
+  }
+
+  private writeFrom(data: Uint8Array, off: number): void {
+    fsWrite(this.fd, data, off, data.length - off, null, (err, n) => {
+      if (err) {
+        // A non-blocking pipe that is full: try again shortly.
+        if (err.code === 'EAGAIN') {
+          setTimeout(() => this.writeFrom(data, off), 2);
+          return;
+        }
+        this.fail(err);
+        return;
+      }
+      this.pending -= n;
+      if (off + n < data.length) {
+        this.writeFrom(data, off + n);
+        return;
+      }
+      this.writing = false;
+      if (this.chunks.length) this.kick();
+      else this.settle();
+      if (!this.congested) this.onDrain?.();
+    });
+  }
+
+  private fail(err: NodeJS.ErrnoException): void {
+    this.error = err;
+    this.writing = false;
+    this.chunks = [];
+    this.pending = 0;
+    this.onError?.(err);
+    this.settle();
+  }
+
+  private settle(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const r of w) r();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command
+
+/** An exchange in one line, for --flows on a terminal. */
+export function exchangeLine(e: Exchange, style: Style): string {
+  const us = Math.round(e.start * 1e6);
+  const sec = Math.floor(us / 1e6);
+  const when = timeOfDay(sec, (us - sec * 1e6) * 1000).slice(0, 12);
+  const arrow = e.kind === 'smr' ? '→' : '⇄';
+  const rtt = e.rttMs === null ? '' : ` ${e.rttMs} ms`;
+  const outcome = e.outcome === 'answered' ? style.good(e.outcome) : e.outcome === 'negative' || e.outcome === 'unacknowledged' ? e.outcome : style.bad(e.outcome);
+  const action = e.action ? ` (${e.action})` : '';
+  const retx = e.retransmissions ? `, ${e.retransmissions} retransmission${e.retransmissions > 1 ? 's' : ''}` : '';
+  const rlocs = e.rlocs?.length ? ` -> [${e.rlocs.join(', ')}]` : '';
+  return `${when} ${style.type(e.kind)} ${style.eid(e.eid)} ${e.requester} ${arrow} ${e.responder ?? '-'}:${rtt} ${outcome}${action}${retx}${rlocs}, frames ${e.frames.map((f) => f.frame).join(',')}`;
+}
+
+function positiveSeconds(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v) || !(n > 0)) throw new UsageError(`sniff: --${name} needs a positive number of seconds, not "${v}"`);
+  return n;
+}
+
+function listText(): string {
+  const rows = listInterfaces().map((i, k) => {
+    const what = [i.loopback ? 'loopback' : '', i.description ?? '', i.addresses.join(', ')].filter(Boolean).join('; ');
+    return `${k + 1}. ${i.name}${what ? `  (${what})` : ''}`;
+  });
+  return `${rows.join('\n')}\n`;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export async function runSniff(argv: string[], io: Io): Promise<number> {
+  const a = parseArgs(sniffSpec, argv);
+  if (a.flags.get('help')) {
+    io.out(helpText(sniffSpec));
+    return 0;
+  }
+  if (a.positional.length) throw new UsageError(`sniff: unexpected argument "${a.positional[0]}" (a capture filter goes after -f)`);
+  if (a.flags.get('list-interfaces')) {
+    try {
+      io.out(listText());
+    } catch (e) {
+      if (e instanceof LiveCaptureError) {
+        io.error(e.message);
+        return 2;
+      }
+      throw e;
+    }
+    return 0;
+  }
+  const iface = a.values.get('interface');
+  if (iface === undefined) throw new UsageError('sniff: no interface given (lispscope sniff -i IFACE; -D lists them)');
+  const count = intValue(sniffSpec, 'count', a.values.get('count'));
+  if (count === 0) throw new UsageError('sniff: --count needs a positive integer, not "0"');
+  const duration = positiveSeconds('duration', a.values.get('duration'));
+  const timeout = positiveSeconds('timeout', a.values.get('timeout')) ?? 3;
+  const bufferKiB = intValue(sniffSpec, 'buffer-size', a.values.get('buffer-size'));
+  if (bufferKiB !== undefined && (bufferKiB < 64 || bufferKiB > 4 * 1024 * 1024)) {
+    throw new UsageError(`sniff: --buffer-size takes 64 to 4194304 KiB, not ${bufferKiB}`);
+  }
+  const writePath = a.values.get('write');
+  if (writePath === '-') throw new UsageError('sniff: -w needs a file name (writing the capture to stdout is not supported)');
+  const ringSpec = a.values.get('ring');
+  const ring = ringSpec === undefined ? undefined : parseRing(ringSpec);
+  if (ring && writePath === undefined) throw new UsageError('sniff: --ring needs -w FILE');
+  const json = a.flags.get('json') ?? false;
+  const verbose = a.flags.get('verbose') ?? false;
+  const hex = a.flags.get('hex') ?? false;
+  const flows = a.flags.get('flows') ?? false;
+  const all = a.flags.get('all') ?? false;
+  if (flows && (verbose || hex || all)) throw new UsageError('sniff: --flows shows exchanges; -V, -x and --all apply to packets');
+  const numeric = a.flags.get('numeric') ?? false;
+  const decodeAs = parseDecodeAs(a.lists.get('decode-as') ?? []);
+  const keysPath = a.values.get('keys');
+  const keyRing = keysPath ? loadKeys(keysPath) : undefined;
+  const jsonOpts = { showKeys: a.flags.get('show-keys') ?? false };
+  const expr = a.values.get('filter');
+  const filter = expr === undefined ? undefined : filterOf(expr);
+  const failOn = new Set((a.lists.get('fail-on') ?? []).flatMap((x) => x.split(',')));
+  for (const f of failOn) {
+    if (f !== 'malformed' && f !== 'auth-failed') throw new UsageError(`sniff: --fail-on takes malformed or auth-failed, not "${f}"`);
+  }
+  const bpf = a.values.get('capture-filter') ?? defaultFilter(decodeAs);
+
+  const stderrTty = isatty(2);
+  const stdoutTty = isatty(1);
+  const style = json ? chooseStyle({ isTTY: false }) : chooseStyle({ isTTY: stdoutTty }, io.env);
+  const info = (s: string) => process.stderr.write(`lispscope: ${s}\n`);
+
+  let capture: LiveCapture;
+  try {
+    capture = LiveCapture.open({ iface, filter: bpf, ...(bufferKiB !== undefined ? { bufferSize: bufferKiB * 1024 } : {}) });
+  } catch (e) {
+    if (e instanceof LiveCaptureError) {
+      io.error(e.message);
+      return 2;
+    }
+    throw e;
+  }
+
+  let file: CaptureFileRing | undefined;
+  if (writePath !== undefined) {
+    try {
+      file = new CaptureFileRing(writePath, { linkType: capture.linkType, iface, ...(ring ? { ring } : {}) });
+    } catch (e) {
+      await capture.stop(false);
+      const code = (e as NodeJS.ErrnoException).code;
+      io.error(`${writePath}: cannot write${code ? ` (${code})` : ''}: ${(e as Error).message.replace(/^\w+: /, '')}`);
+      return 2;
+    }
+  }
+
+  // Output: our own buffer, handed to stdout asynchronously.
+  const out = new AsyncOutput(1);
+  const buffer = new OutBuffer((b) => {
+    out.write(b);
+    return true;
+  });
+  const line = (s: string) => {
+    buffer.text(s);
+    buffer.ensure(1);
+    buffer.byte(10);
+  };
+  const jw = new JsonWriter(buffer);
+
+  const t = { frames: 0, lisp: 0, control: 0, data: 0, reliable: 0, shown: 0 };
+  let found = false;
+  let failure: string | undefined;
+  let pipeClosed = false;
+  const reached = () => count !== undefined && t.shown >= count;
+
+  const engine = flows
+    ? new FlowEngine({
+        timeout,
+        onExchange: (e) => {
+          if (reached()) return;
+          const obj = exchangeJson(e);
+          if (filter && !filter(obj)) return;
+          if (json) line(JSON.stringify(obj));
+          else line(exchangeLine(e, style));
+          t.shown++;
+          if (reached()) void capture.stop(false);
+        },
+      })
+    : undefined;
+
+  const decoder = new PacketDecoder({
+    all,
+    decodeAs,
+    ...(keyRing ? { keyFor: keyLookup(keyRing) } : {}),
+    warning: (msg) => io.warn(msg),
+  });
+
+  const emit = (p: LispPacket, frameBytes: Uint8Array): void => {
+    if (json) {
+      writePacketJson(jw, p, jsonOpts);
+      buffer.ensure(1);
+      buffer.byte(10);
+      return;
+    }
+    line(packetLine(p, { numeric, style }));
+    if (verbose) for (const node of packetTree(p, frameBytes).children ?? []) for (const l of renderTree(node, '    ')) line(l);
+    if (hex) for (const l of hexDump(frameBytes)) line(`    ${l}`);
+    if (verbose || hex) line('');
+  };
+
+  const fast = json && !flows && !filter && !all && decodeAs.control.size + decodeAs.data.size === 0 && !keyRing;
+
+  const onFrame = (f: Frame): boolean => {
+    t.frames++;
+    if (file) {
+      try {
+        file.write(f);
+      } catch (e) {
+        failure = `${file.path}: cannot write: ${(e as Error).message}`;
+        return false;
+      }
+    }
+    if (engine) engine.frame();
+    if (fast && writeDataJsonFast(f, buffer)) {
+      t.lisp++;
+      t.data++;
+      t.shown++;
+      return !reached();
+    }
+    const p = decoder.decode(f);
+    if (!p) return true;
+    if (p.kind) {
+      const n = p.kind === 'reliable' ? (p.reliable?.length ?? 0) : 1;
+      t.lisp += n;
+      if (p.kind === 'control') t.control++;
+      else if (p.kind === 'data') t.data++;
+      else t.reliable += n;
+    }
+    if (engine) {
+      engine.packet(p);
+      return !reached();
+    }
+    if (filter && !filter(packetJson(p, jsonOpts))) return true;
+    if (failOn.has('malformed') && (p.notes.length || p.frameNotes.length)) found = true;
+    if (failOn.has('auth-failed') && p.auth && !p.auth.ok) found = true;
+    emit(p, f.data);
+    t.shown++;
+    return !reached();
+  };
+
+  out.onDrain = () => capture.resume();
+  out.onError = (e) => {
+    if (e.code === 'EPIPE') pipeClosed = true;
+    else failure = `cannot write the output: ${e.message}`;
+    void capture.stop(false);
+  };
+
+  // Status on a terminal: rewritten in place when stdout goes elsewhere, a line now and then when
+  // stdout is the terminal too.
+  const statusText = () => {
+    const s = capture.stats();
+    return `${plural(t.frames, 'packet')}, ${plural(t.lisp, 'LISP message')}, ${t.shown} shown, queue drops ${s.queueDrops}, kernel drops n/a`;
+  };
+  let statusShown = false;
+  let ticks = 0;
+  const status = stderrTty
+    ? setInterval(() => {
+        ticks++;
+        if (!stdoutTty) {
+          process.stderr.write(`\r\x1b[K${statusText()}`);
+          statusShown = true;
+        } else if (ticks % 10 === 0) {
+          info(statusText());
+        }
+      }, 1000)
+    : undefined;
+  // Output leaves in chunks: at 256 KiB, or 20 ms after the first line waiting, so a burst costs
+  // few writes and a lone packet still shows at once to the eye.
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flushOut = () => {
+    flushTimer = undefined;
+    buffer.flush();
+  };
+  const scheduleFlush = () => {
+    if (buffer.pos >= 256 * 1024) flushOut();
+    else if (buffer.pos > 0 && !flushTimer) flushTimer = setTimeout(flushOut, 20);
+  };
+  // Exchanges close after a timeout in capture time: the wall clock moves it on when traffic stops.
+  const sweep = engine
+    ? setInterval(() => {
+        engine.exchanges.sweep(Date.now() / 1000);
+        scheduleFlush();
+      }, 500)
+    : undefined;
+  const flushFile = file ? setInterval(() => file.flush(), 1000) : undefined;
+  const stopAfter = duration !== undefined ? setTimeout(() => void capture.stop(), duration * 1000) : undefined;
+  // The first signal stops and finishes normally; a second one, when that waits on output nobody
+  // reads, closes the capture file and leaves at once.
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals === 1) {
+      void capture.stop();
+      return;
+    }
+    let closed = '';
+    try {
+      file?.close();
+      if (file) closed = `; ${file.path} is complete`;
+    } catch (e) {
+      closed = `; ${file!.path}: ${(e as Error).message}`;
+    }
+    process.stderr.write(`lispscope: interrupted again: output abandoned${closed}\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  info(`listening on ${iface}, link-type ${linkTypeName(capture.linkType)}, capture filter "${bpf}"${file ? `, writing ${file.path}` : ''}`);
+
+  capture.start({
+    frame: onFrame,
+    warning: (m) => io.warn(m),
+    batchEnd: () => {
+      scheduleFlush();
+      if (out.congested) capture.pause();
+    },
+  });
+  await capture.done;
+
+  for (const timer of [status, sweep, flushFile]) if (timer) clearInterval(timer);
+  for (const timer of [stopAfter, flushTimer]) if (timer) clearTimeout(timer);
+
+  decoder.finish();
+  if (engine) {
+    engine.finish();
+    if (engine.exchanges.counters.dropped) io.warn(`${engine.exchanges.counters.dropped} exchanges closed early: more than the open-exchange cap at once`);
+  }
+  buffer.flush();
+  await out.idle();
+  let writeError: string | undefined;
+  try {
+    file?.close();
+  } catch (e) {
+    writeError = `${file!.path}: cannot write: ${(e as Error).message}`;
+  }
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+
+  if (statusShown) process.stderr.write('\r\x1b[K');
+  const s = capture.stats();
+  const kinds = [t.control && `${t.control} control`, t.data && `${t.data} data`, t.reliable && `${t.reliable} reliable-transport`].filter(Boolean);
+  info(
+    `${plural(t.frames, 'packet')} captured on ${iface}, ${plural(t.lisp, 'LISP message')}${kinds.length ? ` (${kinds.join(', ')})` : ''}, ` +
+      `${flows ? plural(t.shown, 'exchange') : t.shown} shown`,
+  );
+  info(`${plural(s.queueDrops, 'packet')} dropped by lispscope's queue; kernel drops not known (cap does not report libpcap's statistics)`);
+  if (file) info(`${plural(file.packets, 'packet')} written to ${file.path}${file.filesStarted > 1 ? ` (${file.filesStarted} files, rotated)` : ''}`);
+  const err = failure ?? writeError;
+  if (err) {
+    io.error(err);
+    return 2;
+  }
+  if (pipeClosed) return 0;
+  return found ? 1 : 0;
+}

@@ -1,0 +1,361 @@
+// Live capture (src/capture/live.ts) and injection (src/capture/inject.ts) through libpcap on the
+// loopback. The queue, the filter and link-type helpers are tested everywhere; capturing needs root
+// (or CAP_NET_RAW), libpcap and the optional `cap` module: without them those tests skip with the
+// reason, except under CI=true where they must run. Traffic goes only to 127.0.0.0/8, to addresses
+// picked at random per run, and the capture filter names them: other tests' loopback traffic
+// (the lab) is never counted.
+
+import dgram from 'node:dgram';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openInjector } from '../../src/capture/inject.js';
+import { capLinkType, defaultFilter, FrameQueue, LiveCapture, LiveCaptureError, listInterfaces, loadCap } from '../../src/capture/live.js';
+import { PacketDecoder } from '../../src/capture/packets.js';
+import type { Frame } from '../../src/capture/types.js';
+import {
+  dataPacket,
+  ecm,
+  infoRequest,
+  lispUdpPacket,
+  mapNotify,
+  mappingRecord,
+  mapReferral,
+  mapRegister,
+  mapReply,
+  mapRequest,
+  negativeMapReply,
+  referralRecord,
+} from '../../src/dissect/build.js';
+import { encodeControl } from '../../src/dissect/control.js';
+import { encodeLink } from '../../src/dissect/link.js';
+import { packetJson } from '../../src/output/json.js';
+
+// ---- can we capture here? -------------------------------------------------------------------
+
+async function liveUnavailable(): Promise<string | undefined> {
+  try {
+    loadCap();
+    const c = LiveCapture.open({ iface: 'lo', filter: 'less 0', bufferSize: 1 << 20 });
+    await c.stop(false);
+    return undefined;
+  } catch (e) {
+    if (e instanceof LiveCaptureError) return e.message;
+    throw e;
+  }
+}
+
+const unavailable = await liveUnavailable();
+if (unavailable) {
+  if (process.env.CI === 'true') throw new Error(`live capture must work in CI: ${unavailable}`);
+  console.warn(`skipping live capture tests: ${unavailable}`);
+}
+const live = describe.skipIf(unavailable !== undefined);
+
+// ---- traffic --------------------------------------------------------------------------------
+
+/** Two loopback addresses of our own for this run: 127.X.Y.1 sends, 127.X.Y.2 receives. */
+function testNet(): { a: string; b: string; c: string } {
+  const x = 100 + Math.floor(Math.random() * 100);
+  const y = Math.floor(Math.random() * 250);
+  return { a: `127.${x}.${y}.1`, b: `127.${x}.${y}.2`, c: `127.${x}.${y}.3` };
+}
+
+interface Sent {
+  bytes: Uint8Array;
+  dport: number;
+  type: string;
+  nonce?: string;
+}
+
+/** One of every kind of LISP message, as a UDP payload with its destination port. */
+function lispMessages(src: string, seed: number): Sent[] {
+  const n = (k: number) => BigInt(seed) * 1000n + BigInt(k);
+  const hex = (v: bigint) => v.toString(16).padStart(16, '0');
+  const rec = mappingRecord({ eid: '10.1.0.5/32', locators: [{ rloc: '192.0.2.10', priority: 1, weight: 100, local: true }] });
+  const req = mapRequest({ nonce: n(2), eids: ['10.1.0.5/32'], itrRlocs: [src], sourceEid: '10.2.0.7' });
+  return [
+    { bytes: mapRegister({ nonce: n(1), records: [rec], keyId: 1, key: 'k', wantMapNotify: true }), dport: 4342, type: 'map-register', nonce: hex(n(1)) },
+    { bytes: mapNotify({ nonce: n(1), records: [rec], keyId: 1, key: 'k' }), dport: 4342, type: 'map-notify', nonce: hex(n(1)) },
+    { bytes: encodeControl(req), dport: 4342, type: 'map-request', nonce: hex(n(2)) },
+    { bytes: encodeControl(ecm({ inner: { src, dst: '10.1.0.5', sport: 4342 }, message: req })), dport: 4342, type: 'ecm' },
+    { bytes: encodeControl(mapReply({ nonce: n(2), records: [rec] })), dport: 4342, type: 'map-reply', nonce: hex(n(2)) },
+    { bytes: encodeControl(negativeMapReply({ nonce: n(3), eid: '10.3.0.0/16', action: 1 })), dport: 4342, type: 'map-reply', nonce: hex(n(3)) },
+    { bytes: infoRequest({ nonce: n(4), eid: '10.1.0.5/32', keyId: 1, key: 'k' }), dport: 4342, type: 'info-request', nonce: hex(n(4)) },
+    {
+      bytes: encodeControl(mapReferral({ nonce: n(5), records: [referralRecord({ eid: '10.0.0.0/8', action: 0, referrals: [{ rloc: '192.0.2.1' }] })] })),
+      dport: 4342,
+      type: 'map-referral',
+      nonce: hex(n(5)),
+    },
+    {
+      bytes: dataPacket({ src, dst: src, nonce: 0x123, inner: { src: '10.2.0.7', dst: '10.1.0.5', proto: 'icmp-echo-request' } }).subarray(28),
+      dport: 4341,
+      type: 'data',
+    },
+  ];
+}
+
+/** Sends every message from `from` to `to` over real UDP sockets, in order. */
+async function sendAll(from: string, to: string, msgs: Sent[]): Promise<void> {
+  const s = dgram.createSocket('udp4');
+  s.on('error', () => {}); // ICMP port unreachable: nobody listens, the capture is what counts
+  await new Promise<void>((resolve) => s.bind(0, from, resolve));
+  for (const m of msgs) await new Promise<void>((resolve, reject) => s.send(m.bytes, m.dport, to, (e) => (e ? reject(e) : resolve())));
+  s.close();
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting for captured packets');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+// ---- everywhere ------------------------------------------------------------------------------
+
+describe('FrameQueue', () => {
+  const bytes = (n: number, v: number) => new Uint8Array(n).fill(v);
+
+  it('hands frames back in order with their times, and counts what does not fit', () => {
+    const q = new FrameQueue(3, 100);
+    expect(q.push(bytes(10, 1), 10, 5, 1)).toBe(true);
+    expect(q.push(bytes(20, 2), 15, 6, 2)).toBe(true); // only the first 15 bytes
+    expect(q.push(bytes(10, 3), 10, 7, 3)).toBe(true);
+    expect(q.push(bytes(10, 4), 10, 8, 4)).toBe(false); // 3 frames at most
+    expect(q.drops).toBe(1);
+    const seen: [number, number, number, number][] = [];
+    while (q.shift((d, s, u) => seen.push([d.length, d[0]!, s, u]))) {
+      /* drain */
+    }
+    expect(seen).toEqual([
+      [10, 1, 5, 1],
+      [15, 2, 6, 2],
+      [10, 3, 7, 3],
+    ]);
+    expect(q.push(bytes(100, 9), 100, 0, 0)).toBe(false); // larger than the byte ring can hold
+    expect(q.drops).toBe(2);
+  });
+
+  it('behaves as a bounded FIFO under any sequence of pushes and shifts', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 70 }).map((n) => ({ push: n })), fc.constant({ shift: true as const })), { maxLength: 300 }),
+        (ops) => {
+          const q = new FrameQueue(8, 200);
+          const model: number[][] = [];
+          let drops = 0;
+          let tag = 0;
+          for (const op of ops) {
+            if ('push' in op) {
+              tag = (tag + 1) & 0xff;
+              const ok = q.push(bytes(op.push, tag), op.push, tag, tag);
+              if (ok) model.push([op.push, tag]);
+              else drops++;
+              // Refused only when full: too many frames, or no contiguous room at either end.
+              if (!ok && model.length < 8 && op.push <= 40 && model.reduce((s, m) => s + Math.max(m[0]!, 1), 0) + op.push <= 100) return false;
+            } else {
+              const got = q.shift((d, s) => [d.length, s, d.every((b) => b === s) ? 1 : 0]);
+              const want = model.shift();
+              if (!want) {
+                if (got) return false;
+              } else if (!got || got.value[0] !== want[0] || got.value[1] !== want[1] || got.value[2] !== 1) return false;
+            }
+            if (q.length !== model.length) return false;
+          }
+          return q.drops === drops;
+        },
+      ),
+    );
+  });
+
+  it('stays empty when the callback of shift clears it', () => {
+    const q = new FrameQueue(4, 100);
+    q.push(bytes(5, 1), 5, 0, 0);
+    q.push(bytes(5, 2), 5, 0, 0);
+    q.shift(() => q.clear());
+    expect(q.length).toBe(0);
+    expect(q.push(bytes(5, 3), 5, 0, 0)).toBe(true);
+    expect(q.length).toBe(1);
+  });
+});
+
+describe('capture helpers', () => {
+  it('builds the default capture filter from the LISP ports and --decode-as', () => {
+    expect(defaultFilter()).toBe('udp port 4341 or udp port 4342 or tcp port 4342');
+    expect(defaultFilter({ control: new Set([5000]), data: new Set([4341, 8472]) })).toBe(
+      'udp port 4341 or udp port 4342 or udp port 5000 or udp port 8472 or tcp port 4342',
+    );
+  });
+
+  it("maps cap's link types to LINKTYPE values", () => {
+    expect(capLinkType('ETHERNET')).toBe(1);
+    expect(capLinkType('LINKTYPE_LINUX_SLL')).toBe(113);
+    expect(capLinkType('RAW')).toBe(101);
+    expect(capLinkType('NULL')).toBe(0);
+    expect(capLinkType('Unknown linktype 276')).toBe(276);
+    expect(capLinkType('Unknown linktype 12')).toBe(101);
+    expect(() => capLinkType('WHATEVER')).toThrow(LiveCaptureError);
+  });
+
+  it('says in one line what to do when cap is not there', () => {
+    let err: unknown;
+    try {
+      loadCap('/nonexistent/cap-module');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LiveCaptureError);
+    const e = err as LiveCaptureError;
+    expect(e.reason).toBe('cap-missing');
+    expect(e.message).not.toContain('\n');
+    expect(e.message).toMatch(/not installed.*libpcap-dev.*npm install/);
+  });
+});
+
+// ---- on the loopback --------------------------------------------------------------------------
+
+live('live capture on lo', () => {
+  const open: LiveCapture[] = [];
+  afterAll(async () => {
+    for (const c of open) await c.stop(false);
+  });
+
+  function capture(iface: string, filter: string, opts: { queueFrames?: number } = {}) {
+    const c = LiveCapture.open({ iface, filter, ...opts });
+    open.push(c);
+    return c;
+  }
+
+  it('captures and decodes every LISP message sent over UDP, with real times, in order', async () => {
+    const net = testNet();
+    const sent = lispMessages(net.a, 7);
+    const c = capture('lo', `udp and host ${net.b}`);
+    expect(c.linkType).toBe(1);
+    const decoder = new PacketDecoder({});
+    const got: { frame: Frame; json: Record<string, unknown> }[] = [];
+    c.start({
+      frame: (f) => {
+        const p = decoder.decode(f);
+        got.push({ frame: { ...f, data: f.data.slice() }, json: p ? packetJson(p) : {} });
+      },
+      warning: () => {},
+    });
+    const before = Date.now() / 1000;
+    await sendAll(net.a, net.b, sent);
+    await until(() => got.length >= sent.length);
+    const after = Date.now() / 1000;
+    await c.stop();
+    expect(got.map((g) => g.json.type)).toEqual(sent.map((m) => m.type));
+    got.forEach((g, i) => {
+      const m = sent[i]!;
+      expect(g.json).toMatchObject({ frame: i + 1, src: net.a, dst: net.b, dport: m.dport });
+      if (m.nonce) expect(g.json.nonce).toBe(m.nonce);
+      expect(g.json.malformed).toBeUndefined();
+      expect(g.frame.len).toBe(14 + 20 + 8 + m.bytes.length);
+      expect(g.frame.tsNsec % 1000).toBe(0);
+      const ts = g.frame.tsSec + g.frame.tsNsec / 1e9;
+      expect(ts).toBeGreaterThanOrEqual(before - 0.002);
+      expect(ts).toBeLessThanOrEqual(after + 0.002);
+      if (i > 0) expect(ts).toBeGreaterThanOrEqual(got[i - 1]!.frame.tsSec + got[i - 1]!.frame.tsNsec / 1e9);
+    });
+    expect(c.stats()).toMatchObject({ received: sent.length, delivered: sent.length, queued: 0, queueDrops: 0, kernelDrops: undefined });
+  });
+
+  it('captures on "any" as Linux cooked frames', async () => {
+    const net = testNet();
+    const sent = lispMessages(net.a, 8).slice(0, 3);
+    const c = capture('any', `udp and host ${net.b}`);
+    expect(c.linkType).toBe(113);
+    const decoder = new PacketDecoder({});
+    const types: unknown[] = [];
+    c.start({ frame: (f) => void types.push(packetJson(decoder.decode(f)!).type), warning: () => {} });
+    await sendAll(net.a, net.b, sent);
+    await until(() => types.length >= sent.length);
+    await c.stop();
+    expect(types).toEqual(sent.map((m) => m.type));
+  });
+
+  it('counts the frames a full queue refused, and hands over the rest', async () => {
+    const net = testNet();
+    const sent = lispMessages(net.a, 9);
+    const c = capture('lo', `udp and host ${net.b}`, { queueFrames: 4 });
+    const seen: number[] = [];
+    c.start({ frame: (f) => void seen.push(f.index), warning: () => {} });
+    c.pause(); // decoding stalls: frames pile up in the queue
+    await sendAll(net.a, net.b, sent);
+    await until(() => c.stats().received >= sent.length);
+    expect(c.stats()).toMatchObject({ received: sent.length, queued: 4, queueDrops: sent.length - 4, delivered: 0 });
+    c.resume();
+    await c.stop();
+    expect(seen).toEqual([1, 2, 3, 4]);
+    expect(c.stats()).toMatchObject({ delivered: 4, queueDrops: sent.length - 4 });
+  });
+
+  it('stops when the sink says so, without handing over what was still queued', async () => {
+    const net = testNet();
+    const sent = lispMessages(net.a, 10);
+    const c = capture('lo', `udp and host ${net.b}`);
+    const seen: number[] = [];
+    c.pause();
+    c.start({ frame: (f) => (seen.push(f.index), seen.length < 2), warning: () => {} });
+    await sendAll(net.a, net.b, sent);
+    await until(() => c.stats().received >= sent.length);
+    c.resume();
+    await c.done;
+    expect(seen).toEqual([1, 2]);
+    expect(c.stopped).toBe(true);
+  });
+
+  it('reports a bad interface and a bad filter in one line', () => {
+    const bad = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e as LiveCaptureError;
+      }
+      throw new Error('no error');
+    };
+    const e1 = bad(() => LiveCapture.open({ iface: 'nosuch0', filter: '' }));
+    expect(e1.reason).toBe('no-such-device');
+    expect(e1.message).toMatch(/^no interface "nosuch0" \(interfaces: .*\blo\b.*\)$/);
+    const e2 = bad(() => LiveCapture.open({ iface: 'lo', filter: 'udp prot 4342' }));
+    expect(e2.reason).toBe('bad-filter');
+    expect(e2.message).toBe('bad BPF filter "udp prot 4342": syntax error');
+    expect(listInterfaces().some((i) => i.name === 'lo' && i.loopback && i.addresses.includes('127.0.0.1'))).toBe(true);
+  });
+
+  it('injects frames on lo that a capture sees byte for byte, from a handle of its own or the capture\'s', async () => {
+    const net = testNet();
+    const frames = [1, 2, 3].map((k) =>
+      encodeLink(
+        1,
+        lispUdpPacket({ src: net.c, dst: net.b, sport: 4342, dport: 4342, payload: mapRequest({ nonce: BigInt(k), eids: ['10.0.0.1/32'], itrRlocs: [net.c] }) }),
+      ),
+    );
+    const c = capture('lo', `udp and host ${net.b}`);
+    const got: Uint8Array[] = [];
+    c.start({ frame: (f) => void got.push(f.data.slice()), warning: () => {} });
+    const inj = openInjector('lo');
+    expect(inj.linkType).toBe(1);
+    inj.send(frames[0]!);
+    inj.send(frames[1]!);
+    expect(inj.sent).toBe(2);
+    inj.close();
+    expect(() => inj.send(frames[0]!)).toThrow(/closed/);
+    const same = openInjector(c);
+    same.send(frames[2]!);
+    await until(() => got.length >= 3);
+    await c.stop();
+    expect(got.map((g) => Buffer.from(g).toString('hex'))).toEqual(frames.map((f) => Buffer.from(f).toString('hex')));
+  });
+
+  it('says why a frame cannot be sent on "any"', () => {
+    const inj = openInjector('any');
+    try {
+      expect(() => inj.send(new Uint8Array(60))).toThrow(/any: cannot send a 60-byte frame: .*isn't supported/);
+    } finally {
+      inj.close();
+    }
+  });
+});
