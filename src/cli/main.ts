@@ -11,6 +11,7 @@ import { runFlows, runMappings, runStats } from './flows.js';
 import { runRead } from './read.js';
 import { runSniff } from './sniff.js';
 import { runStart } from './start.js';
+import { runTuiCommand } from './tui.js';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[], io: Io) => Promise<number> }> = {
   read: { summary: 'decode the LISP packets of capture files', run: runRead },
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[], io: Io) 
   mappings: { summary: 'per EID: RLOC timeline and handovers with each peer\'s latency', run: runMappings },
   stats: { summary: 'counts, RTT percentiles per Map-Resolver, failures', run: runStats },
   sniff: { summary: 'capture live on an interface (libpcap) and decode LISP as it arrives', run: runSniff },
+  tui: { summary: 'terminal UI: sessions, packets, detail and hex, ladder, mappings; files, a live interface or the lab', run: runTuiCommand },
   start: { summary: "run the embedded lab's whole Mobile Node scenario and analyse it (what `npm start` runs)", run: runStart },
   lab: { summary: 'run a LISP deployment with a Mobile Node on loopback and capture it', run: runLabCommand },
   mn: { summary: 'active probe mode: register, resolve (like lig), probe, smr, info, ping, run as a Mobile Node', run: runMn },

@@ -1,0 +1,235 @@
+// A capture file indexed for random access: one entry per frame in typed arrays (where its bytes
+// are, its time, lengths and link type: about 30 bytes a frame, nothing decoded), filled in the
+// background chunk by chunk so the first screen never waits for the whole file. A frame is read
+// back by offset and decoded only when it is shown. Gzipped captures cannot be read at an offset:
+// their frames are copied to a spool file in the temp directory as they are indexed (removed
+// when the index closes), so memory stays as small as for a plain file.
+
+import { closeSync, createReadStream, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { CaptureParser } from '../capture/reader.js';
+import { CaptureError, type Frame } from '../capture/types.js';
+
+const CHUNK = 1024 * 1024;
+
+function describe(path: string, e: unknown): CaptureError {
+  if (e instanceof CaptureError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new CaptureError(`${path}: no such file`);
+  if (code === 'EACCES' || code === 'EPERM') return new CaptureError(`${path}: permission denied`);
+  if (code === 'EISDIR') return new CaptureError(`${path}: is a directory`);
+  return new CaptureError(`${path}: cannot read: ${(e as Error).message ?? String(e)}`);
+}
+
+/** Append-only copies of frame bytes (for gzipped captures). */
+class Spool {
+  readonly dir: string;
+  readonly fd: number;
+  size = 0;
+  private buf = new Uint8Array(CHUNK);
+  private used = 0;
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'lispscope-tui-'));
+    this.fd = openSync(join(this.dir, 'frames'), 'w+');
+  }
+
+  /** Appends; returns the offset. */
+  add(data: Uint8Array): number {
+    const at = this.size;
+    if (this.used + data.length > this.buf.length) this.flush();
+    if (data.length > this.buf.length) writeSync(this.fd, data, 0, data.length, at);
+    else {
+      this.buf.set(data, this.used);
+      this.used += data.length;
+    }
+    this.size += data.length;
+    return at;
+  }
+
+  flush(): void {
+    if (this.used === 0) return;
+    writeSync(this.fd, this.buf, 0, this.used, this.size - this.used);
+    this.used = 0;
+  }
+
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export class FileIndex {
+  /** Frames indexed so far. */
+  count = 0;
+  done = false;
+  /** Capture bytes consumed so far, and the file's size (compressed bytes read for gzip). */
+  bytesRead = 0;
+  size = 0;
+  gzipped = false;
+  private cap = 0;
+  private off = new Float64Array(0);
+  private sec = new Float64Array(0);
+  private nsec = new Uint32Array(0);
+  private caplen = new Uint32Array(0);
+  private wire = new Uint32Array(0);
+  private link = new Uint16Array(0);
+  private fd: number | undefined;
+  private spool: Spool | undefined;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly warning: (message: string) => void = () => undefined,
+  ) {}
+
+  private grow(): void {
+    const cap = Math.max(4096, this.cap * 2);
+    const g = <T extends Float64Array | Uint32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
+    this.off = g(this.off, (n) => new Float64Array(n));
+    this.sec = g(this.sec, (n) => new Float64Array(n));
+    this.nsec = g(this.nsec, (n) => new Uint32Array(n));
+    this.caplen = g(this.caplen, (n) => new Uint32Array(n));
+    this.wire = g(this.wire, (n) => new Uint32Array(n));
+    this.link = g(this.link, (n) => new Uint16Array(n));
+    this.cap = cap;
+  }
+
+  private add(offset: number, f: Frame): void {
+    if (this.count === this.cap) this.grow();
+    const i = this.count++;
+    this.off[i] = offset;
+    this.sec[i] = f.tsSec;
+    this.nsec[i] = f.tsNsec;
+    this.caplen[i] = f.data.length;
+    this.wire[i] = f.len;
+    this.link[i] = f.linkType;
+  }
+
+  /** Capture time of frame `i` (0-based). */
+  ts(i: number): number {
+    return this.sec[i]! + this.nsec[i]! / 1e9;
+  }
+
+  /** Reads frame `i` (0-based) back: a fresh Frame whose bytes the caller may keep. */
+  frame(i: number): Frame | undefined {
+    if (i < 0 || i >= this.count || this.closed) return undefined;
+    const fd = this.spool ? this.spool.fd : this.fd;
+    if (fd === undefined) return undefined;
+    const data = new Uint8Array(this.caplen[i]!);
+    let got = 0;
+    while (got < data.length) {
+      const n = readSync(fd, data, got, data.length - got, this.off[i]! + got);
+      if (n === 0) return undefined;
+      got += n;
+    }
+    return { index: i + 1, tsSec: this.sec[i]!, tsNsec: this.nsec[i]!, linkType: this.link[i]!, len: this.wire[i]!, data, interfaceId: 0 };
+  }
+
+  /**
+   * Indexes the whole file, yielding to the event loop after every chunk. Throws CaptureError when
+   * the file cannot be opened or is not a capture (found in the first chunk); damage found later
+   * is a warning and ends the index there.
+   */
+  async build(onChunk: () => void, signal?: AbortSignal): Promise<void> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.path, 'r');
+      this.size = (await fh.stat()).size;
+    } catch (e) {
+      throw describe(this.path, e);
+    }
+    let chunk = new Uint8Array(0);
+    const sink = {
+      frame: (f: Frame) => {
+        if (this.spool) {
+          this.add(this.spool.add(f.data), f);
+          return;
+        }
+        // The frame is a view into the chunk just pushed, or into the parser's stash (a record
+        // that straddled two chunks), whose index 0 is at file offset `parser.base`.
+        const rel = f.data.buffer === chunk.buffer ? f.data.byteOffset - chunk.byteOffset : f.data.byteOffset;
+        this.add(parser.base + rel, f);
+      },
+      warning: (m: string) => this.warning(m),
+    };
+    const parser = new CaptureParser(sink, { name: this.path });
+    try {
+      const head = new Uint8Array(2);
+      const { bytesRead } = await fh.read(head, 0, 2, 0);
+      this.gzipped = bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+      if (this.gzipped) {
+        await fh.close();
+        this.spool = new Spool();
+        await this.gunzip(parser, onChunk, signal);
+      } else {
+        this.fd = openSync(this.path, 'r');
+        const buf = Buffer.allocUnsafe(CHUNK);
+        let pos = 0;
+        for (;;) {
+          if (signal?.aborted || this.closed) break;
+          const { bytesRead: n } = await fh.read(buf, 0, CHUNK, pos);
+          if (n === 0) break;
+          pos += n;
+          chunk = new Uint8Array(buf.buffer, buf.byteOffset, n);
+          parser.push(chunk);
+          this.bytesRead = pos;
+          onChunk();
+          if (parser.stopped) break;
+          await new Promise<void>((r) => setImmediate(r));
+        }
+        if (pos === 0) throw new CaptureError(`${this.path}: empty file`);
+        await fh.close();
+      }
+      if (!signal?.aborted && !this.closed) parser.end();
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      throw describe(this.path, e);
+    } finally {
+      this.done = true;
+      onChunk();
+    }
+  }
+
+  private async gunzip(parser: CaptureParser, onChunk: () => void, signal?: AbortSignal): Promise<void> {
+    const input = createReadStream(this.path, { highWaterMark: CHUNK });
+    const gz = createGunzip({ chunkSize: 256 * 1024 });
+    input.on('data', (c) => (this.bytesRead += c.length));
+    input.pipe(gz);
+    try {
+      for await (const out of gz) {
+        if (signal?.aborted || this.closed) break;
+        parser.push(out as Uint8Array);
+        this.spool!.flush();
+        onChunk();
+        if (parser.stopped) break;
+      }
+    } catch (e) {
+      if (e instanceof CaptureError) throw e;
+      if (parser.bytes === 0) throw new CaptureError(`${this.path}: damaged gzip data: ${(e as Error).message}`);
+      this.warning(`${this.path}: gzip stream is cut short or corrupt after ${parser.bytes} bytes decompressed: ${(e as Error).message}`);
+    } finally {
+      input.destroy();
+      gz.destroy();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.spool?.close();
+  }
+}

@@ -1,0 +1,266 @@
+// Capture files as a data source. Two things run in the background, neither holding up the UI:
+//  - the index (file-index.ts): every frame's offset and time, chunk by chunk; with several files
+//    their frames are merged by time into one packet list as the indexes grow;
+//  - the analysis: the flow engine over the same files merged exactly as `lispscope flows` merges
+//    them (mergeCaptures: by time, a packet seen in two captures counted once), one chunk at a time.
+// The first screen needs only the first chunk of each file. Packets are decoded when shown.
+
+import { PacketDecoder, type LispPacket, type PacketDecoderOptions } from '../capture/packets.js';
+import { CaptureError } from '../capture/types.js';
+import { FlowEngine } from '../flows/engine.js';
+import { mergeCaptures, retain } from '../flows/merge.js';
+import type { FrameRef } from '../flows/types.js';
+import { FileIndex } from './file-index.js';
+import { SourceCore, type Counters, type DataSource, type PacketRef, type PacketView, type SourceStatus } from './source.js';
+
+export interface FileSourceOptions {
+  decoder?: Omit<PacketDecoderOptions, 'warning' | 'all'>;
+  /** Seconds after which an unanswered request closes (default 3, as `flows`). */
+  timeout?: number;
+}
+
+/** Packets kept decoded from the analysis because decoding their frame alone loses something. */
+const MAX_SPECIAL = 10_000;
+
+/** The merged order of several files' frames, extended as their indexes grow. */
+class MergedOrder {
+  count = 0;
+  private fileOf = new Uint16Array(0);
+  private indexOf = new Uint32Array(0);
+  /** Per file: merged position of each of its frames (+1; 0 = not merged yet). */
+  private readonly pos: Uint32Array[];
+  private readonly next: number[];
+
+  constructor(private readonly files: FileIndex[]) {
+    this.pos = files.map(() => new Uint32Array(0));
+    this.next = files.map(() => 0);
+  }
+
+  /** Merges what can be merged: the earliest head while every unfinished file has one. */
+  advance(): boolean {
+    let moved = false;
+    for (;;) {
+      let best = -1;
+      let bestTs = Infinity;
+      for (let f = 0; f < this.files.length; f++) {
+        const ix = this.files[f]!;
+        if (this.next[f]! < ix.count) {
+          const t = ix.ts(this.next[f]!);
+          if (t < bestTs) {
+            bestTs = t;
+            best = f;
+          }
+        } else if (!ix.done) return moved;
+      }
+      if (best < 0) return moved;
+      this.push(best, this.next[best]!++);
+      moved = true;
+    }
+  }
+
+  private push(file: number, i: number): void {
+    if (this.count === this.fileOf.length) {
+      const cap = Math.max(4096, this.count * 2);
+      const f = new Uint16Array(cap);
+      f.set(this.fileOf);
+      const x = new Uint32Array(cap);
+      x.set(this.indexOf);
+      this.fileOf = f;
+      this.indexOf = x;
+    }
+    let p = this.pos[file]!;
+    if (i >= p.length) {
+      const q = new Uint32Array(Math.max(4096, p.length * 2, i + 1));
+      q.set(p);
+      p = this.pos[file] = q;
+    }
+    p[i] = this.count + 1;
+    this.fileOf[this.count] = file;
+    this.indexOf[this.count] = i;
+    this.count++;
+  }
+
+  at(seq: number): { file: number; i: number } | undefined {
+    if (seq < 0 || seq >= this.count) return undefined;
+    return { file: this.fileOf[seq]!, i: this.indexOf[seq]! };
+  }
+
+  seqOf(file: number, i: number): number | undefined {
+    const v = this.pos[file]?.[i];
+    return v ? v - 1 : undefined;
+  }
+}
+
+export class FileSource extends SourceCore implements DataSource {
+  readonly kind = 'file' as const;
+  readonly title: string;
+  readonly multiFile: boolean;
+  private readonly indexes: FileIndex[];
+  private readonly merged: MergedOrder | undefined;
+  private readonly special = new Map<string, LispPacket>();
+  private readonly abort = new AbortController();
+  private readonly seenWarnings = new Set<string>();
+  private analysing = false;
+  private analysed = false;
+  private duplicates = 0;
+  private failure: string | undefined;
+  private stopped = false;
+  private work: Promise<unknown>[] = [];
+
+  constructor(
+    readonly files: string[],
+    private readonly opts: FileSourceOptions = {},
+  ) {
+    super();
+    this.title = files.join(' + ');
+    this.multiFile = files.length > 1;
+    this.indexes = files.map((f) => new FileIndex(f, (m) => this.warnOnce(m)));
+    this.merged = this.multiFile ? new MergedOrder(this.indexes) : undefined;
+  }
+
+  private warnOnce(m: string): void {
+    if (this.seenWarnings.has(m)) return;
+    this.seenWarnings.add(m);
+    this.warn(m);
+  }
+
+  async start(): Promise<void> {
+    const onChunk = () => {
+      this.merged?.advance();
+      this.changed('packets');
+      this.changed('status');
+    };
+    // Each file must get through its first chunk (it is a capture) before the UI starts.
+    const firsts = this.indexes.map((ix) => {
+      let first!: () => void;
+      const reached = new Promise<void>((r) => (first = r));
+      const built = ix.build(() => {
+        // The last call (from build's finally, done set) may follow an error: not a first chunk.
+        if (!ix.done) first();
+        onChunk();
+      }, this.abort.signal);
+      this.work.push(
+        built.catch((e: unknown) => {
+          this.failure = (e as Error).message;
+          this.changed('status');
+        }),
+      );
+      return Promise.race([reached, built]);
+    });
+    await Promise.all(firsts);
+    this.engine = new FlowEngine({ timeout: this.opts.timeout ?? 3, onExchange: this.addExchange });
+    this.work.push(this.analyse());
+  }
+
+  private async analyse(): Promise<void> {
+    const engine = this.engine!;
+    this.analysing = true;
+    let frames = 0;
+    try {
+      const r = await mergeCaptures(
+        this.files,
+        {
+          decoder: { ...this.opts.decoder },
+          warning: (m) => this.warnOnce(m),
+          onFrame: () => {
+            engine.frame();
+            if ((++frames & 4095) === 0) {
+              this.changed('mappings');
+              this.changed('status');
+            }
+          },
+        },
+        (p, file) => {
+          if (this.stopped) return false;
+          this.observe(p);
+          if ((p.fragments || p.kind === 'reliable') && this.special.size < MAX_SPECIAL) {
+            this.special.set(`${file}:${p.frame}`, retain(p));
+          }
+          engine.packet(p, file);
+          return true;
+        },
+      );
+      this.duplicates = r.duplicates;
+      if (!this.stopped) engine.finish();
+    } catch (e) {
+      if (!(e instanceof CaptureError)) throw e;
+      this.failure = e.message;
+    } finally {
+      this.analysing = false;
+      this.analysed = true;
+      this.changed('sessions');
+      this.changed('mappings');
+      this.changed('status');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    await Promise.allSettled(this.work);
+    for (const ix of this.indexes) ix.close();
+  }
+
+  private locate(seq: number): { file: number; i: number } | undefined {
+    if (this.merged) return this.merged.at(seq);
+    return seq >= 0 && seq < this.indexes[0]!.count ? { file: 0, i: seq } : undefined;
+  }
+
+  packetRange(): { first: number; end: number } {
+    return { first: 0, end: this.merged ? this.merged.count : this.indexes[0]!.count };
+  }
+
+  packetRef(seq: number): PacketRef | undefined {
+    const at = this.locate(seq);
+    if (!at) return undefined;
+    return { seq, ref: { frame: at.i + 1, file: at.file }, ts: this.indexes[at.file]!.ts(at.i) };
+  }
+
+  seqOf(ref: FrameRef): number | undefined {
+    const i = ref.frame - 1;
+    if (this.merged) return this.merged.seqOf(ref.file, i);
+    return ref.file === 0 && i >= 0 && i < this.indexes[0]!.count ? i : undefined;
+  }
+
+  packet(seq: number): PacketView | undefined {
+    return this.cached(seq, () => {
+      const at = this.locate(seq);
+      if (!at) return undefined;
+      const f = this.indexes[at.file]!.frame(at.i);
+      if (!f) return undefined;
+      const ref = { frame: at.i + 1, file: at.file };
+      const kept = this.special.get(`${at.file}:${ref.frame}`);
+      // A fresh decoder per frame: nothing of another frame leaks in (reassembled datagrams and
+      // reliable-transport messages come from the analysis instead, kept above).
+      const packet = kept ?? new PacketDecoder({ ...this.opts.decoder, all: true }).decode(f);
+      if (!packet) return undefined;
+      return { seq, ref, packet, bytes: f.data };
+    });
+  }
+
+  counters(): Counters {
+    return { ...this.engineCounters(), drops: 0, duplicates: this.duplicates, evictedPackets: 0 };
+  }
+
+  status(): SourceStatus {
+    const warnings = this.warningList;
+    if (this.failure) return { state: 'error', text: this.failure, warnings };
+    const read = this.indexes.reduce((n, ix) => n + ix.bytesRead, 0);
+    const size = this.indexes.reduce((n, ix) => n + ix.size, 0);
+    const indexed = this.indexes.every((ix) => ix.done);
+    const frames = this.packetRange().end;
+    const analysedFrames = this.engine?.stats.frames ?? 0;
+    if (indexed && this.analysed) {
+      return { state: 'done', text: `${frames.toLocaleString('en-US')} frames, ${this.sessionTotal.toLocaleString('en-US')} sessions`, warnings };
+    }
+    const parts: string[] = [];
+    const progress = size ? Math.min(1, read / size) : 0;
+    if (!indexed) parts.push(`reading ${Math.floor(progress * 100)}% (${frames.toLocaleString('en-US')} frames)`);
+    else parts.push(`${frames.toLocaleString('en-US')} frames`);
+    if (this.analysing || !this.analysed) {
+      const of = indexed ? frames : 0;
+      parts.push(`analysing${of ? ` ${Math.floor((analysedFrames / Math.max(1, of)) * 100)}%` : ` ${analysedFrames.toLocaleString('en-US')} frames`}`);
+    }
+    return { state: 'loading', text: parts.join(', '), progress, warnings };
+  }
+}

@@ -1,0 +1,217 @@
+// The one interface the terminal UI reads from, whatever feeds it: capture files (several merged by
+// time, like `flows`), a live interface (src/capture/live.ts) or the embedded lab (src/mn/lab.ts).
+// A source runs the same flow engine the CLI uses, in the background, and hands out
+//  - packets by sequence number (random access, decoded on demand from the bytes it keeps or can
+//    read back: the UI never holds more than the rows it shows),
+//  - sessions (the engine's exchanges, in start order, as they close),
+//  - mappings, counters for the stats bar and a one-line status,
+// and tells its subscribers what changed. No component decodes or matches anything itself.
+
+import type { LispPacket } from '../capture/packets.js';
+import type { FlowEngine } from '../flows/engine.js';
+import type { Exchange, FrameRef, Mapping } from '../flows/types.js';
+import type { Lab } from '../mn/lab.js';
+import type { Recorder } from '../mn/recorder.js';
+import { learnRoles, withMobileNodes, type Roles } from './roles.js';
+
+export type SourceKind = 'file' | 'live' | 'lab';
+
+/** An exchange as the UI lists it: `seq` numbers sessions in arrival order, never reused. */
+export interface Session {
+  seq: number;
+  exchange: Exchange;
+}
+
+/** What the packet index knows about a packet without decoding it. */
+export interface PacketRef {
+  seq: number;
+  ref: FrameRef;
+  ts: number;
+}
+
+/** A packet decoded on demand, with its frame bytes (the detail tree's ranges point into them). */
+export interface PacketView {
+  seq: number;
+  ref: FrameRef;
+  packet: LispPacket;
+  bytes: Uint8Array;
+  /** The lab component that sent it. */
+  sender?: string;
+}
+
+/** What the stats bar shows. */
+export interface Counters {
+  /** Frames seen by the analysis (every frame, LISP or not). */
+  frames: number;
+  lisp: number;
+  /** Frames the capture could not keep up with (live: lispscope's queue; kernel drops are not known). */
+  drops: number;
+  unanswered: number;
+  authFailures: number;
+  malformed: number;
+  sessions: number;
+  handovers: number;
+  /** The same packet in two merged captures, counted once. */
+  duplicates: number;
+  /** Packets and sessions no longer kept in memory (live and lab keep the newest). */
+  evictedPackets: number;
+  evictedSessions: number;
+}
+
+export type SourceState = 'starting' | 'loading' | 'live' | 'done' | 'error' | 'stopped';
+
+export interface SourceStatus {
+  state: SourceState;
+  /** One line: what the source is doing ("indexing 45%", "lab: handover ok", an error). */
+  text: string;
+  /** 0..1 while a file is read. */
+  progress?: number;
+  /** The latest warnings (damaged files, unreassembled fragments), newest last. */
+  warnings: string[];
+}
+
+export type SourceEvent = 'packets' | 'sessions' | 'mappings' | 'status';
+
+export interface DataSource {
+  readonly kind: SourceKind;
+  /** File names, interface, or lab scenario. */
+  readonly title: string;
+  /** Several captures merged: frame references carry a file number. */
+  readonly multiFile: boolean;
+  /** The lab, when this source runs one (handover action). */
+  readonly lab?: Lab;
+  /** Where the UI's own sends are recorded so that they show up as packets (the lab's recorder). */
+  readonly recorder?: Recorder;
+  /** The local addresses the lab's components use (actions default to them). */
+  readonly localTargets?: { mapResolver?: string };
+
+  /**
+   * Starts the background work. Rejects (with a one-line message) when the input cannot be used at
+   * all: a missing file, not a capture, an interface that cannot be opened.
+   */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Calls `fn` (coalesced, from the event loop) with what changed; returns the unsubscribe. */
+  subscribe(fn: (changed: ReadonlySet<SourceEvent>) => void): () => void;
+
+  /** Sequence numbers of the packets available: [first, end). */
+  packetRange(): { first: number; end: number };
+  packetRef(seq: number): PacketRef | undefined;
+  /** The sequence number of a frame an exchange names, when it is (still) indexed. */
+  seqOf(ref: FrameRef): number | undefined;
+  /** Decodes a packet on demand (cached for the rows on screen). */
+  packet(seq: number): PacketView | undefined;
+
+  /** Sessions in start order; `total` counts every session ever reported (evicted ones included). */
+  sessions(): { list: readonly Session[]; total: number };
+  mappings(): readonly Mapping[];
+  counters(): Counters;
+  status(): SourceStatus;
+  /** Roles (MN, MS, MR, xTR, RTR) learned from the packets, for the ladder's lanes. */
+  roles(): Roles;
+}
+
+const MAX_WARNINGS = 20;
+const VIEW_CACHE = 512;
+
+/**
+ * What every source shares: subscribers, the sessions list (capped: the oldest go first), the
+ * decoded-packet cache, warnings, and the roles learned from the packets.
+ */
+export abstract class SourceCore {
+  protected engine: FlowEngine | undefined;
+  protected readonly sessionList: Session[] = [];
+  protected sessionTotal = 0;
+  protected evictedSessions = 0;
+  protected readonly warningList: string[] = [];
+  protected readonly learned: Roles = new Map();
+  private readonly listeners = new Set<(changed: ReadonlySet<SourceEvent>) => void>();
+  private pending = new Set<SourceEvent>();
+  private scheduled = false;
+  private readonly cache = new Map<number, PacketView>();
+
+  constructor(protected readonly maxSessions = Infinity) {}
+
+  subscribe(fn: (changed: ReadonlySet<SourceEvent>) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  protected changed(what: SourceEvent): void {
+    this.pending.add(what);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      const set = this.pending;
+      this.pending = new Set();
+      for (const l of this.listeners) l(set);
+    });
+  }
+
+  protected warn(message: string): void {
+    this.warningList.push(message);
+    if (this.warningList.length > MAX_WARNINGS) this.warningList.shift();
+    this.changed('status');
+  }
+
+  /** The engine's onExchange. */
+  protected addExchange = (e: Exchange): void => {
+    this.sessionList.push({ seq: this.sessionTotal++, exchange: e });
+    // Evict in batches so that a long live run does not shift the array on every exchange.
+    if (this.sessionList.length > this.maxSessions * 1.1) {
+      const n = this.sessionList.length - this.maxSessions;
+      this.sessionList.splice(0, n);
+      this.evictedSessions += n;
+    }
+    this.changed('sessions');
+  };
+
+  /** Every decoded packet passes here: roles are learned from control messages. */
+  protected observe(p: LispPacket): void {
+    if (p.control) learnRoles(this.learned, p);
+  }
+
+  sessions(): { list: readonly Session[]; total: number } {
+    return { list: this.sessionList, total: this.sessionTotal };
+  }
+
+  mappings(): readonly Mapping[] {
+    return this.engine ? this.engine.mappingTracker.mappings() : [];
+  }
+
+  roles(): Roles {
+    return withMobileNodes(this.learned, this.mappings());
+  }
+
+  protected engineCounters(): Omit<Counters, 'drops' | 'duplicates' | 'evictedPackets'> {
+    const s = this.engine?.stats;
+    let handovers = 0;
+    for (const m of this.mappings()) handovers += m.handovers.length;
+    return {
+      frames: s?.frames ?? 0,
+      lisp: s?.lispPackets ?? 0,
+      unanswered: s?.unanswered ?? 0,
+      authFailures: s?.authFailures ?? 0,
+      malformed: s?.malformedFrames ?? 0,
+      sessions: this.sessionTotal,
+      handovers,
+      evictedSessions: this.evictedSessions,
+    };
+  }
+
+  /** Decoded packets for the rows on screen, least recently used dropped first. */
+  protected cached(seq: number, make: () => PacketView | undefined): PacketView | undefined {
+    const hit = this.cache.get(seq);
+    if (hit) {
+      this.cache.delete(seq);
+      this.cache.set(seq, hit);
+      return hit;
+    }
+    const v = make();
+    if (!v) return undefined;
+    this.cache.set(seq, v);
+    if (this.cache.size > VIEW_CACHE) this.cache.delete(this.cache.keys().next().value!);
+    return v;
+  }
+}

@@ -1,0 +1,229 @@
+// The terminal UI's components, rendered with ink-testing-library on the mn-handover fixture and on
+// the lab: what each view shows, and the keys (navigation, drill-in, filter, sort, help, quit).
+
+import { join } from 'node:path';
+import { render } from 'ink-testing-library';
+import { createElement } from 'react';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { App } from '../../src/tui/components/App.js';
+import { FileSource } from '../../src/tui/file-source.js';
+import { LabSource } from '../../src/tui/lab-source.js';
+import { makePaint, plain } from '../../src/tui/paint.js';
+import type { DataSource } from '../../src/tui/source.js';
+import { PCAPS } from '../cli/run.js';
+import { until } from './helpers.js';
+
+const KEY = { down: '\u001B[B', up: '\u001B[A', enter: '\r', tab: '\t', esc: '\u001B', right: '\u001B[C', left: '\u001B[D' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function ui(source: DataSource, o: { width?: number; height?: number; colour?: boolean; onQuit?: () => void } = {}) {
+  const r = render(
+    createElement(App, { source, paint: makePaint(o.colour ?? false), width: o.width ?? 100, height: o.height ?? 30, refreshMs: 5, ...(o.onQuit ? { onQuit: o.onQuit } : {}) }),
+  );
+  const frame = () => plain(r.lastFrame() ?? '');
+  const press = async (...keys: string[]) => {
+    for (const k of keys) {
+      r.stdin.write(k);
+      await sleep(25);
+    }
+  };
+  return { ...r, frame, press };
+}
+
+let source: FileSource;
+beforeAll(async () => {
+  source = new FileSource([join(PCAPS, 'mn-handover.pcapng')]);
+  await source.start();
+  await until(source, () => source.status().state === 'done');
+});
+afterAll(() => source.stop());
+
+describe('the UI on mn-handover.pcapng', () => {
+  it('opens on the sessions with the ladder of the first one and the stats bar', async () => {
+    const t = ui(source);
+    await sleep(30);
+    const f = t.frame();
+    const lines = f.split('\n');
+    expect(lines).toHaveLength(30);
+    expect(lines[0]).toMatch(/lispscope │ file: .*mn-handover\.pcapng │ done: 56 frames, 11 sessions/);
+    expect(f).toMatch(/Sessions 1\/11/);
+    expect(f).toMatch(/› 10:00:00\.000 registration 10\.1\.0\.5\/32 +192\.0\.2\.10 +⇄ 203\.0\.113\.1 +5\.00 ms answered/);
+    expect(f).toMatch(/10:01:35\.000 resolution +10\.3\.0\.9\/32 .* 3002 ms negative +3/);
+    // The ladder of the selected registration: MN → MS and back, with the RTT.
+    expect(f).toMatch(/Ladder registration 10\.1\.0\.5\/32/);
+    expect(f).toMatch(/MN +MS/);
+    expect(f).toMatch(/\+0\.0 +├─+ Map-Register ─+▶│/);
+    expect(f).toMatch(/\+5\.0 +│◀─+ Map-Notify ─+┤ +rtt 5\.00 ms/);
+    expect(f).toMatch(/pkts 56 · LISP 56 · drops 0 · unansw 0 · auth-fail 0 · malformed 0 · sess 11/);
+    t.unmount();
+  });
+
+  it('moves with arrows and vim keys, drills into a session, its detail tree and hex, and back', async () => {
+    const t = ui(source);
+    await t.press('j', 'j', KEY.down, 'k', 'jjjjj');
+    expect(t.frame()).toMatch(/› 10:00:30\.461 smr +10\.1\.0\.5\/32 +198\.51\.100\.20 +→ 203\.0\.113\.50 +293 ms answered/);
+    // The SMR story in the ladder: SMR to the peer, its SMR-invoked request via MR and MS, the reply.
+    let f = t.frame();
+    expect(f).toMatch(/MN +xTR +MR +MS/);
+    expect(f).toMatch(/├─+ SMR ─+▶│/);
+    expect(f).toMatch(/\+289\.0 .*ECM Req \(s\)/);
+    expect(f).toMatch(/\+293\.0 +│ +│◀─+ Map-Reply ─+┤/);
+    await t.press(KEY.enter);
+    f = t.frame();
+    expect(f).toMatch(/Packets of smr 10\.1\.0\.5\/32 \(a: all\) 1\/4/);
+    expect(f).toMatch(/› +37 10:00:30\.461 198\.51\.100\.20 +203\.0\.113\.50 +SMR nonce 0x6feac7a5a330b9a1/);
+    expect(f).toMatch(/ +41 10:00:30\.754 203\.0\.113\.1 +203\.0\.113\.50 +Map-Reply/);
+    // The detail tree opens on the LISP message; the hex pane highlights its bytes.
+    expect(f).toMatch(/Detail frame 37/);
+    expect(f).toMatch(/› ▾ Locator\/ID Separation Protocol \(Map-Request\)/);
+    expect(f).toMatch(/Hex 74 bytes .* bytes 42-73 \(32\)/);
+    await t.press(KEY.enter, 'j', 'j');
+    f = t.frame();
+    expect(f).toMatch(/› +▸ Flags: S/);
+    expect(f).toMatch(/bytes 42-45 \(4\)/);
+    await t.press(KEY.right);
+    expect(t.frame()).toMatch(/› +▾ Flags: S\s.*\n +A \(Authoritative\): Not set/);
+    await t.press(KEY.left);
+    expect(t.frame()).not.toMatch(/A \(Authoritative\): Not set/);
+    // Hex highlighting is inverse video around the selected bytes (also without colour).
+    expect(t.lastFrame()).toMatch(/\x1b\[7m/);
+    await t.press(KEY.tab);
+    expect(t.frame()).toMatch(/ Hex 74 bytes/);
+    await t.press(KEY.esc);
+    expect(t.frame()).toMatch(/Sessions 8\/11/);
+    t.unmount();
+  });
+
+  it('lists every packet with a, and drills from a ladder step to its packet', async () => {
+    const t = ui(source);
+    await t.press('2');
+    expect(t.frame()).toMatch(/Packets \(a: this session only\) 1\/56/);
+    await t.press('G');
+    expect(t.frame()).toMatch(/56\/56/);
+    await t.press('1', 'jjjjjjj', '3');
+    let f = t.frame();
+    expect(f).toMatch(/Ladder smr 10\.1\.0\.5\/32/);
+    expect(f).toMatch(/frame 37: SMR MN 198\.51\.100\.20 → xTR 203\.0\.113\.50/);
+    await t.press('j');
+    expect(t.frame()).toMatch(/frame 39: ECM Map-Request \(s\) xTR 203\.0\.113\.50 → MR 203\.0\.113\.2 · SMR-invoked \+289 ms/);
+    await t.press(KEY.enter);
+    f = t.frame();
+    expect(f).toMatch(/Packets of smr 10\.1\.0\.5\/32 \(a: all\) 2\/4/);
+    expect(f).toMatch(/ Detail frame 39/);
+    t.unmount();
+  });
+
+  it('filters sessions with the -Y syntax, reports a bad filter, sorts', async () => {
+    const t = ui(source);
+    await t.press('/');
+    expect(t.frame()).toMatch(/filter sessions \(-Y\): +$/m);
+    await t.press('kind == smr || outcome != answered', KEY.enter);
+    let f = t.frame();
+    expect(f).toMatch(/Sessions 1\/2 +filter: kind == smr \|\| outcome != answered/);
+    expect(f).toMatch(/2 sessions match/);
+    await t.press('/', '\u0015', 'rtt_ms > ', KEY.enter);
+    expect(t.frame()).toMatch(/✗ expected a value after ">" at column 10 \(end of filter\)\n filter sessions \(-Y\): rtt_ms > /);
+    await t.press(KEY.esc, '/', '\u0015', KEY.enter);
+    expect(t.frame()).toMatch(/Sessions 1\/11/);
+    await t.press('s', 's', 's', 's');
+    f = t.frame();
+    expect(f).toMatch(/sort rtt ▲/);
+    await t.press('S');
+    f = t.frame();
+    expect(f).toMatch(/sort rtt ▼/);
+    expect(f.split('\n').find((l) => l.includes('›'))).toMatch(/3002 ms negative/);
+    t.unmount();
+  });
+
+  it('shows the mappings with the handover, its peer and latency; Enter lists the EID\'s sessions', async () => {
+    const t = ui(source);
+    await t.press('4');
+    let f = t.frame();
+    expect(f).toMatch(/Mappings 1\/2/);
+    expect(f).toMatch(/› ▲ 10\.1\.0\.5\/32/);
+    expect(f).toMatch(/192\.0\.2\.10 +█+·+/);
+    expect(f).toMatch(/198\.51\.100\.20 +·+█+/);
+    expect(f).toMatch(/handovers +▲/);
+    await t.press('\u001B[6~');
+    f = t.frame();
+    expect(f).toMatch(/handover at 10:00:30\.450 \(frame 35\): 192\.0\.2\.10 → 198\.51\.100\.20/);
+    expect(f).toMatch(/203\.0\.113\.50 +\+11\.0 ms +\+304 ms +\+350 ms +350 ms +1/);
+    await t.press(KEY.enter);
+    f = t.frame();
+    expect(f).toMatch(/Sessions 1\/7 +filter: eid == 10\.1\.0\.5\/32/);
+    t.unmount();
+  });
+
+  it('has help, pause and follow flags, quits with q', async () => {
+    let quit = 0;
+    const t = ui(source, { onQuit: () => quit++ });
+    await t.press('?');
+    expect(t.frame()).toMatch(/Keys \(any key closes this help\)/);
+    expect(t.frame()).toMatch(/H +lab: hand the Mobile Node over/);
+    await t.press('x', 'p', 'f');
+    expect(t.frame().split('\n')[0]).toMatch(/FOLLOW PAUSED/);
+    expect(t.frame()).toMatch(/Sessions 11\/11/);
+    await t.press('q');
+    expect(quit).toBe(1);
+  });
+
+  it('fits 80×24, colours outcomes only with colour on, and asks before sending anything', async () => {
+    const t = ui(source, { width: 80, height: 23, colour: true });
+    await sleep(30);
+    const lines = t.frame().split('\n');
+    expect(lines).toHaveLength(23);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    expect(t.lastFrame()).toMatch(/\x1b\[32manswered/);
+    const mono = ui(source, { colour: false });
+    await sleep(30);
+    expect(mono.lastFrame()).not.toMatch(/\x1b\[3[0-9]m/);
+    // A file's sessions are not on loopback: re-sending asks for a target first, then confirms.
+    await mono.press('r');
+    expect(mono.frame()).toMatch(/re-send Map-Register \(frame 1\) to: +$/m);
+    await mono.press('224.0.0.1', KEY.enter);
+    expect(mono.frame()).toMatch(/refusing to send to 224\.0\.0\.1: it is a multicast address/);
+    await mono.press(KEY.esc, 'H');
+    expect(mono.frame()).toMatch(/a handover can only be triggered in the lab/);
+    t.unmount();
+    mono.unmount();
+  });
+});
+
+describe('the UI on the lab', () => {
+  it('follows the sessions as the scenario runs, then hands the Mobile Node over when asked', async () => {
+    const lab = new LabSource({ scenario: 'handover', base: '127.0.62.0' });
+    await lab.start();
+    try {
+      const t = ui(lab);
+      await until(lab, () => /steps passed/.test(lab.status().text), 20_000);
+      await until(lab, () => lab.sessions().list.some((s) => s.exchange.kind === 'smr'), 10_000);
+      await sleep(50);
+      let f = t.frame();
+      expect(f).toMatch(/lispscope │ lab: scenario handover │ live: scenario handover: 6 of 6 steps passed/);
+      expect(f).toMatch(/FOLLOW/);
+      expect(f).toMatch(/smr +10\.1\.0\.5\/32 +127\.0\.62\.11 +→ 127\.0\.62\.2/);
+      await t.press('2', 'g');
+      expect(t.frame()).toMatch(/No\. time +sender +source/);
+      expect(t.frame()).toMatch(/ xtr-a +127\.0\.62\.2 +127\.0\.62\.1 +Map-Register/);
+      await t.press('1', 'H');
+      expect(t.frame()).toMatch(/\[y\/n\] Move the Mobile Node 10\.1\.0\.5\/32 from 127\.0\.62\.11 to 127\.0\.62\.10 /);
+      await t.press('n');
+      expect(t.frame()).toMatch(/cancelled: nothing sent/);
+      await t.press('H', 'y');
+      await until(lab, () => lab.lab!.mn!.primaryRloc === '127.0.62.10', 5000);
+      await sleep(300);
+      expect(t.frame()).toMatch(/handover 127\.0\.62\.11 → 127\.0\.62\.10: Map-Notify in/);
+      // Resolve an EID through the lab's Map-Resolver: the default target is on loopback.
+      await t.press('e');
+      expect(t.frame()).toMatch(/resolve EID via Map-Resolver: .* 127\.0\.62\.1/);
+      await t.press('\u0015', '10.2.0.7 127.0.62.1', KEY.enter);
+      expect(t.frame()).toMatch(/\[y\/n\] Send an ECM Map-Request for 10\.2\.0\.7 to the Map-Resolver 127\.0\.62\.1\?/);
+      await t.press('y');
+      await sleep(300);
+      expect(t.frame()).toMatch(/Map-Reply from 127\.0\.62\.2 in [0-9.]+ ms: 1 record: 10\.2\.0\.0\/24 ttl 1440 -> \[127\.0\.62\.2 /);
+      t.unmount();
+    } finally {
+      await lab.stop();
+    }
+  });
+});

@@ -1,0 +1,108 @@
+// The UI's view modules, without a terminal: sessions kept incrementally (filter, sort, eviction),
+// column layout, the ladder's drawing, the detail tree's rows and ranges.
+
+import { describe, expect, it } from 'vitest';
+import type { Exchange } from '../../src/flows/types.js';
+import type { TreeNode } from '../../src/output/tree.js';
+import { renderLadder, type Ladder } from '../../src/tui/ladder.js';
+import { SessionView } from '../../src/tui/sessions.js';
+import type { Session } from '../../src/tui/source.js';
+import { fit, layout, scrollTop, type Column } from '../../src/tui/text.js';
+import { defaultExpanded, flattenTree, nodeRange } from '../../src/tui/tree-view.js';
+
+function session(seq: number, o: Partial<Exchange> = {}): Session {
+  return {
+    seq,
+    exchange: { kind: 'resolution', eid: `10.0.0.${seq}/32`, nonce: seq.toString(16).padStart(16, '0'), frames: [{ frame: seq + 1, file: 0 }], start: 1000 + seq, requester: '192.0.2.1', rttMs: 100 - seq, retransmissions: 0, outcome: 'answered', ...o },
+  };
+}
+
+describe('SessionView', () => {
+  it('filters new sessions as they come, sorts, forgets evicted ones and stops at a paused limit', () => {
+    const v = new SessionView();
+    const list = Array.from({ length: 10 }, (_, i) => session(i, i % 3 === 0 ? { outcome: 'unanswered', rttMs: null } : {}));
+    expect(v.setFilter('outcome == unanswered')).toBeUndefined();
+    v.sync(list, 5);
+    expect(v.rows.map((r) => r.seq)).toEqual([0, 3]);
+    v.sync(list);
+    expect(v.rows.map((r) => r.seq)).toEqual([0, 3, 6, 9]);
+    expect(v.indexOfSeq(6)).toBe(2);
+    expect(v.setFilter('rtt_ms >')).toMatch(/expected a value/);
+    v.setFilter('');
+    v.sync(list);
+    v.setSort('rtt', false);
+    expect(v.rows.slice(0, 3).map((r) => r.seq)).toEqual([8, 7, 5]);
+    list.push(session(10, { rttMs: 1 }));
+    v.sync(list);
+    expect(v.rows[0]!.seq).toBe(10);
+    // The source evicted the oldest: they leave the rows too.
+    list.splice(0, 4);
+    v.sync(list);
+    expect(v.rows.some((r) => r.seq < 4)).toBe(false);
+    expect(v.rows).toHaveLength(7);
+  });
+});
+
+describe('text layout', () => {
+  it('drops the least important columns first and gives the rest to the flexible one', () => {
+    const cols: Column<number>[] = [
+      { title: 'a', width: 5, text: String },
+      { title: 'b', width: 10, flex: true, text: String },
+      { title: 'c', width: 8, drop: 1, text: String },
+      { title: 'd', width: 8, drop: 2, text: String },
+    ];
+    expect(layout(cols, 40).map((c) => `${c.title}${c.width}`)).toEqual(['a5', 'b16', 'c8', 'd8']);
+    expect(layout(cols, 30).map((c) => `${c.title}${c.width}`)).toEqual(['a5', 'b15', 'c8']);
+    expect(fit('abcdef', 4)).toBe('abc…');
+    expect(fit('ab', 4, 'right')).toBe('  ab');
+    expect(scrollTop(10, 0, 5, 20)).toBe(6);
+    expect(scrollTop(2, 6, 5, 20)).toBe(2);
+  });
+});
+
+describe('ladder drawing', () => {
+  it('draws lanes, arrows both ways with their labels, times and notes within the width', () => {
+    const l: Ladder = {
+      title: 'registration',
+      lanes: [
+        { addr: '192.0.2.10', role: 'MN' },
+        { addr: '203.0.113.1', role: 'MS' },
+      ],
+      steps: [
+        { ref: { frame: 1, file: 0 }, t: 0, from: 0, to: 1, label: 'Map-Register', short: 'Map-Register' },
+        { ref: { frame: 2, file: 0 }, t: 0.005, from: 1, to: 0, label: 'Map-Notify', short: 'Map-Notify', note: 'rtt 5.00 ms' },
+      ],
+      missing: 0,
+    };
+    const t = renderLadder(l, 80);
+    expect(t.header[0]).toMatch(/^time ms +MN +MS$/);
+    expect(t.rows[0]).toMatch(/^ +\+0\.0 +├─+ Map-Register ─+▶│$/);
+    expect(t.rows[1]).toMatch(/^ +\+5\.0 +│◀─+ Map-Notify ─+┤ +rtt 5\.00 ms$/);
+    for (const r of [...t.header, ...t.rows]) expect(r.length).toBeLessThanOrEqual(80);
+    expect(t.notes).toBe(true);
+  });
+});
+
+describe('detail tree rows', () => {
+  it('opens the LISP message first; a group over bits stands for its children\'s bytes', () => {
+    const root: TreeNode = {
+      label: 'Frame 1',
+      start: 0,
+      end: 60,
+      children: [
+        { label: 'Internet Protocol Version 4', start: 0, end: 20, children: [{ label: 'Source', start: 12, end: 16 }] },
+        {
+          label: 'Locator/ID Separation Protocol (Map-Request)',
+          start: 28,
+          end: 60,
+          children: [{ label: 'Flags: S', start: 28, end: 28, children: [{ label: 'S: Set', start: 28, end: 32 }] }],
+        },
+      ],
+    };
+    const d = defaultExpanded(root);
+    expect(d.selected).toBe('1');
+    const rows = flattenTree(root, d.expanded);
+    expect(rows.map((r) => r.key)).toEqual(['0', '1', '1.0']);
+    expect(nodeRange(rows[2]!.node)).toEqual({ start: 28, end: 32 });
+  });
+});
