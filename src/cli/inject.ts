@@ -1,5 +1,6 @@
 // `lispscope inject`: craft one LISP control message, from options or from a JSON object in the
-// `read --json` form, and send it over UDP to the address named with --to (and nowhere else).
+// `read --json` form, and send it to the address named with --to (and nowhere else): over UDP, or raw
+// on an interface with -i.
 // With --wait, what comes back is printed too.
 
 import { readFileSync } from 'node:fs';
@@ -11,12 +12,13 @@ import { delay } from '../mn/requests.js';
 import { LispSocket } from '../mn/socket.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import type { Io } from './io.js';
+import { DST_MAC_OPTION, openRaw, type RawSender } from './raw.js';
 import { ACTIVE_OPTIONS, guardFor, keyIdOf, needAddress, parseEndpoint, readKey, Traffic } from './mn.js';
 
 export const injectSpec: CommandSpec = {
   name: 'inject',
-  summary: `Craft one LISP control message and send it over UDP to --to ADDR: from options (TYPE is ${CRAFTABLE.filter((t) => t !== 'ecm').join(', ')}; --ecm wraps a Map-Request) or from a JSON object as \`read --json\` prints it (--message / --from), ECMs included. Authenticated messages are signed with --key-file or LISPSCOPE_KEY. Raw injection on an interface (-i, through libpcap) comes with live capture and is not available here.`,
-  usage: 'lispscope inject TYPE --to ADDR [--port N] [--eid PFX] [--rloc A]... [options] | lispscope inject --to ADDR --message JSON|--from FILE',
+  summary: `Craft one LISP control message and send it over UDP to --to ADDR: from options (TYPE is ${CRAFTABLE.filter((t) => t !== 'ecm').join(', ')}; --ecm wraps a Map-Request) or from a JSON object as \`read --json\` prints it (--message / --from), ECMs included. Authenticated messages are signed with --key-file or LISPSCOPE_KEY. With -i IF the datagram is built whole (IP and UDP headers from --source, or this host's address and a random port) and sent raw on the interface through libpcap; --wait then captures the answers on that interface.`,
+  usage: 'lispscope inject TYPE --to ADDR [--port N] [--eid PFX] [--rloc A]... [-i IF] [options] | lispscope inject --to ADDR --message JSON|--from FILE',
   options: [
     { name: 'to', kind: 'value', arg: 'ADDR', help: 'where to send (required; the only destination)' },
     { name: 'port', kind: 'value', arg: 'N', help: 'destination UDP port (default 4342)' },
@@ -38,7 +40,8 @@ export const injectSpec: CommandSpec = {
     { name: 'key-file', kind: 'value', arg: 'FILE', help: 'site key for authenticated messages (else LISPSCOPE_KEY)' },
     { name: 'key-id', kind: 'value', arg: '1|2', help: 'HMAC-SHA-1-96 or HMAC-SHA-256-128 (default 2)' },
     { name: 'wait', kind: 'value', arg: 'MS', help: 'then listen this long and print what comes back' },
-    { name: 'interface', short: 'i', kind: 'value', arg: 'IF', help: 'raw injection: not available yet (needs libpcap, comes with live capture)' },
+    { name: 'interface', short: 'i', kind: 'value', arg: 'IF', help: 'send raw on interface IF through libpcap (root or CAP_NET_RAW)' },
+    DST_MAC_OPTION,
     ...ACTIVE_OPTIONS,
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
@@ -124,9 +127,6 @@ export async function runInject(argv: string[], io: Io): Promise<number> {
     io.out(helpText(injectSpec));
     return 0;
   }
-  if (a.values.has('interface')) {
-    throw new UsageError('inject: -i (raw injection on an interface through libpcap) is not available yet: it comes with live capture; send over UDP with --to');
-  }
   const to = needAddress(a.values.get('to'), '--to', 'inject');
   const port = intValue(injectSpec, 'port', a.values.get('port')) ?? 4342;
   if (port < 1 || port > 65535) throw new UsageError('inject: --port must be 1..65535');
@@ -142,22 +142,32 @@ export async function runInject(argv: string[], io: Io): Promise<number> {
   const local = source?.address ?? (await sourceAddressFor(to));
   const guard = guardFor(a, 'inject', [to]);
   const traffic = new Traffic(a, io, 'inject', { print: true });
-  let socket: LispSocket;
+  const iface = a.values.get('interface');
+  // A raw datagram has no socket to take a port from: an ephemeral one, as the kernel would pick.
+  const rawPort = source?.port ?? 49152 + Math.floor(Math.random() * 16384);
+  const wait = intValue(injectSpec, 'wait', a.values.get('wait')) ?? 0;
+  let raw: RawSender | undefined;
+  let socket: LispSocket | undefined;
   try {
-    socket = await LispSocket.open({
-      name: 'lispscope',
-      address: source?.address ?? (ipAddress(to)?.kind === 'ipv6' ? '::' : '0.0.0.0'),
-      port: source?.port ?? 0,
-      recordAs: local,
-      recordReceived: true,
-      recorder: traffic.recorder,
-      policy: guard,
-      ...(port !== 4342 ? { ports: { control: port, data: 4341 } } : {}),
-    });
+    if (iface !== undefined) raw = openRaw(iface, to, guard, 'inject', { dstMac: a.values.get('dst-mac'), warn: (m) => io.warn(m),  recorder: traffic.recorder, ...(wait ? { listen: { address: local, port: rawPort } } : {}) });
+    else
+      socket = await LispSocket.open({
+        name: 'lispscope',
+        address: source?.address ?? (ipAddress(to)?.kind === 'ipv6' ? '::' : '0.0.0.0'),
+        port: source?.port ?? 0,
+        recordAs: local,
+        recordReceived: true,
+        recorder: traffic.recorder,
+        policy: guard,
+        ...(port !== 4342 ? { ports: { control: port, data: 4341 } } : {}),
+      });
   } catch (e) {
     traffic.close();
+    guard.close();
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`inject: ${(e as Error).message}`);
   }
+  const sport = socket?.port ?? rawPort;
   try {
     let obj: Record<string, unknown>;
     if (jsonText !== undefined) obj = readJsonObject(jsonText, '--message');
@@ -169,7 +179,7 @@ export async function runInject(argv: string[], io: Io): Promise<number> {
         throw new UsageError(`inject: ${fromFile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
       }
       obj = readJsonObject(text, fromFile);
-    } else obj = fromOptions(a, type!, local, socket.port);
+    } else obj = fromOptions(a, type!, local, sport);
     const key = needsKey(obj) ? readKey('inject', a.values.get('key-file'), io.env, firstEid(obj) ?? firstEid((obj.inner ?? {}) as Record<string, unknown>), to) : undefined;
     let crafted;
     try {
@@ -178,14 +188,19 @@ export async function runInject(argv: string[], io: Io): Promise<number> {
       if (e instanceof CraftError) throw new UsageError(`inject: ${e.message}`);
       throw e;
     }
-    if (!socket.send(to, port, crafted.bytes)) return 1;
-    const wait = intValue(injectSpec, 'wait', a.values.get('wait')) ?? 0;
+    if (raw) {
+      if (!raw.send(local, sport, to, port, crafted.bytes, true)) {
+        io.warn(`inject: refusing to send: ${raw.refused}`);
+        return 1;
+      }
+    } else if (!socket!.send(to, port, crafted.bytes)) return 1;
     await delay(Math.max(wait, 20)); // let the datagram leave, and answers arrive
     // The packets were printed as they went (NDJSON with --json): only a count is left to say.
     if (wait && !a.flags.get('json')) io.line(`${traffic.received} answer${traffic.received === 1 ? '' : 's'} within ${wait} ms`);
     return 0;
   } finally {
-    await socket.close();
+    await socket?.close();
+    await raw?.close();
     guard.close();
     traffic.close();
   }

@@ -4,13 +4,11 @@
 // replaces addresses inside control messages (RLOCs, EIDs, ITR-RLOCs, ECM inner headers) and
 // re-signs authenticated ones with the key when one is given.
 
-import { readFileSync } from 'node:fs';
 import { PacketDecoder } from '../capture/packets.js';
 import { readCapture } from '../capture/source.js';
 import { CaptureError } from '../capture/types.js';
 import { copyBytes } from '../dissect/addr.js';
 import { ipAddress, parsePrefix } from '../dissect/address.js';
-import { KeyRing } from '../dissect/keyring.js';
 import { controlTypeName } from '../dissect/registry.js';
 import type { ControlMessage } from '../dissect/types.js';
 import { CraftError, parseRewrites, rewriteControl, type Rewrites } from '../mn/craft.js';
@@ -18,16 +16,17 @@ import { sourceAddressFor } from '../mn/client.js';
 import { delay } from '../mn/requests.js';
 import { LispSocket } from '../mn/socket.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
-import { messageEids } from './common.js';
+import { loadKeys, messageEids } from './common.js';
 import type { Io } from './io.js';
+import { DST_MAC_OPTION, openRaw, type RawSender } from './raw.js';
 import { ACTIVE_OPTIONS, emitJson, guardFor, needAddress, parseEndpoint, Traffic } from './mn.js';
 
 
 export const replaySpec: CommandSpec = {
   name: 'replay',
   summary:
-    'Re-send the LISP messages of a capture over UDP to --to ADDR only, keeping their destination ports and timing. --rewrite OLD=NEW replaces addresses inside control messages and re-signs authenticated ones when --keys gives their key. (Raw replay on an interface with -i, through libpcap, comes with live capture.)',
-  usage: 'lispscope replay FILE --to ADDR [--port N] [--speed X | --as-fast-as-possible] [--rewrite OLD=NEW]... [--keys FILE]',
+    'Re-send the LISP messages of a capture over UDP to --to ADDR only, keeping their destination ports and timing. --rewrite OLD=NEW replaces addresses inside control messages and re-signs authenticated ones when --keys gives their key. With -i IF the datagrams are built whole (the captured source address and port, --to as destination) and sent raw on the interface through libpcap.',
+  usage: 'lispscope replay FILE --to ADDR [--port N] [--speed X | --as-fast-as-possible] [--rewrite OLD=NEW]... [--keys FILE] [-i IF]',
   options: [
     { name: 'to', kind: 'value', arg: 'ADDR', help: 'where every message goes (required; the only destination)' },
     { name: 'port', kind: 'value', arg: 'N', help: 'send to this port instead of each message\'s original one' },
@@ -37,7 +36,8 @@ export const replaySpec: CommandSpec = {
     { name: 'keys', kind: 'value', arg: 'FILE', help: 're-sign rewritten authenticated messages with keys from FILE (`read --keys` form)' },
     { name: 'count', short: 'c', kind: 'value', arg: 'N', help: 'stop after N messages' },
     { name: 'only', kind: 'value', arg: 'control|data', help: 'replay only control messages, or only data packets' },
-    { name: 'interface', short: 'i', kind: 'value', arg: 'IF', help: 'raw replay on an interface: not available yet (needs libpcap, comes with live capture)' },
+    { name: 'interface', short: 'i', kind: 'value', arg: 'IF', help: 'send raw on interface IF through libpcap, from the captured source address and port (root or CAP_NET_RAW)' },
+    DST_MAC_OPTION,
     ...ACTIVE_OPTIONS.map((o) => (o.name === 'rate' ? { ...o, help: 'send at most N datagrams a second (default: no limit beyond the timing)' } : o)),
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
@@ -46,6 +46,8 @@ export const replaySpec: CommandSpec = {
 interface Message {
   frame: number;
   ts: number;
+  src: string;
+  sport: number;
   dport: number;
   kind: 'control' | 'data';
   bytes: Uint8Array;
@@ -61,9 +63,6 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
   if (a.flags.get('help')) {
     io.out(helpText(replaySpec));
     return 0;
-  }
-  if (a.values.has('interface')) {
-    throw new UsageError('replay: -i (raw replay on an interface through libpcap) is not available yet: it comes with live capture; replay over UDP with --to');
   }
   if (a.positional.length !== 1) throw new UsageError('replay: give exactly one capture FILE (lispscope replay FILE --to ADDR)');
   const file = a.positional[0]!;
@@ -85,19 +84,8 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
     if (e instanceof CraftError) throw new UsageError(`replay: ${e.message}`);
     throw e;
   }
-  let ring: KeyRing | undefined;
   const keysPath = a.values.get('keys');
-  if (keysPath) {
-    let text: string;
-    try {
-      text = readFileSync(keysPath, 'utf8');
-    } catch (e) {
-      throw new UsageError(`${keysPath}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-    }
-    const r = KeyRing.parse(text, keysPath);
-    if ('error' in r) throw new UsageError(r.error);
-    ring = r;
-  }
+  const ring = keysPath ? loadKeys(keysPath) : undefined;
 
   // Read the capture first: then a broken file fails before anything is sent.
   const messages: Message[] = [];
@@ -116,6 +104,8 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
         messages.push({
           frame: p.frame,
           ts: p.ts,
+          src: p.ip!.src,
+          sport: p.udp.srcPort,
           dport: p.udp.dstPort,
           kind: p.kind,
           bytes: copyBytes(p.lisp),
@@ -141,18 +131,24 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
   const local = source?.address ?? (await sourceAddressFor(to));
   const guard = guardFor(a, 'replay', [to], undefined, 0, 1);
   const traffic = new Traffic(a, io, 'replay');
-  let socket: LispSocket;
+  const iface = a.values.get('interface');
+  let raw: RawSender | undefined;
+  let socket: LispSocket | undefined;
   try {
-    socket = await LispSocket.open({
-      name: 'lispscope',
-      address: source?.address ?? (ipAddress(to)?.kind === 'ipv6' ? '::' : '0.0.0.0'),
-      port: source?.port ?? 0,
-      recordAs: local,
-      recorder: traffic.recorder,
-      policy: guard,
-    });
+    if (iface !== undefined) raw = openRaw(iface, to, guard, 'replay', { dstMac: a.values.get('dst-mac'), warn: (m) => io.warn(m),  recorder: traffic.recorder });
+    else
+      socket = await LispSocket.open({
+        name: 'lispscope',
+        address: source?.address ?? (ipAddress(to)?.kind === 'ipv6' ? '::' : '0.0.0.0'),
+        port: source?.port ?? 0,
+        recordAs: local,
+        recorder: traffic.recorder,
+        policy: guard,
+      });
   } catch (e) {
     traffic.close();
+    guard.close();
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`replay: ${(e as Error).message}`);
   }
   const json = a.flags.get('json') ?? false;
@@ -182,7 +178,16 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
         if (r.authBroken) authBroken++;
       }
       const dport = port ?? m.dport;
-      if (!socket.send(to, dport, bytes, { checksum: m.kind === 'control' })) break;
+      const checksum = m.kind === 'control';
+      if (raw) {
+        // The captured sender (rewritten when asked), unless --source names one; same family as --to.
+        const from = source?.address ?? rewrites.get(m.src) ?? m.src;
+        const sameFamily = from.includes(':') === to.includes(':');
+        if (!raw.send(sameFamily ? from : local, source?.port ?? m.sport, to, dport, bytes, checksum)) {
+          io.warn(`replay: refusing to send: ${raw.refused}`);
+          break;
+        }
+      } else if (!socket!.send(to, dport, bytes, { checksum })) break;
       sent++;
       if (json) emitJson(io, { frame: m.frame, type: m.type, to, dport, len: bytes.length, rewritten: changed });
       else if (!a.flags.get('verbose')) io.line(`frame ${m.frame}: ${m.type} to ${to}:${dport}, ${bytes.length} bytes${changed ? ', rewritten' : ''}`);
@@ -193,12 +198,13 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
     await delay(20);
   } finally {
     process.off('SIGINT', onSignal);
-    await socket.close();
+    await socket?.close();
+    await raw?.close();
     guard.close();
     traffic.close();
   }
   if (authBroken) io.warn(`replay: ${authBroken} authenticated message(s) were rewritten without their key (--keys): their authentication no longer verifies`);
-  const summary = `replayed ${sent} of ${messages.length} LISP messages to ${to} in ${((performance.now() - t0) / 1000).toFixed(2)} s${rewritten ? ` (${rewritten} rewritten)` : ''}${abort.signal.aborted ? ' (interrupted)' : ''}`;
+  const summary = `replayed ${sent} of ${messages.length} LISP messages to ${to}${raw ? ` raw on ${raw.iface}` : ''} in ${((performance.now() - t0) / 1000).toFixed(2)} s${rewritten ? ` (${rewritten} rewritten)` : ''}${abort.signal.aborted ? ' (interrupted)' : ''}`;
   if (json) process.stderr.write(`${summary}\n`);
   else io.line(summary);
   return 0;

@@ -131,12 +131,12 @@ describe('lispscope replay', () => {
       [['replay', capture], /--to is required/],
       [['replay', capture, '--to', '224.0.0.9'], /multicast/],
       [['replay', capture, '--to', '255.255.255.255'], /broadcast/],
-      [['replay', capture, '--to', SINK, '-i', 'eth0'], /libpcap/],
+      [['replay', capture, '--to', SINK, '-i', 'no-such-if0'], /no-such-if0|libpcap/],
       [['replay', capture, '--to', SINK, '--rewrite', '1.2.3.4'], /OLD=NEW/],
       [['replay', join(tmp, 'none.pcap'), '--to', SINK], /no such file/],
       [['inject', 'map-request', '--eid', '10.1.0.5', '--to', '239.1.1.1'], /multicast/],
       [['inject', 'map-register', '--eid', '10.1.0.5/32', '--rloc', '127.0.0.1', '--to', SINK], /needs the site key/],
-      [['inject', 'map-request', '--to', SINK, '-i', 'eth0'], /libpcap/],
+      [['inject', 'map-request', '--to', SINK, '-i', 'no-such-if0'], /no-such-if0|libpcap/],
     ] as const) {
       const r = lispscope([...args], { env: { LISPSCOPE_KEY: '' } });
       expect(r.code, args.join(' ')).toBe(2);
