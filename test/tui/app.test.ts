@@ -113,6 +113,20 @@ describe('the UI on mn-handover.pcapng', () => {
     t.unmount();
   });
 
+  it('acts on keys typed faster than it redraws in order, each on the screen the one before made', async () => {
+    const t = ui(source);
+    await sleep(30);
+    // No render between them: G must move in the packets pane that 2 opened, not in the sessions.
+    t.stdin.write('2');
+    t.stdin.write('G');
+    t.stdin.write(KEY.enter);
+    await sleep(100);
+    const f = t.frame();
+    expect(f).toMatch(/Packets \(a: this session only\) 56\/56/);
+    expect(f).toMatch(/ Detail frame 56/);
+    t.unmount();
+  });
+
   it('filters sessions with the -Y syntax, reports a bad filter, sorts', async () => {
     const t = ui(source);
     await t.press('/');

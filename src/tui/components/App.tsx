@@ -294,7 +294,28 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
 
   // The handler of the latest render, whatever Ink last subscribed (its effects may lag a render).
   const handler = useRef<(typed: string, key: Key) => void>(() => undefined);
-  useInput((typed, key) => handler.current(typed, key));
+  // A key acts on the state its render saw: keys typed faster than the screen redraws (a paste, a
+  // busy machine) wait for the render that follows the key before them, then run in order.
+  const waiting = useRef<Array<[string, Key]>>([]);
+  const rendering = useRef(false);
+  const [, setKeyTick] = useState(0);
+  useInput((typed, key) => {
+    if (rendering.current) {
+      waiting.current.push([typed, key]);
+      return;
+    }
+    rendering.current = true;
+    setKeyTick((t) => t + 1);
+    handler.current(typed, key);
+  });
+  useEffect(() => {
+    rendering.current = false;
+    const next = waiting.current.shift();
+    if (!next) return;
+    rendering.current = true;
+    setKeyTick((t) => t + 1);
+    handler.current(...next);
+  });
   handler.current = (typed: string, key: Key) => {
     let input = typed;
     if (confirm) {
