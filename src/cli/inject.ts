@@ -4,15 +4,14 @@
 // With --wait, what comes back is printed too.
 
 import { readFileSync } from 'node:fs';
-import { ipAddress, parsePrefix } from '../dissect/address.js';
+import { parsePrefix } from '../dissect/address.js';
 import { CRAFTABLE, CraftError, craftFromJson } from '../mn/craft.js';
 import { eidIp } from '../mn/eid.js';
 import { sourceAddressFor } from '../mn/client.js';
 import { delay } from '../mn/requests.js';
-import { LispSocket } from '../mn/socket.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import type { Io } from './io.js';
-import { DST_MAC_OPTION, openRaw, type RawSender } from './raw.js';
+import { DST_MAC_OPTION, openSender } from './raw.js';
 import { ACTIVE_OPTIONS, guardFor, keyIdOf, needAddress, parseEndpoint, readKey, Traffic } from './mn.js';
 
 export const injectSpec: CommandSpec = {
@@ -142,31 +141,19 @@ export async function runInject(argv: string[], io: Io): Promise<number> {
   const local = source?.address ?? (await sourceAddressFor(to));
   const guard = guardFor(a, 'inject', [to]);
   const traffic = new Traffic(a, io, 'inject', { print: true });
-  const iface = a.values.get('interface');
   // A raw datagram has no socket to take a port from: an ephemeral one, as the kernel would pick.
   const rawPort = source?.port ?? 49152 + Math.floor(Math.random() * 16384);
   const wait = intValue(injectSpec, 'wait', a.values.get('wait')) ?? 0;
-  let raw: RawSender | undefined;
-  let socket: LispSocket | undefined;
-  try {
-    if (iface !== undefined) raw = openRaw(iface, to, guard, 'inject', { dstMac: a.values.get('dst-mac'), warn: (m) => io.warn(m),  recorder: traffic.recorder, ...(wait ? { listen: { address: local, port: rawPort } } : {}) });
-    else
-      socket = await LispSocket.open({
-        name: 'lispscope',
-        address: source?.address ?? (ipAddress(to)?.kind === 'ipv6' ? '::' : '0.0.0.0'),
-        port: source?.port ?? 0,
-        recordAs: local,
-        recordReceived: true,
-        recorder: traffic.recorder,
-        policy: guard,
-        ...(port !== 4342 ? { ports: { control: port, data: 4341 } } : {}),
-      });
-  } catch (e) {
-    traffic.close();
-    guard.close();
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`inject: ${(e as Error).message}`);
-  }
+  const { raw, socket } = await openSender(a, io, 'inject', {
+    to,
+    source,
+    local,
+    guard,
+    traffic,
+    recordReceived: true,
+    controlPort: port,
+    ...(wait ? { listenPort: rawPort } : {}),
+  });
   const sport = socket?.port ?? rawPort;
   try {
     let obj: Record<string, unknown>;

@@ -10,9 +10,13 @@ import { LiveCapture, LiveCaptureError } from '../capture/live.js';
 import { encodeIpUdp } from '../dissect/ip.js';
 import { parseMac } from '../dissect/addr.js';
 import { decodeLink, encodeLink, LINKTYPE_EN10MB } from '../dissect/link.js';
+import { ipAddress } from '../dissect/address.js';
 import type { SendGuard } from '../mn/guard.js';
+import { LispSocket } from '../mn/socket.js';
 import type { Recorder } from '../mn/recorder.js';
-import { UsageError } from './args.js';
+import { UsageError, type Parsed } from './args.js';
+import type { Io } from './io.js';
+import type { Traffic } from './mn.js';
 
 export interface RawSender {
   readonly iface: string;
@@ -188,4 +192,53 @@ export function openRaw(iface: string, to: string, guard: SendGuard, command: st
     },
   };
   return raw;
+}
+
+export interface Sender {
+  /** With -i. */
+  raw?: RawSender;
+  /** Without -i: bound to --source, else to any address and a port the kernel picks. */
+  socket?: LispSocket;
+}
+
+export interface SenderOptions {
+  to: string;
+  source: { address: string; port?: number } | undefined;
+  /** The address our datagrams carry (--source, else the one the kernel would use towards --to). */
+  local: string;
+  guard: SendGuard;
+  traffic: Traffic;
+  /** Record (and so print) what comes back on the socket. */
+  recordReceived?: boolean;
+  /** Control port of the socket when not 4342. */
+  controlPort?: number;
+  /** With -i: capture what comes back to `local` at this port. */
+  listenPort?: number;
+}
+
+/** What replay and inject send through: a socket, or with -i IF a raw sender. Closes what it opened when it fails. */
+export async function openSender(a: Parsed, io: Io, command: string, o: SenderOptions): Promise<Sender> {
+  const iface = a.values.get('interface');
+  try {
+    if (iface !== undefined) {
+      const listen = o.listenPort === undefined ? {} : { listen: { address: o.local, port: o.listenPort } };
+      return { raw: openRaw(iface, o.to, o.guard, command, { dstMac: a.values.get('dst-mac'), warn: (m) => io.warn(m), recorder: o.traffic.recorder, ...listen }) };
+    }
+    const socket = await LispSocket.open({
+      name: 'lispscope',
+      address: o.source?.address ?? (ipAddress(o.to)?.kind === 'ipv6' ? '::' : '0.0.0.0'),
+      port: o.source?.port ?? 0,
+      recordAs: o.local,
+      ...(o.recordReceived ? { recordReceived: true } : {}),
+      recorder: o.traffic.recorder,
+      policy: o.guard,
+      ...(o.controlPort !== undefined && o.controlPort !== 4342 ? { ports: { control: o.controlPort, data: 4341 } } : {}),
+    });
+    return { socket };
+  } catch (e) {
+    o.traffic.close();
+    o.guard.close();
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${command}: ${(e as Error).message}`);
+  }
 }

@@ -8,17 +8,16 @@ import { PacketDecoder } from '../capture/packets.js';
 import { readCapture } from '../capture/source.js';
 import { CaptureError } from '../capture/types.js';
 import { copyBytes } from '../dissect/addr.js';
-import { ipAddress, parsePrefix } from '../dissect/address.js';
+import { parsePrefix } from '../dissect/address.js';
 import { controlTypeName } from '../dissect/registry.js';
 import type { ControlMessage } from '../dissect/types.js';
 import { CraftError, parseRewrites, rewriteControl, type Rewrites } from '../mn/craft.js';
 import { sourceAddressFor } from '../mn/client.js';
 import { delay } from '../mn/requests.js';
-import { LispSocket } from '../mn/socket.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { loadKeys, messageEids } from './common.js';
 import type { Io } from './io.js';
-import { DST_MAC_OPTION, openRaw, type RawSender } from './raw.js';
+import { DST_MAC_OPTION, openSender } from './raw.js';
 import { ACTIVE_OPTIONS, emitJson, guardFor, needAddress, parseEndpoint, Traffic } from './mn.js';
 
 
@@ -131,26 +130,7 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
   const local = source?.address ?? (await sourceAddressFor(to));
   const guard = guardFor(a, 'replay', [to], undefined, 0, 1);
   const traffic = new Traffic(a, io, 'replay');
-  const iface = a.values.get('interface');
-  let raw: RawSender | undefined;
-  let socket: LispSocket | undefined;
-  try {
-    if (iface !== undefined) raw = openRaw(iface, to, guard, 'replay', { dstMac: a.values.get('dst-mac'), warn: (m) => io.warn(m),  recorder: traffic.recorder });
-    else
-      socket = await LispSocket.open({
-        name: 'lispscope',
-        address: source?.address ?? (ipAddress(to)?.kind === 'ipv6' ? '::' : '0.0.0.0'),
-        port: source?.port ?? 0,
-        recordAs: local,
-        recorder: traffic.recorder,
-        policy: guard,
-      });
-  } catch (e) {
-    traffic.close();
-    guard.close();
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`replay: ${(e as Error).message}`);
-  }
+  const { raw, socket } = await openSender(a, io, 'replay', { to, source, local, guard, traffic });
   const json = a.flags.get('json') ?? false;
   const abort = new AbortController();
   const onSignal = () => abort.abort();

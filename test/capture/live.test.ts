@@ -29,26 +29,11 @@ import {
 import { encodeControl } from '../../src/dissect/control.js';
 import { encodeLink } from '../../src/dissect/link.js';
 import { packetJson } from '../../src/output/json.js';
+import { gate, liveUnavailable } from '../support/live.js';
 
 // ---- can we capture here? -------------------------------------------------------------------
 
-async function liveUnavailable(): Promise<string | undefined> {
-  try {
-    loadCap();
-    const c = LiveCapture.open({ iface: 'lo', filter: 'less 0', bufferSize: 1 << 20 });
-    await c.stop(false);
-    return undefined;
-  } catch (e) {
-    if (e instanceof LiveCaptureError) return e.message;
-    throw e;
-  }
-}
-
-const unavailable = await liveUnavailable();
-if (unavailable) {
-  if (process.env.CI === 'true') throw new Error(`live capture must work in CI: ${unavailable}`);
-  console.warn(`skipping live capture tests: ${unavailable}`);
-}
+const unavailable = gate('live capture tests', await liveUnavailable());
 const live = describe.skipIf(unavailable !== undefined);
 
 // ---- traffic --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LiveCapture, LiveCaptureError } from '../../src/capture/live.js';
+import { LiveCapture } from '../../src/capture/live.js';
 import { PacketDecoder } from '../../src/capture/packets.js';
 import { readCapture } from '../../src/capture/source.js';
 import type { Frame } from '../../src/capture/types.js';
@@ -18,18 +18,8 @@ import { verifyUdpChecksum } from '../../src/dissect/ip.js';
 import { LINKTYPE_RAW } from '../../src/dissect/link.js';
 import type { LispPacket } from '../../src/capture/packets.js';
 import { runLab } from '../../src/mn/lab.js';
+import { gate, liveUnavailable } from '../support/live.js';
 import { jsonLines, lispscope, ROOT } from './run.js';
-
-async function liveUnavailable(): Promise<string | undefined> {
-  try {
-    const c = LiveCapture.open({ iface: 'lo', filter: 'less 0', bufferSize: 1 << 20 });
-    await c.stop(false);
-    return undefined;
-  } catch (e) {
-    if (e instanceof LiveCaptureError) return e.message;
-    throw e;
-  }
-}
 
 function namespaceUnavailable(): string | undefined {
   const r = spawnSync('unshare', ['-n', 'ip', 'link', 'set', 'lo', 'up']);
@@ -37,16 +27,8 @@ function namespaceUnavailable(): string | undefined {
   return r.status === 0 ? undefined : `cannot make a network namespace: ${r.stderr.toString().trim()}`;
 }
 
-const unavailable = await liveUnavailable();
-const noNamespace = unavailable ?? namespaceUnavailable();
-for (const [why, what] of [
-  [unavailable, 'raw replay/inject tests'],
-  [noNamespace, 'raw inject in a network namespace'],
-] as const) {
-  if (!why) continue;
-  if (process.env.CI === 'true') throw new Error(`${what} must run in CI: ${why}`);
-  console.warn(`skipping ${what}: ${why}`);
-}
+const unavailable = gate('raw replay/inject tests', await liveUnavailable());
+const noNamespace = unavailable ?? gate('raw inject in a network namespace', namespaceUnavailable());
 
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-raw-'));
 const x = 100 + Math.floor(Math.random() * 100);

@@ -11,7 +11,6 @@ import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LiveCapture, LiveCaptureError } from '../../src/capture/live.js';
 import { readCapture } from '../../src/capture/source.js';
 import type { Frame } from '../../src/capture/types.js';
 import { AsyncOutput, CaptureFileRing, exchangeLine, parseRing } from '../../src/cli/sniff.js';
@@ -21,26 +20,12 @@ import { encodeLink } from '../../src/dissect/link.js';
 import { lispUdpPacket } from '../../src/dissect/build.js';
 import { PLAIN } from '../../src/output/style.js';
 import { jsonLines, lispscope, ROOT } from './run.js';
+import { gate, liveUnavailable } from '../support/live.js';
 
 const BIN = join(ROOT, 'bin/lispscope');
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-sniff-'));
 
-async function liveUnavailable(): Promise<string | undefined> {
-  try {
-    const c = LiveCapture.open({ iface: 'lo', filter: 'less 0', bufferSize: 1 << 20 });
-    await c.stop(false);
-    return undefined;
-  } catch (e) {
-    if (e instanceof LiveCaptureError) return e.message;
-    throw e;
-  }
-}
-
-const unavailable = await liveUnavailable();
-if (unavailable) {
-  if (process.env.CI === 'true') throw new Error(`live capture must work in CI: ${unavailable}`);
-  console.warn(`skipping lispscope sniff capture tests: ${unavailable}`);
-}
+const unavailable = gate('lispscope sniff capture tests', await liveUnavailable());
 const live = describe.skipIf(unavailable !== undefined);
 
 // ---- traffic --------------------------------------------------------------------------------
