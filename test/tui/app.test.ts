@@ -121,6 +121,12 @@ describe('the UI on mn-handover.pcapng', () => {
     t.stdin.write('G');
     t.stdin.write(KEY.enter);
     await sleep(100);
+    expect(t.frame()).toMatch(/Packets \(a: this session only\) 56\/56/);
+    t.stdin.write(KEY.esc);
+    await sleep(50);
+    // And in one read of the terminal, as a fast typist or a paste gives them.
+    t.stdin.write('2gG\r');
+    await sleep(100);
     const f = t.frame();
     expect(f).toMatch(/Packets \(a: this session only\) 56\/56/);
     expect(f).toMatch(/ Detail frame 56/);

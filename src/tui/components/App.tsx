@@ -110,6 +110,15 @@ interface Confirm {
   answer: string;
 }
 
+/**
+ * Ink hands over what one read of the terminal returned: keys typed quickly (or a paste) come as one
+ * string. Plain characters are keys of their own; a run of j/k stays whole (held keys, counted).
+ */
+function splitKeys(typed: string, key: Key): Array<[string, Key]> {
+  if (typed.length < 2 || /^[jk]+$/.test(typed) || key.ctrl || key.meta || typed.includes('\u001b')) return [[typed, key]];
+  return [...typed].map((c): [string, Key] => [c, { ...key, return: c === '\r', tab: c === '\t', shift: c !== c.toLowerCase() }]);
+}
+
 export function App({ source, paint, width: fixedW, height: fixedH, onQuit, follow: follow0, refreshMs = 100, filter }: AppProps) {
   const { exit } = useApp();
   const size = useSize(fixedW, fixedH);
@@ -299,22 +308,25 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
   const waiting = useRef<Array<[string, Key]>>([]);
   const rendering = useRef(false);
   const [, setKeyTick] = useState(0);
-  useInput((typed, key) => {
-    if (rendering.current) {
-      waiting.current.push([typed, key]);
-      return;
-    }
+  const typing = useRef(false);
+  typing.current = prompt !== undefined;
+  const runNext = () => {
+    const next = waiting.current.shift();
+    if (!next) return;
+    // Text for a prompt stays whole (a paste); anything else is one key at a time.
+    const [first, ...rest] = typing.current ? [next] : splitKeys(...next);
+    waiting.current.unshift(...rest);
     rendering.current = true;
     setKeyTick((t) => t + 1);
-    handler.current(typed, key);
+    handler.current(...first!);
+  };
+  useInput((typed, key) => {
+    waiting.current.push([typed, key]);
+    if (!rendering.current) runNext();
   });
   useEffect(() => {
     rendering.current = false;
-    const next = waiting.current.shift();
-    if (!next) return;
-    rendering.current = true;
-    setKeyTick((t) => t + 1);
-    handler.current(...next);
+    runNext();
   });
   handler.current = (typed: string, key: Key) => {
     let input = typed;
