@@ -581,6 +581,86 @@ function reliableTcp(): FixtureFile {
   );
 }
 
+/**
+ * Registration exchanges over the Map-Server reliable transport, one of each outcome: the ETR
+ * registers four prefixes on one session; the Map-Server accepts one (its ACK names the prefix with
+ * Instance ID 0, as Cisco IOS writes it, and a Mapping Notification follows), rejects two (not a
+ * site prefix; a Registration signed with the wrong key) and never answers the fourth, which the
+ * ETR sends again a second later. At 10 s the ETR registers its first prefix with a second RLOC:
+ * accepted, and a handover of the mapping.
+ */
+function reliableRegistrations(): FixtureFile {
+  const t = new Trace('reliable-registrations');
+  const etr = A.xtrA;
+  const ms = A.ms;
+  const ETR_PORT = 50200;
+  let etrSeq = 0x00c0ffee;
+  let msSeq = 0x5eed0000;
+  const ACK = TcpFlag.ACK;
+  const PSH = TcpFlag.PSH | TcpFlag.ACK;
+  /** A segment carrying `messages` (or none), both sequence numbers moved on by what it carries. */
+  const send = (from: 'etr' | 'ms', flags: number, messages: ReliableMessage[] = []) => {
+    const payload = concatBytes(...messages.map(encodeReliable));
+    const [src, dst, sport, dport, seq, ack] = from === 'etr' ? [etr, ms, ETR_PORT, 4342, etrSeq, msSeq] : [ms, etr, 4342, ETR_PORT, msSeq, etrSeq];
+    const tcp = encodeTcp({ sport, dport, seq, ack, flags, window: 16384, checksum: { src, dst } }, payload);
+    t.add(encodeIPv4({ src, dst, proto: IPPROTO_TCP, id: t.id(), ttl: 255 }, tcp));
+    const used = payload.length + (flags & (TcpFlag.SYN | TcpFlag.FIN) ? 1 : 0);
+    if (from === 'etr') etrSeq = (etrSeq + used) >>> 0;
+    else msSeq = (msSeq + used) >>> 0;
+  };
+  const xtrId = Uint8Array.from([0x45, 0x54, 0x52, 0x2d, 0x41, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02]);
+  const siteId = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0x0a]);
+  const registration = (messageId: number, eid: string, rlocs: string[], key: string): ReliableMessage => {
+    const signed = mapRegister({ nonce: t.nonce(), keyId: 1, key, records: [record(eid, rlocs.map((r) => own(r)))], wantMapNotify: true, xtrId, siteId });
+    return { type: 17, messageId, mapRegister: decodeControl(signed).value as MapRegister };
+  };
+  const notification = (messageId: number, eid: string, rlocs: string[]): ReliableMessage => ({
+    type: 21,
+    messageId,
+    xtrId,
+    siteId,
+    record: record(eid, rlocs.map((r) => ({ rloc: r }))),
+  });
+  const site2 = '192.0.2.11';
+
+  t.at(0);
+  send('etr', TcpFlag.SYN);
+  send('ms', TcpFlag.SYN | ACK);
+  send('etr', ACK);
+  t.at(0.1);
+  send('ms', PSH, [{ type: 20, messageId: 0, scope: 0, rejectedOnly: false }]);
+  t.at(0.2);
+  send('etr', PSH, [
+    registration(0, '10.1.0.0/16', [etr], KEYS.siteA),
+    registration(1, '10.9.0.0/16', [etr], KEYS.site9),
+    registration(2, '2001:db8:1::/48', [etr], KEYS.v6),
+  ]);
+  send('etr', PSH, [registration(3, '10.2.0.0/16', [etr], WRONG_KEY)]);
+  t.at(0.204);
+  send('ms', PSH, [
+    { type: 18, messageId: 1, eidMaskLen: 16, eid: lcaf(2, { kind: 'instance-id', iid: 0, address: v4('10.1.0.0') }, 32) },
+    notification(2, '10.1.0.0/16', [etr]),
+    { type: 19, messageId: 3, reason: 1, eidMaskLen: 16, eid: v4('10.9.0.0') },
+    { type: 19, messageId: 4, reason: 2, eidMaskLen: 16, eid: v4('10.2.0.0') },
+  ]);
+  send('etr', ACK);
+  t.at(1.2);
+  send('etr', PSH, [registration(4, '2001:db8:1::/48', [etr], KEYS.v6)]);
+  t.at(10);
+  send('etr', PSH, [registration(5, '10.1.0.0/16', [etr, site2], KEYS.siteA)]);
+  t.at(10.003);
+  send('ms', PSH, [{ type: 18, messageId: 5, eidMaskLen: 16, eid: v4('10.1.0.0') }, notification(6, '10.1.0.0/16', [etr, site2])]);
+  t.at(60);
+  send('etr', TcpFlag.FIN | ACK);
+  send('ms', TcpFlag.FIN | ACK);
+  send('etr', ACK);
+  return pcap(
+    'reliable-registrations.pcap',
+    'Registrations over the Map-Server reliable transport (TCP 4342), one per outcome, for `flows`: after a Refresh the ETR 192.0.2.10 registers 10.1.0.0/16 (ACK naming `[0]10.1.0.0/16`, then a Mapping Notification), 10.9.0.0/16 (Reject: not a site EID prefix), 2001:db8:1::/48 (never answered, sent again 1 s later) and 10.2.0.0/16 signed with the wrong key (Reject: authentication failure); at 10 s 10.1.0.0/16 again with a second RLOC 192.0.2.11 (ACK, Mapping Notification: a handover). Keys: `keys`.',
+    t,
+  );
+}
+
 function dataPlane(): FixtureFile {
   const t = new Trace('data');
   const ping = (src: string, dst: string, seq: number, reply = false) =>
@@ -1233,6 +1313,7 @@ export function makeFixtures(): FixtureFile[] {
     otherTypes(),
     malformed(),
     reliableTcp(),
+    reliableRegistrations(),
     dataPlane(),
     lcafs(),
     ipOptions(),

@@ -147,6 +147,19 @@ const EXPECTED: Record<string, Partial<FileSummary>> = {
     },
     malformed: [],
   },
+  // Frames 1-3, 8 and 12-14: TCP only.
+  'reliable-registrations.pcap': {
+    frames: 14,
+    lisp: 7,
+    types: {
+      'tcp(registration-refresh)': 1,
+      'tcp(registration,registration,registration)': 1,
+      'tcp(registration)': 3,
+      'tcp(registration-ack,mapping-notification,registration-reject,registration-reject)': 1,
+      'tcp(registration-ack,mapping-notification)': 1,
+    },
+    malformed: [],
+  },
   'data.pcap': { frames: 15, lisp: 15, types: { data: 15 }, malformed: [13, 14] },
   'lcaf.pcap': { frames: 23, lisp: 23, types: { 'map-reply': 20, 'map-register': 2, 'map-request': 1 }, malformed: [] },
   'ip-options.pcap': { frames: 5, lisp: 5, types: { 'map-request': 2, 'map-reply': 1, data: 2 }, malformed: [] },
@@ -321,6 +334,8 @@ describe('keys', () => {
       'control-map-register.pcap': { ok: [1, 2, 3, 4, 6, 7, 8, 9], failed: [5] },
       // The Registrations of the reliable-transport session (frame 7 completes two).
       'reliable-tcp.pcap': { ok: [5, 7], failed: [] },
+      // Frame 6: the Registration signed with the wrong key (the Map-Server rejects it too).
+      'reliable-registrations.pcap': { ok: [5, 9, 10], failed: [6] },
       'ip-fragments.pcap': { ok: [10, 13], failed: [] },
       'lcaf.pcap': { ok: [11, 22], failed: [] },
       // Damaged after signing: the MAC no longer matches (frame 5's length does not even fit SHA-1).

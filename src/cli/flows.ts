@@ -20,7 +20,7 @@ const COMMON: OptionSpec[] = [
   { name: 'timeout', kind: 'value', arg: 'SEC', help: 'an unanswered request closes this long after its last retransmission (default 3)' },
   { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE' },
   { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data)' },
-  { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when any unanswered, auth-failed or malformed is found' },
+  { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when any unanswered, rejected, auth-failed or malformed is found' },
   { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
 ];
 
@@ -43,7 +43,7 @@ export const statsSpec: CommandSpec = {
   options: COMMON,
 };
 
-const FAIL_ON = new Set(['unanswered', 'auth-failed', 'malformed']);
+const FAIL_ON = new Set(['unanswered', 'rejected', 'auth-failed', 'malformed']);
 
 interface Setup {
   files: string[];
@@ -64,7 +64,7 @@ function setup(spec: CommandSpec, argv: string[]): Setup | undefined {
   if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`${spec.name}: --timeout needs a positive number of seconds, not "${t}"`);
   const failOn = new Set((a.lists.get('fail-on') ?? []).flatMap((x) => x.split(',')));
   for (const f of failOn) {
-    if (!FAIL_ON.has(f)) throw new UsageError(`${spec.name}: --fail-on takes unanswered, auth-failed or malformed, not "${f}"`);
+    if (!FAIL_ON.has(f)) throw new UsageError(`${spec.name}: --fail-on takes unanswered, rejected, auth-failed or malformed, not "${f}"`);
   }
   const s: Setup = { files, json: a.flags.get('json') ?? false, timeout, failOn, a };
   const expr = a.values.get('filter');
@@ -96,11 +96,9 @@ async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void) {
   }
 }
 
-/** Exit status for --fail-on. */
-function failed(s: Setup, found: { unanswered: boolean; authFailed: boolean; malformed: boolean }): number {
-  if (s.failOn.has('unanswered') && found.unanswered) return 1;
-  if (s.failOn.has('auth-failed') && found.authFailed) return 1;
-  if (s.failOn.has('malformed') && found.malformed) return 1;
+/** Exit status for --fail-on: `found` holds the exchanges' outcomes, and `malformed` when a frame was. */
+function failed(s: Setup, found: Set<string>): number {
+  for (const f of s.failOn) if (found.has(f)) return 1;
   return 0;
 }
 
@@ -112,7 +110,7 @@ export async function runFlows(argv: string[], io: Io): Promise<number> {
   }
   const multi = s.files.length > 1;
   const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
-  const found = { unanswered: false, authFailed: false, malformed: false };
+  const found = new Set<string>();
   let batch: Exchange[] = [];
   const flushTable = () => {
     if (batch.length) io.line(exchangesTable(batch, style, multi));
@@ -121,8 +119,7 @@ export async function runFlows(argv: string[], io: Io): Promise<number> {
   const r = await analyze(s, io, (e) => {
     const obj = exchangeJson(e, multi);
     if (s.filter && !s.filter(obj)) return;
-    if (e.outcome === 'unanswered') found.unanswered = true;
-    if (e.outcome === 'auth-failed') found.authFailed = true;
+    found.add(e.outcome);
     if (s.json) io.line(JSON.stringify(obj));
     else {
       batch.push(e);
@@ -130,7 +127,7 @@ export async function runFlows(argv: string[], io: Io): Promise<number> {
     }
   });
   flushTable();
-  found.malformed = r.stats.malformedFrames > 0;
+  if (r.stats.malformedFrames > 0) found.add('malformed');
   if (r.duplicates) io.warn(`${r.duplicates} packets seen in more than one capture were counted once`);
   if (r.counters.dropped) io.warn(`${r.counters.dropped} exchanges closed early: more than the open-exchange cap at once`);
   return failed(s, found);
@@ -144,12 +141,11 @@ export async function runMappings(argv: string[], io: Io): Promise<number> {
   }
   const multi = s.files.length > 1;
   const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
-  const found = { unanswered: false, authFailed: false, malformed: false };
+  const found = new Set<string>();
   const r = await analyze(s, io, (e) => {
-    if (e.outcome === 'unanswered') found.unanswered = true;
-    if (e.outcome === 'auth-failed') found.authFailed = true;
+    found.add(e.outcome);
   });
-  found.malformed = r.stats.malformedFrames > 0;
+  if (r.stats.malformedFrames > 0) found.add('malformed');
   let first = true;
   for (const m of r.mappings) {
     const obj = mappingJson(m, multi);
@@ -176,5 +172,10 @@ export async function runStats(argv: string[], io: Io): Promise<number> {
   const st = r.stats;
   if (s.json) io.line(JSON.stringify({ ...statsJson(st), duplicates: r.duplicates, late_answers: r.counters.lateAnswers }));
   else io.line(statsText(st, style));
-  return failed(s, { unanswered: st.unanswered > 0, authFailed: st.authFailures > 0, malformed: st.malformedFrames > 0 });
+  // The outcomes of every kind of exchange, and the failures counted per message.
+  const found = new Set(Object.values(st.exchanges).flatMap((outcomes) => Object.keys(outcomes)));
+  if (st.unanswered > 0) found.add('unanswered');
+  if (st.authFailures > 0) found.add('auth-failed');
+  if (st.malformedFrames > 0) found.add('malformed');
+  return failed(s, found);
 }

@@ -7,11 +7,11 @@ import type { PlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
 import { formatIPv4, formatIPv6 } from '../dissect/addr.js';
 import { controlTypeName } from '../dissect/registry.js';
-import { ExchangeTracker, type ExchangeOptions } from './exchanges.js';
+import { ExchangeTracker, type ExchangeOptions, type PendingExchange } from './exchanges.js';
 import { MappingTracker, type MappingOptions } from './mappings.js';
 import { StatsCollector, type Stats } from './stats.js';
 import type { Exchange, Mapping } from './types.js';
-import { controlView, dataView } from './view.js';
+import { controlView, dataView, reliableViews } from './view.js';
 
 export interface FlowEngineOptions extends Omit<ExchangeOptions, 'onExchange'> {
   mappings?: MappingOptions;
@@ -62,10 +62,10 @@ export class FlowEngine {
       if (d) this.mappingTracker.data(d.ts, d.itr, d.etr, d.dstEid);
       this.exchanges.sweep(p.ts);
     } else if (p.kind === 'reliable') {
-      // Map-Server reliable transport over TCP: counted here; its registrations are not (yet)
-      // matched into exchanges.
+      // Map-Server reliable transport over TCP: its Registrations become registration exchanges.
       s.controlPackets++;
       for (let i = 0; i < (p.reliable?.length ?? 0); i++) s.message('reliable-transport');
+      for (const v of reliableViews(p)) this.exchanges.reliable(v, ref);
     } else {
       s.message('unknown');
     }
@@ -88,6 +88,11 @@ export class FlowEngine {
       this.mappingTracker.data(ts, formatIPv4(b, d.ip + 12), formatIPv4(b, d.ip + 16), eid);
     }
     this.exchanges.sweep(ts);
+  }
+
+  /** Exchanges started but not reported by onExchange yet (a snapshot; see ExchangeTracker.pending). */
+  pending(): PendingExchange[] {
+    return this.exchanges.pending();
   }
 
   /** End of input: closes every exchange and returns the mappings and statistics. */

@@ -2,16 +2,18 @@
 // per request nonce; retransmissions (same nonce, or same requester and EID before an answer) join
 // the first request's exchange; an ECM'd Map-Request, its forwards and the Map-Reply are one
 // resolution; an SMR, the peer's SMR-invoked Map-Request and its Map-Reply are one smr exchange.
-// State is bounded: exchanges close `timeout` after their last packet (capture time), at most
-// `maxOpen` are open, and exchanges are handed out in order of their start.
+// Registrations over the Map-Server reliable transport (TCP) become registration exchanges too:
+// see `reliable` below. State is bounded: exchanges close `timeout` after their last packet
+// (capture time), at most `maxOpen` are open, and exchanges are handed out in order of their start.
 
 import { addressBits, coreAddress, parsePrefix, prefixText, type Prefix } from '../dissect/address.js';
 import { prefixCovers } from '../dissect/prefix.js';
 import { referralActionSlug, actionSlug } from '../dissect/registry.js';
-import type { InfoMessage, MapNotify, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
+import { isOpaque, rejectReasonSlug, type MappingNotification, type Registration, type RegistrationReject } from '../dissect/reliable.js';
+import type { InfoMessage, LispAddress, MapNotify, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
 import type { Exchange, ExchangeKind, FrameRef } from './types.js';
-import { locatorSet, nonceText, recordEid, rlocText, type ControlView } from './view.js';
+import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type ReliableView } from './view.js';
 
 export interface ExchangeOptions {
   /** Seconds after its last packet an exchange closes; unanswered ones are then `unanswered`. */
@@ -39,6 +41,8 @@ interface Open extends Exchange {
   /** smr: the peer that must send the SMR-invoked request, and the EIDs it may ask for. */
   smrPeer?: string;
   smrEids?: Prefix[];
+  /** Reliable transport: the connection + EID prefix keys it is filed under (one per record). */
+  tcpKeys?: string[];
 }
 
 export interface ExchangeCounters {
@@ -48,6 +52,17 @@ export interface ExchangeCounters {
   lateAnswers: number;
   /** Answers whose request was never seen (their exchanges have requestSeen: false). */
   orphanAnswers: number;
+  /**
+   * Registration ACKs and Rejects (reliable transport) with no open Registration of their EID
+   * prefix on their connection: it was before the capture, or its exchange had closed.
+   */
+  unmatchedRegistrationAnswers: number;
+}
+
+/** An exchange not reported yet (ExchangeTracker.pending). */
+export interface PendingExchange {
+  exchange: Exchange;
+  open: boolean;
 }
 
 const AUTH_FAILED = 'auth-failed' as const;
@@ -72,8 +87,10 @@ export class ExchangeTracker {
   private closedHead = 0;
   /** Last registration time per site and EID (for intervalMs). */
   private readonly lastRegistration = new Map<string, number>();
+  /** Open reliable-transport registrations by connection + EID prefix, oldest first. */
+  private readonly byConnectionEid = new Map<string, Open[]>();
   private lastSweep = -Infinity;
-  readonly counters: ExchangeCounters = { dropped: 0, lateAnswers: 0, orphanAnswers: 0 };
+  readonly counters: ExchangeCounters = { dropped: 0, lateAnswers: 0, orphanAnswers: 0, unmatchedRegistrationAnswers: 0 };
 
   constructor(
     private readonly opts: ExchangeOptions,
@@ -145,6 +162,21 @@ export class ExchangeTracker {
     }
   }
 
+  /**
+   * The exchanges started but not handed to onExchange yet, in the order it will get them: copies,
+   * so that a viewer (the terminal UI) can show a request still waiting for its answer. `open` is
+   * false for one already closed that waits for an earlier one (exchanges go out in start order);
+   * an open one's outcome is provisional (`unanswered` until an answer comes).
+   */
+  pending(): PendingExchange[] {
+    const out: PendingExchange[] = [];
+    for (let i = this.head; i < this.queue.length; i++) {
+      const e = this.queue[i]!;
+      out.push({ exchange: { ...publicView(e), frames: [...e.frames] }, open: !e.closed });
+    }
+    return out;
+  }
+
   /** End of input: everything open closes. */
   finish(): void {
     for (let i = this.head; i < this.queue.length; i++) if (!this.queue[i]!.closed) this.close(this.queue[i]!);
@@ -154,6 +186,15 @@ export class ExchangeTracker {
   // ---- requests ----------------------------------------------------------------------------
 
   private start(v: ControlView, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef): Open {
+    const e = this.enqueue(v.ts, v.src, kind, nonce, eid, requester, ref);
+    e.nonces.push(nonce);
+    if (v.ecm) e.via = v.ecm.outerDst;
+    this.byNonce.set(nonce, e);
+    return e;
+  }
+
+  /** A new exchange in the queue, not yet findable by nonce (`start` files it). */
+  private enqueue(ts: number, sender: string, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef): Open {
     if (this.openCount >= this.maxOpen) {
       let i = this.head;
       while (i < this.queue.length && this.queue[i]!.closed) i++;
@@ -169,22 +210,20 @@ export class ExchangeTracker {
       eid,
       nonce,
       frames: [ref],
-      start: v.ts,
+      start: ts,
       requester,
       rttMs: null,
       retransmissions: 0,
       outcome: 'unanswered',
-      last: v.ts,
-      lastRequest: v.ts,
-      senders: [v.src],
+      last: ts,
+      lastRequest: ts,
+      senders: [sender],
       answered: false,
       closed: false,
-      nonces: [nonce],
+      nonces: [],
     };
-    if (v.ecm) e.via = v.ecm.outerDst;
     this.queue.push(e);
     this.openCount++;
-    this.byNonce.set(nonce, e);
     return e;
   }
 
@@ -300,12 +339,17 @@ export class ExchangeTracker {
     e.wantMapNotify = m.wantMapNotify;
     e.responder = v.ecm ? v.ecm.innerDst : v.dst;
     if (!m.wantMapNotify) e.outcome = 'unacknowledged';
-    const seriesKey = `${site} ${eids[0]}`;
-    const prev = this.lastRegistration.get(seriesKey);
-    if (prev !== undefined) e.intervalMs = ms(v.ts - prev);
-    if (this.lastRegistration.size < 100_000 || prev !== undefined) this.lastRegistration.set(seriesKey, v.ts);
+    this.interval(e, v.ts);
     this.byRequest.set(key, e);
     this.authCheck(e, v);
+  }
+
+  /** intervalMs: the time since this site's previous registration of the EID (either transport). */
+  private interval(e: Open, ts: number): void {
+    const seriesKey = `${e.site} ${e.eid}`;
+    const prev = this.lastRegistration.get(seriesKey);
+    if (prev !== undefined) e.intervalMs = ms(ts - prev);
+    if (this.lastRegistration.size < 100_000 || prev !== undefined) this.lastRegistration.set(seriesKey, ts);
   }
 
   private notify(v: ControlView, m: MapNotify, ref: FrameRef): void {
@@ -373,6 +417,111 @@ export class ExchangeTracker {
     }, 'nat-info', prefixText(m.eid, m.eidMaskLen));
   }
 
+  // ---- the Map-Server reliable transport (TCP) ----------------------------------------------
+  //
+  // draft-ietf-lisp-map-server-reliable-transport: on one TCP session the ETR sends a Registration
+  // (a Map-Register without UDP) per EID-record set, and the Map-Server answers each EID prefix
+  // with a Registration ACK or a Registration Reject. Those carry the EID prefix and no reference
+  // to the Registration: their Message ID is the Map-Server's own (each side numbers its messages;
+  // Cisco IOS counts from 0 on each session), and one Map-Register's nonce may be reused for
+  // several Registrations. So an answer belongs to the oldest open Registration of its EID prefix
+  // on the same connection (only the Map-Server sends them). Nonces play no part:
+  // these exchanges are not filed by nonce, so UDP Map-Registers reusing a nonce stay apart.
+
+  /** One reliable-transport message, at the frame that completed it. */
+  reliable(v: ReliableView, ref: FrameRef): void {
+    this.sweep(v.ts);
+    const m = v.m;
+    if (isOpaque(m)) return;
+    switch (m.type) {
+      case 17:
+        if (m.mapRegister.type === 3 && !('unknown' in m.mapRegister)) this.registration(v, m, m.mapRegister, ref);
+        break;
+      case 18:
+        this.registrationAnswer(v, m.eid, m.eidMaskLen, ref);
+        break;
+      case 19:
+        this.registrationAnswer(v, m.eid, m.eidMaskLen, ref, m);
+        break;
+      case 21:
+        this.mappingNotification(v, m, ref);
+        break;
+      // Registration Refresh (the Map-Server asks for registrations again) and Error Notification
+      // are not exchanges of their own; the Registrations a Refresh brings are.
+    }
+  }
+
+  private registration(v: ReliableView, r: Registration, m: MapRegister, ref: FrameRef): void {
+    const eids = m.records.map(recordEid);
+    const rlocs = [...new Set(m.records.flatMap((x) => locatorSet(x.locators)))].sort();
+    for (const x of m.records) this.mappings?.announce(v.ts, ref, 'map-register', v.src, recordEid(x), locatorSet(x.locators), 'tcp');
+    const keys = m.records.map((x) => connectionEidKey(v.connection, x.eid, x.eidMaskLen));
+    // The same prefixes and locators again before an answer: a retransmission (contract: same
+    // requester and EID before an answer), as for a UDP Map-Register with a fresh nonce.
+    const pending = keys.length
+      ? this.byConnectionEid.get(keys[0]!)?.find((e) => !e.answered && sameList(e.tcpKeys!, keys) && sameList(e.rlocs!, rlocs))
+      : undefined;
+    if (pending) {
+      pushFrame(pending, ref);
+      pending.last = v.ts;
+      pending.lastRequest = v.ts;
+      pending.retransmissions++;
+      this.authCheck(pending, v);
+      return;
+    }
+    const e = this.enqueue(v.ts, v.src, 'registration', nonceText(m.nonce), eids[0] ?? '(none)', v.src, ref);
+    e.transport = 'tcp';
+    e.messageId = r.messageId;
+    e.responder = v.dst;
+    e.site = m.xtrId ? hex(m.xtrId) : v.src;
+    e.rlocs = rlocs;
+    // Kept as a fact of the Map-Register; over the session every Registration is answered, so an
+    // unanswered one is `unanswered` whatever M says.
+    e.wantMapNotify = m.wantMapNotify;
+    e.tcpKeys = keys;
+    for (const k of new Set(keys)) {
+      const list = this.byConnectionEid.get(k);
+      if (list) list.push(e);
+      else this.byConnectionEid.set(k, [e]);
+    }
+    this.interval(e, v.ts);
+    this.authCheck(e, v);
+  }
+
+  /** A Registration ACK, or a Registration Reject (`reject`), for one EID prefix. */
+  private registrationAnswer(v: ReliableView, eid: LispAddress, maskLen: number, ref: FrameRef, reject?: RegistrationReject): void {
+    const open = this.byConnectionEid.get(connectionEidKey(v.connection, eid, maskLen)) ?? [];
+    // The oldest unanswered Registration; else a repeated answer, or the answer for another prefix
+    // of a Registration of several records: it joins the latest.
+    const e = open.find((x) => !x.answered) ?? open[open.length - 1];
+    if (!e) {
+      this.counters.unmatchedRegistrationAnswers++;
+      return;
+    }
+    if (!e.answered) {
+      this.answered(e, v, ref);
+      if (e.outcome !== AUTH_FAILED) e.outcome = 'answered';
+    } else {
+      pushFrame(e, ref);
+      e.last = v.ts;
+    }
+    // A refusal of any of its prefixes is not hidden by the acceptance of another.
+    if (reject) {
+      if (e.outcome !== AUTH_FAILED) e.outcome = 'rejected';
+      e.rejectReason ??= rejectReasonSlug(reject.reason);
+    }
+  }
+
+  /** The Map-Server tells the ETR the mapping it now holds: on the timeline, and in the registration's story. */
+  private mappingNotification(v: ReliableView, m: MappingNotification, ref: FrameRef): void {
+    this.mappings?.announce(v.ts, ref, 'mapping-notification', v.src, recordEid(m.record), locatorSet(m.record.locators), 'tcp');
+    const list = this.byConnectionEid.get(connectionEidKey(v.connection, m.record.eid, m.record.eidMaskLen));
+    const e = list?.[list.length - 1];
+    if (!e) return;
+    pushFrame(e, ref);
+    e.last = v.ts;
+  }
+
   // ---- answers -----------------------------------------------------------------------------
 
   private reply(v: ControlView, m: MapReply, ref: FrameRef): void {
@@ -432,7 +581,7 @@ export class ExchangeTracker {
     apply(o);
   }
 
-  private answered(e: Open, v: ControlView, ref: FrameRef): void {
+  private answered(e: Open, v: { ts: number }, ref: FrameRef): void {
     e.answered = true;
     e.rttMs = ms(v.ts - e.start);
     e.frames.push(ref);
@@ -446,7 +595,7 @@ export class ExchangeTracker {
     return true;
   }
 
-  private authCheck(e: Open, v: ControlView): void {
+  private authCheck(e: Open, v: Pick<ControlView, 'authOk' | 'authError'>): void {
     if (v.authOk === false) {
       e.outcome = AUTH_FAILED;
       e.authError = v.authError;
@@ -470,6 +619,11 @@ export class ExchangeTracker {
       const list = this.smrByPeer.get(e.smrPeer)?.filter((x) => x !== e);
       if (list?.length) this.smrByPeer.set(e.smrPeer, list);
       else this.smrByPeer.delete(e.smrPeer);
+    }
+    for (const k of e.tcpKeys ?? []) {
+      const list = this.byConnectionEid.get(k)?.filter((x) => x !== e);
+      if (list?.length) this.byConnectionEid.set(k, list);
+      else this.byConnectionEid.delete(k);
     }
     if (!e.answered && e.outcome !== 'unacknowledged' && e.outcome !== AUTH_FAILED) e.outcome = 'unanswered';
   }
@@ -506,9 +660,30 @@ function publicView(e: Open): Exchange {
     key: _k,
     smrPeer: _p,
     smrEids: _e,
+    tcpKeys: _t,
     ...x
   } = e;
   return x;
+}
+
+/**
+ * Where a reliable-transport registration of an EID prefix is filed: the connection and the prefix,
+ * Instance ID 0 written as no Instance ID (a Registration's record may name the prefix plainly and
+ * the Map-Server's ACK as `[0]` prefix, as Cisco IOS does).
+ */
+function connectionEidKey(connection: string, eid: LispAddress, maskLen: number): string {
+  const plain = eid.kind === 'lcaf' && eid.lcaf.body.kind === 'instance-id' && eid.lcaf.body.iid === 0 ? eid.lcaf.body.address : eid;
+  return `${connection} ${prefixText(plain, maskLen)}`;
+}
+
+/** Adds a frame to an exchange, once (one frame may carry several messages of the session). */
+function pushFrame(e: Open, ref: FrameRef): void {
+  const last = e.frames[e.frames.length - 1];
+  if (!last || last.frame !== ref.frame || last.file !== ref.file) e.frames.push(ref);
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function ms(seconds: number): number {

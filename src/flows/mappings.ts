@@ -61,12 +61,16 @@ export class MappingTracker {
     return s;
   }
 
-  /** A Map-Register, Map-Notify or Map-Reply carried `eid` → `rlocs` (sorted). */
-  announce(ts: number, frame: FrameRef, source: string, by: string, eid: string, rlocs: string[]): void {
+  /**
+   * A Map-Register, Map-Notify or Map-Reply carried `eid` → `rlocs` (sorted); `transport` 'tcp' for
+   * the Map-Server reliable transport (a Registration's Map-Register is a Map-Register all the same,
+   * so it moves the registered set; a Mapping Notification is `source` 'mapping-notification').
+   */
+  announce(ts: number, frame: FrameRef, source: string, by: string, eid: string, rlocs: string[], transport?: 'tcp'): void {
     const s = this.state(eid);
     if (!s) return;
     const tl = s.mapping.timeline;
-    if (tl.length < this.maxTimeline) tl.push({ ts, frame, source, by, rlocs });
+    if (tl.length < this.maxTimeline) tl.push(transport ? { ts, frame, source, by, rlocs, transport } : { ts, frame, source, by, rlocs });
     else s.mapping.timelineDropped = (s.mapping.timelineDropped ?? 0) + 1;
     if (source !== 'map-register') return;
     const prev = s.registered;

@@ -2,10 +2,12 @@
 // and merged by capture time into one packet stream; a packet seen by two vantage points is
 // passed on once. Each reader is held back while its queue is full, so memory stays flat.
 
-import { PacketDecoder, type LispPacket, type PacketDecoderOptions } from '../capture/packets.js';
+import { PacketDecoder, type LispPacket, type PacketDecoderOptions, type ReliableEntry } from '../capture/packets.js';
 import { plainData, scanPlainData, type PlainData } from '../capture/plain-data.js';
 import { readCapture } from '../capture/source.js';
+import type { TcpHeader } from '../capture/tcp.js';
 import type { Frame } from '../capture/types.js';
+import type { IpHeader } from '../dissect/ip.js';
 
 /** A packet that outlives its frame: no views into capture buffers. */
 export function retain(p: LispPacket): LispPacket {
@@ -17,11 +19,22 @@ export function retain(p: LispPacket): LispPacket {
 
 /** FNV-1a over the LISP bytes and ports: equal for the same packet captured twice. */
 function fingerprint(p: LispPacket): string | undefined {
+  if (p.reliable && p.ip && p.tcp) return reliableFingerprint(p.ip, p.tcp, p.reliable);
   if (!p.lisp || !p.ip || !p.udp) return undefined;
   let h = 0x811c9dc5;
   const b = p.lisp;
   for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   return `${p.ip.src}>${p.ip.dst} ${p.udp.srcPort}>${p.udp.dstPort} ${b.length} ${(h >>> 0).toString(16)}`;
+}
+
+/**
+ * A reliable-transport segment: its connection, sequence number and the messages it completed.
+ * Each capture reassembles its own copy of the stream, so the same segment completes the same
+ * messages in both (the TCP layer already drops retransmissions within one capture).
+ */
+function reliableFingerprint(ip: IpHeader, tcp: TcpHeader, entries: ReliableEntry[]): string {
+  const messages = entries.map((e) => `${e.message.type}/${e.message.messageId}/${e.length}`).join(',');
+  return `tcp ${ip.src}>${ip.dst} ${tcp.srcPort}>${tcp.dstPort} ${tcp.seq} ${messages}`;
 }
 
 export interface MergeOptions {

@@ -52,6 +52,8 @@ export interface SiteStats {
   registrations: number;
   answered: number;
   unanswered: number;
+  /** Refused by the Map-Server (Registration Reject, reliable transport). */
+  rejected: number;
   authFailed: number;
   /** Median time between registrations. */
   intervalMs: number | null;
@@ -119,13 +121,14 @@ export class StatsCollector {
       const key = `${e.site} ${e.eid}`;
       let s = this.sites.get(key);
       if (!s && this.sites.size < StatsCollector.MAX_KEYS) {
-        s = { s: { site: e.site, eid: e.eid, registrations: 0, answered: 0, unanswered: 0, authFailed: 0, rlocs: [] }, intervals: new Reservoir() };
+        s = { s: { site: e.site, eid: e.eid, registrations: 0, answered: 0, unanswered: 0, rejected: 0, authFailed: 0, rlocs: [] }, intervals: new Reservoir() };
         this.sites.set(key, s);
       }
       if (s) {
         s.s.registrations++;
         if (e.outcome === 'answered') s.s.answered++;
         else if (e.outcome === 'unanswered') s.s.unanswered++;
+        else if (e.outcome === 'rejected') s.s.rejected++;
         else if (e.outcome === 'auth-failed') s.s.authFailed++;
         if (e.intervalMs !== undefined) s.intervals.add(e.intervalMs);
         if (e.rlocs) s.s.rlocs = e.rlocs;

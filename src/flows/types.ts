@@ -6,9 +6,11 @@ export type ExchangeKind = 'registration' | 'resolution' | 'smr' | 'rloc-probe' 
 /**
  * `answered`, `negative` (Map-Reply with no locators), `unanswered`, `auth-failed` (with keys) are
  * the contract's; `unacknowledged` is ours: a Map-Register that did not ask for a Map-Notify (M=0)
- * and got none, which is not a failure.
+ * and got none, which is not a failure; so is `rejected`: the Map-Server refused a registration
+ * over the reliable transport (Registration Reject, its reason in `rejectReason`). UDP has no such
+ * answer (a refused Map-Register is just not answered), so none of the contract's values says it.
  */
-export type Outcome = 'answered' | 'negative' | 'unanswered' | 'auth-failed' | 'unacknowledged';
+export type Outcome = 'answered' | 'negative' | 'unanswered' | 'auth-failed' | 'unacknowledged' | 'rejected';
 
 /** A packet's place: frame number, and which capture when several are merged (0-based). */
 export interface FrameRef {
@@ -56,6 +58,12 @@ export interface Exchange {
   action?: string;
   /** Why authentication failed. */
   authError?: string;
+  /** Registration over the Map-Server reliable transport (TCP 4342) rather than UDP. */
+  transport?: 'tcp';
+  /** Reliable transport: the Message ID of the (first) Registration. */
+  messageId?: number;
+  /** Reliable transport: the Registration Reject's reason (`not-site-eid-prefix`, ...). */
+  rejectReason?: string;
 }
 
 export interface TimelineEntry {
@@ -66,6 +74,8 @@ export interface TimelineEntry {
   /** Who sent it. */
   by: string;
   rlocs: string[];
+  /** Carried by the Map-Server reliable transport (TCP) rather than UDP. */
+  transport?: 'tcp';
 }
 
 export interface HandoverPeer {

@@ -5,6 +5,7 @@
 import type { LispPacket } from '../capture/packets.js';
 import { addressText, coreAddress, prefixText } from '../dissect/address.js';
 import { dataHeaderFields } from '../dissect/data.js';
+import type { ReliableMessage } from '../dissect/reliable.js';
 import type { ControlMessage, LispAddress, Locator, MappingRecord } from '../dissect/types.js';
 
 export interface ControlView {
@@ -42,6 +43,45 @@ export function controlView(p: LispPacket): ControlView | undefined {
     if (!p.auth.ok) v.authError = p.auth.reason;
   }
   return v;
+}
+
+/** One message of the Map-Server reliable transport (TCP 4342), at the frame that completed it. */
+export interface ReliableView {
+  ts: number;
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  /** The TCP connection, named the same from either direction. */
+  connection: string;
+  m: ReliableMessage;
+  /** Authentication verdict of a Registration's Map-Register, when a key applied. */
+  authOk?: boolean;
+  authError?: string;
+}
+
+export function reliableViews(p: LispPacket): ReliableView[] {
+  if (!p.reliable || !p.ip || !p.tcp) return [];
+  const src = p.ip.src;
+  const dst = p.ip.dst;
+  const sport = p.tcp.srcPort;
+  const dport = p.tcp.dstPort;
+  const connection = connectionName(src, sport, dst, dport);
+  return p.reliable.map((e) => {
+    const v: ReliableView = { ts: p.ts, src, dst, sport, dport, connection, m: e.message };
+    if (e.auth) {
+      v.authOk = e.auth.ok;
+      if (!e.auth.ok) v.authError = e.auth.reason;
+    }
+    return v;
+  });
+}
+
+/** Both endpoints, in a fixed order, so that either direction of a TCP connection names it alike. */
+function connectionName(a: string, ap: number, b: string, bp: number): string {
+  const x = `[${a}]:${ap}`;
+  const y = `[${b}]:${bp}`;
+  return x < y ? `${x} ${y}` : `${y} ${x}`;
 }
 
 export interface DataView {

@@ -29,6 +29,8 @@ function outcomeText(e: Exchange, s: Style): string {
       return `negative${e.action ? ` (${e.action})` : ''}`;
     case 'unacknowledged':
       return s.dim('no notify asked');
+    case 'rejected':
+      return s.bad(`rejected${e.rejectReason ? ` (${e.rejectReason})` : ''}`);
     default:
       return s.bad(e.outcome);
   }
@@ -46,7 +48,7 @@ export function exchangesTable(list: Exchange[], style: Style, multi = false): s
   for (const e of list) {
     t.push([
       clock(e.start),
-      e.kind,
+      e.transport ? `${e.kind} (${e.transport})` : e.kind,
       style.eid(e.eid),
       e.requester,
       e.kind === 'smr' ? '→' : '⇄',
@@ -110,9 +112,9 @@ export function statsText(s: Stats, style: Style): string {
   const msg = table(['message', 'count'], style);
   for (const [k, v] of Object.entries(s.messages)) msg.push([k, String(v)]);
   out.push(msg.toString(), '');
-  const ex = table(['exchange', 'answered', 'negative', 'unanswered', 'auth-failed', 'no notify asked'], style);
+  const ex = table(['exchange', 'answered', 'negative', 'unanswered', 'rejected', 'auth-failed', 'no notify asked'], style);
   for (const [k, v] of Object.entries(s.exchanges)) {
-    ex.push([k, v.answered ?? 0, v.negative ?? 0, v.unanswered ?? 0, v['auth-failed'] ?? 0, v.unacknowledged ?? 0].map(String));
+    ex.push([k, v.answered ?? 0, v.negative ?? 0, v.unanswered ?? 0, v.rejected ?? 0, v['auth-failed'] ?? 0, v.unacknowledged ?? 0].map(String));
   }
   out.push(ex.toString());
   if (s.resolvers.length) {
@@ -134,7 +136,7 @@ export function statsText(s: Stats, style: Style): string {
     out.push('', r.toString());
   }
   if (s.sites.length) {
-    const t = table(['site', 'EID', 'registrations', 'answered', 'unanswered', 'auth failed', 'interval', 'RLOCs'], style);
+    const t = table(['site', 'EID', 'registrations', 'answered', 'unanswered', 'rejected', 'auth failed', 'interval', 'RLOCs'], style);
     for (const x of s.sites) {
       t.push([
         x.site,
@@ -142,6 +144,7 @@ export function statsText(s: Stats, style: Style): string {
         String(x.registrations),
         String(x.answered),
         String(x.unanswered),
+        String(x.rejected),
         String(x.authFailed),
         ms(x.intervalMs),
         x.rlocs.join(', '),

@@ -38,6 +38,9 @@ export function exchangeJson(e: Exchange, multi = false): Obj {
   put(o, 'referral_action', e.referralAction);
   put(o, 'action', e.action);
   put(o, 'auth_error', e.authError);
+  put(o, 'transport', e.transport);
+  put(o, 'message_id', e.messageId);
+  put(o, 'reject_reason', e.rejectReason);
   if (e.nat) {
     const n: Obj = {};
     put(n, 'global_etr_rloc', e.nat.globalEtrRloc);
@@ -64,6 +67,7 @@ export function mappingJson(m: Mapping, multi = false): Obj {
     o.source = t.source;
     o.by = t.by;
     o.rlocs = t.rlocs;
+    put(o, 'transport', t.transport);
     return o;
   });
   const handovers = m.handovers.map((h) => {
@@ -117,6 +121,7 @@ export function statsJson(s: Stats): Obj {
       registrations: x.registrations,
       answered: x.answered,
       unanswered: x.unanswered,
+      rejected: x.rejected,
       auth_failed: x.authFailed,
       interval_ms: x.intervalMs,
       rlocs: x.rlocs,

@@ -2,8 +2,12 @@
 // the real PacketDecoder, so the flow engine sees exactly what it sees on a capture.
 
 import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
+import { encodeTcp, TcpFlag } from '../../src/capture/tcp.js';
+import { concatBytes } from '../../src/dissect/addr.js';
 import { dataPacket, lispUdpPacket, type DataPacketSpec } from '../../src/dissect/build.js';
 import { encodeControl } from '../../src/dissect/control.js';
+import { encodeIPv4, IPPROTO_TCP } from '../../src/dissect/ip.js';
+import { encodeReliable, type ReliableMessage } from '../../src/dissect/reliable.js';
 import type { ControlMessage } from '../../src/dissect/types.js';
 import { FlowEngine, type FlowEngineOptions } from '../../src/flows/engine.js';
 import type { Exchange } from '../../src/flows/types.js';
@@ -12,6 +16,8 @@ export class Story {
   readonly packets: LispPacket[] = [];
   private readonly decoder: PacketDecoder;
   private frame = 0;
+  /** Next TCP sequence number per direction ("src:sport dst:dport"). */
+  private readonly seq = new Map<string, number>();
 
   constructor(keyFor?: (p: LispPacket) => string | undefined) {
     this.decoder = new PacketDecoder(keyFor ? { keyFor: (p) => keyFor(p) } : {});
@@ -34,6 +40,21 @@ export class Story {
 
   data(ts: number, spec: DataPacketSpec): this {
     this.add(ts, dataPacket(spec));
+    return this;
+  }
+
+  /**
+   * Map-Server reliable-transport messages in one TCP segment from src:sport to dst:dport (IPv4),
+   * each direction's stream going on where its last segment ended (no handshake: the decoder
+   * finds the first message boundary itself).
+   */
+  reliable(ts: number, src: string, sport: number, dst: string, dport: number, messages: ReliableMessage[]): this {
+    const dir = `${src}:${sport} ${dst}:${dport}`;
+    const seq = this.seq.get(dir) ?? 1000;
+    const payload = concatBytes(...messages.map(encodeReliable));
+    this.seq.set(dir, (seq + payload.length) >>> 0);
+    const tcp = encodeTcp({ sport, dport, seq, ack: 1, flags: TcpFlag.PSH | TcpFlag.ACK, checksum: { src, dst } }, payload);
+    this.add(ts, encodeIPv4({ src, dst, proto: IPPROTO_TCP }, tcp));
     return this;
   }
 }

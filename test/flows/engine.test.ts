@@ -1,0 +1,78 @@
+// FlowEngine.pending: the exchanges started and not reported yet, for a viewer that shows a request
+// while it waits for its answer (the terminal UI). Looking changes nothing of what is reported.
+
+import { describe, expect, it } from 'vitest';
+import { mappingRecord, mapReply, mapRequest } from '../../src/dissect/build.js';
+import { FlowEngine } from '../../src/flows/engine.js';
+import type { Exchange } from '../../src/flows/types.js';
+import { analyze, Story } from '../support/story.js';
+
+const ITR = '192.0.2.20';
+const MR = '203.0.113.2';
+const ETR = '203.0.113.50';
+const request = (s: Story, t: number, nonce: bigint, eid: string) => s.control(t, ITR, 61001, MR, 4342, mapRequest({ nonce, eids: [eid], itrRlocs: [ITR] }));
+const reply = (s: Story, t: number, nonce: bigint, eid: string) =>
+  s.control(t, ETR, 4342, ITR, 61001, mapReply({ nonce, records: [mappingRecord({ eid, locators: [{ rloc: ETR, local: true }] })] }));
+
+describe('FlowEngine.pending', () => {
+  it('lists what started and is not reported, in the order it will be, as copies', () => {
+    const s = new Story();
+    request(s, 10, 1n, '10.1.0.0/16');
+    request(s, 10.1, 2n, '10.2.0.0/16');
+    reply(s, 10.2, 2n, '10.2.0.0/16');
+    request(s, 11, 1n, '10.1.0.0/16');
+    const reported: Exchange[] = [];
+    const engine = new FlowEngine({ timeout: 3, onExchange: (e) => reported.push(e) });
+    const [req1, req2, rep2, retx1] = s.packets;
+    engine.packet(req1!);
+    let pending = engine.pending();
+    expect(pending).toHaveLength(1);
+    expect(pending[0]).toMatchObject({ open: true, exchange: { kind: 'resolution', eid: '10.1.0.0/16', requester: ITR, rttMs: null, frames: [{ frame: 1, file: 0 }] } });
+    // A copy: the engine's own record does not move with what the viewer holds, nor the other way.
+    pending[0]!.exchange.frames.push({ frame: 99, file: 0 });
+    engine.packet(req2!);
+    engine.packet(rep2!);
+    pending = engine.pending();
+    expect(pending.map((p) => [p.exchange.eid, p.exchange.outcome, p.open])).toEqual([
+      ['10.1.0.0/16', 'unanswered', true],
+      ['10.2.0.0/16', 'answered', true],
+    ]);
+    expect(pending[0]!.exchange.frames).toEqual([{ frame: 1, file: 0 }]);
+    expect(pending[1]!.exchange).toMatchObject({ responder: ETR, rttMs: 100, frames: [{ frame: 2, file: 0 }, { frame: 3, file: 0 }] });
+    // The first request is sent again: it waits until 14. The answered one closes at 13.2 but
+    // waits behind it (exchanges are reported in start order).
+    engine.packet(retx1!);
+    engine.exchanges.sweep(13.25);
+    expect(reported).toEqual([]);
+    expect(engine.pending().map((p) => [p.exchange.eid, p.open])).toEqual([
+      ['10.1.0.0/16', true],
+      ['10.2.0.0/16', false],
+    ]);
+    engine.exchanges.sweep(14.1);
+    expect(reported.map((e) => [e.eid, e.outcome])).toEqual([
+      ['10.1.0.0/16', 'unanswered'],
+      ['10.2.0.0/16', 'answered'],
+    ]);
+    expect(engine.pending()).toEqual([]);
+  });
+
+  it('changes nothing of what the engine reports', () => {
+    const s = new Story();
+    for (let i = 0; i < 20; i++) {
+      request(s, i * 0.5, BigInt(i + 1), `10.${i}.0.0/16`);
+      if (i % 3) reply(s, i * 0.5 + 0.01, BigInt(i + 1), `10.${i}.0.0/16`);
+    }
+    const quiet = analyze(s.packets);
+    const watched: Exchange[] = [];
+    const engine = new FlowEngine({ onExchange: (e) => watched.push(e) });
+    let seen = 0;
+    for (const p of s.packets) {
+      engine.frame();
+      engine.packet(p);
+      seen += engine.pending().length;
+    }
+    engine.finish();
+    expect(seen).toBeGreaterThan(0);
+    expect(watched).toEqual(quiet.exchanges);
+  });
+});
