@@ -20,7 +20,7 @@ import type { Io } from './io.js';
 export const tuiSpec: CommandSpec = {
   name: 'tui',
   summary:
-    'Terminal UI: sessions (exchanges) as they complete, packets with the detail tree and hex, the ladder diagram of a session, mappings with handovers, and actions through the embedded Mobile Node. Over capture files, a live interface, or the lab (the default).',
+    'Terminal UI: sessions (exchanges) from their request on, packets with the detail tree and hex, the ladder diagram of a session, mappings with handovers, and actions through the embedded Mobile Node. Over capture files, a live interface, or the lab (the default).',
   usage: 'lispscope tui [FILE... | -i IFACE | --lab [--scenario S]] [options]',
   options: [
     { name: 'interface', short: 'i', kind: 'value', arg: 'IFACE', help: 'capture live on IFACE (libpcap, as sniff does)' },
@@ -28,7 +28,7 @@ export const tuiSpec: CommandSpec = {
     { name: 'lab', kind: 'flag', help: 'run the embedded lab on loopback and watch it (the default without FILE or -i)' },
     { name: 'scenario', short: 's', kind: 'value', arg: 'NAME', help: `lab scenario: ${LAB_SCENARIOS.join(', ')} (default all)` },
     { name: 'base', kind: 'value', arg: 'ADDR', help: 'lab: loopback address the components count up from (default 127.0.1.0)' },
-    { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'start with this session filter (/ changes it)' },
+    { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'start with this filter of the sessions and packets (/ changes it)' },
     { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE (the lab uses its own)' },
     { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data)' },
     { name: 'timeout', kind: 'value', arg: 'SEC', help: 'an unanswered request closes this long after its last retransmission (3; lab 1)' },

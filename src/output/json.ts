@@ -55,16 +55,25 @@ function writeReliableEntry(w: JsonWriter, e: ReliableEntry, frame: number, opts
   w.end();
 }
 
+// One buffer for every packetJsonText call (they are synchronous): allocating 64 KiB per call cost
+// more than writing the packet (`read -Y` and the UI's packet filter call it for every packet).
+let textChunks: Uint8Array[] = [];
+let textOut: OutBuffer | undefined;
+
 /** The packet's JSON text (tests and tools that want one string). */
 export function packetJsonText(p: LispPacket, opts: JsonOptions = {}): string {
-  const chunks: Uint8Array[] = [];
-  const out = new OutBuffer((b) => {
-    chunks.push(b.slice());
+  textOut ??= new OutBuffer((b) => {
+    textChunks.push(b.slice());
     return true;
   }, 1 << 16);
-  writePacketJson(new JsonWriter(out), p, opts);
-  out.flush();
-  return Buffer.concat(chunks).toString('utf8');
+  // Whatever a call that threw left behind is not this packet's.
+  textOut.pos = 0;
+  textChunks = [];
+  writePacketJson(new JsonWriter(textOut), p, opts);
+  textOut.flush();
+  const text = Buffer.concat(textChunks).toString('utf8');
+  textChunks = [];
+  return text;
 }
 
 /** The packet as a plain object, as a consumer of the NDJSON would see it. */

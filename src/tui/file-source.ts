@@ -222,20 +222,18 @@ export class FileSource extends SourceCore implements DataSource {
     return ref.file === 0 && i >= 0 && i < this.indexes[0]!.count ? i : undefined;
   }
 
-  packet(seq: number): PacketView | undefined {
-    return this.cached(seq, () => {
-      const at = this.locate(seq);
-      if (!at) return undefined;
-      const f = this.indexes[at.file]!.frame(at.i);
-      if (!f) return undefined;
-      const ref = { frame: at.i + 1, file: at.file };
-      const kept = this.special.get(`${at.file}:${ref.frame}`);
-      // A fresh decoder per frame: nothing of another frame leaks in (reassembled datagrams and
-      // reliable-transport messages come from the analysis instead, kept above).
-      const packet = kept ?? new PacketDecoder({ ...this.opts.decoder, all: true }).decode(f);
-      if (!packet) return undefined;
-      return { seq, ref, packet, bytes: f.data };
-    });
+  protected decodeAt(seq: number): PacketView | undefined {
+    const at = this.locate(seq);
+    if (!at) return undefined;
+    const f = this.indexes[at.file]!.frame(at.i);
+    if (!f) return undefined;
+    const ref = { frame: at.i + 1, file: at.file };
+    const kept = this.special.get(`${at.file}:${ref.frame}`);
+    // A fresh decoder per frame: nothing of another frame leaks in (reassembled datagrams and
+    // reliable-transport messages come from the analysis instead, kept above).
+    const packet = kept ?? new PacketDecoder({ ...this.opts.decoder, all: true }).decode(f);
+    if (!packet) return undefined;
+    return { seq, ref, packet, bytes: f.data };
   }
 
   counters(): Counters {

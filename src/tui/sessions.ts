@@ -1,9 +1,13 @@
 // The Sessions pane's rows: the engine's exchanges, filtered with the `-Y` display filter over the
 // same JSON objects `flows --json` writes, and sorted. Kept incrementally: new sessions are
 // filtered as they arrive; a re-sort happens only when the order is not the arrival order.
+// Pending sessions (started, not reported yet: a request waiting for its answer) are few and
+// change on every refresh, so they are taken whole each time and merged into the closed rows; a
+// pending session has the seq of the closed one that replaces it, so the selection stays on it.
+// In the UI an open exchange's provisional outcome reads `open` (to the filter too: `outcome ==
+// open`); `flows` never shows one.
 
 import { compileFilter, FilterError, type Predicate } from '../flows/filter.js';
-import type { Exchange } from '../flows/types.js';
 import { exchangeJson } from '../output/json-flows.js';
 import type { Paint } from './paint.js';
 import type { Session } from './source.js';
@@ -12,9 +16,15 @@ import { clock, msText, type Column } from './text.js';
 export type SortKey = 'start' | 'kind' | 'eid' | 'requester' | 'rtt' | 'outcome' | 'retx';
 export const SORT_KEYS: SortKey[] = ['start', 'kind', 'eid', 'requester', 'rtt', 'outcome', 'retx'];
 
-const OUTCOME_ORDER: Record<string, number> = { 'auth-failed': 0, unanswered: 1, negative: 2, unacknowledged: 3, answered: 4 };
+const OUTCOME_ORDER: Record<string, number> = { 'auth-failed': 0, rejected: 1, unanswered: 2, negative: 3, unacknowledged: 4, answered: 5, open: 6 };
 
-function keyOf(e: Exchange, k: SortKey): string | number {
+/** The outcome as the UI shows it: `open` while a request waits for its answer. */
+export function sessionOutcome(s: Session): string {
+  return s.open && s.exchange.outcome === 'unanswered' ? 'open' : s.exchange.outcome;
+}
+
+function keyOf(s: Session, k: SortKey): string | number {
+  const e = s.exchange;
   switch (k) {
     case 'start':
       return e.start;
@@ -27,22 +37,34 @@ function keyOf(e: Exchange, k: SortKey): string | number {
     case 'rtt':
       return e.rttMs ?? Infinity;
     case 'outcome':
-      return OUTCOME_ORDER[e.outcome] ?? 9;
+      return OUTCOME_ORDER[sessionOutcome(s)] ?? 9;
     case 'retx':
       return e.retransmissions;
   }
 }
 
 export class SessionView {
-  rows: Session[] = [];
   filterText = '';
   sortKey: SortKey = 'start';
   desc = false;
   private filter: Predicate | undefined;
+  /** Reported sessions that pass the filter, sorted. */
+  private closed: Session[] = [];
+  /** Pending sessions that pass the filter, sorted; `pendingFrom` is the list they came from. */
+  private pending: Session[] = [];
+  private pendingFrom: readonly Session[] | undefined;
+  private merged: Session[] | undefined;
   /** Sessions with seq below this were looked at. */
   private next = 0;
 
   constructor(private readonly multi = false) {}
+
+  /** The rows to show: the closed sessions and the pending ones, in one order. */
+  get rows(): readonly Session[] {
+    if (!this.pending.length) return this.closed;
+    this.merged ??= mergeSorted(this.closed, this.pending, this.compare);
+    return this.merged;
+  }
 
   /** Sets the `-Y` filter ('' clears it); returns the error message when it does not compile. */
   setFilter(text: string): string | undefined {
@@ -59,7 +81,10 @@ export class SessionView {
     }
     this.filter = f;
     this.filterText = t;
-    this.rows = [];
+    this.closed = [];
+    this.pending = [];
+    this.pendingFrom = undefined;
+    this.merged = undefined;
     this.next = 0;
     return undefined;
   }
@@ -71,13 +96,31 @@ export class SessionView {
   }
 
   matches(s: Session): boolean {
-    return !this.filter || this.filter(exchangeJson(s.exchange, this.multi) as never);
+    if (!this.filter) return true;
+    const o = exchangeJson(s.exchange, this.multi);
+    o.outcome = sessionOutcome(s);
+    return this.filter(o);
   }
 
-  /** Takes the sessions of `list` not seen yet, up to seq `limit` (a paused display stops there). */
-  sync(list: readonly Session[], limit = Infinity): void {
+  /**
+   * Takes the sessions of `list` not seen yet, up to seq `limit` (a paused display stops there),
+   * and `pending`, the source's pending sessions as of that limit (numbered from it on).
+   */
+  sync(list: readonly Session[], limit = Infinity, pending: readonly Session[] = []): void {
+    if (pending !== this.pendingFrom) {
+      this.pendingFrom = pending;
+      this.pending = pending.filter((s) => this.matches(s)).sort(this.compare);
+      this.merged = undefined;
+    }
+    this.syncClosed(list, limit);
+  }
+
+  private syncClosed(list: readonly Session[], limit: number): void {
     const oldest = list[0]?.seq ?? 0;
-    if (this.rows.length && this.rows.some((r) => r.seq < oldest)) this.rows = this.rows.filter((r) => r.seq >= oldest);
+    if (this.closed.length && this.closed.some((r) => r.seq < oldest)) {
+      this.closed = this.closed.filter((r) => r.seq >= oldest);
+      this.merged = undefined;
+    }
     if (this.next < oldest) this.next = oldest;
     // list is in seq order: find where the unseen ones start.
     let i = 0;
@@ -90,75 +133,103 @@ export class SessionView {
       if (this.matches(s)) added.push(s);
     }
     if (!added.length) return;
+    this.merged = undefined;
     if (this.sortKey === 'start' && !this.desc) {
-      for (const s of added) this.rows.push(s);
+      for (const s of added) this.closed.push(s);
       return;
     }
     if (added.length > 1000) {
-      this.rows.push(...added);
-      this.sort();
+      this.closed.push(...added);
+      this.closed.sort(this.compare);
       return;
     }
-    for (const s of added) this.rows.splice(this.insertAt(s), 0, s);
+    for (const s of added) this.closed.splice(this.insertAt(s), 0, s);
   }
 
   private compare = (a: Session, b: Session): number => {
-    const x = keyOf(a.exchange, this.sortKey);
-    const y = keyOf(b.exchange, this.sortKey);
+    const x = keyOf(a, this.sortKey);
+    const y = keyOf(b, this.sortKey);
     const c = x < y ? -1 : x > y ? 1 : a.seq - b.seq;
     return this.desc ? -c : c;
   };
 
   private insertAt(s: Session): number {
     let lo = 0;
-    let hi = this.rows.length;
+    let hi = this.closed.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.compare(this.rows[mid]!, s) <= 0) lo = mid + 1;
+      if (this.compare(this.closed[mid]!, s) <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
   private sort(): void {
-    this.rows.sort(this.compare);
+    this.closed.sort(this.compare);
+    this.pending.sort(this.compare);
+    this.merged = undefined;
   }
 
   indexOfSeq(seq: number | undefined): number {
     if (seq === undefined) return -1;
+    const rows = this.rows;
     if (this.sortKey === 'start') {
       // Arrival order: binary search by seq (reversed when descending).
       let lo = 0;
-      let hi = this.rows.length;
+      let hi = rows.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        const v = this.rows[mid]!.seq;
+        const v = rows[mid]!.seq;
         if (v === seq) return mid;
         if (this.desc ? v > seq : v < seq) lo = mid + 1;
         else hi = mid;
       }
       return -1;
     }
-    return this.rows.findIndex((r) => r.seq === seq);
+    return rows.findIndex((r) => r.seq === seq);
   }
 }
 
-export function outcomeText(e: Exchange): string {
-  if (e.outcome === 'negative') return 'negative';
-  if (e.outcome === 'unacknowledged') return 'no notify asked';
-  return e.outcome;
+/** Two lists sorted by `compare`, as one. */
+function mergeSorted<T>(a: readonly T[], b: readonly T[], compare: (x: T, y: T) => number): T[] {
+  const out: T[] = new Array<T>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = compare(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
 }
 
-export function paintOutcome(p: Paint, e: Exchange, cell: string): string {
-  switch (e.outcome) {
+/** The session of number `seq` in the source's lists (closed, then pending), if still kept. */
+export function sessionBySeq(list: readonly Session[], pending: readonly Session[], seq: number): Session | undefined {
+  // Both lists are numbered without gaps: closed sessions from list[0], pending ones after them.
+  const c = list[0] ? list[seq - list[0].seq] : undefined;
+  if (c?.seq === seq) return c;
+  const p = pending[0] ? pending[seq - pending[0].seq] : undefined;
+  return p?.seq === seq ? p : undefined;
+}
+
+export function outcomeText(s: Session): string {
+  const o = sessionOutcome(s);
+  if (o === 'unacknowledged') return 'no notify asked';
+  return o;
+}
+
+export function paintOutcome(p: Paint, s: Session, cell: string): string {
+  switch (sessionOutcome(s)) {
     case 'answered':
       return p.fg('green', cell);
     case 'negative':
       return p.fg('yellow', cell);
     case 'unanswered':
+    case 'rejected':
       return p.fg('red', cell);
     case 'auth-failed':
       return p.bold(p.fg('magenta', cell));
+    case 'open':
+      return p.fg('cyan', cell);
     default:
       return p.dim(cell);
   }
@@ -174,7 +245,7 @@ export function sessionColumns(p: Paint, multi: boolean): Column<Session>[] {
     { title: '', width: 1, drop: 3, text: (s) => (s.exchange.kind === 'smr' ? '→' : '⇄') },
     { title: 'responder', width: 15, drop: 4, text: (s) => s.exchange.responder ?? '-' },
     { title: 'RTT', width: 8, align: 'right', text: (s) => msText(s.exchange.rttMs) },
-    { title: 'outcome', width: 11, text: (s) => outcomeText(s.exchange), paint: (c, s) => paintOutcome(p, s.exchange, c) },
+    { title: 'outcome', width: 11, text: (s) => outcomeText(s), paint: (c, s) => paintOutcome(p, s, c) },
     { title: 'retx', width: 4, drop: 2, align: 'right', text: (s) => (s.exchange.retransmissions ? String(s.exchange.retransmissions) : '') },
     { title: 'frames', width: 12, drop: 5, text: (s) => s.exchange.frames.map((f) => (multi ? `${f.file + 1}:${f.frame}` : String(f.frame))).join(',') },
   ];

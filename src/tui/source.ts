@@ -3,7 +3,8 @@
 // A source runs the same flow engine the CLI uses, in the background, and hands out
 //  - packets by sequence number (random access, decoded on demand from the bytes it keeps or can
 //    read back: the UI never holds more than the rows it shows),
-//  - sessions (the engine's exchanges, in start order, as they close),
+//  - sessions (the engine's exchanges, in start order, as they close) and the pending ones (started,
+//    not closed yet: a request waiting for its answer),
 //  - mappings, counters for the stats bar and a one-line status,
 // and tells its subscribers what changed. No component decodes or matches anything itself.
 
@@ -16,10 +17,16 @@ import { learnRoles, withMobileNodes, type Roles } from './roles.js';
 
 export type SourceKind = 'file' | 'live' | 'lab';
 
-/** An exchange as the UI lists it: `seq` numbers sessions in arrival order, never reused. */
+/**
+ * An exchange as the UI lists it: `seq` numbers sessions in start order, never reused. The engine
+ * reports exchanges in start order, so a pending one gets the seq its closed version will have:
+ * it is replaced in place.
+ */
 export interface Session {
   seq: number;
   exchange: Exchange;
+  /** Not closed yet: its outcome may still change (an unanswered one is still waiting). */
+  open?: boolean;
 }
 
 /** What the packet index knows about a packet without decoding it. */
@@ -101,9 +108,16 @@ export interface DataSource {
   seqOf(ref: FrameRef): number | undefined;
   /** Decodes a packet on demand (cached for the rows on screen). */
   packet(seq: number): PacketView | undefined;
+  /** The same packet for a scan over many (the packet filter): not kept in that cache. */
+  scanPacket(seq: number): PacketView | undefined;
 
   /** Sessions in start order; `total` counts every session ever reported (evicted ones included). */
   sessions(): { list: readonly Session[]; total: number };
+  /**
+   * The exchanges the engine started but has not reported yet (open, or closed behind an open one),
+   * numbered on from `total`: a snapshot, taken when called.
+   */
+  pendingSessions(): Session[];
   mappings(): readonly Mapping[];
   counters(): Counters;
   status(): SourceStatus;
@@ -176,6 +190,11 @@ export abstract class SourceCore {
     return { list: this.sessionList, total: this.sessionTotal };
   }
 
+  pendingSessions(): Session[] {
+    const pending = this.engine?.pending() ?? [];
+    return pending.map((p, i) => ({ seq: this.sessionTotal + i, exchange: p.exchange, open: p.open }));
+  }
+
   mappings(): readonly Mapping[] {
     return this.engine ? this.engine.mappingTracker.mappings() : [];
   }
@@ -200,18 +219,26 @@ export abstract class SourceCore {
     };
   }
 
+  /** Decodes packet `seq` from what the source keeps (each source knows where its bytes are). */
+  protected abstract decodeAt(seq: number): PacketView | undefined;
+
   /** Decoded packets for the rows on screen, least recently used dropped first. */
-  protected cached(seq: number, make: () => PacketView | undefined): PacketView | undefined {
+  packet(seq: number): PacketView | undefined {
     const hit = this.cache.get(seq);
     if (hit) {
       this.cache.delete(seq);
       this.cache.set(seq, hit);
       return hit;
     }
-    const v = make();
+    const v = this.decodeAt(seq);
     if (!v) return undefined;
     this.cache.set(seq, v);
     if (this.cache.size > VIEW_CACHE) this.cache.delete(this.cache.keys().next().value!);
     return v;
+  }
+
+  /** A scan over the whole capture would only push the rows on screen out of the cache. */
+  scanPacket(seq: number): PacketView | undefined {
+    return this.cache.get(seq) ?? this.decodeAt(seq);
   }
 }

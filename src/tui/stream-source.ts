@@ -144,16 +144,14 @@ export abstract class StreamSource extends SourceCore {
     return this.ring.has(seq) && this.ring.frameNumber(seq) === ref.frame ? seq : undefined;
   }
 
-  packet(seq: number): PacketView | undefined {
-    return this.cached(seq, () => {
-      const r = this.ring.frame(seq);
-      if (!r) return undefined;
-      const packet = this.special.get(seq) ?? new PacketDecoder({ ...this.opts.decoder, all: true }).decode(r.frame);
-      if (!packet) return undefined;
-      const v: PacketView = { seq, ref: { frame: r.frame.index, file: 0 }, packet, bytes: r.frame.data };
-      if (r.sender !== undefined) v.sender = r.sender;
-      return v;
-    });
+  protected decodeAt(seq: number): PacketView | undefined {
+    const r = this.ring.frame(seq);
+    if (!r) return undefined;
+    const packet = this.special.get(seq) ?? new PacketDecoder({ ...this.opts.decoder, all: true }).decode(r.frame);
+    if (!packet) return undefined;
+    const v: PacketView = { seq, ref: { frame: r.frame.index, file: 0 }, packet, bytes: r.frame.data };
+    if (r.sender !== undefined) v.sender = r.sender;
+    return v;
   }
 
   protected finishEngine(): void {

@@ -1,24 +1,36 @@
 // The terminal UI's components, rendered with ink-testing-library on the mn-handover fixture and on
 // the lab: what each view shows, and the keys (navigation, drill-in, filter, sort, help, quit).
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { createElement } from 'react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lispUdpPacket, mappingRecord, mapNotify, mapRegister, mapReply, mapRequest } from '../../src/dissect/build.js';
 import { App } from '../../src/tui/components/App.js';
 import { FileSource } from '../../src/tui/file-source.js';
 import { LabSource } from '../../src/tui/lab-source.js';
 import { makePaint, plain } from '../../src/tui/paint.js';
 import type { DataSource } from '../../src/tui/source.js';
-import { PCAPS } from '../cli/run.js';
-import { until } from './helpers.js';
+import { jsonLines, lispscope, PCAPS } from '../cli/run.js';
+import { writeBigCapture } from './big-capture.js';
+import { StepSource, until } from './helpers.js';
 
 const KEY = { down: '\u001B[B', up: '\u001B[A', enter: '\r', tab: '\t', esc: '\u001B', right: '\u001B[C', left: '\u001B[D' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function ui(source: DataSource, o: { width?: number; height?: number; colour?: boolean; onQuit?: () => void } = {}) {
+function ui(source: DataSource, o: { width?: number; height?: number; colour?: boolean; onQuit?: () => void; follow?: boolean; refreshMs?: number } = {}) {
   const r = render(
-    createElement(App, { source, paint: makePaint(o.colour ?? false), width: o.width ?? 100, height: o.height ?? 30, refreshMs: 5, ...(o.onQuit ? { onQuit: o.onQuit } : {}) }),
+    createElement(App, {
+      source,
+      paint: makePaint(o.colour ?? false),
+      width: o.width ?? 100,
+      height: o.height ?? 30,
+      refreshMs: o.refreshMs ?? 5,
+      ...(o.onQuit ? { onQuit: o.onQuit } : {}),
+      ...(o.follow !== undefined ? { follow: o.follow } : {}),
+    }),
   );
   const frame = () => plain(r.lastFrame() ?? '');
   const press = async (...keys: string[]) => {
@@ -27,7 +39,16 @@ function ui(source: DataSource, o: { width?: number; height?: number; colour?: b
       await sleep(25);
     }
   };
-  return { ...r, frame, press };
+  /** The screen once it matches `re` (what a background scan or the source brings shows up on its own). */
+  const waitFor = async (re: RegExp, ms = 10_000): Promise<string> => {
+    const t0 = Date.now();
+    while (!re.test(frame())) {
+      if (Date.now() - t0 > ms) throw new Error(`the screen never matched ${re}:\n${frame()}`);
+      await sleep(10);
+    }
+    return frame();
+  };
+  return { ...r, frame, press, waitFor };
 }
 
 let source: FileSource;
@@ -136,13 +157,13 @@ describe('the UI on mn-handover.pcapng', () => {
   it('filters sessions with the -Y syntax, reports a bad filter, sorts', async () => {
     const t = ui(source);
     await t.press('/');
-    expect(t.frame()).toMatch(/filter sessions \(-Y\): +$/m);
+    expect(t.frame()).toMatch(/filter sessions and packets \(-Y\): +$/m);
     await t.press('kind == smr || outcome != answered', KEY.enter);
     let f = t.frame();
     expect(f).toMatch(/Sessions 1\/2 +filter: kind == smr \|\| outcome != answered/);
     expect(f).toMatch(/2 sessions match/);
     await t.press('/', '\u0015', 'rtt_ms > ', KEY.enter);
-    expect(t.frame()).toMatch(/✗ expected a value after ">" at column 10 \(end of filter\)\n filter sessions \(-Y\): rtt_ms > /);
+    expect(t.frame()).toMatch(/✗ expected a value after ">" at column 10 \(end of filter\)\n filter sessions and packets \(-Y\): rtt_ms > /);
     await t.press(KEY.esc, '/', '\u0015', KEY.enter);
     expect(t.frame()).toMatch(/Sessions 1\/11/);
     await t.press('s', 's', 's', 's');
@@ -152,6 +173,53 @@ describe('the UI on mn-handover.pcapng', () => {
     f = t.frame();
     expect(f).toMatch(/sort rtt ▼/);
     expect(f.split('\n').find((l) => l.includes('›'))).toMatch(/3002 ms negative/);
+    t.unmount();
+  });
+
+  it('filters the packets of the whole capture as read -Y does, and keeps a session\'s own packets whole', async () => {
+    const HANDOVER = join(PCAPS, 'mn-handover.pcapng');
+    const registers = jsonLines(lispscope(['read', '--json', '-Y', 'type == map-register', HANDOVER]).stdout).map((o) => o.frame);
+    expect(registers).toEqual([1, 5, 35, 48, 50]);
+    /** The frame numbers listed in the Packets pane, and the selected one. */
+    const listed = (f: string) => [...f.matchAll(/^([› ]) +(\d+) \d\d:\d\d:\d\d\.\d{3} /gm)].map((m) => (m[1] === '›' ? `>${m[2]}` : Number(m[2])));
+    const t = ui(source);
+    await t.press('2', 'j', 'j');
+    expect(t.frame()).toMatch(/Packets \(a: this session only\) 3\/56/);
+    // Filtered where it is: the selection moves to the first match from the packet selected on.
+    await t.press('/', 'type == map-register', KEY.enter);
+    let f = await t.waitFor(/5 packets of 56 match/);
+    expect(f).toMatch(/Packets \(a: this session only\) 2\/5 +filter: type == map-register/);
+    expect(listed(f)).toEqual([1, '>5', 35, 48, 50]);
+    expect(f).toMatch(/ filter type == map-register: 0 sessions match · 5 packets of 56 match/);
+    await t.press('j');
+    expect(listed(t.frame())).toEqual([1, 5, '>35', 48, 50]);
+    // A mistake is one line with its column; the filter in force stays.
+    await t.press('/', '\u0015', 'type ==', KEY.enter);
+    expect(t.frame()).toMatch(/✗ expected a value after "==" at column 8 \(end of filter\)/);
+    await t.press(KEY.esc);
+    expect(t.frame()).toMatch(/3\/5 +filter: type == map-register/);
+    // Cleared: every packet again, the one selected still selected.
+    await t.press('/', '\u0015', KEY.enter);
+    f = t.frame();
+    expect(f).toMatch(/Packets \(a: this session only\) 35\/56/);
+    expect(f).not.toMatch(/filter:/);
+    expect(f).toMatch(/filter cleared/);
+    // A filter no packet passes (exchanges have a kind, packets a type): the whole capture shows
+    // none, the session's own packets stay whole.
+    await t.press('/', 'kind == smr', KEY.enter);
+    f = await t.waitFor(/0 packets of 56 match/);
+    expect(f).toMatch(/Packets \(a: this session only\) 0\/0 +filter: kind == smr/);
+    expect(f).toMatch(/no packet matches the filter/);
+    expect(f).toMatch(/filter kind == smr: 1 session match · 0 packets of 56 match/);
+    await t.press('1');
+    expect(t.frame()).toMatch(/Sessions 1\/1 +filter: kind == smr/);
+    await t.press(KEY.enter);
+    f = t.frame();
+    expect(f).toMatch(/Packets of smr 10\.1\.0\.5\/32 \(a: all\) 1\/4/);
+    expect(f).not.toMatch(/Packets of smr .*filter:/);
+    expect(listed(f)).toEqual(['>37', 39, 40, 41]);
+    await t.press('a');
+    expect(t.frame()).toMatch(/Packets \(a: this session only\) 0\/0 +filter: kind == smr/);
     t.unmount();
   });
 
@@ -244,6 +312,105 @@ describe('the UI on the lab', () => {
       t.unmount();
     } finally {
       await lab.stop();
+    }
+  });
+});
+
+describe('the packet filter on a large capture', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'lispscope-tui-app-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('scans 100,000 packets in the background: matches show as they are found, keys are answered meanwhile', async () => {
+    const file = join(tmp, 'big.pcap');
+    writeBigCapture(file, 100_000);
+    const big = new FileSource([file]);
+    await big.start();
+    try {
+      await until(big, () => big.status().state === 'done', 60_000);
+      // Redrawn as often as the real UI redraws (each redraw costs Ink tens of ms here).
+      const t = ui(big, { refreshMs: 100 });
+      await t.press('2');
+      // The longest the event loop stalls while the filter runs, redraws included: what a key
+      // press could wait (the scan alone is measured in packet-filter.test.ts).
+      let worst = 0;
+      let last = performance.now();
+      const probe = setInterval(() => {
+        const now = performance.now();
+        worst = Math.max(worst, now - last);
+        last = now;
+      }, 2);
+      await t.press('/', 'type == map-reply', KEY.enter);
+      let f = await t.waitFor(/ filter type == map-reply: /, 1000);
+      expect(f).toMatch(/ filter type == map-reply: 0 sessions match · [\d,]+ packets? match so far, scanning [\d,]+ of 100,000/);
+      expect(f).toMatch(/Packets \(a: this session only\) 1\/\d+ +filter: type == map-reply +scanning \d+%/);
+      // A key is answered while the scan goes on.
+      await t.press('j');
+      await t.waitFor(/Packets \(a: this session only\) 2\/\d+ +filter: type == map-reply +scanning \d+%/, 1000);
+      // Every tenth packet of the capture is a Map-Reply, the second of them frame 12.
+      f = await t.waitFor(/10,000 packets of 100,000 match/, 60_000);
+      clearInterval(probe);
+      expect(f).toMatch(/Packets \(a: this session only\) 2\/10000 +filter: type == map-reply/);
+      expect(f).not.toMatch(/scanning/);
+      expect(f).toMatch(/› +12 \d\d:\d\d:\d\d\.\d{3} 198\.51\.100\.9 +192\.0\.2\.1 +Map-Reply/);
+      expect(worst).toBeLessThan(150);
+      await t.press('G');
+      expect(t.frame()).toMatch(/10000\/10000/);
+      expect(t.frame()).toMatch(/› +99992 .*Map-Reply/);
+      t.unmount();
+    } finally {
+      await big.stop();
+    }
+  }, 90_000);
+});
+
+describe('the UI on a live stream', () => {
+  const record = (eid: string, rloc: string) => mappingRecord({ eid, locators: [{ rloc, priority: 1, weight: 100, local: true }] });
+  const register = lispUdpPacket({ src: '192.0.2.10', dst: '203.0.113.1', sport: 4342, dport: 4342, payload: mapRegister({ nonce: 1n, records: [record('10.1.0.5/32', '192.0.2.10')], keyId: 1, key: 'k', wantMapNotify: true }) });
+  const notify = lispUdpPacket({ src: '203.0.113.1', dst: '192.0.2.10', sport: 4342, dport: 4342, payload: mapNotify({ nonce: 1n, records: [record('10.1.0.5/32', '192.0.2.10')], keyId: 1, key: 'k' }) });
+  const request = (nonce: bigint, eid: string) => lispUdpPacket({ src: '192.0.2.20', dst: '203.0.113.2', sport: 61001, dport: 4342, payload: mapRequest({ nonce, eids: [eid], itrRlocs: ['192.0.2.20'] }) });
+  const reply = lispUdpPacket({ src: '203.0.113.2', dst: '192.0.2.20', sport: 4342, dport: 61001, payload: mapReply({ nonce: 2n, records: [record('10.2.0.0/24', '203.0.113.50')] }) });
+
+  it('lists an exchange as soon as its request is seen and replaces it in place when it closes', async () => {
+    const s = new StepSource({ timeout: 2 });
+    await s.start();
+    try {
+      const t = ui(s, { follow: false });
+      s.feed(register);
+      let f = await t.waitFor(/Sessions 1\/1/);
+      expect(f).toMatch(/› \d\d:\d\d:\d\d\.\d{3} registration 10\.1\.0\.5\/32 +192\.0\.2\.10 +⇄ 203\.0\.113\.1 +- open/);
+      // The stats bar counts the sessions listed, the open one among them.
+      expect(f).toMatch(/ sess 1 /);
+      expect(f).toMatch(/Ladder registration 10\.1\.0\.5\/32/);
+      s.feed(request(2n, '10.2.0.7/32'));
+      s.feed(request(3n, '10.3.0.9/32'));
+      await t.waitFor(/Sessions 1\/3/);
+      await t.press('j');
+      f = t.frame();
+      // No responder yet: whoever answers will be.
+      expect(f).toMatch(/› \d\d:\d\d:\d\d\.\d{3} resolution +10\.2\.0\.7\/32 +192\.0\.2\.20 +⇄ - +- open/);
+      // What is still waiting, by the filter.
+      await t.press('/', 'outcome == open', KEY.enter);
+      expect(t.frame()).toMatch(/Sessions 2\/3 +filter: outcome == open/);
+      await t.press('/', '\u0015', KEY.enter);
+      // The answers change the rows where they are.
+      s.feed(reply);
+      f = await t.waitFor(/› .*resolution +10\.2\.0\.7\/32 .* ms answered/);
+      expect(f).toMatch(/ registration 10\.1\.0\.5\/32 .* - open/);
+      s.feed(notify);
+      await t.waitFor(/ registration 10\.1\.0\.5\/32 .* ms answered/);
+      // They close on the wall clock, 2 s after their last packet: the engine reports them, each
+      // takes the place of its open version, the selection stays where it was.
+      await until(s, () => s.sessions().total === 3, 10_000);
+      f = await t.waitFor(/resolution +10\.3\.0\.9\/32 .* - unanswered/);
+      expect(f).toMatch(/ sess 3 /);
+      expect(f).toMatch(/Sessions 2\/3/);
+      expect(f).toMatch(/^  \d\d:\d\d:\d\d\.\d{3} registration 10\.1\.0\.5\/32 .* ms answered/m);
+      expect(f).toMatch(/^› \d\d:\d\d:\d\d\.\d{3} resolution +10\.2\.0\.7\/32 .* ms answered/m);
+      expect(f).toMatch(/^  \d\d:\d\d:\d\d\.\d{3} resolution +10\.3\.0\.9\/32 .* - unanswered/m);
+      expect(f).not.toMatch(/ open/);
+      t.unmount();
+    } finally {
+      await s.stop();
     }
   });
 });

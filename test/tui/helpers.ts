@@ -1,6 +1,7 @@
 // Shared by the UI tests.
 
-import type { DataSource } from '../../src/tui/source.js';
+import type { Counters, DataSource, SourceStatus } from '../../src/tui/source.js';
+import { StreamSource, type StreamOptions } from '../../src/tui/stream-source.js';
 
 /** Resolves when `test` holds, checked on every change the source reports. */
 export function until(source: DataSource, test: () => boolean, ms = 10_000): Promise<void> {
@@ -17,4 +18,40 @@ export function until(source: DataSource, test: () => boolean, ms = 10_000): Pro
       resolve();
     });
   });
+}
+
+/**
+ * A stream source the test feeds one IP packet at a time (raw IP frames stamped with the wall
+ * clock, as a live capture stamps them): what the live interface and the lab do, step by step.
+ */
+export class StepSource extends StreamSource implements DataSource {
+  readonly kind = 'live' as const;
+  readonly title = 'steps';
+  private fed = 0;
+
+  constructor(opts: StreamOptions = {}) {
+    super(opts);
+  }
+
+  async start(): Promise<void> {
+    this.startSweeping();
+  }
+
+  async stop(): Promise<void> {
+    this.finishEngine();
+  }
+
+  feed(ip: Uint8Array): void {
+    const now = Date.now() / 1000;
+    const sec = Math.floor(now);
+    this.ingest({ index: ++this.fed, tsSec: sec, tsNsec: Math.round((now - sec) * 1e9), linkType: 101, len: ip.length, data: ip, interfaceId: 0 });
+  }
+
+  counters(): Counters {
+    return { ...this.engineCounters(), drops: 0, duplicates: 0, evictedPackets: this.ring.first };
+  }
+
+  status(): SourceStatus {
+    return { state: 'live', text: `${this.fed} frames fed`, warnings: this.warningList };
+  }
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Exchange } from '../../src/flows/types.js';
 import type { TreeNode } from '../../src/output/tree.js';
 import { renderLadder, type Ladder } from '../../src/tui/ladder.js';
-import { SessionView } from '../../src/tui/sessions.js';
+import { outcomeText, SessionView, sessionBySeq } from '../../src/tui/sessions.js';
 import type { Session } from '../../src/tui/source.js';
 import { fit, layout, scrollTop, type Column } from '../../src/tui/text.js';
 import { defaultExpanded, flattenTree, nodeRange } from '../../src/tui/tree-view.js';
@@ -40,6 +40,41 @@ describe('SessionView', () => {
     v.sync(list);
     expect(v.rows.some((r) => r.seq < 4)).toBe(false);
     expect(v.rows).toHaveLength(7);
+  });
+});
+
+describe('SessionView with pending sessions', () => {
+  it('shows open exchanges after the closed ones, filters them as open, and takes the closed version in their place', () => {
+    const v = new SessionView();
+    const closed = [session(0), session(1)];
+    // Pending: number 2 is still waiting (its outcome provisional), 3 closed behind it.
+    let pending = [{ ...session(2, { outcome: 'unanswered', rttMs: null }), open: true }, session(3, { outcome: 'negative' })];
+    v.sync(closed, 2, pending);
+    expect(v.rows.map((r) => r.seq)).toEqual([0, 1, 2, 3]);
+    expect(v.rows.map(outcomeText)).toEqual(['answered', 'answered', 'open', 'negative']);
+    expect(v.indexOfSeq(2)).toBe(2);
+    // The filter sees the outcome the UI shows.
+    v.setFilter('outcome == open');
+    v.sync(closed, 2, pending);
+    expect(v.rows.map((r) => r.seq)).toEqual([2]);
+    v.setFilter('outcome == unanswered');
+    v.sync(closed, 2, pending);
+    expect(v.rows).toEqual([]);
+    v.setFilter('');
+    v.sync(closed, 2, pending);
+    // Sorted by RTT, the waiting one (no RTT yet) goes last.
+    v.setSort('rtt', false);
+    expect(v.rows.map((r) => r.seq)).toEqual([3, 1, 0, 2]);
+    v.setSort('start', false);
+    // It closes unanswered: reported with the same number, the pending list moves on.
+    closed.push(session(2, { outcome: 'unanswered', rttMs: null }), session(3, { outcome: 'negative' }));
+    pending = [];
+    v.sync(closed, 4, pending);
+    expect(v.rows.map((r) => r.seq)).toEqual([0, 1, 2, 3]);
+    expect(v.rows.map(outcomeText)).toEqual(['answered', 'answered', 'unanswered', 'negative']);
+    expect(sessionBySeq(closed, [], 2)!.exchange.outcome).toBe('unanswered');
+    expect(sessionBySeq(closed.slice(1), [session(4)], 4)!.seq).toBe(4);
+    expect(sessionBySeq(closed.slice(1), [], 0)).toBeUndefined();
   });
 });
 

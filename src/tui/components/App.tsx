@@ -1,6 +1,8 @@
 // The terminal UI: four views over one data source.
-//   Sessions  the engine's exchanges (filter, sort, follow) above the ladder of the selected one
-//   Packets   the packets of a session or of the whole capture, the detail tree and the hex dump
+//   Sessions  the engine's exchanges, open ones included (filter, sort, follow) above the ladder
+//             of the selected one
+//   Packets   the packets of a session or of the whole capture (filtered as the sessions are),
+//             the detail tree and the hex dump
 //   Ladder    the sequence diagram of a session
 //   Mappings  per EID: RLOCs over time, handovers, peers and their latency
 // plus a stats bar, a key line that turns into a prompt or a confirmation, and help. The App keeps
@@ -14,8 +16,9 @@ import { packetTree } from '../../output/packet-tree.js';
 import { ActionError, handoverAction, replayAction, resendAction, resolveAction, type Action } from '../actions.js';
 import { buildLadder, renderLadder } from '../ladder.js';
 import { mappingLines } from '../mappings-view.js';
+import { PacketFilter, type FilterProgress } from '../packet-filter.js';
 import type { Paint } from '../paint.js';
-import { SessionView, SORT_KEYS } from '../sessions.js';
+import { SessionView, sessionBySeq, SORT_KEYS } from '../sessions.js';
 import type { Counters, DataSource, PacketView, Session, SourceStatus } from '../source.js';
 import { cut, fit, scrollTop } from '../text.js';
 import { allKeys, defaultExpanded, flattenTree, nodeRange } from '../tree-view.js';
@@ -37,7 +40,7 @@ export interface AppProps {
   follow?: boolean;
   /** Display refresh at most this often (default 100 ms). */
   refreshMs?: number;
-  /** A `-Y` filter for the sessions to start with (already checked). */
+  /** A `-Y` filter for the sessions and packets to start with (already checked). */
   filter?: string;
 }
 
@@ -45,19 +48,31 @@ interface Snapshot {
   end: number;
   first: number;
   sessions: number;
+  /** The sessions started and not reported yet, numbered from `sessions` on. */
+  pending: Session[];
   counters: Counters;
   status: SourceStatus;
   mappings: readonly Mapping[];
+  /** How far the packet filter got, and which filter that is. */
+  scan: { filter: PacketFilter; progress: FilterProgress } | undefined;
 }
 
-function take(source: DataSource): Snapshot {
+function take(source: DataSource, filter: PacketFilter | undefined): Snapshot {
   const r = source.packetRange();
-  return { ...r, sessions: source.sessions().total, counters: source.counters(), status: source.status(), mappings: [...source.mappings()] };
+  return {
+    ...r,
+    sessions: source.sessions().total,
+    pending: source.pendingSessions(),
+    counters: source.counters(),
+    status: source.status(),
+    mappings: [...source.mappings()],
+    scan: filter ? { filter, progress: filter.progress() } : undefined,
+  };
 }
 
-/** The source as of the last refresh; frozen while paused. */
-function useSnapshot(source: DataSource, paused: boolean, refreshMs: number): Snapshot {
-  const [snap, setSnap] = useState(() => take(source));
+/** The source (and the packet filter's scan) as of the last refresh; frozen while paused. */
+function useSnapshot(source: DataSource, filter: PacketFilter | undefined, paused: boolean, refreshMs: number): Snapshot {
+  const [snap, setSnap] = useState(() => take(source, filter));
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
   useEffect(() => {
@@ -66,20 +81,27 @@ function useSnapshot(source: DataSource, paused: boolean, refreshMs: number): Sn
     const fire = () => {
       timer = undefined;
       last = Date.now();
-      if (!pausedRef.current) setSnap(take(source));
+      if (!pausedRef.current) setSnap(take(source, filter));
     };
-    const off = source.subscribe(() => {
+    const wake = () => {
       if (!timer) timer = setTimeout(fire, Math.max(0, refreshMs - (Date.now() - last)));
-    });
+    };
+    const off = source.subscribe(wake);
+    const offScan = filter?.subscribe(wake);
     return () => {
       off();
+      offScan?.();
       if (timer) clearTimeout(timer);
     };
-  }, [source, refreshMs]);
+  }, [source, filter, refreshMs]);
   useEffect(() => {
-    if (!paused) setSnap(take(source));
-  }, [paused, source]);
+    if (!paused) setSnap(take(source, filter));
+  }, [paused, source, filter]);
   return snap;
+}
+
+function plural(n: number, what: string): string {
+  return `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
 }
 
 function useSize(width?: number, height?: number): { width: number; height: number } {
@@ -133,18 +155,23 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
   const [confirm, setConfirm] = useState<Confirm | undefined>();
   const [message, setMessage] = useState<{ text: string; error?: boolean } | undefined>();
   const [busy, setBusy] = useState(false);
-  const snap = useSnapshot(source, paused, refreshMs);
+  // The `/` filter over the packets of the whole capture, scanned in the background.
+  const [pfilter, setPfilter] = useState<PacketFilter | undefined>(() => (filter ? new PacketFilter(source, filter) : undefined));
+  useEffect(() => () => pfilter?.stop(), [pfilter]);
+  const snap = useSnapshot(source, pfilter, paused, refreshMs);
 
   const view = useMemo(() => {
     const v = new SessionView(source.multiFile);
     if (filter) v.setFilter(filter);
     return v;
   }, [source, filter]);
-  view.sync(source.sessions().list, snap.sessions);
+  view.sync(source.sessions().list, snap.sessions, snap.pending);
   const [sessSeq, setSessSeq] = useState<number | undefined>();
   const [sessTop, setSessTop] = useState(0);
 
-  const [scope, setScope] = useState<Session | undefined>();
+  const [scopeSel, setScope] = useState<Session | undefined>();
+  // The session drilled into as it is now: an open one gains its answer and closes meanwhile.
+  const scope = scopeSel && (sessionBySeq(source.sessions().list, snap.pending, scopeSel.seq) ?? scopeSel);
   const [pktSeq, setPktSeq] = useState<number | undefined>();
   const [pktIdx, setPktIdx] = useState(0);
   const [pktTop, setPktTop] = useState(0);
@@ -182,13 +209,18 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
   const inPackets = pane === 'packets' || pane === 'detail' || pane === 'hex';
   const scoped = scope !== undefined;
   const scopeSeqs = useMemo(() => (scope ? scope.exchange.frames.map((f) => source.seqOf(f)) : []), [scope, source, snap]);
-  const count = scoped ? scopeSeqs.length : snap.end - snap.first;
+  // The whole capture under the filter: its matches so far (a session's own packets are never filtered).
+  const scan = pfilter && (snap.scan?.filter === pfilter ? snap.scan.progress : pfilter.progress());
+  const filtered = !scoped && pfilter !== undefined && scan !== undefined;
+  const count = scoped ? scopeSeqs.length : filtered ? scan.end - scan.first : snap.end - snap.first;
   let pIdx: number;
   if (scoped) pIdx = Math.min(pktIdx, count - 1);
   else if (follow || pktSeq === undefined) pIdx = follow ? count - 1 : 0;
+  // The selected packet, or the first match after it while it does not match.
+  else if (filtered) pIdx = Math.min(pfilter.lowerBound(pktSeq, scan.end) - scan.first, count - 1);
   else pIdx = Math.min(Math.max(0, pktSeq - snap.first), count - 1);
   pIdx = Math.max(0, pIdx);
-  const seqAt = (i: number): number | undefined => (scoped ? scopeSeqs[i] : snap.first + i);
+  const seqAt = (i: number): number | undefined => (scoped ? scopeSeqs[i] : filtered ? pfilter.at(scan.first + i) : snap.first + i);
   const pSeq = count ? seqAt(pIdx) : undefined;
   const packet: PacketView | undefined = pSeq === undefined ? undefined : source.packet(pSeq);
   const pTop = scrollTop(pIdx, pktTop, pktH - 2, count);
@@ -274,6 +306,20 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
         setMessage({ text: (e as Error).message, error: true });
       },
     );
+  };
+
+  /** Sets the `-Y` filter of the sessions and of the whole capture's packets; the error when it does not compile. */
+  const applyFilter = (text: string): string | undefined => {
+    const err = view.setFilter(text);
+    if (err) return err;
+    view.sync(source.sessions().list, snap.sessions, snap.pending);
+    setPfilter(text.trim() ? new PacketFilter(source, text) : undefined);
+    // The packet selected stays the anchor: the filtered list selects the first match from it on,
+    // the full list (filter cleared) that packet again.
+    if (!scoped && pSeq !== undefined) setPktSeq(pSeq);
+    setSessTop(0);
+    setPktTop(0);
+    return undefined;
   };
 
   const toPackets = (s: Session | undefined, at = 0, focus: Pane = 'packets') => {
@@ -374,17 +420,17 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
     if (input === 'p') return setPaused(!paused);
     if (input === '/') {
       return setPrompt({
-        label: 'filter sessions (-Y)',
+        label: 'filter sessions and packets (-Y)',
         text: view.filterText,
         submit: (text) => {
-          const err = view.setFilter(text);
+          const err = applyFilter(text);
           if (err) setPrompt((p) => (p ? { ...p, text, error: err } : p));
           else {
-            view.sync(source.sessions().list, snap.sessions);
             setPrompt(undefined);
-            setSessTop(0);
-            setPane('sessions');
-            setMessage({ text: text.trim() ? `${view.rows.length} session${view.rows.length === 1 ? '' : 's'} match` : 'filter cleared' });
+            // The whole capture's packets show the filter's effect where they are; else the sessions.
+            if (!(inPackets && !scoped)) setPane('sessions');
+            // While a filter is set the status line says what it matches; clearing it is said once.
+            setMessage(text.trim() ? undefined : { text: 'filter cleared' });
           }
         },
       });
@@ -440,7 +486,7 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
           if (scoped) setPktIdx(next);
           else {
             if (follow && next !== count - 1) setFollow(false);
-            setPktSeq(snap.first + next);
+            setPktSeq(seqAt(next));
           }
           setPktTop(scrollTop(next, pTop, pktH - 2, count));
           setTree(undefined);
@@ -491,9 +537,7 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
       case 'mappings': {
         const m = maps[mIdx];
         if (key.return && m) {
-          view.setFilter(`eid == ${m.eid}`);
-          view.sync(source.sessions().list, snap.sessions);
-          setSessTop(0);
+          applyFilter(`eid == ${m.eid}`);
           setPane('sessions');
           return setMessage({ text: `sessions of ${m.eid} (/ to change the filter)` });
         }
@@ -524,8 +568,14 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
     }
     if (message) return message.error ? paint.fg('red', fit(` ${message.text}`, W)) : paint.fg('green', fit(` ${message.text}`, W));
     const warn = snap.status.warnings[snap.status.warnings.length - 1];
+    const warning = warn && snap.status.state !== 'live' ? `warning: ${warn}` : '';
+    if (pfilter && scan) {
+      const packets = scan.caughtUp ? `${plural(scan.end - scan.first, 'packet')} of ${scan.of.toLocaleString('en-US')} match` : `${plural(scan.end - scan.first, 'packet')} match so far, scanning ${scan.scanned.toLocaleString('en-US')} of ${scan.of.toLocaleString('en-US')}`;
+      const line = ` filter ${pfilter.text}: ${plural(view.rows.length, 'session')} match · ${packets}${warning ? ` · ${warning}` : ''}`;
+      return paint.fg('cyan', fit(line, W));
+    }
     const keys = ' Tab pane · ↵ drill in · Esc back · / filter · s sort · f follow · p pause · r/R resend/replay · e resolve · H handover · ? help · q quit';
-    return warn && snap.status.state !== 'live' ? paint.fg('yellow', fit(` warning: ${warn}`, W)) : paint.dim(fit(keys, W));
+    return warning ? paint.fg('yellow', fit(` ${warning}`, W)) : paint.dim(fit(keys, W));
   })();
 
   const sessionsPane = (h: number, focused: boolean) => (
@@ -536,6 +586,7 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
   );
   const frameLabel = packet ? `frame ${packet.ref.file ? `${packet.ref.file + 1}:` : ''}${packet.ref.frame}` : '';
   const packetsTitle = scope ? `Packets of ${scope.exchange.kind} ${scope.exchange.eid} (a: all)` : 'Packets (a: this session only)';
+  const scanNote = filtered && !scan.caughtUp ? `scanning ${Math.floor((scan.scanned / Math.max(1, scan.of)) * 100)}%` : '';
 
   let main;
   if (help) main = <HelpPane width={W} height={mainH} paint={paint} />;
@@ -557,6 +608,8 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
           paint={paint}
           focused={pane === 'packets'}
           title={packetsTitle}
+          filter={filtered ? pfilter.text : ''}
+          scanning={scanNote}
           count={count}
           selected={pIdx}
           top={pTop}
@@ -592,7 +645,7 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
       {prompt?.error ? (
         <Lines lines={[paint.fg('red', fit(` ✗ ${prompt.error}`, W))]} width={W} height={1} />
       ) : (
-        <StatsBar width={W} paint={paint} c={snap.counters} live={source.kind !== 'file'} />
+        <StatsBar width={W} paint={paint} c={{ ...snap.counters, sessions: snap.counters.sessions + snap.pending.length }} live={source.kind !== 'file'} />
       )}
       <Lines lines={[statusLine]} width={W} height={1} />
     </Box>

@@ -37,7 +37,7 @@ export function SessionsPane({ width, height, paint, focused, view, selected, to
   const right = `sort ${view.sortKey} ${view.desc ? '▼' : '▲'}${follow ? '  follow' : ''}`;
   const lines = [titleLine(paint, `Sessions ${total ? selected + 1 : 0}/${total}${filter}`, width, focused, right), paint.dim(`  ${headerLine(cols)}`)];
   for (let i = top; i < Math.min(total, top + height - 2); i++) lines.push(rowLine(paint, cells(cols, view.rows[i]!), i === selected, focused));
-  if (total === 0) lines.push(paint.dim(view.filterText ? '  no session matches the filter' : '  no sessions yet: exchanges appear here as they complete'));
+  if (total === 0) lines.push(paint.dim(view.filterText ? '  no session matches the filter' : '  no sessions yet: exchanges appear here as they start'));
   return <Lines lines={lines} width={width} height={height} />;
 }
 
@@ -82,20 +82,34 @@ export function PacketsPane({
   paint,
   focused,
   title,
+  filter,
+  scanning,
   count,
   selected,
   top,
   row,
   showSender,
   follow,
-}: Area & { title: string; count: number; selected: number; top: number; row: (i: number) => PacketRow; showSender: boolean; follow: boolean }) {
+}: Area & {
+  title: string;
+  /** The `-Y` filter the rows pass ('' when none); `scanning` says how far its scan got, while it runs. */
+  filter: string;
+  scanning: string;
+  count: number;
+  selected: number;
+  top: number;
+  row: (i: number) => PacketRow;
+  showSender: boolean;
+  follow: boolean;
+}) {
   const cols = layout(packetColumns(showSender), width - 2);
-  const lines = [titleLine(paint, `${title} ${count ? selected + 1 : 0}/${count}`, width, focused, follow ? 'follow' : ''), paint.dim(`  ${headerLine(cols)}`)];
+  const right = [scanning, follow ? 'follow' : ''].filter(Boolean).join('  ');
+  const lines = [titleLine(paint, `${title} ${count ? selected + 1 : 0}/${count}${filter ? `  filter: ${filter}` : ''}`, width, focused, right), paint.dim(`  ${headerLine(cols)}`)];
   for (let i = top; i < Math.min(count, top + height - 2); i++) {
     const r = row(i);
     lines.push(rowLine(paint, paintPacket(paint, r.view?.packet, cells(cols, r)), i === selected, focused));
   }
-  if (count === 0) lines.push(paint.dim('  no packets yet'));
+  if (count === 0) lines.push(paint.dim(filter ? (scanning ? '  no packet matches the filter yet' : '  no packet matches the filter') : '  no packets yet'));
   return <Lines lines={lines} width={width} height={height} />;
 }
 
@@ -189,7 +203,7 @@ export const HELP: [string, string][] = [
   ['Esc', 'back to Sessions'],
   ['← → h l', 'detail tree: collapse / expand (* expands everything)'],
   ['a', 'Packets: the selected session\'s packets / every packet'],
-  ['/', 'filter sessions with the -Y syntax, e.g. kind == smr || outcome != answered'],
+  ['/', 'filter sessions and packets (-Y): kind == smr || outcome == open, type == map-reply'],
   ['s / S', 'sort sessions by the next column / reverse the order'],
   ['f', 'follow: keep the newest session and packet selected'],
   ['p', 'pause the display (the capture goes on underneath)'],

@@ -1,0 +1,134 @@
+// The Packets pane's rows under the `/` filter: the packets whose `read --json` object passes the
+// `-Y` expression, as `lispscope read -Y` selects them. A capture can hold millions of packets that
+// are decoded only when shown, so the filter never runs over all of them at once: it scans in
+// slices of a few milliseconds between which the event loop (keys, redraws, the source's own
+// indexing) goes on, keeps the sequence numbers of the matches found so far, and goes on with the
+// packets that arrive later (a file still being indexed, a live capture, the lab). Packets the
+// source no longer keeps (live and lab keep the newest) leave the matches too.
+
+import { compileFilter, type Predicate } from '../flows/filter.js';
+import { packetJson } from '../output/json.js';
+import type { DataSource } from './source.js';
+
+/** How long one slice of the scan may hold the event loop. */
+const SLICE_MS = 8;
+
+export interface FilterProgress {
+  /** Matches available, numbered from the first ever found: [first, end). */
+  first: number;
+  end: number;
+  /** Packets looked at, of the packets the source has (both over its current range). */
+  scanned: number;
+  of: number;
+  /** Everything the source has was looked at (more may come). */
+  caughtUp: boolean;
+}
+
+export class PacketFilter {
+  readonly text: string;
+  private readonly test: Predicate;
+  /** Sequence numbers of the matches, ascending; match number `n` is at index `n - dropped`. */
+  private seqs = new Float64Array(1024);
+  private used = 0;
+  private dropped = 0;
+  /** The next packet to look at. */
+  private next: number;
+  private timer: NodeJS.Immediate | undefined;
+  private stopped = false;
+  private readonly unsubscribe: () => void;
+  private readonly listeners = new Set<() => void>();
+
+  /** Starts scanning `source`; throws FilterError (with the column) when `text` does not compile. */
+  constructor(
+    private readonly source: DataSource,
+    text: string,
+  ) {
+    this.test = compileFilter(text);
+    this.text = text.trim();
+    this.next = source.packetRange().first;
+    this.unsubscribe = source.subscribe((changed) => {
+      if (changed.has('packets')) this.schedule();
+    });
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe();
+    if (this.timer) clearImmediate(this.timer);
+    this.timer = undefined;
+    this.listeners.clear();
+  }
+
+  /** Calls `fn` after every slice that looked at packets; returns the unsubscribe. */
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  progress(): FilterProgress {
+    const { first, end } = this.source.packetRange();
+    const from = Math.max(first, Math.min(this.next, end));
+    return { first: this.dropped, end: this.dropped + this.used, scanned: from - first, of: end - first, caughtUp: this.next >= end };
+  }
+
+  /** The sequence number of match `n` (as numbered by progress()), if it is still kept. */
+  at(n: number): number | undefined {
+    const i = n - this.dropped;
+    return i >= 0 && i < this.used ? this.seqs[i] : undefined;
+  }
+
+  /** The number of the first match at or after packet `seq` among the matches before `end`. */
+  lowerBound(seq: number, end = this.dropped + this.used): number {
+    let lo = 0;
+    let hi = Math.max(0, Math.min(this.used, end - this.dropped));
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.seqs[mid]! < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.dropped + lo;
+  }
+
+  private schedule(): void {
+    if (!this.timer && !this.stopped) this.timer = setImmediate(this.slice);
+  }
+
+  private readonly slice = (): void => {
+    this.timer = undefined;
+    if (this.stopped) return;
+    const { first, end } = this.source.packetRange();
+    this.forgetBefore(first);
+    if (this.next < first) this.next = first;
+    if (this.next >= end) return;
+    const deadline = performance.now() + SLICE_MS;
+    let n = 0;
+    while (this.next < end) {
+      const seq = this.next++;
+      const v = this.source.scanPacket(seq);
+      if (v && this.test(packetJson(v.packet))) this.push(seq);
+      if ((++n & 15) === 0 && performance.now() >= deadline) break;
+    }
+    for (const l of this.listeners) l();
+    if (this.next < end) this.schedule();
+  };
+
+  private push(seq: number): void {
+    if (this.used === this.seqs.length) {
+      const grown = new Float64Array(this.seqs.length * 2);
+      grown.set(this.seqs);
+      this.seqs = grown;
+    }
+    this.seqs[this.used++] = seq;
+  }
+
+  /** Drops the matches the source no longer keeps (live and lab evict the oldest packets). */
+  private forgetBefore(first: number): void {
+    if (!this.used || this.seqs[0]! >= first) return;
+    let k = 0;
+    while (k < this.used && this.seqs[k]! < first) k++;
+    this.seqs.copyWithin(0, k, this.used);
+    this.used -= k;
+    this.dropped += k;
+  }
+}
