@@ -232,7 +232,7 @@ function floodSection(): void {
 // ---------------------------------------------------------------------------------------------
 // Live capture: `lispscope sniff -i lo` against LISP traffic injected on the loopback at fixed
 // rates (the same mix as the capture above). Every packet sent is counted: the highest rate at
-// which sniff showed all of them is the figure. Runs only as root with cap loaded.
+// which sniff showed all of them is the figure. Runs only as root with a libpcap binding loaded.
 
 const LIVE_SRC = '127.77.0.1';
 const LIVE_DST = '127.77.0.2';
@@ -267,6 +267,8 @@ interface LiveRun {
   sent: number;
   captured: number;
   queueDrops: number;
+  /** What pcap_stats counted as dropped in the kernel; undefined through cap. */
+  kernelDrops: number | undefined;
   cpu: number;
 }
 
@@ -310,7 +312,8 @@ async function liveRun(mode: string[], rate: number, seconds: number, pool: Uint
   await closed;
   const captured = Number(/(\d+) packets? captured on lo/.exec(err)?.[1] ?? NaN) - warm;
   const queueDrops = Number(/(\d+) packets? dropped by lispscope's queue/.exec(err)?.[1] ?? NaN);
-  return { rate, sentRate, sent: n, captured, queueDrops, cpu };
+  const kernel = /, (\d+) by the kernel/.exec(err)?.[1];
+  return { rate, sentRate, sent: n, captured, queueDrops, kernelDrops: kernel === undefined ? undefined : Number(kernel), cpu };
 }
 
 async function liveSection(): Promise<void> {
@@ -340,7 +343,7 @@ async function liveSection(): Promise<void> {
       const pps = (v: number) => Math.round(v).toLocaleString('en').padStart(7);
       rows.push(
         `${name.padEnd(12)} ${pps(r.rate)} pkt/s (${pps(r.sentRate)} sent): ${r.captured.toLocaleString('en').padStart(7)} of ${r.sent.toLocaleString('en')} shown, ` +
-          `${r.queueDrops} dropped by the queue, ${lost - r.queueDrops} lost before it; sniff CPU ${r.cpu.toFixed(2)} s`,
+          `${r.queueDrops} dropped by the queue, ${lost - r.queueDrops} lost before it${r.kernelDrops === undefined ? '' : ` (kernel drops ${r.kernelDrops})`}; sniff CPU ${r.cpu.toFixed(2)} s`,
       );
       process.stderr.write(`${rows[rows.length - 1]}\n`);
       if (lost === 0) best[name] = Math.max(best[name] ?? 0, r.sentRate);

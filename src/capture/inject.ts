@@ -1,4 +1,4 @@
-// Sending raw frames on an interface through libpcap (pcap_sendpacket via `cap`), for `replay -i`
+// Sending raw frames on an interface through libpcap (pcap_sendpacket), for `replay -i`
 // and `inject -i`. A frame is sent as given, link header included, in the interface's link type
 // (`injector.linkType`; build one with encodeLink from src/dissect/link.ts). On the loopback the
 // kernel delivers it back as received traffic, which is how the tests check it.
@@ -6,7 +6,7 @@
 // Either a handle of its own (its capture filter matches nothing, so it receives nothing) or the
 // handle of a running LiveCapture, so that one handle both listens and sends.
 
-import { LiveCapture, LiveCaptureError, loadCap, openHandle, sendOn, type CapHandle, type CapModule } from './live.js';
+import { libpcapOf, LiveCapture, LiveCaptureError, openHandle, sendOn, type CapModule, type Libpcap, type PcapHandle } from './live.js';
 
 /** A BPF filter no packet matches ("length <= 0"): the injector's handle receives nothing. */
 const MATCH_NOTHING = 'less 0';
@@ -25,29 +25,27 @@ export interface Injector {
 
 class HandleInjector implements Injector {
   sent = 0;
-  // cap copies received packets into `buffer`; with MATCH_NOTHING it never does, but the buffer
-  // must outlive the handle all the same, so the two are kept together.
-  private opened: { handle: CapHandle; buffer: Buffer } | undefined;
+  readonly linkType: number;
+  private handle: PcapHandle | undefined;
 
   constructor(
     readonly iface: string,
-    readonly linkType: number,
-    handle: CapHandle,
-    buffer: Buffer,
+    handle: PcapHandle,
   ) {
-    this.opened = { handle, buffer };
+    this.handle = handle;
+    this.linkType = handle.linkType;
   }
 
   send(frame: Uint8Array): void {
-    if (!this.opened) throw new LiveCaptureError(`${this.iface}: injector is closed`, 'send');
-    sendOn(this.opened.handle, this.iface, frame);
+    if (!this.handle) throw new LiveCaptureError(`${this.iface}: injector is closed`, 'send');
+    sendOn(this.handle, this.iface, frame);
     this.sent++;
   }
 
   close(): void {
-    if (!this.opened) return;
-    this.opened.handle.close();
-    this.opened = undefined;
+    if (!this.handle) return;
+    this.handle.close();
+    this.handle = undefined;
   }
 }
 
@@ -77,17 +75,19 @@ class CaptureInjector implements Injector {
 }
 
 export interface InjectorOptions {
-  /** The cap module (default: loadCap()). */
+  /** The libpcap binding (default: loadLibpcap()). */
+  pcap?: Libpcap;
+  /** A cap module to send through (tests). */
   cap?: CapModule;
 }
 
 /**
  * Opens `iface` for sending, or sends through a running LiveCapture's handle. Throws
  * LiveCaptureError with a one-line reason (cap missing, no permission, no such interface).
- * An injector of its own keeps the event loop alive until close().
+ * An injector of its own holds a libpcap handle until close().
  */
 export function openInjector(iface: string | LiveCapture, opts: InjectorOptions = {}): Injector {
   if (iface instanceof LiveCapture) return new CaptureInjector(iface);
-  const { handle, buffer, linkType } = openHandle(iface, MATCH_NOTHING, 1024 * 1024, opts.cap ?? loadCap());
-  return new HandleInjector(iface, linkType, handle, buffer);
+  const handle = openHandle(iface, MATCH_NOTHING, { bufferSize: 1024 * 1024 }, libpcapOf(opts));
+  return new HandleInjector(iface, handle);
 }

@@ -1,116 +1,56 @@
-// Live capture through libpcap, by way of the optional npm package `cap`. Frames go from the libpcap
-// callback into a bounded queue (a copy, nothing else), and from the queue to a FrameSink in
-// batches of a few milliseconds, so decoding and output never hold up the capture: when they fall
-// behind, the queue fills and what does not fit is counted as dropped instead of being lost
-// silently in the kernel.
-//
-// What `cap` 0.2.1 gives and does not: the packet bytes and the link type. It does not give the
-// kernel's timestamp, the original length, nor pcap_stats. So a frame's time is the wall clock when
-// libpcap handed it over (microseconds, never going backwards), its length is the captured length
-// (cap's snaplen is 65535), and kernel drops are not known (LiveStats.kernelDrops is undefined).
-//
-// `cap` keeps a raw pointer to the Buffer it copies each packet into, and does not hold that Buffer
-// itself: LiveCapture keeps it referenced for as long as the handle lives. A handle whose open()
-// failed must never be closed nor collected (cap would stop a poll it never started): those are
-// kept in `failedHandles` for the life of the process.
+// Live capture through libpcap: lispscope's own binding when it was built (kernel timestamps in
+// nanoseconds, original lengths, the kernel's drop counters), else the optional npm package `cap`
+// (see pcap-cap.ts for what it lacks). Frames go from the binding's callback into a bounded queue
+// (a copy, nothing else), and from the queue to a FrameSink in batches of a few milliseconds, so
+// decoding and output never hold up the capture: when they fall behind, the queue fills and what
+// does not fit is counted as dropped; what the kernel could not hand over, pcap_stats counts.
 
-import { createRequire } from 'node:module';
 import type { DecodeAs } from './packets.js';
-import { CaptureError, type Frame, type FrameSink } from './types.js';
+import { LiveCaptureError, type KernelStats, type Libpcap, type PcapDevice, type PcapHandle } from './libpcap.js';
+import { CapLibpcap, INSTALL_HINT, loadCap, type CapModule } from './pcap-cap.js';
+import { loadNative } from './pcap-native.js';
+import type { Frame, FrameSink } from './types.js';
 
-/** The parts of `cap` we use. */
-export interface CapHandle {
-  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
-  close(): boolean;
-  send(buffer: Uint8Array, nBytes?: number): void;
-  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
-  removeAllListeners(event?: string): void;
-}
-
-interface CapDevice {
-  name: string;
-  description?: string;
-  addresses: { addr?: string; netmask?: string }[];
-  flags?: string;
-}
-
-export interface CapModule {
-  Cap: { new (): CapHandle; deviceList(): CapDevice[] };
-}
-
-/** Why live capture cannot start: one line saying what is wrong and what to do. */
-export class LiveCaptureError extends CaptureError {
-  override name = 'LiveCaptureError';
-  constructor(
-    message: string,
-    readonly reason: 'cap-missing' | 'permission' | 'no-such-device' | 'device-down' | 'bad-filter' | 'send' | 'other',
-  ) {
-    super(message);
-  }
-}
-
-/** cap's snaplen (fixed in its open()). */
-export const CAP_SNAPLEN = 65535;
-
-const REBUILD = 'install libpcap-dev (apt-get install libpcap-dev) and run "npm rebuild cap"';
-const INSTALL = 'install libpcap-dev (apt-get install libpcap-dev) and run "npm install" (cap is an optional dependency, built against it)';
-
-let cached: { module?: CapModule; error?: LiveCaptureError; id: string } | undefined;
+export { LiveCaptureError, type KernelStats, type Libpcap, type PcapHandle } from './libpcap.js';
+export { CAP_SNAPLEN, capLinkType, loadCap, type CapHandle, type CapModule } from './pcap-cap.js';
 
 /**
- * Loads `cap` (or the module named by LISPSCOPE_CAP / `id`, for tests and other builds). Throws
- * LiveCaptureError('cap-missing') with what to do when it is not installed or did not build.
+ * The libpcap binding: `choice` (default LISPSCOPE_PCAP) "native" or "cap" takes that one; without
+ * a choice, ours when it was built, else cap. Throws LiveCaptureError('cap-missing') saying what to
+ * install when there is none.
  */
-export function loadCap(id: string = process.env.LISPSCOPE_CAP || 'cap'): CapModule {
-  if (cached?.id === id) {
-    if (cached.error) throw cached.error;
-    return cached.module!;
+export function loadLibpcap(choice: string | undefined = process.env.LISPSCOPE_PCAP || undefined): Libpcap {
+  if (choice !== undefined && choice !== 'native' && choice !== 'cap') {
+    throw new LiveCaptureError(`LISPSCOPE_PCAP must be "native" or "cap", not "${choice}"`, 'other');
+  }
+  if (choice === 'cap') return new CapLibpcap(loadCap());
+  const native = loadNative();
+  if (native.binding) return native.binding;
+  if (choice === 'native') {
+    throw new LiveCaptureError(`live capture needs libpcap: ${native.error}; ${INSTALL_HINT} (or npm run build:native)`, 'cap-missing');
   }
   try {
-    const mod = createRequire(import.meta.url)(id) as CapModule;
-    if (typeof mod?.Cap !== 'function' || typeof mod.Cap.deviceList !== 'function') throw new Error(`${id} is not the cap module`);
-    cached = { module: mod, id };
-    return mod;
+    return new CapLibpcap(loadCap());
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const msg = (err.message ?? String(e)).split('\n')[0]!.replace(/\s+/g, ' ');
-    let why: string;
-    if (err.code === 'MODULE_NOT_FOUND' && msg.includes('cap.node')) why = 'the optional package cap is installed but was not built';
-    else if (err.code === 'MODULE_NOT_FOUND') why = 'the optional package cap is not installed';
-    else if (/libpcap/i.test(msg)) why = `cap cannot load libpcap (${msg})`;
-    else why = `the optional package cap did not load (${msg})`;
-    const todo = why.endsWith('not installed') ? INSTALL : REBUILD;
-    const error = new LiveCaptureError(`live capture needs libpcap through cap: ${why}; ${todo}`, 'cap-missing');
-    cached = { error, id };
-    throw error;
+    const capWhy = (e as LiveCaptureError).message.replace(/^live capture needs libpcap through cap: /, '').replace(/; install .*$/, '');
+    throw new LiveCaptureError(`live capture needs libpcap: ${native.error} and ${capWhy}; ${INSTALL_HINT}`, 'cap-missing');
   }
 }
 
-export interface InterfaceInfo {
-  name: string;
-  description?: string;
-  /** IPv4 and IPv6 addresses. */
-  addresses: string[];
-  loopback: boolean;
+/** A Libpcap from LiveCaptureOptions-like options: a given binding, a cap module (tests), or the default. */
+export function libpcapOf(opts: { pcap?: Libpcap; cap?: CapModule }): Libpcap {
+  return opts.pcap ?? (opts.cap ? new CapLibpcap(opts.cap) : loadLibpcap());
 }
+
+export type InterfaceInfo = PcapDevice;
 
 /** The interfaces libpcap can capture on (pcap_findalldevs), in its order. */
-export function listInterfaces(cap: CapModule = loadCap()): InterfaceInfo[] {
-  let devs: CapDevice[];
+export function listInterfaces(pcap: Libpcap = loadLibpcap()): InterfaceInfo[] {
   try {
-    devs = cap.Cap.deviceList();
+    return pcap.devices();
   } catch (e) {
     throw new LiveCaptureError(`cannot list interfaces: ${(e as Error).message}`, 'other');
   }
-  return devs.map((d) => {
-    const info: InterfaceInfo = {
-      name: d.name,
-      addresses: d.addresses.flatMap((a) => (a.addr ? [a.addr] : [])),
-      loopback: d.flags === 'PCAP_IF_LOOPBACK',
-    };
-    if (d.description) info.description = d.description;
-    return info;
-  });
 }
 
 /**
@@ -121,27 +61,6 @@ export function defaultFilter(decodeAs?: DecodeAs): string {
   const ports = new Set([4341, 4342, ...(decodeAs?.control ?? []), ...(decodeAs?.data ?? [])]);
   const udp = [...ports].sort((a, b) => a - b).map((p) => `udp port ${p}`);
   return [...udp, 'tcp port 4342'].join(' or ');
-}
-
-/** cap's link-type names (pcap_datalink's DLT) as LINKTYPE_* values for Frames and files. */
-export function capLinkType(name: string): number {
-  switch (name) {
-    case 'NULL':
-      return 0;
-    case 'ETHERNET':
-      return 1;
-    case 'IEEE802_11_RADIO':
-      return 127;
-    case 'LINKTYPE_LINUX_SLL':
-      return 113;
-    case 'RAW':
-      return 101;
-  }
-  const m = /^Unknown linktype (\d+)$/.exec(name);
-  if (!m) throw new LiveCaptureError(`libpcap reported an unknown link type "${name}"`, 'other');
-  const dlt = Number(m[1]);
-  // DLT_RAW is 12 or 14 depending on the system; the file format has one value for it.
-  return dlt === 12 || dlt === 14 ? 101 : dlt;
 }
 
 const LINK_NAMES: Record<number, string> = {
@@ -160,12 +79,9 @@ export function linkTypeName(linkType: number): string {
   return LINK_NAMES[linkType] ?? `LINKTYPE ${linkType}`;
 }
 
-/** Handles whose open() failed: cap must neither close nor collect them (see the file comment). */
-const failedHandles: CapHandle[] = [];
-
-function names(cap: CapModule): string {
+function names(pcap: Libpcap): string {
   try {
-    return listInterfaces(cap)
+    return listInterfaces(pcap)
       .map((i) => i.name)
       .join(', ');
   } catch {
@@ -174,7 +90,7 @@ function names(cap: CapModule): string {
 }
 
 /** libpcap's open errors in one line with what to do. */
-function openError(cap: CapModule, iface: string, filter: string, message: string): LiveCaptureError {
+function openError(pcap: Libpcap, iface: string, filter: string, message: string): LiveCaptureError {
   const msg = message.replace(/\s+/g, ' ').trim();
   if (/permission|not permitted|EPERM|EACCES/i.test(msg)) {
     return new LiveCaptureError(
@@ -183,7 +99,7 @@ function openError(cap: CapModule, iface: string, filter: string, message: strin
     );
   }
   if (/no such device/i.test(msg)) {
-    return new LiveCaptureError(`no interface "${iface}" (interfaces: ${names(cap)})`, 'no-such-device');
+    return new LiveCaptureError(`no interface "${iface}" (interfaces: ${names(pcap)})`, 'no-such-device');
   }
   if (/not up/i.test(msg)) return new LiveCaptureError(`${iface}: the interface is down (${msg}); bring it up first`, 'device-down');
   if (/filter|syntax|parse|expression/i.test(msg)) {
@@ -192,40 +108,35 @@ function openError(cap: CapModule, iface: string, filter: string, message: strin
   return new LiveCaptureError(`${iface}: cannot capture: ${msg}`, 'other');
 }
 
-export interface OpenHandleResult {
-  handle: CapHandle;
-  buffer: Buffer;
-  linkType: number;
-}
-
 /**
- * libpcap's kernel buffer unless told otherwise. Its ring has one slot per packet, as large as the
- * interface's MTU allows: 64 KiB on the Linux loopback, where each packet also passes twice (sent
- * and received; libpcap drops the sent copy only after it took a slot). 32 MiB holds some 16,000
- * Ethernet packets but only 256 loopback ones, 2.5 ms at 100,000 packets/s: the loopback gets 128 MiB.
+ * libpcap's kernel buffer unless told otherwise. With `cap` (immediate mode, TPACKET_V2) its ring
+ * has one slot per packet, as large as the interface's MTU allows: 64 KiB on the Linux loopback,
+ * where each packet also passes twice (sent and received; libpcap drops the sent copy only after it
+ * took a slot), so 32 MiB holds only 256 loopback packets: the loopback gets 128 MiB. Our binding
+ * packs packets into TPACKET_V3 blocks and needs far less, but the same sizes cost nothing until used.
  */
 export function defaultBufferSize(iface: string, loopback: boolean): number {
   return loopback || iface === 'any' ? 128 * 1024 * 1024 : 32 * 1024 * 1024;
 }
 
-/** Opens a cap handle; errors become one-line LiveCaptureErrors. */
-export function openHandle(iface: string, filter: string, bufferSize: number | undefined, cap: CapModule = loadCap()): OpenHandleResult {
+export interface OpenHandleOptions {
+  bufferSize?: number | undefined;
+  onPacket?: (data: Uint8Array, tsSec: number, tsNsec: number, origLen: number) => void;
+  onError?: (message: string) => void;
+}
+
+/** Opens `iface` through `pcap`; errors become one-line LiveCaptureErrors. */
+export function openHandle(iface: string, filter: string, opts: OpenHandleOptions, pcap: Libpcap = loadLibpcap()): PcapHandle {
   // Checked first: libpcap would print its own warning on stderr for a name it does not know.
-  const ifaces = listInterfaces(cap);
+  const ifaces = listInterfaces(pcap);
   const info = ifaces.find((i) => i.name === iface);
   if (!info) throw new LiveCaptureError(`no interface "${iface}" (interfaces: ${ifaces.map((i) => i.name).join(', ')})`, 'no-such-device');
-  bufferSize ??= defaultBufferSize(iface, info.loopback);
-  const handle = new cap.Cap();
-  // One packet at most: cap copies up to its snaplen.
-  const buffer = Buffer.alloc(CAP_SNAPLEN + 1);
-  let name: string;
+  const bufferSize = opts.bufferSize ?? defaultBufferSize(iface, info.loopback);
   try {
-    name = handle.open(iface, filter, bufferSize, buffer);
+    return pcap.open(iface, filter, { bufferSize, ...(opts.onPacket ? { onPacket: opts.onPacket } : {}), ...(opts.onError ? { onError: opts.onError } : {}) });
   } catch (e) {
-    failedHandles.push(handle);
-    throw openError(cap, iface, filter, (e as Error).message ?? String(e));
+    throw openError(pcap, iface, filter, (e as Error).message ?? String(e));
   }
-  return { handle, buffer, linkType: capLinkType(name) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,7 +156,8 @@ export class FrameQueue {
   private readonly off: Int32Array;
   private readonly len: Int32Array;
   private readonly sec: Float64Array;
-  private readonly usec: Int32Array;
+  private readonly nsec: Int32Array;
+  private readonly origLen: Int32Array;
   private head = 0;
   private count = 0;
   /** Where the next frame's bytes go. */
@@ -260,7 +172,8 @@ export class FrameQueue {
     this.off = new Int32Array(maxFrames);
     this.len = new Int32Array(maxFrames);
     this.sec = new Float64Array(maxFrames);
-    this.usec = new Int32Array(maxFrames);
+    this.nsec = new Int32Array(maxFrames);
+    this.origLen = new Int32Array(maxFrames);
   }
 
   get length(): number {
@@ -268,7 +181,7 @@ export class FrameQueue {
   }
 
   /** Copies `n` bytes of `src`; false (and one more drop) when there is no room. */
-  push(src: Uint8Array, n: number, tsSec: number, tsUsec: number): boolean {
+  push(src: Uint8Array, n: number, tsSec: number, tsNsec: number, origLen = n): boolean {
     if (this.count === this.maxFrames || n > this.maxBytes - 1) {
       this.drops++;
       return false;
@@ -298,7 +211,8 @@ export class FrameQueue {
     this.off[slot] = at;
     this.len[slot] = n;
     this.sec[slot] = tsSec;
-    this.usec[slot] = tsUsec;
+    this.nsec[slot] = tsNsec;
+    this.origLen[slot] = origLen;
     this.wr = at + Math.max(n, 1);
     this.count++;
     return true;
@@ -308,12 +222,12 @@ export class FrameQueue {
    * Hands the oldest frame to `fn` (its bytes are a view, valid during the call) and removes it.
    * False when the queue is empty.
    */
-  shift<T>(fn: (data: Uint8Array, tsSec: number, tsUsec: number) => T): { value: T } | undefined {
+  shift<T>(fn: (data: Uint8Array, tsSec: number, tsNsec: number, origLen: number) => T): { value: T } | undefined {
     if (this.count === 0) return undefined;
     const h = this.head;
     const o = this.off[h]!;
     const gen = this.generation;
-    const value = fn(this.bytes.subarray(o, o + this.len[h]!), this.sec[h]!, this.usec[h]!);
+    const value = fn(this.bytes.subarray(o, o + this.len[h]!), this.sec[h]!, this.nsec[h]!, this.origLen[h]!);
     if (gen !== this.generation) return { value }; // cleared meanwhile
     this.head = (h + 1) % this.maxFrames;
     this.count--;
@@ -326,25 +240,6 @@ export class FrameQueue {
     this.head = 0;
     this.count = 0;
     this.wr = 0;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The wall clock, in whole microseconds, never going backwards
-
-/** Microseconds since the epoch: the wall clock at start plus a monotonic clock since. */
-export class MicroClock {
-  private readonly baseUs: number;
-  private last = 0;
-
-  constructor() {
-    this.baseUs = Date.now() * 1000 - Math.round(performance.now() * 1000);
-  }
-
-  now(): number {
-    const t = this.baseUs + Math.round(performance.now() * 1000);
-    if (t > this.last) this.last = t;
-    return this.last;
   }
 }
 
@@ -362,7 +257,9 @@ export interface LiveCaptureOptions {
   queueBytes?: number;
   /** Longest time one batch of frames is handed to the sink before the capture runs again; default 1 ms. */
   batchMs?: number;
-  /** The cap module (default: loadCap()). */
+  /** The libpcap binding (default: loadLibpcap()). */
+  pcap?: Libpcap;
+  /** A cap module to capture through (tests give a fake one). */
   cap?: CapModule;
 }
 
@@ -375,8 +272,10 @@ export interface LiveStats {
   queued: number;
   /** Frames refused by the full queue. */
   queueDrops: number;
-  /** Frames the kernel dropped: unknown through cap (it does not expose pcap_stats). */
+  /** Frames the kernel dropped (pcap_stats ps_drop); undefined when the binding cannot tell (cap). */
   kernelDrops: number | undefined;
+  /** Frames the interface or its driver dropped (ps_ifdrop); undefined when not known. */
+  interfaceDrops: number | undefined;
 }
 
 /** A FrameSink that can also hear when a batch ends (to flush output once per batch). */
@@ -386,19 +285,23 @@ export interface LiveSink extends FrameSink {
 
 /**
  * Captures on one interface. Frames reach the sink from the event loop, never from inside the
- * libpcap callback; `frame.data` is valid only during the call, as with file capture.
+ * binding's callback; `frame.data` is valid only during the call, as with file capture.
  */
 export class LiveCapture {
   readonly iface: string;
   readonly filter: string;
   /** LINKTYPE_* of the interface (LINUX_SLL for "any"). */
   readonly linkType: number;
+  /** Which binding captures, and what it knows. */
+  readonly binding: Libpcap['binding'];
+  readonly snaplen: number;
+  readonly kernelTimes: boolean;
+  readonly originalLengths: boolean;
   readonly queue: FrameQueue;
   /** Resolves when capture has stopped and the last frame has been handed over. */
   readonly done: Promise<void>;
-  private handle: CapHandle | undefined;
-  private readonly buffer: Buffer;
-  private readonly clock = new MicroClock();
+  private handle: PcapHandle | undefined;
+  private readonly lastHandle: PcapHandle;
   private readonly batchMs: number;
   private sink: LiveSink | undefined;
   private received = 0;
@@ -406,38 +309,51 @@ export class LiveCapture {
   private scheduled = false;
   private paused = false;
   private finished = false;
+  private failure: string | undefined;
   private resolveDone!: () => void;
 
-  private constructor(opts: LiveCaptureOptions, opened: OpenHandleResult) {
+  private constructor(opts: LiveCaptureOptions, pcap: Libpcap) {
     this.iface = opts.iface;
     this.filter = opts.filter;
-    this.linkType = opened.linkType;
-    this.handle = opened.handle;
-    this.buffer = opened.buffer;
+    this.binding = pcap.binding;
     this.batchMs = opts.batchMs ?? 1;
     this.queue = new FrameQueue(opts.queueFrames, opts.queueBytes);
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    opened.handle.on('packet', (nbytes) => {
-      // The only work done in libpcap's callback: stamp, copy, schedule.
-      this.received++;
-      const us = this.clock.now();
-      const sec = Math.floor(us / 1e6);
-      this.queue.push(this.buffer, nbytes, sec, us - sec * 1e6);
-      if (!this.scheduled && this.sink && !this.paused) this.schedule();
-    });
+    const handle = openHandle(
+      opts.iface,
+      opts.filter,
+      {
+        bufferSize: opts.bufferSize,
+        onPacket: (data, tsSec, tsNsec, origLen) => {
+          // The only work done in the binding's callback: copy, schedule.
+          this.received++;
+          this.queue.push(data, data.length, tsSec, tsNsec, origLen);
+          if (!this.scheduled && this.sink && !this.paused) this.schedule();
+        },
+        onError: (message) => {
+          this.failure = `${this.iface}: capture stopped: ${message.replace(/\s+/g, ' ').trim()}`;
+          void this.stop();
+        },
+      },
+      pcap,
+    );
+    this.handle = this.lastHandle = handle;
+    this.linkType = handle.linkType;
+    this.snaplen = handle.snaplen;
+    this.kernelTimes = handle.kernelTimes;
+    this.originalLengths = handle.originalLengths;
   }
 
   /** Opens the interface and starts capturing into the queue (frames wait there until start()). */
   static open(opts: LiveCaptureOptions): LiveCapture {
-    const cap = opts.cap ?? loadCap();
-    const opened = openHandle(opts.iface, opts.filter, opts.bufferSize, cap);
-    return new LiveCapture(opts, opened);
+    return new LiveCapture(opts, libpcapOf(opts));
   }
 
   /** Starts handing frames to `sink`; returning false from sink.frame stops the capture. */
   start(sink: LiveSink): void {
     if (this.sink) throw new Error('live capture already started');
     this.sink = sink;
+    if (this.failure) sink.warning(this.failure);
     if (this.queue.length) this.schedule();
   }
 
@@ -446,12 +362,14 @@ export class LiveCapture {
   }
 
   stats(): LiveStats {
+    const k: KernelStats | undefined = this.lastHandle.stats();
     return {
       received: this.received,
       delivered: this.delivered,
       queued: this.queue.length,
       queueDrops: this.queue.drops,
-      kernelDrops: undefined,
+      kernelDrops: k?.dropped,
+      interfaceDrops: k?.interfaceDropped,
     };
   }
 
@@ -498,10 +416,10 @@ export class LiveCapture {
     let n = 0;
     let stop = false;
     const q = this.queue;
-    const linkType = this.linkType;
-    const hand = (data: Uint8Array, tsSec: number, tsUsec: number) => {
-      const f: Frame = { index: ++this.delivered, tsSec, tsNsec: tsUsec * 1000, linkType, len: data.length, data, interfaceId: 0 };
-      if (data.length >= CAP_SNAPLEN) f.notes = [`frame may be cut at cap's snaplen of ${CAP_SNAPLEN} bytes (its original length is not known)`];
+    const { linkType, snaplen, originalLengths } = this;
+    const hand = (data: Uint8Array, tsSec: number, tsNsec: number, origLen: number) => {
+      const f: Frame = { index: ++this.delivered, tsSec, tsNsec, linkType, len: origLen, data, interfaceId: 0 };
+      if (!originalLengths && data.length >= snaplen) f.notes = [`frame may be cut at cap's snaplen of ${snaplen} bytes (its original length is not known)`];
       return sink.frame(f);
     };
     while (q.length > 0) {
@@ -530,20 +448,20 @@ export class LiveCapture {
     if (!h) return;
     this.handle = undefined;
     h.close();
-    h.removeAllListeners('packet');
   }
 
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.failure && this.sink) this.sink.warning(this.failure);
     this.resolveDone();
   }
 }
 
 /** pcap_sendpacket, with its error as a LiveCaptureError. */
-export function sendOn(handle: CapHandle, iface: string, frame: Uint8Array): void {
+export function sendOn(handle: PcapHandle, iface: string, frame: Uint8Array): void {
   try {
-    handle.send(frame, frame.length);
+    handle.send(frame);
   } catch (e) {
     throw new LiveCaptureError(`${iface}: cannot send a ${frame.length}-byte frame: ${(e as Error).message}`, 'send');
   }

@@ -8,7 +8,7 @@
 import { closeSync, fstatSync, openSync, renameSync, rmSync, write as fsWrite } from 'node:fs';
 import { isatty } from 'node:tty';
 import { PacketDecoder, type LispPacket } from '../capture/packets.js';
-import { CAP_SNAPLEN, defaultFilter, LiveCapture, LiveCaptureError, linkTypeName, listInterfaces } from '../capture/live.js';
+import { defaultFilter, LiveCapture, LiveCaptureError, linkTypeName, listInterfaces } from '../capture/live.js';
 import type { Frame } from '../capture/types.js';
 import { PcapFileWriter, PcapngFileWriter, type CaptureFileWriter } from '../capture/writer.js';
 import { FlowEngine } from '../flows/engine.js';
@@ -79,6 +79,9 @@ export function parseRing(spec: string): { files: number; maxBytes: number } {
 
 export interface CaptureRingOptions {
   linkType: number;
+  snaplen: number;
+  /** Times in nanoseconds (kernel timestamps): the file keeps them whole. */
+  nanoseconds?: boolean;
   /** Interface name, written in pcapng's IDB. */
   iface?: string;
   /** Rotate: keep this many files (FILE newest, then FILE.1, ...) of at most maxBytes each. */
@@ -86,7 +89,8 @@ export interface CaptureRingOptions {
 }
 
 /**
- * Writes frames to FILE (pcapng when it ends in .pcapng, else pcap, µs timestamps, snaplen 65535).
+ * Writes frames to FILE (pcapng when it ends in .pcapng, else pcap; nanosecond timestamps when the
+ * capture has them, else microseconds).
  * With a ring, FILE is always the newest: when the next frame would take it past SIZE, the files
  * shift (FILE.k → FILE.k+1, the oldest is removed; FILE → FILE.1) and a fresh FILE starts, so
  * every file is a complete capture.
@@ -112,9 +116,10 @@ export class CaptureFileRing {
   }
 
   private start(): CaptureFileWriter {
+    const { linkType, snaplen, iface, nanoseconds } = this.opts;
     const w = this.pcapng
-      ? new PcapngFileWriter(this.path, { interfaces: [{ linkType: this.opts.linkType, snaplen: CAP_SNAPLEN, ...(this.opts.iface ? { name: this.opts.iface } : {}) }] })
-      : new PcapFileWriter(this.path, { linkType: this.opts.linkType, snaplen: CAP_SNAPLEN });
+      ? new PcapngFileWriter(this.path, { interfaces: [{ linkType, snaplen, ...(iface ? { name: iface } : {}), ...(nanoseconds ? { tsresol: 9 } : {}) }] })
+      : new PcapFileWriter(this.path, { linkType, snaplen, ...(nanoseconds ? { precision: 'ns' as const } : {}) });
     w.flush();
     const fd = openSync(this.path, 'r');
     try {
@@ -133,7 +138,7 @@ export class CaptureFileRing {
   }
 
   write(f: Frame): void {
-    const rec = this.recordBytes(Math.min(f.data.length, CAP_SNAPLEN));
+    const rec = this.recordBytes(Math.min(f.data.length, this.opts.snaplen));
     const ring = this.opts.ring;
     if (ring && this.inFile > 0 && this.size + rec > ring.maxBytes) this.rotate(ring.files);
     this.w.write({ tsSec: f.tsSec, tsNsec: f.tsNsec, data: f.data, len: f.len });
@@ -360,7 +365,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   let file: CaptureFileRing | undefined;
   if (writePath !== undefined) {
     try {
-      file = new CaptureFileRing(writePath, { linkType: capture.linkType, iface, ...(ring ? { ring } : {}) });
+      file = new CaptureFileRing(writePath, { linkType: capture.linkType, snaplen: capture.snaplen, nanoseconds: capture.kernelTimes, iface, ...(ring ? { ring } : {}) });
     } catch (e) {
       await capture.stop(false);
       const code = (e as NodeJS.ErrnoException).code;
@@ -474,7 +479,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   // stdout is the terminal too.
   const statusText = () => {
     const s = capture.stats();
-    return `${plural(t.frames, 'packet')}, ${plural(t.lisp, 'LISP message')}, ${t.shown} shown, queue drops ${s.queueDrops}, kernel drops n/a`;
+    return `${plural(t.frames, 'packet')}, ${plural(t.lisp, 'LISP message')}, ${t.shown} shown, queue drops ${s.queueDrops}, kernel drops ${s.kernelDrops ?? 'n/a'}`;
   };
   let statusShown = false;
   let ticks = 0;
@@ -568,7 +573,12 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     `${plural(t.frames, 'packet')} captured on ${iface}, ${plural(t.lisp, 'LISP message')}${kinds.length ? ` (${kinds.join(', ')})` : ''}, ` +
       `${flows ? plural(t.shown, 'exchange') : t.shown} shown`,
   );
-  info(`${plural(s.queueDrops, 'packet')} dropped by lispscope's queue; kernel drops not known (cap does not report libpcap's statistics)`);
+  if (s.kernelDrops === undefined) {
+    info(`${plural(s.queueDrops, 'packet')} dropped by lispscope's queue; kernel drops not known (cap does not report libpcap's statistics)`);
+  } else {
+    const iface = s.interfaceDrops ? `, ${s.interfaceDrops} by the interface` : '';
+    info(`${plural(s.queueDrops, 'packet')} dropped by lispscope's queue, ${s.kernelDrops} by the kernel${iface}`);
+  }
   if (file) info(`${plural(file.packets, 'packet')} written to ${file.path}${file.filesStarted > 1 ? ` (${file.filesStarted} files, rotated)` : ''}`);
   const err = failure ?? writeError;
   if (err) {

@@ -1,4 +1,4 @@
-// A live interface as a data source, through src/capture/live.ts (libpcap by way of `cap`): the
+// A live interface as a data source, through src/capture/live.ts (libpcap): the
 // frames libpcap hands over reach the ring and the flow engine from the event loop; what the
 // capture's queue could not hold is counted as drops. Opening the interface fails with the same
 // one-line message `lispscope sniff` gives.
@@ -61,12 +61,14 @@ export class LiveSource extends StreamSource implements DataSource {
 
   counters(): Counters {
     const s = this.capture?.stats();
-    return { ...this.engineCounters(), drops: s?.queueDrops ?? 0, duplicates: 0, evictedPackets: this.ring.first };
+    return { ...this.engineCounters(), drops: (s?.queueDrops ?? 0) + (s?.kernelDrops ?? 0), duplicates: 0, evictedPackets: this.ring.first };
   }
 
   status(): SourceStatus {
     const link = this.capture ? `, ${linkTypeName(this.capture.linkType)}` : '';
     if (this.ended) return { state: 'stopped', text: `capture on ${this.live.iface} stopped`, warnings: this.warningList };
-    return { state: 'live', text: `capturing on ${this.live.iface}${link}, filter "${this.filter}" (kernel drops not known)`, warnings: this.warningList };
+    const kernel = this.capture?.stats().kernelDrops;
+    const drops = kernel === undefined ? ' (kernel drops not known)' : '';
+    return { state: 'live', text: `capturing on ${this.live.iface}${link}, filter "${this.filter}"${drops}`, warnings: this.warningList };
   }
 }

@@ -18,7 +18,11 @@ export function lispscope(args: string[], opts: { input?: Buffer; env?: NodeJS.P
     input: opts.input,
     env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', ...opts.env },
     maxBuffer: 1 << 28,
+    // A command that does not end must fail its test, not hang the run.
+    timeout: 120_000,
+    killSignal: 'SIGKILL',
   });
+  if (r.error) throw new Error(`lispscope ${args.join(' ')}: ${r.error.message}`);
   return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
