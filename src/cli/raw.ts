@@ -17,6 +17,7 @@ import type { Recorder } from '../mn/recorder.js';
 import { UsageError, type Parsed } from './args.js';
 import type { Io } from './io.js';
 import type { Traffic } from './mn.js';
+import { lookupIpv6Mac, systemIpv6Tables, type MacLookup } from './neighbours.js';
 
 export interface RawSender {
   readonly iface: string;
@@ -31,7 +32,7 @@ export const DST_MAC_OPTION = {
   name: 'dst-mac',
   kind: 'value',
   arg: 'MAC',
-  help: 'with -i on Ethernet: the next hop\'s MAC (default: from the kernel\'s route and ARP tables; the loopback needs none)',
+  help: 'with -i on Ethernet: the next hop\'s MAC (default: from the kernel\'s routes and its ARP table or IPv6 neighbour cache; the loopback needs none)',
 } as const;
 
 export interface RawOptions {
@@ -114,6 +115,14 @@ function arpEntry(iface: string, address: string): string | undefined {
   return undefined;
 }
 
+/** The IPv4 next hop's MAC on `iface`: the main routing table, then the ARP table. */
+function lookupIpv4Mac(iface: string, dst: string): MacLookup {
+  const hop = nextHop(iface, dst);
+  if (!hop) return { why: `no route through ${iface}` };
+  const mac = arpEntry(iface, hop);
+  return mac ? { hop, mac } : { hop, why: 'not in the ARP table: ping it first' };
+}
+
 /** Source and destination MACs for Ethernet frames to `dst` on `iface`. */
 function macsFor(iface: string, dst: string, given: string | undefined, command: string): { src?: string; dst: string } {
   const src = sysNet(iface, 'address');
@@ -125,16 +134,10 @@ function macsFor(iface: string, dst: string, given: string | undefined, command:
   if (isLoopback(iface)) return { src: src ?? '00:00:00:00:00:00', dst: src ?? '00:00:00:00:00:00' };
   // A loopback destination on a wire would leave the host with an address no one may route.
   if (/^127\./.test(dst) || dst === '::1') throw new UsageError(`${command}: ${dst} is a loopback address: send it raw on the loopback interface (-i lo), not on ${iface}`);
-  const hop = dst.includes(':') ? undefined : nextHop(iface, dst);
-  const mac = hop && arpEntry(iface, hop);
-  if (!mac) {
-    throw new UsageError(
-      `${command}: -i ${iface}: no MAC address known for ${hop ?? dst} (${hop ? 'not in the ARP table: ping it first' : dst.includes(':') ? 'IPv6 neighbours are not looked up' : `no route through ${iface}`}); give --dst-mac`,
-    );
-  }
-  return { ...(src ? { src } : {}), dst: mac };
+  const found = dst.includes(':') ? lookupIpv6Mac(iface, dst, systemIpv6Tables) : lookupIpv4Mac(iface, dst);
+  if (!('mac' in found)) throw new UsageError(`${command}: -i ${iface}: no MAC address known for ${found.hop ?? dst} (${found.why}); give --dst-mac`);
+  return { ...(src ? { src } : {}), dst: found.mac };
 }
-
 
 /** A sender of datagrams to `to` (the one destination of replay and inject) on `iface`. */
 export function openRaw(iface: string, to: string, guard: SendGuard, command: string, o: RawOptions = {}): RawSender {
