@@ -168,10 +168,21 @@ static int get_string(napi_env env, napi_value v, char *out, size_t size) {
   return len < size - 1;
 }
 
-static handle_t *get_handle(napi_env env, napi_value v) {
+// The handle in a call's first argument (and `n` arguments in argv); NULL with an exception pending
+// when there is none, or it is closed and `open` is required.
+static handle_t *handle_arg(napi_env env, napi_callback_info info, napi_value *argv, size_t n, int open) {
+  size_t argc = n;
   void *data = NULL;
-  if (napi_get_value_external(env, v, &data) != napi_ok) return NULL;
-  return (handle_t *)data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n || napi_get_value_external(env, argv[0], &data) != napi_ok || !data) {
+    napi_throw_error(env, "EINVAL", "not a pcap handle");
+    return NULL;
+  }
+  handle_t *h = (handle_t *)data;
+  if (open && !h->p) {
+    napi_throw_error(env, "ECLOSED", "the handle is closed");
+    return NULL;
+  }
+  return h;
 }
 
 // open(device, filter, snaplen, bufferSize, buffer | null, callback | null)
@@ -285,12 +296,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  handle_t *h = argc ? get_handle(env, argv[0]) : NULL;
-  if (!h) return throw_error(env, "EINVAL", "not a pcap handle");
-  if (!h->p || h->closing) return NULL;
+  handle_t *h = handle_arg(env, info, argv, 1, 0);
+  if (!h || !h->p || h->closing) return NULL;
   h->closing = 1;
   // Inside our own callback libpcap is still in use: on_readable closes when it unwinds.
   if (!h->in_readable) do_close(h);
@@ -298,12 +306,9 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  handle_t *h = argc ? get_handle(env, argv[0]) : NULL;
-  if (!h) return throw_error(env, "EINVAL", "not a pcap handle");
-  if (!h->p) return throw_error(env, "ECLOSED", "the capture is closed");
+  handle_t *h = handle_arg(env, info, argv, 1, 1);
+  if (!h) return NULL;
   struct pcap_stat st;
   if (pcap_stats(h->p, &st) < 0) return throw_error(env, "ESTATS", pcap_geterr(h->p));
   napi_value result, v;
@@ -318,12 +323,9 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_send(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  handle_t *h = argc == 2 ? get_handle(env, argv[0]) : NULL;
-  if (!h) return throw_error(env, "EINVAL", "not a pcap handle");
-  if (!h->p) return throw_error(env, "ECLOSED", "the handle is closed");
+  handle_t *h = handle_arg(env, info, argv, 2, 1);
+  if (!h) return NULL;
   void *data;
   size_t len;
   napi_typedarray_type type;

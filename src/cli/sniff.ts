@@ -16,6 +16,7 @@ import type { Exchange } from '../flows/types.js';
 import { hexDump } from '../output/hex.js';
 import { writeDataJsonFast } from '../output/json-fast.js';
 import { exchangeJson } from '../output/json-flows.js';
+import { exchangeKind } from '../output/flows-text.js';
 import { packetJson, writePacketJson } from '../output/json.js';
 import { JsonWriter } from '../output/json-writer.js';
 import { packetLine, timeOfDay } from '../output/line.js';
@@ -270,10 +271,10 @@ export function exchangeLine(e: Exchange, style: Style): string {
   const arrow = e.kind === 'smr' ? '→' : '⇄';
   const rtt = e.rttMs === null ? '' : ` ${e.rttMs} ms`;
   const outcome = e.outcome === 'answered' ? style.good(e.outcome) : e.outcome === 'negative' || e.outcome === 'unacknowledged' ? e.outcome : style.bad(e.outcome);
-  const action = e.action ? ` (${e.action})` : '';
+  const action = e.action ? ` (${e.action})` : e.rejectReason ? ` (${e.rejectReason})` : '';
   const retx = e.retransmissions ? `, ${e.retransmissions} retransmission${e.retransmissions > 1 ? 's' : ''}` : '';
   const rlocs = e.rlocs?.length ? ` -> [${e.rlocs.join(', ')}]` : '';
-  return `${when} ${style.type(e.kind)} ${style.eid(e.eid)} ${e.requester} ${arrow} ${e.responder ?? '-'}:${rtt} ${outcome}${action}${retx}${rlocs}, frames ${e.frames.map((f) => f.frame).join(',')}`;
+  return `${when} ${style.type(exchangeKind(e))} ${style.eid(e.eid)} ${e.requester} ${arrow} ${e.responder ?? '-'}:${rtt} ${outcome}${action}${retx}${rlocs}, frames ${e.frames.map((f) => f.frame).join(',')}`;
 }
 
 function positiveSeconds(name: string, v: string | undefined): number | undefined {

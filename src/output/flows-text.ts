@@ -36,6 +36,11 @@ function outcomeText(e: Exchange, s: Style): string {
   }
 }
 
+/** The kind as people read it: `registration (tcp)` over the reliable transport. */
+export function exchangeKind(e: Exchange): string {
+  return e.transport ? `${e.kind} (${e.transport})` : e.kind;
+}
+
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${v} ms`);
 
 function frameList(e: Exchange, multi: boolean): string {
@@ -48,7 +53,7 @@ export function exchangesTable(list: Exchange[], style: Style, multi = false): s
   for (const e of list) {
     t.push([
       clock(e.start),
-      e.transport ? `${e.kind} (${e.transport})` : e.kind,
+      exchangeKind(e),
       style.eid(e.eid),
       e.requester,
       e.kind === 'smr' ? '→' : '⇄',

@@ -264,6 +264,24 @@ describe('lispscope sniff (no capture needed)', () => {
       PLAIN,
     );
     expect(line).toMatch(/^\d\d:\d\d:\d\d\.250 resolution 10\.1\.0\.5\/32 127\.0\.0\.1 ⇄ 127\.0\.0\.2: 2 ms answered, 1 retransmission -> \[192\.0\.2\.10\], frames 3,4$/);
+    const tcp = exchangeLine(
+      {
+        kind: 'registration',
+        eid: '10.9.0.0/16',
+        nonce: '0000000000000002',
+        frames: [{ frame: 5, file: 0 }, { frame: 7, file: 0 }],
+        start: 1_700_000_000.5,
+        requester: '192.0.2.10',
+        responder: '203.0.113.1',
+        rttMs: 4,
+        retransmissions: 0,
+        outcome: 'rejected',
+        rejectReason: 'not-site-eid-prefix',
+        transport: 'tcp',
+      },
+      PLAIN,
+    );
+    expect(tcp).toMatch(/^\d\d:\d\d:\d\d\.500 registration \(tcp\) 10\.9\.0\.0\/16 192\.0\.2\.10 ⇄ 203\.0\.113\.1: 4 ms rejected \(not-site-eid-prefix\), frames 5,7$/);
   });
 });
 
