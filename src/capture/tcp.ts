@@ -138,6 +138,15 @@ export function encodeTcp(f: TcpFields, payload: Uint8Array): Uint8Array {
 
 // ---- reassembly ------------------------------------------------------------------------------
 
+/** The reassembler's bounds unless told otherwise (also what the TUI's frame context mirrors). */
+export const TCP_REASSEMBLY_DEFAULTS = {
+  maxConnections: 1024,
+  maxBytesPerDirection: 256 * 1024,
+  maxBytes: 16 * 1024 * 1024,
+  window: 1024 * 1024,
+  idleTimeoutSec: 600,
+} as const;
+
 export interface TcpReassemblyOptions {
   /** Connections tracked at once; the least recently active is dropped beyond it. Default 1024. */
   maxConnections?: number;
@@ -282,11 +291,12 @@ export class TcpReassembler {
   };
 
   constructor(opts: TcpReassemblyOptions = {}) {
-    this.maxConnections = Math.max(1, opts.maxConnections ?? 1024);
-    this.maxPerDir = opts.maxBytesPerDirection ?? 256 * 1024;
-    this.maxBytes = opts.maxBytes ?? 16 * 1024 * 1024;
-    this.window = opts.window ?? 1024 * 1024;
-    this.idleTimeoutSec = opts.idleTimeoutSec ?? 600;
+    const d = TCP_REASSEMBLY_DEFAULTS;
+    this.maxConnections = Math.max(1, opts.maxConnections ?? d.maxConnections);
+    this.maxPerDir = opts.maxBytesPerDirection ?? d.maxBytesPerDirection;
+    this.maxBytes = opts.maxBytes ?? d.maxBytes;
+    this.window = opts.window ?? d.window;
+    this.idleTimeoutSec = opts.idleTimeoutSec ?? d.idleTimeoutSec;
     this.onDrop = opts.onDrop;
   }
 

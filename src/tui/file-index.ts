@@ -3,7 +3,8 @@
 // background chunk by chunk so the first screen never waits for the whole file. A frame is read
 // back by offset and decoded only when it is shown. Gzipped captures cannot be read at an offset:
 // their frames are copied to a spool file in the temp directory as they are indexed (removed
-// when the index closes), so memory stays as small as for a plain file.
+// when the index closes), so memory stays as small as for a plain file. An observer sees every
+// frame as it is indexed (frame-context.ts learns there what decoding a frame depends on).
 
 import { closeSync, createReadStream, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -88,6 +89,8 @@ export class FileIndex {
   constructor(
     readonly path: string,
     private readonly warning: (message: string) => void = () => undefined,
+    /** Sees every frame (0-based number, bytes valid during the call) as it is indexed, in file order. */
+    private readonly observe?: (i: number, f: Frame) => void,
   ) {}
 
   private grow(): void {
@@ -115,6 +118,7 @@ export class FileIndex {
     this.caplen[i] = f.data.length;
     this.wire[i] = f.len;
     this.link[i] = f.linkType;
+    this.observe?.(i, f);
   }
 
   /** Capture time of frame `i` (0-based). */

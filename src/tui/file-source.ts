@@ -3,14 +3,18 @@
 //    their frames are merged by time into one packet list as the indexes grow;
 //  - the analysis: the flow engine over the same files merged exactly as `lispscope flows` merges
 //    them (mergeCaptures: by time, a packet seen in two captures counted once), one chunk at a time.
-// The first screen needs only the first chunk of each file. Packets are decoded when shown.
+// The first screen needs only the first chunk of each file. Packets are decoded when shown, as
+// `read` decodes them: the index learns which frames need earlier ones (IP fragments, TCP 4342
+// segments; frame-context.ts) and those are replayed first (replay.ts).
 
-import { PacketDecoder, type LispPacket, type PacketDecoderOptions } from '../capture/packets.js';
+import type { PacketDecoderOptions } from '../capture/packets.js';
 import { CaptureError } from '../capture/types.js';
 import { FlowEngine } from '../flows/engine.js';
-import { mergeCaptures, retain } from '../flows/merge.js';
+import { mergeCaptures } from '../flows/merge.js';
 import type { FrameRef } from '../flows/types.js';
 import { FileIndex } from './file-index.js';
+import { FrameContext } from './frame-context.js';
+import { ContextDecoder } from './replay.js';
 import { SourceCore, type Counters, type DataSource, type PacketRef, type PacketView, type SourceStatus } from './source.js';
 
 export interface FileSourceOptions {
@@ -18,9 +22,6 @@ export interface FileSourceOptions {
   /** Seconds after which an unanswered request closes (default 3, as `flows`). */
   timeout?: number;
 }
-
-/** Packets kept decoded from the analysis because decoding their frame alone loses something. */
-const MAX_SPECIAL = 10_000;
 
 /** The merged order of several files' frames, extended as their indexes grow. */
 class MergedOrder {
@@ -96,8 +97,11 @@ export class FileSource extends SourceCore implements DataSource {
   readonly title: string;
   readonly multiFile: boolean;
   private readonly indexes: FileIndex[];
+  private readonly contexts: FrameContext[];
+  /** Per file: for the screen, and for scans over the whole capture (the packet filter), each with its own cursors. */
+  private readonly decoders: ContextDecoder[];
+  private readonly scanDecoders: ContextDecoder[];
   private readonly merged: MergedOrder | undefined;
-  private readonly special = new Map<string, LispPacket>();
   private readonly abort = new AbortController();
   private readonly seenWarnings = new Set<string>();
   private analysing = false;
@@ -114,7 +118,14 @@ export class FileSource extends SourceCore implements DataSource {
     super();
     this.title = files.join(' + ');
     this.multiFile = files.length > 1;
-    this.indexes = files.map((f) => new FileIndex(f, (m) => this.warnOnce(m)));
+    // The context learns from the frames as they are indexed, with the decoder's bounds; keys only
+    // change authentication verdicts, never what a frame depends on.
+    const { keyFor: _keyFor, ...bounds } = opts.decoder ?? {};
+    this.contexts = files.map(() => new FrameContext(bounds));
+    this.indexes = files.map((f, n) => new FileIndex(f, (m) => this.warnOnce(m), (i, fr) => this.contexts[n]!.observe(i, fr)));
+    const decoder = { ...opts.decoder, all: true };
+    this.decoders = this.indexes.map((ix, n) => new ContextDecoder(this.contexts[n]!, (i) => ix.frame(i), decoder, 32, () => this.changed('packets')));
+    this.scanDecoders = this.indexes.map((ix, n) => new ContextDecoder(this.contexts[n]!, (i) => ix.frame(i), decoder, 1024));
     this.merged = this.multiFile ? new MergedOrder(this.indexes) : undefined;
   }
 
@@ -131,14 +142,16 @@ export class FileSource extends SourceCore implements DataSource {
       this.changed('status');
     };
     // Each file must get through its first chunk (it is a capture) before the UI starts.
-    const firsts = this.indexes.map((ix) => {
+    const firsts = this.indexes.map((ix, n) => {
       let first!: () => void;
       const reached = new Promise<void>((r) => (first = r));
-      const built = ix.build(() => {
-        // The last call (from build's finally, done set) may follow an error: not a first chunk.
-        if (!ix.done) first();
-        onChunk();
-      }, this.abort.signal);
+      const built = ix
+        .build(() => {
+          // The last call (from build's finally, done set) may follow an error: not a first chunk.
+          if (!ix.done) first();
+          onChunk();
+        }, this.abort.signal)
+        .finally(() => this.contexts[n]!.end());
       this.work.push(
         built.catch((e: unknown) => {
           this.failure = (e as Error).message;
@@ -173,9 +186,6 @@ export class FileSource extends SourceCore implements DataSource {
         (p, file) => {
           if (this.stopped) return false;
           this.observe(p);
-          if ((p.fragments || p.kind === 'reliable') && this.special.size < MAX_SPECIAL) {
-            this.special.set(`${file}:${p.frame}`, retain(p));
-          }
           engine.packet(p, file);
           return true;
         },
@@ -197,6 +207,7 @@ export class FileSource extends SourceCore implements DataSource {
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
+    for (const d of this.decoders) d.close();
     await Promise.allSettled(this.work);
     for (const ix of this.indexes) ix.close();
   }
@@ -222,18 +233,12 @@ export class FileSource extends SourceCore implements DataSource {
     return ref.file === 0 && i >= 0 && i < this.indexes[0]!.count ? i : undefined;
   }
 
-  protected decodeAt(seq: number): PacketView | undefined {
+  protected decodeAt(seq: number, scan: boolean): PacketView | undefined {
     const at = this.locate(seq);
     if (!at) return undefined;
-    const f = this.indexes[at.file]!.frame(at.i);
-    if (!f) return undefined;
-    const ref = { frame: at.i + 1, file: at.file };
-    const kept = this.special.get(`${at.file}:${ref.frame}`);
-    // A fresh decoder per frame: nothing of another frame leaks in (reassembled datagrams and
-    // reliable-transport messages come from the analysis instead, kept above).
-    const packet = kept ?? new PacketDecoder({ ...this.opts.decoder, all: true }).decode(f);
-    if (!packet) return undefined;
-    return { seq, ref, packet, bytes: f.data };
+    const d = scan ? this.scanDecoders[at.file]!.decode(at.i) : this.decoders[at.file]!.decode(at.i, false);
+    if (!d) return undefined;
+    return { seq, ref: { frame: at.i + 1, file: at.file }, packet: d.packet, bytes: d.bytes };
   }
 
   counters(): Counters {

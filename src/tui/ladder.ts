@@ -2,11 +2,16 @@
 // order of appearance), each named by what it is (roles learned from the capture: MN, MS, MR, RTR,
 // xTR; else by its part in this exchange: ITR, ETR, peer), and an arrow per packet with the time
 // since the first one. The answer carries the exchange's RTT; retransmissions and the SMR-invoked
-// request are marked.
+// request are marked. Over the Map-Server reliable transport (TCP) the arrows are the messages:
+// one TCP segment may carry several, of several registrations; those of this one are drawn.
 
-import type { LispPacket } from '../capture/packets.js';
+import type { LispPacket, ReliableEntry } from '../capture/packets.js';
+import { prefixText } from '../dissect/address.js';
+import { isOpaque, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } from '../dissect/reliable.js';
+import type { LispAddress } from '../dissect/types.js';
 import { controlView } from '../flows/view.js';
 import type { Exchange, FrameRef } from '../flows/types.js';
+import { exchangeKind } from '../output/flows-text.js';
 import { roleLabel, type Roles } from './roles.js';
 import type { PacketView, Session } from './source.js';
 import { center, cut, msText } from './text.js';
@@ -37,10 +42,17 @@ export interface Ladder {
   missing: number;
 }
 
-/** A short name for the message a packet carries. */
+/** The name of a reliable-transport message, as the draft names it; a Reject with its reason. */
+export function reliableLabel(m: ReliableMessage): string {
+  if (!isOpaque(m) && m.type === 19) return `${reliableTypeTitle(m.type)} (${rejectReasonSlug(m.reason)})`;
+  return reliableTypeTitle(m.type);
+}
+
+/** A short name for the message a packet carries (the messages, for a reliable-transport segment). */
 export function messageLabel(p: LispPacket): string {
   const m = p.control;
-  if (!m) return p.data ? 'data' : p.reliable ? 'reliable' : (p.summary ?? 'frame');
+  if (!m && p.reliable) return p.reliable.length ? p.reliable.map((e) => reliableLabel(e.message)).join(' + ') : 'TCP segment';
+  if (!m) return p.data ? 'data' : (p.summary ?? 'frame');
   if ('unknown' in m) return `type ${m.type}`;
   switch (m.type) {
     case 1:
@@ -76,10 +88,54 @@ export function shortLabel(label: string): string {
     .replace('ECM Map-Request', 'ECM Map-Req')
     .replace('ECM Map-Register', 'ECM Register')
     .replace('Map-Request (s)', 'Map-Req (s)')
-    .replace('Map-Notify-Ack', 'Notify-Ack');
+    .replace('Map-Notify-Ack', 'Notify-Ack')
+    .replace(/^Registration Reject /, 'Reject ')
+    .replace('Registration ACK', 'Reg. ACK')
+    .replace('Mapping Notification', 'Mapping Notif.');
 }
 
 const ANSWERS = new Set([2, 4, 5, 6]);
+
+/** An EID prefix as text, Instance ID 0 written as none (an ACK may say `[0]` for a Registration's plain prefix, as Cisco IOS does). */
+function eidText(eid: LispAddress, maskLen: number): string {
+  const plain = eid.kind === 'lcaf' && eid.lcaf.body.kind === 'instance-id' && eid.lcaf.body.iid === 0 ? eid.lcaf.body.address : eid;
+  return prefixText(plain, maskLen);
+}
+
+/** The EID prefixes a reliable-transport message is about. */
+function reliableEids(m: ReliableMessage): string[] {
+  if (isOpaque(m)) return [];
+  switch (m.type) {
+    case 17:
+      return m.mapRegister.type === 3 && !('unknown' in m.mapRegister) ? m.mapRegister.records.map((r) => eidText(r.eid, r.eidMaskLen)) : [];
+    case 18:
+    case 19:
+      return [eidText(m.eid, m.eidMaskLen)];
+    case 21:
+      return [eidText(m.record.eid, m.record.eidMaskLen)];
+    default:
+      return [];
+  }
+}
+
+/**
+ * The messages of a reliable-transport registration among those of its frames: its Registration
+ * (by Message ID) names its EID prefixes; the messages about them are its retransmissions, the
+ * ACKs or Rejects, the Mapping Notifications (as the flow engine matches them).
+ */
+function registrationMessages(e: Exchange, packets: (PacketView | undefined)[]): (entries: ReliableEntry[]) => ReliableEntry[] {
+  const eids = new Set<string>();
+  for (const v of packets) {
+    const own = v?.packet.reliable?.find((x) => x.message.type === 17 && x.message.messageId === e.messageId);
+    if (own) for (const x of reliableEids(own.message)) eids.add(x);
+    if (eids.size) break;
+  }
+  if (!eids.size) eids.add(e.eid);
+  return (entries) => {
+    const mine = entries.filter((x) => reliableEids(x.message).some((eid) => eids.has(eid)));
+    return mine.length ? mine : entries;
+  };
+}
 
 function isAnswer(p: LispPacket): boolean {
   const v = controlView(p);
@@ -115,6 +171,7 @@ export function buildLadder(s: Session, packets: (PacketView | undefined)[], rol
   let t0: number | undefined;
   let answered = false;
   const requests = new Set<string>();
+  const mine = e.transport === 'tcp' ? registrationMessages(e, packets) : undefined;
   for (const v of packets) {
     const p = v?.packet;
     if (!v || !p?.ip) {
@@ -122,6 +179,26 @@ export function buildLadder(s: Session, packets: (PacketView | undefined)[], rol
       continue;
     }
     t0 ??= p.ts;
+    if (mine && p.reliable?.length) {
+      // An arrow per message of this registration in the segment.
+      const from = lane(p.ip.src);
+      const to = lane(p.ip.dst);
+      for (const x of mine(p.reliable)) {
+        const label = reliableLabel(x.message);
+        const step: LadderStep = { ref: v.ref, seq: v.seq, t: p.ts - t0, from, to, label, short: shortLabel(label) };
+        const type = x.message.type;
+        if ((type === 18 || type === 19) && !answered) {
+          answered = true;
+          if (e.rttMs !== null) step.note = `rtt ${msText(e.rttMs)}`;
+        } else if (type === 17) {
+          const key = `${p.ip.src} ${reliableEids(x.message).join(' ')}`;
+          if (requests.has(key)) step.note = 'retransmission';
+          requests.add(key);
+        }
+        steps.push(step);
+      }
+      continue;
+    }
     const cv = controlView(p);
     let guessTo: string | undefined;
     const outer = p.control;
@@ -148,7 +225,8 @@ export function buildLadder(s: Session, packets: (PacketView | undefined)[], rol
     steps.push(step);
   }
   const arrow = e.kind === 'smr' ? '→' : '⇄';
-  const title = `${e.kind} ${e.eid}  ${e.requester} ${arrow} ${e.responder ?? '-'}  nonce 0x${e.nonce}`;
+  const id = e.messageId !== undefined ? `  message id ${e.messageId}` : '';
+  const title = `${exchangeKind(e)} ${e.eid}  ${e.requester} ${arrow} ${e.responder ?? '-'}  nonce 0x${e.nonce}${id}`;
   return { title, lanes, steps, missing };
 }
 

@@ -8,6 +8,7 @@
 // open`); `flows` never shows one.
 
 import { compileFilter, FilterError, type Predicate } from '../flows/filter.js';
+import { exchangeKind } from '../output/flows-text.js';
 import { exchangeJson } from '../output/json-flows.js';
 import type { Paint } from './paint.js';
 import type { Session } from './source.js';
@@ -29,7 +30,7 @@ function keyOf(s: Session, k: SortKey): string | number {
     case 'start':
       return e.start;
     case 'kind':
-      return e.kind;
+      return exchangeKind(e);
     case 'eid':
       return e.eid;
     case 'requester':
@@ -56,6 +57,8 @@ export class SessionView {
   private merged: Session[] | undefined;
   /** Sessions with seq below this were looked at. */
   private next = 0;
+  /** The widest kind and outcome of the sessions listed so far (the columns widen for `registration (tcp)`, `rejected (reason)`). */
+  readonly widths: ColumnWidths = { ...NARROWEST };
 
   constructor(private readonly multi = false) {}
 
@@ -81,6 +84,7 @@ export class SessionView {
     }
     this.filter = f;
     this.filterText = t;
+    Object.assign(this.widths, NARROWEST);
     this.closed = [];
     this.pending = [];
     this.pendingFrom = undefined;
@@ -110,6 +114,7 @@ export class SessionView {
     if (pending !== this.pendingFrom) {
       this.pendingFrom = pending;
       this.pending = pending.filter((s) => this.matches(s)).sort(this.compare);
+      for (const s of this.pending) this.widen(s);
       this.merged = undefined;
     }
     this.syncClosed(list, limit);
@@ -133,6 +138,7 @@ export class SessionView {
       if (this.matches(s)) added.push(s);
     }
     if (!added.length) return;
+    for (const s of added) this.widen(s);
     this.merged = undefined;
     if (this.sortKey === 'start' && !this.desc) {
       for (const s of added) this.closed.push(s);
@@ -144,6 +150,11 @@ export class SessionView {
       return;
     }
     for (const s of added) this.closed.splice(this.insertAt(s), 0, s);
+  }
+
+  private widen(s: Session): void {
+    this.widths.kind = Math.max(this.widths.kind, exchangeKind(s.exchange).length);
+    this.widths.outcome = Math.max(this.widths.outcome, outcomeText(s).length);
   }
 
   private compare = (a: Session, b: Session): number => {
@@ -211,9 +222,11 @@ export function sessionBySeq(list: readonly Session[], pending: readonly Session
   return p?.seq === seq ? p : undefined;
 }
 
+/** The outcome as `flows` writes it: a Registration Reject's reason with it. */
 export function outcomeText(s: Session): string {
   const o = sessionOutcome(s);
   if (o === 'unacknowledged') return 'no notify asked';
+  if (o === 'rejected' && s.exchange.rejectReason) return `rejected (${s.exchange.rejectReason})`;
   return o;
 }
 
@@ -235,17 +248,27 @@ export function paintOutcome(p: Paint, s: Session, cell: string): string {
   }
 }
 
-/** The Sessions pane's columns, in order; narrow terminals drop the highest `drop` first. */
-export function sessionColumns(p: Paint, multi: boolean): Column<Session>[] {
+export interface ColumnWidths {
+  kind: number;
+  outcome: number;
+}
+
+const NARROWEST: ColumnWidths = { kind: 12, outcome: 11 };
+
+/**
+ * The Sessions pane's columns, in order; narrow terminals drop the highest `drop` first, then cut
+ * kind and outcome back to their narrowest.
+ */
+export function sessionColumns(p: Paint, multi: boolean, widths: ColumnWidths = NARROWEST): Column<Session>[] {
   return [
     { title: 'start', width: 12, text: (s) => clock(s.exchange.start) },
-    { title: 'kind', width: 12, text: (s) => s.exchange.kind, paint: (c) => p.fg('cyan', c) },
+    { title: 'kind', width: widths.kind, min: NARROWEST.kind, text: (s) => exchangeKind(s.exchange), paint: (c) => p.fg('cyan', c) },
     { title: 'EID', width: 12, flex: true, text: (s) => s.exchange.eid, paint: (c) => p.fg('yellow', c) },
     { title: 'requester', width: 15, text: (s) => s.exchange.requester },
     { title: '', width: 1, drop: 3, text: (s) => (s.exchange.kind === 'smr' ? '→' : '⇄') },
     { title: 'responder', width: 15, drop: 4, text: (s) => s.exchange.responder ?? '-' },
     { title: 'RTT', width: 8, align: 'right', text: (s) => msText(s.exchange.rttMs) },
-    { title: 'outcome', width: 11, text: (s) => outcomeText(s), paint: (c, s) => paintOutcome(p, s, c) },
+    { title: 'outcome', width: widths.outcome, min: NARROWEST.outcome, text: (s) => outcomeText(s), paint: (c, s) => paintOutcome(p, s, c) },
     { title: 'retx', width: 4, drop: 2, align: 'right', text: (s) => (s.exchange.retransmissions ? String(s.exchange.retransmissions) : '') },
     { title: 'frames', width: 12, drop: 5, text: (s) => s.exchange.frames.map((f) => (multi ? `${f.file + 1}:${f.frame}` : String(f.frame))).join(',') },
   ];

@@ -219,8 +219,12 @@ export abstract class SourceCore {
     };
   }
 
-  /** Decodes packet `seq` from what the source keeps (each source knows where its bytes are). */
-  protected abstract decodeAt(seq: number): PacketView | undefined;
+  /**
+   * Decodes packet `seq` from what the source keeps (each source knows where its bytes are). For
+   * the screen (`scan` false) a source may answer undefined while a long decoding goes on in the
+   * background, and report 'packets' when it is done; a scan waits for it.
+   */
+  protected abstract decodeAt(seq: number, scan: boolean): PacketView | undefined;
 
   /** Decoded packets for the rows on screen, least recently used dropped first. */
   packet(seq: number): PacketView | undefined {
@@ -230,7 +234,7 @@ export abstract class SourceCore {
       this.cache.set(seq, hit);
       return hit;
     }
-    const v = this.decodeAt(seq);
+    const v = this.decodeAt(seq, false);
     if (!v) return undefined;
     this.cache.set(seq, v);
     if (this.cache.size > VIEW_CACHE) this.cache.delete(this.cache.keys().next().value!);
@@ -239,6 +243,6 @@ export abstract class SourceCore {
 
   /** A scan over the whole capture would only push the rows on screen out of the cache. */
   scanPacket(seq: number): PacketView | undefined {
-    return this.cache.get(seq) ?? this.decodeAt(seq);
+    return this.cache.get(seq) ?? this.decodeAt(seq, true);
   }
 }

@@ -1,13 +1,15 @@
 // What the live interface and the lab have in common: frames arrive one by one, forever. Each is
 // copied into a bounded ring (the newest `maxPackets` are kept, older ones are counted as evicted),
-// decoded once for the flow engine, and decoded again on demand when shown. Exchanges close on
-// a timer too (the wall clock moves capture time on when traffic stops), so sessions appear even
-// when nothing follows them.
+// decoded once for the flow engine, and decoded again on demand when shown. A frame whose decoding
+// depends on frames before it (one that completes an IP-fragmented datagram, a TCP 4342 segment:
+// reassembly state) keeps what the in-order decoding gave, as `sniff` shows it, for as long as its
+// frame is in the ring: the frames it depends on may be gone already. Exchanges close on a timer
+// too (the wall clock moves capture time on when traffic stops), so sessions appear even when
+// nothing follows them.
 
 import { PacketDecoder, type LispPacket, type PacketDecoderOptions } from '../capture/packets.js';
 import type { Frame } from '../capture/types.js';
 import { FlowEngine } from '../flows/engine.js';
-import { retain } from '../flows/merge.js';
 import type { FrameRef } from '../flows/types.js';
 import { SourceCore, type PacketRef, type PacketView } from './source.js';
 
@@ -88,13 +90,16 @@ export abstract class StreamSource extends SourceCore {
   readonly multiFile = false;
   protected readonly ring: FrameRing;
   private readonly decoder: PacketDecoder;
+  /** In-order decodings of the frames in the ring that depend on earlier frames, by seq (ascending). */
   private readonly special = new Map<number, LispPacket>();
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(protected readonly opts: StreamOptions) {
     super(opts.maxSessions ?? 20_000);
     this.ring = new FrameRing(opts.maxPackets ?? 100_000);
-    this.decoder = new PacketDecoder({ ...opts.decoder, warning: (m) => this.warn(m) });
+    // `all`: a TCP segment that completes nothing depends on the stream too (held early, a
+    // retransmission, part of a message): it must be kept like the others.
+    this.decoder = new PacketDecoder({ ...opts.decoder, all: true, warning: (m) => this.warn(m) });
     this.engine = new FlowEngine({ timeout: opts.timeout ?? 3, onExchange: this.addExchange });
   }
 
@@ -117,13 +122,16 @@ export abstract class StreamSource extends SourceCore {
     const seq = this.ring.push(f, sender);
     const engine = this.engine!;
     engine.frame();
-    const p = this.decoder.decode(f);
-    if (p) {
+    // The ring's copy: the packet's views into the frame stay valid as long as it is kept.
+    const p = this.decoder.decode(this.ring.frame(seq)!.frame);
+    if (p && (p.fragments || p.tcp)) this.special.set(seq, p);
+    for (const k of this.special.keys()) {
+      if (k >= this.ring.first) break;
+      this.special.delete(k);
+    }
+    // What a decoder without `all` returns (a frame that is not LISP has a summary) goes on.
+    if (p && p.summary === undefined) {
       this.observe(p);
-      if (p.fragments || p.kind === 'reliable') {
-        this.special.set(seq, retain(p));
-        if (this.special.size > 10_000) for (const k of this.special.keys()) if (k < this.ring.first || this.special.size > 10_000) this.special.delete(k);
-      }
       engine.packet(p);
     }
     this.changed('packets');

@@ -43,6 +43,8 @@ export interface Column<T> {
   /** Dropped first when the terminal is narrow: higher numbers go first. */
   drop?: number;
   align?: 'left' | 'right';
+  /** Cut down to this width when the columns do not fit even after the droppable ones went (its text is then cut). */
+  min?: number;
   text(row: T): string;
   /** Paints the fitted cell. */
   paint?(cell: string, row: T): string;
@@ -56,6 +58,13 @@ export function layout<T>(cols: Column<T>[], width: number): Column<T>[] {
     const victim = list.filter((c) => c.drop !== undefined).sort((a, b) => b.drop! - a.drop!)[0];
     if (!victim) break;
     list = list.filter((c) => c !== victim);
+  }
+  for (let over = total(list) - width; over > 0; ) {
+    // The widest of the columns that can give some up gives one.
+    const shrink = list.filter((c) => c.min !== undefined && c.width > c.min).sort((a, b) => b.width - b.min! - (a.width - a.min!))[0];
+    if (!shrink) break;
+    list = list.map((c) => (c === shrink ? { ...c, width: c.width - 1 } : c));
+    over--;
   }
   const spare = width - total(list);
   const flex = list.find((c) => c.flex);

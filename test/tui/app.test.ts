@@ -277,6 +277,33 @@ describe('the UI on mn-handover.pcapng', () => {
   });
 });
 
+describe('the UI on registrations over the reliable transport', () => {
+  it('lists them as flows does and draws their messages in the ladder', async () => {
+    const s = new FileSource([join(PCAPS, 'reliable-registrations.pcap')]);
+    await s.start();
+    try {
+      await until(s, () => s.status().state === 'done');
+      const t = ui(s, { width: 150 });
+      let f = await t.waitFor(/Sessions 1\/5/);
+      expect(f).toMatch(/› 10:00:00\.200 registration \(tcp\) 10\.1\.0\.0\/16 +192\.0\.2\.10 +⇄ 203\.0\.113\.1 +4\.00 ms answered/);
+      expect(f).toMatch(/registration \(tcp\) 10\.9\.0\.0\/16 .* rejected \(not-site-eid-prefix\)/);
+      expect(f).toMatch(/registration \(tcp\) 10\.2\.0\.0\/16 .* rejected \(authentication-failure\)/);
+      expect(f).toMatch(/Ladder registration \(tcp\) 10\.1\.0\.0\/16 .* message id 0/);
+      expect(f).toMatch(/├─+ Registration ─+▶│/);
+      expect(f).toMatch(/│◀─+ Registration ACK ─+┤ +rtt 4\.00 ms/);
+      expect(f).toMatch(/│◀─+ Mapping Notif\. ─+┤/);
+      expect(f).not.toMatch(/─ reliable ─/);
+      await t.press('j');
+      f = await t.waitFor(/Ladder registration \(tcp\) 10\.9\.0\.0\/16/);
+      expect(f).toMatch(/│◀─* Reject \(not-site-e… ─*┤ +rtt 4\.00 ms/);
+      expect(f).toMatch(/frame 5: Registration MN 192\.0\.2\.10 → MS 203\.0\.113\.1/);
+      t.unmount();
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe('the UI on the lab', () => {
   it('follows the sessions as the scenario runs, then hands the Mobile Node over when asked', async () => {
     const lab = new LabSource({ scenario: 'handover', base: '127.0.62.0' });

@@ -1,5 +1,6 @@
 // Shared by the UI tests.
 
+import type { Frame } from '../../src/capture/types.js';
 import type { Counters, DataSource, SourceStatus } from '../../src/tui/source.js';
 import { StreamSource, type StreamOptions } from '../../src/tui/stream-source.js';
 
@@ -39,6 +40,12 @@ export class StepSource extends StreamSource implements DataSource {
 
   async stop(): Promise<void> {
     this.finishEngine();
+  }
+
+  /** A frame as captured (its own number, time and link type), e.g. read from a file. */
+  feedFrame(f: Frame): void {
+    this.fed++;
+    this.ingest(f);
   }
 
   feed(ip: Uint8Array): void {

@@ -88,6 +88,18 @@ describe('text layout', () => {
     ];
     expect(layout(cols, 40).map((c) => `${c.title}${c.width}`)).toEqual(['a5', 'b16', 'c8', 'd8']);
     expect(layout(cols, 30).map((c) => `${c.title}${c.width}`)).toEqual(['a5', 'b15', 'c8']);
+    // Columns with a minimum give up width (the widest first) when dropping was not enough.
+    const wide: Column<number>[] = [
+      { title: 'a', width: 5, text: String },
+      { title: 'b', width: 10, flex: true, text: String },
+      { title: 'k', width: 18, min: 12, text: String },
+      { title: 'o', width: 30, min: 11, text: String },
+      { title: 'd', width: 8, drop: 1, text: String },
+    ];
+    expect(layout(wide, 80).map((c) => `${c.title}${c.width}`)).toEqual(['a5', 'b15', 'k18', 'o30', 'd8']);
+    expect(layout(wide, 60).map((c) => `${c.title}${c.width}`)).toEqual(['a5', 'b10', 'k18', 'o24']);
+    expect(layout(wide, 50).map((c) => `${c.title}${c.width}`)).toEqual(['a5', 'b10', 'k16', 'o16']);
+    expect(layout(wide, 30).map((c) => `${c.title}${c.width}`)).toEqual(['a5', 'b10', 'k12', 'o11']);
     expect(fit('abcdef', 4)).toBe('abc…');
     expect(fit('ab', 4, 'right')).toBe('  ab');
     expect(scrollTop(10, 0, 5, 20)).toBe(6);

@@ -12,6 +12,7 @@
 import { Box, useApp, useInput, useStdout, type Key } from 'ink';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Mapping } from '../../flows/types.js';
+import { exchangeKind } from '../../output/flows-text.js';
 import { packetTree } from '../../output/packet-tree.js';
 import { ActionError, handoverAction, replayAction, resendAction, resolveAction, type Action } from '../actions.js';
 import { buildLadder, renderLadder } from '../ladder.js';
@@ -585,7 +586,7 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
     <LadderPane width={W} height={h} paint={paint} focused={focused} ladder={ladder} text={ladderText} selected={lIdx} top={lTop} />
   );
   const frameLabel = packet ? `frame ${packet.ref.file ? `${packet.ref.file + 1}:` : ''}${packet.ref.frame}` : '';
-  const packetsTitle = scope ? `Packets of ${scope.exchange.kind} ${scope.exchange.eid} (a: all)` : 'Packets (a: this session only)';
+  const packetsTitle = scope ? `Packets of ${exchangeKind(scope.exchange)} ${scope.exchange.eid} (a: all)` : 'Packets (a: this session only)';
   const scanNote = filtered && !scan.caughtUp ? `scanning ${Math.floor((scan.scanned / Math.max(1, scan.of)) * 100)}%` : '';
 
   let main;

@@ -31,7 +31,7 @@ export function TitleBar({ width, paint, title, kind, status, flags }: { width: 
 }
 
 export function SessionsPane({ width, height, paint, focused, view, selected, top, multi, follow }: Area & { view: SessionView; selected: number; top: number; multi: boolean; follow: boolean }) {
-  const cols = layout(sessionColumns(paint, multi), width - 2);
+  const cols = layout(sessionColumns(paint, multi, view.widths), width - 2);
   const total = view.rows.length;
   const filter = view.filterText ? `  filter: ${view.filterText}` : '';
   const right = `sort ${view.sortKey} ${view.desc ? '▼' : '▲'}${follow ? '  follow' : ''}`;
