@@ -137,6 +137,18 @@ function multicastMac(d: Uint8Array): string {
   return formatMac(Uint8Array.of(0x33, 0x33, d[12]!, d[13]!, d[14]!, d[15]!), 0);
 }
 
+/**
+ * The Ethernet destination of an IPv4 packet that needs no lookup: RFC 1112 §6.4 maps a multicast
+ * group (224.0.0.0/4) to 01:00:5e and its low 23 bits; the limited broadcast goes to every station.
+ */
+export function ipv4GroupMac(dst: string): string | undefined {
+  const o = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(dst)?.slice(1).map(Number);
+  if (!o || o.some((x) => x > 255)) return undefined;
+  if (o.every((x) => x === 255)) return 'ff:ff:ff:ff:ff:ff';
+  if ((o[0]! & 0xf0) !== 0xe0) return undefined;
+  return formatMac(Uint8Array.of(0x01, 0x00, 0x5e, o[1]! & 0x7f, o[2]!, o[3]!), 0);
+}
+
 /** The Ethernet destination for an IPv6 packet to `dst` sent on `iface`. */
 export function lookupIpv6Mac(iface: string, dst: string, tables: Ipv6Tables): MacLookup {
   const d = parseIPv6(dst);

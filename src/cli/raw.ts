@@ -17,7 +17,7 @@ import type { Recorder } from '../mn/recorder.js';
 import { UsageError, type Parsed } from './args.js';
 import type { Io } from './io.js';
 import type { Traffic } from './mn.js';
-import { lookupIpv6Mac, systemIpv6Tables, type MacLookup } from './neighbours.js';
+import { ipv4GroupMac, lookupIpv6Mac, systemIpv6Tables, type MacLookup } from './neighbours.js';
 
 export interface RawSender {
   readonly iface: string;
@@ -117,6 +117,8 @@ function arpEntry(iface: string, address: string): string | undefined {
 
 /** The IPv4 next hop's MAC on `iface`: the main routing table, then the ARP table. */
 function lookupIpv4Mac(iface: string, dst: string): MacLookup {
+  const group = ipv4GroupMac(dst);
+  if (group) return { hop: dst, mac: group };
   const hop = nextHop(iface, dst);
   if (!hop) return { why: `no route through ${iface}` };
   const mac = arpEntry(iface, hop);

@@ -5,7 +5,7 @@
 // a router-advertised network with a static route, a source-specific route and Wi-Fi as well.
 
 import { describe, expect, it } from 'vitest';
-import { ipv6NextHop, lookupIpv6Mac, neighbourMac, parseIpv6Routes, parseNeighbours, type Ipv6Tables } from '../../src/cli/neighbours.js';
+import { ipv4GroupMac, ipv6NextHop, lookupIpv6Mac, neighbourMac, parseIpv6Routes, parseNeighbours, type Ipv6Tables } from '../../src/cli/neighbours.js';
 
 const CONTAINER = `\
 fd000000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0
@@ -207,5 +207,21 @@ describe('lookupIpv6Mac', () => {
     else expect('why' in got ? got.why : got.mac).toMatch(want.why!);
     // The neighbour cache is read only for the interface, and only once a route was found.
     expect(t.asked).toEqual(want.hop && !dst.startsWith('ff') ? [iface] : []);
+  });
+});
+
+describe('ipv4GroupMac', () => {
+  it.each([
+    ['224.0.0.251', '01:00:5e:00:00:fb'],
+    // Only the low 23 bits of the group survive: 224.128.1.2 and 224.0.1.2 share a MAC.
+    ['224.128.1.2', '01:00:5e:00:01:02'],
+    ['239.255.255.250', '01:00:5e:7f:ff:fa'],
+    ['255.255.255.255', 'ff:ff:ff:ff:ff:ff'],
+    ['192.0.2.1', undefined],
+    ['240.0.0.1', undefined],
+    ['224.0.0.256', undefined],
+    ['fe80::1', undefined],
+  ])('%s → %s', (dst, mac) => {
+    expect(ipv4GroupMac(dst)).toBe(mac);
   });
 });
