@@ -272,6 +272,8 @@ export interface LiveStats {
   queued: number;
   /** Frames refused by the full queue. */
   queueDrops: number;
+  /** Frames the kernel accepted by the filter (pcap_stats ps_recv); undefined when not known (cap). */
+  kernelReceived: number | undefined;
   /** Frames the kernel dropped (pcap_stats ps_drop); undefined when the binding cannot tell (cap). */
   kernelDrops: number | undefined;
   /** Frames the interface or its driver dropped (ps_ifdrop); undefined when not known. */
@@ -368,6 +370,7 @@ export class LiveCapture {
       delivered: this.delivered,
       queued: this.queue.length,
       queueDrops: this.queue.drops,
+      kernelReceived: k?.received,
       kernelDrops: k?.dropped,
       interfaceDrops: k?.interfaceDropped,
     };

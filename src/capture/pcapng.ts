@@ -25,6 +25,12 @@ export const PCAPNG_SHB_TYPE_BYTES: readonly number[] = [0x0a, 0x0d, 0x0d, 0x0a]
 export const OPT_ENDOFOPT = 0;
 export const OPT_IF_TSRESOL = 9;
 export const OPT_IF_TSOFFSET = 14;
+export const OPT_IF_NAME = 2;
+/** Interface Statistics Block options: packets received, dropped by the interface, by the OS, delivered. */
+export const OPT_ISB_IFRECV = 4;
+export const OPT_ISB_IFDROP = 5;
+export const OPT_ISB_OSDROP = 7;
+export const OPT_ISB_USRDELIV = 8;
 
 /**
  * Blocks that are not packets but that Wireshark (4.0) numbers as frames all the same: systemd
@@ -57,6 +63,10 @@ interface Iface {
   unitsBig: bigint;
   /** if_tsoffset: seconds added to every timestamp. */
   offsetSec: number;
+  /** if_name, for messages. */
+  name?: string;
+  /** Drops the capturing tool last reported in an ISB (isb_ifdrop + isb_osdrop), to report growth once. */
+  dropsReported?: bigint;
 }
 
 function timeBase(tsresol: number): Pick<Iface, 'mode' | 'units' | 'k' | 'unitsBig'> | undefined {
@@ -238,8 +248,11 @@ export class PcapngDecoder implements FormatDecoder {
         case BT_SHB:
           this.sectionHeader(dv, off, le);
           break;
+        case BT_ISB:
+          this.interfaceStatistics(dv, off, total);
+          break;
         default:
-          // NRB, ISB, DSB, custom and unknown blocks carry nothing we need.
+          // NRB, DSB, custom and unknown blocks carry nothing we need.
           if (NUMBERED_NON_PACKETS.has(type)) this.index++;
           break;
       }
@@ -283,26 +296,61 @@ export class PcapngDecoder implements FormatDecoder {
       offsetSec: 0,
       ...MICROSECONDS,
     };
-    const optEnd = off + total - 4;
-    for (let p = off + 16; p + 4 <= optEnd; ) {
-      const code = dv.getUint16(p, le);
-      const len = dv.getUint16(p + 2, le);
-      if (code === OPT_ENDOFOPT) break;
-      if (p + 4 + len > optEnd) {
-        ctx.sink.warning(`${ctx.name}: option ${code} at byte offset ${ctx.base + p} runs past its interface description block`);
-        break;
-      }
+    this.eachOption(dv, off + 16, off + total - 4, 'interface description block', (code, p, len) => {
       if (code === OPT_IF_TSRESOL && len >= 1) {
-        const raw = dv.getUint8(p + 4);
+        const raw = dv.getUint8(p);
         const base = timeBase(raw);
         if (base) Object.assign(iface, base);
-        else ctx.sink.warning(`${ctx.name}: unusable if_tsresol 0x${raw.toString(16)} at byte offset ${ctx.base + p}; assuming microseconds`);
+        else ctx.sink.warning(`${ctx.name}: unusable if_tsresol 0x${raw.toString(16)} at byte offset ${ctx.base + p - 4}; assuming microseconds`);
       } else if (code === OPT_IF_TSOFFSET && len >= 8) {
-        iface.offsetSec = Number(dv.getBigInt64(p + 4, le));
+        iface.offsetSec = Number(dv.getBigInt64(p, le));
+      } else if (code === OPT_IF_NAME && len > 0) {
+        iface.name = new TextDecoder().decode(new Uint8Array(dv.buffer, dv.byteOffset + p, len)).replace(/\0+$/, '');
       }
+    });
+    this.ifaces.push(iface);
+  }
+
+  /** Calls `fn` with each option's code, value offset and length, up to opt_endofopt or `end`. */
+  private eachOption(dv: DataView, start: number, end: number, block: string, fn: (code: number, at: number, len: number) => void): void {
+    for (let p = start; p + 4 <= end; ) {
+      const code = dv.getUint16(p, this.le);
+      const len = dv.getUint16(p + 2, this.le);
+      if (code === OPT_ENDOFOPT) return;
+      if (p + 4 + len > end) {
+        this.ctx.sink.warning(`${this.ctx.name}: option ${code} at byte offset ${this.ctx.base + p} runs past its ${block}`);
+        return;
+      }
+      fn(code, p + 4, len);
       p += 4 + ((len + 3) & ~3);
     }
-    this.ifaces.push(iface);
+  }
+
+  /**
+   * Interface Statistics Block: what the capturing tool says it lost (dumpcap and `sniff -w` write
+   * one when they stop). Drops are no damage to the file, but a reader of it must know the
+   * capture is incomplete: a warning when they are first seen or grow.
+   */
+  private interfaceStatistics(dv: DataView, off: number, total: number): void {
+    const ctx = this.ctx;
+    if (total < 24) {
+      ctx.sink.warning(`${ctx.name}: interface statistics block at byte offset ${ctx.base + off} is too short (${total} bytes); skipped`);
+      return;
+    }
+    const ifid = dv.getUint32(off + 8, this.le);
+    const drops: Record<number, bigint> = {};
+    this.eachOption(dv, off + 20, off + total - 4, 'interface statistics block', (code, p, len) => {
+      if ((code === OPT_ISB_IFDROP || code === OPT_ISB_OSDROP) && len === 8) drops[code] = dv.getBigUint64(p, this.le);
+    });
+    const ifdrop = drops[OPT_ISB_IFDROP] ?? 0n;
+    const osdrop = drops[OPT_ISB_OSDROP] ?? 0n;
+    const iface = this.ifaces[ifid];
+    if (!iface || ifdrop + osdrop <= (iface.dropsReported ?? 0n)) return;
+    iface.dropsReported = ifdrop + osdrop;
+    const parts = [osdrop && `${osdrop} by the operating system`, ifdrop && `${ifdrop} by the interface`].filter(Boolean).join(', ');
+    const name = iface.name ? ` (${iface.name})` : '';
+    const lost = ifdrop + osdrop;
+    ctx.sink.warning(`${ctx.name}: interface ${ifid}${name} lost ${lost} packet${lost === 1n ? '' : 's'} while capturing (${parts}), as its interface statistics block at byte offset ${ctx.base + off} says`);
   }
 
   /** EPB, or with `obsolete` the Packet Block (16-bit interface id and drops count). */

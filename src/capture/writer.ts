@@ -20,7 +20,12 @@ import {
   BT_SHB,
   BT_SPB,
   BYTE_ORDER_MAGIC,
+  OPT_IF_NAME,
   OPT_IF_TSOFFSET,
+  OPT_ISB_IFDROP,
+  OPT_ISB_IFRECV,
+  OPT_ISB_OSDROP,
+  OPT_ISB_USRDELIV,
   OPT_IF_TSRESOL,
 } from './pcapng.js';
 
@@ -204,7 +209,17 @@ export type PcapngBlock =
   /** An IDB later in the section: it gets the next interface id. */
   | { type: 'idb'; iface: PcapngInterface }
   | { type: 'nrb'; records: Array<{ ip: string; names: string[] }> }
-  | { type: 'isb'; interfaceId: number; tsSec: number; tsNsec: number; received?: bigint; dropped?: bigint }
+  | {
+      type: 'isb';
+      interfaceId: number;
+      tsSec: number;
+      tsNsec: number;
+      /** isb_ifrecv, isb_ifdrop (by the interface), isb_osdrop (by the OS, e.g. a full kernel buffer), isb_usrdeliv. */
+      received?: bigint;
+      dropped?: bigint;
+      osDropped?: bigint;
+      delivered?: bigint;
+    }
   | { type: 'dsb'; secretsType: number; data: Uint8Array }
   | { type: 'custom'; pen: number; data: Uint8Array; copyable?: boolean }
   /** Any block type with a caller-made body (padded to 4). */
@@ -257,7 +272,7 @@ class PcapngEncoder {
     w.u16(0);
     w.u32(iface.snaplen ?? DEFAULT_SNAPLEN);
     const opts: PcapngOption[] = [];
-    if (iface.name !== undefined) opts.push({ code: 2, value: TEXT.encode(iface.name) });
+    if (iface.name !== undefined) opts.push({ code: OPT_IF_NAME, value: TEXT.encode(iface.name) });
     if (iface.tsresol !== undefined) opts.push({ code: OPT_IF_TSRESOL, value: u8(iface.tsresol) });
     if (iface.tsoffset !== undefined) {
       const v = new Uint8Array(8);
@@ -311,8 +326,10 @@ class PcapngEncoder {
           new DataView(o.buffer).setBigUint64(0, v, w.le);
           return o;
         };
-        if (b.received !== undefined) opts.push({ code: 4, value: u64(b.received) });
-        if (b.dropped !== undefined) opts.push({ code: 5, value: u64(b.dropped) });
+        if (b.received !== undefined) opts.push({ code: OPT_ISB_IFRECV, value: u64(b.received) });
+        if (b.dropped !== undefined) opts.push({ code: OPT_ISB_IFDROP, value: u64(b.dropped) });
+        if (b.osDropped !== undefined) opts.push({ code: OPT_ISB_OSDROP, value: u64(b.osDropped) });
+        if (b.delivered !== undefined) opts.push({ code: OPT_ISB_USRDELIV, value: u64(b.delivered) });
         this.options(opts);
         this.close(at);
         return;

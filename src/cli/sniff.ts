@@ -85,6 +85,11 @@ export interface CaptureRingOptions {
   nanoseconds?: boolean;
   /** Interface name, written in pcapng's IDB. */
   iface?: string;
+  /**
+   * libpcap's counters when they are known: each pcapng file ends with an Interface Statistics
+   * Block carrying them (cumulative since the capture started, as dumpcap writes them).
+   */
+  statistics?: () => { received: number; interfaceDrops: number; kernelDrops: number } | undefined;
   /** Rotate: keep this many files (FILE newest, then FILE.1, ...) of at most maxBytes each. */
   ring?: { files: number; maxBytes: number };
 }
@@ -149,7 +154,7 @@ export class CaptureFileRing {
   }
 
   private rotate(files: number): void {
-    this.w.close();
+    this.finishFile();
     rmSync(`${this.path}.${files - 1}`, { force: true });
     for (let k = files - 2; k >= 1; k--) {
       try {
@@ -168,6 +173,25 @@ export class CaptureFileRing {
   }
 
   close(): void {
+    this.finishFile();
+  }
+
+  private finishFile(): void {
+    const stats = this.pcapng ? this.opts.statistics?.() : undefined;
+    if (stats && this.w instanceof PcapngFileWriter) {
+      const now = Date.now();
+      const tsSec = Math.floor(now / 1000);
+      this.w.writeBlock({
+        type: 'isb',
+        interfaceId: 0,
+        tsSec,
+        tsNsec: (now - tsSec * 1000) * 1e6,
+        received: BigInt(stats.received),
+        dropped: BigInt(stats.interfaceDrops),
+        osDropped: BigInt(stats.kernelDrops),
+        delivered: BigInt(this.packets),
+      });
+    }
     this.w.close();
   }
 }
@@ -366,7 +390,12 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   let file: CaptureFileRing | undefined;
   if (writePath !== undefined) {
     try {
-      file = new CaptureFileRing(writePath, { linkType: capture.linkType, snaplen: capture.snaplen, nanoseconds: capture.kernelTimes, iface, ...(ring ? { ring } : {}) });
+      const statistics = () => {
+        const s = capture.stats();
+        if (s.kernelReceived === undefined || s.kernelDrops === undefined) return undefined;
+        return { received: s.kernelReceived, kernelDrops: s.kernelDrops, interfaceDrops: s.interfaceDrops ?? 0 };
+      };
+      file = new CaptureFileRing(writePath, { linkType: capture.linkType, snaplen: capture.snaplen, nanoseconds: capture.kernelTimes, iface, statistics, ...(ring ? { ring } : {}) });
     } catch (e) {
       await capture.stop(false);
       const code = (e as NodeJS.ErrnoException).code;

@@ -142,7 +142,7 @@ describe('pcapng round trips', () => {
     );
   });
 
-  it('reads obsolete Packet Blocks and skips NRB, ISB, DSB, custom and unknown blocks', () => {
+  it('reads obsolete Packet Blocks, says what an ISB counts as lost, and skips NRB, DSB, custom and unknown blocks', () => {
     // Custom blocks are not delivered but numbered, as tshark numbers them.
     const blocks: PcapngBlock[] = [
       { type: 'nrb', records: [{ ip: '192.0.2.1', names: ['a.example'] }, { ip: '2001:db8::1', names: ['b', 'c'] }] },
@@ -155,11 +155,33 @@ describe('pcapng round trips', () => {
       { type: 'epb', packet: pkt(12, 30_000, 9), options: [{ code: 1, value: new TextEncoder().encode('hi') }] },
     ];
     const c = collect(writePcapngSections([{ interfaces: [{ linkType: 1 }, { linkType: 12 }], blocks }]));
-    expect(c.warnings).toEqual([]);
+    expect(c.warnings).toEqual([expect.stringMatching(/^test\.pcap: interface 0 lost 1 packet while capturing \(1 by the interface\), as its interface statistics block at byte offset \d+ says$/)]);
     expect(c.frames.map((f) => [f.index, f.interfaceId, f.linkType, f.tsSec, f.tsNsec, f.data.length])).toEqual([
       [1, 1, 12, 10, 20_000, 7],
       [4, 0, 1, 12, 30_000, 9],
     ]);
+  });
+
+  it('reports the losses interface statistics blocks count once, and again only when they grow', () => {
+    const isb = (tsSec: number, o: { dropped?: bigint; osDropped?: bigint }): PcapngBlock => ({ type: 'isb', interfaceId: 0, tsSec, tsNsec: 0, received: 100n, delivered: 90n, ...o });
+    const blocks: (PcapngBlock | CapturePacket)[] = [
+      pkt(1, 0, 4),
+      isb(2, { dropped: 0n, osDropped: 0n }), // a clean capture says nothing
+      isb(3, { dropped: 2n, osDropped: 8n }),
+      isb(4, { dropped: 2n, osDropped: 8n }), // the same totals again: already said
+      isb(5, { dropped: 2n, osDropped: 11n }),
+      pkt(6, 0, 4),
+    ];
+    const c = collect(writePcapngSections([{ interfaces: [{ linkType: 1, name: 'eth0' }], blocks }]));
+    expect(c.frames).toHaveLength(2);
+    expect(c.warnings.map((w) => w.replace(/byte offset \d+/, 'byte offset N'))).toEqual([
+      'test.pcap: interface 0 (eth0) lost 10 packets while capturing (8 by the operating system, 2 by the interface), as its interface statistics block at byte offset N says',
+      'test.pcap: interface 0 (eth0) lost 13 packets while capturing (11 by the operating system, 2 by the interface), as its interface statistics block at byte offset N says',
+    ]);
+    // Too short to hold an interface id and a time: skipped with a warning, reading goes on.
+    const short = collect(writePcapngSections([{ blocks: [{ type: 'raw', blockType: 5, body: Uint8Array.of(0, 0, 0, 0) }, pkt(1, 0, 4)] }]));
+    expect(short.frames).toHaveLength(1);
+    expect(short.warnings).toEqual([expect.stringMatching(/^test\.pcap: interface statistics block at byte offset \d+ is too short \(16 bytes\); skipped$/)]);
   });
 
   it('numbers journal-export, custom and sysdig event blocks like tshark, without delivering them', () => {

@@ -213,6 +213,30 @@ describe('lispscope sniff (no capture needed)', () => {
     }
   });
 
+  it('ends each pcapng file with libpcap\'s counters, so that a reader of the file learns what the capture lost', async () => {
+    const path = join(tmp, 'stats.pcapng');
+    let drops = 0;
+    const ring = new CaptureFileRing(path, { linkType: 1, snaplen: 65535, iface: 'lo', statistics: () => ({ received: 50, kernelDrops: drops, interfaceDrops: 0 }) });
+    const data = encodeLink(1, lispUdpPacket({ src: '127.0.0.1', dst: '127.0.0.2', sport: 4342, dport: 4342, payload: mapRequest({ nonce: 1n, eids: ['10.0.0.1/32'], itrRlocs: ['127.0.0.1'] }) }));
+    ring.write({ index: 1, tsSec: 1_700_000_000, tsNsec: 0, linkType: 1, len: data.length, data, interfaceId: 0 });
+    drops = 7;
+    ring.close();
+    const warnings: string[] = [];
+    let frames = 0;
+    await readCapture(path, { frame: () => void frames++, warning: (m) => void warnings.push(m) });
+    expect(frames).toBe(1);
+    expect(warnings).toEqual([expect.stringMatching(/stats\.pcapng: interface 0 \(lo\) lost 7 packets while capturing \(7 by the operating system\), as its interface statistics block at byte offset \d+ says$/)]);
+    // Nothing lost, nothing said; and a pcap file has no place for them.
+    for (const name of ['clean.pcapng', 'clean.pcap']) {
+      const clean = new CaptureFileRing(join(tmp, name), { linkType: 1, snaplen: 65535, statistics: () => ({ received: 1, kernelDrops: 0, interfaceDrops: 0 }) });
+      clean.write({ index: 1, tsSec: 1_700_000_000, tsNsec: 0, linkType: 1, len: data.length, data, interfaceId: 0 });
+      clean.close();
+      const w: string[] = [];
+      await readCapture(join(tmp, name), { frame: () => {}, warning: (m) => void w.push(m) });
+      expect(w).toEqual([]);
+    }
+  });
+
   it('writes asynchronously, holds a bounded amount, and reports a reader that went away', () => {
     const mod = JSON.stringify(join(ROOT, 'dist/src/cli/sniff.js'));
     const r = spawnSync(
