@@ -131,20 +131,26 @@ static void on_readable(uv_poll_t *w, int status, int events) {
   handle_t *h = (handle_t *)w->data;
   if (!h->p || h->closing) return;
   h->in_readable = 1;
-  if (status < 0) {
-    h->used = h->count = 0;
-    deliver(h, uv_strerror(status));
-  }
+  int failed = 0;
   for (int round = 0; round < MAX_ROUNDS && h->p && !h->closing; round++) {
     h->used = 0;
     h->count = 0;
     int r = pcap_dispatch(h->p, -1, on_packet, (u_char *)h);
     const char *error = r == PCAP_ERROR ? pcap_geterr(h->p) : NULL;
+    failed = error != NULL;
     if (h->count || error) deliver(h, error);
     if (r == PCAP_ERROR || r == 0) break;
     // A dispatch that ended by itself (not by pcap_breakloop) took everything ready.
     if (r != PCAP_ERROR_BREAK && h->buf_len - h->used >= RECORD_HEADER + padded(h->snaplen)) break;
   }
+  // The descriptor failed and libpcap had nothing to say (the interface went away): say what uv saw.
+  if (status < 0 && !failed && h->p && !h->closing) {
+    h->used = h->count = 0;
+    deliver(h, uv_strerror(status));
+    failed = 1;
+  }
+  // Nothing more will come: stop waking up for it (JavaScript closes the handle).
+  if (failed && h->polling) uv_poll_stop(&h->poll);
   h->in_readable = 0;
   if (h->closing) do_close(h);
 }

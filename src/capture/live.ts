@@ -363,6 +363,11 @@ export class LiveCapture {
     return this.handle === undefined;
   }
 
+  /** Why capture stopped by itself (the interface went away, libpcap failed); undefined otherwise. */
+  get failed(): string | undefined {
+    return this.failure;
+  }
+
   stats(): LiveStats {
     const k: KernelStats | undefined = this.lastHandle.stats();
     return {

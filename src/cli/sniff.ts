@@ -615,6 +615,8 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     io.error(err);
     return 2;
   }
+  // Already said as a warning when it happened; the capture is incomplete all the same.
+  if (capture.failed) return 2;
   if (pipeClosed) return 0;
   return found ? 1 : 0;
 }

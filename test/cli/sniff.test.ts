@@ -538,3 +538,29 @@ live('lispscope sniff on lo', () => {
     expect(readFileSync(out, 'utf8')).toBe('');
   });
 });
+
+// ---- an interface that goes away ----------------------------------------------------------------
+
+function vethUnavailable(): string | undefined {
+  const r = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link add name v0 type veth peer name v1']);
+  if (r.error) return `unshare: ${r.error.message}`;
+  return r.status === 0 ? undefined : `cannot make a veth pair in a network namespace: ${r.stderr.toString().trim()}`;
+}
+
+describe.skipIf(unavailable !== undefined || gate('sniff on an interface that disappears', vethUnavailable()) !== undefined)('lispscope sniff when its interface goes away', () => {
+  it('says so in one line, keeps what it captured, and exits 2', () => {
+    // In a network namespace of this test's own: a veth pair, sniff on one end, then the pair is deleted.
+    const file = join(tmp, 'gone.pcapng');
+    const script = [
+      'ip link add name gone0 type veth peer name gone1 && ip link set gone0 up && ip link set gone1 up',
+      `'${process.execPath}' '${BIN}' sniff -i gone0 -f '' -w '${file}' > /dev/null 2> '${join(tmp, 'gone.err')}' & P=$!`,
+      'sleep 1.5; ip link del gone0; wait $P; echo "exit=$?"',
+    ].join('\n');
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stdout.trim()).toBe('exit=2');
+    const err = readFileSync(join(tmp, 'gone.err'), 'utf8');
+    expect(err).toMatch(/^lispscope: warning: gone0: capture stopped: .+$/m);
+    expect(err).toMatch(/^lispscope: \d+ packets? captured on gone0/m);
+    expect(existsSync(file)).toBe(true);
+  });
+});
