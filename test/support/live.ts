@@ -1,4 +1,4 @@
-// Whether live capture works here (root or CAP_NET_RAW, libpcap, the optional `cap`): tests that
+// Whether live capture works here (root or CAP_NET_RAW, libpcap, a binding to it: ours or `cap`): tests that
 // need it skip with the reason, except under CI=true where they must run.
 
 import { LiveCapture, LiveCaptureError } from '../../src/capture/live.js';
