@@ -14,6 +14,8 @@ import { writePcap, writePcapngSections, type CapturePacket, type PcapngBlock, t
 import {
   dataPacket,
   ecm,
+  ecmLispSec,
+  eidAd,
   infoReply,
   infoRequest,
   innerPacket,
@@ -24,12 +26,14 @@ import {
   mapRegister,
   mapRegisterMessage,
   mapReply,
+  mapReplyLispSec,
   mapRequest,
   mappingRecord,
   natTraversal,
   negativeMapReply,
   referralRecord,
   seededNonces,
+  signMapReplyPktAd,
   type AddressSpec,
   type DataPacketSpec,
   type LocatorSpec,
@@ -311,7 +315,7 @@ function ecms(): FixtureFile {
   t.at(6.01).control(A.rtr, 4342, A.ms, 4342, reg);
   return pcap(
     'control-ecm.pcap',
-    'Encapsulated Control Messages: Map-Request IPv4-in-IPv4, IPv6-in-IPv4 (inner checksum 0), IPv6-in-IPv6, DDT (D), to-ETR (E), ECM nested in an S=1 ECM, to-MS (M), NAT Data-Map-Register (R+N bits, src 4341) and its relay.',
+    'Encapsulated Control Messages: Map-Request IPv4-in-IPv4, IPv6-in-IPv4 (inner checksum 0), IPv6-in-IPv6, DDT (D), to-ETR (E), ECM nested in an S=1 ECM (S set but no LISP-SEC data: flagged; see lisp-sec.pcap), to-MS (M), NAT Data-Map-Register (R+N bits, src 4341) and its relay.',
     t,
   );
 }
@@ -343,6 +347,44 @@ function mapReplies(): FixtureFile {
   return pcap(
     'control-map-reply.pcap',
     'Map-Reply: 3 records with IPv4/IPv6/IID EIDs and several locators (priority 255, R=0, map-version, TTL unlimited), negative replies with every action 0..5 and unassigned 7, RLOC-probe reply (P, p bit), echo-nonce (E), IPv6 non-authoritative.',
+    t,
+  );
+}
+
+function lispSec(): FixtureFile {
+  const t = new Trace('lisp-sec');
+  // The keys are filler: the ITR's OTK, and the MS-OTK the Map-Server derives from it (its KDF is
+  // not reproduced here; no HMAC is verified).
+  const otk = t.bytes(16);
+  const msOtk = t.bytes(16);
+  const n = t.nonce();
+  const req = mapRequest({ nonce: n, eids: ['10.2.0.7/32'], itrRlocs: [A.xtrA], sourceEid: '10.1.0.5' });
+  // 1. ITR -> Map-Resolver: the OTK in clear (NULL-KEY-WRAP-128), an EID-AD with the KDF ID only.
+  t.at(0).control(A.xtrA, 61001, A.mr, 4342, ecm({ lispSec: ecmLispSec({ otk }), inner: { src: A.xtrA, dst: '10.2.0.7', sport: 61001 }, message: req }));
+  // 2. Map-Server -> ETR (E): the MS-OTK wrapped for the ETR (filler: the AES Key Wrap output's first
+  //    64 bits in the Preamble, the other 128 as the key), the EID-AD signed with the OTK.
+  const ead = eidAd({ kdfId: 2, eids: ['10.2.0.0/16'], eidHmacId: 2, otk });
+  t.at(0.01).control(
+    A.ms,
+    4342,
+    A.etrC,
+    4342,
+    ecm({ toEtr: true, lispSec: ecmLispSec({ otk: t.bytes(16), preamble: t.bytes(8), wrappingId: 2, eidAd: ead }), inner: { src: A.xtrA, dst: '10.2.0.7', sport: 61001 }, message: req }),
+  );
+  // 3. ETR -> ITR: Map-Reply with S, the EID-AD copied, PKT-AD signed with the MS-OTK.
+  const reply = signMapReplyPktAd(mapReply({ nonce: n, records: [record('10.2.0.0/16', [own(A.etrC)])], lispSec: mapReplyLispSec({ eidAd: ead }) }), msOtk);
+  t.at(0.02).control(A.etrC, 4342, A.xtrA, 61001, reply);
+  // 4. Damaged: a Map-Reply whose PKT-AD Length runs 6 bytes past the end (the PKT HMAC is cut).
+  const n4 = t.nonce();
+  const cut = encodeControl(signMapReplyPktAd(mapReply({ nonce: n4, records: [record('10.2.0.0/16', [own(A.etrC)])], lispSec: mapReplyLispSec({ eidAd: ead }) }), msOtk));
+  t.at(1).control(A.etrC, 4342, A.xtrA, 61002, cut.subarray(0, cut.length - 6));
+  // 5. Damaged: an ECM whose AD Type (7) no registry assigns: nothing after it can be located.
+  const e5 = encodeControl(ecm({ lispSec: ecmLispSec({ otk }), inner: { src: A.xtrA, dst: '10.2.0.8', sport: 61003 }, message: mapRequest({ nonce: t.nonce(), eids: ['10.2.0.8/32'], itrRlocs: [A.xtrA] }) }));
+  e5[4] = 7;
+  t.at(2).control(A.xtrA, 61003, A.mr, 4342, e5);
+  return pcap(
+    'lisp-sec.pcap',
+    'LISP-SEC (RFC 9303): ECM Map-Request from the ITR with the OTK in clear (NULL-KEY-WRAP-128) and a KDF-only EID-AD; the Map-Server\'s ECM to the ETR (E) with a wrapped MS-OTK (AES-KEY-WRAP-128+HKDF-SHA256, filler bytes) and the EID-AD for 10.2.0.0/16 with its EID HMAC; the ETR\'s Map-Reply (S) with that EID-AD and a PKT-AD (HMAC-SHA-256-128). Damaged: a Map-Reply whose PKT-AD runs 6 bytes past the end, an ECM with unassigned AD Type 7. HMACs are computed with filler OTK/MS-OTK; tshark 4.0 decodes none of it.',
     t,
   );
 }
@@ -1307,6 +1349,7 @@ export function makeFixtures(): FixtureFile[] {
     mapRequests(),
     ecms(),
     mapReplies(),
+    lispSec(),
     mapRegisters(),
     mapReferrals(),
     infos(),

@@ -110,8 +110,11 @@ const EXPECTED: Record<string, Partial<FileSummary>> = {
     frames: 9,
     lisp: 9,
     types: { 'ecm(map-request)': 6, 'ecm(ecm(map-request))': 1, 'ecm(map-register)': 1, 'map-register': 1 },
-    malformed: [],
+    // Frame 6 sets S without the LISP-SEC Authentication Data RFC 9303 §6.1 requires after the header.
+    malformed: [6],
   },
+  // Frame 4: PKT-AD Length beyond the data; frame 5: AD Type 7 (unassigned), the inner packet lost.
+  'lisp-sec.pcap': { frames: 5, lisp: 5, types: { 'ecm(map-request)': 2, 'map-reply': 2, 'ecm(?)': 1 }, malformed: [4, 5] },
   'control-map-reply.pcap': { frames: 11, lisp: 11, types: { 'map-reply': 11 }, malformed: [] },
   'control-map-register.pcap': {
     frames: 9,

@@ -72,6 +72,14 @@ function lengthSpots(b: Uint8Array): number[] {
   for (let i = 0; i + 8 <= b.length; i++) {
     // LCAF header: AFI 0x4003, then rsvd1, flags, type, rsvd2, Length (16).
     if (b[i] === 0x40 && b[i + 1] === 0x03) spots.push(i + 6, i + 7);
+    // LISP-SEC AD Type word (1, reserved 0): the AD Type and the OTK-AD / EID-AD Length after it;
+    // in a Map-Reply it sits after the records, so it is found by its shape.
+    if (b[i] === 1 && b[i + 1] === 0 && b[i + 2] === 0 && b[i + 3] === 0) spots.push(i, i + 4, i + 5);
+  }
+  // S=1 ECM: the AD follows the 4-byte header; the EID-AD Length and Record Count follow the OTK-AD.
+  if (b.length > 12 && (b[0]! & 0xf8) === 0x88) {
+    const otkEnd = 8 + ((b[8]! << 8) | b[9]!);
+    spots.push(4, 8, 9, otkEnd, otkEnd + 1, otkEnd + 4);
   }
   return spots.filter((s) => s < b.length);
 }

@@ -32,7 +32,7 @@ export const readSpec: CommandSpec = {
     { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE (<eid-prefix|ms-address|*> <key> per line)' },
     { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter, e.g. "type == map-register && eid in 10.0.0.0/8"' },
     { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet is malformed or fails authentication (malformed, auth-failed)' },
-    { name: 'show-keys', kind: 'flag', help: 'show key material carried in Security Key LCAFs (JSON; -V always masks it)' },
+    { name: 'show-keys', kind: 'flag', help: 'show key material carried in Security Key LCAFs and LISP-SEC OTK-ADs (JSON; -V always masks it)' },
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
 };

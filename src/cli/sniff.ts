@@ -54,7 +54,7 @@ export const sniffSpec: CommandSpec = {
     { name: 'all', kind: 'flag', help: 'also show captured frames that are not LISP' },
     { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data); adds it to the default capture filter' },
     { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE' },
-    { name: 'show-keys', kind: 'flag', help: 'show key material carried in Security Key LCAFs (JSON)' },
+    { name: 'show-keys', kind: 'flag', help: 'show key material carried in Security Key LCAFs and LISP-SEC OTK-ADs (JSON)' },
     { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter on packets (on exchanges with --flows)' },
     { name: 'flows', kind: 'flag', help: 'show exchanges (registration, resolution, smr, ...) as they complete instead of packets' },
     { name: 'timeout', kind: 'value', arg: 'SEC', help: 'with --flows: an unanswered request closes this long after its last retransmission (3)' },

@@ -4,10 +4,11 @@
 // ('10.1.0.5/32', '[223]10.0.0.0/8', '2001:db8::1') or as LispAddress values (for LCAFs).
 // Nonces are always passed in: fixtures use seededNonces(), live code randomNonce().
 
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { addressBits, addressText, ipAddress, parseAddress, parsePrefix, type Prefix } from './address.js';
 import { blankAuthData, signMessage } from './auth.js';
 import { encodeControl } from './control.js';
+import { Writer } from './cursor.js';
 import { DataFlag, dataHeader, encodeData } from './data.js';
 import {
   addressBytes,
@@ -23,11 +24,14 @@ import {
   transportChecksum,
 } from './ip.js';
 import { encodeLink, LINKTYPE_EN10MB } from './link.js';
-import { LISP_CONTROL_PORT, LISP_DATA_PORT } from './registry.js';
+import { encodeLispSec } from './lispsec.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT, LISP_SEC_HMAC_IDS, LispSecAdType } from './registry.js';
 import type {
   ControlMessage,
   DataHeader,
   Ecm,
+  EidAd,
+  LispSecAd,
   InfoMessage,
   LispAddress,
   Locator,
@@ -197,19 +201,23 @@ export interface MapReplySpec {
   probe?: boolean;
   /** E: the sender can do echo-nonce. */
   echoNonceCapable?: boolean;
-  /** S: LISP-SEC data follows (not built here). */
+  /** S: LISP-SEC data follows; default: whether `lispSec` is given. */
   security?: boolean;
+  /** LISP-SEC Authentication Data after the records (mapReplyLispSec()). */
+  lispSec?: LispSecAd;
 }
 
 export function mapReply(s: MapReplySpec): MapReply {
-  return {
+  const m: MapReply = {
     type: 2,
     probe: s.probe ?? false,
     echoNonceCapable: s.echoNonceCapable ?? false,
-    security: s.security ?? false,
+    security: s.security ?? s.lispSec !== undefined,
     nonce: s.nonce,
     records: s.records,
   };
+  if (s.lispSec) m.lispSec = s.lispSec;
+  return m;
 }
 
 export interface NegativeMapReplySpec {
@@ -498,6 +506,98 @@ export function mapReferral(s: { nonce: bigint; records: ReferralRecord[] }): Ma
   return { type: 6, nonce: s.nonce, records: s.records };
 }
 
+// ---- LISP-SEC (RFC 9303) ---------------------------------------------------------------------
+
+function lispSecHmac(id: number, key: Uint8Array, data: Uint8Array): Uint8Array {
+  const alg = LISP_SEC_HMAC_IDS.get(id);
+  if (!alg?.hash) throw new RangeError(`LISP-SEC HMAC ID ${id} names no HMAC`);
+  return new Uint8Array(createHmac(alg.hash, key).update(data).digest().subarray(0, alg.length));
+}
+
+export interface EidAdSpec {
+  /** KDF ID; default 2 (HKDF-SHA256-128). */
+  kdfId?: number;
+  /** The Map-Server's EID-Prefixes; absent: an ITR's EID-AD (KDF ID only). */
+  eids?: PrefixSpec[];
+  /** EID HMAC ID; default 2 (AUTH-HMAC-SHA-256-128). */
+  eidHmacId?: number;
+  /** The OTK the Map-Server computes the EID HMAC with (RFC 9303 §6.7: over the EID-AD, HMAC zeroed). */
+  otk?: Uint8Array;
+  /** Or the EID HMAC bytes as they are to appear. */
+  eidHmac?: Uint8Array;
+}
+
+export function eidAd(s: EidAdSpec = {}): EidAd {
+  const e: EidAd = { kdfId: s.kdfId ?? 2 };
+  if (!s.eids) return e;
+  e.eidHmacId = s.eidHmacId ?? 2;
+  e.records = s.eids.map((x) => {
+    const p = prefix(x);
+    return { maskLen: p.maskLen, prefix: p.address };
+  });
+  const size = LISP_SEC_HMAC_IDS.get(e.eidHmacId)?.length ?? 0;
+  e.eidHmac = s.eidHmac ?? new Uint8Array(size);
+  if (s.otk && !s.eidHmac) {
+    // Encode with the HMAC zeroed, drop the AD Type word: what is left is the EID-AD.
+    const w = new Writer();
+    encodeLispSec(w, { adType: LispSecAdType.LispSec, eidAd: e });
+    e.eidHmac = lispSecHmac(e.eidHmacId, s.otk, w.finish().subarray(4));
+  }
+  return e;
+}
+
+export interface EcmLispSecSpec {
+  /** The One-Time Key (or, from the Map-Server to the ETR, the MS-OTK) as it is to be carried. */
+  otk: Uint8Array;
+  /** OTK Wrapping ID; default 1 (NULL-KEY-WRAP-128: the OTK in clear). */
+  wrappingId?: number;
+  /** Default 8 zero bytes (what NULL-KEY-WRAP-128 requires). */
+  preamble?: Uint8Array;
+  /** Default an ITR's EID-AD (KDF ID 2 only). */
+  eidAd?: EidAd;
+}
+
+/** LISP-SEC Authentication Data of an ECM (RFC 9303 §6.1): OTK-AD and EID-AD. */
+export function ecmLispSec(s: EcmLispSecSpec): LispSecAd {
+  return {
+    adType: LispSecAdType.LispSec,
+    otkAd: { wrappingId: s.wrappingId ?? 1, preamble: s.preamble ?? new Uint8Array(8), otk: s.otk },
+    eidAd: s.eidAd ?? eidAd(),
+  };
+}
+
+export interface MapReplyLispSecSpec {
+  /** Copied by the ETR from the Map-Server's ECM. */
+  eidAd: EidAd;
+  /** PKT HMAC ID; default 2 (AUTH-HMAC-SHA-256-128). */
+  pktHmacId?: number;
+  /** PKT HMAC bytes; default zeros of the HMAC's size (signMapReplyPktAd() fills them). */
+  pktHmac?: Uint8Array;
+}
+
+/** LISP-SEC Authentication Data of a Map-Reply (RFC 9303 §6.2): EID-AD and PKT-AD. */
+export function mapReplyLispSec(s: MapReplyLispSecSpec): LispSecAd {
+  const id = s.pktHmacId ?? 2;
+  return {
+    adType: LispSecAdType.LispSec,
+    eidAd: s.eidAd,
+    pktAd: { pktHmacId: id, pktHmac: s.pktHmac ?? new Uint8Array(LISP_SEC_HMAC_IDS.get(id)?.length ?? 0) },
+  };
+}
+
+/**
+ * Fills the PKT HMAC of a Map-Reply with LISP-SEC data: the ETR's HMAC with the MS-OTK over the
+ * whole Map-Reply, from the Type field through the PKT HMAC, the PKT HMAC zeroed (RFC 9303 §6.2).
+ */
+export function signMapReplyPktAd(m: MapReply, msOtk: Uint8Array): MapReply {
+  const pkt = m.lispSec?.pktAd;
+  if (!pkt) throw new RangeError('the Map-Reply has no PKT-AD to sign');
+  const zeroed: MapReply = { ...m, lispSec: { ...m.lispSec!, pktAd: { ...pkt, pktHmac: new Uint8Array(pkt.pktHmac.length) } } };
+  delete zeroed.trailing;
+  const hmac = lispSecHmac(pkt.pktHmacId, msOtk, encodeControl(zeroed));
+  return { ...m, lispSec: { ...m.lispSec!, pktAd: { ...pkt, pktHmac: hmac } } };
+}
+
 // ---- ECM -------------------------------------------------------------------------------------
 
 export interface EcmSpec {
@@ -517,8 +617,10 @@ export interface EcmSpec {
   };
   /** The encapsulated message, or already-encoded bytes (a signed Map-Register, another ECM ...). */
   message: ControlMessage | Uint8Array;
-  /** S: LISP-SEC data present. */
+  /** S: LISP-SEC data present; default: whether `lispSec` is given. */
   security?: boolean;
+  /** LISP-SEC Authentication Data before the inner IP header (ecmLispSec()). */
+  lispSec?: LispSecAd;
   /** D: sent by a DDT node. */
   ddt?: boolean;
   /** Bit 6: E to-ETR (RFC 9301) / R for an RTR (NAT draft). */
@@ -541,7 +643,7 @@ export function ecm(s: EcmSpec): Ecm {
   }
   const m: Ecm = {
     type: 8,
-    security: s.security ?? false,
+    security: s.security ?? s.lispSec !== undefined,
     ddt: s.ddt ?? false,
     toEtr: s.toEtr ?? false,
     toMs: s.toMs ?? false,
@@ -557,6 +659,7 @@ export function ecm(s: EcmSpec): Ecm {
   };
   if (s.message instanceof Uint8Array) m.inner!.payload = s.message;
   else m.inner!.message = s.message;
+  if (s.lispSec) m.lispSec = s.lispSec;
   return m;
 }
 

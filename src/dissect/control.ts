@@ -4,6 +4,7 @@
 import { decodeAddress, encodeAddress } from './address.js';
 import { Cursor, type Note, Writer } from './cursor.js';
 import { decodeEcm, encodeEcm } from './ecm.js';
+import { decodeLispSec, encodeLispSec } from './lispsec.js';
 import {
   decodeEidPrefix,
   decodeMappingRecords,
@@ -141,7 +142,16 @@ function decodeMapReply(c: Cursor): MapReply {
   };
   optional(m, 'reserved', (w >> 8) & 0x1ffff);
   if (!h) return m;
-  m.records = decodeMappingRecords(c, w & 0xff, 'Map-Reply');
+  const count = w & 0xff;
+  m.records = decodeMappingRecords(c, count, 'Map-Reply');
+  // After a cut record the position is not where the Authentication Data starts.
+  if (m.security && m.records.length === count) {
+    if (c.remaining === 0) c.note('Map-Reply S bit set but no LISP-SEC Authentication Data follows the records');
+    else {
+      const ad = decodeLispSec(c, 'map-reply', 'Map-Reply');
+      if (ad) m.lispSec = ad.ad;
+    }
+  }
   return trailingOf(c, m);
 }
 
@@ -387,6 +397,7 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
       );
       w.u64(m.nonce);
       m.records.forEach((r) => encodeMappingRecord(w, r));
+      if (m.lispSec) encodeLispSec(w, m.lispSec);
       break;
     case 3:
       w.u32(

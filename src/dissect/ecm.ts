@@ -5,6 +5,7 @@
 import { decodeControlAt, encodeControlTo } from './control.js';
 import { Cursor, Writer } from './cursor.js';
 import { decodeIp, decodeUdp, encodeIPv4, encodeIPv6, encodeUdp, IPPROTO_UDP } from './ip.js';
+import { decodeLispSec, encodeLispSec } from './lispsec.js';
 import { LIMITS } from './registry.js';
 import type { Ecm, EcmInner } from './types.js';
 
@@ -17,6 +18,21 @@ export function decodeEcm(c: Cursor, depth: number): Ecm {
   m.toEtr = (w & 0x02000000) !== 0;
   m.toMs = (w & 0x01000000) !== 0;
   if (w & 0x00ffffff) m.reserved = w & 0x00ffffff;
+  if (m.security) {
+    const first = c.remaining > 0 ? c.bytes[c.pos]! >> 4 : 0;
+    if (first === 4 || first === 6) {
+      // No AD Type is 4x or 6x: this is the inner IP header, sent without the AD the S bit announces.
+      c.note(`ECM S bit set but no LISP-SEC Authentication Data: an IPv${first} header follows the ECM header`);
+    } else {
+      const ad = decodeLispSec(c, 'ecm', 'ECM');
+      if (ad) m.lispSec = ad.ad;
+      if (!ad?.complete) {
+        // Where the inner packet starts is unknown: keep whatever is left as bytes.
+        if (c.remaining > 0) m.payload = c.rest();
+        return m;
+      }
+    }
+  }
 
   // Decode over the message itself so the IP/UDP decoders' offsets are message-relative.
   const msg = c.bytes.subarray(c.base, c.end);
@@ -72,7 +88,16 @@ export function decodeEcm(c: Cursor, depth: number): Ecm {
 
 /** The inner LISP message's bytes inside `msg` (an ECM's bytes), if its headers decode. */
 export function ecmInnerBytes(msg: Uint8Array): Uint8Array | undefined {
-  const ip = decodeIp(msg, 4, msg.length);
+  let at = 4;
+  const first = (msg[4] ?? 0) >> 4;
+  if (msg.length > 4 && (msg[0]! & 0x08) !== 0 && first !== 4 && first !== 6) {
+    // S=1: the LISP-SEC Authentication Data sits between the ECM header and the inner IP header.
+    const c = new Cursor(msg, 4, msg.length, 0, []);
+    const ad = decodeLispSec(c, 'ecm', 'ECM');
+    if (!ad?.complete) return undefined;
+    at = c.pos;
+  }
+  const ip = decodeIp(msg, at, msg.length);
   if (!ip.ok || ip.proto !== IPPROTO_UDP || ip.isFragment) return undefined;
   const udp = decodeUdp(msg, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);
   return udp.ok ? msg.subarray(udp.payloadOffset, udp.payloadEnd) : undefined;
@@ -87,6 +112,7 @@ export function encodeEcm(w: Writer, m: Ecm): void {
       (m.toMs ? 0x01000000 : 0) |
       ((m.reserved ?? 0) & 0x00ffffff),
   );
+  if (m.lispSec) encodeLispSec(w, m.lispSec);
   if (m.inner) w.bytes(encodeEcmInner(m.inner));
   if (m.payload) w.bytes(m.payload);
 }

@@ -185,6 +185,50 @@ export const AUTH_ALGORITHMS: ReadonlyMap<number, AuthAlgorithm> = new Map([
   [2, { id: 2, name: 'HMAC-SHA-256-128', hash: 'sha256', macLength: 32, truncatedLength: 16 }],
 ]);
 
+/**
+ * LISP-SEC registries (RFC 9303 §11; IANA "LISP ECM Authentication Data Types", "LISP Map-Reply
+ * Authentication Data Types", "LISP-SEC Preferred Authentication Data HMAC IDs", "... Key Wrap IDs",
+ * "... Key Derivation Function IDs"), names as the RFC writes them.
+ */
+export const LispSecAdType = { LispSec: 1 } as const;
+
+/** AD Types, the same value in ECMs and Map-Replies. */
+export const LISP_SEC_AD_TYPES: ReadonlyMap<number, string> = new Map([[1, 'LISP-SEC Authentication Data']]);
+
+export interface LispSecHmac {
+  id: number;
+  name: string;
+  hash: 'sha1' | 'sha256' | undefined;
+  /** HMAC bytes on the wire: the RFC's truncations (96 and 128 bits). */
+  length: number;
+}
+
+export const LISP_SEC_HMAC_IDS: ReadonlyMap<number, LispSecHmac> = new Map([
+  [0, { id: 0, name: 'NONE', hash: undefined, length: 0 }],
+  [1, { id: 1, name: 'AUTH-HMAC-SHA-1-96', hash: 'sha1', length: 12 }],
+  [2, { id: 2, name: 'AUTH-HMAC-SHA-256-128', hash: 'sha256', length: 16 }],
+]);
+
+export interface LispSecKeyWrap {
+  id: number;
+  name: string;
+  /** The OTK is 128 bits; the AES Key Wrap's first 64 output bits go to the Preamble, the rest here. */
+  otkLength: number;
+  /** NULL-KEY-WRAP-128 sends the OTK in clear with a zero Preamble. */
+  wrapped: boolean;
+}
+
+export const LISP_SEC_KEY_WRAP_IDS: ReadonlyMap<number, LispSecKeyWrap> = new Map([
+  [1, { id: 1, name: 'NULL-KEY-WRAP-128', otkLength: 16, wrapped: false }],
+  [2, { id: 2, name: 'AES-KEY-WRAP-128+HKDF-SHA256', otkLength: 16, wrapped: true }],
+]);
+
+export const LISP_SEC_KDF_IDS: ReadonlyMap<number, string> = new Map([
+  [0, 'NONE'],
+  [1, 'HKDF-SHA1-128'],
+  [2, 'HKDF-SHA256-128'],
+]);
+
 /** LISP-GPE next protocols (RFC 9305 §3). */
 export const GPE_NEXT_PROTOCOLS: ReadonlyMap<number, string> = new Map([
   [1, 'IPv4'],

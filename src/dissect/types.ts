@@ -217,6 +217,61 @@ export interface MapReply extends Common {
   reserved?: number;
   nonce: bigint;
   records: MappingRecord[];
+  /** S=1: the LISP-SEC Authentication Data after the records (EID-AD, PKT-AD; RFC 9303 §6.2). */
+  lispSec?: LispSecAd;
+}
+
+/**
+ * LISP-SEC One-Time Key Authentication Data (RFC 9303 §6.1), in ECMs only. From an ITR or a
+ * Map-Resolver it carries the OTK; from the Map-Server to the ETR (ECM E bit) the MS-OTK derived
+ * from it. OTK-AD Length is not kept: it is 12 + the OTK's length.
+ */
+export interface OtkAd {
+  /** OTK Wrapping ID (IANA "LISP-SEC Authentication Data Key Wrap IDs"). */
+  wrappingId: number;
+  /** One-Time-Key Preamble, 8 bytes: the AES Key Wrap integrity block, zero when not wrapped. */
+  preamble: Uint8Array;
+  /** The One-Time Key as carried (wrapped or not, per the Wrapping ID). */
+  otk: Uint8Array;
+}
+
+/**
+ * LISP-SEC EID Authentication Data (RFC 9303 §6.1, §6.2). An ITR's request fills only the KDF ID
+ * (EID-AD Length 4); the Map-Server adds the rest, which the ETR copies into its Map-Reply.
+ * EID-AD Length and Record Count are not kept: they follow from the fields.
+ */
+export interface EidAd {
+  /** KDF ID: how the MS-OTK is derived from the OTK. */
+  kdfId: number;
+  /** The 8 reserved bits after Record Count, when non-zero. */
+  reserved?: number;
+  /** EID HMAC ID; absent when the EID-AD ends after the KDF ID. */
+  eidHmacId?: number;
+  /** The EID-Prefixes the ETR is authoritative for (present with eidHmacId). */
+  records?: EidPrefix[];
+  /** EID HMAC, computed by the Map-Server with the OTK over the EID-AD (present with eidHmacId). */
+  eidHmac?: Uint8Array;
+}
+
+/** LISP-SEC Packet Authentication Data of a Map-Reply (RFC 9303 §6.2): the ETR's HMAC with the MS-OTK. */
+export interface PktAd {
+  pktHmacId: number;
+  pktHmac: Uint8Array;
+}
+
+/** LISP-SEC Authentication Data: after the ECM header (S=1) or after a Map-Reply's records (S=1). */
+export interface LispSecAd {
+  /** AD Type: 1 = LISP-SEC Authentication Data (the only assigned type). */
+  adType: number;
+  /** The 24 reserved bits after AD Type, when non-zero. */
+  reserved?: number;
+  /** ECM only. */
+  otkAd?: OtkAd;
+  eidAd?: EidAd;
+  /** Map-Reply only. */
+  pktAd?: PktAd;
+  /** An unknown AD Type: everything after the AD Type word, as bytes (its length cannot be known). */
+  data?: Uint8Array;
 }
 
 export interface AuthFields {
@@ -317,6 +372,8 @@ export interface Ecm extends Common {
   toMs: boolean;
   /** Bits 8..31. */
   reserved?: number;
+  /** S=1: LISP-SEC Authentication Data between the ECM header and the inner IP header (RFC 9303 §6.1). */
+  lispSec?: LispSecAd;
   /** The encapsulated IP/UDP packet; absent when its headers could not be decoded. */
   inner?: EcmInner;
   /** The bytes after the ECM header, when `inner` could not be decoded from them. */

@@ -6,7 +6,16 @@
 import { toHex } from '../dissect/addr.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
 import { ENCAP_FORMAT_BITS, elpHopFlags } from '../dissect/lcaf.js';
-import { actionSlug, AUTH_ALGORITHMS, controlTypeName, lcafSlug, referralActionSlug } from '../dissect/registry.js';
+import {
+  actionSlug,
+  AUTH_ALGORITHMS,
+  controlTypeName,
+  lcafSlug,
+  LISP_SEC_HMAC_IDS,
+  LISP_SEC_KDF_IDS,
+  LISP_SEC_KEY_WRAP_IDS,
+  referralActionSlug,
+} from '../dissect/registry.js';
 import {
   isOpaque,
   RELIABLE_END_MARKER,
@@ -21,6 +30,7 @@ import type {
   DataMessage,
   EcmInner,
   LispAddress,
+  LispSecAd,
   Locator,
   MappingRecord,
   ReferralRecord,
@@ -288,6 +298,7 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
     case 2:
       w.key('probe').bool(m.probe).key('echo_nonce').bool(m.echoNonceCapable).key('security').bool(m.security);
       writeRecords(w, m.records, opts);
+      if (m.lispSec) writeLispSec(w, m.lispSec, false, opts);
       break;
     case 3:
       w.key('proxy_reply').bool(m.proxyReply).key('want_map_notify').bool(m.wantMapNotify);
@@ -338,6 +349,7 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
     case 8:
       w.key('security').bool(m.security).key('ddt').bool(m.ddt);
       w.key('rtr').bool(m.toEtr).key('to_etr').bool(m.toEtr).key('to_ms').bool(m.toMs);
+      if (m.lispSec) writeLispSec(w, m.lispSec, m.toEtr, opts);
       if (m.inner) {
         w.key('inner');
         writeEcmInner(w, m.inner, opts);
@@ -349,6 +361,51 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
       break;
   }
   if (m.trailing) w.key('trailing').hex(m.trailing);
+}
+
+/**
+ * LISP-SEC Authentication Data (RFC 9303 §6). The OTK is key material (in clear with
+ * NULL-KEY-WRAP-128): like Security Key LCAFs, only its length unless --show-keys.
+ */
+function writeLispSec(w: JsonWriter, ad: LispSecAd, fromMapServer: boolean, opts: JsonOptions): void {
+  w.key('lisp_sec').obj().key('ad_type').num(ad.adType);
+  if (ad.reserved) w.key('reserved').num(ad.reserved);
+  if (ad.data) w.key('data').hex(ad.data);
+  const o = ad.otkAd;
+  if (o) {
+    // The Map-Server sends the ETR the MS-OTK it derived, in an ECM with the E (to-ETR) bit.
+    w.key('otk_ad').obj().key('carries').ascii(fromMapServer ? 'ms-otk' : 'otk');
+    w.key('wrapping_id').num(o.wrappingId);
+    const wrap = LISP_SEC_KEY_WRAP_IDS.get(o.wrappingId);
+    if (wrap) w.key('wrapping').str(wrap.name);
+    w.key('preamble').hex(o.preamble).key('otk_len').num(o.otk.length);
+    if (opts.showKeys) w.key('otk').hex(o.otk);
+    w.end();
+  }
+  const e = ad.eidAd;
+  if (e) {
+    w.key('eid_ad').obj().key('kdf_id').num(e.kdfId);
+    const kdf = LISP_SEC_KDF_IDS.get(e.kdfId);
+    if (kdf) w.key('kdf').str(kdf);
+    if (e.eidHmacId !== undefined) {
+      w.key('eid_hmac_id').num(e.eidHmacId);
+      const alg = LISP_SEC_HMAC_IDS.get(e.eidHmacId);
+      if (alg) w.key('eid_hmac_algorithm').str(alg.name);
+      w.key('eids').arr();
+      for (const p of e.records ?? []) writeAddress(w, p.prefix, opts, p.maskLen);
+      w.endArr();
+      if (e.eidHmac) w.key('eid_hmac').hex(e.eidHmac);
+    }
+    w.end();
+  }
+  const p = ad.pktAd;
+  if (p) {
+    w.key('pkt_ad').obj().key('pkt_hmac_id').num(p.pktHmacId);
+    const alg = LISP_SEC_HMAC_IDS.get(p.pktHmacId);
+    if (alg) w.key('pkt_hmac_algorithm').str(alg.name);
+    w.key('pkt_hmac').hex(p.pktHmac).end();
+  }
+  w.end();
 }
 
 function writeEcmInner(w: JsonWriter, i: EcmInner, opts: JsonOptions): void {

@@ -6,7 +6,7 @@ import { authAlgorithm } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
 import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, referralActionSlug } from '../dissect/registry.js';
 import { isOpaque, refreshScopeSlug, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } from '../dissect/reliable.js';
-import type { ControlMessage, DataMessage, Locator, MappingRecord } from '../dissect/types.js';
+import type { ControlMessage, DataMessage, LispSecAd, Locator, MappingRecord } from '../dissect/types.js';
 import type { LispPacket, ReliableEntry } from '../capture/packets.js';
 import type { Style } from './style.js';
 
@@ -79,6 +79,17 @@ function authText(keyId: number, auth: AuthStatus | undefined, s: Style): string
 }
 
 /** The message part of the line (after "LISP "). */
+/** "lisp-sec otk" (ECM from an ITR/MR), "lisp-sec ms-otk, eid-ad P" (MS to ETR), "lisp-sec eid-ad P, pkt-ad" (Map-Reply). */
+function lispSecText(ad: LispSecAd, fromMapServer: boolean): string {
+  if (ad.data) return `lisp-sec ad-type ${ad.adType}`;
+  const parts: string[] = [];
+  if (ad.otkAd) parts.push(fromMapServer ? 'ms-otk' : 'otk');
+  const e = ad.eidAd;
+  if (e?.records) parts.push(`eid-ad ${e.records.map((p) => prefixText(p.prefix, p.maskLen)).join(' ') || '(none)'}`);
+  if (ad.pktAd) parts.push('pkt-ad');
+  return `lisp-sec ${parts.join(', ')}`.trimEnd();
+}
+
 export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): string {
   if ('unknown' in m) return s.bad(`unknown control type ${m.type}, ${m.data.length} bytes`);
   switch (m.type) {
@@ -109,7 +120,8 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): 
           ['echo-nonce', m.echoNonceCapable],
           ['sec', m.security],
         ]) +
-        `, ${records(m.records)}`
+        `, ${records(m.records)}` +
+        (m.lispSec ? `, ${lispSecText(m.lispSec, false)}` : '')
       );
     case 3:
       return (
@@ -167,9 +179,14 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): 
         ['to-etr/rtr', m.toEtr],
         ['to-ms/relay', m.toMs],
       ]);
-      if (!i) return `${s.type('ECM')}${f}, ${m.payload?.length ?? 0} bytes not an IP/UDP packet`;
+      const sec = m.lispSec ? ` (${lispSecText(m.lispSec, m.toEtr)})` : '';
+      if (!i) {
+        // An unknown AD Type swallows the rest: there is no inner packet to speak of.
+        if (m.lispSec?.data && !m.payload) return `${s.type('ECM')}${f}${sec}, inner packet not located`;
+        return `${s.type('ECM')}${f}${sec}, ${m.payload?.length ?? 0} bytes not an IP/UDP packet`;
+      }
       const inner = i.message ? controlSummary(i.message, s) : `${i.payload?.length ?? 0} bytes not LISP`;
-      return `${s.type('ECM')}${f} ${i.src}.${i.sport} > ${i.dst}.${i.dport}: ${inner}`;
+      return `${s.type('ECM')}${f}${sec} ${i.src}.${i.sport} > ${i.dst}.${i.dport}: ${inner}`;
     }
     case 15:
       return `${s.type('Shared-Extension')} sub-type ${m.subType}, ${m.data.length} bytes`;

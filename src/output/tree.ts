@@ -13,6 +13,10 @@ import {
   AFI_NAMES,
   GPE_NEXT_PROTOCOLS,
   LCAF_TYPES,
+  LISP_SEC_AD_TYPES,
+  LISP_SEC_HMAC_IDS,
+  LISP_SEC_KDF_IDS,
+  LISP_SEC_KEY_WRAP_IDS,
   MESSAGE_TYPES,
   REFERRAL_ACTIONS,
 } from '../dissect/registry.js';
@@ -30,6 +34,7 @@ import type {
   ControlMessage,
   DataMessage,
   LispAddress,
+  LispSecAd,
   Locator,
   MappingRecord,
   ReferralRecord,
@@ -310,6 +315,59 @@ function authNodes(b: Builder, a: AuthFields, verdict: string | undefined, prefi
   b.leaf(`${prefix}Authentication Data: ${toHex(a.authData)}${verdict ? ` [${verdict}]` : ''}`, a.authData.length);
 }
 
+const named = (name: string | undefined, id: number) => `${name ?? 'Unknown'} (${id})`;
+
+/** LISP-SEC Authentication Data (RFC 9303 §6.1, §6.2). The OTK is masked as key material is. */
+function lispSecNodes(b: Builder, ad: LispSecAd, fromMapServer: boolean): void {
+  b.group('LISP-SEC Authentication Data', (g) => {
+    g.leaf(`AD Type: ${named(LISP_SEC_AD_TYPES.get(ad.adType), ad.adType)}`, 1);
+    g.leaf(`Reserved: ${hex(ad.reserved ?? 0, 6)}`, 3);
+    if (ad.data) g.leaf(`Data: ${toHex(ad.data)}`, ad.data.length);
+    const o = ad.otkAd;
+    if (o) {
+      const key = fromMapServer ? 'MS-OTK' : 'OTK';
+      g.group(`OTK-AD (One-Time Key Authentication Data), ${key}, ${named(LISP_SEC_KEY_WRAP_IDS.get(o.wrappingId)?.name, o.wrappingId)}`, (k) => {
+        k.leaf(`OTK-AD Length: ${12 + o.otk.length}`, 2);
+        k.leaf(`OTK Wrapping ID: ${named(LISP_SEC_KEY_WRAP_IDS.get(o.wrappingId)?.name, o.wrappingId)}`, 2);
+        k.leaf(`One-Time-Key Preamble: ${toHex(o.preamble)}`, o.preamble.length);
+        k.leaf(`One-Time Key${fromMapServer ? ' (MS-OTK)' : ''}: <${o.otk.length} bytes, masked>`, o.otk.length);
+      });
+    }
+    const e = ad.eidAd;
+    if (e) {
+      const eids = e.records?.map((p) => prefixText(p.prefix, p.maskLen)).join(', ');
+      g.group(`EID-AD (EID Authentication Data)${eids ? `: ${eids}` : ', KDF ID only'}`, (k) => {
+        const at = k.pos;
+        k.leaf('EID-AD Length: ', 2);
+        k.leaf(`KDF ID: ${named(LISP_SEC_KDF_IDS.get(e.kdfId), e.kdfId)}`, 2);
+        if (e.eidHmacId !== undefined) {
+          k.leaf(`Record Count: ${e.records?.length ?? 0}`, 1);
+          k.leaf(`Reserved: ${hex(e.reserved ?? 0, 2)}`, 1);
+          k.leaf(`EID HMAC ID: ${named(LISP_SEC_HMAC_IDS.get(e.eidHmacId)?.name, e.eidHmacId)}`, 2);
+          (e.records ?? []).forEach((p, i) =>
+            k.group(`EID Record ${i + 1}: ${prefixText(p.prefix, p.maskLen)}`, (r) => {
+              r.leaf(`Reserved: ${hex(p.reserved ?? 0, 2)}`, 1);
+              r.leaf(`EID Mask Length: ${p.maskLen}`, 1);
+              addressNodes(r, p.prefix, 'EID Prefix');
+            }),
+          );
+          if (e.eidHmac) k.leaf(`EID HMAC: ${toHex(e.eidHmac)}`, e.eidHmac.length);
+        }
+        // The Length is what the fields add up to (the decoder keeps no declared value).
+        k.nodes[0]!.label = `EID-AD Length: ${k.pos - at}`;
+      });
+    }
+    const p = ad.pktAd;
+    if (p) {
+      g.group(`PKT-AD (Packet Authentication Data), ${named(LISP_SEC_HMAC_IDS.get(p.pktHmacId)?.name, p.pktHmacId)}`, (k) => {
+        k.leaf(`PKT-AD Length: ${4 + p.pktHmac.length}`, 2);
+        k.leaf(`PKT HMAC ID: ${named(LISP_SEC_HMAC_IDS.get(p.pktHmacId)?.name, p.pktHmacId)}`, 2);
+        k.leaf(`PKT HMAC: ${toHex(p.pktHmac)}`, p.pktHmac.length);
+      });
+    }
+  });
+}
+
 function flagLines(b: Builder, start: number, flags: [string, boolean][]): void {
   b.group(`Flags: ${flags.filter(([, on]) => on).map(([n]) => n.split(' ')[0]).join(' ') || 'none'}`, (g) => {
     for (const [name, on] of flags) g.note(`${name}: ${setBit(on)}`, start, start + 4);
@@ -368,6 +426,7 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       b.leaf(`Record Count: ${m.records.length}`, 1);
       nonce(m.nonce);
       m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
+      if (m.lispSec) lispSecNodes(b, m.lispSec, false);
       break;
     case 3:
       flagLines(b, b.pos, [
@@ -431,6 +490,7 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         ['M/N (to MS / RTR relays to MS)', m.toMs],
       ]);
       b.leaf(`Reserved: ${hex(m.reserved ?? 0, 6)}`, 4);
+      if (m.lispSec) lispSecNodes(b, m.lispSec, m.toEtr);
       const i = m.inner;
       if (!i) {
         if (m.payload) b.leaf(`Not an IP/UDP packet: ${toHex(m.payload)}`, m.payload.length);

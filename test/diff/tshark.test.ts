@@ -13,6 +13,10 @@
 //   control message as a data header. Those frames are skipped.
 // - A Distinguished Name source EID (AFI 17) ends tshark's Map-Request; LISP-GPE's 16-bit nonce
 //   (RFC 9305 §3) is read as 24 bits by tshark: see ourFields for both.
+// - LISP-SEC (RFC 9303) is not decoded by tshark 4.0 (it has no field for it): it ignores the
+//   Authentication Data after a Map-Reply's records, and in an ECM with S=1 it looks for the inner
+//   IP header where the AD sits (RFC 9301 §5.8, RFC 9303 §6.1), so it decodes no inner packet. For
+//   such ECMs only the ECM header is compared (see ourFields); Map-Replies compare as usual.
 // - Reliable transport (TCP 4342, tshark's lisp-tcp): both report every message at the frame whose
 //   segment completed it; tshark is told to reassemble segments that arrive early, as we do.
 

@@ -6,10 +6,12 @@ import fc from 'fast-check';
 import { formatIPv4, formatIPv6, formatMac } from '../../src/dissect/addr.js';
 import type {
   ControlMessage,
+  EidAd,
   EidPrefix,
   Lcaf,
   LcafBody,
   LispAddress,
+  LispSecAd,
   Locator,
   MappingRecord,
   ReferralRecord,
@@ -225,17 +227,41 @@ const mapRequest = fc
   })
   .map((r): ControlMessage => compact({ type: 1 as const, mapDataPresent: r.mapReply !== undefined, ...r }));
 
+// LISP-SEC Authentication Data (RFC 9303 §6): an ITR's EID-AD (KDF ID only) or the Map-Server's.
+const eidAd: fc.Arbitrary<EidAd> = fc.oneof(
+  fc.record({ kdfId: u16 }),
+  fc
+    .record({ kdfId: u16, reserved: nonzero(u8), eidHmacId: u16, records: fc.array(eidPrefix, { maxLength: 3 }), eidHmac: bytes(32) })
+    .map(compact),
+);
+const otkAd = fc.record({ wrappingId: u16, preamble: fc.uint8Array({ minLength: 8, maxLength: 8 }), otk: bytes(24) });
+const pktAd = fc.record({ pktHmacId: u16, pktHmac: bytes(32) });
+/**
+ * An AD Type no registry assigns: the rest of the message is its data. Not 0x4X/0x6X, which in an
+ * S=1 ECM read as an inner IP header sent without AD.
+ */
+const unknownAd = fc
+  .record({ adType: u8.filter((t) => t !== 1 && t >> 4 !== 4 && t >> 4 !== 6), reserved: nonzero(u24), data: bytes() })
+  .map((r): LispSecAd => compact(r));
+const mapReplyAd = fc
+  .record({ reserved: nonzero(u24), eidAd, pktAd })
+  .map((r): LispSecAd => compact({ adType: 1, ...r }));
+const ecmAd = fc.record({ reserved: nonzero(u24), otkAd, eidAd }).map((r): LispSecAd => compact({ adType: 1, ...r }));
+
 const mapReply = fc
   .record({
     probe: fc.boolean(),
     echoNonceCapable: fc.boolean(),
-    security: fc.boolean(),
     reserved: nonzero(fc.integer({ min: 0, max: 0x1ffff })),
     nonce,
     records: fc.array(mappingRecord, { maxLength: 3 }),
+    lispSec: fc.option(fc.oneof({ weight: 4, arbitrary: mapReplyAd }, { weight: 1, arbitrary: unknownAd }), { nil: undefined }),
     trailing,
   })
-  .map((r): ControlMessage => compact({ type: 2 as const, ...r }));
+  // S says whether the AD is there; an unknown AD Type's data runs to the end, leaving no trailer.
+  .map((r): ControlMessage =>
+    compact({ type: 2 as const, ...r, security: r.lispSec !== undefined, trailing: r.lispSec?.data ? undefined : r.trailing }),
+  );
 
 const mapRegister = fc
   .record({
@@ -352,6 +378,7 @@ const ecm = fc
     dport: u16,
     udpChecksum: u16,
     message: plainControl,
+    lispSec: fc.oneof({ weight: 4, arbitrary: ecmAd }, { weight: 1, arbitrary: unknownAd }),
   })
   .map(
     (r): ControlMessage =>
@@ -362,7 +389,9 @@ const ecm = fc
         toEtr: r.toEtr,
         toMs: r.toMs,
         reserved: r.reserved,
-        inner: {
+        // S=1: the AD sits before the inner packet; an unknown AD Type's data hides the packet.
+        lispSec: r.security ? r.lispSec : undefined,
+        inner: r.security && r.lispSec.data ? undefined : {
           ipVersion: r.v6 ? (6 as const) : (4 as const),
           src: r.v6 ? r.src6 : r.src4,
           dst: r.v6 ? r.dst6 : r.dst4,

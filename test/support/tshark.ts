@@ -232,6 +232,9 @@ function controlBody(f: Fields, m: ControlMessage): void {
     case 8:
       f.add('lisp.ecm.flags.sec', m.security);
       f.add('lisp.ecm.flags.ddt', m.ddt);
+      // tshark 4.0 does not know LISP-SEC: it looks for the inner IP header right after the ECM
+      // header, where RFC 9303 §6.1 puts the Authentication Data, and decodes no inner packet.
+      if (m.lispSec) break;
       if (!m.inner) break;
       if (m.inner.ipVersion === 4) {
         f.add('ip.src', m.inner.src);

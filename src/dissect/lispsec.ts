@@ -1,0 +1,182 @@
+// LISP-SEC Authentication Data (RFC 9303 §6): an ECM with S=1 carries it right after its 4-byte
+// header, before the inner IP header (RFC 9301 §5.8: "the field following the Reserved field");
+// a Map-Reply with S=1 carries it after its records.
+//
+//   AD Type (8) | Reserved (24)
+//   ECM:       OTK-AD  = OTK-AD Length (16) | OTK Wrapping ID (16) | OTK Preamble (64) | OTK
+//              EID-AD
+//   Map-Reply: EID-AD  = EID-AD Length (16) | KDF ID (16)
+//                        [ Record Count (8) | Reserved (8) | EID HMAC ID (16)
+//                          Record Count x { Reserved (8) | EID mask-len (8) | EID-AFI | EID-Prefix }
+//                          EID HMAC ]                       (an ITR sends only the first word)
+//              PKT-AD  = PKT-AD Length (16) | PKT HMAC ID (16) | PKT HMAC
+//
+// Each Length counts its whole part, the Length field included (an ITR's EID-AD Length is 4), so
+// the HMACs and the OTK are whatever the Length leaves after the fixed fields.
+
+import type { Cursor, Writer } from './cursor.js';
+import { decodeEidPrefix, encodeEidPrefix } from './record.js';
+import { LISP_SEC_HMAC_IDS, LISP_SEC_KEY_WRAP_IDS, LispSecAdType } from './registry.js';
+import type { EidAd, LispSecAd, OtkAd, PktAd } from './types.js';
+
+export type LispSecCarrier = 'ecm' | 'map-reply';
+
+/**
+ * Reads LISP-SEC Authentication Data at the cursor. Returns undefined when not even the AD Type
+ * word fits. `complete` is false when a length ran past the data or an AD Type is unknown: the
+ * caller cannot know where the AD ends and must not decode what it thinks follows.
+ */
+export function decodeLispSec(c: Cursor, carrier: LispSecCarrier, name: string): { ad: LispSecAd; complete: boolean } | undefined {
+  if (!c.need(4, `${name} LISP-SEC AD Type`)) return undefined;
+  const at = c.pos;
+  const adType = c.u8();
+  const reserved = c.u24();
+  const ad: LispSecAd = { adType };
+  if (reserved) ad.reserved = reserved;
+  if (adType !== LispSecAdType.LispSec) {
+    // No length field covers the whole AD, so an unknown type swallows the rest.
+    c.note(`${name}: unknown LISP-SEC AD Type ${adType}: the rest kept as bytes`, at);
+    ad.data = c.rest();
+    return { ad, complete: false };
+  }
+  if (carrier === 'ecm') {
+    const otk = decodeOtkAd(c, name);
+    if (!otk) return { ad, complete: false };
+    ad.otkAd = otk.otkAd;
+    if (!otk.complete) return { ad, complete: false };
+  }
+  const eid = decodeEidAd(c, name);
+  if (!eid) return { ad, complete: false };
+  ad.eidAd = eid.eidAd;
+  if (!eid.complete || carrier === 'ecm') return { ad, complete: eid.complete };
+  const pkt = decodePktAd(c, name);
+  if (!pkt) return { ad, complete: false };
+  ad.pktAd = pkt.pktAd;
+  return { ad, complete: pkt.complete };
+}
+
+/**
+ * The window a Length field declares, `fixed` bytes (Length field included) at least. Notes a Length
+ * below the fixed part or beyond the data; the window is clipped to the data either way.
+ */
+function lengthWindow(c: Cursor, at: number, len: number, fixed: number, what: string): { win: Cursor; complete: boolean } {
+  let complete = true;
+  if (len < fixed) {
+    c.note(`${what} Length ${len} is less than its ${fixed} bytes of fixed fields`, at);
+    complete = false;
+  }
+  const body = Math.max(len, fixed) - 4;
+  if (body > c.remaining) {
+    c.note(`${what} Length ${len} exceeds the ${c.remaining + 4} bytes left`, at);
+    complete = false;
+  }
+  const win = c.window(body);
+  c.pos = win.end;
+  return { win, complete };
+}
+
+function decodeOtkAd(c: Cursor, name: string): { otkAd: OtkAd; complete: boolean } | undefined {
+  if (!c.need(4, `${name} OTK-AD Length and OTK Wrapping ID`)) return undefined;
+  const at = c.pos;
+  const len = c.u16();
+  const wrappingId = c.u16();
+  const { win, complete } = lengthWindow(c, at, len, 12, `${name} OTK-AD`);
+  const otkAd: OtkAd = { wrappingId, preamble: new Uint8Array(0), otk: new Uint8Array(0) };
+  if (!win.need(8, `${name} OTK Preamble`)) {
+    otkAd.preamble = win.rest();
+    return { otkAd, complete: false };
+  }
+  otkAd.preamble = win.take(8);
+  const otkAt = win.pos;
+  otkAd.otk = win.rest();
+  const wrap = LISP_SEC_KEY_WRAP_IDS.get(wrappingId);
+  if (!wrap) {
+    c.note(`${name}: unknown OTK Wrapping ID ${wrappingId}`, at + 2);
+  } else {
+    if (otkAd.otk.length !== wrap.otkLength) {
+      c.note(`${name}: One-Time Key is ${otkAd.otk.length} bytes, ${wrap.name} carries ${wrap.otkLength}`, otkAt);
+    }
+    if (!wrap.wrapped && otkAd.preamble.some((b) => b !== 0)) {
+      c.note(`${name}: OTK Preamble is not zero although ${wrap.name} does not wrap the OTK`, otkAt - 8);
+    }
+  }
+  return { otkAd, complete };
+}
+
+function checkHmac(c: Cursor, id: number, hmac: Uint8Array, what: string, at: number): void {
+  const alg = LISP_SEC_HMAC_IDS.get(id);
+  if (!alg) c.note(`${what} HMAC ID ${id} is unknown`, at);
+  else if (hmac.length !== alg.length) c.note(`${what} HMAC is ${hmac.length} bytes, ${alg.name} is ${alg.length}`, at);
+}
+
+function decodeEidAd(c: Cursor, name: string): { eidAd: EidAd; complete: boolean } | undefined {
+  if (!c.need(4, `${name} EID-AD Length and KDF ID`)) return undefined;
+  const at = c.pos;
+  const len = c.u16();
+  const kdfId = c.u16();
+  const eidAd: EidAd = { kdfId };
+  // The ITR's EID-AD: only the KDF ID, the Map-Server fills in the rest.
+  if (len === 4) return { eidAd, complete: true };
+  const { win, complete } = lengthWindow(c, at, len, 8, `${name} EID-AD`);
+  if (!win.need(4, `${name} EID-AD Record Count and EID HMAC ID`)) return { eidAd, complete: false };
+  const count = win.u8();
+  const reserved = win.u8();
+  const hmacAt = win.pos;
+  eidAd.eidHmacId = win.u16();
+  if (reserved) eidAd.reserved = reserved;
+  eidAd.records = [];
+  for (let i = 0; i < count; i++) {
+    const p = decodeEidPrefix(win, `${name} EID-AD record ${i + 1} of ${count}`);
+    if (!p) return { eidAd, complete: false };
+    eidAd.records.push(p);
+    // An unknown AFI took the rest of the EID-AD: no HMAC left to read.
+    if (p.prefix.kind === 'unknown') return { eidAd, complete: false };
+  }
+  eidAd.eidHmac = win.rest();
+  // A cut HMAC has already been reported by its Length.
+  if (complete) checkHmac(c, eidAd.eidHmacId, eidAd.eidHmac, `${name} EID-AD`, hmacAt);
+  return { eidAd, complete };
+}
+
+function decodePktAd(c: Cursor, name: string): { pktAd: PktAd; complete: boolean } | undefined {
+  if (!c.need(4, `${name} PKT-AD Length and PKT HMAC ID`)) return undefined;
+  const at = c.pos;
+  const len = c.u16();
+  const pktHmacId = c.u16();
+  const { win, complete } = lengthWindow(c, at, len, 4, `${name} PKT-AD`);
+  const pktAd: PktAd = { pktHmacId, pktHmac: win.rest() };
+  if (complete) checkHmac(c, pktHmacId, pktAd.pktHmac, `${name} PKT-AD`, at + 2);
+  return { pktAd, complete };
+}
+
+// ---- encoding --------------------------------------------------------------------------------
+
+export function encodeLispSec(w: Writer, ad: LispSecAd): void {
+  w.u8(ad.adType).u24(ad.reserved ?? 0);
+  if (ad.data) {
+    w.bytes(ad.data);
+    return;
+  }
+  if (ad.otkAd) encodeOtkAd(w, ad.otkAd);
+  if (ad.eidAd) encodeEidAd(w, ad.eidAd);
+  if (ad.pktAd) w.u16(4 + ad.pktAd.pktHmac.length).u16(ad.pktAd.pktHmacId).bytes(ad.pktAd.pktHmac);
+}
+
+function encodeOtkAd(w: Writer, o: OtkAd): void {
+  if (o.preamble.length !== 8) throw new RangeError(`the OTK Preamble is 8 bytes, not ${o.preamble.length}`);
+  w.u16(12 + o.otk.length).u16(o.wrappingId).bytes(o.preamble).bytes(o.otk);
+}
+
+function encodeEidAd(w: Writer, e: EidAd): void {
+  if (e.eidHmacId === undefined) {
+    w.u16(4).u16(e.kdfId);
+    return;
+  }
+  const records = e.records ?? [];
+  if (records.length > 255) throw new RangeError(`an EID-AD carries at most 255 records, not ${records.length}`);
+  const start = w.len;
+  w.u16(0).u16(e.kdfId).u8(records.length).u8(e.reserved ?? 0).u16(e.eidHmacId);
+  records.forEach((p) => encodeEidPrefix(w, p));
+  w.bytes(e.eidHmac ?? new Uint8Array(0));
+  w.patch16(start, w.len - start);
+}
