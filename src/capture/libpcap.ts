@@ -67,6 +67,8 @@ export interface OpenOptions {
 export interface Libpcap {
   /** Which binding: lispscope's own or cap. */
   readonly binding: 'native' | 'cap';
+  /** pcap_lib_version(), when the binding tells it. */
+  readonly version?: string;
   devices(): PcapDevice[];
   /** Opens `iface` with a BPF `filter`; throws an Error carrying libpcap's message. */
   open(iface: string, filter: string, opts: OpenOptions): PcapHandle;

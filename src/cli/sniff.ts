@@ -8,7 +8,7 @@
 import { closeSync, fstatSync, openSync, renameSync, rmSync, write as fsWrite } from 'node:fs';
 import { isatty } from 'node:tty';
 import { PacketDecoder, type LispPacket } from '../capture/packets.js';
-import { defaultFilter, LiveCapture, LiveCaptureError, linkTypeName, listInterfaces } from '../capture/live.js';
+import { defaultFilter, LiveCapture, LiveCaptureError, linkTypeName, listInterfaces, loadLibpcap, type Libpcap } from '../capture/live.js';
 import type { Frame } from '../capture/types.js';
 import { PcapFileWriter, PcapngFileWriter, type CaptureFileWriter } from '../capture/writer.js';
 import { FlowEngine } from '../flows/engine.js';
@@ -308,8 +308,14 @@ function positiveSeconds(name: string, v: string | undefined): number | undefine
   return n;
 }
 
-function listText(): string {
-  const rows = listInterfaces().map((i, k) => {
+/** Which libpcap binding captures, and what that means for times and drops (for -D). */
+function bindingText(pcap: Libpcap): string {
+  if (pcap.binding === 'native') return `capturing through lispscope's libpcap binding (${pcap.version ?? 'libpcap'}): kernel timestamps, original lengths, kernel drop counts`;
+  return "capturing through the optional package cap: times taken when libpcap hands a packet over, no kernel drop counts (npm run build:native builds lispscope's own binding)";
+}
+
+function listText(pcap: Libpcap): string {
+  const rows = listInterfaces(pcap).map((i, k) => {
     const what = [i.loopback ? 'loopback' : '', i.description ?? '', i.addresses.join(', ')].filter(Boolean).join('; ');
     return `${k + 1}. ${i.name}${what ? `  (${what})` : ''}`;
   });
@@ -327,7 +333,11 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   if (a.positional.length) throw new UsageError(`sniff: unexpected argument "${a.positional[0]}" (a capture filter goes after -f)`);
   if (a.flags.get('list-interfaces')) {
     try {
-      io.out(listText());
+      const pcap = loadLibpcap();
+      io.out(listText(pcap));
+      // On stderr, so that the list stays what tcpdump -D prints; cap's limits are worth a warning.
+      if (pcap.binding === 'cap') io.warn(bindingText(pcap));
+      else process.stderr.write(`lispscope: ${bindingText(pcap)}\n`);
     } catch (e) {
       if (e instanceof LiveCaptureError) {
         io.error(e.message);

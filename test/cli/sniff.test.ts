@@ -316,6 +316,11 @@ live('lispscope sniff on lo', () => {
     const r = lispscope(['sniff', '-D']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\d+\. lo {2}\(loopback; 127\.0\.0\.1/m);
+    // Which binding captures, on stderr: ours here (CI builds it), cap when asked for.
+    expect(r.stderr).toMatch(/^lispscope: capturing through lispscope's libpcap binding \(libpcap version [^)]+\)+: kernel timestamps, original lengths, kernel drop counts\n$/);
+    const c = lispscope(['sniff', '-D'], { env: { LISPSCOPE_PCAP: 'cap' } });
+    expect(c.stdout).toBe(r.stdout);
+    expect(c.stderr).toMatch(/^lispscope: warning: capturing through the optional package cap: .*no kernel drop counts/);
   });
 
   it('gives one-line errors for a bad interface and a bad BPF filter', () => {
