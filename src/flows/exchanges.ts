@@ -262,6 +262,7 @@ export class ExchangeTracker {
     }
     const e = this.start(v, kind, nonce, eid, requester, ref);
     e.key = reqKey;
+    if (v.ecm?.lispSec) e.lispSec = 'requested';
     this.byRequest.set(reqKey, e);
   }
 
@@ -546,6 +547,8 @@ export class ExchangeTracker {
         }
         const negative = m.records.length > 0 && m.records.every((r) => r.locators.length === 0);
         e.outcome = negative ? 'negative' : 'answered';
+        if (m.lispSec?.eidAd && m.lispSec.pktAd) e.lispSec = 'protected';
+        else if (e.lispSec === 'requested') e.lispSec = 'unprotected';
         if (negative && rec) e.action = actionSlug(rec.action);
         e.rlocs = [...new Set(m.records.flatMap((r) => locatorSet(r.locators)))].sort();
       },

@@ -37,6 +37,12 @@ export interface Exchange {
   // --- beyond the contract -----------------------------------------------------------------
   /** The Map-Resolver (or RTR) the request went through, for ECM'd requests. */
   via?: string;
+  /**
+   * Resolution under LISP-SEC (RFC 9303): `requested` when the ITR's ECM carried a One-Time Key
+   * and no answer came; `protected` when the Map-Reply carries EID-AD and PKT-AD; `unprotected`
+   * when the ITR asked and the Map-Reply carries neither (an ITR doing LISP-SEC discards it).
+   */
+  lispSec?: 'requested' | 'protected' | 'unprotected';
   /** Registration: who registered (xTR-ID when present, else the requester address). */
   site?: string;
   /** Registration: M was set. */

@@ -18,7 +18,7 @@ export interface ControlView {
   /** The innermost message (ECMs unwrapped). */
   m: ControlMessage;
   /** Set when the message came inside an ECM: the ECM's outer destination and inner addresses. */
-  ecm?: { outerDst: string; innerSrc: string; innerDst: string; ddt: boolean; depth: number };
+  ecm?: { outerDst: string; innerSrc: string; innerDst: string; ddt: boolean; depth: number; lispSec?: boolean };
   /** Authentication verdict of the (innermost) message, when a key applied. */
   authOk?: boolean;
   authError?: string;
@@ -31,8 +31,11 @@ export function controlView(p: LispPacket): ControlView | undefined {
   let depth = 0;
   while (m.type === 8 && 'inner' in m && m.inner?.message) {
     depth++;
-    if (!ecm) ecm = { outerDst: p.ip.dst, innerSrc: m.inner.src, innerDst: m.inner.dst, ddt: m.ddt, depth };
-    else ecm.depth = depth;
+    if (!ecm) {
+      ecm = { outerDst: p.ip.dst, innerSrc: m.inner.src, innerDst: m.inner.dst, ddt: m.ddt, depth };
+      // The ITR asks for LISP-SEC with a One-Time Key in the ECM it sends (RFC 9303 §6.1).
+      if (m.lispSec?.otkAd) ecm.lispSec = true;
+    } else ecm.depth = depth;
     if (m.ddt) ecm.ddt = true;
     m = m.inner.message;
   }

@@ -28,6 +28,7 @@ export function exchangeJson(e: Exchange, multi = false): Obj {
   o.outcome = e.outcome;
   put(o, 'rlocs', e.rlocs);
   put(o, 'via', e.via);
+  put(o, 'lisp_sec', e.lispSec);
   put(o, 'site', e.site);
   put(o, 'want_map_notify', e.wantMapNotify);
   put(o, 'interval_ms', e.intervalMs);

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ecm,
+  ecmLispSec,
+  eidAd,
   infoReply,
   infoRequest,
   mapNotify,
@@ -10,6 +12,7 @@ import {
   mapReferral,
   mapRegister,
   mapReply,
+  mapReplyLispSec,
   mapRequest,
   negativeMapReply,
   referralRecord,
@@ -126,6 +129,29 @@ describe('resolution', () => {
     expect(rest).toEqual([]);
     expect(e).toMatchObject({ kind: 'resolution', eid: '10.1.0.5/32', requester: PEER, responder: MS, via: MR, rttMs: 4, retransmissions: 0, outcome: 'answered', rlocs: [A] });
     expect(e!.frames.map((f) => f.frame)).toEqual([1, 2, 3]);
+  });
+
+  it('says whether a resolution the ITR asked to protect with LISP-SEC got a protected answer', () => {
+    const s = new Story();
+    const otk = new Uint8Array(16).fill(7);
+    const ask = (t: number, nonce: bigint, sport: number, secure: boolean) =>
+      s.control(t, PEER, sport, MR, 4342, ecm({ ...(secure ? { lispSec: ecmLispSec({ otk }) } : {}), inner: { src: PEER, dst: MN, sport }, message: mapRequest({ nonce, eids: [`${MN}/32`], itrRlocs: [PEER] }) }));
+    const protectedAnswer = mapReplyLispSec({ eidAd: eidAd({ kdfId: 2, eids: ['10.1.0.0/16'], eidHmacId: 2, otk }) });
+    ask(1, 1n, 61001, true);
+    s.control(1.01, A, 4342, PEER, 61001, mapReply({ nonce: 1n, records: [rec(A)], lispSec: protectedAnswer }));
+    ask(2, 2n, 61002, true);
+    s.control(2.01, A, 4342, PEER, 61002, mapReply({ nonce: 2n, records: [rec(A)] }));
+    ask(3, 3n, 61003, false);
+    s.control(3.01, A, 4342, PEER, 61003, mapReply({ nonce: 3n, records: [rec(A)] }));
+    ask(4, 4n, 61004, true);
+    const ex = analyze(s.packets, { timeoutSec: 3 }).exchanges;
+    expect(ex.map((e) => [e.nonce.slice(-1), e.outcome, e.lispSec])).toEqual([
+      ['1', 'answered', 'protected'],
+      // An ITR doing LISP-SEC discards this answer: it carries no EID-AD and PKT-AD.
+      ['2', 'answered', 'unprotected'],
+      ['3', 'answered', undefined],
+      ['4', 'unanswered', 'requested'],
+    ]);
   });
 
   it('retransmissions (same nonce) are counted, forwards are not; a negative reply is negative', () => {
