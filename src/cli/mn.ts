@@ -366,6 +366,17 @@ async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, nam
   }
 }
 
+/** Runs `fn` with a client towards `towards` (only `named` may be sent to), closing both after. */
+async function withClient(a: Parsed, spec: CommandSpec, io: Io, towards: string, named: string[], fn: (c: LispClient) => Promise<number>): Promise<number> {
+  const { c, traffic } = await client(a, spec, io, towards, named);
+  try {
+    return await fn(c);
+  } finally {
+    await c.close();
+    traffic.close();
+  }
+}
+
 export function emitJson(io: Io, o: Record<string, unknown>): void {
   io.line(
     JSON.stringify(o, (k, v) => {
@@ -386,8 +397,7 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
   const keyId = keyIdOf(a, spec.name);
   const ttl = intValue(spec, 'ttl', a.values.get('ttl')) ?? 1440;
   const notify = a.flags.get('notify') ?? false;
-  const { c, traffic } = await client(a, spec, io, ms, [ms]);
-  try {
+  return withClient(a, spec, io, ms, [ms], async (c) => {
     const weight = Math.floor(100 / rlocs.length);
     const port = intValue(spec, 'port', a.values.get('port'));
     const { result } = await c.register({ address: ms, key, keyId, ...(port ? { port } : {}) }, eid, rlocs.map((r) => ({ rloc: r, local: true, weight })), {
@@ -419,10 +429,7 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
       io.line(`Map-Register sent to ${ms} for ${eidText} -> ${rlocs.join(', ')} (${alg}, ttl ${ttl}, nonce ${nonceHex(result.nonce)}); no Map-Notify asked for`);
     }
     return result ? 0 : 1;
-  } finally {
-    await c.close();
-    traffic.close();
-  }
+  });
 }
 
 function resolveJson(command: string, extra: Record<string, unknown>, r: ResolveResult | undefined): Record<string, unknown> {
@@ -441,8 +448,7 @@ async function mnResolve(a: Parsed, spec: CommandSpec, io: Io): Promise<number> 
   const mr = needAddress(a.values.get('mr'), '--mr', spec.name);
   const srcEid = a.values.get('source-eid');
   if (srcEid !== undefined) needAddress(srcEid, '--source-eid', spec.name);
-  const { c, traffic } = await client(a, spec, io, mr, [mr]);
-  try {
+  return withClient(a, spec, io, mr, [mr], async (c) => {
     const eidText = prefixText(eid.address, eid.maskLen);
     const json = a.flags.get('json');
     if (!json) io.line(`Send Map-Request to ${mr} for ${eidText} (ITR-RLOC ${c.localAddress}, port ${c.socket.port}) ...`);
@@ -459,18 +465,14 @@ async function mnResolve(a: Parsed, spec: CommandSpec, io: Io): Promise<number> 
       for (const rec of r.reply.records) for (const l of recordLines(rec)) io.line(l);
     }
     return r ? 0 : 1;
-  } finally {
-    await c.close();
-    traffic.close();
-  }
+  });
 }
 
 async function mnProbe(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const rloc = needAddress(onePositional(a, spec, 'RLOC'), 'RLOC', spec.name);
   const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
   const srcEid = a.values.get('source-eid');
-  const { c, traffic } = await client(a, spec, io, rloc, [rloc]);
-  try {
+  return withClient(a, spec, io, rloc, [rloc], async (c) => {
     const r = await c.probe(rloc, eid, srcEid ? { sourceEid: needAddress(srcEid, '--source-eid', spec.name) } : {});
     const probed = r?.reply.records.flatMap((x) => x.locators).find((l) => l.probed);
     if (a.flags.get('json')) {
@@ -482,10 +484,7 @@ async function mnProbe(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
       for (const rec of r.reply.records) for (const l of recordLines(rec)) io.line(l);
     }
     return r ? 0 : 1;
-  } finally {
-    await c.close();
-    traffic.close();
-  }
+  });
 }
 
 async function mnSmr(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
@@ -493,8 +492,7 @@ async function mnSmr(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
   const peerEidText = a.values.get('peer-eid');
   const peerEid = peerEidText === undefined ? undefined : needPrefix(peerEidText, '--peer-eid', spec.name);
-  const { c, traffic } = await client(a, spec, io, peer, [peer]);
-  try {
+  return withClient(a, spec, io, peer, [peer], async (c) => {
     const nonce = randomNonce();
     const ok = c.smr(peer, eid, nonce, peerEid);
     await new Promise((r) => setTimeout(r, 20)); // let the datagram leave before the socket closes
@@ -502,10 +500,7 @@ async function mnSmr(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
     if (a.flags.get('json')) emitJson(io, { command: 'smr', peer, eid: eidText, nonce, sent: ok });
     else io.line(ok ? `SMR sent to ${peer}:${intValue(spec, 'port', a.values.get('port')) ?? 4342} for ${eidText} (nonce ${nonceHex(nonce)}): the peer re-resolves it through its Map-Resolver` : `SMR to ${peer} not sent`);
     return ok ? 0 : 1;
-  } finally {
-    await c.close();
-    traffic.close();
-  }
+  });
 }
 
 async function mnInfo(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
@@ -514,8 +509,7 @@ async function mnInfo(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
   const key = readKey(spec.name, a.values.get('key-file'), io.env, eid, ms);
   const keyId = keyIdOf(a, spec.name);
-  const { c, traffic } = await client(a, spec, io, ms, [ms]);
-  try {
+  return withClient(a, spec, io, ms, [ms], async (c) => {
     const port = intValue(spec, 'port', a.values.get('port'));
     const r = await c.info({ address: ms, key, keyId, ...(port ? { port } : {}) }, eid);
     if (a.flags.get('json')) {
@@ -549,10 +543,7 @@ async function mnInfo(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
       io.line(`  ${r.behindNat ? 'behind a NAT: register through an RTR' : 'no NAT between us and the Map-Server'}`);
     }
     return r ? 0 : 1;
-  } finally {
-    await c.close();
-    traffic.close();
-  }
+  });
 }
 
 async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
