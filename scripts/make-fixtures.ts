@@ -537,16 +537,7 @@ function reliableTcp(): FixtureFile {
   };
   const ACK = TcpFlag.ACK;
   const PSH = TcpFlag.PSH | TcpFlag.ACK;
-  const bytes = (ms: ReliableMessage[]) => {
-    const parts = ms.map(encodeReliable);
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  };
+  const bytes = (ms: ReliableMessage[]) => concatBytes(...ms.map(encodeReliable));
   const xtrId = Uint8Array.from([0x45, 0x54, 0x52, 0x2d, 0x41, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01]);
   const siteId = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0x0a]);
   const registration = (messageId: number, eid: string | LispAddress, maskLen: number | undefined, key: string): ReliableMessage => {
