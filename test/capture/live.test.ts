@@ -5,7 +5,6 @@
 // picked at random per run, and the capture filter names them: other tests' loopback traffic
 // (the lab) is never counted.
 
-import dgram from 'node:dgram';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openInjector } from '../../src/capture/inject.js';
@@ -30,7 +29,7 @@ import {
 import { encodeControl } from '../../src/dissect/control.js';
 import { encodeLink } from '../../src/dissect/link.js';
 import { packetJson } from '../../src/output/json.js';
-import { gate, liveUnavailable } from '../support/live.js';
+import { gate, liveUnavailable, sendAll, testNet, type Sent } from '../support/live.js';
 
 // ---- can we capture here? -------------------------------------------------------------------
 
@@ -50,20 +49,6 @@ if (unavailable === undefined) {
 const live = describe.skipIf(unavailable !== undefined);
 
 // ---- traffic --------------------------------------------------------------------------------
-
-/** Two loopback addresses of our own for this run: 127.X.Y.1 sends, 127.X.Y.2 receives. */
-function testNet(): { a: string; b: string; c: string } {
-  const x = 100 + Math.floor(Math.random() * 100);
-  const y = Math.floor(Math.random() * 250);
-  return { a: `127.${x}.${y}.1`, b: `127.${x}.${y}.2`, c: `127.${x}.${y}.3` };
-}
-
-interface Sent {
-  bytes: Uint8Array;
-  dport: number;
-  type: string;
-  nonce?: string;
-}
 
 /** One of every kind of LISP message, as a UDP payload with its destination port. */
 function lispMessages(src: string, seed: number): Sent[] {
@@ -91,15 +76,6 @@ function lispMessages(src: string, seed: number): Sent[] {
       type: 'data',
     },
   ];
-}
-
-/** Sends every message from `from` to `to` over real UDP sockets, in order. */
-async function sendAll(from: string, to: string, msgs: Sent[]): Promise<void> {
-  const s = dgram.createSocket('udp4');
-  s.on('error', () => {}); // ICMP port unreachable: nobody listens, the capture is what counts
-  await new Promise<void>((resolve) => s.bind(0, from, resolve));
-  for (const m of msgs) await new Promise<void>((resolve, reject) => s.send(m.bytes, m.dport, to, (e) => (e ? reject(e) : resolve())));
-  s.close();
 }
 
 async function until(cond: () => boolean, ms = 5000): Promise<void> {

@@ -6,7 +6,6 @@
 // (the lab) does not get in the way.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +19,7 @@ import { encodeLink } from '../../src/dissect/link.js';
 import { lispUdpPacket } from '../../src/dissect/build.js';
 import { PLAIN } from '../../src/output/style.js';
 import { jsonLines, lispscope, ROOT } from './run.js';
-import { gate, liveUnavailable } from '../support/live.js';
+import { gate, liveUnavailable, sendAll, testNet, type Sent } from '../support/live.js';
 
 const BIN = join(ROOT, 'bin/lispscope');
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-sniff-'));
@@ -29,19 +28,6 @@ const unavailable = gate('lispscope sniff capture tests', await liveUnavailable(
 const live = describe.skipIf(unavailable !== undefined);
 
 // ---- traffic --------------------------------------------------------------------------------
-
-function testNet(): { a: string; b: string } {
-  const x = 100 + Math.floor(Math.random() * 100);
-  const y = Math.floor(Math.random() * 250);
-  return { a: `127.${x}.${y}.1`, b: `127.${x}.${y}.2` };
-}
-
-interface Sent {
-  bytes: Uint8Array;
-  dport: number;
-  type: string;
-  nonce?: string;
-}
 
 const hex16 = (v: bigint) => v.toString(16).padStart(16, '0');
 
@@ -77,14 +63,6 @@ function messages(src: string, n: number, seed = 1): Sent[] {
     }
   }
   return out;
-}
-
-async function sendAll(from: string, to: string, msgs: Sent[]): Promise<void> {
-  const s = dgram.createSocket('udp4');
-  s.on('error', () => {}); // ICMP port unreachable: nobody listens, the capture is what counts
-  await new Promise<void>((resolve) => s.bind(0, from, resolve));
-  for (const m of msgs) await new Promise<void>((resolve, reject) => s.send(m.bytes, m.dport, to, (e) => (e ? reject(e) : resolve())));
-  s.close();
 }
 
 // ---- the CLI as a child ---------------------------------------------------------------------
