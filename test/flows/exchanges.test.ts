@@ -144,7 +144,7 @@ describe('resolution', () => {
     ask(3, 3n, 61003, false);
     s.control(3.01, A, 4342, PEER, 61003, mapReply({ nonce: 3n, records: [rec(A)] }));
     ask(4, 4n, 61004, true);
-    const ex = analyze(s.packets, { timeoutSec: 3 }).exchanges;
+    const ex = analyze(s.packets, { timeout: 3 }).exchanges;
     expect(ex.map((e) => [e.nonce.slice(-1), e.outcome, e.lispSec])).toEqual([
       ['1', 'answered', 'protected'],
       // An ITR doing LISP-SEC discards this answer: it carries no EID-AD and PKT-AD.
