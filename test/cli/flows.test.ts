@@ -116,6 +116,8 @@ describe('lispscope stats', () => {
     expect(s).toMatchObject({ handovers: 1, unanswered: 0, auth_failures: 0, malformed_frames: 0 });
     expect((s.resolvers as Record<string, unknown>[])[0]).toMatchObject({ resolver: '203.0.113.2', negative: 1 });
     expect(lispscope(['stats', demo]).stdout).toContain('Map-Resolver');
+    // Counts read as English: one of a thing is singular.
+    expect(lispscope(['stats', join(SHARED, 'tcpdump__lisp_eid_notify.pcap')]).stdout).toContain('\n1 unanswered exchange, 0 handovers\n');
   });
 
   it('reports malformed frames of a real capture and fails on them when asked', () => {
