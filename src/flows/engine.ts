@@ -13,6 +13,8 @@ import { StatsCollector, type Stats } from './stats.js';
 import type { Exchange, Mapping } from './types.js';
 import { controlView, dataView, reliableViews } from './view.js';
 
+const u32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+
 export interface FlowEngineOptions extends Omit<ExchangeOptions, 'onExchange'> {
   mappings?: MappingOptions;
   /** Receives exchanges in order of start time as they close. */
@@ -83,9 +85,12 @@ export class FlowEngine {
     const b = f.data;
     const ts = f.tsSec + f.tsNsec / 1e9;
     if (d.innerLen > 0) {
-      const dst = d.innerVersion === 4 ? formatIPv4(b, d.inner + 16) : formatIPv6(b, d.inner + 24);
-      const eid = d.flags & 0x08 ? `[${d.word2 >>> 8}]${dst}` : dst;
-      this.mappingTracker.data(ts, formatIPv4(b, d.ip + 12), formatIPv4(b, d.ip + 16), eid);
+      const iid = d.flags & 0x08 ? d.word2 >>> 8 : -1;
+      if (d.innerVersion === 4) this.mappingTracker.dataV4(ts, u32(b, d.ip + 12), u32(b, d.ip + 16), iid, u32(b, d.inner + 16));
+      else {
+        const dst = formatIPv6(b, d.inner + 24);
+        this.mappingTracker.data(ts, formatIPv4(b, d.ip + 12), formatIPv4(b, d.ip + 16), iid < 0 ? dst : `[${iid}]${dst}`);
+      }
     }
     this.exchanges.sweep(ts);
   }

@@ -1,22 +1,62 @@
-// Matches LISP control messages into exchanges (json-contract.md, "Exchange rules"): one exchange
-// per request nonce; retransmissions (same nonce, or same requester and EID before an answer) join
-// the first request's exchange; an ECM'd Map-Request, its forwards and the Map-Reply are one
-// resolution; an SMR, the peer's SMR-invoked Map-Request and its Map-Reply are one smr exchange.
+// Matches LISP control messages into exchanges (json-contract.md, "Exchange rules").
+//
+// One exchange per request and its retransmissions. A retransmission is a request of the same
+// kind, from the same sender to the same destination for the same EID set (a registration: the
+// same records), sent while the exchange still waits for its answer; real stacks retransmit with
+// the same nonce or a fresh one. A request to another destination is never a retransmission; a
+// copy of the request sent on by a node it was sent to (Map-Resolver → Map-Server → ETR, ITR →
+// RTR → Map-Server) is a forward, matched by nonce. Answers are matched by nonce; where several
+// open exchanges share a nonce (OOR sends every SMR with nonce 0; `replay` resends old ones), the
+// one still waiting and addressed by the answer wins.
+//
+// Timing (see WAIT_BASE): an exchange waits for its answer or a retransmission WAIT_BASE[kind]
+// seconds after its last transmission, or WAIT_FACTOR times the last interval between its
+// transmissions when that is longer (exponential back-off), never more than WAIT_MAX. An answered
+// exchange takes copies of its answer (relays, duplicates) for LINGER more seconds; a request after
+// the answer starts a new exchange, as does a nonce reused after its exchange closed.
+//
 // Registrations over the Map-Server reliable transport (TCP) become registration exchanges too:
-// see `reliable` below. State is bounded: exchanges close `timeout` after their last packet
-// (capture time), at most `maxOpen` are open, and exchanges are handed out in order of their start.
+// see `reliable` below. State is bounded: at most `maxOpen` exchanges are open, each closes after
+// `maxLifetime`, and exchanges are handed out in order of their start.
 
-import { addressBits, coreAddress, parsePrefix, prefixText, type Prefix } from '../dissect/address.js';
+import { addressBits, coreAddress, prefixText, type Prefix } from '../dissect/address.js';
 import { prefixCovers } from '../dissect/prefix.js';
 import { referralActionSlug, actionSlug } from '../dissect/registry.js';
 import { isOpaque, rejectReasonSlug, type MappingNotification, type Registration, type RegistrationReject } from '../dissect/reliable.js';
-import type { InfoMessage, LispAddress, MapNotify, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
+import type { InfoMessage, LispAddress, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
 import type { Exchange, ExchangeKind, FrameRef } from './types.js';
 import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type ReliableView } from './view.js';
 
+/**
+ * Seconds an unanswered exchange waits after its last transmission, per kind. Each sits well above
+ * the retransmission intervals implementations use and well below their periodic intervals, so
+ * that ±10% jitter cannot move a transmission across it:
+ * - registration: OOR retries a Map-Register every 3 s, lispscope mn backs off 1-2-4 s, lispers.net
+ *   retransmits an unsolicited Map-Notify every 2 s; refreshes come every 60 s (RFC 9301 §8.2);
+ * - resolution, smr, referral: Map-Requests at most once per second per EID-prefix with back-off
+ *   (RFC 9301 §5.3), OOR and lispscope mn retry after 1-2 s;
+ * - rloc-probe: OOR retries every 5 s, lispers.net probes every 10 s and waits 15 s; probe cycles
+ *   are 30 s and more;
+ * - nat-info: OOR retries about every 0.3 s; periodic Info-Requests (lispers.net) come every 15 s.
+ */
+export const WAIT_BASE: Readonly<Record<ExchangeKind, number>> = {
+  registration: 10,
+  resolution: 10,
+  smr: 10,
+  referral: 10,
+  'rloc-probe': 20,
+  'nat-info': 10,
+};
+/** A back-off is followed: the wait is at least this many times the last retransmission interval. */
+export const WAIT_FACTOR = 3;
+/** ...but never longer than this (a periodic refresh is not a retransmission). */
+export const WAIT_MAX = 60;
+/** Seconds an answered exchange still takes copies of its answer. */
+export const LINGER = 3;
+
 export interface ExchangeOptions {
-  /** Seconds after its last packet an exchange closes; unanswered ones are then `unanswered`. */
+  /** Seconds an unanswered exchange waits after its last transmission, for every kind (default: WAIT_BASE). */
   timeout?: number;
   /** Open exchanges at most; the oldest is closed early beyond it (counted in `dropped`). */
   maxOpen?: number;
@@ -26,18 +66,40 @@ export interface ExchangeOptions {
   onExchange: (e: Exchange) => void;
 }
 
+/** The message that answers an exchange. */
+type Answer = 'map-reply' | 'map-notify' | 'map-notify-ack' | 'info-reply' | 'registration-answer';
+
 interface Open extends Exchange {
   /** Capture time of the last packet that belonged to it. */
   last: number;
-  /** Time of the last request (retransmissions restart the timeout). */
-  lastRequest: number;
-  /** Who sent the request (and the SMR-invoked request): a repeat from them is a retransmission, from elsewhere a forward. */
-  senders: string[];
+  /** Time of the last transmission by the requester (retransmissions restart the wait). */
+  lastTx: number;
+  /** Seconds between the last two transmissions (0 before a retransmission). */
+  interval: number;
+  /** The requester's transmissions: nonce → time of the latest with it (for rtt_ms). */
+  tx: Map<string, number>;
+  /** Outer source of the first transmission; its repeats are retransmissions, not forwards. */
+  sender: string;
+  /** Where the request was sent (outer destinations): a copy sent on by one of them is a forward. */
+  hops: Set<string>;
+  /** Where an answer to the requester goes (its addresses, ITR-RLOCs, the sender). */
+  replyTo: Set<string>;
+  /** Does it wait for an answer (a Map-Register with M=0 does not). */
+  wantsAnswer: boolean;
   answered: boolean;
+  /** The answer rtt_ms was measured to was addressed to the requester (not to a relay on its way). */
+  answerToRequester: boolean;
   closed: boolean;
   nonces: string[];
-  /** Registration: the EIDs and locators registered, to recognise a new-nonce retransmission. */
-  key?: string;
+  /** Retransmission keys it is filed under (smr: also its SMR-invoked request's). */
+  identities: string[];
+  /** The retransmission key of its first transmission, to recognise a copy of it translated by a NAT. */
+  firstId: string;
+  /** A node it was sent to sent it on: its answer may travel where this capture cannot see. */
+  forwardSeen: boolean;
+  expects: Answer;
+  /** Resolution: the EIDs asked for (a reply's records should cover them). */
+  asked?: Prefix[];
   /** smr: the peer that must send the SMR-invoked request, and the EIDs it may ask for. */
   smrPeer?: string;
   smrEids?: Prefix[];
@@ -50,7 +112,7 @@ export interface ExchangeCounters {
   dropped: number;
   /** Answers that arrived after their exchange closed. */
   lateAnswers: number;
-  /** Answers whose request was never seen (their exchanges have requestSeen: false). */
+  /** Answers whose request was never seen (their exchanges are `reply-only`). */
   orphanAnswers: number;
   /**
    * Registration ACKs and Rejects (reliable transport) with no open Registration of their EID
@@ -67,18 +129,21 @@ export interface PendingExchange {
 
 const AUTH_FAILED = 'auth-failed' as const;
 const MAX_CLOSED_NONCES = 65_536;
+/** Kinds whose answer goes straight from the last hop to the requester, bypassing the forwarder. */
+const ANSWERED_AROUND: ReadonlySet<ExchangeKind> = new Set(['resolution', 'rloc-probe', 'smr', 'referral']);
 
 export class ExchangeTracker {
-  private readonly timeout: number;
+  private readonly timeout: number | undefined;
   private readonly maxOpen: number;
   private readonly maxLifetime: number;
   /** Open exchanges in order of start; closed ones wait here until everything before them closed. */
   private queue: Open[] = [];
   private head = 0;
   private openCount = 0;
-  private readonly byNonce = new Map<string, Open>();
-  /** Unanswered requests by requester + EID (+ kind), for retransmissions with a fresh nonce. */
-  private readonly byRequest = new Map<string, Open>();
+  /** Open exchanges by each of their nonces (several may share one). */
+  private readonly byNonce = new Map<string, Open[]>();
+  /** Exchanges waiting for their answer, by retransmission key. */
+  private readonly byIdentity = new Map<string, Open>();
   /** SMRs waiting for their SMR-invoked request, by the peer they went to. */
   private readonly smrByPeer = new Map<string, Open[]>();
   /** Nonces of closed exchanges, kept a while to recognise late answers; oldest first in closedOrder. */
@@ -96,7 +161,7 @@ export class ExchangeTracker {
     private readonly opts: ExchangeOptions,
     private readonly mappings?: MappingTracker,
   ) {
-    this.timeout = opts.timeout ?? 3;
+    this.timeout = opts.timeout;
     this.maxOpen = opts.maxOpen ?? 100_000;
     this.maxLifetime = opts.maxLifetime ?? 300;
   }
@@ -127,15 +192,7 @@ export class ExchangeTracker {
         this.notifyAck(v, m, ref);
         break;
       case 6:
-        this.answer(v, nonceText(m.nonce), ref, (e) => {
-          e.kind = 'referral';
-          const r = m.records[0];
-          if (r) {
-            e.referralAction = referralActionSlug(r.action);
-            e.rlocs = locatorSet(r.referrals);
-          }
-          e.outcome = 'answered';
-        }, 'referral', m.records[0] ? recordEid(m.records[0]) : undefined);
+        this.referral(v, m, ref);
         break;
       case 7:
         if (m.reply) this.infoReply(v, m, ref);
@@ -150,9 +207,7 @@ export class ExchangeTracker {
     this.lastSweep = now;
     for (let i = this.head; i < this.queue.length; i++) {
       const e = this.queue[i]!;
-      if (e.closed) continue;
-      const idle = e.answered ? now - e.last : now - e.lastRequest;
-      if (idle > this.timeout || now - e.start > this.maxLifetime) this.close(e);
+      if (!e.closed && now > this.closesAt(e)) this.close(e);
     }
     this.emit();
     while (this.closedHead < this.closedOrder.length) {
@@ -183,18 +238,48 @@ export class ExchangeTracker {
     this.emit();
   }
 
+  // ---- timing -------------------------------------------------------------------------------
+
+  private waitFor(e: Open): number {
+    const base = this.timeout ?? WAIT_BASE[e.kind];
+    return Math.max(base, Math.min(WAIT_MAX, WAIT_FACTOR * e.interval));
+  }
+
+  /** Capture time after which the exchange is over. */
+  private closesAt(e: Open): number {
+    const end = e.answered || !e.wantsAnswer ? e.last + Math.min(LINGER, this.timeout ?? LINGER) : e.lastTx + this.waitFor(e);
+    return Math.min(end, e.start + this.maxLifetime);
+  }
+
+  /** Still open at `now` (closes it when its time has passed but no sweep closed it yet). */
+  private alive(e: Open, now: number): boolean {
+    if (e.closed) return false;
+    if (now <= this.closesAt(e)) return true;
+    this.close(e);
+    return false;
+  }
+
+  /** Still waiting for its answer at `now`: a same request now is a retransmission. */
+  private waiting(e: Open, now: number): boolean {
+    return this.alive(e, now) && e.wantsAnswer && !e.answered;
+  }
+
   // ---- requests ----------------------------------------------------------------------------
 
-  private start(v: ControlView, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef): Open {
-    const e = this.enqueue(v.ts, v.src, kind, nonce, eid, requester, ref);
-    e.nonces.push(nonce);
-    if (v.ecm) e.via = v.ecm.outerDst;
-    this.byNonce.set(nonce, e);
+  /** A new exchange from its first transmission, findable by nonce. */
+  private begin(v: ControlView, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef, expects: Answer, id: string): Open {
+    const e = this.enqueue(v.ts, v.src, kind, nonce, eid, requester, ref, expects);
+    e.firstId = id;
+    e.tx.set(nonce, v.ts);
+    e.hops.add(v.dst);
+    e.replyTo.add(v.src).add(requester);
+    if (v.ecm) e.replyTo.add(v.ecm.innerSrc);
+    this.fileNonce(e, nonce);
     return e;
   }
 
-  /** A new exchange in the queue, not yet findable by nonce (`start` files it). */
-  private enqueue(ts: number, sender: string, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef): Open {
+  /** A new exchange in the queue, not yet findable by nonce (`begin` files it). */
+  private enqueue(ts: number, sender: string, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef, expects: Answer): Open {
     if (this.openCount >= this.maxOpen) {
       let i = this.head;
       while (i < this.queue.length && this.queue[i]!.closed) i++;
@@ -213,99 +298,159 @@ export class ExchangeTracker {
       start: ts,
       requester,
       rttMs: null,
+      timeToAnswerMs: null,
       retransmissions: 0,
       outcome: 'unanswered',
       last: ts,
-      lastRequest: ts,
-      senders: [sender],
+      lastTx: ts,
+      interval: 0,
+      tx: new Map(),
+      sender,
+      hops: new Set(),
+      replyTo: new Set(),
+      wantsAnswer: true,
       answered: false,
+      answerToRequester: false,
       closed: false,
       nonces: [],
+      identities: [],
+      firstId: '',
+      forwardSeen: false,
+      expects,
     };
     this.queue.push(e);
     this.openCount++;
     return e;
   }
 
-  /** A request whose nonce (or requester + EID) is already open: a retransmission or a forward. */
-  private repeat(e: Open, v: ControlView, nonce: string, ref: FrameRef): void {
-    e.frames.push(ref);
+  private fileNonce(e: Open, nonce: string): void {
+    if (e.nonces.includes(nonce)) return;
+    e.nonces.push(nonce);
+    const list = this.byNonce.get(nonce);
+    if (list) list.push(e);
+    else this.byNonce.set(nonce, [e]);
+  }
+
+  /** Files a waiting exchange under a retransmission key. */
+  private fileIdentity(e: Open, id: string): void {
+    e.identities.push(id);
+    this.byIdentity.set(id, e);
+  }
+
+  /**
+   * A copy of an open exchange's request sent on by a node it was sent to (a Map-Resolver to the
+   * Map-Server, the Map-Server to the ETR, an RTR to the Map-Server), or the same request seen again
+   * after a NAT changed its source (same nonce, destination and content): joins it.
+   */
+  private forward(v: ControlView, nonce: string, ref: FrameRef, expects: Answer, id: string): Open | undefined {
+    const list = this.byNonce.get(nonce);
+    if (!list) return undefined;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i]!;
+      if (e.expects !== expects || e.sender === v.src || !this.alive(e, v.ts)) continue;
+      if (e.hops.has(v.src)) {
+        pushFrame(e, ref);
+        e.last = v.ts;
+        if (!e.hops.has(v.dst)) {
+          e.hops.add(v.dst);
+          e.forwardSeen = true;
+        }
+        return e;
+      }
+      if (e.hops.has(v.dst) && withoutSender(e.firstId) === withoutSender(id)) {
+        // Translated: answers now go to the NAT's address.
+        pushFrame(e, ref);
+        e.last = v.ts;
+        e.replyTo.add(v.src);
+        return e;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The same request again while its exchange waits: a retransmission, found by its key (same kind,
+   * sender, destination and EIDs; same nonce or a new one), or by its nonce from the same sender to
+   * the same destination (a Map-Server resending a Map-Notify with fewer records is still resending).
+   */
+  private retransmission(id: string, v: ControlView, nonce: string, ref: FrameRef): Open | undefined {
+    let e = this.byIdentity.get(id);
+    if (!e || !this.waiting(e, v.ts)) e = this.byNonce.get(nonce)?.find((x) => x.sender === v.src && x.hops.has(v.dst) && this.waiting(x, v.ts));
+    if (!e) return undefined;
+    pushFrame(e, ref);
+    e.retransmissions++;
+    e.interval = v.ts - e.lastTx;
+    e.lastTx = v.ts;
     e.last = v.ts;
-    if (!e.nonces.includes(nonce)) {
-      e.nonces.push(nonce);
-      this.byNonce.set(nonce, e);
-    }
-    // The same request again from its sender is a retransmission; from another hop
-    // (Map-Resolver → Map-Server → ETR) it is the request being forwarded.
-    if (e.senders.includes(v.src) && !e.answered) {
-      e.retransmissions++;
-      e.lastRequest = v.ts;
-    }
+    e.tx.set(nonce, v.ts);
+    this.fileNonce(e, nonce);
+    return e;
   }
 
   private request(v: ControlView, m: MapRequest, ref: FrameRef): void {
     const nonce = nonceText(m.nonce);
-    const eid = m.eids[0] ? prefixText(m.eids[0].prefix, m.eids[0].maskLen) : '(none)';
-    const requester = (m.itrRlocs[0] && coreAddress(m.itrRlocs[0])) ?? v.ecm?.innerSrc ?? v.src;
+    const asked = m.eids.map((p) => ({ address: p.prefix, maskLen: p.maskLen }));
+    const eids = asked.map((p) => prefixText(p.address, p.maskLen));
+    const itrRlocs = m.itrRlocs.map(coreAddress).filter((x): x is string => x !== undefined);
+    const requester = itrRlocs[0] ?? v.ecm?.innerSrc ?? v.src;
     const kind: ExchangeKind = m.probe ? 'rloc-probe' : 'resolution';
-    const known = this.byNonce.get(nonce);
-    if (known && !known.closed && !(known.answered && known.kind === 'referral')) {
-      this.repeat(known, v, nonce, ref);
-      return;
+    const id = identity(kind, v, eids);
+    if (this.forward(v, nonce, ref, 'map-reply', id)) return;
+    if (m.smrInvoked && this.invoked(v, nonce, requester, itrRlocs, asked, eids, ref)) return;
+    if (this.retransmission(id, v, nonce, ref)) return;
+    const e = this.begin(v, kind, nonce, eids[0] ?? '(none)', requester, ref, 'map-reply', id);
+    for (const r of itrRlocs) e.replyTo.add(r);
+    e.asked = asked;
+    if (m.smrInvoked) e.smrInvoked = true;
+    if (v.ecm) {
+      e.via = v.ecm.outerDst;
+      if (v.ecm.lispSec) e.lispSec = 'requested';
     }
-    if (m.smrInvoked && this.invoked(v, nonce, requester, eid, ref)) return;
-    const reqKey = `${kind} ${requester} ${eid}`;
-    const pending = this.byRequest.get(reqKey);
-    if (pending && !pending.closed && !pending.answered) {
-      this.repeat(pending, v, nonce, ref);
-      return;
-    }
-    const e = this.start(v, kind, nonce, eid, requester, ref);
-    e.key = reqKey;
-    if (v.ecm?.lispSec) e.lispSec = 'requested';
-    this.byRequest.set(reqKey, e);
+    this.fileIdentity(e, id);
   }
 
   private smr(v: ControlView, m: MapRequest, ref: FrameRef): void {
     const nonce = nonceText(m.nonce);
-    const known = this.byNonce.get(nonce);
-    if (known && !known.closed) {
-      this.repeat(known, v, nonce, ref);
-      return;
-    }
     // The peer re-requests "the EID copied from the SMR" (RFC 9301 §6.1); implementations copy
     // either the EID record or the SMR's source EID (the mapping that changed): accept both.
     const candidates: Prefix[] = m.eids.map((p) => ({ address: p.prefix, maskLen: p.maskLen }));
     if (m.sourceEid.kind !== 'none') candidates.unshift({ address: m.sourceEid, maskLen: addressBits(m.sourceEid) });
     const texts = candidates.map((p) => prefixText(p.address, p.maskLen));
-    const e = this.start(v, 'smr', nonce, texts[0] ?? '(none)', v.src, ref);
+    this.mappings?.smr(v.ts, v.dst, texts);
+    const id = identity('smr', v, texts);
+    if (this.forward(v, nonce, ref, 'map-reply', id) || this.retransmission(id, v, nonce, ref)) return;
+    const e = this.begin(v, 'smr', nonce, texts[0] ?? '(none)', v.src, ref, 'map-reply', id);
     e.responder = v.dst;
     e.smrPeer = v.dst;
     e.smrEids = candidates;
-    const list = this.smrByPeer.get(v.dst) ?? [];
-    list.push(e);
-    this.smrByPeer.set(v.dst, list);
-    this.mappings?.smr(v.ts, v.dst, texts);
+    this.fileIdentity(e, id);
+    const list = this.smrByPeer.get(v.dst);
+    if (list) list.push(e);
+    else this.smrByPeer.set(v.dst, [e]);
   }
 
   /** Links an SMR-invoked Map-Request to the SMR that caused it; false when there is none. */
-  private invoked(v: ControlView, nonce: string, requester: string, eid: string, ref: FrameRef): boolean {
-    const peers = [requester, v.ecm?.innerSrc, v.src].filter((x): x is string => !!x);
-    for (const peer of peers) {
-      const list = this.smrByPeer.get(peer);
-      if (!list) continue;
-      const asked = parsePrefix(eid);
-      const e = asked && list.find((s) => !s.closed && !s.invokedNonce && s.smrEids!.some((x) => prefixCovers(x, asked)));
+  private invoked(v: ControlView, nonce: string, requester: string, itrRlocs: string[], asked: Prefix[], eids: string[], ref: FrameRef): boolean {
+    const first = asked[0];
+    if (!first) return false;
+    for (const peer of [requester, v.ecm?.innerSrc, v.src]) {
+      const list = peer === undefined ? undefined : this.smrByPeer.get(peer);
+      const e = list?.find((s) => this.waiting(s, v.ts) && !s.invokedNonce && s.smrEids!.some((x) => prefixCovers(x, first)));
       if (!e) continue;
       e.invokedNonce = nonce;
       e.invokedMs = ms(v.ts - e.start);
-      e.eid = eid;
-      e.frames.push(ref);
+      e.eid = eids[0]!;
+      e.asked = asked;
+      pushFrame(e, ref);
       e.last = v.ts;
-      e.lastRequest = v.ts;
-      e.nonces.push(nonce);
-      e.senders.push(v.src);
-      this.byNonce.set(nonce, e);
+      e.lastTx = v.ts;
+      e.tx.set(nonce, v.ts);
+      e.hops.add(v.dst);
+      e.replyTo.add(v.src).add(requester);
+      for (const r of itrRlocs) e.replyTo.add(r);
+      this.fileNonce(e, nonce);
+      // The peer's retries of its SMR-invoked request (new nonces) belong to this exchange.
+      this.fileIdentity(e, identity('resolution', v, eids));
       if (v.ecm) e.via = v.ecm.outerDst;
       return true;
     }
@@ -316,32 +461,37 @@ export class ExchangeTracker {
     const nonce = nonceText(m.nonce);
     const eids = m.records.map(recordEid);
     const rlocs = [...new Set(m.records.flatMap((r) => locatorSet(r.locators)))].sort();
-    // The registering xTR: the ECM's inner source for a Data-Map-Register through an RTR.
+    // The registering xTR: the ECM's inner source for a Map-Register through an RTR.
     const requester = v.ecm?.innerSrc ?? v.src;
-    const site = m.xtrId ? hex(m.xtrId) : requester;
     for (const r of m.records) this.mappings?.announce(v.ts, ref, 'map-register', requester, recordEid(r), locatorSet(r.locators));
-    const known = this.byNonce.get(nonce);
-    if (known && !known.closed) {
-      this.repeat(known, v, nonce, ref);
-      this.authCheck(known, v);
+    const id = identity('registration', v, [...eids, '→', ...rlocs]);
+    const relayed = this.forward(v, nonce, ref, 'map-notify', id);
+    if (relayed) {
+      this.authCheck(relayed, v);
       return;
     }
-    const key = `registration ${site} ${eids.join(',')} ${rlocs.join(',')}`;
-    const pending = this.byRequest.get(key);
-    if (pending && !pending.closed && !pending.answered) {
-      this.repeat(pending, v, nonce, ref);
-      this.authCheck(pending, v);
+    const again = m.wantMapNotify ? this.retransmission(id, v, nonce, ref) : undefined;
+    if (again) {
+      this.authCheck(again, v);
       return;
     }
-    const e = this.start(v, 'registration', nonce, eids[0] ?? '(none)', requester, ref);
-    e.key = key;
-    e.site = site;
+    const e = this.begin(v, 'registration', nonce, eids[0] ?? '(none)', requester, ref, 'map-notify', id);
+    e.site = m.xtrId ? hex(m.xtrId) : requester;
     e.rlocs = rlocs;
     e.wantMapNotify = m.wantMapNotify;
+    e.keyId = m.keyId;
     e.responder = v.ecm ? v.ecm.innerDst : v.dst;
-    if (!m.wantMapNotify) e.outcome = 'unacknowledged';
+    const via = relay(v, false);
+    if (via) {
+      e.via = via;
+      if (m.rtr) this.mappings?.relay(via);
+    }
+    if (m.wantMapNotify) this.fileIdentity(e, id);
+    else {
+      e.wantsAnswer = false;
+      e.outcome = 'unacknowledged';
+    }
     this.interval(e, v.ts);
-    this.byRequest.set(key, e);
     this.authCheck(e, v);
   }
 
@@ -356,66 +506,201 @@ export class ExchangeTracker {
   private notify(v: ControlView, m: MapNotify, ref: FrameRef): void {
     const nonce = nonceText(m.nonce);
     for (const r of m.records) this.mappings?.announce(v.ts, ref, 'map-notify', v.ecm?.innerSrc ?? v.src, recordEid(r), locatorSet(r.locators));
-    const e = this.byNonce.get(nonce);
-    if (e && !e.closed) {
-      if (e.kind === 'registration' && !e.senders.includes(v.src) && !e.answered) {
-        // The Map-Notify answering a Map-Register (possibly relayed by an RTR).
-        this.answered(e, v, ref);
-        e.responder = v.ecm?.innerSrc ?? v.src;
-        if (e.outcome !== AUTH_FAILED) e.outcome = 'answered';
-        this.authCheck(e, v);
-      } else {
-        // A retransmitted or relayed Map-Notify.
-        this.repeat(e, v, nonce, ref);
-        this.authCheck(e, v);
+    // The Map-Notify answering a Map-Register (also as an RTR relays it on).
+    const e = this.match(nonce, 'map-notify', v);
+    if (e) {
+      this.answer(e, v, nonce, ref);
+      if (e.outcome === 'unanswered' || e.outcome === 'unacknowledged') e.outcome = 'answered';
+      if (!e.via) {
+        const via = relay(v, true);
+        if (via) e.via = via;
       }
+      this.authCheck(e, v);
       return;
     }
     if (this.late(nonce)) return;
-    // Unsolicited (RLOC-set change, merge): its Map-Notify-Ack answers it.
-    const n = this.start(v, 'registration', nonce, m.records[0] ? recordEid(m.records[0]) : '(none)', v.src, ref);
+    // Unsolicited (RLOC-set change, merge, publication): its Map-Notify-Ack answers it.
+    const eids = m.records.map(recordEid);
+    const id = identity('notify', v, eids);
+    const again = this.forward(v, nonce, ref, 'map-notify-ack', id) ?? this.retransmission(id, v, nonce, ref);
+    if (again) {
+      this.authCheck(again, v);
+      return;
+    }
+    const n = this.begin(v, 'registration', nonce, eids[0] ?? '(none)', v.src, ref, 'map-notify-ack', id);
     n.rlocs = [...new Set(m.records.flatMap((r) => locatorSet(r.locators)))].sort();
     n.responder = v.dst;
     n.site = m.xtrId ? hex(m.xtrId) : v.dst;
+    this.fileIdentity(n, id);
     this.authCheck(n, v);
   }
 
   private notifyAck(v: ControlView, m: MapNotify, ref: FrameRef): void {
-    this.answer(v, nonceText(m.nonce), ref, (e) => {
-      if (e.outcome !== AUTH_FAILED) e.outcome = 'answered';
-      this.authCheck(e, v);
-    });
+    const nonce = nonceText(m.nonce);
+    const e = this.match(nonce, 'map-notify-ack', v);
+    if (!e) {
+      this.late(nonce);
+      return;
+    }
+    this.answer(e, v, nonce, ref);
+    if (e.outcome === 'unanswered') e.outcome = 'answered';
+    this.authCheck(e, v);
   }
 
   private infoRequest(v: ControlView, m: InfoMessage, ref: FrameRef): void {
     const nonce = nonceText(m.nonce);
-    const known = this.byNonce.get(nonce);
-    if (known && !known.closed) {
-      this.repeat(known, v, nonce, ref);
+    const eid = prefixText(m.eid, m.eidMaskLen);
+    const id = identity('nat-info', v, [eid]);
+    const again = this.forward(v, nonce, ref, 'info-reply', id) ?? this.retransmission(id, v, nonce, ref);
+    if (again) {
+      this.authCheck(again, v);
       return;
     }
-    const e = this.start(v, 'nat-info', nonce, prefixText(m.eid, m.eidMaskLen), v.src, ref);
+    const e = this.begin(v, 'nat-info', nonce, eid, v.src, ref, 'info-reply', id);
     e.responder = v.dst;
+    this.fileIdentity(e, id);
     this.authCheck(e, v);
   }
 
+  // ---- answers -----------------------------------------------------------------------------
+
   private infoReply(v: ControlView, m: InfoMessage, ref: FrameRef): void {
-    this.answer(v, nonceText(m.nonce), ref, (e) => {
-      e.outcome = e.outcome === AUTH_FAILED ? AUTH_FAILED : 'answered';
-      const a = m.address;
-      if (a.kind === 'lcaf' && a.lcaf.body.kind === 'nat-traversal') {
-        const n = a.lcaf.body;
-        e.nat = {
-          etrUdpPort: n.etrUdpPort,
-          msUdpPort: n.msUdpPort,
-          rtrRlocs: n.rtrRlocs.map(rlocText),
-        };
-        if (n.globalEtrRloc.kind !== 'none') e.nat.globalEtrRloc = rlocText(n.globalEtrRloc);
-        if (n.msRloc.kind !== 'none') e.nat.msRloc = rlocText(n.msRloc);
-        if (n.privateEtrRloc.kind !== 'none') e.nat.privateEtrRloc = rlocText(n.privateEtrRloc);
+    const nonce = nonceText(m.nonce);
+    const e = this.match(nonce, 'info-reply', v) ?? this.orphan(v, nonce, ref, 'nat-info', prefixText(m.eid, m.eidMaskLen), 'info-reply');
+    if (!e) return;
+    this.answer(e, v, nonce, ref);
+    if (e.outcome === 'unanswered') e.outcome = 'answered';
+    const a = m.address;
+    if (a.kind === 'lcaf' && a.lcaf.body.kind === 'nat-traversal') {
+      const n = a.lcaf.body;
+      e.nat = { etrUdpPort: n.etrUdpPort, msUdpPort: n.msUdpPort, rtrRlocs: n.rtrRlocs.map(rlocText) };
+      for (const r of e.nat.rtrRlocs) this.mappings?.relay(r);
+      if (n.globalEtrRloc.kind !== 'none') e.nat.globalEtrRloc = rlocText(n.globalEtrRloc);
+      if (n.msRloc.kind !== 'none') e.nat.msRloc = rlocText(n.msRloc);
+      if (n.privateEtrRloc.kind !== 'none') e.nat.privateEtrRloc = rlocText(n.privateEtrRloc);
+    }
+    this.authCheck(e, v);
+  }
+
+  private reply(v: ControlView, m: MapReply, ref: FrameRef): void {
+    const nonce = nonceText(m.nonce);
+    for (const r of m.records) {
+      const rlocs = locatorSet(r.locators);
+      if (rlocs.length === 0) continue;
+      const eid = recordEid(r);
+      this.mappings?.announce(v.ts, ref, 'map-reply', v.src, eid, rlocs);
+      this.mappings?.learned(v.ts, v.dst, eid, rlocs);
+    }
+    const rec = m.records[0];
+    const e = this.match(nonce, 'map-reply', v) ?? this.orphan(v, nonce, ref, m.probe ? 'rloc-probe' : 'resolution', rec ? recordEid(rec) : '(none)', 'map-reply');
+    if (!e) return;
+    const first = !e.answered;
+    this.answer(e, v, nonce, ref);
+    if (e.kind === 'rloc-probe' || m.probe) {
+      const probed = m.records.flatMap((r) => r.locators).find((l) => l.probed);
+      if (probed) e.probedRloc = rlocText(probed.rloc);
+    }
+    const negative = m.records.length > 0 && m.records.every((r) => r.locators.length === 0);
+    if (e.outcome !== 'reply-only') e.outcome = negative ? 'negative' : 'answered';
+    if (m.lispSec?.eidAd && m.lispSec.pktAd) e.lispSec = 'protected';
+    else if (e.lispSec === 'requested') e.lispSec = 'unprotected';
+    if (negative && rec) e.action = actionSlug(rec.action);
+    e.rlocs = [...new Set(m.records.flatMap((r) => locatorSet(r.locators)))].sort();
+    if (first && rec && e.asked?.[0]) {
+      const covering = { address: rec.eid, maskLen: rec.eidMaskLen };
+      if (!prefixCovers(covering, e.asked[0])) {
+        note(e, 'warning', `the Map-Reply's record ${recordEid(rec)} does not cover the requested EID ${prefixText(e.asked[0].address, e.asked[0].maskLen)}`);
       }
-      this.authCheck(e, v);
-    }, 'nat-info', prefixText(m.eid, m.eidMaskLen));
+    }
+  }
+
+  private referral(v: ControlView, m: MapReferral, ref: FrameRef): void {
+    const nonce = nonceText(m.nonce);
+    const r = m.records[0];
+    const e = this.match(nonce, 'map-reply', v) ?? this.orphan(v, nonce, ref, 'referral', r ? recordEid(r) : '(none)', 'map-reply');
+    if (!e) return;
+    this.answer(e, v, nonce, ref);
+    e.kind = 'referral';
+    if (r) {
+      e.referralAction = referralActionSlug(r.action);
+      e.rlocs = locatorSet(r.referrals);
+    }
+    if (e.outcome !== 'reply-only') e.outcome = 'answered';
+  }
+
+  /**
+   * The open exchange an answer with this nonce belongs to: one still waiting before one already
+   * answered (a copy of its answer), one the answer is addressed to before another, the latest.
+   */
+  private match(nonce: string, expects: Answer, v: ControlView): Open | undefined {
+    const list = this.byNonce.get(nonce);
+    if (!list) return undefined;
+    let best: Open | undefined;
+    let bestScore = -1;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i]!;
+      if (e.expects !== expects || !this.alive(e, v.ts)) continue;
+      const score = (e.answered ? 0 : 2) + (addressedTo(e, v) ? 1 : 0);
+      if (score > bestScore) {
+        best = e;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Applies an answer: the first sets rtt_ms (from the transmission with the echoed nonce) and the
+   * responder; a later copy that reaches the requester when the first went to a relay on its way
+   * (an RTR handing the Map-Notify on) measures rtt_ms again, to the requester.
+   */
+  private answer(e: Open, v: ControlView, nonce: string, ref: FrameRef): void {
+    const toRequester = addressedTo(e, v);
+    if (!e.answered) {
+      e.answered = true;
+      e.answerToRequester = toRequester;
+      this.measure(e, v.ts, nonce);
+      // For an SMR the responder stays the peer that was solicited.
+      if (e.kind !== 'smr' && e.expects !== 'map-notify-ack') e.responder = v.ecm?.innerSrc ?? v.tunnel?.innerSrc ?? v.src;
+      for (const id of e.identities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
+    } else if (toRequester && !e.answerToRequester && e.rttMs !== null) {
+      e.answerToRequester = true;
+      this.measure(e, v.ts, nonce);
+    }
+    pushFrame(e, ref);
+    e.last = v.ts;
+  }
+
+  private measure(e: Open, ts: number, nonce: string): void {
+    if (e.outcome === 'reply-only') return;
+    e.rttMs = ms(ts - (e.tx.get(nonce) ?? e.start));
+    e.timeToAnswerMs = ms(ts - e.start);
+  }
+
+  /** An answer whose request this capture does not hold: an exchange of its own, `reply-only`. */
+  private orphan(v: ControlView, nonce: string, ref: FrameRef, kind: ExchangeKind, eid: string, expects: Answer): Open | undefined {
+    if (this.late(nonce)) return undefined;
+    this.counters.orphanAnswers++;
+    const o = this.enqueue(v.ts, v.dst, kind, nonce, eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
+    o.frames = [];
+    o.outcome = 'reply-only';
+    o.requestSeen = false;
+    o.replyTo.add(v.dst);
+    this.fileNonce(o, nonce);
+    return o;
+  }
+
+  private late(nonce: string): boolean {
+    if (!this.closedNonces.has(nonce)) return false;
+    this.counters.lateAnswers++;
+    return true;
+  }
+
+  private authCheck(e: Open, v: Pick<ControlView, 'authOk' | 'authError'>): void {
+    if (v.authOk === false) {
+      e.outcome = AUTH_FAILED;
+      e.authError = v.authError;
+    }
   }
 
   // ---- the Map-Server reliable transport (TCP) ----------------------------------------------
@@ -457,25 +742,28 @@ export class ExchangeTracker {
     const rlocs = [...new Set(m.records.flatMap((x) => locatorSet(x.locators)))].sort();
     for (const x of m.records) this.mappings?.announce(v.ts, ref, 'map-register', v.src, recordEid(x), locatorSet(x.locators), 'tcp');
     const keys = m.records.map((x) => connectionEidKey(v.connection, x.eid, x.eidMaskLen));
-    // The same prefixes and locators again before an answer: a retransmission (contract: same
-    // requester and EID before an answer), as for a UDP Map-Register with a fresh nonce.
+    // The same prefixes and locators again before an answer: a retransmission, as for a UDP
+    // Map-Register with a fresh nonce.
     const pending = keys.length
-      ? this.byConnectionEid.get(keys[0]!)?.find((e) => !e.answered && sameList(e.tcpKeys!, keys) && sameList(e.rlocs!, rlocs))
+      ? this.byConnectionEid.get(keys[0]!)?.find((e) => this.waiting(e, v.ts) && sameList(e.tcpKeys!, keys) && sameList(e.rlocs!, rlocs))
       : undefined;
     if (pending) {
       pushFrame(pending, ref);
       pending.last = v.ts;
-      pending.lastRequest = v.ts;
+      pending.interval = v.ts - pending.lastTx;
+      pending.lastTx = v.ts;
       pending.retransmissions++;
       this.authCheck(pending, v);
       return;
     }
-    const e = this.enqueue(v.ts, v.src, 'registration', nonceText(m.nonce), eids[0] ?? '(none)', v.src, ref);
+    const e = this.enqueue(v.ts, v.src, 'registration', nonceText(m.nonce), eids[0] ?? '(none)', v.src, ref, 'registration-answer');
+    e.tx.set(e.nonce, v.ts);
     e.transport = 'tcp';
     e.messageId = r.messageId;
     e.responder = v.dst;
     e.site = m.xtrId ? hex(m.xtrId) : v.src;
     e.rlocs = rlocs;
+    e.keyId = m.keyId;
     // Kept as a fact of the Map-Register; over the session every Registration is answered, so an
     // unanswered one is `unanswered` whatever M says.
     e.wantMapNotify = m.wantMapNotify;
@@ -491,7 +779,7 @@ export class ExchangeTracker {
 
   /** A Registration ACK, or a Registration Reject (`reject`), for one EID prefix. */
   private registrationAnswer(v: ReliableView, eid: LispAddress, maskLen: number, ref: FrameRef, reject?: RegistrationReject): void {
-    const open = this.byConnectionEid.get(connectionEidKey(v.connection, eid, maskLen)) ?? [];
+    const open = (this.byConnectionEid.get(connectionEidKey(v.connection, eid, maskLen)) ?? []).filter((x) => this.alive(x, v.ts));
     // The oldest unanswered Registration; else a repeated answer, or the answer for another prefix
     // of a Registration of several records: it joins the latest.
     const e = open.find((x) => !x.answered) ?? open[open.length - 1];
@@ -500,12 +788,13 @@ export class ExchangeTracker {
       return;
     }
     if (!e.answered) {
-      this.answered(e, v, ref);
+      e.answered = true;
+      e.answerToRequester = true;
+      this.measure(e, v.ts, e.nonce);
       if (e.outcome !== AUTH_FAILED) e.outcome = 'answered';
-    } else {
-      pushFrame(e, ref);
-      e.last = v.ts;
     }
+    pushFrame(e, ref);
+    e.last = v.ts;
     // A refusal of any of its prefixes is not hidden by the acceptance of another.
     if (reject) {
       if (e.outcome !== AUTH_FAILED) e.outcome = 'rejected';
@@ -518,91 +807,9 @@ export class ExchangeTracker {
     this.mappings?.announce(v.ts, ref, 'mapping-notification', v.src, recordEid(m.record), locatorSet(m.record.locators), 'tcp');
     const list = this.byConnectionEid.get(connectionEidKey(v.connection, m.record.eid, m.record.eidMaskLen));
     const e = list?.[list.length - 1];
-    if (!e) return;
+    if (!e || !this.alive(e, v.ts)) return;
     pushFrame(e, ref);
     e.last = v.ts;
-  }
-
-  // ---- answers -----------------------------------------------------------------------------
-
-  private reply(v: ControlView, m: MapReply, ref: FrameRef): void {
-    const nonce = nonceText(m.nonce);
-    const rec = m.records[0];
-    for (const r of m.records) {
-      const eid = recordEid(r);
-      const rlocs = locatorSet(r.locators);
-      if (rlocs.length) {
-        this.mappings?.announce(v.ts, ref, 'map-reply', v.src, eid, rlocs);
-        this.mappings?.learned(v.ts, v.dst, eid, rlocs);
-      }
-    }
-    this.answer(
-      v,
-      nonce,
-      ref,
-      (e) => {
-        if (e.kind === 'rloc-probe' || m.probe) {
-          const probed = m.records.flatMap((r) => r.locators).find((l) => l.probed);
-          if (probed) e.probedRloc = rlocText(probed.rloc);
-        }
-        const negative = m.records.length > 0 && m.records.every((r) => r.locators.length === 0);
-        e.outcome = negative ? 'negative' : 'answered';
-        if (m.lispSec?.eidAd && m.lispSec.pktAd) e.lispSec = 'protected';
-        else if (e.lispSec === 'requested') e.lispSec = 'unprotected';
-        if (negative && rec) e.action = actionSlug(rec.action);
-        e.rlocs = [...new Set(m.records.flatMap((r) => locatorSet(r.locators)))].sort();
-      },
-      m.probe ? 'rloc-probe' : 'resolution',
-      rec ? recordEid(rec) : undefined,
-    );
-  }
-
-  /**
-   * Applies an answer to the exchange of `nonce`. Without one: a late answer is counted; an answer
-   * whose request was never captured still becomes an exchange (requestSeen: false).
-   */
-  private answer(v: ControlView, nonce: string, ref: FrameRef, apply: (e: Open) => void, orphanKind?: ExchangeKind, eid?: string): void {
-    const e = this.byNonce.get(nonce);
-    if (e && !e.closed) {
-      if (!e.answered) {
-        this.answered(e, v, ref);
-        // For an SMR the responder stays the peer that was solicited.
-        if (e.kind !== 'smr') e.responder = v.src;
-      } else {
-        e.frames.push(ref);
-        e.last = v.ts;
-      }
-      apply(e);
-      return;
-    }
-    if (this.late(nonce) || !orphanKind) return;
-    this.counters.orphanAnswers++;
-    const o = this.start(v, orphanKind, nonce, eid ?? '(none)', v.dst, ref);
-    o.responder = v.src;
-    o.answered = true;
-    o.requestSeen = false;
-    apply(o);
-  }
-
-  private answered(e: Open, v: { ts: number }, ref: FrameRef): void {
-    e.answered = true;
-    e.rttMs = ms(v.ts - e.start);
-    e.frames.push(ref);
-    e.last = v.ts;
-    if (e.key) this.byRequest.delete(e.key);
-  }
-
-  private late(nonce: string): boolean {
-    if (!this.closedNonces.has(nonce)) return false;
-    this.counters.lateAnswers++;
-    return true;
-  }
-
-  private authCheck(e: Open, v: Pick<ControlView, 'authOk' | 'authError'>): void {
-    if (v.authOk === false) {
-      e.outcome = AUTH_FAILED;
-      e.authError = v.authError;
-    }
   }
 
   // ---- closing -----------------------------------------------------------------------------
@@ -611,13 +818,18 @@ export class ExchangeTracker {
     e.closed = true;
     this.openCount--;
     for (const n of e.nonces) {
-      if (this.byNonce.get(n) === e) this.byNonce.delete(n);
+      const list = this.byNonce.get(n);
+      if (list) {
+        const rest = list.filter((x) => x !== e);
+        if (rest.length) this.byNonce.set(n, rest);
+        else this.byNonce.delete(n);
+      }
       this.closedNonces.set(n, e.last);
       this.closedOrder.push(n);
     }
     // Late answers are recognised for a minute, but never by more than a bounded table.
     while (this.closedNonces.size > MAX_CLOSED_NONCES) this.forgetOldestClosed();
-    if (e.key && this.byRequest.get(e.key) === e) this.byRequest.delete(e.key);
+    for (const id of e.identities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
     if (e.smrPeer) {
       const list = this.smrByPeer.get(e.smrPeer)?.filter((x) => x !== e);
       if (list?.length) this.smrByPeer.set(e.smrPeer, list);
@@ -628,7 +840,7 @@ export class ExchangeTracker {
       if (list?.length) this.byConnectionEid.set(k, list);
       else this.byConnectionEid.delete(k);
     }
-    if (!e.answered && e.outcome !== 'unacknowledged' && e.outcome !== AUTH_FAILED) e.outcome = 'unanswered';
+    if (!e.answered && e.outcome === 'unanswered' && e.forwardSeen && ANSWERED_AROUND.has(e.kind)) e.outcome = 'forwarded';
   }
 
   private forgetOldestClosed(): void {
@@ -655,18 +867,63 @@ export class ExchangeTracker {
 function publicView(e: Open): Exchange {
   const {
     last: _l,
-    lastRequest: _r,
-    senders: _s,
+    lastTx: _t,
+    interval: _i,
+    tx: _x,
+    sender: _s,
+    hops: _h,
+    replyTo: _r,
+    wantsAnswer: _w,
     answered: _a,
+    answerToRequester: _q,
     closed: _c,
     nonces: _n,
-    key: _k,
+    identities: _d,
+    firstId: _fi,
+    forwardSeen: _f,
+    expects: _e,
+    asked: _k,
     smrPeer: _p,
-    smrEids: _e,
-    tcpKeys: _t,
+    smrEids: _m,
+    tcpKeys: _tk,
     ...x
   } = e;
   return x;
+}
+
+/** A retransmission key: kind, sender, destination and what is asked (or registered). */
+function identity(kind: string, v: ControlView, what: string[]): string {
+  return `${kind}|${v.src}|${v.dst}|${v.ecm ? v.ecm.innerDst : ''}|${what.join(',')}`;
+}
+
+/** A retransmission key with its sender left out: equal for a request and its copy after a NAT. */
+function withoutSender(id: string): string {
+  const a = id.indexOf('|');
+  return id.slice(0, a) + id.slice(id.indexOf('|', a + 1));
+}
+
+/** Does an answer go to the requester (or one of its addresses) rather than to a relay. */
+function addressedTo(e: Open, v: ControlView): boolean {
+  return e.replyTo.has(v.dst) || (!!v.ecm && e.replyTo.has(v.ecm.innerDst)) || (!!v.tunnel && e.replyTo.has(v.tunnel.innerDst));
+}
+
+/**
+ * The relay (an RTR) a message carried in an ECM or in LISP data went through: an outer endpoint
+ * that is not the inner message's own. A request travels towards the server, so its relay is
+ * looked for at the outer destination first (the MN sends to the RTR); an answer comes back from
+ * it, so at the outer source first (the RTR hands it on, through a NAT that changes the outer
+ * destination too).
+ */
+function relay(v: ControlView, answer: boolean): string | undefined {
+  const inner = v.ecm ?? v.tunnel;
+  if (!inner) return undefined;
+  const atDst = v.dst !== inner.innerDst ? v.dst : undefined;
+  const atSrc = v.src !== inner.innerSrc ? v.src : undefined;
+  return answer ? (atSrc ?? atDst) : (atDst ?? atSrc);
+}
+
+function note(e: Open, level: 'error' | 'warning' | 'note', text: string): void {
+  (e.notes ??= []).push({ level, text });
 }
 
 /**
@@ -698,4 +955,3 @@ function hex(b: Uint8Array): string {
   for (const v of b) s += v.toString(16).padStart(2, '0');
   return s;
 }
-

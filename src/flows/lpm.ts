@@ -6,8 +6,8 @@ import { parseIPv6, parseMac } from '../dissect/addr.js';
 import { parsePrefix } from '../dissect/address.js';
 import type { LispAddress } from '../dissect/types.js';
 
-/** Dotted quad → unsigned 32-bit value, or -1. */
-function ipv4Value(s: string, start: number): number {
+/** Dotted quad (from `start`) → unsigned 32-bit value, or -1. */
+export function ipv4Value(s: string, start: number): number {
   let v = 0;
   let part = 0;
   let digits = 0;
@@ -51,16 +51,17 @@ function maskBytes(b: Uint8Array, len: number): string {
 }
 
 /** The family key (with instance) and the raw address of an EID's address part. */
-function split(a: LispAddress, iid = ''): { fam: string; v4?: number; bytes?: Uint8Array } | undefined {
+function split(a: LispAddress, iid = -1): { fam: string; iid: number; v4?: number; bytes?: Uint8Array } | undefined {
+  const pre = iid < 0 ? '' : `[${iid}]`;
   switch (a.kind) {
     case 'ipv4':
-      return { fam: `${iid}4`, v4: ipv4Value(a.addr, 0) };
+      return { fam: `${pre}4`, iid, v4: ipv4Value(a.addr, 0) };
     case 'ipv6':
-      return { fam: `${iid}6`, bytes: parseIPv6(a.addr)! };
+      return { fam: `${pre}6`, iid, bytes: parseIPv6(a.addr)! };
     case 'mac':
-      return { fam: `${iid}m`, bytes: parseMac(a.addr)! };
+      return { fam: `${pre}m`, iid, bytes: parseMac(a.addr)! };
     case 'lcaf':
-      return a.lcaf.body.kind === 'instance-id' ? split(a.lcaf.body.address, `[${a.lcaf.body.iid}]`) : undefined;
+      return a.lcaf.body.kind === 'instance-id' ? split(a.lcaf.body.address, a.lcaf.body.iid) : undefined;
     default:
       return undefined;
   }
@@ -68,6 +69,8 @@ function split(a: LispAddress, iid = ''): { fam: string; v4?: number; bytes?: Ui
 
 export class PrefixTable {
   private readonly families = new Map<string, Family>();
+  /** The IPv4 families again, by Instance ID (-1: none), for lookups on numbers. */
+  private readonly v4ByIid = new Map<number, Family>();
   size = 0;
 
   /** Adds an EID prefix (text as `prefixText` writes it); returns false when it is not an address prefix. */
@@ -79,6 +82,7 @@ export class PrefixTable {
     if (!f) {
       f = { lengths: [], tables: new Map() };
       this.families.set(s.fam, f);
+      if (s.v4 !== undefined) this.v4ByIid.set(s.iid, f);
     }
     let t = f.tables.get(p.maskLen);
     if (!t) {
@@ -93,6 +97,17 @@ export class PrefixTable {
     return true;
   }
 
+  /** The most specific prefix covering an IPv4 address given as its 32-bit value, in instance `iid` (-1: none). */
+  lookupIPv4(v4: number, iid = -1): string | undefined {
+    const f = this.v4ByIid.get(iid);
+    if (!f) return undefined;
+    for (const len of f.lengths) {
+      const hit = f.tables.get(len)!.get(maskV4(v4, len));
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
+
   /** The most specific prefix covering an address (`10.1.0.5`, `[223]10.1.0.5`, `2001:db8::1`). */
   lookup(addr: string): string | undefined {
     let iid = '';
@@ -103,15 +118,7 @@ export class PrefixTable {
       rest = end + 1;
     }
     const v4 = ipv4Value(addr, rest);
-    if (v4 >= 0) {
-      const f = this.families.get(`${iid}4`);
-      if (!f) return undefined;
-      for (const len of f.lengths) {
-        const hit = f.tables.get(len)!.get(maskV4(v4, len));
-        if (hit !== undefined) return hit;
-      }
-      return undefined;
-    }
+    if (v4 >= 0) return this.lookupIPv4(v4, iid ? Number(iid.slice(1, -1)) : -1);
     const text = addr.slice(rest);
     const v6 = parseIPv6(text);
     const fam = v6 ? `${iid}6` : `${iid}m`;

@@ -1,10 +1,21 @@
 // Per EID prefix: the timeline of RLOC sets announced (Map-Register, Map-Notify) and learned
-// (Map-Reply), and the handovers — each change of the registered RLOC set — with, per peer xTR
-// that was sending to the EID, when it was told (SMR), when it re-learned the mapping, when its
-// data moved to the new RLOCs and how many packets it still sent to the old ones.
+// (Map-Reply), and the handovers — each change of the EID's RLOC set — with, per peer xTR that was
+// sending to the EID, when it was told (SMR), when it re-learned the mapping, when its data moved
+// to the new RLOCs and how many packets it still sent to the old ones.
+//
+// The set in force comes from registrations when the capture holds any for the EID; otherwise
+// from Map-Replies (a peer's vantage point sees no registration). When the capture holds neither
+// before the first announcement (the previous registration came before the capture started), the
+// previous set is inferred from the data plane: the RLOCs peers were encapsulating to for the EID
+// in the minute before. A handover is found there when peers were sending to an RLOC the new set no
+// longer has (`baseline: data-plane`).
+//
+// Data packets are most of a capture: they are handled on numbers (IPv4 as unsigned 32-bit values)
+// and formatted only where a result needs the text.
 
-import { PrefixTable } from './lpm.js';
-import type { FrameRef, Handover, HandoverPeer, Mapping } from './types.js';
+import { formatIPv4 } from '../dissect/addr.js';
+import { PrefixTable, ipv4Value } from './lpm.js';
+import type { FrameRef, Handover, HandoverBaseline, HandoverPeer, Mapping } from './types.js';
 
 export interface MappingOptions {
   /** Timeline entries kept per EID; more are counted, not kept. */
@@ -13,24 +24,77 @@ export interface MappingOptions {
   maxEids?: number;
   /** A peer counts as "sending to the EID" if it did within this long before the handover. */
   peerWindowMs?: number;
+  /**
+   * A peer's latency is measured only when it sent data to the EID within this long before the
+   * handover; otherwise it was idle, and its first packet after the handover measures its silence.
+   */
+  activeWindowMs?: number;
+  /** A handover's peers are followed at most this long (or until every one of them moved). */
+  maxTrackingMs?: number;
+  /** Destinations no mapping covers yet, remembered for data-plane baselines. */
+  maxHosts?: number;
 }
+
+/** An address as the data path keeps it: IPv4 as its 32-bit value, anything else as text. */
+type Addr = number | string;
+
+const addrKey = (text: string): Addr => {
+  const v = ipv4Value(text, 0);
+  return v >= 0 ? v : text;
+};
+const V4 = new Uint8Array(4);
+const addrText = (a: Addr): string => {
+  if (typeof a === 'string') return a;
+  V4[0] = a >>> 24;
+  V4[1] = (a >>> 16) & 255;
+  V4[2] = (a >>> 8) & 255;
+  V4[3] = a & 255;
+  return formatIPv4(V4, 0);
+};
 
 interface Tracking {
   handover: Handover;
-  from: Set<string>;
-  to: Set<string>;
-  peers: Map<string, HandoverPeer>;
+  from: Set<Addr>;
+  to: Set<Addr>;
+  peers: Map<Addr, HandoverPeer>;
+  /** Peers whose data has moved to a new RLOC. */
+  moved: number;
+  /** Capture time after which the peers are no longer followed. */
+  until: number;
+}
+
+/** Last data time per peer (ITR RLOC) and per ETR RLOC, for one EID or one destination. */
+interface DataSeen {
+  peers: Map<Addr, number>;
+  etrs: Map<Addr, number>;
 }
 
 interface EidState {
   mapping: Mapping;
-  registered?: string[];
-  /** Last data packet time per peer (ITR RLOC) sending to this EID. */
-  lastData: Map<string, number>;
+  /** The RLOC set in force, and what it was taken from. */
+  current?: { rlocs: string[]; source: Exclude<HandoverBaseline, 'data-plane'> };
+  /** A Map-Register for the EID was seen: Map-Replies and Map-Notifies no longer move the set. */
+  registered: boolean;
+  /** Data to the EID's locators was seen before its first announcement. */
+  dataBefore?: boolean;
+  seen: DataSeen;
   tracking?: Tracking;
 }
 
+interface Smr {
+  ts: number;
+  to: Addr;
+  eids: string[];
+}
+
 const MAX_PEERS_PER_EID = 4096;
+const MAX_ETRS = 64;
+const MAX_HOST_PEERS = 16;
+const MAX_HOST_ETRS = 8;
+/** A shorter EID prefix scans the remembered destinations of its instance only up to this many. */
+const MAX_HOST_SCAN = 4096;
+const MAX_RECENT_SMRS = 1024;
+const MAX_RELAYS = 4096;
 
 export class MappingTracker {
   private readonly eids = new Map<string, EidState>();
@@ -39,6 +103,18 @@ export class MappingTracker {
   private readonly maxTimeline: number;
   private readonly maxEids: number;
   private readonly peerWindow: number;
+  private readonly activeWindow: number;
+  private readonly maxTracking: number;
+  private readonly maxHosts: number;
+  /** EIDs whose handover's peers are being followed. */
+  private readonly tracking = new Set<EidState>();
+  /** Data to destinations no tracked EID covers, by instance (-1: none) and destination. */
+  private readonly hosts = new Map<number, Map<Addr, DataSeen>>();
+  private hostCount = 0;
+  /** SMRs of the last active window, for handovers found after them (from a Map-Reply). */
+  private recentSmrs: Smr[] = [];
+  /** RTRs (from Info-Replies and registrations through them): data to them is relayed, not delivered. */
+  private readonly relays = new Set<Addr>();
   /** EIDs not tracked because of the cap. */
   droppedEids = 0;
 
@@ -46,6 +122,9 @@ export class MappingTracker {
     this.maxTimeline = opts.maxTimeline ?? 10_000;
     this.maxEids = opts.maxEids ?? 100_000;
     this.peerWindow = (opts.peerWindowMs ?? 60_000) / 1000;
+    this.activeWindow = (opts.activeWindowMs ?? 10_000) / 1000;
+    this.maxTracking = (opts.maxTrackingMs ?? 300_000) / 1000;
+    this.maxHosts = opts.maxHosts ?? 65_536;
   }
 
   private state(eid: string): EidState | undefined {
@@ -55,16 +134,17 @@ export class MappingTracker {
       this.droppedEids++;
       return undefined;
     }
-    s = { mapping: { eid, timeline: [], handovers: [] }, lastData: new Map() };
+    s = { mapping: { eid, timeline: [], handovers: [] }, registered: false, seen: { peers: new Map(), etrs: new Map() } };
     this.eids.set(eid, s);
     this.table.add(eid);
+    this.adoptHosts(eid, s);
     return s;
   }
 
   /**
    * A Map-Register, Map-Notify or Map-Reply carried `eid` → `rlocs` (sorted); `transport` 'tcp' for
-   * the Map-Server reliable transport (a Registration's Map-Register is a Map-Register all the same,
-   * so it moves the registered set; a Mapping Notification is `source` 'mapping-notification').
+   * the Map-Server reliable transport (a Registration's Map-Register is a Map-Register all the same;
+   * a Mapping Notification is `source` 'mapping-notification').
    */
   announce(ts: number, frame: FrameRef, source: string, by: string, eid: string, rlocs: string[], transport?: 'tcp'): void {
     const s = this.state(eid);
@@ -72,32 +152,74 @@ export class MappingTracker {
     const tl = s.mapping.timeline;
     if (tl.length < this.maxTimeline) tl.push(transport ? { ts, frame, source, by, rlocs, transport } : { ts, frame, source, by, rlocs });
     else s.mapping.timelineDropped = (s.mapping.timelineDropped ?? 0) + 1;
-    if (source !== 'map-register') return;
-    const prev = s.registered;
-    s.registered = rlocs;
-    if (!prev || sameSet(prev, rlocs)) return;
-    const handover: Handover = { ts, frame, from: prev, to: rlocs, peers: [] };
-    s.mapping.handovers.push(handover);
-    const t: Tracking = { handover, from: new Set(prev), to: new Set(rlocs), peers: new Map() };
-    for (const [peer, last] of s.lastData) if (ts - last <= this.peerWindow) this.peer(t, peer);
-    s.tracking = t;
+    const registration = source === 'map-register';
+    if (registration) s.registered = true;
+    if (rlocs.length === 0) return;
+    if (!registration && (s.registered || (source === 'map-reply' && s.current?.source === 'registration'))) return;
+    const prev = s.current;
+    s.current = { rlocs, source: source === 'map-reply' ? 'map-reply' : 'registration' };
+    if (prev) {
+      if (!sameSet(prev.rlocs, rlocs)) this.handover(s, ts, frame, prev.rlocs, rlocs, prev.source);
+      return;
+    }
+    // No earlier set in the capture: what were peers encapsulating to? Not to a router that also
+    // encapsulates data for the EID itself (an RTR or re-encapsulating tunnel router relays it: it
+    // is on the path, not the EID's locator).
+    const used = [...s.seen.etrs]
+      .filter(([etr, last]) => ts - last <= this.peerWindow && !s.seen.peers.has(etr) && !this.relays.has(etr))
+      .map(([etr]) => addrText(etr));
+    s.dataBefore = used.length > 0;
+    if (used.some((r) => !rlocs.includes(r))) this.handover(s, ts, frame, used.sort(), rlocs, 'data-plane');
   }
 
-  private peer(t: Tracking, peer: string): HandoverPeer | undefined {
+  private handover(s: EidState, ts: number, frame: FrameRef, from: string[], to: string[], baseline: HandoverBaseline): void {
+    const handover: Handover = { ts, frame, from, to, baseline, peers: [] };
+    s.mapping.handovers.push(handover);
+    const t: Tracking = { handover, from: new Set(from.map(addrKey)), to: new Set(to.map(addrKey)), peers: new Map(), moved: 0, until: ts + this.maxTracking };
+    if (s.tracking) this.tracking.delete(s);
+    s.tracking = t;
+    this.tracking.add(s);
+    for (const [peer, last] of s.seen.peers) {
+      if (ts - last > this.peerWindow) continue;
+      const p = this.peer(t, peer);
+      if (p && ts - last > this.activeWindow) p.idle = true;
+    }
+    // A handover found late (at the Map-Reply that taught the new set, with the data plane as its
+    // baseline) comes after the SMRs that announced it; one found at the registration comes first.
+    if (baseline === 'registration') return;
+    const since = s.mapping.handovers.length > 1 ? s.mapping.handovers[s.mapping.handovers.length - 2]!.ts : -Infinity;
+    for (const x of this.recentSmrs) {
+      if (ts - x.ts > this.activeWindow || x.ts <= since || !x.eids.some((e) => this.concerns(s, e))) continue;
+      const p = this.peer(t, x.to);
+      if (p && p.smrTs === undefined) p.smrTs = x.ts;
+    }
+  }
+
+  private peer(t: Tracking, peer: Addr): HandoverPeer | undefined {
     let p = t.peers.get(peer);
     if (p) return p;
     if (t.peers.size >= MAX_PEERS_PER_EID || t.to.has(peer) || t.from.has(peer)) return undefined;
-    p = { peer, latencyMs: null, staleDataPackets: 0 };
+    p = { peer: addrText(peer), latencyMs: null, staleDataPackets: 0 };
     t.peers.set(peer, p);
     t.handover.peers.push(p);
     return p;
   }
 
-  /** An SMR from `from` told peer `to` about a changed mapping (the EID if the SMR named it). */
+  /** `rtr` relays data for NATed xTRs (an Info-Reply named it, or a registration went through it). */
+  relay(rtr: string): void {
+    if (this.relays.size < MAX_RELAYS) this.relays.add(addrKey(rtr));
+  }
+
+  /** An SMR told peer `to` about a changed mapping (the EIDs the SMR named). */
   smr(ts: number, to: string, eids: string[]): void {
+    const key = addrKey(to);
+    this.recentSmrs.push({ ts, to: key, eids });
+    if (this.recentSmrs.length > MAX_RECENT_SMRS || ts - this.recentSmrs[0]!.ts > this.activeWindow) {
+      this.recentSmrs = this.recentSmrs.filter((x, i, a) => ts - x.ts <= this.activeWindow && a.length - i <= MAX_RECENT_SMRS);
+    }
     for (const s of this.trackingFor(eids)) {
       if (ts < s.tracking!.handover.ts) continue;
-      const p = this.peer(s.tracking!, to);
+      const p = this.peer(s.tracking!, key);
       if (p && p.smrTs === undefined) p.smrTs = ts;
     }
   }
@@ -105,25 +227,51 @@ export class MappingTracker {
   /** A Map-Reply to peer `to` taught it `eid` → `rlocs`. */
   learned(ts: number, to: string, eid: string, rlocs: string[]): void {
     const t = this.eids.get(eid)?.tracking;
-    if (!t || ts < t.handover.ts || !rlocs.some((r) => t.to.has(r))) return;
-    const p = this.peer(t, to);
+    if (!t || ts < t.handover.ts || !rlocs.some((r) => t.to.has(addrKey(r)))) return;
+    const p = this.peer(t, addrKey(to));
     if (p && p.updatedTs === undefined) p.updatedTs = ts;
   }
 
-  /** A data packet from ITR `itr` to ETR `etr` for inner destination `dst`. */
+  /** A data packet from ITR `itr` to ETR `etr` for inner destination `dst` (`[iid]addr` with an Instance ID). */
   data(ts: number, itr: string, etr: string, dst: string | undefined): void {
     if (dst === undefined) return;
-    const eid = this.covering(dst);
-    if (!eid) return;
-    const s = this.eids.get(eid)!;
-    if (s.lastData.size < MAX_PEERS_PER_EID || s.lastData.has(itr)) s.lastData.set(itr, ts);
+    const eid = this.table.lookup(dst);
+    if (eid !== undefined) {
+      this.sent(this.eids.get(eid)!, ts, addrKey(itr), addrKey(etr));
+      return;
+    }
+    let iid = -1;
+    let host = dst;
+    if (dst.charCodeAt(0) === 91) {
+      const end = dst.indexOf(']');
+      iid = Number(dst.slice(1, end));
+      host = dst.slice(end + 1);
+    }
+    this.remember(ts, addrKey(itr), addrKey(etr), iid, addrKey(host));
+  }
+
+  /** `data` for an IPv4 packet in IPv4, on numbers (the plain-data fast path); `iid` -1 for none. */
+  dataV4(ts: number, itr: number, etr: number, iid: number, dst: number): void {
+    const eid = this.table.lookupIPv4(dst, iid);
+    if (eid !== undefined) this.sent(this.eids.get(eid)!, ts, itr, etr);
+    else this.remember(ts, itr, etr, iid, dst);
+  }
+
+  private sent(s: EidState, ts: number, itr: Addr, etr: Addr): void {
+    note(s.seen, ts, itr, etr, MAX_PEERS_PER_EID, MAX_ETRS);
     const t = s.tracking;
     if (!t || ts < t.handover.ts) return;
+    if (ts > t.until) {
+      this.stopTracking(s);
+      return;
+    }
     if (t.to.has(etr)) {
       const p = this.peer(t, itr);
       if (p && p.firstDataTs === undefined) {
         p.firstDataTs = ts;
-        p.latencyMs = Math.round((ts - t.handover.ts) * 1e6) / 1e3;
+        if (!p.idle) p.latencyMs = Math.round((ts - t.handover.ts) * 1e6) / 1e3;
+        // Every peer has moved: nothing more to learn about this handover.
+        if (++t.moved === t.peers.size && ts - t.handover.ts > this.activeWindow) this.stopTracking(s);
       }
     } else if (t.from.has(etr)) {
       const p = this.peer(t, itr);
@@ -131,10 +279,79 @@ export class MappingTracker {
     }
   }
 
+  private stopTracking(s: EidState): void {
+    s.tracking = undefined;
+    this.tracking.delete(s);
+  }
+
+  /** Data to a destination no tracked EID covers: kept (bounded) for a later data-plane baseline. */
+  private remember(ts: number, itr: Addr, etr: Addr, iid: number, dst: Addr): void {
+    let inst = this.hosts.get(iid);
+    if (!inst) {
+      inst = new Map();
+      this.hosts.set(iid, inst);
+    }
+    let seen = inst.get(dst);
+    if (!seen) {
+      if (this.hostCount >= this.maxHosts) this.forgetOldestHost();
+      seen = { peers: new Map(), etrs: new Map() };
+      inst.set(dst, seen);
+      this.hostCount++;
+    }
+    note(seen, ts, itr, etr, MAX_HOST_PEERS, MAX_HOST_ETRS);
+  }
+
+  private forgetOldestHost(): void {
+    for (const inst of this.hosts.values()) {
+      const first = inst.keys().next();
+      if (first.done) continue;
+      inst.delete(first.value);
+      this.hostCount--;
+      return;
+    }
+  }
+
+  /** A new EID takes over what was seen of the destinations it covers. */
+  private adoptHosts(eid: string, s: EidState): void {
+    if (this.hostCount === 0) return;
+    let iid = -1;
+    let rest = eid;
+    if (eid.charCodeAt(0) === 91) {
+      const end = eid.indexOf(']');
+      iid = Number(eid.slice(1, end));
+      rest = eid.slice(end + 1);
+    }
+    const inst = this.hosts.get(iid);
+    if (!inst) return;
+    const slash = rest.lastIndexOf('/');
+    const addr = rest.slice(0, slash);
+    const len = Number(rest.slice(slash + 1));
+    const key = addrKey(addr);
+    const full = typeof key === 'number' ? 32 : 128;
+    const take = (k: Addr, seen: DataSeen) => {
+      for (const [p, t] of seen.peers) note(s.seen, t, p, undefined, MAX_PEERS_PER_EID, MAX_ETRS);
+      for (const [e, t] of seen.etrs) note(s.seen, t, undefined, e, MAX_PEERS_PER_EID, MAX_ETRS);
+      inst.delete(k);
+      this.hostCount--;
+    };
+    if (len === full) {
+      const seen = inst.get(key);
+      if (seen) take(key, seen);
+      return;
+    }
+    if (inst.size > MAX_HOST_SCAN) return;
+    const table = new PrefixTable();
+    table.add(eid);
+    for (const [k, seen] of inst) {
+      const text = (iid >= 0 ? `[${iid}]` : '') + addrText(k);
+      if (table.lookup(text) !== undefined) take(k, seen);
+    }
+  }
+
   private *trackingFor(eids: string[]): Iterable<EidState> {
     const seen = new Set<EidState>();
     for (const e of eids) {
-      const key = this.eids.has(e) ? e : this.covering(e.replace(/\/\d+$/, ''));
+      const key = this.eids.has(e) ? e : this.table.lookup(e.replace(/\/\d+$/, ''));
       const s = key ? this.eids.get(key) : undefined;
       if (s?.tracking && !seen.has(s)) {
         seen.add(s);
@@ -143,17 +360,44 @@ export class MappingTracker {
     }
     // An SMR that names no tracked EID (e.g. it carries the peer's own prefix) still concerns
     // every mapping whose handover is under way.
-    if (seen.size === 0) for (const s of this.eids.values()) if (s.tracking) yield s;
+    if (seen.size === 0) yield* [...this.tracking];
   }
 
-  /** The most specific tracked EID prefix covering an address. */
-  private covering(addr: string): string | undefined {
-    return this.table.lookup(addr);
+  /** Does an EID an SMR named concern this mapping (the same prefix, or an address within it). */
+  private concerns(s: EidState, named: string): boolean {
+    if (named === s.mapping.eid) return true;
+    return this.table.lookup(named.replace(/\/\d+$/, '')) === s.mapping.eid;
   }
 
-  /** Every mapping, in the order the EIDs were first seen. */
+  /** Every mapping, in the order the EIDs were first seen; for one without a handover, why. */
   mappings(): Mapping[] {
-    return [...this.eids.values()].map((s) => s.mapping);
+    return [...this.eids.values()].map((s) => {
+      if (s.mapping.handovers.length === 0) s.mapping.noHandover = this.why(s);
+      return s.mapping;
+    });
+  }
+
+  private why(s: EidState): string {
+    if (!s.current) return 'only negative or empty answers: no RLOC set to follow';
+    // What moves the set: registrations when there are any, else Map-Replies.
+    const source = s.registered ? 'map-register' : s.current.source === 'registration' ? 'map-notify' : 'map-reply';
+    const moving = s.mapping.timeline.filter((t) => t.source === source && t.rlocs.length > 0);
+    const name = source === 'map-reply' ? 'Map-Replies' : source === 'map-notify' ? 'Map-Notifies' : 'registrations';
+    if (moving.length > 1) return `the RLOC set did not change over ${moving.length} ${name}`;
+    const one = source === 'map-reply' ? 'one Map-Reply' : source === 'map-notify' ? 'one Map-Notify' : 'one registration';
+    return !s.dataBefore
+      ? `${one} and nothing earlier to compare it with (no earlier registration, Map-Reply or data to the EID): a move before it cannot be seen from here`
+      : `${one}, and the data before it already went to its RLOCs`;
+  }
+}
+
+/** Records a data packet's peer and ETR (either may be absent), within the caps. */
+function note(seen: DataSeen, ts: number, itr: Addr | undefined, etr: Addr | undefined, maxPeers: number, maxEtrs: number): void {
+  if (itr !== undefined && (seen.peers.size < maxPeers || seen.peers.has(itr))) {
+    if ((seen.peers.get(itr) ?? -Infinity) < ts) seen.peers.set(itr, ts);
+  }
+  if (etr !== undefined && (seen.etrs.size < maxEtrs || seen.etrs.has(etr))) {
+    if ((seen.etrs.get(etr) ?? -Infinity) < ts) seen.etrs.set(etr, ts);
   }
 }
 

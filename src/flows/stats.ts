@@ -47,7 +47,10 @@ export interface ResolverStats {
 }
 
 export interface SiteStats {
+  /** The site's xTR-ID (the latest, when it changed), or its source RLOC without one. */
   site: string;
+  /** Every xTR-ID (or source) seen for it, oldest first: a Mobile Node restarted with a new one. */
+  xtrIds: string[];
   eid: string;
   registrations: number;
   answered: number;
@@ -77,6 +80,15 @@ export interface Stats {
   sites: SiteStats[];
 }
 
+interface SiteRow {
+  s: Omit<SiteStats, 'intervalMs' | 'xtrIds'>;
+  intervals: Reservoir;
+  keyId: number | undefined;
+  /** Start of its first and last registration. */
+  first: number;
+  last: number;
+}
+
 export class StatsCollector {
   frames = 0;
   lispPackets = 0;
@@ -89,7 +101,7 @@ export class StatsCollector {
   private readonly messages = new Map<string, number>();
   private readonly exchanges = new Map<string, Map<string, number>>();
   private readonly resolvers = new Map<string, { s: Omit<ResolverStats, 'rttP50' | 'rttP90' | 'rttP99' | 'rttMax' | 'unansweredRate'>; rtt: Reservoir }>();
-  private readonly sites = new Map<string, { s: Omit<SiteStats, 'intervalMs'>; intervals: Reservoir }>();
+  private readonly sites = new Map<string, SiteRow>();
   private static readonly MAX_KEYS = 10_000;
 
   message(type: string): void {
@@ -101,8 +113,10 @@ export class StatsCollector {
     k.set(e.outcome, (k.get(e.outcome) ?? 0) + 1);
     this.exchanges.set(e.kind, k);
     if (e.outcome === 'unanswered') this.unanswered++;
-    if (e.kind === 'resolution' && e.requestSeen !== false) {
-      const key = e.via ?? e.responder ?? '(direct)';
+    // Only requests sent to a Map-Resolver (in an ECM) measure one; a Map-Request sent straight to
+    // an xTR does not make it a Map-Resolver.
+    if (e.kind === 'resolution' && e.outcome !== 'reply-only' && e.via !== undefined) {
+      const key = e.via;
       let r = this.resolvers.get(key);
       if (!r && this.resolvers.size < StatsCollector.MAX_KEYS) {
         r = { s: { resolver: key, requests: 0, answered: 0, negative: 0, unanswered: 0, retransmissions: 0 }, rtt: new Reservoir() };
@@ -121,11 +135,18 @@ export class StatsCollector {
       const key = `${e.site} ${e.eid}`;
       let s = this.sites.get(key);
       if (!s && this.sites.size < StatsCollector.MAX_KEYS) {
-        s = { s: { site: e.site, eid: e.eid, registrations: 0, answered: 0, unanswered: 0, rejected: 0, authFailed: 0, rlocs: [] }, intervals: new Reservoir() };
+        s = {
+          s: { site: e.site, eid: e.eid, registrations: 0, answered: 0, unanswered: 0, rejected: 0, authFailed: 0, rlocs: [] },
+          intervals: new Reservoir(),
+          keyId: e.keyId,
+          first: e.start,
+          last: e.start,
+        };
         this.sites.set(key, s);
       }
       if (s) {
         s.s.registrations++;
+        s.last = e.start;
         if (e.outcome === 'answered') s.s.answered++;
         else if (e.outcome === 'unanswered') s.s.unanswered++;
         else if (e.outcome === 'rejected') s.s.rejected++;
@@ -134,6 +155,48 @@ export class StatsCollector {
         if (e.rlocs) s.s.rlocs = e.rlocs;
       }
     }
+  }
+
+  /**
+   * The sites: one per xTR-ID (or source RLOC), except that xTR-IDs registering the same EID with
+   * the same key one after the other (never at the same time) are one site whose xTR-ID changed, as
+   * a Mobile Node that makes a new one at each start.
+   */
+  private siteList(): SiteStats[] {
+    const rows = [...this.sites.values()].sort((a, b) => a.first - b.first);
+    const groups: { rows: SiteRow[]; last: number }[] = [];
+    const latest = new Map<string, { rows: SiteRow[]; last: number }>();
+    for (const r of rows) {
+      const k = `${r.s.eid} ${r.keyId ?? ''}`;
+      const g = latest.get(k);
+      if (g && g.last < r.first) {
+        g.rows.push(r);
+        g.last = r.last;
+        continue;
+      }
+      const fresh = { rows: [r], last: r.last };
+      latest.set(k, fresh);
+      groups.push(fresh);
+    }
+    return groups
+      .map(({ rows: [first, ...rest] }) => {
+        const site = { ...first!.s, xtrIds: [first!.s.site] };
+        const intervals = [...first!.intervals.samples];
+        for (const r of rest) {
+          site.site = r.s.site;
+          site.xtrIds.push(r.s.site);
+          site.registrations += r.s.registrations;
+          site.answered += r.s.answered;
+          site.unanswered += r.s.unanswered;
+          site.rejected += r.s.rejected;
+          site.authFailed += r.s.authFailed;
+          if (r.s.rlocs.length) site.rlocs = r.s.rlocs;
+          intervals.push(...r.intervals.samples);
+        }
+        intervals.sort((a, b) => a - b);
+        return { ...site, intervalMs: intervals.length ? intervals[Math.floor(intervals.length / 2)]! : null };
+      })
+      .sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : a.eid < b.eid ? -1 : a.eid > b.eid ? 1 : 0));
   }
 
   result(handovers: number): Stats {
@@ -158,7 +221,7 @@ export class StatsCollector {
         rttP99: r.rtt.percentile(99),
         rttMax: r.rtt.percentile(100),
       })),
-      sites: byName(this.sites).map(([, s]) => ({ ...s.s, intervalMs: s.intervals.percentile(50) })),
+      sites: this.siteList(),
     };
   }
 }

@@ -3,14 +3,21 @@
 
 export type ExchangeKind = 'registration' | 'resolution' | 'smr' | 'rloc-probe' | 'nat-info' | 'referral';
 
+/** A remark on an exchange, with a level as Wireshark's expert info has (see the decoder's notes). */
+export interface ExchangeNote {
+  level: 'error' | 'warning' | 'note';
+  text: string;
+}
+
 /**
- * `answered`, `negative` (Map-Reply with no locators), `unanswered`, `auth-failed` (with keys) are
- * the contract's; `unacknowledged` is ours: a Map-Register that did not ask for a Map-Notify (M=0)
- * and got none, which is not a failure; so is `rejected`: the Map-Server refused a registration
- * over the reliable transport (Registration Reject, its reason in `rejectReason`). UDP has no such
- * answer (a refused Map-Register is just not answered), so none of the contract's values says it.
+ * The contract's outcomes: `answered`, `negative` (Map-Reply with no locators), `unanswered`,
+ * `auth-failed` (with keys), `rejected` (Registration Reject over the reliable transport, its
+ * reason in `rejectReason`), `forwarded` (this vantage point saw the request forwarded towards an
+ * ETR or Map-Server, and the answer travels elsewhere), `unreachable` (an ICMP error answered the
+ * request) and `reply-only` (an answer whose request is not in the capture). `unacknowledged` is
+ * ours: a Map-Register that did not ask for a Map-Notify (M=0) and got none, which is no failure.
  */
-export type Outcome = 'answered' | 'negative' | 'unanswered' | 'auth-failed' | 'unacknowledged' | 'rejected';
+export type Outcome = 'answered' | 'negative' | 'unanswered' | 'auth-failed' | 'unacknowledged' | 'rejected' | 'forwarded' | 'unreachable' | 'reply-only';
 
 /** A packet's place: frame number, and which capture when several are merged (0-based). */
 export interface FrameRef {
@@ -29,14 +36,25 @@ export interface Exchange {
   start: number;
   requester: string;
   responder?: string;
+  /** From the transmission whose nonce the answer echoes (the latest with it) to the answer. */
   rttMs: number | null;
+  /** From the first transmission to the answer. */
+  timeToAnswerMs: number | null;
   retransmissions: number;
   outcome: Outcome;
   /** Locators of the answer (or of the registration). */
   rlocs?: string[];
   // --- beyond the contract -----------------------------------------------------------------
-  /** The Map-Resolver (or RTR) the request went through, for ECM'd requests. */
+  /** The Map-Resolver (or RTR) the request went through, for ECM'd or relayed requests. */
   via?: string;
+  /** Remarks the matching made (a Map-Reply record that does not cover the requested EID, ...). */
+  notes?: ExchangeNote[];
+  /** unreachable: the ICMP error that answered the request, and who sent it. */
+  icmp?: { type: number; code: number; name: string; from: string; mtu?: number };
+  /** resolution: the Map-Request was SMR-invoked (its SMR is not in the capture). */
+  smrInvoked?: boolean;
+  /** registration: the Key ID of the Map-Register (which key and algorithm signed it). */
+  keyId?: number;
   /**
    * Resolution under LISP-SEC (RFC 9303): `requested` when the ITR's ECM carried a One-Time Key
    * and no answer came; `protected` when the Map-Reply carries EID-AD and PKT-AD; `unprotected`
@@ -49,7 +67,7 @@ export interface Exchange {
   wantMapNotify?: boolean;
   /** Registration: time since the previous registration of this EID by this site. */
   intervalMs?: number;
-  /** Map-Reply answered only: the request was not in the capture (another vantage point). */
+  /** reply-only: the request was not in the capture (another vantage point). */
   requestSeen?: boolean;
   /** smr: the SMR-invoked Map-Request that answered it. */
   invokedNonce?: string;
@@ -89,15 +107,30 @@ export interface HandoverPeer {
   smrTs?: number;
   updatedTs?: number;
   firstDataTs?: number;
+  /**
+   * Handover to the peer's first data packet to a new RLOC; null when it never sent one, or when it
+   * was idle (no data to the EID within the active window before the handover: its first packet
+   * after it measures its silence, not the move).
+   */
   latencyMs: number | null;
+  /** The peer sent no data to the EID within the active window before the handover. */
+  idle?: boolean;
   staleDataPackets: number;
 }
+
+/**
+ * What the previous RLOC set of a handover was taken from: an earlier registration (Map-Register,
+ * Map-Notify), Map-Replies seen earlier, or, when the capture holds neither, the RLOCs peers were
+ * encapsulating data to (the previous registration came before the capture).
+ */
+export type HandoverBaseline = 'registration' | 'map-reply' | 'data-plane';
 
 export interface Handover {
   ts: number;
   frame: FrameRef;
   from: string[];
   to: string[];
+  baseline: HandoverBaseline;
   peers: HandoverPeer[];
 }
 
@@ -107,4 +140,6 @@ export interface Mapping {
   handovers: Handover[];
   /** Timeline entries left out beyond the per-EID cap. */
   timelineDropped?: number;
+  /** An EID without a handover: why, in one line (nothing changed, or the capture cannot show it). */
+  noHandover?: string;
 }

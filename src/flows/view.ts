@@ -19,6 +19,11 @@ export interface ControlView {
   m: ControlMessage;
   /** Set when the message came inside an ECM: the ECM's outer destination and inner addresses. */
   ecm?: { outerDst: string; innerSrc: string; innerDst: string; ddt: boolean; depth: number; lispSec?: boolean };
+  /**
+   * Set when the message came inside a LISP data packet (an RTR hands the Map-Notify to a Mobile Node
+   * behind a NAT that way): the inner IP addresses; `src`/`dst` are the data packet's outer ones.
+   */
+  tunnel?: { innerSrc: string; innerDst: string };
   /** Authentication verdict of the (innermost) message, when a key applied. */
   authOk?: boolean;
   authError?: string;

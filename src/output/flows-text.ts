@@ -31,6 +31,12 @@ function outcomeText(e: Exchange, s: Style): string {
       return s.dim('no notify asked');
     case 'rejected':
       return s.bad(`rejected${e.rejectReason ? ` (${e.rejectReason})` : ''}`);
+    case 'forwarded':
+      return s.dim('forwarded');
+    case 'reply-only':
+      return s.dim('reply-only');
+    case 'unreachable':
+      return s.bad(`unreachable${e.icmp ? ` (${e.icmp.name} from ${e.icmp.from})` : ''}`);
     default:
       return s.bad(e.outcome);
   }
@@ -49,7 +55,8 @@ function frameList(e: Exchange, multi: boolean): string {
 }
 
 export function exchangesTable(list: Exchange[], style: Style, multi = false): string {
-  const t = table(['start', 'kind', 'EID', 'requester', '', 'responder', 'RTT', 'outcome', 'retx', 'frames'], style);
+  const t = table(['start', 'kind', 'EID', 'requester', '', 'responder', 'RTT', 'to answer', 'outcome', 'retx', 'frames'], style);
+  const notes: string[] = [];
   for (const e of list) {
     t.push([
       clock(e.start),
@@ -59,31 +66,44 @@ export function exchangesTable(list: Exchange[], style: Style, multi = false): s
       e.kind === 'smr' ? '→' : '⇄',
       e.responder ?? '-',
       ms(e.rttMs),
+      // Only worth a figure when retransmissions (or the SMR-invoked request) make it differ.
+      e.timeToAnswerMs !== null && e.timeToAnswerMs !== e.rttMs ? ms(e.timeToAnswerMs) : '',
       outcomeText(e, style),
       e.retransmissions ? String(e.retransmissions) : '',
       frameList(e, multi),
     ]);
+    for (const n of e.notes ?? []) notes.push(`${style.bad(`${n.level}:`)} ${exchangeKind(e)} ${e.eid} (frame ${frameList(e, multi).split(',')[0]}): ${n.text}`);
   }
-  return t.toString();
+  return [t.toString(), ...notes].join('\n');
 }
 
 function handoverStory(eid: string, h: Handover, style: Style): string[] {
+  const baseline =
+    h.baseline === 'data-plane'
+      ? ' (previous RLOCs from the data plane: the registration before the move is not in the capture)'
+      : h.baseline === 'map-reply'
+        ? ' (as learned from Map-Replies)'
+        : '';
   const lines = [
-    `  ${style.type('handover')} at ${clock(h.ts)} (frame ${h.frame.frame}): ${h.from.join(', ')} → ${h.to.join(', ')}`,
+    `  ${style.type('handover')} at ${clock(h.ts)} (frame ${h.frame.frame}): ${h.from.join(', ')} → ${h.to.join(', ')}${baseline}`,
   ];
   if (h.peers.length === 0) {
     lines.push(`    no peer was sending to ${eid} in the minute before`);
     return lines;
   }
   const t = table(['peer', 'SMR', 're-resolved', 'data moved', 'latency', 'stale packets'], style);
-  const rel = (x: number | undefined) => (x === undefined ? '-' : `+${Math.round((x - h.ts) * 1e6) / 1e3} ms`);
+  const rel = (x: number | undefined) => {
+    if (x === undefined) return '-';
+    const d = Math.round((x - h.ts) * 1e6) / 1e3;
+    return `${d < 0 ? '' : '+'}${d} ms`;
+  };
   for (const p of h.peers) {
     t.push([
       p.peer,
       p.smrTs === undefined ? style.bad('none') : rel(p.smrTs),
       rel(p.updatedTs),
       rel(p.firstDataTs),
-      p.latencyMs === null ? style.bad('never') : `${p.latencyMs} ms`,
+      p.idle ? style.dim('idle') : p.latencyMs === null ? style.bad('never') : `${p.latencyMs} ms`,
       p.staleDataPackets ? style.bad(String(p.staleDataPackets)) : '0',
     ]);
   }
@@ -103,6 +123,7 @@ export function mappingText(m: Mapping, style: Style): string {
   lines.push(...t.toString().split('\n').map((l) => `  ${l}`));
   if (m.timelineDropped) lines.push(`  (${m.timelineDropped} more entries not kept)`);
   for (const h of m.handovers) lines.push(...handoverStory(m.eid, h, style));
+  if (m.noHandover) lines.push(`  ${style.dim(`no handover: ${m.noHandover}`)}`);
   return lines.join('\n');
 }
 
@@ -117,10 +138,21 @@ export function statsText(s: Stats, style: Style): string {
   const msg = table(['message', 'count'], style);
   for (const [k, v] of Object.entries(s.messages)) msg.push([k, String(v)]);
   out.push(msg.toString(), '');
-  const ex = table(['exchange', 'answered', 'negative', 'unanswered', 'rejected', 'auth-failed', 'no notify asked'], style);
-  for (const [k, v] of Object.entries(s.exchanges)) {
-    ex.push([k, v.answered ?? 0, v.negative ?? 0, v.unanswered ?? 0, v.rejected ?? 0, v['auth-failed'] ?? 0, v.unacknowledged ?? 0].map(String));
-  }
+  // Outcome columns for the outcomes that occur (answered, negative and unanswered always).
+  const outcomes: [string, string][] = [
+    ['answered', 'answered'],
+    ['negative', 'negative'],
+    ['unanswered', 'unanswered'],
+    ['forwarded', 'forwarded'],
+    ['unreachable', 'unreachable'],
+    ['reply-only', 'reply-only'],
+    ['rejected', 'rejected'],
+    ['auth-failed', 'auth-failed'],
+    ['unacknowledged', 'no notify asked'],
+  ];
+  const shown = outcomes.filter(([k], i) => i < 3 || Object.values(s.exchanges).some((v) => v[k]));
+  const ex = table(['exchange', ...shown.map(([, title]) => title)], style);
+  for (const [k, v] of Object.entries(s.exchanges)) ex.push([k, ...shown.map(([o]) => String(v[o] ?? 0))]);
   out.push(ex.toString());
   if (s.resolvers.length) {
     const r = table(['Map-Resolver', 'requests', 'answered', 'negative', 'unanswered', 'retx', 'RTT p50', 'p90', 'p99', 'max'], style);
@@ -144,7 +176,7 @@ export function statsText(s: Stats, style: Style): string {
     const t = table(['site', 'EID', 'registrations', 'answered', 'unanswered', 'rejected', 'auth failed', 'interval', 'RLOCs'], style);
     for (const x of s.sites) {
       t.push([
-        x.site,
+        x.xtrIds.length > 1 ? `${x.site} (${x.xtrIds.length} xTR-IDs)` : x.site,
         x.eid,
         String(x.registrations),
         String(x.answered),

@@ -24,13 +24,21 @@ export function exchangeJson(e: Exchange, multi = false): Obj {
   o.requester = e.requester;
   put(o, 'responder', e.responder);
   o.rtt_ms = e.rttMs;
+  o.time_to_answer_ms = e.timeToAnswerMs;
   o.retransmissions = e.retransmissions;
   o.outcome = e.outcome;
   put(o, 'rlocs', e.rlocs);
   put(o, 'via', e.via);
+  if (e.icmp) {
+    const i: Obj = { type: e.icmp.type, code: e.icmp.code, name: e.icmp.name, from: e.icmp.from };
+    put(i, 'mtu', e.icmp.mtu);
+    o.icmp = i;
+  }
+  put(o, 'smr_invoked', e.smrInvoked);
   put(o, 'lisp_sec', e.lispSec);
   put(o, 'site', e.site);
   put(o, 'want_map_notify', e.wantMapNotify);
+  put(o, 'key_id', e.keyId);
   put(o, 'interval_ms', e.intervalMs);
   put(o, 'request_seen', e.requestSeen);
   put(o, 'invoked_nonce', e.invokedNonce);
@@ -53,6 +61,7 @@ export function exchangeJson(e: Exchange, multi = false): Obj {
     n.rtr_rlocs = e.nat.rtrRlocs;
     o.nat = n;
   }
+  if (e.notes) o.notes = e.notes.map((x) => ({ level: x.level, text: x.text }));
   return o;
 }
 
@@ -74,18 +83,21 @@ export function mappingJson(m: Mapping, multi = false): Obj {
   const handovers = m.handovers.map((h) => {
     const o: Obj = { ts: ts(h.ts), from: h.from, to: h.to };
     frameFields(o, h.frame, multi);
+    o.baseline = h.baseline;
     o.peers = h.peers.map((p) => {
       const q: Obj = { peer: p.peer };
       if (p.smrTs !== undefined) q.smr_ts = ts(p.smrTs);
       if (p.updatedTs !== undefined) q.updated_ts = ts(p.updatedTs);
       if (p.firstDataTs !== undefined) q.first_data_ts = ts(p.firstDataTs);
       q.latency_ms = p.latencyMs;
+      if (p.idle) q.idle = true;
       q.stale_data_packets = p.staleDataPackets;
       return q;
     });
     return o;
   });
   const o: Obj = { eid: m.eid, timeline, handovers };
+  put(o, 'no_handover', m.noHandover);
   put(o, 'timeline_dropped', m.timelineDropped);
   return o;
 }
@@ -118,6 +130,7 @@ export function statsJson(s: Stats): Obj {
     })),
     sites: s.sites.map((x) => ({
       site: x.site,
+      xtr_ids: x.xtrIds,
       eid: x.eid,
       registrations: x.registrations,
       answered: x.answered,

@@ -161,7 +161,7 @@ export class FileSource extends SourceCore implements DataSource {
       return Promise.race([reached, built]);
     });
     await Promise.all(firsts);
-    this.engine = new FlowEngine({ timeout: this.opts.timeout ?? 3, onExchange: this.addExchange });
+    this.engine = new FlowEngine({ ...(this.opts.timeout !== undefined ? { timeout: this.opts.timeout } : {}), onExchange: this.addExchange });
     this.work.push(this.analyse());
   }
 

@@ -42,7 +42,7 @@ describe('lispscope flows over the reliable transport', () => {
     expect(lispscope(['flows', '--fail-on', 'rejected', file]).code).toBe(1);
     expect(lispscope(['flows', '--fail-on', 'rejected', join(PCAPS, 'mn-handover.pcapng')]).code).toBe(0);
     const text = lispscope(['flows', file]).stdout;
-    expect(text).toMatch(/registration \(tcp\)\s+│ 10\.9\.0\.0\/16\s+│ 192\.0\.2\.10\s+│ ⇄ │ 203\.0\.113\.1\s+│ 4 ms\s+│ rejected \(not-site-eid-prefix\)/);
+    expect(text).toMatch(/registration \(tcp\)\s+│ 10\.9\.0\.0\/16\s+│ 192\.0\.2\.10\s+│ ⇄ │ 203\.0\.113\.1\s+│ 4 ms\s+│\s+│ rejected \(not-site-eid-prefix\)/);
   });
 
   it('puts the registered locator sets on the mapping timeline, with the handover', () => {
@@ -54,7 +54,7 @@ describe('lispscope flows over the reliable transport', () => {
       { ts: T0 + 10, frame: 10, source: 'map-register', by: '192.0.2.10', rlocs: ['192.0.2.10', '192.0.2.11'], transport: 'tcp' },
       { ts: T0 + 10.003, frame: 11, source: 'mapping-notification', by: '203.0.113.1', rlocs: ['192.0.2.10', '192.0.2.11'], transport: 'tcp' },
     ]);
-    expect(m.handovers).toEqual([{ ts: T0 + 10, from: ['192.0.2.10'], to: ['192.0.2.10', '192.0.2.11'], frame: 10, peers: [] }]);
+    expect(m.handovers).toEqual([{ ts: T0 + 10, from: ['192.0.2.10'], to: ['192.0.2.10', '192.0.2.11'], frame: 10, baseline: 'registration', peers: [] }]);
   });
 
   it('counts them in stats with the UDP registrations: per outcome and per site', () => {

@@ -64,7 +64,7 @@ describe('registration', () => {
     ]);
   });
 
-  it('counts retransmissions with the same nonce and with a fresh one, RTT from the first', () => {
+  it('counts retransmissions with the same nonce and with a fresh one; RTT from the echoed one, time to answer from the first', () => {
     const s = new Story();
     s.control(1, A, 4342, MS, 4342, mapRegister({ nonce: 1n, records: [rec(A)], wantMapNotify: true, ...key }));
     s.control(2, A, 4342, MS, 4342, mapRegister({ nonce: 1n, records: [rec(A)], wantMapNotify: true, ...key }));
@@ -72,7 +72,8 @@ describe('registration', () => {
     s.control(3.01, MS, 4342, A, 4342, mapNotify({ nonce: 2n, records: [rec(A)], ...key }));
     const [e, ...rest] = analyze(s.packets).exchanges;
     expect(rest).toEqual([]);
-    expect(e).toMatchObject({ retransmissions: 2, rttMs: 2010, outcome: 'answered', nonce: '0000000000000001' });
+    // The Map-Notify echoes nonce 2, sent at 3 s: 10 ms of round trip, 2.01 s since the first try.
+    expect(e).toMatchObject({ retransmissions: 2, rttMs: 10, timeToAnswerMs: 2010, outcome: 'answered', nonce: '0000000000000001' });
     expect(e!.frames.map((f) => f.frame)).toEqual([1, 2, 3, 4]);
   });
 
@@ -104,7 +105,7 @@ describe('registration', () => {
     s.control(3, MS, 4342, A, 4342, mapNotify({ nonce: 9n, records: [rec(A)], ...key }));
     s.control(3.002, A, 4342, MS, 4342, mapNotifyAck({ nonce: 9n, records: [rec(A)], ...key }));
     const [e] = analyze(s.packets).exchanges;
-    expect(e).toMatchObject({ kind: 'registration', requester: MS, responder: A, retransmissions: 1, rttMs: 2002, outcome: 'answered' });
+    expect(e).toMatchObject({ kind: 'registration', requester: MS, responder: A, retransmissions: 1, rttMs: 2, timeToAnswerMs: 2002, outcome: 'answered' });
   });
 
   it('a Data-Map-Register through an RTR, its relay and the Map-Notify are one registration', () => {
@@ -160,14 +161,15 @@ describe('resolution', () => {
     for (const t of [95, 96, 97]) s.control(t, B, 61503, MR, 4342, req);
     s.control(97.002, MR, 4342, B, 61503, negativeMapReply({ nonce: 7n, eid: '10.3.0.0/16', action: 1, ttl: 15 }));
     const [e] = analyze(s.packets).exchanges;
-    expect(e).toMatchObject({ outcome: 'negative', action: 'native-forward', retransmissions: 2, rttMs: 2002, responder: MR, rlocs: [] });
+    // Every copy has nonce 7: the round trip runs from the latest, at 97 s.
+    expect(e).toMatchObject({ outcome: 'negative', action: 'native-forward', retransmissions: 2, rttMs: 2, timeToAnswerMs: 2002, responder: MR, rlocs: [] });
   });
 
   it('a Map-Reply whose request was not captured is still reported', () => {
     const s = new Story();
     s.control(1, MS, 4342, PEER, 61001, mapReply({ nonce: 3n, records: [rec(A)] }));
     const { exchanges, engine } = analyze(s.packets);
-    expect(exchanges[0]).toMatchObject({ kind: 'resolution', requester: PEER, responder: MS, requestSeen: false, rttMs: null, outcome: 'answered' });
+    expect(exchanges[0]).toMatchObject({ kind: 'resolution', requester: PEER, responder: MS, requestSeen: false, rttMs: null, timeToAnswerMs: null, outcome: 'reply-only' });
     expect(engine.exchanges.counters.orphanAnswers).toBe(1);
   });
 
@@ -238,7 +240,9 @@ describe('smr', () => {
         responder: PEER,
         invokedNonce: '000000000000005b',
         invokedMs: 293,
-        rttMs: 297,
+        // The Map-Reply echoes the SMR-invoked request's nonce (sent at 30.75): 4 ms; 297 ms since the SMR.
+        rttMs: 4,
+        timeToAnswerMs: 297,
         outcome: 'answered',
         rlocs: [B],
         via: MR,

@@ -13,7 +13,7 @@ import { defaultExpanded, flattenTree, nodeRange } from '../../src/tui/tree-view
 function session(seq: number, o: Partial<Exchange> = {}): Session {
   return {
     seq,
-    exchange: { kind: 'resolution', eid: `10.0.0.${seq}/32`, nonce: seq.toString(16).padStart(16, '0'), frames: [{ frame: seq + 1, file: 0 }], start: 1000 + seq, requester: '192.0.2.1', rttMs: 100 - seq, retransmissions: 0, outcome: 'answered', ...o },
+    exchange: { kind: 'resolution', eid: `10.0.0.${seq}/32`, nonce: seq.toString(16).padStart(16, '0'), frames: [{ frame: seq + 1, file: 0 }], start: 1000 + seq, requester: '192.0.2.1', rttMs: 100 - seq, timeToAnswerMs: 100 - seq, retransmissions: 0, outcome: 'answered', ...o },
   };
 }
 
