@@ -5,7 +5,7 @@ import type { DecodeAs, LispPacket } from '../capture/packets.js';
 import { parsePrefix, type Prefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
 import type { ControlMessage } from '../dissect/types.js';
-import { compileFilter, FilterError, type Predicate } from '../flows/filter.js';
+import { compileFilter, compileFilterAmong, FilterError, type FilterDomain, type Predicate } from '../flows/filter.js';
 import { UsageError } from './args.js';
 
 /** `udp.port=N`, `udp.port==N`, with an optional `,lisp`/`,control` (default) or `,lisp-data`/`,data`. */
@@ -51,9 +51,19 @@ export function keyLookup(ring: KeyRing) {
   };
 }
 
-export function filterOf(expr: string): Predicate {
+export function filterOf(expr: string, domain: FilterDomain): Predicate {
   try {
-    return compileFilter(expr);
+    return compileFilter(expr, domain);
+  } catch (e) {
+    if (e instanceof FilterError) throw new UsageError(`-Y: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A filter the terminal UI applies to its sessions and its packets: valid for either. */
+export function filterAmong(expr: string): void {
+  try {
+    compileFilterAmong(expr, 'exchange', ['packet']);
   } catch (e) {
     if (e instanceof FilterError) throw new UsageError(`-Y: ${e.message}`);
     throw e;

@@ -3,11 +3,12 @@
 
 import { CaptureError } from '../capture/types.js';
 import { FlowEngine } from '../flows/engine.js';
-import type { Predicate } from '../flows/filter.js';
+import type { FilterDomain, Predicate } from '../flows/filter.js';
 import { mergeCaptures } from '../flows/merge.js';
 import type { Exchange } from '../flows/types.js';
 import { exchangeJson, mappingJson, statsJson } from '../output/json-flows.js';
 import { exchangesTable, mappingText, statsText } from '../output/flows-text.js';
+import { filterHelpText } from '../output/filter-help.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, parseArgs, UsageError, type CommandSpec, type OptionSpec, type Parsed } from './args.js';
 import type { Io } from './io.js';
@@ -17,7 +18,7 @@ const COMMON: OptionSpec[] = [
   { name: 'read', short: 'r', kind: 'list', arg: 'FILE', help: 'capture file (same as a positional FILE); several merge by time' },
   { name: 'json', kind: 'flag', help: 'NDJSON output (see README, JSON contract)' },
   { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter, e.g. "outcome == unanswered && eid in 10.0.0.0/8"' },
-  { name: 'timeout', kind: 'value', arg: 'SEC', help: 'an unanswered request closes this long after its last retransmission (default 3)' },
+  { name: 'timeout', kind: 'value', arg: 'SEC', help: 'an unanswered request closes this long after its last transmission (default per kind: 10 s, RLOC-probes 20 s; see docs/flows.md)' },
   { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE' },
   { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data)' },
   { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when any unanswered, rejected, auth-failed or malformed is found' },
@@ -49,26 +50,33 @@ interface Setup {
   files: string[];
   json: boolean;
   filter?: Predicate;
-  timeout: number;
+  /** --timeout: one wait for every kind instead of the per-kind defaults. */
+  timeout?: number;
   failOn: Set<string>;
   a: Parsed;
 }
 
-function setup(spec: CommandSpec, argv: string[]): Setup | undefined {
+/** The command's setup, or the text to print instead (its help, or the filter fields for `-Y help`). */
+function setup(spec: CommandSpec, argv: string[], domain?: FilterDomain): Setup | string {
   const a = parseArgs(spec, argv);
-  if (a.flags.get('help')) return undefined;
+  if (a.flags.get('help')) return helpText(spec);
+  const expr = a.values.get('filter');
+  if (expr === 'help' && domain) return filterHelpText(domain);
   const files = [...(a.lists.get('read') ?? []), ...a.positional];
   if (files.length === 0) throw new UsageError(`${spec.name}: no capture file given (lispscope ${spec.name} FILE...)`);
   const t = a.values.get('timeout');
-  const timeout = t === undefined ? 3 : Number(t);
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`${spec.name}: --timeout needs a positive number of seconds, not "${t}"`);
+  const timeout = t === undefined ? undefined : Number(t);
+  if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0)) throw new UsageError(`${spec.name}: --timeout needs a positive number of seconds, not "${t}"`);
   const failOn = new Set((a.lists.get('fail-on') ?? []).flatMap((x) => x.split(',')));
   for (const f of failOn) {
     if (!FAIL_ON.has(f)) throw new UsageError(`${spec.name}: --fail-on takes unanswered, rejected, auth-failed or malformed, not "${f}"`);
   }
-  const s: Setup = { files, json: a.flags.get('json') ?? false, timeout, failOn, a };
-  const expr = a.values.get('filter');
-  if (expr !== undefined) s.filter = filterOf(expr);
+  const s: Setup = { files, json: a.flags.get('json') ?? false, failOn, a };
+  if (timeout !== undefined) s.timeout = timeout;
+  if (expr !== undefined) {
+    if (!domain) throw new UsageError(`${spec.name}: -Y filters exchanges and packets; use it with flows, mappings or read`);
+    s.filter = filterOf(expr, domain);
+  }
   return s;
 }
 
@@ -76,7 +84,7 @@ function setup(spec: CommandSpec, argv: string[]): Setup | undefined {
 async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void) {
   const keysPath = s.a.values.get('keys');
   const ring = keysPath ? loadKeys(keysPath) : undefined;
-  const engine = new FlowEngine({ timeout: s.timeout, ...(onExchange ? { onExchange } : {}) });
+  const engine = new FlowEngine({ ...(s.timeout !== undefined ? { timeout: s.timeout } : {}), ...(onExchange ? { onExchange } : {}) });
   try {
     const { duplicates } = await mergeCaptures(
       s.files,
@@ -103,9 +111,9 @@ function failed(s: Setup, found: Set<string>): number {
 }
 
 export async function runFlows(argv: string[], io: Io): Promise<number> {
-  const s = setup(flowsSpec, argv);
-  if (!s) {
-    io.out(helpText(flowsSpec));
+  const s = setup(flowsSpec, argv, 'exchange');
+  if (typeof s === 'string') {
+    io.out(s);
     return 0;
   }
   const multi = s.files.length > 1;
@@ -134,9 +142,9 @@ export async function runFlows(argv: string[], io: Io): Promise<number> {
 }
 
 export async function runMappings(argv: string[], io: Io): Promise<number> {
-  const s = setup(mappingsSpec, argv);
-  if (!s) {
-    io.out(helpText(mappingsSpec));
+  const s = setup(mappingsSpec, argv, 'mapping');
+  if (typeof s === 'string') {
+    io.out(s);
     return 0;
   }
   const multi = s.files.length > 1;
@@ -162,11 +170,10 @@ export async function runMappings(argv: string[], io: Io): Promise<number> {
 
 export async function runStats(argv: string[], io: Io): Promise<number> {
   const s = setup(statsSpec, argv);
-  if (!s) {
-    io.out(helpText(statsSpec));
+  if (typeof s === 'string') {
+    io.out(s);
     return 0;
   }
-  if (s.filter) throw new UsageError('stats: -Y filters exchanges and packets; use it with flows, mappings or read');
   const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
   const r = await analyze(s, io);
   const st = r.stats;

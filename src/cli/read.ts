@@ -5,6 +5,7 @@ import { readCapture } from '../capture/source.js';
 import { CaptureError } from '../capture/types.js';
 import { hexDump } from '../output/hex.js';
 import { packetJson, writePacketJson } from '../output/json.js';
+import { filterHelpText } from '../output/filter-help.js';
 import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
 import { JsonWriter } from '../output/json-writer.js';
 import { writeDataJsonFast } from '../output/json-fast.js';
@@ -56,7 +57,11 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
   const jsonOpts = { showKeys: a.flags.get('show-keys') ?? false };
   const jw = new JsonWriter(io.buffer);
   const expr = a.values.get('filter');
-  const filter = expr === undefined ? undefined : filterOf(expr);
+  if (expr === 'help') {
+    io.out(filterHelpText('packet'));
+    return 0;
+  }
+  const filter = expr === undefined ? undefined : filterOf(expr, 'packet');
   const failOn = new Set((a.lists.get('fail-on') ?? []).flatMap((x) => x.split(',')));
   for (const f of failOn) {
     if (f !== 'malformed' && f !== 'auth-failed') throw new UsageError(`read: --fail-on takes malformed or auth-failed, not "${f}"`);

@@ -25,6 +25,7 @@ import { packetTree } from '../output/packet-tree.js';
 import { chooseStyle, type Style } from '../output/style.js';
 import { renderTree } from '../output/tree.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { filterHelpText } from '../output/filter-help.js';
 import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
 import type { Io } from './io.js';
 
@@ -57,7 +58,7 @@ export const sniffSpec: CommandSpec = {
     { name: 'show-keys', kind: 'flag', help: 'show key material carried in Security Key LCAFs and LISP-SEC OTK-ADs (JSON)' },
     { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter on packets (on exchanges with --flows)' },
     { name: 'flows', kind: 'flag', help: 'show exchanges (registration, resolution, smr, ...) as they complete instead of packets' },
-    { name: 'timeout', kind: 'value', arg: 'SEC', help: 'with --flows: an unanswered request closes this long after its last retransmission (3)' },
+    { name: 'timeout', kind: 'value', arg: 'SEC', help: 'with --flows: an unanswered request closes this long after its last transmission (default per kind: 10 s, RLOC-probes 20 s)' },
     { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet is malformed or fails authentication (malformed, auth-failed)' },
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
@@ -352,7 +353,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   const count = intValue(sniffSpec, 'count', a.values.get('count'));
   if (count === 0) throw new UsageError('sniff: --count needs a positive integer, not "0"');
   const duration = positiveSeconds('duration', a.values.get('duration'));
-  const timeout = positiveSeconds('timeout', a.values.get('timeout')) ?? 3;
+  const timeout = positiveSeconds('timeout', a.values.get('timeout'));
   const bufferKiB = intValue(sniffSpec, 'buffer-size', a.values.get('buffer-size'));
   if (bufferKiB !== undefined && (bufferKiB < 64 || bufferKiB > 4 * 1024 * 1024)) {
     throw new UsageError(`sniff: --buffer-size takes 64 to 4194304 KiB, not ${bufferKiB}`);
@@ -374,7 +375,11 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   const keyRing = keysPath ? loadKeys(keysPath) : undefined;
   const jsonOpts = { showKeys: a.flags.get('show-keys') ?? false };
   const expr = a.values.get('filter');
-  const filter = expr === undefined ? undefined : filterOf(expr);
+  if (expr === 'help') {
+    io.out(filterHelpText(flows ? 'exchange' : 'packet'));
+    return 0;
+  }
+  const filter = expr === undefined ? undefined : filterOf(expr, flows ? 'exchange' : 'packet');
   const failOn = new Set((a.lists.get('fail-on') ?? []).flatMap((x) => x.split(',')));
   for (const f of failOn) {
     if (f !== 'malformed' && f !== 'auth-failed') throw new UsageError(`sniff: --fail-on takes malformed or auth-failed, not "${f}"`);
@@ -435,7 +440,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
 
   const engine = flows
     ? new FlowEngine({
-        timeout,
+        ...(timeout !== undefined ? { timeout } : {}),
         onExchange: (e) => {
           if (reached()) return;
           const obj = exchangeJson(e);

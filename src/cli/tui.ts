@@ -14,7 +14,7 @@ import { LiveSource } from '../tui/live-source.js';
 import { paintFor } from '../tui/paint.js';
 import type { DataSource } from '../tui/source.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
-import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
+import { filterAmong, keyLookup, loadKeys, parseDecodeAs } from './common.js';
 import type { Io } from './io.js';
 
 export const tuiSpec: CommandSpec = {
@@ -31,7 +31,7 @@ export const tuiSpec: CommandSpec = {
     { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'start with this filter of the sessions and packets (/ changes it)' },
     { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE (the lab uses its own)' },
     { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data)' },
-    { name: 'timeout', kind: 'value', arg: 'SEC', help: 'an unanswered request closes this long after its last retransmission (3; lab 1)' },
+    { name: 'timeout', kind: 'value', arg: 'SEC', help: 'an unanswered request closes this long after its last transmission (default per kind: 10 s, RLOC-probes 20 s; lab 1)' },
     { name: 'keep', kind: 'value', arg: 'N', help: 'live and lab: packets kept in memory, the newest (default 100000)' },
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
@@ -73,7 +73,7 @@ export async function runTuiCommand(argv: string[], io: Io): Promise<number> {
   const keep = intValue(tuiSpec, 'keep', a.values.get('keep'));
   if (keep !== undefined && keep < 100) throw new UsageError('tui: --keep needs at least 100 packets');
   const filter = a.values.get('filter');
-  if (filter !== undefined) filterOf(filter);
+  if (filter !== undefined) filterAmong(filter);
   const decodeAs = parseDecodeAs(a.lists.get('decode-as') ?? []);
   const keysPath = a.values.get('keys');
   const ring = keysPath ? loadKeys(keysPath) : undefined;

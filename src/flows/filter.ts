@@ -1,32 +1,48 @@
-// Display filters (`-Y EXPR`) over the JSON contract's objects: packets (`read`), exchanges
-// (`flows`), mappings (`mappings`). Comparisons on fields, `&&`, `||`, `!`, parentheses:
+// Display filters (`-Y EXPR`, the terminal UI's `/`) over the JSON contract's objects: packets
+// (`read`, `sniff`), exchanges (`flows`), mappings (`mappings`). Comparisons on fields, `&&`, `||`,
+// `!`, parentheses, as Wireshark writes them:
 //
 //   type == map-register          eid == 3.0.0.3/32          eid in 10.0.0.0/8
 //   rloc == 12.0.0.2              nonce == 0xa1b2...          smr          probe
 //   rtt_ms > 100                  outcome == unanswered       inner.type == map-request
+//   ip.addr == 10.10.2.2          udp.port == 4342            auth_error matches "key|nonce"
 //
-// A field names a path in the object (dots go into objects and across arrays); `eid` and `rloc`
-// gather every EID and every locator/outer address the object carries. A comparison holds when any
-// of the field's values satisfies it (`!=` when none equals). A bare field holds when any value is
-// truthy or the object's type/kind is that word.
+// Every field is declared in filter-fields.ts; a name that is not is an error, so that a typo
+// never matches everything or nothing in silence. A comparison holds when any of the field's values
+// satisfies it (`!=` when none equals). A bare field holds when one of its values is true (or, for
+// one that is not a boolean, when it is present); a bare value of the type/kind/outcome field
+// (`map-register`, `unanswered`) stands for `field == value`.
 
 import { parsePrefix, type Prefix } from '../dissect/address.js';
 import { prefixCovers, sameAddress } from '../dissect/prefix.js';
+import { BARE_VALUES, fieldList, lookupField, SCHEMAS, type FieldDef, type FilterDomain } from './filter-fields.js';
+
+export type { FilterDomain } from './filter-fields.js';
 
 export class FilterError extends Error {
   override name = 'FilterError';
+
+  constructor(
+    message: string,
+    /** Set when the problem is a name that is not a field (another domain may know it). */
+    readonly unknownField = false,
+  ) {
+    super(message);
+  }
 }
 
 type Json = unknown;
 export type Predicate = (o: Record<string, Json>) => boolean;
 
-type Op = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'contains';
+type Op = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'contains' | 'matches';
 
 interface Token {
   kind: 'word' | 'string' | 'op' | '(' | ')' | '&&' | '||' | '!' | 'end';
   text: string;
   col: number;
 }
+
+const WORD_OPS: Record<string, Op> = { eq: '==', ne: '!=', gt: '>', lt: '<', ge: '>=', le: '<=', in: 'in', contains: 'contains', matches: 'matches' };
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -48,6 +64,9 @@ function tokenize(src: string): Token[] {
     } else if (c === '<' || c === '>') {
       out.push({ kind: 'op', text: c, col });
       i++;
+    } else if (c === '~') {
+      out.push({ kind: 'op', text: 'matches', col });
+      i++;
     } else if (c === '!') {
       out.push({ kind: '!', text: c, col });
       i++;
@@ -66,10 +85,8 @@ function tokenize(src: string): Token[] {
       if (w === 'and') out.push({ kind: '&&', text: w, col });
       else if (w === 'or') out.push({ kind: '||', text: w, col });
       else if (w === 'not') out.push({ kind: '!', text: w, col });
-      else if (w === 'in' || w === 'contains' || w === 'eq' || w === 'ne' || w === 'gt' || w === 'lt' || w === 'ge' || w === 'le') {
-        const alias: Record<string, string> = { eq: '==', ne: '!=', gt: '>', lt: '<', ge: '>=', le: '<=' };
-        out.push({ kind: 'op', text: alias[w] ?? w, col });
-      } else out.push({ kind: 'word', text: w, col });
+      else if (WORD_OPS[w]) out.push({ kind: 'op', text: WORD_OPS[w], col });
+      else out.push({ kind: 'word', text: w, col });
       i += w.length;
     }
   }
@@ -77,8 +94,8 @@ function tokenize(src: string): Token[] {
   return out;
 }
 
-/** Compiles a filter; throws FilterError naming the column of the problem. */
-export function compileFilter(src: string): Predicate {
+/** Compiles a filter for objects of `domain`; throws FilterError naming the column of the problem. */
+export function compileFilter(src: string, domain: FilterDomain): Predicate {
   const toks = tokenize(src);
   let k = 0;
   const peek = () => toks[k]!;
@@ -99,12 +116,12 @@ export function compileFilter(src: string): Predicate {
       return p;
     }
     if (t.kind !== 'word') return fail(t, 'expected a field name');
-    const field = t.text;
-    if (peek().kind !== 'op') return bare(field);
+    if (peek().kind !== 'op') return bare(domain, t);
+    const def = field(domain, t);
     const op = next().text as Op;
     const v = next();
     if (v.kind !== 'word' && v.kind !== 'string') return fail(v, `expected a value after "${op}"`);
-    return comparison(field, op, v.text, v.col);
+    return comparison(t.text, def, op, v.text, v.col);
   };
   const and = (): Predicate => {
     let p = primary();
@@ -131,46 +148,59 @@ export function compileFilter(src: string): Predicate {
   return p;
 }
 
-const ALIASES: Record<string, string> = { probe: 'rloc-probe', register: 'map-register', request: 'map-request', reply: 'map-reply' };
-
-function bare(field: string): Predicate {
-  return (o) => {
-    if (o.type === field || o.kind === field || o.kind === ALIASES[field]) return true;
-    return values(o, field).some((v) => v !== false && v !== null && v !== undefined && v !== 0 && v !== '');
-  };
+/**
+ * For a view that shows objects of several domains under one filter (the terminal UI's sessions and
+ * packets): the filter for `domain`, or, when it names fields only the `others` have, one that
+ * matches nothing here. Throws `domain`'s error when no domain takes the filter.
+ */
+export function compileFilterAmong(src: string, domain: FilterDomain, others: FilterDomain[]): Predicate {
+  try {
+    return compileFilter(src, domain);
+  } catch (e) {
+    if (!(e instanceof FilterError)) throw e;
+    if (!e.unknownField) throw e;
+    for (const d of others) {
+      try {
+        compileFilter(src, d);
+        return () => false;
+      } catch (x) {
+        // A mistake in a filter of the other kind is told as such, not as an unknown field here.
+        if (x instanceof FilterError && !x.unknownField) throw x;
+      }
+    }
+    throw e;
+  }
 }
 
-/** Everything at a dotted path, looking through arrays; `eid` and `rloc` gather across the object. */
-export function values(o: Json, field: string): Json[] {
-  if (field === 'eid') return gather(o, EID_PATHS);
-  if (field === 'rloc') return gather(o, RLOC_PATHS);
-  return at(o, field.split('.'));
+const NOUN: Record<FilterDomain, string> = { packet: 'packets', exchange: 'exchanges', mapping: 'mappings' };
+
+function field(domain: FilterDomain, t: Token): FieldDef {
+  const def = lookupField(domain, t.text);
+  if (def && def.type !== 'object') return def;
+  if (def) throw new FilterError(`"${t.text}" at column ${t.col} holds fields of its own: name one (${fieldList(domain).filter(([n]) => n.startsWith(`${t.text}.`)).map(([n]) => n).join(', ')})`);
+  throw new FilterError(`unknown field "${t.text}" at column ${t.col}; the fields of ${NOUN[domain]} are: ${fieldList(domain).map(([n]) => n).join(', ')}`, true);
 }
 
-const EID_PATHS = ['eid', 'eids', 'records.eid', 'map_reply.eid', 'inner.eid', 'inner.eids', 'inner.records.eid', 'inner.map_reply.eid', 'source_eid', 'inner.source_eid', 'inner.src', 'inner.dst'];
-const RLOC_PATHS = [
-  'src',
-  'dst',
-  'rlocs',
-  'itr_rlocs',
-  'records.locators.rloc',
-  'map_reply.locators.rloc',
-  'inner.itr_rlocs',
-  'inner.records.locators.rloc',
-  'requester',
-  'responder',
-  'via',
-  'timeline.rlocs',
-  'handovers.from',
-  'handovers.to',
-  'nat.global_etr_rloc',
-  'nat.rtr_rlocs',
-];
+function bare(domain: FilterDomain, t: Token): Predicate {
+  for (const enumField of BARE_VALUES[domain]) {
+    if (SCHEMAS[domain][enumField]!.values!.includes(t.text)) {
+      const name = enumField;
+      return (o) => values(o, name, SCHEMAS[domain][name]!).includes(t.text);
+    }
+  }
+  const def = field(domain, t);
+  const name = t.text;
+  // A boolean is true, or (`malformed`: a list of what is wrong) a non-empty entry.
+  if (def.type === 'boolean') return (o) => values(o, name, def).some((v) => v === true || (typeof v === 'string' && v !== ''));
+  return (o) => values(o, name, def).some((v) => v !== false && v !== null && v !== undefined && v !== '');
+}
 
-function gather(o: Json, paths: string[]): Json[] {
+/** Everything a field names in an object, looking through arrays and gathering its paths. */
+export function values(o: Json, name: string, def: FieldDef): Json[] {
+  if (!def.gather) return at(o, name.split('.'));
   // inner.src/dst are EIDs only for data packets (for an ECM they are RLOCs).
   const isData = (o as Record<string, Json>)?.type === 'data';
-  return paths.flatMap((p) => ((p === 'inner.src' || p === 'inner.dst') && !isData ? [] : at(o, p.split('.'))));
+  return def.gather.flatMap((p) => ((p === 'inner.src' || p === 'inner.dst') && !isData ? [] : at(o, p.split('.'))));
 }
 
 function at(o: Json, path: string[]): Json[] {
@@ -181,7 +211,7 @@ function at(o: Json, path: string[]): Json[] {
   return v === undefined ? [] : at(v, path.slice(1));
 }
 
-function comparison(field: string, op: Op, raw: string, col: number): Predicate {
+function comparison(name: string, def: FieldDef, op: Op, raw: string, col: number): Predicate {
   const num = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : undefined;
   const hex = /^0x[0-9a-f]+$/i.test(raw) ? raw.slice(2).toLowerCase() : undefined;
   const prefix = parsePrefix(raw);
@@ -189,6 +219,18 @@ function comparison(field: string, op: Op, raw: string, col: number): Predicate 
     throw new FilterError(`"${op}" needs a number, not "${raw}", at column ${col}`);
   }
   if (op === 'in' && !prefix) throw new FilterError(`"in" needs an address prefix like 10.0.0.0/8, not "${raw}", at column ${col}`);
+  if (def.values && (op === '==' || op === '!=') && !def.values.includes(raw)) {
+    throw new FilterError(`"${raw}" at column ${col} is not a value of ${name}; it takes ${def.values.join(', ')}`);
+  }
+  let re: RegExp | undefined;
+  if (op === 'matches') {
+    try {
+      // Case-insensitive, as Wireshark's `matches`.
+      re = new RegExp(raw, 'i');
+    } catch (e) {
+      throw new FilterError(`"matches" needs a regular expression: ${(e as Error).message}, at column ${col}`);
+    }
+  }
   const eq = (v: Json): boolean => {
     if (typeof v === 'number') return num !== undefined ? v === num : String(v) === raw;
     if (typeof v === 'boolean') return String(v) === raw.toLowerCase();
@@ -213,6 +255,8 @@ function comparison(field: string, op: Op, raw: string, col: number): Predicate 
       }
       case 'contains':
         return typeof v === 'string' && v.toLowerCase().includes(raw.toLowerCase());
+      case 'matches':
+        return (typeof v === 'string' || typeof v === 'number') && re!.test(String(v));
       default: {
         if (typeof v !== 'number') return false;
         const n = num!;
@@ -221,7 +265,7 @@ function comparison(field: string, op: Op, raw: string, col: number): Predicate 
     }
   };
   return (o) => {
-    const vs = values(o, field);
+    const vs = values(o, name, def);
     return op === '!=' ? !vs.some(test) : vs.some(test);
   };
 }

@@ -6,7 +6,7 @@
 // packets that arrive later (a file still being indexed, a live capture, the lab). Packets the
 // source no longer keeps (live and lab keep the newest) leave the matches too.
 
-import { compileFilter, type Predicate } from '../flows/filter.js';
+import { compileFilterAmong, type Predicate } from '../flows/filter.js';
 import { packetJson } from '../output/json.js';
 import type { DataSource } from './source.js';
 
@@ -43,7 +43,7 @@ export class PacketFilter {
     private readonly source: DataSource,
     text: string,
   ) {
-    this.test = compileFilter(text);
+    this.test = compileFilterAmong(text, 'packet', ['exchange']);
     this.text = text.trim();
     this.next = source.packetRange().first;
     this.unsubscribe = source.subscribe((changed) => {

@@ -7,7 +7,7 @@
 // In the UI an open exchange's provisional outcome reads `open` (to the filter too: `outcome ==
 // open`); `flows` never shows one.
 
-import { compileFilter, FilterError, type Predicate } from '../flows/filter.js';
+import { compileFilterAmong, FilterError, type Predicate } from '../flows/filter.js';
 import { exchangeKind } from '../output/flows-text.js';
 import { exchangeJson } from '../output/json-flows.js';
 import type { Paint } from './paint.js';
@@ -76,7 +76,7 @@ export class SessionView {
     if (t) {
       try {
         // As typed: error columns count from its first character.
-        f = compileFilter(text);
+        f = compileFilterAmong(text, 'exchange', ['packet']);
       } catch (e) {
         if (e instanceof FilterError) return e.message;
         throw e;
