@@ -7,7 +7,7 @@ import type { FilterDomain, Predicate } from '../flows/filter.js';
 import { mergeCaptures } from '../flows/merge.js';
 import type { Exchange } from '../flows/types.js';
 import { exchangeJson, mappingJson, statsJson } from '../output/json-flows.js';
-import { exchangesTable, mappingText, statsText } from '../output/flows-text.js';
+import { ExchangeTableStream, mappingText, statsText } from '../output/flows-text.js';
 import { filterHelpText } from '../output/filter-help.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, parseArgs, UsageError, type CommandSpec, type OptionSpec, type Parsed } from './args.js';
@@ -119,22 +119,16 @@ export async function runFlows(argv: string[], io: Io): Promise<number> {
   const multi = s.files.length > 1;
   const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
   const found = new Set<string>();
-  let batch: Exchange[] = [];
-  const flushTable = () => {
-    if (batch.length) io.line(exchangesTable(batch, style, multi));
-    batch = [];
-  };
+  // Rows print as exchanges close, a block at a time: a million exchanges must not wait for the end.
+  const table = s.json ? undefined : new ExchangeTableStream(style, multi, (text) => io.line(text));
   const r = await analyze(s, io, (e) => {
     const obj = exchangeJson(e, multi);
     if (s.filter && !s.filter(obj)) return;
     found.add(e.outcome);
-    if (s.json) io.line(JSON.stringify(obj));
-    else {
-      batch.push(e);
-      if (batch.length >= 5000) flushTable();
-    }
+    if (table) table.push(e);
+    else io.line(JSON.stringify(obj));
   });
-  flushTable();
+  table?.end();
   if (r.stats.malformedFrames > 0) found.add('malformed');
   if (r.duplicates) io.warn(`${r.duplicates} packets seen in more than one capture were counted once`);
   if (r.counters.dropped) io.warn(`${r.counters.dropped} exchanges closed early: more than the open-exchange cap at once`);

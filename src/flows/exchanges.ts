@@ -76,14 +76,14 @@ interface Open extends Exchange {
   lastTx: number;
   /** Seconds between the last two transmissions (0 before a retransmission). */
   interval: number;
-  /** The requester's transmissions: nonce → time of the latest with it (for rtt_ms). */
-  tx: Map<string, number>;
+  /** Per nonce (as `nonces`): time of the requester's latest transmission with it, NaN when none (rtt_ms). */
+  txAt: number[];
   /** Outer source of the first transmission; its repeats are retransmissions, not forwards. */
   sender: string;
   /** Where the request was sent (outer destinations): a copy sent on by one of them is a forward. */
-  hops: Set<string>;
+  hops: string[];
   /** Where an answer to the requester goes (its addresses, ITR-RLOCs, the sender). */
-  replyTo: Set<string>;
+  replyTo: string[];
   /** Does it wait for an answer (a Map-Register with M=0 does not). */
   wantsAnswer: boolean;
   answered: boolean;
@@ -98,8 +98,8 @@ interface Open extends Exchange {
   /** A node it was sent to sent it on: its answer may travel where this capture cannot see. */
   forwardSeen: boolean;
   expects: Answer;
-  /** Resolution: the EIDs asked for (a reply's records should cover them). */
-  asked?: Prefix[];
+  /** Resolution: the (first) EID asked for (a reply's record should cover it). */
+  asked?: Prefix;
   /** smr: the peer that must send the SMR-invoked request, and the EIDs it may ask for. */
   smrPeer?: string;
   smrEids?: Prefix[];
@@ -128,6 +128,11 @@ export interface PendingExchange {
 }
 
 const AUTH_FAILED = 'auth-failed' as const;
+/**
+ * Open exchanges at most (the oldest closes early beyond it, counted): 5,000 new unanswered requests
+ * a second for the 10 s they wait, far beyond a real deployment's rate, within 100 MB of heap.
+ */
+const MAX_OPEN = 50_000;
 const MAX_CLOSED_NONCES = 65_536;
 /** Kinds whose answer goes straight from the last hop to the requester, bypassing the forwarder. */
 const ANSWERED_AROUND: ReadonlySet<ExchangeKind> = new Set(['resolution', 'rloc-probe', 'smr', 'referral']);
@@ -140,8 +145,8 @@ export class ExchangeTracker {
   private queue: Open[] = [];
   private head = 0;
   private openCount = 0;
-  /** Open exchanges by each of their nonces (several may share one). */
-  private readonly byNonce = new Map<string, Open[]>();
+  /** Open exchanges by each of their nonces (several may share one: then a list). */
+  private readonly byNonce = new Map<string, Open | Open[]>();
   /** Exchanges waiting for their answer, by retransmission key. */
   private readonly byIdentity = new Map<string, Open>();
   /** SMRs waiting for their SMR-invoked request, by the peer they went to. */
@@ -162,7 +167,7 @@ export class ExchangeTracker {
     private readonly mappings?: MappingTracker,
   ) {
     this.timeout = opts.timeout;
-    this.maxOpen = opts.maxOpen ?? 100_000;
+    this.maxOpen = opts.maxOpen ?? MAX_OPEN;
     this.maxLifetime = opts.maxLifetime ?? 300;
   }
 
@@ -270,11 +275,11 @@ export class ExchangeTracker {
   private begin(v: ControlView, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef, expects: Answer, id: string): Open {
     const e = this.enqueue(v.ts, v.src, kind, nonce, eid, requester, ref, expects);
     e.firstId = id;
-    e.tx.set(nonce, v.ts);
-    e.hops.add(v.dst);
-    e.replyTo.add(v.src).add(requester);
-    if (v.ecm) e.replyTo.add(v.ecm.innerSrc);
-    this.fileNonce(e, nonce);
+    this.transmitted(e, nonce, v.ts);
+    e.hops = withItem(e.hops, v.dst);
+    e.replyTo = withItem(e.replyTo, v.src);
+    e.replyTo = withItem(e.replyTo, requester);
+    if (v.ecm) e.replyTo = withItem(e.replyTo, v.ecm.innerSrc);
     return e;
   }
 
@@ -304,10 +309,10 @@ export class ExchangeTracker {
       last: ts,
       lastTx: ts,
       interval: 0,
-      tx: new Map(),
+      txAt: [],
       sender,
-      hops: new Set(),
-      replyTo: new Set(),
+      hops: [],
+      replyTo: [],
       wantsAnswer: true,
       answered: false,
       answerToRequester: false,
@@ -323,17 +328,34 @@ export class ExchangeTracker {
     return e;
   }
 
-  private fileNonce(e: Open, nonce: string): void {
-    if (e.nonces.includes(nonce)) return;
-    e.nonces.push(nonce);
-    const list = this.byNonce.get(nonce);
-    if (list) list.push(e);
-    else this.byNonce.set(nonce, [e]);
+  private fileNonce(e: Open, nonce: string): number {
+    const i = e.nonces.indexOf(nonce);
+    if (i >= 0) return i;
+    e.nonces = withItem(e.nonces, nonce);
+    e.txAt = e.txAt.concat(NaN);
+    const known = this.byNonce.get(nonce);
+    if (known === undefined) this.byNonce.set(nonce, e);
+    else if (Array.isArray(known)) known.push(e);
+    else this.byNonce.set(nonce, [known, e]);
+    return e.nonces.length - 1;
+  }
+
+  /** The requester (re)sent the request with `nonce` at `ts`. */
+  private transmitted(e: Open, nonce: string, ts: number): void {
+    // fileNonce may replace e.txAt: index first.
+    const i = this.fileNonce(e, nonce);
+    e.txAt[i] = ts;
+  }
+
+  /** The open exchanges with a nonce, oldest first. */
+  private withNonce(nonce: string): readonly Open[] {
+    const known = this.byNonce.get(nonce);
+    return known === undefined ? NONE : Array.isArray(known) ? known : [known];
   }
 
   /** Files a waiting exchange under a retransmission key. */
   private fileIdentity(e: Open, id: string): void {
-    e.identities.push(id);
+    e.identities = e.identities.length ? e.identities.concat(id) : [id];
     this.byIdentity.set(id, e);
   }
 
@@ -343,25 +365,24 @@ export class ExchangeTracker {
    * after a NAT changed its source (same nonce, destination and content): joins it.
    */
   private forward(v: ControlView, nonce: string, ref: FrameRef, expects: Answer, id: string): Open | undefined {
-    const list = this.byNonce.get(nonce);
-    if (!list) return undefined;
+    const list = this.withNonce(nonce);
     for (let i = list.length - 1; i >= 0; i--) {
       const e = list[i]!;
       if (e.expects !== expects || e.sender === v.src || !this.alive(e, v.ts)) continue;
-      if (e.hops.has(v.src)) {
+      if (e.hops.includes(v.src)) {
         pushFrame(e, ref);
         e.last = v.ts;
-        if (!e.hops.has(v.dst)) {
-          e.hops.add(v.dst);
+        if (!e.hops.includes(v.dst)) {
+          e.hops = withItem(e.hops, v.dst);
           e.forwardSeen = true;
         }
         return e;
       }
-      if (e.hops.has(v.dst) && withoutSender(e.firstId) === withoutSender(id)) {
+      if (e.hops.includes(v.dst) && withoutSender(e.firstId) === withoutSender(id)) {
         // Translated: answers now go to the NAT's address.
         pushFrame(e, ref);
         e.last = v.ts;
-        e.replyTo.add(v.src);
+        e.replyTo = withItem(e.replyTo, v.src);
         return e;
       }
     }
@@ -375,15 +396,14 @@ export class ExchangeTracker {
    */
   private retransmission(id: string, v: ControlView, nonce: string, ref: FrameRef): Open | undefined {
     let e = this.byIdentity.get(id);
-    if (!e || !this.waiting(e, v.ts)) e = this.byNonce.get(nonce)?.find((x) => x.sender === v.src && x.hops.has(v.dst) && this.waiting(x, v.ts));
+    if (!e || !this.waiting(e, v.ts)) e = this.withNonce(nonce).find((x) => x.sender === v.src && x.hops.includes(v.dst) && this.waiting(x, v.ts));
     if (!e) return undefined;
     pushFrame(e, ref);
     e.retransmissions++;
     e.interval = v.ts - e.lastTx;
     e.lastTx = v.ts;
     e.last = v.ts;
-    e.tx.set(nonce, v.ts);
-    this.fileNonce(e, nonce);
+    this.transmitted(e, nonce, v.ts);
     return e;
   }
 
@@ -399,8 +419,8 @@ export class ExchangeTracker {
     if (m.smrInvoked && this.invoked(v, nonce, requester, itrRlocs, asked, eids, ref)) return;
     if (this.retransmission(id, v, nonce, ref)) return;
     const e = this.begin(v, kind, nonce, eids[0] ?? '(none)', requester, ref, 'map-reply', id);
-    for (const r of itrRlocs) e.replyTo.add(r);
-    e.asked = asked;
+    for (const r of itrRlocs) e.replyTo = withItem(e.replyTo, r);
+    if (asked[0]) e.asked = asked[0];
     if (m.smrInvoked) e.smrInvoked = true;
     if (v.ecm) {
       e.via = v.ecm.outerDst;
@@ -440,15 +460,15 @@ export class ExchangeTracker {
       e.invokedNonce = nonce;
       e.invokedMs = ms(v.ts - e.start);
       e.eid = eids[0]!;
-      e.asked = asked;
+      e.asked = first;
       pushFrame(e, ref);
       e.last = v.ts;
       e.lastTx = v.ts;
-      e.tx.set(nonce, v.ts);
-      e.hops.add(v.dst);
-      e.replyTo.add(v.src).add(requester);
-      for (const r of itrRlocs) e.replyTo.add(r);
-      this.fileNonce(e, nonce);
+      this.transmitted(e, nonce, v.ts);
+      e.hops = withItem(e.hops, v.dst);
+      e.replyTo = withItem(e.replyTo, v.src);
+      e.replyTo = withItem(e.replyTo, requester);
+      for (const r of itrRlocs) e.replyTo = withItem(e.replyTo, r);
       // The peer's retries of its SMR-invoked request (new nonces) belong to this exchange.
       this.fileIdentity(e, identity('resolution', v, eids));
       if (v.ecm) e.via = v.ecm.outerDst;
@@ -606,10 +626,10 @@ export class ExchangeTracker {
     else if (e.lispSec === 'requested') e.lispSec = 'unprotected';
     if (negative && rec) e.action = actionSlug(rec.action);
     e.rlocs = [...new Set(m.records.flatMap((r) => locatorSet(r.locators)))].sort();
-    if (first && rec && e.asked?.[0]) {
+    if (first && rec && e.asked && recordEid(rec) !== e.eid) {
       const covering = { address: rec.eid, maskLen: rec.eidMaskLen };
-      if (!prefixCovers(covering, e.asked[0])) {
-        note(e, 'warning', `the Map-Reply's record ${recordEid(rec)} does not cover the requested EID ${prefixText(e.asked[0].address, e.asked[0].maskLen)}`);
+      if (!prefixCovers(covering, e.asked)) {
+        note(e, 'warning', `the Map-Reply's record ${recordEid(rec)} does not cover the requested EID ${prefixText(e.asked.address, e.asked.maskLen)}`);
       }
     }
   }
@@ -633,8 +653,7 @@ export class ExchangeTracker {
    * answered (a copy of its answer), one the answer is addressed to before another, the latest.
    */
   private match(nonce: string, expects: Answer, v: ControlView): Open | undefined {
-    const list = this.byNonce.get(nonce);
-    if (!list) return undefined;
+    const list = this.withNonce(nonce);
     let best: Open | undefined;
     let bestScore = -1;
     for (let i = list.length - 1; i >= 0; i--) {
@@ -673,7 +692,8 @@ export class ExchangeTracker {
 
   private measure(e: Open, ts: number, nonce: string): void {
     if (e.outcome === 'reply-only') return;
-    e.rttMs = ms(ts - (e.tx.get(nonce) ?? e.start));
+    const sent = e.txAt[e.nonces.indexOf(nonce)];
+    e.rttMs = ms(ts - (sent === undefined || Number.isNaN(sent) ? e.start : sent));
     e.timeToAnswerMs = ms(ts - e.start);
   }
 
@@ -685,7 +705,7 @@ export class ExchangeTracker {
     o.frames = [];
     o.outcome = 'reply-only';
     o.requestSeen = false;
-    o.replyTo.add(v.dst);
+    o.replyTo = withItem(o.replyTo, v.dst);
     this.fileNonce(o, nonce);
     return o;
   }
@@ -757,7 +777,6 @@ export class ExchangeTracker {
       return;
     }
     const e = this.enqueue(v.ts, v.src, 'registration', nonceText(m.nonce), eids[0] ?? '(none)', v.src, ref, 'registration-answer');
-    e.tx.set(e.nonce, v.ts);
     e.transport = 'tcp';
     e.messageId = r.messageId;
     e.responder = v.dst;
@@ -818,10 +837,12 @@ export class ExchangeTracker {
     e.closed = true;
     this.openCount--;
     for (const n of e.nonces) {
-      const list = this.byNonce.get(n);
-      if (list) {
-        const rest = list.filter((x) => x !== e);
-        if (rest.length) this.byNonce.set(n, rest);
+      const known = this.byNonce.get(n);
+      if (known === e) this.byNonce.delete(n);
+      else if (Array.isArray(known)) {
+        const rest = known.filter((x) => x !== e);
+        if (rest.length > 1) this.byNonce.set(n, rest);
+        else if (rest.length === 1) this.byNonce.set(n, rest[0]!);
         else this.byNonce.delete(n);
       }
       this.closedNonces.set(n, e.last);
@@ -869,7 +890,7 @@ function publicView(e: Open): Exchange {
     last: _l,
     lastTx: _t,
     interval: _i,
-    tx: _x,
+    txAt: _x,
     sender: _s,
     hops: _h,
     replyTo: _r,
@@ -891,9 +912,17 @@ function publicView(e: Open): Exchange {
   return x;
 }
 
+const NONE: readonly Open[] = [];
+
+/** A short list with `x` added once, as a new array of its exact size (see pushFrame). */
+function withItem(list: string[], x: string): string[] {
+  return list.includes(x) ? list : list.concat(x);
+}
+
 /** A retransmission key: kind, sender, destination and what is asked (or registered). */
 function identity(kind: string, v: ControlView, what: string[]): string {
-  return `${kind}|${v.src}|${v.dst}|${v.ecm ? v.ecm.innerDst : ''}|${what.join(',')}`;
+  // join, not a template: a template builds a tree of concatenated strings, 200 bytes more per open exchange.
+  return [kind, v.src, v.dst, v.ecm ? v.ecm.innerDst : '', what.join(',')].join('|');
 }
 
 /** A retransmission key with its sender left out: equal for a request and its copy after a NAT. */
@@ -904,7 +933,7 @@ function withoutSender(id: string): string {
 
 /** Does an answer go to the requester (or one of its addresses) rather than to a relay. */
 function addressedTo(e: Open, v: ControlView): boolean {
-  return e.replyTo.has(v.dst) || (!!v.ecm && e.replyTo.has(v.ecm.innerDst)) || (!!v.tunnel && e.replyTo.has(v.tunnel.innerDst));
+  return e.replyTo.includes(v.dst) || (!!v.ecm && e.replyTo.includes(v.ecm.innerDst)) || (!!v.tunnel && e.replyTo.includes(v.tunnel.innerDst));
 }
 
 /**
@@ -939,7 +968,11 @@ function connectionEidKey(connection: string, eid: LispAddress, maskLen: number)
 /** Adds a frame to an exchange, once (one frame may carry several messages of the session). */
 function pushFrame(e: Open, ref: FrameRef): void {
   const last = e.frames[e.frames.length - 1];
-  if (!last || last.frame !== ref.frame || last.file !== ref.file) e.frames.push(ref);
+  if (last && last.frame === ref.frame && last.file === ref.file) return;
+  // Most exchanges hold two to four frames: arrays of their exact size (concat), not pushed or
+  // spread ones, which V8 gives room for 17 (100,000 open exchanges carried 100 MB of empty slots).
+  if (e.frames.length < 16) e.frames = e.frames.concat(ref);
+  else e.frames.push(ref);
 }
 
 function sameList(a: string[], b: string[]): boolean {

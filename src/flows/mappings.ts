@@ -111,8 +111,9 @@ export class MappingTracker {
   /** Data to destinations no tracked EID covers, by instance (-1: none) and destination. */
   private readonly hosts = new Map<number, Map<Addr, DataSeen>>();
   private hostCount = 0;
-  /** SMRs of the last active window, for handovers found after them (from a Map-Reply). */
+  /** SMRs of the last active window (from smrHead on), for handovers found after them (from a Map-Reply). */
   private recentSmrs: Smr[] = [];
+  private smrHead = 0;
   /** RTRs (from Info-Replies and registrations through them): data to them is relayed, not delivered. */
   private readonly relays = new Set<Addr>();
   /** EIDs not tracked because of the cap. */
@@ -188,7 +189,8 @@ export class MappingTracker {
     // baseline) comes after the SMRs that announced it; one found at the registration comes first.
     if (baseline === 'registration') return;
     const since = s.mapping.handovers.length > 1 ? s.mapping.handovers[s.mapping.handovers.length - 2]!.ts : -Infinity;
-    for (const x of this.recentSmrs) {
+    for (let i = this.smrHead; i < this.recentSmrs.length; i++) {
+      const x = this.recentSmrs[i]!;
       if (ts - x.ts > this.activeWindow || x.ts <= since || !x.eids.some((e) => this.concerns(s, e))) continue;
       const p = this.peer(t, x.to);
       if (p && p.smrTs === undefined) p.smrTs = x.ts;
@@ -213,9 +215,12 @@ export class MappingTracker {
   /** An SMR told peer `to` about a changed mapping (the EIDs the SMR named). */
   smr(ts: number, to: string, eids: string[]): void {
     const key = addrKey(to);
-    this.recentSmrs.push({ ts, to: key, eids });
-    if (this.recentSmrs.length > MAX_RECENT_SMRS || ts - this.recentSmrs[0]!.ts > this.activeWindow) {
-      this.recentSmrs = this.recentSmrs.filter((x, i, a) => ts - x.ts <= this.activeWindow && a.length - i <= MAX_RECENT_SMRS);
+    const recent = this.recentSmrs;
+    recent.push({ ts, to: key, eids });
+    while (this.smrHead < recent.length && (recent.length - this.smrHead > MAX_RECENT_SMRS || ts - recent[this.smrHead]!.ts > this.activeWindow)) this.smrHead++;
+    if (this.smrHead > 4096 && this.smrHead * 2 > recent.length) {
+      this.recentSmrs = recent.slice(this.smrHead);
+      this.smrHead = 0;
     }
     for (const s of this.trackingFor(eids)) {
       if (ts < s.tracking!.handover.ts) continue;
@@ -328,9 +333,12 @@ export class MappingTracker {
     const len = Number(rest.slice(slash + 1));
     const key = addrKey(addr);
     const full = typeof key === 'number' ? 32 : 128;
+    const latest = (into: Map<Addr, number>, from: Map<Addr, number>, max: number) => {
+      for (const [a, t] of from) if ((into.size < max || into.has(a)) && (into.get(a) ?? -Infinity) < t) into.set(a, t);
+    };
     const take = (k: Addr, seen: DataSeen) => {
-      for (const [p, t] of seen.peers) note(s.seen, t, p, undefined, MAX_PEERS_PER_EID, MAX_ETRS);
-      for (const [e, t] of seen.etrs) note(s.seen, t, undefined, e, MAX_PEERS_PER_EID, MAX_ETRS);
+      latest(s.seen.peers, seen.peers, MAX_PEERS_PER_EID);
+      latest(s.seen.etrs, seen.etrs, MAX_ETRS);
       inst.delete(k);
       this.hostCount--;
     };
@@ -393,12 +401,9 @@ export class MappingTracker {
 
 /** Records a data packet's peer and ETR (either may be absent), within the caps. */
 function note(seen: DataSeen, ts: number, itr: Addr | undefined, etr: Addr | undefined, maxPeers: number, maxEtrs: number): void {
-  if (itr !== undefined && (seen.peers.size < maxPeers || seen.peers.has(itr))) {
-    if ((seen.peers.get(itr) ?? -Infinity) < ts) seen.peers.set(itr, ts);
-  }
-  if (etr !== undefined && (seen.etrs.size < maxEtrs || seen.etrs.has(etr))) {
-    if ((seen.etrs.get(etr) ?? -Infinity) < ts) seen.etrs.set(etr, ts);
-  }
+  // The latest time each was seen (captures merged by time may step back a little: it stays "recent").
+  if (itr !== undefined && (seen.peers.size < maxPeers || seen.peers.has(itr))) seen.peers.set(itr, ts);
+  if (etr !== undefined && (seen.etrs.size < maxEtrs || seen.etrs.has(etr))) seen.etrs.set(etr, ts);
 }
 
 function sameSet(a: string[], b: string[]): boolean {

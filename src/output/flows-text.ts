@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import type { Stats } from '../flows/stats.js';
 import type { Exchange, Handover, Mapping } from '../flows/types.js';
 import { timeOfDay } from './line.js';
+import { BoxTable } from './box-table.js';
 import type { Style } from './style.js';
 
 /** Time of day to the millisecond. */
@@ -54,27 +55,69 @@ function frameList(e: Exchange, multi: boolean): string {
   return f.length > 6 ? `${f.slice(0, 5).join(',')},… (${f.length})` : f.join(',');
 }
 
-export function exchangesTable(list: Exchange[], style: Style, multi = false): string {
-  const t = table(['start', 'kind', 'EID', 'requester', '', 'responder', 'RTT', 'to answer', 'outcome', 'retx', 'frames'], style);
-  const notes: string[] = [];
-  for (const e of list) {
-    t.push([
-      clock(e.start),
-      exchangeKind(e),
-      style.eid(e.eid),
-      e.requester,
-      e.kind === 'smr' ? '→' : '⇄',
-      e.responder ?? '-',
-      ms(e.rttMs),
-      // Only worth a figure when retransmissions (or the SMR-invoked request) make it differ.
-      e.timeToAnswerMs !== null && e.timeToAnswerMs !== e.rttMs ? ms(e.timeToAnswerMs) : '',
-      outcomeText(e, style),
-      e.retransmissions ? String(e.retransmissions) : '',
-      frameList(e, multi),
-    ]);
-    for (const n of e.notes ?? []) notes.push(`${style.bad(`${n.level}:`)} ${exchangeKind(e)} ${e.eid} (frame ${frameList(e, multi).split(',')[0]}): ${n.text}`);
+const EXCHANGE_HEAD = ['start', 'kind', 'EID', 'requester', '', 'responder', 'RTT', 'to answer', 'outcome', 'retx', 'frames'];
+
+function exchangeRow(e: Exchange, style: Style, multi: boolean): string[] {
+  return [
+    clock(e.start),
+    exchangeKind(e),
+    style.eid(e.eid),
+    e.requester,
+    e.kind === 'smr' ? '→' : '⇄',
+    e.responder ?? '-',
+    ms(e.rttMs),
+    // Only worth a figure when retransmissions (or the SMR-invoked request) make it differ.
+    e.timeToAnswerMs !== null && e.timeToAnswerMs !== e.rttMs ? ms(e.timeToAnswerMs) : '',
+    outcomeText(e, style),
+    e.retransmissions ? String(e.retransmissions) : '',
+    frameList(e, multi),
+  ];
+}
+
+const MAX_NOTES = 1000;
+
+/**
+ * The exchanges as a table that prints as they come (a block of rows at a time), then the notes
+ * of the matching (a Map-Reply that does not cover the requested EID ...) under it.
+ */
+export class ExchangeTableStream {
+  private readonly table: BoxTable;
+  private readonly notes: string[] = [];
+  private moreNotes = 0;
+
+  constructor(
+    private readonly style: Style,
+    private readonly multi: boolean,
+    private readonly write: (text: string) => void,
+  ) {
+    this.table = new BoxTable(
+      EXCHANGE_HEAD.map((h) => style.dim(h)),
+      write,
+    );
   }
-  return [t.toString(), ...notes].join('\n');
+
+  push(e: Exchange): void {
+    this.table.push(exchangeRow(e, this.style, this.multi));
+    for (const n of e.notes ?? []) {
+      if (this.notes.length >= MAX_NOTES) this.moreNotes++;
+      else this.notes.push(`${this.style.bad(`${n.level}:`)} ${exchangeKind(e)} ${e.eid} (frame ${frameList(e, this.multi).split(',')[0]}): ${n.text}`);
+    }
+  }
+
+  end(): void {
+    this.table.end();
+    if (this.moreNotes) this.notes.push(`(${this.moreNotes} more notes)`);
+    if (this.notes.length) this.write(this.notes.join('\n'));
+  }
+}
+
+export function exchangesTable(list: Exchange[], style: Style, multi = false): string {
+  const out: string[] = [];
+  const t = new ExchangeTableStream(style, multi, (text) => out.push(text));
+  for (const e of list) t.push(e);
+  t.end();
+  // An empty list still shows its heading, as the table always did.
+  return out.length ? out.join('\n') : table(EXCHANGE_HEAD, style).toString();
 }
 
 function handoverStory(eid: string, h: Handover, style: Style): string[] {
