@@ -5,6 +5,8 @@
 
 import type { LispPacket } from '../capture/packets.js';
 import type { Mapping } from '../flows/types.js';
+import { addressBits } from '../dissect/address.js';
+import type { LispAddress } from '../dissect/types.js';
 import { controlView } from '../flows/view.js';
 
 export type Role = 'MN' | 'MS' | 'MR' | 'RTR' | 'xTR';
@@ -39,7 +41,7 @@ export function learnRoles(roles: Roles, p: LispPacket): void {
       } else {
         add(roles, v.dst, 'MS');
         if (v.m.rtr) add(roles, v.src, 'RTR');
-        else add(roles, v.src, v.m.mobileNode ? 'MN' : 'xTR');
+        else add(roles, v.src, v.m.mobileNode || registersOneHost(v.m.records) ? 'MN' : 'xTR');
       }
       break;
     case 1:
@@ -50,6 +52,17 @@ export function learnRoles(roles: Roles, p: LispPacket): void {
       }
       break;
   }
+}
+
+/**
+ * A Mobile Node registers its own EID, a host route (/32, /128), and nothing else; an xTR registers
+ * its site's prefixes. Open Overlay Router's Mobile Node does not set the mobile-node bit, and a
+ * Map-Server's capture shows nothing of it but its registrations.
+ */
+function registersOneHost(records: readonly { eid: LispAddress; eidMaskLen: number }[]): boolean {
+  if (records.length !== 1) return false;
+  const r = records[0]!;
+  return r.eidMaskLen === addressBits(r.eid) && r.eidMaskLen >= 32;
 }
 
 /**
