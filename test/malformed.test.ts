@@ -60,7 +60,8 @@ describe('malformed input is explained, not guessed', () => {
 
   it('an empty UDP payload on 4342 and a UDP Length of 0', () => {
     expect(notes(8)).toEqual(['empty LISP control message @0']);
-    expect(packets[9]!.frameNotes).toEqual(['UDP Length 0 at byte offset 38; using the IP payload length']);
+    // A zero UDP Length decodes (jumbograms, offload): a warning, not damage.
+    expect(packets[9]!.frameNotes).toEqual([{ level: 'warning', message: 'UDP Length 0 at byte offset 38; using the IP payload length' }]);
     expect(control(9)).toMatchObject({ type: 1, eids: [expect.objectContaining({ maskLen: 32 })] });
   });
 

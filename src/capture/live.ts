@@ -427,7 +427,7 @@ export class LiveCapture {
     const { linkType, snaplen, originalLengths } = this;
     const hand = (data: Uint8Array, tsSec: number, tsNsec: number, origLen: number) => {
       const f: Frame = { index: ++this.delivered, tsSec, tsNsec, linkType, len: origLen, data, interfaceId: 0 };
-      if (!originalLengths && data.length >= snaplen) f.notes = [`frame may be cut at cap's snaplen of ${snaplen} bytes (its original length is not known)`];
+      if (!originalLengths && data.length >= snaplen) f.warnings = [`frame may be cut at cap's snaplen of ${snaplen} bytes (its original length is not known)`];
       return sink.frame(f);
     };
     while (q.length > 0) {

@@ -1,7 +1,7 @@
 // Pieces several commands share: --decode-as, --keys, -Y.
 
 import { readFileSync } from 'node:fs';
-import type { DecodeAs, LispPacket } from '../capture/packets.js';
+import { hasNoteAtLeast, isMalformed, type DecodeAs, type LispPacket } from '../capture/packets.js';
 import { parsePrefix, type Prefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
 import type { ControlMessage } from '../dissect/types.js';
@@ -45,10 +45,32 @@ export function messageEids(m: ControlMessage): Prefix[] {
 }
 
 export function keyLookup(ring: KeyRing) {
-  return (p: LispPacket, m: ControlMessage): string | undefined => {
+  return (p: LispPacket, m: ControlMessage, role?: 'ms-rtr'): string | undefined => {
     const peers = [p.ip?.src, p.ip?.dst].flatMap((a) => (a ? [parsePrefix(a)!] : []));
-    return ring.lookup(messageEids(m), peers);
+    // The Map-Server and an RTR share a key by the RTR's address, whatever EIDs the message carries.
+    return ring.lookup(role === 'ms-rtr' ? [] : messageEids(m), peers);
   };
+}
+
+/** What `read` and `sniff` can fail on: error notes, warning notes (and errors), failed authentication. */
+export const PACKET_FAIL_ON = ['malformed', 'warning', 'auth-failed'] as const;
+
+export function parseFailOn(command: string, values: string[]): Set<string> {
+  const failOn = new Set(values.flatMap((x) => x.split(',')));
+  for (const f of failOn) {
+    if (!(PACKET_FAIL_ON as readonly string[]).includes(f)) {
+      throw new UsageError(`${command}: --fail-on takes ${PACKET_FAIL_ON.join(', ')}, not "${f}"`);
+    }
+  }
+  return failOn;
+}
+
+/** Whether a shown packet is one `--fail-on` names. */
+export function packetFails(failOn: Set<string>, p: LispPacket): boolean {
+  if (failOn.has('warning') && hasNoteAtLeast(p, 'warning')) return true;
+  if (failOn.has('malformed') && isMalformed(p)) return true;
+  if (failOn.has('auth-failed') && ((p.auth && !p.auth.ok) || (p.msRtrAuth && !p.msRtrAuth.ok) || p.reliable?.some((e) => e.auth && !e.auth.ok))) return true;
+  return false;
 }
 
 export function filterOf(expr: string): Predicate {

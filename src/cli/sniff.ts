@@ -25,7 +25,7 @@ import { packetTree } from '../output/packet-tree.js';
 import { chooseStyle, type Style } from '../output/style.js';
 import { renderTree } from '../output/tree.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
-import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
+import { filterOf, keyLookup, loadKeys, packetFails, parseDecodeAs, parseFailOn } from './common.js';
 import type { Io } from './io.js';
 
 export const sniffSpec: CommandSpec = {
@@ -58,7 +58,7 @@ export const sniffSpec: CommandSpec = {
     { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter on packets (on exchanges with --flows)' },
     { name: 'flows', kind: 'flag', help: 'show exchanges (registration, resolution, smr, ...) as they complete instead of packets' },
     { name: 'timeout', kind: 'value', arg: 'SEC', help: 'with --flows: an unanswered request closes this long after its last retransmission (3)' },
-    { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet is malformed or fails authentication (malformed, auth-failed)' },
+    { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet has an error note (malformed), a warning or an error (warning), or fails authentication (auth-failed)' },
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
 };
@@ -375,10 +375,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   const jsonOpts = { showKeys: a.flags.get('show-keys') ?? false };
   const expr = a.values.get('filter');
   const filter = expr === undefined ? undefined : filterOf(expr);
-  const failOn = new Set((a.lists.get('fail-on') ?? []).flatMap((x) => x.split(',')));
-  for (const f of failOn) {
-    if (f !== 'malformed' && f !== 'auth-failed') throw new UsageError(`sniff: --fail-on takes malformed or auth-failed, not "${f}"`);
-  }
+  const failOn = parseFailOn('sniff', a.lists.get('fail-on') ?? []);
   const bpf = a.values.get('capture-filter') ?? defaultFilter(decodeAs);
 
   const stderrTty = isatty(2);
@@ -501,8 +498,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
       return !reached();
     }
     if (filter && !filter(packetJson(p, jsonOpts))) return true;
-    if (failOn.has('malformed') && (p.notes.length || p.frameNotes.length)) found = true;
-    if (failOn.has('auth-failed') && p.auth && !p.auth.ok) found = true;
+    if (packetFails(failOn, p)) found = true;
     emit(p, f.data);
     t.shown++;
     return !reached();

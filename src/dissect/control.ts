@@ -13,7 +13,7 @@ import {
   encodeMappingRecord,
   encodeReferralRecord,
 } from './record.js';
-import { AUTH_ALGORITHMS, isKnownControlType, MessageType } from './registry.js';
+import { AUTH_ALGORITHMS, isKnownControlType, MessageType, MS_RTR_AD_TYPE } from './registry.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -26,6 +26,7 @@ import type {
   MapReply,
   MapRequest,
   MappingRecord,
+  MsRtrAuth,
   SharedExtension,
 } from './types.js';
 
@@ -105,7 +106,7 @@ function decodeMapRequest(c: Cursor): MapRequest {
   if (!h) return m;
   const irc = (w >> 8) & 0x1f;
   const recordCount = w & 0xff;
-  if (recordCount === 0) c.note('Map-Request with Record Count 0', c.pos - 9);
+  if (recordCount === 0) c.warn('Map-Request with Record Count 0', c.pos - 9);
   const src = decodeAddress(c, 0, 'Source EID');
   if (!src) return m;
   m.sourceEid = src;
@@ -146,7 +147,7 @@ function decodeMapReply(c: Cursor): MapReply {
   m.records = decodeMappingRecords(c, count, 'Map-Reply');
   // After a cut record the position is not where the Authentication Data starts.
   if (m.security && m.records.length === count) {
-    if (c.remaining === 0) c.note('Map-Reply S bit set but no LISP-SEC Authentication Data follows the records');
+    if (c.remaining === 0) c.warn('Map-Reply S bit set but no LISP-SEC Authentication Data follows the records');
     else {
       const ad = decodeLispSec(c, 'map-reply', 'Map-Reply');
       if (ad) m.lispSec = ad.ad;
@@ -155,7 +156,7 @@ function decodeMapReply(c: Cursor): MapReply {
   return trailingOf(c, m);
 }
 
-function decodeAuth(c: Cursor, name: string): AuthFields | undefined {
+export function decodeAuth(c: Cursor, name: string): AuthFields | undefined {
   if (!c.need(4, `${name} Key ID and Authentication Data Length`)) return undefined;
   const at = c.pos;
   const keyId = c.u16();
@@ -163,7 +164,7 @@ function decodeAuth(c: Cursor, name: string): AuthFields | undefined {
   const alg = AUTH_ALGORITHMS.get(keyId & 0xff);
   // Implementations send the full MAC or the RFC's truncation; anything else cannot verify.
   if (alg && len !== alg.macLength && len !== alg.truncatedLength) {
-    c.note(`${name} Authentication Data Length ${len} does not fit ${alg.name} (${alg.hash ? `${alg.truncatedLength} or ${alg.macLength}` : '0'} bytes)`, at + 2);
+    c.warn(`${name} Authentication Data Length ${len} does not fit ${alg.name} (${alg.hash ? `${alg.truncatedLength} or ${alg.macLength}` : '0'} bytes)`, at + 2);
   }
   if (len > c.remaining) {
     c.note(`${name} Authentication Data Length ${len} exceeds the ${c.remaining} bytes left`);
@@ -174,6 +175,11 @@ function decodeAuth(c: Cursor, name: string): AuthFields | undefined {
 
 function encodeAuth(w: Writer, a: AuthFields): void {
   w.u16(a.keyId).u16(a.authData.length).bytes(a.authData);
+}
+
+export function encodeMsRtrAuth(w: Writer, a: MsRtrAuth): void {
+  if (a.adType !== undefined) w.u8(a.adType).u24(a.reserved ?? 0);
+  encodeAuth(w, a);
 }
 
 function decodeXtrTrailer(c: Cursor, m: { xtrId?: Uint8Array; siteId?: Uint8Array }, name: string): void {
@@ -236,22 +242,43 @@ function decodeMapNotify(c: Cursor, type: 4 | 5): MapNotify {
   if (m.records.length < count) return trailingOf(c, m);
   if (count === 0 && c.remaining > 0) recoverUncountedRecords(c, m, name);
   if (m.xtrIdPresent) decodeXtrTrailer(c, m, name);
-  else if (m.rtr ? !looksLikeMsRtrAuth(c, c.pos) && looksLikeMsRtrAuth(c, c.pos + 24) : c.remaining === 24) {
+  else if (m.rtr ? !msRtrLayout(c, c.pos) && msRtrLayout(c, c.pos + 24) : c.remaining === 24) {
     // lispers.net copies the Map-Register's xTR-ID/site-ID without setting I.
-    c.note(`${name}: 24 bytes after the records without the I bit: read as xTR-ID/site-ID`);
+    c.warn(`${name}: 24 bytes after the records without the I bit: read as xTR-ID/site-ID`);
     decodeXtrTrailer(c, m, name);
   }
   if (m.rtr) {
+    // When neither layout fills the rest (a cut message), OOR's AD word is recognised by its type.
+    const layout = msRtrLayout(c, c.pos) ?? (c.remaining >= 4 && c.bytes[c.pos] === MS_RTR_AD_TYPE ? 'ad-word' : 'plain');
+    let ad: { adType: number; reserved: number } | undefined;
+    if (layout === 'ad-word') {
+      ad = { adType: c.u8(), reserved: c.u24() };
+    }
     const a = decodeAuth(c, `${name} MS-RTR`);
-    if (a) m.msRtrAuth = a;
+    if (a) {
+      const auth: MsRtrAuth = { ...a };
+      if (ad) {
+        auth.adType = ad.adType;
+        if (ad.reserved) auth.reserved = ad.reserved;
+      }
+      m.msRtrAuth = auth;
+    }
   }
   return trailingOf(c, m);
 }
 
-function looksLikeMsRtrAuth(c: Cursor, at: number): boolean {
-  if (at + 4 > c.end) return false;
-  const len = (c.bytes[at + 2]! << 8) | c.bytes[at + 3]!;
-  return at + 4 + len === c.end;
+/**
+ * How an MS-RTR authentication block at `at` fills the rest of the message: `plain` (Key ID,
+ * Length, Data: Wireshark's reading), `ad-word` (OOR's AD Type word first), or undefined.
+ */
+function msRtrLayout(c: Cursor, at: number): 'plain' | 'ad-word' | undefined {
+  const len = (p: number) => (c.bytes[p + 2]! << 8) | c.bytes[p + 3]!;
+  const fills = (p: number) => p + 4 <= c.end && p + 4 + len(p) === c.end;
+  const word = at < c.end && c.bytes[at] === MS_RTR_AD_TYPE;
+  if (word && fills(at + 4)) return 'ad-word';
+  // OOR's AD word alone reads as Key ID 0x0200 with no data: not an authentication.
+  if (fills(at) && !(word && len(at) === 0)) return 'plain';
+  return undefined;
 }
 
 /**
@@ -274,7 +301,7 @@ function recoverUncountedRecords(c: Cursor, m: MapNotify, name: string): void {
     if (left === 0 || left === 24) break;
   }
   if (records.length && scratch.length === 0 && (probe.remaining === 0 || probe.remaining === 24)) {
-    c.note(`${name}: Record Count 0 but ${records.length} record(s) follow; decoded them`);
+    c.warn(`${name}: Record Count 0 but ${records.length} record(s) follow; decoded them`);
     m.records = records;
     m.declaredRecordCount = 0;
     c.pos = probe.pos;
@@ -330,9 +357,9 @@ function decodeInfo(c: Cursor): InfoMessage {
   const addr = decodeAddress(c, 0, reply ? 'Info-Reply NAT-Traversal' : 'Info-Request address');
   if (!addr) return m;
   m.address = addr;
-  if (!reply && addr.kind !== 'none') c.note(`Info-Request: expected AFI 0 after the EID, found AFI ${addr.afi}`, at);
+  if (!reply && addr.kind !== 'none') c.warn(`Info-Request: expected AFI 0 after the EID, found AFI ${addr.afi}`, at);
   if (reply && !(addr.kind === 'lcaf' && addr.lcaf.body.kind === 'nat-traversal')) {
-    c.note(`Info-Reply: expected a NAT-Traversal LCAF after the EID, found AFI ${addr.afi}`, at);
+    c.warn(`Info-Reply: expected a NAT-Traversal LCAF after the EID, found AFI ${addr.afi}`, at);
   }
   return trailingOf(c, m);
 }
@@ -434,7 +461,7 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
       m.records.forEach((r) => encodeMappingRecord(w, r));
       if (m.xtrId) w.bytes(m.xtrId);
       if (m.siteId) w.bytes(m.siteId);
-      if (m.msRtrAuth) encodeAuth(w, m.msRtrAuth);
+      if (m.msRtrAuth) encodeMsRtrAuth(w, m.msRtrAuth);
       break;
     case 6:
       w.u32((6 << 28) | (((m.reserved ?? 0) & 0xfffff) << 8) | m.records.length);

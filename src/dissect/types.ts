@@ -320,7 +320,19 @@ export interface MapNotify extends Common, AuthFields {
   xtrId?: Uint8Array;
   siteId?: Uint8Array;
   /** MS-RTR authentication (R=1). */
-  msRtrAuth?: AuthFields;
+  msRtrAuth?: MsRtrAuth;
+}
+
+/**
+ * The Map-Server's authentication towards an RTR (NAT-traversal draft): after a Map-Notify's
+ * records when R=1, or after an ECM header with S=1 (Open Overlay Router). OOR puts a word with
+ * AD Type 2 before the Key ID; Wireshark's reading of the Map-Notify has no such word.
+ */
+export interface MsRtrAuth extends AuthFields {
+  /** AD Type (2, MS-RTR Authentication Data); absent in the layout without the AD word. */
+  adType?: number;
+  /** The 24 bits after the AD Type, when non-zero. */
+  reserved?: number;
 }
 
 export interface MapReferral extends Common {
@@ -370,10 +382,16 @@ export interface Ecm extends Common {
   toEtr: boolean;
   /** Bit 7: M to-MS (RFC 9301) / N relay-to-MS (NAT draft). */
   toMs: boolean;
-  /** Bits 8..31. */
+  /** Bits 8..31, except the two Open Overlay Router uses (below). */
   reserved?: number;
+  /** 0x00400000 (bit 9): OOR's "to be processed by an RTR" (its R bit), present when set. */
+  rtrProcess?: boolean;
+  /** 0x00200000 (bit 10): OOR's "relayed by an RTR to the Map-Server" (its N bit), present when set. */
+  rtrRelayed?: boolean;
   /** S=1: LISP-SEC Authentication Data between the ECM header and the inner IP header (RFC 9303 §6.1). */
   lispSec?: LispSecAd;
+  /** S=1 with AD Type 2: the Map-Server's authentication towards an RTR (OOR), instead of LISP-SEC. */
+  msRtrAuth?: MsRtrAuth;
   /** The encapsulated IP/UDP packet; absent when its headers could not be decoded. */
   inner?: EcmInner;
   /** The bytes after the ECM header, when `inner` could not be decoded from them. */
@@ -423,11 +441,46 @@ export interface InnerSummary {
   /** Total length of the inner packet from its header. */
   len: number;
   ttl: number;
+  /** Where the inner IP header starts and its length (options and IPv6 extension headers included), from the start of the LISP message. */
+  ipOffset: number;
+  ipHeaderLength: number;
+  /** IPv4 Identification (the IPv6 Fragment header's, when there is one). */
+  id: number;
   sport?: number;
   dport?: number;
   icmpType?: number;
   icmpCode?: number;
+  /** ICMP/ICMPv6 echo request and reply: Identifier and Sequence Number. */
+  icmpId?: number;
+  icmpSeq?: number;
+  /** TCP: flags byte (CWR..FIN), sequence and acknowledgment numbers, header length. */
+  tcpFlags?: number;
+  tcpSeq?: number;
+  tcpAck?: number;
+  tcpHeaderLength?: number;
+  /** UDP Length field. */
+  udpLength?: number;
+  /**
+   * Payload length as tcpdump prints "length": UDP and TCP payload bytes, the whole ICMP message,
+   * the IP payload for other protocols (from the headers' lengths, not what was captured).
+   */
+  payloadLen?: number;
   fragment?: boolean;
+  /** LISP carried inside (an inner UDP port 4342 or 4341): an RTR's Data-Map-Notify, data in data. */
+  lisp?: NestedLisp;
+}
+
+/** A LISP message inside another packet: LISP in LISP data, or quoted by an ICMP error. */
+export interface NestedLisp {
+  kind: 'control' | 'data';
+  control?: ControlMessage;
+  data?: DataMessage;
+  /** Where its first byte is, from the start of the enclosing message (LISP message or ICMP message). */
+  offset: number;
+  /** Its bytes present. */
+  length: number;
+  /** The ports were ambiguous and the bytes decided (see classify.ts). */
+  byContent?: 'data' | 'control';
 }
 
 export interface DataMessage {
@@ -436,6 +489,53 @@ export interface DataMessage {
   inner?: InnerSummary;
   /** Bytes after the 8-byte header (the encapsulated packet). */
   payload: Uint8Array;
+}
+
+/** The IP/UDP packet an ICMP error quotes, as far as it was quoted (RFC 792: header + 8 bytes; RFC 1812, RFC 4443: as much as fits). */
+export interface QuotedPacket {
+  ipVersion: 4 | 6;
+  src: string;
+  dst: string;
+  proto: number;
+  ttl: number;
+  /** IPv4 Identification (0 for IPv6 without a Fragment header). */
+  id: number;
+  /** Length of the original datagram per its header. */
+  totalLength: number;
+  /** Bytes of it the error carries. */
+  quotedLength: number;
+  /** Where its IP header starts, from the start of the ICMP message. */
+  offset: number;
+  sport?: number;
+  dport?: number;
+  /** UDP Length of the original datagram. */
+  udpLength?: number;
+  /** The LISP message it carried, as far as quoted; absent when not even its first byte was quoted. */
+  lisp?: NestedLisp;
+  /** The quote ends before the original datagram did. */
+  cut: boolean;
+}
+
+/** An ICMP (RFC 792) or ICMPv6 (RFC 4443) error message about a LISP packet. */
+export interface IcmpError {
+  /** 4: ICMP, 6: ICMPv6. */
+  version: 4 | 6;
+  type: number;
+  code: number;
+  /** Short name of type and code (`port-unreachable`, `ttl-exceeded`, `fragmentation-needed`, `packet-too-big`, ...). */
+  name: string;
+  checksum: number;
+  /** Next-Hop MTU (ICMP fragmentation needed, RFC 1191) or MTU (ICMPv6 Packet Too Big). */
+  mtu?: number;
+  /** Parameter Problem pointer. */
+  pointer?: number;
+  /** Redirect: the gateway to use. */
+  gateway?: string;
+  /** RFC 4884 Length of the original datagram, in bytes, when the sender filled it in. */
+  originalLength?: number;
+  /** Length of the ICMP message (the IP payload per its header). */
+  length: number;
+  quoted: QuotedPacket;
 }
 
 export interface Decoded<T> {

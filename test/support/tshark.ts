@@ -7,7 +7,7 @@ import { readCapture } from '../../src/capture/source.js';
 import { toHex } from '../../src/dissect/addr.js';
 import { dataHeaderFields, DataFlag } from '../../src/dissect/data.js';
 import { isOpaque, RELIABLE_END_MARKER, type ReliableMessage } from '../../src/dissect/reliable.js';
-import type { ControlMessage, LispAddress, Locator, MappingRecord } from '../../src/dissect/types.js';
+import type { ControlMessage, DataMessage, LispAddress, Locator, MappingRecord, NestedLisp } from '../../src/dissect/types.js';
 
 export type FieldMap = Map<string, string[]>;
 
@@ -235,6 +235,8 @@ function controlBody(f: Fields, m: ControlMessage): void {
       // tshark 4.0 does not know LISP-SEC: it looks for the inner IP header right after the ECM
       // header, where RFC 9303 §6.1 puts the Authentication Data, and decodes no inner packet.
       if (m.lispSec) break;
+      // Nor Open Overlay Router's MS-RTR Authentication Data (AD Type 2) in the same place.
+      if (m.msRtrAuth) break;
       if (!m.inner) break;
       if (m.inner.ipVersion === 4) {
         f.add('ip.src', m.inner.src);
@@ -309,8 +311,23 @@ export function ourFields(p: LispPacket): FieldMap {
   else if (p.reliable) {
     f.iid = true;
     for (const e of p.reliable) reliable(f, e.message, e.length);
-  } else if (p.data) {
-    const h = p.data.header;
+  } else if (p.data) data(f, p.data);
+  else if (p.icmp?.quoted.lisp) {
+    // tshark dissects the quoted IP/UDP inside its icmp layer; the quoted LISP is a layer of its own.
+    nested(f, p.icmp.quoted.lisp);
+  }
+  return f.map;
+}
+
+/** LISP inside another packet (in LISP data, quoted by ICMP), as tshark's lisp / lisp-data layers. */
+function nested(f: Fields, n: NestedLisp): void {
+  if (n.control) control(f, n.control);
+  else if (n.data) data(f, n.data);
+}
+
+function data(f: Fields, m: DataMessage): void {
+  {
+    const h = m.header;
     const d = dataHeaderFields(h);
     f.add('lisp-data.flags.nonce', (h.flags & DataFlag.N) !== 0);
     f.add('lisp-data.flags.lsb', (h.flags & DataFlag.L) !== 0);
@@ -327,5 +344,13 @@ export function ourFields(p: LispPacket): FieldMap {
     if (d.iid !== undefined) f.add('lisp-data.iid', d.iid);
     if (d.lsb !== undefined) f.add(d.iid !== undefined ? 'lisp-data.lsb8' : 'lisp-data.lsb', d.lsb);
   }
-  return f.map;
+  const i = m.inner;
+  if (i?.lisp) {
+    // tshark dissects the inner packet too: its IP and UDP fields follow the outer ones.
+    f.add(i.ipVersion === 4 ? 'ip.src' : 'ipv6.src', i.src);
+    f.add(i.ipVersion === 4 ? 'ip.dst' : 'ipv6.dst', i.dst);
+    f.add('udp.srcport', i.sport!);
+    f.add('udp.dstport', i.dport!);
+    nested(f, i.lisp);
+  }
 }
