@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { isMalformed, PacketDecoder, type LispPacket } from '../src/capture/packets.js';
 import { readCapture } from '../src/capture/source.js';
 import { keyLookup, loadKeys } from '../src/cli/common.js';
+import { packetJson } from '../src/output/json.js';
 import { MESSAGE_TYPES } from '../src/dissect/registry.js';
 import { reliableTypeSlug } from '../src/dissect/reliable.js';
 import type { ControlMessage } from '../src/dissect/types.js';
@@ -35,6 +36,9 @@ interface FileSummary {
   /** Frames whose authentication verified / failed with the key file. */
   authOk: number[];
   authFailed: number[];
+  /** Frames whose MS-RTR authentication (Map-Server to RTR) verified / failed. */
+  msRtrOk?: number[];
+  msRtrFailed?: number[];
   warnings: string[];
 }
 
@@ -55,6 +59,7 @@ async function summarize(file: string, keys?: string): Promise<{ summary: FileSu
       if (isMalformed(p)) s.malformed.push(p.frame);
       if ([...p.notes, ...p.frameNotes].some((n) => n.level === 'warning')) (s.warned ??= []).push(p.frame);
       if (p.auth) (p.auth.ok ? s.authOk : s.authFailed).push(p.frame);
+      if (p.msRtrAuth) (p.msRtrAuth.ok ? (s.msRtrOk ??= []) : (s.msRtrFailed ??= [])).push(p.frame);
       if (!p.kind) return;
       s.lisp++;
       const t =
@@ -64,7 +69,9 @@ async function summarize(file: string, keys?: string): Promise<{ summary: FileSu
             ? typeName(p.control)
             : p.reliable
               ? `tcp(${p.reliable.map((e) => reliableTypeSlug(e.message.type)).join(',')})`
-              : 'control(?)';
+              : p.icmp
+                ? `icmp-${p.icmp.name}(${p.icmp.quoted.lisp?.control ? typeName(p.icmp.quoted.lisp.control) : (p.icmp.quoted.lisp?.kind ?? 'ports only')})`
+                : 'control(?)';
       s.types[t] = (s.types[t] ?? 0) + 1;
     },
     warning: (m) => s.warnings.push(m),
@@ -168,6 +175,32 @@ const EXPECTED: Record<string, Partial<FileSummary>> = {
       'tcp(registration)': 3,
       'tcp(registration-ack,mapping-notification,registration-reject,registration-reject)': 1,
       'tcp(registration-ack,mapping-notification)': 1,
+    },
+    malformed: [],
+  },
+  // The NAT registration through an RTR (OOR's way): two ECM'd Map-Registers, the Map-Server's
+  // authenticated ECM with the Map-Notify, the Map-Notify inside data (outside and inside the NAT),
+  // two Map-Notify with R, data from port 4342, data in data.
+  'nat-rtr.pcap': {
+    frames: 9,
+    lisp: 9,
+    types: { 'ecm(map-register)': 2, 'ecm(map-notify)': 1, 'map-notify': 2, data: 4 },
+    malformed: [],
+  },
+  // Seven ICMP errors about LISP packets and one about DNS (not LISP, not counted).
+  'icmp-errors.pcap': {
+    frames: 13,
+    lisp: 12,
+    types: {
+      'map-register': 1,
+      'ecm(map-request)': 2,
+      data: 2,
+      'icmp-port-unreachable(map-register)': 1,
+      'icmp-host-unreachable(ports only)': 1,
+      'icmp-fragmentation-needed(data)': 1,
+      'icmp-ttl-exceeded(data)': 2,
+      'icmp-packet-too-big(data)': 1,
+      'icmp-port-unreachable(ecm(map-request))': 1,
     },
     malformed: [],
   },
@@ -352,6 +385,10 @@ describe('keys', () => {
       'reliable-registrations.pcap': { ok: [5, 9, 10], failed: [6] },
       'ip-fragments.pcap': { ok: [10, 13], failed: [] },
       'lcaf.pcap': { ok: [11, 22], failed: [] },
+      // The Map-Register; the copy an ICMP error quotes is reported, not verified.
+      'icmp-errors.pcap': { ok: [1], failed: [] },
+      // The Map-Register twice in ECMs, the Map-Notify in the Map-Server's ECM, inside data twice, with R twice.
+      'nat-rtr.pcap': { ok: [1, 2, 3, 4, 5, 6, 7], failed: [] },
       // Damaged after signing: the MAC no longer matches (frame 5's length does not even fit SHA-1).
       'malformed.pcap': { ok: [], failed: [1, 5, 7] },
       'format-pcap-us-le.pcap': ok3,
@@ -365,6 +402,34 @@ describe('keys', () => {
       'format-pcapng-blocks.pcapng': { ok: [1, 3], failed: [] },
       'format-pcapng-sections.pcapng': { ok: [1, 2, 4, 5, 6, 7, 10, 11], failed: [] },
     });
+  });
+
+  it("nat-rtr.pcap: the Map-Server's authentication towards the RTR verifies with the RTR's key, by the RTR's address", async () => {
+    const { summary, packets } = await summarize('nat-rtr.pcap', 'keys');
+    // The ECM with AD Type 2 (frame 3) and the two Map-Notify with R (frames 6, 7: Wireshark's layout, OOR's AD word).
+    expect(summary.msRtrOk).toEqual([3, 6, 7]);
+    expect(summary.msRtrFailed).toBeUndefined();
+    // The inner Map-Register / Map-Notify are what `auth` is about; JSON puts it on the inner object.
+    const ecm = packetJson(packets[2]!);
+    expect(ecm).toMatchObject({ type: 'ecm', security: true, ms_rtr_ad_type: 2, ms_rtr_auth_ok: true, inner: { type: 'map-notify', auth_ok: true } });
+    expect(ecm).not.toHaveProperty('auth_ok');
+    const inData = packetJson(packets[3]!);
+    expect(inData).toMatchObject({ type: 'data', iid: 0xffffff, inner: { sport: 4342, dport: 4342, lisp: { type: 'map-notify', auth_ok: true } } });
+    // A wrong RTR key fails only the MS-RTR verdict.
+    const wrong = new PacketDecoder({ keyFor: (_p, _m, role) => (role === 'ms-rtr' ? 'not-the-rtr-key' : 'site-a-secret') });
+    const verdicts: [boolean | undefined, boolean | undefined][] = [];
+    await readCapture(join(PCAPS, 'nat-rtr.pcap'), {
+      frame: (f) => {
+        const p = wrong.decode(f);
+        if (p?.msRtrAuth) verdicts.push([p.auth?.ok, p.msRtrAuth.ok]);
+      },
+      warning: () => {},
+    });
+    expect(verdicts).toEqual([
+      [true, false],
+      [true, false],
+      [true, false],
+    ]);
   });
 
   it('a message cut by the snaplen is not verified, and says so (rather than failing)', async () => {

@@ -46,9 +46,11 @@ export function messageEids(m: ControlMessage): Prefix[] {
 
 export function keyLookup(ring: KeyRing) {
   return (p: LispPacket, m: ControlMessage, role?: 'ms-rtr'): string | undefined => {
-    const peers = [p.ip?.src, p.ip?.dst].flatMap((a) => (a ? [parsePrefix(a)!] : []));
-    // The Map-Server and an RTR share a key by the RTR's address, whatever EIDs the message carries.
-    return ring.lookup(role === 'ms-rtr' ? [] : messageEids(m), peers);
+    const asPrefix = (a: string | undefined) => (a ? [parsePrefix(a)!] : []);
+    // The Map-Server's authentication towards an RTR goes by the RTR's address (the packet's
+    // destination: the Map-Server sends it), whatever EIDs the message carries.
+    if (role === 'ms-rtr') return ring.lookup([], asPrefix(p.ip?.dst));
+    return ring.lookup(messageEids(m), [...asPrefix(p.ip?.src), ...asPrefix(p.ip?.dst)]);
   };
 }
 

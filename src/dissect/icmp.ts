@@ -10,7 +10,7 @@ import { LISP_CONTROL_PORT, LISP_DATA_PORT, VXLAN_PORT } from './registry.js';
 import type { Note } from './cursor.js';
 import { decodeIp, decodeUdp, encodeIPv4, encodeIPv6, internetChecksum, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP, transportChecksum, addressBytes } from './ip.js';
 import { decodeNested } from './nested.js';
-import type { IcmpError, QuotedPacket } from './types.js';
+import type { ControlMessage, IcmpError, QuotedPacket } from './types.js';
 
 interface IcmpTypeInfo {
   /** tcpdump's words for the type. */
@@ -279,4 +279,20 @@ export function encodeIcmpError(f: IcmpErrorFields): Uint8Array {
   return v6
     ? encodeIPv6({ src: f.src, dst: f.dst, nextHeader: IPPROTO_ICMPV6, hopLimit: f.ttl ?? 64 }, msg)
     : encodeIPv4({ src: f.src, dst: f.dst, proto: IPPROTO_ICMP, ttl: f.ttl ?? 64 }, msg);
+}
+
+/**
+ * The control message an ICMP error is about, through an ECM to the message it carries (a
+ * Map-Request sent to a Map-Resolver), with the nonce that ties it to its exchange; undefined when
+ * the quote holds no control message (data, or ports only).
+ */
+export function quotedMessage(e: IcmpError): { message: ControlMessage; nonce?: bigint; inEcm: boolean } | undefined {
+  let m = e.quoted.lisp?.control;
+  if (!m) return undefined;
+  let inEcm = false;
+  while (m.type === 8 && 'inner' in m && m.inner?.message) {
+    m = m.inner.message;
+    inEcm = true;
+  }
+  return 'nonce' in m ? { message: m, nonce: m.nonce, inEcm } : { message: m, inEcm };
 }
