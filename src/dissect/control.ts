@@ -107,21 +107,27 @@ function decodeMapRequest(c: Cursor): MapRequest {
   const irc = (w >> 8) & 0x1f;
   const recordCount = w & 0xff;
   if (recordCount === 0) c.warn('Map-Request with Record Count 0', c.pos - 9);
+  // Counts the wire says but the bytes did not hold: kept for -V and re-encoding.
+  const cut = (): MapRequest => {
+    if (m.itrRlocs.length < irc + 1) m.declaredItrRlocCount = irc + 1;
+    if (m.eids.length < recordCount) m.declaredRecordCount = recordCount;
+    return m;
+  };
   const src = decodeAddress(c, 0, 'Source EID');
-  if (!src) return m;
+  if (!src) return cut();
   m.sourceEid = src;
-  if (src.kind === 'unknown') return m;
+  if (src.kind === 'unknown') return cut();
   for (let i = 0; i <= irc; i++) {
     const a = decodeAddress(c, 0, `ITR-RLOC ${i + 1} of ${irc + 1}`);
-    if (!a) return m;
+    if (!a) return cut();
     m.itrRlocs.push(a);
-    if (a.kind === 'unknown') return m;
+    if (a.kind === 'unknown') return cut();
   }
   for (let i = 0; i < recordCount; i++) {
     const p = decodeEidPrefix(c, `EID record ${i + 1} of ${recordCount}`);
-    if (!p) return m;
+    if (!p) return cut();
     m.eids.push(p);
-    if (p.prefix.kind === 'unknown') return m;
+    if (p.prefix.kind === 'unknown') return cut();
   }
   if (m.mapDataPresent) {
     const r = decodeMappingRecords(c, 1, 'Map-Reply');
@@ -145,6 +151,7 @@ function decodeMapReply(c: Cursor): MapReply {
   if (!h) return m;
   const count = w & 0xff;
   m.records = decodeMappingRecords(c, count, 'Map-Reply');
+  if (m.records.length < count) m.declaredRecordCount = count;
   // After a cut record the position is not where the Authentication Data starts.
   if (m.security && m.records.length === count) {
     if (c.remaining === 0) c.warn('Map-Reply S bit set but no LISP-SEC Authentication Data follows the records');
@@ -214,6 +221,7 @@ function decodeMapRegister(c: Cursor): MapRegister {
   Object.assign(m, auth);
   const count = w & 0xff;
   m.records = decodeMappingRecords(c, count, 'Map-Register');
+  if (m.records.length < count) m.declaredRecordCount = count;
   if (m.records.length < count) return trailingOf(c, m);
   if (m.xtrIdPresent) decodeXtrTrailer(c, m, 'Map-Register');
   return trailingOf(c, m);
@@ -239,7 +247,10 @@ function decodeMapNotify(c: Cursor, type: 4 | 5): MapNotify {
   Object.assign(m, auth);
   const count = w & 0xff;
   m.records = decodeMappingRecords(c, count, name);
-  if (m.records.length < count) return trailingOf(c, m);
+  if (m.records.length < count) {
+    m.declaredRecordCount = count;
+    return trailingOf(c, m);
+  }
   if (count === 0 && c.remaining > 0) recoverUncountedRecords(c, m, name);
   if (m.xtrIdPresent) decodeXtrTrailer(c, m, name);
   else if (m.rtr ? !msRtrLayout(c, c.pos) && msRtrLayout(c, c.pos + 24) : c.remaining === 24) {
@@ -321,6 +332,7 @@ function decodeMapReferral(c: Cursor): MapReferral {
     m.records.push(r.record);
     if (!r.complete) break;
   }
+  if (m.records.length < count) m.declaredRecordCount = count;
   return trailingOf(c, m);
 }
 
@@ -389,8 +401,9 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
   }
   switch (m.type) {
     case 1: {
-      if (m.itrRlocs.length < 1 || m.itrRlocs.length > 32) {
-        throw new RangeError(`a Map-Request carries 1 to 32 ITR-RLOCs, not ${m.itrRlocs.length}`);
+      const itrRlocCount = m.declaredItrRlocCount ?? m.itrRlocs.length;
+      if (itrRlocCount < 1 || itrRlocCount > 32) {
+        throw new RangeError(`a Map-Request carries 1 to 32 ITR-RLOCs, not ${itrRlocCount}`);
       }
       w.u32(
         (1 << 28) |
@@ -403,8 +416,8 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
           (((m.reserved ?? 0) & 0x7f) << 15) |
           bit(m.localXtr, 0x00004000) |
           bit(m.dontMapReply, 0x00002000) |
-          ((m.itrRlocs.length - 1) << 8) |
-          m.eids.length,
+          (((itrRlocCount - 1) & 0x1f) << 8) |
+          ((m.declaredRecordCount ?? m.eids.length) & 0xff),
       );
       w.u64(m.nonce);
       encodeAddress(w, m.sourceEid);
@@ -420,7 +433,7 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
           bit(m.echoNonceCapable, 0x04000000) |
           bit(m.security, 0x02000000) |
           (((m.reserved ?? 0) & 0x1ffff) << 8) |
-          m.records.length,
+          ((m.declaredRecordCount ?? m.records.length) & 0xff),
       );
       w.u64(m.nonce);
       m.records.forEach((r) => encodeMappingRecord(w, r));
@@ -439,7 +452,7 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
           bit(m.merge, 0x0400) |
           bit(m.mobileNode, 0x0200) |
           bit(m.wantMapNotify, 0x0100) |
-          m.records.length,
+          ((m.declaredRecordCount ?? m.records.length) & 0xff),
       );
       w.u64(m.nonce);
       encodeAuth(w, m);
@@ -464,7 +477,7 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
       if (m.msRtrAuth) encodeMsRtrAuth(w, m.msRtrAuth);
       break;
     case 6:
-      w.u32((6 << 28) | (((m.reserved ?? 0) & 0xfffff) << 8) | m.records.length);
+      w.u32((6 << 28) | (((m.reserved ?? 0) & 0xfffff) << 8) | ((m.declaredRecordCount ?? m.records.length) & 0xff));
       w.u64(m.nonce);
       m.records.forEach((r) => encodeReferralRecord(w, r));
       break;

@@ -150,6 +150,16 @@ export interface MappingRecord {
   mapVersion: number;
   eid: LispAddress;
   locators: Locator[];
+  /** Locator Count as written, when fewer locators were there to decode (a cut or damaged record). */
+  declaredLocatorCount?: number;
+}
+
+/**
+ * Counts as the wire says them, kept only when they disagree with what was decoded (fewer
+ * structures fitted): -V prints the wire's value, encoders write it back.
+ */
+interface DeclaredRecordCount {
+  declaredRecordCount?: number;
 }
 
 export interface ReferralSignature {
@@ -174,6 +184,9 @@ export interface ReferralRecord {
   eid: LispAddress;
   referrals: Locator[];
   signatures: ReferralSignature[];
+  /** Referral Count / Sig Count as written, when fewer were there to decode. */
+  declaredReferralCount?: number;
+  declaredSignatureCount?: number;
 }
 
 export interface EidPrefix {
@@ -187,7 +200,7 @@ interface Common {
   trailing?: Uint8Array;
 }
 
-export interface MapRequest extends Common {
+export interface MapRequest extends Common, DeclaredRecordCount {
   type: 1;
   authoritative: boolean;
   mapDataPresent: boolean;
@@ -206,9 +219,11 @@ export interface MapRequest extends Common {
   itrRlocs: LispAddress[];
   eids: EidPrefix[];
   mapReply?: MappingRecord;
+  /** ITR-RLOC Count + 1 as written, when fewer ITR-RLOCs were there to decode. */
+  declaredItrRlocCount?: number;
 }
 
-export interface MapReply extends Common {
+export interface MapReply extends Common, DeclaredRecordCount {
   type: 2;
   probe: boolean;
   echoNonceCapable: boolean;
@@ -280,7 +295,7 @@ export interface AuthFields {
   authData: Uint8Array;
 }
 
-export interface MapRegister extends Common, AuthFields {
+export interface MapRegister extends Common, AuthFields, DeclaredRecordCount {
   type: 3;
   proxyReply: boolean;
   security: boolean;
@@ -335,7 +350,7 @@ export interface MsRtrAuth extends AuthFields {
   reserved?: number;
 }
 
-export interface MapReferral extends Common {
+export interface MapReferral extends Common, DeclaredRecordCount {
   type: 6;
   reserved?: number;
   nonce: bigint;

@@ -164,7 +164,8 @@ export function expertLabel(level: NoteLevel, text: string): string {
 export function attachNote(root: TreeNode, offset: number, label: string): void {
   let at = root;
   for (;;) {
-    const next = at.children?.find((c) => c.start <= offset && offset < c.end && c.end > c.start);
+    // Not into a child spanning the same bytes: those are the bits of one field (flags).
+    const next = at.children?.find((c) => c.start <= offset && offset < c.end && (c.start > at.start || c.end < at.end));
     if (!next) break;
     at = next;
   }

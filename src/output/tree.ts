@@ -269,7 +269,7 @@ function recordNodes(b: Builder, r: MappingRecord, label: string): void {
     `${label}, EID Prefix: ${eid}, TTL: ${r.ttl === 0xffffffff ? 'Unlimited' : r.ttl}, Action: ${actionTitle(r.action, false)}${r.authoritative ? ', Authoritative' : ''}`,
     (g) => {
       g.leaf(`Record TTL: ${r.ttl}${r.ttl === 0xffffffff ? ' (Unlimited)' : ' minutes'}`, 4);
-      g.leaf(`Locator Count: ${r.locators.length}`, 1);
+      g.leaf(`Locator Count: ${wireCount(r.declaredLocatorCount, r.locators.length)}${decodedOf(r.declaredLocatorCount, r.locators.length)}`, 1);
       g.leaf(`EID Mask Length: ${r.eidMaskLen}`, 1);
       g.note(`Action: ${actionTitle(r.action, false)}`, g.pos, g.pos + 2);
       g.note(`Authoritative: ${setBit(r.authoritative)}`, g.pos, g.pos + 2);
@@ -287,13 +287,13 @@ function referralNodes(b: Builder, r: ReferralRecord, i: number): void {
     `Referral Record ${i + 1}, EID Prefix: ${prefixText(r.eid, r.eidMaskLen)}, TTL: ${r.ttl}, Action: ${actionTitle(r.action, true)}`,
     (g) => {
       g.leaf(`Record TTL: ${r.ttl} minutes`, 4);
-      g.leaf(`Referral Count: ${r.referrals.length}`, 1);
+      g.leaf(`Referral Count: ${wireCount(r.declaredReferralCount, r.referrals.length)}${decodedOf(r.declaredReferralCount, r.referrals.length)}`, 1);
       g.leaf(`EID Mask Length: ${r.eidMaskLen}`, 1);
       g.note(`Action: ${actionTitle(r.action, true)}`, g.pos, g.pos + 2);
       g.note(`Authoritative: ${setBit(r.authoritative)}`, g.pos, g.pos + 2);
       g.note(`Incomplete: ${setBit(r.incomplete)}`, g.pos, g.pos + 2);
       g.leaf(`Reserved: ${hex(r.reserved ?? 0, 3)}`, 2);
-      g.note(`Signature Count: ${r.signatures.length}`, g.pos, g.pos + 2);
+      g.note(`Signature Count: ${wireCount(r.declaredSignatureCount, r.signatures.length)}${decodedOf(r.declaredSignatureCount, r.signatures.length)}`, g.pos, g.pos + 2);
       g.leaf(`Map-Version Number: ${r.mapVersion}`, 2);
       addressNodes(g, r.eid, 'EID Prefix');
       r.referrals.forEach((l, j) => locatorNodes(g, l, j));
@@ -321,6 +321,10 @@ function authNodes(b: Builder, a: AuthFields, verdict: string | undefined, prefi
 }
 
 const named = (name: string | undefined, id: number) => `${name ?? 'Unknown'} (${id})`;
+
+/** A count as the wire says it (the decoder keeps it when it differs from what was decoded). */
+const wireCount = (declared: number | undefined, decoded: number) => declared ?? decoded;
+const decodedOf = (declared: number | undefined, decoded: number) => (declared !== undefined && declared !== decoded ? ` (${decoded} decoded)` : '');
 
 /** LISP-SEC Authentication Data (RFC 9303 §6.1, §6.2). The OTK is masked as key material is. */
 function lispSecNodes(b: Builder, ad: LispSecAd, fromMapServer: boolean): void {
@@ -419,8 +423,8 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         ['D (Dont-Map-Reply)', m.dontMapReply],
       ]);
       if (m.reserved) b.note(`Reserved bits: ${hex(m.reserved, 2)}`, base, base + 3);
-      b.leaf(`ITR-RLOC Count: ${m.itrRlocs.length - 1} (${m.itrRlocs.length} ITR-RLOCs)`, 3);
-      b.leaf(`Record Count: ${m.eids.length}`, 1);
+      b.leaf(`ITR-RLOC Count: ${wireCount(m.declaredItrRlocCount, m.itrRlocs.length) - 1} (${m.declaredItrRlocCount ?? m.itrRlocs.length} ITR-RLOCs${decodedOf(m.declaredItrRlocCount, m.itrRlocs.length)})`, 3);
+      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.eids.length)}${decodedOf(m.declaredRecordCount, m.eids.length)}`, 1);
       nonce(m.nonce);
       addressNodes(b, m.sourceEid, 'Source EID');
       m.itrRlocs.forEach((a, i) => b.group(`ITR-RLOC ${i + 1}: ${addressText(a)}`, (g) => addressNodes(g, a, 'ITR-RLOC')));
@@ -440,7 +444,7 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         ['S (Security)', m.security],
       ]);
       b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
-      b.leaf(`Record Count: ${m.records.length}`, 1);
+      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
       nonce(m.nonce);
       m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
       if (m.lispSec) lispSecNodes(b, m.lispSec, false);
@@ -458,7 +462,7 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         ['M (want Map-Notify)', m.wantMapNotify],
       ]);
       b.leaf(`Reserved: ${hex(m.reserved ?? 0, 3)}`, 3);
-      b.leaf(`Record Count: ${m.records.length}`, 1);
+      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
       m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
@@ -472,10 +476,7 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         ['R (MS-RTR authentication)', m.rtr],
       ]);
       b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
-      b.leaf(
-        `Record Count: ${m.declaredRecordCount ?? m.records.length}${m.declaredRecordCount !== undefined ? ` (${m.records.length} found)` : ''}`,
-        1,
-      );
+      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
       m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
@@ -485,7 +486,7 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       break;
     case 6:
       b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
-      b.leaf(`Record Count: ${m.records.length}`, 1);
+      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
       nonce(m.nonce);
       m.records.forEach((r, i) => referralNodes(b, r, i));
       break;
