@@ -822,6 +822,46 @@ function icmpErrors(): FixtureFile {
   );
 }
 
+/**
+ * Publish/Subscribe (RFC 9437) between an xTR and the Map-Server: the subscription (Map-Request with
+ * the I bit, its xTR-ID and site-ID), the Map-Server's Map-Notify confirming it and the xTR's
+ * Map-Notify-Ack; a publication when the subscribed mapping changes (Map-Notify, nonce + 1),
+ * retransmitted once, then acknowledged; a publication never acknowledged (three Map-Notify); an
+ * IPv6 subscription; the xTR withdrawing (Map-Request with its only ITR-RLOC of AFI 0).
+ */
+function pubSub(): FixtureFile {
+  const t = new Trace('pubsub');
+  const xtrId = 0x00112233445566778899aabbccddeeffn;
+  const siteId = 7n;
+  const subscribe = (nonce: bigint, eid: string, itr: string, withdraw = false) =>
+    mapRequest({ nonce, eids: [eid], itrRlocs: [withdraw ? { kind: 'none', afi: 0 } : itr], sourceEid: itr.includes(':') ? '2001:db8:1::5' : '10.1.0.5', xtrId, siteId });
+  const notify = (nonce: bigint, rloc: string, type: 'notify' | 'ack') =>
+    (type === 'notify' ? mapNotify : mapNotifyAck)({ nonce, keyId: 1, key: KEYS.siteB, xtrId, siteId, records: [record('10.2.0.0/24', [{ rloc }])] });
+  const n0 = t.nonce();
+  t.at(0).control(A.xtrA, 4342, A.ms, 4342, subscribe(n0, '10.2.0.0/24', A.xtrA));
+  t.control(A.ms, 4342, A.xtrA, 4342, notify(n0, A.etrC, 'notify'));
+  t.control(A.xtrA, 4342, A.ms, 4342, notify(n0, A.etrC, 'ack'));
+  // The site of 10.2.0.0/24 moves to another RLOC: the Map-Server publishes (nonce + 1).
+  const n1 = n0 + 1n;
+  t.at(10).control(A.ms, 4342, A.xtrA, 4342, notify(n1, A.xtrB, 'notify'));
+  t.at(11).control(A.ms, 4342, A.xtrA, 4342, notify(n1, A.xtrB, 'notify'));
+  t.control(A.xtrA, 4342, A.ms, 4342, notify(n1, A.xtrB, 'ack'));
+  // Another change the xTR never acknowledges: the Map-Server tries three times.
+  const n2 = n1 + 1n;
+  for (const s of [20, 21, 22]) t.at(s).control(A.ms, 4342, A.xtrA, 4342, notify(n2, A.etrC, 'notify'));
+  // An IPv6 subscription, confirmed.
+  const n3 = t.nonce();
+  t.at(30).control(A.xtrA6, 4342, A.ms6, 4342, subscribe(n3, '2001:db8:2::/48', A.xtrA6));
+  t.control(A.ms6, 4342, A.xtrA6, 4342, mapNotify({ nonce: n3, keyId: 2, key: KEYS.siteB, xtrId, siteId, records: [record('2001:db8:2::/48', [{ rloc: A.xtrB6 }])] }));
+  // The xTR withdraws its subscription: its only ITR-RLOC has AFI 0.
+  t.at(40).control(A.xtrA, 4342, A.ms, 4342, subscribe(n2 + 1n, '10.2.0.0/24', A.xtrA, true));
+  return pcap(
+    'pubsub.pcap',
+    'Publish/Subscribe (RFC 9437): subscription (Map-Request with I, xTR-ID, site-ID), its Map-Notify and Map-Notify-Ack; a publication (nonce + 1) retransmitted then acknowledged; one never acknowledged (three Map-Notify); an IPv6 subscription; the withdrawal (ITR-RLOC AFI 0).',
+    t,
+  );
+}
+
 /** Recomputes the ICMP checksum of an IPv4 packet (after editing the message). */
 function fixIcmpChecksum(ip: Uint8Array): void {
   const msg = ip.subarray(20);
@@ -1460,6 +1500,7 @@ export function makeFixtures(): FixtureFile[] {
     dataPlane(),
     natRtr(),
     icmpErrors(),
+    pubSub(),
     lcafs(),
     ipOptions(),
     fragments(),

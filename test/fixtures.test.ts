@@ -204,6 +204,8 @@ const EXPECTED: Record<string, Partial<FileSummary>> = {
     },
     malformed: [],
   },
+  // RFC 9437: two subscriptions, their Map-Notify (and one Ack), publications, the withdrawal.
+  'pubsub.pcap': { frames: 12, lisp: 12, types: { 'map-request': 3, 'map-notify': 7, 'map-notify-ack': 2 }, malformed: [] },
   // Frames 13 and 14: N with V, E without N: invalid flag combinations that still decode.
   'data.pcap': { frames: 15, lisp: 15, types: { data: 15 }, malformed: [], warned: [13, 14] },
   'lcaf.pcap': { frames: 23, lisp: 23, types: { 'map-reply': 20, 'map-register': 2, 'map-request': 1 }, malformed: [] },
@@ -359,6 +361,20 @@ describe('malformed fixtures are reported, not dropped', () => {
     expect(packets.find((p) => p.frame === 8)).toMatchObject({ summary: expect.stringMatching(/^TCP \[PSH, ACK\]/) });
   });
 
+  it('pubsub.pcap: the subscription carries I, xTR-ID and site-ID (RFC 9437 §5); publications are Map-Notify with the xTR-ID', async () => {
+    const { packets } = await summarize('pubsub.pcap');
+    const xtr_id = '00112233445566778899aabbccddeeff';
+    const site_id = '0000000000000007';
+    expect(packetJson(packets[0]!)).toMatchObject({ type: 'map-request', xtr_id_present: true, xtr_id, site_id, eids: ['10.2.0.0/24'], itr_rlocs: ['192.0.2.10'] });
+    expect(packetJson(packets[1]!)).toMatchObject({ type: 'map-notify', xtr_id_present: true, xtr_id, site_id, nonce: packetJson(packets[0]!).nonce });
+    // The first publication's nonce is the subscription's + 1 (RFC 9437 §6).
+    expect(BigInt(`0x${packetJson(packets[3]!).nonce}`)).toBe(BigInt(`0x${packetJson(packets[0]!).nonce}`) + 1n);
+    // The withdrawal: the only ITR-RLOC has AFI 0 (no address: null in the list).
+    expect(packetJson(packets[11]!)).toMatchObject({ type: 'map-request', xtr_id_present: true, itr_rlocs: [null] });
+    const m = packets[0]!.control as { xtrIdPresent: boolean; reserved?: number };
+    expect([m.xtrIdPresent, m.reserved]).toEqual([true, undefined]);
+  });
+
   it('control-other-types.pcap: unknown types kept raw and flagged', async () => {
     const { packets } = await summarize('control-other-types.pcap');
     expect(packets.map((p) => p.control && 'unknown' in p.control)).toEqual([false, false, true, true, true]);
@@ -387,6 +403,8 @@ describe('keys', () => {
       'lcaf.pcap': { ok: [11, 22], failed: [] },
       // The Map-Register; the copy an ICMP error quotes is reported, not verified.
       'icmp-errors.pcap': { ok: [1], failed: [] },
+      // Every Map-Notify and Map-Notify-Ack of the publications (the site key of 10.2.0.0/24 and 2001:db8:2::/48).
+      'pubsub.pcap': { ok: [2, 3, 4, 5, 6, 7, 8, 9, 11], failed: [] },
       // The Map-Register twice in ECMs, the Map-Notify in the Map-Server's ECM, inside data twice, with R twice.
       'nat-rtr.pcap': { ok: [1, 2, 3, 4, 5, 6, 7], failed: [] },
       // Damaged after signing: the MAC no longer matches (frame 5's length does not even fit SHA-1).

@@ -150,7 +150,7 @@ export function mappingRecord(r: MappingRecordSpec): MappingRecord {
 
 // ---- Map-Request / Map-Reply -----------------------------------------------------------------
 
-export interface MapRequestSpec {
+export interface MapRequestSpec extends XtrIdSpec {
   nonce: bigint;
   /** EID-records: the prefixes asked for. */
   eids: PrefixSpec[];
@@ -180,6 +180,7 @@ export function mapRequest(s: MapRequestSpec): MapRequest {
     smr: s.smr ?? false,
     pitr: s.pitr ?? false,
     smrInvoked: s.smrInvoked ?? false,
+    xtrIdPresent: false,
     localXtr: s.localXtr ?? false,
     dontMapReply: s.dontMapReply ?? false,
     nonce: s.nonce,
@@ -191,6 +192,8 @@ export function mapRequest(s: MapRequestSpec): MapRequest {
     }),
   };
   if (s.mapReply) m.mapReply = s.mapReply;
+  // RFC 9437: with an xTR-ID and site-ID the Map-Request asks for a subscription.
+  xtrTrailer(s, m);
   return m;
 }
 

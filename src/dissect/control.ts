@@ -95,6 +95,7 @@ function decodeMapRequest(c: Cursor): MapRequest {
     smr: (w & 0x01000000) !== 0,
     pitr: (w & 0x00800000) !== 0,
     smrInvoked: (w & 0x00400000) !== 0,
+    xtrIdPresent: (w & MAP_REQUEST_I) !== 0,
     localXtr: (w & 0x00004000) !== 0,
     dontMapReply: (w & 0x00002000) !== 0,
     nonce: h?.nonce ?? 0n,
@@ -102,7 +103,7 @@ function decodeMapRequest(c: Cursor): MapRequest {
     itrRlocs: [],
     eids: [],
   };
-  optional(m, 'reserved', (w >> 15) & 0x7f);
+  optional(m, 'reserved', ((w & ~MAP_REQUEST_I) >> 15) & 0x7f);
   if (!h) return m;
   const irc = (w >> 8) & 0x1f;
   const recordCount = w & 0xff;
@@ -131,10 +132,15 @@ function decodeMapRequest(c: Cursor): MapRequest {
   }
   if (m.mapDataPresent) {
     const r = decodeMappingRecords(c, 1, 'Map-Reply');
-    if (r.length) m.mapReply = r[0]!;
+    if (!r.length) return m;
+    m.mapReply = r[0]!;
   }
+  if (m.xtrIdPresent) decodeXtrTrailer(c, m, 'Map-Request');
   return trailingOf(c, m);
 }
+
+/** Map-Request bit 11: I, xTR-ID and site-ID present (RFC 9437 §5). */
+const MAP_REQUEST_I = 0x00100000;
 
 function decodeMapReply(c: Cursor): MapReply {
   const h = header(c, 'Map-Reply');
@@ -413,7 +419,8 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
           bit(m.smr, 0x01000000) |
           bit(m.pitr, 0x00800000) |
           bit(m.smrInvoked, 0x00400000) |
-          (((m.reserved ?? 0) & 0x7f) << 15) |
+          bit(m.xtrIdPresent, MAP_REQUEST_I) |
+          (((m.reserved ?? 0) & 0x5f) << 15) |
           bit(m.localXtr, 0x00004000) |
           bit(m.dontMapReply, 0x00002000) |
           (((itrRlocCount - 1) & 0x1f) << 8) |
@@ -424,6 +431,8 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
       m.itrRlocs.forEach((a: LispAddress) => encodeAddress(w, a));
       m.eids.forEach((p) => encodeEidPrefix(w, p));
       if (m.mapReply) encodeMappingRecord(w, m.mapReply);
+      if (m.xtrId) w.bytes(m.xtrId);
+      if (m.siteId) w.bytes(m.siteId);
       break;
     }
     case 2:

@@ -208,7 +208,12 @@ export interface MapRequest extends Common, DeclaredRecordCount {
   smr: boolean;
   pitr: boolean;
   smrInvoked: boolean;
-  /** Bits 10..16 (R, R, Rsvd). */
+  /**
+   * I (bit 11, RFC 9437 PubSub): an xTR-ID and site-ID follow the records; with it the Map-Request
+   * asks the Map-Server for a subscription.
+   */
+  xtrIdPresent: boolean;
+  /** Bits 10 and 12..16 (R, Rsvd), when non-zero. */
   reserved?: number;
   /** L: sent by an xTR of the same site. */
   localXtr: boolean;
@@ -221,6 +226,9 @@ export interface MapRequest extends Common, DeclaredRecordCount {
   mapReply?: MappingRecord;
   /** ITR-RLOC Count + 1 as written, when fewer ITR-RLOCs were there to decode. */
   declaredItrRlocCount?: number;
+  /** The subscriber's 128-bit xTR-ID and 64-bit site-ID (I=1). */
+  xtrId?: Uint8Array;
+  siteId?: Uint8Array;
 }
 
 export interface MapReply extends Common, DeclaredRecordCount {

@@ -324,6 +324,7 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
       w.key('authoritative').bool(m.authoritative).key('map_data_present').bool(m.mapDataPresent).key('pitr').bool(m.pitr);
       flag(w, 'local_xtr', m.localXtr);
       flag(w, 'dont_map_reply', m.dontMapReply);
+      flag(w, 'xtr_id_present', m.xtrIdPresent);
       addressField(w, 'source_eid', m.sourceEid, opts);
       addressList(w, 'itr_rlocs', m.itrRlocs, opts);
       w.key('eids').arr();
@@ -333,6 +334,8 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
         w.key('map_reply');
         writeRecord(w, m.mapReply, opts);
       }
+      if (m.xtrId) w.key('xtr_id').hex(m.xtrId);
+      if (m.siteId) w.key('site_id').hex(m.siteId);
       break;
     case 2:
       w.key('probe').bool(m.probe).key('echo_nonce').bool(m.echoNonceCapable).key('security').bool(m.security);

@@ -1,6 +1,7 @@
 // One tcpdump-like line per LISP packet: time, outer addresses and ports, message type, nonce,
 // flags, EIDs and RLOCs with priority/weight, authentication result, malformed notes.
 
+import { toHex } from '../dissect/addr.js';
 import { addressText, prefixText } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
@@ -95,7 +96,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
   if ('unknown' in m) return s.bad(`unknown control type ${m.type}, ${m.data.length} bytes`);
   switch (m.type) {
     case 1: {
-      const kind = m.smr ? 'SMR' : m.probe ? 'RLOC-probe' : 'Map-Request';
+      const kind = m.smr ? 'SMR' : m.probe ? 'RLOC-probe' : m.xtrIdPresent ? 'Map-Request (subscribe)' : 'Map-Request';
       return (
         `${s.type(kind)} nonce ${nonceText(m.nonce)}` +
         flags([
@@ -107,11 +108,13 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
           ['smr-invoked', m.smrInvoked],
           ['local-xtr', m.localXtr],
           ['dont-reply', m.dontMapReply],
+          ['xtr-id', m.xtrIdPresent],
         ]) +
         `, eid ${m.eids.map((p) => s.eid(prefixText(p.prefix, p.maskLen))).join(', ') || '(none)'}` +
         (m.sourceEid.kind !== 'none' ? `, source-eid ${addressText(m.sourceEid)}` : '') +
         `, itr-rlocs [${m.itrRlocs.map(addressText).join(', ')}]` +
-        (m.mapReply ? `, map-data ${recordText(m.mapReply)}` : '')
+        (m.mapReply ? `, map-data ${recordText(m.mapReply)}` : '') +
+        (m.xtrId ? `, xtr-id ${toHex(m.xtrId)}` : '')
       );
     }
     case 2:

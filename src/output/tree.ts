@@ -419,6 +419,7 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         ['S (Solicit-Map-Request)', m.smr],
         ['p (PITR)', m.pitr],
         ['s (SMR-invoked)', m.smrInvoked],
+        ['I (xTR-ID present, PubSub)', m.xtrIdPresent],
         ['L (Local xTR)', m.localXtr],
         ['D (Dont-Map-Reply)', m.dontMapReply],
       ]);
@@ -436,6 +437,8 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         }),
       );
       if (m.mapReply) recordNodes(b, m.mapReply, 'Map-Reply Record');
+      if (m.xtrId) b.leaf(`xTR-ID: ${toHex(m.xtrId)}`, 16);
+      if (m.siteId) b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
       break;
     case 2:
       flagLines(b, b.pos, [

@@ -216,7 +216,8 @@ const mapRequest = fc
     smr: fc.boolean(),
     pitr: fc.boolean(),
     smrInvoked: fc.boolean(),
-    reserved: nonzero(fc.integer({ min: 0, max: 0x7f })),
+    // Bit 11 (0x20 here) is RFC 9437's I bit, drawn with the xTR-ID below.
+    reserved: nonzero(fc.integer({ min: 0, max: 0x7f }).map((v) => v & 0x5f)),
     localXtr: fc.boolean(),
     dontMapReply: fc.boolean(),
     nonce,
@@ -224,9 +225,12 @@ const mapRequest = fc
     itrRlocs: fc.array(address, { minLength: 1, maxLength: 4 }),
     eids: fc.array(eidPrefix, { maxLength: 3 }),
     mapReply: fc.option(mappingRecord, { nil: undefined }),
+    xtr,
     trailing,
   })
-  .map((r): ControlMessage => compact({ type: 1 as const, mapDataPresent: r.mapReply !== undefined, ...r }));
+  .map(({ xtr: x, ...r }): ControlMessage =>
+    compact({ type: 1 as const, mapDataPresent: r.mapReply !== undefined, xtrIdPresent: x !== undefined, ...r, xtrId: x?.xtrId, siteId: x?.siteId }),
+  );
 
 // LISP-SEC Authentication Data (RFC 9303 §6): an ITR's EID-AD (KDF ID only) or the Map-Server's.
 const eidAd: fc.Arbitrary<EidAd> = fc.oneof(

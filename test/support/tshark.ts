@@ -163,6 +163,9 @@ function controlBody(f: Fields, m: ControlMessage): void {
         f.add('lisp.mreq.itr_rloc.afi', a.afi);
         plainAddr(f, a, 'lisp.mreq.itr_rloc_ipv4', 'lisp.mreq.itr_rloc_ipv6');
       }
+      // Deliberate difference: tshark 4.0 stops at an ITR-RLOC of AFI 0, which RFC 9437 §5 uses
+      // to withdraw a subscription; we go on, so compare up to it.
+      if (m.itrRlocs.some((a) => a.kind === 'none')) break;
       for (const p of m.eids) {
         f.add('lisp.mreq.record.prefix.length', p.maskLen);
         f.add('lisp.mreq.record.prefix.afi', p.prefix.afi);
