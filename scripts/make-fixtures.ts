@@ -60,6 +60,7 @@ import {
   type LinkEncodeOptions,
 } from '../src/dissect/link.js';
 import { encodeReliable, type ReliableMessage } from '../src/dissect/reliable.js';
+import { encodeVxlan } from '../src/dissect/vxlan.js';
 import type { ControlMessage, DataHeader, LcafBody, LispAddress, MapRegister } from '../src/dissect/types.js';
 
 export interface FixtureFile {
@@ -862,6 +863,37 @@ function pubSub(): FixtureFile {
   );
 }
 
+/**
+ * VXLAN as the data plane of a LISP fabric (SD-Access): VXLAN-GPO with the source's group (and the
+ * A and D bits), plain VXLAN with IPv6 and TCP inside, a VLAN-tagged inner frame, an ARP frame, a
+ * header without the I flag, and VXLAN on Linux's port 8472 (decoded with -d udp.port=8472,vxlan).
+ */
+function vxlan(): FixtureFile {
+  const t = new Trace('vxlan');
+  const edge1 = '192.0.2.21';
+  const edge2 = '192.0.2.22';
+  const mac = { a: '02:00:0a:01:00:05', b: '02:00:0a:02:00:07' };
+  const eth = (l3: Uint8Array, opts: LinkEncodeOptions = {}) => encodeLink(LINKTYPE_EN10MB, l3, { src: mac.a, dst: mac.b, ...opts });
+  const outer = (src: string, dst: string, payload: Uint8Array, dport = 4789) =>
+    encodeIpUdp({ src, dst, sport: 49152 + (fnv1a(src + dst + payload.length) % 16384), dport, id: t.id(), udpChecksum: false }, payload);
+  const ping = (src: string, dst: string, seq: number, reply = false) => innerPacket({ src, dst, proto: reply ? 'icmp-echo-reply' : 'icmp-echo-request', icmpId: 0x1234, seq });
+  t.at(0).add(outer(edge1, edge2, encodeVxlan({ vni: 4099, groupPolicyId: 17 }, eth(ping('10.1.0.5', '10.2.0.7', 1)))));
+  t.add(outer(edge2, edge1, encodeVxlan({ vni: 4099, groupPolicyId: 23, policyApplied: true, dontLearn: true }, eth(ping('10.2.0.7', '10.1.0.5', 1, true)))));
+  t.at(1).add(outer(edge1, edge2, encodeVxlan({ vni: 8190 }, eth(innerPacket({ src: '2001:db8:1::5', dst: '2001:db8:2::7', proto: 'tcp', sport: 40000, dport: 443, tcpFlags: 0x02, tcpSeq: 1000 })))));
+  t.at(2).add(outer(edge1, edge2, encodeVxlan({ vni: 4099, groupPolicyId: 17 }, eth(innerPacket({ src: '10.1.0.5', dst: '10.2.0.7', proto: 'udp', sport: 5353, dport: 53, payload: t.bytes(30) }), { vlans: [100] }))));
+  t.at(3).add(outer(edge1, edge2, encodeVxlan({ vni: 4099 }, encodeLink(LINKTYPE_EN10MB, t.bytes(28), { src: mac.a, dst: 'ff:ff:ff:ff:ff:ff', etherType: 0x0806 }))));
+  const noI = encodeVxlan({ vni: 4099 }, eth(ping('10.1.0.5', '10.2.0.7', 2)));
+  noI[0] = 0;
+  noI[1] = 0;
+  t.at(4).add(outer(edge1, edge2, noI));
+  t.at(5).add(outer(edge1, edge2, encodeVxlan({ vni: 300 }, eth(ping('10.1.0.5', '10.2.0.7', 3))), 8472));
+  return pcap(
+    'vxlan.pcap',
+    'VXLAN as a LISP fabric data plane: VXLAN-GPO (group 17; group 23 with D and A) carrying a ping and its reply (VNI 4099 = Instance-ID), plain VXLAN with IPv6 TCP (VNI 8190), a VLAN-tagged inner frame with UDP, an ARP frame, a header without the I flag, VXLAN on port 8472 (-d udp.port=8472,vxlan).',
+    t,
+  );
+}
+
 /** Recomputes the ICMP checksum of an IPv4 packet (after editing the message). */
 function fixIcmpChecksum(ip: Uint8Array): void {
   const msg = ip.subarray(20);
@@ -1501,6 +1533,7 @@ export function makeFixtures(): FixtureFile[] {
     natRtr(),
     icmpErrors(),
     pubSub(),
+    vxlan(),
     lcafs(),
     ipOptions(),
     fragments(),

@@ -71,7 +71,9 @@ async function summarize(file: string, keys?: string): Promise<{ summary: FileSu
               ? `tcp(${p.reliable.map((e) => reliableTypeSlug(e.message.type)).join(',')})`
               : p.icmp
                 ? `icmp-${p.icmp.name}(${p.icmp.quoted.lisp?.control ? typeName(p.icmp.quoted.lisp.control) : (p.icmp.quoted.lisp?.kind ?? 'ports only')})`
-                : 'control(?)';
+                : p.vxlan
+                  ? 'vxlan'
+                  : 'control(?)';
       s.types[t] = (s.types[t] ?? 0) + 1;
     },
     warning: (m) => s.warnings.push(m),
@@ -206,6 +208,8 @@ const EXPECTED: Record<string, Partial<FileSummary>> = {
   },
   // RFC 9437: two subscriptions, their Map-Notify (and one Ack), publications, the withdrawal.
   'pubsub.pcap': { frames: 12, lisp: 12, types: { 'map-request': 3, 'map-notify': 7, 'map-notify-ack': 2 }, malformed: [] },
+  // Frame 6 has no I flag (a warning); frame 7 is VXLAN on port 8472, not decoded without -d.
+  'vxlan.pcap': { frames: 7, lisp: 6, types: { vxlan: 6 }, malformed: [], warned: [6] },
   // Frames 13 and 14: N with V, E without N: invalid flag combinations that still decode.
   'data.pcap': { frames: 15, lisp: 15, types: { data: 15 }, malformed: [], warned: [13, 14] },
   'lcaf.pcap': { frames: 23, lisp: 23, types: { 'map-reply': 20, 'map-register': 2, 'map-request': 1 }, malformed: [] },
@@ -373,6 +377,37 @@ describe('malformed fixtures are reported, not dropped', () => {
     expect(packetJson(packets[11]!)).toMatchObject({ type: 'map-request', xtr_id_present: true, itr_rlocs: [null] });
     const m = packets[0]!.control as { xtrIdPresent: boolean; reserved?: number };
     expect([m.xtrIdPresent, m.reserved]).toEqual([true, undefined]);
+  });
+
+  it('vxlan.pcap: the VNI is the Instance-ID, the group policy is shown, -d udp.port=8472,vxlan decodes another port', async () => {
+    const { packets } = await summarize('vxlan.pcap');
+    expect(packetJson(packets[0]!)).toMatchObject({
+      type: 'vxlan',
+      flags: 'GI',
+      vni: 4099,
+      iid: 4099,
+      group_policy_id: 17,
+      dont_learn: false,
+      policy_applied: false,
+      ethernet: { src: '02:00:0a:01:00:05', dst: '02:00:0a:02:00:07', ethertype: 0x0800 },
+      inner: { src: '10.1.0.5', dst: '10.2.0.7', proto: 1, icmp_type: 8, icmp_id: 0x1234, icmp_seq: 1, payload_len: 40 },
+    });
+    expect(packetJson(packets[1]!)).toMatchObject({ flags: 'GIDA', group_policy_id: 23, dont_learn: true, policy_applied: true });
+    expect(packetJson(packets[2]!)).toMatchObject({ flags: 'I', vni: 8190, inner: { src: '2001:db8:1::5', tcp_flags: 'S', dport: 443 } });
+    expect(packetJson(packets[2]!)).not.toHaveProperty('group_policy_id');
+    expect(packetJson(packets[3]!)).toMatchObject({ ethernet: { vlan_ids: [100] }, inner: { sport: 5353, dport: 53, payload_len: 30 } });
+    expect(packetJson(packets[4]!)).toMatchObject({ ethernet: { ethertype: 0x0806 } });
+    expect(packetJson(packets[4]!)).not.toHaveProperty('inner');
+    const d = new PacketDecoder({ decodeAs: { control: new Set(), data: new Set(), vxlan: new Set([8472]) } });
+    const vnis: number[] = [];
+    await readCapture(join(PCAPS, 'vxlan.pcap'), {
+      frame: (f) => {
+        const p = d.decode(f);
+        if (p?.vxlan) vnis.push(p.vxlan.vni);
+      },
+      warning: () => {},
+    });
+    expect(vnis).toEqual([4099, 4099, 8190, 4099, 4099, 4099, 300]);
   });
 
   it('control-other-types.pcap: unknown types kept raw and flagged', async () => {

@@ -58,7 +58,7 @@ export function listInterfaces(pcap: Libpcap = loadLibpcap()): InterfaceInfo[] {
  * reliable transport over TCP 4342, and any --decode-as ports.
  */
 export function defaultFilter(decodeAs?: DecodeAs): string {
-  const ports = new Set([4341, 4342, ...(decodeAs?.control ?? []), ...(decodeAs?.data ?? [])]);
+  const ports = new Set([4341, 4342, ...(decodeAs?.control ?? []), ...(decodeAs?.data ?? []), ...(decodeAs?.vxlan ?? [])]);
   const udp = [...ports].sort((a, b) => a - b).map((p) => `udp port ${p}`);
   return [...udp, 'tcp port 4342'].join(' or ');
 }

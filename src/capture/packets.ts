@@ -32,7 +32,8 @@ import {
   type FramerEvent,
   type ReliableMessage,
 } from '../dissect/reliable.js';
-import type { ControlMessage, DataMessage, IcmpError, MapNotify, UnknownControl } from '../dissect/types.js';
+import type { ControlMessage, DataMessage, IcmpError, MapNotify, UnknownControl, VxlanMessage } from '../dissect/types.js';
+import { decodeVxlan } from '../dissect/vxlan.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
 import {
   decodeTcp,
@@ -69,7 +70,7 @@ export interface LispPacket {
    * LISP. `reliable`: TCP port 4342, see `reliable`; `icmp-error`: an ICMP/ICMPv6 error quoting a
    * LISP packet, see `icmp`.
    */
-  kind?: 'control' | 'data' | 'reliable' | 'icmp-error';
+  kind?: 'control' | 'data' | 'reliable' | 'icmp-error' | 'vxlan';
   /** The ports allowed control or data and the bytes decided (see dissect/classify.ts). */
   byContent?: 'control' | 'data';
   control?: ControlMessage;
@@ -80,6 +81,8 @@ export interface LispPacket {
    * are those of the quoted LISP message.
    */
   icmp?: IcmpError;
+  /** VXLAN / VXLAN-GPO (UDP 4789 or `-d udp.port=N,vxlan`): the VNI is the fabric's Instance-ID. */
+  vxlan?: VxlanMessage;
   /** Reliable-transport messages this frame completed, in stream order (may be empty when only `frameNotes` say something). */
   reliable?: ReliableEntry[];
   /**
@@ -329,7 +332,7 @@ export class PacketDecoder {
     }
     p.udp = udp;
     const c = classifyDatagram(udp.srcPort, udp.dstPort, bytes, udp.payloadOffset, udp.payloadEnd, this.opts.decodeAs);
-    if (!c || c.kind === 'vxlan') return this.other(p, `UDP ${udp.srcPort} > ${udp.dstPort}`);
+    if (!c) return this.other(p, `UDP ${udp.srcPort} > ${udp.dstPort}`);
     p.frameNotes.push(...leveled('error', udp.notes), ...leveled('warning', udp.warnings));
     const truncated = udp.truncated || ip.truncated;
     if (truncated) p.frameNotes.push(frameError(`frame truncated by the capture: ${p.caplen} of ${p.len} bytes captured`));
@@ -341,6 +344,10 @@ export class PacketDecoder {
     if (c.kind === 'control') {
       const d = decodeControl(lisp);
       p.control = d.value;
+      p.notes = d.notes;
+    } else if (c.kind === 'vxlan') {
+      const d = decodeVxlan(lisp);
+      if (d.value) p.vxlan = d.value;
       p.notes = d.notes;
     } else {
       const d = decodeData(lisp);

@@ -8,16 +8,16 @@ import type { ControlMessage } from '../dissect/types.js';
 import { compileFilter, FilterError, type Predicate } from '../flows/filter.js';
 import { UsageError } from './args.js';
 
-/** `udp.port=N`, `udp.port==N`, with an optional `,lisp`/`,control` (default) or `,lisp-data`/`,data`. */
+/** `udp.port=N`, `udp.port==N`, with an optional `,lisp`/`,control` (default), `,lisp-data`/`,data` or `,vxlan`. */
 export function parseDecodeAs(specs: string[]): DecodeAs {
-  const out: DecodeAs = { control: new Set(), data: new Set() };
+  const out: DecodeAs = { control: new Set(), data: new Set(), vxlan: new Set() };
   for (const s of specs) {
-    const m = /^udp\.port==?(\d{1,5})(?:,(lisp|control|lisp-data|data))?$/.exec(s);
+    const m = /^udp\.port==?(\d{1,5})(?:,(lisp|control|lisp-data|data|vxlan))?$/.exec(s);
     const port = m ? Number(m[1]) : NaN;
     if (!m || port < 1 || port > 65535) {
-      throw new UsageError(`--decode-as expects udp.port=N[,control|data] with 1 <= N <= 65535, not "${s}"`);
+      throw new UsageError(`--decode-as expects udp.port=N[,control|data|vxlan] with 1 <= N <= 65535, not "${s}"`);
     }
-    (m[2] === 'data' || m[2] === 'lisp-data' ? out.data : out.control).add(port);
+    (m[2] === 'data' || m[2] === 'lisp-data' ? out.data : m[2] === 'vxlan' ? out.vxlan! : out.control).add(port);
   }
   return out;
 }

@@ -28,7 +28,7 @@ export const readSpec: CommandSpec = {
     { name: 'numeric', short: 'n', kind: 'flag', help: 'numeric ports (no lisp-data / lisp-control names)' },
     { name: 'all', kind: 'flag', help: 'also show frames that are not LISP' },
     { name: 'follow', short: 'F', kind: 'flag', help: 'keep reading as the file grows (like tail -f) until interrupted' },
-    { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data)' },
+    { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data|vxlan]', help: 'decode UDP port N as LISP control (or data, or VXLAN)' },
     { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE (<eid-prefix|ms-address|*> <key> per line)' },
     { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter, e.g. "type == map-register && eid in 10.0.0.0/8"' },
     { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet has an error note (malformed), a warning or an error (warning), or fails authentication (auth-failed)' },
@@ -93,7 +93,7 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
       if (verbose || hex) io.line('');
     };
     // Plain data packets in JSON go straight from frame bytes to output (see json-fast.ts).
-    const fast = json && !filter && !a.flags.get('all') && decodeAs.control.size + decodeAs.data.size === 0;
+    const fast = json && !filter && !a.flags.get('all') && decodeAs.control.size + decodeAs.data.size + (decodeAs.vxlan?.size ?? 0) === 0;
     try {
       await readCapture(file, {
         frame: (f) => {

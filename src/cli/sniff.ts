@@ -52,7 +52,7 @@ export const sniffSpec: CommandSpec = {
     { name: 'json', kind: 'flag', help: 'NDJSON output, one object per packet (or exchange with --flows)' },
     { name: 'numeric', short: 'n', kind: 'flag', help: 'numeric ports (no lisp-data / lisp-control names)' },
     { name: 'all', kind: 'flag', help: 'also show captured frames that are not LISP' },
-    { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data); adds it to the default capture filter' },
+    { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data|vxlan]', help: 'decode UDP port N as LISP control (or data, or VXLAN); adds it to the default capture filter' },
     { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE' },
     { name: 'show-keys', kind: 'flag', help: 'show key material carried in Security Key LCAFs and LISP-SEC OTK-ADs (JSON)' },
     { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter on packets (on exchanges with --flows)' },
@@ -465,7 +465,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     if (verbose || hex) line('');
   };
 
-  const fast = json && !flows && !filter && !all && decodeAs.control.size + decodeAs.data.size === 0 && !keyRing;
+  const fast = json && !flows && !filter && !all && decodeAs.control.size + decodeAs.data.size + (decodeAs.vxlan?.size ?? 0) === 0 && !keyRing;
 
   const onFrame = (f: Frame): boolean => {
     t.frames++;

@@ -514,6 +514,24 @@ export interface DataMessage {
   payload: Uint8Array;
 }
 
+/** A VXLAN / VXLAN-GPO packet (UDP 4789): the data plane of LISP fabrics. See dissect/vxlan.ts. */
+export interface VxlanMessage {
+  type: 'vxlan';
+  /** The first 16 bits: G (0x8000), I (0x0800), D (0x0040), A (0x0008); the rest reserved. */
+  flags: number;
+  /** The next 16 bits: the Group Policy ID when G is set, reserved otherwise. */
+  word1Low: number;
+  /** VXLAN Network Identifier: the LISP Instance-ID of the fabric. */
+  vni: number;
+  reserved8: number;
+  /** The inner Ethernet frame's header. */
+  ethernet?: { dst: string; src: string; etherType?: number; vlanIds?: number[] };
+  /** Its IP packet, when it carries one. */
+  inner?: InnerSummary;
+  /** Bytes after the 8-byte header (the Ethernet frame). */
+  payload: Uint8Array;
+}
+
 /** The IP/UDP packet an ICMP error quotes, as far as it was quoted (RFC 792: header + 8 bytes; RFC 1812, RFC 4443: as much as fits). */
 export interface QuotedPacket {
   ipVersion: 4 | 6;

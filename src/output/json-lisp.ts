@@ -26,6 +26,7 @@ import {
   type ReliableMessage,
 } from '../dissect/reliable.js';
 import { tcpFlagLetters } from '../dissect/ip.js';
+import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type {
   ControlMessage,
   DataMessage,
@@ -35,6 +36,7 @@ import type {
   LispAddress,
   MsRtrAuth,
   NestedLisp,
+  VxlanMessage,
   LispSecAd,
   Locator,
   MappingRecord,
@@ -499,6 +501,32 @@ export function writeDataFields(w: JsonWriter, d: DataMessage, opts: JsonOptions
   if (d.inner) {
     w.key('inner');
     writeInnerSummary(w, d.inner, opts, verdicts);
+  }
+}
+
+/**
+ * A VXLAN / VXLAN-GPO packet: `flags` (letters among G I D A), `vni` and `iid` (the same number:
+ * the VNI is the fabric's LISP Instance-ID), `group_policy_id`, `dont_learn`, `policy_applied`
+ * with G, `ethernet` (the inner frame's MACs, Ethertype, VLANs), `inner` as for LISP data.
+ */
+export function writeVxlanFields(w: JsonWriter, m: VxlanMessage, opts: JsonOptions = {}): void {
+  w.key('type').ascii('vxlan').key('flags').ascii(vxlanFlagLetters(m.flags)).key('vni').num(m.vni).key('iid').num(m.vni);
+  const g = vxlanGroupPolicy(m);
+  if (g) w.key('group_policy_id').num(g.groupPolicyId).key('dont_learn').bool(g.dontLearn).key('policy_applied').bool(g.policyApplied);
+  const e = m.ethernet;
+  if (e) {
+    w.key('ethernet').obj().key('src').ascii(e.src).key('dst').ascii(e.dst);
+    if (e.etherType !== undefined) w.key('ethertype').num(e.etherType);
+    if (e.vlanIds) {
+      w.key('vlan_ids').arr();
+      for (const v of e.vlanIds) w.num(v);
+      w.endArr();
+    }
+    w.end();
+  }
+  if (m.inner) {
+    w.key('inner');
+    writeInnerSummary(w, m.inner, opts);
   }
 }
 

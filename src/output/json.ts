@@ -1,7 +1,7 @@
 // One NDJSON object per packet, per ../shared/json-contract.md (`read --json`).
 
 import { isMalformed, type LispPacket, type ReliableEntry } from '../capture/packets.js';
-import { writeControlFields, writeDataFields, writeIcmpErrorFields, writeReliableFields, type JsonOptions } from './json-lisp.js';
+import { writeControlFields, writeDataFields, writeIcmpErrorFields, writeReliableFields, writeVxlanFields, type JsonOptions } from './json-lisp.js';
 import { JsonWriter } from './json-writer.js';
 import { OutBuffer } from './out-buffer.js';
 import { tsText } from './time.js';
@@ -16,6 +16,7 @@ export function writePacketJson(w: JsonWriter, p: LispPacket, opts: JsonOptions 
   if (p.control) writeControlFields(w, p.control, opts, verdicts);
   else if (p.data) writeDataFields(w, p.data, opts, verdicts);
   else if (p.icmp) writeIcmpErrorFields(w, p.icmp, opts);
+  else if (p.vxlan) writeVxlanFields(w, p.vxlan, opts);
   else if (p.reliable) {
     w.key('messages').arr();
     for (const e of p.reliable) writeReliableEntry(w, e, p.frame, opts);

@@ -5,10 +5,11 @@ import { toHex } from '../dissect/addr.js';
 import { addressText, prefixText } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
-import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, referralActionSlug } from '../dissect/registry.js';
+import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, referralActionSlug, VXLAN_PORT } from '../dissect/registry.js';
 import { isOpaque, refreshScopeSlug, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } from '../dissect/reliable.js';
 import { tcpFlagLetters } from '../dissect/ip.js';
-import type { ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, Locator, MappingRecord, NestedLisp } from '../dissect/types.js';
+import type { ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, Locator, MappingRecord, NestedLisp, VxlanMessage } from '../dissect/types.js';
+import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type { LispPacket, ReliableEntry } from '../capture/packets.js';
 import { PLAIN, type Style } from './style.js';
 
@@ -21,6 +22,7 @@ export interface LineOptions {
 const PORT_NAMES: ReadonlyMap<number, string> = new Map([
   [LISP_DATA_PORT, 'lisp-data'],
   [LISP_CONTROL_PORT, 'lisp-control'],
+  [VXLAN_PORT, 'vxlan'],
 ]);
 
 /** Time of day in the local zone with microseconds, as tcpdump prints it. */
@@ -285,6 +287,17 @@ const ECHO_NAMES: ReadonlyMap<string, string> = new Map([
   ['6:129', 'reply'],
 ]);
 
+/** VXLAN: flags, VNI (the Instance-ID), group policy, then the inner packet as LISP data's. */
+export function vxlanSummary(m: VxlanMessage, s: Style): string {
+  let out = `${s.type('VXLAN')} [${vxlanFlagLetters(m.flags) || '-'}] vni ${m.vni}`;
+  const g = vxlanGroupPolicy(m);
+  if (g) out += ` gpid ${g.groupPolicyId}${g.dontLearn ? ' dont-learn' : ''}${g.policyApplied ? ' policy-applied' : ''}`;
+  if (m.inner) return `${out}: ${innerSummary(m.inner, s)}`;
+  const e = m.ethernet;
+  if (e?.etherType !== undefined) return `${out}: ${e.src} > ${e.dst}, ethertype 0x${e.etherType.toString(16).padStart(4, '0')}, ${m.payload.length} bytes`;
+  return `${out}, ${m.payload.length} bytes`;
+}
+
 /** A LISP message found inside another packet (in LISP data, quoted by an ICMP error). */
 export function nestedSummary(n: NestedLisp, s: Style, auth?: AuthStatus): string {
   if (n.control) return controlSummary(n.control, s, auth);
@@ -365,6 +378,7 @@ export function packetLine(p: LispPacket, o: LineOptions): string {
   if (p.control) line += `LISP ${controlSummary(p.control, s, p.auth, p.msRtrAuth)}`;
   else if (p.data) line += `LISP ${dataSummary(p.data, s, p.auth)}`;
   else if (p.icmp) line += icmpErrorSummary(p.icmp, s, o);
+  else if (p.vxlan) line += vxlanSummary(p.vxlan, s);
   else if (p.reliable) line += `LISP ${reliableLine(p.reliable, s)}`;
   else line += p.summary ?? 'not LISP';
   if (p.fragments) line += ` (reassembled from ${p.fragments.length} fragments)`;

@@ -8,7 +8,7 @@ import type { AuthResult } from '../dissect/auth.js';
 import type { NoteLevel } from '../dissect/cursor.js';
 import { ICMP_ERRORS, ICMPV6_ERRORS } from '../dissect/icmp.js';
 import type { IcmpError } from '../dissect/types.js';
-import { controlTree, dataTree, nestedTree, reliableTree, withoutRanges, type TreeNode } from './tree.js';
+import { controlTree, dataTree, nestedTree, reliableTree, vxlanTree, withoutRanges, type TreeNode } from './tree.js';
 
 const LINK_TITLES: ReadonlyMap<number, string> = new Map([
   [0, 'Null/Loopback'],
@@ -119,6 +119,7 @@ export function packetTree(p: LispPacket, bytes: Uint8Array): TreeNode {
   let lispNode: TreeNode | undefined;
   if (p.control) lispNode = controlTree(p.control, base, opts);
   else if (p.data) lispNode = dataTree(p.data, base, opts);
+  else if (p.vxlan) lispNode = vxlanTree(p.vxlan, base);
   else if (p.icmp) {
     const t = icmpTree(p, p.icmp, reassembled);
     children.push(t.node);

@@ -43,7 +43,9 @@ import type {
   MsRtrAuth,
   NestedLisp,
   ReferralRecord,
+  VxlanMessage,
 } from '../dissect/types.js';
+import { VxlanFlag, vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 
 export interface TreeNode {
   label: string;
@@ -756,6 +758,41 @@ export function innerPacketNodes(i: InnerSummary, base: number, end: number, opt
   if (i.lisp) nodes.push(nestedTree(i.lisp, base, opts));
   else if (end > payloadAt && i.payloadLen !== undefined) nodes.push({ label: `Data (${end - payloadAt} bytes)`, start: payloadAt, end });
   return nodes;
+}
+
+/** The detail tree of a VXLAN header at offset `base`, its Ethernet frame and inner packet. */
+export function vxlanTree(m: VxlanMessage, base = 0): TreeNode {
+  const b = new Builder(base);
+  const f = m.flags;
+  b.group(`Flags: ${hex(f, 4)}${vxlanFlagLetters(f) ? ` (${vxlanFlagLetters(f)})` : ''}`, (g) => {
+    const bits: [string, number][] = [
+      ['G (Group Based Policy extension)', VxlanFlag.G],
+      ['I (VNI valid)', VxlanFlag.I],
+      ['D (Don\'t Learn)', VxlanFlag.D],
+      ['A (Policy Applied)', VxlanFlag.A],
+    ];
+    for (const [name, mask] of bits) g.note(`${name}: ${setBit((f & mask) !== 0)}`, base, base + 2);
+    g.pos += 2;
+  });
+  const gp = vxlanGroupPolicy(m);
+  b.leaf(gp ? `Group Policy ID: ${gp.groupPolicyId}` : `Reserved: ${hex(m.word1Low, 4)}`, 2);
+  b.leaf(`VXLAN Network Identifier (VNI): ${m.vni} (the LISP Instance-ID)`, 3);
+  b.leaf(`Reserved: ${hex(m.reserved8, 2)}`, 1);
+  const e = m.ethernet;
+  const end = base + 8 + m.payload.length;
+  const nodes = [...b.nodes];
+  if (e) {
+    const ethEnd = m.inner ? base + m.inner.ipOffset : Math.min(end, base + 8 + 14);
+    const kids: TreeNode[] = [
+      { label: `Destination: ${e.dst}`, start: base + 8, end: base + 14 },
+      { label: `Source: ${e.src}`, start: base + 14, end: base + 20 },
+    ];
+    if (e.vlanIds?.length) kids.push({ label: `VLAN IDs: ${e.vlanIds.join(', ')}`, start: base + 20, end: ethEnd - 2 });
+    if (e.etherType !== undefined) kids.push({ label: `Type: ${hex(e.etherType, 4)}`, start: ethEnd - 2, end: ethEnd });
+    nodes.push({ label: `Ethernet II, Src: ${e.src}, Dst: ${e.dst}`, start: base + 8, end: ethEnd, children: kids });
+  }
+  if (m.inner) nodes.push(...innerPacketNodes(m.inner, base, end));
+  return { label: `Virtual eXtensible Local Area Network${gp ? ' (Group Policy)' : ''}, VNI: ${m.vni}`, start: base, end, children: nodes };
 }
 
 /** The tree of a LISP message found inside another; its offset counts from `base`. */

@@ -62,9 +62,10 @@ const REQUIRED = [
   'lisp-tcp.message.eid.prefix.length',
   'lisp-tcp.message.registration_reject.reason',
   'lisp-tcp.message.xtrid',
+  'vxlan.vni',
 ];
-/** tshark's own marks of a LISP frame: UDP control, data, reliable transport (TCP 4342). */
-const isLisp = (t: FieldMap) => t.has('lisp.type') || t.has('lisp-data.flags.nonce') || t.has('lisp-tcp.message.type');
+/** tshark's own marks of a LISP frame: UDP control, data, reliable transport (TCP 4342), VXLAN (a LISP fabric's data plane). */
+const isLisp = (t: FieldMap) => t.has('lisp.type') || t.has('lisp-data.flags.nonce') || t.has('lisp-tcp.message.type') || t.has('vxlan.vni');
 /** tshark 4.0 leaves TCP segments that arrive early out of reassembly unless told. */
 const TSHARK_ARGS = ['-o', 'tcp.reassemble_out_of_order:TRUE'];
 

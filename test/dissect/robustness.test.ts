@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { PacketDecoder } from '../../src/capture/packets.js';
 import { decodeControl, encodeControl } from '../../src/dissect/control.js';
 import { dataHeader, decodeData, encodeData } from '../../src/dissect/data.js';
-import { encodeIcmpError } from '../../src/dissect/icmp.js';
+import { decodeIcmpError, encodeIcmpError } from '../../src/dissect/icmp.js';
+import { decodeVxlan } from '../../src/dissect/vxlan.js';
 import { encodeIpUdp } from '../../src/dissect/ip.js';
 import { encodeLink } from '../../src/dissect/link.js';
 import { controlMessage } from '../support/arbitraries.js';
@@ -51,6 +52,9 @@ describe('dissector robustness', () => {
       fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
         timed(() => decodeControl(b));
         timed(() => decodeData(b));
+        timed(() => decodeVxlan(b));
+        timed(() => decodeIcmpError(b, 0, b.length, 4));
+        timed(() => decodeIcmpError(b, 0, b.length, 6));
       }),
       { numRuns: 5000 },
     );

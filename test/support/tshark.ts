@@ -59,7 +59,7 @@ export function tsharkFields(file: string, extraArgs: string[] = []): Map<number
     const num = Number((layers.frame as Record<string, string>)['frame.number']);
     const fields: FieldMap = new Map();
     for (const [name, layer] of Object.entries(layers)) {
-      if (name === 'lisp' || name === 'lisp-data' || name === 'lisp-tcp' || name === 'ip' || name === 'ipv6' || name === 'udp') {
+      if (name === 'lisp' || name === 'lisp-data' || name === 'lisp-tcp' || name === 'vxlan' || name === 'ip' || name === 'ipv6' || name === 'udp') {
         collect(layer, fields);
       }
     }
@@ -315,7 +315,18 @@ export function ourFields(p: LispPacket): FieldMap {
     f.iid = true;
     for (const e of p.reliable) reliable(f, e.message, e.length);
   } else if (p.data) data(f, p.data);
-  else if (p.icmp?.quoted.lisp) {
+  else if (p.vxlan) {
+    const v = p.vxlan;
+    f.add('vxlan.flags', v.flags);
+    f.add('vxlan.flag_g', (v.flags & 0x8000) !== 0);
+    f.add('vxlan.flag_i', (v.flags & 0x0800) !== 0);
+    f.add('vxlan.flag_d', (v.flags & 0x0040) !== 0);
+    f.add('vxlan.flag_a', (v.flags & 0x0008) !== 0);
+    // tshark reads the Group Policy ID field whether G is set or not.
+    f.add('vxlan.gbp', v.word1Low);
+    f.add('vxlan.vni', v.vni);
+    f.add('vxlan.reserved8', v.reserved8);
+  } else if (p.icmp?.quoted.lisp) {
     // tshark dissects the quoted IP/UDP inside its icmp layer; the quoted LISP is a layer of its own.
     nested(f, p.icmp.quoted.lisp);
   }
