@@ -148,30 +148,11 @@ export function summarizeIpPacket(bytes: Uint8Array, start: number, end: number,
   const ipPayload = Math.max(0, ip.headerOffset + ip.totalLength - ip.payloadOffset);
   s.payloadLen = ipPayload;
   if (ip.fragmentOffset === 0) {
+    // Only the fields the captured bytes hold are set.
     const t = summarizeTransport(ip.proto, bytes, ip.payloadOffset, ip.payloadEnd);
-    if (t.sport !== undefined) {
-      s.sport = t.sport;
-      s.dport = t.dport!;
-    }
-    if (t.icmpType !== undefined) {
-      s.icmpType = t.icmpType;
-      s.icmpCode = t.icmpCode!;
-    }
-    if (t.icmpId !== undefined) {
-      s.icmpId = t.icmpId;
-      s.icmpSeq = t.icmpSeq!;
-    }
-    if (t.tcpFlags !== undefined) {
-      s.tcpFlags = t.tcpFlags;
-      s.tcpSeq = t.tcpSeq!;
-      s.tcpAck = t.tcpAck!;
-      s.tcpHeaderLength = t.tcpHeaderLength!;
-      s.payloadLen = Math.max(0, ipPayload - t.tcpHeaderLength!);
-    }
-    if (ip.proto === IPPROTO_UDP && t.udpLength !== undefined) {
-      s.udpLength = t.udpLength;
-      if (t.udpLength >= 8 && !ip.isFragment) s.payloadLen = t.udpLength - 8;
-    }
+    Object.assign(s, t);
+    if (t.tcpHeaderLength !== undefined) s.payloadLen = Math.max(0, ipPayload - t.tcpHeaderLength);
+    if (ip.proto === IPPROTO_UDP && t.udpLength !== undefined && t.udpLength >= 8 && !ip.isFragment) s.payloadLen = t.udpLength - 8;
   }
   return s;
 }

@@ -405,8 +405,23 @@ export function tcpFlagLetters(flags: number): string {
   return s || 'none';
 }
 
-/** ICMP echo types whose next 4 bytes are Identifier and Sequence Number (RFC 792, RFC 4443 §4). */
-const ECHO_TYPES: Readonly<Record<number, readonly number[]>> = { [IPPROTO_ICMP]: [0, 8], [IPPROTO_ICMPV6]: [128, 129] };
+/** Upper-layer protocols by number: Wireshark's name and tcpdump's. */
+export const IP_PROTOCOL_NAMES: ReadonlyMap<number, { name: string; tcpdump: string }> = new Map([
+  [IPPROTO_ICMP, { name: 'ICMP', tcpdump: 'ICMP' }],
+  [IPPROTO_TCP, { name: 'TCP', tcpdump: 'TCP' }],
+  [IPPROTO_UDP, { name: 'UDP', tcpdump: 'UDP' }],
+  [IPPROTO_ICMPV6, { name: 'ICMPv6', tcpdump: 'ICMP6' }],
+]);
+
+/**
+ * Echo request or reply (RFC 792 types 8/0, RFC 4443 §4 types 128/129), whose next 4 bytes are
+ * Identifier and Sequence Number; undefined for other types.
+ */
+export function icmpEchoKind(proto: number, type: number): 'request' | 'reply' | undefined {
+  if (proto === IPPROTO_ICMP) return type === 8 ? 'request' : type === 0 ? 'reply' : undefined;
+  if (proto === IPPROTO_ICMPV6) return type === 128 ? 'request' : type === 129 ? 'reply' : undefined;
+  return undefined;
+}
 
 /** Ports, ICMP type/code/echo fields or TCP header fields of an upper-layer header at b[off, end), as far as captured. */
 export function summarizeTransport(proto: number, b: Uint8Array, off: number, end: number): TransportSummary {
@@ -436,7 +451,7 @@ export function summarizeTransport(proto: number, b: Uint8Array, off: number, en
       if (have >= 2) {
         s.icmpType = b[off]!;
         s.icmpCode = b[off + 1]!;
-        if (have >= 8 && ECHO_TYPES[proto]!.includes(s.icmpType)) {
+        if (have >= 8 && icmpEchoKind(proto, s.icmpType)) {
           s.icmpId = u16(b, off + 4);
           s.icmpSeq = u16(b, off + 6);
         }

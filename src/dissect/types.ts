@@ -3,6 +3,7 @@
 // ones), so that hand-built messages stay short and round trips stay exact. Names follow the RFCs.
 
 import type { Note } from './cursor.js';
+import type { TransportSummary } from './ip.js';
 
 export type LispAddress =
   | { kind: 'none'; afi: 0 }
@@ -456,7 +457,7 @@ export interface DataHeader {
   word2: number;
 }
 
-export interface InnerSummary {
+export interface InnerSummary extends TransportSummary {
   ipVersion: 4 | 6;
   src: string;
   dst: string;
@@ -469,20 +470,6 @@ export interface InnerSummary {
   ipHeaderLength: number;
   /** IPv4 Identification (the IPv6 Fragment header's, when there is one). */
   id: number;
-  sport?: number;
-  dport?: number;
-  icmpType?: number;
-  icmpCode?: number;
-  /** ICMP/ICMPv6 echo request and reply: Identifier and Sequence Number. */
-  icmpId?: number;
-  icmpSeq?: number;
-  /** TCP: flags byte (CWR..FIN), sequence and acknowledgment numbers, header length. */
-  tcpFlags?: number;
-  tcpSeq?: number;
-  tcpAck?: number;
-  tcpHeaderLength?: number;
-  /** UDP Length field. */
-  udpLength?: number;
   /**
    * Payload length as tcpdump prints "length": UDP and TCP payload bytes, the whole ICMP message,
    * the IP payload for other protocols (from the headers' lengths, not what was captured).

@@ -5,7 +5,7 @@
 import { plainData, PORT_PROTOCOLS, scanPlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
 import { formatIPv6 } from '../dissect/addr.js';
-import { tcpFlagLetters } from '../dissect/ip.js';
+import { icmpEchoKind, tcpFlagLetters } from '../dissect/ip.js';
 import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
 
 const FLAGS = Array.from({ length: 32 }, (_, f) => ['N', 'L', 'E', 'V', 'I'].filter((_, k) => (f << 3) & (0x80 >> k)).join(''));
@@ -35,8 +35,6 @@ const TCP_FLAGS = bytesOf(',"tcp_flags":"');
 const PAYLOAD_LEN = bytesOf(',"payload_len":');
 /** TCP flag letters by flags byte, as tcpFlagLetters writes them. */
 const TCP_LETTERS = Array.from({ length: 256 }, (_, f) => bytesOf(tcpFlagLetters(f)));
-/** ICMP (1) and ICMPv6 (58) echo request/reply types, whose Identifier and Sequence Number follow. */
-const isEcho = (proto: number, type: number) => (proto === 1 ? type === 0 || type === 8 : type === 128 || type === 129);
 
 const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
 
@@ -136,7 +134,7 @@ export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
         p = putUint(buf, p, b[t]!);
         p = putBytes(buf, p, ICMP_CODE);
         p = putUint(buf, p, b[t + 1]!);
-        if (have >= 8 && isEcho(proto, b[t]!)) {
+        if (have >= 8 && icmpEchoKind(proto, b[t]!)) {
           p = putBytes(buf, p, ICMP_ID);
           p = putUint(buf, p, u16(b, t + 4));
           p = putBytes(buf, p, ICMP_SEQ);

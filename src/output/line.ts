@@ -7,7 +7,7 @@ import { authAlgorithm } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
 import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, referralActionSlug, VXLAN_PORT } from '../dissect/registry.js';
 import { isOpaque, refreshScopeSlug, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } from '../dissect/reliable.js';
-import { tcpFlagLetters } from '../dissect/ip.js';
+import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
 import type { ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, Locator, MappingRecord, NestedLisp, VxlanMessage } from '../dissect/types.js';
 import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type { LispPacket, ReliableEntry } from '../capture/packets.js';
@@ -265,27 +265,12 @@ export function innerSummary(i: InnerSummary, s?: Style, auth?: AuthStatus): str
   }
   if (i.proto === 17 && i.sport !== undefined) return `${head}UDP, length ${len}${frag}`;
   if (i.icmpType !== undefined) {
-    const v6 = i.proto === 58;
-    const echo = ECHO_NAMES.get(`${v6 ? 6 : 4}:${i.icmpType}`);
+    const echo = icmpEchoKind(i.proto, i.icmpType);
     const what = echo ? `echo ${echo}, id ${i.icmpId}, seq ${i.icmpSeq}` : `type ${i.icmpType} code ${i.icmpCode}`;
-    return `${head}ICMP${v6 ? '6,' : ''} ${what}, length ${len}${frag}`;
+    return `${head}ICMP${i.proto === 58 ? '6,' : ''} ${what}, length ${len}${frag}`;
   }
-  return `${head}${PROTO_NAMES.get(i.proto) ?? `proto ${i.proto}`}, length ${len}${frag}`;
+  return `${head}${IP_PROTOCOL_NAMES.get(i.proto)?.tcpdump ?? `proto ${i.proto}`}, length ${len}${frag}`;
 }
-
-const PROTO_NAMES: ReadonlyMap<number, string> = new Map([
-  [1, 'ICMP'],
-  [6, 'TCP'],
-  [17, 'UDP'],
-  [58, 'ICMP6'],
-]);
-
-const ECHO_NAMES: ReadonlyMap<string, string> = new Map([
-  ['4:8', 'request'],
-  ['4:0', 'reply'],
-  ['6:128', 'request'],
-  ['6:129', 'reply'],
-]);
 
 /** VXLAN: flags, VNI (the Instance-ID), group policy, then the inner packet as LISP data's. */
 export function vxlanSummary(m: VxlanMessage, s: Style): string {

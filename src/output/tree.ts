@@ -7,7 +7,7 @@ import { addressText, encodeAddress, prefixText } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
 import { Writer } from '../dissect/cursor.js';
 import { dataHeaderFields, DataFlag } from '../dissect/data.js';
-import { tcpFlagLetters } from '../dissect/ip.js';
+import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
 import { ENCAP_FORMAT_BITS, elpHopFlags } from '../dissect/lcaf.js';
 import {
   ACTIONS,
@@ -663,19 +663,6 @@ export function dataTree(d: DataMessage, base = 0, opts: TreeOptions = {}): Tree
   return { ...root, end: b.pos };
 }
 
-const IP_PROTOCOLS: ReadonlyMap<number, string> = new Map([
-  [1, 'ICMP'],
-  [6, 'TCP'],
-  [17, 'UDP'],
-  [58, 'ICMPv6'],
-]);
-
-const ICMP_ECHO: ReadonlyMap<string, string> = new Map([
-  ['1:8', 'Echo (ping) request'],
-  ['1:0', 'Echo (ping) reply'],
-  ['58:128', 'Echo (ping) request'],
-  ['58:129', 'Echo (ping) reply'],
-]);
 
 /**
  * The encapsulated packet as subtrees: its IP header, ICMP/TCP/UDP header, and the LISP or bytes
@@ -687,7 +674,7 @@ export function innerPacketNodes(i: InnerSummary, base: number, end: number, opt
   const v4 = i.ipVersion === 4;
   const hlen = i.ipHeaderLength;
   const leafAt = (label: string, o: number, n: number): TreeNode => ({ label, start: at + o, end: at + o + n });
-  const proto = `${IP_PROTOCOLS.get(i.proto) ?? 'Unknown'} (${i.proto})`;
+  const proto = `${IP_PROTOCOL_NAMES.get(i.proto)?.name ?? 'Unknown'} (${i.proto})`;
   const ip: TreeNode = {
     label: `Internet Protocol Version ${i.ipVersion}, Src: ${i.src}, Dst: ${i.dst}`,
     start: at,
@@ -744,7 +731,8 @@ export function innerPacketNodes(i: InnerSummary, base: number, end: number, opt
     });
     payloadAt = t + th;
   } else if (i.icmpType !== undefined) {
-    const echo = ICMP_ECHO.get(`${i.proto}:${i.icmpType}`);
+    const kind = icmpEchoKind(i.proto, i.icmpType);
+    const echo = kind && `Echo (ping) ${kind}`;
     const kids = [leafT(`Type: ${i.icmpType}${echo ? ` (${echo})` : ''}`, 0, 1), leafT(`Code: ${i.icmpCode}`, 1, 1)];
     if (i.icmpId !== undefined) kids.push(leafT(`Identifier: ${i.icmpId} (${hex(i.icmpId, 4)})`, 4, 2), leafT(`Sequence Number: ${i.icmpSeq}`, 6, 2));
     nodes.push({
