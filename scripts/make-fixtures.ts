@@ -42,7 +42,8 @@ import {
 import { decodeControl, encodeControl } from '../src/dissect/control.js';
 import { concatBytes, parseIPv6 } from '../src/dissect/addr.js';
 import { encodeData } from '../src/dissect/data.js';
-import { encodeIPv4, encodeIPv6, encodeIpUdp, encodeUdp, IPPROTO_TCP, IPPROTO_UDP, type IPv6ExtensionSpec } from '../src/dissect/ip.js';
+import { encodeIcmpError } from '../src/dissect/icmp.js';
+import { encodeIPv4, encodeIPv6, encodeIpUdp, encodeUdp, internetChecksum, IPPROTO_TCP, IPPROTO_UDP, type IPv6ExtensionSpec } from '../src/dissect/ip.js';
 import {
   encodeLink,
   ETHERTYPE_QINQ,
@@ -59,6 +60,7 @@ import {
   type LinkEncodeOptions,
 } from '../src/dissect/link.js';
 import { encodeReliable, type ReliableMessage } from '../src/dissect/reliable.js';
+import { encodeVxlan } from '../src/dissect/vxlan.js';
 import type { ControlMessage, DataHeader, LcafBody, LispAddress, MapRegister } from '../src/dissect/types.js';
 
 export interface FixtureFile {
@@ -110,6 +112,7 @@ const KEYS = {
   v6: 'site-v6-secret',
   vpn: 'vpn-223-secret',
   ms: 'map-server-secret',
+  rtr: 'ms-rtr-secret',
   fallback: 'lab-default-secret',
 } as const;
 const WRONG_KEY = 'not-the-site-9-secret';
@@ -128,6 +131,8 @@ const KEYS_FILE = `# Authentication keys of the fixtures in this directory (see 
 # Registrations with EIDs no prefix above covers (LCAF EIDs in lcaf.pcap, 10.77.0.0/16 in
 # ip-fragments.pcap and snaplen.pcap) go by the Map-Server's address ...
 203.0.113.1       ${KEYS.ms}
+# The Map-Server's authentication towards the RTR (nat-rtr.pcap) goes by the RTR's address.
+203.0.113.3       ${KEYS.rtr}
 # ... or, to any other Map-Server (the IPv6 one in ip-fragments.pcap), fall back to this.
 *                 ${KEYS.fallback}
 `;
@@ -721,6 +726,182 @@ function dataPlane(): FixtureFile {
     'Data plane: N, N+E and the echoed nonce, L (32-bit LSBs), N+L over IPv6, V map-versions, I+L, I alone, K=1 (encrypted), GPE P=1 next-protocol 3 (Ethernet) and 1, no flags, invalid N+V and E-without-N, data from port 4342; ICMP echo, UDP and TCP inner, IPv4/IPv6 both ways.',
     t,
   );
+}
+
+/**
+ * NAT traversal through an RTR as Open Overlay Router does it (../shared/captures/oor__07-* shows
+ * the real thing): the MN's Data-Map-Register in an ECM from port 4341 (bit 9: for the RTR), the
+ * RTR's relay to the Map-Server (bit 10: relayed), the Map-Server's Map-Notify back in an ECM with
+ * S=1 and the MS-RTR authentication (AD Type 2), the RTR handing it to the MN inside a data packet
+ * (IID 0xFFFFFF, inner UDP 4342 -> 4342) from port 4342 to the NAT's port; the older draft's
+ * Map-Notify with R and its MS-RTR block in both layouts; data from the RTR's port 4342 and LISP
+ * data inside LISP data.
+ */
+function natRtr(): FixtureFile {
+  const t = new Trace('nat-rtr');
+  const natPort = 21001;
+  const xtrId = 0x0102030405060708090a0b0c0d0e0f10n;
+  const rec = (reachable: boolean) => record('10.1.0.5/32', [{ rloc: A.natPrivate, priority: 2 }, { rloc: A.rtr, reachable }]);
+  const n1 = t.nonce();
+  const reg = mapRegister({ nonce: n1, keyId: 1, key: KEYS.siteA, wantMapNotify: true, proxyReply: true, rtr: true, xtrId, records: [rec(true)] });
+  // MN -> RTR (seen after the NAT): ECM from port 4341, OOR's bit 9.
+  t.at(0).control(A.natPublic, natPort, A.rtr, 4342, ecm({ rtrProcess: true, inner: { src: A.natPrivate, dst: A.ms, sport: 4342 }, message: reg }));
+  // RTR -> Map-Server: the same ECM with OOR's bit 10.
+  t.control(A.rtr, 4342, A.ms, 4342, ecm({ rtrRelayed: true, inner: { src: A.natPrivate, dst: A.ms, sport: 4342 }, message: reg }));
+  // Map-Server -> RTR: Map-Notify (I) in an ECM with S=1 and the MS-RTR authentication.
+  const notify = mapNotify({ nonce: n1, keyId: 1, key: KEYS.siteA, xtrId, records: [rec(true)] });
+  t.control(A.ms, 4342, A.rtr, 4342, ecm({ rtrProcess: true, msRtr: { keyId: 1, key: KEYS.rtr }, inner: { src: A.ms, dst: A.natPrivate, sport: 4342 }, message: notify }));
+  // RTR -> MN through the NAT: the Map-Notify inside a data packet, from port 4342.
+  const inner = { src: A.ms, dst: A.natPrivate, proto: 'udp', sport: 4342, dport: 4342, payload: notify } as const;
+  t.data({ src: A.rtr, dst: A.natPublic, sport: 4342, dport: natPort, iid: 0xffffff, inner });
+  // The same seen inside the NAT, to the MN's 4341.
+  t.data({ src: A.rtr, dst: A.natPrivate, sport: 4342, dport: 4341, iid: 0xffffff, inner });
+  // The older draft: Map-Notify with R and the MS-RTR block after the xTR-ID, without and with OOR's AD word.
+  const n2 = t.nonce();
+  t.at(1).control(A.ms, 4342, A.rtr, 4342, mapNotify({ nonce: n2, keyId: 1, key: KEYS.siteA, xtrId, records: [rec(true)], msRtr: { keyId: 1, key: KEYS.rtr } }));
+  t.control(A.ms, 4342, A.rtr, 4342, mapNotify({ nonce: n2, keyId: 1, key: KEYS.siteA, xtrId, records: [rec(true)], msRtr: { keyId: 1, key: KEYS.rtr, adWord: true } }));
+  // Data from the RTR's port 4342 to the NAT's port: a data header and a whole IP packet.
+  const ping = (src: string, dst: string, seq: number) => ({ src, dst, proto: 'icmp-echo-reply', icmpId: 0x0d7c, seq }) as const;
+  t.at(2).data({ src: A.rtr, dst: A.natPublic, sport: 4342, dport: natPort, inner: ping('10.2.0.7', '10.1.0.5', 1) });
+  // LISP data inside LISP data (inner UDP to 4341).
+  const innerData = dataPacket({ src: A.rtr, dst: A.xtrA, nonce: t.dataNonce(), inner: ping('10.2.0.7', '10.1.0.5', 2) });
+  t.at(3).data({ src: A.rtr2, dst: A.rtr, nonce: t.dataNonce(), inner: innerData });
+  return pcap(
+    'nat-rtr.pcap',
+    "NAT traversal through an RTR the way Open Overlay Router does it: Data-Map-Register in an ECM (bit 9) and its relay (bit 10), the Map-Server's ECM with S=1 and the MS-RTR authentication (AD Type 2, RTR key in keys), the Map-Notify handed to the MN inside LISP data (IID 0xFFFFFF) from port 4342 outside and inside the NAT, Map-Notify with R and the MS-RTR block without and with OOR's AD word, data from port 4342, data inside data.",
+    t,
+  );
+}
+
+/**
+ * ICMP and ICMPv6 errors about LISP packets, quoted as routers and hosts quote: a Map-Server that
+ * is down (port unreachable, the whole Map-Register quoted), a router quoting only the 8 bytes RFC
+ * 792 asks for, fragmentation needed and Packet Too Big for big data packets (cut quotes), Time
+ * Exceeded, an unreachable Map-Resolver over IPv6, one with an RFC 4884 length, and an error about
+ * something that is not LISP (not shown).
+ */
+function icmpErrors(): FixtureFile {
+  const t = new Trace('icmp-errors');
+  const router = '198.51.100.1';
+  const router6 = '2001:db8:ffff::1';
+  const reg = lispUdpPacket({
+    src: A.xtrA,
+    dst: A.ms,
+    sport: 4342,
+    dport: 4342,
+    id: t.id(),
+    payload: mapRegister({ nonce: t.nonce(), keyId: 1, key: KEYS.siteA, wantMapNotify: true, records: [record('10.1.0.0/24', [own(A.xtrA)])] }),
+  });
+  t.at(0).add(reg);
+  t.add(encodeIcmpError({ src: A.ms, dst: A.xtrA, type: 3, code: 3, original: reg }));
+  const req = lispUdpPacket({ src: A.xtrA, dst: A.mr, sport: 61010, dport: 4342, id: t.id(), payload: ecm({ inner: { src: A.xtrA, dst: '10.2.0.7', sport: 61010 }, message: mapRequest({ nonce: t.nonce(), eids: ['10.2.0.7/32'], itrRlocs: [A.xtrA], sourceEid: '10.1.0.5' }) }) });
+  t.at(1).add(req);
+  // A router quotes the IP header and 8 bytes: the ports, no LISP.
+  t.add(encodeIcmpError({ src: router, dst: A.xtrA, type: 3, code: 1, original: req, quote: 28 }));
+  const big = dataPacket({ src: A.xtrA, dst: A.etrC, nonce: t.dataNonce(), id: t.id(), inner: { src: '10.1.0.5', dst: '10.2.0.7', proto: 'udp', sport: 5004, dport: 5004, payload: t.bytes(1400) } });
+  t.at(2).add(big);
+  t.add(encodeIcmpError({ src: router, dst: A.xtrA, type: 3, code: 4, mtu: 1400, original: big }));
+  t.at(3).add(encodeIcmpError({ src: router, dst: A.xtrA, type: 11, code: 0, original: big, quote: 128 }));
+  const big6 = dataPacket({ src: A.xtrA6, dst: A.xtrB6, nonce: t.dataNonce(), inner: { src: '2001:db8:1::5', dst: '2001:db8:2::7', proto: 'tcp', sport: 40000, dport: 443, payload: t.bytes(1300) } });
+  t.at(4).add(big6);
+  t.add(encodeIcmpError({ src: router6, dst: A.xtrA6, type: 2, code: 0, mtu: 1280, original: big6 }));
+  const req6 = lispUdpPacket({ src: A.xtrA6, dst: A.mr6, sport: 61011, dport: 4342, payload: ecm({ inner: { src: A.xtrA6, dst: '2001:db8:2::7', sport: 61011 }, message: mapRequest({ nonce: t.nonce(), eids: ['2001:db8:2::7/128'], itrRlocs: [A.xtrA6], sourceEid: '2001:db8:1::5' }) }) });
+  t.at(5).add(req6);
+  t.add(encodeIcmpError({ src: A.mr6, dst: A.xtrA6, type: 1, code: 4, original: req6 }));
+  // RFC 4884: the original datagram's length (in 32-bit words) in byte 5, extensions could follow.
+  const withLength = encodeIcmpError({ src: router, dst: A.xtrA, type: 11, code: 0, original: big, quote: 128 });
+  withLength[20 + 5] = 128 / 4;
+  fixIcmpChecksum(withLength);
+  t.at(6).add(withLength);
+  // Not about LISP: a DNS query's port unreachable.
+  const dns = encodeIpUdp({ src: A.xtrA, dst: '192.0.2.53', sport: 53000, dport: 53, id: t.id() }, t.bytes(30));
+  t.at(7).add(encodeIcmpError({ src: '192.0.2.53', dst: A.xtrA, type: 3, code: 3, original: dns }));
+  return pcap(
+    'icmp-errors.pcap',
+    'ICMP/ICMPv6 errors quoting LISP: port unreachable from a Map-Server quoting a whole Map-Register, host unreachable quoting only IP + 8 bytes of an ECM, fragmentation needed (MTU 1400) and Time Exceeded quoting a cut data packet, ICMPv6 Packet Too Big (MTU 1280) and port unreachable from a Map-Resolver, an RFC 4884 length, and a port unreachable about DNS (not LISP).',
+    t,
+  );
+}
+
+/**
+ * Publish/Subscribe (RFC 9437) between an xTR and the Map-Server: the subscription (Map-Request with
+ * the I bit, its xTR-ID and site-ID), the Map-Server's Map-Notify confirming it and the xTR's
+ * Map-Notify-Ack; a publication when the subscribed mapping changes (Map-Notify, nonce + 1),
+ * retransmitted once, then acknowledged; a publication never acknowledged (three Map-Notify); an
+ * IPv6 subscription; the xTR withdrawing (Map-Request with its only ITR-RLOC of AFI 0).
+ */
+function pubSub(): FixtureFile {
+  const t = new Trace('pubsub');
+  const xtrId = 0x00112233445566778899aabbccddeeffn;
+  const siteId = 7n;
+  const subscribe = (nonce: bigint, eid: string, itr: string, withdraw = false) =>
+    mapRequest({ nonce, eids: [eid], itrRlocs: [withdraw ? { kind: 'none', afi: 0 } : itr], sourceEid: itr.includes(':') ? '2001:db8:1::5' : '10.1.0.5', xtrId, siteId });
+  const notify = (nonce: bigint, rloc: string, type: 'notify' | 'ack') =>
+    (type === 'notify' ? mapNotify : mapNotifyAck)({ nonce, keyId: 1, key: KEYS.siteB, xtrId, siteId, records: [record('10.2.0.0/24', [{ rloc }])] });
+  const n0 = t.nonce();
+  t.at(0).control(A.xtrA, 4342, A.ms, 4342, subscribe(n0, '10.2.0.0/24', A.xtrA));
+  t.control(A.ms, 4342, A.xtrA, 4342, notify(n0, A.etrC, 'notify'));
+  t.control(A.xtrA, 4342, A.ms, 4342, notify(n0, A.etrC, 'ack'));
+  // The site of 10.2.0.0/24 moves to another RLOC: the Map-Server publishes (nonce + 1).
+  const n1 = n0 + 1n;
+  t.at(10).control(A.ms, 4342, A.xtrA, 4342, notify(n1, A.xtrB, 'notify'));
+  t.at(11).control(A.ms, 4342, A.xtrA, 4342, notify(n1, A.xtrB, 'notify'));
+  t.control(A.xtrA, 4342, A.ms, 4342, notify(n1, A.xtrB, 'ack'));
+  // Another change the xTR never acknowledges: the Map-Server tries three times.
+  const n2 = n1 + 1n;
+  for (const s of [20, 21, 22]) t.at(s).control(A.ms, 4342, A.xtrA, 4342, notify(n2, A.etrC, 'notify'));
+  // An IPv6 subscription, confirmed.
+  const n3 = t.nonce();
+  t.at(30).control(A.xtrA6, 4342, A.ms6, 4342, subscribe(n3, '2001:db8:2::/48', A.xtrA6));
+  t.control(A.ms6, 4342, A.xtrA6, 4342, mapNotify({ nonce: n3, keyId: 2, key: KEYS.siteB, xtrId, siteId, records: [record('2001:db8:2::/48', [{ rloc: A.xtrB6 }])] }));
+  // The xTR withdraws its subscription: its only ITR-RLOC has AFI 0.
+  t.at(40).control(A.xtrA, 4342, A.ms, 4342, subscribe(n2 + 1n, '10.2.0.0/24', A.xtrA, true));
+  return pcap(
+    'pubsub.pcap',
+    'Publish/Subscribe (RFC 9437): subscription (Map-Request with I, xTR-ID, site-ID), its Map-Notify and Map-Notify-Ack; a publication (nonce + 1) retransmitted then acknowledged; one never acknowledged (three Map-Notify); an IPv6 subscription; the withdrawal (ITR-RLOC AFI 0).',
+    t,
+  );
+}
+
+/**
+ * VXLAN as the data plane of a LISP fabric (SD-Access): VXLAN-GPO with the source's group (and the
+ * A and D bits), plain VXLAN with IPv6 and TCP inside, a VLAN-tagged inner frame, an ARP frame, a
+ * header without the I flag, and VXLAN on Linux's port 8472 (decoded with -d udp.port=8472,vxlan).
+ */
+function vxlan(): FixtureFile {
+  const t = new Trace('vxlan');
+  const edge1 = '192.0.2.21';
+  const edge2 = '192.0.2.22';
+  const mac = { a: '02:00:0a:01:00:05', b: '02:00:0a:02:00:07' };
+  const eth = (l3: Uint8Array, opts: LinkEncodeOptions = {}) => encodeLink(LINKTYPE_EN10MB, l3, { src: mac.a, dst: mac.b, ...opts });
+  const outer = (src: string, dst: string, payload: Uint8Array, dport = 4789) =>
+    encodeIpUdp({ src, dst, sport: 49152 + (fnv1a(src + dst + payload.length) % 16384), dport, id: t.id(), udpChecksum: false }, payload);
+  const ping = (src: string, dst: string, seq: number, reply = false) => innerPacket({ src, dst, proto: reply ? 'icmp-echo-reply' : 'icmp-echo-request', icmpId: 0x1234, seq });
+  t.at(0).add(outer(edge1, edge2, encodeVxlan({ vni: 4099, groupPolicyId: 17 }, eth(ping('10.1.0.5', '10.2.0.7', 1)))));
+  t.add(outer(edge2, edge1, encodeVxlan({ vni: 4099, groupPolicyId: 23, policyApplied: true, dontLearn: true }, eth(ping('10.2.0.7', '10.1.0.5', 1, true)))));
+  t.at(1).add(outer(edge1, edge2, encodeVxlan({ vni: 8190 }, eth(innerPacket({ src: '2001:db8:1::5', dst: '2001:db8:2::7', proto: 'tcp', sport: 40000, dport: 443, tcpFlags: 0x02, tcpSeq: 1000 })))));
+  t.at(2).add(outer(edge1, edge2, encodeVxlan({ vni: 4099, groupPolicyId: 17 }, eth(innerPacket({ src: '10.1.0.5', dst: '10.2.0.7', proto: 'udp', sport: 5353, dport: 53, payload: t.bytes(30) }), { vlans: [100] }))));
+  t.at(3).add(outer(edge1, edge2, encodeVxlan({ vni: 4099 }, encodeLink(LINKTYPE_EN10MB, t.bytes(28), { src: mac.a, dst: 'ff:ff:ff:ff:ff:ff', etherType: 0x0806 }))));
+  const noI = encodeVxlan({ vni: 4099 }, eth(ping('10.1.0.5', '10.2.0.7', 2)));
+  noI[0] = 0;
+  noI[1] = 0;
+  t.at(4).add(outer(edge1, edge2, noI));
+  t.at(5).add(outer(edge1, edge2, encodeVxlan({ vni: 300 }, eth(ping('10.1.0.5', '10.2.0.7', 3))), 8472));
+  return pcap(
+    'vxlan.pcap',
+    'VXLAN as a LISP fabric data plane: VXLAN-GPO (group 17; group 23 with D and A) carrying a ping and its reply (VNI 4099 = Instance-ID), plain VXLAN with IPv6 TCP (VNI 8190), a VLAN-tagged inner frame with UDP, an ARP frame, a header without the I flag, VXLAN on port 8472 (-d udp.port=8472,vxlan).',
+    t,
+  );
+}
+
+/** Recomputes the ICMP checksum of an IPv4 packet (after editing the message). */
+function fixIcmpChecksum(ip: Uint8Array): void {
+  const msg = ip.subarray(20);
+  msg[2] = 0;
+  msg[3] = 0;
+  const sum = internetChecksum(msg);
+  msg[2] = sum >> 8;
+  msg[3] = sum & 0xff;
 }
 
 // ---- LCAF coverage ---------------------------------------------------------------------------
@@ -1349,6 +1530,10 @@ export function makeFixtures(): FixtureFile[] {
     reliableTcp(),
     reliableRegistrations(),
     dataPlane(),
+    natRtr(),
+    icmpErrors(),
+    pubSub(),
+    vxlan(),
     lcafs(),
     ipOptions(),
     fragments(),

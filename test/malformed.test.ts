@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LispPacket } from '../src/capture/packets.js';
 import { prefixText } from '../src/dissect/address.js';
+import { packetTree } from '../src/output/packet-tree.js';
 import { ourPackets } from './support/tshark.js';
 
 let packets: LispPacket[] = [];
@@ -23,11 +24,18 @@ describe('malformed input is explained, not guessed', () => {
     expect(notes(0)).toEqual(['truncated Map-Register record 2 of 3 header: needs 12 bytes, 0 left @64']);
     const m = control(0) as unknown as { records: { eid: never; eidMaskLen: number }[] };
     expect(m.records.map((r) => prefixText(r.eid, r.eidMaskLen))).toEqual(['10.1.0.0/24']);
+    // -V shows the wire's count, and how many were decoded; the error hangs under the LISP message.
+    const lisp = packetTree(packets[0]!, new Uint8Array(0)).children!.find((n) => n.label.startsWith('Locator/ID'))!;
+    expect(lisp.children!.map((n) => n.label)).toContain('Record Count: 3 (1 decoded)');
+    expect(lisp.children!.at(-1)!.label).toBe(
+      '[Expert Info (Error/Malformed): truncated Map-Register record 2 of 3 header: needs 12 bytes, 0 left (LISP byte 64)]',
+    );
   });
 
   it('a Locator Count larger than the data: the locators that fit are decoded', () => {
     expect(notes(1)).toEqual(['truncated Map-Reply record 1 of 1 locator 3 of 5 header: needs 6 bytes, 0 left @52']);
     expect((control(1) as unknown as { records: { locators: unknown[] }[] }).records[0]!.locators).toHaveLength(2);
+    expect((control(1) as unknown as { records: { declaredLocatorCount: number }[] }).records[0]!.declaredLocatorCount).toBe(5);
   });
 
   it('an LCAF Length longer than its body: the body decodes, the rest is kept and noted', () => {
@@ -60,7 +68,8 @@ describe('malformed input is explained, not guessed', () => {
 
   it('an empty UDP payload on 4342 and a UDP Length of 0', () => {
     expect(notes(8)).toEqual(['empty LISP control message @0']);
-    expect(packets[9]!.frameNotes).toEqual(['UDP Length 0 at byte offset 38; using the IP payload length']);
+    // A zero UDP Length decodes (jumbograms, offload): a warning, not damage.
+    expect(packets[9]!.frameNotes).toEqual([{ level: 'warning', message: 'UDP Length 0 at byte offset 38; using the IP payload length' }]);
     expect(control(9)).toMatchObject({ type: 1, eids: [expect.objectContaining({ maskLen: 32 })] });
   });
 

@@ -58,7 +58,7 @@ export function listInterfaces(pcap: Libpcap = loadLibpcap()): InterfaceInfo[] {
  * reliable transport over TCP 4342, and any --decode-as ports.
  */
 export function defaultFilter(decodeAs?: DecodeAs): string {
-  const ports = new Set([4341, 4342, ...(decodeAs?.control ?? []), ...(decodeAs?.data ?? [])]);
+  const ports = new Set([4341, 4342, ...(decodeAs?.control ?? []), ...(decodeAs?.data ?? []), ...(decodeAs?.vxlan ?? [])]);
   const udp = [...ports].sort((a, b) => a - b).map((p) => `udp port ${p}`);
   return [...udp, 'tcp port 4342'].join(' or ');
 }
@@ -427,7 +427,7 @@ export class LiveCapture {
     const { linkType, snaplen, originalLengths } = this;
     const hand = (data: Uint8Array, tsSec: number, tsNsec: number, origLen: number) => {
       const f: Frame = { index: ++this.delivered, tsSec, tsNsec, linkType, len: origLen, data, interfaceId: 0 };
-      if (!originalLengths && data.length >= snaplen) f.notes = [`frame may be cut at cap's snaplen of ${snaplen} bytes (its original length is not known)`];
+      if (!originalLengths && data.length >= snaplen) f.warnings = [`frame may be cut at cap's snaplen of ${snaplen} bytes (its original length is not known)`];
       return sink.frame(f);
     };
     while (q.length > 0) {

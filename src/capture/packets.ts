@@ -4,14 +4,26 @@
 // (tcp.ts), cut into messages by Length (ReliableFramer), and every message is reported at the
 // frame that completed it, as tshark does: one packet may carry several messages.
 
-import { verifyAuth, type AuthResult } from '../dissect/auth.js';
+import { verifyAuth, verifyAuthAt, verifyMac, type AuthResult } from '../dissect/auth.js';
+import { classifyDatagram, type DecodeAs } from '../dissect/classify.js';
 import { decodeControl } from '../dissect/control.js';
-import type { Note } from '../dissect/cursor.js';
+import type { Note, NoteLevel } from '../dissect/cursor.js';
 import { decodeData } from '../dissect/data.js';
 import { ecmInnerBytes } from '../dissect/ecm.js';
-import { decodeIp, decodeUdp, IPPROTO_TCP, IPPROTO_UDP, summarizeTransport, type IpHeader, type UdpHeader } from '../dissect/ip.js';
+import { decodeIcmpError, quotesLisp } from '../dissect/icmp.js';
+import {
+  decodeIp,
+  decodeUdp,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  summarizeTransport,
+  type IpHeader,
+  type UdpHeader,
+} from '../dissect/ip.js';
 import { decodeLink, type LinkLayer } from '../dissect/link.js';
-import { isKnownControlType, LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
+import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 import {
   decodeReliable,
   reliableBody,
@@ -20,7 +32,8 @@ import {
   type FramerEvent,
   type ReliableMessage,
 } from '../dissect/reliable.js';
-import type { ControlMessage, DataMessage } from '../dissect/types.js';
+import type { ControlMessage, DataMessage, IcmpError, MapNotify, UnknownControl, VxlanMessage } from '../dissect/types.js';
+import { decodeVxlan } from '../dissect/vxlan.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
 import {
   decodeTcp,
@@ -54,24 +67,42 @@ export interface LispPacket {
   lispOffset?: number;
   /**
    * Which LISP decoder the ports chose; absent for frames that are not (or cannot be told to be)
-   * LISP. `reliable`: TCP port 4342, see `reliable`.
+   * LISP. `reliable`: TCP port 4342, see `reliable`; `icmp-error`: an ICMP/ICMPv6 error quoting a
+   * LISP packet, see `icmp`.
    */
-  kind?: 'control' | 'data' | 'reliable';
+  kind?: 'control' | 'data' | 'reliable' | 'icmp-error' | 'vxlan';
+  /** The ports allowed control or data and the bytes decided (see dissect/classify.ts). */
+  byContent?: 'control' | 'data';
   control?: ControlMessage;
   data?: DataMessage;
+  /**
+   * An ICMP error about a LISP packet: `ip` is the error's own IP header (the reporting router or
+   * host → the original sender), `icmp.quoted` the packet it quotes; `lisp`/`lispOffset`/`notes`
+   * are those of the quoted LISP message.
+   */
+  icmp?: IcmpError;
+  /** VXLAN / VXLAN-GPO (UDP 4789 or `-d udp.port=N,vxlan`): the VNI is the fabric's Instance-ID. */
+  vxlan?: VxlanMessage;
   /** Reliable-transport messages this frame completed, in stream order (may be empty when only `frameNotes` say something). */
   reliable?: ReliableEntry[];
   /**
-   * Problems inside the LISP message, offsets relative to its first byte. For `reliable`, every
-   * message's notes, each naming its message (offsets from that message's first byte).
+   * Notes about the LISP message, each with its level (error/warning/note), offsets relative to
+   * its first byte. For `reliable`, every message's notes, each naming its message (offsets from
+   * that message's first byte).
    */
   notes: Note[];
-  /** Problems below LISP (link, IP, UDP), each naming its offset in the frame. */
-  frameNotes: string[];
+  /** Notes about what lies below LISP (link, IP, UDP, TCP, ICMP), each naming its offset in the frame. */
+  frameNotes: FrameNote[];
   /** Frames whose fragments made this datagram. */
   fragments?: number[];
-  /** Authentication verdict, when a key applied (see PacketDecoder's keyFor). */
+  /**
+   * Authentication verdict of the packet's authenticated message, when a key applied (see
+   * PacketDecoder's keyFor): the message itself, the one inside an ECM, or the control message
+   * inside LISP data.
+   */
   auth?: AuthResult;
+  /** Verdict on the Map-Server's authentication towards an RTR (ECM with AD Type 2, Map-Notify with R), when a key applied. */
+  msRtrAuth?: AuthResult;
   /** One-phrase description of a frame that is not LISP (for `--all`). */
   summary?: string;
 }
@@ -93,9 +124,32 @@ export interface ReliableEntry {
   auth?: AuthResult;
 }
 
-export interface DecodeAs {
-  control: Set<number>;
-  data: Set<number>;
+export type { DecodeAs };
+
+/** A note about the layers below LISP; its text names the frame offset it concerns. */
+export interface FrameNote {
+  level: NoteLevel;
+  message: string;
+}
+
+export const frameError = (message: string): FrameNote => ({ level: 'error', message });
+const leveled = (level: NoteLevel, texts: readonly string[] | undefined): FrameNote[] => (texts ?? []).map((message) => ({ level, message }));
+
+/** Every note of a packet, frame notes first. */
+export function packetNotes(p: Pick<LispPacket, 'frameNotes' | 'notes'>): { level: NoteLevel; message: string; offset?: number }[] {
+  return [...p.frameNotes, ...p.notes];
+}
+
+/** The packet holds bytes that are not what they claim (an error note): what `malformed` means. */
+export function isMalformed(p: Pick<LispPacket, 'frameNotes' | 'notes'>): boolean {
+  return p.frameNotes.some((n) => n.level === 'error') || p.notes.some((n) => n.level === 'error');
+}
+
+/** Whether a packet has a note at `level` or a more serious one. */
+export function hasNoteAtLeast(p: Pick<LispPacket, 'frameNotes' | 'notes'>, level: NoteLevel): boolean {
+  const rank = (l: NoteLevel) => (l === 'error' ? 2 : l === 'warning' ? 1 : 0);
+  const min = rank(level);
+  return p.frameNotes.some((n) => rank(n.level) >= min) || p.notes.some((n) => rank(n.level) >= min);
 }
 
 export interface PacketDecoderOptions {
@@ -105,29 +159,70 @@ export interface PacketDecoderOptions {
   reassembly?: ReassemblyOptions;
   /** Bounds of TCP reassembly (reliable transport). */
   tcp?: Omit<TcpReassemblyOptions, 'onDrop'>;
-  /** The key to verify an authenticated message with, if any. */
-  keyFor?: (p: LispPacket, m: ControlMessage) => string | undefined;
+  /**
+   * The key to verify an authenticated message with, if any. `ms-rtr`: the key between the
+   * Map-Server and an RTR, looked up by the packet's addresses (the RTR's).
+   */
+  keyFor?: (p: LispPacket, m: ControlMessage, role?: 'ms-rtr') => string | undefined;
   /** Told about IP fragments that could not be reassembled and TCP streams that end unfinished. */
   warning?: (message: string) => void;
 }
 
-type Kind = 'control' | 'data' | undefined;
-
-/** Which LISP decoder a UDP datagram goes to (JSON contract, "read"). */
-export function classify(sport: number, dport: number, payload: Uint8Array, off: number, end: number, decodeAs?: DecodeAs): Kind {
-  const ctl =
-    sport === LISP_CONTROL_PORT || dport === LISP_CONTROL_PORT || !!decodeAs?.control.has(sport) || !!decodeAs?.control.has(dport);
-  const dat = dport === LISP_DATA_PORT || !!decodeAs?.data.has(dport) || !!decodeAs?.data.has(sport);
-  if (ctl && (sport === LISP_DATA_PORT || dport === LISP_DATA_PORT || dat)) {
-    // NAT traversal crosses 4342 and 4341 both ways; some RTRs even send data from 4342.
-    return end > off && isKnownControlType(payload[off]! >> 4) ? 'control' : 'data';
-  }
-  if (ctl) return 'control';
-  if (dat) return 'data';
-  return undefined;
+/** Which LISP decoder a UDP datagram goes to (JSON contract, "read"); VXLAN is not LISP here. */
+export function classify(sport: number, dport: number, payload: Uint8Array, off: number, end: number, decodeAs?: DecodeAs): 'control' | 'data' | undefined {
+  const k = classifyDatagram(sport, dport, payload, off, end, decodeAs)?.kind;
+  return k === 'vxlan' ? undefined : k;
 }
 
 const AUTHENTICATED = new Set([3, 4, 5, 7]);
+
+type KnownControl = Exclude<ControlMessage, UnknownControl>;
+
+function isAuthenticated(m: ControlMessage | undefined): m is KnownControl {
+  return !!m && AUTHENTICATED.has(m.type) && !('unknown' in m);
+}
+
+/** Where a Map-Notify's MS-RTR block starts in its `length` bytes (it sits last, before any trailing bytes). */
+function msRtrBlockAt(m: MapNotify, length: number): number | undefined {
+  const a = m.msRtrAuth;
+  if (!a) return undefined;
+  return length - (m.trailing?.length ?? 0) - (a.adType !== undefined ? 4 : 0) - 4 - a.authData.length;
+}
+
+/**
+ * The packet's authenticated message and its bytes (inside an ECM or a data packet when it sits
+ * there), and how to check the Map-Server's authentication towards an RTR, when there is one.
+ */
+function authenticatedMessage(
+  p: LispPacket,
+  bytes: Uint8Array,
+): { m?: ControlMessage; bytes: Uint8Array; msRtr?: (key: string) => AuthResult } | undefined {
+  const m = p.control;
+  if (m && m.type === 8 && 'inner' in m) {
+    const innerBytes = ecmInnerBytes(bytes);
+    const inner = m.inner?.message;
+    const out: { m?: ControlMessage; bytes: Uint8Array; msRtr?: (key: string) => AuthResult } = { bytes: innerBytes ?? new Uint8Array(0) };
+    if (isAuthenticated(inner) && innerBytes) out.m = inner;
+    const ad = m.msRtrAuth;
+    // OOR: the HMAC covers the encapsulated LISP message as sent (docs/nat-traversal.md).
+    if (ad && innerBytes) out.msRtr = (key) => verifyMac(innerBytes, ad.keyId, ad.authData, key);
+    return out.m || out.msRtr ? out : undefined;
+  }
+  let target: { m: KnownControl; bytes: Uint8Array } | undefined;
+  if (isAuthenticated(m)) target = { m, bytes };
+  const nested = p.data?.inner?.lisp;
+  if (nested?.control && isAuthenticated(nested.control)) {
+    target = { m: nested.control, bytes: bytes.subarray(nested.offset, nested.offset + nested.length) };
+  }
+  if (!target) return undefined;
+  const t = target.m;
+  if ((t.type === 4 || t.type === 5) && t.msRtrAuth) {
+    const at = msRtrBlockAt(t, target.bytes.length)! + (t.msRtrAuth.adType !== undefined ? 4 : 0);
+    const whole = target.bytes;
+    return { ...target, msRtr: (key) => verifyAuthAt(whole, at, key) };
+  }
+  return target;
+}
 
 /** Per direction of a reliable-transport session: the framer and which frames carried which bytes. */
 interface StreamState {
@@ -184,7 +279,7 @@ export class PacketDecoder {
       caplen: f.data.length,
       link,
       notes: [],
-      frameNotes: f.notes ? [...f.notes, ...link.notes] : link.notes,
+      frameNotes: [...leveled('error', f.notes), ...leveled('warning', f.warnings), ...leveled('error', link.notes)],
     };
     if (link.next !== 'ipv4' && link.next !== 'ipv6') {
       if (link.next === 'truncated') return p; // too broken to tell: it may have been LISP
@@ -192,11 +287,11 @@ export class PacketDecoder {
     }
     const ip = decodeIp(f.data, link.offset, f.data.length);
     if (!ip.ok) {
-      p.frameNotes = [...p.frameNotes, ...ip.notes];
+      p.frameNotes.push(...leveled('error', ip.notes));
       return p;
     }
     p.ip = ip;
-    if (ip.notes.length) p.frameNotes = [...p.frameNotes, ...ip.notes];
+    p.frameNotes.push(...leveled('error', ip.notes), ...leveled('warning', ip.warnings));
     if (ip.isFragment) return this.fragment(p, f, ip);
     return this.transport(p, f.data, ip, true);
   }
@@ -226,33 +321,66 @@ export class PacketDecoder {
       const ports = summarizeTransport(ip.proto, bytes, ip.payloadOffset, ip.payloadEnd);
       if (ports.sport === LISP_CONTROL_PORT || ports.dport === LISP_CONTROL_PORT) return this.reliable(p, bytes, ip, inFrame);
     }
+    if ((ip.proto === IPPROTO_ICMP && ip.version === 4) || (ip.proto === IPPROTO_ICMPV6 && ip.version === 6)) {
+      return this.icmp(p, bytes, ip, inFrame);
+    }
     if (ip.proto !== IPPROTO_UDP) return this.other(p, `IPv${ip.version} ${ip.src} > ${ip.dst} protocol ${ip.proto}`);
     const udp = decodeUdp(bytes, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);
     if (!udp.ok) {
-      p.frameNotes = [...p.frameNotes, ...udp.notes];
+      p.frameNotes.push(...leveled('error', udp.notes));
       return p;
     }
     p.udp = udp;
-    const kind = classify(udp.srcPort, udp.dstPort, bytes, udp.payloadOffset, udp.payloadEnd, this.opts.decodeAs);
-    if (!kind) return this.other(p, `UDP ${udp.srcPort} > ${udp.dstPort}`);
-    if (udp.notes.length) p.frameNotes = [...p.frameNotes, ...udp.notes];
-    if (udp.truncated || ip.truncated) {
-      p.frameNotes = [...p.frameNotes, `frame truncated by the capture: ${p.caplen} of ${p.len} bytes captured`];
-    }
+    const c = classifyDatagram(udp.srcPort, udp.dstPort, bytes, udp.payloadOffset, udp.payloadEnd, this.opts.decodeAs);
+    if (!c) return this.other(p, `UDP ${udp.srcPort} > ${udp.dstPort}`);
+    p.frameNotes.push(...leveled('error', udp.notes), ...leveled('warning', udp.warnings));
+    const truncated = udp.truncated || ip.truncated;
+    if (truncated) p.frameNotes.push(frameError(`frame truncated by the capture: ${p.caplen} of ${p.len} bytes captured`));
     const lisp = bytes.subarray(udp.payloadOffset, udp.payloadEnd);
-    p.kind = kind;
+    p.kind = c.kind;
+    if (c.byContent) p.byContent = c.byContent;
     p.lisp = lisp;
     if (inFrame) p.lispOffset = udp.payloadOffset;
-    if (kind === 'control') {
+    if (c.kind === 'control') {
       const d = decodeControl(lisp);
       p.control = d.value;
       p.notes = d.notes;
-      if (this.opts.keyFor) this.verify(p, d.value, lisp, udp.truncated || ip.truncated);
+    } else if (c.kind === 'vxlan') {
+      const d = decodeVxlan(lisp);
+      if (d.value) p.vxlan = d.value;
+      p.notes = d.notes;
     } else {
       const d = decodeData(lisp);
       if (d.value) p.data = d.value;
       p.notes = d.notes;
     }
+    if (c.byContent === 'data' && p.udp.srcPort === LISP_CONTROL_PORT && p.udp.dstPort !== LISP_CONTROL_PORT) {
+      // Worth saying why a datagram from the control port reads as data (an RTR's habit).
+      p.notes.unshift({ offset: 0, message: 'from UDP port 4342 but a data header and a whole IP packet: decoded as LISP data (-d udp.port=4342 forces control)', level: 'note' });
+    }
+    if (this.opts.keyFor) this.verify(p, lisp, truncated);
+    return p;
+  }
+
+  /** An ICMP/ICMPv6 error: reported when the packet it quotes is LISP by its ports. */
+  private icmp(p: LispPacket, bytes: Uint8Array, ip: IpHeader, inFrame: boolean): LispPacket | undefined {
+    const declared = ip.headerOffset + ip.totalLength - ip.payloadOffset;
+    const d = decodeIcmpError(bytes, ip.payloadOffset, ip.payloadEnd, ip.version, declared);
+    const e = d.value;
+    if (!e || !quotesLisp(e, this.opts.decodeAs)) {
+      return this.other(p, `ICMP${ip.version === 6 ? 'v6' : ''} ${ip.src} > ${ip.dst} type ${bytes[ip.payloadOffset] ?? '?'}`);
+    }
+    p.kind = 'icmp-error';
+    p.icmp = e;
+    // Offsets in the ICMP part's notes count from the ICMP message: make them frame offsets in the text.
+    for (const n of d.frameNotes) p.frameNotes.push({ level: n.level, message: `ICMP: ${n.message} (at byte offset ${ip.payloadOffset + n.offset})` });
+    const q = e.quoted.lisp;
+    if (q) {
+      const at = ip.payloadOffset + q.offset;
+      p.lisp = bytes.subarray(at, at + q.length);
+      if (inFrame) p.lispOffset = at;
+    }
+    p.notes = d.notes;
     return p;
   }
 
@@ -260,12 +388,12 @@ export class PacketDecoder {
   private reliable(p: LispPacket, bytes: Uint8Array, ip: IpHeader, inFrame: boolean): LispPacket | undefined {
     const tcp = decodeTcp(bytes, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);
     if (!tcp.ok) {
-      p.frameNotes = [...p.frameNotes, ...tcp.notes];
+      p.frameNotes.push(...leveled('error', tcp.notes));
       return p;
     }
     p.tcp = tcp;
     const before = p.frameNotes.length;
-    const frameNotes = [...p.frameNotes, ...tcp.notes];
+    const frameNotes = [...p.frameNotes, ...leveled('error', tcp.notes), ...leveled('warning', tcp.warnings)];
     const r = this.tcp.add(p.frame, p.ts, bytes, ip, tcp);
     const d = r.direction;
     let st = d.app as StreamState | undefined;
@@ -281,14 +409,14 @@ export class PacketDecoder {
         st.carried.push({ start: e.offset, end: e.offset + e.data.length, frame: e.frame });
         found.push(...st.framer.push(e.data));
       } else {
-        frameNotes.push(`TCP ${d.name}: stream bytes ${e.offset}-${e.offset + e.length} lost: ${e.reason}`);
+        frameNotes.push(frameError(`TCP ${d.name}: stream bytes ${e.offset}-${e.offset + e.length} lost: ${e.reason}`));
         found.push(...st.framer.gap(e.length));
       }
     }
     const entries: ReliableEntry[] = [];
     for (const e of found) {
       if (e.kind === 'message') entries.push(this.reliableEntry(p, e.offset, e.bytes, st, r, tcp, inFrame));
-      else frameNotes.push(this.skippedText(d, st, e));
+      else frameNotes.push(frameError(this.skippedText(d, st, e)));
     }
     if (st) {
       const from = st.framer.heldFrom;
@@ -302,7 +430,7 @@ export class PacketDecoder {
     p.reliable = entries;
     for (const e of entries) {
       const name = `${reliableTypeTitle(e.message.type)} ${e.message.messageId}`;
-      for (const n of e.notes) p.notes.push({ offset: n.offset, message: `${name}: ${n.message}` });
+      for (const n of e.notes) p.notes.push({ offset: n.offset, message: `${name}: ${n.message}`, level: n.level });
       if (e.auth && (!p.auth || (p.auth.ok && !e.auth.ok))) p.auth = e.auth;
     }
     return p;
@@ -356,7 +484,7 @@ export class PacketDecoder {
       }
       d.app = undefined;
       for (const t of texts) {
-        if (cause === 'segment' && p) p.frameNotes = [...p.frameNotes, t];
+        if (cause === 'segment' && p) p.frameNotes = [...p.frameNotes, frameError(t)];
         else this.opts.warning?.(t);
       }
     }
@@ -374,22 +502,29 @@ export class PacketDecoder {
     return s;
   }
 
-  /** Verifies the authentication of the message, or of the message an ECM carries (a Map-Register via an RTR). */
-  private verify(p: LispPacket, m: ControlMessage, bytes: Uint8Array, truncated: boolean): void {
-    let target: { m: ControlMessage; bytes: Uint8Array } | undefined;
-    if (AUTHENTICATED.has(m.type) && !('unknown' in m)) target = { m, bytes };
-    else if (m.type === 8 && 'inner' in m && m.inner?.message && AUTHENTICATED.has(m.inner.message.type) && !('unknown' in m.inner.message)) {
-      const inner = ecmInnerBytes(bytes);
-      if (inner) target = { m: m.inner.message, bytes: inner };
-    }
+  /**
+   * Verifies the authentication of the message, of the message an ECM carries (a Map-Register via
+   * an RTR), or of the control message inside LISP data (a Map-Notify an RTR hands on); and the
+   * Map-Server's authentication towards an RTR (OOR's ECM AD Type 2, a Map-Notify with R).
+   */
+  private verify(p: LispPacket, bytes: Uint8Array, truncated: boolean): void {
+    const target = authenticatedMessage(p, bytes);
     if (!target) return;
-    const key = this.opts.keyFor!(p, target.m);
-    if (key === undefined) return;
+    const keyFor = this.opts.keyFor!;
+    const key = target.m && keyFor(p, target.m);
+    const rtr = target.msRtr;
+    const rtrKey = rtr && keyFor(p, target.m ?? p.control!, 'ms-rtr');
+    if (key === undefined && rtrKey === undefined) return;
     if (truncated) {
-      p.frameNotes = [...p.frameNotes, 'authentication not verified: the message is cut short by the capture'];
+      p.frameNotes.push({ level: 'note', message: 'authentication not verified: the message is cut short by the capture' });
       return;
     }
-    p.auth = verifyAuth(target.bytes, key);
+    if (key !== undefined && target.m) {
+      const m = target.m;
+      const msRtrAt = (m.type === 4 || m.type === 5) && !('unknown' in m) ? msRtrBlockAt(m, target.bytes.length) : undefined;
+      p.auth = verifyAuth(target.bytes, key, msRtrAt);
+    }
+    if (rtrKey !== undefined && rtr) p.msRtrAuth = rtr(rtrKey);
   }
 
   private other(p: LispPacket, summary: string): LispPacket | undefined {

@@ -28,12 +28,14 @@ export interface PlainData {
   itotal: number;
   proto: number;
   fragOffset: number;
+  /** IPv4 More Fragments of the inner packet. */
+  mf: boolean;
   /** End of the UDP payload. */
   end: number;
 }
 
 export function plainData(): PlainData {
-  return { ip: 0, sport: 0, dport: 0, flags: 0, word1: 0, word2: 0, inner: 0, innerLen: 0, innerVersion: 0, ihl: 0, itotal: 0, proto: 0, fragOffset: 0, end: 0 };
+  return { ip: 0, sport: 0, dport: 0, flags: 0, word1: 0, word2: 0, inner: 0, innerLen: 0, innerVersion: 0, ihl: 0, itotal: 0, proto: 0, fragOffset: 0, mf: false, end: 0 };
 }
 
 /** Protocols whose ports come first (TCP, UDP, DCCP, SCTP, UDP-Lite). */
@@ -63,7 +65,7 @@ function ipv4Offset(f: Frame): number {
 
 /** Fills `d` and returns true when `f` is a plain data packet. */
 export function scanPlainData(f: Frame, d: PlainData): boolean {
-  if (f.notes?.length) return false;
+  if (f.notes?.length || f.warnings?.length) return false;
   const b = f.data;
   const o = ipv4Offset(f);
   if (o < 0 || b.length < o + 36) return false;
@@ -93,7 +95,10 @@ export function scanPlainData(f: Frame, d: PlainData): boolean {
   let itotal = 0;
   let proto = 0;
   let fragOffset = 0;
-  if (innerLen > 0) {
+  let mf = false;
+  // A header with nothing after it is an error note: the general path's.
+  if (innerLen <= 0) return false;
+  {
     innerV = b[i]! >> 4;
     if (innerV === 4) {
       ihl = (b[i]! & 15) * 4;
@@ -102,6 +107,7 @@ export function scanPlainData(f: Frame, d: PlainData): boolean {
       if (itotal < ihl || u16(b, i + 6) & 0x8000) return false;
       proto = b[i + 9]!;
       fragOffset = u16(b, i + 6) & 0x1fff;
+      mf = (u16(b, i + 6) & 0x2000) !== 0;
     } else if (innerV === 6) {
       if (innerLen < 40) return false;
       proto = b[i + 6]!;
@@ -110,6 +116,12 @@ export function scanPlainData(f: Frame, d: PlainData): boolean {
       itotal = 40 + u16(b, i + 4);
       if (itotal === 40) return false; // payload length 0: jumbogram handling is the general path's
     } else return false;
+    // LISP inside (inner UDP port 4341 or 4342) is decoded by the general path.
+    if (proto === 17 && fragOffset === 0 && !mf && innerLen >= ihl + 4) {
+      const ips = u16(b, i + ihl);
+      const ipd = u16(b, i + ihl + 2);
+      if (ips === LISP_DATA_PORT || ips === LISP_CONTROL_PORT || ipd === LISP_DATA_PORT || ipd === LISP_CONTROL_PORT) return false;
+    }
   }
 
   d.ip = o;
@@ -125,6 +137,7 @@ export function scanPlainData(f: Frame, d: PlainData): boolean {
   d.itotal = itotal;
   d.proto = proto;
   d.fragOffset = fragOffset;
+  d.mf = mf;
   d.end = end;
   return true;
 }

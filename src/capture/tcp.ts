@@ -31,7 +31,10 @@ export interface TcpHeader {
   /** Payload length per the IP header (more than captured when the snaplen cut the segment). */
   payloadLength: number;
   truncated: boolean;
+  /** Errors found, with byte offsets. */
   notes: string[];
+  /** Deviations that still decode (reserved bits set). */
+  warnings: string[];
 }
 
 export interface TcpMalformed {
@@ -57,8 +60,8 @@ export function decodeTcp(b: Uint8Array, off: number, end: number, declaredEnd =
   if (end - off < headerLength) {
     return { ok: false, notes: [`TCP header with options at byte offset ${off} is cut short (${end - off} of ${headerLength} bytes)`] };
   }
-  const notes: string[] = [];
-  if (b[off + 12]! & 0x0f) notes.push(`TCP reserved bits set at byte offset ${off + 12}`);
+  const warnings: string[] = [];
+  if (b[off + 12]! & 0x0f) warnings.push(`TCP reserved bits set at byte offset ${off + 12}`);
   return {
     ok: true,
     srcPort: u16(off),
@@ -74,7 +77,8 @@ export function decodeTcp(b: Uint8Array, off: number, end: number, declaredEnd =
     payloadEnd: end,
     payloadLength: declaredEnd - off - headerLength,
     truncated: end < declaredEnd,
-    notes,
+    notes: [],
+    warnings,
   };
 }
 

@@ -20,6 +20,8 @@ export interface Frame {
   interfaceId: number;
   /** Problems with the record itself (not its content), e.g. unknown interface id. */
   notes?: string[];
+  /** Doubts about the record that do not make it wrong (a live capture's possible snaplen cut). */
+  warnings?: string[];
 }
 
 export interface FrameSink {

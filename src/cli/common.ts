@@ -1,23 +1,23 @@
 // Pieces several commands share: --decode-as, --keys, -Y.
 
 import { readFileSync } from 'node:fs';
-import type { DecodeAs, LispPacket } from '../capture/packets.js';
+import { hasNoteAtLeast, isMalformed, type DecodeAs, type LispPacket } from '../capture/packets.js';
 import { parsePrefix, type Prefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
 import type { ControlMessage } from '../dissect/types.js';
 import { compileFilter, compileFilterAmong, FilterError, type FilterDomain, type Predicate } from '../flows/filter.js';
 import { UsageError } from './args.js';
 
-/** `udp.port=N`, `udp.port==N`, with an optional `,lisp`/`,control` (default) or `,lisp-data`/`,data`. */
+/** `udp.port=N`, `udp.port==N`, with an optional `,lisp`/`,control` (default), `,lisp-data`/`,data` or `,vxlan`. */
 export function parseDecodeAs(specs: string[]): DecodeAs {
-  const out: DecodeAs = { control: new Set(), data: new Set() };
+  const out: DecodeAs = { control: new Set(), data: new Set(), vxlan: new Set() };
   for (const s of specs) {
-    const m = /^udp\.port==?(\d{1,5})(?:,(lisp|control|lisp-data|data))?$/.exec(s);
+    const m = /^udp\.port==?(\d{1,5})(?:,(lisp|control|lisp-data|data|vxlan))?$/.exec(s);
     const port = m ? Number(m[1]) : NaN;
     if (!m || port < 1 || port > 65535) {
-      throw new UsageError(`--decode-as expects udp.port=N[,control|data] with 1 <= N <= 65535, not "${s}"`);
+      throw new UsageError(`--decode-as expects udp.port=N[,control|data|vxlan] with 1 <= N <= 65535, not "${s}"`);
     }
-    (m[2] === 'data' || m[2] === 'lisp-data' ? out.data : out.control).add(port);
+    (m[2] === 'data' || m[2] === 'lisp-data' ? out.data : m[2] === 'vxlan' ? out.vxlan! : out.control).add(port);
   }
   return out;
 }
@@ -45,10 +45,34 @@ export function messageEids(m: ControlMessage): Prefix[] {
 }
 
 export function keyLookup(ring: KeyRing) {
-  return (p: LispPacket, m: ControlMessage): string | undefined => {
-    const peers = [p.ip?.src, p.ip?.dst].flatMap((a) => (a ? [parsePrefix(a)!] : []));
-    return ring.lookup(messageEids(m), peers);
+  return (p: LispPacket, m: ControlMessage, role?: 'ms-rtr'): string | undefined => {
+    const asPrefix = (a: string | undefined) => (a ? [parsePrefix(a)!] : []);
+    // The Map-Server's authentication towards an RTR goes by the RTR's address (the packet's
+    // destination: the Map-Server sends it), whatever EIDs the message carries.
+    if (role === 'ms-rtr') return ring.lookup([], asPrefix(p.ip?.dst));
+    return ring.lookup(messageEids(m), [...asPrefix(p.ip?.src), ...asPrefix(p.ip?.dst)]);
   };
+}
+
+/** What `read` and `sniff` can fail on: error notes, warning notes (and errors), failed authentication. */
+export const PACKET_FAIL_ON = ['malformed', 'warning', 'auth-failed'] as const;
+
+export function parseFailOn(command: string, values: string[]): Set<string> {
+  const failOn = new Set(values.flatMap((x) => x.split(',')));
+  for (const f of failOn) {
+    if (!(PACKET_FAIL_ON as readonly string[]).includes(f)) {
+      throw new UsageError(`${command}: --fail-on takes ${PACKET_FAIL_ON.join(', ')}, not "${f}"`);
+    }
+  }
+  return failOn;
+}
+
+/** Whether a shown packet is one `--fail-on` names. */
+export function packetFails(failOn: Set<string>, p: LispPacket): boolean {
+  if (failOn.has('warning') && hasNoteAtLeast(p, 'warning')) return true;
+  if (failOn.has('malformed') && isMalformed(p)) return true;
+  if (failOn.has('auth-failed') && ((p.auth && !p.auth.ok) || (p.msRtrAuth && !p.msRtrAuth.ok) || p.reliable?.some((e) => e.auth && !e.auth.ok))) return true;
+  return false;
 }
 
 export function filterOf(expr: string, domain: FilterDomain): Predicate {

@@ -20,7 +20,7 @@ const COMMON: OptionSpec[] = [
   { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter, e.g. "outcome == unanswered && eid in 10.0.0.0/8"' },
   { name: 'timeout', kind: 'value', arg: 'SEC', help: 'an unanswered request closes this long after its last transmission (default per kind: 10 s, RLOC-probes 20 s; see docs/flows.md)' },
   { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE' },
-  { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data)' },
+  { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data|vxlan]', help: 'decode UDP port N as LISP control (or data, or VXLAN)' },
   { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when any unanswered, rejected, auth-failed or malformed is found' },
   { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
 ];

@@ -6,7 +6,7 @@ import { CaptureError } from '../capture/types.js';
 import { hexDump } from '../output/hex.js';
 import { packetJson, writePacketJson } from '../output/json.js';
 import { filterHelpText } from '../output/filter-help.js';
-import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
+import { filterOf, keyLookup, loadKeys, packetFails, parseDecodeAs, parseFailOn } from './common.js';
 import { JsonWriter } from '../output/json-writer.js';
 import { writeDataJsonFast } from '../output/json-fast.js';
 import { packetLine } from '../output/line.js';
@@ -29,10 +29,10 @@ export const readSpec: CommandSpec = {
     { name: 'numeric', short: 'n', kind: 'flag', help: 'numeric ports (no lisp-data / lisp-control names)' },
     { name: 'all', kind: 'flag', help: 'also show frames that are not LISP' },
     { name: 'follow', short: 'F', kind: 'flag', help: 'keep reading as the file grows (like tail -f) until interrupted' },
-    { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data)' },
+    { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data|vxlan]', help: 'decode UDP port N as LISP control (or data, or VXLAN)' },
     { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE (<eid-prefix|ms-address|*> <key> per line)' },
     { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter, e.g. "type == map-register && eid in 10.0.0.0/8"' },
-    { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet is malformed or fails authentication (malformed, auth-failed)' },
+    { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet has an error note (malformed), a warning or an error (warning), or fails authentication (auth-failed)' },
     { name: 'show-keys', kind: 'flag', help: 'show key material carried in Security Key LCAFs and LISP-SEC OTK-ADs (JSON; -V always masks it)' },
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
@@ -62,10 +62,7 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const filter = expr === undefined ? undefined : filterOf(expr, 'packet');
-  const failOn = new Set((a.lists.get('fail-on') ?? []).flatMap((x) => x.split(',')));
-  for (const f of failOn) {
-    if (f !== 'malformed' && f !== 'auth-failed') throw new UsageError(`read: --fail-on takes malformed or auth-failed, not "${f}"`);
-  }
+  const failOn = parseFailOn('read', a.lists.get('fail-on') ?? []);
   let found = false;
   const follow = a.flags.get('follow') ?? false;
   let stop: AbortController | undefined;
@@ -101,7 +98,7 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
       if (verbose || hex) io.line('');
     };
     // Plain data packets in JSON go straight from frame bytes to output (see json-fast.ts).
-    const fast = json && !filter && !a.flags.get('all') && decodeAs.control.size + decodeAs.data.size === 0;
+    const fast = json && !filter && !a.flags.get('all') && decodeAs.control.size + decodeAs.data.size + (decodeAs.vxlan?.size ?? 0) === 0;
     try {
       await readCapture(file, {
         frame: (f) => {
@@ -113,8 +110,7 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
           const p = decoder.decode(f);
           if (!p) return true;
           if (filter && !filter(packetJson(p, jsonOpts))) return true;
-          if (failOn.has('malformed') && (p.notes.length || p.frameNotes.length)) found = true;
-          if (failOn.has('auth-failed') && p.auth && !p.auth.ok) found = true;
+          if (packetFails(failOn, p)) found = true;
           emit(p, f.data);
           shown++;
           // Following, output must not wait for a full buffer.

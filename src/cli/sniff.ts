@@ -26,7 +26,7 @@ import { chooseStyle, type Style } from '../output/style.js';
 import { renderTree } from '../output/tree.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { filterHelpText } from '../output/filter-help.js';
-import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
+import { filterOf, keyLookup, loadKeys, packetFails, parseDecodeAs, parseFailOn } from './common.js';
 import type { Io } from './io.js';
 
 export const sniffSpec: CommandSpec = {
@@ -53,13 +53,13 @@ export const sniffSpec: CommandSpec = {
     { name: 'json', kind: 'flag', help: 'NDJSON output, one object per packet (or exchange with --flows)' },
     { name: 'numeric', short: 'n', kind: 'flag', help: 'numeric ports (no lisp-data / lisp-control names)' },
     { name: 'all', kind: 'flag', help: 'also show captured frames that are not LISP' },
-    { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data); adds it to the default capture filter' },
+    { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data|vxlan]', help: 'decode UDP port N as LISP control (or data, or VXLAN); adds it to the default capture filter' },
     { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE' },
     { name: 'show-keys', kind: 'flag', help: 'show key material carried in Security Key LCAFs and LISP-SEC OTK-ADs (JSON)' },
     { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter on packets (on exchanges with --flows)' },
     { name: 'flows', kind: 'flag', help: 'show exchanges (registration, resolution, smr, ...) as they complete instead of packets' },
     { name: 'timeout', kind: 'value', arg: 'SEC', help: 'with --flows: an unanswered request closes this long after its last transmission (default per kind: 10 s, RLOC-probes 20 s)' },
-    { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet is malformed or fails authentication (malformed, auth-failed)' },
+    { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet has an error note (malformed), a warning or an error (warning), or fails authentication (auth-failed)' },
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
 };
@@ -380,10 +380,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const filter = expr === undefined ? undefined : filterOf(expr, flows ? 'exchange' : 'packet');
-  const failOn = new Set((a.lists.get('fail-on') ?? []).flatMap((x) => x.split(',')));
-  for (const f of failOn) {
-    if (f !== 'malformed' && f !== 'auth-failed') throw new UsageError(`sniff: --fail-on takes malformed or auth-failed, not "${f}"`);
-  }
+  const failOn = parseFailOn('sniff', a.lists.get('fail-on') ?? []);
   const bpf = a.values.get('capture-filter') ?? defaultFilter(decodeAs);
 
   const stderrTty = isatty(2);
@@ -473,7 +470,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     if (verbose || hex) line('');
   };
 
-  const fast = json && !flows && !filter && !all && decodeAs.control.size + decodeAs.data.size === 0 && !keyRing;
+  const fast = json && !flows && !filter && !all && decodeAs.control.size + decodeAs.data.size + (decodeAs.vxlan?.size ?? 0) === 0 && !keyRing;
 
   const onFrame = (f: Frame): boolean => {
     t.frames++;
@@ -506,8 +503,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
       return !reached();
     }
     if (filter && !filter(packetJson(p, jsonOpts))) return true;
-    if (failOn.has('malformed') && (p.notes.length || p.frameNotes.length)) found = true;
-    if (failOn.has('auth-failed') && p.auth && !p.auth.ok) found = true;
+    if (packetFails(failOn, p)) found = true;
     emit(p, f.data);
     t.shown++;
     return !reached();

@@ -30,7 +30,7 @@ export const tuiSpec: CommandSpec = {
     { name: 'base', kind: 'value', arg: 'ADDR', help: 'lab: loopback address the components count up from (default 127.0.1.0)' },
     { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'start with this filter of the sessions and packets (/ changes it)' },
     { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE (the lab uses its own)' },
-    { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data]', help: 'decode UDP port N as LISP control (or data)' },
+    { name: 'decode-as', short: 'd', kind: 'list', arg: 'udp.port=N[,data|vxlan]', help: 'decode UDP port N as LISP control (or data, or VXLAN)' },
     { name: 'timeout', kind: 'value', arg: 'SEC', help: 'an unanswered request closes this long after its last transmission (default per kind: 10 s, RLOC-probes 20 s; lab 1)' },
     { name: 'keep', kind: 'value', arg: 'N', help: 'live and lab: packets kept in memory, the newest (default 100000)' },
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },

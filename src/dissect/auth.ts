@@ -19,50 +19,81 @@ export function authAlgorithm(keyId: number) {
   return AUTH_ALGORITHMS.get(keyId & 0xff);
 }
 
-function mac(message: Uint8Array, authLen: number, keyId: number, key: string | Uint8Array): Uint8Array | undefined {
+/** The full HMAC of `data` by the algorithm `keyId` names; undefined for algorithm 0 or unknown ones. */
+export function computeMac(keyId: number, key: string | Uint8Array, data: Uint8Array): Uint8Array | undefined {
   const alg = authAlgorithm(keyId);
-  if (!alg?.hash) return undefined;
-  const copy = copyBytes(message);
-  copy.fill(0, AUTH_DATA_OFFSET, AUTH_DATA_OFFSET + authLen);
-  return createHmac(alg.hash, key).update(copy).digest();
+  return alg?.hash ? createHmac(alg.hash, key).update(data).digest() : undefined;
 }
 
-/**
- * Verifies the message bytes (the UDP payload) against a key. Constant-time compare over the
- * transmitted length, which must be 12..macLength for SHA-1 (16..macLength for SHA-256).
- */
-export function verifyAuth(message: Uint8Array, key: string | Uint8Array): AuthResult {
-  if (message.length < AUTH_DATA_OFFSET) return { ok: false, algorithm: 'unknown', reason: 'message too short' };
-  const keyId = (message[12]! << 8) | message[13]!;
-  const authLen = (message[14]! << 8) | message[15]!;
+/** Compares the received MAC with the HMAC of `data` by the algorithm `keyId` names, over its length. */
+function compareMac(keyId: number, got: Uint8Array, key: string | Uint8Array, data: Uint8Array): AuthResult {
   const alg = authAlgorithm(keyId);
   if (!alg) return { ok: false, algorithm: `algorithm-${keyId & 0xff}`, reason: `unknown algorithm ${keyId & 0xff}` };
   if (!alg.hash) return { ok: false, algorithm: alg.name, reason: 'message is not authenticated (algorithm 0)' };
-  if (AUTH_DATA_OFFSET + authLen > message.length) {
-    return { ok: false, algorithm: alg.name, reason: `Authentication Data Length ${authLen} exceeds the message` };
+  if (got.length < alg.truncatedLength || got.length > alg.macLength) {
+    return { ok: false, algorithm: alg.name, reason: `Authentication Data Length ${got.length} does not fit ${alg.name}` };
   }
-  if (authLen < alg.truncatedLength || authLen > alg.macLength) {
-    return { ok: false, algorithm: alg.name, reason: `Authentication Data Length ${authLen} does not fit ${alg.name}` };
-  }
-  const expected = mac(message, authLen, keyId, key)!.subarray(0, authLen);
-  const got = message.subarray(AUTH_DATA_OFFSET, AUTH_DATA_OFFSET + authLen);
+  const expected = createHmac(alg.hash, key).update(data).digest().subarray(0, got.length);
   return timingSafeEqual(expected, got)
     ? { ok: true, algorithm: alg.name }
     : { ok: false, algorithm: alg.name, reason: 'authentication data does not match the key' };
 }
 
 /**
- * Signs an encoded message in place: the Authentication Data field (already sized by its
- * length field) receives the first authLen bytes of the HMAC.
+ * Verifies an authentication block whose Key ID sits at `at` in `message`: HMAC over the whole of
+ * `message` with the block's Authentication Data zeroed.
  */
-export function signMessage(message: Uint8Array, key: string | Uint8Array): Uint8Array {
-  const keyId = (message[12]! << 8) | message[13]!;
-  const authLen = (message[14]! << 8) | message[15]!;
-  const m = mac(message, authLen, keyId, key);
+export function verifyAuthAt(message: Uint8Array, at: number, key: string | Uint8Array): AuthResult {
+  if (message.length < at + 4) return { ok: false, algorithm: 'unknown', reason: 'message too short' };
+  const keyId = (message[at]! << 8) | message[at + 1]!;
+  const authLen = (message[at + 2]! << 8) | message[at + 3]!;
+  if (at + 4 + authLen > message.length) {
+    return { ok: false, algorithm: authAlgorithm(keyId)?.name ?? 'unknown', reason: `Authentication Data Length ${authLen} exceeds the message` };
+  }
+  const copy = copyBytes(message);
+  copy.fill(0, at + 4, at + 4 + authLen);
+  return compareMac(keyId, message.subarray(at + 4, at + 4 + authLen), key, copy);
+}
+
+/**
+ * Verifies the message bytes (the UDP payload) against a key. Constant-time compare over the
+ * transmitted length, which must be 12..macLength for SHA-1 (16..macLength for SHA-256). `end`:
+ * where the authenticated part ends (before a Map-Notify's MS-RTR block, which the Map-Server
+ * appends after signing the rest).
+ */
+export function verifyAuth(message: Uint8Array, key: string | Uint8Array, end = message.length): AuthResult {
+  if (message.length < AUTH_DATA_OFFSET) return { ok: false, algorithm: 'unknown', reason: 'message too short' };
+  return verifyAuthAt(message.subarray(0, end), AUTH_DATA_OFFSET - 4, key);
+}
+
+/** Verifies a MAC sent beside the data it covers (Open Overlay Router's MS-RTR authentication of an ECM). */
+export function verifyMac(data: Uint8Array, keyId: number, mac: Uint8Array, key: string | Uint8Array): AuthResult {
+  return compareMac(keyId, mac, key, data);
+}
+
+/**
+ * Signs the authentication block whose Key ID sits at `at`, in place: its Authentication Data
+ * (already sized by its length field) receives the first authLen bytes of the HMAC of
+ * message[0, end) with that field zeroed.
+ */
+export function signAuthAt(message: Uint8Array, at: number, key: string | Uint8Array, end = message.length): Uint8Array {
+  const keyId = (message[at]! << 8) | message[at + 1]!;
+  const authLen = (message[at + 2]! << 8) | message[at + 3]!;
+  const copy = copyBytes(message, 0, end);
+  copy.fill(0, at + 4, at + 4 + authLen);
+  const m = computeMac(keyId, key, copy);
   if (!m) throw new RangeError(`cannot sign with algorithm ${keyId & 0xff}`);
   if (authLen > m.length) throw new RangeError(`Authentication Data Length ${authLen} exceeds the ${m.length}-byte MAC`);
-  message.set(m.subarray(0, authLen), AUTH_DATA_OFFSET);
+  message.set(m.subarray(0, authLen), at + 4);
   return message;
+}
+
+/**
+ * Signs an encoded message in place: the Authentication Data field (already sized by its
+ * length field) receives the first authLen bytes of the HMAC over message[0, end).
+ */
+export function signMessage(message: Uint8Array, key: string | Uint8Array, end = message.length): Uint8Array {
+  return signAuthAt(message, AUTH_DATA_OFFSET - 4, key, end);
 }
 
 /** Authentication Data of the right size, zeroed, for an algorithm: what an encoder reserves before signing. */

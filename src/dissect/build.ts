@@ -6,7 +6,7 @@
 
 import { createHmac, randomBytes } from 'node:crypto';
 import { addressBits, addressText, ipAddress, parseAddress, parsePrefix, type Prefix } from './address.js';
-import { blankAuthData, signMessage } from './auth.js';
+import { blankAuthData, computeMac, signAuthAt, signMessage } from './auth.js';
 import { encodeControl } from './control.js';
 import { Writer } from './cursor.js';
 import { DataFlag, dataHeader, encodeData } from './data.js';
@@ -25,7 +25,7 @@ import {
 } from './ip.js';
 import { encodeLink, LINKTYPE_EN10MB } from './link.js';
 import { encodeLispSec } from './lispsec.js';
-import { LISP_CONTROL_PORT, LISP_DATA_PORT, LISP_SEC_HMAC_IDS, LispSecAdType } from './registry.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT, LISP_SEC_HMAC_IDS, LispSecAdType, MS_RTR_AD_TYPE } from './registry.js';
 import type {
   ControlMessage,
   DataHeader,
@@ -150,7 +150,7 @@ export function mappingRecord(r: MappingRecordSpec): MappingRecord {
 
 // ---- Map-Request / Map-Reply -----------------------------------------------------------------
 
-export interface MapRequestSpec {
+export interface MapRequestSpec extends XtrIdSpec {
   nonce: bigint;
   /** EID-records: the prefixes asked for. */
   eids: PrefixSpec[];
@@ -180,6 +180,7 @@ export function mapRequest(s: MapRequestSpec): MapRequest {
     smr: s.smr ?? false,
     pitr: s.pitr ?? false,
     smrInvoked: s.smrInvoked ?? false,
+    xtrIdPresent: false,
     localXtr: s.localXtr ?? false,
     dontMapReply: s.dontMapReply ?? false,
     nonce: s.nonce,
@@ -191,6 +192,8 @@ export function mapRequest(s: MapRequestSpec): MapRequest {
     }),
   };
   if (s.mapReply) m.mapReply = s.mapReply;
+  // RFC 9437: with an xTR-ID and site-ID the Map-Request asks for a subscription.
+  xtrTrailer(s, m);
   return m;
 }
 
@@ -353,6 +356,11 @@ export interface MapNotifySpec extends AuthSpec, XtrIdSpec {
   /** The Map-Register's nonce when acknowledging one. */
   nonce: bigint;
   records: MappingRecord[];
+  /**
+   * R (NAT-traversal draft): the Map-Server's authentication towards the RTR follows the rest,
+   * signed with the RTR's key; `adWord` puts OOR's AD Type word (2) before its Key ID.
+   */
+  msRtr?: AuthSpec & { adWord?: boolean };
 }
 
 /** Map-Notify (4) or Map-Notify-Ack (5) with zeroed Authentication Data, ready for signed(). */
@@ -367,12 +375,26 @@ export function mapNotifyMessage(s: MapNotifySpec, type: 4 | 5 = 4): MapNotify {
     records: s.records,
   };
   xtrTrailer(s, m);
+  if (s.msRtr) {
+    m.rtr = true;
+    m.msRtrAuth = { keyId: s.msRtr.keyId, authData: blankAuth(s.msRtr) };
+    if (s.msRtr.adWord) m.msRtrAuth.adType = MS_RTR_AD_TYPE;
+  }
   return m;
 }
 
-/** A signed Map-Notify (RFC 9301 §5.7), as UDP payload bytes. */
+/**
+ * A signed Map-Notify (RFC 9301 §5.7), as UDP payload bytes. With R, the site's HMAC covers the
+ * message up to the MS-RTR block (the Map-Server signs before appending it, as OOR does) and the
+ * MS-RTR HMAC the whole message.
+ */
 export function mapNotify(s: MapNotifySpec): Uint8Array {
-  return signed(mapNotifyMessage(s, 4), s.key);
+  const m = mapNotifyMessage(s, 4);
+  const bytes = encodeControl(m);
+  if (!m.msRtrAuth || !s.msRtr) return signMessage(bytes, s.key);
+  const block = (m.msRtrAuth.adType !== undefined ? 4 : 0) + 4 + m.msRtrAuth.authData.length;
+  signMessage(bytes, s.key, bytes.length - block);
+  return signAuthAt(bytes, bytes.length - block + (m.msRtrAuth.adType !== undefined ? 4 : 0), s.msRtr.key);
 }
 
 /** A signed Map-Notify-Ack (RFC 9301 §5.7): same layout, nonce of the Map-Notify it acknowledges. */
@@ -627,6 +649,15 @@ export interface EcmSpec {
   toEtr?: boolean;
   /** Bit 7: M to-MS (RFC 9301) / N relay to the Map-Server (NAT draft). */
   toMs?: boolean;
+  /** Open Overlay Router's bit 9: to be processed by an RTR. */
+  rtrProcess?: boolean;
+  /** Open Overlay Router's bit 10: relayed by an RTR to the Map-Server. */
+  rtrRelayed?: boolean;
+  /**
+   * The Map-Server's authentication towards the RTR, as OOR sends it: S=1, AD Type 2, Key ID, and
+   * the HMAC with the RTR's key over the encapsulated LISP message.
+   */
+  msRtr?: AuthSpec;
 }
 
 /** An Encapsulated Control Message (RFC 9301 §5.8). */
@@ -660,6 +691,14 @@ export function ecm(s: EcmSpec): Ecm {
   if (s.message instanceof Uint8Array) m.inner!.payload = s.message;
   else m.inner!.message = s.message;
   if (s.lispSec) m.lispSec = s.lispSec;
+  if (s.rtrProcess) m.rtrProcess = true;
+  if (s.rtrRelayed) m.rtrRelayed = true;
+  if (s.msRtr) {
+    const mac = computeMac(s.msRtr.keyId, s.msRtr.key, payload);
+    if (!mac) throw new RangeError(`no authentication algorithm for Key ID ${s.msRtr.keyId}`);
+    m.security = true;
+    m.msRtrAuth = { adType: MS_RTR_AD_TYPE, keyId: s.msRtr.keyId, authData: mac.subarray(0, s.msRtr.authLength ?? mac.length) };
+  }
   return m;
 }
 

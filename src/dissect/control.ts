@@ -13,7 +13,7 @@ import {
   encodeMappingRecord,
   encodeReferralRecord,
 } from './record.js';
-import { AUTH_ALGORITHMS, isKnownControlType, MessageType } from './registry.js';
+import { AUTH_ALGORITHMS, isKnownControlType, MessageType, MS_RTR_AD_TYPE } from './registry.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -26,6 +26,7 @@ import type {
   MapReply,
   MapRequest,
   MappingRecord,
+  MsRtrAuth,
   SharedExtension,
 } from './types.js';
 
@@ -94,6 +95,7 @@ function decodeMapRequest(c: Cursor): MapRequest {
     smr: (w & 0x01000000) !== 0,
     pitr: (w & 0x00800000) !== 0,
     smrInvoked: (w & 0x00400000) !== 0,
+    xtrIdPresent: (w & MAP_REQUEST_I) !== 0,
     localXtr: (w & 0x00004000) !== 0,
     dontMapReply: (w & 0x00002000) !== 0,
     nonce: h?.nonce ?? 0n,
@@ -101,33 +103,44 @@ function decodeMapRequest(c: Cursor): MapRequest {
     itrRlocs: [],
     eids: [],
   };
-  optional(m, 'reserved', (w >> 15) & 0x7f);
+  optional(m, 'reserved', ((w & ~MAP_REQUEST_I) >> 15) & 0x7f);
   if (!h) return m;
   const irc = (w >> 8) & 0x1f;
   const recordCount = w & 0xff;
-  if (recordCount === 0) c.note('Map-Request with Record Count 0', c.pos - 9);
+  if (recordCount === 0) c.warn('Map-Request with Record Count 0', c.pos - 9);
+  // Counts the wire says but the bytes did not hold: kept for -V and re-encoding.
+  const cut = (): MapRequest => {
+    if (m.itrRlocs.length < irc + 1) m.declaredItrRlocCount = irc + 1;
+    if (m.eids.length < recordCount) m.declaredRecordCount = recordCount;
+    return m;
+  };
   const src = decodeAddress(c, 0, 'Source EID');
-  if (!src) return m;
+  if (!src) return cut();
   m.sourceEid = src;
-  if (src.kind === 'unknown') return m;
+  if (src.kind === 'unknown') return cut();
   for (let i = 0; i <= irc; i++) {
     const a = decodeAddress(c, 0, `ITR-RLOC ${i + 1} of ${irc + 1}`);
-    if (!a) return m;
+    if (!a) return cut();
     m.itrRlocs.push(a);
-    if (a.kind === 'unknown') return m;
+    if (a.kind === 'unknown') return cut();
   }
   for (let i = 0; i < recordCount; i++) {
     const p = decodeEidPrefix(c, `EID record ${i + 1} of ${recordCount}`);
-    if (!p) return m;
+    if (!p) return cut();
     m.eids.push(p);
-    if (p.prefix.kind === 'unknown') return m;
+    if (p.prefix.kind === 'unknown') return cut();
   }
   if (m.mapDataPresent) {
     const r = decodeMappingRecords(c, 1, 'Map-Reply');
-    if (r.length) m.mapReply = r[0]!;
+    if (!r.length) return m;
+    m.mapReply = r[0]!;
   }
+  if (m.xtrIdPresent) decodeXtrTrailer(c, m, 'Map-Request');
   return trailingOf(c, m);
 }
+
+/** Map-Request bit 11: I, xTR-ID and site-ID present (RFC 9437 §5). */
+const MAP_REQUEST_I = 0x00100000;
 
 function decodeMapReply(c: Cursor): MapReply {
   const h = header(c, 'Map-Reply');
@@ -144,9 +157,10 @@ function decodeMapReply(c: Cursor): MapReply {
   if (!h) return m;
   const count = w & 0xff;
   m.records = decodeMappingRecords(c, count, 'Map-Reply');
+  if (m.records.length < count) m.declaredRecordCount = count;
   // After a cut record the position is not where the Authentication Data starts.
   if (m.security && m.records.length === count) {
-    if (c.remaining === 0) c.note('Map-Reply S bit set but no LISP-SEC Authentication Data follows the records');
+    if (c.remaining === 0) c.warn('Map-Reply S bit set but no LISP-SEC Authentication Data follows the records');
     else {
       const ad = decodeLispSec(c, 'map-reply', 'Map-Reply');
       if (ad) m.lispSec = ad.ad;
@@ -155,7 +169,7 @@ function decodeMapReply(c: Cursor): MapReply {
   return trailingOf(c, m);
 }
 
-function decodeAuth(c: Cursor, name: string): AuthFields | undefined {
+export function decodeAuth(c: Cursor, name: string): AuthFields | undefined {
   if (!c.need(4, `${name} Key ID and Authentication Data Length`)) return undefined;
   const at = c.pos;
   const keyId = c.u16();
@@ -163,7 +177,7 @@ function decodeAuth(c: Cursor, name: string): AuthFields | undefined {
   const alg = AUTH_ALGORITHMS.get(keyId & 0xff);
   // Implementations send the full MAC or the RFC's truncation; anything else cannot verify.
   if (alg && len !== alg.macLength && len !== alg.truncatedLength) {
-    c.note(`${name} Authentication Data Length ${len} does not fit ${alg.name} (${alg.hash ? `${alg.truncatedLength} or ${alg.macLength}` : '0'} bytes)`, at + 2);
+    c.warn(`${name} Authentication Data Length ${len} does not fit ${alg.name} (${alg.hash ? `${alg.truncatedLength} or ${alg.macLength}` : '0'} bytes)`, at + 2);
   }
   if (len > c.remaining) {
     c.note(`${name} Authentication Data Length ${len} exceeds the ${c.remaining} bytes left`);
@@ -174,6 +188,11 @@ function decodeAuth(c: Cursor, name: string): AuthFields | undefined {
 
 function encodeAuth(w: Writer, a: AuthFields): void {
   w.u16(a.keyId).u16(a.authData.length).bytes(a.authData);
+}
+
+export function encodeMsRtrAuth(w: Writer, a: MsRtrAuth): void {
+  if (a.adType !== undefined) w.u8(a.adType).u24(a.reserved ?? 0);
+  encodeAuth(w, a);
 }
 
 function decodeXtrTrailer(c: Cursor, m: { xtrId?: Uint8Array; siteId?: Uint8Array }, name: string): void {
@@ -208,6 +227,7 @@ function decodeMapRegister(c: Cursor): MapRegister {
   Object.assign(m, auth);
   const count = w & 0xff;
   m.records = decodeMappingRecords(c, count, 'Map-Register');
+  if (m.records.length < count) m.declaredRecordCount = count;
   if (m.records.length < count) return trailingOf(c, m);
   if (m.xtrIdPresent) decodeXtrTrailer(c, m, 'Map-Register');
   return trailingOf(c, m);
@@ -233,25 +253,49 @@ function decodeMapNotify(c: Cursor, type: 4 | 5): MapNotify {
   Object.assign(m, auth);
   const count = w & 0xff;
   m.records = decodeMappingRecords(c, count, name);
-  if (m.records.length < count) return trailingOf(c, m);
+  if (m.records.length < count) {
+    m.declaredRecordCount = count;
+    return trailingOf(c, m);
+  }
   if (count === 0 && c.remaining > 0) recoverUncountedRecords(c, m, name);
   if (m.xtrIdPresent) decodeXtrTrailer(c, m, name);
-  else if (m.rtr ? !looksLikeMsRtrAuth(c, c.pos) && looksLikeMsRtrAuth(c, c.pos + 24) : c.remaining === 24) {
+  else if (m.rtr ? !msRtrLayout(c, c.pos) && msRtrLayout(c, c.pos + 24) : c.remaining === 24) {
     // lispers.net copies the Map-Register's xTR-ID/site-ID without setting I.
-    c.note(`${name}: 24 bytes after the records without the I bit: read as xTR-ID/site-ID`);
+    c.warn(`${name}: 24 bytes after the records without the I bit: read as xTR-ID/site-ID`);
     decodeXtrTrailer(c, m, name);
   }
   if (m.rtr) {
+    // When neither layout fills the rest (a cut message), OOR's AD word is recognised by its type.
+    const layout = msRtrLayout(c, c.pos) ?? (c.remaining >= 4 && c.bytes[c.pos] === MS_RTR_AD_TYPE ? 'ad-word' : 'plain');
+    let ad: { adType: number; reserved: number } | undefined;
+    if (layout === 'ad-word') {
+      ad = { adType: c.u8(), reserved: c.u24() };
+    }
     const a = decodeAuth(c, `${name} MS-RTR`);
-    if (a) m.msRtrAuth = a;
+    if (a) {
+      const auth: MsRtrAuth = { ...a };
+      if (ad) {
+        auth.adType = ad.adType;
+        if (ad.reserved) auth.reserved = ad.reserved;
+      }
+      m.msRtrAuth = auth;
+    }
   }
   return trailingOf(c, m);
 }
 
-function looksLikeMsRtrAuth(c: Cursor, at: number): boolean {
-  if (at + 4 > c.end) return false;
-  const len = (c.bytes[at + 2]! << 8) | c.bytes[at + 3]!;
-  return at + 4 + len === c.end;
+/**
+ * How an MS-RTR authentication block at `at` fills the rest of the message: `plain` (Key ID,
+ * Length, Data: Wireshark's reading), `ad-word` (OOR's AD Type word first), or undefined.
+ */
+function msRtrLayout(c: Cursor, at: number): 'plain' | 'ad-word' | undefined {
+  const len = (p: number) => (c.bytes[p + 2]! << 8) | c.bytes[p + 3]!;
+  const fills = (p: number) => p + 4 <= c.end && p + 4 + len(p) === c.end;
+  const word = at < c.end && c.bytes[at] === MS_RTR_AD_TYPE;
+  if (word && fills(at + 4)) return 'ad-word';
+  // OOR's AD word alone reads as Key ID 0x0200 with no data: not an authentication.
+  if (fills(at) && !(word && len(at) === 0)) return 'plain';
+  return undefined;
 }
 
 /**
@@ -274,7 +318,7 @@ function recoverUncountedRecords(c: Cursor, m: MapNotify, name: string): void {
     if (left === 0 || left === 24) break;
   }
   if (records.length && scratch.length === 0 && (probe.remaining === 0 || probe.remaining === 24)) {
-    c.note(`${name}: Record Count 0 but ${records.length} record(s) follow; decoded them`);
+    c.warn(`${name}: Record Count 0 but ${records.length} record(s) follow; decoded them`);
     m.records = records;
     m.declaredRecordCount = 0;
     c.pos = probe.pos;
@@ -294,6 +338,7 @@ function decodeMapReferral(c: Cursor): MapReferral {
     m.records.push(r.record);
     if (!r.complete) break;
   }
+  if (m.records.length < count) m.declaredRecordCount = count;
   return trailingOf(c, m);
 }
 
@@ -330,9 +375,9 @@ function decodeInfo(c: Cursor): InfoMessage {
   const addr = decodeAddress(c, 0, reply ? 'Info-Reply NAT-Traversal' : 'Info-Request address');
   if (!addr) return m;
   m.address = addr;
-  if (!reply && addr.kind !== 'none') c.note(`Info-Request: expected AFI 0 after the EID, found AFI ${addr.afi}`, at);
+  if (!reply && addr.kind !== 'none') c.warn(`Info-Request: expected AFI 0 after the EID, found AFI ${addr.afi}`, at);
   if (reply && !(addr.kind === 'lcaf' && addr.lcaf.body.kind === 'nat-traversal')) {
-    c.note(`Info-Reply: expected a NAT-Traversal LCAF after the EID, found AFI ${addr.afi}`, at);
+    c.warn(`Info-Reply: expected a NAT-Traversal LCAF after the EID, found AFI ${addr.afi}`, at);
   }
   return trailingOf(c, m);
 }
@@ -362,8 +407,9 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
   }
   switch (m.type) {
     case 1: {
-      if (m.itrRlocs.length < 1 || m.itrRlocs.length > 32) {
-        throw new RangeError(`a Map-Request carries 1 to 32 ITR-RLOCs, not ${m.itrRlocs.length}`);
+      const itrRlocCount = m.declaredItrRlocCount ?? m.itrRlocs.length;
+      if (itrRlocCount < 1 || itrRlocCount > 32) {
+        throw new RangeError(`a Map-Request carries 1 to 32 ITR-RLOCs, not ${itrRlocCount}`);
       }
       w.u32(
         (1 << 28) |
@@ -373,17 +419,20 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
           bit(m.smr, 0x01000000) |
           bit(m.pitr, 0x00800000) |
           bit(m.smrInvoked, 0x00400000) |
-          (((m.reserved ?? 0) & 0x7f) << 15) |
+          bit(m.xtrIdPresent, MAP_REQUEST_I) |
+          (((m.reserved ?? 0) & 0x5f) << 15) |
           bit(m.localXtr, 0x00004000) |
           bit(m.dontMapReply, 0x00002000) |
-          ((m.itrRlocs.length - 1) << 8) |
-          m.eids.length,
+          (((itrRlocCount - 1) & 0x1f) << 8) |
+          ((m.declaredRecordCount ?? m.eids.length) & 0xff),
       );
       w.u64(m.nonce);
       encodeAddress(w, m.sourceEid);
       m.itrRlocs.forEach((a: LispAddress) => encodeAddress(w, a));
       m.eids.forEach((p) => encodeEidPrefix(w, p));
       if (m.mapReply) encodeMappingRecord(w, m.mapReply);
+      if (m.xtrId) w.bytes(m.xtrId);
+      if (m.siteId) w.bytes(m.siteId);
       break;
     }
     case 2:
@@ -393,7 +442,7 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
           bit(m.echoNonceCapable, 0x04000000) |
           bit(m.security, 0x02000000) |
           (((m.reserved ?? 0) & 0x1ffff) << 8) |
-          m.records.length,
+          ((m.declaredRecordCount ?? m.records.length) & 0xff),
       );
       w.u64(m.nonce);
       m.records.forEach((r) => encodeMappingRecord(w, r));
@@ -412,7 +461,7 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
           bit(m.merge, 0x0400) |
           bit(m.mobileNode, 0x0200) |
           bit(m.wantMapNotify, 0x0100) |
-          m.records.length,
+          ((m.declaredRecordCount ?? m.records.length) & 0xff),
       );
       w.u64(m.nonce);
       encodeAuth(w, m);
@@ -434,10 +483,10 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
       m.records.forEach((r) => encodeMappingRecord(w, r));
       if (m.xtrId) w.bytes(m.xtrId);
       if (m.siteId) w.bytes(m.siteId);
-      if (m.msRtrAuth) encodeAuth(w, m.msRtrAuth);
+      if (m.msRtrAuth) encodeMsRtrAuth(w, m.msRtrAuth);
       break;
     case 6:
-      w.u32((6 << 28) | (((m.reserved ?? 0) & 0xfffff) << 8) | m.records.length);
+      w.u32((6 << 28) | (((m.reserved ?? 0) & 0xfffff) << 8) | ((m.declaredRecordCount ?? m.records.length) & 0xff));
       w.u64(m.nonce);
       m.records.forEach((r) => encodeReferralRecord(w, r));
       break;

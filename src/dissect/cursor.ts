@@ -1,13 +1,23 @@
-// Bounds-checked reading over a message. Every read goes through `need`, which records a
-// `malformed` note (with the byte offset relative to the start of the LISP message) instead of
-// throwing, so a decoder can stop cleanly and return everything it decoded so far.
+// Bounds-checked reading over a message. Every read goes through `need`, which records a note
+// (with the byte offset relative to the start of the LISP message) instead of throwing, so a decoder
+// can stop cleanly and return everything it decoded so far.
 
 import { copyBytes } from './addr.js';
+
+/**
+ * How serious a note is, as Wireshark's expert info: `error` the bytes cannot be decoded as what
+ * they claim (only this makes a packet malformed); `warning` it decodes but deviates from the RFCs
+ * (a quirk, a reserved value); `note` worth knowing and normal.
+ */
+export type NoteLevel = 'error' | 'warning' | 'note';
+
+export const NOTE_LEVELS: readonly NoteLevel[] = ['error', 'warning', 'note'];
 
 export interface Note {
   /** Byte offset from the start of the LISP message (the UDP payload). */
   offset: number;
   message: string;
+  level: NoteLevel;
 }
 
 export class Cursor {
@@ -21,6 +31,11 @@ export class Cursor {
     /** Offset of the LISP message start inside `bytes`, so notes carry message-relative offsets. */
     readonly base: number,
     readonly notes: Note[],
+    /**
+     * Level of "runs past the end" notes: an error, except where the end is known to be a cut the
+     * sender made on purpose (a packet an ICMP error quotes as far as it fits).
+     */
+    readonly cutLevel: NoteLevel = 'error',
   ) {
     this.pos = start;
   }
@@ -31,7 +46,7 @@ export class Cursor {
 
   /** A cursor over [pos, pos+len) of the same bytes, sharing the notes; clipped to this cursor's end. */
   window(len: number): Cursor {
-    return new Cursor(this.bytes, this.pos, Math.min(this.end, this.pos + len), this.base, this.notes);
+    return new Cursor(this.bytes, this.pos, Math.min(this.end, this.pos + len), this.base, this.notes, this.cutLevel);
   }
 
   get remaining(): number {
@@ -43,14 +58,20 @@ export class Cursor {
     return this.pos - this.base;
   }
 
-  note(message: string, at = this.pos): void {
-    this.notes.push({ offset: at - this.base, message });
+  /** Records an error note (the bytes are not what they claim). */
+  note(message: string, at = this.pos, level: NoteLevel = 'error'): void {
+    this.notes.push({ offset: at - this.base, message, level });
+  }
+
+  /** Records a warning: the field decodes but deviates from the RFCs. */
+  warn(message: string, at = this.pos): void {
+    this.note(message, at, 'warning');
   }
 
   /** True when n more bytes can be read; otherwise records a truncation note naming `what`. */
   need(n: number, what: string): boolean {
     if (this.end - this.pos >= n) return true;
-    this.note(`truncated ${what}: needs ${n} bytes, ${Math.max(0, this.end - this.pos)} left`);
+    this.note(`truncated ${what}: needs ${n} bytes, ${Math.max(0, this.end - this.pos)} left`, this.pos, this.cutLevel);
     return false;
   }
 

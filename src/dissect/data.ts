@@ -1,9 +1,11 @@
 // LISP data-plane header (RFC 9300 §5.3; map-versions RFC 9302; K bits RFC 8061; P bit LISP-GPE
 // RFC 9305) and a summary of the encapsulated packet.
 
-import type { Note } from './cursor.js';
-import { decodeIp, summarizeTransport } from './ip.js';
-import type { DataHeader, DataMessage, Decoded, InnerSummary } from './types.js';
+import type { Note, NoteLevel } from './cursor.js';
+import { decodeIp, decodeUdp, IPPROTO_UDP, summarizeTransport } from './ip.js';
+import { decodeNested, nestedKind } from './nested.js';
+import { LIMITS } from './registry.js';
+import type { DataHeader, DataMessage, Decoded, InnerSummary, NestedLisp } from './types.js';
 
 export const DataFlag = { N: 0x80, L: 0x40, E: 0x20, V: 0x10, I: 0x08, P: 0x04, K: 0x03 } as const;
 
@@ -51,14 +53,27 @@ export function dataFlagLetters(h: DataHeader): string {
   return s;
 }
 
+export interface DataDecodeOptions {
+  /** Where the enclosing LISP message starts in `bytes` (note offsets count from there); default `start`. */
+  base?: number;
+  /** Packets around this one (LISP in LISP, ICMP quotes): bounded by LIMITS.nesting. */
+  depth?: number;
+  /** Level of notes about running out of bytes (see Cursor.cutLevel). */
+  cutLevel?: NoteLevel;
+}
+
 /**
- * Decodes the 8-byte header at bytes[start] and summarises the inner packet. `payload` is a view
- * into `bytes`, not a copy: data packets are most of any capture, so nothing is copied here.
+ * Decodes the 8-byte header at bytes[start] and summarises the inner packet, and decodes LISP the
+ * inner packet carries (an inner UDP port 4342 or 4341). `payload` is a view into `bytes`, not a
+ * copy: data packets are most of any capture, so nothing is copied here.
  */
-export function decodeData(bytes: Uint8Array, start = 0, end = bytes.length): Decoded<DataMessage | undefined> {
+export function decodeData(bytes: Uint8Array, start = 0, end = bytes.length, opts: DataDecodeOptions = {}): Decoded<DataMessage | undefined> {
   const notes: Note[] = [];
+  const base = opts.base ?? start;
+  const cutLevel = opts.cutLevel ?? 'error';
+  const at = (o: number) => start - base + o;
   if (end - start < 8) {
-    notes.push({ offset: 0, message: `truncated LISP data header: needs 8 bytes, ${Math.max(0, end - start)} left` });
+    notes.push({ offset: at(0), message: `truncated LISP data header: needs 8 bytes, ${Math.max(0, end - start)} left`, level: cutLevel });
     return { value: undefined, notes };
   }
   const b = bytes;
@@ -70,22 +85,31 @@ export function decodeData(bytes: Uint8Array, start = 0, end = bytes.length): De
   };
   const msg: DataMessage = { type: 'data', header, payload: bytes.subarray(p + 8, end) };
   const f = header.flags;
-  if ((f & DataFlag.N) && (f & DataFlag.V)) notes.push({ offset: 0, message: 'N and V both set (invalid): read as a nonce' });
-  if ((f & DataFlag.E) && !(f & DataFlag.N)) notes.push({ offset: 0, message: 'E set without N (invalid)' });
+  if ((f & DataFlag.N) && (f & DataFlag.V)) notes.push({ offset: at(0), message: 'N and V both set (invalid): read as a nonce', level: 'warning' });
+  if ((f & DataFlag.E) && !(f & DataFlag.N)) notes.push({ offset: at(0), message: 'E set without N (invalid)', level: 'warning' });
+  if (end - p === 8) {
+    notes.push({ offset: at(8), message: 'LISP data header with no packet after it', level: cutLevel });
+    return { value: msg, notes };
+  }
   if (f & DataFlag.K) return { value: msg, notes }; // encrypted payload: nothing to read
   if (f & DataFlag.P) {
     const np = header.word1 & 0xff;
     if (np !== 1 && np !== 2) return { value: msg, notes }; // GPE carrying Ethernet/NSH/...: not IP
   }
-  if (end - p > 8) {
-    const inner = summarizeIpPacket(bytes, p + 8, end);
-    if (inner) msg.inner = inner;
-    else {
-      notes.push({ offset: 8, message: `inner packet is not IPv4/IPv6 (first byte 0x${b[p + 8]!.toString(16).padStart(2, '0')})` });
-      const at = misplacedIpHeader(bytes, p, end);
-      if (at !== undefined) {
-        notes.push({ offset: at, message: `a complete IP packet starts here: the sender's LISP data header is ${at} byte${at > 1 ? 's' : ''} long instead of 8` });
-      }
+  const inner = summarizeIpPacket(bytes, p + 8, end, base);
+  if (inner) {
+    msg.inner = inner;
+    const lisp = decodeInnerLisp(bytes, inner, end, base, notes, (opts.depth ?? 0) + 1, cutLevel);
+    if (lisp) inner.lisp = lisp;
+  } else {
+    notes.push({ offset: at(8), message: `inner packet is not IPv4/IPv6 (first byte 0x${b[p + 8]!.toString(16).padStart(2, '0')})`, level: 'error' });
+    const k = misplacedIpHeader(bytes, p, end);
+    if (k !== undefined) {
+      notes.push({
+        offset: at(k),
+        message: `a complete IP packet starts here: the sender's LISP data header is ${k} byte${k > 1 ? 's' : ''} long instead of 8`,
+        level: 'note',
+      });
     }
   }
   return { value: msg, notes };
@@ -101,24 +125,66 @@ function misplacedIpHeader(b: Uint8Array, start: number, end: number): number | 
   return undefined;
 }
 
-/** Addresses, protocol, ports / ICMP type of the encapsulated packet; undefined when it is not IP. */
-export function summarizeIpPacket(bytes: Uint8Array, start: number, end: number): InnerSummary | undefined {
+/**
+ * Addresses, protocol, ports, ICMP echo / TCP fields of the encapsulated packet at bytes[start];
+ * undefined when it is not IP. Offsets in the result count from `base`.
+ */
+export function summarizeIpPacket(bytes: Uint8Array, start: number, end: number, base = 0): InnerSummary | undefined {
   const ip = decodeIp(bytes, start, end);
   if (!ip.ok) return undefined;
-  const s: InnerSummary = { ipVersion: ip.version, src: ip.src, dst: ip.dst, proto: ip.proto, len: ip.totalLength, ttl: ip.ttl };
+  const s: InnerSummary = {
+    ipVersion: ip.version,
+    src: ip.src,
+    dst: ip.dst,
+    proto: ip.proto,
+    len: ip.totalLength,
+    ttl: ip.ttl,
+    ipOffset: start - base,
+    ipHeaderLength: ip.payloadOffset - start,
+    id: ip.id,
+  };
   if (ip.isFragment) s.fragment = true;
+  // What the headers say the IP payload is, not what was captured (tcpdump's "length").
+  const ipPayload = Math.max(0, ip.headerOffset + ip.totalLength - ip.payloadOffset);
+  s.payloadLen = ipPayload;
   if (ip.fragmentOffset === 0) {
+    // Only the fields the captured bytes hold are set.
     const t = summarizeTransport(ip.proto, bytes, ip.payloadOffset, ip.payloadEnd);
-    if (t.sport !== undefined) {
-      s.sport = t.sport;
-      s.dport = t.dport!;
-    }
-    if (t.icmpType !== undefined) {
-      s.icmpType = t.icmpType;
-      s.icmpCode = t.icmpCode!;
-    }
+    Object.assign(s, t);
+    if (t.tcpHeaderLength !== undefined) s.payloadLen = Math.max(0, ipPayload - t.tcpHeaderLength);
+    if (ip.proto === IPPROTO_UDP && t.udpLength !== undefined && t.udpLength >= 8 && !ip.isFragment) s.payloadLen = t.udpLength - 8;
   }
   return s;
+}
+
+/**
+ * LISP inside the inner packet: an inner UDP port 4342 (control, or data by content) or 4341 (data
+ * in data). What it decodes to is noted with offsets from `base`, like the enclosing message.
+ */
+function decodeInnerLisp(
+  bytes: Uint8Array,
+  inner: InnerSummary,
+  end: number,
+  base: number,
+  notes: Note[],
+  depth: number,
+  cutLevel: NoteLevel,
+): NestedLisp | undefined {
+  if (inner.proto !== IPPROTO_UDP || inner.fragment || inner.sport === undefined) return undefined;
+  const udpAt = base + inner.ipOffset + inner.ipHeaderLength;
+  const ip = decodeIp(bytes, base + inner.ipOffset, end);
+  if (!ip.ok) return undefined;
+  const udp = decodeUdp(bytes, udpAt, ip.payloadEnd, ip.headerOffset + ip.totalLength);
+  if (!udp.ok) return undefined;
+  const kind = nestedKind(udp.srcPort, udp.dstPort, bytes, udp.payloadOffset, udp.payloadEnd);
+  if (!kind) return undefined;
+  if (depth >= LIMITS.nesting) {
+    notes.push({ offset: udp.payloadOffset - base, message: `LISP nested deeper than ${LIMITS.nesting} levels: not decoded`, level: 'error' });
+    return undefined;
+  }
+  // A quote that ends inside the inner packet ends its LISP message too.
+  const cut = ip.truncated || udp.truncated ? cutLevel : 'error';
+  return decodeNested(kind, bytes, udp.payloadOffset, udp.payloadEnd, base, notes, depth, cut);
 }
 
 export function encodeData(h: DataHeader, payload: Uint8Array): Uint8Array {

@@ -1,13 +1,19 @@
 // Encapsulated Control Message (RFC 9301 §5.8): a 4-byte LISP header, then a whole IPv4/IPv6 +
 // UDP packet whose payload is another control message (a Map-Request to a Map-Resolver, a
-// Map-Register through an RTR, an ECM forwarded by a DDT node ...).
+// Map-Register through an RTR, an ECM forwarded by a DDT node ...). With S=1 Authentication Data
+// sits between the two: LISP-SEC (RFC 9303, AD Type 1), or Open Overlay Router's MS-RTR
+// authentication on the Map-Server's ECM to an RTR (AD Type 2; docs/nat-traversal.md).
 
-import { decodeControlAt, encodeControlTo } from './control.js';
-import { Cursor, Writer } from './cursor.js';
+import { decodeAuth, decodeControlAt, encodeControlTo, encodeMsRtrAuth } from './control.js';
+import { Cursor, type NoteLevel, Writer } from './cursor.js';
 import { decodeIp, decodeUdp, encodeIPv4, encodeIPv6, encodeUdp, IPPROTO_UDP } from './ip.js';
 import { decodeLispSec, encodeLispSec } from './lispsec.js';
-import { LIMITS } from './registry.js';
-import type { Ecm, EcmInner } from './types.js';
+import { LIMITS, MS_RTR_AD_TYPE } from './registry.js';
+import type { Ecm, EcmInner, MsRtrAuth } from './types.js';
+
+/** Bits 9 and 10 of the ECM header as Open Overlay Router sets them (NAT traversal). */
+export const ECM_RTR_PROCESS = 0x00400000;
+export const ECM_RTR_RELAYED = 0x00200000;
 
 export function decodeEcm(c: Cursor, depth: number): Ecm {
   const m: Ecm = { type: 8, security: false, ddt: false, toEtr: false, toMs: false };
@@ -17,12 +23,22 @@ export function decodeEcm(c: Cursor, depth: number): Ecm {
   m.ddt = (w & 0x04000000) !== 0;
   m.toEtr = (w & 0x02000000) !== 0;
   m.toMs = (w & 0x01000000) !== 0;
-  if (w & 0x00ffffff) m.reserved = w & 0x00ffffff;
+  if (w & ECM_RTR_PROCESS) m.rtrProcess = true;
+  if (w & ECM_RTR_RELAYED) m.rtrRelayed = true;
+  const reserved = w & 0x00ffffff & ~(ECM_RTR_PROCESS | ECM_RTR_RELAYED);
+  if (reserved) m.reserved = reserved;
   if (m.security) {
-    const first = c.remaining > 0 ? c.bytes[c.pos]! >> 4 : 0;
-    if (first === 4 || first === 6) {
+    const first = c.remaining > 0 ? c.bytes[c.pos]! : 0;
+    if (first >> 4 === 4 || first >> 4 === 6) {
       // No AD Type is 4x or 6x: this is the inner IP header, sent without the AD the S bit announces.
-      c.note(`ECM S bit set but no LISP-SEC Authentication Data: an IPv${first} header follows the ECM header`);
+      c.warn(`ECM S bit set but no LISP-SEC Authentication Data: an IPv${first >> 4} header follows the ECM header`);
+    } else if (first === MS_RTR_AD_TYPE) {
+      const ad = decodeMsRtrAd(c, 'ECM');
+      if (!ad) {
+        if (c.remaining > 0) m.payload = c.rest();
+        return m;
+      }
+      m.msRtrAuth = ad;
     } else {
       const ad = decodeLispSec(c, 'ecm', 'ECM');
       if (ad) m.lispSec = ad.ad;
@@ -36,10 +52,12 @@ export function decodeEcm(c: Cursor, depth: number): Ecm {
 
   // Decode over the message itself so the IP/UDP decoders' offsets are message-relative.
   const msg = c.bytes.subarray(c.base, c.end);
-  const note = (text: string, at: number) => c.notes.push({ offset: at, message: `ECM inner ${text.replace(/ at byte offset \d+/, '')}` });
+  const note = (text: string, at: number, level: NoteLevel = 'error') =>
+    c.notes.push({ offset: at, message: `ECM inner ${text.replace(/ at byte offset \d+/, '')}`, level });
   const ipAt = c.pos - c.base;
   const ip = decodeIp(msg, ipAt, msg.length);
   for (const n of ip.notes) note(n, ipAt);
+  if (ip.ok) for (const n of ip.warnings) note(n, ipAt, 'warning');
   if (!ip.ok) {
     if (c.remaining > 0) m.payload = c.rest();
     return m;
@@ -54,6 +72,7 @@ export function decodeEcm(c: Cursor, depth: number): Ecm {
   }
   const udp = decodeUdp(msg, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);
   for (const n of udp.notes) note(n, ip.payloadOffset);
+  if (udp.ok) for (const n of udp.warnings) note(n, ip.payloadOffset, 'warning');
   if (!udp.ok) {
     m.payload = c.rest();
     return m;
@@ -74,6 +93,7 @@ export function decodeEcm(c: Cursor, depth: number): Ecm {
   const payloadEnd = c.base + udp.payloadEnd;
   const body = new Cursor(c.bytes, c.base + udp.payloadOffset, payloadEnd, c.base, c.notes);
   if (depth + 1 >= LIMITS.ecmDepth && (c.bytes[body.pos] ?? 0) >> 4 === 8) {
+    // No real path nests this deep (MR -> DDT -> MS -> ETR is three): crafted, refused as damage.
     body.note(`ECM nested deeper than ${LIMITS.ecmDepth} levels: inner ECM not decoded`);
     inner.payload = body.rest();
   } else if (body.remaining > 0) {
@@ -86,17 +106,35 @@ export function decodeEcm(c: Cursor, depth: number): Ecm {
   return m;
 }
 
+/**
+ * OOR's MS-RTR Authentication Data: AD Type (8 bits; OOR's header declares 5) | Reserved (24) |
+ * Key ID (16) | Authentication Data Length (16) | Authentication Data.
+ */
+function decodeMsRtrAd(c: Cursor, name: string): MsRtrAuth | undefined {
+  if (!c.need(4, `${name} MS-RTR AD Type`)) return undefined;
+  const adType = c.u8();
+  const reserved = c.u24();
+  const auth = decodeAuth(c, `${name} MS-RTR`);
+  if (!auth) return undefined;
+  const ad: MsRtrAuth = { adType, ...auth };
+  if (reserved) ad.reserved = reserved;
+  return ad;
+}
+
+/** Where the inner IP header starts in `msg` (an ECM's bytes): after the header and any Authentication Data. */
+function ecmInnerAt(msg: Uint8Array): number | undefined {
+  const first = msg[4] ?? 0;
+  if (msg.length <= 4 || (msg[0]! & 0x08) === 0 || first >> 4 === 4 || first >> 4 === 6) return 4;
+  const c = new Cursor(msg, 4, msg.length, 0, []);
+  if (first === MS_RTR_AD_TYPE) return decodeMsRtrAd(c, 'ECM') ? c.pos : undefined;
+  const ad = decodeLispSec(c, 'ecm', 'ECM');
+  return ad?.complete ? c.pos : undefined;
+}
+
 /** The inner LISP message's bytes inside `msg` (an ECM's bytes), if its headers decode. */
 export function ecmInnerBytes(msg: Uint8Array): Uint8Array | undefined {
-  let at = 4;
-  const first = (msg[4] ?? 0) >> 4;
-  if (msg.length > 4 && (msg[0]! & 0x08) !== 0 && first !== 4 && first !== 6) {
-    // S=1: the LISP-SEC Authentication Data sits between the ECM header and the inner IP header.
-    const c = new Cursor(msg, 4, msg.length, 0, []);
-    const ad = decodeLispSec(c, 'ecm', 'ECM');
-    if (!ad?.complete) return undefined;
-    at = c.pos;
-  }
+  const at = ecmInnerAt(msg);
+  if (at === undefined) return undefined;
   const ip = decodeIp(msg, at, msg.length);
   if (!ip.ok || ip.proto !== IPPROTO_UDP || ip.isFragment) return undefined;
   const udp = decodeUdp(msg, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);
@@ -110,9 +148,12 @@ export function encodeEcm(w: Writer, m: Ecm): void {
       (m.ddt ? 0x04000000 : 0) |
       (m.toEtr ? 0x02000000 : 0) |
       (m.toMs ? 0x01000000 : 0) |
+      (m.rtrProcess ? ECM_RTR_PROCESS : 0) |
+      (m.rtrRelayed ? ECM_RTR_RELAYED : 0) |
       ((m.reserved ?? 0) & 0x00ffffff),
   );
   if (m.lispSec) encodeLispSec(w, m.lispSec);
+  if (m.msRtrAuth) encodeMsRtrAuth(w, m.msRtrAuth);
   if (m.inner) w.bytes(encodeEcmInner(m.inner));
   if (m.payload) w.bytes(m.payload);
 }

@@ -77,8 +77,10 @@ export interface IpHeader {
   payloadEnd: number;
   /** The capture holds fewer bytes than the header declares (snaplen). */
   truncated: boolean;
-  /** Problems found, with byte offsets. */
+  /** Errors found (the header is not what it claims), with byte offsets. */
   notes: string[];
+  /** Deviations that still decode (reserved flag, offloaded lengths), with byte offsets. */
+  warnings: string[];
 }
 
 /** Not decodable as an IP header at all (too short, wrong version, IHL < 5, ...). */
@@ -138,16 +140,17 @@ export function decodeIPv4(b: Uint8Array, off = 0, end = b.length): IpDecode {
     return { ok: false, version: 4, notes: [`IPv4 header with options at byte offset ${off} is cut short (${have} of ${hlen} bytes)`] };
   }
   const notes: string[] = [];
+  const warnings: string[] = [];
   const totalLength = u16(b, off + 2);
   const flagsFrag = u16(b, off + 6);
   const checksum = u16(b, off + 10);
-  if (flagsFrag & 0x8000) notes.push(`IPv4 reserved flag set at byte offset ${off + 6}`);
+  if (flagsFrag & 0x8000) warnings.push(`IPv4 reserved flag set at byte offset ${off + 6}`);
   const payloadOffset = off + hlen;
   let declaredEnd = off + totalLength;
   if (totalLength < hlen) {
     if (totalLength === 0) {
       // Captured before TCP segmentation offload filled it in: trust the capture.
-      notes.push(`IPv4 Total Length 0 at byte offset ${off + 2} (segmentation offload?); using the captured length`);
+      warnings.push(`IPv4 Total Length 0 at byte offset ${off + 2} (segmentation offload?); using the captured length`);
       declaredEnd = end;
     } else {
       notes.push(`IPv4 Total Length ${totalLength} at byte offset ${off + 2} is less than the header length ${hlen}`);
@@ -180,6 +183,7 @@ export function decodeIPv4(b: Uint8Array, off = 0, end = b.length): IpDecode {
     payloadEnd: Math.min(declaredEnd, end),
     truncated: declaredEnd > end,
     notes,
+    warnings,
   };
   if (hlen > 20) {
     h.optionsOffset = off + 20;
@@ -206,12 +210,13 @@ export function decodeIPv6(b: Uint8Array, off = 0, end = b.length): IpDecode {
   const version = b[off]! >> 4;
   if (version !== 6) return { ok: false, version, notes: [`IP version ${version} at byte offset ${off}, expected 6`] };
   const notes: string[] = [];
+  const warnings: string[] = [];
   const payloadLength = u16(b, off + 4);
   let nh = b[off + 6]!;
   let declaredEnd = off + 40 + payloadLength;
   if (payloadLength === 0 && nh !== IPPROTO_NONE && end > off + 40) {
     // A Jumbo Payload option or an offloaded segment: the captured length is all we have.
-    notes.push(`IPv6 Payload Length 0 at byte offset ${off + 4} with data following; using the captured length`);
+    warnings.push(`IPv6 Payload Length 0 at byte offset ${off + 4} with data following; using the captured length`);
     declaredEnd = end;
   }
   const payloadEnd = Math.min(declaredEnd, end);
@@ -237,6 +242,7 @@ export function decodeIPv6(b: Uint8Array, off = 0, end = b.length): IpDecode {
     payloadEnd,
     truncated: declaredEnd > end,
     notes,
+    warnings,
   };
   let p = off + 40;
   let count = 0;
@@ -245,7 +251,7 @@ export function decodeIPv6(b: Uint8Array, off = 0, end = b.length): IpDecode {
       notes.push(`more than ${MAX_IPV6_EXTENSION_HEADERS} IPv6 extension headers; stopped at byte offset ${p}`);
       break;
     }
-    if (nh === IPPROTO_HOPOPTS && count > 0) notes.push(`IPv6 Hop-by-Hop Options header at byte offset ${p} is not first`);
+    if (nh === IPPROTO_HOPOPTS && count > 0) warnings.push(`IPv6 Hop-by-Hop Options header at byte offset ${p} is not first`);
     const fixed = nh === IPPROTO_FRAGMENT ? 8 : 2;
     if (payloadEnd - p < fixed) {
       notes.push(`IPv6 extension header ${nh} at byte offset ${p} runs past the end of the packet`);
@@ -291,7 +297,10 @@ export interface UdpHeader {
   payloadEnd: number;
   /** The capture holds fewer bytes than the UDP Length says. */
   truncated: boolean;
+  /** Errors found, with byte offsets. */
   notes: string[];
+  /** Deviations that still decode (a zero Length under jumbograms or offload). */
+  warnings: string[];
 }
 
 export interface UdpMalformed {
@@ -307,12 +316,13 @@ export function decodeUdp(b: Uint8Array, off: number, end: number, declaredEnd =
   end = Math.min(end, b.length, declaredEnd);
   if (end - off < 8) return { ok: false, notes: [`UDP header at byte offset ${off} is cut short (${Math.max(end - off, 0)} of 8 bytes)`] };
   const notes: string[] = [];
+  const warnings: string[] = [];
   const length = u16(b, off + 4);
   const room = declaredEnd - off;
   let udpEnd: number;
   if (length === 0 && room > 8) {
     // RFC 2675 jumbograms and offloaded segments carry 0: the IP payload bounds the datagram.
-    notes.push(`UDP Length 0 at byte offset ${off + 4}; using the IP payload length`);
+    warnings.push(`UDP Length 0 at byte offset ${off + 4}; using the IP payload length`);
     udpEnd = off + room;
   } else if (length < 8) {
     notes.push(`UDP Length ${length} at byte offset ${off + 4} is below 8`);
@@ -333,6 +343,7 @@ export function decodeUdp(b: Uint8Array, off: number, end: number, declaredEnd =
     payloadEnd: Math.min(udpEnd, end),
     truncated: udpEnd > end,
     notes,
+    warnings,
   };
 }
 
@@ -365,31 +376,85 @@ export interface TransportSummary {
   dport?: number;
   icmpType?: number;
   icmpCode?: number;
+  /** ICMP/ICMPv6 echo request and reply (types 8/0, 128/129): Identifier and Sequence Number. */
+  icmpId?: number;
+  icmpSeq?: number;
   /** TCP flags byte (CWR..FIN). */
   tcpFlags?: number;
+  tcpSeq?: number;
+  tcpAck?: number;
+  /** TCP Data Offset in bytes. */
+  tcpHeaderLength?: number;
+  /** UDP Length field. */
+  udpLength?: number;
 }
 
-/** Ports or ICMP type/code of an upper-layer header at b[off, end), as far as captured. */
+/** TCP flags as tcpdump prints them between brackets: F S R P . U E W in that order (`S.` is SYN-ACK), `none` for 0. */
+export function tcpFlagLetters(flags: number): string {
+  const letters: [number, string][] = [
+    [0x01, 'F'],
+    [0x02, 'S'],
+    [0x04, 'R'],
+    [0x08, 'P'],
+    [0x10, '.'],
+    [0x20, 'U'],
+    [0x40, 'E'],
+    [0x80, 'W'],
+  ];
+  const s = letters.filter(([m]) => flags & m).map(([, l]) => l).join('');
+  return s || 'none';
+}
+
+/** Upper-layer protocols by number: Wireshark's name and tcpdump's. */
+export const IP_PROTOCOL_NAMES: ReadonlyMap<number, { name: string; tcpdump: string }> = new Map([
+  [IPPROTO_ICMP, { name: 'ICMP', tcpdump: 'ICMP' }],
+  [IPPROTO_TCP, { name: 'TCP', tcpdump: 'TCP' }],
+  [IPPROTO_UDP, { name: 'UDP', tcpdump: 'UDP' }],
+  [IPPROTO_ICMPV6, { name: 'ICMPv6', tcpdump: 'ICMP6' }],
+]);
+
+/**
+ * Echo request or reply (RFC 792 types 8/0, RFC 4443 §4 types 128/129), whose next 4 bytes are
+ * Identifier and Sequence Number; undefined for other types.
+ */
+export function icmpEchoKind(proto: number, type: number): 'request' | 'reply' | undefined {
+  if (proto === IPPROTO_ICMP) return type === 8 ? 'request' : type === 0 ? 'reply' : undefined;
+  if (proto === IPPROTO_ICMPV6) return type === 128 ? 'request' : type === 129 ? 'reply' : undefined;
+  return undefined;
+}
+
+/** Ports, ICMP type/code/echo fields or TCP header fields of an upper-layer header at b[off, end), as far as captured. */
 export function summarizeTransport(proto: number, b: Uint8Array, off: number, end: number): TransportSummary {
   end = Math.min(end, b.length);
   const s: TransportSummary = {};
+  const have = end - off;
   switch (proto) {
     case IPPROTO_TCP:
     case IPPROTO_UDP:
     case IPPROTO_UDPLITE:
     case IPPROTO_SCTP:
     case IPPROTO_DCCP:
-      if (end - off >= 4) {
+      if (have >= 4) {
         s.sport = u16(b, off);
         s.dport = u16(b, off + 2);
       }
-      if (proto === IPPROTO_TCP && end - off >= 14) s.tcpFlags = b[off + 13]!;
+      if (proto === IPPROTO_UDP && have >= 6) s.udpLength = u16(b, off + 4);
+      if (proto === IPPROTO_TCP && have >= 14) {
+        s.tcpSeq = u32(b, off + 4);
+        s.tcpAck = u32(b, off + 8);
+        s.tcpHeaderLength = (b[off + 12]! >> 4) * 4;
+        s.tcpFlags = b[off + 13]!;
+      }
       break;
     case IPPROTO_ICMP:
     case IPPROTO_ICMPV6:
-      if (end - off >= 2) {
+      if (have >= 2) {
         s.icmpType = b[off]!;
         s.icmpCode = b[off + 1]!;
+        if (have >= 8 && icmpEchoKind(proto, s.icmpType)) {
+          s.icmpId = u16(b, off + 4);
+          s.icmpSeq = u16(b, off + 6);
+        }
       }
       break;
   }

@@ -35,7 +35,7 @@ export function decodeLcaf(c: Cursor, depth: number, what: string): Lcaf | undef
   }
   const lcaf: Lcaf = { type, rsvd1, flags, rsvd2, body };
   if (w.remaining > 0) {
-    w.note(`${name}: ${w.remaining} bytes inside Length not used by the body`);
+    w.warn(`${name}: ${w.remaining} bytes inside Length not used by the body`);
     lcaf.trailing = w.rest();
   }
   return lcaf;
@@ -218,7 +218,7 @@ function decodeGeo(w: Cursor, name: string, depth: number): LcafBody | undefined
   const latDegrees = lat & 0x7fff;
   const lonDegrees = lon & 0x7fff;
   if (latDegrees > 90 || lonDegrees > 180 || latMinutes > 59 || lonMinutes > 59 || latSeconds > 59 || lonSeconds > 59) {
-    w.note(`${name}: coordinates out of range (lat ${latDegrees}°${latMinutes}'${latSeconds}", lon ${lonDegrees}°${lonMinutes}'${lonSeconds}")`, at);
+    w.warn(`${name}: coordinates out of range (lat ${latDegrees}°${latMinutes}'${latSeconds}", lon ${lonDegrees}°${lonMinutes}'${lonSeconds}")`, at);
   }
   const address = decodeAddress(w, depth, `${name} address`);
   return (

@@ -91,13 +91,13 @@ function decodeOtkAd(c: Cursor, name: string): { otkAd: OtkAd; complete: boolean
   otkAd.otk = win.rest();
   const wrap = LISP_SEC_KEY_WRAP_IDS.get(wrappingId);
   if (!wrap) {
-    c.note(`${name}: unknown OTK Wrapping ID ${wrappingId}`, at + 2);
+    c.warn(`${name}: unknown OTK Wrapping ID ${wrappingId}`, at + 2);
   } else {
     if (otkAd.otk.length !== wrap.otkLength) {
-      c.note(`${name}: One-Time Key is ${otkAd.otk.length} bytes, ${wrap.name} carries ${wrap.otkLength}`, otkAt);
+      c.warn(`${name}: One-Time Key is ${otkAd.otk.length} bytes, ${wrap.name} carries ${wrap.otkLength}`, otkAt);
     }
     if (!wrap.wrapped && otkAd.preamble.some((b) => b !== 0)) {
-      c.note(`${name}: OTK Preamble is not zero although ${wrap.name} does not wrap the OTK`, otkAt - 8);
+      c.warn(`${name}: OTK Preamble is not zero although ${wrap.name} does not wrap the OTK`, otkAt - 8);
     }
   }
   return { otkAd, complete };
@@ -105,8 +105,8 @@ function decodeOtkAd(c: Cursor, name: string): { otkAd: OtkAd; complete: boolean
 
 function checkHmac(c: Cursor, id: number, hmac: Uint8Array, what: string, at: number): void {
   const alg = LISP_SEC_HMAC_IDS.get(id);
-  if (!alg) c.note(`${what} HMAC ID ${id} is unknown`, at);
-  else if (hmac.length !== alg.length) c.note(`${what} HMAC is ${hmac.length} bytes, ${alg.name} is ${alg.length}`, at);
+  if (!alg) c.warn(`${what} HMAC ID ${id} is unknown`, at);
+  else if (hmac.length !== alg.length) c.warn(`${what} HMAC is ${hmac.length} bytes, ${alg.name} is ${alg.length}`, at);
 }
 
 function decodeEidAd(c: Cursor, name: string): { eidAd: EidAd; complete: boolean } | undefined {

@@ -76,18 +76,22 @@ export function decodeMappingRecord(
   };
   if (w2 & 0x0fff) record.reserved = w2 & 0x0fff;
   if (rsvd) record.rsvd = rsvd;
-  if (eid.kind === 'unknown') return { record, complete: false };
+  const cut = (): { record: MappingRecord; complete: false } => {
+    if (record.locators.length < locCount) record.declaredLocatorCount = locCount;
+    return { record, complete: false };
+  };
+  if (eid.kind === 'unknown') return cut();
   for (let i = 0; i < locCount; i++) {
     const loc = decodeLocator(c, `${what} locator ${i + 1} of ${locCount}`);
-    if (!loc) return { record, complete: false };
+    if (!loc) return cut();
     record.locators.push(loc);
-    if (loc.rloc.kind === 'unknown') return { record, complete: false };
+    if (loc.rloc.kind === 'unknown') return cut();
   }
   return { record, complete: true };
 }
 
 export function encodeMappingRecord(w: Writer, r: MappingRecord): void {
-  w.u32(r.ttl).u8(r.locators.length).u8(r.eidMaskLen);
+  w.u32(r.ttl).u8(r.declaredLocatorCount ?? r.locators.length).u8(r.eidMaskLen);
   w.u16(((r.action & 7) << 13) | (r.authoritative ? 0x1000 : 0) | ((r.reserved ?? 0) & 0x0fff));
   w.u16((((r.rsvd ?? 0) & 0xf) << 12) | (r.mapVersion & 0x0fff));
   encodeAddress(w, r.eid);
@@ -151,16 +155,21 @@ export function decodeReferralRecord(
     signatures: [],
   };
   if (w2 & 0x07ff) record.reserved = w2 & 0x07ff;
-  if (eid.kind === 'unknown') return { record, complete: false };
+  const cut = (): { record: ReferralRecord; complete: false } => {
+    if (record.referrals.length < refCount) record.declaredReferralCount = refCount;
+    if (record.signatures.length < sigCount) record.declaredSignatureCount = sigCount;
+    return { record, complete: false };
+  };
+  if (eid.kind === 'unknown') return cut();
   for (let i = 0; i < refCount; i++) {
     const loc = decodeLocator(c, `${what} referral ${i + 1} of ${refCount}`);
-    if (!loc) return { record, complete: false };
+    if (!loc) return cut();
     record.referrals.push(loc);
-    if (loc.rloc.kind === 'unknown') return { record, complete: false };
+    if (loc.rloc.kind === 'unknown') return cut();
   }
   for (let i = 0; i < sigCount; i++) {
     const sig = decodeSignature(c, `${what} signature ${i + 1} of ${sigCount}`);
-    if (!sig) return { record, complete: false };
+    if (!sig) return cut();
     record.signatures.push(sig);
   }
   return { record, complete: true };
@@ -182,9 +191,9 @@ function decodeSignature(c: Cursor, what: string): ReferralSignature | undefined
 }
 
 export function encodeReferralRecord(w: Writer, r: ReferralRecord): void {
-  w.u32(r.ttl).u8(r.referrals.length).u8(r.eidMaskLen);
+  w.u32(r.ttl).u8(r.declaredReferralCount ?? r.referrals.length).u8(r.eidMaskLen);
   w.u16(((r.action & 7) << 13) | (r.authoritative ? 0x1000 : 0) | (r.incomplete ? 0x0800 : 0) | ((r.reserved ?? 0) & 0x07ff));
-  w.u16(((r.signatures.length & 0xf) << 12) | (r.mapVersion & 0x0fff));
+  w.u16((((r.declaredSignatureCount ?? r.signatures.length) & 0xf) << 12) | (r.mapVersion & 0x0fff));
   encodeAddress(w, r.eid);
   for (const l of r.referrals) encodeLocator(w, l);
   for (const s of r.signatures) {

@@ -3,6 +3,8 @@
 
 export const LISP_DATA_PORT = 4341;
 export const LISP_CONTROL_PORT = 4342;
+/** VXLAN (RFC 7348) and VXLAN-GPO, the data plane of LISP fabrics such as SD-Access. */
+export const VXLAN_PORT = 4789;
 
 /** Control message types (RFC 9301 §12.2, RFC 9304, NAT-traversal draft for 7). */
 export const MessageType = {
@@ -192,6 +194,12 @@ export const AUTH_ALGORITHMS: ReadonlyMap<number, AuthAlgorithm> = new Map([
  */
 export const LispSecAdType = { LispSec: 1 } as const;
 
+/**
+ * AD Type of the Map-Server's authentication towards an RTR, as Open Overlay Router sends it after
+ * an ECM header with S=1 and before a Map-Notify's MS-RTR Key ID (its RTR_AUTH_DATA).
+ */
+export const MS_RTR_AD_TYPE = 2;
+
 /** AD Types, the same value in ECMs and Map-Replies. */
 export const LISP_SEC_AD_TYPES: ReadonlyMap<number, string> = new Map([[1, 'LISP-SEC Authentication Data']]);
 
@@ -245,4 +253,6 @@ export const LIMITS = {
   ecmDepth: 4,
   /** Distinguished names are NUL-terminated with no length field. */
   distinguishedName: 255,
+  /** LISP inside LISP data inside ICMP quotes ...: packets within packets. */
+  nesting: 4,
 } as const;

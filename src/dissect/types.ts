@@ -3,6 +3,7 @@
 // ones), so that hand-built messages stay short and round trips stay exact. Names follow the RFCs.
 
 import type { Note } from './cursor.js';
+import type { TransportSummary } from './ip.js';
 
 export type LispAddress =
   | { kind: 'none'; afi: 0 }
@@ -150,6 +151,16 @@ export interface MappingRecord {
   mapVersion: number;
   eid: LispAddress;
   locators: Locator[];
+  /** Locator Count as written, when fewer locators were there to decode (a cut or damaged record). */
+  declaredLocatorCount?: number;
+}
+
+/**
+ * Counts as the wire says them, kept only when they disagree with what was decoded (fewer
+ * structures fitted): -V prints the wire's value, encoders write it back.
+ */
+interface DeclaredRecordCount {
+  declaredRecordCount?: number;
 }
 
 export interface ReferralSignature {
@@ -174,6 +185,9 @@ export interface ReferralRecord {
   eid: LispAddress;
   referrals: Locator[];
   signatures: ReferralSignature[];
+  /** Referral Count / Sig Count as written, when fewer were there to decode. */
+  declaredReferralCount?: number;
+  declaredSignatureCount?: number;
 }
 
 export interface EidPrefix {
@@ -187,7 +201,7 @@ interface Common {
   trailing?: Uint8Array;
 }
 
-export interface MapRequest extends Common {
+export interface MapRequest extends Common, DeclaredRecordCount {
   type: 1;
   authoritative: boolean;
   mapDataPresent: boolean;
@@ -195,7 +209,12 @@ export interface MapRequest extends Common {
   smr: boolean;
   pitr: boolean;
   smrInvoked: boolean;
-  /** Bits 10..16 (R, R, Rsvd). */
+  /**
+   * I (bit 11, RFC 9437 PubSub): an xTR-ID and site-ID follow the records; with it the Map-Request
+   * asks the Map-Server for a subscription.
+   */
+  xtrIdPresent: boolean;
+  /** Bits 10 and 12..16 (R, Rsvd), when non-zero. */
   reserved?: number;
   /** L: sent by an xTR of the same site. */
   localXtr: boolean;
@@ -206,9 +225,14 @@ export interface MapRequest extends Common {
   itrRlocs: LispAddress[];
   eids: EidPrefix[];
   mapReply?: MappingRecord;
+  /** ITR-RLOC Count + 1 as written, when fewer ITR-RLOCs were there to decode. */
+  declaredItrRlocCount?: number;
+  /** The subscriber's 128-bit xTR-ID and 64-bit site-ID (I=1). */
+  xtrId?: Uint8Array;
+  siteId?: Uint8Array;
 }
 
-export interface MapReply extends Common {
+export interface MapReply extends Common, DeclaredRecordCount {
   type: 2;
   probe: boolean;
   echoNonceCapable: boolean;
@@ -280,7 +304,7 @@ export interface AuthFields {
   authData: Uint8Array;
 }
 
-export interface MapRegister extends Common, AuthFields {
+export interface MapRegister extends Common, AuthFields, DeclaredRecordCount {
   type: 3;
   proxyReply: boolean;
   security: boolean;
@@ -320,10 +344,22 @@ export interface MapNotify extends Common, AuthFields {
   xtrId?: Uint8Array;
   siteId?: Uint8Array;
   /** MS-RTR authentication (R=1). */
-  msRtrAuth?: AuthFields;
+  msRtrAuth?: MsRtrAuth;
 }
 
-export interface MapReferral extends Common {
+/**
+ * The Map-Server's authentication towards an RTR (NAT-traversal draft): after a Map-Notify's
+ * records when R=1, or after an ECM header with S=1 (Open Overlay Router). OOR puts a word with
+ * AD Type 2 before the Key ID; Wireshark's reading of the Map-Notify has no such word.
+ */
+export interface MsRtrAuth extends AuthFields {
+  /** AD Type (2, MS-RTR Authentication Data); absent in the layout without the AD word. */
+  adType?: number;
+  /** The 24 bits after the AD Type, when non-zero. */
+  reserved?: number;
+}
+
+export interface MapReferral extends Common, DeclaredRecordCount {
   type: 6;
   reserved?: number;
   nonce: bigint;
@@ -370,10 +406,16 @@ export interface Ecm extends Common {
   toEtr: boolean;
   /** Bit 7: M to-MS (RFC 9301) / N relay-to-MS (NAT draft). */
   toMs: boolean;
-  /** Bits 8..31. */
+  /** Bits 8..31, except the two Open Overlay Router uses (below). */
   reserved?: number;
+  /** 0x00400000 (bit 9): OOR's "to be processed by an RTR" (its R bit), present when set. */
+  rtrProcess?: boolean;
+  /** 0x00200000 (bit 10): OOR's "relayed by an RTR to the Map-Server" (its N bit), present when set. */
+  rtrRelayed?: boolean;
   /** S=1: LISP-SEC Authentication Data between the ECM header and the inner IP header (RFC 9303 §6.1). */
   lispSec?: LispSecAd;
+  /** S=1 with AD Type 2: the Map-Server's authentication towards an RTR (OOR), instead of LISP-SEC. */
+  msRtrAuth?: MsRtrAuth;
   /** The encapsulated IP/UDP packet; absent when its headers could not be decoded. */
   inner?: EcmInner;
   /** The bytes after the ECM header, when `inner` could not be decoded from them. */
@@ -415,7 +457,7 @@ export interface DataHeader {
   word2: number;
 }
 
-export interface InnerSummary {
+export interface InnerSummary extends TransportSummary {
   ipVersion: 4 | 6;
   src: string;
   dst: string;
@@ -423,11 +465,32 @@ export interface InnerSummary {
   /** Total length of the inner packet from its header. */
   len: number;
   ttl: number;
-  sport?: number;
-  dport?: number;
-  icmpType?: number;
-  icmpCode?: number;
+  /** Where the inner IP header starts and its length (options and IPv6 extension headers included), from the start of the LISP message. */
+  ipOffset: number;
+  ipHeaderLength: number;
+  /** IPv4 Identification (the IPv6 Fragment header's, when there is one). */
+  id: number;
+  /**
+   * Payload length as tcpdump prints "length": UDP and TCP payload bytes, the whole ICMP message,
+   * the IP payload for other protocols (from the headers' lengths, not what was captured).
+   */
+  payloadLen?: number;
   fragment?: boolean;
+  /** LISP carried inside (an inner UDP port 4342 or 4341): an RTR's Data-Map-Notify, data in data. */
+  lisp?: NestedLisp;
+}
+
+/** A LISP message inside another packet: LISP in LISP data, or quoted by an ICMP error. */
+export interface NestedLisp {
+  kind: 'control' | 'data';
+  control?: ControlMessage;
+  data?: DataMessage;
+  /** Where its first byte is, from the start of the enclosing message (LISP message or ICMP message). */
+  offset: number;
+  /** Its bytes present. */
+  length: number;
+  /** The ports were ambiguous and the bytes decided (see classify.ts). */
+  byContent?: 'data' | 'control';
 }
 
 export interface DataMessage {
@@ -436,6 +499,71 @@ export interface DataMessage {
   inner?: InnerSummary;
   /** Bytes after the 8-byte header (the encapsulated packet). */
   payload: Uint8Array;
+}
+
+/** A VXLAN / VXLAN-GPO packet (UDP 4789): the data plane of LISP fabrics. See dissect/vxlan.ts. */
+export interface VxlanMessage {
+  type: 'vxlan';
+  /** The first 16 bits: G (0x8000), I (0x0800), D (0x0040), A (0x0008); the rest reserved. */
+  flags: number;
+  /** The next 16 bits: the Group Policy ID when G is set, reserved otherwise. */
+  word1Low: number;
+  /** VXLAN Network Identifier: the LISP Instance-ID of the fabric. */
+  vni: number;
+  reserved8: number;
+  /** The inner Ethernet frame's header. */
+  ethernet?: { dst: string; src: string; etherType?: number; vlanIds?: number[] };
+  /** Its IP packet, when it carries one. */
+  inner?: InnerSummary;
+  /** Bytes after the 8-byte header (the Ethernet frame). */
+  payload: Uint8Array;
+}
+
+/** The IP/UDP packet an ICMP error quotes, as far as it was quoted (RFC 792: header + 8 bytes; RFC 1812, RFC 4443: as much as fits). */
+export interface QuotedPacket {
+  ipVersion: 4 | 6;
+  src: string;
+  dst: string;
+  proto: number;
+  ttl: number;
+  /** IPv4 Identification (0 for IPv6 without a Fragment header). */
+  id: number;
+  /** Length of the original datagram per its header. */
+  totalLength: number;
+  /** Bytes of it the error carries. */
+  quotedLength: number;
+  /** Where its IP header starts, from the start of the ICMP message. */
+  offset: number;
+  sport?: number;
+  dport?: number;
+  /** UDP Length of the original datagram. */
+  udpLength?: number;
+  /** The LISP message it carried, as far as quoted; absent when not even its first byte was quoted. */
+  lisp?: NestedLisp;
+  /** The quote ends before the original datagram did. */
+  cut: boolean;
+}
+
+/** An ICMP (RFC 792) or ICMPv6 (RFC 4443) error message about a LISP packet. */
+export interface IcmpError {
+  /** 4: ICMP, 6: ICMPv6. */
+  version: 4 | 6;
+  type: number;
+  code: number;
+  /** Short name of type and code (`port-unreachable`, `ttl-exceeded`, `fragmentation-needed`, `packet-too-big`, ...). */
+  name: string;
+  checksum: number;
+  /** Next-Hop MTU (ICMP fragmentation needed, RFC 1191) or MTU (ICMPv6 Packet Too Big). */
+  mtu?: number;
+  /** Parameter Problem pointer. */
+  pointer?: number;
+  /** Redirect: the gateway to use. */
+  gateway?: string;
+  /** RFC 4884 Length of the original datagram, in bytes, when the sender filled it in. */
+  originalLength?: number;
+  /** Length of the ICMP message (the IP payload per its header). */
+  length: number;
+  quoted: QuotedPacket;
 }
 
 export interface Decoded<T> {

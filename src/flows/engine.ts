@@ -47,7 +47,7 @@ export class FlowEngine {
 
   packet(p: LispPacket, file = 0): void {
     const s = this.stats;
-    if (p.notes.length || p.frameNotes.length) s.malformedFrames++;
+    s.notes(p);
     if (!p.kind) return;
     s.lispPackets++;
     if (p.auth) p.auth.ok ? s.authVerified++ : s.authFailures++;

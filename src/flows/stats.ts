@@ -2,9 +2,12 @@
 // percentiles and unanswered rates per Map-Resolver, authentication failures, malformed frames.
 // Memory is bounded: RTTs are kept as a fixed-size reservoir per resolver.
 
+import type { LispPacket } from '../capture/packets.js';
 import type { Exchange } from './types.js';
 
 const RESERVOIR = 4096;
+
+const LEVEL_BIT = { error: 4, warning: 2, note: 1 } as const;
 
 class Reservoir {
   readonly samples: number[] = [];
@@ -68,7 +71,12 @@ export interface Stats {
   lispPackets: number;
   controlPackets: number;
   dataPackets: number;
+  /** Frames with an error note (bytes that are not what they claim). */
   malformedFrames: number;
+  /** Frames with a warning note (decodes, but deviates from the RFCs). */
+  warningFrames: number;
+  /** Frames with a note-level note (worth knowing, normal). */
+  noteFrames: number;
   messages: Record<string, number>;
   exchanges: Record<string, Record<string, number>>;
   authFailures: number;
@@ -95,6 +103,8 @@ export class StatsCollector {
   controlPackets = 0;
   dataPackets = 0;
   malformedFrames = 0;
+  warningFrames = 0;
+  noteFrames = 0;
   authFailures = 0;
   authVerified = 0;
   unanswered = 0;
@@ -103,6 +113,16 @@ export class StatsCollector {
   private readonly resolvers = new Map<string, { s: Omit<ResolverStats, 'rttP50' | 'rttP90' | 'rttP99' | 'rttMax' | 'unansweredRate'>; rtt: Reservoir }>();
   private readonly sites = new Map<string, SiteRow>();
   private static readonly MAX_KEYS = 10_000;
+
+  /** Counts a packet once for each note level it has. */
+  notes(p: Pick<LispPacket, 'notes' | 'frameNotes'>): void {
+    let levels = 0;
+    for (const n of p.frameNotes) levels |= LEVEL_BIT[n.level];
+    for (const n of p.notes) levels |= LEVEL_BIT[n.level];
+    if (levels & 4) this.malformedFrames++;
+    if (levels & 2) this.warningFrames++;
+    if (levels & 1) this.noteFrames++;
+  }
 
   message(type: string): void {
     this.messages.set(type, (this.messages.get(type) ?? 0) + 1);
@@ -207,6 +227,8 @@ export class StatsCollector {
       controlPackets: this.controlPackets,
       dataPackets: this.dataPackets,
       malformedFrames: this.malformedFrames,
+      warningFrames: this.warningFrames,
+      noteFrames: this.noteFrames,
       messages: Object.fromEntries(byName(this.messages)),
       exchanges: Object.fromEntries(byName(this.exchanges).map(([k, v]) => [k, Object.fromEntries(byName(v))])),
       authFailures: this.authFailures,

@@ -173,7 +173,7 @@ export function mappingText(m: Mapping, style: Style): string {
 export function statsText(s: Stats, style: Style): string {
   const out: string[] = [];
   out.push(
-    `${s.frames} frames, ${s.lispPackets} LISP packets (${s.controlPackets} control, ${s.dataPackets} data), ${s.malformedFrames} malformed`,
+    `${s.frames} frames, ${s.lispPackets} LISP packets (${s.controlPackets} control, ${s.dataPackets} data), ${s.malformedFrames} malformed, ${s.warningFrames} with warnings, ${s.noteFrames} with notes`,
     `${s.unanswered} unanswered exchange${s.unanswered === 1 ? '' : 's'}, ${s.handovers} handover${s.handovers === 1 ? '' : 's'}`,
     `authentication: ${s.authVerified} verified, ${s.authFailures} failed`,
     '',

@@ -5,6 +5,7 @@
 import { plainData, PORT_PROTOCOLS, scanPlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
 import { formatIPv6 } from '../dissect/addr.js';
+import { icmpEchoKind, tcpFlagLetters } from '../dissect/ip.js';
 import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
 
 const FLAGS = Array.from({ length: 32 }, (_, f) => ['N', 'L', 'E', 'V', 'I'].filter((_, k) => (f << 3) & (0x80 >> k)).join(''));
@@ -28,6 +29,12 @@ const PROTO = bytesOf('","proto":');
 const SPORT = bytesOf(',"sport":');
 const ICMP_TYPE = bytesOf(',"icmp_type":');
 const ICMP_CODE = bytesOf(',"icmp_code":');
+const ICMP_ID = bytesOf(',"icmp_id":');
+const ICMP_SEQ = bytesOf(',"icmp_seq":');
+const TCP_FLAGS = bytesOf(',"tcp_flags":"');
+const PAYLOAD_LEN = bytesOf(',"payload_len":');
+/** TCP flag letters by flags byte, as tcpFlagLetters writes them. */
+const TCP_LETTERS = Array.from({ length: 256 }, (_, f) => bytesOf(tcpFlagLetters(f)));
 
 const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
 
@@ -37,7 +44,7 @@ export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
   const d = scanned;
   if (!scanPlainData(f, d)) return false;
   const b = f.data;
-  const { ip: o, sport, dport, flags, word1: w1, word2: w2, inner: i, innerLen, innerVersion: innerV, ihl, itotal, proto, fragOffset, end } = d;
+  const { ip: o, sport, dport, flags, word1: w1, word2: w2, inner: i, innerLen, innerVersion: innerV, ihl, itotal, proto, fragOffset, mf, end } = d;
   out.ensure(512);
   const buf = out.buf;
   let p = out.pos;
@@ -107,19 +114,36 @@ export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
     p = putUint(buf, p, itotal);
     const t = i + ihl;
     const tEnd = Math.min(end, i + itotal);
+    const have = tEnd - t;
+    // As summarizeIpPacket: tcpdump's "length" (IP payload, less the TCP header, or UDP Length - 8).
+    let payloadLen = itotal - ihl;
     if (fragOffset === 0) {
-      if (PORT_PROTOCOLS.has(proto) && tEnd - t >= 4) {
+      if (PORT_PROTOCOLS.has(proto) && have >= 4) {
         p = putBytes(buf, p, SPORT);
         p = putUint(buf, p, u16(b, t));
         p = putBytes(buf, p, DPORT);
         p = putUint(buf, p, u16(b, t + 2));
-      } else if ((proto === 1 || proto === 58) && tEnd - t >= 2) {
+        if (proto === 6 && have >= 14) {
+          p = putBytes(buf, p, TCP_FLAGS);
+          p = putBytes(buf, p, TCP_LETTERS[b[t + 13]!]!);
+          buf[p++] = 34;
+          payloadLen = Math.max(0, payloadLen - (b[t + 12]! >> 4) * 4);
+        } else if (proto === 17 && have >= 6 && !mf && u16(b, t + 4) >= 8) payloadLen = u16(b, t + 4) - 8;
+      } else if ((proto === 1 || proto === 58) && have >= 2) {
         p = putBytes(buf, p, ICMP_TYPE);
         p = putUint(buf, p, b[t]!);
         p = putBytes(buf, p, ICMP_CODE);
         p = putUint(buf, p, b[t + 1]!);
+        if (have >= 8 && icmpEchoKind(proto, b[t]!)) {
+          p = putBytes(buf, p, ICMP_ID);
+          p = putUint(buf, p, u16(b, t + 4));
+          p = putBytes(buf, p, ICMP_SEQ);
+          p = putUint(buf, p, u16(b, t + 6));
+        }
       }
     }
+    p = putBytes(buf, p, PAYLOAD_LEN);
+    p = putUint(buf, p, payloadLen);
     buf[p++] = 125;
   }
   buf[p++] = 125;

@@ -109,6 +109,8 @@ export function statsJson(s: Stats): Obj {
     control_packets: s.controlPackets,
     data_packets: s.dataPackets,
     malformed_frames: s.malformedFrames,
+    warning_frames: s.warningFrames,
+    note_frames: s.noteFrames,
     messages: s.messages,
     exchanges: s.exchanges,
     unanswered: s.unanswered,

@@ -25,11 +25,18 @@ import {
   reliableTypeSlug,
   type ReliableMessage,
 } from '../dissect/reliable.js';
+import { tcpFlagLetters } from '../dissect/ip.js';
+import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type {
   ControlMessage,
   DataMessage,
   EcmInner,
+  IcmpError,
+  InnerSummary,
   LispAddress,
+  MsRtrAuth,
+  NestedLisp,
+  VxlanMessage,
   LispSecAd,
   Locator,
   MappingRecord,
@@ -40,6 +47,27 @@ import type { JsonWriter } from './json-writer.js';
 export interface JsonOptions {
   /** Show key material (security-key LCAF) instead of its length only. */
   showKeys?: boolean;
+}
+
+/** An authentication verdict as the JSON gives it: `auth_ok`, and `auth_error` when it failed. */
+export interface AuthVerdict {
+  ok: boolean;
+  reason?: string;
+}
+
+/**
+ * The verdicts of a packet, written on the object of the message they are about: the authenticated
+ * message (at the top, inside an ECM, inside LISP data), the MS-RTR authentication where it sits.
+ */
+export interface Verdicts {
+  auth?: AuthVerdict | undefined;
+  msRtrAuth?: AuthVerdict | undefined;
+}
+
+function writeVerdict(w: JsonWriter, key: string, v: AuthVerdict | undefined): void {
+  if (!v) return;
+  w.key(`${key}_ok`).bool(v.ok);
+  if (!v.ok && v.reason) w.key(`${key}_error`).str(v.reason);
 }
 
 export function nonceHex(n: bigint): string {
@@ -271,8 +299,21 @@ function flag(w: JsonWriter, key: string, on: boolean): void {
   if (on) w.key(key).bool(true);
 }
 
-/** The contract fields of a control message, `type` and `nonce` first, as members of the open object. */
-export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonOptions = {}): void {
+function writeMsRtrAuth(w: JsonWriter, a: MsRtrAuth): void {
+  if (a.adType !== undefined) w.key('ms_rtr_ad_type').num(a.adType);
+  w.key('ms_rtr_key_id').num(a.keyId);
+  w.key('ms_rtr_auth_algorithm').ascii(AUTH_ALGORITHMS.get(a.keyId & 0xff)?.name ?? `algorithm-${a.keyId & 0xff}`);
+  w.key('ms_rtr_auth').hex(a.authData);
+}
+
+/** Messages whose verdict `auth_ok` is about (they carry Key ID and Authentication Data). */
+const AUTHENTICATED_TYPES = new Set([3, 4, 5, 7]);
+
+/**
+ * The contract fields of a control message, `type` and `nonce` first, as members of the open
+ * object; verdicts go on the message they are about (an ECM hands `auth` to its inner message).
+ */
+export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonOptions = {}, verdicts: Verdicts = {}): void {
   w.key('type').ascii(controlTypeName(m));
   if ('unknown' in m) {
     w.key('control_type').num(m.type).key('data').hex(m.data);
@@ -285,6 +326,7 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
       w.key('authoritative').bool(m.authoritative).key('map_data_present').bool(m.mapDataPresent).key('pitr').bool(m.pitr);
       flag(w, 'local_xtr', m.localXtr);
       flag(w, 'dont_map_reply', m.dontMapReply);
+      flag(w, 'xtr_id_present', m.xtrIdPresent);
       addressField(w, 'source_eid', m.sourceEid, opts);
       addressList(w, 'itr_rlocs', m.itrRlocs, opts);
       w.key('eids').arr();
@@ -294,6 +336,8 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
         w.key('map_reply');
         writeRecord(w, m.mapReply, opts);
       }
+      if (m.xtrId) w.key('xtr_id').hex(m.xtrId);
+      if (m.siteId) w.key('site_id').hex(m.siteId);
       break;
     case 2:
       w.key('probe').bool(m.probe).key('echo_nonce').bool(m.echoNonceCapable).key('security').bool(m.security);
@@ -321,7 +365,8 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
       writeRecords(w, m.records, opts);
       if (m.xtrId) w.key('xtr_id').hex(m.xtrId);
       if (m.siteId) w.key('site_id').hex(m.siteId);
-      if (m.msRtrAuth) w.key('ms_rtr_key_id').num(m.msRtrAuth.keyId).key('ms_rtr_auth').hex(m.msRtrAuth.authData);
+      if (m.msRtrAuth) writeMsRtrAuth(w, m.msRtrAuth);
+      writeVerdict(w, 'ms_rtr_auth', verdicts.msRtrAuth);
       break;
     case 6:
       w.key('records').arr();
@@ -348,11 +393,15 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
     }
     case 8:
       w.key('security').bool(m.security).key('ddt').bool(m.ddt);
-      w.key('rtr').bool(m.toEtr).key('to_etr').bool(m.toEtr).key('to_ms').bool(m.toMs);
+      // `rtr`: for an RTR, by the NAT draft's bit 6 or the bit Open Overlay Router uses (docs/nat-traversal.md).
+      w.key('rtr').bool(m.toEtr || !!m.rtrProcess).key('to_etr').bool(m.toEtr).key('to_ms').bool(m.toMs);
+      flag(w, 'rtr_relayed', !!m.rtrRelayed);
       if (m.lispSec) writeLispSec(w, m.lispSec, m.toEtr, opts);
+      if (m.msRtrAuth) writeMsRtrAuth(w, m.msRtrAuth);
+      writeVerdict(w, 'ms_rtr_auth', verdicts.msRtrAuth);
       if (m.inner) {
         w.key('inner');
-        writeEcmInner(w, m.inner, opts);
+        writeEcmInner(w, m.inner, opts, verdicts.auth);
       }
       if (m.payload) w.key('payload').hex(m.payload);
       break;
@@ -361,6 +410,7 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
       break;
   }
   if (m.trailing) w.key('trailing').hex(m.trailing);
+  if (AUTHENTICATED_TYPES.has(m.type)) writeVerdict(w, 'auth', verdicts.auth);
 }
 
 /**
@@ -408,15 +458,38 @@ function writeLispSec(w: JsonWriter, ad: LispSecAd, fromMapServer: boolean, opts
   w.end();
 }
 
-function writeEcmInner(w: JsonWriter, i: EcmInner, opts: JsonOptions): void {
+function writeEcmInner(w: JsonWriter, i: EcmInner, opts: JsonOptions, auth: AuthVerdict | undefined): void {
   w.obj().key('src').str(i.src).key('dst').str(i.dst).key('sport').num(i.sport).key('dport').num(i.dport);
-  if (i.message) writeControlFields(w, i.message, opts);
+  if (i.message) writeControlFields(w, i.message, opts, { auth });
   else if (i.payload) w.key('payload').hex(i.payload);
   w.end();
 }
 
+/** A LISP message found inside another packet, in its own contract form (control or data fields). */
+export function writeNestedFields(w: JsonWriter, n: NestedLisp, opts: JsonOptions, verdicts: Verdicts = {}): void {
+  if (n.control) writeControlFields(w, n.control, opts, verdicts);
+  else if (n.data) writeDataFields(w, n.data, opts, verdicts);
+  else w.key('type').ascii(n.kind === 'data' ? 'data' : 'unknown');
+}
+
+/** The encapsulated packet (`inner` of data, VXLAN): addresses, protocol, length, transport fields, the LISP it carries. */
+export function writeInnerSummary(w: JsonWriter, i: InnerSummary, opts: JsonOptions, verdicts: Verdicts = {}): void {
+  w.obj().key('src').ascii(i.src).key('dst').ascii(i.dst).key('proto').num(i.proto).key('len').num(i.len);
+  if (i.sport !== undefined) w.key('sport').num(i.sport).key('dport').num(i.dport!);
+  if (i.icmpType !== undefined) w.key('icmp_type').num(i.icmpType).key('icmp_code').num(i.icmpCode!);
+  if (i.icmpId !== undefined) w.key('icmp_id').num(i.icmpId).key('icmp_seq').num(i.icmpSeq!);
+  if (i.tcpFlags !== undefined) w.key('tcp_flags').ascii(tcpFlagLetters(i.tcpFlags));
+  if (i.payloadLen !== undefined) w.key('payload_len').num(i.payloadLen);
+  if (i.lisp) {
+    w.key('lisp').obj();
+    writeNestedFields(w, i.lisp, opts, verdicts);
+    w.end();
+  }
+  w.end();
+}
+
 /** The contract fields of a data packet, as members of the open object. */
-export function writeDataFields(w: JsonWriter, d: DataMessage): void {
+export function writeDataFields(w: JsonWriter, d: DataMessage, opts: JsonOptions = {}, verdicts: Verdicts = {}): void {
   const f = dataHeaderFields(d.header);
   w.key('type').str('data').key('flags').str(dataFlagLetters(d.header));
   if (f.nonce !== undefined) w.key('nonce').str(f.nonce.toString(16).padStart(6, '0'));
@@ -425,13 +498,56 @@ export function writeDataFields(w: JsonWriter, d: DataMessage): void {
   if (f.lsb !== undefined) w.key('lsb').num(f.lsb);
   if (f.keyId) w.key('key_id').num(f.keyId);
   if (f.gpeNextProtocol !== undefined) w.key('next_protocol').num(f.gpeNextProtocol);
-  const i = d.inner;
-  if (i) {
-    w.key('inner').obj().key('src').str(i.src).key('dst').str(i.dst).key('proto').num(i.proto).key('len').num(i.len);
-    if (i.sport !== undefined) w.key('sport').num(i.sport).key('dport').num(i.dport!);
-    if (i.icmpType !== undefined) w.key('icmp_type').num(i.icmpType).key('icmp_code').num(i.icmpCode!);
+  if (d.inner) {
+    w.key('inner');
+    writeInnerSummary(w, d.inner, opts, verdicts);
+  }
+}
+
+/**
+ * A VXLAN / VXLAN-GPO packet: `flags` (letters among G I D A), `vni` and `iid` (the same number:
+ * the VNI is the fabric's LISP Instance-ID), `group_policy_id`, `dont_learn`, `policy_applied`
+ * with G, `ethernet` (the inner frame's MACs, Ethertype, VLANs), `inner` as for LISP data.
+ */
+export function writeVxlanFields(w: JsonWriter, m: VxlanMessage, opts: JsonOptions = {}): void {
+  w.key('type').ascii('vxlan').key('flags').ascii(vxlanFlagLetters(m.flags)).key('vni').num(m.vni).key('iid').num(m.vni);
+  const g = vxlanGroupPolicy(m);
+  if (g) w.key('group_policy_id').num(g.groupPolicyId).key('dont_learn').bool(g.dontLearn).key('policy_applied').bool(g.policyApplied);
+  const e = m.ethernet;
+  if (e) {
+    w.key('ethernet').obj().key('src').ascii(e.src).key('dst').ascii(e.dst);
+    if (e.etherType !== undefined) w.key('ethertype').num(e.etherType);
+    if (e.vlanIds) {
+      w.key('vlan_ids').arr();
+      for (const v of e.vlanIds) w.num(v);
+      w.endArr();
+    }
     w.end();
   }
+  if (m.inner) {
+    w.key('inner');
+    writeInnerSummary(w, m.inner, opts);
+  }
+}
+
+/**
+ * An ICMP error quoting a LISP packet: `icmp` (type, code, name, mtu ...) and `quoted`, the
+ * quoted packet's object as far as it was quoted (its addresses, ports and LISP fields).
+ */
+export function writeIcmpErrorFields(w: JsonWriter, e: IcmpError, opts: JsonOptions = {}): void {
+  w.key('type').ascii('icmp-error');
+  w.key('icmp').obj().key('version').num(e.version).key('type').num(e.type).key('code').num(e.code).key('name').ascii(e.name);
+  if (e.mtu !== undefined) w.key('mtu').num(e.mtu);
+  if (e.pointer !== undefined) w.key('pointer').num(e.pointer);
+  if (e.gateway !== undefined) w.key('gateway').ascii(e.gateway);
+  w.key('length').num(e.length);
+  w.end();
+  const q = e.quoted;
+  w.key('quoted').obj().key('src').ascii(q.src).key('dst').ascii(q.dst);
+  if (q.sport !== undefined) w.key('sport').num(q.sport).key('dport').num(q.dport!);
+  w.key('len').num(q.totalLength).key('quoted_len').num(q.quotedLength).key('cut').bool(q.cut);
+  if (q.lisp) writeNestedFields(w, q.lisp, opts);
+  w.end();
 }
 
 /**

@@ -1,7 +1,7 @@
 // One NDJSON object per packet, per ../shared/json-contract.md (`read --json`).
 
-import type { LispPacket, ReliableEntry } from '../capture/packets.js';
-import { writeControlFields, writeDataFields, writeReliableFields, type JsonOptions } from './json-lisp.js';
+import { isMalformed, type LispPacket, type ReliableEntry } from '../capture/packets.js';
+import { writeControlFields, writeDataFields, writeIcmpErrorFields, writeReliableFields, writeVxlanFields, type JsonOptions } from './json-lisp.js';
 import { JsonWriter } from './json-writer.js';
 import { OutBuffer } from './out-buffer.js';
 import { tsText } from './time.js';
@@ -12,27 +12,33 @@ export function writePacketJson(w: JsonWriter, p: LispPacket, opts: JsonOptions 
   if (p.ip) w.key('src').ascii(p.ip.src).key('dst').ascii(p.ip.dst);
   if (p.udp) w.key('sport').num(p.udp.srcPort).key('dport').num(p.udp.dstPort);
   else if (p.tcp) w.key('sport').num(p.tcp.srcPort).key('dport').num(p.tcp.dstPort).key('transport').ascii('tcp');
-  if (p.control) writeControlFields(w, p.control, opts);
-  else if (p.data) writeDataFields(w, p.data);
+  const verdicts = { auth: p.auth, msRtrAuth: p.msRtrAuth };
+  if (p.control) writeControlFields(w, p.control, opts, verdicts);
+  else if (p.data) writeDataFields(w, p.data, opts, verdicts);
+  else if (p.icmp) writeIcmpErrorFields(w, p.icmp, opts);
+  else if (p.vxlan) writeVxlanFields(w, p.vxlan, opts);
   else if (p.reliable) {
     w.key('messages').arr();
     for (const e of p.reliable) writeReliableEntry(w, e, p.frame, opts);
     w.endArr();
   } else if (p.kind) w.key('type').str(p.kind === 'data' ? 'data' : 'unknown');
-  if (p.auth && !p.reliable) {
-    w.key('auth_ok').bool(p.auth.ok);
-    if (!p.auth.ok) w.key('auth_error').str(p.auth.reason);
-  }
+  if (p.byContent) w.key('by_content').bool(true);
   if (p.fragments) {
     w.key('fragments').arr();
     for (const f of p.fragments) w.num(f);
     w.endArr();
   }
   if (p.summary) w.key('summary').str(p.summary);
-  if (p.frameNotes.length || p.notes.length) {
+  if (isMalformed(p)) {
     w.key('malformed').arr();
-    for (const n of p.frameNotes) w.str(n);
-    for (const n of p.notes) w.str(`${n.message} (at byte ${n.offset})`);
+    for (const n of p.frameNotes) if (n.level === 'error') w.str(n.message);
+    for (const n of p.notes) if (n.level === 'error') w.str(`${n.message} (at byte ${n.offset})`);
+    w.endArr();
+  }
+  if (p.frameNotes.length || p.notes.length) {
+    w.key('notes').arr();
+    for (const n of p.frameNotes) w.obj().key('level').ascii(n.level).key('text').str(n.message).key('layer').ascii('frame').end();
+    for (const n of p.notes) w.obj().key('level').ascii(n.level).key('text').str(n.message).key('offset').num(n.offset).end();
     w.endArr();
   }
   w.end();

@@ -1,14 +1,17 @@
 // One tcpdump-like line per LISP packet: time, outer addresses and ports, message type, nonce,
 // flags, EIDs and RLOCs with priority/weight, authentication result, malformed notes.
 
+import { toHex } from '../dissect/addr.js';
 import { addressText, prefixText } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
-import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, referralActionSlug } from '../dissect/registry.js';
+import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, referralActionSlug, VXLAN_PORT } from '../dissect/registry.js';
 import { isOpaque, refreshScopeSlug, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } from '../dissect/reliable.js';
-import type { ControlMessage, DataMessage, LispSecAd, Locator, MappingRecord } from '../dissect/types.js';
+import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
+import type { ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, Locator, MappingRecord, NestedLisp, VxlanMessage } from '../dissect/types.js';
+import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type { LispPacket, ReliableEntry } from '../capture/packets.js';
-import type { Style } from './style.js';
+import { PLAIN, type Style } from './style.js';
 
 export interface LineOptions {
   /** Numeric ports (no lisp-data / lisp-control names). */
@@ -19,6 +22,7 @@ export interface LineOptions {
 const PORT_NAMES: ReadonlyMap<number, string> = new Map([
   [LISP_DATA_PORT, 'lisp-data'],
   [LISP_CONTROL_PORT, 'lisp-control'],
+  [VXLAN_PORT, 'vxlan'],
 ]);
 
 /** Time of day in the local zone with microseconds, as tcpdump prints it. */
@@ -90,11 +94,11 @@ function lispSecText(ad: LispSecAd, fromMapServer: boolean): string {
   return `lisp-sec ${parts.join(', ')}`.trimEnd();
 }
 
-export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): string {
+export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, msRtrAuth?: AuthStatus): string {
   if ('unknown' in m) return s.bad(`unknown control type ${m.type}, ${m.data.length} bytes`);
   switch (m.type) {
     case 1: {
-      const kind = m.smr ? 'SMR' : m.probe ? 'RLOC-probe' : 'Map-Request';
+      const kind = m.smr ? 'SMR' : m.probe ? 'RLOC-probe' : m.xtrIdPresent ? 'Map-Request (subscribe)' : 'Map-Request';
       return (
         `${s.type(kind)} nonce ${nonceText(m.nonce)}` +
         flags([
@@ -106,11 +110,13 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): 
           ['smr-invoked', m.smrInvoked],
           ['local-xtr', m.localXtr],
           ['dont-reply', m.dontMapReply],
+          ['xtr-id', m.xtrIdPresent],
         ]) +
         `, eid ${m.eids.map((p) => s.eid(prefixText(p.prefix, p.maskLen))).join(', ') || '(none)'}` +
         (m.sourceEid.kind !== 'none' ? `, source-eid ${addressText(m.sourceEid)}` : '') +
         `, itr-rlocs [${m.itrRlocs.map(addressText).join(', ')}]` +
-        (m.mapReply ? `, map-data ${recordText(m.mapReply)}` : '')
+        (m.mapReply ? `, map-data ${recordText(m.mapReply)}` : '') +
+        (m.xtrId ? `, xtr-id ${toHex(m.xtrId)}` : '')
       );
     }
     case 2:
@@ -147,7 +153,9 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): 
           ['xtr-id', m.xtrIdPresent],
           ['rtr', m.rtr],
         ]) +
-        `, ${authText(m.keyId, auth, s)}, ${records(m.records)}`
+        `, ${authText(m.keyId, auth, s)}` +
+        (m.msRtrAuth ? `, ms-rtr ${authText(m.msRtrAuth.keyId, msRtrAuth, s)}` : '') +
+        `, ${records(m.records)}`
       );
     case 6:
       return (
@@ -178,14 +186,20 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): 
         ['ddt', m.ddt],
         ['to-etr/rtr', m.toEtr],
         ['to-ms/relay', m.toMs],
+        ['rtr', !!m.rtrProcess],
+        ['relayed', !!m.rtrRelayed],
       ]);
-      const sec = m.lispSec ? ` (${lispSecText(m.lispSec, m.toEtr)})` : '';
+      const sec = m.lispSec
+        ? ` (${lispSecText(m.lispSec, m.toEtr)})`
+        : m.msRtrAuth
+          ? ` (ms-rtr ${authText(m.msRtrAuth.keyId, msRtrAuth, s)})`
+          : '';
       if (!i) {
         // An unknown AD Type swallows the rest: there is no inner packet to speak of.
         if (m.lispSec?.data && !m.payload) return `${s.type('ECM')}${f}${sec}, inner packet not located`;
         return `${s.type('ECM')}${f}${sec}, ${m.payload?.length ?? 0} bytes not an IP/UDP packet`;
       }
-      const inner = i.message ? controlSummary(i.message, s) : `${i.payload?.length ?? 0} bytes not LISP`;
+      const inner = i.message ? controlSummary(i.message, s, auth) : `${i.payload?.length ?? 0} bytes not LISP`;
       return `${s.type('ECM')}${f}${sec} ${i.src}.${i.sport} > ${i.dst}.${i.dport}: ${inner}`;
     }
     case 15:
@@ -221,7 +235,7 @@ function reliableLine(entries: ReliableEntry[], s: Style): string {
   return entries.map((e) => reliableSummary(e.message, s, e.auth)).join(' | ');
 }
 
-export function dataSummary(d: DataMessage): string {
+export function dataSummary(d: DataMessage, s?: Style, auth?: AuthStatus): string {
   const f = dataHeaderFields(d.header);
   let out = `data [${dataFlagLetters(d.header) || '-'}]`;
   if (f.nonce !== undefined) out += ` nonce 0x${f.nonce.toString(16).padStart(6, '0')}`;
@@ -234,19 +248,107 @@ export function dataSummary(d: DataMessage): string {
   if (f.keyId) return `${out}, encrypted (key ${f.keyId}), ${d.payload.length} bytes`;
   const i = d.inner;
   if (!i) return `${out}, ${d.payload.length} bytes`;
-  let what = PROTO_NAMES.get(i.proto) ?? `proto ${i.proto}`;
-  if (i.icmpType !== undefined) what += ` type ${i.icmpType}`;
-  const sp = i.sport !== undefined ? `.${i.sport}` : '';
-  const dp = i.dport !== undefined ? `.${i.dport}` : '';
-  return `${out}: ${i.src}${sp} > ${i.dst}${dp} ${what}, length ${i.len}`;
+  return `${out}: ${innerSummary(i, s, auth)}`;
 }
 
-const PROTO_NAMES: ReadonlyMap<number, string> = new Map([
-  [1, 'ICMP'],
-  [6, 'TCP'],
-  [17, 'UDP'],
-  [58, 'ICMPv6'],
-]);
+/** The encapsulated packet as tcpdump would print it: addresses and ports, then what it is; LISP inside is decoded. */
+export function innerSummary(i: InnerSummary, s?: Style, auth?: AuthStatus): string {
+  const sp = i.sport !== undefined ? `.${i.sport}` : '';
+  const dp = i.dport !== undefined ? `.${i.dport}` : '';
+  const head = `${i.src}${sp} > ${i.dst}${dp}: `;
+  if (i.lisp) return `${head}LISP ${nestedSummary(i.lisp, s ?? PLAIN, auth)}`;
+  const len = i.payloadLen ?? i.len;
+  const frag = i.fragment ? ' (fragment)' : '';
+  if (i.tcpFlags !== undefined) {
+    const ack = i.tcpFlags & 0x10 ? `, ack ${i.tcpAck}` : '';
+    return `${head}Flags [${tcpFlagLetters(i.tcpFlags)}], seq ${i.tcpSeq}${ack}, length ${len}${frag}`;
+  }
+  if (i.proto === 17 && i.sport !== undefined) return `${head}UDP, length ${len}${frag}`;
+  if (i.icmpType !== undefined) {
+    const echo = icmpEchoKind(i.proto, i.icmpType);
+    const what = echo ? `echo ${echo}, id ${i.icmpId}, seq ${i.icmpSeq}` : `type ${i.icmpType} code ${i.icmpCode}`;
+    return `${head}ICMP${i.proto === 58 ? '6,' : ''} ${what}, length ${len}${frag}`;
+  }
+  return `${head}${IP_PROTOCOL_NAMES.get(i.proto)?.tcpdump ?? `proto ${i.proto}`}, length ${len}${frag}`;
+}
+
+/** VXLAN: flags, VNI (the Instance-ID), group policy, then the inner packet as LISP data's. */
+export function vxlanSummary(m: VxlanMessage, s: Style): string {
+  let out = `${s.type('VXLAN')} [${vxlanFlagLetters(m.flags) || '-'}] vni ${m.vni}`;
+  const g = vxlanGroupPolicy(m);
+  if (g) out += ` gpid ${g.groupPolicyId}${g.dontLearn ? ' dont-learn' : ''}${g.policyApplied ? ' policy-applied' : ''}`;
+  if (m.inner) return `${out}: ${innerSummary(m.inner, s)}`;
+  const e = m.ethernet;
+  if (e?.etherType !== undefined) return `${out}: ${e.src} > ${e.dst}, ethertype 0x${e.etherType.toString(16).padStart(4, '0')}, ${m.payload.length} bytes`;
+  return `${out}, ${m.payload.length} bytes`;
+}
+
+/** A LISP message found inside another packet (in LISP data, quoted by an ICMP error). */
+export function nestedSummary(n: NestedLisp, s: Style, auth?: AuthStatus): string {
+  if (n.control) return controlSummary(n.control, s, auth);
+  if (n.data) return dataSummary(n.data, s, auth);
+  return n.kind === 'data' ? 'data, not decodable' : 'control, not decodable';
+}
+
+/** An ICMP error the way tcpdump prints it, then the packet it quotes. */
+export function icmpErrorSummary(e: IcmpError, s: Style, o: LineOptions): string {
+  const q = e.quoted;
+  const words = icmpErrorWords(e);
+  let out = `${e.version === 6 ? 'ICMP6, ' : 'ICMP '}${words}, length ${e.length}`;
+  const ports = q.sport !== undefined ? [endpoint(q.src, q.sport, o), endpoint(q.dst, q.dport!, o)] : [q.src, q.dst];
+  out += `, quoting ${ports[0]} > ${ports[1]}`;
+  out += q.lisp ? `: LISP ${nestedSummary(q.lisp, s)}` : q.sport !== undefined ? ' (no LISP bytes quoted)' : '';
+  if (q.cut && q.lisp) out += ` [quote cut at ${q.quotedLength} of ${q.totalLength} bytes]`;
+  return out;
+}
+
+function icmpErrorWords(e: IcmpError): string {
+  const q = e.quoted;
+  const port = q.dport !== undefined ? ` udp port ${q.dport}` : '';
+  if (e.version === 4) {
+    switch (e.name) {
+      case 'port-unreachable':
+        return `${q.dst}${port} unreachable`;
+      case 'host-unreachable':
+        return `host ${q.dst} unreachable`;
+      case 'net-unreachable':
+        return `net ${q.dst} unreachable`;
+      case 'protocol-unreachable':
+        return `${q.dst} protocol ${q.proto} unreachable`;
+      case 'fragmentation-needed':
+        return `${q.dst} unreachable - need to frag (mtu ${e.mtu})`;
+      case 'admin-prohibited':
+        return `host ${q.dst} unreachable - admin prohibited filter`;
+      case 'ttl-exceeded':
+        return 'time exceeded in-transit';
+      case 'reassembly-time-exceeded':
+        return 'ip reassembly time exceeded';
+      case 'parameter-problem':
+        return `parameter problem - octet ${e.pointer}`;
+      case 'source-quench':
+        return 'source quench';
+    }
+    if (e.type === 5) return `redirect ${q.dst} to ${e.gateway}`;
+    return `${q.dst} unreachable (${e.name})`;
+  }
+  switch (e.name) {
+    case 'port-unreachable':
+      return `destination unreachable, unreachable port, ${q.dst}${port}`;
+    case 'address-unreachable':
+      return `destination unreachable, unreachable address ${q.dst}`;
+    case 'no-route':
+      return `destination unreachable, unreachable route ${q.dst}`;
+    case 'admin-prohibited':
+      return `destination unreachable, unreachable prohibited ${q.dst}`;
+    case 'packet-too-big':
+      return `packet too big, mtu ${e.mtu}`;
+    case 'hop-limit-exceeded':
+      return 'time exceeded in-transit';
+    case 'reassembly-time-exceeded':
+      return 'time exceeded reassembly';
+  }
+  return `${e.name.replace(/-/g, ' ')}`;
+}
 
 export function packetLine(p: LispPacket, o: LineOptions): string {
   const s = o.style;
@@ -258,12 +360,22 @@ export function packetLine(p: LispPacket, o: LineOptions): string {
       ? `${endpoint(p.ip.src, ports[0]!, o)} > ${endpoint(p.ip.dst, ports[1]!, o)}: `
       : `${p.ip.src} > ${p.ip.dst}: `;
   }
-  if (p.control) line += `LISP ${controlSummary(p.control, s, p.auth)}`;
-  else if (p.data) line += `LISP ${dataSummary(p.data)}`;
+  if (p.control) line += `LISP ${controlSummary(p.control, s, p.auth, p.msRtrAuth)}`;
+  else if (p.data) line += `LISP ${dataSummary(p.data, s, p.auth)}`;
+  else if (p.icmp) line += icmpErrorSummary(p.icmp, s, o);
+  else if (p.vxlan) line += vxlanSummary(p.vxlan, s);
   else if (p.reliable) line += `LISP ${reliableLine(p.reliable, s)}`;
   else line += p.summary ?? 'not LISP';
   if (p.fragments) line += ` (reassembled from ${p.fragments.length} fragments)`;
-  const notes = [...p.frameNotes, ...p.notes.map((n) => `${n.message} at byte ${n.offset}`)];
-  if (notes.length) line += ` ${s.bad(`[malformed: ${notes.join('; ')}]`)}`;
+  // One line holds what is wrong or odd; `note`-level notes are for -V.
+  for (const level of ['error', 'warning'] as const) {
+    const texts = [
+      ...p.frameNotes.filter((n) => n.level === level).map((n) => n.message),
+      ...p.notes.filter((n) => n.level === level).map((n) => `${n.message} at byte ${n.offset}`),
+    ];
+    if (!texts.length) continue;
+    const label = level === 'error' ? 'malformed' : 'warning';
+    line += ` ${level === 'error' ? s.bad(`[${label}: ${texts.join('; ')}]`) : s.warn(`[${label}: ${texts.join('; ')}]`)}`;
+  }
   return line;
 }

@@ -4,7 +4,11 @@
 import type { LispPacket } from '../capture/packets.js';
 import { toHex } from '../dissect/addr.js';
 import { tcpFlagText } from '../capture/tcp.js';
-import { controlTree, dataTree, reliableTree, withoutRanges, type TreeNode } from './tree.js';
+import type { AuthResult } from '../dissect/auth.js';
+import type { NoteLevel } from '../dissect/cursor.js';
+import { ICMP_ERRORS, ICMPV6_ERRORS } from '../dissect/icmp.js';
+import type { IcmpError } from '../dissect/types.js';
+import { controlTree, dataTree, nestedTree, reliableTree, vxlanTree, withoutRanges, type TreeNode } from './tree.js';
 
 const LINK_TITLES: ReadonlyMap<number, string> = new Map([
   [0, 'Null/Loopback'],
@@ -110,22 +114,115 @@ export function packetTree(p: LispPacket, bytes: Uint8Array): TreeNode {
     });
   }
   const base = p.lispOffset ?? 0;
-  const verdict = (a: NonNullable<LispPacket['auth']>) => (a.ok ? `verified with the key (${a.algorithm})` : `FAILED: ${a.reason}`);
-  if (p.control) children.push(controlTree(p.control, base, p.auth ? { authVerdict: verdict(p.auth) } : {}));
-  else if (p.data) children.push(dataTree(p.data, base));
+  const verdict = (a: AuthResult | undefined) => a && (a.ok ? `verified with the key (${a.algorithm})` : `FAILED: ${a.reason}`);
+  const opts = { authVerdict: verdict(p.auth), msRtrVerdict: verdict(p.msRtrAuth) };
+  let lispNode: TreeNode | undefined;
+  if (p.control) lispNode = controlTree(p.control, base, opts);
+  else if (p.data) lispNode = dataTree(p.data, base, opts);
+  else if (p.vxlan) lispNode = vxlanTree(p.vxlan, base);
+  else if (p.icmp) {
+    const t = icmpTree(p, p.icmp, reassembled);
+    children.push(t.node);
+    lispNode = t.lisp;
+  }
   else if (p.reliable) {
     for (const e of p.reliable) {
       const at = e.frameOffset ?? 0;
       const node = reliableTree(e.message, e.length, at, e.auth ? { authVerdict: verdict(e.auth) } : {});
       const kids = node.children!;
       if (e.frames.length !== 1 || e.frames[0] !== p.frame) kids.push(leaf(`[Reassembled from frames ${e.frames.join(', ')}]`, 0, 0));
-      for (const n of e.notes) kids.push(leaf(`[Malformed: ${n.message} (message byte ${n.offset})]`, at + n.offset, at + n.offset + 1));
+      for (const n of e.notes) attachNote(node, at + n.offset, expertLabel(n.level, `${n.message} (message byte ${n.offset})`));
       children.push(e.frameOffset === undefined ? withoutRanges(node) : node);
     }
   } else if (p.summary) children.push(leaf(p.summary, 0, 0));
-  for (const n of p.frameNotes) children.push(leaf(`[Malformed: ${n}]`, 0, 0));
+  if (lispNode && !p.icmp) children.push(lispNode);
+  if (p.byContent) {
+    const why = p.byContent === 'data' ? 'a data header and a whole IP packet' : 'a known control message type';
+    (lispNode?.children ?? children).unshift(leaf(`[Decoded as ${p.byContent} by content: the ports allow either, the bytes are ${why}]`, base, base));
+  }
+  for (const n of p.frameNotes) children.push(leaf(expertLabel(n.level, n.message), 0, 0));
   if (!p.reliable) {
-    for (const n of p.notes) children.push(leaf(`[Malformed: ${n.message} (LISP byte ${n.offset})]`, base + n.offset, base + n.offset + 1));
+    for (const n of p.notes) {
+      const text = expertLabel(n.level, `${n.message} (LISP byte ${n.offset})`);
+      if (lispNode) attachNote(lispNode, base + n.offset, text);
+      else children.push(leaf(text, base + n.offset, base + n.offset + 1));
+    }
   }
   return { label: `Frame ${p.frame}`, start: 0, end: p.caplen, children };
+}
+
+const EXPERT: Record<NoteLevel, string> = { error: 'Error/Malformed', warning: 'Warning/Protocol', note: 'Note/Protocol' };
+
+/** A note as tshark shows expert info. */
+export function expertLabel(level: NoteLevel, text: string): string {
+  return `[Expert Info (${EXPERT[level]}): ${text}]`;
+}
+
+/**
+ * Hangs a note under the deepest node whose bytes hold `offset` (the field it concerns, as
+ * Wireshark attaches expert info to a field), or under `root` when none does.
+ */
+export function attachNote(root: TreeNode, offset: number, label: string): void {
+  let at = root;
+  for (;;) {
+    // Not into a child spanning the same bytes: those are the bits of one field (flags).
+    const next = at.children?.find((c) => c.start <= offset && offset < c.end && (c.start > at.start || c.end < at.end));
+    if (!next) break;
+    at = next;
+  }
+  // A leaf becomes a subtree holding its note.
+  (at.children ??= []).push({ label, start: offset, end: Math.min(offset + 1, Math.max(at.end, offset + 1)) });
+}
+
+/** The ICMP error, the IP/UDP header it quotes and the quoted LISP message, with frame ranges. */
+function icmpTree(p: LispPacket, e: IcmpError, reassembled: boolean): { node: TreeNode; lisp?: TreeNode } {
+  const at = reassembled || !p.ip ? 0 : p.ip.payloadOffset;
+  const r = (o: number, n: number): [number, number] => (reassembled ? [0, 0] : [at + o, at + o + n]);
+  const v6 = e.version === 6;
+  const info = (v6 ? ICMPV6_ERRORS : ICMP_ERRORS).get(e.type);
+  const kids: TreeNode[] = [
+    leaf(`Type: ${e.type} (${info?.title ?? 'unknown'})`, ...r(0, 1)),
+    leaf(`Code: ${e.code} (${e.name})`, ...r(1, 1)),
+    leaf(`Checksum: 0x${e.checksum.toString(16).padStart(4, '0')}`, ...r(2, 2)),
+  ];
+  if (e.mtu !== undefined) kids.push(leaf(`MTU: ${e.mtu}`, ...(v6 ? r(4, 4) : r(6, 2))));
+  if (e.pointer !== undefined) kids.push(leaf(`Pointer: ${e.pointer}`, ...(v6 ? r(4, 4) : r(4, 1))));
+  if (e.gateway !== undefined) kids.push(leaf(`Gateway Address: ${e.gateway}`, ...r(4, 4)));
+  if (e.originalLength !== undefined) kids.push(leaf(`Length of original datagram: ${e.originalLength} (RFC 4884)`, ...(v6 ? r(4, 1) : r(5, 1))));
+  const q = e.quoted;
+  const qa = q.offset;
+  const srcLen = q.ipVersion === 4 ? 4 : 16;
+  kids.push({
+    label: `Internet Protocol Version ${q.ipVersion}, Src: ${q.src}, Dst: ${q.dst} (quoted, ${q.quotedLength} of ${q.totalLength} bytes)`,
+    start: r(qa, 0)[0],
+    end: r(qa, q.ipVersion === 4 ? 20 : 40)[1],
+    children: [
+      leaf(`${q.ipVersion === 4 ? 'Time to Live' : 'Hop Limit'}: ${q.ttl}`, ...r(qa + (q.ipVersion === 4 ? 8 : 7), 1)),
+      leaf(`Source Address: ${q.src}`, ...r(qa + (q.ipVersion === 4 ? 12 : 8), srcLen)),
+      leaf(`Destination Address: ${q.dst}`, ...r(qa + (q.ipVersion === 4 ? 16 : 24), srcLen)),
+    ],
+  });
+  if (q.sport !== undefined) {
+    const ua = q.lisp ? q.lisp.offset - 8 : qa + (q.ipVersion === 4 ? 20 : 40);
+    kids.push({
+      label: `User Datagram Protocol, Src Port: ${q.sport}, Dst Port: ${q.dport} (quoted)`,
+      start: r(ua, 0)[0],
+      end: r(ua, Math.min(8, q.quotedLength))[1],
+      children: [leaf(`Source Port: ${q.sport}`, ...r(ua, 2)), leaf(`Destination Port: ${q.dport}`, ...r(ua + 2, 2))],
+    });
+  }
+  let lisp: TreeNode | undefined;
+  if (q.lisp) {
+    const node = nestedTree(q.lisp, at);
+    lisp = reassembled ? withoutRanges(node) : node;
+    kids.push(lisp);
+  }
+  if (q.cut) kids.push(leaf(`[The quote ends after ${q.quotedLength} of the original ${q.totalLength} bytes]`, 0, 0));
+  const node: TreeNode = {
+    label: `Internet Control Message Protocol${v6 ? ' v6' : ''}, ${info?.title ?? `type ${e.type}`} (${e.name})`,
+    start: r(0, 0)[0],
+    end: reassembled ? 0 : p.caplen,
+    children: kids,
+  };
+  return lisp ? { node, lisp } : { node };
 }

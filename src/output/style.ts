@@ -5,11 +5,13 @@ export interface Style {
   eid(s: string): string;
   good(s: string): string;
   bad(s: string): string;
+  /** Warnings: decodes, but deviates from the RFCs. */
+  warn(s: string): string;
   dim(s: string): string;
 }
 
 const id = (s: string) => s;
-const plain: Style = { type: id, eid: id, good: id, bad: id, dim: id };
+const plain: Style = { type: id, eid: id, good: id, bad: id, warn: id, dim: id };
 
 const sgr = (code: string) => (s: string) => `\x1b[${code}m${s}\x1b[0m`;
 const colour: Style = {
@@ -17,6 +19,7 @@ const colour: Style = {
   eid: sgr('33'),
   good: sgr('32'),
   bad: sgr('1;31'),
+  warn: sgr('33'),
   dim: sgr('2'),
 };
 

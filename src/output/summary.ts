@@ -1,6 +1,6 @@
 // Counts over a run of packets: per message type, malformed, authentication outcomes.
 
-import type { LispPacket } from '../capture/packets.js';
+import { isMalformed, type LispPacket } from '../capture/packets.js';
 import { controlTypeName } from '../dissect/registry.js';
 
 export class Summary {
@@ -20,7 +20,7 @@ export class Summary {
     this.lisp++;
     const t = p.control ? controlTypeName(p.control) : p.kind === 'data' ? 'data' : p.kind === 'reliable' ? 'reliable-transport' : 'unknown';
     this.byType.set(t, (this.byType.get(t) ?? 0) + 1);
-    if (p.notes.length || p.frameNotes.length) this.malformed++;
+    if (isMalformed(p)) this.malformed++;
     if (p.auth) p.auth.ok ? this.authOk++ : this.authFailed++;
   }
 

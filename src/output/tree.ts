@@ -7,12 +7,14 @@ import { addressText, encodeAddress, prefixText } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
 import { Writer } from '../dissect/cursor.js';
 import { dataHeaderFields, DataFlag } from '../dissect/data.js';
+import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
 import { ENCAP_FORMAT_BITS, elpHopFlags } from '../dissect/lcaf.js';
 import {
   ACTIONS,
   AFI_NAMES,
   GPE_NEXT_PROTOCOLS,
   LCAF_TYPES,
+  MS_RTR_AD_TYPE,
   LISP_SEC_AD_TYPES,
   LISP_SEC_HMAC_IDS,
   LISP_SEC_KDF_IDS,
@@ -34,11 +36,16 @@ import type {
   ControlMessage,
   DataMessage,
   LispAddress,
+  InnerSummary,
   LispSecAd,
   Locator,
   MappingRecord,
+  MsRtrAuth,
+  NestedLisp,
   ReferralRecord,
+  VxlanMessage,
 } from '../dissect/types.js';
+import { VxlanFlag, vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 
 export interface TreeNode {
   label: string;
@@ -264,7 +271,7 @@ function recordNodes(b: Builder, r: MappingRecord, label: string): void {
     `${label}, EID Prefix: ${eid}, TTL: ${r.ttl === 0xffffffff ? 'Unlimited' : r.ttl}, Action: ${actionTitle(r.action, false)}${r.authoritative ? ', Authoritative' : ''}`,
     (g) => {
       g.leaf(`Record TTL: ${r.ttl}${r.ttl === 0xffffffff ? ' (Unlimited)' : ' minutes'}`, 4);
-      g.leaf(`Locator Count: ${r.locators.length}`, 1);
+      g.leaf(`Locator Count: ${wireCount(r.declaredLocatorCount, r.locators.length)}${decodedOf(r.declaredLocatorCount, r.locators.length)}`, 1);
       g.leaf(`EID Mask Length: ${r.eidMaskLen}`, 1);
       g.note(`Action: ${actionTitle(r.action, false)}`, g.pos, g.pos + 2);
       g.note(`Authoritative: ${setBit(r.authoritative)}`, g.pos, g.pos + 2);
@@ -282,13 +289,13 @@ function referralNodes(b: Builder, r: ReferralRecord, i: number): void {
     `Referral Record ${i + 1}, EID Prefix: ${prefixText(r.eid, r.eidMaskLen)}, TTL: ${r.ttl}, Action: ${actionTitle(r.action, true)}`,
     (g) => {
       g.leaf(`Record TTL: ${r.ttl} minutes`, 4);
-      g.leaf(`Referral Count: ${r.referrals.length}`, 1);
+      g.leaf(`Referral Count: ${wireCount(r.declaredReferralCount, r.referrals.length)}${decodedOf(r.declaredReferralCount, r.referrals.length)}`, 1);
       g.leaf(`EID Mask Length: ${r.eidMaskLen}`, 1);
       g.note(`Action: ${actionTitle(r.action, true)}`, g.pos, g.pos + 2);
       g.note(`Authoritative: ${setBit(r.authoritative)}`, g.pos, g.pos + 2);
       g.note(`Incomplete: ${setBit(r.incomplete)}`, g.pos, g.pos + 2);
       g.leaf(`Reserved: ${hex(r.reserved ?? 0, 3)}`, 2);
-      g.note(`Signature Count: ${r.signatures.length}`, g.pos, g.pos + 2);
+      g.note(`Signature Count: ${wireCount(r.declaredSignatureCount, r.signatures.length)}${decodedOf(r.declaredSignatureCount, r.signatures.length)}`, g.pos, g.pos + 2);
       g.leaf(`Map-Version Number: ${r.mapVersion}`, 2);
       addressNodes(g, r.eid, 'EID Prefix');
       r.referrals.forEach((l, j) => locatorNodes(g, l, j));
@@ -316,6 +323,10 @@ function authNodes(b: Builder, a: AuthFields, verdict: string | undefined, prefi
 }
 
 const named = (name: string | undefined, id: number) => `${name ?? 'Unknown'} (${id})`;
+
+/** A count as the wire says it (the decoder keeps it when it differs from what was decoded). */
+const wireCount = (declared: number | undefined, decoded: number) => declared ?? decoded;
+const decodedOf = (declared: number | undefined, decoded: number) => (declared !== undefined && declared !== decoded ? ` (${decoded} decoded)` : '');
 
 /** LISP-SEC Authentication Data (RFC 9303 §6.1, §6.2). The OTK is masked as key material is. */
 function lispSecNodes(b: Builder, ad: LispSecAd, fromMapServer: boolean): void {
@@ -376,7 +387,19 @@ function flagLines(b: Builder, start: number, flags: [string, boolean][]): void 
 
 export interface TreeOptions {
   /** Verdict text for the message's authentication data ("verified", "FAILED: ..."). */
-  authVerdict?: string;
+  authVerdict?: string | undefined;
+  /** Verdict text for the Map-Server's authentication towards an RTR. */
+  msRtrVerdict?: string | undefined;
+}
+
+function msRtrNodes(b: Builder, a: MsRtrAuth, verdict: string | undefined): void {
+  b.group(`MS-RTR Authentication${a.adType !== undefined ? ' Data' : ''}${verdict ? ` [${verdict}]` : ''}`, (g) => {
+    if (a.adType !== undefined) {
+      g.leaf(`AD Type: ${a.adType === MS_RTR_AD_TYPE ? 'MS-RTR Authentication Data' : 'Unknown'} (${a.adType})`, 1);
+      g.leaf(`Reserved: ${hex(a.reserved ?? 0, 6)}`, 3);
+    }
+    authNodes(g, a, verdict, 'MS-RTR ');
+  });
 }
 
 /** The detail tree of a control message whose first byte is at offset `base`. */
@@ -398,12 +421,13 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         ['S (Solicit-Map-Request)', m.smr],
         ['p (PITR)', m.pitr],
         ['s (SMR-invoked)', m.smrInvoked],
+        ['I (xTR-ID present, PubSub)', m.xtrIdPresent],
         ['L (Local xTR)', m.localXtr],
         ['D (Dont-Map-Reply)', m.dontMapReply],
       ]);
       if (m.reserved) b.note(`Reserved bits: ${hex(m.reserved, 2)}`, base, base + 3);
-      b.leaf(`ITR-RLOC Count: ${m.itrRlocs.length - 1} (${m.itrRlocs.length} ITR-RLOCs)`, 3);
-      b.leaf(`Record Count: ${m.eids.length}`, 1);
+      b.leaf(`ITR-RLOC Count: ${wireCount(m.declaredItrRlocCount, m.itrRlocs.length) - 1} (${m.declaredItrRlocCount ?? m.itrRlocs.length} ITR-RLOCs${decodedOf(m.declaredItrRlocCount, m.itrRlocs.length)})`, 3);
+      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.eids.length)}${decodedOf(m.declaredRecordCount, m.eids.length)}`, 1);
       nonce(m.nonce);
       addressNodes(b, m.sourceEid, 'Source EID');
       m.itrRlocs.forEach((a, i) => b.group(`ITR-RLOC ${i + 1}: ${addressText(a)}`, (g) => addressNodes(g, a, 'ITR-RLOC')));
@@ -415,6 +439,8 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         }),
       );
       if (m.mapReply) recordNodes(b, m.mapReply, 'Map-Reply Record');
+      if (m.xtrId) b.leaf(`xTR-ID: ${toHex(m.xtrId)}`, 16);
+      if (m.siteId) b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
       break;
     case 2:
       flagLines(b, b.pos, [
@@ -423,7 +449,7 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         ['S (Security)', m.security],
       ]);
       b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
-      b.leaf(`Record Count: ${m.records.length}`, 1);
+      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
       nonce(m.nonce);
       m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
       if (m.lispSec) lispSecNodes(b, m.lispSec, false);
@@ -441,7 +467,7 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         ['M (want Map-Notify)', m.wantMapNotify],
       ]);
       b.leaf(`Reserved: ${hex(m.reserved ?? 0, 3)}`, 3);
-      b.leaf(`Record Count: ${m.records.length}`, 1);
+      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
       m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
@@ -455,20 +481,17 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         ['R (MS-RTR authentication)', m.rtr],
       ]);
       b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
-      b.leaf(
-        `Record Count: ${m.declaredRecordCount ?? m.records.length}${m.declaredRecordCount !== undefined ? ` (${m.records.length} found)` : ''}`,
-        1,
-      );
+      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
       m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
       if (m.xtrId) b.leaf(`xTR-ID: ${toHex(m.xtrId)}`, 16);
       if (m.siteId) b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
-      if (m.msRtrAuth) authNodes(b, m.msRtrAuth, undefined, 'MS-RTR ');
+      if (m.msRtrAuth) msRtrNodes(b, m.msRtrAuth, opts.msRtrVerdict);
       break;
     case 6:
       b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
-      b.leaf(`Record Count: ${m.records.length}`, 1);
+      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
       nonce(m.nonce);
       m.records.forEach((r, i) => referralNodes(b, r, i));
       break;
@@ -484,13 +507,16 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       break;
     case 8: {
       flagLines(b, b.pos, [
-        ['S (LISP-SEC)', m.security],
+        ['S (LISP-SEC / authentication data)', m.security],
         ['D (DDT-originated)', m.ddt],
         ['E/R (to ETR / for RTR)', m.toEtr],
         ['M/N (to MS / RTR relays to MS)', m.toMs],
+        ['R (OOR: for an RTR, bit 9)', !!m.rtrProcess],
+        ['N (OOR: relayed by an RTR, bit 10)', !!m.rtrRelayed],
       ]);
       b.leaf(`Reserved: ${hex(m.reserved ?? 0, 6)}`, 4);
       if (m.lispSec) lispSecNodes(b, m.lispSec, m.toEtr);
+      if (m.msRtrAuth) msRtrNodes(b, m.msRtrAuth, opts.msRtrVerdict);
       const i = m.inner;
       if (!i) {
         if (m.payload) b.leaf(`Not an IP/UDP packet: ${toHex(m.payload)}`, m.payload.length);
@@ -500,7 +526,7 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       b.leaf(`Inner IPv${i.ipVersion}: ${i.src} → ${i.dst}, TTL ${i.ttl}`, ipLen);
       b.leaf(`Inner UDP: ${i.sport} → ${i.dport}, checksum ${hex(i.udpChecksum, 4)}`, 8);
       if (i.message) {
-        const inner = controlTree(i.message, b.pos, {});
+        const inner = controlTree(i.message, b.pos, { authVerdict: opts.authVerdict });
         b.nodes.push(inner);
         b.pos = inner.end;
       } else if (i.payload) b.leaf(`Inner payload: ${toHex(i.payload)}`, i.payload.length);
@@ -602,8 +628,8 @@ export function withoutRanges(n: TreeNode): TreeNode {
   return out;
 }
 
-/** The detail tree of a data-plane header at offset `base`. */
-export function dataTree(d: DataMessage, base = 0): TreeNode {
+/** The detail tree of a data-plane header at offset `base`, and of the packet it carries. */
+export function dataTree(d: DataMessage, base = 0, opts: TreeOptions = {}): TreeNode {
   const b = new Builder(base);
   const h = d.header;
   const f = dataHeaderFields(h);
@@ -631,15 +657,138 @@ export function dataTree(d: DataMessage, base = 0): TreeNode {
     b.leaf(`Instance ID: ${f.iid}`, 3);
     b.leaf(`Locator-Status-Bits: ${f.lsb !== undefined ? hex(f.lsb, 2) : '(L not set)'}`, 1);
   } else b.leaf(`Locator-Status-Bits: ${f.lsb !== undefined ? hex(f.lsb, 8) : '(L not set)'}`, 4);
-  if (d.inner) {
-    const i = d.inner;
-    const ports = i.sport !== undefined ? ` ${i.sport} → ${i.dport}` : '';
-    const icmp = i.icmpType !== undefined ? ` ICMP type ${i.icmpType} code ${i.icmpCode}` : '';
-    b.leaf(`Inner IPv${i.ipVersion}: ${i.src} → ${i.dst}, protocol ${i.proto}${ports}${icmp}, length ${i.len}`, d.payload.length);
-  } else if (d.payload.length) {
-    b.leaf(`Payload (${f.keyId ? 'encrypted' : 'not IP'}): ${d.payload.length} bytes`, d.payload.length);
+  const root: TreeNode = { label: 'LISP Data', start: base, end: b.pos, children: b.nodes };
+  if (d.inner) return { ...root, end: base + 8 + d.payload.length, children: [...b.nodes, ...innerPacketNodes(d.inner, base, base + 8 + d.payload.length, opts)] };
+  if (d.payload.length) b.leaf(`Payload (${f.keyId ? 'encrypted' : 'not IP'}): ${d.payload.length} bytes`, d.payload.length);
+  return { ...root, end: b.pos };
+}
+
+
+/**
+ * The encapsulated packet as subtrees: its IP header, ICMP/TCP/UDP header, and the LISP or bytes
+ * it carries. Offsets in `i` count from `base` (the enclosing LISP message); `end` is where the
+ * captured packet ends.
+ */
+export function innerPacketNodes(i: InnerSummary, base: number, end: number, opts: TreeOptions = {}): TreeNode[] {
+  const at = base + i.ipOffset;
+  const v4 = i.ipVersion === 4;
+  const hlen = i.ipHeaderLength;
+  const leafAt = (label: string, o: number, n: number): TreeNode => ({ label, start: at + o, end: at + o + n });
+  const proto = `${IP_PROTOCOL_NAMES.get(i.proto)?.name ?? 'Unknown'} (${i.proto})`;
+  const ip: TreeNode = {
+    label: `Internet Protocol Version ${i.ipVersion}, Src: ${i.src}, Dst: ${i.dst}`,
+    start: at,
+    end: Math.min(end, at + hlen),
+    children: v4
+      ? [
+          leafAt(`Header Length: ${hlen} bytes`, 0, 1),
+          leafAt(`Total Length: ${i.len}`, 2, 2),
+          leafAt(`Identification: ${hex(i.id, 4)} (${i.id})`, 4, 2),
+          leafAt(`Time to Live: ${i.ttl}`, 8, 1),
+          leafAt(`Protocol: ${proto}`, 9, 1),
+          leafAt(`Source Address: ${i.src}`, 12, 4),
+          leafAt(`Destination Address: ${i.dst}`, 16, 4),
+        ]
+      : [
+          leafAt(`Payload Length: ${i.len - 40}`, 4, 2),
+          leafAt(`Next Header: ${proto}${hlen > 40 ? ` (after ${hlen - 40} bytes of extension headers)` : ''}`, 6, 1),
+          leafAt(`Hop Limit: ${i.ttl}`, 7, 1),
+          leafAt(`Source Address: ${i.src}`, 8, 16),
+          leafAt(`Destination Address: ${i.dst}`, 24, 16),
+        ],
+  };
+  if (i.fragment) ip.children!.push({ label: 'Fragment: the payload is part of a larger datagram', start: at + 6, end: at + 8 });
+  const nodes: TreeNode[] = [ip];
+  const t = at + hlen;
+  const leafT = (label: string, o: number, n: number): TreeNode => ({ label, start: t + o, end: t + o + n });
+  let payloadAt = t;
+  if (i.proto === 17 && i.sport !== undefined) {
+    nodes.push({
+      label: `User Datagram Protocol, Src Port: ${i.sport}, Dst Port: ${i.dport}`,
+      start: t,
+      end: Math.min(end, t + 8),
+      children: [
+        leafT(`Source Port: ${i.sport}`, 0, 2),
+        leafT(`Destination Port: ${i.dport}`, 2, 2),
+        ...(i.udpLength !== undefined ? [leafT(`Length: ${i.udpLength}`, 4, 2)] : []),
+      ],
+    });
+    payloadAt = t + 8;
+  } else if (i.tcpFlags !== undefined) {
+    const th = i.tcpHeaderLength ?? 20;
+    nodes.push({
+      label: `Transmission Control Protocol, Src Port: ${i.sport}, Dst Port: ${i.dport}, Seq: ${i.tcpSeq}, Ack: ${i.tcpAck}, Len: ${i.payloadLen}`,
+      start: t,
+      end: Math.min(end, t + th),
+      children: [
+        leafT(`Source Port: ${i.sport}`, 0, 2),
+        leafT(`Destination Port: ${i.dport}`, 2, 2),
+        leafT(`Sequence Number: ${i.tcpSeq}`, 4, 4),
+        leafT(`Acknowledgment Number: ${i.tcpAck}`, 8, 4),
+        leafT(`Header Length: ${th} bytes`, 12, 1),
+        leafT(`Flags: ${hex(i.tcpFlags, 3)} [${tcpFlagLetters(i.tcpFlags)}]`, 13, 1),
+      ],
+    });
+    payloadAt = t + th;
+  } else if (i.icmpType !== undefined) {
+    const kind = icmpEchoKind(i.proto, i.icmpType);
+    const echo = kind && `Echo (ping) ${kind}`;
+    const kids = [leafT(`Type: ${i.icmpType}${echo ? ` (${echo})` : ''}`, 0, 1), leafT(`Code: ${i.icmpCode}`, 1, 1)];
+    if (i.icmpId !== undefined) kids.push(leafT(`Identifier: ${i.icmpId} (${hex(i.icmpId, 4)})`, 4, 2), leafT(`Sequence Number: ${i.icmpSeq}`, 6, 2));
+    nodes.push({
+      label: `Internet Control Message Protocol${i.proto === 58 ? ' v6' : ''}, Type ${i.icmpType}${echo ? ` (${echo})` : ''}`,
+      start: t,
+      end: Math.min(end, t + (i.icmpId !== undefined ? 8 : 4)),
+      children: kids,
+    });
+    payloadAt = t + (i.icmpId !== undefined ? 8 : 4);
   }
-  return { label: 'LISP Data', start: base, end: b.pos, children: b.nodes };
+  if (i.lisp) nodes.push(nestedTree(i.lisp, base, opts));
+  else if (end > payloadAt && i.payloadLen !== undefined) nodes.push({ label: `Data (${end - payloadAt} bytes)`, start: payloadAt, end });
+  return nodes;
+}
+
+/** The detail tree of a VXLAN header at offset `base`, its Ethernet frame and inner packet. */
+export function vxlanTree(m: VxlanMessage, base = 0): TreeNode {
+  const b = new Builder(base);
+  const f = m.flags;
+  b.group(`Flags: ${hex(f, 4)}${vxlanFlagLetters(f) ? ` (${vxlanFlagLetters(f)})` : ''}`, (g) => {
+    const bits: [string, number][] = [
+      ['G (Group Based Policy extension)', VxlanFlag.G],
+      ['I (VNI valid)', VxlanFlag.I],
+      ['D (Don\'t Learn)', VxlanFlag.D],
+      ['A (Policy Applied)', VxlanFlag.A],
+    ];
+    for (const [name, mask] of bits) g.note(`${name}: ${setBit((f & mask) !== 0)}`, base, base + 2);
+    g.pos += 2;
+  });
+  const gp = vxlanGroupPolicy(m);
+  b.leaf(gp ? `Group Policy ID: ${gp.groupPolicyId}` : `Reserved: ${hex(m.word1Low, 4)}`, 2);
+  b.leaf(`VXLAN Network Identifier (VNI): ${m.vni} (the LISP Instance-ID)`, 3);
+  b.leaf(`Reserved: ${hex(m.reserved8, 2)}`, 1);
+  const e = m.ethernet;
+  const end = base + 8 + m.payload.length;
+  const nodes = [...b.nodes];
+  if (e) {
+    const ethEnd = m.inner ? base + m.inner.ipOffset : Math.min(end, base + 8 + 14);
+    const kids: TreeNode[] = [
+      { label: `Destination: ${e.dst}`, start: base + 8, end: base + 14 },
+      { label: `Source: ${e.src}`, start: base + 14, end: base + 20 },
+    ];
+    if (e.vlanIds?.length) kids.push({ label: `VLAN IDs: ${e.vlanIds.join(', ')}`, start: base + 20, end: ethEnd - 2 });
+    if (e.etherType !== undefined) kids.push({ label: `Type: ${hex(e.etherType, 4)}`, start: ethEnd - 2, end: ethEnd });
+    nodes.push({ label: `Ethernet II, Src: ${e.src}, Dst: ${e.dst}`, start: base + 8, end: ethEnd, children: kids });
+  }
+  if (m.inner) nodes.push(...innerPacketNodes(m.inner, base, end));
+  return { label: `Virtual eXtensible Local Area Network${gp ? ' (Group Policy)' : ''}, VNI: ${m.vni}`, start: base, end, children: nodes };
+}
+
+/** The tree of a LISP message found inside another; its offset counts from `base`. */
+export function nestedTree(n: NestedLisp, base: number, opts: TreeOptions = {}): TreeNode {
+  const at = base + n.offset;
+  if (n.control) return controlTree(n.control, at, opts);
+  if (n.data) return dataTree(n.data, at, opts);
+  return { label: `LISP ${n.kind}: not decodable (${n.length} bytes)`, start: at, end: at + n.length };
 }
 
 /** Indented text of a tree (`-V`). */

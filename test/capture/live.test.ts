@@ -160,6 +160,7 @@ describe('capture helpers', () => {
     expect(defaultFilter({ control: new Set([5000]), data: new Set([4341, 8472]) })).toBe(
       'udp port 4341 or udp port 4342 or udp port 5000 or udp port 8472 or tcp port 4342',
     );
+    expect(defaultFilter({ control: new Set(), data: new Set(), vxlan: new Set([4789]) })).toBe('udp port 4341 or udp port 4342 or udp port 4789 or tcp port 4342');
   });
 
   it("maps cap's link types to LINKTYPE values", () => {

@@ -87,7 +87,7 @@ describe('TCP header', () => {
     expect(decodeTcp(bad, 0, 20)).toMatchObject({ ok: false, notes: [expect.stringMatching(/exceeds the IP payload/)] });
     expect(decodeTcp(bad, 0, 20, 24)).toMatchObject({ ok: false, notes: [expect.stringMatching(/cut short \(20 of 24 bytes\)/)] });
     bad[12] = 0x51;
-    expect(decodeTcp(bad, 0, 20)).toMatchObject({ ok: true, notes: ['TCP reserved bits set at byte offset 12'] });
+    expect(decodeTcp(bad, 0, 20)).toMatchObject({ ok: true, notes: [], warnings: ['TCP reserved bits set at byte offset 12'] });
     expect(decodeTcp(seg, 0, 20, 30)).toMatchObject({ ok: true, payloadLength: 10, truncated: true });
   });
 });
@@ -365,9 +365,9 @@ describe('PacketDecoder: reliable transport over TCP 4342', () => {
     const p = d.feed({ seq: 31, payload: stream.subarray(30, r0 + 40) })!;
     expect(p.kind).toBe('reliable');
     expect(p.reliable).toEqual([]);
-    expect(p.frameNotes).toEqual([
-      `TCP 192.0.2.10:50000 > 203.0.113.1:4342: stream bytes 10-30 lost: more than 100 bytes wait behind it`,
-      `TCP 192.0.2.10:50000 > 203.0.113.1:4342: stream bytes 0-${r0} skipped (frames 2, 3): message of ${r0} bytes broken by 20 stream bytes lost`,
+    expect(p.frameNotes.map((n) => `${n.level}: ${n.message}`)).toEqual([
+      `error: TCP 192.0.2.10:50000 > 203.0.113.1:4342: stream bytes 10-30 lost: more than 100 bytes wait behind it`,
+      `error: TCP 192.0.2.10:50000 > 203.0.113.1:4342: stream bytes 0-${r0} skipped (frames 2, 3): message of ${r0} bytes broken by 20 stream bytes lost`,
     ]);
     // The end of the broken message is known: the next one is read from there.
     const q = d.feed({ seq: 1 + r0 + 40, payload: stream.subarray(r0 + 40) })!;
@@ -381,8 +381,8 @@ describe('PacketDecoder: reliable transport over TCP 4342', () => {
   it('joins a session already under way, and warns of what is unfinished at the end', () => {
     const d = decoder();
     const p = d.feed({ seq: 777, payload: stream.subarray(25) })!;
-    expect(p.frameNotes).toEqual([
-      `TCP 192.0.2.10:50000 > 203.0.113.1:4342: stream bytes 0-${regs[0]!.length - 25} skipped (frames 1): not at a message boundary`,
+    expect(p.frameNotes.map((n) => `${n.level}: ${n.message}`)).toEqual([
+      `error: TCP 192.0.2.10:50000 > 203.0.113.1:4342: stream bytes 0-${regs[0]!.length - 25} skipped (frames 1): not at a message boundary`,
     ]);
     expect(p.reliable!.map((e) => e.message.messageId)).toEqual([1, 2]);
     d.feed({ back: true, seq: 5, payload: encodeReliable(ack(1, '10.1.0.0', 16)).subarray(0, 9) });
@@ -398,8 +398,8 @@ describe('PacketDecoder: reliable transport over TCP 4342', () => {
     const p = d.feed({ seq: 1, payload: regs[0]!.subarray(0, 20), flags: FIN | ACK })!;
     expect(p.kind).toBe('reliable');
     expect(p.reliable).toEqual([]);
-    expect(p.frameNotes).toEqual([
-      `TCP 192.0.2.10:50000 > 203.0.113.1:4342: stream bytes 0-20 skipped (frames 2): 20 of the ${regs[0]!.length} bytes of a message when the stream ended (FIN)`,
+    expect(p.frameNotes.map((n) => `${n.level}: ${n.message}`)).toEqual([
+      `error: TCP 192.0.2.10:50000 > 203.0.113.1:4342: stream bytes 0-20 skipped (frames 2): 20 of the ${regs[0]!.length} bytes of a message when the stream ended (FIN)`,
     ]);
   });
 
@@ -422,7 +422,7 @@ describe('PacketDecoder: reliable transport over TCP 4342', () => {
     expect(p.kind).toBeUndefined();
     const broken = encodeIPv4({ src: ETR, dst: MS, proto: IPPROTO_TCP }, encodeTcp({ sport: 1, dport: 4342, seq: 0, flags: SYN }, new Uint8Array(0)).subarray(0, 12));
     const q = d.dec.decode({ index: 2, tsSec: 2, tsNsec: 0, linkType: LINKTYPE_IPV4, len: broken.length, data: broken, interfaceId: 0 })!;
-    expect(q.frameNotes).toEqual(['TCP header at byte offset 20 is cut short (12 of 20 bytes)']);
+    expect(q.frameNotes.map((n) => `${n.level}: ${n.message}`)).toEqual(['error: TCP header at byte offset 20 is cut short (12 of 20 bytes)']);
   });
 
   it('never throws on mutated segments', () => {

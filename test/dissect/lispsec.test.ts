@@ -93,13 +93,13 @@ describe('ECM with LISP-SEC (RFC 9303 §6.1)', () => {
     const plain = encodeControl(ecm({ inner: { src: '192.0.2.10', dst: '10.2.0.7', sport: 61001 }, message: req }));
     plain[0] = 0x88;
     const a = decodeControl(plain);
-    expect(a.notes).toEqual([{ offset: 4, message: 'ECM S bit set but no LISP-SEC Authentication Data: an IPv4 header follows the ECM header' }]);
+    expect(a.notes).toEqual([{ offset: 4, message: 'ECM S bit set but no LISP-SEC Authentication Data: an IPv4 header follows the ECM header', level: 'warning' }]);
     expect((a.value as Ecm).inner?.message).toEqual(req);
 
     const bytes = encodeControl(itrEcm());
     bytes[4] = 9;
     const b = decodeControl(bytes);
-    expect(b.notes).toEqual([{ offset: 4, message: 'ECM: unknown LISP-SEC AD Type 9: the rest kept as bytes' }]);
+    expect(b.notes).toEqual([{ offset: 4, message: 'ECM: unknown LISP-SEC AD Type 9: the rest kept as bytes', level: 'error' }]);
     const v = b.value as Ecm;
     expect(v.lispSec).toEqual({ adType: 9, data: bytes.subarray(8) });
     expect(v.inner).toBeUndefined();
@@ -111,8 +111,8 @@ describe('ECM with LISP-SEC (RFC 9303 §6.1)', () => {
     expect(decodeControl(encodeControl(odd)).notes.map((n) => n.message)).toEqual(['ECM: unknown OTK Wrapping ID 9']);
     const short = ecm({ lispSec: ecmLispSec({ otk: new Uint8Array(8), preamble: hx('0000000000000001') }), inner: { src: '192.0.2.10', dst: '10.2.0.7', sport: 1 }, message: req });
     expect(decodeControl(encodeControl(short)).notes).toEqual([
-      { offset: 20, message: 'ECM: One-Time Key is 8 bytes, NULL-KEY-WRAP-128 carries 16' },
-      { offset: 12, message: 'ECM: OTK Preamble is not zero although NULL-KEY-WRAP-128 does not wrap the OTK' },
+      { offset: 20, message: 'ECM: One-Time Key is 8 bytes, NULL-KEY-WRAP-128 carries 16', level: 'warning' },
+      { offset: 12, message: 'ECM: OTK Preamble is not zero although NULL-KEY-WRAP-128 does not wrap the OTK', level: 'warning' },
     ]);
   });
 
@@ -136,13 +136,13 @@ describe('ECM with LISP-SEC (RFC 9303 §6.1)', () => {
     const bytes = encodeControl(itrEcm());
     const big = bytes.slice();
     big[9] = 0xf0; // OTK-AD Length 240
-    expect(decodeControl(big).notes[0]).toEqual({ offset: 8, message: `ECM OTK-AD Length 240 exceeds the ${bytes.length - 8} bytes left` });
+    expect(decodeControl(big).notes[0]).toEqual({ offset: 8, message: `ECM OTK-AD Length 240 exceeds the ${bytes.length - 8} bytes left`, level: 'error' });
     const small = bytes.slice();
     small[9] = 6; // below its 12 bytes of fixed fields
-    expect(decodeControl(small).notes[0]).toEqual({ offset: 8, message: 'ECM OTK-AD Length 6 is less than its 12 bytes of fixed fields' });
+    expect(decodeControl(small).notes[0]).toEqual({ offset: 8, message: 'ECM OTK-AD Length 6 is less than its 12 bytes of fixed fields', level: 'error' });
     const eid = bytes.slice();
     eid[37] = 6; // EID-AD Length 6: neither the ITR's 4 nor the 8 a full EID-AD needs at least
-    expect(decodeControl(eid).notes[0]).toEqual({ offset: 36, message: 'ECM EID-AD Length 6 is less than its 8 bytes of fixed fields' });
+    expect(decodeControl(eid).notes[0]).toEqual({ offset: 36, message: 'ECM EID-AD Length 6 is less than its 8 bytes of fixed fields', level: 'error' });
   });
 });
 
@@ -163,14 +163,14 @@ describe('Map-Reply with LISP-SEC (RFC 9303 §6.2)', () => {
 
   it('flags S without AD, an unknown AD Type, an HMAC not of its algorithm size', () => {
     const m = mapReply({ nonce: NONCE, security: true, records: [] });
-    expect(decodeControl(encodeControl(m)).notes).toEqual([{ offset: 12, message: 'Map-Reply S bit set but no LISP-SEC Authentication Data follows the records' }]);
+    expect(decodeControl(encodeControl(m)).notes).toEqual([{ offset: 12, message: 'Map-Reply S bit set but no LISP-SEC Authentication Data follows the records', level: 'warning' }]);
     const bytes = encodeControl(reply());
     const at = bytes.length - 20 - 32 - 4;
     expect(bytes[at]).toBe(1);
     const u = bytes.slice();
     u[at] = 3;
     const d = decodeControl(u);
-    expect(d.notes).toEqual([{ offset: at, message: 'Map-Reply: unknown LISP-SEC AD Type 3: the rest kept as bytes' }]);
+    expect(d.notes).toEqual([{ offset: at, message: 'Map-Reply: unknown LISP-SEC AD Type 3: the rest kept as bytes', level: 'error' }]);
     expect((d.value as MapReply).records).toEqual(reply().records);
     const long = mapReply({ nonce: NONCE, records: [], lispSec: mapReplyLispSec({ eidAd: eidAd(), pktHmacId: 1, pktHmac: new Uint8Array(20) }) });
     expect(decodeControl(encodeControl(long)).notes.map((n) => n.message)).toEqual(['Map-Reply PKT-AD HMAC is 20 bytes, AUTH-HMAC-SHA-1-96 is 12']);

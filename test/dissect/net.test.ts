@@ -33,6 +33,7 @@ import {
   type UdpHeader,
 } from '../../src/dissect/ip.js';
 import { writePcap } from '../../src/capture/writer.js';
+import { decodeIcmpError } from '../../src/dissect/icmp.js';
 import { collect, run, toolsOrSkip } from '../capture/helpers.js';
 
 const LISP = Uint8Array.of(0x10, 0, 0, 1, 0xaa, 0xbb, 0xcc, 0xdd, 1, 2, 3, 4);
@@ -218,9 +219,11 @@ describe('IPv4', () => {
     expect(ip(decodeIPv4(short))).toMatchObject({ payloadOffset: 20, payloadEnd: 20, notes: ['IPv4 Total Length 12 at byte offset 2 is less than the header length 20'] });
     const tso = encodeIPv4({ src: '1.1.1.1', dst: '2.2.2.2', proto: 6, totalLength: 0 }, new Uint8Array(20));
     expect(ip(decodeIPv4(tso))).toMatchObject({ payloadEnd: 40, truncated: false });
-    expect(ip(decodeIPv4(tso)).notes[0]).toMatch(/Total Length 0 .*segmentation offload/);
+    // Deviations that still decode are warnings, not errors.
+    expect(ip(decodeIPv4(tso))).toMatchObject({ notes: [] });
+    expect(ip(decodeIPv4(tso)).warnings[0]).toMatch(/Total Length 0 .*segmentation offload/);
     const evil = encodeIPv4({ src: '1.1.1.1', dst: '2.2.2.2', proto: 6, reservedFlag: true }, new Uint8Array(0));
-    expect(ip(decodeIPv4(evil)).notes).toEqual(['IPv4 reserved flag set at byte offset 6']);
+    expect(ip(decodeIPv4(evil))).toMatchObject({ notes: [], warnings: ['IPv4 reserved flag set at byte offset 6'] });
     const bad = encodeIPv4({ src: '1.1.1.1', dst: '2.2.2.2', proto: 6, checksum: 0x1234 }, new Uint8Array(0));
     expect(ip(decodeIPv4(bad)).checksumOk).toBe(false);
     // Snaplen cut: the header says more than was captured.
@@ -316,9 +319,9 @@ describe('IPv6', () => {
     expect([p.proto, p.payloadOffset, p.truncated]).toEqual([60, 40, true]);
     expect(ip(decodeIPv6(past.subarray(0, 41))).notes).toEqual(['IPv6 extension header 60 at byte offset 40 runs past the end of the packet']);
     const hbh = encodeIPv6({ src: '::1', dst: '::2', nextHeader: 17, extensionHeaders: [{ type: 60 }, { type: 0 }] }, new Uint8Array(8));
-    expect(ip(decodeIPv6(hbh)).notes).toEqual(['IPv6 Hop-by-Hop Options header at byte offset 48 is not first']);
+    expect(ip(decodeIPv6(hbh)).warnings).toEqual(['IPv6 Hop-by-Hop Options header at byte offset 48 is not first']);
     const zero = encodeIPv6({ src: '::1', dst: '::2', nextHeader: 17, payloadLength: 0 }, new Uint8Array(8));
-    expect(ip(decodeIPv6(zero))).toMatchObject({ payloadEnd: 48, notes: ['IPv6 Payload Length 0 at byte offset 4 with data following; using the captured length'] });
+    expect(ip(decodeIPv6(zero))).toMatchObject({ payloadEnd: 48, notes: [], warnings: ['IPv6 Payload Length 0 at byte offset 4 with data following; using the captured length'] });
     expect(decodeIPv6(zero.subarray(0, 39))).toMatchObject({ ok: false, notes: ['IPv6 header at byte offset 0 is cut short (39 of 40 bytes)'] });
     expect(decodeIPv6(V4)).toMatchObject({ ok: false, version: 4 });
     expect(() => encodeIPv6({ src: '1.2.3.4', dst: '::2', nextHeader: 17 }, new Uint8Array(0))).toThrow(RangeError);
@@ -360,7 +363,7 @@ describe('UDP', () => {
     };
     expect(udp(decodeUdp(withLen(4), 0, 18))).toMatchObject({ payloadEnd: 8, notes: ['UDP Length 4 at byte offset 4 is below 8'] });
     expect(udp(decodeUdp(withLen(30), 0, 18))).toMatchObject({ payloadEnd: 18, notes: ['UDP Length 30 at byte offset 4 exceeds the IP payload (18 bytes)'] });
-    expect(udp(decodeUdp(withLen(0), 0, 18))).toMatchObject({ payloadEnd: 18, notes: ['UDP Length 0 at byte offset 4; using the IP payload length'] });
+    expect(udp(decodeUdp(withLen(0), 0, 18))).toMatchObject({ payloadEnd: 18, notes: [], warnings: ['UDP Length 0 at byte offset 4; using the IP payload length'] });
     expect(udp(decodeUdp(withLen(12), 0, 18))).toMatchObject({ payloadEnd: 12, notes: [], truncated: false });
     // Captured 14 of the 18 bytes the IP header declares.
     expect(udp(decodeUdp(u, 0, 14, 18))).toMatchObject({ payloadEnd: 14, truncated: true, notes: [] });
@@ -372,9 +375,21 @@ describe('UDP', () => {
 
 describe('summarizeTransport', () => {
   it('gives ports, ICMP type/code and TCP flags as far as captured', () => {
-    expect(summarizeTransport(6, Uint8Array.of(0, 80, 0x10, 0xe1, ...new Uint8Array(9), 0x12), 0, 14)).toEqual({ sport: 80, dport: 4321, tcpFlags: 0x12 });
+    expect(summarizeTransport(6, Uint8Array.of(0, 80, 0x10, 0xe1, 0, 0, 1, 0, 0, 0, 0, 7, 0x50, 0x12), 0, 14)).toEqual({
+      sport: 80,
+      dport: 4321,
+      tcpSeq: 256,
+      tcpAck: 7,
+      tcpHeaderLength: 20,
+      tcpFlags: 0x12,
+    });
     expect(summarizeTransport(6, Uint8Array.of(0, 80, 0x10, 0xe1), 0, 4)).toEqual({ sport: 80, dport: 4321 });
     expect(summarizeTransport(17, Uint8Array.of(0x10, 0xf5, 0x10, 0xf6), 0, 4)).toEqual({ sport: 4341, dport: 4342 });
+    expect(summarizeTransport(17, Uint8Array.of(0x10, 0xf5, 0x10, 0xf6, 0, 12), 0, 6)).toEqual({ sport: 4341, dport: 4342, udpLength: 12 });
+    // Echo request / reply (ICMP 8/0, ICMPv6 128/129): Identifier and Sequence Number.
+    expect(summarizeTransport(1, Uint8Array.of(8, 0, 0xab, 0xcd, 0x0d, 0x7c, 0, 11), 0, 8)).toEqual({ icmpType: 8, icmpCode: 0, icmpId: 3452, icmpSeq: 11 });
+    expect(summarizeTransport(58, Uint8Array.of(129, 0, 0, 0, 0, 1, 0, 2), 0, 8)).toEqual({ icmpType: 129, icmpCode: 0, icmpId: 1, icmpSeq: 2 });
+    expect(summarizeTransport(1, Uint8Array.of(11, 0, 0, 0, 0, 1, 0, 2), 0, 8)).toEqual({ icmpType: 11, icmpCode: 0 });
     expect(summarizeTransport(132, Uint8Array.of(0, 1, 0, 2), 0, 4)).toEqual({ sport: 1, dport: 2 });
     expect(summarizeTransport(1, Uint8Array.of(3, 4), 0, 2)).toEqual({ icmpType: 3, icmpCode: 4 });
     expect(summarizeTransport(58, Uint8Array.of(9, 128, 0), 1, 3)).toEqual({ icmpType: 128, icmpCode: 0 });
@@ -525,6 +540,10 @@ describe.runIf(tools)('tshark agrees with our link, IP and UDP decoding', () => 
         if (h.proto === 17) {
           const u = udp(decodeUdp(f.data, h.payloadOffset, h.payloadEnd, h.headerOffset + h.totalLength));
           ports = [String(u.srcPort), String(u.dstPort)];
+        } else if (h.proto === 1 || h.proto === 58) {
+          // An ICMP error: tshark's first UDP ports are those of the datagram it quotes.
+          const q = decodeIcmpError(f.data, h.payloadOffset, h.payloadEnd, h.version).value?.quoted;
+          if (q?.sport !== undefined) ports = [String(q.sport), String(q.dport)];
         }
         const v4extra = h.version === 4 ? [String(h.proto), String(h.ttl), `0x${h.id.toString(16).padStart(4, '0')}`] : ['', '', ''];
         expect([name, f.index, ...mine, ...ports, ...v4extra]).toEqual([name, f.index, ...row]);

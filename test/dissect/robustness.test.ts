@@ -5,7 +5,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PacketDecoder } from '../../src/capture/packets.js';
 import { decodeControl, encodeControl } from '../../src/dissect/control.js';
-import { decodeData } from '../../src/dissect/data.js';
+import { dataHeader, decodeData, encodeData } from '../../src/dissect/data.js';
+import { decodeIcmpError, encodeIcmpError } from '../../src/dissect/icmp.js';
+import { decodeVxlan } from '../../src/dissect/vxlan.js';
 import { encodeIpUdp } from '../../src/dissect/ip.js';
 import { encodeLink } from '../../src/dissect/link.js';
 import { controlMessage } from '../support/arbitraries.js';
@@ -50,6 +52,9 @@ describe('dissector robustness', () => {
       fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
         timed(() => decodeControl(b));
         timed(() => decodeData(b));
+        timed(() => decodeVxlan(b));
+        timed(() => decodeIcmpError(b, 0, b.length, 4));
+        timed(() => decodeIcmpError(b, 0, b.length, 6));
       }),
       { numRuns: 5000 },
     );
@@ -111,6 +116,31 @@ describe('dissector robustness', () => {
           if ((lt === 228 && v6) || (lt === 229 && !v6)) return;
           const frame = mutate(encodeLink(lt, l3), muts);
           timed(() => decoder.decode({ index: ++index, tsSec: index, tsNsec: 0, linkType: lt, len: frame.length, data: frame, interfaceId: 0 }));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('never throws on ICMP errors quoting, and data packets carrying, random messages, mutated, with keys', () => {
+    // Every key lookup answers, so every verification path runs on the mutated bytes.
+    const decoder = new PacketDecoder({ all: true, keyFor: () => 'k' });
+    let index = 0;
+    fc.assert(
+      fc.property(
+        controlMessage,
+        fc.constantFrom('icmp', 'icmp6', 'data', 'data-from-4342'),
+        fc.integer({ min: 8, max: 600 }),
+        fc.array(mutation, { maxLength: 3 }),
+        (m, how, quote, muts) => {
+          const v6 = how === 'icmp6';
+          const [a, b] = v6 ? ['2001:db8::1', '2001:db8::2'] : ['192.0.2.1', '192.0.2.2'];
+          const lisp = encodeIpUdp({ src: a, dst: b, sport: 4342, dport: 4342 }, encodeControl(m));
+          const ip = how.startsWith('data')
+            ? encodeIpUdp({ src: b, dst: a, sport: how === 'data' ? 50000 : 4342, dport: how === 'data' ? 4341 : 23000 }, encodeData(dataHeader({ iid: 0xffffff }), lisp))
+            : encodeIcmpError({ src: b, dst: a, type: v6 ? 1 : 3, code: v6 ? 4 : 3, original: lisp, quote });
+          const frame = mutate(ip, muts);
+          timed(() => decoder.decode({ index: ++index, tsSec: index, tsNsec: 0, linkType: 101, len: frame.length, data: frame, interfaceId: 0 }));
         },
       ),
       { numRuns: 3000 },

@@ -153,17 +153,17 @@ describe('reliable-transport output', () => {
     dec.decode(frame(TcpFlag.SYN, 0, new Uint8Array(0)));
     const f = frame(TcpFlag.ACK, 1, bad);
     const p = dec.decode(f)!;
-    expect(p.notes).toEqual([{ offset: 15, message: 'Registration ACK 7: Registration ACK: End Marker 0x9facad00 is not 0x9facade9' }]);
+    expect(p.notes).toEqual([{ offset: 15, message: 'Registration ACK 7: Registration ACK: End Marker 0x9facad00 is not 0x9facade9', level: 'error' }]);
     expect(packetLine(p, { style: PLAIN, numeric: true })).toMatch(/Registration ACK id 7 10\.0\.0\.0\/8 \[malformed: Registration ACK 7: .* at byte 15\]$/);
     expect(packetJson(p)).toMatchObject({
       messages: [{ type: 'registration-ack', end_marker: '9facad00' }],
       malformed: ['Registration ACK 7: Registration ACK: End Marker 0x9facad00 is not 0x9facade9 (at byte 15)'],
     });
-    const msg = packetTree(p, f.data).children!.at(-1)!;
-    expect(msg.children!.map((n) => n.label).slice(-2)).toEqual([
-      'Message End Marker: 0x9facad00 (wrong)',
-      '[Malformed: Registration ACK: End Marker 0x9facad00 is not 0x9facade9 (message byte 15)]',
+    // The note hangs under the field it is about, as tshark's expert info.
+    const marker = packetTree(p, f.data).children!.at(-1)!.children!.at(-1)!;
+    expect(marker.label).toBe('Message End Marker: 0x9facad00 (wrong)');
+    expect(marker.children).toEqual([
+      { label: '[Expert Info (Error/Malformed): Registration ACK: End Marker 0x9facad00 is not 0x9facade9 (message byte 15)]', start: 40 + 15, end: 40 + 16 },
     ]);
-    expect(msg.children!.at(-1)).toMatchObject({ start: 40 + 15, end: 40 + 16 });
   });
 });

@@ -14,6 +14,7 @@ import type {
   LispSecAd,
   Locator,
   MappingRecord,
+  MsRtrAuth,
   ReferralRecord,
 } from '../../src/dissect/types.js';
 
@@ -215,7 +216,8 @@ const mapRequest = fc
     smr: fc.boolean(),
     pitr: fc.boolean(),
     smrInvoked: fc.boolean(),
-    reserved: nonzero(fc.integer({ min: 0, max: 0x7f })),
+    // Bit 11 (0x20 here) is RFC 9437's I bit, drawn with the xTR-ID below.
+    reserved: nonzero(fc.integer({ min: 0, max: 0x7f }).map((v) => v & 0x5f)),
     localXtr: fc.boolean(),
     dontMapReply: fc.boolean(),
     nonce,
@@ -223,9 +225,12 @@ const mapRequest = fc
     itrRlocs: fc.array(address, { minLength: 1, maxLength: 4 }),
     eids: fc.array(eidPrefix, { maxLength: 3 }),
     mapReply: fc.option(mappingRecord, { nil: undefined }),
+    xtr,
     trailing,
   })
-  .map((r): ControlMessage => compact({ type: 1 as const, mapDataPresent: r.mapReply !== undefined, ...r }));
+  .map(({ xtr: x, ...r }): ControlMessage =>
+    compact({ type: 1 as const, mapDataPresent: r.mapReply !== undefined, xtrIdPresent: x !== undefined, ...r, xtrId: x?.xtrId, siteId: x?.siteId }),
+  );
 
 // LISP-SEC Authentication Data (RFC 9303 §6): an ITR's EID-AD (KDF ID only) or the Map-Server's.
 const eidAd: fc.Arbitrary<EidAd> = fc.oneof(
@@ -238,10 +243,10 @@ const otkAd = fc.record({ wrappingId: u16, preamble: fc.uint8Array({ minLength: 
 const pktAd = fc.record({ pktHmacId: u16, pktHmac: bytes(32) });
 /**
  * An AD Type no registry assigns: the rest of the message is its data. Not 0x4X/0x6X, which in an
- * S=1 ECM read as an inner IP header sent without AD.
+ * S=1 ECM read as an inner IP header sent without AD, nor 2 (OOR's MS-RTR authentication).
  */
 const unknownAd = fc
-  .record({ adType: u8.filter((t) => t !== 1 && t >> 4 !== 4 && t >> 4 !== 6), reserved: nonzero(u24), data: bytes() })
+  .record({ adType: u8.filter((t) => t !== 1 && t !== 2 && t >> 4 !== 4 && t >> 4 !== 6), reserved: nonzero(u24), data: bytes() })
   .map((r): LispSecAd => compact(r));
 const mapReplyAd = fc
   .record({ reserved: nonzero(u24), eidAd, pktAd })
@@ -292,7 +297,12 @@ const mapNotify = fc
     auth,
     records: fc.array(mappingRecord, { minLength: 1, maxLength: 3 }),
     xtr,
-    msRtrAuth: fc.option(auth, { nil: undefined }),
+    // Wireshark's layout, or OOR's with the AD Type word first (its reserved bits left 0: a
+    // non-zero value could read as the other layout's Length).
+    msRtrAuth: fc.option(
+      fc.tuple(auth, fc.boolean()).map(([a, word]): MsRtrAuth => (word ? { adType: 2, ...a } : a)),
+      { nil: undefined },
+    ),
   })
   .map(({ auth: a, xtr: x, ...r }): ControlMessage =>
     compact({ ...r, xtrIdPresent: x !== undefined, rtr: r.msRtrAuth !== undefined, ...a, xtrId: x?.xtrId, siteId: x?.siteId }),
@@ -367,7 +377,9 @@ const ecm = fc
     ddt: fc.boolean(),
     toEtr: fc.boolean(),
     toMs: fc.boolean(),
-    reserved: nonzero(u24),
+    reserved: nonzero(u24.map((v) => v & ~0x600000)),
+    rtrProcess: fc.constantFrom(true, undefined),
+    rtrRelayed: fc.constantFrom(true, undefined),
     v6: fc.boolean(),
     src4: ipv4,
     dst4: ipv4,
@@ -379,6 +391,7 @@ const ecm = fc
     udpChecksum: u16,
     message: plainControl,
     lispSec: fc.oneof({ weight: 4, arbitrary: ecmAd }, { weight: 1, arbitrary: unknownAd }),
+    msRtr: fc.option(fc.tuple(auth, nonzero(u24)).map(([a, reserved]): MsRtrAuth => compact({ adType: 2, reserved, ...a })), { nil: undefined }),
   })
   .map(
     (r): ControlMessage =>
@@ -389,9 +402,13 @@ const ecm = fc
         toEtr: r.toEtr,
         toMs: r.toMs,
         reserved: r.reserved,
-        // S=1: the AD sits before the inner packet; an unknown AD Type's data hides the packet.
-        lispSec: r.security ? r.lispSec : undefined,
-        inner: r.security && r.lispSec.data ? undefined : {
+        rtrProcess: r.rtrProcess,
+        rtrRelayed: r.rtrRelayed,
+        // S=1: LISP-SEC or OOR's MS-RTR authentication before the inner packet; an unknown AD
+        // Type's data hides the packet.
+        lispSec: r.security && !r.msRtr ? r.lispSec : undefined,
+        msRtrAuth: r.security ? r.msRtr : undefined,
+        inner: r.security && !r.msRtr && r.lispSec.data ? undefined : {
           ipVersion: r.v6 ? (6 as const) : (4 as const),
           src: r.v6 ? r.src6 : r.src4,
           dst: r.v6 ? r.dst6 : r.dst4,

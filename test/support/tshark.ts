@@ -7,7 +7,7 @@ import { readCapture } from '../../src/capture/source.js';
 import { toHex } from '../../src/dissect/addr.js';
 import { dataHeaderFields, DataFlag } from '../../src/dissect/data.js';
 import { isOpaque, RELIABLE_END_MARKER, type ReliableMessage } from '../../src/dissect/reliable.js';
-import type { ControlMessage, LispAddress, Locator, MappingRecord } from '../../src/dissect/types.js';
+import type { ControlMessage, DataMessage, LispAddress, Locator, MappingRecord, NestedLisp } from '../../src/dissect/types.js';
 
 export type FieldMap = Map<string, string[]>;
 
@@ -59,7 +59,7 @@ export function tsharkFields(file: string, extraArgs: string[] = []): Map<number
     const num = Number((layers.frame as Record<string, string>)['frame.number']);
     const fields: FieldMap = new Map();
     for (const [name, layer] of Object.entries(layers)) {
-      if (name === 'lisp' || name === 'lisp-data' || name === 'lisp-tcp' || name === 'ip' || name === 'ipv6' || name === 'udp') {
+      if (name === 'lisp' || name === 'lisp-data' || name === 'lisp-tcp' || name === 'vxlan' || name === 'ip' || name === 'ipv6' || name === 'udp') {
         collect(layer, fields);
       }
     }
@@ -163,6 +163,9 @@ function controlBody(f: Fields, m: ControlMessage): void {
         f.add('lisp.mreq.itr_rloc.afi', a.afi);
         plainAddr(f, a, 'lisp.mreq.itr_rloc_ipv4', 'lisp.mreq.itr_rloc_ipv6');
       }
+      // Deliberate difference: tshark 4.0 stops at an ITR-RLOC of AFI 0, which RFC 9437 §5 uses
+      // to withdraw a subscription; we go on, so compare up to it.
+      if (m.itrRlocs.some((a) => a.kind === 'none')) break;
       for (const p of m.eids) {
         f.add('lisp.mreq.record.prefix.length', p.maskLen);
         f.add('lisp.mreq.record.prefix.afi', p.prefix.afi);
@@ -235,6 +238,8 @@ function controlBody(f: Fields, m: ControlMessage): void {
       // tshark 4.0 does not know LISP-SEC: it looks for the inner IP header right after the ECM
       // header, where RFC 9303 §6.1 puts the Authentication Data, and decodes no inner packet.
       if (m.lispSec) break;
+      // Nor Open Overlay Router's MS-RTR Authentication Data (AD Type 2) in the same place.
+      if (m.msRtrAuth) break;
       if (!m.inner) break;
       if (m.inner.ipVersion === 4) {
         f.add('ip.src', m.inner.src);
@@ -309,8 +314,34 @@ export function ourFields(p: LispPacket): FieldMap {
   else if (p.reliable) {
     f.iid = true;
     for (const e of p.reliable) reliable(f, e.message, e.length);
-  } else if (p.data) {
-    const h = p.data.header;
+  } else if (p.data) data(f, p.data);
+  else if (p.vxlan) {
+    const v = p.vxlan;
+    f.add('vxlan.flags', v.flags);
+    f.add('vxlan.flag_g', (v.flags & 0x8000) !== 0);
+    f.add('vxlan.flag_i', (v.flags & 0x0800) !== 0);
+    f.add('vxlan.flag_d', (v.flags & 0x0040) !== 0);
+    f.add('vxlan.flag_a', (v.flags & 0x0008) !== 0);
+    // tshark reads the Group Policy ID field whether G is set or not.
+    f.add('vxlan.gbp', v.word1Low);
+    f.add('vxlan.vni', v.vni);
+    f.add('vxlan.reserved8', v.reserved8);
+  } else if (p.icmp?.quoted.lisp) {
+    // tshark dissects the quoted IP/UDP inside its icmp layer; the quoted LISP is a layer of its own.
+    nested(f, p.icmp.quoted.lisp);
+  }
+  return f.map;
+}
+
+/** LISP inside another packet (in LISP data, quoted by ICMP), as tshark's lisp / lisp-data layers. */
+function nested(f: Fields, n: NestedLisp): void {
+  if (n.control) control(f, n.control);
+  else if (n.data) data(f, n.data);
+}
+
+function data(f: Fields, m: DataMessage): void {
+  {
+    const h = m.header;
     const d = dataHeaderFields(h);
     f.add('lisp-data.flags.nonce', (h.flags & DataFlag.N) !== 0);
     f.add('lisp-data.flags.lsb', (h.flags & DataFlag.L) !== 0);
@@ -327,5 +358,13 @@ export function ourFields(p: LispPacket): FieldMap {
     if (d.iid !== undefined) f.add('lisp-data.iid', d.iid);
     if (d.lsb !== undefined) f.add(d.iid !== undefined ? 'lisp-data.lsb8' : 'lisp-data.lsb', d.lsb);
   }
-  return f.map;
+  const i = m.inner;
+  if (i?.lisp) {
+    // tshark dissects the inner packet too: its IP and UDP fields follow the outer ones.
+    f.add(i.ipVersion === 4 ? 'ip.src' : 'ipv6.src', i.src);
+    f.add(i.ipVersion === 4 ? 'ip.dst' : 'ipv6.dst', i.dst);
+    f.add('udp.srcport', i.sport!);
+    f.add('udp.dstport', i.dport!);
+    nested(f, i.lisp);
+  }
 }

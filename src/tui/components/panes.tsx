@@ -1,7 +1,7 @@
 // The panes: each renders what it is given into width × height lines. Selection and scrolling are
 // decided by the App; what to show comes from the data source through src/tui's view modules.
 
-import type { LispPacket } from '../../capture/packets.js';
+import { hasNoteAtLeast, isMalformed, type LispPacket } from '../../capture/packets.js';
 import { hexDump } from '../../output/hex.js';
 import { packetLine } from '../../output/line.js';
 import { PLAIN } from '../../output/style.js';
@@ -70,7 +70,8 @@ export function packetColumns(showSender: boolean): Column<PacketRow>[] {
 
 function paintPacket(p: Paint, pkt: LispPacket | undefined, text: string): string {
   if (!pkt) return p.dim(text);
-  if (pkt.notes.length || pkt.frameNotes.length) return p.fg('red', text);
+  if (isMalformed(pkt)) return p.fg('red', text);
+  if (hasNoteAtLeast(pkt, 'warning')) return p.fg('yellow', text);
   if (pkt.control || pkt.reliable) return text;
   if (pkt.data) return p.fg('blue', text);
   return p.dim(text);
