@@ -78,8 +78,9 @@ interface Open extends Exchange {
   interval: number;
   /** Per nonce (as `nonces`): time of the requester's latest transmission with it, NaN when none (rtt_ms). */
   txAt: number[];
-  /** Outer source of the first transmission; its repeats are retransmissions, not forwards. */
+  /** Outer source (address and port) of the first transmission; its repeats are retransmissions, not forwards. */
   sender: string;
+  senderPort: number;
   /** Where the request was sent (outer destinations): a copy sent on by one of them is a forward. */
   hops: string[];
   /** Where an answer to the requester goes (its addresses, ITR-RLOCs, the sender). */
@@ -273,7 +274,7 @@ export class ExchangeTracker {
 
   /** A new exchange from its first transmission, findable by nonce. */
   private begin(v: ControlView, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef, expects: Answer, id: string): Open {
-    const e = this.enqueue(v.ts, v.src, kind, nonce, eid, requester, ref, expects);
+    const e = this.enqueue(v.ts, v.src, v.sport, kind, nonce, eid, requester, ref, expects);
     e.firstId = id;
     this.transmitted(e, nonce, v.ts);
     e.hops = withItem(e.hops, v.dst);
@@ -284,7 +285,7 @@ export class ExchangeTracker {
   }
 
   /** A new exchange in the queue, not yet findable by nonce (`begin` files it). */
-  private enqueue(ts: number, sender: string, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef, expects: Answer): Open {
+  private enqueue(ts: number, sender: string, senderPort: number, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef, expects: Answer): Open {
     if (this.openCount >= this.maxOpen) {
       let i = this.head;
       while (i < this.queue.length && this.queue[i]!.closed) i++;
@@ -311,6 +312,7 @@ export class ExchangeTracker {
       interval: 0,
       txAt: [],
       sender,
+      senderPort,
       hops: [],
       replyTo: [],
       wantsAnswer: true,
@@ -368,7 +370,7 @@ export class ExchangeTracker {
     const list = this.withNonce(nonce);
     for (let i = list.length - 1; i >= 0; i--) {
       const e = list[i]!;
-      if (e.expects !== expects || e.sender === v.src || !this.alive(e, v.ts)) continue;
+      if (e.expects !== expects || fromSender(e, v) || !this.alive(e, v.ts)) continue;
       if (e.hops.includes(v.src)) {
         pushFrame(e, ref);
         e.last = v.ts;
@@ -396,7 +398,7 @@ export class ExchangeTracker {
    */
   private retransmission(id: string, v: ControlView, nonce: string, ref: FrameRef): Open | undefined {
     let e = this.byIdentity.get(id);
-    if (!e || !this.waiting(e, v.ts)) e = this.withNonce(nonce).find((x) => x.sender === v.src && x.hops.includes(v.dst) && this.waiting(x, v.ts));
+    if (!e || !this.waiting(e, v.ts)) e = this.withNonce(nonce).find((x) => fromSender(x, v) && x.hops.includes(v.dst) && this.waiting(x, v.ts));
     if (!e) return undefined;
     pushFrame(e, ref);
     e.retransmissions++;
@@ -701,7 +703,7 @@ export class ExchangeTracker {
   private orphan(v: ControlView, nonce: string, ref: FrameRef, kind: ExchangeKind, eid: string, expects: Answer): Open | undefined {
     if (this.late(nonce)) return undefined;
     this.counters.orphanAnswers++;
-    const o = this.enqueue(v.ts, v.dst, kind, nonce, eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
+    const o = this.enqueue(v.ts, v.dst, v.dport, kind, nonce, eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
     o.frames = [];
     o.outcome = 'reply-only';
     o.requestSeen = false;
@@ -776,7 +778,7 @@ export class ExchangeTracker {
       this.authCheck(pending, v);
       return;
     }
-    const e = this.enqueue(v.ts, v.src, 'registration', nonceText(m.nonce), eids[0] ?? '(none)', v.src, ref, 'registration-answer');
+    const e = this.enqueue(v.ts, v.src, v.sport, 'registration', nonceText(m.nonce), eids[0] ?? '(none)', v.src, ref, 'registration-answer');
     e.transport = 'tcp';
     e.messageId = r.messageId;
     e.responder = v.dst;
@@ -892,6 +894,7 @@ function publicView(e: Open): Exchange {
     interval: _i,
     txAt: _x,
     sender: _s,
+    senderPort: _sp,
     hops: _h,
     replyTo: _r,
     wantsAnswer: _w,
@@ -917,6 +920,14 @@ const NONE: readonly Open[] = [];
 /** A short list with `x` added once, as a new array of its exact size (see pushFrame). */
 function withItem(list: string[], x: string): string[] {
   return list.includes(x) ? list : list.concat(x);
+}
+
+/**
+ * Sent by the exchange's first sender: the same address and port (a Map-Server forwarding from the
+ * address a Mobile Node also uses, as on one host's loopback, is not the Mobile Node).
+ */
+function fromSender(e: Open, v: ControlView): boolean {
+  return e.sender === v.src && e.senderPort === v.sport;
 }
 
 /** A retransmission key: kind, sender, destination and what is asked (or registered). */

@@ -369,3 +369,21 @@ describe('handovers that start before the capture', () => {
     expect(m.handovers).toEqual([]);
   });
 });
+
+describe('one host, one address', () => {
+  it('a Mobile Node and a Map-Server both on 127.0.0.1 are told apart by port: forward and answer found', () => {
+    const L = '127.0.0.1';
+    const s = new Story();
+    s.control(1, L, 50001, L, 4342, mapRegister({ nonce: 0xb1n, records: [rec(L)], wantMapNotify: true, ...key }));
+    s.control(1.0002, L, 4342, L, 50001, mapNotify({ nonce: 0xb1n, records: [rec(L)], ...key }));
+    const req = ecm({ inner: { src: L, dst: XTR_EID, sport: 50002 }, message: mapRequest({ nonce: 0xb2n, eids: [`${XTR_EID}/32`], itrRlocs: [L] }) });
+    s.control(2, L, 50002, L, 4342, req);
+    s.control(2.0001, L, 4342, '127.0.0.2', 4342, req);
+    s.control(2.0003, '127.0.0.2', 4342, L, 50002, mapReply({ nonce: 0xb2n, records: [mappingRecord({ eid: '4.0.0.0/24', locators: [{ rloc: '127.0.0.2' }] })] }));
+    const { exchanges } = analyze(s.packets);
+    expect(exchanges.map((e) => [e.kind, e.outcome, e.retransmissions, e.rttMs, e.frames.length])).toEqual([
+      ['registration', 'answered', 0, 0.2, 2],
+      ['resolution', 'answered', 0, 0.3, 3],
+    ]);
+  });
+});
