@@ -14,6 +14,8 @@ export interface LineOptions {
   /** Numeric ports (no lisp-data / lisp-control names). */
   numeric?: boolean;
   style: Style;
+  /** Say `unverified` after the algorithm of an authenticated message no key checked (the active commands). */
+  unverified?: boolean;
 }
 
 const PORT_NAMES: ReadonlyMap<number, string> = new Map([
@@ -71,10 +73,10 @@ export interface AuthStatus {
   reason?: string;
 }
 
-function authText(keyId: number, auth: AuthStatus | undefined, s: Style): string {
+function authText(keyId: number, auth: AuthStatus | undefined, s: Style, unverified: boolean): string {
   const alg = authAlgorithm(keyId);
   const name = alg?.hash ?? (alg ? 'none' : `alg${keyId & 0xff}`);
-  if (!auth) return `auth ${name}`;
+  if (!auth) return unverified && alg?.hash !== undefined ? `auth ${name} unverified` : `auth ${name}`;
   return auth.ok ? `auth ${name} ${s.good('ok')}` : `auth ${name} ${s.bad('FAILED')}`;
 }
 
@@ -90,7 +92,7 @@ function lispSecText(ad: LispSecAd, fromMapServer: boolean): string {
   return `lisp-sec ${parts.join(', ')}`.trimEnd();
 }
 
-export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): string {
+export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, unverified = false): string {
   if ('unknown' in m) return s.bad(`unknown control type ${m.type}, ${m.data.length} bytes`);
   switch (m.type) {
     case 1: {
@@ -137,7 +139,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): 
           ['mobile', m.mobileNode],
           ['want-map-notify', m.wantMapNotify],
         ]) +
-        `, ${authText(m.keyId, auth, s)}, ${records(m.records)}`
+        `, ${authText(m.keyId, auth, s, unverified)}, ${records(m.records)}`
       );
     case 4:
     case 5:
@@ -147,7 +149,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): 
           ['xtr-id', m.xtrIdPresent],
           ['rtr', m.rtr],
         ]) +
-        `, ${authText(m.keyId, auth, s)}, ${records(m.records)}`
+        `, ${authText(m.keyId, auth, s, unverified)}, ${records(m.records)}`
       );
     case 6:
       return (
@@ -160,7 +162,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): 
           .join('; ') || '0 records')
       );
     case 7: {
-      const head = `${s.type(m.reply ? 'Info-Reply' : 'Info-Request')} nonce ${nonceText(m.nonce)}, ${authText(m.keyId, auth, s)}, eid ${prefixText(m.eid, m.eidMaskLen)}`;
+      const head = `${s.type(m.reply ? 'Info-Reply' : 'Info-Request')} nonce ${nonceText(m.nonce)}, ${authText(m.keyId, auth, s, unverified)}, eid ${prefixText(m.eid, m.eidMaskLen)}`;
       const a = m.address;
       if (a.kind === 'lcaf' && a.lcaf.body.kind === 'nat-traversal') {
         const n = a.lcaf.body;
@@ -185,7 +187,8 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus): 
         if (m.lispSec?.data && !m.payload) return `${s.type('ECM')}${f}${sec}, inner packet not located`;
         return `${s.type('ECM')}${f}${sec}, ${m.payload?.length ?? 0} bytes not an IP/UDP packet`;
       }
-      const inner = i.message ? controlSummary(i.message, s) : `${i.payload?.length ?? 0} bytes not LISP`;
+      // The verdict on a message an ECM carries (a Map-Register through an RTR) is the inner message's.
+      const inner = i.message ? controlSummary(i.message, s, auth, unverified) : `${i.payload?.length ?? 0} bytes not LISP`;
       return `${s.type('ECM')}${f}${sec} ${i.src}.${i.sport} > ${i.dst}.${i.dport}: ${inner}`;
     }
     case 15:
@@ -258,7 +261,7 @@ export function packetLine(p: LispPacket, o: LineOptions): string {
       ? `${endpoint(p.ip.src, ports[0]!, o)} > ${endpoint(p.ip.dst, ports[1]!, o)}: `
       : `${p.ip.src} > ${p.ip.dst}: `;
   }
-  if (p.control) line += `LISP ${controlSummary(p.control, s, p.auth)}`;
+  if (p.control) line += `LISP ${controlSummary(p.control, s, p.auth, o.unverified)}`;
   else if (p.data) line += `LISP ${dataSummary(p.data)}`;
   else if (p.reliable) line += `LISP ${reliableLine(p.reliable, s)}`;
   else line += p.summary ?? 'not LISP';
