@@ -2,6 +2,7 @@
 // loopback. The CLI runs as a child process (asynchronously: the lab must keep answering).
 
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +53,7 @@ describe('lispscope mn', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Send Map-Request to 127\.0\.41\.1 for 10\.2\.0\.7\/32 \(ITR-RLOC [\d.]+, port \d+\) \.\.\.$/m);
-    expect(r.stdout).toMatch(/^Received Map-Reply from 127\.0\.41\.2 with rtt [\d.]+ ms \(the ETR answered\)$/m);
+    expect(r.stdout).toMatch(/^Received Map-Reply from 127\.0\.41\.2 with rtt [\d.]+ ms by the (socket clock|capture clock on lo) \(the ETR answered\)$/m);
     expect(r.stdout).toMatch(/^ {2}10\.2\.0\.0\/24 {2}ttl 1440 {2}authoritative$/m);
     expect(r.stdout).toMatch(/^ {2}127\.0\.41\.2 +up +1\/100 +LR$/m);
     const neg = await run(['mn', 'resolve', '10.99.0.1', '--mr', a.ms, '--json']);
@@ -63,12 +64,30 @@ describe('lispscope mn', () => {
   });
 
   it('resolve: retransmits with back-off and exits 1 when nobody answers', async () => {
-    const t0 = Date.now();
-    const r = await run(['mn', 'resolve', '10.2.0.7', '--mr', '127.0.41.99', '--timeout', '50', '--retries', '2', '-v']);
+    // A Map-Resolver that takes every datagram and answers none: no ICMP error either.
+    const sink = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => sink.bind(4342, '127.0.41.99', resolve));
+    try {
+      const t0 = Date.now();
+      const r = await run(['mn', 'resolve', '10.2.0.7', '--mr', '127.0.41.99', '--timeout', '50', '--retries', '2', '-v']);
+      expect(r.code).toBe(1);
+      expect(r.stdout.match(/LISP ECM/g)).toHaveLength(3);
+      expect(r.stdout).toMatch(/No Map-Reply from 127\.0\.41\.99: after 3 Map-Requests$/m);
+      expect(Date.now() - t0).toBeGreaterThan(350);
+    } finally {
+      sink.close();
+    }
+  });
+
+  it('says "port unreachable from X" at the first ICMP error instead of retransmitting into silence', async () => {
+    // Nothing listens on 127.0.41.98: the kernel answers the first datagram with an ICMP port unreachable.
+    const r = await run(['mn', 'resolve', '10.2.0.7', '--mr', '127.0.41.98', '--timeout', '2000', '--retries', '3', '-v']);
     expect(r.code).toBe(1);
-    expect(r.stdout.match(/LISP ECM/g)).toHaveLength(3);
-    expect(r.stdout).toMatch(/No Map-Reply from 127\.0\.41\.99 after 3 Map-Requests/);
-    expect(Date.now() - t0).toBeGreaterThan(350);
+    expect(r.stdout.match(/LISP ECM/g)).toHaveLength(1);
+    expect(r.stdout).toMatch(/^No Map-Reply from 127\.0\.41\.98: port unreachable from 127\.0\.41\.98 \(nothing listens on 127\.0\.41\.98:4342\)$/m);
+    const reg = await run(['mn', 'register', '--ms', '127.0.41.98', '--eid', '10.1.0.5/32', '--rloc', '127.0.41.70', '--key-file', keyFile, '--notify', '--json']);
+    expect(reg.code).toBe(1);
+    expect(jsonLines(reg.stdout)[0]).toMatchObject({ command: 'register', notified: false, icmp: { from: '127.0.41.98', reason: 'port unreachable', to: '127.0.41.98', port: 4342 } });
   });
 
   it('register: signed with the key from the file or LISPSCOPE_KEY, never printed; a wrong key is refused', async () => {
@@ -78,8 +97,8 @@ describe('lispscope mn', () => {
     expect(ok.code).toBe(1);
     const good = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.5/32', '--rloc', '127.0.41.70', '--rloc', '127.0.41.71', '--key-file', keyFile, '--notify', '--proxy-reply']);
     expect(good.code).toBe(0);
-    expect(good.stdout).toMatch(/^Registered 10\.1\.0\.5\/32 -> 127\.0\.41\.70, 127\.0\.41\.71 with 127\.0\.41\.1 \(HMAC-SHA-256-128, ttl 1440\)$/m);
-    expect(good.stdout).toMatch(/^Map-Notify from 127\.0\.41\.1 with rtt [\d.]+ ms, nonce 0x[0-9a-f]{16} \(same nonce, authenticated\), after 1 attempt$/m);
+    expect(good.stdout).toMatch(/^Registered 10\.1\.0\.5\/32 -> 127\.0\.41\.70, 127\.0\.41\.71 with 127\.0\.41\.1 \(HMAC-SHA-256-128, ttl 1440, xTR-ID [0-9a-f]{32}, site-ID 0{16}\)$/m);
+    expect(good.stdout).toMatch(/^Map-Notify from 127\.0\.41\.1 with rtt [\d.]+ ms by the (socket clock|capture clock on lo), nonce 0x[0-9a-f]{16} \(same nonce, authenticated\), after 1 attempt$/m);
     const reg = lab.ms.lookup(toPrefix('10.1.0.5'))!;
     expect(MapServer.locators(reg).map((l) => (l.rloc as { addr: string }).addr)).toEqual(['127.0.41.70', '127.0.41.71']);
     const env = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.5/32', '--rloc', a.mnA, '--notify', '--proxy-reply', '--json'], { LISPSCOPE_KEY: LAB_KEYS.mn });
@@ -87,7 +106,7 @@ describe('lispscope mn', () => {
     expect(jsonLines(env.stdout)[0]).toMatchObject({ command: 'register', notified: true, attempts: 1, auth_algorithm: 'HMAC-SHA-256-128' });
     const bad = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.5/32', '--rloc', a.mnA, '--key-file', badKey, '--notify', '--timeout', '50', '--retries', '1']);
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/No Map-Notify from 127\.0\.41\.1 for 10\.1\.0\.5\/32 after 2 Map-Registers/);
+    expect(bad.stdout).toMatch(/No Map-Notify from 127\.0\.41\.1 for 10\.1\.0\.5\/32 after 2 Map-Registers; likely causes, most likely first: 1\. the key .*; 2\. the key id \(2, HMAC-SHA-256-128: Open Overlay Router accepts only 1, --key-id 1\); 3\. the xTR-ID .*; 4\. the Map-Server address or port \(127\.0\.41\.1:4342; no ICMP error came back\)$/m);
     for (const r of [good, env, bad]) expect(r.stdout + r.stderr).not.toContain(LAB_KEYS.mn);
     const none = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.5/32', '--rloc', a.mnA]);
     expect(none.code).toBe(2);
@@ -108,7 +127,7 @@ describe('lispscope mn', () => {
     expect(smrs).toMatchObject([{ eid: '10.1.0.5/32' }]);
     const info = await run(['mn', 'info', '--ms', a.ms, '--eid', '10.1.0.5/32', '--key-file', keyFile]);
     expect(info.code).toBe(0);
-    expect(info.stdout).toMatch(/^Info-Reply from 127\.0\.41\.1 with rtt [\d.]+ ms, authentication ok$/m);
+    expect(info.stdout).toMatch(/^Info-Reply from 127\.0\.41\.1 with rtt [\d.]+ ms by the (socket clock|capture clock on lo), authentication ok$/m);
     expect(info.stdout).toMatch(/^ {2}RTRs +127\.0\.41\.6$/m);
     expect(info.stdout).toMatch(/no NAT between us and the Map-Server/);
   });
@@ -119,7 +138,7 @@ describe('lispscope mn', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^echo reply from 10\.2\.0\.7: seq 1 time [\d.]+ ms$/m);
-    expect(r.stdout).toMatch(/^3 sent, 3 received, 0% lost$/m);
+    expect(r.stdout).toMatch(/^3 sent, 3 received, 0% lost \(times (socket clock|capture clock on lo)\)$/m);
     const udp = await run(['mn', 'ping', '10.2.0.7', '--rloc', a.xtrA, '--eid', '10.1.0.5/32', '--source', '127.0.41.50', '--ms', a.ms, '--key-file', keyFile, '--udp', '-c', '1', '--json']);
     expect(jsonLines(udp.stdout)[0]).toMatchObject({ command: 'ping', answered: true, from: '10.2.0.7' });
   });
