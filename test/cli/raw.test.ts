@@ -101,7 +101,7 @@ describe.skipIf(unavailable !== undefined)('raw sending on lo', () => {
   it('replay -i re-sends each message from its captured source address and port, payload unchanged', async () => {
     let r = { code: -1, stdout: '', stderr: '' };
     const got = await captured(() => {
-      r = lispscope(['replay', capture, '--to', TARGET, '-i', 'lo', '--as-fast-as-possible']);
+      r = lispscope(['replay', capture, '--to', TARGET, '-i', 'lo', '--as-fast-as-possible', '--all-messages']);
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`replayed ${originals.length} of ${originals.length} LISP messages to ${TARGET.replace(/\./g, '\\.')} raw on lo`));
