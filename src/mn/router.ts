@@ -21,7 +21,7 @@ import { locatorAddress, MapCache, selectLocator, type MapCacheEntry } from './m
 import type { Recorder } from './recorder.js';
 import { Registrar, type MapServerAccess, type RegistrationFlags, type RegistrationResult } from './registration.js';
 import { NonceTable, type SentStamp } from './requests.js';
-import { LispSocket, type Gateway, type Received, type SendPolicy } from './socket.js';
+import { LispSocket, type Gateway, type Received, type SendPolicy, type SocketOptions } from './socket.js';
 
 export interface Timers {
   /** First wait for a Map-Reply; retransmissions double it (RFC 9301 §5.3: at most 1/s per prefix). */
@@ -86,7 +86,7 @@ export interface RouterOptions {
   recordTtl?: number;
   timers?: Partial<Timers>;
   recorder?: Recorder;
-  recordReceived?: boolean;
+  recordReceived?: SocketOptions['recordReceived'];
   log?: Logger;
   policy?: SendPolicy;
   /** Behind the lab's NAT: every socket sends through it. */

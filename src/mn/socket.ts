@@ -79,8 +79,11 @@ export interface SocketOptions {
   /** Port to bind; 0 picks an ephemeral one. */
   port: number;
   recorder?: Recorder;
-  /** Also record what arrives (the CLI does, to show both directions; the lab records senders only). */
-  recordReceived?: boolean;
+  /**
+   * Also record what arrives (the CLI does, to show both directions; the lab records senders only);
+   * a function picks by source (not what another recorded component sent: it is recorded already).
+   */
+  recordReceived?: boolean | ((src: string, sport: number) => boolean);
   log?: Logger;
   /** How to decode a datagram whose ports do not say (default control). */
   role?: 'control' | 'data';
@@ -305,7 +308,8 @@ export class LispSocket {
       if (d.value) rx.data = d.value;
       rx.notes = d.notes;
     }
-    if (this.opts.recordReceived) {
+    const record = this.opts.recordReceived;
+    if (record === true || (record && record(src, sport))) {
       this.opts.recorder?.udp(this.opts.name, { src, sport, dst: this.sourceAddress, dport: this.port, payload: bytes, checksum: kind === 'control', received: true, at });
     }
     for (const h of this.handlers) {
