@@ -11,7 +11,10 @@ import { interfaceAddresses } from '../../src/mn/config.js';
 import { toPrefix } from '../../src/mn/eid.js';
 import { Lab, LAB_KEYS } from '../../src/mn/lab.js';
 import { MapServer } from '../../src/mn/map-server.js';
-import { jsonLines, ROOT } from './run.js';
+import { writePcap } from '../../src/capture/writer.js';
+import { lispUdpPacket, mapRegister, mappingRecord, randomNonce } from '../../src/dissect/build.js';
+import { LINKTYPE_RAW } from '../../src/dissect/link.js';
+import { jsonLines, lispscope, ROOT } from './run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-mn-'));
 const keyFile = join(tmp, 'mn.key');
@@ -143,6 +146,37 @@ describe('lispscope mn', () => {
     expect(jsonLines(udp.stdout)[0]).toMatchObject({ command: 'ping', answered: true, from: '10.2.0.7' });
   });
 
+  it('ping keeps its interval after a loss (nothing answers): every echo leaves before the first is given up', async () => {
+    const r = await run(['mn', 'ping', '10.2.0.7', '--rloc', '127.0.41.97', '--eid', '10.1.0.5/32', '--source', '127.0.41.51', '--interval', '0.05', '-c', '3', '--timeout', '500', '-v']);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.split('\n');
+    const sent = lines.map((l, i) => (/LISP data .* 10\.1\.0\.5 > 10\.2\.0\.7 ICMP type 8/.test(l) ? i : -1)).filter((i) => i >= 0);
+    expect(sent).toHaveLength(3);
+    expect(sent[2]).toBeLessThan(lines.findIndex((l) => l.startsWith('no echo reply: seq 1')));
+    expect(r.stdout).toMatch(/^3 sent, 0 received, 100% lost/m);
+  });
+
+  it('inject exits 1 when --wait saw no answer; replay -v shows what comes back, unverified unless --keys verifies it', async () => {
+    const inj = await run(['inject', 'map-request', '--to', '127.0.41.96', '--eid', '10.2.0.7', '--wait', '100']);
+    expect(inj.code).toBe(1);
+    expect(inj.stdout).toMatch(/^0 answers within 100 ms$/m);
+    const file = join(tmp, 'register.pcap');
+    const msg = () => mapRegister({ nonce: randomNonce(), keyId: 2, key: LAB_KEYS.mn, wantMapNotify: true, proxyReply: true, records: [mappingRecord({ eid: '10.1.0.5/32', locators: [{ rloc: '127.0.41.70', local: true }] })] });
+    const pcap = (bytes: Uint8Array) => writeFileSync(file, writePcap([{ tsSec: 1_700_000_000, tsNsec: 0, data: lispUdpPacket({ src: '192.0.2.1', dst: '192.0.2.2', sport: 5000, dport: 4342, payload: bytes }) }], { linkType: LINKTYPE_RAW }));
+    pcap(msg());
+    const plain = await run(['replay', file, '--to', lab.addresses.ms, '-v', '--wait', '300']);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/LISP Map-Register nonce 0x[0-9a-f]{16} \[proxy-reply want-map-notify\], auth sha256 unverified/);
+    expect(plain.stdout).toMatch(/127\.0\.41\.1\.4342 > [\d.]+\.\d+: LISP Map-Notify nonce 0x[0-9a-f]{16}, auth sha256 unverified/);
+    expect(plain.stdout).toMatch(/; 1 answer came back$/m);
+    pcap(msg());
+    const keys = join(tmp, 'lab.keys');
+    writeFileSync(keys, `10.1.0.0/24 ${LAB_KEYS.mn}\n`);
+    const verified = await run(['replay', file, '--to', lab.addresses.ms, '-v', '--wait', '300', '--keys', keys]);
+    expect(verified.stdout).toMatch(/LISP Map-Register .*auth sha256 ok/);
+    expect(verified.stdout).toMatch(/LISP Map-Notify .*auth sha256 ok/);
+  });
+
   it('refuses what the user did not name, multicast and broadcast', async () => {
     for (const [args, msg] of [
       [['mn', 'resolve', '10.2.0.7', '--mr', '224.0.0.1'], /refusing to send: 224\.0\.0\.1 is a multicast address/],
@@ -163,7 +197,8 @@ describe('lispscope mn', () => {
     const cfgPath = join(tmp, 'mn.json');
     const cfg = { eid: '10.1.0.5/32', rlocs: ['127.0.41.60'], mapServer: a.ms, keyFile: 'mn.key', registerInterval: 60 };
     writeFileSync(cfgPath, JSON.stringify(cfg));
-    const child = spawn(process.execPath, [join(ROOT, 'bin/lispscope'), 'mn', 'run', '--config', cfgPath, '--json'], { env: { ...process.env, NO_COLOR: '1' } });
+    const written = join(tmp, 'run.pcapng');
+    const child = spawn(process.execPath, [join(ROOT, 'bin/lispscope'), 'mn', 'run', '--config', cfgPath, '--json', '-w', written], { env: { ...process.env, NO_COLOR: '1' } });
     try {
       let out = '';
       let err = '';
@@ -191,6 +226,9 @@ describe('lispscope mn', () => {
       const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
       expect(code).toBe(0);
       expect(jsonLines(out).at(-1)).toMatchObject({ event: 'down' });
+      // -w holds what arrived too: flows sees both registrations answered.
+      const flows = jsonLines(lispscope(['flows', '--json', written]).stdout).filter((e) => e.kind === 'registration');
+      expect(flows.map((e) => e.outcome)).toEqual(['answered', 'answered']);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

@@ -10,8 +10,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LiveCapture } from '../../src/capture/live.js';
+import { PacketDecoder } from '../../src/capture/packets.js';
 import { parseIPv4 } from '../../src/dissect/addr.js';
-import { gate, testNet } from '../support/live.js';
+import type { ControlMessage } from '../../src/dissect/types.js';
+import { gate, liveUnavailable, testNet } from '../support/live.js';
 import { jsonLines, lispscope, ROOT, SHARED } from './run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-ms-'));
@@ -195,6 +198,65 @@ describe('lispscope ms refuses what it must', () => {
     const starKeys = join(tmp, 'star.keys');
     writeFileSync(starKeys, '* any-key\n');
     expect(lispscope(['ms', '--listen', '127.0.0.1', '--keys', starKeys]).stderr).toMatch(/star\.keys:1: a Map-Server's sites are EID prefixes: "\*" names none/);
+  });
+});
+
+const noCapture = gate('mn RTTs against a capture', await liveUnavailable());
+
+describe.skipIf(noCapture !== undefined)('mn RTTs are the wire\'s', () => {
+  const net = testNet();
+  let ms: Proc;
+  let capture: LiveCapture;
+  /** Kernel time (ns) of each control message to or from the Mobile Node's address, by nonce and direction. */
+  const seen = new Map<string, bigint>();
+  beforeAll(async () => {
+    ms = start(['ms', '--listen', net.a, '--keys', keys, '--for', '120']);
+    await until(() => /Map-Server\/Map-Resolver on /.test(ms.err()), `ms started: ${ms.err()}`);
+    const d = new PacketDecoder();
+    const nonceOf = (m: ControlMessage): bigint | undefined =>
+      'unknown' in m ? undefined : m.type === 8 ? (m.inner?.message ? nonceOf(m.inner.message) : undefined) : 'nonce' in m ? m.nonce : undefined;
+    capture = LiveCapture.open({ iface: 'lo', filter: `udp and host ${net.b}` });
+    capture.start({
+      frame: (f) => {
+        const p = d.decode(f);
+        const n = p?.control && nonceOf(p.control);
+        if (n !== undefined) seen.set(`${p!.ip!.src === net.b ? 'out' : 'in'} ${n.toString(16).padStart(16, '0')}`, BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec));
+        return true;
+      },
+      warning: () => {},
+    });
+  });
+  afterAll(async () => {
+    await capture.stop(false);
+    ms.child.kill('SIGTERM');
+    await ms.exit;
+  });
+
+  /** The RTT a capture of the exchange shows: from the request leaving to the answer arriving, ms. */
+  async function wireRtt(nonce: string): Promise<number> {
+    await until(() => seen.has(`out ${nonce}`) && seen.has(`in ${nonce}`), `the capture saw both packets of ${nonce}`);
+    return Number(seen.get(`in ${nonce}`)! - seen.get(`out ${nonce}`)!) / 1e6;
+  }
+
+  it('as root, and with -i lo: taken from a capture, they agree with ours within 0.1 ms', async () => {
+    const register = ['mn', 'register', '--ms', net.a, '--source', net.b, '--eid', '10.1.0.5/32', '--rloc', '127.0.0.9', '--key-file', mnKey, '--notify', '--proxy-reply', '--json'];
+    for (const extra of [[], ['-i', 'lo']]) {
+      const o = jsonLines((await run([...register, ...extra])).stdout)[0]!;
+      expect(o).toMatchObject({ notified: true, rtt_clock: 'capture' });
+      expect(Math.abs((o.rtt_ms as number) - (await wireRtt(o.nonce as string)))).toBeLessThan(0.1);
+    }
+    const r = jsonLines((await run(['mn', 'resolve', '10.1.0.5', '--mr', net.a, '--source', net.b, '--json'])).stdout)[0]!;
+    expect(r).toMatchObject({ answered: true, rtt_clock: 'capture' });
+    expect(Math.abs((r.rtt_ms as number) - (await wireRtt(r.nonce as string)))).toBeLessThan(0.1);
+  });
+
+  it('--socket-clock says so (what it measures is tested with the socket itself, test/mn/components)', async () => {
+    const o = jsonLines((await run(['mn', 'resolve', '10.1.0.5', '--mr', net.a, '--source', net.b, '--socket-clock', '--json'])).stdout)[0]!;
+    expect(o).toMatchObject({ answered: true, rtt_clock: 'socket' });
+    expect(o.rtt_ms).toBe(o.socket_rtt_ms);
+    expect(o.rtt_ms as number).toBeGreaterThan(0);
+    const text = await run(['mn', 'resolve', '10.1.0.5', '--mr', net.a, '--source', net.b, '--socket-clock']);
+    expect(text.stdout).toMatch(/^Received Map-Reply from [\d.]+ with rtt [\d.]+ ms by the socket clock \(the mapping system answered\)$/m);
   });
 });
 
