@@ -7,13 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { PacketDecoder, type LispPacket } from '../capture/packets.js';
-import { openCaptureWriter, type CaptureFileWriter } from '../capture/writer.js';
+import type { CaptureFileWriter } from '../capture/writer.js';
 import { addressText, ipAddress, parsePrefix, prefixText, type Prefix } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
 import { fromHex, toHex } from '../dissect/addr.js';
 import { mapRegister, randomNonce } from '../dissect/build.js';
 import { KeyRing } from '../dissect/keyring.js';
-import { LINKTYPE_RAW } from '../dissect/link.js';
 import { actionSlug } from '../dissect/registry.js';
 import type { ControlMessage, MappingRecord } from '../dissect/types.js';
 import { LispClient, sourceAddressFor, type ResolveResult, type Timing } from '../mn/client.js';
@@ -26,9 +25,9 @@ import { Recorder } from '../mn/recorder.js';
 import { LispRouter } from '../mn/router.js';
 import { packetJsonText } from '../output/json.js';
 import { packetLine } from '../output/line.js';
-import { chooseStyle } from '../output/style.js';
+import { chooseStyle, type Style } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec, type OptionSpec, type Parsed } from './args.js';
-import { keyLookup } from './common.js';
+import { keyLookup, openRecording } from './common.js';
 import type { Io } from './io.js';
 
 // ---- shared by the active commands (mn, replay, inject) ----------------------------------------
@@ -122,6 +121,17 @@ export function guardFor(a: Parsed, cmd: string, named: string[], alsoAllowed?: 
 }
 
 /**
+ * The first decode and print of a packet are slow (code not compiled yet): run them once on a
+ * throwaway message before anything is sent, rather than while an answer arrives, whose arrival
+ * stamp (or, in a server, its answer) they would hold up.
+ */
+export function warmUpPrinting(json: boolean, style: Style): void {
+  const warm = new Recorder({ maxFrames: 1 }).udp('warm-up', { src: '192.0.2.1', sport: 4342, dst: '192.0.2.2', dport: 4342, payload: mapRegister({ nonce: 0n, keyId: 1, key: 'warm-up', records: [] }) });
+  const p = new PacketDecoder({ all: true, keyFor: () => 'warm-up' }).decode(warm);
+  if (p) void (json ? packetJsonText(p) : packetLine(p, { numeric: true, style, unverified: true }));
+}
+
+/**
  * Recording (-w) and printing of what an active command sends and receives: with -v (or `print`)
  * one line per packet, or with `print` and --json the packet's `read --json` object plus
  * "direction".
@@ -136,14 +146,7 @@ export class Traffic {
   key: string | KeyRing | undefined;
 
   constructor(a: Parsed, io: Io, cmd: string, o: { print?: boolean; key?: string | KeyRing } = {}) {
-    const path = a.values.get('write');
-    if (path) {
-      try {
-        this.writer = openCaptureWriter(path, { linkType: LINKTYPE_RAW });
-      } catch (e) {
-        throw new UsageError(`${cmd}: ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
-    }
+    this.writer = openRecording(cmd, a.values.get('write'));
     this.key = o.key;
     this.recorder = new Recorder({ maxFrames: 0, ...(this.writer ? { writer: this.writer } : {}) });
     this.recorder.onFrame((f) => (f.received ? this.received++ : this.sent++));
@@ -157,11 +160,7 @@ export class Traffic {
       };
       const decoder = new PacketDecoder({ all: true, keyFor });
       const style = chooseStyle(io.stdout, io.env);
-      // The first decode and print are slow (code not yet compiled): run them now on a throwaway
-      // message rather than while an answer arrives, whose arrival stamp they would hold up.
-      const warm = new Recorder({ maxFrames: 1 }).udp('warm-up', { src: '192.0.2.1', sport: 4342, dst: '192.0.2.2', dport: 4342, payload: mapRegister({ nonce: 0n, keyId: 1, key: 'warm-up', records: [] }) });
-      const wp = new PacketDecoder({ all: true, keyFor: () => 'warm-up' }).decode(warm);
-      if (wp) void (json ? packetJsonText(wp) : packetLine(wp, { numeric: true, style, unverified: true }));
+      warmUpPrinting(json, style);
       this.recorder.onFrame((f) => {
         const p = decoder.decode(f);
         if (!p) return;
@@ -445,9 +444,9 @@ async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, nam
   }
 }
 
-/** Runs `fn` with a client towards `towards` (only `named` may be sent to), closing both after. */
-async function withClient(a: Parsed, spec: CommandSpec, io: Io, towards: string, named: string[], fn: (c: LispClient) => Promise<number>, key?: string): Promise<number> {
-  const { c, traffic } = await client(a, spec, io, towards, named, key);
+/** Runs `fn` with a client towards `to.towards` (only `to.named` may be sent to; -v verifies with `to.key`), closing both after. */
+async function withClient(a: Parsed, spec: CommandSpec, io: Io, to: { towards: string; named: string[]; key?: string }, fn: (c: LispClient) => Promise<number>): Promise<number> {
+  const { c, traffic } = await client(a, spec, io, to.towards, to.named, to.key);
   try {
     return await fn(c);
   } finally {
@@ -470,9 +469,9 @@ function icmpJson(e: IcmpError | undefined): Record<string, unknown> {
   return e ? { icmp: { from: e.from, reason: e.reason, to: e.dst, port: e.dport } } : {};
 }
 
-/** Why nothing answered, in one phrase: the ICMP error when one came back, else how many requests went unanswered. */
+/** Why nothing answered: ": " and the ICMP error when one came back, else " after" how many requests went unanswered. */
 function unansweredText(c: LispClient, what: string, n: number): string {
-  return c.icmp ? icmpErrorText(c.icmp) : `after ${n} ${what}${n === 1 ? '' : 's'}`;
+  return c.icmp ? `: ${icmpErrorText(c.icmp)}` : ` after ${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
 export function emitJson(io: Io, o: Record<string, unknown>): void {
@@ -538,55 +537,47 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
   const xtrId = xtrIdOf(a, spec);
   const siteId = siteIdOf(a, spec, xtrId);
   const port = intValue(spec, 'port', a.values.get('port'));
-  return withClient(
-    a,
-    spec,
-    io,
-    ms,
-    [ms],
-    async (c) => {
-      const weight = Math.floor(100 / rlocs.length);
-      const { result, xtrId: sentId } = await c.register({ address: ms, key, keyId, ...(port ? { port } : {}) }, eid, rlocs.map((r) => ({ rloc: r, local: true, weight })), {
-        wantMapNotify: notify,
-        proxyReply: a.flags.get('proxy-reply') ?? false,
-        mobileNode: a.flags.get('mobile') ?? false,
+  return withClient(a, spec, io, { towards: ms, named: [ms], key }, async (c) => {
+    const weight = Math.floor(100 / rlocs.length);
+    const { result, xtrId: sentId } = await c.register({ address: ms, key, keyId, ...(port ? { port } : {}) }, eid, rlocs.map((r) => ({ rloc: r, local: true, weight })), {
+      wantMapNotify: notify,
+      proxyReply: a.flags.get('proxy-reply') ?? false,
+      mobileNode: a.flags.get('mobile') ?? false,
+      ttl,
+      ...(xtrId !== undefined ? { xtrId } : {}),
+      ...(siteId ? { siteId } : {}),
+    });
+    const eidText = prefixText(eid.address, eid.maskLen);
+    const alg = authAlgorithm(keyId)?.name ?? `algorithm ${keyId}`;
+    const failure = result ? undefined : registerFailure({ ms, port: port ?? 4342, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: !!sentId, icmp: c.icmp });
+    const idText = sentId ? `xTR-ID ${toHex(sentId)}, site-ID ${toHex(siteId ?? new Uint8Array(8))}` : 'no xTR-ID';
+    if (a.flags.get('json')) {
+      emitJson(io, {
+        command: 'register',
+        ms,
+        eid: eidText,
+        rlocs,
         ttl,
-        ...(xtrId !== undefined ? { xtrId } : {}),
-        ...(siteId ? { siteId } : {}),
+        auth_algorithm: alg,
+        want_map_notify: notify,
+        xtr_id: sentId ? toHex(sentId) : null,
+        ...(sentId ? { site_id: toHex(siteId ?? new Uint8Array(8)) } : {}),
+        ...(result ? { nonce: result.nonce, attempts: result.attempts } : {}),
+        ...(notify ? { notified: !!result, ...(result ? timingJson(result) : {}) } : {}),
+        ...(failure ? { causes: failure.causes, ...icmpJson(c.icmp) } : {}),
       });
-      const eidText = prefixText(eid.address, eid.maskLen);
-      const alg = authAlgorithm(keyId)?.name ?? `algorithm ${keyId}`;
-      const failure = result ? undefined : registerFailure({ ms, port: port ?? 4342, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: !!sentId, icmp: c.icmp });
-      const idText = sentId ? `xTR-ID ${toHex(sentId)}, site-ID ${toHex(siteId ?? new Uint8Array(8))}` : 'no xTR-ID';
-      if (a.flags.get('json')) {
-        emitJson(io, {
-          command: 'register',
-          ms,
-          eid: eidText,
-          rlocs,
-          ttl,
-          auth_algorithm: alg,
-          want_map_notify: notify,
-          xtr_id: sentId ? toHex(sentId) : null,
-          ...(sentId ? { site_id: toHex(siteId ?? new Uint8Array(8)) } : {}),
-          ...(result ? { nonce: result.nonce, attempts: result.attempts } : {}),
-          ...(notify ? { notified: !!result, ...(result ? timingJson(result) : {}) } : {}),
-          ...(failure ? { causes: failure.causes, ...icmpJson(c.icmp) } : {}),
-        });
-      } else if (failure) {
-        io.line(failure.text);
-      } else if (notify) {
-        io.line(`Registered ${eidText} -> ${rlocs.join(', ')} with ${ms} (${alg}, ttl ${ttl}, ${idText})`);
-        io.line(
-          `Map-Notify from ${result!.from} with rtt ${ms3(result!.rttMs)} ${clockText(result!, c)}, nonce ${nonceHex(result!.nonce)} (same nonce, authenticated), after ${result!.attempts} attempt${result!.attempts > 1 ? 's' : ''}`,
-        );
-      } else {
-        io.line(`Map-Register sent to ${ms} for ${eidText} -> ${rlocs.join(', ')} (${alg}, ttl ${ttl}, ${idText}, nonce ${nonceHex(result!.nonce)}); no Map-Notify asked for`);
-      }
-      return result ? 0 : 1;
-    },
-    key,
-  );
+    } else if (failure) {
+      io.line(failure.text);
+    } else if (notify) {
+      io.line(`Registered ${eidText} -> ${rlocs.join(', ')} with ${ms} (${alg}, ttl ${ttl}, ${idText})`);
+      io.line(
+        `Map-Notify from ${result!.from} with rtt ${ms3(result!.rttMs)} ${clockText(result!, c)}, nonce ${nonceHex(result!.nonce)} (same nonce, authenticated), after ${result!.attempts} attempt${result!.attempts > 1 ? 's' : ''}`,
+      );
+    } else {
+      io.line(`Map-Register sent to ${ms} for ${eidText} -> ${rlocs.join(', ')} (${alg}, ttl ${ttl}, ${idText}, nonce ${nonceHex(result!.nonce)}); no Map-Notify asked for`);
+    }
+    return result ? 0 : 1;
+  });
 }
 
 function resolveJson(command: string, extra: Record<string, unknown>, r: ResolveResult | undefined, c: LispClient): Record<string, unknown> {
@@ -605,7 +596,7 @@ async function mnResolve(a: Parsed, spec: CommandSpec, io: Io): Promise<number> 
   const mr = needAddress(a.values.get('mr'), '--mr', spec.name);
   const srcEid = a.values.get('source-eid');
   if (srcEid !== undefined) needAddress(srcEid, '--source-eid', spec.name);
-  return withClient(a, spec, io, mr, [mr], async (c) => {
+  return withClient(a, spec, io, { towards: mr, named: [mr] }, async (c) => {
     const eidText = prefixText(eid.address, eid.maskLen);
     const json = a.flags.get('json');
     if (!json) io.line(`Send Map-Request to ${mr} for ${eidText} (ITR-RLOC ${c.localAddress}, port ${c.socket.port}) ...`);
@@ -614,7 +605,7 @@ async function mnResolve(a: Parsed, spec: CommandSpec, io: Io): Promise<number> 
     if (json) {
       emitJson(io, resolveJson('resolve', { eid: eidText, mr }, r, c));
     } else if (!r) {
-      io.line(`No Map-Reply from ${mr}: ${unansweredText(c, 'Map-Request', retryOf(a, spec).retries + 1)}`);
+      io.line(`No Map-Reply from ${mr}${unansweredText(c, 'Map-Request', retryOf(a, spec).retries + 1)}`);
     } else {
       io.line(
         `Received Map-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c)}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}${r.from === mr ? ' (the mapping system answered)' : ' (the ETR answered)'}`,
@@ -631,13 +622,13 @@ async function mnProbe(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const rloc = needAddress(onePositional(a, spec, 'RLOC'), 'RLOC', spec.name);
   const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
   const srcEid = a.values.get('source-eid');
-  return withClient(a, spec, io, rloc, [rloc], async (c) => {
+  return withClient(a, spec, io, { towards: rloc, named: [rloc] }, async (c) => {
     const r = await c.probe(rloc, eid, srcEid ? { sourceEid: needAddress(srcEid, '--source-eid', spec.name) } : {});
     const probed = r?.reply.records.flatMap((x) => x.locators).find((l) => l.probed);
     if (a.flags.get('json')) {
       emitJson(io, { ...resolveJson('probe', { rloc, eid: prefixText(eid.address, eid.maskLen) }, r, c), ...(probed ? { probed_locator: addressText(probed.rloc) } : {}) });
     } else if (!r) {
-      io.line(`No RLOC-probe reply from ${rloc}: ${unansweredText(c, 'probe', retryOf(a, spec).retries + 1)}`);
+      io.line(`No RLOC-probe reply from ${rloc}${unansweredText(c, 'probe', retryOf(a, spec).retries + 1)}`);
     } else {
       io.line(
         `RLOC-probe reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c)}${r.reply.probe ? '' : ' (probe bit NOT set in the reply)'}; probed locator: ${probed ? addressText(probed.rloc) : 'none marked'}`,
@@ -653,7 +644,7 @@ async function mnSmr(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
   const peerEidText = a.values.get('peer-eid');
   const peerEid = peerEidText === undefined ? undefined : needPrefix(peerEidText, '--peer-eid', spec.name);
-  return withClient(a, spec, io, peer, [peer], async (c) => {
+  return withClient(a, spec, io, { towards: peer, named: [peer] }, async (c) => {
     const nonce = randomNonce();
     const ok = c.smr(peer, eid, nonce, peerEid);
     // Let the datagram leave, and an ICMP error about it come back, before the socket closes.
@@ -673,13 +664,7 @@ async function mnInfo(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
   const key = readKey(spec.name, a.values.get('key-file'), io.env, eid, ms);
   const keyId = keyIdOf(a, spec.name);
-  return withClient(
-    a,
-    spec,
-    io,
-    ms,
-    [ms],
-    async (c) => {
+  return withClient(a, spec, io, { towards: ms, named: [ms], key }, async (c) => {
     const port = intValue(spec, 'port', a.values.get('port'));
     const r = await c.info({ address: ms, key, keyId, ...(port ? { port } : {}) }, eid);
     if (a.flags.get('json')) {
@@ -703,7 +688,7 @@ async function mnInfo(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
           : icmpJson(c.icmp)),
       });
     } else if (!r) {
-      io.line(`No Info-Reply from ${ms}: ${unansweredText(c, 'Info-Request', retryOf(a, spec).retries + 1)}`);
+      io.line(`No Info-Reply from ${ms}${unansweredText(c, 'Info-Request', retryOf(a, spec).retries + 1)}`);
     } else {
       io.line(`Info-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c)}, authentication ${r.auth.ok ? 'ok' : `FAILED (${r.auth.reason})`}`);
       io.line(`  sent from        ${r.local.address}:${r.local.port}`);
@@ -713,9 +698,7 @@ async function mnInfo(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
       io.line(`  ${r.behindNat ? 'behind a NAT: register through an RTR' : 'no NAT between us and the Map-Server'}`);
     }
     return r ? 0 : 1;
-    },
-    key,
-  );
+  });
 }
 
 async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {

@@ -7,22 +7,20 @@
 import { readFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { PacketDecoder, type LispPacket } from '../capture/packets.js';
-import { openCaptureWriter, type CaptureFileWriter } from '../capture/writer.js';
 import { KeyRing } from '../dissect/keyring.js';
-import { LINKTYPE_RAW } from '../dissect/link.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { SiteReport } from '../mn/map-server.js';
 import { MapService } from '../mn/map-service.js';
-import { Recorder } from '../mn/recorder.js';
+import { Recorder, type RecordedFrame } from '../mn/recorder.js';
 import { parseSiteKeys } from '../mn/sites.js';
 import { exchangeJson } from '../output/json-flows.js';
 import { packetJsonText } from '../output/json.js';
 import { packetLine } from '../output/line.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
-import { keyLookup } from './common.js';
+import { keyLookup, openRecording } from './common.js';
 import type { Io } from './io.js';
-import { needAddress } from './mn.js';
+import { needAddress, warmUpPrinting } from './mn.js';
 import { exchangeLine } from './sniff.js';
 
 export const msSpec: CommandSpec = {
@@ -126,15 +124,8 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   const style = json ? chooseStyle({ isTTY: false }) : chooseStyle(io.stdout, io.env);
   const info = (s: string) => process.stderr.write(`lispscope: ms: ${s}\n`);
 
-  let writer: CaptureFileWriter | undefined;
   const path = a.values.get('write');
-  if (path) {
-    try {
-      writer = openCaptureWriter(path, { linkType: LINKTYPE_RAW });
-    } catch (e) {
-      throw new UsageError(`ms: ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-  }
+  const writer = openRecording('ms', path);
 
   const decodeAs = { control: new Set(port && port !== 4342 ? [port] : []), data: new Set<number>() };
   const decoder = new PacketDecoder({ all: true, decodeAs, keyFor: keyLookup(ring), warning: (m) => io.warn(m) });
@@ -146,15 +137,26 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
         },
       })
     : undefined;
+  warmUpPrinting(json, style);
   const recorder = new Recorder({ maxFrames: 0, ...(writer ? { writer } : {}) });
-  recorder.onFrame((f) => {
+  const show = (f: RecordedFrame) => {
     engine?.frame();
     const p: LispPacket | undefined = decoder.decode(f);
     if (!p) return;
     if (engine) return engine.packet(p);
     if (json) io.line(`${packetJsonText(p).slice(0, -1)},"direction":"${f.received ? 'received' : 'sent'}"}`);
     else io.line(packetLine(p, { numeric, style }));
+  };
+  // Decoding and printing wait until the Map-Server has answered: they must not slow its answers.
+  let pending: RecordedFrame[] = [];
+  const drain = () => {
+    const batch = pending;
+    pending = [];
+    for (const f of batch) show(f);
     io.flush();
+  };
+  recorder.onFrame((f) => {
+    if (pending.push(f) === 1) setImmediate(drain);
   });
 
   let service: MapService;
@@ -205,6 +207,7 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   if (sweep) clearInterval(sweep);
   if (flush) clearInterval(flush);
   await service.close();
+  drain();
   engine?.finish();
   decoder.finish();
   writer?.close();
