@@ -156,6 +156,30 @@ describe('lispscope ms ⇄ lispscope mn on loopback', () => {
   });
 });
 
+describe('lispscope ms --flows', () => {
+  it('shows the exchanges as they complete (NDJSON with --json), then the sites', async () => {
+    const net = testNet();
+    const ms = start(['ms', '--listen', net.a, '--keys', keys, '--flows', '--json', '--for', '60']);
+    try {
+      await until(() => /Map-Server\/Map-Resolver on /.test(ms.err()), `ms started: ${ms.err()}`);
+      expect((await run(['mn', 'register', '--ms', net.a, '--source', net.b, '--eid', '10.1.0.5/32', '--rloc', '127.0.0.9', '--key-file', mnKey, '--notify', '--proxy-reply'])).code).toBe(0);
+      expect((await run(['mn', 'resolve', '10.1.0.5', '--mr', net.a, '--source', net.b])).code).toBe(0);
+      // An exchange is shown when it closes: the answered ones without waiting for the end.
+      await until(() => jsonLines(ms.out()).length >= 2, 'two exchanges shown while running');
+      ms.child.kill('SIGTERM');
+      expect(await ms.exit).toBe(0);
+      const out = jsonLines(ms.out());
+      expect(out.slice(0, 2).map((e) => [e.kind, e.eid, e.requester, e.responder, e.outcome])).toEqual([
+        ['registration', '10.1.0.5/32', net.b, net.a, 'answered'],
+        ['resolution', '10.1.0.5/32', net.b, net.a, 'answered'],
+      ]);
+      expect(out.at(-1)).toMatchObject({ event: 'sites', sites: [{ name: '10.1.0.0/24', accepted: 1 }, { name: '10.2.0.0/24', accepted: 0 }] });
+    } finally {
+      if (ms.child.exitCode === null) ms.child.kill('SIGKILL');
+    }
+  });
+});
+
 describe('lispscope ms refuses what it must', () => {
   const net = testNet();
   let ms: Proc;

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/capture/source.js';
+import { encodeIPv4, encodeIPv6, encodeIpUdp } from '../../src/dissect/ip.js';
+import { icmpError, icmpErrorText } from '../../src/mn/icmp.js';
 import { verifyAuth } from '../../src/dissect/auth.js';
 import { mapRegister, mappingRecord, mapRequest, ecm } from '../../src/dissect/build.js';
 import { decodeControl, encodeControl } from '../../src/dissect/control.js';
@@ -251,6 +253,33 @@ describe('Open Overlay Router compatibility', () => {
       const ours = mapRegister({ nonce: m.nonce, keyId: 1, key: 'password', records: m.records, wantMapNotify: m.wantMapNotify, proxyReply: m.proxyReply });
       expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(bytes).toString('hex'));
     }
+  });
+});
+
+describe('ICMP errors about our datagrams', () => {
+  /** An ICMP(v6) error from `from` quoting the first 28 (48) bytes of `quoted`, as RFC 792 and RFC 4443 have routers do. */
+  function icmp(from: string, to: string, type: number, code: number, quoted: Uint8Array): Uint8Array {
+    const body = new Uint8Array(8 + Math.min(quoted.length, 48));
+    body[0] = type;
+    body[1] = code;
+    body.set(quoted.subarray(0, body.length - 8), 8);
+    return from.includes(':') ? encodeIPv6({ src: from, dst: to, nextHeader: 58 }, body) : encodeIPv4({ src: from, dst: to, proto: 1 }, body);
+  }
+
+  it('reads who refused which datagram: port unreachable (v4, v6), prohibited, too big', () => {
+    const ours = encodeIpUdp({ src: '192.0.2.7', dst: '198.51.100.1', sport: 40000, dport: 4342 }, mapRegister({ nonce: 1n, keyId: 1, key: 'k', records: [] }));
+    expect(icmpError(icmp('198.51.100.1', '192.0.2.7', 3, 3, ours))).toEqual({ from: '198.51.100.1', src: '192.0.2.7', sport: 40000, dst: '198.51.100.1', dport: 4342, reason: 'port unreachable', portUnreachable: true });
+    expect(icmpErrorText(icmpError(icmp('198.51.100.1', '192.0.2.7', 3, 3, ours))!)).toBe('port unreachable from 198.51.100.1 (nothing listens on 198.51.100.1:4342)');
+    const router = icmpError(icmp('203.0.113.254', '192.0.2.7', 3, 13, ours))!;
+    expect([router.from, router.reason, router.portUnreachable]).toEqual(['203.0.113.254', 'communication administratively prohibited', false]);
+    expect(icmpErrorText(router)).toBe('communication administratively prohibited from 203.0.113.254 (sending to 198.51.100.1:4342)');
+    const ours6 = encodeIpUdp({ src: '2001:db8::7', dst: '2001:db8::1', sport: 40001, dport: 4342 }, new Uint8Array(20));
+    expect(icmpError(icmp('2001:db8::1', '2001:db8::7', 1, 4, ours6))).toMatchObject({ reason: 'port unreachable', portUnreachable: true, dport: 4342, sport: 40001 });
+    expect(icmpError(icmp('2001:db8::ff', '2001:db8::7', 2, 0, ours6))).toMatchObject({ reason: 'packet too big', portUnreachable: false });
+    // Not errors about a UDP datagram: an echo reply, a quote cut before the ports, garbage.
+    expect(icmpError(icmp('198.51.100.1', '192.0.2.7', 0, 0, ours))).toBeUndefined();
+    expect(icmpError(icmp('198.51.100.1', '192.0.2.7', 3, 3, ours.subarray(0, 21)))).toBeUndefined();
+    expect(icmpError(new Uint8Array([0x45, 0, 0]))).toBeUndefined();
   });
 });
 
