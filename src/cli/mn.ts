@@ -771,6 +771,9 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
     );
     const r0 = router;
     let received = 0;
+    // The capture hears the ICMP errors our echoes draw (the router's sockets are not connected).
+    let icmp: IcmpError | undefined;
+    wire?.onIcmpError((e) => (icmp = e));
     const clock = wire ? `capture clock on ${wire.iface}` : 'socket clock';
     // One echo every interval, as ping does: a lost one does not hold up the next.
     const echo = async (seq: number) => {
@@ -779,8 +782,8 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
       const rtt = wireRtt ?? r?.rttMs;
       if (r) received++;
       if (json) {
-        emitJson(io, { command: 'ping', eid: dst, rloc, seq, answered: !!r, ...(r ? { from: r.from, rtt_ms: rtt, rtt_clock: wireRtt === undefined ? 'socket' : 'capture', socket_rtt_ms: r.rttMs } : {}) });
-      } else io.line(r ? `echo reply from ${r.from}: seq ${seq} time ${ms3(rtt!)}` : `no echo reply: seq ${seq}`);
+        emitJson(io, { command: 'ping', eid: dst, rloc, seq, answered: !!r, ...(r ? { from: r.from, rtt_ms: rtt, rtt_clock: wireRtt === undefined ? 'socket' : 'capture', socket_rtt_ms: r.rttMs } : icmpJson(icmp)) });
+      } else io.line(r ? `echo reply from ${r.from}: seq ${seq} time ${ms3(rtt!)}` : `no echo reply: seq ${seq}${icmp ? `: ${icmpErrorText(icmp)}` : ''}`);
       io.flush();
     };
     const pending: Promise<void>[] = [];
