@@ -76,7 +76,8 @@ export class WireClock {
     const ports = [...new Set(opts.ports)];
     const udp = ports.map((p) => `port ${p}`).join(' or ');
     const filter = `(udp and (${udp})) or icmp or icmp6`;
-    const capture = LiveCapture.open({ iface: opts.iface, filter, bufferSize: 4 << 20, ...(opts.pcap ? { pcap: opts.pcap } : {}) });
+    // A few exchanges' packets: small buffers (the defaults are sized for sniffing a busy link).
+    const capture = LiveCapture.open({ iface: opts.iface, filter, bufferSize: 4 << 20, queueFrames: 4096, queueBytes: 4 << 20, ...(opts.pcap ? { pcap: opts.pcap } : {}) });
     return new WireClock({ ...opts, ports }, capture);
   }
 
