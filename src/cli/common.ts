@@ -1,7 +1,9 @@
-// Pieces several commands share: --decode-as, --keys, -Y.
+// Pieces several commands share: --decode-as, --keys, -Y, -w of the active commands.
 
 import { readFileSync } from 'node:fs';
 import { hasNoteAtLeast, isMalformed, type DecodeAs, type LispPacket } from '../capture/packets.js';
+import { openCaptureWriter, type CaptureFileWriter } from '../capture/writer.js';
+import { LINKTYPE_RAW } from '../dissect/link.js';
 import { parsePrefix, type Prefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
 import type { ControlMessage } from '../dissect/types.js';
@@ -91,5 +93,15 @@ export function filterAmong(expr: string): void {
   } catch (e) {
     if (e instanceof FilterError) throw new UsageError(`-Y: ${e.message}`);
     throw e;
+  }
+}
+
+/** The -w file of the commands that record what they send and receive (raw IP), or a usage error saying why not. */
+export function openRecording(cmd: string, path: string | undefined): CaptureFileWriter | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return openCaptureWriter(path, { linkType: LINKTYPE_RAW });
+  } catch (e) {
+    throw new UsageError(`${cmd}: ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }

@@ -168,6 +168,7 @@ export async function runInject(argv: string[], io: Io): Promise<number> {
       obj = readJsonObject(text, fromFile);
     } else obj = fromOptions(a, type!, local, sport);
     const key = needsKey(obj) ? readKey('inject', a.values.get('key-file'), io.env, firstEid(obj) ?? firstEid((obj.inner ?? {}) as Record<string, unknown>), to) : undefined;
+    traffic.key = key;
     let crafted;
     try {
       crafted = craftFromJson(obj, key);
@@ -184,7 +185,8 @@ export async function runInject(argv: string[], io: Io): Promise<number> {
     await delay(Math.max(wait, 20)); // let the datagram leave, and answers arrive
     // The packets were printed as they went (NDJSON with --json): only a count is left to say.
     if (wait && !a.flags.get('json')) io.line(`${traffic.received} answer${traffic.received === 1 ? '' : 's'} within ${wait} ms`);
-    return 0;
+    // Waiting for answers that did not come is a failure, as an unanswered `mn resolve` is.
+    return wait && traffic.received === 0 ? 1 : 0;
   } finally {
     await socket?.close();
     await raw?.close();

@@ -4,9 +4,7 @@
 
 import type { LispPacket } from '../capture/packets.js';
 import { PacketDecoder } from '../capture/packets.js';
-import { LINKTYPE_RAW } from '../dissect/link.js';
 import { KeyRing } from '../dissect/keyring.js';
-import { openCaptureWriter, type CaptureFileWriter } from '../capture/writer.js';
 import { LAB_SCENARIOS, labAddresses, labKeysText, runLab, type LabResult, type LabScenario, type LabStep } from '../mn/lab.js';
 import type { RecordedFrame } from '../mn/recorder.js';
 import { packetJsonText } from '../output/json.js';
@@ -17,7 +15,7 @@ import type { Exchange } from '../flows/types.js';
 import { analysisText } from '../output/flows-text.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import type { Io } from './io.js';
-import { keyLookup } from './common.js';
+import { keyLookup, openRecording } from './common.js';
 
 export const labSpec: CommandSpec = {
   name: 'lab',
@@ -85,15 +83,8 @@ export async function runLabCommand(argv: string[], io: Io): Promise<number> {
   const style = json ? chooseStyle({ isTTY: false }) : chooseStyle(io.stdout, io.env);
   const numeric = a.flags.get('numeric') ?? false;
 
-  let writer: CaptureFileWriter | undefined;
   const path = a.values.get('write');
-  if (path) {
-    try {
-      writer = openCaptureWriter(path, { linkType: LINKTYPE_RAW });
-    } catch (e) {
-      throw new UsageError(`lab: ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-  }
+  const writer = openRecording('lab', path);
 
   const ring = KeyRing.parse(labKeysText(), 'lab keys');
   if ('error' in ring) throw new Error(ring.error);

@@ -5,6 +5,7 @@ import { UsageError } from './args.js';
 import { processIo, type Io } from './io.js';
 import { runLabCommand } from './lab.js';
 import { runMn } from './mn.js';
+import { runMs } from './ms.js';
 import { runReplay } from './replay.js';
 import { runInject } from './inject.js';
 import { runFlows, runMappings, runStats } from './flows.js';
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[], io: Io) 
   start: { summary: "run the embedded lab's whole Mobile Node scenario and analyse it (what `npm start` runs)", run: runStart },
   lab: { summary: 'run a LISP deployment with a Mobile Node on loopback and capture it', run: runLabCommand },
   mn: { summary: 'active probe mode: register, resolve (like lig), probe, smr, info, ping, run as a Mobile Node', run: runMn },
+  ms: { summary: 'a standalone Map-Server/Map-Resolver on an address of this host, to test a real xTR or Mobile Node against', run: runMs },
   replay: { summary: 're-send the LISP messages of a capture over UDP to one address', run: runReplay },
   inject: { summary: 'craft one LISP control message (options or read --json form) and send it', run: runInject },
 };

@@ -6,16 +6,18 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { PacketDecoder } from '../capture/packets.js';
-import { openCaptureWriter, type CaptureFileWriter } from '../capture/writer.js';
+import { PacketDecoder, type LispPacket } from '../capture/packets.js';
+import type { CaptureFileWriter } from '../capture/writer.js';
 import { addressText, ipAddress, parsePrefix, prefixText, type Prefix } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
-import { randomNonce } from '../dissect/build.js';
+import { fromHex, toHex } from '../dissect/addr.js';
+import { mapRegister, randomNonce } from '../dissect/build.js';
 import { KeyRing } from '../dissect/keyring.js';
-import { LINKTYPE_RAW } from '../dissect/link.js';
 import { actionSlug } from '../dissect/registry.js';
-import type { MappingRecord } from '../dissect/types.js';
-import { LispClient, sourceAddressFor, type ResolveResult } from '../mn/client.js';
+import type { ControlMessage, MappingRecord } from '../dissect/types.js';
+import { LispClient, sourceAddressFor, type ResolveResult, type Timing } from '../mn/client.js';
+import { icmpErrorText, type IcmpError } from '../mn/icmp.js';
+import { interfaceOf, WireClock } from '../mn/wire-clock.js';
 import { ConfigError, configuredRlocs, parseMobileNodeConfig, type MobileNodeConfig } from '../mn/config.js';
 import { SendGuard } from '../mn/guard.js';
 import { MobileNode } from '../mn/mobile-node.js';
@@ -23,8 +25,9 @@ import { Recorder } from '../mn/recorder.js';
 import { LispRouter } from '../mn/router.js';
 import { packetJsonText } from '../output/json.js';
 import { packetLine } from '../output/line.js';
-import { chooseStyle } from '../output/style.js';
+import { chooseStyle, type Style } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec, type OptionSpec, type Parsed } from './args.js';
+import { keyLookup, openRecording } from './common.js';
 import type { Io } from './io.js';
 
 // ---- shared by the active commands (mn, replay, inject) ----------------------------------------
@@ -118,6 +121,17 @@ export function guardFor(a: Parsed, cmd: string, named: string[], alsoAllowed?: 
 }
 
 /**
+ * The first decode and print of a packet are slow (code not compiled yet): run them once on a
+ * throwaway message before anything is sent, rather than while an answer arrives, whose arrival
+ * stamp (or, in a server, its answer) they would hold up.
+ */
+export function warmUpPrinting(json: boolean, style: Style): void {
+  const warm = new Recorder({ maxFrames: 1 }).udp('warm-up', { src: '192.0.2.1', sport: 4342, dst: '192.0.2.2', dport: 4342, payload: mapRegister({ nonce: 0n, keyId: 1, key: 'warm-up', records: [] }) });
+  const p = new PacketDecoder({ all: true, keyFor: () => 'warm-up' }).decode(warm);
+  if (p) void (json ? packetJsonText(p) : packetLine(p, { numeric: true, style, unverified: true }));
+}
+
+/**
  * Recording (-w) and printing of what an active command sends and receives: with -v (or `print`)
  * one line per packet, or with `print` and --json the packet's `read --json` object plus
  * "direction".
@@ -128,27 +142,29 @@ export class Traffic {
   /** Packets sent and received so far. */
   sent = 0;
   received = 0;
+  /** What verifies the authenticated messages printed (a key known only later may be set here). */
+  key: string | KeyRing | undefined;
 
-  constructor(a: Parsed, io: Io, cmd: string, o: { print?: boolean } = {}) {
-    const path = a.values.get('write');
-    if (path) {
-      try {
-        this.writer = openCaptureWriter(path, { linkType: LINKTYPE_RAW });
-      } catch (e) {
-        throw new UsageError(`${cmd}: ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
-    }
+  constructor(a: Parsed, io: Io, cmd: string, o: { print?: boolean; key?: string | KeyRing } = {}) {
+    this.writer = openRecording(cmd, a.values.get('write'));
+    this.key = o.key;
     this.recorder = new Recorder({ maxFrames: 0, ...(this.writer ? { writer: this.writer } : {}) });
     this.recorder.onFrame((f) => (f.received ? this.received++ : this.sent++));
     const json = a.flags.get('json') ?? false;
     const lines = (a.flags.get('verbose') && !json) || (o.print && !json);
     if (lines || (o.print && json)) {
-      const decoder = new PacketDecoder({ all: true });
+      // Authenticated messages are checked with the key the command holds; the rest say `unverified`.
+      const keyFor = (p: LispPacket, m: ControlMessage) => {
+        const k = this.key;
+        return k === undefined || typeof k === 'string' ? k : keyLookup(k)(p, m);
+      };
+      const decoder = new PacketDecoder({ all: true, keyFor });
       const style = chooseStyle(io.stdout, io.env);
+      warmUpPrinting(json, style);
       this.recorder.onFrame((f) => {
         const p = decoder.decode(f);
         if (!p) return;
-        if (lines) io.line(packetLine(p, { numeric: true, style }));
+        if (lines) io.line(packetLine(p, { numeric: true, style, unverified: true }));
         else io.line(`${packetJsonText(p).slice(0, -1)},"direction":"${f.received ? 'received' : 'sent'}"}`);
         io.flush();
       });
@@ -204,8 +220,21 @@ function recordLines(r: MappingRecord): string[] {
 
 // ---- the subcommands ---------------------------------------------------------------------------
 
+/** How the active exchanges are timed. */
+const CLOCK: OptionSpec[] = [
+  {
+    name: 'interface',
+    short: 'i',
+    kind: 'value',
+    arg: 'IF',
+    help: 'time the exchanges on a libpcap capture of IF (kernel timestamps) and see ICMP errors there; as root the interface of the source address is captured unless --socket-clock',
+  },
+  { name: 'socket-clock', kind: 'flag', help: 'time with the socket (send completed, datagram arrived) even as root' },
+];
+
 const COMMON: OptionSpec[] = [
   ...ACTIVE_OPTIONS,
+  ...CLOCK,
   { name: 'port', kind: 'value', arg: 'N', help: 'destination LISP control port (default 4342)' },
   { name: 'timeout', kind: 'value', arg: 'MS', help: 'first wait for an answer; doubles on each retransmission (default 1000)' },
   { name: 'retries', kind: 'value', arg: 'N', help: 'retransmissions before giving up (default 3)' },
@@ -213,14 +242,23 @@ const COMMON: OptionSpec[] = [
 ];
 const KEY: OptionSpec[] = [
   { name: 'key-file', kind: 'value', arg: 'FILE', help: 'the site key: one key, or `<eid-prefix|ms-address|*> <key>` lines (else LISPSCOPE_KEY)' },
-  { name: 'key-id', kind: 'value', arg: '1|2', help: 'authentication: 1 HMAC-SHA-1-96, 2 HMAC-SHA-256-128 (default 2)' },
+  { name: 'key-id', kind: 'value', arg: '1|2', help: 'authentication: 1 HMAC-SHA-1-96 (what Open Overlay Router accepts), 2 HMAC-SHA-256-128 (default 2)' },
+];
+const XTR_ID: OptionSpec[] = [
+  {
+    name: 'xtr-id',
+    kind: 'value',
+    arg: 'HEX|none',
+    help: '128-bit xTR-ID (32 hex digits), or none: no xTR-ID and the I bit clear (OOR drops I-bit Map-Registers from a non-RTR when it has RTRs); default: derived from the EID and key, the same every run',
+  },
+  { name: 'site-id', kind: 'value', arg: 'HEX', help: '64-bit site-ID sent with the xTR-ID (16 hex digits, default 0)' },
 ];
 
 const SPECS: Record<string, CommandSpec> = {
   register: {
     name: 'mn register',
     summary: 'Register an EID prefix with a Map-Server (signed Map-Register; with --notify, wait for the Map-Notify).',
-    usage: 'lispscope mn register --ms ADDR --eid PFX --rloc A [--rloc B] --key-file F [--key-id 1|2] [--notify] [--proxy-reply]',
+    usage: 'lispscope mn register --ms ADDR --eid PFX --rloc A [--rloc B] --key-file F [--key-id 1|2] [--xtr-id HEX|none] [--site-id HEX] [--notify] [--proxy-reply]',
     options: [
       { name: 'ms', kind: 'value', arg: 'ADDR', help: 'the Map-Server' },
       { name: 'eid', kind: 'value', arg: 'PFX', help: 'the EID prefix to register' },
@@ -230,6 +268,7 @@ const SPECS: Record<string, CommandSpec> = {
       { name: 'proxy-reply', kind: 'flag', help: 'ask the Map-Server to answer Map-Requests for the EID' },
       { name: 'ttl', kind: 'value', arg: 'MIN', help: 'Record TTL in minutes (default 1440; 0 deregisters)' },
       { name: 'mobile', kind: 'flag', help: 'set the mobile-node bit' },
+      ...XTR_ID,
       ...COMMON,
     ],
   },
@@ -279,6 +318,7 @@ const SPECS: Record<string, CommandSpec> = {
       { name: 'ms', kind: 'value', arg: 'ADDR', help: 'register our EID (proxy-reply) with this Map-Server first' },
       { name: 'mr', kind: 'value', arg: 'ADDR', help: 'Map-Resolver for Map-Requests we need (default: the Map-Server)' },
       ...KEY,
+      ...XTR_ID,
       { name: 'data-port', kind: 'value', arg: 'N', help: 'LISP data port (default 4341)' },
       ...COMMON,
     ],
@@ -342,39 +382,96 @@ function noPositional(a: Parsed, spec: CommandSpec): void {
   if (a.positional.length) throw new UsageError(`${spec.name}: unexpected argument "${a.positional[0]}"`);
 }
 
-/** Opens a client towards `towards` with the command's source, guard, recording. */
-async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, named: string[]): Promise<{ c: LispClient; traffic: Traffic }> {
+/**
+ * The interface whose capture times the exchanges: -i, else (as root, unless --socket-clock) the
+ * one holding `local`; undefined for the socket clock. With -v says why there is no capture as root.
+ */
+function captureInterface(a: Parsed, spec: CommandSpec, io: Io, local: string): string | undefined {
+  const given = a.values.get('interface');
+  if (given !== undefined) {
+    if (a.flags.get('socket-clock')) throw new UsageError(`${spec.name}: -i captures to time the exchanges; --socket-clock does not: give one`);
+    return given;
+  }
+  if (a.flags.get('socket-clock') || process.getuid?.() !== 0) return undefined;
+  try {
+    const iface = interfaceOf(local);
+    if (!iface && a.flags.get('verbose')) io.warn(`${spec.name}: no interface holds ${local}: timing with the socket`);
+    return iface;
+  } catch (e) {
+    if (a.flags.get('verbose')) io.warn(`${spec.name}: timing with the socket: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Opens a client towards `towards` with the command's source, guard, recording and clock. */
+async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, named: string[], key?: string): Promise<{ c: LispClient; traffic: Traffic }> {
   const src = a.values.get('source');
   const source = src === undefined ? undefined : parseEndpoint(src, '--source', spec.name);
   const guard = guardFor(a, spec.name, named);
   const port = intValue(spec, 'port', a.values.get('port'));
-  const traffic = new Traffic(a, io, spec.name);
+  let local: string;
+  try {
+    local = source?.address ?? (await sourceAddressFor(towards));
+  } catch (e) {
+    throw new UsageError(`${spec.name}: no route to ${towards} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const iface = captureInterface(a, spec, io, local);
+  const traffic = new Traffic(a, io, spec.name, key === undefined ? {} : { key });
   try {
     const c = await LispClient.open({
       towards,
-      ...(source ? { source: source.address } : {}),
+      source: local,
       ...(source?.port ? { port: source.port } : {}),
       ...(port ? { controlPort: port } : {}),
       retry: retryOf(a, spec),
       recorder: traffic.recorder,
       policy: guard,
+      ...(iface ? { capture: { iface } } : {}),
     });
+    if (c.wireError) {
+      // Asked for by name: not capturing is an error; as root by default, the socket times.
+      if (a.values.get('interface') !== undefined) {
+        await c.close();
+        throw new UsageError(`${spec.name}: -i ${iface}: ${c.wireError}`);
+      }
+      if (a.flags.get('verbose')) io.warn(`${spec.name}: timing with the socket: ${c.wireError}`);
+    }
     return { c, traffic };
   } catch (e) {
     traffic.close();
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`${spec.name}: ${(e as Error).message}`);
   }
 }
 
-/** Runs `fn` with a client towards `towards` (only `named` may be sent to), closing both after. */
-async function withClient(a: Parsed, spec: CommandSpec, io: Io, towards: string, named: string[], fn: (c: LispClient) => Promise<number>): Promise<number> {
-  const { c, traffic } = await client(a, spec, io, towards, named);
+/** Runs `fn` with a client towards `to.towards` (only `to.named` may be sent to; -v verifies with `to.key`), closing both after. */
+async function withClient(a: Parsed, spec: CommandSpec, io: Io, to: { towards: string; named: string[]; key?: string }, fn: (c: LispClient) => Promise<number>): Promise<number> {
+  const { c, traffic } = await client(a, spec, io, to.towards, to.named, to.key);
   try {
     return await fn(c);
   } finally {
     await c.close();
     traffic.close();
   }
+}
+
+/** "by the capture clock on lo", "by the socket clock". */
+function clockText(t: Timing, c: LispClient): string {
+  if (t.clock === 'capture') return `by the capture clock on ${c.wire!.iface}`;
+  return c.wire ? `by the socket clock (the capture on ${c.wire.iface} missed a packet)` : 'by the socket clock';
+}
+
+function timingJson(t: Timing): Record<string, unknown> {
+  return { rtt_ms: t.rttMs, rtt_clock: t.clock, socket_rtt_ms: t.socketRttMs };
+}
+
+function icmpJson(e: IcmpError | undefined): Record<string, unknown> {
+  return e ? { icmp: { from: e.from, reason: e.reason, to: e.dst, port: e.dport } } : {};
+}
+
+/** Why nothing answered: ": " and the ICMP error when one came back, else " after" how many requests went unanswered. */
+function unansweredText(c: LispClient, what: string, n: number): string {
+  return c.icmp ? `: ${icmpErrorText(c.icmp)}` : ` after ${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
 export function emitJson(io: Io, o: Record<string, unknown>): void {
@@ -387,6 +484,46 @@ export function emitJson(io: Io, o: Record<string, unknown>): void {
   );
 }
 
+/** --xtr-id HEX|none: bytes, null for none, undefined when not given. */
+function xtrIdOf(a: Parsed, spec: CommandSpec): Uint8Array | null | undefined {
+  const v = a.values.get('xtr-id');
+  if (v === undefined) return undefined;
+  if (v === 'none') return null;
+  const b = fromHex(v.replace(/^0x/i, '').replace(/[:-]/g, ''));
+  if (!b || b.length !== 16) throw new UsageError(`${spec.name}: --xtr-id must be 32 hex digits (128 bits) or none, not "${v}"`);
+  return b;
+}
+
+function siteIdOf(a: Parsed, spec: CommandSpec, xtrId: Uint8Array | null | undefined): Uint8Array | undefined {
+  const v = a.values.get('site-id');
+  if (v === undefined) return undefined;
+  if (xtrId === null) throw new UsageError(`${spec.name}: --site-id travels with an xTR-ID: not with --xtr-id none`);
+  const b = fromHex(v.replace(/^0x/i, ''));
+  if (!b || b.length !== 8) throw new UsageError(`${spec.name}: --site-id must be 16 hex digits (64 bits), not "${v}"`);
+  return b;
+}
+
+/**
+ * Why a Map-Register went unanswered, in one line: the ICMP error when one came back, else the
+ * likely causes, most likely first (a Map-Server drops what it cannot accept without a word).
+ */
+export function registerFailure(o: { ms: string; port: number; eid: string; attempts: number; keyId: number; xtrId: boolean; icmp?: IcmpError | undefined }): { text: string; causes: string[] } {
+  const head = `No Map-Notify from ${o.ms} for ${o.eid}`;
+  if (o.icmp) {
+    const cause = `${icmpErrorText(o.icmp)}${o.icmp.portUnreachable ? ': check the Map-Server address and port' : ''}`;
+    return { text: `${head}: ${cause}`, causes: [cause] };
+  }
+  const alg = authAlgorithm(o.keyId)?.name ?? `algorithm ${o.keyId}`;
+  const causes = [
+    'the key (a Map-Server drops a Map-Register that does not verify, without a word)',
+    o.keyId === 1 ? `the key id (1, ${alg}: some Map-Servers want 2)` : `the key id (${o.keyId}, ${alg}: Open Overlay Router accepts only 1, --key-id 1)`,
+    ...(o.xtrId ? ['the xTR-ID (OOR drops an I-bit Map-Register from an xTR that is not one of its RTRs: --xtr-id none)'] : []),
+    `the Map-Server address or port (${o.ms.includes(':') ? `[${o.ms}]` : o.ms}:${o.port}; no ICMP error came back)`,
+  ];
+  const n = o.attempts;
+  return { text: `${head} after ${n} Map-Register${n === 1 ? '' : 's'}; likely causes, most likely first: ${causes.map((c, i) => `${i + 1}. ${c}`).join('; ')}`, causes };
+}
+
 async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   noPositional(a, spec);
   const ms = needAddress(a.values.get('ms'), '--ms', spec.name);
@@ -397,17 +534,23 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
   const keyId = keyIdOf(a, spec.name);
   const ttl = intValue(spec, 'ttl', a.values.get('ttl')) ?? 1440;
   const notify = a.flags.get('notify') ?? false;
-  return withClient(a, spec, io, ms, [ms], async (c) => {
+  const xtrId = xtrIdOf(a, spec);
+  const siteId = siteIdOf(a, spec, xtrId);
+  const port = intValue(spec, 'port', a.values.get('port'));
+  return withClient(a, spec, io, { towards: ms, named: [ms], key }, async (c) => {
     const weight = Math.floor(100 / rlocs.length);
-    const port = intValue(spec, 'port', a.values.get('port'));
-    const { result } = await c.register({ address: ms, key, keyId, ...(port ? { port } : {}) }, eid, rlocs.map((r) => ({ rloc: r, local: true, weight })), {
+    const { result, xtrId: sentId } = await c.register({ address: ms, key, keyId, ...(port ? { port } : {}) }, eid, rlocs.map((r) => ({ rloc: r, local: true, weight })), {
       wantMapNotify: notify,
       proxyReply: a.flags.get('proxy-reply') ?? false,
       mobileNode: a.flags.get('mobile') ?? false,
       ttl,
+      ...(xtrId !== undefined ? { xtrId } : {}),
+      ...(siteId ? { siteId } : {}),
     });
     const eidText = prefixText(eid.address, eid.maskLen);
     const alg = authAlgorithm(keyId)?.name ?? `algorithm ${keyId}`;
+    const failure = result ? undefined : registerFailure({ ms, port: port ?? 4342, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: !!sentId, icmp: c.icmp });
+    const idText = sentId ? `xTR-ID ${toHex(sentId)}, site-ID ${toHex(siteId ?? new Uint8Array(8))}` : 'no xTR-ID';
     if (a.flags.get('json')) {
       emitJson(io, {
         command: 'register',
@@ -417,29 +560,34 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
         ttl,
         auth_algorithm: alg,
         want_map_notify: notify,
+        xtr_id: sentId ? toHex(sentId) : null,
+        ...(sentId ? { site_id: toHex(siteId ?? new Uint8Array(8)) } : {}),
         ...(result ? { nonce: result.nonce, attempts: result.attempts } : {}),
-        ...(notify ? { notified: !!result, ...(result ? { rtt_ms: result.rttMs } : {}) } : {}),
+        ...(notify ? { notified: !!result, ...(result ? timingJson(result) : {}) } : {}),
+        ...(failure ? { causes: failure.causes, ...icmpJson(c.icmp) } : {}),
       });
-    } else if (!result) {
-      io.line(`No Map-Notify from ${ms} for ${eidText} after ${retryOf(a, spec).retries + 1} Map-Registers`);
+    } else if (failure) {
+      io.line(failure.text);
     } else if (notify) {
-      io.line(`Registered ${eidText} -> ${rlocs.join(', ')} with ${ms} (${alg}, ttl ${ttl})`);
-      io.line(`Map-Notify from ${result.from} with rtt ${ms3(result.rttMs)}, nonce ${nonceHex(result.nonce)} (same nonce, authenticated), after ${result.attempts} attempt${result.attempts > 1 ? 's' : ''}`);
+      io.line(`Registered ${eidText} -> ${rlocs.join(', ')} with ${ms} (${alg}, ttl ${ttl}, ${idText})`);
+      io.line(
+        `Map-Notify from ${result!.from} with rtt ${ms3(result!.rttMs)} ${clockText(result!, c)}, nonce ${nonceHex(result!.nonce)} (same nonce, authenticated), after ${result!.attempts} attempt${result!.attempts > 1 ? 's' : ''}`,
+      );
     } else {
-      io.line(`Map-Register sent to ${ms} for ${eidText} -> ${rlocs.join(', ')} (${alg}, ttl ${ttl}, nonce ${nonceHex(result.nonce)}); no Map-Notify asked for`);
+      io.line(`Map-Register sent to ${ms} for ${eidText} -> ${rlocs.join(', ')} (${alg}, ttl ${ttl}, ${idText}, nonce ${nonceHex(result!.nonce)}); no Map-Notify asked for`);
     }
     return result ? 0 : 1;
   });
 }
 
-function resolveJson(command: string, extra: Record<string, unknown>, r: ResolveResult | undefined): Record<string, unknown> {
+function resolveJson(command: string, extra: Record<string, unknown>, r: ResolveResult | undefined, c: LispClient): Record<string, unknown> {
   return {
     command,
     ...extra,
     answered: !!r,
     ...(r
-      ? { from: r.from, rtt_ms: r.rttMs, attempts: r.attempts, nonce: r.nonce, itr_rloc: r.itrRloc, probe: r.reply.probe, records: r.reply.records.map(recordJson) }
-      : {}),
+      ? { from: r.from, ...timingJson(r), attempts: r.attempts, nonce: r.nonce, itr_rloc: r.itrRloc, probe: r.reply.probe, records: r.reply.records.map(recordJson) }
+      : icmpJson(c.icmp)),
   };
 }
 
@@ -448,18 +596,20 @@ async function mnResolve(a: Parsed, spec: CommandSpec, io: Io): Promise<number> 
   const mr = needAddress(a.values.get('mr'), '--mr', spec.name);
   const srcEid = a.values.get('source-eid');
   if (srcEid !== undefined) needAddress(srcEid, '--source-eid', spec.name);
-  return withClient(a, spec, io, mr, [mr], async (c) => {
+  return withClient(a, spec, io, { towards: mr, named: [mr] }, async (c) => {
     const eidText = prefixText(eid.address, eid.maskLen);
     const json = a.flags.get('json');
     if (!json) io.line(`Send Map-Request to ${mr} for ${eidText} (ITR-RLOC ${c.localAddress}, port ${c.socket.port}) ...`);
     io.flush();
     const r = await c.resolve(eid, mr, srcEid ? { sourceEid: srcEid } : {});
     if (json) {
-      emitJson(io, resolveJson('resolve', { eid: eidText, mr }, r));
+      emitJson(io, resolveJson('resolve', { eid: eidText, mr }, r, c));
     } else if (!r) {
-      io.line(`No Map-Reply from ${mr} after ${retryOf(a, spec).retries + 1} Map-Requests`);
+      io.line(`No Map-Reply from ${mr}${unansweredText(c, 'Map-Request', retryOf(a, spec).retries + 1)}`);
     } else {
-      io.line(`Received Map-Reply from ${r.from} with rtt ${ms3(r.rttMs)}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}${r.from === mr ? ' (the mapping system answered)' : ' (the ETR answered)'}`);
+      io.line(
+        `Received Map-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c)}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}${r.from === mr ? ' (the mapping system answered)' : ' (the ETR answered)'}`,
+      );
       io.line('');
       io.line(`Mapping entry for ${eidText}:`);
       for (const rec of r.reply.records) for (const l of recordLines(rec)) io.line(l);
@@ -472,15 +622,17 @@ async function mnProbe(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const rloc = needAddress(onePositional(a, spec, 'RLOC'), 'RLOC', spec.name);
   const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
   const srcEid = a.values.get('source-eid');
-  return withClient(a, spec, io, rloc, [rloc], async (c) => {
+  return withClient(a, spec, io, { towards: rloc, named: [rloc] }, async (c) => {
     const r = await c.probe(rloc, eid, srcEid ? { sourceEid: needAddress(srcEid, '--source-eid', spec.name) } : {});
     const probed = r?.reply.records.flatMap((x) => x.locators).find((l) => l.probed);
     if (a.flags.get('json')) {
-      emitJson(io, { ...resolveJson('probe', { rloc, eid: prefixText(eid.address, eid.maskLen) }, r), ...(probed ? { probed_locator: addressText(probed.rloc) } : {}) });
+      emitJson(io, { ...resolveJson('probe', { rloc, eid: prefixText(eid.address, eid.maskLen) }, r, c), ...(probed ? { probed_locator: addressText(probed.rloc) } : {}) });
     } else if (!r) {
-      io.line(`No RLOC-probe reply from ${rloc} after ${retryOf(a, spec).retries + 1} probes`);
+      io.line(`No RLOC-probe reply from ${rloc}${unansweredText(c, 'probe', retryOf(a, spec).retries + 1)}`);
     } else {
-      io.line(`RLOC-probe reply from ${r.from} with rtt ${ms3(r.rttMs)}${r.reply.probe ? '' : ' (probe bit NOT set in the reply)'}; probed locator: ${probed ? addressText(probed.rloc) : 'none marked'}`);
+      io.line(
+        `RLOC-probe reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c)}${r.reply.probe ? '' : ' (probe bit NOT set in the reply)'}; probed locator: ${probed ? addressText(probed.rloc) : 'none marked'}`,
+      );
       for (const rec of r.reply.records) for (const l of recordLines(rec)) io.line(l);
     }
     return r ? 0 : 1;
@@ -492,14 +644,17 @@ async function mnSmr(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
   const peerEidText = a.values.get('peer-eid');
   const peerEid = peerEidText === undefined ? undefined : needPrefix(peerEidText, '--peer-eid', spec.name);
-  return withClient(a, spec, io, peer, [peer], async (c) => {
+  return withClient(a, spec, io, { towards: peer, named: [peer] }, async (c) => {
     const nonce = randomNonce();
     const ok = c.smr(peer, eid, nonce, peerEid);
-    await new Promise((r) => setTimeout(r, 20)); // let the datagram leave before the socket closes
+    // Let the datagram leave, and an ICMP error about it come back, before the socket closes.
+    await new Promise((r) => setTimeout(r, 50));
+    if (c.icmp && !a.flags.get('json')) io.line(`SMR to ${peer}: ${icmpErrorText(c.icmp)}`);
     const eidText = prefixText(eid.address, eid.maskLen);
-    if (a.flags.get('json')) emitJson(io, { command: 'smr', peer, eid: eidText, nonce, sent: ok });
+    if (a.flags.get('json')) emitJson(io, { command: 'smr', peer, eid: eidText, nonce, sent: ok, ...icmpJson(c.icmp) });
+    else if (c.icmp) return 1;
     else io.line(ok ? `SMR sent to ${peer}:${intValue(spec, 'port', a.values.get('port')) ?? 4342} for ${eidText} (nonce ${nonceHex(nonce)}): the peer re-resolves it through its Map-Resolver` : `SMR to ${peer} not sent`);
-    return ok ? 0 : 1;
+    return ok && !c.icmp ? 0 : 1;
   });
 }
 
@@ -509,7 +664,7 @@ async function mnInfo(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
   const key = readKey(spec.name, a.values.get('key-file'), io.env, eid, ms);
   const keyId = keyIdOf(a, spec.name);
-  return withClient(a, spec, io, ms, [ms], async (c) => {
+  return withClient(a, spec, io, { towards: ms, named: [ms], key }, async (c) => {
     const port = intValue(spec, 'port', a.values.get('port'));
     const r = await c.info({ address: ms, key, keyId, ...(port ? { port } : {}) }, eid);
     if (a.flags.get('json')) {
@@ -521,7 +676,7 @@ async function mnInfo(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
         ...(r
           ? {
               from: r.from,
-              rtt_ms: r.rttMs,
+              ...timingJson(r),
               attempts: r.attempts,
               auth_ok: r.auth.ok,
               local: r.local,
@@ -530,12 +685,12 @@ async function mnInfo(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
               rtr_rlocs: r.rtrs,
               behind_nat: r.behindNat,
             }
-          : {}),
+          : icmpJson(c.icmp)),
       });
     } else if (!r) {
-      io.line(`No Info-Reply from ${ms} after ${retryOf(a, spec).retries + 1} Info-Requests`);
+      io.line(`No Info-Reply from ${ms}${unansweredText(c, 'Info-Request', retryOf(a, spec).retries + 1)}`);
     } else {
-      io.line(`Info-Reply from ${r.from} with rtt ${ms3(r.rttMs)}, authentication ${r.auth.ok ? 'ok' : `FAILED (${r.auth.reason})`}`);
+      io.line(`Info-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c)}, authentication ${r.auth.ok ? 'ok' : `FAILED (${r.auth.reason})`}`);
       io.line(`  sent from        ${r.local.address}:${r.local.port}`);
       io.line(`  seen as          ${r.global ? `${r.global.address}:${r.global.port}` : 'unknown'}`);
       io.line(`  Map-Server RLOC  ${r.msRloc ?? 'unknown'}`);
@@ -558,15 +713,17 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const ms = msText === undefined ? undefined : needAddress(msText, '--ms', spec.name);
   const mr = a.values.get('mr') === undefined ? ms : needAddress(a.values.get('mr'), '--mr', spec.name);
   const key = ms ? readKey(spec.name, a.values.get('key-file'), io.env, own, ms) : undefined;
+  const xtrId = xtrIdOf(a, spec);
+  const siteId = siteIdOf(a, spec, xtrId);
   const srcText = a.values.get('source');
-  const source = srcText === undefined ? (await sourceAddressFor(rloc)) : parseEndpoint(srcText, '--source', spec.name).address;
+  const source = srcText === undefined ? await sourceAddressFor(rloc) : parseEndpoint(srcText, '--source', spec.name).address;
   const named = [rloc, ...(ms ? [ms] : []), ...(mr ? [mr] : [])];
   // Answers to our Map-Requests name RLOCs the mapping system gave: replies to them are allowed.
   let router: LispRouter | undefined;
   const guard = guardFor(a, spec.name, named, (x) => !!router?.knowsRloc(x));
   const port = intValue(spec, 'port', a.values.get('port')) ?? 4342;
   const dataPort = intValue(spec, 'data-port', a.values.get('data-port')) ?? 4341;
-  const traffic = new Traffic(a, io, spec.name);
+  const traffic = new Traffic(a, io, spec.name, key === undefined ? {} : { key });
   const common = {
     name: 'lispscope',
     rlocs: [source],
@@ -576,15 +733,28 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
     policy: guard,
     timers: { mapRequestTimeoutMs: retryOf(a, spec).timeoutMs, mapRequestRetries: retryOf(a, spec).retries, mapNotifyTimeoutMs: retryOf(a, spec).timeoutMs },
     ...(mr ? { mapResolver: mr } : {}),
+    ...(xtrId !== undefined ? { xtrId } : {}),
+    ...(siteId ? { siteId } : {}),
   };
+  let wire: WireClock | undefined;
   try {
     router =
       ms && key
         ? new MobileNode({ ...common, eid: own, mapServer: { address: ms, port, key, keyId: keyIdOf(a, spec.name) }, mapResolver: mr ?? ms })
         : new LispRouter({ ...common, eids: [own] });
+    const iface = captureInterface(a, spec, io, source);
+    if (iface) {
+      try {
+        wire = WireClock.open({ iface, local: source, ports: [port, dataPort] });
+      } catch (e) {
+        if (a.values.get('interface') !== undefined) throw new Error(`-i ${iface}: ${(e as Error).message}`);
+        if (a.flags.get('verbose')) io.warn(`${spec.name}: timing with the socket: ${(e as Error).message}`);
+      }
+    }
     await router.start();
   } catch (e) {
     traffic.close();
+    await wire?.close();
     await router?.stop();
     throw new UsageError(`${spec.name}: ${(e as Error).message}`);
   }
@@ -599,19 +769,36 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
       { ttl: 1440, eidMaskLen: dst.includes(':') ? 128 : 32, action: 0, authoritative: false, mapVersion: 0, eid: ipAddress(dst)!, locators: [{ priority: 1, weight: 100, mpriority: 255, mweight: 0, local: false, probed: false, reachable: true, rloc: ipAddress(rloc)! }] },
       'command line',
     );
+    const r0 = router;
     let received = 0;
-    for (let i = 0; i < count; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, interval * 1000));
-      const r = await router.ping(dst, { proto: a.flags.get('udp') ? 'udp' : 'icmp', timeoutMs: retryOf(a, spec).timeoutMs * 2, src: addressText(own.address).replace(/\/\d+$/, '') });
+    // The capture hears the ICMP errors our echoes draw (the router's sockets are not connected).
+    let icmp: IcmpError | undefined;
+    wire?.onIcmpError((e) => (icmp = e));
+    const clock = wire ? `capture clock on ${wire.iface}` : 'socket clock';
+    // One echo every interval, as ping does: a lost one does not hold up the next.
+    const echo = async (seq: number) => {
+      const r = await r0.ping(dst, { proto: a.flags.get('udp') ? 'udp' : 'icmp', timeoutMs: retryOf(a, spec).timeoutMs * 2, src: addressText(own.address).replace(/\/\d+$/, '') });
+      const wireRtt = r?.wireKey && wire ? await wire.rtt(r.wireKey) : undefined;
+      const rtt = wireRtt ?? r?.rttMs;
       if (r) received++;
-      if (json) emitJson(io, { command: 'ping', eid: dst, rloc, seq: i + 1, answered: !!r, ...(r ? { from: r.from, rtt_ms: r.rttMs } : {}) });
-      else io.line(r ? `echo reply from ${r.from}: seq ${i + 1} time ${ms3(r.rttMs)}` : `no echo reply: seq ${i + 1}`);
+      if (json) {
+        emitJson(io, { command: 'ping', eid: dst, rloc, seq, answered: !!r, ...(r ? { from: r.from, rtt_ms: rtt, rtt_clock: wireRtt === undefined ? 'socket' : 'capture', socket_rtt_ms: r.rttMs } : icmpJson(icmp)) });
+      } else io.line(r ? `echo reply from ${r.from}: seq ${seq} time ${ms3(rtt!)}` : `no echo reply: seq ${seq}${icmp ? `: ${icmpErrorText(icmp)}` : ''}`);
       io.flush();
+    };
+    const pending: Promise<void>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < count; i++) {
+      const due = t0 + i * interval * 1000 - performance.now();
+      if (due > 0) await new Promise((r) => setTimeout(r, due));
+      pending.push(echo(i + 1));
     }
-    if (!json) io.line(`${count} sent, ${received} received, ${count ? Math.round((100 * (count - received)) / count) : 0}% lost`);
+    await Promise.all(pending);
+    if (!json) io.line(`${count} sent, ${received} received, ${count ? Math.round((100 * (count - received)) / count) : 0}% lost (times ${clock})`);
     return received ? 0 : 1;
   } finally {
     await router.stop();
+    await wire?.close();
     guard.close();
     traffic.close();
   }
@@ -655,7 +842,7 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   // (data, probes, SMRs to peers), and to the RTRs its Map-Server named behind a NAT.
   const learned = (x: string) => !!mn?.knowsRloc(x);
   const guard = guardFor(a, spec.name, named(), learned);
-  const traffic = new Traffic(a, io, spec.name);
+  const traffic = new Traffic(a, io, spec.name, { key });
   const say = (event: string, fields: Record<string, unknown>, text: string) => {
     if (json) emitJson(io, { ts: Date.now() / 1000, event, ...fields });
     else io.line(`${new Date().toISOString()} ${text}`);
@@ -672,7 +859,11 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
     natTraversal: cfg.natTraversal,
     ports: { control: cfg.controlPort, data: cfg.dataPort },
     timers: { registerIntervalMs: cfg.registerInterval * 1000 },
+    ...(cfg.xtrId !== undefined ? { xtrId: cfg.xtrId } : {}),
+    ...(cfg.siteId ? { siteId: cfg.siteId } : {}),
     recorder: traffic.recorder,
+    // -w holds both directions, so that `flows` on it sees every registration answered.
+    recordReceived: true,
     policy: guard,
     log: (level: string, _c: string, message: string) => {
       // Moves are reported as their own events.

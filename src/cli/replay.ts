@@ -1,6 +1,8 @@
 // `lispscope replay FILE --to ADDR`: re-sends the LISP messages of a capture over UDP to the one
 // address named, keeping each message's original destination port (unless --port) and the
-// capture's timing (scaled by --speed, or none with --as-fast-as-possible). --rewrite OLD=NEW
+// capture's timing (scaled by --speed, or none with --as-fast-as-possible). Only what asks for an
+// answer (and data) is sent unless --all-messages: a captured Map-Notify or Map-Reply sent to a
+// server means nothing to it. What comes back is recorded (-w) and printed (-v). --rewrite OLD=NEW
 // replaces addresses inside control messages (RLOCs, EIDs, ITR-RLOCs, ECM inner headers) and
 // re-signs authenticated ones with the key when one is given.
 
@@ -32,9 +34,11 @@ export const replaySpec: CommandSpec = {
     { name: 'speed', kind: 'value', arg: 'X', help: 'play X times faster than captured (default 1)' },
     { name: 'as-fast-as-possible', kind: 'flag', help: 'no pauses (still paced by --rate when given)' },
     { name: 'rewrite', kind: 'list', arg: 'OLD=NEW', help: 'replace address OLD by NEW inside control messages (repeatable)' },
-    { name: 'keys', kind: 'value', arg: 'FILE', help: 're-sign rewritten authenticated messages with keys from FILE (`read --keys` form)' },
+    { name: 'keys', kind: 'value', arg: 'FILE', help: 're-sign rewritten authenticated messages with keys from FILE (`read --keys` form); -v verifies with them' },
     { name: 'count', short: 'c', kind: 'value', arg: 'N', help: 'stop after N messages' },
     { name: 'only', kind: 'value', arg: 'control|data', help: 'replay only control messages, or only data packets' },
+    { name: 'all-messages', kind: 'flag', help: 'also send the captured answers (Map-Reply, Map-Notify, Map-Notify-Ack, Info-Reply, Map-Referral); by default only requests and data' },
+    { name: 'wait', kind: 'value', arg: 'MS', help: 'after the last message, listen this long for answers (default 500)' },
     { name: 'interface', short: 'i', kind: 'value', arg: 'IF', help: 'send raw on interface IF through libpcap, from the captured source address and port (root or CAP_NET_RAW)' },
     DST_MAC_OPTION,
     ...ACTIVE_OPTIONS.map((o) => (o.name === 'rate' ? { ...o, help: 'send at most N datagrams a second (default: no limit beyond the timing)' } : o)),
@@ -55,6 +59,24 @@ interface Message {
 }
 
 const MAX_MESSAGES = 1_000_000;
+
+/** An answer to someone's request: sending it to a server asks nothing of it. */
+export function isAnswer(m: ControlMessage): boolean {
+  if ('unknown' in m) return false;
+  switch (m.type) {
+    case 2:
+    case 4:
+    case 5:
+    case 6:
+      return true;
+    case 7:
+      return m.reply;
+    case 8:
+      return !!m.inner?.message && isAnswer(m.inner.message);
+    default:
+      return false;
+  }
+}
 
 
 export async function runReplay(argv: string[], io: Io): Promise<number> {
@@ -85,6 +107,9 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
   }
   const keysPath = a.values.get('keys');
   const ring = keysPath ? loadKeys(keysPath) : undefined;
+  const allMessages = a.flags.get('all-messages') ?? false;
+  const wait = intValue(replaySpec, 'wait', a.values.get('wait')) ?? 500;
+  let answersSkipped = 0;
 
   // Read the capture first: then a broken file fails before anything is sent.
   const messages: Message[] = [];
@@ -96,6 +121,10 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
         const p = decoder.decode(f);
         if (!p || !p.udp || !p.lisp || (p.kind !== 'control' && p.kind !== 'data')) return true;
         if (only && p.kind !== only) return true;
+        if (p.control && !allMessages && isAnswer(p.control)) {
+          answersSkipped++;
+          return true;
+        }
         if (messages.length >= MAX_MESSAGES) {
           truncated = true;
           return false;
@@ -121,7 +150,7 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
   }
   if (truncated) io.warn(`replay: only the first ${MAX_MESSAGES} messages are replayed`);
   if (messages.length === 0) {
-    io.warn(`${file}: no LISP messages to replay`);
+    io.warn(`${file}: no LISP messages to replay${answersSkipped ? ` (${answersSkipped} answers skipped: --all-messages sends them)` : ''}`);
     return 0;
   }
 
@@ -129,8 +158,8 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
   const source = src === undefined ? undefined : parseEndpoint(src, '--source', 'replay');
   const local = source?.address ?? (await sourceAddressFor(to));
   const guard = guardFor(a, 'replay', [to], undefined, 0, 1);
-  const traffic = new Traffic(a, io, 'replay');
-  const { raw, socket } = await openSender(a, io, 'replay', { to, source, local, guard, traffic });
+  const traffic = new Traffic(a, io, 'replay', ring ? { key: ring } : {});
+  const { raw, socket } = await openSender(a, io, 'replay', { to, source, local, guard, traffic, recordReceived: true });
   const json = a.flags.get('json') ?? false;
   const abort = new AbortController();
   const onSignal = () => abort.abort();
@@ -173,9 +202,9 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
       else if (!a.flags.get('verbose')) io.line(`frame ${m.frame}: ${m.type} to ${to}:${dport}, ${bytes.length} bytes${changed ? ', rewritten' : ''}`);
       io.flush();
     }
-    // Paced datagrams still queued leave before the socket closes.
+    // Paced datagrams still queued leave before the socket closes; then the last answers come back.
     while (guard.pending && !abort.signal.aborted) await delay(20, abort.signal);
-    await delay(20);
+    await delay(Math.max(wait, 20), abort.signal);
   } finally {
     process.off('SIGINT', onSignal);
     await socket?.close();
@@ -184,7 +213,9 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
     traffic.close();
   }
   if (authBroken) io.warn(`replay: ${authBroken} authenticated message(s) were rewritten without their key (--keys): their authentication no longer verifies`);
-  const summary = `replayed ${sent} of ${messages.length} LISP messages to ${to}${raw ? ` raw on ${raw.iface}` : ''} in ${((performance.now() - t0) / 1000).toFixed(2)} s${rewritten ? ` (${rewritten} rewritten)` : ''}${abort.signal.aborted ? ' (interrupted)' : ''}`;
+  const skipped = answersSkipped ? `, ${answersSkipped} captured answer${answersSkipped === 1 ? '' : 's'} not sent (--all-messages sends them)` : '';
+  const back = raw ? '' : `; ${traffic.received} answer${traffic.received === 1 ? '' : 's'} came back`;
+  const summary = `replayed ${sent} of ${messages.length} LISP messages to ${to}${raw ? ` raw on ${raw.iface}` : ''} in ${((performance.now() - t0) / 1000).toFixed(2)} s${rewritten ? ` (${rewritten} rewritten)` : ''}${abort.signal.aborted ? ' (interrupted)' : ''}${skipped}${back}`;
   if (json) process.stderr.write(`${summary}\n`);
   else io.line(summary);
   return 0;

@@ -134,6 +134,8 @@ const AUTH_FAILED = 'auth-failed' as const;
  * a second for the 10 s they wait, far beyond a real deployment's rate, within 100 MB of heap.
  */
 const MAX_OPEN = 50_000;
+/** A copy of a request translated by a NAT follows it within this many seconds (the lab's: 0.1 ms). */
+const TRANSLATED_WITHIN = 1;
 const MAX_CLOSED_NONCES = 65_536;
 /** Kinds whose answer goes straight from the last hop to the requester, bypassing the forwarder. */
 const ANSWERED_AROUND: ReadonlySet<ExchangeKind> = new Set(['resolution', 'rloc-probe', 'smr', 'referral']);
@@ -380,7 +382,9 @@ export class ExchangeTracker {
         }
         return e;
       }
-      if (e.hops.includes(v.dst) && withoutSender(e.firstId) === withoutSender(id)) {
+      // The request on its way through a NAT: seen again at once, before it could be answered
+      // (a copy from a new port after the answer is someone sending it again: `replay`).
+      if (!e.answered && v.ts - e.lastTx <= TRANSLATED_WITHIN && e.hops.includes(v.dst) && withoutSender(e.firstId) === withoutSender(id)) {
         // Translated: answers now go to the NAT's address.
         pushFrame(e, ref);
         e.last = v.ts;

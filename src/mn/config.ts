@@ -2,6 +2,7 @@
 // SIGUSR1. The RLOCs are given as addresses or as interfaces whose addresses are polled.
 
 import { networkInterfaces } from 'node:os';
+import { fromHex } from '../dissect/addr.js';
 import { ipAddress } from '../dissect/address.js';
 import { toPrefix } from './eid.js';
 
@@ -26,6 +27,10 @@ export interface MobileNodeConfig {
   pollInterval: number;
   controlPort: number;
   dataPort: number;
+  /** 128-bit xTR-ID; null: none (I clear); absent: derived from the EID and key. */
+  xtrId?: Uint8Array | null;
+  /** 64-bit site-ID sent with the xTR-ID. */
+  siteId?: Uint8Array;
 }
 
 export class ConfigError extends Error {
@@ -48,6 +53,8 @@ const KNOWN = new Set([
   'pollInterval',
   'controlPort',
   'dataPort',
+  'xtrId',
+  'siteId',
 ]);
 
 function ip(v: unknown, what: string): string {
@@ -65,6 +72,12 @@ function bool(v: unknown, what: string, dflt: boolean): boolean {
   if (v === undefined) return dflt;
   if (typeof v !== 'boolean') throw new ConfigError(`${what} must be true or false`);
   return v;
+}
+
+function hexId(v: unknown, what: string, bytes: number, or = ''): Uint8Array {
+  const b = typeof v === 'string' ? fromHex(v.replace(/^0x/i, '').replace(/[:-]/g, '')) : undefined;
+  if (!b || b.length !== bytes) throw new ConfigError(`${what} must be ${bytes * 2} hex digits${or ? ` or ${or}` : ''}`);
+  return b;
 }
 
 /** Parses and checks the configuration text; throws ConfigError naming the first problem. */
@@ -117,6 +130,14 @@ export function parseMobileNodeConfig(text: string): MobileNodeConfig {
   } else throw new ConfigError('"mapServer" (an address, or {address, port}) is required');
   cfg.mapResolver = o.mapResolver === undefined ? cfg.mapServer.address : ip(o.mapResolver, '"mapResolver"');
   if (o.petr !== undefined) cfg.petr = ip(o.petr, '"petr"');
+  if (o.xtrId !== undefined) {
+    if (o.xtrId === 'none' || o.xtrId === null) cfg.xtrId = null;
+    else cfg.xtrId = hexId(o.xtrId, '"xtrId"', 16, '"none"');
+  }
+  if (o.siteId !== undefined) {
+    if (cfg.xtrId === null) throw new ConfigError('"siteId" travels with an xTR-ID: not with "xtrId": "none"');
+    cfg.siteId = hexId(o.siteId, '"siteId"', 8);
+  }
   if (o.keyFile !== undefined) {
     if (typeof o.keyFile !== 'string' || !o.keyFile) throw new ConfigError('"keyFile" must be a path');
     cfg.keyFile = o.keyFile;

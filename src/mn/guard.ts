@@ -142,3 +142,38 @@ export class SendGuard implements SendPolicy {
     }, Math.max(1, Math.ceil(1000 / rate)));
   }
 }
+
+/**
+ * Token buckets per key (a source address): `rate` a second after a burst of `burst`. A server
+ * uses it to stop one sender from making it work (or answer) without bound. Keys beyond `maxKeys`
+ * push out the least recently seen.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; last: number }>();
+  /** Refused so far. */
+  refused = 0;
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  /** Whether `key` may go now (taking a token); false when its bucket is empty. */
+  allow(key: string, now = Date.now()): boolean {
+    if (this.rate <= 0) return true;
+    let b = this.buckets.get(key);
+    if (b) this.buckets.delete(key);
+    else b = { tokens: this.burst, last: now };
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.last) / 1000) * this.rate);
+    b.last = now;
+    this.buckets.set(key, b);
+    if (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
+    if (b.tokens < 1) {
+      this.refused++;
+      return false;
+    }
+    b.tokens -= 1;
+    return true;
+  }
+}

@@ -63,6 +63,13 @@ export interface EchoResult {
   from: string;
   rttMs: number;
   seq: number;
+  /** How a capture finds the ICMP echo and its reply (see echoKey); none for UDP echo. */
+  wireKey?: string;
+}
+
+/** An ICMP echo request to `peer` and the reply from it, by id and sequence number. */
+export function echoKey(peer: string, id: number, seq: number): string {
+  return `echo ${peer} ${id} ${seq}`;
 }
 
 interface Outstanding {
@@ -80,7 +87,7 @@ export class Pinger {
 
   /** Builds an echo request from `src` to `dst`; `send` puts it on its way; resolves with the reply or undefined. */
   echo(
-    send: (packet: Uint8Array) => void,
+    send: (packet: Uint8Array, sent: (at: number) => void) => void,
     o: { src: string; dst: string; proto?: 'icmp' | 'udp'; timeoutMs: number; payload?: Uint8Array },
   ): Promise<EchoResult | undefined> {
     const seq = ++this.seq & 0xffff;
@@ -100,13 +107,17 @@ export class Pinger {
         this.out.delete(key);
         resolve(undefined);
       }, o.timeoutMs);
-      this.out.set(key, { key, sentAt: performance.now(), resolve, timer });
-      send(packet);
-    }).then((r) => r as EchoResult | undefined).then((r) => (r ? { ...r, seq } : r));
+      const out: Outstanding = { key, sentAt: performance.now(), resolve, timer };
+      this.out.set(key, out);
+      // The echo may wait for a Map-Reply first: its time starts when it leaves encapsulated.
+      send(packet, (at) => (out.sentAt = at));
+    })
+      .then((r) => r as EchoResult | undefined)
+      .then((r) => (r ? { ...r, seq, ...(o.proto === 'udp' ? {} : { wireKey: echoKey(o.dst, this.nextId, seq) }) } : r));
   }
 
-  /** Offers a received packet; true when it answered one of ours. */
-  offer(p: InnerPacket): boolean {
+  /** Offers a received packet (arrived at `at`, performance.now()); true when it answered one of ours. */
+  offer(p: InnerPacket, at = performance.now()): boolean {
     let key: string | undefined;
     if (isEchoReply(p)) key = `icmp ${p.src} ${p.icmp!.id} ${p.icmp!.seq}`;
     else if (p.udp && p.udp.sport === UDP_ECHO_PORT) key = `udp ${p.src} ${p.udp.dport}`;
@@ -114,7 +125,7 @@ export class Pinger {
     if (!o) return false;
     clearTimeout(o.timer);
     this.out.delete(o.key);
-    o.resolve({ from: p.src, rttMs: performance.now() - o.sentAt, seq: 0 });
+    o.resolve({ from: p.src, rttMs: Math.max(0, at - o.sentAt), seq: 0 });
     return true;
   }
 

@@ -1,9 +1,10 @@
 // The Map-Resolver (RFC 9301 §8.1, §8.3, §8.4), co-located with the Map-Server: an ECM'd
 // Map-Request for a registered EID is forwarded, still encapsulated, to one of the ETRs that
-// registered it, or answered by the Map-Server itself when they asked it to (proxy-reply); for
-// an EID nobody registered, a negative Map-Reply says to forward natively: for non-LISP space
-// with a 15-minute TTL and the widest prefix that overlaps no site, for a site prefix without a
-// registration with a 1-minute TTL.
+// registered it, or answered by the Map-Server itself when they asked it to (proxy-reply; the
+// operator may also make it answer for every site, or for none); for an EID nobody registered, a
+// negative Map-Reply says to forward natively: for non-LISP space with a 15-minute TTL and the
+// least specific prefix that covers the EID and overlaps no site (never one that does not cover
+// the EID), for a site prefix without a registration with a 1-minute TTL.
 
 import { encodeControl } from '../dissect/control.js';
 import { mapReply, negativeMapReply } from '../dissect/build.js';
@@ -11,7 +12,7 @@ import type { MapRequest } from '../dissect/types.js';
 import { covers, longestMatch, prefixKey, widestUncovered, type Prefix } from './eid.js';
 import type { Logger } from './log.js';
 import { locatorAddress, selectLocator } from './map-cache.js';
-import { MapServer, type Registration } from './map-server.js';
+import { MapServer, type ProxyReplyMode, type Registration } from './map-server.js';
 import type { LispSocket, Received } from './socket.js';
 
 export interface MapResolverOptions {
@@ -20,6 +21,8 @@ export interface MapResolverOptions {
   negativeTtl?: number | undefined;
   /** For EIDs in a site prefix nobody registered, minutes (default 1). */
   unregisteredTtl?: number | undefined;
+  /** Default 'registration': the P bit of the Map-Register decides. */
+  proxyReply?: ProxyReplyMode;
 }
 
 export class MapResolver {
@@ -63,7 +66,8 @@ export class MapResolver {
     const eid: Prefix = { address: asked.prefix, maskLen: asked.maskLen };
     const reg = this.ms.lookup(eid);
     if (reg) {
-      const proxy = [...reg.entries.values()].some((e) => e.proxyReply);
+      const mode = this.opts.proxyReply ?? 'registration';
+      const proxy = mode === 'always' || (mode === 'registration' && [...reg.entries.values()].some((e) => e.proxyReply));
       if (proxy) {
         this.stats.proxyReplies++;
         const reply = mapReply({ nonce: m.nonce, records: [MapServer.proxyRecord(reg)] });

@@ -1,22 +1,31 @@
-// The Map-Server (RFC 9301 §5.6, §8.2; NAT-traversal draft for Info): sites with EID prefixes and
-// shared keys. A Map-Register is accepted only when it verifies with the key of the site whose
-// prefixes contain every EID it registers, and its nonce was not seen before from that site; then
-// it replaces (or, with the merge bit, joins) the registration, and with want-map-notify a signed
-// Map-Notify with the same nonce goes back to where it came from. Registrations expire when not
-// refreshed. Info-Requests are answered with what the Map-Server sees of the requester: the
-// NAT-Traversal LCAF. The Map-Resolver (map-resolver.ts) shares its socket and its registrations.
+// The Map-Server (RFC 9301 §5.6, §5.7, §8.2; NAT-traversal draft for Info and RTRs): sites with EID
+// prefixes and shared keys. A Map-Register is accepted only when it verifies with the key of the
+// site whose prefixes contain every EID it registers, and its nonce was not seen before from that
+// site; then it replaces (or, with the merge bit, joins) the registration, and with want-map-notify
+// a signed Map-Notify with the same nonce goes back to where it came from. A Map-Register an RTR
+// relays inside an ECM is checked the same way (the node's own signature) and answered inside an
+// ECM to the RTR. When a merged registration's RLOC-set changes, the other xTRs of the prefix get
+// an unsolicited Map-Notify, retransmitted until their Map-Notify-Ack when asked to. Registrations
+// expire when not refreshed. Info-Requests are answered with what the Map-Server sees of the
+// requester: the NAT-Traversal LCAF. The Map-Resolver (map-resolver.ts) shares its socket and its
+// registrations. The lab and `lispscope ms` both run this one.
 
 import { EventEmitter } from 'node:events';
 import { toHex } from '../dissect/addr.js';
+import { addressText } from '../dissect/address.js';
 import { verifyAuth } from '../dissect/auth.js';
-import { infoReply, mapNotify, mappingRecord } from '../dissect/build.js';
+import { ecm, infoReply, mapNotify, mappingRecord, randomNonce } from '../dissect/build.js';
+import { encodeControl } from '../dissect/control.js';
+import { ecmInnerBytes } from '../dissect/ecm.js';
 import { LISP_CONTROL_PORT } from '../dissect/registry.js';
-import type { InfoMessage, Locator, MapRegister, MappingRecord } from '../dissect/types.js';
+import type { InfoMessage, Locator, MapNotify, MapRegister, MappingRecord } from '../dissect/types.js';
 import { covers, longestMatch, prefixKey, recordPrefix, toPrefix, type Prefix } from './eid.js';
+import { RateLimiter } from './guard.js';
 import { silentLogger, type Logger } from './log.js';
 import { MapResolver } from './map-resolver.js';
 import type { Recorder } from './recorder.js';
-import { LispSocket, type Received } from './socket.js';
+import { NonceTable, type RetryTimers } from './requests.js';
+import { LispSocket, type Received, type SendPolicy, type SocketOptions } from './socket.js';
 
 export interface SiteConfig {
   name: string;
@@ -27,6 +36,9 @@ export interface SiteConfig {
   /** Accept registrations of more-specific prefixes (default true). */
   allowMoreSpecifics?: boolean;
 }
+
+/** Who answers a Map-Request for a registered EID: as the registration's P bit says, always the Map-Server, or never (the ETR). */
+export type ProxyReplyMode = 'registration' | 'always' | 'never';
 
 export interface MapServerOptions {
   name?: string;
@@ -45,8 +57,19 @@ export interface MapServerOptions {
   /** Map-Resolver negative replies: TTL for non-LISP space (RFC 9301 §8.4: 15 min), for configured-but-unregistered prefixes (1 min). */
   negativeTtl?: number;
   unregisteredTtl?: number;
+  /** Default 'registration' (the P bit). */
+  proxyReply?: ProxyReplyMode;
+  /** Unsolicited Map-Notifies wait for a Map-Notify-Ack, retransmitted on these timers; without, each is sent once. */
+  mapNotifyAck?: RetryTimers;
+  /** Messages handled per second from one source address after a burst (default 0: no limit). */
+  perSourceRate?: number;
+  perSourceBurst?: number;
   dataPort?: number;
   recorder?: Recorder;
+  /** Record what arrives too (the `ms` command; the lab records each datagram once, by its sender). */
+  recordReceived?: SocketOptions['recordReceived'];
+  /** What may be sent, how fast (refuses non-unicast answers). */
+  policy?: SendPolicy;
   log?: Logger;
 }
 
@@ -63,7 +86,14 @@ export interface RegistrationEntry {
   expires: number;
   /** Where the Map-Register came from (an RTR for a NATed xTR). */
   source: string;
+  sourcePort: number;
+  /** The Map-Register came inside an ECM, from an RTR: its inner source is the xTR's own address. */
+  viaRtr?: { private: string };
+  /** The merge bit: the xTR shares the prefix with others. */
+  merge: boolean;
   nonce: bigint;
+  keyId: number;
+  authLength: number;
 }
 
 export interface Registration {
@@ -75,14 +105,53 @@ export interface Registration {
 
 export type RejectReason = 'malformed' | 'no-site' | 'auth' | 'replay' | 'mixed-sites';
 
+/** A site as `lispscope ms` shows it (SIGUSR1, exit). */
+export interface SiteReport {
+  name: string;
+  prefixes: string[];
+  accepted: number;
+  rejected: number;
+  /** Why the last Map-Register for the site was rejected. */
+  lastRejection?: string;
+  registrations: Array<{
+    eid: string;
+    xtrId?: string;
+    source: string;
+    viaRtr?: string;
+    rlocs: string[];
+    proxyReply: boolean;
+    merge: boolean;
+    registeredAt: number;
+    expires: number;
+  }>;
+}
+
+interface Site extends SiteConfig {
+  prefixList: Prefix[];
+  nonces: Map<bigint, number>;
+  accepted: number;
+  rejected: number;
+  lastRejection?: string;
+}
+
+/** Where an accepted Map-Register came from, and how to answer it. */
+interface Origin {
+  /** The message's own bytes (inside the ECM when relayed), for the authentication. */
+  bytes: Uint8Array;
+  /** Relayed by an RTR in an ECM: the inner source address and port (the xTR behind the NAT). */
+  ecm?: { src: string; sport: number };
+}
+
 export class MapServer extends EventEmitter {
   readonly socket: LispSocket;
   readonly resolver: MapResolver | undefined;
   readonly name: string;
-  readonly stats = { accepted: 0, rejected: 0, notifies: 0, infoReplies: 0, expired: 0 };
+  readonly stats = { accepted: 0, rejected: 0, notifies: 0, unsolicitedNotifies: 0, acks: 0, unacknowledged: 0, infoReplies: 0, expired: 0, rateLimited: 0 };
   private readonly regs = new Map<string, Registration>();
-  private readonly sites: Array<SiteConfig & { prefixList: Prefix[]; nonces: Map<bigint, number> }>;
+  private readonly sites: Site[];
   private readonly log: Logger;
+  private readonly limiter: RateLimiter | undefined;
+  private readonly acks = new NonceTable<MapNotify>();
   private sweeper: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -93,8 +162,11 @@ export class MapServer extends EventEmitter {
     this.socket = socket;
     this.name = opts.name ?? 'ms';
     this.log = opts.log ?? silentLogger;
-    this.sites = opts.sites.map((s) => ({ ...s, prefixList: s.prefixes.map(toPrefix), nonces: new Map() }));
-    if (opts.mapResolver !== false) this.resolver = new MapResolver(this, socket, { log: this.log, negativeTtl: opts.negativeTtl, unregisteredTtl: opts.unregisteredTtl });
+    this.sites = opts.sites.map((s) => ({ ...s, prefixList: s.prefixes.map(toPrefix), nonces: new Map(), accepted: 0, rejected: 0 }));
+    if (opts.perSourceRate) this.limiter = new RateLimiter(opts.perSourceRate, opts.perSourceBurst ?? opts.perSourceRate * 2);
+    if (opts.mapResolver !== false) {
+      this.resolver = new MapResolver(this, socket, { log: this.log, negativeTtl: opts.negativeTtl, unregisteredTtl: opts.unregisteredTtl, proxyReply: opts.proxyReply ?? 'registration' });
+    }
     socket.onReceive((rx) => this.receive(rx));
     const timeout = this.registrationTimeoutMs;
     this.sweeper = setInterval(() => this.expire(), Math.max(50, Math.min(1000, timeout / 4)));
@@ -111,6 +183,8 @@ export class MapServer extends EventEmitter {
       role: 'control',
       ports: { control: port, data: opts.dataPort ?? 4341 },
       ...(opts.recorder ? { recorder: opts.recorder } : {}),
+      ...(opts.recordReceived ? { recordReceived: opts.recordReceived } : {}),
+      ...(opts.policy ? { policy: opts.policy } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     });
     return new MapServer(socket, opts);
@@ -123,6 +197,7 @@ export class MapServer extends EventEmitter {
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
+    this.acks.close();
     await this.socket.close();
   }
 
@@ -140,6 +215,33 @@ export class MapServer extends EventEmitter {
   /** The most specific registration covering `eid`. */
   lookup(eid: Prefix): Registration | undefined {
     return longestMatch(this.registrations(), eid, (r) => r.prefix);
+  }
+
+  /** The sites, their counters and registrations, for people. */
+  siteReports(): SiteReport[] {
+    const regs = this.registrations();
+    return this.sites.map((s) => ({
+      name: s.name,
+      prefixes: s.prefixList.map(prefixKey),
+      accepted: s.accepted,
+      rejected: s.rejected,
+      ...(s.lastRejection ? { lastRejection: s.lastRejection } : {}),
+      registrations: regs
+        .filter((r) => r.site === s.name)
+        .flatMap((r) =>
+          [...r.entries.values()].map((e) => ({
+            eid: r.key,
+            ...(/^[0-9a-f]{32}$/.test(e.id) ? { xtrId: e.id } : {}),
+            source: e.source,
+            ...(e.viaRtr ? { viaRtr: e.viaRtr.private } : {}),
+            rlocs: e.locators.map((l) => addressText(l.rloc)),
+            proxyReply: e.proxyReply,
+            merge: e.merge,
+            registeredAt: e.registeredAt,
+            expires: e.expires,
+          })),
+        ),
+    }));
   }
 
   /** The locators of a registration, merged over its xTRs. */
@@ -167,25 +269,41 @@ export class MapServer extends EventEmitter {
   }
 
   private receive(rx: Received): void {
+    if (this.limiter && !this.limiter.allow(rx.src)) {
+      // A flood from one address costs one counter, not work or answers.
+      if (this.stats.rateLimited++ % 1000 === 0) this.log('warn', this.name, `rate-limiting ${rx.src}: messages beyond ${this.opts.perSourceRate}/s are dropped`);
+      return;
+    }
     const m = rx.control;
     if (!m || 'unknown' in m) {
       this.log('warn', this.name, `dropped an unknown message from ${rx.src}:${rx.sport}`);
       return;
     }
-    if (m.type === 3) return this.onMapRegister(rx, m);
+    if (m.type === 3) return this.onMapRegister(rx, m, { bytes: rx.bytes });
+    if (m.type === 5) return this.onMapNotifyAck(rx, m);
     if (m.type === 7 && !m.reply) return this.onInfoRequest(rx, m);
+    if (m.type === 8 && m.inner?.message && !('unknown' in m.inner.message) && m.inner.message.type === 3) {
+      // A Map-Register an RTR relays for an xTR behind a NAT (NAT-traversal draft).
+      const bytes = ecmInnerBytes(rx.bytes);
+      if (!bytes) return this.reject(rx, 'malformed', 'ECM: the Map-Register inside could not be located');
+      return this.onMapRegister(rx, m.inner.message, { bytes, ecm: { src: m.inner.src, sport: m.inner.sport } });
+    }
     if (this.resolver?.handle(rx)) return;
     this.log('debug', this.name, `ignored a message of type ${m.type} from ${rx.src}:${rx.sport}`);
   }
 
-  private reject(rx: Received, reason: RejectReason, detail: string, nonce?: bigint): void {
+  private reject(rx: Received, reason: RejectReason, detail: string, nonce?: bigint, site?: Site): void {
     this.stats.rejected++;
+    if (site) {
+      site.rejected++;
+      site.lastRejection = detail;
+    }
     this.log('warn', this.name, `rejected a Map-Register from ${rx.src}:${rx.sport}: ${detail}`);
     this.emit('rejected', { from: rx.src, reason, detail, nonce });
   }
 
-  private siteFor(eid: Prefix) {
-    let best: (typeof this.sites)[number] | undefined;
+  private siteFor(eid: Prefix): Site | undefined {
+    let best: Site | undefined;
     let bestLen = -1;
     for (const s of this.sites) {
       for (const p of s.prefixList) {
@@ -199,7 +317,7 @@ export class MapServer extends EventEmitter {
     return best;
   }
 
-  private onMapRegister(rx: Received, m: MapRegister): void {
+  private onMapRegister(rx: Received, m: MapRegister, origin: Origin): void {
     if (rx.notes.length) return this.reject(rx, 'malformed', `malformed (${rx.notes[0]!.message})`);
     if (m.records.length === 0) return this.reject(rx, 'malformed', 'no EID-records', m.nonce);
     // Every EID must belong to one site, whose key must verify the message.
@@ -210,22 +328,26 @@ export class MapServer extends EventEmitter {
     }
     if (sites.size > 1) return this.reject(rx, 'mixed-sites', 'EIDs of more than one site in one Map-Register', m.nonce);
     const site = [...sites][0]!;
-    const auth = verifyAuth(rx.bytes, site.key);
-    if (!auth.ok) return this.reject(rx, 'auth', `authentication failed for site ${site.name} (${auth.reason})`, m.nonce);
+    const auth = verifyAuth(origin.bytes, site.key);
+    if (!auth.ok) return this.reject(rx, 'auth', `authentication failed for site ${site.name} (${auth.reason})`, m.nonce, site);
     const now = Date.now();
     for (const [n, exp] of site.nonces) if (exp <= now) site.nonces.delete(n);
-    if (site.nonces.has(m.nonce)) return this.reject(rx, 'replay', `replayed nonce 0x${m.nonce.toString(16).padStart(16, '0')}`, m.nonce);
+    if (site.nonces.has(m.nonce)) return this.reject(rx, 'replay', `replayed nonce 0x${m.nonce.toString(16).padStart(16, '0')}`, m.nonce, site);
     site.nonces.set(m.nonce, now + 2 * this.registrationTimeoutMs);
     if (site.nonces.size > 4096) site.nonces.delete(site.nonces.keys().next().value!);
+    site.accepted++;
 
-    const id = m.xtrId ? toHex(m.xtrId) : `${rx.src}:${rx.sport}`;
+    const id = m.xtrId ? toHex(m.xtrId) : `${origin.ecm?.src ?? rx.src}:${origin.ecm?.sport ?? rx.sport}`;
+    const changed: Registration[] = [];
     for (const r of m.records) {
       const prefix = recordPrefix(r);
       const key = prefixKey(prefix);
       let reg = this.regs.get(key);
+      const before = reg ? locatorSet(reg) : '';
       if (r.ttl === 0) {
         reg?.entries.delete(id);
         this.log('info', this.name, `${key} deregistered by ${rx.src}`);
+        if (reg && reg.entries.size && locatorSet(reg) !== before) changed.push(reg);
         continue;
       }
       if (!reg) {
@@ -242,11 +364,17 @@ export class MapServer extends EventEmitter {
         registeredAt: now,
         expires: now + (m.ttlTimeout ? r.ttl * 60_000 : this.registrationTimeoutMs),
         source: rx.src,
+        sourcePort: rx.sport,
+        ...(origin.ecm ? { viaRtr: { private: origin.ecm.src } } : {}),
+        merge: m.merge,
         nonce: m.nonce,
+        keyId: m.keyId,
+        authLength: m.authData.length,
       });
+      if (m.merge && before && locatorSet(reg) !== before) changed.push(reg);
     }
     this.stats.accepted++;
-    this.log('info', this.name, `registered ${m.records.map((r) => prefixKey(recordPrefix(r))).join(', ')} for site ${site.name} from ${rx.src}`);
+    this.log('info', this.name, `registered ${m.records.map((r) => prefixKey(recordPrefix(r))).join(', ')} for site ${site.name} from ${rx.src}${origin.ecm ? ` (relayed by an RTR for ${origin.ecm.src})` : ''}`);
     this.emit('registered', { from: rx.src, nonce: m.nonce, eids: m.records.map((r) => prefixKey(recordPrefix(r))), site: site.name });
     if (m.wantMapNotify) {
       const bytes = mapNotify({
@@ -258,8 +386,61 @@ export class MapServer extends EventEmitter {
         ...(m.xtrId ? { xtrId: m.xtrId, siteId: m.siteId ?? new Uint8Array(8) } : {}),
       });
       this.stats.notifies++;
-      this.socket.send(rx.src, rx.sport, bytes);
+      if (origin.ecm) {
+        // Back through the RTR, in an ECM addressed to the xTR behind it (the draft's Data-Map-Notify path).
+        const wrapped = ecm({ inner: { src: rx.dst, dst: origin.ecm.src, sport: this.socket.port, dport: origin.ecm.sport }, message: bytes });
+        this.socket.send(rx.src, rx.sport, encodeControl(wrapped));
+      } else this.socket.send(rx.src, rx.sport, bytes);
     }
+    for (const reg of changed) this.notifyOthers(reg, id, site);
+  }
+
+  /**
+   * RFC 9301 §5.7: the RLOC-set of a merged registration changed: every other xTR of the prefix is
+   * told with an unsolicited Map-Notify (a fresh nonce), retransmitted until it acknowledges when
+   * --map-notify-ack asks for it.
+   */
+  private notifyOthers(reg: Registration, changedBy: string, site: Site): void {
+    const record = mappingRecord({ eid: reg.prefix, ttl: [...reg.entries.values()][0]!.ttl, authoritative: true, locators: [] });
+    record.locators = MapServer.locators(reg);
+    for (const e of reg.entries.values()) {
+      if (e.id === changedBy) continue;
+      const build = (nonce: bigint) => mapNotify({ nonce, keyId: e.keyId, key: site.key, authLength: e.authLength, records: [record] });
+      const to = e.source;
+      const port = this.socket.opts.ports?.control ?? LISP_CONTROL_PORT;
+      this.stats.unsolicitedNotifies++;
+      const retry = this.opts.mapNotifyAck;
+      if (!retry) {
+        this.socket.send(to, port, build(randomNonce()));
+        continue;
+      }
+      void this.acks
+        .request((nonce, _attempt, sent) => this.socket.send(to, port, build(nonce), { onSent: sent }), retry)
+        .then((a) => {
+          if (a) {
+            this.stats.acks++;
+            this.emit('notify-acked', { to, eid: reg.key, nonce: a.nonce, attempts: a.attempts });
+          } else if (!this.socket.isClosed) {
+            this.stats.unacknowledged++;
+            this.log('warn', this.name, `no Map-Notify-Ack from ${to} for ${reg.key} after ${retry.retries + 1} Map-Notifies`);
+            this.emit('notify-unacknowledged', { to, eid: reg.key });
+          }
+        });
+    }
+  }
+
+  private onMapNotifyAck(rx: Received, m: MapNotify): void {
+    if (!this.acks.has(m.nonce)) {
+      this.log('debug', this.name, `ignored a Map-Notify-Ack from ${rx.src} for no Map-Notify of ours`);
+      return;
+    }
+    const site = m.records[0] ? this.siteFor(recordPrefix(m.records[0])) : undefined;
+    const auth = site ? verifyAuth(rx.bytes, site.key) : { ok: false, reason: 'no site for its EIDs' };
+    if (!auth.ok) {
+      this.log('warn', this.name, `Map-Notify-Ack from ${rx.src} failed authentication (${'reason' in auth ? auth.reason : ''}): ignored`);
+      return;
+    }
+    this.acks.deliver(m.nonce, m, rx.at);
   }
 
   private onInfoRequest(rx: Received, m: InfoMessage): void {
@@ -315,4 +496,12 @@ export class MapServer extends EventEmitter {
       if (r.entries.size === 0) this.regs.delete(k);
     }
   }
+}
+
+/** The RLOC-set of a registration, to see whether it changed. */
+function locatorSet(r: Registration): string {
+  return MapServer.locators(r)
+    .map((l) => addressText(l.rloc))
+    .sort()
+    .join(',');
 }

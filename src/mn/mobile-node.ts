@@ -11,9 +11,9 @@ import { verifyAuth } from '../dissect/auth.js';
 import { encodeControl } from '../dissect/control.js';
 import { ecm, infoRequest } from '../dissect/build.js';
 import type { ControlMessage, InfoMessage, LispAddress } from '../dissect/types.js';
-import { prefixKey, type Prefix } from './eid.js';
+import { prefixKey, toPrefix, type Prefix } from './eid.js';
 import type { InnerPacket } from './host.js';
-import type { MapServerAccess, RegistrationResult } from './registration.js';
+import { stableXtrId, type MapServerAccess, type RegistrationResult } from './registration.js';
 import { NonceTable } from './requests.js';
 import { LispRouter, type RouterOptions, type SmrSent } from './router.js';
 import type { Gateway, Received } from './socket.js';
@@ -78,6 +78,8 @@ export class MobileNode extends LispRouter {
       eids: [mnOpts.eid],
       mapServer: mnOpts.mapServer,
       registration: { proxyReply: mnOpts.proxyReply ?? true, mobileNode: true, wantMapNotify: true },
+      // A Mobile Node keeps its xTR-ID across runs and moves (draft-ietf-lisp-mn): the same EID and key, the same ID.
+      xtrId: mnOpts.xtrId === undefined ? stableXtrId(toPrefix(mnOpts.eid), mnOpts.mapServer.key) : mnOpts.xtrId,
     });
   }
 
@@ -165,9 +167,9 @@ export class MobileNode extends LispRouter {
     const ms = this.mnOpts.mapServer;
     const msPort = ms.port ?? this.controlPort;
     const a = await this.infos.request(
-      (nonce) => {
+      (nonce, _attempt, sent) => {
         const s = this.data[0];
-        return s ? s.send(ms.address, msPort, infoRequest({ nonce, keyId: ms.keyId ?? 2, key: ms.key, eid: this.eid })) : false;
+        return s ? s.send(ms.address, msPort, infoRequest({ nonce, keyId: ms.keyId ?? 2, key: ms.key, eid: this.eid }), { onSent: sent }) : false;
       },
       { timeoutMs: this.timers.mapNotifyTimeoutMs, retries: this.timers.mapRegisterRetries },
     );
@@ -198,7 +200,7 @@ export class MobileNode extends LispRouter {
         this.log('warn', this.name, `Info-Reply from ${rx.src} failed authentication (${auth.reason}): dropped`);
         return true;
       }
-      this.infos.deliver(m.nonce, { info: m, rx });
+      this.infos.deliver(m.nonce, { info: m, rx }, rx.at);
       return true;
     }
     return false;
@@ -222,14 +224,14 @@ export class MobileNode extends LispRouter {
 
   private useDirect(): void {
     const ms = this.mnOpts.mapServer;
-    this.registrar?.setSender((bytes) => this.sendControl(ms.address, ms.port ?? this.controlPort, bytes), { rtr: false });
+    this.registrar?.setSender((bytes, _nonce, sent) => this.sendControl(ms.address, ms.port ?? this.controlPort, bytes, undefined, sent), { rtr: false });
   }
 
   /** Data-Map-Register: the Map-Register in an ECM (R: for the RTR, N: relay to the Map-Server) from our data port to the RTR. */
   private useRtr(info: NatInfo): void {
     const ms = this.mnOpts.mapServer;
     this.registrar?.setSender(
-      (bytes) => {
+      (bytes, _nonce, sent) => {
         const s = this.data[0];
         if (!s) return false;
         const e = ecm({
@@ -238,7 +240,7 @@ export class MobileNode extends LispRouter {
           inner: { src: this.primaryRloc, dst: ms.address, sport: this.controlPort, dport: ms.port ?? this.controlPort },
           message: bytes,
         });
-        return s.send(info.rtrs[0]!, this.controlPort, encodeControl(e));
+        return s.send(info.rtrs[0]!, this.controlPort, encodeControl(e), sent ? { onSent: sent } : {});
       },
       { rtr: true },
     );

@@ -1,8 +1,10 @@
 // Records what the embedded components put on the wire. Each datagram is recorded once, by whoever
-// sends it, as a raw IPv4/IPv6 + UDP packet (LINKTYPE_RAW) with the wall-clock time it was sent:
+// sends it, as a raw IPv4/IPv6 + UDP packet (LINKTYPE_RAW) with the wall-clock time it left (or,
+// recorded by the receiver, arrived: the same instants the RTTs are measured between):
 // in memory, so the CLI can decode and print it, and optionally streamed to a capture file by our
 // own writer. Native (non-LISP) IP packets on the PxTR's link are recorded as they are.
 
+import { performance } from 'node:perf_hooks';
 import type { Frame } from '../capture/types.js';
 import type { CapturePacket } from '../capture/writer.js';
 import { encodeIpUdp } from '../dissect/ip.js';
@@ -28,6 +30,8 @@ export interface UdpRecord {
   ttl?: number;
   /** The datagram arrived rather than left. */
   received?: boolean;
+  /** When it left or arrived (performance.now()); default now. */
+  at?: number;
 }
 
 export interface RecorderOptions {
@@ -37,12 +41,15 @@ export interface RecorderOptions {
   maxFrames?: number;
 }
 
-/** Nanoseconds since the epoch from the wall clock, with the monotonic clock's resolution in between. */
-export function wallClockNs(): bigint {
-  return CLOCK_BASE_NS + (process.hrtime.bigint() - HR_BASE);
+/**
+ * Nanoseconds since the epoch at `at` (performance.now(), default now): the wall clock read once,
+ * the monotonic clock's resolution in between.
+ */
+export function wallClockNs(at = performance.now()): bigint {
+  return CLOCK_BASE_NS + BigInt(Math.round((at - PERF_BASE) * 1e6));
 }
+const PERF_BASE = performance.now();
 const CLOCK_BASE_NS = BigInt(Date.now()) * 1_000_000n;
-const HR_BASE = process.hrtime.bigint();
 
 export class Recorder {
   readonly linkType = LINKTYPE_RAW;
@@ -64,13 +71,13 @@ export class Recorder {
       { src: d.src, dst: d.dst, sport: d.sport, dport: d.dport, ttl: d.ttl ?? 64, id: this.nextId(), udpChecksum: d.checksum ?? true },
       d.payload,
     );
-    return this.ip(component, packet, d.received);
+    return this.ip(component, packet, d.received, d.at);
   }
 
   /** Records an IP packet as it is (the native link of the PxTR). */
-  ip(component: string, packet: Uint8Array, received?: boolean): RecordedFrame {
+  ip(component: string, packet: Uint8Array, received?: boolean, at?: number): RecordedFrame {
     // Strictly increasing times, so that the order in the file is the order of sending.
-    let ns = wallClockNs();
+    let ns = wallClockNs(at);
     if (ns <= this.lastNs) ns = this.lastNs + 1000n;
     this.lastNs = ns;
     const f: RecordedFrame = {

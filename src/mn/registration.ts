@@ -3,12 +3,13 @@
 // nonce and a valid authentication arrives, then refreshed periodically. How the Map-Register
 // travels is up to the owner: straight to the Map-Server, or as a Data-Map-Register through an RTR.
 
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { verifyAuth } from '../dissect/auth.js';
-import { mapRegister, randomNonce } from '../dissect/build.js';
+import { mapNotifyAck, mapRegister, randomNonce } from '../dissect/build.js';
 import type { MapNotify, MappingRecord } from '../dissect/types.js';
+import { prefixKey, type Prefix } from './eid.js';
 import { silentLogger, type Logger } from './log.js';
-import { NonceTable, type RetryTimers } from './requests.js';
+import { NonceTable, type RetryTimers, type SentStamp } from './requests.js';
 
 export interface MapServerAccess {
   address: string;
@@ -33,17 +34,27 @@ export interface RegistrationFlags {
   rtr?: boolean;
 }
 
+/**
+ * The xTR-ID a node keeps across runs: the first 128 bits of HMAC-SHA-256 over its EID prefix,
+ * keyed with the site key (so it reveals nothing of the key, and two sites' nodes do not collide).
+ */
+export function stableXtrId(eid: Prefix, key: string): Uint8Array {
+  return new Uint8Array(createHmac('sha256', key).update(`lispscope xTR-ID ${prefixKey(eid)}`).digest().subarray(0, 16));
+}
+
+export type RegisterSender = (bytes: Uint8Array, nonce: bigint, sent?: SentStamp) => boolean;
+
 export interface RegistrarOptions extends RegistrationFlags {
   name: string;
   mapServer: MapServerAccess;
   /** The records to register, asked again at every attempt (the RLOCs may have changed). */
   records: () => MappingRecord[];
-  /** 128-bit xTR-ID (random by default); sets I. */
-  xtrId?: Uint8Array;
-  /** 64-bit site-ID (default 0). */
+  /** 128-bit xTR-ID, sent with I set (random by default); null sends none (I clear), as OOR wants from an xTR that is not an RTR. */
+  xtrId?: Uint8Array | null;
+  /** 64-bit site-ID (default 0); sent only with an xTR-ID. */
   siteId?: Uint8Array;
-  /** Puts the encoded Map-Register on the wire; false when it could not. */
-  send: (bytes: Uint8Array, nonce: bigint) => boolean;
+  /** Puts the encoded Map-Register on the wire (calling `sent` when it left); false when it could not. */
+  send: RegisterSender;
   /** Wait for the Map-Notify, and how often to retransmit. */
   retry: RetryTimers;
   /** Refresh period (RFC 9301 §8.2: 60 s). */
@@ -64,7 +75,7 @@ export interface RegistrationResult {
 }
 
 export class Registrar {
-  readonly xtrId: Uint8Array;
+  readonly xtrId: Uint8Array | undefined;
   readonly siteId: Uint8Array;
   private readonly notifies = new NonceTable<{ notify: MapNotify; from: string }>();
   private timer: NodeJS.Timeout | undefined;
@@ -76,13 +87,13 @@ export class Registrar {
   private closed = false;
 
   constructor(private readonly opts: RegistrarOptions) {
-    this.xtrId = opts.xtrId ?? new Uint8Array(randomBytes(16));
+    this.xtrId = opts.xtrId === null ? undefined : (opts.xtrId ?? new Uint8Array(randomBytes(16)));
     this.siteId = opts.siteId ?? new Uint8Array(8);
     this.log = opts.log ?? silentLogger;
   }
 
   /** Changes how the Map-Register travels (after a move behind or out of a NAT). */
-  setSender(send: (bytes: Uint8Array, nonce: bigint) => boolean, flags: RegistrationFlags = {}): void {
+  setSender(send: RegisterSender, flags: RegistrationFlags = {}): void {
     this.opts.send = send;
     Object.assign(this.opts, flags);
   }
@@ -100,8 +111,7 @@ export class Registrar {
       merge: o.merge ?? false,
       mobileNode: o.mobileNode ?? false,
       rtr: o.rtr ?? false,
-      xtrId: this.xtrId,
-      siteId: this.siteId,
+      ...(this.xtrId ? { xtrId: this.xtrId, siteId: this.siteId } : {}),
     });
   }
 
@@ -109,17 +119,21 @@ export class Registrar {
    * Registers now. With want-map-notify, resolves when the Map-Notify arrives (undefined when
    * every retransmission went unanswered); without, resolves once the Map-Register is sent.
    */
-  async register(): Promise<RegistrationResult | undefined> {
+  async register(signal?: AbortSignal): Promise<RegistrationResult | undefined> {
     const o = this.opts;
     if (o.wantMapNotify === false) {
       const nonce = randomNonce();
       if (!o.send(this.build(nonce), nonce)) return undefined;
       return { nonce, nonces: [nonce], attempts: 1, rttMs: 0 };
     }
-    const a = await this.notifies.request((nonce, attempt) => {
-      if (attempt > 0) this.log('info', o.name, `no Map-Notify yet: retransmitting the Map-Register (attempt ${attempt + 1})`);
-      return o.send(this.build(nonce), nonce);
-    }, o.retry);
+    const a = await this.notifies.request(
+      (nonce, attempt, sent) => {
+        if (attempt > 0) this.log('info', o.name, `no Map-Notify yet: retransmitting the Map-Register (attempt ${attempt + 1})`);
+        return o.send(this.build(nonce), nonce, sent);
+      },
+      o.retry,
+      signal ? { signal } : {},
+    );
     if (!a) {
       if (this.closed) return undefined;
       this.log('warn', o.name, `no Map-Notify from ${o.mapServer.address} after ${o.retry.retries + 1} Map-Registers`);
@@ -133,7 +147,7 @@ export class Registrar {
    * Offers a received Map-Notify (its bytes, for the authentication). True when it was for us: the
    * nonce is one we wait for; it settles the registration only when it verifies with the site key.
    */
-  handleNotify(notify: MapNotify, bytes: Uint8Array, from: string): boolean {
+  handleNotify(notify: MapNotify, bytes: Uint8Array, from: string, at?: number): boolean {
     if (!this.notifies.has(notify.nonce)) return false;
     const auth = verifyAuth(bytes, this.opts.mapServer.key);
     if (!auth.ok) {
@@ -141,8 +155,30 @@ export class Registrar {
       this.log('warn', this.opts.name, `Map-Notify from ${from} failed authentication (${auth.reason}): dropped`);
       return true;
     }
-    this.notifies.deliver(notify.nonce, { notify, from });
+    this.notifies.deliver(notify.nonce, { notify, from }, at);
     return true;
+  }
+
+  /**
+   * The Map-Notify-Ack (RFC 9301 §5.7) for an unsolicited Map-Notify (an RLOC-set change the
+   * Map-Server tells us about): same nonce and records, signed with the site key. Undefined when the
+   * Map-Notify does not verify with our key (then it is not for us).
+   */
+  ackFor(notify: MapNotify, bytes: Uint8Array, from: string): Uint8Array | undefined {
+    const auth = verifyAuth(bytes, this.opts.mapServer.key);
+    if (!auth.ok) {
+      this.rejected++;
+      this.log('warn', this.opts.name, `unsolicited Map-Notify from ${from} failed authentication (${auth.reason}): not acknowledged`);
+      return undefined;
+    }
+    return mapNotifyAck({
+      nonce: notify.nonce,
+      keyId: notify.keyId,
+      key: this.opts.mapServer.key,
+      authLength: notify.authData.length,
+      records: notify.records,
+      ...(notify.xtrId ? { xtrId: notify.xtrId, siteId: notify.siteId ?? new Uint8Array(8) } : {}),
+    });
   }
 
   /** Refreshes the registration every intervalMs from now on (the first one at once unless `now` is false). */

@@ -20,8 +20,8 @@ import { silentLogger, type Logger } from './log.js';
 import { locatorAddress, MapCache, selectLocator, type MapCacheEntry } from './map-cache.js';
 import type { Recorder } from './recorder.js';
 import { Registrar, type MapServerAccess, type RegistrationFlags, type RegistrationResult } from './registration.js';
-import { NonceTable } from './requests.js';
-import { LispSocket, type Gateway, type Received, type SendPolicy } from './socket.js';
+import { NonceTable, type SentStamp } from './requests.js';
+import { LispSocket, type Gateway, type Received, type SendPolicy, type SocketOptions } from './socket.js';
 
 export interface Timers {
   /** First wait for a Map-Reply; retransmissions double it (RFC 9301 §5.3: at most 1/s per prefix). */
@@ -74,6 +74,9 @@ export interface RouterOptions {
   /** Register `eids` with this Map-Server. */
   mapServer?: MapServerAccess;
   registration?: RegistrationFlags;
+  /** xTR-ID of our Map-Registers (random by default; null: none, I clear) and site-ID. */
+  xtrId?: Uint8Array | null;
+  siteId?: Uint8Array;
   /** Proxy-ETR for destinations the mapping system says to forward natively. */
   petr?: string;
   /** Set p (sent by a PITR) in our Map-Requests. */
@@ -83,7 +86,7 @@ export interface RouterOptions {
   recordTtl?: number;
   timers?: Partial<Timers>;
   recorder?: Recorder;
-  recordReceived?: boolean;
+  recordReceived?: SocketOptions['recordReceived'];
   log?: Logger;
   policy?: SendPolicy;
   /** Behind the lab's NAT: every socket sends through it. */
@@ -170,7 +173,9 @@ export class LispRouter extends EventEmitter {
         mapServer: opts.mapServer,
         records: () => this.mappingRecords(),
         ...opts.registration,
-        send: (bytes) => this.sendControl(opts.mapServer!.address, opts.mapServer!.port ?? this.controlPort, bytes),
+        ...(opts.xtrId !== undefined ? { xtrId: opts.xtrId } : {}),
+        ...(opts.siteId ? { siteId: opts.siteId } : {}),
+        send: (bytes, _nonce, sent) => this.sendControl(opts.mapServer!.address, opts.mapServer!.port ?? this.controlPort, bytes, undefined, sent),
         retry: { timeoutMs: this.timers.mapNotifyTimeoutMs, retries: this.timers.mapRegisterRetries },
         intervalMs: this.timers.registerIntervalMs,
         log: this.log,
@@ -285,14 +290,14 @@ export class LispRouter extends EventEmitter {
   }
 
   /** Sends a control message from our control port (Map-Register, Map-Reply, Info ...). */
-  protected sendControl(dst: string, port: number, bytes: Uint8Array, from?: LispSocket): boolean {
+  protected sendControl(dst: string, port: number, bytes: Uint8Array, from?: LispSocket, sent?: SentStamp): boolean {
     const s = from ?? this.control[0];
-    return s ? s.send(dst, port, bytes) : false;
+    return s ? s.send(dst, port, bytes, sent ? { onSent: sent } : {}) : false;
   }
 
   /** Sends from the requests socket (Map-Requests, probes, SMRs): answers come back to it. */
-  protected sendRequest(dst: string, port: number, bytes: Uint8Array): boolean {
-    return this.requests ? this.requests.send(dst, port, bytes) : false;
+  protected sendRequest(dst: string, port: number, bytes: Uint8Array, sent?: SentStamp): boolean {
+    return this.requests ? this.requests.send(dst, port, bytes, sent ? { onSent: sent } : {}) : false;
   }
 
   // ---- what we register and answer ----------------------------------------------------------
@@ -369,16 +374,21 @@ export class LispRouter extends EventEmitter {
         return this.onMapRequest(rx, m, rx.sport);
       case 2:
         return this.onMapReply(rx, m);
-      case 4:
-        if (this.registrar?.handleNotify(m, rx.bytes, rx.src)) return;
-        break;
+      case 4: {
+        if (!this.registrar) break;
+        if (this.registrar.handleNotify(m, rx.bytes, rx.src, rx.at)) return;
+        // Not the answer to a Map-Register of ours: an unsolicited one (an RLOC-set change) wants an ack.
+        const ack = this.registrar.ackFor(m, rx.bytes, rx.src);
+        if (ack) this.sendControl(rx.src, rx.sport, ack, this.control.find((c) => c.address === rx.socket.address));
+        return;
+      }
       case 8: {
         const inner = m.inner?.message;
         if (!inner || 'unknown' in inner) break;
         if (inner.type === 1) return this.onMapRequest(rx, inner, m.inner!.sport, m);
         if (inner.type === 4) {
           const bytes = ecmInnerBytes(rx.bytes);
-          if (bytes && this.registrar?.handleNotify(inner, bytes, m.inner!.src)) return;
+          if (bytes && this.registrar?.handleNotify(inner, bytes, m.inner!.src, rx.at)) return;
         }
         break;
       }
@@ -395,7 +405,7 @@ export class LispRouter extends EventEmitter {
 
   protected onMapReply(rx: Received, m: MapReply): void {
     this.stats.mapReplies++;
-    if (!this.replies.deliver(m.nonce, { reply: m, rx })) {
+    if (!this.replies.deliver(m.nonce, { reply: m, rx }, rx.at)) {
       // RFC 9301 §5.5: a Map-Reply whose nonce matches no request is dropped.
       this.log('debug', this.name, `dropped a Map-Reply from ${rx.src} with an unknown nonce`);
     }
@@ -492,7 +502,7 @@ export class LispRouter extends EventEmitter {
       this.log('debug', this.name, `dropped a packet for ${info.dst}: not one of our EIDs`);
       return;
     }
-    if (this.pinger.offer(info)) return;
+    if (this.pinger.offer(info, _rx?.at)) return;
     const answer = answerFor(info);
     if (answer) void this.forward(answer);
     else this.emit('packet', info, packet);
@@ -504,7 +514,7 @@ export class LispRouter extends EventEmitter {
    * Sends an IP packet from our side: to our own EIDs directly, else encapsulated to the RLOC the
    * map-cache (resolving first if needed) gives, to the PETR or natively for negative entries.
    */
-  async forward(packet: Uint8Array): Promise<boolean> {
+  async forward(packet: Uint8Array, sent?: SentStamp): Promise<boolean> {
     const info = parseInner(packet);
     if (!info) return false;
     const dst = hostPrefix(info.dst);
@@ -534,7 +544,7 @@ export class LispRouter extends EventEmitter {
       this.log('warn', this.name, `the mapping of ${info.dst} points back at us: packet dropped`);
       return false;
     }
-    return this.encapsulate(packet, to.rloc, to.port);
+    return this.encapsulate(packet, to.rloc, to.port, sent);
   }
 
   /** Where a packet for `dst` goes: an RLOC, natively, or nowhere. */
@@ -559,7 +569,7 @@ export class LispRouter extends EventEmitter {
   }
 
   /** Encapsulates (RFC 9300 §5.3: N with a random nonce, L with our locator status) and sends. */
-  encapsulate(packet: Uint8Array, rloc: string, port = this.dataPort): boolean {
+  encapsulate(packet: Uint8Array, rloc: string, port = this.dataPort, sent?: SentStamp): boolean {
     const s = this.data[0];
     if (!s) return false;
     const n = Math.min(this.ownLocators().length, 32);
@@ -567,7 +577,7 @@ export class LispRouter extends EventEmitter {
     const h = lispDataHeader({ nonce: randomInt(0, 0x1000000), lsb: lsb >>> 0 });
     this.stats.encapsulated++;
     this.emit('encapsulated', { to: rloc, port });
-    return s.send(rloc, port, encodeData(h, packet), { checksum: false });
+    return s.send(rloc, port, encodeData(h, packet), { checksum: false, ...(sent ? { onSent: sent } : {}) });
   }
 
   /**
@@ -592,10 +602,10 @@ export class LispRouter extends EventEmitter {
     const started = performance.now();
     const job = (async () => {
       const a = await this.replies.request(
-        (nonce, attempt) => {
+        (nonce, attempt, sent) => {
           if (attempt > 0) this.log('info', this.name, `no Map-Reply for ${prefixKey(p)}: retransmitting (attempt ${attempt + 1})`);
           this.stats.mapRequests++;
-          return this.sendMapRequest(mr, p, nonce, o.smrInvoked ?? false, o.sourceEid);
+          return this.sendMapRequest(mr, p, nonce, o.smrInvoked ?? false, o.sourceEid, sent);
         },
         { timeoutMs: this.timers.mapRequestTimeoutMs, retries: this.timers.mapRequestRetries },
       );
@@ -627,7 +637,7 @@ export class LispRouter extends EventEmitter {
   }
 
   /** An ECM'd Map-Request for `p` to the Map-Resolver (RFC 9301 §5.2, §5.8). */
-  protected sendMapRequest(mr: string, p: Prefix, nonce: bigint, smrInvoked: boolean, sourceEid?: string): boolean {
+  protected sendMapRequest(mr: string, p: Prefix, nonce: bigint, smrInvoked: boolean, sourceEid?: string, sent?: SentStamp): boolean {
     const port = this.requests?.port;
     if (port === undefined) return false;
     const itr = this.itrRlocs();
@@ -645,7 +655,7 @@ export class LispRouter extends EventEmitter {
     const innerFamily = dstIp.includes(':') ? 'ipv6' : 'ipv4';
     const innerSrc = innerFamily === family ? itr[0]! : (this.sourceEid(innerFamily) ?? (innerFamily === 'ipv6' ? '::' : '0.0.0.0'));
     const e = ecm({ inner: { src: innerSrc, dst: dstIp, sport: port, dport: this.controlPort }, message: req });
-    return this.sendRequest(mr, this.controlPort, encodeControl(e));
+    return this.sendRequest(mr, this.controlPort, encodeControl(e), sent);
   }
 
   /** An RLOC-probe (RFC 9301 §7.1): Map-Request with P straight to `rloc`; the reply marks it with p. */
@@ -655,11 +665,12 @@ export class LispRouter extends EventEmitter {
     if (!p) return undefined;
     const src = cached?.lastSource ?? this.sourceEid();
     const a = await this.replies.request(
-      (nonce) =>
+      (nonce, _attempt, sent) =>
         this.sendRequest(
           rloc,
           this.controlPort,
           encodeControl(mapRequest({ nonce, probe: true, eids: [p], itrRlocs: this.itrRlocs(), ...(src ? { sourceEid: src } : {}) })),
+          sent,
         ),
       { timeoutMs: this.timers.probeTimeoutMs, retries: 0 },
     );
@@ -742,7 +753,7 @@ export class LispRouter extends EventEmitter {
     const family = dst.includes(':') ? 'ipv6' : 'ipv4';
     const src = o.src ?? this.sourceEid(family) ?? this.eids.map((p) => eidIp(p.address)).find((a) => a && a.includes(':') === (family === 'ipv6'));
     if (!src) return Promise.resolve(undefined);
-    return this.pinger.echo((p) => void this.forward(p), {
+    return this.pinger.echo((p, sent) => void this.forward(p, sent), {
       src,
       dst,
       proto: o.proto ?? 'icmp',

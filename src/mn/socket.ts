@@ -3,11 +3,19 @@
 // to the recorder. A handler that throws, or a datagram that does not decode, never takes the
 // component down: it is logged and dropped.
 //
+// Times are the wire's as far as a socket can tell: a send is stamped when the datagram has been
+// handed to the kernel (the address lookup is synchronous for the IP literals we send to, so the
+// sendmsg happens inside send()), an arrival when node hands the datagram over, before decoding.
+// A socket connected to one peer (sharing its address and port with the endpoint's unconnected
+// socket) hears the ICMP errors that peer's host sends back, which the kernel reports only to
+// connected sockets: "port unreachable" instead of silence.
+//
 // Behind the lab's NAT the endpoint has a gateway: every datagram goes to the NAT's inside address
 // with a small header naming the destination it is meant for (as a routed packet would carry it in
 // its IP header), and comes back with one naming its real source. See nat.ts.
 
 import dgram from 'node:dgram';
+import { performance } from 'node:perf_hooks';
 import { classify, type DecodeAs } from '../capture/packets.js';
 import { ipAddress } from '../dissect/address.js';
 import { decodeControl } from '../dissect/control.js';
@@ -16,6 +24,7 @@ import { decodeData } from '../dissect/data.js';
 import { addressBytes } from '../dissect/ip.js';
 import type { ControlMessage, DataMessage } from '../dissect/types.js';
 import { formatIPv4, formatIPv6 } from '../dissect/addr.js';
+import { icmpErrorText, type IcmpError } from './icmp.js';
 import { silentLogger, type Logger } from './log.js';
 import type { Recorder } from './recorder.js';
 
@@ -34,7 +43,19 @@ export interface Received {
   data?: DataMessage;
   /** Decoder notes (malformed input). */
   notes: Note[];
+  /** When it arrived (performance.now()). */
+  at: number;
 }
+
+/** What the kernel's errno for an ICMP error on a connected socket says. */
+const ICMP_ERRNO: Record<string, string> = {
+  ECONNREFUSED: 'port unreachable',
+  EHOSTUNREACH: 'host unreachable',
+  EHOSTDOWN: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EACCES: 'communication administratively prohibited',
+  EMSGSIZE: 'packet too big',
+};
 
 /** Where an endpoint behind the lab's NAT sends everything. */
 export interface Gateway {
@@ -58,8 +79,11 @@ export interface SocketOptions {
   /** Port to bind; 0 picks an ephemeral one. */
   port: number;
   recorder?: Recorder;
-  /** Also record what arrives (the CLI does, to show both directions; the lab records senders only). */
-  recordReceived?: boolean;
+  /**
+   * Also record what arrives (the CLI does, to show both directions; the lab records senders only);
+   * a function picks by source (not what another recorded component sent: it is recorded already).
+   */
+  recordReceived?: boolean | ((src: string, sport: number) => boolean);
   log?: Logger;
   /** How to decode a datagram whose ports do not say (default control). */
   role?: 'control' | 'data';
@@ -73,11 +97,22 @@ export interface SocketOptions {
    * kernel would pick).
    */
   recordAs?: string;
+  /** Let another socket bind the same address and port (SO_REUSEADDR): a connected sibling. */
+  reuseAddr?: boolean;
+  /** Connect to this peer: only its datagrams arrive, and its host's ICMP errors are heard. */
+  connect?: { address: string; port: number };
 }
 
 export interface SendOptions {
   /** Compute the UDP checksum in the record (default true; data packets are sent with 0). */
   checksum?: boolean;
+  /** Told when the datagram has been handed to the kernel (performance.now()). */
+  onSent?: (at: number) => void;
+}
+
+/** Our sends go to IP literals: answering the lookup at once keeps the sendmsg inside send(). */
+function literalLookup(address: string, _family: unknown, callback: (e: Error | null, address: string, family: number) => void): void {
+  callback(null, address, address.includes(':') ? 6 : 4);
 }
 
 /** The gateway header: version (4|6), port (2 bytes), address (4|16 bytes). */
@@ -105,6 +140,7 @@ export function decodeGatewayHeader(b: Uint8Array): { address: string; port: num
 
 export class LispSocket {
   private readonly handlers: Array<(rx: Received) => void> = [];
+  private readonly unreachableHandlers: Array<(e: IcmpError) => void> = [];
   private closed = false;
   readonly stats = { sent: 0, received: 0, dropped: 0, refused: 0 };
   private readonly log: Logger;
@@ -119,26 +155,58 @@ export class LispSocket {
     this.log = opts.log ?? silentLogger;
     const p = opts.ports;
     this.decodeAs = p && (p.control !== 4342 || p.data !== 4341) ? { control: new Set([p.control]), data: new Set([p.data]) } : undefined;
-    sock.on('message', (msg, rinfo) => this.receive(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), rinfo.address, rinfo.port));
-    sock.on('error', (e) => this.log('warn', opts.name, `socket ${this.address}:${this.port}: ${e.message}`));
+    sock.on('message', (msg, rinfo) => {
+      const at = performance.now();
+      this.receive(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), rinfo.address, rinfo.port, at);
+    });
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      const peer = opts.connect;
+      const reason = e.code && e.syscall === 'recvmsg' ? ICMP_ERRNO[e.code] : undefined;
+      if (peer && reason) {
+        // The kernel does not say who sent the error: for a port unreachable it is the peer's host.
+        const u: IcmpError = { from: peer.address, src: this.sourceAddress, sport: this.port, dst: peer.address, dport: peer.port, reason, portUnreachable: e.code === 'ECONNREFUSED' };
+        this.log('info', opts.name, icmpErrorText(u));
+        for (const h of this.unreachableHandlers) h(u);
+        return;
+      }
+      this.log('warn', opts.name, `socket ${this.address}:${this.port}: ${e.message}`);
+    });
   }
 
-  /** Binds the socket. Rejects with a one-line message when the address cannot be bound. */
+  /** Binds the socket (and connects it). Rejects with a one-line message when the address cannot be bound. */
   static open(opts: SocketOptions): Promise<LispSocket> {
     const family = ipAddress(opts.address)?.kind === 'ipv6' ? 'udp6' : 'udp4';
-    const sock = dgram.createSocket({ type: family });
+    const sock = dgram.createSocket({ type: family, lookup: literalLookup as never, ...(opts.reuseAddr ? { reuseAddr: true } : {}) });
     return new Promise((resolve, reject) => {
+      let stage = 'bind';
       const onError = (e: NodeJS.ErrnoException) => {
         sock.close();
-        reject(new Error(`cannot bind ${opts.address}:${opts.port} (${e.code ?? e.message})`));
+        const peer = opts.connect;
+        reject(new Error(stage === 'bind' ? `cannot bind ${opts.address}:${opts.port} (${e.code ?? e.message})` : `cannot connect to ${peer?.address}:${peer?.port} (${e.code ?? e.message})`));
       };
       sock.once('error', onError);
       sock.bind(opts.port, opts.address, () => {
-        sock.off('error', onError);
-        const a = sock.address();
-        resolve(new LispSocket(sock, opts, a.address, a.port));
+        const done = () => {
+          sock.off('error', onError);
+          const a = sock.address();
+          resolve(new LispSocket(sock, opts, a.address, a.port));
+        };
+        if (!opts.connect) return done();
+        stage = 'connect';
+        sock.connect(opts.connect.port, opts.connect.address, done);
       });
     });
+  }
+
+  /** Whether this socket sends to `dst`:`dport` as its connected peer. */
+  isConnectedTo(dst: string, dport: number): boolean {
+    const c = this.opts.connect;
+    return !!c && c.port === dport && c.address === dst;
+  }
+
+  /** Called for every ICMP error the kernel reports (connected sockets only). */
+  onUnreachable(handler: (e: IcmpError) => void): void {
+    this.unreachableHandlers.push(handler);
   }
 
   get name(): string {
@@ -170,15 +238,19 @@ export class LispSocket {
       if (this.closed) return;
       const gw = this.opts.gateway;
       const wire = gw ? encodeGatewayHeader(dst, dport, payload) : payload;
+      const failed = (e: Error | null) => {
+        if (e) this.log('warn', this.opts.name, `send to ${dst}:${dport} failed: ${e.message}`);
+      };
       try {
-        this.sock.send(wire, gw ? gw.port : dport, gw ? gw.address : dst, (e) => {
-          if (e) this.log('warn', this.opts.name, `send to ${dst}:${dport} failed: ${e.message}`);
-        });
+        if (this.opts.connect) this.sock.send(wire, failed);
+        else this.sock.send(wire, gw ? gw.port : dport, gw ? gw.address : dst, failed);
       } catch (e) {
         this.log('warn', this.opts.name, `send to ${dst}:${dport} failed: ${(e as Error).message}`);
         return;
       }
+      const at = performance.now();
       this.stats.sent++;
+      o.onSent?.(at);
       this.opts.recorder?.udp(this.opts.name, {
         src: this.sourceAddress,
         sport: this.port,
@@ -186,6 +258,7 @@ export class LispSocket {
         dport,
         payload,
         checksum: o.checksum ?? true,
+        at,
       });
     };
     if (this.opts.policy) this.opts.policy.schedule(go);
@@ -203,7 +276,7 @@ export class LispSocket {
     return this.closed;
   }
 
-  private receive(wire: Uint8Array, from: string, fromPort: number): void {
+  private receive(wire: Uint8Array, from: string, fromPort: number, at: number): void {
     if (this.closed) return;
     let src = from;
     let sport = fromPort;
@@ -225,7 +298,7 @@ export class LispSocket {
     bytes = new Uint8Array(bytes);
     this.stats.received++;
     const kind = classify(sport, this.port, bytes, 0, bytes.length, this.decodeAs) ?? this.opts.role ?? 'control';
-    const rx: Received = { socket: this, src, sport, dst: this.sourceAddress, dport: this.port, bytes, kind, notes: [] };
+    const rx: Received = { socket: this, src, sport, dst: this.sourceAddress, dport: this.port, bytes, kind, notes: [], at };
     if (kind === 'control') {
       const d = decodeControl(bytes);
       rx.control = d.value;
@@ -235,8 +308,9 @@ export class LispSocket {
       if (d.value) rx.data = d.value;
       rx.notes = d.notes;
     }
-    if (this.opts.recordReceived) {
-      this.opts.recorder?.udp(this.opts.name, { src, sport, dst: this.sourceAddress, dport: this.port, payload: bytes, checksum: kind === 'control', received: true });
+    const record = this.opts.recordReceived;
+    if (record === true || (record && record(src, sport))) {
+      this.opts.recorder?.udp(this.opts.name, { src, sport, dst: this.sourceAddress, dport: this.port, payload: bytes, checksum: kind === 'control', received: true, at });
     }
     for (const h of this.handlers) {
       try {

@@ -17,6 +17,8 @@ export interface LineOptions {
   /** Numeric ports (no lisp-data / lisp-control names). */
   numeric?: boolean;
   style: Style;
+  /** Say `unverified` after the algorithm of an authenticated message no key checked (the active commands). */
+  unverified?: boolean;
 }
 
 const PORT_NAMES: ReadonlyMap<number, string> = new Map([
@@ -75,10 +77,10 @@ export interface AuthStatus {
   reason?: string;
 }
 
-function authText(keyId: number, auth: AuthStatus | undefined, s: Style): string {
+function authText(keyId: number, auth: AuthStatus | undefined, s: Style, unverified: boolean): string {
   const alg = authAlgorithm(keyId);
   const name = alg?.hash ?? (alg ? 'none' : `alg${keyId & 0xff}`);
-  if (!auth) return `auth ${name}`;
+  if (!auth) return unverified && alg?.hash !== undefined ? `auth ${name} unverified` : `auth ${name}`;
   return auth.ok ? `auth ${name} ${s.good('ok')}` : `auth ${name} ${s.bad('FAILED')}`;
 }
 
@@ -94,7 +96,7 @@ function lispSecText(ad: LispSecAd, fromMapServer: boolean): string {
   return `lisp-sec ${parts.join(', ')}`.trimEnd();
 }
 
-export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, msRtrAuth?: AuthStatus): string {
+export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, msRtrAuth?: AuthStatus, unverified = false): string {
   if ('unknown' in m) return s.bad(`unknown control type ${m.type}, ${m.data.length} bytes`);
   switch (m.type) {
     case 1: {
@@ -143,7 +145,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
           ['mobile', m.mobileNode],
           ['want-map-notify', m.wantMapNotify],
         ]) +
-        `, ${authText(m.keyId, auth, s)}, ${records(m.records)}`
+        `, ${authText(m.keyId, auth, s, unverified)}, ${records(m.records)}`
       );
     case 4:
     case 5:
@@ -153,8 +155,8 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
           ['xtr-id', m.xtrIdPresent],
           ['rtr', m.rtr],
         ]) +
-        `, ${authText(m.keyId, auth, s)}` +
-        (m.msRtrAuth ? `, ms-rtr ${authText(m.msRtrAuth.keyId, msRtrAuth, s)}` : '') +
+        `, ${authText(m.keyId, auth, s, unverified)}` +
+        (m.msRtrAuth ? `, ms-rtr ${authText(m.msRtrAuth.keyId, msRtrAuth, s, unverified)}` : '') +
         `, ${records(m.records)}`
       );
     case 6:
@@ -168,7 +170,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
           .join('; ') || '0 records')
       );
     case 7: {
-      const head = `${s.type(m.reply ? 'Info-Reply' : 'Info-Request')} nonce ${nonceText(m.nonce)}, ${authText(m.keyId, auth, s)}, eid ${prefixText(m.eid, m.eidMaskLen)}`;
+      const head = `${s.type(m.reply ? 'Info-Reply' : 'Info-Request')} nonce ${nonceText(m.nonce)}, ${authText(m.keyId, auth, s, unverified)}, eid ${prefixText(m.eid, m.eidMaskLen)}`;
       const a = m.address;
       if (a.kind === 'lcaf' && a.lcaf.body.kind === 'nat-traversal') {
         const n = a.lcaf.body;
@@ -192,14 +194,15 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
       const sec = m.lispSec
         ? ` (${lispSecText(m.lispSec, m.toEtr)})`
         : m.msRtrAuth
-          ? ` (ms-rtr ${authText(m.msRtrAuth.keyId, msRtrAuth, s)})`
+          ? ` (ms-rtr ${authText(m.msRtrAuth.keyId, msRtrAuth, s, unverified)})`
           : '';
       if (!i) {
         // An unknown AD Type swallows the rest: there is no inner packet to speak of.
         if (m.lispSec?.data && !m.payload) return `${s.type('ECM')}${f}${sec}, inner packet not located`;
         return `${s.type('ECM')}${f}${sec}, ${m.payload?.length ?? 0} bytes not an IP/UDP packet`;
       }
-      const inner = i.message ? controlSummary(i.message, s, auth) : `${i.payload?.length ?? 0} bytes not LISP`;
+      // The verdict on a message an ECM carries (a Map-Register through an RTR) is the inner message's.
+      const inner = i.message ? controlSummary(i.message, s, auth, undefined, unverified) : `${i.payload?.length ?? 0} bytes not LISP`;
       return `${s.type('ECM')}${f}${sec} ${i.src}.${i.sport} > ${i.dst}.${i.dport}: ${inner}`;
     }
     case 15:
@@ -360,7 +363,7 @@ export function packetLine(p: LispPacket, o: LineOptions): string {
       ? `${endpoint(p.ip.src, ports[0]!, o)} > ${endpoint(p.ip.dst, ports[1]!, o)}: `
       : `${p.ip.src} > ${p.ip.dst}: `;
   }
-  if (p.control) line += `LISP ${controlSummary(p.control, s, p.auth, p.msRtrAuth)}`;
+  if (p.control) line += `LISP ${controlSummary(p.control, s, p.auth, p.msRtrAuth, o.unverified)}`;
   else if (p.data) line += `LISP ${dataSummary(p.data, s, p.auth)}`;
   else if (p.icmp) line += icmpErrorSummary(p.icmp, s, o);
   else if (p.vxlan) line += vxlanSummary(p.vxlan, s);

@@ -2,6 +2,7 @@
 // loopback. The CLI runs as a child process (asynchronously: the lab must keep answering).
 
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,10 @@ import { interfaceAddresses } from '../../src/mn/config.js';
 import { toPrefix } from '../../src/mn/eid.js';
 import { Lab, LAB_KEYS } from '../../src/mn/lab.js';
 import { MapServer } from '../../src/mn/map-server.js';
-import { jsonLines, ROOT } from './run.js';
+import { writePcap } from '../../src/capture/writer.js';
+import { lispUdpPacket, mapRegister, mappingRecord, randomNonce } from '../../src/dissect/build.js';
+import { LINKTYPE_RAW } from '../../src/dissect/link.js';
+import { jsonLines, lispscope, ROOT } from './run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-mn-'));
 const keyFile = join(tmp, 'mn.key');
@@ -52,7 +56,7 @@ describe('lispscope mn', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Send Map-Request to 127\.0\.41\.1 for 10\.2\.0\.7\/32 \(ITR-RLOC [\d.]+, port \d+\) \.\.\.$/m);
-    expect(r.stdout).toMatch(/^Received Map-Reply from 127\.0\.41\.2 with rtt [\d.]+ ms \(the ETR answered\)$/m);
+    expect(r.stdout).toMatch(/^Received Map-Reply from 127\.0\.41\.2 with rtt [\d.]+ ms by the (socket clock|capture clock on lo) \(the ETR answered\)$/m);
     expect(r.stdout).toMatch(/^ {2}10\.2\.0\.0\/24 {2}ttl 1440 {2}authoritative$/m);
     expect(r.stdout).toMatch(/^ {2}127\.0\.41\.2 +up +1\/100 +LR$/m);
     const neg = await run(['mn', 'resolve', '10.99.0.1', '--mr', a.ms, '--json']);
@@ -63,12 +67,30 @@ describe('lispscope mn', () => {
   });
 
   it('resolve: retransmits with back-off and exits 1 when nobody answers', async () => {
-    const t0 = Date.now();
-    const r = await run(['mn', 'resolve', '10.2.0.7', '--mr', '127.0.41.99', '--timeout', '50', '--retries', '2', '-v']);
+    // A Map-Resolver that takes every datagram and answers none: no ICMP error either.
+    const sink = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => sink.bind(4342, '127.0.41.99', resolve));
+    try {
+      const t0 = Date.now();
+      const r = await run(['mn', 'resolve', '10.2.0.7', '--mr', '127.0.41.99', '--timeout', '50', '--retries', '2', '-v']);
+      expect(r.code).toBe(1);
+      expect(r.stdout.match(/LISP ECM/g)).toHaveLength(3);
+      expect(r.stdout).toMatch(/No Map-Reply from 127\.0\.41\.99 after 3 Map-Requests$/m);
+      expect(Date.now() - t0).toBeGreaterThan(350);
+    } finally {
+      sink.close();
+    }
+  });
+
+  it('says "port unreachable from X" at the first ICMP error instead of retransmitting into silence', async () => {
+    // Nothing listens on 127.0.41.98: the kernel answers the first datagram with an ICMP port unreachable.
+    const r = await run(['mn', 'resolve', '10.2.0.7', '--mr', '127.0.41.98', '--timeout', '2000', '--retries', '3', '-v']);
     expect(r.code).toBe(1);
-    expect(r.stdout.match(/LISP ECM/g)).toHaveLength(3);
-    expect(r.stdout).toMatch(/No Map-Reply from 127\.0\.41\.99 after 3 Map-Requests/);
-    expect(Date.now() - t0).toBeGreaterThan(350);
+    expect(r.stdout.match(/LISP ECM/g)).toHaveLength(1);
+    expect(r.stdout).toMatch(/^No Map-Reply from 127\.0\.41\.98: port unreachable from 127\.0\.41\.98 \(nothing listens on 127\.0\.41\.98:4342\)$/m);
+    const reg = await run(['mn', 'register', '--ms', '127.0.41.98', '--eid', '10.1.0.5/32', '--rloc', '127.0.41.70', '--key-file', keyFile, '--notify', '--json']);
+    expect(reg.code).toBe(1);
+    expect(jsonLines(reg.stdout)[0]).toMatchObject({ command: 'register', notified: false, icmp: { from: '127.0.41.98', reason: 'port unreachable', to: '127.0.41.98', port: 4342 } });
   });
 
   it('register: signed with the key from the file or LISPSCOPE_KEY, never printed; a wrong key is refused', async () => {
@@ -78,8 +100,8 @@ describe('lispscope mn', () => {
     expect(ok.code).toBe(1);
     const good = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.5/32', '--rloc', '127.0.41.70', '--rloc', '127.0.41.71', '--key-file', keyFile, '--notify', '--proxy-reply']);
     expect(good.code).toBe(0);
-    expect(good.stdout).toMatch(/^Registered 10\.1\.0\.5\/32 -> 127\.0\.41\.70, 127\.0\.41\.71 with 127\.0\.41\.1 \(HMAC-SHA-256-128, ttl 1440\)$/m);
-    expect(good.stdout).toMatch(/^Map-Notify from 127\.0\.41\.1 with rtt [\d.]+ ms, nonce 0x[0-9a-f]{16} \(same nonce, authenticated\), after 1 attempt$/m);
+    expect(good.stdout).toMatch(/^Registered 10\.1\.0\.5\/32 -> 127\.0\.41\.70, 127\.0\.41\.71 with 127\.0\.41\.1 \(HMAC-SHA-256-128, ttl 1440, xTR-ID [0-9a-f]{32}, site-ID 0{16}\)$/m);
+    expect(good.stdout).toMatch(/^Map-Notify from 127\.0\.41\.1 with rtt [\d.]+ ms by the (socket clock|capture clock on lo), nonce 0x[0-9a-f]{16} \(same nonce, authenticated\), after 1 attempt$/m);
     const reg = lab.ms.lookup(toPrefix('10.1.0.5'))!;
     expect(MapServer.locators(reg).map((l) => (l.rloc as { addr: string }).addr)).toEqual(['127.0.41.70', '127.0.41.71']);
     const env = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.5/32', '--rloc', a.mnA, '--notify', '--proxy-reply', '--json'], { LISPSCOPE_KEY: LAB_KEYS.mn });
@@ -87,7 +109,7 @@ describe('lispscope mn', () => {
     expect(jsonLines(env.stdout)[0]).toMatchObject({ command: 'register', notified: true, attempts: 1, auth_algorithm: 'HMAC-SHA-256-128' });
     const bad = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.5/32', '--rloc', a.mnA, '--key-file', badKey, '--notify', '--timeout', '50', '--retries', '1']);
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/No Map-Notify from 127\.0\.41\.1 for 10\.1\.0\.5\/32 after 2 Map-Registers/);
+    expect(bad.stdout).toMatch(/No Map-Notify from 127\.0\.41\.1 for 10\.1\.0\.5\/32 after 2 Map-Registers; likely causes, most likely first: 1\. the key .*; 2\. the key id \(2, HMAC-SHA-256-128: Open Overlay Router accepts only 1, --key-id 1\); 3\. the xTR-ID .*; 4\. the Map-Server address or port \(127\.0\.41\.1:4342; no ICMP error came back\)$/m);
     for (const r of [good, env, bad]) expect(r.stdout + r.stderr).not.toContain(LAB_KEYS.mn);
     const none = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.5/32', '--rloc', a.mnA]);
     expect(none.code).toBe(2);
@@ -108,7 +130,7 @@ describe('lispscope mn', () => {
     expect(smrs).toMatchObject([{ eid: '10.1.0.5/32' }]);
     const info = await run(['mn', 'info', '--ms', a.ms, '--eid', '10.1.0.5/32', '--key-file', keyFile]);
     expect(info.code).toBe(0);
-    expect(info.stdout).toMatch(/^Info-Reply from 127\.0\.41\.1 with rtt [\d.]+ ms, authentication ok$/m);
+    expect(info.stdout).toMatch(/^Info-Reply from 127\.0\.41\.1 with rtt [\d.]+ ms by the (socket clock|capture clock on lo), authentication ok$/m);
     expect(info.stdout).toMatch(/^ {2}RTRs +127\.0\.41\.6$/m);
     expect(info.stdout).toMatch(/no NAT between us and the Map-Server/);
   });
@@ -119,9 +141,42 @@ describe('lispscope mn', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^echo reply from 10\.2\.0\.7: seq 1 time [\d.]+ ms$/m);
-    expect(r.stdout).toMatch(/^3 sent, 3 received, 0% lost$/m);
+    expect(r.stdout).toMatch(/^3 sent, 3 received, 0% lost \(times (socket clock|capture clock on lo)\)$/m);
     const udp = await run(['mn', 'ping', '10.2.0.7', '--rloc', a.xtrA, '--eid', '10.1.0.5/32', '--source', '127.0.41.50', '--ms', a.ms, '--key-file', keyFile, '--udp', '-c', '1', '--json']);
     expect(jsonLines(udp.stdout)[0]).toMatchObject({ command: 'ping', answered: true, from: '10.2.0.7' });
+  });
+
+  it('ping keeps its interval after a loss (nothing answers): every echo leaves before the first is given up', async () => {
+    const r = await run(['mn', 'ping', '10.2.0.7', '--rloc', '127.0.41.97', '--eid', '10.1.0.5/32', '--source', '127.0.41.51', '--interval', '0.05', '-c', '3', '--timeout', '500', '-v']);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.split('\n');
+    const sent = lines.map((l, i) => (/LISP data .* 10\.1\.0\.5 > 10\.2\.0\.7: ICMP echo request/.test(l) ? i : -1)).filter((i) => i >= 0);
+    expect(sent).toHaveLength(3);
+    expect(sent[2]).toBeLessThan(lines.findIndex((l) => l.startsWith('no echo reply: seq 1')));
+    expect(r.stdout).toMatch(/^3 sent, 0 received, 100% lost/m);
+    // As root the capture that times the echoes also hears the ICMP errors they draw.
+    if (/capture clock/.test(r.stdout)) expect(r.stdout).toMatch(/^no echo reply: seq 1: port unreachable from 127\.0\.41\.97 \(nothing listens on 127\.0\.41\.97:4341\)$/m);
+  });
+
+  it('inject exits 1 when --wait saw no answer; replay -v shows what comes back, unverified unless --keys verifies it', async () => {
+    const inj = await run(['inject', 'map-request', '--to', '127.0.41.96', '--eid', '10.2.0.7', '--wait', '100']);
+    expect(inj.code).toBe(1);
+    expect(inj.stdout).toMatch(/^0 answers within 100 ms$/m);
+    const file = join(tmp, 'register.pcap');
+    const msg = () => mapRegister({ nonce: randomNonce(), keyId: 2, key: LAB_KEYS.mn, wantMapNotify: true, proxyReply: true, records: [mappingRecord({ eid: '10.1.0.5/32', locators: [{ rloc: '127.0.41.70', local: true }] })] });
+    const pcap = (bytes: Uint8Array) => writeFileSync(file, writePcap([{ tsSec: 1_700_000_000, tsNsec: 0, data: lispUdpPacket({ src: '192.0.2.1', dst: '192.0.2.2', sport: 5000, dport: 4342, payload: bytes }) }], { linkType: LINKTYPE_RAW }));
+    pcap(msg());
+    const plain = await run(['replay', file, '--to', lab.addresses.ms, '-v', '--wait', '300']);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/LISP Map-Register nonce 0x[0-9a-f]{16} \[proxy-reply want-map-notify\], auth sha256 unverified/);
+    expect(plain.stdout).toMatch(/127\.0\.41\.1\.4342 > [\d.]+\.\d+: LISP Map-Notify nonce 0x[0-9a-f]{16}, auth sha256 unverified/);
+    expect(plain.stdout).toMatch(/; 1 answer came back$/m);
+    pcap(msg());
+    const keys = join(tmp, 'lab.keys');
+    writeFileSync(keys, `10.1.0.0/24 ${LAB_KEYS.mn}\n`);
+    const verified = await run(['replay', file, '--to', lab.addresses.ms, '-v', '--wait', '300', '--keys', keys]);
+    expect(verified.stdout).toMatch(/LISP Map-Register .*auth sha256 ok/);
+    expect(verified.stdout).toMatch(/LISP Map-Notify .*auth sha256 ok/);
   });
 
   it('refuses what the user did not name, multicast and broadcast', async () => {
@@ -144,7 +199,8 @@ describe('lispscope mn', () => {
     const cfgPath = join(tmp, 'mn.json');
     const cfg = { eid: '10.1.0.5/32', rlocs: ['127.0.41.60'], mapServer: a.ms, keyFile: 'mn.key', registerInterval: 60 };
     writeFileSync(cfgPath, JSON.stringify(cfg));
-    const child = spawn(process.execPath, [join(ROOT, 'bin/lispscope'), 'mn', 'run', '--config', cfgPath, '--json'], { env: { ...process.env, NO_COLOR: '1' } });
+    const written = join(tmp, 'run.pcapng');
+    const child = spawn(process.execPath, [join(ROOT, 'bin/lispscope'), 'mn', 'run', '--config', cfgPath, '--json', '-w', written], { env: { ...process.env, NO_COLOR: '1' } });
     try {
       let out = '';
       let err = '';
@@ -172,6 +228,9 @@ describe('lispscope mn', () => {
       const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
       expect(code).toBe(0);
       expect(jsonLines(out).at(-1)).toMatchObject({ event: 'down' });
+      // -w holds what arrived too: flows sees both registrations answered.
+      const flows = jsonLines(lispscope(['flows', '--json', written]).stdout).filter((e) => e.kind === 'registration');
+      expect(flows.map((e) => e.outcome)).toEqual(['answered', 'answered']);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

@@ -101,7 +101,7 @@ describe.skipIf(unavailable !== undefined)('raw sending on lo', () => {
   it('replay -i re-sends each message from its captured source address and port, payload unchanged', async () => {
     let r = { code: -1, stdout: '', stderr: '' };
     const got = await captured(() => {
-      r = lispscope(['replay', capture, '--to', TARGET, '-i', 'lo', '--as-fast-as-possible']);
+      r = lispscope(['replay', capture, '--to', TARGET, '-i', 'lo', '--as-fast-as-possible', '--all-messages']);
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`replayed ${originals.length} of ${originals.length} LISP messages to ${TARGET.replace(/\./g, '\\.')} raw on lo`));
@@ -112,7 +112,12 @@ describe.skipIf(unavailable !== undefined)('raw sending on lo', () => {
   });
 
   it('refuses a loopback destination on another interface and a bad --dst-mac, in one line', () => {
-    const eth = spawnSync('sh', ['-c', 'ls /sys/class/net']).stdout.toString().split(/\s+/).find((i) => i && i !== 'lo');
+    // An interface of this network namespace that is up (/sys/class/net shows the host's inside `unshare -n`).
+    const eth = spawnSync('ip', ['-o', 'link', 'show', 'up'])
+      .stdout.toString()
+      .split('\n')
+      .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1])
+      .find((i) => i && i !== 'lo');
     const cases: Array<[string[], RegExp]> = [[['inject', 'map-request', '--eid', '10.9.0.1/32', '--to', TARGET, '-i', 'lo', '--dst-mac', 'zz'], /not a MAC address/]];
     if (eth) cases.push([['inject', 'map-request', '--eid', '10.9.0.1/32', '--to', TARGET, '-i', eth], /loopback address/]);
     for (const [args, msg] of cases) {

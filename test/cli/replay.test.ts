@@ -41,7 +41,14 @@ const close = (s: Sink) => Promise.all(s.sockets.map((x) => new Promise((r) => x
 
 let lab: LabResult;
 const capture = join(tmp, 'lab.pcapng');
-const messages: Array<{ dport: number; bytes: Uint8Array }> = [];
+const messages: Array<{ dport: number; bytes: Uint8Array; answer: boolean }> = [];
+
+/** Map-Reply, Map-Notify, Map-Notify-Ack, Map-Referral, Info-Reply (RFC 9301 §5.1; the NAT draft's R bit): answers, not requests. */
+function isAnswer(lisp: Uint8Array, kind: string | undefined): boolean {
+  if (kind !== 'control') return false;
+  const type = lisp[0]! >> 4;
+  return [2, 4, 5, 6].includes(type) || (type === 7 && (lisp[0]! & 0x08) !== 0);
+}
 
 beforeAll(async () => {
   lab = await runLab({ scenario: 'handover', base: '127.0.42.0' });
@@ -49,7 +56,7 @@ beforeAll(async () => {
   const d = new PacketDecoder();
   for (const f of lab.frames) {
     const p = d.decode(f);
-    if (p?.lisp && p.udp) messages.push({ dport: p.udp.dstPort, bytes: new Uint8Array(p.lisp) });
+    if (p?.lisp && p.udp) messages.push({ dport: p.udp.dstPort, bytes: new Uint8Array(p.lisp), answer: isAnswer(p.lisp, p.kind) });
   }
 });
 
@@ -62,19 +69,28 @@ describe('lispscope replay', () => {
     await close(s);
   });
 
-  it('re-sends every LISP message of a capture, byte for byte, to the original ports', async () => {
-    s.got.length = 0;
-    const r = lispscope(['replay', capture, '--to', SINK, '--as-fast-as-possible']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`replayed ${messages.length} of ${messages.length} LISP messages to ${SINK.replace(/\./g, '\\.')}`));
-    await drain();
-    // Replies went to ephemeral ports in the capture: only 4341/4342 have a listener here.
+  it('re-sends the requests and data of a capture, byte for byte, to the original ports; --all-messages the answers too', async () => {
     const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-    for (const port of [4341, 4342]) {
-      const want = messages.filter((m) => m.dport === port).map((m) => hex(m.bytes));
-      expect(want.length).toBeGreaterThan(3);
-      expect(s.got.filter((g) => g.port === port).map((g) => hex(g.bytes))).toEqual(want);
+    const requests = messages.filter((m) => !m.answer);
+    const answers = messages.length - requests.length;
+    expect(answers).toBeGreaterThan(3);
+    for (const [args, want] of [
+      [[], requests],
+      [['--all-messages'], messages],
+    ] as const) {
+      s.got.length = 0;
+      const r = lispscope(['replay', capture, '--to', SINK, '--as-fast-as-possible', '--wait', '0', ...args]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const skipped = want === requests ? `, ${answers} captured answers not sent \\(--all-messages sends them\\)` : '';
+      expect(r.stdout).toMatch(new RegExp(`replayed ${want.length} of ${want.length} LISP messages to ${SINK.replace(/\./g, '\\.')} in [\\d.]+ s${skipped}; 0 answers came back$`, 'm'));
+      await drain();
+      // Replies went to ephemeral ports in the capture: only 4341/4342 have a listener here.
+      for (const port of [4341, 4342]) {
+        const sent = want.filter((m) => m.dport === port).map((m) => hex(m.bytes));
+        expect(sent.length).toBeGreaterThan(3);
+        expect(s.got.filter((g) => g.port === port).map((g) => hex(g.bytes))).toEqual(sent);
+      }
     }
     expect(messages.some((m) => m.dport !== 4341 && m.dport !== 4342)).toBe(true);
   });

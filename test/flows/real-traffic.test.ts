@@ -387,3 +387,23 @@ describe('one host, one address', () => {
     ]);
   });
 });
+
+describe('seen on both sides of a NAT', () => {
+  it('the copy a NAT translated joins its request; the same request later, after the answer, is new', () => {
+    const PRIV = '10.10.4.2';
+    const PUB = '10.10.9.1';
+    const s = new Story();
+    const info = infoRequest({ nonce: 0xc1n, eid: `${MN}/32`, ...key });
+    s.control(1, PRIV, 4342, MS, 4342, info);
+    s.control(1.0001, PUB, 22667, MS, 4342, info);
+    const nat = { etrUdpPort: 22667, globalEtrRloc: PUB, msRloc: MS, rtrRlocs: ['10.10.6.2'] };
+    s.control(1.0003, MS, 4342, PUB, 22667, infoReply({ nonce: 0xc1n, eid: `${MN}/32`, nat, ...key }));
+    s.control(1.0004, MS, 4342, PRIV, 4342, infoReply({ nonce: 0xc1n, eid: `${MN}/32`, nat, ...key }));
+    s.control(2, PUB, 30000, MS, 4342, info);
+    const { exchanges } = analyze(s.packets);
+    expect(exchanges.map((e) => [e.outcome, e.retransmissions, e.frames.map((f) => f.frame)])).toEqual([
+      ['answered', 0, [1, 2, 3, 4]],
+      ['unanswered', 0, [5]],
+    ]);
+  });
+});

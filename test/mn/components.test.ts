@@ -12,7 +12,11 @@ import { toPrefix } from '../../src/mn/eid.js';
 import { memoryLogger } from '../../src/mn/log.js';
 import { MapServer } from '../../src/mn/map-server.js';
 import { MobileNode } from '../../src/mn/mobile-node.js';
+import { MapService } from '../../src/mn/map-service.js';
+import { Nat } from '../../src/mn/nat.js';
 import { Recorder } from '../../src/mn/recorder.js';
+import { NonceTable } from '../../src/mn/requests.js';
+import { LispSocket, type Received } from '../../src/mn/socket.js';
 import { Xtr } from '../../src/mn/xtr.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -111,6 +115,110 @@ describe('Map-Server', () => {
     const none = await c.resolve('192.0.2.1', '127.0.30.31');
     expect(none!.reply.records[0]).toMatchObject({ ttl: 15, action: 1, locators: [] });
     expect(s.resolver!.stats).toMatchObject({ forwarded: 1, negativeReplies: 2 });
+  });
+});
+
+describe('Map-Server: merged registrations and NAT traversal', () => {
+  it('tells the other xTRs of a merged prefix its new RLOC-set (unsolicited Map-Notify): retransmitted until their Map-Notify-Ack', async () => {
+    const { s } = await ms('127.0.33.1', { mapNotifyAck: { timeoutMs: 40, retries: 2, backoff: 1 } });
+    const acked: Array<{ to: string }> = [];
+    const unacked: Array<{ to: string }> = [];
+    s.on('notify-acked', (e) => acked.push(e));
+    s.on('notify-unacknowledged', (e) => unacked.push(e));
+    const common = { eids: ['10.2.0.0/24'], mapResolver: '127.0.33.1', mapServer: { address: '127.0.33.1', key: 'key-a' }, registration: { merge: true }, timers: FAST };
+    const x1 = await Xtr.start({ ...common, name: 'x1', rlocs: ['127.0.33.2'] });
+    cleanup.push(() => x1.stop());
+    const x2 = await Xtr.start({ ...common, name: 'x2', rlocs: ['127.0.33.3'] });
+    cleanup.push(() => x2.stop());
+    await new Promise((r) => setTimeout(r, 100));
+    // x1 heard of x2's locator and acknowledged (RFC 9301 §5.7).
+    expect(acked.map((a) => a.to)).toEqual(['127.0.33.2']);
+    expect(s.stats).toMatchObject({ unsolicitedNotifies: 1, acks: 1 });
+    // An xTR that never acknowledges: three Map-Notifies, then given up.
+    const silent = await udp('127.0.33.4');
+    silent.send(reg(randomNonce(), 'key-a', '10.2.0.0/24', '127.0.33.4', { merge: true, xtrId: 9n, siteId: 0n }), 4342, '127.0.33.1');
+    await new Promise((r) => setTimeout(r, 300));
+    // x1 and x2 acknowledge the change; the silent one's own registration brought no notify to itself.
+    expect(acked.map((a) => a.to).sort()).toEqual(['127.0.33.2', '127.0.33.2', '127.0.33.3']);
+    expect(unacked).toEqual([]);
+    expect(MapServer.locators(s.lookup(toPrefix('10.2.0.7'))!).map((l) => (l.rloc as { addr: string }).addr)).toEqual(['127.0.33.2', '127.0.33.3', '127.0.33.4']);
+    // x2 moves: x1 and the silent xTR are told; the silent one never answers.
+    await x2.stop();
+    const x3 = await Xtr.start({ ...common, name: 'x3', rlocs: ['127.0.33.6'], xtrId: x2.registrar!.xtrId! });
+    cleanup.push(() => x3.stop());
+    await new Promise((r) => setTimeout(r, 400));
+    expect(unacked.map((u) => u.to)).toEqual(['127.0.33.4']);
+  });
+
+  it('runs our RTR beside it when --rtr is ours: a Mobile Node behind a NAT registers through it', async () => {
+    const recorder = new Recorder();
+    const svc = await MapService.start({
+      address: '127.0.34.1',
+      sites: [{ name: '10.1.0.0/24', key: 'right-key', prefixes: ['10.1.0.0/24'] }],
+      rtrs: ['127.0.34.6'],
+      recorder,
+    });
+    cleanup.push(() => svc.close());
+    expect(svc.rtr?.currentRlocs).toEqual(['127.0.34.6']);
+    const nat = await Nat.start({ insideAddress: '127.0.34.8', publicAddress: '127.0.34.7' });
+    cleanup.push(() => nat.close());
+    const mn = await MobileNode.start({
+      name: 'mn',
+      eid: '10.1.0.5/32',
+      rlocs: ['127.0.34.12'],
+      gateway: nat.gateway,
+      mapServer: { address: '127.0.34.1', key: 'right-key' },
+      mapResolver: '127.0.34.1',
+      natTraversal: true,
+      timers: FAST,
+    });
+    cleanup.push(() => mn.stop());
+    expect(mn.attachment?.info).toMatchObject({ behindNat: true, global: '127.0.34.7', rtrs: ['127.0.34.6'] });
+    expect(mn.attachment?.registration).toBeDefined();
+    expect(svc.rtr!.relayed).toMatchObject({ registers: 1, notifies: 1 });
+    const reg = svc.ms.lookup(toPrefix('10.1.0.5'))!;
+    expect(MapServer.locators(reg).map((l) => (l.rloc as { addr: string }).addr)).toEqual(['127.0.34.6']);
+    expect([...reg.entries.values()][0]!.source).toBe('127.0.34.6');
+    // Each datagram recorded once: the Map-Register the RTR relayed was recorded by the RTR, not again by the Map-Server.
+    const d = new PacketDecoder();
+    const regs = recorder.frames.map((f) => d.decode(f)).filter((p) => p?.control?.type === 3);
+    expect(regs.map((p) => [p!.ip!.src, p!.ip!.dst])).toEqual([['127.0.34.6', '127.0.34.1']]);
+  });
+});
+
+describe('socket clock', () => {
+  it('an RTT starts when the datagram left (after a rate limit held it) and ends when the answer arrived', async () => {
+    const echo = await udp('127.0.35.2');
+    echo.on('message', (m, r) => echo.send(m, r.port, r.address));
+    let released = 0;
+    const policy = {
+      refusal: () => undefined,
+      // A rate limit that holds the datagram back 100 ms.
+      schedule: (send: () => void) => void setTimeout(() => {
+        released = performance.now();
+        send();
+      }, 100),
+    };
+    const sock = await LispSocket.open({ name: 't', address: '127.0.35.1', port: 0, policy });
+    cleanup.push(() => sock.close());
+    const table = new NonceTable<Received>();
+    let handled = 0;
+    sock.onReceive((rx) => {
+      handled = performance.now();
+      table.deliver((rx.control as { nonce: bigint }).nonce, rx, rx.at);
+    });
+    const asked = performance.now();
+    const a = await table.request(
+      (nonce, _attempt, sent) => sock.send('127.0.35.2', echo.address().port, encodeControl(mapRequest({ nonce, eids: ['10.1.0.5/32'], itrRlocs: ['127.0.35.1'] })), { onSent: sent }),
+      { timeoutMs: 2000, retries: 0 },
+    );
+    expect(a).toBeDefined();
+    expect(released).toBeGreaterThan(asked);
+    // Stamped after the send that the rate limit let go, before the handler saw the answer.
+    expect(a!.sentAt).toBeGreaterThanOrEqual(released);
+    expect(a!.receivedAt).toBeLessThanOrEqual(handled);
+    expect(a!.receivedAt).toBeGreaterThan(a!.sentAt);
+    expect(a!.rttMs).toBe(a!.receivedAt - a!.sentAt);
   });
 });
 

@@ -1,7 +1,13 @@
 // The pieces of the embedded stack that need no network: prefixes, map-cache, locator choice,
 // the send guard, the gateway header, retransmission timing, message crafting and rewriting.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { readCapture } from '../../src/capture/source.js';
+import { encodeIPv4, encodeIPv6, encodeIpUdp } from '../../src/dissect/ip.js';
+import { icmpError, icmpErrorText } from '../../src/mn/icmp.js';
 import { verifyAuth } from '../../src/dissect/auth.js';
 import { mapRegister, mappingRecord, mapRequest, ecm } from '../../src/dissect/build.js';
 import { decodeControl, encodeControl } from '../../src/dissect/control.js';
@@ -211,5 +217,90 @@ describe('Mobile Node configuration', () => {
     expect(() => parseMobileNodeConfig(JSON.stringify({ eid: '10.1.0.5/32', mapServer: '203.0.113.1' }))).toThrow(/rlocs/);
     expect(() => parseMobileNodeConfig(JSON.stringify({ eid: '10.1.0.5/32', rlocs: ['x'], mapServer: '203.0.113.1' }))).toThrow(/IP address/);
     expect(() => parseMobileNodeConfig(JSON.stringify({ eid: '10.1.0.5/32', rlocs: ['192.0.2.1'], mapServer: '203.0.113.1', key: 'secret' }))).toThrow(/unknown setting "key"/);
+  });
+
+  it('takes the xTR-ID and site-ID, or none', () => {
+    const base = { eid: '10.1.0.5/32', rlocs: ['192.0.2.10'], mapServer: '203.0.113.1' };
+    const c = parseMobileNodeConfig(JSON.stringify({ ...base, xtrId: '0x000102030405060708090a0b0c0d0e0f', siteId: '00000000000000a7' }));
+    expect(Buffer.from(c.xtrId!).toString('hex')).toBe('000102030405060708090a0b0c0d0e0f');
+    expect(Buffer.from(c.siteId!).toString('hex')).toBe('00000000000000a7');
+    expect(parseMobileNodeConfig(JSON.stringify({ ...base, xtrId: 'none' })).xtrId).toBeNull();
+    expect(parseMobileNodeConfig(JSON.stringify(base)).xtrId).toBeUndefined();
+    expect(() => parseMobileNodeConfig(JSON.stringify({ ...base, xtrId: 'abcd' }))).toThrow(/"xtrId" must be 32 hex digits or "none"/);
+    expect(() => parseMobileNodeConfig(JSON.stringify({ ...base, xtrId: 'none', siteId: '00' }))).toThrow(/travels with an xTR-ID/);
+  });
+});
+
+describe('Open Overlay Router compatibility', () => {
+  const OOR03 = join(import.meta.dirname, '../../../shared/captures/oor__03-mn-handover-rloc-change.ms.pcap');
+  const missing = existsSync(OOR03) ? undefined : `${OOR03} is missing`;
+  if (missing && process.env.CI === 'true') throw new Error(`the OOR compatibility test must run in CI: ${missing}`);
+  it.skipIf(missing !== undefined)('our key id 1 Map-Register is byte for byte the one OOR signed with "password" (HMAC-SHA-1, 20 bytes, no xTR-ID)', async () => {
+    const captured: Uint8Array[] = [];
+    const d = new PacketDecoder();
+    await readCapture(OOR03, {
+      frame: (f) => {
+        const p = d.decode(f);
+        if (p?.control?.type === 3 && p.lisp) captured.push(new Uint8Array(p.lisp));
+        return true;
+      },
+      warning: () => {},
+    });
+    expect(captured).toHaveLength(2);
+    for (const bytes of captured) {
+      const m = decodeControl(bytes).value as MapRegister;
+      expect([m.keyId, m.authData.length, m.xtrIdPresent]).toEqual([1, 20, false]);
+      const ours = mapRegister({ nonce: m.nonce, keyId: 1, key: 'password', records: m.records, wantMapNotify: m.wantMapNotify, proxyReply: m.proxyReply });
+      expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(bytes).toString('hex'));
+    }
+  });
+});
+
+describe('ICMP errors about our datagrams', () => {
+  /** An ICMP(v6) error from `from` quoting the first 28 (48) bytes of `quoted`, as RFC 792 and RFC 4443 have routers do. */
+  function icmp(from: string, to: string, type: number, code: number, quoted: Uint8Array): Uint8Array {
+    const body = new Uint8Array(8 + Math.min(quoted.length, 48));
+    body[0] = type;
+    body[1] = code;
+    body.set(quoted.subarray(0, body.length - 8), 8);
+    return from.includes(':') ? encodeIPv6({ src: from, dst: to, nextHeader: 58 }, body) : encodeIPv4({ src: from, dst: to, proto: 1 }, body);
+  }
+
+  it('reads who refused which datagram: port unreachable (v4, v6), prohibited, too big', () => {
+    const ours = encodeIpUdp({ src: '192.0.2.7', dst: '198.51.100.1', sport: 40000, dport: 4342 }, mapRegister({ nonce: 1n, keyId: 1, key: 'k', records: [] }));
+    expect(icmpError(icmp('198.51.100.1', '192.0.2.7', 3, 3, ours))).toEqual({ from: '198.51.100.1', src: '192.0.2.7', sport: 40000, dst: '198.51.100.1', dport: 4342, reason: 'port unreachable', portUnreachable: true });
+    expect(icmpErrorText(icmpError(icmp('198.51.100.1', '192.0.2.7', 3, 3, ours))!)).toBe('port unreachable from 198.51.100.1 (nothing listens on 198.51.100.1:4342)');
+    const router = icmpError(icmp('203.0.113.254', '192.0.2.7', 3, 13, ours))!;
+    expect([router.from, router.reason, router.portUnreachable]).toEqual(['203.0.113.254', 'communication administratively prohibited', false]);
+    expect(icmpErrorText(router)).toBe('communication administratively prohibited from 203.0.113.254 (sending to 198.51.100.1:4342)');
+    const ours6 = encodeIpUdp({ src: '2001:db8::7', dst: '2001:db8::1', sport: 40001, dport: 4342 }, new Uint8Array(20));
+    expect(icmpError(icmp('2001:db8::1', '2001:db8::7', 1, 4, ours6))).toMatchObject({ reason: 'port unreachable', portUnreachable: true, dport: 4342, sport: 40001 });
+    expect(icmpError(icmp('2001:db8::ff', '2001:db8::7', 2, 0, ours6))).toMatchObject({ reason: 'packet too big', portUnreachable: false });
+    // Not errors about a UDP datagram: an echo reply, a quote cut before the ports, garbage.
+    expect(icmpError(icmp('198.51.100.1', '192.0.2.7', 0, 0, ours))).toBeUndefined();
+    expect(icmpError(icmp('198.51.100.1', '192.0.2.7', 3, 3, ours.subarray(0, 21)))).toBeUndefined();
+    expect(icmpError(new Uint8Array([0x45, 0, 0]))).toBeUndefined();
+  });
+});
+
+describe('negative Map-Replies', () => {
+  it('always carry the least specific prefix that covers the EID and overlaps no site', () => {
+    const v4 = fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }));
+    const text = ([a, len]: [number, number]) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${len}`;
+    fc.assert(
+      fc.property(fc.array(v4, { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 0xffffffff }), (sites, eidAddr) => {
+        const lisp = sites.map((s) => toPrefix(text(s)));
+        const eid = toPrefix(text([eidAddr, 32]));
+        fc.pre(!lisp.some((p) => covers(p, eid)));
+        const neg = widestUncovered(eid, lisp);
+        expect(covers(neg, eid)).toBe(true);
+        for (const p of lisp) expect(covers(neg, p) || covers(p, neg), `${prefixKey(neg)} overlaps ${prefixKey(p)}`).toBe(false);
+        if (neg.maskLen > 0) {
+          const wider = { address: maskAddress(eid.address, neg.maskLen - 1), maskLen: neg.maskLen - 1 };
+          expect(lisp.some((p) => covers(wider, p) || covers(p, wider))).toBe(true);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

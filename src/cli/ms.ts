@@ -1,0 +1,223 @@
+// `lispscope ms`: a standalone Map-Server/Map-Resolver on one address of this host (src/mn's
+// MapServer, the one the lab runs), for testing a real xTR, Mobile Node or RTR. Every message it
+// receives and sends is printed as `read` prints it (or NDJSON), or the exchanges as they complete
+// (--flows); -w records both directions; SIGUSR1 prints the sites table, SIGINT/SIGTERM print it,
+// close the file and exit 0. Keys come only from the --keys file.
+
+import { readFileSync } from 'node:fs';
+import Table from 'cli-table3';
+import { PacketDecoder, type LispPacket } from '../capture/packets.js';
+import { KeyRing } from '../dissect/keyring.js';
+import { FlowEngine } from '../flows/engine.js';
+import type { SiteReport } from '../mn/map-server.js';
+import { MapService } from '../mn/map-service.js';
+import { Recorder, type RecordedFrame } from '../mn/recorder.js';
+import { parseSiteKeys } from '../mn/sites.js';
+import { exchangeJson } from '../output/json-flows.js';
+import { packetJsonText } from '../output/json.js';
+import { packetLine } from '../output/line.js';
+import { chooseStyle } from '../output/style.js';
+import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { keyLookup, openRecording } from './common.js';
+import type { Io } from './io.js';
+import { needAddress, warmUpPrinting } from './mn.js';
+import { exchangeLine } from './sniff.js';
+
+export const msSpec: CommandSpec = {
+  name: 'ms',
+  summary:
+    'A standalone Map-Server/Map-Resolver on one address of this host, to test a real xTR, Mobile Node or RTR against: sites and keys from --keys (the `read --keys` form: each EID prefix is a site accepting its more-specifics); prints every message as `read` does (or the exchanges with --flows), the sites table on SIGUSR1 and at exit.',
+  usage: 'lispscope ms --listen ADDR [--port 4342] --keys FILE [--proxy-reply | --forward-to-etr] [--map-notify-ack] [--rtr ADDR]... [--ttl MIN] [-w FILE] [--flows] [--json] [-v]',
+  options: [
+    { name: 'listen', kind: 'value', arg: 'ADDR', help: 'the one address to serve on: a unicast IPv4 or IPv6 address of this host (required)' },
+    { name: 'port', kind: 'value', arg: 'N', help: 'LISP control port (default 4342)' },
+    { name: 'keys', kind: 'value', arg: 'FILE', help: 'sites and keys: `<eid-prefix> <key>` lines (required; keys are never taken from the command line)' },
+    { name: 'proxy-reply', kind: 'flag', help: 'answer Map-Requests for every registered EID (default: as each Map-Register\'s P bit asks)' },
+    { name: 'forward-to-etr', kind: 'flag', help: 'forward every Map-Request to a registered ETR, even when P asked for a proxy reply' },
+    { name: 'map-notify-ack', kind: 'flag', help: 'retransmit unsolicited Map-Notifies (a merged RLOC-set changed) every 2 s until a Map-Notify-Ack, 3 times' },
+    { name: 'rtr', kind: 'list', arg: 'ADDR', help: 'RTR announced in Info-Replies (repeatable); an address of this host runs our RTR there' },
+    { name: 'ttl', kind: 'value', arg: 'MIN', help: 'TTL of negative Map-Replies for non-LISP space and of Info-Replies (default 15)' },
+    { name: 'registration-timeout', kind: 'value', arg: 'SEC', help: 'drop a registration not refreshed for this long (default 180, RFC 9301 §8.2)' },
+    { name: 'rate', kind: 'value', arg: 'N', help: 'handle at most N messages a second from one source address, after a burst of 2N (default 100; 0: no limit)' },
+    { name: 'write', short: 'w', kind: 'value', arg: 'FILE', help: 'record what is received and sent to FILE (.pcapng, else pcap)' },
+    { name: 'flows', kind: 'flag', help: 'show the exchanges (registration, resolution, nat-info ...) as they complete instead of the packets' },
+    { name: 'for', kind: 'value', arg: 'SEC', help: 'stop after SEC seconds (default: at SIGINT/SIGTERM)' },
+    { name: 'json', kind: 'flag', help: 'NDJSON: packets as `read --json` writes them plus "direction" (exchanges with --flows); the sites table as {"event":"sites"}' },
+    { name: 'numeric', short: 'n', kind: 'flag', help: 'numeric ports' },
+    { name: 'verbose', short: 'v', kind: 'flag', help: 'also say on stderr what the Map-Server decides (registered, forwarded, answered)' },
+    { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
+  ],
+};
+
+function positive(name: string, v: string | undefined, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v) || !(n > min)) throw new UsageError(`ms: --${name} needs a positive number, not "${v}"`);
+  return n;
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read key file (${code ?? e})`}`);
+  }
+}
+
+const age = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
+
+/** The sites table: one row per registration (or one for a site nobody registered). */
+export function sitesTable(sites: SiteReport[], now = Date.now()): string {
+  const t = new Table({
+    head: ['Site', 'Registered', 'RLOCs', 'xTR-ID / source', 'Age', 'Expires', 'Accepted', 'Rejected'],
+    style: { head: [], border: [] },
+  });
+  for (const s of sites) {
+    const counts = [String(s.accepted), s.rejected ? `${s.rejected}${s.lastRejection ? `: ${s.lastRejection}` : ''}` : '0'];
+    if (s.registrations.length === 0) {
+      t.push([s.name, '-', '-', '-', '-', '-', ...counts]);
+      continue;
+    }
+    s.registrations.forEach((r, i) => {
+      const who = `${r.xtrId ?? '(no xTR-ID)'}\n${r.source}${r.viaRtr ? ` (RTR, for ${r.viaRtr})` : ''}`;
+      const flags = [r.proxyReply ? 'proxy-reply' : '', r.merge ? 'merge' : ''].filter(Boolean).join(' ');
+      t.push([i === 0 ? s.name : '', `${r.eid}${flags ? `\n${flags}` : ''}`, r.rlocs.join('\n'), who, age(now - r.registeredAt), `in ${age(r.expires - now)}`, ...(i === 0 ? counts : ['', ''])]);
+    });
+  }
+  return t.toString();
+}
+
+function sitesJson(sites: SiteReport[]): string {
+  return JSON.stringify({ event: 'sites', ts: Date.now() / 1000, sites });
+}
+
+export async function runMs(argv: string[], io: Io): Promise<number> {
+  const a = parseArgs(msSpec, argv);
+  if (a.flags.get('help')) {
+    io.out(helpText(msSpec));
+    return 0;
+  }
+  if (a.positional.length) throw new UsageError(`ms: unexpected argument "${a.positional[0]}" (keys go in the --keys file, never on the command line)`);
+  const listen = needAddress(a.values.get('listen'), '--listen', 'ms');
+  const refusal = MapService.refusal(listen);
+  if (refusal) throw new UsageError(`ms: --listen ${refusal}`);
+  const port = intValue(msSpec, 'port', a.values.get('port'));
+  if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError('ms: --port must be 1..65535');
+  const keysPath = a.values.get('keys');
+  if (keysPath === undefined) throw new UsageError('ms: --keys FILE is required (`<eid-prefix> <key>` lines: the sites and their keys)');
+  const keysText = readText(keysPath);
+  const sites = parseSiteKeys(keysText, keysPath);
+  if ('error' in sites) throw new UsageError(sites.error);
+  const ring = KeyRing.parse(keysText, keysPath) as KeyRing;
+  if (a.flags.get('proxy-reply') && a.flags.get('forward-to-etr')) throw new UsageError('ms: --proxy-reply and --forward-to-etr exclude each other');
+  const proxyReply = a.flags.get('proxy-reply') ? 'always' : a.flags.get('forward-to-etr') ? 'never' : 'registration';
+  const rtrs = (a.lists.get('rtr') ?? []).map((r) => needAddress(r, '--rtr', 'ms'));
+  const ttl = intValue(msSpec, 'ttl', a.values.get('ttl'));
+  const regTimeout = positive('registration-timeout', a.values.get('registration-timeout'));
+  const rate = intValue(msSpec, 'rate', a.values.get('rate'));
+  const runFor = positive('for', a.values.get('for'));
+  const json = a.flags.get('json') ?? false;
+  const flows = a.flags.get('flows') ?? false;
+  const verbose = a.flags.get('verbose') ?? false;
+  const numeric = a.flags.get('numeric') ?? false;
+  const style = json ? chooseStyle({ isTTY: false }) : chooseStyle(io.stdout, io.env);
+  const info = (s: string) => process.stderr.write(`lispscope: ms: ${s}\n`);
+
+  const path = a.values.get('write');
+  const writer = openRecording('ms', path);
+
+  const decodeAs = { control: new Set(port && port !== 4342 ? [port] : []), data: new Set<number>() };
+  const decoder = new PacketDecoder({ all: true, decodeAs, keyFor: keyLookup(ring), warning: (m) => io.warn(m) });
+  const engine = flows
+    ? new FlowEngine({
+        onExchange: (e) => {
+          io.line(json ? JSON.stringify(exchangeJson(e)) : exchangeLine(e, style));
+          io.flush();
+        },
+      })
+    : undefined;
+  warmUpPrinting(json, style);
+  const recorder = new Recorder({ maxFrames: 0, ...(writer ? { writer } : {}) });
+  const show = (f: RecordedFrame) => {
+    engine?.frame();
+    const p: LispPacket | undefined = decoder.decode(f);
+    if (!p) return;
+    if (engine) return engine.packet(p);
+    if (json) io.line(`${packetJsonText(p).slice(0, -1)},"direction":"${f.received ? 'received' : 'sent'}"}`);
+    else io.line(packetLine(p, { numeric, style }));
+  };
+  // Decoding and printing wait until the Map-Server has answered: they must not slow its answers.
+  let pending: RecordedFrame[] = [];
+  const drain = () => {
+    const batch = pending;
+    pending = [];
+    for (const f of batch) show(f);
+    io.flush();
+  };
+  recorder.onFrame((f) => {
+    if (pending.push(f) === 1) setImmediate(drain);
+  });
+
+  let service: MapService;
+  try {
+    service = await MapService.start({
+      address: listen,
+      ...(port ? { port } : {}),
+      sites,
+      rtrs,
+      proxyReply,
+      ...(a.flags.get('map-notify-ack') ? { mapNotifyAck: { timeoutMs: 2000, retries: 3, backoff: 1 } } : {}),
+      ...(ttl !== undefined ? { ttl } : {}),
+      ...(regTimeout ? { registrationTimeoutMs: regTimeout * 1000 } : {}),
+      ...(rate !== undefined ? { perSourceRate: rate } : {}),
+      recorder,
+      log: (level, component, message) => {
+        // Rejections and troubles always (a silent drop is what the engineer is here to see); decisions with -v.
+        if (level === 'warn' || (verbose && level === 'info')) info(`${component === 'ms' ? '' : `${component}: `}${message}`);
+      },
+    });
+  } catch (e) {
+    writer?.close();
+    throw new UsageError(`ms: ${(e as Error).message}`);
+  }
+  const where = listen.includes(':') ? `[${listen}]:${port ?? 4342}` : `${listen}:${port ?? 4342}`;
+  info(
+    `Map-Server/Map-Resolver on ${where}, ${sites.length} site${sites.length === 1 ? '' : 's'} (${sites.map((s) => s.name).join(', ')})` +
+      (rtrs.length ? `, RTR${rtrs.length > 1 ? 's' : ''} ${rtrs.map((r) => (service.rtr?.currentRlocs.includes(r) ? `${r} (ours)` : r)).join(', ')}` : '') +
+      `; proxy replies: ${proxyReply === 'registration' ? 'as each registration asks' : proxyReply}`,
+  );
+
+  const showSites = () => {
+    const reports = service.ms.siteReports();
+    if (json) io.line(sitesJson(reports));
+    else io.line(sitesTable(reports));
+    io.flush();
+  };
+  // Exchanges close after a timeout in capture time: the wall clock moves it on when traffic stops.
+  const sweep = engine ? setInterval(() => engine.exchanges.sweep(Date.now() / 1000), 500) : undefined;
+  const flush = writer ? setInterval(() => writer!.flush(), 1000) : undefined;
+  process.on('SIGUSR1', showSites);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+    if (runFor !== undefined) setTimeout(resolve, runFor * 1000).unref();
+  });
+  process.off('SIGUSR1', showSites);
+  if (sweep) clearInterval(sweep);
+  if (flush) clearInterval(flush);
+  await service.close();
+  drain();
+  engine?.finish();
+  decoder.finish();
+  writer?.close();
+  showSites();
+  const st = service.ms.stats;
+  info(
+    `stopped: ${st.accepted} registration${st.accepted === 1 ? '' : 's'} accepted, ${st.rejected} rejected, ${st.infoReplies} Info-Replies` +
+      (service.ms.resolver ? `, ${service.ms.resolver.stats.proxyReplies} proxy and ${service.ms.resolver.stats.negativeReplies} negative Map-Replies, ${service.ms.resolver.stats.forwarded} Map-Requests forwarded` : '') +
+      (st.rateLimited ? `, ${st.rateLimited} messages dropped by the rate limit` : '') +
+      (path ? `; wrote ${recorder.count} packets to ${path}` : ''),
+  );
+  return 0;
+}
