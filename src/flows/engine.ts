@@ -6,12 +6,13 @@ import type { LispPacket } from '../capture/packets.js';
 import type { PlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
 import { formatIPv4, formatIPv6 } from '../dissect/addr.js';
-import { controlTypeName } from '../dissect/registry.js';
+import { quotedMessage } from '../dissect/icmp.js';
+import { controlTypeName, LISP_CONTROL_PORT } from '../dissect/registry.js';
 import { ExchangeTracker, type ExchangeOptions, type PendingExchange } from './exchanges.js';
 import { MappingTracker, type MappingOptions } from './mappings.js';
 import { StatsCollector, type Stats } from './stats.js';
 import type { Exchange, Mapping } from './types.js';
-import { controlView, dataView, reliableViews } from './view.js';
+import { controlView, dataView, nonceText, reliableViews } from './view.js';
 
 const u32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
@@ -57,12 +58,42 @@ export class FlowEngine {
       s.message(controlTypeName(p.control));
       const v = controlView(p);
       if (v) this.exchanges.control(v, ref);
-    } else if (p.kind === 'data') {
+    } else if (p.kind === 'data' || p.kind === 'vxlan') {
       s.dataPackets++;
-      s.message('data');
+      s.message(p.kind);
       const d = dataView(p);
       if (d) this.mappingTracker.data(d.ts, d.itr, d.etr, d.dstEid);
+      // A control message an RTR hands on inside LISP data (a Map-Notify for a NATed xTR).
+      const nested = p.data?.inner?.lisp;
+      if (nested?.kind === 'control' && nested.control) {
+        const v = controlView(p);
+        if (v) {
+          s.message(controlTypeName(nested.control));
+          this.exchanges.control(v, ref);
+          return;
+        }
+      }
       this.exchanges.sweep(p.ts);
+    } else if (p.kind === 'icmp-error' && p.icmp && p.ip) {
+      s.message('icmp-error');
+      const { icmp } = p;
+      const q = quotedMessage(icmp);
+      // An error about a data packet (no control message quoted, or the port says data) is no exchange's.
+      if (q?.nonce !== undefined || (icmp.quoted.dport === LISP_CONTROL_PORT && !icmp.quoted.lisp)) {
+        this.exchanges.icmpError(
+          {
+            ts: p.ts,
+            from: p.ip.src,
+            ...(q?.nonce !== undefined ? { nonce: nonceText(q.nonce) } : {}),
+            src: icmp.quoted.src,
+            dst: icmp.quoted.dst,
+            ...(icmp.quoted.sport !== undefined ? { sport: icmp.quoted.sport } : {}),
+            ...(icmp.quoted.dport !== undefined ? { dport: icmp.quoted.dport } : {}),
+            icmp: { type: icmp.type, code: icmp.code, name: icmp.name, from: p.ip.src, ...(icmp.mtu !== undefined ? { mtu: icmp.mtu } : {}) },
+          },
+          ref,
+        );
+      } else this.exchanges.sweep(p.ts);
     } else if (p.kind === 'reliable') {
       // Map-Server reliable transport over TCP: its Registrations become registration exchanges.
       s.controlPackets++;

@@ -122,6 +122,21 @@ export interface ExchangeCounters {
   unmatchedRegistrationAnswers: number;
 }
 
+/** An ICMP error quoting a control message (the nonce of the message it quotes, inside an ECM too). */
+export interface IcmpView {
+  ts: number;
+  /** Who sent the error. */
+  from: string;
+  /** The quoted message's nonce, when the quote reaches it. */
+  nonce?: string;
+  /** The quoted datagram's addresses and ports. */
+  src: string;
+  dst: string;
+  sport?: number;
+  dport?: number;
+  icmp: NonNullable<Exchange['icmp']>;
+}
+
 /** An exchange not reported yet (ExchangeTracker.pending). */
 export interface PendingExchange {
   exchange: Exchange;
@@ -136,6 +151,8 @@ const AUTH_FAILED = 'auth-failed' as const;
 const MAX_OPEN = 50_000;
 /** A copy of a request translated by a NAT follows it within this many seconds (the lab's: 0.1 ms). */
 const TRANSLATED_WITHIN = 1;
+/** An ICMP error that quotes no nonce is looked for among this many of the latest exchanges. */
+const ICMP_SCAN = 4096;
 const MAX_CLOSED_NONCES = 65_536;
 /** Kinds whose answer goes straight from the last hop to the requester, bypassing the forwarder. */
 const ANSWERED_AROUND: ReadonlySet<ExchangeKind> = new Set(['resolution', 'rloc-probe', 'smr', 'referral']);
@@ -729,6 +746,28 @@ export class ExchangeTracker {
     }
   }
 
+  // ---- ICMP errors ----------------------------------------------------------------------------
+
+  /**
+   * An ICMP error quoting a control message: it answers the request it quotes (a Map-Register to a
+   * Map-Server that is down draws port unreachable), which ends `unreachable` unless an answer comes.
+   */
+  icmpError(v: IcmpView, ref: FrameRef): void {
+    this.sweep(v.ts);
+    // By the quoted nonce; when the quote stops before the LISP message (RFC 792 quotes 8 bytes of
+    // UDP), by the quoted addresses and ports among the latest requests.
+    const list = v.nonce !== undefined ? this.withNonce(v.nonce) : this.queue.slice(Math.max(this.head, this.queue.length - ICMP_SCAN));
+    for (let i = list.length - 1; i >= 0; i--) {
+      const e = list[i]!;
+      if (!this.alive(e, v.ts) || !e.hops.includes(v.dst)) continue;
+      if (v.nonce === undefined && (e.answered || e.sender !== v.src || (v.sport !== undefined && e.senderPort !== v.sport))) continue;
+      pushFrame(e, ref);
+      e.last = v.ts;
+      e.icmp ??= v.icmp;
+      return;
+    }
+  }
+
   // ---- the Map-Server reliable transport (TCP) ----------------------------------------------
   //
   // draft-ietf-lisp-map-server-reliable-transport: on one TCP session the ETR sends a Registration
@@ -867,7 +906,10 @@ export class ExchangeTracker {
       if (list?.length) this.byConnectionEid.set(k, list);
       else this.byConnectionEid.delete(k);
     }
-    if (!e.answered && e.outcome === 'unanswered' && e.forwardSeen && ANSWERED_AROUND.has(e.kind)) e.outcome = 'forwarded';
+    if (!e.answered && e.outcome === 'unanswered') {
+      if (e.icmp) e.outcome = 'unreachable';
+      else if (e.forwardSeen && ANSWERED_AROUND.has(e.kind)) e.outcome = 'forwarded';
+    }
   }
 
   private forgetOldestClosed(): void {
@@ -946,9 +988,13 @@ function withoutSender(id: string): string {
   return id.slice(0, a) + id.slice(id.indexOf('|', a + 1));
 }
 
-/** Does an answer go to the requester (or one of its addresses) rather than to a relay. */
+/**
+ * Is the answer delivered to the requester (one of its addresses) by this packet, rather than sent
+ * to a relay on its way: the outer destination counts (an ECM from the Map-Server to the RTR names
+ * the Mobile Node inside, yet goes to the RTR).
+ */
 function addressedTo(e: Open, v: ControlView): boolean {
-  return e.replyTo.includes(v.dst) || (!!v.ecm && e.replyTo.includes(v.ecm.innerDst)) || (!!v.tunnel && e.replyTo.includes(v.tunnel.innerDst));
+  return e.replyTo.includes(v.dst);
 }
 
 /**

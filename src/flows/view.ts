@@ -30,8 +30,17 @@ export interface ControlView {
 }
 
 export function controlView(p: LispPacket): ControlView | undefined {
-  if (!p.control || !p.ip || !p.udp) return undefined;
+  if (!p.ip || !p.udp) return undefined;
   let m = p.control;
+  let tunnel: ControlView['tunnel'];
+  // A control message carried inside LISP data (an RTR's Data-Map-Notify): the data packet's outer
+  // addresses are the hop, its inner ones the message's own.
+  const nested = p.data?.inner?.lisp;
+  if (!m && nested?.kind === 'control' && nested.control) {
+    m = nested.control;
+    tunnel = { innerSrc: p.data!.inner!.src, innerDst: p.data!.inner!.dst };
+  }
+  if (!m) return undefined;
   let ecm: ControlView['ecm'];
   let depth = 0;
   while (m.type === 8 && 'inner' in m && m.inner?.message) {
@@ -46,10 +55,13 @@ export function controlView(p: LispPacket): ControlView | undefined {
   }
   const v: ControlView = { ts: p.ts, src: p.ip.src, dst: p.ip.dst, sport: p.udp.srcPort, dport: p.udp.dstPort, m };
   if (ecm) v.ecm = ecm;
-  if (p.auth) {
-    v.authOk = p.auth.ok;
-    if (!p.auth.ok) v.authError = p.auth.reason;
-  }
+  if (tunnel) v.tunnel = tunnel;
+  // The message's own verdict, and the Map-Server's to the RTR (a Map-Notify with the R bit).
+  const failed = p.auth && !p.auth.ok ? p.auth : p.msRtrAuth && !p.msRtrAuth.ok ? p.msRtrAuth : undefined;
+  if (failed) {
+    v.authOk = false;
+    v.authError = failed === p.msRtrAuth ? `MS-RTR authentication: ${failed.reason}` : failed.reason;
+  } else if (p.auth) v.authOk = true;
   return v;
 }
 
@@ -103,12 +115,20 @@ export interface DataView {
   srcEid?: string;
 }
 
+/** A LISP data packet's, or a VXLAN packet's (its VNI is the Instance-ID of a LISP fabric). */
 export function dataView(p: LispPacket): DataView | undefined {
-  if (!p.data || !p.ip) return undefined;
+  if (!p.ip) return undefined;
+  let iid: number | undefined;
+  let i;
+  if (p.data) {
+    iid = dataHeaderFields(p.data.header).iid;
+    i = p.data.inner;
+  } else if (p.vxlan) {
+    iid = p.vxlan.vni;
+    i = p.vxlan.inner;
+  } else return undefined;
   const v: DataView = { ts: p.ts, itr: p.ip.src, etr: p.ip.dst };
-  const i = p.data.inner;
   if (i) {
-    const iid = dataHeaderFields(p.data.header).iid;
     const pre = iid === undefined ? '' : `[${iid}]`;
     v.dstEid = pre + i.dst;
     v.srcEid = pre + i.src;

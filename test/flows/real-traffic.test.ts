@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ecm, infoReply, infoRequest, mapNotify, mappingRecord, mapRegister, mapReply, mapRequest } from '../../src/dissect/build.js';
+import { encodeControl } from '../../src/dissect/control.js';
 import { WAIT_BASE } from '../../src/flows/exchanges.js';
 import { analyze, Story } from '../support/story.js';
 
@@ -405,5 +406,58 @@ describe('seen on both sides of a NAT', () => {
       ['answered', 0, [1, 2, 3, 4]],
       ['unanswered', 0, [5]],
     ]);
+  });
+});
+
+describe('what real deployments wrap their messages in', () => {
+  it('a Map-Register answered by port unreachable is unreachable, with the ICMP error; one quoted only to its ports too', async () => {
+    const { encodeIcmpError } = await import('../../src/dissect/icmp.js');
+    const { lispUdpPacket } = await import('../../src/dissect/build.js');
+    const s = new Story();
+    const reg = lispUdpPacket({ src: MN2, dst: MS, sport: 4342, dport: 4342, payload: mapRegister({ nonce: 0xd1n, records: [rec(MN2)], wantMapNotify: true, ...key }) });
+    s.raw(1, reg);
+    s.raw(1.0001, encodeIcmpError({ src: MS, dst: MN2, type: 3, code: 3, original: reg }));
+    const req = lispUdpPacket({ src: MN2, dst: '10.10.1.9', sport: 61001, dport: 4342, payload: encodeControl(mapRequest({ nonce: 0xd2n, eids: [`${XTR_EID}/32`], itrRlocs: [MN2] })) });
+    s.raw(2, req);
+    // RFC 792: the IP header and 8 bytes: the UDP header, no LISP byte.
+    s.raw(2.0005, encodeIcmpError({ src: '10.10.3.1', dst: MN2, type: 3, code: 1, original: req, quote: 28 }));
+    const { exchanges, result } = analyze(s.packets);
+    expect(exchanges.map((e) => [e.kind, e.outcome, e.icmp, e.frames.length])).toEqual([
+      ['registration', 'unreachable', { type: 3, code: 3, name: 'port-unreachable', from: MS }, 2],
+      ['resolution', 'unreachable', { type: 3, code: 1, name: 'host-unreachable', from: '10.10.3.1' }, 2],
+    ]);
+    expect(result.stats.unanswered).toBe(0);
+  });
+
+  it('a Map-Notify an RTR hands to the Mobile Node inside LISP data answers its registration, through the RTR', async () => {
+    const { dataPacket, lispUdpPacket } = await import('../../src/dissect/build.js');
+    const RTR = '10.10.6.2';
+    const s = new Story();
+    const reg = mapRegister({ nonce: 0xe1n, records: [rec(MN2, RTR)], wantMapNotify: true, rtr: true, xtrId: 5n, ...key });
+    s.control(1, MN2, 4341, RTR, 4342, ecm({ inner: { src: MN2, dst: MS, sport: 4342 }, message: reg, toEtr: true, toMs: true }));
+    const notify = mapNotify({ nonce: 0xe1n, records: [rec(MN2, RTR)], xtrId: 5n, ...key });
+    const inner = lispUdpPacket({ src: MS, dst: MN2, sport: 4342, dport: 4342, payload: notify });
+    s.raw(1.0013, dataPacket({ src: RTR, dst: MN2, sport: 4342, dport: 4341, iid: 0xffffff, inner }));
+    const [e, ...rest] = analyze(s.packets).exchanges;
+    expect(rest).toEqual([]);
+    expect(e).toMatchObject({ kind: 'registration', outcome: 'answered', requester: MN2, responder: MS, via: RTR, rttMs: 1.3 });
+  });
+
+  it('VXLAN data of a LISP fabric (VNI = Instance-ID) follows a handover like LISP data', async () => {
+    const { innerPacket } = await import('../../src/dissect/build.js');
+    const { encodeVxlan } = await import('../../src/dissect/vxlan.js');
+    const { encodeIpUdp } = await import('../../src/dissect/ip.js');
+    const { encodeLink, LINKTYPE_EN10MB } = await import('../../src/dissect/link.js');
+    const iidRec = (rloc: string) => mappingRecord({ eid: `[4099]${MN}/32`, locators: [{ rloc, local: true }] });
+    const vxlan = (t: number, etr: string) =>
+      s.raw(t, encodeIpUdp({ src: XTR, dst: etr, sport: 50000, dport: 4789, udpChecksum: false }, encodeVxlan({ vni: 4099 }, encodeLink(LINKTYPE_EN10MB, innerPacket({ src: XTR_EID, dst: MN, proto: 'icmp-echo-reply' })))));
+    const s = new Story();
+    s.control(0, OLD, 4342, MS, 4342, mapRegister({ nonce: 1n, records: [iidRec(OLD)], wantMapNotify: true, ...key }));
+    vxlan(1, OLD);
+    s.control(2, NEW, 4342, MS, 4342, mapRegister({ nonce: 2n, records: [iidRec(NEW)], wantMapNotify: true, ...key }));
+    vxlan(2.1, OLD);
+    vxlan(2.4, NEW);
+    const h = analyze(s.packets).result.mappings.find((m) => m.eid === `[4099]${MN}/32`)!.handovers;
+    expect(h).toEqual([{ ts: 2, frame: { frame: 3, file: 0 }, from: [OLD], to: [NEW], baseline: 'registration', peers: [{ peer: XTR, firstDataTs: 2.4, latencyMs: 400, staleDataPackets: 1 }] }]);
   });
 });

@@ -38,6 +38,12 @@ export class Story {
     return this;
   }
 
+  /** Any IP packet (an ICMP error, VXLAN) as it would be captured. */
+  raw(ts: number, ip: Uint8Array): this {
+    this.add(ts, ip);
+    return this;
+  }
+
   data(ts: number, spec: DataPacketSpec): this {
     this.add(ts, dataPacket(spec));
     return this;
