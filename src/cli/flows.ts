@@ -28,18 +28,21 @@ export const flowsSpec: CommandSpec = {
   name: 'flows',
   summary: 'LISP exchanges: registrations, resolutions, SMRs, RLOC-probes, NAT info, referrals.',
   usage: 'lispscope flows [options] FILE...',
+  example: "lispscope flows -Y 'outcome != answered' mn.pcap ms.pcap   # two vantage points merged",
   options: COMMON,
 };
 export const mappingsSpec: CommandSpec = {
   name: 'mappings',
   summary: 'Per EID: the RLOC sets announced and learned over time, and each handover with its peers.',
   usage: 'lispscope mappings [options] FILE...',
+  example: 'lispscope mappings pcaps/mn-handover.pcapng',
   options: COMMON,
 };
 export const statsSpec: CommandSpec = {
   name: 'stats',
   summary: 'Counts per message type, per site and EID, RTT percentiles per Map-Resolver, failures.',
   usage: 'lispscope stats [options] FILE...',
+  example: 'lispscope stats pcaps/mn-handover.pcapng',
   options: COMMON,
 };
 

@@ -19,6 +19,7 @@ export const readSpec: CommandSpec = {
   name: 'read',
   summary: 'Decode the LISP packets of capture files (pcap, pcapng, gzipped or not).',
   usage: 'lispscope read [options] FILE... (FILE "-" reads stdin)',
+  example: "lispscope read -n -# -c 10 capture.pcap 'udp port 4342'",
   options: [
     { name: 'read', short: 'r', kind: 'list', arg: 'FILE', help: 'capture file to read (same as a positional FILE)' },
     { name: 'verbose', short: 'V', kind: 'flag', help: 'detail tree of every packet, like Wireshark' },

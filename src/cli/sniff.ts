@@ -32,6 +32,7 @@ export const sniffSpec: CommandSpec = {
   name: 'sniff',
   summary: 'Capture LISP traffic live on an interface (libpcap) and decode it as it arrives.',
   usage: 'lispscope sniff -i IFACE [options]   (lispscope sniff -D lists the interfaces)',
+  example: 'lispscope sniff -i eth0 -c 10 -w lisp.pcapng',
   options: [
     { name: 'interface', short: 'i', kind: 'value', arg: 'IFACE', help: 'interface to capture on ("any": all of them)' },
     { name: 'list-interfaces', short: 'D', kind: 'flag', help: 'list the interfaces libpcap can capture on' },
