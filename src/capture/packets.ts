@@ -32,6 +32,7 @@ import {
   type TcpReassemblyOptions,
 } from './tcp.js';
 import type { Frame } from './types.js';
+import { ipSummary, nonIpSummary } from './other-frames.js';
 
 export interface LispPacket {
   /** 1-based frame index; for a reassembled datagram, the frame of its last fragment (as tshark). */
@@ -188,7 +189,7 @@ export class PacketDecoder {
     };
     if (link.next !== 'ipv4' && link.next !== 'ipv6') {
       if (link.next === 'truncated') return p; // too broken to tell: it may have been LISP
-      return this.other(p, link.next === 'non-ip' ? `${link.linkName} non-IP frame` : `${link.linkName} frame`);
+      return this.other(p, nonIpSummary(link, f.data));
     }
     const ip = decodeIp(f.data, link.offset, f.data.length);
     if (!ip.ok) {
@@ -226,7 +227,7 @@ export class PacketDecoder {
       const ports = summarizeTransport(ip.proto, bytes, ip.payloadOffset, ip.payloadEnd);
       if (ports.sport === LISP_CONTROL_PORT || ports.dport === LISP_CONTROL_PORT) return this.reliable(p, bytes, ip, inFrame);
     }
-    if (ip.proto !== IPPROTO_UDP) return this.other(p, `IPv${ip.version} ${ip.src} > ${ip.dst} protocol ${ip.proto}`);
+    if (ip.proto !== IPPROTO_UDP) return this.other(p, ipSummary(ip, bytes));
     const udp = decodeUdp(bytes, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);
     if (!udp.ok) {
       p.frameNotes = [...p.frameNotes, ...udp.notes];
@@ -234,7 +235,7 @@ export class PacketDecoder {
     }
     p.udp = udp;
     const kind = classify(udp.srcPort, udp.dstPort, bytes, udp.payloadOffset, udp.payloadEnd, this.opts.decodeAs);
-    if (!kind) return this.other(p, `UDP ${udp.srcPort} > ${udp.dstPort}`);
+    if (!kind) return this.other(p, ipSummary(ip, bytes));
     if (udp.notes.length) p.frameNotes = [...p.frameNotes, ...udp.notes];
     if (udp.truncated || ip.truncated) {
       p.frameNotes = [...p.frameNotes, `frame truncated by the capture: ${p.caplen} of ${p.len} bytes captured`];

@@ -156,7 +156,7 @@ export async function runMappings(argv: string[], io: Io): Promise<number> {
     if (s.json) io.line(JSON.stringify(obj));
     else {
       if (!first) io.line('');
-      io.line(mappingText(m, style));
+      io.line(mappingText(m, style, multi));
     }
     first = false;
   }

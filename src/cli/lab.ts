@@ -27,7 +27,7 @@ export const labSpec: CommandSpec = {
   example: 'lispscope lab --scenario handover -n -w handover.pcapng',
   options: [
     { name: 'scenario', short: 's', kind: 'value', arg: 'NAME', help: `what to run: ${LAB_SCENARIOS.join(', ')} (default all)` },
-    { name: 'duration', short: 'd', kind: 'value', arg: 'SEC', help: 'keep the lab running this long after the start (refreshes, a ping a second)' },
+    { name: 'duration', kind: 'value', arg: 'SEC', help: 'keep the lab running this long after the start (refreshes, a ping a second)' },
     { name: 'write', short: 'w', kind: 'value', arg: 'FILE', help: 'write every packet to FILE (.pcapng, else pcap), raw IP link type' },
     { name: 'base', kind: 'value', arg: 'ADDR', help: 'loopback address the components count up from (default 127.0.1.0: .1 to .12)' },
     { name: 'control-port', kind: 'value', arg: 'N', help: 'LISP control port (default 4342)' },

@@ -23,6 +23,7 @@ import { packetLine, timeOfDay } from '../output/line.js';
 import { OutBuffer } from '../output/out-buffer.js';
 import { packetTree } from '../output/packet-tree.js';
 import { chooseStyle, type Style } from '../output/style.js';
+import { LineClock, type TimeFormat } from '../output/time.js';
 import { renderTree } from '../output/tree.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
@@ -47,8 +48,11 @@ export const sniffSpec: CommandSpec = {
     { name: 'duration', kind: 'value', arg: 'SEC', help: 'stop after SEC seconds' },
     { name: 'write', short: 'w', kind: 'value', arg: 'FILE', help: 'also write every captured frame to FILE (.pcapng: pcapng, else pcap)' },
     { name: 'ring', kind: 'value', arg: 'N:SIZE', help: 'with -w: keep N files of at most SIZE bytes (k, M, G: KiB, MiB, GiB): FILE, FILE.1, ...' },
+    { name: 'no-promiscuous-mode', short: 'p', kind: 'flag', help: 'do not put the interface into promiscuous mode (tcpdump -p); lispscope\'s binding only' },
     { name: 'buffer-size', short: 'B', kind: 'value', arg: 'KiB', help: 'libpcap kernel buffer in KiB (default 32768; 131072 on the loopback and "any")' },
-    { name: 'verbose', short: 'V', kind: 'flag', help: 'detail tree of every packet, like Wireshark' },
+    { name: 'verbose', short: 'V', shortAliases: ['v'], kind: 'flag', help: 'detail tree of every packet, like Wireshark (-v is the same)' },
+    { name: 'number', short: '#', kind: 'flag', help: 'each line starts with the frame number (tcpdump -#)' },
+    { name: 'time', short: 't', kind: 'count', help: 'tcpdump\'s clocks: -t none, -tt epoch, -ttt since the previous packet, -tttt date and time, -ttttt since the first' },
     { name: 'hex', short: 'x', kind: 'flag', help: 'hex and ASCII dump of every frame' },
     { name: 'json', kind: 'flag', help: 'NDJSON output, one object per packet (or exchange with --flows)' },
     { name: 'numeric', short: 'n', kind: 'flag', help: 'numeric ports (no lisp-data / lisp-control names)' },
@@ -368,7 +372,11 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   const hex = a.flags.get('hex') ?? false;
   const flows = a.flags.get('flows') ?? false;
   const all = a.flags.get('all') ?? false;
-  if (flows && (verbose || hex || all)) throw new UsageError('sniff: --flows shows exchanges; -V, -x and --all apply to packets');
+  const number = a.flags.get('number') ?? false;
+  const clock = new LineClock(Math.min(a.counts.get('time') ?? 0, 5) as TimeFormat);
+  if (flows && (verbose || hex || all || number || clock.format)) throw new UsageError('sniff: --flows shows exchanges; -V, -x, -#, -t and --all apply to packets');
+  const shaping = [verbose && '-V', hex && '-x', number && '-#', clock.format && '-t'].filter(Boolean);
+  if (json && shaping.length) throw new UsageError(`sniff: --json writes every field of each packet; ${shaping[0]} shapes the text output (use one or the other)`);
   const numeric = a.flags.get('numeric') ?? false;
   const decodeAs = parseDecodeAs(a.lists.get('decode-as') ?? []);
   const keysPath = a.values.get('keys');
@@ -389,7 +397,10 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
 
   let capture: LiveCapture;
   try {
-    capture = LiveCapture.open({ iface, filter: bpf, ...(bufferKiB !== undefined ? { bufferSize: bufferKiB * 1024 } : {}) });
+    const promiscuous = !a.flags.get('no-promiscuous-mode');
+    capture = LiveCapture.open({ iface, filter: bpf, ...(bufferKiB !== undefined ? { bufferSize: bufferKiB * 1024 } : {}), ...(promiscuous ? {} : { promiscuous }) });
+    // cap opens every interface in promiscuous mode: say that -p could not be honoured.
+    if (!promiscuous && capture.binding === 'cap') io.warn('-p: the cap package always captures in promiscuous mode; lispscope\'s own binding honours -p');
   } catch (e) {
     if (e instanceof LiveCaptureError) {
       io.error(e.message);
@@ -463,7 +474,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
       buffer.byte(10);
       return;
     }
-    line(packetLine(p, { numeric, style }));
+    line(packetLine(p, { numeric, style, time: clock.text(p.tsSec, p.tsNsec), ...(number ? { number: String(p.frame) } : {}) }));
     if (verbose) for (const node of packetTree(p, frameBytes).children ?? []) for (const l of renderTree(node, '    ')) line(l);
     if (hex) for (const l of hexDump(frameBytes)) line(`    ${l}`);
     if (verbose || hex) line('');

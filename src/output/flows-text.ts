@@ -43,8 +43,13 @@ export function exchangeKind(e: Exchange): string {
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${v} ms`);
 
+/** A frame as people cite it: `464`, or `2:464` (frame 464 of the second capture) with several. */
+export function frameName(r: { file: number; frame: number }, multi: boolean): string {
+  return multi ? `${r.file + 1}:${r.frame}` : String(r.frame);
+}
+
 function frameList(e: Exchange, multi: boolean): string {
-  const f = e.frames.map((r) => (multi ? `${r.file + 1}:${r.frame}` : String(r.frame)));
+  const f = e.frames.map((r) => frameName(r, multi));
   return f.length > 6 ? `${f.slice(0, 5).join(',')},… (${f.length})` : f.join(',');
 }
 
@@ -67,9 +72,9 @@ export function exchangesTable(list: Exchange[], style: Style, multi = false): s
   return t.toString();
 }
 
-function handoverStory(eid: string, h: Handover, style: Style): string[] {
+function handoverStory(eid: string, h: Handover, style: Style, multi: boolean): string[] {
   const lines = [
-    `  ${style.type('handover')} at ${clock(h.ts)} (frame ${h.frame.frame}): ${h.from.join(', ')} → ${h.to.join(', ')}`,
+    `  ${style.type('handover')} at ${clock(h.ts)} (frame ${frameName(h.frame, multi)}): ${h.from.join(', ')} → ${h.to.join(', ')}`,
   ];
   if (h.peers.length === 0) {
     lines.push(`    no peer was sending to ${eid} in the minute before`);
@@ -91,18 +96,18 @@ function handoverStory(eid: string, h: Handover, style: Style): string[] {
   return lines;
 }
 
-export function mappingText(m: Mapping, style: Style): string {
+export function mappingText(m: Mapping, style: Style, multi = false): string {
   const lines = [style.eid(m.eid)];
   const t = table(['time', 'frame', 'source', 'by', 'RLOCs'], style);
   let prev = '';
   for (const e of m.timeline) {
     const set = e.rlocs.join(', ');
-    t.push([clock(e.ts), String(e.frame.frame), e.source, e.by, set === prev || prev === '' ? set : style.type(set)]);
+    t.push([clock(e.ts), frameName(e.frame, multi), e.source, e.by, set === prev || prev === '' ? set : style.type(set)]);
     prev = set;
   }
   lines.push(...t.toString().split('\n').map((l) => `  ${l}`));
   if (m.timelineDropped) lines.push(`  (${m.timelineDropped} more entries not kept)`);
-  for (const h of m.handovers) lines.push(...handoverStory(m.eid, h, style));
+  for (const h of m.handovers) lines.push(...handoverStory(m.eid, h, style, multi));
   return lines.join('\n');
 }
 

@@ -9,11 +9,16 @@ import { isOpaque, refreshScopeSlug, rejectReasonSlug, reliableTypeTitle, type R
 import type { ControlMessage, DataMessage, LispSecAd, Locator, MappingRecord } from '../dissect/types.js';
 import type { LispPacket, ReliableEntry } from '../capture/packets.js';
 import type { Style } from './style.js';
+import { timeOfDay } from './time.js';
 
 export interface LineOptions {
   /** Numeric ports (no lisp-data / lisp-control names). */
   numeric?: boolean;
   style: Style;
+  /** The frame's number first, as tcpdump -# does (`1:464` with several captures). */
+  number?: string;
+  /** The time column as a LineClock wrote it ('' for none); by default the local time of day. */
+  time?: string;
 }
 
 const PORT_NAMES: ReadonlyMap<number, string> = new Map([
@@ -21,12 +26,7 @@ const PORT_NAMES: ReadonlyMap<number, string> = new Map([
   [LISP_CONTROL_PORT, 'lisp-control'],
 ]);
 
-/** Time of day in the local zone with microseconds, as tcpdump prints it. */
-export function timeOfDay(tsSec: number, tsNsec: number): string {
-  const d = new Date(tsSec * 1000);
-  const p2 = (n: number) => String(n).padStart(2, '0');
-  return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(Math.floor(tsNsec / 1000)).padStart(6, '0')}`;
-}
+export { timeOfDay };
 
 function port(p: number, o: LineOptions): string {
   return o.numeric ? String(p) : (PORT_NAMES.get(p) ?? String(p));
@@ -250,7 +250,8 @@ const PROTO_NAMES: ReadonlyMap<number, string> = new Map([
 
 export function packetLine(p: LispPacket, o: LineOptions): string {
   const s = o.style;
-  let line = `${timeOfDay(p.tsSec, p.tsNsec)} `;
+  const time = o.time ?? timeOfDay(p.tsSec, p.tsNsec);
+  let line = `${o.number === undefined ? '' : `${o.number.padStart(5)}  `}${time ? `${time} ` : ''}`;
   if (p.ip) {
     line += `IP${p.ip.version === 6 ? '6' : ''} `;
     const ports = p.udp ? [p.udp.srcPort, p.udp.dstPort] : p.tcp ? [p.tcp.srcPort, p.tcp.dstPort] : undefined;

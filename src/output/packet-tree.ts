@@ -4,6 +4,7 @@
 import type { LispPacket } from '../capture/packets.js';
 import { toHex } from '../dissect/addr.js';
 import { tcpFlagText } from '../capture/tcp.js';
+import { arrivalText, epochText } from './time.js';
 import { controlTree, dataTree, reliableTree, withoutRanges, type TreeNode } from './tree.js';
 
 const LINK_TITLES: ReadonlyMap<number, string> = new Map([
@@ -34,15 +35,22 @@ function leaf(label: string, start: number, end: number): TreeNode {
   return { label, start, end };
 }
 
-/** The tree of a packet; `bytes` are the frame's bytes (for IP options). */
-export function packetTree(p: LispPacket, bytes: Uint8Array): TreeNode {
+/**
+ * The tree of a packet; `bytes` are the frame's bytes (for IP options). `frame` names the frame
+ * when its number alone does not (`2:17`: frame 17 of the second capture).
+ */
+export function packetTree(p: LispPacket, bytes: Uint8Array, frame: string = String(p.frame)): TreeNode {
   const children: TreeNode[] = [];
-  const time = new Date(p.tsSec * 1000).toISOString().replace(/\.\d+Z$/, `.${String(p.tsNsec).padStart(9, '0')}Z`);
   children.push({
-    label: `Frame ${p.frame}: ${p.len} bytes on wire, ${p.caplen} bytes captured`,
+    label: `Frame ${frame}: ${p.len} bytes on wire, ${p.caplen} bytes captured`,
     start: 0,
     end: p.caplen,
-    children: [leaf(`Arrival Time: ${time}`, 0, 0), leaf(`Link type: ${p.link.linkName} (${p.link.linkType})`, 0, 0)],
+    children: [
+      // The zone of the packet lines (local), said, and the epoch time that needs no zone.
+      leaf(`Arrival Time: ${arrivalText(p.tsSec, p.tsNsec)}`, 0, 0),
+      leaf(`Epoch Arrival Time: ${epochText(p.tsSec, p.tsNsec)}`, 0, 0),
+      leaf(`Link type: ${p.link.linkName} (${p.link.linkType})`, 0, 0),
+    ],
   });
   const l = p.link;
   const linkKids: TreeNode[] = [];
@@ -127,5 +135,5 @@ export function packetTree(p: LispPacket, bytes: Uint8Array): TreeNode {
   if (!p.reliable) {
     for (const n of p.notes) children.push(leaf(`[Malformed: ${n.message} (LISP byte ${n.offset})]`, base + n.offset, base + n.offset + 1));
   }
-  return { label: `Frame ${p.frame}`, start: 0, end: p.caplen, children };
+  return { label: `Frame ${frame}`, start: 0, end: p.caplen, children };
 }
