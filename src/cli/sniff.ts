@@ -25,6 +25,7 @@ import { packetTree } from '../output/packet-tree.js';
 import { chooseStyle, type Style } from '../output/style.js';
 import { LineClock, type TimeFormat } from '../output/time.js';
 import { renderTree } from '../output/tree.js';
+import { msText } from '../output/units.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
 import type { Io } from './io.js';
@@ -298,7 +299,7 @@ export function exchangeLine(e: Exchange, style: Style): string {
   const sec = Math.floor(us / 1e6);
   const when = timeOfDay(sec, (us - sec * 1e6) * 1000).slice(0, 12);
   const arrow = e.kind === 'smr' ? '→' : '⇄';
-  const rtt = e.rttMs === null ? '' : ` ${e.rttMs} ms`;
+  const rtt = e.rttMs === null ? '' : ` ${msText(e.rttMs)}`;
   const outcome = e.outcome === 'answered' ? style.good(e.outcome) : e.outcome === 'negative' || e.outcome === 'unacknowledged' ? e.outcome : style.bad(e.outcome);
   const action = e.action ? ` (${e.action})` : e.rejectReason ? ` (${e.rejectReason})` : '';
   const retx = e.retransmissions ? `, ${e.retransmissions} retransmission${e.retransmissions > 1 ? 's' : ''}` : '';

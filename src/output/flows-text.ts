@@ -5,6 +5,7 @@ import type { Stats } from '../flows/stats.js';
 import type { Exchange, Handover, Mapping } from '../flows/types.js';
 import { timeOfDay } from './line.js';
 import type { Style } from './style.js';
+import { intervalText, msText as ms } from './units.js';
 
 /** Time of day to the millisecond. */
 function clock(ts: number): string {
@@ -41,7 +42,6 @@ export function exchangeKind(e: Exchange): string {
   return e.transport ? `${e.kind} (${e.transport})` : e.kind;
 }
 
-const ms = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${v} ms`);
 
 /** A frame as people cite it: `464`, or `2:464` (frame 464 of the second capture) with several. */
 export function frameName(r: { file: number; frame: number }, multi: boolean): string {
@@ -81,14 +81,14 @@ function handoverStory(eid: string, h: Handover, style: Style, multi: boolean): 
     return lines;
   }
   const t = table(['peer', 'SMR', 're-resolved', 'data moved', 'latency', 'stale packets'], style);
-  const rel = (x: number | undefined) => (x === undefined ? '-' : `+${Math.round((x - h.ts) * 1e6) / 1e3} ms`);
+  const rel = (x: number | undefined) => (x === undefined ? '-' : `+${ms((x - h.ts) * 1000)}`);
   for (const p of h.peers) {
     t.push([
       p.peer,
       p.smrTs === undefined ? style.bad('none') : rel(p.smrTs),
       rel(p.updatedTs),
       rel(p.firstDataTs),
-      p.latencyMs === null ? style.bad('never') : `${p.latencyMs} ms`,
+      p.latencyMs === null ? style.bad('never') : ms(p.latencyMs),
       p.staleDataPackets ? style.bad(String(p.staleDataPackets)) : '0',
     ]);
   }
@@ -156,7 +156,7 @@ export function statsText(s: Stats, style: Style): string {
         String(x.unanswered),
         String(x.rejected),
         String(x.authFailed),
-        ms(x.intervalMs),
+        intervalText(x.intervalMs),
         x.rlocs.join(', '),
       ]);
     }
