@@ -15,7 +15,7 @@ import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
 
 const COMMON: OptionSpec[] = [
   { name: 'read', short: 'r', kind: 'list', arg: 'FILE', help: 'capture file (same as a positional FILE); several merge by time' },
-  { name: 'json', kind: 'flag', help: 'NDJSON output (see README, JSON contract)' },
+  { name: 'json', kind: 'flag', help: 'NDJSON output, one object per exchange, mapping or the statistics (docs/json.md)' },
   { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter, e.g. "outcome == unanswered && eid in 10.0.0.0/8"' },
   { name: 'timeout', kind: 'value', arg: 'SEC', help: 'an unanswered request closes this long after its last retransmission (default 3)' },
   { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE' },
@@ -131,7 +131,7 @@ export async function runFlows(argv: string[], io: Io): Promise<number> {
   });
   flushTable();
   if (r.stats.malformedFrames > 0) found.add('malformed');
-  if (r.duplicates) io.warn(`${r.duplicates} packets seen in more than one capture were counted once`);
+  if (r.duplicates) io.warn(`${r.duplicates} ${r.duplicates === 1 ? 'packet' : 'packets'} seen in more than one capture ${r.duplicates === 1 ? 'was' : 'were'} counted once`);
   if (r.counters.dropped) io.warn(`${r.counters.dropped} exchanges closed early: more than the open-exchange cap at once`);
   return failed(s, found);
 }

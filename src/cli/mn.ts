@@ -296,7 +296,7 @@ export const MN_SPECS: Record<string, CommandSpec> = {
     usage: 'lispscope mn run --config FILE [--json] [-w FILE]',
     example: 'lispscope mn run --config mn.json',
     options: [
-      { name: 'config', kind: 'value', arg: 'FILE', help: 'JSON configuration (see README): eid, rlocs or interfaces, mapServer, keyFile ...' },
+      { name: 'config', kind: 'value', arg: 'FILE', help: 'JSON configuration (docs/mobile-node.md): eid, rlocs or interfaces, mapServer, keyFile ...' },
       { name: 'for', kind: 'value', arg: 'SEC', help: 'stop after SEC seconds (default: until SIGINT/SIGTERM)' },
       ...ACTIVE_OPTIONS,
       { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },

@@ -257,7 +257,7 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
   } finally {
     writer?.close(firstLinkType);
   }
-  if (duplicates) io.warn(`${duplicates} packets seen in more than one capture were shown once`);
+  if (duplicates) io.warn(`${duplicates} ${duplicates === 1 ? 'packet' : 'packets'} seen in more than one capture ${duplicates === 1 ? 'was' : 'were'} shown once`);
   if (writer) {
     io.flush();
     process.stderr.write(`lispscope: ${writer.packets} frame${writer.packets === 1 ? '' : 's'} written to ${writer.path}\n`);

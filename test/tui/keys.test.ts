@@ -4,7 +4,7 @@
 // file name and the status, the key line and the help wrap or scroll), and a capture without any
 // exchange says so. The help is generated from the keymap.
 
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { titleLine } from '../../src/tui/components/Lines.js';
 import { makePaint, plain } from '../../src/tui/paint.js';
 import type { SourceStatus } from '../../src/tui/source.js';
 import { cutLeft } from '../../src/tui/text.js';
-import { PCAPS } from '../cli/run.js';
+import { PCAPS, ROOT } from '../cli/run.js';
 import { KEY, StepSource, ui, until } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -153,6 +153,11 @@ describe('layout', () => {
     await t.press('x');
     expect(t.frame()).not.toMatch(/Keys \(/);
     t.unmount();
+  });
+
+  it('docs/tui.md lists every key of the keymap, as the help does', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'tui.md'), 'utf8');
+    for (const b of KEYMAP) expect(doc, b.keys).toContain(`| \`${b.keys}\` | ${b.help.replace(/\|/g, '\\|')} |`);
   });
 
   it('a finished capture without exchanges says so', async () => {
