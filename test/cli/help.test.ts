@@ -85,6 +85,11 @@ describe('help', () => {
     }
   });
 
+  it('lab has --duration and no -d (read\'s -d is --decode-as)', () => {
+    expect(lispscope(['lab', '-d', '1'])).toMatchObject({ code: 2, stderr: 'lispscope: lab: unknown option -d (see lispscope lab --help)\n' });
+    expect(lispscope(['lab', '--help']).stdout).toMatch(/^ {6}--duration SEC /m);
+  });
+
   it('--version is package.json\'s', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(VERSION).toBe(pkg.version);
