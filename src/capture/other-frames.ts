@@ -5,6 +5,7 @@
 import { formatIPv4, formatIPv6, formatMac } from '../dissect/addr.js';
 import type { IpHeader } from '../dissect/ip.js';
 import type { LinkLayer } from '../dissect/link.js';
+import { tcpFlagText } from './tcp.js';
 
 const ETHERTYPE_ARP = 0x0806;
 
@@ -64,7 +65,11 @@ export function ipSummary(ip: IpHeader, b: Uint8Array): string {
   if (ip.proto === 1 && end - o >= 4) return icmpSummary(b, o, end, length);
   if (ip.proto === 58 && end - o >= 4) return icmp6Summary(b, o, end, length);
   if (ip.proto === 17) return `UDP, length ${Math.max(0, length - 8)}`;
-  if (ip.proto === 6) return `TCP, length ${length}`;
+  if (ip.proto === 6 && end - o >= 20) {
+    // Ports and flags, as lispscope names the segments of the reliable transport; length is the payload's.
+    const flags = tcpFlagText(((b[o + 12]! & 1) << 8) | b[o + 13]!);
+    return `TCP ${u16(b, o)} > ${u16(b, o + 2)}${flags ? ` [${flags}]` : ''}, length ${Math.max(0, length - (b[o + 12]! >> 4) * 4)}`;
+  }
   return `ip-proto-${ip.proto} ${length}`;
 }
 
