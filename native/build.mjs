@@ -1,6 +1,8 @@
-// Builds lispscope's libpcap binding (native/lispscope_pcap.c) with node-gyp, from `npm install`
-// (prepare) or `npm run build:native`. Live capture is optional: when libpcap's headers are missing
-// or the build fails, this says so in one line and exits 0, and live capture falls back to `cap`.
+// Builds lispscope's libpcap binding (native/lispscope_pcap.c) with node-gyp: the package's
+// `install` script (npm ci in a clone, npm i -g of the packed tarball) and `npm run build:native`.
+// Live capture is optional: when libpcap's headers are missing or the build fails, this says so in
+// one line and exits 0, and live capture falls back to `cap`. LISPSCOPE_PCAP_HEADER names the
+// header to look for instead of the usual places.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,7 +18,8 @@ function skip(why) {
 }
 
 if (process.platform !== 'linux' && process.platform !== 'darwin' && process.platform !== 'freebsd') skip(`${process.platform} is not supported`);
-if (!['/usr/include/pcap/pcap.h', '/usr/local/include/pcap/pcap.h', '/opt/homebrew/include/pcap/pcap.h'].some(existsSync) && process.platform === 'linux') {
+const headers = process.env.LISPSCOPE_PCAP_HEADER ? [process.env.LISPSCOPE_PCAP_HEADER] : ['/usr/include/pcap/pcap.h', '/usr/local/include/pcap/pcap.h', '/opt/homebrew/include/pcap/pcap.h'];
+if (!headers.some(existsSync) && (process.platform === 'linux' || process.env.LISPSCOPE_PCAP_HEADER)) {
   skip('libpcap-dev is not installed');
 }
 // npm names its own node-gyp in npm_config_node_gyp; outside npm, the one npm ships with this

@@ -19,6 +19,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +67,26 @@ static napi_value throw_error(napi_env env, const char *code, const char *messag
   return NULL;
 }
 
-static size_t padded(uint32_t n) { return (n + 3u) & ~3u; }
+static napi_status set_number(napi_env env, napi_value obj, const char *key, double n) {
+  napi_value v;
+  napi_status s = napi_create_double(env, n, &v);
+  return s == napi_ok ? napi_set_named_property(env, obj, key, v) : s;
+}
+
+static napi_status set_string(napi_env env, napi_value obj, const char *key, const char *text) {
+  napi_value v;
+  napi_status s = napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v);
+  return s == napi_ok ? napi_set_named_property(env, obj, key, v) : s;
+}
+
+static napi_status set_bool(napi_env env, napi_value obj, const char *key, bool b) {
+  napi_value v;
+  napi_status s = napi_get_boolean(env, b, &v);
+  return s == napi_ok ? napi_set_named_property(env, obj, key, v) : s;
+}
+
+// In size_t: a caplen near 2^32 would wrap in 32 bits and pass the room checks.
+static size_t padded(uint32_t n) { return ((size_t)n + 3u) & ~(size_t)3u; }
 
 static void put32(uint8_t *at, uint32_t v) { memcpy(at, &v, 4); }
 
@@ -92,20 +113,18 @@ static void deliver(handle_t *h, const char *error) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value cb, recv, argv[3], result;
-  if (napi_get_reference_value(env, h->callback, &cb) == napi_ok && cb != NULL) {
-    napi_get_global(env, &recv);
-    napi_create_uint32(env, (uint32_t)h->used, &argv[0]);
-    napi_create_uint32(env, h->count, &argv[1]);
-    if (error) napi_create_string_utf8(env, error, NAPI_AUTO_LENGTH, &argv[2]);
-    else napi_get_undefined(env, &argv[2]);
+  // Arguments that cannot be made mean no call: JavaScript would read a batch that is not there.
+  if (napi_get_reference_value(env, h->callback, &cb) == napi_ok && cb != NULL && napi_get_global(env, &recv) == napi_ok &&
+      napi_create_uint32(env, (uint32_t)h->used, &argv[0]) == napi_ok && napi_create_uint32(env, h->count, &argv[1]) == napi_ok &&
+      (error ? napi_create_string_utf8(env, error, NAPI_AUTO_LENGTH, &argv[2]) : napi_get_undefined(env, &argv[2])) == napi_ok) {
     napi_status s = napi_make_callback(env, h->async_context, recv, cb, 3, argv, &result);
     if (s == napi_pending_exception) {
       napi_value e;
-      napi_get_and_clear_last_exception(env, &e);
-      napi_fatal_exception(env, e);
+      // A throw in the callback is the program's bug: Node reports it as uncaught.
+      if (napi_get_and_clear_last_exception(env, &e) == napi_ok) (void)napi_fatal_exception(env, e);
     }
   }
-  napi_close_handle_scope(env, scope);
+  (void)napi_close_handle_scope(env, scope); // fails only for a scope not ours
 }
 
 static void on_poll_closed(uv_handle_t *w) { release((handle_t *)w->data); }
@@ -119,9 +138,10 @@ static void do_close(handle_t *h) {
   }
   pcap_close(h->p);
   h->p = NULL;
-  if (h->callback) napi_delete_reference(h->env, h->callback);
-  if (h->buffer_ref) napi_delete_reference(h->env, h->buffer_ref);
-  if (h->async_context) napi_async_destroy(h->env, h->async_context);
+  // Teardown: a failure to release leaves nothing to do but go on releasing the rest.
+  if (h->callback) (void)napi_delete_reference(h->env, h->callback);
+  if (h->buffer_ref) (void)napi_delete_reference(h->env, h->buffer_ref);
+  if (h->async_context) (void)napi_async_destroy(h->env, h->async_context);
   h->callback = h->buffer_ref = NULL;
   h->async_context = NULL;
 }
@@ -191,13 +211,16 @@ static handle_t *handle_arg(napi_env env, napi_callback_info info, napi_value *a
   return h;
 }
 
-// open(device, filter, snaplen, bufferSize, buffer | null, callback | null)
+// open(device, filter, snaplen, bufferSize, buffer | null, callback | null, promiscuous)
 //   -> { handle, linkType, precision: "nano" | "micro", warning? }
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 6) return throw_error(env, "EINVAL", "open needs 6 arguments");
+  if (argc < 7) return throw_error(env, "EINVAL", "open needs 7 arguments");
+  bool promisc_arg;
+  if (napi_get_value_bool(env, argv[6], &promisc_arg) != napi_ok) return throw_error(env, "EINVAL", "promiscuous must be a boolean");
+  int promisc = promisc_arg ? 1 : 0;
   char device[256], filter[8192];
   if (!get_string(env, argv[0], device, sizeof device)) return throw_error(env, "EINVAL", "bad device name");
   if (!get_string(env, argv[1], filter, sizeof filter)) return throw_error(env, "EINVAL", "filter too long");
@@ -216,15 +239,25 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 
   char errbuf[PCAP_ERRBUF_SIZE] = "";
   char message[PCAP_ERRBUF_SIZE + 256];
+  if (snaplen > INT_MAX || buffer_size > INT_MAX) return throw_error(env, "EINVAL", "snaplen or buffer size too large");
   pcap_t *p = pcap_create(device, errbuf);
   if (!p) return throw_error(env, "EOPEN", errbuf);
-  pcap_set_snaplen(p, (int)snaplen);
-  pcap_set_promisc(p, 1);
-  pcap_set_buffer_size(p, (int)buffer_size);
-  // Not immediate mode: libpcap would fall back to TPACKET_V2, one MTU-sized slot per packet (64 KiB
-  // on the loopback). TPACKET_V3 packs packets into blocks; a block goes to us when full or after
-  // the timeout, so a packet waits at most that long, and its timestamp is the kernel's anyway.
-  pcap_set_timeout(p, 10);
+  // Each setter fails only on an activated handle; a failure here is a bug worth saying, not ignoring.
+  const char *failed = pcap_set_snaplen(p, (int)snaplen) != 0 ? "pcap_set_snaplen"
+                       : pcap_set_promisc(p, promisc) != 0 ? "pcap_set_promisc"
+                       : pcap_set_buffer_size(p, (int)buffer_size) != 0 ? "pcap_set_buffer_size"
+                       // Not immediate mode: libpcap would fall back to TPACKET_V2, one MTU-sized slot
+                       // per packet (64 KiB on the loopback). TPACKET_V3 packs packets into blocks; a
+                       // block goes to us when full or after the timeout, so a packet waits at most
+                       // that long, and its timestamp is the kernel's anyway.
+                       : pcap_set_timeout(p, 10) != 0 ? "pcap_set_timeout"
+                                                      : NULL;
+  if (failed) {
+    snprintf(message, sizeof message, "%s failed: %s", failed, pcap_geterr(p));
+    pcap_close(p);
+    return throw_error(env, "EOPEN", message);
+  }
+  // Not every platform or interface has nanosecond timestamps: then microseconds, said in `precision`.
   int nano = pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO) == 0;
   int r = pcap_activate(p);
   if (r < 0) {
@@ -277,26 +310,41 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     h->owners++;
     h->buf = buf;
     h->buf_len = buf_len;
-    napi_value name;
-    napi_create_string_utf8(env, "lispscope:pcap", NAPI_AUTO_LENGTH, &name);
-    napi_async_init(env, NULL, name, &h->async_context);
-    napi_create_reference(env, argv[5], 1, &h->callback);
-    napi_create_reference(env, argv[4], 1, &h->buffer_ref);
-    uv_poll_start(&h->poll, UV_READABLE, on_readable);
+    // From here the poll handle is initialised: a failure closes the handle (uv_close), which then
+    // drops the poll's ownership; do_close releases the references made so far.
     h->polling = 1;
+    napi_value name;
+    const char *what = napi_create_string_utf8(env, "lispscope:pcap", NAPI_AUTO_LENGTH, &name) != napi_ok ? "napi_create_string_utf8"
+                       : napi_async_init(env, NULL, name, &h->async_context) != napi_ok              ? "napi_async_init"
+                       : napi_create_reference(env, argv[5], 1, &h->callback) != napi_ok            ? "napi_create_reference"
+                       : napi_create_reference(env, argv[4], 1, &h->buffer_ref) != napi_ok          ? "napi_create_reference"
+                       : uv_poll_start(&h->poll, UV_READABLE, on_readable) != 0                     ? "uv_poll_start"
+                                                                                                    : NULL;
+    if (what) {
+      do_close(h);
+      release(h);
+      snprintf(message, sizeof message, "cannot start the capture: %s failed", what);
+      return throw_error(env, "EOPEN", message);
+    }
   }
 
   napi_value result, external, value;
-  CHECK(env, napi_create_object(env, &result));
-  CHECK(env, napi_create_external(env, h, finalize_handle, NULL, &external));
-  napi_set_named_property(env, result, "handle", external);
-  napi_create_int32(env, pcap_datalink(p), &value);
-  napi_set_named_property(env, result, "linkType", value);
-  napi_create_string_utf8(env, nano ? "nano" : "micro", NAPI_AUTO_LENGTH, &value);
-  napi_set_named_property(env, result, "precision", value);
-  if (warning[0]) {
-    napi_create_string_utf8(env, warning, NAPI_AUTO_LENGTH, &value);
-    napi_set_named_property(env, result, "warning", value);
+  if (napi_create_object(env, &result) != napi_ok || napi_create_external(env, h, finalize_handle, NULL, &external) != napi_ok) {
+    // No JavaScript owner came to be: close here and drop the owner the external would have been.
+    do_close(h);
+    release(h);
+    return throw_error(env, "EINTERNAL", "cannot create the handle object");
+  }
+  // From here the external owns the handle: a failure below leaves it to the finalizer.
+  if (napi_set_named_property(env, result, "handle", external) != napi_ok || napi_create_int32(env, pcap_datalink(p), &value) != napi_ok ||
+      napi_set_named_property(env, result, "linkType", value) != napi_ok ||
+      napi_create_string_utf8(env, nano ? "nano" : "micro", NAPI_AUTO_LENGTH, &value) != napi_ok ||
+      napi_set_named_property(env, result, "precision", value) != napi_ok ||
+      (warning[0] && (napi_create_string_utf8(env, warning, NAPI_AUTO_LENGTH, &value) != napi_ok ||
+                      napi_set_named_property(env, result, "warning", value) != napi_ok))) {
+    h->closing = 1;
+    do_close(h);
+    return throw_error(env, "EINTERNAL", "cannot fill the handle object");
   }
   return result;
 }
@@ -317,14 +365,11 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   if (!h) return NULL;
   struct pcap_stat st;
   if (pcap_stats(h->p, &st) < 0) return throw_error(env, "ESTATS", pcap_geterr(h->p));
-  napi_value result, v;
+  napi_value result;
   CHECK(env, napi_create_object(env, &result));
-  napi_create_double(env, (double)st.ps_recv, &v);
-  napi_set_named_property(env, result, "recv", v);
-  napi_create_double(env, (double)st.ps_drop, &v);
-  napi_set_named_property(env, result, "drop", v);
-  napi_create_double(env, (double)st.ps_ifdrop, &v);
-  napi_set_named_property(env, result, "ifdrop", v);
+  CHECK(env, set_number(env, result, "recv", (double)st.ps_recv));
+  CHECK(env, set_number(env, result, "drop", (double)st.ps_drop));
+  CHECK(env, set_number(env, result, "ifdrop", (double)st.ps_ifdrop));
   return result;
 }
 
@@ -340,19 +385,38 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   if (napi_get_typedarray_info(env, argv[1], &type, &len, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
     return throw_error(env, "EINVAL", "send needs a Uint8Array");
   }
+  if (len > INT_MAX) return throw_error(env, "EINVAL", "frame too large to send");
   if (pcap_sendpacket(h->p, data, (int)len) < 0) return throw_error(env, "ESEND", pcap_geterr(h->p));
   return NULL;
 }
 
-static napi_value address_string(napi_env env, struct sockaddr *sa) {
-  char text[INET6_ADDRSTRLEN] = "";
-  if (!sa) return NULL;
-  if (sa->sa_family == AF_INET) inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, text, sizeof text);
-  else if (sa->sa_family == AF_INET6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, text, sizeof text);
-  else return NULL;
-  napi_value v;
-  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v);
-  return v;
+// The address as text; 0 (and nothing in `text`) for families other than IPv4 and IPv6.
+static int address_text(struct sockaddr *sa, char *text, size_t size) {
+  if (!sa) return 0;
+  if (sa->sa_family == AF_INET) return inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, text, size) != NULL;
+  if (sa->sa_family == AF_INET6) return inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, text, size) != NULL;
+  return 0;
+}
+
+// One device as an object; napi_ok or the first failing status.
+static napi_status device_object(napi_env env, pcap_if_t *d, napi_value *out) {
+  napi_value dev, addrs, v;
+  napi_status s;
+  if ((s = napi_create_object(env, &dev)) != napi_ok || (s = set_string(env, dev, "name", d->name)) != napi_ok) return s;
+  if (d->description && (s = set_string(env, dev, "description", d->description)) != napi_ok) return s;
+  if ((s = napi_create_array(env, &addrs)) != napi_ok) return s;
+  uint32_t j = 0;
+  for (pcap_addr_t *a = d->addresses; a; a = a->next) {
+    char text[INET6_ADDRSTRLEN];
+    if (!address_text(a->addr, text, sizeof text)) continue;
+    if ((s = napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v)) != napi_ok || (s = napi_set_element(env, addrs, j++, v)) != napi_ok) return s;
+  }
+  if ((s = napi_set_named_property(env, dev, "addresses", addrs)) != napi_ok ||
+      (s = set_bool(env, dev, "loopback", (d->flags & PCAP_IF_LOOPBACK) != 0)) != napi_ok ||
+      (s = set_bool(env, dev, "up", (d->flags & PCAP_IF_UP) != 0)) != napi_ok)
+    return s;
+  *out = dev;
+  return napi_ok;
 }
 
 // devices() -> [{ name, description?, addresses: string[], loopback, up }]
@@ -361,43 +425,99 @@ static napi_value js_devices(napi_env env, napi_callback_info info) {
   char errbuf[PCAP_ERRBUF_SIZE] = "";
   pcap_if_t *all;
   if (pcap_findalldevs(&all, errbuf) < 0) return throw_error(env, "EDEVICES", errbuf);
-  napi_value list, v;
-  if (napi_create_array(env, &list) != napi_ok) {
-    pcap_freealldevs(all);
-    return NULL;
-  }
+  napi_value list, dev;
+  napi_status s = napi_create_array(env, &list);
   uint32_t i = 0;
-  for (pcap_if_t *d = all; d; d = d->next) {
-    napi_value dev, addrs;
-    napi_create_object(env, &dev);
-    napi_create_string_utf8(env, d->name, NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(env, dev, "name", v);
-    if (d->description) {
-      napi_create_string_utf8(env, d->description, NAPI_AUTO_LENGTH, &v);
-      napi_set_named_property(env, dev, "description", v);
-    }
-    napi_create_array(env, &addrs);
-    uint32_t j = 0;
-    for (pcap_addr_t *a = d->addresses; a; a = a->next) {
-      napi_value s = address_string(env, a->addr);
-      if (s) napi_set_element(env, addrs, j++, s);
-    }
-    napi_set_named_property(env, dev, "addresses", addrs);
-    napi_get_boolean(env, (d->flags & PCAP_IF_LOOPBACK) != 0, &v);
-    napi_set_named_property(env, dev, "loopback", v);
-    napi_get_boolean(env, (d->flags & PCAP_IF_UP) != 0, &v);
-    napi_set_named_property(env, dev, "up", v);
-    napi_set_element(env, list, i++, dev);
+  for (pcap_if_t *d = all; d && s == napi_ok; d = d->next) {
+    s = device_object(env, d, &dev);
+    if (s == napi_ok) s = napi_set_element(env, list, i++, dev);
   }
   pcap_freealldevs(all);
+  if (s != napi_ok) return throw_error(env, "EINTERNAL", "node-api call failed while listing the devices");
   return list;
 }
 
 static napi_value js_version(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value v;
-  napi_create_string_utf8(env, pcap_lib_version(), NAPI_AUTO_LENGTH, &v);
+  CHECK(env, napi_create_string_utf8(env, pcap_lib_version(), NAPI_AUTO_LENGTH, &v));
   return v;
+}
+
+// ---- capture filters on files: pcap_compile for the file's link type, pcap_offline_filter per frame
+
+typedef struct {
+  struct bpf_program prog;
+} filter_t;
+
+static void finalize_filter(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  filter_t *f = (filter_t *)data;
+  pcap_freecode(&f->prog);
+  free(f);
+}
+
+// Files carry LINKTYPE_* values; libpcap compiles for DLT_* ones. They differ for raw IP only.
+static int linktype_to_dlt(uint32_t linktype) { return linktype == 101 ? DLT_RAW : (int)linktype; }
+
+// compileFilter(linkType, snaplen, expression) -> program (an external)
+static napi_value js_compile_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) return throw_error(env, "EINVAL", "compileFilter needs 3 arguments");
+  uint32_t linktype, snaplen;
+  char expression[8192];
+  if (napi_get_value_uint32(env, argv[0], &linktype) != napi_ok) return throw_error(env, "EINVAL", "bad link type");
+  if (napi_get_value_uint32(env, argv[1], &snaplen) != napi_ok || snaplen == 0 || snaplen > INT_MAX) return throw_error(env, "EINVAL", "bad snaplen");
+  if (!get_string(env, argv[2], expression, sizeof expression)) return throw_error(env, "EINVAL", "filter too long");
+  pcap_t *dead = pcap_open_dead(linktype_to_dlt(linktype), (int)snaplen);
+  if (!dead) return throw_error(env, "ENOMEM", "pcap_open_dead failed");
+  filter_t *f = calloc(1, sizeof *f);
+  if (!f) {
+    pcap_close(dead);
+    return throw_error(env, "ENOMEM", "out of memory");
+  }
+  if (pcap_compile(dead, &f->prog, expression, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+    char message[PCAP_ERRBUF_SIZE];
+    snprintf(message, sizeof message, "%s", pcap_geterr(dead));
+    pcap_close(dead);
+    free(f);
+    return throw_error(env, "EFILTER", message);
+  }
+  pcap_close(dead);
+  napi_value external;
+  if (napi_create_external(env, f, finalize_filter, NULL, &external) != napi_ok) {
+    pcap_freecode(&f->prog);
+    free(f);
+    return throw_error(env, "EINTERNAL", "node-api call failed: napi_create_external");
+  }
+  return external;
+}
+
+// filterMatches(program, frame: Uint8Array, originalLength) -> boolean
+static napi_value js_filter_matches(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *program = NULL, *data;
+  size_t len, offset;
+  uint32_t orig;
+  napi_typedarray_type type;
+  napi_value ab;
+  if (argc < 3 || napi_get_value_external(env, argv[0], &program) != napi_ok || !program) return throw_error(env, "EINVAL", "not a filter program");
+  if (napi_get_typedarray_info(env, argv[1], &type, &len, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+    return throw_error(env, "EINVAL", "filterMatches needs a Uint8Array");
+  }
+  if (napi_get_value_uint32(env, argv[2], &orig) != napi_ok || len > UINT32_MAX) return throw_error(env, "EINVAL", "bad length");
+  struct pcap_pkthdr hdr;
+  memset(&hdr, 0, sizeof hdr);
+  hdr.caplen = (bpf_u_int32)len;
+  hdr.len = orig < len ? (bpf_u_int32)len : orig;
+  napi_value result;
+  CHECK(env, napi_get_boolean(env, pcap_offline_filter(&((filter_t *)program)->prog, &hdr, data) != 0, &result));
+  return result;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -408,11 +528,11 @@ static napi_value init(napi_env env, napi_value exports) {
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
       {"devices", NULL, js_devices, NULL, NULL, NULL, napi_default, NULL},
       {"version", NULL, js_version, NULL, NULL, NULL, napi_default, NULL},
+      {"compileFilter", NULL, js_compile_filter, NULL, NULL, NULL, napi_default, NULL},
+      {"filterMatches", NULL, js_filter_matches, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
-  napi_value v;
-  napi_create_uint32(env, RECORD_HEADER, &v);
-  napi_set_named_property(env, exports, "recordHeader", v);
+  CHECK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  CHECK(env, set_number(env, exports, "recordHeader", RECORD_HEADER));
   return exports;
 }
 

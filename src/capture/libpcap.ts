@@ -60,6 +60,8 @@ export interface OpenOptions {
   bufferSize: number;
   /** Without it the handle only sends. */
   onPacket?: PacketHandler;
+  /** Promiscuous mode (default true; tcpdump's -p turns it off). */
+  promiscuous?: boolean;
   /** The capture failed after it started (e.g. the interface went away); nothing more arrives. */
   onError?: (message: string) => void;
 }

@@ -121,6 +121,7 @@ export function defaultBufferSize(iface: string, loopback: boolean): number {
 
 export interface OpenHandleOptions {
   bufferSize?: number | undefined;
+  promiscuous?: boolean;
   onPacket?: (data: Uint8Array, tsSec: number, tsNsec: number, origLen: number) => void;
   onError?: (message: string) => void;
 }
@@ -133,7 +134,7 @@ export function openHandle(iface: string, filter: string, opts: OpenHandleOption
   if (!info) throw new LiveCaptureError(`no interface "${iface}" (interfaces: ${ifaces.map((i) => i.name).join(', ')})`, 'no-such-device');
   const bufferSize = opts.bufferSize ?? defaultBufferSize(iface, info.loopback);
   try {
-    return pcap.open(iface, filter, { bufferSize, ...(opts.onPacket ? { onPacket: opts.onPacket } : {}), ...(opts.onError ? { onError: opts.onError } : {}) });
+    return pcap.open(iface, filter, { bufferSize, ...(opts.promiscuous === false ? { promiscuous: false } : {}), ...(opts.onPacket ? { onPacket: opts.onPacket } : {}), ...(opts.onError ? { onError: opts.onError } : {}) });
   } catch (e) {
     throw openError(pcap, iface, filter, (e as Error).message ?? String(e));
   }
@@ -252,6 +253,8 @@ export interface LiveCaptureOptions {
   filter: string;
   /** libpcap's kernel buffer in bytes; default 32 MiB, 128 MiB on the loopback and "any" (see defaultBufferSize). */
   bufferSize?: number;
+  /** Promiscuous mode (default true). */
+  promiscuous?: boolean;
   /** Queue bounds; defaults 65,536 frames and 32 MiB. */
   queueFrames?: number;
   queueBytes?: number;
@@ -326,6 +329,7 @@ export class LiveCapture {
       opts.filter,
       {
         bufferSize: opts.bufferSize,
+        ...(opts.promiscuous === false ? { promiscuous: false } : {}),
         onPacket: (data, tsSec, tsNsec, origLen) => {
           // The only work done in the binding's callback: copy, schedule.
           this.received++;

@@ -45,6 +45,7 @@ import {
   type TcpReassemblyOptions,
 } from './tcp.js';
 import type { Frame } from './types.js';
+import { ipSummary, nonIpSummary } from './other-frames.js';
 
 export interface LispPacket {
   /** 1-based frame index; for a reassembled datagram, the frame of its last fragment (as tshark). */
@@ -283,7 +284,7 @@ export class PacketDecoder {
     };
     if (link.next !== 'ipv4' && link.next !== 'ipv6') {
       if (link.next === 'truncated') return p; // too broken to tell: it may have been LISP
-      return this.other(p, link.next === 'non-ip' ? `${link.linkName} non-IP frame` : `${link.linkName} frame`);
+      return this.other(p, nonIpSummary(link, f.data));
     }
     const ip = decodeIp(f.data, link.offset, f.data.length);
     if (!ip.ok) {
@@ -324,7 +325,7 @@ export class PacketDecoder {
     if ((ip.proto === IPPROTO_ICMP && ip.version === 4) || (ip.proto === IPPROTO_ICMPV6 && ip.version === 6)) {
       return this.icmp(p, bytes, ip, inFrame);
     }
-    if (ip.proto !== IPPROTO_UDP) return this.other(p, `IPv${ip.version} ${ip.src} > ${ip.dst} protocol ${ip.proto}`);
+    if (ip.proto !== IPPROTO_UDP) return this.other(p, ipSummary(ip, bytes));
     const udp = decodeUdp(bytes, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);
     if (!udp.ok) {
       p.frameNotes.push(...leveled('error', udp.notes));
@@ -332,7 +333,7 @@ export class PacketDecoder {
     }
     p.udp = udp;
     const c = classifyDatagram(udp.srcPort, udp.dstPort, bytes, udp.payloadOffset, udp.payloadEnd, this.opts.decodeAs);
-    if (!c) return this.other(p, `UDP ${udp.srcPort} > ${udp.dstPort}`);
+    if (!c) return this.other(p, ipSummary(ip, bytes));
     p.frameNotes.push(...leveled('error', udp.notes), ...leveled('warning', udp.warnings));
     const truncated = udp.truncated || ip.truncated;
     if (truncated) p.frameNotes.push(frameError(`frame truncated by the capture: ${p.caplen} of ${p.len} bytes captured`));
@@ -368,7 +369,7 @@ export class PacketDecoder {
     const d = decodeIcmpError(bytes, ip.payloadOffset, ip.payloadEnd, ip.version, declared);
     const e = d.value;
     if (!e || !quotesLisp(e, this.opts.decodeAs)) {
-      return this.other(p, `ICMP${ip.version === 6 ? 'v6' : ''} ${ip.src} > ${ip.dst} type ${bytes[ip.payloadOffset] ?? '?'}`);
+      return this.other(p, ipSummary(ip, bytes));
     }
     p.kind = 'icmp-error';
     p.icmp = e;

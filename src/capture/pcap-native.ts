@@ -23,12 +23,15 @@ interface Binding {
     bufferSize: number,
     buffer: Buffer | null,
     callback: ((used: number, count: number, error?: string) => void) | null,
+    promiscuous: boolean,
   ): { handle: object; linkType: number; precision: 'nano' | 'micro'; warning?: string };
   close(handle: object): void;
   stats(handle: object): { recv: number; drop: number; ifdrop: number };
   send(handle: object, frame: Uint8Array): void;
   devices(): PcapDevice[];
   version(): string;
+  compileFilter(linkType: number, snaplen: number, expression: string): object;
+  filterMatches(program: object, frame: Uint8Array, originalLength: number): boolean;
 }
 
 /** The binding's file: LISPSCOPE_NATIVE, else native/build/Release in the project (from src/ or dist/src/). */
@@ -112,10 +115,20 @@ export class NativeLibpcap implements Libpcap {
     return this.b.devices();
   }
 
+  /** A BPF program for frames of `linkType` (pcap_compile); throws with libpcap's message. */
+  compileFilter(linkType: number, expression: string): object {
+    return this.b.compileFilter(linkType, NATIVE_SNAPLEN, expression);
+  }
+
+  /** pcap_offline_filter: does the frame pass the program? */
+  filterMatches(program: object, frame: Uint8Array, originalLength: number): boolean {
+    return this.b.filterMatches(program, frame, originalLength);
+  }
+
   open(iface: string, filter: string, opts: OpenOptions): PcapHandle {
     const onPacket = opts.onPacket;
     if (!onPacket) {
-      const r = this.b.open(iface, filter, NATIVE_SNAPLEN, opts.bufferSize, null, null);
+      const r = this.b.open(iface, filter, NATIVE_SNAPLEN, opts.bufferSize, null, null, opts.promiscuous ?? true);
       return new NativeHandle(this.b, r.handle, r.linkType);
     }
     const buffer = Buffer.alloc(BATCH_BYTES);
@@ -134,7 +147,7 @@ export class NativeLibpcap implements Libpcap {
         at = start + ((caplen + 3) & ~3);
       }
       if (error !== undefined) onError?.(error);
-    });
+    }, opts.promiscuous ?? true);
     fraction = r.precision === 'nano' ? 1 : 1000;
     return new NativeHandle(this.b, r.handle, r.linkType);
   }

@@ -53,12 +53,6 @@ function isMagicPrefix(buf: Uint8Array, off: number, n: number): boolean {
   });
 }
 
-function startHex(buf: Uint8Array, off: number, end: number): string {
-  let s = '';
-  for (let i = off; i < Math.min(end, off + 8); i++) s += buf[i]!.toString(16).padStart(2, '0');
-  return s;
-}
-
 /** Bytes looked at before deciding: the magic plus a few more for the error message. */
 const DETECT_BYTES = 8;
 
@@ -66,7 +60,10 @@ function notCapture(name: string, buf: Uint8Array, off: number, end: number): Ca
   if (buf[off] === 0x1f && end - off >= 2 && buf[off + 1] === 0x8b) {
     return new CaptureError(`${name}: gzip-compressed data (decompress it first)`);
   }
-  return new CaptureError(`${name}: not a pcap or pcapng file (starts with 0x${startHex(buf, off, end)})`);
+  // Its bytes are not shown: the file may be anything (a password file), and the magic says enough.
+  return new CaptureError(
+    `${name}: not a capture file: expected pcap (magic a1b2c3d4 or a1b23c4d, either byte order) or pcapng (0a0d0d0a), found neither in its first 4 bytes`,
+  );
 }
 
 /**
@@ -206,10 +203,13 @@ export class CaptureParser implements DecodeContext {
         this._stopped = true;
         throw notCapture(this.name, this.stash, 0, this.stashLen);
       }
-      this.sink.warning(
-        `${this.name}: truncated: capture ends inside the file header at byte offset 0 (${this.stashLen} bytes)`,
-      );
-      return;
+      this._stopped = true;
+      throw new CaptureError(`${this.name}: truncated: the file ends inside its header (${this.stashLen} bytes): no capture to read`);
+    }
+    if (this.stashLen > 0 && this.consumed === 0) {
+      // Not even the file header (pcap) or the first section header (pcapng) is whole: nothing was read.
+      this._stopped = true;
+      throw new CaptureError(`${this.name}: truncated: the file ends inside its ${this.dec.pendingUnit()} (${this.stashLen} of ${this.dec.need} bytes): no capture to read`);
     }
     if (this.stashLen > 0) {
       this.sink.warning(

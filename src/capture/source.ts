@@ -219,3 +219,14 @@ async function gunzipInto(
     );
   }
 }
+
+/**
+ * Checks that `path` is a capture that can be read, up to its first frame: a missing, unreadable or
+ * not-a-capture file throws its one-line CaptureError here, before anything is printed. Returns the
+ * first frame's link type (undefined for a capture without frames).
+ */
+export async function probeCapture(path: string): Promise<{ linkType?: number }> {
+  let linkType: number | undefined;
+  await readCapture(path, { frame: (f) => ((linkType = f.linkType), false), warning: () => {} }, { chunkSize: 64 * 1024 });
+  return linkType === undefined ? {} : { linkType };
+}

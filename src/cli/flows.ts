@@ -16,7 +16,7 @@ import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
 
 const COMMON: OptionSpec[] = [
   { name: 'read', short: 'r', kind: 'list', arg: 'FILE', help: 'capture file (same as a positional FILE); several merge by time' },
-  { name: 'json', kind: 'flag', help: 'NDJSON output (see README, JSON contract)' },
+  { name: 'json', kind: 'flag', help: 'NDJSON output, one object per exchange, mapping or the statistics (docs/json.md)' },
   { name: 'filter', short: 'Y', kind: 'value', arg: 'EXPR', help: 'display filter, e.g. "outcome == unanswered && eid in 10.0.0.0/8"' },
   { name: 'timeout', kind: 'value', arg: 'SEC', help: 'an unanswered request closes this long after its last transmission (default per kind: 10 s, RLOC-probes 20 s; see docs/flows.md)' },
   { name: 'keys', kind: 'value', arg: 'FILE', help: 'verify authentication with keys from FILE' },
@@ -29,18 +29,21 @@ export const flowsSpec: CommandSpec = {
   name: 'flows',
   summary: 'LISP exchanges: registrations, resolutions, SMRs, RLOC-probes, NAT info, referrals.',
   usage: 'lispscope flows [options] FILE...',
+  example: "lispscope flows -Y 'outcome != answered' mn.pcap ms.pcap   # two vantage points merged",
   options: COMMON,
 };
 export const mappingsSpec: CommandSpec = {
   name: 'mappings',
   summary: 'Per EID: the RLOC sets announced and learned over time, and each handover with its peers.',
   usage: 'lispscope mappings [options] FILE...',
+  example: 'lispscope mappings pcaps/mn-handover.pcapng',
   options: COMMON,
 };
 export const statsSpec: CommandSpec = {
   name: 'stats',
   summary: 'Counts per message type, per site and EID, RTT percentiles per Map-Resolver, failures.',
   usage: 'lispscope stats [options] FILE...',
+  example: 'lispscope stats pcaps/mn-handover.pcapng',
   options: COMMON,
 };
 
@@ -130,7 +133,7 @@ export async function runFlows(argv: string[], io: Io): Promise<number> {
   });
   table?.end();
   if (r.stats.malformedFrames > 0) found.add('malformed');
-  if (r.duplicates) io.warn(`${r.duplicates} packets seen in more than one capture were counted once`);
+  if (r.duplicates) io.warn(`${r.duplicates} ${r.duplicates === 1 ? 'packet' : 'packets'} seen in more than one capture ${r.duplicates === 1 ? 'was' : 'were'} counted once`);
   if (r.counters.dropped) io.warn(`${r.counters.dropped} exchanges closed early: more than the open-exchange cap at once`);
   return failed(s, found);
 }
@@ -155,7 +158,7 @@ export async function runMappings(argv: string[], io: Io): Promise<number> {
     if (s.json) io.line(JSON.stringify(obj));
     else {
       if (!first) io.line('');
-      io.line(mappingText(m, style));
+      io.line(mappingText(m, style, multi));
     }
     first = false;
   }

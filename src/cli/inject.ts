@@ -18,6 +18,7 @@ export const injectSpec: CommandSpec = {
   name: 'inject',
   summary: `Craft one LISP control message and send it over UDP to --to ADDR: from options (TYPE is ${CRAFTABLE.filter((t) => t !== 'ecm').join(', ')}; --ecm wraps a Map-Request) or from a JSON object as \`read --json\` prints it (--message / --from), ECMs included. Authenticated messages are signed with --key-file or LISPSCOPE_KEY. With -i IF the datagram is built whole (IP and UDP headers from --source, or this host's address and a random port) and sent raw on the interface through libpcap; --wait then captures the answers on that interface.`,
   usage: 'lispscope inject TYPE --to ADDR [--port N] [--eid PFX] [--rloc A]... [-i IF] [options] | lispscope inject --to ADDR --message JSON|--from FILE',
+  example: 'lispscope inject map-request --ecm --eid 10.2.0.7 --to 127.0.1.1 --wait 200',
   options: [
     { name: 'to', kind: 'value', arg: 'ADDR', help: 'where to send (required; the only destination)' },
     { name: 'port', kind: 'value', arg: 'N', help: 'destination UDP port (default 4342)' },

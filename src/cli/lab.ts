@@ -22,9 +22,10 @@ export const labSpec: CommandSpec = {
   summary:
     'Run a LISP deployment on loopback addresses (no root): Map-Server/Map-Resolver, two xTR sites, a PxTR with a non-LISP host, an RTR, a NAT and the Mobile Node; print every packet as it is sent and an analysis at the end.',
   usage: 'lispscope lab [--scenario register|resolve|handover|nat|probe|pxtr|all] [--duration SEC] [-w FILE] [--base ADDR] [--json]',
+  example: 'lispscope lab --scenario handover -n -w handover.pcapng',
   options: [
     { name: 'scenario', short: 's', kind: 'value', arg: 'NAME', help: `what to run: ${LAB_SCENARIOS.join(', ')} (default all)` },
-    { name: 'duration', short: 'd', kind: 'value', arg: 'SEC', help: 'keep the lab running this long after the start (refreshes, a ping a second)' },
+    { name: 'duration', kind: 'value', arg: 'SEC', help: 'keep the lab running this long after the start (refreshes, a ping a second)' },
     { name: 'write', short: 'w', kind: 'value', arg: 'FILE', help: 'write every packet to FILE (.pcapng, else pcap), raw IP link type' },
     { name: 'base', kind: 'value', arg: 'ADDR', help: 'loopback address the components count up from (default 127.0.1.0: .1 to .12)' },
     { name: 'control-port', kind: 'value', arg: 'N', help: 'LISP control port (default 4342)' },

@@ -1,42 +1,73 @@
 // The lispscope command line: parses the subcommand and hands over. Every failure the user can
 // cause ends in one line on stderr and exit status 2, never a stack trace.
 
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from './args.js';
+import type { Commands } from './commands.js';
+import { bashCompletion, zshCompletion } from './completion.js';
 import { processIo, type Io } from './io.js';
-import { runLabCommand } from './lab.js';
-import { runMn } from './mn.js';
-import { runMs } from './ms.js';
-import { runReplay } from './replay.js';
-import { runInject } from './inject.js';
-import { runFlows, runMappings, runStats } from './flows.js';
-import { runRead } from './read.js';
-import { runSniff } from './sniff.js';
-import { runStart } from './start.js';
-import { runTuiCommand } from './tui.js';
+import { labSpec, runLabCommand } from './lab.js';
+import { MN_SPECS, runMn } from './mn.js';
+import { msSpec, runMs } from './ms.js';
+import { replaySpec, runReplay } from './replay.js';
+import { injectSpec, runInject } from './inject.js';
+import { flowsSpec, mappingsSpec, runFlows, runMappings, runStats, statsSpec } from './flows.js';
+import { readSpec, runRead } from './read.js';
+import { runSniff, sniffSpec } from './sniff.js';
+import { runStart, startSpec } from './start.js';
+import { runTuiCommand, tuiSpec } from './tui.js';
 
-const COMMANDS: Record<string, { summary: string; run: (argv: string[], io: Io) => Promise<number> }> = {
-  read: { summary: 'decode the LISP packets of capture files', run: runRead },
-  flows: { summary: 'exchanges: registrations, resolutions, SMRs, probes, NAT info, referrals', run: runFlows },
-  mappings: { summary: 'per EID: RLOC timeline and handovers with each peer\'s latency', run: runMappings },
-  stats: { summary: 'counts, RTT percentiles per Map-Resolver, failures', run: runStats },
-  sniff: { summary: 'capture live on an interface (libpcap) and decode LISP as it arrives', run: runSniff },
-  tui: { summary: 'terminal UI: sessions, packets, detail and hex, ladder, mappings; files, a live interface or the lab', run: runTuiCommand },
-  start: { summary: "run the embedded lab's whole Mobile Node scenario and analyse it (what `npm start` runs)", run: runStart },
-  lab: { summary: 'run a LISP deployment with a Mobile Node on loopback and capture it', run: runLabCommand },
-  mn: { summary: 'active probe mode: register, resolve (like lig), probe, smr, info, ping, run as a Mobile Node', run: runMn },
-  ms: { summary: 'a standalone Map-Server/Map-Resolver on an address of this host, to test a real xTR or Mobile Node against', run: runMs },
-  replay: { summary: 're-send the LISP messages of a capture over UDP to one address', run: runReplay },
-  inject: { summary: 'craft one LISP control message (options or read --json form) and send it', run: runInject },
+export const COMMANDS: Commands = {
+  read: { summary: 'decode the LISP packets of capture files', run: runRead, spec: readSpec },
+  flows: { summary: 'exchanges: registrations, resolutions, SMRs, probes, NAT info, referrals', run: runFlows, spec: flowsSpec },
+  mappings: { summary: 'per EID: RLOC timeline and handovers with each peer\'s latency', run: runMappings, spec: mappingsSpec },
+  stats: { summary: 'counts, RTT percentiles per Map-Resolver, failures', run: runStats, spec: statsSpec },
+  sniff: { summary: 'capture live on an interface (libpcap) and decode LISP as it arrives', run: runSniff, spec: sniffSpec },
+  tui: { summary: 'terminal UI: sessions, packets, detail and hex, ladder, mappings; files, a live interface or the lab', run: runTuiCommand, spec: tuiSpec },
+  start: { summary: "run the embedded lab's whole Mobile Node scenario and analyse it (what `npm start` runs)", run: runStart, spec: startSpec },
+  lab: { summary: 'run a LISP deployment with a Mobile Node on loopback and capture it', run: runLabCommand, spec: labSpec },
+  mn: { summary: 'active probe mode: register, resolve (like lig), probe, smr, info, ping, run as a Mobile Node', run: runMn, subcommands: MN_SPECS },
+  ms: { summary: 'a standalone Map-Server/Map-Resolver on an address of this host, to test a real xTR or Mobile Node against', run: runMs, spec: msSpec },
+  replay: { summary: 're-send the LISP messages of a capture over UDP to one address', run: runReplay, spec: replaySpec },
+  inject: { summary: 'craft one LISP control message (options or read --json form) and send it', run: runInject, spec: injectSpec },
 };
 
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `lispscope: LISP packet-capture analyzer and debugger\n\nUsage: lispscope <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "lispscope <command> --help" for a command's options.\n`;
+  return (
+    `lispscope: LISP packet-capture analyzer and debugger\n\nUsage: lispscope <command> [options]\n\nCommands:\n${rows.join('\n')}\n` +
+    `  ${'help'.padEnd(10)} help CMD: the options of a command (as CMD --help)\n  ${'completion'.padEnd(10)} completion bash|zsh: shell completion (source <(lispscope completion bash))\n\n` +
+    `Run "lispscope help <command>" for a command's options; docs/usage.md has them all.\n\nExample:\n  lispscope read -n -c 10 capture.pcap\n`
+  );
+}
+
+/** `help`, `help CMD`, `help mn register`: a command's own --help. */
+async function help(args: string[], io: Io): Promise<number> {
+  if (args.length === 0) {
+    io.out(usage());
+    return 0;
+  }
+  const [name, ...sub] = args;
+  if (name === 'help' || name === 'completion') {
+    io.out(usage());
+    return 0;
+  }
+  const c = COMMANDS[name!];
+  if (!c) throw new UsageError(`help: no command "${name}" (lispscope help lists them)`);
+  return c.run([...sub, '--help'], io);
+}
+
+function completion(args: string[], io: Io): number {
+  if (args.length !== 1 || (args[0] !== 'bash' && args[0] !== 'zsh')) throw new UsageError('completion: give the shell: lispscope completion bash|zsh');
+  io.out(args[0] === 'bash' ? bashCompletion(COMMANDS) : zshCompletion(COMMANDS));
+  return 0;
 }
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+  if (cmd === undefined || cmd === '--help' || cmd === '-h') {
     io.out(usage());
     return cmd === undefined ? 2 : 0;
   }
@@ -46,8 +77,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   }
   const c = COMMANDS[cmd];
   try {
-    if (!c) throw new UsageError(`unknown command "${cmd}" (lispscope --help lists them)`);
-    const code = await c.run(rest, io);
+    let code: number;
+    if (cmd === 'help') code = await help(rest, io);
+    else if (cmd === 'completion') code = completion(rest, io);
+    else if (!c) throw new UsageError(`unknown command "${cmd}" (lispscope --help lists them)`);
+    else code = await c.run(rest, io);
     io.flush();
     return code;
   } catch (e) {
@@ -62,4 +96,18 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   }
 }
 
-export const VERSION = '0.1.0';
+/** The version in package.json (found from src/ or dist/src/). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'lispscope' && pkg.version) return pkg.version;
+    } catch {
+      // not here: one directory up
+    }
+  }
+  return 'unknown';
+}
+
+export const VERSION = packageVersion();

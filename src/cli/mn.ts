@@ -254,11 +254,12 @@ const XTR_ID: OptionSpec[] = [
   { name: 'site-id', kind: 'value', arg: 'HEX', help: '64-bit site-ID sent with the xTR-ID (16 hex digits, default 0)' },
 ];
 
-const SPECS: Record<string, CommandSpec> = {
+export const MN_SPECS: Record<string, CommandSpec> = {
   register: {
     name: 'mn register',
     summary: 'Register an EID prefix with a Map-Server (signed Map-Register; with --notify, wait for the Map-Notify).',
     usage: 'lispscope mn register --ms ADDR --eid PFX --rloc A [--rloc B] --key-file F [--key-id 1|2] [--xtr-id HEX|none] [--site-id HEX] [--notify] [--proxy-reply]',
+    example: 'lispscope mn register --ms 127.0.1.1 --eid 10.1.0.5/32 --rloc 127.0.1.50 --key-file mn.key --notify',
     options: [
       { name: 'ms', kind: 'value', arg: 'ADDR', help: 'the Map-Server' },
       { name: 'eid', kind: 'value', arg: 'PFX', help: 'the EID prefix to register' },
@@ -276,6 +277,7 @@ const SPECS: Record<string, CommandSpec> = {
     name: 'mn resolve',
     summary: 'Ask a Map-Resolver for an EID, like lig: ECM\'d Map-Request, retransmitted with back-off; prints the mapping, the RTT and who answered. Exit 1 when unanswered.',
     usage: 'lispscope mn resolve EID --mr ADDR [--source ADDR[:PORT]] [--json]',
+    example: 'lispscope mn resolve 10.2.0.7 --mr 127.0.1.1',
     options: [
       { name: 'mr', kind: 'value', arg: 'ADDR', help: 'the Map-Resolver' },
       { name: 'source-eid', kind: 'value', arg: 'ADDR', help: 'Source-EID of the Map-Request (default none)' },
@@ -286,12 +288,14 @@ const SPECS: Record<string, CommandSpec> = {
     name: 'mn probe',
     summary: 'RLOC-probe an ETR: Map-Request with the probe bit straight to RLOC; the reply marks the probed locator. Exit 1 when unanswered.',
     usage: 'lispscope mn probe RLOC --eid PFX [--json]',
+    example: 'lispscope mn probe 127.0.1.2 --eid 10.2.0.0/24',
     options: [{ name: 'eid', kind: 'value', arg: 'PFX', help: 'the EID prefix the RLOC serves' }, { name: 'source-eid', kind: 'value', arg: 'ADDR', help: 'Source-EID (default none)' }, ...COMMON],
   },
   smr: {
     name: 'mn smr',
     summary: 'Send an SMR to a peer ITR: "the mapping of EID changed"; the peer re-resolves it through its Map-Resolver.',
     usage: 'lispscope mn smr PEER --eid PFX [--peer-eid PFX]',
+    example: 'lispscope mn smr 127.0.1.2 --eid 10.1.0.5/32 --peer-eid 10.2.0.0/24',
     options: [
       { name: 'eid', kind: 'value', arg: 'PFX', help: 'our EID whose mapping changed (the Source-EID)' },
       { name: 'peer-eid', kind: 'value', arg: 'PFX', help: 'the EID-record: the peer\'s EID prefix (default: ours)' },
@@ -302,6 +306,7 @@ const SPECS: Record<string, CommandSpec> = {
     name: 'mn info',
     summary: 'NAT discovery: Info-Request to a Map-Server; prints the address and port it saw, its RTRs, and whether a NAT is in the way. Exit 1 when unanswered.',
     usage: 'lispscope mn info --ms ADDR --eid PFX --key-file F [--key-id 1|2]',
+    example: 'lispscope mn info --ms 127.0.1.1 --eid 10.1.0.5/32 --key-file mn.key',
     options: [{ name: 'ms', kind: 'value', arg: 'ADDR', help: 'the Map-Server' }, { name: 'eid', kind: 'value', arg: 'PFX', help: 'our EID prefix' }, ...KEY, ...COMMON],
   },
   ping: {
@@ -309,6 +314,7 @@ const SPECS: Record<string, CommandSpec> = {
     summary:
       'Encapsulated ICMP echo (or UDP echo) from our EID to an EID through the ETR at RLOC. Binds the LISP ports on the source address to get the replies and answer Map-Requests; with --ms registers first. Exit 1 when nothing answered.',
     usage: 'lispscope mn ping EID --rloc R --eid OUR [--count N] [--interval SEC] [--udp] [--ms ADDR --key-file F]',
+    example: 'lispscope mn ping 10.2.0.7 --rloc 127.0.1.2 --eid 10.1.0.5/32 --source 127.0.1.50 -c 3',
     options: [
       { name: 'rloc', kind: 'value', arg: 'ADDR', help: 'the ETR to encapsulate to' },
       { name: 'eid', kind: 'value', arg: 'PFX', help: 'our EID (the echo\'s source)' },
@@ -328,8 +334,9 @@ const SPECS: Record<string, CommandSpec> = {
     summary:
       'Stay up as a Mobile Node: register, resolve, answer; hand over (re-register, SMR the peers) on SIGUSR1 after re-reading the configuration, or when a configured interface\'s address changes.',
     usage: 'lispscope mn run --config FILE [--json] [-w FILE]',
+    example: 'lispscope mn run --config mn.json',
     options: [
-      { name: 'config', kind: 'value', arg: 'FILE', help: 'JSON configuration (see README): eid, rlocs or interfaces, mapServer, keyFile ...' },
+      { name: 'config', kind: 'value', arg: 'FILE', help: 'JSON configuration (docs/mobile-node.md): eid, rlocs or interfaces, mapServer, keyFile ...' },
       { name: 'for', kind: 'value', arg: 'SEC', help: 'stop after SEC seconds (default: until SIGINT/SIGTERM)' },
       ...ACTIVE_OPTIONS,
       { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
@@ -338,8 +345,8 @@ const SPECS: Record<string, CommandSpec> = {
 };
 
 function mnHelp(): string {
-  const rows = Object.entries(SPECS).map(([n, s]) => `  ${n.padEnd(10)} ${s.usage.replace(/^lispscope mn \S+ ?/, '')}`);
-  return `The active probe mode: speak LISP to the Map-Servers, Map-Resolvers and xTRs you name.\n\nUsage: lispscope mn <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "lispscope mn <command> --help" for a command's options. Keys come only from --key-file or LISPSCOPE_KEY.\n`;
+  const rows = Object.entries(MN_SPECS).map(([n, s]) => `  ${n.padEnd(10)} ${s.usage.replace(/^lispscope mn \S+ ?/, '')}`);
+  return `The active probe mode: speak LISP to the Map-Servers, Map-Resolvers and xTRs you name.\n\nUsage: lispscope mn <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "lispscope mn <command> --help" for a command's options. Keys come only from --key-file or LISPSCOPE_KEY.\n\nExample:\n  ${MN_SPECS.resolve!.example}\n`;
 }
 
 export async function runMn(argv: string[], io: Io): Promise<number> {
@@ -348,7 +355,7 @@ export async function runMn(argv: string[], io: Io): Promise<number> {
     io.out(mnHelp());
     return sub === undefined ? 2 : 0;
   }
-  const spec = SPECS[sub];
+  const spec = MN_SPECS[sub];
   if (!spec) throw new UsageError(`mn: unknown command "${sub}" (lispscope mn --help lists them)`);
   const a = parseArgs(spec, rest);
   if (a.flags.get('help')) {

@@ -28,6 +28,7 @@ export const msSpec: CommandSpec = {
   summary:
     'A standalone Map-Server/Map-Resolver on one address of this host, to test a real xTR, Mobile Node or RTR against: sites and keys from --keys (the `read --keys` form: each EID prefix is a site accepting its more-specifics); prints every message as `read` does (or the exchanges with --flows), the sites table on SIGUSR1 and at exit.',
   usage: 'lispscope ms --listen ADDR [--port 4342] --keys FILE [--proxy-reply | --forward-to-etr] [--map-notify-ack] [--rtr ADDR]... [--ttl MIN] [-w FILE] [--flows] [--json] [-v]',
+  example: 'lispscope ms --listen 198.51.100.1 --keys sites.keys --rtr 198.51.100.6 -w ms.pcapng',
   options: [
     { name: 'listen', kind: 'value', arg: 'ADDR', help: 'the one address to serve on: a unicast IPv4 or IPv6 address of this host (required)' },
     { name: 'port', kind: 'value', arg: 'N', help: 'LISP control port (default 4342)' },

@@ -28,6 +28,7 @@ export const replaySpec: CommandSpec = {
   summary:
     'Re-send the LISP messages of a capture over UDP to --to ADDR only, keeping their destination ports and timing. --rewrite OLD=NEW replaces addresses inside control messages and re-signs authenticated ones when --keys gives their key. With -i IF the datagrams are built whole (the captured source address and port, --to as destination) and sent raw on the interface through libpcap.',
   usage: 'lispscope replay FILE --to ADDR [--port N] [--speed X | --as-fast-as-possible] [--rewrite OLD=NEW]... [--keys FILE] [-i IF]',
+  example: 'lispscope replay handover.pcapng --to 127.0.1.99 --only control --speed 2',
   options: [
     { name: 'to', kind: 'value', arg: 'ADDR', help: 'where every message goes (required; the only destination)' },
     { name: 'port', kind: 'value', arg: 'N', help: 'send to this port instead of each message\'s original one' },

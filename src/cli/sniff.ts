@@ -23,7 +23,9 @@ import { packetLine, timeOfDay } from '../output/line.js';
 import { OutBuffer } from '../output/out-buffer.js';
 import { packetTree } from '../output/packet-tree.js';
 import { chooseStyle, type Style } from '../output/style.js';
+import { LineClock, type TimeFormat } from '../output/time.js';
 import { renderTree } from '../output/tree.js';
+import { msText } from '../output/units.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { filterHelpText } from '../output/filter-help.js';
 import { filterOf, keyLookup, loadKeys, packetFails, parseDecodeAs, parseFailOn } from './common.js';
@@ -33,6 +35,7 @@ export const sniffSpec: CommandSpec = {
   name: 'sniff',
   summary: 'Capture LISP traffic live on an interface (libpcap) and decode it as it arrives.',
   usage: 'lispscope sniff -i IFACE [options]   (lispscope sniff -D lists the interfaces)',
+  example: 'lispscope sniff -i eth0 -c 10 -w lisp.pcapng',
   options: [
     { name: 'interface', short: 'i', kind: 'value', arg: 'IFACE', help: 'interface to capture on ("any": all of them)' },
     { name: 'list-interfaces', short: 'D', kind: 'flag', help: 'list the interfaces libpcap can capture on' },
@@ -47,8 +50,11 @@ export const sniffSpec: CommandSpec = {
     { name: 'duration', kind: 'value', arg: 'SEC', help: 'stop after SEC seconds' },
     { name: 'write', short: 'w', kind: 'value', arg: 'FILE', help: 'also write every captured frame to FILE (.pcapng: pcapng, else pcap)' },
     { name: 'ring', kind: 'value', arg: 'N:SIZE', help: 'with -w: keep N files of at most SIZE bytes (k, M, G: KiB, MiB, GiB): FILE, FILE.1, ...' },
+    { name: 'no-promiscuous-mode', short: 'p', kind: 'flag', help: 'do not put the interface into promiscuous mode (tcpdump -p); lispscope\'s binding only' },
     { name: 'buffer-size', short: 'B', kind: 'value', arg: 'KiB', help: 'libpcap kernel buffer in KiB (default 32768; 131072 on the loopback and "any")' },
-    { name: 'verbose', short: 'V', kind: 'flag', help: 'detail tree of every packet, like Wireshark' },
+    { name: 'verbose', short: 'V', shortAliases: ['v'], kind: 'flag', help: 'detail tree of every packet, like Wireshark (-v is the same)' },
+    { name: 'number', short: '#', kind: 'flag', help: 'each line starts with the frame number (tcpdump -#)' },
+    { name: 'time', short: 't', kind: 'count', help: 'tcpdump\'s clocks: -t none, -tt epoch, -ttt since the previous packet, -tttt date and time, -ttttt since the first' },
     { name: 'hex', short: 'x', kind: 'flag', help: 'hex and ASCII dump of every frame' },
     { name: 'json', kind: 'flag', help: 'NDJSON output, one object per packet (or exchange with --flows)' },
     { name: 'numeric', short: 'n', kind: 'flag', help: 'numeric ports (no lisp-data / lisp-control names)' },
@@ -294,7 +300,7 @@ export function exchangeLine(e: Exchange, style: Style): string {
   const sec = Math.floor(us / 1e6);
   const when = timeOfDay(sec, (us - sec * 1e6) * 1000).slice(0, 12);
   const arrow = e.kind === 'smr' ? '→' : '⇄';
-  const rtt = e.rttMs === null ? '' : ` ${e.rttMs} ms`;
+  const rtt = e.rttMs === null ? '' : ` ${msText(e.rttMs)}`;
   const outcome = e.outcome === 'answered' ? style.good(e.outcome) : e.outcome === 'negative' || e.outcome === 'unacknowledged' ? e.outcome : style.bad(e.outcome);
   const action = e.action ? ` (${e.action})` : e.rejectReason ? ` (${e.rejectReason})` : '';
   const retx = e.retransmissions ? `, ${e.retransmissions} retransmission${e.retransmissions > 1 ? 's' : ''}` : '';
@@ -368,7 +374,11 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   const hex = a.flags.get('hex') ?? false;
   const flows = a.flags.get('flows') ?? false;
   const all = a.flags.get('all') ?? false;
-  if (flows && (verbose || hex || all)) throw new UsageError('sniff: --flows shows exchanges; -V, -x and --all apply to packets');
+  const number = a.flags.get('number') ?? false;
+  const clock = new LineClock(Math.min(a.counts.get('time') ?? 0, 5) as TimeFormat);
+  if (flows && (verbose || hex || all || number || clock.format)) throw new UsageError('sniff: --flows shows exchanges; -V, -x, -#, -t and --all apply to packets');
+  const shaping = [verbose && '-V', hex && '-x', number && '-#', clock.format && '-t'].filter(Boolean);
+  if (json && shaping.length) throw new UsageError(`sniff: --json writes every field of each packet; ${shaping[0]} shapes the text output (use one or the other)`);
   const numeric = a.flags.get('numeric') ?? false;
   const decodeAs = parseDecodeAs(a.lists.get('decode-as') ?? []);
   const keysPath = a.values.get('keys');
@@ -390,7 +400,10 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
 
   let capture: LiveCapture;
   try {
-    capture = LiveCapture.open({ iface, filter: bpf, ...(bufferKiB !== undefined ? { bufferSize: bufferKiB * 1024 } : {}) });
+    const promiscuous = !a.flags.get('no-promiscuous-mode');
+    capture = LiveCapture.open({ iface, filter: bpf, ...(bufferKiB !== undefined ? { bufferSize: bufferKiB * 1024 } : {}), ...(promiscuous ? {} : { promiscuous }) });
+    // cap opens every interface in promiscuous mode: say that -p could not be honoured.
+    if (!promiscuous && capture.binding === 'cap') io.warn('-p: the cap package always captures in promiscuous mode; lispscope\'s own binding honours -p');
   } catch (e) {
     if (e instanceof LiveCaptureError) {
       io.error(e.message);
@@ -464,7 +477,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
       buffer.byte(10);
       return;
     }
-    line(packetLine(p, { numeric, style }));
+    line(packetLine(p, { numeric, style, time: clock.text(p.tsSec, p.tsNsec), ...(number ? { number: String(p.frame) } : {}) }));
     if (verbose) for (const node of packetTree(p, frameBytes).children ?? []) for (const l of renderTree(node, '    ')) line(l);
     if (hex) for (const l of hexDump(frameBytes)) line(`    ${l}`);
     if (verbose || hex) line('');

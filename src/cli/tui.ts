@@ -22,6 +22,7 @@ export const tuiSpec: CommandSpec = {
   summary:
     'Terminal UI: sessions (exchanges) from their request on, packets with the detail tree and hex, the ladder diagram of a session, mappings with handovers, and actions through the embedded Mobile Node. Over capture files, a live interface, or the lab (the default).',
   usage: 'lispscope tui [FILE... | -i IFACE | --lab [--scenario S]] [options]',
+  example: 'lispscope tui pcaps/mn-handover.pcapng',
   options: [
     { name: 'interface', short: 'i', kind: 'value', arg: 'IFACE', help: 'capture live on IFACE (libpcap, as sniff does)' },
     { name: 'capture-filter', short: 'f', kind: 'value', arg: 'EXPR', help: 'with -i: BPF capture filter (default: the LISP ports and TCP 4342)' },

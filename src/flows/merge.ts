@@ -52,11 +52,21 @@ export interface MergeOptions {
    * packet seen twice. Within one capture identical packets are retransmissions, never duplicates.
    */
   duplicateWindow?: number;
+  /** A capture filter: frames it refuses are not decoded (nor passed on). */
+  accept?: (f: Frame, file: number) => boolean;
+  /**
+   * Pass each packet's frame along (its bytes copied when captures are merged): for output that
+   * shows or writes the frame itself.
+   */
+  keepFrames?: boolean;
 }
+
+/** A packet's frame, kept with it while captures are merged. */
+type Queued = LispPacket & { key?: string; rawFrame?: Frame };
 
 interface Source {
   index: number;
-  queue: LispPacket[];
+  queue: Queued[];
   done: boolean;
   error?: unknown;
   /** Resolves the reader's pause when the queue drains. */
@@ -113,7 +123,7 @@ class DuplicateFilter {
 export async function mergeCaptures(
   files: string[],
   opts: MergeOptions,
-  onPacket: (p: LispPacket, file: number) => void | boolean,
+  onPacket: (p: LispPacket, file: number, frame?: Frame) => void | boolean,
 ): Promise<{ duplicates: number }> {
   const window = opts.duplicateWindow ?? 0.5;
   if (files.length === 1) {
@@ -126,12 +136,13 @@ export async function mergeCaptures(
     await readCapture(files[0]!, {
       frame: (f) => {
         opts.onFrame?.(f, 0);
+        if (opts.accept && !opts.accept(f, 0)) return !stopped;
         if (plain && scanPlainData(f, d)) {
           plain(f, d);
           return !stopped;
         }
         const p = decoder.decode(f);
-        if (p && onPacket(p, 0) === false) stopped = true;
+        if (p && onPacket(p, 0, opts.keepFrames ? f : undefined) === false) stopped = true;
         return !stopped;
       },
       warning: opts.warning,
@@ -153,11 +164,13 @@ export async function mergeCaptures(
         {
           frame: (f) => {
             opts.onFrame?.(f, i);
+            if (opts.accept && !opts.accept(f, i)) return !stop;
             const p = decoder.decode(f);
             if (!p) return !stop;
             const key = fingerprint(p);
-            const q = retain(p) as LispPacket & { key?: string };
+            const q: Queued = retain(p);
             if (key) q.key = key;
+            if (opts.keepFrames) q.rawFrame = { ...f, data: f.data.slice() };
             s.queue.push(q);
             s.wake?.();
             return !stop;
@@ -192,7 +205,7 @@ export async function mergeCaptures(
     let best: Source | undefined;
     for (const s of sources) if (s.queue.length && (!best || s.queue[0]!.ts < best.queue[0]!.ts)) best = s;
     if (!best) break;
-    const p = best.queue.shift()! as LispPacket & { key?: string };
+    const p = best.queue.shift()!;
     if (best.queue.length < HIGH_WATER / 2 && best.resume) {
       const r = best.resume;
       best.resume = undefined;
@@ -203,7 +216,9 @@ export async function mergeCaptures(
       continue;
     }
     delete p.key;
-    if (onPacket(p, best.index) === false) {
+    const frame = p.rawFrame;
+    delete p.rawFrame;
+    if (onPacket(p, best.index, frame) === false) {
       stop = true;
       for (const s of sources) s.resume?.();
       break;

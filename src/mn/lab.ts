@@ -172,7 +172,8 @@ export function waitForEvent<T>(em: EventEmitter, event: string, test: (v: T) =>
   });
 }
 
-const fmt = (ms: number) => `${ms < 10 ? ms.toFixed(2) : ms.toFixed(0)} ms`;
+// Three decimals in ms, as every RTT lispscope prints (src/output/units.ts; mn does not import output).
+const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
 const hex = (n: bigint) => `0x${n.toString(16).padStart(16, '0')}`;
 
 function locs(e: MapCacheEntry | undefined): string[] {

@@ -6,6 +6,7 @@ import type { Exchange, Handover, Mapping } from '../flows/types.js';
 import { timeOfDay } from './line.js';
 import { BoxTable } from './box-table.js';
 import type { Style } from './style.js';
+import { intervalText, msText as ms } from './units.js';
 
 /** Time of day to the millisecond. */
 function clock(ts: number): string {
@@ -48,10 +49,14 @@ export function exchangeKind(e: Exchange): string {
   return e.transport ? `${e.kind} (${e.transport})` : e.kind;
 }
 
-const ms = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${v} ms`);
+
+/** A frame as people cite it: `464`, or `2:464` (frame 464 of the second capture) with several. */
+export function frameName(r: { file: number; frame: number }, multi: boolean): string {
+  return multi ? `${r.file + 1}:${r.frame}` : String(r.frame);
+}
 
 function frameList(e: Exchange, multi: boolean): string {
-  const f = e.frames.map((r) => (multi ? `${r.file + 1}:${r.frame}` : String(r.frame)));
+  const f = e.frames.map((r) => frameName(r, multi));
   return f.length > 6 ? `${f.slice(0, 5).join(',')},… (${f.length})` : f.join(',');
 }
 
@@ -120,7 +125,7 @@ export function exchangesTable(list: Exchange[], style: Style, multi = false): s
   return out.length ? out.join('\n') : table(EXCHANGE_HEAD, style).toString();
 }
 
-function handoverStory(eid: string, h: Handover, style: Style): string[] {
+function handoverStory(eid: string, h: Handover, style: Style, multi: boolean): string[] {
   const baseline =
     h.baseline === 'data-plane'
       ? ' (previous RLOCs from the data plane: the registration before the move is not in the capture)'
@@ -128,7 +133,7 @@ function handoverStory(eid: string, h: Handover, style: Style): string[] {
         ? ' (as learned from Map-Replies)'
         : '';
   const lines = [
-    `  ${style.type('handover')} at ${clock(h.ts)} (frame ${h.frame.frame}): ${h.from.join(', ')} → ${h.to.join(', ')}${baseline}`,
+    `  ${style.type('handover')} at ${clock(h.ts)} (frame ${frameName(h.frame, multi)}): ${h.from.join(', ')} → ${h.to.join(', ')}${baseline}`,
   ];
   if (h.peers.length === 0) {
     lines.push(`    no peer was sending to ${eid} in the minute before`);
@@ -137,8 +142,8 @@ function handoverStory(eid: string, h: Handover, style: Style): string[] {
   const t = table(['peer', 'SMR', 're-resolved', 'data moved', 'latency', 'stale packets'], style);
   const rel = (x: number | undefined) => {
     if (x === undefined) return '-';
-    const d = Math.round((x - h.ts) * 1e6) / 1e3;
-    return `${d < 0 ? '' : '+'}${d} ms`;
+    const d = (x - h.ts) * 1000;
+    return d < 0 ? `-${ms(-d)}` : `+${ms(d)}`;
   };
   for (const p of h.peers) {
     t.push([
@@ -146,7 +151,7 @@ function handoverStory(eid: string, h: Handover, style: Style): string[] {
       p.smrTs === undefined ? style.bad('none') : rel(p.smrTs),
       rel(p.updatedTs),
       rel(p.firstDataTs),
-      p.idle ? style.dim('idle') : p.latencyMs === null ? style.bad('never') : `${p.latencyMs} ms`,
+      p.idle ? style.dim('idle') : p.latencyMs === null ? style.bad('never') : ms(p.latencyMs),
       p.staleDataPackets ? style.bad(String(p.staleDataPackets)) : '0',
     ]);
   }
@@ -154,18 +159,18 @@ function handoverStory(eid: string, h: Handover, style: Style): string[] {
   return lines;
 }
 
-export function mappingText(m: Mapping, style: Style): string {
+export function mappingText(m: Mapping, style: Style, multi = false): string {
   const lines = [style.eid(m.eid)];
   const t = table(['time', 'frame', 'source', 'by', 'RLOCs'], style);
   let prev = '';
   for (const e of m.timeline) {
     const set = e.rlocs.join(', ');
-    t.push([clock(e.ts), String(e.frame.frame), e.source, e.by, set === prev || prev === '' ? set : style.type(set)]);
+    t.push([clock(e.ts), frameName(e.frame, multi), e.source, e.by, set === prev || prev === '' ? set : style.type(set)]);
     prev = set;
   }
   lines.push(...t.toString().split('\n').map((l) => `  ${l}`));
   if (m.timelineDropped) lines.push(`  (${m.timelineDropped} more entries not kept)`);
-  for (const h of m.handovers) lines.push(...handoverStory(m.eid, h, style));
+  for (const h of m.handovers) lines.push(...handoverStory(m.eid, h, style, multi));
   if (m.noHandover) lines.push(`  ${style.dim(`no handover: ${m.noHandover}`)}`);
   return lines.join('\n');
 }
@@ -226,7 +231,7 @@ export function statsText(s: Stats, style: Style): string {
         String(x.unanswered),
         String(x.rejected),
         String(x.authFailed),
-        ms(x.intervalMs),
+        intervalText(x.intervalMs),
         x.rlocs.join(', '),
       ]);
     }

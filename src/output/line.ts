@@ -12,6 +12,7 @@ import type { ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, L
 import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type { LispPacket, ReliableEntry } from '../capture/packets.js';
 import { PLAIN, type Style } from './style.js';
+import { timeOfDay } from './time.js';
 
 export interface LineOptions {
   /** Numeric ports (no lisp-data / lisp-control names). */
@@ -19,6 +20,10 @@ export interface LineOptions {
   style: Style;
   /** Say `unverified` after the algorithm of an authenticated message no key checked (the active commands). */
   unverified?: boolean;
+  /** The frame's number first, as tcpdump -# does (`1:464` with several captures). */
+  number?: string;
+  /** The time column as a LineClock wrote it ('' for none); by default the local time of day. */
+  time?: string;
 }
 
 const PORT_NAMES: ReadonlyMap<number, string> = new Map([
@@ -27,12 +32,7 @@ const PORT_NAMES: ReadonlyMap<number, string> = new Map([
   [VXLAN_PORT, 'vxlan'],
 ]);
 
-/** Time of day in the local zone with microseconds, as tcpdump prints it. */
-export function timeOfDay(tsSec: number, tsNsec: number): string {
-  const d = new Date(tsSec * 1000);
-  const p2 = (n: number) => String(n).padStart(2, '0');
-  return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(Math.floor(tsNsec / 1000)).padStart(6, '0')}`;
-}
+export { timeOfDay };
 
 function port(p: number, o: LineOptions): string {
   return o.numeric ? String(p) : (PORT_NAMES.get(p) ?? String(p));
@@ -355,7 +355,8 @@ function icmpErrorWords(e: IcmpError): string {
 
 export function packetLine(p: LispPacket, o: LineOptions): string {
   const s = o.style;
-  let line = `${timeOfDay(p.tsSec, p.tsNsec)} `;
+  const time = o.time ?? timeOfDay(p.tsSec, p.tsNsec);
+  let line = `${o.number === undefined ? '' : `${o.number.padStart(5)}  `}${time ? `${time} ` : ''}`;
   if (p.ip) {
     line += `IP${p.ip.version === 6 ? '6' : ''} `;
     const ports = p.udp ? [p.udp.srcPort, p.udp.dstPort] : p.tcp ? [p.tcp.srcPort, p.tcp.dstPort] : undefined;

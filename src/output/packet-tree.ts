@@ -9,6 +9,7 @@ import type { NoteLevel } from '../dissect/cursor.js';
 import { ICMP_ERRORS, ICMPV6_ERRORS } from '../dissect/icmp.js';
 import type { IcmpError } from '../dissect/types.js';
 import { controlTree, dataTree, nestedTree, reliableTree, vxlanTree, withoutRanges, type TreeNode } from './tree.js';
+import { arrivalText, epochText } from './time.js';
 
 const LINK_TITLES: ReadonlyMap<number, string> = new Map([
   [0, 'Null/Loopback'],
@@ -38,15 +39,22 @@ function leaf(label: string, start: number, end: number): TreeNode {
   return { label, start, end };
 }
 
-/** The tree of a packet; `bytes` are the frame's bytes (for IP options). */
-export function packetTree(p: LispPacket, bytes: Uint8Array): TreeNode {
+/**
+ * The tree of a packet; `bytes` are the frame's bytes (for IP options). `frame` names the frame
+ * when its number alone does not (`2:17`: frame 17 of the second capture).
+ */
+export function packetTree(p: LispPacket, bytes: Uint8Array, frame: string = String(p.frame)): TreeNode {
   const children: TreeNode[] = [];
-  const time = new Date(p.tsSec * 1000).toISOString().replace(/\.\d+Z$/, `.${String(p.tsNsec).padStart(9, '0')}Z`);
   children.push({
-    label: `Frame ${p.frame}: ${p.len} bytes on wire, ${p.caplen} bytes captured`,
+    label: `Frame ${frame}: ${p.len} bytes on wire, ${p.caplen} bytes captured`,
     start: 0,
     end: p.caplen,
-    children: [leaf(`Arrival Time: ${time}`, 0, 0), leaf(`Link type: ${p.link.linkName} (${p.link.linkType})`, 0, 0)],
+    children: [
+      // The zone of the packet lines (local), said, and the epoch time that needs no zone.
+      leaf(`Arrival Time: ${arrivalText(p.tsSec, p.tsNsec)}`, 0, 0),
+      leaf(`Epoch Arrival Time: ${epochText(p.tsSec, p.tsNsec)}`, 0, 0),
+      leaf(`Link type: ${p.link.linkName} (${p.link.linkType})`, 0, 0),
+    ],
   });
   const l = p.link;
   const linkKids: TreeNode[] = [];
@@ -148,7 +156,7 @@ export function packetTree(p: LispPacket, bytes: Uint8Array): TreeNode {
       else children.push(leaf(text, base + n.offset, base + n.offset + 1));
     }
   }
-  return { label: `Frame ${p.frame}`, start: 0, end: p.caplen, children };
+  return { label: `Frame ${frame}`, start: 0, end: p.caplen, children };
 }
 
 const EXPERT: Record<NoteLevel, string> = { error: 'Error/Malformed', warning: 'Warning/Protocol', note: 'Note/Protocol' };

@@ -25,3 +25,78 @@ export function tsText(sec: number, nsec: number): string {
 export function tsNumber(sec: number, nsec: number): number {
   return Number(tsText(sec, nsec));
 }
+
+const p2 = (n: number) => String(n).padStart(2, '0');
+
+/** Time of day in the local zone with microseconds, as tcpdump prints it. */
+export function timeOfDay(tsSec: number, tsNsec: number): string {
+  const d = new Date(tsSec * 1000);
+  return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(Math.floor(tsNsec / 1000)).padStart(6, '0')}`;
+}
+
+/** `2024-05-01` in the local zone. */
+function localDate(d: Date): string {
+  return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}`;
+}
+
+/** The local zone's offset at that moment: `UTC`, `UTC+02:00`, `UTC-05:30`. */
+export function zoneText(d: Date): string {
+  const off = -d.getTimezoneOffset();
+  if (off === 0) return 'UTC';
+  const a = Math.abs(off);
+  return `UTC${off < 0 ? '-' : '+'}${p2(Math.floor(a / 60))}:${p2(a % 60)}`;
+}
+
+/** The detail tree's arrival time: local date and time to the nanosecond, and the zone, as the line's clock. */
+export function arrivalText(tsSec: number, tsNsec: number): string {
+  const d = new Date(tsSec * 1000);
+  return `${localDate(d)} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(tsNsec).padStart(9, '0')} ${zoneText(d)}`;
+}
+
+/** `sec.nnnnnnnnn` since the epoch. */
+export function epochText(tsSec: number, tsNsec: number): string {
+  return `${tsSec}.${String(tsNsec).padStart(9, '0')}`;
+}
+
+/**
+ * tcpdump's -t family: 0 time of day (default), 1 no time (-t), 2 seconds since the epoch (-tt),
+ * 3 since the previous packet shown (-ttt), 4 date and time of day (-tttt), 5 since the first
+ * packet shown (-ttttt). All with microseconds, local time.
+ */
+export type TimeFormat = 0 | 1 | 2 | 3 | 4 | 5;
+
+/** `HH:MM:SS.uuuuuu` of a span in nanoseconds (hours go beyond 24), `-` before a negative one. */
+function spanText(ns: bigint): string {
+  const neg = ns < 0n;
+  const us = (neg ? -ns : ns) / 1000n;
+  const sec = Number(us / 1_000_000n);
+  const frac = String(us % 1_000_000n).padStart(6, '0');
+  return `${neg ? '-' : ''}${p2(Math.floor(sec / 3600))}:${p2(Math.floor(sec / 60) % 60)}:${p2(sec % 60)}.${frac}`;
+}
+
+/** The time column of packet lines in one of tcpdump's formats; deltas are kept from packet to packet. */
+export class LineClock {
+  private first: bigint | undefined;
+  private prev: bigint | undefined;
+
+  constructor(readonly format: TimeFormat = 0) {}
+
+  /** The text for the next packet shown ('' for -t). */
+  text(tsSec: number, tsNsec: number): string {
+    switch (this.format) {
+      case 0:
+        return timeOfDay(tsSec, tsNsec);
+      case 1:
+        return '';
+      case 2:
+        return `${tsSec}.${String(Math.floor(tsNsec / 1000)).padStart(6, '0')}`;
+      case 4:
+        return `${localDate(new Date(tsSec * 1000))} ${timeOfDay(tsSec, tsNsec)}`;
+    }
+    const ns = BigInt(tsSec) * 1_000_000_000n + BigInt(tsNsec);
+    this.first ??= ns;
+    const from = this.format === 3 ? (this.prev ?? ns) : this.first;
+    this.prev = ns;
+    return spanText(ns - from);
+  }
+}

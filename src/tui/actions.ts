@@ -11,6 +11,7 @@ import { LispClient, sourceAddressFor } from '../mn/client.js';
 import { SendGuard, nonUnicastReason } from '../mn/guard.js';
 import { delay } from '../mn/requests.js';
 import { LispSocket, type Received } from '../mn/socket.js';
+import { frameName } from '../output/flows-text.js';
 import { controlSummary } from '../output/line.js';
 import { PLAIN } from '../output/style.js';
 import { messageLabel } from './ladder.js';
@@ -97,7 +98,7 @@ export function resendAction(source: DataSource, s: Session): Action {
   const dport = p.udp!.dstPort;
   const label = messageLabel(p);
   return {
-    prompt: { label: `re-send ${label} (frame ${req.ref.frame}) to`, initial: isLoopback(dst) ? dst : '' },
+    prompt: { label: `re-send ${label} (frame ${frameName(req.ref, source.multiFile)}) to`, initial: isLoopback(dst) ? dst : '' },
     confirm: (answer) => `Send ${label} nonce 0x${s.exchange.nonce} (${p.lisp!.length} bytes) to ${targetAddress(answer)}:${dport}?`,
     run: async (answer) => {
       const to = targetAddress(answer);

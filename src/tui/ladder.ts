@@ -11,7 +11,7 @@ import { isOpaque, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } f
 import type { LispAddress } from '../dissect/types.js';
 import { controlView } from '../flows/view.js';
 import type { Exchange, FrameRef } from '../flows/types.js';
-import { exchangeKind } from '../output/flows-text.js';
+import { exchangeKind, frameName } from '../output/flows-text.js';
 import { roleLabel, type Roles } from './roles.js';
 import type { PacketView, Session } from './source.js';
 import { center, cut, msText } from './text.js';
@@ -40,6 +40,8 @@ export interface Ladder {
   steps: LadderStep[];
   /** Frames of the exchange no longer (or not yet) available. */
   missing: number;
+  /** Several captures merged: frames are named FILE:FRAME. */
+  multi?: boolean;
 }
 
 /** The name of a reliable-transport message, as the draft names it; a Reject with its reason. */
@@ -154,7 +156,7 @@ function localRoles(e: Exchange): Map<string, string> {
   return m;
 }
 
-export function buildLadder(s: Session, packets: (PacketView | undefined)[], roles: Roles): Ladder {
+export function buildLadder(s: Session, packets: (PacketView | undefined)[], roles: Roles, multi = false): Ladder {
   const e = s.exchange;
   const local = localRoles(e);
   const lanes: LadderLane[] = [];
@@ -227,7 +229,7 @@ export function buildLadder(s: Session, packets: (PacketView | undefined)[], rol
   const arrow = e.kind === 'smr' ? '→' : '⇄';
   const id = e.messageId !== undefined ? `  message id ${e.messageId}` : '';
   const title = `${exchangeKind(e)} ${e.eid}  ${e.requester} ${arrow} ${e.responder ?? '-'}  nonce 0x${e.nonce}${id}`;
-  return { title, lanes, steps, missing };
+  return { title, lanes, steps, missing, ...(multi ? { multi } : {}) };
 }
 
 function timeText(t: number): string {
@@ -249,7 +251,7 @@ export function stepText(l: Ladder, i: number): string {
   const from = l.lanes[s.from]!;
   const to = l.lanes[s.to]!;
   const who = (x: LadderLane) => (x.role ? `${x.role} ${x.addr}` : x.addr);
-  return `frame ${s.ref.file ? `${s.ref.file + 1}:` : ''}${s.ref.frame}: ${s.label} ${who(from)} → ${who(to)}${s.note ? ` · ${s.note}` : ''}`;
+  return `frame ${frameName(s.ref, l.multi ?? false)}: ${s.label} ${who(from)} → ${who(to)}${s.note ? ` · ${s.note}` : ''}`;
 }
 
 /** The ladder drawn into `width` columns: two header lines (roles, addresses) and a row per step. */

@@ -4,6 +4,7 @@
 // same facts `lispscope mappings` prints, laid out for a pane.
 
 import type { Handover, Mapping } from '../flows/types.js';
+import { frameName } from '../output/flows-text.js';
 import type { Paint } from './paint.js';
 import { clock, fit, msText } from './text.js';
 
@@ -20,7 +21,7 @@ function rel(h: Handover, t: number | undefined): string {
 }
 
 /** The lines of the mapping's detail, `width` wide. */
-export function mappingLines(m: Mapping, width: number, p: Paint): string[] {
+export function mappingLines(m: Mapping, width: number, p: Paint, multi = false): string[] {
   const out: string[] = [];
   out.push(p.bold(fit(mappingSummary(m), width)));
   const reg = m.timeline.filter((t) => REGISTERED.has(t.source));
@@ -55,7 +56,7 @@ export function mappingLines(m: Mapping, width: number, p: Paint): string[] {
   let prev = '';
   for (const e of m.timeline) {
     const set = e.rlocs.join(', ');
-    const frame = e.frame.file ? `${e.frame.file + 1}:${e.frame.frame}` : String(e.frame.frame);
+    const frame = frameName(e.frame, multi);
     const line = fit(`${clock(e.ts)} ${fit(frame, 7)} ${fit(e.source, 12)} ${fit(e.by, 15)} ${set}`, width);
     out.push(prev && set !== prev ? p.fg('cyan', line) : line);
     prev = set;
@@ -63,17 +64,31 @@ export function mappingLines(m: Mapping, width: number, p: Paint): string[] {
   if (m.timelineDropped) out.push(p.dim(`(${m.timelineDropped} more entries not kept)`));
   for (const h of m.handovers) {
     out.push('');
-    out.push(p.fg('yellow', fit(`handover at ${clock(h.ts)} (frame ${h.frame.frame}): ${h.from.join(', ')} → ${h.to.join(', ')}`, width)));
+    out.push(p.fg('yellow', fit(`handover at ${clock(h.ts)} (frame ${frameName(h.frame, multi)}): ${h.from.join(', ')} → ${h.to.join(', ')}`, width)));
     if (!h.peers.length) {
       out.push(fit(`  no peer was sending to ${m.eid} in the minute before`, width));
       continue;
     }
-    out.push(p.dim(fit(`  ${fit('peer', 15)} ${fit('SMR', 10)} ${fit('re-resolved', 11)} ${fit('data moved', 10)} ${fit('latency', 9)} stale`, width)));
-    for (const x of h.peers) {
-      const smr = x.smrTs === undefined ? p.fg('red', fit('none', 10)) : fit(rel(h, x.smrTs), 10);
-      const latency = x.latencyMs === null ? p.fg('red', fit('never', 9)) : fit(msText(x.latencyMs), 9);
-      const stale = x.staleDataPackets ? p.fg('red', String(x.staleDataPackets)) : '0';
-      out.push(`  ${fit(x.peer, 15)} ${smr} ${fit(rel(h, x.updatedTs), 11)} ${fit(rel(h, x.firstDataTs), 10)} ${latency} ${stale}`);
+    // Columns as wide as their widest cell.
+    const cells = h.peers.map((x) => ({
+      x,
+      smr: x.smrTs === undefined ? 'none' : rel(h, x.smrTs),
+      updated: rel(h, x.updatedTs),
+      moved: rel(h, x.firstDataTs),
+      latency: x.latencyMs === null ? 'never' : msText(x.latencyMs),
+    }));
+    const w = (title: string, f: (c: (typeof cells)[number]) => string) => Math.max(title.length, ...cells.map((c) => f(c).length));
+    const wPeer = w('peer', (c) => c.x.peer);
+    const wSmr = w('SMR', (c) => c.smr);
+    const wUpd = w('re-resolved', (c) => c.updated);
+    const wMoved = w('data moved', (c) => c.moved);
+    const wLat = w('latency', (c) => c.latency);
+    out.push(p.dim(fit(`  ${fit('peer', wPeer)} ${fit('SMR', wSmr)} ${fit('re-resolved', wUpd)} ${fit('data moved', wMoved)} ${fit('latency', wLat)} stale`, width)));
+    for (const c of cells) {
+      const smr = c.x.smrTs === undefined ? p.fg('red', fit(c.smr, wSmr)) : fit(c.smr, wSmr);
+      const latency = c.x.latencyMs === null ? p.fg('red', fit(c.latency, wLat)) : fit(c.latency, wLat);
+      const stale = c.x.staleDataPackets ? p.fg('red', String(c.x.staleDataPackets)) : '0';
+      out.push(`  ${fit(c.x.peer, wPeer)} ${smr} ${fit(c.updated, wUpd)} ${fit(c.moved, wMoved)} ${latency} ${stale}`);
     }
   }
   return out;

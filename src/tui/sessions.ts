@@ -8,7 +8,7 @@
 // open`); `flows` never shows one.
 
 import { compileFilterAmong, FilterError, type Predicate } from '../flows/filter.js';
-import { exchangeKind } from '../output/flows-text.js';
+import { exchangeKind, frameName } from '../output/flows-text.js';
 import { exchangeJson } from '../output/json-flows.js';
 import type { Paint } from './paint.js';
 import type { Session } from './source.js';
@@ -57,7 +57,7 @@ export class SessionView {
   private merged: Session[] | undefined;
   /** Sessions with seq below this were looked at. */
   private next = 0;
-  /** The widest kind and outcome of the sessions listed so far (the columns widen for `registration (tcp)`, `rejected (reason)`). */
+  /** The widest text of each column among the sessions listed so far: columns are as wide as their content. */
   readonly widths: ColumnWidths = { ...NARROWEST };
 
   constructor(private readonly multi = false) {}
@@ -153,8 +153,14 @@ export class SessionView {
   }
 
   private widen(s: Session): void {
-    this.widths.kind = Math.max(this.widths.kind, exchangeKind(s.exchange).length);
-    this.widths.outcome = Math.max(this.widths.outcome, outcomeText(s).length);
+    const w = this.widths;
+    const e = s.exchange;
+    w.kind = Math.max(w.kind, exchangeKind(e).length);
+    w.outcome = Math.max(w.outcome, outcomeText(s).length);
+    w.eid = Math.max(w.eid, e.eid.length);
+    w.requester = Math.max(w.requester, e.requester.length);
+    w.responder = Math.max(w.responder, (e.responder ?? '-').length);
+    w.rtt = Math.max(w.rtt, msText(e.rttMs).length);
   }
 
   private compare = (a: Session, b: Session): number => {
@@ -251,25 +257,33 @@ export function paintOutcome(p: Paint, s: Session, cell: string): string {
 export interface ColumnWidths {
   kind: number;
   outcome: number;
+  eid: number;
+  requester: number;
+  responder: number;
+  rtt: number;
 }
 
-const NARROWEST: ColumnWidths = { kind: 12, outcome: 11 };
+/** Before any session: the titles' widths (kind and outcome as wide as their common values). */
+const NARROWEST: ColumnWidths = { kind: 12, outcome: 8, eid: 3, requester: 9, responder: 9, rtt: 3 };
+/** What a column may be cut down to on a narrow terminal. */
+const CUT = { kind: 12, outcome: 8, eid: 10, requester: 9, responder: 9 };
 
 /**
- * The Sessions pane's columns, in order; narrow terminals drop the highest `drop` first, then cut
- * kind and outcome back to their narrowest.
+ * The Sessions pane's columns, in order, each as wide as its widest content so far; the frames
+ * take what is left. Narrow terminals drop the highest `drop` first, then cut the widest columns
+ * back towards CUT.
  */
 export function sessionColumns(p: Paint, multi: boolean, widths: ColumnWidths = NARROWEST): Column<Session>[] {
   return [
     { title: 'start', width: 12, text: (s) => clock(s.exchange.start) },
-    { title: 'kind', width: widths.kind, min: NARROWEST.kind, text: (s) => exchangeKind(s.exchange), paint: (c) => p.fg('cyan', c) },
-    { title: 'EID', width: 12, flex: true, text: (s) => s.exchange.eid, paint: (c) => p.fg('yellow', c) },
-    { title: 'requester', width: 15, text: (s) => s.exchange.requester },
+    { title: 'kind', width: widths.kind, min: Math.min(CUT.kind, widths.kind), text: (s) => exchangeKind(s.exchange), paint: (c) => p.fg('cyan', c) },
+    { title: 'EID', width: widths.eid, min: Math.min(CUT.eid, widths.eid), text: (s) => s.exchange.eid, paint: (c) => p.fg('yellow', c) },
+    { title: 'requester', width: widths.requester, min: Math.min(CUT.requester, widths.requester), text: (s) => s.exchange.requester },
     { title: '', width: 1, drop: 3, text: (s) => (s.exchange.kind === 'smr' ? '→' : '⇄') },
-    { title: 'responder', width: 15, drop: 4, text: (s) => s.exchange.responder ?? '-' },
-    { title: 'RTT', width: 8, align: 'right', text: (s) => msText(s.exchange.rttMs) },
-    { title: 'outcome', width: widths.outcome, min: NARROWEST.outcome, text: (s) => outcomeText(s), paint: (c, s) => paintOutcome(p, s, c) },
+    { title: 'responder', width: widths.responder, min: Math.min(CUT.responder, widths.responder), drop: 4, text: (s) => s.exchange.responder ?? '-' },
+    { title: 'RTT', width: widths.rtt, align: 'right', text: (s) => msText(s.exchange.rttMs) },
+    { title: 'outcome', width: widths.outcome, min: Math.min(CUT.outcome, widths.outcome), text: (s) => outcomeText(s), paint: (c, s) => paintOutcome(p, s, c) },
     { title: 'retx', width: 4, drop: 2, align: 'right', text: (s) => (s.exchange.retransmissions ? String(s.exchange.retransmissions) : '') },
-    { title: 'frames', width: 12, drop: 5, text: (s) => s.exchange.frames.map((f) => (multi ? `${f.file + 1}:${f.frame}` : String(f.frame))).join(',') },
+    { title: 'frames', width: 6, flex: true, drop: 5, text: (s) => s.exchange.frames.map((f) => frameName(f, multi)).join(',') },
   ];
 }

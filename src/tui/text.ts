@@ -7,6 +7,18 @@ export function fit(s: string, w: number, align: 'left' | 'right' = 'left'): str
   return align === 'right' ? t.padStart(w) : t.padEnd(w);
 }
 
+/**
+ * Cuts `s` to `w` characters from the left, keeping its end: a path keeps its file name and as
+ * many whole directories as fit (`…/pcaps/mn-handover.pcapng`).
+ */
+export function cutLeft(s: string, w: number): string {
+  if (s.length <= w) return s;
+  if (w <= 1) return s.slice(s.length - Math.max(0, w));
+  const tail = s.slice(s.length - (w - 1));
+  const slash = tail.indexOf('/');
+  return `…${slash > 0 && slash < tail.length - 1 ? tail.slice(slash) : tail}`;
+}
+
 /** Cuts without padding. */
 export function cut(s: string, w: number): string {
   return s.length > w ? (w > 1 ? `${s.slice(0, w - 1)}…` : s.slice(0, Math.max(0, w))) : s;
@@ -26,14 +38,8 @@ export function clock(ts: number): string {
   return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(ms % 1000).padStart(3, '0')}`;
 }
 
-/** A duration in ms, short: 0.84 ms, 12.3 ms, 293 ms, 3.00 s. */
-export function msText(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return '-';
-  if (ms < 10) return `${ms.toFixed(2)} ms`;
-  if (ms < 100) return `${ms.toFixed(1)} ms`;
-  if (ms < 10_000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(1)} s`;
-}
+// Durations as every output writes them (3 decimals in ms).
+export { msText } from '../output/units.js';
 
 export interface Column<T> {
   title: string;

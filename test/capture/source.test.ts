@@ -119,7 +119,7 @@ describe('readCapture', () => {
 
   it('reports a gzip file that does not hold a capture as not a capture', async () => {
     writeFileSync(path('text.gz'), gzipSync(new TextEncoder().encode('not a capture at all')));
-    await expect(read(path('text.gz'))).rejects.toThrow(`${path('text.gz')}: not a pcap or pcapng file (starts with 0x6e6f742061206361)`);
+    await expect(read(path('text.gz'))).rejects.toThrow(`${path('text.gz')}: not a capture file: expected pcap (magic a1b2c3d4 or a1b23c4d, either byte order) or pcapng (0a0d0d0a), found neither in its first 4 bytes`);
   });
 
   it('turns file problems into one-line CaptureErrors', async () => {
@@ -127,7 +127,7 @@ describe('readCapture', () => {
     await expect(read(dir)).rejects.toThrow(new CaptureError(`${dir}: is a directory`));
     await expect(read(path('empty.pcap'))).rejects.toThrow(new CaptureError(`${path('empty.pcap')}: empty file`));
     await expect(read(path('text.pcap'))).rejects.toThrow(
-      new CaptureError(`${path('text.pcap')}: not a pcap or pcapng file (starts with 0x68656c6c6f20776f)`),
+      new CaptureError(`${path('text.pcap')}: not a capture file: expected pcap (magic a1b2c3d4 or a1b23c4d, either byte order) or pcapng (0a0d0d0a), found neither in its first 4 bytes`),
     );
   });
 

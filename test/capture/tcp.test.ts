@@ -418,7 +418,7 @@ describe('PacketDecoder: reliable transport over TCP 4342', () => {
     const d = decoder({ all: true });
     const other = encodeIPv4({ src: ETR, dst: MS, proto: IPPROTO_TCP }, encodeTcp({ sport: 1, dport: 80, seq: 0, flags: SYN }, new Uint8Array(0)));
     const p = d.dec.decode({ index: 1, tsSec: 1, tsNsec: 0, linkType: LINKTYPE_IPV4, len: other.length, data: other, interfaceId: 0 })!;
-    expect(p).toMatchObject({ summary: 'IPv4 192.0.2.10 > 203.0.113.1 protocol 6' });
+    expect(p).toMatchObject({ summary: 'TCP 1 > 80 [SYN], length 0' });
     expect(p.kind).toBeUndefined();
     const broken = encodeIPv4({ src: ETR, dst: MS, proto: IPPROTO_TCP }, encodeTcp({ sport: 1, dport: 4342, seq: 0, flags: SYN }, new Uint8Array(0)).subarray(0, 12));
     const q = d.dec.decode({ index: 2, tsSec: 2, tsNsec: 0, linkType: LINKTYPE_IPV4, len: broken.length, data: broken, interfaceId: 0 })!;

@@ -42,7 +42,7 @@ describe('lispscope flows over the reliable transport', () => {
     expect(lispscope(['flows', '--fail-on', 'rejected', file]).code).toBe(1);
     expect(lispscope(['flows', '--fail-on', 'rejected', join(PCAPS, 'mn-handover.pcapng')]).code).toBe(0);
     const text = lispscope(['flows', file]).stdout;
-    expect(text).toMatch(/registration \(tcp\)\s+│ 10\.9\.0\.0\/16\s+│ 192\.0\.2\.10\s+│ ⇄ │ 203\.0\.113\.1\s+│ 4 ms\s+│\s+│ rejected \(not-site-eid-prefix\)/);
+    expect(text).toMatch(/registration \(tcp\)\s+│ 10\.9\.0\.0\/16\s+│ 192\.0\.2\.10\s+│ ⇄ │ 203\.0\.113\.1\s+│ 4\.000 ms\s+│\s+│ rejected \(not-site-eid-prefix\)/);
   });
 
   it('puts the registered locator sets on the mapping timeline, with the handover', () => {

@@ -44,7 +44,7 @@ describe('lispscope flows', () => {
 
   it('prints a table for people', () => {
     const r = lispscope(['flows', demo]);
-    expect(r.stdout).toMatch(/registration\s+│ 10\.1\.0\.5\/32\s+│ 192\.0\.2\.10\s+│ ⇄ │ 203\.0\.113\.1\s+│ 5 ms\s+│\s+│ answered/);
+    expect(r.stdout).toMatch(/registration\s+│ 10\.1\.0\.5\/32\s+│ 192\.0\.2\.10\s+│ ⇄ │ 203\.0\.113\.1\s+│ 5\.000 ms\s+│\s+│ answered/);
     expect(r.stdout).toMatch(/smr\s+│ 10\.1\.0\.5\/32\s+│ 198\.51\.100\.20\s+│ → │ 203\.0\.113\.50/);
   });
 
@@ -108,7 +108,7 @@ describe('lispscope mappings', () => {
     for (const k of ['smr_ts', 'updated_ts', 'first_data_ts']) expect(typeof peer[k]).toBe('number');
     const text = lispscope(['mappings', demo]).stdout;
     expect(text).toContain('handover at 10:00:30.450 (frame');
-    expect(text).toMatch(/203\.0\.113\.50 │ \+\d+ ms +│ \+\d+ ms +│ \+\d+ ms +│ \d+ ms +│ 1 /);
+    expect(text).toMatch(/203\.0\.113\.50 │ \+11\.000 ms +│ \+304\.000 ms +│ \+350\.000 ms +│ 350\.000 ms +│ 1 /);
   });
 });
 

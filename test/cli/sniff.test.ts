@@ -266,7 +266,7 @@ describe('lispscope sniff (no capture needed)', () => {
       },
       PLAIN,
     );
-    expect(line).toMatch(/^\d\d:\d\d:\d\d\.250 resolution 10\.1\.0\.5\/32 127\.0\.0\.1 ⇄ 127\.0\.0\.2: 2 ms answered, 1 retransmission -> \[192\.0\.2\.10\], frames 3,4$/);
+    expect(line).toMatch(/^\d\d:\d\d:\d\d\.250 resolution 10\.1\.0\.5\/32 127\.0\.0\.1 ⇄ 127\.0\.0\.2: 2\.000 ms answered, 1 retransmission -> \[192\.0\.2\.10\], frames 3,4$/);
     const tcp = exchangeLine(
       {
         kind: 'registration',
@@ -285,7 +285,7 @@ describe('lispscope sniff (no capture needed)', () => {
       },
       PLAIN,
     );
-    expect(tcp).toMatch(/^\d\d:\d\d:\d\d\.500 registration \(tcp\) 10\.9\.0\.0\/16 192\.0\.2\.10 ⇄ 203\.0\.113\.1: 4 ms rejected \(not-site-eid-prefix\), frames 5,7$/);
+    expect(tcp).toMatch(/^\d\d:\d\d:\d\d\.500 registration \(tcp\) 10\.9\.0\.0\/16 192\.0\.2\.10 ⇄ 203\.0\.113\.1: 4\.000 ms rejected \(not-site-eid-prefix\), frames 5,7$/);
   });
 });
 

@@ -1,6 +1,10 @@
 // Shared by the UI tests.
 
+import { render } from 'ink-testing-library';
+import { createElement } from 'react';
 import type { Frame } from '../../src/capture/types.js';
+import { App } from '../../src/tui/components/App.js';
+import { makePaint, plain } from '../../src/tui/paint.js';
 import type { Counters, DataSource, SourceStatus } from '../../src/tui/source.js';
 import { StreamSource, type StreamOptions } from '../../src/tui/stream-source.js';
 
@@ -27,7 +31,7 @@ export function until(source: DataSource, test: () => boolean, ms = 10_000): Pro
  */
 export class StepSource extends StreamSource implements DataSource {
   readonly kind = 'live' as const;
-  readonly title = 'steps';
+  readonly title: string = 'steps';
   private fed = 0;
 
   constructor(opts: StreamOptions = {}) {
@@ -83,3 +87,51 @@ export function stallProbe(): { stop(): number } {
     },
   };
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The App rendered with ink-testing-library: its plain frame, keys pressed one by one, a wait for the screen. */
+export const KEY = { down: '\u001B[B', up: '\u001B[A', enter: '\r', tab: '\t', esc: '\u001B', right: '\u001B[C', left: '\u001B[D' };
+
+export function ui(source: DataSource, o: { width?: number; height?: number; colour?: boolean; onQuit?: () => void; follow?: boolean; refreshMs?: number } = {}) {
+  const r = render(
+    createElement(App, {
+      source,
+      paint: makePaint(o.colour ?? false),
+      width: o.width ?? 100,
+      height: o.height ?? 30,
+      refreshMs: o.refreshMs ?? 5,
+      ...(o.onQuit ? { onQuit: o.onQuit } : {}),
+      ...(o.follow !== undefined ? { follow: o.follow } : {}),
+    }),
+  );
+  const frame = () => plain(r.lastFrame() ?? '');
+  /** Waits until the screen has not changed for 50 ms (at most 3 s): the keys before are handled. */
+  const settle = async () => {
+    let last = r.lastFrame();
+    let still = 0;
+    for (const t0 = Date.now(); Date.now() - t0 < 3000 && still < 50; ) {
+      await sleep(10);
+      const f = r.lastFrame();
+      still = f === last ? still + 10 : 0;
+      last = f;
+    }
+  };
+  const press = async (...keys: string[]) => {
+    for (const k of keys) {
+      r.stdin.write(k);
+      await settle();
+    }
+  };
+  /** The screen once it matches `re` (what a background scan or the source brings shows up on its own). */
+  const waitFor = async (re: RegExp, ms = 10_000): Promise<string> => {
+    const t0 = Date.now();
+    while (!re.test(frame())) {
+      if (Date.now() - t0 > ms) throw new Error(`the screen never matched ${re}:\n${frame()}`);
+      await sleep(10);
+    }
+    return frame();
+  };
+  return { ...r, frame, press, settle, waitFor };
+}
+

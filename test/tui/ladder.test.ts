@@ -36,12 +36,12 @@ describe('registrations over the reliable transport', () => {
     // Frame 7 carries four messages: the ACK (naming [0]10.1.0.0/16) and the Mapping Notification are this one's.
     expect(l.steps.map((s) => [s.ref.frame, s.label, s.note])).toEqual([
       [5, 'Registration', undefined],
-      [7, 'Registration ACK', 'rtt 4.00 ms'],
+      [7, 'Registration ACK', 'rtt 4.000 ms'],
       [7, 'Mapping Notification', undefined],
     ]);
     const t = renderLadder(l, 100);
     expect(t.rows[0]).toMatch(/├─+ Registration ─+▶│/);
-    expect(t.rows[1]).toMatch(/│◀─+ Registration ACK ─+┤ +rtt 4\.00 ms$/);
+    expect(t.rows[1]).toMatch(/│◀─+ Registration ACK ─+┤ +rtt 4\.000 ms$/);
     expect(t.rows[2]).toMatch(/│◀─+ Mapping Notif\. ─+┤$/);
     expect(stepText(l, 2)).toBe('frame 7: Mapping Notification MS 203.0.113.1 → MN 192.0.2.10');
   });
@@ -50,8 +50,8 @@ describe('registrations over the reliable transport', () => {
     let l = ladderOf(byEid('10.9.0.0/16'));
     expect(l.steps.map((s) => s.label)).toEqual(['Registration', 'Registration Reject (not-site-eid-prefix)']);
     // Too long for the arrow: the shorter name, cut; the whole one is in the step's line.
-    expect(renderLadder(l, 100).rows[1]).toMatch(/│◀─* Reject \(not-site-e… ─*┤ +rtt 4\.00 ms$/);
-    expect(stepText(l, 1)).toBe('frame 7: Registration Reject (not-site-eid-prefix) MS 203.0.113.1 → MN 192.0.2.10 · rtt 4.00 ms');
+    expect(renderLadder(l, 100).rows[1]).toMatch(/│◀─* Reject \(not-site-e… ─*┤ +rtt 4\.000 ms$/);
+    expect(stepText(l, 1)).toBe('frame 7: Registration Reject (not-site-eid-prefix) MS 203.0.113.1 → MN 192.0.2.10 · rtt 4.000 ms');
     l = ladderOf(byEid('10.2.0.0/16'));
     expect(l.steps.map((s) => s.label)).toEqual(['Registration', 'Registration Reject (authentication-failure)']);
     l = ladderOf(byEid('2001:db8:1::/48'));
@@ -68,7 +68,16 @@ describe('registrations over the reliable transport', () => {
     const v = new SessionView();
     v.sync(source.sessions().list);
     expect(v.rows.map((s) => outcomeText(s))).toEqual(['answered', 'rejected (not-site-eid-prefix)', 'unanswered', 'rejected (authentication-failure)', 'answered']);
-    expect(v.widths).toEqual({ kind: 'registration (tcp)'.length, outcome: 'rejected (authentication-failure)'.length });
+    // Every column as wide as its widest cell (the titles at least).
+    const rows = source.sessions().list;
+    expect(v.widths).toEqual({
+      kind: 'registration (tcp)'.length,
+      outcome: 'rejected (authentication-failure)'.length,
+      eid: Math.max(...rows.map((s) => s.exchange.eid.length)),
+      requester: 'requester'.length + 1, // 192.0.2.10
+      responder: '203.0.113.1'.length,
+      rtt: '4.000 ms'.length,
+    });
     const paint = makePaint(false);
     const cols = layout(sessionColumns(paint, false, v.widths), 148);
     const cell = (title: string, s: Session) => cols.find((c) => c.title === title)!.text(s);

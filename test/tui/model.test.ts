@@ -117,14 +117,14 @@ describe('ladder drawing', () => {
       ],
       steps: [
         { ref: { frame: 1, file: 0 }, t: 0, from: 0, to: 1, label: 'Map-Register', short: 'Map-Register' },
-        { ref: { frame: 2, file: 0 }, t: 0.005, from: 1, to: 0, label: 'Map-Notify', short: 'Map-Notify', note: 'rtt 5.00 ms' },
+        { ref: { frame: 2, file: 0 }, t: 0.005, from: 1, to: 0, label: 'Map-Notify', short: 'Map-Notify', note: 'rtt 5.000 ms' },
       ],
       missing: 0,
     };
     const t = renderLadder(l, 80);
     expect(t.header[0]).toMatch(/^time ms +MN +MS$/);
     expect(t.rows[0]).toMatch(/^ +\+0\.0 +├─+ Map-Register ─+▶│$/);
-    expect(t.rows[1]).toMatch(/^ +\+5\.0 +│◀─+ Map-Notify ─+┤ +rtt 5\.00 ms$/);
+    expect(t.rows[1]).toMatch(/^ +\+5\.0 +│◀─+ Map-Notify ─+┤ +rtt 5\.000 ms$/);
     for (const r of [...t.header, ...t.rows]) expect(r.length).toBeLessThanOrEqual(80);
     expect(t.notes).toBe(true);
   });

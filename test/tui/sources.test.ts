@@ -78,7 +78,7 @@ describe('FileSource', () => {
     await expect(new FileSource([join(tmp, 'nope.pcap')]).start()).rejects.toThrow(/nope\.pcap: no such file/);
     const junk = join(tmp, 'junk.pcap');
     writeFileSync(junk, 'hello, this is not a capture');
-    await expect(new FileSource([junk]).start()).rejects.toThrow(/not a pcap or pcapng file/);
+    await expect(new FileSource([junk]).start()).rejects.toThrow(/not a capture file: expected pcap/);
     const cut = new FileSource([join(PCAPS, 'truncated.pcap')]);
     await cut.start();
     await done(cut);

@@ -5,16 +5,18 @@
 //             the detail tree and the hex dump
 //   Ladder    the sequence diagram of a session
 //   Mappings  per EID: RLOCs over time, handovers, peers and their latency
-// plus a stats bar, a key line that turns into a prompt or a confirmation, and help. The App keeps
-// only UI state (focus, selections, scroll positions, modal prompts); everything shown comes from
-// the source and src/tui's view modules, read for the rows on screen.
+// plus a stats bar, a key line that turns into a prompt or a confirmation, and help. Where the user
+// is (focus, selections, scroll positions, prompts) is one state changed by a reducer
+// (../ui-state.ts); keys are one table (../keymap.ts) that the help is generated from. Everything
+// shown comes from the source and src/tui's view modules, read for the rows on screen.
 
 import { Box, useApp, useInput, useStdout, type Key } from 'ink';
-import { useEffect, useMemo, useRef, useState } from 'react';
-import type { Mapping } from '../../flows/types.js';
-import { exchangeKind } from '../../output/flows-text.js';
+import { useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import type { FrameRef, Mapping } from '../../flows/types.js';
+import { exchangeKind, frameName } from '../../output/flows-text.js';
 import { packetTree } from '../../output/packet-tree.js';
 import { ActionError, handoverAction, replayAction, resendAction, resolveAction, type Action } from '../actions.js';
+import { bindingFor, navOf, wrap, type KeyContext, type Nav } from '../keymap.js';
 import { buildLadder, renderLadder } from '../ladder.js';
 import { mappingLines } from '../mappings-view.js';
 import { PacketFilter, type FilterProgress } from '../packet-filter.js';
@@ -23,11 +25,11 @@ import { SessionView, sessionBySeq, SORT_KEYS } from '../sessions.js';
 import type { Counters, DataSource, PacketView, Session, SourceStatus } from '../source.js';
 import { cut, fit, scrollTop } from '../text.js';
 import { allKeys, defaultExpanded, flattenTree, nodeRange } from '../tree-view.js';
+import { initialState, PANES, reduce, type Confirm, type UiAction } from '../ui-state.js';
 import { Lines } from './Lines.js';
-import { DetailPane, HelpPane, HexPane, LadderPane, MappingsPane, PacketsPane, SessionsPane, StatsBar, TitleBar } from './panes.js';
+import { DetailPane, helpLength, HelpPane, HexPane, LadderPane, MappingsPane, PacketsPane, SessionsPane, StatsBar, TitleBar, titleBarLines } from './panes.js';
 
-export type Pane = 'sessions' | 'packets' | 'detail' | 'hex' | 'ladder' | 'mappings';
-const PANES: Pane[] = ['sessions', 'packets', 'detail', 'hex', 'ladder', 'mappings'];
+export type { Pane } from '../ui-state.js';
 
 export interface AppProps {
   source: DataSource;
@@ -120,26 +122,41 @@ function useSize(width?: number, height?: number): { width: number; height: numb
   return width !== undefined && height !== undefined ? { width, height } : size;
 }
 
-interface Prompt {
-  label: string;
-  text: string;
-  error?: string;
-  submit(text: string): void;
-}
-
-interface Confirm {
-  question: string;
-  action: Action;
-  answer: string;
+/** A raw control character as the key Ink would have reported had it come alone. */
+function keyOfChar(c: string, key: Key): [string, Key] {
+  const plainKey = { ...key, ctrl: false, meta: false, return: false, tab: false, backspace: false, delete: false, escape: false };
+  if (c === '\r' || c === '\n') return ['', { ...plainKey, return: true }];
+  if (c === '\t') return ['', { ...plainKey, tab: true }];
+  if (c === '\x7f' || c === '\b') return ['', { ...plainKey, backspace: true }];
+  if (c === '\x1b') return ['', { ...plainKey, escape: true }];
+  const code = c.charCodeAt(0);
+  if (code > 0 && code < 32) return [String.fromCharCode(code + 96), { ...plainKey, ctrl: true }];
+  return [c, { ...plainKey, shift: c !== c.toLowerCase() }];
 }
 
 /**
- * Ink hands over what one read of the terminal returned: keys typed quickly (or a paste) come as one
- * string. Plain characters are keys of their own; a run of j/k stays whole (held keys, counted).
+ * Ink hands over what one read of the terminal returned: keys typed quickly (or a paste) come as
+ * one string. Outside a prompt every character is a key of its own, except a run of j/k (held keys,
+ * counted). In a prompt a run of printable text stays whole (a paste) and control characters
+ * (Ctrl-U, Enter, Backspace) act as keys between them. Escape sequences (arrows) stay whole.
  */
-function splitKeys(typed: string, key: Key): Array<[string, Key]> {
-  if (typed.length < 2 || /^[jk]+$/.test(typed) || key.ctrl || key.meta || typed.includes('\u001b')) return [[typed, key]];
-  return [...typed].map((c): [string, Key] => [c, { ...key, return: c === '\r', tab: c === '\t', shift: c !== c.toLowerCase() }]);
+function splitKeys(typed: string, key: Key, prompt: boolean): Array<[string, Key]> {
+  if (typed.length < 2 || (!prompt && /^[jk]+$/.test(typed)) || key.meta || typed.includes('\u001b')) return [[typed, key]];
+  if (!prompt) return [...typed].map((c) => keyOfChar(c, key));
+  const out: Array<[string, Key]> = [];
+  // eslint-disable-next-line no-control-regex
+  for (const m of typed.matchAll(/[\x00-\x1f\x7f]|[^\x00-\x1f\x7f]+/g)) out.push(m[0].length === 1 ? keyOfChar(m[0], key) : [m[0], { ...key, ctrl: false }]);
+  return out;
+}
+
+/** `464` or `2:464` (frame 464 of the second capture) as a frame reference. */
+function parseFrame(text: string, multi: boolean): FrameRef | undefined {
+  const m = /^(?:(\d+):)?(\d+)$/.exec(text);
+  if (!m) return undefined;
+  const frame = Number(m[2]);
+  const file = m[1] === undefined ? 0 : Number(m[1]) - 1;
+  if (frame < 1 || file < 0 || (!multi && m[1] !== undefined && file !== 0)) return undefined;
+  return { file, frame };
 }
 
 export function App({ source, paint, width: fixedW, height: fixedH, onQuit, follow: follow0, refreshMs = 100, filter }: AppProps) {
@@ -148,63 +165,39 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
   // One line short of the terminal: Ink repaints the whole screen when its output fills it.
   const W = Math.max(40, size.width);
   const H = Math.max(12, fixedH ?? size.height - 1);
-  const [pane, setPane] = useState<Pane>('sessions');
-  const [paused, setPaused] = useState(false);
-  const [follow, setFollow] = useState(follow0 ?? source.kind !== 'file');
-  const [help, setHelp] = useState(false);
-  const [prompt, setPrompt] = useState<Prompt | undefined>();
-  const [confirm, setConfirm] = useState<Confirm | undefined>();
-  const [message, setMessage] = useState<{ text: string; error?: boolean } | undefined>();
-  const [busy, setBusy] = useState(false);
-  // The `/` filter over the packets of the whole capture, scanned in the background.
-  const [pfilter, setPfilter] = useState<PacketFilter | undefined>(() => (filter ? new PacketFilter(source, filter) : undefined));
+  const [st, apply] = useReducer(reduce, undefined, () =>
+    initialState({ follow: follow0 ?? source.kind !== 'file', ...(filter ? { pfilter: new PacketFilter(source, filter) } : {}) }),
+  );
+  // Counted, so that the next key waits for the render that shows every action dispatched.
+  const sent = useRef(0);
+  const dispatch = (a: UiAction) => {
+    sent.current++;
+    apply(a);
+  };
+  const { pane, follow, paused, pfilter } = st;
   useEffect(() => () => pfilter?.stop(), [pfilter]);
   const snap = useSnapshot(source, pfilter, paused, refreshMs);
+  const multi = source.multiFile;
 
   const view = useMemo(() => {
-    const v = new SessionView(source.multiFile);
+    const v = new SessionView(multi);
     if (filter) v.setFilter(filter);
     return v;
   }, [source, filter]);
   view.sync(source.sessions().list, snap.sessions, snap.pending);
-  const [sessSeq, setSessSeq] = useState<number | undefined>();
-  const [sessTop, setSessTop] = useState(0);
 
-  const [scopeSel, setScope] = useState<Session | undefined>();
   // The session drilled into as it is now: an open one gains its answer and closes meanwhile.
-  const scope = scopeSel && (sessionBySeq(source.sessions().list, snap.pending, scopeSel.seq) ?? scopeSel);
-  const [pktSeq, setPktSeq] = useState<number | undefined>();
-  const [pktIdx, setPktIdx] = useState(0);
-  const [pktTop, setPktTop] = useState(0);
+  const scope = st.scope && (sessionBySeq(source.sessions().list, snap.pending, st.scope.seq) ?? st.scope);
 
-  const [tree, setTree] = useState<{ seq: number; expanded: Set<string>; sel: string } | undefined>();
-  const [treeTop, setTreeTop] = useState(0);
-  const [hexTop, setHexTop] = useState(0);
-  const [ladSel, setLadSel] = useState(0);
-  const [ladTop, setLadTop] = useState(0);
-  const [mapSel, setMapSel] = useState<number | undefined>();
-  const [mapTop, setMapTop] = useState(0);
-  const [mapDetailTop, setMapDetailTop] = useState(0);
-
-  // ---- layout --------------------------------------------------------------------------------
-  const mainH = H - 3;
-  const wide = W >= 150;
-  const sessH = mainH >= 18 ? Math.ceil(mainH * 0.55) : mainH;
-  const previewH = mainH - sessH;
-  const pktH = wide ? Math.max(5, Math.floor(mainH * 0.45)) : Math.max(4, Math.floor(mainH * 0.36));
-  const lowerH = mainH - pktH;
-  const treeH = wide ? lowerH : Math.max(3, Math.ceil(lowerH * 0.55));
-  const hexH = wide ? lowerH : lowerH - treeH;
-  const hexW = wide ? 68 : W;
-  const treeW = wide ? W - hexW - 1 : W;
+  // ---- the frame: title and key lines grow to two lines rather than cut what matters -------------
+  const flags = [follow ? 'FOLLOW' : '', paused ? 'PAUSED' : '', st.busy ? 'SENDING' : ''].filter(Boolean).map((f) => paint.bold(f));
+  const title = titleBarLines(W, paint, source.title, source.kind, snap.status, flags);
 
   // ---- sessions ------------------------------------------------------------------------------
   const rows = view.rows;
-  let sessIdx = follow ? rows.length - 1 : view.indexOfSeq(sessSeq);
+  let sessIdx = follow ? rows.length - 1 : view.indexOfSeq(st.sessSeq);
   if (sessIdx < 0) sessIdx = Math.min(rows.length - 1, 0);
   const session: Session | undefined = rows[sessIdx];
-  const sessListH = sessH - 2;
-  const sTop = scrollTop(Math.max(0, sessIdx), sessTop, sessListH, rows.length);
 
   // ---- packets -------------------------------------------------------------------------------
   const inPackets = pane === 'packets' || pane === 'detail' || pane === 'hex';
@@ -215,29 +208,74 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
   const filtered = !scoped && pfilter !== undefined && scan !== undefined;
   const count = scoped ? scopeSeqs.length : filtered ? scan.end - scan.first : snap.end - snap.first;
   let pIdx: number;
-  if (scoped) pIdx = Math.min(pktIdx, count - 1);
-  else if (follow || pktSeq === undefined) pIdx = follow ? count - 1 : 0;
+  if (scoped) pIdx = Math.min(st.pktIdx, count - 1);
+  else if (follow || st.pktSeq === undefined) pIdx = follow ? count - 1 : 0;
   // The selected packet, or the first match after it while it does not match.
-  else if (filtered) pIdx = Math.min(pfilter.lowerBound(pktSeq, scan.end) - scan.first, count - 1);
-  else pIdx = Math.min(Math.max(0, pktSeq - snap.first), count - 1);
+  else if (filtered) pIdx = Math.min(pfilter.lowerBound(st.pktSeq, scan.end) - scan.first, count - 1);
+  else pIdx = Math.min(Math.max(0, st.pktSeq - snap.first), count - 1);
   pIdx = Math.max(0, pIdx);
   const seqAt = (i: number): number | undefined => (scoped ? scopeSeqs[i] : filtered ? pfilter.at(scan.first + i) : snap.first + i);
   const pSeq = count ? seqAt(pIdx) : undefined;
   const packet: PacketView | undefined = pSeq === undefined ? undefined : source.packet(pSeq);
-  const pTop = scrollTop(pIdx, pktTop, pktH - 2, count);
+  const frameLabel = packet ? `frame ${frameName(packet.ref, multi)}` : '';
+
+  // ---- status line (prompt, question, message or keys): one or two lines -----------------------
+  const scanNote = filtered && !scan.caughtUp ? `scanning ${Math.floor((scan.scanned / Math.max(1, scan.of)) * 100)}%` : '';
+  const statusLines = ((): string[] => {
+    const two = (text: string, colour: (s: string) => string) => wrap(text, W - 1).slice(0, 2).map((l) => colour(fit(` ${l}`, W)));
+    if (st.confirm) return two(`[y/n] ${st.confirm.question}`, (s) => paint.inverse(paint.fg('yellow', s)));
+    if (st.prompt) {
+      const base = ` ${st.prompt.label}: ${st.prompt.text}`;
+      // The end of what is typed stays in sight.
+      return [`${paint.bold(base.length > W - 1 ? `…${base.slice(base.length - (W - 2))}` : base)}${paint.inverse(' ')}`];
+    }
+    if (st.goto !== undefined) return [paint.bold(fit(` go to frame: ${st.goto}${paint.inverse(' ')}   (Enter: go, Esc: cancel)`, W))];
+    if (st.message) return two(st.message.text, (s) => paint.fg(st.message!.error ? 'red' : 'green', s));
+    const warn = snap.status.warnings[snap.status.warnings.length - 1];
+    const warning = warn && snap.status.state !== 'live' ? `warning: ${warn}` : '';
+    if (pfilter && scan) {
+      const packets = scan.caughtUp ? `${plural(scan.end - scan.first, 'packet')} of ${scan.of.toLocaleString('en-US')} match` : `${plural(scan.end - scan.first, 'packet')} match so far, scanning ${scan.scanned.toLocaleString('en-US')} of ${scan.of.toLocaleString('en-US')}`;
+      return two(`filter ${pfilter.text}: ${plural(view.rows.length, 'session')} match · ${packets}${warning ? ` · ${warning}` : ''}`, (s) => paint.fg('cyan', s));
+    }
+    if (warning) return two(warning, (s) => paint.fg('yellow', s));
+    return two('Tab pane · ↵ drill in · Esc back · / filter · g go to frame · s sort · f follow · p pause · r/R resend/replay · e resolve · H handover · ? help · q quit', paint.dim);
+  })();
+
+  // ---- layout --------------------------------------------------------------------------------
+  const mainH = H - title.length - 1 - statusLines.length;
+  const wide = W >= 150;
+  const sessH = mainH >= 18 ? Math.ceil(mainH * 0.55) : mainH;
+  const previewH = mainH - sessH;
+  const pktH = wide ? Math.max(5, Math.floor(mainH * 0.45)) : Math.max(4, Math.floor(mainH * 0.36));
+  const lowerH = mainH - pktH;
+  const treeH = wide ? lowerH : Math.max(3, Math.ceil(lowerH * 0.55));
+  const hexH = wide ? lowerH : lowerH - treeH;
+  const hexW = wide ? 68 : W;
+  const treeW = wide ? W - hexW - 1 : W;
+  const sessListH = sessH - 2;
+  const sTop = scrollTop(Math.max(0, sessIdx), st.sessTop, sessListH, rows.length);
+  const pTop = scrollTop(pIdx, st.pktTop, pktH - 2, count);
 
   // ---- detail tree and hex -------------------------------------------------------------------
-  const root = useMemo(() => (packet ? packetTree(packet.packet, packet.bytes) : undefined), [packet]);
-  const treeState = tree && packet && tree.seq === packet.seq ? tree : root && packet ? { seq: packet.seq, ...(() => { const d = defaultExpanded(root); return { expanded: d.expanded, sel: d.selected }; })() } : undefined;
+  const root = useMemo(() => (packet ? packetTree(packet.packet, packet.bytes, frameName(packet.ref, multi)) : undefined), [packet, multi]);
+  const treeState =
+    st.tree && packet && st.tree.seq === packet.seq
+      ? st.tree
+      : root && packet
+        ? (() => {
+            const d = defaultExpanded(root);
+            return { seq: packet.seq, expanded: d.expanded, sel: d.selected };
+          })()
+        : undefined;
   const treeRows = root && treeState ? flattenTree(root, treeState.expanded) : [];
   let tIdx = treeState ? treeRows.findIndex((r) => r.key === treeState.sel) : -1;
   if (tIdx < 0) tIdx = 0;
-  const tTop = scrollTop(tIdx, treeTop, treeH - 1, treeRows.length);
+  const tTop = scrollTop(tIdx, st.treeTop, treeH - 1, treeRows.length);
   const node = treeRows[tIdx]?.node;
   const range = node ? nodeRange(node) : undefined;
   const hexLines = packet ? Math.ceil(packet.bytes.length / 16) : 0;
   const hexFocusLine = range && range.end > range.start ? Math.floor(range.start / 16) : 0;
-  const hTop = pane === 'hex' ? Math.max(0, Math.min(hexTop, hexLines - (hexH - 1))) : scrollTop(hexFocusLine, hexTop, hexH - 1, hexLines);
+  const hTop = pane === 'hex' ? Math.max(0, Math.min(st.hexTop, hexLines - (hexH - 1))) : scrollTop(hexFocusLine, st.hexTop, hexH - 1, hexLines);
 
   // ---- ladder --------------------------------------------------------------------------------
   const ladderSession = inPackets && scope ? scope : session;
@@ -247,64 +285,57 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
       const seq = source.seqOf(f);
       return seq === undefined ? undefined : source.packet(seq);
     });
-    return buildLadder(ladderSession, views, source.roles());
-  }, [ladderSession, source, snap]);
-  const ladderW = W;
-  const ladderText = useMemo(() => (ladder ? renderLadder(ladder, ladderW - 2) : undefined), [ladder, ladderW]);
+    return buildLadder(ladderSession, views, source.roles(), multi);
+  }, [ladderSession, source, snap, multi]);
+  const ladderText = useMemo(() => (ladder ? renderLadder(ladder, W - 2) : undefined), [ladder, W]);
   const ladCount = ladder?.steps.length ?? 0;
-  const lIdx = Math.max(0, Math.min(ladSel, ladCount - 1));
+  const lIdx = Math.max(0, Math.min(st.ladSel, ladCount - 1));
   const ladH = pane === 'ladder' ? mainH : previewH;
-  const lTop = scrollTop(lIdx, ladTop, ladH - 4, ladCount);
+  const lTop = scrollTop(lIdx, st.ladTop, ladH - 4, ladCount);
 
   // ---- mappings ------------------------------------------------------------------------------
   const maps = snap.mappings;
   // Until the user picks one: the first EID that was handed over.
-  const mIdx = Math.max(0, Math.min(mapSel ?? Math.max(0, maps.findIndex((m) => m.handovers.length > 0)), maps.length - 1));
-  const mTop = scrollTop(mIdx, mapTop, mainH - 1, maps.length);
+  const mIdx = Math.max(0, Math.min(st.mapSel ?? Math.max(0, maps.findIndex((m) => m.handovers.length > 0)), maps.length - 1));
+  const mTop = scrollTop(mIdx, st.mapTop, mainH - 1, maps.length);
 
-  // ---- keys ----------------------------------------------------------------------------------
-  const quit = () => {
-    exit();
-    onQuit?.();
-  };
+  // ---- what keys do --------------------------------------------------------------------------
+  const say = (text: string, error = false) => dispatch({ t: 'message', message: { text, ...(error ? { error } : {}) } });
 
   const startAction = (make: () => Action) => {
-    if (busy) {
-      setMessage({ text: 'an action is still running', error: true });
-      return;
-    }
+    if (st.busy) return say('an action is still running', true);
     let action: Action;
     try {
       action = make();
     } catch (e) {
-      setMessage({ text: (e as Error).message, error: true });
-      return;
+      return say((e as Error).message, true);
     }
     const ask = (answer: string) => {
       try {
-        setConfirm({ question: action.confirm(answer), action, answer });
-        setPrompt(undefined);
+        dispatch({ t: 'confirm', confirm: { question: action.confirm(answer), action, answer } });
+        dispatch({ t: 'prompt' });
       } catch (e) {
         if (!(e instanceof ActionError)) throw e;
-        setPrompt((p) => (p ? { ...p, text: answer, error: e.message } : p));
+        const p = promptRef.current;
+        if (p) dispatch({ t: 'prompt', prompt: { ...p, text: answer, error: e.message } });
       }
     };
-    if (action.prompt) setPrompt({ label: action.prompt.label, text: action.prompt.initial, submit: ask });
+    if (action.prompt) dispatch({ t: 'prompt', prompt: { label: action.prompt.label, text: action.prompt.initial, submit: ask } });
     else ask('');
   };
 
   const runConfirmed = (c: Confirm) => {
-    setConfirm(undefined);
-    setBusy(true);
-    setMessage({ text: 'sending…' });
+    dispatch({ t: 'confirm' });
+    dispatch({ t: 'busy', busy: true });
+    say('sending…');
     c.action.run(c.answer).then(
       (text) => {
-        setBusy(false);
-        setMessage({ text });
+        dispatch({ t: 'busy', busy: false });
+        say(text);
       },
       (e: unknown) => {
-        setBusy(false);
-        setMessage({ text: (e as Error).message, error: true });
+        dispatch({ t: 'busy', busy: false });
+        say((e as Error).message, true);
       },
     );
   };
@@ -314,54 +345,240 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
     const err = view.setFilter(text);
     if (err) return err;
     view.sync(source.sessions().list, snap.sessions, snap.pending);
-    setPfilter(text.trim() ? new PacketFilter(source, text) : undefined);
     // The packet selected stays the anchor: the filtered list selects the first match from it on,
     // the full list (filter cleared) that packet again.
-    if (!scoped && pSeq !== undefined) setPktSeq(pSeq);
-    setSessTop(0);
-    setPktTop(0);
+    dispatch({ t: 'filter', ...(text.trim() ? { pfilter: new PacketFilter(source, text) } : {}), ...(!scoped && pSeq !== undefined ? { pktSeq: pSeq } : {}) });
     return undefined;
   };
 
-  const toPackets = (s: Session | undefined, at = 0, focus: Pane = 'packets') => {
-    setScope(s);
-    setPktIdx(at);
-    setPktTop(0);
-    setTree(undefined);
-    setPane(focus);
+  /** The new index for a list of `n` rows at `cur`, `page` rows a screen. */
+  const moved = (nav: Nav, cur: number, n: number, page: number): number => {
+    if (n <= 0) return 0;
+    let next = cur;
+    if (nav.to === 'first') next = 0;
+    else if (nav.to === 'last') next = n - 1;
+    else if (nav.page) next = cur + nav.page * Math.max(1, page - 1);
+    else next = cur + (nav.delta ?? 0);
+    return Math.max(0, Math.min(n - 1, next));
   };
 
-  const move = (delta: number, key: Key, input: string) => {
-    // Returns the new index for a list of `n` rows at `cur`, `page` rows a screen.
-    return (cur: number, n: number, page: number): number => {
-      if (n <= 0) return 0;
-      let next = cur;
-      if (key.home || input === 'g') next = 0;
-      else if (key.end || input === 'G') next = n - 1;
-      else if (key.pageDown || (key.ctrl && input === 'd')) next = cur + Math.max(1, page - 1);
-      else if (key.pageUp || (key.ctrl && input === 'u')) next = cur - Math.max(1, page - 1);
-      else next = cur + delta;
-      return Math.max(0, Math.min(n - 1, next));
-    };
+  /** Goes to frame `text` of the capture: its packet in the whole capture's list. */
+  const goToFrame = (text: string) => {
+    const ref = parseFrame(text.trim(), multi);
+    if (!ref) return say(`go to frame: "${text}" is not a frame number${multi ? ' (FILE:FRAME with several files, e.g. 2:17)' : ''}`, true);
+    const seq = source.seqOf(ref);
+    if (seq === undefined) return say(`frame ${frameName(ref, multi)} is not in the capture${source.kind === 'file' ? '' : ' (or no longer kept)'}`, true);
+    if (follow) dispatch({ t: 'follow', on: false });
+    dispatch({ t: 'packets', seq, pane: 'packets', ...(scope ? { back: scope } : {}) });
+    if (filtered && scan.caughtUp && pfilter.at(pfilter.lowerBound(seq)) !== seq) say(`frame ${frameName(ref, multi)} does not match the filter: the first match after it is selected`);
   };
 
-  const isNav = (key: Key, input: string) =>
-    key.upArrow || key.downArrow || key.pageUp || key.pageDown || key.home || key.end || input === 'j' || input === 'k' || input === 'g' || input === 'G' || (key.ctrl && (input === 'd' || input === 'u'));
+  const ctx: KeyContext = {
+    pane,
+    quit: () => {
+      exit();
+      onQuit?.();
+    },
+    showHelp: () => dispatch({ t: 'help', top: 0 }),
+    switchPane: (p) => dispatch({ t: 'pane', pane: p }),
+    cyclePane: (back) => {
+      const i = PANES.indexOf(pane);
+      dispatch({ t: 'pane', pane: PANES[(i + (back ? PANES.length - 1 : 1)) % PANES.length]! });
+    },
+    toggleFollow: () => {
+      // Following shows the newest packets of the whole capture, not a session's.
+      if (!follow && inPackets && scope) dispatch({ t: 'packets', pane: 'packets' });
+      dispatch({ t: 'follow', on: !follow });
+    },
+    togglePause: () => dispatch({ t: 'pause' }),
+    openFilter: () =>
+      dispatch({
+        t: 'prompt',
+        prompt: {
+          label: 'filter sessions and packets (-Y)',
+          text: view.filterText,
+          submit: (text) => {
+            const err = applyFilter(text);
+            const p = promptRef.current;
+            if (err) {
+              if (p) dispatch({ t: 'prompt', prompt: { ...p, text, error: err } });
+              return;
+            }
+            dispatch({ t: 'prompt' });
+            // The whole capture's packets show the filter's effect where they are; else the sessions.
+            if (!(inPackets && !scoped)) dispatch({ t: 'pane', pane: 'sessions' });
+            // While a filter is set the status line says what it matches; clearing it is said once.
+            if (!text.trim()) say('filter cleared');
+          },
+        },
+      }),
+    sort: (reverse) => {
+      if (reverse) view.setSort(view.sortKey, !view.desc);
+      else view.setSort(SORT_KEYS[(SORT_KEYS.indexOf(view.sortKey) + 1) % SORT_KEYS.length]!, view.desc);
+      dispatch({ t: 'sessTop', top: 0 });
+      say(`sessions sorted by ${view.sortKey}${view.desc ? ', descending' : ''}`);
+    },
+    act: (what) => {
+      const cur = pane === 'sessions' || pane === 'mappings' ? session : (ladderSession ?? session);
+      if (what === 'resolve') return startAction(() => resolveAction(source, cur));
+      if (what === 'handover') return startAction(() => handoverAction(source));
+      if (!cur) return say('no session selected', true);
+      startAction(() => (what === 'resend' ? resendAction(source, cur) : replayAction(source, cur)));
+    },
+    escape: () => {
+      if (pane !== 'sessions') dispatch({ t: 'pane', pane: 'sessions' });
+    },
+    startGoto: () => {
+      ctx.move({ to: 'first' });
+      dispatch({ t: 'goto', digits: '' });
+    },
+    move: (nav) => {
+      switch (pane) {
+        case 'sessions': {
+          const next = moved(nav, sessIdx, rows.length, sessListH);
+          if (follow && next !== rows.length - 1) dispatch({ t: 'follow', on: false });
+          dispatch({ t: 'session', seq: rows[next]?.seq, top: scrollTop(next, sTop, sessListH, rows.length) });
+          return;
+        }
+        case 'packets': {
+          const next = moved(nav, pIdx, count, pktH - 2);
+          const top = scrollTop(next, pTop, pktH - 2, count);
+          if (scoped) return dispatch({ t: 'packet', idx: next, top });
+          if (follow && next !== count - 1) dispatch({ t: 'follow', on: false });
+          const seq = seqAt(next);
+          return dispatch({ t: 'packet', ...(seq !== undefined ? { seq } : {}), top });
+        }
+        case 'detail': {
+          if (!treeState) return;
+          const next = moved(nav, tIdx, treeRows.length, treeH - 1);
+          return dispatch({ t: 'tree', tree: { ...treeState, sel: treeRows[next]!.key }, top: scrollTop(next, tTop, treeH - 1, treeRows.length) });
+        }
+        case 'hex':
+          return dispatch({ t: 'hex', top: moved(nav, hTop, Math.max(1, hexLines - (hexH - 1) + 1), hexH - 1) });
+        case 'ladder': {
+          const next = moved(nav, lIdx, ladCount, ladH - 4);
+          return dispatch({ t: 'ladder', sel: next, top: scrollTop(next, lTop, ladH - 4, ladCount) });
+        }
+        case 'mappings': {
+          const m = maps[mIdx];
+          if (nav.page) {
+            // A page scrolls the selected mapping's story.
+            const body = m ? mappingLines(m, 200, paint, multi).length : 0;
+            const page = mainH - 2;
+            return dispatch({ t: 'mapping', detailTop: Math.max(0, Math.min(body - page, st.mapDetailTop + nav.page * page)) });
+          }
+          const next = moved(nav, mIdx, maps.length, mainH - 1);
+          return dispatch({ t: 'mapping', sel: next, top: scrollTop(next, mTop, mainH - 1, maps.length), detailTop: 0 });
+        }
+      }
+    },
+    enter: () => {
+      switch (pane) {
+        case 'sessions':
+          if (session) dispatch({ t: 'packets', scope: session, pane: 'packets' });
+          return;
+        case 'packets':
+          return dispatch({ t: 'pane', pane: 'detail' });
+        case 'detail':
+          return ctx.tree('toggle');
+        case 'ladder': {
+          const step = ladder?.steps[lIdx];
+          if (step && ladderSession) {
+            const at = ladderSession.exchange.frames.findIndex((f) => f.frame === step.ref.frame && f.file === step.ref.file);
+            dispatch({ t: 'packets', scope: ladderSession, idx: Math.max(0, at), pane: 'detail' });
+          }
+          return;
+        }
+        case 'mappings': {
+          const m = maps[mIdx];
+          if (!m) return;
+          applyFilter(`eid == ${m.eid}`);
+          dispatch({ t: 'pane', pane: 'sessions' });
+          return say(`sessions of ${m.eid} (/ to change the filter)`);
+        }
+      }
+    },
+    toggleAll: () => {
+      if (scope) {
+        // Every packet, on the frame that was selected in the session.
+        return dispatch({ t: 'packets', ...(pSeq !== undefined ? { seq: pSeq } : {}), pane: 'packets', back: scope });
+      }
+      const back = st.back ?? session;
+      if (!back) return;
+      // Back to the session's own packets, on the same frame when it is one of them.
+      const at = pSeq === undefined ? -1 : back.exchange.frames.findIndex((f) => source.seqOf(f) === pSeq);
+      dispatch({ t: 'packets', scope: back, idx: Math.max(0, at), pane: 'packets' });
+    },
+    tree: (op) => {
+      if (!treeState || !root) return;
+      const r = treeRows[tIdx];
+      if (op === 'all') return dispatch({ t: 'tree', tree: { ...treeState, expanded: allKeys(root) } });
+      if (!r) return;
+      const open = op === 'toggle' ? !r.open : op === 'open';
+      const ex = new Set(treeState.expanded);
+      if (r.hasChildren && open) ex.add(r.key);
+      else if (r.hasChildren && r.open) ex.delete(r.key);
+      else if (!open && r.key.includes('.')) return dispatch({ t: 'tree', tree: { ...treeState, expanded: ex, sel: r.key.slice(0, r.key.lastIndexOf('.')) } });
+      dispatch({ t: 'tree', tree: { ...treeState, expanded: ex, sel: r.key } });
+    },
+  };
 
   // The handler of the latest render, whatever Ink last subscribed (its effects may lag a render).
+  const promptRef = useRef(st.prompt);
+  promptRef.current = st.prompt;
   const handler = useRef<(typed: string, key: Key) => void>(() => undefined);
+  handler.current = (input: string, key: Key) => {
+    if (st.confirm) {
+      if (input === 'y' || input === 'Y') runConfirmed(st.confirm);
+      else {
+        dispatch({ t: 'confirm' });
+        say('cancelled: nothing sent');
+      }
+      return;
+    }
+    const p = st.prompt;
+    if (p) {
+      if (key.escape) dispatch({ t: 'prompt' });
+      else if (key.return) p.submit(p.text);
+      else if (key.backspace || key.delete) dispatch({ t: 'prompt', prompt: { ...p, text: p.text.slice(0, -1), error: undefined } as typeof p });
+      else if (key.ctrl && input === 'u') dispatch({ t: 'prompt', prompt: { ...p, text: '', error: undefined } as typeof p });
+      else if (input && !key.ctrl && !key.meta && !key.tab) dispatch({ t: 'prompt', prompt: { ...p, text: p.text + input.replace(/[\r\n]/g, ''), error: undefined } as typeof p });
+      return;
+    }
+    if (st.help) {
+      // The help scrolls when it is longer than the screen; any other key closes it.
+      const nav = navOf(input, key);
+      const len = helpLength(W);
+      if (nav && len > mainH - 1) {
+        const page = mainH - 2;
+        const top = nav.to === 'first' ? 0 : nav.to === 'last' ? len : st.help.top + (nav.page ? nav.page * page : (nav.delta ?? 0));
+        return dispatch({ t: 'help', top: Math.max(0, Math.min(len - (mainH - 1), top)) });
+      }
+      dispatch({ t: 'help' });
+      if (input === 'q') ctx.quit();
+      return;
+    }
+    if (st.goto !== undefined) {
+      // After g: digits (and ':' with several files) name a frame; Enter goes there.
+      if (/^[\d:]+$/.test(input) && !key.ctrl) return dispatch({ t: 'goto', digits: st.goto + input });
+      if (key.backspace || key.delete) return dispatch({ t: 'goto', digits: st.goto.slice(0, -1) });
+      dispatch({ t: 'goto' });
+      if (key.return && st.goto !== '') return goToFrame(st.goto);
+      if (key.escape) return;
+    }
+    if (st.message) dispatch({ t: 'message' });
+    bindingFor(input, key, pane)?.run(ctx, input, key);
+  };
+
   // A key acts on the state its render saw: keys typed faster than the screen redraws (a paste, a
   // busy machine) wait for the render that follows the key before them, then run in order.
   const waiting = useRef<Array<[string, Key]>>([]);
   const rendering = useRef(false);
   const [, setKeyTick] = useState(0);
-  const typing = useRef(false);
-  typing.current = prompt !== undefined;
   const runNext = () => {
     const next = waiting.current.shift();
     if (!next) return;
-    // Text for a prompt stays whole (a paste); anything else is one key at a time.
-    const [first, ...rest] = typing.current ? [next] : splitKeys(...next);
+    const [first, ...rest] = splitKeys(next[0], next[1], promptRef.current !== undefined);
     waiting.current.unshift(...rest);
     rendering.current = true;
     setKeyTick((t) => t + 1);
@@ -372,225 +589,23 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
     if (!rendering.current) runNext();
   });
   useEffect(() => {
+    // A render before the last key's actions took effect: the next key waits for theirs.
+    if (st.version < sent.current) return;
     rendering.current = false;
     runNext();
   });
-  handler.current = (typed: string, key: Key) => {
-    let input = typed;
-    if (confirm) {
-      if (input === 'y' || input === 'Y') runConfirmed(confirm);
-      else {
-        setConfirm(undefined);
-        setMessage({ text: 'cancelled: nothing sent' });
-      }
-      return;
-    }
-    if (prompt) {
-      if (key.escape) setPrompt(undefined);
-      else if (key.return) prompt.submit(prompt.text);
-      else if (key.backspace || key.delete) setPrompt({ ...prompt, text: prompt.text.slice(0, -1), error: undefined });
-      else if (key.ctrl && input === 'u') setPrompt({ ...prompt, text: '', error: undefined });
-      else if (input && !key.ctrl && !key.meta && !key.tab) setPrompt({ ...prompt, text: prompt.text + input.replace(/[\r\n]/g, ''), error: undefined });
-      return;
-    }
-    if (help) {
-      setHelp(false);
-      if (input === 'q') quit();
-      return;
-    }
-    setMessage(undefined);
-    if (input === 'q' || (key.ctrl && input === 'c')) return quit();
-    if (input === '?') return setHelp(true);
-    if (key.tab) {
-      const i = PANES.indexOf(pane);
-      const next = PANES[(i + (key.shift ? PANES.length - 1 : 1)) % PANES.length]!;
-      if (next === 'packets' && !inPackets && session && !scope) setScope(undefined);
-      return setPane(next);
-    }
-    if (input === '1') return setPane('sessions');
-    if (input === '2') return setPane('packets');
-    if (input === '3') return setPane('ladder');
-    if (input === '4') return setPane('mappings');
-    if (input === 'f') {
-      if (!follow) {
-        setPane(inPackets ? (scope ? 'packets' : pane) : pane);
-        if (inPackets) setScope(undefined);
-      }
-      return setFollow(!follow);
-    }
-    if (input === 'p') return setPaused(!paused);
-    if (input === '/') {
-      return setPrompt({
-        label: 'filter sessions and packets (-Y)',
-        text: view.filterText,
-        submit: (text) => {
-          const err = applyFilter(text);
-          if (err) setPrompt((p) => (p ? { ...p, text, error: err } : p));
-          else {
-            setPrompt(undefined);
-            // The whole capture's packets show the filter's effect where they are; else the sessions.
-            if (!(inPackets && !scoped)) setPane('sessions');
-            // While a filter is set the status line says what it matches; clearing it is said once.
-            setMessage(text.trim() ? undefined : { text: 'filter cleared' });
-          }
-        },
-      });
-    }
-    if (input === 's' || input === 'S') {
-      if (input === 's') view.setSort(SORT_KEYS[(SORT_KEYS.indexOf(view.sortKey) + 1) % SORT_KEYS.length]!, view.desc);
-      else view.setSort(view.sortKey, !view.desc);
-      setSessTop(0);
-      return setMessage({ text: `sessions sorted by ${view.sortKey}${view.desc ? ', descending' : ''}` });
-    }
-    const cur = pane === 'sessions' || pane === 'mappings' ? session : (ladderSession ?? session);
-    if (input === 'r') return cur ? startAction(() => resendAction(source, cur)) : setMessage({ text: 'no session selected', error: true });
-    if (input === 'R') return cur ? startAction(() => replayAction(source, cur)) : setMessage({ text: 'no session selected', error: true });
-    if (input === 'e') return startAction(() => resolveAction(source, cur));
-    if (input === 'H') return startAction(() => handoverAction(source));
-    if (key.escape) {
-      if (pane !== 'sessions') setPane('sessions');
-      return;
-    }
-
-    // Held keys arrive together ("jjjj"): each counts.
-    let delta = key.downArrow ? 1 : key.upArrow ? -1 : 0;
-    if (/^[jk]+$/.test(input)) {
-      delta = [...input].reduce((n, c) => n + (c === 'j' ? 1 : -1), 0);
-      input = 'j';
-    }
-    const nav = move(delta, key, input);
-    switch (pane) {
-      case 'sessions': {
-        if (key.return) {
-          if (session) toPackets(session);
-          return;
-        }
-        if (isNav(key, input)) {
-          const next = nav(sessIdx, rows.length, sessListH);
-          if (follow && next !== rows.length - 1) setFollow(false);
-          setSessSeq(rows[next]?.seq);
-          setSessTop(scrollTop(next, sTop, sessListH, rows.length));
-          setLadSel(0);
-          setLadTop(0);
-        }
-        return;
-      }
-      case 'packets': {
-        if (key.return) return setPane('detail');
-        if (input === 'a') {
-          if (scope) toPackets(undefined, 0);
-          else if (session) toPackets(session);
-          return;
-        }
-        if (isNav(key, input)) {
-          const next = nav(pIdx, count, pktH - 2);
-          if (scoped) setPktIdx(next);
-          else {
-            if (follow && next !== count - 1) setFollow(false);
-            setPktSeq(seqAt(next));
-          }
-          setPktTop(scrollTop(next, pTop, pktH - 2, count));
-          setTree(undefined);
-          setTreeTop(0);
-        }
-        return;
-      }
-      case 'detail': {
-        if (!treeState || !root) return;
-        const r = treeRows[tIdx];
-        const setT = (expanded: Set<string>, sel: string) => setTree({ seq: treeState.seq, expanded, sel });
-        if (input === '*') return setT(allKeys(root), treeState.sel);
-        if (r && (key.return || key.rightArrow || input === 'l' || key.leftArrow || input === 'h')) {
-          const open = key.return ? !r.open : key.rightArrow || input === 'l';
-          const ex = new Set(treeState.expanded);
-          if (r.hasChildren && open) ex.add(r.key);
-          else if (r.hasChildren && r.open) ex.delete(r.key);
-          else if (!open && r.key.includes('.')) return setT(ex, r.key.slice(0, r.key.lastIndexOf('.')));
-          return setT(ex, r.key);
-        }
-        if (isNav(key, input)) {
-          const next = nav(tIdx, treeRows.length, treeH - 1);
-          setT(treeState.expanded, treeRows[next]!.key);
-          setTreeTop(scrollTop(next, tTop, treeH - 1, treeRows.length));
-        }
-        return;
-      }
-      case 'hex': {
-        if (isNav(key, input)) setHexTop(nav(hTop, Math.max(1, hexLines - (hexH - 1) + 1), hexH - 1));
-        return;
-      }
-      case 'ladder': {
-        if (key.return) {
-          const step = ladder?.steps[lIdx];
-          if (step && ladderSession) {
-            const at = ladderSession.exchange.frames.findIndex((f) => f.frame === step.ref.frame && f.file === step.ref.file);
-            toPackets(ladderSession, Math.max(0, at), 'detail');
-          }
-          return;
-        }
-        if (isNav(key, input)) {
-          const next = nav(lIdx, ladCount, ladH - 4);
-          setLadSel(next);
-          setLadTop(scrollTop(next, lTop, ladH - 4, ladCount));
-        }
-        return;
-      }
-      case 'mappings': {
-        const m = maps[mIdx];
-        if (key.return && m) {
-          applyFilter(`eid == ${m.eid}`);
-          setPane('sessions');
-          return setMessage({ text: `sessions of ${m.eid} (/ to change the filter)` });
-        }
-        if (key.pageDown || key.pageUp || (key.ctrl && (input === 'd' || input === 'u'))) {
-          const body = m ? mappingLines(m, 200, paint).length : 0;
-          const page = mainH - 2;
-          const down = key.pageDown || input === 'd';
-          return setMapDetailTop(Math.max(0, Math.min(body - page, mapDetailTop + (down ? page : -page))));
-        }
-        if (isNav(key, input)) {
-          const next = nav(mIdx, maps.length, mainH - 1);
-          setMapSel(next);
-          setMapTop(scrollTop(next, mTop, mainH - 1, maps.length));
-          setMapDetailTop(0);
-        }
-        return;
-      }
-    }
-  };
 
   // ---- render --------------------------------------------------------------------------------
-  const flags = [follow ? 'FOLLOW' : '', paused ? 'PAUSED' : '', busy ? 'SENDING' : ''].filter(Boolean).map((f) => paint.bold(f));
-  const statusLine = (() => {
-    if (confirm) return paint.inverse(paint.fg('yellow', fit(` [y/n] ${confirm.question} `, W)));
-    if (prompt) {
-      const base = ` ${prompt.label}: ${prompt.text}`;
-      return `${paint.bold(cut(base, W - 1))}${paint.inverse(' ')}`;
-    }
-    if (message) return message.error ? paint.fg('red', fit(` ${message.text}`, W)) : paint.fg('green', fit(` ${message.text}`, W));
-    const warn = snap.status.warnings[snap.status.warnings.length - 1];
-    const warning = warn && snap.status.state !== 'live' ? `warning: ${warn}` : '';
-    if (pfilter && scan) {
-      const packets = scan.caughtUp ? `${plural(scan.end - scan.first, 'packet')} of ${scan.of.toLocaleString('en-US')} match` : `${plural(scan.end - scan.first, 'packet')} match so far, scanning ${scan.scanned.toLocaleString('en-US')} of ${scan.of.toLocaleString('en-US')}`;
-      const line = ` filter ${pfilter.text}: ${plural(view.rows.length, 'session')} match · ${packets}${warning ? ` · ${warning}` : ''}`;
-      return paint.fg('cyan', fit(line, W));
-    }
-    const keys = ' Tab pane · ↵ drill in · Esc back · / filter · s sort · f follow · p pause · r/R resend/replay · e resolve · H handover · ? help · q quit';
-    return warning ? paint.fg('yellow', fit(` ${warning}`, W)) : paint.dim(fit(keys, W));
-  })();
-
   const sessionsPane = (h: number, focused: boolean) => (
-    <SessionsPane width={W} height={h} paint={paint} focused={focused} view={view} selected={Math.max(0, sessIdx)} top={sTop} multi={source.multiFile} follow={follow} />
+    <SessionsPane width={W} height={h} paint={paint} focused={focused} view={view} selected={Math.max(0, sessIdx)} top={sTop} multi={multi} follow={follow} done={snap.status.state === 'done'} />
   );
   const ladderPane = (h: number, focused: boolean) => (
     <LadderPane width={W} height={h} paint={paint} focused={focused} ladder={ladder} text={ladderText} selected={lIdx} top={lTop} />
   );
-  const frameLabel = packet ? `frame ${packet.ref.file ? `${packet.ref.file + 1}:` : ''}${packet.ref.frame}` : '';
   const packetsTitle = scope ? `Packets of ${exchangeKind(scope.exchange)} ${scope.exchange.eid} (a: all)` : 'Packets (a: this session only)';
-  const scanNote = filtered && !scan.caughtUp ? `scanning ${Math.floor((scan.scanned / Math.max(1, scan.of)) * 100)}%` : '';
 
   let main;
-  if (help) main = <HelpPane width={W} height={mainH} paint={paint} />;
+  if (st.help) main = <HelpPane width={W} height={mainH} paint={paint} top={st.help.top} />;
   else if (pane === 'sessions') {
     main = (
       <Box flexDirection="column">
@@ -617,10 +632,11 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
           row={(i) => {
             const seq = seqAt(i);
             const ref = scoped ? scope!.exchange.frames[i] : undefined;
-            return { view: seq === undefined ? undefined : source.packet(seq), label: ref ? `${ref.frame}` : `${(seq ?? 0) + 1}` };
+            return { view: seq === undefined ? undefined : source.packet(seq), label: ref ? frameName(ref, multi) : `${(seq ?? 0) + 1}` };
           }}
           showSender={source.kind === 'lab'}
           follow={follow && !scoped}
+          multi={multi}
         />
         {wide ? (
           <Box flexDirection="row">
@@ -637,18 +653,18 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
       </Box>
     );
   } else if (pane === 'ladder') main = ladderPane(mainH, true);
-  else main = <MappingsPane width={W} height={mainH} paint={paint} focused mappings={maps} selected={mIdx} top={mTop} detailTop={mapDetailTop} />;
+  else main = <MappingsPane width={W} height={mainH} paint={paint} focused mappings={maps} selected={mIdx} top={mTop} detailTop={st.mapDetailTop} multi={multi} />;
 
   return (
     <Box flexDirection="column" width={W} height={H}>
-      <TitleBar width={W} paint={paint} title={source.title} kind={source.kind} status={snap.status} flags={flags} />
+      <TitleBar width={W} lines={title} />
       {main}
-      {prompt?.error ? (
-        <Lines lines={[paint.fg('red', fit(` ✗ ${prompt.error}`, W))]} width={W} height={1} />
+      {st.prompt?.error ? (
+        <Lines lines={[paint.fg('red', fit(` ✗ ${cut(st.prompt.error, W - 4)}`, W))]} width={W} height={1} />
       ) : (
         <StatsBar width={W} paint={paint} c={{ ...snap.counters, sessions: snap.counters.sessions + snap.pending.length }} live={source.kind !== 'file'} />
       )}
-      <Lines lines={[statusLine]} width={W} height={1} />
+      <Lines lines={statusLines} width={W} height={statusLines.length} />
     </Box>
   );
 }

@@ -3,7 +3,7 @@
 
 import { Box, Text } from 'ink';
 import type { Paint } from '../paint.js';
-import { fit } from '../text.js';
+import { cut, fit } from '../text.js';
 
 export function Lines({ lines, width, height }: { lines: string[]; width: number; height: number }) {
   const out = lines.slice(0, height);
@@ -19,8 +19,14 @@ export function Lines({ lines, width, height }: { lines: string[]; width: number
   );
 }
 
-/** A pane's title line: a bar when focused, a rule otherwise. */
-export function titleLine(p: Paint, text: string, width: number, focused: boolean, right = ''): string {
+/**
+ * A pane's title line: a bar when focused, a rule otherwise. The right part (progress: "scanning
+ * 40%") stays whole; the title gives way.
+ */
+export function titleLine(p: Paint, title: string, width: number, focused: boolean, right = ''): string {
+  const r0 = cut(right, Math.max(0, width - 6));
+  const text = cut(title, Math.max(1, width - r0.length - (focused ? 3 : 8)));
+  right = r0;
   const gap = Math.max(1, width - text.length - right.length - 2);
   if (focused) return p.inverse(p.bold(fit(` ${text}${' '.repeat(gap)}${right} `, width)));
   const t = `── ${text} `;

@@ -11,7 +11,9 @@ import { mappingLines, mappingSummary } from '../mappings-view.js';
 import { plain, type Paint } from '../paint.js';
 import { sessionColumns, type SessionView } from '../sessions.js';
 import type { Counters, PacketView, SourceStatus } from '../source.js';
-import { clock, fit, headerLine, layout, rowLine as cells, type Column } from '../text.js';
+import { frameName } from '../../output/flows-text.js';
+import { helpLines, wrap } from '../keymap.js';
+import { clock, cutLeft, fit, headerLine, layout, rowLine as cells, type Column } from '../text.js';
 import { treeRowText, type TreeRow } from '../tree-view.js';
 import { Box } from 'ink';
 import { Lines, rowLine, titleLine } from './Lines.js';
@@ -23,21 +25,55 @@ interface Area {
   focused: boolean;
 }
 
-export function TitleBar({ width, paint, title, kind, status, flags }: { width: number; paint: Paint; title: string; kind: string; status: SourceStatus; flags: string[] }) {
+/**
+ * The title bar: source, title and status. A long title (a path) is shortened from the left, so its
+ * file name stays; when even then the status would not fit, it goes on a second line. Never cut:
+ * "loading 40%" and errors stay in sight at 80 columns.
+ */
+export function titleBarLines(width: number, paint: Paint, title: string, kind: string, status: SourceStatus, flags: string[]): string[] {
   const right = `${flags.join(' ')}${flags.length ? '  ' : ''}? help `;
-  const left = fit(` lispscope │ ${kind}: ${title} │ ${status.state}: ${status.text}`, Math.max(0, width - plain(right).length - 1));
-  const text = `${status.state === 'error' ? paint.fg('red', left) : left} ${right}`;
-  return <Lines lines={[paint.inverse(text)]} width={width} height={1} />;
+  const rightW = plain(right).length;
+  const head = ` lispscope │ ${kind}: `;
+  const tail = ` │ ${status.state}: ${status.text}`;
+  const room = width - rightW - 1 - head.length - tail.length;
+  const colour = (s: string) => (status.state === 'error' ? paint.fg('red', s) : s);
+  if (room >= Math.min(title.length, 24)) {
+    const left = fit(`${head}${cutLeft(title, room)}${tail}`, width - rightW - 1);
+    return [paint.inverse(`${colour(left)} ${right}`)];
+  }
+  const first = fit(`${head}${cutLeft(title, Math.max(1, width - rightW - 1 - head.length))}`, width - rightW - 1);
+  const second = wrap(`${status.state}: ${status.text}`, width - 2).slice(0, 2).map((l) => paint.inverse(colour(fit(` ${l}`, width))));
+  return [paint.inverse(`${first} ${right}`), ...second];
 }
 
-export function SessionsPane({ width, height, paint, focused, view, selected, top, multi, follow }: Area & { view: SessionView; selected: number; top: number; multi: boolean; follow: boolean }) {
+export function TitleBar({ width, lines }: { width: number; lines: string[] }) {
+  return <Lines lines={lines} width={width} height={lines.length} />;
+}
+
+export function SessionsPane({
+  width,
+  height,
+  paint,
+  focused,
+  view,
+  selected,
+  top,
+  multi,
+  follow,
+  done,
+}: Area & { view: SessionView; selected: number; top: number; multi: boolean; follow: boolean; done: boolean }) {
   const cols = layout(sessionColumns(paint, multi, view.widths), width - 2);
   const total = view.rows.length;
   const filter = view.filterText ? `  filter: ${view.filterText}` : '';
   const right = `sort ${view.sortKey} ${view.desc ? '▼' : '▲'}${follow ? '  follow' : ''}`;
   const lines = [titleLine(paint, `Sessions ${total ? selected + 1 : 0}/${total}${filter}`, width, focused, right), paint.dim(`  ${headerLine(cols)}`)];
   for (let i = top; i < Math.min(total, top + height - 2); i++) lines.push(rowLine(paint, cells(cols, view.rows[i]!), i === selected, focused));
-  if (total === 0) lines.push(paint.dim(view.filterText ? '  no session matches the filter' : '  no sessions yet: exchanges appear here as they start'));
+  const none = view.filterText
+    ? '  no session matches the filter'
+    : done
+      ? '  no exchanges in this capture: no request met its answer or went unanswered (2: its packets)'
+      : '  no sessions yet: exchanges appear here as they start';
+  if (total === 0) lines.push(paint.dim(fit(none, width)));
   return <Lines lines={lines} width={width} height={height} />;
 }
 
@@ -54,15 +90,23 @@ export function packetInfo(p: LispPacket): string {
   return info.startsWith('LISP ') ? info.slice(5) : info;
 }
 
-export function packetColumns(showSender: boolean): Column<PacketRow>[] {
+/** The packet list's columns, as wide as the rows they show (`rows`: those on screen). */
+export function packetColumns(showSender: boolean, multi: boolean, rows: PacketRow[] = []): Column<PacketRow>[] {
+  const widest = (title: string, f: (r: PacketRow) => string, cut?: number) => {
+    const w = Math.max(title.length, ...rows.map((r) => f(r).length));
+    return cut === undefined ? { width: w } : { width: w, min: Math.min(w, cut) };
+  };
+  const no = (r: PacketRow) => (r.view ? frameName(r.view.ref, multi) : r.label);
+  const src = (r: PacketRow) => r.view?.packet.ip?.src ?? '';
+  const dst = (r: PacketRow) => r.view?.packet.ip?.dst ?? '';
   const cols: Column<PacketRow>[] = [
-    { title: 'No.', width: 7, align: 'right', text: (r) => (r.view ? (r.view.ref.file ? `${r.view.ref.file + 1}:${r.view.ref.frame}` : String(r.view.ref.frame)) : r.label) },
+    { title: 'No.', align: 'right', text: no, ...widest('No.', no) },
     { title: 'time', width: 12, text: (r) => (r.view ? clock(r.view.packet.ts) : '') },
   ];
   if (showSender) cols.push({ title: 'sender', width: 6, drop: 1, text: (r) => r.view?.sender ?? '' });
   cols.push(
-    { title: 'source', width: 15, text: (r) => r.view?.packet.ip?.src ?? '' },
-    { title: 'destination', width: 15, text: (r) => r.view?.packet.ip?.dst ?? '' },
+    { title: 'source', text: src, ...widest('source', src, 15) },
+    { title: 'destination', text: dst, ...widest('destination', dst, 15) },
     { title: 'info', width: 20, flex: true, text: (r) => (r.view ? packetInfo(r.view.packet) : '(not available)') },
   );
   return cols;
@@ -91,6 +135,7 @@ export function PacketsPane({
   row,
   showSender,
   follow,
+  multi,
 }: Area & {
   title: string;
   /** The `-Y` filter the rows pass ('' when none); `scanning` says how far its scan got, while it runs. */
@@ -102,14 +147,14 @@ export function PacketsPane({
   row: (i: number) => PacketRow;
   showSender: boolean;
   follow: boolean;
+  multi: boolean;
 }) {
-  const cols = layout(packetColumns(showSender), width - 2);
+  const rows: PacketRow[] = [];
+  for (let i = top; i < Math.min(count, top + height - 2); i++) rows.push(row(i));
+  const cols = layout(packetColumns(showSender, multi, rows), width - 2);
   const right = [scanning, follow ? 'follow' : ''].filter(Boolean).join('  ');
   const lines = [titleLine(paint, `${title} ${count ? selected + 1 : 0}/${count}${filter ? `  filter: ${filter}` : ''}`, width, focused, right), paint.dim(`  ${headerLine(cols)}`)];
-  for (let i = top; i < Math.min(count, top + height - 2); i++) {
-    const r = row(i);
-    lines.push(rowLine(paint, paintPacket(paint, r.view?.packet, cells(cols, r)), i === selected, focused));
-  }
+  rows.forEach((r, k) => lines.push(rowLine(paint, paintPacket(paint, r.view?.packet, cells(cols, r)), top + k === selected, focused)));
   if (count === 0) lines.push(paint.dim(filter ? (scanning ? '  no packet matches the filter yet' : '  no packet matches the filter') : '  no packets yet'));
   return <Lines lines={lines} width={width} height={height} />;
 }
@@ -148,7 +193,17 @@ export function LadderPane({ width, height, paint, focused, ladder, text, select
   return <Lines lines={lines} width={width} height={height} />;
 }
 
-export function MappingsPane({ width, height, paint, focused, mappings, selected, top, detailTop }: Area & { mappings: readonly Mapping[]; selected: number; top: number; detailTop: number }) {
+export function MappingsPane({
+  width,
+  height,
+  paint,
+  focused,
+  mappings,
+  selected,
+  top,
+  detailTop,
+  multi,
+}: Area & { mappings: readonly Mapping[]; selected: number; top: number; detailTop: number; multi: boolean }) {
   const listW = Math.min(34, Math.max(22, Math.floor(width * 0.3)));
   const detailW = width - listW - 1;
   const list = [titleLine(paint, `Mappings ${mappings.length ? selected + 1 : 0}/${mappings.length}`, listW, focused)];
@@ -159,7 +214,7 @@ export function MappingsPane({ width, height, paint, focused, mappings, selected
   }
   if (!mappings.length) list.push(paint.dim('  no mappings yet'));
   const m = mappings[selected];
-  const body = m ? mappingLines(m, detailW - 1, paint) : [];
+  const body = m ? mappingLines(m, detailW - 1, paint, multi) : [];
   const detail = [titleLine(paint, m ? `RLOC timeline of ${m.eid}` : 'RLOC timeline', detailW, false, body.length > height - 1 ? 'PgUp/PgDn scroll' : '')];
   detail.push(...body.slice(detailTop, detailTop + height - 1).map((l) => ` ${l}`));
   return (
@@ -195,31 +250,22 @@ export function StatsBar({ width, paint, c, live }: { width: number; paint: Pain
   return <Lines lines={[text]} width={width} height={1} />;
 }
 
-export const HELP: [string, string][] = [
-  ['Tab / Shift-Tab', 'next / previous pane: Sessions, Packets, Detail, Hex, Ladder, Mappings'],
-  ['1 2 3 4', 'Sessions, Packets, Ladder, Mappings'],
-  ['↑↓ j k', 'move; PgUp/PgDn, Ctrl-U/Ctrl-D a page; g/Home first, G/End last'],
-  ['Enter', 'drill in: session → its packets → detail tree (expand/collapse);'],
-  ['', 'ladder step → that packet; mapping → its sessions'],
-  ['Esc', 'back to Sessions'],
-  ['← → h l', 'detail tree: collapse / expand (* expands everything)'],
-  ['a', 'Packets: the selected session\'s packets / every packet'],
-  ['/', 'filter sessions and packets (-Y): kind == smr || outcome == open, type == map-reply'],
-  ['s / S', 'sort sessions by the next column / reverse the order'],
-  ['f', 'follow: keep the newest session and packet selected'],
-  ['p', 'pause the display (the capture goes on underneath)'],
-  ['r', 're-send the selected session\'s request (asks first)'],
-  ['R', 'replay the selected session to a target you type (asks first)'],
-  ['e', 'resolve an EID through a Map-Resolver (asks first)'],
-  ['H', 'lab: hand the Mobile Node over to its other RLOC (asks first)'],
-  ['?', 'this help'],
-  ['q, Ctrl-C', 'quit'],
-];
-
-export function HelpPane({ width, height, paint }: { width: number; height: number; paint: Paint }) {
-  const lines = [titleLine(paint, 'Keys (any key closes this help)', width, true)];
-  for (const [k, v] of HELP) lines.push(`  ${paint.bold(fit(k, 16))} ${fit(v, Math.max(0, width - 19))}`);
-  lines.push('');
-  lines.push(paint.dim(fit('  Actions send only to the address shown or typed in the prompt, never to multicast or broadcast.', width)));
+/** The help, generated from the keymap, wrapped to the width and scrolled to `top`. */
+export function HelpPane({ width, height, paint, top }: { width: number; height: number; paint: Paint; top: number }) {
+  const body = [
+    ...helpLines(width).map((l) => `  ${paint.bold(fit(l.keys, 16))} ${l.text}`),
+    '',
+    ...wrap('Actions send only to the address shown or typed in the prompt, never to multicast or broadcast.', width - 4).map((l) => paint.dim(`  ${l}`)),
+  ];
+  const room = height - 1;
+  const more = body.length > room;
+  const from = Math.max(0, Math.min(top, body.length - room));
+  const lines = [titleLine(paint, more ? 'Keys (↑↓ PgUp PgDn scroll, any other key closes this help)' : 'Keys (any key closes this help)', width, true, more ? `${from + 1}-${Math.min(body.length, from + room)}/${body.length}` : '')];
+  lines.push(...body.slice(from, from + room));
   return <Lines lines={lines} width={width} height={height} />;
+}
+
+/** Lines in the help screen (for scrolling it). */
+export function helpLength(width: number): number {
+  return helpLines(width).length + 2;
 }
