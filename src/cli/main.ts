@@ -7,7 +7,9 @@ import { runLabCommand } from './lab.js';
 import { runMn } from './mn.js';
 import { runReplay } from './replay.js';
 import { runInject } from './inject.js';
+import { runExport } from './export.js';
 import { runFlows, runMappings, runStats } from './flows.js';
+import { runQuery } from './query.js';
 import { runRead } from './read.js';
 import { runSniff } from './sniff.js';
 import { runStart } from './start.js';
@@ -18,6 +20,8 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[], io: Io) 
   flows: { summary: 'exchanges: registrations, resolutions, SMRs, probes, NAT info, referrals', run: runFlows },
   mappings: { summary: 'per EID: RLOC timeline and handovers with each peer\'s latency', run: runMappings },
   stats: { summary: 'counts, RTT percentiles per Map-Resolver, failures', run: runStats },
+  export: { summary: 'packets, exchanges, mappings and handovers into DuckDB, Parquet or ClickHouse', run: runExport },
+  query: { summary: 'SQL over an export: a DuckDB file or a Parquet directory', run: runQuery },
   sniff: { summary: 'capture live on an interface (libpcap) and decode LISP as it arrives', run: runSniff },
   tui: { summary: 'terminal UI: sessions, packets, detail and hex, ladder, mappings; files, a live interface or the lab', run: runTuiCommand },
   start: { summary: "run the embedded lab's whole Mobile Node scenario and analyse it (what `npm start` runs)", run: runStart },

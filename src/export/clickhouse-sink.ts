@@ -1,0 +1,146 @@
+// `--to clickhouse://user[:password]@host:8123/db`: ClickHouse over HTTP (@clickhouse/client).
+// Tables are created when missing (MergeTree ordered by time, partitioned by day), with DDL that
+// ClickHouse 18.16 (Debian's) understands and newer servers accept: no DateTime64, no Bool, times
+// as Float64 epoch seconds. A batch is turned into ClickHouse's JSONEachRow by the same SELECT the
+// DuckDB and Parquet sinks use (DuckDB in memory writes it), then streamed in one INSERT.
+
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createReadStream, rmSync } from 'node:fs';
+import { clickhouseDdl, cq, lit } from './columns.js';
+import { openDuck, run, type Duck } from './duck.js';
+import { selectRows } from './select.js';
+import { SinkError, SinkUnavailable, type Sink } from './sink.js';
+import type { Batch } from './stage.js';
+import { TABLES } from './tables.js';
+
+export interface ClickHouseTarget {
+  url: string;
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  database: string;
+}
+
+/** `clickhouse://user[:password]@host[:port]/db`; the password may come from CLICKHOUSE_PASSWORD instead. */
+export function parseClickHouseUrl(dest: string, env: NodeJS.ProcessEnv): ClickHouseTarget {
+  let u: URL;
+  try {
+    u = new URL(dest);
+  } catch {
+    throw new SinkError(`${dest}: not a valid URL (clickhouse://user@host:8123/db)`);
+  }
+  const database = decodeURIComponent(u.pathname.replace(/^\/+/, '').replace(/\/+$/, ''));
+  if (!u.hostname) throw new SinkError(`${dest}: no host (clickhouse://user@host:8123/db)`);
+  if (database === '' || database.includes('/')) throw new SinkError(`${dest}: name one database after the host (clickhouse://user@host:8123/db)`);
+  if (u.search || u.hash) throw new SinkError(`${dest}: unexpected ${u.search ? 'query' : 'fragment'} in the URL`);
+  const port = u.port ? Number(u.port) : 8123;
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  return {
+    url: `http://${u.hostname}:${port}`,
+    host,
+    port,
+    username: decodeURIComponent(u.username) || 'default',
+    password: u.password ? decodeURIComponent(u.password) : (env.CLICKHOUSE_PASSWORD ?? ''),
+    database,
+  };
+}
+
+const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|socket hang up|Timeout error|timed out/i;
+
+/** ClickHouse's and the network's errors as one line each. */
+export function clickhouseError(t: ClickHouseTarget, e: unknown, what: string): Error {
+  const err = e as Error & { code?: string; type?: string };
+  const where = `clickhouse ${t.host}:${t.port}`;
+  const msg = (err.message ?? String(e)).split('\n')[0]!.replace(/, e\.what\(\) = .*$/, '').replace(/^Code: \d+, e\.displayText\(\) = DB::Exception: /, '');
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new SinkError(`${where}: unknown host`);
+  if (UNREACHABLE.test(err.code ?? '') || UNREACHABLE.test(msg)) return new SinkUnavailable(`${where}: unreachable (${err.code ?? msg})`);
+  switch (err.code) {
+    case '192': // UNKNOWN_USER
+    case '193': // WRONG_PASSWORD
+    case '194': // REQUIRED_PASSWORD
+    case '516': // AUTHENTICATION_FAILED
+      return new SinkError(`${where}: bad credentials for user "${t.username}" (${msg})`);
+    case '81': // UNKNOWN_DATABASE
+      return new SinkError(`${where}: database "${t.database}" does not exist (CREATE DATABASE ${t.database} first)`);
+    case '497': // ACCESS_DENIED
+      return new SinkError(`${where}: user "${t.username}" may not ${what} (${msg})`);
+  }
+  return new SinkError(`${where}: ${what}: ${msg}`);
+}
+
+export class ClickHouseSink implements Sink {
+  private client: ClickHouseClient | undefined;
+  private duck: Duck | undefined;
+
+  constructor(readonly target: ClickHouseTarget) {}
+
+  get label(): string {
+    return `clickhouse://${this.target.username}@${this.target.host}:${this.target.port}/${this.target.database}`;
+  }
+
+  async open(): Promise<void> {
+    const t = this.target;
+    this.client = createClient({
+      url: t.url,
+      username: t.username,
+      password: t.password,
+      database: t.database,
+      request_timeout: 60_000,
+      // The server is old enough to reject settings it does not know: send none.
+      clickhouse_settings: {},
+    });
+    try {
+      // A query in the database: tells a missing database and bad credentials apart.
+      const rs = await this.client.query({ query: 'SELECT 1', format: 'JSONEachRow' });
+      await rs.json();
+    } catch (e) {
+      throw clickhouseError(t, e, 'connect');
+    }
+    for (const table of TABLES) {
+      try {
+        await this.client.command({ query: clickhouseDdl(table, t.database) });
+      } catch (e) {
+        throw clickhouseError(t, e, `create table ${table.name}`);
+      }
+    }
+    this.duck = await openDuck(':memory:', { memoryLimit: '256MB' });
+  }
+
+  // ClickHouse deletes are mutations (heavy, asynchronous): rows are appended; the `captures`
+  // table says which inputs were exported when.
+  async beginInput(): Promise<void> {}
+
+  async load(b: Batch): Promise<void> {
+    const t = TABLES.find((x) => x.name === b.table)!;
+    const rows = `${b.path}.ch`;
+    try {
+      await run(this.duck!.connection, `COPY (${selectRows(t, [b.path], b, 'clickhouse')}) TO ${lit(rows)} (FORMAT json)`, `preparing ${t.name} for ClickHouse`);
+      try {
+        const r = await this.client!.exec({
+          query: `INSERT INTO ${cq(this.target.database)}.${cq(t.name)} FORMAT JSONEachRow`,
+          values: createReadStream(rows),
+        });
+        r.stream.resume();
+        await new Promise<void>((resolve, reject) => {
+          r.stream.on('end', resolve);
+          r.stream.on('error', reject);
+        });
+      } catch (e) {
+        throw clickhouseError(this.target, e, `insert into ${t.name}`);
+      }
+    } finally {
+      rmSync(rows, { force: true });
+    }
+    rmSync(b.path, { force: true });
+  }
+
+  async endInput(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.duck?.close();
+    this.duck = undefined;
+    await this.client?.close();
+    this.client = undefined;
+  }
+}

@@ -1,0 +1,50 @@
+// `--to x.duckdb`: the tables in one DuckDB database file. Exporting an input again replaces its
+// rows (same vantage and file), so a re-run does not count packets twice.
+
+import { rmSync } from 'node:fs';
+import { duckDdl, lit, q } from './columns.js';
+import { openDuck, run, type Duck } from './duck.js';
+import { selectRows } from './select.js';
+import type { InputLabel, Sink } from './sink.js';
+import type { Batch } from './stage.js';
+import { TABLES } from './tables.js';
+
+export class DuckDbSink implements Sink {
+  private db: Duck | undefined;
+
+  constructor(readonly path: string) {}
+
+  get label(): string {
+    return this.path;
+  }
+
+  async open(): Promise<void> {
+    // A bounded buffer pool: inserted data goes to the file, not to memory.
+    this.db = await openDuck(this.path, { memoryLimit: '192MB' });
+    const c = this.db.connection;
+    await run(c, 'SET preserve_insertion_order = false', this.path);
+    for (const t of TABLES) await run(c, duckDdl(t), `${this.path}: creating table ${t.name}`);
+  }
+
+  async beginInput(input: InputLabel): Promise<void> {
+    const c = this.db!.connection;
+    for (const t of TABLES) {
+      await run(c, `DELETE FROM ${q(t.name)} WHERE vantage = ${lit(input.vantage)} AND file = ${lit(input.file)}`, `${this.path}: ${t.name}`);
+    }
+  }
+
+  async load(b: Batch): Promise<void> {
+    const t = TABLES.find((x) => x.name === b.table)!;
+    await run(this.db!.connection, `INSERT INTO ${q(t.name)} ${selectRows(t, [b.path], b)}`, `${this.path}: loading ${t.name}`);
+    rmSync(b.path, { force: true });
+  }
+
+  async endInput(): Promise<void> {}
+
+  async close(): Promise<void> {
+    if (!this.db) return;
+    await run(this.db.connection, 'CHECKPOINT', this.path);
+    this.db.close();
+    this.db = undefined;
+  }
+}

@@ -1,0 +1,111 @@
+// `--to dir/`: Parquet files written by DuckDB's COPY, one per table per input
+// (`dir/TABLE/VANTAGE--FILE.parquet`), or with `--partition hour` one per table per input per hour
+// in Hive layout (`dir/TABLE/hour=2024-05-01T10/VANTAGE--FILE-N.parquet`), which Spark, Trino,
+// ClickHouse, pandas and `lispscope query` read as one table. Batches wait on disk until their
+// input (or hour) is complete; DuckDB then reads them once into the file.
+
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { lit, q } from './columns.js';
+import { openDuck, run, type Duck } from './duck.js';
+import { selectRows } from './select.js';
+import { SinkError, type InputLabel, type Sink } from './sink.js';
+import type { Batch } from './stage.js';
+import { TABLES } from './tables.js';
+
+/** A name that is safe as a file name and in a glob. */
+export function fileSafe(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || '_';
+}
+
+/** Hour of an epoch-seconds column, UTC, as Hive partitions spell it. */
+const hourOf = (col: string) => `strftime(make_timestamp((floor(${q(col)}) * 1000000)::BIGINT), '%Y-%m-%dT%H')`;
+
+export class ParquetSink implements Sink {
+  private db: Duck | undefined;
+  private readonly pending = new Map<string, string[]>();
+  /** Writes of the current input so far (file names of later writes must differ). */
+  private writes = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly partition: 'input' | 'hour',
+  ) {}
+
+  get label(): string {
+    return this.dir;
+  }
+
+  async open(): Promise<void> {
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      for (const t of TABLES) mkdirSync(join(this.dir, t.name), { recursive: true });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new SinkError(`${this.dir}: cannot create the directory (${err.code ?? err.message})`);
+    }
+    this.db = await openDuck(':memory:', { memoryLimit: '256MB' });
+    await run(this.db.connection, 'SET preserve_insertion_order = false', this.dir);
+  }
+
+  private base(input: InputLabel): string {
+    return `${fileSafe(input.vantage)}--${fileSafe(basename(input.file))}`;
+  }
+
+  async beginInput(input: InputLabel): Promise<void> {
+    this.writes = 0;
+    // Exporting an input again replaces its files.
+    const base = this.base(input);
+    for (const t of TABLES) {
+      const d = join(this.dir, t.name);
+      for (const f of walk(d)) if (basename(f).startsWith(`${base}.`) || basename(f).startsWith(`${base}-`)) rmSync(f, { force: true });
+    }
+  }
+
+  async load(b: Batch): Promise<void> {
+    const list = this.pending.get(b.table) ?? [];
+    list.push(b.path);
+    this.pending.set(b.table, list);
+  }
+
+  async endInput(input: InputLabel, final: boolean): Promise<void> {
+    const base = this.base(input);
+    const k = this.writes++;
+    for (const t of TABLES) {
+      const paths = this.pending.get(t.name);
+      if (!paths?.length) continue;
+      this.pending.delete(t.name);
+      const select = selectRows(t, paths, input);
+      const what = `${this.dir}: writing ${t.name}`;
+      if (this.partition === 'hour') {
+        const target = join(this.dir, t.name);
+        await run(
+          this.db!.connection,
+          `COPY (SELECT *, ${hourOf(t.time)} AS hour FROM (${select})) TO ${lit(target)} ` +
+            `(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (hour), FILENAME_PATTERN ${lit(`${base}-${k}-{i}`)}, APPEND)`,
+          what,
+        );
+      } else {
+        // Live without hourly files: one file per stop, numbered after the first.
+        const name = final && k === 0 ? `${base}.parquet` : `${base}-${k}.parquet`;
+        await run(this.db!.connection, `COPY (${select}) TO ${lit(join(this.dir, t.name, name))} (FORMAT parquet, COMPRESSION zstd)`, what);
+      }
+      for (const p of paths) rmSync(p, { force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = undefined;
+  }
+}
+
+function walk(dir: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+}
