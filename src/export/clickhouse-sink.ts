@@ -4,7 +4,7 @@
 // as Float64 epoch seconds. A batch is turned into ClickHouse's JSONEachRow by the same SELECT the
 // DuckDB and Parquet sinks use (DuckDB in memory writes it), then streamed in one INSERT.
 
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createReadStream, rmSync } from 'node:fs';
 import { clickhouseDdl, cq, lit } from './columns.js';
 import { openDuck, run, type Duck } from './duck.js';
@@ -52,10 +52,13 @@ const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|
 export function clickhouseError(t: ClickHouseTarget, e: unknown, what: string): Error {
   const err = e as Error & { code?: string; type?: string };
   const where = `clickhouse ${t.host}:${t.port}`;
-  const msg = (err.message ?? String(e)).split('\n')[0]!.replace(/, e\.what\(\) = .*$/, '').replace(/^Code: \d+, e\.displayText\(\) = DB::Exception: /, '');
+  const first = (err.message ?? String(e)).split('\n')[0]!;
+  // Old servers say "Code: 81, e.displayText() = DB::Exception: ...", new ones "Code: 81. DB::Exception: ...".
+  const code = err.code ?? /^Code: (\d+)/.exec(first)?.[1];
+  const msg = first.replace(/, e\.what\(\) = .*$/, '').replace(/^Code: \d+[,.] (e\.displayText\(\) = )?DB::Exception: /, '').replace(/ \(version [^)]*\)$/, '');
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new SinkError(`${where}: unknown host`);
   if (UNREACHABLE.test(err.code ?? '') || UNREACHABLE.test(msg)) return new SinkUnavailable(`${where}: unreachable (${err.code ?? msg})`);
-  switch (err.code) {
+  switch (code) {
     case '192': // UNKNOWN_USER
     case '193': // WRONG_PASSWORD
     case '194': // REQUIRED_PASSWORD
@@ -87,6 +90,8 @@ export class ClickHouseSink implements Sink {
       password: t.password,
       database: t.database,
       request_timeout: 60_000,
+      // Failures reach the user as one line (clickhouseError), not as the client's log.
+      log: { level: ClickHouseLogLevel.OFF },
       // The server is old enough to reject settings it does not know: send none.
       clickhouse_settings: {},
     });

@@ -20,7 +20,7 @@ export class DuckDbSink implements Sink {
 
   async open(): Promise<void> {
     // A bounded buffer pool: inserted data goes to the file, not to memory.
-    this.db = await openDuck(this.path, { memoryLimit: '192MB' });
+    this.db = await openDuck(this.path, { memoryLimit: '128MB' });
     const c = this.db.connection;
     await run(c, 'SET preserve_insertion_order = false', this.path);
     for (const t of TABLES) await run(c, duckDdl(t), `${this.path}: creating table ${t.name}`);

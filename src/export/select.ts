@@ -9,7 +9,7 @@ export type Flavour = 'duckdb' | 'clickhouse';
 
 // A row is at most a 64 KiB datagram's JSON (a few hundred KiB): DuckDB's line limit is set well
 // above that (its read buffer must hold several lines).
-const MAX_LINE = 8 << 20;
+const MAX_LINE = 4 << 20;
 
 export function readRows(paths: string[]): string {
   return (

@@ -87,7 +87,7 @@ class TableStage {
 }
 
 export interface StagerOptions {
-  /** A batch is handed over once it holds this many bytes (default 32 MiB). */
+  /** A batch is handed over once it holds this many bytes (default 8 MiB). */
   batchBytes?: number;
   onBatch: (b: Batch) => void;
 }
@@ -103,7 +103,7 @@ export class Stager {
 
   constructor(opts: StagerOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'lispscope-export-'));
-    this.batchBytes = opts.batchBytes ?? 32 << 20;
+    this.batchBytes = opts.batchBytes ?? 8 << 20;
     this.onBatch = opts.onBatch;
   }
 

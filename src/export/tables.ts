@@ -42,10 +42,11 @@ export const PACKETS: Table = {
     {
       name: 'eids',
       type: 'text[]',
+      // Data packets are most rows: they skip the list work of control messages.
       sql:
-        `flatten([${LIST('o.records', 'eid')}, coalesce(o.eids, []), if(o.eid is null, [], [o.eid]),` +
-        ` coalesce(o.inner.eids, []), ${LIST('o.inner.records', 'eid')},` +
-        ` if(o.type = 'data' and o.inner.dst is not null, [o.inner.src, o.inner.dst], [])])`,
+        `CASE WHEN o.type = 'data' THEN if(o.inner.dst IS NULL, [], [o.inner.src, o.inner.dst]) ELSE ` +
+        `flatten([${LIST('o.records', 'eid')}, coalesce(o.eids, []), if(o.eid IS NULL, [], [o.eid]),` +
+        ` coalesce(o.inner.eids, []), ${LIST('o.inner.records', 'eid')}]) END`,
       schema: {
         records: [{ eid: 'VARCHAR', locators: [{ rloc: 'VARCHAR' }] }],
         eids: ['VARCHAR'],
@@ -57,7 +58,9 @@ export const PACKETS: Table = {
     {
       name: 'rlocs',
       type: 'text[]',
-      sql: `flatten([flatten(coalesce(list_transform(o.records, r -> ${LIST('r.locators', 'rloc')}), [])), coalesce(o.itr_rlocs, []), coalesce(o.inner.itr_rlocs, [])])`,
+      sql:
+        `CASE WHEN o.type = 'data' THEN [] ELSE flatten([flatten(coalesce(list_transform(o.records, r -> ${LIST('r.locators', 'rloc')}), [])), ` +
+        `coalesce(o.itr_rlocs, []), coalesce(o.inner.itr_rlocs, [])]) END`,
       schema: { itr_rlocs: ['VARCHAR'] },
       doc: "locators carried: the records' RLOCs, then ITR-RLOCs (of an ECM's inner Map-Request too)",
     },
