@@ -19,6 +19,8 @@ export interface LoaderOptions {
   retryMs?: number;
   /** Told once when the database becomes unreachable and again when it is back. */
   onState?: (message: string) => void;
+  /** After each batch loaded (a paused live capture may go on). */
+  onLoaded?: () => void;
 }
 
 export class Loader {
@@ -110,6 +112,7 @@ export class Loader {
         }
         this.retryDelay = this.opts.retryMs ?? 500;
         this.next();
+        this.opts.onLoaded?.();
       },
       (e: Error) => {
         this.running = false;

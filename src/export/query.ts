@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
-import { lit, q } from './columns.js';
+import { duckDdl, lit, q } from './columns.js';
 import { duckMessage, openDuck, run, type Duck } from './duck.js';
 import { SinkError } from './sink.js';
 import { TABLES } from './tables.js';
@@ -34,7 +34,11 @@ async function openParquetDir(dir: string): Promise<Duck> {
   let found = 0;
   for (const t of TABLES) {
     const d = join(dir, t.name);
-    if (!existsSync(d) || !hasParquet(d)) continue;
+    if (!existsSync(d) || !hasParquet(d)) {
+      // No rows of this table were exported: an empty table with its columns still answers.
+      await run(duck.connection, duckDdl(t), `${dir}: ${t.name}`);
+      continue;
+    }
     found++;
     await run(
       duck.connection,
