@@ -49,8 +49,8 @@ export const lines = (s: string) =>
 /** The ClickHouse server the tests use (.ci/run starts one): LISPSCOPE_CLICKHOUSE, default 127.0.0.1:8123. */
 export const CLICKHOUSE = process.env.LISPSCOPE_CLICKHOUSE ?? 'http://127.0.0.1:8123';
 
-export async function clickhouseSql(sql: string): Promise<string> {
-  const r = await fetch(CLICKHOUSE, { method: 'POST', body: sql });
+export async function clickhouseSql(sql: string, settings: Record<string, string> = {}): Promise<string> {
+  const r = await fetch(`${CLICKHOUSE}/?${new URLSearchParams(settings)}`, { method: 'POST', body: sql });
   const text = await r.text();
   if (!r.ok) throw new Error(`ClickHouse: ${text.trim()}`);
   return text;
