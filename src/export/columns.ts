@@ -69,14 +69,15 @@ export function duckDdl(t: Table): string {
   return `CREATE TABLE IF NOT EXISTS ${q(t.name)} (${t.columns.map((c) => `${q(c.name)} ${DUCK[c.type]}`).join(', ')})`;
 }
 
+export function clickhouseType(t: Table, c: Column): string {
+  // Key columns cannot be Nullable.
+  const key = c.name === t.time || c.name === 'vantage' || c.name === 'file';
+  return key && c.type === 'double' ? 'Float64' : key && c.type === 'text' ? 'String' : CLICKHOUSE[c.type];
+}
+
 /** MergeTree ordered by time and partitioned by day (of the time column, UTC). */
 export function clickhouseDdl(t: Table, database: string): string {
-  const cols = t.columns.map((c) => {
-    // Key columns cannot be Nullable.
-    const key = c.name === t.time || c.name === 'vantage' || c.name === 'file';
-    const type = key && c.type === 'double' ? 'Float64' : key && c.type === 'text' ? 'String' : CLICKHOUSE[c.type];
-    return `${cq(c.name)} ${type}`;
-  });
+  const cols = t.columns.map((c) => `${cq(c.name)} ${clickhouseType(t, c)}`);
   return (
     `CREATE TABLE IF NOT EXISTS ${cq(database)}.${cq(t.name)} (${cols.join(', ')}) ENGINE = MergeTree ` +
     `PARTITION BY toYYYYMMDD(toDateTime(toUInt32(${cq(t.time)}))) ORDER BY (${cq(t.time)}, ${cq('vantage')})`

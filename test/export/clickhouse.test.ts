@@ -69,9 +69,9 @@ describe.skipIf(skip)('export to ClickHouse', () => {
     const missing = await cli(['export', join(PCAPS, 'data.pcap'), '--to', url('default', `${db}_missing`)]);
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toBe(`lispscope: clickhouse ${server.hostname}:${server.port || 8123}: database "${db}_missing" does not exist (CREATE DATABASE ${db}_missing first)`);
-    const creds = await cli(['export', join(PCAPS, 'data.pcap'), '--to', url('nobody:wrong')]);
+    const creds = await cli(['export', join(PCAPS, 'data.pcap'), '--to', url('lispscope:wrong')]);
     expect(creds.code).toBe(2);
-    expect(creds.stderr.trim()).toMatch(/^lispscope: clickhouse [^ ]+: bad credentials for user "nobody" \(/);
+    expect(creds.stderr.trim()).toMatch(/^lispscope: clickhouse [^ ]+: bad credentials for user "lispscope" \(/);
     expect(creds.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
