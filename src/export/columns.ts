@@ -18,6 +18,11 @@ export interface Column {
   sql?: string;
   /** The from_json structure the expression needs: key → DuckDB type or nested structure. */
   schema?: Record<string, unknown>;
+  /**
+   * Structure parsed into `d` only for the rows the table's `detail` selects (lists of records and
+   * locators: costly to build, and absent from the data packets that are most rows).
+   */
+  detailSchema?: Record<string, unknown>;
   /** Batch constants (vantage, file, seq) are filled in by the loader, not read from the row. */
   constant?: boolean;
   doc: string;
@@ -31,6 +36,8 @@ export interface Table {
   doc: string;
   /** One example query for docs/schema.md. */
   example: string;
+  /** Which rows (a condition on `o`) get `d`, the parse of the columns' detailSchema. */
+  detail?: string;
 }
 
 const DUCK: Record<ColumnType, string> = {
@@ -109,6 +116,13 @@ const isStruct = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function parseSchema(t: Table): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const c of t.columns) mergeSchema(out, columnSchema(c));
+  return out;
+}
+
+/** The from_json structure of the detail fields (see Column.detailSchema). */
+export function detailSchema(t: Table): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of t.columns) if (c.detailSchema) mergeSchema(out, c.detailSchema);
   return out;
 }
 

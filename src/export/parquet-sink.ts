@@ -82,7 +82,7 @@ export class ParquetSink implements Sink {
         await run(
           this.db!.connection,
           `COPY (SELECT *, ${hourOf(t.time)} AS hour FROM (${select})) TO ${lit(target)} ` +
-            `(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (hour), FILENAME_PATTERN ${lit(`${base}-${k}-{i}`)}, APPEND)`,
+            `(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (hour), FILENAME_PATTERN ${lit(`${base}-${k}-{i}`)}, OVERWRITE_OR_IGNORE)`,
           what,
         );
       } else {

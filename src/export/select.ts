@@ -2,14 +2,14 @@
 // lines as two fields (the separator byte never occurs in JSON text), parses each JSON object once
 // into the structure the columns need, and projects the columns.
 
-import { columnExpr, lit, parseSchema, q, type Table } from './columns.js';
+import { columnExpr, detailSchema, lit, parseSchema, q, type Table } from './columns.js';
 
 /** Engines that read the rows afterwards may want other types (ClickHouse: no BOOLEAN, JSON as text). */
 export type Flavour = 'duckdb' | 'clickhouse';
 
 // A row is at most a 64 KiB datagram's JSON (a few hundred KiB): DuckDB's line limit is set well
 // above that (its read buffer must hold several lines).
-const MAX_LINE = 4 << 20;
+const MAX_LINE = 2 << 20;
 
 export function readRows(paths: string[]): string {
   return (
@@ -28,6 +28,10 @@ export function selectRows(t: Table, paths: string[], constants: { vantage: stri
     }
     return `${e} AS ${q(c.name)}`;
   });
-  return `SELECT ${cols.join(', ')} FROM (SELECT seq, line, from_json(line, ${lit(schema)}) AS o FROM ${readRows(paths)})`;
+  let from = `(SELECT seq, line, from_json(line, ${lit(schema)}) AS o FROM ${readRows(paths)})`;
+  if (t.detail) {
+    from = `(SELECT seq, line, o, CASE WHEN ${t.detail} THEN from_json(line, ${lit(JSON.stringify(detailSchema(t)))}) END AS d FROM ${from})`;
+  }
+  return `SELECT ${cols.join(', ')} FROM ${from}`;
 }
 

@@ -18,6 +18,8 @@ const LIST = (path: string, field: string) => `coalesce(list_transform(${path}, 
 export const PACKETS: Table = {
   name: 'packets',
   time: 'ts',
+  // Data packets (most rows) carry no records or locator lists.
+  detail: "o.type IS DISTINCT FROM 'data'",
   doc: 'One row per LISP packet (as `lispscope read --json` prints them; `stats` counts the same packets).',
   example: "select type, count(*) as packets, count(*) filter (where len(malformed) > 0) as malformed from packets group by type order by packets desc",
   columns: [
@@ -42,16 +44,16 @@ export const PACKETS: Table = {
     {
       name: 'eids',
       type: 'text[]',
-      // Data packets are most rows: they skip the list work of control messages.
       sql:
         `CASE WHEN o.type = 'data' THEN if(o.inner.dst IS NULL, [], [o.inner.src, o.inner.dst]) ELSE ` +
-        `flatten([${LIST('o.records', 'eid')}, coalesce(o.eids, []), if(o.eid IS NULL, [], [o.eid]),` +
-        ` coalesce(o.inner.eids, []), ${LIST('o.inner.records', 'eid')}]) END`,
-      schema: {
+        `flatten([${LIST('d.records', 'eid')}, coalesce(d.eids, []), if(d.eid IS NULL, [], [d.eid]),` +
+        ` coalesce(d.inner.eids, []), ${LIST('d.inner.records', 'eid')}]) END`,
+      schema: { inner: { src: 'VARCHAR', dst: 'VARCHAR' } },
+      detailSchema: {
         records: [{ eid: 'VARCHAR', locators: [{ rloc: 'VARCHAR' }] }],
         eids: ['VARCHAR'],
         eid: 'VARCHAR',
-        inner: { eids: ['VARCHAR'], records: [{ eid: 'VARCHAR' }], src: 'VARCHAR', dst: 'VARCHAR', itr_rlocs: ['VARCHAR'] },
+        inner: { eids: ['VARCHAR'], records: [{ eid: 'VARCHAR' }], itr_rlocs: ['VARCHAR'] },
       },
       doc: 'EID prefixes the message is about: EID-records, requested EIDs, the Info-Request EID, those of an ECM\'s inner message; for data the inner source and destination',
     },
@@ -59,9 +61,9 @@ export const PACKETS: Table = {
       name: 'rlocs',
       type: 'text[]',
       sql:
-        `CASE WHEN o.type = 'data' THEN [] ELSE flatten([flatten(coalesce(list_transform(o.records, r -> ${LIST('r.locators', 'rloc')}), [])), ` +
-        `coalesce(o.itr_rlocs, []), coalesce(o.inner.itr_rlocs, [])]) END`,
-      schema: { itr_rlocs: ['VARCHAR'] },
+        `CASE WHEN o.type = 'data' THEN [] ELSE flatten([flatten(coalesce(list_transform(d.records, r -> ${LIST('r.locators', 'rloc')}), [])), ` +
+        `coalesce(d.itr_rlocs, []), coalesce(d.inner.itr_rlocs, [])]) END`,
+      detailSchema: { itr_rlocs: ['VARCHAR'] },
       doc: "locators carried: the records' RLOCs, then ITR-RLOCs (of an ECM's inner Map-Request too)",
     },
     { name: 'smr', type: 'bool', doc: 'Map-Request: SMR bit' },
