@@ -46,6 +46,9 @@ export class ParquetSink implements Sink {
     }
     this.db = await openDuck(':memory:', { memoryLimit: '256MB' });
     await run(this.db.connection, 'SET preserve_insertion_order = false', this.dir);
+    // Each writing thread holds a row group (with its JSON text) until it is full: one thread, so
+    // a capture of any size fits in the memory limit.
+    await run(this.db.connection, 'SET threads = 1', this.dir);
   }
 
   private base(input: InputLabel): string {
