@@ -1,7 +1,7 @@
 // `npm run bench`: packets/s and peak memory of `lispscope read --json` against tshark and
 // tcpdump on the same deterministic 1,000,000-packet capture, in the same run. Not a test.
 //
-//   npm run bench [-- --packets N] [--keep] [--no-export] [--no-flood] [--no-live]
+//   npm run bench [-- --packets N] [--keep] [--no-export] [--no-flood] [--no-live] [--no-sniff]
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -362,10 +362,11 @@ async function liveSection(): Promise<void> {
   process.stderr.write(`\nlive capture: sniff -i lo, ${seconds} s of LISP traffic (80% data, 20% control) injected on lo per rate...\n`);
   const rows: string[] = [];
   const best: Record<string, number> = {};
-  for (const [name, mode] of [
+  const modes: [string, string[]][] = process.argv.includes('--no-sniff') ? [] : [
     ['sniff --json', ['--json']],
     ['sniff', ['-n']],
-  ] as [string, string[]][]) {
+  ];
+  for (const [name, mode] of modes) {
     for (const rate of [50_000, 75_000, 100_000, 125_000, 150_000]) {
       const r = await liveRun(mode, rate, seconds, pool);
       const lost = r.sent - r.captured;

@@ -1,8 +1,8 @@
 // `--to clickhouse://user[:password]@host:8123/db`: ClickHouse over HTTP (@clickhouse/client).
 // Tables are created when missing (MergeTree ordered by time, partitioned by day), with DDL that
 // ClickHouse 18.16 (Debian's) understands and newer servers accept: no DateTime64, no Bool, times
-// as Float64 epoch seconds. A batch is turned into ClickHouse's JSONEachRow by the same SELECT the
-// DuckDB and Parquet sinks use (DuckDB in memory writes it), then streamed in one INSERT.
+// as Float64 epoch seconds. A batch is turned into ClickHouse's input by the same SELECT the
+// DuckDB and Parquet sinks use (DuckDB in memory writes it as CSV), then streamed in one INSERT.
 
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createReadStream, rmSync } from 'node:fs';
@@ -116,33 +116,71 @@ export class ClickHouseSink implements Sink {
   // table says which inputs were exported when.
   async beginInput(): Promise<void> {}
 
+  /**
+   * Batches are pipelined: DuckDB prepares one while ClickHouse takes the one before. An insert
+   * that failed is kept and sent again before the next batch, so the loader's retry of that next
+   * batch loses nothing.
+   */
   async load(b: Batch): Promise<void> {
     const t = TABLES.find((x) => x.name === b.table)!;
-    const rows = `${b.path}.ch`;
+    const csv = `${b.path}.ch`;
+    // CSV: DuckDB writes it and ClickHouse parses it several times faster than JSONEachRow.
+    await run(
+      this.duck!.connection,
+      `COPY (${selectRows(t, [b.path], b, 'clickhouse')}) TO ${lit(csv)} (FORMAT csv, HEADER false, NULLSTR '\\N')`,
+      `preparing ${t.name} for ClickHouse`,
+    );
     try {
-      await run(this.duck!.connection, `COPY (${selectRows(t, [b.path], b, 'clickhouse')}) TO ${lit(rows)} (FORMAT json)`, `preparing ${t.name} for ClickHouse`);
-      try {
-        const r = await this.client!.exec({
-          query: `INSERT INTO ${cq(this.target.database)}.${cq(t.name)} FORMAT JSONEachRow`,
-          values: createReadStream(rows),
-        });
-        r.stream.resume();
-        await new Promise<void>((resolve, reject) => {
-          r.stream.on('end', resolve);
-          r.stream.on('error', reject);
-        });
-      } catch (e) {
-        throw clickhouseError(this.target, e, `insert into ${t.name}`);
-      }
-    } finally {
-      rmSync(rows, { force: true });
+      await this.settle();
+    } catch (e) {
+      rmSync(csv, { force: true });
+      throw e;
     }
+    const promise = this.insert(t.name, csv);
+    promise.catch(() => undefined); // seen by settle()
+    this.inFlight = { table: t.name, csv, promise };
     rmSync(b.path, { force: true });
   }
 
-  async endInput(): Promise<void> {}
+  private inFlight: { table: string; csv: string; promise: Promise<void> } | undefined;
+
+  /** Waits for the insert in flight; one that failed is sent again (and throws if it fails again). */
+  private async settle(): Promise<void> {
+    const f = this.inFlight;
+    if (!f) return;
+    try {
+      await f.promise;
+    } catch {
+      f.promise = this.insert(f.table, f.csv);
+      await f.promise;
+    }
+    rmSync(f.csv, { force: true });
+    this.inFlight = undefined;
+  }
+
+  private async insert(table: string, csv: string): Promise<void> {
+    try {
+      const r = await this.client!.exec({
+        query: `INSERT INTO ${cq(this.target.database)}.${cq(table)} FORMAT CSV`,
+        values: createReadStream(csv),
+      });
+      r.stream.resume();
+      await new Promise<void>((resolve, reject) => {
+        r.stream.on('end', resolve);
+        r.stream.on('error', reject);
+      });
+    } catch (e) {
+      throw clickhouseError(this.target, e, `insert into ${table}`);
+    }
+  }
+
+  async endInput(): Promise<void> {
+    await this.settle();
+  }
 
   async close(): Promise<void> {
+    if (this.inFlight) rmSync(this.inFlight.csv, { force: true });
+    this.inFlight = undefined;
     this.duck?.close();
     this.duck = undefined;
     await this.client?.close();

@@ -2,7 +2,7 @@
 // lines as two fields (the separator byte never occurs in JSON text), parses each JSON object once
 // into the structure the columns need, and projects the columns.
 
-import { columnExpr, detailSchema, lit, parseSchema, q, type Table } from './columns.js';
+import { columnExpr, detailSchema, lit, parseSchema, q, type ColumnType, type Table } from './columns.js';
 
 /** Engines that read the rows afterwards may want other types (ClickHouse: no BOOLEAN, JSON as text). */
 export type Flavour = 'duckdb' | 'clickhouse';
@@ -18,20 +18,39 @@ export function readRows(paths: string[]): string {
   );
 }
 
+/** ClickHouse's text form of a column (CSV): booleans as 0/1, arrays as its literals ['a','b']. */
+function clickhouseText(name: string, type: ColumnType): string {
+  const c = q(name);
+  switch (type) {
+    case 'bool':
+      return `${c}::UTINYINT`;
+    case 'json':
+      return `${c}::VARCHAR`;
+    case 'int[]':
+      return `'[' || array_to_string(${c}, ',') || ']'`;
+    case 'text[]': {
+      // Quotes and backslashes inside elements are escaped; most lists have none (or no element).
+      const joined = `array_to_string(${c}, '')`;
+      const escaped = `array_to_string(list_transform(${c}, x -> '''' || replace(replace(x, '\\', '\\\\'), '''', '\\''') || ''''), ',')`;
+      return (
+        `CASE WHEN len(${c}) = 0 THEN '[]' ` +
+        `WHEN contains(${joined}, '''') OR contains(${joined}, '\\') THEN '[' || ${escaped} || ']' ` +
+        `ELSE '[''' || array_to_string(${c}, ''',''') || ''']' END`
+      );
+    }
+    default:
+      return c;
+  }
+}
+
 export function selectRows(t: Table, paths: string[], constants: { vantage: string; file: string }, flavour: Flavour = 'duckdb'): string {
   const schema = JSON.stringify(parseSchema(t));
-  const cols = t.columns.map((c) => {
-    let e = columnExpr(c, constants);
-    if (flavour === 'clickhouse') {
-      if (c.type === 'bool') e = `(${e})::UTINYINT`;
-      if (c.type === 'json') e = `(${e})::VARCHAR`;
-    }
-    return `${e} AS ${q(c.name)}`;
-  });
+  const cols = t.columns.map((c) => `${columnExpr(c, constants)} AS ${q(c.name)}`);
   let from = `(SELECT seq, line, from_json(line, ${lit(schema)}) AS o FROM ${readRows(paths)})`;
   if (t.detail) {
     from = `(SELECT seq, line, o, CASE WHEN ${t.detail} THEN from_json(line, ${lit(JSON.stringify(detailSchema(t)))}) END AS d FROM ${from})`;
   }
-  return `SELECT ${cols.join(', ')} FROM ${from}`;
+  const select = `SELECT ${cols.join(', ')} FROM ${from}`;
+  if (flavour === 'duckdb') return select;
+  return `SELECT ${t.columns.map((c) => `${clickhouseText(c.name, c.type)} AS ${q(c.name)}`).join(', ')} FROM (${select})`;
 }
-

@@ -2,11 +2,11 @@
 // clickhouse-server 18.16) must answer as the DuckDB export of the same inputs does. Without a
 // server the tests skip with the reason, and fail under CI=true.
 
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clickhouseError, parseClickHouseUrl } from '../../src/export/clickhouse-sink.js';
+import { ClickHouseSink, clickhouseError, parseClickHouseUrl } from '../../src/export/clickhouse-sink.js';
 import { SinkUnavailable } from '../../src/export/sink.js';
 import { PCAPS, SHARED } from '../cli/run.js';
 import { CLICKHOUSE, cli, clickhouseGate, clickhouseSql, lines } from './support.js';
@@ -63,6 +63,19 @@ describe.skipIf(skip)('export to ClickHouse', () => {
     expect(chh).toEqual(duckh);
     const [chb, duckb] = await both("SELECT count(*) AS n FROM packets WHERE auth_ok IS NULL AND type = 'data'");
     expect(chb).toEqual(duckb);
+  });
+
+  it("keeps quotes and backslashes inside list elements (ClickHouse's array literals escape them)", async () => {
+    const sink = new ClickHouseSink(parseClickHouseUrl(url(), {}));
+    await sink.open();
+    const path = join(tmp, 'odd.rows');
+    const odd = ["it's", 'a \\ back\\slash', 'plain'];
+    writeFileSync(path, `1\x01${JSON.stringify({ frame: 1, ts: 1.5, type: 'unknown', malformed: odd })}\n`);
+    await sink.load({ table: 'packets', path, rows: 1, bytes: 100, vantage: 'odd', file: 'odd' });
+    await sink.endInput({ vantage: 'odd', file: 'odd' }, true);
+    await sink.close();
+    const back = lines(await clickhouseSql(`SELECT malformed, json FROM ${db}.packets WHERE vantage = 'odd' FORMAT JSONEachRow`));
+    expect(back).toEqual([{ malformed: odd, json: JSON.stringify({ frame: 1, ts: 1.5, type: 'unknown', malformed: odd }) }]);
   });
 
   it('says in one line what is wrong with the server, the credentials or the database', async () => {
