@@ -1,7 +1,7 @@
 // `npm run bench`: packets/s and peak memory of `lispscope read --json` against tshark and
 // tcpdump on the same deterministic 1,000,000-packet capture, in the same run. Not a test.
 //
-//   npm run bench [-- --packets N] [--keep] [--no-export] [--no-flood] [--no-live] [--no-sniff]
+//   npm run bench [-- --packets N] [--keep] [--no-export] [--no-flood] [--no-live] [--no-sniff] [--live-only]
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -440,7 +440,9 @@ async function liveExportSection(pool: Uint8Array[], seconds: number): Promise<v
   process.stdout.write('target: 100,000 LISP packets/s, every packet in ClickHouse\n');
 }
 
-const bench = await main();
-if (!process.argv.includes('--no-export')) await exportSection(bench.file, bench.n, bench.readJson);
-if (!process.argv.includes('--no-flood')) floodSection();
+// --live-only: just the live capture sections (iterating on sniff).
+const liveOnly = process.argv.includes('--live-only');
+const bench = liveOnly ? undefined : await main();
+if (bench && !process.argv.includes('--no-export')) await exportSection(bench.file, bench.n, bench.readJson);
+if (!liveOnly && !process.argv.includes('--no-flood')) floodSection();
 if (!process.argv.includes('--no-live')) await liveSection();
