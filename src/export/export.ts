@@ -31,6 +31,13 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
   // file instead of through its write-ahead log: a third less work.
   const stager = new Stager({ onBatch: (b) => loader.push(b), batchBytes: opts.batchBytes ?? 64 << 20 });
   const out: InputSummary[] = [];
+  // Interrupted: the staged batches go (the database keeps what it committed).
+  const onSignal = () => {
+    stager.dispose();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await sink.open();
     for (const input of inputs) {
@@ -45,6 +52,8 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
     }
     await loader.drained();
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await sink.close().catch(() => undefined);
     stager.dispose();
   }

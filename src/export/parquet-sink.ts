@@ -1,6 +1,6 @@
 // `--to dir/`: Parquet files written by DuckDB's COPY, one per table per input
-// (`dir/TABLE/VANTAGE--FILE.parquet`), or with `--partition hour` one per table per input per hour
-// in Hive layout (`dir/TABLE/hour=2024-05-01T10/VANTAGE--FILE-N.parquet`), which Spark, Trino,
+// (`dir/TABLE/VANTAGE--FILE-HASH.parquet`), or with `--partition hour` one per table per input per
+// hour in Hive layout (`dir/TABLE/hour=2024-05-01T10/VANTAGE--FILE-HASH-N-K.parquet`), which Spark, Trino,
 // ClickHouse, pandas and `lispscope query` read as one table. Batches wait on disk until their
 // input (or hour) is complete; DuckDB then reads them once into the file.
 
@@ -51,8 +51,11 @@ export class ParquetSink implements Sink {
     await run(this.db.connection, 'SET threads = 1', this.dir);
   }
 
+  /** VANTAGE--NAME-HASH: the hash of the whole path keeps a.pcap of two directories apart. */
   private base(input: InputLabel): string {
-    return `${fileSafe(input.vantage)}--${fileSafe(basename(input.file))}`;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < input.file.length; i++) h = Math.imul(h ^ input.file.charCodeAt(i), 0x01000193);
+    return `${fileSafe(input.vantage)}--${fileSafe(basename(input.file))}-${(h >>> 0).toString(16).padStart(8, '0')}`;
   }
 
   async beginInput(input: InputLabel): Promise<void> {

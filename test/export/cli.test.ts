@@ -1,7 +1,7 @@
 // export and query from the command line: destinations, errors in one line, table and NDJSON
 // output, Parquet partitioned by hour, re-export replacing rows.
 
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,13 +51,20 @@ describe('lispscope export', () => {
     const dir = join(tmp, 'pq');
     expect((await cli(['export', demo, '--to', `${dir}/`])).code).toBe(0);
     const names = files(dir).map((f) => relative(dir, f)).sort();
-    expect(names).toEqual(['captures/mn-handover--mn-handover.pcapng.parquet', 'exchanges/mn-handover--mn-handover.pcapng.parquet',
-      'handover_peers/mn-handover--mn-handover.pcapng.parquet', 'handovers/mn-handover--mn-handover.pcapng.parquet',
-      'mappings/mn-handover--mn-handover.pcapng.parquet', 'packets/mn-handover--mn-handover.pcapng.parquet']);
+    const tables = ['captures', 'exchanges', 'handover_peers', 'handovers', 'mappings', 'packets'];
+    expect(names.map((n) => n.replace(/-[0-9a-f]{8}\.parquet$/, '.parquet'))).toEqual(tables.map((t) => `${t}/mn-handover--mn-handover.pcapng.parquet`));
+    // The same file name in another directory is another input: its files stand beside.
+    const other = join(tmp, 'other');
+    mkdirSync(other);
+    copyFileSync(demo, join(other, 'mn-handover.pcapng'));
+    expect((await cli(['export', join(other, 'mn-handover.pcapng'), '--to', `${dir}/`])).code).toBe(0);
+    expect(files(join(dir, 'packets'))).toHaveLength(2);
+    expect((await cli(['export', demo, '--to', `${dir}/`])).code).toBe(0); // again: replaces its own
+    expect(lines((await cli(['query', dir, 'select count(*) n from packets', '--json'])).stdout)).toEqual([{ n: 112 }]);
     const hourly = join(tmp, 'pqh');
     expect((await cli(['export', demo, '--to', `${hourly}/`, '--partition', 'hour'])).code).toBe(0);
     // The capture runs from 10:00:00 to 10:01:38 UTC on 2024-05-01 (1714557600 to 1714557698).
-    expect(files(join(hourly, 'packets')).map((f) => relative(hourly, f))).toEqual([expect.stringMatching(/^packets\/hour=2024-05-01T10\/mn-handover--mn-handover\.pcapng-0-\d+\.parquet$/)]);
+    expect(files(join(hourly, 'packets')).map((f) => relative(hourly, f))).toEqual([expect.stringMatching(/^packets\/hour=2024-05-01T10\/mn-handover--mn-handover\.pcapng-[0-9a-f]{8}-0-\d+\.parquet$/)]);
     const q = lines((await cli(['query', hourly, 'select hour, count(*) n from packets group by hour', '--json'])).stdout);
     expect(q).toEqual([{ hour: '2024-05-01T10', n: 56 }]);
     for (const f of files(dir)) expect(statSync(f).size).toBeGreaterThan(0);
