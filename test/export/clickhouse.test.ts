@@ -72,7 +72,7 @@ describe.skipIf(skip)('export to ClickHouse', () => {
     const odd = ["it's", 'a \\ back\\slash', 'plain'];
     writeFileSync(path, `1\x01${JSON.stringify({ frame: 1, ts: 1.5, type: 'unknown', malformed: odd })}\n`);
     await sink.load({ table: 'packets', path, rows: 1, bytes: 100, vantage: 'odd', file: 'odd' });
-    await sink.endInput({ vantage: 'odd', file: 'odd' }, true);
+    await sink.endInput();
     await sink.close();
     const back = lines(await clickhouseSql(`SELECT malformed, json FROM ${db}.packets WHERE vantage = 'odd' FORMAT JSONEachRow`));
     expect(back).toEqual([{ malformed: odd, json: JSON.stringify({ frame: 1, ts: 1.5, type: 'unknown', malformed: odd }) }]);
