@@ -46,7 +46,7 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
       stager.input(label.vantage, label.file);
       const rec = new Recorder(stager, opts);
       const r = await readCapture(input.path, { frame: (f) => (rec.frame(f), !loader.error), warning: opts.warning }, { pause: () => loader.pause() });
-      out.push(rec.finish({ format: r.format ?? 'pcap' }));
+      out.push(rec.finish({ format: r.format ?? 'pcap', ...(r.drops !== undefined ? { drops: r.drops } : {}) }));
       await loader.drained();
       await sink.endInput(label, true);
     }

@@ -179,7 +179,7 @@ export const CAPTURES: Table = {
     { name: 'handovers', type: 'int', doc: 'rows in `handovers`' },
     { name: 'first_ts', type: 'double', doc: 'time of the first frame' },
     { name: 'last_ts', type: 'double', doc: 'time of the last frame' },
-    { name: 'drops', type: 'int', doc: 'live capture: packets lost (kernel, interface and lispscope\'s queue); null for files' },
+    { name: 'drops', type: 'int', doc: "packets lost while capturing: live, the kernel's, the interface's and lispscope's queue's; pcapng, what its Interface Statistics Blocks say; null for pcap" },
     { name: 'export_drops', type: 'int', doc: 'live capture: rows dropped because the database could not take them' },
     JSON_COLUMN('the same counts'),
   ],

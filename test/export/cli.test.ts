@@ -5,6 +5,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readCapture } from '../../src/capture/source.js';
+import { PcapngFileWriter } from '../../src/capture/writer.js';
 import { PCAPS } from '../cli/run.js';
 import { cli, lines } from './support.js';
 
@@ -36,6 +38,28 @@ describe('lispscope export', () => {
     expect(j).toEqual([{ json: expect.objectContaining({ eid: '10.1.0.5/32', from: ['192.0.2.10'], to: ['198.51.100.20'] }) }]);
     const none = await cli(['query', db, 'select * from captures where false']);
     expect(none.stdout).toContain('(no rows; columns: vantage, file, seq, exported');
+  });
+
+  it('says in captures what the capturing tool lost, as pcapng Interface Statistics Blocks report it', async () => {
+    const frames: { tsSec: number; tsNsec: number; data: Uint8Array; len: number }[] = [];
+    await readCapture(join(PCAPS, 'data.pcap'), { frame: (f) => void frames.push({ tsSec: f.tsSec, tsNsec: f.tsNsec, data: f.data.slice(), len: f.len }), warning: () => {} });
+    const path = join(tmp, 'lossy.pcapng');
+    const w = new PcapngFileWriter(path, { interfaces: [{ linkType: 1, snaplen: 65535 }] });
+    const isb = (dropped: bigint, osDropped: bigint) =>
+      w.writeBlock({ type: 'isb', interfaceId: 0, tsSec: frames[0]!.tsSec, tsNsec: 0, received: 100n, dropped, osDropped, delivered: BigInt(frames.length) });
+    w.write(frames[0]!);
+    isb(2n, 3n); // 5 lost so far
+    for (const f of frames.slice(1)) w.write(f);
+    isb(2n, 10n); // cumulative: 12 in all
+    w.close();
+    const db = join(tmp, 'lossy.duckdb');
+    expect((await cli(['export', path, join(PCAPS, 'data.pcap'), join(PCAPS, 'mn-handover.pcapng'), '--to', db])).code).toBe(0);
+    const r = lines((await cli(['query', db, 'select vantage, format, drops from captures order by vantage', '--json'])).stdout);
+    expect(r).toEqual([
+      { vantage: 'data', format: 'pcap', drops: null },
+      { vantage: 'lossy', format: 'pcapng', drops: 12 },
+      { vantage: 'mn-handover', format: 'pcapng', drops: 0 },
+    ]);
   });
 
   it('filters with -Y what it exports, as read, flows and mappings do', async () => {
