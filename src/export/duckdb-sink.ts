@@ -20,12 +20,18 @@ export class DuckDbSink implements Sink {
   }
 
   async open(): Promise<void> {
-    // A bounded buffer pool: inserted data goes to the file, not to memory.
-    this.db = await openDuck(this.path, { memoryLimit: '128MB' });
+    // A small buffer pool: inserted data goes to the file (or spills), not to memory; rows of 1 KB
+    // of JSON each (large Map-Registers) load within it too.
+    this.db = await openDuck(this.path, { memoryLimit: '64MB' });
     const c = this.db.connection;
     await run(c, 'SET preserve_insertion_order = false', this.path);
     // One core stays with the reader and flow engine, which run beside DuckDB.
     await run(c, `SET threads = ${Math.max(1, availableParallelism() - 1)}`, this.path);
+    // Bulk inserts buffer row groups before writing them (5 by default, ~50 MB each with the JSON
+    // text): one at a time keeps memory flat.
+    await run(c, 'SET write_buffer_row_group_count = 1', this.path);
+    // Its allocator returns freed memory in the background instead of keeping it per thread.
+    await run(c, 'SET allocator_background_threads = true', this.path);
     for (const t of TABLES) await run(c, duckDdl(t), `${this.path}: creating table ${t.name}`);
   }
 
