@@ -43,7 +43,8 @@ export class LiveExport {
       onState: opts.onState,
       onLoaded: () => opts.onReady?.(),
     });
-    this.stager = new Stager({ onBatch: (b) => this.loader.push(b), batchBytes: 4 << 20 });
+    // A batch a second (or 32 MiB): ClickHouse makes a part per insert, and fewer parts are fewer merges.
+    this.stager = new Stager({ onBatch: (b) => this.loader.push(b), batchBytes: 32 << 20 });
     this.recorder = new Recorder(this.stager, opts);
     this.hour = Math.floor(Date.now() / 3_600_000);
   }
