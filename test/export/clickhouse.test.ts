@@ -78,6 +78,30 @@ describe.skipIf(skip)('export to ClickHouse', () => {
     expect(back).toEqual([{ malformed: odd, json: JSON.stringify({ frame: 1, ts: 1.5, type: 'unknown', malformed: odd }) }]);
   });
 
+  it('sends an insert that failed again before the next batch, so a retry loses nothing', async () => {
+    const sink = new ClickHouseSink(parseClickHouseUrl(url(), {}));
+    await sink.open();
+    const s = sink as unknown as { insert: (table: string, csv: string) => Promise<void> };
+    const real = s.insert.bind(sink);
+    let calls = 0;
+    // The first insert fails as an unreachable server would; the retry and the next succeed.
+    s.insert = (table, csv) => (++calls === 1 ? Promise.reject(new SinkUnavailable('down')) : real(table, csv));
+    const batch = (n: number) => {
+      const path = join(tmp, `retry-${n}.rows`);
+      writeFileSync(path, `1\x01${JSON.stringify({ frame: n, ts: 2.5, type: 'unknown' })}\n`);
+      return { table: 'packets' as const, path, rows: 1, bytes: 50, vantage: 'retry', file: 'retry' };
+    };
+    await sink.load(batch(1)); // prepared; its insert fails in the background
+    await sink.load(batch(2)); // sends batch 1 again first, then batch 2
+    await sink.endInput();
+    await sink.close();
+    expect(calls).toBe(3);
+    expect(lines(await clickhouseSql(`SELECT frame FROM ${db}.packets WHERE vantage = 'retry' ORDER BY frame FORMAT JSONEachRow`, { output_format_json_quote_64bit_integers: '0' }))).toEqual([
+      { frame: 1 },
+      { frame: 2 },
+    ]);
+  });
+
   it('says in one line what is wrong with the server, the credentials or the database', async () => {
     const missing = await cli(['export', join(PCAPS, 'data.pcap'), '--to', url('default', `${db}_missing`)]);
     expect(missing.code).toBe(2);
