@@ -1,10 +1,10 @@
 // `npm run bench`: packets/s and peak memory of `lispscope read --json` against tshark and
 // tcpdump on the same deterministic 1,000,000-packet capture, in the same run. Not a test.
 //
-//   npm run bench [-- --packets N] [--keep] [--no-flood] [--no-live]
+//   npm run bench [-- --packets N] [--keep] [--no-export] [--no-flood] [--no-live] [--no-sniff] [--live-only]
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PcapFileWriter } from '../src/capture/writer.js';
@@ -158,7 +158,7 @@ function have(cmd: string): boolean {
   return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<{ file: string; n: number; readJson: Measure }> {
   const argv = process.argv.slice(2);
   const n = argv.includes('--packets') ? Number(argv[argv.indexOf('--packets') + 1]) : 1_000_000;
   mkdirSync(OUT, { recursive: true });
@@ -201,6 +201,35 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\ntargets: read --json >= 5x tshark and >= 1.5x tcpdump -v packets/s, peak RSS < 150 MB;` +
       ` flows and mappings <= 1.5x the time of read --json, peak RSS < 200 MB\n`,
+  );
+  return { file, n, readJson: ours };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export: the same capture into DuckDB and Parquet (docs/export.md).
+
+function treeBytes(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? treeBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
+}
+
+async function exportSection(file: string, n: number, readJson: Measure): Promise<void> {
+  const bin = join(ROOT, 'bin/lispscope');
+  const duck = join(OUT, 'bench.duckdb');
+  const parquet = join(OUT, 'bench-parquet');
+  rmSync(duck, { force: true });
+  rmSync(`${duck}.wal`, { force: true });
+  rmSync(parquet, { recursive: true, force: true });
+  process.stderr.write('\nexport: the capture into DuckDB and into Parquet...\n');
+  const d = await measure(process.execPath, [bin, 'export', file, '--to', duck]);
+  const p = await measure(process.execPath, [bin, 'export', file, '--to', `${parquet}/`]);
+  const perMillion = (bytes: number) => ((bytes / n) * 1e6) / 2 ** 20;
+  const row = (name: string, m: Measure, bytes: number) =>
+    `${name.padEnd(24)} ${m.seconds.toFixed(2).padStart(7)} s ${Math.round(n / m.seconds).toLocaleString('en').padStart(11)} pkt/s ${m.peakMb.toFixed(0).padStart(5)} MB peak` +
+    `  ${(m.seconds / readJson.seconds).toFixed(2)}x the time of read --json; ${perMillion(bytes).toFixed(1)} MiB per million packets`;
+  process.stdout.write(
+    `\n${row('export --to x.duckdb', d, statSync(duck).size)}\n${row('export --to dir/ (Parquet)', p, treeBytes(parquet))}\n` +
+      `  (read --json: ${readJson.seconds.toFixed(2)} s in this run; the capture file: ${perMillion(statSync(file).size).toFixed(1)} MiB per million packets)\n` +
+      'target: export to DuckDB <= 2.5x the time of read --json, peak RSS < 300 MB\n',
   );
 }
 
@@ -333,10 +362,11 @@ async function liveSection(): Promise<void> {
   process.stderr.write(`\nlive capture: sniff -i lo, ${seconds} s of LISP traffic (80% data, 20% control) injected on lo per rate...\n`);
   const rows: string[] = [];
   const best: Record<string, number> = {};
-  for (const [name, mode] of [
+  const modes: [string, string[]][] = process.argv.includes('--no-sniff') ? [] : [
     ['sniff --json', ['--json']],
     ['sniff', ['-n']],
-  ] as [string, string[]][]) {
+  ];
+  for (const [name, mode] of modes) {
     for (const rate of [50_000, 75_000, 100_000, 125_000, 150_000]) {
       const r = await liveRun(mode, rate, seconds, pool);
       const lost = r.sent - r.captured;
@@ -354,8 +384,65 @@ async function liveSection(): Promise<void> {
     process.stdout.write(`${name}: the highest rate with every packet captured and decoded: ${Math.round(rate).toLocaleString('en')} pkt/s\n`);
   }
   process.stdout.write('target: 100,000 LISP packets/s with zero drops\n');
+  await liveExportSection(pool, seconds);
 }
 
-await main();
-if (!process.argv.includes('--no-flood')) floodSection();
+/** A ClickHouse to export to: LISPSCOPE_CLICKHOUSE, else Debian's server started for the run. */
+async function clickhouseForBench(): Promise<{ http: string; stop: () => void } | string> {
+  const given = process.env.LISPSCOPE_CLICKHOUSE;
+  if (given) return { http: given, stop: () => {} };
+  if (!existsSync('/usr/sbin/clickhouse-server') && !existsSync('/usr/bin/clickhouse-server')) return 'no clickhouse-server installed (apt-get install clickhouse-server)';
+  const dir = join(OUT, 'clickhouse');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync(join(ROOT, '.ci/clickhouse'), ['start', dir], { encoding: 'utf8' });
+  if (r.status !== 0) return `clickhouse-server did not start: ${r.stderr.trim().split('\n').pop()}`;
+  const pid = r.stdout.trim();
+  return { http: 'http://127.0.0.1:8123', stop: () => void spawnSync(join(ROOT, '.ci/clickhouse'), ['stop', pid]) };
+}
+
+async function clickhouse(http: string, sql: string): Promise<string> {
+  const r = await fetch(http, { method: 'POST', body: sql });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`ClickHouse: ${text.trim()}`);
+  return text.trim();
+}
+
+/** `sniff --export clickhouse://...` against the same traffic: every packet must reach the table. */
+async function liveExportSection(pool: Uint8Array[], seconds: number): Promise<void> {
+  const ch = await clickhouseForBench();
+  if (typeof ch === 'string') {
+    process.stdout.write(`\nsniff --export clickhouse: skipped (${ch})\n`);
+    return;
+  }
+  const rows: string[] = [];
+  try {
+    const u = new URL(ch.http);
+    const url = `clickhouse://default@${u.hostname}:${u.port || 8123}/lispscope_bench`;
+    process.stderr.write(`\nsniff --export ${url}, ${seconds} s per rate...\n`);
+    for (const rate of [50_000, 100_000, 125_000]) {
+      await clickhouse(ch.http, 'DROP DATABASE IF EXISTS lispscope_bench');
+      await clickhouse(ch.http, 'CREATE DATABASE lispscope_bench');
+      const r = await liveRun(['--export', url], rate, seconds, pool);
+      const inTable = Number(await clickhouse(ch.http, 'SELECT count() FROM lispscope_bench.packets')) - 20_000;
+      const pps = (v: number) => Math.round(v).toLocaleString('en').padStart(7);
+      rows.push(
+        `sniff --export ${pps(r.rate)} pkt/s (${pps(r.sentRate)} sent): ${inTable.toLocaleString('en').padStart(7)} of ${r.sent.toLocaleString('en')} in ClickHouse, ` +
+          `${r.queueDrops} dropped by the queue, ${r.sent - r.captured - r.queueDrops} lost before it${r.kernelDrops === undefined ? '' : ` (kernel drops ${r.kernelDrops})`}; sniff CPU ${r.cpu.toFixed(2)} s`,
+      );
+      process.stderr.write(`${rows[rows.length - 1]}\n`);
+    }
+    await clickhouse(ch.http, 'DROP DATABASE IF EXISTS lispscope_bench');
+  } finally {
+    ch.stop();
+  }
+  process.stdout.write(`\nsniff --export to ClickHouse on lo (${seconds} s per rate after the warm-up; rows counted in the packets table):\n${rows.join('\n')}\n`);
+  process.stdout.write('target: 100,000 LISP packets/s, every packet in ClickHouse\n');
+}
+
+// --live-only: just the live capture sections (iterating on sniff).
+const liveOnly = process.argv.includes('--live-only');
+const bench = liveOnly ? undefined : await main();
+if (bench && !process.argv.includes('--no-export')) await exportSection(bench.file, bench.n, bench.readJson);
+if (!liveOnly && !process.argv.includes('--no-flood')) floodSection();
 if (!process.argv.includes('--no-live')) await liveSection();

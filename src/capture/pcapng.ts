@@ -181,6 +181,8 @@ export class PcapngDecoder implements FormatDecoder {
   private le = true;
   private sections = 0;
   private ifaces: Iface[] = [];
+  /** Packets the capturing tool said it lost (ISBs), over every interface and section. */
+  drops = 0;
   private index = 0;
   private dvBuf: Uint8Array | undefined;
   private dv: DataView = new DataView(new ArrayBuffer(0));
@@ -346,6 +348,8 @@ export class PcapngDecoder implements FormatDecoder {
     const osdrop = drops[OPT_ISB_OSDROP] ?? 0n;
     const iface = this.ifaces[ifid];
     if (!iface || ifdrop + osdrop <= (iface.dropsReported ?? 0n)) return;
+    // ISB counters are cumulative: each interface adds what it lost since its previous ISB.
+    this.drops += Number(ifdrop + osdrop - (iface.dropsReported ?? 0n));
     iface.dropsReported = ifdrop + osdrop;
     const parts = [osdrop && `${osdrop} by the operating system`, ifdrop && `${ifdrop} by the interface`].filter(Boolean).join(', ');
     const name = iface.name ? ` (${iface.name})` : '';

@@ -33,6 +33,8 @@ export interface FormatDecoder {
   decode(buf: Uint8Array, off: number, end: number): number;
   /** Names the partly received unit, for the truncation warning ("record", "block", ...). */
   pendingUnit(): string;
+  /** Packets the file says the capturing tool lost (pcapng Interface Statistics Blocks). */
+  readonly drops?: number;
 }
 
 // Every magic we recognise, as it appears on disk: a file shorter than a magic is judged by its prefix.
@@ -132,6 +134,11 @@ export class CaptureParser implements DecodeContext {
   /** Frames delivered to the sink. */
   get frames(): number {
     return this.delivered;
+  }
+
+  /** Packets the capturing tool said it lost, when the format can say (pcapng ISBs); else undefined. */
+  get drops(): number | undefined {
+    return this.dec instanceof Detector ? undefined : this.dec.drops;
   }
 
   /** Bytes received so far (the capture's own bytes, after any decompression). */

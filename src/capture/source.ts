@@ -32,6 +32,8 @@ export interface ReadCaptureResult {
   frames: number;
   /** Capture bytes parsed (after decompression). */
   bytes: number;
+  /** Packets the capturing tool said it lost (pcapng ISBs); undefined when the format cannot say. */
+  drops?: number;
 }
 
 const DEFAULT_CHUNK = 1024 * 1024;
@@ -144,7 +146,8 @@ export async function readCapture(path: string, sink: FrameSink, opts: ReadCaptu
       }
     }
     parser.end();
-    return { format: parser.format, frames: parser.frames, bytes: parser.bytes };
+    const drops = parser.drops;
+    return { format: parser.format, frames: parser.frames, bytes: parser.bytes, ...(drops !== undefined ? { drops } : {}) };
   } finally {
     await input.return(undefined);
     await fh?.close();

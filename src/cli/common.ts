@@ -105,3 +105,20 @@ export function openRecording(cmd: string, path: string | undefined): CaptureFil
     throw new UsageError(`${cmd}: ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
+
+/**
+ * One filter for the packets, exchanges and mappings of an export: each kind keeps what the filter
+ * says of it, and nothing when the filter names fields only another kind has.
+ */
+export function filtersForAll(expr: string): { packet: Predicate; exchange: Predicate; mapping: Predicate } {
+  try {
+    return {
+      packet: compileFilterAmong(expr, 'packet', ['exchange', 'mapping']),
+      exchange: compileFilterAmong(expr, 'exchange', ['packet', 'mapping']),
+      mapping: compileFilterAmong(expr, 'mapping', ['packet', 'exchange']),
+    };
+  } catch (e) {
+    if (e instanceof FilterError) throw new UsageError(`-Y: ${e.message}`);
+    throw e;
+  }
+}

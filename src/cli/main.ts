@@ -13,7 +13,9 @@ import { MN_SPECS, runMn } from './mn.js';
 import { msSpec, runMs } from './ms.js';
 import { replaySpec, runReplay } from './replay.js';
 import { injectSpec, runInject } from './inject.js';
+import { exportSpec, runExport } from './export.js';
 import { flowsSpec, mappingsSpec, runFlows, runMappings, runStats, statsSpec } from './flows.js';
+import { querySpec, runQuery } from './query.js';
 import { readSpec, runRead } from './read.js';
 import { runSniff, sniffSpec } from './sniff.js';
 import { runStart, startSpec } from './start.js';
@@ -24,6 +26,8 @@ export const COMMANDS: Commands = {
   flows: { summary: 'exchanges: registrations, resolutions, SMRs, probes, NAT info, referrals', run: runFlows, spec: flowsSpec },
   mappings: { summary: 'per EID: RLOC timeline and handovers with each peer\'s latency', run: runMappings, spec: mappingsSpec },
   stats: { summary: 'counts, RTT percentiles per Map-Resolver, failures', run: runStats, spec: statsSpec },
+  export: { summary: 'packets, exchanges, mappings and handovers into DuckDB, Parquet or ClickHouse', run: runExport, spec: exportSpec },
+  query: { summary: 'SQL over an export: a DuckDB file or a Parquet directory', run: runQuery, spec: querySpec },
   sniff: { summary: 'capture live on an interface (libpcap) and decode LISP as it arrives', run: runSniff, spec: sniffSpec },
   tui: { summary: 'terminal UI: sessions, packets, detail and hex, ladder, mappings; files, a live interface or the lab', run: runTuiCommand, spec: tuiSpec },
   start: { summary: "run the embedded lab's whole Mobile Node scenario and analyse it (what `npm start` runs)", run: runStart, spec: startSpec },

@@ -28,7 +28,11 @@ import { renderTree } from '../output/tree.js';
 import { msText } from '../output/units.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { filterHelpText } from '../output/filter-help.js';
-import { filterOf, keyLookup, loadKeys, packetFails, parseDecodeAs, parseFailOn } from './common.js';
+import { filterOf, filtersForAll, keyLookup, loadKeys, packetFails, parseDecodeAs, parseFailOn } from './common.js';
+import { openDestination } from '../export/destination.js';
+import { LiveExport } from '../export/live.js';
+import { SinkError } from '../export/sink.js';
+import { partitionOf } from './export.js';
 import type { Io } from './io.js';
 
 export const sniffSpec: CommandSpec = {
@@ -66,6 +70,10 @@ export const sniffSpec: CommandSpec = {
     { name: 'flows', kind: 'flag', help: 'show exchanges (registration, resolution, smr, ...) as they complete instead of packets' },
     { name: 'timeout', kind: 'value', arg: 'SEC', help: 'with --flows: an unanswered request closes this long after its last transmission (default per kind: 10 s, RLOC-probes 20 s)' },
     { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet has an error note (malformed), a warning or an error (warning), or fails authentication (auth-failed)' },
+    { name: 'export', kind: 'value', arg: 'DEST', help: 'export packets, exchanges and handovers as they come: x.duckdb, dir/ or clickhouse://user@host:8123/db (see docs/export.md)' },
+    { name: 'vantage', kind: 'value', arg: 'NAME', help: 'with --export: label of this capture point (default: the interface)' },
+    { name: 'partition', kind: 'value', arg: 'input|hour', help: 'with --export dir/: Parquet files at the end (input) or every hour' },
+    { name: 'export-buffer', kind: 'value', arg: 'MiB', help: 'with --export: rows kept while the database is unreachable, then dropped and counted (default 256)' },
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
 };
@@ -392,6 +400,40 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   const filter = expr === undefined ? undefined : filterOf(expr, flows ? 'exchange' : 'packet');
   const failOn = parseFailOn('sniff', a.lists.get('fail-on') ?? []);
   const bpf = a.values.get('capture-filter') ?? defaultFilter(decodeAs);
+  const exportDest = a.values.get('export');
+  const partition = partitionOf('sniff', a.values.get('partition'));
+  const exportBuffer = intValue(sniffSpec, 'export-buffer', a.values.get('export-buffer'));
+  if (exportDest === undefined && (a.values.has('vantage') || partition || exportBuffer !== undefined)) {
+    throw new UsageError('sniff: --vantage, --partition and --export-buffer go with --export DEST');
+  }
+  if (exportDest !== undefined && (flows || json || verbose || hex || all)) {
+    throw new UsageError('sniff: --export writes packets and exchanges to DEST; --flows, --json, -V, -x and --all show them instead');
+  }
+  let live: LiveExport | undefined;
+  let resumeCapture = () => {};
+  if (exportDest !== undefined) {
+    try {
+      live = new LiveExport(openDestination(exportDest, { ...(partition ? { partition } : {}), env: io.env }), {
+        label: { vantage: a.values.get('vantage') ?? iface, file: iface },
+        decoder: { decodeAs, ...(keyRing ? { keyFor: keyLookup(keyRing) } : {}) },
+        warning: (m) => io.warn(m),
+        ...(timeout !== undefined ? { timeout } : {}),
+        ...(expr !== undefined ? { filters: filtersForAll(expr) } : {}),
+        ...(exportBuffer !== undefined ? { maxBufferedBytes: exportBuffer * 2 ** 20 } : {}),
+        hourly: partition === 'hour',
+        onState: (m) => io.warn(m),
+        onReady: () => resumeCapture(),
+      });
+      // Bad URL, credentials or database: said before capturing anything.
+      await live.open();
+    } catch (e) {
+      if (e instanceof SinkError) {
+        io.error(e.message);
+        return 2;
+      }
+      throw e;
+    }
+  }
 
   const stderrTty = isatty(2);
   const stdoutTty = isatty(1);
@@ -405,6 +447,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     // cap opens every interface in promiscuous mode: say that -p could not be honoured.
     if (!promiscuous && capture.binding === 'cap') io.warn('-p: the cap package always captures in promiscuous mode; lispscope\'s own binding honours -p');
   } catch (e) {
+    await live?.abort();
     if (e instanceof LiveCaptureError) {
       io.error(e.message);
       return 2;
@@ -495,6 +538,11 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
         return false;
       }
     }
+    if (live) {
+      live.frame(f);
+      t.shown = live.packets;
+      return !reached();
+    }
     if (engine) engine.frame();
     if (fast && writeDataJsonFast(f, buffer)) {
       t.lisp++;
@@ -522,7 +570,12 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     return !reached();
   };
 
-  out.onDrain = () => capture.resume();
+  out.onDrain = () => {
+    if (!live?.congested) capture.resume();
+  };
+  resumeCapture = () => {
+    if (!out.congested && !live?.congested) capture.resume();
+  };
   out.onError = (e) => {
     if (e.code === 'EPIPE') pipeClosed = true;
     else failure = `cannot write the output: ${e.message}`;
@@ -596,7 +649,11 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     warning: (m) => io.warn(m),
     batchEnd: () => {
       scheduleFlush();
-      if (out.congested) capture.pause();
+      if (live?.error) {
+        failure = live.error.message;
+        void capture.stop(false);
+      }
+      if (out.congested || live?.congested) capture.pause();
     },
   });
   await capture.done;
@@ -611,6 +668,19 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   }
   buffer.flush();
   await out.idle();
+  let exported: Awaited<ReturnType<LiveExport['finish']>> | undefined;
+  if (live) {
+    const st = capture.stats();
+    try {
+      exported = await live.finish(st.queueDrops + (st.kernelDrops ?? 0) + (st.interfaceDrops ?? 0));
+    } catch (e) {
+      if (!(e instanceof SinkError)) throw e;
+      failure ??= e.message;
+    }
+    t.lisp = exported?.lisp_packets ?? t.lisp;
+    t.control = exported?.control_packets ?? 0;
+    t.data = exported?.data_packets ?? 0;
+  }
   let writeError: string | undefined;
   try {
     file?.close();
@@ -625,7 +695,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   const kinds = [t.control && `${t.control} control`, t.data && `${t.data} data`, t.reliable && `${t.reliable} reliable-transport`].filter(Boolean);
   info(
     `${plural(t.frames, 'packet')} captured on ${iface}, ${plural(t.lisp, 'LISP message')}${kinds.length ? ` (${kinds.join(', ')})` : ''}, ` +
-      `${flows ? plural(t.shown, 'exchange') : t.shown} shown`,
+      (live ? `${t.shown} exported` : `${flows ? plural(t.shown, 'exchange') : t.shown} shown`),
   );
   if (s.kernelDrops === undefined) {
     info(`${plural(s.queueDrops, 'packet')} dropped by lispscope's queue; kernel drops not known (cap does not report libpcap's statistics)`);
@@ -634,6 +704,13 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     info(`${plural(s.queueDrops, 'packet')} dropped by lispscope's queue, ${s.kernelDrops} by the kernel${iface}`);
   }
   if (file) info(`${plural(file.packets, 'packet')} written to ${file.path}${file.filesStarted > 1 ? ` (${file.filesStarted} files, rotated)` : ''}`);
+  if (exported) {
+    const r = exported.rows;
+    info(
+      `exported to ${exportDest}: ${plural(r.packets, 'packet')}, ${plural(r.exchanges, 'exchange')}, ${plural(r.handovers, 'handover')}; ` +
+        `${plural(exported.droppedRows, 'row')} dropped (database unreachable or behind)`,
+    );
+  }
   const err = failure ?? writeError;
   if (err) {
     io.error(err);

@@ -15,7 +15,7 @@ function clock(ts: number): string {
   return timeOfDay(sec, (us - sec * 1e6) * 1000).slice(0, 12);
 }
 
-function table(head: string[], style: Style): Table.Table {
+export function table(head: string[], style: Style): Table.Table {
   return new Table({
     head: head.map((h) => style.dim(h)),
     style: { head: [], border: [], compact: true },

@@ -1,0 +1,189 @@
+// `--to clickhouse://user[:password]@host:8123/db`: ClickHouse over HTTP (@clickhouse/client).
+// Tables are created when missing (MergeTree ordered by time, partitioned by day), with DDL that
+// ClickHouse 18.16 (Debian's) understands and newer servers accept: no DateTime64, no Bool, times
+// as Float64 epoch seconds. A batch is turned into ClickHouse's input by the same SELECT the
+// DuckDB and Parquet sinks use (DuckDB in memory writes it as CSV), then streamed in one INSERT.
+
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createReadStream, rmSync } from 'node:fs';
+import { clickhouseDdl, cq, lit } from './columns.js';
+import { openDuck, run, type Duck } from './duck.js';
+import { selectRows } from './select.js';
+import { SinkError, SinkUnavailable, type Sink } from './sink.js';
+import type { Batch } from './stage.js';
+import { TABLES } from './tables.js';
+
+export interface ClickHouseTarget {
+  url: string;
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  database: string;
+}
+
+/** `clickhouse://user[:password]@host[:port]/db`; the password may come from CLICKHOUSE_PASSWORD instead. */
+export function parseClickHouseUrl(dest: string, env: NodeJS.ProcessEnv): ClickHouseTarget {
+  let u: URL;
+  try {
+    u = new URL(dest);
+  } catch {
+    throw new SinkError(`${dest}: not a valid URL (clickhouse://user@host:8123/db)`);
+  }
+  const database = decodeURIComponent(u.pathname.replace(/^\/+/, '').replace(/\/+$/, ''));
+  if (!u.hostname) throw new SinkError(`${dest}: no host (clickhouse://user@host:8123/db)`);
+  if (database === '' || database.includes('/')) throw new SinkError(`${dest}: name one database after the host (clickhouse://user@host:8123/db)`);
+  if (u.search || u.hash) throw new SinkError(`${dest}: unexpected ${u.search ? 'query' : 'fragment'} in the URL`);
+  const port = u.port ? Number(u.port) : 8123;
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  return {
+    url: `http://${u.hostname}:${port}`,
+    host,
+    port,
+    username: decodeURIComponent(u.username) || 'default',
+    password: u.password ? decodeURIComponent(u.password) : (env.CLICKHOUSE_PASSWORD ?? ''),
+    database,
+  };
+}
+
+const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|socket hang up|Timeout error|timed out/i;
+
+/** ClickHouse's and the network's errors as one line each. */
+export function clickhouseError(t: ClickHouseTarget, e: unknown, what: string): Error {
+  const err = e as Error & { code?: string; type?: string };
+  const where = `clickhouse ${t.host}:${t.port}`;
+  const first = (err.message ?? String(e)).split('\n')[0]!;
+  // Old servers say "Code: 81, e.displayText() = DB::Exception: ...", new ones "Code: 81. DB::Exception: ...".
+  const code = err.code ?? /^Code: (\d+)/.exec(first)?.[1];
+  const msg = first.replace(/, e\.what\(\) = .*$/, '').replace(/^Code: \d+[,.] (e\.displayText\(\) = )?DB::Exception: /, '').replace(/ \(version [^)]*\)$/, '');
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new SinkError(`${where}: unknown host`);
+  if (UNREACHABLE.test(err.code ?? '') || UNREACHABLE.test(msg)) return new SinkUnavailable(`${where}: unreachable (${err.code ?? msg})`);
+  switch (code) {
+    case '192': // UNKNOWN_USER
+    case '193': // WRONG_PASSWORD
+    case '194': // REQUIRED_PASSWORD
+    case '516': // AUTHENTICATION_FAILED
+      return new SinkError(`${where}: bad credentials for user "${t.username}" (${msg})`);
+    case '81': // UNKNOWN_DATABASE
+      return new SinkError(`${where}: database "${t.database}" does not exist (CREATE DATABASE ${t.database} first)`);
+    case '497': // ACCESS_DENIED
+      return new SinkError(`${where}: user "${t.username}" may not ${what} (${msg})`);
+  }
+  return new SinkError(`${where}: ${what}: ${msg}`);
+}
+
+export class ClickHouseSink implements Sink {
+  private client: ClickHouseClient | undefined;
+  private duck: Duck | undefined;
+
+  constructor(readonly target: ClickHouseTarget) {}
+
+  get label(): string {
+    return `clickhouse://${this.target.username}@${this.target.host}:${this.target.port}/${this.target.database}`;
+  }
+
+  async open(): Promise<void> {
+    const t = this.target;
+    this.client = createClient({
+      url: t.url,
+      username: t.username,
+      password: t.password,
+      database: t.database,
+      request_timeout: 60_000,
+      // Failures reach the user as one line (clickhouseError), not as the client's log.
+      log: { level: ClickHouseLogLevel.OFF },
+      // The server is old enough to reject settings it does not know: send none.
+      clickhouse_settings: {},
+    });
+    try {
+      // A query in the database: tells a missing database and bad credentials apart.
+      const rs = await this.client.query({ query: 'SELECT 1', format: 'JSONEachRow' });
+      await rs.json();
+    } catch (e) {
+      throw clickhouseError(t, e, 'connect');
+    }
+    for (const table of TABLES) {
+      try {
+        await this.client.command({ query: clickhouseDdl(table, t.database) });
+      } catch (e) {
+        throw clickhouseError(t, e, `create table ${table.name}`);
+      }
+    }
+    this.duck = await openDuck(':memory:', { memoryLimit: '256MB' });
+  }
+
+  // ClickHouse deletes are mutations (heavy, asynchronous): rows are appended; the `captures`
+  // table says which inputs were exported when.
+  async beginInput(): Promise<void> {}
+
+  /**
+   * Batches are pipelined: DuckDB prepares one while ClickHouse takes the one before. An insert
+   * that failed is kept and sent again before the next batch, so the loader's retry of that next
+   * batch loses nothing.
+   */
+  async load(b: Batch): Promise<void> {
+    const t = TABLES.find((x) => x.name === b.table)!;
+    const csv = `${b.path}.ch`;
+    // CSV: DuckDB writes it and ClickHouse parses it several times faster than JSONEachRow.
+    await run(
+      this.duck!.connection,
+      `COPY (${selectRows(t, [b.path], b, 'clickhouse')}) TO ${lit(csv)} (FORMAT csv, HEADER false, NULLSTR '\\N')`,
+      `preparing ${t.name} for ClickHouse`,
+    );
+    try {
+      await this.settle();
+    } catch (e) {
+      rmSync(csv, { force: true });
+      throw e;
+    }
+    const promise = this.insert(t.name, csv);
+    promise.catch(() => undefined); // seen by settle()
+    this.inFlight = { table: t.name, csv, promise };
+    rmSync(b.path, { force: true });
+  }
+
+  private inFlight: { table: string; csv: string; promise: Promise<void> } | undefined;
+
+  /** Waits for the insert in flight; one that failed is sent again (and throws if it fails again). */
+  private async settle(): Promise<void> {
+    const f = this.inFlight;
+    if (!f) return;
+    try {
+      await f.promise;
+    } catch {
+      f.promise = this.insert(f.table, f.csv);
+      await f.promise;
+    }
+    rmSync(f.csv, { force: true });
+    this.inFlight = undefined;
+  }
+
+  private async insert(table: string, csv: string): Promise<void> {
+    try {
+      const r = await this.client!.exec({
+        query: `INSERT INTO ${cq(this.target.database)}.${cq(table)} FORMAT CSV`,
+        values: createReadStream(csv),
+      });
+      r.stream.resume();
+      await new Promise<void>((resolve, reject) => {
+        r.stream.on('end', resolve);
+        r.stream.on('error', reject);
+      });
+    } catch (e) {
+      throw clickhouseError(this.target, e, `insert into ${table}`);
+    }
+  }
+
+  async endInput(): Promise<void> {
+    await this.settle();
+  }
+
+  async close(): Promise<void> {
+    if (this.inFlight) rmSync(this.inFlight.csv, { force: true });
+    this.inFlight = undefined;
+    this.duck?.close();
+    this.duck = undefined;
+    await this.client?.close();
+    this.client = undefined;
+  }
+}

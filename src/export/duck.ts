@@ -1,0 +1,50 @@
+// Opening DuckDB (a database file, or in memory to transform batches and read Parquet), with its
+// failures as one line each.
+
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { SinkError } from './sink.js';
+
+export type DuckConnection = DuckDBConnection;
+
+export interface Duck {
+  connection: DuckConnection;
+  close(): void;
+}
+
+/** The first line of a DuckDB error, without its class prefix ("IO Error: ..."). */
+export function duckMessage(e: unknown): string {
+  const m = ((e as Error).message ?? String(e)).split('\n')[0]!;
+  return m.replace(/^[A-Za-z ]*Error: /, '');
+}
+
+export async function openDuck(path: string, opts: { readOnly?: boolean; memoryLimit?: string } = {}): Promise<Duck> {
+  const config: Record<string, string> = {};
+  if (opts.readOnly) config.access_mode = 'READ_ONLY';
+  if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(path, config);
+  } catch (e) {
+    const m = duckMessage(e);
+    if (/Could not set lock/i.test(m)) throw new SinkError(`${path}: in use by another process (DuckDB allows one writer)`);
+    if (/not a valid DuckDB database|invalid database file|Unsupported database/i.test(m)) throw new SinkError(`${path}: not a DuckDB database file`);
+    throw new SinkError(`${path}: cannot open: ${m}`);
+  }
+  const connection = await instance.connect();
+  return {
+    connection,
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** Runs one statement; DuckDB's error becomes one line naming what was being done. */
+export async function run(c: DuckConnection, sql: string, what: string): Promise<void> {
+  try {
+    await c.run(sql);
+  } catch (e) {
+    throw new SinkError(`${what}: ${duckMessage(e)}`);
+  }
+}

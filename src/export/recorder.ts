@@ -1,0 +1,156 @@
+// One input (a capture file, or a live interface) turned into rows: every frame goes through the
+// same decoder and flow engine as `read`, `flows` and `mappings`, and every row is written by their
+// JSON writers, so the tables hold exactly what those commands print.
+
+import { PacketDecoder, type LispPacket, type PacketDecoderOptions } from '../capture/packets.js';
+import { plainData, scanPlainData } from '../capture/plain-data.js';
+import type { Frame } from '../capture/types.js';
+import { FlowEngine } from '../flows/engine.js';
+import type { Predicate } from '../flows/filter.js';
+import type { Exchange, Mapping } from '../flows/types.js';
+import { writeDataJsonFast } from '../output/json-fast.js';
+import { exchangeJson, mappingJson } from '../output/json-flows.js';
+import type { JsonOptions } from '../output/json-lisp.js';
+import { packetJson, writePacketJson } from '../output/json.js';
+import { JsonWriter } from '../output/json-writer.js';
+import type { Stager } from './stage.js';
+
+export interface RecorderOptions {
+  decoder?: Omit<PacketDecoderOptions, 'warning'>;
+  warning: (message: string) => void;
+  /** -Y: keeps the packets, exchanges and mappings it matches (as read, flows and mappings do). */
+  /** Display filters: the packets, exchanges and mappings kept (see common.ts filtersForAll). */
+  filters?: { packet: Predicate; exchange: Predicate; mapping: Predicate };
+  /** Exchange wait in seconds for every kind (flows --timeout); default the per-kind waits. */
+  timeout?: number;
+  json?: JsonOptions;
+}
+
+/** What an input held: the `captures` row. */
+export interface InputSummary {
+  format: string;
+  link_types: number[];
+  frames: number;
+  lisp_packets: number;
+  control_packets: number;
+  data_packets: number;
+  malformed_frames: number;
+  exchanges: number;
+  handovers: number;
+  first_ts?: number;
+  last_ts?: number;
+  drops?: number;
+  export_drops?: number;
+  /** Rows staged per table. */
+  rows: { packets: number; exchanges: number; mappings: number; handovers: number; handover_peers: number };
+}
+
+export class Recorder {
+  readonly engine: FlowEngine;
+  private readonly decoder: PacketDecoder;
+  private readonly packets;
+  private readonly jw;
+  /** Plain data packets skip the general decoder (as read --json and flows do). */
+  private readonly fast: boolean;
+  private readonly scanned = plainData();
+  private readonly linkTypes = new Set<number>();
+  private firstTs: number | undefined;
+  private lastTs: number | undefined;
+  private exchanges = 0;
+
+  constructor(
+    private readonly stager: Stager,
+    private readonly opts: RecorderOptions,
+  ) {
+    this.engine = new FlowEngine({ ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), onExchange: (e) => this.exchange(e) });
+    this.decoder = new PacketDecoder({ ...opts.decoder, warning: opts.warning });
+    this.packets = stager.stage('packets');
+    this.jw = new JsonWriter(this.packets.out);
+    const decodeAs = opts.decoder?.decodeAs;
+    this.fast = !opts.filters && !opts.decoder?.all && !(decodeAs && decodeAs.control.size + decodeAs.data.size > 0);
+  }
+
+  frame(f: Frame): void {
+    this.engine.frame();
+    const ts = f.tsSec + f.tsNsec / 1e9;
+    this.firstTs ??= ts;
+    this.lastTs = ts;
+    this.linkTypes.add(f.linkType);
+    if (this.fast && scanPlainData(f, this.scanned)) {
+      this.engine.plainData(f, this.scanned);
+      this.packets.begin();
+      writeDataJsonFast(f, this.packets.out);
+      this.packets.end();
+      return;
+    }
+    const p = this.decoder.decode(f);
+    if (p) this.packet(p);
+  }
+
+  private packet(p: LispPacket): void {
+    this.engine.packet(p);
+    // Only LISP packets are rows (those `stats` counts); a frame too broken to tell counts as malformed.
+    if (!p.kind) return;
+    if (this.opts.filters && !this.opts.filters.packet(packetJson(p, this.opts.json))) return;
+    this.packets.begin();
+    writePacketJson(this.jw, p, this.opts.json);
+    this.packets.end();
+  }
+
+  private exchange(e: Exchange): void {
+    const o = exchangeJson(e);
+    if (this.opts.filters && !this.opts.filters.exchange(o)) return;
+    this.exchanges++;
+    this.stager.text('exchanges', JSON.stringify(o));
+  }
+
+  /** Closes the exchanges still open, writes the mappings and the input's `captures` row. */
+  finish(extra: { format: string; drops?: number; exportDrops?: number }): InputSummary {
+    this.decoder.finish();
+    const { mappings, stats } = this.engine.finish();
+    let handovers = 0;
+    for (const m of mappings) handovers += this.mapping(m);
+    const s: InputSummary = {
+      format: extra.format,
+      link_types: [...this.linkTypes].sort((a, b) => a - b),
+      frames: stats.frames,
+      lisp_packets: stats.lispPackets,
+      control_packets: stats.controlPackets,
+      data_packets: stats.dataPackets,
+      malformed_frames: stats.malformedFrames,
+      exchanges: this.exchanges,
+      handovers,
+      rows: {
+        packets: this.packets.seq,
+        exchanges: this.stager.stage('exchanges').seq,
+        mappings: this.stager.stage('mappings').seq,
+        handovers: this.stager.stage('handovers').seq,
+        handover_peers: this.stager.stage('handover_peers').seq,
+      },
+    };
+    if (this.firstTs !== undefined) s.first_ts = Math.round(this.firstTs * 1e6) / 1e6;
+    if (this.lastTs !== undefined) s.last_ts = Math.round(this.lastTs * 1e6) / 1e6;
+    if (extra.drops !== undefined) s.drops = extra.drops;
+    if (extra.exportDrops !== undefined) s.export_drops = extra.exportDrops;
+    const { rows: _rows, ...row } = s;
+    this.stager.text('captures', JSON.stringify({ exported: Math.round(Date.now()) / 1000, ...row }));
+    this.stager.cutAll();
+    return s;
+  }
+
+  /** A mapping's timeline entries, handovers and their peers; returns its handovers. */
+  private mapping(m: Mapping): number {
+    const o = mappingJson(m);
+    if (this.opts.filters && !this.opts.filters.mapping(o)) return 0;
+    const eid = m.eid;
+    for (const t of o.timeline as Record<string, unknown>[]) this.stager.text('mappings', JSON.stringify({ eid, ...t }));
+    const handovers = o.handovers as Record<string, unknown>[];
+    for (const h of handovers) {
+      this.stager.text('handovers', JSON.stringify({ eid, ...h }));
+      for (const p of h.peers as Record<string, unknown>[]) {
+        this.stager.text('handover_peers', JSON.stringify({ eid, handover_ts: h.ts, handover_frame: h.frame, ...p }));
+      }
+    }
+    return handovers.length;
+  }
+}

@@ -1,0 +1,36 @@
+// Where staged batches go: a DuckDB file, a directory of Parquet files, or ClickHouse. Every sink
+// takes the same batches (stage.ts) and reads them with the same SELECT (select.ts).
+
+import type { Batch } from './stage.js';
+
+export interface InputLabel {
+  vantage: string;
+  file: string;
+}
+
+/** One line for the user: bad destination, credentials, missing database, ... */
+export class SinkError extends Error {
+  override name = 'SinkError';
+}
+
+/** The database cannot be reached now: a live capture keeps the batch and tries again later. */
+export class SinkUnavailable extends SinkError {
+  override name = 'SinkUnavailable';
+}
+
+export interface Sink {
+  /** What the user named, for messages. */
+  readonly label: string;
+  /** Connects and creates the tables that are missing. */
+  open(): Promise<void>;
+  /** An input starts: its earlier rows, if the sink can replace them, are removed. */
+  beginInput(input: InputLabel): Promise<void>;
+  /** Loads one batch (the file may be removed afterwards). */
+  load(batch: Batch): Promise<void>;
+  /**
+   * The input ended, or (live, `final` false) an hour of it did: sinks that write whole files
+   * (Parquet) write them now.
+   */
+  endInput(input: InputLabel, final: boolean): Promise<void>;
+  close(): Promise<void>;
+}

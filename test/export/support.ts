@@ -1,0 +1,68 @@
+// The CLI in this process (no node start-up per command), and the ClickHouse gate.
+
+import { main } from '../../src/cli/main.js';
+import type { Io } from '../../src/cli/io.js';
+import { OutBuffer } from '../../src/output/out-buffer.js';
+import { gate } from '../support/live.js';
+
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function cli(argv: string[]): Promise<Ran> {
+  const chunks: Buffer[] = [];
+  const err: string[] = [];
+  const buffer = new OutBuffer((b) => {
+    chunks.push(Buffer.from(b));
+    return true;
+  });
+  const io: Io = {
+    stdout: { isTTY: false },
+    env: { ...process.env, NO_COLOR: '1' },
+    buffer,
+    out: (t) => {
+      buffer.flush();
+      chunks.push(Buffer.from(t));
+    },
+    line: (s) => {
+      buffer.text(s);
+      buffer.ensure(1);
+      buffer.byte(10);
+    },
+    warn: (m) => err.push(`lispscope: warning: ${m}\n`),
+    error: (m) => err.push(`lispscope: ${m}\n`),
+    flush: () => buffer.flush(),
+  };
+  const code = await main(argv, io);
+  buffer.flush();
+  return { code, stdout: Buffer.concat(chunks).toString(), stderr: err.join('') };
+}
+
+export const lines = (s: string) =>
+  s
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** The ClickHouse server the tests use (.ci/run starts one): LISPSCOPE_CLICKHOUSE, default 127.0.0.1:8123. */
+export const CLICKHOUSE = process.env.LISPSCOPE_CLICKHOUSE ?? 'http://127.0.0.1:8123';
+
+export async function clickhouseSql(sql: string, settings: Record<string, string> = {}): Promise<string> {
+  const r = await fetch(`${CLICKHOUSE}/?${new URLSearchParams(settings)}`, { method: 'POST', body: sql });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`ClickHouse: ${text.trim()}`);
+  return text;
+}
+
+/** Why ClickHouse tests cannot run (skip with the reason; a failure under CI=true), or undefined. */
+export async function clickhouseGate(): Promise<string | undefined> {
+  let why: string | undefined;
+  try {
+    if ((await clickhouseSql('SELECT 1')).trim() !== '1') why = `${CLICKHOUSE} answers, but not as ClickHouse`;
+  } catch (e) {
+    why = `no ClickHouse server at ${CLICKHOUSE} (${(e as Error).message}; .ci/clickhouse start DIR starts one)`;
+  }
+  return gate('the ClickHouse export tests', why);
+}
