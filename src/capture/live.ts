@@ -5,6 +5,7 @@
 // decoding and output never hold up the capture: when they fall behind, the queue fills and what
 // does not fit is counted as dropped; what the kernel could not hand over, pcap_stats counts.
 
+import { LISP_CONTROL_PORT, LISP_DATA_PORT, VXLAN_PORT } from '../dissect/registry.js';
 import type { DecodeAs } from './packets.js';
 import { LiveCaptureError, type KernelStats, type Libpcap, type PcapDevice, type PcapHandle } from './libpcap.js';
 import { CapLibpcap, INSTALL_HINT, loadCap, type CapModule } from './pcap-cap.js';
@@ -54,13 +55,25 @@ export function listInterfaces(pcap: Libpcap = loadLibpcap()): InterfaceInfo[] {
 }
 
 /**
- * The BPF filter sniff uses unless told otherwise: LISP data and control over UDP, the Map-Server
- * reliable transport over TCP 4342, and any --decode-as ports.
+ * The BPF filter sniff uses unless told otherwise: what a file read decodes by default. LISP data
+ * and control and VXLAN over UDP, the Map-Server reliable transport over TCP 4342, any --decode-as
+ * ports, the ICMP errors that quote them (the first clue to an RLOC whose data dies or a crashed
+ * Map-Server: the quote is matched when decoded, not here, since BPF cannot look inside it), and
+ * the later fragments of fragmented datagrams, which carry no UDP header to match by port but are
+ * needed to reassemble an oversized Map-Register or data packet.
  */
 export function defaultFilter(decodeAs?: DecodeAs): string {
-  const ports = new Set([4341, 4342, ...(decodeAs?.control ?? []), ...(decodeAs?.data ?? []), ...(decodeAs?.vxlan ?? [])]);
+  const ports = new Set([LISP_DATA_PORT, LISP_CONTROL_PORT, VXLAN_PORT, ...(decodeAs?.control ?? []), ...(decodeAs?.data ?? []), ...(decodeAs?.vxlan ?? [])]);
   const udp = [...ports].sort((a, b) => a - b).map((p) => `udp port ${p}`);
-  return [...udp, 'tcp port 4342'].join(' or ');
+  return [
+    ...udp,
+    `tcp port ${LISP_CONTROL_PORT}`,
+    // Destination Unreachable, Time Exceeded; ICMPv6 Destination Unreachable, Packet Too Big, Time Exceeded.
+    'icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed',
+    'icmp6[icmp6type] == icmp6-destinationunreach or icmp6[icmp6type] == icmp6-packettoobig or icmp6[icmp6type] == icmp6-timeexceeded',
+    '(ip[6:2] & 0x1fff) != 0',
+    'ip6[6] == 44',
+  ].join(' or ');
 }
 
 const LINK_NAMES: Record<number, string> = {

@@ -48,7 +48,7 @@ export const sniffSpec: CommandSpec = {
       short: 'f',
       kind: 'value',
       arg: 'EXPR',
-      help: 'BPF capture filter (default: udp port 4341 or udp port 4342, --decode-as ports, tcp port 4342)',
+      help: 'BPF capture filter (default: UDP 4341, 4342, 4789 and --decode-as ports, TCP 4342, ICMP errors, later IP fragments)',
     },
     { name: 'count', short: 'c', kind: 'value', arg: 'N', help: 'stop after N packets are shown (with --flows: N exchanges)' },
     { name: 'duration', kind: 'value', arg: 'SEC', help: 'stop after SEC seconds' },

@@ -362,7 +362,7 @@ live('lispscope sniff on lo', () => {
     // Other loopback LISP traffic may be captured too: -Y keeps ours.
     const s = sniff(['-i', 'lo', '-n', '-c', '6', '-Y', `src == ${net.a}`]);
     await s.ready;
-    expect(s.stderr()).toContain('capture filter "udp port 4341 or udp port 4342 or tcp port 4342"');
+    expect(s.stderr()).toContain('capture filter "udp port 4341 or udp port 4342 or udp port 4789 or tcp port 4342 or icmp');
     await sendAll(net.a, net.b, sent);
     expect(await s.exit).toBe(0);
     const lines = s.stdout().trim().split('\n');
@@ -371,12 +371,26 @@ live('lispscope sniff on lo', () => {
     expect(lines[5]).toContain(`> ${net.b}.4341: LISP data`);
   });
 
+  it('shows by default the ICMP error that answers a Map-Register sent to a closed port', async () => {
+    // Nothing listens on net.b:4342, so the kernel answers with port unreachable (not rate-limited
+    // on loopback), quoting the Map-Register: what a crashed Map-Server looks like on the wire.
+    const net = testNet();
+    const sent = messages(net.a, 1, 0);
+    const s = sniff(['-i', 'lo', '-c', '1', '--json', '-Y', `type == icmp-error && src == ${net.b}`]);
+    await s.ready;
+    await sendAll(net.a, net.b, sent);
+    expect(await s.exit).toBe(0);
+    expect(jsonLines(s.stdout())).toMatchObject([
+      { type: 'icmp-error', src: net.b, dst: net.a, icmp: { type: 3, code: 3 }, quoted: { type: sent[0]!.type, nonce: sent[0]!.nonce } },
+    ]);
+  });
+
   it('adds --decode-as ports to the default filter', async () => {
     const net = testNet();
     const req = encodeControl(mapRequest({ nonce: 77n, eids: ['10.1.0.5/32'], itrRlocs: [net.a] }));
     const s = sniff(['-i', 'lo', '-c', '1', '--json', '-d', 'udp.port=5555', '-Y', `src == ${net.a}`]);
     await s.ready;
-    expect(s.stderr()).toContain('capture filter "udp port 4341 or udp port 4342 or udp port 5555 or tcp port 4342"');
+    expect(s.stderr()).toContain('capture filter "udp port 4341 or udp port 4342 or udp port 4789 or udp port 5555 or tcp port 4342 or ');
     await sendAll(net.a, net.b, [{ bytes: req, dport: 5555, type: 'map-request' }]);
     expect(await s.exit).toBe(0);
     expect(jsonLines(s.stdout())).toMatchObject([{ type: 'map-request', dport: 5555, nonce: hex16(77n) }]);
