@@ -435,7 +435,11 @@ export class ExchangeTracker {
    */
   private retransmission(id: string, v: ControlView, nonce: string, ref: FrameRef): Open | undefined {
     let e = this.byIdentity.get(id);
-    if (!e || !this.waiting(e, v.ts)) e = this.withNonce(nonce).find((x) => fromSender(x, v) && x.hops.includes(v.dst) && this.waiting(x, v.ts));
+    if (!e || !this.waiting(e, v.ts)) {
+      // Of the same kind of message: a Map-Notify after a Map-Register with its nonce is no resend of it.
+      const kind = id.slice(0, id.indexOf('|') + 1);
+      e = this.withNonce(nonce).find((x) => fromSender(x, v) && x.hops.includes(v.dst) && x.firstId.startsWith(kind) && this.waiting(x, v.ts));
+    }
     if (!e) return undefined;
     pushFrame(e, ref);
     e.retransmissions++;
@@ -769,7 +773,7 @@ export class ExchangeTracker {
     for (let i = list.length - 1; i >= 0; i--) {
       const e = list[i]!;
       const fits = e.expects === expects || (e.expects === 'subscription' && (expects === 'map-notify' || expects === 'map-reply'));
-      if (!fits || !this.alive(e, v.ts)) continue;
+      if (!fits || !this.alive(e, v.ts) || (e.kind !== 'smr' && sameWay(e, v))) continue;
       const score = (e.answered ? 0 : 2) + (addressedTo(e, v) ? 1 : 0);
       if (score > bestScore) {
         best = e;
@@ -1081,6 +1085,16 @@ function withoutSender(id: string): string {
  * to a relay on its way: the outer destination counts (an ECM from the Map-Server to the RTR names
  * the Mobile Node inside, yet goes to the RTR).
  */
+/**
+ * Does the message travel the way the request did (from its sender's address and port to one of
+ * the places it was sent)? An answer comes back, so such a message echoing the nonce is the
+ * requester's own (a Map-Notify an xTR hands to its Map-Server, a test tool's forgery), never the
+ * answer. (Not for an SMR, whose sender answers the SMR-invoked request it solicited.)
+ */
+function sameWay(e: Open, v: ControlView): boolean {
+  return v.src === e.sender && v.sport === e.senderPort && e.hops.includes(v.dst);
+}
+
 function addressedTo(e: Open, v: ControlView): boolean {
   return e.replyTo.includes(v.dst);
 }

@@ -108,6 +108,19 @@ describe('registration', () => {
     expect(e).toMatchObject({ kind: 'registration', requester: MS, responder: A, retransmissions: 1, rttMs: 2, timeToAnswerMs: 2002, outcome: 'answered' });
   });
 
+  it('a message echoing the nonce on the way the request went is not its answer', () => {
+    // tcpdump's lisp_ipv6 test capture: a Map-Register and then a Map-Notify with its nonce, both
+    // from the xTR to the Map-Server. The Map-Server answers back to the xTR, never onward.
+    const s = new Story();
+    s.control(1, A, 4342, MS, 4342, mapRegister({ nonce: 1n, records: [rec(A)], wantMapNotify: true, ...key }));
+    s.control(4, A, 4342, MS, 4342, mapNotify({ nonce: 1n, records: [rec(A)], ...key }));
+    const { exchanges } = analyze(s.packets);
+    expect(exchanges.map((e) => [e.frames.map((f) => f.frame), e.requester, e.responder, e.outcome])).toEqual([
+      [[1], A, MS, 'unanswered'],
+      [[2], A, MS, 'unanswered'],
+    ]);
+  });
+
   it('a Data-Map-Register through an RTR, its relay and the Map-Notify are one registration', () => {
     const RTR = '203.0.113.3';
     const s = new Story();
