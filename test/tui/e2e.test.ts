@@ -126,24 +126,23 @@ e2e('lispscope tui in tmux', () => {
     await waitFor(s, /EXIT=0/, 10_000);
   });
 
-  it('shows the first screen of a 1,000,000-packet capture within 2 s and indexes it in the background', async () => {
+  it('shows the first screen of a 1,000,000-packet capture before it is read through, and indexes it in the background', async () => {
     const file = join(tmp, 'big.pcap');
     writeBigCapture(file, 1_000_000);
     const s = 'million';
     const t0 = Date.now();
     start(s, file);
-    const first = await waitFor(s, /lispscope │ file: .*big\.pcap/, 5000);
-    const ms = Date.now() - t0;
-    console.log(`first screen of a 1,000,000-packet capture after ${ms} ms:\n${first.split('\n')[0]}`);
-    expect(ms).toBeLessThan(2000);
-    // The first screen came before the file was read through: it is indexed and analysed behind it.
-    expect(first).toMatch(/loading: reading \d+%|done: 1,000,000 frames/);
-    await waitFor(s, /done: 1,000,000 frames/, 60_000);
+    const first = await waitFor(s, /lispscope │ file: .*big\.pcap/, 30_000);
+    // No time bound on this shared machine (the bench measures it): an order. The first screen
+    // comes while the file is still being read, so it is indexed and analysed behind the screen.
+    console.log(`first screen of a 1,000,000-packet capture after ${Date.now() - t0} ms:\n${first.split('\n')[0]}`);
+    expect(first).toMatch(/loading: reading \d+%/);
+    await waitFor(s, /done: 1,000,000 frames/, 150_000);
     await keys(s, '2', 'G');
     await waitFor(s, /Packets \(a: this session only\) 1000000\/1000000/);
     await keys(s, 'q');
     await waitFor(s, /EXIT=0/);
-  });
+  }, 180_000);
 });
 
 describe('lispscope tui without a terminal', () => {
