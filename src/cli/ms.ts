@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { PacketDecoder, type LispPacket } from '../capture/packets.js';
+import { parsePrefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { SiteReport } from '../mn/map-server.js';
@@ -108,12 +109,12 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   const keysPath = a.values.get('keys');
   if (keysPath === undefined) throw new UsageError('ms: --keys FILE is required (`<eid-prefix> <key>` lines: the sites and their keys)');
   const keysText = readText(keysPath);
-  const sites = parseSiteKeys(keysText, keysPath);
+  const rtrs = (a.lists.get('rtr') ?? []).map((r) => needAddress(r, '--rtr', 'ms'));
+  const sites = parseSiteKeys(keysText, keysPath, rtrs);
   if ('error' in sites) throw new UsageError(sites.error);
   const ring = KeyRing.parse(keysText, keysPath) as KeyRing;
   if (a.flags.get('proxy-reply') && a.flags.get('forward-to-etr')) throw new UsageError('ms: --proxy-reply and --forward-to-etr exclude each other');
   const proxyReply = a.flags.get('proxy-reply') ? 'always' : a.flags.get('forward-to-etr') ? 'never' : 'registration';
-  const rtrs = (a.lists.get('rtr') ?? []).map((r) => needAddress(r, '--rtr', 'ms'));
   const ttl = intValue(msSpec, 'ttl', a.values.get('ttl'));
   const regTimeout = positive('registration-timeout', a.values.get('registration-timeout'));
   const rate = intValue(msSpec, 'rate', a.values.get('rate'));
@@ -167,6 +168,11 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
       ...(port ? { port } : {}),
       sites,
       rtrs,
+      // The key line of the RTR's own address.
+      rtrKey: (rtr) => {
+        const p = parsePrefix(rtr);
+        return p ? ring.lookup([], [p]) : undefined;
+      },
       proxyReply,
       ...(a.flags.get('map-notify-ack') ? { mapNotifyAck: { timeoutMs: 2000, retries: 3, backoff: 1 } } : {}),
       ...(ttl !== undefined ? { ttl } : {}),

@@ -48,6 +48,11 @@ export interface MapServerOptions {
   sites: SiteConfig[];
   /** RTR RLOCs announced in Info-Replies. */
   rtrs?: string[];
+  /**
+   * The key this Map-Server shares with an RTR, by the RTR's address: what it sends the RTR (the
+   * Map-Notify for a node behind a NAT) carries the MS-RTR authentication Open Overlay Router's RTR checks.
+   */
+  rtrKey?: (rtr: string) => string | undefined;
   /** A registration not refreshed for this long is dropped (RFC 9301 §8.2: 3 minutes), unless T set. */
   registrationTimeoutMs?: number;
   /** Info-Reply TTL, minutes (default 15). */
@@ -152,6 +157,8 @@ export class MapServer extends EventEmitter {
   private readonly log: Logger;
   private readonly limiter: RateLimiter | undefined;
   private readonly acks = new NonceTable<MapNotify>();
+  /** RTRs already warned about for want of a key (once each). */
+  private readonly keylessRtrs = new Set<string>();
   private sweeper: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -386,13 +393,32 @@ export class MapServer extends EventEmitter {
         ...(m.xtrId ? { xtrId: m.xtrId, siteId: m.siteId ?? new Uint8Array(8) } : {}),
       });
       this.stats.notifies++;
-      if (origin.ecm) {
-        // Back through the RTR, in an ECM addressed to the xTR behind it (the draft's Data-Map-Notify path).
-        const wrapped = ecm({ inner: { src: rx.dst, dst: origin.ecm.src, sport: this.socket.port, dport: origin.ecm.sport }, message: bytes });
-        this.socket.send(rx.src, rx.sport, encodeControl(wrapped));
-      } else this.socket.send(rx.src, rx.sport, bytes);
+      if (origin.ecm) this.notifyThroughRtr(rx, m, origin.ecm, bytes);
+      else this.socket.send(rx.src, rx.sport, bytes);
     }
     for (const reg of changed) this.notifyOthers(reg, id, site);
+  }
+
+  /**
+   * The Map-Notify for a node behind a NAT goes back through the RTR that relayed its Map-Register,
+   * in an ECM addressed to the node's private address, marked for the RTR to process, and signed for
+   * the RTR with the key the Map-Server shares with it (MS-RTR authentication: S set, AD type 2, the
+   * HMAC over the Map-Notify as sent), as Open Overlay Router's Map-Server does and its RTR requires.
+   * Without a key for the RTR the ECM goes unsigned, which only lispscope's RTR accepts.
+   */
+  private notifyThroughRtr(rx: Received, m: MapRegister, node: { src: string; sport: number }, notify: Uint8Array): void {
+    const key = this.opts.rtrKey?.(rx.src);
+    if (!key && !this.keylessRtrs.has(rx.src)) {
+      this.keylessRtrs.add(rx.src);
+      this.log('warn', this.name, `no key for the RTR ${rx.src}: its Map-Notifies go without MS-RTR authentication (Open Overlay Router's RTR drops them; give "${rx.src} KEY" in the key file)`);
+    }
+    const wrapped = ecm({
+      inner: { src: rx.dst, dst: node.src, sport: this.socket.port, dport: node.sport },
+      message: notify,
+      rtrProcess: true,
+      ...(key ? { msRtr: { keyId: m.keyId, key, authLength: m.authData.length } } : {}),
+    });
+    this.socket.send(rx.src, rx.sport, encodeControl(wrapped));
   }
 
   /**

@@ -427,3 +427,54 @@ describe.skipIf(noCaptures !== undefined)('lispscope ms fed by replay of Open Ov
     ]);
   }, 60_000);
 });
+
+describe.skipIf(noCaptures !== undefined)('lispscope ms answers an RTR as Open Overlay Router\'s RTR expects', () => {
+  it('the Map-Notify for a Map-Register OOR\'s RTR relayed goes back to the RTR in an ECM with the MS-RTR authentication of the RTR\'s key', () => {
+    // The Map-Server holds OOR's address 10.10.1.2 on v0; replay puts the capture's first two
+    // requests on the wire of v1, the veth's far end, as they were captured: the MN's Info-Request
+    // and the Map-Register the RTR relayed from 10.10.6.2:4342, which is no address of this host.
+    // The RTR's key line (its address, one of --rtr) is "rtr-key", not the site's "password", so
+    // that the two authentications cannot be mistaken for each other.
+    const dir = mkdtempSync(join(tmpdir(), 'lispscope-ms-rtr-'));
+    const sites = join(dir, 'oor.keys');
+    writeFileSync(sites, '3.0.0.0/24 password\n10.10.6.2 rtr-key\n');
+    const wrong = join(dir, 'wrong.keys');
+    writeFileSync(wrong, '3.0.0.0/24 password\n10.10.6.2 not-the-rtr-key\n');
+    const cli = `"${process.execPath}" "${BIN}"`;
+    const script = [
+      'set -e',
+      'ip link set lo up',
+      'ip link add name v0 type veth peer name v1',
+      'ip addr add 10.10.1.2/16 dev v0',
+      'ip link set v0 up',
+      'ip link set v1 up',
+      `${cli} ms --listen 10.10.1.2 --keys "${sites}" --rtr 10.10.6.2 -w "${dir}/ms.pcapng" > "${dir}/ms.out" 2> "${dir}/ms.err" &`,
+      'MS=$!',
+      'trap \'kill $MS 2>/dev/null || true\' EXIT',
+      `for i in $(seq 200); do grep -q "Map-Resolver on" "${dir}/ms.err" && break; sleep 0.05; done`,
+      `${cli} replay "${OOR07}" --to 10.10.1.2 -i v1 --dst-mac $(ip -br link show v0 | awk '{print $3}') --only control --count 2 --as-fast-as-possible --wait 300 > "${dir}/replay.out" 2> "${dir}/replay.err"`,
+      `for i in $(seq 100); do grep -q "Map-Register" "${dir}/ms.out" && grep -q "Map-Notify" "${dir}/ms.out" && break; sleep 0.05; done`,
+      'kill -TERM $MS',
+      `wait $MS; echo $? > "${dir}/ms.code"`,
+    ].join('\n');
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', script], { env: { ...process.env, NO_COLOR: '1' }, timeout: 40_000 });
+    const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+    expect(r.status, `${r.stderr}\n${read('ms.err')}\n${read('replay.err')}`).toBe(0);
+    expect(read('ms.code').trim()).toBe('0');
+    // The RTR's line is its key, not a site.
+    expect(read('ms.err')).toMatch(/Map-Server\/Map-Resolver on 10\.10\.1\.2:4342, 1 site \(3\.0\.0\.0\/24\), RTR 10\.10\.6\.2;/);
+    expect(read('ms.err')).toMatch(/stopped: 1 registration accepted, 0 rejected, 1 Info-Replies/);
+    expect(read('ms.err')).not.toMatch(/no key for the RTR/);
+    const ecmOf = (keys: string) =>
+      jsonLines(lispscope(['read', '--json', '--keys', keys, join(dir, 'ms.pcapng')]).stdout).find((p) => p.type === 'ecm' && p.src === '10.10.1.2')!;
+    const notify = ecmOf(sites);
+    // As OOR's Map-Server sent it in the capture (frame 4 of oor__07's .ms.pcap): to the RTR, S set,
+    // marked for the RTR, AD type 2 with HMAC-SHA-1 over the Map-Notify, which carries the node's
+    // xTR-ID and goes to its private address.
+    expect(notify).toMatchObject({ dst: '10.10.6.2', dport: 4342, security: true, rtr: true, ms_rtr_ad_type: 2, ms_rtr_key_id: 1, ms_rtr_auth_ok: true });
+    expect(notify.ms_rtr_auth).toHaveLength(40);
+    expect(notify.inner).toMatchObject({ src: '10.10.1.2', dst: '10.10.4.2', dport: 4342, type: 'map-notify', nonce: 'baeeb76b4fb8a298', xtr_id_present: true, key_id: 1, auth_ok: true });
+    // Another key for the RTR does not verify it: the HMAC is the RTR key's, not the site's.
+    expect(ecmOf(wrong)).toMatchObject({ ms_rtr_auth_ok: false, inner: { auth_ok: true } });
+  }, 60_000);
+});
