@@ -15,7 +15,7 @@ import { mapRegister, randomNonce } from '../dissect/build.js';
 import { KeyRing } from '../dissect/keyring.js';
 import { actionSlug } from '../dissect/registry.js';
 import type { ControlMessage, MappingRecord } from '../dissect/types.js';
-import { LispClient, sourceAddressFor, type ResolveResult, type Timing } from '../mn/client.js';
+import { LispClient, sourceAddressFor, wireTiming, type ResolveResult, type Timing } from '../mn/client.js';
 import { icmpErrorText, type IcmpError } from '../mn/icmp.js';
 import { interfaceOf, WireClock } from '../mn/wire-clock.js';
 import { ConfigError, configuredRlocs, parseMobileNodeConfig, type MobileNodeConfig } from '../mn/config.js';
@@ -339,6 +339,7 @@ export const MN_SPECS: Record<string, CommandSpec> = {
       { name: 'config', kind: 'value', arg: 'FILE', help: 'JSON configuration (docs/mobile-node.md): eid, rlocs or interfaces, mapServer, keyFile ...' },
       { name: 'for', kind: 'value', arg: 'SEC', help: 'stop after SEC seconds (default: until SIGINT/SIGTERM)' },
       ...ACTIVE_OPTIONS,
+      ...CLOCK,
       { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
     ],
   },
@@ -463,9 +464,9 @@ async function withClient(a: Parsed, spec: CommandSpec, io: Io, to: { towards: s
 }
 
 /** "by the capture clock on lo", "by the socket clock". */
-function clockText(t: Timing, c: LispClient): string {
-  if (t.clock === 'capture') return `by the capture clock on ${c.wire!.iface}`;
-  return c.wire ? `by the socket clock (the capture on ${c.wire.iface} missed a packet)` : 'by the socket clock';
+function clockText(t: Timing, wire: WireClock | undefined): string {
+  if (t.clock === 'capture') return `by the capture clock on ${wire!.iface}`;
+  return wire ? `by the socket clock (the capture on ${wire.iface} missed a packet)` : 'by the socket clock';
 }
 
 function timingJson(t: Timing): Record<string, unknown> {
@@ -578,7 +579,7 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
     } else if (notify) {
       io.line(`Registered ${eidText} -> ${rlocs.join(', ')} with ${ms} (${alg}, ttl ${ttl}, ${idText})`);
       io.line(
-        `Map-Notify from ${result!.from} with rtt ${ms3(result!.rttMs)} ${clockText(result!, c)}, nonce ${nonceHex(result!.nonce)} (same nonce, authenticated), after ${result!.attempts} attempt${result!.attempts > 1 ? 's' : ''}`,
+        `Map-Notify from ${result!.from} with rtt ${ms3(result!.rttMs)} ${clockText(result!, c.wire)}, nonce ${nonceHex(result!.nonce)} (same nonce, authenticated), after ${result!.attempts} attempt${result!.attempts > 1 ? 's' : ''}`,
       );
     } else {
       io.line(`Map-Register sent to ${ms} for ${eidText} -> ${rlocs.join(', ')} (${alg}, ttl ${ttl}, ${idText}, nonce ${nonceHex(result!.nonce)}); no Map-Notify asked for`);
@@ -615,7 +616,7 @@ async function mnResolve(a: Parsed, spec: CommandSpec, io: Io): Promise<number> 
       io.line(`No Map-Reply from ${mr}${unansweredText(c, 'Map-Request', retryOf(a, spec).retries + 1)}`);
     } else {
       io.line(
-        `Received Map-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c)}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}${r.from === mr ? ' (the mapping system answered)' : ' (the ETR answered)'}`,
+        `Received Map-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c.wire)}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}${r.from === mr ? ' (the mapping system answered)' : ' (the ETR answered)'}`,
       );
       io.line('');
       io.line(`Mapping entry for ${eidText}:`);
@@ -638,7 +639,7 @@ async function mnProbe(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
       io.line(`No RLOC-probe reply from ${rloc}${unansweredText(c, 'probe', retryOf(a, spec).retries + 1)}`);
     } else {
       io.line(
-        `RLOC-probe reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c)}${r.reply.probe ? '' : ' (probe bit NOT set in the reply)'}; probed locator: ${probed ? addressText(probed.rloc) : 'none marked'}`,
+        `RLOC-probe reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c.wire)}${r.reply.probe ? '' : ' (probe bit NOT set in the reply)'}; probed locator: ${probed ? addressText(probed.rloc) : 'none marked'}`,
       );
       for (const rec of r.reply.records) for (const l of recordLines(rec)) io.line(l);
     }
@@ -697,7 +698,7 @@ async function mnInfo(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
     } else if (!r) {
       io.line(`No Info-Reply from ${ms}${unansweredText(c, 'Info-Request', retryOf(a, spec).retries + 1)}`);
     } else {
-      io.line(`Info-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c)}, authentication ${r.auth.ok ? 'ok' : `FAILED (${r.auth.reason})`}`);
+      io.line(`Info-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c.wire)}, authentication ${r.auth.ok ? 'ok' : `FAILED (${r.auth.reason})`}`);
       io.line(`  sent from        ${r.local.address}:${r.local.port}`);
       io.line(`  seen as          ${r.global ? `${r.global.address}:${r.global.port}` : 'unknown'}`);
       io.line(`  Map-Server RLOC  ${r.msRloc ?? 'unknown'}`);
@@ -850,11 +851,36 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const learned = (x: string) => !!mn?.knowsRloc(x);
   const guard = guardFor(a, spec.name, named(), learned);
   const traffic = new Traffic(a, io, spec.name, { key });
-  const say = (event: string, fields: Record<string, unknown>, text: string) => {
+  // RTTs from the kernel's timestamps of a capture on the RLOCs' interface when root or -i names it.
+  const ports = [cfg.controlPort, cfg.dataPort];
+  const openWire = (iface: string | undefined, at: string[]): WireClock | undefined => {
+    if (!iface) return undefined;
+    try {
+      return WireClock.open({ iface, local: at, ports });
+    } catch (e) {
+      if (a.values.get('interface') !== undefined) throw new UsageError(`${spec.name}: -i ${iface}: ${(e as Error).message}`);
+      if (a.flags.get('verbose')) io.warn(`${spec.name}: timing with the socket: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
+  let wire: WireClock | undefined;
+  try {
+    wire = openWire(captureInterface(a, spec, io, rlocs[0]!), rlocs);
+  } catch (e) {
+    traffic.close();
+    throw e;
+  }
+  // Events print in the order they happen, also when one waits for the capture to time it.
+  let printed = Promise.resolve();
+  const emit = (event: string, fields: Record<string, unknown>, text: string) => {
     if (json) emitJson(io, { ts: Date.now() / 1000, event, ...fields });
     else io.line(`${new Date().toISOString()} ${text}`);
     io.flush();
   };
+  const say = (event: string, fields: Record<string, unknown>, text: string) => {
+    printed = printed.then(() => emit(event, fields, text));
+  };
+  const clockName = () => (wire ? `the capture clock on ${wire.iface}` : 'the socket clock');
   const options = () => ({
     name: 'mn',
     eid: cfg.eid,
@@ -879,14 +905,24 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   });
   try {
     mn = new MobileNode(options());
-    mn.on('registered', (r: { nonce: bigint; rttMs: number; from?: string }) =>
-      say('registered', { eid: cfg.eid, rlocs: mn!.currentRlocs, nonce: r.nonce, rtt_ms: r.rttMs }, `registered ${cfg.eid} -> ${mn!.currentRlocs.join(', ')} (Map-Notify ${nonceHex(r.nonce)} in ${ms3(r.rttMs)})`),
-    );
+    mn.on('registered', (r: { nonce: bigint; rttMs: number; from?: string }) => {
+      const at = mn!.currentRlocs;
+      const clock = wire;
+      printed = printed.then(async () => {
+        const t = await wireTiming(clock, r);
+        emit(
+          'registered',
+          { eid: cfg.eid, rlocs: at, nonce: r.nonce, ...timingJson(t) },
+          `registered ${cfg.eid} -> ${at.join(', ')} (Map-Notify ${nonceHex(r.nonce)} in ${ms3(t.rttMs)} ${clockText(t, clock)})`,
+        );
+      });
+    });
     mn.on('handover', (h: { from: string[]; to: string[]; smrs: Array<{ rloc: string }>; totalMs: number }) =>
       say('handover', { from: h.from, to: h.to, smrs: h.smrs.map((s) => s.rloc), total_ms: h.totalMs }, `handover ${h.from.join(', ')} -> ${h.to.join(', ')}: SMRs to ${h.smrs.map((s) => s.rloc).join(', ') || 'nobody'} (${ms3(h.totalMs)})`),
     );
     mn.on('nat', (n: { global: string; port: number; rtrs: string[] }) => say('nat', { global: n.global, port: n.port, rtrs: n.rtrs }, `behind a NAT: seen as ${n.global}:${n.port}, RTR ${n.rtrs[0]}`));
   } catch (e) {
+    await wire?.close();
     traffic.close();
     throw new UsageError(`${spec.name}: ${(e as Error).message}`);
   }
@@ -904,14 +940,29 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const first = await Promise.race([started, stopped.then(() => 'stopped' as const)]);
   if (first instanceof Error) {
     await mn.stop();
+    await printed;
+    await wire?.close();
     guard.close();
     traffic.close();
     throw new UsageError(`${spec.name}: ${first.message}`);
   }
   if (first === 'up') {
-    say('up', { eid: cfg.eid, rlocs, registered: !!mn.attachment?.registration }, `Mobile Node ${mn.describe()} is up${mn.attachment?.registration ? '' : ' (not registered yet: retrying every registerInterval)'}`);
+    say(
+      'up',
+      { eid: cfg.eid, rlocs, registered: !!mn.attachment?.registration, rtt_clock: wire ? 'capture' : 'socket', ...(wire ? { capture_interface: wire.iface } : {}) },
+      `Mobile Node ${mn.describe()} is up${mn.attachment?.registration ? '' : ' (not registered yet: retrying every registerInterval)'}; RTTs by ${clockName()}`,
+    );
   }
 
+  /** The capture follows the node: its new addresses, on their interface (unless -i named one). */
+  const retime = async (next: string[]) => {
+    if (!wire) return;
+    const iface = a.values.get('interface') ?? interfaceOf(next[0]!);
+    if (iface === wire.iface) return wire.follow(next);
+    await wire.close();
+    wire = openWire(iface, next);
+    say('log', { level: 'info', message: `RTTs now by ${clockName()}` }, `RTTs now by ${clockName()}`);
+  };
   let moving = Promise.resolve();
   const move = (reason: string) => {
     moving = moving.then(async () => {
@@ -923,6 +974,7 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
       if (next.join(',') === rlocs.join(',')) return;
       say('moving', { reason, from: rlocs, to: next }, `${reason}: moving from ${rlocs.join(', ')} to ${next.join(', ')}`);
       rlocs = next;
+      await retime(next);
       try {
         await mn!.moveTo(next);
       } catch (e) {
@@ -948,8 +1000,10 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   await moving;
   await mn.stop();
   await started;
+  say('down', {}, 'Mobile Node stopped');
+  await printed;
+  await wire?.close();
   guard.close();
   traffic.close();
-  say('down', {}, 'Mobile Node stopped');
   return 0;
 }

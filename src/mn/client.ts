@@ -69,6 +69,13 @@ export interface Timing {
   socketRttMs: number;
 }
 
+/** The RTT of an answered request (by its nonce; `rttMs` the socket's) from the best clock there is. */
+export async function wireTiming(wire: WireClock | undefined, a: { nonce: bigint; rttMs: number }): Promise<Timing> {
+  const w = wire ? await wire.rtt(nonceKey(a.nonce)) : undefined;
+  if (w !== undefined) return { rttMs: w, clock: 'capture', socketRttMs: a.rttMs };
+  return { rttMs: a.rttMs, clock: 'socket', socketRttMs: a.rttMs };
+}
+
 export interface ResolveResult extends Timing {
   reply: MapReply;
   /** Who sent the Map-Reply. */
@@ -213,11 +220,8 @@ export class LispClient {
     }
   }
 
-  /** The RTT of an answered request from the best clock there is. */
-  private async timing(a: { nonce: bigint; rttMs: number }): Promise<Timing> {
-    const wire = this.wire ? await this.wire.rtt(nonceKey(a.nonce)) : undefined;
-    if (wire !== undefined) return { rttMs: wire, clock: 'capture', socketRttMs: a.rttMs };
-    return { rttMs: a.rttMs, clock: 'socket', socketRttMs: a.rttMs };
+  private timing(a: { nonce: bigint; rttMs: number }): Promise<Timing> {
+    return wireTiming(this.wire, a);
   }
 
   private receive(rx: Received): void {

@@ -231,7 +231,7 @@ describe.skipIf(noCapture !== undefined)('mn RTTs are the wire\'s', () => {
   const net = testNet();
   let ms: Proc;
   let capture: LiveCapture;
-  /** Kernel time (ns) of each control message to or from the Mobile Node's address, by nonce and direction. */
+  /** Kernel time (ns) of each control message to or from the Mobile Node's addresses (net.b, net.c), by nonce and direction. */
   const seen = new Map<string, bigint>();
   beforeAll(async () => {
     ms = start(['ms', '--listen', net.a, '--keys', keys, '--for', '120']);
@@ -239,12 +239,12 @@ describe.skipIf(noCapture !== undefined)('mn RTTs are the wire\'s', () => {
     const d = new PacketDecoder();
     const nonceOf = (m: ControlMessage): bigint | undefined =>
       'unknown' in m ? undefined : m.type === 8 ? (m.inner?.message ? nonceOf(m.inner.message) : undefined) : 'nonce' in m ? m.nonce : undefined;
-    capture = LiveCapture.open({ iface: 'lo', filter: `udp and host ${net.b}` });
+    capture = LiveCapture.open({ iface: 'lo', filter: `udp and (host ${net.b} or host ${net.c})` });
     capture.start({
       frame: (f) => {
         const p = d.decode(f);
         const n = p?.control && nonceOf(p.control);
-        if (n !== undefined) seen.set(`${p!.ip!.src === net.b ? 'out' : 'in'} ${n.toString(16).padStart(16, '0')}`, BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec));
+        if (n !== undefined) seen.set(`${p!.ip!.src === net.b || p!.ip!.src === net.c ? 'out' : 'in'} ${n.toString(16).padStart(16, '0')}`, BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec));
         return true;
       },
       warning: () => {},
@@ -272,6 +272,39 @@ describe.skipIf(noCapture !== undefined)('mn RTTs are the wire\'s', () => {
     const r = jsonLines((await run(['mn', 'resolve', '10.1.0.5', '--mr', net.a, '--source', net.b, '--json'])).stdout)[0]!;
     expect(r).toMatchObject({ answered: true, rtt_clock: 'capture' });
     expect(Math.abs((r.rtt_ms as number) - (await wireRtt(r.nonce as string)))).toBeLessThan(0.1);
+  });
+
+  it('mn run: as root, with -i lo, and after a handover its registrations are timed by the capture, within 0.1 ms of ours; --socket-clock says so', async () => {
+    // The node registers 10.1.0.6/32 from net.b, then moves to net.c (SIGUSR1) and registers again.
+    const cfgPath = join(tmp, 'run-rtt.json');
+    const cfg = { eid: '10.1.0.6/32', rlocs: [net.b], mapServer: net.a, keyFile: mnKey, registerInterval: 60, proxyReply: true };
+    const registered = async (extra: string[], move: boolean) => {
+      writeFileSync(cfgPath, JSON.stringify(cfg));
+      const p = start(['mn', 'run', '--config', cfgPath, '--json', ...extra]);
+      await until(() => /"event":"up"/.test(p.out()), `mn run came up: ${p.err()}`);
+      if (move) {
+        writeFileSync(cfgPath, JSON.stringify({ ...cfg, rlocs: [net.c] }));
+        p.child.kill('SIGUSR1');
+        await until(() => /"event":"handover"/.test(p.out()) && jsonLines(p.out()).filter((o) => o.event === 'registered').length === 2, `the handover: ${p.err()}`);
+      }
+      p.child.kill('SIGTERM');
+      expect(await p.exit).toBe(0);
+      const events = jsonLines(p.out());
+      return { up: events.find((o) => o.event === 'up')!, registered: events.filter((o) => o.event === 'registered') };
+    };
+    for (const [extra, move] of [[[], true], [['-i', 'lo'], false]] as const) {
+      const r = await registered([...extra], move);
+      expect(r.up).toMatchObject({ rtt_clock: 'capture', capture_interface: 'lo' });
+      expect(r.registered.map((o) => o.rlocs)).toEqual(move ? [[net.b], [net.c]] : [[net.b]]);
+      for (const o of r.registered) {
+        expect(o).toMatchObject({ rtt_clock: 'capture' });
+        expect(Math.abs((o.rtt_ms as number) - (await wireRtt(o.nonce as string)))).toBeLessThan(0.1);
+      }
+    }
+    const socket = await registered(['--socket-clock'], false);
+    expect(socket.up).toMatchObject({ rtt_clock: 'socket' });
+    expect(socket.registered[0]).toMatchObject({ rtt_clock: 'socket' });
+    expect(socket.registered[0]!.rtt_ms).toBe(socket.registered[0]!.socket_rtt_ms);
   });
 
   it('--socket-clock says so (what it measures is tested with the socket itself, test/mn/components)', async () => {
