@@ -22,6 +22,7 @@ import { ConfigError, configuredRlocs, parseMobileNodeConfig, type MobileNodeCon
 import { SendGuard } from '../mn/guard.js';
 import { MobileNode } from '../mn/mobile-node.js';
 import { Recorder } from '../mn/recorder.js';
+import { stableXtrId } from '../mn/registration.js';
 import { LispRouter } from '../mn/router.js';
 import { packetJsonText } from '../output/json.js';
 import { packetLine } from '../output/line.js';
@@ -329,6 +330,23 @@ export const MN_SPECS: Record<string, CommandSpec> = {
       ...COMMON,
     ],
   },
+  subscribe: {
+    name: 'mn subscribe',
+    summary:
+      'Publish/Subscribe (RFC 9437) as an xTR does: register our EID (the Map-Server signs what it publishes to us with our site key, found by our xTR-ID), subscribe to EID, then print and acknowledge every Map-Notify the Map-Server publishes when its mapping changes; withdraw at the end. Listens on the LISP control port of the source address. Exit 1 when the subscription was not confirmed, or fewer than --count publications came.',
+    usage: 'lispscope mn subscribe EID --ms ADDR --eid OUR --key-file F [--rloc R] [--key-id 1|2] [--xtr-id HEX] [--site-id HEX] [--count N] [--for SEC] [--json]',
+    example: 'lispscope mn subscribe 10.1.0.5/32 --ms 127.0.1.1 --eid 10.2.0.7/32 --key-file xtr.key --count 1',
+    options: [
+      { name: 'ms', kind: 'value', arg: 'ADDR', help: 'the Map-Server (and Map-Resolver the subscription goes to)' },
+      { name: 'eid', kind: 'value', arg: 'PFX', help: 'our EID prefix, registered first with our xTR-ID' },
+      { name: 'rloc', kind: 'list', arg: 'ADDR', help: 'an RLOC of our EID (default: the source address)' },
+      ...KEY,
+      ...XTR_ID,
+      { name: 'count', short: 'c', kind: 'value', arg: 'N', help: 'stop after N publications' },
+      { name: 'for', kind: 'value', arg: 'SEC', help: 'stop after SEC seconds (default: at SIGINT/SIGTERM, or after --count)' },
+      ...COMMON,
+    ],
+  },
   run: {
     name: 'mn run',
     summary:
@@ -376,6 +394,8 @@ export async function runMn(argv: string[], io: Io): Promise<number> {
       return mnInfo(a, spec, io);
     case 'ping':
       return mnPing(a, spec, io);
+    case 'subscribe':
+      return mnSubscribe(a, spec, io);
     default:
       return mnRun(a, spec, io);
   }
@@ -412,7 +432,7 @@ function captureInterface(a: Parsed, spec: CommandSpec, io: Io, local: string): 
 }
 
 /** Opens a client towards `towards` with the command's source, guard, recording and clock. */
-async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, named: string[], key?: string): Promise<{ c: LispClient; traffic: Traffic }> {
+async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, named: string[], key?: string, bindPort?: number): Promise<{ c: LispClient; traffic: Traffic }> {
   const src = a.values.get('source');
   const source = src === undefined ? undefined : parseEndpoint(src, '--source', spec.name);
   const guard = guardFor(a, spec.name, named);
@@ -429,7 +449,7 @@ async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, nam
     const c = await LispClient.open({
       towards,
       source: local,
-      ...(source?.port ? { port: source.port } : {}),
+      ...(source?.port || bindPort ? { port: source?.port ?? bindPort! } : {}),
       ...(port ? { controlPort: port } : {}),
       retry: retryOf(a, spec),
       recorder: traffic.recorder,
@@ -453,8 +473,8 @@ async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, nam
 }
 
 /** Runs `fn` with a client towards `to.towards` (only `to.named` may be sent to; -v verifies with `to.key`), closing both after. */
-async function withClient(a: Parsed, spec: CommandSpec, io: Io, to: { towards: string; named: string[]; key?: string }, fn: (c: LispClient) => Promise<number>): Promise<number> {
-  const { c, traffic } = await client(a, spec, io, to.towards, to.named, to.key);
+async function withClient(a: Parsed, spec: CommandSpec, io: Io, to: { towards: string; named: string[]; key?: string; bindPort?: number }, fn: (c: LispClient) => Promise<number>): Promise<number> {
+  const { c, traffic } = await client(a, spec, io, to.towards, to.named, to.key, to.bindPort);
   try {
     return await fn(c);
   } finally {
@@ -810,6 +830,85 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
     guard.close();
     traffic.close();
   }
+}
+
+// ---- mn subscribe ---------------------------------------------------------------------------
+
+async function mnSubscribe(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
+  const target = needPrefix(onePositional(a, spec, 'EID'), 'EID', spec.name);
+  const ms = needAddress(a.values.get('ms'), '--ms', spec.name);
+  const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
+  const key = readKey(spec.name, a.values.get('key-file'), io.env, eid, ms);
+  const keyId = keyIdOf(a, spec.name);
+  const given = xtrIdOf(a, spec);
+  if (given === null) throw new UsageError(`${spec.name}: a subscriber is known by its xTR-ID: not --xtr-id none`);
+  const xtrId = given ?? stableXtrId(eid, key);
+  const siteId = siteIdOf(a, spec, xtrId) ?? new Uint8Array(8);
+  const count = intValue(spec, 'count', a.values.get('count'));
+  if (count !== undefined && count < 1) throw new UsageError(`${spec.name}: --count must be at least 1`);
+  const forText = a.values.get('for');
+  const runFor = forText === undefined ? undefined : Number(forText);
+  if (runFor !== undefined && (!Number.isFinite(runFor) || runFor <= 0)) throw new UsageError(`${spec.name}: --for needs seconds, not "${forText}"`);
+  const port = intValue(spec, 'port', a.values.get('port'));
+  const json = a.flags.get('json') ?? false;
+  const eidText = prefixText(eid.address, eid.maskLen);
+  const targetText = prefixText(target.address, target.maskLen);
+  // The Map-Server's Map-Notifies come to our ITR-RLOC at the LISP control port.
+  return withClient(a, spec, io, { towards: ms, named: [ms], key, bindPort: port ?? 4342 }, async (c) => {
+    const rlocs = (a.lists.get('rloc') ?? [c.localAddress]).map((r) => needAddress(r, '--rloc', spec.name));
+    const access = { address: ms, key, keyId, ...(port ? { port } : {}) };
+    const reg = await c.register(access, eid, rlocs.map((r) => ({ rloc: r, local: true, weight: Math.floor(100 / rlocs.length) })), { wantMapNotify: true, xtrId, siteId });
+    if (!reg.result) {
+      const failure = registerFailure({ ms, port: port ?? 4342, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: true, icmp: c.icmp });
+      if (json) emitJson(io, { command: 'subscribe', event: 'registered', eid: eidText, notified: false, causes: failure.causes, ...icmpJson(c.icmp) });
+      else io.line(failure.text);
+      return 1;
+    }
+    const idText = `xTR-ID ${toHex(xtrId)}, site-ID ${toHex(siteId)}`;
+    if (json) emitJson(io, { command: 'subscribe', event: 'registered', eid: eidText, rlocs, xtr_id: toHex(xtrId), site_id: toHex(siteId), nonce: reg.result.nonce, ...timingJson(reg.result) });
+    else io.line(`Registered ${eidText} -> ${rlocs.join(', ')} with ${ms} (${idText}): Map-Notify with rtt ${ms3(reg.result.rttMs)} ${clockText(reg.result, c.wire)}`);
+    io.flush();
+    const sub = await c.subscribe(ms, target, { key, xtrId, siteId });
+    if (!sub) {
+      const why = c.icmp
+        ? icmpErrorText(c.icmp)
+        : `after ${retryOf(a, spec).retries + 1} Map-Requests: the Map-Server does not do Publish/Subscribe, or refused (it signs what it publishes with the key of the site our xTR-ID registered with)`;
+      if (json) emitJson(io, { command: 'subscribe', event: 'subscribed', eid: targetText, ms, confirmed: false, ...icmpJson(c.icmp) });
+      else io.line(`No Map-Notify from ${ms} confirming the subscription to ${targetText} ${why}`);
+      return 1;
+    }
+    if (json) emitJson(io, { command: 'subscribe', event: 'subscribed', eid: targetText, ms, confirmed: true, from: sub.from, nonce: sub.nonce, attempts: sub.attempts, ...timingJson(sub), records: sub.notify.records.map(recordJson) });
+    else {
+      io.line(`Subscribed to ${targetText}: Map-Notify from ${sub.from} with rtt ${ms3(sub.rttMs)} ${clockText(sub, c.wire)}, nonce ${nonceHex(sub.nonce)} (authenticated, acknowledged)`);
+      for (const rec of sub.notify.records) for (const l of recordLines(rec)) io.line(l);
+    }
+    io.flush();
+    let received = 0;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+        resolve();
+      };
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+      if (runFor !== undefined) setTimeout(done, runFor * 1000).unref();
+      c.onPublication((p) => {
+        received++;
+        if (json) emitJson(io, { command: 'subscribe', event: 'publication', from: p.from, nonce: p.notify.nonce, acknowledged: true, records: p.notify.records.map(recordJson) });
+        else {
+          io.line(`${new Date().toISOString()} Publication from ${p.from}, nonce ${nonceHex(p.notify.nonce)} (authenticated, acknowledged):`);
+          for (const rec of p.notify.records) for (const l of recordLines(rec)) io.line(l);
+        }
+        io.flush();
+        if (count !== undefined && received >= count) done();
+      });
+    });
+    c.withdraw(target);
+    if (json) emitJson(io, { command: 'subscribe', event: 'withdrawn', eid: targetText, publications: received });
+    else io.line(`Withdrew the subscription to ${targetText} after ${received} publication${received === 1 ? '' : 's'}`);
+    return count === undefined || received >= count ? 0 : 1;
+  });
 }
 
 // ---- mn run ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import { KeyRing } from '../dissect/keyring.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { SiteReport } from '../mn/map-server.js';
 import { MapService } from '../mn/map-service.js';
+import type { Publisher } from '../mn/pubsub.js';
 import { Recorder, type RecordedFrame } from '../mn/recorder.js';
 import { parseSiteKeys } from '../mn/sites.js';
 import { exchangeJson } from '../output/json-flows.js';
@@ -88,6 +89,11 @@ export function sitesTable(sites: SiteReport[], now = Date.now()): string {
     });
   }
   return t.toString();
+}
+
+function pubsubText(p: Publisher['stats']): string {
+  const n = (x: number, what: string) => `${x} ${what}${x === 1 ? '' : 's'}`;
+  return `${n(p.subscriptions, 'subscription')} (${p.withdrawals} withdrawn, ${p.refused} refused), ${n(p.publications, 'publication')} (${p.acked} Map-Notifies acknowledged, ${p.unacknowledged} not)`;
 }
 
 function sitesJson(sites: SiteReport[]): string {
@@ -223,6 +229,7 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   info(
     `stopped: ${st.accepted} registration${st.accepted === 1 ? '' : 's'} accepted, ${st.rejected} rejected, ${st.infoReplies} Info-Replies` +
       (service.ms.resolver ? `, ${service.ms.resolver.stats.proxyReplies} proxy and ${service.ms.resolver.stats.negativeReplies} negative Map-Replies, ${service.ms.resolver.stats.forwarded} Map-Requests forwarded` : '') +
+      (service.ms.publisher.stats.subscriptions ? `, ${pubsubText(service.ms.publisher.stats)}` : '') +
       (st.rateLimited ? `, ${st.rateLimited} messages dropped by the rate limit` : '') +
       (path ? `; wrote ${recorder.count} packets to ${path}` : ''),
   );

@@ -156,6 +156,73 @@ describe('lispscope ms ⇄ lispscope mn on loopback', () => {
   });
 });
 
+describe('Publish/Subscribe (RFC 9437): mn subscribe ⇄ ms', () => {
+  it('an xTR subscribes to the Mobile Node\'s EID; the MN re-registers with a new RLOC; the publication arrives, authenticated, and is acknowledged; flows on ms -w finds every exchange answered', async () => {
+    // The subscriber is an xTR of site 10.2.0.0/24 (its own key); the Mobile Node is 10.1.0.5/32
+    // of site 10.1.0.0/24. The Map-Server signs what it publishes to the subscriber with the key of
+    // the site the subscriber's xTR-ID registered with.
+    const net = testNet();
+    const capture = join(tmp, 'pubsub.pcapng');
+    const otherKey = join(tmp, 'other.key');
+    writeFileSync(otherKey, 'other-site-key\n');
+    const ms = start(['ms', '--listen', net.a, '--keys', keys, '--proxy-reply', '-v', '-w', capture]);
+    try {
+      await until(() => /Map-Server\/Map-Resolver on /.test(ms.err()), `ms started: ${ms.err()}`);
+      const register = (rloc: string) => run(['mn', 'register', '--ms', net.a, '--source', net.b, '--eid', '10.1.0.5/32', '--rloc', rloc, '--key-file', mnKey, '--notify', '--json']);
+      expect(jsonLines((await register(net.b)).stdout)[0]).toMatchObject({ notified: true });
+      const xtrId = 'c0ffee00000000000000000000000042';
+      const sub = start(['mn', 'subscribe', '10.1.0.5/32', '--ms', net.a, '--source', net.c, '--eid', '10.2.0.7/32', '--key-file', otherKey, '--xtr-id', xtrId, '--count', '1', '--for', '20', '--json']);
+      await until(() => /"event":"subscribed"/.test(sub.out()), `subscribed: ${sub.out()} ${sub.err()}`);
+      const subscribed = jsonLines(sub.out()).find((o) => o.event === 'subscribed')!;
+      // Confirmed by the Map-Server's Map-Notify with the request's nonce, carrying the mapping as it is.
+      expect(subscribed).toMatchObject({ confirmed: true, from: net.a, records: [{ eid: '10.1.0.5/32', locators: [{ rloc: net.b, local: false }] }] });
+      expect(ms.err()).toMatch(new RegExp(`xTR-ID ${xtrId} \\(site 10\\.2\\.0\\.0/24\\) subscribed to 10\\.1\\.0\\.5/32`));
+      // The Mobile Node moves.
+      expect(jsonLines((await register('127.0.0.9')).stdout)[0]).toMatchObject({ notified: true });
+      expect(await sub.exit).toBe(0);
+      const events = jsonLines(sub.out());
+      const publication = events.find((o) => o.event === 'publication')!;
+      expect(publication).toMatchObject({ from: net.a, acknowledged: true, records: [{ eid: '10.1.0.5/32', locators: [{ rloc: '127.0.0.9' }] }] });
+      // Its nonce is the subscription's plus one (RFC 9437).
+      expect(BigInt(`0x${publication.nonce}`)).toBe(BigInt(`0x${subscribed.nonce}`) + 1n);
+      expect(events.at(-1)).toMatchObject({ event: 'withdrawn', publications: 1 });
+      await until(() => /withdrew its subscription to 10\.1\.0\.5\/32/.test(ms.err()), 'the Map-Server took the withdrawal');
+      ms.child.kill('SIGTERM');
+      expect(await ms.exit).toBe(0);
+      // What goes to the subscriber is signed with its site's key whatever the EIDs in it: read
+      // --keys takes that key by the subscriber's address (no EID-prefix line covers them).
+      const subscriberKeys = join(tmp, 'subscriber.keys');
+      writeFileSync(subscriberKeys, `${net.c} other-site-key\n`);
+      const packets = jsonLines(lispscope(['read', '--json', '--keys', subscriberKeys, capture]).stdout);
+      const notifies = packets.filter((p) => p.type === 'map-notify' && p.dst === net.c);
+      // To the subscriber: its own registration's Map-Notify, the confirmation, the publication,
+      // all with its xTR-ID.
+      expect(notifies.map((p) => [p.auth_ok, p.xtr_id])).toEqual([
+        [true, xtrId],
+        [true, xtrId],
+        [true, xtrId],
+      ]);
+      expect(packets.filter((p) => p.type === 'map-notify-ack').map((p) => [p.src, p.auth_ok])).toEqual([
+        [net.c, true],
+        [net.c, true],
+      ]);
+      const flows = jsonLines(lispscope(['flows', '--json', capture]).stdout);
+      // A withdrawal wants no answer (json-contract: withdraw, outcome unacknowledged).
+      expect(flows.map((e) => `${e.kind} ${e.eid} ${e.withdraw ? 'withdraw' : e.outcome}`)).toEqual([
+        'registration 10.1.0.5/32 answered',
+        'registration 10.2.0.7/32 answered',
+        'subscription 10.1.0.5/32 answered',
+        'registration 10.1.0.5/32 answered',
+        'publication 10.1.0.5/32 answered',
+        'subscription 10.1.0.5/32 withdraw',
+      ]);
+      expect(flows.find((e) => e.kind === 'publication')).toMatchObject({ requester: net.a, responder: net.c, subscription_nonce: subscribed.nonce });
+    } finally {
+      if (ms.child.exitCode === null) ms.child.kill('SIGKILL');
+    }
+  }, 60_000);
+});
+
 describe('lispscope ms --flows', () => {
   it('shows the exchanges as they complete (NDJSON with --json), then the sites', async () => {
     const net = testNet();
