@@ -12,7 +12,8 @@ import { KeyRing } from '../dissect/keyring.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { SiteReport } from '../mn/map-server.js';
 import { MapService } from '../mn/map-service.js';
-import type { Publisher } from '../mn/pubsub.js';
+import { prefixKey } from '../mn/eid.js';
+import type { Publisher, Subscription } from '../mn/pubsub.js';
 import { Recorder, type RecordedFrame } from '../mn/recorder.js';
 import { parseSiteKeys } from '../mn/sites.js';
 import { exchangeJson } from '../output/json-flows.js';
@@ -96,8 +97,19 @@ function pubsubText(p: Publisher['stats']): string {
   return `${n(p.subscriptions, 'subscription')} (${p.withdrawals} withdrawn, ${p.refused} refused), ${n(p.publications, 'publication')} (${p.acked} Map-Notifies acknowledged, ${p.unacknowledged} not)`;
 }
 
-function sitesJson(sites: SiteReport[]): string {
-  return JSON.stringify({ event: 'sites', ts: Date.now() / 1000, sites });
+/** The Publish/Subscribe subscriptions in force, one row each. */
+export function subscriptionsTable(subs: Subscription[], now = Date.now()): string {
+  const t = new Table({ head: ['Subscribed to', 'xTR-ID / site-ID', 'Notified at', 'Site (key)', 'Age', 'Publications'], style: { head: [], border: [] } });
+  for (const x of subs) t.push([prefixKey(x.eid), `${x.xtrId}\n${x.siteId}`, x.itrRloc, x.auth.site, age(now - x.since), String(x.publications)]);
+  return t.toString();
+}
+
+function subscriptionJson(x: Subscription): Record<string, unknown> {
+  return { eid: prefixKey(x.eid), xtr_id: x.xtrId, site_id: x.siteId, itr_rloc: x.itrRloc, site: x.auth.site, since: x.since / 1000, publications: x.publications, nonce: x.nonce.toString(16).padStart(16, '0') };
+}
+
+function sitesJson(sites: SiteReport[], subs: Subscription[]): string {
+  return JSON.stringify({ event: 'sites', ts: Date.now() / 1000, sites, subscriptions: subs.map(subscriptionJson) });
 }
 
 export async function runMs(argv: string[], io: Io): Promise<number> {
@@ -203,8 +215,12 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
 
   const showSites = () => {
     const reports = service.ms.siteReports();
-    if (json) io.line(sitesJson(reports));
-    else io.line(sitesTable(reports));
+    const subs = service.ms.publisher.list();
+    if (json) io.line(sitesJson(reports, subs));
+    else {
+      io.line(sitesTable(reports));
+      if (subs.length) io.line(subscriptionsTable(subs));
+    }
     io.flush();
   };
   // Exchanges close after a timeout in capture time: the wall clock moves it on when traffic stops.

@@ -177,6 +177,11 @@ describe('Publish/Subscribe (RFC 9437): mn subscribe ⇄ ms', () => {
       // Confirmed by the Map-Server's Map-Notify with the request's nonce, carrying the mapping as it is.
       expect(subscribed).toMatchObject({ confirmed: true, from: net.a, records: [{ eid: '10.1.0.5/32', locators: [{ rloc: net.b, local: false }] }] });
       expect(ms.err()).toMatch(new RegExp(`xTR-ID ${xtrId} \\(site 10\\.2\\.0\\.0/24\\) subscribed to 10\\.1\\.0\\.5/32`));
+      // SIGUSR1: the subscriptions in force follow the sites table.
+      ms.child.kill('SIGUSR1');
+      await until(() => /Subscribed to/.test(ms.out()), 'the subscriptions table');
+      const row = ms.out().slice(ms.out().indexOf('Subscribed to')).split('\n')[2]!;
+      expect(row.split('│').map((c) => c.trim())).toEqual(['', '10.1.0.5/32', xtrId, net.c, '10.2.0.0/24', expect.stringMatching(/^\d+ s$/), '0', '']);
       // The Mobile Node moves.
       expect(jsonLines((await register('127.0.0.9')).stdout)[0]).toMatchObject({ notified: true });
       expect(await sub.exit).toBe(0);
