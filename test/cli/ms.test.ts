@@ -25,6 +25,8 @@ const mnKey = join(tmp, 'mn.key');
 writeFileSync(mnKey, 'mn-site-key\n');
 const wrongKey = join(tmp, 'wrong.key');
 writeFileSync(wrongKey, 'not-the-site-key\n');
+const otherKey = join(tmp, 'other.key');
+writeFileSync(otherKey, 'other-site-key\n');
 
 interface Proc {
   child: ChildProcess;
@@ -163,8 +165,6 @@ describe('Publish/Subscribe (RFC 9437): mn subscribe ⇄ ms', () => {
     // the site the subscriber's xTR-ID registered with.
     const net = testNet();
     const capture = join(tmp, 'pubsub.pcapng');
-    const otherKey = join(tmp, 'other.key');
-    writeFileSync(otherKey, 'other-site-key\n');
     const ms = start(['ms', '--listen', net.a, '--keys', keys, '--proxy-reply', '-v', '-w', capture]);
     try {
       await until(() => /Map-Server\/Map-Resolver on /.test(ms.err()), `ms started: ${ms.err()}`);
@@ -397,7 +397,7 @@ function namespacesUnavailable(): string | undefined {
 const noNamespaces = gate('ms and mn across a veth pair', namespacesUnavailable());
 
 describe.skipIf(noNamespaces !== undefined)('lispscope ms ⇄ lispscope mn across a veth pair, in namespaces of their own', () => {
-  it('registers, resolves and gets an Info-Reply over IPv4 and IPv6 addresses that are not loopback', () => {
+  it('registers, resolves, gets an Info-Reply and a pub/sub publication over IPv4 (and IPv6) addresses that are not loopback', () => {
     // This test's namespace holds vA and the Map-Servers; the Mobile Node's (a second unshare -n,
     // kept alive by sleep) holds vB. Nothing leaves the two namespaces.
     const dir = mkdtempSync(join(tmpdir(), 'lispscope-ms-veth-'));
@@ -424,6 +424,12 @@ describe.skipIf(noNamespaces !== undefined)('lispscope ms ⇄ lispscope mn acros
       mn('reg4', `register --ms 198.51.100.1 --eid 10.1.0.5/32 --rloc 198.51.100.2 --key-file "${mnKey}" --key-id 1 --xtr-id none --notify --proxy-reply`),
       mn('res4', 'resolve 10.1.0.5 --mr 198.51.100.1'),
       mn('info4', `info --ms 198.51.100.1 --eid 10.1.0.5/32 --key-file "${mnKey}"`),
+      // Publish/Subscribe: an xTR of the other site subscribes to the MN, which then moves.
+      `nsenter -t $PEER -n ${cli} mn subscribe 10.1.0.5/32 --ms 198.51.100.1 --eid 10.2.0.7/32 --key-file "${otherKey}" --count 1 --for 20 --json > "${dir}/sub4.json" 2> "${dir}/sub4.err" &`,
+      'SUB=$!',
+      `for i in $(seq 200); do grep -q '"event":"subscribed"' "${dir}/sub4.json" && break; sleep 0.05; done`,
+      mn('move4', `register --ms 198.51.100.1 --eid 10.1.0.5/32 --rloc 198.51.100.3 --key-file "${mnKey}" --key-id 1 --xtr-id none --notify --proxy-reply`),
+      'wait $SUB; echo $? > "' + dir + '/sub4.code"',
       mn('reg6', `register --ms fd00:51::1 --eid 10.1.0.5/32 --rloc fd00:51::2 --key-file "${mnKey}" --notify --proxy-reply`),
       mn('res6', 'resolve 10.1.0.5 --mr fd00:51::1'),
       'kill -TERM $MS4 $MS6',
@@ -444,11 +450,19 @@ describe.skipIf(noNamespaces !== undefined)('lispscope ms ⇄ lispscope mn acros
     const v6 = jsonLines(read('ms6.out'));
     expect(v6.filter((o) => o.type === 'map-register').map((o) => [o.direction, o.src, o.auth_ok])).toEqual([['received', 'fd00:51::2', true]]);
     expect(v6.at(-1)).toMatchObject({ event: 'sites', sites: [{ name: '10.1.0.0/24', registrations: [{ eid: '10.1.0.5/32', rlocs: ['fd00:51::2'] }] }, { name: '10.2.0.0/24' }] });
+    expect(read('sub4.code').trim(), read('sub4.err')).toBe('0');
+    expect(jsonLines(read('sub4.json')).map((o) => o.event)).toEqual(['registered', 'subscribed', 'publication', 'withdrawn']);
+    expect(jsonLines(read('sub4.json')).find((o) => o.event === 'publication')).toMatchObject({ from: '198.51.100.1', records: [{ eid: '10.1.0.5/32', locators: [{ rloc: '198.51.100.3' }] }] });
     const flows = jsonLines(lispscope(['flows', '--json', join(dir, 'ms4.pcapng')]).stdout);
-    expect(flows.map((e) => [e.kind, e.outcome])).toEqual([
+    expect(flows.map((e) => [e.kind, e.withdraw ? 'withdraw' : e.outcome])).toEqual([
       ['registration', 'answered'],
       ['resolution', 'answered'],
       ['nat-info', 'answered'],
+      ['registration', 'answered'],
+      ['subscription', 'answered'],
+      ['registration', 'answered'],
+      ['publication', 'answered'],
+      ['subscription', 'withdraw'],
     ]);
   }, 60_000);
 });
