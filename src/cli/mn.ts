@@ -15,13 +15,14 @@ import { mapRegister, randomNonce } from '../dissect/build.js';
 import { KeyRing } from '../dissect/keyring.js';
 import { actionSlug } from '../dissect/registry.js';
 import type { ControlMessage, MappingRecord } from '../dissect/types.js';
-import { LispClient, sourceAddressFor, type ResolveResult, type Timing } from '../mn/client.js';
+import { LispClient, sourceAddressFor, wireTiming, type ResolveResult, type Timing } from '../mn/client.js';
 import { icmpErrorText, type IcmpError } from '../mn/icmp.js';
 import { interfaceOf, WireClock } from '../mn/wire-clock.js';
 import { ConfigError, configuredRlocs, parseMobileNodeConfig, type MobileNodeConfig } from '../mn/config.js';
 import { SendGuard } from '../mn/guard.js';
 import { MobileNode } from '../mn/mobile-node.js';
 import { Recorder } from '../mn/recorder.js';
+import { stableXtrId } from '../mn/registration.js';
 import { LispRouter } from '../mn/router.js';
 import { packetJsonText } from '../output/json.js';
 import { packetLine } from '../output/line.js';
@@ -329,6 +330,23 @@ export const MN_SPECS: Record<string, CommandSpec> = {
       ...COMMON,
     ],
   },
+  subscribe: {
+    name: 'mn subscribe',
+    summary:
+      'Publish/Subscribe (RFC 9437) as an xTR does: register our EID (the Map-Server signs what it publishes to us with our site key, found by our xTR-ID), subscribe to EID, then print and acknowledge every Map-Notify the Map-Server publishes when its mapping changes; withdraw at the end. Listens on the LISP control port of the source address. Exit 1 when the subscription was not confirmed, or fewer than --count publications came.',
+    usage: 'lispscope mn subscribe EID --ms ADDR --eid OUR --key-file F [--rloc R] [--key-id 1|2] [--xtr-id HEX] [--site-id HEX] [--count N] [--for SEC] [--json]',
+    example: 'lispscope mn subscribe 10.1.0.5/32 --ms 127.0.1.1 --eid 10.2.0.7/32 --key-file xtr.key --count 1',
+    options: [
+      { name: 'ms', kind: 'value', arg: 'ADDR', help: 'the Map-Server (and Map-Resolver the subscription goes to)' },
+      { name: 'eid', kind: 'value', arg: 'PFX', help: 'our EID prefix, registered first with our xTR-ID' },
+      { name: 'rloc', kind: 'list', arg: 'ADDR', help: 'an RLOC of our EID (default: the source address)' },
+      ...KEY,
+      ...XTR_ID,
+      { name: 'count', short: 'c', kind: 'value', arg: 'N', help: 'stop after N publications' },
+      { name: 'for', kind: 'value', arg: 'SEC', help: 'stop after SEC seconds (default: at SIGINT/SIGTERM, or after --count)' },
+      ...COMMON,
+    ],
+  },
   run: {
     name: 'mn run',
     summary:
@@ -339,6 +357,7 @@ export const MN_SPECS: Record<string, CommandSpec> = {
       { name: 'config', kind: 'value', arg: 'FILE', help: 'JSON configuration (docs/mobile-node.md): eid, rlocs or interfaces, mapServer, keyFile ...' },
       { name: 'for', kind: 'value', arg: 'SEC', help: 'stop after SEC seconds (default: until SIGINT/SIGTERM)' },
       ...ACTIVE_OPTIONS,
+      ...CLOCK,
       { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
     ],
   },
@@ -375,6 +394,8 @@ export async function runMn(argv: string[], io: Io): Promise<number> {
       return mnInfo(a, spec, io);
     case 'ping':
       return mnPing(a, spec, io);
+    case 'subscribe':
+      return mnSubscribe(a, spec, io);
     default:
       return mnRun(a, spec, io);
   }
@@ -411,7 +432,7 @@ function captureInterface(a: Parsed, spec: CommandSpec, io: Io, local: string): 
 }
 
 /** Opens a client towards `towards` with the command's source, guard, recording and clock. */
-async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, named: string[], key?: string): Promise<{ c: LispClient; traffic: Traffic }> {
+async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, named: string[], key?: string, bindPort?: number): Promise<{ c: LispClient; traffic: Traffic }> {
   const src = a.values.get('source');
   const source = src === undefined ? undefined : parseEndpoint(src, '--source', spec.name);
   const guard = guardFor(a, spec.name, named);
@@ -428,7 +449,7 @@ async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, nam
     const c = await LispClient.open({
       towards,
       source: local,
-      ...(source?.port ? { port: source.port } : {}),
+      ...(source?.port || bindPort ? { port: source?.port ?? bindPort! } : {}),
       ...(port ? { controlPort: port } : {}),
       retry: retryOf(a, spec),
       recorder: traffic.recorder,
@@ -452,8 +473,8 @@ async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, nam
 }
 
 /** Runs `fn` with a client towards `to.towards` (only `to.named` may be sent to; -v verifies with `to.key`), closing both after. */
-async function withClient(a: Parsed, spec: CommandSpec, io: Io, to: { towards: string; named: string[]; key?: string }, fn: (c: LispClient) => Promise<number>): Promise<number> {
-  const { c, traffic } = await client(a, spec, io, to.towards, to.named, to.key);
+async function withClient(a: Parsed, spec: CommandSpec, io: Io, to: { towards: string; named: string[]; key?: string; bindPort?: number }, fn: (c: LispClient) => Promise<number>): Promise<number> {
+  const { c, traffic } = await client(a, spec, io, to.towards, to.named, to.key, to.bindPort);
   try {
     return await fn(c);
   } finally {
@@ -463,9 +484,9 @@ async function withClient(a: Parsed, spec: CommandSpec, io: Io, to: { towards: s
 }
 
 /** "by the capture clock on lo", "by the socket clock". */
-function clockText(t: Timing, c: LispClient): string {
-  if (t.clock === 'capture') return `by the capture clock on ${c.wire!.iface}`;
-  return c.wire ? `by the socket clock (the capture on ${c.wire.iface} missed a packet)` : 'by the socket clock';
+function clockText(t: Timing, wire: WireClock | undefined): string {
+  if (t.clock === 'capture') return `by the capture clock on ${wire!.iface}`;
+  return wire ? `by the socket clock (the capture on ${wire.iface} missed a packet)` : 'by the socket clock';
 }
 
 function timingJson(t: Timing): Record<string, unknown> {
@@ -578,7 +599,7 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
     } else if (notify) {
       io.line(`Registered ${eidText} -> ${rlocs.join(', ')} with ${ms} (${alg}, ttl ${ttl}, ${idText})`);
       io.line(
-        `Map-Notify from ${result!.from} with rtt ${ms3(result!.rttMs)} ${clockText(result!, c)}, nonce ${nonceHex(result!.nonce)} (same nonce, authenticated), after ${result!.attempts} attempt${result!.attempts > 1 ? 's' : ''}`,
+        `Map-Notify from ${result!.from} with rtt ${ms3(result!.rttMs)} ${clockText(result!, c.wire)}, nonce ${nonceHex(result!.nonce)} (same nonce, authenticated), after ${result!.attempts} attempt${result!.attempts > 1 ? 's' : ''}`,
       );
     } else {
       io.line(`Map-Register sent to ${ms} for ${eidText} -> ${rlocs.join(', ')} (${alg}, ttl ${ttl}, ${idText}, nonce ${nonceHex(result!.nonce)}); no Map-Notify asked for`);
@@ -615,7 +636,7 @@ async function mnResolve(a: Parsed, spec: CommandSpec, io: Io): Promise<number> 
       io.line(`No Map-Reply from ${mr}${unansweredText(c, 'Map-Request', retryOf(a, spec).retries + 1)}`);
     } else {
       io.line(
-        `Received Map-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c)}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}${r.from === mr ? ' (the mapping system answered)' : ' (the ETR answered)'}`,
+        `Received Map-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c.wire)}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}${r.from === mr ? ' (the mapping system answered)' : ' (the ETR answered)'}`,
       );
       io.line('');
       io.line(`Mapping entry for ${eidText}:`);
@@ -638,7 +659,7 @@ async function mnProbe(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
       io.line(`No RLOC-probe reply from ${rloc}${unansweredText(c, 'probe', retryOf(a, spec).retries + 1)}`);
     } else {
       io.line(
-        `RLOC-probe reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c)}${r.reply.probe ? '' : ' (probe bit NOT set in the reply)'}; probed locator: ${probed ? addressText(probed.rloc) : 'none marked'}`,
+        `RLOC-probe reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c.wire)}${r.reply.probe ? '' : ' (probe bit NOT set in the reply)'}; probed locator: ${probed ? addressText(probed.rloc) : 'none marked'}`,
       );
       for (const rec of r.reply.records) for (const l of recordLines(rec)) io.line(l);
     }
@@ -697,7 +718,7 @@ async function mnInfo(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
     } else if (!r) {
       io.line(`No Info-Reply from ${ms}${unansweredText(c, 'Info-Request', retryOf(a, spec).retries + 1)}`);
     } else {
-      io.line(`Info-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c)}, authentication ${r.auth.ok ? 'ok' : `FAILED (${r.auth.reason})`}`);
+      io.line(`Info-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c.wire)}, authentication ${r.auth.ok ? 'ok' : `FAILED (${r.auth.reason})`}`);
       io.line(`  sent from        ${r.local.address}:${r.local.port}`);
       io.line(`  seen as          ${r.global ? `${r.global.address}:${r.global.port}` : 'unknown'}`);
       io.line(`  Map-Server RLOC  ${r.msRloc ?? 'unknown'}`);
@@ -811,6 +832,85 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   }
 }
 
+// ---- mn subscribe ---------------------------------------------------------------------------
+
+async function mnSubscribe(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
+  const target = needPrefix(onePositional(a, spec, 'EID'), 'EID', spec.name);
+  const ms = needAddress(a.values.get('ms'), '--ms', spec.name);
+  const eid = needPrefix(a.values.get('eid'), '--eid', spec.name);
+  const key = readKey(spec.name, a.values.get('key-file'), io.env, eid, ms);
+  const keyId = keyIdOf(a, spec.name);
+  const given = xtrIdOf(a, spec);
+  if (given === null) throw new UsageError(`${spec.name}: a subscriber is known by its xTR-ID: not --xtr-id none`);
+  const xtrId = given ?? stableXtrId(eid, key);
+  const siteId = siteIdOf(a, spec, xtrId) ?? new Uint8Array(8);
+  const count = intValue(spec, 'count', a.values.get('count'));
+  if (count !== undefined && count < 1) throw new UsageError(`${spec.name}: --count must be at least 1`);
+  const forText = a.values.get('for');
+  const runFor = forText === undefined ? undefined : Number(forText);
+  if (runFor !== undefined && (!Number.isFinite(runFor) || runFor <= 0)) throw new UsageError(`${spec.name}: --for needs seconds, not "${forText}"`);
+  const port = intValue(spec, 'port', a.values.get('port'));
+  const json = a.flags.get('json') ?? false;
+  const eidText = prefixText(eid.address, eid.maskLen);
+  const targetText = prefixText(target.address, target.maskLen);
+  // The Map-Server's Map-Notifies come to our ITR-RLOC at the LISP control port.
+  return withClient(a, spec, io, { towards: ms, named: [ms], key, bindPort: port ?? 4342 }, async (c) => {
+    const rlocs = (a.lists.get('rloc') ?? [c.localAddress]).map((r) => needAddress(r, '--rloc', spec.name));
+    const access = { address: ms, key, keyId, ...(port ? { port } : {}) };
+    const reg = await c.register(access, eid, rlocs.map((r) => ({ rloc: r, local: true, weight: Math.floor(100 / rlocs.length) })), { wantMapNotify: true, xtrId, siteId });
+    if (!reg.result) {
+      const failure = registerFailure({ ms, port: port ?? 4342, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: true, icmp: c.icmp });
+      if (json) emitJson(io, { command: 'subscribe', event: 'registered', eid: eidText, notified: false, causes: failure.causes, ...icmpJson(c.icmp) });
+      else io.line(failure.text);
+      return 1;
+    }
+    const idText = `xTR-ID ${toHex(xtrId)}, site-ID ${toHex(siteId)}`;
+    if (json) emitJson(io, { command: 'subscribe', event: 'registered', eid: eidText, rlocs, xtr_id: toHex(xtrId), site_id: toHex(siteId), nonce: reg.result.nonce, ...timingJson(reg.result) });
+    else io.line(`Registered ${eidText} -> ${rlocs.join(', ')} with ${ms} (${idText}): Map-Notify with rtt ${ms3(reg.result.rttMs)} ${clockText(reg.result, c.wire)}`);
+    io.flush();
+    const sub = await c.subscribe(ms, target, { key, xtrId, siteId });
+    if (!sub) {
+      const why = c.icmp
+        ? icmpErrorText(c.icmp)
+        : `after ${retryOf(a, spec).retries + 1} Map-Requests: the Map-Server does not do Publish/Subscribe, or refused (it signs what it publishes with the key of the site our xTR-ID registered with)`;
+      if (json) emitJson(io, { command: 'subscribe', event: 'subscribed', eid: targetText, ms, confirmed: false, ...icmpJson(c.icmp) });
+      else io.line(`No Map-Notify from ${ms} confirming the subscription to ${targetText} ${why}`);
+      return 1;
+    }
+    if (json) emitJson(io, { command: 'subscribe', event: 'subscribed', eid: targetText, ms, confirmed: true, from: sub.from, nonce: sub.nonce, attempts: sub.attempts, ...timingJson(sub), records: sub.notify.records.map(recordJson) });
+    else {
+      io.line(`Subscribed to ${targetText}: Map-Notify from ${sub.from} with rtt ${ms3(sub.rttMs)} ${clockText(sub, c.wire)}, nonce ${nonceHex(sub.nonce)} (authenticated, acknowledged)`);
+      for (const rec of sub.notify.records) for (const l of recordLines(rec)) io.line(l);
+    }
+    io.flush();
+    let received = 0;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+        resolve();
+      };
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+      if (runFor !== undefined) setTimeout(done, runFor * 1000).unref();
+      c.onPublication((p) => {
+        received++;
+        if (json) emitJson(io, { command: 'subscribe', event: 'publication', from: p.from, nonce: p.notify.nonce, acknowledged: true, records: p.notify.records.map(recordJson) });
+        else {
+          io.line(`${new Date().toISOString()} Publication from ${p.from}, nonce ${nonceHex(p.notify.nonce)} (authenticated, acknowledged):`);
+          for (const rec of p.notify.records) for (const l of recordLines(rec)) io.line(l);
+        }
+        io.flush();
+        if (count !== undefined && received >= count) done();
+      });
+    });
+    c.withdraw(target);
+    if (json) emitJson(io, { command: 'subscribe', event: 'withdrawn', eid: targetText, publications: received });
+    else io.line(`Withdrew the subscription to ${targetText} after ${received} publication${received === 1 ? '' : 's'}`);
+    return count === undefined || received >= count ? 0 : 1;
+  });
+}
+
 // ---- mn run ---------------------------------------------------------------------------------
 
 function loadConfig(path: string): MobileNodeConfig {
@@ -850,11 +950,36 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const learned = (x: string) => !!mn?.knowsRloc(x);
   const guard = guardFor(a, spec.name, named(), learned);
   const traffic = new Traffic(a, io, spec.name, { key });
-  const say = (event: string, fields: Record<string, unknown>, text: string) => {
+  // RTTs from the kernel's timestamps of a capture on the RLOCs' interface when root or -i names it.
+  const ports = [cfg.controlPort, cfg.dataPort];
+  const openWire = (iface: string | undefined, at: string[]): WireClock | undefined => {
+    if (!iface) return undefined;
+    try {
+      return WireClock.open({ iface, local: at, ports });
+    } catch (e) {
+      if (a.values.get('interface') !== undefined) throw new UsageError(`${spec.name}: -i ${iface}: ${(e as Error).message}`);
+      if (a.flags.get('verbose')) io.warn(`${spec.name}: timing with the socket: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
+  let wire: WireClock | undefined;
+  try {
+    wire = openWire(captureInterface(a, spec, io, rlocs[0]!), rlocs);
+  } catch (e) {
+    traffic.close();
+    throw e;
+  }
+  // Events print in the order they happen, also when one waits for the capture to time it.
+  let printed = Promise.resolve();
+  const emit = (event: string, fields: Record<string, unknown>, text: string) => {
     if (json) emitJson(io, { ts: Date.now() / 1000, event, ...fields });
     else io.line(`${new Date().toISOString()} ${text}`);
     io.flush();
   };
+  const say = (event: string, fields: Record<string, unknown>, text: string) => {
+    printed = printed.then(() => emit(event, fields, text));
+  };
+  const clockName = () => (wire ? `the capture clock on ${wire.iface}` : 'the socket clock');
   const options = () => ({
     name: 'mn',
     eid: cfg.eid,
@@ -879,14 +1004,24 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   });
   try {
     mn = new MobileNode(options());
-    mn.on('registered', (r: { nonce: bigint; rttMs: number; from?: string }) =>
-      say('registered', { eid: cfg.eid, rlocs: mn!.currentRlocs, nonce: r.nonce, rtt_ms: r.rttMs }, `registered ${cfg.eid} -> ${mn!.currentRlocs.join(', ')} (Map-Notify ${nonceHex(r.nonce)} in ${ms3(r.rttMs)})`),
-    );
+    mn.on('registered', (r: { nonce: bigint; rttMs: number; from?: string }) => {
+      const at = mn!.currentRlocs;
+      const clock = wire;
+      printed = printed.then(async () => {
+        const t = await wireTiming(clock, r);
+        emit(
+          'registered',
+          { eid: cfg.eid, rlocs: at, nonce: r.nonce, ...timingJson(t) },
+          `registered ${cfg.eid} -> ${at.join(', ')} (Map-Notify ${nonceHex(r.nonce)} in ${ms3(t.rttMs)} ${clockText(t, clock)})`,
+        );
+      });
+    });
     mn.on('handover', (h: { from: string[]; to: string[]; smrs: Array<{ rloc: string }>; totalMs: number }) =>
       say('handover', { from: h.from, to: h.to, smrs: h.smrs.map((s) => s.rloc), total_ms: h.totalMs }, `handover ${h.from.join(', ')} -> ${h.to.join(', ')}: SMRs to ${h.smrs.map((s) => s.rloc).join(', ') || 'nobody'} (${ms3(h.totalMs)})`),
     );
     mn.on('nat', (n: { global: string; port: number; rtrs: string[] }) => say('nat', { global: n.global, port: n.port, rtrs: n.rtrs }, `behind a NAT: seen as ${n.global}:${n.port}, RTR ${n.rtrs[0]}`));
   } catch (e) {
+    await wire?.close();
     traffic.close();
     throw new UsageError(`${spec.name}: ${(e as Error).message}`);
   }
@@ -904,14 +1039,29 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const first = await Promise.race([started, stopped.then(() => 'stopped' as const)]);
   if (first instanceof Error) {
     await mn.stop();
+    await printed;
+    await wire?.close();
     guard.close();
     traffic.close();
     throw new UsageError(`${spec.name}: ${first.message}`);
   }
   if (first === 'up') {
-    say('up', { eid: cfg.eid, rlocs, registered: !!mn.attachment?.registration }, `Mobile Node ${mn.describe()} is up${mn.attachment?.registration ? '' : ' (not registered yet: retrying every registerInterval)'}`);
+    say(
+      'up',
+      { eid: cfg.eid, rlocs, registered: !!mn.attachment?.registration, rtt_clock: wire ? 'capture' : 'socket', ...(wire ? { capture_interface: wire.iface } : {}) },
+      `Mobile Node ${mn.describe()} is up${mn.attachment?.registration ? '' : ' (not registered yet: retrying every registerInterval)'}; RTTs by ${clockName()}`,
+    );
   }
 
+  /** The capture follows the node: its new addresses, on their interface (unless -i named one). */
+  const retime = async (next: string[]) => {
+    if (!wire) return;
+    const iface = a.values.get('interface') ?? interfaceOf(next[0]!);
+    if (iface === wire.iface) return wire.follow(next);
+    await wire.close();
+    wire = openWire(iface, next);
+    say('log', { level: 'info', message: `RTTs now by ${clockName()}` }, `RTTs now by ${clockName()}`);
+  };
   let moving = Promise.resolve();
   const move = (reason: string) => {
     moving = moving.then(async () => {
@@ -923,6 +1073,7 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
       if (next.join(',') === rlocs.join(',')) return;
       say('moving', { reason, from: rlocs, to: next }, `${reason}: moving from ${rlocs.join(', ')} to ${next.join(', ')}`);
       rlocs = next;
+      await retime(next);
       try {
         await mn!.moveTo(next);
       } catch (e) {
@@ -948,8 +1099,10 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   await moving;
   await mn.stop();
   await started;
+  say('down', {}, 'Mobile Node stopped');
+  await printed;
+  await wire?.close();
   guard.close();
   traffic.close();
-  say('down', {}, 'Mobile Node stopped');
   return 0;
 }

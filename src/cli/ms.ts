@@ -7,10 +7,13 @@
 import { readFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { PacketDecoder, type LispPacket } from '../capture/packets.js';
+import { parsePrefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { SiteReport } from '../mn/map-server.js';
 import { MapService } from '../mn/map-service.js';
+import { prefixKey } from '../mn/eid.js';
+import type { Publisher, Subscription } from '../mn/pubsub.js';
 import { Recorder, type RecordedFrame } from '../mn/recorder.js';
 import { parseSiteKeys } from '../mn/sites.js';
 import { exchangeJson } from '../output/json-flows.js';
@@ -89,8 +92,24 @@ export function sitesTable(sites: SiteReport[], now = Date.now()): string {
   return t.toString();
 }
 
-function sitesJson(sites: SiteReport[]): string {
-  return JSON.stringify({ event: 'sites', ts: Date.now() / 1000, sites });
+function pubsubText(p: Publisher['stats']): string {
+  const n = (x: number, what: string) => `${x} ${what}${x === 1 ? '' : 's'}`;
+  return `${n(p.subscriptions, 'subscription')} (${p.withdrawals} withdrawn, ${p.refused} refused), ${n(p.publications, 'publication')} (${p.acked} Map-Notifies acknowledged, ${p.unacknowledged} not)`;
+}
+
+/** The Publish/Subscribe subscriptions in force, one row each. */
+export function subscriptionsTable(subs: Subscription[], now = Date.now()): string {
+  const t = new Table({ head: ['Subscribed to', 'xTR-ID / site-ID', 'Notified at', 'Site (key)', 'Age', 'Publications'], style: { head: [], border: [] } });
+  for (const x of subs) t.push([prefixKey(x.eid), `${x.xtrId}\n${x.siteId}`, x.itrRloc, x.auth.site, age(now - x.since), String(x.publications)]);
+  return t.toString();
+}
+
+function subscriptionJson(x: Subscription): Record<string, unknown> {
+  return { eid: prefixKey(x.eid), xtr_id: x.xtrId, site_id: x.siteId, itr_rloc: x.itrRloc, site: x.auth.site, since: x.since / 1000, publications: x.publications, nonce: x.nonce.toString(16).padStart(16, '0') };
+}
+
+function sitesJson(sites: SiteReport[], subs: Subscription[]): string {
+  return JSON.stringify({ event: 'sites', ts: Date.now() / 1000, sites, subscriptions: subs.map(subscriptionJson) });
 }
 
 export async function runMs(argv: string[], io: Io): Promise<number> {
@@ -108,12 +127,12 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   const keysPath = a.values.get('keys');
   if (keysPath === undefined) throw new UsageError('ms: --keys FILE is required (`<eid-prefix> <key>` lines: the sites and their keys)');
   const keysText = readText(keysPath);
-  const sites = parseSiteKeys(keysText, keysPath);
+  const rtrs = (a.lists.get('rtr') ?? []).map((r) => needAddress(r, '--rtr', 'ms'));
+  const sites = parseSiteKeys(keysText, keysPath, rtrs);
   if ('error' in sites) throw new UsageError(sites.error);
   const ring = KeyRing.parse(keysText, keysPath) as KeyRing;
   if (a.flags.get('proxy-reply') && a.flags.get('forward-to-etr')) throw new UsageError('ms: --proxy-reply and --forward-to-etr exclude each other');
   const proxyReply = a.flags.get('proxy-reply') ? 'always' : a.flags.get('forward-to-etr') ? 'never' : 'registration';
-  const rtrs = (a.lists.get('rtr') ?? []).map((r) => needAddress(r, '--rtr', 'ms'));
   const ttl = intValue(msSpec, 'ttl', a.values.get('ttl'));
   const regTimeout = positive('registration-timeout', a.values.get('registration-timeout'));
   const rate = intValue(msSpec, 'rate', a.values.get('rate'));
@@ -167,6 +186,11 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
       ...(port ? { port } : {}),
       sites,
       rtrs,
+      // The key line of the RTR's own address.
+      rtrKey: (rtr) => {
+        const p = parsePrefix(rtr);
+        return p ? ring.lookup([], [p]) : undefined;
+      },
       proxyReply,
       ...(a.flags.get('map-notify-ack') ? { mapNotifyAck: { timeoutMs: 2000, retries: 3, backoff: 1 } } : {}),
       ...(ttl !== undefined ? { ttl } : {}),
@@ -191,8 +215,12 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
 
   const showSites = () => {
     const reports = service.ms.siteReports();
-    if (json) io.line(sitesJson(reports));
-    else io.line(sitesTable(reports));
+    const subs = service.ms.publisher.list();
+    if (json) io.line(sitesJson(reports, subs));
+    else {
+      io.line(sitesTable(reports));
+      if (subs.length) io.line(subscriptionsTable(subs));
+    }
     io.flush();
   };
   // Exchanges close after a timeout in capture time: the wall clock moves it on when traffic stops.
@@ -217,6 +245,7 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   info(
     `stopped: ${st.accepted} registration${st.accepted === 1 ? '' : 's'} accepted, ${st.rejected} rejected, ${st.infoReplies} Info-Replies` +
       (service.ms.resolver ? `, ${service.ms.resolver.stats.proxyReplies} proxy and ${service.ms.resolver.stats.negativeReplies} negative Map-Replies, ${service.ms.resolver.stats.forwarded} Map-Requests forwarded` : '') +
+      (service.ms.publisher.stats.subscriptions ? `, ${pubsubText(service.ms.publisher.stats)}` : '') +
       (st.rateLimited ? `, ${st.rateLimited} messages dropped by the rate limit` : '') +
       (path ? `; wrote ${recorder.count} packets to ${path}` : ''),
   );

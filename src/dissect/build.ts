@@ -169,7 +169,12 @@ export interface MapRequestSpec extends XtrIdSpec {
   dontMapReply?: boolean;
   /** The requester's own mapping; sets M (map-data present). */
   mapReply?: MappingRecord;
+  /** RFC 9437 N (bit 0 of each EID-record's first byte): notify me of changes; goes with an xTR-ID. */
+  subscribe?: boolean;
 }
+
+/** The N bit of a Map-Request EID-record (RFC 9437): the requester subscribes to the EID-prefix. */
+export const EID_RECORD_N = 0x80;
 
 export function mapRequest(s: MapRequestSpec): MapRequest {
   const m: MapRequest = {
@@ -188,7 +193,7 @@ export function mapRequest(s: MapRequestSpec): MapRequest {
     itrRlocs: s.itrRlocs.map(address),
     eids: s.eids.map((e) => {
       const p = prefix(e);
-      return { maskLen: p.maskLen, prefix: p.address };
+      return { maskLen: p.maskLen, prefix: p.address, ...(s.subscribe ? { reserved: EID_RECORD_N } : {}) };
     }),
   };
   if (s.mapReply) m.mapReply = s.mapReply;

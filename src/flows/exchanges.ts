@@ -518,13 +518,16 @@ export class ExchangeTracker {
     }
   }
 
-  /** The subscription a Map-Notify publishes to: one of the destination's covering its first record. */
+  /**
+   * The subscription a Map-Notify publishes to: one of the destination's overlapping its first
+   * record (a Map-Server publishes the registered prefix, which may cover the host it was asked for).
+   */
   private publishedTo(v: ControlView, m: MapNotify): Subscription | undefined {
     const rec = m.records[0];
     if (!rec) return undefined;
     const record = { address: rec.eid, maskLen: rec.eidMaskLen };
     for (const a of [v.dst, v.ecm?.innerDst, v.tunnel?.innerDst]) {
-      const found = a === undefined ? undefined : this.subscriptions.get(a)?.find((x) => prefixCovers(x.eid, record));
+      const found = a === undefined ? undefined : this.subscriptions.get(a)?.find((x) => prefixCovers(x.eid, record) || prefixCovers(record, x.eid));
       if (found) return found;
     }
     return undefined;

@@ -11,16 +11,17 @@
 import dgram from 'node:dgram';
 import { verifyAuth } from '../dissect/auth.js';
 import { encodeControl } from '../dissect/control.js';
-import { ecm, infoRequest, mapRequest, mappingRecord, type LocatorSpec } from '../dissect/build.js';
+import { ecm, infoRequest, mapRequest, mappingRecord, randomNonce, type LocatorSpec } from '../dissect/build.js';
 import { ipAddress } from '../dissect/address.js';
 import type { Libpcap } from '../capture/live.js';
-import type { InfoMessage, MapReply, MappingRecord } from '../dissect/types.js';
+import type { InfoMessage, MapNotify, MapReply, MappingRecord } from '../dissect/types.js';
 import { eidIp, toPrefix, type Prefix } from './eid.js';
 import type { IcmpError } from './icmp.js';
 import { silentLogger, type Logger } from './log.js';
 import type { Recorder } from './recorder.js';
 import { Registrar, stableXtrId, type MapServerAccess, type RegistrationFlags, type RegistrationResult } from './registration.js';
 import { NonceTable, type Answer, type RetryTimers, type SentStamp } from './requests.js';
+import { Subscriber, type Publication } from './subscriber.js';
 import { LispSocket, type Received, type SendPolicy } from './socket.js';
 import { nonceKey, WireClock } from './wire-clock.js';
 
@@ -69,6 +70,13 @@ export interface Timing {
   socketRttMs: number;
 }
 
+/** The RTT of an answered request (by its nonce; `rttMs` the socket's) from the best clock there is. */
+export async function wireTiming(wire: WireClock | undefined, a: { nonce: bigint; rttMs: number }): Promise<Timing> {
+  const w = wire ? await wire.rtt(nonceKey(a.nonce)) : undefined;
+  if (w !== undefined) return { rttMs: w, clock: 'capture', socketRttMs: a.rttMs };
+  return { rttMs: a.rttMs, clock: 'socket', socketRttMs: a.rttMs };
+}
+
 export interface ResolveResult extends Timing {
   reply: MapReply;
   /** Who sent the Map-Reply. */
@@ -102,10 +110,19 @@ export interface RegisterOptions extends RegistrationFlags {
 
 export type RegisterResult = RegistrationResult & Timing;
 
+export interface SubscribeResult extends Timing {
+  /** The Map-Server's Map-Notify confirming the subscription (the request's nonce, the mapping now). */
+  notify: MapNotify;
+  from: string;
+  attempts: number;
+  nonce: bigint;
+}
+
 export class LispClient {
   private readonly replies = new NonceTable<{ reply: MapReply; rx: Received }>();
   private readonly infos = new NonceTable<{ info: InfoMessage; rx: Received }>();
   private registrar: Registrar | undefined;
+  private subscriber: Subscriber | undefined;
   readonly retry: RetryTimers;
   private readonly log: Logger;
   /** The request in progress: an ICMP error about our datagrams ends it. */
@@ -184,6 +201,7 @@ export class LispClient {
     this.replies.close();
     this.infos.close();
     this.registrar?.close();
+    this.subscriber?.close();
     await this.wire?.close();
     await this.peerSocket.close();
     await this.socket.close();
@@ -213,11 +231,8 @@ export class LispClient {
     }
   }
 
-  /** The RTT of an answered request from the best clock there is. */
-  private async timing(a: { nonce: bigint; rttMs: number }): Promise<Timing> {
-    const wire = this.wire ? await this.wire.rtt(nonceKey(a.nonce)) : undefined;
-    if (wire !== undefined) return { rttMs: wire, clock: 'capture', socketRttMs: a.rttMs };
-    return { rttMs: a.rttMs, clock: 'socket', socketRttMs: a.rttMs };
+  private timing(a: { nonce: bigint; rttMs: number }): Promise<Timing> {
+    return wireTiming(this.wire, a);
   }
 
   private receive(rx: Received): void {
@@ -231,7 +246,8 @@ export class LispClient {
     } else if (m.type === 7 && m.reply) {
       this.infos.deliver(m.nonce, { info: m, rx }, rx.at);
     } else if (m.type === 4) {
-      if (!this.registrar?.handleNotify(m, rx.bytes, rx.src, rx.at)) this.log('info', 'lispscope', `ignored a Map-Notify from ${rx.src}`);
+      if (this.registrar?.handleNotify(m, rx.bytes, rx.src, rx.at)) return;
+      if (!this.subscriber?.handleNotify(m, rx.bytes, rx.src, rx.sport, rx.at)) this.log('info', 'lispscope', `ignored a Map-Notify from ${rx.src}`);
     } else {
       this.log('info', 'lispscope', `ignored a message of type ${m.type} from ${rx.src}`);
     }
@@ -323,6 +339,40 @@ export class LispClient {
     // Without want-map-notify nothing answers: no RTT to time.
     const result = r && (o.wantMapNotify ?? true) ? { ...r, ...(await this.timing(r)) } : r && { ...r, rttMs: 0, clock: 'socket' as const, socketRttMs: 0 };
     return { result, records, xtrId: registrar.xtrId };
+  }
+
+  /**
+   * Subscribes to `eid` through Map-Resolver/Map-Server `mr` (RFC 9437) as the xTR `o.xtrId` of
+   * the site whose key is `o.key`; resolves with the Map-Notify that confirms it (acknowledged).
+   * Publications then go to onPublication's listeners, each acknowledged.
+   */
+  async subscribe(mr: string, eid: string | Prefix, o: { key: string; xtrId: Uint8Array; siteId?: Uint8Array }): Promise<SubscribeResult | undefined> {
+    this.subscriber?.close();
+    const sub = new Subscriber({
+      key: o.key,
+      xtrId: o.xtrId,
+      siteId: o.siteId ?? new Uint8Array(8),
+      itrRloc: this.localAddress,
+      port: this.socket.port,
+      controlPort: this.controlPort,
+      send: (bytes, sent) => this.send(mr, this.controlPort, bytes, sent),
+      reply: (to, port, bytes) => this.send(to, port, bytes),
+      retry: this.retry,
+      log: this.log,
+    });
+    this.subscriber = sub;
+    const a = await this.exchange((signal) => sub.subscribe(eid, signal));
+    if (!a) return undefined;
+    return { notify: a.value.notify, from: a.value.from, attempts: a.attempts, nonce: a.nonce, ...(await this.timing(a)) };
+  }
+
+  /** Withdraws the subscription to `eid` at the Map-Resolver it went to (a Map-Request whose only ITR-RLOC has AFI 0; nothing answers). */
+  withdraw(eid: string | Prefix): boolean {
+    return !!this.subscriber && this.subscriber.withdraw(eid, randomNonce());
+  }
+
+  onPublication(listener: (p: Publication) => void): void {
+    this.subscriber?.onPublication(listener);
   }
 
   /** NAT discovery: Info-Request to the Map-Server; the Info-Reply says how it saw us. */

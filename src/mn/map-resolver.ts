@@ -4,7 +4,8 @@
 // operator may also make it answer for every site, or for none); for an EID nobody registered, a
 // negative Map-Reply says to forward natively: for non-LISP space with a 15-minute TTL and the
 // least specific prefix that covers the EID and overlaps no site (never one that does not cover
-// the EID), for a site prefix without a registration with a 1-minute TTL.
+// the EID), for a site prefix without a registration with a 1-minute TTL. A Map-Request that
+// subscribes (RFC 9437) is handed to the Map-Server's publisher first (pubsub.ts).
 
 import { encodeControl } from '../dissect/control.js';
 import { mapReply, negativeMapReply } from '../dissect/build.js';
@@ -57,6 +58,10 @@ export class MapResolver {
       this.opts.log('warn', name, `dropped a malformed Map-Request from ${rx.src}`);
       return;
     }
+    // RFC 9437: a subscription is kept (or withdrawn) and the Map-Request answered as any other;
+    // a withdrawal (its only ITR-RLOC of AFI 0) has nobody to answer.
+    const itrRlocs = m.itrRlocs.flatMap((a) => (a.kind === 'ipv4' || a.kind === 'ipv6' ? [a.addr] : []));
+    if (this.ms.publisher.request(m, itrRlocs, rx.src) === 'withdrawn') return;
     const asked = m.eids[0];
     const itr = m.itrRlocs.find((a) => a.kind === 'ipv4' || a.kind === 'ipv6');
     if (!asked || !itr || (itr.kind !== 'ipv4' && itr.kind !== 'ipv6')) {

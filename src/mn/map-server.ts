@@ -8,7 +8,8 @@
 // an unsolicited Map-Notify, retransmitted until their Map-Notify-Ack when asked to. Registrations
 // expire when not refreshed. Info-Requests are answered with what the Map-Server sees of the
 // requester: the NAT-Traversal LCAF. The Map-Resolver (map-resolver.ts) shares its socket and its
-// registrations. The lab and `lispscope ms` both run this one.
+// registrations; Publish/Subscribe (pubsub.ts) is told of every RLOC-set change. The lab and
+// `lispscope ms` both run this one.
 
 import { EventEmitter } from 'node:events';
 import { toHex } from '../dissect/addr.js';
@@ -24,6 +25,7 @@ import { RateLimiter } from './guard.js';
 import { silentLogger, type Logger } from './log.js';
 import { MapResolver } from './map-resolver.js';
 import type { Recorder } from './recorder.js';
+import { negativeRecord, Publisher, PUBLICATION_RETRY } from './pubsub.js';
 import { NonceTable, type RetryTimers } from './requests.js';
 import { LispSocket, type Received, type SendPolicy, type SocketOptions } from './socket.js';
 
@@ -48,6 +50,11 @@ export interface MapServerOptions {
   sites: SiteConfig[];
   /** RTR RLOCs announced in Info-Replies. */
   rtrs?: string[];
+  /**
+   * The key this Map-Server shares with an RTR, by the RTR's address: what it sends the RTR (the
+   * Map-Notify for a node behind a NAT) carries the MS-RTR authentication Open Overlay Router's RTR checks.
+   */
+  rtrKey?: (rtr: string) => string | undefined;
   /** A registration not refreshed for this long is dropped (RFC 9301 §8.2: 3 minutes), unless T set. */
   registrationTimeoutMs?: number;
   /** Info-Reply TTL, minutes (default 15). */
@@ -145,6 +152,8 @@ interface Origin {
 export class MapServer extends EventEmitter {
   readonly socket: LispSocket;
   readonly resolver: MapResolver | undefined;
+  /** Publish/Subscribe (RFC 9437): the subscriptions and their Map-Notifies. */
+  readonly publisher: Publisher;
   readonly name: string;
   readonly stats = { accepted: 0, rejected: 0, notifies: 0, unsolicitedNotifies: 0, acks: 0, unacknowledged: 0, infoReplies: 0, expired: 0, rateLimited: 0 };
   private readonly regs = new Map<string, Registration>();
@@ -152,6 +161,8 @@ export class MapServer extends EventEmitter {
   private readonly log: Logger;
   private readonly limiter: RateLimiter | undefined;
   private readonly acks = new NonceTable<MapNotify>();
+  /** RTRs already warned about for want of a key (once each). */
+  private readonly keylessRtrs = new Set<string>();
   private sweeper: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -164,6 +175,19 @@ export class MapServer extends EventEmitter {
     this.log = opts.log ?? silentLogger;
     this.sites = opts.sites.map((s) => ({ ...s, prefixList: s.prefixes.map(toPrefix), nonces: new Map(), accepted: 0, rejected: 0 }));
     if (opts.perSourceRate) this.limiter = new RateLimiter(opts.perSourceRate, opts.perSourceBurst ?? opts.perSourceRate * 2);
+    this.publisher = new Publisher(
+      {
+        name: this.name,
+        port: socket.opts.ports?.control ?? LISP_CONTROL_PORT,
+        send: (to, port, bytes) => this.socket.send(to, port, bytes),
+        mapping: (eid) => this.currentRecord(eid),
+        subscriberAuth: (xtrId) => this.subscriberAuth(xtrId),
+        isClosed: () => this.socket.isClosed,
+        log: this.log,
+        emit: (event, detail) => this.emit(event, detail),
+      },
+      opts.mapNotifyAck ?? PUBLICATION_RETRY,
+    );
     if (opts.mapResolver !== false) {
       this.resolver = new MapResolver(this, socket, { log: this.log, negativeTtl: opts.negativeTtl, unregisteredTtl: opts.unregisteredTtl, proxyReply: opts.proxyReply ?? 'registration' });
     }
@@ -198,6 +222,7 @@ export class MapServer extends EventEmitter {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
     this.acks.close();
+    this.publisher.close();
     await this.socket.close();
   }
 
@@ -266,6 +291,50 @@ export class MapServer extends EventEmitter {
     const rec = mappingRecord({ eid: r.prefix, ttl: first.ttl, authoritative: false, mapVersion: first.mapVersion });
     rec.locators = MapServer.locators(r).map((l) => ({ ...l, local: false, probed: false }));
     return rec;
+  }
+
+  /** The mapping of `eid` now, for subscribers: the registration covering it, else a negative record. */
+  currentRecord(eid: Prefix): MappingRecord {
+    const reg = this.lookup(eid);
+    if (!reg) {
+      const inSite = !!this.siteFor(eid);
+      return negativeRecord(eid, inSite ? (this.opts.unregisteredTtl ?? 1) : (this.opts.negativeTtl ?? 15));
+    }
+    return MapServer.publishedRecord(reg);
+  }
+
+  /** What subscribers are told of a registration: its locators, none of them local to the sender. */
+  static publishedRecord(reg: Registration): MappingRecord {
+    const record = MapServer.notifyRecord(reg);
+    record.locators = record.locators.map((l) => ({ ...l, local: false, probed: false }));
+    return record;
+  }
+
+  /** The record a Map-Notify carries for a registration: every xTR's locators, authoritative. */
+  static notifyRecord(reg: Registration): MappingRecord {
+    const record = mappingRecord({ eid: reg.prefix, ttl: [...reg.entries.values()][0]!.ttl, authoritative: true, locators: [] });
+    record.locators = MapServer.locators(reg);
+    return record;
+  }
+
+  /** The key of the site where the xTR with xTR-ID `xtrId` (hex) registered, as it used it. */
+  private subscriberAuth(xtrId: string): { site: string; key: string; keyId: number; authLength: number } | undefined {
+    for (const r of this.registrations()) {
+      const e = r.entries.get(xtrId);
+      const site = e && this.sites.find((s) => s.name === r.site);
+      if (e && site) return { site: site.name, key: site.key, keyId: e.keyId, authLength: e.authLength };
+    }
+    return undefined;
+  }
+
+  /** Registrations whose RLOC-set changed (`before`: locatorSet then) are published to their subscribers. */
+  private publishChanges(touched: Map<string, { prefix: Prefix; before: string }>): void {
+    for (const [key, t] of touched) {
+      const reg = this.regs.get(key);
+      const now = reg && reg.entries.size ? locatorSet(reg) : '';
+      if (now === t.before) continue;
+      this.publisher.changed(t.prefix, reg && reg.entries.size ? MapServer.publishedRecord(reg) : negativeRecord(t.prefix, this.opts.unregisteredTtl ?? 1));
+    }
   }
 
   private receive(rx: Received): void {
@@ -339,11 +408,13 @@ export class MapServer extends EventEmitter {
 
     const id = m.xtrId ? toHex(m.xtrId) : `${origin.ecm?.src ?? rx.src}:${origin.ecm?.sport ?? rx.sport}`;
     const changed: Registration[] = [];
+    const touched = new Map<string, { prefix: Prefix; before: string }>();
     for (const r of m.records) {
       const prefix = recordPrefix(r);
       const key = prefixKey(prefix);
       let reg = this.regs.get(key);
-      const before = reg ? locatorSet(reg) : '';
+      const before = reg && reg.entries.size ? locatorSet(reg) : '';
+      if (!touched.has(key)) touched.set(key, { prefix, before });
       if (r.ttl === 0) {
         reg?.entries.delete(id);
         this.log('info', this.name, `${key} deregistered by ${rx.src}`);
@@ -386,13 +457,33 @@ export class MapServer extends EventEmitter {
         ...(m.xtrId ? { xtrId: m.xtrId, siteId: m.siteId ?? new Uint8Array(8) } : {}),
       });
       this.stats.notifies++;
-      if (origin.ecm) {
-        // Back through the RTR, in an ECM addressed to the xTR behind it (the draft's Data-Map-Notify path).
-        const wrapped = ecm({ inner: { src: rx.dst, dst: origin.ecm.src, sport: this.socket.port, dport: origin.ecm.sport }, message: bytes });
-        this.socket.send(rx.src, rx.sport, encodeControl(wrapped));
-      } else this.socket.send(rx.src, rx.sport, bytes);
+      if (origin.ecm) this.notifyThroughRtr(rx, m, origin.ecm, bytes);
+      else this.socket.send(rx.src, rx.sport, bytes);
     }
     for (const reg of changed) this.notifyOthers(reg, id, site);
+    this.publishChanges(touched);
+  }
+
+  /**
+   * The Map-Notify for a node behind a NAT goes back through the RTR that relayed its Map-Register,
+   * in an ECM addressed to the node's private address, marked for the RTR to process, and signed for
+   * the RTR with the key the Map-Server shares with it (MS-RTR authentication: S set, AD type 2, the
+   * HMAC over the Map-Notify as sent), as Open Overlay Router's Map-Server does and its RTR requires.
+   * Without a key for the RTR the ECM goes unsigned, which only lispscope's RTR accepts.
+   */
+  private notifyThroughRtr(rx: Received, m: MapRegister, node: { src: string; sport: number }, notify: Uint8Array): void {
+    const key = this.opts.rtrKey?.(rx.src);
+    if (!key && !this.keylessRtrs.has(rx.src)) {
+      this.keylessRtrs.add(rx.src);
+      this.log('warn', this.name, `no key for the RTR ${rx.src}: its Map-Notifies go without MS-RTR authentication (Open Overlay Router's RTR drops them; give "${rx.src} KEY" in the key file)`);
+    }
+    const wrapped = ecm({
+      inner: { src: rx.dst, dst: node.src, sport: this.socket.port, dport: node.sport },
+      message: notify,
+      rtrProcess: true,
+      ...(key ? { msRtr: { keyId: m.keyId, key, authLength: m.authData.length } } : {}),
+    });
+    this.socket.send(rx.src, rx.sport, encodeControl(wrapped));
   }
 
   /**
@@ -401,8 +492,7 @@ export class MapServer extends EventEmitter {
    * --map-notify-ack asks for it.
    */
   private notifyOthers(reg: Registration, changedBy: string, site: Site): void {
-    const record = mappingRecord({ eid: reg.prefix, ttl: [...reg.entries.values()][0]!.ttl, authoritative: true, locators: [] });
-    record.locators = MapServer.locators(reg);
+    const record = MapServer.notifyRecord(reg);
     for (const e of reg.entries.values()) {
       if (e.id === changedBy) continue;
       const build = (nonce: bigint) => mapNotify({ nonce, keyId: e.keyId, key: site.key, authLength: e.authLength, records: [record] });
@@ -430,6 +520,7 @@ export class MapServer extends EventEmitter {
   }
 
   private onMapNotifyAck(rx: Received, m: MapNotify): void {
+    if (this.publisher.ack(m, rx.bytes, rx.src, rx.at)) return;
     if (!this.acks.has(m.nonce)) {
       this.log('debug', this.name, `ignored a Map-Notify-Ack from ${rx.src} for no Map-Notify of ours`);
       return;
@@ -484,7 +575,9 @@ export class MapServer extends EventEmitter {
 
   private expire(): void {
     const now = Date.now();
+    const touched = new Map<string, { prefix: Prefix; before: string }>();
     for (const [k, r] of this.regs) {
+      if ([...r.entries.values()].some((e) => e.expires <= now)) touched.set(k, { prefix: r.prefix, before: locatorSet(r) });
       for (const [id, e] of r.entries) {
         if (e.expires <= now) {
           r.entries.delete(id);
@@ -495,6 +588,7 @@ export class MapServer extends EventEmitter {
       }
       if (r.entries.size === 0) this.regs.delete(k);
     }
+    if (touched.size) this.publishChanges(touched);
   }
 }
 

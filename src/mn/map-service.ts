@@ -36,6 +36,8 @@ export interface MapServiceOptions {
   sites: SiteConfig[];
   /** RTRs announced in Info-Replies; those that are addresses of this host run our RTR. */
   rtrs?: string[];
+  /** The key shared with an RTR, by its address (MS-RTR authentication of the Map-Notifies it relays). */
+  rtrKey?: (rtr: string) => string | undefined;
   proxyReply?: ProxyReplyMode;
   mapNotifyAck?: RetryTimers;
   /** TTL, minutes, of negative Map-Replies for non-LISP space and of Info-Replies (default 15). */
@@ -80,6 +82,7 @@ export class MapService {
       ...(o.port ? { port: o.port } : {}),
       sites: o.sites,
       rtrs: o.rtrs ?? [],
+      ...(o.rtrKey ? { rtrKey: o.rtrKey } : {}),
       proxyReply: o.proxyReply ?? 'registration',
       ...(o.mapNotifyAck ? { mapNotifyAck: o.mapNotifyAck } : {}),
       negativeTtl: o.ttl ?? 15,

@@ -42,8 +42,8 @@ interface Seen {
 
 export interface WireClockOptions {
   iface: string;
-  /** Our address as it appears on the wire. */
-  local: string;
+  /** Our address as it appears on the wire (a Mobile Node's RLOCs: follow() moves them). */
+  local: string | string[];
   /** Our UDP ports: what leaves from them is ours, what arrives at them is for us. */
   ports: number[];
   pcap?: Libpcap;
@@ -59,15 +59,17 @@ export class WireClock {
   private readonly icmpHandlers: Array<(e: IcmpError) => void> = [];
   private readonly decoder = new PacketDecoder();
   private readonly ports: Set<number>;
+  private locals: Set<string>;
 
   private constructor(
-    private readonly opts: WireClockOptions,
+    opts: WireClockOptions,
     capture: LiveCapture,
   ) {
     this.iface = opts.iface;
     this.capture = capture;
     this.kernelTimes = capture.kernelTimes;
     this.ports = new Set(opts.ports);
+    this.locals = new Set(typeof opts.local === 'string' ? [opts.local] : opts.local);
     capture.start({ frame: (f) => this.frame(f), warning: () => undefined });
   }
 
@@ -84,6 +86,11 @@ export class WireClock {
   /** What the RTTs are measured with, for people. */
   get clockName(): string {
     return this.kernelTimes ? `kernel timestamps of a capture on ${this.iface}` : `a capture on ${this.iface} (times when libpcap handed the packets over)`;
+  }
+
+  /** Our addresses are now `locals` (a handover): what they send and receive is timed from now on. */
+  follow(locals: string[]): void {
+    this.locals = new Set(locals);
   }
 
   onIcmpError(handler: (e: IcmpError) => void): void {
@@ -129,13 +136,13 @@ export class WireClock {
     const ns = BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec);
     const err = icmpError(f.data, link.offset);
     if (err) {
-      if (err.src === this.opts.local && this.ports.has(err.sport)) for (const h of this.icmpHandlers) h(err);
+      if (this.locals.has(err.src) && this.ports.has(err.sport)) for (const h of this.icmpHandlers) h(err);
       return true;
     }
     const p = this.decoder.decode(f);
     if (!p?.ip || !p.udp) return true;
-    const out = p.ip.src === this.opts.local && this.ports.has(p.udp.srcPort);
-    const into = p.ip.dst === this.opts.local && this.ports.has(p.udp.dstPort);
+    const out = this.locals.has(p.ip.src) && this.ports.has(p.udp.srcPort);
+    const into = this.locals.has(p.ip.dst) && this.ports.has(p.udp.dstPort);
     if (!out && !into) return true;
     let key: string | undefined;
     if (p.control) key = controlKey(p.control);

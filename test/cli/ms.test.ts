@@ -25,6 +25,8 @@ const mnKey = join(tmp, 'mn.key');
 writeFileSync(mnKey, 'mn-site-key\n');
 const wrongKey = join(tmp, 'wrong.key');
 writeFileSync(wrongKey, 'not-the-site-key\n');
+const otherKey = join(tmp, 'other.key');
+writeFileSync(otherKey, 'other-site-key\n');
 
 interface Proc {
   child: ChildProcess;
@@ -156,6 +158,76 @@ describe('lispscope ms ⇄ lispscope mn on loopback', () => {
   });
 });
 
+describe('Publish/Subscribe (RFC 9437): mn subscribe ⇄ ms', () => {
+  it('an xTR subscribes to the Mobile Node\'s EID; the MN re-registers with a new RLOC; the publication arrives, authenticated, and is acknowledged; flows on ms -w finds every exchange answered', async () => {
+    // The subscriber is an xTR of site 10.2.0.0/24 (its own key); the Mobile Node is 10.1.0.5/32
+    // of site 10.1.0.0/24. The Map-Server signs what it publishes to the subscriber with the key of
+    // the site the subscriber's xTR-ID registered with.
+    const net = testNet();
+    const capture = join(tmp, 'pubsub.pcapng');
+    const ms = start(['ms', '--listen', net.a, '--keys', keys, '--proxy-reply', '-v', '-w', capture]);
+    try {
+      await until(() => /Map-Server\/Map-Resolver on /.test(ms.err()), `ms started: ${ms.err()}`);
+      const register = (rloc: string) => run(['mn', 'register', '--ms', net.a, '--source', net.b, '--eid', '10.1.0.5/32', '--rloc', rloc, '--key-file', mnKey, '--notify', '--json']);
+      expect(jsonLines((await register(net.b)).stdout)[0]).toMatchObject({ notified: true });
+      const xtrId = 'c0ffee00000000000000000000000042';
+      const sub = start(['mn', 'subscribe', '10.1.0.5/32', '--ms', net.a, '--source', net.c, '--eid', '10.2.0.7/32', '--key-file', otherKey, '--xtr-id', xtrId, '--count', '1', '--for', '20', '--json']);
+      await until(() => /"event":"subscribed"/.test(sub.out()), `subscribed: ${sub.out()} ${sub.err()}`);
+      const subscribed = jsonLines(sub.out()).find((o) => o.event === 'subscribed')!;
+      // Confirmed by the Map-Server's Map-Notify with the request's nonce, carrying the mapping as it is.
+      expect(subscribed).toMatchObject({ confirmed: true, from: net.a, records: [{ eid: '10.1.0.5/32', locators: [{ rloc: net.b, local: false }] }] });
+      expect(ms.err()).toMatch(new RegExp(`xTR-ID ${xtrId} \\(site 10\\.2\\.0\\.0/24\\) subscribed to 10\\.1\\.0\\.5/32`));
+      // SIGUSR1: the subscriptions in force follow the sites table.
+      ms.child.kill('SIGUSR1');
+      await until(() => /Subscribed to/.test(ms.out()), 'the subscriptions table');
+      const row = ms.out().slice(ms.out().indexOf('Subscribed to')).split('\n')[2]!;
+      expect(row.split('│').map((c) => c.trim())).toEqual(['', '10.1.0.5/32', xtrId, net.c, '10.2.0.0/24', expect.stringMatching(/^\d+ s$/), '0', '']);
+      // The Mobile Node moves.
+      expect(jsonLines((await register('127.0.0.9')).stdout)[0]).toMatchObject({ notified: true });
+      expect(await sub.exit).toBe(0);
+      const events = jsonLines(sub.out());
+      const publication = events.find((o) => o.event === 'publication')!;
+      expect(publication).toMatchObject({ from: net.a, acknowledged: true, records: [{ eid: '10.1.0.5/32', locators: [{ rloc: '127.0.0.9' }] }] });
+      // Its nonce is the subscription's plus one (RFC 9437).
+      expect(BigInt(`0x${publication.nonce}`)).toBe(BigInt(`0x${subscribed.nonce}`) + 1n);
+      expect(events.at(-1)).toMatchObject({ event: 'withdrawn', publications: 1 });
+      await until(() => /withdrew its subscription to 10\.1\.0\.5\/32/.test(ms.err()), 'the Map-Server took the withdrawal');
+      ms.child.kill('SIGTERM');
+      expect(await ms.exit).toBe(0);
+      // What goes to the subscriber is signed with its site's key whatever the EIDs in it: read
+      // --keys takes that key by the subscriber's address (no EID-prefix line covers them).
+      const subscriberKeys = join(tmp, 'subscriber.keys');
+      writeFileSync(subscriberKeys, `${net.c} other-site-key\n`);
+      const packets = jsonLines(lispscope(['read', '--json', '--keys', subscriberKeys, capture]).stdout);
+      const notifies = packets.filter((p) => p.type === 'map-notify' && p.dst === net.c);
+      // To the subscriber: its own registration's Map-Notify, the confirmation, the publication,
+      // all with its xTR-ID.
+      expect(notifies.map((p) => [p.auth_ok, p.xtr_id])).toEqual([
+        [true, xtrId],
+        [true, xtrId],
+        [true, xtrId],
+      ]);
+      expect(packets.filter((p) => p.type === 'map-notify-ack').map((p) => [p.src, p.auth_ok])).toEqual([
+        [net.c, true],
+        [net.c, true],
+      ]);
+      const flows = jsonLines(lispscope(['flows', '--json', capture]).stdout);
+      // A withdrawal wants no answer (json-contract: withdraw, outcome unacknowledged).
+      expect(flows.map((e) => `${e.kind} ${e.eid} ${e.withdraw ? 'withdraw' : e.outcome}`)).toEqual([
+        'registration 10.1.0.5/32 answered',
+        'registration 10.2.0.7/32 answered',
+        'subscription 10.1.0.5/32 answered',
+        'registration 10.1.0.5/32 answered',
+        'publication 10.1.0.5/32 answered',
+        'subscription 10.1.0.5/32 withdraw',
+      ]);
+      expect(flows.find((e) => e.kind === 'publication')).toMatchObject({ requester: net.a, responder: net.c, subscription_nonce: subscribed.nonce });
+    } finally {
+      if (ms.child.exitCode === null) ms.child.kill('SIGKILL');
+    }
+  }, 60_000);
+});
+
 describe('lispscope ms --flows', () => {
   it('shows the exchanges as they complete (NDJSON with --json), then the sites', async () => {
     const net = testNet();
@@ -231,7 +303,7 @@ describe.skipIf(noCapture !== undefined)('mn RTTs are the wire\'s', () => {
   const net = testNet();
   let ms: Proc;
   let capture: LiveCapture;
-  /** Kernel time (ns) of each control message to or from the Mobile Node's address, by nonce and direction. */
+  /** Kernel time (ns) of each control message to or from the Mobile Node's addresses (net.b, net.c), by nonce and direction. */
   const seen = new Map<string, bigint>();
   beforeAll(async () => {
     ms = start(['ms', '--listen', net.a, '--keys', keys, '--for', '120']);
@@ -239,12 +311,12 @@ describe.skipIf(noCapture !== undefined)('mn RTTs are the wire\'s', () => {
     const d = new PacketDecoder();
     const nonceOf = (m: ControlMessage): bigint | undefined =>
       'unknown' in m ? undefined : m.type === 8 ? (m.inner?.message ? nonceOf(m.inner.message) : undefined) : 'nonce' in m ? m.nonce : undefined;
-    capture = LiveCapture.open({ iface: 'lo', filter: `udp and host ${net.b}` });
+    capture = LiveCapture.open({ iface: 'lo', filter: `udp and (host ${net.b} or host ${net.c})` });
     capture.start({
       frame: (f) => {
         const p = d.decode(f);
         const n = p?.control && nonceOf(p.control);
-        if (n !== undefined) seen.set(`${p!.ip!.src === net.b ? 'out' : 'in'} ${n.toString(16).padStart(16, '0')}`, BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec));
+        if (n !== undefined) seen.set(`${p!.ip!.src === net.b || p!.ip!.src === net.c ? 'out' : 'in'} ${n.toString(16).padStart(16, '0')}`, BigInt(f.tsSec) * 1_000_000_000n + BigInt(f.tsNsec));
         return true;
       },
       warning: () => {},
@@ -274,6 +346,39 @@ describe.skipIf(noCapture !== undefined)('mn RTTs are the wire\'s', () => {
     expect(Math.abs((r.rtt_ms as number) - (await wireRtt(r.nonce as string)))).toBeLessThan(0.1);
   });
 
+  it('mn run: as root, with -i lo, and after a handover its registrations are timed by the capture, within 0.1 ms of ours; --socket-clock says so', async () => {
+    // The node registers 10.1.0.6/32 from net.b, then moves to net.c (SIGUSR1) and registers again.
+    const cfgPath = join(tmp, 'run-rtt.json');
+    const cfg = { eid: '10.1.0.6/32', rlocs: [net.b], mapServer: net.a, keyFile: mnKey, registerInterval: 60, proxyReply: true };
+    const registered = async (extra: string[], move: boolean) => {
+      writeFileSync(cfgPath, JSON.stringify(cfg));
+      const p = start(['mn', 'run', '--config', cfgPath, '--json', ...extra]);
+      await until(() => /"event":"up"/.test(p.out()), `mn run came up: ${p.err()}`);
+      if (move) {
+        writeFileSync(cfgPath, JSON.stringify({ ...cfg, rlocs: [net.c] }));
+        p.child.kill('SIGUSR1');
+        await until(() => /"event":"handover"/.test(p.out()) && jsonLines(p.out()).filter((o) => o.event === 'registered').length === 2, `the handover: ${p.err()}`);
+      }
+      p.child.kill('SIGTERM');
+      expect(await p.exit).toBe(0);
+      const events = jsonLines(p.out());
+      return { up: events.find((o) => o.event === 'up')!, registered: events.filter((o) => o.event === 'registered') };
+    };
+    for (const [extra, move] of [[[], true], [['-i', 'lo'], false]] as const) {
+      const r = await registered([...extra], move);
+      expect(r.up).toMatchObject({ rtt_clock: 'capture', capture_interface: 'lo' });
+      expect(r.registered.map((o) => o.rlocs)).toEqual(move ? [[net.b], [net.c]] : [[net.b]]);
+      for (const o of r.registered) {
+        expect(o).toMatchObject({ rtt_clock: 'capture' });
+        expect(Math.abs((o.rtt_ms as number) - (await wireRtt(o.nonce as string)))).toBeLessThan(0.1);
+      }
+    }
+    const socket = await registered(['--socket-clock'], false);
+    expect(socket.up).toMatchObject({ rtt_clock: 'socket' });
+    expect(socket.registered[0]).toMatchObject({ rtt_clock: 'socket' });
+    expect(socket.registered[0]!.rtt_ms).toBe(socket.registered[0]!.socket_rtt_ms);
+  });
+
   it('--socket-clock says so (what it measures is tested with the socket itself, test/mn/components)', async () => {
     const o = jsonLines((await run(['mn', 'resolve', '10.1.0.5', '--mr', net.a, '--source', net.b, '--socket-clock', '--json'])).stdout)[0]!;
     expect(o).toMatchObject({ answered: true, rtt_clock: 'socket' });
@@ -292,7 +397,7 @@ function namespacesUnavailable(): string | undefined {
 const noNamespaces = gate('ms and mn across a veth pair', namespacesUnavailable());
 
 describe.skipIf(noNamespaces !== undefined)('lispscope ms ⇄ lispscope mn across a veth pair, in namespaces of their own', () => {
-  it('registers, resolves and gets an Info-Reply over IPv4 and IPv6 addresses that are not loopback', () => {
+  it('registers, resolves, gets an Info-Reply and a pub/sub publication over IPv4 (and IPv6) addresses that are not loopback', () => {
     // This test's namespace holds vA and the Map-Servers; the Mobile Node's (a second unshare -n,
     // kept alive by sleep) holds vB. Nothing leaves the two namespaces.
     const dir = mkdtempSync(join(tmpdir(), 'lispscope-ms-veth-'));
@@ -319,6 +424,12 @@ describe.skipIf(noNamespaces !== undefined)('lispscope ms ⇄ lispscope mn acros
       mn('reg4', `register --ms 198.51.100.1 --eid 10.1.0.5/32 --rloc 198.51.100.2 --key-file "${mnKey}" --key-id 1 --xtr-id none --notify --proxy-reply`),
       mn('res4', 'resolve 10.1.0.5 --mr 198.51.100.1'),
       mn('info4', `info --ms 198.51.100.1 --eid 10.1.0.5/32 --key-file "${mnKey}"`),
+      // Publish/Subscribe: an xTR of the other site subscribes to the MN, which then moves.
+      `nsenter -t $PEER -n ${cli} mn subscribe 10.1.0.5/32 --ms 198.51.100.1 --eid 10.2.0.7/32 --key-file "${otherKey}" --count 1 --for 20 --json > "${dir}/sub4.json" 2> "${dir}/sub4.err" &`,
+      'SUB=$!',
+      `for i in $(seq 200); do grep -q '"event":"subscribed"' "${dir}/sub4.json" && break; sleep 0.05; done`,
+      mn('move4', `register --ms 198.51.100.1 --eid 10.1.0.5/32 --rloc 198.51.100.3 --key-file "${mnKey}" --key-id 1 --xtr-id none --notify --proxy-reply`),
+      'wait $SUB; echo $? > "' + dir + '/sub4.code"',
       mn('reg6', `register --ms fd00:51::1 --eid 10.1.0.5/32 --rloc fd00:51::2 --key-file "${mnKey}" --notify --proxy-reply`),
       mn('res6', 'resolve 10.1.0.5 --mr fd00:51::1'),
       'kill -TERM $MS4 $MS6',
@@ -339,11 +450,19 @@ describe.skipIf(noNamespaces !== undefined)('lispscope ms ⇄ lispscope mn acros
     const v6 = jsonLines(read('ms6.out'));
     expect(v6.filter((o) => o.type === 'map-register').map((o) => [o.direction, o.src, o.auth_ok])).toEqual([['received', 'fd00:51::2', true]]);
     expect(v6.at(-1)).toMatchObject({ event: 'sites', sites: [{ name: '10.1.0.0/24', registrations: [{ eid: '10.1.0.5/32', rlocs: ['fd00:51::2'] }] }, { name: '10.2.0.0/24' }] });
+    expect(read('sub4.code').trim(), read('sub4.err')).toBe('0');
+    expect(jsonLines(read('sub4.json')).map((o) => o.event)).toEqual(['registered', 'subscribed', 'publication', 'withdrawn']);
+    expect(jsonLines(read('sub4.json')).find((o) => o.event === 'publication')).toMatchObject({ from: '198.51.100.1', records: [{ eid: '10.1.0.5/32', locators: [{ rloc: '198.51.100.3' }] }] });
     const flows = jsonLines(lispscope(['flows', '--json', join(dir, 'ms4.pcapng')]).stdout);
-    expect(flows.map((e) => [e.kind, e.outcome])).toEqual([
+    expect(flows.map((e) => [e.kind, e.withdraw ? 'withdraw' : e.outcome])).toEqual([
       ['registration', 'answered'],
       ['resolution', 'answered'],
       ['nat-info', 'answered'],
+      ['registration', 'answered'],
+      ['subscription', 'answered'],
+      ['registration', 'answered'],
+      ['publication', 'answered'],
+      ['subscription', 'withdraw'],
     ]);
   }, 60_000);
 });
@@ -425,5 +544,56 @@ describe.skipIf(noCaptures !== undefined)('lispscope ms fed by replay of Open Ov
       'resolution 3.0.0.3/32 10.10.2.2 answered',
       'registration 4.0.0.0/24 10.10.1.3 unanswered',
     ]);
+  }, 60_000);
+});
+
+describe.skipIf(noCaptures !== undefined)('lispscope ms answers an RTR as Open Overlay Router\'s RTR expects', () => {
+  it('the Map-Notify for a Map-Register OOR\'s RTR relayed goes back to the RTR in an ECM with the MS-RTR authentication of the RTR\'s key', () => {
+    // The Map-Server holds OOR's address 10.10.1.2 on v0; replay puts the capture's first two
+    // requests on the wire of v1, the veth's far end, as they were captured: the MN's Info-Request
+    // and the Map-Register the RTR relayed from 10.10.6.2:4342, which is no address of this host.
+    // The RTR's key line (its address, one of --rtr) is "rtr-key", not the site's "password", so
+    // that the two authentications cannot be mistaken for each other.
+    const dir = mkdtempSync(join(tmpdir(), 'lispscope-ms-rtr-'));
+    const sites = join(dir, 'oor.keys');
+    writeFileSync(sites, '3.0.0.0/24 password\n10.10.6.2 rtr-key\n');
+    const wrong = join(dir, 'wrong.keys');
+    writeFileSync(wrong, '3.0.0.0/24 password\n10.10.6.2 not-the-rtr-key\n');
+    const cli = `"${process.execPath}" "${BIN}"`;
+    const script = [
+      'set -e',
+      'ip link set lo up',
+      'ip link add name v0 type veth peer name v1',
+      'ip addr add 10.10.1.2/16 dev v0',
+      'ip link set v0 up',
+      'ip link set v1 up',
+      `${cli} ms --listen 10.10.1.2 --keys "${sites}" --rtr 10.10.6.2 -w "${dir}/ms.pcapng" > "${dir}/ms.out" 2> "${dir}/ms.err" &`,
+      'MS=$!',
+      'trap \'kill $MS 2>/dev/null || true\' EXIT',
+      `for i in $(seq 200); do grep -q "Map-Resolver on" "${dir}/ms.err" && break; sleep 0.05; done`,
+      `${cli} replay "${OOR07}" --to 10.10.1.2 -i v1 --dst-mac $(ip -br link show v0 | awk '{print $3}') --only control --count 2 --as-fast-as-possible --wait 300 > "${dir}/replay.out" 2> "${dir}/replay.err"`,
+      `for i in $(seq 100); do grep -q "Map-Register" "${dir}/ms.out" && grep -q "Map-Notify" "${dir}/ms.out" && break; sleep 0.05; done`,
+      'kill -TERM $MS',
+      `wait $MS; echo $? > "${dir}/ms.code"`,
+    ].join('\n');
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', script], { env: { ...process.env, NO_COLOR: '1' }, timeout: 40_000 });
+    const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+    expect(r.status, `${r.stderr}\n${read('ms.err')}\n${read('replay.err')}`).toBe(0);
+    expect(read('ms.code').trim()).toBe('0');
+    // The RTR's line is its key, not a site.
+    expect(read('ms.err')).toMatch(/Map-Server\/Map-Resolver on 10\.10\.1\.2:4342, 1 site \(3\.0\.0\.0\/24\), RTR 10\.10\.6\.2;/);
+    expect(read('ms.err')).toMatch(/stopped: 1 registration accepted, 0 rejected, 1 Info-Replies/);
+    expect(read('ms.err')).not.toMatch(/no key for the RTR/);
+    const ecmOf = (keys: string) =>
+      jsonLines(lispscope(['read', '--json', '--keys', keys, join(dir, 'ms.pcapng')]).stdout).find((p) => p.type === 'ecm' && p.src === '10.10.1.2')!;
+    const notify = ecmOf(sites);
+    // As OOR's Map-Server sent it in the capture (frame 4 of oor__07's .ms.pcap): to the RTR, S set,
+    // marked for the RTR, AD type 2 with HMAC-SHA-1 over the Map-Notify, which carries the node's
+    // xTR-ID and goes to its private address.
+    expect(notify).toMatchObject({ dst: '10.10.6.2', dport: 4342, security: true, rtr: true, ms_rtr_ad_type: 2, ms_rtr_key_id: 1, ms_rtr_auth_ok: true });
+    expect(notify.ms_rtr_auth).toHaveLength(40);
+    expect(notify.inner).toMatchObject({ src: '10.10.1.2', dst: '10.10.4.2', dport: 4342, type: 'map-notify', nonce: 'baeeb76b4fb8a298', xtr_id_present: true, key_id: 1, auth_ok: true });
+    // Another key for the RTR does not verify it: the HMAC is the RTR key's, not the site's.
+    expect(ecmOf(wrong)).toMatchObject({ ms_rtr_auth_ok: false, inner: { auth_ok: true } });
   }, 60_000);
 });

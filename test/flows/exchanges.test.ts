@@ -356,3 +356,22 @@ describe('bounded state on endless input', () => {
     expect(maxOpen).toBeLessThan(4_000); // ≈ 3 s × 1,000/s plus one sweep interval
   });
 });
+
+describe('Publish/Subscribe', () => {
+  it('a publication of the registered prefix covering the host subscribed to is that subscription\'s', () => {
+    // The xTR subscribes to the MN's host; the Map-Server publishes the site's registered /28.
+    const s = new Story();
+    const sub = mapRequest({ nonce: 0x10n, eids: [`${MN}/32`], itrRlocs: [PEER], xtrId: 9n, siteId: 1n, subscribe: true });
+    s.control(1, PEER, 4342, MS, 4342, ecm({ inner: { src: PEER, dst: MN, sport: 4342 }, message: sub }));
+    const site = (rloc: string) => mappingRecord({ eid: '10.1.0.0/28', locators: [{ rloc }] });
+    s.control(1.001, MS, 4342, PEER, 4342, mapNotify({ nonce: 0x10n, records: [site(A)], xtrId: 9n, siteId: 1n, ...key }));
+    s.control(1.002, PEER, 4342, MS, 4342, mapNotifyAck({ nonce: 0x10n, records: [site(A)], xtrId: 9n, siteId: 1n, ...key }));
+    s.control(5, MS, 4342, PEER, 4342, mapNotify({ nonce: 0x11n, records: [site(B)], xtrId: 9n, siteId: 1n, ...key }));
+    s.control(5.001, PEER, 4342, MS, 4342, mapNotifyAck({ nonce: 0x11n, records: [site(B)], xtrId: 9n, siteId: 1n, ...key }));
+    const { exchanges } = analyze(s.packets);
+    expect(exchanges.map((e) => [e.kind, e.eid, e.outcome, e.subscriptionNonce ?? null])).toEqual([
+      ['subscription', '10.1.0.5/32', 'answered', null],
+      ['publication', '10.1.0.0/28', 'answered', '0000000000000010'],
+    ]);
+  });
+});

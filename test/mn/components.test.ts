@@ -1,11 +1,13 @@
 // The Map-Server's checks, the Mobile Node's retransmission when the Map-Server is silent, SMR rate
-// limiting, and robustness: garbage on every port never takes a component down.
+// limiting, Publish/Subscribe on both sides, and robustness: garbage on every port never takes a
+// component down.
 
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PacketDecoder } from '../../src/capture/packets.js';
-import { encodeControl } from '../../src/dissect/control.js';
-import { ecm, mapRegister, mappingRecord, mapRequest, randomNonce } from '../../src/dissect/build.js';
+import { verifyAuth } from '../../src/dissect/auth.js';
+import { decodeControl, encodeControl } from '../../src/dissect/control.js';
+import { ecm, mapNotify, mapNotifyAck, mapRegister, mappingRecord, mapRequest, randomNonce } from '../../src/dissect/build.js';
 import type { MapNotify, MapRegister, MapReply } from '../../src/dissect/types.js';
 import { LispClient } from '../../src/mn/client.js';
 import { toPrefix } from '../../src/mn/eid.js';
@@ -16,6 +18,7 @@ import { MapService } from '../../src/mn/map-service.js';
 import { Nat } from '../../src/mn/nat.js';
 import { Recorder } from '../../src/mn/recorder.js';
 import { NonceTable } from '../../src/mn/requests.js';
+import { Subscriber } from '../../src/mn/subscriber.js';
 import { LispSocket, type Received } from '../../src/mn/socket.js';
 import { Xtr } from '../../src/mn/xtr.js';
 
@@ -298,5 +301,113 @@ describe('robustness', () => {
     const n = await c.register({ address: '127.0.32.1', key: 'right-key' }, '10.1.0.5/32', [{ rloc: '127.0.32.4' }]);
     expect((n.result?.notify as MapNotify).nonce).toBe(n.result!.nonce);
     expect(s.stats.accepted).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('Publish/Subscribe (RFC 9437)', () => {
+  /** A subscriber's socket on the LISP control port, where the Map-Server's Map-Notifies come. */
+  async function listener(address: string): Promise<{ s: dgram.Socket; got: Array<{ m: MapNotify | MapReply; bytes: Uint8Array }> }> {
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((r) => s.bind(4342, address, () => r()));
+    cleanup.push(() => new Promise((r) => s.close(() => r(undefined))));
+    const got: Array<{ m: MapNotify | MapReply; bytes: Uint8Array }> = [];
+    s.on('message', (b) => {
+      const m = decodeControl(new Uint8Array(b)).value;
+      if (!('unknown' in m) && (m.type === 4 || m.type === 2)) got.push({ m: m as MapNotify | MapReply, bytes: new Uint8Array(b) });
+    });
+    return { s, got };
+  }
+  const subscribe = (nonce: bigint, xtrId: bigint, itr: string | { kind: 'none'; afi: 0 }, eid = '10.1.0.5/32') =>
+    encodeControl(ecm({ inner: { src: '127.0.34.2', dst: '10.1.0.5', sport: 4342 }, message: mapRequest({ nonce, eids: [eid], itrRlocs: [itr], xtrId, siteId: 7n, subscribe: true }) }));
+
+  it('keeps a subscription of a known xTR-ID, confirms it, publishes each change (nonce + 1) until acknowledged; refuses an unknown xTR-ID; a withdrawal ends it', async () => {
+    const { s } = await ms('127.0.34.1', { mapNotifyAck: { timeoutMs: 40, retries: 2, backoff: 1 }, proxyReply: 'always' });
+    const events: string[] = [];
+    for (const e of ['subscribed', 'subscription-refused', 'subscription-unacknowledged', 'publication-acked', 'unsubscribed']) s.on(e, () => events.push(e));
+    const { s: sock, got } = await listener('127.0.34.2');
+    const send = (b: Uint8Array) => sock.send(b, 4342, '127.0.34.1');
+    // The registrations go from the same socket: their own Map-Notifies are not the subscription's.
+    const registered = new Set<bigint>();
+    const register = (key: string, eid: string, rloc: string, extra = {}) => {
+      const nonce = randomNonce();
+      registered.add(nonce);
+      send(reg(nonce, key, eid, rloc, extra));
+    };
+    const notifies = () => got.filter((g) => g.m.type === 4 && !registered.has(g.m.nonce)).map((g) => g.m as MapNotify);
+    // The subscriber's own registration (site a, key-a) names its xTR-ID.
+    register('key-a', '10.2.0.7/32', '127.0.34.2', { xtrId: 0x42n, siteId: 7n });
+    register('right-key', '10.1.0.5/32', '127.0.34.9');
+    await new Promise((r) => setTimeout(r, 50));
+    got.length = 0;
+    // An xTR-ID that registered nothing: refused, answered as a plain Map-Request (a proxy Map-Reply).
+    send(subscribe(0x1000n, 0x99n, '127.0.34.2'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events).toEqual(['subscription-refused']);
+    expect(got.filter((g) => !registered.has(g.m.nonce)).map((g) => g.m.type)).toEqual([2]);
+    got.length = 0;
+    // The known one: a Map-Notify with the request's nonce and the mapping now, signed with key-a,
+    // sent three times when nobody acknowledges it.
+    send(subscribe(0x2000n, 0x42n, '127.0.34.2'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(notifies().map((n) => n.nonce)).toEqual([0x2000n, 0x2000n, 0x2000n]);
+    expect(verifyAuth(got.find((g) => g.m.type === 4 && g.m.nonce === 0x2000n)!.bytes, 'key-a').ok).toBe(true);
+    expect(notifies()[0]!.records.map((r) => r.locators.map((l) => [(l.rloc as { addr: string }).addr, l.local]))).toEqual([[['127.0.34.9', false]]]);
+    expect(events.slice(1)).toEqual(['subscribed', 'subscription-unacknowledged']);
+    got.length = 0;
+    // The Mobile Node moves: a publication, nonce + 1, acknowledged at once this time.
+    register('right-key', '10.1.0.5/32', '127.0.34.10');
+    await new Promise((r) => setTimeout(r, 30));
+    const pub = notifies()[0]!;
+    expect(pub.nonce).toBe(0x2001n);
+    expect(pub.records[0]!.locators.map((l) => (l.rloc as { addr: string }).addr)).toEqual(['127.0.34.10']);
+    send(mapNotifyAck({ nonce: pub.nonce, keyId: 2, key: 'key-a', records: pub.records, xtrId: 0x42n, siteId: 7n }));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(notifies().map((n) => n.nonce)).toEqual([0x2001n]);
+    expect(events.at(-1)).toBe('publication-acked');
+    // An unrelated registration publishes nothing; the withdrawal ends the subscription.
+    register('key-a', '10.2.0.8/32', '127.0.34.11');
+    send(subscribe(0x3000n, 0x42n, { kind: 'none', afi: 0 }));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events.at(-1)).toBe('unsubscribed');
+    expect(s.publisher.list()).toEqual([]);
+    register('right-key', '10.1.0.5/32', '127.0.34.12');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(notifies().map((n) => n.nonce)).toEqual([0x2001n]);
+    expect(s.publisher.stats).toMatchObject({ subscriptions: 1, refused: 1, withdrawals: 1, publications: 1, acked: 1, unacknowledged: 1 });
+  });
+
+  it('the subscriber acknowledges every publication, reports each once, and drops a replayed or forged one', () => {
+    const acks: bigint[] = [];
+    const seen: bigint[] = [];
+    const sub = new Subscriber({
+      key: 'key-a',
+      xtrId: new Uint8Array(16).fill(1),
+      siteId: new Uint8Array(8),
+      itrRloc: '127.0.35.2',
+      port: 4342,
+      send: () => true,
+      reply: (_to, _port, bytes) => {
+        acks.push((decodeControl(bytes).value as MapNotify).nonce);
+        return true;
+      },
+      retry: { timeoutMs: 1000, retries: 0 },
+    });
+    sub.onPublication((p) => seen.push(p.notify.nonce));
+    const notify = (nonce: bigint, key = 'key-a') => {
+      const bytes = mapNotify({ nonce, keyId: 2, key, records: [mappingRecord({ eid: '10.1.0.5/32', locators: [{ rloc: '127.0.35.9' }] })] });
+      return { m: decodeControl(bytes).value as MapNotify, bytes };
+    };
+    // Not subscribed yet: not ours.
+    const first = notify(5n);
+    expect(sub.handleNotify(first.m, first.bytes, '127.0.35.1', 4342, 0)).toBe(false);
+    // As if the subscription with nonce 5 had been confirmed.
+    (sub as unknown as { last: bigint }).last = 5n;
+    for (const [n, key] of [[6n, 'key-a'], [6n, 'key-a'], [4n, 'key-a'], [7n, 'not-key-a'], [7n, 'key-a']] as const) {
+      const x = notify(n, key);
+      expect(sub.handleNotify(x.m, x.bytes, '127.0.35.1', 4342, 0)).toBe(true);
+    }
+    expect(seen).toEqual([6n, 7n]);
+    expect(acks).toEqual([6n, 6n, 7n]);
+    expect(sub.stats).toMatchObject({ publications: 2, repeats: 1, dropped: 2 });
   });
 });
