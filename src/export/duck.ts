@@ -1,7 +1,7 @@
 // Opening DuckDB (a database file, or in memory to transform batches and read Parquet), with its
 // failures as one line each.
 
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { SinkError } from './sink.js';
 
 export type DuckConnection = DuckDBConnection;
@@ -22,8 +22,10 @@ export async function openDuck(path: string, opts: { readOnly?: boolean; memoryL
   if (opts.readOnly) config.access_mode = 'READ_ONLY';
   if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
   let instance: DuckDBInstance;
+  // Loaded when a database is opened: DuckDB's native module costs every other command a third of a second.
+  const { DuckDBInstance: Instance } = await import('@duckdb/node-api');
   try {
-    instance = await DuckDBInstance.create(path, config);
+    instance = await Instance.create(path, config);
   } catch (e) {
     const m = duckMessage(e);
     if (/Could not set lock/i.test(m)) throw new SinkError(`${path}: in use by another process (DuckDB allows one writer)`);
