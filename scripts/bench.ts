@@ -52,34 +52,59 @@ function record(r: () => number, eid: string, rlocs: number) {
   return mappingRecord({ eid: `${eid}/32`, locators: Array.from({ length: rlocs }, (_, i) => ({ rloc: v4(r, '198.51.100'), priority: i + 1, local: true })) });
 }
 
-/** One control message of each kind in turn, with its UDP ports. */
-function control(r: () => number, i: number): { msg: Uint8Array; sport: number; dport: number } {
-  const eid = `10.${r() % 200}.${r() % 250}.${(r() % 250) + 1}`;
+/** One control message, its UDP ports and direction (`back`: from 192.0.2.2 to 192.0.2.1). */
+interface Control {
+  msg: Uint8Array;
+  sport: number;
+  dport: number;
+  back?: boolean;
+}
+
+/**
+ * One control message of each kind in turn. A Map-Reply answers the Map-Request before it and a
+ * Map-Notify the Map-Register before it (same nonce and EID, ports and addresses swapped), so the
+ * flow engine sees answered exchanges as well as unanswered ones.
+ */
+function control(r: () => number, i: number, prev: { nonce: bigint; eid: string; port: number }): Control {
+  const fresh = () => {
+    prev.eid = `10.${r() % 200}.${r() % 250}.${(r() % 250) + 1}`;
+    prev.nonce = nonce(r);
+    prev.port = ephemeral(r);
+  };
   const request = (flags: { smr?: boolean; probe?: boolean }) =>
-    mapRequest({ nonce: nonce(r), eids: [`${eid}/32`], itrRlocs: [v4(r, '192.0.2')], sourceEid: '10.250.0.1', ...flags });
+    mapRequest({ nonce: prev.nonce, eids: [`${prev.eid}/32`], itrRlocs: [v4(r, '192.0.2')], sourceEid: '10.250.0.1', ...flags });
   const auth = { keyId: 1, key: 'bench-key' };
-  switch (i % 9) {
+  const k = i % 9;
+  if (k !== 1 && k !== 3) fresh();
+  const eid = prev.eid;
+  switch (k) {
     case 0:
-      return { msg: encodeControl(ecm({ inner: { src: '192.0.2.9', dst: eid, sport: 4342 }, message: request({}) })), sport: ephemeral(r), dport: 4342 };
+      return { msg: encodeControl(ecm({ inner: { src: '192.0.2.9', dst: eid, sport: 4342 }, message: request({}) })), sport: prev.port, dport: 4342 };
     case 1:
-      return { msg: encodeControl(mapReply({ nonce: nonce(r), records: [record(r, eid, 2)] })), sport: 4342, dport: ephemeral(r) };
+      return { msg: encodeControl(mapReply({ nonce: prev.nonce, records: [record(r, eid, 2)] })), sport: 4342, dport: prev.port, back: true };
     case 2:
-      return { msg: mapRegister({ nonce: nonce(r), records: [record(r, eid, 1)], proxyReply: true, wantMapNotify: true, ...auth }), sport: 4342, dport: 4342 };
+      return { msg: mapRegister({ nonce: prev.nonce, records: [record(r, eid, 1)], proxyReply: true, wantMapNotify: true, ...auth }), sport: 4342, dport: 4342 };
     case 3:
-      return { msg: mapNotify({ nonce: nonce(r), records: [record(r, eid, 1)], ...auth }), sport: 4342, dport: 4342 };
+      return { msg: mapNotify({ nonce: prev.nonce, records: [record(r, eid, 1)], ...auth }), sport: 4342, dport: 4342, back: true };
     case 4:
-      return { msg: mapNotifyAck({ nonce: nonce(r), records: [record(r, eid, 1)], ...auth }), sport: 4342, dport: 4342 };
+      return { msg: mapNotifyAck({ nonce: prev.nonce, records: [record(r, eid, 1)], ...auth }), sport: 4342, dport: 4342 };
     case 5:
       return { msg: encodeControl(request({ smr: true })), sport: 4342, dport: 4342 };
     case 6:
-      return { msg: encodeControl(request({ probe: true })), sport: ephemeral(r), dport: 4342 };
+      return { msg: encodeControl(request({ probe: true })), sport: prev.port, dport: 4342 };
     case 7: {
       const referrals = record(r, eid, 2).locators.map((l) => ({ rloc: l.rloc }));
-      return { msg: encodeControl(mapReferral({ nonce: nonce(r), records: [referralRecord({ eid: '10.0.0.0/8', action: 0, referrals })] })), sport: 4342, dport: 40000 };
+      return { msg: encodeControl(mapReferral({ nonce: prev.nonce, records: [referralRecord({ eid: '10.0.0.0/8', action: 0, referrals })] })), sport: 4342, dport: 40000 };
     }
     default:
-      return { msg: infoRequest({ nonce: nonce(r), eid: `${eid}/32`, ...auth }), sport: 4342, dport: 4342 };
+      return { msg: infoRequest({ nonce: prev.nonce, eid: `${eid}/32`, ...auth }), sport: 4342, dport: 4342 };
   }
+}
+
+/** A control message as a frame between two addresses of a documentation network. */
+function controlFrame(c: Control, src: string, dst: string): Uint8Array {
+  const [a, b] = c.back ? [dst, src] : [src, dst];
+  return encodeLink(1, lispUdpPacket({ src: a, dst: b, sport: c.sport, dport: c.dport, payload: c.msg, udpChecksum: false }));
 }
 
 function data(r: () => number): Uint8Array {
@@ -95,18 +120,16 @@ function data(r: () => number): Uint8Array {
   });
 }
 
+/**
+ * The bench capture: a pool of 3,200 distinct data packets cycled with advancing timestamps (fast
+ * to write, realistic to read), and control messages made fresh for every slot (new nonces and
+ * EIDs), so the flow engine sees as many exchanges as a real capture of that size would have.
+ */
 function generate(file: string, packets: number): void {
   const r = prng(0x4c495350);
-  // A pool of distinct packets, cycled with advancing timestamps: fast to write, realistic to read.
   const pool: Uint8Array[] = [];
-  for (let i = 0; i < 4000; i++) {
-    if (i % 5 === 0) {
-      const c = control(r, i / 5);
-      pool.push(encodeLink(1, lispUdpPacket({ src: '192.0.2.1', dst: '192.0.2.2', sport: c.sport, dport: c.dport, payload: c.msg, udpChecksum: false })));
-    } else {
-      pool.push(encodeLink(1, data(r)));
-    }
-  }
+  for (let i = 0; i < 4000; i++) pool.push(i % 5 === 0 ? new Uint8Array(0) : encodeLink(1, data(r)));
+  const prev = { nonce: 0n, eid: '', port: 0 };
   const w = new PcapFileWriter(file, { linkType: 1 });
   let sec = 1764000000;
   let usec = 0;
@@ -116,7 +139,8 @@ function generate(file: string, packets: number): void {
       sec++;
       usec -= 1e6;
     }
-    w.write({ tsSec: sec, tsNsec: usec * 1000, data: pool[i % pool.length]! });
+    const bytes = i % 5 === 0 ? controlFrame(control(r, i / 5, prev), '192.0.2.1', '192.0.2.2') : pool[i % pool.length]!;
+    w.write({ tsSec: sec, tsNsec: usec * 1000, data: bytes });
   }
   w.close();
 }
@@ -167,6 +191,7 @@ async function main(): Promise<{ file: string; n: number; readJson: Measure }> {
     process.stderr.write(`generating ${file} (${n} packets)...\n`);
     generate(file, n);
   }
+  if (argv.includes('--generate')) process.exit(0);
   process.stderr.write(`capture: ${file}, ${(statSync(file).size / 1e6).toFixed(0)} MB, ${n} packets\n\n`);
   const bin = join(ROOT, 'bin/lispscope');
   const runs: [string, string, string[]][] = [
@@ -270,10 +295,10 @@ const LIVE_DST = '127.77.0.2';
 function liveFrames(): Uint8Array[] {
   const r = prng(0x4c495350);
   const pool: Uint8Array[] = [];
+  const prev = { nonce: 0n, eid: '', port: 0 };
   for (let i = 0; i < 4000; i++) {
     if (i % 5 === 0) {
-      const c = control(r, i / 5);
-      pool.push(encodeLink(1, lispUdpPacket({ src: LIVE_SRC, dst: LIVE_DST, sport: c.sport, dport: c.dport, payload: c.msg, udpChecksum: false })));
+      pool.push(controlFrame(control(r, i / 5, prev), LIVE_SRC, LIVE_DST));
     } else {
       const d = data(r); // outer IPv4 (20) + UDP (8) + LISP
       const sport = (d[20]! << 8) | d[21]!;
