@@ -59,6 +59,11 @@ export interface MergeOptions {
    * shows or writes the frame itself.
    */
   keepFrames?: boolean;
+  /**
+   * Asked between chunks of input: a promise holds the reading until it settles (the output is
+   * full: a slow reader of it holds the reading back instead of filling memory).
+   */
+  ready?: () => Promise<void> | undefined;
 }
 
 /** A packet's frame, kept with it while captures are merged. */
@@ -146,7 +151,7 @@ export async function mergeCaptures(
         return !stopped;
       },
       warning: opts.warning,
-    });
+    }, opts.ready ? { pause: opts.ready } : {});
     decoder.finish();
     return { duplicates: 0 };
   }
@@ -223,6 +228,8 @@ export async function mergeCaptures(
       for (const s of sources) s.resume?.();
       break;
     }
+    const full = opts.ready?.();
+    if (full) await full;
   }
   await Promise.allSettled(readers);
   return { duplicates };
