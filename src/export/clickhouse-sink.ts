@@ -84,8 +84,14 @@ export class ClickHouseSink implements Sink {
 
   async open(): Promise<void> {
     const t = this.target;
-    // Loaded when a ClickHouse export starts: every other command starts faster without it.
-    const { ClickHouseLogLevel, createClient } = await import('@clickhouse/client');
+    // Loaded on first use, as DuckDB is (duck.ts): an optional dependency the other commands do not load.
+    let client: typeof import('@clickhouse/client');
+    try {
+      client = await import('@clickhouse/client');
+    } catch (e) {
+      throw new SinkError(`the ClickHouse client is not installed (npm i @clickhouse/client): ${(e as Error).message.split('\n')[0]}`);
+    }
+    const { ClickHouseLogLevel, createClient } = client;
     this.client = createClient({
       url: t.url,
       username: t.username,

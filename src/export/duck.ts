@@ -4,6 +4,18 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { SinkError } from './sink.js';
 
+/**
+ * DuckDB's module, loaded on first use: every other command would pay its start-up (a native library
+ * of 70 MB), and an installation without it (an optional dependency) still runs everything else.
+ */
+async function duckdb(): Promise<typeof import('@duckdb/node-api')> {
+  try {
+    return await import('@duckdb/node-api');
+  } catch (e) {
+    throw new SinkError(`DuckDB is not installed (npm i @duckdb/node-api): ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
 export type DuckConnection = DuckDBConnection;
 
 export interface Duck {
@@ -22,10 +34,8 @@ export async function openDuck(path: string, opts: { readOnly?: boolean; memoryL
   if (opts.readOnly) config.access_mode = 'READ_ONLY';
   if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
   let instance: DuckDBInstance;
-  // Loaded when a database is opened: DuckDB's native module costs every other command a third of a second.
-  const { DuckDBInstance: Instance } = await import('@duckdb/node-api');
   try {
-    instance = await Instance.create(path, config);
+    instance = await (await duckdb()).DuckDBInstance.create(path, config);
   } catch (e) {
     const m = duckMessage(e);
     if (/Could not set lock/i.test(m)) throw new SinkError(`${path}: in use by another process (DuckDB allows one writer)`);
