@@ -12,6 +12,7 @@ import { compileFilter, type Predicate } from '../flows/filter.js';
 import { hexDump } from './hex.js';
 import { packetJson, writePacketJson } from './json.js';
 import { writeDataJsonFast } from './json-fast.js';
+import { writeDataLineFast, type FastLineOptions } from './line-fast.js';
 import { JsonWriter } from './json-writer.js';
 import { packetLine } from './line.js';
 import type { OutBuffer } from './out-buffer.js';
@@ -88,6 +89,8 @@ export class PacketStream {
   private readonly bpf: OfflineFilter | undefined;
   private readonly failOn: ReadonlySet<string>;
   private readonly fast: boolean;
+  /** Plain data packets as lines straight from frame bytes (line-fast.ts), when set. */
+  private readonly fastLine: FastLineOptions | undefined;
   private readonly jsonOpts: { showKeys: boolean };
 
   constructor(
@@ -112,7 +115,9 @@ export class PacketStream {
     this.failOn = new Set(s.failOn);
     this.jsonOpts = { showKeys: s.showKeys };
     // Plain data packets in JSON go straight from frame bytes to output (see json-fast.ts).
-    this.fast = s.json && s.file === undefined && !s.filter && !s.all && !hooks.write && s.decodeAs.control.length + s.decodeAs.data.length + s.decodeAs.vxlan.length === 0;
+    const plain = s.file === undefined && !s.filter && !s.all && !hooks.write && s.decodeAs.control.length + s.decodeAs.data.length + s.decodeAs.vxlan.length === 0;
+    this.fast = plain && s.json;
+    this.fastLine = plain && !s.json && !s.verbose && !s.hex ? { numeric: s.numeric, number: s.number, clock: this.clock } : undefined;
   }
 
   /** Line output keeps a clock from packet to packet (-ttt, -ttttt): it cannot be split over threads. */
@@ -126,7 +131,7 @@ export class PacketStream {
    */
   frame(f: Frame): boolean {
     if (this.bpf && !this.bpf.matches(f)) return false;
-    if (this.fast && writeDataJsonFast(f, this.out)) {
+    if (this.fast ? writeDataJsonFast(f, this.out) : this.fastLine !== undefined && writeDataLineFast(f, this.out, this.fastLine)) {
       this.shown++;
       this.kinds.lisp++;
       this.kinds.data++;
