@@ -45,8 +45,9 @@ export interface MergeOptions {
   /**
    * Plain data packets (capture/plain-data.ts) go here instead of being decoded, when reading one
    * capture without --decode-as: a consumer that needs only their addresses saves the decoding.
+   * Returning false stops the reading, as onPacket's false does.
    */
-  onPlainData?: (f: Frame, d: PlainData) => void;
+  onPlainData?: (f: Frame, d: PlainData) => void | boolean;
   /**
    * The same packet (same fingerprint) in two different captures within this many seconds is one
    * packet seen twice. Within one capture identical packets are retransmissions, never duplicates.
@@ -143,7 +144,7 @@ export async function mergeCaptures(
         opts.onFrame?.(f, 0);
         if (opts.accept && !opts.accept(f, 0)) return !stopped;
         if (plain && scanPlainData(f, d)) {
-          plain(f, d);
+          if (plain(f, d) === false) stopped = true;
           return !stopped;
         }
         const p = decoder.decode(f);
