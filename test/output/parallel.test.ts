@@ -149,6 +149,8 @@ function pool(settings: PacketStreamSettings, lanes: number, delays: number[]): 
 const MODES: { name: string; argv: string[]; settings: Partial<PacketStreamSettings> }[] = [
   { name: 'json', argv: ['--json'], settings: { json: true } },
   { name: 'lines -V -x --all -#', argv: ['-V', '-x', '--all', '-#'], settings: { verbose: true, hex: true, all: true, number: true } },
+  // One line a packet: plain data packets take the line fast path (line-fast.ts).
+  { name: 'lines -n -# -tt', argv: ['-n', '-#', '-tt'], settings: { numeric: true, number: true, time: 2 } },
 ];
 
 function settingsFor(file: string, extra: Partial<PacketStreamSettings>): PacketStreamSettings {
@@ -208,7 +210,7 @@ describe('read --threads N (worker threads)', () => {
     }
     const file = join(tmp, 'big.pcapng');
     capture({ events, pcapng: true, damage: 'truncated', gaps: [false, false, false, false, false, false, false, false, false, true] }, file);
-    for (const argv of [['--json'], ['-n', '-V']]) {
+    for (const argv of [['--json'], ['-n', '-V'], ['-#']]) {
       const one = lispscope(['read', '--threads', '0', ...argv, file]);
       const many = lispscope(['read', '--threads', '2', ...argv, file]);
       expect(one.stdout.length).toBeGreaterThan(1_000_000);
