@@ -1,7 +1,12 @@
-// `npm run bench`: packets/s and peak memory of `lispscope read --json` against tshark and
-// tcpdump on the same deterministic 1,000,000-packet capture, in the same run. Not a test.
+// `npm run bench`: packets/s and peak memory of lispscope's commands against tshark and tcpdump
+// on the same deterministic 1,000,000-packet capture, in the same run; backpressure, the terminal
+// UI's data source, and live capture on lo. Not a test.
 //
-//   npm run bench [-- --packets N] [--keep] [--no-export] [--no-flood] [--no-live] [--no-sniff] [--live-only]
+//   npm run bench [-- --packets N] [--generate] [--no-tshark] [--no-export] [--no-flood] [--no-tui] [--no-live]
+//                 [--no-sniff] [--no-live-export] [--live-only]
+//
+// Every target of the offline part is a ratio of two runs of the same run, on wall time and on CPU
+// time (user + system): the machine is shared, and CPU time moves less with what else runs.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -27,6 +32,7 @@ import { encodeLink } from '../src/dissect/link.js';
 import { openInjector } from '../src/capture/inject.js';
 import { LiveCapture, LiveCaptureError } from '../src/capture/live.js';
 import type { FloodResult } from './flood.js';
+import type { TuiBenchResult } from './tui-bench.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, 'bench-out');
@@ -52,34 +58,59 @@ function record(r: () => number, eid: string, rlocs: number) {
   return mappingRecord({ eid: `${eid}/32`, locators: Array.from({ length: rlocs }, (_, i) => ({ rloc: v4(r, '198.51.100'), priority: i + 1, local: true })) });
 }
 
-/** One control message of each kind in turn, with its UDP ports. */
-function control(r: () => number, i: number): { msg: Uint8Array; sport: number; dport: number } {
-  const eid = `10.${r() % 200}.${r() % 250}.${(r() % 250) + 1}`;
+/** One control message, its UDP ports and direction (`back`: from 192.0.2.2 to 192.0.2.1). */
+interface Control {
+  msg: Uint8Array;
+  sport: number;
+  dport: number;
+  back?: boolean;
+}
+
+/**
+ * One control message of each kind in turn. A Map-Reply answers the Map-Request before it and a
+ * Map-Notify the Map-Register before it (same nonce and EID, ports and addresses swapped), so the
+ * flow engine sees answered exchanges as well as unanswered ones.
+ */
+function control(r: () => number, i: number, prev: { nonce: bigint; eid: string; port: number }): Control {
+  const fresh = () => {
+    prev.eid = `10.${r() % 200}.${r() % 250}.${(r() % 250) + 1}`;
+    prev.nonce = nonce(r);
+    prev.port = ephemeral(r);
+  };
   const request = (flags: { smr?: boolean; probe?: boolean }) =>
-    mapRequest({ nonce: nonce(r), eids: [`${eid}/32`], itrRlocs: [v4(r, '192.0.2')], sourceEid: '10.250.0.1', ...flags });
+    mapRequest({ nonce: prev.nonce, eids: [`${prev.eid}/32`], itrRlocs: [v4(r, '192.0.2')], sourceEid: '10.250.0.1', ...flags });
   const auth = { keyId: 1, key: 'bench-key' };
-  switch (i % 9) {
+  const k = i % 9;
+  if (k !== 1 && k !== 3) fresh();
+  const eid = prev.eid;
+  switch (k) {
     case 0:
-      return { msg: encodeControl(ecm({ inner: { src: '192.0.2.9', dst: eid, sport: 4342 }, message: request({}) })), sport: ephemeral(r), dport: 4342 };
+      return { msg: encodeControl(ecm({ inner: { src: '192.0.2.9', dst: eid, sport: 4342 }, message: request({}) })), sport: prev.port, dport: 4342 };
     case 1:
-      return { msg: encodeControl(mapReply({ nonce: nonce(r), records: [record(r, eid, 2)] })), sport: 4342, dport: ephemeral(r) };
+      return { msg: encodeControl(mapReply({ nonce: prev.nonce, records: [record(r, eid, 2)] })), sport: 4342, dport: prev.port, back: true };
     case 2:
-      return { msg: mapRegister({ nonce: nonce(r), records: [record(r, eid, 1)], proxyReply: true, wantMapNotify: true, ...auth }), sport: 4342, dport: 4342 };
+      return { msg: mapRegister({ nonce: prev.nonce, records: [record(r, eid, 1)], proxyReply: true, wantMapNotify: true, ...auth }), sport: 4342, dport: 4342 };
     case 3:
-      return { msg: mapNotify({ nonce: nonce(r), records: [record(r, eid, 1)], ...auth }), sport: 4342, dport: 4342 };
+      return { msg: mapNotify({ nonce: prev.nonce, records: [record(r, eid, 1)], ...auth }), sport: 4342, dport: 4342, back: true };
     case 4:
-      return { msg: mapNotifyAck({ nonce: nonce(r), records: [record(r, eid, 1)], ...auth }), sport: 4342, dport: 4342 };
+      return { msg: mapNotifyAck({ nonce: prev.nonce, records: [record(r, eid, 1)], ...auth }), sport: 4342, dport: 4342 };
     case 5:
       return { msg: encodeControl(request({ smr: true })), sport: 4342, dport: 4342 };
     case 6:
-      return { msg: encodeControl(request({ probe: true })), sport: ephemeral(r), dport: 4342 };
+      return { msg: encodeControl(request({ probe: true })), sport: prev.port, dport: 4342 };
     case 7: {
       const referrals = record(r, eid, 2).locators.map((l) => ({ rloc: l.rloc }));
-      return { msg: encodeControl(mapReferral({ nonce: nonce(r), records: [referralRecord({ eid: '10.0.0.0/8', action: 0, referrals })] })), sport: 4342, dport: 40000 };
+      return { msg: encodeControl(mapReferral({ nonce: prev.nonce, records: [referralRecord({ eid: '10.0.0.0/8', action: 0, referrals })] })), sport: 4342, dport: 40000 };
     }
     default:
-      return { msg: infoRequest({ nonce: nonce(r), eid: `${eid}/32`, ...auth }), sport: 4342, dport: 4342 };
+      return { msg: infoRequest({ nonce: prev.nonce, eid: `${eid}/32`, ...auth }), sport: 4342, dport: 4342 };
   }
+}
+
+/** A control message as a frame between two addresses of a documentation network. */
+function controlFrame(c: Control, src: string, dst: string): Uint8Array {
+  const [a, b] = c.back ? [dst, src] : [src, dst];
+  return encodeLink(1, lispUdpPacket({ src: a, dst: b, sport: c.sport, dport: c.dport, payload: c.msg, udpChecksum: false }));
 }
 
 function data(r: () => number): Uint8Array {
@@ -95,18 +126,16 @@ function data(r: () => number): Uint8Array {
   });
 }
 
+/**
+ * The bench capture: a pool of 3,200 distinct data packets cycled with advancing timestamps (fast
+ * to write, realistic to read), and control messages made fresh for every slot (new nonces and
+ * EIDs), so the flow engine sees as many exchanges as a real capture of that size would have.
+ */
 function generate(file: string, packets: number): void {
   const r = prng(0x4c495350);
-  // A pool of distinct packets, cycled with advancing timestamps: fast to write, realistic to read.
   const pool: Uint8Array[] = [];
-  for (let i = 0; i < 4000; i++) {
-    if (i % 5 === 0) {
-      const c = control(r, i / 5);
-      pool.push(encodeLink(1, lispUdpPacket({ src: '192.0.2.1', dst: '192.0.2.2', sport: c.sport, dport: c.dport, payload: c.msg, udpChecksum: false })));
-    } else {
-      pool.push(encodeLink(1, data(r)));
-    }
-  }
+  for (let i = 0; i < 4000; i++) pool.push(i % 5 === 0 ? new Uint8Array(0) : encodeLink(1, data(r)));
+  const prev = { nonce: 0n, eid: '', port: 0 };
   const w = new PcapFileWriter(file, { linkType: 1 });
   let sec = 1764000000;
   let usec = 0;
@@ -116,26 +145,31 @@ function generate(file: string, packets: number): void {
       sec++;
       usec -= 1e6;
     }
-    w.write({ tsSec: sec, tsNsec: usec * 1000, data: pool[i % pool.length]! });
+    const bytes = i % 5 === 0 ? controlFrame(control(r, i / 5, prev), '192.0.2.1', '192.0.2.2') : pool[i % pool.length]!;
+    w.write({ tsSec: sec, tsNsec: usec * 1000, data: bytes });
   }
   w.close();
 }
 
 interface Measure {
+  /** Wall-clock seconds. */
   seconds: number;
+  /** CPU seconds, user + system (NaN without GNU time). */
+  cpu: number;
   peakMb: number;
 }
 
-/** Runs a command with stdout to /dev/null; wall time and peak RSS from GNU time when present. */
+const GNU_TIME = existsSync('/usr/bin/time');
+
+/** Runs a command with stdout to /dev/null; wall time, and CPU time and peak RSS from GNU time when present. */
 async function measure(cmd: string, args: string[]): Promise<Measure> {
-  const gnuTime = existsSync('/usr/bin/time');
   const t0 = performance.now();
-  const child = gnuTime
-    ? spawn('/usr/bin/time', ['-f', '%M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = GNU_TIME
+    ? spawn('/usr/bin/time', ['-f', '%U %S %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
     : spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   let peakKb = 0;
-  const poll = gnuTime
+  const poll = GNU_TIME
     ? undefined
     : setInterval(() => {
         try {
@@ -150,12 +184,40 @@ async function measure(cmd: string, args: string[]): Promise<Measure> {
   const seconds = (performance.now() - t0) / 1000;
   if (poll) clearInterval(poll);
   if (code !== 0) throw new Error(`${cmd} failed (${code}): ${err.trim().split('\n').slice(-3).join(' ')}`);
-  if (gnuTime) peakKb = Number(err.trim().split('\n').pop());
-  return { seconds, peakMb: peakKb / 1024 };
+  let cpu = NaN;
+  if (GNU_TIME) {
+    const [user, sys, kb] = err.trim().split('\n').pop()!.split(' ').map(Number);
+    cpu = user! + sys!;
+    peakKb = kb!;
+  }
+  return { seconds, cpu, peakMb: peakKb / 1024 };
 }
 
 function have(cmd: string): boolean {
   return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+const fixed = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+
+/** One target, checked on wall time and on CPU time: `ratio` is what the target bounds. */
+interface Target {
+  name: string;
+  wall: number;
+  cpu: number;
+  /** The bound, and which side of it meets the target. */
+  bound: number;
+  atLeast: boolean;
+  unit: string;
+}
+
+function targetRows(targets: Target[]): string {
+  const met = (t: Target, x: number) => (!Number.isFinite(x) ? '-' : (t.atLeast ? x >= t.bound : x <= t.bound) ? 'met' : 'MISSED');
+  const rows = targets.map(
+    (t) =>
+      `${t.name.padEnd(52)} ${`${t.atLeast ? '>=' : '<='} ${t.bound}${t.unit}`.padStart(10)}  wall ${`${fixed(t.wall)}${t.unit}`.padStart(9)} ${met(t, t.wall).padEnd(6)}` +
+      `  CPU ${`${fixed(t.cpu)}${t.unit}`.padStart(9)} ${met(t, t.cpu)}`,
+  );
+  return rows.join('\n');
 }
 
 async function main(): Promise<{ file: string; n: number; readJson: Measure }> {
@@ -167,42 +229,103 @@ async function main(): Promise<{ file: string; n: number; readJson: Measure }> {
     process.stderr.write(`generating ${file} (${n} packets)...\n`);
     generate(file, n);
   }
+  if (argv.includes('--generate')) process.exit(0);
   process.stderr.write(`capture: ${file}, ${(statSync(file).size / 1e6).toFixed(0)} MB, ${n} packets\n\n`);
   const bin = join(ROOT, 'bin/lispscope');
-  const runs: [string, string, string[]][] = [
-    ['lispscope read --json', process.execPath, [bin, 'read', '--json', file]],
-    ['lispscope read', process.execPath, [bin, 'read', '-n', file]],
-    ['lispscope flows --json', process.execPath, [bin, 'flows', '--json', file]],
-    ['lispscope mappings --json', process.execPath, [bin, 'mappings', '--json', file]],
-  ];
-  if (have('tshark')) runs.push(['tshark -T fields', 'tshark', ['-r', file, '-T', 'fields', '-e', 'lisp.type', '-e', 'lisp.nonce']]);
-  else process.stderr.write('tshark not installed: skipped\n');
-  if (spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status === 0) runs.push(['tcpdump -n -v', 'tcpdump', ['-r', file, '-n', '-v']]);
+  const ours = (name: string, args: string[]): [string, string, string[]] => [name, process.execPath, [bin, ...args, file]];
+  const runs: [string, string, string[]][] = [];
+  if (have('tcpdump')) runs.push(['tcpdump -n -v', 'tcpdump', ['-r', file, '-n', '-v']]);
   else process.stderr.write('tcpdump not installed: skipped\n');
-
-  const results: [string, Measure][] = [];
-  for (const [name, cmd, args] of runs) {
-    const m = await measure(cmd, args);
-    results.push([name, m]);
-    process.stderr.write(`${name}: ${m.seconds.toFixed(2)} s\n`);
-  }
-  const ours = results[0]![1];
-  const rows = results.map(([name, m]) => {
-    const pps = n / m.seconds;
-    const ratio =
-      m === ours
-        ? ''
-        : name.startsWith('lispscope')
-          ? `  ${(m.seconds / ours.seconds).toFixed(2)}x the time of read --json`
-          : `  read --json: ${(m.seconds / ours.seconds).toFixed(2)}x its packets/s`;
-    return `${name.padEnd(24)} ${m.seconds.toFixed(2).padStart(7)} s ${Math.round(pps).toLocaleString('en').padStart(11)} pkt/s ${m.peakMb.toFixed(0).padStart(5)} MB peak${ratio}`;
-  });
-  process.stdout.write(`\n${rows.join('\n')}\n`);
-  process.stdout.write(
-    `\ntargets: read --json >= 5x tshark and >= 1.5x tcpdump -v packets/s, peak RSS < 150 MB;` +
-      ` flows and mappings <= 1.5x the time of read --json, peak RSS < 200 MB\n`,
+  runs.push(
+    ours('read --json', ['read', '--json']),
+    ours('read --json --threads 0', ['read', '--json', '--threads', '0']),
+    ours('read -n', ['read', '-n']),
+    ours('read -n --threads 0', ['read', '-n', '--threads', '0']),
+    ours('flows --json', ['flows', '--json']),
+    ours('mappings --json', ['mappings', '--json']),
+    ours('stats --json', ['stats', '--json']),
+    ours('flows', ['flows']),
+    ours('mappings', ['mappings']),
+    ours('stats', ['stats']),
   );
-  return { file, n, readJson: ours };
+  if (argv.includes('--no-tshark')) process.stderr.write('tshark: skipped (--no-tshark)\n');
+  else if (have('tshark')) runs.push(['tshark -T fields', 'tshark', ['-r', file, '-T', 'fields', '-e', 'lisp.type', '-e', 'lisp.nonce']]);
+  else process.stderr.write('tshark not installed: skipped\n');
+
+  const m = new Map<string, Measure>();
+  for (const [name, cmd, args] of runs) {
+    const r = await measure(cmd, args);
+    m.set(name, r);
+    process.stderr.write(`${name}: ${fixed(r.seconds)} s wall, ${fixed(r.cpu)} s CPU\n`);
+  }
+  const readJson = m.get('read --json')!;
+  const rows = [...m].map(
+    ([name, r]) =>
+      `${name.padEnd(26)} ${fixed(r.seconds).padStart(7)} s wall ${fixed(r.cpu).padStart(7)} s CPU ${Math.round(n / r.seconds).toLocaleString('en').padStart(11)} pkt/s ${fixed(r.peakMb, 0).padStart(5)} MB peak`,
+  );
+  process.stdout.write(`\n${rows.join('\n')}\n`);
+
+  // Every ratio twice: on wall time (what a user waits) and on CPU time (steadier on a shared machine).
+  const targets: Target[] = [];
+  const slower = (name: string, of: string, bound: number) => {
+    const a = m.get(name);
+    const b = m.get(of);
+    if (a && b) targets.push({ name: `${name}: time / ${of}'s`, wall: a.seconds / b.seconds, cpu: a.cpu / b.cpu, bound, atLeast: false, unit: 'x' });
+  };
+  const tcpdump = m.get('tcpdump -n -v');
+  if (tcpdump) {
+    for (const name of ['read --json', 'read --json --threads 0']) {
+      const r = m.get(name)!;
+      targets.push({ name: `${name}: packets/s / tcpdump -n -v's`, wall: tcpdump.seconds / r.seconds, cpu: tcpdump.cpu / r.cpu, bound: 1.5, atLeast: true, unit: 'x' });
+    }
+  }
+  const tshark = m.get('tshark -T fields');
+  if (tshark) targets.push({ name: "read --json: packets/s / tshark -T fields'", wall: tshark.seconds / readJson.seconds, cpu: tshark.cpu / readJson.cpu, bound: 5, atLeast: true, unit: 'x' });
+  slower('read -n', 'read --json', 1.2);
+  slower('read -n --threads 0', 'read --json --threads 0', 1.2);
+  for (const c of ['flows', 'mappings', 'stats']) slower(`${c} --json`, 'read --json', 1.3);
+  for (const c of ['flows', 'mappings', 'stats']) slower(c, `${c} --json`, 1.5);
+  process.stdout.write(`\ntargets (ratios of this run; "wall" on elapsed time, "CPU" on user + system time):\n${targetRows(targets)}\n`);
+  const rss = [...m].filter(([name]) => !name.startsWith('t')).map(([name, r]) => `${name} ${fixed(r.peakMb, 0)} MB`);
+  process.stdout.write(`peak RSS: ${rss.join(', ')}\n`);
+  return { file, n, readJson };
+}
+
+/**
+ * Backpressure: `read --json` into a pipe whose reader sleeps 10 s before it reads. Reading must
+ * wait for the reader instead of queueing the output in memory.
+ */
+async function backpressureSection(file: string): Promise<void> {
+  if (!GNU_TIME) {
+    process.stdout.write('\nbackpressure: skipped (needs /usr/bin/time)\n');
+    return;
+  }
+  process.stderr.write('\nbackpressure: read --json into a pipe read after 10 s...\n');
+  const bin = join(ROOT, 'bin/lispscope');
+  const t0 = performance.now();
+  const r = spawnSync('sh', ['-c', `/usr/bin/time -f %M '${process.execPath}' '${bin}' read --json '${file}' | (sleep 10; cat >/dev/null)`], { encoding: 'utf8' });
+  const seconds = (performance.now() - t0) / 1000;
+  const peak = Number(r.stderr.trim().split('\n').pop()) / 1024;
+  process.stdout.write(
+    `\nbackpressure: read --json | (sleep 10; cat >/dev/null): ${fixed(seconds)} s, peak RSS ${fixed(peak, 0)} MB  (target < 150 MB: ${peak < 150 ? 'met' : 'MISSED'})\n`,
+  );
+}
+
+/** The terminal UI's file source and `/` filter on the capture, in a child (dist/scripts/tui-bench.js). */
+function tuiSection(file: string, n: number): void {
+  process.stderr.write('\ntui: the file source indexes and analyses the capture, then / type == map-register scans it...\n');
+  const child = spawnSync(process.execPath, [join(ROOT, 'dist/scripts/tui-bench.js'), file, String(n), 'type == map-register'], { encoding: 'utf8' });
+  if (child.status !== 0) {
+    process.stdout.write(`\ntui: FAILED (exit ${child.status}): ${child.stderr.trim().split('\n').slice(-2).join(' ')}\n`);
+    return;
+  }
+  const r = JSON.parse(child.stdout) as TuiBenchResult;
+  const t = (name: string, wall: number, cpu: number): Target => ({ name, wall, cpu, bound: 5, atLeast: false, unit: ' s' });
+  process.stdout.write(
+    `\ntui on the capture (data source and packet filter driven directly, no terminal): indexed in ${fixed(r.indexS)} s, ` +
+      `${r.matches.toLocaleString('en')} matches; peak RSS ${fixed(r.maxRssMb, 0)} MB (target < 300 MB: ${r.maxRssMb < 300 ? 'met' : 'MISSED'})\n` +
+      `${targetRows([t('tui: capture loaded (indexed and analysed)', r.loadS, r.loadCpuS), t('tui: / filter over the whole capture', r.filterS, r.filterCpuS)])}\n`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,10 +393,10 @@ const LIVE_DST = '127.77.0.2';
 function liveFrames(): Uint8Array[] {
   const r = prng(0x4c495350);
   const pool: Uint8Array[] = [];
+  const prev = { nonce: 0n, eid: '', port: 0 };
   for (let i = 0; i < 4000; i++) {
     if (i % 5 === 0) {
-      const c = control(r, i / 5);
-      pool.push(encodeLink(1, lispUdpPacket({ src: LIVE_SRC, dst: LIVE_DST, sport: c.sport, dport: c.dport, payload: c.msg, udpChecksum: false })));
+      pool.push(controlFrame(control(r, i / 5, prev), LIVE_SRC, LIVE_DST));
     } else {
       const d = data(r); // outer IPv4 (20) + UDP (8) + LISP
       const sport = (d[20]! << 8) | d[21]!;
@@ -299,13 +422,24 @@ interface LiveRun {
   /** What pcap_stats counted as dropped in the kernel; undefined through cap. */
   kernelDrops: number | undefined;
   cpu: number;
+  peakMb: number;
 }
 
-/** One sniff child, `seconds` of traffic at `rate`, then SIGINT and its totals. */
-async function liveRun(mode: string[], rate: number, seconds: number, pool: Uint8Array[]): Promise<LiveRun> {
+/** Peak RSS of a running process in MB, from /proc. */
+function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/**
+ * One sniff child, `seconds` of traffic at `rate`, then SIGINT and its totals. `slowReader`: its
+ * output goes into a pipe nobody reads until the traffic is over (the queue must drop, not grow).
+ */
+async function liveRun(mode: string[], rate: number, seconds: number, pool: Uint8Array[], slowReader = false): Promise<LiveRun> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/lispscope'), 'sniff', '-i', 'lo', '-f', `udp and host ${LIVE_DST}`, ...mode], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', slowReader ? 'pipe' : 'ignore', 'pipe'],
   });
+  child.stdout?.pause();
   let err = '';
   await new Promise<void>((resolve, reject) => {
     child.stderr!.on('data', (d: Buffer) => {
@@ -337,12 +471,14 @@ async function liveRun(mode: string[], rate: number, seconds: number, pool: Uint
   inj.close();
   await new Promise((r) => setTimeout(r, 1000)); // let sniff finish what it holds
   const cpu = cpuSeconds(child.pid!) - cpu0;
+  const peakMb = peakRss(child.pid!);
+  child.stdout?.resume();
   child.kill('SIGINT');
   await closed;
   const captured = Number(/(\d+) packets? captured on lo/.exec(err)?.[1] ?? NaN) - warm;
   const queueDrops = Number(/(\d+) packets? dropped by lispscope's queue/.exec(err)?.[1] ?? NaN);
   const kernel = /, (\d+) by the kernel/.exec(err)?.[1];
-  return { rate, sentRate, sent: n, captured, queueDrops, kernelDrops: kernel === undefined ? undefined : Number(kernel), cpu };
+  return { rate, sentRate, sent: n, captured, queueDrops, kernelDrops: kernel === undefined ? undefined : Number(kernel), cpu, peakMb };
 }
 
 async function liveSection(): Promise<void> {
@@ -367,13 +503,13 @@ async function liveSection(): Promise<void> {
     ['sniff', ['-n']],
   ];
   for (const [name, mode] of modes) {
-    for (const rate of [50_000, 75_000, 100_000, 125_000, 150_000]) {
+    for (const rate of [100_000, 150_000, 200_000, 250_000, 300_000]) {
       const r = await liveRun(mode, rate, seconds, pool);
       const lost = r.sent - r.captured;
       const pps = (v: number) => Math.round(v).toLocaleString('en').padStart(7);
       rows.push(
         `${name.padEnd(12)} ${pps(r.rate)} pkt/s (${pps(r.sentRate)} sent): ${r.captured.toLocaleString('en').padStart(7)} of ${r.sent.toLocaleString('en')} shown, ` +
-          `${r.queueDrops} dropped by the queue, ${lost - r.queueDrops} lost before it${r.kernelDrops === undefined ? '' : ` (kernel drops ${r.kernelDrops})`}; sniff CPU ${r.cpu.toFixed(2)} s`,
+          `${r.queueDrops} dropped by the queue, ${lost - r.queueDrops} lost before it${r.kernelDrops === undefined ? '' : ` (kernel drops ${r.kernelDrops})`}; sniff CPU ${r.cpu.toFixed(2)} s, ${fixed(r.peakMb, 0)} MB peak`,
       );
       process.stderr.write(`${rows[rows.length - 1]}\n`);
       if (lost === 0) best[name] = Math.max(best[name] ?? 0, r.sentRate);
@@ -383,8 +519,17 @@ async function liveSection(): Promise<void> {
   for (const [name, rate] of Object.entries(best)) {
     process.stdout.write(`${name}: the highest rate with every packet captured and decoded: ${Math.round(rate).toLocaleString('en')} pkt/s\n`);
   }
-  process.stdout.write('target: 100,000 LISP packets/s with zero drops\n');
-  await liveExportSection(pool, seconds);
+  process.stdout.write(`target: sniff --json keeps 300,000 LISP packets/s with zero drops: ${(best['sniff --json'] ?? 0) >= 299_000 ? 'met' : 'MISSED'}\n`);
+  if (!process.argv.includes('--no-sniff')) {
+    // The reader of sniff's output reads nothing while the traffic lasts: the queue drops and counts.
+    const r = await liveRun(['--json'], 100_000, seconds, pool, true);
+    process.stdout.write(
+      `\nsniff --json into a pipe read only after the traffic, 100,000 pkt/s for ${seconds} s: ${r.captured.toLocaleString('en')} of ${r.sent.toLocaleString('en')} shown, ` +
+        `${r.queueDrops.toLocaleString('en')} dropped (and counted) by the queue; peak RSS ${fixed(r.peakMb, 0)} MB (target < 150 MB, drops counted: ` +
+        `${r.peakMb < 150 && r.queueDrops > 0 ? 'met' : 'MISSED'})\n`,
+    );
+  }
+  if (!process.argv.includes('--no-live-export')) await liveExportSection(pool, seconds);
 }
 
 /** A ClickHouse to export to: LISPSCOPE_CLICKHOUSE, else Debian's server started for the run. */
@@ -443,6 +588,8 @@ async function liveExportSection(pool: Uint8Array[], seconds: number): Promise<v
 // --live-only: just the live capture sections (iterating on sniff).
 const liveOnly = process.argv.includes('--live-only');
 const bench = liveOnly ? undefined : await main();
+if (bench) await backpressureSection(bench.file);
+if (bench && !process.argv.includes('--no-tui')) tuiSection(bench.file, bench.n);
 if (bench && !process.argv.includes('--no-export')) await exportSection(bench.file, bench.n, bench.readJson);
 if (!liveOnly && !process.argv.includes('--no-flood')) floodSection();
 if (!process.argv.includes('--no-live')) await liveSection();

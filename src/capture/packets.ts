@@ -167,6 +167,12 @@ export interface PacketDecoderOptions {
   keyFor?: (p: LispPacket, m: ControlMessage, role?: 'ms-rtr') => string | undefined;
   /** Told about IP fragments that could not be reassembled and TCP streams that end unfinished. */
   warning?: (message: string) => void;
+  /**
+   * Frames that need state kept from frame to frame (IP fragments, TCP segments of the reliable
+   * transport) are not decoded: `decode` returns undefined and sets `deferred`, and the caller hands
+   * them, in order, to one decoder that keeps that state (decoding split over threads).
+   */
+  deferStateful?: boolean;
 }
 
 /** Which LISP decoder a UDP datagram goes to (JSON contract, "read"); VXLAN is not LISP here. */
@@ -255,6 +261,8 @@ export class PacketDecoder {
   readonly tcp: TcpReassembler;
   /** Directions the TCP reassembler dropped during the current call, handled once its events are. */
   private drops: Drop[] = [];
+  /** With deferStateful: the last frame decoded needs the stateful decoder. */
+  deferred = false;
 
   constructor(private readonly opts: PacketDecoderOptions = {}) {
     this.reassembler = new Reassembler({
@@ -270,6 +278,7 @@ export class PacketDecoder {
 
   /** Decodes one frame; undefined when it is not LISP (and `all` is off) or is a fragment still waiting. */
   decode(f: Frame): LispPacket | undefined {
+    this.deferred = false;
     const link = decodeLink(f.linkType, f.data);
     const p: LispPacket = {
       frame: f.index,
@@ -293,7 +302,7 @@ export class PacketDecoder {
     }
     p.ip = ip;
     p.frameNotes.push(...leveled('error', ip.notes), ...leveled('warning', ip.warnings));
-    if (ip.isFragment) return this.fragment(p, f, ip);
+    if (ip.isFragment) return this.opts.deferStateful ? this.defer() : this.fragment(p, f, ip);
     return this.transport(p, f.data, ip, true);
   }
 
@@ -320,7 +329,7 @@ export class PacketDecoder {
   private transport(p: LispPacket, bytes: Uint8Array, ip: IpHeader, inFrame: boolean): LispPacket | undefined {
     if (ip.proto === IPPROTO_TCP) {
       const ports = summarizeTransport(ip.proto, bytes, ip.payloadOffset, ip.payloadEnd);
-      if (ports.sport === LISP_CONTROL_PORT || ports.dport === LISP_CONTROL_PORT) return this.reliable(p, bytes, ip, inFrame);
+      if (ports.sport === LISP_CONTROL_PORT || ports.dport === LISP_CONTROL_PORT) return this.opts.deferStateful ? this.defer() : this.reliable(p, bytes, ip, inFrame);
     }
     if ((ip.proto === IPPROTO_ICMP && ip.version === 4) || (ip.proto === IPPROTO_ICMPV6 && ip.version === 6)) {
       return this.icmp(p, bytes, ip, inFrame);
@@ -528,9 +537,22 @@ export class PacketDecoder {
     if (rtrKey !== undefined && rtr) p.msRtrAuth = rtr(rtrKey);
   }
 
+  private defer(): undefined {
+    this.deferred = true;
+    return undefined;
+  }
+
   private other(p: LispPacket, summary: string): LispPacket | undefined {
     if (!this.opts.all) return undefined;
     p.summary = summary;
     return p;
   }
+}
+
+/** Whether a shown packet is one `--fail-on` names. */
+export function packetFails(failOn: ReadonlySet<string>, p: LispPacket): boolean {
+  if (failOn.has('warning') && hasNoteAtLeast(p, 'warning')) return true;
+  if (failOn.has('malformed') && isMalformed(p)) return true;
+  if (failOn.has('auth-failed') && ((p.auth && !p.auth.ok) || (p.msRtrAuth && !p.msRtrAuth.ok) || p.reliable?.some((e) => e.auth && !e.auth.ok))) return true;
+  return false;
 }

@@ -53,9 +53,24 @@ export function pcapFcsBytes(linkTypeField: number): number {
   return linkTypeField & LT_FCS_PRESENT ? ((linkTypeField >>> 28) & 0xf) * 2 : 0;
 }
 
+/** Where a PcapDecoder stands between two records: enough to go on decoding elsewhere (a worker). */
+export interface PcapState {
+  format: 'pcap';
+  kind: PcapMagicKind;
+  linkType: number;
+  fcsBytes: number;
+  maxCaplen: number;
+  index: number;
+}
+
 export class PcapDecoder implements FormatDecoder {
   readonly format = 'pcap' as const;
   need = PCAP_FILE_HEADER_LEN;
+  /**
+   * Walks records without handing frames over (only counting them): finds where records start,
+   * to split a file into chunks of whole records (capture/split.ts).
+   */
+  scanOnly = false;
   private headerDone = false;
   private readonly le: boolean;
   private readonly fracPerSec: number;
@@ -70,7 +85,7 @@ export class PcapDecoder implements FormatDecoder {
 
   constructor(
     private readonly ctx: DecodeContext,
-    kind: PcapMagicKind,
+    private readonly kind: PcapMagicKind,
   ) {
     this.le = kind.littleEndian;
     this.fracPerSec = kind.nanosecond ? 1e9 : 1e6;
@@ -80,6 +95,23 @@ export class PcapDecoder implements FormatDecoder {
 
   pendingUnit(): string {
     return this.headerDone ? 'record' : 'file header';
+  }
+
+  /** The state after the last record decoded (the file header must have been). */
+  snapshot(): PcapState {
+    return { format: 'pcap', kind: this.kind, linkType: this.linkType, fcsBytes: this.fcsBytes, maxCaplen: this.maxCaplen, index: this.index };
+  }
+
+  /** A decoder that goes on from `state` at the next record. */
+  static resume(ctx: DecodeContext, state: PcapState): PcapDecoder {
+    const d = new PcapDecoder(ctx, state.kind);
+    d.headerDone = true;
+    d.need = d.recHdrLen;
+    d.linkType = state.linkType;
+    d.fcsBytes = state.fcsBytes;
+    d.maxCaplen = state.maxCaplen;
+    d.index = state.index;
+    return d;
   }
 
   decode(buf: Uint8Array, off: number, end: number): number {
@@ -118,6 +150,11 @@ export class PcapDecoder implements FormatDecoder {
       if (end - off < total) {
         this.need = total;
         return off;
+      }
+      if (this.scanOnly) {
+        this.index++;
+        off += total;
+        continue;
       }
       let tsSec = dv.getUint32(off, le);
       let frac = dv.getUint32(off + 4, le);

@@ -52,7 +52,7 @@ const TS_BINARY = 2;
 /** Anything finer: BigInt. */
 const TS_BIG = 3;
 
-interface Iface {
+export interface Iface {
   linkType: number;
   snaplen: number;
   mode: number;
@@ -175,9 +175,24 @@ function hex32(v: number): string {
   return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 }
 
+/** Where a PcapngDecoder stands between two blocks: enough to go on decoding elsewhere (a worker). */
+export interface PcapngState {
+  format: 'pcapng';
+  le: boolean;
+  sections: number;
+  ifaces: Iface[];
+  drops: number;
+  index: number;
+}
+
 export class PcapngDecoder implements FormatDecoder {
   readonly format = 'pcapng' as const;
   need = 12;
+  /**
+   * Packet blocks are counted, not handed over (every other block is read as usual): finds where
+   * blocks start, to split a file into chunks of whole blocks (capture/split.ts).
+   */
+  scanOnly = false;
   private le = true;
   private sections = 0;
   private ifaces: Iface[] = [];
@@ -191,6 +206,22 @@ export class PcapngDecoder implements FormatDecoder {
 
   pendingUnit(): string {
     return this.sections === 0 ? 'section header block' : 'block';
+  }
+
+  /** The state after the last block decoded. */
+  snapshot(): PcapngState {
+    return { format: 'pcapng', le: this.le, sections: this.sections, ifaces: this.ifaces.map((i) => ({ ...i })), drops: this.drops, index: this.index };
+  }
+
+  /** A decoder that goes on from `state` at the next block. */
+  static resume(ctx: DecodeContext, state: PcapngState): PcapngDecoder {
+    const d = new PcapngDecoder(ctx);
+    d.le = state.le;
+    d.sections = state.sections;
+    d.ifaces = state.ifaces.map((i) => ({ ...i }));
+    d.drops = state.drops;
+    d.index = state.index;
+    return d;
   }
 
   decode(buf: Uint8Array, off: number, end: number): number {
@@ -233,6 +264,12 @@ export class PcapngDecoder implements FormatDecoder {
             ` does not match the trailing copy ${trailer}`,
         );
         return off;
+      }
+      if (this.scanOnly && (type === BT_EPB || type === BT_SPB || type === BT_PB)) {
+        // Only whether it becomes a frame matters here: the blocks too short to be one do not.
+        if (total >= (type === BT_SPB ? 16 : 32)) this.index++;
+        off += total;
+        continue;
       }
       switch (type) {
         case BT_EPB:

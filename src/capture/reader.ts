@@ -68,6 +68,16 @@ function notCapture(name: string, buf: Uint8Array, off: number, end: number): Ca
   );
 }
 
+/** The warning for a capture that ends inside a unit (`have` of its bytes, from file offset `at`). */
+export function truncatedText(name: string, dec: FormatDecoder, at: number, have: number): string {
+  return `${name}: truncated: capture ends inside a ${dec.pendingUnit()} at byte offset ${at} (${have} of ${dec.need} bytes present)`;
+}
+
+/** Whether the bytes at `off` start with a magic we read (pcap in either byte order, pcapng). */
+export function isCaptureMagic(buf: Uint8Array, off: number): boolean {
+  return isMagicPrefix(buf, off, 4);
+}
+
 /**
  * Waits for the first bytes, then hands over to the real decoder. Deciding on a fixed count keeps
  * the outcome (and the message) independent of how the input was chunked.
@@ -218,12 +228,7 @@ export class CaptureParser implements DecodeContext {
       this._stopped = true;
       throw new CaptureError(`${this.name}: truncated: the file ends inside its ${this.dec.pendingUnit()} (${this.stashLen} of ${this.dec.need} bytes): no capture to read`);
     }
-    if (this.stashLen > 0) {
-      this.sink.warning(
-        `${this.name}: truncated: capture ends inside a ${this.dec.pendingUnit()} at byte offset ${this.consumed}` +
-          ` (${this.stashLen} of ${this.dec.need} bytes present)`,
-      );
-    }
+    if (this.stashLen > 0) this.sink.warning(truncatedText(this.name, this.dec, this.consumed, this.stashLen));
   }
 
   private run(buf: Uint8Array, off: number, end: number): number {

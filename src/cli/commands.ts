@@ -2,7 +2,7 @@
 // generated from these entries and their option tables.
 
 import type { CommandSpec } from './args.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
 
 export interface CommandEntry {
   summary: string;

@@ -1,12 +1,10 @@
 // Pieces several commands share: --decode-as, --keys, -Y, -w of the active commands.
 
 import { readFileSync } from 'node:fs';
-import { hasNoteAtLeast, isMalformed, type DecodeAs, type LispPacket } from '../capture/packets.js';
+import type { DecodeAs } from '../capture/packets.js';
 import { openCaptureWriter, type CaptureFileWriter } from '../capture/writer.js';
 import { LINKTYPE_RAW } from '../dissect/link.js';
-import { parsePrefix, type Prefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
-import type { ControlMessage } from '../dissect/types.js';
 import { compileFilter, compileFilterAmong, FilterError, type FilterDomain, type Predicate } from '../flows/filter.js';
 import { UsageError } from './args.js';
 
@@ -37,24 +35,7 @@ export function loadKeys(path: string): KeyRing {
   return ring;
 }
 
-/** The EIDs an authenticated message speaks for, to pick its key. */
-export function messageEids(m: ControlMessage): Prefix[] {
-  if ('unknown' in m) return [];
-  if (m.type === 3 || m.type === 4 || m.type === 5) return m.records.map((r) => ({ address: r.eid, maskLen: r.eidMaskLen }));
-  if (m.type === 7) return [{ address: m.eid, maskLen: m.eidMaskLen }];
-  if (m.type === 8 && m.inner?.message) return messageEids(m.inner.message);
-  return [];
-}
-
-export function keyLookup(ring: KeyRing) {
-  return (p: LispPacket, m: ControlMessage, role?: 'ms-rtr'): string | undefined => {
-    const asPrefix = (a: string | undefined) => (a ? [parsePrefix(a)!] : []);
-    // The Map-Server's authentication towards an RTR goes by the RTR's address (the packet's
-    // destination: the Map-Server sends it), whatever EIDs the message carries.
-    if (role === 'ms-rtr') return ring.lookup([], asPrefix(p.ip?.dst));
-    return ring.lookup(messageEids(m), [...asPrefix(p.ip?.src), ...asPrefix(p.ip?.dst)]);
-  };
-}
+export { keyLookup, messageEids } from '../capture/keys.js';
 
 /** What `read` and `sniff` can fail on: error notes, warning notes (and errors), failed authentication. */
 export const PACKET_FAIL_ON = ['malformed', 'warning', 'auth-failed'] as const;
@@ -69,13 +50,7 @@ export function parseFailOn(command: string, values: string[]): Set<string> {
   return failOn;
 }
 
-/** Whether a shown packet is one `--fail-on` names. */
-export function packetFails(failOn: Set<string>, p: LispPacket): boolean {
-  if (failOn.has('warning') && hasNoteAtLeast(p, 'warning')) return true;
-  if (failOn.has('malformed') && isMalformed(p)) return true;
-  if (failOn.has('auth-failed') && ((p.auth && !p.auth.ok) || (p.msRtrAuth && !p.msRtrAuth.ok) || p.reliable?.some((e) => e.auth && !e.auth.ok))) return true;
-  return false;
-}
+export { packetFails } from '../capture/packets.js';
 
 export function filterOf(expr: string, domain: FilterDomain): Predicate {
   try {

@@ -7,7 +7,7 @@ import { defaultVantage, exportFiles } from '../export/export.js';
 import { SinkError } from '../export/sink.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { filtersForAll, keyLookup, loadKeys, parseDecodeAs } from './common.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
 
 export const exportSpec: CommandSpec = {
   name: 'export',
@@ -73,7 +73,7 @@ export async function runExport(argv: string[], io: Io): Promise<number> {
     );
     for (const [i, s] of summaries.entries()) {
       const r = s.rows;
-      process.stderr.write(
+      io.err(
         `lispscope: ${files[i]} (${names[i]}): ${r.packets} packets, ${r.exchanges} exchanges, ${r.mappings} mapping entries, ${r.handovers} handovers → ${sink.label}\n`,
       );
     }

@@ -11,7 +11,7 @@ import { ExchangeTableStream, mappingText, statsText } from '../output/flows-tex
 import { filterHelpText } from '../output/filter-help.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, parseArgs, UsageError, type CommandSpec, type OptionSpec, type Parsed } from './args.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
 import { filterOf, keyLookup, loadKeys, parseDecodeAs } from './common.js';
 
 const COMMON: OptionSpec[] = [
@@ -96,6 +96,7 @@ async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void) {
         warning: (m) => io.warn(m),
         onFrame: () => engine.frame(),
         onPlainData: (f, d) => engine.plainData(f, d),
+        ready: () => io.ready(),
       },
       (p, file) => engine.packet(p, file),
     );
@@ -161,6 +162,8 @@ export async function runMappings(argv: string[], io: Io): Promise<number> {
       io.line(mappingText(m, style, multi));
     }
     first = false;
+    const full = io.ready();
+    if (full) await full;
   }
   return failed(s, found);
 }

@@ -10,7 +10,7 @@ import { eidIp } from '../mn/eid.js';
 import { sourceAddressFor } from '../mn/client.js';
 import { delay } from '../mn/requests.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
 import { DST_MAC_OPTION, openSender } from './raw.js';
 import { ACTIVE_OPTIONS, guardFor, keyIdOf, needAddress, parseEndpoint, readKey, Traffic } from './mn.js';
 

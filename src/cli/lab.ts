@@ -14,7 +14,7 @@ import { FlowEngine } from '../flows/engine.js';
 import type { Exchange } from '../flows/types.js';
 import { analysisText } from '../output/flows-text.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
 import { keyLookup, openRecording } from './common.js';
 
 export const labSpec: CommandSpec = {
@@ -122,7 +122,7 @@ export async function runLabCommand(argv: string[], io: Io): Promise<number> {
       onFrame,
       decodeAs,
       signal: abort.signal,
-      ...(a.flags.get('log') ? { log: (level: string, component: string, message: string) => process.stderr.write(`${component} ${level}: ${message}\n`) } : {}),
+      ...(a.flags.get('log') ? { log: (level: string, component: string, message: string) => io.err(`${component} ${level}: ${message}\n`) } : {}),
     });
   } catch (e) {
     throw new UsageError(`lab: ${(e as Error).message}`);
@@ -138,7 +138,7 @@ export async function runLabCommand(argv: string[], io: Io): Promise<number> {
   if (json) {
     // stdout carries only the packets' NDJSON: the steps go to stderr.
     io.flush();
-    process.stderr.write(`${[head, ...stepLines(result.steps, style)].join('\n')}\n`);
+    io.err(`${[head, ...stepLines(result.steps, style)].join('\n')}\n`);
   } else {
     io.line('');
     io.line(head);

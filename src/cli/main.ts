@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from './args.js';
 import type { Commands } from './commands.js';
 import { bashCompletion, zshCompletion } from './completion.js';
-import { processIo, type Io } from './io.js';
+import { Output, processIo, type Io } from '../output/io.js';
 import { labSpec, runLabCommand } from './lab.js';
 import { MN_SPECS, runMn } from './mn.js';
 import { msSpec, runMs } from './ms.js';
@@ -70,6 +70,18 @@ function completion(args: string[], io: Io): number {
 }
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const code = await command(argv, io);
+  // Everything written has left before the exit status is given.
+  await io.idle();
+  if (io.env.LISPSCOPE_DEBUG && io instanceof Output) {
+    // How the output went: with a slow reader, the waits show that reading was held back.
+    io.err(`lispscope: debug: output: at most ${io.peak} bytes queued, waited ${io.waits} times for the reader\n`);
+    await io.idle();
+  }
+  return code;
+}
+
+async function command(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '--help' || cmd === '-h') {
     io.out(usage());
@@ -81,15 +93,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   }
   const c = COMMANDS[cmd];
   try {
-    let code: number;
-    if (cmd === 'help') code = await help(rest, io);
-    else if (cmd === 'completion') code = completion(rest, io);
-    else if (!c) throw new UsageError(`unknown command "${cmd}" (lispscope --help lists them)`);
-    else code = await c.run(rest, io);
-    io.flush();
-    return code;
+    if (cmd === 'help') return await help(rest, io);
+    if (cmd === 'completion') return completion(rest, io);
+    if (!c) throw new UsageError(`unknown command "${cmd}" (lispscope --help lists them)`);
+    return await c.run(rest, io);
   } catch (e) {
-    io.flush();
     if (e instanceof UsageError) {
       io.error(e.message);
       return 2;

@@ -29,7 +29,7 @@ import { packetLine } from '../output/line.js';
 import { chooseStyle, type Style } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec, type OptionSpec, type Parsed } from './args.js';
 import { keyLookup, openRecording } from './common.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
 
 // ---- shared by the active commands (mn, replay, inject) ----------------------------------------
 

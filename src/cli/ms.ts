@@ -22,7 +22,7 @@ import { packetLine } from '../output/line.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { keyLookup, openRecording } from './common.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
 import { needAddress, warmUpPrinting } from './mn.js';
 import { exchangeLine } from './sniff.js';
 
@@ -142,7 +142,7 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   const verbose = a.flags.get('verbose') ?? false;
   const numeric = a.flags.get('numeric') ?? false;
   const style = json ? chooseStyle({ isTTY: false }) : chooseStyle(io.stdout, io.env);
-  const info = (s: string) => process.stderr.write(`lispscope: ms: ${s}\n`);
+  const info = (s: string) => io.err(`lispscope: ms: ${s}\n`);
 
   const path = a.values.get('write');
   const writer = openRecording('ms', path);

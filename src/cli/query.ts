@@ -5,7 +5,7 @@ import { SinkError } from '../export/sink.js';
 import { table } from '../output/flows-text.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
 
 export const querySpec: CommandSpec = {
   name: 'query',

@@ -15,7 +15,7 @@ import type { SendGuard } from '../mn/guard.js';
 import { LispSocket } from '../mn/socket.js';
 import type { Recorder } from '../mn/recorder.js';
 import { UsageError, type Parsed } from './args.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
 import type { Traffic } from './mn.js';
 import { ipv4GroupMac, lookupIpv6Mac, systemIpv6Tables, type MacLookup } from './neighbours.js';
 

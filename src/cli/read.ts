@@ -2,26 +2,22 @@
 // tshark users expect: trailing words are a capture filter (BPF), several files merge by time,
 // -# numbers the frames, -t.. picks the clock, -w writes what passes the filters.
 
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { OfflineFilter } from '../capture/bpf.js';
 import { FrameFileWriter } from '../capture/frame-writer.js';
-import { PacketDecoder, type LispPacket } from '../capture/packets.js';
+import { isCaptureMagic } from '../capture/reader.js';
 import { probeCapture, readCapture } from '../capture/source.js';
 import { CaptureError, type Frame } from '../capture/types.js';
 import { mergeCaptures } from '../flows/merge.js';
-import { hexDump } from '../output/hex.js';
-import { packetJson, writePacketJson } from '../output/json.js';
-import { JsonWriter } from '../output/json-writer.js';
-import { writeDataJsonFast } from '../output/json-fast.js';
-import { packetLine } from '../output/line.js';
-import { chooseStyle } from '../output/style.js';
-import { packetTree } from '../output/packet-tree.js';
-import { LineClock, type TimeFormat } from '../output/time.js';
-import { renderTree } from '../output/tree.js';
-import { helpText, intValue, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import { filterHelpText } from '../output/filter-help.js';
-import { filterOf, keyLookup, loadKeys, packetFails, parseDecodeAs, parseFailOn } from './common.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
+import { defaultThreads, PARALLEL_MIN_BYTES, readParallel } from '../output/parallel.js';
+import { PacketStream, type PacketStreamSettings } from '../output/packet-stream.js';
+import { chooseStyle, PLAIN } from '../output/style.js';
+import type { TimeFormat } from '../output/time.js';
+import { helpText, intValue, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
+import { filterOf, keyLookup, loadKeys, parseDecodeAs, parseFailOn } from './common.js';
 
 export const readSpec: CommandSpec = {
   name: 'read',
@@ -52,6 +48,7 @@ export const readSpec: CommandSpec = {
     { name: 'no-merge', kind: 'flag', help: 'several files one after the other instead of merged by time (duplicates kept)' },
     { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet has an error note (malformed), a warning or an error (warning), or fails authentication (auth-failed)' },
     { name: 'show-keys', kind: 'flag', help: 'show key material carried in Security Key LCAFs and LISP-SEC OTK-ADs (JSON; -V always masks it)' },
+    { name: 'threads', kind: 'value', arg: 'N', help: 'decoding threads besides the main one for large files (default: one per other core, at most 8; 0: the main thread alone)' },
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
 };
@@ -135,7 +132,8 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
     io.out(filterHelpText('packet'));
     return 0;
   }
-  const filter = expr === undefined ? undefined : filterOf(expr, 'packet');
+  // Checked here, so that a bad filter is said before anything is read.
+  if (expr !== undefined) filterOf(expr, 'packet');
   const failOn = parseFailOn('read', a.lists.get('fail-on') ?? []);
   const all = a.flags.get('all') ?? false;
   const follow = a.flags.get('follow') ?? false;
@@ -189,49 +187,37 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
     process.once('SIGTERM', end);
   }
 
-  const jw = new JsonWriter(io.buffer);
-  const clock = new LineClock(text.time);
-  const numeric = a.flags.get('numeric') ?? false;
+  const settings: PacketStreamSettings = {
+    json: text.json,
+    verbose: text.verbose,
+    hex: text.hex,
+    number: text.number,
+    time: text.time,
+    numeric: a.flags.get('numeric') ?? false,
+    color: !text.json && style !== PLAIN,
+    showKeys: jsonOpts.showKeys,
+    all,
+    decodeAs: { control: [...decodeAs.control], data: [...decodeAs.data], vxlan: [...(decodeAs.vxlan ?? [])] },
+    ...(keysPath && ring ? { keys: { text: readFileSync(keysPath, 'utf8'), path: keysPath } } : {}),
+    ...(expr !== undefined ? { filter: expr } : {}),
+    ...(expression ? { bpf: expression } : {}),
+    failOn: [...failOn],
+    name: files[0]!,
+  };
+  const threadsGiven = intValue(readSpec, 'threads', a.values.get('threads'));
+  const threads = Math.min(64, threadsGiven ?? defaultThreads());
   let found = false;
   let shown = 0;
   const more = () => count === undefined || shown < count;
-
-  /** One packet that passed the filters: shown (or written), counted. */
-  const take = (p: LispPacket, frame: Frame | undefined, file: number): void => {
-    if (packetFails(failOn, p)) found = true;
-    shown++;
-    if (writer) {
-      if (frame) writer.write(frame);
-      return;
-    }
-    if (text.json) {
-      writePacketJson(jw, p, jsonOpts, multi ? file + 1 : undefined);
-      io.buffer.ensure(1);
-      io.buffer.byte(10);
-    } else {
-      const label = multi ? `${file + 1}:${p.frame}` : String(p.frame);
-      const number = text.number || multi ? { number: label } : {};
-      io.line(packetLine(p, { numeric, style, time: clock.text(p.tsSec, p.tsNsec), ...number }));
-      const bytes = frame?.data ?? new Uint8Array(0);
-      if (text.verbose) {
-        for (const node of packetTree(p, bytes, label).children ?? []) for (const l of renderTree(node, '    ')) io.line(l);
-      }
-      if (text.hex) for (const l of hexDump(bytes)) io.line(`    ${l}`);
-      if (text.verbose || text.hex) io.line('');
-    }
-    // Following, output must not wait for a full buffer.
-    if (follow) io.flush();
-  };
-  const passes = (p: LispPacket, file: number): boolean => {
-    if (!filter) return true;
-    const obj = packetJson(p, jsonOpts);
-    if (multi) obj.file = file + 1;
-    return filter(obj);
+  const hooks = {
+    warning: (m: string) => io.warn(m),
+    ...(writer ? { write: (f: Frame) => writer.write(f) } : {}),
   };
 
   let duplicates = 0;
   try {
     if (merge) {
+      const stream = new PacketStream({ ...settings, bpf: undefined, file: 0 }, io.buffer, hooks);
       const r = await mergeCaptures(
         files,
         {
@@ -239,12 +225,15 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
           warning: (m) => io.warn(m),
           ...(bpf ? { accept: (f: Frame) => bpf.matches(f) } : {}),
           keepFrames: text.verbose || text.hex || writer !== undefined,
+          ready: () => io.ready(),
         },
         (p, file, frame) => {
-          if (passes(p, file)) take(p, frame, file);
+          stream.packet(p, frame, file);
+          shown = stream.shown;
           return more();
         },
       );
+      found = stream.found;
       duplicates = r.duplicates;
     } else {
       for (let i = 0; i < files.length && more(); i++) await readOne(files[i]!, i);
@@ -259,35 +248,57 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
     writer?.close(firstLinkType);
   }
   if (duplicates) io.warn(`${duplicates} ${duplicates === 1 ? 'packet' : 'packets'} seen in more than one capture ${duplicates === 1 ? 'was' : 'were'} shown once`);
-  if (writer) {
-    io.flush();
-    process.stderr.write(`lispscope: ${writer.packets} frame${writer.packets === 1 ? '' : 's'} written to ${writer.path}\n`);
-  }
+  if (writer) io.err(`lispscope: ${writer.packets} frame${writer.packets === 1 ? '' : 's'} written to ${writer.path}\n`);
   return found ? 1 : 0;
 
   async function readOne(file: string, index: number): Promise<void> {
-    const decoder = new PacketDecoder({ all, decodeAs, keyFor: ring && keyLookup(ring), warning: (msg) => io.warn(`${file}: ${msg}`) });
-    // Plain data packets in JSON go straight from frame bytes to output (see json-fast.ts).
-    const fast = text.json && !multi && !filter && !all && decodeAs.control.size + decodeAs.data.size + (decodeAs.vxlan?.size ?? 0) === 0;
+    const s: PacketStreamSettings = { ...settings, name: file, ...(multi ? { file: index } : {}) };
+    // A large file on several threads, when nothing asks for the frames one at a time in order.
+    const parallel =
+      threads > 0 && !follow && !writer && count === undefined && file !== '-' && PacketStream.splittable(s) && (await splittableFile(file, threadsGiven ? 0 : PARALLEL_MIN_BYTES));
+    if (parallel) {
+      const r = await readParallel(file, s, io, { threads });
+      shown += r.shown;
+      found ||= r.found;
+      return;
+    }
+    const stream = new PacketStream(s, io.buffer, hooks);
+    const before = shown;
     await readCapture(
       file,
       {
         frame: (f) => {
-          if (bpf && !bpf.matches(f)) return true;
-          if (fast && writeDataJsonFast(f, io.buffer)) {
-            shown++;
-            if (follow) io.flush();
-            return more();
-          }
-          const p = decoder.decode(f);
-          if (p && passes(p, index)) take(p, f, index);
+          stream.frame(f);
+          shown = before + stream.shown;
+          // Following, output must not wait for a full buffer.
+          if (follow) io.flush();
           return more();
         },
         warning: (msg) => io.warn(msg),
       },
-      stop ? { follow: { signal: stop.signal } } : {},
+      // A slow reader of the output holds the reading back (the output queue is bounded).
+      { pause: () => io.ready(), ...(stop ? { follow: { signal: stop.signal } } : {}) },
     );
-    decoder.finish();
+    stream.finish();
+    found ||= stream.found;
+  }
+}
+
+/** A plain (not gzipped) capture file of at least `minBytes`: worth several threads. */
+async function splittableFile(path: string, minBytes: number): Promise<boolean> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const st = await fh.stat();
+      if (!st.isFile() || st.size < minBytes) return false;
+      const head = new Uint8Array(4);
+      await fh.read(head, 0, 4, 0);
+      return isCaptureMagic(head, 0);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false;
   }
 }
 

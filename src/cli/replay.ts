@@ -18,7 +18,7 @@ import { sourceAddressFor } from '../mn/client.js';
 import { delay } from '../mn/requests.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { loadKeys, messageEids } from './common.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
 import { DST_MAC_OPTION, openSender } from './raw.js';
 import { ACTIVE_OPTIONS, emitJson, guardFor, needAddress, parseEndpoint, Traffic } from './mn.js';
 
@@ -217,7 +217,7 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
   const skipped = answersSkipped ? `, ${answersSkipped} captured answer${answersSkipped === 1 ? '' : 's'} not sent (--all-messages sends them)` : '';
   const back = raw ? '' : `; ${traffic.received} answer${traffic.received === 1 ? '' : 's'} came back`;
   const summary = `replayed ${sent} of ${messages.length} LISP messages to ${to}${raw ? ` raw on ${raw.iface}` : ''} in ${((performance.now() - t0) / 1000).toFixed(2)} s${rewritten ? ` (${rewritten} rewritten)` : ''}${abort.signal.aborted ? ' (interrupted)' : ''}${skipped}${back}`;
-  if (json) process.stderr.write(`${summary}\n`);
+  if (json) io.err(`${summary}\n`);
   else io.line(summary);
   return 0;
 }

@@ -5,7 +5,7 @@
 // cannot hold is counted and reported. Ctrl-C (or SIGTERM) stops, flushes and closes the files and
 // prints the totals.
 
-import { closeSync, fstatSync, openSync, renameSync, rmSync, write as fsWrite } from 'node:fs';
+import { closeSync, fstatSync, openSync, renameSync, rmSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { PacketDecoder, type LispPacket } from '../capture/packets.js';
 import { defaultFilter, LiveCapture, LiveCaptureError, linkTypeName, listInterfaces, loadLibpcap, type Libpcap } from '../capture/live.js';
@@ -20,7 +20,6 @@ import { exchangeKind } from '../output/flows-text.js';
 import { packetJson, writePacketJson } from '../output/json.js';
 import { JsonWriter } from '../output/json-writer.js';
 import { packetLine, timeOfDay } from '../output/line.js';
-import { OutBuffer } from '../output/out-buffer.js';
 import { packetTree } from '../output/packet-tree.js';
 import { chooseStyle, type Style } from '../output/style.js';
 import { LineClock, type TimeFormat } from '../output/time.js';
@@ -33,7 +32,7 @@ import { openDestination } from '../export/destination.js';
 import { LiveExport } from '../export/live.js';
 import { SinkError } from '../export/sink.js';
 import { partitionOf } from './export.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
 
 export const sniffSpec: CommandSpec = {
   name: 'sniff',
@@ -212,94 +211,6 @@ export class CaptureFileRing {
 }
 
 // ---------------------------------------------------------------------------------------------
-// stdout without blocking
-
-/**
- * Writes to a file descriptor through libuv's thread pool, so a slow reader (a terminal, `| less`)
- * never stalls the capture. Holds at most `limit` bytes: beyond that it is congested and the
- * caller stops producing until `onDrain`.
- */
-export class AsyncOutput {
-  private chunks: Uint8Array[] = [];
-  private pending = 0;
-  private writing = false;
-  private waiters: (() => void)[] = [];
-  /** Set when the reader went away (EPIPE) or writing failed; nothing more is written. */
-  error: NodeJS.ErrnoException | undefined;
-  onDrain: (() => void) | undefined;
-  onError: ((e: NodeJS.ErrnoException) => void) | undefined;
-
-  constructor(
-    private readonly fd: number,
-    private readonly limit = 8 * 1024 * 1024,
-  ) {}
-
-  get congested(): boolean {
-    return this.pending >= this.limit;
-  }
-
-  /** Queues a copy of `bytes`. */
-  write(bytes: Uint8Array): void {
-    if (this.error || bytes.length === 0) return;
-    this.chunks.push(bytes.slice());
-    this.pending += bytes.length;
-    this.kick();
-  }
-
-  /** Resolves once everything queued has been written (or writing failed). */
-  idle(): Promise<void> {
-    if (this.pending === 0 || this.error) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  private kick(): void {
-    if (this.writing || this.chunks.length === 0 || this.error) return;
-    this.writing = true;
-    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.chunks = [];
-    this.writeFrom(data, 0);
-  }
-
-  private writeFrom(data: Uint8Array, off: number): void {
-    fsWrite(this.fd, data, off, data.length - off, null, (err, n) => {
-      if (err) {
-        // A non-blocking pipe that is full: try again shortly.
-        if (err.code === 'EAGAIN') {
-          setTimeout(() => this.writeFrom(data, off), 2);
-          return;
-        }
-        this.fail(err);
-        return;
-      }
-      this.pending -= n;
-      if (off + n < data.length) {
-        this.writeFrom(data, off + n);
-        return;
-      }
-      this.writing = false;
-      if (this.chunks.length) this.kick();
-      else this.settle();
-      if (!this.congested) this.onDrain?.();
-    });
-  }
-
-  private fail(err: NodeJS.ErrnoException): void {
-    this.error = err;
-    this.writing = false;
-    this.chunks = [];
-    this.pending = 0;
-    this.onError?.(err);
-    this.settle();
-  }
-
-  private settle(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const r of w) r();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // The command
 
 /** An exchange in one line, for --flows on a terminal. */
@@ -352,7 +263,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
       io.out(listText(pcap));
       // On stderr, so that the list stays what tcpdump -D prints; cap's limits are worth a warning.
       if (pcap.binding === 'cap') io.warn(bindingText(pcap));
-      else process.stderr.write(`lispscope: ${bindingText(pcap)}\n`);
+      else io.err(`lispscope: ${bindingText(pcap)}\n`);
     } catch (e) {
       if (e instanceof LiveCaptureError) {
         io.error(e.message);
@@ -438,7 +349,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   const stderrTty = isatty(2);
   const stdoutTty = isatty(1);
   const style = json ? chooseStyle({ isTTY: false }) : chooseStyle({ isTTY: stdoutTty }, io.env);
-  const info = (s: string) => process.stderr.write(`lispscope: ${s}\n`);
+  const info = (s: string) => io.err(`lispscope: ${s}\n`);
 
   let capture: LiveCapture;
   try {
@@ -472,17 +383,9 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     }
   }
 
-  // Output: our own buffer, handed to stdout asynchronously.
-  const out = new AsyncOutput(1);
-  const buffer = new OutBuffer((b) => {
-    out.write(b);
-    return true;
-  });
-  const line = (s: string) => {
-    buffer.text(s);
-    buffer.ensure(1);
-    buffer.byte(10);
-  };
+  // Output leaves through the thread pool: the capture never waits for it (see batchEnd).
+  const buffer = io.buffer;
+  const line = (s: string) => io.line(s);
   const jw = new JsonWriter(buffer);
 
   const t = { frames: 0, lisp: 0, control: 0, data: 0, reliable: 0, shown: 0 };
@@ -570,17 +473,27 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     return !reached();
   };
 
-  out.onDrain = () => {
-    if (!live?.congested) capture.resume();
+  // Output congested: the capture queue holds what arrives (and counts what it cannot hold) until
+  // the output has drained to half.
+  let waitingForOutput = false;
+  const holdForOutput = () => {
+    const ready = io.ready();
+    if (!ready || waitingForOutput) return;
+    waitingForOutput = true;
+    capture.pause();
+    void ready.then(() => {
+      waitingForOutput = false;
+      if (!live?.congested) capture.resume();
+    });
   };
   resumeCapture = () => {
-    if (!out.congested && !live?.congested) capture.resume();
+    if (!io.congested && !live?.congested) capture.resume();
   };
-  out.onError = (e) => {
+  io.onError((e) => {
     if (e.code === 'EPIPE') pipeClosed = true;
     else failure = `cannot write the output: ${e.message}`;
     void capture.stop(false);
-  };
+  });
 
   // Status on a terminal: rewritten in place when stdout goes elsewhere, a line now and then when
   // stdout is the terminal too.
@@ -594,6 +507,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     ? setInterval(() => {
         ticks++;
         if (!stdoutTty) {
+          // Straight to the terminal: a status waiting behind congested stdout would be stale.
           process.stderr.write(`\r\x1b[K${statusText()}`);
           statusShown = true;
         } else if (ticks % 10 === 0) {
@@ -653,7 +567,8 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
         failure = live.error.message;
         void capture.stop(false);
       }
-      if (out.congested || live?.congested) capture.pause();
+      if (io.congested) holdForOutput();
+      else if (live?.congested) capture.pause();
     },
   });
   await capture.done;
@@ -666,8 +581,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     engine.finish();
     if (engine.exchanges.counters.dropped) io.warn(`${engine.exchanges.counters.dropped} exchanges closed early: more than the open-exchange cap at once`);
   }
-  buffer.flush();
-  await out.idle();
+  await io.idle();
   let exported: Awaited<ReturnType<LiveExport['finish']>> | undefined;
   if (live) {
     const st = capture.stats();

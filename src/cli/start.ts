@@ -5,7 +5,7 @@
 
 import { isatty } from 'node:tty';
 import { helpText, type CommandSpec } from './args.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
 import { labSpec, runLabCommand } from './lab.js';
 import { runTuiCommand } from './tui.js';
 

@@ -15,7 +15,7 @@ import { paintFor } from '../tui/paint.js';
 import type { DataSource } from '../tui/source.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { filterAmong, keyLookup, loadKeys, parseDecodeAs } from './common.js';
-import type { Io } from './io.js';
+import type { Io } from '../output/io.js';
 
 export const tuiSpec: CommandSpec = {
   name: 'tui',

@@ -182,8 +182,12 @@ export class ExchangeTracker {
   private readonly byNonce = new Map<string, Open | Open[]>();
   /** Exchanges waiting for their answer, by retransmission key. */
   private readonly byIdentity = new Map<string, Open>();
-  /** SMRs waiting for their SMR-invoked request, by the peer they went to. */
-  private readonly smrByPeer = new Map<string, Open[]>();
+  /**
+   * SMRs waiting for their SMR-invoked request, by the peer they went to, oldest first. Closed
+   * ones leave in bulk, once they are most of the list: a busy peer's SMRs, closing one by one,
+   * must not each cost a pass over all the others.
+   */
+  private readonly smrByPeer = new Map<string, { list: Open[]; closed: number }>();
   /** Nonces of closed exchanges, kept a while to recognise late answers; oldest first in closedOrder. */
   private readonly closedNonces = new Map<string, number>();
   private closedOrder: string[] = [];
@@ -548,9 +552,9 @@ export class ExchangeTracker {
     e.smrPeer = v.dst;
     e.smrEids = candidates;
     this.fileIdentity(e, id);
-    const list = this.smrByPeer.get(v.dst);
-    if (list) list.push(e);
-    else this.smrByPeer.set(v.dst, [e]);
+    const smrs = this.smrByPeer.get(v.dst);
+    if (smrs) smrs.list.push(e);
+    else this.smrByPeer.set(v.dst, { list: [e], closed: 0 });
   }
 
   /** Links an SMR-invoked Map-Request to the SMR that caused it; false when there is none. */
@@ -558,7 +562,7 @@ export class ExchangeTracker {
     const first = asked[0];
     if (!first) return false;
     for (const peer of [requester, v.ecm?.innerSrc, v.src]) {
-      const list = peer === undefined ? undefined : this.smrByPeer.get(peer);
+      const list = peer === undefined ? undefined : this.smrByPeer.get(peer)?.list;
       const e = list?.find((s) => this.waiting(s, v.ts) && !s.invokedNonce && s.smrEids!.some((x) => prefixCovers(x, first)));
       if (!e) continue;
       e.invokedNonce = nonce;
@@ -992,9 +996,13 @@ export class ExchangeTracker {
     while (this.closedNonces.size > MAX_CLOSED_NONCES) this.forgetOldestClosed();
     for (const id of e.identities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
     if (e.smrPeer) {
-      const list = this.smrByPeer.get(e.smrPeer)?.filter((x) => x !== e);
-      if (list?.length) this.smrByPeer.set(e.smrPeer, list);
-      else this.smrByPeer.delete(e.smrPeer);
+      const smrs = this.smrByPeer.get(e.smrPeer);
+      if (smrs && ++smrs.closed * 2 > smrs.list.length) {
+        // A new array: a search of the old one may be under way (it skips closed ones).
+        const open = smrs.list.filter((x) => !x.closed);
+        if (open.length) this.smrByPeer.set(e.smrPeer, { list: open, closed: 0 });
+        else this.smrByPeer.delete(e.smrPeer);
+      }
     }
     for (const k of e.tcpKeys ?? []) {
       const list = this.byConnectionEid.get(k)?.filter((x) => x !== e);

@@ -45,8 +45,9 @@ export interface MergeOptions {
   /**
    * Plain data packets (capture/plain-data.ts) go here instead of being decoded, when reading one
    * capture without --decode-as: a consumer that needs only their addresses saves the decoding.
+   * Returning false stops the reading, as onPacket's false does.
    */
-  onPlainData?: (f: Frame, d: PlainData) => void;
+  onPlainData?: (f: Frame, d: PlainData) => void | boolean;
   /**
    * The same packet (same fingerprint) in two different captures within this many seconds is one
    * packet seen twice. Within one capture identical packets are retransmissions, never duplicates.
@@ -59,6 +60,11 @@ export interface MergeOptions {
    * shows or writes the frame itself.
    */
   keepFrames?: boolean;
+  /**
+   * Asked between chunks of input: a promise holds the reading until it settles (the output is
+   * full: a slow reader of it holds the reading back instead of filling memory).
+   */
+  ready?: () => Promise<void> | undefined;
 }
 
 /** A packet's frame, kept with it while captures are merged. */
@@ -138,7 +144,7 @@ export async function mergeCaptures(
         opts.onFrame?.(f, 0);
         if (opts.accept && !opts.accept(f, 0)) return !stopped;
         if (plain && scanPlainData(f, d)) {
-          plain(f, d);
+          if (plain(f, d) === false) stopped = true;
           return !stopped;
         }
         const p = decoder.decode(f);
@@ -146,7 +152,7 @@ export async function mergeCaptures(
         return !stopped;
       },
       warning: opts.warning,
-    });
+    }, opts.ready ? { pause: opts.ready } : {});
     decoder.finish();
     return { duplicates: 0 };
   }
@@ -223,6 +229,8 @@ export async function mergeCaptures(
       for (const s of sources) s.resume?.();
       break;
     }
+    const full = opts.ready?.();
+    if (full) await full;
   }
   await Promise.allSettled(readers);
   return { duplicates };

@@ -29,9 +29,13 @@ export class BoxTable {
     if (this.block.length >= this.blockRows) this.flushBlock();
   }
 
-  /** Prints what is held and the bottom border (nothing at all when no row came). */
-  end(): void {
+  /** Prints what is held and the bottom border (without rows: nothing, or the heading when `always`). */
+  end(always = false): void {
     this.flushBlock();
+    if (!this.started && always) {
+      this.started = true;
+      this.write([this.border('┌', '┬', '┐'), this.line(this.head)].join('\n'));
+    }
     if (this.started) this.write(this.border('└', '┴', '┘'));
   }
 
@@ -55,4 +59,13 @@ export class BoxTable {
   private line(cells: string[]): string {
     return `│${this.widths.map((w, i) => ` ${cells[i] ?? ''}${' '.repeat(w - width(cells[i] ?? ''))} `).join('│')}│`;
   }
+}
+
+/** A whole table at once, its columns as wide as its widest cells (as cli-table3 draws it). */
+export function boxTable(head: string[], rows: string[][]): string {
+  const out: string[] = [];
+  const t = new BoxTable(head, (text) => out.push(text), Infinity);
+  for (const row of rows) t.push(row);
+  t.end(true);
+  return out.join('\n');
 }

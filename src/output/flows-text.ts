@@ -4,7 +4,7 @@ import Table from 'cli-table3';
 import type { Stats } from '../flows/stats.js';
 import type { Exchange, Handover, Mapping } from '../flows/types.js';
 import { timeOfDay } from './line.js';
-import { BoxTable } from './box-table.js';
+import { BoxTable, boxTable } from './box-table.js';
 import type { Style } from './style.js';
 import { intervalText, msText as ms } from './units.js';
 
@@ -15,9 +15,12 @@ function clock(ts: number): string {
   return timeOfDay(sec, (us - sec * 1e6) * 1000).slice(0, 12);
 }
 
+const dim = (head: string[], style: Style) => head.map((h) => style.dim(h));
+
+/** A cli-table3 table in the compact drawing the streamed tables (box-table.ts) share. */
 export function table(head: string[], style: Style): Table.Table {
   return new Table({
-    head: head.map((h) => style.dim(h)),
+    head: dim(head, style),
     style: { head: [], border: [], compact: true },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
@@ -141,14 +144,14 @@ function handoverStory(eid: string, h: Handover, style: Style, multi: boolean): 
     lines.push(`    no peer was sending to ${eid} in the minute before`);
     return lines;
   }
-  const t = table(['peer', 'SMR', 're-resolved', 'data moved', 'latency', 'stale packets'], style);
+  const rows: string[][] = [];
   const rel = (x: number | undefined) => {
     if (x === undefined) return '-';
     const d = (x - h.ts) * 1000;
     return d < 0 ? `-${ms(-d)}` : `+${ms(d)}`;
   };
   for (const p of h.peers) {
-    t.push([
+    rows.push([
       p.peer,
       p.smrTs === undefined ? style.bad('none') : rel(p.smrTs),
       rel(p.updatedTs),
@@ -157,20 +160,21 @@ function handoverStory(eid: string, h: Handover, style: Style, multi: boolean): 
       p.staleDataPackets ? style.bad(String(p.staleDataPackets)) : '0',
     ]);
   }
-  lines.push(...t.toString().split('\n').map((l) => `    ${l}`));
+  const t = boxTable(dim(['peer', 'SMR', 're-resolved', 'data moved', 'latency', 'stale packets'], style), rows);
+  lines.push(...t.split('\n').map((l) => `    ${l}`));
   return lines;
 }
 
 export function mappingText(m: Mapping, style: Style, multi = false): string {
   const lines = [style.eid(m.eid)];
-  const t = table(['time', 'frame', 'source', 'by', 'RLOCs'], style);
+  const rows: string[][] = [];
   let prev = '';
   for (const e of m.timeline) {
     const set = e.rlocs.join(', ');
-    t.push([clock(e.ts), frameName(e.frame, multi), e.source, e.by, set === prev || prev === '' ? set : style.type(set)]);
+    rows.push([clock(e.ts), frameName(e.frame, multi), e.source, e.by, set === prev || prev === '' ? set : style.type(set)]);
     prev = set;
   }
-  lines.push(...t.toString().split('\n').map((l) => `  ${l}`));
+  lines.push(...boxTable(dim(['time', 'frame', 'source', 'by', 'RLOCs'], style), rows).split('\n').map((l) => `  ${l}`));
   if (m.timelineDropped) lines.push(`  (${m.timelineDropped} more entries not kept)`);
   for (const h of m.handovers) lines.push(...handoverStory(m.eid, h, style, multi));
   if (m.noHandover) lines.push(`  ${style.dim(`no handover: ${m.noHandover}`)}`);
@@ -185,9 +189,7 @@ export function statsText(s: Stats, style: Style): string {
     `authentication: ${s.authVerified} verified, ${s.authFailures} failed`,
     '',
   );
-  const msg = table(['message', 'count'], style);
-  for (const [k, v] of Object.entries(s.messages)) msg.push([k, String(v)]);
-  out.push(msg.toString(), '');
+  out.push(boxTable(dim(['message', 'count'], style), Object.entries(s.messages).map(([k, v]) => [k, String(v)])), '');
   // Outcome columns for the outcomes that occur (answered, negative and unanswered always).
   const outcomes: [string, string][] = [
     ['answered', 'answered'],
@@ -201,43 +203,36 @@ export function statsText(s: Stats, style: Style): string {
     ['unacknowledged', 'no notify asked'],
   ];
   const shown = outcomes.filter(([k], i) => i < 3 || Object.values(s.exchanges).some((v) => v[k]));
-  const ex = table(['exchange', ...shown.map(([, title]) => title)], style);
-  for (const [k, v] of Object.entries(s.exchanges)) ex.push([k, ...shown.map(([o]) => String(v[o] ?? 0))]);
-  out.push(ex.toString());
+  const ex = Object.entries(s.exchanges).map(([k, v]) => [k, ...shown.map(([o]) => String(v[o] ?? 0))]);
+  out.push(boxTable(dim(['exchange', ...shown.map(([, title]) => title)], style), ex));
   if (s.resolvers.length) {
-    const r = table(['Map-Resolver', 'requests', 'answered', 'negative', 'unanswered', 'retx', 'RTT p50', 'p90', 'p99', 'max'], style);
-    for (const x of s.resolvers) {
-      r.push([
-        x.resolver,
-        String(x.requests),
-        String(x.answered),
-        String(x.negative),
-        `${x.unanswered} (${(x.unansweredRate * 100).toFixed(1)}%)`,
-        String(x.retransmissions),
-        ms(x.rttP50),
-        ms(x.rttP90),
-        ms(x.rttP99),
-        ms(x.rttMax),
-      ]);
-    }
-    out.push('', r.toString());
+    const rows = s.resolvers.map((x) => [
+      x.resolver,
+      String(x.requests),
+      String(x.answered),
+      String(x.negative),
+      `${x.unanswered} (${(x.unansweredRate * 100).toFixed(1)}%)`,
+      String(x.retransmissions),
+      ms(x.rttP50),
+      ms(x.rttP90),
+      ms(x.rttP99),
+      ms(x.rttMax),
+    ]);
+    out.push('', boxTable(dim(['Map-Resolver', 'requests', 'answered', 'negative', 'unanswered', 'retx', 'RTT p50', 'p90', 'p99', 'max'], style), rows));
   }
   if (s.sites.length) {
-    const t = table(['site', 'EID', 'registrations', 'answered', 'unanswered', 'rejected', 'auth failed', 'interval', 'RLOCs'], style);
-    for (const x of s.sites) {
-      t.push([
-        x.xtrIds.length > 1 ? `${x.site} (${x.xtrIds.length} xTR-IDs)` : x.site,
-        x.eid,
-        String(x.registrations),
-        String(x.answered),
-        String(x.unanswered),
-        String(x.rejected),
-        String(x.authFailed),
-        intervalText(x.intervalMs),
-        x.rlocs.join(', '),
-      ]);
-    }
-    out.push('', t.toString());
+    const rows = s.sites.map((x) => [
+      x.xtrIds.length > 1 ? `${x.site} (${x.xtrIds.length} xTR-IDs)` : x.site,
+      x.eid,
+      String(x.registrations),
+      String(x.answered),
+      String(x.unanswered),
+      String(x.rejected),
+      String(x.authFailed),
+      intervalText(x.intervalMs),
+      x.rlocs.join(', '),
+    ]);
+    out.push('', boxTable(dim(['site', 'EID', 'registrations', 'answered', 'unanswered', 'rejected', 'auth failed', 'interval', 'RLOCs'], style), rows));
   }
   return out.join('\n');
 }

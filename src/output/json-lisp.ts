@@ -1,7 +1,7 @@
 // LISP messages in the JSON contract's form (../shared/json-contract.md): snake_case fields, nonces
 // as 16 hex digits, addresses as text, prefixes as `addr/len` (`[iid]addr/len` inside an
 // Instance-ID LCAF), other LCAFs as `{type, ...fields}`. Fields that do not apply are omitted.
-// Written straight into a JsonWriter: this is the one place that says how LISP looks in JSON.
+// Written straight into a JsonWriter (or an ObjectWriter): this is the one place that says how LISP looks in JSON.
 
 import { toHex } from '../dissect/addr.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
@@ -42,7 +42,7 @@ import type {
   MappingRecord,
   ReferralRecord,
 } from '../dissect/types.js';
-import type { JsonWriter } from './json-writer.js';
+import type { JsonSink } from './json-writer.js';
 
 export interface JsonOptions {
   /** Show key material (security-key LCAF) instead of its length only. */
@@ -64,7 +64,7 @@ export interface Verdicts {
   msRtrAuth?: AuthVerdict | undefined;
 }
 
-function writeVerdict(w: JsonWriter, key: string, v: AuthVerdict | undefined): void {
+function writeVerdict(w: JsonSink, key: string, v: AuthVerdict | undefined): void {
   if (!v) return;
   w.key(`${key}_ok`).bool(v.ok);
   if (!v.ok && v.reason) w.key(`${key}_error`).str(v.reason);
@@ -80,7 +80,7 @@ export function hasAddress(a: LispAddress): boolean {
 }
 
 /** Writes an address value (string or LCAF object; null for AFI 0). */
-export function writeAddress(w: JsonWriter, a: LispAddress, opts: JsonOptions, maskLen?: number): void {
+export function writeAddress(w: JsonSink, a: LispAddress, opts: JsonOptions, maskLen?: number): void {
   switch (a.kind) {
     case 'none':
       w.null();
@@ -103,13 +103,13 @@ export function writeAddress(w: JsonWriter, a: LispAddress, opts: JsonOptions, m
 }
 
 /** `key: address`, omitted for AFI 0. */
-function addressField(w: JsonWriter, key: string, a: LispAddress, opts: JsonOptions, maskLen?: number): void {
+function addressField(w: JsonSink, key: string, a: LispAddress, opts: JsonOptions, maskLen?: number): void {
   if (!hasAddress(a)) return;
   w.key(key);
   writeAddress(w, a, opts, maskLen);
 }
 
-function addressList(w: JsonWriter, key: string, list: LispAddress[], opts: JsonOptions): void {
+function addressList(w: JsonSink, key: string, list: LispAddress[], opts: JsonOptions): void {
   w.key(key).arr();
   for (const a of list) writeAddress(w, a, opts);
   w.endArr();
@@ -127,7 +127,7 @@ function instanceIdText(a: Extract<LispAddress, { kind: 'lcaf' }>, maskLen: numb
   return undefined;
 }
 
-function writeLcaf(w: JsonWriter, a: Extract<LispAddress, { kind: 'lcaf' }>, maskLen: number | undefined, opts: JsonOptions): void {
+function writeLcaf(w: JsonSink, a: Extract<LispAddress, { kind: 'lcaf' }>, maskLen: number | undefined, opts: JsonOptions): void {
   const l = a.lcaf;
   const b = l.body;
   const iidText = instanceIdText(a, maskLen);
@@ -251,7 +251,7 @@ function writeLcaf(w: JsonWriter, a: Extract<LispAddress, { kind: 'lcaf' }>, mas
   w.end();
 }
 
-function writeLocator(w: JsonWriter, l: Locator, opts: JsonOptions): void {
+function writeLocator(w: JsonSink, l: Locator, opts: JsonOptions): void {
   w.obj().key('rloc');
   writeAddress(w, l.rloc, opts);
   w.key('priority').num(l.priority).key('weight').num(l.weight);
@@ -260,7 +260,7 @@ function writeLocator(w: JsonWriter, l: Locator, opts: JsonOptions): void {
   w.end();
 }
 
-export function writeRecord(w: JsonWriter, r: MappingRecord, opts: JsonOptions): void {
+export function writeRecord(w: JsonSink, r: MappingRecord, opts: JsonOptions): void {
   w.obj().key('eid');
   writeAddress(w, r.eid, opts, r.eidMaskLen);
   w.key('ttl').num(r.ttl).key('action').ascii(actionSlug(r.action));
@@ -270,13 +270,13 @@ export function writeRecord(w: JsonWriter, r: MappingRecord, opts: JsonOptions):
   w.endArr().end();
 }
 
-function writeRecords(w: JsonWriter, rs: MappingRecord[], opts: JsonOptions): void {
+function writeRecords(w: JsonSink, rs: MappingRecord[], opts: JsonOptions): void {
   w.key('records').arr();
   for (const r of rs) writeRecord(w, r, opts);
   w.endArr();
 }
 
-function writeReferral(w: JsonWriter, r: ReferralRecord, opts: JsonOptions): void {
+function writeReferral(w: JsonSink, r: ReferralRecord, opts: JsonOptions): void {
   w.obj().key('eid');
   writeAddress(w, r.eid, opts, r.eidMaskLen);
   w.key('ttl').num(r.ttl).key('action').str(referralActionSlug(r.action));
@@ -288,18 +288,18 @@ function writeReferral(w: JsonWriter, r: ReferralRecord, opts: JsonOptions): voi
   w.end();
 }
 
-function writeAuth(w: JsonWriter, keyId: number, authData: Uint8Array): void {
+function writeAuth(w: JsonSink, keyId: number, authData: Uint8Array): void {
   w.key('key_id').num(keyId);
   w.key('auth_algorithm').ascii(AUTH_ALGORITHMS.get(keyId & 0xff)?.name ?? `algorithm-${keyId & 0xff}`);
   w.key('auth_len').num(authData.length).key('auth').hex(authData);
 }
 
 /** A flag outside the contract's fixed set: present only when true. */
-function flag(w: JsonWriter, key: string, on: boolean): void {
+function flag(w: JsonSink, key: string, on: boolean): void {
   if (on) w.key(key).bool(true);
 }
 
-function writeMsRtrAuth(w: JsonWriter, a: MsRtrAuth): void {
+function writeMsRtrAuth(w: JsonSink, a: MsRtrAuth): void {
   if (a.adType !== undefined) w.key('ms_rtr_ad_type').num(a.adType);
   w.key('ms_rtr_key_id').num(a.keyId);
   w.key('ms_rtr_auth_algorithm').ascii(AUTH_ALGORITHMS.get(a.keyId & 0xff)?.name ?? `algorithm-${a.keyId & 0xff}`);
@@ -313,7 +313,7 @@ const AUTHENTICATED_TYPES = new Set([3, 4, 5, 7]);
  * The contract fields of a control message, `type` and `nonce` first, as members of the open
  * object; verdicts go on the message they are about (an ECM hands `auth` to its inner message).
  */
-export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonOptions = {}, verdicts: Verdicts = {}): void {
+export function writeControlFields(w: JsonSink, m: ControlMessage, opts: JsonOptions = {}, verdicts: Verdicts = {}): void {
   w.key('type').ascii(controlTypeName(m));
   if ('unknown' in m) {
     w.key('control_type').num(m.type).key('data').hex(m.data);
@@ -417,7 +417,7 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
  * LISP-SEC Authentication Data (RFC 9303 §6). The OTK is key material (in clear with
  * NULL-KEY-WRAP-128): like Security Key LCAFs, only its length unless --show-keys.
  */
-function writeLispSec(w: JsonWriter, ad: LispSecAd, fromMapServer: boolean, opts: JsonOptions): void {
+function writeLispSec(w: JsonSink, ad: LispSecAd, fromMapServer: boolean, opts: JsonOptions): void {
   w.key('lisp_sec').obj().key('ad_type').num(ad.adType);
   if (ad.reserved) w.key('reserved').num(ad.reserved);
   if (ad.data) w.key('data').hex(ad.data);
@@ -458,7 +458,7 @@ function writeLispSec(w: JsonWriter, ad: LispSecAd, fromMapServer: boolean, opts
   w.end();
 }
 
-function writeEcmInner(w: JsonWriter, i: EcmInner, opts: JsonOptions, auth: AuthVerdict | undefined): void {
+function writeEcmInner(w: JsonSink, i: EcmInner, opts: JsonOptions, auth: AuthVerdict | undefined): void {
   w.obj().key('src').str(i.src).key('dst').str(i.dst).key('sport').num(i.sport).key('dport').num(i.dport);
   if (i.message) writeControlFields(w, i.message, opts, { auth });
   else if (i.payload) w.key('payload').hex(i.payload);
@@ -466,14 +466,14 @@ function writeEcmInner(w: JsonWriter, i: EcmInner, opts: JsonOptions, auth: Auth
 }
 
 /** A LISP message found inside another packet, in its own contract form (control or data fields). */
-export function writeNestedFields(w: JsonWriter, n: NestedLisp, opts: JsonOptions, verdicts: Verdicts = {}): void {
+export function writeNestedFields(w: JsonSink, n: NestedLisp, opts: JsonOptions, verdicts: Verdicts = {}): void {
   if (n.control) writeControlFields(w, n.control, opts, verdicts);
   else if (n.data) writeDataFields(w, n.data, opts, verdicts);
   else w.key('type').ascii(n.kind === 'data' ? 'data' : 'unknown');
 }
 
 /** The encapsulated packet (`inner` of data, VXLAN): addresses, protocol, length, transport fields, the LISP it carries. */
-export function writeInnerSummary(w: JsonWriter, i: InnerSummary, opts: JsonOptions, verdicts: Verdicts = {}): void {
+export function writeInnerSummary(w: JsonSink, i: InnerSummary, opts: JsonOptions, verdicts: Verdicts = {}): void {
   w.obj().key('src').ascii(i.src).key('dst').ascii(i.dst).key('proto').num(i.proto).key('len').num(i.len);
   if (i.sport !== undefined) w.key('sport').num(i.sport).key('dport').num(i.dport!);
   if (i.icmpType !== undefined) w.key('icmp_type').num(i.icmpType).key('icmp_code').num(i.icmpCode!);
@@ -489,7 +489,7 @@ export function writeInnerSummary(w: JsonWriter, i: InnerSummary, opts: JsonOpti
 }
 
 /** The contract fields of a data packet, as members of the open object. */
-export function writeDataFields(w: JsonWriter, d: DataMessage, opts: JsonOptions = {}, verdicts: Verdicts = {}): void {
+export function writeDataFields(w: JsonSink, d: DataMessage, opts: JsonOptions = {}, verdicts: Verdicts = {}): void {
   const f = dataHeaderFields(d.header);
   w.key('type').str('data').key('flags').str(dataFlagLetters(d.header));
   if (f.nonce !== undefined) w.key('nonce').str(f.nonce.toString(16).padStart(6, '0'));
@@ -509,7 +509,7 @@ export function writeDataFields(w: JsonWriter, d: DataMessage, opts: JsonOptions
  * the VNI is the fabric's LISP Instance-ID), `group_policy_id`, `dont_learn`, `policy_applied`
  * with G, `ethernet` (the inner frame's MACs, Ethertype, VLANs), `inner` as for LISP data.
  */
-export function writeVxlanFields(w: JsonWriter, m: VxlanMessage, opts: JsonOptions = {}): void {
+export function writeVxlanFields(w: JsonSink, m: VxlanMessage, opts: JsonOptions = {}): void {
   w.key('type').ascii('vxlan').key('flags').ascii(vxlanFlagLetters(m.flags)).key('vni').num(m.vni).key('iid').num(m.vni);
   const g = vxlanGroupPolicy(m);
   if (g) w.key('group_policy_id').num(g.groupPolicyId).key('dont_learn').bool(g.dontLearn).key('policy_applied').bool(g.policyApplied);
@@ -534,7 +534,7 @@ export function writeVxlanFields(w: JsonWriter, m: VxlanMessage, opts: JsonOptio
  * An ICMP error quoting a LISP packet: `icmp` (type, code, name, mtu ...) and `quoted`, the
  * quoted packet's object as far as it was quoted (its addresses, ports and LISP fields).
  */
-export function writeIcmpErrorFields(w: JsonWriter, e: IcmpError, opts: JsonOptions = {}): void {
+export function writeIcmpErrorFields(w: JsonSink, e: IcmpError, opts: JsonOptions = {}): void {
   w.key('type').ascii('icmp-error');
   w.key('icmp').obj().key('version').num(e.version).key('type').num(e.type).key('code').num(e.code).key('name').ascii(e.name);
   if (e.mtu !== undefined) w.key('mtu').num(e.mtu);
@@ -554,7 +554,7 @@ export function writeIcmpErrorFields(w: JsonWriter, e: IcmpError, opts: JsonOpti
  * The fields of a reliable-transport message (TCP port 4342) as members of the open object:
  * `type` (its slug), `message_id`, then what the type carries.
  */
-export function writeReliableFields(w: JsonWriter, m: ReliableMessage, opts: JsonOptions = {}): void {
+export function writeReliableFields(w: JsonSink, m: ReliableMessage, opts: JsonOptions = {}): void {
   w.key('type').ascii(reliableTypeSlug(m.type));
   if (!RELIABLE_TYPES.has(m.type)) w.key('message_type').num(m.type);
   w.key('message_id').num(m.messageId);

@@ -16,7 +16,27 @@ function plain(s: string): boolean {
   return true;
 }
 
-export class JsonWriter {
+/** What writes JSON as it is visited: JsonWriter into bytes, ObjectWriter into objects. */
+export interface JsonSink {
+  obj(): this;
+  end(): this;
+  arr(): this;
+  endArr(): this;
+  /** A member name (plain ASCII, from our own code); its value must follow. */
+  key(k: string): this;
+  str(s: string): this;
+  num(n: number): this;
+  bool(b: boolean): this;
+  null(): this;
+  /** A string we produced and know needs no escaping (addresses, slugs, hex). */
+  ascii(s: string): this;
+  /** Bytes as a hex string. */
+  hex(b: Uint8Array): this;
+  /** Pre-serialised JSON text (the data-packet fast path, tests). */
+  rawJson(text: string): this;
+}
+
+export class JsonWriter implements JsonSink {
   /** Per open container: has it a member already (so the next one needs a comma)? */
   private readonly filled: boolean[] = [];
   private afterKey = false;
@@ -143,5 +163,81 @@ export class JsonWriter {
     this.value();
     this.out.text(text);
     return this;
+  }
+}
+
+/**
+ * The same visit building the objects JSON.parse would make of JsonWriter's text, without the text:
+ * what the display filters test (every packet of a capture for `read -Y` and the TUI's `/`).
+ */
+export class ObjectWriter implements JsonSink {
+  /** The last value written outside any container. */
+  result: unknown;
+  private readonly open: (Record<string, unknown> | unknown[])[] = [];
+  private name = '';
+
+  private put(v: unknown): this {
+    const top = this.open[this.open.length - 1];
+    if (top === undefined) this.result = v;
+    else if (Array.isArray(top)) top.push(v);
+    else top[this.name] = v;
+    return this;
+  }
+
+  private enter(c: Record<string, unknown> | unknown[]): this {
+    this.put(c);
+    this.open.push(c);
+    return this;
+  }
+
+  obj(): this {
+    return this.enter({});
+  }
+
+  end(): this {
+    this.open.pop();
+    return this;
+  }
+
+  arr(): this {
+    return this.enter([]);
+  }
+
+  endArr(): this {
+    return this.end();
+  }
+
+  key(k: string): this {
+    this.name = k;
+    return this;
+  }
+
+  str(s: string): this {
+    return this.put(s);
+  }
+
+  num(n: number): this {
+    // As the text reads back: no minus zero, and null for what JSON has no number for.
+    return this.put(Number.isFinite(n) ? n + 0 : null);
+  }
+
+  bool(b: boolean): this {
+    return this.put(b);
+  }
+
+  null(): this {
+    return this.put(null);
+  }
+
+  ascii(s: string): this {
+    return this.put(s);
+  }
+
+  hex(b: Uint8Array): this {
+    return this.put(Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex'));
+  }
+
+  rawJson(text: string): this {
+    return this.put(JSON.parse(text));
   }
 }

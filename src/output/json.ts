@@ -2,12 +2,12 @@
 
 import { isMalformed, type LispPacket, type ReliableEntry } from '../capture/packets.js';
 import { writeControlFields, writeDataFields, writeIcmpErrorFields, writeReliableFields, writeVxlanFields, type JsonOptions } from './json-lisp.js';
-import { JsonWriter } from './json-writer.js';
+import { JsonWriter, ObjectWriter, type JsonSink } from './json-writer.js';
 import { OutBuffer } from './out-buffer.js';
 import { tsText } from './time.js';
 
 /** Writes the packet's object (no newline). */
-export function writePacketJson(w: JsonWriter, p: LispPacket, opts: JsonOptions = {}, file?: number): void {
+export function writePacketJson(w: JsonSink, p: LispPacket, opts: JsonOptions = {}, file?: number): void {
   w.obj().key('frame').num(p.frame);
   // With several captures: which one (1-based, in command-line order), as flows and mappings say it.
   if (file !== undefined) w.key('file').num(file);
@@ -48,7 +48,7 @@ export function writePacketJson(w: JsonWriter, p: LispPacket, opts: JsonOptions 
 }
 
 /** One reliable-transport message of a frame: its fields, length, the frames that carried it (when not just this one), its verdict. */
-function writeReliableEntry(w: JsonWriter, e: ReliableEntry, frame: number, opts: JsonOptions): void {
+function writeReliableEntry(w: JsonSink, e: ReliableEntry, frame: number, opts: JsonOptions): void {
   w.obj();
   writeReliableFields(w, e.message, opts);
   w.key('length').num(e.length);
@@ -87,5 +87,7 @@ export function packetJsonText(p: LispPacket, opts: JsonOptions = {}): string {
 
 /** The packet as a plain object, as a consumer of the NDJSON would see it. */
 export function packetJson(p: LispPacket, opts: JsonOptions = {}): Record<string, unknown> {
-  return JSON.parse(packetJsonText(p, opts)) as Record<string, unknown>;
+  const w = new ObjectWriter();
+  writePacketJson(w, p, opts);
+  return w.result as Record<string, unknown>;
 }

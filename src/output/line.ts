@@ -269,7 +269,9 @@ export function innerSummary(i: InnerSummary, s?: Style, auth?: AuthStatus): str
   if (i.proto === 17 && i.sport !== undefined) return `${head}UDP, length ${len}${frag}`;
   if (i.icmpType !== undefined) {
     const echo = icmpEchoKind(i.proto, i.icmpType);
-    const what = echo ? `echo ${echo}, id ${i.icmpId}, seq ${i.icmpSeq}` : `type ${i.icmpType} code ${i.icmpCode}`;
+    // An echo cut before its Identifier says only what it is.
+    const ids = i.icmpId === undefined ? '' : `, id ${i.icmpId}, seq ${i.icmpSeq}`;
+    const what = echo ? `echo ${echo}${ids}` : `type ${i.icmpType} code ${i.icmpCode}`;
     return `${head}ICMP${i.proto === 58 ? '6,' : ''} ${what}, length ${len}${frag}`;
   }
   return `${head}${IP_PROTOCOL_NAMES.get(i.proto)?.tcpdump ?? `proto ${i.proto}`}, length ${len}${frag}`;

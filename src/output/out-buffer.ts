@@ -83,13 +83,15 @@ export class OutBuffer {
 
   /**
    * `sink` returns true when it is done with the bytes (written synchronously), so the buffer can
-   * be reused; false makes the next flush use a fresh buffer.
+   * be reused; false makes the next flush continue in another buffer: one `spare` gives back (a
+   * buffer of `size` bytes already written out), else a fresh one.
    */
   constructor(
     private readonly sink: (bytes: Uint8Array) => boolean,
     private readonly size = 1 << 20,
+    private readonly spare?: () => Uint8Array | undefined,
   ) {
-    this.buf = new Uint8Array(size);
+    this.buf = spare?.() ?? new Uint8Array(size);
   }
 
   /** The most bytes one `ensure` can promise. */
@@ -104,7 +106,7 @@ export class OutBuffer {
 
   flush(): void {
     if (this.pos === 0) return;
-    if (!this.sink(this.buf.subarray(0, this.pos))) this.buf = new Uint8Array(this.size);
+    if (!this.sink(this.buf.subarray(0, this.pos))) this.buf = this.spare?.() ?? new Uint8Array(this.size);
     this.pos = 0;
   }
 

@@ -28,10 +28,15 @@ export function tsNumber(sec: number, nsec: number): number {
 
 const p2 = (n: number) => String(n).padStart(2, '0');
 
+/** The microseconds of a time, truncated, as six digits. */
+export function micros(tsNsec: number): string {
+  return String(Math.floor(tsNsec / 1000)).padStart(6, '0');
+}
+
 /** Time of day in the local zone with microseconds, as tcpdump prints it. */
 export function timeOfDay(tsSec: number, tsNsec: number): string {
   const d = new Date(tsSec * 1000);
-  return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(Math.floor(tsNsec / 1000)).padStart(6, '0')}`;
+  return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${micros(tsNsec)}`;
 }
 
 /** `2024-05-01` in the local zone. */
@@ -78,21 +83,37 @@ function spanText(ns: bigint): string {
 export class LineClock {
   private first: bigint | undefined;
   private prev: bigint | undefined;
+  private headSec = NaN;
+  private headText = '';
 
   constructor(readonly format: TimeFormat = 0) {}
 
+  /** Formats 0, 2 and 4 print the time from the packet alone: `head` then `micros`. */
+  get perPacket(): boolean {
+    return this.format === 0 || this.format === 2 || this.format === 4;
+  }
+
+  /**
+   * Formats 0, 2 and 4: the text before the microseconds, dot included. It changes once a second
+   * at most, and local time is slow to compute: a million lines share a few thousand of these.
+   */
+  head(tsSec: number): string {
+    if (tsSec !== this.headSec) {
+      this.headSec = tsSec;
+      if (this.format === 2) this.headText = `${tsSec}.`;
+      else {
+        const d = new Date(tsSec * 1000);
+        const day = `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.`;
+        this.headText = this.format === 4 ? `${localDate(d)} ${day}` : day;
+      }
+    }
+    return this.headText;
+  }
+
   /** The text for the next packet shown ('' for -t). */
   text(tsSec: number, tsNsec: number): string {
-    switch (this.format) {
-      case 0:
-        return timeOfDay(tsSec, tsNsec);
-      case 1:
-        return '';
-      case 2:
-        return `${tsSec}.${String(Math.floor(tsNsec / 1000)).padStart(6, '0')}`;
-      case 4:
-        return `${localDate(new Date(tsSec * 1000))} ${timeOfDay(tsSec, tsNsec)}`;
-    }
+    if (this.perPacket) return `${this.head(tsSec)}${micros(tsNsec)}`;
+    if (this.format === 1) return '';
     const ns = BigInt(tsSec) * 1_000_000_000n + BigInt(tsNsec);
     this.first ??= ns;
     const from = this.format === 3 ? (this.prev ?? ns) : this.first;

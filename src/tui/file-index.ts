@@ -15,6 +15,8 @@ import { CaptureParser } from '../capture/reader.js';
 import { CaptureError, type Frame } from '../capture/types.js';
 
 const CHUNK = 1024 * 1024;
+/** Bytes read ahead when a frame is read back. */
+const WINDOW = 256 * 1024;
 
 function describe(path: string, e: unknown): CaptureError {
   if (e instanceof CaptureError) return e;
@@ -85,6 +87,10 @@ export class FileIndex {
   private fd: number | undefined;
   private spool: Spool | undefined;
   private closed = false;
+  /** File bytes read ahead for `frame`: [windowAt, windowAt + windowLen). */
+  private readonly window = new Uint8Array(WINDOW);
+  private windowAt = 0;
+  private windowLen = 0;
 
   constructor(
     readonly path: string,
@@ -131,7 +137,24 @@ export class FileIndex {
     if (i < 0 || i >= this.count || this.closed) return undefined;
     const fd = this.spool ? this.spool.fd : this.fd;
     if (fd === undefined) return undefined;
-    const data = new Uint8Array(this.caplen[i]!);
+    const at = this.off[i]!;
+    const len = this.caplen[i]!;
+    // A scan (the packet filter) reads frame after frame: one read brings the next many.
+    if (at < this.windowAt || at + len > this.windowAt + this.windowLen) {
+      if (len > WINDOW) return this.readFrame(fd, i, new Uint8Array(len));
+      this.spool?.flush();
+      this.windowAt = at;
+      this.windowLen = 0;
+      for (let n = 1; n > 0 && this.windowLen < len; this.windowLen += n) {
+        n = readSync(fd, this.window, this.windowLen, WINDOW - this.windowLen, at + this.windowLen);
+      }
+      if (this.windowLen < len) return undefined;
+    }
+    const data = this.window.slice(at - this.windowAt, at - this.windowAt + len);
+    return { index: i + 1, tsSec: this.sec[i]!, tsNsec: this.nsec[i]!, linkType: this.link[i]!, len: this.wire[i]!, data, interfaceId: 0 };
+  }
+
+  private readFrame(fd: number, i: number, data: Uint8Array): Frame | undefined {
     let got = 0;
     while (got < data.length) {
       const n = readSync(fd, data, got, data.length - got, this.off[i]! + got);

@@ -182,6 +182,12 @@ export class FileSource extends SourceCore implements DataSource {
               this.changed('status');
             }
           },
+          // Plain data packets teach the engine without being decoded (roles come from control messages).
+          onPlainData: (f, d) => {
+            if (this.stopped) return false;
+            engine.plainData(f, d);
+            return true;
+          },
         },
         (p, file) => {
           if (this.stopped) return false;

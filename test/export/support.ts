@@ -1,8 +1,7 @@
 // The CLI in this process (no node start-up per command), and the ClickHouse gate.
 
 import { main } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/io.js';
-import { OutBuffer } from '../../src/output/out-buffer.js';
+import { memoryIo } from '../../src/output/io.js';
 import { gate } from '../support/live.js';
 
 export interface Ran {
@@ -12,32 +11,9 @@ export interface Ran {
 }
 
 export async function cli(argv: string[]): Promise<Ran> {
-  const chunks: Buffer[] = [];
-  const err: string[] = [];
-  const buffer = new OutBuffer((b) => {
-    chunks.push(Buffer.from(b));
-    return true;
-  });
-  const io: Io = {
-    stdout: { isTTY: false },
-    env: { ...process.env, NO_COLOR: '1' },
-    buffer,
-    out: (t) => {
-      buffer.flush();
-      chunks.push(Buffer.from(t));
-    },
-    line: (s) => {
-      buffer.text(s);
-      buffer.ensure(1);
-      buffer.byte(10);
-    },
-    warn: (m) => err.push(`lispscope: warning: ${m}\n`),
-    error: (m) => err.push(`lispscope: ${m}\n`),
-    flush: () => buffer.flush(),
-  };
+  const io = memoryIo({ env: { ...process.env, NO_COLOR: '1' } });
   const code = await main(argv, io);
-  buffer.flush();
-  return { code, stdout: Buffer.concat(chunks).toString(), stderr: err.join('') };
+  return { code, stdout: io.stdoutText(), stderr: io.stderrText() };
 }
 
 export const lines = (s: string) =>

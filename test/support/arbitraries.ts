@@ -3,7 +3,11 @@
 // decoder must guess at (trailers after Map-Notify records) are generated unambiguously.
 
 import fc from 'fast-check';
+import type { Frame } from '../../src/capture/types.js';
 import { formatIPv4, formatIPv6, formatMac } from '../../src/dissect/addr.js';
+import { encodeData } from '../../src/dissect/data.js';
+import { encodeIPv4, encodeIPv6, encodeIpUdp } from '../../src/dissect/ip.js';
+import { encodeLink } from '../../src/dissect/link.js';
 import type {
   ControlMessage,
   EidAd,
@@ -422,3 +426,54 @@ const ecm = fc
   );
 
 export const controlMessage: fc.Arbitrary<ControlMessage> = fc.oneof({ weight: 8, arbitrary: plainControl }, { weight: 1, arbitrary: ecm });
+
+/** An inner packet's transport bytes: a whole TCP header, and ICMP echoes whole or cut, often enough to be seen. */
+const echoType = fc.constantFrom(0, 8, 128, 129);
+const transportBody = fc.oneof(
+  fc.uint8Array({ maxLength: 40 }),
+  fc.uint8Array({ minLength: 20, maxLength: 40 }),
+  fc.tuple(echoType, fc.uint8Array({ minLength: 7, maxLength: 40 })).map(([type, rest]) => Uint8Array.of(type, ...rest)),
+  fc.tuple(echoType, fc.uint8Array({ maxLength: 6 })).map(([type, rest]) => Uint8Array.of(type, ...rest)),
+);
+
+const innerPacket = fc.oneof(
+  fc
+    .record({
+      src: ipv4,
+      dst: ipv4,
+      proto: fc.constantFrom(1, 6, 17, 47, 58, 132),
+      body: transportBody,
+      frag: fc.constantFrom(0, 0, 0, 3),
+      mf: fc.boolean(),
+    })
+    .map((r) => encodeIPv4({ src: r.src, dst: r.dst, proto: r.proto, fragmentOffset: r.frag, mf: r.mf }, r.body)),
+  fc
+    .record({ src: ipv6, dst: ipv6, proto: fc.constantFrom(1, 6, 17, 58, 0, 44), body: transportBody })
+    .map((r) => encodeIPv6({ src: r.src, dst: r.dst, nextHeader: r.proto }, r.body)),
+  fc.uint8Array({ maxLength: 30 }),
+);
+
+/**
+ * A frame of LISP data (of any link type, from or to odd ports, sometimes cut short): often a
+ * plain data packet (capture/plain-data.ts), for the fast paths that must write what the decoder does.
+ */
+export const dataFrame: fc.Arbitrary<Omit<Frame, 'index'>> = fc
+  .record({
+    link: fc.constantFrom(1, 12, 101, 113, 228, 276, 0),
+    src: ipv4,
+    dst: ipv4,
+    sport: fc.constantFrom(4341, 4342, 4789, 61000, 1234, 50001, 50002),
+    dport: fc.constantFrom(4341, 4341, 4341, 4342, 80),
+    flags: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 31 }).map((x) => x << 3) }, fc.integer({ min: 0, max: 255 })),
+    word1: fc.integer({ min: 0, max: 0xffffff }),
+    word2: fc.integer({ min: 0, max: 0xffffffff }),
+    inner: innerPacket,
+    tsSec: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+    tsNsec: fc.integer({ min: 0, max: 999_999_999 }),
+    cut: fc.constantFrom(0, 0, 0, 1, 5),
+  })
+  .map((r) => {
+    const lisp = encodeData({ flags: r.flags, word1: r.word1, word2: r.word2 }, r.inner);
+    const full = encodeLink(r.link, encodeIpUdp({ src: r.src, dst: r.dst, sport: r.sport, dport: r.dport }, lisp));
+    return { tsSec: r.tsSec, tsNsec: r.tsNsec, linkType: r.link, len: full.length, data: full.subarray(0, full.length - r.cut), interfaceId: 0 };
+  });

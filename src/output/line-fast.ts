@@ -1,0 +1,201 @@
+// The text line of a plain LISP data packet (see capture/plain-data.ts) written straight from the
+// frame bytes, as json-fast.ts does for NDJSON. It writes exactly what `packetLine` writes for the
+// same frame (nothing in such a line is coloured): a property test holds it to that.
+
+import { plainData, PORT_PROTOCOLS, scanPlainData } from '../capture/plain-data.js';
+import type { Frame } from '../capture/types.js';
+import { formatIPv6 } from '../dissect/addr.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT, VXLAN_PORT } from '../dissect/registry.js';
+import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
+import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
+import type { LineClock } from './time.js';
+
+export interface FastLineOptions {
+  numeric: boolean;
+  /** The frame number first (-#). */
+  number: boolean;
+  clock: LineClock;
+}
+
+/** `LISP data [NLI]` by the flags' top five bits, as dataFlagLetters writes them. */
+const DATA_FLAGS = Array.from({ length: 32 }, (_, f) => {
+  const letters = ['N', 'L', 'E', 'V', 'I'].filter((_, k) => (f << 3) & (0x80 >> k)).join('');
+  return bytesOf(`LISP data [${letters || '-'}]`);
+});
+
+const NONCE = bytesOf(' nonce 0x');
+const MAP_VERSION = bytesOf(' map-version ');
+const IID = bytesOf(' iid ');
+const LSB = bytesOf(' lsb 0x');
+const ARROW = bytesOf(' > ');
+const FLAGS = bytesOf('Flags [');
+const SEQ = bytesOf('], seq ');
+const ACK = bytesOf(', ack ');
+const LENGTH = bytesOf(', length ');
+const UDP = bytesOf('UDP');
+const ICMP = bytesOf('ICMP ');
+const ICMP6 = bytesOf('ICMP6, ');
+const ECHO_REQUEST = bytesOf('echo request');
+const ECHO_REPLY = bytesOf('echo reply');
+const ID = bytesOf(', id ');
+const TYPE = bytesOf('type ');
+const CODE = bytesOf(' code ');
+const SEQ_ONLY = bytesOf(', seq ');
+const FRAGMENT = bytesOf(' (fragment)');
+const TCP_LETTERS = Array.from({ length: 256 }, (_, f) => bytesOf(tcpFlagLetters(f)));
+
+/** Outer ports as packetLine names them without -n. */
+const PORT_NAMES = new Map([
+  [LISP_DATA_PORT, bytesOf('lisp-data')],
+  [LISP_CONTROL_PORT, bytesOf('lisp-control')],
+  [VXLAN_PORT, bytesOf('vxlan')],
+]);
+
+const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
+const u32 = (b: Uint8Array, o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+
+/** Any non-negative integer below 2^53. */
+function putNumber(b: Uint8Array, p: number, n: number): number {
+  return n > 0x7fffffff ? putAscii(b, p, String(n)) : putUint(b, p, n);
+}
+
+function putPort(b: Uint8Array, p: number, port: number, numeric: boolean): number {
+  const name = numeric ? undefined : PORT_NAMES.get(port);
+  return name ? putBytes(b, p, name) : putUint(b, p, port);
+}
+
+/** Lower-case hex without leading zeros. */
+function putHexMin(b: Uint8Array, p: number, n: number): number {
+  let width = 1;
+  for (let x = n >>> 4; x; x >>>= 4) width++;
+  return putHex(b, p, n, width);
+}
+
+const scanned = plainData();
+
+export function writeDataLineFast(f: Frame, out: OutBuffer, o: FastLineOptions): boolean {
+  const d = scanned;
+  if (!scanPlainData(f, d)) return false;
+  const b = f.data;
+  const { ip: at, sport, dport, flags, word1: w1, word2: w2, inner: i, innerVersion: innerV, ihl, itotal, proto, fragOffset, mf, end } = d;
+  const clock = o.clock;
+  // The time of the per-packet formats comes from a cached head; the others keep state (or are empty).
+  const time = clock.perPacket ? undefined : clock.text(f.tsSec, f.tsNsec);
+  out.ensure(512 + (time?.length ?? 0));
+  const buf = out.buf;
+  let p = out.pos;
+  if (o.number) {
+    const label = String(f.index);
+    for (let k = label.length; k < 5; k++) buf[p++] = 32;
+    p = putAscii(buf, p, label);
+    buf[p++] = 32;
+    buf[p++] = 32;
+  }
+  if (time === undefined) {
+    p = putAscii(buf, p, clock.head(f.tsSec));
+    const us = Math.floor(f.tsNsec / 1000);
+    p = us > 999_999 ? putAscii(buf, p, String(us)) : putDigits(buf, p, us, 6);
+    buf[p++] = 32;
+  } else if (time) {
+    p = putAscii(buf, p, time);
+    buf[p++] = 32;
+  }
+  buf[p++] = 73; // IP
+  buf[p++] = 80;
+  buf[p++] = 32;
+  p = putIPv4(buf, p, b, at + 12);
+  buf[p++] = 46;
+  p = putPort(buf, p, sport, o.numeric);
+  p = putBytes(buf, p, ARROW);
+  p = putIPv4(buf, p, b, at + 16);
+  buf[p++] = 46;
+  p = putPort(buf, p, dport, o.numeric);
+  buf[p++] = 58;
+  buf[p++] = 32;
+  p = putBytes(buf, p, DATA_FLAGS[flags >> 3]!);
+  if (flags & 0x80) {
+    p = putBytes(buf, p, NONCE);
+    p = putHex(buf, p, w1, 6);
+  } else if (flags & 0x10) {
+    p = putBytes(buf, p, MAP_VERSION);
+    p = putUint(buf, p, (w1 >>> 12) & 0xfff);
+    buf[p++] = 47;
+    p = putUint(buf, p, w1 & 0xfff);
+  }
+  if (flags & 0x08) {
+    p = putBytes(buf, p, IID);
+    p = putUint(buf, p, w2 >>> 8);
+    if (flags & 0x40) {
+      p = putBytes(buf, p, LSB);
+      p = putHexMin(buf, p, w2 & 0xff);
+    }
+  } else if (flags & 0x40) {
+    p = putBytes(buf, p, LSB);
+    p = putHexMin(buf, p, w2);
+  }
+  buf[p++] = 58;
+  buf[p++] = 32;
+
+  // The inner packet, as innerSummary: addresses (and ports), then what it is and tcpdump's length.
+  const t = i + ihl;
+  const have = Math.min(end, i + itotal) - t;
+  const first = fragOffset === 0;
+  const ports = first && PORT_PROTOCOLS.has(proto) && have >= 4;
+  p = innerV === 4 ? putIPv4(buf, p, b, i + 12) : putAscii(buf, p, formatIPv6(b, i + 8));
+  if (ports) {
+    buf[p++] = 46;
+    p = putUint(buf, p, u16(b, t));
+  }
+  p = putBytes(buf, p, ARROW);
+  p = innerV === 4 ? putIPv4(buf, p, b, i + 16) : putAscii(buf, p, formatIPv6(b, i + 24));
+  if (ports) {
+    buf[p++] = 46;
+    p = putUint(buf, p, u16(b, t + 2));
+  }
+  buf[p++] = 58;
+  buf[p++] = 32;
+  let len = itotal - ihl;
+  if (first && proto === 6 && have >= 14) {
+    const tcpFlags = b[t + 13]!;
+    len = Math.max(0, len - (b[t + 12]! >> 4) * 4);
+    p = putBytes(buf, p, FLAGS);
+    p = putBytes(buf, p, TCP_LETTERS[tcpFlags]!);
+    p = putBytes(buf, p, SEQ);
+    p = putNumber(buf, p, u32(b, t + 4));
+    if (tcpFlags & 0x10) {
+      p = putBytes(buf, p, ACK);
+      p = putNumber(buf, p, u32(b, t + 8));
+    }
+  } else if (first && proto === 17 && ports) {
+    if (have >= 6 && !mf && u16(b, t + 4) >= 8) len = u16(b, t + 4) - 8;
+    p = putBytes(buf, p, UDP);
+  } else if (first && (proto === 1 || proto === 58) && have >= 2) {
+    const type = b[t]!;
+    p = putBytes(buf, p, proto === 58 ? ICMP6 : ICMP);
+    const echo = icmpEchoKind(proto, type);
+    if (echo) {
+      p = putBytes(buf, p, echo === 'request' ? ECHO_REQUEST : ECHO_REPLY);
+      if (have >= 8) {
+        p = putBytes(buf, p, ID);
+        p = putUint(buf, p, u16(b, t + 4));
+        p = putBytes(buf, p, SEQ_ONLY);
+        p = putUint(buf, p, u16(b, t + 6));
+      }
+    } else {
+      p = putBytes(buf, p, TYPE);
+      p = putUint(buf, p, type);
+      p = putBytes(buf, p, CODE);
+      p = putUint(buf, p, b[t + 1]!);
+    }
+  } else {
+    const name = IP_PROTOCOL_NAMES.get(proto)?.tcpdump;
+    if (name === undefined) p = putUint(buf, putAscii(buf, p, 'proto '), proto);
+    else p = putAscii(buf, p, name);
+  }
+  p = putBytes(buf, p, LENGTH);
+  p = putUint(buf, p, len);
+  if (mf || fragOffset !== 0) p = putBytes(buf, p, FRAGMENT);
+  buf[p++] = 10;
+  out.pos = p;
+  return true;
+}

@@ -1,0 +1,202 @@
+// What `read` (and `sniff`) do with each frame: the capture filter, the JSON fast path for plain
+// data, decoding, the display filter, --fail-on, and the packet's output (NDJSON, or lines with
+// -V/-x), into an OutBuffer. The settings are plain data, so that a decoding worker builds the
+// very same stream from them (output/parallel.ts) and writes byte for byte what this thread would.
+
+import { OfflineFilter } from '../capture/bpf.js';
+import { keyLookup } from '../capture/keys.js';
+import { PacketDecoder, packetFails, type LispPacket } from '../capture/packets.js';
+import type { Frame } from '../capture/types.js';
+import { KeyRing } from '../dissect/keyring.js';
+import { compileFilter, type Predicate } from '../flows/filter.js';
+import { hexDump } from './hex.js';
+import { packetJson, writePacketJson } from './json.js';
+import { writeDataJsonFast } from './json-fast.js';
+import { writeDataLineFast, type FastLineOptions } from './line-fast.js';
+import { JsonWriter } from './json-writer.js';
+import { packetLine } from './line.js';
+import type { OutBuffer } from './out-buffer.js';
+import { packetTree } from './packet-tree.js';
+import { chooseStyle, type Style } from './style.js';
+import { LineClock, type TimeFormat } from './time.js';
+import { renderTree } from './tree.js';
+
+/** Everything that decides a packet's output, as plain data (it crosses to worker threads). */
+export interface PacketStreamSettings {
+  json: boolean;
+  verbose: boolean;
+  hex: boolean;
+  /** Lines start with the frame number (-#). */
+  number: boolean;
+  time: TimeFormat;
+  numeric: boolean;
+  /** ANSI colours in lines. */
+  color: boolean;
+  showKeys: boolean;
+  /** Frames that are not LISP too (--all). */
+  all: boolean;
+  decodeAs: { control: number[]; data: number[]; vxlan: number[] };
+  /** The key file's text and name (--keys). */
+  keys?: { text: string; path: string };
+  /** Display filter (-Y), already checked. */
+  filter?: string;
+  /** Capture filter (BPF), already checked. */
+  bpf?: string;
+  failOn: string[];
+  /** Several captures read one after the other: the 0-based index of this one (JSON `file`, FILE:FRAME labels). */
+  file?: number;
+  /** Name of the capture, prefixed to the decoder's warnings. */
+  name: string;
+}
+
+export interface PacketStreamHooks {
+  warning(message: string): void;
+  /** Instead of being shown, a packet's frame is written to a capture file (-w). */
+  write?: (f: Frame) => void;
+  /** Decode only what needs no state kept between frames; the rest is reported as deferred. */
+  deferStateful?: boolean;
+}
+
+/** The settings' display filter, capture filter and key lookup, built once per thread. */
+function built(s: PacketStreamSettings) {
+  const ring = s.keys ? KeyRing.parse(s.keys.text, s.keys.path) : undefined;
+  return {
+    filter: s.filter === undefined ? undefined : compileFilter(s.filter, 'packet'),
+    bpf: s.bpf ? OfflineFilter.open(s.bpf) : undefined,
+    keyFor: ring && !('error' in ring) ? keyLookup(ring) : undefined,
+  };
+}
+
+/** LISP messages decoded, by kind (a reliable-transport segment counts the messages it completed). */
+export interface PacketKinds {
+  lisp: number;
+  control: number;
+  data: number;
+  reliable: number;
+}
+
+export class PacketStream {
+  /** Packets shown (or written). */
+  shown = 0;
+  readonly kinds: PacketKinds = { lisp: 0, control: 0, data: 0, reliable: 0 };
+  /** A shown packet is one --fail-on names. */
+  found = false;
+  readonly decoder: PacketDecoder;
+  private readonly jw: JsonWriter;
+  private readonly style: Style;
+  private readonly clock: LineClock;
+  private readonly filter: Predicate | undefined;
+  private readonly bpf: OfflineFilter | undefined;
+  private readonly failOn: ReadonlySet<string>;
+  private readonly fast: boolean;
+  /** Plain data packets as lines straight from frame bytes (line-fast.ts), when set. */
+  private readonly fastLine: FastLineOptions | undefined;
+  private readonly jsonOpts: { showKeys: boolean };
+
+  constructor(
+    private readonly s: PacketStreamSettings,
+    private readonly out: OutBuffer,
+    private readonly hooks: PacketStreamHooks,
+  ) {
+    const b = built(s);
+    this.filter = b.filter;
+    this.bpf = b.bpf;
+    const decodeAs = { control: new Set(s.decodeAs.control), data: new Set(s.decodeAs.data), vxlan: new Set(s.decodeAs.vxlan) };
+    this.decoder = new PacketDecoder({
+      all: s.all,
+      decodeAs,
+      ...(b.keyFor ? { keyFor: b.keyFor } : {}),
+      warning: (msg) => hooks.warning(`${s.name}: ${msg}`),
+      ...(hooks.deferStateful ? { deferStateful: true } : {}),
+    });
+    this.jw = new JsonWriter(out);
+    this.style = s.color ? chooseStyle({ isTTY: true }, {}) : chooseStyle({ isTTY: false });
+    this.clock = new LineClock(s.time);
+    this.failOn = new Set(s.failOn);
+    this.jsonOpts = { showKeys: s.showKeys };
+    // Plain data packets in JSON go straight from frame bytes to output (see json-fast.ts).
+    const plain = s.file === undefined && !s.filter && !s.all && !hooks.write && s.decodeAs.control.length + s.decodeAs.data.length + s.decodeAs.vxlan.length === 0;
+    this.fast = plain && s.json;
+    this.fastLine = plain && !s.json && !s.verbose && !s.hex ? { numeric: s.numeric, number: s.number, clock: this.clock } : undefined;
+  }
+
+  /** Line output keeps a clock from packet to packet (-ttt, -ttttt): it cannot be split over threads. */
+  static splittable(s: PacketStreamSettings): boolean {
+    return s.json || (s.time !== 3 && s.time !== 5);
+  }
+
+  /**
+   * One frame of the capture. Returns true when it was deferred (deferStateful): it needs the
+   * decoder that keeps state, and nothing was written for it.
+   */
+  frame(f: Frame): boolean {
+    if (this.bpf && !this.bpf.matches(f)) return false;
+    if (this.fast ? writeDataJsonFast(f, this.out) : this.fastLine !== undefined && writeDataLineFast(f, this.out, this.fastLine)) {
+      this.shown++;
+      this.kinds.lisp++;
+      this.kinds.data++;
+      return false;
+    }
+    const p = this.decoder.decode(f);
+    if (p) {
+      this.count(p);
+      this.packet(p, f);
+    }
+    return this.decoder.deferred;
+  }
+
+  private count(p: LispPacket): void {
+    if (!p.kind) return;
+    const k = this.kinds;
+    const n = p.kind === 'reliable' ? (p.reliable?.length ?? 0) : 1;
+    k.lisp += n;
+    if (p.kind === 'control') k.control++;
+    else if (p.kind === 'data') k.data++;
+    else k.reliable += n;
+  }
+
+  /**
+   * A decoded packet (`frame`: its frame, when kept), shown when it passes the display filter;
+   * `file` when captures are merged (0-based).
+   */
+  packet(p: LispPacket, frame: Frame | undefined, file = this.s.file): void {
+    if (this.filter) {
+      const obj = packetJson(p, this.jsonOpts);
+      if (file !== undefined) obj.file = file + 1;
+      if (!this.filter(obj)) return;
+    }
+    if (this.failOn.size && packetFails(this.failOn, p)) this.found = true;
+    this.shown++;
+    if (this.hooks.write) {
+      if (frame) this.hooks.write(frame);
+      return;
+    }
+    const out = this.out;
+    if (this.s.json) {
+      writePacketJson(this.jw, p, this.jsonOpts, file === undefined ? undefined : file + 1);
+      out.ensure(1);
+      out.byte(10);
+      return;
+    }
+    const label = file === undefined ? String(p.frame) : `${file + 1}:${p.frame}`;
+    const number = this.s.number || file !== undefined ? { number: label } : {};
+    this.line(packetLine(p, { numeric: this.s.numeric, style: this.style, time: this.clock.text(p.tsSec, p.tsNsec), ...number }));
+    const bytes = frame?.data ?? new Uint8Array(0);
+    if (this.s.verbose) {
+      for (const node of packetTree(p, bytes, label).children ?? []) for (const l of renderTree(node, '    ')) this.line(l);
+    }
+    if (this.s.hex) for (const l of hexDump(bytes)) this.line(`    ${l}`);
+    if (this.s.verbose || this.s.hex) this.line('');
+  }
+
+  /** End of the capture: what the decoder still waits for is reported. */
+  finish(): void {
+    this.decoder.finish();
+  }
+
+  private line(s: string): void {
+    this.out.text(s);
+    this.out.ensure(1);
+    this.out.byte(10);
+  }
+}
