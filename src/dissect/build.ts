@@ -313,7 +313,7 @@ export interface MapRegisterSpec extends AuthSpec, XtrIdSpec {
   /** S: LISP-SEC capable. */
   security?: boolean;
   /** R (bit 7, NAT draft): built for an RTR. */
-  rtr?: boolean;
+  builtForRtr?: boolean;
   eidNotify?: boolean;
   /** T: the Record TTL is the registration timeout. */
   ttlTimeout?: boolean;
@@ -332,7 +332,7 @@ export function mapRegisterMessage(s: MapRegisterSpec): MapRegister {
     proxyReply: s.proxyReply ?? false,
     security: s.security ?? false,
     xtrIdPresent: false,
-    rtr: s.rtr ?? false,
+    builtForRtr: s.builtForRtr ?? false,
     eidNotify: s.eidNotify ?? false,
     ttlTimeout: s.ttlTimeout ?? false,
     merge: s.merge ?? false,
@@ -368,7 +368,7 @@ export function mapNotifyMessage(s: MapNotifySpec, type: 4 | 5 = 4): MapNotify {
   const m: MapNotify = {
     type,
     xtrIdPresent: false,
-    rtr: false,
+    msRtrAuthPresent: false,
     nonce: s.nonce,
     keyId: s.keyId,
     authData: blankAuth(s),
@@ -376,7 +376,7 @@ export function mapNotifyMessage(s: MapNotifySpec, type: 4 | 5 = 4): MapNotify {
   };
   xtrTrailer(s, m);
   if (s.msRtr) {
-    m.rtr = true;
+    m.msRtrAuthPresent = true;
     m.msRtrAuth = { keyId: s.msRtr.keyId, authData: blankAuth(s.msRtr) };
     if (s.msRtr.adWord) m.msRtrAuth.adType = MS_RTR_AD_TYPE;
   }

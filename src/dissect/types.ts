@@ -146,8 +146,8 @@ export interface MappingRecord {
   authoritative: boolean;
   /** 12 reserved bits after A. */
   reserved?: number;
-  /** 4 reserved bits before Map-Version. */
-  rsvd?: number;
+  /** Rsvd: the 4 reserved bits before Map-Version. */
+  reserved2?: number;
   mapVersion: number;
   eid: LispAddress;
   locators: Locator[];
@@ -309,8 +309,8 @@ export interface MapRegister extends Common, AuthFields, DeclaredRecordCount {
   proxyReply: boolean;
   security: boolean;
   xtrIdPresent: boolean;
-  /** Bit 7, R of the NAT-traversal draft: built for/relayed by an RTR. */
-  rtr: boolean;
+  /** R (bit 7) of the NAT-traversal draft: built for an RTR (relayed by one). */
+  builtForRtr: boolean;
   /** Bits 8..18. */
   reserved?: number;
   eidNotify: boolean;
@@ -333,8 +333,8 @@ export interface MapNotify extends Common, AuthFields {
   /** 4 Map-Notify, 5 Map-Notify-Ack: same layout. */
   type: 4 | 5;
   xtrIdPresent: boolean;
-  /** R: an MS-RTR authentication block follows (NAT-traversal draft). */
-  rtr: boolean;
+  /** R (NAT-traversal draft): an MS-RTR authentication block follows. */
+  msRtrAuthPresent: boolean;
   /** Bits 6..23. */
   reserved?: number;
   nonce: bigint;

@@ -527,7 +527,7 @@ export class ExchangeTracker {
     const via = relay(v, false);
     if (via) {
       e.via = via;
-      if (m.rtr) this.mappings?.relay(via);
+      if (m.builtForRtr) this.mappings?.relay(via);
     }
     if (m.wantMapNotify) this.fileIdentity(e, id);
     else {

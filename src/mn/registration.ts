@@ -110,7 +110,7 @@ export class Registrar {
       wantMapNotify: o.wantMapNotify ?? true,
       merge: o.merge ?? false,
       mobileNode: o.mobileNode ?? false,
-      rtr: o.rtr ?? false,
+      builtForRtr: o.rtr ?? false,
       ...(this.xtrId ? { xtrId: this.xtrId, siteId: this.siteId } : {}),
     });
   }

@@ -5,6 +5,8 @@
 
 import { toHex } from '../dissect/addr.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
+import { jsonFields, type Field, type Word } from '../dissect/field.js';
+import { ECM_HEADER, INFO, LOCATOR, MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD } from '../dissect/fields.js';
 import { ENCAP_FORMAT_BITS, elpHopFlags } from '../dissect/lcaf.js';
 import {
   actionSlug,
@@ -14,6 +16,7 @@ import {
   LISP_SEC_HMAC_IDS,
   LISP_SEC_KDF_IDS,
   LISP_SEC_KEY_WRAP_IDS,
+  MessageType,
   referralActionSlug,
 } from '../dissect/registry.js';
 import {
@@ -254,9 +257,7 @@ function writeLcaf(w: JsonWriter, a: Extract<LispAddress, { kind: 'lcaf' }>, mas
 function writeLocator(w: JsonWriter, l: Locator, opts: JsonOptions): void {
   w.obj().key('rloc');
   writeAddress(w, l.rloc, opts);
-  w.key('priority').num(l.priority).key('weight').num(l.weight);
-  w.key('mpriority').num(l.mpriority).key('mweight').num(l.mweight);
-  w.key('local').bool(l.local).key('probed').bool(l.probed).key('reachable').bool(l.reachable);
+  for (const f of LOCATOR_JSON) writeField(w, f, l);
   w.end();
 }
 
@@ -264,7 +265,8 @@ export function writeRecord(w: JsonWriter, r: MappingRecord, opts: JsonOptions):
   w.obj().key('eid');
   writeAddress(w, r.eid, opts, r.eidMaskLen);
   w.key('ttl').num(r.ttl).key('action').ascii(actionSlug(r.action));
-  w.key('authoritative').bool(r.authoritative).key('map_version').num(r.mapVersion);
+  writeFields(w, MAPPING_RECORD[1]!, r);
+  writeFields(w, MAPPING_RECORD[2]!, r);
   w.key('locators').arr();
   for (const l of r.locators) writeLocator(w, l, opts);
   w.endArr().end();
@@ -280,7 +282,8 @@ function writeReferral(w: JsonWriter, r: ReferralRecord, opts: JsonOptions): voi
   w.obj().key('eid');
   writeAddress(w, r.eid, opts, r.eidMaskLen);
   w.key('ttl').num(r.ttl).key('action').str(referralActionSlug(r.action));
-  w.key('authoritative').bool(r.authoritative).key('incomplete').bool(r.incomplete).key('map_version').num(r.mapVersion);
+  writeFields(w, REFERRAL_RECORD[1]!, r);
+  writeFields(w, REFERRAL_RECORD[2]!, r);
   w.key('locators').arr();
   for (const l of r.referrals) writeLocator(w, l, opts);
   w.endArr();
@@ -294,10 +297,20 @@ function writeAuth(w: JsonWriter, keyId: number, authData: Uint8Array): void {
   w.key('auth_len').num(authData.length).key('auth').hex(authData);
 }
 
-/** A flag outside the contract's fixed set: present only when true. */
-function flag(w: JsonWriter, key: string, on: boolean): void {
-  if (on) w.key(key).bool(true);
+/** A field as the table declares it: the contract's fixed fields always, the others when set. */
+function writeField(w: JsonWriter, f: Field, m: unknown): void {
+  const v = (m as Record<string, unknown>)[f.key];
+  if (typeof v === 'number') w.key(f.json!).num(v);
+  else if (v === true) w.key(f.json!).bool(true);
+  else if (f.always) w.key(f.json!).bool(false);
 }
+
+/** The fields of a header word the JSON carries, in its order (or those of `keys`). */
+function writeFields<T>(w: JsonWriter, def: Word<T>, m: T, keys?: readonly Extract<keyof T, string>[]): void {
+  for (const f of jsonFields(def, keys)) writeField(w, f, m);
+}
+
+const LOCATOR_JSON = [...jsonFields(LOCATOR[0]!), ...jsonFields(LOCATOR[1]!)];
 
 function writeMsRtrAuth(w: JsonWriter, a: MsRtrAuth): void {
   if (a.adType !== undefined) w.key('ms_rtr_ad_type').num(a.adType);
@@ -321,12 +334,8 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
   }
   if ('nonce' in m) w.key('nonce').ascii(nonceHex(m.nonce));
   switch (m.type) {
-    case 1:
-      w.key('probe').bool(m.probe).key('smr').bool(m.smr).key('smr_invoked').bool(m.smrInvoked);
-      w.key('authoritative').bool(m.authoritative).key('map_data_present').bool(m.mapDataPresent).key('pitr').bool(m.pitr);
-      flag(w, 'local_xtr', m.localXtr);
-      flag(w, 'dont_map_reply', m.dontMapReply);
-      flag(w, 'xtr_id_present', m.xtrIdPresent);
+    case MessageType.MapRequest:
+      writeFields(w, MAP_REQUEST, m);
       addressField(w, 'source_eid', m.sourceEid, opts);
       addressList(w, 'itr_rlocs', m.itrRlocs, opts);
       w.key('eids').arr();
@@ -339,28 +348,21 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
       if (m.xtrId) w.key('xtr_id').hex(m.xtrId);
       if (m.siteId) w.key('site_id').hex(m.siteId);
       break;
-    case 2:
-      w.key('probe').bool(m.probe).key('echo_nonce').bool(m.echoNonceCapable).key('security').bool(m.security);
+    case MessageType.MapReply:
+      writeFields(w, MAP_REPLY, m);
       writeRecords(w, m.records, opts);
       if (m.lispSec) writeLispSec(w, m.lispSec, false, opts);
       break;
-    case 3:
-      w.key('proxy_reply').bool(m.proxyReply).key('want_map_notify').bool(m.wantMapNotify);
-      w.key('merge').bool(m.merge).key('xtr_id_present').bool(m.xtrIdPresent);
-      flag(w, 'security', m.security);
-      flag(w, 'rtr', m.rtr);
-      flag(w, 'ttl_timeout', m.ttlTimeout);
-      flag(w, 'eid_notify', m.eidNotify);
-      flag(w, 'mobile_node', m.mobileNode);
+    case MessageType.MapRegister:
+      writeFields(w, MAP_REGISTER, m);
       writeAuth(w, m.keyId, m.authData);
       writeRecords(w, m.records, opts);
       if (m.xtrId) w.key('xtr_id').hex(m.xtrId);
       if (m.siteId) w.key('site_id').hex(m.siteId);
       break;
-    case 4:
-    case 5:
-      flag(w, 'xtr_id_present', m.xtrIdPresent);
-      flag(w, 'rtr', m.rtr);
+    case MessageType.MapNotify:
+    case MessageType.MapNotifyAck:
+      writeFields(w, MAP_NOTIFY, m);
       writeAuth(w, m.keyId, m.authData);
       writeRecords(w, m.records, opts);
       if (m.xtrId) w.key('xtr_id').hex(m.xtrId);
@@ -368,13 +370,13 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
       if (m.msRtrAuth) writeMsRtrAuth(w, m.msRtrAuth);
       writeVerdict(w, 'ms_rtr_auth', verdicts.msRtrAuth);
       break;
-    case 6:
+    case MessageType.MapReferral:
       w.key('records').arr();
       for (const r of m.records) writeReferral(w, r, opts);
       w.endArr();
       break;
-    case 7: {
-      w.key('reply').bool(m.reply);
+    case MessageType.Info: {
+      writeFields(w, INFO, m);
       writeAuth(w, m.keyId, m.authData);
       w.key('ttl').num(m.ttl);
       addressField(w, 'eid', m.eid, opts, m.eidMaskLen);
@@ -391,11 +393,11 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
       } else addressField(w, 'address', a, opts);
       break;
     }
-    case 8:
-      w.key('security').bool(m.security).key('ddt').bool(m.ddt);
-      // `rtr`: for an RTR, by the NAT draft's bit 6 or the bit Open Overlay Router uses (docs/nat-traversal.md).
-      w.key('rtr').bool(m.toEtr || !!m.rtrProcess).key('to_etr').bool(m.toEtr).key('to_ms').bool(m.toMs);
-      flag(w, 'rtr_relayed', !!m.rtrRelayed);
+    case MessageType.ECM:
+      writeFields(w, ECM_HEADER, m, ['security', 'ddt']);
+      // `rtr`: for an RTR, by the NAT draft's bit 6 or the bit Open Overlay Router uses (docs/decoding.md).
+      w.key('rtr').bool(m.toEtr || !!m.rtrProcess);
+      writeFields(w, ECM_HEADER, m, ['toEtr', 'toMs', 'rtrRelayed']);
       if (m.lispSec) writeLispSec(w, m.lispSec, m.toEtr, opts);
       if (m.msRtrAuth) writeMsRtrAuth(w, m.msRtrAuth);
       writeVerdict(w, 'ms_rtr_auth', verdicts.msRtrAuth);
@@ -405,8 +407,8 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
       }
       if (m.payload) w.key('payload').hex(m.payload);
       break;
-    case 15:
-      w.key('control_type').num(15).key('name').str('shared-extension').key('sub_type').num(m.subType).key('data').hex(m.data);
+    case MessageType.SharedExtension:
+      w.key('control_type').num(m.type).key('name').str('shared-extension').key('sub_type').num(m.subType).key('data').hex(m.data);
       break;
   }
   if (m.trailing) w.key('trailing').hex(m.trailing);

@@ -5,6 +5,8 @@ import { toHex } from '../dissect/addr.js';
 import { addressText, prefixText } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
+import { flagFields, isSet, lineFields, type Word } from '../dissect/field.js';
+import { ECM_HEADER, LOCATOR, MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST } from '../dissect/fields.js';
 import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, referralActionSlug, VXLAN_PORT } from '../dissect/registry.js';
 import { isOpaque, refreshScopeSlug, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } from '../dissect/reliable.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
@@ -46,8 +48,10 @@ export function nonceText(n: bigint): string {
   return `0x${n.toString(16).padStart(16, '0')}`;
 }
 
+const LOCATOR_FLAGS = flagFields(LOCATOR[1]!);
+
 function locatorText(l: Locator): string {
-  const f = `${l.local ? 'L' : ''}${l.probed ? 'p' : ''}${l.reachable ? 'R' : ''}`;
+  const f = LOCATOR_FLAGS.filter((x) => isSet(x, l)).map((x) => x.letter).join('');
   return `${addressText(l.rloc)} p${l.priority}/w${l.weight}${f ? ` ${f}` : ''}`;
 }
 
@@ -67,8 +71,9 @@ function records(rs: MappingRecord[]): string {
   return `${rs.length} record${rs.length > 1 ? 's' : ''}: ${rs.map(recordText).join('; ')}`;
 }
 
-function flags(list: [string, boolean][]): string {
-  const on = list.filter(([, v]) => v).map(([n]) => n);
+/** ` [word word]` of the header flags set, as the field table words them. */
+function flags<T>(def: Word<T>, m: T): string {
+  const on = lineFields(def).filter((f) => isSet(f, m)).map((f) => f.line);
   return on.length ? ` [${on.join(' ')}]` : '';
 }
 
@@ -103,17 +108,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
       const kind = m.smr ? 'SMR' : m.probe ? 'RLOC-probe' : m.xtrIdPresent ? 'Map-Request (subscribe)' : 'Map-Request';
       return (
         `${s.type(kind)} nonce ${nonceText(m.nonce)}` +
-        flags([
-          ['auth', m.authoritative],
-          ['map-data', m.mapDataPresent],
-          ['probe', m.probe],
-          ['smr', m.smr],
-          ['pitr', m.pitr],
-          ['smr-invoked', m.smrInvoked],
-          ['local-xtr', m.localXtr],
-          ['dont-reply', m.dontMapReply],
-          ['xtr-id', m.xtrIdPresent],
-        ]) +
+        flags(MAP_REQUEST, m) +
         `, eid ${m.eids.map((p) => s.eid(prefixText(p.prefix, p.maskLen))).join(', ') || '(none)'}` +
         (m.sourceEid.kind !== 'none' ? `, source-eid ${addressText(m.sourceEid)}` : '') +
         `, itr-rlocs [${m.itrRlocs.map(addressText).join(', ')}]` +
@@ -124,37 +119,21 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
     case 2:
       return (
         `${s.type(m.probe ? 'Map-Reply (probe)' : 'Map-Reply')} nonce ${nonceText(m.nonce)}` +
-        flags([
-          ['echo-nonce', m.echoNonceCapable],
-          ['sec', m.security],
-        ]) +
+        flags(MAP_REPLY, m) +
         `, ${records(m.records)}` +
         (m.lispSec ? `, ${lispSecText(m.lispSec, false)}` : '')
       );
     case 3:
       return (
         `${s.type('Map-Register')} nonce ${nonceText(m.nonce)}` +
-        flags([
-          ['proxy-reply', m.proxyReply],
-          ['sec', m.security],
-          ['xtr-id', m.xtrIdPresent],
-          ['rtr', m.rtr],
-          ['eid-notify', m.eidNotify],
-          ['ttl-timeout', m.ttlTimeout],
-          ['merge', m.merge],
-          ['mobile', m.mobileNode],
-          ['want-map-notify', m.wantMapNotify],
-        ]) +
+        flags(MAP_REGISTER, m) +
         `, ${authText(m.keyId, auth, s, unverified)}, ${records(m.records)}`
       );
     case 4:
     case 5:
       return (
         `${s.type(m.type === 4 ? 'Map-Notify' : 'Map-Notify-Ack')} nonce ${nonceText(m.nonce)}` +
-        flags([
-          ['xtr-id', m.xtrIdPresent],
-          ['rtr', m.rtr],
-        ]) +
+        flags(MAP_NOTIFY, m) +
         `, ${authText(m.keyId, auth, s, unverified)}` +
         (m.msRtrAuth ? `, ms-rtr ${authText(m.msRtrAuth.keyId, msRtrAuth, s, unverified)}` : '') +
         `, ${records(m.records)}`
@@ -183,14 +162,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
     }
     case 8: {
       const i = m.inner;
-      const f = flags([
-        ['sec', m.security],
-        ['ddt', m.ddt],
-        ['to-etr/rtr', m.toEtr],
-        ['to-ms/relay', m.toMs],
-        ['rtr', !!m.rtrProcess],
-        ['relayed', !!m.rtrRelayed],
-      ]);
+      const f = flags(ECM_HEADER, m);
       const sec = m.lispSec
         ? ` (${lispSecText(m.lispSec, m.toEtr)})`
         : m.msRtrAuth

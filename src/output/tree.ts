@@ -6,8 +6,10 @@ import { toHex } from '../dissect/addr.js';
 import { addressText, encodeAddress, prefixText } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
 import { Writer } from '../dissect/cursor.js';
-import { dataHeaderFields, DataFlag } from '../dissect/data.js';
+import { dataHeaderFields } from '../dissect/data.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
+import { fieldOf, fieldWidth, flagFields, isSet, type Field, type Word } from '../dissect/field.js';
+import { DATA_FLAGS, dataFlagBits, ECM_HEADER, EID_RECORD, INFO, LOCATOR, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, SHARED_EXTENSION } from '../dissect/fields.js';
 import { ENCAP_FORMAT_BITS, elpHopFlags } from '../dissect/lcaf.js';
 import {
   ACTIONS,
@@ -20,6 +22,7 @@ import {
   LISP_SEC_KDF_IDS,
   LISP_SEC_KEY_WRAP_IDS,
   MESSAGE_TYPES,
+  MessageType,
   REFERRAL_ACTIONS,
 } from '../dissect/registry.js';
 import {
@@ -244,17 +247,12 @@ function locatorLabel(l: Locator, i: number): string {
 }
 
 function locatorNodes(b: Builder, l: Locator, i: number): void {
+  const [counts, flags] = LOCATOR;
   b.group(locatorLabel(l, i), (g) => {
-    g.leaf(`Priority: ${l.priority}${l.priority === 255 ? ' (do not use for unicast)' : ''}`, 1);
-    g.leaf(`Weight: ${l.weight}`, 1);
-    g.leaf(`Multicast Priority: ${l.mpriority}`, 1);
-    g.leaf(`Multicast Weight: ${l.mweight}`, 1);
-    g.group(`Flags: L=${+l.local} p=${+l.probed} R=${+l.reachable}`, (f) => {
-      f.note(`Unused Flags: ${hex(l.unusedFlags ?? 0, 4)}`, f.pos, f.pos + 2);
-      f.note(`Local: ${setBit(l.local)}`, f.pos, f.pos + 2);
-      f.note(`Probed: ${setBit(l.probed)}`, f.pos, f.pos + 2);
-      f.note(`Reachable: ${setBit(l.reachable)}`, f.pos, f.pos + 2);
-      f.pos += 2;
+    for (const f of counts!.fields) g.leaf(`${fieldText(f, l)}${f.key === 'priority' && l.priority === 255 ? ' (do not use for unicast)' : ''}`, 1);
+    g.group(`Flags: ${flagFields(flags!).map((f) => `${f.letter}=${+isSet(f, l)}`).join(' ')}`, (fg) => {
+      for (const f of flags!.fields) fg.note(fieldText(f, l), fg.pos, fg.pos + 2);
+      fg.pos += 2;
     });
     addressNodes(g, l.rloc, 'Locator');
   });
@@ -274,10 +272,10 @@ function recordNodes(b: Builder, r: MappingRecord, label: string): void {
       g.leaf(`Locator Count: ${wireCount(r.declaredLocatorCount, r.locators.length)}${decodedOf(r.declaredLocatorCount, r.locators.length)}`, 1);
       g.leaf(`EID Mask Length: ${r.eidMaskLen}`, 1);
       g.note(`Action: ${actionTitle(r.action, false)}`, g.pos, g.pos + 2);
-      g.note(`Authoritative: ${setBit(r.authoritative)}`, g.pos, g.pos + 2);
-      g.leaf(`Reserved: ${hex(r.reserved ?? 0, 3)}`, 2);
-      g.note(`Rsvd (4 bits): ${r.rsvd ?? 0}`, g.pos, g.pos + 2);
-      g.leaf(`Map-Version Number: ${r.mapVersion}`, 2);
+      g.note(fieldText(RECORD_A, r), g.pos, g.pos + 2);
+      g.leaf(fieldText(RECORD_RESERVED, r), 2);
+      g.note(`${RECORD_RSVD.name} (${fieldWidth(RECORD_RSVD)} bits): ${r.reserved2 ?? 0}`, g.pos, g.pos + 2);
+      g.leaf(fieldText(RECORD_VERSION, r), 2);
       addressNodes(g, r.eid, 'EID Prefix');
       r.locators.forEach((l, i) => locatorNodes(g, l, i));
     },
@@ -292,9 +290,8 @@ function referralNodes(b: Builder, r: ReferralRecord, i: number): void {
       g.leaf(`Referral Count: ${wireCount(r.declaredReferralCount, r.referrals.length)}${decodedOf(r.declaredReferralCount, r.referrals.length)}`, 1);
       g.leaf(`EID Mask Length: ${r.eidMaskLen}`, 1);
       g.note(`Action: ${actionTitle(r.action, true)}`, g.pos, g.pos + 2);
-      g.note(`Authoritative: ${setBit(r.authoritative)}`, g.pos, g.pos + 2);
-      g.note(`Incomplete: ${setBit(r.incomplete)}`, g.pos, g.pos + 2);
-      g.leaf(`Reserved: ${hex(r.reserved ?? 0, 3)}`, 2);
+      for (const k of ['authoritative', 'incomplete']) g.note(fieldText(fieldOf(REFERRAL_RECORD[1]!, k), r), g.pos, g.pos + 2);
+      g.leaf(fieldText(fieldOf(REFERRAL_RECORD[1]!, 'reserved'), r), 2);
       g.note(`Signature Count: ${wireCount(r.declaredSignatureCount, r.signatures.length)}${decodedOf(r.declaredSignatureCount, r.signatures.length)}`, g.pos, g.pos + 2);
       g.leaf(`Map-Version Number: ${r.mapVersion}`, 2);
       addressNodes(g, r.eid, 'EID Prefix');
@@ -323,6 +320,10 @@ function authNodes(b: Builder, a: AuthFields, verdict: string | undefined, prefi
 }
 
 const named = (name: string | undefined, id: number) => `${name ?? 'Unknown'} (${id})`;
+
+function recordCount(b: Builder, declared: number | undefined, decoded: number): void {
+  b.leaf(`Record Count: ${wireCount(declared, decoded)}${decodedOf(declared, decoded)}`, 1);
+}
 
 /** A count as the wire says it (the decoder keeps it when it differs from what was decoded). */
 const wireCount = (declared: number | undefined, decoded: number) => declared ?? decoded;
@@ -379,11 +380,27 @@ function lispSecNodes(b: Builder, ad: LispSecAd, fromMapServer: boolean): void {
   });
 }
 
-function flagLines(b: Builder, start: number, flags: [string, boolean][]): void {
-  b.group(`Flags: ${flags.filter(([, on]) => on).map(([n]) => n.split(' ')[0]).join(' ') || 'none'}`, (g) => {
-    for (const [name, on] of flags) g.note(`${name}: ${setBit(on)}`, start, start + 4);
+/** A header word's flags, each a line over the word, as the field table names them. */
+function flagLines<T>(b: Builder, def: Word<T>, m: T): void {
+  const start = b.pos;
+  const flags = flagFields(def);
+  b.group(`Flags: ${flags.filter((f) => isSet(f, m)).map((f) => f.letter).join(' ') || 'none'}`, (g) => {
+    for (const f of flags) g.note(`${f.letter} (${f.name}): ${setBit(isSet(f, m))}`, start, start + 4);
   });
 }
+
+/** `Name: value` of a field, reserved bits in hex (Wireshark's BASE_HEX), flags Set / Not set. */
+function fieldText(f: Field, m: unknown): string {
+  const v = (m as Record<string, unknown>)[f.key];
+  if (f.kind === 'reserved') return `${f.name}: ${hex(typeof v === 'number' ? v : 0, Math.ceil(fieldWidth(f) / 4))}`;
+  if (f.kind === 'flag' || f.kind === 'option') return `${f.name}: ${setBit(v === true)}`;
+  return `${f.name}: ${String(v)}`;
+}
+
+const RECORD_A = fieldOf(MAPPING_RECORD[1]!, 'authoritative');
+const RECORD_RESERVED = fieldOf(MAPPING_RECORD[1]!, 'reserved');
+const RECORD_RSVD = fieldOf(MAPPING_RECORD[2]!, 'reserved2');
+const RECORD_VERSION = fieldOf(MAPPING_RECORD[2]!, 'mapVersion');
 
 export interface TreeOptions {
   /** Verdict text for the message's authentication data ("verified", "FAILED: ..."). */
@@ -413,28 +430,17 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
   }
   const nonce = (n: bigint) => b.leaf(`Nonce: 0x${n.toString(16).padStart(16, '0')}`, 8);
   switch (m.type) {
-    case 1:
-      flagLines(b, b.pos, [
-        ['A (Authoritative)', m.authoritative],
-        ['M (Map-Data-Present)', m.mapDataPresent],
-        ['P (Probe)', m.probe],
-        ['S (Solicit-Map-Request)', m.smr],
-        ['p (PITR)', m.pitr],
-        ['s (SMR-invoked)', m.smrInvoked],
-        ['I (xTR-ID present, PubSub)', m.xtrIdPresent],
-        ['L (Local xTR)', m.localXtr],
-        ['D (Dont-Map-Reply)', m.dontMapReply],
-      ]);
-      if (m.reserved) b.note(`Reserved bits: ${hex(m.reserved, 2)}`, base, base + 3);
+    case MessageType.MapRequest:
+      flagLines(b, MAP_REQUEST, m);
+      if (m.reserved) b.note(fieldText(fieldOf(MAP_REQUEST, 'reserved'), m), base, base + 3);
       b.leaf(`ITR-RLOC Count: ${wireCount(m.declaredItrRlocCount, m.itrRlocs.length) - 1} (${m.declaredItrRlocCount ?? m.itrRlocs.length} ITR-RLOCs${decodedOf(m.declaredItrRlocCount, m.itrRlocs.length)})`, 3);
-      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.eids.length)}${decodedOf(m.declaredRecordCount, m.eids.length)}`, 1);
+      recordCount(b, m.declaredRecordCount, m.eids.length);
       nonce(m.nonce);
       addressNodes(b, m.sourceEid, 'Source EID');
       m.itrRlocs.forEach((a, i) => b.group(`ITR-RLOC ${i + 1}: ${addressText(a)}`, (g) => addressNodes(g, a, 'ITR-RLOC')));
       m.eids.forEach((p, i) =>
         b.group(`Map-Request Record ${i + 1}: ${prefixText(p.prefix, p.maskLen)}`, (g) => {
-          g.leaf(`Reserved: ${hex(p.reserved ?? 0, 2)}`, 1);
-          g.leaf(`EID Mask Length: ${p.maskLen}`, 1);
+          for (const f of EID_RECORD[0]!.fields) g.leaf(fieldText(f, p), 1);
           addressNodes(g, p.prefix, 'EID Prefix');
         }),
       );
@@ -442,46 +448,29 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       if (m.xtrId) b.leaf(`xTR-ID: ${toHex(m.xtrId)}`, 16);
       if (m.siteId) b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
       break;
-    case 2:
-      flagLines(b, b.pos, [
-        ['P (Probe)', m.probe],
-        ['E (Echo-Nonce capable)', m.echoNonceCapable],
-        ['S (Security)', m.security],
-      ]);
-      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
-      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
+    case MessageType.MapReply:
+      flagLines(b, MAP_REPLY, m);
+      b.leaf(fieldText(fieldOf(MAP_REPLY, 'reserved'), m), 3);
+      recordCount(b, m.declaredRecordCount, m.records.length);
       nonce(m.nonce);
       m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
       if (m.lispSec) lispSecNodes(b, m.lispSec, false);
       break;
-    case 3:
-      flagLines(b, b.pos, [
-        ['P (Proxy Map-Reply)', m.proxyReply],
-        ['S (LISP-SEC capable)', m.security],
-        ['I (xTR-ID present)', m.xtrIdPresent],
-        ['R (built for an RTR)', m.rtr],
-        ['E (EID-notify)', m.eidNotify],
-        ['T (use TTL for timeout)', m.ttlTimeout],
-        ['a (merge)', m.merge],
-        ['m (mobile node)', m.mobileNode],
-        ['M (want Map-Notify)', m.wantMapNotify],
-      ]);
-      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 3)}`, 3);
-      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
+    case MessageType.MapRegister:
+      flagLines(b, MAP_REGISTER, m);
+      b.leaf(fieldText(fieldOf(MAP_REGISTER, 'reserved'), m), 3);
+      recordCount(b, m.declaredRecordCount, m.records.length);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
       m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
       if (m.xtrId) b.leaf(`xTR-ID: ${toHex(m.xtrId)}`, 16);
       if (m.siteId) b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
       break;
-    case 4:
-    case 5:
-      flagLines(b, b.pos, [
-        ['I (xTR-ID present)', m.xtrIdPresent],
-        ['R (MS-RTR authentication)', m.rtr],
-      ]);
-      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
-      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
+    case MessageType.MapNotify:
+    case MessageType.MapNotifyAck:
+      flagLines(b, MAP_NOTIFY, m);
+      b.leaf(fieldText(fieldOf(MAP_NOTIFY, 'reserved'), m), 3);
+      recordCount(b, m.declaredRecordCount, m.records.length);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
       m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
@@ -489,14 +478,14 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       if (m.siteId) b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
       if (m.msRtrAuth) msRtrNodes(b, m.msRtrAuth, opts.msRtrVerdict);
       break;
-    case 6:
-      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
-      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
+    case MessageType.MapReferral:
+      b.leaf(fieldText(fieldOf(MAP_REFERRAL, 'reserved'), m), 3);
+      recordCount(b, m.declaredRecordCount, m.records.length);
       nonce(m.nonce);
       m.records.forEach((r, i) => referralNodes(b, r, i));
       break;
-    case 7:
-      b.leaf(`R: ${m.reply ? 'Info-Reply' : 'Info-Request'}, Reserved: ${hex(m.reserved ?? 0, 7)}`, 4);
+    case MessageType.Info:
+      b.leaf(`${fieldOf(INFO, 'reply').letter}: ${m.reply ? 'Info-Reply' : 'Info-Request'}, ${fieldText(fieldOf(INFO, 'reserved'), m)}`, 4);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
       b.leaf(`TTL: ${m.ttl} minutes`, 4);
@@ -505,16 +494,9 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       addressNodes(b, m.eid, 'EID Prefix');
       addressNodes(b, m.address, m.reply ? 'NAT-Traversal' : 'Address');
       break;
-    case 8: {
-      flagLines(b, b.pos, [
-        ['S (LISP-SEC / authentication data)', m.security],
-        ['D (DDT-originated)', m.ddt],
-        ['E/R (to ETR / for RTR)', m.toEtr],
-        ['M/N (to MS / RTR relays to MS)', m.toMs],
-        ['R (OOR: for an RTR, bit 9)', !!m.rtrProcess],
-        ['N (OOR: relayed by an RTR, bit 10)', !!m.rtrRelayed],
-      ]);
-      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 6)}`, 4);
+    case MessageType.ECM: {
+      flagLines(b, ECM_HEADER, m);
+      b.leaf(fieldText(fieldOf(ECM_HEADER, 'reserved'), m), 4);
       if (m.lispSec) lispSecNodes(b, m.lispSec, m.toEtr);
       if (m.msRtrAuth) msRtrNodes(b, m.msRtrAuth, opts.msRtrVerdict);
       const i = m.inner;
@@ -532,8 +514,8 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       } else if (i.payload) b.leaf(`Inner payload: ${toHex(i.payload)}`, i.payload.length);
       break;
     }
-    case 15:
-      b.leaf(`Sub-type: ${m.subType}`, 2);
+    case MessageType.SharedExtension:
+      b.leaf(fieldText(fieldOf(SHARED_EXTENSION, 'subType'), m), 2);
       b.leaf(`Data: ${toHex(m.data)}`, m.data.length);
       break;
   }
@@ -634,16 +616,10 @@ export function dataTree(d: DataMessage, base = 0, opts: TreeOptions = {}): Tree
   const h = d.header;
   const f = dataHeaderFields(h);
   b.group(`Flags: ${hex(h.flags, 2)}`, (g) => {
-    const bits: [string, number][] = [
-      ['N (nonce present)', DataFlag.N],
-      ['L (Locator-Status-Bits)', DataFlag.L],
-      ['E (echo-nonce request)', DataFlag.E],
-      ['V (map-version present)', DataFlag.V],
-      ['I (Instance ID present)', DataFlag.I],
-      ['P (LISP-GPE next protocol)', DataFlag.P],
-    ];
-    for (const [name, mask] of bits) g.note(`${name}: ${setBit((h.flags & mask) !== 0)}`, base, base + 1);
-    g.note(`K (key id): ${h.flags & DataFlag.K}`, base, base + 1);
+    const bits = dataFlagBits(h);
+    for (const x of flagFields(DATA_FLAGS)) g.note(`${x.letter} (${x.name}): ${setBit(isSet(x, bits))}`, base, base + 1);
+    const k = fieldOf(DATA_FLAGS, 'keyId');
+    g.note(`${k.letter} (${k.name}): ${bits.keyId}`, base, base + 1);
     g.pos += 1;
   });
   if (f.nonce !== undefined) b.leaf(`Nonce: ${hex(f.nonce, 6)}`, 3);

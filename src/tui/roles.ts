@@ -40,7 +40,7 @@ export function learnRoles(roles: Roles, p: LispPacket): void {
         if (v.m.mobileNode) add(roles, v.ecm.innerSrc, 'MN');
       } else {
         add(roles, v.dst, 'MS');
-        if (v.m.rtr) add(roles, v.src, 'RTR');
+        if (v.m.builtForRtr) add(roles, v.src, 'RTR');
         else add(roles, v.src, v.m.mobileNode || registersOneHost(v.m.records) ? 'MN' : 'xTR');
       }
       break;

@@ -264,7 +264,7 @@ describe('authenticated messages', () => {
   it('signed() equals the one-call builder, and unset flags stay clear', () => {
     const spec = { nonce: 9n, records, keyId: 2, key: 'k' };
     expect(signed(mapRegisterMessage(spec), 'k')).toEqual(mapRegister(spec));
-    expect(decode(mapRegister(spec))).toMatchObject({ proxyReply: false, wantMapNotify: false, xtrIdPresent: false, rtr: false });
+    expect(decode(mapRegister(spec))).toMatchObject({ proxyReply: false, wantMapNotify: false, xtrIdPresent: false, builtForRtr: false });
     expect(() => mapRegister({ ...spec, xtrId: new Uint8Array(15) })).toThrow(RangeError);
   });
 });

@@ -162,7 +162,7 @@ export const mappingRecord: fc.Arbitrary<MappingRecord> = fc
     action: fc.integer({ min: 0, max: 7 }),
     authoritative: fc.boolean(),
     reserved: nonzero(fc.integer({ min: 0, max: 0xfff })),
-    rsvd: nonzero(fc.integer({ min: 0, max: 15 })),
+    reserved2: nonzero(fc.integer({ min: 0, max: 15 })),
     mapVersion: fc.integer({ min: 0, max: 0xfff }),
     eid: address,
     locators: fc.array(locator, { maxLength: 3 }),
@@ -272,7 +272,7 @@ const mapRegister = fc
   .record({
     proxyReply: fc.boolean(),
     security: fc.boolean(),
-    rtr: fc.boolean(),
+    builtForRtr: fc.boolean(),
     reserved: nonzero(fc.integer({ min: 0, max: 0x7ff })),
     eidNotify: fc.boolean(),
     ttlTimeout: fc.boolean(),
@@ -305,7 +305,7 @@ const mapNotify = fc
     ),
   })
   .map(({ auth: a, xtr: x, ...r }): ControlMessage =>
-    compact({ ...r, xtrIdPresent: x !== undefined, rtr: r.msRtrAuth !== undefined, ...a, xtrId: x?.xtrId, siteId: x?.siteId }),
+    compact({ ...r, xtrIdPresent: x !== undefined, msRtrAuthPresent: r.msRtrAuth !== undefined, ...a, xtrId: x?.xtrId, siteId: x?.siteId }),
   );
 
 const mapReferral = fc

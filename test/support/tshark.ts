@@ -5,7 +5,12 @@ import { spawnSync } from 'node:child_process';
 import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
 import { readCapture } from '../../src/capture/source.js';
 import { toHex } from '../../src/dissect/addr.js';
-import { dataHeaderFields, DataFlag } from '../../src/dissect/data.js';
+import { dataHeaderFields } from '../../src/dissect/data.js';
+import { headerCounts } from '../../src/dissect/control.js';
+import type { Field, Word } from '../../src/dissect/field.js';
+import { DATA_FLAGS, dataFlagBits, ECM_HEADER, EID_RECORD, INFO, LOCATOR, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD } from '../../src/dissect/fields.js';
+import { recordCounts, referralCounts } from '../../src/dissect/record.js';
+import { MessageType } from '../../src/dissect/registry.js';
 import { isOpaque, RELIABLE_END_MARKER, type ReliableMessage } from '../../src/dissect/reliable.js';
 import type { ControlMessage, DataMessage, LispAddress, Locator, MappingRecord, NestedLisp } from '../../src/dissect/types.js';
 
@@ -111,25 +116,25 @@ function plainAddr(f: Fields, a: LispAddress, v4: string, v6: string): void {
   }
 }
 
+/** The fields of header words that tshark names, as the field tables declare them (lisp.type aside). */
+function header<T>(f: Fields, words: readonly Word<T>[], m: T, counts: Record<string, number> = {}): void {
+  for (const w of words) {
+    for (const d of w.fields as readonly Field[]) {
+      if (!d.tshark || d.key === 'type') continue;
+      const v = d.kind === 'count' ? counts[d.key] : (m as Record<string, unknown>)[d.key];
+      f.add(d.tshark, typeof v === 'number' || typeof v === 'boolean' ? v : d.kind === 'flag' || d.kind === 'option' ? false : 0);
+    }
+  }
+}
+
 function locator(f: Fields, l: Locator): void {
-  f.add('lisp.loc.priority', l.priority);
-  f.add('lisp.loc.weight', l.weight);
-  f.add('lisp.loc.multicast_priority', l.mpriority);
-  f.add('lisp.loc.multicast_weight', l.mweight);
-  f.add('lisp.loc.flags.local', l.local);
-  f.add('lisp.loc.flags.probe', l.probed);
-  f.add('lisp.loc.flags.reach', l.reachable);
+  header(f, LOCATOR, l);
   f.add('lisp.loc.afi', l.rloc.afi);
   if (l.rloc.kind === 'ipv4' || l.rloc.kind === 'ipv6') f.add('lisp.loc.locator', l.rloc.addr);
 }
 
 function record(f: Fields, r: MappingRecord): void {
-  f.add('lisp.mapping.ttl', r.ttl);
-  f.add('lisp.mapping.loccnt', r.locators.length);
-  f.add('lisp.mapping.eid.masklen', r.eidMaskLen);
-  f.add('lisp.mapping.act', r.action);
-  f.add('lisp.mapping.auth', r.authoritative);
-  f.add('lisp.mapping.ver', r.mapVersion);
+  header(f, MAPPING_RECORD, r, recordCounts(r));
   f.add('lisp.mapping.eid.afi', r.eid.afi);
   plainAddr(f, r.eid, 'lisp.mapping.eid.ipv4', 'lisp.mapping.eid.ipv6');
   for (const l of r.locators) locator(f, l);
@@ -144,15 +149,8 @@ function control(f: Fields, m: ControlMessage): void {
 function controlBody(f: Fields, m: ControlMessage): void {
   if ('unknown' in m) return;
   switch (m.type) {
-    case 1:
-      f.add('lisp.mreq.flags.auth', m.authoritative);
-      f.add('lisp.mreq.flags.mrp', m.mapDataPresent);
-      f.add('lisp.mreq.flags.probe', m.probe);
-      f.add('lisp.mreq.flags.smr', m.smr);
-      f.add('lisp.mreq.flags.pitr', m.pitr);
-      f.add('lisp.mreq.flags.smri', m.smrInvoked);
-      f.add('lisp.irc', m.itrRlocs.length - 1);
-      f.add('lisp.records', m.eids.length);
+    case MessageType.MapRequest:
+      header(f, [MAP_REQUEST], m, headerCounts(m));
       f.add('lisp.nonce', m.nonce);
       f.add('lisp.mreq.srceid.afi', m.sourceEid.afi);
       // Deliberate difference: tshark 4.0 stops at a Distinguished Name source EID (AFI 17,
@@ -167,33 +165,21 @@ function controlBody(f: Fields, m: ControlMessage): void {
       // to withdraw a subscription; we go on, so compare up to it.
       if (m.itrRlocs.some((a) => a.kind === 'none')) break;
       for (const p of m.eids) {
-        f.add('lisp.mreq.record.prefix.length', p.maskLen);
+        header(f, EID_RECORD, p);
         f.add('lisp.mreq.record.prefix.afi', p.prefix.afi);
         plainAddr(f, p.prefix, 'lisp.mreq.record.prefix.ipv4', 'lisp.mreq.record.prefix.ipv6');
       }
       if (m.mapReply) record(f, m.mapReply);
       break;
-    case 2:
-      f.add('lisp.mrep.flags.probe', m.probe);
-      f.add('lisp.mrep.flags.enlr', m.echoNonceCapable);
-      f.add('lisp.mrep.flags.sec', m.security);
-      f.add('lisp.records', m.records.length);
+    case MessageType.MapReply:
+      header(f, [MAP_REPLY], m, headerCounts(m));
       f.add('lisp.nonce', m.nonce);
       m.records.forEach((r) => record(f, r));
       break;
-    case 3:
-    case 4: {
-      if (m.type === 3) {
-        f.add('lisp.mreg.flags.pmr', m.proxyReply);
-        f.add('lisp.mreg.flags.sec', m.security);
-        f.add('lisp.mreg.flags.xtrid', m.xtrIdPresent);
-        f.add('lisp.mreg.flags.rtr', m.rtr);
-        f.add('lisp.mreg.flags.wmn', m.wantMapNotify);
-      } else {
-        f.add('lisp.mnot.flags.xtrid', m.xtrIdPresent);
-        f.add('lisp.mnot.flags.rtr', m.rtr);
-      }
-      f.add('lisp.records', m.records.length);
+    case MessageType.MapRegister:
+    case MessageType.MapNotify: {
+      if (m.type === MessageType.MapRegister) header(f, [MAP_REGISTER], m, headerCounts(m));
+      else header(f, [MAP_NOTIFY], m, headerCounts(m));
       f.add('lisp.nonce', m.nonce);
       f.add('lisp.keyid', m.keyId);
       f.add('lisp.authlen', m.authData.length);
@@ -205,25 +191,18 @@ function controlBody(f: Fields, m: ControlMessage): void {
       }
       break;
     }
-    case 6:
-      f.add('lisp.records', m.records.length);
+    case MessageType.MapReferral:
+      header(f, [MAP_REFERRAL], m, headerCounts(m));
       f.add('lisp.nonce', m.nonce);
       for (const r of m.records) {
-        f.add('lisp.mapping.ttl', r.ttl);
-        f.add('lisp.mapping.loccnt', r.referrals.length);
-        f.add('lisp.mapping.eid.masklen', r.eidMaskLen);
-        f.add('lisp.mapping.act', r.action);
-        f.add('lisp.mapping.auth', r.authoritative);
-        f.add('lisp.referral.incomplete', r.incomplete);
-        f.add('lisp.referral.sigcnt', r.signatures.length);
-        f.add('lisp.mapping.ver', r.mapVersion);
+        header(f, REFERRAL_RECORD, r, referralCounts(r));
         f.add('lisp.mapping.eid.afi', r.eid.afi);
         plainAddr(f, r.eid, 'lisp.mapping.eid.ipv4', 'lisp.mapping.eid.ipv6');
         for (const l of r.referrals) locator(f, l);
       }
       break;
-    case 7:
-      f.add('lisp.info.r', m.reply);
+    case MessageType.Info:
+      header(f, [INFO], m);
       f.add('lisp.nonce', m.nonce);
       f.add('lisp.keyid', m.keyId);
       f.add('lisp.authlen', m.authData.length);
@@ -232,9 +211,8 @@ function controlBody(f: Fields, m: ControlMessage): void {
       f.add('lisp.info.prefix.afi', m.eid.afi);
       plainAddr(f, m.eid, 'lisp.info.prefix.ipv4', 'lisp.info.prefix.ipv6');
       break;
-    case 8:
-      f.add('lisp.ecm.flags.sec', m.security);
-      f.add('lisp.ecm.flags.ddt', m.ddt);
+    case MessageType.ECM:
+      header(f, [ECM_HEADER], m);
       // tshark 4.0 does not know LISP-SEC: it looks for the inner IP header right after the ECM
       // header, where RFC 9303 §6.1 puts the Authentication Data, and decodes no inner packet.
       if (m.lispSec) break;
@@ -343,11 +321,7 @@ function data(f: Fields, m: DataMessage): void {
   {
     const h = m.header;
     const d = dataHeaderFields(h);
-    f.add('lisp-data.flags.nonce', (h.flags & DataFlag.N) !== 0);
-    f.add('lisp-data.flags.lsb', (h.flags & DataFlag.L) !== 0);
-    f.add('lisp-data.flags.enr', (h.flags & DataFlag.E) !== 0);
-    f.add('lisp-data.flags.mv', (h.flags & DataFlag.V) !== 0);
-    f.add('lisp-data.flags.iid', (h.flags & DataFlag.I) !== 0);
+    header(f, [DATA_FLAGS], dataFlagBits(h));
     // Deliberate difference: with P (LISP-GPE, RFC 9305 §3) the nonce is 16 bits and byte 3 is the
     // Next Protocol; tshark 4.0 knows no GPE and reads 24 bits.
     if (d.nonce !== undefined && d.gpeNextProtocol === undefined) f.add('lisp-data.nonce', d.nonce);

@@ -1,0 +1,255 @@
+// The fields of every LISP header word, declared once (see field.ts): RFC 9301 §5 control
+// messages, the NAT-traversal draft's and Open Overlay Router's bits, RFC 8111 referrals, RFC 9300
+// §5.3 data header, RFC 8060 LCAF header. Decoders, encoders, the tree, the line, the JSON, crafting
+// and the tshark comparison all read these tables.
+
+import { decodeWord, word, type Struct, type Word } from './field.js';
+import type {
+  DataHeader,
+  Ecm,
+  EidPrefix,
+  InfoMessage,
+  Lcaf,
+  Locator,
+  MapNotify,
+  MapReferral,
+  MapRegister,
+  MapReply,
+  MapRequest,
+  MappingRecord,
+  ReferralRecord,
+  SharedExtension,
+} from './types.js';
+
+const TYPE = { key: 'type', kind: 'number', mask: 0xf0000000, name: 'Type', tshark: 'lisp.type' } as const;
+const RECORD_COUNT = { key: 'recordCount', kind: 'count', mask: 0x000000ff, name: 'Record Count', tshark: 'lisp.records' } as const;
+
+/** Map-Request (RFC 9301 §5.2; I from RFC 9437 §5). */
+export const MAP_REQUEST: Word<MapRequest> = word<MapRequest>({
+  bits: 32,
+  fields: [
+    TYPE,
+    { key: 'authoritative', kind: 'flag', mask: 0x08000000, letter: 'A', name: 'Authoritative', line: 'auth', json: 'authoritative', always: true, tshark: 'lisp.mreq.flags.auth', craft: { default: false } },
+    { key: 'mapDataPresent', kind: 'flag', mask: 0x04000000, letter: 'M', name: 'Map-Data-Present', line: 'map-data', json: 'map_data_present', always: true, tshark: 'lisp.mreq.flags.mrp' },
+    { key: 'probe', kind: 'flag', mask: 0x02000000, letter: 'P', name: 'Probe', line: 'probe', json: 'probe', always: true, tshark: 'lisp.mreq.flags.probe', craft: { default: false } },
+    { key: 'smr', kind: 'flag', mask: 0x01000000, letter: 'S', name: 'Solicit-Map-Request', line: 'smr', json: 'smr', always: true, tshark: 'lisp.mreq.flags.smr', craft: { default: false } },
+    { key: 'pitr', kind: 'flag', mask: 0x00800000, letter: 'p', name: 'PITR', line: 'pitr', json: 'pitr', always: true, tshark: 'lisp.mreq.flags.pitr', craft: { default: false } },
+    { key: 'smrInvoked', kind: 'flag', mask: 0x00400000, letter: 's', name: 'SMR-invoked', line: 'smr-invoked', json: 'smr_invoked', always: true, tshark: 'lisp.mreq.flags.smri', craft: { default: false } },
+    { key: 'xtrIdPresent', kind: 'flag', mask: 0x00100000, letter: 'I', name: 'xTR-ID present, PubSub', line: 'xtr-id', json: 'xtr_id_present' },
+    // Bits 10 and 12..16 (R, Rsvd), around I.
+    { key: 'reserved', kind: 'reserved', mask: 0x002f8000, name: 'Reserved bits' },
+    { key: 'localXtr', kind: 'flag', mask: 0x00004000, letter: 'L', name: 'Local xTR', line: 'local-xtr', json: 'local_xtr', craft: { default: false } },
+    { key: 'dontMapReply', kind: 'flag', mask: 0x00002000, letter: 'D', name: 'Dont-Map-Reply', line: 'dont-reply', json: 'dont_map_reply', craft: { default: false } },
+    { key: 'itrRlocCount', kind: 'count', mask: 0x00001f00, name: 'ITR-RLOC Count', tshark: 'lisp.irc' },
+    RECORD_COUNT,
+  ],
+  lineOrder: ['authoritative', 'mapDataPresent', 'probe', 'smr', 'pitr', 'smrInvoked', 'localXtr', 'dontMapReply', 'xtrIdPresent'],
+  jsonOrder: ['probe', 'smr', 'smrInvoked', 'authoritative', 'mapDataPresent', 'pitr', 'localXtr', 'dontMapReply', 'xtrIdPresent'],
+});
+
+/** Map-Reply (RFC 9301 §5.4). */
+export const MAP_REPLY: Word<MapReply> = word<MapReply>({
+  bits: 32,
+  fields: [
+    TYPE,
+    { key: 'probe', kind: 'flag', mask: 0x08000000, letter: 'P', name: 'Probe', json: 'probe', always: true, tshark: 'lisp.mrep.flags.probe', craft: { default: false } },
+    { key: 'echoNonceCapable', kind: 'flag', mask: 0x04000000, letter: 'E', name: 'Echo-Nonce capable', line: 'echo-nonce', json: 'echo_nonce', always: true, tshark: 'lisp.mrep.flags.enlr', craft: { default: false } },
+    { key: 'security', kind: 'flag', mask: 0x02000000, letter: 'S', name: 'Security', line: 'sec', json: 'security', always: true, tshark: 'lisp.mrep.flags.sec', craft: { default: false } },
+    { key: 'reserved', kind: 'reserved', mask: 0x01ffff00, name: 'Reserved' },
+    RECORD_COUNT,
+  ],
+});
+
+/** Map-Register (RFC 9301 §5.6; R from the NAT-traversal draft; m as lispers.net and OOR set it). */
+export const MAP_REGISTER: Word<MapRegister> = word<MapRegister>({
+  bits: 32,
+  fields: [
+    TYPE,
+    { key: 'proxyReply', kind: 'flag', mask: 0x08000000, letter: 'P', name: 'Proxy Map-Reply', line: 'proxy-reply', json: 'proxy_reply', always: true, tshark: 'lisp.mreg.flags.pmr', craft: { default: false } },
+    { key: 'security', kind: 'flag', mask: 0x04000000, letter: 'S', name: 'LISP-SEC capable', line: 'sec', json: 'security', tshark: 'lisp.mreg.flags.sec', craft: { default: false } },
+    { key: 'xtrIdPresent', kind: 'flag', mask: 0x02000000, letter: 'I', name: 'xTR-ID present', line: 'xtr-id', json: 'xtr_id_present', always: true, tshark: 'lisp.mreg.flags.xtrid' },
+    { key: 'builtForRtr', kind: 'flag', mask: 0x01000000, letter: 'R', name: 'built for an RTR', line: 'rtr', json: 'rtr', tshark: 'lisp.mreg.flags.rtr', craft: { default: false } },
+    { key: 'reserved', kind: 'reserved', mask: 0x00ffe000, name: 'Reserved' },
+    { key: 'eidNotify', kind: 'flag', mask: 0x00001000, letter: 'E', name: 'EID-notify', line: 'eid-notify', json: 'eid_notify', craft: { default: false } },
+    { key: 'ttlTimeout', kind: 'flag', mask: 0x00000800, letter: 'T', name: 'use TTL for timeout', line: 'ttl-timeout', json: 'ttl_timeout', craft: { default: false } },
+    { key: 'merge', kind: 'flag', mask: 0x00000400, letter: 'a', name: 'merge', line: 'merge', json: 'merge', always: true, craft: { default: false } },
+    { key: 'mobileNode', kind: 'flag', mask: 0x00000200, letter: 'm', name: 'mobile node', line: 'mobile', json: 'mobile_node', craft: { default: false } },
+    { key: 'wantMapNotify', kind: 'flag', mask: 0x00000100, letter: 'M', name: 'want Map-Notify', line: 'want-map-notify', json: 'want_map_notify', always: true, tshark: 'lisp.mreg.flags.wmn', craft: { default: false } },
+    RECORD_COUNT,
+  ],
+  jsonOrder: ['proxyReply', 'wantMapNotify', 'merge', 'xtrIdPresent', 'security', 'builtForRtr', 'ttlTimeout', 'eidNotify', 'mobileNode'],
+});
+
+/** Map-Notify and Map-Notify-Ack (RFC 9301 §5.7; I and R from the NAT-traversal draft). */
+export const MAP_NOTIFY: Word<MapNotify> = word<MapNotify>({
+  bits: 32,
+  fields: [
+    TYPE,
+    { key: 'xtrIdPresent', kind: 'flag', mask: 0x08000000, letter: 'I', name: 'xTR-ID present', line: 'xtr-id', json: 'xtr_id_present', tshark: 'lisp.mnot.flags.xtrid' },
+    { key: 'msRtrAuthPresent', kind: 'flag', mask: 0x04000000, letter: 'R', name: 'MS-RTR authentication', line: 'rtr', json: 'rtr', tshark: 'lisp.mnot.flags.rtr' },
+    { key: 'reserved', kind: 'reserved', mask: 0x03ffff00, name: 'Reserved' },
+    RECORD_COUNT,
+  ],
+});
+
+/** Map-Referral (RFC 8111 §6). */
+export const MAP_REFERRAL: Word<MapReferral> = word<MapReferral>({
+  bits: 32,
+  fields: [TYPE, { key: 'reserved', kind: 'reserved', mask: 0x0fffff00, name: 'Reserved' }, RECORD_COUNT],
+});
+
+/** Info-Request and Info-Reply (NAT-traversal draft). */
+export const INFO: Word<InfoMessage> = word<InfoMessage>({
+  bits: 32,
+  fields: [
+    TYPE,
+    { key: 'reply', kind: 'flag', mask: 0x08000000, letter: 'R', name: 'Info-Reply', json: 'reply', always: true, tshark: 'lisp.info.r' },
+    { key: 'reserved', kind: 'reserved', mask: 0x07ffffff, name: 'Reserved' },
+  ],
+});
+
+/**
+ * Encapsulated Control Message (RFC 9301 §5.8). Bits 6 and 7 are E and M in RFC 9301, R and N in
+ * the NAT-traversal draft; Open Overlay Router uses bits 9 and 10 for its own R and N.
+ */
+export const ECM_HEADER: Word<Ecm> = word<Ecm>({
+  bits: 32,
+  fields: [
+    TYPE,
+    { key: 'security', kind: 'flag', mask: 0x08000000, letter: 'S', name: 'LISP-SEC / authentication data', line: 'sec', json: 'security', always: true, tshark: 'lisp.ecm.flags.sec', craft: { default: false } },
+    { key: 'ddt', kind: 'flag', mask: 0x04000000, letter: 'D', name: 'DDT-originated', line: 'ddt', json: 'ddt', always: true, tshark: 'lisp.ecm.flags.ddt', craft: { default: false } },
+    { key: 'toEtr', kind: 'flag', mask: 0x02000000, letter: 'E/R', name: 'to ETR / for RTR', line: 'to-etr/rtr', json: 'to_etr', always: true, craft: { default: false } },
+    { key: 'toMs', kind: 'flag', mask: 0x01000000, letter: 'M/N', name: 'to MS / RTR relays to MS', line: 'to-ms/relay', json: 'to_ms', always: true, craft: { default: false } },
+    { key: 'rtrProcess', kind: 'option', mask: 0x00400000, letter: 'R', name: 'OOR: for an RTR, bit 9', line: 'rtr' },
+    { key: 'rtrRelayed', kind: 'option', mask: 0x00200000, letter: 'N', name: 'OOR: relayed by an RTR, bit 10', line: 'relayed', json: 'rtr_relayed' },
+    { key: 'reserved', kind: 'reserved', mask: 0x009fffff, name: 'Reserved' },
+  ],
+});
+
+/** LISP Shared Extension Message (RFC 9304 §3): its first 16 bits. */
+export const SHARED_EXTENSION: Word<SharedExtension> = word<SharedExtension>({
+  bits: 16,
+  fields: [
+    { key: 'type', kind: 'number', mask: 0xf000, name: 'Type', tshark: 'lisp.type' },
+    { key: 'subType', kind: 'number', mask: 0x0fff, name: 'Sub-type' },
+  ],
+});
+
+const TTL = { key: 'ttl', kind: 'number', mask: 0xffffffff, name: 'Record TTL', json: 'ttl', always: true, tshark: 'lisp.mapping.ttl', craft: { default: 1440 } } as const;
+const EID_MASK_LEN = { key: 'eidMaskLen', kind: 'number', mask: 0x00ff0000, name: 'EID Mask Length', tshark: 'lisp.mapping.eid.masklen' } as const;
+const ACTION = { key: 'action', kind: 'number', mask: 0xe000, name: 'Action', tshark: 'lisp.mapping.act' } as const;
+const AUTHORITATIVE = { key: 'authoritative', kind: 'flag', mask: 0x1000, letter: 'A', name: 'Authoritative', json: 'authoritative', always: true, tshark: 'lisp.mapping.auth', craft: { default: true } } as const;
+const MAP_VERSION = { key: 'mapVersion', kind: 'number', mask: 0x0fff, name: 'Map-Version Number', json: 'map_version', always: true, tshark: 'lisp.mapping.ver', craft: { default: 0 } } as const;
+
+/** The 12 bytes before a mapping record's EID (RFC 9301 §5.4). */
+export const MAPPING_RECORD: Struct<MappingRecord> = [
+  word<MappingRecord>({ bits: 32, fields: [TTL] }),
+  word<MappingRecord>({
+    bits: 32,
+    fields: [
+      { key: 'locatorCount', kind: 'count', mask: 0xff000000, name: 'Locator Count', tshark: 'lisp.mapping.loccnt' },
+      EID_MASK_LEN,
+      ACTION,
+      AUTHORITATIVE,
+      { key: 'reserved', kind: 'reserved', mask: 0x0fff, name: 'Reserved' },
+    ],
+  }),
+  word<MappingRecord>({ bits: 16, fields: [{ key: 'reserved2', kind: 'reserved', mask: 0xf000, name: 'Rsvd' }, MAP_VERSION] }),
+];
+
+/** The 10 bytes before a referral record's EID (RFC 8111 §6). */
+export const REFERRAL_RECORD: Struct<ReferralRecord> = [
+  word<ReferralRecord>({ bits: 32, fields: [TTL] }),
+  word<ReferralRecord>({
+    bits: 32,
+    fields: [
+      { key: 'referralCount', kind: 'count', mask: 0xff000000, name: 'Referral Count', tshark: 'lisp.mapping.loccnt' },
+      EID_MASK_LEN,
+      ACTION,
+      AUTHORITATIVE,
+      { key: 'incomplete', kind: 'flag', mask: 0x0800, letter: 'I', name: 'Incomplete', json: 'incomplete', always: true, tshark: 'lisp.referral.incomplete' },
+      { key: 'reserved', kind: 'reserved', mask: 0x07ff, name: 'Reserved' },
+    ],
+  }),
+  word<ReferralRecord>({
+    bits: 16,
+    fields: [{ key: 'signatureCount', kind: 'count', mask: 0xf000, name: 'Signature Count', tshark: 'lisp.referral.sigcnt' }, MAP_VERSION],
+  }),
+];
+
+/** The 6 bytes before a locator's RLOC (RFC 9301 §5.4); referrals have the same. */
+export const LOCATOR: Struct<Locator> = [
+  word<Locator>({
+    bits: 32,
+    fields: [
+      { key: 'priority', kind: 'number', mask: 0xff000000, name: 'Priority', json: 'priority', always: true, tshark: 'lisp.loc.priority', craft: { default: 1 } },
+      { key: 'weight', kind: 'number', mask: 0x00ff0000, name: 'Weight', json: 'weight', always: true, tshark: 'lisp.loc.weight', craft: { default: 100 } },
+      { key: 'mpriority', kind: 'number', mask: 0x0000ff00, name: 'Multicast Priority', json: 'mpriority', always: true, tshark: 'lisp.loc.multicast_priority', craft: { default: 255 } },
+      { key: 'mweight', kind: 'number', mask: 0x000000ff, name: 'Multicast Weight', json: 'mweight', always: true, tshark: 'lisp.loc.multicast_weight', craft: { default: 0 } },
+    ],
+  }),
+  word<Locator>({
+    bits: 16,
+    fields: [
+      { key: 'unusedFlags', kind: 'reserved', mask: 0xfff8, name: 'Unused Flags' },
+      { key: 'local', kind: 'flag', mask: 0x0004, letter: 'L', name: 'Local', json: 'local', always: true, tshark: 'lisp.loc.flags.local', craft: { default: false } },
+      { key: 'probed', kind: 'flag', mask: 0x0002, letter: 'p', name: 'Probed', json: 'probed', always: true, tshark: 'lisp.loc.flags.probe', craft: { default: false } },
+      { key: 'reachable', kind: 'flag', mask: 0x0001, letter: 'R', name: 'Reachable', json: 'reachable', always: true, tshark: 'lisp.loc.flags.reach', craft: { default: true } },
+    ],
+  }),
+];
+
+/** A Map-Request's EID record before its EID (RFC 9301 §5.2). */
+export const EID_RECORD: Struct<EidPrefix> = [
+  word<EidPrefix>({
+    bits: 16,
+    fields: [
+      { key: 'reserved', kind: 'reserved', mask: 0xff00, name: 'Reserved' },
+      { key: 'maskLen', kind: 'number', mask: 0x00ff, name: 'EID Mask Length', tshark: 'lisp.mreq.record.prefix.length' },
+    ],
+  }),
+];
+
+/** The LCAF header after its AFI (RFC 8060 §3). */
+export const LCAF_HEADER: Struct<Lcaf> = [
+  word<Lcaf>({
+    bits: 32,
+    fields: [
+      { key: 'rsvd1', kind: 'number', mask: 0xff000000, name: 'Reserved', tshark: 'lisp.lcaf.res1' },
+      { key: 'flags', kind: 'number', mask: 0x00ff0000, name: 'Flags', tshark: 'lisp.lcaf.flags' },
+      { key: 'type', kind: 'number', mask: 0x0000ff00, name: 'LCAF Type', tshark: 'lisp.lcaf.type' },
+      { key: 'rsvd2', kind: 'number', mask: 0x000000ff, name: 'Reserved', tshark: 'lisp.lcaf.res2' },
+    ],
+  }),
+  word<Lcaf>({ bits: 16, fields: [{ key: 'length', kind: 'count', mask: 0xffff, name: 'Length', tshark: 'lisp.lcaf.length' }] }),
+];
+
+/** The data header's flags byte (RFC 9300 §5.3; P from LISP-GPE, RFC 9305 §3; K from RFC 8061). */
+export interface DataFlagBits {
+  noncePresent: boolean;
+  lsbEnabled: boolean;
+  echoNonceRequest: boolean;
+  mapVersionPresent: boolean;
+  instanceIdPresent: boolean;
+  nextProtocolPresent: boolean;
+  keyId: number;
+}
+
+/** `json: 'flags'`: the letter is one of the JSON contract's `flags` string. */
+export const DATA_FLAGS: Word<DataFlagBits> = word<DataFlagBits>({
+  bits: 8,
+  fields: [
+    { key: 'noncePresent', kind: 'flag', json: 'flags', mask: 0x80, letter: 'N', name: 'nonce present', tshark: 'lisp-data.flags.nonce' },
+    { key: 'lsbEnabled', kind: 'flag', json: 'flags', mask: 0x40, letter: 'L', name: 'Locator-Status-Bits', tshark: 'lisp-data.flags.lsb' },
+    { key: 'echoNonceRequest', kind: 'flag', json: 'flags', mask: 0x20, letter: 'E', name: 'echo-nonce request', tshark: 'lisp-data.flags.enr' },
+    { key: 'mapVersionPresent', kind: 'flag', json: 'flags', mask: 0x10, letter: 'V', name: 'map-version present', tshark: 'lisp-data.flags.mv' },
+    { key: 'instanceIdPresent', kind: 'flag', json: 'flags', mask: 0x08, letter: 'I', name: 'Instance ID present', tshark: 'lisp-data.flags.iid' },
+    { key: 'nextProtocolPresent', kind: 'flag', mask: 0x04, letter: 'P', name: 'LISP-GPE next protocol' },
+    { key: 'keyId', kind: 'number', mask: 0x03, letter: 'K', name: 'key id' },
+  ],
+});
+
+/** The data header's flags as fields. */
+export function dataFlagBits(h: DataHeader): DataFlagBits {
+  return decodeWord(DATA_FLAGS, h.flags, {} as DataFlagBits);
+}
