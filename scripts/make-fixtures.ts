@@ -957,9 +957,9 @@ function lcafs(): FixtureFile {
       rloc: lcaf(10, {
         kind: 'elp',
         hops: [
-          { flags: 0x4, address: v4(A.rtr) },
-          { flags: 0x3, address: v4(A.rtr2) },
-          { flags: 0, address: v4(A.etrC) },
+          { lookup: true, rlocProbe: false, strict: false, address: v4(A.rtr) },
+          { lookup: false, rlocProbe: true, strict: true, address: v4(A.rtr2) },
+          { lookup: false, rlocProbe: false, strict: false, address: v4(A.etrC) },
         ],
       }),
     },

@@ -22,6 +22,10 @@ export interface Field<K extends string = string> {
   name: string;
   /** The RFC's one-letter name of a flag. */
   letter?: string;
+  /** A number in two's complement (Geo Coordinates' Altitude). */
+  signed?: boolean;
+  /** Shown in hex, as Wireshark's BASE_HEX (reserved bits always are). */
+  hex?: boolean;
   /** The word in the one-line summary's [flags]. */
   line?: string;
   /** The JSON contract's key. */
@@ -77,7 +81,8 @@ export function fieldMax(f: Field): number {
 
 /** The field's value in `word`. */
 export function fieldValue(f: Field, word: number): number {
-  return ((word & f.mask) >>> 0) >>> shiftOf(f.mask);
+  const v = ((word & f.mask) >>> 0) >>> shiftOf(f.mask);
+  return f.signed ? v | 0 : v;
 }
 
 /** `value` placed in the field's bits. */
@@ -111,7 +116,7 @@ function decoderOf<T>(w: Word<T>): Decoder {
     const value = `((w & ${f.mask >>> 0}) >>> ${shiftOf(f.mask)})`;
     if (f.kind === 'flag') lines.push(`o[${key}] = (w & ${f.mask >>> 0}) !== 0;`);
     else if (f.kind === 'option') lines.push(`if (w & ${f.mask >>> 0}) o[${key}] = true;`);
-    else if (f.kind === 'number') lines.push(`o[${key}] = ${value};`);
+    else if (f.kind === 'number') lines.push(`o[${key}] = ${value}${f.signed ? ' | 0' : ''};`);
     else if (f.kind === 'reserved') lines.push(`{ const v = ${value}; if (v) o[${key}] = v; }`);
     else lines.push(`if (c) c[${key}] = ${value};`);
   }

@@ -6,6 +6,9 @@
 import { decodeWord, word, type Struct, type Word } from './field.js';
 import type {
   DataHeader,
+  ElpHop,
+  LcafBody,
+  RleEntry,
   Ecm,
   EidPrefix,
   InfoMessage,
@@ -215,10 +218,10 @@ export const LCAF_HEADER: Struct<Lcaf> = [
   word<Lcaf>({
     bits: 32,
     fields: [
-      { key: 'rsvd1', kind: 'number', mask: 0xff000000, name: 'Reserved', tshark: 'lisp.lcaf.res1' },
-      { key: 'flags', kind: 'number', mask: 0x00ff0000, name: 'Flags', tshark: 'lisp.lcaf.flags' },
+      { key: 'rsvd1', kind: 'number', hex: true, mask: 0xff000000, name: 'Reserved', tshark: 'lisp.lcaf.res1' },
+      { key: 'flags', kind: 'number', hex: true, mask: 0x00ff0000, name: 'Flags', tshark: 'lisp.lcaf.flags' },
       { key: 'type', kind: 'number', mask: 0x0000ff00, name: 'LCAF Type', tshark: 'lisp.lcaf.type' },
-      { key: 'rsvd2', kind: 'number', mask: 0x000000ff, name: 'Reserved', tshark: 'lisp.lcaf.res2' },
+      { key: 'rsvd2', kind: 'number', hex: true, mask: 0x000000ff, name: 'Reserved', tshark: 'lisp.lcaf.res2' },
     ],
   }),
   word<Lcaf>({ bits: 16, fields: [{ key: 'length', kind: 'count', mask: 0xffff, name: 'Length', tshark: 'lisp.lcaf.length' }] }),
@@ -253,3 +256,182 @@ export const DATA_FLAGS: Word<DataFlagBits> = word<DataFlagBits>({
 export function dataFlagBits(h: DataHeader): DataFlagBits {
   return decodeWord(DATA_FLAGS, h.flags, {} as DataFlagBits);
 }
+
+// ---- LCAF bodies (RFC 8060 §4; NAT-Traversal from the NAT-traversal draft; vendor RFC 9306) --------
+// The fixed words at the start of each body; the addresses that follow are decoded by lcaf.ts.
+
+type Body<K extends LcafBody['kind']> = Extract<LcafBody, { kind: K }>;
+
+const u32 = <T>(key: Extract<keyof T, string>, name: string, json?: string, tshark?: string): Word<T> =>
+  word<T>({ bits: 32, fields: [{ key, kind: 'number', mask: 0xffffffff, name, ...(json ? { json, always: true } : {}), ...(tshark ? { tshark } : {}) }] });
+
+export const LCAF_INSTANCE_ID: Struct<Body<'instance-id'>> = [u32('iid', 'Instance ID', 'iid', 'lisp.lcaf.iid')];
+
+export const LCAF_AS_NUMBER: Struct<Body<'as-number'>> = [u32('asn', 'AS Number', 'asn', 'lisp.lcaf.asn')];
+
+export const LCAF_APPLICATION_DATA: Struct<Body<'application-data'>> = [
+  word<Body<'application-data'>>({
+    bits: 32,
+    fields: [
+      { key: 'tos', kind: 'number', hex: true, mask: 0xffffff00, name: 'TOS/TC/Flow Label', json: 'tos', always: true },
+      { key: 'protocol', kind: 'number', mask: 0x000000ff, name: 'Protocol', json: 'protocol', always: true },
+    ],
+  }),
+  word<Body<'application-data'>>({
+    bits: 32,
+    fields: [
+      { key: 'localPortLow', kind: 'number', mask: 0xffff0000, name: 'Local Port Low', json: 'local_port_low', always: true },
+      { key: 'localPortHigh', kind: 'number', mask: 0x0000ffff, name: 'Local Port High', json: 'local_port_high', always: true },
+    ],
+  }),
+  word<Body<'application-data'>>({
+    bits: 32,
+    fields: [
+      { key: 'remotePortLow', kind: 'number', mask: 0xffff0000, name: 'Remote Port Low', json: 'remote_port_low', always: true },
+      { key: 'remotePortHigh', kind: 'number', mask: 0x0000ffff, name: 'Remote Port High', json: 'remote_port_high', always: true },
+    ],
+  }),
+];
+
+/** Degrees, minutes and seconds of one coordinate, N or E in the top bit. */
+function coordinate(hemisphere: 'north' | 'east', p: 'lat' | 'lon'): Word<Body<'geo-coordinates'>> {
+  return word<Body<'geo-coordinates'>>({
+    bits: 32,
+    fields: [
+      { key: hemisphere, kind: 'flag', mask: 0x80000000, letter: hemisphere === 'north' ? 'N' : 'E', name: hemisphere === 'north' ? 'North' : 'East', tshark: `lisp.lcaf.geo.${p}.hemisphere` },
+      { key: `${p}Degrees` as const, kind: 'number', mask: 0x7fff0000, name: 'Degrees', tshark: `lisp.lcaf.geo.${p}.deg` },
+      { key: `${p}Minutes` as const, kind: 'number', mask: 0x0000ff00, name: 'Minutes', tshark: `lisp.lcaf.geo.${p}.min` },
+      { key: `${p}Seconds` as const, kind: 'number', mask: 0x000000ff, name: 'Seconds', tshark: `lisp.lcaf.geo.${p}.sec` },
+    ],
+  });
+}
+
+/** Geo Coordinates; the Altitude is signed, 0x7FFFFFFF when absent (tshark 4.0 shows it empty: not compared). */
+export const LCAF_GEO: Struct<Body<'geo-coordinates'>> = [
+  coordinate('north', 'lat'),
+  coordinate('east', 'lon'),
+  word<Body<'geo-coordinates'>>({ bits: 32, fields: [{ key: 'altitude', kind: 'number', signed: true, mask: 0xffffffff, name: 'Altitude' }] }),
+];
+
+export const LCAF_OPAQUE_KEY: Struct<Body<'opaque-key'>> = [
+  word<Body<'opaque-key'>>({
+    bits: 16,
+    fields: [
+      { key: 'keyFieldNum', kind: 'number', mask: 0xff00, name: 'Key Field Num', json: 'key_field_num', always: true },
+      { key: 'keyWildcardFields', kind: 'number', mask: 0x00ff, name: 'Key Wildcard Fields', json: 'key_wildcard_fields', always: true },
+    ],
+  }),
+];
+
+export const LCAF_NAT_TRAVERSAL: Struct<Body<'nat-traversal'>> = [
+  word<Body<'nat-traversal'>>({
+    bits: 32,
+    fields: [
+      { key: 'msUdpPort', kind: 'number', mask: 0xffff0000, name: 'MS UDP Port', json: 'ms_udp_port', always: true, tshark: 'lisp.lcaf.natt.msport' },
+      { key: 'etrUdpPort', kind: 'number', mask: 0x0000ffff, name: 'ETR UDP Port', json: 'etr_udp_port', always: true, tshark: 'lisp.lcaf.natt.etrport' },
+    ],
+  }),
+];
+
+export const LCAF_NONCE_LOCATOR: Struct<Body<'nonce-locator'>> = [
+  word<Body<'nonce-locator'>>({
+    bits: 32,
+    fields: [
+      { key: 'reserved', kind: 'reserved', mask: 0xff000000, name: 'Reserved', tshark: 'lisp.lcaf.nonce_loc.res' },
+      { key: 'nonce', kind: 'number', hex: true, mask: 0x00ffffff, name: 'Nonce', tshark: 'lisp.lcaf.nonce_loc' },
+    ],
+  }),
+];
+
+export const LCAF_MULTICAST_INFO: Struct<Body<'multicast-info'>> = [
+  u32('iid', 'Instance ID', 'iid', 'lisp.lcaf.mcinfo_iid'),
+  word<Body<'multicast-info'>>({
+    bits: 32,
+    fields: [
+      { key: 'reserved', kind: 'reserved', mask: 0xffff0000, name: 'Reserved', tshark: 'lisp.lcaf.mcinfo.res' },
+      { key: 'sourceMaskLen', kind: 'number', mask: 0x0000ff00, name: 'Source Mask Length', tshark: 'lisp.lcaf.mcinfo.src.masklen' },
+      { key: 'groupMaskLen', kind: 'number', mask: 0x000000ff, name: 'Group Mask Length', tshark: 'lisp.lcaf.mcinfo.grp.masklen' },
+    ],
+  }),
+];
+
+/** Multicast Info's bits in the LCAF header's Rsvd2 (RFC 8060 §4.9). */
+export interface MulticastFlags {
+  reserved?: number;
+  rp: boolean;
+  leave: boolean;
+  join: boolean;
+}
+
+export const LCAF_MULTICAST_FLAGS: Word<MulticastFlags> = word<MulticastFlags>({
+  bits: 8,
+  fields: [
+    { key: 'reserved', kind: 'reserved', mask: 0xf8, name: 'Reserved', tshark: 'lisp.lcaf.mcinfo.flags.res' },
+    { key: 'rp', kind: 'flag', mask: 0x04, letter: 'R', name: 'RP', json: 'rp', always: true, tshark: 'lisp.lcaf.mcinfo.flags.rp' },
+    { key: 'leave', kind: 'flag', mask: 0x02, letter: 'L', name: 'Leave', json: 'leave', always: true, tshark: 'lisp.lcaf.mcinfo.flags.leave' },
+    { key: 'join', kind: 'flag', mask: 0x01, letter: 'J', name: 'Join', json: 'join', always: true, tshark: 'lisp.lcaf_mcinfo.flags.join' },
+  ],
+});
+
+/** An ELP hop's flags word (RFC 8060 §4.7). */
+export const LCAF_ELP_HOP: Struct<ElpHop> = [
+  word<ElpHop>({
+    bits: 16,
+    fields: [
+      { key: 'reserved', kind: 'reserved', mask: 0xfff8, name: 'Reserved', tshark: 'lisp.lcaf.elp_hop.flags.res' },
+      { key: 'lookup', kind: 'flag', mask: 0x0004, letter: 'L', name: 'Lookup', json: 'lookup', always: true, tshark: 'lisp.lcaf.elp_hop.flags.local' },
+      { key: 'rlocProbe', kind: 'flag', mask: 0x0002, letter: 'P', name: 'RLOC-Probe', json: 'rloc_probe', always: true, tshark: 'lisp.lcaf.elp_hop.flags.probe' },
+      { key: 'strict', kind: 'flag', mask: 0x0001, letter: 'S', name: 'Strict', json: 'strict', always: true, tshark: 'lisp.lcaf_elp_hop.flags.strict' },
+    ],
+  }),
+];
+
+export const LCAF_SECURITY_KEY: Struct<Body<'security-key'>> = [
+  word<Body<'security-key'>>({
+    bits: 32,
+    fields: [
+      { key: 'keyCount', kind: 'number', mask: 0xff000000, name: 'Key Count', json: 'key_count', always: true },
+      { key: 'rsvd3', kind: 'reserved', mask: 0x00ff0000, name: 'Reserved' },
+      { key: 'keyAlgorithm', kind: 'number', mask: 0x0000ff00, name: 'Key Algorithm', json: 'key_algorithm', always: true },
+      { key: 'rsvd4', kind: 'reserved', mask: 0x000000fe, name: 'Reserved' },
+      { key: 'revoke', kind: 'flag', mask: 0x00000001, letter: 'R', name: 'Revoke', json: 'revoke', always: true },
+    ],
+  }),
+];
+
+export const LCAF_SOURCE_DEST: Struct<Body<'source-dest'>> = [
+  word<Body<'source-dest'>>({
+    bits: 32,
+    fields: [
+      { key: 'reserved', kind: 'reserved', mask: 0xffff0000, name: 'Reserved', tshark: 'lisp.lcaf.srcdst.res' },
+      { key: 'sourceMaskLen', kind: 'number', mask: 0x0000ff00, name: 'Source Mask Length', tshark: 'lisp.lcaf.srcdst.src.masklen' },
+      { key: 'destMaskLen', kind: 'number', mask: 0x000000ff, name: 'Destination Mask Length', tshark: 'lisp.lcaf.srcdst.dst.masklen' },
+    ],
+  }),
+];
+
+export const LCAF_RLE_ENTRY: Struct<RleEntry> = [
+  word<RleEntry>({
+    bits: 32,
+    fields: [
+      { key: 'reserved', kind: 'reserved', mask: 0xffffff00, name: 'Reserved', tshark: 'lisp.lcaf.rle_entry.res' },
+      { key: 'level', kind: 'number', mask: 0x000000ff, name: 'Level', json: 'level', always: true, tshark: 'lisp.lcaf.rle_entry.level' },
+    ],
+  }),
+];
+
+export const LCAF_JSON: Struct<Body<'json'>> = [
+  word<Body<'json'>>({ bits: 16, fields: [{ key: 'jsonLength', kind: 'count', mask: 0xffff, name: 'JSON Length' }] }),
+];
+
+export const LCAF_ENCAPSULATION_FORMAT: Struct<Body<'encapsulation-format'>> = [u32('bits', 'Encapsulations')];
+
+export const LCAF_VENDOR: Struct<Body<'vendor'>> = [
+  word<Body<'vendor'>>({
+    bits: 32,
+    fields: [
+      { key: 'reserved', kind: 'reserved', mask: 0xff000000, name: 'Reserved', tshark: 'lisp.lcaf.vendor.res' },
+      { key: 'oui', kind: 'number', hex: true, mask: 0x00ffffff, name: 'OUI', tshark: 'lisp.lcaf.vendor.oui' },
+    ],
+  }),
+];

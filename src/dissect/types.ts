@@ -28,9 +28,16 @@ export interface Lcaf {
   trailing?: Uint8Array;
 }
 
+/** A hop of an Explicit Locator Path (RFC 8060 §4.7). */
 export interface ElpHop {
-  /** 16-bit word: reserved (13) | L lookup 0x4 | P rloc-probe 0x2 | S strict 0x1. */
-  flags: number;
+  /** The 13 reserved bits before L, when non-zero. */
+  reserved?: number;
+  /** L: look the hop's address up in the mapping system. */
+  lookup: boolean;
+  /** P: RLOC-probe the hop. */
+  rlocProbe: boolean;
+  /** S: strict (the path must go through this hop). */
+  strict: boolean;
   address: LispAddress;
 }
 

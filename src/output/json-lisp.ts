@@ -5,9 +5,24 @@
 
 import { toHex } from '../dissect/addr.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
-import { jsonFields, type Field, type Word } from '../dissect/field.js';
-import { ECM_HEADER, INFO, LOCATOR, MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD } from '../dissect/fields.js';
-import { ENCAP_FORMAT_BITS, elpHopFlags } from '../dissect/lcaf.js';
+import { decodeWord, jsonFields, type Field, type Struct, type Word } from '../dissect/field.js';
+import {
+  ECM_HEADER,
+  INFO,
+  LCAF_APPLICATION_DATA,
+  LCAF_AS_NUMBER,
+  LCAF_ELP_HOP,
+  LCAF_INSTANCE_ID,
+  LCAF_MULTICAST_FLAGS,
+  LCAF_MULTICAST_INFO,
+  LCAF_NAT_TRAVERSAL,
+  LCAF_OPAQUE_KEY,
+  LCAF_RLE_ENTRY,
+  LCAF_SECURITY_KEY,
+  LOCATOR,
+  type MulticastFlags,
+  MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD } from '../dissect/fields.js';
+import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
 import {
   actionSlug,
   AUTH_ALGORITHMS,
@@ -141,7 +156,8 @@ function writeLcaf(w: JsonWriter, a: Extract<LispAddress, { kind: 'lcaf' }>, mas
   w.obj().key('type').str(b.kind === 'raw' ? lcafSlug(l.type) : b.kind);
   switch (b.kind) {
     case 'instance-id':
-      w.key('iid').num(b.iid).key('mask_len').num(l.rsvd2);
+      writeStructFields(w, LCAF_INSTANCE_ID, b);
+      w.key('mask_len').num(l.rsvd2);
       addressField(w, 'address', b.address, opts, maskLen);
       break;
     case 'null':
@@ -150,13 +166,11 @@ function writeLcaf(w: JsonWriter, a: Extract<LispAddress, { kind: 'lcaf' }>, mas
       addressList(w, 'addresses', b.addresses, opts);
       break;
     case 'as-number':
-      w.key('asn').num(b.asn);
+      writeStructFields(w, LCAF_AS_NUMBER, b);
       addressField(w, 'address', b.address, opts, maskLen);
       break;
     case 'application-data':
-      w.key('tos').num(b.tos).key('protocol').num(b.protocol);
-      w.key('local_port_low').num(b.localPortLow).key('local_port_high').num(b.localPortHigh);
-      w.key('remote_port_low').num(b.remotePortLow).key('remote_port_high').num(b.remotePortHigh);
+      writeStructFields(w, LCAF_APPLICATION_DATA, b);
       addressField(w, 'address', b.address, opts);
       break;
     case 'geo-coordinates': {
@@ -169,11 +183,11 @@ function writeLcaf(w: JsonWriter, a: Extract<LispAddress, { kind: 'lcaf' }>, mas
       break;
     }
     case 'opaque-key':
-      w.key('key_field_num').num(b.keyFieldNum).key('key_wildcard_fields').num(b.keyWildcardFields);
+      writeStructFields(w, LCAF_OPAQUE_KEY, b);
       w.key('key').hex(b.key);
       break;
     case 'nat-traversal':
-      w.key('ms_udp_port').num(b.msUdpPort).key('etr_udp_port').num(b.etrUdpPort);
+      writeStructFields(w, LCAF_NAT_TRAVERSAL, b);
       addressField(w, 'global_etr_rloc', b.globalEtrRloc, opts);
       addressField(w, 'ms_rloc', b.msRloc, opts);
       addressField(w, 'private_etr_rloc', b.privateEtrRloc, opts);
@@ -184,25 +198,25 @@ function writeLcaf(w: JsonWriter, a: Extract<LispAddress, { kind: 'lcaf' }>, mas
       addressField(w, 'address', b.address, opts);
       break;
     case 'multicast-info':
-      w.key('iid').num(b.iid);
+      writeStructFields(w, [LCAF_MULTICAST_INFO[0]!], b);
       w.key('source');
       writeAddress(w, b.source, opts, b.sourceMaskLen);
       w.key('group');
       writeAddress(w, b.group, opts, b.groupMaskLen);
-      w.key('rp').bool((l.rsvd2 & 4) !== 0).key('leave').bool((l.rsvd2 & 2) !== 0).key('join').bool((l.rsvd2 & 1) !== 0);
+      writeFields(w, LCAF_MULTICAST_FLAGS, decodeWord(LCAF_MULTICAST_FLAGS, l.rsvd2, {} as MulticastFlags));
       break;
     case 'elp':
       w.key('hops').arr();
       for (const h of b.hops) {
-        const f = elpHopFlags(h.flags);
         w.obj();
         addressField(w, 'address', h.address, opts);
-        w.key('lookup').bool(f.lookup).key('rloc_probe').bool(f.rlocProbe).key('strict').bool(f.strict).end();
+        writeStructFields(w, LCAF_ELP_HOP, h);
+        w.end();
       }
       w.endArr();
       break;
     case 'security-key':
-      w.key('key_count').num(b.keyCount).key('key_algorithm').num(b.keyAlgorithm).key('revoke').bool(b.revoke);
+      writeStructFields(w, LCAF_SECURITY_KEY, b);
       w.key('keys').arr();
       for (const k of b.keys) {
         w.obj().key('length').num(k.length);
@@ -223,7 +237,8 @@ function writeLcaf(w: JsonWriter, a: Extract<LispAddress, { kind: 'lcaf' }>, mas
       for (const e of b.entries) {
         w.obj();
         addressField(w, 'address', e.address, opts);
-        w.key('level').num(e.level).end();
+        writeStructFields(w, LCAF_RLE_ENTRY, e);
+        w.end();
       }
       w.endArr();
       break;
@@ -308,6 +323,10 @@ function writeField(w: JsonWriter, f: Field, m: unknown): void {
 /** The fields of a header word the JSON carries, in its order (or those of `keys`). */
 function writeFields<T>(w: JsonWriter, def: Word<T>, m: T, keys?: readonly Extract<keyof T, string>[]): void {
   for (const f of jsonFields(def, keys)) writeField(w, f, m);
+}
+
+function writeStructFields<T>(w: JsonWriter, s: Struct<T>, m: T): void {
+  for (const x of s) writeFields(w, x, m);
 }
 
 const LOCATOR_JSON = [...jsonFields(LOCATOR[0]!), ...jsonFields(LOCATOR[1]!)];

@@ -8,9 +8,30 @@ import { authAlgorithm } from '../dissect/auth.js';
 import { Writer } from '../dissect/cursor.js';
 import { dataHeaderFields } from '../dissect/data.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
-import { fieldOf, fieldWidth, flagFields, isSet, type Field, type Word } from '../dissect/field.js';
-import { DATA_FLAGS, dataFlagBits, ECM_HEADER, EID_RECORD, INFO, LOCATOR, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, SHARED_EXTENSION } from '../dissect/fields.js';
-import { ENCAP_FORMAT_BITS, elpHopFlags } from '../dissect/lcaf.js';
+import { decodeWord, encodeWord, fieldOf, fieldWidth, flagFields, isSet, type Field, type Struct, type Word } from '../dissect/field.js';
+import {
+  DATA_FLAGS,
+  dataFlagBits,
+  ECM_HEADER,
+  EID_RECORD,
+  INFO,
+  LCAF_AS_NUMBER,
+  LCAF_APPLICATION_DATA,
+  LCAF_ELP_HOP,
+  LCAF_HEADER,
+  LCAF_INSTANCE_ID,
+  LCAF_MULTICAST_FLAGS,
+  LCAF_MULTICAST_INFO,
+  LCAF_NAT_TRAVERSAL,
+  LCAF_NONCE_LOCATOR,
+  LCAF_OPAQUE_KEY,
+  LCAF_RLE_ENTRY,
+  LCAF_SECURITY_KEY,
+  LCAF_SOURCE_DEST,
+  LCAF_VENDOR,
+  LOCATOR,
+  type MulticastFlags, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, SHARED_EXTENSION } from '../dissect/fields.js';
+import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
 import {
   ACTIONS,
   AFI_NAMES,
@@ -106,18 +127,25 @@ function addressNodes(b: Builder, a: LispAddress, what: string): void {
   }
 }
 
+/** A leaf per field of byte-aligned words, each over its bytes. */
+function leaves<T>(b: Builder, s: Struct<T>, m: T): void {
+  for (const w of s) for (const f of w.fields as readonly Field[]) b.leaf(fieldText(f, m), fieldWidth(f) >> 3);
+}
+
 function lcafNodes(b: Builder, a: Extract<LispAddress, { kind: 'lcaf' }>): void {
   const l = a.lcaf;
   const info = LCAF_TYPES.get(l.type);
-  b.leaf(`Reserved: ${hex(l.rsvd1, 2)}`, 1);
-  b.leaf(`Flags: ${hex(l.flags, 2)}`, 1);
-  b.leaf(`LCAF Type: ${info?.title ?? 'Unassigned'} (${l.type})`, 1);
+  const [rsvd1, flags, type, rsvd2] = LCAF_HEADER[0]!.fields as readonly Field[];
+  b.leaf(fieldText(rsvd1!, l), 1);
+  b.leaf(fieldText(flags!, l), 1);
+  b.leaf(`${type!.name}: ${info?.title ?? 'Unassigned'} (${l.type})`, 1);
   const body = l.body;
   if (body.kind === 'instance-id') b.leaf(`IID Mask Length: ${l.rsvd2}`, 1);
   else if (body.kind === 'multicast-info') {
-    b.leaf(`Flags: RP=${(l.rsvd2 >> 2) & 1} Leave=${(l.rsvd2 >> 1) & 1} Join=${l.rsvd2 & 1}`, 1);
+    const bits = decodeWord(LCAF_MULTICAST_FLAGS, l.rsvd2, {} as MulticastFlags);
+    b.leaf(`Flags: ${flagFields(LCAF_MULTICAST_FLAGS).map((f) => `${f.name}=${+isSet(f, bits)}`).join(' ')}`, 1);
   } else if (body.kind === 'json') b.leaf(`Binary JSON: ${setBit((l.rsvd2 & 1) !== 0)}`, 1);
-  else b.leaf(`Reserved: ${hex(l.rsvd2, 2)}`, 1);
+  else b.leaf(fieldText(rsvd2!, l), 1);
   const lengthAt = b.pos;
   b.leaf('Length', 2);
   const start = b.pos;
@@ -129,16 +157,15 @@ function lcafNodes(b: Builder, a: Extract<LispAddress, { kind: 'lcaf' }>): void 
       body.addresses.forEach((x, i) => sub(x, `Address ${i + 1}`));
       break;
     case 'instance-id':
-      b.leaf(`Instance ID: ${body.iid}`, 4);
+      leaves(b, LCAF_INSTANCE_ID, body);
       sub(body.address, 'Address');
       break;
     case 'as-number':
-      b.leaf(`AS Number: ${body.asn}`, 4);
+      leaves(b, LCAF_AS_NUMBER, body);
       sub(body.address, 'Address');
       break;
     case 'application-data':
-      b.leaf(`TOS/TC/Flow Label: ${hex(body.tos, 6)}`, 3);
-      b.leaf(`Protocol: ${body.protocol}`, 1);
+      leaves(b, [LCAF_APPLICATION_DATA[0]!], body);
       b.leaf(`Local Ports: ${body.localPortLow}-${body.localPortHigh}`, 4);
       b.leaf(`Remote Ports: ${body.remotePortLow}-${body.remotePortHigh}`, 4);
       sub(body.address, 'Address');
@@ -150,45 +177,37 @@ function lcafNodes(b: Builder, a: Extract<LispAddress, { kind: 'lcaf' }>): void 
       sub(body.address, 'Address');
       break;
     case 'opaque-key':
-      b.leaf(`Key Field Num: ${body.keyFieldNum}`, 1);
-      b.leaf(`Key Wildcard Fields: ${body.keyWildcardFields}`, 1);
+      leaves(b, LCAF_OPAQUE_KEY, body);
       b.leaf(`Key: ${toHex(body.key)}`, body.key.length);
       break;
     case 'nat-traversal':
-      b.leaf(`MS UDP Port: ${body.msUdpPort}`, 2);
-      b.leaf(`ETR UDP Port: ${body.etrUdpPort}`, 2);
+      leaves(b, LCAF_NAT_TRAVERSAL, body);
       sub(body.globalEtrRloc, 'Global ETR RLOC');
       sub(body.msRloc, 'MS RLOC');
       sub(body.privateEtrRloc, 'Private ETR RLOC');
       body.rtrRlocs.forEach((x, i) => sub(x, `RTR RLOC ${i + 1}`));
       break;
     case 'nonce-locator':
-      b.leaf(`Reserved: ${hex(body.reserved ?? 0, 2)}`, 1);
-      b.leaf(`Nonce: ${hex(body.nonce, 6)}`, 3);
+      leaves(b, LCAF_NONCE_LOCATOR, body);
       sub(body.address, 'Address');
       break;
     case 'multicast-info':
-      b.leaf(`Instance ID: ${body.iid}`, 4);
-      b.leaf(`Reserved: ${hex(body.reserved ?? 0, 4)}`, 2);
-      b.leaf(`Source Mask Length: ${body.sourceMaskLen}`, 1);
-      b.leaf(`Group Mask Length: ${body.groupMaskLen}`, 1);
+      leaves(b, LCAF_MULTICAST_INFO, body);
       sub(body.source, 'Source');
       sub(body.group, 'Group');
       break;
     case 'elp':
       body.hops.forEach((h, i) =>
         b.group(`Hop ${i + 1}: ${addressText(h.address)}`, (g) => {
-          const f = elpHopFlags(h.flags);
-          g.leaf(`Flags: ${hex(h.flags, 4)} (Lookup=${+f.lookup} RLOC-Probe=${+f.rlocProbe} Strict=${+f.strict})`, 2);
+          const w = LCAF_ELP_HOP[0]!;
+          g.leaf(`Flags: ${hex(encodeWord(w, h), 4)} (${flagFields(w).map((f) => `${f.name}=${+isSet(f, h)}`).join(' ')})`, 2);
           addressNodes(g, h.address, 'Hop');
         }),
       );
       break;
     case 'security-key':
-      b.leaf(`Key Count: ${body.keyCount}`, 1);
-      b.leaf(`Reserved: ${hex(body.rsvd3 ?? 0, 2)}`, 1);
-      b.leaf(`Key Algorithm: ${body.keyAlgorithm}`, 1);
-      b.leaf(`Revoke: ${setBit(body.revoke)}`, 1);
+      // Key Count, Reserved, Key Algorithm a byte each; Revoke the last bit of the fourth.
+      for (const f of LCAF_SECURITY_KEY[0]!.fields as readonly Field[]) if (f.key !== 'rsvd4') b.leaf(fieldText(f, body), 1);
       body.keys.forEach((k, i) => {
         b.leaf(`Key ${i + 1} Length: ${k.length}`, 2);
         b.leaf(`Key ${i + 1} Material: <${k.length} bytes, masked>`, k.length);
@@ -196,17 +215,14 @@ function lcafNodes(b: Builder, a: Extract<LispAddress, { kind: 'lcaf' }>): void 
       sub(body.address, 'Locator');
       break;
     case 'source-dest':
-      b.leaf(`Reserved: ${hex(body.reserved ?? 0, 4)}`, 2);
-      b.leaf(`Source Mask Length: ${body.sourceMaskLen}`, 1);
-      b.leaf(`Destination Mask Length: ${body.destMaskLen}`, 1);
+      leaves(b, LCAF_SOURCE_DEST, body);
       sub(body.source, 'Source');
       sub(body.dest, 'Destination');
       break;
     case 'rle':
       body.entries.forEach((e, i) =>
         b.group(`RLE Entry ${i + 1}: ${addressText(e.address)}, level ${e.level}`, (g) => {
-          g.leaf(`Reserved: ${hex(e.reserved ?? 0, 6)}`, 3);
-          g.leaf(`Level: ${e.level}`, 1);
+          leaves(g, LCAF_RLE_ENTRY, e);
           addressNodes(g, e.address, 'RTR/ETR');
         }),
       );
@@ -227,8 +243,7 @@ function lcafNodes(b: Builder, a: Extract<LispAddress, { kind: 'lcaf' }>): void 
       break;
     }
     case 'vendor':
-      b.leaf(`Reserved: ${hex(body.reserved ?? 0, 2)}`, 1);
-      b.leaf(`OUI: ${hex(body.oui, 6)}`, 3);
+      leaves(b, LCAF_VENDOR, body);
       b.leaf(`Vendor Data: ${toHex(body.data)}`, body.data.length);
       break;
     case 'raw':
@@ -392,7 +407,7 @@ function flagLines<T>(b: Builder, def: Word<T>, m: T): void {
 /** `Name: value` of a field, reserved bits in hex (Wireshark's BASE_HEX), flags Set / Not set. */
 function fieldText(f: Field, m: unknown): string {
   const v = (m as Record<string, unknown>)[f.key];
-  if (f.kind === 'reserved') return `${f.name}: ${hex(typeof v === 'number' ? v : 0, Math.ceil(fieldWidth(f) / 4))}`;
+  if (f.kind === 'reserved' || f.hex) return `${f.name}: ${hex(typeof v === 'number' ? v : 0, Math.ceil(fieldWidth(f) / 4))}`;
   if (f.kind === 'flag' || f.kind === 'option') return `${f.name}: ${setBit(v === true)}`;
   return `${f.name}: ${String(v)}`;
 }

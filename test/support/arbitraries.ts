@@ -95,7 +95,12 @@ function lcafBody(addr: fc.Arbitrary<LispAddress>): fc.Arbitrary<[number, LcafBo
         compact({ kind: 'multicast-info', iid, reserved, sourceMaskLen: s, groupMaskLen: g, source, group }),
       ]),
     fc
-      .array(fc.record({ flags: u16, address: addr }), { maxLength: 3 })
+      .array(
+        fc
+          .record({ reserved: nonzero(fc.integer({ min: 0, max: 0x1fff })), lookup: fc.boolean(), rlocProbe: fc.boolean(), strict: fc.boolean(), address: addr })
+          .map(compact),
+        { maxLength: 3 },
+      )
       .map((hops): [number, LcafBody] => [10, { kind: 'elp', hops }]),
     fc
       .tuple(fc.array(bytes(16), { maxLength: 3 }), nonzero(u8), u8, nonzero(fc.integer({ min: 0, max: 127 })), fc.boolean(), addr)
