@@ -206,7 +206,7 @@ function authenticatedMessage(
     if (isAuthenticated(inner) && innerBytes) out.m = inner;
     const ad = m.msRtrAuth;
     // OOR: the HMAC covers the encapsulated LISP message as sent (docs/nat-traversal.md).
-    if (ad && innerBytes) out.msRtr = (key) => verifyMac(innerBytes, ad.keyId, ad.authData, key);
+    if (ad && innerBytes) out.msRtr = (key) => verifyMac(innerBytes, ad.algorithmId, ad.authData, key);
     return out.m || out.msRtr ? out : undefined;
   }
   let target: { m: KnownControl; bytes: Uint8Array } | undefined;

@@ -9,7 +9,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { PacketDecoder, type LispPacket } from '../capture/packets.js';
 import type { CaptureFileWriter } from '../capture/writer.js';
 import { addressText, ipAddress, parsePrefix, prefixText, type Prefix } from '../dissect/address.js';
-import { authAlgorithm } from '../dissect/auth.js';
+import { authAlgorithm, splitKeyIdField } from '../dissect/auth.js';
 import { fromHex, toHex } from '../dissect/addr.js';
 import { mapRegister, randomNonce } from '../dissect/build.js';
 import { KeyRing } from '../dissect/keyring.js';
@@ -520,7 +520,7 @@ export function registerFailure(o: { ms: string; port: number; eid: string; atte
     const cause = `${icmpErrorText(o.icmp)}${o.icmp.portUnreachable ? ': check the Map-Server address and port' : ''}`;
     return { text: `${head}: ${cause}`, causes: [cause] };
   }
-  const alg = authAlgorithm(o.keyId)?.name ?? `algorithm ${o.keyId}`;
+  const alg = authAlgorithm(splitKeyIdField(o.keyId).algorithmId)?.name ?? `algorithm ${o.keyId}`;
   const causes = [
     'the key (a Map-Server drops a Map-Register that does not verify, without a word)',
     o.keyId === 1 ? `the key id (1, ${alg}: some Map-Servers want 2)` : `the key id (${o.keyId}, ${alg}: Open Overlay Router accepts only 1, --key-id 1)`,
@@ -555,7 +555,7 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
       ...(siteId ? { siteId } : {}),
     });
     const eidText = prefixText(eid.address, eid.maskLen);
-    const alg = authAlgorithm(keyId)?.name ?? `algorithm ${keyId}`;
+    const alg = authAlgorithm(splitKeyIdField(keyId).algorithmId)?.name ?? `algorithm ${keyId}`;
     const failure = result ? undefined : registerFailure({ ms, port: port ?? 4342, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: !!sentId, icmp: c.icmp });
     const idText = sentId ? `xTR-ID ${toHex(sentId)}, site-ID ${toHex(siteId ?? new Uint8Array(8))}` : 'no xTR-ID';
     if (a.flags.get('json')) {

@@ -13,8 +13,8 @@ import {
   encodeMappingRecord,
   encodeReferralRecord,
 } from './record.js';
-import { decodeWord, encodeWord, type Word } from './field.js';
-import { INFO, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, SHARED_EXTENSION } from './fields.js';
+import { decodeWord, encodeWord, readStruct, writeStruct, type Word } from './field.js';
+import { AUTH, INFO, INFO_BODY, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, SHARED_EXTENSION } from './fields.js';
 import { AUTH_ALGORITHMS, isKnownControlType, MESSAGE_TYPES, MessageType, MS_RTR_AD_TYPE } from './registry.js';
 import type {
   AuthFields,
@@ -77,14 +77,26 @@ function trailingOf<T extends { trailing?: Uint8Array }>(c: Cursor, m: T): T {
 
 /**
  * The header word (type, flags, counts) and nonce common to most messages, decoded into `m` by the
- * message's field table; the counts it holds, or undefined when the 12 bytes are not there.
+ * message's field table; the counts it holds, or undefined when the 12 bytes are not there. A
+ * message cut inside its nonce keeps what the word says, its counts as declared ones.
  */
-function header<T extends { nonce: bigint }>(c: Cursor, def: Word<T>, m: T, name: string): Record<string, number> | undefined {
-  if (!c.need(12, `${name} header`)) return undefined;
+function header<T extends { nonce: bigint; declaredRecordCount?: number; declaredItrRlocCount?: number }>(
+  c: Cursor,
+  def: Word<T>,
+  m: T,
+  name: string,
+): Record<string, number> | undefined {
+  const complete = c.need(12, `${name} header`);
+  if (c.remaining < 4) return undefined;
   const counts: Record<string, number> = {};
   decodeWord(def, c.u32(), m, counts);
-  m.nonce = c.u64();
-  return counts;
+  if (complete) {
+    m.nonce = c.u64();
+    return counts;
+  }
+  if (counts.recordCount) m.declaredRecordCount = counts.recordCount;
+  if (counts.itrRlocCount !== undefined) m.declaredItrRlocCount = counts.itrRlocCount + 1;
+  return undefined;
 }
 
 function decodeMapRequest(c: Cursor): MapRequest {
@@ -159,24 +171,29 @@ function decodeMapReply(c: Cursor): MapReply {
 }
 
 export function decodeAuth(c: Cursor, name: string): AuthFields | undefined {
-  if (!c.need(4, `${name} Key ID and Authentication Data Length`)) return undefined;
   const at = c.pos;
-  const keyId = c.u16();
-  const len = c.u16();
-  const alg = AUTH_ALGORITHMS.get(keyId & 0xff);
+  const a: AuthFields = { keyId: 0, algorithmId: 0, authData: new Uint8Array(0) };
+  const counts = readStruct(c, AUTH, a, `${name} Key ID and Authentication Data Length`);
+  if (!counts) return undefined;
+  const len = counts.authDataLength!;
+  const alg = AUTH_ALGORITHMS.get(a.algorithmId);
   // Implementations send the full MAC or the RFC's truncation; anything else cannot verify.
   if (alg && len !== alg.macLength && len !== alg.truncatedLength) {
     c.warn(`${name} Authentication Data Length ${len} does not fit ${alg.name} (${alg.hash ? `${alg.truncatedLength} or ${alg.macLength}` : '0'} bytes)`, at + 2);
   }
   if (len > c.remaining) {
     c.note(`${name} Authentication Data Length ${len} exceeds the ${c.remaining} bytes left`);
-    return { keyId, authData: c.rest() };
+    a.authData = c.rest();
+    a.declaredAuthDataLength = len;
+    return a;
   }
-  return { keyId, authData: c.take(len) };
+  a.authData = c.take(len);
+  return a;
 }
 
 function encodeAuth(w: Writer, a: AuthFields): void {
-  w.u16(a.keyId).u16(a.authData.length).bytes(a.authData);
+  writeStruct(w, AUTH, a, { authDataLength: a.declaredAuthDataLength ?? a.authData.length });
+  w.bytes(a.authData);
 }
 
 export function encodeMsRtrAuth(w: Writer, a: MsRtrAuth): void {
@@ -204,6 +221,7 @@ function decodeMapRegister(c: Cursor): MapRegister {
     wantMapNotify: false,
     nonce: 0n,
     keyId: 0,
+    algorithmId: 0,
     authData: new Uint8Array(0),
     records: [],
   };
@@ -222,7 +240,7 @@ function decodeMapRegister(c: Cursor): MapRegister {
 
 function decodeMapNotify(c: Cursor, type: 4 | 5): MapNotify {
   const name = MESSAGE_TYPES.get(type)!.title;
-  const m: MapNotify = { type, xtrIdPresent: false, msRtrAuthPresent: false, nonce: 0n, keyId: 0, authData: new Uint8Array(0), records: [] };
+  const m: MapNotify = { type, xtrIdPresent: false, msRtrAuthPresent: false, nonce: 0n, keyId: 0, algorithmId: 0, authData: new Uint8Array(0), records: [] };
   const h = header(c, MAP_NOTIFY, m, name);
   if (!h) return m;
   const auth = decodeAuth(c, name);
@@ -323,6 +341,7 @@ function decodeInfo(c: Cursor): InfoMessage {
     reply: false,
     nonce: 0n,
     keyId: 0,
+    algorithmId: 0,
     authData: new Uint8Array(0),
     ttl: 0,
     eidMaskLen: 0,
@@ -336,11 +355,7 @@ function decodeInfo(c: Cursor): InfoMessage {
   const auth = decodeAuth(c, name);
   if (!auth) return m;
   Object.assign(m, auth);
-  if (!c.need(6, `${name} TTL and EID mask-len`)) return m;
-  m.ttl = c.u32();
-  const reserved2 = c.u8();
-  if (reserved2) m.reserved2 = reserved2;
-  m.eidMaskLen = c.u8();
+  if (!readStruct(c, INFO_BODY, m, `${name} TTL and EID mask-len`)) return m;
   const eid = decodeAddress(c, 0, `${name} EID`);
   if (!eid) return m;
   m.eid = eid;
@@ -444,7 +459,7 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
     case MessageType.Info:
       writeHeader(w, INFO, m);
       encodeAuth(w, m);
-      w.u32(m.ttl).u8(m.reserved2 ?? 0).u8(m.eidMaskLen);
+      writeStruct(w, INFO_BODY, m);
       encodeAddress(w, m.eid);
       encodeAddress(w, m.address);
       break;

@@ -48,6 +48,8 @@ export interface Word<T> {
   lineOrder?: readonly Keys<T>[];
   /** The JSON order, where the contract's is not the wire's. */
   jsonOrder?: readonly Keys<T>[];
+  /** tshark's fields that span several of ours (its Reserved bits often cover flags it does not name). */
+  tsharkViews?: readonly { name: string; mask: number }[];
 }
 
 /** Checks a declaration once, when the module loads: masks disjoint and inside the word, orders complete. */

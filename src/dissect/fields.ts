@@ -5,6 +5,7 @@
 
 import { decodeWord, word, type Struct, type Word } from './field.js';
 import type {
+  AuthFields,
   DataHeader,
   ElpHop,
   LcafBody,
@@ -48,6 +49,7 @@ export const MAP_REQUEST: Word<MapRequest> = word<MapRequest>({
   ],
   lineOrder: ['authoritative', 'mapDataPresent', 'probe', 'smr', 'pitr', 'smrInvoked', 'localXtr', 'dontMapReply', 'xtrIdPresent'],
   jsonOrder: ['probe', 'smr', 'smrInvoked', 'authoritative', 'mapDataPresent', 'pitr', 'localXtr', 'dontMapReply', 'xtrIdPresent'],
+  tsharkViews: [{ name: 'lisp.mreq.res', mask: 0x003fe000 }],
 });
 
 /** Map-Reply (RFC 9301 §5.4). */
@@ -58,7 +60,7 @@ export const MAP_REPLY: Word<MapReply> = word<MapReply>({
     { key: 'probe', kind: 'flag', mask: 0x08000000, letter: 'P', name: 'Probe', json: 'probe', always: true, tshark: 'lisp.mrep.flags.probe', craft: { default: false } },
     { key: 'echoNonceCapable', kind: 'flag', mask: 0x04000000, letter: 'E', name: 'Echo-Nonce capable', line: 'echo-nonce', json: 'echo_nonce', always: true, tshark: 'lisp.mrep.flags.enlr', craft: { default: false } },
     { key: 'security', kind: 'flag', mask: 0x02000000, letter: 'S', name: 'Security', line: 'sec', json: 'security', always: true, tshark: 'lisp.mrep.flags.sec', craft: { default: false } },
-    { key: 'reserved', kind: 'reserved', mask: 0x01ffff00, name: 'Reserved' },
+    { key: 'reserved', kind: 'reserved', mask: 0x01ffff00, name: 'Reserved', tshark: 'lisp.mrep.res' },
     RECORD_COUNT,
   ],
 });
@@ -81,6 +83,7 @@ export const MAP_REGISTER: Word<MapRegister> = word<MapRegister>({
     RECORD_COUNT,
   ],
   jsonOrder: ['proxyReply', 'wantMapNotify', 'merge', 'xtrIdPresent', 'security', 'builtForRtr', 'ttlTimeout', 'eidNotify', 'mobileNode'],
+  tsharkViews: [{ name: 'lisp.mreg.res', mask: 0x00fffe00 }],
 });
 
 /** Map-Notify and Map-Notify-Ack (RFC 9301 §5.7; I and R from the NAT-traversal draft). */
@@ -90,7 +93,7 @@ export const MAP_NOTIFY: Word<MapNotify> = word<MapNotify>({
     TYPE,
     { key: 'xtrIdPresent', kind: 'flag', mask: 0x08000000, letter: 'I', name: 'xTR-ID present', line: 'xtr-id', json: 'xtr_id_present', tshark: 'lisp.mnot.flags.xtrid' },
     { key: 'msRtrAuthPresent', kind: 'flag', mask: 0x04000000, letter: 'R', name: 'MS-RTR authentication', line: 'rtr', json: 'rtr', tshark: 'lisp.mnot.flags.rtr' },
-    { key: 'reserved', kind: 'reserved', mask: 0x03ffff00, name: 'Reserved' },
+    { key: 'reserved', kind: 'reserved', mask: 0x03ffff00, name: 'Reserved', tshark: 'lisp.mnot.res' },
     RECORD_COUNT,
   ],
 });
@@ -98,7 +101,7 @@ export const MAP_NOTIFY: Word<MapNotify> = word<MapNotify>({
 /** Map-Referral (RFC 8111 §6). */
 export const MAP_REFERRAL: Word<MapReferral> = word<MapReferral>({
   bits: 32,
-  fields: [TYPE, { key: 'reserved', kind: 'reserved', mask: 0x0fffff00, name: 'Reserved' }, RECORD_COUNT],
+  fields: [TYPE, { key: 'reserved', kind: 'reserved', mask: 0x0fffff00, name: 'Reserved', tshark: 'lisp.mref.res' }, RECORD_COUNT],
 });
 
 /** Info-Request and Info-Reply (NAT-traversal draft). */
@@ -107,9 +110,34 @@ export const INFO: Word<InfoMessage> = word<InfoMessage>({
   fields: [
     TYPE,
     { key: 'reply', kind: 'flag', mask: 0x08000000, letter: 'R', name: 'Info-Reply', json: 'reply', always: true, tshark: 'lisp.info.r' },
-    { key: 'reserved', kind: 'reserved', mask: 0x07ffffff, name: 'Reserved' },
+    { key: 'reserved', kind: 'reserved', mask: 0x07ffffff, name: 'Reserved', tshark: 'lisp.info.res1' },
   ],
 });
+
+/** The authentication block's first word (RFC 9301 §5.6; RFC 6830 read one 16-bit Key ID). */
+export const AUTH: Struct<AuthFields> = [
+  word<AuthFields>({
+    bits: 32,
+    fields: [
+      { key: 'keyId', kind: 'number', mask: 0xff000000, name: 'Key ID' },
+      { key: 'algorithmId', kind: 'number', mask: 0x00ff0000, name: 'Algorithm ID' },
+      { key: 'authDataLength', kind: 'count', mask: 0x0000ffff, name: 'Authentication Data Length', tshark: 'lisp.authlen' },
+    ],
+    tsharkViews: [{ name: 'lisp.keyid', mask: 0xffff0000 }],
+  }),
+];
+
+/** What follows an Info message's authentication data, before its EID. */
+export const INFO_BODY: Struct<InfoMessage> = [
+  word<InfoMessage>({ bits: 32, fields: [{ key: 'ttl', kind: 'number', mask: 0xffffffff, name: 'TTL', json: 'ttl', always: true, tshark: 'lisp.info.ttl' }] }),
+  word<InfoMessage>({
+    bits: 16,
+    fields: [
+      { key: 'reserved2', kind: 'reserved', mask: 0xff00, name: 'Reserved', tshark: 'lisp.info.res2' },
+      { key: 'eidMaskLen', kind: 'number', mask: 0x00ff, name: 'EID Mask Length', tshark: 'lisp.info.prefix.masklen' },
+    ],
+  }),
+];
 
 /**
  * Encapsulated Control Message (RFC 9301 §5.8). Bits 6 and 7 are E and M in RFC 9301, R and N in
@@ -127,6 +155,7 @@ export const ECM_HEADER: Word<Ecm> = word<Ecm>({
     { key: 'rtrRelayed', kind: 'option', mask: 0x00200000, letter: 'N', name: 'OOR: relayed by an RTR, bit 10', line: 'relayed', json: 'rtr_relayed' },
     { key: 'reserved', kind: 'reserved', mask: 0x009fffff, name: 'Reserved' },
   ],
+  tsharkViews: [{ name: 'lisp.ecm.res', mask: 0x03ffffff }],
 });
 
 /** LISP Shared Extension Message (RFC 9304 §3): its first 16 bits. */
@@ -156,8 +185,9 @@ export const MAPPING_RECORD: Struct<MappingRecord> = [
       AUTHORITATIVE,
       { key: 'reserved', kind: 'reserved', mask: 0x0fff, name: 'Reserved' },
     ],
+    tsharkViews: [{ name: 'lisp.mapping.res1', mask: 0x07ff }],
   }),
-  word<MappingRecord>({ bits: 16, fields: [{ key: 'reserved2', kind: 'reserved', mask: 0xf000, name: 'Rsvd' }, MAP_VERSION] }),
+  word<MappingRecord>({ bits: 16, fields: [{ key: 'reserved2', kind: 'reserved', mask: 0xf000, name: 'Rsvd', tshark: 'lisp.mapping.res2' }, MAP_VERSION] }),
 ];
 
 /** The 10 bytes before a referral record's EID (RFC 8111 §6). */
@@ -194,11 +224,12 @@ export const LOCATOR: Struct<Locator> = [
   word<Locator>({
     bits: 16,
     fields: [
-      { key: 'unusedFlags', kind: 'reserved', mask: 0xfff8, name: 'Unused Flags' },
+      { key: 'unusedFlags', kind: 'reserved', mask: 0xfff8, name: 'Unused Flags', tshark: 'lisp.loc.flags.res' },
       { key: 'local', kind: 'flag', mask: 0x0004, letter: 'L', name: 'Local', json: 'local', always: true, tshark: 'lisp.loc.flags.local', craft: { default: false } },
       { key: 'probed', kind: 'flag', mask: 0x0002, letter: 'p', name: 'Probed', json: 'probed', always: true, tshark: 'lisp.loc.flags.probe', craft: { default: false } },
       { key: 'reachable', kind: 'flag', mask: 0x0001, letter: 'R', name: 'Reachable', json: 'reachable', always: true, tshark: 'lisp.loc.flags.reach', craft: { default: true } },
     ],
+    tsharkViews: [{ name: 'lisp.loc.flags', mask: 0xffff }],
   }),
 ];
 
@@ -207,7 +238,7 @@ export const EID_RECORD: Struct<EidPrefix> = [
   word<EidPrefix>({
     bits: 16,
     fields: [
-      { key: 'reserved', kind: 'reserved', mask: 0xff00, name: 'Reserved' },
+      { key: 'reserved', kind: 'reserved', mask: 0xff00, name: 'Reserved', tshark: 'lisp.mreq.record.res' },
       { key: 'maskLen', kind: 'number', mask: 0x00ff, name: 'EID Mask Length', tshark: 'lisp.mreq.record.prefix.length' },
     ],
   }),

@@ -305,10 +305,19 @@ export interface LispSecAd {
   data?: Uint8Array;
 }
 
+/**
+ * The authentication block (RFC 9301 §5.6). RFC 6830 wrote a 16-bit Key ID whose value named the
+ * algorithm; RFC 9301 splits it into Key ID and Algorithm ID, so old senders' "Key ID 1" reads as
+ * Key ID 0, Algorithm ID 1 (see keyIdField for the 16-bit reading).
+ */
 export interface AuthFields {
-  /** 16-bit as on the wire: RFC 9301 Key ID (high byte) ‖ Algorithm ID (low byte); RFC 6830 Key ID. */
+  /** Key ID: which of the site's keys. */
   keyId: number;
+  /** Algorithm ID: 1 HMAC-SHA-1-96, 2 HMAC-SHA-256-128 (registry AUTH_ALGORITHMS). */
+  algorithmId: number;
   authData: Uint8Array;
+  /** Authentication Data Length as written, when more than the bytes that were left. */
+  declaredAuthDataLength?: number;
 }
 
 export interface MapRegister extends Common, AuthFields, DeclaredRecordCount {

@@ -19,6 +19,7 @@
 // see `reliable` below. State is bounded: at most `maxOpen` exchanges are open, each closes after
 // `maxLifetime`, and exchanges are handed out in order of their start.
 
+import { keyIdField } from '../dissect/auth.js';
 import { addressBits, coreAddress, prefixText, type Prefix } from '../dissect/address.js';
 import { prefixCovers } from '../dissect/prefix.js';
 import { referralActionSlug, actionSlug } from '../dissect/registry.js';
@@ -522,7 +523,7 @@ export class ExchangeTracker {
     e.site = m.xtrId ? hex(m.xtrId) : requester;
     e.rlocs = rlocs;
     e.wantMapNotify = m.wantMapNotify;
-    e.keyId = m.keyId;
+    e.keyId = keyIdField(m);
     e.responder = v.ecm ? v.ecm.innerDst : v.dst;
     const via = relay(v, false);
     if (via) {
@@ -827,7 +828,7 @@ export class ExchangeTracker {
     e.responder = v.dst;
     e.site = m.xtrId ? hex(m.xtrId) : v.src;
     e.rlocs = rlocs;
-    e.keyId = m.keyId;
+    e.keyId = keyIdField(m);
     // Kept as a fact of the Map-Register; over the session every Registration is answered, so an
     // unanswered one is `unanswered` whatever M says.
     e.wantMapNotify = m.wantMapNotify;

@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { toHex } from '../dissect/addr.js';
 import { addressText } from '../dissect/address.js';
-import { verifyAuth } from '../dissect/auth.js';
+import { keyIdField, verifyAuth } from '../dissect/auth.js';
 import { ecm, infoReply, mapNotify, mappingRecord, randomNonce } from '../dissect/build.js';
 import { encodeControl } from '../dissect/control.js';
 import { ecmInnerBytes } from '../dissect/ecm.js';
@@ -368,7 +368,7 @@ export class MapServer extends EventEmitter {
         ...(origin.ecm ? { viaRtr: { private: origin.ecm.src } } : {}),
         merge: m.merge,
         nonce: m.nonce,
-        keyId: m.keyId,
+        keyId: keyIdField(m),
         authLength: m.authData.length,
       });
       if (m.merge && before && locatorSet(reg) !== before) changed.push(reg);
@@ -379,7 +379,7 @@ export class MapServer extends EventEmitter {
     if (m.wantMapNotify) {
       const bytes = mapNotify({
         nonce: m.nonce,
-        keyId: m.keyId,
+        keyId: keyIdField(m),
         key: site.key,
         authLength: m.authData.length,
         records: m.records,
@@ -464,7 +464,7 @@ export class MapServer extends EventEmitter {
     // Its private address is not visible from here: AFI 0 (the RTR learns it from the ECM).
     const bytes = infoReply({
       nonce: m.nonce,
-      keyId: m.keyId,
+      keyId: keyIdField(m),
       key: site.key,
       authLength: m.authData.length,
       eid,

@@ -4,7 +4,7 @@
 // travels is up to the owner: straight to the Map-Server, or as a Data-Map-Register through an RTR.
 
 import { createHmac, randomBytes } from 'node:crypto';
-import { verifyAuth } from '../dissect/auth.js';
+import { keyIdField, verifyAuth } from '../dissect/auth.js';
 import { mapNotifyAck, mapRegister, randomNonce } from '../dissect/build.js';
 import type { MapNotify, MappingRecord } from '../dissect/types.js';
 import { prefixKey, type Prefix } from './eid.js';
@@ -173,7 +173,7 @@ export class Registrar {
     }
     return mapNotifyAck({
       nonce: notify.nonce,
-      keyId: notify.keyId,
+      keyId: keyIdField(notify),
       key: this.opts.mapServer.key,
       authLength: notify.authData.length,
       records: notify.records,

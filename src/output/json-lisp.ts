@@ -4,6 +4,7 @@
 // Written straight into a JsonWriter: this is the one place that says how LISP looks in JSON.
 
 import { toHex } from '../dissect/addr.js';
+import { keyIdField } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
 import { decodeWord, jsonFields, type Field, type Struct, type Word } from '../dissect/field.js';
 import {
@@ -46,6 +47,7 @@ import {
 import { tcpFlagLetters } from '../dissect/ip.js';
 import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type {
+  AuthFields,
   ControlMessage,
   DataMessage,
   EcmInner,
@@ -306,10 +308,15 @@ function writeReferral(w: JsonWriter, r: ReferralRecord, opts: JsonOptions): voi
   w.end();
 }
 
-function writeAuth(w: JsonWriter, keyId: number, authData: Uint8Array): void {
-  w.key('key_id').num(keyId);
-  w.key('auth_algorithm').ascii(AUTH_ALGORITHMS.get(keyId & 0xff)?.name ?? `algorithm-${keyId & 0xff}`);
-  w.key('auth_len').num(authData.length).key('auth').hex(authData);
+/** `key_id` is the 16-bit field as RFC 6830 wrote it (what tshark shows); the algorithm is its low byte. */
+function writeAuth(w: JsonWriter, a: AuthFields): void {
+  w.key('key_id').num(keyIdField(a));
+  w.key('auth_algorithm').ascii(algorithmName(a));
+  w.key('auth_len').num(a.authData.length).key('auth').hex(a.authData);
+}
+
+function algorithmName(a: AuthFields): string {
+  return AUTH_ALGORITHMS.get(a.algorithmId)?.name ?? `algorithm-${a.algorithmId}`;
 }
 
 /** A field as the table declares it: the contract's fixed fields always, the others when set. */
@@ -333,8 +340,8 @@ const LOCATOR_JSON = [...jsonFields(LOCATOR[0]!), ...jsonFields(LOCATOR[1]!)];
 
 function writeMsRtrAuth(w: JsonWriter, a: MsRtrAuth): void {
   if (a.adType !== undefined) w.key('ms_rtr_ad_type').num(a.adType);
-  w.key('ms_rtr_key_id').num(a.keyId);
-  w.key('ms_rtr_auth_algorithm').ascii(AUTH_ALGORITHMS.get(a.keyId & 0xff)?.name ?? `algorithm-${a.keyId & 0xff}`);
+  w.key('ms_rtr_key_id').num(keyIdField(a));
+  w.key('ms_rtr_auth_algorithm').ascii(algorithmName(a));
   w.key('ms_rtr_auth').hex(a.authData);
 }
 
@@ -374,7 +381,7 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
       break;
     case MessageType.MapRegister:
       writeFields(w, MAP_REGISTER, m);
-      writeAuth(w, m.keyId, m.authData);
+      writeAuth(w, m);
       writeRecords(w, m.records, opts);
       if (m.xtrId) w.key('xtr_id').hex(m.xtrId);
       if (m.siteId) w.key('site_id').hex(m.siteId);
@@ -382,7 +389,7 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
     case MessageType.MapNotify:
     case MessageType.MapNotifyAck:
       writeFields(w, MAP_NOTIFY, m);
-      writeAuth(w, m.keyId, m.authData);
+      writeAuth(w, m);
       writeRecords(w, m.records, opts);
       if (m.xtrId) w.key('xtr_id').hex(m.xtrId);
       if (m.siteId) w.key('site_id').hex(m.siteId);
@@ -396,7 +403,7 @@ export function writeControlFields(w: JsonWriter, m: ControlMessage, opts: JsonO
       break;
     case MessageType.Info: {
       writeFields(w, INFO, m);
-      writeAuth(w, m.keyId, m.authData);
+      writeAuth(w, m);
       w.key('ttl').num(m.ttl);
       addressField(w, 'eid', m.eid, opts, m.eidMaskLen);
       const a = m.address;

@@ -10,7 +10,7 @@ import { ECM_HEADER, LOCATOR, MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST }
 import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, referralActionSlug, VXLAN_PORT } from '../dissect/registry.js';
 import { isOpaque, refreshScopeSlug, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } from '../dissect/reliable.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
-import type { ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, Locator, MappingRecord, NestedLisp, VxlanMessage } from '../dissect/types.js';
+import type { AuthFields, ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, Locator, MappingRecord, NestedLisp, VxlanMessage } from '../dissect/types.js';
 import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type { LispPacket, ReliableEntry } from '../capture/packets.js';
 import { PLAIN, type Style } from './style.js';
@@ -82,9 +82,9 @@ export interface AuthStatus {
   reason?: string;
 }
 
-function authText(keyId: number, auth: AuthStatus | undefined, s: Style, unverified: boolean): string {
-  const alg = authAlgorithm(keyId);
-  const name = alg?.hash ?? (alg ? 'none' : `alg${keyId & 0xff}`);
+function authText(a: AuthFields, auth: AuthStatus | undefined, s: Style, unverified: boolean): string {
+  const alg = authAlgorithm(a.algorithmId);
+  const name = alg?.hash ?? (alg ? 'none' : `alg${a.algorithmId}`);
   if (!auth) return unverified && alg?.hash !== undefined ? `auth ${name} unverified` : `auth ${name}`;
   return auth.ok ? `auth ${name} ${s.good('ok')}` : `auth ${name} ${s.bad('FAILED')}`;
 }
@@ -127,15 +127,15 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
       return (
         `${s.type('Map-Register')} nonce ${nonceText(m.nonce)}` +
         flags(MAP_REGISTER, m) +
-        `, ${authText(m.keyId, auth, s, unverified)}, ${records(m.records)}`
+        `, ${authText(m, auth, s, unverified)}, ${records(m.records)}`
       );
     case 4:
     case 5:
       return (
         `${s.type(m.type === 4 ? 'Map-Notify' : 'Map-Notify-Ack')} nonce ${nonceText(m.nonce)}` +
         flags(MAP_NOTIFY, m) +
-        `, ${authText(m.keyId, auth, s, unverified)}` +
-        (m.msRtrAuth ? `, ms-rtr ${authText(m.msRtrAuth.keyId, msRtrAuth, s, unverified)}` : '') +
+        `, ${authText(m, auth, s, unverified)}` +
+        (m.msRtrAuth ? `, ms-rtr ${authText(m.msRtrAuth, msRtrAuth, s, unverified)}` : '') +
         `, ${records(m.records)}`
       );
     case 6:
@@ -149,7 +149,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
           .join('; ') || '0 records')
       );
     case 7: {
-      const head = `${s.type(m.reply ? 'Info-Reply' : 'Info-Request')} nonce ${nonceText(m.nonce)}, ${authText(m.keyId, auth, s, unverified)}, eid ${prefixText(m.eid, m.eidMaskLen)}`;
+      const head = `${s.type(m.reply ? 'Info-Reply' : 'Info-Request')} nonce ${nonceText(m.nonce)}, ${authText(m, auth, s, unverified)}, eid ${prefixText(m.eid, m.eidMaskLen)}`;
       const a = m.address;
       if (a.kind === 'lcaf' && a.lcaf.body.kind === 'nat-traversal') {
         const n = a.lcaf.body;
@@ -166,7 +166,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
       const sec = m.lispSec
         ? ` (${lispSecText(m.lispSec, m.toEtr)})`
         : m.msRtrAuth
-          ? ` (ms-rtr ${authText(m.msRtrAuth.keyId, msRtrAuth, s, unverified)})`
+          ? ` (ms-rtr ${authText(m.msRtrAuth, msRtrAuth, s, unverified)})`
           : '';
       if (!i) {
         // An unknown AD Type swallows the rest: there is no inner packet to speak of.

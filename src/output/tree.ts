@@ -4,7 +4,7 @@
 
 import { toHex } from '../dissect/addr.js';
 import { addressText, encodeAddress, prefixText } from '../dissect/address.js';
-import { authAlgorithm } from '../dissect/auth.js';
+import { authAlgorithm, keyIdField } from '../dissect/auth.js';
 import { Writer } from '../dissect/cursor.js';
 import { dataHeaderFields } from '../dissect/data.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
@@ -328,9 +328,10 @@ function referralNodes(b: Builder, r: ReferralRecord, i: number): void {
 }
 
 function authNodes(b: Builder, a: AuthFields, verdict: string | undefined, prefix = ''): void {
-  const alg = authAlgorithm(a.keyId);
-  b.leaf(`${prefix}Key ID: ${hex(a.keyId, 4)} (Key ${a.keyId >> 8}, ${alg?.name ?? `algorithm ${a.keyId & 0xff}`})`, 2);
-  b.leaf(`${prefix}Authentication Data Length: ${a.authData.length}`, 2);
+  const alg = authAlgorithm(a.algorithmId);
+  b.leaf(`${prefix}Key ID: ${hex(keyIdField(a), 4)} (Key ${a.keyId}, ${alg?.name ?? `algorithm ${a.algorithmId}`})`, 2);
+  const declared = a.declaredAuthDataLength;
+  b.leaf(`${prefix}Authentication Data Length: ${declared ?? a.authData.length}${declared !== undefined ? ` (${a.authData.length} present)` : ''}`, 2);
   b.leaf(`${prefix}Authentication Data: ${toHex(a.authData)}${verdict ? ` [${verdict}]` : ''}`, a.authData.length);
 }
 

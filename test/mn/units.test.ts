@@ -175,7 +175,7 @@ describe('crafting and rewriting', () => {
       'k',
     );
     expect(verifyAuth(reg.bytes, 'k').ok).toBe(true);
-    expect(decodeControl(reg.bytes).value).toMatchObject({ type: 3, proxyReply: true, wantMapNotify: true, keyId: 1, xtrIdPresent: true });
+    expect(decodeControl(reg.bytes).value).toMatchObject({ type: 3, proxyReply: true, wantMapNotify: true, keyId: 0, algorithmId: 1, xtrIdPresent: true });
     const neg = decodeControl(craftFromJson({ type: 'map-reply', records: [{ eid: '10.64.0.0/10', ttl: 15, action: 'native-forward', locators: [] }] }).bytes).value;
     expect(neg).toMatchObject({ type: 2, records: [{ action: 1, ttl: 15, locators: [] }] });
     const info = craftFromJson({ type: 'info-request', eid: '10.1.0.5/32' }, 'k');
@@ -249,7 +249,7 @@ describe('Open Overlay Router compatibility', () => {
     expect(captured).toHaveLength(2);
     for (const bytes of captured) {
       const m = decodeControl(bytes).value as MapRegister;
-      expect([m.keyId, m.authData.length, m.xtrIdPresent]).toEqual([1, 20, false]);
+      expect([m.keyId, m.algorithmId, m.authData.length, m.xtrIdPresent]).toEqual([0, 1, 20, false]);
       const ours = mapRegister({ nonce: m.nonce, keyId: 1, key: 'password', records: m.records, wantMapNotify: m.wantMapNotify, proxyReply: m.proxyReply });
       expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(bytes).toString('hex'));
     }

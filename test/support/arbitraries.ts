@@ -207,7 +207,7 @@ const eidPrefix: fc.Arbitrary<EidPrefix> = fc
   .map(compact);
 
 const nonce = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
-const auth = fc.record({ keyId: u16, authData: bytes(32) });
+const auth = fc.record({ keyId: u8, algorithmId: u8, authData: bytes(32) });
 const xtr = fc.option(
   fc.record({ xtrId: fc.uint8Array({ minLength: 16, maxLength: 16 }), siteId: fc.uint8Array({ minLength: 8, maxLength: 8 }) }),
   { nil: undefined },
