@@ -4,7 +4,7 @@
 // as Float64 epoch seconds. A batch is turned into ClickHouse's input by the same SELECT the
 // DuckDB and Parquet sinks use (DuckDB in memory writes it as CSV), then streamed in one INSERT.
 
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { createReadStream, rmSync } from 'node:fs';
 import { clickhouseDdl, cq, lit } from './columns.js';
 import { openDuck, run, type Duck } from './duck.js';
@@ -84,6 +84,14 @@ export class ClickHouseSink implements Sink {
 
   async open(): Promise<void> {
     const t = this.target;
+    // Loaded on first use, as DuckDB is (duck.ts): an optional dependency the other commands do not load.
+    let client: typeof import('@clickhouse/client');
+    try {
+      client = await import('@clickhouse/client');
+    } catch (e) {
+      throw new SinkError(`the ClickHouse client is not installed (npm i @clickhouse/client): ${(e as Error).message.split('\n')[0]}`);
+    }
+    const { ClickHouseLogLevel, createClient } = client;
     this.client = createClient({
       url: t.url,
       username: t.username,

@@ -1,8 +1,20 @@
 // Opening DuckDB (a database file, or in memory to transform batches and read Parquet), with its
 // failures as one line each.
 
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { SinkError } from './sink.js';
+
+/**
+ * DuckDB's module, loaded on first use: every other command would pay its start-up (a native library
+ * of 70 MB), and an installation without it (an optional dependency) still runs everything else.
+ */
+async function duckdb(): Promise<typeof import('@duckdb/node-api')> {
+  try {
+    return await import('@duckdb/node-api');
+  } catch (e) {
+    throw new SinkError(`DuckDB is not installed (npm i @duckdb/node-api): ${(e as Error).message.split('\n')[0]}`);
+  }
+}
 
 export type DuckConnection = DuckDBConnection;
 
@@ -23,7 +35,7 @@ export async function openDuck(path: string, opts: { readOnly?: boolean; memoryL
   if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(path, config);
+    instance = await (await duckdb()).DuckDBInstance.create(path, config);
   } catch (e) {
     const m = duckMessage(e);
     if (/Could not set lock/i.test(m)) throw new SinkError(`${path}: in use by another process (DuckDB allows one writer)`);

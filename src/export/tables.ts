@@ -61,8 +61,9 @@ export const PACKETS: Table = {
       name: 'rlocs',
       type: 'text[]',
       sql:
-        `CASE WHEN o.type = 'data' THEN [] ELSE flatten([flatten(coalesce(list_transform(d.records, r -> ${LIST('r.locators', 'rloc')}), [])), ` +
-        `coalesce(d.itr_rlocs, []), coalesce(d.inner.itr_rlocs, [])]) END`,
+        // An AFI-0 ITR-RLOC (a pub/sub withdrawal) is JSON null: no locator, and no NULL in a list ClickHouse must parse.
+        `CASE WHEN o.type = 'data' THEN [] ELSE list_filter(flatten([flatten(coalesce(list_transform(d.records, r -> ${LIST('r.locators', 'rloc')}), [])), ` +
+        `coalesce(d.itr_rlocs, []), coalesce(d.inner.itr_rlocs, [])]), x -> x IS NOT NULL) END`,
       detailSchema: { itr_rlocs: ['VARCHAR'] },
       doc: "locators carried: the records' RLOCs, then ITR-RLOCs (of an ECM's inner Map-Request too)",
     },

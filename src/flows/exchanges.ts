@@ -48,6 +48,8 @@ export const WAIT_BASE: Readonly<Record<ExchangeKind, number>> = {
   referral: 10,
   'rloc-probe': 20,
   'nat-info': 10,
+  subscription: 10,
+  publication: 10,
 };
 /** A back-off is followed: the wait is at least this many times the last retransmission interval. */
 export const WAIT_FACTOR = 3;
@@ -67,8 +69,19 @@ export interface ExchangeOptions {
   onExchange: (e: Exchange) => void;
 }
 
-/** The message that answers an exchange. */
-type Answer = 'map-reply' | 'map-notify' | 'map-notify-ack' | 'info-reply' | 'registration-answer';
+/** The message that answers an exchange (a subscription: the Map-Server's Map-Notify, or a Map-Reply). */
+type Answer = 'map-reply' | 'map-notify' | 'map-notify-ack' | 'info-reply' | 'registration-answer' | 'subscription';
+
+/** A subscription in force (RFC 9437): its Map-Notifies to the subscriber are publications. */
+interface Subscription {
+  nonce: string;
+  eid: Prefix;
+  /** Where publications go: the subscriber's ITR-RLOCs and the address it asked from. */
+  subscriber: string[];
+  site?: string;
+}
+
+const MAX_SUBSCRIPTIONS = 65_536;
 
 interface Open extends Exchange {
   /** Capture time of the last packet that belonged to it. */
@@ -180,6 +193,9 @@ export class ExchangeTracker {
   private readonly lastRegistration = new Map<string, number>();
   /** Open reliable-transport registrations by connection + EID prefix, oldest first. */
   private readonly byConnectionEid = new Map<string, Open[]>();
+  /** Subscriptions in force by subscriber address (each of its addresses), for its publications. */
+  private readonly subscriptions = new Map<string, Subscription[]>();
+  private subscriptionCount = 0;
   private lastSweep = -Infinity;
   readonly counters: ExchangeCounters = { dropped: 0, lateAnswers: 0, orphanAnswers: 0, unmatchedRegistrationAnswers: 0 };
 
@@ -437,6 +453,10 @@ export class ExchangeTracker {
     const eids = asked.map((p) => prefixText(p.address, p.maskLen));
     const itrRlocs = m.itrRlocs.map(coreAddress).filter((x): x is string => x !== undefined);
     const requester = itrRlocs[0] ?? v.ecm?.innerSrc ?? v.src;
+    if (m.xtrIdPresent && !m.probe && !m.smrInvoked) {
+      this.subscribe(v, m, nonce, asked, eids, itrRlocs, ref);
+      return;
+    }
     const kind: ExchangeKind = m.probe ? 'rloc-probe' : 'resolution';
     const id = identity(kind, v, eids);
     if (this.forward(v, nonce, ref, 'map-reply', id)) return;
@@ -451,6 +471,60 @@ export class ExchangeTracker {
       if (v.ecm.lispSec) e.lispSec = 'requested';
     }
     this.fileIdentity(e, id);
+  }
+
+  /**
+   * A subscription (RFC 9437): a Map-Request with the I bit and the subscriber's xTR-ID. The
+   * Map-Server confirms it with a Map-Notify of the same nonce (or answers with a Map-Reply); from
+   * then on its Map-Notifies to the subscriber for the EID are publications. An ITR-RLOC of AFI 0
+   * withdraws it: nothing answers that.
+   */
+  private subscribe(v: ControlView, m: MapRequest, nonce: string, asked: Prefix[], eids: string[], itrRlocs: string[], ref: FrameRef): void {
+    const id = identity('subscription', v, eids);
+    if (this.forward(v, nonce, ref, 'subscription', id) || this.retransmission(id, v, nonce, ref)) return;
+    const requester = itrRlocs[0] ?? v.src;
+    const e = this.begin(v, 'subscription', nonce, eids[0] ?? '(none)', requester, ref, 'subscription', id);
+    for (const r of itrRlocs) e.replyTo = withItem(e.replyTo, r);
+    if (m.xtrId) e.site = hex(m.xtrId);
+    e.responder = v.ecm ? v.ecm.outerDst : v.dst;
+    const subscriber = [...new Set([...itrRlocs, v.src])];
+    for (const eid of asked) this.forgetSubscription(subscriber, eid);
+    if (itrRlocs.length === 0) {
+      e.withdraw = true;
+      e.wantsAnswer = false;
+      e.outcome = 'unacknowledged';
+      return;
+    }
+    this.fileIdentity(e, id);
+    for (const eid of asked) {
+      if (this.subscriptionCount >= MAX_SUBSCRIPTIONS) break;
+      const sub: Subscription = { nonce, eid, subscriber, ...(e.site ? { site: e.site } : {}) };
+      this.subscriptionCount++;
+      for (const a of subscriber) this.subscriptions.set(a, [...(this.subscriptions.get(a) ?? []), sub]);
+    }
+  }
+
+  private forgetSubscription(subscriber: string[], eid: Prefix): void {
+    for (const a of subscriber) {
+      const list = this.subscriptions.get(a);
+      if (!list) continue;
+      const rest = list.filter((x) => !(x.eid.maskLen === eid.maskLen && prefixCovers(x.eid, eid)));
+      this.subscriptionCount -= list.length - rest.length;
+      if (rest.length) this.subscriptions.set(a, rest);
+      else this.subscriptions.delete(a);
+    }
+  }
+
+  /** The subscription a Map-Notify publishes to: one of the destination's covering its first record. */
+  private publishedTo(v: ControlView, m: MapNotify): Subscription | undefined {
+    const rec = m.records[0];
+    if (!rec) return undefined;
+    const record = { address: rec.eid, maskLen: rec.eidMaskLen };
+    for (const a of [v.dst, v.ecm?.innerDst, v.tunnel?.innerDst]) {
+      const found = a === undefined ? undefined : this.subscriptions.get(a)?.find((x) => prefixCovers(x.eid, record));
+      if (found) return found;
+    }
+    return undefined;
   }
 
   private smr(v: ControlView, m: MapRequest, ref: FrameRef): void {
@@ -549,9 +623,15 @@ export class ExchangeTracker {
 
   private notify(v: ControlView, m: MapNotify, ref: FrameRef): void {
     const nonce = nonceText(m.nonce);
-    for (const r of m.records) this.mappings?.announce(v.ts, ref, 'map-notify', v.ecm?.innerSrc ?? v.src, recordEid(r), locatorSet(r.locators));
-    // The Map-Notify answering a Map-Register (also as an RTR relays it on).
+    // The Map-Notify answering a Map-Register (also as an RTR relays it on), or confirming a subscription.
     const e = this.match(nonce, 'map-notify', v);
+    const sub = e ? undefined : this.publishedTo(v, m);
+    for (const r of m.records) {
+      const eid = recordEid(r);
+      const rlocs = locatorSet(r.locators);
+      this.mappings?.announce(v.ts, ref, sub || e?.kind === 'subscription' ? 'publication' : 'map-notify', v.ecm?.innerSrc ?? v.src, eid, rlocs);
+      if (sub || e?.kind === 'subscription') this.mappings?.learned(v.ts, v.dst, eid, rlocs);
+    }
     if (e) {
       this.answer(e, v, nonce, ref);
       if (e.outcome === 'unanswered' || e.outcome === 'unacknowledged') e.outcome = 'answered';
@@ -563,18 +643,19 @@ export class ExchangeTracker {
       return;
     }
     if (this.late(nonce)) return;
-    // Unsolicited (RLOC-set change, merge, publication): its Map-Notify-Ack answers it.
+    // Unsolicited (RLOC-set change, merge) or a publication: its Map-Notify-Ack answers it.
     const eids = m.records.map(recordEid);
-    const id = identity('notify', v, eids);
+    const id = identity(sub ? 'publication' : 'notify', v, eids);
     const again = this.forward(v, nonce, ref, 'map-notify-ack', id) ?? this.retransmission(id, v, nonce, ref);
     if (again) {
       this.authCheck(again, v);
       return;
     }
-    const n = this.begin(v, 'registration', nonce, eids[0] ?? '(none)', v.src, ref, 'map-notify-ack', id);
+    const n = this.begin(v, sub ? 'publication' : 'registration', nonce, eids[0] ?? '(none)', v.src, ref, 'map-notify-ack', id);
     n.rlocs = [...new Set(m.records.flatMap((r) => locatorSet(r.locators)))].sort();
     n.responder = v.dst;
-    n.site = m.xtrId ? hex(m.xtrId) : v.dst;
+    n.site = m.xtrId ? hex(m.xtrId) : (sub?.site ?? v.dst);
+    if (sub) n.subscriptionNonce = sub.nonce;
     this.fileIdentity(n, id);
     this.authCheck(n, v);
   }
@@ -583,7 +664,13 @@ export class ExchangeTracker {
     const nonce = nonceText(m.nonce);
     const e = this.match(nonce, 'map-notify-ack', v);
     if (!e) {
-      this.late(nonce);
+      // The subscriber acknowledging the Map-Notify that confirmed its subscription.
+      const sub = this.withNonce(nonce).find((x) => x.kind === 'subscription' && this.alive(x, v.ts));
+      if (sub) {
+        pushFrame(sub, ref);
+        sub.last = v.ts;
+        this.authCheck(sub, v);
+      } else this.late(nonce);
       return;
     }
     this.answer(e, v, nonce, ref);
@@ -682,7 +769,8 @@ export class ExchangeTracker {
     let bestScore = -1;
     for (let i = list.length - 1; i >= 0; i--) {
       const e = list[i]!;
-      if (e.expects !== expects || !this.alive(e, v.ts)) continue;
+      const fits = e.expects === expects || (e.expects === 'subscription' && (expects === 'map-notify' || expects === 'map-reply'));
+      if (!fits || !this.alive(e, v.ts)) continue;
       const score = (e.answered ? 0 : 2) + (addressedTo(e, v) ? 1 : 0);
       if (score > bestScore) {
         best = e;

@@ -38,7 +38,7 @@ export const PACKET_TYPES = [
   'unknown',
 ] as const;
 
-export const EXCHANGE_KINDS = ['registration', 'resolution', 'smr', 'rloc-probe', 'nat-info', 'referral'] as const;
+export const EXCHANGE_KINDS = ['registration', 'resolution', 'smr', 'rloc-probe', 'nat-info', 'referral', 'subscription', 'publication'] as const;
 export const OUTCOMES = ['answered', 'negative', 'unanswered', 'auth-failed', 'unacknowledged', 'rejected', 'forwarded', 'unreachable', 'reply-only'] as const;
 const ACTIONS = ['no-action', 'native-forward', 'send-map-request', 'drop', 'drop-policy-denied', 'drop-auth-failure'] as const;
 const LEVELS = ['error', 'warning', 'note'] as const;
@@ -227,6 +227,8 @@ const EXCHANGE_FIELDS: Schema = {
   invoked_nonce: f('nonce', 'smr: the SMR-invoked request’s nonce', 'invoked_nonce == 0xadfe176be615fa2c'),
   invoked_ms: f('number', 'smr: from the SMR to the SMR-invoked request', 'invoked_ms > 100'),
   smr_invoked: f('boolean', 'resolution: SMR-invoked, its SMR not in the capture', 'smr_invoked'),
+  withdraw: f('boolean', 'subscription: withdrawn (ITR-RLOC of AFI 0)', 'withdraw'),
+  subscription_nonce: f('nonce', 'publication: the nonce of its subscription', 'subscription_nonce == 0xcb41dd2bfe0bb7a3'),
   probed_rloc: f('address', 'rloc-probe: the probed locator', 'probed_rloc == 10.10.2.2'),
   referral_action: f('string', 'referral: the answer’s action', 'referral_action == ms-ack'),
   action: f('enum', 'negative answer: the action', 'action == native-forward', { values: ACTIONS }),
@@ -257,7 +259,7 @@ const MAPPING_FIELDS: Schema = {
       frame: f('number', 'frame of the first message with the new set', 'frame == 464'),
       from: f('address', 'previous locators', 'from == 10.10.3.2'),
       to: f('address', 'new locators', 'to == 10.10.5.2'),
-      baseline: f('enum', 'where the previous set came from', 'baseline == data-plane', { values: ['registration', 'map-reply', 'data-plane'] }),
+      baseline: f('enum', 'where the previous set came from', 'baseline == data-plane', { values: ['registration', 'map-reply', 'publication', 'data-plane'] }),
       peers: f('object', 'the xTRs that were sending to the EID', undefined, {
         fields: {
           peer: f('address', 'the peer', 'peer == 10.10.2.2'),

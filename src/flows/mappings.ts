@@ -87,6 +87,14 @@ interface Smr {
   eids: string[];
 }
 
+/** The messages that set an EID's RLOCs, as `no_handover` names them: one, several. */
+const WHAT_MOVES: Record<string, [string, string]> = {
+  'map-register': ['one registration', 'registrations'],
+  'map-notify': ['one Map-Notify', 'Map-Notifies'],
+  'map-reply': ['one Map-Reply', 'Map-Replies'],
+  publication: ['one publication', 'publications'],
+};
+
 const MAX_PEERS_PER_EID = 4096;
 const MAX_ETRS = 64;
 const MAX_HOST_PEERS = 16;
@@ -158,7 +166,7 @@ export class MappingTracker {
     if (rlocs.length === 0) return;
     if (!registration && (s.registered || (source === 'map-reply' && s.current?.source === 'registration'))) return;
     const prev = s.current;
-    s.current = { rlocs, source: source === 'map-reply' ? 'map-reply' : 'registration' };
+    s.current = { rlocs, source: source === 'map-reply' ? 'map-reply' : source === 'publication' ? 'publication' : 'registration' };
     if (prev) {
       if (!sameSet(prev.rlocs, rlocs)) this.handover(s, ts, frame, prev.rlocs, rlocs, prev.source);
       return;
@@ -388,11 +396,10 @@ export class MappingTracker {
   private why(s: EidState): string {
     if (!s.current) return 'only negative or empty answers: no RLOC set to follow';
     // What moves the set: registrations when there are any, else Map-Replies.
-    const source = s.registered ? 'map-register' : s.current.source === 'registration' ? 'map-notify' : 'map-reply';
+    const source = s.registered ? 'map-register' : s.current.source === 'registration' ? 'map-notify' : s.current.source;
     const moving = s.mapping.timeline.filter((t) => t.source === source && t.rlocs.length > 0);
-    const name = source === 'map-reply' ? 'Map-Replies' : source === 'map-notify' ? 'Map-Notifies' : 'registrations';
-    if (moving.length > 1) return `the RLOC set did not change over ${moving.length} ${name}`;
-    const one = source === 'map-reply' ? 'one Map-Reply' : source === 'map-notify' ? 'one Map-Notify' : 'one registration';
+    const [one, many] = WHAT_MOVES[source];
+    if (moving.length > 1) return `the RLOC set did not change over ${moving.length} ${many}`;
     return !s.dataBefore
       ? `${one} and nothing earlier to compare it with (no earlier registration, Map-Reply or data to the EID): a move before it cannot be seen from here`
       : `${one}, and the data before it already went to its RLOCs`;

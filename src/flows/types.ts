@@ -1,7 +1,12 @@
 // What the flow engine reports: exchanges (request → answer), mapping timelines and handovers, and
 // statistics. Shapes follow ../shared/json-contract.md (`flows`, `mappings`).
 
-export type ExchangeKind = 'registration' | 'resolution' | 'smr' | 'rloc-probe' | 'nat-info' | 'referral';
+/**
+ * The contract's kinds, and Publish/Subscribe's (RFC 9437): `subscription` (a Map-Request with the I
+ * bit → the Map-Server's Map-Notify with its nonce, or a Map-Reply) and `publication` (a Map-Notify to
+ * a subscriber → its Map-Notify-Ack).
+ */
+export type ExchangeKind = 'registration' | 'resolution' | 'smr' | 'rloc-probe' | 'nat-info' | 'referral' | 'subscription' | 'publication';
 
 /** A remark on an exchange, with a level as Wireshark's expert info has (see the decoder's notes). */
 export interface ExchangeNote {
@@ -55,6 +60,10 @@ export interface Exchange {
   smrInvoked?: boolean;
   /** registration: the Key ID of the Map-Register (which key and algorithm signed it). */
   keyId?: number;
+  /** subscription: the Map-Request withdraws the subscription (its ITR-RLOC has AFI 0). */
+  withdraw?: boolean;
+  /** publication: the nonce of the subscription it publishes to. */
+  subscriptionNonce?: string;
   /**
    * Resolution under LISP-SEC (RFC 9303): `requested` when the ITR's ECM carried a One-Time Key
    * and no answer came; `protected` when the Map-Reply carries EID-AD and PKT-AD; `unprotected`
@@ -120,10 +129,11 @@ export interface HandoverPeer {
 
 /**
  * What the previous RLOC set of a handover was taken from: an earlier registration (Map-Register,
- * Map-Notify), Map-Replies seen earlier, or, when the capture holds neither, the RLOCs peers were
+ * Map-Notify), Map-Replies or publications (pub/sub Map-Notifies) seen earlier, or, when the capture
+ * holds none, the RLOCs peers were
  * encapsulating data to (the previous registration came before the capture).
  */
-export type HandoverBaseline = 'registration' | 'map-reply' | 'data-plane';
+export type HandoverBaseline = 'registration' | 'map-reply' | 'publication' | 'data-plane';
 
 export interface Handover {
   ts: number;

@@ -227,9 +227,17 @@ export class Lab {
     return lab;
   }
 
+  /**
+   * What a component receives is recorded when it comes from outside the lab (an `mn register` or
+   * `inject` pointed at it): what the lab's own components send, they record themselves. Without it
+   * the lab's capture held a Map-Notify to an external Mobile Node without its Map-Register.
+   */
+  private readonly fromOutside = (src: string): boolean => !Object.values(this.addresses).includes(src);
+
   private get common() {
     return {
       recorder: this.recorder,
+      recordReceived: this.fromOutside,
       log: this.log,
       timers: this.timers,
       ports: { control: this.controlPort, data: this.dataPort },
@@ -252,6 +260,7 @@ export class Lab {
       rtrs: [a.rtr],
       registrationTimeoutMs: 3 * interval,
       recorder: this.recorder,
+      recordReceived: this.fromOutside,
       log: this.log,
     });
     this.closers.push(() => this.ms.close());

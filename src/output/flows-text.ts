@@ -30,7 +30,7 @@ function outcomeText(e: Exchange, s: Style): string {
     case 'negative':
       return `negative${e.action ? ` (${e.action})` : ''}`;
     case 'unacknowledged':
-      return s.dim('no notify asked');
+      return s.dim(e.withdraw ? 'withdrawn' : 'no notify asked');
     case 'rejected':
       return s.bad(`rejected${e.rejectReason ? ` (${e.rejectReason})` : ''}`);
     case 'forwarded':
@@ -131,7 +131,9 @@ function handoverStory(eid: string, h: Handover, style: Style, multi: boolean): 
       ? ' (previous RLOCs from the data plane: the registration before the move is not in the capture)'
       : h.baseline === 'map-reply'
         ? ' (as learned from Map-Replies)'
-        : '';
+        : h.baseline === 'publication'
+          ? ' (as published to a subscriber)'
+          : '';
   const lines = [
     `  ${style.type('handover')} at ${clock(h.ts)} (frame ${frameName(h.frame, multi)}): ${h.from.join(', ')} → ${h.to.join(', ')}${baseline}`,
   ];

@@ -39,6 +39,8 @@ export function exchangeJson(e: Exchange, multi = false): Obj {
   put(o, 'site', e.site);
   put(o, 'want_map_notify', e.wantMapNotify);
   put(o, 'key_id', e.keyId);
+  put(o, 'withdraw', e.withdraw);
+  put(o, 'subscription_nonce', e.subscriptionNonce);
   put(o, 'interval_ms', e.intervalMs);
   put(o, 'request_seen', e.requestSeen);
   put(o, 'invoked_nonce', e.invokedNonce);

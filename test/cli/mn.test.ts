@@ -93,6 +93,27 @@ describe('lispscope mn', () => {
     expect(jsonLines(reg.stdout)[0]).toMatchObject({ command: 'register', notified: false, icmp: { from: '127.0.41.98', reason: 'port unreachable', to: '127.0.41.98', port: 4342 } });
   });
 
+  it('a registration recorded by mn and by the lab it registers with: one answered exchange from each side and merged', async () => {
+    const a = lab.addresses;
+    const from = lab.recorder.frames.length;
+    const mnFile = join(tmp, 'mn-side.pcap');
+    const r = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.5/32', '--rloc', '127.0.41.72', '--key-file', keyFile, '--notify', '--xtr-id', 'none', '-w', mnFile]);
+    expect(r.code, r.stderr).toBe(0);
+    // The lab's side: what it recorded meanwhile (the Map-Register it received from outside, its Map-Notify).
+    const labFile = join(tmp, 'lab-side.pcap');
+    writeFileSync(labFile, writePcap(lab.recorder.frames.slice(from), { linkType: LINKTYPE_RAW, precision: 'ns' }));
+    const registrations = (file: string[]) => jsonLines(lispscope(['flows', '--json', ...file]).stdout).filter((e) => e.kind === 'registration' && e.eid === '10.1.0.5/32' && (e.rlocs as string[]).includes('127.0.41.72'));
+    for (const side of [[mnFile], [labFile], [mnFile, labFile]]) {
+      const ex = registrations(side);
+      expect(ex, side.join(' ')).toHaveLength(1);
+      // The Mobile Node asked, the Map-Server answered (the lab's capture held the Map-Notify without its Map-Register).
+      expect(ex[0], side.join(' ')).toMatchObject({ responder: a.ms, outcome: 'answered', retransmissions: 0 });
+      expect(ex[0]!.requester).not.toBe(a.ms);
+    }
+    // Each packet is in both captures and counted once: two frames, whichever capture saw each first.
+    expect(registrations([mnFile, labFile])[0]!.frames).toHaveLength(2);
+  });
+
   it('register: signed with the key from the file or LISPSCOPE_KEY, never printed; a wrong key is refused', async () => {
     const a = lab.addresses;
     const ok = await run(['mn', 'register', '--ms', a.ms, '--eid', '10.1.0.9/32', '--rloc', '127.0.41.70', '--key-file', keyFile, '--notify', '--timeout', '50', '--retries', '1']);
