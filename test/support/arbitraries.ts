@@ -4,6 +4,7 @@
 
 import fc from 'fast-check';
 import { formatIPv4, formatIPv6, formatMac } from '../../src/dissect/addr.js';
+import { MS_RTR_AD_TYPE } from '../../src/dissect/registry.js';
 import type {
   ControlMessage,
   EidAd,
@@ -303,9 +304,13 @@ const mapNotify = fc
     records: fc.array(mappingRecord, { minLength: 1, maxLength: 3 }),
     xtr,
     // Wireshark's layout, or OOR's with the AD Type word first (its reserved bits left 0: a
-    // non-zero value could read as the other layout's Length).
+    // non-zero value could read as the other layout's Length). Wireshark's layout with Key ID 2
+    // and no data reads as OOR's AD word alone, as the decoder does.
     msRtrAuth: fc.option(
-      fc.tuple(auth, fc.boolean()).map(([a, word]): MsRtrAuth => (word ? { adType: 2, ...a } : a)),
+      fc
+        .tuple(auth, fc.boolean())
+        .filter(([a, word]) => word || !(a.keyId === MS_RTR_AD_TYPE && a.authData.length === 0))
+        .map(([a, word]): MsRtrAuth => (word ? { adType: MS_RTR_AD_TYPE, ...a } : a)),
       { nil: undefined },
     ),
   })
