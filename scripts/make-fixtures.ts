@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { encodeTcp, TcpFlag } from '../src/capture/tcp.js';
+import { encodeTcp, TcpFlag } from '../src/dissect/tcp.js';
 import { writePcap, writePcapngSections, type CapturePacket, type PcapngBlock, type PcapngSection, type PcapWriteOptions } from '../src/capture/writer.js';
 import {
   dataPacket,

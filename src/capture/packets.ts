@@ -35,15 +35,8 @@ import {
 import type { ControlMessage, DataMessage, IcmpError, MapNotify, UnknownControl, VxlanMessage } from '../dissect/types.js';
 import { decodeVxlan } from '../dissect/vxlan.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
-import {
-  decodeTcp,
-  tcpFlagText,
-  TcpReassembler,
-  type TcpAddResult,
-  type TcpDirection,
-  type TcpHeader,
-  type TcpReassemblyOptions,
-} from './tcp.js';
+import { decodeTcp, tcpFlagText, type TcpHeader } from '../dissect/tcp.js';
+import { TcpReassembler, type TcpAddResult, type TcpDirection, type TcpReassemblyOptions } from './tcp.js';
 import type { Frame } from './types.js';
 import { ipSummary, nonIpSummary } from './other-frames.js';
 

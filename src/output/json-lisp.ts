@@ -44,7 +44,7 @@ import {
   reliableTypeSlug,
   type ReliableMessage,
 } from '../dissect/reliable.js';
-import { tcpFlagLetters } from '../dissect/ip.js';
+import { tcpFlagLetters } from '../dissect/tcp.js';
 import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type {
   AuthFields,

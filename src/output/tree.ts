@@ -7,7 +7,8 @@ import { addressText, encodeAddress, prefixText } from '../dissect/address.js';
 import { authAlgorithm, keyIdField } from '../dissect/auth.js';
 import { Writer } from '../dissect/cursor.js';
 import { dataHeaderFields } from '../dissect/data.js';
-import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
+import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
+import { tcpFlagLetters } from '../dissect/tcp.js';
 import { decodeWord, encodeWord, fieldOf, fieldWidth, flagFields, isSet, type Field, type Struct, type Word } from '../dissect/field.js';
 import {
   DATA_FLAGS,
