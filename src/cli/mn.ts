@@ -10,11 +10,10 @@ import { PacketDecoder, type LispPacket } from '../capture/packets.js';
 import type { CaptureFileWriter } from '../capture/writer.js';
 import { addressText, ipAddress, parsePrefix, prefixText, type Prefix } from '../dissect/address.js';
 import { authAlgorithm, splitKeyIdField } from '../dissect/auth.js';
-import { fromHex, toHex } from '../dissect/addr.js';
-import { mapRegister, randomNonce } from '../dissect/build.js';
+import { fromHex, nonceHex, toHex } from '../dissect/addr.js';
+import { randomNonce } from '../dissect/build.js';
 import { KeyRing } from '../dissect/keyring.js';
-import { actionSlug } from '../dissect/registry.js';
-import type { ControlMessage, MappingRecord } from '../dissect/types.js';
+import type { ControlMessage } from '../dissect/types.js';
 import { LispClient, sourceAddressFor, type ResolveResult, type Timing } from '../mn/client.js';
 import { icmpErrorText, type IcmpError } from '../mn/icmp.js';
 import { interfaceOf, WireClock } from '../mn/wire-clock.js';
@@ -23,9 +22,10 @@ import { SendGuard } from '../mn/guard.js';
 import { MobileNode } from '../mn/mobile-node.js';
 import { Recorder } from '../mn/recorder.js';
 import { LispRouter } from '../mn/router.js';
-import { packetJsonText } from '../output/json.js';
-import { packetLine } from '../output/line.js';
-import { chooseStyle, type Style } from '../output/style.js';
+import { mappingRecordLines, trafficText, warmUpPrinting } from '../output/active.js';
+import { nonceText } from '../output/line.js';
+import { mappingRecordJson } from '../output/json.js';
+import { chooseStyle } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec, type OptionSpec, type Parsed } from './args.js';
 import { keyLookup, openRecording } from './common.js';
 import type { Io } from './io.js';
@@ -121,17 +121,6 @@ export function guardFor(a: Parsed, cmd: string, named: string[], alsoAllowed?: 
 }
 
 /**
- * The first decode and print of a packet are slow (code not compiled yet): run them once on a
- * throwaway message before anything is sent, rather than while an answer arrives, whose arrival
- * stamp (or, in a server, its answer) they would hold up.
- */
-export function warmUpPrinting(json: boolean, style: Style): void {
-  const warm = new Recorder({ maxFrames: 1 }).udp('warm-up', { src: '192.0.2.1', sport: 4342, dst: '192.0.2.2', dport: 4342, payload: mapRegister({ nonce: 0n, keyId: 1, key: 'warm-up', records: [] }) });
-  const p = new PacketDecoder({ all: true, keyFor: () => 'warm-up' }).decode(warm);
-  if (p) void (json ? packetJsonText(p) : packetLine(p, { numeric: true, style, unverified: true }));
-}
-
-/**
  * Recording (-w) and printing of what an active command sends and receives: with -v (or `print`)
  * one line per packet, or with `print` and --json the packet's `read --json` object plus
  * "direction".
@@ -159,13 +148,12 @@ export class Traffic {
         return k === undefined || typeof k === 'string' ? k : keyLookup(k)(p, m);
       };
       const decoder = new PacketDecoder({ all: true, keyFor });
-      const style = chooseStyle(io.stdout, io.env);
-      warmUpPrinting(json, style);
+      const format = { json: !lines, style: chooseStyle(io.stdout, io.env), unverified: true };
+      warmUpPrinting(format.json, format.style);
       this.recorder.onFrame((f) => {
         const p = decoder.decode(f);
         if (!p) return;
-        if (lines) io.line(packetLine(p, { numeric: true, style, unverified: true }));
-        else io.line(`${packetJsonText(p).slice(0, -1)},"direction":"${f.received ? 'received' : 'sent'}"}`);
+        io.line(trafficText(p, !!f.received, format));
         io.flush();
       });
     }
@@ -185,38 +173,6 @@ function retryOf(a: Parsed, spec: CommandSpec) {
 }
 
 const ms3 = (x: number) => `${x.toFixed(3)} ms`;
-const nonceHex = (n: bigint) => `0x${n.toString(16).padStart(16, '0')}`;
-
-/** A mapping record as the JSON contract writes records. */
-export function recordJson(r: MappingRecord): Record<string, unknown> {
-  return {
-    eid: prefixText(r.eid, r.eidMaskLen),
-    ttl: r.ttl,
-    action: actionSlug(r.action),
-    authoritative: r.authoritative,
-    map_version: r.mapVersion,
-    locators: r.locators.map((l) => ({
-      rloc: addressText(l.rloc),
-      priority: l.priority,
-      weight: l.weight,
-      mpriority: l.mpriority,
-      mweight: l.mweight,
-      local: l.local,
-      probed: l.probed,
-      reachable: l.reachable,
-    })),
-  };
-}
-
-function recordLines(r: MappingRecord): string[] {
-  const head = `  ${prefixText(r.eid, r.eidMaskLen)}  ttl ${r.ttl === 0xffffffff ? 'unlimited' : r.ttl}${r.authoritative ? '  authoritative' : ''}${r.mapVersion ? `  map-version ${r.mapVersion}` : ''}`;
-  if (r.locators.length === 0) return [`${head}  negative: ${actionSlug(r.action)}`];
-  const rows = r.locators.map((l) => {
-    const flags = `${l.local ? 'L' : ''}${l.probed ? 'p' : ''}${l.reachable ? 'R' : ''}`;
-    return `  ${addressText(l.rloc).padEnd(40)} ${(l.reachable ? 'up' : 'down').padEnd(6)} ${`${l.priority}/${l.weight}`.padEnd(16)} ${flags}`;
-  });
-  return [head, `  ${'Locator'.padEnd(40)} ${'State'.padEnd(6)} ${'Priority/Weight'.padEnd(16)} Flags`, ...rows];
-}
 
 // ---- the subcommands ---------------------------------------------------------------------------
 
@@ -484,7 +440,7 @@ function unansweredText(c: LispClient, what: string, n: number): string {
 export function emitJson(io: Io, o: Record<string, unknown>): void {
   io.line(
     JSON.stringify(o, (k, v) => {
-      if (typeof v === 'bigint') return v.toString(16).padStart(16, '0');
+      if (typeof v === 'bigint') return nonceHex(v);
       if (typeof v === 'number' && k.endsWith('_ms')) return Math.round(v * 1000) / 1000;
       return v;
     }),
@@ -578,10 +534,10 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
     } else if (notify) {
       io.line(`Registered ${eidText} -> ${rlocs.join(', ')} with ${ms} (${alg}, ttl ${ttl}, ${idText})`);
       io.line(
-        `Map-Notify from ${result!.from} with rtt ${ms3(result!.rttMs)} ${clockText(result!, c)}, nonce ${nonceHex(result!.nonce)} (same nonce, authenticated), after ${result!.attempts} attempt${result!.attempts > 1 ? 's' : ''}`,
+        `Map-Notify from ${result!.from} with rtt ${ms3(result!.rttMs)} ${clockText(result!, c)}, nonce ${nonceText(result!.nonce)} (same nonce, authenticated), after ${result!.attempts} attempt${result!.attempts > 1 ? 's' : ''}`,
       );
     } else {
-      io.line(`Map-Register sent to ${ms} for ${eidText} -> ${rlocs.join(', ')} (${alg}, ttl ${ttl}, ${idText}, nonce ${nonceHex(result!.nonce)}); no Map-Notify asked for`);
+      io.line(`Map-Register sent to ${ms} for ${eidText} -> ${rlocs.join(', ')} (${alg}, ttl ${ttl}, ${idText}, nonce ${nonceText(result!.nonce)}); no Map-Notify asked for`);
     }
     return result ? 0 : 1;
   });
@@ -593,7 +549,7 @@ function resolveJson(command: string, extra: Record<string, unknown>, r: Resolve
     ...extra,
     answered: !!r,
     ...(r
-      ? { from: r.from, ...timingJson(r), attempts: r.attempts, nonce: r.nonce, itr_rloc: r.itrRloc, probe: r.reply.probe, records: r.reply.records.map(recordJson) }
+      ? { from: r.from, ...timingJson(r), attempts: r.attempts, nonce: r.nonce, itr_rloc: r.itrRloc, probe: r.reply.probe, records: r.reply.records.map((rec) => mappingRecordJson(rec)) }
       : icmpJson(c.icmp)),
   };
 }
@@ -619,7 +575,7 @@ async function mnResolve(a: Parsed, spec: CommandSpec, io: Io): Promise<number> 
       );
       io.line('');
       io.line(`Mapping entry for ${eidText}:`);
-      for (const rec of r.reply.records) for (const l of recordLines(rec)) io.line(l);
+      for (const rec of r.reply.records) for (const l of mappingRecordLines(rec)) io.line(l);
     }
     return r ? 0 : 1;
   });
@@ -640,7 +596,7 @@ async function mnProbe(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
       io.line(
         `RLOC-probe reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c)}${r.reply.probe ? '' : ' (probe bit NOT set in the reply)'}; probed locator: ${probed ? addressText(probed.rloc) : 'none marked'}`,
       );
-      for (const rec of r.reply.records) for (const l of recordLines(rec)) io.line(l);
+      for (const rec of r.reply.records) for (const l of mappingRecordLines(rec)) io.line(l);
     }
     return r ? 0 : 1;
   });
@@ -660,7 +616,7 @@ async function mnSmr(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
     const eidText = prefixText(eid.address, eid.maskLen);
     if (a.flags.get('json')) emitJson(io, { command: 'smr', peer, eid: eidText, nonce, sent: ok, ...icmpJson(c.icmp) });
     else if (c.icmp) return 1;
-    else io.line(ok ? `SMR sent to ${peer}:${intValue(spec, 'port', a.values.get('port')) ?? 4342} for ${eidText} (nonce ${nonceHex(nonce)}): the peer re-resolves it through its Map-Resolver` : `SMR to ${peer} not sent`);
+    else io.line(ok ? `SMR sent to ${peer}:${intValue(spec, 'port', a.values.get('port')) ?? 4342} for ${eidText} (nonce ${nonceText(nonce)}): the peer re-resolves it through its Map-Resolver` : `SMR to ${peer} not sent`);
     return ok && !c.icmp ? 0 : 1;
   });
 }
@@ -880,7 +836,7 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   try {
     mn = new MobileNode(options());
     mn.on('registered', (r: { nonce: bigint; rttMs: number; from?: string }) =>
-      say('registered', { eid: cfg.eid, rlocs: mn!.currentRlocs, nonce: r.nonce, rtt_ms: r.rttMs }, `registered ${cfg.eid} -> ${mn!.currentRlocs.join(', ')} (Map-Notify ${nonceHex(r.nonce)} in ${ms3(r.rttMs)})`),
+      say('registered', { eid: cfg.eid, rlocs: mn!.currentRlocs, nonce: r.nonce, rtt_ms: r.rttMs }, `registered ${cfg.eid} -> ${mn!.currentRlocs.join(', ')} (Map-Notify ${nonceText(r.nonce)} in ${ms3(r.rttMs)})`),
     );
     mn.on('handover', (h: { from: string[]; to: string[]; smrs: Array<{ rloc: string }>; totalMs: number }) =>
       say('handover', { from: h.from, to: h.to, smrs: h.smrs.map((s) => s.rloc), total_ms: h.totalMs }, `handover ${h.from.join(', ')} -> ${h.to.join(', ')}: SMRs to ${h.smrs.map((s) => s.rloc).join(', ') || 'nobody'} (${ms3(h.totalMs)})`),

@@ -14,13 +14,12 @@ import { MapService } from '../mn/map-service.js';
 import { Recorder, type RecordedFrame } from '../mn/recorder.js';
 import { parseSiteKeys } from '../mn/sites.js';
 import { exchangeJson } from '../output/json-flows.js';
-import { packetJsonText } from '../output/json.js';
-import { packetLine } from '../output/line.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { keyLookup, openRecording } from './common.js';
 import type { Io } from './io.js';
-import { needAddress, warmUpPrinting } from './mn.js';
+import { needAddress } from './mn.js';
+import { trafficText, warmUpPrinting } from '../output/active.js';
 import { exchangeLine } from './sniff.js';
 
 export const msSpec: CommandSpec = {
@@ -145,8 +144,7 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
     const p: LispPacket | undefined = decoder.decode(f);
     if (!p) return;
     if (engine) return engine.packet(p);
-    if (json) io.line(`${packetJsonText(p).slice(0, -1)},"direction":"${f.received ? 'received' : 'sent'}"}`);
-    else io.line(packetLine(p, { numeric, style }));
+    io.line(trafficText(p, !!f.received, { json, style, numeric }));
   };
   // Decoding and printing wait until the Map-Server has answered: they must not slow its answers.
   let pending: RecordedFrame[] = [];

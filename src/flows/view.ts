@@ -3,6 +3,7 @@
 // outer and inner endpoints. Nothing here keeps a view into the capture buffers.
 
 import type { LispPacket } from '../capture/packets.js';
+import { nonceHex } from '../dissect/addr.js';
 import { addressText, coreAddress, prefixText } from '../dissect/address.js';
 import { dataHeaderFields } from '../dissect/data.js';
 import type { ReliableMessage } from '../dissect/reliable.js';
@@ -137,7 +138,7 @@ export function dataView(p: LispPacket): DataView | undefined {
 }
 
 export function nonceText(n: bigint): string {
-  return n.toString(16).padStart(16, '0');
+  return nonceHex(n);
 }
 
 /** The address a locator can be reached at (or its text when it has none, e.g. a DN). */

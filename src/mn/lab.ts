@@ -6,7 +6,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { EventEmitter } from 'node:events';
-import { formatIPv4, parseIPv4 } from '../dissect/addr.js';
+import { formatIPv4, nonceHex, parseIPv4 } from '../dissect/addr.js';
 import type { CapturePacket } from '../capture/writer.js';
 import { prefixKey } from './eid.js';
 import { silentLogger, type Logger } from './log.js';
@@ -174,7 +174,7 @@ export function waitForEvent<T>(em: EventEmitter, event: string, test: (v: T) =>
 
 // Three decimals in ms, as every RTT lispscope prints (src/output/units.ts; mn does not import output).
 const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
-const hex = (n: bigint) => `0x${n.toString(16).padStart(16, '0')}`;
+const hex = (n: bigint) => `0x${nonceHex(n)}`;
 
 function locs(e: MapCacheEntry | undefined): string[] {
   return e ? e.locators.map((l) => locatorAddress(l) ?? '?') : [];

@@ -11,7 +11,7 @@
 // registrations. The lab and `lispscope ms` both run this one.
 
 import { EventEmitter } from 'node:events';
-import { toHex } from '../dissect/addr.js';
+import { nonceHex, toHex } from '../dissect/addr.js';
 import { addressText } from '../dissect/address.js';
 import { keyIdField, verifyAuth } from '../dissect/auth.js';
 import { ecm, infoReply, mapNotify, mappingRecord, randomNonce } from '../dissect/build.js';
@@ -332,7 +332,7 @@ export class MapServer extends EventEmitter {
     if (!auth.ok) return this.reject(rx, 'auth', `authentication failed for site ${site.name} (${auth.reason})`, m.nonce, site);
     const now = Date.now();
     for (const [n, exp] of site.nonces) if (exp <= now) site.nonces.delete(n);
-    if (site.nonces.has(m.nonce)) return this.reject(rx, 'replay', `replayed nonce 0x${m.nonce.toString(16).padStart(16, '0')}`, m.nonce, site);
+    if (site.nonces.has(m.nonce)) return this.reject(rx, 'replay', `replayed nonce 0x${nonceHex(m.nonce)}`, m.nonce, site);
     site.nonces.set(m.nonce, now + 2 * this.registrationTimeoutMs);
     if (site.nonces.size > 4096) site.nonces.delete(site.nonces.keys().next().value!);
     site.accepted++;

@@ -3,7 +3,7 @@
 // Instance-ID LCAF), other LCAFs as `{type, ...fields}`. Fields that do not apply are omitted.
 // Written straight into a JsonWriter: this is the one place that says how LISP looks in JSON.
 
-import { toHex } from '../dissect/addr.js';
+import { nonceHex, toHex } from '../dissect/addr.js';
 import { keyIdField } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
 import { decodeWord, jsonFields, type Field, type Struct, type Word } from '../dissect/field.js';
@@ -90,9 +90,6 @@ function writeVerdict(w: JsonWriter, key: string, v: AuthVerdict | undefined): v
   if (!v.ok && v.reason) w.key(`${key}_error`).str(v.reason);
 }
 
-export function nonceHex(n: bigint): string {
-  return n.toString(16).padStart(16, '0');
-}
 
 /** Whether an address has a JSON form (AFI 0 has none: its field is omitted, in arrays null). */
 export function hasAddress(a: LispAddress): boolean {

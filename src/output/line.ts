@@ -1,7 +1,7 @@
 // One tcpdump-like line per LISP packet: time, outer addresses and ports, message type, nonce,
 // flags, EIDs and RLOCs with priority/weight, authentication result, malformed notes.
 
-import { toHex } from '../dissect/addr.js';
+import { nonceHex, toHex } from '../dissect/addr.js';
 import { addressText, prefixText } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
@@ -46,17 +46,23 @@ function endpoint(addr: string, p: number, o: LineOptions): string {
 }
 
 export function nonceText(n: bigint): string {
-  return `0x${n.toString(16).padStart(16, '0')}`;
+  return `0x${nonceHex(n)}`;
 }
 
 const LOCATOR_FLAGS = flagFields(LOCATOR[1]!);
 
+/** The locator's set flags by their RFC letters (L, p, R). */
+export function locatorFlagLetters(l: Locator): string {
+  return LOCATOR_FLAGS.filter((x) => isSet(x, l)).map((x) => x.letter).join('');
+}
+
 function locatorText(l: Locator): string {
-  const f = LOCATOR_FLAGS.filter((x) => isSet(x, l)).map((x) => x.letter).join('');
+  const f = locatorFlagLetters(l);
   return `${addressText(l.rloc)} p${l.priority}/w${l.weight}${f ? ` ${f}` : ''}`;
 }
 
-function ttlText(ttl: number): string {
+/** A record's TTL in minutes, or `unlimited` (0xffffffff, RFC 9301 §5.4). */
+export function ttlText(ttl: number): string {
   return ttl === 0xffffffff ? 'unlimited' : String(ttl);
 }
 

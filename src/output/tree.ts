@@ -2,7 +2,7 @@
 // hex pane). Ranges are derived from encoded sizes: for every structure decode(encode(x)) = x, so
 // the size of what was decoded is the size of its encoding.
 
-import { toHex } from '../dissect/addr.js';
+import { nonceHex, toHex } from '../dissect/addr.js';
 import { addressText, encodeAddress, prefixText } from '../dissect/address.js';
 import { authAlgorithm, keyIdField } from '../dissect/auth.js';
 import { Writer } from '../dissect/cursor.js';
@@ -445,7 +445,7 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
     b.leaf(`Data: ${toHex(m.data)}`, m.data.length);
     return { label: `LISP Control: ${title}`, start: base, end: b.pos, children: b.nodes };
   }
-  const nonce = (n: bigint) => b.leaf(`Nonce: 0x${n.toString(16).padStart(16, '0')}`, 8);
+  const nonce = (n: bigint) => b.leaf(`Nonce: 0x${nonceHex(n)}`, 8);
   switch (m.type) {
     case MessageType.MapRequest:
       flagLines(b, MAP_REQUEST, m);
