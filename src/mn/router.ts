@@ -11,7 +11,8 @@ import { ecmInnerBytes } from '../dissect/ecm.js';
 import { encodeControl } from '../dissect/control.js';
 import { DataFlag, encodeData } from '../dissect/data.js';
 import { ecm, lispDataHeader, mapReply, mapRequest, mappingRecord, randomNonce } from '../dissect/build.js';
-import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
+import { messageName } from '../dissect/names.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType } from '../dissect/registry.js';
 import type { ControlMessage, Ecm, LispAddress, MapReply, MapRequest, MappingRecord } from '../dissect/types.js';
 import { addressBits } from '../dissect/address.js';
 import { covers, eidIp, hostPrefix, longestMatch, prefixKey, toPrefix, type Prefix } from './eid.js';
@@ -394,7 +395,7 @@ export class LispRouter extends EventEmitter {
       }
     }
     if (!this.onControl(rx, m)) {
-      this.log('debug', this.name, `ignored a ${messageName(m)} from ${rx.src}:${rx.sport}`);
+      this.log('debug', this.name, `ignored a ${logName(m)} from ${rx.src}:${rx.sport}`);
     }
   }
 
@@ -769,26 +770,7 @@ function flowHash(info: InnerPacket): number {
   return h;
 }
 
-export function messageName(m: ControlMessage): string {
-  if ('unknown' in m) return `control message type ${m.type}`;
-  switch (m.type) {
-    case 1:
-      return m.smr ? 'SMR' : m.probe ? 'RLOC-probe' : 'Map-Request';
-    case 2:
-      return 'Map-Reply';
-    case 3:
-      return 'Map-Register';
-    case 4:
-      return 'Map-Notify';
-    case 5:
-      return 'Map-Notify-Ack';
-    case 6:
-      return 'Map-Referral';
-    case 7:
-      return m.reply ? 'Info-Reply' : 'Info-Request';
-    case 8:
-      return m.inner?.message ? `ECM(${messageName(m.inner.message)})` : 'ECM';
-    default:
-      return `control message type ${m.type}`;
-  }
+/** The message's name, an ECM's with what it carries (for the logs). */
+function logName(m: ControlMessage): string {
+  return m.type === MessageType.ECM && !('unknown' in m) && m.inner?.message ? `ECM(${messageName(m.inner.message)})` : messageName(m);
 }

@@ -7,7 +7,8 @@ import { authAlgorithm } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
 import { flagFields, isSet, lineFields, type Word } from '../dissect/field.js';
 import { ECM_HEADER, LOCATOR, MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST } from '../dissect/fields.js';
-import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, referralActionSlug, VXLAN_PORT } from '../dissect/registry.js';
+import { messageName } from '../dissect/names.js';
+import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType, referralActionSlug, VXLAN_PORT } from '../dissect/registry.js';
 import { isOpaque, refreshScopeSlug, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } from '../dissect/reliable.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
@@ -110,9 +111,10 @@ function lispSecText(ad: LispSecAd, fromMapServer: boolean): string {
 
 export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, msRtrAuth?: AuthStatus, unverified = false): string {
   if ('unknown' in m) return s.bad(`unknown control type ${m.type}, ${m.data.length} bytes`);
+  const name = messageName(m);
   switch (m.type) {
-    case 1: {
-      const kind = m.smr ? 'SMR' : m.probe ? 'RLOC-probe' : m.xtrIdPresent ? 'Map-Request (subscribe)' : 'Map-Request';
+    case MessageType.MapRequest: {
+      const kind = !m.smr && !m.probe && m.xtrIdPresent ? `${name} (subscribe)` : name;
       return (
         `${s.type(kind)} nonce ${nonceText(m.nonce)}` +
         flags(MAP_REQUEST, m) +
@@ -123,31 +125,31 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
         (m.xtrId ? `, xtr-id ${toHex(m.xtrId)}` : '')
       );
     }
-    case 2:
+    case MessageType.MapReply:
       return (
-        `${s.type(m.probe ? 'Map-Reply (probe)' : 'Map-Reply')} nonce ${nonceText(m.nonce)}` +
+        `${s.type(m.probe ? `${name} (probe)` : name)} nonce ${nonceText(m.nonce)}` +
         flags(MAP_REPLY, m) +
         `, ${records(m.records)}` +
         (m.lispSec ? `, ${lispSecText(m.lispSec, false)}` : '')
       );
-    case 3:
+    case MessageType.MapRegister:
       return (
-        `${s.type('Map-Register')} nonce ${nonceText(m.nonce)}` +
+        `${s.type(name)} nonce ${nonceText(m.nonce)}` +
         flags(MAP_REGISTER, m) +
         `, ${authText(m, auth, s, unverified)}, ${records(m.records)}`
       );
-    case 4:
-    case 5:
+    case MessageType.MapNotify:
+    case MessageType.MapNotifyAck:
       return (
-        `${s.type(m.type === 4 ? 'Map-Notify' : 'Map-Notify-Ack')} nonce ${nonceText(m.nonce)}` +
+        `${s.type(name)} nonce ${nonceText(m.nonce)}` +
         flags(MAP_NOTIFY, m) +
         `, ${authText(m, auth, s, unverified)}` +
         (m.msRtrAuth ? `, ms-rtr ${authText(m.msRtrAuth, msRtrAuth, s, unverified)}` : '') +
         `, ${records(m.records)}`
       );
-    case 6:
+    case MessageType.MapReferral:
       return (
-        `${s.type('Map-Referral')} nonce ${nonceText(m.nonce)}, ` +
+        `${s.type(name)} nonce ${nonceText(m.nonce)}, ` +
         (m.records
           .map(
             (r) =>
@@ -155,8 +157,8 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
           )
           .join('; ') || '0 records')
       );
-    case 7: {
-      const head = `${s.type(m.reply ? 'Info-Reply' : 'Info-Request')} nonce ${nonceText(m.nonce)}, ${authText(m, auth, s, unverified)}, eid ${prefixText(m.eid, m.eidMaskLen)}`;
+    case MessageType.Info: {
+      const head = `${s.type(name)} nonce ${nonceText(m.nonce)}, ${authText(m, auth, s, unverified)}, eid ${prefixText(m.eid, m.eidMaskLen)}`;
       const a = m.address;
       if (a.kind === 'lcaf' && a.lcaf.body.kind === 'nat-traversal') {
         const n = a.lcaf.body;
@@ -167,7 +169,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
       }
       return head;
     }
-    case 8: {
+    case MessageType.ECM: {
       const i = m.inner;
       const f = flags(ECM_HEADER, m);
       const sec = m.lispSec
@@ -177,14 +179,14 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
           : '';
       if (!i) {
         // An unknown AD Type swallows the rest: there is no inner packet to speak of.
-        if (m.lispSec?.data && !m.payload) return `${s.type('ECM')}${f}${sec}, inner packet not located`;
-        return `${s.type('ECM')}${f}${sec}, ${m.payload?.length ?? 0} bytes not an IP/UDP packet`;
+        if (m.lispSec?.data && !m.payload) return `${s.type(name)}${f}${sec}, inner packet not located`;
+        return `${s.type(name)}${f}${sec}, ${m.payload?.length ?? 0} bytes not an IP/UDP packet`;
       }
       // The verdict on a message an ECM carries (a Map-Register through an RTR) is the inner message's.
       const inner = i.message ? controlSummary(i.message, s, auth, undefined, unverified) : `${i.payload?.length ?? 0} bytes not LISP`;
-      return `${s.type('ECM')}${f}${sec} ${i.src}.${i.sport} > ${i.dst}.${i.dport}: ${inner}`;
+      return `${s.type(name)}${f}${sec} ${i.src}.${i.sport} > ${i.dst}.${i.dport}: ${inner}`;
     }
-    case 15:
+    case MessageType.SharedExtension:
       return `${s.type('Shared-Extension')} sub-type ${m.subType}, ${m.data.length} bytes`;
   }
 }

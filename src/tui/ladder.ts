@@ -8,7 +8,9 @@
 import type { LispPacket, ReliableEntry } from '../capture/packets.js';
 import { prefixText } from '../dissect/address.js';
 import { isOpaque, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } from '../dissect/reliable.js';
-import type { LispAddress } from '../dissect/types.js';
+import { messageName } from '../dissect/names.js';
+import { MessageType } from '../dissect/registry.js';
+import type { ControlMessage, LispAddress } from '../dissect/types.js';
 import { controlView } from '../flows/view.js';
 import type { Exchange, FrameRef } from '../flows/types.js';
 import { exchangeKind, frameName } from '../output/flows-text.js';
@@ -55,31 +57,24 @@ export function messageLabel(p: LispPacket): string {
   const m = p.control;
   if (!m && p.reliable) return p.reliable.length ? p.reliable.map((e) => reliableLabel(e.message)).join(' + ') : 'TCP segment';
   if (!m) return p.data ? 'data' : (p.summary ?? 'frame');
+  return controlLabel(m);
+}
+
+/** The message's name, told apart where the ladder needs it: an SMR-invoked request, a probe's reply, a negative reply. */
+function controlLabel(m: ControlMessage): string {
   if ('unknown' in m) return `type ${m.type}`;
   switch (m.type) {
-    case 1:
-      return m.smr ? 'SMR' : m.probe ? 'RLOC-probe' : m.smrInvoked ? 'Map-Request (s)' : 'Map-Request';
-    case 2:
+    case MessageType.MapRequest:
+      return !m.smr && !m.probe && m.smrInvoked ? `${messageName(m)} (s)` : messageName(m);
+    case MessageType.MapReply:
       if (m.probe) return 'Probe-Reply';
-      return m.records.length && m.records.every((r) => r.locators.length === 0) ? 'neg. Map-Reply' : 'Map-Reply';
-    case 3:
-      return 'Map-Register';
-    case 4:
-      return 'Map-Notify';
-    case 5:
-      return 'Map-Notify-Ack';
-    case 6:
-      return 'Map-Referral';
-    case 7:
-      return m.reply ? 'Info-Reply' : 'Info-Request';
-    case 8: {
-      const inner = m.inner?.message;
-      if (!inner) return 'ECM';
-      const fake = { ...p, control: inner } as LispPacket;
-      return `ECM ${messageLabel(fake)}`;
-    }
-    case 15:
+      return m.records.length && m.records.every((r) => r.locators.length === 0) ? `neg. ${messageName(m)}` : messageName(m);
+    case MessageType.ECM:
+      return m.inner?.message ? `${messageName(m)} ${controlLabel(m.inner.message)}` : messageName(m);
+    case MessageType.SharedExtension:
       return 'Shared-Ext';
+    default:
+      return messageName(m);
   }
 }
 
