@@ -10,6 +10,7 @@ import { LiveCaptureError, type KernelStats, type Libpcap, type PcapDevice, type
 import { CapLibpcap, INSTALL_HINT, loadCap, type CapModule } from './pcap-cap.js';
 import { loadNative } from './pcap-native.js';
 import type { Frame, FrameSink } from './types.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 
 export { LiveCaptureError, type KernelStats, type Libpcap, type PcapHandle } from './libpcap.js';
 export { CAP_SNAPLEN, capLinkType, loadCap, type CapHandle, type CapModule } from './pcap-cap.js';
@@ -58,9 +59,9 @@ export function listInterfaces(pcap: Libpcap = loadLibpcap()): InterfaceInfo[] {
  * reliable transport over TCP 4342, and any --decode-as ports.
  */
 export function defaultFilter(decodeAs?: DecodeAs): string {
-  const ports = new Set([4341, 4342, ...(decodeAs?.control ?? []), ...(decodeAs?.data ?? []), ...(decodeAs?.vxlan ?? [])]);
+  const ports = new Set([LISP_DATA_PORT, LISP_CONTROL_PORT, ...(decodeAs?.control ?? []), ...(decodeAs?.data ?? []), ...(decodeAs?.vxlan ?? [])]);
   const udp = [...ports].sort((a, b) => a - b).map((p) => `udp port ${p}`);
-  return [...udp, 'tcp port 4342'].join(' or ');
+  return [...udp, `tcp port ${LISP_CONTROL_PORT}`].join(' or ');
 }
 
 const LINK_NAMES: Record<number, string> = {

@@ -9,6 +9,7 @@ import { KeyRing } from '../dissect/keyring.js';
 import type { ControlMessage } from '../dissect/types.js';
 import { compileFilter, compileFilterAmong, FilterError, type FilterDomain, type Predicate } from '../flows/filter.js';
 import { UsageError } from './args.js';
+import { MessageType } from '../dissect/registry.js';
 
 /** `udp.port=N`, `udp.port==N`, with an optional `,lisp`/`,control` (default), `,lisp-data`/`,data` or `,vxlan`. */
 export function parseDecodeAs(specs: string[]): DecodeAs {
@@ -40,9 +41,9 @@ export function loadKeys(path: string): KeyRing {
 /** The EIDs an authenticated message speaks for, to pick its key. */
 export function messageEids(m: ControlMessage): Prefix[] {
   if ('unknown' in m) return [];
-  if (m.type === 3 || m.type === 4 || m.type === 5) return m.records.map((r) => ({ address: r.eid, maskLen: r.eidMaskLen }));
-  if (m.type === 7) return [{ address: m.eid, maskLen: m.eidMaskLen }];
-  if (m.type === 8 && m.inner?.message) return messageEids(m.inner.message);
+  if (m.type === MessageType.MapRegister || m.type === MessageType.MapNotify || m.type === MessageType.MapNotifyAck) return m.records.map((r) => ({ address: r.eid, maskLen: r.eidMaskLen }));
+  if (m.type === MessageType.Info) return [{ address: m.eid, maskLen: m.eidMaskLen }];
+  if (m.type === MessageType.ECM && m.inner?.message) return messageEids(m.inner.message);
   return [];
 }
 

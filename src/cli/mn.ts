@@ -29,6 +29,7 @@ import { chooseStyle } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec, type OptionSpec, type Parsed } from './args.js';
 import { keyLookup, openRecording } from './common.js';
 import type { Io } from './io.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 
 // ---- shared by the active commands (mn, replay, inject) ----------------------------------------
 
@@ -512,7 +513,7 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
     });
     const eidText = prefixText(eid.address, eid.maskLen);
     const alg = authAlgorithm(splitKeyIdField(keyId).algorithmId)?.name ?? `algorithm ${keyId}`;
-    const failure = result ? undefined : registerFailure({ ms, port: port ?? 4342, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: !!sentId, icmp: c.icmp });
+    const failure = result ? undefined : registerFailure({ ms, port: port ?? LISP_CONTROL_PORT, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: !!sentId, icmp: c.icmp });
     const idText = sentId ? `xTR-ID ${toHex(sentId)}, site-ID ${toHex(siteId ?? new Uint8Array(8))}` : 'no xTR-ID';
     if (a.flags.get('json')) {
       emitJson(io, {
@@ -616,7 +617,7 @@ async function mnSmr(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
     const eidText = prefixText(eid.address, eid.maskLen);
     if (a.flags.get('json')) emitJson(io, { command: 'smr', peer, eid: eidText, nonce, sent: ok, ...icmpJson(c.icmp) });
     else if (c.icmp) return 1;
-    else io.line(ok ? `SMR sent to ${peer}:${intValue(spec, 'port', a.values.get('port')) ?? 4342} for ${eidText} (nonce ${nonceText(nonce)}): the peer re-resolves it through its Map-Resolver` : `SMR to ${peer} not sent`);
+    else io.line(ok ? `SMR sent to ${peer}:${intValue(spec, 'port', a.values.get('port')) ?? LISP_CONTROL_PORT} for ${eidText} (nonce ${nonceText(nonce)}): the peer re-resolves it through its Map-Resolver` : `SMR to ${peer} not sent`);
     return ok && !c.icmp ? 0 : 1;
   });
 }
@@ -684,8 +685,8 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   // Answers to our Map-Requests name RLOCs the mapping system gave: replies to them are allowed.
   let router: LispRouter | undefined;
   const guard = guardFor(a, spec.name, named, (x) => !!router?.knowsRloc(x));
-  const port = intValue(spec, 'port', a.values.get('port')) ?? 4342;
-  const dataPort = intValue(spec, 'data-port', a.values.get('data-port')) ?? 4341;
+  const port = intValue(spec, 'port', a.values.get('port')) ?? LISP_CONTROL_PORT;
+  const dataPort = intValue(spec, 'data-port', a.values.get('data-port')) ?? LISP_DATA_PORT;
   const traffic = new Traffic(a, io, spec.name, key === undefined ? {} : { key });
   const common = {
     name: 'lispscope',

@@ -21,6 +21,7 @@ import type { Io } from './io.js';
 import { needAddress } from './mn.js';
 import { trafficText, warmUpPrinting } from '../output/active.js';
 import { exchangeLine } from './sniff.js';
+import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 
 export const msSpec: CommandSpec = {
   name: 'ms',
@@ -127,7 +128,7 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   const path = a.values.get('write');
   const writer = openRecording('ms', path);
 
-  const decodeAs = { control: new Set(port && port !== 4342 ? [port] : []), data: new Set<number>() };
+  const decodeAs = { control: new Set(port && port !== LISP_CONTROL_PORT ? [port] : []), data: new Set<number>() };
   const decoder = new PacketDecoder({ all: true, decodeAs, keyFor: keyLookup(ring), warning: (m) => io.warn(m) });
   const engine = flows
     ? new FlowEngine({
@@ -180,7 +181,7 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
     writer?.close();
     throw new UsageError(`ms: ${(e as Error).message}`);
   }
-  const where = listen.includes(':') ? `[${listen}]:${port ?? 4342}` : `${listen}:${port ?? 4342}`;
+  const where = listen.includes(':') ? `[${listen}]:${port ?? LISP_CONTROL_PORT}` : `${listen}:${port ?? LISP_CONTROL_PORT}`;
   info(
     `Map-Server/Map-Resolver on ${where}, ${sites.length} site${sites.length === 1 ? '' : 's'} (${sites.map((s) => s.name).join(', ')})` +
       (rtrs.length ? `, RTR${rtrs.length > 1 ? 's' : ''} ${rtrs.map((r) => (service.rtr?.currentRlocs.includes(r) ? `${r} (ours)` : r)).join(', ')}` : '') +

@@ -7,6 +7,7 @@ import { openRaw, type RawSender } from '../capture/raw-sender.js';
 import { UsageError, type Parsed } from './args.js';
 import type { Io } from './io.js';
 import type { Traffic } from './mn.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 
 /** The --dst-mac option of the commands that send raw. */
 export const DST_MAC_OPTION = {
@@ -54,7 +55,7 @@ export async function openSender(a: Parsed, io: Io, command: string, o: SenderOp
       ...(o.recordReceived ? { recordReceived: true } : {}),
       recorder: o.traffic.recorder,
       policy: o.guard,
-      ...(o.controlPort !== undefined && o.controlPort !== 4342 ? { ports: { control: o.controlPort, data: 4341 } } : {}),
+      ...(o.controlPort !== undefined && o.controlPort !== LISP_CONTROL_PORT ? { ports: { control: o.controlPort, data: LISP_DATA_PORT } } : {}),
     });
     return { socket };
   } catch (e) {

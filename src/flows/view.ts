@@ -8,6 +8,7 @@ import { addressText, coreAddress, prefixText } from '../dissect/address.js';
 import { dataHeaderFields } from '../dissect/data.js';
 import type { ReliableMessage } from '../dissect/reliable.js';
 import type { ControlMessage, LispAddress, Locator, MappingRecord } from '../dissect/types.js';
+import { MessageType } from '../dissect/registry.js';
 
 export interface ControlView {
   ts: number;
@@ -44,7 +45,7 @@ export function controlView(p: LispPacket): ControlView | undefined {
   if (!m) return undefined;
   let ecm: ControlView['ecm'];
   let depth = 0;
-  while (m.type === 8 && 'inner' in m && m.inner?.message) {
+  while (m.type === MessageType.ECM && 'inner' in m && m.inner?.message) {
     depth++;
     if (!ecm) {
       ecm = { outerDst: p.ip.dst, innerSrc: m.inner.src, innerDst: m.inner.dst, ddt: m.ddt, depth };

@@ -22,7 +22,7 @@ import {
 import { encodeControl } from '../dissect/control.js';
 import { fieldMax, type Field, type Word } from '../dissect/field.js';
 import { ECM_HEADER, LOCATOR, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD } from '../dissect/fields.js';
-import { ACTIONS, LISP_CONTROL_PORT } from '../dissect/registry.js';
+import { ACTIONS, LISP_CONTROL_PORT, MessageType } from '../dissect/registry.js';
 import type { ControlMessage, Ecm, LispAddress, Locator, MappingRecord } from '../dissect/types.js';
 
 export class CraftError extends Error {
@@ -324,7 +324,7 @@ export interface Rewritten {
 }
 
 function isAuthenticated(m: ControlMessage): boolean {
-  return !('unknown' in m) && (m.type === 3 || m.type === 4 || m.type === 5 || m.type === 7);
+  return !('unknown' in m) && (m.type === MessageType.MapRegister || m.type === MessageType.MapNotify || m.type === MessageType.MapNotifyAck || m.type === MessageType.Info);
 }
 
 /**
@@ -343,7 +343,7 @@ function rewriteMessage(m: ControlMessage, map: Rewrites, key?: string): { bytes
   if ('unknown' in m) return { bytes: encodeControl(m), authBroken: false };
   let next: ControlMessage = m;
   switch (m.type) {
-    case 1:
+    case MessageType.MapRequest:
       next = {
         ...m,
         sourceEid: rewriteAddress(m.sourceEid, map),
@@ -352,16 +352,16 @@ function rewriteMessage(m: ControlMessage, map: Rewrites, key?: string): { bytes
         ...(m.mapReply ? { mapReply: rewriteRecord(m.mapReply, map) } : {}),
       };
       break;
-    case 2:
-    case 3:
-    case 4:
-    case 5:
+    case MessageType.MapReply:
+    case MessageType.MapRegister:
+    case MessageType.MapNotify:
+    case MessageType.MapNotifyAck:
       next = { ...m, records: m.records.map((r) => rewriteRecord(r, map)) } as ControlMessage;
       break;
-    case 7:
+    case MessageType.Info:
       next = { ...m, eid: rewriteAddress(m.eid, map), address: rewriteAddress(m.address, map) };
       break;
-    case 8:
+    case MessageType.ECM:
       return rewriteEcm(m, map, key);
   }
   const bytes = encodeControl(next);

@@ -20,6 +20,7 @@ import { delay } from './requests.js';
 import type { Timers } from './router.js';
 import { Rtr } from './rtr.js';
 import { Xtr } from './xtr.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 
 export type LabScenario = 'register' | 'resolve' | 'handover' | 'nat' | 'probe' | 'pxtr' | 'all';
 export const LAB_SCENARIOS: readonly LabScenario[] = ['register', 'resolve', 'handover', 'nat', 'probe', 'pxtr', 'all'];
@@ -207,10 +208,10 @@ export class Lab {
     this.recorder = new Recorder(opts.writer ? { writer: opts.writer } : {});
     if (opts.onFrame) this.recorder.onFrame(opts.onFrame);
     this.log = opts.log ?? silentLogger;
-    this.controlPort = opts.controlPort ?? 4342;
-    this.dataPort = opts.dataPort ?? 4341;
-    if (this.controlPort !== 4342) this.decodeAs.control.add(this.controlPort);
-    if (this.dataPort !== 4341) this.decodeAs.data.add(this.dataPort);
+    this.controlPort = opts.controlPort ?? LISP_CONTROL_PORT;
+    this.dataPort = opts.dataPort ?? LISP_DATA_PORT;
+    if (this.controlPort !== LISP_CONTROL_PORT) this.decodeAs.control.add(this.controlPort);
+    if (this.dataPort !== LISP_DATA_PORT) this.decodeAs.data.add(this.dataPort);
     this.timers = { ...LAB_TIMERS, ...opts.timers };
     opts.signal?.addEventListener('abort', () => (this.interrupted = true), { once: true });
   }

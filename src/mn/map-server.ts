@@ -17,7 +17,7 @@ import { keyIdField, verifyAuth } from '../dissect/auth.js';
 import { ecm, infoReply, mapNotify, mappingRecord, randomNonce } from '../dissect/build.js';
 import { encodeControl } from '../dissect/control.js';
 import { ecmInnerBytes } from '../dissect/ecm.js';
-import { LISP_CONTROL_PORT } from '../dissect/registry.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType } from '../dissect/registry.js';
 import type { InfoMessage, Locator, MapNotify, MapRegister, MappingRecord } from '../dissect/types.js';
 import { covers, longestMatch, prefixKey, recordPrefix, toPrefix, type Prefix } from './eid.js';
 import { RateLimiter } from './guard.js';
@@ -181,7 +181,7 @@ export class MapServer extends EventEmitter {
       address: opts.address,
       port,
       role: 'control',
-      ports: { control: port, data: opts.dataPort ?? 4341 },
+      ports: { control: port, data: opts.dataPort ?? LISP_DATA_PORT },
       ...(opts.recorder ? { recorder: opts.recorder } : {}),
       ...(opts.recordReceived ? { recordReceived: opts.recordReceived } : {}),
       ...(opts.policy ? { policy: opts.policy } : {}),
@@ -279,10 +279,10 @@ export class MapServer extends EventEmitter {
       this.log('warn', this.name, `dropped an unknown message from ${rx.src}:${rx.sport}`);
       return;
     }
-    if (m.type === 3) return this.onMapRegister(rx, m, { bytes: rx.bytes });
-    if (m.type === 5) return this.onMapNotifyAck(rx, m);
-    if (m.type === 7 && !m.reply) return this.onInfoRequest(rx, m);
-    if (m.type === 8 && m.inner?.message && !('unknown' in m.inner.message) && m.inner.message.type === 3) {
+    if (m.type === MessageType.MapRegister) return this.onMapRegister(rx, m, { bytes: rx.bytes });
+    if (m.type === MessageType.MapNotifyAck) return this.onMapNotifyAck(rx, m);
+    if (m.type === MessageType.Info && !m.reply) return this.onInfoRequest(rx, m);
+    if (m.type === MessageType.ECM && m.inner?.message && !('unknown' in m.inner.message) && m.inner.message.type === MessageType.MapRegister) {
       // A Map-Register an RTR relays for an xTR behind a NAT (NAT-traversal draft).
       const bytes = ecmInnerBytes(rx.bytes);
       if (!bytes) return this.reject(rx, 'malformed', 'ECM: the Map-Register inside could not be located');

@@ -371,11 +371,11 @@ export class LispRouter extends EventEmitter {
       return;
     }
     switch (m.type) {
-      case 1:
+      case MessageType.MapRequest:
         return this.onMapRequest(rx, m, rx.sport);
-      case 2:
+      case MessageType.MapReply:
         return this.onMapReply(rx, m);
-      case 4: {
+      case MessageType.MapNotify: {
         if (!this.registrar) break;
         if (this.registrar.handleNotify(m, rx.bytes, rx.src, rx.at)) return;
         // Not the answer to a Map-Register of ours: an unsolicited one (an RLOC-set change) wants an ack.
@@ -383,11 +383,11 @@ export class LispRouter extends EventEmitter {
         if (ack) this.sendControl(rx.src, rx.sport, ack, this.control.find((c) => c.address === rx.socket.address));
         return;
       }
-      case 8: {
+      case MessageType.ECM: {
         const inner = m.inner?.message;
         if (!inner || 'unknown' in inner) break;
-        if (inner.type === 1) return this.onMapRequest(rx, inner, m.inner!.sport, m);
-        if (inner.type === 4) {
+        if (inner.type === MessageType.MapRequest) return this.onMapRequest(rx, inner, m.inner!.sport, m);
+        if (inner.type === MessageType.MapNotify) {
           const bytes = ecmInnerBytes(rx.bytes);
           if (bytes && this.registrar?.handleNotify(inner, bytes, m.inner!.src, rx.at)) return;
         }

@@ -35,15 +35,7 @@ import {
   MessageType,
   referralActionSlug,
 } from '../dissect/registry.js';
-import {
-  isOpaque,
-  RELIABLE_END_MARKER,
-  RELIABLE_TYPES,
-  refreshScopeSlug,
-  rejectReasonSlug,
-  reliableTypeSlug,
-  type ReliableMessage,
-} from '../dissect/reliable.js';
+import { isOpaque, refreshScopeSlug, rejectReasonSlug, RELIABLE_END_MARKER, RELIABLE_TYPES, type ReliableMessage, ReliableType, reliableTypeSlug } from '../dissect/reliable.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
 import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type {
@@ -586,33 +578,33 @@ export function writeReliableFields(w: JsonWriter, m: ReliableMessage, opts: Jso
   if (isOpaque(m)) w.key('data').hex(m.body);
   else {
     switch (m.type) {
-      case 16:
+      case ReliableType.ErrorNotification:
         w.key('error_code').num(m.errorCode).key('offending_type').num(m.offendingType);
         w.key('offending_length').num(m.offendingLength).key('offending_id').num(m.offendingId);
         w.key('offending_data').hex(m.offendingData);
         break;
-      case 17:
+      case ReliableType.Registration:
         w.key('map_register').obj();
         writeControlFields(w, m.mapRegister, opts);
         w.end();
         break;
-      case 18:
+      case ReliableType.RegistrationAck:
         w.key('eid');
         writeAddress(w, m.eid, opts, m.eidMaskLen);
         break;
-      case 19:
+      case ReliableType.RegistrationReject:
         w.key('reason').ascii(rejectReasonSlug(m.reason)).key('reason_code').num(m.reason);
         w.key('eid');
         writeAddress(w, m.eid, opts, m.eidMaskLen);
         break;
-      case 20:
+      case ReliableType.RegistrationRefresh:
         w.key('scope').ascii(refreshScopeSlug(m.scope)).key('scope_code').num(m.scope).key('rejected_only').bool(m.rejectedOnly);
         if (m.eid) {
           w.key('eid');
           writeAddress(w, m.eid, opts, m.eidMaskLen ?? 0);
         }
         break;
-      case 21:
+      case ReliableType.MappingNotification:
         w.key('xtr_id').hex(m.xtrId).key('site_id').hex(m.siteId);
         writeRecords(w, [m.record], opts);
         break;

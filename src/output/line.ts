@@ -9,7 +9,7 @@ import { flagFields, isSet, lineFields, type Word } from '../dissect/field.js';
 import { ECM_HEADER, LOCATOR, MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST } from '../dissect/fields.js';
 import { messageName } from '../dissect/names.js';
 import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType, referralActionSlug, VXLAN_PORT } from '../dissect/registry.js';
-import { isOpaque, refreshScopeSlug, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } from '../dissect/reliable.js';
+import { isOpaque, refreshScopeSlug, rejectReasonSlug, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
 import type { AuthFields, ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, Locator, MappingRecord, NestedLisp, VxlanMessage } from '../dissect/types.js';
@@ -196,20 +196,20 @@ export function reliableSummary(m: ReliableMessage, s: Style, auth?: AuthStatus)
   const head = `${s.type(reliableTypeTitle(m.type))} id ${m.messageId}`;
   if (isOpaque(m)) return `${head}, ${m.body.length} bytes`;
   switch (m.type) {
-    case 16:
+    case ReliableType.ErrorNotification:
       return `${head} code ${m.errorCode}, offending ${reliableTypeTitle(m.offendingType)} id ${m.offendingId} (${m.offendingLength} bytes)`;
-    case 17:
+    case ReliableType.Registration:
       return `${head}: ${controlSummary(m.mapRegister, s, auth)}`;
-    case 18:
+    case ReliableType.RegistrationAck:
       return `${head} ${s.eid(prefixText(m.eid, m.eidMaskLen))}`;
-    case 19:
+    case ReliableType.RegistrationReject:
       return `${head} ${s.eid(prefixText(m.eid, m.eidMaskLen))} ${s.bad(rejectReasonSlug(m.reason))}`;
-    case 20:
+    case ReliableType.RegistrationRefresh:
       return (
         `${head} scope ${refreshScopeSlug(m.scope)}${m.rejectedOnly ? ' [rejected-only]' : ''}` +
         (m.eid ? ` ${s.eid(prefixText(m.eid, m.eidMaskLen ?? 0))}` : '')
       );
-    case 21:
+    case ReliableType.MappingNotification:
       return `${head} ${recordText(m.record)}`;
   }
 }

@@ -47,15 +47,7 @@ import {
   MessageType,
   REFERRAL_ACTIONS,
 } from '../dissect/registry.js';
-import {
-  isOpaque,
-  REFRESH_REJECTED_ONLY,
-  REFRESH_SCOPES,
-  REJECT_REASONS,
-  RELIABLE_END_MARKER,
-  reliableTypeTitle,
-  type ReliableMessage,
-} from '../dissect/reliable.js';
+import { isOpaque, REFRESH_REJECTED_ONLY, REFRESH_SCOPES, REJECT_REASONS, RELIABLE_END_MARKER, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -562,7 +554,7 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
     if (m.body.length) b.leaf(`Message Data (not decoded): ${toHex(m.body)}`, m.body.length);
   } else {
     switch (m.type) {
-      case 16:
+      case ReliableType.ErrorNotification:
         b.leaf(`Error Code: ${m.errorCode}`, 1);
         b.leaf(`Reserved: ${hex(m.reserved ?? 0, 6)}`, 3);
         b.leaf(`Offending Message Type: ${reliableTypeTitle(m.offendingType)} (${m.offendingType})`, 2);
@@ -571,7 +563,7 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
         if (m.offendingData.length) b.leaf(`Offending Message Data: ${toHex(m.offendingData)}`, m.offendingData.length);
         summary = `, Code: ${m.errorCode}`;
         break;
-      case 17: {
+      case ReliableType.Registration: {
         const inner = controlTree(m.mapRegister, b.pos, opts);
         b.nodes.push(inner);
         b.pos = inner.end;
@@ -580,11 +572,11 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
         }
         break;
       }
-      case 18:
+      case ReliableType.RegistrationAck:
         reliablePrefixNodes(b, m.eidMaskLen, m.eid);
         summary = ` for ${prefixText(m.eid, m.eidMaskLen)}`;
         break;
-      case 19: {
+      case ReliableType.RegistrationReject: {
         const reason = REJECT_REASONS.get(m.reason)?.title ?? 'Unassigned';
         b.leaf(`Reason: ${reason} (${m.reason})`, 1);
         b.leaf(`Reserved: ${hex(m.reserved ?? 0, 4)}`, 2);
@@ -592,7 +584,7 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
         summary = `, Reason: ${reason} for ${prefixText(m.eid, m.eidMaskLen)}`;
         break;
       }
-      case 20: {
+      case ReliableType.RegistrationRefresh: {
         const scope = REFRESH_SCOPES.get(m.scope)?.title ?? 'Unassigned';
         b.leaf(`Scope: ${scope} (${m.scope})`, 1);
         b.note(`R (rejected only): ${setBit(m.rejectedOnly)}`, b.pos, b.pos + 2);
@@ -601,7 +593,7 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
         summary = `, Scope: ${scope}${m.rejectedOnly ? ' (rejected only)' : ''}`;
         break;
       }
-      case 21:
+      case ReliableType.MappingNotification:
         b.leaf(`xTR-ID: ${toHex(m.xtrId)}`, 16);
         b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
         recordNodes(b, m.record, 'Mapping Record 1');
