@@ -89,6 +89,17 @@ function inBounds(notes: readonly Note[]): void {
   if (over) throw new Error(`${over.message} (offset ${over.offset})`);
 }
 
+/** Hands each frame of a capture file to `frame`; a file that is not a capture at all is refused with CaptureError, by design. */
+function parseCapture(b: Uint8Array, frame: (f: Frame) => void): void {
+  const parser = new CaptureParser({ frame, warning: () => {} }, { name: 'fuzz' });
+  try {
+    parser.push(b);
+    parser.end();
+  } catch (e) {
+    if (!(e instanceof CaptureError)) throw e;
+  }
+}
+
 const LINK_TYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276];
 
 export function targets(seeds: Seeds): Target[] {
@@ -106,19 +117,13 @@ export function targets(seeds: Seeds): Target[] {
       seeds: seeds.files.filter((f) => f.length < 8192),
       run: (b) => {
         const d = new PacketDecoder({ all: true });
-        const parser = new CaptureParser({ frame: (f) => void d.decode(f), warning: () => {} }, { name: 'fuzz' });
-        try {
-          parser.push(b);
-          parser.end();
-        } catch (e) {
-          // A file that is not a capture at all is refused with CaptureError, by design.
-          if (!(e instanceof CaptureError)) throw e;
-        }
+        parseCapture(b, (f) => void d.decode(f));
         d.finish();
       },
     },
   ];
-  // What the user reads of a packet: its line, its tree and its JSON, for frames of every link type.
+  // What the user reads of a packet: its line, its tree and its JSON (of Ethernet frames: the other
+  // link types differ below IP, which the frame targets cover).
   const printers = new PacketDecoder({ all: true, warning: () => {} });
   list.push({
     name: 'printers',
@@ -138,23 +143,11 @@ export function targets(seeds: Seeds): Target[] {
     run: (b) => {
       const d = new PacketDecoder({ warning: () => {} });
       const engine = new FlowEngine();
-      const parser = new CaptureParser(
-        {
-          frame: (f) => {
-            engine.frame();
-            const p = d.decode(f);
-            if (p) engine.packet(p);
-          },
-          warning: () => {},
-        },
-        { name: 'fuzz' },
-      );
-      try {
-        parser.push(b);
-        parser.end();
-      } catch (e) {
-        if (!(e instanceof CaptureError)) throw e;
-      }
+      parseCapture(b, (f) => {
+        engine.frame();
+        const p = d.decode(f);
+        if (p) engine.packet(p);
+      });
       d.finish();
       engine.finish();
     },
