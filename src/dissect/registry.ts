@@ -248,6 +248,12 @@ export const GPE_NEXT_PROTOCOLS: ReadonlyMap<number, string> = new Map([
 ]);
 
 /** Upper bounds that keep crafted packets from costing unbounded work. */
+/** A record TTL of all ones: the mapping never expires (RFC 9301 §5.4, "Record TTL"). */
+export const TTL_UNLIMITED = 0xffffffff;
+
+/** A Geo-Coordinates Altitude of 0x7fffffff: no altitude given (RFC 8060 §4.3). */
+export const GEO_NO_ALTITUDE = 0x7fffffff;
+
 export const LIMITS = {
   /** LCAF inside LCAF. */
   lcafDepth: 8,

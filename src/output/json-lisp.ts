@@ -28,6 +28,7 @@ import {
   actionSlug,
   AUTH_ALGORITHMS,
   controlTypeName,
+  GEO_NO_ALTITUDE,
   lcafSlug,
   LISP_SEC_HMAC_IDS,
   LISP_SEC_KDF_IDS,
@@ -169,7 +170,7 @@ function writeLcaf(w: JsonWriter, a: Extract<LispAddress, { kind: 'lcaf' }>, mas
         Math.round((pos ? 1 : -1) * (deg + min / 60 + sec / 3600) * 1e6) / 1e6;
       w.key('latitude').num(dec(b.latDegrees, b.latMinutes, b.latSeconds, b.north));
       w.key('longitude').num(dec(b.lonDegrees, b.lonMinutes, b.lonSeconds, b.east));
-      if (b.altitude !== 0x7fffffff) w.key('altitude').num(b.altitude);
+      if (b.altitude !== GEO_NO_ALTITUDE) w.key('altitude').num(b.altitude);
       addressField(w, 'address', b.address, opts);
       break;
     }

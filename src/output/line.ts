@@ -8,7 +8,7 @@ import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
 import { flagFields, isSet, lineFields, type Word } from '../dissect/field.js';
 import { ECM_HEADER, LOCATOR, MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST } from '../dissect/fields.js';
 import { messageName } from '../dissect/names.js';
-import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType, referralActionSlug, VXLAN_PORT } from '../dissect/registry.js';
+import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType, referralActionSlug, TTL_UNLIMITED, VXLAN_PORT } from '../dissect/registry.js';
 import { isOpaque, refreshScopeSlug, rejectReasonSlug, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
@@ -62,9 +62,9 @@ function locatorText(l: Locator): string {
   return `${addressText(l.rloc)} p${l.priority}/w${l.weight}${f ? ` ${f}` : ''}`;
 }
 
-/** A record's TTL in minutes, or `unlimited` (0xffffffff, RFC 9301 §5.4). */
+/** A record's TTL in minutes, or `unlimited` (RFC 9301 §5.4). */
 export function ttlText(ttl: number): string {
-  return ttl === 0xffffffff ? 'unlimited' : String(ttl);
+  return ttl === TTL_UNLIMITED ? 'unlimited' : String(ttl);
 }
 
 function recordText(r: MappingRecord): string {

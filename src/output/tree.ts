@@ -36,16 +36,18 @@ import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
 import {
   ACTIONS,
   AFI_NAMES,
+  GEO_NO_ALTITUDE,
   GPE_NEXT_PROTOCOLS,
   LCAF_TYPES,
-  MS_RTR_AD_TYPE,
   LISP_SEC_AD_TYPES,
   LISP_SEC_HMAC_IDS,
   LISP_SEC_KDF_IDS,
   LISP_SEC_KEY_WRAP_IDS,
   MESSAGE_TYPES,
   MessageType,
+  MS_RTR_AD_TYPE,
   REFERRAL_ACTIONS,
+  TTL_UNLIMITED,
 } from '../dissect/registry.js';
 import { isOpaque, REFRESH_REJECTED_ONLY, REFRESH_SCOPES, REJECT_REASONS, RELIABLE_END_MARKER, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import type {
@@ -166,7 +168,7 @@ function lcafNodes(b: Builder, a: Extract<LispAddress, { kind: 'lcaf' }>): void 
     case 'geo-coordinates':
       b.leaf(`Latitude: ${body.north ? 'N' : 'S'} ${body.latDegrees}° ${body.latMinutes}' ${body.latSeconds}"`, 4);
       b.leaf(`Longitude: ${body.east ? 'E' : 'W'} ${body.lonDegrees}° ${body.lonMinutes}' ${body.lonSeconds}"`, 4);
-      b.leaf(`Altitude: ${body.altitude === 0x7fffffff ? 'not present' : `${body.altitude} m`}`, 4);
+      b.leaf(`Altitude: ${body.altitude === GEO_NO_ALTITUDE ? 'not present' : `${body.altitude} m`}`, 4);
       sub(body.address, 'Address');
       break;
     case 'opaque-key':
@@ -274,9 +276,9 @@ function actionTitle(act: number, referral: boolean): string {
 function recordNodes(b: Builder, r: MappingRecord, label: string): void {
   const eid = prefixText(r.eid, r.eidMaskLen);
   b.group(
-    `${label}, EID Prefix: ${eid}, TTL: ${r.ttl === 0xffffffff ? 'Unlimited' : r.ttl}, Action: ${actionTitle(r.action, false)}${r.authoritative ? ', Authoritative' : ''}`,
+    `${label}, EID Prefix: ${eid}, TTL: ${r.ttl === TTL_UNLIMITED ? 'Unlimited' : r.ttl}, Action: ${actionTitle(r.action, false)}${r.authoritative ? ', Authoritative' : ''}`,
     (g) => {
-      g.leaf(`Record TTL: ${r.ttl}${r.ttl === 0xffffffff ? ' (Unlimited)' : ' minutes'}`, 4);
+      g.leaf(`Record TTL: ${r.ttl}${r.ttl === TTL_UNLIMITED ? ' (Unlimited)' : ' minutes'}`, 4);
       g.leaf(`Locator Count: ${wireCount(r.declaredLocatorCount, r.locators.length)}${decodedOf(r.declaredLocatorCount, r.locators.length)}`, 1);
       g.leaf(`EID Mask Length: ${r.eidMaskLen}`, 1);
       g.note(`Action: ${actionTitle(r.action, false)}`, g.pos, g.pos + 2);
