@@ -55,7 +55,7 @@ export async function openSender(a: Parsed, io: Io, command: string, o: SenderOp
       ...(o.recordReceived ? { recordReceived: true } : {}),
       recorder: o.traffic.recorder,
       policy: o.guard,
-      ...(o.controlPort !== undefined && o.controlPort !== LISP_CONTROL_PORT ? { ports: { control: o.controlPort, data: LISP_DATA_PORT } } : {}),
+      ports: { control: o.controlPort ?? LISP_CONTROL_PORT, data: LISP_DATA_PORT },
     });
     return { socket };
   } catch (e) {

@@ -151,7 +151,7 @@ export class LispClient {
       ...(opts.recorder ? { recorder: opts.recorder } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       ...(opts.policy ? { policy: opts.policy } : {}),
-      ...(opts.controlPort && opts.controlPort !== LISP_CONTROL_PORT ? { ports: { control: opts.controlPort, data: LISP_DATA_PORT } } : {}),
+      ports: { control: opts.controlPort || LISP_CONTROL_PORT, data: LISP_DATA_PORT },
     };
     const socket = await LispSocket.open({ ...common, port: opts.port ?? 0 });
     let peerSocket: LispSocket;

@@ -104,7 +104,7 @@ export class MapService {
           recordReceived: (src) => src !== address,
           policy: guard,
           log,
-          ...(o.port && o.port !== LISP_CONTROL_PORT ? { ports: { control: o.port, data: LISP_DATA_PORT } } : {}),
+          ports: { control: o.port || LISP_CONTROL_PORT, data: LISP_DATA_PORT },
         });
       } catch (e) {
         await ms.close();

@@ -88,7 +88,7 @@ export interface SocketOptions {
   log?: Logger;
   /** How to decode a datagram whose ports do not say (default control). */
   role?: 'control' | 'data';
-  /** LISP control and data ports when not 4342/4341 (the lab can move them). */
+  /** LISP control and data ports (the lab can move them from 4342/4341; other ports are decoded as LISP too). */
   ports?: { control: number; data: number };
   /** Behind the lab's NAT: send everything through it. */
   gateway?: Gateway;
