@@ -1,5 +1,5 @@
 // `npm run fuzz [-- --inputs N] [--seed S] [--hang-ms MS]`: coverage-guided fuzzing of every decoder
-// entry point (see scripts/fuzz/engine.ts). Crashing or hanging inputs are written to fuzz-out/ to
+// entry point, the printers, the flow engine and decode→encode→decode (see scripts/fuzz/engine.ts). Crashing or hanging inputs are written to fuzz-out/ to
 // become regression fixtures. Exit status 1 when anything was found.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -53,7 +53,7 @@ const rows = Object.entries(report.perTarget).map(([t, s]) => `  ${t.padEnd(22)}
 process.stdout.write(
   [
     `inputs tried: ${report.inputs.toLocaleString('en')} in ${report.seconds.toFixed(1)} s (${Math.round(report.inputs / report.seconds).toLocaleString('en')}/s), seed ${seed}`,
-    `coverage: ${report.blocks} code blocks of lispscope reached; corpus grew to ${report.corpus} inputs`,
+    `coverage: ${report.blocks} code blocks of lispscope reached (${report.seedBlocks} by the seeds); ${report.kept} inputs kept for reaching new code`,
     ...rows,
     `crashes: ${report.findings.filter((f) => f.kind === 'crash').length}, hangs (> ${hangMs} ms): ${report.findings.filter((f) => f.kind === 'hang').length}`,
   ].join('\n') + '\n',

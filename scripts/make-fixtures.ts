@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { encodeTcp, TcpFlag } from '../src/capture/tcp.js';
+import { encodeTcp, TcpFlag } from '../src/dissect/tcp.js';
 import { writePcap, writePcapngSections, type CapturePacket, type PcapngBlock, type PcapngSection, type PcapWriteOptions } from '../src/capture/writer.js';
 import {
   dataPacket,
@@ -310,7 +310,7 @@ function ecms(): FixtureFile {
     keyId: 2,
     key: KEYS.siteA,
     wantMapNotify: true,
-    rtr: true,
+    builtForRtr: true,
     xtrId: 0x00112233445566778899aabbccddeeffn,
     siteId: 1n,
     records: [record('10.1.0.5/32', [{ rloc: A.rtr }])],
@@ -420,7 +420,7 @@ function mapRegisters(): FixtureFile {
       keyId: 2,
       key: KEYS.v6,
       security: true,
-      rtr: true,
+      builtForRtr: true,
       eidNotify: true,
       ttlTimeout: true,
       mobileNode: true,
@@ -743,7 +743,7 @@ function natRtr(): FixtureFile {
   const xtrId = 0x0102030405060708090a0b0c0d0e0f10n;
   const rec = (reachable: boolean) => record('10.1.0.5/32', [{ rloc: A.natPrivate, priority: 2 }, { rloc: A.rtr, reachable }]);
   const n1 = t.nonce();
-  const reg = mapRegister({ nonce: n1, keyId: 1, key: KEYS.siteA, wantMapNotify: true, proxyReply: true, rtr: true, xtrId, records: [rec(true)] });
+  const reg = mapRegister({ nonce: n1, keyId: 1, key: KEYS.siteA, wantMapNotify: true, proxyReply: true, builtForRtr: true, xtrId, records: [rec(true)] });
   // MN -> RTR (seen after the NAT): ECM from port 4341, OOR's bit 9.
   t.at(0).control(A.natPublic, natPort, A.rtr, 4342, ecm({ rtrProcess: true, inner: { src: A.natPrivate, dst: A.ms, sport: 4342 }, message: reg }));
   // RTR -> Map-Server: the same ECM with OOR's bit 10.
@@ -945,7 +945,7 @@ function lcafs(): FixtureFile {
       nonce: t.nonce(),
       keyId: 2,
       key: KEYS.siteA,
-      rtr: true,
+      builtForRtr: true,
       wantMapNotify: true,
       records: [record('10.1.0.5/32', [{ rloc: natTraversal({ etrUdpPort: 61000, globalEtrRloc: A.natPublic, msRloc: A.ms, privateEtrRloc: A.natPrivate, rtrRlocs: [A.rtr] }), local: true }])],
     }),
@@ -957,9 +957,9 @@ function lcafs(): FixtureFile {
       rloc: lcaf(10, {
         kind: 'elp',
         hops: [
-          { flags: 0x4, address: v4(A.rtr) },
-          { flags: 0x3, address: v4(A.rtr2) },
-          { flags: 0, address: v4(A.etrC) },
+          { lookup: true, rlocProbe: false, strict: false, address: v4(A.rtr) },
+          { lookup: false, rlocProbe: true, strict: true, address: v4(A.rtr2) },
+          { lookup: false, rlocProbe: false, strict: false, address: v4(A.etrC) },
         ],
       }),
     },

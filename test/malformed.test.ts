@@ -59,7 +59,7 @@ describe('malformed input is explained, not guessed', () => {
 
   it('an unknown AFI stops the structure, the header before it is decoded', () => {
     expect(notes(6)).toEqual(['Map-Register record 1 of 1 EID: unknown AFI 4660, cannot tell its length; 16 bytes left undecoded @46']);
-    expect(control(6)).toMatchObject({ type: 3, wantMapNotify: true, keyId: 1 });
+    expect(control(6)).toMatchObject({ type: 3, wantMapNotify: true, keyId: 0, algorithmId: 1 });
   });
 
   it('ECMs nested beyond the limit are decoded to the limit', () => {

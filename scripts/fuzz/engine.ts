@@ -1,6 +1,6 @@
 // A coverage-guided fuzzer for the decoders, in-process. Inputs are mutated corpus entries (bit
 // flips, cuts, inserts, splices, and structure-aware edits of LISP counts and lengths); V8's
-// precise coverage, read through node:inspector, keeps the inputs that reach new code. Any
+// precise coverage, read through node:inspector, keeps each input that reaches new code on its own. Any
 // exception out of a decoder is a crash; any input that takes more than the hang limit is a hang.
 // (@jazzer.js cannot load on this glibc; this needs nothing but Node.)
 
@@ -27,6 +27,8 @@ export interface FuzzOptions {
   hangMs?: number;
   /** Coverage is taken once per this many inputs (a batch reaching new code is replayed one by one). */
   batch?: number;
+  /** Keep the inputs that reach new code (the default); false mutates the seeds only, as a baseline. */
+  guided?: boolean;
   /** Only scripts whose URL contains this count as coverage. */
   coverageFilter?: string;
   onProgress?: (r: FuzzReport) => void;
@@ -36,7 +38,10 @@ export interface FuzzOptions {
 export interface FuzzReport {
   inputs: number;
   corpus: number;
-  /** Distinct covered blocks of our code. */
+  /** Inputs kept for reaching new code, each credited with blocks of its own. */
+  kept: number;
+  /** Distinct covered blocks of our code: after the seeds, and in the end. */
+  seedBlocks: number;
   blocks: number;
   findings: Finding[];
   seconds: number;
@@ -153,8 +158,18 @@ function mutate(rng: Rng, input: Uint8Array, other: Uint8Array, max: number): Ui
 }
 
 
+/**
+ * Block coverage of our code, keyed by the source ranges of V8's blocks. V8 reports a block only
+ * while its count differs from the enclosing one's (a block run as often as its function is merged
+ * into it), so the ranges of one report depend on the counts. Every range ever reported is kept as
+ * a known block of its function; a known block ran in an interval when its function ran and no
+ * range reported with count 0 contains it. Keys are then the same whatever the counts were.
+ */
 class Coverage {
+  /** Covered blocks, committed: what an input must add to to be kept. */
   private readonly seen = new Set<string>();
+  /** Known blocks per function (`url:start`), as `start:end` ranges. */
+  private readonly known = new Map<string, Map<string, [number, number]>>();
   constructor(
     private readonly session: Session,
     private readonly filter: string,
@@ -168,24 +183,36 @@ class Coverage {
     return new Coverage(session, filter);
   }
 
-  /** New blocks run since the last call (counts reset on every take). */
-  async take(): Promise<number> {
+  /** The blocks run since the last call that are not committed yet (counts reset on every take). */
+  async take(): Promise<Set<string>> {
     const { result } = await this.session.post('Profiler.takePreciseCoverage');
-    let fresh = 0;
+    const fresh = new Set<string>();
     for (const script of result) {
       if (!script.url.includes(this.filter)) continue;
       for (const fn of script.functions) {
+        const whole = fn.ranges[0];
+        if (!whole) continue;
+        const id = `${script.url}:${whole.startOffset}`;
+        let blocks = this.known.get(id);
+        if (!blocks) this.known.set(id, (blocks = new Map()));
+        const zero: [number, number][] = [];
         for (const r of fn.ranges) {
-          if (r.count === 0) continue;
-          const key = `${script.url}:${r.startOffset}:${r.endOffset}`;
-          if (!this.seen.has(key)) {
-            this.seen.add(key);
-            fresh++;
-          }
+          blocks.set(`${r.startOffset}:${r.endOffset}`, [r.startOffset, r.endOffset]);
+          if (r.count === 0) zero.push([r.startOffset, r.endOffset]);
+        }
+        if (whole.count === 0) continue;
+        for (const [k, [a, b]] of blocks) {
+          if (zero.some(([za, zb]) => za <= a && b <= zb)) continue;
+          const key = `${id}:${k}`;
+          if (!this.seen.has(key)) fresh.add(key);
         }
       }
     }
     return fresh;
+  }
+
+  commit(blocks: Iterable<string>): void {
+    for (const b of blocks) this.seen.add(b);
   }
 
   get blocks(): number {
@@ -201,6 +228,7 @@ class Coverage {
 export async function fuzz(targets: Target[], opts: FuzzOptions): Promise<FuzzReport> {
   const rng = new Rng(opts.seed);
   const hangMs = opts.hangMs ?? 100;
+  const guided = opts.guided ?? true;
   const batch = opts.batch ?? 256;
   const max = opts.maxInputLength ?? 4096;
   const cov = await Coverage.start(opts.coverageFilter ?? '/src/');
@@ -210,21 +238,23 @@ export async function fuzz(targets: Target[], opts: FuzzOptions): Promise<FuzzRe
   const t0 = performance.now();
   let done = 0;
 
-  const runOne = (ti: number, input: Uint8Array): void => {
+  /** Runs one input; `again` when it is run a second time for its coverage (already judged). */
+  const runOne = (ti: number, input: Uint8Array, again = false): void => {
     const t = targets[ti]!;
     const start = performance.now();
     try {
       t.run(input);
     } catch (e) {
-      findings.push({ target: t.name, kind: 'crash', message: (e as Error)?.stack ?? String(e), input: input.slice() });
+      if (!again) findings.push({ target: t.name, kind: 'crash', message: (e as Error)?.stack ?? String(e), input: input.slice() });
     }
     const took = performance.now() - start;
-    if (took > hangMs) findings.push({ target: t.name, kind: 'hang', message: `${took.toFixed(0)} ms`, input: input.slice() });
+    if (took > hangMs && !again) findings.push({ target: t.name, kind: 'hang', message: `${took.toFixed(0)} ms`, input: input.slice() });
   };
 
   // The seeds themselves first: they set the baseline coverage.
   targets.forEach((t, ti) => t.seeds.forEach((s) => runOne(ti, s)));
-  await cov.take();
+  cov.commit(await cov.take());
+  const seedBlocks = cov.blocks;
 
   while (done < opts.inputs) {
     const ti = rng.below(targets.length);
@@ -235,22 +265,28 @@ export async function fuzz(targets: Target[], opts: FuzzOptions): Promise<FuzzRe
     for (const input of inputs) runOne(ti, input);
     done += n;
     perTarget[targets[ti]!.name]!.inputs += n;
-    if ((await cov.take()) > 0) {
-      // Somewhere in the batch is an input reaching new code: find which, one by one.
+    const found = await cov.take();
+    if (found.size > 0 && guided) {
+      // Somewhere in the batch are inputs reaching new code: each is run alone, and kept when it
+      // adds blocks to what is committed (so the first to reach a block is the one credited).
       for (const input of inputs) {
-        runOne(ti, input);
-        if ((await cov.take()) > 0) {
-          corpus.push(input);
-          perTarget[targets[ti]!.name]!.corpus++;
-        }
+        runOne(ti, input, true);
+        const mine = await cov.take();
+        if (mine.size === 0) continue;
+        cov.commit(mine);
+        corpus.push(input);
+        perTarget[targets[ti]!.name]!.corpus++;
       }
     }
+    // What no input reproduced alone (state a stateful target carried between inputs) counts too.
+    cov.commit(found);
     if (opts.onProgress && done % (batch * 64) < batch) opts.onProgress(report());
   }
   await cov.stop();
   return report();
 
   function report(): FuzzReport {
-    return { inputs: done, corpus: corpora.reduce((n, c) => n + c.length, 0), blocks: cov.blocks, findings, seconds: (performance.now() - t0) / 1000, perTarget };
+    const kept = Object.values(perTarget).reduce((n, t) => n + t.corpus, 0);
+    return { inputs: done, corpus: corpora.reduce((n, c) => n + c.length, 0), kept, seedBlocks, blocks: cov.blocks, findings, seconds: (performance.now() - t0) / 1000, perTarget };
   }
 }

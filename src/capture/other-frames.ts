@@ -5,7 +5,7 @@
 import { formatIPv4, formatIPv6, formatMac } from '../dissect/addr.js';
 import type { IpHeader } from '../dissect/ip.js';
 import type { LinkLayer } from '../dissect/link.js';
-import { tcpFlagText } from './tcp.js';
+import { tcpFlagText } from '../dissect/tcp.js';
 
 const ETHERTYPE_ARP = 0x0806;
 

@@ -23,27 +23,13 @@ import {
   type UdpHeader,
 } from '../dissect/ip.js';
 import { decodeLink, type LinkLayer } from '../dissect/link.js';
-import { LISP_CONTROL_PORT } from '../dissect/registry.js';
-import {
-  decodeReliable,
-  reliableBody,
-  ReliableFramer,
-  reliableTypeTitle,
-  type FramerEvent,
-  type ReliableMessage,
-} from '../dissect/reliable.js';
+import { LISP_CONTROL_PORT, MessageType } from '../dissect/registry.js';
+import { decodeReliable, type FramerEvent, reliableBody, ReliableFramer, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import type { ControlMessage, DataMessage, IcmpError, MapNotify, UnknownControl, VxlanMessage } from '../dissect/types.js';
 import { decodeVxlan } from '../dissect/vxlan.js';
 import { Reassembler, type ReassemblyOptions } from './reassembly.js';
-import {
-  decodeTcp,
-  tcpFlagText,
-  TcpReassembler,
-  type TcpAddResult,
-  type TcpDirection,
-  type TcpHeader,
-  type TcpReassemblyOptions,
-} from './tcp.js';
+import { decodeTcp, tcpFlagText, type TcpHeader } from '../dissect/tcp.js';
+import { TcpReassembler, type TcpAddResult, type TcpDirection, type TcpReassemblyOptions } from './tcp.js';
 import type { Frame } from './types.js';
 import { ipSummary, nonIpSummary } from './other-frames.js';
 
@@ -205,14 +191,14 @@ function authenticatedMessage(
   bytes: Uint8Array,
 ): { m?: ControlMessage; bytes: Uint8Array; msRtr?: (key: string) => AuthResult } | undefined {
   const m = p.control;
-  if (m && m.type === 8 && 'inner' in m) {
+  if (m && m.type === MessageType.ECM && 'inner' in m) {
     const innerBytes = ecmInnerBytes(bytes);
     const inner = m.inner?.message;
     const out: { m?: ControlMessage; bytes: Uint8Array; msRtr?: (key: string) => AuthResult } = { bytes: innerBytes ?? new Uint8Array(0) };
     if (isAuthenticated(inner) && innerBytes) out.m = inner;
     const ad = m.msRtrAuth;
     // OOR: the HMAC covers the encapsulated LISP message as sent (docs/nat-traversal.md).
-    if (ad && innerBytes) out.msRtr = (key) => verifyMac(innerBytes, ad.keyId, ad.authData, key);
+    if (ad && innerBytes) out.msRtr = (key) => verifyMac(innerBytes, ad.algorithmId, ad.authData, key);
     return out.m || out.msRtr ? out : undefined;
   }
   let target: { m: KnownControl; bytes: Uint8Array } | undefined;
@@ -223,7 +209,7 @@ function authenticatedMessage(
   }
   if (!target) return undefined;
   const t = target.m;
-  if ((t.type === 4 || t.type === 5) && t.msRtrAuth) {
+  if ((t.type === MessageType.MapNotify || t.type === MessageType.MapNotifyAck) && t.msRtrAuth) {
     const at = msRtrBlockAt(t, target.bytes.length)! + (t.msRtrAuth.adType !== undefined ? 4 : 0);
     const whole = target.bytes;
     return { ...target, msRtr: (key) => verifyAuthAt(whole, at, key) };
@@ -468,7 +454,7 @@ export class PacketDecoder {
       e.frameOffset = tcp.payloadOffset + (offset - r.segmentOffset);
     }
     const m = d.value;
-    if (this.opts.keyFor && m.type === 17 && 'mapRegister' in m && m.mapRegister.type === 3 && !('unknown' in m.mapRegister)) {
+    if (this.opts.keyFor && m.type === ReliableType.Registration && 'mapRegister' in m && m.mapRegister.type === MessageType.MapRegister && !('unknown' in m.mapRegister)) {
       const key = this.opts.keyFor(p, m.mapRegister);
       if (key !== undefined) e.auth = verifyAuth(reliableBody(bytes), key);
     }
@@ -531,7 +517,7 @@ export class PacketDecoder {
     }
     if (key !== undefined && target.m) {
       const m = target.m;
-      const msRtrAt = (m.type === 4 || m.type === 5) && !('unknown' in m) ? msRtrBlockAt(m, target.bytes.length) : undefined;
+      const msRtrAt = (m.type === MessageType.MapNotify || m.type === MessageType.MapNotifyAck) && !('unknown' in m) ? msRtrBlockAt(m, target.bytes.length) : undefined;
       p.auth = verifyAuth(target.bytes, key, msRtrAt);
     }
     if (rtrKey !== undefined && rtr) p.msRtrAuth = rtr(rtrKey);

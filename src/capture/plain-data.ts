@@ -7,6 +7,7 @@
 
 import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 import type { Frame } from './types.js';
+import { LINKTYPE_EN10MB, LINKTYPE_IPV4, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, LINKTYPE_RAW_12, LINKTYPE_RAW_14 } from '../dissect/link.js';
 
 /** Where things are in the frame; one object is reused for every frame scanned. */
 export interface PlainData {
@@ -47,16 +48,16 @@ const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
 function ipv4Offset(f: Frame): number {
   const b = f.data;
   switch (f.linkType) {
-    case 1:
+    case LINKTYPE_EN10MB:
       return b.length >= 34 && b[12] === 0x08 && b[13] === 0x00 ? 14 : -1;
-    case 12:
-    case 14:
-    case 101:
-    case 228:
+    case LINKTYPE_RAW_12:
+    case LINKTYPE_RAW_14:
+    case LINKTYPE_RAW:
+    case LINKTYPE_IPV4:
       return 0;
-    case 113:
+    case LINKTYPE_LINUX_SLL:
       return b.length >= 36 && b[14] === 0x08 && b[15] === 0x00 ? 16 : -1;
-    case 276:
+    case LINKTYPE_LINUX_SLL2:
       return b.length >= 40 && b[0] === 0x08 && b[1] === 0x00 ? 20 : -1;
     default:
       return -1;

@@ -13,6 +13,7 @@ import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './a
 import type { Io } from '../output/io.js';
 import { DST_MAC_OPTION, openSender } from './raw.js';
 import { ACTIVE_OPTIONS, guardFor, keyIdOf, needAddress, parseEndpoint, readKey, Traffic } from './mn.js';
+import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 
 export const injectSpec: CommandSpec = {
   name: 'inject',
@@ -105,7 +106,7 @@ function fromOptions(a: ReturnType<typeof parseArgs>, type: string, itrDefault: 
       if (!a.flags.get('ecm')) return req;
       const dst = eidIp(parsePrefix(eids[0]!)?.address ?? { kind: 'none', afi: 0 });
       if (!dst) throw new UsageError('inject: --ecm needs an IP EID for the inner header');
-      return { type: 'ecm', inner: { src: itr[0], dst, sport, dport: 4342, ...req } };
+      return { type: 'ecm', inner: { src: itr[0], dst, sport, dport: LISP_CONTROL_PORT, ...req } };
     }
     case 'map-reply':
       return { ...base, probe: a.flags.get('probe') ?? false, records: [record()] };
@@ -128,7 +129,7 @@ export async function runInject(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const to = needAddress(a.values.get('to'), '--to', 'inject');
-  const port = intValue(injectSpec, 'port', a.values.get('port')) ?? 4342;
+  const port = intValue(injectSpec, 'port', a.values.get('port')) ?? LISP_CONTROL_PORT;
   if (port < 1 || port > 65535) throw new UsageError('inject: --port must be 1..65535');
   const type = a.positional[0];
   if (a.positional.length > 1) throw new UsageError(`inject: unexpected argument "${a.positional[1]}"`);

@@ -9,24 +9,25 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { PacketDecoder, type LispPacket } from '../capture/packets.js';
 import type { CaptureFileWriter } from '../capture/writer.js';
 import { addressText, ipAddress, parsePrefix, prefixText, type Prefix } from '../dissect/address.js';
-import { authAlgorithm } from '../dissect/auth.js';
-import { fromHex, toHex } from '../dissect/addr.js';
-import { mapRegister, randomNonce } from '../dissect/build.js';
+import { authAlgorithm, splitKeyIdField } from '../dissect/auth.js';
+import { fromHex, nonceHex, toHex } from '../dissect/addr.js';
+import { randomNonce } from '../dissect/build.js';
 import { KeyRing } from '../dissect/keyring.js';
-import { actionSlug } from '../dissect/registry.js';
-import type { ControlMessage, MappingRecord } from '../dissect/types.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
+import type { ControlMessage } from '../dissect/types.js';
 import { LispClient, sourceAddressFor, wireTiming, type ResolveResult, type Timing } from '../mn/client.js';
-import { icmpErrorText, type IcmpError } from '../mn/icmp.js';
+import { icmpErrorText } from '../mn/icmp.js';
 import { interfaceOf, WireClock } from '../mn/wire-clock.js';
 import { ConfigError, configuredRlocs, parseMobileNodeConfig, type MobileNodeConfig } from '../mn/config.js';
 import { SendGuard } from '../mn/guard.js';
 import { MobileNode } from '../mn/mobile-node.js';
 import { Recorder } from '../mn/recorder.js';
-import { stableXtrId } from '../mn/registration.js';
+import { registerFailure, stableXtrId } from '../mn/registration.js';
 import { LispRouter } from '../mn/router.js';
-import { packetJsonText } from '../output/json.js';
-import { packetLine } from '../output/line.js';
-import { chooseStyle, type Style } from '../output/style.js';
+import { mappingRecordLines, trafficText, warmUpPrinting } from '../output/active.js';
+import { nonceText } from '../output/line.js';
+import { mappingRecordJson } from '../output/json.js';
+import { chooseStyle } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec, type OptionSpec, type Parsed } from './args.js';
 import { keyLookup, openRecording } from './common.js';
 import type { Io } from '../output/io.js';
@@ -122,17 +123,6 @@ export function guardFor(a: Parsed, cmd: string, named: string[], alsoAllowed?: 
 }
 
 /**
- * The first decode and print of a packet are slow (code not compiled yet): run them once on a
- * throwaway message before anything is sent, rather than while an answer arrives, whose arrival
- * stamp (or, in a server, its answer) they would hold up.
- */
-export function warmUpPrinting(json: boolean, style: Style): void {
-  const warm = new Recorder({ maxFrames: 1 }).udp('warm-up', { src: '192.0.2.1', sport: 4342, dst: '192.0.2.2', dport: 4342, payload: mapRegister({ nonce: 0n, keyId: 1, key: 'warm-up', records: [] }) });
-  const p = new PacketDecoder({ all: true, keyFor: () => 'warm-up' }).decode(warm);
-  if (p) void (json ? packetJsonText(p) : packetLine(p, { numeric: true, style, unverified: true }));
-}
-
-/**
  * Recording (-w) and printing of what an active command sends and receives: with -v (or `print`)
  * one line per packet, or with `print` and --json the packet's `read --json` object plus
  * "direction".
@@ -160,13 +150,12 @@ export class Traffic {
         return k === undefined || typeof k === 'string' ? k : keyLookup(k)(p, m);
       };
       const decoder = new PacketDecoder({ all: true, keyFor });
-      const style = chooseStyle(io.stdout, io.env);
-      warmUpPrinting(json, style);
+      const format = { json: !lines, style: chooseStyle(io.stdout, io.env), unverified: true };
+      warmUpPrinting(format.json, format.style);
       this.recorder.onFrame((f) => {
         const p = decoder.decode(f);
         if (!p) return;
-        if (lines) io.line(packetLine(p, { numeric: true, style, unverified: true }));
-        else io.line(`${packetJsonText(p).slice(0, -1)},"direction":"${f.received ? 'received' : 'sent'}"}`);
+        io.line(trafficText(p, !!f.received, format));
         io.flush();
       });
     }
@@ -186,38 +175,6 @@ function retryOf(a: Parsed, spec: CommandSpec) {
 }
 
 const ms3 = (x: number) => `${x.toFixed(3)} ms`;
-const nonceHex = (n: bigint) => `0x${n.toString(16).padStart(16, '0')}`;
-
-/** A mapping record as the JSON contract writes records. */
-export function recordJson(r: MappingRecord): Record<string, unknown> {
-  return {
-    eid: prefixText(r.eid, r.eidMaskLen),
-    ttl: r.ttl,
-    action: actionSlug(r.action),
-    authoritative: r.authoritative,
-    map_version: r.mapVersion,
-    locators: r.locators.map((l) => ({
-      rloc: addressText(l.rloc),
-      priority: l.priority,
-      weight: l.weight,
-      mpriority: l.mpriority,
-      mweight: l.mweight,
-      local: l.local,
-      probed: l.probed,
-      reachable: l.reachable,
-    })),
-  };
-}
-
-function recordLines(r: MappingRecord): string[] {
-  const head = `  ${prefixText(r.eid, r.eidMaskLen)}  ttl ${r.ttl === 0xffffffff ? 'unlimited' : r.ttl}${r.authoritative ? '  authoritative' : ''}${r.mapVersion ? `  map-version ${r.mapVersion}` : ''}`;
-  if (r.locators.length === 0) return [`${head}  negative: ${actionSlug(r.action)}`];
-  const rows = r.locators.map((l) => {
-    const flags = `${l.local ? 'L' : ''}${l.probed ? 'p' : ''}${l.reachable ? 'R' : ''}`;
-    return `  ${addressText(l.rloc).padEnd(40)} ${(l.reachable ? 'up' : 'down').padEnd(6)} ${`${l.priority}/${l.weight}`.padEnd(16)} ${flags}`;
-  });
-  return [head, `  ${'Locator'.padEnd(40)} ${'State'.padEnd(6)} ${'Priority/Weight'.padEnd(16)} Flags`, ...rows];
-}
 
 // ---- the subcommands ---------------------------------------------------------------------------
 
@@ -505,7 +462,7 @@ function unansweredText(c: LispClient, what: string, n: number): string {
 export function emitJson(io: Io, o: Record<string, unknown>): void {
   io.line(
     JSON.stringify(o, (k, v) => {
-      if (typeof v === 'bigint') return v.toString(16).padStart(16, '0');
+      if (typeof v === 'bigint') return nonceHex(v);
       if (typeof v === 'number' && k.endsWith('_ms')) return Math.round(v * 1000) / 1000;
       return v;
     }),
@@ -529,27 +486,6 @@ function siteIdOf(a: Parsed, spec: CommandSpec, xtrId: Uint8Array | null | undef
   const b = fromHex(v.replace(/^0x/i, ''));
   if (!b || b.length !== 8) throw new UsageError(`${spec.name}: --site-id must be 16 hex digits (64 bits), not "${v}"`);
   return b;
-}
-
-/**
- * Why a Map-Register went unanswered, in one line: the ICMP error when one came back, else the
- * likely causes, most likely first (a Map-Server drops what it cannot accept without a word).
- */
-export function registerFailure(o: { ms: string; port: number; eid: string; attempts: number; keyId: number; xtrId: boolean; icmp?: IcmpError | undefined }): { text: string; causes: string[] } {
-  const head = `No Map-Notify from ${o.ms} for ${o.eid}`;
-  if (o.icmp) {
-    const cause = `${icmpErrorText(o.icmp)}${o.icmp.portUnreachable ? ': check the Map-Server address and port' : ''}`;
-    return { text: `${head}: ${cause}`, causes: [cause] };
-  }
-  const alg = authAlgorithm(o.keyId)?.name ?? `algorithm ${o.keyId}`;
-  const causes = [
-    'the key (a Map-Server drops a Map-Register that does not verify, without a word)',
-    o.keyId === 1 ? `the key id (1, ${alg}: some Map-Servers want 2)` : `the key id (${o.keyId}, ${alg}: Open Overlay Router accepts only 1, --key-id 1)`,
-    ...(o.xtrId ? ['the xTR-ID (OOR drops an I-bit Map-Register from an xTR that is not one of its RTRs: --xtr-id none)'] : []),
-    `the Map-Server address or port (${o.ms.includes(':') ? `[${o.ms}]` : o.ms}:${o.port}; no ICMP error came back)`,
-  ];
-  const n = o.attempts;
-  return { text: `${head} after ${n} Map-Register${n === 1 ? '' : 's'}; likely causes, most likely first: ${causes.map((c, i) => `${i + 1}. ${c}`).join('; ')}`, causes };
 }
 
 async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
@@ -576,8 +512,8 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
       ...(siteId ? { siteId } : {}),
     });
     const eidText = prefixText(eid.address, eid.maskLen);
-    const alg = authAlgorithm(keyId)?.name ?? `algorithm ${keyId}`;
-    const failure = result ? undefined : registerFailure({ ms, port: port ?? 4342, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: !!sentId, icmp: c.icmp });
+    const alg = authAlgorithm(splitKeyIdField(keyId).algorithmId)?.name ?? `algorithm ${keyId}`;
+    const failure = result ? undefined : registerFailure({ ms, port: port ?? LISP_CONTROL_PORT, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: !!sentId, icmp: c.icmp });
     const idText = sentId ? `xTR-ID ${toHex(sentId)}, site-ID ${toHex(siteId ?? new Uint8Array(8))}` : 'no xTR-ID';
     if (a.flags.get('json')) {
       emitJson(io, {
@@ -599,10 +535,10 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
     } else if (notify) {
       io.line(`Registered ${eidText} -> ${rlocs.join(', ')} with ${ms} (${alg}, ttl ${ttl}, ${idText})`);
       io.line(
-        `Map-Notify from ${result!.from} with rtt ${ms3(result!.rttMs)} ${clockText(result!, c.wire)}, nonce ${nonceHex(result!.nonce)} (same nonce, authenticated), after ${result!.attempts} attempt${result!.attempts > 1 ? 's' : ''}`,
+        `Map-Notify from ${result!.from} with rtt ${ms3(result!.rttMs)} ${clockText(result!, c.wire)}, nonce ${nonceText(result!.nonce)} (same nonce, authenticated), after ${result!.attempts} attempt${result!.attempts > 1 ? 's' : ''}`,
       );
     } else {
-      io.line(`Map-Register sent to ${ms} for ${eidText} -> ${rlocs.join(', ')} (${alg}, ttl ${ttl}, ${idText}, nonce ${nonceHex(result!.nonce)}); no Map-Notify asked for`);
+      io.line(`Map-Register sent to ${ms} for ${eidText} -> ${rlocs.join(', ')} (${alg}, ttl ${ttl}, ${idText}, nonce ${nonceText(result!.nonce)}); no Map-Notify asked for`);
     }
     return result ? 0 : 1;
   });
@@ -614,7 +550,7 @@ function resolveJson(command: string, extra: Record<string, unknown>, r: Resolve
     ...extra,
     answered: !!r,
     ...(r
-      ? { from: r.from, ...timingJson(r), attempts: r.attempts, nonce: r.nonce, itr_rloc: r.itrRloc, probe: r.reply.probe, records: r.reply.records.map(recordJson) }
+      ? { from: r.from, ...timingJson(r), attempts: r.attempts, nonce: r.nonce, itr_rloc: r.itrRloc, probe: r.reply.probe, records: r.reply.records.map((rec) => mappingRecordJson(rec)) }
       : icmpJson(c.icmp)),
   };
 }
@@ -640,7 +576,7 @@ async function mnResolve(a: Parsed, spec: CommandSpec, io: Io): Promise<number> 
       );
       io.line('');
       io.line(`Mapping entry for ${eidText}:`);
-      for (const rec of r.reply.records) for (const l of recordLines(rec)) io.line(l);
+      for (const rec of r.reply.records) for (const l of mappingRecordLines(rec)) io.line(l);
     }
     return r ? 0 : 1;
   });
@@ -661,7 +597,7 @@ async function mnProbe(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
       io.line(
         `RLOC-probe reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c.wire)}${r.reply.probe ? '' : ' (probe bit NOT set in the reply)'}; probed locator: ${probed ? addressText(probed.rloc) : 'none marked'}`,
       );
-      for (const rec of r.reply.records) for (const l of recordLines(rec)) io.line(l);
+      for (const rec of r.reply.records) for (const l of mappingRecordLines(rec)) io.line(l);
     }
     return r ? 0 : 1;
   });
@@ -681,7 +617,7 @@ async function mnSmr(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
     const eidText = prefixText(eid.address, eid.maskLen);
     if (a.flags.get('json')) emitJson(io, { command: 'smr', peer, eid: eidText, nonce, sent: ok, ...icmpJson(c.icmp) });
     else if (c.icmp) return 1;
-    else io.line(ok ? `SMR sent to ${peer}:${intValue(spec, 'port', a.values.get('port')) ?? 4342} for ${eidText} (nonce ${nonceHex(nonce)}): the peer re-resolves it through its Map-Resolver` : `SMR to ${peer} not sent`);
+    else io.line(ok ? `SMR sent to ${peer}:${intValue(spec, 'port', a.values.get('port')) ?? LISP_CONTROL_PORT} for ${eidText} (nonce ${nonceText(nonce)}): the peer re-resolves it through its Map-Resolver` : `SMR to ${peer} not sent`);
     return ok && !c.icmp ? 0 : 1;
   });
 }
@@ -749,8 +685,8 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   // Answers to our Map-Requests name RLOCs the mapping system gave: replies to them are allowed.
   let router: LispRouter | undefined;
   const guard = guardFor(a, spec.name, named, (x) => !!router?.knowsRloc(x));
-  const port = intValue(spec, 'port', a.values.get('port')) ?? 4342;
-  const dataPort = intValue(spec, 'data-port', a.values.get('data-port')) ?? 4341;
+  const port = intValue(spec, 'port', a.values.get('port')) ?? LISP_CONTROL_PORT;
+  const dataPort = intValue(spec, 'data-port', a.values.get('data-port')) ?? LISP_DATA_PORT;
   const traffic = new Traffic(a, io, spec.name, key === undefined ? {} : { key });
   const common = {
     name: 'lispscope',
@@ -854,12 +790,12 @@ async function mnSubscribe(a: Parsed, spec: CommandSpec, io: Io): Promise<number
   const eidText = prefixText(eid.address, eid.maskLen);
   const targetText = prefixText(target.address, target.maskLen);
   // The Map-Server's Map-Notifies come to our ITR-RLOC at the LISP control port.
-  return withClient(a, spec, io, { towards: ms, named: [ms], key, bindPort: port ?? 4342 }, async (c) => {
+  return withClient(a, spec, io, { towards: ms, named: [ms], key, bindPort: port ?? LISP_CONTROL_PORT }, async (c) => {
     const rlocs = (a.lists.get('rloc') ?? [c.localAddress]).map((r) => needAddress(r, '--rloc', spec.name));
     const access = { address: ms, key, keyId, ...(port ? { port } : {}) };
     const reg = await c.register(access, eid, rlocs.map((r) => ({ rloc: r, local: true, weight: Math.floor(100 / rlocs.length) })), { wantMapNotify: true, xtrId, siteId });
     if (!reg.result) {
-      const failure = registerFailure({ ms, port: port ?? 4342, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: true, icmp: c.icmp });
+      const failure = registerFailure({ ms, port: port ?? LISP_CONTROL_PORT, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: true, icmp: c.icmp });
       if (json) emitJson(io, { command: 'subscribe', event: 'registered', eid: eidText, notified: false, causes: failure.causes, ...icmpJson(c.icmp) });
       else io.line(failure.text);
       return 1;
@@ -877,10 +813,10 @@ async function mnSubscribe(a: Parsed, spec: CommandSpec, io: Io): Promise<number
       else io.line(`No Map-Notify from ${ms} confirming the subscription to ${targetText} ${why}`);
       return 1;
     }
-    if (json) emitJson(io, { command: 'subscribe', event: 'subscribed', eid: targetText, ms, confirmed: true, from: sub.from, nonce: sub.nonce, attempts: sub.attempts, ...timingJson(sub), records: sub.notify.records.map(recordJson) });
+    if (json) emitJson(io, { command: 'subscribe', event: 'subscribed', eid: targetText, ms, confirmed: true, from: sub.from, nonce: sub.nonce, attempts: sub.attempts, ...timingJson(sub), records: sub.notify.records.map((rec) => mappingRecordJson(rec)) });
     else {
-      io.line(`Subscribed to ${targetText}: Map-Notify from ${sub.from} with rtt ${ms3(sub.rttMs)} ${clockText(sub, c.wire)}, nonce ${nonceHex(sub.nonce)} (authenticated, acknowledged)`);
-      for (const rec of sub.notify.records) for (const l of recordLines(rec)) io.line(l);
+      io.line(`Subscribed to ${targetText}: Map-Notify from ${sub.from} with rtt ${ms3(sub.rttMs)} ${clockText(sub, c.wire)}, nonce ${nonceText(sub.nonce)} (authenticated, acknowledged)`);
+      for (const rec of sub.notify.records) for (const l of mappingRecordLines(rec)) io.line(l);
     }
     io.flush();
     let received = 0;
@@ -895,10 +831,10 @@ async function mnSubscribe(a: Parsed, spec: CommandSpec, io: Io): Promise<number
       if (runFor !== undefined) setTimeout(done, runFor * 1000).unref();
       c.onPublication((p) => {
         received++;
-        if (json) emitJson(io, { command: 'subscribe', event: 'publication', from: p.from, nonce: p.notify.nonce, acknowledged: true, records: p.notify.records.map(recordJson) });
+        if (json) emitJson(io, { command: 'subscribe', event: 'publication', from: p.from, nonce: p.notify.nonce, acknowledged: true, records: p.notify.records.map((rec) => mappingRecordJson(rec)) });
         else {
-          io.line(`${new Date().toISOString()} Publication from ${p.from}, nonce ${nonceHex(p.notify.nonce)} (authenticated, acknowledged):`);
-          for (const rec of p.notify.records) for (const l of recordLines(rec)) io.line(l);
+          io.line(`${new Date().toISOString()} Publication from ${p.from}, nonce ${nonceText(p.notify.nonce)} (authenticated, acknowledged):`);
+          for (const rec of p.notify.records) for (const l of mappingRecordLines(rec)) io.line(l);
         }
         io.flush();
         if (count !== undefined && received >= count) done();
@@ -1012,7 +948,7 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
         emit(
           'registered',
           { eid: cfg.eid, rlocs: at, nonce: r.nonce, ...timingJson(t) },
-          `registered ${cfg.eid} -> ${at.join(', ')} (Map-Notify ${nonceHex(r.nonce)} in ${ms3(t.rttMs)} ${clockText(t, clock)})`,
+          `registered ${cfg.eid} -> ${at.join(', ')} (Map-Notify ${nonceText(r.nonce)} in ${ms3(t.rttMs)} ${clockText(t, clock)})`,
         );
       });
     });

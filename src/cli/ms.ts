@@ -17,14 +17,14 @@ import type { Publisher, Subscription } from '../mn/pubsub.js';
 import { Recorder, type RecordedFrame } from '../mn/recorder.js';
 import { parseSiteKeys } from '../mn/sites.js';
 import { exchangeJson } from '../output/json-flows.js';
-import { packetJsonText } from '../output/json.js';
-import { packetLine } from '../output/line.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { keyLookup, openRecording } from './common.js';
 import type { Io } from '../output/io.js';
-import { needAddress, warmUpPrinting } from './mn.js';
+import { needAddress } from './mn.js';
+import { trafficText, warmUpPrinting } from '../output/active.js';
 import { exchangeLine } from './sniff.js';
+import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 
 export const msSpec: CommandSpec = {
   name: 'ms',
@@ -147,7 +147,7 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   const path = a.values.get('write');
   const writer = openRecording('ms', path);
 
-  const decodeAs = { control: new Set(port && port !== 4342 ? [port] : []), data: new Set<number>() };
+  const decodeAs = { control: new Set(port && port !== LISP_CONTROL_PORT ? [port] : []), data: new Set<number>() };
   const decoder = new PacketDecoder({ all: true, decodeAs, keyFor: keyLookup(ring), warning: (m) => io.warn(m) });
   const engine = flows
     ? new FlowEngine({
@@ -164,8 +164,7 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
     const p: LispPacket | undefined = decoder.decode(f);
     if (!p) return;
     if (engine) return engine.packet(p);
-    if (json) io.line(`${packetJsonText(p).slice(0, -1)},"direction":"${f.received ? 'received' : 'sent'}"}`);
-    else io.line(packetLine(p, { numeric, style }));
+    io.line(trafficText(p, !!f.received, { json, style, numeric }));
   };
   // Decoding and printing wait until the Map-Server has answered: they must not slow its answers.
   let pending: RecordedFrame[] = [];
@@ -206,7 +205,7 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
     writer?.close();
     throw new UsageError(`ms: ${(e as Error).message}`);
   }
-  const where = listen.includes(':') ? `[${listen}]:${port ?? 4342}` : `${listen}:${port ?? 4342}`;
+  const where = listen.includes(':') ? `[${listen}]:${port ?? LISP_CONTROL_PORT}` : `${listen}:${port ?? LISP_CONTROL_PORT}`;
   info(
     `Map-Server/Map-Resolver on ${where}, ${sites.length} site${sites.length === 1 ? '' : 's'} (${sites.map((s) => s.name).join(', ')})` +
       (rtrs.length ? `, RTR${rtrs.length > 1 ? 's' : ''} ${rtrs.map((r) => (service.rtr?.currentRlocs.includes(r) ? `${r} (ours)` : r)).join(', ')}` : '') +

@@ -11,7 +11,7 @@ import { readCapture } from '../capture/source.js';
 import { CaptureError } from '../capture/types.js';
 import { copyBytes } from '../dissect/addr.js';
 import { parsePrefix } from '../dissect/address.js';
-import { controlTypeName } from '../dissect/registry.js';
+import { controlTypeName, MessageType } from '../dissect/registry.js';
 import type { ControlMessage } from '../dissect/types.js';
 import { CraftError, parseRewrites, rewriteControl, type Rewrites } from '../mn/craft.js';
 import { sourceAddressFor } from '../mn/client.js';
@@ -65,14 +65,14 @@ const MAX_MESSAGES = 1_000_000;
 export function isAnswer(m: ControlMessage): boolean {
   if ('unknown' in m) return false;
   switch (m.type) {
-    case 2:
-    case 4:
-    case 5:
-    case 6:
+    case MessageType.MapReply:
+    case MessageType.MapNotify:
+    case MessageType.MapNotifyAck:
+    case MessageType.MapReferral:
       return true;
-    case 7:
+    case MessageType.Info:
       return m.reply;
-    case 8:
+    case MessageType.ECM:
       return !!m.inner?.message && isAnswer(m.inner.message);
     default:
       return false;

@@ -66,6 +66,11 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** A 64-bit nonce as 16 hex digits: how every output names it (never a JS number, which would round it). */
+export function nonceHex(n: bigint): string {
+  return n.toString(16).padStart(16, '0');
+}
+
 export function toHex(b: Uint8Array, off = 0, end = b.length): string {
   let s = '';
   for (let i = off; i < end; i++) {

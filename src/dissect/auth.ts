@@ -14,21 +14,30 @@ export type AuthResult =
   | { ok: true; algorithm: string }
   | { ok: false; algorithm: string; reason: string };
 
-/** The algorithm is the low byte of the 16-bit Key ID field (see registry). */
-export function authAlgorithm(keyId: number) {
-  return AUTH_ALGORITHMS.get(keyId & 0xff);
+export function authAlgorithm(algorithmId: number) {
+  return AUTH_ALGORITHMS.get(algorithmId);
 }
 
-/** The full HMAC of `data` by the algorithm `keyId` names; undefined for algorithm 0 or unknown ones. */
-export function computeMac(keyId: number, key: string | Uint8Array, data: Uint8Array): Uint8Array | undefined {
-  const alg = authAlgorithm(keyId);
+/** The 16-bit Key ID field as RFC 6830 wrote it and tshark shows it (lisp.keyid): Key ID × 256 + Algorithm ID. */
+export function keyIdField(a: { keyId: number; algorithmId: number }): number {
+  return (a.keyId << 8) | a.algorithmId;
+}
+
+/** RFC 9301's Key ID and Algorithm ID in a 16-bit Key ID field as RFC 6830 wrote it. */
+export function splitKeyIdField(field: number): { keyId: number; algorithmId: number } {
+  return { keyId: (field >> 8) & 0xff, algorithmId: field & 0xff };
+}
+
+/** The full HMAC of `data` by the algorithm `algorithmId` names; undefined for algorithm 0 or unknown ones. */
+export function computeMac(algorithmId: number, key: string | Uint8Array, data: Uint8Array): Uint8Array | undefined {
+  const alg = authAlgorithm(algorithmId);
   return alg?.hash ? createHmac(alg.hash, key).update(data).digest() : undefined;
 }
 
-/** Compares the received MAC with the HMAC of `data` by the algorithm `keyId` names, over its length. */
-function compareMac(keyId: number, got: Uint8Array, key: string | Uint8Array, data: Uint8Array): AuthResult {
-  const alg = authAlgorithm(keyId);
-  if (!alg) return { ok: false, algorithm: `algorithm-${keyId & 0xff}`, reason: `unknown algorithm ${keyId & 0xff}` };
+/** Compares the received MAC with the HMAC of `data` by the algorithm `algorithmId` names, over its length. */
+function compareMac(algorithmId: number, got: Uint8Array, key: string | Uint8Array, data: Uint8Array): AuthResult {
+  const alg = authAlgorithm(algorithmId);
+  if (!alg) return { ok: false, algorithm: `algorithm-${algorithmId}`, reason: `unknown algorithm ${algorithmId}` };
   if (!alg.hash) return { ok: false, algorithm: alg.name, reason: 'message is not authenticated (algorithm 0)' };
   if (got.length < alg.truncatedLength || got.length > alg.macLength) {
     return { ok: false, algorithm: alg.name, reason: `Authentication Data Length ${got.length} does not fit ${alg.name}` };
@@ -45,14 +54,14 @@ function compareMac(keyId: number, got: Uint8Array, key: string | Uint8Array, da
  */
 export function verifyAuthAt(message: Uint8Array, at: number, key: string | Uint8Array): AuthResult {
   if (message.length < at + 4) return { ok: false, algorithm: 'unknown', reason: 'message too short' };
-  const keyId = (message[at]! << 8) | message[at + 1]!;
+  const algorithmId = message[at + 1]!;
   const authLen = (message[at + 2]! << 8) | message[at + 3]!;
   if (at + 4 + authLen > message.length) {
-    return { ok: false, algorithm: authAlgorithm(keyId)?.name ?? 'unknown', reason: `Authentication Data Length ${authLen} exceeds the message` };
+    return { ok: false, algorithm: authAlgorithm(algorithmId)?.name ?? 'unknown', reason: `Authentication Data Length ${authLen} exceeds the message` };
   }
   const copy = copyBytes(message);
   copy.fill(0, at + 4, at + 4 + authLen);
-  return compareMac(keyId, message.subarray(at + 4, at + 4 + authLen), key, copy);
+  return compareMac(algorithmId, message.subarray(at + 4, at + 4 + authLen), key, copy);
 }
 
 /**
@@ -67,8 +76,8 @@ export function verifyAuth(message: Uint8Array, key: string | Uint8Array, end = 
 }
 
 /** Verifies a MAC sent beside the data it covers (Open Overlay Router's MS-RTR authentication of an ECM). */
-export function verifyMac(data: Uint8Array, keyId: number, mac: Uint8Array, key: string | Uint8Array): AuthResult {
-  return compareMac(keyId, mac, key, data);
+export function verifyMac(data: Uint8Array, algorithmId: number, mac: Uint8Array, key: string | Uint8Array): AuthResult {
+  return compareMac(algorithmId, mac, key, data);
 }
 
 /**
@@ -77,12 +86,12 @@ export function verifyMac(data: Uint8Array, keyId: number, mac: Uint8Array, key:
  * message[0, end) with that field zeroed.
  */
 export function signAuthAt(message: Uint8Array, at: number, key: string | Uint8Array, end = message.length): Uint8Array {
-  const keyId = (message[at]! << 8) | message[at + 1]!;
+  const algorithmId = message[at + 1]!;
   const authLen = (message[at + 2]! << 8) | message[at + 3]!;
   const copy = copyBytes(message, 0, end);
   copy.fill(0, at + 4, at + 4 + authLen);
-  const m = computeMac(keyId, key, copy);
-  if (!m) throw new RangeError(`cannot sign with algorithm ${keyId & 0xff}`);
+  const m = computeMac(algorithmId, key, copy);
+  if (!m) throw new RangeError(`cannot sign with algorithm ${algorithmId}`);
   if (authLen > m.length) throw new RangeError(`Authentication Data Length ${authLen} exceeds the ${m.length}-byte MAC`);
   message.set(m.subarray(0, authLen), at + 4);
   return message;
@@ -97,6 +106,6 @@ export function signMessage(message: Uint8Array, key: string | Uint8Array, end =
 }
 
 /** Authentication Data of the right size, zeroed, for an algorithm: what an encoder reserves before signing. */
-export function blankAuthData(keyId: number): Uint8Array {
-  return new Uint8Array(authAlgorithm(keyId)?.macLength ?? 0);
+export function blankAuthData(algorithmId: number): Uint8Array {
+  return new Uint8Array(authAlgorithm(algorithmId)?.macLength ?? 0);
 }

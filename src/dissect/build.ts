@@ -6,7 +6,7 @@
 
 import { createHmac, randomBytes } from 'node:crypto';
 import { addressBits, addressText, ipAddress, parseAddress, parsePrefix, type Prefix } from './address.js';
-import { blankAuthData, computeMac, signAuthAt, signMessage } from './auth.js';
+import { blankAuthData, computeMac, signAuthAt, signMessage, splitKeyIdField } from './auth.js';
 import { encodeControl } from './control.js';
 import { Writer } from './cursor.js';
 import { DataFlag, dataHeader, encodeData } from './data.js';
@@ -260,7 +260,11 @@ export function negativeMapReply(s: NegativeMapReplySpec): MapReply {
 // ---- authenticated messages ------------------------------------------------------------------
 
 export interface AuthSpec {
-  /** 16-bit Key ID field: 1 = HMAC-SHA-1-96, 2 = HMAC-SHA-256-128 (the algorithm is the low byte). */
+  /**
+   * The 16-bit Key ID field as RFC 6830 wrote it (what `--key-id` and the lab's configuration
+   * say): 1 = HMAC-SHA-1-96, 2 = HMAC-SHA-256-128; RFC 9301 reads its high byte as the Key ID and
+   * its low byte as the Algorithm ID.
+   */
   keyId: number;
   /** The site's shared key. */
   key: string | Uint8Array;
@@ -269,7 +273,7 @@ export interface AuthSpec {
 }
 
 function blankAuth(a: AuthSpec): Uint8Array {
-  const full = blankAuthData(a.keyId);
+  const full = blankAuthData(splitKeyIdField(a.keyId).algorithmId);
   if (full.length === 0) throw new RangeError(`no authentication algorithm for Key ID ${a.keyId}`);
   if (a.authLength === undefined) return full;
   if (a.authLength > full.length) throw new RangeError(`Authentication Data Length ${a.authLength} exceeds the ${full.length}-byte MAC`);
@@ -318,7 +322,7 @@ export interface MapRegisterSpec extends AuthSpec, XtrIdSpec {
   /** S: LISP-SEC capable. */
   security?: boolean;
   /** R (bit 7, NAT draft): built for an RTR. */
-  rtr?: boolean;
+  builtForRtr?: boolean;
   eidNotify?: boolean;
   /** T: the Record TTL is the registration timeout. */
   ttlTimeout?: boolean;
@@ -337,14 +341,14 @@ export function mapRegisterMessage(s: MapRegisterSpec): MapRegister {
     proxyReply: s.proxyReply ?? false,
     security: s.security ?? false,
     xtrIdPresent: false,
-    rtr: s.rtr ?? false,
+    builtForRtr: s.builtForRtr ?? false,
     eidNotify: s.eidNotify ?? false,
     ttlTimeout: s.ttlTimeout ?? false,
     merge: s.merge ?? false,
     mobileNode: s.mobileNode ?? false,
     wantMapNotify: s.wantMapNotify ?? false,
     nonce: s.nonce,
-    keyId: s.keyId,
+    ...splitKeyIdField(s.keyId),
     authData: blankAuth(s),
     records: s.records,
   };
@@ -373,16 +377,16 @@ export function mapNotifyMessage(s: MapNotifySpec, type: 4 | 5 = 4): MapNotify {
   const m: MapNotify = {
     type,
     xtrIdPresent: false,
-    rtr: false,
+    msRtrAuthPresent: false,
     nonce: s.nonce,
-    keyId: s.keyId,
+    ...splitKeyIdField(s.keyId),
     authData: blankAuth(s),
     records: s.records,
   };
   xtrTrailer(s, m);
   if (s.msRtr) {
-    m.rtr = true;
-    m.msRtrAuth = { keyId: s.msRtr.keyId, authData: blankAuth(s.msRtr) };
+    m.msRtrAuthPresent = true;
+    m.msRtrAuth = { ...splitKeyIdField(s.msRtr.keyId), authData: blankAuth(s.msRtr) };
     if (s.msRtr.adWord) m.msRtrAuth.adType = MS_RTR_AD_TYPE;
   }
   return m;
@@ -469,7 +473,7 @@ function infoMessage(s: AuthSpec & { nonce: bigint; eid: PrefixSpec; ttl: number
     type: 7,
     reply,
     nonce: s.nonce,
-    keyId: s.keyId,
+    ...splitKeyIdField(s.keyId),
     authData: blankAuth(s),
     ttl: s.ttl,
     eidMaskLen: eid.maskLen,
@@ -699,10 +703,11 @@ export function ecm(s: EcmSpec): Ecm {
   if (s.rtrProcess) m.rtrProcess = true;
   if (s.rtrRelayed) m.rtrRelayed = true;
   if (s.msRtr) {
-    const mac = computeMac(s.msRtr.keyId, s.msRtr.key, payload);
+    const ids = splitKeyIdField(s.msRtr.keyId);
+    const mac = computeMac(ids.algorithmId, s.msRtr.key, payload);
     if (!mac) throw new RangeError(`no authentication algorithm for Key ID ${s.msRtr.keyId}`);
     m.security = true;
-    m.msRtrAuth = { adType: MS_RTR_AD_TYPE, keyId: s.msRtr.keyId, authData: mac.subarray(0, s.msRtr.authLength ?? mac.length) };
+    m.msRtrAuth = { adType: MS_RTR_AD_TYPE, ...ids, authData: mac.subarray(0, s.msRtr.authLength ?? mac.length) };
   }
   return m;
 }

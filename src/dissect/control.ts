@@ -13,7 +13,9 @@ import {
   encodeMappingRecord,
   encodeReferralRecord,
 } from './record.js';
-import { AUTH_ALGORITHMS, isKnownControlType, MessageType, MS_RTR_AD_TYPE } from './registry.js';
+import { decodeWord, encodeWord, readStruct, writeStruct, type Word } from './field.js';
+import { AUTH, INFO, INFO_BODY, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, SHARED_EXTENSION } from './fields.js';
+import { AUTH_ALGORITHMS, isKnownControlType, MESSAGE_TYPES, MessageType, MS_RTR_AD_TYPE } from './registry.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -73,40 +75,51 @@ function trailingOf<T extends { trailing?: Uint8Array }>(c: Cursor, m: T): T {
   return m;
 }
 
-function optional<T extends object>(o: T, key: keyof T, value: number): void {
-  if (value) (o as Record<keyof T, unknown>)[key] = value;
-}
-
-/** Header word (type + 24 flag/count bits) and nonce, common to most messages. */
-function header(c: Cursor, name: string): { word: number; nonce: bigint } | undefined {
-  if (!c.need(12, `${name} header`)) return undefined;
-  const word = c.u32();
-  return { word, nonce: c.u64() };
+/**
+ * The header word (type, flags, counts) and nonce common to most messages, decoded into `m` by the
+ * message's field table; the counts it holds, or undefined when the 12 bytes are not there. A
+ * message cut inside its nonce keeps what the word says, its counts as declared ones.
+ */
+function header<T extends { nonce: bigint; declaredRecordCount?: number; declaredItrRlocCount?: number }>(
+  c: Cursor,
+  def: Word<T>,
+  m: T,
+  name: string,
+): Record<string, number> | undefined {
+  const complete = c.need(12, `${name} header`);
+  if (c.remaining < 4) return undefined;
+  const counts: Record<string, number> = {};
+  decodeWord(def, c.u32(), m, counts);
+  if (complete) {
+    m.nonce = c.u64();
+    return counts;
+  }
+  if (counts.recordCount) m.declaredRecordCount = counts.recordCount;
+  if (counts.itrRlocCount !== undefined) m.declaredItrRlocCount = counts.itrRlocCount + 1;
+  return undefined;
 }
 
 function decodeMapRequest(c: Cursor): MapRequest {
-  const h = header(c, 'Map-Request');
-  const w = h?.word ?? 0;
   const m: MapRequest = {
-    type: 1,
-    authoritative: (w & 0x08000000) !== 0,
-    mapDataPresent: (w & 0x04000000) !== 0,
-    probe: (w & 0x02000000) !== 0,
-    smr: (w & 0x01000000) !== 0,
-    pitr: (w & 0x00800000) !== 0,
-    smrInvoked: (w & 0x00400000) !== 0,
-    xtrIdPresent: (w & MAP_REQUEST_I) !== 0,
-    localXtr: (w & 0x00004000) !== 0,
-    dontMapReply: (w & 0x00002000) !== 0,
-    nonce: h?.nonce ?? 0n,
+    type: MessageType.MapRequest,
+    authoritative: false,
+    mapDataPresent: false,
+    probe: false,
+    smr: false,
+    pitr: false,
+    smrInvoked: false,
+    xtrIdPresent: false,
+    localXtr: false,
+    dontMapReply: false,
+    nonce: 0n,
     sourceEid: { kind: 'none', afi: 0 },
     itrRlocs: [],
     eids: [],
   };
-  optional(m, 'reserved', ((w & ~MAP_REQUEST_I) >> 15) & 0x7f);
+  const h = header(c, MAP_REQUEST, m, 'Map-Request');
   if (!h) return m;
-  const irc = (w >> 8) & 0x1f;
-  const recordCount = w & 0xff;
+  const irc = h.itrRlocCount!;
+  const recordCount = h.recordCount!;
   if (recordCount === 0) c.warn('Map-Request with Record Count 0', c.pos - 9);
   // Counts the wire says but the bytes did not hold: kept for -V and re-encoding.
   const cut = (): MapRequest => {
@@ -139,23 +152,11 @@ function decodeMapRequest(c: Cursor): MapRequest {
   return trailingOf(c, m);
 }
 
-/** Map-Request bit 11: I, xTR-ID and site-ID present (RFC 9437 §5). */
-const MAP_REQUEST_I = 0x00100000;
-
 function decodeMapReply(c: Cursor): MapReply {
-  const h = header(c, 'Map-Reply');
-  const w = h?.word ?? 0;
-  const m: MapReply = {
-    type: 2,
-    probe: (w & 0x08000000) !== 0,
-    echoNonceCapable: (w & 0x04000000) !== 0,
-    security: (w & 0x02000000) !== 0,
-    nonce: h?.nonce ?? 0n,
-    records: [],
-  };
-  optional(m, 'reserved', (w >> 8) & 0x1ffff);
+  const m: MapReply = { type: MessageType.MapReply, probe: false, echoNonceCapable: false, security: false, nonce: 0n, records: [] };
+  const h = header(c, MAP_REPLY, m, 'Map-Reply');
   if (!h) return m;
-  const count = w & 0xff;
+  const count = h.recordCount!;
   m.records = decodeMappingRecords(c, count, 'Map-Reply');
   if (m.records.length < count) m.declaredRecordCount = count;
   // After a cut record the position is not where the Authentication Data starts.
@@ -170,24 +171,29 @@ function decodeMapReply(c: Cursor): MapReply {
 }
 
 export function decodeAuth(c: Cursor, name: string): AuthFields | undefined {
-  if (!c.need(4, `${name} Key ID and Authentication Data Length`)) return undefined;
   const at = c.pos;
-  const keyId = c.u16();
-  const len = c.u16();
-  const alg = AUTH_ALGORITHMS.get(keyId & 0xff);
+  const a: AuthFields = { keyId: 0, algorithmId: 0, authData: new Uint8Array(0) };
+  const counts = readStruct(c, AUTH, a, `${name} Key ID and Authentication Data Length`);
+  if (!counts) return undefined;
+  const len = counts.authDataLength!;
+  const alg = AUTH_ALGORITHMS.get(a.algorithmId);
   // Implementations send the full MAC or the RFC's truncation; anything else cannot verify.
   if (alg && len !== alg.macLength && len !== alg.truncatedLength) {
     c.warn(`${name} Authentication Data Length ${len} does not fit ${alg.name} (${alg.hash ? `${alg.truncatedLength} or ${alg.macLength}` : '0'} bytes)`, at + 2);
   }
   if (len > c.remaining) {
     c.note(`${name} Authentication Data Length ${len} exceeds the ${c.remaining} bytes left`);
-    return { keyId, authData: c.rest() };
+    a.authData = c.rest();
+    a.declaredAuthDataLength = len;
+    return a;
   }
-  return { keyId, authData: c.take(len) };
+  a.authData = c.take(len);
+  return a;
 }
 
 function encodeAuth(w: Writer, a: AuthFields): void {
-  w.u16(a.keyId).u16(a.authData.length).bytes(a.authData);
+  writeStruct(w, AUTH, a, { authDataLength: a.declaredAuthDataLength ?? a.authData.length });
+  w.bytes(a.authData);
 }
 
 export function encodeMsRtrAuth(w: Writer, a: MsRtrAuth): void {
@@ -202,30 +208,29 @@ function decodeXtrTrailer(c: Cursor, m: { xtrId?: Uint8Array; siteId?: Uint8Arra
 }
 
 function decodeMapRegister(c: Cursor): MapRegister {
-  const h = header(c, 'Map-Register');
-  const w = h?.word ?? 0;
   const m: MapRegister = {
-    type: 3,
-    proxyReply: (w & 0x08000000) !== 0,
-    security: (w & 0x04000000) !== 0,
-    xtrIdPresent: (w & 0x02000000) !== 0,
-    rtr: (w & 0x01000000) !== 0,
-    eidNotify: (w & 0x00001000) !== 0,
-    ttlTimeout: (w & 0x00000800) !== 0,
-    merge: (w & 0x00000400) !== 0,
-    mobileNode: (w & 0x00000200) !== 0,
-    wantMapNotify: (w & 0x00000100) !== 0,
-    nonce: h?.nonce ?? 0n,
+    type: MessageType.MapRegister,
+    proxyReply: false,
+    security: false,
+    xtrIdPresent: false,
+    builtForRtr: false,
+    eidNotify: false,
+    ttlTimeout: false,
+    merge: false,
+    mobileNode: false,
+    wantMapNotify: false,
+    nonce: 0n,
     keyId: 0,
+    algorithmId: 0,
     authData: new Uint8Array(0),
     records: [],
   };
-  optional(m, 'reserved', (w >> 13) & 0x7ff);
+  const h = header(c, MAP_REGISTER, m, 'Map-Register');
   if (!h) return m;
   const auth = decodeAuth(c, 'Map-Register');
   if (!auth) return m;
   Object.assign(m, auth);
-  const count = w & 0xff;
+  const count = h.recordCount!;
   m.records = decodeMappingRecords(c, count, 'Map-Register');
   if (m.records.length < count) m.declaredRecordCount = count;
   if (m.records.length < count) return trailingOf(c, m);
@@ -234,24 +239,14 @@ function decodeMapRegister(c: Cursor): MapRegister {
 }
 
 function decodeMapNotify(c: Cursor, type: 4 | 5): MapNotify {
-  const name = type === 4 ? 'Map-Notify' : 'Map-Notify-Ack';
-  const h = header(c, name);
-  const w = h?.word ?? 0;
-  const m: MapNotify = {
-    type,
-    xtrIdPresent: (w & 0x08000000) !== 0,
-    rtr: (w & 0x04000000) !== 0,
-    nonce: h?.nonce ?? 0n,
-    keyId: 0,
-    authData: new Uint8Array(0),
-    records: [],
-  };
-  optional(m, 'reserved', (w >> 8) & 0x3ffff);
+  const name = MESSAGE_TYPES.get(type)!.title;
+  const m: MapNotify = { type, xtrIdPresent: false, msRtrAuthPresent: false, nonce: 0n, keyId: 0, algorithmId: 0, authData: new Uint8Array(0), records: [] };
+  const h = header(c, MAP_NOTIFY, m, name);
   if (!h) return m;
   const auth = decodeAuth(c, name);
   if (!auth) return m;
   Object.assign(m, auth);
-  const count = w & 0xff;
+  const count = h.recordCount!;
   m.records = decodeMappingRecords(c, count, name);
   if (m.records.length < count) {
     m.declaredRecordCount = count;
@@ -259,12 +254,12 @@ function decodeMapNotify(c: Cursor, type: 4 | 5): MapNotify {
   }
   if (count === 0 && c.remaining > 0) recoverUncountedRecords(c, m, name);
   if (m.xtrIdPresent) decodeXtrTrailer(c, m, name);
-  else if (m.rtr ? !msRtrLayout(c, c.pos) && msRtrLayout(c, c.pos + 24) : c.remaining === 24) {
+  else if (m.msRtrAuthPresent ? !msRtrLayout(c, c.pos) && msRtrLayout(c, c.pos + 24) : c.remaining === 24) {
     // lispers.net copies the Map-Register's xTR-ID/site-ID without setting I.
     c.warn(`${name}: 24 bytes after the records without the I bit: read as xTR-ID/site-ID`);
     decodeXtrTrailer(c, m, name);
   }
-  if (m.rtr) {
+  if (m.msRtrAuthPresent) {
     // When neither layout fills the rest (a cut message), OOR's AD word is recognised by its type.
     const layout = msRtrLayout(c, c.pos) ?? (c.remaining >= 4 && c.bytes[c.pos] === MS_RTR_AD_TYPE ? 'ad-word' : 'plain');
     let ad: { adType: number; reserved: number } | undefined;
@@ -326,12 +321,10 @@ function recoverUncountedRecords(c: Cursor, m: MapNotify, name: string): void {
 }
 
 function decodeMapReferral(c: Cursor): MapReferral {
-  const h = header(c, 'Map-Referral');
-  const w = h?.word ?? 0;
-  const m: MapReferral = { type: 6, nonce: h?.nonce ?? 0n, records: [] };
-  optional(m, 'reserved', (w >> 8) & 0xfffff);
+  const m: MapReferral = { type: MessageType.MapReferral, nonce: 0n, records: [] };
+  const h = header(c, MAP_REFERRAL, m, 'Map-Referral');
   if (!h) return m;
-  const count = w & 0xff;
+  const count = h.recordCount!;
   for (let i = 0; i < count; i++) {
     const r = decodeReferralRecord(c, `Map-Referral record ${i + 1} of ${count}`);
     if (!r) break;
@@ -343,30 +336,26 @@ function decodeMapReferral(c: Cursor): MapReferral {
 }
 
 function decodeInfo(c: Cursor): InfoMessage {
-  const h = header(c, 'Info');
-  const w = h?.word ?? 0;
-  const reply = (w & 0x08000000) !== 0;
-  const name = reply ? 'Info-Reply' : 'Info-Request';
   const m: InfoMessage = {
-    type: 7,
-    reply,
-    nonce: h?.nonce ?? 0n,
+    type: MessageType.Info,
+    reply: false,
+    nonce: 0n,
     keyId: 0,
+    algorithmId: 0,
     authData: new Uint8Array(0),
     ttl: 0,
     eidMaskLen: 0,
     eid: { kind: 'none', afi: 0 },
     address: { kind: 'none', afi: 0 },
   };
-  optional(m, 'reserved', w & 0x07ffffff);
+  const h = header(c, INFO, m, 'Info');
+  const reply = m.reply;
+  const name = reply ? 'Info-Reply' : 'Info-Request';
   if (!h) return m;
   const auth = decodeAuth(c, name);
   if (!auth) return m;
   Object.assign(m, auth);
-  if (!c.need(6, `${name} TTL and EID mask-len`)) return m;
-  m.ttl = c.u32();
-  optional(m, 'reserved2', c.u8());
-  m.eidMaskLen = c.u8();
+  if (!readStruct(c, INFO_BODY, m, `${name} TTL and EID mask-len`)) return m;
   const eid = decodeAddress(c, 0, `${name} EID`);
   if (!eid) return m;
   m.eid = eid;
@@ -383,21 +372,43 @@ function decodeInfo(c: Cursor): InfoMessage {
 }
 
 function decodeSharedExtension(c: Cursor): SharedExtension {
-  if (!c.need(2, 'Shared Extension header')) {
-    return { type: 15, subType: 0, data: c.rest() };
-  }
-  const word = c.u16();
-  return { type: 15, subType: word & 0x0fff, data: c.rest() };
+  const m: SharedExtension = { type: MessageType.SharedExtension, subType: 0, data: new Uint8Array(0) };
+  if (c.need(2, 'Shared Extension header')) decodeWord(SHARED_EXTENSION, c.u16(), m);
+  m.data = c.rest();
+  return m;
 }
 
 // ---- encoding --------------------------------------------------------------------------------
-
-const bit = (on: boolean, mask: number) => (on ? mask : 0);
 
 export function encodeControl(m: ControlMessage): Uint8Array {
   const w = new Writer();
   encodeControlTo(w, m);
   return w.finish();
+}
+
+/**
+ * The counts of a message's header word: as the wire said them when fewer structures were there
+ * to decode, otherwise what it carries.
+ */
+export function headerCounts(m: ControlMessage): Record<string, number> {
+  if ('unknown' in m) return {};
+  switch (m.type) {
+    case MessageType.MapRequest:
+      return { itrRlocCount: (m.declaredItrRlocCount ?? m.itrRlocs.length) - 1, recordCount: m.declaredRecordCount ?? m.eids.length };
+    case MessageType.MapReply:
+    case MessageType.MapRegister:
+    case MessageType.MapNotify:
+    case MessageType.MapNotifyAck:
+    case MessageType.MapReferral:
+      return { recordCount: m.declaredRecordCount ?? m.records.length };
+    default:
+      return {};
+  }
+}
+
+/** The header word and nonce by the message's field table. */
+function writeHeader<T extends ControlMessage & { nonce: bigint }>(w: Writer, def: Word<T>, m: T): void {
+  w.u32(encodeWord(def, m, headerCounts(m))).u64(m.nonce);
 }
 
 export function encodeControlTo(w: Writer, m: ControlMessage): void {
@@ -406,27 +417,12 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
     return;
   }
   switch (m.type) {
-    case 1: {
+    case MessageType.MapRequest: {
       const itrRlocCount = m.declaredItrRlocCount ?? m.itrRlocs.length;
       if (itrRlocCount < 1 || itrRlocCount > 32) {
         throw new RangeError(`a Map-Request carries 1 to 32 ITR-RLOCs, not ${itrRlocCount}`);
       }
-      w.u32(
-        (1 << 28) |
-          bit(m.authoritative, 0x08000000) |
-          bit(m.mapDataPresent, 0x04000000) |
-          bit(m.probe, 0x02000000) |
-          bit(m.smr, 0x01000000) |
-          bit(m.pitr, 0x00800000) |
-          bit(m.smrInvoked, 0x00400000) |
-          bit(m.xtrIdPresent, MAP_REQUEST_I) |
-          (((m.reserved ?? 0) & 0x5f) << 15) |
-          bit(m.localXtr, 0x00004000) |
-          bit(m.dontMapReply, 0x00002000) |
-          (((itrRlocCount - 1) & 0x1f) << 8) |
-          ((m.declaredRecordCount ?? m.eids.length) & 0xff),
-      );
-      w.u64(m.nonce);
+      writeHeader(w, MAP_REQUEST, m);
       encodeAddress(w, m.sourceEid);
       m.itrRlocs.forEach((a: LispAddress) => encodeAddress(w, a));
       m.eids.forEach((p) => encodeEidPrefix(w, p));
@@ -435,74 +431,43 @@ export function encodeControlTo(w: Writer, m: ControlMessage): void {
       if (m.siteId) w.bytes(m.siteId);
       break;
     }
-    case 2:
-      w.u32(
-        (2 << 28) |
-          bit(m.probe, 0x08000000) |
-          bit(m.echoNonceCapable, 0x04000000) |
-          bit(m.security, 0x02000000) |
-          (((m.reserved ?? 0) & 0x1ffff) << 8) |
-          ((m.declaredRecordCount ?? m.records.length) & 0xff),
-      );
-      w.u64(m.nonce);
+    case MessageType.MapReply:
+      writeHeader(w, MAP_REPLY, m);
       m.records.forEach((r) => encodeMappingRecord(w, r));
       if (m.lispSec) encodeLispSec(w, m.lispSec);
       break;
-    case 3:
-      w.u32(
-        (3 << 28) |
-          bit(m.proxyReply, 0x08000000) |
-          bit(m.security, 0x04000000) |
-          bit(m.xtrIdPresent, 0x02000000) |
-          bit(m.rtr, 0x01000000) |
-          (((m.reserved ?? 0) & 0x7ff) << 13) |
-          bit(m.eidNotify, 0x1000) |
-          bit(m.ttlTimeout, 0x0800) |
-          bit(m.merge, 0x0400) |
-          bit(m.mobileNode, 0x0200) |
-          bit(m.wantMapNotify, 0x0100) |
-          ((m.declaredRecordCount ?? m.records.length) & 0xff),
-      );
-      w.u64(m.nonce);
+    case MessageType.MapRegister:
+      writeHeader(w, MAP_REGISTER, m);
       encodeAuth(w, m);
       m.records.forEach((r) => encodeMappingRecord(w, r));
       if (m.xtrId) w.bytes(m.xtrId);
       if (m.siteId) w.bytes(m.siteId);
       break;
-    case 4:
-    case 5:
-      w.u32(
-        (m.type << 28) |
-          bit(m.xtrIdPresent, 0x08000000) |
-          bit(m.rtr, 0x04000000) |
-          (((m.reserved ?? 0) & 0x3ffff) << 8) |
-          (m.declaredRecordCount ?? m.records.length),
-      );
-      w.u64(m.nonce);
+    case MessageType.MapNotify:
+    case MessageType.MapNotifyAck:
+      writeHeader(w, MAP_NOTIFY, m);
       encodeAuth(w, m);
       m.records.forEach((r) => encodeMappingRecord(w, r));
       if (m.xtrId) w.bytes(m.xtrId);
       if (m.siteId) w.bytes(m.siteId);
       if (m.msRtrAuth) encodeMsRtrAuth(w, m.msRtrAuth);
       break;
-    case 6:
-      w.u32((6 << 28) | (((m.reserved ?? 0) & 0xfffff) << 8) | ((m.declaredRecordCount ?? m.records.length) & 0xff));
-      w.u64(m.nonce);
+    case MessageType.MapReferral:
+      writeHeader(w, MAP_REFERRAL, m);
       m.records.forEach((r) => encodeReferralRecord(w, r));
       break;
-    case 7:
-      w.u32((7 << 28) | bit(m.reply, 0x08000000) | ((m.reserved ?? 0) & 0x07ffffff));
-      w.u64(m.nonce);
+    case MessageType.Info:
+      writeHeader(w, INFO, m);
       encodeAuth(w, m);
-      w.u32(m.ttl).u8(m.reserved2 ?? 0).u8(m.eidMaskLen);
+      writeStruct(w, INFO_BODY, m);
       encodeAddress(w, m.eid);
       encodeAddress(w, m.address);
       break;
-    case 8:
+    case MessageType.ECM:
       encodeEcm(w, m);
       break;
-    case 15:
-      w.u16((15 << 12) | (m.subType & 0x0fff));
+    case MessageType.SharedExtension:
+      w.u16(encodeWord(SHARED_EXTENSION, m));
       w.bytes(m.data);
       break;
   }

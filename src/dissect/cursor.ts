@@ -1,4 +1,4 @@
-// Bounds-checked reading over a message. Every read goes through `need`, which records a note
+// Bounds-checked reading over a message. Every read is preceded by `need`, which records a note
 // (with the byte offset relative to the start of the LISP message) instead of throwing, so a decoder
 // can stop cleanly and return everything it decoded so far.
 
@@ -19,6 +19,9 @@ export interface Note {
   message: string;
   level: NoteLevel;
 }
+
+/** How a read past the end (a decoder that missed a `need`) is noted. */
+export const OVERRUN = 'decoder read past the end';
 
 export class Cursor {
   pos: number;
@@ -75,28 +78,45 @@ export class Cursor {
     return false;
   }
 
+  /**
+   * The unchecked reads below trust a `need` before them. One that was missed reads zeros past the
+   * end: it says so in an error note (a decoder's bug, which the fuzzer and the robustness tests
+   * look for), and the position stays at the end.
+   */
+  private overrun(n: number): number {
+    const p = this.pos;
+    if (p + n <= this.end) {
+      this.pos = p + n;
+      return p;
+    }
+    this.note(`${OVERRUN}: ${n} bytes with ${Math.max(0, this.end - p)} left`, p);
+    this.pos = this.end;
+    return -1;
+  }
+
   u8(): number {
-    return this.bytes[this.pos++]!;
+    const p = this.overrun(1);
+    return p < 0 ? 0 : this.bytes[p]!;
   }
 
   u16(): number {
+    const p = this.overrun(2);
+    if (p < 0) return 0;
     const b = this.bytes;
-    const p = this.pos;
-    this.pos = p + 2;
     return (b[p]! << 8) | b[p + 1]!;
   }
 
   u24(): number {
+    const p = this.overrun(3);
+    if (p < 0) return 0;
     const b = this.bytes;
-    const p = this.pos;
-    this.pos = p + 3;
     return (b[p]! << 16) | (b[p + 1]! << 8) | b[p + 2]!;
   }
 
   u32(): number {
+    const p = this.overrun(4);
+    if (p < 0) return 0;
     const b = this.bytes;
-    const p = this.pos;
-    this.pos = p + 4;
     return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
   }
 
@@ -108,13 +128,12 @@ export class Cursor {
 
   /** A copy, so decoded values never alias a reader buffer that will be reused. */
   take(n: number): Uint8Array {
-    const out = copyBytes(this.bytes, this.pos, this.pos + n);
-    this.pos += n;
-    return out;
+    const p = this.overrun(n);
+    return p < 0 ? new Uint8Array(n) : copyBytes(this.bytes, p, p + n);
   }
 
   skip(n: number): void {
-    this.pos += n;
+    this.overrun(n);
   }
 
   /** Everything left, as a copy. */

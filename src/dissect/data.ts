@@ -2,12 +2,28 @@
 // RFC 9305) and a summary of the encapsulated packet.
 
 import type { Note, NoteLevel } from './cursor.js';
+import { fieldOf } from './field.js';
+import { DATA_FLAGS, type DataFlagBits } from './fields.js';
 import { decodeIp, decodeUdp, IPPROTO_UDP, summarizeTransport } from './ip.js';
 import { decodeNested, nestedKind } from './nested.js';
 import { LIMITS } from './registry.js';
 import type { DataHeader, DataMessage, Decoded, InnerSummary, NestedLisp } from './types.js';
 
-export const DataFlag = { N: 0x80, L: 0x40, E: 0x20, V: 0x10, I: 0x08, P: 0x04, K: 0x03 } as const;
+const mask = (key: keyof DataFlagBits) => fieldOf(DATA_FLAGS, key).mask;
+
+/** The flags' masks by letter, from the field table. */
+export const DataFlag = {
+  N: mask('noncePresent'),
+  L: mask('lsbEnabled'),
+  E: mask('echoNonceRequest'),
+  V: mask('mapVersionPresent'),
+  I: mask('instanceIdPresent'),
+  P: mask('nextProtocolPresent'),
+  K: mask('keyId'),
+} as const;
+
+/** The fields whose letters make the JSON contract's `flags` (N L E V I), in wire order. */
+const LETTER_FLAGS = DATA_FLAGS.fields.filter((f) => f.json === 'flags');
 
 export interface DataHeaderFields {
   /** 24-bit nonce (16-bit under GPE), when N. */
@@ -43,13 +59,8 @@ export function dataHeaderFields(h: DataHeader): DataHeaderFields {
 
 /** The set flag letters among N L E V I, in that order (the JSON contract's `flags`). */
 export function dataFlagLetters(h: DataHeader): string {
-  const f = h.flags;
   let s = '';
-  if (f & DataFlag.N) s += 'N';
-  if (f & DataFlag.L) s += 'L';
-  if (f & DataFlag.E) s += 'E';
-  if (f & DataFlag.V) s += 'V';
-  if (f & DataFlag.I) s += 'I';
+  for (const f of LETTER_FLAGS) if (h.flags & f.mask) s += f.letter;
   return s;
 }
 

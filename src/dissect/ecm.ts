@@ -8,25 +8,15 @@ import { decodeAuth, decodeControlAt, encodeControlTo, encodeMsRtrAuth } from '.
 import { Cursor, type NoteLevel, Writer } from './cursor.js';
 import { decodeIp, decodeUdp, encodeIPv4, encodeIPv6, encodeUdp, IPPROTO_UDP } from './ip.js';
 import { decodeLispSec, encodeLispSec } from './lispsec.js';
-import { LIMITS, MS_RTR_AD_TYPE } from './registry.js';
+import { decodeWord, encodeWord, fieldOf, fieldValue } from './field.js';
+import { ECM_HEADER } from './fields.js';
+import { LIMITS, MessageType, MS_RTR_AD_TYPE } from './registry.js';
 import type { Ecm, EcmInner, MsRtrAuth } from './types.js';
 
-/** Bits 9 and 10 of the ECM header as Open Overlay Router sets them (NAT traversal). */
-export const ECM_RTR_PROCESS = 0x00400000;
-export const ECM_RTR_RELAYED = 0x00200000;
-
 export function decodeEcm(c: Cursor, depth: number): Ecm {
-  const m: Ecm = { type: 8, security: false, ddt: false, toEtr: false, toMs: false };
+  const m: Ecm = { type: MessageType.ECM, security: false, ddt: false, toEtr: false, toMs: false };
   if (!c.need(4, 'ECM header')) return m;
-  const w = c.u32();
-  m.security = (w & 0x08000000) !== 0;
-  m.ddt = (w & 0x04000000) !== 0;
-  m.toEtr = (w & 0x02000000) !== 0;
-  m.toMs = (w & 0x01000000) !== 0;
-  if (w & ECM_RTR_PROCESS) m.rtrProcess = true;
-  if (w & ECM_RTR_RELAYED) m.rtrRelayed = true;
-  const reserved = w & 0x00ffffff & ~(ECM_RTR_PROCESS | ECM_RTR_RELAYED);
-  if (reserved) m.reserved = reserved;
+  decodeWord(ECM_HEADER, c.u32(), m);
   if (m.security) {
     const first = c.remaining > 0 ? c.bytes[c.pos]! : 0;
     if (first >> 4 === 4 || first >> 4 === 6) {
@@ -121,10 +111,12 @@ function decodeMsRtrAd(c: Cursor, name: string): MsRtrAuth | undefined {
   return ad;
 }
 
+const SECURITY = fieldOf(ECM_HEADER, 'security');
+
 /** Where the inner IP header starts in `msg` (an ECM's bytes): after the header and any Authentication Data. */
 function ecmInnerAt(msg: Uint8Array): number | undefined {
   const first = msg[4] ?? 0;
-  if (msg.length <= 4 || (msg[0]! & 0x08) === 0 || first >> 4 === 4 || first >> 4 === 6) return 4;
+  if (msg.length <= 4 || !fieldValue(SECURITY, msg[0]! << 24) || first >> 4 === 4 || first >> 4 === 6) return 4;
   const c = new Cursor(msg, 4, msg.length, 0, []);
   if (first === MS_RTR_AD_TYPE) return decodeMsRtrAd(c, 'ECM') ? c.pos : undefined;
   const ad = decodeLispSec(c, 'ecm', 'ECM');
@@ -142,16 +134,7 @@ export function ecmInnerBytes(msg: Uint8Array): Uint8Array | undefined {
 }
 
 export function encodeEcm(w: Writer, m: Ecm): void {
-  w.u32(
-    (8 << 28) |
-      (m.security ? 0x08000000 : 0) |
-      (m.ddt ? 0x04000000 : 0) |
-      (m.toEtr ? 0x02000000 : 0) |
-      (m.toMs ? 0x01000000 : 0) |
-      (m.rtrProcess ? ECM_RTR_PROCESS : 0) |
-      (m.rtrRelayed ? ECM_RTR_RELAYED : 0) |
-      ((m.reserved ?? 0) & 0x00ffffff),
-  );
+  w.u32(encodeWord(ECM_HEADER, m));
   if (m.lispSec) encodeLispSec(w, m.lispSec);
   if (m.msRtrAuth) encodeMsRtrAuth(w, m.msRtrAuth);
   if (m.inner) w.bytes(encodeEcmInner(m.inner));

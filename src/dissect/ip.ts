@@ -389,22 +389,6 @@ export interface TransportSummary {
   udpLength?: number;
 }
 
-/** TCP flags as tcpdump prints them between brackets: F S R P . U E W in that order (`S.` is SYN-ACK), `none` for 0. */
-export function tcpFlagLetters(flags: number): string {
-  const letters: [number, string][] = [
-    [0x01, 'F'],
-    [0x02, 'S'],
-    [0x04, 'R'],
-    [0x08, 'P'],
-    [0x10, '.'],
-    [0x20, 'U'],
-    [0x40, 'E'],
-    [0x80, 'W'],
-  ];
-  const s = letters.filter(([m]) => flags & m).map(([, l]) => l).join('');
-  return s || 'none';
-}
-
 /** Upper-layer protocols by number: Wireshark's name and tcpdump's. */
 export const IP_PROTOCOL_NAMES: ReadonlyMap<number, { name: string; tcpdump: string }> = new Map([
   [IPPROTO_ICMP, { name: 'ICMP', tcpdump: 'ICMP' }],

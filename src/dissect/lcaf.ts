@@ -4,18 +4,36 @@
 
 import { decodeAddress, encodeAddress } from './address.js';
 import type { Cursor, Writer } from './cursor.js';
+import { readStruct, writeStruct, type Struct } from './field.js';
+import {
+  LCAF_APPLICATION_DATA,
+  LCAF_AS_NUMBER,
+  LCAF_ELP_HOP,
+  LCAF_ENCAPSULATION_FORMAT,
+  LCAF_GEO,
+  LCAF_HEADER,
+  LCAF_INSTANCE_ID,
+  LCAF_JSON,
+  LCAF_MULTICAST_INFO,
+  LCAF_NAT_TRAVERSAL,
+  LCAF_NONCE_LOCATOR,
+  LCAF_OPAQUE_KEY,
+  LCAF_RLE_ENTRY,
+  LCAF_SECURITY_KEY,
+  LCAF_SOURCE_DEST,
+  LCAF_VENDOR,
+} from './fields.js';
 import { LIMITS, LcafType, lcafSlug } from './registry.js';
 import type { LcafBody, Lcaf, LispAddress, ElpHop, RleEntry } from './types.js';
 
 /** Reads the LCAF header and body; the AFI (16387) has already been read. */
 export function decodeLcaf(c: Cursor, depth: number, what: string): Lcaf | undefined {
-  if (!c.need(6, `${what} LCAF header`)) return undefined;
   const headerAt = c.pos - 2;
-  const rsvd1 = c.u8();
-  const flags = c.u8();
-  const type = c.u8();
-  const rsvd2 = c.u8();
-  const length = c.u16();
+  const h: Lcaf = { type: 0, rsvd1: 0, flags: 0, rsvd2: 0, body: { kind: 'null' } };
+  const counts = readStruct(c, LCAF_HEADER, h, `${what} LCAF header`);
+  if (!counts) return undefined;
+  const { type, rsvd1, flags, rsvd2 } = h;
+  const length = counts.length!;
   const name = `${what} LCAF ${lcafSlug(type)}`;
   if (length > c.remaining) {
     c.note(`${name}: Length ${length} exceeds the ${c.remaining} bytes left`, headerAt);
@@ -41,6 +59,12 @@ export function decodeLcaf(c: Cursor, depth: number, what: string): Lcaf | undef
   return lcaf;
 }
 
+/** The fixed words of a body into a new object of `kind`; undefined (noted) when they are not all there. */
+function head<B extends LcafBody>(w: Cursor, s: Struct<B>, body: B, name: string, what: string): { body: B; counts: Record<string, number> } | undefined {
+  const counts = readStruct(w, s, body, `${name} ${what}`);
+  return counts && { body, counts };
+}
+
 function decodeBody(w: Cursor, type: number, depth: number, name: string): LcafBody | undefined {
   const addr = (what: string) => decodeAddress(w, depth, `${name} ${what}`);
   switch (type) {
@@ -56,130 +80,101 @@ function decodeBody(w: Cursor, type: number, depth: number, name: string): LcafB
       return { kind: 'afi-list', addresses };
     }
     case LcafType.InstanceId: {
-      if (!w.need(4, `${name} Instance ID`)) return undefined;
-      const iid = w.u32();
-      const address = addr('address');
-      return address && { kind: 'instance-id', iid, address };
+      const h = head(w, LCAF_INSTANCE_ID, { kind: 'instance-id', iid: 0, address: NONE }, name, 'Instance ID');
+      return h && withAddress(h.body, addr('address'));
     }
     case LcafType.AsNumber: {
-      if (!w.need(4, `${name} AS number`)) return undefined;
-      const asn = w.u32();
-      const address = addr('address');
-      return address && { kind: 'as-number', asn, address };
+      const h = head(w, LCAF_AS_NUMBER, { kind: 'as-number', asn: 0, address: NONE }, name, 'AS number');
+      return h && withAddress(h.body, addr('address'));
     }
     case LcafType.ApplicationData: {
-      if (!w.need(12, `${name} fields`)) return undefined;
-      const tos = w.u24();
-      const protocol = w.u8();
-      const localPortLow = w.u16();
-      const localPortHigh = w.u16();
-      const remotePortLow = w.u16();
-      const remotePortHigh = w.u16();
-      const address = addr('address');
-      return (
-        address && {
-          kind: 'application-data',
-          tos,
-          protocol,
-          localPortLow,
-          localPortHigh,
-          remotePortLow,
-          remotePortHigh,
-          address,
-        }
-      );
+      const body: LcafBody = { kind: 'application-data', tos: 0, protocol: 0, localPortLow: 0, localPortHigh: 0, remotePortLow: 0, remotePortHigh: 0, address: NONE };
+      const h = head(w, LCAF_APPLICATION_DATA, body, name, 'fields');
+      return h && withAddress(h.body, addr('address'));
     }
     case LcafType.GeoCoordinates:
       return decodeGeo(w, name, depth);
     case LcafType.OpaqueKey: {
-      if (!w.need(2, `${name} key fields`)) return undefined;
-      const keyFieldNum = w.u8();
-      const keyWildcardFields = w.u8();
-      return { kind: 'opaque-key', keyFieldNum, keyWildcardFields, key: w.rest() };
+      const h = head(w, LCAF_OPAQUE_KEY, { kind: 'opaque-key', keyFieldNum: 0, keyWildcardFields: 0, key: EMPTY }, name, 'key fields');
+      if (h) h.body.key = w.rest();
+      return h?.body;
     }
     case LcafType.NatTraversal: {
-      if (!w.need(4, `${name} ports`)) return undefined;
-      const msUdpPort = w.u16();
-      const etrUdpPort = w.u16();
+      const body: LcafBody = { kind: 'nat-traversal', msUdpPort: 0, etrUdpPort: 0, globalEtrRloc: NONE, msRloc: NONE, privateEtrRloc: NONE, rtrRlocs: [] };
+      if (!head(w, LCAF_NAT_TRAVERSAL, body, name, 'ports')) return undefined;
       const globalEtrRloc = addr('Global ETR RLOC');
       if (!globalEtrRloc) return undefined;
       const msRloc = addr('MS RLOC');
       if (!msRloc) return undefined;
       const privateEtrRloc = addr('Private ETR RLOC');
       if (!privateEtrRloc) return undefined;
-      const rtrRlocs: LispAddress[] = [];
+      Object.assign(body, { globalEtrRloc, msRloc, privateEtrRloc });
       while (w.remaining > 0) {
-        const a = addr(`RTR RLOC ${rtrRlocs.length + 1}`);
+        const a = addr(`RTR RLOC ${body.rtrRlocs.length + 1}`);
         if (!a) return undefined;
-        rtrRlocs.push(a);
+        body.rtrRlocs.push(a);
       }
-      return { kind: 'nat-traversal', msUdpPort, etrUdpPort, globalEtrRloc, msRloc, privateEtrRloc, rtrRlocs };
+      return body;
     }
     case LcafType.NonceLocator: {
-      if (!w.need(4, `${name} nonce`)) return undefined;
-      const reserved = w.u8();
-      const nonce = w.u24();
-      const address = addr('address');
-      return address && withReserved({ kind: 'nonce-locator', nonce, address }, reserved);
+      const h = head(w, LCAF_NONCE_LOCATOR, { kind: 'nonce-locator', nonce: 0, address: NONE }, name, 'nonce');
+      return h && withAddress(h.body, addr('address'));
     }
     case LcafType.MulticastInfo: {
-      if (!w.need(8, `${name} fields`)) return undefined;
-      const iid = w.u32();
-      const reserved = w.u16();
-      const sourceMaskLen = w.u8();
-      const groupMaskLen = w.u8();
+      const body: LcafBody = { kind: 'multicast-info', iid: 0, sourceMaskLen: 0, groupMaskLen: 0, source: NONE, group: NONE };
+      if (!head(w, LCAF_MULTICAST_INFO, body, name, 'fields')) return undefined;
       const source = addr('source');
       if (!source) return undefined;
       const group = addr('group');
       if (!group) return undefined;
-      return withReserved(
-        { kind: 'multicast-info', iid, sourceMaskLen, groupMaskLen, source, group },
-        reserved,
-      );
+      body.source = source;
+      body.group = group;
+      return body;
     }
     case LcafType.ExplicitLocatorPath: {
       const hops: ElpHop[] = [];
       while (w.remaining > 0) {
-        if (!w.need(2, `${name} hop ${hops.length + 1} flags`)) return undefined;
-        const flags = w.u16();
+        const hop: ElpHop = { lookup: false, rlocProbe: false, strict: false, address: NONE };
+        if (!readStruct(w, LCAF_ELP_HOP, hop, `${name} hop ${hops.length + 1} flags`)) return undefined;
         const address = addr(`hop ${hops.length + 1}`);
         if (!address) return undefined;
-        hops.push({ flags, address });
+        hop.address = address;
+        hops.push(hop);
       }
       return { kind: 'elp', hops };
     }
     case LcafType.SecurityKey:
       return decodeSecurityKey(w, name, depth);
     case LcafType.SourceDest: {
-      if (!w.need(4, `${name} mask lengths`)) return undefined;
-      const reserved = w.u16();
-      const sourceMaskLen = w.u8();
-      const destMaskLen = w.u8();
+      const body: LcafBody = { kind: 'source-dest', sourceMaskLen: 0, destMaskLen: 0, source: NONE, dest: NONE };
+      if (!head(w, LCAF_SOURCE_DEST, body, name, 'mask lengths')) return undefined;
       const source = addr('source');
       if (!source) return undefined;
       const dest = addr('destination');
       if (!dest) return undefined;
-      return withReserved({ kind: 'source-dest', sourceMaskLen, destMaskLen, source, dest }, reserved);
+      body.source = source;
+      body.dest = dest;
+      return body;
     }
     case LcafType.ReplicationList: {
       const entries: RleEntry[] = [];
       while (w.remaining > 0) {
-        if (!w.need(4, `${name} entry ${entries.length + 1}`)) return undefined;
-        const reserved = w.u24();
-        const level = w.u8();
+        const entry: RleEntry = { level: 0, address: NONE };
+        if (!readStruct(w, LCAF_RLE_ENTRY, entry, `${name} entry ${entries.length + 1}`)) return undefined;
         const address = addr(`entry ${entries.length + 1}`);
         if (!address) return undefined;
-        entries.push(withReserved({ level, address }, reserved));
+        entry.address = address;
+        entries.push(entry);
       }
       return { kind: 'rle', entries };
     }
     case LcafType.Json: {
-      if (!w.need(2, `${name} JSON length`)) return undefined;
-      const len = w.u16();
+      const h = head(w, LCAF_JSON, { kind: 'json', json: EMPTY, address: NONE }, name, 'JSON length');
+      if (!h) return undefined;
+      const len = h.counts.jsonLength!;
       if (!w.need(len, `${name} JSON text`)) return undefined;
-      const json = w.take(len);
-      const address = addr('address');
-      return address && { kind: 'json', json, address };
+      h.body.json = w.take(len);
+      return withAddress(h.body, addr('address'));
     }
     case LcafType.KeyValue: {
       const key = addr('key');
@@ -188,84 +183,67 @@ function decodeBody(w: Cursor, type: number, depth: number, name: string): LcafB
       return value && { kind: 'key-value', key, value };
     }
     case LcafType.EncapsulationFormat: {
-      if (!w.need(4, `${name} encapsulation bits`)) return undefined;
-      const bits = w.u32();
-      if (w.remaining === 0) return { kind: 'encapsulation-format', bits };
-      const address = addr('address');
-      return address && { kind: 'encapsulation-format', bits, address };
+      const h = head(w, LCAF_ENCAPSULATION_FORMAT, { kind: 'encapsulation-format', bits: 0 }, name, 'encapsulation bits');
+      if (!h || w.remaining === 0) return h?.body;
+      return withAddress(h.body, addr('address'));
     }
     case LcafType.Vendor: {
-      if (!w.need(4, `${name} OUI`)) return undefined;
-      const reserved = w.u8();
-      const oui = w.u24();
-      return withReserved({ kind: 'vendor', oui, data: w.rest() }, reserved);
+      const h = head(w, LCAF_VENDOR, { kind: 'vendor', oui: 0, data: EMPTY }, name, 'OUI');
+      if (h) h.body.data = w.rest();
+      return h?.body;
     }
     default:
       return { kind: 'raw', bytes: w.rest() };
   }
 }
 
-function decodeGeo(w: Cursor, name: string, depth: number): LcafBody | undefined {
-  if (!w.need(12, `${name} coordinates`)) return undefined;
-  const at = w.pos;
-  const lat = w.u16();
-  const latMinutes = w.u8();
-  const latSeconds = w.u8();
-  const lon = w.u16();
-  const lonMinutes = w.u8();
-  const lonSeconds = w.u8();
-  const altitude = w.u32() | 0;
-  const latDegrees = lat & 0x7fff;
-  const lonDegrees = lon & 0x7fff;
-  if (latDegrees > 90 || lonDegrees > 180 || latMinutes > 59 || lonMinutes > 59 || latSeconds > 59 || lonSeconds > 59) {
-    w.warn(`${name}: coordinates out of range (lat ${latDegrees}°${latMinutes}'${latSeconds}", lon ${lonDegrees}°${lonMinutes}'${lonSeconds}")`, at);
-  }
-  const address = decodeAddress(w, depth, `${name} address`);
-  return (
-    address && {
-      kind: 'geo-coordinates',
-      north: (lat & 0x8000) !== 0,
-      latDegrees,
-      latMinutes,
-      latSeconds,
-      east: (lon & 0x8000) !== 0,
-      lonDegrees,
-      lonMinutes,
-      lonSeconds,
-      altitude,
-      address,
-    }
-  );
-}
+const NONE: LispAddress = { kind: 'none', afi: 0 };
+const EMPTY: Uint8Array = new Uint8Array(0);
 
-function decodeSecurityKey(w: Cursor, name: string, depth: number): LcafBody | undefined {
-  if (!w.need(4, `${name} fields`)) return undefined;
-  const keyCount = w.u8();
-  const rsvd3 = w.u8();
-  const keyAlgorithm = w.u8();
-  const last = w.u8();
-  const keys: Uint8Array[] = [];
-  for (let i = 0; i < keyCount; i++) {
-    if (!w.need(2, `${name} key ${i + 1} length`)) return undefined;
-    const len = w.u16();
-    if (!w.need(len, `${name} key ${i + 1} material`)) return undefined;
-    keys.push(w.take(len));
-  }
-  const address = decodeAddress(w, depth, `${name} locator`);
+/** The body with the address that follows its fixed words, or undefined when that did not decode. */
+function withAddress<B extends LcafBody & { address?: LispAddress }>(body: B, address: LispAddress | undefined): B | undefined {
   if (!address) return undefined;
-  const body: LcafBody = { kind: 'security-key', keyCount, keyAlgorithm, revoke: (last & 1) !== 0, keys, address };
-  if (rsvd3) body.rsvd3 = rsvd3;
-  if (last >> 1) body.rsvd4 = last >> 1;
+  body.address = address;
   return body;
 }
 
-function withReserved<T extends LcafBody | RleEntry>(o: T, value: number): T {
-  if (value) (o as { reserved?: number }).reserved = value;
-  return o;
+function decodeGeo(w: Cursor, name: string, depth: number): LcafBody | undefined {
+  const at = w.pos;
+  const body: Extract<LcafBody, { kind: 'geo-coordinates' }> = {
+    kind: 'geo-coordinates',
+    north: false,
+    latDegrees: 0,
+    latMinutes: 0,
+    latSeconds: 0,
+    east: false,
+    lonDegrees: 0,
+    lonMinutes: 0,
+    lonSeconds: 0,
+    altitude: 0,
+    address: NONE,
+  };
+  if (!readStruct(w, LCAF_GEO, body, `${name} coordinates`)) return undefined;
+  const { latDegrees, latMinutes, latSeconds, lonDegrees, lonMinutes, lonSeconds } = body;
+  if (latDegrees > 90 || lonDegrees > 180 || latMinutes > 59 || lonMinutes > 59 || latSeconds > 59 || lonSeconds > 59) {
+    w.warn(`${name}: coordinates out of range (lat ${latDegrees}°${latMinutes}'${latSeconds}", lon ${lonDegrees}°${lonMinutes}'${lonSeconds}")`, at);
+  }
+  return withAddress(body, decodeAddress(w, depth, `${name} address`));
+}
+
+function decodeSecurityKey(w: Cursor, name: string, depth: number): LcafBody | undefined {
+  const body: Extract<LcafBody, { kind: 'security-key' }> = { kind: 'security-key', keyCount: 0, keyAlgorithm: 0, revoke: false, keys: [], address: NONE };
+  if (!readStruct(w, LCAF_SECURITY_KEY, body, `${name} fields`)) return undefined;
+  for (let i = 0; i < body.keyCount; i++) {
+    if (!w.need(2, `${name} key ${i + 1} length`)) return undefined;
+    const len = w.u16();
+    if (!w.need(len, `${name} key ${i + 1} material`)) return undefined;
+    body.keys.push(w.take(len));
+  }
+  return withAddress(body, decodeAddress(w, depth, `${name} locator`));
 }
 
 export function encodeLcaf(w: Writer, l: Lcaf): void {
-  w.u8(l.rsvd1).u8(l.flags).u8(l.type).u8(l.rsvd2);
+  writeStruct(w, [LCAF_HEADER[0]!], l);
   const lenAt = w.len;
   w.u16(0);
   encodeBody(w, l.body);
@@ -282,67 +260,66 @@ function encodeBody(w: Writer, b: LcafBody): void {
       b.addresses.forEach(addr);
       return;
     case 'instance-id':
-      w.u32(b.iid);
+      writeStruct(w, LCAF_INSTANCE_ID, b);
       addr(b.address);
       return;
     case 'as-number':
-      w.u32(b.asn);
+      writeStruct(w, LCAF_AS_NUMBER, b);
       addr(b.address);
       return;
     case 'application-data':
-      w.u24(b.tos).u8(b.protocol).u16(b.localPortLow).u16(b.localPortHigh);
-      w.u16(b.remotePortLow).u16(b.remotePortHigh);
+      writeStruct(w, LCAF_APPLICATION_DATA, b);
       addr(b.address);
       return;
     case 'geo-coordinates':
-      w.u16((b.north ? 0x8000 : 0) | b.latDegrees).u8(b.latMinutes).u8(b.latSeconds);
-      w.u16((b.east ? 0x8000 : 0) | b.lonDegrees).u8(b.lonMinutes).u8(b.lonSeconds);
-      w.u32(b.altitude >>> 0);
+      writeStruct(w, LCAF_GEO, b);
       addr(b.address);
       return;
     case 'opaque-key':
-      w.u8(b.keyFieldNum).u8(b.keyWildcardFields).bytes(b.key);
+      writeStruct(w, LCAF_OPAQUE_KEY, b);
+      w.bytes(b.key);
       return;
     case 'nat-traversal':
-      w.u16(b.msUdpPort).u16(b.etrUdpPort);
+      writeStruct(w, LCAF_NAT_TRAVERSAL, b);
       addr(b.globalEtrRloc);
       addr(b.msRloc);
       addr(b.privateEtrRloc);
       b.rtrRlocs.forEach(addr);
       return;
     case 'nonce-locator':
-      w.u8(b.reserved ?? 0).u24(b.nonce);
+      writeStruct(w, LCAF_NONCE_LOCATOR, b);
       addr(b.address);
       return;
     case 'multicast-info':
-      w.u32(b.iid).u16(b.reserved ?? 0).u8(b.sourceMaskLen).u8(b.groupMaskLen);
+      writeStruct(w, LCAF_MULTICAST_INFO, b);
       addr(b.source);
       addr(b.group);
       return;
     case 'elp':
       for (const h of b.hops) {
-        w.u16(h.flags);
+        writeStruct(w, LCAF_ELP_HOP, h);
         addr(h.address);
       }
       return;
     case 'security-key':
-      w.u8(b.keyCount).u8(b.rsvd3 ?? 0).u8(b.keyAlgorithm).u8(((b.rsvd4 ?? 0) << 1) | (b.revoke ? 1 : 0));
+      writeStruct(w, LCAF_SECURITY_KEY, b);
       for (const k of b.keys) w.u16(k.length).bytes(k);
       addr(b.address);
       return;
     case 'source-dest':
-      w.u16(b.reserved ?? 0).u8(b.sourceMaskLen).u8(b.destMaskLen);
+      writeStruct(w, LCAF_SOURCE_DEST, b);
       addr(b.source);
       addr(b.dest);
       return;
     case 'rle':
       for (const e of b.entries) {
-        w.u24(e.reserved ?? 0).u8(e.level);
+        writeStruct(w, LCAF_RLE_ENTRY, e);
         addr(e.address);
       }
       return;
     case 'json':
-      w.u16(b.json.length).bytes(b.json);
+      writeStruct(w, LCAF_JSON, b, { jsonLength: b.json.length });
+      w.bytes(b.json);
       addr(b.address);
       return;
     case 'key-value':
@@ -350,21 +327,17 @@ function encodeBody(w: Writer, b: LcafBody): void {
       addr(b.value);
       return;
     case 'encapsulation-format':
-      w.u32(b.bits);
+      writeStruct(w, LCAF_ENCAPSULATION_FORMAT, b);
       if (b.address) addr(b.address);
       return;
     case 'vendor':
-      w.u8(b.reserved ?? 0).u24(b.oui).bytes(b.data);
+      writeStruct(w, LCAF_VENDOR, b);
+      w.bytes(b.data);
       return;
     case 'raw':
       w.bytes(b.bytes);
       return;
   }
-}
-
-/** Named flags of an ELP hop (RFC 8060 §4.7). */
-export function elpHopFlags(flags: number): { lookup: boolean; rlocProbe: boolean; strict: boolean } {
-  return { lookup: (flags & 4) !== 0, rlocProbe: (flags & 2) !== 0, strict: (flags & 1) !== 0 };
 }
 
 /** Encapsulation formats named by the type-16 bits (l = LISP is the lowest). */

@@ -2,8 +2,12 @@
 
 import { decodeAddress, encodeAddress } from './address.js';
 import type { Cursor, Writer } from './cursor.js';
+import { readStruct, structSize, writeStruct } from './field.js';
+import { EID_RECORD, LOCATOR, MAPPING_RECORD, REFERRAL_RECORD } from './fields.js';
 import { AFI_MAX_MASK } from './registry.js';
 import type { EidPrefix, LispAddress, Locator, MappingRecord, ReferralRecord, ReferralSignature } from './types.js';
+
+const NO_ADDRESS: LispAddress = { kind: 'none', afi: 0 };
 
 /** A mask-len larger than the address allows is kept but noted (pitfall 18). */
 function checkMask(c: Cursor, eid: LispAddress, maskLen: number, what: string, at: number): void {
@@ -16,31 +20,16 @@ function checkMask(c: Cursor, eid: LispAddress, maskLen: number, what: string, a
 }
 
 export function decodeLocator(c: Cursor, what: string): Locator | undefined {
-  if (!c.need(6, `${what} header`)) return undefined;
-  const priority = c.u8();
-  const weight = c.u8();
-  const mpriority = c.u8();
-  const mweight = c.u8();
-  const flags = c.u16();
+  const loc: Locator = { priority: 0, weight: 0, mpriority: 0, mweight: 0, local: false, probed: false, reachable: false, rloc: NO_ADDRESS };
+  if (!readStruct(c, LOCATOR, loc, `${what} header`)) return undefined;
   const rloc = decodeAddress(c, 0, `${what} RLOC`);
   if (!rloc) return undefined;
-  const loc: Locator = {
-    priority,
-    weight,
-    mpriority,
-    mweight,
-    local: (flags & 4) !== 0,
-    probed: (flags & 2) !== 0,
-    reachable: (flags & 1) !== 0,
-    rloc,
-  };
-  if (flags & 0xfff8) loc.unusedFlags = flags >> 3;
+  loc.rloc = rloc;
   return loc;
 }
 
 export function encodeLocator(w: Writer, l: Locator): void {
-  w.u8(l.priority).u8(l.weight).u8(l.mpriority).u8(l.mweight);
-  w.u16(((l.unusedFlags ?? 0) << 3) | (l.local ? 4 : 0) | (l.probed ? 2 : 0) | (l.reachable ? 1 : 0));
+  writeStruct(w, LOCATOR, l);
   encodeAddress(w, l.rloc);
 }
 
@@ -54,28 +43,15 @@ export function decodeMappingRecord(
   what: string,
 ): { record: MappingRecord; complete: boolean } | undefined {
   const at = c.pos;
-  if (!c.need(12, `${what} header`)) return undefined;
-  const ttl = c.u32();
-  const locCount = c.u8();
-  const eidMaskLen = c.u8();
-  const w2 = c.u16();
-  const w3 = c.u16();
-  const rsvd = w3 >> 12;
-  const mapVersion = w3 & 0x0fff;
+  const record: MappingRecord = { ttl: 0, eidMaskLen: 0, action: 0, authoritative: false, mapVersion: 0, eid: NO_ADDRESS, locators: [] };
+  // The header and the EID's AFI.
+  const counts = readStruct(c, MAPPING_RECORD, record, `${what} header`, structSize(MAPPING_RECORD) + 2);
+  if (!counts) return undefined;
+  const locCount = counts.locatorCount!;
   const eid = decodeAddress(c, 0, `${what} EID`);
   if (!eid) return undefined;
-  checkMask(c, eid, eidMaskLen, what, at);
-  const record: MappingRecord = {
-    ttl,
-    eidMaskLen,
-    action: w2 >> 13,
-    authoritative: (w2 & 0x1000) !== 0,
-    mapVersion,
-    eid,
-    locators: [],
-  };
-  if (w2 & 0x0fff) record.reserved = w2 & 0x0fff;
-  if (rsvd) record.rsvd = rsvd;
+  record.eid = eid;
+  checkMask(c, eid, record.eidMaskLen, what, at);
   const cut = (): { record: MappingRecord; complete: false } => {
     if (record.locators.length < locCount) record.declaredLocatorCount = locCount;
     return { record, complete: false };
@@ -90,10 +66,17 @@ export function decodeMappingRecord(
   return { record, complete: true };
 }
 
+/** The counts of a record's header: as the wire said them when fewer were there to decode. */
+export function recordCounts(r: MappingRecord): Record<string, number> {
+  return { locatorCount: r.declaredLocatorCount ?? r.locators.length };
+}
+
+export function referralCounts(r: ReferralRecord): Record<string, number> {
+  return { referralCount: r.declaredReferralCount ?? r.referrals.length, signatureCount: r.declaredSignatureCount ?? r.signatures.length };
+}
+
 export function encodeMappingRecord(w: Writer, r: MappingRecord): void {
-  w.u32(r.ttl).u8(r.declaredLocatorCount ?? r.locators.length).u8(r.eidMaskLen);
-  w.u16(((r.action & 7) << 13) | (r.authoritative ? 0x1000 : 0) | ((r.reserved ?? 0) & 0x0fff));
-  w.u16((((r.rsvd ?? 0) & 0xf) << 12) | (r.mapVersion & 0x0fff));
+  writeStruct(w, MAPPING_RECORD, r, recordCounts(r));
   encodeAddress(w, r.eid);
   for (const l of r.locators) encodeLocator(w, l);
 }
@@ -112,19 +95,17 @@ export function decodeMappingRecords(c: Cursor, count: number, kind: string): Ma
 
 export function decodeEidPrefix(c: Cursor, what: string): EidPrefix | undefined {
   const at = c.pos;
-  if (!c.need(2, `${what} mask-len`)) return undefined;
-  const reserved = c.u8();
-  const maskLen = c.u8();
+  const p: EidPrefix = { maskLen: 0, prefix: NO_ADDRESS };
+  if (!readStruct(c, EID_RECORD, p, `${what} mask-len`)) return undefined;
   const prefix = decodeAddress(c, 0, `${what} EID`);
   if (!prefix) return undefined;
-  checkMask(c, prefix, maskLen, what, at);
-  const p: EidPrefix = { maskLen, prefix };
-  if (reserved) p.reserved = reserved;
+  checkMask(c, prefix, p.maskLen, what, at);
+  p.prefix = prefix;
   return p;
 }
 
 export function encodeEidPrefix(w: Writer, p: EidPrefix): void {
-  w.u8(p.reserved ?? 0).u8(p.maskLen);
+  writeStruct(w, EID_RECORD, p);
   encodeAddress(w, p.prefix);
 }
 
@@ -133,28 +114,25 @@ export function decodeReferralRecord(
   what: string,
 ): { record: ReferralRecord; complete: boolean } | undefined {
   const at = c.pos;
-  if (!c.need(10, `${what} header`)) return undefined;
-  const ttl = c.u32();
-  const refCount = c.u8();
-  const eidMaskLen = c.u8();
-  const w2 = c.u16();
-  const w3 = c.u16();
-  const eid = decodeAddress(c, 0, `${what} EID`);
-  if (!eid) return undefined;
-  checkMask(c, eid, eidMaskLen, what, at);
-  const sigCount = w3 >> 12;
   const record: ReferralRecord = {
-    ttl,
-    eidMaskLen,
-    action: w2 >> 13,
-    authoritative: (w2 & 0x1000) !== 0,
-    incomplete: (w2 & 0x0800) !== 0,
-    mapVersion: w3 & 0x0fff,
-    eid,
+    ttl: 0,
+    eidMaskLen: 0,
+    action: 0,
+    authoritative: false,
+    incomplete: false,
+    mapVersion: 0,
+    eid: NO_ADDRESS,
     referrals: [],
     signatures: [],
   };
-  if (w2 & 0x07ff) record.reserved = w2 & 0x07ff;
+  const counts = readStruct(c, REFERRAL_RECORD, record, `${what} header`);
+  if (!counts) return undefined;
+  const refCount = counts.referralCount!;
+  const sigCount = counts.signatureCount!;
+  const eid = decodeAddress(c, 0, `${what} EID`);
+  if (!eid) return undefined;
+  record.eid = eid;
+  checkMask(c, eid, record.eidMaskLen, what, at);
   const cut = (): { record: ReferralRecord; complete: false } => {
     if (record.referrals.length < refCount) record.declaredReferralCount = refCount;
     if (record.signatures.length < sigCount) record.declaredSignatureCount = sigCount;
@@ -191,9 +169,7 @@ function decodeSignature(c: Cursor, what: string): ReferralSignature | undefined
 }
 
 export function encodeReferralRecord(w: Writer, r: ReferralRecord): void {
-  w.u32(r.ttl).u8(r.declaredReferralCount ?? r.referrals.length).u8(r.eidMaskLen);
-  w.u16(((r.action & 7) << 13) | (r.authoritative ? 0x1000 : 0) | (r.incomplete ? 0x0800 : 0) | ((r.reserved ?? 0) & 0x07ff));
-  w.u16((((r.declaredSignatureCount ?? r.signatures.length) & 0xf) << 12) | (r.mapVersion & 0x0fff));
+  writeStruct(w, REFERRAL_RECORD, r, referralCounts(r));
   encodeAddress(w, r.eid);
   for (const l of r.referrals) encodeLocator(w, l);
   for (const s of r.signatures) {

@@ -24,6 +24,8 @@ interface TypeInfo {
   slug: string;
   /** Human name as the RFCs write it. */
   title: string;
+  /** What tools and logs call it, where that is shorter than the title. */
+  short?: string;
 }
 
 export const MESSAGE_TYPES: ReadonlyMap<number, TypeInfo> = new Map([
@@ -34,7 +36,7 @@ export const MESSAGE_TYPES: ReadonlyMap<number, TypeInfo> = new Map([
   [5, { slug: 'map-notify-ack', title: 'Map-Notify-Ack' }],
   [6, { slug: 'map-referral', title: 'Map-Referral' }],
   [7, { slug: 'info', title: 'Info' }],
-  [8, { slug: 'ecm', title: 'Encapsulated Control Message' }],
+  [8, { slug: 'ecm', title: 'Encapsulated Control Message', short: 'ECM' }],
   [15, { slug: 'shared-extension', title: 'LISP Shared Extension Message' }],
 ]);
 
@@ -246,6 +248,12 @@ export const GPE_NEXT_PROTOCOLS: ReadonlyMap<number, string> = new Map([
 ]);
 
 /** Upper bounds that keep crafted packets from costing unbounded work. */
+/** A record TTL of all ones: the mapping never expires (RFC 9301 §5.4, "Record TTL"). */
+export const TTL_UNLIMITED = 0xffffffff;
+
+/** A Geo-Coordinates Altitude of 0x7fffffff: no altitude given (RFC 8060 §4.3). */
+export const GEO_NO_ALTITUDE = 0x7fffffff;
+
 export const LIMITS = {
   /** LCAF inside LCAF. */
   lcafDepth: 8,

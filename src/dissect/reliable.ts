@@ -16,7 +16,7 @@ import { decodeAddress, encodeAddress } from './address.js';
 import { decodeControlAt, encodeControlTo } from './control.js';
 import { Cursor, type Note, Writer } from './cursor.js';
 import { decodeMappingRecord, encodeMappingRecord } from './record.js';
-import { AFI_MAX_MASK, MESSAGE_TYPES } from './registry.js';
+import { AFI_MAX_MASK, MESSAGE_TYPES, MessageType } from './registry.js';
 import type { ControlMessage, Decoded, LispAddress, MappingRecord } from './types.js';
 
 export const RELIABLE_END_MARKER = 0x9facade9;
@@ -232,7 +232,7 @@ function decodeBody(c: Cursor, type: number, name: string): Body | undefined {
         return undefined;
       }
       const mapRegister = decodeControlAt(c, 0);
-      if (mapRegister.type !== 3) {
+      if (mapRegister.type !== MessageType.MapRegister) {
         const title = 'unknown' in mapRegister ? `type ${mapRegister.type}` : MESSAGE_TYPES.get(mapRegister.type)!.title;
         c.note(`${name} carries a ${title}, not a Map-Register`, at);
       }

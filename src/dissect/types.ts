@@ -28,9 +28,16 @@ export interface Lcaf {
   trailing?: Uint8Array;
 }
 
+/** A hop of an Explicit Locator Path (RFC 8060 §4.7). */
 export interface ElpHop {
-  /** 16-bit word: reserved (13) | L lookup 0x4 | P rloc-probe 0x2 | S strict 0x1. */
-  flags: number;
+  /** The 13 reserved bits before L, when non-zero. */
+  reserved?: number;
+  /** L: look the hop's address up in the mapping system. */
+  lookup: boolean;
+  /** P: RLOC-probe the hop. */
+  rlocProbe: boolean;
+  /** S: strict (the path must go through this hop). */
+  strict: boolean;
   address: LispAddress;
 }
 
@@ -146,8 +153,8 @@ export interface MappingRecord {
   authoritative: boolean;
   /** 12 reserved bits after A. */
   reserved?: number;
-  /** 4 reserved bits before Map-Version. */
-  rsvd?: number;
+  /** Rsvd: the 4 reserved bits before Map-Version. */
+  reserved2?: number;
   mapVersion: number;
   eid: LispAddress;
   locators: Locator[];
@@ -298,10 +305,19 @@ export interface LispSecAd {
   data?: Uint8Array;
 }
 
+/**
+ * The authentication block (RFC 9301 §5.6). RFC 6830 wrote a 16-bit Key ID whose value named the
+ * algorithm; RFC 9301 splits it into Key ID and Algorithm ID, so old senders' "Key ID 1" reads as
+ * Key ID 0, Algorithm ID 1 (see keyIdField for the 16-bit reading).
+ */
 export interface AuthFields {
-  /** 16-bit as on the wire: RFC 9301 Key ID (high byte) ‖ Algorithm ID (low byte); RFC 6830 Key ID. */
+  /** Key ID: which of the site's keys. */
   keyId: number;
+  /** Algorithm ID: 1 HMAC-SHA-1-96, 2 HMAC-SHA-256-128 (registry AUTH_ALGORITHMS). */
+  algorithmId: number;
   authData: Uint8Array;
+  /** Authentication Data Length as written, when more than the bytes that were left. */
+  declaredAuthDataLength?: number;
 }
 
 export interface MapRegister extends Common, AuthFields, DeclaredRecordCount {
@@ -309,8 +325,8 @@ export interface MapRegister extends Common, AuthFields, DeclaredRecordCount {
   proxyReply: boolean;
   security: boolean;
   xtrIdPresent: boolean;
-  /** Bit 7, R of the NAT-traversal draft: built for/relayed by an RTR. */
-  rtr: boolean;
+  /** R (bit 7) of the NAT-traversal draft: built for an RTR (relayed by one). */
+  builtForRtr: boolean;
   /** Bits 8..18. */
   reserved?: number;
   eidNotify: boolean;
@@ -333,8 +349,8 @@ export interface MapNotify extends Common, AuthFields {
   /** 4 Map-Notify, 5 Map-Notify-Ack: same layout. */
   type: 4 | 5;
   xtrIdPresent: boolean;
-  /** R: an MS-RTR authentication block follows (NAT-traversal draft). */
-  rtr: boolean;
+  /** R (NAT-traversal draft): an MS-RTR authentication block follows. */
+  msRtrAuthPresent: boolean;
   /** Bits 6..23. */
   reserved?: number;
   nonce: bigint;

@@ -19,10 +19,11 @@
 // see `reliable` below. State is bounded: at most `maxOpen` exchanges are open, each closes after
 // `maxLifetime`, and exchanges are handed out in order of their start.
 
+import { keyIdField } from '../dissect/auth.js';
 import { addressBits, coreAddress, prefixText, type Prefix } from '../dissect/address.js';
 import { prefixCovers } from '../dissect/prefix.js';
-import { referralActionSlug, actionSlug } from '../dissect/registry.js';
-import { isOpaque, rejectReasonSlug, type MappingNotification, type Registration, type RegistrationReject } from '../dissect/reliable.js';
+import { actionSlug, MessageType, referralActionSlug } from '../dissect/registry.js';
+import { isOpaque, type MappingNotification, type Registration, type RegistrationReject, rejectReasonSlug, ReliableType } from '../dissect/reliable.js';
 import type { InfoMessage, LispAddress, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
 import type { Exchange, ExchangeKind, FrameRef } from './types.js';
@@ -220,26 +221,26 @@ export class ExchangeTracker {
     const m = v.m;
     if ('unknown' in m) return;
     switch (m.type) {
-      case 1:
+      case MessageType.MapRequest:
         if (m.smr) this.smr(v, m, ref);
         else this.request(v, m, ref);
         break;
-      case 2:
+      case MessageType.MapReply:
         this.reply(v, m, ref);
         break;
-      case 3:
+      case MessageType.MapRegister:
         this.register(v, m, ref);
         break;
-      case 4:
+      case MessageType.MapNotify:
         this.notify(v, m, ref);
         break;
-      case 5:
+      case MessageType.MapNotifyAck:
         this.notifyAck(v, m, ref);
         break;
-      case 6:
+      case MessageType.MapReferral:
         this.referral(v, m, ref);
         break;
-      case 7:
+      case MessageType.Info:
         if (m.reply) this.infoReply(v, m, ref);
         else this.infoRequest(v, m, ref);
         break;
@@ -607,12 +608,12 @@ export class ExchangeTracker {
     e.site = m.xtrId ? hex(m.xtrId) : requester;
     e.rlocs = rlocs;
     e.wantMapNotify = m.wantMapNotify;
-    e.keyId = m.keyId;
+    e.keyId = keyIdField(m);
     e.responder = v.ecm ? v.ecm.innerDst : v.dst;
     const via = relay(v, false);
     if (via) {
       e.via = via;
-      if (m.rtr) this.mappings?.relay(via);
+      if (m.builtForRtr) this.mappings?.relay(via);
     }
     if (m.wantMapNotify) this.fileIdentity(e, id);
     else {
@@ -884,16 +885,16 @@ export class ExchangeTracker {
     const m = v.m;
     if (isOpaque(m)) return;
     switch (m.type) {
-      case 17:
-        if (m.mapRegister.type === 3 && !('unknown' in m.mapRegister)) this.registration(v, m, m.mapRegister, ref);
+      case ReliableType.Registration:
+        if (m.mapRegister.type === MessageType.MapRegister && !('unknown' in m.mapRegister)) this.registration(v, m, m.mapRegister, ref);
         break;
-      case 18:
+      case ReliableType.RegistrationAck:
         this.registrationAnswer(v, m.eid, m.eidMaskLen, ref);
         break;
-      case 19:
+      case ReliableType.RegistrationReject:
         this.registrationAnswer(v, m.eid, m.eidMaskLen, ref, m);
         break;
-      case 21:
+      case ReliableType.MappingNotification:
         this.mappingNotification(v, m, ref);
         break;
       // Registration Refresh (the Map-Server asks for registrations again) and Error Notification
@@ -926,7 +927,7 @@ export class ExchangeTracker {
     e.responder = v.dst;
     e.site = m.xtrId ? hex(m.xtrId) : v.src;
     e.rlocs = rlocs;
-    e.keyId = m.keyId;
+    e.keyId = keyIdField(m);
     // Kept as a fact of the Map-Register; over the session every Registration is answered, so an
     // unanswered one is `unanswered` whatever M says.
     e.wantMapNotify = m.wantMapNotify;

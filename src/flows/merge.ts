@@ -5,7 +5,7 @@
 import { PacketDecoder, type LispPacket, type PacketDecoderOptions, type ReliableEntry } from '../capture/packets.js';
 import { plainData, scanPlainData, type PlainData } from '../capture/plain-data.js';
 import { readCapture } from '../capture/source.js';
-import type { TcpHeader } from '../capture/tcp.js';
+import type { TcpHeader } from '../dissect/tcp.js';
 import type { Frame } from '../capture/types.js';
 import type { IpHeader } from '../dissect/ip.js';
 

@@ -3,10 +3,12 @@
 // outer and inner endpoints. Nothing here keeps a view into the capture buffers.
 
 import type { LispPacket } from '../capture/packets.js';
+import { nonceHex } from '../dissect/addr.js';
 import { addressText, coreAddress, prefixText } from '../dissect/address.js';
 import { dataHeaderFields } from '../dissect/data.js';
 import type { ReliableMessage } from '../dissect/reliable.js';
 import type { ControlMessage, LispAddress, Locator, MappingRecord } from '../dissect/types.js';
+import { MessageType } from '../dissect/registry.js';
 
 export interface ControlView {
   ts: number;
@@ -43,7 +45,7 @@ export function controlView(p: LispPacket): ControlView | undefined {
   if (!m) return undefined;
   let ecm: ControlView['ecm'];
   let depth = 0;
-  while (m.type === 8 && 'inner' in m && m.inner?.message) {
+  while (m.type === MessageType.ECM && 'inner' in m && m.inner?.message) {
     depth++;
     if (!ecm) {
       ecm = { outerDst: p.ip.dst, innerSrc: m.inner.src, innerDst: m.inner.dst, ddt: m.ddt, depth };
@@ -137,7 +139,7 @@ export function dataView(p: LispPacket): DataView | undefined {
 }
 
 export function nonceText(n: bigint): string {
-  return n.toString(16).padStart(16, '0');
+  return nonceHex(n);
 }
 
 /** The address a locator can be reached at (or its text when it has none, e.g. a DN). */

@@ -24,6 +24,7 @@ import { NonceTable, type Answer, type RetryTimers, type SentStamp } from './req
 import { Subscriber, type Publication } from './subscriber.js';
 import { LispSocket, type Received, type SendPolicy } from './socket.js';
 import { nonceKey, WireClock } from './wire-clock.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType } from '../dissect/registry.js';
 
 /** The local address the kernel picks to reach `dst` (no packet is sent: a connected UDP socket). */
 export function sourceAddressFor(dst: string): Promise<string> {
@@ -34,7 +35,7 @@ export function sourceAddressFor(dst: string): Promise<string> {
       s.close();
       reject(e);
     });
-    s.connect(4342, dst, () => {
+    s.connect(LISP_CONTROL_PORT, dst, () => {
       const a = s.address().address;
       s.close();
       resolve(a);
@@ -167,12 +168,12 @@ export class LispClient {
       ...(opts.recorder ? { recorder: opts.recorder } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       ...(opts.policy ? { policy: opts.policy } : {}),
-      ...(opts.controlPort && opts.controlPort !== 4342 ? { ports: { control: opts.controlPort, data: 4341 } } : {}),
+      ports: { control: opts.controlPort || LISP_CONTROL_PORT, data: LISP_DATA_PORT },
     };
     const socket = await LispSocket.open({ ...common, port: opts.port ?? 0 });
     let peerSocket: LispSocket;
     try {
-      peerSocket = await LispSocket.open({ ...common, port: socket.port, connect: { address: opts.towards, port: opts.controlPort ?? 4342 } });
+      peerSocket = await LispSocket.open({ ...common, port: socket.port, connect: { address: opts.towards, port: opts.controlPort ?? LISP_CONTROL_PORT } });
     } catch (e) {
       await socket.close();
       throw e;
@@ -189,7 +190,7 @@ export class LispClient {
   }
 
   private get controlPort(): number {
-    return this.opts.controlPort ?? 4342;
+    return this.opts.controlPort ?? LISP_CONTROL_PORT;
   }
 
   /** Which clock the RTTs come from, for people. */
@@ -241,11 +242,11 @@ export class LispClient {
       this.log('warn', 'lispscope', `ignored a malformed or unknown message from ${rx.src}:${rx.sport}`);
       return;
     }
-    if (m.type === 2) {
+    if (m.type === MessageType.MapReply) {
       if (!this.replies.deliver(m.nonce, { reply: m, rx }, rx.at)) this.log('info', 'lispscope', `ignored a Map-Reply from ${rx.src} with a nonce we did not send`);
-    } else if (m.type === 7 && m.reply) {
+    } else if (m.type === MessageType.Info && m.reply) {
       this.infos.deliver(m.nonce, { info: m, rx }, rx.at);
-    } else if (m.type === 4) {
+    } else if (m.type === MessageType.MapNotify) {
       if (this.registrar?.handleNotify(m, rx.bytes, rx.src, rx.at)) return;
       if (!this.subscriber?.handleNotify(m, rx.bytes, rx.src, rx.sport, rx.at)) this.log('info', 'lispscope', `ignored a Map-Notify from ${rx.src}`);
     } else {

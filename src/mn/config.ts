@@ -5,6 +5,7 @@ import { networkInterfaces } from 'node:os';
 import { fromHex } from '../dissect/addr.js';
 import { ipAddress } from '../dissect/address.js';
 import { toPrefix } from './eid.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 
 export interface MobileNodeConfig {
   eid: string;
@@ -100,15 +101,15 @@ export function parseMobileNodeConfig(text: string): MobileNodeConfig {
   const cfg: MobileNodeConfig = {
     eid: o.eid,
     family: o.family === 'ipv6' ? 'ipv6' : 'ipv4',
-    mapServer: { address: '', port: 4342 },
+    mapServer: { address: '', port: LISP_CONTROL_PORT },
     keyId: num(o.keyId, '"keyId"', 2, 1, 2),
     mapResolver: '',
     proxyReply: bool(o.proxyReply, '"proxyReply"', true),
     natTraversal: bool(o.natTraversal, '"natTraversal"', false),
     registerInterval: num(o.registerInterval, '"registerInterval"', 60, 0.1, 86_400),
     pollInterval: num(o.pollInterval, '"pollInterval"', 2, 0.1, 3600),
-    controlPort: num(o.controlPort, '"controlPort"', 4342, 1, 65535),
-    dataPort: num(o.dataPort, '"dataPort"', 4341, 1, 65535),
+    controlPort: num(o.controlPort, '"controlPort"', LISP_CONTROL_PORT, 1, 65535),
+    dataPort: num(o.dataPort, '"dataPort"', LISP_DATA_PORT, 1, 65535),
   };
   if (o.family !== undefined && o.family !== 'ipv4' && o.family !== 'ipv6') throw new ConfigError('"family" must be "ipv4" or "ipv6"');
   if (o.rlocs !== undefined) {
@@ -123,10 +124,10 @@ export function parseMobileNodeConfig(text: string): MobileNodeConfig {
   }
   if (!cfg.rlocs && !cfg.interfaces) throw new ConfigError('give the RLOCs: "rlocs" (addresses) or "interfaces" (names)');
   const ms = o.mapServer;
-  if (typeof ms === 'string') cfg.mapServer = { address: ip(ms, '"mapServer"'), port: 4342 };
+  if (typeof ms === 'string') cfg.mapServer = { address: ip(ms, '"mapServer"'), port: LISP_CONTROL_PORT };
   else if (ms && typeof ms === 'object') {
     const m = ms as Record<string, unknown>;
-    cfg.mapServer = { address: ip(m.address, '"mapServer".address'), port: num(m.port, '"mapServer".port', 4342, 1, 65535) };
+    cfg.mapServer = { address: ip(m.address, '"mapServer".address'), port: num(m.port, '"mapServer".port', LISP_CONTROL_PORT, 1, 65535) };
   } else throw new ConfigError('"mapServer" (an address, or {address, port}) is required');
   cfg.mapResolver = o.mapResolver === undefined ? cfg.mapServer.address : ip(o.mapResolver, '"mapResolver"');
   if (o.petr !== undefined) cfg.petr = ip(o.petr, '"petr"');

@@ -20,7 +20,9 @@ import {
   type LocatorSpec,
 } from '../dissect/build.js';
 import { encodeControl } from '../dissect/control.js';
-import { ACTIONS } from '../dissect/registry.js';
+import { fieldMax, type Field, type Word } from '../dissect/field.js';
+import { ECM_HEADER, LOCATOR, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD } from '../dissect/fields.js';
+import { ACTIONS, LISP_CONTROL_PORT, MessageType } from '../dissect/registry.js';
 import type { ControlMessage, Ecm, LispAddress, Locator, MappingRecord } from '../dissect/types.js';
 
 export class CraftError extends Error {
@@ -49,6 +51,22 @@ function flag(o: Json, k: string, where: string): boolean {
   if (v === undefined) return false;
   if (typeof v !== 'boolean') throw new CraftError(`${where}: "${k}" must be true or false`);
   return v;
+}
+
+/**
+ * The fields of a header the JSON names, as the field table declares them (keys, ranges and
+ * defaults), keyed by the decoded message's property names.
+ */
+function fieldsOf<T>(words: readonly Word<T>[], o: Json, where: string): Partial<T> {
+  const out: Record<string, unknown> = {};
+  for (const w of words) {
+    for (const f of w.fields as readonly Field[]) {
+      if (!f.craft || !f.json) continue;
+      const d = f.craft.default;
+      out[f.key] = typeof d === 'boolean' ? (o[f.json] === undefined ? d : flag(o, f.json, where)) : int(o, f.json, where, d, fieldMax(f));
+    }
+  }
+  return out as Partial<T>;
 }
 
 function int(o: Json, k: string, where: string, dflt: number, max = 0xffffffff): number {
@@ -107,23 +125,12 @@ function recordOf(v: unknown, where: string): MappingRecord {
     const w = `${where}.locators[${i}]`;
     if (!l || typeof l !== 'object') throw new CraftError(`${w} must be an object {rloc, priority, weight, ...}`);
     const o = l as Json;
-    return {
-      rloc: addressOf(o.rloc, `${w}.rloc`),
-      priority: int(o, 'priority', w, 1, 255),
-      weight: int(o, 'weight', w, 100, 255),
-      mpriority: int(o, 'mpriority', w, 255, 255),
-      mweight: int(o, 'mweight', w, 0, 255),
-      local: flag(o, 'local', w),
-      probed: flag(o, 'probed', w),
-      reachable: o.reachable === undefined ? true : flag(o, 'reachable', w),
-    };
+    return { rloc: addressOf(o.rloc, `${w}.rloc`), ...fieldsOf(LOCATOR, o, w) };
   });
   return mappingRecord({
     eid: prefixOf(r.eid, `${where}.eid`),
-    ttl: int(r, 'ttl', where, 1440),
     action: actionOf(r.action, where),
-    authoritative: r.authoritative === undefined ? true : flag(r, 'authoritative', where),
-    mapVersion: int(r, 'map_version', where, 0, 4095),
+    ...fieldsOf(MAPPING_RECORD, r, where),
     locators,
   });
 }
@@ -170,18 +177,14 @@ export function craftFromJson(o: Json, key?: string, where = 'message'): Crafted
       const eids = o.eids;
       if (!Array.isArray(eids)) throw new CraftError(`${where}: "eids" must be an array of prefixes`);
       const src = str(o, 'source_eid', where);
+      const flags = fieldsOf([MAP_REQUEST], o, where);
       const m = mapRequest({
+        ...flags,
         nonce: nonceOf(o, where),
         eids: eids.map((e, i) => prefixOf(e, `${where}.eids[${i}]`)),
         itrRlocs: itr.map((a, i) => addressOf(a, `${where}.itr_rlocs[${i}]`)),
         ...(src ? { sourceEid: addressOf(src, `${where}.source_eid`) } : {}),
-        authoritative: flag(o, 'authoritative', where),
-        probe: flag(o, 'probe', where),
-        smr: type === 'smr' || flag(o, 'smr', where),
-        pitr: flag(o, 'pitr', where),
-        smrInvoked: flag(o, 'smr_invoked', where),
-        localXtr: flag(o, 'local_xtr', where),
-        dontMapReply: flag(o, 'dont_map_reply', where),
+        smr: type === 'smr' || flags.smr === true,
         ...(o.map_reply !== undefined ? { mapReply: recordOf(o.map_reply, `${where}.map_reply`) } : {}),
       });
       return { bytes: encodeControl(m), type, authenticated: false };
@@ -189,13 +192,7 @@ export function craftFromJson(o: Json, key?: string, where = 'message'): Crafted
     case 'map-reply':
       return {
         bytes: encodeControl(
-          mapReply({
-            nonce: nonceOf(o, where),
-            records: recordsOf(o, where, true),
-            probe: flag(o, 'probe', where),
-            echoNonceCapable: flag(o, 'echo_nonce', where),
-            security: flag(o, 'security', where),
-          }),
+          mapReply({ nonce: nonceOf(o, where), records: recordsOf(o, where, true), ...fieldsOf([MAP_REPLY], o, where) }),
         ),
         type,
         authenticated: false,
@@ -208,14 +205,7 @@ export function craftFromJson(o: Json, key?: string, where = 'message'): Crafted
         keyId: keyIdOf(o, where),
         key: key!,
         records: recordsOf(o, where, true),
-        proxyReply: flag(o, 'proxy_reply', where),
-        wantMapNotify: flag(o, 'want_map_notify', where),
-        merge: flag(o, 'merge', where),
-        security: flag(o, 'security', where),
-        rtr: flag(o, 'rtr', where),
-        ttlTimeout: flag(o, 'ttl_timeout', where),
-        eidNotify: flag(o, 'eid_notify', where),
-        mobileNode: flag(o, 'mobile_node', where),
+        ...fieldsOf([MAP_REGISTER], o, where),
         ...(xtrId ? { xtrId } : {}),
         ...(siteId ? { siteId } : {}),
       });
@@ -246,13 +236,18 @@ export function craftFromJson(o: Json, key?: string, where = 'message'): Crafted
       const dst = str(i, 'dst', `${where}.inner`, true)!;
       if (!ipAddress(src) || !ipAddress(dst)) throw new CraftError(`${where}.inner: "src" and "dst" must be IP addresses`);
       const innerMsg = craftFromJson(i, key, `${where}.inner`);
+      const flags = fieldsOf([ECM_HEADER], o, where);
       const e = ecm({
-        inner: { src, dst, sport: int(i, 'sport', `${where}.inner`, 4342, 65535), dport: int(i, 'dport', `${where}.inner`, 4342, 65535) },
+        ...flags,
+        inner: {
+          src,
+          dst,
+          sport: int(i, 'sport', `${where}.inner`, LISP_CONTROL_PORT, 65535),
+          dport: int(i, 'dport', `${where}.inner`, LISP_CONTROL_PORT, 65535),
+        },
         message: innerMsg.bytes,
-        security: flag(o, 'security', where),
-        ddt: flag(o, 'ddt', where),
-        toEtr: flag(o, 'to_etr', where) || flag(o, 'rtr', where),
-        toMs: flag(o, 'to_ms', where),
+        // JSON `rtr` of an ECM is "for an RTR", the draft's reading of E.
+        toEtr: flags.toEtr === true || flag(o, 'rtr', where),
       });
       return { bytes: encodeControl(e), type, authenticated: innerMsg.authenticated };
     }
@@ -329,7 +324,7 @@ export interface Rewritten {
 }
 
 function isAuthenticated(m: ControlMessage): boolean {
-  return !('unknown' in m) && (m.type === 3 || m.type === 4 || m.type === 5 || m.type === 7);
+  return !('unknown' in m) && (m.type === MessageType.MapRegister || m.type === MessageType.MapNotify || m.type === MessageType.MapNotifyAck || m.type === MessageType.Info);
 }
 
 /**
@@ -348,7 +343,7 @@ function rewriteMessage(m: ControlMessage, map: Rewrites, key?: string): { bytes
   if ('unknown' in m) return { bytes: encodeControl(m), authBroken: false };
   let next: ControlMessage = m;
   switch (m.type) {
-    case 1:
+    case MessageType.MapRequest:
       next = {
         ...m,
         sourceEid: rewriteAddress(m.sourceEid, map),
@@ -357,16 +352,16 @@ function rewriteMessage(m: ControlMessage, map: Rewrites, key?: string): { bytes
         ...(m.mapReply ? { mapReply: rewriteRecord(m.mapReply, map) } : {}),
       };
       break;
-    case 2:
-    case 3:
-    case 4:
-    case 5:
+    case MessageType.MapReply:
+    case MessageType.MapRegister:
+    case MessageType.MapNotify:
+    case MessageType.MapNotifyAck:
       next = { ...m, records: m.records.map((r) => rewriteRecord(r, map)) } as ControlMessage;
       break;
-    case 7:
+    case MessageType.Info:
       next = { ...m, eid: rewriteAddress(m.eid, map), address: rewriteAddress(m.address, map) };
       break;
-    case 8:
+    case MessageType.ECM:
       return rewriteEcm(m, map, key);
   }
   const bytes = encodeControl(next);

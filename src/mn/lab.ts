@@ -6,7 +6,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { EventEmitter } from 'node:events';
-import { formatIPv4, parseIPv4 } from '../dissect/addr.js';
+import { formatIPv4, nonceHex, parseIPv4 } from '../dissect/addr.js';
 import type { CapturePacket } from '../capture/writer.js';
 import { prefixKey } from './eid.js';
 import { silentLogger, type Logger } from './log.js';
@@ -20,6 +20,7 @@ import { delay } from './requests.js';
 import type { Timers } from './router.js';
 import { Rtr } from './rtr.js';
 import { Xtr } from './xtr.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 
 export type LabScenario = 'register' | 'resolve' | 'handover' | 'nat' | 'probe' | 'pxtr' | 'all';
 export const LAB_SCENARIOS: readonly LabScenario[] = ['register', 'resolve', 'handover', 'nat', 'probe', 'pxtr', 'all'];
@@ -174,7 +175,7 @@ export function waitForEvent<T>(em: EventEmitter, event: string, test: (v: T) =>
 
 // Three decimals in ms, as every RTT lispscope prints (src/output/units.ts; mn does not import output).
 const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
-const hex = (n: bigint) => `0x${n.toString(16).padStart(16, '0')}`;
+const hex = (n: bigint) => `0x${nonceHex(n)}`;
 
 function locs(e: MapCacheEntry | undefined): string[] {
   return e ? e.locators.map((l) => locatorAddress(l) ?? '?') : [];
@@ -207,10 +208,10 @@ export class Lab {
     this.recorder = new Recorder(opts.writer ? { writer: opts.writer } : {});
     if (opts.onFrame) this.recorder.onFrame(opts.onFrame);
     this.log = opts.log ?? silentLogger;
-    this.controlPort = opts.controlPort ?? 4342;
-    this.dataPort = opts.dataPort ?? 4341;
-    if (this.controlPort !== 4342) this.decodeAs.control.add(this.controlPort);
-    if (this.dataPort !== 4341) this.decodeAs.data.add(this.dataPort);
+    this.controlPort = opts.controlPort ?? LISP_CONTROL_PORT;
+    this.dataPort = opts.dataPort ?? LISP_DATA_PORT;
+    if (this.controlPort !== LISP_CONTROL_PORT) this.decodeAs.control.add(this.controlPort);
+    if (this.dataPort !== LISP_DATA_PORT) this.decodeAs.data.add(this.dataPort);
     this.timers = { ...LAB_TIMERS, ...opts.timers };
     opts.signal?.addEventListener('abort', () => (this.interrupted = true), { once: true });
   }

@@ -4,6 +4,7 @@
 
 import type { Locator, MappingRecord } from '../dissect/types.js';
 import { longestMatch, prefixKey, recordPrefix, type Prefix } from './eid.js';
+import { TTL_UNLIMITED } from '../dissect/registry.js';
 
 export interface MapCacheEntry {
   prefix: Prefix;
@@ -82,7 +83,7 @@ export class MapCache {
       authoritative: r.authoritative,
       mapVersion: r.mapVersion,
       ttl: r.ttl,
-      expires: r.ttl === 0xffffffff ? Infinity : now + r.ttl * 60_000,
+      expires: r.ttl === TTL_UNLIMITED ? Infinity : now + r.ttl * 60_000,
       source,
       updated: now,
       lastUsed: old?.lastUsed ?? 0,

@@ -15,6 +15,7 @@ import type { Logger } from './log.js';
 import { locatorAddress, selectLocator } from './map-cache.js';
 import { MapServer, type ProxyReplyMode, type Registration } from './map-server.js';
 import type { LispSocket, Received } from './socket.js';
+import { LISP_CONTROL_PORT, MessageType } from '../dissect/registry.js';
 
 export interface MapResolverOptions {
   log: Logger;
@@ -39,13 +40,13 @@ export class MapResolver {
   handle(rx: Received): boolean {
     const m = rx.control;
     if (!m || 'unknown' in m) return false;
-    if (m.type === 8) {
+    if (m.type === MessageType.ECM) {
       const inner = m.inner?.message;
-      if (!inner || 'unknown' in inner || inner.type !== 1) return false;
+      if (!inner || 'unknown' in inner || inner.type !== MessageType.MapRequest) return false;
       this.answer(rx, inner, m.inner!.sport, true);
       return true;
     }
-    if (m.type === 1 && !m.smr && !m.probe) {
+    if (m.type === MessageType.MapRequest && !m.smr && !m.probe) {
       this.answer(rx, m, rx.sport, false);
       return true;
     }
@@ -84,7 +85,7 @@ export class MapResolver {
       if (etr && encapsulated) {
         // Forward the ECM as it came: the ETR answers the ITR directly.
         this.stats.forwarded++;
-        this.socket.send(etr, this.socket.opts.ports?.control ?? 4342, rx.bytes);
+        this.socket.send(etr, this.socket.opts.ports?.control ?? LISP_CONTROL_PORT, rx.bytes);
         this.opts.log('info', name, `forwarded the Map-Request for ${prefixKey(eid)} to the ETR ${etr}`);
         return;
       }

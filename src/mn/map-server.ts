@@ -12,13 +12,13 @@
 // `lispscope ms` both run this one.
 
 import { EventEmitter } from 'node:events';
-import { toHex } from '../dissect/addr.js';
+import { nonceHex, toHex } from '../dissect/addr.js';
 import { addressText } from '../dissect/address.js';
-import { verifyAuth } from '../dissect/auth.js';
+import { keyIdField, verifyAuth } from '../dissect/auth.js';
 import { ecm, infoReply, mapNotify, mappingRecord, randomNonce } from '../dissect/build.js';
 import { encodeControl } from '../dissect/control.js';
 import { ecmInnerBytes } from '../dissect/ecm.js';
-import { LISP_CONTROL_PORT } from '../dissect/registry.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType } from '../dissect/registry.js';
 import type { InfoMessage, Locator, MapNotify, MapRegister, MappingRecord } from '../dissect/types.js';
 import { covers, longestMatch, prefixKey, recordPrefix, toPrefix, type Prefix } from './eid.js';
 import { RateLimiter } from './guard.js';
@@ -205,7 +205,7 @@ export class MapServer extends EventEmitter {
       address: opts.address,
       port,
       role: 'control',
-      ports: { control: port, data: opts.dataPort ?? 4341 },
+      ports: { control: port, data: opts.dataPort ?? LISP_DATA_PORT },
       ...(opts.recorder ? { recorder: opts.recorder } : {}),
       ...(opts.recordReceived ? { recordReceived: opts.recordReceived } : {}),
       ...(opts.policy ? { policy: opts.policy } : {}),
@@ -348,10 +348,10 @@ export class MapServer extends EventEmitter {
       this.log('warn', this.name, `dropped an unknown message from ${rx.src}:${rx.sport}`);
       return;
     }
-    if (m.type === 3) return this.onMapRegister(rx, m, { bytes: rx.bytes });
-    if (m.type === 5) return this.onMapNotifyAck(rx, m);
-    if (m.type === 7 && !m.reply) return this.onInfoRequest(rx, m);
-    if (m.type === 8 && m.inner?.message && !('unknown' in m.inner.message) && m.inner.message.type === 3) {
+    if (m.type === MessageType.MapRegister) return this.onMapRegister(rx, m, { bytes: rx.bytes });
+    if (m.type === MessageType.MapNotifyAck) return this.onMapNotifyAck(rx, m);
+    if (m.type === MessageType.Info && !m.reply) return this.onInfoRequest(rx, m);
+    if (m.type === MessageType.ECM && m.inner?.message && !('unknown' in m.inner.message) && m.inner.message.type === MessageType.MapRegister) {
       // A Map-Register an RTR relays for an xTR behind a NAT (NAT-traversal draft).
       const bytes = ecmInnerBytes(rx.bytes);
       if (!bytes) return this.reject(rx, 'malformed', 'ECM: the Map-Register inside could not be located');
@@ -401,7 +401,7 @@ export class MapServer extends EventEmitter {
     if (!auth.ok) return this.reject(rx, 'auth', `authentication failed for site ${site.name} (${auth.reason})`, m.nonce, site);
     const now = Date.now();
     for (const [n, exp] of site.nonces) if (exp <= now) site.nonces.delete(n);
-    if (site.nonces.has(m.nonce)) return this.reject(rx, 'replay', `replayed nonce 0x${m.nonce.toString(16).padStart(16, '0')}`, m.nonce, site);
+    if (site.nonces.has(m.nonce)) return this.reject(rx, 'replay', `replayed nonce 0x${nonceHex(m.nonce)}`, m.nonce, site);
     site.nonces.set(m.nonce, now + 2 * this.registrationTimeoutMs);
     if (site.nonces.size > 4096) site.nonces.delete(site.nonces.keys().next().value!);
     site.accepted++;
@@ -439,7 +439,7 @@ export class MapServer extends EventEmitter {
         ...(origin.ecm ? { viaRtr: { private: origin.ecm.src } } : {}),
         merge: m.merge,
         nonce: m.nonce,
-        keyId: m.keyId,
+        keyId: keyIdField(m),
         authLength: m.authData.length,
       });
       if (m.merge && before && locatorSet(reg) !== before) changed.push(reg);
@@ -450,7 +450,7 @@ export class MapServer extends EventEmitter {
     if (m.wantMapNotify) {
       const bytes = mapNotify({
         nonce: m.nonce,
-        keyId: m.keyId,
+        keyId: keyIdField(m),
         key: site.key,
         authLength: m.authData.length,
         records: m.records,
@@ -555,7 +555,7 @@ export class MapServer extends EventEmitter {
     // Its private address is not visible from here: AFI 0 (the RTR learns it from the ECM).
     const bytes = infoReply({
       nonce: m.nonce,
-      keyId: m.keyId,
+      keyId: keyIdField(m),
       key: site.key,
       authLength: m.authData.length,
       eid,

@@ -13,6 +13,7 @@ import { MapServer, type ProxyReplyMode, type SiteConfig } from './map-server.js
 import type { Recorder } from './recorder.js';
 import type { RetryTimers } from './requests.js';
 import { Rtr } from './rtr.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 
 /** Canonical text of an IP address, undefined when `a` is none. */
 function canonical(a: string): string | undefined {
@@ -72,7 +73,7 @@ export class MapService {
     const address = canonical(o.address)!;
     const ours = (o.rtrs ?? []).map((r) => canonical(r) ?? r).filter(isLocalAddress);
     if (ours.length > 1) throw new RangeError(`one RTR of ours at most: ${ours.join(' and ')} are both addresses of this host`);
-    if (ours[0] === address) throw new RangeError(`the RTR ${address} needs its own address: the Map-Server holds ${address}:${o.port ?? 4342}`);
+    if (ours[0] === address) throw new RangeError(`the RTR ${address} needs its own address: the Map-Server holds ${address}:${o.port ?? LISP_CONTROL_PORT}`);
     const log = o.log ?? silentLogger;
     // Whoever asks gets an answer, but never a multicast or broadcast address (a spoofed ITR-RLOC).
     const guard = new SendGuard({ allowed: [], alsoAllowed: () => true });
@@ -106,7 +107,7 @@ export class MapService {
           recordReceived: (src) => src !== address,
           policy: guard,
           log,
-          ...(o.port && o.port !== 4342 ? { ports: { control: o.port, data: 4341 } } : {}),
+          ports: { control: o.port || LISP_CONTROL_PORT, data: LISP_DATA_PORT },
         });
       } catch (e) {
         await ms.close();

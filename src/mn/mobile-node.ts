@@ -17,6 +17,7 @@ import { stableXtrId, type MapServerAccess, type RegistrationResult } from './re
 import { NonceTable } from './requests.js';
 import { LispRouter, type RouterOptions, type SmrSent } from './router.js';
 import type { Gateway, Received } from './socket.js';
+import { MessageType } from '../dissect/registry.js';
 
 export interface MobileNodeOptions extends Omit<RouterOptions, 'eids' | 'mapServer' | 'registration'> {
   /** The MN's EID (a host prefix, e.g. 10.1.0.5/32). */
@@ -193,7 +194,7 @@ export class MobileNode extends LispRouter {
   }
 
   protected override onControl(rx: Received, m: ControlMessage): boolean {
-    if (m.type === 7 && !('unknown' in m) && m.reply) {
+    if (m.type === MessageType.Info && !('unknown' in m) && m.reply) {
       if (!this.infos.has(m.nonce)) return false;
       const auth = verifyAuth(rx.bytes, this.mnOpts.mapServer.key);
       if (!auth.ok) {

@@ -4,7 +4,8 @@
 // travels is up to the owner: straight to the Map-Server, or as a Data-Map-Register through an RTR.
 
 import { createHmac, randomBytes } from 'node:crypto';
-import { verifyAuth } from '../dissect/auth.js';
+import { authAlgorithm, keyIdField, splitKeyIdField, verifyAuth } from '../dissect/auth.js';
+import { icmpErrorText, type IcmpError } from './icmp.js';
 import { mapNotifyAck, mapRegister, randomNonce } from '../dissect/build.js';
 import type { MapNotify, MappingRecord } from '../dissect/types.js';
 import { prefixKey, type Prefix } from './eid.js';
@@ -110,7 +111,7 @@ export class Registrar {
       wantMapNotify: o.wantMapNotify ?? true,
       merge: o.merge ?? false,
       mobileNode: o.mobileNode ?? false,
-      rtr: o.rtr ?? false,
+      builtForRtr: o.rtr ?? false,
       ...(this.xtrId ? { xtrId: this.xtrId, siteId: this.siteId } : {}),
     });
   }
@@ -173,7 +174,7 @@ export class Registrar {
     }
     return mapNotifyAck({
       nonce: notify.nonce,
-      keyId: notify.keyId,
+      keyId: keyIdField(notify),
       key: this.opts.mapServer.key,
       authLength: notify.authData.length,
       records: notify.records,
@@ -208,4 +209,25 @@ export class Registrar {
     this.stop();
     this.notifies.close();
   }
+}
+
+/**
+ * Why a Map-Register went unanswered, in one line: the ICMP error when one came back, else the
+ * likely causes, most likely first (a Map-Server drops what it cannot accept without a word).
+ */
+export function registerFailure(o: { ms: string; port: number; eid: string; attempts: number; keyId: number; xtrId: boolean; icmp?: IcmpError | undefined }): { text: string; causes: string[] } {
+  const head = `No Map-Notify from ${o.ms} for ${o.eid}`;
+  if (o.icmp) {
+    const cause = `${icmpErrorText(o.icmp)}${o.icmp.portUnreachable ? ': check the Map-Server address and port' : ''}`;
+    return { text: `${head}: ${cause}`, causes: [cause] };
+  }
+  const alg = authAlgorithm(splitKeyIdField(o.keyId).algorithmId)?.name ?? `algorithm ${o.keyId}`;
+  const causes = [
+    'the key (a Map-Server drops a Map-Register that does not verify, without a word)',
+    o.keyId === 1 ? `the key id (1, ${alg}: some Map-Servers want 2)` : `the key id (${o.keyId}, ${alg}: Open Overlay Router accepts only 1, --key-id 1)`,
+    ...(o.xtrId ? ['the xTR-ID (OOR drops an I-bit Map-Register from an xTR that is not one of its RTRs: --xtr-id none)'] : []),
+    `the Map-Server address or port (${o.ms.includes(':') ? `[${o.ms}]` : o.ms}:${o.port}; no ICMP error came back)`,
+  ];
+  const n = o.attempts;
+  return { text: `${head} after ${n} Map-Register${n === 1 ? '' : 's'}; likely causes, most likely first: ${causes.map((c, i) => `${i + 1}. ${c}`).join('; ')}`, causes };
 }

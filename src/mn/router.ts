@@ -1,8 +1,8 @@
 // What every LISP tunnel router of the stack does (RFC 9300, RFC 9301): the ITR side (map-cache,
-// Map-Requests to the Map-Resolver in ECMs with retransmission and back-off, encapsulation, SMR
-// handling, RLOC-probes) and the ETR side (decapsulation, Map-Replies for its own EID prefixes,
-// RLOC-probe replies with the p bit, SMRs to its peers, registration with a Map-Server). The xTR
-// peer, the Mobile Node, the PxTR and the RTR are this router with a few parts changed.
+// Map-Requests to the Map-Resolver in ECMs with retransmission and back-off, encapsulation) and the
+// ETR side (decapsulation, Map-Replies for its own EID prefixes, RLOC-probe replies with the p bit,
+// registration with a Map-Server). SMRs, both ways, are smr.ts's; RLOC-probing is probing.ts's.
+// The xTR peer, the Mobile Node, the PxTR and the RTR are this router with a few parts changed.
 
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -10,8 +10,9 @@ import { randomInt } from 'node:crypto';
 import { ecmInnerBytes } from '../dissect/ecm.js';
 import { encodeControl } from '../dissect/control.js';
 import { DataFlag, encodeData } from '../dissect/data.js';
-import { ecm, lispDataHeader, mapReply, mapRequest, mappingRecord, randomNonce } from '../dissect/build.js';
-import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
+import { ecm, lispDataHeader, mapReply, mapRequest, mappingRecord } from '../dissect/build.js';
+import { messageName } from '../dissect/names.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType } from '../dissect/registry.js';
 import type { ControlMessage, Ecm, LispAddress, MapReply, MapRequest, MappingRecord } from '../dissect/types.js';
 import { addressBits } from '../dissect/address.js';
 import { covers, eidIp, hostPrefix, longestMatch, prefixKey, toPrefix, type Prefix } from './eid.js';
@@ -20,7 +21,9 @@ import { silentLogger, type Logger } from './log.js';
 import { locatorAddress, MapCache, selectLocator, type MapCacheEntry } from './map-cache.js';
 import type { Recorder } from './recorder.js';
 import { Registrar, type MapServerAccess, type RegistrationFlags, type RegistrationResult } from './registration.js';
+import { RlocProber, type ProbeResult } from './probing.js';
 import { NonceTable, type SentStamp } from './requests.js';
+import { SmrRole, type SmrSent } from './smr.js';
 import { LispSocket, type Gateway, type Received, type SendPolicy, type SocketOptions } from './socket.js';
 
 export interface Timers {
@@ -102,22 +105,8 @@ export interface ResolveOptions {
   sourceEid?: string;
 }
 
-export interface ProbeResult {
-  rloc: string;
-  rttMs: number;
-  reply: MapReply;
-  /** The locator the reply marks with p. */
-  probed?: string;
-}
-
-export interface SmrSent {
-  rloc: string;
-  /** The peer's EID prefix the SMR names. */
-  eid: string;
-  nonce: bigint;
-  /** Rate-limited: sent this many ms later. */
-  delayedMs?: number;
-}
+export type { ProbeResult } from './probing.js';
+export type { SmrSent } from './smr.js';
 
 /** A Map-Reply and the datagram it came in. */
 interface ReplyIn {
@@ -142,19 +131,15 @@ export class LispRouter extends EventEmitter {
   protected gateway: Gateway | undefined;
   protected readonly replies = new NonceTable<ReplyIn>();
   protected readonly pinger = new Pinger();
-  /** Addresses found unreachable by RLOC-probing. */
-  protected readonly down = new Set<string>();
   private readonly inflight = new Map<string, Promise<MapCacheEntry | undefined>>();
   private readonly failedUntil = new Map<string, number>();
   /** ITRs that sent us data: RLOC → the EID that sent it and when. */
   private readonly recentItrs = new Map<string, { eid: Prefix; last: number }>();
-  private readonly lastSmrTo = new Map<string, number>();
-  private readonly lastSmrInvoked = new Map<string, number>();
-  private readonly smrLater = new Map<string, NodeJS.Timeout>();
   private waitingPackets = 0;
   /** Addresses we heard LISP from (or were asked to answer), ms since the epoch: see knowsRloc. */
   private readonly heardFrom = new Map<string, number>();
-  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly smrs: SmrRole;
+  private readonly prober: RlocProber;
   private stopped = false;
 
   constructor(readonly opts: RouterOptions) {
@@ -181,6 +166,30 @@ export class LispRouter extends EventEmitter {
         log: this.log,
       });
     }
+    const common = {
+      name: this.name,
+      mapCache: this.mapCache,
+      log: this.log,
+      timers: this.timers,
+      sourceEid: () => this.sourceEid(),
+      itrRlocs: () => this.itrRlocs(),
+    };
+    this.smrs = new SmrRole({
+      ...common,
+      stats: this.stats,
+      ownRlocs: () => this.rlocs,
+      recentItrs: () => this.recentItrs,
+      sendRequest: (dst, bytes) => this.sendRequest(dst, this.controlPort, bytes),
+      resolve: (eid, o) => this.resolve(eid, o),
+      emit: (event, ...args) => this.emit(event, ...args),
+    });
+    this.prober = new RlocProber({
+      ...common,
+      replies: this.replies,
+      eidPrefixes: () => this.eids,
+      sendRequest: (dst, bytes, sent) => this.sendRequest(dst, this.controlPort, bytes, sent),
+      emit: (event, ...args) => this.emit(event, ...args),
+    });
     // An EventEmitter without 'error' listeners throws on emit('error'): we never emit it.
     this.setMaxListeners(100);
   }
@@ -188,7 +197,7 @@ export class LispRouter extends EventEmitter {
   /** Opens the sockets. Subclasses register, discover NATs ... after this. */
   async start(): Promise<void> {
     await this.bind(this.rlocs, this.gateway);
-    if (this.timers.probeIntervalMs > 0) this.scheduleProbes();
+    if (this.timers.probeIntervalMs > 0) this.prober.start();
   }
 
   /** Registers with the Map-Server now and keeps refreshing. */
@@ -202,9 +211,8 @@ export class LispRouter extends EventEmitter {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.probeTimer) clearTimeout(this.probeTimer);
-    for (const t of this.smrLater.values()) clearTimeout(t);
-    this.smrLater.clear();
+    this.prober.stop();
+    this.smrs.stop();
     this.registrar?.close();
     this.replies.close();
     this.pinger.close();
@@ -370,11 +378,11 @@ export class LispRouter extends EventEmitter {
       return;
     }
     switch (m.type) {
-      case 1:
+      case MessageType.MapRequest:
         return this.onMapRequest(rx, m, rx.sport);
-      case 2:
+      case MessageType.MapReply:
         return this.onMapReply(rx, m);
-      case 4: {
+      case MessageType.MapNotify: {
         if (!this.registrar) break;
         if (this.registrar.handleNotify(m, rx.bytes, rx.src, rx.at)) return;
         // Not the answer to a Map-Register of ours: an unsolicited one (an RLOC-set change) wants an ack.
@@ -382,11 +390,11 @@ export class LispRouter extends EventEmitter {
         if (ack) this.sendControl(rx.src, rx.sport, ack, this.control.find((c) => c.address === rx.socket.address));
         return;
       }
-      case 8: {
+      case MessageType.ECM: {
         const inner = m.inner?.message;
         if (!inner || 'unknown' in inner) break;
-        if (inner.type === 1) return this.onMapRequest(rx, inner, m.inner!.sport, m);
-        if (inner.type === 4) {
+        if (inner.type === MessageType.MapRequest) return this.onMapRequest(rx, inner, m.inner!.sport, m);
+        if (inner.type === MessageType.MapNotify) {
           const bytes = ecmInnerBytes(rx.bytes);
           if (bytes && this.registrar?.handleNotify(inner, bytes, m.inner!.src, rx.at)) return;
         }
@@ -394,7 +402,7 @@ export class LispRouter extends EventEmitter {
       }
     }
     if (!this.onControl(rx, m)) {
-      this.log('debug', this.name, `ignored a ${messageName(m)} from ${rx.src}:${rx.sport}`);
+      this.log('debug', this.name, `ignored a ${logName(m)} from ${rx.src}:${rx.sport}`);
     }
   }
 
@@ -445,31 +453,7 @@ export class LispRouter extends EventEmitter {
 
   /** An SMR (RFC 9301 §6.1): re-resolve the EID it names, through the mapping system, rate-limited. */
   protected onSmr(rx: Received, m: MapRequest): void {
-    this.stats.smrsReceived++;
-    const src = m.sourceEid.kind === 'none' ? undefined : hostPrefix(m.sourceEid);
-    const entry = src && this.mapCache.lookup(src);
-    this.emit('smr-received', { from: rx.src, eid: src && prefixKey(src), nonce: m.nonce });
-    if (!entry) {
-      this.log('info', this.name, `SMR from ${rx.src} for ${src ? prefixKey(src) : 'no EID'}, not in our map-cache: ignored`);
-      return;
-    }
-    const invoke = () => {
-      this.lastSmrInvoked.set(entry.key, performance.now());
-      this.log('info', this.name, `SMR from ${rx.src}: SMR-invoked Map-Request for ${entry.key}`);
-      void this.resolve(entry.prefix, { force: true, smrInvoked: true, ...(entry.lastSource ? { sourceEid: entry.lastSource } : {}) });
-    };
-    const wait = (this.lastSmrInvoked.get(entry.key) ?? -Infinity) + this.timers.smrInvokedMinIntervalMs - performance.now();
-    if (wait <= 0) return invoke();
-    // Rate-limited (RFC 9301 §6.1): one SMR-invoked request when the interval is over, however many SMRs came.
-    const pending = `invoke ${entry.key}`;
-    if (this.smrLater.has(pending)) return;
-    this.log('info', this.name, `SMR from ${rx.src} for ${entry.key}: rate-limited, asking in ${Math.ceil(wait)} ms`);
-    const t = setTimeout(() => {
-      this.smrLater.delete(pending);
-      if (!this.stopped) invoke();
-    }, wait);
-    t.unref?.();
-    this.smrLater.set(pending, t);
+    this.smrs.received(rx, m);
   }
 
   protected handleData(rx: Received): void {
@@ -556,7 +540,7 @@ export class LispRouter extends EventEmitter {
       if (e.action !== 1) return undefined; // drop / send-map-request / no-action
       return this.opts.petr ? { rloc: this.opts.petr } : 'native';
     }
-    const l = selectLocator(e.locators, flowHash(info), this.down);
+    const l = selectLocator(e.locators, flowHash(info), this.prober.down);
     const rloc = l && locatorAddress(l);
     return rloc ? { rloc } : undefined;
   }
@@ -659,93 +643,16 @@ export class LispRouter extends EventEmitter {
   }
 
   /** An RLOC-probe (RFC 9301 §7.1): Map-Request with P straight to `rloc`; the reply marks it with p. */
-  async probe(rloc: string, eid?: string | Prefix): Promise<ProbeResult | undefined> {
-    const cached = this.mapCache.entries().find((e) => e.locators.some((l) => locatorAddress(l) === rloc));
-    const p = eid !== undefined ? toPrefix(eid) : (cached?.prefix ?? this.eids[0]);
-    if (!p) return undefined;
-    const src = cached?.lastSource ?? this.sourceEid();
-    const a = await this.replies.request(
-      (nonce, _attempt, sent) =>
-        this.sendRequest(
-          rloc,
-          this.controlPort,
-          encodeControl(mapRequest({ nonce, probe: true, eids: [p], itrRlocs: this.itrRlocs(), ...(src ? { sourceEid: src } : {}) })),
-          sent,
-        ),
-      { timeoutMs: this.timers.probeTimeoutMs, retries: 0 },
-    );
-    if (!a || !a.value.reply.probe) {
-      this.down.add(rloc);
-      this.emit('probe', { rloc, ok: false });
-      this.log('info', this.name, `RLOC-probe to ${rloc}: no reply, marked down`);
-      return undefined;
-    }
-    this.down.delete(rloc);
-    const probed = a.value.reply.records.flatMap((r) => r.locators).find((l) => l.probed);
-    const result: ProbeResult = { rloc, rttMs: a.rttMs, reply: a.value.reply, ...(probed ? { probed: locatorAddress(probed) ?? '' } : {}) };
-    this.emit('probe', { rloc, ok: true, rttMs: a.rttMs, probed: result.probed });
-    return result;
-  }
-
-  private scheduleProbes(): void {
-    this.probeTimer = setTimeout(async () => {
-      const rlocs = new Set<string>();
-      for (const e of this.mapCache.entries()) for (const l of e.locators) if (locatorAddress(l)) rlocs.add(locatorAddress(l)!);
-      await Promise.all([...rlocs].map((r) => this.probe(r)));
-      if (!this.stopped) this.scheduleProbes();
-    }, this.timers.probeIntervalMs);
-    this.probeTimer.unref?.();
+  probe(rloc: string, eid?: string | Prefix): Promise<ProbeResult | undefined> {
+    return this.prober.probe(rloc, eid);
   }
 
   /**
-   * SMRs (RFC 9301 §6.1) to the peers that talked to us in the last `smrWindowMs`: the RLOCs of the
-   * map-cache entries traffic used, and the ITRs that sent us data. At most one per destination
-   * per `smrMinIntervalMs`.
+   * SMRs (RFC 9301 §6.1) to the peers that talked to us in the last `smrWindowMs`, at most one per
+   * destination per `smrMinIntervalMs`.
    */
   sendSmrs(): SmrSent[] {
-    const now = Date.now();
-    const since = now - this.timers.smrWindowMs;
-    const targets = new Map<string, Prefix>();
-    for (const e of this.mapCache.entries()) {
-      if (e.negative || e.lastUsed < since) continue;
-      for (const l of e.locators) {
-        const a = locatorAddress(l);
-        if (a && !targets.has(a)) targets.set(a, e.prefix);
-      }
-    }
-    for (const [rloc, r] of this.recentItrs) if (r.last >= since && !targets.has(rloc)) targets.set(rloc, r.eid);
-    const out: SmrSent[] = [];
-    for (const [rloc, peerEid] of targets) {
-      if (this.rlocs.includes(rloc)) continue;
-      const wait = (this.lastSmrTo.get(rloc) ?? -Infinity) + this.timers.smrMinIntervalMs - performance.now();
-      const nonce = randomNonce();
-      if (wait <= 0) {
-        if (this.sendSmr(rloc, peerEid, nonce)) out.push({ rloc, eid: prefixKey(peerEid), nonce });
-        continue;
-      }
-      // Rate-limited: this destination had an SMR moments ago; it gets one when the interval is over.
-      if (this.smrLater.has(rloc)) continue;
-      this.log('info', this.name, `SMR to ${rloc}: rate-limited, sending in ${Math.ceil(wait)} ms`);
-      const t = setTimeout(() => {
-        this.smrLater.delete(rloc);
-        if (!this.stopped && this.sendSmr(rloc, peerEid, nonce)) this.emit('smr-sent', [{ rloc, eid: prefixKey(peerEid), nonce }]);
-      }, wait);
-      t.unref?.();
-      this.smrLater.set(rloc, t);
-      out.push({ rloc, eid: prefixKey(peerEid), nonce, delayedMs: wait });
-    }
-    const now2 = out.filter((x) => x.delayedMs === undefined);
-    if (now2.length) this.emit('smr-sent', now2);
-    return out;
-  }
-
-  private sendSmr(rloc: string, peerEid: Prefix, nonce: bigint): boolean {
-    this.lastSmrTo.set(rloc, performance.now());
-    const src = this.sourceEid();
-    const smr = mapRequest({ nonce, smr: true, eids: [peerEid], itrRlocs: this.itrRlocs(), ...(src ? { sourceEid: src } : {}) });
-    if (!this.sendRequest(rloc, this.controlPort, encodeControl(smr))) return false;
-    this.stats.smrsSent++;
-    return true;
+    return this.smrs.sendAll();
   }
 
   /** Pings `dst` from our EID (ICMP echo, or UDP to the echo port). */
@@ -769,26 +676,7 @@ function flowHash(info: InnerPacket): number {
   return h;
 }
 
-export function messageName(m: ControlMessage): string {
-  if ('unknown' in m) return `control message type ${m.type}`;
-  switch (m.type) {
-    case 1:
-      return m.smr ? 'SMR' : m.probe ? 'RLOC-probe' : 'Map-Request';
-    case 2:
-      return 'Map-Reply';
-    case 3:
-      return 'Map-Register';
-    case 4:
-      return 'Map-Notify';
-    case 5:
-      return 'Map-Notify-Ack';
-    case 6:
-      return 'Map-Referral';
-    case 7:
-      return m.reply ? 'Info-Reply' : 'Info-Request';
-    case 8:
-      return m.inner?.message ? `ECM(${messageName(m.inner.message)})` : 'ECM';
-    default:
-      return `control message type ${m.type}`;
-  }
+/** The message's name, an ECM's with what it carries (for the logs). */
+function logName(m: ControlMessage): string {
+  return m.type === MessageType.ECM && !('unknown' in m) && m.inner?.message ? `ECM(${messageName(m.inner.message)})` : messageName(m);
 }

@@ -15,6 +15,7 @@ import { hostPrefix, longestMatch, prefixKey, recordPrefix, type Prefix } from '
 import type { InnerPacket } from './host.js';
 import { LispRouter, type RouterOptions } from './router.js';
 import type { Received } from './socket.js';
+import { MessageType } from '../dissect/registry.js';
 
 /** What the RTR knows of a node behind a NAT. */
 export interface NatBinding {
@@ -61,14 +62,14 @@ export class Rtr extends LispRouter {
   }
 
   protected override onControl(rx: Received, m: ControlMessage): boolean {
-    if (m.type === 8 && !('unknown' in m)) {
+    if (m.type === MessageType.ECM && !('unknown' in m)) {
       const inner = m.inner?.message;
-      if (inner && !('unknown' in inner) && inner.type === 3) {
+      if (inner && !('unknown' in inner) && inner.type === MessageType.MapRegister) {
         this.onDataMapRegister(rx, inner, m.inner!.src, m.inner!.dst, m.inner!.dport);
         return true;
       }
     }
-    if (m.type === 4 && !('unknown' in m)) return this.onMapNotify(rx, m);
+    if (m.type === MessageType.MapNotify && !('unknown' in m)) return this.onMapNotify(rx, m);
     return false;
   }
 

@@ -27,6 +27,7 @@ import { formatIPv4, formatIPv6 } from '../dissect/addr.js';
 import { icmpErrorText, type IcmpError } from './icmp.js';
 import { silentLogger, type Logger } from './log.js';
 import type { Recorder } from './recorder.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 
 /** A received datagram, decoded. */
 export interface Received {
@@ -87,7 +88,7 @@ export interface SocketOptions {
   log?: Logger;
   /** How to decode a datagram whose ports do not say (default control). */
   role?: 'control' | 'data';
-  /** LISP control and data ports when not 4342/4341 (the lab can move them). */
+  /** LISP control and data ports (the lab can move them from 4342/4341; other ports are decoded as LISP too). */
   ports?: { control: number; data: number };
   /** Behind the lab's NAT: send everything through it. */
   gateway?: Gateway;
@@ -154,7 +155,7 @@ export class LispSocket {
   ) {
     this.log = opts.log ?? silentLogger;
     const p = opts.ports;
-    this.decodeAs = p && (p.control !== 4342 || p.data !== 4341) ? { control: new Set([p.control]), data: new Set([p.data]) } : undefined;
+    this.decodeAs = p && (p.control !== LISP_CONTROL_PORT || p.data !== LISP_DATA_PORT) ? { control: new Set([p.control]), data: new Set([p.data]) } : undefined;
     sock.on('message', (msg, rinfo) => {
       const at = performance.now();
       this.receive(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), rinfo.address, rinfo.port, at);

@@ -12,6 +12,7 @@ import { decodeLink } from '../dissect/link.js';
 import type { ControlMessage } from '../dissect/types.js';
 import { echoKey, parseInner } from './host.js';
 import { icmpError, type IcmpError } from './icmp.js';
+import { MessageType } from '../dissect/registry.js';
 
 /** The interface a local address lives on (the loopback for 127/8 and ::1); undefined when none has it. */
 export function interfaceOf(address: string, pcap?: Libpcap): string | undefined {
@@ -26,7 +27,7 @@ export function interfaceOf(address: string, pcap?: Libpcap): string | undefined
 /** The key an exchange is found by: a control message's nonce, or an echo's id and sequence. */
 function controlKey(m: ControlMessage): string | undefined {
   if ('unknown' in m) return undefined;
-  if (m.type === 8) return m.inner?.message ? controlKey(m.inner.message) : undefined;
+  if (m.type === MessageType.ECM) return m.inner?.message ? controlKey(m.inner.message) : undefined;
   return 'nonce' in m ? `nonce ${m.nonce.toString(16)}` : undefined;
 }
 

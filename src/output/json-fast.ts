@@ -5,7 +5,8 @@
 import { plainData, PORT_PROTOCOLS, scanPlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
 import { formatIPv6 } from '../dissect/addr.js';
-import { icmpEchoKind, tcpFlagLetters } from '../dissect/ip.js';
+import { icmpEchoKind } from '../dissect/ip.js';
+import { tcpFlagLetters } from '../dissect/tcp.js';
 import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
 
 const FLAGS = Array.from({ length: 32 }, (_, f) => ['N', 'L', 'E', 'V', 'I'].filter((_, k) => (f << 3) & (0x80 >> k)).join(''));

@@ -3,31 +3,44 @@
 // Instance-ID LCAF), other LCAFs as `{type, ...fields}`. Fields that do not apply are omitted.
 // Written straight into a JsonWriter (or an ObjectWriter): this is the one place that says how LISP looks in JSON.
 
-import { toHex } from '../dissect/addr.js';
+import { nonceHex, toHex } from '../dissect/addr.js';
+import { keyIdField } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
-import { ENCAP_FORMAT_BITS, elpHopFlags } from '../dissect/lcaf.js';
+import { decodeWord, jsonFields, type Field, type Struct, type Word } from '../dissect/field.js';
+import {
+  ECM_HEADER,
+  INFO,
+  LCAF_APPLICATION_DATA,
+  LCAF_AS_NUMBER,
+  LCAF_ELP_HOP,
+  LCAF_INSTANCE_ID,
+  LCAF_MULTICAST_FLAGS,
+  LCAF_MULTICAST_INFO,
+  LCAF_NAT_TRAVERSAL,
+  LCAF_OPAQUE_KEY,
+  LCAF_RLE_ENTRY,
+  LCAF_SECURITY_KEY,
+  LOCATOR,
+  type MulticastFlags,
+  MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD } from '../dissect/fields.js';
+import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
 import {
   actionSlug,
   AUTH_ALGORITHMS,
   controlTypeName,
+  GEO_NO_ALTITUDE,
   lcafSlug,
   LISP_SEC_HMAC_IDS,
   LISP_SEC_KDF_IDS,
   LISP_SEC_KEY_WRAP_IDS,
+  MessageType,
   referralActionSlug,
 } from '../dissect/registry.js';
-import {
-  isOpaque,
-  RELIABLE_END_MARKER,
-  RELIABLE_TYPES,
-  refreshScopeSlug,
-  rejectReasonSlug,
-  reliableTypeSlug,
-  type ReliableMessage,
-} from '../dissect/reliable.js';
-import { tcpFlagLetters } from '../dissect/ip.js';
+import { isOpaque, refreshScopeSlug, rejectReasonSlug, RELIABLE_END_MARKER, RELIABLE_TYPES, type ReliableMessage, ReliableType, reliableTypeSlug } from '../dissect/reliable.js';
+import { tcpFlagLetters } from '../dissect/tcp.js';
 import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type {
+  AuthFields,
   ControlMessage,
   DataMessage,
   EcmInner,
@@ -70,9 +83,6 @@ function writeVerdict(w: JsonSink, key: string, v: AuthVerdict | undefined): voi
   if (!v.ok && v.reason) w.key(`${key}_error`).str(v.reason);
 }
 
-export function nonceHex(n: bigint): string {
-  return n.toString(16).padStart(16, '0');
-}
 
 /** Whether an address has a JSON form (AFI 0 has none: its field is omitted, in arrays null). */
 export function hasAddress(a: LispAddress): boolean {
@@ -138,7 +148,8 @@ function writeLcaf(w: JsonSink, a: Extract<LispAddress, { kind: 'lcaf' }>, maskL
   w.obj().key('type').str(b.kind === 'raw' ? lcafSlug(l.type) : b.kind);
   switch (b.kind) {
     case 'instance-id':
-      w.key('iid').num(b.iid).key('mask_len').num(l.rsvd2);
+      writeStructFields(w, LCAF_INSTANCE_ID, b);
+      w.key('mask_len').num(l.rsvd2);
       addressField(w, 'address', b.address, opts, maskLen);
       break;
     case 'null':
@@ -147,13 +158,11 @@ function writeLcaf(w: JsonSink, a: Extract<LispAddress, { kind: 'lcaf' }>, maskL
       addressList(w, 'addresses', b.addresses, opts);
       break;
     case 'as-number':
-      w.key('asn').num(b.asn);
+      writeStructFields(w, LCAF_AS_NUMBER, b);
       addressField(w, 'address', b.address, opts, maskLen);
       break;
     case 'application-data':
-      w.key('tos').num(b.tos).key('protocol').num(b.protocol);
-      w.key('local_port_low').num(b.localPortLow).key('local_port_high').num(b.localPortHigh);
-      w.key('remote_port_low').num(b.remotePortLow).key('remote_port_high').num(b.remotePortHigh);
+      writeStructFields(w, LCAF_APPLICATION_DATA, b);
       addressField(w, 'address', b.address, opts);
       break;
     case 'geo-coordinates': {
@@ -161,16 +170,16 @@ function writeLcaf(w: JsonSink, a: Extract<LispAddress, { kind: 'lcaf' }>, maskL
         Math.round((pos ? 1 : -1) * (deg + min / 60 + sec / 3600) * 1e6) / 1e6;
       w.key('latitude').num(dec(b.latDegrees, b.latMinutes, b.latSeconds, b.north));
       w.key('longitude').num(dec(b.lonDegrees, b.lonMinutes, b.lonSeconds, b.east));
-      if (b.altitude !== 0x7fffffff) w.key('altitude').num(b.altitude);
+      if (b.altitude !== GEO_NO_ALTITUDE) w.key('altitude').num(b.altitude);
       addressField(w, 'address', b.address, opts);
       break;
     }
     case 'opaque-key':
-      w.key('key_field_num').num(b.keyFieldNum).key('key_wildcard_fields').num(b.keyWildcardFields);
+      writeStructFields(w, LCAF_OPAQUE_KEY, b);
       w.key('key').hex(b.key);
       break;
     case 'nat-traversal':
-      w.key('ms_udp_port').num(b.msUdpPort).key('etr_udp_port').num(b.etrUdpPort);
+      writeStructFields(w, LCAF_NAT_TRAVERSAL, b);
       addressField(w, 'global_etr_rloc', b.globalEtrRloc, opts);
       addressField(w, 'ms_rloc', b.msRloc, opts);
       addressField(w, 'private_etr_rloc', b.privateEtrRloc, opts);
@@ -181,25 +190,25 @@ function writeLcaf(w: JsonSink, a: Extract<LispAddress, { kind: 'lcaf' }>, maskL
       addressField(w, 'address', b.address, opts);
       break;
     case 'multicast-info':
-      w.key('iid').num(b.iid);
+      writeStructFields(w, [LCAF_MULTICAST_INFO[0]!], b);
       w.key('source');
       writeAddress(w, b.source, opts, b.sourceMaskLen);
       w.key('group');
       writeAddress(w, b.group, opts, b.groupMaskLen);
-      w.key('rp').bool((l.rsvd2 & 4) !== 0).key('leave').bool((l.rsvd2 & 2) !== 0).key('join').bool((l.rsvd2 & 1) !== 0);
+      writeFields(w, LCAF_MULTICAST_FLAGS, decodeWord(LCAF_MULTICAST_FLAGS, l.rsvd2, {} as MulticastFlags));
       break;
     case 'elp':
       w.key('hops').arr();
       for (const h of b.hops) {
-        const f = elpHopFlags(h.flags);
         w.obj();
         addressField(w, 'address', h.address, opts);
-        w.key('lookup').bool(f.lookup).key('rloc_probe').bool(f.rlocProbe).key('strict').bool(f.strict).end();
+        writeStructFields(w, LCAF_ELP_HOP, h);
+        w.end();
       }
       w.endArr();
       break;
     case 'security-key':
-      w.key('key_count').num(b.keyCount).key('key_algorithm').num(b.keyAlgorithm).key('revoke').bool(b.revoke);
+      writeStructFields(w, LCAF_SECURITY_KEY, b);
       w.key('keys').arr();
       for (const k of b.keys) {
         w.obj().key('length').num(k.length);
@@ -220,7 +229,8 @@ function writeLcaf(w: JsonSink, a: Extract<LispAddress, { kind: 'lcaf' }>, maskL
       for (const e of b.entries) {
         w.obj();
         addressField(w, 'address', e.address, opts);
-        w.key('level').num(e.level).end();
+        writeStructFields(w, LCAF_RLE_ENTRY, e);
+        w.end();
       }
       w.endArr();
       break;
@@ -254,9 +264,7 @@ function writeLcaf(w: JsonSink, a: Extract<LispAddress, { kind: 'lcaf' }>, maskL
 function writeLocator(w: JsonSink, l: Locator, opts: JsonOptions): void {
   w.obj().key('rloc');
   writeAddress(w, l.rloc, opts);
-  w.key('priority').num(l.priority).key('weight').num(l.weight);
-  w.key('mpriority').num(l.mpriority).key('mweight').num(l.mweight);
-  w.key('local').bool(l.local).key('probed').bool(l.probed).key('reachable').bool(l.reachable);
+  for (const f of LOCATOR_JSON) writeField(w, f, l);
   w.end();
 }
 
@@ -264,7 +272,8 @@ export function writeRecord(w: JsonSink, r: MappingRecord, opts: JsonOptions): v
   w.obj().key('eid');
   writeAddress(w, r.eid, opts, r.eidMaskLen);
   w.key('ttl').num(r.ttl).key('action').ascii(actionSlug(r.action));
-  w.key('authoritative').bool(r.authoritative).key('map_version').num(r.mapVersion);
+  writeFields(w, MAPPING_RECORD[1]!, r);
+  writeFields(w, MAPPING_RECORD[2]!, r);
   w.key('locators').arr();
   for (const l of r.locators) writeLocator(w, l, opts);
   w.endArr().end();
@@ -280,7 +289,8 @@ function writeReferral(w: JsonSink, r: ReferralRecord, opts: JsonOptions): void 
   w.obj().key('eid');
   writeAddress(w, r.eid, opts, r.eidMaskLen);
   w.key('ttl').num(r.ttl).key('action').str(referralActionSlug(r.action));
-  w.key('authoritative').bool(r.authoritative).key('incomplete').bool(r.incomplete).key('map_version').num(r.mapVersion);
+  writeFields(w, REFERRAL_RECORD[1]!, r);
+  writeFields(w, REFERRAL_RECORD[2]!, r);
   w.key('locators').arr();
   for (const l of r.referrals) writeLocator(w, l, opts);
   w.endArr();
@@ -288,21 +298,40 @@ function writeReferral(w: JsonSink, r: ReferralRecord, opts: JsonOptions): void 
   w.end();
 }
 
-function writeAuth(w: JsonSink, keyId: number, authData: Uint8Array): void {
-  w.key('key_id').num(keyId);
-  w.key('auth_algorithm').ascii(AUTH_ALGORITHMS.get(keyId & 0xff)?.name ?? `algorithm-${keyId & 0xff}`);
-  w.key('auth_len').num(authData.length).key('auth').hex(authData);
+/** `key_id` is the 16-bit field as RFC 6830 wrote it (what tshark shows); the algorithm is its low byte. */
+function writeAuth(w: JsonSink, a: AuthFields): void {
+  w.key('key_id').num(keyIdField(a));
+  w.key('auth_algorithm').ascii(algorithmName(a));
+  w.key('auth_len').num(a.authData.length).key('auth').hex(a.authData);
 }
 
-/** A flag outside the contract's fixed set: present only when true. */
-function flag(w: JsonSink, key: string, on: boolean): void {
-  if (on) w.key(key).bool(true);
+function algorithmName(a: AuthFields): string {
+  return AUTH_ALGORITHMS.get(a.algorithmId)?.name ?? `algorithm-${a.algorithmId}`;
 }
+
+/** A field as the table declares it: the contract's fixed fields always, the others when set. */
+function writeField(w: JsonSink, f: Field, m: unknown): void {
+  const v = (m as Record<string, unknown>)[f.key];
+  if (typeof v === 'number') w.key(f.json!).num(v);
+  else if (v === true) w.key(f.json!).bool(true);
+  else if (f.always) w.key(f.json!).bool(false);
+}
+
+/** The fields of a header word the JSON carries, in its order (or those of `keys`). */
+function writeFields<T>(w: JsonSink, def: Word<T>, m: T, keys?: readonly Extract<keyof T, string>[]): void {
+  for (const f of jsonFields(def, keys)) writeField(w, f, m);
+}
+
+function writeStructFields<T>(w: JsonSink, s: Struct<T>, m: T): void {
+  for (const x of s) writeFields(w, x, m);
+}
+
+const LOCATOR_JSON = [...jsonFields(LOCATOR[0]!), ...jsonFields(LOCATOR[1]!)];
 
 function writeMsRtrAuth(w: JsonSink, a: MsRtrAuth): void {
   if (a.adType !== undefined) w.key('ms_rtr_ad_type').num(a.adType);
-  w.key('ms_rtr_key_id').num(a.keyId);
-  w.key('ms_rtr_auth_algorithm').ascii(AUTH_ALGORITHMS.get(a.keyId & 0xff)?.name ?? `algorithm-${a.keyId & 0xff}`);
+  w.key('ms_rtr_key_id').num(keyIdField(a));
+  w.key('ms_rtr_auth_algorithm').ascii(algorithmName(a));
   w.key('ms_rtr_auth').hex(a.authData);
 }
 
@@ -321,12 +350,8 @@ export function writeControlFields(w: JsonSink, m: ControlMessage, opts: JsonOpt
   }
   if ('nonce' in m) w.key('nonce').ascii(nonceHex(m.nonce));
   switch (m.type) {
-    case 1:
-      w.key('probe').bool(m.probe).key('smr').bool(m.smr).key('smr_invoked').bool(m.smrInvoked);
-      w.key('authoritative').bool(m.authoritative).key('map_data_present').bool(m.mapDataPresent).key('pitr').bool(m.pitr);
-      flag(w, 'local_xtr', m.localXtr);
-      flag(w, 'dont_map_reply', m.dontMapReply);
-      flag(w, 'xtr_id_present', m.xtrIdPresent);
+    case MessageType.MapRequest:
+      writeFields(w, MAP_REQUEST, m);
       addressField(w, 'source_eid', m.sourceEid, opts);
       addressList(w, 'itr_rlocs', m.itrRlocs, opts);
       w.key('eids').arr();
@@ -339,43 +364,36 @@ export function writeControlFields(w: JsonSink, m: ControlMessage, opts: JsonOpt
       if (m.xtrId) w.key('xtr_id').hex(m.xtrId);
       if (m.siteId) w.key('site_id').hex(m.siteId);
       break;
-    case 2:
-      w.key('probe').bool(m.probe).key('echo_nonce').bool(m.echoNonceCapable).key('security').bool(m.security);
+    case MessageType.MapReply:
+      writeFields(w, MAP_REPLY, m);
       writeRecords(w, m.records, opts);
       if (m.lispSec) writeLispSec(w, m.lispSec, false, opts);
       break;
-    case 3:
-      w.key('proxy_reply').bool(m.proxyReply).key('want_map_notify').bool(m.wantMapNotify);
-      w.key('merge').bool(m.merge).key('xtr_id_present').bool(m.xtrIdPresent);
-      flag(w, 'security', m.security);
-      flag(w, 'rtr', m.rtr);
-      flag(w, 'ttl_timeout', m.ttlTimeout);
-      flag(w, 'eid_notify', m.eidNotify);
-      flag(w, 'mobile_node', m.mobileNode);
-      writeAuth(w, m.keyId, m.authData);
+    case MessageType.MapRegister:
+      writeFields(w, MAP_REGISTER, m);
+      writeAuth(w, m);
       writeRecords(w, m.records, opts);
       if (m.xtrId) w.key('xtr_id').hex(m.xtrId);
       if (m.siteId) w.key('site_id').hex(m.siteId);
       break;
-    case 4:
-    case 5:
-      flag(w, 'xtr_id_present', m.xtrIdPresent);
-      flag(w, 'rtr', m.rtr);
-      writeAuth(w, m.keyId, m.authData);
+    case MessageType.MapNotify:
+    case MessageType.MapNotifyAck:
+      writeFields(w, MAP_NOTIFY, m);
+      writeAuth(w, m);
       writeRecords(w, m.records, opts);
       if (m.xtrId) w.key('xtr_id').hex(m.xtrId);
       if (m.siteId) w.key('site_id').hex(m.siteId);
       if (m.msRtrAuth) writeMsRtrAuth(w, m.msRtrAuth);
       writeVerdict(w, 'ms_rtr_auth', verdicts.msRtrAuth);
       break;
-    case 6:
+    case MessageType.MapReferral:
       w.key('records').arr();
       for (const r of m.records) writeReferral(w, r, opts);
       w.endArr();
       break;
-    case 7: {
-      w.key('reply').bool(m.reply);
-      writeAuth(w, m.keyId, m.authData);
+    case MessageType.Info: {
+      writeFields(w, INFO, m);
+      writeAuth(w, m);
       w.key('ttl').num(m.ttl);
       addressField(w, 'eid', m.eid, opts, m.eidMaskLen);
       const a = m.address;
@@ -391,11 +409,11 @@ export function writeControlFields(w: JsonSink, m: ControlMessage, opts: JsonOpt
       } else addressField(w, 'address', a, opts);
       break;
     }
-    case 8:
-      w.key('security').bool(m.security).key('ddt').bool(m.ddt);
-      // `rtr`: for an RTR, by the NAT draft's bit 6 or the bit Open Overlay Router uses (docs/nat-traversal.md).
-      w.key('rtr').bool(m.toEtr || !!m.rtrProcess).key('to_etr').bool(m.toEtr).key('to_ms').bool(m.toMs);
-      flag(w, 'rtr_relayed', !!m.rtrRelayed);
+    case MessageType.ECM:
+      writeFields(w, ECM_HEADER, m, ['security', 'ddt']);
+      // `rtr`: for an RTR, by the NAT draft's bit 6 or the bit Open Overlay Router uses (docs/decoding.md).
+      w.key('rtr').bool(m.toEtr || !!m.rtrProcess);
+      writeFields(w, ECM_HEADER, m, ['toEtr', 'toMs', 'rtrRelayed']);
       if (m.lispSec) writeLispSec(w, m.lispSec, m.toEtr, opts);
       if (m.msRtrAuth) writeMsRtrAuth(w, m.msRtrAuth);
       writeVerdict(w, 'ms_rtr_auth', verdicts.msRtrAuth);
@@ -405,8 +423,8 @@ export function writeControlFields(w: JsonSink, m: ControlMessage, opts: JsonOpt
       }
       if (m.payload) w.key('payload').hex(m.payload);
       break;
-    case 15:
-      w.key('control_type').num(15).key('name').str('shared-extension').key('sub_type').num(m.subType).key('data').hex(m.data);
+    case MessageType.SharedExtension:
+      w.key('control_type').num(m.type).key('name').str('shared-extension').key('sub_type').num(m.subType).key('data').hex(m.data);
       break;
   }
   if (m.trailing) w.key('trailing').hex(m.trailing);
@@ -561,33 +579,33 @@ export function writeReliableFields(w: JsonSink, m: ReliableMessage, opts: JsonO
   if (isOpaque(m)) w.key('data').hex(m.body);
   else {
     switch (m.type) {
-      case 16:
+      case ReliableType.ErrorNotification:
         w.key('error_code').num(m.errorCode).key('offending_type').num(m.offendingType);
         w.key('offending_length').num(m.offendingLength).key('offending_id').num(m.offendingId);
         w.key('offending_data').hex(m.offendingData);
         break;
-      case 17:
+      case ReliableType.Registration:
         w.key('map_register').obj();
         writeControlFields(w, m.mapRegister, opts);
         w.end();
         break;
-      case 18:
+      case ReliableType.RegistrationAck:
         w.key('eid');
         writeAddress(w, m.eid, opts, m.eidMaskLen);
         break;
-      case 19:
+      case ReliableType.RegistrationReject:
         w.key('reason').ascii(rejectReasonSlug(m.reason)).key('reason_code').num(m.reason);
         w.key('eid');
         writeAddress(w, m.eid, opts, m.eidMaskLen);
         break;
-      case 20:
+      case ReliableType.RegistrationRefresh:
         w.key('scope').ascii(refreshScopeSlug(m.scope)).key('scope_code').num(m.scope).key('rejected_only').bool(m.rejectedOnly);
         if (m.eid) {
           w.key('eid');
           writeAddress(w, m.eid, opts, m.eidMaskLen ?? 0);
         }
         break;
-      case 21:
+      case ReliableType.MappingNotification:
         w.key('xtr_id').hex(m.xtrId).key('site_id').hex(m.siteId);
         writeRecords(w, [m.record], opts);
         break;

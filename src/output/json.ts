@@ -1,7 +1,8 @@
 // One NDJSON object per packet, per ../shared/json-contract.md (`read --json`).
 
 import { isMalformed, type LispPacket, type ReliableEntry } from '../capture/packets.js';
-import { writeControlFields, writeDataFields, writeIcmpErrorFields, writeReliableFields, writeVxlanFields, type JsonOptions } from './json-lisp.js';
+import type { MappingRecord } from '../dissect/types.js';
+import { writeControlFields, writeDataFields, writeIcmpErrorFields, writeRecord, writeReliableFields, writeVxlanFields, type JsonOptions } from './json-lisp.js';
 import { JsonWriter, ObjectWriter, type JsonSink } from './json-writer.js';
 import { OutBuffer } from './out-buffer.js';
 import { tsText } from './time.js';
@@ -69,20 +70,30 @@ function writeReliableEntry(w: JsonSink, e: ReliableEntry, frame: number, opts: 
 let textChunks: Uint8Array[] = [];
 let textOut: OutBuffer | undefined;
 
-/** The packet's JSON text (tests and tools that want one string). */
-export function packetJsonText(p: LispPacket, opts: JsonOptions = {}): string {
+/** What `write` writes, as one string. */
+function writtenText(write: (w: JsonWriter) => void): string {
   textOut ??= new OutBuffer((b) => {
     textChunks.push(b.slice());
     return true;
   }, 1 << 16);
-  // Whatever a call that threw left behind is not this packet's.
+  // Whatever a call that threw left behind is not this one's.
   textOut.pos = 0;
   textChunks = [];
-  writePacketJson(new JsonWriter(textOut), p, opts);
+  write(new JsonWriter(textOut));
   textOut.flush();
   const text = Buffer.concat(textChunks).toString('utf8');
   textChunks = [];
   return text;
+}
+
+/** The packet's JSON text (tests and tools that want one string). */
+export function packetJsonText(p: LispPacket, opts: JsonOptions = {}): string {
+  return writtenText((w) => writePacketJson(w, p, opts));
+}
+
+/** A mapping record as the contract writes the records of a message (what `mn resolve --json` prints). */
+export function mappingRecordJson(r: MappingRecord, opts: JsonOptions = {}): Record<string, unknown> {
+  return JSON.parse(writtenText((w) => writeRecord(w, r, opts))) as Record<string, unknown>;
 }
 
 /** The packet as a plain object, as a consumer of the NDJSON would see it. */

@@ -1,14 +1,18 @@
 // One tcpdump-like line per LISP packet: time, outer addresses and ports, message type, nonce,
 // flags, EIDs and RLOCs with priority/weight, authentication result, malformed notes.
 
-import { toHex } from '../dissect/addr.js';
+import { nonceHex, toHex } from '../dissect/addr.js';
 import { addressText, prefixText } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
 import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
-import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, referralActionSlug, VXLAN_PORT } from '../dissect/registry.js';
-import { isOpaque, refreshScopeSlug, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } from '../dissect/reliable.js';
-import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
-import type { ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, Locator, MappingRecord, NestedLisp, VxlanMessage } from '../dissect/types.js';
+import { flagFields, isSet, lineFields, type Word } from '../dissect/field.js';
+import { ECM_HEADER, LOCATOR, MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST } from '../dissect/fields.js';
+import { messageName } from '../dissect/names.js';
+import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType, referralActionSlug, TTL_UNLIMITED, VXLAN_PORT } from '../dissect/registry.js';
+import { isOpaque, refreshScopeSlug, rejectReasonSlug, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
+import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
+import { tcpFlagLetters } from '../dissect/tcp.js';
+import type { AuthFields, ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, Locator, MappingRecord, NestedLisp, VxlanMessage } from '../dissect/types.js';
 import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type { LispPacket, ReliableEntry } from '../capture/packets.js';
 import { PLAIN, type Style } from './style.js';
@@ -43,16 +47,24 @@ function endpoint(addr: string, p: number, o: LineOptions): string {
 }
 
 export function nonceText(n: bigint): string {
-  return `0x${n.toString(16).padStart(16, '0')}`;
+  return `0x${nonceHex(n)}`;
+}
+
+const LOCATOR_FLAGS = flagFields(LOCATOR[1]!);
+
+/** The locator's set flags by their RFC letters (L, p, R). */
+export function locatorFlagLetters(l: Locator): string {
+  return LOCATOR_FLAGS.filter((x) => isSet(x, l)).map((x) => x.letter).join('');
 }
 
 function locatorText(l: Locator): string {
-  const f = `${l.local ? 'L' : ''}${l.probed ? 'p' : ''}${l.reachable ? 'R' : ''}`;
+  const f = locatorFlagLetters(l);
   return `${addressText(l.rloc)} p${l.priority}/w${l.weight}${f ? ` ${f}` : ''}`;
 }
 
-function ttlText(ttl: number): string {
-  return ttl === 0xffffffff ? 'unlimited' : String(ttl);
+/** A record's TTL in minutes, or `unlimited` (RFC 9301 §5.4). */
+export function ttlText(ttl: number): string {
+  return ttl === TTL_UNLIMITED ? 'unlimited' : String(ttl);
 }
 
 function recordText(r: MappingRecord): string {
@@ -67,8 +79,9 @@ function records(rs: MappingRecord[]): string {
   return `${rs.length} record${rs.length > 1 ? 's' : ''}: ${rs.map(recordText).join('; ')}`;
 }
 
-function flags(list: [string, boolean][]): string {
-  const on = list.filter(([, v]) => v).map(([n]) => n);
+/** ` [word word]` of the header flags set, as the field table words them. */
+function flags<T>(def: Word<T>, m: T): string {
+  const on = lineFields(def).filter((f) => isSet(f, m)).map((f) => f.line);
   return on.length ? ` [${on.join(' ')}]` : '';
 }
 
@@ -77,9 +90,9 @@ export interface AuthStatus {
   reason?: string;
 }
 
-function authText(keyId: number, auth: AuthStatus | undefined, s: Style, unverified: boolean): string {
-  const alg = authAlgorithm(keyId);
-  const name = alg?.hash ?? (alg ? 'none' : `alg${keyId & 0xff}`);
+function authText(a: AuthFields, auth: AuthStatus | undefined, s: Style, unverified: boolean): string {
+  const alg = authAlgorithm(a.algorithmId);
+  const name = alg?.hash ?? (alg ? 'none' : `alg${a.algorithmId}`);
   if (!auth) return unverified && alg?.hash !== undefined ? `auth ${name} unverified` : `auth ${name}`;
   return auth.ok ? `auth ${name} ${s.good('ok')}` : `auth ${name} ${s.bad('FAILED')}`;
 }
@@ -98,22 +111,13 @@ function lispSecText(ad: LispSecAd, fromMapServer: boolean): string {
 
 export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, msRtrAuth?: AuthStatus, unverified = false): string {
   if ('unknown' in m) return s.bad(`unknown control type ${m.type}, ${m.data.length} bytes`);
+  const name = messageName(m);
   switch (m.type) {
-    case 1: {
-      const kind = m.smr ? 'SMR' : m.probe ? 'RLOC-probe' : m.xtrIdPresent ? 'Map-Request (subscribe)' : 'Map-Request';
+    case MessageType.MapRequest: {
+      const kind = !m.smr && !m.probe && m.xtrIdPresent ? `${name} (subscribe)` : name;
       return (
         `${s.type(kind)} nonce ${nonceText(m.nonce)}` +
-        flags([
-          ['auth', m.authoritative],
-          ['map-data', m.mapDataPresent],
-          ['probe', m.probe],
-          ['smr', m.smr],
-          ['pitr', m.pitr],
-          ['smr-invoked', m.smrInvoked],
-          ['local-xtr', m.localXtr],
-          ['dont-reply', m.dontMapReply],
-          ['xtr-id', m.xtrIdPresent],
-        ]) +
+        flags(MAP_REQUEST, m) +
         `, eid ${m.eids.map((p) => s.eid(prefixText(p.prefix, p.maskLen))).join(', ') || '(none)'}` +
         (m.sourceEid.kind !== 'none' ? `, source-eid ${addressText(m.sourceEid)}` : '') +
         `, itr-rlocs [${m.itrRlocs.map(addressText).join(', ')}]` +
@@ -121,47 +125,31 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
         (m.xtrId ? `, xtr-id ${toHex(m.xtrId)}` : '')
       );
     }
-    case 2:
+    case MessageType.MapReply:
       return (
-        `${s.type(m.probe ? 'Map-Reply (probe)' : 'Map-Reply')} nonce ${nonceText(m.nonce)}` +
-        flags([
-          ['echo-nonce', m.echoNonceCapable],
-          ['sec', m.security],
-        ]) +
+        `${s.type(m.probe ? `${name} (probe)` : name)} nonce ${nonceText(m.nonce)}` +
+        flags(MAP_REPLY, m) +
         `, ${records(m.records)}` +
         (m.lispSec ? `, ${lispSecText(m.lispSec, false)}` : '')
       );
-    case 3:
+    case MessageType.MapRegister:
       return (
-        `${s.type('Map-Register')} nonce ${nonceText(m.nonce)}` +
-        flags([
-          ['proxy-reply', m.proxyReply],
-          ['sec', m.security],
-          ['xtr-id', m.xtrIdPresent],
-          ['rtr', m.rtr],
-          ['eid-notify', m.eidNotify],
-          ['ttl-timeout', m.ttlTimeout],
-          ['merge', m.merge],
-          ['mobile', m.mobileNode],
-          ['want-map-notify', m.wantMapNotify],
-        ]) +
-        `, ${authText(m.keyId, auth, s, unverified)}, ${records(m.records)}`
+        `${s.type(name)} nonce ${nonceText(m.nonce)}` +
+        flags(MAP_REGISTER, m) +
+        `, ${authText(m, auth, s, unverified)}, ${records(m.records)}`
       );
-    case 4:
-    case 5:
+    case MessageType.MapNotify:
+    case MessageType.MapNotifyAck:
       return (
-        `${s.type(m.type === 4 ? 'Map-Notify' : 'Map-Notify-Ack')} nonce ${nonceText(m.nonce)}` +
-        flags([
-          ['xtr-id', m.xtrIdPresent],
-          ['rtr', m.rtr],
-        ]) +
-        `, ${authText(m.keyId, auth, s, unverified)}` +
-        (m.msRtrAuth ? `, ms-rtr ${authText(m.msRtrAuth.keyId, msRtrAuth, s, unverified)}` : '') +
+        `${s.type(name)} nonce ${nonceText(m.nonce)}` +
+        flags(MAP_NOTIFY, m) +
+        `, ${authText(m, auth, s, unverified)}` +
+        (m.msRtrAuth ? `, ms-rtr ${authText(m.msRtrAuth, msRtrAuth, s, unverified)}` : '') +
         `, ${records(m.records)}`
       );
-    case 6:
+    case MessageType.MapReferral:
       return (
-        `${s.type('Map-Referral')} nonce ${nonceText(m.nonce)}, ` +
+        `${s.type(name)} nonce ${nonceText(m.nonce)}, ` +
         (m.records
           .map(
             (r) =>
@@ -169,8 +157,8 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
           )
           .join('; ') || '0 records')
       );
-    case 7: {
-      const head = `${s.type(m.reply ? 'Info-Reply' : 'Info-Request')} nonce ${nonceText(m.nonce)}, ${authText(m.keyId, auth, s, unverified)}, eid ${prefixText(m.eid, m.eidMaskLen)}`;
+    case MessageType.Info: {
+      const head = `${s.type(name)} nonce ${nonceText(m.nonce)}, ${authText(m, auth, s, unverified)}, eid ${prefixText(m.eid, m.eidMaskLen)}`;
       const a = m.address;
       if (a.kind === 'lcaf' && a.lcaf.body.kind === 'nat-traversal') {
         const n = a.lcaf.body;
@@ -181,31 +169,24 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
       }
       return head;
     }
-    case 8: {
+    case MessageType.ECM: {
       const i = m.inner;
-      const f = flags([
-        ['sec', m.security],
-        ['ddt', m.ddt],
-        ['to-etr/rtr', m.toEtr],
-        ['to-ms/relay', m.toMs],
-        ['rtr', !!m.rtrProcess],
-        ['relayed', !!m.rtrRelayed],
-      ]);
+      const f = flags(ECM_HEADER, m);
       const sec = m.lispSec
         ? ` (${lispSecText(m.lispSec, m.toEtr)})`
         : m.msRtrAuth
-          ? ` (ms-rtr ${authText(m.msRtrAuth.keyId, msRtrAuth, s, unverified)})`
+          ? ` (ms-rtr ${authText(m.msRtrAuth, msRtrAuth, s, unverified)})`
           : '';
       if (!i) {
         // An unknown AD Type swallows the rest: there is no inner packet to speak of.
-        if (m.lispSec?.data && !m.payload) return `${s.type('ECM')}${f}${sec}, inner packet not located`;
-        return `${s.type('ECM')}${f}${sec}, ${m.payload?.length ?? 0} bytes not an IP/UDP packet`;
+        if (m.lispSec?.data && !m.payload) return `${s.type(name)}${f}${sec}, inner packet not located`;
+        return `${s.type(name)}${f}${sec}, ${m.payload?.length ?? 0} bytes not an IP/UDP packet`;
       }
       // The verdict on a message an ECM carries (a Map-Register through an RTR) is the inner message's.
       const inner = i.message ? controlSummary(i.message, s, auth, undefined, unverified) : `${i.payload?.length ?? 0} bytes not LISP`;
-      return `${s.type('ECM')}${f}${sec} ${i.src}.${i.sport} > ${i.dst}.${i.dport}: ${inner}`;
+      return `${s.type(name)}${f}${sec} ${i.src}.${i.sport} > ${i.dst}.${i.dport}: ${inner}`;
     }
-    case 15:
+    case MessageType.SharedExtension:
       return `${s.type('Shared-Extension')} sub-type ${m.subType}, ${m.data.length} bytes`;
   }
 }
@@ -215,20 +196,20 @@ export function reliableSummary(m: ReliableMessage, s: Style, auth?: AuthStatus)
   const head = `${s.type(reliableTypeTitle(m.type))} id ${m.messageId}`;
   if (isOpaque(m)) return `${head}, ${m.body.length} bytes`;
   switch (m.type) {
-    case 16:
+    case ReliableType.ErrorNotification:
       return `${head} code ${m.errorCode}, offending ${reliableTypeTitle(m.offendingType)} id ${m.offendingId} (${m.offendingLength} bytes)`;
-    case 17:
+    case ReliableType.Registration:
       return `${head}: ${controlSummary(m.mapRegister, s, auth)}`;
-    case 18:
+    case ReliableType.RegistrationAck:
       return `${head} ${s.eid(prefixText(m.eid, m.eidMaskLen))}`;
-    case 19:
+    case ReliableType.RegistrationReject:
       return `${head} ${s.eid(prefixText(m.eid, m.eidMaskLen))} ${s.bad(rejectReasonSlug(m.reason))}`;
-    case 20:
+    case ReliableType.RegistrationRefresh:
       return (
         `${head} scope ${refreshScopeSlug(m.scope)}${m.rejectedOnly ? ' [rejected-only]' : ''}` +
         (m.eid ? ` ${s.eid(prefixText(m.eid, m.eidMaskLen ?? 0))}` : '')
       );
-    case 21:
+    case ReliableType.MappingNotification:
       return `${head} ${recordText(m.record)}`;
   }
 }

@@ -3,7 +3,7 @@
 
 import type { LispPacket } from '../capture/packets.js';
 import { toHex } from '../dissect/addr.js';
-import { tcpFlagText } from '../capture/tcp.js';
+import { tcpFlagText } from '../dissect/tcp.js';
 import type { AuthResult } from '../dissect/auth.js';
 import type { NoteLevel } from '../dissect/cursor.js';
 import { ICMP_ERRORS, ICMPV6_ERRORS } from '../dissect/icmp.js';

@@ -2,35 +2,54 @@
 // hex pane). Ranges are derived from encoded sizes: for every structure decode(encode(x)) = x, so
 // the size of what was decoded is the size of its encoding.
 
-import { toHex } from '../dissect/addr.js';
+import { nonceHex, toHex } from '../dissect/addr.js';
 import { addressText, encodeAddress, prefixText } from '../dissect/address.js';
-import { authAlgorithm } from '../dissect/auth.js';
+import { authAlgorithm, keyIdField } from '../dissect/auth.js';
 import { Writer } from '../dissect/cursor.js';
-import { dataHeaderFields, DataFlag } from '../dissect/data.js';
-import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
-import { ENCAP_FORMAT_BITS, elpHopFlags } from '../dissect/lcaf.js';
+import { dataHeaderFields } from '../dissect/data.js';
+import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
+import { tcpFlagLetters } from '../dissect/tcp.js';
+import { decodeWord, encodeWord, fieldOf, fieldWidth, flagFields, isSet, type Field, type Struct, type Word } from '../dissect/field.js';
+import {
+  DATA_FLAGS,
+  dataFlagBits,
+  ECM_HEADER,
+  EID_RECORD,
+  INFO,
+  LCAF_AS_NUMBER,
+  LCAF_APPLICATION_DATA,
+  LCAF_ELP_HOP,
+  LCAF_HEADER,
+  LCAF_INSTANCE_ID,
+  LCAF_MULTICAST_FLAGS,
+  LCAF_MULTICAST_INFO,
+  LCAF_NAT_TRAVERSAL,
+  LCAF_NONCE_LOCATOR,
+  LCAF_OPAQUE_KEY,
+  LCAF_RLE_ENTRY,
+  LCAF_SECURITY_KEY,
+  LCAF_SOURCE_DEST,
+  LCAF_VENDOR,
+  LOCATOR,
+  type MulticastFlags, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, SHARED_EXTENSION } from '../dissect/fields.js';
+import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
 import {
   ACTIONS,
   AFI_NAMES,
+  GEO_NO_ALTITUDE,
   GPE_NEXT_PROTOCOLS,
   LCAF_TYPES,
-  MS_RTR_AD_TYPE,
   LISP_SEC_AD_TYPES,
   LISP_SEC_HMAC_IDS,
   LISP_SEC_KDF_IDS,
   LISP_SEC_KEY_WRAP_IDS,
   MESSAGE_TYPES,
+  MessageType,
+  MS_RTR_AD_TYPE,
   REFERRAL_ACTIONS,
+  TTL_UNLIMITED,
 } from '../dissect/registry.js';
-import {
-  isOpaque,
-  REFRESH_REJECTED_ONLY,
-  REFRESH_SCOPES,
-  REJECT_REASONS,
-  RELIABLE_END_MARKER,
-  reliableTypeTitle,
-  type ReliableMessage,
-} from '../dissect/reliable.js';
+import { isOpaque, REFRESH_REJECTED_ONLY, REFRESH_SCOPES, REJECT_REASONS, RELIABLE_END_MARKER, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -103,18 +122,25 @@ function addressNodes(b: Builder, a: LispAddress, what: string): void {
   }
 }
 
+/** A leaf per field of byte-aligned words, each over its bytes. */
+function leaves<T>(b: Builder, s: Struct<T>, m: T): void {
+  for (const w of s) for (const f of w.fields as readonly Field[]) b.leaf(fieldText(f, m), fieldWidth(f) >> 3);
+}
+
 function lcafNodes(b: Builder, a: Extract<LispAddress, { kind: 'lcaf' }>): void {
   const l = a.lcaf;
   const info = LCAF_TYPES.get(l.type);
-  b.leaf(`Reserved: ${hex(l.rsvd1, 2)}`, 1);
-  b.leaf(`Flags: ${hex(l.flags, 2)}`, 1);
-  b.leaf(`LCAF Type: ${info?.title ?? 'Unassigned'} (${l.type})`, 1);
+  const [rsvd1, flags, type, rsvd2] = LCAF_HEADER[0]!.fields as readonly Field[];
+  b.leaf(fieldText(rsvd1!, l), 1);
+  b.leaf(fieldText(flags!, l), 1);
+  b.leaf(`${type!.name}: ${info?.title ?? 'Unassigned'} (${l.type})`, 1);
   const body = l.body;
   if (body.kind === 'instance-id') b.leaf(`IID Mask Length: ${l.rsvd2}`, 1);
   else if (body.kind === 'multicast-info') {
-    b.leaf(`Flags: RP=${(l.rsvd2 >> 2) & 1} Leave=${(l.rsvd2 >> 1) & 1} Join=${l.rsvd2 & 1}`, 1);
+    const bits = decodeWord(LCAF_MULTICAST_FLAGS, l.rsvd2, {} as MulticastFlags);
+    b.leaf(`Flags: ${flagFields(LCAF_MULTICAST_FLAGS).map((f) => `${f.name}=${+isSet(f, bits)}`).join(' ')}`, 1);
   } else if (body.kind === 'json') b.leaf(`Binary JSON: ${setBit((l.rsvd2 & 1) !== 0)}`, 1);
-  else b.leaf(`Reserved: ${hex(l.rsvd2, 2)}`, 1);
+  else b.leaf(fieldText(rsvd2!, l), 1);
   const lengthAt = b.pos;
   b.leaf('Length', 2);
   const start = b.pos;
@@ -126,16 +152,15 @@ function lcafNodes(b: Builder, a: Extract<LispAddress, { kind: 'lcaf' }>): void 
       body.addresses.forEach((x, i) => sub(x, `Address ${i + 1}`));
       break;
     case 'instance-id':
-      b.leaf(`Instance ID: ${body.iid}`, 4);
+      leaves(b, LCAF_INSTANCE_ID, body);
       sub(body.address, 'Address');
       break;
     case 'as-number':
-      b.leaf(`AS Number: ${body.asn}`, 4);
+      leaves(b, LCAF_AS_NUMBER, body);
       sub(body.address, 'Address');
       break;
     case 'application-data':
-      b.leaf(`TOS/TC/Flow Label: ${hex(body.tos, 6)}`, 3);
-      b.leaf(`Protocol: ${body.protocol}`, 1);
+      leaves(b, [LCAF_APPLICATION_DATA[0]!], body);
       b.leaf(`Local Ports: ${body.localPortLow}-${body.localPortHigh}`, 4);
       b.leaf(`Remote Ports: ${body.remotePortLow}-${body.remotePortHigh}`, 4);
       sub(body.address, 'Address');
@@ -143,49 +168,41 @@ function lcafNodes(b: Builder, a: Extract<LispAddress, { kind: 'lcaf' }>): void 
     case 'geo-coordinates':
       b.leaf(`Latitude: ${body.north ? 'N' : 'S'} ${body.latDegrees}° ${body.latMinutes}' ${body.latSeconds}"`, 4);
       b.leaf(`Longitude: ${body.east ? 'E' : 'W'} ${body.lonDegrees}° ${body.lonMinutes}' ${body.lonSeconds}"`, 4);
-      b.leaf(`Altitude: ${body.altitude === 0x7fffffff ? 'not present' : `${body.altitude} m`}`, 4);
+      b.leaf(`Altitude: ${body.altitude === GEO_NO_ALTITUDE ? 'not present' : `${body.altitude} m`}`, 4);
       sub(body.address, 'Address');
       break;
     case 'opaque-key':
-      b.leaf(`Key Field Num: ${body.keyFieldNum}`, 1);
-      b.leaf(`Key Wildcard Fields: ${body.keyWildcardFields}`, 1);
+      leaves(b, LCAF_OPAQUE_KEY, body);
       b.leaf(`Key: ${toHex(body.key)}`, body.key.length);
       break;
     case 'nat-traversal':
-      b.leaf(`MS UDP Port: ${body.msUdpPort}`, 2);
-      b.leaf(`ETR UDP Port: ${body.etrUdpPort}`, 2);
+      leaves(b, LCAF_NAT_TRAVERSAL, body);
       sub(body.globalEtrRloc, 'Global ETR RLOC');
       sub(body.msRloc, 'MS RLOC');
       sub(body.privateEtrRloc, 'Private ETR RLOC');
       body.rtrRlocs.forEach((x, i) => sub(x, `RTR RLOC ${i + 1}`));
       break;
     case 'nonce-locator':
-      b.leaf(`Reserved: ${hex(body.reserved ?? 0, 2)}`, 1);
-      b.leaf(`Nonce: ${hex(body.nonce, 6)}`, 3);
+      leaves(b, LCAF_NONCE_LOCATOR, body);
       sub(body.address, 'Address');
       break;
     case 'multicast-info':
-      b.leaf(`Instance ID: ${body.iid}`, 4);
-      b.leaf(`Reserved: ${hex(body.reserved ?? 0, 4)}`, 2);
-      b.leaf(`Source Mask Length: ${body.sourceMaskLen}`, 1);
-      b.leaf(`Group Mask Length: ${body.groupMaskLen}`, 1);
+      leaves(b, LCAF_MULTICAST_INFO, body);
       sub(body.source, 'Source');
       sub(body.group, 'Group');
       break;
     case 'elp':
       body.hops.forEach((h, i) =>
         b.group(`Hop ${i + 1}: ${addressText(h.address)}`, (g) => {
-          const f = elpHopFlags(h.flags);
-          g.leaf(`Flags: ${hex(h.flags, 4)} (Lookup=${+f.lookup} RLOC-Probe=${+f.rlocProbe} Strict=${+f.strict})`, 2);
+          const w = LCAF_ELP_HOP[0]!;
+          g.leaf(`Flags: ${hex(encodeWord(w, h), 4)} (${flagFields(w).map((f) => `${f.name}=${+isSet(f, h)}`).join(' ')})`, 2);
           addressNodes(g, h.address, 'Hop');
         }),
       );
       break;
     case 'security-key':
-      b.leaf(`Key Count: ${body.keyCount}`, 1);
-      b.leaf(`Reserved: ${hex(body.rsvd3 ?? 0, 2)}`, 1);
-      b.leaf(`Key Algorithm: ${body.keyAlgorithm}`, 1);
-      b.leaf(`Revoke: ${setBit(body.revoke)}`, 1);
+      // Key Count, Reserved, Key Algorithm a byte each; Revoke the last bit of the fourth.
+      for (const f of LCAF_SECURITY_KEY[0]!.fields as readonly Field[]) if (f.key !== 'rsvd4') b.leaf(fieldText(f, body), 1);
       body.keys.forEach((k, i) => {
         b.leaf(`Key ${i + 1} Length: ${k.length}`, 2);
         b.leaf(`Key ${i + 1} Material: <${k.length} bytes, masked>`, k.length);
@@ -193,17 +210,14 @@ function lcafNodes(b: Builder, a: Extract<LispAddress, { kind: 'lcaf' }>): void 
       sub(body.address, 'Locator');
       break;
     case 'source-dest':
-      b.leaf(`Reserved: ${hex(body.reserved ?? 0, 4)}`, 2);
-      b.leaf(`Source Mask Length: ${body.sourceMaskLen}`, 1);
-      b.leaf(`Destination Mask Length: ${body.destMaskLen}`, 1);
+      leaves(b, LCAF_SOURCE_DEST, body);
       sub(body.source, 'Source');
       sub(body.dest, 'Destination');
       break;
     case 'rle':
       body.entries.forEach((e, i) =>
         b.group(`RLE Entry ${i + 1}: ${addressText(e.address)}, level ${e.level}`, (g) => {
-          g.leaf(`Reserved: ${hex(e.reserved ?? 0, 6)}`, 3);
-          g.leaf(`Level: ${e.level}`, 1);
+          leaves(g, LCAF_RLE_ENTRY, e);
           addressNodes(g, e.address, 'RTR/ETR');
         }),
       );
@@ -224,8 +238,7 @@ function lcafNodes(b: Builder, a: Extract<LispAddress, { kind: 'lcaf' }>): void 
       break;
     }
     case 'vendor':
-      b.leaf(`Reserved: ${hex(body.reserved ?? 0, 2)}`, 1);
-      b.leaf(`OUI: ${hex(body.oui, 6)}`, 3);
+      leaves(b, LCAF_VENDOR, body);
       b.leaf(`Vendor Data: ${toHex(body.data)}`, body.data.length);
       break;
     case 'raw':
@@ -244,17 +257,12 @@ function locatorLabel(l: Locator, i: number): string {
 }
 
 function locatorNodes(b: Builder, l: Locator, i: number): void {
+  const [counts, flags] = LOCATOR;
   b.group(locatorLabel(l, i), (g) => {
-    g.leaf(`Priority: ${l.priority}${l.priority === 255 ? ' (do not use for unicast)' : ''}`, 1);
-    g.leaf(`Weight: ${l.weight}`, 1);
-    g.leaf(`Multicast Priority: ${l.mpriority}`, 1);
-    g.leaf(`Multicast Weight: ${l.mweight}`, 1);
-    g.group(`Flags: L=${+l.local} p=${+l.probed} R=${+l.reachable}`, (f) => {
-      f.note(`Unused Flags: ${hex(l.unusedFlags ?? 0, 4)}`, f.pos, f.pos + 2);
-      f.note(`Local: ${setBit(l.local)}`, f.pos, f.pos + 2);
-      f.note(`Probed: ${setBit(l.probed)}`, f.pos, f.pos + 2);
-      f.note(`Reachable: ${setBit(l.reachable)}`, f.pos, f.pos + 2);
-      f.pos += 2;
+    for (const f of counts!.fields) g.leaf(`${fieldText(f, l)}${f.key === 'priority' && l.priority === 255 ? ' (do not use for unicast)' : ''}`, 1);
+    g.group(`Flags: ${flagFields(flags!).map((f) => `${f.letter}=${+isSet(f, l)}`).join(' ')}`, (fg) => {
+      for (const f of flags!.fields) fg.note(fieldText(f, l), fg.pos, fg.pos + 2);
+      fg.pos += 2;
     });
     addressNodes(g, l.rloc, 'Locator');
   });
@@ -268,16 +276,16 @@ function actionTitle(act: number, referral: boolean): string {
 function recordNodes(b: Builder, r: MappingRecord, label: string): void {
   const eid = prefixText(r.eid, r.eidMaskLen);
   b.group(
-    `${label}, EID Prefix: ${eid}, TTL: ${r.ttl === 0xffffffff ? 'Unlimited' : r.ttl}, Action: ${actionTitle(r.action, false)}${r.authoritative ? ', Authoritative' : ''}`,
+    `${label}, EID Prefix: ${eid}, TTL: ${r.ttl === TTL_UNLIMITED ? 'Unlimited' : r.ttl}, Action: ${actionTitle(r.action, false)}${r.authoritative ? ', Authoritative' : ''}`,
     (g) => {
-      g.leaf(`Record TTL: ${r.ttl}${r.ttl === 0xffffffff ? ' (Unlimited)' : ' minutes'}`, 4);
+      g.leaf(`Record TTL: ${r.ttl}${r.ttl === TTL_UNLIMITED ? ' (Unlimited)' : ' minutes'}`, 4);
       g.leaf(`Locator Count: ${wireCount(r.declaredLocatorCount, r.locators.length)}${decodedOf(r.declaredLocatorCount, r.locators.length)}`, 1);
       g.leaf(`EID Mask Length: ${r.eidMaskLen}`, 1);
       g.note(`Action: ${actionTitle(r.action, false)}`, g.pos, g.pos + 2);
-      g.note(`Authoritative: ${setBit(r.authoritative)}`, g.pos, g.pos + 2);
-      g.leaf(`Reserved: ${hex(r.reserved ?? 0, 3)}`, 2);
-      g.note(`Rsvd (4 bits): ${r.rsvd ?? 0}`, g.pos, g.pos + 2);
-      g.leaf(`Map-Version Number: ${r.mapVersion}`, 2);
+      g.note(fieldText(RECORD_A, r), g.pos, g.pos + 2);
+      g.leaf(fieldText(RECORD_RESERVED, r), 2);
+      g.note(`${RECORD_RSVD.name} (${fieldWidth(RECORD_RSVD)} bits): ${r.reserved2 ?? 0}`, g.pos, g.pos + 2);
+      g.leaf(fieldText(RECORD_VERSION, r), 2);
       addressNodes(g, r.eid, 'EID Prefix');
       r.locators.forEach((l, i) => locatorNodes(g, l, i));
     },
@@ -292,9 +300,8 @@ function referralNodes(b: Builder, r: ReferralRecord, i: number): void {
       g.leaf(`Referral Count: ${wireCount(r.declaredReferralCount, r.referrals.length)}${decodedOf(r.declaredReferralCount, r.referrals.length)}`, 1);
       g.leaf(`EID Mask Length: ${r.eidMaskLen}`, 1);
       g.note(`Action: ${actionTitle(r.action, true)}`, g.pos, g.pos + 2);
-      g.note(`Authoritative: ${setBit(r.authoritative)}`, g.pos, g.pos + 2);
-      g.note(`Incomplete: ${setBit(r.incomplete)}`, g.pos, g.pos + 2);
-      g.leaf(`Reserved: ${hex(r.reserved ?? 0, 3)}`, 2);
+      for (const k of ['authoritative', 'incomplete']) g.note(fieldText(fieldOf(REFERRAL_RECORD[1]!, k), r), g.pos, g.pos + 2);
+      g.leaf(fieldText(fieldOf(REFERRAL_RECORD[1]!, 'reserved'), r), 2);
       g.note(`Signature Count: ${wireCount(r.declaredSignatureCount, r.signatures.length)}${decodedOf(r.declaredSignatureCount, r.signatures.length)}`, g.pos, g.pos + 2);
       g.leaf(`Map-Version Number: ${r.mapVersion}`, 2);
       addressNodes(g, r.eid, 'EID Prefix');
@@ -316,13 +323,18 @@ function referralNodes(b: Builder, r: ReferralRecord, i: number): void {
 }
 
 function authNodes(b: Builder, a: AuthFields, verdict: string | undefined, prefix = ''): void {
-  const alg = authAlgorithm(a.keyId);
-  b.leaf(`${prefix}Key ID: ${hex(a.keyId, 4)} (Key ${a.keyId >> 8}, ${alg?.name ?? `algorithm ${a.keyId & 0xff}`})`, 2);
-  b.leaf(`${prefix}Authentication Data Length: ${a.authData.length}`, 2);
+  const alg = authAlgorithm(a.algorithmId);
+  b.leaf(`${prefix}Key ID: ${hex(keyIdField(a), 4)} (Key ${a.keyId}, ${alg?.name ?? `algorithm ${a.algorithmId}`})`, 2);
+  const declared = a.declaredAuthDataLength;
+  b.leaf(`${prefix}Authentication Data Length: ${declared ?? a.authData.length}${declared !== undefined ? ` (${a.authData.length} present)` : ''}`, 2);
   b.leaf(`${prefix}Authentication Data: ${toHex(a.authData)}${verdict ? ` [${verdict}]` : ''}`, a.authData.length);
 }
 
 const named = (name: string | undefined, id: number) => `${name ?? 'Unknown'} (${id})`;
+
+function recordCount(b: Builder, declared: number | undefined, decoded: number): void {
+  b.leaf(`Record Count: ${wireCount(declared, decoded)}${decodedOf(declared, decoded)}`, 1);
+}
 
 /** A count as the wire says it (the decoder keeps it when it differs from what was decoded). */
 const wireCount = (declared: number | undefined, decoded: number) => declared ?? decoded;
@@ -379,11 +391,27 @@ function lispSecNodes(b: Builder, ad: LispSecAd, fromMapServer: boolean): void {
   });
 }
 
-function flagLines(b: Builder, start: number, flags: [string, boolean][]): void {
-  b.group(`Flags: ${flags.filter(([, on]) => on).map(([n]) => n.split(' ')[0]).join(' ') || 'none'}`, (g) => {
-    for (const [name, on] of flags) g.note(`${name}: ${setBit(on)}`, start, start + 4);
+/** A header word's flags, each a line over the word, as the field table names them. */
+function flagLines<T>(b: Builder, def: Word<T>, m: T): void {
+  const start = b.pos;
+  const flags = flagFields(def);
+  b.group(`Flags: ${flags.filter((f) => isSet(f, m)).map((f) => f.letter).join(' ') || 'none'}`, (g) => {
+    for (const f of flags) g.note(`${f.letter} (${f.name}): ${setBit(isSet(f, m))}`, start, start + 4);
   });
 }
+
+/** `Name: value` of a field, reserved bits in hex (Wireshark's BASE_HEX), flags Set / Not set. */
+function fieldText(f: Field, m: unknown): string {
+  const v = (m as Record<string, unknown>)[f.key];
+  if (f.kind === 'reserved' || f.hex) return `${f.name}: ${hex(typeof v === 'number' ? v : 0, Math.ceil(fieldWidth(f) / 4))}`;
+  if (f.kind === 'flag' || f.kind === 'option') return `${f.name}: ${setBit(v === true)}`;
+  return `${f.name}: ${String(v)}`;
+}
+
+const RECORD_A = fieldOf(MAPPING_RECORD[1]!, 'authoritative');
+const RECORD_RESERVED = fieldOf(MAPPING_RECORD[1]!, 'reserved');
+const RECORD_RSVD = fieldOf(MAPPING_RECORD[2]!, 'reserved2');
+const RECORD_VERSION = fieldOf(MAPPING_RECORD[2]!, 'mapVersion');
 
 export interface TreeOptions {
   /** Verdict text for the message's authentication data ("verified", "FAILED: ..."). */
@@ -411,30 +439,19 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
     b.leaf(`Data: ${toHex(m.data)}`, m.data.length);
     return { label: `LISP Control: ${title}`, start: base, end: b.pos, children: b.nodes };
   }
-  const nonce = (n: bigint) => b.leaf(`Nonce: 0x${n.toString(16).padStart(16, '0')}`, 8);
+  const nonce = (n: bigint) => b.leaf(`Nonce: 0x${nonceHex(n)}`, 8);
   switch (m.type) {
-    case 1:
-      flagLines(b, b.pos, [
-        ['A (Authoritative)', m.authoritative],
-        ['M (Map-Data-Present)', m.mapDataPresent],
-        ['P (Probe)', m.probe],
-        ['S (Solicit-Map-Request)', m.smr],
-        ['p (PITR)', m.pitr],
-        ['s (SMR-invoked)', m.smrInvoked],
-        ['I (xTR-ID present, PubSub)', m.xtrIdPresent],
-        ['L (Local xTR)', m.localXtr],
-        ['D (Dont-Map-Reply)', m.dontMapReply],
-      ]);
-      if (m.reserved) b.note(`Reserved bits: ${hex(m.reserved, 2)}`, base, base + 3);
+    case MessageType.MapRequest:
+      flagLines(b, MAP_REQUEST, m);
+      if (m.reserved) b.note(fieldText(fieldOf(MAP_REQUEST, 'reserved'), m), base, base + 3);
       b.leaf(`ITR-RLOC Count: ${wireCount(m.declaredItrRlocCount, m.itrRlocs.length) - 1} (${m.declaredItrRlocCount ?? m.itrRlocs.length} ITR-RLOCs${decodedOf(m.declaredItrRlocCount, m.itrRlocs.length)})`, 3);
-      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.eids.length)}${decodedOf(m.declaredRecordCount, m.eids.length)}`, 1);
+      recordCount(b, m.declaredRecordCount, m.eids.length);
       nonce(m.nonce);
       addressNodes(b, m.sourceEid, 'Source EID');
       m.itrRlocs.forEach((a, i) => b.group(`ITR-RLOC ${i + 1}: ${addressText(a)}`, (g) => addressNodes(g, a, 'ITR-RLOC')));
       m.eids.forEach((p, i) =>
         b.group(`Map-Request Record ${i + 1}: ${prefixText(p.prefix, p.maskLen)}`, (g) => {
-          g.leaf(`Reserved: ${hex(p.reserved ?? 0, 2)}`, 1);
-          g.leaf(`EID Mask Length: ${p.maskLen}`, 1);
+          for (const f of EID_RECORD[0]!.fields) g.leaf(fieldText(f, p), 1);
           addressNodes(g, p.prefix, 'EID Prefix');
         }),
       );
@@ -442,46 +459,29 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       if (m.xtrId) b.leaf(`xTR-ID: ${toHex(m.xtrId)}`, 16);
       if (m.siteId) b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
       break;
-    case 2:
-      flagLines(b, b.pos, [
-        ['P (Probe)', m.probe],
-        ['E (Echo-Nonce capable)', m.echoNonceCapable],
-        ['S (Security)', m.security],
-      ]);
-      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
-      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
+    case MessageType.MapReply:
+      flagLines(b, MAP_REPLY, m);
+      b.leaf(fieldText(fieldOf(MAP_REPLY, 'reserved'), m), 3);
+      recordCount(b, m.declaredRecordCount, m.records.length);
       nonce(m.nonce);
       m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
       if (m.lispSec) lispSecNodes(b, m.lispSec, false);
       break;
-    case 3:
-      flagLines(b, b.pos, [
-        ['P (Proxy Map-Reply)', m.proxyReply],
-        ['S (LISP-SEC capable)', m.security],
-        ['I (xTR-ID present)', m.xtrIdPresent],
-        ['R (built for an RTR)', m.rtr],
-        ['E (EID-notify)', m.eidNotify],
-        ['T (use TTL for timeout)', m.ttlTimeout],
-        ['a (merge)', m.merge],
-        ['m (mobile node)', m.mobileNode],
-        ['M (want Map-Notify)', m.wantMapNotify],
-      ]);
-      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 3)}`, 3);
-      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
+    case MessageType.MapRegister:
+      flagLines(b, MAP_REGISTER, m);
+      b.leaf(fieldText(fieldOf(MAP_REGISTER, 'reserved'), m), 3);
+      recordCount(b, m.declaredRecordCount, m.records.length);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
       m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
       if (m.xtrId) b.leaf(`xTR-ID: ${toHex(m.xtrId)}`, 16);
       if (m.siteId) b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
       break;
-    case 4:
-    case 5:
-      flagLines(b, b.pos, [
-        ['I (xTR-ID present)', m.xtrIdPresent],
-        ['R (MS-RTR authentication)', m.rtr],
-      ]);
-      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
-      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
+    case MessageType.MapNotify:
+    case MessageType.MapNotifyAck:
+      flagLines(b, MAP_NOTIFY, m);
+      b.leaf(fieldText(fieldOf(MAP_NOTIFY, 'reserved'), m), 3);
+      recordCount(b, m.declaredRecordCount, m.records.length);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
       m.records.forEach((r, i) => recordNodes(b, r, `Mapping Record ${i + 1}`));
@@ -489,14 +489,14 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       if (m.siteId) b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
       if (m.msRtrAuth) msRtrNodes(b, m.msRtrAuth, opts.msRtrVerdict);
       break;
-    case 6:
-      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 5)}`, 3);
-      b.leaf(`Record Count: ${wireCount(m.declaredRecordCount, m.records.length)}${decodedOf(m.declaredRecordCount, m.records.length)}`, 1);
+    case MessageType.MapReferral:
+      b.leaf(fieldText(fieldOf(MAP_REFERRAL, 'reserved'), m), 3);
+      recordCount(b, m.declaredRecordCount, m.records.length);
       nonce(m.nonce);
       m.records.forEach((r, i) => referralNodes(b, r, i));
       break;
-    case 7:
-      b.leaf(`R: ${m.reply ? 'Info-Reply' : 'Info-Request'}, Reserved: ${hex(m.reserved ?? 0, 7)}`, 4);
+    case MessageType.Info:
+      b.leaf(`${fieldOf(INFO, 'reply').letter}: ${m.reply ? 'Info-Reply' : 'Info-Request'}, ${fieldText(fieldOf(INFO, 'reserved'), m)}`, 4);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
       b.leaf(`TTL: ${m.ttl} minutes`, 4);
@@ -505,16 +505,9 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       addressNodes(b, m.eid, 'EID Prefix');
       addressNodes(b, m.address, m.reply ? 'NAT-Traversal' : 'Address');
       break;
-    case 8: {
-      flagLines(b, b.pos, [
-        ['S (LISP-SEC / authentication data)', m.security],
-        ['D (DDT-originated)', m.ddt],
-        ['E/R (to ETR / for RTR)', m.toEtr],
-        ['M/N (to MS / RTR relays to MS)', m.toMs],
-        ['R (OOR: for an RTR, bit 9)', !!m.rtrProcess],
-        ['N (OOR: relayed by an RTR, bit 10)', !!m.rtrRelayed],
-      ]);
-      b.leaf(`Reserved: ${hex(m.reserved ?? 0, 6)}`, 4);
+    case MessageType.ECM: {
+      flagLines(b, ECM_HEADER, m);
+      b.leaf(fieldText(fieldOf(ECM_HEADER, 'reserved'), m), 4);
       if (m.lispSec) lispSecNodes(b, m.lispSec, m.toEtr);
       if (m.msRtrAuth) msRtrNodes(b, m.msRtrAuth, opts.msRtrVerdict);
       const i = m.inner;
@@ -532,8 +525,8 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       } else if (i.payload) b.leaf(`Inner payload: ${toHex(i.payload)}`, i.payload.length);
       break;
     }
-    case 15:
-      b.leaf(`Sub-type: ${m.subType}`, 2);
+    case MessageType.SharedExtension:
+      b.leaf(fieldText(fieldOf(SHARED_EXTENSION, 'subType'), m), 2);
       b.leaf(`Data: ${toHex(m.data)}`, m.data.length);
       break;
   }
@@ -563,7 +556,7 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
     if (m.body.length) b.leaf(`Message Data (not decoded): ${toHex(m.body)}`, m.body.length);
   } else {
     switch (m.type) {
-      case 16:
+      case ReliableType.ErrorNotification:
         b.leaf(`Error Code: ${m.errorCode}`, 1);
         b.leaf(`Reserved: ${hex(m.reserved ?? 0, 6)}`, 3);
         b.leaf(`Offending Message Type: ${reliableTypeTitle(m.offendingType)} (${m.offendingType})`, 2);
@@ -572,7 +565,7 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
         if (m.offendingData.length) b.leaf(`Offending Message Data: ${toHex(m.offendingData)}`, m.offendingData.length);
         summary = `, Code: ${m.errorCode}`;
         break;
-      case 17: {
+      case ReliableType.Registration: {
         const inner = controlTree(m.mapRegister, b.pos, opts);
         b.nodes.push(inner);
         b.pos = inner.end;
@@ -581,11 +574,11 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
         }
         break;
       }
-      case 18:
+      case ReliableType.RegistrationAck:
         reliablePrefixNodes(b, m.eidMaskLen, m.eid);
         summary = ` for ${prefixText(m.eid, m.eidMaskLen)}`;
         break;
-      case 19: {
+      case ReliableType.RegistrationReject: {
         const reason = REJECT_REASONS.get(m.reason)?.title ?? 'Unassigned';
         b.leaf(`Reason: ${reason} (${m.reason})`, 1);
         b.leaf(`Reserved: ${hex(m.reserved ?? 0, 4)}`, 2);
@@ -593,7 +586,7 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
         summary = `, Reason: ${reason} for ${prefixText(m.eid, m.eidMaskLen)}`;
         break;
       }
-      case 20: {
+      case ReliableType.RegistrationRefresh: {
         const scope = REFRESH_SCOPES.get(m.scope)?.title ?? 'Unassigned';
         b.leaf(`Scope: ${scope} (${m.scope})`, 1);
         b.note(`R (rejected only): ${setBit(m.rejectedOnly)}`, b.pos, b.pos + 2);
@@ -602,7 +595,7 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
         summary = `, Scope: ${scope}${m.rejectedOnly ? ' (rejected only)' : ''}`;
         break;
       }
-      case 21:
+      case ReliableType.MappingNotification:
         b.leaf(`xTR-ID: ${toHex(m.xtrId)}`, 16);
         b.leaf(`Site-ID: ${toHex(m.siteId)}`, 8);
         recordNodes(b, m.record, 'Mapping Record 1');
@@ -634,16 +627,10 @@ export function dataTree(d: DataMessage, base = 0, opts: TreeOptions = {}): Tree
   const h = d.header;
   const f = dataHeaderFields(h);
   b.group(`Flags: ${hex(h.flags, 2)}`, (g) => {
-    const bits: [string, number][] = [
-      ['N (nonce present)', DataFlag.N],
-      ['L (Locator-Status-Bits)', DataFlag.L],
-      ['E (echo-nonce request)', DataFlag.E],
-      ['V (map-version present)', DataFlag.V],
-      ['I (Instance ID present)', DataFlag.I],
-      ['P (LISP-GPE next protocol)', DataFlag.P],
-    ];
-    for (const [name, mask] of bits) g.note(`${name}: ${setBit((h.flags & mask) !== 0)}`, base, base + 1);
-    g.note(`K (key id): ${h.flags & DataFlag.K}`, base, base + 1);
+    const bits = dataFlagBits(h);
+    for (const x of flagFields(DATA_FLAGS)) g.note(`${x.letter} (${x.name}): ${setBit(isSet(x, bits))}`, base, base + 1);
+    const k = fieldOf(DATA_FLAGS, 'keyId');
+    g.note(`${k.letter} (${k.name}): ${bits.keyId}`, base, base + 1);
     g.pos += 1;
   });
   if (f.nonce !== undefined) b.leaf(`Nonce: ${hex(f.nonce, 6)}`, 3);

@@ -7,8 +7,10 @@
 
 import type { LispPacket, ReliableEntry } from '../capture/packets.js';
 import { prefixText } from '../dissect/address.js';
-import { isOpaque, rejectReasonSlug, reliableTypeTitle, type ReliableMessage } from '../dissect/reliable.js';
-import type { LispAddress } from '../dissect/types.js';
+import { isOpaque, rejectReasonSlug, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
+import { messageName } from '../dissect/names.js';
+import { MessageType } from '../dissect/registry.js';
+import type { ControlMessage, LispAddress } from '../dissect/types.js';
 import { controlView } from '../flows/view.js';
 import type { Exchange, FrameRef } from '../flows/types.js';
 import { exchangeKind, frameName } from '../output/flows-text.js';
@@ -46,7 +48,7 @@ export interface Ladder {
 
 /** The name of a reliable-transport message, as the draft names it; a Reject with its reason. */
 export function reliableLabel(m: ReliableMessage): string {
-  if (!isOpaque(m) && m.type === 19) return `${reliableTypeTitle(m.type)} (${rejectReasonSlug(m.reason)})`;
+  if (!isOpaque(m) && m.type === ReliableType.RegistrationReject) return `${reliableTypeTitle(m.type)} (${rejectReasonSlug(m.reason)})`;
   return reliableTypeTitle(m.type);
 }
 
@@ -55,31 +57,24 @@ export function messageLabel(p: LispPacket): string {
   const m = p.control;
   if (!m && p.reliable) return p.reliable.length ? p.reliable.map((e) => reliableLabel(e.message)).join(' + ') : 'TCP segment';
   if (!m) return p.data ? 'data' : (p.summary ?? 'frame');
+  return controlLabel(m);
+}
+
+/** The message's name, told apart where the ladder needs it: an SMR-invoked request, a probe's reply, a negative reply. */
+function controlLabel(m: ControlMessage): string {
   if ('unknown' in m) return `type ${m.type}`;
   switch (m.type) {
-    case 1:
-      return m.smr ? 'SMR' : m.probe ? 'RLOC-probe' : m.smrInvoked ? 'Map-Request (s)' : 'Map-Request';
-    case 2:
+    case MessageType.MapRequest:
+      return !m.smr && !m.probe && m.smrInvoked ? `${messageName(m)} (s)` : messageName(m);
+    case MessageType.MapReply:
       if (m.probe) return 'Probe-Reply';
-      return m.records.length && m.records.every((r) => r.locators.length === 0) ? 'neg. Map-Reply' : 'Map-Reply';
-    case 3:
-      return 'Map-Register';
-    case 4:
-      return 'Map-Notify';
-    case 5:
-      return 'Map-Notify-Ack';
-    case 6:
-      return 'Map-Referral';
-    case 7:
-      return m.reply ? 'Info-Reply' : 'Info-Request';
-    case 8: {
-      const inner = m.inner?.message;
-      if (!inner) return 'ECM';
-      const fake = { ...p, control: inner } as LispPacket;
-      return `ECM ${messageLabel(fake)}`;
-    }
-    case 15:
+      return m.records.length && m.records.every((r) => r.locators.length === 0) ? `neg. ${messageName(m)}` : messageName(m);
+    case MessageType.ECM:
+      return m.inner?.message ? `${messageName(m)} ${controlLabel(m.inner.message)}` : messageName(m);
+    case MessageType.SharedExtension:
       return 'Shared-Ext';
+    default:
+      return messageName(m);
   }
 }
 
@@ -108,12 +103,12 @@ function eidText(eid: LispAddress, maskLen: number): string {
 function reliableEids(m: ReliableMessage): string[] {
   if (isOpaque(m)) return [];
   switch (m.type) {
-    case 17:
-      return m.mapRegister.type === 3 && !('unknown' in m.mapRegister) ? m.mapRegister.records.map((r) => eidText(r.eid, r.eidMaskLen)) : [];
-    case 18:
-    case 19:
+    case ReliableType.Registration:
+      return m.mapRegister.type === MessageType.MapRegister && !('unknown' in m.mapRegister) ? m.mapRegister.records.map((r) => eidText(r.eid, r.eidMaskLen)) : [];
+    case ReliableType.RegistrationAck:
+    case ReliableType.RegistrationReject:
       return [eidText(m.eid, m.eidMaskLen)];
-    case 21:
+    case ReliableType.MappingNotification:
       return [eidText(m.record.eid, m.record.eidMaskLen)];
     default:
       return [];
@@ -128,7 +123,7 @@ function reliableEids(m: ReliableMessage): string[] {
 function registrationMessages(e: Exchange, packets: (PacketView | undefined)[]): (entries: ReliableEntry[]) => ReliableEntry[] {
   const eids = new Set<string>();
   for (const v of packets) {
-    const own = v?.packet.reliable?.find((x) => x.message.type === 17 && x.message.messageId === e.messageId);
+    const own = v?.packet.reliable?.find((x) => x.message.type === ReliableType.Registration && x.message.messageId === e.messageId);
     if (own) for (const x of reliableEids(own.message)) eids.add(x);
     if (eids.size) break;
   }
@@ -142,7 +137,7 @@ function registrationMessages(e: Exchange, packets: (PacketView | undefined)[]):
 function isAnswer(p: LispPacket): boolean {
   const v = controlView(p);
   if (!v || 'unknown' in v.m) return false;
-  return ANSWERS.has(v.m.type) || (v.m.type === 7 && v.m.reply);
+  return ANSWERS.has(v.m.type) || (v.m.type === MessageType.Info && v.m.reply);
 }
 
 /** The part an address plays in this exchange when no role was learned for it. */
@@ -204,7 +199,7 @@ export function buildLadder(s: Session, packets: (PacketView | undefined)[], rol
     const cv = controlView(p);
     let guessTo: string | undefined;
     const outer = p.control;
-    if (outer && !('unknown' in outer) && outer.type === 8) guessTo = outer.toMs ? 'MS' : outer.toEtr ? 'ETR' : 'MR';
+    if (outer && !('unknown' in outer) && outer.type === MessageType.ECM) guessTo = outer.toMs ? 'MS' : outer.toEtr ? 'ETR' : 'MR';
     const from = lane(p.ip.src);
     const to = lane(p.ip.dst, guessTo);
     const label = messageLabel(p);
@@ -219,7 +214,7 @@ export function buildLadder(s: Session, packets: (PacketView | undefined)[], rol
         const key = `${p.ip.src} ${'nonce' in m ? m.nonce : ''} ${m.type}`;
         if (requests.has(key)) step.note = 'retransmission';
         requests.add(key);
-        if (e.kind === 'smr' && m.type === 1 && m.smrInvoked && e.invokedMs !== undefined && !steps.some((x) => x.note?.startsWith('SMR-invoked'))) {
+        if (e.kind === 'smr' && m.type === MessageType.MapRequest && m.smrInvoked && e.invokedMs !== undefined && !steps.some((x) => x.note?.startsWith('SMR-invoked'))) {
           step.note = `SMR-invoked +${msText(e.invokedMs)}`;
         }
       }

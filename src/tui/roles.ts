@@ -8,6 +8,7 @@ import type { Mapping } from '../flows/types.js';
 import { addressBits } from '../dissect/address.js';
 import type { LispAddress } from '../dissect/types.js';
 import { controlView } from '../flows/view.js';
+import { MessageType } from '../dissect/registry.js';
 
 export type Role = 'MN' | 'MS' | 'MR' | 'RTR' | 'xTR';
 export type Roles = Map<string, Set<Role>>;
@@ -33,21 +34,21 @@ export function learnRoles(roles: Roles, p: LispPacket): void {
   if (!v || 'unknown' in v.m) return;
   const outer = p.control!;
   switch (v.m.type) {
-    case 3:
+    case MessageType.MapRegister:
       if (v.ecm) {
         // A Data-Map-Register: an ECM to an RTR, which relays the Map-Register.
         add(roles, v.dst, 'RTR');
         if (v.m.mobileNode) add(roles, v.ecm.innerSrc, 'MN');
       } else {
         add(roles, v.dst, 'MS');
-        if (v.m.rtr) add(roles, v.src, 'RTR');
+        if (v.m.builtForRtr) add(roles, v.src, 'RTR');
         else add(roles, v.src, v.m.mobileNode || registersOneHost(v.m.records) ? 'MN' : 'xTR');
       }
       break;
-    case 1:
+    case MessageType.MapRequest:
       // The ITR's own ECM (its inner source is its outer source) goes to its Map-Resolver; a
       // Map-Resolver forwarding it to a Map-Server or an ETR sends it from elsewhere.
-      if (v.ecm && v.ecm.innerSrc === v.src && !('unknown' in outer) && outer.type === 8 && !outer.toEtr && !outer.toMs && !v.m.smr) {
+      if (v.ecm && v.ecm.innerSrc === v.src && !('unknown' in outer) && outer.type === MessageType.ECM && !outer.toEtr && !outer.toMs && !v.m.smr) {
         add(roles, v.dst, 'MR');
       }
       break;

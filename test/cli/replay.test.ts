@@ -191,7 +191,7 @@ describe('lispscope inject', () => {
     const got = s.got.map((g) => decodeControl(g.bytes).value);
     expect(got[0]).toMatchObject({ type: 8, inner: { dst: '10.2.0.7', message: { type: 1, nonce: 0xabcn, sourceEid: { addr: '10.1.0.5' } } } });
     expect(got[1]).toMatchObject({ type: 1, smr: true, itrRlocs: [{ addr: '127.0.42.7' }] });
-    expect(got[2]).toMatchObject({ type: 3, proxyReply: true, wantMapNotify: true, keyId: 1 });
+    expect(got[2]).toMatchObject({ type: 3, proxyReply: true, wantMapNotify: true, keyId: 0, algorithmId: 1 });
     expect(verifyAuth(s.got[2]!.bytes, 'secret phrase').ok).toBe(true);
     expect(got[3]).toMatchObject({ type: 7, reply: false });
     expect(verifyAuth(s.got[3]!.bytes, 'secret phrase').ok).toBe(true);

@@ -193,7 +193,7 @@ describe('authenticated messages', () => {
         siteId: 42n,
       });
       const d = decode(bytes) as MapRegister;
-      expect(d).toMatchObject({ type: 3, keyId, wantMapNotify: true, proxyReply: true, merge: true, xtrIdPresent: true, records });
+      expect(d).toMatchObject({ type: 3, keyId: 0, algorithmId: keyId, wantMapNotify: true, proxyReply: true, merge: true, xtrIdPresent: true, records });
       expect(d.authData.length).toBe(len);
       expect(d.authData.some((b) => b !== 0)).toBe(true);
       expect(Array.from(d.xtrId!)).toEqual(Array.from({ length: 16 }, (_, i) => i));
@@ -213,7 +213,7 @@ describe('authenticated messages', () => {
       ] as const) {
         const bytes = build({ nonce: NONCE, records, keyId, key: 'k', xtrId: 1n });
         const d = decode(bytes) as MapNotify;
-        expect(d).toMatchObject({ type, nonce: NONCE, keyId, xtrIdPresent: true, records });
+        expect(d).toMatchObject({ type, nonce: NONCE, keyId: 0, algorithmId: keyId, xtrIdPresent: true, records });
         expect(d.authData.length).toBe(len);
         expect(verifyAuth(bytes, 'k').ok).toBe(true);
         expect(verifyAuth(bytes, 'K').ok).toBe(false);
@@ -264,7 +264,7 @@ describe('authenticated messages', () => {
   it('signed() equals the one-call builder, and unset flags stay clear', () => {
     const spec = { nonce: 9n, records, keyId: 2, key: 'k' };
     expect(signed(mapRegisterMessage(spec), 'k')).toEqual(mapRegister(spec));
-    expect(decode(mapRegister(spec))).toMatchObject({ proxyReply: false, wantMapNotify: false, xtrIdPresent: false, rtr: false });
+    expect(decode(mapRegister(spec))).toMatchObject({ proxyReply: false, wantMapNotify: false, xtrIdPresent: false, builtForRtr: false });
     expect(() => mapRegister({ ...spec, xtrId: new Uint8Array(15) })).toThrow(RangeError);
   });
 });

@@ -124,7 +124,7 @@ describe('registration', () => {
   it('a Data-Map-Register through an RTR, its relay and the Map-Notify are one registration', () => {
     const RTR = '203.0.113.3';
     const s = new Story();
-    const reg = mapRegister({ nonce: 5n, records: [rec(RTR)], wantMapNotify: true, rtr: true, xtrId: 1n, ...key });
+    const reg = mapRegister({ nonce: 5n, records: [rec(RTR)], wantMapNotify: true, builtForRtr: true, xtrId: 1n, ...key });
     s.control(1, A, 4341, RTR, 4342, ecm({ inner: { src: A, dst: MS, sport: 4341 }, message: reg, toEtr: true, toMs: true }));
     s.control(1.001, RTR, 4342, MS, 4342, reg);
     s.control(1.005, MS, 4342, RTR, 4342, mapNotify({ nonce: 5n, records: [rec(RTR)], ...key }));

@@ -433,7 +433,7 @@ describe('what real deployments wrap their messages in', () => {
     const { dataPacket, lispUdpPacket } = await import('../../src/dissect/build.js');
     const RTR = '10.10.6.2';
     const s = new Story();
-    const reg = mapRegister({ nonce: 0xe1n, records: [rec(MN2, RTR)], wantMapNotify: true, rtr: true, xtrId: 5n, ...key });
+    const reg = mapRegister({ nonce: 0xe1n, records: [rec(MN2, RTR)], wantMapNotify: true, builtForRtr: true, xtrId: 5n, ...key });
     s.control(1, MN2, 4341, RTR, 4342, ecm({ inner: { src: MN2, dst: MS, sport: 4342 }, message: reg, toEtr: true, toMs: true }));
     const notify = mapNotify({ nonce: 0xe1n, records: [rec(MN2, RTR)], xtrId: 5n, ...key });
     const inner = lispUdpPacket({ src: MS, dst: MN2, sport: 4342, dport: 4342, payload: notify });

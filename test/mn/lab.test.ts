@@ -136,7 +136,7 @@ describe('lab scenarios on loopback', () => {
     expect(dmr.p.udp).toMatchObject({ srcPort: port, dstPort: 4342 });
     const inner = (ctl(dmr) as Ecm).inner!;
     expect(inner.src).toBe(a.mnPrivate);
-    expect(inner.message).toMatchObject({ type: 3, rtr: true, xtrIdPresent: true, wantMapNotify: true });
+    expect(inner.message).toMatchObject({ type: 3, builtForRtr: true, xtrIdPresent: true, wantMapNotify: true });
     const relayed = seen.find((s) => s.by === 'rtr' && ctl(s)?.type === 3)!;
     expect(relayed.p.ip!.dst).toBe(a.ms);
     expect(relayed.p.auth?.ok).toBe(true);

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readCapture } from '../../src/capture/source.js';
 import { encodeIPv4, encodeIPv6, encodeIpUdp } from '../../src/dissect/ip.js';
 import { icmpError, icmpErrorText } from '../../src/mn/icmp.js';
@@ -79,6 +79,9 @@ describe('map-cache', () => {
   });
 });
 
+/** The clocks the timing tests run on instead of the wall's. */
+const CLOCKS: NonNullable<Parameters<typeof vi.useFakeTimers>[0]>['toFake'] = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'];
+
 describe('send guard', () => {
   it('refuses unnamed, multicast and broadcast destinations', () => {
     const g = new SendGuard({ allowed: ['127.0.0.1', '224.0.0.5'] });
@@ -92,41 +95,57 @@ describe('send guard', () => {
   });
 
   it('paces sends to the rate, after the burst', async () => {
-    const g = new SendGuard({ allowed: [], rate: 50, burst: 3 });
-    const times: number[] = [];
-    const t0 = Date.now();
-    for (let i = 0; i < 8; i++) g.schedule(() => times.push(Date.now() - t0));
-    expect(times).toHaveLength(3); // the burst leaves at once
-    await new Promise((r) => setTimeout(r, 250));
-    expect(times).toHaveLength(8);
-    // The other five are spread at ~20 ms intervals.
-    expect(times[7]! - times[2]!).toBeGreaterThanOrEqual(80);
-    g.close();
+    vi.useFakeTimers({ toFake: CLOCKS });
+    try {
+      const g = new SendGuard({ allowed: [], rate: 50, burst: 3 });
+      const times: number[] = [];
+      const t0 = Date.now();
+      for (let i = 0; i < 8; i++) g.schedule(() => times.push(Date.now() - t0));
+      expect(times).toEqual([0, 0, 0]); // the burst leaves at once
+      await vi.advanceTimersByTimeAsync(1_000);
+      // The other five one token (1/50 s) apart.
+      expect(times).toEqual([0, 0, 0, 20, 40, 60, 80, 100]);
+      g.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
 describe('retransmission', () => {
   it('sends a fresh nonce per attempt, backs off, and takes an answer to any attempt', async () => {
-    const t = new NonceTable<string>();
-    const sent: Array<{ nonce: bigint; at: number }> = [];
-    const t0 = performance.now();
-    const p = t.request((nonce) => void sent.push({ nonce, at: performance.now() - t0 }), { timeoutMs: 20, retries: 3 });
-    await new Promise((r) => setTimeout(r, 70));
-    expect(sent.length).toBe(3); // at 0, 20, 60 ms
-    expect(new Set(sent.map((s) => s.nonce)).size).toBe(3);
-    expect(sent[2]!.at - sent[1]!.at).toBeGreaterThan(sent[1]!.at - sent[0]!.at);
-    expect(t.deliver(12345n, 'stray')).toBe(false);
-    expect(t.deliver(sent[0]!.nonce, 'late answer to the first')).toBe(true);
-    const a = await p;
-    expect(a).toMatchObject({ value: 'late answer to the first', attempts: 3 });
-    expect(t.size).toBe(0);
+    vi.useFakeTimers({ toFake: CLOCKS });
+    try {
+      const t = new NonceTable<string>();
+      const sent: Array<{ nonce: bigint; at: number }> = [];
+      const t0 = performance.now();
+      const p = t.request((nonce) => void sent.push({ nonce, at: performance.now() - t0 }), { timeoutMs: 20, retries: 3 });
+      await vi.advanceTimersByTimeAsync(70);
+      // Timeouts of 20 ms doubling: attempts at 0, 20 and 60 ms, the fourth due at 140.
+      expect(sent.map((s) => s.at)).toEqual([0, 20, 60]);
+      expect(new Set(sent.map((s) => s.nonce)).size).toBe(3);
+      expect(t.deliver(12345n, 'stray')).toBe(false);
+      expect(t.deliver(sent[0]!.nonce, 'late answer to the first')).toBe(true);
+      const a = await p;
+      expect(a).toMatchObject({ value: 'late answer to the first', attempts: 3 });
+      expect(t.size).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('gives up after the retries', async () => {
-    const t = new NonceTable<string>();
-    let n = 0;
-    expect(await t.request(() => void n++, { timeoutMs: 5, retries: 2 })).toBeUndefined();
-    expect(n).toBe(3);
+    vi.useFakeTimers({ toFake: CLOCKS });
+    try {
+      const t = new NonceTable<string>();
+      const at: number[] = [];
+      const p = t.request(() => void at.push(Date.now()), { timeoutMs: 5, retries: 2 });
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(await p).toBeUndefined();
+      expect(at.map((x) => x - at[0]!)).toEqual([0, 5, 15]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
@@ -175,7 +194,7 @@ describe('crafting and rewriting', () => {
       'k',
     );
     expect(verifyAuth(reg.bytes, 'k').ok).toBe(true);
-    expect(decodeControl(reg.bytes).value).toMatchObject({ type: 3, proxyReply: true, wantMapNotify: true, keyId: 1, xtrIdPresent: true });
+    expect(decodeControl(reg.bytes).value).toMatchObject({ type: 3, proxyReply: true, wantMapNotify: true, keyId: 0, algorithmId: 1, xtrIdPresent: true });
     const neg = decodeControl(craftFromJson({ type: 'map-reply', records: [{ eid: '10.64.0.0/10', ttl: 15, action: 'native-forward', locators: [] }] }).bytes).value;
     expect(neg).toMatchObject({ type: 2, records: [{ action: 1, ttl: 15, locators: [] }] });
     const info = craftFromJson({ type: 'info-request', eid: '10.1.0.5/32' }, 'k');
@@ -249,7 +268,7 @@ describe('Open Overlay Router compatibility', () => {
     expect(captured).toHaveLength(2);
     for (const bytes of captured) {
       const m = decodeControl(bytes).value as MapRegister;
-      expect([m.keyId, m.authData.length, m.xtrIdPresent]).toEqual([1, 20, false]);
+      expect([m.keyId, m.algorithmId, m.authData.length, m.xtrIdPresent]).toEqual([0, 1, 20, false]);
       const ours = mapRegister({ nonce: m.nonce, keyId: 1, key: 'password', records: m.records, wantMapNotify: m.wantMapNotify, proxyReply: m.proxyReply });
       expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(bytes).toString('hex'));
     }

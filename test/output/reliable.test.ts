@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
 import { readCapture } from '../../src/capture/source.js';
-import { encodeTcp, TcpFlag } from '../../src/capture/tcp.js';
+import { encodeTcp, TcpFlag } from '../../src/dissect/tcp.js';
 import { keyLookup, loadKeys } from '../../src/cli/common.js';
 import { encodeIPv4, IPPROTO_TCP } from '../../src/dissect/ip.js';
 import { LINKTYPE_IPV4 } from '../../src/dissect/link.js';

@@ -8,6 +8,7 @@ import { formatIPv4, formatIPv6, formatMac } from '../../src/dissect/addr.js';
 import { encodeData } from '../../src/dissect/data.js';
 import { encodeIPv4, encodeIPv6, encodeIpUdp } from '../../src/dissect/ip.js';
 import { encodeLink } from '../../src/dissect/link.js';
+import { MS_RTR_AD_TYPE } from '../../src/dissect/registry.js';
 import type {
   ControlMessage,
   EidAd,
@@ -99,7 +100,12 @@ function lcafBody(addr: fc.Arbitrary<LispAddress>): fc.Arbitrary<[number, LcafBo
         compact({ kind: 'multicast-info', iid, reserved, sourceMaskLen: s, groupMaskLen: g, source, group }),
       ]),
     fc
-      .array(fc.record({ flags: u16, address: addr }), { maxLength: 3 })
+      .array(
+        fc
+          .record({ reserved: nonzero(fc.integer({ min: 0, max: 0x1fff })), lookup: fc.boolean(), rlocProbe: fc.boolean(), strict: fc.boolean(), address: addr })
+          .map(compact),
+        { maxLength: 3 },
+      )
       .map((hops): [number, LcafBody] => [10, { kind: 'elp', hops }]),
     fc
       .tuple(fc.array(bytes(16), { maxLength: 3 }), nonzero(u8), u8, nonzero(fc.integer({ min: 0, max: 127 })), fc.boolean(), addr)
@@ -166,7 +172,7 @@ export const mappingRecord: fc.Arbitrary<MappingRecord> = fc
     action: fc.integer({ min: 0, max: 7 }),
     authoritative: fc.boolean(),
     reserved: nonzero(fc.integer({ min: 0, max: 0xfff })),
-    rsvd: nonzero(fc.integer({ min: 0, max: 15 })),
+    reserved2: nonzero(fc.integer({ min: 0, max: 15 })),
     mapVersion: fc.integer({ min: 0, max: 0xfff }),
     eid: address,
     locators: fc.array(locator, { maxLength: 3 }),
@@ -206,7 +212,7 @@ const eidPrefix: fc.Arbitrary<EidPrefix> = fc
   .map(compact);
 
 const nonce = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
-const auth = fc.record({ keyId: u16, authData: bytes(32) });
+const auth = fc.record({ keyId: u8, algorithmId: u8, authData: bytes(32) });
 const xtr = fc.option(
   fc.record({ xtrId: fc.uint8Array({ minLength: 16, maxLength: 16 }), siteId: fc.uint8Array({ minLength: 8, maxLength: 8 }) }),
   { nil: undefined },
@@ -276,7 +282,7 @@ const mapRegister = fc
   .record({
     proxyReply: fc.boolean(),
     security: fc.boolean(),
-    rtr: fc.boolean(),
+    builtForRtr: fc.boolean(),
     reserved: nonzero(fc.integer({ min: 0, max: 0x7ff })),
     eidNotify: fc.boolean(),
     ttlTimeout: fc.boolean(),
@@ -302,14 +308,18 @@ const mapNotify = fc
     records: fc.array(mappingRecord, { minLength: 1, maxLength: 3 }),
     xtr,
     // Wireshark's layout, or OOR's with the AD Type word first (its reserved bits left 0: a
-    // non-zero value could read as the other layout's Length).
+    // non-zero value could read as the other layout's Length). Wireshark's layout with Key ID 2
+    // and no data reads as OOR's AD word alone, as the decoder does.
     msRtrAuth: fc.option(
-      fc.tuple(auth, fc.boolean()).map(([a, word]): MsRtrAuth => (word ? { adType: 2, ...a } : a)),
+      fc
+        .tuple(auth, fc.boolean())
+        .filter(([a, word]) => word || !(a.keyId === MS_RTR_AD_TYPE && a.authData.length === 0))
+        .map(([a, word]): MsRtrAuth => (word ? { adType: MS_RTR_AD_TYPE, ...a } : a)),
       { nil: undefined },
     ),
   })
   .map(({ auth: a, xtr: x, ...r }): ControlMessage =>
-    compact({ ...r, xtrIdPresent: x !== undefined, rtr: r.msRtrAuth !== undefined, ...a, xtrId: x?.xtrId, siteId: x?.siteId }),
+    compact({ ...r, xtrIdPresent: x !== undefined, msRtrAuthPresent: r.msRtrAuth !== undefined, ...a, xtrId: x?.xtrId, siteId: x?.siteId }),
   );
 
 const mapReferral = fc

@@ -2,7 +2,7 @@
 // the real PacketDecoder, so the flow engine sees exactly what it sees on a capture.
 
 import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
-import { encodeTcp, TcpFlag } from '../../src/capture/tcp.js';
+import { encodeTcp, TcpFlag } from '../../src/dissect/tcp.js';
 import { concatBytes } from '../../src/dissect/addr.js';
 import { dataPacket, lispUdpPacket, type DataPacketSpec } from '../../src/dissect/build.js';
 import { encodeControl } from '../../src/dissect/control.js';

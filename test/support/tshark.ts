@@ -5,9 +5,37 @@ import { spawnSync } from 'node:child_process';
 import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
 import { readCapture } from '../../src/capture/source.js';
 import { toHex } from '../../src/dissect/addr.js';
-import { dataHeaderFields, DataFlag } from '../../src/dissect/data.js';
+import { dataHeaderFields } from '../../src/dissect/data.js';
+import { headerCounts } from '../../src/dissect/control.js';
+import { Writer } from '../../src/dissect/cursor.js';
+import { decodeWord, encodeWord, fieldValue, type Field, type Word } from '../../src/dissect/field.js';
+import { encodeLcaf } from '../../src/dissect/lcaf.js';
+import {
+  AUTH,
+  DATA_FLAGS,
+  dataFlagBits,
+  ECM_HEADER,
+  EID_RECORD,
+  INFO,
+  INFO_BODY,
+  LCAF_AS_NUMBER,
+  LCAF_ELP_HOP,
+  LCAF_GEO,
+  LCAF_HEADER,
+  LCAF_INSTANCE_ID,
+  LCAF_MULTICAST_FLAGS,
+  LCAF_MULTICAST_INFO,
+  LCAF_NAT_TRAVERSAL,
+  LCAF_NONCE_LOCATOR,
+  LCAF_RLE_ENTRY,
+  LCAF_SOURCE_DEST,
+  LCAF_VENDOR,
+  LOCATOR,
+  type MulticastFlags, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD } from '../../src/dissect/fields.js';
+import { recordCounts, referralCounts } from '../../src/dissect/record.js';
+import { MessageType } from '../../src/dissect/registry.js';
 import { isOpaque, RELIABLE_END_MARKER, type ReliableMessage } from '../../src/dissect/reliable.js';
-import type { ControlMessage, DataMessage, LispAddress, Locator, MappingRecord, NestedLisp } from '../../src/dissect/types.js';
+import type { AuthFields, ControlMessage, DataMessage, Lcaf, LispAddress, Locator, MappingRecord, NestedLisp } from '../../src/dissect/types.js';
 
 export type FieldMap = Map<string, string[]>;
 
@@ -56,18 +84,44 @@ export function tsharkFields(file: string, extraArgs: string[] = []): Map<number
   const out = new Map<number, FieldMap>();
   for (const f of frames) {
     const layers = f._source.layers;
-    const num = Number((layers.frame as Record<string, string>)['frame.number']);
+    const frame = layers.frame as Record<string, string>;
+    const num = Number(frame['frame.number']);
     const fields: FieldMap = new Map();
+    const damage: string[] = [];
+    let previous = '';
     for (const [name, layer] of Object.entries(layers)) {
       if (name === 'lisp' || name === 'lisp-data' || name === 'lisp-tcp' || name === 'vxlan' || name === 'ip' || name === 'ipv6' || name === 'udp') {
         collect(layer, fields);
       }
+      if (LISP_LAYERS.has(name)) {
+        const experts = new Map<string, string[]>();
+        collect(layer, experts);
+        const severities = experts.get('_ws.expert.severity') ?? [];
+        const messages = experts.get('_ws.expert.message') ?? [];
+        severities.forEach((v, i) => v === PI_ERROR && damage.push(`${name}: ${messages[i] ?? 'error'}`));
+      }
+      // tshark puts its mark after the layer that ran out or threw.
+      if ((name === '_ws.malformed' || name === '_ws.short') && LISP_LAYERS.has(previous)) damage.push(`${previous}: ${name}`);
+      if (name === '_ws.malformed') fields.set('_ws.malformed', ['1']);
+      previous = name;
     }
-    if ('_ws.malformed' in layers) fields.set('_ws.malformed', ['1']);
+    if (Number(frame['frame.cap_len']) < Number(frame['frame.len'])) damage.push('frame cut by the capture');
+    if (damage.length) fields.set(DAMAGE, damage);
     out.set(num, fields);
   }
   return out;
 }
+
+/** tshark's protocols of LISP. */
+const LISP_LAYERS = new Set(['lisp', 'lisp-data', 'lisp-tcp']);
+/** Wireshark's PI_ERROR severity. */
+const PI_ERROR = '8388608';
+/**
+ * The field under which tsharkFields lists why a frame is damaged in tshark's view: a LISP
+ * dissector ran out of bytes or threw (`_ws.short`, `_ws.malformed` after a LISP layer), an
+ * error-level expert info inside a LISP layer, or the capture cut the frame.
+ */
+export const DAMAGE = '_damage';
 
 /** Our decoder's packets of a file, in frame order (the view is built while each packet is valid). */
 export async function ourPackets<T>(file: string, view: (p: LispPacket) => T): Promise<Map<number, T>> {
@@ -85,11 +139,6 @@ export async function ourPackets<T>(file: string, view: (p: LispPacket) => T): P
 
 class Fields {
   readonly map: FieldMap = new Map();
-  /**
-   * Also give Instance-ID LCAF addresses as tshark's lisp.lcaf.iid* fields (done for reliable-
-   * transport frames, whose EID prefixes are all Instance-ID LCAFs in the captures we have).
-   */
-  iid = false;
   add(name: string, v: string | number | bigint | boolean): void {
     const list = this.map.get(name);
     if (list) list.push(norm(v));
@@ -103,33 +152,124 @@ const colonHex = (b: Uint8Array) => (b.length ? (toHex(b).match(/../g) ?? []).jo
 function plainAddr(f: Fields, a: LispAddress, v4: string, v6: string): void {
   if (a.kind === 'ipv4') f.add(v4, a.addr);
   else if (a.kind === 'ipv6') f.add(v6, a.addr);
-  else if (f.iid && a.kind === 'lcaf' && a.lcaf.body.kind === 'instance-id') {
-    const b = a.lcaf.body;
-    f.add('lisp.lcaf.iid', b.iid);
-    f.add('lisp.lcaf.iid.afi', b.address.afi);
-    plainAddr(f, b.address, 'lisp.lcaf.iid.ipv4', 'lisp.lcaf.iid.ipv6');
+  else if (a.kind === 'lcaf') lcaf(f, a.lcaf);
+}
+
+/** An address inside an LCAF body: tshark names its fields after the body (`lisp.lcaf.iid.afi`, `.ipv4` ...). */
+function lcafAddress(f: Fields, prefix: string, a: LispAddress): void {
+  f.add(`${prefix}.afi`, a.afi);
+  if (a.kind === 'ipv4') f.add(`${prefix}.ipv4`, a.addr);
+  else if (a.kind === 'ipv6') f.add(`${prefix}.ipv6`, a.addr);
+  else if (a.kind === 'mac') f.add(`${prefix}.mac`, a.addr);
+  else if (a.kind === 'dn') f.add(`${prefix}.dn`, a.name);
+  else if (a.kind === 'lcaf') lcaf(f, a.lcaf);
+}
+
+/**
+ * An LCAF as tshark 4.0's packet-lisp.c gives it: the header (for Multicast Info, Rsvd2 as its
+ * flags instead of lisp.lcaf.res2), then the body of the types it decodes (0, 1, 2, 3, 5, 7, 8, 9,
+ * 10, 12, 13, 15, 255; the others it marks "not dissected yet"). Deliberate difference: the Geo
+ * Coordinates' Altitude, which tshark 4.0 shows empty, is not compared.
+ */
+function lcaf(f: Fields, l: Lcaf): void {
+  const b = l.body;
+  const w = new Writer();
+  encodeLcaf(w, l);
+  const length = w.len - 6;
+  for (const d of LCAF_HEADER.flatMap((x) => x.fields as readonly Field[])) {
+    if (d.key === 'rsvd2' && b.kind === 'multicast-info') continue;
+    f.add(d.tshark!, d.kind === 'count' ? length : (l as unknown as Record<string, number>)[d.key]!);
+  }
+  switch (b.kind) {
+    case 'afi-list':
+      for (const a of b.addresses) lcafAddress(f, 'lisp.lcaf.afi_list', a);
+      break;
+    case 'instance-id':
+      header(f, LCAF_INSTANCE_ID, b);
+      lcafAddress(f, 'lisp.lcaf.iid', b.address);
+      break;
+    case 'as-number':
+      header(f, LCAF_AS_NUMBER, b);
+      lcafAddress(f, 'lisp.lcaf.asn', b.address);
+      break;
+    case 'geo-coordinates':
+      header(f, LCAF_GEO, b);
+      lcafAddress(f, 'lisp.lcaf.geo', b.address);
+      break;
+    case 'nat-traversal':
+      header(f, LCAF_NAT_TRAVERSAL, b);
+      for (const a of [b.globalEtrRloc, b.msRloc, b.privateEtrRloc, ...b.rtrRlocs]) lcafAddress(f, 'lisp.lcaf.natt.rloc', a);
+      break;
+    case 'nonce-locator':
+      header(f, LCAF_NONCE_LOCATOR, b);
+      lcafAddress(f, 'lisp.lcaf.nonce_loc', b.address);
+      break;
+    case 'multicast-info': {
+      f.add('lisp.lcaf.mcinfo.flags', l.rsvd2);
+      header(f, [LCAF_MULTICAST_FLAGS], decodeWord(LCAF_MULTICAST_FLAGS, l.rsvd2, {} as MulticastFlags));
+      header(f, LCAF_MULTICAST_INFO, b);
+      lcafAddress(f, 'lisp.lcaf.mcinfo.src', b.source);
+      lcafAddress(f, 'lisp.lcaf.mcinfo.grp', b.group);
+      break;
+    }
+    case 'elp':
+      for (const h of b.hops) {
+        f.add('lisp.lcaf.elp_hop.flags', encodeWord(LCAF_ELP_HOP[0]!, h));
+        header(f, LCAF_ELP_HOP, h);
+        lcafAddress(f, 'lisp.lcaf.elp_hop', h.address);
+      }
+      break;
+    case 'source-dest':
+      header(f, LCAF_SOURCE_DEST, b);
+      lcafAddress(f, 'lisp.lcaf.srcdst.src', b.source);
+      lcafAddress(f, 'lisp.lcaf.srcdst.dst', b.dest);
+      break;
+    case 'rle':
+      for (const e of b.entries) {
+        header(f, LCAF_RLE_ENTRY, e);
+        lcafAddress(f, 'lisp.lcaf.rle_entry', e.address);
+      }
+      break;
+    case 'key-value':
+      lcafAddress(f, 'lisp.lcaf.kv_key', b.key);
+      lcafAddress(f, 'lisp.lcaf.kv_value', b.value);
+      break;
+    case 'vendor':
+      header(f, LCAF_VENDOR, b);
+      f.add('lisp.lcaf.vendor.data', colonHex(b.data));
+      break;
+    default:
+      break;
   }
 }
 
+/** The fields of header words that tshark names, as the field tables declare them (lisp.type aside). */
+function header<T>(f: Fields, words: readonly Word<T>[], m: T, counts: Record<string, number> = {}): void {
+  for (const w of words) {
+    if (w.tsharkViews) {
+      const word = encodeWord(w, m, counts);
+      for (const v of w.tsharkViews) f.add(v.name, fieldValue({ key: v.name, kind: 'number', mask: v.mask, name: v.name }, word));
+    }
+    for (const d of w.fields as readonly Field[]) {
+      if (!d.tshark || d.key === 'type') continue;
+      const v = d.kind === 'count' ? counts[d.key] : (m as Record<string, unknown>)[d.key];
+      f.add(d.tshark, typeof v === 'number' || typeof v === 'boolean' ? v : d.kind === 'flag' || d.kind === 'option' ? false : 0);
+    }
+  }
+}
+
+/** The Authentication Data Length as the wire says it. */
+const authCounts = (a: AuthFields) => ({ authDataLength: a.declaredAuthDataLength ?? a.authData.length });
+
 function locator(f: Fields, l: Locator): void {
-  f.add('lisp.loc.priority', l.priority);
-  f.add('lisp.loc.weight', l.weight);
-  f.add('lisp.loc.multicast_priority', l.mpriority);
-  f.add('lisp.loc.multicast_weight', l.mweight);
-  f.add('lisp.loc.flags.local', l.local);
-  f.add('lisp.loc.flags.probe', l.probed);
-  f.add('lisp.loc.flags.reach', l.reachable);
+  header(f, LOCATOR, l);
   f.add('lisp.loc.afi', l.rloc.afi);
   if (l.rloc.kind === 'ipv4' || l.rloc.kind === 'ipv6') f.add('lisp.loc.locator', l.rloc.addr);
+  else if (l.rloc.kind === 'lcaf') lcaf(f, l.rloc.lcaf);
 }
 
 function record(f: Fields, r: MappingRecord): void {
-  f.add('lisp.mapping.ttl', r.ttl);
-  f.add('lisp.mapping.loccnt', r.locators.length);
-  f.add('lisp.mapping.eid.masklen', r.eidMaskLen);
-  f.add('lisp.mapping.act', r.action);
-  f.add('lisp.mapping.auth', r.authoritative);
-  f.add('lisp.mapping.ver', r.mapVersion);
+  header(f, MAPPING_RECORD, r, recordCounts(r));
   f.add('lisp.mapping.eid.afi', r.eid.afi);
   plainAddr(f, r.eid, 'lisp.mapping.eid.ipv4', 'lisp.mapping.eid.ipv6');
   for (const l of r.locators) locator(f, l);
@@ -144,15 +284,8 @@ function control(f: Fields, m: ControlMessage): void {
 function controlBody(f: Fields, m: ControlMessage): void {
   if ('unknown' in m) return;
   switch (m.type) {
-    case 1:
-      f.add('lisp.mreq.flags.auth', m.authoritative);
-      f.add('lisp.mreq.flags.mrp', m.mapDataPresent);
-      f.add('lisp.mreq.flags.probe', m.probe);
-      f.add('lisp.mreq.flags.smr', m.smr);
-      f.add('lisp.mreq.flags.pitr', m.pitr);
-      f.add('lisp.mreq.flags.smri', m.smrInvoked);
-      f.add('lisp.irc', m.itrRlocs.length - 1);
-      f.add('lisp.records', m.eids.length);
+    case MessageType.MapRequest:
+      header(f, [MAP_REQUEST], m, headerCounts(m));
       f.add('lisp.nonce', m.nonce);
       f.add('lisp.mreq.srceid.afi', m.sourceEid.afi);
       // Deliberate difference: tshark 4.0 stops at a Distinguished Name source EID (AFI 17,
@@ -167,36 +300,23 @@ function controlBody(f: Fields, m: ControlMessage): void {
       // to withdraw a subscription; we go on, so compare up to it.
       if (m.itrRlocs.some((a) => a.kind === 'none')) break;
       for (const p of m.eids) {
-        f.add('lisp.mreq.record.prefix.length', p.maskLen);
+        header(f, EID_RECORD, p);
         f.add('lisp.mreq.record.prefix.afi', p.prefix.afi);
         plainAddr(f, p.prefix, 'lisp.mreq.record.prefix.ipv4', 'lisp.mreq.record.prefix.ipv6');
       }
       if (m.mapReply) record(f, m.mapReply);
       break;
-    case 2:
-      f.add('lisp.mrep.flags.probe', m.probe);
-      f.add('lisp.mrep.flags.enlr', m.echoNonceCapable);
-      f.add('lisp.mrep.flags.sec', m.security);
-      f.add('lisp.records', m.records.length);
+    case MessageType.MapReply:
+      header(f, [MAP_REPLY], m, headerCounts(m));
       f.add('lisp.nonce', m.nonce);
       m.records.forEach((r) => record(f, r));
       break;
-    case 3:
-    case 4: {
-      if (m.type === 3) {
-        f.add('lisp.mreg.flags.pmr', m.proxyReply);
-        f.add('lisp.mreg.flags.sec', m.security);
-        f.add('lisp.mreg.flags.xtrid', m.xtrIdPresent);
-        f.add('lisp.mreg.flags.rtr', m.rtr);
-        f.add('lisp.mreg.flags.wmn', m.wantMapNotify);
-      } else {
-        f.add('lisp.mnot.flags.xtrid', m.xtrIdPresent);
-        f.add('lisp.mnot.flags.rtr', m.rtr);
-      }
-      f.add('lisp.records', m.records.length);
+    case MessageType.MapRegister:
+    case MessageType.MapNotify: {
+      if (m.type === MessageType.MapRegister) header(f, [MAP_REGISTER], m, headerCounts(m));
+      else header(f, [MAP_NOTIFY], m, headerCounts(m));
       f.add('lisp.nonce', m.nonce);
-      f.add('lisp.keyid', m.keyId);
-      f.add('lisp.authlen', m.authData.length);
+      header(f, AUTH, m, authCounts(m));
       f.add('lisp.auth', colonHex(m.authData));
       m.records.forEach((r) => record(f, r));
       if (m.xtrIdPresent && m.xtrId) {
@@ -205,36 +325,28 @@ function controlBody(f: Fields, m: ControlMessage): void {
       }
       break;
     }
-    case 6:
-      f.add('lisp.records', m.records.length);
+    case MessageType.MapReferral:
+      header(f, [MAP_REFERRAL], m, headerCounts(m));
       f.add('lisp.nonce', m.nonce);
       for (const r of m.records) {
-        f.add('lisp.mapping.ttl', r.ttl);
-        f.add('lisp.mapping.loccnt', r.referrals.length);
-        f.add('lisp.mapping.eid.masklen', r.eidMaskLen);
-        f.add('lisp.mapping.act', r.action);
-        f.add('lisp.mapping.auth', r.authoritative);
-        f.add('lisp.referral.incomplete', r.incomplete);
-        f.add('lisp.referral.sigcnt', r.signatures.length);
-        f.add('lisp.mapping.ver', r.mapVersion);
+        header(f, REFERRAL_RECORD, r, referralCounts(r));
         f.add('lisp.mapping.eid.afi', r.eid.afi);
         plainAddr(f, r.eid, 'lisp.mapping.eid.ipv4', 'lisp.mapping.eid.ipv6');
         for (const l of r.referrals) locator(f, l);
       }
       break;
-    case 7:
-      f.add('lisp.info.r', m.reply);
+    case MessageType.Info:
+      header(f, [INFO], m);
       f.add('lisp.nonce', m.nonce);
-      f.add('lisp.keyid', m.keyId);
-      f.add('lisp.authlen', m.authData.length);
-      f.add('lisp.info.ttl', m.ttl);
-      f.add('lisp.info.prefix.masklen', m.eidMaskLen);
+      header(f, AUTH, m, authCounts(m));
+      header(f, INFO_BODY, m);
       f.add('lisp.info.prefix.afi', m.eid.afi);
       plainAddr(f, m.eid, 'lisp.info.prefix.ipv4', 'lisp.info.prefix.ipv6');
+      f.add('lisp.info.afi', m.address.afi);
+      if (m.address.kind === 'lcaf') lcaf(f, m.address.lcaf);
       break;
-    case 8:
-      f.add('lisp.ecm.flags.sec', m.security);
-      f.add('lisp.ecm.flags.ddt', m.ddt);
+    case MessageType.ECM:
+      header(f, [ECM_HEADER], m);
       // tshark 4.0 does not know LISP-SEC: it looks for the inner IP header right after the ECM
       // header, where RFC 9303 §6.1 puts the Authentication Data, and decodes no inner packet.
       if (m.lispSec) break;
@@ -312,7 +424,6 @@ export function ourFields(p: LispPacket): FieldMap {
   }
   if (p.control) control(f, p.control);
   else if (p.reliable) {
-    f.iid = true;
     for (const e of p.reliable) reliable(f, e.message, e.length);
   } else if (p.data) data(f, p.data);
   else if (p.vxlan) {
@@ -343,11 +454,7 @@ function data(f: Fields, m: DataMessage): void {
   {
     const h = m.header;
     const d = dataHeaderFields(h);
-    f.add('lisp-data.flags.nonce', (h.flags & DataFlag.N) !== 0);
-    f.add('lisp-data.flags.lsb', (h.flags & DataFlag.L) !== 0);
-    f.add('lisp-data.flags.enr', (h.flags & DataFlag.E) !== 0);
-    f.add('lisp-data.flags.mv', (h.flags & DataFlag.V) !== 0);
-    f.add('lisp-data.flags.iid', (h.flags & DataFlag.I) !== 0);
+    header(f, [DATA_FLAGS], dataFlagBits(h));
     // Deliberate difference: with P (LISP-GPE, RFC 9305 §3) the nonce is 16 bits and byte 3 is the
     // Next Protocol; tshark 4.0 knows no GPE and reads 24 bits.
     if (d.nonce !== undefined && d.gpeNextProtocol === undefined) f.add('lisp-data.nonce', d.nonce);

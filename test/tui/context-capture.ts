@@ -12,7 +12,7 @@
 //  - at the end two connections whose capture times go backwards (C, then D earlier than C): a
 //    message in two segments of D.
 
-import { encodeTcp, TcpFlag } from '../../src/capture/tcp.js';
+import { encodeTcp, TcpFlag } from '../../src/dissect/tcp.js';
 import { PcapFileWriter } from '../../src/capture/writer.js';
 import { concatBytes } from '../../src/dissect/addr.js';
 import { parsePrefix } from '../../src/dissect/address.js';

@@ -5,7 +5,7 @@
 // a router-advertised network with a static route, a source-specific route and Wi-Fi as well.
 
 import { describe, expect, it } from 'vitest';
-import { ipv4GroupMac, ipv6NextHop, lookupIpv6Mac, neighbourMac, parseIpv6Routes, parseNeighbours, type Ipv6Tables } from '../../src/cli/neighbours.js';
+import { ipv4GroupMac, ipv6NextHop, lookupIpv6Mac, neighbourMac, parseIpv6Routes, parseNeighbours, type Ipv6Tables } from '../../src/capture/neighbours.js';
 
 const CONTAINER = `\
 fd000000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0

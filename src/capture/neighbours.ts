@@ -1,8 +1,9 @@
-// The next hop's MAC for an IPv6 destination of `replay -i`/`inject -i` on Ethernet: the route from
+// The next hop's MAC for a destination of `replay -i`/`inject -i` on Ethernet. IPv6: the route from
 // /proc/net/ipv6_route (longest prefix through the interface, then the lowest metric), the MAC from
 // the kernel's neighbour cache. IPv6 neighbours are not in /proc, and Node has no netlink, so the
 // cache is read with `ip -6 neigh show dev IFACE` (iproute2). Parsing and lookup are pure functions
-// over that text; only `systemIpv6Tables` touches the system.
+// over that text; only `systemIpv6Tables` touches the system. IPv4: /proc/net/route, then
+// /proc/net/arp.
 
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -186,3 +187,106 @@ export const systemIpv6Tables: Ipv6Tables = {
     return { text: r.stdout };
   },
 };
+
+// ---- IPv4 and the interface ------------------------------------------------------------------
+
+const IFF_LOOPBACK = 0x8;
+
+/** Whether `iface` is a loopback interface (IFF_LOOPBACK in /sys/class/net). */
+export function isLoopback(iface: string): boolean {
+  return (parseInt(sysNet(iface, 'flags') ?? '0', 16) & IFF_LOOPBACK) !== 0;
+}
+
+/** Whether the kernel routes 127.0.0.0/8 arriving on `iface` (net.ipv4.conf.*.route_localnet). */
+export function routeLocalnet(iface: string): boolean {
+  const conf = (dev: string) => {
+    try {
+      return readFileSync(`/proc/sys/net/ipv4/conf/${dev}/route_localnet`, 'utf8').trim() === '1';
+    } catch {
+      return false;
+    }
+  };
+  return conf('all') || conf(iface);
+}
+
+/** A file of /sys/class/net/IFACE (`address`: its MAC), or undefined. */
+export function sysNet(iface: string, file: string): string | undefined {
+  try {
+    return readFileSync(`/sys/class/net/${iface}/${file}`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** /proc/net/route holds addresses as little-endian hex: 0100007F is 127.0.0.1. */
+function procIPv4(hex: string): number {
+  return (parseInt(hex, 16) >>> 0).toString(16).padStart(8, '0').match(/../g)!.reverse().reduce((n, b) => n * 256 + parseInt(b, 16), 0);
+}
+
+function ipv4Number(a: string): number {
+  return a.split('.').reduce((n, b) => n * 256 + Number(b), 0);
+}
+
+/** The IPv4 next hop towards `dst` through `iface`, from the kernel's main routing table. */
+function nextHop(iface: string, dst: string): string | undefined {
+  let best: { len: number; gw: number } | undefined;
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/route', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const d = ipv4Number(dst);
+  for (const line of text.split('\n').slice(1)) {
+    const [dev, net, gw, , , , , mask] = line.trim().split(/\s+/);
+    if (dev !== iface || !net || !gw || !mask) continue;
+    const m = procIPv4(mask);
+    if (((d & m) >>> 0) !== procIPv4(net)) continue;
+    const len = m.toString(2).replace(/0/g, '').length;
+    if (!best || len > best.len) best = { len, gw: procIPv4(gw) };
+  }
+  if (!best) return undefined;
+  if (best.gw === 0) return dst;
+  return [24, 16, 8, 0].map((sh) => (best!.gw >>> sh) & 0xff).join('.');
+}
+
+function arpEntry(iface: string, address: string): string | undefined {
+  try {
+    for (const line of readFileSync('/proc/net/arp', 'utf8').split('\n').slice(1)) {
+      const [ip, , flags, hw, , dev] = line.trim().split(/\s+/);
+      if (ip === address && dev === iface && (parseInt(flags ?? '0', 16) & 0x2) !== 0) return hw;
+    }
+  } catch {
+    // no /proc: not Linux, the caller asks for --dst-mac
+  }
+  return undefined;
+}
+
+/** The IPv4 next hop's MAC on `iface`: the main routing table, then the ARP table. */
+function lookupIpv4Mac(iface: string, dst: string): MacLookup {
+  const group = ipv4GroupMac(dst);
+  if (group) return { hop: dst, mac: group };
+  const hop = nextHop(iface, dst);
+  if (!hop) return { why: `no route through ${iface}` };
+  const mac = arpEntry(iface, hop);
+  return mac ? { hop, mac } : { hop, why: 'not in the ARP table: ping it first' };
+}
+
+/**
+ * Source and destination MACs for Ethernet frames to `dst` on `iface`: `given` (--dst-mac), the
+ * loopback's own, or the next hop's from the kernel's tables; else why there are none.
+ */
+export function ethernetMacs(iface: string, dst: string, given: string | undefined): { src?: string; dst: string } | { why: string } {
+  const src = sysNet(iface, 'address');
+  if (given !== undefined) {
+    if (!parseMac(given)) return { why: `--dst-mac: "${given}" is not a MAC address (aa:bb:cc:dd:ee:ff)` };
+    return { ...(src ? { src } : {}), dst: given };
+  }
+  // The loopback takes any frame addressed to its own all-zero MAC as for this host.
+  if (isLoopback(iface)) return { src: src ?? '00:00:00:00:00:00', dst: src ?? '00:00:00:00:00:00' };
+  // A loopback destination on a wire would leave the host with an address no one may route.
+  if (/^127\./.test(dst) || dst === '::1') return { why: `${dst} is a loopback address: send it raw on the loopback interface (-i lo), not on ${iface}` };
+  const found = dst.includes(':') ? lookupIpv6Mac(iface, dst, systemIpv6Tables) : lookupIpv4Mac(iface, dst);
+  if (!('mac' in found)) return { why: `-i ${iface}: no MAC address known for ${found.hop ?? dst} (${found.why}); give --dst-mac` };
+  return { ...(src ? { src } : {}), dst: found.mac };
+}

@@ -1,0 +1,51 @@
+// What the active commands (mn, inject, replay, ms) print of their own traffic and answers: each
+// packet as `read` prints it, or its `read --json` object with the direction, and the records of a
+// Map-Reply as a table.
+
+import { PacketDecoder, type LispPacket } from '../capture/packets.js';
+import { addressText, prefixText } from '../dissect/address.js';
+import { mapRegister } from '../dissect/build.js';
+import { encodeIpUdp } from '../dissect/ip.js';
+import { LINKTYPE_RAW } from '../dissect/link.js';
+import { actionSlug, LISP_CONTROL_PORT } from '../dissect/registry.js';
+import type { MappingRecord } from '../dissect/types.js';
+import { packetJsonText } from './json.js';
+import { locatorFlagLetters, packetLine, ttlText } from './line.js';
+import type { Style } from './style.js';
+
+export interface TrafficFormat {
+  json: boolean;
+  style: Style;
+  /** Numeric ports (default true: the active commands name their own). */
+  numeric?: boolean;
+  /** `unverified` after the algorithm of an authenticated message no key checked. */
+  unverified?: boolean;
+}
+
+/** A packet sent or received, as the active commands print it. */
+export function trafficText(p: LispPacket, received: boolean, f: TrafficFormat): string {
+  if (f.json) return `${packetJsonText(p).slice(0, -1)},"direction":"${received ? 'received' : 'sent'}"}`;
+  return packetLine(p, { numeric: f.numeric ?? true, style: f.style, ...(f.unverified ? { unverified: true } : {}) });
+}
+
+/**
+ * Decodes and prints a throwaway signed message, so that the first packet a command prints does
+ * not pay for loading and compiling the decoder and printers: before anything is sent, rather
+ * than while an answer arrives, whose arrival stamp (or, in a server, its answer) they would hold up.
+ */
+export function warmUpPrinting(json: boolean, style: Style): void {
+  const payload = mapRegister({ nonce: 0n, keyId: 1, key: 'warm-up', records: [] });
+  const data = encodeIpUdp({ src: '192.0.2.1', dst: '192.0.2.2', sport: LISP_CONTROL_PORT, dport: LISP_CONTROL_PORT }, payload);
+  const p = new PacketDecoder({ all: true, keyFor: () => 'warm-up' }).decode({ index: 1, tsSec: 0, tsNsec: 0, linkType: LINKTYPE_RAW, len: data.length, data, interfaceId: 0 });
+  if (p) void trafficText(p, false, { json, style, unverified: true });
+}
+
+/** A mapping record as `mn resolve` shows it: the EID's line, then one line per locator. */
+export function mappingRecordLines(r: MappingRecord): string[] {
+  const head = `  ${prefixText(r.eid, r.eidMaskLen)}  ttl ${ttlText(r.ttl)}${r.authoritative ? '  authoritative' : ''}${r.mapVersion ? `  map-version ${r.mapVersion}` : ''}`;
+  if (r.locators.length === 0) return [`${head}  negative: ${actionSlug(r.action)}`];
+  const rows = r.locators.map(
+    (l) => `  ${addressText(l.rloc).padEnd(40)} ${(l.reachable ? 'up' : 'down').padEnd(6)} ${`${l.priority}/${l.weight}`.padEnd(16)} ${locatorFlagLetters(l)}`,
+  );
+  return [head, `  ${'Locator'.padEnd(40)} ${'State'.padEnd(6)} ${'Priority/Weight'.padEnd(16)} Flags`, ...rows];
+}
