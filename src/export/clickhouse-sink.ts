@@ -8,9 +8,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { createReadStream, rmSync } from 'node:fs';
 import { clickhouseDdl, cq, lit } from './columns.js';
 import { openDuck, run, type Duck } from './duck.js';
-import { selectRows } from './select.js';
+import { selectBatch } from './select.js';
 import { SinkError, SinkUnavailable, type Sink } from './sink.js';
-import type { Batch } from './stage.js';
+import { removeBatch, type Batch } from './stage.js';
 import { TABLES } from './tables.js';
 
 export interface ClickHouseTarget {
@@ -131,11 +131,11 @@ export class ClickHouseSink implements Sink {
    */
   async load(b: Batch): Promise<void> {
     const t = TABLES.find((x) => x.name === b.table)!;
-    const csv = `${b.path}.ch`;
+    const csv = `${b.path ?? b.plain}.ch`;
     // CSV: DuckDB writes it and ClickHouse parses it several times faster than JSONEachRow.
     await run(
       this.duck!.connection,
-      `COPY (${selectRows(t, [b.path], b, 'clickhouse')}) TO ${lit(csv)} (FORMAT csv, HEADER false, NULLSTR '\\N')`,
+      `COPY (${selectBatch(t, b, 'clickhouse')}) TO ${lit(csv)} (FORMAT csv, HEADER false, NULLSTR '\\N')`,
       `preparing ${t.name} for ClickHouse`,
     );
     try {
@@ -147,7 +147,7 @@ export class ClickHouseSink implements Sink {
     const promise = this.insert(t.name, csv);
     promise.catch(() => undefined); // seen by settle()
     this.inFlight = { table: t.name, csv, promise };
-    rmSync(b.path, { force: true });
+    removeBatch(b);
   }
 
   private inFlight: { table: string; csv: string; promise: Promise<void> } | undefined;

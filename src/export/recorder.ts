@@ -8,11 +8,11 @@ import type { Frame } from '../capture/types.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { Predicate } from '../flows/filter.js';
 import type { Exchange, Mapping } from '../flows/types.js';
-import { writeDataJsonFast } from '../output/json-fast.js';
 import { exchangeJson, mappingJson } from '../output/json-flows.js';
 import type { JsonOptions } from '../output/json-lisp.js';
 import { packetJson, writePacketJson } from '../output/json.js';
 import { JsonWriter } from '../output/json-writer.js';
+import { writePlainRow } from './plain-row.js';
 import type { Stager } from './stage.js';
 
 export interface RecorderOptions {
@@ -24,6 +24,8 @@ export interface RecorderOptions {
   /** Exchange wait in seconds for every kind (flows --timeout); default the per-kind waits. */
   timeout?: number;
   json?: JsonOptions;
+  /** false: plain data packets are staged as JSON rows too (tests compare both ways). */
+  plainRows?: boolean;
 }
 
 /** What an input held: the `captures` row. */
@@ -50,7 +52,7 @@ export class Recorder {
   private readonly decoder: PacketDecoder;
   private readonly packets;
   private readonly jw;
-  /** Plain data packets skip the general decoder (as read --json and flows do). */
+  /** Plain data packets skip the general decoder (as read --json and flows do) and are staged as plain rows. */
   private readonly fast: boolean;
   private readonly scanned = plainData();
   private readonly linkTypes = new Set<number>();
@@ -67,7 +69,7 @@ export class Recorder {
     this.packets = stager.stage('packets');
     this.jw = new JsonWriter(this.packets.out);
     const decodeAs = opts.decoder?.decodeAs;
-    this.fast = !opts.filters && !opts.decoder?.all && !(decodeAs && decodeAs.control.size + decodeAs.data.size > 0);
+    this.fast = opts.plainRows !== false && !opts.filters && !opts.decoder?.all && !(decodeAs && decodeAs.control.size + decodeAs.data.size > 0);
   }
 
   frame(f: Frame): void {
@@ -78,9 +80,8 @@ export class Recorder {
     this.linkTypes.add(f.linkType);
     if (this.fast && scanPlainData(f, this.scanned)) {
       this.engine.plainData(f, this.scanned);
-      this.packets.begin();
-      writeDataJsonFast(f, this.packets.out);
-      this.packets.end();
+      writePlainRow(f, this.scanned, this.packets.beginPlain());
+      this.packets.endPlain();
       return;
     }
     const p = this.decoder.decode(f);

@@ -1,8 +1,9 @@
 // Rows on their way to a database: each table's rows are written as lines `seq \x01 json` into a
-// batch file under a private temporary directory, and a batch is handed over when it reaches its
-// size (or when asked: end of input, or every second live). Memory holds one output buffer per
-// table; the capture is never held. The JSON of a row is what the NDJSON writers produce, so the
-// database sees exactly what `read --json` and `flows --json` print.
+// batch file under a private temporary directory (plain data packets as their typed fields before
+// the JSON: plain-row.ts), and a batch is handed over when it reaches its size (or when asked: end
+// of input, or every second live). Memory holds one output buffer per table and kind; the capture
+// is never held. The JSON of a row is what the NDJSON writers produce, so the database sees
+// exactly what `read --json` and `flows --json` print.
 
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +11,13 @@ import { join } from 'node:path';
 import { OutBuffer } from '../output/out-buffer.js';
 import type { TableName } from './tables.js';
 
-/** One staged file of rows of one table of one input. */
+/** One staged batch of rows of one table of one input: JSON rows, or (packets) plain data rows. */
 export interface Batch {
   table: TableName;
-  path: string;
+  /** `seq \x01 json` lines (a batch has this file or the next). */
+  path?: string;
+  /** Plain data packets' rows (see plain-row.ts). */
+  plain?: string;
   rows: number;
   bytes: number;
   /** The input's labels (batch constants). */
@@ -21,62 +25,131 @@ export interface Batch {
   file: string;
 }
 
+/** Removes a batch's files. */
+export function removeBatch(b: Batch): void {
+  for (const p of [b.path, b.plain]) if (p !== undefined) rmSync(p, { force: true });
+}
+
+/** DuckDB's row group size. */
+export const ROW_GROUP_ROWS = 122_880;
+
 const SEPARATOR = 1;
 const NEWLINE = 10;
 
-class TableStage {
+/** One file of a batch being written; opened with its first bytes. */
+class StageFile {
   readonly out: OutBuffer;
   private fd = -1;
-  private path = '';
-  rows = 0;
+  path: string | undefined;
   bytes = 0;
-  /** Rows staged for this table over the whole input. */
-  seq = 0;
 
-  constructor(
-    private readonly stager: Stager,
-    readonly table: TableName,
-  ) {
+  constructor(private readonly name: () => string) {
     this.out = new OutBuffer((b) => {
-      this.open();
+      if (this.fd < 0) {
+        this.path = this.name();
+        this.fd = openSync(this.path, 'w');
+      }
       writeSync(this.fd, b);
       this.bytes += b.length;
       return true;
     }, 1 << 18);
   }
 
-  private open(): void {
-    if (this.fd >= 0) return;
-    this.path = this.stager.nextPath(this.table);
-    this.fd = openSync(this.path, 'w');
+  get size(): number {
+    return this.bytes + this.out.pos;
   }
 
-  /** Starts a row: its number, then the separator; the caller writes the JSON. */
+  /** Flushes and closes; returns the file written (none if it got no bytes). */
+  close(): string | undefined {
+    this.out.flush();
+    const path = this.fd < 0 ? undefined : this.path;
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    this.path = undefined;
+    this.bytes = 0;
+    return path;
+  }
+}
+
+/** Rows of one kind being staged: JSON rows, or (packets) plain data rows. */
+class Part {
+  rows = 0;
+  constructor(
+    readonly file: StageFile,
+    readonly plain: boolean,
+  ) {}
+}
+
+class TableStage {
+  private readonly json: Part;
+  private plain: Part | undefined;
+  /** Rows staged for this table over the whole input (JSON and plain rows share the numbering). */
+  seq = 0;
+
+  constructor(
+    private readonly stager: Stager,
+    readonly table: TableName,
+  ) {
+    this.json = new Part(new StageFile(() => stager.nextPath(table)), false);
+  }
+
+  /** Where JSON rows are written. */
+  get out(): OutBuffer {
+    return this.json.file.out;
+  }
+
+  /** Starts a JSON row: its number, then the separator; the caller writes the JSON. */
   begin(): void {
     this.seq++;
-    this.out.ensure(24);
-    this.out.uint(this.seq);
-    this.out.byte(SEPARATOR);
+    const out = this.json.file.out;
+    out.ensure(24);
+    out.uint(this.seq);
+    out.byte(SEPARATOR);
   }
 
-  /** Ends a row; hands the batch over when it is full. */
+  /** Ends a JSON row; hands the batch over when it is full. */
   end(): void {
-    this.out.ensure(1);
-    this.out.byte(NEWLINE);
-    this.rows++;
-    if (this.bytes + this.out.pos >= this.stager.batchBytes) this.cut();
+    const out = this.json.file.out;
+    out.ensure(1);
+    out.byte(NEWLINE);
+    this.ended(this.json);
   }
 
-  /** Closes the batch file (if it holds rows) and hands it over. */
-  cut(): void {
-    if (this.rows === 0) return;
-    this.out.flush();
-    closeSync(this.fd);
-    const batch: Batch = { table: this.table, path: this.path, rows: this.rows, bytes: this.bytes, vantage: this.stager.vantage, file: this.stager.file };
-    this.fd = -1;
-    this.rows = 0;
-    this.bytes = 0;
+  /** Starts a plain data row (its number; the caller writes the fields and the line's end). */
+  beginPlain(): OutBuffer {
+    this.plain ??= new Part(new StageFile(() => this.stager.nextPath(`${this.table}-plain`)), true);
+    this.seq++;
+    const out = this.plain.file.out;
+    out.ensure(24);
+    out.uint(this.seq);
+    return out;
+  }
+
+  /** Ends a plain row (its writer ended the line). */
+  endPlain(): void {
+    this.ended(this.plain!);
+  }
+
+  private ended(part: Part): void {
+    part.rows++;
+    if (part.rows >= this.stager.batchRows || part.file.size >= this.stager.batchBytes) this.cutPart(part);
+  }
+
+  private cutPart(part: Part): void {
+    if (part.rows === 0) return;
+    const bytes = part.file.size;
+    const path = part.file.close()!;
+    const batch: Batch = { table: this.table, rows: part.rows, bytes, vantage: this.stager.vantage, file: this.stager.file };
+    if (part.plain) batch.plain = path;
+    else batch.path = path;
+    part.rows = 0;
     this.stager.onBatch(batch);
+  }
+
+  /** Hands over what is staged. */
+  cut(): void {
+    this.cutPart(this.json);
+    if (this.plain) this.cutPart(this.plain);
   }
 
   /** A new input: numbering starts again. */
@@ -87,14 +160,20 @@ class TableStage {
 }
 
 export interface StagerOptions {
-  /** A batch is handed over once it holds this many bytes (default 8 MiB). */
+  /** A batch is handed over once it holds this many bytes (default 8 MiB)... */
   batchBytes?: number;
+  /**
+   * ...or this many rows (default a DuckDB row group, 122,880: an insert of whole row groups is
+   * written straight to the database file, with nothing left over to merge or rewrite).
+   */
+  batchRows?: number;
   onBatch: (b: Batch) => void;
 }
 
 export class Stager {
   readonly dir: string;
   readonly batchBytes: number;
+  readonly batchRows: number;
   readonly onBatch: (b: Batch) => void;
   vantage = '';
   file = '';
@@ -104,6 +183,7 @@ export class Stager {
   constructor(opts: StagerOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'lispscope-export-'));
     this.batchBytes = opts.batchBytes ?? 8 << 20;
+    this.batchRows = opts.batchRows ?? ROW_GROUP_ROWS;
     this.onBatch = opts.onBatch;
   }
 
