@@ -2,8 +2,10 @@
 // sooner when a batch fills), through the same recorder and sinks as `export`. When the database
 // falls behind, the loader's queue fills and the capture pauses (its own queue then takes the
 // strain, and what it cannot hold is counted as drops); when the database is unreachable, batches
-// wait on disk up to a bound, then the oldest are dropped and counted. Mappings and handovers are
-// known when the capture stops (the flow engine reports them at its end).
+// wait on disk up to a bound, then the oldest are dropped and counted. Mapping timeline entries go
+// out with the next batch, and each handover once its peers are no longer followed (every one has
+// moved, or the tracking time is up), so a fleet's database shows handovers while the sniffers run;
+// what is still open goes out when the capture stops.
 
 import type { Frame } from '../capture/types.js';
 import { Loader } from './loader.js';
@@ -74,10 +76,18 @@ export class LiveExport {
     return this.stager.stage('packets').seq;
   }
 
-  private tick(): void {
-    // Exchanges time out on the wall clock when traffic stops.
-    this.recorder.engine.exchanges.sweep(Date.now() / 1000);
+  /**
+   * What is final at `now` (capture time; live, the wall clock) goes out: exchanges that timed out
+   * (when traffic stops too), new mapping entries, settled handovers, and the rows staged so far.
+   */
+  flush(now: number): void {
+    this.recorder.engine.exchanges.sweep(now);
+    this.recorder.flushMappings(now);
     this.stager.cutAll();
+  }
+
+  private tick(): void {
+    this.flush(Date.now() / 1000);
     const hour = Math.floor(Date.now() / 3_600_000);
     if (this.opts.hourly && hour !== this.hour) {
       this.hour = hour;
