@@ -1,5 +1,5 @@
-// `--to x.duckdb`: the tables in one DuckDB database file. Exporting an input again replaces its
-// rows (same vantage and file), so a re-run does not count packets twice.
+// `--to x.duckdb`: the tables in one DuckDB database file. Exporting a capture file again replaces
+// its rows (same vantage and file), so a re-run does not count packets twice.
 
 import { availableParallelism } from 'node:os';
 import { duckDdl, lit, q } from './columns.js';
@@ -37,7 +37,8 @@ export class DuckDbSink implements Sink {
     for (const t of TABLES) await run(c, duckDdl(t), `${this.path}: creating table ${t.name}`);
   }
 
-  async beginInput(input: InputLabel): Promise<void> {
+  async beginInput(input: InputLabel, replace: boolean): Promise<void> {
+    if (!replace) return;
     const c = this.db!.connection;
     for (const t of TABLES) {
       await run(c, `DELETE FROM ${q(t.name)} WHERE vantage = ${lit(input.vantage)} AND file = ${lit(input.file)}`, `${this.path}: ${t.name}`);

@@ -41,7 +41,7 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
     await sink.open();
     for (const input of inputs) {
       const label = { vantage: input.vantage, file: input.path };
-      await sink.beginInput(label);
+      await sink.beginInput(label, true);
       stager.input(label.vantage, label.file);
       const rec = new Recorder(stager, opts);
       const r = await readCapture(input.path, { frame: (f) => (rec.frame(f), !loader.error), warning: opts.warning }, { pause: () => loader.pause() });

@@ -53,7 +53,7 @@ export class LiveExport {
 
   async open(): Promise<void> {
     await this.sink.open();
-    await this.sink.beginInput(this.opts.label);
+    await this.sink.beginInput(this.opts.label, false);
     this.stager.input(this.opts.label.vantage, this.opts.label.file);
     this.timer = setInterval(() => this.tick(), 1000);
   }

@@ -52,16 +52,21 @@ export class ParquetSink implements Sink {
     await run(this.db.connection, 'SET allocator_background_threads = true', this.dir);
   }
 
+  /** A live capture's files carry its start time: they add to those of earlier captures. */
+  private started = '';
+
   /** VANTAGE--NAME-HASH: the hash of the whole path keeps a.pcap of two directories apart. */
   private base(input: InputLabel): string {
     let h = 0x811c9dc5;
     for (let i = 0; i < input.file.length; i++) h = Math.imul(h ^ input.file.charCodeAt(i), 0x01000193);
-    return `${fileSafe(input.vantage)}--${fileSafe(basename(input.file))}-${(h >>> 0).toString(16).padStart(8, '0')}`;
+    return `${fileSafe(input.vantage)}--${fileSafe(basename(input.file))}-${(h >>> 0).toString(16).padStart(8, '0')}${this.started}`;
   }
 
-  async beginInput(input: InputLabel): Promise<void> {
+  async beginInput(input: InputLabel, replace: boolean): Promise<void> {
     this.writes = 0;
-    // Exporting an input again replaces its files.
+    this.started = replace ? '' : `-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+    if (!replace) return;
+    // Exporting a capture file again replaces its files.
     const base = this.base(input);
     for (const t of TABLES) {
       const d = join(this.dir, t.name);
