@@ -123,7 +123,7 @@ export class ClickHouseSink implements Sink {
         throw clickhouseError(t, e, `create table ${table.name}`);
       }
     }
-    this.duck = await openDuck(':memory:', { memoryLimit: '256MB' });
+    this.duck = await openDuck(':memory:', { memoryLimit: '256MB', keepFreed: true });
   }
 
   /**

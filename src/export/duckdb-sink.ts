@@ -29,11 +29,6 @@ export class DuckDbSink implements Sink {
     // Bulk inserts buffer row groups before writing them (5 by default, ~50 MB each with the JSON
     // text): one at a time keeps memory flat.
     await run(c, 'SET write_buffer_row_group_count = 1', this.path);
-    // Its allocator returns freed memory in the background instead of keeping it per thread, and
-    // after every task that allocated more than a few MiB (by default it keeps up to 128 MiB).
-    await run(c, 'SET allocator_background_threads = true', this.path);
-    await run(c, "SET allocator_flush_threshold = '8MB'", this.path);
-    await run(c, "SET allocator_bulk_deallocation_flush_threshold = '8MB'", this.path);
     for (const t of TABLES) await run(c, duckDdl(t), `${this.path}: creating table ${t.name}`);
   }
 

@@ -2,10 +2,10 @@
 // sooner when a batch fills), through the same recorder and sinks as `export`. When the database
 // falls behind, the loader's queue fills and the capture pauses (its own queue then takes the
 // strain, and what it cannot hold is counted as drops); when the database is unreachable, batches
-// wait on disk up to a bound, then the oldest are dropped and counted. Mapping timeline entries go
-// out with the next batch, and each handover once its peers are no longer followed (every one has
-// moved, or the tracking time is up), so a fleet's database shows handovers while the sniffers run;
-// what is still open goes out when the capture stops.
+// wait on disk up to a bound, then the oldest are dropped and counted. Every 10 s, new mapping
+// timeline entries go out, and each handover whose peers are no longer followed (the EID moved
+// again, or the tracking time is up), so a fleet's database shows handovers while the sniffers
+// run; what is still open goes out when the capture stops.
 
 import type { Frame } from '../capture/types.js';
 import { Loader } from './loader.js';
@@ -27,6 +27,9 @@ export interface LiveExportOptions extends RecorderOptions {
   finalWaitMs?: number;
 }
 
+/** Mapping rows go out every this many batch ticks (seconds). */
+const MAPPING_TICKS = 10;
+
 export class LiveExport {
   readonly loader: Loader;
   private readonly stager: Stager;
@@ -46,7 +49,7 @@ export class LiveExport {
       onLoaded: () => opts.onReady?.(),
     });
     // A batch a second (or 32 MiB): ClickHouse makes a part per insert, and fewer parts are fewer merges.
-    this.stager = new Stager({ onBatch: (b) => this.loader.push(b), batchBytes: 32 << 20 });
+    this.stager = new Stager({ onBatch: (b) => this.loader.push(b), batchBytes: 32 << 20, together: true });
     this.recorder = new Recorder(this.stager, opts);
     this.hour = Math.floor(Date.now() / 3_600_000);
   }
@@ -78,16 +81,21 @@ export class LiveExport {
 
   /**
    * What is final at `now` (capture time; live, the wall clock) goes out: exchanges that timed out
-   * (when traffic stops too), new mapping entries, settled handovers, and the rows staged so far.
+   * (when traffic stops too), the rows staged so far, and with `mappings` new mapping entries and
+   * settled handovers.
    */
-  flush(now: number): void {
+  flush(now: number, mappings = true): void {
     this.recorder.engine.exchanges.sweep(now);
-    this.recorder.flushMappings(now);
+    if (mappings) this.recorder.flushMappings(now);
     this.stager.cutAll();
   }
 
+  private ticks = 0;
+
   private tick(): void {
-    this.flush(Date.now() / 1000);
+    // Mapping rows every 10 s: three more tables' inserts every second would cost a busy sniffer
+    // more than a handover seen 10 s later costs its readers.
+    this.flush(Date.now() / 1000, ++this.ticks % MAPPING_TICKS === 0);
     const hour = Math.floor(Date.now() / 3_600_000);
     if (this.opts.hourly && hour !== this.hour) {
       this.hour = hour;

@@ -49,7 +49,6 @@ export class ParquetSink implements Sink {
     // Each writing thread holds a row group (with its JSON text) until it is full: one thread, so
     // a capture of any size fits in the memory limit.
     await run(this.db.connection, 'SET threads = 1', this.dir);
-    await run(this.db.connection, 'SET allocator_background_threads = true', this.dir);
   }
 
   /** A live capture's files carry its start time: they add to those of earlier captures. */

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { OutBuffer } from '../output/out-buffer.js';
 import type { TableName } from './tables.js';
 
-/** One staged batch of rows of one table of one input: JSON rows, or (packets) plain data rows. */
+/** One staged batch of rows of one table of one input: JSON rows, (packets) plain data rows, or both. */
 export interface Batch {
   table: TableName;
-  /** `seq \x01 json` lines (a batch has this file or the next). */
+  /** `seq \x01 json` lines (a batch has this file, the next, or both). */
   path?: string;
   /** Plain data packets' rows (see plain-row.ts). */
   plain?: string;
@@ -132,24 +132,32 @@ class TableStage {
 
   private ended(part: Part): void {
     part.rows++;
-    if (part.rows >= this.stager.batchRows || part.file.size >= this.stager.batchBytes) this.cutPart(part);
+    if (this.stager.together) {
+      const rows = this.json.rows + (this.plain?.rows ?? 0);
+      if (rows >= this.stager.batchRows || this.json.file.size + (this.plain?.file.size ?? 0) >= this.stager.batchBytes) this.cut();
+    } else if (part.rows >= this.stager.batchRows || part.file.size >= this.stager.batchBytes) this.cutParts([part]);
   }
 
-  private cutPart(part: Part): void {
-    if (part.rows === 0) return;
-    const bytes = part.file.size;
-    const path = part.file.close()!;
-    const batch: Batch = { table: this.table, rows: part.rows, bytes, vantage: this.stager.vantage, file: this.stager.file };
-    if (part.plain) batch.plain = path;
-    else batch.path = path;
-    part.rows = 0;
-    this.stager.onBatch(batch);
+  /** One batch of the parts' rows. */
+  private cutParts(parts: Part[]): void {
+    const batch: Batch = { table: this.table, rows: 0, bytes: 0, vantage: this.stager.vantage, file: this.stager.file };
+    for (const part of parts) {
+      if (part.rows === 0) continue;
+      batch.bytes += part.file.size;
+      batch.rows += part.rows;
+      const path = part.file.close()!;
+      if (part.plain) batch.plain = path;
+      else batch.path = path;
+      part.rows = 0;
+    }
+    if (batch.rows > 0) this.stager.onBatch(batch);
   }
 
   /** Hands over what is staged. */
   cut(): void {
-    this.cutPart(this.json);
-    if (this.plain) this.cutPart(this.plain);
+    const parts = this.plain ? [this.json, this.plain] : [this.json];
+    if (this.stager.together) this.cutParts(parts);
+    else for (const p of parts) this.cutParts([p]);
   }
 
   /** A new input: numbering starts again. */
@@ -167,6 +175,11 @@ export interface StagerOptions {
    * written straight to the database file, with nothing left over to merge or rewrite).
    */
   batchRows?: number;
+  /**
+   * A table's JSON and plain rows go in one batch (live: one insert per table per second, which
+   * ClickHouse makes one part of) rather than a batch of each kind.
+   */
+  together?: boolean;
   onBatch: (b: Batch) => void;
 }
 
@@ -174,6 +187,7 @@ export class Stager {
   readonly dir: string;
   readonly batchBytes: number;
   readonly batchRows: number;
+  readonly together: boolean;
   readonly onBatch: (b: Batch) => void;
   vantage = '';
   file = '';
@@ -184,6 +198,7 @@ export class Stager {
     this.dir = mkdtempSync(join(tmpdir(), 'lispscope-export-'));
     this.batchBytes = opts.batchBytes ?? 8 << 20;
     this.batchRows = opts.batchRows ?? ROW_GROUP_ROWS;
+    this.together = opts.together ?? false;
     this.onBatch = opts.onBatch;
   }
 

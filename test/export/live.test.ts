@@ -120,7 +120,7 @@ describe('the loader', () => {
 describe('a live export', () => {
   afterEach(() => vi.useRealTimers());
 
-  it('writes timeline entries with the next batch, and each handover once its peers are no longer followed', async () => {
+  it('writes timeline entries while the capture runs, and each handover once its peers are no longer followed', async () => {
     // The batch timer must not run on the wall clock here: the capture's own times drive the flushes.
     vi.useFakeTimers();
     const rows: Record<string, Record<string, unknown>[]> = {};
@@ -132,8 +132,10 @@ describe('a live export', () => {
       close: async () => {},
       load: async (b: Batch) => {
         const list = (rows[b.table] ??= []);
-        if (b.path) for (const l of readFileSync(b.path, 'utf8').split('\n').filter(Boolean)) list.push(JSON.parse(l.slice(l.indexOf('\x01') + 1)) as Record<string, unknown>);
-        if (b.plain) list.push(...Array.from({ length: b.rows }, () => ({})));
+        const json = b.path ? readFileSync(b.path, 'utf8').split('\n').filter(Boolean) : [];
+        for (const l of json) list.push(JSON.parse(l.slice(l.indexOf('\x01') + 1)) as Record<string, unknown>);
+        // Plain data rows (one batch with the JSON rows, live): counted.
+        list.push(...Array.from({ length: b.rows - json.length }, () => ({})));
       },
     };
     const live = new LiveExport(sink, { label: { vantage: 'mn', file: 'lo' }, warning: () => {}, onState: () => {} });
