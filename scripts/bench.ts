@@ -9,7 +9,7 @@
 // time (user + system): the machine is shared, and CPU time moves less with what else runs.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PcapFileWriter } from '../src/capture/writer.js';
@@ -31,6 +31,7 @@ import { encodeControl } from '../src/dissect/control.js';
 import { encodeLink } from '../src/dissect/link.js';
 import { openInjector } from '../src/capture/inject.js';
 import { LiveCapture, LiveCaptureError } from '../src/capture/live.js';
+import { exportSection, liveExportSection } from './bench-export.js';
 import type { FloodResult } from './flood.js';
 import type { TuiBenchResult } from './tui-bench.js';
 
@@ -328,34 +329,6 @@ function tuiSection(file: string, n: number): void {
   );
 }
 
-// ---------------------------------------------------------------------------------------------
-// Export: the same capture into DuckDB and Parquet (docs/export.md).
-
-function treeBytes(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? treeBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size), 0);
-}
-
-async function exportSection(file: string, n: number, readJson: Measure): Promise<void> {
-  const bin = join(ROOT, 'bin/lispscope');
-  const duck = join(OUT, 'bench.duckdb');
-  const parquet = join(OUT, 'bench-parquet');
-  rmSync(duck, { force: true });
-  rmSync(`${duck}.wal`, { force: true });
-  rmSync(parquet, { recursive: true, force: true });
-  process.stderr.write('\nexport: the capture into DuckDB and into Parquet...\n');
-  const d = await measure(process.execPath, [bin, 'export', file, '--to', duck]);
-  const p = await measure(process.execPath, [bin, 'export', file, '--to', `${parquet}/`]);
-  const perMillion = (bytes: number) => ((bytes / n) * 1e6) / 2 ** 20;
-  const row = (name: string, m: Measure, bytes: number) =>
-    `${name.padEnd(24)} ${m.seconds.toFixed(2).padStart(7)} s ${Math.round(n / m.seconds).toLocaleString('en').padStart(11)} pkt/s ${m.peakMb.toFixed(0).padStart(5)} MB peak` +
-    `  ${(m.seconds / readJson.seconds).toFixed(2)}x the time of read --json; ${perMillion(bytes).toFixed(1)} MiB per million packets`;
-  process.stdout.write(
-    `\n${row('export --to x.duckdb', d, statSync(duck).size)}\n${row('export --to dir/ (Parquet)', p, treeBytes(parquet))}\n` +
-      `  (read --json: ${readJson.seconds.toFixed(2)} s in this run; the capture file: ${perMillion(statSync(file).size).toFixed(1)} MiB per million packets)\n` +
-      'target: export to DuckDB <= 2.5x the time of read --json, peak RSS < 300 MB\n',
-  );
-}
-
 /**
  * The flood: a minute of 100,000 new unanswered requests a second through the flow engine, in a
  * child whose heap is capped at 256 MB: unbounded state would fail, not hide in GC slack.
@@ -529,60 +502,7 @@ async function liveSection(): Promise<void> {
         `${r.peakMb < 150 && r.queueDrops > 0 ? 'met' : 'MISSED'})\n`,
     );
   }
-  if (!process.argv.includes('--no-live-export')) await liveExportSection(pool, seconds);
-}
-
-/** A ClickHouse to export to: LISPSCOPE_CLICKHOUSE, else Debian's server started for the run. */
-async function clickhouseForBench(): Promise<{ http: string; stop: () => void } | string> {
-  const given = process.env.LISPSCOPE_CLICKHOUSE;
-  if (given) return { http: given, stop: () => {} };
-  if (!existsSync('/usr/sbin/clickhouse-server') && !existsSync('/usr/bin/clickhouse-server')) return 'no clickhouse-server installed (apt-get install clickhouse-server)';
-  const dir = join(OUT, 'clickhouse');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const r = spawnSync(join(ROOT, '.ci/clickhouse'), ['start', dir], { encoding: 'utf8' });
-  if (r.status !== 0) return `clickhouse-server did not start: ${r.stderr.trim().split('\n').pop()}`;
-  const pid = r.stdout.trim();
-  return { http: 'http://127.0.0.1:8123', stop: () => void spawnSync(join(ROOT, '.ci/clickhouse'), ['stop', pid]) };
-}
-
-async function clickhouse(http: string, sql: string): Promise<string> {
-  const r = await fetch(http, { method: 'POST', body: sql });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`ClickHouse: ${text.trim()}`);
-  return text.trim();
-}
-
-/** `sniff --export clickhouse://...` against the same traffic: every packet must reach the table. */
-async function liveExportSection(pool: Uint8Array[], seconds: number): Promise<void> {
-  const ch = await clickhouseForBench();
-  if (typeof ch === 'string') {
-    process.stdout.write(`\nsniff --export clickhouse: skipped (${ch})\n`);
-    return;
-  }
-  const rows: string[] = [];
-  try {
-    const u = new URL(ch.http);
-    const url = `clickhouse://default@${u.hostname}:${u.port || 8123}/lispscope_bench`;
-    process.stderr.write(`\nsniff --export ${url}, ${seconds} s per rate...\n`);
-    for (const rate of [50_000, 100_000, 125_000]) {
-      await clickhouse(ch.http, 'DROP DATABASE IF EXISTS lispscope_bench');
-      await clickhouse(ch.http, 'CREATE DATABASE lispscope_bench');
-      const r = await liveRun(['--export', url], rate, seconds, pool);
-      const inTable = Number(await clickhouse(ch.http, 'SELECT count() FROM lispscope_bench.packets')) - 20_000;
-      const pps = (v: number) => Math.round(v).toLocaleString('en').padStart(7);
-      rows.push(
-        `sniff --export ${pps(r.rate)} pkt/s (${pps(r.sentRate)} sent): ${inTable.toLocaleString('en').padStart(7)} of ${r.sent.toLocaleString('en')} in ClickHouse, ` +
-          `${r.queueDrops} dropped by the queue, ${r.sent - r.captured - r.queueDrops} lost before it${r.kernelDrops === undefined ? '' : ` (kernel drops ${r.kernelDrops})`}; sniff CPU ${r.cpu.toFixed(2)} s`,
-      );
-      process.stderr.write(`${rows[rows.length - 1]}\n`);
-    }
-    await clickhouse(ch.http, 'DROP DATABASE IF EXISTS lispscope_bench');
-  } finally {
-    ch.stop();
-  }
-  process.stdout.write(`\nsniff --export to ClickHouse on lo (${seconds} s per rate after the warm-up; rows counted in the packets table):\n${rows.join('\n')}\n`);
-  process.stdout.write('target: 100,000 LISP packets/s, every packet in ClickHouse\n');
+  if (!process.argv.includes('--no-live-export')) await liveExportSection((mode, rate) => liveRun(mode, rate, seconds, pool), seconds, 20_000);
 }
 
 // --live-only: just the live capture sections (iterating on sniff).
@@ -590,6 +510,6 @@ const liveOnly = process.argv.includes('--live-only');
 const bench = liveOnly ? undefined : await main();
 if (bench) await backpressureSection(bench.file);
 if (bench && !process.argv.includes('--no-tui')) tuiSection(bench.file, bench.n);
-if (bench && !process.argv.includes('--no-export')) await exportSection(bench.file, bench.n, bench.readJson);
+if (bench && !process.argv.includes('--no-export')) await exportSection(bench.file, bench.n);
 if (!liveOnly && !process.argv.includes('--no-flood')) floodSection();
 if (!process.argv.includes('--no-live')) await liveSection();

@@ -8,9 +8,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { createReadStream, rmSync } from 'node:fs';
 import { clickhouseDdl, cq, lit } from './columns.js';
 import { openDuck, run, type Duck } from './duck.js';
-import { selectRows } from './select.js';
-import { SinkError, SinkUnavailable, type Sink } from './sink.js';
-import type { Batch } from './stage.js';
+import { selectBatch } from './select.js';
+import { SinkError, SinkUnavailable, type InputLabel, type Sink } from './sink.js';
+import { removeBatch, type Batch } from './stage.js';
 import { TABLES } from './tables.js';
 
 export interface ClickHouseTarget {
@@ -45,6 +45,12 @@ export function parseClickHouseUrl(dest: string, env: NodeJS.ProcessEnv): ClickH
     database,
   };
 }
+
+/** How long an export waits for ClickHouse to delete an input's earlier rows. */
+const MUTATION_WAIT_MS = 10 * 60_000;
+
+/** A ClickHouse string literal (backslash escapes). */
+const chLit = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|socket hang up|Timeout error|timed out/i;
 
@@ -117,12 +123,49 @@ export class ClickHouseSink implements Sink {
         throw clickhouseError(t, e, `create table ${table.name}`);
       }
     }
-    this.duck = await openDuck(':memory:', { memoryLimit: '256MB' });
+    this.duck = await openDuck(':memory:', { memoryLimit: '256MB', keepFreed: true });
   }
 
-  // ClickHouse deletes are mutations (heavy, asynchronous): rows are appended; the `captures`
-  // table says which inputs were exported when.
-  async beginInput(): Promise<void> {}
+  /**
+   * A capture file exported again replaces its rows. ClickHouse deletes are mutations: they rewrite
+   * the table's parts, asynchronously. So only rows that are there are deleted (a first export
+   * costs one count per table), and the export waits until the mutations are done: rows inserted
+   * after a mutation was made are never touched by it, but queries would see both until then.
+   */
+  async beginInput(input: InputLabel, replace: boolean): Promise<void> {
+    if (!replace) return;
+    const where = `${cq('vantage')} = ${chLit(input.vantage)} AND ${cq('file')} = ${chLit(input.file)}`;
+    const db = cq(this.target.database);
+    const mutated: string[] = [];
+    for (const t of TABLES) {
+      const n = await this.value(`SELECT count() AS n FROM ${db}.${cq(t.name)} WHERE ${where}`, `count ${t.name}`);
+      if (Number(n) === 0) continue;
+      try {
+        await this.client!.command({ query: `ALTER TABLE ${db}.${cq(t.name)} DELETE WHERE ${where}` });
+      } catch (e) {
+        throw clickhouseError(this.target, e, `delete the earlier rows of ${input.file} from ${t.name}`);
+      }
+      mutated.push(t.name);
+    }
+    if (mutated.length === 0) return;
+    const pending = `SELECT count() AS n FROM system.mutations WHERE database = ${chLit(this.target.database)} AND table IN (${mutated.map(chLit).join(', ')}) AND is_done = 0`;
+    const deadline = Date.now() + MUTATION_WAIT_MS;
+    for (let wait = 50; Number(await this.value(pending, 'wait for the deletes')) > 0; wait = Math.min(wait * 2, 1000)) {
+      if (Date.now() > deadline) throw new SinkError(`${this.label}: the earlier rows of ${input.file} are still being deleted after ${MUTATION_WAIT_MS / 60_000} minutes (system.mutations)`);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
+  /** The first column of a one-row query. */
+  private async value(query: string, what: string): Promise<unknown> {
+    try {
+      const rs = await this.client!.query({ query, format: 'JSONEachRow' });
+      const rows = await rs.json<Record<string, unknown>>();
+      return Object.values(rows[0] ?? {})[0];
+    } catch (e) {
+      throw clickhouseError(this.target, e, what);
+    }
+  }
 
   /**
    * Batches are pipelined: DuckDB prepares one while ClickHouse takes the one before. An insert
@@ -131,11 +174,11 @@ export class ClickHouseSink implements Sink {
    */
   async load(b: Batch): Promise<void> {
     const t = TABLES.find((x) => x.name === b.table)!;
-    const csv = `${b.path}.ch`;
+    const csv = `${b.path ?? b.plain}.ch`;
     // CSV: DuckDB writes it and ClickHouse parses it several times faster than JSONEachRow.
     await run(
       this.duck!.connection,
-      `COPY (${selectRows(t, [b.path], b, 'clickhouse')}) TO ${lit(csv)} (FORMAT csv, HEADER false, NULLSTR '\\N')`,
+      `COPY (${selectBatch(t, b, 'clickhouse')}) TO ${lit(csv)} (FORMAT csv, HEADER false, NULLSTR '\\N')`,
       `preparing ${t.name} for ClickHouse`,
     );
     try {
@@ -147,7 +190,7 @@ export class ClickHouseSink implements Sink {
     const promise = this.insert(t.name, csv);
     promise.catch(() => undefined); // seen by settle()
     this.inFlight = { table: t.name, csv, promise };
-    rmSync(b.path, { force: true });
+    removeBatch(b);
   }
 
   private inFlight: { table: string; csv: string; promise: Promise<void> } | undefined;

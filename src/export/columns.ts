@@ -23,6 +23,11 @@ export interface Column {
    * locators: costly to build, and absent from the data packets that are most rows).
    */
   detailSchema?: Record<string, unknown>;
+  /**
+   * packets: the value for a plain data row (select.ts), an expression over its fields
+   * (plain-row.ts); default the field of the column's key, or null when there is none.
+   */
+  plain?: string;
   /** Batch constants (vantage, file, seq) are filled in by the loader, not read from the row. */
   constant?: boolean;
   doc: string;
@@ -72,8 +77,14 @@ export function duckType(t: ColumnType): string {
   return DUCK[t];
 }
 
+/**
+ * JSON text is long and every row's differs: DuckDB's dictionary compression cannot win on it, and
+ * trying holds a copy of a row group's text (tens of MiB) and a third of the load's time. FSST.
+ */
+const DUCK_COMPRESSION: Partial<Record<ColumnType, string>> = { json: ' USING COMPRESSION fsst' };
+
 export function duckDdl(t: Table): string {
-  return `CREATE TABLE IF NOT EXISTS ${q(t.name)} (${t.columns.map((c) => `${q(c.name)} ${DUCK[c.type]}`).join(', ')})`;
+  return `CREATE TABLE IF NOT EXISTS ${q(t.name)} (${t.columns.map((c) => `${q(c.name)} ${DUCK[c.type]}${DUCK_COMPRESSION[c.type] ?? ''}`).join(', ')})`;
 }
 
 export function clickhouseType(t: Table, c: Column): string {

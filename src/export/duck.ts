@@ -29,10 +29,19 @@ export function duckMessage(e: unknown): string {
   return m.replace(/^[A-Za-z ]*Error: /, '');
 }
 
-export async function openDuck(path: string, opts: { readOnly?: boolean; memoryLimit?: string } = {}): Promise<Duck> {
+export async function openDuck(path: string, opts: { readOnly?: boolean; memoryLimit?: string; keepFreed?: boolean } = {}): Promise<Duck> {
   const config: Record<string, string> = {};
   if (opts.readOnly) config.access_mode = 'READ_ONLY';
   if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
+  // Its allocator returns freed memory in the background instead of keeping it per thread, and
+  // after every task that allocated more than a few MiB (by default it keeps up to 128 MiB, and
+  // loading a batch frees tens of MiB of text at once).
+  // (`keepFreed`: small batches every second, where giving memory back each time costs more.)
+  config.allocator_background_threads = 'true';
+  if (!opts.keepFreed) {
+    config.allocator_flush_threshold = '8MB';
+    config.allocator_bulk_deallocation_flush_threshold = '8MB';
+  }
   let instance: DuckDBInstance;
   try {
     instance = await (await duckdb()).DuckDBInstance.create(path, config);

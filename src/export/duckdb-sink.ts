@@ -1,13 +1,12 @@
-// `--to x.duckdb`: the tables in one DuckDB database file. Exporting an input again replaces its
-// rows (same vantage and file), so a re-run does not count packets twice.
+// `--to x.duckdb`: the tables in one DuckDB database file. Exporting a capture file again replaces
+// its rows (same vantage and file), so a re-run does not count packets twice.
 
-import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { duckDdl, lit, q } from './columns.js';
 import { openDuck, run, type Duck } from './duck.js';
-import { selectRows } from './select.js';
+import { selectBatch } from './select.js';
 import type { InputLabel, Sink } from './sink.js';
-import type { Batch } from './stage.js';
+import { removeBatch, type Batch } from './stage.js';
 import { TABLES } from './tables.js';
 
 export class DuckDbSink implements Sink {
@@ -30,12 +29,11 @@ export class DuckDbSink implements Sink {
     // Bulk inserts buffer row groups before writing them (5 by default, ~50 MB each with the JSON
     // text): one at a time keeps memory flat.
     await run(c, 'SET write_buffer_row_group_count = 1', this.path);
-    // Its allocator returns freed memory in the background instead of keeping it per thread.
-    await run(c, 'SET allocator_background_threads = true', this.path);
     for (const t of TABLES) await run(c, duckDdl(t), `${this.path}: creating table ${t.name}`);
   }
 
-  async beginInput(input: InputLabel): Promise<void> {
+  async beginInput(input: InputLabel, replace: boolean): Promise<void> {
+    if (!replace) return;
     const c = this.db!.connection;
     for (const t of TABLES) {
       await run(c, `DELETE FROM ${q(t.name)} WHERE vantage = ${lit(input.vantage)} AND file = ${lit(input.file)}`, `${this.path}: ${t.name}`);
@@ -44,8 +42,8 @@ export class DuckDbSink implements Sink {
 
   async load(b: Batch): Promise<void> {
     const t = TABLES.find((x) => x.name === b.table)!;
-    await run(this.db!.connection, `INSERT INTO ${q(t.name)} ${selectRows(t, [b.path], b)}`, `${this.path}: loading ${t.name}`);
-    rmSync(b.path, { force: true });
+    await run(this.db!.connection, `INSERT INTO ${q(t.name)} ${selectBatch(t, b)}`, `${this.path}: loading ${t.name}`);
+    removeBatch(b);
   }
 
   async endInput(): Promise<void> {}

@@ -2,8 +2,10 @@
 // sooner when a batch fills), through the same recorder and sinks as `export`. When the database
 // falls behind, the loader's queue fills and the capture pauses (its own queue then takes the
 // strain, and what it cannot hold is counted as drops); when the database is unreachable, batches
-// wait on disk up to a bound, then the oldest are dropped and counted. Mappings and handovers are
-// known when the capture stops (the flow engine reports them at its end).
+// wait on disk up to a bound, then the oldest are dropped and counted. Every 10 s, new mapping
+// timeline entries go out, and each handover whose peers are no longer followed (the EID moved
+// again, or the tracking time is up), so a fleet's database shows handovers while the sniffers
+// run; what is still open goes out when the capture stops.
 
 import type { Frame } from '../capture/types.js';
 import { Loader } from './loader.js';
@@ -25,6 +27,9 @@ export interface LiveExportOptions extends RecorderOptions {
   finalWaitMs?: number;
 }
 
+/** Mapping rows go out every this many batch ticks (seconds). */
+const MAPPING_TICKS = 10;
+
 export class LiveExport {
   readonly loader: Loader;
   private readonly stager: Stager;
@@ -44,14 +49,14 @@ export class LiveExport {
       onLoaded: () => opts.onReady?.(),
     });
     // A batch a second (or 32 MiB): ClickHouse makes a part per insert, and fewer parts are fewer merges.
-    this.stager = new Stager({ onBatch: (b) => this.loader.push(b), batchBytes: 32 << 20 });
+    this.stager = new Stager({ onBatch: (b) => this.loader.push(b), batchBytes: 32 << 20, together: true });
     this.recorder = new Recorder(this.stager, opts);
     this.hour = Math.floor(Date.now() / 3_600_000);
   }
 
   async open(): Promise<void> {
     await this.sink.open();
-    await this.sink.beginInput(this.opts.label);
+    await this.sink.beginInput(this.opts.label, false);
     this.stager.input(this.opts.label.vantage, this.opts.label.file);
     this.timer = setInterval(() => this.tick(), 1000);
   }
@@ -74,10 +79,23 @@ export class LiveExport {
     return this.stager.stage('packets').seq;
   }
 
-  private tick(): void {
-    // Exchanges time out on the wall clock when traffic stops.
-    this.recorder.engine.exchanges.sweep(Date.now() / 1000);
+  /**
+   * What is final at `now` (capture time; live, the wall clock) goes out: exchanges that timed out
+   * (when traffic stops too), the rows staged so far, and with `mappings` new mapping entries and
+   * settled handovers.
+   */
+  flush(now: number, mappings = true): void {
+    this.recorder.engine.exchanges.sweep(now);
+    if (mappings) this.recorder.flushMappings(now);
     this.stager.cutAll();
+  }
+
+  private ticks = 0;
+
+  private tick(): void {
+    // Mapping rows every 10 s: three more tables' inserts every second would cost a busy sniffer
+    // more than a handover seen 10 s later costs its readers.
+    this.flush(Date.now() / 1000, ++this.ticks % MAPPING_TICKS === 0);
     const hour = Math.floor(Date.now() / 3_600_000);
     if (this.opts.hourly && hour !== this.hour) {
       this.hour = hour;

@@ -3,9 +3,8 @@
 // unreachable keeps batches up to `maxBufferedBytes` and tries again; beyond that it drops the
 // oldest and counts their rows.
 
-import { rmSync } from 'node:fs';
 import { SinkUnavailable, type Sink } from './sink.js';
-import type { Batch } from './stage.js';
+import { removeBatch, type Batch } from './stage.js';
 
 export interface LoaderOptions {
   /** The reader waits while this many batches are queued (default 2). */
@@ -51,7 +50,7 @@ export class Loader {
 
   push(b: Batch): void {
     if (this.error) {
-      rmSync(b.path, { force: true });
+      removeBatch(b);
       return;
     }
     this.queue.push(b);
@@ -62,7 +61,7 @@ export class Loader {
       const old = this.queue.shift()!;
       this.queuedBytes -= old.bytes;
       this.droppedRows += old.rows;
-      rmSync(old.path, { force: true });
+      removeBatch(old);
     }
     this.kick();
   }
@@ -90,7 +89,7 @@ export class Loader {
     this.retryTimer = undefined;
     for (const b of this.queue.splice(0)) {
       this.droppedRows += b.rows;
-      rmSync(b.path, { force: true });
+      removeBatch(b);
     }
     this.queuedBytes = 0;
     this.settle();
@@ -130,7 +129,7 @@ export class Loader {
           return;
         }
         this.error = e;
-        for (const q of this.queue.splice(0)) rmSync(q.path, { force: true });
+        for (const q of this.queue.splice(0)) removeBatch(q);
         this.queuedBytes = 0;
         this.settle();
       },

@@ -8,9 +8,9 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { lit, q } from './columns.js';
 import { openDuck, run, type Duck } from './duck.js';
-import { selectRows } from './select.js';
+import { selectBatches } from './select.js';
 import { SinkError, type InputLabel, type Sink } from './sink.js';
-import type { Batch } from './stage.js';
+import { removeBatch, type Batch } from './stage.js';
 import { TABLES } from './tables.js';
 
 /** A name that is safe as a file name and in a glob. */
@@ -23,7 +23,7 @@ const hourOf = (col: string) => `strftime(make_timestamp((floor(${q(col)}) * 100
 
 export class ParquetSink implements Sink {
   private db: Duck | undefined;
-  private readonly pending = new Map<string, string[]>();
+  private readonly pending = new Map<string, Batch[]>();
   /** Writes of the current input so far (file names of later writes must differ). */
   private writes = 0;
 
@@ -49,19 +49,23 @@ export class ParquetSink implements Sink {
     // Each writing thread holds a row group (with its JSON text) until it is full: one thread, so
     // a capture of any size fits in the memory limit.
     await run(this.db.connection, 'SET threads = 1', this.dir);
-    await run(this.db.connection, 'SET allocator_background_threads = true', this.dir);
   }
+
+  /** A live capture's files carry its start time: they add to those of earlier captures. */
+  private started = '';
 
   /** VANTAGE--NAME-HASH: the hash of the whole path keeps a.pcap of two directories apart. */
   private base(input: InputLabel): string {
     let h = 0x811c9dc5;
     for (let i = 0; i < input.file.length; i++) h = Math.imul(h ^ input.file.charCodeAt(i), 0x01000193);
-    return `${fileSafe(input.vantage)}--${fileSafe(basename(input.file))}-${(h >>> 0).toString(16).padStart(8, '0')}`;
+    return `${fileSafe(input.vantage)}--${fileSafe(basename(input.file))}-${(h >>> 0).toString(16).padStart(8, '0')}${this.started}`;
   }
 
-  async beginInput(input: InputLabel): Promise<void> {
+  async beginInput(input: InputLabel, replace: boolean): Promise<void> {
     this.writes = 0;
-    // Exporting an input again replaces its files.
+    this.started = replace ? '' : `-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+    if (!replace) return;
+    // Exporting a capture file again replaces its files.
     const base = this.base(input);
     for (const t of TABLES) {
       const d = join(this.dir, t.name);
@@ -71,7 +75,7 @@ export class ParquetSink implements Sink {
 
   async load(b: Batch): Promise<void> {
     const list = this.pending.get(b.table) ?? [];
-    list.push(b.path);
+    list.push(b);
     this.pending.set(b.table, list);
   }
 
@@ -79,10 +83,10 @@ export class ParquetSink implements Sink {
     const base = this.base(input);
     const k = this.writes++;
     for (const t of TABLES) {
-      const paths = this.pending.get(t.name);
-      if (!paths?.length) continue;
+      const batches = this.pending.get(t.name);
+      if (!batches?.length) continue;
       this.pending.delete(t.name);
-      const select = selectRows(t, paths, input);
+      const select = selectBatches(t, batches, input);
       const what = `${this.dir}: writing ${t.name}`;
       if (this.partition === 'hour') {
         const target = join(this.dir, t.name);
@@ -97,7 +101,7 @@ export class ParquetSink implements Sink {
         const name = final && k === 0 ? `${base}.parquet` : `${base}-${k}.parquet`;
         await run(this.db!.connection, `COPY (${select}) TO ${lit(join(this.dir, t.name, name))} (FORMAT parquet, COMPRESSION zstd)`, what);
       }
-      for (const p of paths) rmSync(p, { force: true });
+      for (const b of batches) removeBatch(b);
     }
   }
 

@@ -8,11 +8,11 @@ import type { Frame } from '../capture/types.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { Predicate } from '../flows/filter.js';
 import type { Exchange, Mapping } from '../flows/types.js';
-import { writeDataJsonFast } from '../output/json-fast.js';
-import { exchangeJson, mappingJson } from '../output/json-flows.js';
+import { exchangeJson, handoverJson, mappingJson, timelineJson } from '../output/json-flows.js';
 import type { JsonOptions } from '../output/json-lisp.js';
 import { packetJson, writePacketJson } from '../output/json.js';
 import { JsonWriter } from '../output/json-writer.js';
+import { writePlainRow } from './plain-row.js';
 import type { Stager } from './stage.js';
 
 export interface RecorderOptions {
@@ -24,6 +24,8 @@ export interface RecorderOptions {
   /** Exchange wait in seconds for every kind (flows --timeout); default the per-kind waits. */
   timeout?: number;
   json?: JsonOptions;
+  /** false: plain data packets are staged as JSON rows too (tests compare both ways). */
+  plainRows?: boolean;
 }
 
 /** What an input held: the `captures` row. */
@@ -50,13 +52,16 @@ export class Recorder {
   private readonly decoder: PacketDecoder;
   private readonly packets;
   private readonly jw;
-  /** Plain data packets skip the general decoder (as read --json and flows do). */
+  /** Plain data packets skip the general decoder (as read --json and flows do) and are staged as plain rows. */
   private readonly fast: boolean;
   private readonly scanned = plainData();
   private readonly linkTypes = new Set<number>();
   private firstTs: number | undefined;
   private lastTs: number | undefined;
   private exchanges = 0;
+  private handovers = 0;
+  /** Live: how much of each mapping is written (timeline entries, handovers). */
+  private readonly written = new Map<Mapping, { timeline: number; handovers: number }>();
 
   constructor(
     private readonly stager: Stager,
@@ -67,7 +72,7 @@ export class Recorder {
     this.packets = stager.stage('packets');
     this.jw = new JsonWriter(this.packets.out);
     const decodeAs = opts.decoder?.decodeAs;
-    this.fast = !opts.filters && !opts.decoder?.all && !(decodeAs && decodeAs.control.size + decodeAs.data.size > 0);
+    this.fast = opts.plainRows !== false && !opts.filters && !opts.decoder?.all && !(decodeAs && decodeAs.control.size + decodeAs.data.size > 0);
   }
 
   frame(f: Frame): void {
@@ -78,9 +83,8 @@ export class Recorder {
     this.linkTypes.add(f.linkType);
     if (this.fast && scanPlainData(f, this.scanned)) {
       this.engine.plainData(f, this.scanned);
-      this.packets.begin();
-      writeDataJsonFast(f, this.packets.out);
-      this.packets.end();
+      writePlainRow(f, this.scanned, this.packets.beginPlain());
+      this.packets.endPlain();
       return;
     }
     const p = this.decoder.decode(f);
@@ -108,8 +112,8 @@ export class Recorder {
   finish(extra: { format: string; drops?: number; exportDrops?: number }): InputSummary {
     this.decoder.finish();
     const { mappings, stats } = this.engine.finish();
-    let handovers = 0;
-    for (const m of mappings) handovers += this.mapping(m);
+    for (const m of mappings) this.mapping(m, m.handovers.length);
+    const handovers = this.handovers;
     const s: InputSummary = {
       format: extra.format,
       link_types: [...this.linkTypes].sort((a, b) => a - b),
@@ -138,19 +142,34 @@ export class Recorder {
     return s;
   }
 
-  /** A mapping's timeline entries, handovers and their peers; returns its handovers. */
-  private mapping(m: Mapping): number {
-    const o = mappingJson(m);
-    if (this.opts.filters && !this.opts.filters.mapping(o)) return 0;
+  /**
+   * Live: writes the mappings' rows that are final at `now` (capture time): new timeline entries,
+   * and handovers whose peers are no longer followed. The rest waits for the next call or the end.
+   * A display filter judges a mapping as a whole, so with one everything waits for the end.
+   */
+  flushMappings(now: number): void {
+    if (this.opts.filters) return;
+    for (const [m, final] of this.engine.mappingTracker.progress(now)) this.mapping(m, final);
+  }
+
+  /** A mapping's timeline entries, and its first `final` handovers with their peers, not written yet. */
+  private mapping(m: Mapping, final: number): void {
+    if (this.opts.filters && !this.opts.filters.mapping(mappingJson(m))) return;
+    let w = this.written.get(m);
+    if (!w) {
+      if (m.timeline.length === 0 && final === 0) return;
+      w = { timeline: 0, handovers: 0 };
+      this.written.set(m, w);
+    }
     const eid = m.eid;
-    for (const t of o.timeline as Record<string, unknown>[]) this.stager.text('mappings', JSON.stringify({ eid, ...t }));
-    const handovers = o.handovers as Record<string, unknown>[];
-    for (const h of handovers) {
+    for (; w.timeline < m.timeline.length; w.timeline++) this.stager.text('mappings', JSON.stringify({ eid, ...timelineJson(m.timeline[w.timeline]!) }));
+    for (; w.handovers < final; w.handovers++) {
+      const h = handoverJson(m.handovers[w.handovers]!);
       this.stager.text('handovers', JSON.stringify({ eid, ...h }));
       for (const p of h.peers as Record<string, unknown>[]) {
         this.stager.text('handover_peers', JSON.stringify({ eid, handover_ts: h.ts, handover_frame: h.frame, ...p }));
       }
+      this.handovers++;
     }
-    return handovers.length;
   }
 }

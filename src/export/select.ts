@@ -2,7 +2,9 @@
 // lines as two fields (the separator byte never occurs in JSON text), parses each JSON object once
 // into the structure the columns need, and projects the columns.
 
-import { columnExpr, detailSchema, lit, parseSchema, q, type ColumnType, type Table } from './columns.js';
+import { columnExpr, detailSchema, duckType, lit, parseSchema, q, type Column, type ColumnType, type Table } from './columns.js';
+import { PLAIN_FIELDS, PLAIN_NULL } from './plain-row.js';
+import type { Batch } from './stage.js';
 
 /** Engines that read the rows afterwards may want other types (ClickHouse: no BOOLEAN, JSON as text). */
 export type Flavour = 'duckdb' | 'clickhouse';
@@ -11,11 +13,34 @@ export type Flavour = 'duckdb' | 'clickhouse';
 // above that (its read buffer must hold several lines).
 const MAX_LINE = 2 << 20;
 
-export function readRows(paths: string[]): string {
+function readCsv(paths: string[], fields: [string, string][], extra = ''): string {
+  const columns = fields.map(([name, type]) => `${lit(name)}: ${lit(type)}`).join(', ');
   return (
-    `read_csv([${paths.map(lit).join(', ')}], columns = {'seq': 'BIGINT', 'line': 'VARCHAR'}, delim = chr(1), quote = '', escape = '', ` +
-    `header = false, auto_detect = false, new_line = '\\n', max_line_size = ${MAX_LINE}, buffer_size = ${4 * MAX_LINE})`
+    `read_csv([${paths.map(lit).join(', ')}], columns = {${columns}}, delim = chr(1), quote = '', escape = '', ` +
+    `header = false, auto_detect = false, new_line = '\\n', max_line_size = ${MAX_LINE}, buffer_size = ${4 * MAX_LINE}${extra})`
   );
+}
+
+export function readRows(paths: string[]): string {
+  return readCsv(paths, [
+    ['seq', 'BIGINT'],
+    ['line', 'VARCHAR'],
+  ]);
+}
+
+/** Plain data rows (plain-row.ts): typed fields, missing ones spelled \N. */
+export function readPlainRows(paths: string[]): string {
+  return readCsv(paths, [['seq', 'BIGINT'], ...PLAIN_FIELDS], `, nullstr = ${lit(PLAIN_NULL)}`);
+}
+
+const PLAIN_NAMES = new Set(PLAIN_FIELDS.map(([name]) => name));
+
+/** A column's value in a plain data row: its `plain` expression, the field of its name, or null. */
+function plainExpr(c: Column, constants: Record<string, string | number>): string {
+  if (c.constant) return columnExpr(c, constants);
+  const key = c.key ?? c.name;
+  const e = c.plain ?? (c.name === 'seq' ? 'seq' : PLAIN_NAMES.has(key) ? q(key) : 'NULL');
+  return `(${e})::${duckType(c.type)}`;
 }
 
 /** ClickHouse's text form of a column (CSV): booleans as 0/1, arrays as its literals ['a','b']. */
@@ -43,14 +68,36 @@ function clickhouseText(name: string, type: ColumnType): string {
   }
 }
 
-export function selectRows(t: Table, paths: string[], constants: { vantage: string; file: string }, flavour: Flavour = 'duckdb'): string {
-  const schema = JSON.stringify(parseSchema(t));
-  const cols = t.columns.map((c) => `${columnExpr(c, constants)} AS ${q(c.name)}`);
-  let from = `(SELECT seq, line, from_json(line, ${lit(schema)}) AS o FROM ${readRows(paths)})`;
-  if (t.detail) {
-    from = `(SELECT seq, line, o, CASE WHEN ${t.detail} THEN from_json(line, ${lit(JSON.stringify(detailSchema(t)))}) END AS d FROM ${from})`;
+/** The table's rows from staged JSON rows (`paths`) and plain data rows (`plain`, packets only). */
+export function selectRows(
+  t: Table,
+  paths: string[],
+  constants: { vantage: string; file: string },
+  flavour: Flavour = 'duckdb',
+  plain: string[] = [],
+): string {
+  const parts: string[] = [];
+  if (plain.length > 0) parts.push(`SELECT ${t.columns.map((c) => `${plainExpr(c, constants)} AS ${q(c.name)}`).join(', ')} FROM ${readPlainRows(plain)}`);
+  if (paths.length > 0 || plain.length === 0) {
+    const schema = JSON.stringify(parseSchema(t));
+    const cols = t.columns.map((c) => `${columnExpr(c, constants)} AS ${q(c.name)}`);
+    let from = `(SELECT seq, line, from_json(line, ${lit(schema)}) AS o FROM ${readRows(paths)})`;
+    if (t.detail) {
+      from = `(SELECT seq, line, o, CASE WHEN ${t.detail} THEN from_json(line, ${lit(JSON.stringify(detailSchema(t)))}) END AS d FROM ${from})`;
+    }
+    parts.push(`SELECT ${cols.join(', ')} FROM ${from}`);
   }
-  const select = `SELECT ${cols.join(', ')} FROM ${from}`;
+  const select = parts.join(' UNION ALL ');
   if (flavour === 'duckdb') return select;
   return `SELECT ${t.columns.map((c) => `${clickhouseText(c.name, c.type)} AS ${q(c.name)}`).join(', ')} FROM (${select})`;
+}
+
+/** The rows of staged batches of one table. */
+export function selectBatches(t: Table, batches: Batch[], constants: { vantage: string; file: string }, flavour: Flavour = 'duckdb'): string {
+  const files = (k: 'path' | 'plain') => batches.map((b) => b[k]).filter((p): p is string => p !== undefined);
+  return selectRows(t, files('path'), constants, flavour, files('plain'));
+}
+
+export function selectBatch(t: Table, b: Batch, flavour: Flavour = 'duckdb'): string {
+  return selectBatches(t, [b], b, flavour);
 }

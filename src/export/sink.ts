@@ -23,8 +23,11 @@ export interface Sink {
   readonly label: string;
   /** Connects and creates the tables that are missing. */
   open(): Promise<void>;
-  /** An input starts: its earlier rows, if the sink can replace them, are removed. */
-  beginInput(input: InputLabel): Promise<void>;
+  /**
+   * An input starts. A capture file (`replace`) exported again replaces its earlier rows (same
+   * vantage and file); a live capture adds to what earlier captures on the interface wrote.
+   */
+  beginInput(input: InputLabel, replace: boolean): Promise<void>;
   /** Loads one batch (the file may be removed afterwards). */
   load(batch: Batch): Promise<void>;
   /**

@@ -1,8 +1,9 @@
 // Rows on their way to a database: each table's rows are written as lines `seq \x01 json` into a
-// batch file under a private temporary directory, and a batch is handed over when it reaches its
-// size (or when asked: end of input, or every second live). Memory holds one output buffer per
-// table; the capture is never held. The JSON of a row is what the NDJSON writers produce, so the
-// database sees exactly what `read --json` and `flows --json` print.
+// batch file under a private temporary directory (plain data packets as their typed fields before
+// the JSON: plain-row.ts), and a batch is handed over when it reaches its size (or when asked: end
+// of input, or every second live). Memory holds one output buffer per table and kind; the capture
+// is never held. The JSON of a row is what the NDJSON writers produce, so the database sees
+// exactly what `read --json` and `flows --json` print.
 
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +11,13 @@ import { join } from 'node:path';
 import { OutBuffer } from '../output/out-buffer.js';
 import type { TableName } from './tables.js';
 
-/** One staged file of rows of one table of one input. */
+/** One staged batch of rows of one table of one input: JSON rows, (packets) plain data rows, or both. */
 export interface Batch {
   table: TableName;
-  path: string;
+  /** `seq \x01 json` lines (a batch has this file, the next, or both). */
+  path?: string;
+  /** Plain data packets' rows (see plain-row.ts). */
+  plain?: string;
   rows: number;
   bytes: number;
   /** The input's labels (batch constants). */
@@ -21,62 +25,139 @@ export interface Batch {
   file: string;
 }
 
+/** Removes a batch's files. */
+export function removeBatch(b: Batch): void {
+  for (const p of [b.path, b.plain]) if (p !== undefined) rmSync(p, { force: true });
+}
+
+/** DuckDB's row group size. */
+export const ROW_GROUP_ROWS = 122_880;
+
 const SEPARATOR = 1;
 const NEWLINE = 10;
 
-class TableStage {
+/** One file of a batch being written; opened with its first bytes. */
+class StageFile {
   readonly out: OutBuffer;
   private fd = -1;
-  private path = '';
-  rows = 0;
+  path: string | undefined;
   bytes = 0;
-  /** Rows staged for this table over the whole input. */
-  seq = 0;
 
-  constructor(
-    private readonly stager: Stager,
-    readonly table: TableName,
-  ) {
+  constructor(private readonly name: () => string) {
     this.out = new OutBuffer((b) => {
-      this.open();
+      if (this.fd < 0) {
+        this.path = this.name();
+        this.fd = openSync(this.path, 'w');
+      }
       writeSync(this.fd, b);
       this.bytes += b.length;
       return true;
     }, 1 << 18);
   }
 
-  private open(): void {
-    if (this.fd >= 0) return;
-    this.path = this.stager.nextPath(this.table);
-    this.fd = openSync(this.path, 'w');
+  get size(): number {
+    return this.bytes + this.out.pos;
   }
 
-  /** Starts a row: its number, then the separator; the caller writes the JSON. */
+  /** Flushes and closes; returns the file written (none if it got no bytes). */
+  close(): string | undefined {
+    this.out.flush();
+    const path = this.fd < 0 ? undefined : this.path;
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    this.path = undefined;
+    this.bytes = 0;
+    return path;
+  }
+}
+
+/** Rows of one kind being staged: JSON rows, or (packets) plain data rows. */
+class Part {
+  rows = 0;
+  constructor(
+    readonly file: StageFile,
+    readonly plain: boolean,
+  ) {}
+}
+
+class TableStage {
+  private readonly json: Part;
+  private plain: Part | undefined;
+  /** Rows staged for this table over the whole input (JSON and plain rows share the numbering). */
+  seq = 0;
+
+  constructor(
+    private readonly stager: Stager,
+    readonly table: TableName,
+  ) {
+    this.json = new Part(new StageFile(() => stager.nextPath(table)), false);
+  }
+
+  /** Where JSON rows are written. */
+  get out(): OutBuffer {
+    return this.json.file.out;
+  }
+
+  /** Starts a JSON row: its number, then the separator; the caller writes the JSON. */
   begin(): void {
     this.seq++;
-    this.out.ensure(24);
-    this.out.uint(this.seq);
-    this.out.byte(SEPARATOR);
+    const out = this.json.file.out;
+    out.ensure(24);
+    out.uint(this.seq);
+    out.byte(SEPARATOR);
   }
 
-  /** Ends a row; hands the batch over when it is full. */
+  /** Ends a JSON row; hands the batch over when it is full. */
   end(): void {
-    this.out.ensure(1);
-    this.out.byte(NEWLINE);
-    this.rows++;
-    if (this.bytes + this.out.pos >= this.stager.batchBytes) this.cut();
+    const out = this.json.file.out;
+    out.ensure(1);
+    out.byte(NEWLINE);
+    this.ended(this.json);
   }
 
-  /** Closes the batch file (if it holds rows) and hands it over. */
+  /** Starts a plain data row (its number; the caller writes the fields and the line's end). */
+  beginPlain(): OutBuffer {
+    this.plain ??= new Part(new StageFile(() => this.stager.nextPath(`${this.table}-plain`)), true);
+    this.seq++;
+    const out = this.plain.file.out;
+    out.ensure(24);
+    out.uint(this.seq);
+    return out;
+  }
+
+  /** Ends a plain row (its writer ended the line). */
+  endPlain(): void {
+    this.ended(this.plain!);
+  }
+
+  private ended(part: Part): void {
+    part.rows++;
+    if (this.stager.together) {
+      const rows = this.json.rows + (this.plain?.rows ?? 0);
+      if (rows >= this.stager.batchRows || this.json.file.size + (this.plain?.file.size ?? 0) >= this.stager.batchBytes) this.cut();
+    } else if (part.rows >= this.stager.batchRows || part.file.size >= this.stager.batchBytes) this.cutParts([part]);
+  }
+
+  /** One batch of the parts' rows. */
+  private cutParts(parts: Part[]): void {
+    const batch: Batch = { table: this.table, rows: 0, bytes: 0, vantage: this.stager.vantage, file: this.stager.file };
+    for (const part of parts) {
+      if (part.rows === 0) continue;
+      batch.bytes += part.file.size;
+      batch.rows += part.rows;
+      const path = part.file.close()!;
+      if (part.plain) batch.plain = path;
+      else batch.path = path;
+      part.rows = 0;
+    }
+    if (batch.rows > 0) this.stager.onBatch(batch);
+  }
+
+  /** Hands over what is staged. */
   cut(): void {
-    if (this.rows === 0) return;
-    this.out.flush();
-    closeSync(this.fd);
-    const batch: Batch = { table: this.table, path: this.path, rows: this.rows, bytes: this.bytes, vantage: this.stager.vantage, file: this.stager.file };
-    this.fd = -1;
-    this.rows = 0;
-    this.bytes = 0;
-    this.stager.onBatch(batch);
+    const parts = this.plain ? [this.json, this.plain] : [this.json];
+    if (this.stager.together) this.cutParts(parts);
+    else for (const p of parts) this.cutParts([p]);
   }
 
   /** A new input: numbering starts again. */
@@ -87,14 +168,26 @@ class TableStage {
 }
 
 export interface StagerOptions {
-  /** A batch is handed over once it holds this many bytes (default 8 MiB). */
+  /** A batch is handed over once it holds this many bytes (default 8 MiB)... */
   batchBytes?: number;
+  /**
+   * ...or this many rows (default a DuckDB row group, 122,880: an insert of whole row groups is
+   * written straight to the database file, with nothing left over to merge or rewrite).
+   */
+  batchRows?: number;
+  /**
+   * A table's JSON and plain rows go in one batch (live: one insert per table per second, which
+   * ClickHouse makes one part of) rather than a batch of each kind.
+   */
+  together?: boolean;
   onBatch: (b: Batch) => void;
 }
 
 export class Stager {
   readonly dir: string;
   readonly batchBytes: number;
+  readonly batchRows: number;
+  readonly together: boolean;
   readonly onBatch: (b: Batch) => void;
   vantage = '';
   file = '';
@@ -104,6 +197,8 @@ export class Stager {
   constructor(opts: StagerOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'lispscope-export-'));
     this.batchBytes = opts.batchBytes ?? 8 << 20;
+    this.batchRows = opts.batchRows ?? ROW_GROUP_ROWS;
+    this.together = opts.together ?? false;
     this.onBatch = opts.onBatch;
   }
 

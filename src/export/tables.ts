@@ -11,7 +11,7 @@ const ORIGIN: Column[] = [
   { name: 'seq', type: 'int', sql: 'seq', doc: "the row's position in its input (1-based): `order by seq` gives the order of `read`/`flows`/`mappings`" },
 ];
 
-const JSON_COLUMN = (what: string): Column => ({ name: 'json', type: 'json', sql: 'line', doc: `${what}, as NDJSON output prints it: every field, present and future` });
+const JSON_COLUMN = (what: string): Column => ({ name: 'json', type: 'json', sql: 'line', plain: 'line', doc: `${what}, as NDJSON output prints it: every field, present and future` });
 
 const LIST = (path: string, field: string) => `coalesce(list_transform(${path}, x -> x.${field}), [])`;
 
@@ -25,14 +25,14 @@ export const PACKETS: Table = {
   columns: [
     ...ORIGIN,
     { name: 'frame', type: 'int', doc: 'frame number in the capture (1-based, every frame counted, as tshark)' },
-    { name: 'ts', type: 'double', doc: 'capture time, seconds since the epoch (microsecond precision)' },
+    { name: 'ts', type: 'double', plain: 'us / 1000000', doc: 'capture time, seconds since the epoch (microsecond precision)' },
     { name: 'len', type: 'int', doc: 'length on the wire' },
     { name: 'src', type: 'text', doc: 'outer source address' },
     { name: 'dst', type: 'text', doc: 'outer destination address' },
     { name: 'sport', type: 'int', doc: 'UDP (or TCP) source port' },
     { name: 'dport', type: 'int', doc: 'UDP (or TCP) destination port' },
     { name: 'transport', type: 'text', doc: '`tcp` for the Map-Server reliable transport, else null (UDP)' },
-    { name: 'type', type: 'text', doc: 'message type: `map-request`, `map-reply`, `map-register`, ..., `data`, `icmp-error`, `unknown`' },
+    { name: 'type', type: 'text', plain: "'data'", doc: 'message type: `map-request`, `map-reply`, `map-register`, ..., `data`, `icmp-error`, `unknown`' },
     {
       name: 'nonce',
       type: 'text',
@@ -49,6 +49,7 @@ export const PACKETS: Table = {
         `flatten([${LIST('d.records', 'eid')}, coalesce(d.eids, []), if(d.eid IS NULL, [], [d.eid]),` +
         ` coalesce(d.inner.eids, []), ${LIST('d.inner.records', 'eid')}]) END`,
       schema: { inner: { src: 'VARCHAR', dst: 'VARCHAR' } },
+      plain: 'if(inner_dst IS NULL, [], [inner_src, inner_dst])',
       detailSchema: {
         records: [{ eid: 'VARCHAR', locators: [{ rloc: 'VARCHAR' }] }],
         eids: ['VARCHAR'],
@@ -65,6 +66,7 @@ export const PACKETS: Table = {
         `CASE WHEN o.type = 'data' THEN [] ELSE list_filter(flatten([flatten(coalesce(list_transform(d.records, r -> ${LIST('r.locators', 'rloc')}), [])), ` +
         `coalesce(d.itr_rlocs, []), coalesce(d.inner.itr_rlocs, [])]), x -> x IS NOT NULL) END`,
       detailSchema: { itr_rlocs: ['VARCHAR'] },
+      plain: '[]',
       doc: "locators carried: the records' RLOCs, then ITR-RLOCs (of an ECM's inner Map-Request too)",
     },
     { name: 'smr', type: 'bool', doc: 'Map-Request: SMR bit' },
@@ -74,7 +76,7 @@ export const PACKETS: Table = {
     { name: 'key_id', type: 'int', doc: 'authenticated messages: Key ID' },
     { name: 'auth_ok', type: 'bool', doc: 'authentication verified (only with `--keys`)' },
     { name: 'auth_error', type: 'text', doc: 'why authentication failed' },
-    { name: 'malformed', type: 'text[]', sql: "coalesce(o.malformed, [])", schema: { malformed: ['VARCHAR'] }, doc: 'error-level notes (empty when the packet decoded cleanly)' },
+    { name: 'malformed', type: 'text[]', sql: "coalesce(o.malformed, [])", plain: '[]', schema: { malformed: ['VARCHAR'] }, doc: 'error-level notes (empty when the packet decoded cleanly)' },
     JSON_COLUMN('the packet'),
   ],
 };

@@ -385,6 +385,16 @@ export class MappingTracker {
     return this.table.lookup(named.replace(/\/\d+$/, '')) === s.mapping.eid;
   }
 
+  /**
+   * While a capture runs: stops following the handovers whose time is up at `now` (capture time),
+   * and gives each mapping with how many of its handovers are final (no longer followed: their
+   * peers will not change). Timeline entries are final when they are added.
+   */
+  *progress(now: number): Iterable<[Mapping, number]> {
+    for (const s of this.tracking) if (now > s.tracking!.until) this.stopTracking(s);
+    for (const s of this.eids.values()) yield [s.mapping, s.mapping.handovers.length - (s.tracking ? 1 : 0)];
+  }
+
   /** Every mapping, in the order the EIDs were first seen; for one without a handover, why. */
   mappings(): Mapping[] {
     return [...this.eids.values()].map((s) => {

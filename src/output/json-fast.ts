@@ -9,7 +9,8 @@ import { icmpEchoKind } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
 import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
 
-const FLAGS = Array.from({ length: 32 }, (_, f) => ['N', 'L', 'E', 'V', 'I'].filter((_, k) => (f << 3) & (0x80 >> k)).join(''));
+/** The set flags among NLEVI by flags byte >> 3, as the JSON `flags` field spells them. */
+export const DATA_FLAGS = Array.from({ length: 32 }, (_, f) => ['N', 'L', 'E', 'V', 'I'].filter((_, k) => (f << 3) & (0x80 >> k)).join(''));
 
 // JSON keys with their punctuation, as bytes.
 const FRAME = bytesOf('{"frame":');
@@ -41,6 +42,20 @@ const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
 
 const scanned = plainData();
 
+/** A frame's time as `ts` prints it (see tsText); one object, reused. */
+const time = { sec: 0, usec: 0 };
+
+/** Microseconds rounded from the nanoseconds, carried into the seconds. */
+export function frameTime(f: Frame): { readonly sec: number; readonly usec: number } {
+  time.sec = f.tsSec;
+  time.usec = Math.round(f.tsNsec / 1000);
+  if (time.usec >= 1e6) {
+    time.sec += 1;
+    time.usec -= 1e6;
+  }
+  return time;
+}
+
 export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
   const d = scanned;
   if (!scanPlainData(f, d)) return false;
@@ -52,13 +67,9 @@ export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
   p = putBytes(buf, p, FRAME);
   p = putUint(buf, p, f.index);
   p = putBytes(buf, p, TS);
-  // As tsText: microseconds rounded from the nanoseconds, carried into the seconds.
-  let sec = f.tsSec;
-  let usec = Math.round(f.tsNsec / 1000);
-  if (usec >= 1e6) {
-    sec += 1;
-    usec -= 1e6;
-  }
+  const t = frameTime(f);
+  const sec = t.sec;
+  let usec = t.usec;
   p = sec > 0x7fffffff ? putAscii(buf, p, String(sec)) : putUint(buf, p, sec);
   if (usec !== 0) {
     let width = 6;
@@ -80,7 +91,7 @@ export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
   p = putBytes(buf, p, DPORT);
   p = putUint(buf, p, dport);
   p = putBytes(buf, p, TYPE_FLAGS);
-  p = putAscii(buf, p, FLAGS[flags >> 3]!);
+  p = putAscii(buf, p, DATA_FLAGS[flags >> 3]!);
   buf[p++] = 34;
   if (flags & 0x80) {
     p = putBytes(buf, p, NONCE);

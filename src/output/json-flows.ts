@@ -2,7 +2,7 @@
 // `stats --json`). Several merged captures add `files` beside `frames` (1-based capture numbers).
 
 import type { Stats } from '../flows/stats.js';
-import type { Exchange, FrameRef, Mapping } from '../flows/types.js';
+import type { Exchange, FrameRef, Handover, Mapping, TimelineEntry } from '../flows/types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -72,32 +72,38 @@ function frameFields(o: Obj, f: FrameRef, multi: boolean): void {
   if (multi) o.file = f.file + 1;
 }
 
+/** One entry of a mapping's `timeline`. */
+export function timelineJson(t: TimelineEntry, multi = false): Obj {
+  const o: Obj = { ts: ts(t.ts) };
+  frameFields(o, t.frame, multi);
+  o.source = t.source;
+  o.by = t.by;
+  o.rlocs = t.rlocs;
+  put(o, 'transport', t.transport);
+  return o;
+}
+
+/** One of a mapping's `handovers`, with its peers. */
+export function handoverJson(h: Handover, multi = false): Obj {
+  const o: Obj = { ts: ts(h.ts), from: h.from, to: h.to };
+  frameFields(o, h.frame, multi);
+  o.baseline = h.baseline;
+  o.peers = h.peers.map((p) => {
+    const q: Obj = { peer: p.peer };
+    if (p.smrTs !== undefined) q.smr_ts = ts(p.smrTs);
+    if (p.updatedTs !== undefined) q.updated_ts = ts(p.updatedTs);
+    if (p.firstDataTs !== undefined) q.first_data_ts = ts(p.firstDataTs);
+    q.latency_ms = p.latencyMs;
+    if (p.idle) q.idle = true;
+    q.stale_data_packets = p.staleDataPackets;
+    return q;
+  });
+  return o;
+}
+
 export function mappingJson(m: Mapping, multi = false): Obj {
-  const timeline = m.timeline.map((t) => {
-    const o: Obj = { ts: ts(t.ts) };
-    frameFields(o, t.frame, multi);
-    o.source = t.source;
-    o.by = t.by;
-    o.rlocs = t.rlocs;
-    put(o, 'transport', t.transport);
-    return o;
-  });
-  const handovers = m.handovers.map((h) => {
-    const o: Obj = { ts: ts(h.ts), from: h.from, to: h.to };
-    frameFields(o, h.frame, multi);
-    o.baseline = h.baseline;
-    o.peers = h.peers.map((p) => {
-      const q: Obj = { peer: p.peer };
-      if (p.smrTs !== undefined) q.smr_ts = ts(p.smrTs);
-      if (p.updatedTs !== undefined) q.updated_ts = ts(p.updatedTs);
-      if (p.firstDataTs !== undefined) q.first_data_ts = ts(p.firstDataTs);
-      q.latency_ms = p.latencyMs;
-      if (p.idle) q.idle = true;
-      q.stale_data_packets = p.staleDataPackets;
-      return q;
-    });
-    return o;
-  });
+  const timeline = m.timeline.map((t) => timelineJson(t, multi));
+  const handovers = m.handovers.map((h) => handoverJson(h, multi));
   const o: Obj = { eid: m.eid, timeline, handovers };
   put(o, 'no_handover', m.noHandover);
   put(o, 'timeline_dropped', m.timelineDropped);

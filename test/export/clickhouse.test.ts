@@ -79,6 +79,30 @@ describe.skipIf(skip)('export to ClickHouse', () => {
     expect(back).toEqual([{ malformed: odd, json: JSON.stringify({ frame: 1, ts: 1.5, type: 'unknown', malformed: odd }) }]);
   });
 
+  it('replaces the rows of a capture file exported again (same vantage and file), and only those', async () => {
+    const file = join(PCAPS, 'mn-handover.pcapng');
+    const odd = "it's a\\b";
+    const tables = ['packets', 'exchanges', 'mappings', 'handovers', 'handover_peers', 'captures'];
+    const counts = async () => {
+      const out: Record<string, Record<string, number>> = {};
+      for (const t of tables) {
+        const r = lines(await clickhouseSql(`SELECT vantage, count() AS n FROM ${db}.${t} WHERE file = '${file}' GROUP BY vantage FORMAT JSONEachRow`, { output_format_json_quote_64bit_integers: '0' }));
+        for (const { vantage, n } of r as { vantage: string; n: number }[]) (out[vantage] ??= {})[t] = n;
+      }
+      return out;
+    };
+    expect((await cli(['export', file, '--vantage', odd, '--to', url()])).code).toBe(0);
+    expect((await cli(['export', file, '--vantage', 'other', '--to', url()])).code).toBe(0);
+    const once = await counts();
+    // What mappings --json and flows --json show for it: 56 packets, 11 exchanges, 14 timeline
+    // entries, one handover with one peer.
+    const story = { packets: 56, exchanges: 11, mappings: 14, handovers: 1, handover_peers: 1, captures: 1 };
+    expect(once[odd]).toEqual(story);
+    expect((await cli(['export', file, '--vantage', odd, '--to', url()])).code).toBe(0);
+    expect(await counts()).toEqual(once);
+    expect(once.other).toEqual(story);
+  });
+
   it('sends an insert that failed again before the next batch, so a retry loses nothing', async () => {
     const sink = new ClickHouseSink(parseClickHouseUrl(url(), {}));
     await sink.open();

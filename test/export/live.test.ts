@@ -2,16 +2,19 @@
 // dropped and counted), and `sniff --export` end to end on the loopback.
 
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readCapture } from '../../src/capture/source.js';
+import type { Frame } from '../../src/capture/types.js';
+import { LiveExport } from '../../src/export/live.js';
 import { mapNotify, mappingRecord, mapRegister, mapRequest, dataPacket } from '../../src/dissect/build.js';
 import { encodeControl } from '../../src/dissect/control.js';
 import { Loader } from '../../src/export/loader.js';
 import { SinkError, SinkUnavailable, type Sink } from '../../src/export/sink.js';
 import type { Batch } from '../../src/export/stage.js';
-import { lispscope, ROOT } from '../cli/run.js';
+import { lispscope, PCAPS, ROOT } from '../cli/run.js';
 import { gate, liveUnavailable, sendAll, testNet, type Sent } from '../support/live.js';
 import { cli, lines } from './support.js';
 
@@ -111,6 +114,68 @@ describe('the loader', () => {
     l.push(batch(1, 10));
     await expect(l.drained()).rejects.toThrow('fake: table is gone');
     expect(l.pause()).toBeUndefined();
+  });
+});
+
+describe('a live export', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('writes timeline entries while the capture runs, and each handover once its peers are no longer followed', async () => {
+    // The batch timer must not run on the wall clock here: the capture's own times drive the flushes.
+    vi.useFakeTimers();
+    const rows: Record<string, Record<string, unknown>[]> = {};
+    const sink: Sink = {
+      label: 'recording',
+      open: async () => {},
+      beginInput: async () => {},
+      endInput: async () => {},
+      close: async () => {},
+      load: async (b: Batch) => {
+        const list = (rows[b.table] ??= []);
+        const json = b.path ? readFileSync(b.path, 'utf8').split('\n').filter(Boolean) : [];
+        for (const l of json) list.push(JSON.parse(l.slice(l.indexOf('\x01') + 1)) as Record<string, unknown>);
+        // Plain data rows (one batch with the JSON rows, live): counted.
+        list.push(...Array.from({ length: b.rows - json.length }, () => ({})));
+      },
+    };
+    const live = new LiveExport(sink, { label: { vantage: 'mn', file: 'lo' }, warning: () => {}, onState: () => {} });
+    await live.open();
+    const frames: Frame[] = [];
+    const file = join(PCAPS, 'mn-handover.pcapng');
+    await readCapture(file, { frame: (f) => (frames.push({ ...f, data: f.data.slice() }), true), warning: () => {} });
+    const ts = (f: Frame) => f.tsSec + f.tsNsec / 1e9;
+    const settled = async () => {
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      await live.loader.drained();
+    };
+    const mappings = lines((await cli(['mappings', '--json', file])).stdout) as { eid: string; timeline: object[]; handovers: { ts: number; frame: number }[] }[];
+    const moved = mappings.find((m) => m.handovers.length === 1)!;
+    const handover = moved.handovers[0]!;
+    // Up to the frame before the MN's new registration: its timeline so far, no handover.
+    const before = frames.findIndex((f) => f.index === handover.frame);
+    for (const f of frames.slice(0, before)) live.frame(f);
+    live.flush(ts(frames[before - 1]!));
+    await settled();
+    const entriesBefore = moved.timeline.filter((t) => (t as { frame: number }).frame < handover.frame).length;
+    expect(rows.mappings!.filter((r) => r.eid === moved.eid)).toEqual(moved.timeline.slice(0, entriesBefore).map((t) => ({ eid: moved.eid, ...t })));
+    expect(rows.handovers).toBeUndefined();
+    // The rest of the capture: the handover is found, and its peer followed for the tracking time
+    // (5 minutes) after it; only then is it final.
+    for (const f of frames.slice(before)) live.frame(f);
+    live.flush(ts(frames[frames.length - 1]!));
+    await settled();
+    expect(rows.handovers).toBeUndefined();
+    live.flush(handover.ts + 301);
+    await settled();
+    expect(rows.handovers).toEqual([{ eid: moved.eid, ...handover }]);
+    expect(rows.handover_peers).toHaveLength(1);
+    // At the end, nothing twice: the tables hold what mappings --json prints.
+    const s = await live.finish(0);
+    expect(s.handovers).toBe(1);
+    expect(rows.handovers).toHaveLength(1);
+    const byEid = (list: Record<string, unknown>[]) => [...list].sort((a, b) => String(a.eid).localeCompare(String(b.eid)) || (a.ts as number) - (b.ts as number));
+    expect(byEid(rows.mappings!)).toEqual(byEid(mappings.flatMap((m) => m.timeline.map((t) => ({ eid: m.eid, ...t })))));
+    expect(rows.packets).toHaveLength(frames.length);
   });
 });
 
