@@ -7,7 +7,6 @@ import { LINKTYPE_RAW } from '../dissect/link.js';
 import { KeyRing } from '../dissect/keyring.js';
 import { compileFilter, compileFilterAmong, FilterError, type FilterDomain, type Predicate } from '../flows/filter.js';
 import { UsageError } from './args.js';
-import { MessageType } from '../dissect/registry.js';
 
 /** `udp.port=N`, `udp.port==N`, with an optional `,lisp`/`,control` (default), `,lisp-data`/`,data` or `,vxlan`. */
 export function parseDecodeAs(specs: string[]): DecodeAs {

@@ -16,7 +16,7 @@ import { KeyRing } from '../dissect/keyring.js';
 import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 import type { ControlMessage } from '../dissect/types.js';
 import { LispClient, sourceAddressFor, wireTiming, type ResolveResult, type Timing } from '../mn/client.js';
-import { icmpErrorText } from '../mn/icmp.js';
+import { icmpErrorText, type IcmpError } from '../mn/icmp.js';
 import { interfaceOf, WireClock } from '../mn/wire-clock.js';
 import { ConfigError, configuredRlocs, parseMobileNodeConfig, type MobileNodeConfig } from '../mn/config.js';
 import { SendGuard } from '../mn/guard.js';

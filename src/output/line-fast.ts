@@ -6,7 +6,8 @@ import { plainData, PORT_PROTOCOLS, scanPlainData } from '../capture/plain-data.
 import type { Frame } from '../capture/types.js';
 import { formatIPv6 } from '../dissect/addr.js';
 import { LISP_CONTROL_PORT, LISP_DATA_PORT, VXLAN_PORT } from '../dissect/registry.js';
-import { icmpEchoKind, IP_PROTOCOL_NAMES, tcpFlagLetters } from '../dissect/ip.js';
+import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
+import { tcpFlagLetters } from '../dissect/tcp.js';
 import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
 import type { LineClock } from './time.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeTcp, TcpFlag } from '../../src/capture/tcp.js';
+import { encodeTcp, TcpFlag } from '../../src/dissect/tcp.js';
 import { writePcap, writePcapng } from '../../src/capture/writer.js';
 import { main } from '../../src/cli/main.js';
 import { dataPacket, lispUdpPacket, mapRegister, mapRequest, mappingRecord } from '../../src/dissect/build.js';
