@@ -31,7 +31,7 @@ import { encodeControl } from '../src/dissect/control.js';
 import { encodeLink } from '../src/dissect/link.js';
 import { openInjector } from '../src/capture/inject.js';
 import { LiveCapture, LiveCaptureError } from '../src/capture/live.js';
-import { exportSection, liveExportSection } from './bench-export.js';
+import { exportSection, liveExportSection, type LiveRun as ExportLiveRun } from './bench-export.js';
 import type { FloodResult } from './flood.js';
 import type { TuiBenchResult } from './tui-bench.js';
 
@@ -386,15 +386,7 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-interface LiveRun {
-  rate: number;
-  sentRate: number;
-  sent: number;
-  captured: number;
-  queueDrops: number;
-  /** What pcap_stats counted as dropped in the kernel; undefined through cap. */
-  kernelDrops: number | undefined;
-  cpu: number;
+interface LiveRun extends ExportLiveRun {
   peakMb: number;
 }
 
