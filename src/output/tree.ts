@@ -54,6 +54,7 @@ import type {
   AuthFields,
   ControlMessage,
   DataMessage,
+  EcmInner,
   LispAddress,
   InnerSummary,
   LispSecAd,
@@ -515,9 +516,8 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         if (m.payload) b.leaf(`Not an IP/UDP packet: ${toHex(m.payload)}`, m.payload.length);
         break;
       }
-      const ipLen = i.ipVersion === 4 ? 20 : 40;
-      b.leaf(`Inner IPv${i.ipVersion}: ${i.src} → ${i.dst}, TTL ${i.ttl}`, ipLen);
-      b.leaf(`Inner UDP: ${i.sport} → ${i.dport}, checksum ${hex(i.udpChecksum, 4)}`, 8);
+      b.nodes.push(...ecmInnerHeaderNodes(i, b.pos));
+      b.pos += (i.ipVersion === 4 ? 20 : 40) + 8;
       if (i.message) {
         const inner = controlTree(i.message, b.pos, { authVerdict: opts.authVerdict });
         b.nodes.push(inner);
@@ -650,6 +650,36 @@ export function dataTree(d: DataMessage, base = 0, opts: TreeOptions = {}): Tree
   return { ...root, end: b.pos };
 }
 
+
+/**
+ * The inner IP and UDP headers of an ECM as subtrees, as tshark shows them, at `at` (the decoder
+ * takes a 20-byte IPv4 or 40-byte IPv6 header there).
+ */
+function ecmInnerHeaderNodes(i: EcmInner, at: number): TreeNode[] {
+  const v4 = i.ipVersion === 4;
+  const leaf = (label: string, o: number, n: number): TreeNode => ({ label, start: at + o, end: at + o + n });
+  const hlen = v4 ? 20 : 40;
+  const ip: TreeNode = {
+    label: `Internet Protocol Version ${i.ipVersion}, Src: ${i.src}, Dst: ${i.dst}`,
+    start: at,
+    end: at + hlen,
+    children: v4
+      ? [leaf(`Time to Live: ${i.ttl}`, 8, 1), leaf(`Protocol: UDP (17)`, 9, 1), leaf(`Source Address: ${i.src}`, 12, 4), leaf(`Destination Address: ${i.dst}`, 16, 4)]
+      : [leaf(`Next Header: UDP (17)`, 6, 1), leaf(`Hop Limit: ${i.ttl}`, 7, 1), leaf(`Source Address: ${i.src}`, 8, 16), leaf(`Destination Address: ${i.dst}`, 24, 16)],
+  };
+  const u = at + hlen;
+  const udp: TreeNode = {
+    label: `User Datagram Protocol, Src Port: ${i.sport}, Dst Port: ${i.dport}`,
+    start: u,
+    end: u + 8,
+    children: [
+      { label: `Source Port: ${i.sport}`, start: u, end: u + 2 },
+      { label: `Destination Port: ${i.dport}`, start: u + 2, end: u + 4 },
+      { label: `Checksum: ${hex(i.udpChecksum, 4)}`, start: u + 6, end: u + 8 },
+    ],
+  };
+  return [ip, udp];
+}
 
 /**
  * The encapsulated packet as subtrees: its IP header, ICMP/TCP/UDP header, and the LISP or bytes

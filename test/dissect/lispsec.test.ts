@@ -215,7 +215,9 @@ describe('LISP-SEC in the outputs', () => {
     expect(range('EID HMAC ID: AUTH-HMAC-SHA-256-128 (2)')).toEqual([42, 44]);
     expect(range('EID Record 1: 10.2.0.0/16')).toEqual([44, 52]);
     expect(range('EID HMAC: ')).toEqual([52, 68]);
-    expect(find(tree, 'Inner IPv4')!.start).toBe(68);
+    expect(find(tree, 'Internet Protocol Version 4, Src: ')!.start).toBe(68);
+    const sport = find(tree, 'Source Port: ')!;
+    expect([sport.start, sport.end]).toEqual([88, 90]);
 
     const r = encodeControl(reply());
     const rt = controlTree(decodeControl(r).value, 0);
