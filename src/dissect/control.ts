@@ -202,6 +202,12 @@ export function encodeMsRtrAuth(w: Writer, a: MsRtrAuth): void {
 }
 
 function decodeXtrTrailer(c: Cursor, m: { xtrId?: Uint8Array; siteId?: Uint8Array }, name: string): void {
+  // lispers.net ends its Publish/Subscribe Map-Requests with the 16-byte xTR-ID alone.
+  if (c.remaining === 16) {
+    c.warn(`${name} xTR-ID without the 8-byte site-ID that follows it in RFC 9301/9437 (lispers.net's form)`);
+    m.xtrId = c.take(16);
+    return;
+  }
   if (!c.need(24, `${name} xTR-ID and site-ID`)) return;
   m.xtrId = c.take(16);
   m.siteId = c.take(8);

@@ -26,7 +26,7 @@ import {
 import { decodeControl, encodeControl } from '../../src/dissect/control.js';
 import { dataHeaderFields, decodeData } from '../../src/dissect/data.js';
 import { decodeIp, decodeUdp, internetChecksum, transportChecksum, verifyUdpChecksum, type IpHeader, type UdpHeader } from '../../src/dissect/ip.js';
-import type { ControlMessage, InfoMessage, LispAddress, MapNotify, MapRegister } from '../../src/dissect/types.js';
+import type { ControlMessage, InfoMessage, LispAddress, MapNotify, MapRegister, MapRequest } from '../../src/dissect/types.js';
 
 const NONCE = 0x0123456789abcdefn;
 
@@ -143,6 +143,20 @@ describe('Map-Request and Map-Reply', () => {
       sourceEid: { kind: 'none', afi: 0 },
       nonce: 1n,
     });
+  });
+
+  it("a subscription Map-Request ending with the xTR-ID alone (lispers.net's form) decodes with a warning, not as damage", () => {
+    const full = encodeControl(mapRequest({ nonce: NONCE, eids: ['10.1.0.0/16'], itrRlocs: ['192.0.2.1'], xtrId: 0xabcdefn, siteId: 7n, subscribe: true }));
+    const lispersNet = full.subarray(0, full.length - 8);
+    const d = decodeControl(lispersNet);
+    expect(d.notes.map((n) => [n.level, n.offset])).toEqual([['warning', lispersNet.length - 16]]);
+    const m = d.value as MapRequest;
+    expect(m.xtrIdPresent).toBe(true);
+    expect(m.xtrId).toEqual(full.subarray(full.length - 24, full.length - 8));
+    expect(m.siteId).toBeUndefined();
+    expect(m.trailing).toBeUndefined();
+    // Written back as it came.
+    expect(encodeControl(m)).toEqual(lispersNet);
   });
 
   it('Map-Request needs 1..32 ITR-RLOCs', () => {
