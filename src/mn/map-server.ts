@@ -481,7 +481,7 @@ export class MapServer extends EventEmitter {
       inner: { src: rx.dst, dst: node.src, sport: this.socket.port, dport: node.sport },
       message: notify,
       rtrProcess: true,
-      ...(key ? { msRtr: { keyId: m.keyId, key, authLength: m.authData.length } } : {}),
+      ...(key ? { msRtr: { keyId: keyIdField(m), key, authLength: m.authData.length } } : {}),
     });
     this.socket.send(rx.src, rx.sport, encodeControl(wrapped));
   }

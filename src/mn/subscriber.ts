@@ -6,7 +6,7 @@
 // reported once; one with an older nonce is a replay and dropped. Withdrawing is the same
 // Map-Request with one ITR-RLOC of AFI 0, which nothing answers.
 
-import { verifyAuth } from '../dissect/auth.js';
+import { keyIdField, verifyAuth } from '../dissect/auth.js';
 import { encodeControl } from '../dissect/control.js';
 import { ecm, mapNotifyAck, mapRequest } from '../dissect/build.js';
 import type { MapNotify } from '../dissect/types.js';
@@ -119,7 +119,7 @@ export class Subscriber {
   private ack(m: MapNotify, to: string, port: number): void {
     const bytes = mapNotifyAck({
       nonce: m.nonce,
-      keyId: m.keyId,
+      keyId: keyIdField(m),
       key: this.o.key,
       authLength: m.authData.length,
       records: m.records,
