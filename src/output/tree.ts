@@ -516,8 +516,9 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
         if (m.payload) b.leaf(`Not an IP/UDP packet: ${toHex(m.payload)}`, m.payload.length);
         break;
       }
-      b.nodes.push(...ecmInnerHeaderNodes(i, b.pos));
-      b.pos += (i.ipVersion === 4 ? 20 : 40) + 8;
+      const [ip, udp] = ecmInnerHeaderNodes(i, b.pos);
+      b.nodes.push(ip, udp);
+      b.pos = udp.end;
       if (i.message) {
         const inner = controlTree(i.message, b.pos, { authVerdict: opts.authVerdict });
         b.nodes.push(inner);
@@ -655,7 +656,7 @@ export function dataTree(d: DataMessage, base = 0, opts: TreeOptions = {}): Tree
  * The inner IP and UDP headers of an ECM as subtrees, as tshark shows them, at `at` (the decoder
  * takes a 20-byte IPv4 or 40-byte IPv6 header there).
  */
-function ecmInnerHeaderNodes(i: EcmInner, at: number): TreeNode[] {
+function ecmInnerHeaderNodes(i: EcmInner, at: number): [ip: TreeNode, udp: TreeNode] {
   const v4 = i.ipVersion === 4;
   const leaf = (label: string, o: number, n: number): TreeNode => ({ label, start: at + o, end: at + o + n });
   const hlen = v4 ? 20 : 40;
