@@ -13,6 +13,14 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, 'bench-out');
 const BIN = join(ROOT, 'bin/lispscope');
 
+/**
+ * The bench capture's file. Its name carries the generator's generation: a capture written by an
+ * older generator (one control message repeated instead of fresh ones) must not be measured as if
+ * it were today's. Bump GENERATION whenever generate() in bench.ts changes what it writes.
+ */
+const GENERATION = 2;
+export const benchCaptureFile = (n: number): string => join(OUT, `bench-g${GENERATION}-${n}.pcap`);
+
 interface Run {
   wall: number;
   /** User + system CPU seconds of the process and its threads. */
@@ -165,7 +173,7 @@ export async function liveExportSection(liveRun: (mode: string[], rate: number) 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const argv = process.argv.slice(2);
   const n = argv.includes('--packets') ? Number(argv[argv.indexOf('--packets') + 1]) : 1_000_000;
-  const file = join(OUT, `bench-${n}.pcap`);
+  const file = benchCaptureFile(n);
   if (!existsSync(file)) {
     process.stderr.write(`${file} is missing: npm run bench -- --packets ${n} generates it\n`);
     process.exit(2);

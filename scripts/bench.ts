@@ -31,7 +31,7 @@ import { encodeControl } from '../src/dissect/control.js';
 import { encodeLink } from '../src/dissect/link.js';
 import { openInjector } from '../src/capture/inject.js';
 import { LiveCapture, LiveCaptureError } from '../src/capture/live.js';
-import { exportSection, liveExportSection, type LiveRun as ExportLiveRun } from './bench-export.js';
+import { benchCaptureFile, exportSection, liveExportSection, type LiveRun as ExportLiveRun } from './bench-export.js';
 import type { FloodResult } from './flood.js';
 import type { TuiBenchResult } from './tui-bench.js';
 
@@ -225,7 +225,7 @@ async function main(): Promise<{ file: string; n: number; readJson: Measure }> {
   const argv = process.argv.slice(2);
   const n = argv.includes('--packets') ? Number(argv[argv.indexOf('--packets') + 1]) : 1_000_000;
   mkdirSync(OUT, { recursive: true });
-  const file = join(OUT, `bench-${n}.pcap`);
+  const file = benchCaptureFile(n);
   if (!existsSync(file)) {
     process.stderr.write(`generating ${file} (${n} packets)...\n`);
     generate(file, n);
