@@ -335,6 +335,23 @@ live('lispscope sniff on lo', () => {
     }
   });
 
+  it('shows lines (plain data packets included) as read shows its -w file', async () => {
+    const net = testNet();
+    const sent = messages(net.a, 12, 2);
+    expect(sent.some((m) => m.dport === 4341)).toBe(true);
+    const file = join(tmp, 'lines.pcap');
+    for (const flags of [['-n', '-#'], []]) {
+      const s = sniff(['-i', 'lo', '-c', String(sent.length), ...flags, '-f', `udp and host ${net.b}`, '-w', file]);
+      await s.ready;
+      await sendAll(net.a, net.b, sent);
+      expect(await s.exit).toBe(0);
+      expect(s.stdout().trim().split('\n')).toHaveLength(sent.length);
+      const reread = lispscope(['read', ...flags, file]);
+      expect(reread.code).toBe(0);
+      expect(s.stdout()).toBe(reread.stdout);
+    }
+  });
+
   it('uses the LISP ports as its default filter and shows lines as read does', async () => {
     const net = testNet();
     const sent = messages(net.a, 6, 3);
