@@ -122,6 +122,11 @@ export interface FrameNote {
 export const frameError = (message: string): FrameNote => ({ level: 'error', message });
 const leveled = (level: NoteLevel, texts: readonly string[] | undefined): FrameNote[] => (texts ?? []).map((message) => ({ level, message }));
 
+/** Appends `texts` at `level` to `into`: most frames have none, and cost no arrays then. */
+function addNotes(into: FrameNote[], level: NoteLevel, texts: readonly string[] | undefined): void {
+  if (texts) for (const message of texts) into.push({ level, message });
+}
+
 /** Every note of a packet, frame notes first. */
 export function packetNotes(p: Pick<LispPacket, 'frameNotes' | 'notes'>): { level: NoteLevel; message: string; offset?: number }[] {
   return [...p.frameNotes, ...p.notes];
@@ -275,19 +280,23 @@ export class PacketDecoder {
       caplen: f.data.length,
       link,
       notes: [],
-      frameNotes: [...leveled('error', f.notes), ...leveled('warning', f.warnings), ...leveled('error', link.notes)],
+      frameNotes: [],
     };
+    addNotes(p.frameNotes, 'error', f.notes);
+    addNotes(p.frameNotes, 'warning', f.warnings);
+    addNotes(p.frameNotes, 'error', link.notes);
     if (link.next !== 'ipv4' && link.next !== 'ipv6') {
       if (link.next === 'truncated') return p; // too broken to tell: it may have been LISP
       return this.other(p, nonIpSummary(link, f.data));
     }
     const ip = decodeIp(f.data, link.offset, f.data.length);
     if (!ip.ok) {
-      p.frameNotes.push(...leveled('error', ip.notes));
+      addNotes(p.frameNotes, 'error', ip.notes);
       return p;
     }
     p.ip = ip;
-    p.frameNotes.push(...leveled('error', ip.notes), ...leveled('warning', ip.warnings));
+    addNotes(p.frameNotes, 'error', ip.notes);
+    addNotes(p.frameNotes, 'warning', ip.warnings);
     if (ip.isFragment) return this.opts.deferStateful ? this.defer() : this.fragment(p, f, ip);
     return this.transport(p, f.data, ip, true);
   }
@@ -323,13 +332,14 @@ export class PacketDecoder {
     if (ip.proto !== IPPROTO_UDP) return this.other(p, ipSummary(ip, bytes));
     const udp = decodeUdp(bytes, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);
     if (!udp.ok) {
-      p.frameNotes.push(...leveled('error', udp.notes));
+      addNotes(p.frameNotes, 'error', udp.notes);
       return p;
     }
     p.udp = udp;
     const c = classifyDatagram(udp.srcPort, udp.dstPort, bytes, udp.payloadOffset, udp.payloadEnd, this.opts.decodeAs);
     if (!c) return this.other(p, ipSummary(ip, bytes));
-    p.frameNotes.push(...leveled('error', udp.notes), ...leveled('warning', udp.warnings));
+    addNotes(p.frameNotes, 'error', udp.notes);
+    addNotes(p.frameNotes, 'warning', udp.warnings);
     const truncated = udp.truncated || ip.truncated;
     if (truncated) p.frameNotes.push(frameError(`frame truncated by the capture: ${p.caplen} of ${p.len} bytes captured`));
     const lisp = bytes.subarray(udp.payloadOffset, udp.payloadEnd);
@@ -384,7 +394,7 @@ export class PacketDecoder {
   private reliable(p: LispPacket, bytes: Uint8Array, ip: IpHeader, inFrame: boolean): LispPacket | undefined {
     const tcp = decodeTcp(bytes, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);
     if (!tcp.ok) {
-      p.frameNotes.push(...leveled('error', tcp.notes));
+      addNotes(p.frameNotes, 'error', tcp.notes);
       return p;
     }
     p.tcp = tcp;

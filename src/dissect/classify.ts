@@ -3,7 +3,7 @@
 // LISP inside LISP data and the Mobile Node's sockets all decide the same way.
 
 import { decodeControl } from './control.js';
-import { decodeIp } from './ip.js';
+import { decodeIp, internetChecksum } from './ip.js';
 import { isKnownControlType, LISP_CONTROL_PORT, LISP_DATA_PORT, VXLAN_PORT } from './registry.js';
 
 /** Ports given with `--decode-as`: explicit choices that override every guess. */
@@ -35,7 +35,17 @@ export function looksLikeData(b: Uint8Array, off: number, end: number): boolean 
   const flags = b[off]!;
   // Encrypted (K bits) or LISP-GPE payloads cannot be told from their first bytes.
   if (flags & 0x07) return false;
-  const ip = decodeIp(b, off + 8, end);
+  // What decodeIp below accepts without a note or warning needs these of IPv4 (a whole header,
+  // Total Length reaching the end, a checksum that agrees): checked first, they spare nearly every
+  // control message (whose bytes 8.. are a random nonce) building an IP header to throw away.
+  const at = off + 8;
+  const v = b[at]! >> 4;
+  if (v === 4) {
+    const hlen = (b[at]! & 15) * 4;
+    const total = (b[at + 2]! << 8) | b[at + 3]!;
+    if (hlen < 20 || at + hlen > end || total < hlen || at + total < end || internetChecksum(b, at, at + hlen) !== 0) return false;
+  } else if (v !== 6) return false;
+  const ip = decodeIp(b, at, end);
   if (!ip.ok || ip.notes.length || ip.warnings.length) return false;
   const declaredEnd = ip.headerOffset + ip.totalLength;
   if (declaredEnd !== end && !(declaredEnd > end && ip.truncated)) return false;

@@ -1,7 +1,8 @@
 // Streaming JSON into an OutBuffer: objects, arrays and values are written as they are visited,
 // with no intermediate objects or strings (the NDJSON output of millions of packets).
 
-import type { OutBuffer } from './out-buffer.js';
+import { putDigits, putUint, type OutBuffer } from './out-buffer.js';
+import { tsMicros, tsNumber, tsText } from './time.js';
 
 const TRUE = Uint8Array.of(116, 114, 117, 101);
 const FALSE = Uint8Array.of(102, 97, 108, 115, 101);
@@ -34,6 +35,8 @@ export interface JsonSink {
   hex(b: Uint8Array): this;
   /** Pre-serialised JSON text (the data-packet fast path, tests). */
   rawJson(text: string): this;
+  /** A capture time as the JSON `ts` (time.ts: seconds, microseconds without trailing zeros). */
+  time(sec: number, nsec: number): this;
 }
 
 export class JsonWriter implements JsonSink {
@@ -164,6 +167,29 @@ export class JsonWriter implements JsonSink {
     this.out.text(text);
     return this;
   }
+
+  /** tsText's digits, written as json-fast.ts writes them, without the string. */
+  time(sec: number, nsec: number): this {
+    const t = tsMicros(sec, nsec);
+    if (!(t.sec >= 0 && t.sec <= 0x7fffffff)) return this.rawJson(tsText(sec, nsec));
+    this.value();
+    const out = this.out;
+    out.ensure(24);
+    const buf = out.buf;
+    let p = putUint(buf, out.pos, t.sec);
+    let usec = t.usec;
+    if (usec !== 0) {
+      let width = 6;
+      while (usec % 10 === 0) {
+        usec /= 10;
+        width--;
+      }
+      buf[p++] = 46;
+      p = putDigits(buf, p, usec, width);
+    }
+    out.pos = p;
+    return this;
+  }
 }
 
 /**
@@ -239,5 +265,9 @@ export class ObjectWriter implements JsonSink {
 
   rawJson(text: string): this {
     return this.put(JSON.parse(text));
+  }
+
+  time(sec: number, nsec: number): this {
+    return this.put(tsNumber(sec, nsec));
   }
 }

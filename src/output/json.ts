@@ -5,14 +5,13 @@ import type { MappingRecord } from '../dissect/types.js';
 import { writeControlFields, writeDataFields, writeIcmpErrorFields, writeRecord, writeReliableFields, writeVxlanFields, type JsonOptions } from './json-lisp.js';
 import { JsonWriter, ObjectWriter, type JsonSink } from './json-writer.js';
 import { OutBuffer } from './out-buffer.js';
-import { tsText } from './time.js';
 
 /** Writes the packet's object (no newline). */
 export function writePacketJson(w: JsonSink, p: LispPacket, opts: JsonOptions = {}, file?: number): void {
   w.obj().key('frame').num(p.frame);
   // With several captures: which one (1-based, in command-line order), as flows and mappings say it.
   if (file !== undefined) w.key('file').num(file);
-  w.key('ts').rawJson(tsText(p.tsSec, p.tsNsec)).key('len').num(p.len);
+  w.key('ts').time(p.tsSec, p.tsNsec).key('len').num(p.len);
   if (p.ip) w.key('src').ascii(p.ip.src).key('dst').ascii(p.ip.dst);
   if (p.udp) w.key('sport').num(p.udp.srcPort).key('dport').num(p.udp.dstPort);
   else if (p.tcp) w.key('sport').num(p.tcp.srcPort).key('dport').num(p.tcp.dstPort).key('transport').ascii('tcp');
