@@ -28,7 +28,14 @@ export interface ChunkResult {
   kinds: PacketKinds;
 }
 
-const OUT_BYTES = 1 << 20;
+/**
+ * Output buffers: small, so that the few chunks in flight hold little memory; one is handed over
+ * as it is (and comes back once written), not copied, unless a deferred frame or the chunk's end
+ * cut it below COPY_BELOW bytes (copying those is cheap, and keeps a capture full of IP fragments
+ * from taking a buffer per fragment).
+ */
+const OUT_BYTES = 256 * 1024;
+const COPY_BELOW = 32 * 1024;
 
 export class ChunkDecoder {
   private readonly out: OutBuffer;
@@ -38,25 +45,27 @@ export class ChunkDecoder {
   private readonly spare: Uint8Array[] = [];
 
   /**
-   * `shared`: output goes out in shared memory, whole buffers at a time (a worker); else in copies
-   * (the main thread decoding a chunk itself).
+   * `shared`: output buffers in shared memory (a worker's, read by the main thread without a
+   * copy); else plain memory (the main thread decoding a chunk itself). Either way a buffer handed
+   * over is the decoder's again once `recycle`d (or given back with a job).
    */
   constructor(
     private readonly settings: PacketStreamSettings,
-    private readonly shared = false,
+    shared = false,
+    /** Output buffer sizes (tests make them small, so that buffers go round often). */
+    sizes = { out: OUT_BYTES, copyBelow: COPY_BELOW },
   ) {
-    const fresh = () => this.spare.pop() ?? new Uint8Array(shared ? new SharedArrayBuffer(OUT_BYTES) : new ArrayBuffer(OUT_BYTES));
+    const fresh = () => this.spare.pop() ?? new Uint8Array(shared ? new SharedArrayBuffer(sizes.out) : new ArrayBuffer(sizes.out));
     this.out = new OutBuffer(
       (b) => {
-        // A full buffer goes as it is; what a deferred frame or the chunk's end cuts short is copied.
-        if (this.shared && b.length >= OUT_BYTES - 4096) {
+        if (b.length >= sizes.copyBelow) {
           this.pieces.push(b);
           return false;
         }
         this.pieces.push(b.slice());
         return true;
       },
-      OUT_BYTES,
+      sizes.out,
       fresh,
     );
     this.stream = new PacketStream(settings, this.out, {
@@ -66,7 +75,7 @@ export class ChunkDecoder {
   }
 
   decode(job: ChunkJob): ChunkResult {
-    if (job.free) this.spare.push(...job.free);
+    if (job.free) for (const b of job.free) this.recycle(b);
     this.pieces = [];
     const stream = this.stream;
     const shown0 = stream.shown;
@@ -89,6 +98,11 @@ export class ChunkDecoder {
       found: stream.found,
       kinds: { lisp: k.lisp - k0.lisp, control: k.control - k0.control, data: k.data - k0.data, reliable: k.reliable - k0.reliable },
     };
+  }
+
+  /** An output buffer handed over (a piece's whole buffer) was written: it serves again. */
+  recycle(b: Uint8Array): void {
+    this.spare.push(b);
   }
 
   private warning(m: string): void {

@@ -178,10 +178,14 @@ export class DecodePipeline {
       else {
         const r = slot.result;
         const lane = slot.lane;
+        const local = this.local;
         for (const piece of r.pieces) {
           if (piece instanceof Uint8Array) {
-            if (lane && piece.buffer instanceof SharedArrayBuffer) io.bytes(piece, () => lane.free.push(new Uint8Array(piece.buffer)));
-            else io.bytes(piece);
+            // A decoder's own buffer (a view on part of it; a copy is all of its own) goes back to it once written.
+            const lent = piece.byteLength < piece.buffer.byteLength;
+            if (!lent) io.bytes(piece);
+            else if (lane) io.bytes(piece, () => lane.free.push(new Uint8Array(piece.buffer)));
+            else io.bytes(piece, () => local?.recycle(new Uint8Array(piece.buffer)));
           } else if ('frame' in piece) this.stateful.frame(piece.frame);
           else io.warn(piece.warning);
         }
@@ -234,7 +238,7 @@ export class DecodePipeline {
   private release(slot: Slot): void {
     const b = slot.input;
     slot.input = undefined;
-    if (b && b.buffer.byteLength === this.inputBytes && this.spareInputs.length < 8) this.spareInputs.push(new Uint8Array(b.buffer));
+    if (b && b.buffer.byteLength === this.inputBytes && this.spareInputs.length < 4) this.spareInputs.push(new Uint8Array(b.buffer));
   }
 
   private failed(e: Error): void {
@@ -298,7 +302,8 @@ export async function readParallel(
   io: Io,
   opts: Omit<PipelineOptions, 'local'> & { chunkBytes?: number },
 ): Promise<{ shown: number; found: boolean }> {
-  const chunkBytes = opts.chunkBytes ?? 2 * 1024 * 1024;
+  // Small chunks: the few in flight, their input and output, are what the threads hold.
+  const chunkBytes = opts.chunkBytes ?? 512 * 1024;
   let fh;
   try {
     fh = await open(path, 'r');

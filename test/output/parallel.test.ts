@@ -132,11 +132,14 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   gaps: fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }),
 });
 
-/** In-process decoding threads that answer in any order. */
+/**
+ * In-process decoding threads that answer in any order. Their output buffers are small, so that
+ * buffers are handed over, written and given back for reuse while other chunks are in flight.
+ */
 function pool(settings: PacketStreamSettings, lanes: number, delays: number[]): ((job: ChunkJob) => Promise<ChunkResult>)[] {
   let k = 0;
   return Array.from({ length: lanes }, () => {
-    const d = new ChunkDecoder(settings);
+    const d = new ChunkDecoder(settings, false, { out: 1024, copyBelow: 200 });
     return async (job) => {
       const r = d.decode(job);
       const wait = delays[k++ % delays.length]!;
