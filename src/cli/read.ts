@@ -48,7 +48,7 @@ export const readSpec: CommandSpec = {
     { name: 'no-merge', kind: 'flag', help: 'several files one after the other instead of merged by time (duplicates kept)' },
     { name: 'fail-on', kind: 'list', arg: 'WHAT', help: 'exit 1 when a shown packet has an error note (malformed), a warning or an error (warning), or fails authentication (auth-failed)' },
     { name: 'show-keys', kind: 'flag', help: 'show key material carried in Security Key LCAFs and LISP-SEC OTK-ADs (JSON; -V always masks it)' },
-    { name: 'threads', kind: 'value', arg: 'N', help: 'decoding threads besides the main one for large files (default: one per other core, at most 8; 0: the main thread alone)' },
+    { name: 'threads', kind: 'value', arg: 'N', help: 'decoding threads besides the main one for large files (default: one per other core that is free by the load average, at most 8; 0: the main thread alone)' },
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
 };

@@ -12,7 +12,7 @@
 
 import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ChunkSplitter, type Chunk } from '../capture/split.js';
 import { CaptureError } from '../capture/types.js';
@@ -20,9 +20,15 @@ import { ChunkDecoder, type ChunkJob, type ChunkResult } from './chunk-decode.js
 import type { Io } from './io.js';
 import { PacketStream, type PacketKinds, type PacketStreamSettings } from './packet-stream.js';
 
-/** Decoding threads besides the main one unless told: one per other core, at most 8. */
-export function defaultThreads(): number {
-  return Math.max(0, Math.min(8, availableParallelism() - 1));
+/**
+ * Decoding threads besides the main one unless told: one per other core that is free by the
+ * 1-minute load average, at most 8. A worker pays off only on a core of its own: where the cores
+ * are busy it costs without gaining time (every thread compiles and warms up the decoders again, and
+ * the threads take turns on the same cores; `read --json` on a loaded 2-core machine took 1.4 times
+ * the CPU of one thread, and longer).
+ */
+export function defaultThreads(cores = availableParallelism(), load = loadavg()[0]!): number {
+  return Math.max(0, Math.min(8, cores - 1, Math.round(cores - load) - 1));
 }
 
 /**

@@ -17,7 +17,7 @@ import { encodeLink } from '../../src/dissect/link.js';
 import { encodeReliable } from '../../src/dissect/reliable.js';
 import { ChunkDecoder, type ChunkJob, type ChunkResult } from '../../src/output/chunk-decode.js';
 import { memoryIo } from '../../src/output/io.js';
-import { readParallel } from '../../src/output/parallel.js';
+import { defaultThreads, readParallel } from '../../src/output/parallel.js';
 import type { PacketStreamSettings } from '../../src/output/packet-stream.js';
 import { lispscope, ROOT } from '../cli/run.js';
 
@@ -197,6 +197,18 @@ describe('read over several threads', () => {
       );
     }, 300_000);
   }
+});
+
+describe('the default number of decoding threads', () => {
+  it('is one per other core that the load leaves free, at most 8', () => {
+    expect(defaultThreads(2, 0)).toBe(1);
+    expect(defaultThreads(2, 0.4)).toBe(1);
+    expect(defaultThreads(2, 0.6)).toBe(0);
+    expect(defaultThreads(2, 7.5)).toBe(0);
+    expect(defaultThreads(1, 0)).toBe(0);
+    expect(defaultThreads(8, 2)).toBe(5);
+    expect(defaultThreads(32, 0)).toBe(8);
+  });
 });
 
 describe('read --threads N (worker threads)', () => {
