@@ -7,7 +7,7 @@ import type { Frame } from '../capture/types.js';
 import { formatIPv6 } from '../dissect/addr.js';
 import { icmpEchoKind } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
-import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
+import { bytesOf, putAscii, putBytes, putHex, putIPv4, putTime, putUint, type OutBuffer } from './out-buffer.js';
 
 /** The set flags among NLEVI by flags byte >> 3, as the JSON `flags` field spells them. */
 export const DATA_FLAGS = Array.from({ length: 32 }, (_, f) => ['N', 'L', 'E', 'V', 'I'].filter((_, k) => (f << 3) & (0x80 >> k)).join(''));
@@ -68,18 +68,7 @@ export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
   p = putUint(buf, p, f.index);
   p = putBytes(buf, p, TS);
   const t = frameTime(f);
-  const sec = t.sec;
-  let usec = t.usec;
-  p = sec > 0x7fffffff ? putAscii(buf, p, String(sec)) : putUint(buf, p, sec);
-  if (usec !== 0) {
-    let width = 6;
-    while (usec % 10 === 0) {
-      usec /= 10;
-      width--;
-    }
-    buf[p++] = 46;
-    p = putDigits(buf, p, usec, width);
-  }
+  p = putTime(buf, p, t.sec, t.usec);
   p = putBytes(buf, p, LEN);
   p = putUint(buf, p, f.len);
   p = putBytes(buf, p, SRC);

@@ -1,7 +1,7 @@
 // Streaming JSON into an OutBuffer: objects, arrays and values are written as they are visited,
 // with no intermediate objects or strings (the NDJSON output of millions of packets).
 
-import { putDigits, putUint, type OutBuffer } from './out-buffer.js';
+import { putTime, type OutBuffer } from './out-buffer.js';
 import { tsMicros, tsNumber, tsText } from './time.js';
 
 const TRUE = Uint8Array.of(116, 114, 117, 101);
@@ -171,23 +171,11 @@ export class JsonWriter implements JsonSink {
   /** tsText's digits, written as json-fast.ts writes them, without the string. */
   time(sec: number, nsec: number): this {
     const t = tsMicros(sec, nsec);
-    if (!(t.sec >= 0 && t.sec <= 0x7fffffff)) return this.rawJson(tsText(sec, nsec));
+    if (!(Number.isSafeInteger(t.sec) && t.sec >= 0)) return this.rawJson(tsText(sec, nsec));
     this.value();
     const out = this.out;
-    out.ensure(24);
-    const buf = out.buf;
-    let p = putUint(buf, out.pos, t.sec);
-    let usec = t.usec;
-    if (usec !== 0) {
-      let width = 6;
-      while (usec % 10 === 0) {
-        usec /= 10;
-        width--;
-      }
-      buf[p++] = 46;
-      p = putDigits(buf, p, usec, width);
-    }
-    out.pos = p;
+    out.ensure(32);
+    out.pos = putTime(out.buf, out.pos, t.sec, t.usec);
     return this;
   }
 }

@@ -46,6 +46,24 @@ export function putDigits(b: Uint8Array, p: number, n: number, width: number): n
   return end;
 }
 
+/**
+ * A capture time as the JSON `ts` (time.ts's tsText): whole seconds (below 2^53), then the
+ * microseconds with their trailing zeros dropped, or none.
+ */
+export function putTime(b: Uint8Array, p: number, sec: number, usec: number): number {
+  p = sec > 0x7fffffff ? putAscii(b, p, String(sec)) : putUint(b, p, sec);
+  if (usec !== 0) {
+    let width = 6;
+    while (usec % 10 === 0) {
+      usec /= 10;
+      width--;
+    }
+    b[p++] = 46;
+    p = putDigits(b, p, usec, width);
+  }
+  return p;
+}
+
 /** Lower-case hex of a 32-bit value, zero-padded to `width` digits. */
 export function putHex(b: Uint8Array, p: number, n: number, width: number): number {
   const end = p + width;
