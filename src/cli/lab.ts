@@ -53,6 +53,14 @@ function stepLines(steps: LabStep[], style: Style): string[] {
   return steps.map((s) => `  ${s.ok ? style.good('ok    ') : style.bad('FAILED')} ${s.name.padEnd(width)}  ${s.detail} (${s.ms < 10 ? s.ms.toFixed(1) : s.ms.toFixed(0)} ms)`);
 }
 
+/** On stderr when the lab starts holding: "up" only when every step passed (docs/lab.md). */
+function holdLine(scenario: LabScenario, steps: readonly LabStep[], duration: number): string {
+  const failed = steps.find((s) => !s.ok);
+  const until = `until ${duration} s after the start (Ctrl-C stops it)`;
+  if (failed) return `lab not ready: scenario ${scenario}: "${failed.name}" FAILED: ${failed.detail}; holding anyway ${until}`;
+  return `lab up: scenario ${scenario}, ${steps.length} of ${steps.length} steps passed; holding ${until}`;
+}
+
 function port(a: ReturnType<typeof parseArgs>, name: string): number | undefined {
   const v = intValue(labSpec, name, a.values.get(name));
   if (v !== undefined && (v < 1 || v > 65535)) throw new UsageError(`lab: --${name} must be 1..65535`);
@@ -120,6 +128,7 @@ export async function runLabCommand(argv: string[], io: Io): Promise<number> {
       durationMs: duration * 1000,
       ...(writer ? { writer } : {}),
       onFrame,
+      onHold: (steps) => io.err(`${holdLine(scenario, steps, duration)}\n`),
       decodeAs,
       signal: abort.signal,
       ...(a.flags.get('log') ? { log: (level: string, component: string, message: string) => io.err(`${component} ${level}: ${message}\n`) } : {}),

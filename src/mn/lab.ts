@@ -114,6 +114,11 @@ export interface LabOptions {
   nativePort?: number;
   /** Keep running (registrations refreshed, the MN pinging its peer every second) until this long after the start. */
   durationMs?: number;
+  /**
+   * Called once the scenario's steps have run and the lab starts holding for `durationMs`: every
+   * component is bound, and registered when the steps passed (what a script started beside waits for).
+   */
+  onHold?: (steps: readonly LabStep[]) => void;
   timers?: Partial<Timers>;
   /** Also write every frame here as it is sent (a capture file writer). */
   writer?: { write(p: CapturePacket): void };
@@ -565,7 +570,10 @@ export async function runLab(opts: LabOptions = {}): Promise<LabResult> {
   const lab = await Lab.start(opts);
   try {
     await lab.run(scenario);
-    if (opts.durationMs) await lab.hold(opts.durationMs);
+    if (opts.durationMs && !lab.interrupted) {
+      opts.onHold?.(lab.steps);
+      await lab.hold(opts.durationMs);
+    }
   } finally {
     await lab.stop();
   }
