@@ -12,7 +12,7 @@ import { delay } from '../mn/requests.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import type { Io } from '../output/io.js';
 import { DST_MAC_OPTION, openSender } from './raw.js';
-import { ACTIVE_OPTIONS, guardFor, keyIdOf, needAddress, parseEndpoint, readKey, Traffic } from './mn.js';
+import { ACTIVE_OPTIONS, guardFor, keyIdOf, needAddress, openTraffic, parseEndpoint, readKey } from './mn.js';
 import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 
 export const injectSpec: CommandSpec = {
@@ -142,7 +142,7 @@ export async function runInject(argv: string[], io: Io): Promise<number> {
   const source = src === undefined ? undefined : parseEndpoint(src, '--source', 'inject');
   const local = source?.address ?? (await sourceAddressFor(to));
   const guard = guardFor(a, 'inject', [to]);
-  const traffic = new Traffic(a, io, 'inject', { print: true });
+  const traffic = openTraffic(a, io, 'inject', { print: true });
   // A raw datagram has no socket to take a port from: an ephemeral one, as the kernel would pick.
   const rawPort = source?.port ?? 49152 + Math.floor(Math.random() * 16384);
   const wait = intValue(injectSpec, 'wait', a.values.get('wait')) ?? 0;

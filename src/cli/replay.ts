@@ -20,7 +20,7 @@ import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './a
 import { loadKeys, messageEids } from './common.js';
 import type { Io } from '../output/io.js';
 import { DST_MAC_OPTION, openSender } from './raw.js';
-import { ACTIVE_OPTIONS, emitJson, guardFor, needAddress, parseEndpoint, Traffic } from './mn.js';
+import { ACTIVE_OPTIONS, emitJson, guardFor, needAddress, openTraffic, parseEndpoint } from './mn.js';
 
 
 export const replaySpec: CommandSpec = {
@@ -159,7 +159,7 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
   const source = src === undefined ? undefined : parseEndpoint(src, '--source', 'replay');
   const local = source?.address ?? (await sourceAddressFor(to));
   const guard = guardFor(a, 'replay', [to], undefined, 0, 1);
-  const traffic = new Traffic(a, io, 'replay', ring ? { key: ring } : {});
+  const traffic = openTraffic(a, io, 'replay', ring ? { key: ring } : {});
   const { raw, socket } = await openSender(a, io, 'replay', { to, source, local, guard, traffic, recordReceived: true });
   const json = a.flags.get('json') ?? false;
   const abort = new AbortController();

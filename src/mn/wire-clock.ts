@@ -165,3 +165,44 @@ export class WireClock {
     return true;
   }
 }
+
+/** A capture the user named (-i) could not be opened: that is an error, not a fallback to the socket. */
+export class WireClockError extends Error {
+  constructor(
+    readonly iface: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The interface whose capture times the exchanges: `given`, else (as root, unless `socketClock`) the
+ * one holding `local`; undefined for the socket clock. `why` hears why there is no capture as root.
+ */
+export function clockInterface(local: string, o: { given?: string | undefined; socketClock: boolean }, why?: (message: string) => void): string | undefined {
+  if (o.given !== undefined) return o.given;
+  if (o.socketClock || process.getuid?.() !== 0) return undefined;
+  try {
+    const iface = interfaceOf(local);
+    if (!iface) why?.(`no interface holds ${local}: timing with the socket`);
+    return iface;
+  } catch (e) {
+    why?.(`timing with the socket: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/**
+ * A capture clock on `o.iface`, or undefined (the socket times) when it cannot be opened; when the
+ * user named the interface (`pinned`) that throws a WireClockError instead, and `why` hears the rest.
+ */
+export function openWireClock(o: WireClockOptions, pinned: boolean, why?: (message: string) => void): WireClock | undefined {
+  try {
+    return WireClock.open(o);
+  } catch (e) {
+    if (pinned) throw new WireClockError(o.iface, (e as Error).message);
+    why?.(`timing with the socket: ${(e as Error).message}`);
+    return undefined;
+  }
+}

@@ -2,13 +2,17 @@
 // packet as `read` prints it, or its `read --json` object with the direction, and the records of a
 // Map-Reply as a table.
 
+import { keyLookup } from '../capture/keys.js';
 import { PacketDecoder, type LispPacket } from '../capture/packets.js';
+import type { CaptureFileWriter } from '../capture/writer.js';
 import { addressText, prefixText } from '../dissect/address.js';
 import { mapRegister } from '../dissect/build.js';
 import { encodeIpUdp } from '../dissect/ip.js';
 import { LINKTYPE_RAW } from '../dissect/link.js';
 import { actionSlug, LISP_CONTROL_PORT } from '../dissect/registry.js';
-import type { MappingRecord } from '../dissect/types.js';
+import type { KeyRing } from '../dissect/keyring.js';
+import type { ControlMessage, MappingRecord } from '../dissect/types.js';
+import { Recorder } from '../mn/recorder.js';
 import { packetJsonText } from './json.js';
 import { locatorFlagLetters, packetLine, ttlText } from './line.js';
 import type { Style } from './style.js';
@@ -48,4 +52,43 @@ export function mappingRecordLines(r: MappingRecord): string[] {
     (l) => `  ${addressText(l.rloc).padEnd(40)} ${(l.reachable ? 'up' : 'down').padEnd(6)} ${`${l.priority}/${l.weight}`.padEnd(16)} ${locatorFlagLetters(l)}`,
   );
   return [head, `  ${'Locator'.padEnd(40)} ${'State'.padEnd(6)} ${'Priority/Weight'.padEnd(16)} Flags`, ...rows];
+}
+
+/**
+ * Recording (-w) and printing of what an active command sends and receives: with `print` one line
+ * per packet as `read` prints it, or its `read --json` object plus "direction".
+ */
+export class ActiveTraffic {
+  readonly recorder: Recorder;
+  /** Packets sent and received so far. */
+  sent = 0;
+  received = 0;
+  /** What verifies the authenticated messages printed (a key known only later may be set here). */
+  key: string | KeyRing | undefined;
+
+  constructor(o: { writer?: CaptureFileWriter | undefined; key?: string | KeyRing | undefined; print?: { format: TrafficFormat; line(text: string): void; flush(): void } }) {
+    const writer = o.writer;
+    this.key = o.key;
+    this.close = () => writer?.close();
+    this.recorder = new Recorder({ maxFrames: 0, ...(writer ? { writer } : {}) });
+    this.recorder.onFrame((f) => (f.received ? this.received++ : this.sent++));
+    const print = o.print;
+    if (!print) return;
+    // Authenticated messages are checked with the key the command holds; the rest say `unverified`.
+    const keyFor = (p: LispPacket, m: ControlMessage) => {
+      const k = this.key;
+      return k === undefined || typeof k === 'string' ? k : keyLookup(k)(p, m);
+    };
+    const decoder = new PacketDecoder({ all: true, keyFor });
+    warmUpPrinting(print.format.json, print.format.style);
+    this.recorder.onFrame((f) => {
+      const p = decoder.decode(f);
+      if (!p) return;
+      print.line(trafficText(p, !!f.received, print.format));
+      print.flush();
+    });
+  }
+
+  /** Closes the recording. */
+  readonly close: () => void;
 }
