@@ -5,18 +5,15 @@
 // close the file and exit 0. Keys come only from the --keys file.
 
 import { readFileSync } from 'node:fs';
-import Table from 'cli-table3';
 import { PacketDecoder, type LispPacket } from '../capture/packets.js';
 import { parsePrefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
 import { FlowEngine } from '../flows/engine.js';
-import type { SiteReport } from '../mn/map-server.js';
 import { MapService } from '../mn/map-service.js';
-import { prefixKey } from '../mn/eid.js';
-import type { Publisher, Subscription } from '../mn/pubsub.js';
 import { Recorder, type RecordedFrame } from '../mn/recorder.js';
 import { parseSiteKeys } from '../mn/sites.js';
 import { exchangeJson } from '../output/json-flows.js';
+import { serviceLine, sitesJson, sitesTable, stoppedLine, subscriptionsTable } from '../output/ms.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { keyLookup, openRecording } from './common.js';
@@ -67,49 +64,6 @@ function readText(path: string): string {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read key file (${code ?? e})`}`);
   }
-}
-
-const age = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
-
-/** The sites table: one row per registration (or one for a site nobody registered). */
-export function sitesTable(sites: SiteReport[], now = Date.now()): string {
-  const t = new Table({
-    head: ['Site', 'Registered', 'RLOCs', 'xTR-ID / source', 'Age', 'Expires', 'Accepted', 'Rejected'],
-    style: { head: [], border: [] },
-  });
-  for (const s of sites) {
-    const counts = [String(s.accepted), s.rejected ? `${s.rejected}${s.lastRejection ? `: ${s.lastRejection}` : ''}` : '0'];
-    if (s.registrations.length === 0) {
-      t.push([s.name, '-', '-', '-', '-', '-', ...counts]);
-      continue;
-    }
-    s.registrations.forEach((r, i) => {
-      const who = `${r.xtrId ?? '(no xTR-ID)'}\n${r.source}${r.viaRtr ? ` (RTR, for ${r.viaRtr})` : ''}`;
-      const flags = [r.proxyReply ? 'proxy-reply' : '', r.merge ? 'merge' : ''].filter(Boolean).join(' ');
-      t.push([i === 0 ? s.name : '', `${r.eid}${flags ? `\n${flags}` : ''}`, r.rlocs.join('\n'), who, age(now - r.registeredAt), `in ${age(r.expires - now)}`, ...(i === 0 ? counts : ['', ''])]);
-    });
-  }
-  return t.toString();
-}
-
-function pubsubText(p: Publisher['stats']): string {
-  const n = (x: number, what: string) => `${x} ${what}${x === 1 ? '' : 's'}`;
-  return `${n(p.subscriptions, 'subscription')} (${p.withdrawals} withdrawn, ${p.refused} refused), ${n(p.publications, 'publication')} (${p.acked} Map-Notifies acknowledged, ${p.unacknowledged} not)`;
-}
-
-/** The Publish/Subscribe subscriptions in force, one row each. */
-export function subscriptionsTable(subs: Subscription[], now = Date.now()): string {
-  const t = new Table({ head: ['Subscribed to', 'xTR-ID / site-ID', 'Notified at', 'Site (key)', 'Age', 'Publications'], style: { head: [], border: [] } });
-  for (const x of subs) t.push([prefixKey(x.eid), `${x.xtrId}\n${x.siteId}`, x.itrRloc, x.auth.site, age(now - x.since), String(x.publications)]);
-  return t.toString();
-}
-
-function subscriptionJson(x: Subscription): Record<string, unknown> {
-  return { eid: prefixKey(x.eid), xtr_id: x.xtrId, site_id: x.siteId, itr_rloc: x.itrRloc, site: x.auth.site, since: x.since / 1000, publications: x.publications, nonce: x.nonce.toString(16).padStart(16, '0') };
-}
-
-function sitesJson(sites: SiteReport[], subs: Subscription[]): string {
-  return JSON.stringify({ event: 'sites', ts: Date.now() / 1000, sites, subscriptions: subs.map(subscriptionJson) });
 }
 
 export async function runMs(argv: string[], io: Io): Promise<number> {
@@ -205,12 +159,7 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
     writer?.close();
     throw new UsageError(`ms: ${(e as Error).message}`);
   }
-  const where = listen.includes(':') ? `[${listen}]:${port ?? LISP_CONTROL_PORT}` : `${listen}:${port ?? LISP_CONTROL_PORT}`;
-  info(
-    `Map-Server/Map-Resolver on ${where}, ${sites.length} site${sites.length === 1 ? '' : 's'} (${sites.map((s) => s.name).join(', ')})` +
-      (rtrs.length ? `, RTR${rtrs.length > 1 ? 's' : ''} ${rtrs.map((r) => (service.rtr?.currentRlocs.includes(r) ? `${r} (ours)` : r)).join(', ')}` : '') +
-      `; proxy replies: ${proxyReply === 'registration' ? 'as each registration asks' : proxyReply}`,
-  );
+  info(serviceLine({ listen, port: port ?? LISP_CONTROL_PORT, sites, rtrs, ours: (r) => !!service.rtr?.currentRlocs.includes(r), proxyReply }));
 
   const showSites = () => {
     const reports = service.ms.siteReports();
@@ -240,13 +189,6 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   decoder.finish();
   writer?.close();
   showSites();
-  const st = service.ms.stats;
-  info(
-    `stopped: ${st.accepted} registration${st.accepted === 1 ? '' : 's'} accepted, ${st.rejected} rejected, ${st.infoReplies} Info-Replies` +
-      (service.ms.resolver ? `, ${service.ms.resolver.stats.proxyReplies} proxy and ${service.ms.resolver.stats.negativeReplies} negative Map-Replies, ${service.ms.resolver.stats.forwarded} Map-Requests forwarded` : '') +
-      (service.ms.publisher.stats.subscriptions ? `, ${pubsubText(service.ms.publisher.stats)}` : '') +
-      (st.rateLimited ? `, ${st.rateLimited} messages dropped by the rate limit` : '') +
-      (path ? `; wrote ${recorder.count} packets to ${path}` : ''),
-  );
+  info(stoppedLine(service.ms, path ? { path, packets: recorder.count } : undefined));
   return 0;
 }
