@@ -21,9 +21,8 @@ import { registerFailure, stableXtrId } from '../mn/registration.js';
 import { LispRouter } from '../mn/router.js';
 import { MobileNodeRun } from '../mn/run.js';
 import { clockInterface, openWireClock, WireClockError, type WireClock } from '../mn/wire-clock.js';
-import { ActiveTraffic } from '../output/active.js';
+import { activeJson, ActiveTraffic } from '../output/active.js';
 import {
-  activeJson,
   echoOutput,
   infoOutput,
   pingSummary,

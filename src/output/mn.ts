@@ -3,25 +3,16 @@
 // sent, waited for and timed) is src/mn's; this is only how its results read.
 
 import { addressText, prefixText, type Prefix } from '../dissect/address.js';
-import { nonceHex, toHex } from '../dissect/addr.js';
+import { toHex } from '../dissect/addr.js';
 import { authAlgorithm, splitKeyIdField } from '../dissect/auth.js';
 import type { InfoResult, RegisterResult, ResolveResult, SubscribeResult, Timing } from '../mn/client.js';
 import type { EchoResult } from '../mn/host.js';
 import { icmpErrorText, type IcmpError } from '../mn/icmp.js';
 import type { RunEvent } from '../mn/run.js';
 import type { Publication } from '../mn/subscriber.js';
-import { mappingRecordLines } from './active.js';
+import { activeJson, mappingRecordLines } from './active.js';
 import { mappingRecordJson } from './json.js';
 import { nonceText } from './line.js';
-
-/** One NDJSON line of an active command: bigints (nonces) as hex, `*_ms` rounded to the microsecond. */
-export function activeJson(o: Record<string, unknown>): string {
-  return JSON.stringify(o, (k, v) => {
-    if (typeof v === 'bigint') return nonceHex(v);
-    if (typeof v === 'number' && k.endsWith('_ms')) return Math.round(v * 1000) / 1000;
-    return v;
-  });
-}
 
 export const ms3 = (x: number): string => `${x.toFixed(3)} ms`;
 
