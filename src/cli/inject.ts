@@ -10,7 +10,7 @@ import { delay } from '../mn/requests.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import type { Io } from '../output/io.js';
 import { DST_MAC_OPTION, openSender } from './raw.js';
-import { ACTIVE_OPTIONS, guardFor, keyIdOf, needAddress, openTraffic, parseEndpoint, readKey } from './mn.js';
+import { ACTIVE_OPTIONS, guardFor, keyIdOf, needAddress, openTraffic, parseEndpoint, readKey } from './active.js';
 import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 
 export const injectSpec: CommandSpec = {

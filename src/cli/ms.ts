@@ -18,7 +18,7 @@ import { chooseStyle } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { keyLookup, openRecording } from './common.js';
 import type { Io } from '../output/io.js';
-import { needAddress } from './mn.js';
+import { needAddress } from './active.js';
 import { trafficText, warmUpPrinting } from '../output/active.js';
 import { exchangeLine } from './sniff.js';
 import { LISP_CONTROL_PORT } from '../dissect/registry.js';

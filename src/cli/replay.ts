@@ -16,7 +16,7 @@ import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './a
 import { loadKeys } from './common.js';
 import type { Io } from '../output/io.js';
 import { DST_MAC_OPTION, openSender } from './raw.js';
-import { ACTIVE_OPTIONS, guardFor, needAddress, openTraffic, parseEndpoint } from './mn.js';
+import { ACTIVE_OPTIONS, guardFor, needAddress, openTraffic, parseEndpoint } from './active.js';
 
 export const replaySpec: CommandSpec = {
   name: 'replay',
