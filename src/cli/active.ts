@@ -3,7 +3,6 @@
 // the command line), the send guard over the named addresses, and the recording and printing of
 // their traffic.
 
-import { readFileSync } from 'node:fs';
 import { ipAddress, parsePrefix, prefixText, type Prefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
 import { SendGuard } from '../mn/guard.js';
@@ -11,7 +10,7 @@ import { ActiveTraffic } from '../output/active.js';
 import type { Io } from '../output/io.js';
 import { chooseStyle } from '../output/style.js';
 import { UsageError, type OptionSpec, type Parsed } from './args.js';
-import { openRecording } from './common.js';
+import { openRecording, readKeyFile } from './common.js';
 
 /** Options every active command takes. */
 export const ACTIVE_OPTIONS: OptionSpec[] = [
@@ -58,13 +57,7 @@ export function readKey(cmd: string, file: string | undefined, env: NodeJS.Proce
     if (k) return k;
     throw new UsageError(`${cmd}: needs the site key: --key-file FILE or the LISPSCOPE_KEY environment variable (never on the command line)`);
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read key file (${code ?? e})`}`);
-  }
+  const text = readKeyFile(file);
   const lines = text
     .split(/\r?\n/)
     .map((l) => l.replace(/(^|\s)#.*$/, '').trim())

@@ -4,7 +4,6 @@
 // (--flows); -w records both directions; SIGUSR1 prints the sites table, SIGINT/SIGTERM print it,
 // close the file and exit 0. Keys come only from the --keys file.
 
-import { readFileSync } from 'node:fs';
 import { PacketDecoder, type LispPacket } from '../capture/packets.js';
 import { parsePrefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
@@ -16,7 +15,7 @@ import { exchangeJson } from '../output/json-flows.js';
 import { serviceLine, sitesJson, sitesTable, stoppedLine, subscriptionsTable } from '../output/ms.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
-import { keyLookup, openRecording } from './common.js';
+import { keyLookup, openRecording, readKeyFile } from './common.js';
 import type { Io } from '../output/io.js';
 import { needAddress } from './active.js';
 import { trafficText, warmUpPrinting } from '../output/active.js';
@@ -57,15 +56,6 @@ function positive(name: string, v: string | undefined, min = 0): number | undefi
   return n;
 }
 
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read key file (${code ?? e})`}`);
-  }
-}
-
 export async function runMs(argv: string[], io: Io): Promise<number> {
   const a = parseArgs(msSpec, argv);
   if (a.flags.get('help')) {
@@ -80,7 +70,7 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError('ms: --port must be 1..65535');
   const keysPath = a.values.get('keys');
   if (keysPath === undefined) throw new UsageError('ms: --keys FILE is required (`<eid-prefix> <key>` lines: the sites and their keys)');
-  const keysText = readText(keysPath);
+  const keysText = readKeyFile(keysPath);
   const rtrs = (a.lists.get('rtr') ?? []).map((r) => needAddress(r, '--rtr', 'ms'));
   const sites = parseSiteKeys(keysText, keysPath, rtrs);
   if ('error' in sites) throw new UsageError(sites.error);

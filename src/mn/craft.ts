@@ -98,6 +98,13 @@ function nonceOf(o: Json, where: string): bigint {
   return BigInt(`0x${v.replace(/^0x/, '')}`);
 }
 
+/** The xTR-ID (128 bits) and site-ID (64 bits) a Map-Register or Map-Notify carries, when given. */
+function xtrIdOf(o: Json, where: string): { xtrId?: Uint8Array; siteId?: Uint8Array } {
+  const xtrId = hexBytes(o, 'xtr_id', 16, where);
+  const siteId = hexBytes(o, 'site_id', 8, where);
+  return { ...(xtrId ? { xtrId } : {}), ...(siteId ? { siteId } : {}) };
+}
+
 function hexBytes(o: Json, k: string, size: number, where: string): Uint8Array | undefined {
   const v = str(o, k, where);
   if (v === undefined) return undefined;
@@ -199,29 +206,25 @@ export function craftFromJson(o: Json, key?: string, where = 'message'): Crafted
         authenticated: false,
       };
     case 'map-register': {
-      const xtrId = hexBytes(o, 'xtr_id', 16, where);
-      const siteId = hexBytes(o, 'site_id', 8, where);
+      const ids = xtrIdOf(o, where);
       const m = mapRegisterMessage({
         nonce: nonceOf(o, where),
         keyId: keyIdOf(o, where),
         key: key!,
         records: recordsOf(o, where, true),
         ...fieldsOf([MAP_REGISTER], o, where),
-        ...(xtrId ? { xtrId } : {}),
-        ...(siteId ? { siteId } : {}),
+        ...ids,
       });
       return { bytes: signed(m, key!), type, authenticated: true };
     }
     case 'map-notify': {
-      const xtrId = hexBytes(o, 'xtr_id', 16, where);
-      const siteId = hexBytes(o, 'site_id', 8, where);
+      const ids = xtrIdOf(o, where);
       const m = mapNotifyMessage({
         nonce: nonceOf(o, where),
         keyId: keyIdOf(o, where),
         key: key!,
         records: recordsOf(o, where, false),
-        ...(xtrId ? { xtrId } : {}),
-        ...(siteId ? { siteId } : {}),
+        ...ids,
       });
       return { bytes: signed(m, key!), type, authenticated: true };
     }
