@@ -7,6 +7,7 @@ import { randomInt } from 'node:crypto';
 import { encodeControl } from '../dissect/control.js';
 import { encodeData } from '../dissect/data.js';
 import { ecm, lispDataHeader, mapRequest } from '../dissect/build.js';
+import { actionSlug } from '../dissect/registry.js';
 import type { MapReply } from '../dissect/types.js';
 import { covers, eidIp, hostPrefix, prefixKey, toPrefix, type Prefix } from './eid.js';
 import { parseInner, type InnerPacket } from './host.js';
@@ -119,7 +120,7 @@ export class ItrRole {
     if (!e) return undefined;
     h.mapCache.touch(e, info.src);
     if (e.negative) {
-      if (e.action !== 1) return undefined; // drop / send-map-request / no-action
+      if (actionSlug(e.action) !== 'native-forward') return undefined; // drop / send-map-request / no-action
       return h.petr ? { rloc: h.petr } : 'native';
     }
     const l = selectLocator(e.locators, flowHash(info), h.downLocators);

@@ -20,7 +20,7 @@ import { delay } from './requests.js';
 import type { Timers } from './router.js';
 import { Rtr } from './rtr.js';
 import { Xtr } from './xtr.js';
-import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
+import { actionSlug, LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 
 export type LabScenario = 'register' | 'resolve' | 'handover' | 'nat' | 'probe' | 'pxtr' | 'all';
 export const LAB_SCENARIOS: readonly LabScenario[] = ['register', 'resolve', 'handover', 'nat', 'probe', 'pxtr', 'all'];
@@ -477,7 +477,7 @@ export class Lab {
     return this.step(`MN resolves ${LAB_EIDS.unknown}: negative Map-Reply`, async () => {
       const e = await this.mn!.resolve(`${LAB_EIDS.unknown}/32`, { force: true });
       if (!e) fail('no Map-Reply');
-      if (!e.negative || e.action !== 1 || e.ttl !== 15) fail(`expected a negative native-forward reply with TTL 15, got ${e.key} action ${e.action} ttl ${e.ttl}`);
+      if (!e.negative || actionSlug(e.action) !== 'native-forward' || e.ttl !== 15) fail(`expected a negative native-forward reply with TTL 15, got ${e.key} action ${e.action} ttl ${e.ttl}`);
       return `${e.key} ttl ${e.ttl} native-forward`;
     });
   }

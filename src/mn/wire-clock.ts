@@ -10,7 +10,7 @@ import type { Frame } from '../capture/types.js';
 import { ipAddress } from '../dissect/address.js';
 import { decodeLink } from '../dissect/link.js';
 import type { ControlMessage } from '../dissect/types.js';
-import { echoKey, parseInner } from './host.js';
+import { echoKey, isEchoReply, isEchoRequest, parseInner } from './host.js';
 import { icmpError, type IcmpError } from './icmp.js';
 import { MessageType } from '../dissect/registry.js';
 
@@ -149,10 +149,9 @@ export class WireClock {
     if (p.control) key = controlKey(p.control);
     else if (p.data) {
       const inner = parseInner(p.data.payload);
-      const icmp = inner?.icmp;
-      // Echo request (8, 128) to the peer; echo reply (0, 129) from it.
-      if (inner && icmp && (icmp.type === 8 || icmp.type === 128)) key = echoKey(inner.dst, icmp.id, icmp.seq);
-      else if (inner && icmp && (icmp.type === 0 || icmp.type === 129)) key = echoKey(inner.src, icmp.id, icmp.seq);
+      // Echo request to the peer; echo reply from it.
+      if (inner && isEchoRequest(inner)) key = echoKey(inner.dst, inner.icmp!.id, inner.icmp!.seq);
+      else if (inner && isEchoReply(inner)) key = echoKey(inner.src, inner.icmp!.id, inner.icmp!.seq);
     }
     if (!key) return true;
     const s = this.seen.get(key) ?? {};
