@@ -4,23 +4,18 @@
 // (--flows); -w records both directions; SIGUSR1 prints the sites table, SIGINT/SIGTERM print it,
 // close the file and exit 0. Keys come only from the --keys file.
 
-import { PacketDecoder, type LispPacket } from '../capture/packets.js';
 import { parsePrefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
-import { FlowEngine } from '../flows/engine.js';
+import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 import { MapService } from '../mn/map-service.js';
-import { Recorder, type RecordedFrame } from '../mn/recorder.js';
 import { parseSiteKeys } from '../mn/sites.js';
-import { exchangeJson } from '../output/json-flows.js';
-import { serviceLine, sitesJson, sitesTable, stoppedLine, subscriptionsTable } from '../output/ms.js';
+import { MapServerTraffic, serviceLine, sitesOutput, stoppedLine } from '../output/ms.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
-import { keyLookup, openRecording, readKeyFile } from './common.js';
+import { openRecording, readKeyFile } from './common.js';
 import type { Io } from '../output/io.js';
 import { needAddress } from './active.js';
-import { trafficText, warmUpPrinting } from '../output/active.js';
 import { exchangeLine } from './sniff.js';
-import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 
 export const msSpec: CommandSpec = {
   name: 'ms',
@@ -82,7 +77,6 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   const rate = intValue(msSpec, 'rate', a.values.get('rate'));
   const runFor = positive('for', a.values.get('for'));
   const json = a.flags.get('json') ?? false;
-  const flows = a.flags.get('flows') ?? false;
   const verbose = a.flags.get('verbose') ?? false;
   const numeric = a.flags.get('numeric') ?? false;
   const style = json ? chooseStyle({ isTTY: false }) : chooseStyle(io.stdout, io.env);
@@ -91,35 +85,17 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   const path = a.values.get('write');
   const writer = openRecording('ms', path);
 
-  const decodeAs = { control: new Set(port && port !== LISP_CONTROL_PORT ? [port] : []), data: new Set<number>() };
-  const decoder = new PacketDecoder({ all: true, decodeAs, keyFor: keyLookup(ring), warning: (m) => io.warn(m) });
-  const engine = flows
-    ? new FlowEngine({
-        onExchange: (e) => {
-          io.line(json ? JSON.stringify(exchangeJson(e)) : exchangeLine(e, style));
-          io.flush();
-        },
-      })
-    : undefined;
-  warmUpPrinting(json, style);
-  const recorder = new Recorder({ maxFrames: 0, ...(writer ? { writer } : {}) });
-  const show = (f: RecordedFrame) => {
-    engine?.frame();
-    const p: LispPacket | undefined = decoder.decode(f);
-    if (!p) return;
-    if (engine) return engine.packet(p);
-    io.line(trafficText(p, !!f.received, { json, style, numeric }));
-  };
-  // Decoding and printing wait until the Map-Server has answered: they must not slow its answers.
-  let pending: RecordedFrame[] = [];
-  const drain = () => {
-    const batch = pending;
-    pending = [];
-    for (const f of batch) show(f);
-    io.flush();
-  };
-  recorder.onFrame((f) => {
-    if (pending.push(f) === 1) setImmediate(drain);
+  const traffic = new MapServerTraffic({
+    writer,
+    keys: ring,
+    controlPort: port,
+    json,
+    numeric,
+    style,
+    exchangeText: a.flags.get('flows') ? exchangeLine : undefined,
+    warn: (m) => io.warn(m),
+    line: (t) => io.line(t),
+    flush: () => io.flush(),
   });
 
   let service: MapService;
@@ -139,31 +115,23 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
       ...(ttl !== undefined ? { ttl } : {}),
       ...(regTimeout ? { registrationTimeoutMs: regTimeout * 1000 } : {}),
       ...(rate !== undefined ? { perSourceRate: rate } : {}),
-      recorder,
+      recorder: traffic.recorder,
       log: (level, component, message) => {
         // Rejections and troubles always (a silent drop is what the engineer is here to see); decisions with -v.
         if (level === 'warn' || (verbose && level === 'info')) info(`${component === 'ms' ? '' : `${component}: `}${message}`);
       },
     });
   } catch (e) {
+    traffic.stop();
     writer?.close();
     throw new UsageError(`ms: ${(e as Error).message}`);
   }
   info(serviceLine({ listen, port: port ?? LISP_CONTROL_PORT, sites, rtrs, ours: (r) => !!service.rtr?.currentRlocs.includes(r), proxyReply }));
 
   const showSites = () => {
-    const reports = service.ms.siteReports();
-    const subs = service.ms.publisher.list();
-    if (json) io.line(sitesJson(reports, subs));
-    else {
-      io.line(sitesTable(reports));
-      if (subs.length) io.line(subscriptionsTable(subs));
-    }
+    for (const l of sitesOutput(service.ms.siteReports(), service.ms.publisher.list(), json)) io.line(l);
     io.flush();
   };
-  // Exchanges close after a timeout in capture time: the wall clock moves it on when traffic stops.
-  const sweep = engine ? setInterval(() => engine.exchanges.sweep(Date.now() / 1000), 500) : undefined;
-  const flush = writer ? setInterval(() => writer!.flush(), 1000) : undefined;
   process.on('SIGUSR1', showSites);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -171,14 +139,10 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
     if (runFor !== undefined) setTimeout(resolve, runFor * 1000).unref();
   });
   process.off('SIGUSR1', showSites);
-  if (sweep) clearInterval(sweep);
-  if (flush) clearInterval(flush);
+  traffic.stop();
   await service.close();
-  drain();
-  engine?.finish();
-  decoder.finish();
-  writer?.close();
+  traffic.finish();
   showSites();
-  info(stoppedLine(service.ms, path ? { path, packets: recorder.count } : undefined));
+  info(stoppedLine(service.ms, path ? { path, packets: traffic.recorder.count } : undefined));
   return 0;
 }

@@ -1,12 +1,24 @@
 // What `lispscope ms` prints besides the packets: the line it starts with, the sites table (and
 // the Publish/Subscribe subscriptions) on SIGUSR1 and at exit, in text or as {"event":"sites"}, and
-// what it did when it stops.
+// what it did when it stops; and its traffic, each packet or (--flows) each exchange, recorded and
+// printed after the Map-Server has answered.
 
 import Table from 'cli-table3';
+import { PacketDecoder } from '../capture/packets.js';
+import { keyLookup } from '../capture/keys.js';
+import type { CaptureFileWriter } from '../capture/writer.js';
 import { nonceHex } from '../dissect/addr.js';
+import type { KeyRing } from '../dissect/keyring.js';
+import { LISP_CONTROL_PORT } from '../dissect/registry.js';
+import { FlowEngine } from '../flows/engine.js';
+import type { Exchange } from '../flows/types.js';
 import { prefixKey } from '../mn/eid.js';
 import type { MapServer, SiteReport } from '../mn/map-server.js';
 import type { Publisher, Subscription } from '../mn/pubsub.js';
+import { Recorder, type RecordedFrame } from '../mn/recorder.js';
+import { trafficText, warmUpPrinting } from './active.js';
+import { exchangeJson } from './json-flows.js';
+import type { Style } from './style.js';
 
 const age = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
 
@@ -81,4 +93,90 @@ export function stoppedLine(ms: Pick<MapServer, 'stats' | 'resolver' | 'publishe
     (st.rateLimited ? `, ${st.rateLimited} messages dropped by the rate limit` : '') +
     (written ? `; wrote ${written.packets} packets to ${written.path}` : '')
   );
+}
+
+/** The sites table and the subscriptions (text), or one {"event":"sites"} line. */
+export function sitesOutput(sites: SiteReport[], subs: Subscription[], json: boolean): string[] {
+  if (json) return [sitesJson(sites, subs)];
+  return [sitesTable(sites), ...(subs.length ? [subscriptionsTable(subs)] : [])];
+}
+
+export interface MapServerTrafficOptions {
+  /** -w. */
+  writer: CaptureFileWriter | undefined;
+  /** The sites' keys: authenticated messages printed are verified with them. */
+  keys: KeyRing;
+  controlPort: number | undefined;
+  json: boolean;
+  numeric: boolean;
+  style: Style;
+  /** --flows: the exchanges as they complete, in this form (else the packets). */
+  exchangeText: ((e: Exchange, style: Style) => string) | undefined;
+  warn(message: string): void;
+  line(text: string): void;
+  flush(): void;
+}
+
+/** What the Map-Server receives and sends: recorded (-w) and printed as packets or exchanges. */
+export class MapServerTraffic {
+  readonly recorder: Recorder;
+  private readonly decoder: PacketDecoder;
+  private readonly engine: FlowEngine | undefined;
+  private pending: RecordedFrame[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly o: MapServerTrafficOptions) {
+    const port = o.controlPort;
+    const decodeAs = { control: new Set(port && port !== LISP_CONTROL_PORT ? [port] : []), data: new Set<number>() };
+    this.decoder = new PacketDecoder({ all: true, decodeAs, keyFor: keyLookup(o.keys), warning: (m) => o.warn(m) });
+    const exchangeText = o.exchangeText;
+    this.engine = exchangeText
+      ? new FlowEngine({
+          onExchange: (e) => {
+            o.line(o.json ? JSON.stringify(exchangeJson(e)) : exchangeText(e, o.style));
+            o.flush();
+          },
+        })
+      : undefined;
+    warmUpPrinting(o.json, o.style);
+    const writer = o.writer;
+    this.recorder = new Recorder({ maxFrames: 0, ...(writer ? { writer } : {}) });
+    // Decoding and printing wait until the Map-Server has answered: they must not slow its answers.
+    this.recorder.onFrame((f) => {
+      if (this.pending.push(f) === 1) setImmediate(() => this.drain());
+    });
+    const engine = this.engine;
+    // Exchanges close after a timeout in capture time: the wall clock moves it on when traffic stops.
+    if (engine) this.timers.push(setInterval(() => engine.exchanges.sweep(Date.now() / 1000), 500));
+    if (writer) this.timers.push(setInterval(() => writer.flush(), 1000));
+  }
+
+  /** Stops the timers (before the Map-Server closes). */
+  stop(): void {
+    for (const t of this.timers.splice(0)) clearInterval(t);
+  }
+
+  /** Prints what is left, ends the open exchanges and closes the recording. */
+  finish(): void {
+    this.stop();
+    this.drain();
+    this.engine?.finish();
+    this.decoder.finish();
+    this.o.writer?.close();
+  }
+
+  private drain(): void {
+    const batch = this.pending;
+    this.pending = [];
+    for (const f of batch) this.show(f);
+    this.o.flush();
+  }
+
+  private show(f: RecordedFrame): void {
+    this.engine?.frame();
+    const p = this.decoder.decode(f);
+    if (!p) return;
+    if (this.engine) return this.engine.packet(p);
+    this.o.line(trafficText(p, !!f.received, { json: this.o.json, style: this.o.style, numeric: this.o.numeric }));
+  }
 }
