@@ -142,8 +142,14 @@ function run(e: Example): { status: number | null; lines: string[] } {
   // One shell per example; stderr in the same stream, so that the lines keep their order.
   let script = `exec 2>&1\n${e.command}\n`;
   if (e.netns) {
-    const lab = e.lab ? `lispscope lab --scenario ${e.lab} --duration 30 -q >/dev/null 2>&1 &\nsleep 2\n` : '';
-    script = `exec 2>&1\nip link set lo up\n${lab}${e.command}\nrc=$?\n${e.lab ? 'kill %1 2>/dev/null; wait\n' : ''}exit $rc\n`;
+    // The lab says `lab up: ...` on stderr once its scenario passed and it holds: wait for that line
+    // (each read waits 60 s at most), or say what it said instead when it ends or is not ready.
+    const lab = e.lab
+      ? `exec 3< <(exec lispscope lab --scenario ${e.lab} --duration 60 -q 2>&1 >/dev/null)\nlab=$!\n` +
+        `up=\nwhile IFS= read -r -t 60 -u 3 said; do [[ $said == 'lab up: '* ]] && { up=1; break; }; last=$said; [[ $said == 'lab not ready: '* ]] && break; done\n` +
+        `if [[ -z $up ]]; then echo "the lab did not come up: \${last:-it said nothing}"; kill $lab 2>/dev/null; exit 99; fi\n`
+      : '';
+    script = `exec 2>&1\nip link set lo up\n${lab}${e.command}\nrc=$?\n${e.lab ? 'kill $lab 2>/dev/null; wait $lab\n' : ''}exit $rc\n`;
   }
   const argv = e.netns ? ['unshare', ['-n', 'bash', '-c', script]] : ['bash', ['-c', script]];
   const r = spawnSync(argv[0] as string, argv[1] as string[], {

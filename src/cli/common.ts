@@ -22,14 +22,18 @@ export function parseDecodeAs(specs: string[]): DecodeAs {
   return out;
 }
 
-export function loadKeys(path: string): KeyRing {
-  let text: string;
+/** The text of a key file, or a one-line error saying why it cannot be read. */
+export function readKeyFile(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read key file (${code ?? e})`}`);
   }
+}
+
+export function loadKeys(path: string): KeyRing {
+  const text = readKeyFile(path);
   const ring = KeyRing.parse(text, path);
   if ('error' in ring) throw new UsageError(ring.error);
   return ring;

@@ -4,15 +4,13 @@
 // With --wait, what comes back is printed too.
 
 import { readFileSync } from 'node:fs';
-import { parsePrefix } from '../dissect/address.js';
-import { CRAFTABLE, CraftError, craftFromJson } from '../mn/craft.js';
-import { eidIp } from '../mn/eid.js';
+import { CRAFTABLE, CraftError, craftFromJson, firstEid, messageFromOptions, needsKey } from '../mn/craft.js';
 import { sourceAddressFor } from '../mn/client.js';
 import { delay } from '../mn/requests.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import type { Io } from '../output/io.js';
 import { DST_MAC_OPTION, openSender } from './raw.js';
-import { ACTIVE_OPTIONS, guardFor, keyIdOf, needAddress, parseEndpoint, readKey, Traffic } from './mn.js';
+import { ACTIVE_OPTIONS, guardFor, keyIdOf, needAddress, openTraffic, parseEndpoint, readKey } from './active.js';
 import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 
 export const injectSpec: CommandSpec = {
@@ -48,19 +46,6 @@ export const injectSpec: CommandSpec = {
   ],
 };
 
-const AUTH_TYPES = new Set(['map-register', 'map-notify', 'info-request']);
-
-function needsKey(o: Record<string, unknown>): boolean {
-  if (typeof o.type === 'string' && AUTH_TYPES.has(o.type)) return true;
-  const inner = o.inner;
-  return !!inner && typeof inner === 'object' && needsKey(inner as Record<string, unknown>);
-}
-
-function firstEid(o: Record<string, unknown>) {
-  const e = Array.isArray(o.eids) ? o.eids[0] : Array.isArray(o.records) ? (o.records[0] as { eid?: unknown } | undefined)?.eid : o.eid;
-  return typeof e === 'string' ? parsePrefix(e) : undefined;
-}
-
 function readJsonObject(text: string, where: string): Record<string, unknown> {
   const line = text.split(/\r?\n/).find((l) => l.trim().startsWith('{')) ?? text;
   try {
@@ -74,51 +59,31 @@ function readJsonObject(text: string, where: string): Record<string, unknown> {
 
 /** The `read --json` form of the message the options describe. */
 function fromOptions(a: ReturnType<typeof parseArgs>, type: string, itrDefault: string, sport: number): Record<string, unknown> {
-  const eids = a.lists.get('eid') ?? [];
-  const rlocs = a.lists.get('rloc') ?? [];
-  const ttl = intValue(injectSpec, 'ttl', a.values.get('ttl'));
-  const nonce = a.values.get('nonce');
-  const base: Record<string, unknown> = { type, ...(nonce ? { nonce } : {}) };
-  const record = () => {
-    if (eids.length !== 1) throw new UsageError(`inject: a ${type} needs exactly one --eid`);
-    return {
-      eid: eids[0],
-      ...(ttl !== undefined ? { ttl } : {}),
-      ...(rlocs.length === 0 ? { action: a.values.get('action') ?? 'native-forward', authoritative: false } : {}),
-      locators: rlocs.map((r) => ({ rloc: r, local: true, weight: Math.floor(100 / rlocs.length) })),
-    };
-  };
-  switch (type) {
-    case 'map-request':
-    case 'smr': {
-      if (eids.length === 0) throw new UsageError(`inject: a ${type} needs --eid`);
-      const itr = a.lists.get('itr-rloc') ?? [itrDefault];
-      const src = a.values.get('source-eid');
-      const req: Record<string, unknown> = {
-        ...base,
-        eids,
-        itr_rlocs: itr,
-        ...(src ? { source_eid: src } : {}),
+  try {
+    return messageFromOptions(
+      type,
+      {
+        eids: a.lists.get('eid') ?? [],
+        rlocs: a.lists.get('rloc') ?? [],
+        itrRlocs: a.lists.get('itr-rloc'),
+        ttl: intValue(injectSpec, 'ttl', a.values.get('ttl')),
+        nonce: a.values.get('nonce'),
+        sourceEid: a.values.get('source-eid'),
+        action: a.values.get('action'),
         probe: a.flags.get('probe') ?? false,
-        smr_invoked: a.flags.get('smr-invoked') ?? false,
+        smrInvoked: a.flags.get('smr-invoked') ?? false,
         pitr: a.flags.get('pitr') ?? false,
-      };
-      if (!a.flags.get('ecm')) return req;
-      const dst = eidIp(parsePrefix(eids[0]!)?.address ?? { kind: 'none', afi: 0 });
-      if (!dst) throw new UsageError('inject: --ecm needs an IP EID for the inner header');
-      return { type: 'ecm', inner: { src: itr[0], dst, sport, dport: LISP_CONTROL_PORT, ...req } };
-    }
-    case 'map-reply':
-      return { ...base, probe: a.flags.get('probe') ?? false, records: [record()] };
-    case 'map-register':
-      return { ...base, proxy_reply: a.flags.get('proxy-reply') ?? false, want_map_notify: a.flags.get('notify') ?? false, key_id: keyIdOf(a, 'inject'), records: [record()] };
-    case 'map-notify':
-      return { ...base, key_id: keyIdOf(a, 'inject'), records: [record()] };
-    case 'info-request':
-      if (eids.length !== 1) throw new UsageError('inject: an info-request needs exactly one --eid');
-      return { ...base, key_id: keyIdOf(a, 'inject'), eid: eids[0] };
-    default:
-      throw new UsageError(`inject: cannot build "${type}" from options (one of map-request, smr, map-reply, map-register, map-notify, info-request; others with --message)`);
+        ecm: a.flags.get('ecm') ?? false,
+        proxyReply: a.flags.get('proxy-reply') ?? false,
+        wantMapNotify: a.flags.get('notify') ?? false,
+        keyId: () => keyIdOf(a, 'inject'),
+      },
+      itrDefault,
+      sport,
+    );
+  } catch (e) {
+    if (e instanceof CraftError) throw new UsageError(`inject: ${e.message}`);
+    throw e;
   }
 }
 
@@ -142,7 +107,7 @@ export async function runInject(argv: string[], io: Io): Promise<number> {
   const source = src === undefined ? undefined : parseEndpoint(src, '--source', 'inject');
   const local = source?.address ?? (await sourceAddressFor(to));
   const guard = guardFor(a, 'inject', [to]);
-  const traffic = new Traffic(a, io, 'inject', { print: true });
+  const traffic = openTraffic(a, io, 'inject', { print: true });
   // A raw datagram has no socket to take a port from: an ephemeral one, as the kernel would pick.
   const rawPort = source?.port ?? 49152 + Math.floor(Math.random() * 16384);
   const wait = intValue(injectSpec, 'wait', a.values.get('wait')) ?? 0;

@@ -5,14 +5,10 @@
 import type { LispPacket } from '../capture/packets.js';
 import { PacketDecoder } from '../capture/packets.js';
 import { KeyRing } from '../dissect/keyring.js';
-import { LAB_SCENARIOS, labAddresses, labKeysText, runLab, type LabResult, type LabScenario, type LabStep } from '../mn/lab.js';
+import { LAB_SCENARIOS, labAddresses, labKeysText, runLab, type LabResult, type LabScenario } from '../mn/lab.js';
 import type { RecordedFrame } from '../mn/recorder.js';
-import { packetJsonText } from '../output/json.js';
-import { packetLine } from '../output/line.js';
-import { chooseStyle, type Style } from '../output/style.js';
-import { FlowEngine } from '../flows/engine.js';
-import type { Exchange } from '../flows/types.js';
-import { analysisText } from '../output/flows-text.js';
+import { labAnalysisText, labHoldLine, labPacketLine, labStepsLines } from '../output/lab.js';
+import { chooseStyle } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import type { Io } from '../output/io.js';
 import { keyLookup, openRecording } from './common.js';
@@ -37,21 +33,6 @@ export const labSpec: CommandSpec = {
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
 };
-
-/** The analysis printed after a lab run: the flow engine's exchanges, handovers and statistics. */
-export function printAnalysis(packets: LispPacket[], io: Io, frames: number, style: Style): void {
-  const exchanges: Exchange[] = [];
-  const engine = new FlowEngine({ onExchange: (e) => exchanges.push(e) });
-  for (let i = 0; i < frames; i++) engine.frame();
-  for (const p of packets) engine.packet(p);
-  const { mappings, stats } = engine.finish();
-  io.line(analysisText(exchanges, mappings, stats, style));
-}
-
-function stepLines(steps: LabStep[], style: Style): string[] {
-  const width = Math.max(...steps.map((s) => s.name.length), 10);
-  return steps.map((s) => `  ${s.ok ? style.good('ok    ') : style.bad('FAILED')} ${s.name.padEnd(width)}  ${s.detail} (${s.ms < 10 ? s.ms.toFixed(1) : s.ms.toFixed(0)} ms)`);
-}
 
 function port(a: ReturnType<typeof parseArgs>, name: string): number | undefined {
   const v = intValue(labSpec, name, a.values.get(name));
@@ -97,12 +78,7 @@ export async function runLabCommand(argv: string[], io: Io): Promise<number> {
     if (!p) return;
     packets.push(p);
     if (quiet) return;
-    if (json) {
-      const text = packetJsonText(p);
-      io.line(`${text.slice(0, -1)},"sender":${JSON.stringify(f.component)}}`);
-    } else {
-      io.line(`${style.dim(f.component.padEnd(6))} ${packetLine(p, { numeric, style })}`);
-    }
+    io.line(labPacketLine(p, f.component, { json, numeric, style }));
     io.flush();
   };
 
@@ -120,6 +96,7 @@ export async function runLabCommand(argv: string[], io: Io): Promise<number> {
       durationMs: duration * 1000,
       ...(writer ? { writer } : {}),
       onFrame,
+      onHold: (steps) => io.err(`${labHoldLine(scenario, steps, duration)}\n`),
       decodeAs,
       signal: abort.signal,
       ...(a.flags.get('log') ? { log: (level: string, component: string, message: string) => io.err(`${component} ${level}: ${message}\n`) } : {}),
@@ -134,17 +111,15 @@ export async function runLabCommand(argv: string[], io: Io): Promise<number> {
   decoder.finish();
 
   const failed = result.steps.filter((s) => !s.ok).length;
-  const head = `scenario ${result.scenario}: ${result.steps.length - failed} of ${result.steps.length} steps passed in ${(result.durationMs / 1000).toFixed(2)} s${result.interrupted ? ' (interrupted)' : ''}`;
   if (json) {
     // stdout carries only the packets' NDJSON: the steps go to stderr.
     io.flush();
-    io.err(`${[head, ...stepLines(result.steps, style)].join('\n')}\n`);
+    io.err(`${labStepsLines(result, style).join('\n')}\n`);
   } else {
     io.line('');
-    io.line(head);
-    for (const l of stepLines(result.steps, style)) io.line(l);
+    for (const l of labStepsLines(result, style)) io.line(l);
     io.line('');
-    printAnalysis(packets, io, result.frames.length, style);
+    io.line(labAnalysisText(packets, result.frames.length, style));
     if (path) io.line(`wrote ${result.frames.length} packets to ${path}`);
   }
   return failed && !result.interrupted ? 1 : 0;

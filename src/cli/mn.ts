@@ -2,169 +2,42 @@
 // names. register, resolve (like lig), probe, smr, info (NAT discovery), ping (encapsulated echo)
 // and run (stay up as a Mobile Node, with handovers). Keys come only from files or LISPSCOPE_KEY,
 // never from the command line, and are never printed. Datagrams go only to the addresses named,
-// never to multicast/broadcast unless --allow-broadcast, at most --rate a second.
+// never to multicast/broadcast unless --allow-broadcast, at most --rate a second. This file wires:
+// what is sent and waited for is src/mn's, how it reads is src/output/mn.ts's.
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { PacketDecoder, type LispPacket } from '../capture/packets.js';
-import type { CaptureFileWriter } from '../capture/writer.js';
-import { addressText, ipAddress, parsePrefix, prefixText, type Prefix } from '../dissect/address.js';
-import { authAlgorithm, splitKeyIdField } from '../dissect/auth.js';
-import { fromHex, nonceHex, toHex } from '../dissect/addr.js';
+import { addressText, parsePrefix, prefixText } from '../dissect/address.js';
+import { fromHex } from '../dissect/addr.js';
 import { randomNonce } from '../dissect/build.js';
-import { KeyRing } from '../dissect/keyring.js';
 import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
-import type { ControlMessage } from '../dissect/types.js';
-import { LispClient, sourceAddressFor, wireTiming, type ResolveResult, type Timing } from '../mn/client.js';
-import { icmpErrorText, type IcmpError } from '../mn/icmp.js';
-import { interfaceOf, WireClock } from '../mn/wire-clock.js';
+import { LispClient, sourceAddressFor } from '../mn/client.js';
 import { ConfigError, configuredRlocs, parseMobileNodeConfig, type MobileNodeConfig } from '../mn/config.js';
-import { SendGuard } from '../mn/guard.js';
 import { MobileNode } from '../mn/mobile-node.js';
-import { Recorder } from '../mn/recorder.js';
+import { pingSeries, pinThrough } from '../mn/ping.js';
 import { registerFailure, stableXtrId } from '../mn/registration.js';
 import { LispRouter } from '../mn/router.js';
-import { mappingRecordLines, trafficText, warmUpPrinting } from '../output/active.js';
-import { nonceText } from '../output/line.js';
-import { mappingRecordJson } from '../output/json.js';
-import { chooseStyle } from '../output/style.js';
+import { MobileNodeRun } from '../mn/run.js';
+import { clockInterface, openWireClock, WireClockError, type WireClock } from '../mn/wire-clock.js';
+import type { ActiveTraffic } from '../output/active.js';
+import {
+  echoOutput,
+  infoOutput,
+  pingSummary,
+  probeOutput,
+  publicationOutput,
+  registerOutput,
+  resolveOutput,
+  resolveStartLine,
+  runEventOutput,
+  smrOutput,
+  subscribedOutput,
+  subscribeRegisteredOutput,
+  withdrawnOutput,
+} from '../output/mn.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec, type OptionSpec, type Parsed } from './args.js';
-import { keyLookup, openRecording } from './common.js';
+import { ACTIVE_OPTIONS, guardFor, keyIdOf, needAddress, needPrefix, openTraffic, parseEndpoint, printLines, readKey } from './active.js';
 import type { Io } from '../output/io.js';
-
-// ---- shared by the active commands (mn, replay, inject) ----------------------------------------
-
-/** Options every active command takes. */
-export const ACTIVE_OPTIONS: OptionSpec[] = [
-  { name: 'source', kind: 'value', arg: 'ADDR[:PORT]', help: 'local address (and port) to send from; default: what the kernel picks' },
-  { name: 'rate', kind: 'value', arg: 'N', help: 'send at most N datagrams a second, after a burst of up to 5 (default 10)' },
-  { name: 'allow-broadcast', kind: 'flag', help: 'allow multicast and broadcast destinations' },
-  { name: 'write', short: 'w', kind: 'value', arg: 'FILE', help: 'record what is sent and received to FILE (.pcapng, else pcap)' },
-  { name: 'verbose', short: 'v', kind: 'flag', help: 'print every packet sent and received' },
-  { name: 'json', kind: 'flag', help: 'NDJSON output' },
-];
-
-/** `ADDR`, `ADDR:PORT`, `[V6]:PORT`. */
-export function parseEndpoint(text: string, what: string, cmd: string): { address: string; port?: number } {
-  let m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
-  if (!m && (text.match(/:/g) ?? []).length === 1) m = /^([^:]+):(\d{1,5})$/.exec(text);
-  const address = m ? m[1]! : text;
-  const port = m?.[2] === undefined ? undefined : Number(m[2]);
-  if (!ipAddress(address)) throw new UsageError(`${cmd}: ${what} must be an IP address, not "${text}"`);
-  if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError(`${cmd}: ${what} port must be 1..65535`);
-  return port === undefined ? { address } : { address, port };
-}
-
-export function needAddress(v: string | undefined, what: string, cmd: string): string {
-  if (v === undefined) throw new UsageError(`${cmd}: ${what} is required`);
-  const ip = ipAddress(v);
-  if (!ip || (ip.kind !== 'ipv4' && ip.kind !== 'ipv6')) throw new UsageError(`${cmd}: ${what} must be an IP address, not "${v}"`);
-  return ip.addr;
-}
-
-export function needPrefix(v: string | undefined, what: string, cmd: string): Prefix {
-  if (v === undefined) throw new UsageError(`${cmd}: ${what} is required`);
-  const p = parsePrefix(v);
-  if (!p) throw new UsageError(`${cmd}: ${what} must be an EID prefix or address, not "${v}"`);
-  return p;
-}
-
-/**
- * The key for a message about `eid` to Map-Server `ms`: from the key file (either a single key, or
- * lines of `<eid-prefix|ms-address|*> <key>` as `read --keys` takes), else LISPSCOPE_KEY.
- */
-export function readKey(cmd: string, file: string | undefined, env: NodeJS.ProcessEnv, eid: Prefix | undefined, ms: string | undefined): string {
-  if (file === undefined) {
-    const k = env.LISPSCOPE_KEY;
-    if (k) return k;
-    throw new UsageError(`${cmd}: needs the site key: --key-file FILE or the LISPSCOPE_KEY environment variable (never on the command line)`);
-  }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read key file (${code ?? e})`}`);
-  }
-  const lines = text
-    .split(/\r?\n/)
-    .map((l) => l.replace(/(^|\s)#.*$/, '').trim())
-    .filter(Boolean);
-  if (lines.length === 0) throw new UsageError(`${file}: no key in the file`);
-  const ring = KeyRing.parse(text, file);
-  if ('error' in ring) {
-    if (lines.length === 1) return lines[0]!;
-    throw new UsageError(ring.error);
-  }
-  const msPrefix = ms ? parsePrefix(ms) : undefined;
-  const key = ring.lookup(eid ? [eid] : [], msPrefix ? [msPrefix] : []);
-  if (key === undefined) throw new UsageError(`${file}: no key for ${eid ? prefixText(eid.address, eid.maskLen) : 'this EID'}${ms ? ` or ${ms}` : ''}`);
-  return key;
-}
-
-export function keyIdOf(a: Parsed, cmd: string): number {
-  const v = a.values.get('key-id');
-  if (v === undefined) return 2;
-  if (v !== '1' && v !== '2') throw new UsageError(`${cmd}: --key-id must be 1 (HMAC-SHA-1-96) or 2 (HMAC-SHA-256-128), not "${v}"`);
-  return Number(v);
-}
-
-/** A guard over the named addresses with the command's --rate and --allow-broadcast. */
-export function guardFor(a: Parsed, cmd: string, named: string[], alsoAllowed?: (address: string) => boolean, defaultRate = 10, burst = 5): SendGuard {
-  const r = a.values.get('rate');
-  const rate = r === undefined ? defaultRate : Number(r);
-  if (!Number.isFinite(rate) || rate < 0) throw new UsageError(`${cmd}: --rate needs a number of datagrams per second, not "${r}"`);
-  const g = new SendGuard({ allowed: named, rate, burst: Math.min(burst, Math.max(1, rate)), allowBroadcast: a.flags.get('allow-broadcast') ?? false, ...(alsoAllowed ? { alsoAllowed } : {}) });
-  for (const n of named) {
-    const why = g.refusal(n);
-    if (why) throw new UsageError(`${cmd}: refusing to send: ${why}`);
-  }
-  return g;
-}
-
-/**
- * Recording (-w) and printing of what an active command sends and receives: with -v (or `print`)
- * one line per packet, or with `print` and --json the packet's `read --json` object plus
- * "direction".
- */
-export class Traffic {
-  readonly recorder: Recorder;
-  private writer: CaptureFileWriter | undefined;
-  /** Packets sent and received so far. */
-  sent = 0;
-  received = 0;
-  /** What verifies the authenticated messages printed (a key known only later may be set here). */
-  key: string | KeyRing | undefined;
-
-  constructor(a: Parsed, io: Io, cmd: string, o: { print?: boolean; key?: string | KeyRing } = {}) {
-    this.writer = openRecording(cmd, a.values.get('write'));
-    this.key = o.key;
-    this.recorder = new Recorder({ maxFrames: 0, ...(this.writer ? { writer: this.writer } : {}) });
-    this.recorder.onFrame((f) => (f.received ? this.received++ : this.sent++));
-    const json = a.flags.get('json') ?? false;
-    const lines = (a.flags.get('verbose') && !json) || (o.print && !json);
-    if (lines || (o.print && json)) {
-      // Authenticated messages are checked with the key the command holds; the rest say `unverified`.
-      const keyFor = (p: LispPacket, m: ControlMessage) => {
-        const k = this.key;
-        return k === undefined || typeof k === 'string' ? k : keyLookup(k)(p, m);
-      };
-      const decoder = new PacketDecoder({ all: true, keyFor });
-      const format = { json: !lines, style: chooseStyle(io.stdout, io.env), unverified: true };
-      warmUpPrinting(format.json, format.style);
-      this.recorder.onFrame((f) => {
-        const p = decoder.decode(f);
-        if (!p) return;
-        io.line(trafficText(p, !!f.received, format));
-        io.flush();
-      });
-    }
-  }
-
-  close(): void {
-    this.writer?.close();
-  }
-}
 
 function numberOption(a: Parsed, spec: CommandSpec, name: string, dflt: number): number {
   return intValue(spec, name, a.values.get(name)) ?? dflt;
@@ -173,8 +46,6 @@ function numberOption(a: Parsed, spec: CommandSpec, name: string, dflt: number):
 function retryOf(a: Parsed, spec: CommandSpec) {
   return { timeoutMs: Math.max(1, numberOption(a, spec, 'timeout', 1000)), retries: numberOption(a, spec, 'retries', 3) };
 }
-
-const ms3 = (x: number) => `${x.toFixed(3)} ms`;
 
 // ---- the subcommands ---------------------------------------------------------------------------
 
@@ -373,23 +244,24 @@ function noPositional(a: Parsed, spec: CommandSpec): void {
  */
 function captureInterface(a: Parsed, spec: CommandSpec, io: Io, local: string): string | undefined {
   const given = a.values.get('interface');
-  if (given !== undefined) {
-    if (a.flags.get('socket-clock')) throw new UsageError(`${spec.name}: -i captures to time the exchanges; --socket-clock does not: give one`);
-    return given;
-  }
-  if (a.flags.get('socket-clock') || process.getuid?.() !== 0) return undefined;
-  try {
-    const iface = interfaceOf(local);
-    if (!iface && a.flags.get('verbose')) io.warn(`${spec.name}: no interface holds ${local}: timing with the socket`);
-    return iface;
-  } catch (e) {
-    if (a.flags.get('verbose')) io.warn(`${spec.name}: timing with the socket: ${(e as Error).message}`);
-    return undefined;
-  }
+  if (given !== undefined && a.flags.get('socket-clock')) throw new UsageError(`${spec.name}: -i captures to time the exchanges; --socket-clock does not: give one`);
+  return clockInterface(local, { given, socketClock: a.flags.get('socket-clock') ?? false }, verboseWarn(a, spec, io));
+}
+
+/** With -v, a warning prefixed with the command's name. */
+function verboseWarn(a: Parsed, spec: CommandSpec, io: Io): ((message: string) => void) | undefined {
+  return a.flags.get('verbose') ? (message) => io.warn(`${spec.name}: ${message}`) : undefined;
+}
+
+/** The command's error for what stopped it: a capture -i named that cannot be opened, or another. */
+function failure(spec: CommandSpec, e: unknown): UsageError {
+  if (e instanceof UsageError) return e;
+  if (e instanceof WireClockError) return new UsageError(`${spec.name}: -i ${e.iface}: ${e.message}`);
+  return new UsageError(`${spec.name}: ${(e as Error).message}`);
 }
 
 /** Opens a client towards `towards` with the command's source, guard, recording and clock. */
-async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, named: string[], key?: string, bindPort?: number): Promise<{ c: LispClient; traffic: Traffic }> {
+async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, named: string[], key?: string, bindPort?: number): Promise<{ c: LispClient; traffic: ActiveTraffic }> {
   const src = a.values.get('source');
   const source = src === undefined ? undefined : parseEndpoint(src, '--source', spec.name);
   const guard = guardFor(a, spec.name, named);
@@ -401,7 +273,7 @@ async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, nam
     throw new UsageError(`${spec.name}: no route to ${towards} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const iface = captureInterface(a, spec, io, local);
-  const traffic = new Traffic(a, io, spec.name, key === undefined ? {} : { key });
+  const traffic = openTraffic(a, io, spec.name, key === undefined ? {} : { key });
   try {
     const c = await LispClient.open({
       towards,
@@ -419,13 +291,12 @@ async function client(a: Parsed, spec: CommandSpec, io: Io, towards: string, nam
         await c.close();
         throw new UsageError(`${spec.name}: -i ${iface}: ${c.wireError}`);
       }
-      if (a.flags.get('verbose')) io.warn(`${spec.name}: timing with the socket: ${c.wireError}`);
+      verboseWarn(a, spec, io)?.(`timing with the socket: ${c.wireError}`);
     }
     return { c, traffic };
   } catch (e) {
     traffic.close();
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`${spec.name}: ${(e as Error).message}`);
+    throw failure(spec, e);
   }
 }
 
@@ -438,35 +309,6 @@ async function withClient(a: Parsed, spec: CommandSpec, io: Io, to: { towards: s
     await c.close();
     traffic.close();
   }
-}
-
-/** "by the capture clock on lo", "by the socket clock". */
-function clockText(t: Timing, wire: WireClock | undefined): string {
-  if (t.clock === 'capture') return `by the capture clock on ${wire!.iface}`;
-  return wire ? `by the socket clock (the capture on ${wire.iface} missed a packet)` : 'by the socket clock';
-}
-
-function timingJson(t: Timing): Record<string, unknown> {
-  return { rtt_ms: t.rttMs, rtt_clock: t.clock, socket_rtt_ms: t.socketRttMs };
-}
-
-function icmpJson(e: IcmpError | undefined): Record<string, unknown> {
-  return e ? { icmp: { from: e.from, reason: e.reason, to: e.dst, port: e.dport } } : {};
-}
-
-/** Why nothing answered: ": " and the ICMP error when one came back, else " after" how many requests went unanswered. */
-function unansweredText(c: LispClient, what: string, n: number): string {
-  return c.icmp ? `: ${icmpErrorText(c.icmp)}` : ` after ${n} ${what}${n === 1 ? '' : 's'}`;
-}
-
-export function emitJson(io: Io, o: Record<string, unknown>): void {
-  io.line(
-    JSON.stringify(o, (k, v) => {
-      if (typeof v === 'bigint') return nonceHex(v);
-      if (typeof v === 'number' && k.endsWith('_ms')) return Math.round(v * 1000) / 1000;
-      return v;
-    }),
-  );
 }
 
 /** --xtr-id HEX|none: bytes, null for none, undefined when not given. */
@@ -486,6 +328,14 @@ function siteIdOf(a: Parsed, spec: CommandSpec, xtrId: Uint8Array | null | undef
   const b = fromHex(v.replace(/^0x/i, ''));
   if (!b || b.length !== 8) throw new UsageError(`${spec.name}: --site-id must be 16 hex digits (64 bits), not "${v}"`);
   return b;
+}
+
+/** --for SEC: undefined when not given. */
+function secondsOf(a: Parsed, spec: CommandSpec): number | undefined {
+  const text = a.values.get('for');
+  const n = text === undefined ? undefined : Number(text);
+  if (n !== undefined && (!Number.isFinite(n) || n <= 0)) throw new UsageError(`${spec.name}: --for needs seconds, not "${text}"`);
+  return n;
 }
 
 async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
@@ -512,47 +362,10 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
       ...(siteId ? { siteId } : {}),
     });
     const eidText = prefixText(eid.address, eid.maskLen);
-    const alg = authAlgorithm(splitKeyIdField(keyId).algorithmId)?.name ?? `algorithm ${keyId}`;
-    const failure = result ? undefined : registerFailure({ ms, port: port ?? LISP_CONTROL_PORT, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: !!sentId, icmp: c.icmp });
-    const idText = sentId ? `xTR-ID ${toHex(sentId)}, site-ID ${toHex(siteId ?? new Uint8Array(8))}` : 'no xTR-ID';
-    if (a.flags.get('json')) {
-      emitJson(io, {
-        command: 'register',
-        ms,
-        eid: eidText,
-        rlocs,
-        ttl,
-        auth_algorithm: alg,
-        want_map_notify: notify,
-        xtr_id: sentId ? toHex(sentId) : null,
-        ...(sentId ? { site_id: toHex(siteId ?? new Uint8Array(8)) } : {}),
-        ...(result ? { nonce: result.nonce, attempts: result.attempts } : {}),
-        ...(notify ? { notified: !!result, ...(result ? timingJson(result) : {}) } : {}),
-        ...(failure ? { causes: failure.causes, ...icmpJson(c.icmp) } : {}),
-      });
-    } else if (failure) {
-      io.line(failure.text);
-    } else if (notify) {
-      io.line(`Registered ${eidText} -> ${rlocs.join(', ')} with ${ms} (${alg}, ttl ${ttl}, ${idText})`);
-      io.line(
-        `Map-Notify from ${result!.from} with rtt ${ms3(result!.rttMs)} ${clockText(result!, c.wire)}, nonce ${nonceText(result!.nonce)} (same nonce, authenticated), after ${result!.attempts} attempt${result!.attempts > 1 ? 's' : ''}`,
-      );
-    } else {
-      io.line(`Map-Register sent to ${ms} for ${eidText} -> ${rlocs.join(', ')} (${alg}, ttl ${ttl}, ${idText}, nonce ${nonceText(result!.nonce)}); no Map-Notify asked for`);
-    }
+    const failed = result ? undefined : registerFailure({ ms, port: port ?? LISP_CONTROL_PORT, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: !!sentId, icmp: c.icmp });
+    printLines(io, registerOutput({ ms, eid: eidText, rlocs, ttl, keyId, notify, xtrId: sentId, siteId, result, failure: failed }, { wire: c.wire, icmp: c.icmp }, a.flags.get('json') ?? false));
     return result ? 0 : 1;
   });
-}
-
-function resolveJson(command: string, extra: Record<string, unknown>, r: ResolveResult | undefined, c: LispClient): Record<string, unknown> {
-  return {
-    command,
-    ...extra,
-    answered: !!r,
-    ...(r
-      ? { from: r.from, ...timingJson(r), attempts: r.attempts, nonce: r.nonce, itr_rloc: r.itrRloc, probe: r.reply.probe, records: r.reply.records.map((rec) => mappingRecordJson(rec)) }
-      : icmpJson(c.icmp)),
-  };
 }
 
 async function mnResolve(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
@@ -561,23 +374,11 @@ async function mnResolve(a: Parsed, spec: CommandSpec, io: Io): Promise<number> 
   const srcEid = a.values.get('source-eid');
   if (srcEid !== undefined) needAddress(srcEid, '--source-eid', spec.name);
   return withClient(a, spec, io, { towards: mr, named: [mr] }, async (c) => {
-    const eidText = prefixText(eid.address, eid.maskLen);
-    const json = a.flags.get('json');
-    if (!json) io.line(`Send Map-Request to ${mr} for ${eidText} (ITR-RLOC ${c.localAddress}, port ${c.socket.port}) ...`);
+    const json = a.flags.get('json') ?? false;
+    if (!json) io.line(resolveStartLine(mr, eid, c.localAddress, c.socket.port));
     io.flush();
     const r = await c.resolve(eid, mr, srcEid ? { sourceEid: srcEid } : {});
-    if (json) {
-      emitJson(io, resolveJson('resolve', { eid: eidText, mr }, r, c));
-    } else if (!r) {
-      io.line(`No Map-Reply from ${mr}${unansweredText(c, 'Map-Request', retryOf(a, spec).retries + 1)}`);
-    } else {
-      io.line(
-        `Received Map-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c.wire)}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}${r.from === mr ? ' (the mapping system answered)' : ' (the ETR answered)'}`,
-      );
-      io.line('');
-      io.line(`Mapping entry for ${eidText}:`);
-      for (const rec of r.reply.records) for (const l of mappingRecordLines(rec)) io.line(l);
-    }
+    printLines(io, resolveOutput({ eid, mr, attempts: retryOf(a, spec).retries + 1 }, r, { wire: c.wire, icmp: c.icmp }, json));
     return r ? 0 : 1;
   });
 }
@@ -588,17 +389,7 @@ async function mnProbe(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const srcEid = a.values.get('source-eid');
   return withClient(a, spec, io, { towards: rloc, named: [rloc] }, async (c) => {
     const r = await c.probe(rloc, eid, srcEid ? { sourceEid: needAddress(srcEid, '--source-eid', spec.name) } : {});
-    const probed = r?.reply.records.flatMap((x) => x.locators).find((l) => l.probed);
-    if (a.flags.get('json')) {
-      emitJson(io, { ...resolveJson('probe', { rloc, eid: prefixText(eid.address, eid.maskLen) }, r, c), ...(probed ? { probed_locator: addressText(probed.rloc) } : {}) });
-    } else if (!r) {
-      io.line(`No RLOC-probe reply from ${rloc}${unansweredText(c, 'probe', retryOf(a, spec).retries + 1)}`);
-    } else {
-      io.line(
-        `RLOC-probe reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c.wire)}${r.reply.probe ? '' : ' (probe bit NOT set in the reply)'}; probed locator: ${probed ? addressText(probed.rloc) : 'none marked'}`,
-      );
-      for (const rec of r.reply.records) for (const l of mappingRecordLines(rec)) io.line(l);
-    }
+    printLines(io, probeOutput({ rloc, eid, attempts: retryOf(a, spec).retries + 1 }, r, { wire: c.wire, icmp: c.icmp }, a.flags.get('json') ?? false));
     return r ? 0 : 1;
   });
 }
@@ -610,15 +401,12 @@ async function mnSmr(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const peerEid = peerEidText === undefined ? undefined : needPrefix(peerEidText, '--peer-eid', spec.name);
   return withClient(a, spec, io, { towards: peer, named: [peer] }, async (c) => {
     const nonce = randomNonce();
-    const ok = c.smr(peer, eid, nonce, peerEid);
+    const sent = c.smr(peer, eid, nonce, peerEid);
     // Let the datagram leave, and an ICMP error about it come back, before the socket closes.
     await new Promise((r) => setTimeout(r, 50));
-    if (c.icmp && !a.flags.get('json')) io.line(`SMR to ${peer}: ${icmpErrorText(c.icmp)}`);
-    const eidText = prefixText(eid.address, eid.maskLen);
-    if (a.flags.get('json')) emitJson(io, { command: 'smr', peer, eid: eidText, nonce, sent: ok, ...icmpJson(c.icmp) });
-    else if (c.icmp) return 1;
-    else io.line(ok ? `SMR sent to ${peer}:${intValue(spec, 'port', a.values.get('port')) ?? LISP_CONTROL_PORT} for ${eidText} (nonce ${nonceText(nonce)}): the peer re-resolves it through its Map-Resolver` : `SMR to ${peer} not sent`);
-    return ok && !c.icmp ? 0 : 1;
+    const port = intValue(spec, 'port', a.values.get('port')) ?? LISP_CONTROL_PORT;
+    printLines(io, smrOutput({ peer, port, eid, nonce, sent }, { wire: c.wire, icmp: c.icmp }, a.flags.get('json') ?? false));
+    return sent && !c.icmp ? 0 : 1;
   });
 }
 
@@ -631,36 +419,7 @@ async function mnInfo(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   return withClient(a, spec, io, { towards: ms, named: [ms], key }, async (c) => {
     const port = intValue(spec, 'port', a.values.get('port'));
     const r = await c.info({ address: ms, key, keyId, ...(port ? { port } : {}) }, eid);
-    if (a.flags.get('json')) {
-      emitJson(io, {
-        command: 'info',
-        ms,
-        eid: prefixText(eid.address, eid.maskLen),
-        answered: !!r,
-        ...(r
-          ? {
-              from: r.from,
-              ...timingJson(r),
-              attempts: r.attempts,
-              auth_ok: r.auth.ok,
-              local: r.local,
-              ...(r.global ? { global_etr_rloc: r.global.address, global_etr_port: r.global.port } : {}),
-              ...(r.msRloc ? { ms_rloc: r.msRloc } : {}),
-              rtr_rlocs: r.rtrs,
-              behind_nat: r.behindNat,
-            }
-          : icmpJson(c.icmp)),
-      });
-    } else if (!r) {
-      io.line(`No Info-Reply from ${ms}${unansweredText(c, 'Info-Request', retryOf(a, spec).retries + 1)}`);
-    } else {
-      io.line(`Info-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, c.wire)}, authentication ${r.auth.ok ? 'ok' : `FAILED (${r.auth.reason})`}`);
-      io.line(`  sent from        ${r.local.address}:${r.local.port}`);
-      io.line(`  seen as          ${r.global ? `${r.global.address}:${r.global.port}` : 'unknown'}`);
-      io.line(`  Map-Server RLOC  ${r.msRloc ?? 'unknown'}`);
-      io.line(`  RTRs             ${r.rtrs.join(', ') || 'none'}`);
-      io.line(`  ${r.behindNat ? 'behind a NAT: register through an RTR' : 'no NAT between us and the Map-Server'}`);
-    }
+    printLines(io, infoOutput({ ms, eid, attempts: retryOf(a, spec).retries + 1 }, r, { wire: c.wire, icmp: c.icmp }, a.flags.get('json') ?? false));
     return r ? 0 : 1;
   });
 }
@@ -687,7 +446,8 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const guard = guardFor(a, spec.name, named, (x) => !!router?.knowsRloc(x));
   const port = intValue(spec, 'port', a.values.get('port')) ?? LISP_CONTROL_PORT;
   const dataPort = intValue(spec, 'data-port', a.values.get('data-port')) ?? LISP_DATA_PORT;
-  const traffic = new Traffic(a, io, spec.name, key === undefined ? {} : { key });
+  const traffic = openTraffic(a, io, spec.name, key === undefined ? {} : { key });
+  const retry = retryOf(a, spec);
   const common = {
     name: 'lispscope',
     rlocs: [source],
@@ -695,7 +455,7 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
     recorder: traffic.recorder,
     recordReceived: true,
     policy: guard,
-    timers: { mapRequestTimeoutMs: retryOf(a, spec).timeoutMs, mapRequestRetries: retryOf(a, spec).retries, mapNotifyTimeoutMs: retryOf(a, spec).timeoutMs },
+    timers: { mapRequestTimeoutMs: retry.timeoutMs, mapRequestRetries: retry.retries, mapNotifyTimeoutMs: retry.timeoutMs },
     ...(mr ? { mapResolver: mr } : {}),
     ...(xtrId !== undefined ? { xtrId } : {}),
     ...(siteId ? { siteId } : {}),
@@ -707,58 +467,32 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
         ? new MobileNode({ ...common, eid: own, mapServer: { address: ms, port, key, keyId: keyIdOf(a, spec.name) }, mapResolver: mr ?? ms })
         : new LispRouter({ ...common, eids: [own] });
     const iface = captureInterface(a, spec, io, source);
-    if (iface) {
-      try {
-        wire = WireClock.open({ iface, local: source, ports: [port, dataPort] });
-      } catch (e) {
-        if (a.values.get('interface') !== undefined) throw new Error(`-i ${iface}: ${(e as Error).message}`);
-        if (a.flags.get('verbose')) io.warn(`${spec.name}: timing with the socket: ${(e as Error).message}`);
-      }
-    }
+    if (iface) wire = openWireClock({ iface, local: source, ports: [port, dataPort] }, a.values.get('interface') !== undefined, verboseWarn(a, spec, io));
     await router.start();
   } catch (e) {
     traffic.close();
     await wire?.close();
     await router?.stop();
-    throw new UsageError(`${spec.name}: ${(e as Error).message}`);
+    throw failure(spec, e);
   }
-  const json = a.flags.get('json');
+  const json = a.flags.get('json') ?? false;
   try {
     if (router instanceof MobileNode && !router.attachment?.registration) {
       io.error(`${spec.name}: no Map-Notify from ${ms}: registering ${prefixText(own.address, own.maskLen)} failed`);
       return 1;
     }
     // The ETR we were told to use: a static map-cache entry for the destination.
-    router.mapCache.insert(
-      { ttl: 1440, eidMaskLen: dst.includes(':') ? 128 : 32, action: 0, authoritative: false, mapVersion: 0, eid: ipAddress(dst)!, locators: [{ priority: 1, weight: 100, mpriority: 255, mweight: 0, local: false, probed: false, reachable: true, rloc: ipAddress(rloc)! }] },
-      'command line',
+    pinThrough(router.mapCache, dst, rloc);
+    const received = await pingSeries(
+      router,
+      dst,
+      { count, intervalMs: interval * 1000, proto: a.flags.get('udp') ? 'udp' : 'icmp', timeoutMs: retry.timeoutMs * 2, src: addressText(own.address).replace(/\/\d+$/, ''), ...(wire ? { wire } : {}) },
+      (e) => {
+        printLines(io, echoOutput({ dst, rloc }, e, json));
+        io.flush();
+      },
     );
-    const r0 = router;
-    let received = 0;
-    // The capture hears the ICMP errors our echoes draw (the router's sockets are not connected).
-    let icmp: IcmpError | undefined;
-    wire?.onIcmpError((e) => (icmp = e));
-    const clock = wire ? `capture clock on ${wire.iface}` : 'socket clock';
-    // One echo every interval, as ping does: a lost one does not hold up the next.
-    const echo = async (seq: number) => {
-      const r = await r0.ping(dst, { proto: a.flags.get('udp') ? 'udp' : 'icmp', timeoutMs: retryOf(a, spec).timeoutMs * 2, src: addressText(own.address).replace(/\/\d+$/, '') });
-      const wireRtt = r?.wireKey && wire ? await wire.rtt(r.wireKey) : undefined;
-      const rtt = wireRtt ?? r?.rttMs;
-      if (r) received++;
-      if (json) {
-        emitJson(io, { command: 'ping', eid: dst, rloc, seq, answered: !!r, ...(r ? { from: r.from, rtt_ms: rtt, rtt_clock: wireRtt === undefined ? 'socket' : 'capture', socket_rtt_ms: r.rttMs } : icmpJson(icmp)) });
-      } else io.line(r ? `echo reply from ${r.from}: seq ${seq} time ${ms3(rtt!)}` : `no echo reply: seq ${seq}${icmp ? `: ${icmpErrorText(icmp)}` : ''}`);
-      io.flush();
-    };
-    const pending: Promise<void>[] = [];
-    const t0 = performance.now();
-    for (let i = 0; i < count; i++) {
-      const due = t0 + i * interval * 1000 - performance.now();
-      if (due > 0) await new Promise((r) => setTimeout(r, due));
-      pending.push(echo(i + 1));
-    }
-    await Promise.all(pending);
-    if (!json) io.line(`${count} sent, ${received} received, ${count ? Math.round((100 * (count - received)) / count) : 0}% lost (times ${clock})`);
+    if (!json) io.line(pingSummary(count, received, wire));
     return received ? 0 : 1;
   } finally {
     await router.stop();
@@ -782,42 +516,24 @@ async function mnSubscribe(a: Parsed, spec: CommandSpec, io: Io): Promise<number
   const siteId = siteIdOf(a, spec, xtrId) ?? new Uint8Array(8);
   const count = intValue(spec, 'count', a.values.get('count'));
   if (count !== undefined && count < 1) throw new UsageError(`${spec.name}: --count must be at least 1`);
-  const forText = a.values.get('for');
-  const runFor = forText === undefined ? undefined : Number(forText);
-  if (runFor !== undefined && (!Number.isFinite(runFor) || runFor <= 0)) throw new UsageError(`${spec.name}: --for needs seconds, not "${forText}"`);
+  const runFor = secondsOf(a, spec);
   const port = intValue(spec, 'port', a.values.get('port'));
   const json = a.flags.get('json') ?? false;
   const eidText = prefixText(eid.address, eid.maskLen);
   const targetText = prefixText(target.address, target.maskLen);
+  const attempts = retryOf(a, spec).retries + 1;
   // The Map-Server's Map-Notifies come to our ITR-RLOC at the LISP control port.
   return withClient(a, spec, io, { towards: ms, named: [ms], key, bindPort: port ?? LISP_CONTROL_PORT }, async (c) => {
     const rlocs = (a.lists.get('rloc') ?? [c.localAddress]).map((r) => needAddress(r, '--rloc', spec.name));
     const access = { address: ms, key, keyId, ...(port ? { port } : {}) };
     const reg = await c.register(access, eid, rlocs.map((r) => ({ rloc: r, local: true, weight: Math.floor(100 / rlocs.length) })), { wantMapNotify: true, xtrId, siteId });
-    if (!reg.result) {
-      const failure = registerFailure({ ms, port: port ?? LISP_CONTROL_PORT, eid: eidText, attempts: retryOf(a, spec).retries + 1, keyId, xtrId: true, icmp: c.icmp });
-      if (json) emitJson(io, { command: 'subscribe', event: 'registered', eid: eidText, notified: false, causes: failure.causes, ...icmpJson(c.icmp) });
-      else io.line(failure.text);
-      return 1;
-    }
-    const idText = `xTR-ID ${toHex(xtrId)}, site-ID ${toHex(siteId)}`;
-    if (json) emitJson(io, { command: 'subscribe', event: 'registered', eid: eidText, rlocs, xtr_id: toHex(xtrId), site_id: toHex(siteId), nonce: reg.result.nonce, ...timingJson(reg.result) });
-    else io.line(`Registered ${eidText} -> ${rlocs.join(', ')} with ${ms} (${idText}): Map-Notify with rtt ${ms3(reg.result.rttMs)} ${clockText(reg.result, c.wire)}`);
+    const failed = reg.result ? undefined : registerFailure({ ms, port: port ?? LISP_CONTROL_PORT, eid: eidText, attempts, keyId, xtrId: true, icmp: c.icmp });
+    printLines(io, subscribeRegisteredOutput({ ms, eid: eidText, rlocs, xtrId, siteId }, reg.result, failed, { wire: c.wire, icmp: c.icmp }, json));
+    if (!reg.result) return 1;
     io.flush();
     const sub = await c.subscribe(ms, target, { key, xtrId, siteId });
-    if (!sub) {
-      const why = c.icmp
-        ? icmpErrorText(c.icmp)
-        : `after ${retryOf(a, spec).retries + 1} Map-Requests: the Map-Server does not do Publish/Subscribe, or refused (it signs what it publishes with the key of the site our xTR-ID registered with)`;
-      if (json) emitJson(io, { command: 'subscribe', event: 'subscribed', eid: targetText, ms, confirmed: false, ...icmpJson(c.icmp) });
-      else io.line(`No Map-Notify from ${ms} confirming the subscription to ${targetText} ${why}`);
-      return 1;
-    }
-    if (json) emitJson(io, { command: 'subscribe', event: 'subscribed', eid: targetText, ms, confirmed: true, from: sub.from, nonce: sub.nonce, attempts: sub.attempts, ...timingJson(sub), records: sub.notify.records.map((rec) => mappingRecordJson(rec)) });
-    else {
-      io.line(`Subscribed to ${targetText}: Map-Notify from ${sub.from} with rtt ${ms3(sub.rttMs)} ${clockText(sub, c.wire)}, nonce ${nonceText(sub.nonce)} (authenticated, acknowledged)`);
-      for (const rec of sub.notify.records) for (const l of mappingRecordLines(rec)) io.line(l);
-    }
+    printLines(io, subscribedOutput({ ms, target: targetText, attempts }, sub, { wire: c.wire, icmp: c.icmp }, json));
+    if (!sub) return 1;
     io.flush();
     let received = 0;
     await new Promise<void>((resolve) => {
@@ -831,18 +547,13 @@ async function mnSubscribe(a: Parsed, spec: CommandSpec, io: Io): Promise<number
       if (runFor !== undefined) setTimeout(done, runFor * 1000).unref();
       c.onPublication((p) => {
         received++;
-        if (json) emitJson(io, { command: 'subscribe', event: 'publication', from: p.from, nonce: p.notify.nonce, acknowledged: true, records: p.notify.records.map((rec) => mappingRecordJson(rec)) });
-        else {
-          io.line(`${new Date().toISOString()} Publication from ${p.from}, nonce ${nonceText(p.notify.nonce)} (authenticated, acknowledged):`);
-          for (const rec of p.notify.records) for (const l of mappingRecordLines(rec)) io.line(l);
-        }
+        printLines(io, publicationOutput(p, json));
         io.flush();
         if (count !== undefined && received >= count) done();
       });
     });
     c.withdraw(target);
-    if (json) emitJson(io, { command: 'subscribe', event: 'withdrawn', eid: targetText, publications: received });
-    else io.line(`Withdrew the subscription to ${targetText} after ${received} publication${received === 1 ? '' : 's'}`);
+    printLines(io, withdrawnOutput(targetText, received, json));
     return count === undefined || received >= count ? 0 : 1;
   });
 }
@@ -869,97 +580,36 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   noPositional(a, spec);
   const path = a.values.get('config');
   if (!path) throw new UsageError(`${spec.name}: --config FILE is required`);
-  let cfg = loadConfig(path);
+  const cfg = loadConfig(path);
   const keyPath = cfg.keyFile === undefined ? undefined : resolvePath(dirname(path), cfg.keyFile);
   const eid = parsePrefix(cfg.eid)!;
   const key = readKey(spec.name, keyPath, io.env, eid, cfg.mapServer.address);
-  const forText = a.values.get('for');
-  const runFor = forText === undefined ? undefined : Number(forText);
-  if (runFor !== undefined && (!Number.isFinite(runFor) || runFor <= 0)) throw new UsageError(`${spec.name}: --for needs seconds, not "${forText}"`);
-  let rlocs = configuredRlocs(cfg);
+  const runFor = secondsOf(a, spec);
+  const rlocs = configuredRlocs(cfg);
   if (rlocs.length === 0) throw new UsageError(`${spec.name}: the interfaces ${cfg.interfaces!.join(', ')} have no ${cfg.family} address`);
   const json = a.flags.get('json') ?? false;
-  let mn: MobileNode | undefined;
-  const named = () => [cfg.mapServer.address, cfg.mapResolver, ...(cfg.petr ? [cfg.petr] : [])];
+  let run: MobileNodeRun | undefined;
   // Besides what the configuration names, the node sends to the RLOCs its mapping system handed it
   // (data, probes, SMRs to peers), and to the RTRs its Map-Server named behind a NAT.
-  const learned = (x: string) => !!mn?.knowsRloc(x);
-  const guard = guardFor(a, spec.name, named(), learned);
-  const traffic = new Traffic(a, io, spec.name, { key });
-  // RTTs from the kernel's timestamps of a capture on the RLOCs' interface when root or -i names it.
-  const ports = [cfg.controlPort, cfg.dataPort];
-  const openWire = (iface: string | undefined, at: string[]): WireClock | undefined => {
-    if (!iface) return undefined;
-    try {
-      return WireClock.open({ iface, local: at, ports });
-    } catch (e) {
-      if (a.values.get('interface') !== undefined) throw new UsageError(`${spec.name}: -i ${iface}: ${(e as Error).message}`);
-      if (a.flags.get('verbose')) io.warn(`${spec.name}: timing with the socket: ${(e as Error).message}`);
-      return undefined;
-    }
-  };
-  let wire: WireClock | undefined;
+  const guard = guardFor(a, spec.name, MobileNodeRun.named(cfg), (x) => !!run?.node.knowsRloc(x));
+  const traffic = openTraffic(a, io, spec.name, { key });
   try {
-    wire = openWire(captureInterface(a, spec, io, rlocs[0]!), rlocs);
-  } catch (e) {
-    traffic.close();
-    throw e;
-  }
-  // Events print in the order they happen, also when one waits for the capture to time it.
-  let printed = Promise.resolve();
-  const emit = (event: string, fields: Record<string, unknown>, text: string) => {
-    if (json) emitJson(io, { ts: Date.now() / 1000, event, ...fields });
-    else io.line(`${new Date().toISOString()} ${text}`);
-    io.flush();
-  };
-  const say = (event: string, fields: Record<string, unknown>, text: string) => {
-    printed = printed.then(() => emit(event, fields, text));
-  };
-  const clockName = () => (wire ? `the capture clock on ${wire.iface}` : 'the socket clock');
-  const options = () => ({
-    name: 'mn',
-    eid: cfg.eid,
-    rlocs,
-    mapServer: { address: cfg.mapServer.address, port: cfg.mapServer.port, key, keyId: cfg.keyId },
-    mapResolver: cfg.mapResolver,
-    ...(cfg.petr ? { petr: cfg.petr } : {}),
-    proxyReply: cfg.proxyReply,
-    natTraversal: cfg.natTraversal,
-    ports: { control: cfg.controlPort, data: cfg.dataPort },
-    timers: { registerIntervalMs: cfg.registerInterval * 1000 },
-    ...(cfg.xtrId !== undefined ? { xtrId: cfg.xtrId } : {}),
-    ...(cfg.siteId ? { siteId: cfg.siteId } : {}),
-    recorder: traffic.recorder,
-    // -w holds both directions, so that `flows` on it sees every registration answered.
-    recordReceived: true,
-    policy: guard,
-    log: (level: string, _c: string, message: string) => {
-      // Moves are reported as their own events.
-      if (level !== 'debug' && !message.startsWith('moving from')) say('log', { level, message }, message);
-    },
-  });
-  try {
-    mn = new MobileNode(options());
-    mn.on('registered', (r: { nonce: bigint; rttMs: number; from?: string }) => {
-      const at = mn!.currentRlocs;
-      const clock = wire;
-      printed = printed.then(async () => {
-        const t = await wireTiming(clock, r);
-        emit(
-          'registered',
-          { eid: cfg.eid, rlocs: at, nonce: r.nonce, ...timingJson(t) },
-          `registered ${cfg.eid} -> ${at.join(', ')} (Map-Notify ${nonceText(r.nonce)} in ${ms3(t.rttMs)} ${clockText(t, clock)})`,
-        );
-      });
+    // RTTs from the kernel's timestamps of a capture on the RLOCs' interface when root or -i names it.
+    run = await MobileNodeRun.open({
+      cfg,
+      key,
+      recorder: traffic.recorder,
+      policy: guard,
+      capture: { iface: captureInterface(a, spec, io, rlocs[0]!), pinned: a.values.get('interface') !== undefined },
+      ...(a.flags.get('verbose') ? { why: verboseWarn(a, spec, io)! } : {}),
+      onEvent: (e) => {
+        io.line(runEventOutput(e, json));
+        io.flush();
+      },
     });
-    mn.on('handover', (h: { from: string[]; to: string[]; smrs: Array<{ rloc: string }>; totalMs: number }) =>
-      say('handover', { from: h.from, to: h.to, smrs: h.smrs.map((s) => s.rloc), total_ms: h.totalMs }, `handover ${h.from.join(', ')} -> ${h.to.join(', ')}: SMRs to ${h.smrs.map((s) => s.rloc).join(', ') || 'nobody'} (${ms3(h.totalMs)})`),
-    );
-    mn.on('nat', (n: { global: string; port: number; rtrs: string[] }) => say('nat', { global: n.global, port: n.port, rtrs: n.rtrs }, `behind a NAT: seen as ${n.global}:${n.port}, RTR ${n.rtrs[0]}`));
   } catch (e) {
-    await wire?.close();
     traffic.close();
-    throw new UsageError(`${spec.name}: ${(e as Error).message}`);
+    throw failure(spec, e);
   }
   // Stopping is possible at any time, also while the first registration is still being retried.
   const stopped = new Promise<void>((resolve) => {
@@ -968,76 +618,26 @@ async function mnRun(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
     process.once('SIGTERM', stop);
     if (runFor !== undefined) setTimeout(stop, runFor * 1000).unref();
   });
-  const started = mn.start().then(
-    () => 'up' as const,
-    (e: Error) => e,
-  );
-  const first = await Promise.race([started, stopped.then(() => 'stopped' as const)]);
+  const first = await Promise.race([run.start(), stopped.then(() => 'stopped' as const)]);
   if (first instanceof Error) {
-    await mn.stop();
-    await printed;
-    await wire?.close();
+    await run.abort();
     guard.close();
     traffic.close();
     throw new UsageError(`${spec.name}: ${first.message}`);
   }
-  if (first === 'up') {
-    say(
-      'up',
-      { eid: cfg.eid, rlocs, registered: !!mn.attachment?.registration, rtt_clock: wire ? 'capture' : 'socket', ...(wire ? { capture_interface: wire.iface } : {}) },
-      `Mobile Node ${mn.describe()} is up${mn.attachment?.registration ? '' : ' (not registered yet: retrying every registerInterval)'}; RTTs by ${clockName()}`,
-    );
-  }
-
-  /** The capture follows the node: its new addresses, on their interface (unless -i named one). */
-  const retime = async (next: string[]) => {
-    if (!wire) return;
-    const iface = a.values.get('interface') ?? interfaceOf(next[0]!);
-    if (iface === wire.iface) return wire.follow(next);
-    await wire.close();
-    wire = openWire(iface, next);
-    say('log', { level: 'info', message: `RTTs now by ${clockName()}` }, `RTTs now by ${clockName()}`);
-  };
-  let moving = Promise.resolve();
-  const move = (reason: string) => {
-    moving = moving.then(async () => {
-      const next = configuredRlocs(cfg);
-      if (next.length === 0) {
-        say('log', { level: 'warn', message: 'no address on the configured interfaces: staying' }, 'no address on the configured interfaces: staying');
-        return;
-      }
-      if (next.join(',') === rlocs.join(',')) return;
-      say('moving', { reason, from: rlocs, to: next }, `${reason}: moving from ${rlocs.join(', ')} to ${next.join(', ')}`);
-      rlocs = next;
-      await retime(next);
-      try {
-        await mn!.moveTo(next);
-      } catch (e) {
-        say('log', { level: 'warn', message: (e as Error).message }, `handover failed: ${(e as Error).message}`);
-      }
-    });
-  };
+  if (first === 'up') run.up();
+  // SIGUSR1: the configuration again (its RLOCs or interfaces); the node moves when they changed.
   const onUsr1 = () => {
     try {
-      const fresh = loadConfig(path);
-      for (const g of named()) guard.allow(g);
-      cfg = { ...fresh, mapServer: cfg.mapServer, keyFile: cfg.keyFile };
-      move('SIGUSR1');
+      run.reload(loadConfig(path), 'SIGUSR1');
     } catch (e) {
-      say('log', { level: 'warn', message: (e as Error).message }, `configuration not reloaded: ${(e as Error).message}`);
+      run.log('warn', (e as Error).message, `configuration not reloaded: ${(e as Error).message}`);
     }
   };
   process.on('SIGUSR1', onUsr1);
-  const poll = cfg.interfaces && !cfg.rlocs ? setInterval(() => move('address change'), cfg.pollInterval * 1000) : undefined;
   await stopped;
   process.off('SIGUSR1', onUsr1);
-  if (poll) clearInterval(poll);
-  await moving;
-  await mn.stop();
-  await started;
-  say('down', {}, 'Mobile Node stopped');
-  await printed;
-  await wire?.close();
+  await run.finish();
   guard.close();
   traffic.close();
   return 0;

@@ -4,27 +4,18 @@
 // (--flows); -w records both directions; SIGUSR1 prints the sites table, SIGINT/SIGTERM print it,
 // close the file and exit 0. Keys come only from the --keys file.
 
-import { readFileSync } from 'node:fs';
-import Table from 'cli-table3';
-import { PacketDecoder, type LispPacket } from '../capture/packets.js';
 import { parsePrefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
-import { FlowEngine } from '../flows/engine.js';
-import type { SiteReport } from '../mn/map-server.js';
+import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 import { MapService } from '../mn/map-service.js';
-import { prefixKey } from '../mn/eid.js';
-import type { Publisher, Subscription } from '../mn/pubsub.js';
-import { Recorder, type RecordedFrame } from '../mn/recorder.js';
 import { parseSiteKeys } from '../mn/sites.js';
-import { exchangeJson } from '../output/json-flows.js';
+import { MapServerTraffic, serviceLine, sitesOutput, stoppedLine } from '../output/ms.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
-import { keyLookup, openRecording } from './common.js';
+import { openRecording, readKeyFile } from './common.js';
 import type { Io } from '../output/io.js';
-import { needAddress } from './mn.js';
-import { trafficText, warmUpPrinting } from '../output/active.js';
+import { needAddress } from './active.js';
 import { exchangeLine } from './sniff.js';
-import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 
 export const msSpec: CommandSpec = {
   name: 'ms',
@@ -60,58 +51,6 @@ function positive(name: string, v: string | undefined, min = 0): number | undefi
   return n;
 }
 
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read key file (${code ?? e})`}`);
-  }
-}
-
-const age = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
-
-/** The sites table: one row per registration (or one for a site nobody registered). */
-export function sitesTable(sites: SiteReport[], now = Date.now()): string {
-  const t = new Table({
-    head: ['Site', 'Registered', 'RLOCs', 'xTR-ID / source', 'Age', 'Expires', 'Accepted', 'Rejected'],
-    style: { head: [], border: [] },
-  });
-  for (const s of sites) {
-    const counts = [String(s.accepted), s.rejected ? `${s.rejected}${s.lastRejection ? `: ${s.lastRejection}` : ''}` : '0'];
-    if (s.registrations.length === 0) {
-      t.push([s.name, '-', '-', '-', '-', '-', ...counts]);
-      continue;
-    }
-    s.registrations.forEach((r, i) => {
-      const who = `${r.xtrId ?? '(no xTR-ID)'}\n${r.source}${r.viaRtr ? ` (RTR, for ${r.viaRtr})` : ''}`;
-      const flags = [r.proxyReply ? 'proxy-reply' : '', r.merge ? 'merge' : ''].filter(Boolean).join(' ');
-      t.push([i === 0 ? s.name : '', `${r.eid}${flags ? `\n${flags}` : ''}`, r.rlocs.join('\n'), who, age(now - r.registeredAt), `in ${age(r.expires - now)}`, ...(i === 0 ? counts : ['', ''])]);
-    });
-  }
-  return t.toString();
-}
-
-function pubsubText(p: Publisher['stats']): string {
-  const n = (x: number, what: string) => `${x} ${what}${x === 1 ? '' : 's'}`;
-  return `${n(p.subscriptions, 'subscription')} (${p.withdrawals} withdrawn, ${p.refused} refused), ${n(p.publications, 'publication')} (${p.acked} Map-Notifies acknowledged, ${p.unacknowledged} not)`;
-}
-
-/** The Publish/Subscribe subscriptions in force, one row each. */
-export function subscriptionsTable(subs: Subscription[], now = Date.now()): string {
-  const t = new Table({ head: ['Subscribed to', 'xTR-ID / site-ID', 'Notified at', 'Site (key)', 'Age', 'Publications'], style: { head: [], border: [] } });
-  for (const x of subs) t.push([prefixKey(x.eid), `${x.xtrId}\n${x.siteId}`, x.itrRloc, x.auth.site, age(now - x.since), String(x.publications)]);
-  return t.toString();
-}
-
-function subscriptionJson(x: Subscription): Record<string, unknown> {
-  return { eid: prefixKey(x.eid), xtr_id: x.xtrId, site_id: x.siteId, itr_rloc: x.itrRloc, site: x.auth.site, since: x.since / 1000, publications: x.publications, nonce: x.nonce.toString(16).padStart(16, '0') };
-}
-
-function sitesJson(sites: SiteReport[], subs: Subscription[]): string {
-  return JSON.stringify({ event: 'sites', ts: Date.now() / 1000, sites, subscriptions: subs.map(subscriptionJson) });
-}
-
 export async function runMs(argv: string[], io: Io): Promise<number> {
   const a = parseArgs(msSpec, argv);
   if (a.flags.get('help')) {
@@ -126,7 +65,7 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError('ms: --port must be 1..65535');
   const keysPath = a.values.get('keys');
   if (keysPath === undefined) throw new UsageError('ms: --keys FILE is required (`<eid-prefix> <key>` lines: the sites and their keys)');
-  const keysText = readText(keysPath);
+  const keysText = readKeyFile(keysPath);
   const rtrs = (a.lists.get('rtr') ?? []).map((r) => needAddress(r, '--rtr', 'ms'));
   const sites = parseSiteKeys(keysText, keysPath, rtrs);
   if ('error' in sites) throw new UsageError(sites.error);
@@ -138,7 +77,6 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   const rate = intValue(msSpec, 'rate', a.values.get('rate'));
   const runFor = positive('for', a.values.get('for'));
   const json = a.flags.get('json') ?? false;
-  const flows = a.flags.get('flows') ?? false;
   const verbose = a.flags.get('verbose') ?? false;
   const numeric = a.flags.get('numeric') ?? false;
   const style = json ? chooseStyle({ isTTY: false }) : chooseStyle(io.stdout, io.env);
@@ -147,35 +85,17 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
   const path = a.values.get('write');
   const writer = openRecording('ms', path);
 
-  const decodeAs = { control: new Set(port && port !== LISP_CONTROL_PORT ? [port] : []), data: new Set<number>() };
-  const decoder = new PacketDecoder({ all: true, decodeAs, keyFor: keyLookup(ring), warning: (m) => io.warn(m) });
-  const engine = flows
-    ? new FlowEngine({
-        onExchange: (e) => {
-          io.line(json ? JSON.stringify(exchangeJson(e)) : exchangeLine(e, style));
-          io.flush();
-        },
-      })
-    : undefined;
-  warmUpPrinting(json, style);
-  const recorder = new Recorder({ maxFrames: 0, ...(writer ? { writer } : {}) });
-  const show = (f: RecordedFrame) => {
-    engine?.frame();
-    const p: LispPacket | undefined = decoder.decode(f);
-    if (!p) return;
-    if (engine) return engine.packet(p);
-    io.line(trafficText(p, !!f.received, { json, style, numeric }));
-  };
-  // Decoding and printing wait until the Map-Server has answered: they must not slow its answers.
-  let pending: RecordedFrame[] = [];
-  const drain = () => {
-    const batch = pending;
-    pending = [];
-    for (const f of batch) show(f);
-    io.flush();
-  };
-  recorder.onFrame((f) => {
-    if (pending.push(f) === 1) setImmediate(drain);
+  const traffic = new MapServerTraffic({
+    writer,
+    keys: ring,
+    controlPort: port,
+    json,
+    numeric,
+    style,
+    exchangeText: a.flags.get('flows') ? exchangeLine : undefined,
+    warn: (m) => io.warn(m),
+    line: (t) => io.line(t),
+    flush: () => io.flush(),
   });
 
   let service: MapService;
@@ -195,36 +115,23 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
       ...(ttl !== undefined ? { ttl } : {}),
       ...(regTimeout ? { registrationTimeoutMs: regTimeout * 1000 } : {}),
       ...(rate !== undefined ? { perSourceRate: rate } : {}),
-      recorder,
+      recorder: traffic.recorder,
       log: (level, component, message) => {
         // Rejections and troubles always (a silent drop is what the engineer is here to see); decisions with -v.
         if (level === 'warn' || (verbose && level === 'info')) info(`${component === 'ms' ? '' : `${component}: `}${message}`);
       },
     });
   } catch (e) {
+    traffic.stop();
     writer?.close();
     throw new UsageError(`ms: ${(e as Error).message}`);
   }
-  const where = listen.includes(':') ? `[${listen}]:${port ?? LISP_CONTROL_PORT}` : `${listen}:${port ?? LISP_CONTROL_PORT}`;
-  info(
-    `Map-Server/Map-Resolver on ${where}, ${sites.length} site${sites.length === 1 ? '' : 's'} (${sites.map((s) => s.name).join(', ')})` +
-      (rtrs.length ? `, RTR${rtrs.length > 1 ? 's' : ''} ${rtrs.map((r) => (service.rtr?.currentRlocs.includes(r) ? `${r} (ours)` : r)).join(', ')}` : '') +
-      `; proxy replies: ${proxyReply === 'registration' ? 'as each registration asks' : proxyReply}`,
-  );
+  info(serviceLine({ listen, port: port ?? LISP_CONTROL_PORT, sites, rtrs, ours: (r) => !!service.rtr?.currentRlocs.includes(r), proxyReply }));
 
   const showSites = () => {
-    const reports = service.ms.siteReports();
-    const subs = service.ms.publisher.list();
-    if (json) io.line(sitesJson(reports, subs));
-    else {
-      io.line(sitesTable(reports));
-      if (subs.length) io.line(subscriptionsTable(subs));
-    }
+    for (const l of sitesOutput(service.ms.siteReports(), service.ms.publisher.list(), json)) io.line(l);
     io.flush();
   };
-  // Exchanges close after a timeout in capture time: the wall clock moves it on when traffic stops.
-  const sweep = engine ? setInterval(() => engine.exchanges.sweep(Date.now() / 1000), 500) : undefined;
-  const flush = writer ? setInterval(() => writer!.flush(), 1000) : undefined;
   process.on('SIGUSR1', showSites);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -232,21 +139,10 @@ export async function runMs(argv: string[], io: Io): Promise<number> {
     if (runFor !== undefined) setTimeout(resolve, runFor * 1000).unref();
   });
   process.off('SIGUSR1', showSites);
-  if (sweep) clearInterval(sweep);
-  if (flush) clearInterval(flush);
+  traffic.stop();
   await service.close();
-  drain();
-  engine?.finish();
-  decoder.finish();
-  writer?.close();
+  traffic.finish();
   showSites();
-  const st = service.ms.stats;
-  info(
-    `stopped: ${st.accepted} registration${st.accepted === 1 ? '' : 's'} accepted, ${st.rejected} rejected, ${st.infoReplies} Info-Replies` +
-      (service.ms.resolver ? `, ${service.ms.resolver.stats.proxyReplies} proxy and ${service.ms.resolver.stats.negativeReplies} negative Map-Replies, ${service.ms.resolver.stats.forwarded} Map-Requests forwarded` : '') +
-      (service.ms.publisher.stats.subscriptions ? `, ${pubsubText(service.ms.publisher.stats)}` : '') +
-      (st.rateLimited ? `, ${st.rateLimited} messages dropped by the rate limit` : '') +
-      (path ? `; wrote ${recorder.count} packets to ${path}` : ''),
-  );
+  info(stoppedLine(service.ms, path ? { path, packets: traffic.recorder.count } : undefined));
   return 0;
 }

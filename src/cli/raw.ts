@@ -6,7 +6,7 @@ import type { SendGuard } from '../mn/guard.js';
 import { openRaw, type RawSender } from '../capture/raw-sender.js';
 import { UsageError, type Parsed } from './args.js';
 import type { Io } from '../output/io.js';
-import type { Traffic } from './mn.js';
+import type { ActiveTraffic } from '../output/active.js';
 import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 
 /** The --dst-mac option of the commands that send raw. */
@@ -30,7 +30,7 @@ export interface SenderOptions {
   /** The address our datagrams carry (--source, else the one the kernel would use towards --to). */
   local: string;
   guard: SendGuard;
-  traffic: Traffic;
+  traffic: ActiveTraffic;
   /** Record (and so print) what comes back on the socket. */
   recordReceived?: boolean;
   /** Control port of the socket when not 4342. */

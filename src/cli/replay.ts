@@ -6,22 +6,17 @@
 // replaces addresses inside control messages (RLOCs, EIDs, ITR-RLOCs, ECM inner headers) and
 // re-signs authenticated ones with the key when one is given.
 
-import { PacketDecoder } from '../capture/packets.js';
-import { readCapture } from '../capture/source.js';
 import { CaptureError } from '../capture/types.js';
-import { copyBytes } from '../dissect/addr.js';
-import { parsePrefix } from '../dissect/address.js';
-import { controlTypeName, MessageType } from '../dissect/registry.js';
-import type { ControlMessage } from '../dissect/types.js';
-import { CraftError, parseRewrites, rewriteControl, type Rewrites } from '../mn/craft.js';
+import { CraftError, parseRewrites, type Rewrites } from '../mn/craft.js';
 import { sourceAddressFor } from '../mn/client.js';
+import { loadReplay, MAX_REPLAY_MESSAGES, replayMessages } from '../mn/replay.js';
 import { delay } from '../mn/requests.js';
+import { replayedLine, replaySummary } from '../output/active.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
-import { loadKeys, messageEids } from './common.js';
+import { loadKeys } from './common.js';
 import type { Io } from '../output/io.js';
 import { DST_MAC_OPTION, openSender } from './raw.js';
-import { ACTIVE_OPTIONS, emitJson, guardFor, needAddress, parseEndpoint, Traffic } from './mn.js';
-
+import { ACTIVE_OPTIONS, guardFor, needAddress, openTraffic, parseEndpoint } from './active.js';
 
 export const replaySpec: CommandSpec = {
   name: 'replay',
@@ -46,39 +41,6 @@ export const replaySpec: CommandSpec = {
     { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
   ],
 };
-
-interface Message {
-  frame: number;
-  ts: number;
-  src: string;
-  sport: number;
-  dport: number;
-  kind: 'control' | 'data';
-  bytes: Uint8Array;
-  type: string;
-  control?: ControlMessage;
-}
-
-const MAX_MESSAGES = 1_000_000;
-
-/** An answer to someone's request: sending it to a server asks nothing of it. */
-export function isAnswer(m: ControlMessage): boolean {
-  if ('unknown' in m) return false;
-  switch (m.type) {
-    case MessageType.MapReply:
-    case MessageType.MapNotify:
-    case MessageType.MapNotifyAck:
-    case MessageType.MapReferral:
-      return true;
-    case MessageType.Info:
-      return m.reply;
-    case MessageType.ECM:
-      return !!m.inner?.message && isAnswer(m.inner.message);
-    default:
-      return false;
-  }
-}
-
 
 export async function runReplay(argv: string[], io: Io): Promise<number> {
   const a = parseArgs(replaySpec, argv);
@@ -110,46 +72,17 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
   const ring = keysPath ? loadKeys(keysPath) : undefined;
   const allMessages = a.flags.get('all-messages') ?? false;
   const wait = intValue(replaySpec, 'wait', a.values.get('wait')) ?? 500;
-  let answersSkipped = 0;
 
   // Read the capture first: then a broken file fails before anything is sent.
-  const messages: Message[] = [];
-  let truncated = false;
-  const decoder = new PacketDecoder({ warning: (m) => io.warn(`${file}: ${m}`) });
+  let loaded;
   try {
-    await readCapture(file, {
-      frame: (f) => {
-        const p = decoder.decode(f);
-        if (!p || !p.udp || !p.lisp || (p.kind !== 'control' && p.kind !== 'data')) return true;
-        if (only && p.kind !== only) return true;
-        if (p.control && !allMessages && isAnswer(p.control)) {
-          answersSkipped++;
-          return true;
-        }
-        if (messages.length >= MAX_MESSAGES) {
-          truncated = true;
-          return false;
-        }
-        messages.push({
-          frame: p.frame,
-          ts: p.ts,
-          src: p.ip!.src,
-          sport: p.udp.srcPort,
-          dport: p.udp.dstPort,
-          kind: p.kind,
-          bytes: copyBytes(p.lisp),
-          type: p.control ? controlTypeName(p.control) : 'data',
-          ...(p.control ? { control: p.control } : {}),
-        });
-        return count === undefined || messages.length < count;
-      },
-      warning: (m) => io.warn(m),
-    });
+    loaded = await loadReplay(file, { only, allMessages, count, warn: (m) => io.warn(m) });
   } catch (e) {
     if (e instanceof CaptureError) throw new UsageError(e.message);
     throw e;
   }
-  if (truncated) io.warn(`replay: only the first ${MAX_MESSAGES} messages are replayed`);
+  const { messages, answersSkipped } = loaded;
+  if (loaded.truncated) io.warn(`replay: only the first ${MAX_REPLAY_MESSAGES} messages are replayed`);
   if (messages.length === 0) {
     io.warn(`${file}: no LISP messages to replay${answersSkipped ? ` (${answersSkipped} answers skipped: --all-messages sends them)` : ''}`);
     return 0;
@@ -159,50 +92,36 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
   const source = src === undefined ? undefined : parseEndpoint(src, '--source', 'replay');
   const local = source?.address ?? (await sourceAddressFor(to));
   const guard = guardFor(a, 'replay', [to], undefined, 0, 1);
-  const traffic = new Traffic(a, io, 'replay', ring ? { key: ring } : {});
+  const traffic = openTraffic(a, io, 'replay', ring ? { key: ring } : {});
   const { raw, socket } = await openSender(a, io, 'replay', { to, source, local, guard, traffic, recordReceived: true });
   const json = a.flags.get('json') ?? false;
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
-  let sent = 0;
-  let rewritten = 0;
-  let authBroken = 0;
-  const t0 = performance.now();
+  let r;
   try {
-    for (const m of messages) {
-      if (abort.signal.aborted) break;
-      if (!fast) {
-        const due = ((m.ts - messages[0]!.ts) * 1000) / speed - (performance.now() - t0);
-        if (due > 0) await delay(due, abort.signal);
-        if (abort.signal.aborted) break;
-      }
-      let bytes = m.bytes;
-      let changed = false;
-      if (m.control && rewrites.size) {
-        const key = ring?.lookup(messageEids(m.control), [parsePrefix(to)!]);
-        const r = rewriteControl(m.control, m.bytes, rewrites, key);
-        bytes = r.bytes;
-        changed = r.changed;
-        if (r.changed) rewritten++;
-        if (r.authBroken) authBroken++;
-      }
-      const dport = port ?? m.dport;
-      const checksum = m.kind === 'control';
-      if (raw) {
-        // The captured sender (rewritten when asked), unless --source names one; same family as --to.
-        const from = source?.address ?? rewrites.get(m.src) ?? m.src;
-        const sameFamily = from.includes(':') === to.includes(':');
-        if (!raw.send(sameFamily ? from : local, source?.port ?? m.sport, to, dport, bytes, checksum)) {
-          io.warn(`replay: refusing to send: ${raw.refused}`);
-          break;
-        }
-      } else if (!socket!.send(to, dport, bytes, { checksum })) break;
-      sent++;
-      if (json) emitJson(io, { frame: m.frame, type: m.type, to, dport, len: bytes.length, rewritten: changed });
-      else if (!a.flags.get('verbose')) io.line(`frame ${m.frame}: ${m.type} to ${to}:${dport}, ${bytes.length} bytes${changed ? ', rewritten' : ''}`);
-      io.flush();
-    }
+    r = await replayMessages(messages, {
+      to,
+      port,
+      fast,
+      speed,
+      rewrites,
+      keys: ring,
+      source,
+      local,
+      signal: abort.signal,
+      send: (d) => {
+        if (raw) {
+          if (!raw.send(d.from, d.sport, to, d.dport, d.bytes, d.checksum)) {
+            io.warn(`replay: refusing to send: ${raw.refused}`);
+            return false;
+          }
+        } else if (!socket!.send(to, d.dport, d.bytes, { checksum: d.checksum })) return false;
+        if (json || !a.flags.get('verbose')) io.line(replayedLine(d, to, json));
+        io.flush();
+        return true;
+      },
+    });
     // Paced datagrams still queued leave before the socket closes; then the last answers come back.
     while (guard.pending && !abort.signal.aborted) await delay(20, abort.signal);
     await delay(Math.max(wait, 20), abort.signal);
@@ -213,10 +132,19 @@ export async function runReplay(argv: string[], io: Io): Promise<number> {
     guard.close();
     traffic.close();
   }
+  const { authBroken } = r;
   if (authBroken) io.warn(`replay: ${authBroken} authenticated message(s) were rewritten without their key (--keys): their authentication no longer verifies`);
-  const skipped = answersSkipped ? `, ${answersSkipped} captured answer${answersSkipped === 1 ? '' : 's'} not sent (--all-messages sends them)` : '';
-  const back = raw ? '' : `; ${traffic.received} answer${traffic.received === 1 ? '' : 's'} came back`;
-  const summary = `replayed ${sent} of ${messages.length} LISP messages to ${to}${raw ? ` raw on ${raw.iface}` : ''} in ${((performance.now() - t0) / 1000).toFixed(2)} s${rewritten ? ` (${rewritten} rewritten)` : ''}${abort.signal.aborted ? ' (interrupted)' : ''}${skipped}${back}`;
+  const summary = replaySummary({
+    sent: r.sent,
+    of: messages.length,
+    to,
+    rawOn: raw?.iface,
+    seconds: (performance.now() - r.started) / 1000,
+    rewritten: r.rewritten,
+    interrupted: abort.signal.aborted,
+    answersSkipped,
+    received: traffic.received,
+  });
   if (json) io.err(`${summary}\n`);
   else io.line(summary);
   return 0;

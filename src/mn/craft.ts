@@ -24,6 +24,7 @@ import { fieldMax, type Field, type Word } from '../dissect/field.js';
 import { ECM_HEADER, LOCATOR, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD } from '../dissect/fields.js';
 import { ACTIONS, LISP_CONTROL_PORT, MessageType } from '../dissect/registry.js';
 import type { ControlMessage, Ecm, LispAddress, Locator, MappingRecord } from '../dissect/types.js';
+import { eidIp } from './eid.js';
 
 export class CraftError extends Error {
   override name = 'CraftError';
@@ -95,6 +96,13 @@ function nonceOf(o: Json, where: string): bigint {
   if (v === undefined) return randomNonce();
   if (!/^(0x)?[0-9a-fA-F]{1,16}$/.test(v)) throw new CraftError(`${where}: "nonce" must be up to 16 hex digits`);
   return BigInt(`0x${v.replace(/^0x/, '')}`);
+}
+
+/** The xTR-ID (128 bits) and site-ID (64 bits) a Map-Register or Map-Notify carries, when given. */
+function xtrIdOf(o: Json, where: string): { xtrId?: Uint8Array; siteId?: Uint8Array } {
+  const xtrId = hexBytes(o, 'xtr_id', 16, where);
+  const siteId = hexBytes(o, 'site_id', 8, where);
+  return { ...(xtrId ? { xtrId } : {}), ...(siteId ? { siteId } : {}) };
 }
 
 function hexBytes(o: Json, k: string, size: number, where: string): Uint8Array | undefined {
@@ -198,29 +206,25 @@ export function craftFromJson(o: Json, key?: string, where = 'message'): Crafted
         authenticated: false,
       };
     case 'map-register': {
-      const xtrId = hexBytes(o, 'xtr_id', 16, where);
-      const siteId = hexBytes(o, 'site_id', 8, where);
+      const ids = xtrIdOf(o, where);
       const m = mapRegisterMessage({
         nonce: nonceOf(o, where),
         keyId: keyIdOf(o, where),
         key: key!,
         records: recordsOf(o, where, true),
         ...fieldsOf([MAP_REGISTER], o, where),
-        ...(xtrId ? { xtrId } : {}),
-        ...(siteId ? { siteId } : {}),
+        ...ids,
       });
       return { bytes: signed(m, key!), type, authenticated: true };
     }
     case 'map-notify': {
-      const xtrId = hexBytes(o, 'xtr_id', 16, where);
-      const siteId = hexBytes(o, 'site_id', 8, where);
+      const ids = xtrIdOf(o, where);
       const m = mapNotifyMessage({
         nonce: nonceOf(o, where),
         keyId: keyIdOf(o, where),
         key: key!,
         records: recordsOf(o, where, false),
-        ...(xtrId ? { xtrId } : {}),
-        ...(siteId ? { siteId } : {}),
+        ...ids,
       });
       return { bytes: signed(m, key!), type, authenticated: true };
     }
@@ -414,4 +418,85 @@ export function parseRewrites(pairs: string[]): Rewrites {
     map.set(from.addr, to.addr);
   }
   return map;
+}
+
+/** Whether the message (or the one an ECM carries) in `read --json` form is signed with the site key. */
+export function needsKey(o: Json): boolean {
+  if (typeof o.type === 'string' && AUTHENTICATED.has(o.type)) return true;
+  const inner = o.inner;
+  return !!inner && typeof inner === 'object' && needsKey(inner as Json);
+}
+
+/** The first EID a message in `read --json` form names (what its key is found by). */
+export function firstEid(o: Json): ReturnType<typeof parsePrefix> {
+  const e = Array.isArray(o.eids) ? o.eids[0] : Array.isArray(o.records) ? (o.records[0] as { eid?: unknown } | undefined)?.eid : o.eid;
+  return typeof e === 'string' ? parsePrefix(e) : undefined;
+}
+
+/** What `inject TYPE` is told about the message besides its type. */
+export interface MessageOptions {
+  eids: string[];
+  rlocs: string[];
+  /** Default: `itrDefault`. */
+  itrRlocs?: string[] | undefined;
+  ttl?: number | undefined;
+  nonce?: string | undefined;
+  sourceEid?: string | undefined;
+  /** Of a negative record (default native-forward). */
+  action?: string | undefined;
+  probe: boolean;
+  smrInvoked: boolean;
+  pitr: boolean;
+  /** Wrap the Map-Request in an ECM. */
+  ecm: boolean;
+  proxyReply: boolean;
+  wantMapNotify: boolean;
+  /** The Key ID field, asked only of authenticated messages. */
+  keyId: () => number;
+}
+
+/** The `read --json` form of the message `type` the options describe (for craftFromJson). */
+export function messageFromOptions(type: string, o: MessageOptions, itrDefault: string, sport: number): Json {
+  const { eids, rlocs } = o;
+  const base: Json = { type, ...(o.nonce ? { nonce: o.nonce } : {}) };
+  const record = () => {
+    if (eids.length !== 1) throw new CraftError(`a ${type} needs exactly one --eid`);
+    return {
+      eid: eids[0],
+      ...(o.ttl !== undefined ? { ttl: o.ttl } : {}),
+      ...(rlocs.length === 0 ? { action: o.action ?? 'native-forward', authoritative: false } : {}),
+      locators: rlocs.map((r) => ({ rloc: r, local: true, weight: Math.floor(100 / rlocs.length) })),
+    };
+  };
+  switch (type) {
+    case 'map-request':
+    case 'smr': {
+      if (eids.length === 0) throw new CraftError(`a ${type} needs --eid`);
+      const itr = o.itrRlocs ?? [itrDefault];
+      const req: Json = {
+        ...base,
+        eids,
+        itr_rlocs: itr,
+        ...(o.sourceEid ? { source_eid: o.sourceEid } : {}),
+        probe: o.probe,
+        smr_invoked: o.smrInvoked,
+        pitr: o.pitr,
+      };
+      if (!o.ecm) return req;
+      const dst = eidIp(parsePrefix(eids[0]!)?.address ?? { kind: 'none', afi: 0 });
+      if (!dst) throw new CraftError('--ecm needs an IP EID for the inner header');
+      return { type: 'ecm', inner: { src: itr[0], dst, sport, dport: LISP_CONTROL_PORT, ...req } };
+    }
+    case 'map-reply':
+      return { ...base, probe: o.probe, records: [record()] };
+    case 'map-register':
+      return { ...base, proxy_reply: o.proxyReply, want_map_notify: o.wantMapNotify, key_id: o.keyId(), records: [record()] };
+    case 'map-notify':
+      return { ...base, key_id: o.keyId(), records: [record()] };
+    case 'info-request':
+      if (eids.length !== 1) throw new CraftError('an info-request needs exactly one --eid');
+      return { ...base, key_id: o.keyId(), eid: eids[0] };
+    default:
+      throw new CraftError(`cannot build "${type}" from options (one of map-request, smr, map-reply, map-register, map-notify, info-request; others with --message)`);
+  }
 }

@@ -39,11 +39,13 @@ export function parseInner(b: Uint8Array): InnerPacket | undefined {
   return p;
 }
 
-function isEchoRequest(p: InnerPacket): boolean {
+/** An ICMP (or ICMPv6) echo request. */
+export function isEchoRequest(p: InnerPacket): boolean {
   return !!p.icmp && p.icmp.code === 0 && p.icmp.type === (p.version === 6 ? 128 : 8);
 }
 
-function isEchoReply(p: InnerPacket): boolean {
+/** An ICMP (or ICMPv6) echo reply. */
+export function isEchoReply(p: InnerPacket): boolean {
   return !!p.icmp && p.icmp.code === 0 && p.icmp.type === (p.version === 6 ? 129 : 0);
 }
 

@@ -20,7 +20,7 @@ import { delay } from './requests.js';
 import type { Timers } from './router.js';
 import { Rtr } from './rtr.js';
 import { Xtr } from './xtr.js';
-import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
+import { actionSlug, LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 
 export type LabScenario = 'register' | 'resolve' | 'handover' | 'nat' | 'probe' | 'pxtr' | 'all';
 export const LAB_SCENARIOS: readonly LabScenario[] = ['register', 'resolve', 'handover', 'nat', 'probe', 'pxtr', 'all'];
@@ -114,6 +114,11 @@ export interface LabOptions {
   nativePort?: number;
   /** Keep running (registrations refreshed, the MN pinging its peer every second) until this long after the start. */
   durationMs?: number;
+  /**
+   * Called once the scenario's steps have run and the lab starts holding for `durationMs`: every
+   * component is bound, and registered when the steps passed (what a script started beside waits for).
+   */
+  onHold?: (steps: readonly LabStep[]) => void;
   timers?: Partial<Timers>;
   /** Also write every frame here as it is sent (a capture file writer). */
   writer?: { write(p: CapturePacket): void };
@@ -472,7 +477,7 @@ export class Lab {
     return this.step(`MN resolves ${LAB_EIDS.unknown}: negative Map-Reply`, async () => {
       const e = await this.mn!.resolve(`${LAB_EIDS.unknown}/32`, { force: true });
       if (!e) fail('no Map-Reply');
-      if (!e.negative || e.action !== 1 || e.ttl !== 15) fail(`expected a negative native-forward reply with TTL 15, got ${e.key} action ${e.action} ttl ${e.ttl}`);
+      if (!e.negative || actionSlug(e.action) !== 'native-forward' || e.ttl !== 15) fail(`expected a negative native-forward reply with TTL 15, got ${e.key} action ${e.action} ttl ${e.ttl}`);
       return `${e.key} ttl ${e.ttl} native-forward`;
     });
   }
@@ -565,7 +570,10 @@ export async function runLab(opts: LabOptions = {}): Promise<LabResult> {
   const lab = await Lab.start(opts);
   try {
     await lab.run(scenario);
-    if (opts.durationMs) await lab.hold(opts.durationMs);
+    if (opts.durationMs && !lab.interrupted) {
+      opts.onHold?.(lab.steps);
+      await lab.hold(opts.durationMs);
+    }
   } finally {
     await lab.stop();
   }

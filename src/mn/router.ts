@@ -1,24 +1,23 @@
-// What every LISP tunnel router of the stack does (RFC 9300, RFC 9301): the ITR side (map-cache,
-// Map-Requests to the Map-Resolver in ECMs with retransmission and back-off, encapsulation) and the
-// ETR side (decapsulation, Map-Replies for its own EID prefixes, RLOC-probe replies with the p bit,
-// registration with a Map-Server). SMRs, both ways, are smr.ts's; RLOC-probing is probing.ts's.
-// The xTR peer, the Mobile Node, the PxTR and the RTR are this router with a few parts changed.
+// What every LISP tunnel router of the stack does (RFC 9300, RFC 9301), composed of its roles: the
+// ITR side (itr.ts: map-cache, Map-Requests, encapsulation), the ETR side (etr.ts: decapsulation,
+// Map-Replies and RLOC-probe replies for our EID prefixes), SMRs both ways (smr.ts), RLOC-probing
+// (probing.ts), pings from our EID (ping.ts) and registration with a Map-Server (registration.ts).
+// The router holds the sockets, dispatches what they receive and is the hooks' owner: the xTR peer,
+// the Mobile Node, the PxTR and the RTR are this router with a few hooks changed.
 
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
-import { randomInt } from 'node:crypto';
 import { ecmInnerBytes } from '../dissect/ecm.js';
-import { encodeControl } from '../dissect/control.js';
-import { DataFlag, encodeData } from '../dissect/data.js';
-import { ecm, lispDataHeader, mapReply, mapRequest, mappingRecord } from '../dissect/build.js';
 import { messageName } from '../dissect/names.js';
 import { LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType } from '../dissect/registry.js';
 import type { ControlMessage, Ecm, LispAddress, MapReply, MapRequest, MappingRecord } from '../dissect/types.js';
 import { addressBits } from '../dissect/address.js';
-import { covers, eidIp, hostPrefix, longestMatch, prefixKey, toPrefix, type Prefix } from './eid.js';
-import { answerFor, parseInner, Pinger, type EchoResult, type InnerPacket } from './host.js';
+import { covers, eidIp, toPrefix, type Prefix } from './eid.js';
+import { EtrRole, ownMappingRecords } from './etr.js';
+import type { EchoResult, InnerPacket } from './host.js';
+import { ItrRole, type Destination, type ReplyIn, type ResolveOptions } from './itr.js';
 import { silentLogger, type Logger } from './log.js';
-import { locatorAddress, MapCache, selectLocator, type MapCacheEntry } from './map-cache.js';
+import { locatorAddress, MapCache, type MapCacheEntry } from './map-cache.js';
+import { PingRole, type PingOptions } from './ping.js';
 import type { Recorder } from './recorder.js';
 import { Registrar, type MapServerAccess, type RegistrationFlags, type RegistrationResult } from './registration.js';
 import { RlocProber, type ProbeResult } from './probing.js';
@@ -96,23 +95,9 @@ export interface RouterOptions {
   gateway?: Gateway;
 }
 
-export interface ResolveOptions {
-  /** Ask even when the map-cache has an entry. */
-  force?: boolean;
-  /** An SMR-invoked Map-Request (s bit). */
-  smrInvoked?: boolean;
-  /** Source-EID of the Map-Request: the host whose packet needs the mapping. */
-  sourceEid?: string;
-}
-
+export type { ResolveOptions } from './itr.js';
 export type { ProbeResult } from './probing.js';
 export type { SmrSent } from './smr.js';
-
-/** A Map-Reply and the datagram it came in. */
-interface ReplyIn {
-  reply: MapReply;
-  rx: Received;
-}
 
 export class LispRouter extends EventEmitter {
   readonly name: string;
@@ -130,14 +115,11 @@ export class LispRouter extends EventEmitter {
   protected requests: LispSocket | undefined;
   protected gateway: Gateway | undefined;
   protected readonly replies = new NonceTable<ReplyIn>();
-  protected readonly pinger = new Pinger();
-  private readonly inflight = new Map<string, Promise<MapCacheEntry | undefined>>();
-  private readonly failedUntil = new Map<string, number>();
-  /** ITRs that sent us data: RLOC → the EID that sent it and when. */
-  private readonly recentItrs = new Map<string, { eid: Prefix; last: number }>();
-  private waitingPackets = 0;
   /** Addresses we heard LISP from (or were asked to answer), ms since the epoch: see knowsRloc. */
   private readonly heardFrom = new Map<string, number>();
+  private readonly itr: ItrRole;
+  private readonly etr: EtrRole;
+  private readonly pings: PingRole;
   private readonly smrs: SmrRole;
   private readonly prober: RlocProber;
   private stopped = false;
@@ -166,29 +148,62 @@ export class LispRouter extends EventEmitter {
         log: this.log,
       });
     }
+    // The roles call the router's hooks (deliver, destination ...), so that a subclass's override
+    // is what they reach.
     const common = {
       name: this.name,
       mapCache: this.mapCache,
       log: this.log,
       timers: this.timers,
-      sourceEid: () => this.sourceEid(),
-      itrRlocs: () => this.itrRlocs(),
-    };
-    this.smrs = new SmrRole({
-      ...common,
       stats: this.stats,
-      ownRlocs: () => this.rlocs,
-      recentItrs: () => this.recentItrs,
-      sendRequest: (dst, bytes) => this.sendRequest(dst, this.controlPort, bytes),
-      resolve: (eid, o) => this.resolve(eid, o),
-      emit: (event, ...args) => this.emit(event, ...args),
-    });
+      sourceEid: (family?: 'ipv4' | 'ipv6') => this.sourceEid(family),
+      itrRlocs: () => this.itrRlocs(),
+      eidPrefixes: () => this.eids,
+      emit: (event: string, ...args: unknown[]) => this.emit(event, ...args),
+    };
     this.prober = new RlocProber({
       ...common,
       replies: this.replies,
-      eidPrefixes: () => this.eids,
       sendRequest: (dst, bytes, sent) => this.sendRequest(dst, this.controlPort, bytes, sent),
-      emit: (event, ...args) => this.emit(event, ...args),
+    });
+    this.itr = new ItrRole({
+      ...common,
+      replies: this.replies,
+      dataPort: this.dataPort,
+      controlPort: this.controlPort,
+      mapResolver: opts.mapResolver,
+      petr: opts.petr,
+      pitr: opts.pitr ?? false,
+      downLocators: this.prober.down,
+      ownRlocs: () => this.rlocs,
+      ownLocatorCount: () => this.ownLocators().length,
+      dataSocket: () => this.data[0],
+      requestPort: () => this.requests?.port,
+      sendRequest: (dst, bytes, sent) => this.sendRequest(dst, this.controlPort, bytes, sent),
+      isOwnEid: (eid) => this.isOwnEid(eid),
+      deliver: (packet, info, rx) => this.deliver(packet, info, rx),
+      destination: (dst, info) => this.destination(dst, info),
+      nativeForward: (packet, info) => this.nativeForward(packet, info),
+      stopped: () => this.stopped,
+    });
+    this.etr = new EtrRole({
+      ...common,
+      isOwnEid: (eid) => this.isOwnEid(eid),
+      mappingRecords: (o) => this.mappingRecords(o),
+      controlSocket: (address) => this.control.find((s) => s.address === address) ?? this.control[0],
+      sendControl: (dst, port, bytes, from) => this.sendControl(dst, port, bytes, from),
+      heard: (address) => this.heard(address),
+      offerEcho: (info, at) => this.pings.offer(info, at),
+      deliver: (packet, info, rx) => this.deliver(packet, info, rx),
+      forward: (packet) => this.forward(packet),
+    });
+    this.pings = new PingRole({ ...common, forward: (packet, sent) => this.forward(packet, sent) });
+    this.smrs = new SmrRole({
+      ...common,
+      ownRlocs: () => this.rlocs,
+      recentItrs: () => this.etr.recentItrs,
+      sendRequest: (dst, bytes) => this.sendRequest(dst, this.controlPort, bytes),
+      resolve: (eid, o) => this.resolve(eid, o),
     });
     // An EventEmitter without 'error' listeners throws on emit('error'): we never emit it.
     this.setMaxListeners(100);
@@ -215,7 +230,7 @@ export class LispRouter extends EventEmitter {
     this.smrs.stop();
     this.registrar?.close();
     this.replies.close();
-    this.pinger.close();
+    this.pings.close();
     await this.unbind();
   }
 
@@ -244,7 +259,7 @@ export class LispRouter extends EventEmitter {
   knowsRloc(address: string): boolean {
     const t = this.heardFrom.get(address);
     if (t !== undefined && Date.now() - t < 300_000) return true;
-    if (this.recentItrs.has(address)) return true;
+    if (this.etr.recentItrs.has(address)) return true;
     return this.mapCache.entries().some((e) => e.locators.some((l) => locatorAddress(l) === address));
   }
 
@@ -317,22 +332,7 @@ export class LispRouter extends EventEmitter {
 
   /** Our mapping records, one per EID prefix (what we register and reply). */
   mappingRecords(opts: { probed?: string } = {}): MappingRecord[] {
-    const locs = this.ownLocators();
-    const weight = Math.floor(100 / Math.max(1, locs.length));
-    return this.eids.map((eid) =>
-      mappingRecord({
-        eid,
-        ttl: this.opts.recordTtl ?? 1440,
-        authoritative: true,
-        locators: locs.map((l) => ({
-          rloc: l.rloc,
-          priority: 1,
-          weight,
-          local: l.local,
-          probed: opts.probed !== undefined && typeof l.rloc === 'string' && l.rloc === opts.probed,
-        })),
-      }),
-    );
+    return ownMappingRecords(this.eids, this.ownLocators(), this.opts.recordTtl ?? 1440, opts.probed);
   }
 
   isOwnEid(eid: Prefix): boolean {
@@ -357,7 +357,7 @@ export class LispRouter extends EventEmitter {
     return [this.primaryRloc];
   }
 
-  // ---- receiving -----------------------------------------------------------------------------
+    // ---- receiving -----------------------------------------------------------------------------
 
   private receive(rx: Received): void {
     this.heard(rx.src);
@@ -412,43 +412,13 @@ export class LispRouter extends EventEmitter {
   }
 
   protected onMapReply(rx: Received, m: MapReply): void {
-    this.stats.mapReplies++;
-    if (!this.replies.deliver(m.nonce, { reply: m, rx }, rx.at)) {
-      // RFC 9301 §5.5: a Map-Reply whose nonce matches no request is dropped.
-      this.log('debug', this.name, `dropped a Map-Reply from ${rx.src} with an unknown nonce`);
-    }
+    this.itr.onMapReply(rx, m);
   }
 
   /** ETR: answers Map-Requests and RLOC-probes for our EID prefixes; ITR: acts on SMRs. */
   protected onMapRequest(rx: Received, m: MapRequest, replyPort: number, _viaEcm?: Ecm): void {
-    if (m.smr) {
-      this.onSmr(rx, m);
-      return;
-    }
-    const asked = m.eids[0];
-    if (!asked) return;
-    const prefix = { address: asked.prefix, maskLen: asked.maskLen };
-    const own = longestMatch(this.eids, prefix, (p) => p);
-    if (!own) {
-      this.log('debug', this.name, `Map-Request for ${prefixKey(prefix)}, not one of our EIDs: ignored`);
-      return;
-    }
-    if (m.dontMapReply) return;
-    for (const a of m.itrRlocs) if (a.kind === 'ipv4' || a.kind === 'ipv6') this.heard(a.addr);
-    const family = rx.socket.address.includes(':') ? 'ipv6' : 'ipv4';
-    const itr = m.itrRlocs.find((a) => a.kind === family);
-    const to = itr && (itr.kind === 'ipv4' || itr.kind === 'ipv6') ? itr.addr : undefined;
-    if (!to) {
-      this.log('warn', this.name, `Map-Request from ${rx.src} has no usable ITR-RLOC: dropped`);
-      return;
-    }
-    const records = this.mappingRecords({ probed: m.probe ? rx.dst : undefined }).filter((r) =>
-      covers({ address: r.eid, maskLen: r.eidMaskLen }, own),
-    );
-    const reply = mapReply({ nonce: m.nonce, records, probe: m.probe });
-    const from = this.control.find((s) => s.address === rx.dst) ?? this.control[0];
-    this.sendControl(to, replyPort, encodeControl(reply), from);
-    if (m.probe) this.emit('probe-answered', { from: rx.src, rloc: rx.dst, nonce: m.nonce });
+    if (m.smr) this.onSmr(rx, m);
+    else this.etr.answer(rx, m, replyPort);
   }
 
   /** An SMR (RFC 9301 §6.1): re-resolve the EID it names, through the mapping system, rate-limited. */
@@ -457,39 +427,12 @@ export class LispRouter extends EventEmitter {
   }
 
   protected handleData(rx: Received): void {
-    const d = rx.data;
-    if (!d || !d.inner) {
-      this.stats.dropped++;
-      this.log('warn', this.name, `dropped a data packet from ${rx.src} without an IP packet inside`);
-      return;
-    }
-    if (d.header.flags & DataFlag.K) {
-      this.stats.dropped++;
-      this.log('warn', this.name, `dropped an encrypted data packet from ${rx.src} (no keys)`);
-      return;
-    }
-    const info = parseInner(d.payload);
-    if (!info) {
-      this.stats.dropped++;
-      return;
-    }
-    this.stats.decapsulated++;
-    this.recentItrs.set(rx.src, { eid: hostPrefix(info.src), last: Date.now() });
-    this.emit('decapsulated', { from: rx.src, src: info.src, dst: info.dst, proto: info.proto });
-    this.deliver(new Uint8Array(d.payload), info, rx);
+    this.etr.decapsulate(rx);
   }
 
   /** What happens to a packet for our side: our hosts answer pings and UDP echo. */
-  protected deliver(packet: Uint8Array, info: InnerPacket, _rx: Received | undefined): void {
-    if (!this.isOwnEid(hostPrefix(info.dst))) {
-      this.stats.dropped++;
-      this.log('debug', this.name, `dropped a packet for ${info.dst}: not one of our EIDs`);
-      return;
-    }
-    if (this.pinger.offer(info, _rx?.at)) return;
-    const answer = answerFor(info);
-    if (answer) void this.forward(answer);
-    else this.emit('packet', info, packet);
+  protected deliver(packet: Uint8Array, info: InnerPacket, rx: Received | undefined): void {
+    this.etr.deliver(packet, info, rx);
   }
 
   // ---- ITR -----------------------------------------------------------------------------------
@@ -498,51 +441,13 @@ export class LispRouter extends EventEmitter {
    * Sends an IP packet from our side: to our own EIDs directly, else encapsulated to the RLOC the
    * map-cache (resolving first if needed) gives, to the PETR or natively for negative entries.
    */
-  async forward(packet: Uint8Array, sent?: SentStamp): Promise<boolean> {
-    const info = parseInner(packet);
-    if (!info) return false;
-    const dst = hostPrefix(info.dst);
-    if (this.isOwnEid(dst)) {
-      this.deliver(packet, info, undefined);
-      return true;
-    }
-    if (this.waitingPackets >= 256) {
-      this.stats.dropped++;
-      return false;
-    }
-    this.waitingPackets++;
-    let to: { rloc: string; port?: number } | 'native' | undefined;
-    try {
-      to = await this.destination(dst, info);
-    } finally {
-      this.waitingPackets--;
-    }
-    if (to === 'native') return this.nativeForward(packet, info);
-    if (!to) {
-      this.stats.dropped++;
-      this.log('info', this.name, `no route for ${info.dst}: packet dropped`);
-      return false;
-    }
-    if (this.rlocs.includes(to.rloc) && (to.port ?? this.dataPort) === this.dataPort) {
-      this.stats.dropped++;
-      this.log('warn', this.name, `the mapping of ${info.dst} points back at us: packet dropped`);
-      return false;
-    }
-    return this.encapsulate(packet, to.rloc, to.port, sent);
+  forward(packet: Uint8Array, sent?: SentStamp): Promise<boolean> {
+    return this.itr.forward(packet, sent);
   }
 
   /** Where a packet for `dst` goes: an RLOC, natively, or nowhere. */
-  protected async destination(dst: Prefix, info: InnerPacket): Promise<{ rloc: string; port?: number } | 'native' | undefined> {
-    const e = this.mapCache.lookup(dst) ?? (await this.resolve(dst, { sourceEid: info.src }));
-    if (!e) return undefined;
-    this.mapCache.touch(e, info.src);
-    if (e.negative) {
-      if (e.action !== 1) return undefined; // drop / send-map-request / no-action
-      return this.opts.petr ? { rloc: this.opts.petr } : 'native';
-    }
-    const l = selectLocator(e.locators, flowHash(info), this.prober.down);
-    const rloc = l && locatorAddress(l);
-    return rloc ? { rloc } : undefined;
+  protected destination(dst: Prefix, info: InnerPacket): Promise<Destination> {
+    return this.itr.destination(dst, info);
   }
 
   /** Packets the mapping system says to forward natively (the PxTR overrides this). */
@@ -554,14 +459,7 @@ export class LispRouter extends EventEmitter {
 
   /** Encapsulates (RFC 9300 §5.3: N with a random nonce, L with our locator status) and sends. */
   encapsulate(packet: Uint8Array, rloc: string, port = this.dataPort, sent?: SentStamp): boolean {
-    const s = this.data[0];
-    if (!s) return false;
-    const n = Math.min(this.ownLocators().length, 32);
-    const lsb = n >= 32 ? 0xffffffff : (1 << n) - 1;
-    const h = lispDataHeader({ nonce: randomInt(0, 0x1000000), lsb: lsb >>> 0 });
-    this.stats.encapsulated++;
-    this.emit('encapsulated', { to: rloc, port });
-    return s.send(rloc, port, encodeData(h, packet), { checksum: false, ...(sent ? { onSent: sent } : {}) });
+    return this.itr.encapsulate(packet, rloc, port, sent);
   }
 
   /**
@@ -569,77 +467,7 @@ export class LispRouter extends EventEmitter {
    * Map-Reply's records cached. Concurrent lookups of one prefix share one request.
    */
   resolve(eid: string | Prefix, o: ResolveOptions = {}): Promise<MapCacheEntry | undefined> {
-    const p = toPrefix(eid);
-    if (!o.force) {
-      const cached = this.mapCache.lookup(p);
-      if (cached) return Promise.resolve(cached);
-    }
-    const key = `${prefixKey(p)}${o.smrInvoked ? ' smr' : ''}`;
-    const running = this.inflight.get(key);
-    if (running) return running;
-    const mr = this.opts.mapResolver;
-    if (!mr || this.stopped) return Promise.resolve(undefined);
-    if ((this.failedUntil.get(key) ?? 0) > performance.now() && !o.smrInvoked) {
-      this.log('debug', this.name, `not asking for ${key} again yet (backing off)`);
-      return Promise.resolve(undefined);
-    }
-    const started = performance.now();
-    const job = (async () => {
-      const a = await this.replies.request(
-        (nonce, attempt, sent) => {
-          if (attempt > 0) this.log('info', this.name, `no Map-Reply for ${prefixKey(p)}: retransmitting (attempt ${attempt + 1})`);
-          this.stats.mapRequests++;
-          return this.sendMapRequest(mr, p, nonce, o.smrInvoked ?? false, o.sourceEid, sent);
-        },
-        { timeoutMs: this.timers.mapRequestTimeoutMs, retries: this.timers.mapRequestRetries },
-      );
-      if (!a) {
-        this.failedUntil.set(key, performance.now() + this.timers.mapRequestTimeoutMs * 2 ** (this.timers.mapRequestRetries + 1));
-        this.emit('resolve-failed', { eid: prefixKey(p) });
-        this.log('warn', this.name, `no Map-Reply for ${prefixKey(p)} from ${mr}`);
-        return undefined;
-      }
-      this.failedUntil.delete(key);
-      let hit: MapCacheEntry | undefined;
-      for (const r of a.value.reply.records) {
-        const e = this.mapCache.insert(r, a.value.rx.src);
-        if (e && covers(e.prefix, p)) hit = e;
-      }
-      this.emit('resolved', {
-        eid: prefixKey(p),
-        entry: hit,
-        from: a.value.rx.src,
-        rttMs: a.rttMs,
-        attempts: a.attempts,
-        smrInvoked: o.smrInvoked ?? false,
-        totalMs: performance.now() - started,
-      });
-      return hit;
-    })().finally(() => this.inflight.delete(key));
-    this.inflight.set(key, job);
-    return job;
-  }
-
-  /** An ECM'd Map-Request for `p` to the Map-Resolver (RFC 9301 §5.2, §5.8). */
-  protected sendMapRequest(mr: string, p: Prefix, nonce: bigint, smrInvoked: boolean, sourceEid?: string, sent?: SentStamp): boolean {
-    const port = this.requests?.port;
-    if (port === undefined) return false;
-    const itr = this.itrRlocs();
-    const family = itr[0]!.includes(':') ? 'ipv6' : 'ipv4';
-    const src = sourceEid ?? this.sourceEid();
-    const req = mapRequest({
-      nonce,
-      eids: [p],
-      itrRlocs: itr,
-      ...(src ? { sourceEid: src } : {}),
-      smrInvoked,
-      pitr: this.opts.pitr ?? false,
-    });
-    const dstIp = eidIp(p.address) ?? itr[0]!;
-    const innerFamily = dstIp.includes(':') ? 'ipv6' : 'ipv4';
-    const innerSrc = innerFamily === family ? itr[0]! : (this.sourceEid(innerFamily) ?? (innerFamily === 'ipv6' ? '::' : '0.0.0.0'));
-    const e = ecm({ inner: { src: innerSrc, dst: dstIp, sport: port, dport: this.controlPort }, message: req });
-    return this.sendRequest(mr, this.controlPort, encodeControl(e), sent);
+    return this.itr.resolve(eid, o);
   }
 
   /** An RLOC-probe (RFC 9301 §7.1): Map-Request with P straight to `rloc`; the reply marks it with p. */
@@ -656,24 +484,9 @@ export class LispRouter extends EventEmitter {
   }
 
   /** Pings `dst` from our EID (ICMP echo, or UDP to the echo port). */
-  ping(dst: string, o: { proto?: 'icmp' | 'udp'; timeoutMs?: number; src?: string } = {}): Promise<EchoResult | undefined> {
-    const family = dst.includes(':') ? 'ipv6' : 'ipv4';
-    const src = o.src ?? this.sourceEid(family) ?? this.eids.map((p) => eidIp(p.address)).find((a) => a && a.includes(':') === (family === 'ipv6'));
-    if (!src) return Promise.resolve(undefined);
-    return this.pinger.echo((p, sent) => void this.forward(p, sent), {
-      src,
-      dst,
-      proto: o.proto ?? 'icmp',
-      timeoutMs: o.timeoutMs ?? this.timers.echoTimeoutMs,
-    });
+  ping(dst: string, o: PingOptions = {}): Promise<EchoResult | undefined> {
+    return this.pings.ping(dst, o);
   }
-}
-
-/** A small hash of the inner flow, to spread flows over equal locators. */
-function flowHash(info: InnerPacket): number {
-  let h = 0x811c9dc5;
-  for (const ch of `${info.src}>${info.dst}/${info.proto}/${info.udp?.sport ?? 0}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  return h;
 }
 
 /** The message's name, an ECM's with what it carries (for the logs). */

@@ -9,6 +9,7 @@
 import { keyIdField, verifyAuth } from '../dissect/auth.js';
 import { encodeControl } from '../dissect/control.js';
 import { ecm, mapNotifyAck, mapRequest } from '../dissect/build.js';
+import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 import type { MapNotify } from '../dissect/types.js';
 import { eidIp, toPrefix, type Prefix } from './eid.js';
 import { silentLogger, type Logger } from './log.js';
@@ -141,7 +142,7 @@ export class Subscriber {
       subscribe: !withdraw,
     });
     const sameFamily = dst.includes(':') === this.o.itrRloc.includes(':');
-    const inner = { src: sameFamily ? this.o.itrRloc : dst.includes(':') ? '::' : '0.0.0.0', dst, sport: this.o.port, dport: this.o.controlPort ?? 4342 };
+    const inner = { src: sameFamily ? this.o.itrRloc : dst.includes(':') ? '::' : '0.0.0.0', dst, sport: this.o.port, dport: this.o.controlPort ?? LISP_CONTROL_PORT };
     return encodeControl(ecm({ inner, message: req }));
   }
 }

@@ -10,7 +10,7 @@ import type { Frame } from '../capture/types.js';
 import { ipAddress } from '../dissect/address.js';
 import { decodeLink } from '../dissect/link.js';
 import type { ControlMessage } from '../dissect/types.js';
-import { echoKey, parseInner } from './host.js';
+import { echoKey, isEchoReply, isEchoRequest, parseInner } from './host.js';
 import { icmpError, type IcmpError } from './icmp.js';
 import { MessageType } from '../dissect/registry.js';
 
@@ -149,10 +149,9 @@ export class WireClock {
     if (p.control) key = controlKey(p.control);
     else if (p.data) {
       const inner = parseInner(p.data.payload);
-      const icmp = inner?.icmp;
-      // Echo request (8, 128) to the peer; echo reply (0, 129) from it.
-      if (inner && icmp && (icmp.type === 8 || icmp.type === 128)) key = echoKey(inner.dst, icmp.id, icmp.seq);
-      else if (inner && icmp && (icmp.type === 0 || icmp.type === 129)) key = echoKey(inner.src, icmp.id, icmp.seq);
+      // Echo request to the peer; echo reply from it.
+      if (inner && isEchoRequest(inner)) key = echoKey(inner.dst, inner.icmp!.id, inner.icmp!.seq);
+      else if (inner && isEchoReply(inner)) key = echoKey(inner.src, inner.icmp!.id, inner.icmp!.seq);
     }
     if (!key) return true;
     const s = this.seen.get(key) ?? {};
@@ -163,5 +162,46 @@ export class WireClock {
     if (this.seen.size > 100_000) this.seen.delete(this.seen.keys().next().value!);
     for (const w of [...this.waiters]) w();
     return true;
+  }
+}
+
+/** A capture the user named (-i) could not be opened: that is an error, not a fallback to the socket. */
+export class WireClockError extends Error {
+  constructor(
+    readonly iface: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The interface whose capture times the exchanges: `given`, else (as root, unless `socketClock`) the
+ * one holding `local`; undefined for the socket clock. `why` hears why there is no capture as root.
+ */
+export function clockInterface(local: string, o: { given?: string | undefined; socketClock: boolean }, why?: (message: string) => void): string | undefined {
+  if (o.given !== undefined) return o.given;
+  if (o.socketClock || process.getuid?.() !== 0) return undefined;
+  try {
+    const iface = interfaceOf(local);
+    if (!iface) why?.(`no interface holds ${local}: timing with the socket`);
+    return iface;
+  } catch (e) {
+    why?.(`timing with the socket: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/**
+ * A capture clock on `o.iface`, or undefined (the socket times) when it cannot be opened; when the
+ * user named the interface (`pinned`) that throws a WireClockError instead, and `why` hears the rest.
+ */
+export function openWireClock(o: WireClockOptions, pinned: boolean, why?: (message: string) => void): WireClock | undefined {
+  try {
+    return WireClock.open(o);
+  } catch (e) {
+    if (pinned) throw new WireClockError(o.iface, (e as Error).message);
+    why?.(`timing with the socket: ${(e as Error).message}`);
+    return undefined;
   }
 }

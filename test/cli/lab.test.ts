@@ -68,10 +68,16 @@ describe('lispscope lab', () => {
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    // Interrupt once the scenario is done and the lab is holding.
-    for (let i = 0; i < 100 && !/ok MN registers/.test(err); i++) await new Promise((r) => setTimeout(r, 50));
+    // Interrupt once the scenario is done and the lab is holding: it says so (or exits early).
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (d) => {
+        err += d;
+        if (/^lab up: /m.test(err)) resolve();
+      });
+      child.on('exit', () => resolve());
+    });
     expect(err).toMatch(/ok MN registers/);
+    expect(err).toMatch(/^lab up: scenario register, 2 of 2 steps passed; holding until 30 s after the start/m);
     const t0 = Date.now();
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
