@@ -3,15 +3,16 @@
 
 import { parsePrefix, type Prefix } from '../dissect/address.js';
 import type { KeyRing } from '../dissect/keyring.js';
+import { MessageType } from '../dissect/registry.js';
 import type { ControlMessage } from '../dissect/types.js';
 import type { LispPacket } from './packets.js';
 
 /** The EIDs an authenticated message speaks for, to pick its key. */
 export function messageEids(m: ControlMessage): Prefix[] {
   if ('unknown' in m) return [];
-  if (m.type === 3 || m.type === 4 || m.type === 5) return m.records.map((r) => ({ address: r.eid, maskLen: r.eidMaskLen }));
-  if (m.type === 7) return [{ address: m.eid, maskLen: m.eidMaskLen }];
-  if (m.type === 8 && m.inner?.message) return messageEids(m.inner.message);
+  if (m.type === MessageType.MapRegister || m.type === MessageType.MapNotify || m.type === MessageType.MapNotifyAck) return m.records.map((r) => ({ address: r.eid, maskLen: r.eidMaskLen }));
+  if (m.type === MessageType.Info) return [{ address: m.eid, maskLen: m.eidMaskLen }];
+  if (m.type === MessageType.ECM && m.inner?.message) return messageEids(m.inner.message);
   return [];
 }
 

@@ -23,7 +23,7 @@ import {
   type UdpHeader,
 } from '../dissect/ip.js';
 import { decodeLink, type LinkLayer } from '../dissect/link.js';
-import { LISP_CONTROL_PORT, MessageType } from '../dissect/registry.js';
+import { isAuthenticatedType, LISP_CONTROL_PORT, MessageType } from '../dissect/registry.js';
 import { decodeReliable, type FramerEvent, reliableBody, ReliableFramer, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import type { ControlMessage, DataMessage, IcmpError, MapNotify, UnknownControl, VxlanMessage } from '../dissect/types.js';
 import { decodeVxlan } from '../dissect/vxlan.js';
@@ -172,12 +172,10 @@ export function classify(sport: number, dport: number, payload: Uint8Array, off:
   return k === 'vxlan' ? undefined : k;
 }
 
-const AUTHENTICATED = new Set([3, 4, 5, 7]);
-
 type KnownControl = Exclude<ControlMessage, UnknownControl>;
 
 function isAuthenticated(m: ControlMessage | undefined): m is KnownControl {
-  return !!m && AUTHENTICATED.has(m.type) && !('unknown' in m);
+  return !!m && isAuthenticatedType(m.type) && !('unknown' in m);
 }
 
 /** Where a Map-Notify's MS-RTR block starts in its `length` bytes (it sits last, before any trailing bytes). */

@@ -26,16 +26,20 @@ interface TypeInfo {
   title: string;
   /** What tools and logs call it, where that is shorter than the title. */
   short?: string;
+  /** It carries Key ID, Authentication Data and a verdict (Map-Register, Map-Notify and Map-Notify-Ack in RFC 9301, Info in the NAT-traversal draft). */
+  authenticated?: true;
+  /** It answers another message (a Map-Reply a Map-Request, a Map-Notify a Map-Register...): Info answers only with R set. */
+  answer?: true;
 }
 
 export const MESSAGE_TYPES: ReadonlyMap<number, TypeInfo> = new Map([
   [1, { slug: 'map-request', title: 'Map-Request' }],
-  [2, { slug: 'map-reply', title: 'Map-Reply' }],
-  [3, { slug: 'map-register', title: 'Map-Register' }],
-  [4, { slug: 'map-notify', title: 'Map-Notify' }],
-  [5, { slug: 'map-notify-ack', title: 'Map-Notify-Ack' }],
-  [6, { slug: 'map-referral', title: 'Map-Referral' }],
-  [7, { slug: 'info', title: 'Info' }],
+  [2, { slug: 'map-reply', title: 'Map-Reply', answer: true }],
+  [3, { slug: 'map-register', title: 'Map-Register', authenticated: true }],
+  [4, { slug: 'map-notify', title: 'Map-Notify', authenticated: true, answer: true }],
+  [5, { slug: 'map-notify-ack', title: 'Map-Notify-Ack', authenticated: true, answer: true }],
+  [6, { slug: 'map-referral', title: 'Map-Referral', answer: true }],
+  [7, { slug: 'info', title: 'Info', authenticated: true }],
   [8, { slug: 'ecm', title: 'Encapsulated Control Message', short: 'ECM' }],
   [15, { slug: 'shared-extension', title: 'LISP Shared Extension Message' }],
 ]);
@@ -43,6 +47,21 @@ export const MESSAGE_TYPES: ReadonlyMap<number, TypeInfo> = new Map([
 export function isKnownControlType(t: number): boolean {
   return MESSAGE_TYPES.has(t);
 }
+
+/** Whether messages of type `t` carry Key ID and Authentication Data. */
+export function isAuthenticatedType(t: number): boolean {
+  return MESSAGE_TYPES.get(t)?.authenticated === true;
+}
+
+/** Whether a message of type `t` answers another (Info: only an Info-Reply, which the caller knows by R). */
+export function isAnswerType(t: number, reply = false): boolean {
+  return MESSAGE_TYPES.get(t)?.answer === true || (t === MessageType.Info && reply);
+}
+
+/** The contract names (`type` in JSON) of the authenticated messages: Info counts as both of its names. */
+export const AUTHENTICATED_TYPE_NAMES: ReadonlySet<string> = new Set(
+  [...MESSAGE_TYPES].filter(([, i]) => i.authenticated).flatMap(([t, i]) => (t === MessageType.Info ? ['info-request', 'info-reply'] : [i.slug])),
+);
 
 /**
  * The JSON contract's `type` of a control message: Info splits into info-request/info-reply;

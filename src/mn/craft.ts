@@ -22,7 +22,7 @@ import {
 import { encodeControl } from '../dissect/control.js';
 import { fieldMax, type Field, type Word } from '../dissect/field.js';
 import { ECM_HEADER, LOCATOR, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD } from '../dissect/fields.js';
-import { ACTIONS, LISP_CONTROL_PORT, MessageType } from '../dissect/registry.js';
+import { ACTIONS, AUTHENTICATED_TYPE_NAMES, LISP_CONTROL_PORT, MessageType } from '../dissect/registry.js';
 import type { ControlMessage, Ecm, LispAddress, Locator, MappingRecord } from '../dissect/types.js';
 import { eidIp } from './eid.js';
 
@@ -35,7 +35,6 @@ type Json = Record<string, unknown>;
 /** The message types inject builds (`smr` is a Map-Request with S). */
 export const CRAFTABLE = ['map-request', 'smr', 'map-reply', 'map-register', 'map-notify', 'info-request', 'ecm'] as const;
 
-const AUTHENTICATED = new Set(['map-register', 'map-notify', 'info-request']);
 
 function str(o: Json, k: string, where: string, required = false): string | undefined {
   const v = o[k];
@@ -176,7 +175,7 @@ export interface Crafted {
 export function craftFromJson(o: Json, key?: string, where = 'message'): Crafted {
   const type = str(o, 'type', where, true)!;
   if (!(CRAFTABLE as readonly string[]).includes(type)) throw new CraftError(`${where}: cannot craft "${type}" (one of ${CRAFTABLE.join(', ')})`);
-  if (AUTHENTICATED.has(type) && key === undefined) throw new CraftError(`${where}: a ${type} is authenticated: the site key is needed (--key-file or LISPSCOPE_KEY)`);
+  if (AUTHENTICATED_TYPE_NAMES.has(type) && key === undefined) throw new CraftError(`${where}: a ${type} is authenticated: the site key is needed (--key-file or LISPSCOPE_KEY)`);
   switch (type) {
     case 'map-request':
     case 'smr': {
@@ -422,7 +421,7 @@ export function parseRewrites(pairs: string[]): Rewrites {
 
 /** Whether the message (or the one an ECM carries) in `read --json` form is signed with the site key. */
 export function needsKey(o: Json): boolean {
-  if (typeof o.type === 'string' && AUTHENTICATED.has(o.type)) return true;
+  if (typeof o.type === 'string' && AUTHENTICATED_TYPE_NAMES.has(o.type)) return true;
   const inner = o.inner;
   return !!inner && typeof inner === 'object' && needsKey(inner as Json);
 }

@@ -8,7 +8,7 @@ import { readCapture } from '../capture/source.js';
 import { copyBytes } from '../dissect/addr.js';
 import { parsePrefix } from '../dissect/address.js';
 import type { KeyRing } from '../dissect/keyring.js';
-import { controlTypeName, MessageType } from '../dissect/registry.js';
+import { controlTypeName, isAnswerType, MessageType } from '../dissect/registry.js';
 import type { ControlMessage } from '../dissect/types.js';
 import { rewriteControl, type Rewrites } from './craft.js';
 import { delay } from './requests.js';
@@ -30,19 +30,8 @@ export const MAX_REPLAY_MESSAGES = 1_000_000;
 /** An answer to someone's request: sending it to a server asks nothing of it. */
 export function isAnswer(m: ControlMessage): boolean {
   if ('unknown' in m) return false;
-  switch (m.type) {
-    case MessageType.MapReply:
-    case MessageType.MapNotify:
-    case MessageType.MapNotifyAck:
-    case MessageType.MapReferral:
-      return true;
-    case MessageType.Info:
-      return m.reply;
-    case MessageType.ECM:
-      return !!m.inner?.message && isAnswer(m.inner.message);
-    default:
-      return false;
-  }
+  if (m.type === MessageType.ECM) return !!m.inner?.message && isAnswer(m.inner.message);
+  return isAnswerType(m.type, m.type === MessageType.Info && m.reply);
 }
 
 export interface ReplayLoaded {

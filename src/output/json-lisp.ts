@@ -29,6 +29,7 @@ import {
   AUTH_ALGORITHMS,
   controlTypeName,
   GEO_NO_ALTITUDE,
+  isAuthenticatedType,
   lcafSlug,
   LISP_SEC_HMAC_IDS,
   LISP_SEC_KDF_IDS,
@@ -356,8 +357,6 @@ function writeMsRtrAuth(w: JsonSink, a: MsRtrAuth): void {
 const ECM_BEFORE_RTR = ['security', 'ddt'] as const;
 const ECM_AFTER_RTR = ['toEtr', 'toMs', 'rtrRelayed'] as const;
 
-/** Messages whose verdict `auth_ok` is about (they carry Key ID and Authentication Data). */
-const AUTHENTICATED_TYPES = new Set([3, 4, 5, 7]);
 
 /**
  * The contract fields of a control message, `type` and `nonce` first, as members of the open
@@ -449,7 +448,7 @@ export function writeControlFields(w: JsonSink, m: ControlMessage, opts: JsonOpt
       break;
   }
   if (m.trailing) w.key('trailing').hex(m.trailing);
-  if (AUTHENTICATED_TYPES.has(m.type)) writeVerdict(w, 'auth', verdicts.auth);
+  if (isAuthenticatedType(m.type)) writeVerdict(w, 'auth', verdicts.auth);
 }
 
 /**
