@@ -84,6 +84,8 @@ export class FileIndex {
   private caplen = new Uint32Array(0);
   private wire = new Uint32Array(0);
   private link = new Uint16Array(0);
+  /** Frame numbers as `read` numbers them: pcapng counts some blocks that are not packets. */
+  private num = new Uint32Array(0);
   private fd: number | undefined;
   private spool: Spool | undefined;
   private closed = false;
@@ -112,6 +114,7 @@ export class FileIndex {
     this.caplen = g(this.caplen, (n) => new Uint32Array(n));
     this.wire = g(this.wire, (n) => new Uint32Array(n));
     this.link = g(this.link, (n) => new Uint16Array(n));
+    this.num = g(this.num, (n) => new Uint32Array(n));
     this.cap = cap;
   }
 
@@ -124,12 +127,31 @@ export class FileIndex {
     this.caplen[i] = f.data.length;
     this.wire[i] = f.len;
     this.link[i] = f.linkType;
+    this.num[i] = f.index;
     this.observe?.(i, f);
   }
 
   /** Capture time of frame `i` (0-based). */
   ts(i: number): number {
     return this.sec[i]! + this.nsec[i]! / 1e9;
+  }
+
+  /** The frame number of entry `i` (0-based), as `read` and `flows` name it. */
+  frameNumber(i: number): number {
+    return this.num[i]!;
+  }
+
+  /** The entry (0-based) of frame number `n`, or -1 when it is not indexed (yet). */
+  entryOf(n: number): number {
+    if (n >= 1 && n <= this.count && this.num[n - 1] === n) return n - 1;
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.num[mid]! < n) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.count && this.num[lo] === n ? lo : -1;
   }
 
   /** Reads frame `i` (0-based) back: a fresh Frame whose bytes the caller may keep. */
@@ -151,7 +173,7 @@ export class FileIndex {
       if (this.windowLen < len) return undefined;
     }
     const data = this.window.slice(at - this.windowAt, at - this.windowAt + len);
-    return { index: i + 1, tsSec: this.sec[i]!, tsNsec: this.nsec[i]!, linkType: this.link[i]!, len: this.wire[i]!, data, interfaceId: 0 };
+    return { index: this.num[i]!, tsSec: this.sec[i]!, tsNsec: this.nsec[i]!, linkType: this.link[i]!, len: this.wire[i]!, data, interfaceId: 0 };
   }
 
   private readFrame(fd: number, i: number, data: Uint8Array): Frame | undefined {
@@ -161,7 +183,7 @@ export class FileIndex {
       if (n === 0) return undefined;
       got += n;
     }
-    return { index: i + 1, tsSec: this.sec[i]!, tsNsec: this.nsec[i]!, linkType: this.link[i]!, len: this.wire[i]!, data, interfaceId: 0 };
+    return { index: this.num[i]!, tsSec: this.sec[i]!, tsNsec: this.nsec[i]!, linkType: this.link[i]!, len: this.wire[i]!, data, interfaceId: 0 };
   }
 
   /**
