@@ -256,18 +256,40 @@ function bare(domain: FilterDomain, t: Token): { test: Predicate; paths: readonl
 
 /** Everything a field names in an object, looking through arrays and gathering its paths. */
 export function values(o: Json, name: string, def: FieldDef): Json[] {
-  if (!def.gather) return at(o, name.split('.'));
+  const out: Json[] = [];
+  if (!def.gather) {
+    collect(o, steps(name), 0, out);
+    return out;
+  }
   // inner.src/dst are EIDs only for data packets (for an ECM they are RLOCs).
   const isData = (o as Record<string, Json>)?.type === 'data';
-  return def.gather.flatMap((p) => ((p === 'inner.src' || p === 'inner.dst') && !isData ? [] : at(o, p.split('.'))));
+  for (const p of def.gather) if (isData || (p !== 'inner.src' && p !== 'inner.dst')) collect(o, steps(p), 0, out);
+  return out;
 }
 
-function at(o: Json, path: string[]): Json[] {
-  if (path.length === 0) return Array.isArray(o) ? o : [o];
-  if (Array.isArray(o)) return o.flatMap((x) => at(x, path));
-  if (o === null || typeof o !== 'object') return [];
-  const v = (o as Record<string, Json>)[path[0]!];
-  return v === undefined ? [] : at(v, path.slice(1));
+// A filter visits every packet of a capture: its paths are split once.
+const STEPS = new Map<string, string[]>();
+
+function steps(path: string): string[] {
+  let s = STEPS.get(path);
+  if (!s) STEPS.set(path, (s = path.split('.')));
+  return s;
+}
+
+/** The values at `path` from step `k` on, arrays looked through, appended to `out`. */
+function collect(o: Json, path: string[], k: number, out: Json[]): void {
+  if (k === path.length) {
+    if (Array.isArray(o)) for (const x of o) out.push(x);
+    else out.push(o);
+    return;
+  }
+  if (Array.isArray(o)) {
+    for (const x of o) collect(x, path, k, out);
+    return;
+  }
+  if (o === null || typeof o !== 'object') return;
+  const v = (o as Record<string, Json>)[path[k]!];
+  if (v !== undefined) collect(v, path, k + 1, out);
 }
 
 function comparison(name: string, def: FieldDef, op: Op, raw: string, col: number): Predicate {
@@ -323,11 +345,26 @@ function comparison(name: string, def: FieldDef, op: Op, raw: string, col: numbe
       }
     }
   };
+  // A string's verdict depends on the string alone, and the same addresses, EIDs and types come
+  // back packet after packet: parsing them as prefixes each time was most of a scan's cost.
+  const known = new Map<string, boolean>();
+  const cached = (v: Json): boolean => {
+    if (typeof v !== 'string') return test(v);
+    let r = known.get(v);
+    if (r === undefined) {
+      if (known.size >= VERDICTS_KEPT) known.clear();
+      known.set(v, (r = test(v)));
+    }
+    return r;
+  };
   return (o) => {
     const vs = values(o, name, def);
-    return op === '!=' ? !vs.some(test) : vs.some(test);
+    return op === '!=' ? !vs.some(cached) : vs.some(cached);
   };
 }
+
+/** Verdicts on distinct strings a comparison remembers (then it starts over). */
+const VERDICTS_KEPT = 65_536;
 
 /** `eid == 3.0.0.3` also matches the host prefix `3.0.0.3/32` (and the other way round). */
 function hostMatch(a: Prefix, b: Prefix): boolean {
