@@ -94,8 +94,30 @@ function tokenize(src: string): Token[] {
   return out;
 }
 
+/**
+ * What a filter says of an object from its `type` alone (a packet's message type, known without
+ * decoding it): true or false when that decides the filter, undefined when other fields may.
+ */
+export type TypeVerdict = (type: string) => boolean | undefined;
+
+export interface CompiledFilter {
+  test: Predicate;
+  byType: TypeVerdict;
+}
+
+const unknown: TypeVerdict = () => undefined;
+
 /** Compiles a filter for objects of `domain`; throws FilterError naming the column of the problem. */
 export function compileFilter(src: string, domain: FilterDomain): Predicate {
+  return compileFilterPlan(src, domain).test;
+}
+
+/**
+ * The filter, and its verdict from an object's `type` alone: a comparison on the top-level `type`
+ * is decided by it; any other is unknown; `!`, `&&` and `||` combine them in three-valued logic,
+ * so that a known verdict is the filter's own on every object of that type.
+ */
+export function compileFilterPlan(src: string, domain: FilterDomain): CompiledFilter {
   const toks = tokenize(src);
   let k = 0;
   const peek = () => toks[k]!;
@@ -103,12 +125,23 @@ export function compileFilter(src: string, domain: FilterDomain): Predicate {
   const fail = (t: Token, what: string): never => {
     throw new FilterError(`${what} at column ${t.col}${t.kind === 'end' ? ' (end of filter)' : ` ("${t.text}")`}`);
   };
+  // A test that reads nothing but the top-level `type` is decided by it.
+  const leaf = (test: Predicate, paths: readonly string[]): CompiledFilter => ({
+    test,
+    byType: paths.length === 1 && paths[0] === 'type' ? (type) => test({ type }) : unknown,
+  });
 
-  const primary = (): Predicate => {
+  const primary = (): CompiledFilter => {
     const t = next();
     if (t.kind === '!') {
       const p = primary();
-      return (o) => !p(o);
+      return {
+        test: (o) => !p.test(o),
+        byType: (type) => {
+          const v = p.byType(type);
+          return v === undefined ? undefined : !v;
+        },
+      };
     }
     if (t.kind === '(') {
       const p = or();
@@ -116,30 +149,49 @@ export function compileFilter(src: string, domain: FilterDomain): Predicate {
       return p;
     }
     if (t.kind !== 'word') return fail(t, 'expected a field name');
-    if (peek().kind !== 'op') return bare(domain, t);
+    if (peek().kind !== 'op') {
+      const b = bare(domain, t);
+      return leaf(b.test, b.paths);
+    }
     const def = field(domain, t);
     const op = next().text as Op;
     const v = next();
     if (v.kind !== 'word' && v.kind !== 'string') return fail(v, `expected a value after "${op}"`);
-    return comparison(t.text, def, op, v.text, v.col);
+    return leaf(comparison(t.text, def, op, v.text, v.col), def.gather ?? [t.text]);
   };
-  const and = (): Predicate => {
+  const and = (): CompiledFilter => {
     let p = primary();
     while (peek().kind === '&&') {
       next();
       const a = p;
       const b = primary();
-      p = (o) => a(o) && b(o);
+      p = {
+        test: (o) => a.test(o) && b.test(o),
+        byType: (type) => {
+          const x = a.byType(type);
+          if (x === false) return false;
+          const y = b.byType(type);
+          return y === false ? false : x && y;
+        },
+      };
     }
     return p;
   };
-  const or = (): Predicate => {
+  const or = (): CompiledFilter => {
     let p = and();
     while (peek().kind === '||') {
       next();
       const a = p;
       const b = and();
-      p = (o) => a(o) || b(o);
+      p = {
+        test: (o) => a.test(o) || b.test(o),
+        byType: (type) => {
+          const x = a.byType(type);
+          if (x === true) return true;
+          const y = b.byType(type);
+          return y === true ? true : x === false && y === false ? false : undefined;
+        },
+      };
     }
     return p;
   };
@@ -154,15 +206,20 @@ export function compileFilter(src: string, domain: FilterDomain): Predicate {
  * matches nothing here. Throws `domain`'s error when no domain takes the filter.
  */
 export function compileFilterAmong(src: string, domain: FilterDomain, others: FilterDomain[]): Predicate {
+  return compileFilterAmongPlan(src, domain, others).test;
+}
+
+/** compileFilterAmong, with the verdict from `type` alone (compileFilterPlan). */
+export function compileFilterAmongPlan(src: string, domain: FilterDomain, others: FilterDomain[]): CompiledFilter {
   try {
-    return compileFilter(src, domain);
+    return compileFilterPlan(src, domain);
   } catch (e) {
     if (!(e instanceof FilterError)) throw e;
     if (!e.unknownField) throw e;
     for (const d of others) {
       try {
         compileFilter(src, d);
-        return () => false;
+        return { test: () => false, byType: () => false };
       } catch (x) {
         // A mistake in a filter of the other kind is told as such, not as an unknown field here.
         if (x instanceof FilterError && !x.unknownField) throw x;
@@ -181,34 +238,58 @@ function field(domain: FilterDomain, t: Token): FieldDef {
   throw new FilterError(`unknown field "${t.text}" at column ${t.col}; the fields of ${NOUN[domain]} are: ${fieldList(domain).map(([n]) => n).join(', ')}`, true);
 }
 
-function bare(domain: FilterDomain, t: Token): Predicate {
+function bare(domain: FilterDomain, t: Token): { test: Predicate; paths: readonly string[] } {
   for (const enumField of BARE_VALUES[domain]) {
     if (SCHEMAS[domain][enumField]!.values!.includes(t.text)) {
       const name = enumField;
-      return (o) => values(o, name, SCHEMAS[domain][name]!).includes(t.text);
+      const def = SCHEMAS[domain][name]!;
+      return { test: (o) => values(o, name, def).includes(t.text), paths: def.gather ?? [name] };
     }
   }
   const def = field(domain, t);
   const name = t.text;
+  const paths = def.gather ?? [name];
   // A boolean is true, or (`malformed`: a list of what is wrong) a non-empty entry.
-  if (def.type === 'boolean') return (o) => values(o, name, def).some((v) => v === true || (typeof v === 'string' && v !== ''));
-  return (o) => values(o, name, def).some((v) => v !== false && v !== null && v !== undefined && v !== '');
+  if (def.type === 'boolean') return { test: (o) => values(o, name, def).some((v) => v === true || (typeof v === 'string' && v !== '')), paths };
+  return { test: (o) => values(o, name, def).some((v) => v !== false && v !== null && v !== undefined && v !== ''), paths };
 }
 
 /** Everything a field names in an object, looking through arrays and gathering its paths. */
 export function values(o: Json, name: string, def: FieldDef): Json[] {
-  if (!def.gather) return at(o, name.split('.'));
+  const out: Json[] = [];
+  if (!def.gather) {
+    collect(o, steps(name), 0, out);
+    return out;
+  }
   // inner.src/dst are EIDs only for data packets (for an ECM they are RLOCs).
   const isData = (o as Record<string, Json>)?.type === 'data';
-  return def.gather.flatMap((p) => ((p === 'inner.src' || p === 'inner.dst') && !isData ? [] : at(o, p.split('.'))));
+  for (const p of def.gather) if (isData || (p !== 'inner.src' && p !== 'inner.dst')) collect(o, steps(p), 0, out);
+  return out;
 }
 
-function at(o: Json, path: string[]): Json[] {
-  if (path.length === 0) return Array.isArray(o) ? o : [o];
-  if (Array.isArray(o)) return o.flatMap((x) => at(x, path));
-  if (o === null || typeof o !== 'object') return [];
-  const v = (o as Record<string, Json>)[path[0]!];
-  return v === undefined ? [] : at(v, path.slice(1));
+// A filter visits every packet of a capture: its paths are split once.
+const STEPS = new Map<string, string[]>();
+
+function steps(path: string): string[] {
+  let s = STEPS.get(path);
+  if (!s) STEPS.set(path, (s = path.split('.')));
+  return s;
+}
+
+/** The values at `path` from step `k` on, arrays looked through, appended to `out`. */
+function collect(o: Json, path: string[], k: number, out: Json[]): void {
+  if (k === path.length) {
+    if (Array.isArray(o)) for (const x of o) out.push(x);
+    else out.push(o);
+    return;
+  }
+  if (Array.isArray(o)) {
+    for (const x of o) collect(x, path, k, out);
+    return;
+  }
+  if (o === null || typeof o !== 'object') return;
+  const v = (o as Record<string, Json>)[path[k]!];
+  if (v !== undefined) collect(v, path, k + 1, out);
 }
 
 function comparison(name: string, def: FieldDef, op: Op, raw: string, col: number): Predicate {
@@ -264,11 +345,26 @@ function comparison(name: string, def: FieldDef, op: Op, raw: string, col: numbe
       }
     }
   };
+  // A string's verdict depends on the string alone, and the same addresses, EIDs and types come
+  // back packet after packet: parsing them as prefixes each time was most of a scan's cost.
+  const known = new Map<string, boolean>();
+  const cached = (v: Json): boolean => {
+    if (typeof v !== 'string') return test(v);
+    let r = known.get(v);
+    if (r === undefined) {
+      if (known.size >= VERDICTS_KEPT) known.clear();
+      known.set(v, (r = test(v)));
+    }
+    return r;
+  };
   return (o) => {
     const vs = values(o, name, def);
-    return op === '!=' ? !vs.some(test) : vs.some(test);
+    return op === '!=' ? !vs.some(cached) : vs.some(cached);
   };
 }
+
+/** Verdicts on distinct strings a comparison remembers (then it starts over). */
+const VERDICTS_KEPT = 65_536;
 
 /** `eid == 3.0.0.3` also matches the host prefix `3.0.0.3/32` (and the other way round). */
 function hostMatch(a: Prefix, b: Prefix): boolean {

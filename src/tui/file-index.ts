@@ -17,6 +17,12 @@ import { CaptureError, type Frame } from '../capture/types.js';
 const CHUNK = 1024 * 1024;
 /** Bytes read ahead when a frame is read back. */
 const WINDOW = 256 * 1024;
+/**
+ * Frames read back are copied into slabs of this size: a typed array of its own per frame costs
+ * an external allocation and its tracking by the GC (a tenth of a scan's time); a slab is kept
+ * alive by the frames still held, so it stays small.
+ */
+const SLAB = 16 * 1024;
 
 function describe(path: string, e: unknown): CaptureError {
   if (e instanceof CaptureError) return e;
@@ -84,6 +90,8 @@ export class FileIndex {
   private caplen = new Uint32Array(0);
   private wire = new Uint32Array(0);
   private link = new Uint16Array(0);
+  /** Frame numbers as `read` numbers them: pcapng counts some blocks that are not packets. */
+  private num = new Uint32Array(0);
   private fd: number | undefined;
   private spool: Spool | undefined;
   private closed = false;
@@ -91,6 +99,8 @@ export class FileIndex {
   private readonly window = new Uint8Array(WINDOW);
   private windowAt = 0;
   private windowLen = 0;
+  private slab = new Uint8Array(0);
+  private slabUsed = 0;
 
   constructor(
     readonly path: string,
@@ -112,6 +122,7 @@ export class FileIndex {
     this.caplen = g(this.caplen, (n) => new Uint32Array(n));
     this.wire = g(this.wire, (n) => new Uint32Array(n));
     this.link = g(this.link, (n) => new Uint16Array(n));
+    this.num = g(this.num, (n) => new Uint32Array(n));
     this.cap = cap;
   }
 
@@ -124,12 +135,31 @@ export class FileIndex {
     this.caplen[i] = f.data.length;
     this.wire[i] = f.len;
     this.link[i] = f.linkType;
+    this.num[i] = f.index;
     this.observe?.(i, f);
   }
 
   /** Capture time of frame `i` (0-based). */
   ts(i: number): number {
     return this.sec[i]! + this.nsec[i]! / 1e9;
+  }
+
+  /** The frame number of entry `i` (0-based), as `read` and `flows` name it. */
+  frameNumber(i: number): number {
+    return this.num[i]!;
+  }
+
+  /** The entry (0-based) of frame number `n`, or -1 when it is not indexed (yet). */
+  entryOf(n: number): number {
+    if (n >= 1 && n <= this.count && this.num[n - 1] === n) return n - 1;
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.num[mid]! < n) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.count && this.num[lo] === n ? lo : -1;
   }
 
   /** Reads frame `i` (0-based) back: a fresh Frame whose bytes the caller may keep. */
@@ -150,8 +180,21 @@ export class FileIndex {
       }
       if (this.windowLen < len) return undefined;
     }
-    const data = this.window.slice(at - this.windowAt, at - this.windowAt + len);
-    return { index: i + 1, tsSec: this.sec[i]!, tsNsec: this.nsec[i]!, linkType: this.link[i]!, len: this.wire[i]!, data, interfaceId: 0 };
+    const data = this.copy(this.window.subarray(at - this.windowAt, at - this.windowAt + len));
+    return { index: this.num[i]!, tsSec: this.sec[i]!, tsNsec: this.nsec[i]!, linkType: this.link[i]!, len: this.wire[i]!, data, interfaceId: 0 };
+  }
+
+  /** A copy of `bytes` that no later read touches. */
+  private copy(bytes: Uint8Array): Uint8Array {
+    if (bytes.length > SLAB / 4) return bytes.slice();
+    if (this.slabUsed + bytes.length > this.slab.length) {
+      this.slab = new Uint8Array(SLAB);
+      this.slabUsed = 0;
+    }
+    const out = this.slab.subarray(this.slabUsed, this.slabUsed + bytes.length);
+    out.set(bytes);
+    this.slabUsed += bytes.length;
+    return out;
   }
 
   private readFrame(fd: number, i: number, data: Uint8Array): Frame | undefined {
@@ -161,7 +204,7 @@ export class FileIndex {
       if (n === 0) return undefined;
       got += n;
     }
-    return { index: i + 1, tsSec: this.sec[i]!, tsNsec: this.nsec[i]!, linkType: this.link[i]!, len: this.wire[i]!, data, interfaceId: 0 };
+    return { index: this.num[i]!, tsSec: this.sec[i]!, tsNsec: this.nsec[i]!, linkType: this.link[i]!, len: this.wire[i]!, data, interfaceId: 0 };
   }
 
   /**

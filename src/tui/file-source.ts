@@ -14,6 +14,7 @@ import { mergeCaptures } from '../flows/merge.js';
 import type { FrameRef } from '../flows/types.js';
 import { FileIndex } from './file-index.js';
 import { FrameContext } from './frame-context.js';
+import { FrameTypes, packetType } from './frame-types.js';
 import { ContextDecoder } from './replay.js';
 import { SourceCore, type Counters, type DataSource, type PacketRef, type PacketView, type SourceStatus } from './source.js';
 
@@ -98,6 +99,8 @@ export class FileSource extends SourceCore implements DataSource {
   readonly multiFile: boolean;
   private readonly indexes: FileIndex[];
   private readonly contexts: FrameContext[];
+  /** Per file: the types the analysis found (the packet filter's shortcut). */
+  private readonly types: FrameTypes[];
   /** Per file: for the screen, and for scans over the whole capture (the packet filter), each with its own cursors. */
   private readonly decoders: ContextDecoder[];
   private readonly scanDecoders: ContextDecoder[];
@@ -121,7 +124,8 @@ export class FileSource extends SourceCore implements DataSource {
     // The context learns from the frames as they are indexed, with the decoder's bounds; keys only
     // change authentication verdicts, never what a frame depends on.
     const { keyFor: _keyFor, ...bounds } = opts.decoder ?? {};
-    this.contexts = files.map(() => new FrameContext(bounds));
+    this.contexts = files.map((_, n) => new FrameContext(bounds, (frame) => this.indexes[n]!.entryOf(frame)));
+    this.types = files.map(() => new FrameTypes());
     this.indexes = files.map((f, n) => new FileIndex(f, (m) => this.warnOnce(m), (i, fr) => this.contexts[n]!.observe(i, fr)));
     const decoder = { ...opts.decoder, all: true };
     this.decoders = this.indexes.map((ix, n) => new ContextDecoder(this.contexts[n]!, (i) => ix.frame(i), decoder, 32, () => this.changed('packets')));
@@ -186,12 +190,15 @@ export class FileSource extends SourceCore implements DataSource {
           onPlainData: (f, d) => {
             if (this.stopped) return false;
             engine.plainData(f, d);
+            this.types[0]!.set(f.index, 'data');
             return true;
           },
         },
         (p, file) => {
           if (this.stopped) return false;
           this.observe(p);
+          const type = packetType(p);
+          if (type !== undefined) this.types[file]!.set(p.frame, type);
           engine.packet(p, file);
           return true;
         },
@@ -230,13 +237,14 @@ export class FileSource extends SourceCore implements DataSource {
   packetRef(seq: number): PacketRef | undefined {
     const at = this.locate(seq);
     if (!at) return undefined;
-    return { seq, ref: { frame: at.i + 1, file: at.file }, ts: this.indexes[at.file]!.ts(at.i) };
+    const ix = this.indexes[at.file]!;
+    return { seq, ref: { frame: ix.frameNumber(at.i), file: at.file }, ts: ix.ts(at.i) };
   }
 
   seqOf(ref: FrameRef): number | undefined {
-    const i = ref.frame - 1;
-    if (this.merged) return this.merged.seqOf(ref.file, i);
-    return ref.file === 0 && i >= 0 && i < this.indexes[0]!.count ? i : undefined;
+    const i = this.indexes[ref.file]?.entryOf(ref.frame) ?? -1;
+    if (i < 0) return undefined;
+    return this.merged ? this.merged.seqOf(ref.file, i) : ref.file === 0 ? i : undefined;
   }
 
   protected decodeAt(seq: number, scan: boolean): PacketView | undefined {
@@ -244,7 +252,12 @@ export class FileSource extends SourceCore implements DataSource {
     if (!at) return undefined;
     const d = scan ? this.scanDecoders[at.file]!.decode(at.i) : this.decoders[at.file]!.decode(at.i, false);
     if (!d) return undefined;
-    return { seq, ref: { frame: at.i + 1, file: at.file }, packet: d.packet, bytes: d.bytes };
+    return { seq, ref: { frame: this.indexes[at.file]!.frameNumber(at.i), file: at.file }, packet: d.packet, bytes: d.bytes };
+  }
+
+  knownType(seq: number): string | undefined {
+    const at = this.locate(seq);
+    return at && this.types[at.file]!.get(this.indexes[at.file]!.frameNumber(at.i));
   }
 
   counters(): Counters {

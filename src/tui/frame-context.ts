@@ -110,7 +110,11 @@ export class FrameContext {
   private readonly idleTimeoutSec: number;
   private readonly maxBytes: number;
 
-  constructor(opts: ContextOptions = {}) {
+  constructor(
+    opts: ContextOptions = {},
+    /** The entry (0-based) of a frame number already observed (pcapng numbers some blocks that are not frames). */
+    private readonly entryOf: (frame: number) => number = (frame) => frame - 1,
+  ) {
     // `all`: a segment that completes nothing is still reported, so that it joins its chain.
     this.decoder = new PacketDecoder({ ...opts, all: true });
     this.maxConnections = Math.max(1, opts.tcp?.maxConnections ?? MAX_CONNECTIONS);
@@ -135,7 +139,7 @@ export class FrameContext {
     if (p.fragments) {
       this.fragAt.push(i);
       this.fragFrom.push(this.fragList.length);
-      for (const n of p.fragments) if (n !== f.index) this.fragList.push(n - 1);
+      for (const n of p.fragments) if (n !== f.index) this.fragList.push(this.entryOf(n));
     }
     if (p.tcp && p.ip) this.segment(i, p.ts, endpoint(p.ip.src, p.tcp.srcPort), endpoint(p.ip.dst, p.tcp.dstPort));
   }

@@ -6,7 +6,7 @@
 // packets that arrive later (a file still being indexed, a live capture, the lab). Packets the
 // source no longer keeps (live and lab keep the newest) leave the matches too.
 
-import { compileFilterAmong, type Predicate } from '../flows/filter.js';
+import { compileFilterAmongPlan, type CompiledFilter } from '../flows/filter.js';
 import { packetJson } from '../output/json.js';
 import type { DataSource } from './source.js';
 
@@ -26,7 +26,9 @@ export interface FilterProgress {
 
 export class PacketFilter {
   readonly text: string;
-  private readonly test: Predicate;
+  private readonly filter: CompiledFilter;
+  /** The filter's verdict per packet type, for the packets whose type the source knows (undefined: decode and test). */
+  private readonly verdicts = new Map<string, boolean | undefined>();
   /** Sequence numbers of the matches, ascending; match number `n` is at index `n - dropped`. */
   private seqs = new Float64Array(1024);
   private used = 0;
@@ -43,7 +45,7 @@ export class PacketFilter {
     private readonly source: DataSource,
     text: string,
   ) {
-    this.test = compileFilterAmong(text, 'packet', ['exchange']);
+    this.filter = compileFilterAmongPlan(text, 'packet', ['exchange']);
     this.text = text.trim();
     this.next = source.packetRange().first;
     this.unsubscribe = source.subscribe((changed) => {
@@ -105,13 +107,23 @@ export class PacketFilter {
     let n = 0;
     while (this.next < end) {
       const seq = this.next++;
-      const v = this.source.scanPacket(seq);
-      if (v && this.test(packetJson(v.packet))) this.push(seq);
+      if (this.matches(seq)) this.push(seq);
       if ((++n & 15) === 0 && performance.now() >= deadline) break;
     }
     for (const l of this.listeners) l();
     if (this.next < end) this.schedule();
   };
+
+  private matches(seq: number): boolean {
+    const type = this.source.knownType?.(seq);
+    if (type !== undefined) {
+      let verdict = this.verdicts.get(type);
+      if (!this.verdicts.has(type)) this.verdicts.set(type, (verdict = this.filter.byType(type)));
+      if (verdict !== undefined) return verdict;
+    }
+    const v = this.source.scanPacket(seq);
+    return !!v && this.filter.test(packetJson(v.packet));
+  }
 
   private push(seq: number): void {
     if (this.used === this.seqs.length) {

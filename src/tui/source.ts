@@ -110,6 +110,11 @@ export interface DataSource {
   packet(seq: number): PacketView | undefined;
   /** The same packet for a scan over many (the packet filter): not kept in that cache. */
   scanPacket(seq: number): PacketView | undefined;
+  /**
+   * The `type` of the packet's JSON object when the source knows it without decoding the packet
+   * (the analysis decoded it already): the packet filter skips packets their type rules out.
+   */
+  knownType?(seq: number): string | undefined;
 
   /** Sessions in start order; `total` counts every session ever reported (evicted ones included). */
   sessions(): { list: readonly Session[]; total: number };

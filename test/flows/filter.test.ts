@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exampleFor, fieldList, type FilterDomain } from '../../src/flows/filter-fields.js';
-import { compileFilter, compileFilterAmong, FilterError } from '../../src/flows/filter.js';
+import { compileFilter, compileFilterAmong, FilterError, values } from '../../src/flows/filter.js';
 
 const register = {
   frame: 1,
@@ -137,5 +138,34 @@ describe('display filter', () => {
         expect(() => compileFilter(ex!, domain), `${domain} ${name}: ${ex}`).not.toThrow();
       }
     }
+  });
+
+  it('gathers a path\'s values through arrays at any depth, in document order, and a comparison says the same on every visit', () => {
+    // The reference: what a field names, written the obvious way.
+    const at = (o: unknown, path: string[]): unknown[] => {
+      if (path.length === 0) return Array.isArray(o) ? o : [o];
+      if (Array.isArray(o)) return o.flatMap((x) => at(x, path));
+      if (o === null || typeof o !== 'object') return [];
+      const v = (o as Record<string, unknown>)[path[0]!];
+      return v === undefined ? [] : at(v, path.slice(1));
+    };
+    const key = fc.constantFrom('a', 'b', 'c');
+    const leaf = fc.oneof(fc.constantFrom('10.0.0.1', '10.0.0.1/32', '3.0.0.0/8', 'x', ''), fc.integer(), fc.boolean(), fc.constant(null));
+    const tree = fc.letrec<{ v: unknown }>((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(key, tie('v'), { maxKeys: 3 })),
+    })).v;
+    fc.assert(
+      fc.property(tree, fc.array(key, { minLength: 1, maxLength: 3 }), (o, path) => {
+        const name = path.join('.');
+        expect(values(o, name, { type: 'string', help: '' })).toEqual(at(o, path));
+      }),
+      { numRuns: 500 },
+    );
+    // The same values in other objects, and again: the verdicts a comparison remembers are its own.
+    const eid = compileFilter('eid == 10.0.0.1', 'packet');
+    const objects = Array.from({ length: 200 }, (_, i) => ({ type: 'map-register', records: [{ eid: i % 3 === 0 ? '10.0.0.1/32' : `10.0.${i}.1/32` }] }));
+    const first = objects.map(eid);
+    expect(objects.map(eid)).toEqual(first);
+    expect(first.filter(Boolean).length).toBe(67);
   });
 });

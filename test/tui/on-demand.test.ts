@@ -33,12 +33,14 @@ const GZIPPED = join(tmp, 'context.pcap.gz');
 writeFileSync(GZIPPED, gzipSync(readFileSync(CONTEXT)));
 
 // The fixtures with IP fragments or the reliable transport (pcaps/README.md), a real Cisco
-// reliable-transport capture, and ours.
+// reliable-transport capture, one whose frame numbers skip, and ours.
 const CAPTURES = [
   join(PCAPS, 'ip-fragments.pcap'),
   join(PCAPS, 'reliable-tcp.pcap'),
   join(PCAPS, 'reliable-registrations.pcap'),
   join(SHARED, 'ndpi__lisp_registration.pcap'),
+  // pcapng numbers custom blocks as frames (as Wireshark does): frames 1, 3, 5.
+  join(PCAPS, 'format-pcapng-blocks.pcapng'),
   CONTEXT,
   GZIPPED,
 ];
