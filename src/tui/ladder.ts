@@ -9,7 +9,7 @@ import type { LispPacket, ReliableEntry } from '../capture/packets.js';
 import { prefixText } from '../dissect/address.js';
 import { isOpaque, rejectReasonSlug, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import { messageName } from '../dissect/names.js';
-import { MessageType } from '../dissect/registry.js';
+import { isAnswerType, MessageType } from '../dissect/registry.js';
 import type { ControlMessage, LispAddress } from '../dissect/types.js';
 import { controlView } from '../flows/view.js';
 import type { Exchange, FrameRef } from '../flows/types.js';
@@ -91,8 +91,6 @@ export function shortLabel(label: string): string {
     .replace('Mapping Notification', 'Mapping Notif.');
 }
 
-const ANSWERS = new Set([2, 4, 5, 6]);
-
 /** An EID prefix as text, Instance ID 0 written as none (an ACK may say `[0]` for a Registration's plain prefix, as Cisco IOS does). */
 function eidText(eid: LispAddress, maskLen: number): string {
   const plain = eid.kind === 'lcaf' && eid.lcaf.body.kind === 'instance-id' && eid.lcaf.body.iid === 0 ? eid.lcaf.body.address : eid;
@@ -137,7 +135,7 @@ function registrationMessages(e: Exchange, packets: (PacketView | undefined)[]):
 function isAnswer(p: LispPacket): boolean {
   const v = controlView(p);
   if (!v || 'unknown' in v.m) return false;
-  return ANSWERS.has(v.m.type) || (v.m.type === MessageType.Info && v.m.reply);
+  return isAnswerType(v.m.type, v.m.type === MessageType.Info && v.m.reply);
 }
 
 /** The part an address plays in this exchange when no role was learned for it. */
