@@ -30,6 +30,7 @@ const PARQUET_ROW_GROUP = 30_720;
 const hourOf = (col: string) => `strftime(make_timestamp((floor(${q(col)}) * 1000000)::BIGINT), '%Y-%m-%dT%H')`;
 
 export class ParquetSink implements Sink {
+  readonly holdsBatches = true;
   private db: Duck | undefined;
   private readonly pending = new Map<string, Batch[]>();
   /** Writes of the current input so far (file names of later writes must differ). */
