@@ -7,8 +7,9 @@
 
 import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { OutBuffer } from '../output/out-buffer.js';
+import { SinkError } from './sink.js';
 import type { TableName } from './tables.js';
 
 /** One staged batch of rows of one table of one input: JSON rows, (packets) plain data rows, or both. */
@@ -45,11 +46,16 @@ class StageFile {
 
   constructor(private readonly name: () => string) {
     this.out = new OutBuffer((b) => {
-      if (this.fd < 0) {
-        this.path = this.name();
-        this.fd = openSync(this.path, 'w');
+      try {
+        if (this.fd < 0) {
+          this.path = this.name();
+          this.fd = openSync(this.path, 'w');
+        }
+        writeSync(this.fd, b);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        throw new SinkError(`${dirname(this.path!)}: cannot stage rows (${err.code ?? err.message}); set TMPDIR to a directory with room`);
       }
-      writeSync(this.fd, b);
       this.bytes += b.length;
       return true;
     }, 1 << 18);
@@ -217,7 +223,13 @@ export class Stager {
   private readonly stages = new Map<TableName, TableStage>();
 
   constructor(opts: StagerOptions) {
-    this.dir = mkdtempSync(join(stagingRoot(opts.inMemory ?? false), 'lispscope-export-'));
+    const root = stagingRoot(opts.inMemory ?? false);
+    try {
+      this.dir = mkdtempSync(join(root, 'lispscope-export-'));
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new SinkError(`${root}: cannot make a staging directory (${err.code ?? err.message}); set TMPDIR to a directory with room`);
+    }
     this.batchBytes = opts.batchBytes ?? 8 << 20;
     this.batchRows = opts.batchRows ?? ROW_GROUP_ROWS;
     this.together = opts.together ?? false;

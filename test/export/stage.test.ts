@@ -1,6 +1,8 @@
-import { statfsSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SinkError } from '../../src/export/sink.js';
 import { Stager } from '../../src/export/stage.js';
 
 // Where batches are staged: a file export in memory (/dev/shm) when it has room, unless TMPDIR
@@ -41,5 +43,22 @@ describe('staging directory', () => {
   it('is on disk when batches wait for the end of their input', () => {
     delete process.env.TMPDIR;
     expect(stager(false).dir.startsWith(`${tmpdir()}/lispscope-export-`)).toBe(true);
+  });
+
+  it('says in one line where rows could not be staged', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'lispscope-stage-test-'));
+    try {
+      const file = join(tmp, 'not-a-directory');
+      writeFileSync(file, '');
+      process.env.TMPDIR = file;
+      expect(() => stager(true)).toThrow(new SinkError(`${file}: cannot make a staging directory (ENOTDIR); set TMPDIR to a directory with room`));
+      delete process.env.TMPDIR;
+      const s = stager(false);
+      rmSync(s.dir, { recursive: true });
+      s.text('exchanges', '{}');
+      expect(() => s.cutAll()).toThrow(new SinkError(`${s.dir}: cannot stage rows (ENOENT); set TMPDIR to a directory with room`));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
