@@ -28,7 +28,7 @@ export function defaultVantage(path: string): string {
 export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: ExportOptions): Promise<InputSummary[]> {
   const loader = new Loader(sink);
   // Batches are a DuckDB row group (122,880 rows; stage.ts), bytes only bound rows of unusual size.
-  const stager = new Stager({ onBatch: (b) => loader.push(b), batchBytes: opts.batchBytes ?? 128 << 20 });
+  const stager = new Stager({ onBatch: (b) => loader.push(b), batchBytes: opts.batchBytes ?? 128 << 20, inMemory: !sink.holdsBatches });
   const out: InputSummary[] = [];
   // Interrupted: the staged batches go (the database keeps what it committed).
   const onSignal = () => {

@@ -18,10 +18,19 @@ export function fileSafe(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || '_';
 }
 
+/**
+ * Rows per Parquet row group. The writer holds a whole row group, uncompressed, until it is full:
+ * at DuckDB's default (122,880) the packets' JSON text alone took some 120 MB more memory than at a
+ * quarter of it, for files 8% smaller. Still far above what readers need to skip row groups by
+ * their statistics.
+ */
+const PARQUET_ROW_GROUP = 30_720;
+
 /** Hour of an epoch-seconds column, UTC, as Hive partitions spell it. */
 const hourOf = (col: string) => `strftime(make_timestamp((floor(${q(col)}) * 1000000)::BIGINT), '%Y-%m-%dT%H')`;
 
 export class ParquetSink implements Sink {
+  readonly holdsBatches = true;
   private db: Duck | undefined;
   private readonly pending = new Map<string, Batch[]>();
   /** Writes of the current input so far (file names of later writes must differ). */
@@ -44,7 +53,7 @@ export class ParquetSink implements Sink {
       const err = e as NodeJS.ErrnoException;
       throw new SinkError(`${this.dir}: cannot create the directory (${err.code ?? err.message})`);
     }
-    this.db = await openDuck(':memory:', { memoryLimit: '256MB' });
+    this.db = await openDuck(':memory:', { memoryLimit: '128MB' });
     await run(this.db.connection, 'SET preserve_insertion_order = false', this.dir);
     // Each writing thread holds a row group (with its JSON text) until it is full: one thread, so
     // a capture of any size fits in the memory limit.
@@ -93,13 +102,13 @@ export class ParquetSink implements Sink {
         await run(
           this.db!.connection,
           `COPY (SELECT *, ${hourOf(t.time)} AS hour FROM (${select})) TO ${lit(target)} ` +
-            `(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (hour), FILENAME_PATTERN ${lit(`${base}-${k}-{i}`)}, OVERWRITE_OR_IGNORE)`,
+            `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP}, PARTITION_BY (hour), FILENAME_PATTERN ${lit(`${base}-${k}-{i}`)}, OVERWRITE_OR_IGNORE)`,
           what,
         );
       } else {
         // Live without hourly files: one file per stop, numbered after the first.
         const name = final && k === 0 ? `${base}.parquet` : `${base}-${k}.parquet`;
-        await run(this.db!.connection, `COPY (${select}) TO ${lit(join(this.dir, t.name, name))} (FORMAT parquet, COMPRESSION zstd)`, what);
+        await run(this.db!.connection, `COPY (${select}) TO ${lit(join(this.dir, t.name, name))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP})`, what);
       }
       for (const b of batches) removeBatch(b);
     }

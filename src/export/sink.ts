@@ -21,6 +21,11 @@ export class SinkUnavailable extends SinkError {
 export interface Sink {
   /** What the user named, for messages. */
   readonly label: string;
+  /**
+   * Batches wait until their input (or hour) ends (Parquet): they may add up to the size of the
+   * capture, so they are staged on disk, never in memory.
+   */
+  readonly holdsBatches?: boolean;
   /** Connects and creates the tables that are missing. */
   open(): Promise<void>;
   /**

@@ -5,10 +5,11 @@
 // is never held. The JSON of a row is what the NDJSON writers produce, so the database sees
 // exactly what `read --json` and `flows --json` print.
 
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { OutBuffer } from '../output/out-buffer.js';
+import { SinkError } from './sink.js';
 import type { TableName } from './tables.js';
 
 /** One staged batch of rows of one table of one input: JSON rows, (packets) plain data rows, or both. */
@@ -45,11 +46,16 @@ class StageFile {
 
   constructor(private readonly name: () => string) {
     this.out = new OutBuffer((b) => {
-      if (this.fd < 0) {
-        this.path = this.name();
-        this.fd = openSync(this.path, 'w');
+      try {
+        if (this.fd < 0) {
+          this.path = this.name();
+          this.fd = openSync(this.path, 'w');
+        }
+        writeSync(this.fd, b);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        throw new SinkError(`${dirname(this.path!)}: cannot stage rows (${err.code ?? err.message}); set TMPDIR to a directory with room`);
       }
-      writeSync(this.fd, b);
       this.bytes += b.length;
       return true;
     }, 1 << 18);
@@ -180,7 +186,29 @@ export interface StagerOptions {
    * ClickHouse makes one part of) rather than a batch of each kind.
    */
   together?: boolean;
+  /**
+   * Stage in memory (/dev/shm) when it has room and TMPDIR does not say otherwise: a file export
+   * holds a few batches at a time, and writing them to a disk only for DuckDB to read them back
+   * within seconds made the reader wait on the disk. A live export keeps batches on disk: it may
+   * hold up to --export-buffer of them while its database is away.
+   */
+  inMemory?: boolean;
   onBatch: (b: Batch) => void;
+}
+
+/** Free space /dev/shm must have for the staging to go there (batches are up to 128 MiB, about four at once). */
+const SHM_ROOM = 1 << 30;
+
+/** Where the staging directory goes. */
+function stagingRoot(inMemory: boolean): string {
+  if (!inMemory || process.env.TMPDIR) return tmpdir();
+  try {
+    const s = statfsSync('/dev/shm');
+    if (s.bavail * s.bsize >= SHM_ROOM) return '/dev/shm';
+  } catch {
+    // No /dev/shm (not Linux): the temporary directory.
+  }
+  return tmpdir();
 }
 
 export class Stager {
@@ -195,7 +223,13 @@ export class Stager {
   private readonly stages = new Map<TableName, TableStage>();
 
   constructor(opts: StagerOptions) {
-    this.dir = mkdtempSync(join(tmpdir(), 'lispscope-export-'));
+    const root = stagingRoot(opts.inMemory ?? false);
+    try {
+      this.dir = mkdtempSync(join(root, 'lispscope-export-'));
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new SinkError(`${root}: cannot make a staging directory (${err.code ?? err.message}); set TMPDIR to a directory with room`);
+    }
     this.batchBytes = opts.batchBytes ?? 8 << 20;
     this.batchRows = opts.batchRows ?? ROW_GROUP_ROWS;
     this.together = opts.together ?? false;

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SinkError } from '../../src/export/sink.js';
+import { Stager } from '../../src/export/stage.js';
+
+// Where batches are staged: a file export in memory (/dev/shm) when it has room, unless TMPDIR
+// says where; batches that may add up to a capture's size (Parquet, live) on disk.
+describe('staging directory', () => {
+  const saved = process.env.TMPDIR;
+  const made: Stager[] = [];
+  const stager = (inMemory: boolean) => {
+    const s = new Stager({ onBatch: () => {}, inMemory });
+    made.push(s);
+    return s;
+  };
+  afterEach(() => {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    for (const s of made.splice(0)) s.dispose();
+  });
+
+  const shmRoom = (() => {
+    try {
+      const s = statfsSync('/dev/shm');
+      return s.bavail * s.bsize >= 1 << 30;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.runIf(shmRoom)('is in /dev/shm for a file export', () => {
+    delete process.env.TMPDIR;
+    expect(stager(true).dir.startsWith('/dev/shm/lispscope-export-')).toBe(true);
+  });
+
+  it('is in TMPDIR when it is set', () => {
+    process.env.TMPDIR = tmpdir();
+    expect(stager(true).dir.startsWith(`${tmpdir()}/lispscope-export-`)).toBe(true);
+  });
+
+  it('is on disk when batches wait for the end of their input', () => {
+    delete process.env.TMPDIR;
+    expect(stager(false).dir.startsWith(`${tmpdir()}/lispscope-export-`)).toBe(true);
+  });
+
+  it('says in one line where rows could not be staged', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'lispscope-stage-test-'));
+    try {
+      const file = join(tmp, 'not-a-directory');
+      writeFileSync(file, '');
+      process.env.TMPDIR = file;
+      expect(() => stager(true)).toThrow(new SinkError(`${file}: cannot make a staging directory (ENOTDIR); set TMPDIR to a directory with room`));
+      delete process.env.TMPDIR;
+      const s = stager(false);
+      rmSync(s.dir, { recursive: true });
+      s.text('exchanges', '{}');
+      expect(() => s.cutAll()).toThrow(new SinkError(`${s.dir}: cannot stage rows (ENOENT); set TMPDIR to a directory with room`));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
