@@ -188,6 +188,8 @@ export class ExchangeTracker {
   private nextSeq = 0;
   /** The open exchanges in order of start (closed ones leave at the next sweep). */
   private live: Open[] = [];
+  /** Everything in `live` before it is closed (the cap closes the oldest: it starts looking here). */
+  private liveHead = 0;
   private openCount = 0;
   /** Open exchanges by each of their nonces (several may share one: then a list). */
   private readonly byNonce = new Map<string, Open | Open[]>();
@@ -271,6 +273,7 @@ export class ExchangeTracker {
       if (!e.closed) live[n++] = e;
     }
     live.length = n;
+    this.liveHead = 0;
     this.emit();
     while (this.closedHead < this.closedOrder.length) {
       const n = this.closedOrder[this.closedHead]!;
@@ -299,6 +302,7 @@ export class ExchangeTracker {
   finish(): void {
     for (const e of this.live) if (!e.closed) this.close(e);
     this.live = [];
+    this.liveHead = 0;
     this.emit();
   }
 
@@ -345,7 +349,9 @@ export class ExchangeTracker {
   /** A new exchange in the queue, not yet findable by nonce (`begin` files it). */
   private enqueue(ts: number, sender: string, senderPort: number, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef, expects: Answer): Open {
     if (this.openCount >= this.maxOpen) {
-      const oldest = this.live.find((x) => !x.closed);
+      const live = this.live;
+      while (this.liveHead < live.length && live[this.liveHead]!.closed) this.liveHead++;
+      const oldest = live[this.liveHead];
       if (oldest) {
         this.counters.dropped++;
         this.close(oldest);
