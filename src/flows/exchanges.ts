@@ -105,6 +105,8 @@ interface Open extends Exchange {
   /** The answer rtt_ms was measured to was addressed to the requester (not to a relay on its way). */
   answerToRequester: boolean;
   closed: boolean;
+  /** Its place in the order of start (the queue's index plus what has left the queue before it). */
+  seq: number;
   nonces: string[];
   /** Retransmission keys it is filed under (smr: also its SMR-invoked request's). */
   identities: string[];
@@ -175,9 +177,19 @@ export class ExchangeTracker {
   private readonly timeout: number | undefined;
   private readonly maxOpen: number;
   private readonly maxLifetime: number;
-  /** Open exchanges in order of start; closed ones wait here until everything before them closed. */
-  private queue: Open[] = [];
+  /**
+   * Exchanges in order of start: open ones, and closed ones (as their public view, the matching
+   * state let go) waiting until everything before them closed.
+   */
+  private queue: (Open | Exchange)[] = [];
   private head = 0;
+  /** The seq of queue[0]. */
+  private base = 0;
+  private nextSeq = 0;
+  /** The open exchanges in order of start (closed ones leave at the next sweep). */
+  private live: Open[] = [];
+  /** Everything in `live` before it is closed (the cap closes the oldest: it starts looking here). */
+  private liveHead = 0;
   private openCount = 0;
   /** Open exchanges by each of their nonces (several may share one: then a list). */
   private readonly byNonce = new Map<string, Open | Open[]>();
@@ -251,10 +263,17 @@ export class ExchangeTracker {
   sweep(now: number, force = false): void {
     if (!force && now - this.lastSweep < 0.5) return;
     this.lastSweep = now;
-    for (let i = this.head; i < this.queue.length; i++) {
-      const e = this.queue[i]!;
+    // Only the open ones are looked at: behind one long-lived exchange, the queue can hold
+    // everything that started after it.
+    const live = this.live;
+    let n = 0;
+    for (let i = 0; i < live.length; i++) {
+      const e = live[i]!;
       if (!e.closed && now > this.closesAt(e)) this.close(e);
+      if (!e.closed) live[n++] = e;
     }
+    live.length = n;
+    this.liveHead = 0;
     this.emit();
     while (this.closedHead < this.closedOrder.length) {
       const n = this.closedOrder[this.closedHead]!;
@@ -273,14 +292,17 @@ export class ExchangeTracker {
     const out: PendingExchange[] = [];
     for (let i = this.head; i < this.queue.length; i++) {
       const e = this.queue[i]!;
-      out.push({ exchange: { ...publicView(e), frames: [...e.frames] }, open: !e.closed });
+      if (isOpen(e)) out.push({ exchange: { ...publicView(e), frames: [...e.frames] }, open: true });
+      else out.push({ exchange: { ...e, frames: [...e.frames] }, open: false });
     }
     return out;
   }
 
   /** End of input: everything open closes. */
   finish(): void {
-    for (let i = this.head; i < this.queue.length; i++) if (!this.queue[i]!.closed) this.close(this.queue[i]!);
+    for (const e of this.live) if (!e.closed) this.close(e);
+    this.live = [];
+    this.liveHead = 0;
     this.emit();
   }
 
@@ -327,9 +349,9 @@ export class ExchangeTracker {
   /** A new exchange in the queue, not yet findable by nonce (`begin` files it). */
   private enqueue(ts: number, sender: string, senderPort: number, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef, expects: Answer): Open {
     if (this.openCount >= this.maxOpen) {
-      let i = this.head;
-      while (i < this.queue.length && this.queue[i]!.closed) i++;
-      const oldest = this.queue[i];
+      const live = this.live;
+      while (this.liveHead < live.length && live[this.liveHead]!.closed) this.liveHead++;
+      const oldest = live[this.liveHead];
       if (oldest) {
         this.counters.dropped++;
         this.close(oldest);
@@ -359,6 +381,7 @@ export class ExchangeTracker {
       answered: false,
       answerToRequester: false,
       closed: false,
+      seq: this.nextSeq++,
       nonces: [],
       identities: [],
       firstId: '',
@@ -366,6 +389,7 @@ export class ExchangeTracker {
       expects,
     };
     this.queue.push(e);
+    this.live.push(e);
     this.openCount++;
     return e;
   }
@@ -856,7 +880,7 @@ export class ExchangeTracker {
     this.sweep(v.ts);
     // By the quoted nonce; when the quote stops before the LISP message (RFC 792 quotes 8 bytes of
     // UDP), by the quoted addresses and ports among the latest requests.
-    const list = v.nonce !== undefined ? this.withNonce(v.nonce) : this.queue.slice(Math.max(this.head, this.queue.length - ICMP_SCAN));
+    const list = v.nonce !== undefined ? this.withNonce(v.nonce) : this.queue.slice(Math.max(this.head, this.queue.length - ICMP_SCAN)).filter(isOpen);
     for (let i = list.length - 1; i >= 0; i--) {
       const e = list[i]!;
       if (!this.alive(e, v.ts) || !e.hops.includes(v.dst)) continue;
@@ -1014,6 +1038,8 @@ export class ExchangeTracker {
       if (e.icmp) e.outcome = 'unreachable';
       else if (e.forwardSeen && ANSWERED_AROUND.has(e.kind)) e.outcome = 'forwarded';
     }
+    // Final now: what waits in the queue is what will be reported, without the matching state.
+    this.queue[e.seq - this.base] = publicView(e);
   }
 
   private forgetOldestClosed(): void {
@@ -1026,46 +1052,80 @@ export class ExchangeTracker {
   }
 
   private emit(): void {
-    while (this.head < this.queue.length && this.queue[this.head]!.closed) {
-      const e = this.queue[this.head++]!;
-      this.opts.onExchange(publicView(e));
+    while (this.head < this.queue.length) {
+      const e = this.queue[this.head]!;
+      if (isOpen(e)) break;
+      this.head++;
+      this.opts.onExchange(e);
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
+      this.base += this.head;
       this.head = 0;
     }
   }
 }
 
+/** The fields of an Exchange publicView copies: adding one to Exchange without copying it here fails to compile. */
+type Copied =
+  'kind' | 'eid' | 'nonce' | 'frames' | 'start' | 'requester' | 'rttMs' | 'timeToAnswerMs' |
+  'retransmissions' | 'outcome' | 'responder' | 'rlocs' | 'via' | 'notes' | 'icmp' | 'smrInvoked' | 'keyId' |
+  'withdraw' | 'subscriptionNonce' | 'lispSec' | 'site' | 'wantMapNotify' | 'intervalMs' | 'requestSeen' |
+  'invokedNonce' | 'invokedMs' | 'probedRloc' | 'nat' | 'referralAction' | 'action' | 'authError' |
+  'transport' | 'messageId' | 'rejectReason';
+const everyFieldCopied: [Exclude<keyof Exchange, Copied>] extends [never] ? true : never = true;
+void everyFieldCopied;
+
+/**
+ * The exchange without the matching state, field by field: a rest pattern leaving out the internal
+ * fields took ten times as long (a generic copy checking each key against the excluded ones).
+ */
 function publicView(e: Open): Exchange {
-  const {
-    last: _l,
-    lastTx: _t,
-    interval: _i,
-    txAt: _x,
-    sender: _s,
-    senderPort: _sp,
-    hops: _h,
-    replyTo: _r,
-    wantsAnswer: _w,
-    answered: _a,
-    answerToRequester: _q,
-    closed: _c,
-    nonces: _n,
-    identities: _d,
-    firstId: _fi,
-    forwardSeen: _f,
-    expects: _e,
-    asked: _k,
-    smrPeer: _p,
-    smrEids: _m,
-    tcpKeys: _tk,
-    ...x
-  } = e;
+  const x: Exchange = {
+    kind: e.kind,
+    eid: e.eid,
+    nonce: e.nonce,
+    frames: e.frames,
+    start: e.start,
+    requester: e.requester,
+    rttMs: e.rttMs,
+    timeToAnswerMs: e.timeToAnswerMs,
+    retransmissions: e.retransmissions,
+    outcome: e.outcome,
+  };
+  if (e.responder !== undefined) x.responder = e.responder;
+  if (e.rlocs !== undefined) x.rlocs = e.rlocs;
+  if (e.via !== undefined) x.via = e.via;
+  if (e.notes !== undefined) x.notes = e.notes;
+  if (e.icmp !== undefined) x.icmp = e.icmp;
+  if (e.smrInvoked !== undefined) x.smrInvoked = e.smrInvoked;
+  if (e.keyId !== undefined) x.keyId = e.keyId;
+  if (e.withdraw !== undefined) x.withdraw = e.withdraw;
+  if (e.subscriptionNonce !== undefined) x.subscriptionNonce = e.subscriptionNonce;
+  if (e.lispSec !== undefined) x.lispSec = e.lispSec;
+  if (e.site !== undefined) x.site = e.site;
+  if (e.wantMapNotify !== undefined) x.wantMapNotify = e.wantMapNotify;
+  if (e.intervalMs !== undefined) x.intervalMs = e.intervalMs;
+  if (e.requestSeen !== undefined) x.requestSeen = e.requestSeen;
+  if (e.invokedNonce !== undefined) x.invokedNonce = e.invokedNonce;
+  if (e.invokedMs !== undefined) x.invokedMs = e.invokedMs;
+  if (e.probedRloc !== undefined) x.probedRloc = e.probedRloc;
+  if (e.nat !== undefined) x.nat = e.nat;
+  if (e.referralAction !== undefined) x.referralAction = e.referralAction;
+  if (e.action !== undefined) x.action = e.action;
+  if (e.authError !== undefined) x.authError = e.authError;
+  if (e.transport !== undefined) x.transport = e.transport;
+  if (e.messageId !== undefined) x.messageId = e.messageId;
+  if (e.rejectReason !== undefined) x.rejectReason = e.rejectReason;
   return x;
 }
 
 const NONE: readonly Open[] = [];
+
+/** An exchange of the queue still open (a closed one is there as its public view). */
+function isOpen(x: Open | Exchange): x is Open {
+  return (x as Open).closed === false;
+}
 
 /** A short list with `x` added once, as a new array of its exact size (see pushFrame). */
 function withItem(list: string[], x: string): string[] {

@@ -77,7 +77,8 @@ interface EidState {
   registered: boolean;
   /** Data to the EID's locators was seen before its first announcement. */
   dataBefore?: boolean;
-  seen: DataSeen;
+  /** Made at the first data packet to the EID: most EIDs of a busy capture see none. */
+  seen?: DataSeen;
   tracking?: Tracking;
 }
 
@@ -143,7 +144,7 @@ export class MappingTracker {
       this.droppedEids++;
       return undefined;
     }
-    s = { mapping: { eid, timeline: [], handovers: [] }, registered: false, seen: { peers: new Map(), etrs: new Map() } };
+    s = { mapping: { eid, timeline: [], handovers: [] }, registered: false };
     this.eids.set(eid, s);
     this.table.add(eid);
     this.adoptHosts(eid, s);
@@ -174,9 +175,10 @@ export class MappingTracker {
     // No earlier set in the capture: what were peers encapsulating to? Not to a router that also
     // encapsulates data for the EID itself (an RTR or re-encapsulating tunnel router relays it: it
     // is on the path, not the EID's locator).
-    const used = [...s.seen.etrs]
-      .filter(([etr, last]) => ts - last <= this.peerWindow && !s.seen.peers.has(etr) && !this.relays.has(etr))
-      .map(([etr]) => addrText(etr));
+    const seen = s.seen;
+    const used = seen
+      ? [...seen.etrs].filter(([etr, last]) => ts - last <= this.peerWindow && !seen.peers.has(etr) && !this.relays.has(etr)).map(([etr]) => addrText(etr))
+      : [];
     s.dataBefore = used.length > 0;
     if (used.some((r) => !rlocs.includes(r))) this.handover(s, ts, frame, used.sort(), rlocs, 'data-plane');
   }
@@ -188,7 +190,7 @@ export class MappingTracker {
     if (s.tracking) this.tracking.delete(s);
     s.tracking = t;
     this.tracking.add(s);
-    for (const [peer, last] of s.seen.peers) {
+    for (const [peer, last] of s.seen?.peers ?? []) {
       if (ts - last > this.peerWindow) continue;
       const p = this.peer(t, peer);
       if (p && ts - last > this.activeWindow) p.idle = true;
@@ -271,7 +273,7 @@ export class MappingTracker {
   }
 
   private sent(s: EidState, ts: number, itr: Addr, etr: Addr): void {
-    note(s.seen, ts, itr, etr, MAX_PEERS_PER_EID, MAX_ETRS);
+    note((s.seen ??= dataSeen()), ts, itr, etr, MAX_PEERS_PER_EID, MAX_ETRS);
     const t = s.tracking;
     if (!t || ts < t.handover.ts) return;
     if (ts > t.until) {
@@ -307,7 +309,7 @@ export class MappingTracker {
     let seen = inst.get(dst);
     if (!seen) {
       if (this.hostCount >= this.maxHosts) this.forgetOldestHost();
-      seen = { peers: new Map(), etrs: new Map() };
+      seen = dataSeen();
       inst.set(dst, seen);
       this.hostCount++;
     }
@@ -345,8 +347,9 @@ export class MappingTracker {
       for (const [a, t] of from) if ((into.size < max || into.has(a)) && (into.get(a) ?? -Infinity) < t) into.set(a, t);
     };
     const take = (k: Addr, seen: DataSeen) => {
-      latest(s.seen.peers, seen.peers, MAX_PEERS_PER_EID);
-      latest(s.seen.etrs, seen.etrs, MAX_ETRS);
+      const into = (s.seen ??= dataSeen());
+      latest(into.peers, seen.peers, MAX_PEERS_PER_EID);
+      latest(into.etrs, seen.etrs, MAX_ETRS);
       inst.delete(k);
       this.hostCount--;
     };
@@ -414,6 +417,10 @@ export class MappingTracker {
       ? `${one} and nothing earlier to compare it with (no earlier registration, Map-Reply or data to the EID): a move before it cannot be seen from here`
       : `${one}, and the data before it already went to its RLOCs`;
   }
+}
+
+function dataSeen(): DataSeen {
+  return { peers: new Map(), etrs: new Map() };
 }
 
 /** Records a data packet's peer and ETR (either may be absent), within the caps. */
