@@ -15,7 +15,7 @@ import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './a
 import { openRecording, readKeyFile } from './common.js';
 import type { Io } from '../output/io.js';
 import { needAddress } from './active.js';
-import { exchangeLine } from './sniff.js';
+import { exchangeLine } from '../output/flows-text.js';
 
 export const msSpec: CommandSpec = {
   name: 'ms',

@@ -7,24 +7,23 @@
 
 import { isatty } from 'node:tty';
 import { PacketDecoder, type LispPacket } from '../capture/packets.js';
-import { defaultFilter, LiveCapture, LiveCaptureError, linkTypeName, listInterfaces, loadLibpcap, type Libpcap } from '../capture/live.js';
+import { defaultFilter, LiveCapture, LiveCaptureError, linkTypeName, loadLibpcap } from '../capture/live.js';
 import type { Frame } from '../capture/types.js';
 import { CaptureFileRing } from '../capture/ring.js';
 import { FlowEngine } from '../flows/engine.js';
-import type { Exchange } from '../flows/types.js';
 import { hexDump } from '../output/hex.js';
 import { writeDataJsonFast } from '../output/json-fast.js';
 import { writeDataLineFast, type FastLineOptions } from '../output/line-fast.js';
 import { exchangeJson } from '../output/json-flows.js';
-import { exchangeKind } from '../output/flows-text.js';
+import { exchangeLine } from '../output/flows-text.js';
+import { bindingText, listText } from '../output/interfaces.js';
 import { packetJson, writePacketJson } from '../output/json.js';
 import { JsonWriter } from '../output/json-writer.js';
-import { packetLine, timeOfDay } from '../output/line.js';
+import { packetLine } from '../output/line.js';
 import { packetTree } from '../output/packet-tree.js';
-import { chooseStyle, type Style } from '../output/style.js';
+import { chooseStyle } from '../output/style.js';
 import { LineClock, type TimeFormat } from '../output/time.js';
 import { renderTree } from '../output/tree.js';
-import { msText } from '../output/units.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { filterHelpText } from '../output/filter-help.js';
 import { filterOf, filtersForAll, keyLookup, loadKeys, packetFails, parseDecodeAs, parseFailOn } from './common.js';
@@ -95,39 +94,11 @@ export function parseRing(spec: string): { files: number; maxBytes: number } {
 // ---------------------------------------------------------------------------------------------
 // The command
 
-/** An exchange in one line, for --flows on a terminal. */
-export function exchangeLine(e: Exchange, style: Style): string {
-  const us = Math.round(e.start * 1e6);
-  const sec = Math.floor(us / 1e6);
-  const when = timeOfDay(sec, (us - sec * 1e6) * 1000).slice(0, 12);
-  const arrow = e.kind === 'smr' ? '→' : '⇄';
-  const rtt = e.rttMs === null ? '' : ` ${msText(e.rttMs)}`;
-  const outcome = e.outcome === 'answered' ? style.good(e.outcome) : e.outcome === 'negative' || e.outcome === 'unacknowledged' ? e.outcome : style.bad(e.outcome);
-  const action = e.action ? ` (${e.action})` : e.rejectReason ? ` (${e.rejectReason})` : '';
-  const retx = e.retransmissions ? `, ${e.retransmissions} retransmission${e.retransmissions > 1 ? 's' : ''}` : '';
-  const rlocs = e.rlocs?.length ? ` -> [${e.rlocs.join(', ')}]` : '';
-  return `${when} ${style.type(exchangeKind(e))} ${style.eid(e.eid)} ${e.requester} ${arrow} ${e.responder ?? '-'}:${rtt} ${outcome}${action}${retx}${rlocs}, frames ${e.frames.map((f) => f.frame).join(',')}`;
-}
-
 function positiveSeconds(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!/^\d+(\.\d+)?$/.test(v) || !(n > 0)) throw new UsageError(`sniff: --${name} needs a positive number of seconds, not "${v}"`);
   return n;
-}
-
-/** Which libpcap binding captures, and what that means for times and drops (for -D). */
-function bindingText(pcap: Libpcap): string {
-  if (pcap.binding === 'native') return `capturing through lispscope's libpcap binding (${pcap.version ?? 'libpcap'}): kernel timestamps, original lengths, kernel drop counts`;
-  return "capturing through the optional package cap: times taken when libpcap hands a packet over, no kernel drop counts (npm run build:native builds lispscope's own binding)";
-}
-
-function listText(pcap: Libpcap): string {
-  const rows = listInterfaces(pcap).map((i, k) => {
-    const what = [i.loopback ? 'loopback' : '', i.description ?? '', i.addresses.join(', ')].filter(Boolean).join('; ');
-    return `${k + 1}. ${i.name}${what ? `  (${what})` : ''}`;
-  });
-  return `${rows.join('\n')}\n`;
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -15,6 +15,17 @@ function clock(ts: number): string {
   return timeOfDay(sec, (us - sec * 1e6) * 1000).slice(0, 12);
 }
 
+/** An exchange in one line, as `sniff --flows` and `ms --flows` print them on a terminal. */
+export function exchangeLine(e: Exchange, style: Style): string {
+  const arrow = e.kind === 'smr' ? '→' : '⇄';
+  const rtt = e.rttMs === null ? '' : ` ${ms(e.rttMs)}`;
+  const outcome = e.outcome === 'answered' ? style.good(e.outcome) : e.outcome === 'negative' || e.outcome === 'unacknowledged' ? e.outcome : style.bad(e.outcome);
+  const action = e.action ? ` (${e.action})` : e.rejectReason ? ` (${e.rejectReason})` : '';
+  const retx = e.retransmissions ? `, ${e.retransmissions} retransmission${e.retransmissions > 1 ? 's' : ''}` : '';
+  const rlocs = e.rlocs?.length ? ` -> [${e.rlocs.join(', ')}]` : '';
+  return `${clock(e.start)} ${style.type(exchangeKind(e))} ${style.eid(e.eid)} ${e.requester} ${arrow} ${e.responder ?? '-'}:${rtt} ${outcome}${action}${retx}${rlocs}, frames ${e.frames.map((f) => f.frame).join(',')}`;
+}
+
 const dim = (head: string[], style: Style) => head.map((h) => style.dim(h));
 
 /** A cli-table3 table in the compact drawing the streamed tables (box-table.ts) share. */
