@@ -16,6 +16,7 @@ import { PACKET_TYPES } from '../../src/flows/filter-fields.js';
 import { packetJson } from '../../src/output/json.js';
 import { FileSource } from '../../src/tui/file-source.js';
 import { PacketFilter } from '../../src/tui/packet-filter.js';
+import { caughtUp } from './helpers.js';
 import { PCAPS, SHARED } from '../cli/run.js';
 import { gate } from '../support/live.js';
 import { writeBigCapture } from './big-capture.js';
@@ -96,17 +97,6 @@ async function load(files: string[]): Promise<{ source: FileSource; packets: Dec
     if (v) packets.push({ seq, json: packetJson(v.packet), known: source.knownType(seq) });
   }
   return { source, packets };
-}
-
-function caughtUp(f: PacketFilter): Promise<void> {
-  return new Promise((resolve) => {
-    if (f.progress().caughtUp) return resolve();
-    const off = f.subscribe(() => {
-      if (!f.progress().caughtUp) return;
-      off();
-      resolve();
-    });
-  });
 }
 
 const name = (files: string[]) => files.map((f) => f.slice(f.lastIndexOf('/') + 1)).join(' + ');

@@ -5,6 +5,7 @@ import { createElement } from 'react';
 import type { Frame } from '../../src/capture/types.js';
 import { App } from '../../src/tui/components/App.js';
 import { makePaint, plain } from '../../src/tui/paint.js';
+import type { PacketFilter } from '../../src/tui/packet-filter.js';
 import type { Counters, DataSource, SourceStatus } from '../../src/tui/source.js';
 import { StreamSource, type StreamOptions } from '../../src/tui/stream-source.js';
 
@@ -135,3 +136,14 @@ export function ui(source: DataSource, o: { width?: number; height?: number; col
   return { ...r, frame, press, settle, waitFor };
 }
 
+/** Resolves once the filter has looked at everything the source has. */
+export function caughtUp(f: PacketFilter): Promise<void> {
+  return new Promise((resolve) => {
+    if (f.progress().caughtUp) return resolve();
+    const off = f.subscribe(() => {
+      if (!f.progress().caughtUp) return;
+      off();
+      resolve();
+    });
+  });
+}

@@ -11,22 +11,10 @@ import { FilterError } from '../../src/flows/filter.js';
 import { FileSource } from '../../src/tui/file-source.js';
 import { PacketFilter } from '../../src/tui/packet-filter.js';
 import { writeBigCapture } from './big-capture.js';
-import { StepSource, until } from './helpers.js';
+import { caughtUp, StepSource, until } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-tui-filter-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Resolves once the filter has looked at everything the source has. */
-function caughtUp(f: PacketFilter): Promise<void> {
-  return new Promise((resolve) => {
-    if (f.progress().caughtUp) return resolve();
-    const off = f.subscribe(() => {
-      if (!f.progress().caughtUp) return;
-      off();
-      resolve();
-    });
-  });
-}
 
 /** The sequence numbers of every match still kept. */
 function matches(f: PacketFilter): number[] {
