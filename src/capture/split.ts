@@ -4,9 +4,10 @@
 // of decoding threads. Frames come out of the chunks exactly as the single reader would deliver
 // them: same indexes, same notes, same warnings, in the same order.
 
+import { open } from 'node:fs/promises';
 import { PcapDecoder, pcapMagicKind, type PcapState } from './pcap.js';
 import { PcapngDecoder, type PcapngState } from './pcapng.js';
-import { truncatedText, type DecodeContext } from './reader.js';
+import { isCaptureMagic, truncatedText, type DecodeContext } from './reader.js';
 import type { FrameSink } from './types.js';
 
 export type ChunkState = PcapState | PcapngState;
@@ -127,4 +128,22 @@ export function decodeChunk(chunk: Chunk, name: string, sink: FrameSink): void {
         ? PcapDecoder.resume(ctx, s)
         : PcapngDecoder.resume(ctx, s);
   dec.decode(b, 0, b.length);
+}
+
+/** A plain (not gzipped) capture file of at least `minBytes`: worth cutting into chunks for several threads. */
+export async function splittableFile(path: string, minBytes: number): Promise<boolean> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const st = await fh.stat();
+      if (!st.isFile() || st.size < minBytes) return false;
+      const head = new Uint8Array(4);
+      await fh.read(head, 0, 4, 0);
+      return isCaptureMagic(head, 0);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false;
+  }
 }

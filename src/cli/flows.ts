@@ -2,9 +2,8 @@
 // by time (from several vantage points), as tables for people or NDJSON for tools.
 
 import { CaptureError } from '../capture/types.js';
-import { FlowEngine } from '../flows/engine.js';
+import { analyzeCaptures } from '../flows/analyze.js';
 import type { FilterDomain, Predicate } from '../flows/filter.js';
-import { mergeCaptures } from '../flows/merge.js';
 import type { Exchange } from '../flows/types.js';
 import { exchangeJson, mappingJson, statsJson } from '../output/json-flows.js';
 import { ExchangeTableStream, mappingText, statsText } from '../output/flows-text.js';
@@ -87,21 +86,14 @@ function setup(spec: CommandSpec, argv: string[], domain?: FilterDomain): Setup 
 async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void) {
   const keysPath = s.a.values.get('keys');
   const ring = keysPath ? loadKeys(keysPath) : undefined;
-  const engine = new FlowEngine({ ...(s.timeout !== undefined ? { timeout: s.timeout } : {}), ...(onExchange ? { onExchange } : {}) });
   try {
-    const { duplicates } = await mergeCaptures(
-      s.files,
-      {
-        decoder: { decodeAs: parseDecodeAs(s.a.lists.get('decode-as') ?? []), ...(ring ? { keyFor: keyLookup(ring) } : {}) },
-        warning: (m) => io.warn(m),
-        onFrame: () => engine.frame(),
-        onPlainData: (f, d) => engine.plainData(f, d),
-        ready: () => io.ready(),
-      },
-      (p, file) => engine.packet(p, file),
-    );
-    const result = engine.finish();
-    return { ...result, duplicates, counters: engine.exchanges.counters };
+    return await analyzeCaptures(s.files, {
+      decoder: { decodeAs: parseDecodeAs(s.a.lists.get('decode-as') ?? []), ...(ring ? { keyFor: keyLookup(ring) } : {}) },
+      warning: (m) => io.warn(m),
+      ready: () => io.ready(),
+      ...(s.timeout !== undefined ? { timeout: s.timeout } : {}),
+      ...(onExchange ? { onExchange } : {}),
+    });
   } catch (e) {
     if (e instanceof CaptureError) throw new UsageError(e.message);
     throw e;

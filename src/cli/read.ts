@@ -3,11 +3,10 @@
 // -# numbers the frames, -t.. picks the clock, -w writes what passes the filters.
 
 import { readFileSync, realpathSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { OfflineFilter } from '../capture/bpf.js';
 import { FrameFileWriter } from '../capture/frame-writer.js';
-import { isCaptureMagic } from '../capture/reader.js';
 import { probeCapture, readCapture } from '../capture/source.js';
+import { splittableFile } from '../capture/split.js';
 import { CaptureError, type Frame } from '../capture/types.js';
 import { mergeCaptures } from '../flows/merge.js';
 import { filterHelpText } from '../output/filter-help.js';
@@ -281,24 +280,6 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
     );
     stream.finish();
     found ||= stream.found;
-  }
-}
-
-/** A plain (not gzipped) capture file of at least `minBytes`: worth several threads. */
-async function splittableFile(path: string, minBytes: number): Promise<boolean> {
-  try {
-    const fh = await open(path, 'r');
-    try {
-      const st = await fh.stat();
-      if (!st.isFile() || st.size < minBytes) return false;
-      const head = new Uint8Array(4);
-      await fh.read(head, 0, 4, 0);
-      return isCaptureMagic(head, 0);
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return false;
   }
 }
 

@@ -1,0 +1,28 @@
+// The flow engine over capture files, merged by time: what `flows`, `mappings` and `stats` print.
+
+import type { Exchange } from './types.js';
+import { FlowEngine, type FlowEngineOptions } from './engine.js';
+import { mergeCaptures, type MergeOptions } from './merge.js';
+
+export interface AnalyzeOptions extends Pick<MergeOptions, 'decoder' | 'warning' | 'ready'> {
+  timeout?: FlowEngineOptions['timeout'];
+  /** Exchanges in order of start, as they close. */
+  onExchange?: (e: Exchange) => void;
+}
+
+/** Runs the engine over `files` (merged by time; a packet seen in two of them counted once). */
+export async function analyzeCaptures(files: string[], opts: AnalyzeOptions) {
+  const engine = new FlowEngine({ ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), ...(opts.onExchange ? { onExchange: opts.onExchange } : {}) });
+  const { duplicates } = await mergeCaptures(
+    files,
+    {
+      ...(opts.decoder ? { decoder: opts.decoder } : {}),
+      warning: opts.warning,
+      ...(opts.ready ? { ready: opts.ready } : {}),
+      onFrame: () => engine.frame(),
+      onPlainData: (f, d) => engine.plainData(f, d),
+    },
+    (p, file) => engine.packet(p, file),
+  );
+  return { ...engine.finish(), duplicates, counters: engine.exchanges.counters };
+}
