@@ -5,28 +5,22 @@
 // cannot hold is counted and reported. Ctrl-C (or SIGTERM) stops, flushes and closes the files and
 // prints the totals.
 
+import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { PacketDecoder, type LispPacket } from '../capture/packets.js';
+import { PacketDecoder } from '../capture/packets.js';
 import { defaultFilter, LiveCapture, LiveCaptureError, linkTypeName, loadLibpcap } from '../capture/live.js';
 import type { Frame } from '../capture/types.js';
 import { CaptureFileRing } from '../capture/ring.js';
 import { FlowEngine } from '../flows/engine.js';
-import { hexDump } from '../output/hex.js';
-import { writeDataJsonFast } from '../output/json-fast.js';
-import { writeDataLineFast, type FastLineOptions } from '../output/line-fast.js';
 import { exchangeJson } from '../output/json-flows.js';
 import { exchangeLine } from '../output/flows-text.js';
 import { bindingText, listText } from '../output/interfaces.js';
-import { packetJson, writePacketJson } from '../output/json.js';
-import { JsonWriter } from '../output/json-writer.js';
-import { packetLine } from '../output/line.js';
-import { packetTree } from '../output/packet-tree.js';
-import { chooseStyle } from '../output/style.js';
+import { PacketStream, type PacketKinds } from '../output/packet-stream.js';
+import { chooseStyle, PLAIN } from '../output/style.js';
 import { LineClock, type TimeFormat } from '../output/time.js';
-import { renderTree } from '../output/tree.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { filterHelpText } from '../output/filter-help.js';
-import { filterOf, filtersForAll, keyLookup, loadKeys, packetFails, parseDecodeAs, parseFailOn } from './common.js';
+import { filterOf, filtersForAll, keyLookup, loadKeys, parseDecodeAs, parseFailOn } from './common.js';
 import { openDestination } from '../export/destination.js';
 import { LiveExport } from '../export/live.js';
 import { SinkError } from '../export/sink.js';
@@ -239,10 +233,8 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   // Output leaves through the thread pool: the capture never waits for it (see batchEnd).
   const buffer = io.buffer;
   const line = (s: string) => io.line(s);
-  const jw = new JsonWriter(buffer);
 
-  const t = { frames: 0, lisp: 0, control: 0, data: 0, reliable: 0, shown: 0 };
-  let found = false;
+  const t = { frames: 0, shown: 0 };
   let failure: string | undefined;
   let pipeClosed = false;
   const reached = () => count !== undefined && t.shown >= count;
@@ -262,32 +254,40 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
       })
     : undefined;
 
-  const decoder = new PacketDecoder({
-    all,
-    decodeAs,
-    ...(keyRing ? { keyFor: keyLookup(keyRing) } : {}),
-    warning: (msg) => io.warn(msg),
-  });
-
-  const emit = (p: LispPacket, frameBytes: Uint8Array): void => {
-    if (json) {
-      writePacketJson(jw, p, jsonOpts);
-      buffer.ensure(1);
-      buffer.byte(10);
-      return;
-    }
-    line(packetLine(p, { numeric, style, time: clock.text(p.tsSec, p.tsNsec), ...(number ? { number: String(p.frame) } : {}) }));
-    if (verbose) for (const node of packetTree(p, frameBytes).children ?? []) for (const l of renderTree(node, '    ')) line(l);
-    if (hex) for (const l of hexDump(frameBytes)) line(`    ${l}`);
-    if (verbose || hex) line('');
-  };
-
-  // Plain data packets go straight from frame bytes to NDJSON or to their line (json-fast.ts,
-  // line-fast.ts), as `read` writes them: most of a busy link's packets, and decoding them into
-  // objects and strings cost line mode a third more CPU than --json, so it dropped where --json kept up.
-  const plain = !flows && !filter && !all && decodeAs.control.size + decodeAs.data.size + (decodeAs.vxlan?.size ?? 0) === 0 && !keyRing;
-  const fast = json && plain;
-  const fastLine: FastLineOptions | undefined = plain && !json && !verbose && !hex ? { numeric, number, clock } : undefined;
+  // Packets are shown as `read` shows a file's (output/packet-stream.ts: the fast paths for plain
+  // data, decoding, -Y, --fail-on, lines, -V, -x, NDJSON); exchanges need the decoder alone.
+  const stream =
+    engine || live
+      ? undefined
+      : new PacketStream(
+          {
+            json,
+            verbose,
+            hex,
+            number,
+            time: clock.format,
+            numeric,
+            color: !json && style !== PLAIN,
+            showKeys: jsonOpts.showKeys,
+            all,
+            decodeAs: { control: [...decodeAs.control], data: [...decodeAs.data], vxlan: [...(decodeAs.vxlan ?? [])] },
+            ...(keysPath && keyRing ? { keys: { text: readFileSync(keysPath, 'utf8'), path: keysPath } } : {}),
+            ...(expr !== undefined ? { filter: expr } : {}),
+            failOn: [...failOn],
+            name: '',
+          },
+          buffer,
+          { warning: (msg) => io.warn(msg) },
+        );
+  const decoder =
+    stream?.decoder ??
+    new PacketDecoder({
+      all,
+      decodeAs,
+      ...(keyRing ? { keyFor: keyLookup(keyRing) } : {}),
+      warning: (msg) => io.warn(msg),
+    });
+  const kinds: PacketKinds = stream?.kinds ?? { lisp: 0, control: 0, data: 0, reliable: 0 };
 
   const onFrame = (f: Frame): boolean => {
     t.frames++;
@@ -304,30 +304,22 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
       t.shown = live.packets;
       return !reached();
     }
-    if (engine) engine.frame();
-    if (fast ? writeDataJsonFast(f, buffer) : fastLine !== undefined && writeDataLineFast(f, buffer, fastLine)) {
-      t.lisp++;
-      t.data++;
-      t.shown++;
+    if (stream) {
+      stream.frame(f);
+      t.shown = stream.shown;
       return !reached();
     }
+    engine!.frame();
     const p = decoder.decode(f);
     if (!p) return true;
     if (p.kind) {
       const n = p.kind === 'reliable' ? (p.reliable?.length ?? 0) : 1;
-      t.lisp += n;
-      if (p.kind === 'control') t.control++;
-      else if (p.kind === 'data') t.data++;
-      else t.reliable += n;
+      kinds.lisp += n;
+      if (p.kind === 'control') kinds.control++;
+      else if (p.kind === 'data') kinds.data++;
+      else kinds.reliable += n;
     }
-    if (engine) {
-      engine.packet(p);
-      return !reached();
-    }
-    if (filter && !filter(packetJson(p, jsonOpts))) return true;
-    if (packetFails(failOn, p)) found = true;
-    emit(p, f.data);
-    t.shown++;
+    engine!.packet(p);
     return !reached();
   };
 
@@ -357,7 +349,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   // stdout is the terminal too.
   const statusText = () => {
     const s = capture.stats();
-    return `${plural(t.frames, 'packet')}, ${plural(t.lisp, 'LISP message')}, ${t.shown} shown, queue drops ${s.queueDrops}, kernel drops ${s.kernelDrops ?? 'n/a'}`;
+    return `${plural(t.frames, 'packet')}, ${plural(kinds.lisp, 'LISP message')}, ${t.shown} shown, queue drops ${s.queueDrops}, kernel drops ${s.kernelDrops ?? 'n/a'}`;
   };
   let statusShown = false;
   let ticks = 0;
@@ -449,9 +441,9 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
       if (!(e instanceof SinkError)) throw e;
       failure ??= e.message;
     }
-    t.lisp = exported?.lisp_packets ?? t.lisp;
-    t.control = exported?.control_packets ?? 0;
-    t.data = exported?.data_packets ?? 0;
+    kinds.lisp = exported?.lisp_packets ?? kinds.lisp;
+    kinds.control = exported?.control_packets ?? 0;
+    kinds.data = exported?.data_packets ?? 0;
   }
   let writeError: string | undefined;
   try {
@@ -464,9 +456,9 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
 
   if (statusShown) process.stderr.write('\r\x1b[K');
   const s = capture.stats();
-  const kinds = [t.control && `${t.control} control`, t.data && `${t.data} data`, t.reliable && `${t.reliable} reliable-transport`].filter(Boolean);
+  const byKind = [kinds.control && `${kinds.control} control`, kinds.data && `${kinds.data} data`, kinds.reliable && `${kinds.reliable} reliable-transport`].filter(Boolean);
   info(
-    `${plural(t.frames, 'packet')} captured on ${iface}, ${plural(t.lisp, 'LISP message')}${kinds.length ? ` (${kinds.join(', ')})` : ''}, ` +
+    `${plural(t.frames, 'packet')} captured on ${iface}, ${plural(kinds.lisp, 'LISP message')}${byKind.length ? ` (${byKind.join(', ')})` : ''}, ` +
       (live ? `${t.shown} exported` : `${flows ? plural(t.shown, 'exchange') : t.shown} shown`),
   );
   if (s.kernelDrops === undefined) {
@@ -491,5 +483,5 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   // Already said as a warning when it happened; the capture is incomplete all the same.
   if (capture.failed) return 2;
   if (pipeClosed) return 0;
-  return found ? 1 : 0;
+  return stream?.found ? 1 : 0;
 }

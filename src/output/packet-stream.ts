@@ -45,7 +45,7 @@ export interface PacketStreamSettings {
   failOn: string[];
   /** Several captures read one after the other: the 0-based index of this one (JSON `file`, FILE:FRAME labels). */
   file?: number;
-  /** Name of the capture, prefixed to the decoder's warnings. */
+  /** Name of the capture, prefixed to the decoder's warnings ('' live: sniff names its interface once). */
   name: string;
 }
 
@@ -106,7 +106,7 @@ export class PacketStream {
       all: s.all,
       decodeAs,
       ...(b.keyFor ? { keyFor: b.keyFor } : {}),
-      warning: (msg) => hooks.warning(`${s.name}: ${msg}`),
+      warning: (msg) => hooks.warning(s.name ? `${s.name}: ${msg}` : msg),
       ...(hooks.deferStateful ? { deferStateful: true } : {}),
     });
     this.jw = new JsonWriter(out);
