@@ -15,7 +15,7 @@ import { FlowEngine } from '../flows/engine.js';
 import { exchangeJson } from '../output/json-flows.js';
 import { exchangeLine } from '../output/flows-text.js';
 import { bindingText, listText } from '../output/interfaces.js';
-import { PacketStream, type PacketKinds } from '../output/packet-stream.js';
+import { countKinds, PacketStream, type PacketKinds } from '../output/packet-stream.js';
 import { chooseStyle, PLAIN } from '../output/style.js';
 import { LineClock, type TimeFormat } from '../output/time.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
@@ -279,14 +279,14 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
           buffer,
           { warning: (msg) => io.warn(msg) },
         );
-  const decoder =
-    stream?.decoder ??
-    new PacketDecoder({
-      all,
-      decodeAs,
-      ...(keyRing ? { keyFor: keyLookup(keyRing) } : {}),
-      warning: (msg) => io.warn(msg),
-    });
+  const decoder = engine
+    ? new PacketDecoder({
+        all,
+        decodeAs,
+        ...(keyRing ? { keyFor: keyLookup(keyRing) } : {}),
+        warning: (msg) => io.warn(msg),
+      })
+    : undefined;
   const kinds: PacketKinds = stream?.kinds ?? { lisp: 0, control: 0, data: 0, reliable: 0 };
 
   const onFrame = (f: Frame): boolean => {
@@ -310,15 +310,9 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
       return !reached();
     }
     engine!.frame();
-    const p = decoder.decode(f);
+    const p = decoder!.decode(f);
     if (!p) return true;
-    if (p.kind) {
-      const n = p.kind === 'reliable' ? (p.reliable?.length ?? 0) : 1;
-      kinds.lisp += n;
-      if (p.kind === 'control') kinds.control++;
-      else if (p.kind === 'data') kinds.data++;
-      else kinds.reliable += n;
-    }
+    countKinds(kinds, p);
     engine!.packet(p);
     return !reached();
   };
@@ -426,7 +420,8 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   for (const timer of [status, sweep, flushFile]) if (timer) clearInterval(timer);
   for (const timer of [stopAfter, flushTimer]) if (timer) clearTimeout(timer);
 
-  decoder.finish();
+  stream?.finish();
+  decoder?.finish();
   if (engine) {
     engine.finish();
     if (engine.exchanges.counters.dropped) io.warn(`${engine.exchanges.counters.dropped} exchanges closed early: more than the open-exchange cap at once`);

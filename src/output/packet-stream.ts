@@ -75,6 +75,16 @@ export interface PacketKinds {
   reliable: number;
 }
 
+/** Counts a decoded packet in `k` by its kind. */
+export function countKinds(k: PacketKinds, p: LispPacket): void {
+  if (!p.kind) return;
+  const n = p.kind === 'reliable' ? (p.reliable?.length ?? 0) : 1;
+  k.lisp += n;
+  if (p.kind === 'control') k.control++;
+  else if (p.kind === 'data') k.data++;
+  else k.reliable += n;
+}
+
 export class PacketStream {
   /** Packets shown (or written). */
   shown = 0;
@@ -139,21 +149,12 @@ export class PacketStream {
     }
     const p = this.decoder.decode(f);
     if (p) {
-      this.count(p);
+      countKinds(this.kinds, p);
       this.packet(p, f);
     }
     return this.decoder.deferred;
   }
 
-  private count(p: LispPacket): void {
-    if (!p.kind) return;
-    const k = this.kinds;
-    const n = p.kind === 'reliable' ? (p.reliable?.length ?? 0) : 1;
-    k.lisp += n;
-    if (p.kind === 'control') k.control++;
-    else if (p.kind === 'data') k.data++;
-    else k.reliable += n;
-  }
 
   /**
    * A decoded packet (`frame`: its frame, when kept), shown when it passes the display filter;
