@@ -1,4 +1,4 @@
-// Longest-prefix match of addresses (as text, as the flow engine has them) against EID prefixes:
+// Longest-prefix match of addresses (as text, or IPv4 as numbers) against EID prefixes, each with a value:
 // one hash table per family, instance and mask length, probed from the longest mask down. Data
 // packets are looked up one by one, so IPv4, the common case, is parsed without allocating.
 
@@ -6,13 +6,13 @@ import { parseIPv6, parseMac } from '../dissect/addr.js';
 import { parsePrefix } from '../dissect/address.js';
 import type { LispAddress } from '../dissect/types.js';
 
-/** Dotted quad (from `start`) → unsigned 32-bit value, or -1. */
-export function ipv4Value(s: string, start: number): number {
+/** Dotted quad (from `start` up to `end`) → unsigned 32-bit value, or -1. */
+export function ipv4Value(s: string, start: number, end = s.length): number {
   let v = 0;
   let part = 0;
   let digits = 0;
   let dots = 0;
-  for (let i = start; i < s.length; i++) {
+  for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) {
       if (digits === 0 || part > 255) return -1;
@@ -29,11 +29,11 @@ export function ipv4Value(s: string, start: number): number {
   return v * 256 + part;
 }
 
-interface Family {
+interface Family<V> {
   /** Mask lengths present, longest first. */
   lengths: number[];
   /** Per mask length: masked network key → value. */
-  tables: Map<number, Map<string | number, string>>;
+  tables: Map<number, Map<string | number, V>>;
 }
 
 function maskV4(v: number, len: number): number {
@@ -67,39 +67,88 @@ function split(a: LispAddress, iid = -1): { fam: string; iid: number; v4?: numbe
   }
 }
 
-export class PrefixTable {
-  private readonly families = new Map<string, Family>();
+/**
+ * `[iid]a.b.c.d/len` (Instance ID and length optional) as numbers, without the general parser: EID
+ * prefixes are mostly IPv4, and a busy capture adds tens of thousands. Undefined when it is not one.
+ */
+function ipv4Prefix(text: string): { iid: number; v4: number; len: number } | undefined {
+  let start = 0;
+  let iid = -1;
+  if (text.charCodeAt(0) === 91) {
+    const end = text.indexOf(']');
+    if (end < 2 || end > 11) return undefined;
+    iid = 0;
+    for (let i = 1; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+      iid = iid * 10 + (c - 48);
+    }
+    if (iid > 0xffffffff) return undefined;
+    start = end + 1;
+  }
+  const slash = text.indexOf('/', start);
+  let len = 32;
+  if (slash >= 0) {
+    const digits = text.length - slash - 1;
+    if (digits < 1 || digits > 3) return undefined;
+    len = 0;
+    for (let i = slash + 1; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+      len = len * 10 + (c - 48);
+    }
+    if (len > 32) return undefined;
+  }
+  const v4 = ipv4Value(text, start, slash >= 0 ? slash : text.length);
+  return v4 < 0 ? undefined : { iid, v4, len };
+}
+
+/** EID prefixes, each with a value (by default its text). */
+export class PrefixTable<V = string> {
+  private readonly families = new Map<string, Family<V>>();
   /** The IPv4 families again, by Instance ID (-1: none), for lookups on numbers. */
-  private readonly v4ByIid = new Map<number, Family>();
+  private readonly v4ByIid = new Map<number, Family<V>>();
+  /** The IPv4 family without an Instance ID: most data packets' destinations. */
+  private v4: Family<V> | undefined;
   size = 0;
 
   /** Adds an EID prefix (text as `prefixText` writes it); returns false when it is not an address prefix. */
-  add(prefix: string): boolean {
+  add(prefix: string, value: V = prefix as V): boolean {
+    const q = ipv4Prefix(prefix);
+    if (q) {
+      this.put(q.iid < 0 ? '4' : `[${q.iid}]4`, q.iid, q.len, maskV4(q.v4, q.len), value);
+      return true;
+    }
     const p = parsePrefix(prefix);
     const s = p && split(p.address);
     if (!p || !s) return false;
-    let f = this.families.get(s.fam);
-    if (!f) {
-      f = { lengths: [], tables: new Map() };
-      this.families.set(s.fam, f);
-      if (s.v4 !== undefined) this.v4ByIid.set(s.iid, f);
-    }
-    let t = f.tables.get(p.maskLen);
-    if (!t) {
-      t = new Map();
-      f.tables.set(p.maskLen, t);
-      f.lengths.push(p.maskLen);
-      f.lengths.sort((a, b) => b - a);
-    }
-    const key = s.v4 !== undefined ? maskV4(s.v4, p.maskLen) : maskBytes(s.bytes!, p.maskLen);
-    if (!t.has(key)) this.size++;
-    t.set(key, prefix);
+    this.put(s.fam, s.v4 !== undefined ? s.iid : undefined, p.maskLen, s.v4 !== undefined ? maskV4(s.v4, p.maskLen) : maskBytes(s.bytes!, p.maskLen), value);
     return true;
   }
 
+  /** `v4Iid`: the Instance ID (-1: none) of an IPv4 family, undefined for the others. */
+  private put(fam: string, v4Iid: number | undefined, maskLen: number, key: string | number, value: V): void {
+    let f = this.families.get(fam);
+    if (!f) {
+      f = { lengths: [], tables: new Map() };
+      this.families.set(fam, f);
+      if (v4Iid !== undefined) this.v4ByIid.set(v4Iid, f);
+      if (v4Iid === -1) this.v4 = f;
+    }
+    let t = f.tables.get(maskLen);
+    if (!t) {
+      t = new Map();
+      f.tables.set(maskLen, t);
+      f.lengths.push(maskLen);
+      f.lengths.sort((a, b) => b - a);
+    }
+    if (!t.has(key)) this.size++;
+    t.set(key, value);
+  }
+
   /** The most specific prefix covering an IPv4 address given as its 32-bit value, in instance `iid` (-1: none). */
-  lookupIPv4(v4: number, iid = -1): string | undefined {
-    const f = this.v4ByIid.get(iid);
+  lookupIPv4(v4: number, iid = -1): V | undefined {
+    const f = iid === -1 ? this.v4 : this.v4ByIid.get(iid);
     if (!f) return undefined;
     for (const len of f.lengths) {
       const hit = f.tables.get(len)!.get(maskV4(v4, len));
@@ -109,7 +158,7 @@ export class PrefixTable {
   }
 
   /** The most specific prefix covering an address (`10.1.0.5`, `[223]10.1.0.5`, `2001:db8::1`). */
-  lookup(addr: string): string | undefined {
+  lookup(addr: string): V | undefined {
     let iid = '';
     let rest = 0;
     if (addr.charCodeAt(0) === 91) {

@@ -108,7 +108,7 @@ const MAX_RELAYS = 4096;
 export class MappingTracker {
   private readonly eids = new Map<string, EidState>();
   /** The tracked EID prefixes, for data packets' inner destinations. */
-  private readonly table = new PrefixTable();
+  private readonly table = new PrefixTable<EidState>();
   private readonly maxTimeline: number;
   private readonly maxEids: number;
   private readonly peerWindow: number;
@@ -146,7 +146,7 @@ export class MappingTracker {
     }
     s = { mapping: { eid, timeline: [], handovers: [] }, registered: false };
     this.eids.set(eid, s);
-    this.table.add(eid);
+    this.table.add(eid, s);
     this.adoptHosts(eid, s);
     return s;
   }
@@ -250,9 +250,9 @@ export class MappingTracker {
   /** A data packet from ITR `itr` to ETR `etr` for inner destination `dst` (`[iid]addr` with an Instance ID). */
   data(ts: number, itr: string, etr: string, dst: string | undefined): void {
     if (dst === undefined) return;
-    const eid = this.table.lookup(dst);
-    if (eid !== undefined) {
-      this.sent(this.eids.get(eid)!, ts, addrKey(itr), addrKey(etr));
+    const s = this.table.lookup(dst);
+    if (s !== undefined) {
+      this.sent(s, ts, addrKey(itr), addrKey(etr));
       return;
     }
     let iid = -1;
@@ -267,8 +267,8 @@ export class MappingTracker {
 
   /** `data` for an IPv4 packet in IPv4, on numbers (the plain-data fast path); `iid` -1 for none. */
   dataV4(ts: number, itr: number, etr: number, iid: number, dst: number): void {
-    const eid = this.table.lookupIPv4(dst, iid);
-    if (eid !== undefined) this.sent(this.eids.get(eid)!, ts, itr, etr);
+    const s = this.table.lookupIPv4(dst, iid);
+    if (s !== undefined) this.sent(s, ts, itr, etr);
     else this.remember(ts, itr, etr, iid, dst);
   }
 
@@ -367,25 +367,22 @@ export class MappingTracker {
     }
   }
 
-  private *trackingFor(eids: string[]): Iterable<EidState> {
-    const seen = new Set<EidState>();
+  /** The mappings under a handover that EIDs an SMR named concern (see `concerns`). */
+  private trackingFor(eids: string[]): Iterable<EidState> {
+    if (this.tracking.size === 0) return [];
+    let found: EidState[] | undefined;
     for (const e of eids) {
-      const key = this.eids.has(e) ? e : this.table.lookup(e.replace(/\/\d+$/, ''));
-      const s = key ? this.eids.get(key) : undefined;
-      if (s?.tracking && !seen.has(s)) {
-        seen.add(s);
-        yield s;
-      }
+      const s = this.eids.get(e) ?? this.table.lookup(withoutLength(e));
+      if (s?.tracking && !found?.includes(s)) (found ??= []).push(s);
     }
     // An SMR that names no tracked EID (e.g. it carries the peer's own prefix) still concerns
     // every mapping whose handover is under way.
-    if (seen.size === 0) yield* [...this.tracking];
+    return found ?? this.tracking;
   }
 
   /** Does an EID an SMR named concern this mapping (the same prefix, or an address within it). */
   private concerns(s: EidState, named: string): boolean {
-    if (named === s.mapping.eid) return true;
-    return this.table.lookup(named.replace(/\/\d+$/, '')) === s.mapping.eid;
+    return named === s.mapping.eid || this.table.lookup(withoutLength(named)) === s;
   }
 
   /**
@@ -428,6 +425,17 @@ function note(seen: DataSeen, ts: number, itr: Addr | undefined, etr: Addr | und
   // The latest time each was seen (captures merged by time may step back a little: it stays "recent").
   if (itr !== undefined && (seen.peers.size < maxPeers || seen.peers.has(itr))) seen.peers.set(itr, ts);
   if (etr !== undefined && (seen.etrs.size < maxEtrs || seen.etrs.has(etr))) seen.etrs.set(etr, ts);
+}
+
+/** `10.1.0.0/16` → `10.1.0.0`: the address of a prefix's text (an address's text as it is). */
+function withoutLength(prefix: string): string {
+  const slash = prefix.lastIndexOf('/');
+  if (slash < 0 || slash === prefix.length - 1) return prefix;
+  for (let i = slash + 1; i < prefix.length; i++) {
+    const c = prefix.charCodeAt(i);
+    if (c < 48 || c > 57) return prefix;
+  }
+  return prefix.slice(0, slash);
 }
 
 function sameSet(a: string[], b: string[]): boolean {

@@ -20,9 +20,23 @@ describe('longest-prefix match', () => {
     expect(t.add('(none)')).toBe(false);
   });
 
+  it('keeps a value per prefix, and refuses what is no prefix', () => {
+    const t = new PrefixTable<number>();
+    expect(t.add('10.1.0.0/16', 1)).toBe(true);
+    expect(t.add('[7]10.1.0.0/16', 2)).toBe(true);
+    expect(t.add('10.1.2.3', 3)).toBe(true);
+    for (const bad of ['10.1.0.0/33', '10.1.0.0/', '10.1.256.0/16', '[x]10.1.0.0/16', '10.1.0/16']) expect(t.add(bad, 9)).toBe(false);
+    expect(t.lookup('10.1.2.3')).toBe(3);
+    expect(t.lookupIPv4(0x0a010204)).toBe(1);
+    expect(t.lookup('[7]10.1.2.3')).toBe(2);
+    expect(t.lookupIPv4(0x0a010203, 7)).toBe(2);
+    expect(t.size).toBe(3);
+  });
+
   it('agrees with a linear scan of prefixCovers', () => {
     const prefix = fc.oneof(
       fc.tuple(ipv4, fc.integer({ min: 0, max: 32 })).map(([a, l]) => `${a}/${l}`),
+      ipv4,
       fc.tuple(ipv6, fc.integer({ min: 0, max: 128 })).map(([a, l]) => `${a}/${l}`),
     );
     fc.assert(
