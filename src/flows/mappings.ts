@@ -15,7 +15,7 @@
 
 import { formatIPv4 } from '../dissect/addr.js';
 import { PrefixTable, ipv4Value } from './lpm.js';
-import type { FrameRef, Handover, HandoverBaseline, HandoverPeer, Mapping } from './types.js';
+import type { FrameRef, Handover, HandoverBaseline, HandoverPeer, Mapping, TimelineEntry } from './types.js';
 
 export interface MappingOptions {
   /** Timeline entries kept per EID; more are counted, not kept. */
@@ -69,10 +69,13 @@ interface DataSeen {
   etrs: Map<Addr, number>;
 }
 
+type SetSource = Exclude<HandoverBaseline, 'data-plane'>;
+
 interface EidState {
   mapping: Mapping;
   /** The RLOC set in force, and what it was taken from. */
-  current?: { rlocs: string[]; source: Exclude<HandoverBaseline, 'data-plane'> };
+  rlocs?: string[];
+  source?: SetSource;
   /** A Map-Register for the EID was seen: Map-Replies and Map-Notifies no longer move the set. */
   registered: boolean;
   /** Data to the EID's locators was seen before its first announcement. */
@@ -104,6 +107,9 @@ const MAX_HOST_ETRS = 8;
 const MAX_HOST_SCAN = 4096;
 const MAX_RECENT_SMRS = 1024;
 const MAX_RELAYS = 4096;
+const MAX_STRINGS = 65_536;
+/** The timeline of an EID before its first entry (replaced, never added to). */
+const NO_ENTRIES = Object.freeze([]) as unknown as TimelineEntry[];
 
 export class MappingTracker {
   private readonly eids = new Map<string, EidState>();
@@ -125,6 +131,10 @@ export class MappingTracker {
   private smrHead = 0;
   /** RTRs (from Info-Replies and registrations through them): data to them is relayed, not delivered. */
   private readonly relays = new Set<Addr>();
+  /** Address texts of timeline entries, each kept once (bounded). */
+  private readonly strings = new Map<string, string>();
+  /** `noHandover` lines, each made once. */
+  private readonly whys = new Map<string, string>();
   /** EIDs not tracked because of the cap. */
   droppedEids = 0;
 
@@ -144,7 +154,7 @@ export class MappingTracker {
       this.droppedEids++;
       return undefined;
     }
-    s = { mapping: { eid, timeline: [], handovers: [] }, registered: false };
+    s = { mapping: { eid, timeline: NO_ENTRIES, handovers: [] }, registered: false };
     this.eids.set(eid, s);
     this.table.add(eid, s);
     this.adoptHosts(eid, s);
@@ -159,17 +169,29 @@ export class MappingTracker {
   announce(ts: number, frame: FrameRef, source: string, by: string, eid: string, rlocs: string[], transport?: 'tcp'): void {
     const s = this.state(eid);
     if (!s) return;
-    const tl = s.mapping.timeline;
-    if (tl.length < this.maxTimeline) tl.push(transport ? { ts, frame, source, by, rlocs, transport } : { ts, frame, source, by, rlocs });
-    else s.mapping.timelineDropped = (s.mapping.timelineDropped ?? 0) + 1;
+    const m = s.mapping;
+    const tl = m.timeline;
+    // Most announcements repeat a set already held (the EID's, or the previous message's): the
+    // timeline keeps that one array, and one copy of each address text.
+    const last = tl.length > 0 ? tl[tl.length - 1]!.rlocs : s.rlocs;
+    rlocs = last && sameSet(last, rlocs) ? last : this.interned(rlocs);
+    by = this.intern(by);
+    if (tl.length < this.maxTimeline) {
+      const entry: TimelineEntry = transport ? { ts, frame, source, by, rlocs, transport } : { ts, frame, source, by, rlocs };
+      // An EID has one or two entries most of the time: no room kept for more until they come.
+      if (tl === NO_ENTRIES) m.timeline = [entry];
+      else tl.push(entry);
+    } else m.timelineDropped = (m.timelineDropped ?? 0) + 1;
     const registration = source === 'map-register';
     if (registration) s.registered = true;
     if (rlocs.length === 0) return;
-    if (!registration && (s.registered || (source === 'map-reply' && s.current?.source === 'registration'))) return;
-    const prev = s.current;
-    s.current = { rlocs, source: source === 'map-reply' ? 'map-reply' : source === 'publication' ? 'publication' : 'registration' };
+    if (!registration && (s.registered || (source === 'map-reply' && s.source === 'registration'))) return;
+    const prev = s.rlocs;
+    const prevSource = s.source;
+    s.rlocs = rlocs;
+    s.source = source === 'map-reply' ? 'map-reply' : source === 'publication' ? 'publication' : 'registration';
     if (prev) {
-      if (!sameSet(prev.rlocs, rlocs)) this.handover(s, ts, frame, prev.rlocs, rlocs, prev.source);
+      if (!sameSet(prev, rlocs)) this.handover(s, ts, frame, prev, rlocs, prevSource!);
       return;
     }
     // No earlier set in the capture: what were peers encapsulating to? Not to a router that also
@@ -404,15 +426,38 @@ export class MappingTracker {
   }
 
   private why(s: EidState): string {
-    if (!s.current) return 'only negative or empty answers: no RLOC set to follow';
+    if (!s.source) return 'only negative or empty answers: no RLOC set to follow';
     // What moves the set: registrations when there are any, else Map-Replies.
-    const source = s.registered ? 'map-register' : s.current.source === 'registration' ? 'map-notify' : s.current.source;
-    const moving = s.mapping.timeline.filter((t) => t.source === source && t.rlocs.length > 0);
-    const [one, many] = WHAT_MOVES[source];
-    if (moving.length > 1) return `the RLOC set did not change over ${moving.length} ${many}`;
-    return !s.dataBefore
-      ? `${one} and nothing earlier to compare it with (no earlier registration, Map-Reply or data to the EID): a move before it cannot be seen from here`
-      : `${one}, and the data before it already went to its RLOCs`;
+    const source = s.registered ? 'map-register' : s.source === 'registration' ? 'map-notify' : s.source;
+    let moving = 0;
+    for (const t of s.mapping.timeline) if (t.source === source && t.rlocs.length > 0) moving++;
+    // Tens of thousands of EIDs share a few of these lines: each is made once.
+    const key = moving > 1 ? `${source} ${moving}` : `${source} ${s.dataBefore ? 1 : 0}`;
+    let why = this.whys.get(key);
+    if (why === undefined) {
+      const [one, many] = WHAT_MOVES[source]!;
+      if (moving > 1) why = `the RLOC set did not change over ${moving} ${many}`;
+      else
+        why = !s.dataBefore
+          ? `${one} and nothing earlier to compare it with (no earlier registration, Map-Reply or data to the EID): a move before it cannot be seen from here`
+          : `${one}, and the data before it already went to its RLOCs`;
+      this.whys.set(key, why);
+    }
+    return why;
+  }
+
+  /** `text`, or the equal string already held (addresses repeat across thousands of entries). */
+  private intern(text: string): string {
+    const held = this.strings.get(text);
+    if (held !== undefined) return held;
+    if (this.strings.size < MAX_STRINGS) this.strings.set(text, text);
+    return text;
+  }
+
+  /** `rlocs` with each text replaced by the equal one already held (the array itself is kept). */
+  private interned(rlocs: string[]): string[] {
+    for (let i = 0; i < rlocs.length; i++) rlocs[i] = this.intern(rlocs[i]!);
+    return rlocs;
   }
 }
 
