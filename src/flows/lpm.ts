@@ -37,8 +37,7 @@ interface Family<V> {
 }
 
 function maskV4(v: number, len: number): number {
-  if (len === 0) return 0;
-  return len >= 32 ? v : v - (v % 2 ** (32 - len));
+  return len === 0 ? 0 : (v & (-1 << (32 - len))) >>> 0;
 }
 
 function maskBytes(b: Uint8Array, len: number): string {

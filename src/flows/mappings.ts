@@ -63,10 +63,63 @@ interface Tracking {
   until: number;
 }
 
+/**
+ * The last time each address was seen, in the order first seen. Per data packet one time changes:
+ * times are kept in an array of numbers (no boxed number per packet), and addresses are found by a
+ * scan while they are few (most destinations have one or two peers), by a map beyond.
+ */
+class LastSeen {
+  private readonly keys: Addr[] = [];
+  private readonly times: number[] = [];
+  private index: Map<Addr, number> | undefined;
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  private find(k: Addr): number {
+    return this.index ? (this.index.get(k) ?? -1) : this.keys.indexOf(k);
+  }
+
+  has(k: Addr): boolean {
+    return this.find(k) >= 0;
+  }
+
+  get(k: Addr): number | undefined {
+    const i = this.find(k);
+    return i >= 0 ? this.times[i] : undefined;
+  }
+
+  set(k: Addr, t: number): void {
+    const i = this.find(k);
+    if (i >= 0) this.times[i] = t;
+    else this.add(k, t);
+  }
+
+  /** `set`, except that a new address beyond `max` is not kept. */
+  note(k: Addr, t: number, max: number): void {
+    const i = this.find(k);
+    if (i >= 0) this.times[i] = t;
+    else if (this.keys.length < max) this.add(k, t);
+  }
+
+  private add(k: Addr, t: number): void {
+    const i = this.keys.length;
+    this.keys.push(k);
+    this.times.push(t);
+    if (this.index) this.index.set(k, i);
+    else if (i >= SCAN_MAX) this.index = new Map(this.keys.map((a, j) => [a, j]));
+  }
+
+  *[Symbol.iterator](): IterableIterator<[Addr, number]> {
+    for (let i = 0; i < this.keys.length; i++) yield [this.keys[i]!, this.times[i]!];
+  }
+}
+
 /** Last data time per peer (ITR RLOC) and per ETR RLOC, for one EID or one destination. */
 interface DataSeen {
-  peers: Map<Addr, number>;
-  etrs: Map<Addr, number>;
+  peers: LastSeen;
+  etrs: LastSeen;
 }
 
 type SetSource = Exclude<HandoverBaseline, 'data-plane'>;
@@ -108,6 +161,8 @@ const MAX_HOST_SCAN = 4096;
 const MAX_RECENT_SMRS = 1024;
 const MAX_RELAYS = 4096;
 const MAX_STRINGS = 65_536;
+/** LastSeen finds addresses by a scan up to this many. */
+const SCAN_MAX = 16;
 /** The timeline of an EID before its first entry (replaced, never added to). */
 const NO_ENTRIES = Object.freeze([]) as unknown as TimelineEntry[];
 
@@ -365,7 +420,7 @@ export class MappingTracker {
     const len = Number(rest.slice(slash + 1));
     const key = addrKey(addr);
     const full = typeof key === 'number' ? 32 : 128;
-    const latest = (into: Map<Addr, number>, from: Map<Addr, number>, max: number) => {
+    const latest = (into: LastSeen, from: LastSeen, max: number) => {
       for (const [a, t] of from) if ((into.size < max || into.has(a)) && (into.get(a) ?? -Infinity) < t) into.set(a, t);
     };
     const take = (k: Addr, seen: DataSeen) => {
@@ -462,14 +517,14 @@ export class MappingTracker {
 }
 
 function dataSeen(): DataSeen {
-  return { peers: new Map(), etrs: new Map() };
+  return { peers: new LastSeen(), etrs: new LastSeen() };
 }
 
 /** Records a data packet's peer and ETR (either may be absent), within the caps. */
 function note(seen: DataSeen, ts: number, itr: Addr | undefined, etr: Addr | undefined, maxPeers: number, maxEtrs: number): void {
   // The latest time each was seen (captures merged by time may step back a little: it stays "recent").
-  if (itr !== undefined && (seen.peers.size < maxPeers || seen.peers.has(itr))) seen.peers.set(itr, ts);
-  if (etr !== undefined && (seen.etrs.size < maxEtrs || seen.etrs.has(etr))) seen.etrs.set(etr, ts);
+  if (itr !== undefined) seen.peers.note(itr, ts, maxPeers);
+  if (etr !== undefined) seen.etrs.note(etr, ts, maxEtrs);
 }
 
 /** `10.1.0.0/16` → `10.1.0.0`: the address of a prefix's text (an address's text as it is). */

@@ -109,6 +109,7 @@ export class StatsCollector {
   authVerified = 0;
   unanswered = 0;
   private readonly messages = new Map<string, number>();
+  private dataMessages = 0;
   private readonly exchanges = new Map<string, Map<string, number>>();
   private readonly resolvers = new Map<string, { s: Omit<ResolverStats, 'rttP50' | 'rttP90' | 'rttP99' | 'rttMax' | 'unansweredRate'>; rtt: Reservoir }>();
   private readonly sites = new Map<string, SiteRow>();
@@ -125,7 +126,9 @@ export class StatsCollector {
   }
 
   message(type: string): void {
-    this.messages.set(type, (this.messages.get(type) ?? 0) + 1);
+    // Data is most of a capture: counted apart from the map.
+    if (type === 'data') this.dataMessages++;
+    else this.messages.set(type, (this.messages.get(type) ?? 0) + 1);
   }
 
   exchange(e: Exchange): void {
@@ -229,7 +232,7 @@ export class StatsCollector {
       malformedFrames: this.malformedFrames,
       warningFrames: this.warningFrames,
       noteFrames: this.noteFrames,
-      messages: Object.fromEntries(byName(this.messages)),
+      messages: Object.fromEntries(byName(this.dataMessages > 0 ? new Map([...this.messages, ['data', this.dataMessages]]) : this.messages)),
       exchanges: Object.fromEntries(byName(this.exchanges).map(([k, v]) => [k, Object.fromEntries(byName(v))])),
       authFailures: this.authFailures,
       authVerified: this.authVerified,

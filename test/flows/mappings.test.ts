@@ -83,6 +83,22 @@ describe('mappings and handovers', () => {
     expect(h.peers.find((p) => p.peer === P2)).toMatchObject({ latencyMs: null, staleDataPackets: 3 });
   });
 
+  it('follows every peer of a busy EID, in the order they first sent to it', () => {
+    // More peers than a short list holds: the last time of each is found by a map beyond it.
+    const s = new Story();
+    const peers = Array.from({ length: 40 }, (_, i) => `203.0.113.${100 + i}`);
+    register(s, 0, A, 1n);
+    peers.forEach((p, i) => ping(s, 10 + i * 0.01, p, `10.2.0.${i + 1}`, A));
+    peers.forEach((p, i) => ping(s, 11 + i * 0.01, p, `10.2.0.${i + 1}`, A));
+    register(s, 20, B, 2n);
+    peers.forEach((p, i) => i % 2 === 0 && ping(s, 20.5, p, `10.2.0.${i + 1}`, A));
+    peers.forEach((p, i) => ping(s, 21 + i * 0.01, p, `10.2.0.${i + 1}`, B));
+    const h = analyze(s.packets).result.mappings.find((x) => x.eid === '10.1.0.5/32')!.handovers[0]!;
+    expect(h.peers.map((p) => p.peer)).toEqual(peers);
+    expect(h.peers.map((p) => p.latencyMs)).toEqual(peers.map((_, i) => 1000 + 10 * i));
+    expect(h.peers.map((p) => p.staleDataPackets)).toEqual(peers.map((_, i) => (i % 2 === 0 ? 1 : 0)));
+  });
+
   it('re-registering the same RLOC set is no handover', () => {
     const s = new Story();
     register(s, 0, A, 1n);
