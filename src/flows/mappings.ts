@@ -124,18 +124,23 @@ interface DataSeen {
 
 type SetSource = Exclude<HandoverBaseline, 'data-plane'>;
 
-interface EidState {
-  mapping: Mapping;
+/** Tens of thousands of these live as long as the capture: every field is there from the start. */
+class EidState {
+  readonly mapping: Mapping;
   /** The RLOC set in force, and what it was taken from. */
-  rlocs?: string[];
-  source?: SetSource;
+  rlocs: string[] | undefined = undefined;
+  source: SetSource | undefined = undefined;
   /** A Map-Register for the EID was seen: Map-Replies and Map-Notifies no longer move the set. */
-  registered: boolean;
+  registered = false;
   /** Data to the EID's locators was seen before its first announcement. */
-  dataBefore?: boolean;
+  dataBefore = false;
   /** Made at the first data packet to the EID: most EIDs of a busy capture see none. */
-  seen?: DataSeen;
-  tracking?: Tracking;
+  seen: DataSeen | undefined = undefined;
+  tracking: Tracking | undefined = undefined;
+
+  constructor(eid: string) {
+    this.mapping = { eid, timeline: NO_ENTRIES, handovers: [] };
+  }
 }
 
 interface Smr {
@@ -188,6 +193,8 @@ export class MappingTracker {
   private readonly relays = new Set<Addr>();
   /** Address texts of timeline entries, each kept once (bounded). */
   private readonly strings = new Map<string, string>();
+  /** RLOC sets of timeline entries, each kept once (bounded). */
+  private readonly sets = new Map<string, string[]>();
   /** `noHandover` lines, each made once. */
   private readonly whys = new Map<string, string>();
   /** EIDs not tracked because of the cap. */
@@ -209,7 +216,7 @@ export class MappingTracker {
       this.droppedEids++;
       return undefined;
     }
-    s = { mapping: { eid, timeline: NO_ENTRIES, handovers: [] }, registered: false };
+    s = new EidState(eid);
     this.eids.set(eid, s);
     this.table.add(eid, s);
     this.adoptHosts(eid, s);
@@ -226,15 +233,16 @@ export class MappingTracker {
     if (!s) return;
     const m = s.mapping;
     const tl = m.timeline;
-    // Most announcements repeat a set already held (the EID's, or the previous message's): the
-    // timeline keeps that one array, and one copy of each address text.
+    // Most announcements repeat a set already held (the EID's, the previous message's, another
+    // EID's): the timeline keeps one array per set, and one copy of each address text.
     const last = tl.length > 0 ? tl[tl.length - 1]!.rlocs : s.rlocs;
-    rlocs = last && sameSet(last, rlocs) ? last : this.interned(rlocs);
+    rlocs = last && sameSet(last, rlocs) ? last : this.internSet(rlocs);
     by = this.intern(by);
     if (tl.length < this.maxTimeline) {
       const entry: TimelineEntry = transport ? { ts, frame, source, by, rlocs, transport } : { ts, frame, source, by, rlocs };
       // An EID has one or two entries most of the time: no room kept for more until they come.
       if (tl === NO_ENTRIES) m.timeline = [entry];
+      else if (tl.length === 1) m.timeline = [tl[0]!, entry];
       else tl.push(entry);
     } else m.timelineDropped = (m.timelineDropped ?? 0) + 1;
     const registration = source === 'map-register';
@@ -509,10 +517,14 @@ export class MappingTracker {
     return text;
   }
 
-  /** `rlocs` with each text replaced by the equal one already held (the array itself is kept). */
-  private interned(rlocs: string[]): string[] {
-    for (let i = 0; i < rlocs.length; i++) rlocs[i] = this.intern(rlocs[i]!);
-    return rlocs;
+  /** An array equal to `rlocs` (sorted), shared by every entry with that set (bounded; never changed). */
+  private internSet(rlocs: string[]): string[] {
+    const key = rlocs.length === 1 ? rlocs[0]! : rlocs.join('\n');
+    const held = this.sets.get(key);
+    if (held !== undefined) return held;
+    const set = rlocs.map((r) => this.intern(r));
+    if (this.sets.size < MAX_STRINGS) this.sets.set(key, set);
+    return set;
   }
 }
 

@@ -90,7 +90,8 @@ export interface Stats {
 
 interface SiteRow {
   s: Omit<SiteStats, 'intervalMs' | 'xtrIds'>;
-  intervals: Reservoir;
+  /** Made at the first interval: most sites of a busy capture register once. */
+  intervals: Reservoir | undefined;
   keyId: number | undefined;
   /** Start of its first and last registration. */
   first: number;
@@ -160,7 +161,7 @@ export class StatsCollector {
       if (!s && this.sites.size < StatsCollector.MAX_KEYS) {
         s = {
           s: { site: e.site, eid: e.eid, registrations: 0, answered: 0, unanswered: 0, rejected: 0, authFailed: 0, rlocs: [] },
-          intervals: new Reservoir(),
+          intervals: undefined,
           keyId: e.keyId,
           first: e.start,
           last: e.start,
@@ -174,7 +175,7 @@ export class StatsCollector {
         else if (e.outcome === 'unanswered') s.s.unanswered++;
         else if (e.outcome === 'rejected') s.s.rejected++;
         else if (e.outcome === 'auth-failed') s.s.authFailed++;
-        if (e.intervalMs !== undefined) s.intervals.add(e.intervalMs);
+        if (e.intervalMs !== undefined) (s.intervals ??= new Reservoir()).add(e.intervalMs);
         if (e.rlocs) s.s.rlocs = e.rlocs;
       }
     }
@@ -204,7 +205,7 @@ export class StatsCollector {
     return groups
       .map(({ rows: [first, ...rest] }) => {
         const site = { ...first!.s, xtrIds: [first!.s.site] };
-        const intervals = [...first!.intervals.samples];
+        const intervals = [...(first!.intervals?.samples ?? [])];
         for (const r of rest) {
           site.site = r.s.site;
           site.xtrIds.push(r.s.site);
@@ -214,7 +215,7 @@ export class StatsCollector {
           site.rejected += r.s.rejected;
           site.authFailed += r.s.authFailed;
           if (r.s.rlocs.length) site.rlocs = r.s.rlocs;
-          intervals.push(...r.intervals.samples);
+          if (r.intervals) intervals.push(...r.intervals.samples);
         }
         intervals.sort((a, b) => a - b);
         return { ...site, intervalMs: intervals.length ? intervals[Math.floor(intervals.length / 2)]! : null };
