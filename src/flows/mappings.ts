@@ -78,7 +78,10 @@ class LastSeen {
   }
 
   private find(k: Addr): number {
-    return this.index ? (this.index.get(k) ?? -1) : this.keys.indexOf(k);
+    if (this.index) return this.index.get(k) ?? -1;
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === k) return i;
+    return -1;
   }
 
   has(k: Addr): boolean {
