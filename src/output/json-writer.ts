@@ -259,3 +259,160 @@ export class ObjectWriter implements JsonSink {
     return this.put(tsNumber(sec, nsec));
   }
 }
+
+/** The member names a pruned object keeps, as a tree (`true`: everything below). */
+export type KeptPaths = Map<string, KeptPaths> | true;
+
+/** The tree of dotted paths (`inner.src`, `records.locators.rloc`): arrays are looked through, as the filters do. */
+export function keptPaths(paths: readonly string[]): Map<string, KeptPaths> {
+  const root = new Map<string, KeptPaths>();
+  for (const path of paths) {
+    const steps = path.split('.');
+    let node: Map<string, KeptPaths> = root;
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!;
+      const at = node.get(s);
+      if (at === true) break;
+      if (i === steps.length - 1) {
+        node.set(s, true);
+        break;
+      }
+      let next = at;
+      if (!next) node.set(s, (next = new Map()));
+      node = next;
+    }
+  }
+  return root;
+}
+
+/**
+ * ObjectWriter for a display filter: only the members on the paths it reads are built (what a
+ * filter looks at of a packet is a few of its fields; building all of them, their strings, times
+ * and hex, was most of a scan's cost). Every kept path holds what it holds in the whole object;
+ * members that are not on a path are left out, their values never computed.
+ */
+export class PrunedObjectWriter implements JsonSink {
+  result: unknown;
+  private readonly open: (Record<string, unknown> | unknown[])[] = [];
+  /** Per open container: the paths kept below it. */
+  private readonly nodes: KeptPaths[] = [];
+  private name = '';
+  /** The paths kept below the value that comes next (after `key`); undefined: it is left out. */
+  private next: KeptPaths | undefined;
+  /** Depth of the containers being left out. */
+  private skipping = 0;
+
+  constructor(private readonly root: KeptPaths) {
+    this.next = root;
+  }
+
+  /** Starts over for another object. */
+  reset(): this {
+    this.result = undefined;
+    this.open.length = 0;
+    this.nodes.length = 0;
+    this.next = this.root;
+    this.skipping = 0;
+    return this;
+  }
+
+  /** Whether the value that comes next is kept; when it is not, it is consumed. */
+  private wanted(): boolean {
+    if (this.skipping) return false;
+    if (this.next !== undefined) return true;
+    // Inside an array, every element is on its array's paths.
+    const top = this.open[this.open.length - 1];
+    if (Array.isArray(top)) {
+      this.next = this.nodes[this.nodes.length - 1];
+      return true;
+    }
+    return false;
+  }
+
+  private put(v: unknown): this {
+    const top = this.open[this.open.length - 1];
+    if (top === undefined) this.result = v;
+    else if (Array.isArray(top)) top.push(v);
+    else top[this.name] = v;
+    this.next = undefined;
+    return this;
+  }
+
+  private enter(c: Record<string, unknown> | unknown[]): this {
+    if (!this.wanted()) {
+      this.skipping++;
+      return this;
+    }
+    const node = this.next!;
+    this.put(c);
+    this.open.push(c);
+    this.nodes.push(node);
+    this.next = Array.isArray(c) ? node : undefined;
+    return this;
+  }
+
+  obj(): this {
+    return this.enter({});
+  }
+
+  end(): this {
+    if (this.skipping) {
+      this.skipping--;
+      return this;
+    }
+    this.open.pop();
+    this.nodes.pop();
+    const top = this.open[this.open.length - 1];
+    this.next = Array.isArray(top) ? this.nodes[this.nodes.length - 1] : undefined;
+    return this;
+  }
+
+  arr(): this {
+    return this.enter([]);
+  }
+
+  endArr(): this {
+    return this.end();
+  }
+
+  key(k: string): this {
+    if (this.skipping) return this;
+    this.name = k;
+    const node = this.nodes[this.nodes.length - 1];
+    this.next = node === true ? true : node?.get(k);
+    return this;
+  }
+
+  str(s: string): this {
+    return this.wanted() ? this.put(s) : this;
+  }
+
+  num(n: number): this {
+    return this.wanted() ? this.put(Number.isFinite(n) ? n + 0 : null) : this;
+  }
+
+  bool(b: boolean): this {
+    return this.wanted() ? this.put(b) : this;
+  }
+
+  null(): this {
+    return this.wanted() ? this.put(null) : this;
+  }
+
+  ascii(s: string): this {
+    return this.wanted() ? this.put(s) : this;
+  }
+
+  hex(b: Uint8Array): this {
+    return this.wanted() ? this.put(Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex')) : this;
+  }
+
+  rawJson(text: string): this {
+    // Kept whole: more than the paths, never less.
+    return this.wanted() ? this.put(JSON.parse(text)) : this;
+  }
+
+  time(sec: number, nsec: number): this {
+    return this.wanted() ? this.put(tsNumber(sec, nsec)) : this;
+  }
+}

@@ -7,7 +7,8 @@
 // source no longer keeps (live and lab keep the newest) leave the matches too.
 
 import { compileFilterAmongPlan, type CompiledFilter } from '../flows/filter.js';
-import { packetJson } from '../output/json.js';
+import { writePacketJson } from '../output/json.js';
+import { keptPaths, PrunedObjectWriter } from '../output/json-writer.js';
 import type { DataSource } from './source.js';
 
 /** How long one slice of the scan may hold the event loop. */
@@ -27,6 +28,8 @@ export interface FilterProgress {
 export class PacketFilter {
   readonly text: string;
   private readonly filter: CompiledFilter;
+  /** Builds of a packet's JSON object only what the filter reads. */
+  private readonly writer: PrunedObjectWriter;
   /** The filter's verdict per packet type, for the packets whose type the source knows (undefined: decode and test). */
   private readonly verdicts = new Map<string, boolean | undefined>();
   /** Sequence numbers of the matches, ascending; match number `n` is at index `n - dropped`. */
@@ -46,6 +49,7 @@ export class PacketFilter {
     text: string,
   ) {
     this.filter = compileFilterAmongPlan(text, 'packet', ['exchange']);
+    this.writer = new PrunedObjectWriter(keptPaths(this.filter.paths));
     this.text = text.trim();
     this.next = source.packetRange().first;
     this.unsubscribe = source.subscribe((changed) => {
@@ -122,7 +126,9 @@ export class PacketFilter {
       if (verdict !== undefined) return verdict;
     }
     const v = this.source.scanPacket(seq);
-    return !!v && this.filter.test(packetJson(v.packet));
+    if (!v) return false;
+    writePacketJson(this.writer.reset(), v.packet);
+    return this.filter.test(this.writer.result as Record<string, unknown>);
   }
 
   private push(seq: number): void {
