@@ -254,37 +254,42 @@ function bare(domain: FilterDomain, t: Token): { test: Predicate; paths: readonl
     if (SCHEMAS[domain][enumField]!.values!.includes(t.text)) {
       const name = enumField;
       const def = SCHEMAS[domain][name]!;
-      return { test: (o) => values(o, name, def).includes(t.text), paths: def.gather ?? [name] };
+      const read = reader(name, def);
+      return { test: (o) => read(o).includes(t.text), paths: def.gather ?? [name] };
     }
   }
   const def = field(domain, t);
   const name = t.text;
   const paths = def.gather ?? [name];
+  const read = reader(name, def);
   // A boolean is true, or (`malformed`: a list of what is wrong) a non-empty entry.
-  if (def.type === 'boolean') return { test: (o) => values(o, name, def).some((v) => v === true || (typeof v === 'string' && v !== '')), paths };
-  return { test: (o) => values(o, name, def).some((v) => v !== false && v !== null && v !== undefined && v !== ''), paths };
+  if (def.type === 'boolean') return { test: (o) => read(o).some((v) => v === true || (typeof v === 'string' && v !== '')), paths };
+  return { test: (o) => read(o).some((v) => v !== false && v !== null && v !== undefined && v !== ''), paths };
 }
 
 /** Everything a field names in an object, looking through arrays and gathering its paths. */
 export function values(o: Json, name: string, def: FieldDef): Json[] {
-  const out: Json[] = [];
-  if (!def.gather) {
-    collect(o, steps(name), 0, out);
-    return out;
-  }
-  // inner.src/dst are EIDs only for data packets (for an ECM they are RLOCs).
-  const isData = (o as Record<string, Json>)?.type === 'data';
-  for (const p of def.gather) if (isData || (p !== 'inner.src' && p !== 'inner.dst')) collect(o, steps(p), 0, out);
-  return out;
+  return reader(name, def)(o);
 }
 
-// A filter visits every packet of a capture: its paths are split once.
-const STEPS = new Map<string, string[]>();
-
-function steps(path: string): string[] {
-  let s = STEPS.get(path);
-  if (!s) STEPS.set(path, (s = path.split('.')));
-  return s;
+/** values() for one field, its paths split once: a filter reads them on every packet of a capture. */
+function reader(name: string, def: FieldDef): (o: Json) => Json[] {
+  if (!def.gather) {
+    const path = name.split('.');
+    return (o) => {
+      const out: Json[] = [];
+      collect(o, path, 0, out);
+      return out;
+    };
+  }
+  const all = def.gather.map((p) => p.split('.'));
+  // inner.src/dst are EIDs only for data packets (for an ECM they are RLOCs).
+  const notData = def.gather.filter((p) => p !== 'inner.src' && p !== 'inner.dst').map((p) => p.split('.'));
+  return (o) => {
+    const out: Json[] = [];
+    for (const path of (o as Record<string, Json>)?.type === 'data' ? all : notData) collect(o, path, 0, out);
+    return out;
+  };
 }
 
 /** The values at `path` from step `k` on, arrays looked through, appended to `out`. */
@@ -375,8 +380,9 @@ function comparison(name: string, def: FieldDef, op: Op, raw: string, col: numbe
     }
     return r;
   };
+  const read = reader(name, def);
   return (o) => {
-    const vs = values(o, name, def);
+    const vs = read(o);
     return op === '!=' ? !vs.some(cached) : vs.some(cached);
   };
 }
