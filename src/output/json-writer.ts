@@ -187,10 +187,10 @@ export class JsonWriter implements JsonSink {
 export class ObjectWriter implements JsonSink {
   /** The last value written outside any container. */
   result: unknown;
-  private readonly open: (Record<string, unknown> | unknown[])[] = [];
-  private name = '';
+  protected readonly open: (Record<string, unknown> | unknown[])[] = [];
+  protected name = '';
 
-  private put(v: unknown): this {
+  protected put(v: unknown): this {
     const top = this.open[this.open.length - 1];
     if (top === undefined) this.result = v;
     else if (Array.isArray(top)) top.push(v);
@@ -198,7 +198,7 @@ export class ObjectWriter implements JsonSink {
     return this;
   }
 
-  private enter(c: Record<string, unknown> | unknown[]): this {
+  protected enter(c: Record<string, unknown> | unknown[]): this {
     this.put(c);
     this.open.push(c);
     return this;
@@ -291,18 +291,16 @@ export function keptPaths(paths: readonly string[]): Map<string, KeptPaths> {
  * and hex, was most of a scan's cost). Every kept path holds what it holds in the whole object;
  * members that are not on a path are left out, their values never computed.
  */
-export class PrunedObjectWriter implements JsonSink {
-  result: unknown;
-  private readonly open: (Record<string, unknown> | unknown[])[] = [];
+export class PrunedObjectWriter extends ObjectWriter {
   /** Per open container: the paths kept below it. */
   private readonly nodes: KeptPaths[] = [];
-  private name = '';
   /** The paths kept below the value that comes next (after `key`); undefined: it is left out. */
   private next: KeptPaths | undefined;
   /** Depth of the containers being left out. */
   private skipping = 0;
 
   constructor(private readonly root: KeptPaths) {
+    super();
     this.next = root;
   }
 
@@ -321,61 +319,42 @@ export class PrunedObjectWriter implements JsonSink {
     if (this.skipping) return false;
     if (this.next !== undefined) return true;
     // Inside an array, every element is on its array's paths.
-    const top = this.open[this.open.length - 1];
-    if (Array.isArray(top)) {
+    if (Array.isArray(this.open[this.open.length - 1])) {
       this.next = this.nodes[this.nodes.length - 1];
       return true;
     }
     return false;
   }
 
-  private put(v: unknown): this {
-    const top = this.open[this.open.length - 1];
-    if (top === undefined) this.result = v;
-    else if (Array.isArray(top)) top.push(v);
-    else top[this.name] = v;
+  protected override put(v: unknown): this {
     this.next = undefined;
-    return this;
+    return super.put(v);
   }
 
-  private enter(c: Record<string, unknown> | unknown[]): this {
+  protected override enter(c: Record<string, unknown> | unknown[]): this {
     if (!this.wanted()) {
       this.skipping++;
       return this;
     }
     const node = this.next!;
-    this.put(c);
-    this.open.push(c);
+    super.enter(c);
     this.nodes.push(node);
     this.next = Array.isArray(c) ? node : undefined;
     return this;
   }
 
-  obj(): this {
-    return this.enter({});
-  }
-
-  end(): this {
+  override end(): this {
     if (this.skipping) {
       this.skipping--;
       return this;
     }
-    this.open.pop();
+    super.end();
     this.nodes.pop();
-    const top = this.open[this.open.length - 1];
-    this.next = Array.isArray(top) ? this.nodes[this.nodes.length - 1] : undefined;
+    this.next = Array.isArray(this.open[this.open.length - 1]) ? this.nodes[this.nodes.length - 1] : undefined;
     return this;
   }
 
-  arr(): this {
-    return this.enter([]);
-  }
-
-  endArr(): this {
-    return this.end();
-  }
-
-  key(k: string): this {
+  override key(k: string): this {
     if (this.skipping) return this;
     this.name = k;
     const node = this.nodes[this.nodes.length - 1];
@@ -383,36 +362,36 @@ export class PrunedObjectWriter implements JsonSink {
     return this;
   }
 
-  str(s: string): this {
-    return this.wanted() ? this.put(s) : this;
+  override str(s: string): this {
+    return this.wanted() ? super.str(s) : this;
   }
 
-  num(n: number): this {
-    return this.wanted() ? this.put(Number.isFinite(n) ? n + 0 : null) : this;
+  override num(n: number): this {
+    return this.wanted() ? super.num(n) : this;
   }
 
-  bool(b: boolean): this {
-    return this.wanted() ? this.put(b) : this;
+  override bool(b: boolean): this {
+    return this.wanted() ? super.bool(b) : this;
   }
 
-  null(): this {
-    return this.wanted() ? this.put(null) : this;
+  override null(): this {
+    return this.wanted() ? super.null() : this;
   }
 
-  ascii(s: string): this {
-    return this.wanted() ? this.put(s) : this;
+  override ascii(s: string): this {
+    return this.wanted() ? super.ascii(s) : this;
   }
 
-  hex(b: Uint8Array): this {
-    return this.wanted() ? this.put(Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex')) : this;
+  override hex(b: Uint8Array): this {
+    return this.wanted() ? super.hex(b) : this;
   }
 
-  rawJson(text: string): this {
-    // Kept whole: more than the paths, never less.
-    return this.wanted() ? this.put(JSON.parse(text)) : this;
+  /** Kept whole: more than the paths, never less. */
+  override rawJson(text: string): this {
+    return this.wanted() ? super.rawJson(text) : this;
   }
 
-  time(sec: number, nsec: number): this {
-    return this.wanted() ? this.put(tsNumber(sec, nsec)) : this;
+  override time(sec: number, nsec: number): this {
+    return this.wanted() ? super.time(sec, nsec) : this;
   }
 }

@@ -2,13 +2,9 @@
 // (PrunedObjectWriter): every field it can name must read the same values there as in the whole
 // object, on real and random packets.
 
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
-import { readCapture } from '../../src/capture/source.js';
 import { encodeControl } from '../../src/dissect/control.js';
 import { encodeIpUdp } from '../../src/dissect/ip.js';
 import { encodeLink } from '../../src/dissect/link.js';
@@ -17,8 +13,8 @@ import { compileFilterPlan, values } from '../../src/flows/filter.js';
 import { packetJson, writePacketJson } from '../../src/output/json.js';
 import { keptPaths, PrunedObjectWriter } from '../../src/output/json-writer.js';
 import { controlMessage, dataFrame } from '../support/arbitraries.js';
+import { eachSamplePacket } from '../support/sample-packets.js';
 
-const PCAPS = fileURLToPath(new URL('../../pcaps/', import.meta.url));
 const FIELDS = fieldList('packet');
 
 /** Fields a few at a time (neighbours in the schema share path prefixes), the address fields together, and all of them. */
@@ -52,21 +48,7 @@ function same(p: LispPacket): void {
 
 describe('pruned packet objects (PrunedObjectWriter)', () => {
   it('hold what the whole object holds on every path a filter reads: the sample captures', async () => {
-    let packets = 0;
-    for (const name of readdirSync(PCAPS).filter((n) => /\.(pcap|pcapng)(\.gz)?$/.test(n))) {
-      const decoder = new PacketDecoder({ all: true });
-      await readCapture(join(PCAPS, name), {
-        frame: (f) => {
-          const p = decoder.decode(f);
-          if (p) {
-            packets++;
-            same(p);
-          }
-          return true;
-        },
-        warning: () => undefined,
-      }).catch(() => undefined); // the deliberately broken samples end early; what they decoded counts
-    }
+    const packets = await eachSamplePacket(same);
     expect(packets).toBeGreaterThan(300);
     expect(compared).toBeGreaterThan(10_000);
   });
