@@ -49,7 +49,8 @@ export interface PacketStreamSettings {
   name: string;
   /**
    * Instead of its output, each packet shown is written as its frame number (4 bytes, little
-   * endian): which packets pass the display filter (the terminal UI's `/` over worker threads).
+   * endian), and each packet the display filter refuses as its frame number with the top bit set
+   * (how far the scan got): the terminal UI's `/` over worker threads.
    */
   numbers?: boolean;
 }
@@ -173,18 +174,15 @@ export class PacketStream {
       writePacketJson(this.filterObject!.reset(), p, this.jsonOpts);
       const obj = this.filterObject!.result as Record<string, unknown>;
       if (file !== undefined) obj.file = file + 1;
-      if (!this.filter.test(obj)) return;
+      if (!this.filter.test(obj)) {
+        if (this.s.numbers) this.number(p.frame | 0x80000000);
+        return;
+      }
     }
     if (this.failOn.size && packetFails(this.failOn, p)) this.found = true;
     this.shown++;
     if (this.s.numbers) {
-      const out = this.out;
-      out.ensure(4);
-      const n = p.frame;
-      out.byte(n & 0xff);
-      out.byte((n >>> 8) & 0xff);
-      out.byte((n >>> 16) & 0xff);
-      out.byte(n >>> 24);
+      this.number(p.frame);
       return;
     }
     if (this.hooks.write) {
@@ -212,6 +210,16 @@ export class PacketStream {
   /** End of the capture: what the decoder still waits for is reported. */
   finish(): void {
     this.decoder.finish();
+  }
+
+  /** A 32-bit number, little endian (the `numbers` setting). */
+  private number(n: number): void {
+    const out = this.out;
+    out.ensure(4);
+    out.byte(n & 0xff);
+    out.byte((n >>> 8) & 0xff);
+    out.byte((n >>> 16) & 0xff);
+    out.byte(n >>> 24);
   }
 
   private line(s: string): void {

@@ -37,7 +37,8 @@ export interface FileSourceOptions {
 
 /**
  * Output that reads the frame numbers a PacketStream writes with `numbers` (4 bytes each, little
- * endian) as they come, in order; warnings are dropped (the index gave them already).
+ * endian; the top bit set for a packet refused) as they come, in order; warnings are dropped (the
+ * index gave them already).
  */
 function numbersIo(onFrames: (frames: Uint32Array) => void): Output {
   let carry = new Uint8Array(0);
@@ -305,7 +306,7 @@ export class FileSource extends SourceCore implements DataSource {
    * written as its frame number: one file, indexed, not gzipped (split.ts cuts plain files), with
    * no decoder options a thread cannot be given (a key lookup is a function).
    */
-  scanParallel(filter: string, found: (seqs: number[]) => void, signal: AbortSignal): Promise<number> | undefined {
+  scanParallel(filter: string, found: (seqs: number[], scanned: number) => void, signal: AbortSignal): Promise<number> | undefined {
     const ix = this.indexes[0]!;
     const { threads = Math.max(1, Math.min(8, availableParallelism() - 1)), minBytes = PARALLEL_MIN_BYTES, chunkBytes, pool } = this.opts.scan ?? {};
     const { decodeAs, ...other } = this.opts.decoder ?? {};
@@ -332,11 +333,14 @@ export class FileSource extends SourceCore implements DataSource {
       if (!(await splittableFile(this.files[0]!, 0))) throw new CaptureError(`${this.files[0]}: cannot be cut into chunks`);
       const io = numbersIo((frames) => {
         const seqs: number[] = [];
+        let last = -1;
         for (const n of frames) {
-          const i = ix.entryOf(n);
-          if (i >= 0 && i < end) seqs.push(i);
+          const i = ix.entryOf(n & 0x7fffffff);
+          if (i < 0 || i >= end) continue;
+          if (!(n & 0x80000000)) seqs.push(i);
+          last = i;
         }
-        if (seqs.length) found(seqs);
+        if (last >= 0) found(seqs, last + 1);
       });
       const lanes = pool?.(settings);
       await readParallel(this.files[0]!, settings, io, { threads, signal, ...(chunkBytes ? { chunkBytes } : {}), ...(lanes ? { pool: lanes } : {}) });

@@ -69,11 +69,10 @@ export class PacketFilter {
     const control = new AbortController();
     const run = this.source.scanParallel?.(
       text,
-      (seqs) => {
+      (seqs, scanned) => {
         if (this.stopped) return;
         for (const seq of seqs) if (seq >= this.next) this.push(seq);
-        // What comes before a match was looked at (matches come in order).
-        this.next = Math.max(this.next, seqs[seqs.length - 1]! + 1);
+        this.next = Math.max(this.next, scanned);
         for (const l of this.listeners) l();
       },
       control.signal,
