@@ -113,6 +113,31 @@ describe('the packet filter over worker threads', () => {
     expect(found).toBeGreaterThan(5_000);
   }, 120_000);
 
+  it('says how far it got while few packets match', async () => {
+    const file = join(tmp, 'progress.pcap');
+    writeBigCapture(file, 3_000);
+    const source = (await loaded(file, { scan: { threads: 0, minBytes: 0, chunkBytes: 8192, pool: (s) => pool(s, 1, [1]) } }))!;
+    const runs = counted(source);
+    try {
+      const f = new PacketFilter(source, 'rloc == 203.0.113.99');
+      const seen: number[] = [];
+      f.subscribe(() => {
+        const p = f.progress();
+        if (!p.caughtUp) seen.push(p.scanned);
+      });
+      await caughtUp(f);
+      const p = f.progress();
+      f.stop();
+      expect(p.scanned).toBe(p.of);
+      expect(seen.some((n) => n > 0 && n < p.of)).toBe(true);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+      expect(p.end).toBe(p.first);
+      expect(runs.runs).toBe(1);
+    } finally {
+      await source.stop();
+    }
+  });
+
   it('leaves to the scan packet by packet what the type decides, several files, and small files', async () => {
     const big = join(tmp, 'small.pcap');
     writeBigCapture(big, 200);
