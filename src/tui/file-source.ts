@@ -33,6 +33,8 @@ export interface FileSourceOptions {
    * the pipeline's chunk size and in-process decoders instead of threads (`pool`).
    */
   scan?: { threads?: number; minBytes?: number; chunkBytes?: number; pool?: (settings: PacketStreamSettings) => PipelineOptions['pool'] };
+  /** The key file behind `decoder.keyFor` (a function cannot cross to worker threads; its text can). */
+  keys?: { text: string; path: string };
 }
 
 /**
@@ -304,13 +306,13 @@ export class FileSource extends SourceCore implements DataSource {
   /**
    * `read -Y FILTER --all` over worker threads (output/parallel.ts), each packet that passes
    * written as its frame number: one file, indexed, not gzipped (split.ts cuts plain files), with
-   * no decoder options a thread cannot be given (a key lookup is a function).
+   * no decoder options a thread cannot be given (a key lookup without its key file's text).
    */
   scanParallel(filter: string, found: (seqs: number[], scanned: number) => void, signal: AbortSignal): Promise<number> | undefined {
     const ix = this.indexes[0]!;
     const { threads = Math.max(1, Math.min(8, availableParallelism() - 1)), minBytes = PARALLEL_MIN_BYTES, chunkBytes, pool } = this.opts.scan ?? {};
-    const { decodeAs, ...other } = this.opts.decoder ?? {};
-    if (this.multiFile || !ix.done || ix.gzipped || this.failure || (threads < 1 && !pool) || ix.size < minBytes || Object.keys(other).length) return undefined;
+    const { decodeAs, keyFor, ...other } = this.opts.decoder ?? {};
+    if (this.multiFile || !ix.done || ix.gzipped || this.failure || (threads < 1 && !pool) || ix.size < minBytes || Object.keys(other).length || (keyFor && !this.opts.keys)) return undefined;
     const end = ix.count;
     const settings: PacketStreamSettings = {
       json: false,
@@ -327,6 +329,7 @@ export class FileSource extends SourceCore implements DataSource {
       failOn: [],
       name: this.files[0]!,
       numbers: true,
+      ...(keyFor && this.opts.keys ? { keys: this.opts.keys } : {}),
     };
     return (async () => {
       // The index was built from this file: cutting it must find the same capture.

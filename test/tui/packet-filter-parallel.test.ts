@@ -4,11 +4,13 @@
 // and decoded by decoders that answer in any order; and with real worker threads on captures of
 // thousands of packets.
 
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { keyLookup } from '../../src/capture/keys.js';
+import { KeyRing } from '../../src/dissect/keyring.js';
 import { FileSource, type FileSourceOptions } from '../../src/tui/file-source.js';
 import { PacketFilter } from '../../src/tui/packet-filter.js';
 import { PCAPS } from '../cli/run.js';
@@ -112,6 +114,33 @@ describe('the packet filter over worker threads', () => {
     }
     expect(found).toBeGreaterThan(5_000);
   }, 120_000);
+
+  it('verifies authentication as the scan packet by packet does, given the key file', async () => {
+    const keysPath = join(PCAPS, 'keys');
+    const keys = { text: readFileSync(keysPath, 'utf8'), path: keysPath };
+    const ring = KeyRing.parse(keys.text, keysPath);
+    if ('error' in ring) throw new Error(ring.error);
+    const decoder = { keyFor: keyLookup(ring) };
+    const file = join(PCAPS, 'control-map-register.pcap');
+    const one = (await loaded(file, { decoder, scan: { threads: 0 } }))!;
+    const many = (await loaded(file, { decoder, keys, scan: { threads: 1, minBytes: 0 } }))!;
+    const without = (await loaded(file, { decoder, scan: { threads: 1, minBytes: 0 } }))!;
+    const runs = counted(many);
+    const none = counted(without);
+    try {
+      for (const text of ['auth_ok', '!auth_ok']) {
+        const want = await matches(one, text);
+        expect(want.length).toBeGreaterThan(0);
+        expect({ text, got: await matches(many, text) }).toEqual({ text, got: want });
+        expect({ text, got: await matches(without, text) }).toEqual({ text, got: want });
+      }
+      expect(runs.runs).toBe(2);
+      // Without the key file's text the lookup cannot cross to a thread: packet by packet.
+      expect(none.runs).toBe(0);
+    } finally {
+      await Promise.all([one.stop(), many.stop(), without.stop()]);
+    }
+  });
 
   it('says how far it got while few packets match', async () => {
     const file = join(tmp, 'progress.pcap');
