@@ -3,7 +3,10 @@
 // the `/` packet filter scans every packet, as the Packets pane does, once per filter given (one
 // after the other). Run as a child process of the bench, so that its peak RSS is its own.
 //
-//   node dist/scripts/tui-bench.js FILE PACKETS FILTER [FILTER...]
+//   node dist/scripts/tui-bench.js [--threads N] FILE PACKETS FILTER [FILTER...]
+//
+// --threads N: worker threads of a filter that needs every packet decoded (default: the UI's, one
+// per other core; 0: the scan packet by packet on the main thread alone).
 
 import { FileSource } from '../src/tui/file-source.js';
 import { PacketFilter } from '../src/tui/packet-filter.js';
@@ -40,8 +43,8 @@ const cpu = () => {
   return (u.user + u.system) / 1e6;
 };
 
-export async function tuiBench(file: string, packets: number, filters: string[]): Promise<TuiBenchResult> {
-  const source = new FileSource([file]);
+export async function tuiBench(file: string, packets: number, filters: string[], threads?: number): Promise<TuiBenchResult> {
+  const source = new FileSource([file], threads === undefined ? {} : { scan: { threads } });
   const t0 = performance.now();
   const c0 = cpu();
   let indexS = 0;
@@ -82,6 +85,12 @@ export async function tuiBench(file: string, packets: number, filters: string[])
 }
 
 if (process.argv[1]?.endsWith('tui-bench.js')) {
-  const [file, packets, ...filters] = process.argv.slice(2);
-  process.stdout.write(`${JSON.stringify(await tuiBench(file!, Number(packets), filters.length ? filters : ['type == map-register']))}\n`);
+  const args = process.argv.slice(2);
+  let threads: number | undefined;
+  if (args[0] === '--threads') {
+    threads = Number(args[1]);
+    args.splice(0, 2);
+  }
+  const [file, packets, ...filters] = args;
+  process.stdout.write(`${JSON.stringify(await tuiBench(file!, Number(packets), filters.length ? filters : ['type == map-register'], threads))}\n`);
 }

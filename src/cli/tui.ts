@@ -3,6 +3,7 @@
 // Everything that can go wrong before the UI starts (usage, a missing file, an interface that
 // cannot be opened, no terminal) is one line on stderr and exit status 2.
 
+import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { LiveCaptureError } from '../capture/live.js';
 import { CaptureError } from '../capture/types.js';
@@ -86,7 +87,8 @@ export async function runTuiCommand(argv: string[], io: Io): Promise<number> {
   let source: DataSource;
   const keyFor = ring ? keyLookup(ring) : undefined;
   if (files.length) {
-    source = new FileSource(files, { decoder: { decodeAs, ...(keyFor ? { keyFor } : {}) }, ...(timeout ? { timeout } : {}) });
+    const keys = keysPath && ring ? { keys: { text: readFileSync(keysPath, 'utf8'), path: keysPath } } : {};
+    source = new FileSource(files, { decoder: { decodeAs, ...(keyFor ? { keyFor } : {}) }, ...keys, ...(timeout ? { timeout } : {}) });
   } else if (iface !== undefined) {
     const bpf = a.values.get('capture-filter');
     source = new LiveSource({ iface, ...(bpf !== undefined ? { filter: bpf } : {}), decoder: { decodeAs, ...(keyFor ? { keyFor } : {}) }, ...(timeout ? { timeout } : {}), ...(keep ? { maxPackets: keep } : {}) });

@@ -103,6 +103,11 @@ export type TypeVerdict = (type: string) => boolean | undefined;
 export interface CompiledFilter {
   test: Predicate;
   byType: TypeVerdict;
+  /**
+   * Every path (dotted, arrays looked through) whose values `test` reads: an object that holds
+   * the same values on these paths gets the same verdict, whatever else it holds or lacks.
+   */
+  paths: readonly string[];
 }
 
 const unknown: TypeVerdict = () => undefined;
@@ -129,7 +134,10 @@ export function compileFilterPlan(src: string, domain: FilterDomain): CompiledFi
   const leaf = (test: Predicate, paths: readonly string[]): CompiledFilter => ({
     test,
     byType: paths.length === 1 && paths[0] === 'type' ? (type) => test({ type }) : unknown,
+    // values() reads `type` to tell a data packet's inner addresses from an ECM's.
+    paths: [...paths, 'type'],
   });
+  const union = (a: CompiledFilter, b: CompiledFilter) => [...new Set([...a.paths, ...b.paths])];
 
   const primary = (): CompiledFilter => {
     const t = next();
@@ -141,6 +149,7 @@ export function compileFilterPlan(src: string, domain: FilterDomain): CompiledFi
           const v = p.byType(type);
           return v === undefined ? undefined : !v;
         },
+        paths: p.paths,
       };
     }
     if (t.kind === '(') {
@@ -173,6 +182,7 @@ export function compileFilterPlan(src: string, domain: FilterDomain): CompiledFi
           const y = b.byType(type);
           return y === false ? false : x && y;
         },
+        paths: union(a, b),
       };
     }
     return p;
@@ -191,6 +201,7 @@ export function compileFilterPlan(src: string, domain: FilterDomain): CompiledFi
           const y = b.byType(type);
           return y === true ? true : x === false && y === false ? false : undefined;
         },
+        paths: union(a, b),
       };
     }
     return p;
@@ -219,7 +230,7 @@ export function compileFilterAmongPlan(src: string, domain: FilterDomain, others
     for (const d of others) {
       try {
         compileFilter(src, d);
-        return { test: () => false, byType: () => false };
+        return { test: () => false, byType: () => false, paths: [] };
       } catch (x) {
         // A mistake in a filter of the other kind is told as such, not as an unknown field here.
         if (x instanceof FilterError && !x.unknownField) throw x;
@@ -243,37 +254,42 @@ function bare(domain: FilterDomain, t: Token): { test: Predicate; paths: readonl
     if (SCHEMAS[domain][enumField]!.values!.includes(t.text)) {
       const name = enumField;
       const def = SCHEMAS[domain][name]!;
-      return { test: (o) => values(o, name, def).includes(t.text), paths: def.gather ?? [name] };
+      const read = reader(name, def);
+      return { test: (o) => read(o).includes(t.text), paths: def.gather ?? [name] };
     }
   }
   const def = field(domain, t);
   const name = t.text;
   const paths = def.gather ?? [name];
+  const read = reader(name, def);
   // A boolean is true, or (`malformed`: a list of what is wrong) a non-empty entry.
-  if (def.type === 'boolean') return { test: (o) => values(o, name, def).some((v) => v === true || (typeof v === 'string' && v !== '')), paths };
-  return { test: (o) => values(o, name, def).some((v) => v !== false && v !== null && v !== undefined && v !== ''), paths };
+  if (def.type === 'boolean') return { test: (o) => read(o).some((v) => v === true || (typeof v === 'string' && v !== '')), paths };
+  return { test: (o) => read(o).some((v) => v !== false && v !== null && v !== undefined && v !== ''), paths };
 }
 
 /** Everything a field names in an object, looking through arrays and gathering its paths. */
 export function values(o: Json, name: string, def: FieldDef): Json[] {
-  const out: Json[] = [];
-  if (!def.gather) {
-    collect(o, steps(name), 0, out);
-    return out;
-  }
-  // inner.src/dst are EIDs only for data packets (for an ECM they are RLOCs).
-  const isData = (o as Record<string, Json>)?.type === 'data';
-  for (const p of def.gather) if (isData || (p !== 'inner.src' && p !== 'inner.dst')) collect(o, steps(p), 0, out);
-  return out;
+  return reader(name, def)(o);
 }
 
-// A filter visits every packet of a capture: its paths are split once.
-const STEPS = new Map<string, string[]>();
-
-function steps(path: string): string[] {
-  let s = STEPS.get(path);
-  if (!s) STEPS.set(path, (s = path.split('.')));
-  return s;
+/** values() for one field, its paths split once: a filter reads them on every packet of a capture. */
+function reader(name: string, def: FieldDef): (o: Json) => Json[] {
+  if (!def.gather) {
+    const path = name.split('.');
+    return (o) => {
+      const out: Json[] = [];
+      collect(o, path, 0, out);
+      return out;
+    };
+  }
+  const all = def.gather.map((p) => p.split('.'));
+  // inner.src/dst are EIDs only for data packets (for an ECM they are RLOCs).
+  const notData = def.gather.filter((p) => p !== 'inner.src' && p !== 'inner.dst').map((p) => p.split('.'));
+  return (o) => {
+    const out: Json[] = [];
+    for (const path of (o as Record<string, Json>)?.type === 'data' ? all : notData) collect(o, path, 0, out);
+    return out;
+  };
 }
 
 /** The values at `path` from step `k` on, arrays looked through, appended to `out`. */
@@ -348,8 +364,15 @@ function comparison(name: string, def: FieldDef, op: Op, raw: string, col: numbe
   // A string's verdict depends on the string alone, and the same addresses, EIDs and types come
   // back packet after packet: parsing them as prefixes each time was most of a scan's cost.
   const known = new Map<string, boolean>();
+  // `in` an IPv4 prefix over plain IPv4 text (every address of a data packet): parsed in place,
+  // cheaper than looking the string up, and the distinct addresses of a big capture outgrow the map.
+  const v4 = op === 'in' && prefix!.address.kind === 'ipv4' ? ipv4Net(prefix!) : undefined;
   const cached = (v: Json): boolean => {
     if (typeof v !== 'string') return test(v);
+    if (v4) {
+      const r = ipv4Within(v, v4.net, v4.len);
+      if (r >= 0) return r === 1;
+    }
     let r = known.get(v);
     if (r === undefined) {
       if (known.size >= VERDICTS_KEPT) known.clear();
@@ -357,10 +380,63 @@ function comparison(name: string, def: FieldDef, op: Op, raw: string, col: numbe
     }
     return r;
   };
+  const read = reader(name, def);
   return (o) => {
-    const vs = values(o, name, def);
+    const vs = read(o);
     return op === '!=' ? !vs.some(cached) : vs.some(cached);
   };
+}
+
+/** An IPv4 prefix as a number and a mask length. */
+function ipv4Net(p: Prefix): { net: number; len: number } | undefined {
+  if (p.address.kind !== 'ipv4' || ipv4Within(p.address.addr, 0, 0) < 0) return undefined;
+  const len = Math.min(p.maskLen, 32);
+  return { net: (parsedV4 & maskOf(len)) >>> 0, len };
+}
+
+const maskOf = (len: number) => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
+
+/** The address ipv4Within read last. */
+let parsedV4 = 0;
+
+/**
+ * Whether `text`, an IPv4 address or prefix as parsePrefix reads it (`a.b.c.d`, `a.b.c.d/len`),
+ * lies within `net`/`len` as prefixCovers says: 1 or 0; -1 for any other text (the caller asks
+ * parsePrefix). Leaves the address in `parsedV4`.
+ */
+export function ipv4Within(text: string, net: number, len: number): -1 | 0 | 1 {
+  let i = 0;
+  let addr = 0;
+  for (let octet = 0; octet < 4; octet++) {
+    let n = 0;
+    const from = i;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      n = n * 10 + c - 48;
+    }
+    if (i === from || i - from > 3 || n > 255) return -1;
+    addr = addr * 256 + n;
+    if (octet < 3) {
+      if (text.charCodeAt(i) !== 46) return -1;
+      i++;
+    }
+  }
+  let maskLen = 32;
+  if (i < text.length) {
+    if (text.charCodeAt(i) !== 47) return -1;
+    const from = ++i;
+    maskLen = 0;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) return -1;
+      maskLen = maskLen * 10 + c - 48;
+    }
+    if (i === from || i - from > 3 || maskLen > 32) return -1;
+  }
+  parsedV4 = addr;
+  if (maskLen < len) return 0;
+  return ((addr & maskOf(len)) >>> 0) === net ? 1 : 0;
 }
 
 /** Verdicts on distinct strings a comparison remembers (then it starts over). */

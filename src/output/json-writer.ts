@@ -187,10 +187,10 @@ export class JsonWriter implements JsonSink {
 export class ObjectWriter implements JsonSink {
   /** The last value written outside any container. */
   result: unknown;
-  private readonly open: (Record<string, unknown> | unknown[])[] = [];
-  private name = '';
+  protected readonly open: (Record<string, unknown> | unknown[])[] = [];
+  protected name = '';
 
-  private put(v: unknown): this {
+  protected put(v: unknown): this {
     const top = this.open[this.open.length - 1];
     if (top === undefined) this.result = v;
     else if (Array.isArray(top)) top.push(v);
@@ -198,7 +198,7 @@ export class ObjectWriter implements JsonSink {
     return this;
   }
 
-  private enter(c: Record<string, unknown> | unknown[]): this {
+  protected enter(c: Record<string, unknown> | unknown[]): this {
     this.put(c);
     this.open.push(c);
     return this;
@@ -257,5 +257,141 @@ export class ObjectWriter implements JsonSink {
 
   time(sec: number, nsec: number): this {
     return this.put(tsNumber(sec, nsec));
+  }
+}
+
+/** The member names a pruned object keeps, as a tree (`true`: everything below). */
+export type KeptPaths = Map<string, KeptPaths> | true;
+
+/** The tree of dotted paths (`inner.src`, `records.locators.rloc`): arrays are looked through, as the filters do. */
+export function keptPaths(paths: readonly string[]): Map<string, KeptPaths> {
+  const root = new Map<string, KeptPaths>();
+  for (const path of paths) {
+    const steps = path.split('.');
+    let node: Map<string, KeptPaths> = root;
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!;
+      const at = node.get(s);
+      if (at === true) break;
+      if (i === steps.length - 1) {
+        node.set(s, true);
+        break;
+      }
+      let next = at;
+      if (!next) node.set(s, (next = new Map()));
+      node = next;
+    }
+  }
+  return root;
+}
+
+/**
+ * ObjectWriter for a display filter: only the members on the paths it reads are built (what a
+ * filter looks at of a packet is a few of its fields; building all of them, their strings, times
+ * and hex, was most of a scan's cost). Every kept path holds what it holds in the whole object;
+ * members that are not on a path are left out, their values never computed.
+ */
+export class PrunedObjectWriter extends ObjectWriter {
+  /** Per open container: the paths kept below it. */
+  private readonly nodes: KeptPaths[] = [];
+  /** The paths kept below the value that comes next (after `key`); undefined: it is left out. */
+  private next: KeptPaths | undefined;
+  /** Depth of the containers being left out. */
+  private skipping = 0;
+
+  constructor(private readonly root: KeptPaths) {
+    super();
+    this.next = root;
+  }
+
+  /** Starts over for another object. */
+  reset(): this {
+    this.result = undefined;
+    this.open.length = 0;
+    this.nodes.length = 0;
+    this.next = this.root;
+    this.skipping = 0;
+    return this;
+  }
+
+  /** Whether the value that comes next is kept; when it is not, it is consumed. */
+  private wanted(): boolean {
+    if (this.skipping) return false;
+    if (this.next !== undefined) return true;
+    // Inside an array, every element is on its array's paths.
+    if (Array.isArray(this.open[this.open.length - 1])) {
+      this.next = this.nodes[this.nodes.length - 1];
+      return true;
+    }
+    return false;
+  }
+
+  protected override put(v: unknown): this {
+    this.next = undefined;
+    return super.put(v);
+  }
+
+  protected override enter(c: Record<string, unknown> | unknown[]): this {
+    if (!this.wanted()) {
+      this.skipping++;
+      return this;
+    }
+    const node = this.next!;
+    super.enter(c);
+    this.nodes.push(node);
+    this.next = Array.isArray(c) ? node : undefined;
+    return this;
+  }
+
+  override end(): this {
+    if (this.skipping) {
+      this.skipping--;
+      return this;
+    }
+    super.end();
+    this.nodes.pop();
+    this.next = Array.isArray(this.open[this.open.length - 1]) ? this.nodes[this.nodes.length - 1] : undefined;
+    return this;
+  }
+
+  override key(k: string): this {
+    if (this.skipping) return this;
+    this.name = k;
+    const node = this.nodes[this.nodes.length - 1];
+    this.next = node === true ? true : node?.get(k);
+    return this;
+  }
+
+  override str(s: string): this {
+    return this.wanted() ? super.str(s) : this;
+  }
+
+  override num(n: number): this {
+    return this.wanted() ? super.num(n) : this;
+  }
+
+  override bool(b: boolean): this {
+    return this.wanted() ? super.bool(b) : this;
+  }
+
+  override null(): this {
+    return this.wanted() ? super.null() : this;
+  }
+
+  override ascii(s: string): this {
+    return this.wanted() ? super.ascii(s) : this;
+  }
+
+  override hex(b: Uint8Array): this {
+    return this.wanted() ? super.hex(b) : this;
+  }
+
+  /** Kept whole: more than the paths, never less. */
+  override rawJson(text: string): this {
+    return this.wanted() ? super.rawJson(text) : this;
+  }
+
+  override time(sec: number, nsec: number): this {
+    return this.wanted() ? super.time(sec, nsec) : this;
   }
 }

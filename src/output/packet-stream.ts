@@ -8,12 +8,12 @@ import { keyLookup } from '../capture/keys.js';
 import { PacketDecoder, packetFails, type LispPacket } from '../capture/packets.js';
 import type { Frame } from '../capture/types.js';
 import { KeyRing } from '../dissect/keyring.js';
-import { compileFilter, type Predicate } from '../flows/filter.js';
+import { compileFilterPlan, type CompiledFilter } from '../flows/filter.js';
 import { hexDump } from './hex.js';
-import { packetJson, writePacketJson } from './json.js';
+import { writePacketJson } from './json.js';
 import { writeDataJsonFast } from './json-fast.js';
 import { writeDataLineFast, type FastLineOptions } from './line-fast.js';
-import { JsonWriter } from './json-writer.js';
+import { JsonWriter, keptPaths, PrunedObjectWriter } from './json-writer.js';
 import { packetLine } from './line.js';
 import type { OutBuffer } from './out-buffer.js';
 import { packetTree } from './packet-tree.js';
@@ -47,6 +47,12 @@ export interface PacketStreamSettings {
   file?: number;
   /** Name of the capture, prefixed to the decoder's warnings ('' live: sniff names its interface once). */
   name: string;
+  /**
+   * Instead of its output, each packet shown is written as its frame number (4 bytes, little
+   * endian), and each packet the display filter refuses as its frame number with the top bit set
+   * (how far the scan got): the terminal UI's `/` over worker threads.
+   */
+  numbers?: boolean;
 }
 
 export interface PacketStreamHooks {
@@ -61,7 +67,7 @@ export interface PacketStreamHooks {
 function built(s: PacketStreamSettings) {
   const ring = s.keys ? KeyRing.parse(s.keys.text, s.keys.path) : undefined;
   return {
-    filter: s.filter === undefined ? undefined : compileFilter(s.filter, 'packet'),
+    filter: s.filter === undefined ? undefined : compileFilterPlan(s.filter, 'packet'),
     bpf: s.bpf ? OfflineFilter.open(s.bpf) : undefined,
     keyFor: ring && !('error' in ring) ? keyLookup(ring) : undefined,
   };
@@ -95,7 +101,9 @@ export class PacketStream {
   private readonly jw: JsonWriter;
   private readonly style: Style;
   private readonly clock: LineClock;
-  private readonly filter: Predicate | undefined;
+  private readonly filter: CompiledFilter | undefined;
+  /** Builds of each packet's object only what the display filter reads. */
+  private readonly filterObject: PrunedObjectWriter | undefined;
   private readonly bpf: OfflineFilter | undefined;
   private readonly failOn: ReadonlySet<string>;
   private readonly fast: boolean;
@@ -110,6 +118,7 @@ export class PacketStream {
   ) {
     const b = built(s);
     this.filter = b.filter;
+    this.filterObject = b.filter && new PrunedObjectWriter(keptPaths(b.filter.paths));
     this.bpf = b.bpf;
     const decodeAs = { control: new Set(s.decodeAs.control), data: new Set(s.decodeAs.data), vxlan: new Set(s.decodeAs.vxlan) };
     this.decoder = new PacketDecoder({
@@ -125,7 +134,7 @@ export class PacketStream {
     this.failOn = new Set(s.failOn);
     this.jsonOpts = { showKeys: s.showKeys };
     // Plain data packets in JSON go straight from frame bytes to output (see json-fast.ts).
-    const plain = s.file === undefined && !s.filter && !s.all && !hooks.write && s.decodeAs.control.length + s.decodeAs.data.length + s.decodeAs.vxlan.length === 0;
+    const plain = s.file === undefined && !s.filter && !s.numbers && !s.all && !hooks.write && s.decodeAs.control.length + s.decodeAs.data.length + s.decodeAs.vxlan.length === 0;
     this.fast = plain && s.json;
     this.fastLine = plain && !s.json && !s.verbose && !s.hex ? { numeric: s.numeric, number: s.number, clock: this.clock } : undefined;
   }
@@ -162,12 +171,20 @@ export class PacketStream {
    */
   packet(p: LispPacket, frame: Frame | undefined, file = this.s.file): void {
     if (this.filter) {
-      const obj = packetJson(p, this.jsonOpts);
+      writePacketJson(this.filterObject!.reset(), p, this.jsonOpts);
+      const obj = this.filterObject!.result as Record<string, unknown>;
       if (file !== undefined) obj.file = file + 1;
-      if (!this.filter(obj)) return;
+      if (!this.filter.test(obj)) {
+        if (this.s.numbers) this.number(p.frame | 0x80000000);
+        return;
+      }
     }
     if (this.failOn.size && packetFails(this.failOn, p)) this.found = true;
     this.shown++;
+    if (this.s.numbers) {
+      this.number(p.frame);
+      return;
+    }
     if (this.hooks.write) {
       if (frame) this.hooks.write(frame);
       return;
@@ -193,6 +210,16 @@ export class PacketStream {
   /** End of the capture: what the decoder still waits for is reported. */
   finish(): void {
     this.decoder.finish();
+  }
+
+  /** A 32-bit number, little endian (the `numbers` setting). */
+  private number(n: number): void {
+    const out = this.out;
+    out.ensure(4);
+    out.byte(n & 0xff);
+    out.byte((n >>> 8) & 0xff);
+    out.byte((n >>> 16) & 0xff);
+    out.byte(n >>> 24);
   }
 
   private line(s: string): void {

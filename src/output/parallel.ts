@@ -306,7 +306,8 @@ export async function readParallel(
   path: string,
   settings: PacketStreamSettings,
   io: Io,
-  opts: Omit<PipelineOptions, 'local'> & { chunkBytes?: number },
+  /** `signal`: reading stops (the chunks read are still decoded and written out). */
+  opts: Omit<PipelineOptions, 'local'> & { chunkBytes?: number; signal?: AbortSignal },
 ): Promise<{ shown: number; found: boolean }> {
   // Small chunks: the few in flight, their input and output, are what the threads hold.
   const chunkBytes = opts.chunkBytes ?? 512 * 1024;
@@ -322,7 +323,7 @@ export async function readParallel(
     let buf = pipe.inputBuffer(chunkBytes);
     let have = 0;
     let eof = false;
-    while (!eof) {
+    while (!eof && !opts.signal?.aborted) {
       const { bytesRead } = await fh.read(buf, have, Math.min(buf.length, Math.max(chunkBytes, have + 65536)) - have, null);
       have += bytesRead;
       eof = bytesRead === 0;

@@ -1,10 +1,11 @@
 // A capture file indexed for random access: one entry per frame in typed arrays (where its bytes
-// are, its time, lengths and link type: about 30 bytes a frame, nothing decoded), filled in the
-// background chunk by chunk so the first screen never waits for the whole file. A frame is read
-// back by offset and decoded only when it is shown. Gzipped captures cannot be read at an offset:
-// their frames are copied to a spool file in the temp directory as they are indexed (removed
-// when the index closes), so memory stays as small as for a plain file. An observer sees every
-// frame as it is indexed (frame-context.ts learns there what decoding a frame depends on).
+// are, its time and length: 24 bytes a frame, nothing decoded; wire lengths, link types and frame
+// numbers only for the captures that do not imply them), filled in the background chunk by chunk
+// so the first screen never waits for the whole file. A frame is read back by offset and decoded
+// only when it is shown. Gzipped captures cannot be read at an offset: their frames are copied to
+// a spool file in the temp directory as they are indexed (removed when the index closes), so
+// memory stays as small as for a plain file. An observer sees every frame as it is indexed
+// (frame-context.ts learns there what decoding a frame depends on).
 
 import { closeSync, createReadStream, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -88,10 +89,16 @@ export class FileIndex {
   private sec = new Float64Array(0);
   private nsec = new Uint32Array(0);
   private caplen = new Uint32Array(0);
-  private wire = new Uint32Array(0);
-  private link = new Uint16Array(0);
-  /** Frame numbers as `read` numbers them: pcapng counts some blocks that are not packets. */
-  private num = new Uint32Array(0);
+  /**
+   * Columns that nearly every capture leaves implied, kept only from the first frame that differs:
+   * wire lengths (the captured length unless a snap length cut the frame), link types (one per
+   * file, but pcapng's interfaces may differ), frame numbers as `read` numbers them (entry + 1,
+   * but pcapng counts some blocks that are not packets).
+   */
+  private wire: Uint32Array | undefined;
+  private link: Uint16Array | undefined;
+  private firstLink = -1;
+  private num: Uint32Array | undefined;
   private fd: number | undefined;
   private spool: Spool | undefined;
   private closed = false;
@@ -120,9 +127,9 @@ export class FileIndex {
     this.sec = g(this.sec, (n) => new Float64Array(n));
     this.nsec = g(this.nsec, (n) => new Uint32Array(n));
     this.caplen = g(this.caplen, (n) => new Uint32Array(n));
-    this.wire = g(this.wire, (n) => new Uint32Array(n));
-    this.link = g(this.link, (n) => new Uint16Array(n));
-    this.num = g(this.num, (n) => new Uint32Array(n));
+    if (this.wire) this.wire = g(this.wire, (n) => new Uint32Array(n));
+    if (this.link) this.link = g(this.link, (n) => new Uint16Array(n));
+    if (this.num) this.num = g(this.num, (n) => new Uint32Array(n));
     this.cap = cap;
   }
 
@@ -133,9 +140,24 @@ export class FileIndex {
     this.sec[i] = f.tsSec;
     this.nsec[i] = f.tsNsec;
     this.caplen[i] = f.data.length;
-    this.wire[i] = f.len;
-    this.link[i] = f.linkType;
-    this.num[i] = f.index;
+    if (this.firstLink < 0) this.firstLink = f.linkType;
+    if (this.wire) this.wire[i] = f.len;
+    else if (f.len !== f.data.length) {
+      this.wire = new Uint32Array(this.cap);
+      this.wire.set(this.caplen.subarray(0, i));
+      this.wire[i] = f.len;
+    }
+    if (this.link) this.link[i] = f.linkType;
+    else if (f.linkType !== this.firstLink) {
+      this.link = new Uint16Array(this.cap).fill(this.firstLink, 0, i);
+      this.link[i] = f.linkType;
+    }
+    if (this.num) this.num[i] = f.index;
+    else if (f.index !== i + 1) {
+      this.num = new Uint32Array(this.cap);
+      for (let k = 0; k < i; k++) this.num[k] = k + 1;
+      this.num[i] = f.index;
+    }
     this.observe?.(i, f);
   }
 
@@ -146,20 +168,35 @@ export class FileIndex {
 
   /** The frame number of entry `i` (0-based), as `read` and `flows` name it. */
   frameNumber(i: number): number {
-    return this.num[i]!;
+    return this.num ? this.num[i]! : i + 1;
   }
 
   /** The entry (0-based) of frame number `n`, or -1 when it is not indexed (yet). */
   entryOf(n: number): number {
-    if (n >= 1 && n <= this.count && this.num[n - 1] === n) return n - 1;
+    const num = this.num;
+    if (!num) return n >= 1 && n <= this.count ? n - 1 : -1;
+    if (n >= 1 && n <= this.count && num[n - 1] === n) return n - 1;
     let lo = 0;
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.num[mid]! < n) lo = mid + 1;
+      if (num[mid]! < n) lo = mid + 1;
       else hi = mid;
     }
-    return lo < this.count && this.num[lo] === n ? lo : -1;
+    return lo < this.count && num[lo] === n ? lo : -1;
+  }
+
+  /** Frame `i` (0-based) as the reader gave it, with `data`. */
+  private frameAt(i: number, data: Uint8Array): Frame {
+    return {
+      index: this.frameNumber(i),
+      tsSec: this.sec[i]!,
+      tsNsec: this.nsec[i]!,
+      linkType: this.link ? this.link[i]! : this.firstLink,
+      len: this.wire ? this.wire[i]! : this.caplen[i]!,
+      data,
+      interfaceId: 0,
+    };
   }
 
   /** Reads frame `i` (0-based) back: a fresh Frame whose bytes the caller may keep. */
@@ -180,8 +217,7 @@ export class FileIndex {
       }
       if (this.windowLen < len) return undefined;
     }
-    const data = this.copy(this.window.subarray(at - this.windowAt, at - this.windowAt + len));
-    return { index: this.num[i]!, tsSec: this.sec[i]!, tsNsec: this.nsec[i]!, linkType: this.link[i]!, len: this.wire[i]!, data, interfaceId: 0 };
+    return this.frameAt(i, this.copy(this.window.subarray(at - this.windowAt, at - this.windowAt + len)));
   }
 
   /** A copy of `bytes` that no later read touches. */
@@ -204,7 +240,7 @@ export class FileIndex {
       if (n === 0) return undefined;
       got += n;
     }
-    return { index: this.num[i]!, tsSec: this.sec[i]!, tsNsec: this.nsec[i]!, linkType: this.link[i]!, len: this.wire[i]!, data, interfaceId: 0 };
+    return this.frameAt(i, data);
   }
 
   /**

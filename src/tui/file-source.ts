@@ -9,8 +9,13 @@
 
 import type { PacketDecoderOptions } from '../capture/packets.js';
 import { CaptureError } from '../capture/types.js';
+import { availableParallelism } from 'node:os';
+import { splittableFile } from '../capture/split.js';
 import { FlowEngine } from '../flows/engine.js';
 import { mergeCaptures } from '../flows/merge.js';
+import { Output } from '../output/io.js';
+import { PARALLEL_MIN_BYTES, readParallel, type PipelineOptions } from '../output/parallel.js';
+import type { PacketStreamSettings } from '../output/packet-stream.js';
 import type { FrameRef } from '../flows/types.js';
 import { FileIndex } from './file-index.js';
 import { FrameContext } from './frame-context.js';
@@ -22,6 +27,44 @@ export interface FileSourceOptions {
   decoder?: Omit<PacketDecoderOptions, 'warning' | 'all'>;
   /** Seconds after which an unanswered request closes (default 3, as `flows`). */
   timeout?: number;
+  /**
+   * The packet filter over worker threads (scanParallel): how many (default: one per other core,
+   * at least one, at most 8; 0: never) and from what file size (default as `read`'s); tests give
+   * the pipeline's chunk size and in-process decoders instead of threads (`pool`).
+   */
+  scan?: { threads?: number; minBytes?: number; chunkBytes?: number; pool?: (settings: PacketStreamSettings) => PipelineOptions['pool'] };
+  /** The key file behind `decoder.keyFor` (a function cannot cross to worker threads; its text can). */
+  keys?: { text: string; path: string };
+}
+
+/**
+ * Output that reads the frame numbers a PacketStream writes with `numbers` (4 bytes each, little
+ * endian; the top bit set for a packet refused) as they come, in order; warnings are dropped (the
+ * index gave them already).
+ */
+function numbersIo(onFrames: (frames: Uint32Array) => void): Output {
+  let carry = new Uint8Array(0);
+  return new Output({
+    writer: {
+      write(fd, bytes, done) {
+        if (fd === 1) {
+          let b = bytes;
+          if (carry.length) {
+            b = new Uint8Array(carry.length + bytes.length);
+            b.set(carry);
+            b.set(bytes, carry.length);
+          }
+          const whole = b.length & ~3;
+          const frames = new Uint32Array(whole / 4);
+          const view = new DataView(b.buffer, b.byteOffset, whole);
+          for (let k = 0; k < frames.length; k++) frames[k] = view.getUint32(k * 4, true);
+          carry = b.slice(whole);
+          if (frames.length) onFrames(frames);
+        }
+        done();
+      },
+    },
+  });
 }
 
 /** The merged order of several files' frames, extended as their indexes grow. */
@@ -258,6 +301,55 @@ export class FileSource extends SourceCore implements DataSource {
   knownType(seq: number): string | undefined {
     const at = this.locate(seq);
     return at && this.types[at.file]!.get(this.indexes[at.file]!.frameNumber(at.i));
+  }
+
+  /**
+   * `read -Y FILTER --all` over worker threads (output/parallel.ts), each packet that passes
+   * written as its frame number: one file, indexed, not gzipped (split.ts cuts plain files), with
+   * no decoder options a thread cannot be given (a key lookup without its key file's text).
+   */
+  scanParallel(filter: string, found: (seqs: number[], scanned: number) => void, signal: AbortSignal): Promise<number> | undefined {
+    const ix = this.indexes[0]!;
+    const { threads = Math.max(1, Math.min(8, availableParallelism() - 1)), minBytes = PARALLEL_MIN_BYTES, chunkBytes, pool } = this.opts.scan ?? {};
+    const { decodeAs, keyFor, ...other } = this.opts.decoder ?? {};
+    if (this.multiFile || !ix.done || ix.gzipped || this.failure || (threads < 1 && !pool) || ix.size < minBytes || Object.keys(other).length || (keyFor && !this.opts.keys)) return undefined;
+    const end = ix.count;
+    const settings: PacketStreamSettings = {
+      json: false,
+      verbose: false,
+      hex: false,
+      number: false,
+      time: 0,
+      numeric: true,
+      color: false,
+      showKeys: false,
+      all: true,
+      decodeAs: { control: [...(decodeAs?.control ?? [])], data: [...(decodeAs?.data ?? [])], vxlan: [...(decodeAs?.vxlan ?? [])] },
+      filter,
+      failOn: [],
+      name: this.files[0]!,
+      numbers: true,
+      ...(keyFor && this.opts.keys ? { keys: this.opts.keys } : {}),
+    };
+    return (async () => {
+      // The index was built from this file: cutting it must find the same capture.
+      if (!(await splittableFile(this.files[0]!, 0))) throw new CaptureError(`${this.files[0]}: cannot be cut into chunks`);
+      const io = numbersIo((frames) => {
+        const seqs: number[] = [];
+        let last = -1;
+        for (const n of frames) {
+          const i = ix.entryOf(n & 0x7fffffff);
+          if (i < 0 || i >= end) continue;
+          if (!(n & 0x80000000)) seqs.push(i);
+          last = i;
+        }
+        if (last >= 0) found(seqs, last + 1);
+      });
+      const lanes = pool?.(settings);
+      await readParallel(this.files[0]!, settings, io, { threads, signal, ...(chunkBytes ? { chunkBytes } : {}), ...(lanes ? { pool: lanes } : {}) });
+      io.flush();
+      return end;
+    })();
   }
 
   counters(): Counters {

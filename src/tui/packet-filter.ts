@@ -4,10 +4,13 @@
 // slices of a few milliseconds between which the event loop (keys, redraws, the source's own
 // indexing) goes on, keeps the sequence numbers of the matches found so far, and goes on with the
 // packets that arrive later (a file still being indexed, a live capture, the lab). Packets the
-// source no longer keeps (live and lab keep the newest) leave the matches too.
+// source no longer keeps (live and lab keep the newest) leave the matches too. A big capture file
+// and a filter that needs its data packets decoded go over worker threads instead (the source's
+// scanParallel: `read -Y` cut into chunks), their matches arriving in order.
 
 import { compileFilterAmongPlan, type CompiledFilter } from '../flows/filter.js';
-import { packetJson } from '../output/json.js';
+import { writePacketJson } from '../output/json.js';
+import { keptPaths, PrunedObjectWriter } from '../output/json-writer.js';
 import type { DataSource } from './source.js';
 
 /** How long one slice of the scan may hold the event loop. */
@@ -27,6 +30,8 @@ export interface FilterProgress {
 export class PacketFilter {
   readonly text: string;
   private readonly filter: CompiledFilter;
+  /** Builds of a packet's JSON object only what the filter reads. */
+  private readonly writer: PrunedObjectWriter;
   /** The filter's verdict per packet type, for the packets whose type the source knows (undefined: decode and test). */
   private readonly verdicts = new Map<string, boolean | undefined>();
   /** Sequence numbers of the matches, ascending; match number `n` is at index `n - dropped`. */
@@ -36,6 +41,8 @@ export class PacketFilter {
   /** The next packet to look at. */
   private next: number;
   private timer: NodeJS.Immediate | undefined;
+  /** The scan over worker threads going on, if any: the scan packet by packet waits for it. */
+  private parallel: AbortController | undefined;
   private stopped = false;
   private readonly unsubscribe: () => void;
   private readonly listeners = new Set<() => void>();
@@ -46,16 +53,46 @@ export class PacketFilter {
     text: string,
   ) {
     this.filter = compileFilterAmongPlan(text, 'packet', ['exchange']);
+    this.writer = new PrunedObjectWriter(keptPaths(this.filter.paths));
     this.text = text.trim();
     this.next = source.packetRange().first;
     this.unsubscribe = source.subscribe((changed) => {
       if (changed.has('packets')) this.schedule();
     });
+    // A filter that needs the data packets decoded (most of any capture) is worth worker threads.
+    if (this.filter.paths.length && this.filter.byType('data') === undefined) this.scanParallel(text);
     this.schedule();
+  }
+
+  /** Lets the source find the matches on worker threads, if it can; the scan packet by packet takes over after them. */
+  private scanParallel(text: string): void {
+    const control = new AbortController();
+    const run = this.source.scanParallel?.(
+      text,
+      (seqs, scanned) => {
+        if (this.stopped) return;
+        for (const seq of seqs) if (seq >= this.next) this.push(seq);
+        this.next = Math.max(this.next, scanned);
+        for (const l of this.listeners) l();
+      },
+      control.signal,
+    );
+    if (!run) return;
+    this.parallel = control;
+    const done = (end: number) => {
+      this.parallel = undefined;
+      if (this.stopped) return;
+      this.next = Math.max(this.next, end);
+      for (const l of this.listeners) l();
+      this.schedule();
+    };
+    // A failure leaves the rest, after the last match found, to the scan packet by packet.
+    run.then(done, () => done(0));
   }
 
   stop(): void {
     this.stopped = true;
+    this.parallel?.abort();
     this.unsubscribe();
     if (this.timer) clearImmediate(this.timer);
     this.timer = undefined;
@@ -71,7 +108,7 @@ export class PacketFilter {
   progress(): FilterProgress {
     const { first, end } = this.source.packetRange();
     const from = Math.max(first, Math.min(this.next, end));
-    return { first: this.dropped, end: this.dropped + this.used, scanned: from - first, of: end - first, caughtUp: this.next >= end };
+    return { first: this.dropped, end: this.dropped + this.used, scanned: from - first, of: end - first, caughtUp: !this.parallel && this.next >= end };
   }
 
   /** The sequence number of match `n` (as numbered by progress()), if it is still kept. */
@@ -93,7 +130,7 @@ export class PacketFilter {
   }
 
   private schedule(): void {
-    if (!this.timer && !this.stopped) this.timer = setImmediate(this.slice);
+    if (!this.timer && !this.stopped && !this.parallel) this.timer = setImmediate(this.slice);
   }
 
   private readonly slice = (): void => {
@@ -122,7 +159,9 @@ export class PacketFilter {
       if (verdict !== undefined) return verdict;
     }
     const v = this.source.scanPacket(seq);
-    return !!v && this.filter.test(packetJson(v.packet));
+    if (!v) return false;
+    writePacketJson(this.writer.reset(), v.packet);
+    return this.filter.test(this.writer.result as Record<string, unknown>);
   }
 
   private push(seq: number): void {

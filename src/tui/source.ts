@@ -115,6 +115,14 @@ export interface DataSource {
    * (the analysis decoded it already): the packet filter skips packets their type rules out.
    */
   knownType?(seq: number): string | undefined;
+  /**
+   * Finds the packets that pass the packet filter `filter` (one that compiles) among the packets
+   * available now, on worker threads, when the source can and the capture is big enough to pay
+   * for them: `found` gets their sequence numbers in order as they are known, and where the scan
+   * got (every packet before `scanned` was looked at). Resolves with the end of the range it
+   * covered; undefined when it cannot (the caller scans packet by packet).
+   */
+  scanParallel?(filter: string, found: (seqs: number[], scanned: number) => void, signal: AbortSignal): Promise<number> | undefined;
 
   /** Sessions in start order; `total` counts every session ever reported (evicted ones included). */
   sessions(): { list: readonly Session[]; total: number };

@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exampleFor, fieldList, type FilterDomain } from '../../src/flows/filter-fields.js';
-import { compileFilter, compileFilterAmong, FilterError, values } from '../../src/flows/filter.js';
+import { compileFilter, compileFilterAmong, FilterError, ipv4Within, values } from '../../src/flows/filter.js';
+import { parseIPv4 } from '../../src/dissect/addr.js';
+import { parsePrefix } from '../../src/dissect/address.js';
+import { prefixCovers } from '../../src/dissect/prefix.js';
 
 const register = {
   frame: 1,
@@ -167,5 +170,41 @@ describe('display filter', () => {
     const first = objects.map(eid);
     expect(objects.map(eid)).toEqual(first);
     expect(first.filter(Boolean).length).toBe(67);
+  });
+});
+
+describe('`in` an IPv4 prefix read in place (ipv4Within)', () => {
+  const octet = fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 255 }).map(String) }, fc.integer({ min: 0, max: 999 }).map((n) => String(n).padStart(3, '0')), fc.constantFrom('', '1234', 'a', ' 1'));
+  const mask = fc.oneof({ weight: 3, arbitrary: fc.constant('') }, { weight: 3, arbitrary: fc.integer({ min: 0, max: 32 }).map((n) => `/${n}`) }, fc.integer({ min: 0, max: 40 }).map((n) => `/${n}`), fc.constantFrom('/', '/032', '/0x', '/1 ', '/8/8'));
+  const text = fc.oneof(
+    { weight: 4, arbitrary: fc.tuple(octet, octet, octet, octet, mask).map(([a, b, c, d, m]) => `${a}.${b}.${c}.${d}${m}`) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+    { weight: 1, arbitrary: fc.constantFrom('10.1.2', '10.1.2.3.4', '[7]10.1.2.3', '2001:db8::1', '10.1.2.3 ', '::ffff:10.1.2.3') },
+  );
+  const prefix = fc.tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 32 })).map(([b, len]) => `${b.join('.')}/${len}`);
+
+  it('says what parsePrefix and prefixCovers say, or leaves the text to them', () => {
+    let decided = 0;
+    fc.assert(
+      fc.property(text, prefix, (t, p) => {
+        const outer = parsePrefix(p)!;
+        const o = parseIPv4(outer.address.kind === 'ipv4' ? outer.address.addr : '')!;
+        const net = ((((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0) & (outer.maskLen ? (0xffffffff << (32 - outer.maskLen)) >>> 0 : 0)) >>> 0;
+        const r = ipv4Within(t, net, outer.maskLen);
+        if (r < 0) return;
+        decided++;
+        const inner = parsePrefix(t);
+        expect(inner).toBeDefined();
+        expect(r === 1).toBe(prefixCovers(outer, inner!));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(decided).toBeGreaterThan(1000);
+  });
+
+  it('decides through the filter as the prefix parser does', () => {
+    const f = compileFilter('eid in 10.1.0.0/16', 'packet');
+    const d = (src: string) => f({ type: 'data', inner: { src, dst: '192.0.2.1' } });
+    expect([d('10.1.2.3'), d('10.1.255.255'), d('10.2.0.0'), d('10.1.0.0/15'), d('10.1.0.0/24'), d('010.001.2.3'), d('[5]10.1.2.3')]).toEqual([true, true, false, false, true, true, false]);
   });
 });
