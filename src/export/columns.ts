@@ -139,13 +139,18 @@ export function detailSchema(t: Table): Record<string, unknown> {
   return out;
 }
 
-/** Each column's DuckDB expression over the parsed row `o`, the line and the batch constants. */
-export function columnExpr(c: Column, constants: Record<string, string | number>): string {
+/**
+ * Each column's DuckDB expression over the parsed row `o`, the line and the batch constants.
+ * `jsonAsText`: a json column stays VARCHAR (for ClickHouse, which stores it as a String): the cast
+ * to JSON would parse every row's text once more, only to check what our own writers wrote.
+ */
+export function columnExpr(c: Column, constants: Record<string, string | number>, jsonAsText = false): string {
+  const type = c.type === 'json' && jsonAsText ? 'VARCHAR' : DUCK[c.type];
   if (c.constant) {
     const v = constants[c.name];
     if (v === undefined) throw new Error(`no value for the constant column ${c.name}`);
-    return `${typeof v === 'number' ? String(v) : lit(v)}::${DUCK[c.type]}`;
+    return `${typeof v === 'number' ? String(v) : lit(v)}::${type}`;
   }
-  if (c.sql) return `(${c.sql})::${DUCK[c.type]}`;
-  return `o.${q(c.key ?? c.name)}::${DUCK[c.type]}`;
+  if (c.sql) return `(${c.sql})::${type}`;
+  return `o.${q(c.key ?? c.name)}::${type}`;
 }

@@ -36,11 +36,11 @@ export function readPlainRows(paths: string[]): string {
 const PLAIN_NAMES = new Set(PLAIN_FIELDS.map(([name]) => name));
 
 /** A column's value in a plain data row: its `plain` expression, the field of its name, or null. */
-function plainExpr(c: Column, constants: Record<string, string | number>): string {
-  if (c.constant) return columnExpr(c, constants);
+function plainExpr(c: Column, constants: Record<string, string | number>, jsonAsText: boolean): string {
+  if (c.constant) return columnExpr(c, constants, jsonAsText);
   const key = c.key ?? c.name;
   const e = c.plain ?? (c.name === 'seq' ? 'seq' : PLAIN_NAMES.has(key) ? q(key) : 'NULL');
-  return `(${e})::${duckType(c.type)}`;
+  return `(${e})::${c.type === 'json' && jsonAsText ? 'VARCHAR' : duckType(c.type)}`;
 }
 
 /** ClickHouse's text form of a column (CSV): booleans as 0/1, arrays as its literals ['a','b']. */
@@ -77,10 +77,11 @@ export function selectRows(
   plain: string[] = [],
 ): string {
   const parts: string[] = [];
-  if (plain.length > 0) parts.push(`SELECT ${t.columns.map((c) => `${plainExpr(c, constants)} AS ${q(c.name)}`).join(', ')} FROM ${readPlainRows(plain)}`);
+  const jsonAsText = flavour === 'clickhouse';
+  if (plain.length > 0) parts.push(`SELECT ${t.columns.map((c) => `${plainExpr(c, constants, jsonAsText)} AS ${q(c.name)}`).join(', ')} FROM ${readPlainRows(plain)}`);
   if (paths.length > 0 || plain.length === 0) {
     const schema = JSON.stringify(parseSchema(t));
-    const cols = t.columns.map((c) => `${columnExpr(c, constants)} AS ${q(c.name)}`);
+    const cols = t.columns.map((c) => `${columnExpr(c, constants, jsonAsText)} AS ${q(c.name)}`);
     let from = `(SELECT seq, line, from_json(line, ${lit(schema)}) AS o FROM ${readRows(paths)})`;
     if (t.detail) {
       from = `(SELECT seq, line, o, CASE WHEN ${t.detail} THEN from_json(line, ${lit(JSON.stringify(detailSchema(t)))}) END AS d FROM ${from})`;
