@@ -139,6 +139,13 @@ export function detailSchema(t: Table): Record<string, unknown> {
   return out;
 }
 
+/** Both structures in one: rows that are nearly all detail rows are parsed once (see Batch.detailRows). */
+export function wholeSchema(t: Table): Record<string, unknown> {
+  const out = parseSchema(t);
+  mergeSchema(out, detailSchema(t));
+  return out;
+}
+
 /**
  * Each column's DuckDB expression over the parsed row `o`, the line and the batch constants.
  * `jsonAsText`: a json column stays VARCHAR (for ClickHouse, which stores it as a String): the cast

@@ -73,6 +73,7 @@ export class Recorder {
     this.jw = new JsonWriter(this.packets.out);
     const decodeAs = opts.decoder?.decodeAs;
     this.fast = opts.plainRows !== false && !opts.filters && !opts.decoder?.all && !(decodeAs && decodeAs.control.size + decodeAs.data.size > 0);
+    this.packets.plainRows = this.fast;
   }
 
   frame(f: Frame): void {

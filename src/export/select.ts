@@ -2,7 +2,7 @@
 // lines as two fields (the separator byte never occurs in JSON text), parses each JSON object once
 // into the structure the columns need, and projects the columns.
 
-import { columnExpr, detailSchema, duckType, lit, parseSchema, q, type Column, type ColumnType, type Table } from './columns.js';
+import { columnExpr, detailSchema, duckType, lit, parseSchema, q, wholeSchema, type Column, type ColumnType, type Table } from './columns.js';
 import { PLAIN_FIELDS, PLAIN_NULL } from './plain-row.js';
 import type { Batch } from './stage.js';
 
@@ -68,22 +68,29 @@ function clickhouseText(name: string, type: ColumnType): string {
   }
 }
 
-/** The table's rows from staged JSON rows (`paths`) and plain data rows (`plain`, packets only). */
+/**
+ * The table's rows from staged JSON rows (`paths`) and plain data rows (`plain`, packets only).
+ * `detailRows`: the JSON rows are (nearly) all rows the table's `detail` selects, and each is
+ * parsed once, whole, rather than once for every row and again for its detail.
+ */
 export function selectRows(
   t: Table,
   paths: string[],
   constants: { vantage: string; file: string },
   flavour: Flavour = 'duckdb',
   plain: string[] = [],
+  detailRows = false,
 ): string {
   const parts: string[] = [];
   const jsonAsText = flavour === 'clickhouse';
   if (plain.length > 0) parts.push(`SELECT ${t.columns.map((c) => `${plainExpr(c, constants, jsonAsText)} AS ${q(c.name)}`).join(', ')} FROM ${readPlainRows(plain)}`);
   if (paths.length > 0 || plain.length === 0) {
-    const schema = JSON.stringify(parseSchema(t));
+    const whole = t.detail !== undefined && detailRows;
+    const schema = JSON.stringify(whole ? wholeSchema(t) : parseSchema(t));
     const cols = t.columns.map((c) => `${columnExpr(c, constants, jsonAsText)} AS ${q(c.name)}`);
     let from = `(SELECT seq, line, from_json(line, ${lit(schema)}) AS o FROM ${readRows(paths)})`;
-    if (t.detail) {
+    if (whole) from = `(SELECT seq, line, o, o AS d FROM ${from})`;
+    else if (t.detail) {
       from = `(SELECT seq, line, o, CASE WHEN ${t.detail} THEN from_json(line, ${lit(JSON.stringify(detailSchema(t)))}) END AS d FROM ${from})`;
     }
     parts.push(`SELECT ${cols.join(', ')} FROM ${from}`);
@@ -96,7 +103,7 @@ export function selectRows(
 /** The rows of staged batches of one table. */
 export function selectBatches(t: Table, batches: Batch[], constants: { vantage: string; file: string }, flavour: Flavour = 'duckdb'): string {
   const files = (k: 'path' | 'plain') => batches.map((b) => b[k]).filter((p): p is string => p !== undefined);
-  return selectRows(t, files('path'), constants, flavour, files('plain'));
+  return selectRows(t, files('path'), constants, flavour, files('plain'), batches.every((b) => b.detailRows));
 }
 
 export function selectBatch(t: Table, b: Batch, flavour: Flavour = 'duckdb'): string {
