@@ -34,6 +34,9 @@ export const PLAIN_NULL = '\\N';
 const SEP = 1;
 const NUL = [92, 78];
 
+/** Writes the rest of a plain row after its `seq` (the stager's), its line's end included. */
+export type PlainRowWriter = (f: Frame, d: PlainData, out: OutBuffer) => void;
+
 /** Writes the fields of a frame that scanPlainData accepted into `d`, then its JSON line. */
 export function writePlainRow(f: Frame, d: PlainData, out: OutBuffer): void {
   out.ensure(192);
