@@ -7,7 +7,7 @@
 import { formatIPv6 } from '../dissect/addr.js';
 import { DATA_FLAGS, frameTime, writeDataJsonFast } from '../output/json-fast.js';
 import { putAscii, putBytes, putHex, putIPv4, putTime, putUint } from '../output/out-buffer.js';
-import type { PlainRowWriter } from './plain-row.js';
+import { putOuter, type PlainRowWriter } from './plain-row.js';
 import type { InputLabel } from './sink.js';
 
 /**
@@ -44,15 +44,7 @@ export function clickhousePlainRow(input: InputLabel): PlainRowWriter {
     const { sec, usec } = frameTime(f);
     p = putTime(buf, p, sec, usec);
     buf[p++] = TAB;
-    p = putUint(buf, p, f.len);
-    buf[p++] = TAB;
-    p = putIPv4(buf, p, b, d.ip + 12);
-    buf[p++] = TAB;
-    p = putIPv4(buf, p, b, d.ip + 16);
-    buf[p++] = TAB;
-    p = putUint(buf, p, d.sport);
-    buf[p++] = TAB;
-    p = putUint(buf, p, d.dport);
+    p = putOuter(buf, p, f, d, TAB);
     p = putBytes(buf, p, TYPE);
     if (d.flags & 0x80) p = putHex(buf, p, d.word1, 6);
     else nul();
