@@ -29,10 +29,17 @@ export function duckMessage(e: unknown): string {
   return m.replace(/^[A-Za-z ]*Error: /, '');
 }
 
+/** The storage format of database files DuckDB creates (see openDuck). */
+export const STORAGE_VERSION = 'v1.2.0';
+
 export async function openDuck(path: string, opts: { readOnly?: boolean; memoryLimit?: string; keepFreed?: boolean } = {}): Promise<Duck> {
   const config: Record<string, string> = {};
   if (opts.readOnly) config.access_mode = 'READ_ONLY';
   if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
+  // Files it creates use the storage format of DuckDB 1.2 (February 2025), which the json column's
+  // ZSTD compression needs (columns.ts): DuckDB 1.2 and later open them, and files of an older
+  // format keep theirs.
+  config.storage_compatibility_version = STORAGE_VERSION;
   // Its allocator returns freed memory in the background instead of keeping it per thread, and
   // after every task that allocated more than a few MiB (by default it keeps up to 128 MiB, and
   // loading a batch frees tens of MiB of text at once).

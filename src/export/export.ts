@@ -43,7 +43,7 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
       const label = { vantage: input.vantage, file: input.path };
       await sink.beginInput(label, true);
       stager.input(label.vantage, label.file);
-      const rec = new Recorder(stager, opts);
+      const rec = new Recorder(stager, { ...opts, ...(sink.plainRows ? { plainRow: sink.plainRows(label) } : {}) });
       const r = await readCapture(input.path, { frame: (f) => (rec.frame(f), !loader.error), warning: opts.warning }, { pause: () => loader.pause() });
       out.push(rec.finish({ format: r.format ?? 'pcap', ...(r.drops !== undefined ? { drops: r.drops } : {}) }));
       await loader.drained();

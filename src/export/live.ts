@@ -50,7 +50,7 @@ export class LiveExport {
     });
     // A batch a second (or 32 MiB): ClickHouse makes a part per insert, and fewer parts are fewer merges.
     this.stager = new Stager({ onBatch: (b) => this.loader.push(b), batchBytes: 32 << 20, together: true });
-    this.recorder = new Recorder(this.stager, opts);
+    this.recorder = new Recorder(this.stager, { ...opts, ...(sink.plainRows ? { plainRow: sink.plainRows(opts.label) } : {}) });
     this.hour = Math.floor(Date.now() / 3_600_000);
   }
 

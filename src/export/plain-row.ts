@@ -34,6 +34,22 @@ export const PLAIN_NULL = '\\N';
 const SEP = 1;
 const NUL = [92, 78];
 
+/** Writes the rest of a plain row after its `seq` (the stager's), its line's end included. */
+export type PlainRowWriter = (f: Frame, d: PlainData, out: OutBuffer) => void;
+
+/** The outer packet's fields: length, source and destination address and port, `sep` between. */
+export function putOuter(buf: Uint8Array, p: number, f: Frame, d: PlainData, sep: number): number {
+  p = putUint(buf, p, f.len);
+  buf[p++] = sep;
+  p = putIPv4(buf, p, f.data, d.ip + 12);
+  buf[p++] = sep;
+  p = putIPv4(buf, p, f.data, d.ip + 16);
+  buf[p++] = sep;
+  p = putUint(buf, p, d.sport);
+  buf[p++] = sep;
+  return putUint(buf, p, d.dport);
+}
+
 /** Writes the fields of a frame that scanPlainData accepted into `d`, then its JSON line. */
 export function writePlainRow(f: Frame, d: PlainData, out: OutBuffer): void {
   out.ensure(192);
@@ -51,15 +67,7 @@ export function writePlainRow(f: Frame, d: PlainData, out: OutBuffer): void {
   buf[p++] = SEP;
   p = putUint(buf, p, f.index);
   buf[p++] = SEP;
-  p = putUint(buf, p, f.len);
-  buf[p++] = SEP;
-  p = putIPv4(buf, p, b, d.ip + 12);
-  buf[p++] = SEP;
-  p = putIPv4(buf, p, b, d.ip + 16);
-  buf[p++] = SEP;
-  p = putUint(buf, p, d.sport);
-  buf[p++] = SEP;
-  p = putUint(buf, p, d.dport);
+  p = putOuter(buf, p, f, d, SEP);
   buf[p++] = SEP;
   p = putAscii(buf, p, DATA_FLAGS[d.flags >> 3]!);
   buf[p++] = SEP;

@@ -12,7 +12,7 @@ import { exchangeJson, handoverJson, mappingJson, timelineJson } from '../output
 import type { JsonOptions } from '../output/json-lisp.js';
 import { packetJson, writePacketJson } from '../output/json.js';
 import { JsonWriter } from '../output/json-writer.js';
-import { writePlainRow } from './plain-row.js';
+import { writePlainRow, type PlainRowWriter } from './plain-row.js';
 import type { Stager } from './stage.js';
 
 export interface RecorderOptions {
@@ -26,6 +26,8 @@ export interface RecorderOptions {
   json?: JsonOptions;
   /** false: plain data packets are staged as JSON rows too (tests compare both ways). */
   plainRows?: boolean;
+  /** Writes plain data rows in the sink's own format (ClickHouse); default DuckDB's (plain-row.ts). */
+  plainRow?: PlainRowWriter;
 }
 
 /** What an input held: the `captures` row. */
@@ -54,6 +56,7 @@ export class Recorder {
   private readonly jw;
   /** Plain data packets skip the general decoder (as read --json and flows do) and are staged as plain rows. */
   private readonly fast: boolean;
+  private readonly writePlain: PlainRowWriter;
   private readonly scanned = plainData();
   private readonly linkTypes = new Set<number>();
   private firstTs: number | undefined;
@@ -73,6 +76,8 @@ export class Recorder {
     this.jw = new JsonWriter(this.packets.out);
     const decodeAs = opts.decoder?.decodeAs;
     this.fast = opts.plainRows !== false && !opts.filters && !opts.decoder?.all && !(decodeAs && decodeAs.control.size + decodeAs.data.size > 0);
+    this.packets.plainRows = this.fast;
+    this.writePlain = opts.plainRow ?? writePlainRow;
   }
 
   frame(f: Frame): void {
@@ -83,7 +88,7 @@ export class Recorder {
     this.linkTypes.add(f.linkType);
     if (this.fast && scanPlainData(f, this.scanned)) {
       this.engine.plainData(f, this.scanned);
-      writePlainRow(f, this.scanned, this.packets.beginPlain());
+      this.writePlain(f, this.scanned, this.packets.beginPlain());
       this.packets.endPlain();
       return;
     }

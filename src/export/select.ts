@@ -2,7 +2,7 @@
 // lines as two fields (the separator byte never occurs in JSON text), parses each JSON object once
 // into the structure the columns need, and projects the columns.
 
-import { columnExpr, detailSchema, duckType, lit, parseSchema, q, type Column, type ColumnType, type Table } from './columns.js';
+import { columnExpr, detailSchema, duckType, lit, parseSchema, q, wholeSchema, type Column, type ColumnType, type Table } from './columns.js';
 import { PLAIN_FIELDS, PLAIN_NULL } from './plain-row.js';
 import type { Batch } from './stage.js';
 
@@ -36,11 +36,11 @@ export function readPlainRows(paths: string[]): string {
 const PLAIN_NAMES = new Set(PLAIN_FIELDS.map(([name]) => name));
 
 /** A column's value in a plain data row: its `plain` expression, the field of its name, or null. */
-function plainExpr(c: Column, constants: Record<string, string | number>): string {
-  if (c.constant) return columnExpr(c, constants);
+function plainExpr(c: Column, constants: Record<string, string | number>, jsonAsText: boolean): string {
+  if (c.constant) return columnExpr(c, constants, jsonAsText);
   const key = c.key ?? c.name;
   const e = c.plain ?? (c.name === 'seq' ? 'seq' : PLAIN_NAMES.has(key) ? q(key) : 'NULL');
-  return `(${e})::${duckType(c.type)}`;
+  return `(${e})::${c.type === 'json' && jsonAsText ? 'VARCHAR' : duckType(c.type)}`;
 }
 
 /** ClickHouse's text form of a column (CSV): booleans as 0/1, arrays as its literals ['a','b']. */
@@ -68,21 +68,29 @@ function clickhouseText(name: string, type: ColumnType): string {
   }
 }
 
-/** The table's rows from staged JSON rows (`paths`) and plain data rows (`plain`, packets only). */
+/**
+ * The table's rows from staged JSON rows (`paths`) and plain data rows (`plain`, packets only).
+ * `detailRows`: the JSON rows are (nearly) all rows the table's `detail` selects, and each is
+ * parsed once, whole, rather than once for every row and again for its detail.
+ */
 export function selectRows(
   t: Table,
   paths: string[],
   constants: { vantage: string; file: string },
   flavour: Flavour = 'duckdb',
   plain: string[] = [],
+  detailRows = false,
 ): string {
   const parts: string[] = [];
-  if (plain.length > 0) parts.push(`SELECT ${t.columns.map((c) => `${plainExpr(c, constants)} AS ${q(c.name)}`).join(', ')} FROM ${readPlainRows(plain)}`);
+  const jsonAsText = flavour === 'clickhouse';
+  if (plain.length > 0) parts.push(`SELECT ${t.columns.map((c) => `${plainExpr(c, constants, jsonAsText)} AS ${q(c.name)}`).join(', ')} FROM ${readPlainRows(plain)}`);
   if (paths.length > 0 || plain.length === 0) {
-    const schema = JSON.stringify(parseSchema(t));
-    const cols = t.columns.map((c) => `${columnExpr(c, constants)} AS ${q(c.name)}`);
+    const whole = t.detail !== undefined && detailRows;
+    const schema = JSON.stringify(whole ? wholeSchema(t) : parseSchema(t));
+    const cols = t.columns.map((c) => `${columnExpr(c, constants, jsonAsText)} AS ${q(c.name)}`);
     let from = `(SELECT seq, line, from_json(line, ${lit(schema)}) AS o FROM ${readRows(paths)})`;
-    if (t.detail) {
+    if (whole) from = `(SELECT seq, line, o, o AS d FROM ${from})`;
+    else if (t.detail) {
       from = `(SELECT seq, line, o, CASE WHEN ${t.detail} THEN from_json(line, ${lit(JSON.stringify(detailSchema(t)))}) END AS d FROM ${from})`;
     }
     parts.push(`SELECT ${cols.join(', ')} FROM ${from}`);
@@ -95,7 +103,7 @@ export function selectRows(
 /** The rows of staged batches of one table. */
 export function selectBatches(t: Table, batches: Batch[], constants: { vantage: string; file: string }, flavour: Flavour = 'duckdb'): string {
   const files = (k: 'path' | 'plain') => batches.map((b) => b[k]).filter((p): p is string => p !== undefined);
-  return selectRows(t, files('path'), constants, flavour, files('plain'));
+  return selectRows(t, files('path'), constants, flavour, files('plain'), batches.every((b) => b.detailRows));
 }
 
 export function selectBatch(t: Table, b: Batch, flavour: Flavour = 'duckdb'): string {

@@ -1,6 +1,7 @@
 // Where staged batches go: a DuckDB file, a directory of Parquet files, or ClickHouse. Every sink
 // takes the same batches (stage.ts) and reads them with the same SELECT (select.ts).
 
+import type { PlainRowWriter } from './plain-row.js';
 import type { Batch } from './stage.js';
 
 export interface InputLabel {
@@ -26,6 +27,8 @@ export interface Sink {
    * capture, so they are staged on disk, never in memory.
    */
   readonly holdsBatches?: boolean;
+  /** Plain data rows in the sink's own format for this input, when it takes them so (ClickHouse). */
+  plainRows?(input: InputLabel): PlainRowWriter;
   /** Connects and creates the tables that are missing. */
   open(): Promise<void>;
   /**

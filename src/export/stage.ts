@@ -21,6 +21,11 @@ export interface Batch {
   plain?: string;
   rows: number;
   bytes: number;
+  /**
+   * packets: its JSON rows are nearly all control messages (plain data packets are plain rows),
+   * so every JSON row is worth parsing whole (select.ts).
+   */
+  detailRows?: boolean;
   /** The input's labels (batch constants). */
   vantage: string;
   file: string;
@@ -91,6 +96,8 @@ class TableStage {
   private plain: Part | undefined;
   /** Rows staged for this table over the whole input (JSON and plain rows share the numbering). */
   seq = 0;
+  /** packets: plain data packets are staged as plain rows (see Batch.detailRows). */
+  plainRows = false;
 
   constructor(
     private readonly stager: Stager,
@@ -147,6 +154,7 @@ class TableStage {
   /** One batch of the parts' rows. */
   private cutParts(parts: Part[]): void {
     const batch: Batch = { table: this.table, rows: 0, bytes: 0, vantage: this.stager.vantage, file: this.stager.file };
+    if (this.plainRows) batch.detailRows = true;
     for (const part of parts) {
       if (part.rows === 0) continue;
       batch.bytes += part.file.size;

@@ -94,6 +94,24 @@ describe('lispscope export', () => {
     for (const f of files(dir)) expect(statSync(f).size).toBeGreaterThan(0);
   });
 
+  it('compresses the json column with ZSTD, and exports into a file of an older storage format too', async () => {
+    const db = join(tmp, 'zstd.duckdb');
+    expect((await cli(['export', demo, '--to', db])).code).toBe(0);
+    const compression = async (path: string) =>
+      lines((await cli(['query', path, "select distinct compression from pragma_storage_info('packets') where column_name = 'json' and segment_type = 'JSON'", '--json'])).stdout);
+    expect(await compression(db)).toEqual([{ compression: 'ZSTD' }]);
+    // A database file as DuckDB creates it by default (as lispscope did before it asked for the 1.2 format).
+    const old = join(tmp, 'old.duckdb');
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const instance = await DuckDBInstance.create(old);
+    (await instance.connect()).closeSync();
+    instance.closeSync();
+    expect((await cli(['export', demo, '--to', old])).code).toBe(0);
+    const n = lines((await cli(['query', old, 'select count(*) as n, count(json) as j from packets', '--json'])).stdout);
+    expect(n).toEqual([{ n: 56, j: 56 }]);
+    expect((await compression(old))[0]!.compression).not.toBe('ZSTD');
+  });
+
   it('says in one line what is wrong', async () => {
     const cases: [string[], RegExp][] = [
       [['export', demo], /^lispscope: export: no destination/],

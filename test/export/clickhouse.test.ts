@@ -53,10 +53,13 @@ describe.skipIf(skip)('export to ClickHouse', () => {
   });
 
   it('keeps every column: types, lists, nulls and the JSON text', async () => {
-    const cols = 'vantage, file, seq, frame, ts, len, src, dst, sport, dport, type, nonce, eids, rlocs, flags, iid, malformed, json';
+    const cols =
+      'vantage, file, seq, frame, ts, len, src, dst, sport, dport, transport, type, nonce, inner_type, eids, rlocs, smr, probe, flags, iid, key_id, auth_ok, auth_error, malformed, json';
     const [ch, duck] = await both(`SELECT ${cols} FROM packets ORDER BY vantage, file, seq`);
     expect(ch.length).toBeGreaterThan(1000);
-    const norm = (rows: unknown[]) => (rows as Record<string, unknown>[]).map((r) => ({ ...r, json: JSON.parse(typeof r.json === 'string' ? r.json : JSON.stringify(r.json)) }));
+    // Booleans are UInt8 in ClickHouse (0/1).
+    const bits = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'boolean' ? Number(v) : v]));
+    const norm = (rows: unknown[]) => (rows as Record<string, unknown>[]).map((r) => ({ ...bits(r), json: JSON.parse(typeof r.json === 'string' ? r.json : JSON.stringify(r.json)) }));
     expect(norm(ch)).toEqual(norm(duck));
     const [chx, duckx] = await both('SELECT kind, eid, nonce, start, rtt_ms, outcome, rlocs, frames, seq FROM exchanges ORDER BY file, seq');
     expect(chx).toEqual(duckx);
@@ -106,11 +109,11 @@ describe.skipIf(skip)('export to ClickHouse', () => {
   it('sends an insert that failed again before the next batch, so a retry loses nothing', async () => {
     const sink = new ClickHouseSink(parseClickHouseUrl(url(), {}));
     await sink.open();
-    const s = sink as unknown as { insert: (table: string, csv: string) => Promise<void> };
+    const s = sink as unknown as { insert: (i: object) => Promise<void> };
     const real = s.insert.bind(sink);
     let calls = 0;
     // The first insert fails as an unreachable server would; the retry and the next succeed.
-    s.insert = (table, csv) => (++calls === 1 ? Promise.reject(new SinkUnavailable('down')) : real(table, csv));
+    s.insert = (i) => (++calls === 1 ? Promise.reject(new SinkUnavailable('down')) : real(i));
     const batch = (n: number) => {
       const path = join(tmp, `retry-${n}.rows`);
       writeFileSync(path, `1\x01${JSON.stringify({ frame: n, ts: 2.5, type: 'unknown' })}\n`);
