@@ -2,6 +2,7 @@
 // hex pane). Ranges are derived from encoded sizes: for every structure decode(encode(x)) = x, so
 // the size of what was decoded is the size of its encoding.
 
+import { infoName } from '../dissect/names.js';
 import { nonceHex, toHex } from '../dissect/addr.js';
 import { addressText, encodeAddress, prefixText } from '../dissect/address.js';
 import { authAlgorithm, keyIdField } from '../dissect/auth.js';
@@ -497,7 +498,7 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       m.records.forEach((r, i) => referralNodes(b, r, i));
       break;
     case MessageType.Info:
-      b.leaf(`${fieldOf(INFO, 'reply').letter}: ${m.reply ? 'Info-Reply' : 'Info-Request'}, ${fieldText(fieldOf(INFO, 'reserved'), m)}`, 4);
+      b.leaf(`${fieldOf(INFO, 'reply').letter}: ${infoName(m.reply)}, ${fieldText(fieldOf(INFO, 'reserved'), m)}`, 4);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
       b.leaf(`TTL: ${m.ttl} minutes`, 4);
