@@ -10,6 +10,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PcapFileWriter } from '../src/capture/writer.js';
@@ -393,6 +394,38 @@ function cpuSeconds(pid: number): number {
 
 interface LiveRun extends ExportLiveRun {
   peakMb: number;
+  /** Frames the kernel dropped before any capture saw them: the loopback's backlog was full (the sender's side). */
+  backlog: number;
+  /** CPU seconds the sender used (on lo the kernel delivers each frame in the sender's system call). */
+  senderCpu: number;
+}
+
+/** Frames per sendmmsg of the sender. */
+const SEND_BATCH = 256;
+
+/** The pool as one buffer and where each frame ends in it (what sendBatch takes). */
+function packed(pool: Uint8Array[]): { bytes: Uint8Array; ends: Uint32Array } {
+  const ends = new Uint32Array(pool.length);
+  let n = 0;
+  pool.forEach((f, i) => (ends[i] = n += f.length));
+  const bytes = new Uint8Array(n);
+  pool.forEach((f, i) => bytes.set(f, i === 0 ? 0 : ends[i - 1]!));
+  return { bytes, ends };
+}
+
+/**
+ * Packets the kernel dropped at the input backlog (netdev_max_backlog), over every CPU: the second
+ * column of /proc/net/softnet_stat. A frame sent on lo that is dropped there reaches no capture.
+ */
+function backlogDrops(): number {
+  try {
+    return readFileSync('/proc/net/softnet_stat', 'utf8')
+      .trim()
+      .split('\n')
+      .reduce((n, l) => n + parseInt(l.trim().split(/\s+/)[1] ?? '0', 16), 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** Peak RSS of a running process in MB, from /proc. */
@@ -405,7 +438,7 @@ function peakRss(pid: number): number {
  * One sniff child, `seconds` of traffic at `rate`, then SIGINT and its totals. `slowReader`: its
  * output goes into a pipe nobody reads until the traffic is over (the queue must drop, not grow).
  */
-async function liveRun(mode: string[], rate: number, seconds: number, pool: Uint8Array[], slowReader = false): Promise<LiveRun> {
+async function liveRun(mode: string[], rate: number, seconds: number, pool: { bytes: Uint8Array; ends: Uint32Array }, slowReader = false): Promise<LiveRun> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/lispscope'), 'sniff', '-i', 'lo', '-f', `udp and host ${LIVE_DST}`, ...mode], {
     stdio: ['ignore', slowReader ? 'pipe' : 'ignore', 'pipe'],
   });
@@ -420,13 +453,24 @@ async function liveRun(mode: string[], rate: number, seconds: number, pool: Uint
   });
   const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const inj = openInjector('lo');
-  // Paced in a busy loop: smooth at any rate, and the whole of one core for the sender.
+  // Paced in a busy loop, in batches of up to SEND_BATCH frames a system call (sendmmsg through our
+  // binding): one pcap_sendpacket a frame peaks below 140,000 frames/s, under the target.
+  const chunk = new Uint32Array(SEND_BATCH);
+  let at = 0;
   const send = (count: number, pps: number): number => {
     const t0 = performance.now();
     let sent = 0;
     while (sent < count) {
       const due = Math.min(count, Math.floor(((performance.now() - t0) * pps) / 1000));
-      while (sent < due) inj.send(pool[sent++ % pool.length]!);
+      while (sent < due) {
+        const k = Math.min(due - sent, SEND_BATCH, pool.ends.length - at);
+        const base = at === 0 ? 0 : pool.ends[at - 1]!;
+        for (let i = 0; i < k; i++) chunk[i] = pool.ends[at + i]! - base;
+        const n = inj.sendBatch(pool.bytes.subarray(base, pool.ends[at + k - 1]!), chunk.subarray(0, k));
+        sent += n;
+        at = (at + n) % pool.ends.length;
+        if (n < k) break; // the socket is full: again on the next turn
+      }
     }
     return count / ((performance.now() - t0) / 1000);
   };
@@ -436,10 +480,15 @@ async function liveRun(mode: string[], rate: number, seconds: number, pool: Uint
   send(warm, warm);
   await new Promise((r) => setTimeout(r, 500));
   const cpu0 = cpuSeconds(child.pid!);
+  const backlog0 = backlogDrops();
   const n = Math.round(rate * seconds);
+  const own0 = process.cpuUsage();
   const sentRate = send(n, rate);
+  const own = process.cpuUsage(own0);
+  const senderCpu = (own.user + own.system) / 1e6;
   inj.close();
   await new Promise((r) => setTimeout(r, 1000)); // let sniff finish what it holds
+  const backlog = backlogDrops() - backlog0;
   const cpu = cpuSeconds(child.pid!) - cpu0;
   const peakMb = peakRss(child.pid!);
   child.stdout?.resume();
@@ -448,7 +497,7 @@ async function liveRun(mode: string[], rate: number, seconds: number, pool: Uint
   const captured = Number(/(\d+) packets? captured on lo/.exec(err)?.[1] ?? NaN) - warm;
   const queueDrops = Number(/(\d+) packets? dropped by lispscope's queue/.exec(err)?.[1] ?? NaN);
   const kernel = /, (\d+) by the kernel/.exec(err)?.[1];
-  return { rate, sentRate, sent: n, captured, queueDrops, kernelDrops: kernel === undefined ? undefined : Number(kernel), cpu, peakMb };
+  return { rate, sentRate, sent: n, captured, queueDrops, kernelDrops: kernel === undefined ? undefined : Number(kernel), cpu, peakMb, backlog, senderCpu };
 }
 
 async function liveSection(): Promise<void> {
@@ -463,11 +512,12 @@ async function liveSection(): Promise<void> {
     process.stdout.write(`\nlive capture: skipped (${e.message})\n`);
     return;
   }
-  const pool = liveFrames();
+  const pool = packed(liveFrames());
   const seconds = 5;
   process.stderr.write(`\nlive capture: sniff -i lo, ${seconds} s of LISP traffic (80% data, 20% control) injected on lo per rate...\n`);
   const rows: string[] = [];
   const best: Record<string, number> = {};
+  let sender = 0;
   const modes: [string, string[]][] = process.argv.includes('--no-sniff') ? [] : [
     ['sniff --json', ['--json']],
     ['sniff', ['-n']],
@@ -479,17 +529,25 @@ async function liveSection(): Promise<void> {
       const pps = (v: number) => Math.round(v).toLocaleString('en').padStart(7);
       rows.push(
         `${name.padEnd(12)} ${pps(r.rate)} pkt/s (${pps(r.sentRate)} sent): ${r.captured.toLocaleString('en').padStart(7)} of ${r.sent.toLocaleString('en')} shown, ` +
-          `${r.queueDrops} dropped by the queue, ${lost - r.queueDrops} lost before it${r.kernelDrops === undefined ? '' : ` (kernel drops ${r.kernelDrops})`}; sniff CPU ${r.cpu.toFixed(2)} s, ${fixed(r.peakMb, 0)} MB peak`,
+          `${r.queueDrops} dropped by the queue, ${lost - r.queueDrops} lost before it${r.kernelDrops === undefined ? '' : ` (kernel drops ${r.kernelDrops}`}, ` +
+          `loopback backlog drops ${r.backlog})` +
+          `; sniff CPU ${r.cpu.toFixed(2)} s, ${fixed(r.peakMb, 0)} MB peak; sender CPU ${r.senderCpu.toFixed(2)} s`,
       );
       process.stderr.write(`${rows[rows.length - 1]}\n`);
       if (lost === 0) best[name] = Math.max(best[name] ?? 0, r.sentRate);
+      sender = Math.max(sender, r.sentRate);
     }
   }
-  process.stdout.write(`\nlive capture on lo, ${seconds} s per rate after a 1 s warm-up (sniff to /dev/null; the sender takes one core):\n${rows.join('\n')}\n`);
+  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  process.stdout.write(
+    `\nlive capture on lo, ${seconds} s per rate after a 1 s warm-up (sniff to /dev/null; the sender takes one core; load average ${load} on ${availableParallelism()} cores):\n${rows.join('\n')}\n`,
+  );
   for (const [name, rate] of Object.entries(best)) {
     process.stdout.write(`${name}: the highest rate with every packet captured and decoded: ${Math.round(rate).toLocaleString('en')} pkt/s\n`);
   }
-  process.stdout.write(`target: sniff --json keeps 300,000 LISP packets/s with zero drops: ${(best['sniff --json'] ?? 0) >= 299_000 ? 'met' : 'MISSED'}\n`);
+  // Said only when the sender reached the rate: otherwise the bench cannot tell.
+  const verdict = (best['sniff --json'] ?? 0) >= 299_000 ? 'met' : sender < 299_000 ? `not measured (the sender reached ${Math.round(sender).toLocaleString('en')} pkt/s)` : 'MISSED';
+  process.stdout.write(`target: sniff --json keeps 300,000 LISP packets/s with zero drops: ${verdict}\n`);
   if (!process.argv.includes('--no-sniff')) {
     // The reader of sniff's output reads nothing while the traffic lasts: the queue drops and counts.
     const r = await liveRun(['--json'], 100_000, seconds, pool, true);

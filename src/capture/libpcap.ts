@@ -52,6 +52,11 @@ export interface PcapHandle {
   stats(): KernelStats | undefined;
   /** pcap_sendpacket: a whole frame in the interface's link type. */
   send(frame: Uint8Array): void;
+  /**
+   * Several frames in one call (frame i is frames[ends[i - 1], ends[i]), the first from 0): the
+   * number sent, fewer when the socket takes no more for now. Bindings without it send one by one.
+   */
+  sendBatch?(frames: Uint8Array, ends: Uint32Array): number;
   close(): void;
 }
 

@@ -28,6 +28,7 @@ interface Binding {
   close(handle: object): void;
   stats(handle: object): { recv: number; drop: number; ifdrop: number };
   send(handle: object, frame: Uint8Array): void;
+  sendBatch(handle: object, frames: Uint8Array, ends: Uint32Array): number;
   devices(): PcapDevice[];
   version(): string;
   compileFilter(linkType: number, snaplen: number, expression: string): object;
@@ -93,6 +94,10 @@ class NativeHandle implements PcapHandle {
 
   send(frame: Uint8Array): void {
     this.b.send(this.handle, frame);
+  }
+
+  sendBatch(frames: Uint8Array, ends: Uint32Array): number {
+    return this.b.sendBatch(this.handle, frames, ends);
   }
 
   close(): void {

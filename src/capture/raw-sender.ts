@@ -38,6 +38,11 @@ export interface RawOptions {
 /** Why a raw sender cannot be opened, in one line. */
 export class RawSendError extends Error {}
 
+/** A source port for a raw datagram, which has no socket to take one from: one of the dynamic ports (RFC 6335), as the kernel would pick. */
+export function ephemeralPort(): number {
+  return 49152 + Math.floor(Math.random() * 16384);
+}
+
 /** A sender of datagrams to `to` (the one destination of replay and inject) on `iface`. */
 export function openRaw(iface: string, to: string, guard: RawSendPolicy, o: RawOptions = {}): RawSender {
   let capture: LiveCapture | undefined;

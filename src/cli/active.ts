@@ -3,7 +3,7 @@
 // the command line), the send guard over the named addresses, and the recording and printing of
 // their traffic.
 
-import { ipAddress, parsePrefix, prefixText, type Prefix } from '../dissect/address.js';
+import { ipAddress, parsePrefix, type Prefix } from '../dissect/address.js';
 import { KeyRing } from '../dissect/keyring.js';
 import { SendGuard } from '../mn/guard.js';
 import { ActiveTraffic } from '../output/active.js';
@@ -57,21 +57,9 @@ export function readKey(cmd: string, file: string | undefined, env: NodeJS.Proce
     if (k) return k;
     throw new UsageError(`${cmd}: needs the site key: --key-file FILE or the LISPSCOPE_KEY environment variable (never on the command line)`);
   }
-  const text = readKeyFile(file);
-  const lines = text
-    .split(/\r?\n/)
-    .map((l) => l.replace(/(^|\s)#.*$/, '').trim())
-    .filter(Boolean);
-  if (lines.length === 0) throw new UsageError(`${file}: no key in the file`);
-  const ring = KeyRing.parse(text, file);
-  if ('error' in ring) {
-    if (lines.length === 1) return lines[0]!;
-    throw new UsageError(ring.error);
-  }
-  const msPrefix = ms ? parsePrefix(ms) : undefined;
-  const key = ring.lookup(eid ? [eid] : [], msPrefix ? [msPrefix] : []);
-  if (key === undefined) throw new UsageError(`${file}: no key for ${eid ? prefixText(eid.address, eid.maskLen) : 'this EID'}${ms ? ` or ${ms}` : ''}`);
-  return key;
+  const site = KeyRing.siteKey(readKeyFile(file), file, eid, ms);
+  if ('error' in site) throw new UsageError(site.error);
+  return site.key;
 }
 
 export function keyIdOf(a: Parsed, cmd: string): number {

@@ -4,6 +4,7 @@
 // With --wait, what comes back is printed too.
 
 import { readFileSync } from 'node:fs';
+import { ephemeralPort } from '../capture/raw-sender.js';
 import { CRAFTABLE, CraftError, craftFromJson, firstEid, messageFromOptions, needsKey } from '../mn/craft.js';
 import { sourceAddressFor } from '../mn/client.js';
 import { delay } from '../mn/requests.js';
@@ -108,8 +109,7 @@ export async function runInject(argv: string[], io: Io): Promise<number> {
   const local = source?.address ?? (await sourceAddressFor(to));
   const guard = guardFor(a, 'inject', [to]);
   const traffic = openTraffic(a, io, 'inject', { print: true });
-  // A raw datagram has no socket to take a port from: an ephemeral one, as the kernel would pick.
-  const rawPort = source?.port ?? 49152 + Math.floor(Math.random() * 16384);
+  const rawPort = source?.port ?? ephemeralPort();
   const wait = intValue(injectSpec, 'wait', a.values.get('wait')) ?? 0;
   const { raw, socket } = await openSender(a, io, 'inject', {
     to,

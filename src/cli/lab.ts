@@ -4,8 +4,7 @@
 
 import type { LispPacket } from '../capture/packets.js';
 import { PacketDecoder } from '../capture/packets.js';
-import { KeyRing } from '../dissect/keyring.js';
-import { LAB_SCENARIOS, labAddresses, labKeysText, runLab, type LabResult, type LabScenario } from '../mn/lab.js';
+import { LAB_SCENARIOS, labAddresses, labKeyRing, runLab, type LabResult, type LabScenario } from '../mn/lab.js';
 import type { RecordedFrame } from '../mn/recorder.js';
 import { labAnalysisText, labHoldLine, labPacketLine, labStepsLines } from '../output/lab.js';
 import { chooseStyle } from '../output/style.js';
@@ -68,8 +67,7 @@ export async function runLabCommand(argv: string[], io: Io): Promise<number> {
   const path = a.values.get('write');
   const writer = openRecording('lab', path);
 
-  const ring = KeyRing.parse(labKeysText(), 'lab keys');
-  if ('error' in ring) throw new Error(ring.error);
+  const ring = labKeyRing();
   const decodeAs = { control: new Set<number>(), data: new Set<number>() };
   const decoder = new PacketDecoder({ all: true, decodeAs, keyFor: keyLookup(ring), warning: (m) => io.warn(m) });
   const packets: LispPacket[] = [];

@@ -13,6 +13,7 @@ import { randomNonce } from '../dissect/build.js';
 import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 import { LispClient, sourceAddressFor } from '../mn/client.js';
 import { ConfigError, configuredRlocs, parseMobileNodeConfig, type MobileNodeConfig } from '../mn/config.js';
+import { ownLocators } from '../mn/etr.js';
 import { MobileNode } from '../mn/mobile-node.js';
 import { pingSeries, pinThrough } from '../mn/ping.js';
 import { registerFailure, stableXtrId } from '../mn/registration.js';
@@ -352,8 +353,7 @@ async function mnRegister(a: Parsed, spec: CommandSpec, io: Io): Promise<number>
   const siteId = siteIdOf(a, spec, xtrId);
   const port = intValue(spec, 'port', a.values.get('port'));
   return withClient(a, spec, io, { towards: ms, named: [ms], key }, async (c) => {
-    const weight = Math.floor(100 / rlocs.length);
-    const { result, xtrId: sentId } = await c.register({ address: ms, key, keyId, ...(port ? { port } : {}) }, eid, rlocs.map((r) => ({ rloc: r, local: true, weight })), {
+    const { result, xtrId: sentId } = await c.register({ address: ms, key, keyId, ...(port ? { port } : {}) }, eid, ownLocators(rlocs), {
       wantMapNotify: notify,
       proxyReply: a.flags.get('proxy-reply') ?? false,
       mobileNode: a.flags.get('mobile') ?? false,
@@ -526,7 +526,7 @@ async function mnSubscribe(a: Parsed, spec: CommandSpec, io: Io): Promise<number
   return withClient(a, spec, io, { towards: ms, named: [ms], key, bindPort: port ?? LISP_CONTROL_PORT }, async (c) => {
     const rlocs = (a.lists.get('rloc') ?? [c.localAddress]).map((r) => needAddress(r, '--rloc', spec.name));
     const access = { address: ms, key, keyId, ...(port ? { port } : {}) };
-    const reg = await c.register(access, eid, rlocs.map((r) => ({ rloc: r, local: true, weight: Math.floor(100 / rlocs.length) })), { wantMapNotify: true, xtrId, siteId });
+    const reg = await c.register(access, eid, ownLocators(rlocs), { wantMapNotify: true, xtrId, siteId });
     const failed = reg.result ? undefined : registerFailure({ ms, port: port ?? LISP_CONTROL_PORT, eid: eidText, attempts, keyId, xtrId: true, icmp: c.icmp });
     printLines(io, subscribeRegisteredOutput({ ms, eid: eidText, rlocs, xtrId, siteId }, reg.result, failed, { wire: c.wire, icmp: c.icmp }, json));
     if (!reg.result) return 1;

@@ -1,8 +1,8 @@
-// `lispscope query DEST "SQL" [--json]`: SQL over an export (src/export/query.ts), as a table or NDJSON.
+// `lispscope query DEST "SQL" [--json]`: SQL over an export (src/export/query.ts), printed as tables or NDJSON (output/query-rows.ts).
 
-import { openExport, runQuery as runSql, type QueryColumn } from '../export/query.js';
+import { openExport, runQuery as runSql } from '../export/query.js';
 import { SinkError } from '../export/sink.js';
-import { table } from '../output/flows-text.js';
+import { QueryRowsPrinter } from '../output/query-rows.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
 import type { Io } from '../output/io.js';
@@ -18,14 +18,6 @@ export const querySpec: CommandSpec = {
   ],
 };
 
-/** Rows per printed table: a table needs its rows to size its columns. */
-const TABLE_ROWS = 5000;
-
-function cellText(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  return typeof v === 'string' ? v : JSON.stringify(v);
-}
-
 export async function runQuery(argv: string[], io: Io): Promise<number> {
   const a = parseArgs(querySpec, argv);
   if (a.flags.get('help')) {
@@ -37,39 +29,17 @@ export async function runQuery(argv: string[], io: Io): Promise<number> {
   if (extra !== undefined) throw new UsageError(`query: unexpected argument "${extra}" (quote the SQL as one argument)`);
   const json = a.flags.get('json') ?? false;
   const style = chooseStyle(json ? { isTTY: false } : io.stdout, io.env);
-  let cols: QueryColumn[] = [];
-  let pending: unknown[][] = [];
-  const printTable = () => {
-    if (!pending.length) return;
-    const t = table(cols.map((c) => c.name), style);
-    for (const r of pending) t.push(r.map(cellText));
-    io.line(t.toString());
-    pending = [];
-  };
+  const printer = new QueryRowsPrinter(json, style, (text) => io.line(text));
   try {
     const duck = await openExport(dest);
     try {
       const n = await runSql(
         duck,
         sql,
-        (c) => (cols = c),
-        (rows) => {
-          if (json) {
-            for (const r of rows) {
-              const o: Record<string, unknown> = {};
-              cols.forEach((c, i) => (o[c.name] = c.json && typeof r[i] === 'string' ? JSON.parse(r[i] as string) : r[i]));
-              io.line(JSON.stringify(o));
-            }
-            return;
-          }
-          pending.push(...rows);
-          if (pending.length >= TABLE_ROWS) printTable();
-        },
+        (c) => printer.columns(c),
+        (rows) => printer.rows(rows),
       );
-      if (!json) {
-        printTable();
-        if (n === 0) io.line(`(no rows; columns: ${cols.map((c) => c.name).join(', ')})`);
-      }
+      printer.end(n);
     } finally {
       duck.close();
     }

@@ -1,21 +1,21 @@
 // `lispscope sniff -i IFACE`: live capture through libpcap, decoded and shown as `read` shows a file
 // (one line, -V, -x, --json), or as exchanges while they complete (--flows), optionally written to
-// pcap/pcapng (-w, rotated with --ring). The capture never waits for decoding or output: frames
-// queue up between them (src/capture/live.ts), stdout is written asynchronously, and what the queue
-// cannot hold is counted and reported. Ctrl-C (or SIGTERM) stops, flushes and closes the files and
-// prints the totals.
+// pcap/pcapng (-w, rotated with --ring) or exported (--export). This file reads the options and
+// wires: the session's mechanics (the -w file, --duration, signals, holding the capture while the
+// output is congested) are capture/live-session.ts's, the status line and the totals
+// output/live-status.ts's.
 
 import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { PacketDecoder } from '../capture/packets.js';
 import { defaultFilter, LiveCapture, LiveCaptureError, linkTypeName, loadLibpcap } from '../capture/live.js';
+import { captureFileFor, LiveSession } from '../capture/live-session.js';
+import type { CaptureFileRing } from '../capture/ring.js';
 import type { Frame } from '../capture/types.js';
-import { CaptureFileRing } from '../capture/ring.js';
-import { FlowEngine } from '../flows/engine.js';
-import { exchangeJson } from '../output/json-flows.js';
-import { exchangeLine } from '../output/flows-text.js';
+import { ExchangeStream } from '../output/exchange-stream.js';
 import { bindingText, listText } from '../output/interfaces.js';
-import { countKinds, PacketStream, type PacketKinds } from '../output/packet-stream.js';
+import { liveTotalsLines, StatusLine } from '../output/live-status.js';
+import { PacedFlush } from '../output/paced-flush.js';
+import { PacketStream, type PacketKinds } from '../output/packet-stream.js';
 import { chooseStyle, PLAIN } from '../output/style.js';
 import { LineClock, type TimeFormat } from '../output/time.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
@@ -95,8 +95,6 @@ function positiveSeconds(name: string, v: string | undefined): number | undefine
   return n;
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
 export async function runSniff(argv: string[], io: Io): Promise<number> {
   const a = parseArgs(sniffSpec, argv);
   if (a.flags.get('help')) {
@@ -167,8 +165,8 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   if (exportDest !== undefined && (flows || json || verbose || hex || all)) {
     throw new UsageError('sniff: --export writes packets and exchanges to DEST; --flows, --json, -V, -x and --all show them instead');
   }
+  let session: LiveSession | undefined;
   let live: LiveExport | undefined;
-  let resumeCapture = () => {};
   if (exportDest !== undefined) {
     try {
       live = new LiveExport(openDestination(exportDest, { ...(partition ? { partition } : {}), env: io.env }), {
@@ -180,7 +178,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
         ...(exportBuffer !== undefined ? { maxBufferedBytes: exportBuffer * 2 ** 20 } : {}),
         hourly: partition === 'hour',
         onState: (m) => io.warn(m),
-        onReady: () => resumeCapture(),
+        onReady: () => session?.resume(),
       });
       // Bad URL, credentials or database: said before capturing anything.
       await live.open();
@@ -193,7 +191,6 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     }
   }
 
-  const stderrTty = isatty(2);
   const stdoutTty = isatty(1);
   const style = json ? chooseStyle({ isTTY: false }) : chooseStyle({ isTTY: stdoutTty }, io.env);
   const info = (s: string) => io.err(`lispscope: ${s}\n`);
@@ -216,12 +213,7 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
   let file: CaptureFileRing | undefined;
   if (writePath !== undefined) {
     try {
-      const statistics = () => {
-        const s = capture.stats();
-        if (s.kernelReceived === undefined || s.kernelDrops === undefined) return undefined;
-        return { received: s.kernelReceived, kernelDrops: s.kernelDrops, interfaceDrops: s.interfaceDrops ?? 0 };
-      };
-      file = new CaptureFileRing(writePath, { linkType: capture.linkType, snaplen: capture.snaplen, nanoseconds: capture.kernelTimes, iface, statistics, ...(ring ? { ring } : {}) });
+      file = captureFileFor(capture, writePath, ring);
     } catch (e) {
       await capture.stop(false);
       const code = (e as NodeJS.ErrnoException).code;
@@ -229,35 +221,34 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
       return 2;
     }
   }
-
-  // Output leaves through the thread pool: the capture never waits for it (see batchEnd).
-  const buffer = io.buffer;
-  const line = (s: string) => io.line(s);
-
-  const t = { frames: 0, shown: 0 };
-  let failure: string | undefined;
+  // A congested output holds the capture (its queue takes what arrives, and counts what it cannot)
+  // until it has drained to half; so does an export whose database is behind.
+  const s = (session = new LiveSession(capture, { ...(file ? { file } : {}), ...(duration !== undefined ? { duration } : {}), holders: [io, ...(live ? [live] : [])] }));
   let pipeClosed = false;
-  const reached = () => count !== undefined && t.shown >= count;
+  io.onError((e) => {
+    if (e.code === 'EPIPE') {
+      pipeClosed = true;
+      s.stop(false);
+    } else s.fail(`cannot write the output: ${e.message}`);
+  });
 
-  const engine = flows
-    ? new FlowEngine({
+  // Packets are shown as `read` shows a file's (output/packet-stream.ts); exchanges as they
+  // complete (output/exchange-stream.ts); an export writes both.
+  const exchanges = flows
+    ? new ExchangeStream({
+        json,
+        style,
+        ...(filter ? { filter } : {}),
         ...(timeout !== undefined ? { timeout } : {}),
-        onExchange: (e) => {
-          if (reached()) return;
-          const obj = exchangeJson(e);
-          if (filter && !filter(obj)) return;
-          if (json) line(JSON.stringify(obj));
-          else line(exchangeLine(e, style));
-          t.shown++;
-          if (reached()) void capture.stop(false);
-        },
+        ...(count !== undefined ? { count } : {}),
+        onLimit: () => s.stop(false),
+        decoder: { all, decodeAs, ...(keyRing ? { keyFor: keyLookup(keyRing) } : {}) },
+        warning: (msg) => io.warn(msg),
+        line: (text) => io.line(text),
       })
     : undefined;
-
-  // Packets are shown as `read` shows a file's (output/packet-stream.ts: the fast paths for plain
-  // data, decoding, -Y, --fail-on, lines, -V, -x, NDJSON); exchanges need the decoder alone.
   const stream =
-    engine || live
+    exchanges || live
       ? undefined
       : new PacketStream(
           {
@@ -276,156 +267,49 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
             failOn: [...failOn],
             name: '',
           },
-          buffer,
+          io.buffer,
           { warning: (msg) => io.warn(msg) },
         );
-  const decoder = engine
-    ? new PacketDecoder({
-        all,
-        decodeAs,
-        ...(keyRing ? { keyFor: keyLookup(keyRing) } : {}),
-        warning: (msg) => io.warn(msg),
-      })
-    : undefined;
-  const kinds: PacketKinds = stream?.kinds ?? { lisp: 0, control: 0, data: 0, reliable: 0 };
-
+  const kinds: PacketKinds = stream?.kinds ?? exchanges?.kinds ?? { lisp: 0, control: 0, data: 0, reliable: 0 };
+  let seen = 0;
+  const shown = () => exchanges?.shown ?? seen;
   const onFrame = (f: Frame): boolean => {
-    t.frames++;
-    if (file) {
-      try {
-        file.write(f);
-      } catch (e) {
-        failure = `${file.path}: cannot write: ${(e as Error).message}`;
-        return false;
-      }
-    }
+    if (exchanges) return exchanges.frame(f);
     if (live) {
       live.frame(f);
-      t.shown = live.packets;
-      return !reached();
+      seen = live.packets;
+    } else {
+      stream!.frame(f);
+      seen = stream!.shown;
     }
-    if (stream) {
-      stream.frame(f);
-      t.shown = stream.shown;
-      return !reached();
-    }
-    engine!.frame();
-    const p = decoder!.decode(f);
-    if (!p) return true;
-    countKinds(kinds, p);
-    engine!.packet(p);
-    return !reached();
+    return count === undefined || seen < count;
   };
 
-  // Output congested: the capture queue holds what arrives (and counts what it cannot hold) until
-  // the output has drained to half.
-  let waitingForOutput = false;
-  const holdForOutput = () => {
-    const ready = io.ready();
-    if (!ready || waitingForOutput) return;
-    waitingForOutput = true;
-    capture.pause();
-    void ready.then(() => {
-      waitingForOutput = false;
-      if (!live?.congested) capture.resume();
+  const progress = () => ({ frames: s.frames, kinds, shown: shown(), stats: capture.stats() });
+  const status = isatty(2) ? new StatusLine(progress, { stdoutTty, info }) : undefined;
+  const pacer = new PacedFlush(io.buffer);
+  if (exchanges) {
+    s.every(500, () => {
+      exchanges.sweep(Date.now() / 1000);
+      pacer.schedule();
     });
-  };
-  resumeCapture = () => {
-    if (!io.congested && !live?.congested) capture.resume();
-  };
-  io.onError((e) => {
-    if (e.code === 'EPIPE') pipeClosed = true;
-    else failure = `cannot write the output: ${e.message}`;
-    void capture.stop(false);
-  });
-
-  // Status on a terminal: rewritten in place when stdout goes elsewhere, a line now and then when
-  // stdout is the terminal too.
-  const statusText = () => {
-    const s = capture.stats();
-    return `${plural(t.frames, 'packet')}, ${plural(kinds.lisp, 'LISP message')}, ${t.shown} shown, queue drops ${s.queueDrops}, kernel drops ${s.kernelDrops ?? 'n/a'}`;
-  };
-  let statusShown = false;
-  let ticks = 0;
-  const status = stderrTty
-    ? setInterval(() => {
-        ticks++;
-        if (!stdoutTty) {
-          // Straight to the terminal: a status waiting behind congested stdout would be stale.
-          process.stderr.write(`\r\x1b[K${statusText()}`);
-          statusShown = true;
-        } else if (ticks % 10 === 0) {
-          info(statusText());
-        }
-      }, 1000)
-    : undefined;
-  // Output leaves in chunks: at 256 KiB, or 20 ms after the first line waiting, so a burst costs
-  // few writes and a lone packet still shows at once to the eye.
-  let flushTimer: NodeJS.Timeout | undefined;
-  const flushOut = () => {
-    flushTimer = undefined;
-    buffer.flush();
-  };
-  const scheduleFlush = () => {
-    if (buffer.pos >= 256 * 1024) flushOut();
-    else if (buffer.pos > 0 && !flushTimer) flushTimer = setTimeout(flushOut, 20);
-  };
-  // Exchanges close after a timeout in capture time: the wall clock moves it on when traffic stops.
-  const sweep = engine
-    ? setInterval(() => {
-        engine.exchanges.sweep(Date.now() / 1000);
-        scheduleFlush();
-      }, 500)
-    : undefined;
-  const flushFile = file ? setInterval(() => file.flush(), 1000) : undefined;
-  const stopAfter = duration !== undefined ? setTimeout(() => void capture.stop(), duration * 1000) : undefined;
-  // The first signal stops and finishes normally; a second one, when that waits on output nobody
-  // reads, closes the capture file and leaves at once.
-  let signals = 0;
-  const onSignal = () => {
-    if (++signals === 1) {
-      void capture.stop();
-      return;
-    }
-    let closed = '';
-    try {
-      file?.close();
-      if (file) closed = `; ${file.path} is complete`;
-    } catch (e) {
-      closed = `; ${file!.path}: ${(e as Error).message}`;
-    }
-    process.stderr.write(`lispscope: interrupted again: output abandoned${closed}\n`);
-    process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  info(`listening on ${iface}, link-type ${linkTypeName(capture.linkType)}, capture filter "${bpf}"${file ? `, writing ${file.path}` : ''}`);
-
-  capture.start({
-    frame: onFrame,
-    warning: (m) => io.warn(m),
-    batchEnd: () => {
-      scheduleFlush();
-      if (live?.error) {
-        failure = live.error.message;
-        void capture.stop(false);
-      }
-      if (io.congested) holdForOutput();
-      else if (live?.congested) capture.pause();
+  }
+  await s.run(
+    {
+      frame: onFrame,
+      warning: (m) => io.warn(m),
+      batchEnd: () => {
+        pacer.schedule();
+        if (live?.error) s.fail(live.error.message);
+      },
     },
-  });
-  await capture.done;
-
-  for (const timer of [status, sweep, flushFile]) if (timer) clearInterval(timer);
-  for (const timer of [stopAfter, flushTimer]) if (timer) clearTimeout(timer);
+    () => info(`listening on ${iface}, link-type ${linkTypeName(capture.linkType)}, capture filter "${bpf}"${file ? `, writing ${file.path}` : ''}`),
+  );
+  status?.stop();
+  pacer.stop();
 
   stream?.finish();
-  decoder?.finish();
-  if (engine) {
-    engine.finish();
-    if (engine.exchanges.counters.dropped) io.warn(`${engine.exchanges.counters.dropped} exchanges closed early: more than the open-exchange cap at once`);
-  }
+  exchanges?.finish();
   await io.idle();
   let exported: Awaited<ReturnType<LiveExport['finish']>> | undefined;
   if (live) {
@@ -434,43 +318,24 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
       exported = await live.finish(st.queueDrops + (st.kernelDrops ?? 0) + (st.interfaceDrops ?? 0));
     } catch (e) {
       if (!(e instanceof SinkError)) throw e;
-      failure ??= e.message;
+      s.failure ??= e.message;
     }
     kinds.lisp = exported?.lisp_packets ?? kinds.lisp;
     kinds.control = exported?.control_packets ?? 0;
     kinds.data = exported?.data_packets ?? 0;
   }
-  let writeError: string | undefined;
-  try {
-    file?.close();
-  } catch (e) {
-    writeError = `${file!.path}: cannot write: ${(e as Error).message}`;
-  }
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  const writeError = s.close();
 
-  if (statusShown) process.stderr.write('\r\x1b[K');
-  const s = capture.stats();
-  const byKind = [kinds.control && `${kinds.control} control`, kinds.data && `${kinds.data} data`, kinds.reliable && `${kinds.reliable} reliable-transport`].filter(Boolean);
-  info(
-    `${plural(t.frames, 'packet')} captured on ${iface}, ${plural(kinds.lisp, 'LISP message')}${byKind.length ? ` (${byKind.join(', ')})` : ''}, ` +
-      (live ? `${t.shown} exported` : `${flows ? plural(t.shown, 'exchange') : t.shown} shown`),
-  );
-  if (s.kernelDrops === undefined) {
-    info(`${plural(s.queueDrops, 'packet')} dropped by lispscope's queue; kernel drops not known (cap does not report libpcap's statistics)`);
-  } else {
-    const iface = s.interfaceDrops ? `, ${s.interfaceDrops} by the interface` : '';
-    info(`${plural(s.queueDrops, 'packet')} dropped by lispscope's queue, ${s.kernelDrops} by the kernel${iface}`);
-  }
-  if (file) info(`${plural(file.packets, 'packet')} written to ${file.path}${file.filesStarted > 1 ? ` (${file.filesStarted} files, rotated)` : ''}`);
-  if (exported) {
-    const r = exported.rows;
-    info(
-      `exported to ${exportDest}: ${plural(r.packets, 'packet')}, ${plural(r.exchanges, 'exchange')}, ${plural(r.handovers, 'handover')}; ` +
-        `${plural(exported.droppedRows, 'row')} dropped (database unreachable or behind)`,
-    );
-  }
-  const err = failure ?? writeError;
+  status?.clear();
+  const totals = liveTotalsLines({
+    ...progress(),
+    iface,
+    shows: live ? 'exported' : flows ? 'exchanges' : 'packets',
+    ...(file ? { file: { path: file.path, packets: file.packets, filesStarted: file.filesStarted } } : {}),
+    ...(exported && exportDest !== undefined ? { export: { dest: exportDest, rows: exported.rows, droppedRows: exported.droppedRows } } : {}),
+  });
+  for (const l of totals) info(l);
+  const err = s.failure ?? writeError;
   if (err) {
     io.error(err);
     return 2;

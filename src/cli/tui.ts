@@ -7,8 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { LiveCaptureError } from '../capture/live.js';
 import { CaptureError } from '../capture/types.js';
-import { KeyRing } from '../dissect/keyring.js';
-import { LAB_SCENARIOS, labAddresses, labKeysText, type LabScenario } from '../mn/lab.js';
+import { LAB_SCENARIOS, labAddresses, labKeyRing, type LabScenario } from '../mn/lab.js';
 import { FileSource } from '../tui/file-source.js';
 import { LabSource } from '../tui/lab-source.js';
 import { LiveSource } from '../tui/live-source.js';
@@ -93,12 +92,10 @@ export async function runTuiCommand(argv: string[], io: Io): Promise<number> {
     const bpf = a.values.get('capture-filter');
     source = new LiveSource({ iface, ...(bpf !== undefined ? { filter: bpf } : {}), decoder: { decodeAs, ...(keyFor ? { keyFor } : {}) }, ...(timeout ? { timeout } : {}), ...(keep ? { maxPackets: keep } : {}) });
   } else {
-    const labRing = KeyRing.parse(labKeysText(), 'lab keys');
-    if ('error' in labRing) throw new Error(labRing.error);
     source = new LabSource({
       scenario,
       ...(base ? { base } : {}),
-      decoder: { decodeAs, keyFor: keyLookup(labRing) },
+      decoder: { decodeAs, keyFor: keyLookup(labKeyRing()) },
       ...(timeout ? { timeout } : {}),
       ...(keep ? { maxPackets: keep } : {}),
     });

@@ -9,7 +9,8 @@ import { addressBits, addressText, ipAddress, parseAddress, parsePrefix, type Pr
 import { blankAuthData, computeMac, signAuthAt, signMessage, splitKeyIdField } from './auth.js';
 import { encodeControl } from './control.js';
 import { Writer } from './cursor.js';
-import { DataFlag, dataHeader, encodeData } from './data.js';
+import { DataField, DataFlag, dataHeader, encodeData } from './data.js';
+import { fieldBits } from './field.js';
 import {
   addressBytes,
   encodeIPv4,
@@ -842,7 +843,7 @@ export function lispDataHeader(s: DataHeaderSpec): DataHeader {
   h.flags |= (s.keyId ?? 0) & DataFlag.K;
   if (s.gpeNextProtocol !== undefined) {
     h.flags |= DataFlag.P;
-    h.word1 = (((h.word1 & 0xffff) << 8) | (s.gpeNextProtocol & 0xff)) >>> 0;
+    h.word1 = fieldBits(DataField.gpeNonce, h.word1) | fieldBits(DataField.nextProtocol, s.gpeNextProtocol);
   }
   return h;
 }

@@ -1,6 +1,7 @@
 // LISP control messages (RFC 9301 §5; RFC 8111 Map-Referral; NAT-traversal draft Info; RFC 9304
 // shared extension): decode from the UDP payload, encode back to it.
 
+import { infoName, typeName } from './names.js';
 import { decodeAddress, encodeAddress } from './address.js';
 import { Cursor, type Note, Writer } from './cursor.js';
 import { decodeEcm, encodeEcm } from './ecm.js';
@@ -31,6 +32,13 @@ import type {
   MsRtrAuth,
   SharedExtension,
 } from './types.js';
+
+// The registry's names, for notes.
+const NAME_REQUEST = typeName(MessageType.MapRequest);
+const NAME_REPLY = typeName(MessageType.MapReply);
+const NAME_REGISTER = typeName(MessageType.MapRegister);
+const NAME_REFERRAL = typeName(MessageType.MapReferral);
+const NAME_INFO = typeName(MessageType.Info);
 
 /** Decodes the LISP control message in bytes[start, end). Never throws on the bytes. */
 export function decodeControl(bytes: Uint8Array, start = 0, end = bytes.length, depth = 0): Decoded<ControlMessage> {
@@ -116,7 +124,7 @@ function decodeMapRequest(c: Cursor): MapRequest {
     itrRlocs: [],
     eids: [],
   };
-  const h = header(c, MAP_REQUEST, m, 'Map-Request');
+  const h = header(c, MAP_REQUEST, m, NAME_REQUEST);
   if (!h) return m;
   const irc = h.itrRlocCount!;
   const recordCount = h.recordCount!;
@@ -144,26 +152,26 @@ function decodeMapRequest(c: Cursor): MapRequest {
     if (p.prefix.kind === 'unknown') return cut();
   }
   if (m.mapDataPresent) {
-    const r = decodeMappingRecords(c, 1, 'Map-Reply');
+    const r = decodeMappingRecords(c, 1, NAME_REPLY);
     if (!r.length) return m;
     m.mapReply = r[0]!;
   }
-  if (m.xtrIdPresent) decodeXtrTrailer(c, m, 'Map-Request');
+  if (m.xtrIdPresent) decodeXtrTrailer(c, m, NAME_REQUEST);
   return trailingOf(c, m);
 }
 
 function decodeMapReply(c: Cursor): MapReply {
   const m: MapReply = { type: MessageType.MapReply, probe: false, echoNonceCapable: false, security: false, nonce: 0n, records: [] };
-  const h = header(c, MAP_REPLY, m, 'Map-Reply');
+  const h = header(c, MAP_REPLY, m, NAME_REPLY);
   if (!h) return m;
   const count = h.recordCount!;
-  m.records = decodeMappingRecords(c, count, 'Map-Reply');
+  m.records = decodeMappingRecords(c, count, NAME_REPLY);
   if (m.records.length < count) m.declaredRecordCount = count;
   // After a cut record the position is not where the Authentication Data starts.
   if (m.security && m.records.length === count) {
     if (c.remaining === 0) c.warn('Map-Reply S bit set but no LISP-SEC Authentication Data follows the records');
     else {
-      const ad = decodeLispSec(c, 'map-reply', 'Map-Reply');
+      const ad = decodeLispSec(c, 'map-reply', NAME_REPLY);
       if (ad) m.lispSec = ad.ad;
     }
   }
@@ -231,16 +239,16 @@ function decodeMapRegister(c: Cursor): MapRegister {
     authData: new Uint8Array(0),
     records: [],
   };
-  const h = header(c, MAP_REGISTER, m, 'Map-Register');
+  const h = header(c, MAP_REGISTER, m, NAME_REGISTER);
   if (!h) return m;
-  const auth = decodeAuth(c, 'Map-Register');
+  const auth = decodeAuth(c, NAME_REGISTER);
   if (!auth) return m;
   Object.assign(m, auth);
   const count = h.recordCount!;
-  m.records = decodeMappingRecords(c, count, 'Map-Register');
+  m.records = decodeMappingRecords(c, count, NAME_REGISTER);
   if (m.records.length < count) m.declaredRecordCount = count;
   if (m.records.length < count) return trailingOf(c, m);
-  if (m.xtrIdPresent) decodeXtrTrailer(c, m, 'Map-Register');
+  if (m.xtrIdPresent) decodeXtrTrailer(c, m, NAME_REGISTER);
   return trailingOf(c, m);
 }
 
@@ -328,7 +336,7 @@ function recoverUncountedRecords(c: Cursor, m: MapNotify, name: string): void {
 
 function decodeMapReferral(c: Cursor): MapReferral {
   const m: MapReferral = { type: MessageType.MapReferral, nonce: 0n, records: [] };
-  const h = header(c, MAP_REFERRAL, m, 'Map-Referral');
+  const h = header(c, MAP_REFERRAL, m, NAME_REFERRAL);
   if (!h) return m;
   const count = h.recordCount!;
   for (let i = 0; i < count; i++) {
@@ -354,9 +362,9 @@ function decodeInfo(c: Cursor): InfoMessage {
     eid: { kind: 'none', afi: 0 },
     address: { kind: 'none', afi: 0 },
   };
-  const h = header(c, INFO, m, 'Info');
+  const h = header(c, INFO, m, NAME_INFO);
   const reply = m.reply;
-  const name = reply ? 'Info-Reply' : 'Info-Request';
+  const name = infoName(reply);
   if (!h) return m;
   const auth = decodeAuth(c, name);
   if (!auth) return m;

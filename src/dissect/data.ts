@@ -2,8 +2,8 @@
 // RFC 9305) and a summary of the encapsulated packet.
 
 import type { Note, NoteLevel } from './cursor.js';
-import { fieldOf } from './field.js';
-import { DATA_FLAGS, type DataFlagBits } from './fields.js';
+import { fieldBits, fieldOf, fieldValue } from './field.js';
+import { DATA_FLAGS, DATA_WORDS, type DataFlagBits } from './fields.js';
 import { decodeIp, decodeUdp, IPPROTO_UDP, summarizeTransport } from './ip.js';
 import { decodeNested, nestedKind } from './nested.js';
 import { LIMITS } from './registry.js';
@@ -20,6 +20,18 @@ export const DataFlag = {
   I: mask('instanceIdPresent'),
   P: mask('nextProtocolPresent'),
   K: mask('keyId'),
+} as const;
+
+/** The fields after the flags, from the field table (which of them a header has its flags say). */
+export const DataField = {
+  nonce: fieldOf(DATA_WORDS.nonce, 'nonce'),
+  gpeNonce: fieldOf(DATA_WORDS.gpeNonce, 'nonce'),
+  nextProtocol: fieldOf(DATA_WORDS.gpeNonce, 'gpeNextProtocol'),
+  srcMapVersion: fieldOf(DATA_WORDS.mapVersion, 'srcMapVersion'),
+  dstMapVersion: fieldOf(DATA_WORDS.mapVersion, 'dstMapVersion'),
+  iid: fieldOf(DATA_WORDS.iidLsb, 'iid'),
+  lsb8: fieldOf(DATA_WORDS.iidLsb, 'lsb'),
+  lsb32: fieldOf(DATA_WORDS.lsb, 'lsb'),
 } as const;
 
 /** The fields whose letters make the JSON contract's `flags` (N L E V I), in wire order. */
@@ -44,16 +56,17 @@ export function dataHeaderFields(h: DataHeader): DataHeaderFields {
   const f = h.flags;
   const gpe = (f & DataFlag.P) !== 0;
   const out: DataHeaderFields = { keyId: f & DataFlag.K };
-  if (f & DataFlag.N) out.nonce = gpe ? h.word1 >>> 8 : h.word1;
+  const F = DataField;
+  if (f & DataFlag.N) out.nonce = fieldValue(gpe ? F.gpeNonce : F.nonce, h.word1);
   else if (f & DataFlag.V) {
-    out.srcMapVersion = (h.word1 >>> 12) & 0xfff;
-    out.dstMapVersion = h.word1 & 0xfff;
+    out.srcMapVersion = fieldValue(F.srcMapVersion, h.word1);
+    out.dstMapVersion = fieldValue(F.dstMapVersion, h.word1);
   }
   if (f & DataFlag.I) {
-    out.iid = h.word2 >>> 8;
-    if (f & DataFlag.L) out.lsb = h.word2 & 0xff;
-  } else if (f & DataFlag.L) out.lsb = h.word2 >>> 0;
-  if (gpe) out.gpeNextProtocol = h.word1 & 0xff;
+    out.iid = fieldValue(F.iid, h.word2);
+    if (f & DataFlag.L) out.lsb = fieldValue(F.lsb8, h.word2);
+  } else if (f & DataFlag.L) out.lsb = fieldValue(F.lsb32, h.word2);
+  if (gpe) out.gpeNextProtocol = fieldValue(F.nextProtocol, h.word1);
   return out;
 }
 
@@ -223,20 +236,21 @@ export function dataHeader(o: {
   let flags = 0;
   let word1 = 0;
   let word2 = 0;
+  const F = DataField;
   if (o.nonce !== undefined) {
     flags |= DataFlag.N;
-    word1 = o.nonce & 0xffffff;
+    word1 = fieldBits(F.nonce, o.nonce);
     if (o.echoNonce) flags |= DataFlag.E;
   } else if (o.mapVersion) {
     flags |= DataFlag.V;
-    word1 = ((o.mapVersion.source & 0xfff) << 12) | (o.mapVersion.dest & 0xfff);
+    word1 = fieldBits(F.srcMapVersion, o.mapVersion.source) | fieldBits(F.dstMapVersion, o.mapVersion.dest);
   }
   if (o.lsb !== undefined) flags |= DataFlag.L;
   if (o.iid !== undefined) {
     flags |= DataFlag.I;
-    word2 = (((o.iid & 0xffffff) << 8) | ((o.lsb ?? 0) & 0xff)) >>> 0;
+    word2 = (fieldBits(F.iid, o.iid) | fieldBits(F.lsb8, o.lsb ?? 0)) >>> 0;
   } else {
-    word2 = (o.lsb ?? 0) >>> 0;
+    word2 = fieldBits(F.lsb32, o.lsb ?? 0);
   }
   return { flags, word1, word2 };
 }

@@ -12,6 +12,10 @@ import { decodeWord, encodeWord, fieldOf, fieldValue } from './field.js';
 import { ECM_HEADER } from './fields.js';
 import { LIMITS, MessageType, MS_RTR_AD_TYPE } from './registry.js';
 import type { Ecm, EcmInner, MsRtrAuth } from './types.js';
+import { typeName } from './names.js';
+
+/** The registry's name, for notes. */
+const NAME_ECM = typeName(MessageType.ECM);
 
 export function decodeEcm(c: Cursor, depth: number): Ecm {
   const m: Ecm = { type: MessageType.ECM, security: false, ddt: false, toEtr: false, toMs: false };
@@ -23,14 +27,14 @@ export function decodeEcm(c: Cursor, depth: number): Ecm {
       // No AD Type is 4x or 6x: this is the inner IP header, sent without the AD the S bit announces.
       c.warn(`ECM S bit set but no LISP-SEC Authentication Data: an IPv${first >> 4} header follows the ECM header`);
     } else if (first === MS_RTR_AD_TYPE) {
-      const ad = decodeMsRtrAd(c, 'ECM');
+      const ad = decodeMsRtrAd(c, NAME_ECM);
       if (!ad) {
         if (c.remaining > 0) m.payload = c.rest();
         return m;
       }
       m.msRtrAuth = ad;
     } else {
-      const ad = decodeLispSec(c, 'ecm', 'ECM');
+      const ad = decodeLispSec(c, 'ecm', NAME_ECM);
       if (ad) m.lispSec = ad.ad;
       if (!ad?.complete) {
         // Where the inner packet starts is unknown: keep whatever is left as bytes.
@@ -118,8 +122,8 @@ function ecmInnerAt(msg: Uint8Array): number | undefined {
   const first = msg[4] ?? 0;
   if (msg.length <= 4 || !fieldValue(SECURITY, msg[0]! << 24) || first >> 4 === 4 || first >> 4 === 6) return 4;
   const c = new Cursor(msg, 4, msg.length, 0, []);
-  if (first === MS_RTR_AD_TYPE) return decodeMsRtrAd(c, 'ECM') ? c.pos : undefined;
-  const ad = decodeLispSec(c, 'ecm', 'ECM');
+  if (first === MS_RTR_AD_TYPE) return decodeMsRtrAd(c, NAME_ECM) ? c.pos : undefined;
+  const ad = decodeLispSec(c, 'ecm', NAME_ECM);
   return ad?.complete ? c.pos : undefined;
 }
 

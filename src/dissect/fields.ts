@@ -24,6 +24,7 @@ import type {
   ReferralRecord,
   SharedExtension,
 } from './types.js';
+import type { ErrorNotification, RegistrationRefresh, RegistrationReject } from './reliable.js';
 
 const TYPE = { key: 'type', kind: 'number', mask: 0xf0000000, name: 'Type', tshark: 'lisp.type' } as const;
 const RECORD_COUNT = { key: 'recordCount', kind: 'count', mask: 0x000000ff, name: 'Record Count', tshark: 'lisp.records' } as const;
@@ -283,6 +284,55 @@ export const DATA_FLAGS: Word<DataFlagBits> = word<DataFlagBits>({
   ],
 });
 
+/**
+ * The data header after its flags (RFC 9300 §5.3, map-versions RFC 9302, LISP-GPE RFC 9305 §3):
+ * three bytes of Nonce (16 bits and the Next Protocol with P) or of Map-Versions, then four of
+ * Instance ID and Locator-Status-Bits, or of Locator-Status-Bits alone. Which layout a packet uses
+ * its flags say (dissect/data.ts's dataHeaderFields).
+ */
+export interface DataWordFields {
+  nonce: number;
+  srcMapVersion: number;
+  dstMapVersion: number;
+  gpeNextProtocol: number;
+  iid: number;
+  lsb: number;
+}
+
+const NONCE_FIELD = { key: 'nonce', kind: 'number', name: 'Nonce', hex: true, line: 'nonce', json: 'nonce', tshark: 'lisp-data.nonce' } as const;
+const LSB_FIELD = { key: 'lsb', kind: 'number', name: 'Locator-Status-Bits', hex: true, line: 'lsb', json: 'lsb' } as const;
+
+export const DATA_WORDS = {
+  /** With N. */
+  nonce: word<DataWordFields>({ bits: 24, fields: [{ ...NONCE_FIELD, mask: 0xffffff }] }),
+  /** With N and P: tshark 4.0 knows no GPE and reads 24 bits of nonce. */
+  gpeNonce: word<DataWordFields>({
+    bits: 24,
+    fields: [
+      { ...NONCE_FIELD, mask: 0xffff00, tshark: undefined },
+      { key: 'gpeNextProtocol', kind: 'number', mask: 0x0000ff, name: 'Next Protocol', line: 'gpe next-protocol', json: 'next_protocol' },
+    ],
+  }),
+  /** With V (and not N). */
+  mapVersion: word<DataWordFields>({
+    bits: 24,
+    fields: [
+      { key: 'srcMapVersion', kind: 'number', mask: 0xfff000, name: 'Source Map-Version', line: 'map-version', json: 'source', tshark: 'lisp-data.srcmapver' },
+      { key: 'dstMapVersion', kind: 'number', mask: 0x000fff, name: 'Dest Map-Version', json: 'dest', tshark: 'lisp-data.dstmapver' },
+    ],
+  }),
+  /** With I. */
+  iidLsb: word<DataWordFields>({
+    bits: 32,
+    fields: [
+      { key: 'iid', kind: 'number', mask: 0xffffff00, name: 'Instance ID', line: 'iid', json: 'iid', tshark: 'lisp-data.iid' },
+      { ...LSB_FIELD, mask: 0x000000ff, tshark: 'lisp-data.lsb8' },
+    ],
+  }),
+  /** Without I. */
+  lsb: word<DataWordFields>({ bits: 32, fields: [{ ...LSB_FIELD, mask: 0xffffffff, tshark: 'lisp-data.lsb' }] }),
+} as const;
+
 /** The data header's flags as fields. */
 export function dataFlagBits(h: DataHeader): DataFlagBits {
   return decodeWord(DATA_FLAGS, h.flags, {} as DataFlagBits);
@@ -463,6 +513,46 @@ export const LCAF_VENDOR: Struct<Body<'vendor'>> = [
     fields: [
       { key: 'reserved', kind: 'reserved', mask: 0xff000000, name: 'Reserved', tshark: 'lisp.lcaf.vendor.res' },
       { key: 'oui', kind: 'number', hex: true, mask: 0x00ffffff, name: 'OUI', tshark: 'lisp.lcaf.vendor.oui' },
+    ],
+  }),
+];
+
+// ---- Reliable transport (draft-ietf-lisp-map-server-reliable-transport §7) --------------------------
+// The fixed words of the message bodies; EID prefixes and records that follow are reliable.ts's.
+
+/** Type 16's body before the offending message's data. */
+export const ERROR_NOTIFICATION: Struct<ErrorNotification> = [
+  word<ErrorNotification>({
+    bits: 32,
+    fields: [
+      { key: 'errorCode', kind: 'number', mask: 0xff000000, name: 'Error Code', json: 'error_code', always: true, tshark: 'lisp-tcp.message.err.code' },
+      { key: 'reserved', kind: 'reserved', mask: 0x00ffffff, name: 'Reserved' },
+    ],
+  }),
+  word<ErrorNotification>({ bits: 16, fields: [{ key: 'offendingType', kind: 'number', mask: 0xffff, name: 'Offending Message Type', json: 'offending_type', always: true, tshark: 'lisp-tcp.message.err.offending_msg.type' }] }),
+  word<ErrorNotification>({ bits: 16, fields: [{ key: 'offendingLength', kind: 'number', mask: 0xffff, name: 'Offending Message Length', json: 'offending_length', always: true, tshark: 'lisp-tcp.message.err.offending_msg.len' }] }),
+  word<ErrorNotification>({ bits: 32, fields: [{ key: 'offendingId', kind: 'number', mask: 0xffffffff, name: 'Offending Message ID', json: 'offending_id', always: true, tshark: 'lisp-tcp.message.err.offending_msg.id' }] }),
+];
+
+/** Type 19's body before the EID prefix. */
+export const REGISTRATION_REJECT: Struct<RegistrationReject> = [
+  word<RegistrationReject>({
+    bits: 24,
+    fields: [
+      { key: 'reason', kind: 'number', mask: 0xff0000, name: 'Reason', json: 'reason_code', always: true, tshark: 'lisp-tcp.message.registration_reject.reason' },
+      { key: 'reserved', kind: 'reserved', mask: 0x00ffff, name: 'Reserved' },
+    ],
+  }),
+];
+
+/** Type 20's body before the EID prefix. */
+export const REGISTRATION_REFRESH: Struct<RegistrationRefresh> = [
+  word<RegistrationRefresh>({
+    bits: 24,
+    fields: [
+      { key: 'scope', kind: 'number', mask: 0xff0000, name: 'Scope', json: 'scope_code', always: true, tshark: 'lisp-tcp.message.registration_refresh.scope' },
+      { key: 'rejectedOnly', kind: 'flag', mask: 0x008000, letter: 'R', name: 'rejected only', json: 'rejected_only', always: true, tshark: 'lisp-tcp.message.registration_refresh.flags.rejected' },
+      { key: 'reserved', kind: 'reserved', mask: 0x007fff, name: 'Reserved' },
     ],
   }),
 ];

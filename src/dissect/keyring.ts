@@ -2,7 +2,7 @@
 // `<eid-prefix|ms-address|*> <key>` per line with `#` comments. The most specific entry wins: the
 // longest EID prefix covering the message's EIDs, then the Map-Server's address, then `*`.
 
-import { parsePrefix, type Prefix } from './address.js';
+import { parsePrefix, prefixText, type Prefix } from './address.js';
 import { prefixCovers, sameAddress } from './prefix.js';
 
 interface KeyEntry {
@@ -38,6 +38,24 @@ export class KeyRing {
       entries.push({ line: i + 1, key: key!, prefix });
     }
     return new KeyRing(entries);
+  }
+
+  /**
+   * The site key of an active command's key file: the file's one key (a line that is not
+   * `<who> <key>`), or the ring's entry for `eid` and Map-Server `ms`.
+   */
+  static siteKey(text: string, name: string, eid: Prefix | undefined, ms: string | undefined): { key: string } | { error: string } {
+    const lines = text
+      .split(/\r?\n/)
+      .map((l) => l.replace(/(^|\s)#.*$/, '').trim())
+      .filter(Boolean);
+    if (lines.length === 0) return { error: `${name}: no key in the file` };
+    const ring = KeyRing.parse(text, name);
+    if ('error' in ring) return lines.length === 1 ? { key: lines[0]! } : ring;
+    const msPrefix = ms ? parsePrefix(ms) : undefined;
+    const key = ring.lookup(eid ? [eid] : [], msPrefix ? [msPrefix] : []);
+    if (key === undefined) return { error: `${name}: no key for ${eid ? prefixText(eid.address, eid.maskLen) : 'this EID'}${ms ? ` or ${ms}` : ''}` };
+    return { key };
   }
 
   /**

@@ -12,7 +12,7 @@ export function messageName(m: ControlMessage): string {
     case MessageType.MapRequest:
       return m.smr ? 'SMR' : m.probe ? 'RLOC-probe' : typeName(m.type);
     case MessageType.Info:
-      return m.reply ? 'Info-Reply' : 'Info-Request';
+      return infoName(m.reply);
     default:
       return typeName(m.type);
   }
@@ -22,4 +22,9 @@ export function messageName(m: ControlMessage): string {
 export function typeName(type: number): string {
   const t = MESSAGE_TYPES.get(type);
   return t?.short ?? t?.title ?? `control message type ${type}`;
+}
+
+/** Info (type 7) by its R bit, as the NAT-traversal draft names the two. */
+export function infoName(reply: boolean): string {
+  return reply ? 'Info-Reply' : 'Info-Request';
 }

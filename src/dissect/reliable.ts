@@ -15,11 +15,14 @@ import { copyBytes } from './addr.js';
 import { decodeAddress, encodeAddress } from './address.js';
 import { decodeControlAt, encodeControlTo } from './control.js';
 import { Cursor, type Note, Writer } from './cursor.js';
+import { fieldOf, readStruct, writeStruct } from './field.js';
+import { ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from './fields.js';
 import { decodeMappingRecord, encodeMappingRecord } from './record.js';
 import { AFI_MAX_MASK, MESSAGE_TYPES, MessageType } from './registry.js';
 import type { ControlMessage, Decoded, LispAddress, MappingRecord } from './types.js';
 
 export const RELIABLE_END_MARKER = 0x9facade9;
+const NO_BYTES = new Uint8Array(0);
 /** Type, Length and Message ID. */
 export const RELIABLE_HEADER_LENGTH = 8;
 /** Header and End Marker around an empty body. */
@@ -44,13 +47,13 @@ interface Info {
 }
 
 /** Message types of the reliable-transport session (16-21), and the RLOC-membership ones (22-30). */
-export const RELIABLE_TYPES: ReadonlyMap<number, Info> = new Map([
-  [16, { slug: 'error-notification', title: 'Error Notification' }],
-  [17, { slug: 'registration', title: 'Registration' }],
-  [18, { slug: 'registration-ack', title: 'Registration ACK' }],
-  [19, { slug: 'registration-reject', title: 'Registration Reject' }],
-  [20, { slug: 'registration-refresh', title: 'Registration Refresh' }],
-  [21, { slug: 'mapping-notification', title: 'Mapping Notification' }],
+export const RELIABLE_TYPES: ReadonlyMap<number, Info> = new Map<number, Info>([
+  [ReliableType.ErrorNotification, { slug: 'error-notification', title: 'Error Notification' }],
+  [ReliableType.Registration, { slug: 'registration', title: 'Registration' }],
+  [ReliableType.RegistrationAck, { slug: 'registration-ack', title: 'Registration ACK' }],
+  [ReliableType.RegistrationReject, { slug: 'registration-reject', title: 'Registration Reject' }],
+  [ReliableType.RegistrationRefresh, { slug: 'registration-refresh', title: 'Registration Refresh' }],
+  [ReliableType.MappingNotification, { slug: 'mapping-notification', title: 'Mapping Notification' }],
   [22, { slug: 'rloc-membership-subscribe', title: 'RLOC Membership Subscribe' }],
   [23, { slug: 'rloc-membership-subscribe-ack', title: 'RLOC Membership Subscribe ACK' }],
   [24, { slug: 'rloc-membership-subscribe-nack', title: 'RLOC Membership Subscribe NACK' }],
@@ -79,8 +82,8 @@ export const REFRESH_SCOPES: ReadonlyMap<number, Info> = new Map([
   [4, { slug: 'prefix', title: 'A specific EID prefix in a single EID instance' }],
 ]);
 
-/** Registration Refresh flags word: R (only registrations the Map-Server rejected). */
-export const REFRESH_REJECTED_ONLY = 0x8000;
+/** Registration Refresh's R flag: only the registrations the Map-Server rejected (the field table's). */
+export const REFRESH_REJECTED_ONLY = fieldOf(REGISTRATION_REFRESH[0]!, 'rejectedOnly').mask;
 
 /** JSON `type` of a message; `unknown` for unassigned types. */
 export function reliableTypeSlug(type: number): string {
@@ -211,18 +214,9 @@ type Body = ReliableMessage extends infer T ? (T extends unknown ? Omit<T, 'mess
 function decodeBody(c: Cursor, type: number, name: string): Body | undefined {
   switch (type) {
     case ReliableType.ErrorNotification: {
-      if (!c.need(12, `${name} body`)) return undefined;
-      const errorCode = c.u8();
-      const reserved = c.u24();
-      const m: Omit<ErrorNotification, 'messageId'> = {
-        type: 16,
-        errorCode,
-        offendingType: c.u16(),
-        offendingLength: c.u16(),
-        offendingId: c.u32(),
-        offendingData: c.rest(),
-      };
-      if (reserved) m.reserved = reserved;
+      const m: Omit<ErrorNotification, 'messageId'> = { type: 16, errorCode: 0, offendingType: 0, offendingLength: 0, offendingId: 0, offendingData: NO_BYTES };
+      if (!readStruct(c, ERROR_NOTIFICATION, m as ErrorNotification, `${name} body`)) return undefined;
+      m.offendingData = c.rest();
       return m;
     }
     case ReliableType.Registration: {
@@ -243,28 +237,24 @@ function decodeBody(c: Cursor, type: number, name: string): Body | undefined {
       return p && { type: 18, ...p };
     }
     case ReliableType.RegistrationReject: {
-      if (!c.need(3, `${name} reason`)) return undefined;
-      const reason = c.u8();
-      const reserved = c.u16();
+      const h = { reason: 0 } as RegistrationReject;
+      if (!readStruct(c, REGISTRATION_REJECT, h, `${name} reason`)) return undefined;
       const p = eidPrefix(c, `${name} EID-Prefix`);
       if (!p) return undefined;
-      const m: Omit<RegistrationReject, 'messageId'> = { type: 19, reason, ...p };
-      if (reserved) m.reserved = reserved;
+      const m: Omit<RegistrationReject, 'messageId'> = { type: 19, reason: h.reason, ...p };
+      if (h.reserved) m.reserved = h.reserved;
       return m;
     }
     case ReliableType.RegistrationRefresh: {
-      if (!c.need(3, `${name} scope and flags`)) return undefined;
-      const scope = c.u8();
-      const flags = c.u16();
-      const m: Omit<RegistrationRefresh, 'messageId'> = { type: 20, scope, rejectedOnly: (flags & REFRESH_REJECTED_ONLY) !== 0 };
-      if (flags & 0x7fff) m.reserved = flags & 0x7fff;
+      const m: Omit<RegistrationRefresh, 'messageId'> = { type: 20, scope: 0, rejectedOnly: false };
+      if (!readStruct(c, REGISTRATION_REFRESH, m as RegistrationRefresh, `${name} scope and flags`)) return undefined;
       if (c.remaining > 0) {
         const p = eidPrefix(c, `${name} EID-Prefix`);
         if (!p) return undefined;
         m.eidMaskLen = p.eidMaskLen;
         m.eid = p.eid;
-      } else if (scope !== 0) {
-        c.note(`${name} scope ${scope} (${refreshScopeSlug(scope)}) without the EID prefix it is about`);
+      } else if (m.scope !== 0) {
+        c.note(`${name} scope ${m.scope} (${refreshScopeSlug(m.scope)}) without the EID prefix it is about`);
       }
       return m;
     }
@@ -347,25 +337,25 @@ export function encodeReliable(m: ReliableMessage): Uint8Array {
   if (isOpaque(m)) w.bytes(m.body);
   else {
     switch (m.type) {
-      case 16:
-        w.u8(m.errorCode).u24(m.reserved ?? 0).u16(m.offendingType).u16(m.offendingLength).u32(m.offendingId);
+      case ReliableType.ErrorNotification:
+        writeStruct(w, ERROR_NOTIFICATION, m);
         w.bytes(m.offendingData);
         break;
-      case 17:
+      case ReliableType.Registration:
         encodeControlTo(w, m.mapRegister);
         break;
-      case 18:
+      case ReliableType.RegistrationAck:
         encodeEidPrefix(w, m.eidMaskLen, m.eid);
         break;
-      case 19:
-        w.u8(m.reason).u16(m.reserved ?? 0);
+      case ReliableType.RegistrationReject:
+        writeStruct(w, REGISTRATION_REJECT, m);
         encodeEidPrefix(w, m.eidMaskLen, m.eid);
         break;
-      case 20:
-        w.u8(m.scope).u16((m.rejectedOnly ? REFRESH_REJECTED_ONLY : 0) | ((m.reserved ?? 0) & 0x7fff));
+      case ReliableType.RegistrationRefresh:
+        writeStruct(w, REGISTRATION_REFRESH, m);
         if (m.eid) encodeEidPrefix(w, m.eidMaskLen ?? 0, m.eid);
         break;
-      case 21:
+      case ReliableType.MappingNotification:
         if (m.xtrId.length !== 16 || m.siteId.length !== 8) throw new RangeError('xTR-ID is 16 bytes and site-ID 8');
         w.bytes(m.xtrId).bytes(m.siteId);
         encodeMappingRecord(w, m.record);

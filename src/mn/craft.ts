@@ -25,6 +25,7 @@ import { ECM_HEADER, LOCATOR, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECO
 import { ACTIONS, AUTHENTICATED_TYPE_NAMES, LISP_CONTROL_PORT, MessageType } from '../dissect/registry.js';
 import type { ControlMessage, Ecm, LispAddress, Locator, MappingRecord } from '../dissect/types.js';
 import { eidIp } from './eid.js';
+import { ownLocators } from './etr.js';
 
 export class CraftError extends Error {
   override name = 'CraftError';
@@ -464,7 +465,7 @@ export function messageFromOptions(type: string, o: MessageOptions, itrDefault: 
       eid: eids[0],
       ...(o.ttl !== undefined ? { ttl: o.ttl } : {}),
       ...(rlocs.length === 0 ? { action: o.action ?? 'native-forward', authoritative: false } : {}),
-      locators: rlocs.map((r) => ({ rloc: r, local: true, weight: Math.floor(100 / rlocs.length) })),
+      locators: ownLocators(rlocs),
     };
   };
   switch (type) {

@@ -31,6 +31,12 @@ export interface EtrHost {
   emit(event: 'decapsulated' | 'probe-answered' | 'packet', ...args: unknown[]): boolean;
 }
 
+/** Our RLOCs as locators that share the traffic equally. */
+export function ownLocators(rlocs: readonly string[]): { rloc: string; local: true; weight: number }[] {
+  const weight = Math.floor(100 / Math.max(1, rlocs.length));
+  return rlocs.map((rloc) => ({ rloc, local: true, weight }));
+}
+
 /** Our mapping records, one per EID prefix (what we register and reply). */
 export function ownMappingRecords(
   eids: readonly Prefix[],

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { EventEmitter } from 'node:events';
 import { formatIPv4, nonceHex, parseIPv4 } from '../dissect/addr.js';
+import { KeyRing } from '../dissect/keyring.js';
 import type { CapturePacket } from '../capture/writer.js';
 import { prefixKey } from './eid.js';
 import { silentLogger, type Logger } from './log.js';
@@ -60,6 +61,13 @@ export const LAB_KEYS = { mn: 'mn-lab-key', siteA: 'site-a-lab-key', siteB: 'sit
 /** The lab's keys in key-file form (`read --keys`). */
 export function labKeysText(): string {
   return `# lispscope lab keys\n${LAB_EIDS.mn} ${LAB_KEYS.mn}\n${LAB_EIDS.siteA} ${LAB_KEYS.siteA}\n${LAB_EIDS.siteB} ${LAB_KEYS.siteB}\n`;
+}
+
+/** The lab's keys as a ring, to verify what the lab signs. */
+export function labKeyRing(): KeyRing {
+  const ring = KeyRing.parse(labKeysText(), 'lab keys');
+  if ('error' in ring) throw new Error(ring.error);
+  return ring;
 }
 
 export interface LabAddresses {

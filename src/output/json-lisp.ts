@@ -5,8 +5,8 @@
 
 import { nonceHex, toHex } from '../dissect/addr.js';
 import { keyIdField } from '../dissect/auth.js';
-import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
-import { decodeWord, jsonFields, type Field, type Struct, type Word } from '../dissect/field.js';
+import { DataField, dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
+import { decodeWord, fieldOf, jsonFields, structFields, type Field, type Struct, type Word } from '../dissect/field.js';
 import {
   ECM_HEADER,
   INFO,
@@ -22,7 +22,7 @@ import {
   LCAF_SECURITY_KEY,
   LOCATOR,
   type MulticastFlags,
-  MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD } from '../dissect/fields.js';
+  MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../dissect/fields.js';
 import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
 import {
   actionSlug,
@@ -57,6 +57,12 @@ import type {
   ReferralRecord,
 } from '../dissect/types.js';
 import type { JsonSink } from './json-writer.js';
+
+// The reliable-transport bodies' fields, from the field table.
+const ERROR_NOTIFICATION_JSON = structFields(ERROR_NOTIFICATION).filter((f) => f.json !== undefined);
+const REJECT_REASON = fieldOf(REGISTRATION_REJECT[0]!, 'reason');
+const REFRESH_SCOPE = fieldOf(REGISTRATION_REFRESH[0]!, 'scope');
+const REFRESH_R = fieldOf(REGISTRATION_REFRESH[0]!, 'rejectedOnly');
 
 export interface JsonOptions {
   /** Show key material (security-key LCAF) instead of its length only. */
@@ -530,12 +536,13 @@ export function writeInnerSummary(w: JsonSink, i: InnerSummary, opts: JsonOption
 export function writeDataFields(w: JsonSink, d: DataMessage, opts: JsonOptions = {}, verdicts: Verdicts = {}): void {
   const f = dataHeaderFields(d.header);
   w.key('type').str('data').key('flags').str(dataFlagLetters(d.header));
-  if (f.nonce !== undefined) w.key('nonce').str(f.nonce.toString(16).padStart(6, '0'));
-  if (f.srcMapVersion !== undefined) w.key('map_version').obj().key('source').num(f.srcMapVersion).key('dest').num(f.dstMapVersion!).end();
-  if (f.iid !== undefined) w.key('iid').num(f.iid);
-  if (f.lsb !== undefined) w.key('lsb').num(f.lsb);
+  const D = DataField;
+  if (f.nonce !== undefined) w.key(D.nonce.json!).str(f.nonce.toString(16).padStart(6, '0'));
+  if (f.srcMapVersion !== undefined) w.key('map_version').obj().key(D.srcMapVersion.json!).num(f.srcMapVersion).key(D.dstMapVersion.json!).num(f.dstMapVersion!).end();
+  if (f.iid !== undefined) w.key(D.iid.json!).num(f.iid);
+  if (f.lsb !== undefined) w.key(D.lsb32.json!).num(f.lsb);
   if (f.keyId) w.key('key_id').num(f.keyId);
-  if (f.gpeNextProtocol !== undefined) w.key('next_protocol').num(f.gpeNextProtocol);
+  if (f.gpeNextProtocol !== undefined) w.key(D.nextProtocol.json!).num(f.gpeNextProtocol);
   if (d.inner) {
     w.key('inner');
     writeInnerSummary(w, d.inner, opts, verdicts);
@@ -600,8 +607,7 @@ export function writeReliableFields(w: JsonSink, m: ReliableMessage, opts: JsonO
   else {
     switch (m.type) {
       case ReliableType.ErrorNotification:
-        w.key('error_code').num(m.errorCode).key('offending_type').num(m.offendingType);
-        w.key('offending_length').num(m.offendingLength).key('offending_id').num(m.offendingId);
+        for (const f of ERROR_NOTIFICATION_JSON) w.key(f.json!).num((m as unknown as Record<string, number>)[f.key]!);
         w.key('offending_data').hex(m.offendingData);
         break;
       case ReliableType.Registration:
@@ -614,12 +620,12 @@ export function writeReliableFields(w: JsonSink, m: ReliableMessage, opts: JsonO
         writeAddress(w, m.eid, opts, m.eidMaskLen);
         break;
       case ReliableType.RegistrationReject:
-        w.key('reason').ascii(rejectReasonSlug(m.reason)).key('reason_code').num(m.reason);
+        w.key('reason').ascii(rejectReasonSlug(m.reason)).key(REJECT_REASON.json!).num(m.reason);
         w.key('eid');
         writeAddress(w, m.eid, opts, m.eidMaskLen);
         break;
       case ReliableType.RegistrationRefresh:
-        w.key('scope').ascii(refreshScopeSlug(m.scope)).key('scope_code').num(m.scope).key('rejected_only').bool(m.rejectedOnly);
+        w.key('scope').ascii(refreshScopeSlug(m.scope)).key(REFRESH_SCOPE.json!).num(m.scope).key(REFRESH_R.json!).bool(m.rejectedOnly);
         if (m.eid) {
           w.key('eid');
           writeAddress(w, m.eid, opts, m.eidMaskLen ?? 0);

@@ -4,7 +4,7 @@
 import { nonceHex, toHex } from '../dissect/addr.js';
 import { addressText, prefixText } from '../dissect/address.js';
 import { authAlgorithm } from '../dissect/auth.js';
-import { dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
+import { DataField, dataFlagLetters, dataHeaderFields } from '../dissect/data.js';
 import { flagFields, isSet, lineFields, type Word } from '../dissect/field.js';
 import { ECM_HEADER, LOCATOR, MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST } from '../dissect/fields.js';
 import { messageName } from '../dissect/names.js';
@@ -222,12 +222,13 @@ function reliableLine(entries: ReliableEntry[], s: Style): string {
 export function dataSummary(d: DataMessage, s?: Style, auth?: AuthStatus): string {
   const f = dataHeaderFields(d.header);
   let out = `data [${dataFlagLetters(d.header) || '-'}]`;
-  if (f.nonce !== undefined) out += ` nonce 0x${f.nonce.toString(16).padStart(6, '0')}`;
-  if (f.srcMapVersion !== undefined) out += ` map-version ${f.srcMapVersion}/${f.dstMapVersion}`;
-  if (f.iid !== undefined) out += ` iid ${f.iid}`;
-  if (f.lsb !== undefined) out += ` lsb 0x${f.lsb.toString(16)}`;
+  const D = DataField;
+  if (f.nonce !== undefined) out += ` ${D.nonce.line} 0x${f.nonce.toString(16).padStart(6, '0')}`;
+  if (f.srcMapVersion !== undefined) out += ` ${D.srcMapVersion.line} ${f.srcMapVersion}/${f.dstMapVersion}`;
+  if (f.iid !== undefined) out += ` ${D.iid.line} ${f.iid}`;
+  if (f.lsb !== undefined) out += ` ${D.lsb32.line} 0x${f.lsb.toString(16)}`;
   if (f.gpeNextProtocol !== undefined) {
-    out += ` gpe next-protocol ${GPE_NEXT_PROTOCOLS.get(f.gpeNextProtocol) ?? f.gpeNextProtocol}`;
+    out += ` ${D.nextProtocol.line} ${GPE_NEXT_PROTOCOLS.get(f.gpeNextProtocol) ?? f.gpeNextProtocol}`;
   }
   if (f.keyId) return `${out}, encrypted (key ${f.keyId}), ${d.payload.length} bytes`;
   const i = d.inner;

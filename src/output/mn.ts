@@ -5,6 +5,8 @@
 import { addressText, prefixText, type Prefix } from '../dissect/address.js';
 import { toHex } from '../dissect/addr.js';
 import { authAlgorithm, splitKeyIdField } from '../dissect/auth.js';
+import { infoName, typeName } from '../dissect/names.js';
+import { MessageType } from '../dissect/registry.js';
 import type { InfoResult, RegisterResult, ResolveResult, SubscribeResult, Timing } from '../mn/client.js';
 import type { EchoResult } from '../mn/host.js';
 import { icmpErrorText, type IcmpError } from '../mn/icmp.js';
@@ -115,7 +117,7 @@ export function resolveStartLine(mr: string, eid: Prefix, itrRloc: string, port:
 export function resolveOutput(o: { eid: Prefix; mr: string; attempts: number }, r: ResolveResult | undefined, seen: Seen, json: boolean): string[] {
   const eidText = prefixText(o.eid.address, o.eid.maskLen);
   if (json) return [activeJson(resolveJson('resolve', { eid: eidText, mr: o.mr }, r, seen))];
-  if (!r) return [`No Map-Reply from ${o.mr}${unansweredText(seen.icmp, 'Map-Request', o.attempts)}`];
+  if (!r) return [`No Map-Reply from ${o.mr}${unansweredText(seen.icmp, typeName(MessageType.MapRequest), o.attempts)}`];
   return [
     `Received Map-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, seen.wire)}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}${r.from === o.mr ? ' (the mapping system answered)' : ' (the ETR answered)'}`,
     '',
@@ -169,7 +171,7 @@ export function infoOutput(o: { ms: string; eid: Prefix; attempts: number }, r: 
       }),
     ];
   }
-  if (!r) return [`No Info-Reply from ${o.ms}${unansweredText(seen.icmp, 'Info-Request', o.attempts)}`];
+  if (!r) return [`No Info-Reply from ${o.ms}${unansweredText(seen.icmp, infoName(false), o.attempts)}`];
   return [
     `Info-Reply from ${r.from} with rtt ${ms3(r.rttMs)} ${clockText(r, seen.wire)}, authentication ${r.auth.ok ? 'ok' : `FAILED (${r.auth.reason})`}`,
     `  sent from        ${r.local.address}:${r.local.port}`,

@@ -2,14 +2,15 @@
 // hex pane). Ranges are derived from encoded sizes: for every structure decode(encode(x)) = x, so
 // the size of what was decoded is the size of its encoding.
 
+import { infoName } from '../dissect/names.js';
 import { nonceHex, toHex } from '../dissect/addr.js';
 import { addressText, encodeAddress, prefixText } from '../dissect/address.js';
 import { authAlgorithm, keyIdField } from '../dissect/auth.js';
 import { Writer } from '../dissect/cursor.js';
-import { dataHeaderFields } from '../dissect/data.js';
+import { DataField, dataHeaderFields } from '../dissect/data.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
-import { decodeWord, encodeWord, fieldOf, fieldWidth, flagFields, isSet, type Field, type Struct, type Word } from '../dissect/field.js';
+import { decodeWord, encodeWord, fieldOf, fieldWidth, flagFields, isSet, structFields, type Field, type Struct, type Word } from '../dissect/field.js';
 import {
   DATA_FLAGS,
   dataFlagBits,
@@ -31,7 +32,7 @@ import {
   LCAF_SOURCE_DEST,
   LCAF_VENDOR,
   LOCATOR,
-  type MulticastFlags, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, SHARED_EXTENSION } from '../dissect/fields.js';
+  type MulticastFlags, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, SHARED_EXTENSION, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../dissect/fields.js';
 import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
 import {
   ACTIONS,
@@ -49,7 +50,7 @@ import {
   REFERRAL_ACTIONS,
   TTL_UNLIMITED,
 } from '../dissect/registry.js';
-import { isOpaque, REFRESH_REJECTED_ONLY, REFRESH_SCOPES, REJECT_REASONS, RELIABLE_END_MARKER, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
+import { isOpaque, REFRESH_SCOPES, REJECT_REASONS, RELIABLE_END_MARKER, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -497,7 +498,7 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       m.records.forEach((r, i) => referralNodes(b, r, i));
       break;
     case MessageType.Info:
-      b.leaf(`${fieldOf(INFO, 'reply').letter}: ${m.reply ? 'Info-Reply' : 'Info-Request'}, ${fieldText(fieldOf(INFO, 'reserved'), m)}`, 4);
+      b.leaf(`${fieldOf(INFO, 'reply').letter}: ${infoName(m.reply)}, ${fieldText(fieldOf(INFO, 'reserved'), m)}`, 4);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
       b.leaf(`TTL: ${m.ttl} minutes`, 4);
@@ -558,11 +559,9 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
   } else {
     switch (m.type) {
       case ReliableType.ErrorNotification:
-        b.leaf(`Error Code: ${m.errorCode}`, 1);
-        b.leaf(`Reserved: ${hex(m.reserved ?? 0, 6)}`, 3);
-        b.leaf(`Offending Message Type: ${reliableTypeTitle(m.offendingType)} (${m.offendingType})`, 2);
-        b.leaf(`Offending Message Length: ${m.offendingLength}`, 2);
-        b.leaf(`Offending Message ID: ${m.offendingId}`, 4);
+        for (const f of structFields(ERROR_NOTIFICATION)) {
+          b.leaf(f.key === 'offendingType' ? `${f.name}: ${reliableTypeTitle(m.offendingType)} (${m.offendingType})` : fieldText(f, m), fieldWidth(f) >> 3);
+        }
         if (m.offendingData.length) b.leaf(`Offending Message Data: ${toHex(m.offendingData)}`, m.offendingData.length);
         summary = `, Code: ${m.errorCode}`;
         break;
@@ -581,17 +580,19 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
         break;
       case ReliableType.RegistrationReject: {
         const reason = REJECT_REASONS.get(m.reason)?.title ?? 'Unassigned';
-        b.leaf(`Reason: ${reason} (${m.reason})`, 1);
-        b.leaf(`Reserved: ${hex(m.reserved ?? 0, 4)}`, 2);
+        const [code, rsvd] = REGISTRATION_REJECT[0]!.fields as readonly Field[];
+        b.leaf(`${code!.name}: ${reason} (${m.reason})`, 1);
+        b.leaf(fieldText(rsvd!, m), 2);
         reliablePrefixNodes(b, m.eidMaskLen, m.eid);
         summary = `, Reason: ${reason} for ${prefixText(m.eid, m.eidMaskLen)}`;
         break;
       }
       case ReliableType.RegistrationRefresh: {
         const scope = REFRESH_SCOPES.get(m.scope)?.title ?? 'Unassigned';
-        b.leaf(`Scope: ${scope} (${m.scope})`, 1);
-        b.note(`R (rejected only): ${setBit(m.rejectedOnly)}`, b.pos, b.pos + 2);
-        b.leaf(`Reserved: ${hex(m.reserved ?? 0, 4)}${m.rejectedOnly ? ` (flags ${hex(REFRESH_REJECTED_ONLY | (m.reserved ?? 0), 4)})` : ''}`, 2);
+        const [code, r, rsvd] = REGISTRATION_REFRESH[0]!.fields as readonly Field[];
+        b.leaf(`${code!.name}: ${scope} (${m.scope})`, 1);
+        b.note(`${r!.letter} (${r!.name}): ${setBit(m.rejectedOnly)}`, b.pos, b.pos + 2);
+        b.leaf(`${rsvd!.name}: ${hex(m.reserved ?? 0, 4)}${m.rejectedOnly ? ` (flags ${hex(r!.mask | (m.reserved ?? 0), 4)})` : ''}`, 2);
         if (m.eid) reliablePrefixNodes(b, m.eidMaskLen ?? 0, m.eid);
         summary = `, Scope: ${scope}${m.rejectedOnly ? ' (rejected only)' : ''}`;
         break;
@@ -634,17 +635,18 @@ export function dataTree(d: DataMessage, base = 0, opts: TreeOptions = {}): Tree
     g.note(`${k.letter} (${k.name}): ${bits.keyId}`, base, base + 1);
     g.pos += 1;
   });
-  if (f.nonce !== undefined) b.leaf(`Nonce: ${hex(f.nonce, 6)}`, 3);
+  const D = DataField;
+  if (f.nonce !== undefined) b.leaf(`${D.nonce.name}: ${hex(f.nonce, 6)}`, 3);
   else if (f.srcMapVersion !== undefined) {
-    b.leaf(`Source Map-Version: ${f.srcMapVersion}, Dest Map-Version: ${f.dstMapVersion}`, 3);
+    b.leaf(`${D.srcMapVersion.name}: ${f.srcMapVersion}, ${D.dstMapVersion.name}: ${f.dstMapVersion}`, 3);
   } else b.leaf(`Reserved: ${hex(h.word1, 6)}`, 3);
   if (f.gpeNextProtocol !== undefined) {
-    b.note(`Next Protocol: ${GPE_NEXT_PROTOCOLS.get(f.gpeNextProtocol) ?? 'Unknown'} (${f.gpeNextProtocol})`, b.pos - 1, b.pos);
+    b.note(`${D.nextProtocol.name}: ${GPE_NEXT_PROTOCOLS.get(f.gpeNextProtocol) ?? 'Unknown'} (${f.gpeNextProtocol})`, b.pos - 1, b.pos);
   }
   if (f.iid !== undefined) {
-    b.leaf(`Instance ID: ${f.iid}`, 3);
-    b.leaf(`Locator-Status-Bits: ${f.lsb !== undefined ? hex(f.lsb, 2) : '(L not set)'}`, 1);
-  } else b.leaf(`Locator-Status-Bits: ${f.lsb !== undefined ? hex(f.lsb, 8) : '(L not set)'}`, 4);
+    b.leaf(`${D.iid.name}: ${f.iid}`, 3);
+    b.leaf(`${D.lsb8.name}: ${f.lsb !== undefined ? hex(f.lsb, 2) : '(L not set)'}`, 1);
+  } else b.leaf(`${D.lsb32.name}: ${f.lsb !== undefined ? hex(f.lsb, 8) : '(L not set)'}`, 4);
   const root: TreeNode = { label: 'LISP Data', start: base, end: b.pos, children: b.nodes };
   if (d.inner) return { ...root, end: base + 8 + d.payload.length, children: [...b.nodes, ...innerPacketNodes(d.inner, base, base + 8 + d.payload.length, opts)] };
   if (d.payload.length) b.leaf(`Payload (${f.keyId ? 'encrypted' : 'not IP'}): ${d.payload.length} bytes`, d.payload.length);

@@ -82,7 +82,8 @@ describe('lispscope lab', () => {
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(3000);
+    // Not held until the end of the hold (30 s after the start): a bound of seconds, not a tight one.
+    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(out).toMatch(/scenario register: 2 of 2 steps passed in [\d.]+ s \(interrupted\)/);
   });
 });

@@ -185,10 +185,10 @@ describe('lab scenarios on loopback', () => {
     expect(seen.some((s) => s.by === 'mn' && s.p.data?.inner?.dst === '198.51.100.7' && s.p.ip!.dst === a.pxtr)).toBe(true);
   });
 
-  it('all: the whole story in one run, quickly', async () => {
-    const t0 = performance.now();
+  // No bound on the wall clock (the machine is shared): the accelerated timers are what keeps this
+  // within the test's timeout; with the RFC's timers the story takes minutes.
+  it('all: the whole story in one run', async () => {
     const { r } = await lab('all', '127.0.26.0');
     expect(r.steps.length).toBe(12);
-    expect(performance.now() - t0).toBeLessThan(5000);
   });
 });

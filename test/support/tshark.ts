@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
 import { readCapture } from '../../src/capture/source.js';
 import { toHex } from '../../src/dissect/addr.js';
-import { dataHeaderFields } from '../../src/dissect/data.js';
+import { DataField, dataHeaderFields } from '../../src/dissect/data.js';
 import { headerCounts } from '../../src/dissect/control.js';
 import { Writer } from '../../src/dissect/cursor.js';
 import { decodeWord, encodeWord, fieldValue, type Field, type Word } from '../../src/dissect/field.js';
@@ -31,10 +31,10 @@ import {
   LCAF_SOURCE_DEST,
   LCAF_VENDOR,
   LOCATOR,
-  type MulticastFlags, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD } from '../../src/dissect/fields.js';
+  type MulticastFlags, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../../src/dissect/fields.js';
 import { recordCounts, referralCounts } from '../../src/dissect/record.js';
 import { MessageType } from '../../src/dissect/registry.js';
-import { isOpaque, RELIABLE_END_MARKER, type ReliableMessage } from '../../src/dissect/reliable.js';
+import { isOpaque, RELIABLE_END_MARKER, type ReliableMessage, ReliableType } from '../../src/dissect/reliable.js';
 import type { AuthFields, ControlMessage, DataMessage, Lcaf, LispAddress, Locator, MappingRecord, NestedLisp } from '../../src/dissect/types.js';
 
 export type FieldMap = Map<string, string[]>;
@@ -380,28 +380,24 @@ function reliable(f: Fields, m: ReliableMessage, length: number): void {
   f.add('lisp-tcp.message.id', m.messageId);
   if (!isOpaque(m)) {
     switch (m.type) {
-      case 16:
-        f.add('lisp-tcp.message.err.code', m.errorCode);
-        f.add('lisp-tcp.message.err.offending_msg.type', m.offendingType);
-        f.add('lisp-tcp.message.err.offending_msg.len', m.offendingLength);
-        f.add('lisp-tcp.message.err.offending_msg.id', m.offendingId);
+      case ReliableType.ErrorNotification:
+        header(f, ERROR_NOTIFICATION, m);
         break;
-      case 17:
+      case ReliableType.Registration:
         controlBody(f, m.mapRegister);
         break;
-      case 18:
+      case ReliableType.RegistrationAck:
         reliablePrefix(f, m.eidMaskLen, m.eid);
         break;
-      case 19:
-        f.add('lisp-tcp.message.registration_reject.reason', m.reason);
+      case ReliableType.RegistrationReject:
+        header(f, REGISTRATION_REJECT, m);
         reliablePrefix(f, m.eidMaskLen, m.eid);
         break;
-      case 20:
-        f.add('lisp-tcp.message.registration_refresh.scope', m.scope);
-        f.add('lisp-tcp.message.registration_refresh.flags.rejected', m.rejectedOnly);
+      case ReliableType.RegistrationRefresh:
+        header(f, REGISTRATION_REFRESH, m);
         if (m.eid) reliablePrefix(f, m.eidMaskLen ?? 0, m.eid);
         break;
-      case 21:
+      case ReliableType.MappingNotification:
         f.add('lisp-tcp.message.xtrid', colonHex(m.xtrId));
         f.add('lisp-tcp.message.siteid', colonHex(m.siteId));
         record(f, m.record);
@@ -457,13 +453,14 @@ function data(f: Fields, m: DataMessage): void {
     header(f, [DATA_FLAGS], dataFlagBits(h));
     // Deliberate difference: with P (LISP-GPE, RFC 9305 §3) the nonce is 16 bits and byte 3 is the
     // Next Protocol; tshark 4.0 knows no GPE and reads 24 bits.
-    if (d.nonce !== undefined && d.gpeNextProtocol === undefined) f.add('lisp-data.nonce', d.nonce);
+    const D = DataField;
+    if (d.nonce !== undefined && d.gpeNextProtocol === undefined) f.add(D.nonce.tshark!, d.nonce);
     if (d.srcMapVersion !== undefined) {
-      f.add('lisp-data.srcmapver', d.srcMapVersion);
-      f.add('lisp-data.dstmapver', d.dstMapVersion!);
+      f.add(D.srcMapVersion.tshark!, d.srcMapVersion);
+      f.add(D.dstMapVersion.tshark!, d.dstMapVersion!);
     }
-    if (d.iid !== undefined) f.add('lisp-data.iid', d.iid);
-    if (d.lsb !== undefined) f.add(d.iid !== undefined ? 'lisp-data.lsb8' : 'lisp-data.lsb', d.lsb);
+    if (d.iid !== undefined) f.add(D.iid.tshark!, d.iid);
+    if (d.lsb !== undefined) f.add((d.iid !== undefined ? D.lsb8 : D.lsb32).tshark!, d.lsb);
   }
   const i = m.inner;
   if (i?.lisp) {
