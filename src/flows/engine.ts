@@ -131,6 +131,15 @@ export class FlowEngine {
     return this.exchanges.pending();
   }
 
+  /**
+   * `finish`, handing exchanges out a batch at a time and waiting whenever `ready` says the output
+   * is full: everything closed behind a long-lived exchange would otherwise be written at once.
+   */
+  async finishPaced(ready: () => Promise<void> | undefined): Promise<{ mappings: Mapping[]; stats: Stats }> {
+    while (this.exchanges.finish(1024)) await ready();
+    return this.finish();
+  }
+
   /** End of input: closes every exchange and returns the mappings and statistics. */
   finish(): { mappings: Mapping[]; stats: Stats } {
     this.exchanges.finish();

@@ -24,7 +24,7 @@ import { addressBits, coreAddress, prefixText, type Prefix } from '../dissect/ad
 import { prefixCovers } from '../dissect/prefix.js';
 import { actionSlug, MessageType, referralActionSlug } from '../dissect/registry.js';
 import { isOpaque, type MappingNotification, type Registration, type RegistrationReject, rejectReasonSlug, ReliableType } from '../dissect/reliable.js';
-import type { InfoMessage, LispAddress, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
+import type { InfoMessage, LispAddress, Locator, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
 import type { Exchange, ExchangeKind, FrameRef } from './types.js';
 import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type ReliableView } from './view.js';
@@ -267,7 +267,7 @@ export class ExchangeTracker {
     let n = 0;
     for (let i = 0; i < live.length; i++) {
       const e = live[i]!;
-      if (!e.closed && now > this.closesAt(e)) this.close(e);
+      if (!e.closed && this.over(e, now)) this.close(e);
       if (!e.closed) live[n++] = e;
     }
     live.length = n;
@@ -295,12 +295,19 @@ export class ExchangeTracker {
     return out;
   }
 
-  /** End of input: everything open closes. */
-  finish(): void {
-    for (const e of this.live) if (!e.closed) this.close(e);
-    this.live = [];
-    this.liveHead = 0;
-    this.emit();
+  /**
+   * End of input: everything open closes and is handed out. With `batch`, this call hands out at
+   * most that many and says whether some are left (call it again), so that a writer can drain in
+   * between: behind one long-lived exchange, every later one of the capture goes out at the end.
+   */
+  finish(batch = Infinity): boolean {
+    if (this.live.length) {
+      for (const e of this.live) if (!e.closed) this.close(e);
+      this.live = [];
+      this.liveHead = 0;
+    }
+    this.emit(batch);
+    return this.head < this.queue.length;
   }
 
   // ---- timing -------------------------------------------------------------------------------
@@ -310,16 +317,19 @@ export class ExchangeTracker {
     return Math.max(base, Math.min(WAIT_MAX, WAIT_FACTOR * e.interval));
   }
 
-  /** Capture time after which the exchange is over. */
-  private closesAt(e: Open): number {
+  /**
+   * Is the exchange over at capture time `now`. (A yes or no rather than the time it closes: a
+   * time returned is a number allocated per call, and the sweep asks every open exchange.)
+   */
+  private over(e: Open, now: number): boolean {
     const end = e.answered || !e.wantsAnswer ? e.last + Math.min(LINGER, this.timeout ?? LINGER) : e.lastTx + this.waitFor(e);
-    return Math.min(end, e.start + this.maxLifetime);
+    return now > Math.min(end, e.start + this.maxLifetime);
   }
 
   /** Still open at `now` (closes it when its time has passed but no sweep closed it yet). */
   private alive(e: Open, now: number): boolean {
     if (e.closed) return false;
-    if (now <= this.closesAt(e)) return true;
+    if (!this.over(e, now)) return true;
     this.close(e);
     return false;
   }
@@ -336,10 +346,12 @@ export class ExchangeTracker {
     const e = this.enqueue(v.ts, v.src, v.sport, kind, nonceText(nonce), eid, requester, ref, expects);
     e.firstId = id;
     this.transmitted(e, nonce, v.ts);
-    e.hops = withItem(e.hops, v.dst);
-    e.replyTo = withItem(e.replyTo, v.src);
-    e.replyTo = withItem(e.replyTo, requester);
-    if (v.ecm) e.replyTo = withItem(e.replyTo, v.ecm.innerSrc);
+    // Built at their size at once: each array made on the way would be garbage.
+    e.hops = [v.dst];
+    const inner = v.ecm?.innerSrc;
+    const a = v.src;
+    if (requester === a) e.replyTo = inner === undefined || inner === a ? [a] : [a, inner];
+    else e.replyTo = inner === undefined || inner === a || inner === requester ? [a, requester] : [a, requester, inner];
     return e;
   }
 
@@ -393,8 +405,13 @@ export class ExchangeTracker {
   private fileNonce(e: Open, nonce: bigint): number {
     const i = e.nonces.indexOf(nonce);
     if (i >= 0) return i;
-    e.nonces = e.nonces.concat(nonce);
-    e.txAt = e.txAt.concat(NaN);
+    if (e.nonces.length === 0) {
+      e.nonces = [nonce];
+      e.txAt = [NaN];
+    } else {
+      e.nonces = e.nonces.concat(nonce);
+      e.txAt = e.txAt.concat(NaN);
+    }
     const known = this.byNonce.get(nonce);
     if (known === undefined) this.byNonce.set(nonce, e);
     else if (Array.isArray(known)) known.push(e);
@@ -609,7 +626,7 @@ export class ExchangeTracker {
   private register(v: ControlView, m: MapRegister, ref: FrameRef): void {
     const nonce = m.nonce;
     const eids = m.records.map(recordEid);
-    const rlocs = [...new Set(m.records.flatMap((r) => locatorSet(r.locators)))].sort();
+    const rlocs = rlocSet(m.records);
     // The registering xTR: the ECM's inner source for a Map-Register through an RTR.
     const requester = v.ecm?.innerSrc ?? v.src;
     for (const r of m.records) this.mappings?.announce(v.ts, ref, 'map-register', requester, recordEid(r), locatorSet(r.locators));
@@ -683,7 +700,7 @@ export class ExchangeTracker {
       return;
     }
     const n = this.begin(v, sub ? 'publication' : 'registration', nonce, eids[0] ?? '(none)', v.src, ref, 'map-notify-ack', id);
-    n.rlocs = [...new Set(m.records.flatMap((r) => locatorSet(r.locators)))].sort();
+    n.rlocs = rlocSet(m.records);
     n.responder = v.dst;
     n.site = m.xtrId ? hex(m.xtrId) : (sub?.site ?? v.dst);
     if (sub) n.subscriptionNonce = sub.nonce;
@@ -767,7 +784,7 @@ export class ExchangeTracker {
     if (m.lispSec?.eidAd && m.lispSec.pktAd) e.lispSec = 'protected';
     else if (e.lispSec === 'requested') e.lispSec = 'unprotected';
     if (negative && rec) e.action = actionSlug(rec.action);
-    e.rlocs = [...new Set(m.records.flatMap((r) => locatorSet(r.locators)))].sort();
+    e.rlocs = rlocSet(m.records);
     if (first && rec && e.asked && recordEid(rec) !== e.eid) {
       const covering = { address: rec.eid, maskLen: rec.eidMaskLen };
       if (!prefixCovers(covering, e.asked)) {
@@ -924,7 +941,7 @@ export class ExchangeTracker {
 
   private registration(v: ReliableView, r: Registration, m: MapRegister, ref: FrameRef): void {
     const eids = m.records.map(recordEid);
-    const rlocs = [...new Set(m.records.flatMap((x) => locatorSet(x.locators)))].sort();
+    const rlocs = rlocSet(m.records);
     for (const x of m.records) this.mappings?.announce(v.ts, ref, 'map-register', v.src, recordEid(x), locatorSet(x.locators), 'tcp');
     const keys = m.records.map((x) => connectionEidKey(v.connection, x.eid, x.eidMaskLen));
     // The same prefixes and locators again before an answer: a retransmission, as for a UDP
@@ -1058,8 +1075,8 @@ export class ExchangeTracker {
     }
   }
 
-  private emit(): void {
-    while (this.head < this.queue.length) {
+  private emit(max = Infinity): void {
+    for (let n = 0; n < max && this.head < this.queue.length; n++) {
       const e = this.queue[this.head]!;
       if (!e.closed) break;
       this.head++;
@@ -1212,6 +1229,15 @@ function pushFrame(e: Open, ref: FrameRef): void {
   // spread ones, which V8 gives room for 17 (100,000 open exchanges carried 100 MB of empty slots).
   if (e.frames.length < 16) e.frames = e.frames.concat(ref);
   else e.frames.push(ref);
+}
+
+/** The locators of all the records, sorted, each once. */
+function rlocSet(records: readonly { locators: Locator[] }[]): string[] {
+  if (records.length !== 1) return [...new Set(records.flatMap((r) => locatorSet(r.locators)))].sort();
+  // One record's are sorted already: only repeats to drop, and mostly none.
+  const all = locatorSet(records[0]!.locators);
+  for (let i = 1; i < all.length; i++) if (all[i] === all[i - 1]) return all.filter((x, j) => j === 0 || x !== all[j - 1]);
+  return all;
 }
 
 function sameList(a: string[], b: string[]): boolean {
