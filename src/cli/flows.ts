@@ -6,6 +6,7 @@ import { analyzeCaptures } from '../flows/analyze.js';
 import type { FilterDomain, Predicate } from '../flows/filter.js';
 import type { Exchange } from '../flows/types.js';
 import { exchangeJson, mappingJson, statsJson } from '../output/json-flows.js';
+import { writeExchangeJson } from '../output/json-exchange-fast.js';
 import { ExchangeTableStream, mappingText, statsText } from '../output/flows-text.js';
 import { filterHelpText } from '../output/filter-help.js';
 import { chooseStyle } from '../output/style.js';
@@ -117,7 +118,14 @@ export async function runFlows(argv: string[], io: Io): Promise<number> {
   const found = new Set<string>();
   // Rows print as exchanges close, a block at a time: a million exchanges must not wait for the end.
   const table = s.json ? undefined : new ExchangeTableStream(style, multi, (text) => io.line(text));
+  // Unfiltered NDJSON is written straight into the output buffer, without the object and its text.
+  const fast = s.json && !s.filter;
   const r = await analyze(s, io, (e) => {
+    if (fast) {
+      found.add(e.outcome);
+      writeExchangeJson(io.buffer, e, multi);
+      return;
+    }
     const obj = exchangeJson(e, multi);
     if (s.filter && !s.filter(obj)) return;
     found.add(e.outcome);

@@ -24,5 +24,6 @@ export async function analyzeCaptures(files: string[], opts: AnalyzeOptions) {
     },
     (p, file) => engine.packet(p, file),
   );
-  return { ...engine.finish(), duplicates, counters: engine.exchanges.counters };
+  const result = opts.ready ? await engine.finishPaced(opts.ready) : engine.finish();
+  return { ...result, duplicates, counters: engine.exchanges.counters };
 }

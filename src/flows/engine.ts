@@ -12,7 +12,7 @@ import { ExchangeTracker, type ExchangeOptions, type PendingExchange } from './e
 import { MappingTracker, type MappingOptions } from './mappings.js';
 import { StatsCollector, type Stats } from './stats.js';
 import type { Exchange, Mapping } from './types.js';
-import { controlView, dataView, nonceText, reliableViews } from './view.js';
+import { controlView, dataView, reliableViews } from './view.js';
 
 const u32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
@@ -84,7 +84,7 @@ export class FlowEngine {
           {
             ts: p.ts,
             from: p.ip.src,
-            ...(q?.nonce !== undefined ? { nonce: nonceText(q.nonce) } : {}),
+            ...(q?.nonce !== undefined ? { nonce: q.nonce } : {}),
             src: icmp.quoted.src,
             dst: icmp.quoted.dst,
             ...(icmp.quoted.sport !== undefined ? { sport: icmp.quoted.sport } : {}),
@@ -129,6 +129,15 @@ export class FlowEngine {
   /** Exchanges started but not reported by onExchange yet (a snapshot; see ExchangeTracker.pending). */
   pending(): PendingExchange[] {
     return this.exchanges.pending();
+  }
+
+  /**
+   * `finish`, handing exchanges out a batch at a time and waiting whenever `ready` says the output
+   * is full: everything closed behind a long-lived exchange would otherwise be written at once.
+   */
+  async finishPaced(ready: () => Promise<void> | undefined): Promise<{ mappings: Mapping[]; stats: Stats }> {
+    while (this.exchanges.finish(1024)) await ready();
+    return this.finish();
   }
 
   /** End of input: closes every exchange and returns the mappings and statistics. */

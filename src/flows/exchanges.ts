@@ -24,7 +24,7 @@ import { addressBits, coreAddress, prefixText, type Prefix } from '../dissect/ad
 import { prefixCovers } from '../dissect/prefix.js';
 import { actionSlug, MessageType, referralActionSlug } from '../dissect/registry.js';
 import { isOpaque, type MappingNotification, type Registration, type RegistrationReject, rejectReasonSlug, ReliableType } from '../dissect/reliable.js';
-import type { InfoMessage, LispAddress, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
+import type { InfoMessage, LispAddress, Locator, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
 import type { Exchange, ExchangeKind, FrameRef } from './types.js';
 import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type ReliableView } from './view.js';
@@ -105,9 +105,8 @@ interface Open extends Exchange {
   /** The answer rtt_ms was measured to was addressed to the requester (not to a relay on its way). */
   answerToRequester: boolean;
   closed: boolean;
-  /** Its place in the order of start (the queue's index plus what has left the queue before it). */
-  seq: number;
-  nonces: string[];
+  /** Its nonces as decoded (bigint keys: no text per packet). */
+  nonces: bigint[];
   /** Retransmission keys it is filed under (smr: also its SMR-invoked request's). */
   identities: string[];
   /** The retransmission key of its first transmission, to recognise a copy of it translated by a NAT. */
@@ -144,7 +143,7 @@ export interface IcmpView {
   /** Who sent the error. */
   from: string;
   /** The quoted message's nonce, when the quote reaches it. */
-  nonce?: string;
+  nonce?: bigint;
   /** The quoted datagram's addresses and ports. */
   src: string;
   dst: string;
@@ -178,21 +177,20 @@ export class ExchangeTracker {
   private readonly maxOpen: number;
   private readonly maxLifetime: number;
   /**
-   * Exchanges in order of start: open ones, and closed ones (as their public view, the matching
-   * state let go) waiting until everything before them closed.
+   * Exchanges in order of start: open ones, and closed ones (their matching state let go) waiting
+   * until everything before them closed. A closed one becomes its public view only when it leaves:
+   * built at close, the view of every exchange behind a long-lived one lived long enough to be
+   * copied into the old generation, next to the exchange it came from.
    */
-  private queue: (Open | Exchange)[] = [];
+  private queue: Open[] = [];
   private head = 0;
-  /** The seq of queue[0]. */
-  private base = 0;
-  private nextSeq = 0;
   /** The open exchanges in order of start (closed ones leave at the next sweep). */
   private live: Open[] = [];
   /** Everything in `live` before it is closed (the cap closes the oldest: it starts looking here). */
   private liveHead = 0;
   private openCount = 0;
   /** Open exchanges by each of their nonces (several may share one: then a list). */
-  private readonly byNonce = new Map<string, Open | Open[]>();
+  private readonly byNonce = new Map<bigint, Open | Open[]>();
   /** Exchanges waiting for their answer, by retransmission key. */
   private readonly byIdentity = new Map<string, Open>();
   /**
@@ -202,8 +200,8 @@ export class ExchangeTracker {
    */
   private readonly smrByPeer = new Map<string, { list: Open[]; closed: number }>();
   /** Nonces of closed exchanges, kept a while to recognise late answers; oldest first in closedOrder. */
-  private readonly closedNonces = new Map<string, number>();
-  private closedOrder: string[] = [];
+  private readonly closedNonces = new Map<bigint, number>();
+  private closedOrder: bigint[] = [];
   private closedHead = 0;
   /** Last registration time per site and EID (for intervalMs). */
   private readonly lastRegistration = new Map<string, number>();
@@ -269,7 +267,7 @@ export class ExchangeTracker {
     let n = 0;
     for (let i = 0; i < live.length; i++) {
       const e = live[i]!;
-      if (!e.closed && now > this.closesAt(e)) this.close(e);
+      if (!e.closed && this.over(e, now)) this.close(e);
       if (!e.closed) live[n++] = e;
     }
     live.length = n;
@@ -292,18 +290,24 @@ export class ExchangeTracker {
     const out: PendingExchange[] = [];
     for (let i = this.head; i < this.queue.length; i++) {
       const e = this.queue[i]!;
-      if (isOpen(e)) out.push({ exchange: { ...publicView(e), frames: [...e.frames] }, open: true });
-      else out.push({ exchange: { ...e, frames: [...e.frames] }, open: false });
+      out.push({ exchange: { ...publicView(e), frames: [...e.frames] }, open: !e.closed });
     }
     return out;
   }
 
-  /** End of input: everything open closes. */
-  finish(): void {
-    for (const e of this.live) if (!e.closed) this.close(e);
-    this.live = [];
-    this.liveHead = 0;
-    this.emit();
+  /**
+   * End of input: everything open closes and is handed out. With `batch`, this call hands out at
+   * most that many and says whether some are left (call it again), so that a writer can drain in
+   * between: behind one long-lived exchange, every later one of the capture goes out at the end.
+   */
+  finish(batch = Infinity): boolean {
+    if (this.live.length) {
+      for (const e of this.live) if (!e.closed) this.close(e);
+      this.live = [];
+      this.liveHead = 0;
+    }
+    this.emit(batch);
+    return this.head < this.queue.length;
   }
 
   // ---- timing -------------------------------------------------------------------------------
@@ -313,16 +317,19 @@ export class ExchangeTracker {
     return Math.max(base, Math.min(WAIT_MAX, WAIT_FACTOR * e.interval));
   }
 
-  /** Capture time after which the exchange is over. */
-  private closesAt(e: Open): number {
+  /**
+   * Is the exchange over at capture time `now`. (A yes or no rather than the time it closes: a
+   * time returned is a number allocated per call, and the sweep asks every open exchange.)
+   */
+  private over(e: Open, now: number): boolean {
     const end = e.answered || !e.wantsAnswer ? e.last + Math.min(LINGER, this.timeout ?? LINGER) : e.lastTx + this.waitFor(e);
-    return Math.min(end, e.start + this.maxLifetime);
+    return now > Math.min(end, e.start + this.maxLifetime);
   }
 
   /** Still open at `now` (closes it when its time has passed but no sweep closed it yet). */
   private alive(e: Open, now: number): boolean {
     if (e.closed) return false;
-    if (now <= this.closesAt(e)) return true;
+    if (!this.over(e, now)) return true;
     this.close(e);
     return false;
   }
@@ -335,14 +342,16 @@ export class ExchangeTracker {
   // ---- requests ----------------------------------------------------------------------------
 
   /** A new exchange from its first transmission, findable by nonce. */
-  private begin(v: ControlView, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef, expects: Answer, id: string): Open {
-    const e = this.enqueue(v.ts, v.src, v.sport, kind, nonce, eid, requester, ref, expects);
+  private begin(v: ControlView, kind: ExchangeKind, nonce: bigint, eid: string, requester: string, ref: FrameRef, expects: Answer, id: string): Open {
+    const e = this.enqueue(v.ts, v.src, v.sport, kind, nonceText(nonce), eid, requester, ref, expects);
     e.firstId = id;
     this.transmitted(e, nonce, v.ts);
-    e.hops = withItem(e.hops, v.dst);
-    e.replyTo = withItem(e.replyTo, v.src);
-    e.replyTo = withItem(e.replyTo, requester);
-    if (v.ecm) e.replyTo = withItem(e.replyTo, v.ecm.innerSrc);
+    // Built at their size at once: each array made on the way would be garbage.
+    e.hops = [v.dst];
+    const inner = v.ecm?.innerSrc;
+    const a = v.src;
+    if (requester === a) e.replyTo = inner === undefined || inner === a ? [a] : [a, inner];
+    else e.replyTo = inner === undefined || inner === a || inner === requester ? [a, requester] : [a, requester, inner];
     return e;
   }
 
@@ -381,7 +390,6 @@ export class ExchangeTracker {
       answered: false,
       answerToRequester: false,
       closed: false,
-      seq: this.nextSeq++,
       nonces: [],
       identities: [],
       firstId: '',
@@ -394,11 +402,16 @@ export class ExchangeTracker {
     return e;
   }
 
-  private fileNonce(e: Open, nonce: string): number {
+  private fileNonce(e: Open, nonce: bigint): number {
     const i = e.nonces.indexOf(nonce);
     if (i >= 0) return i;
-    e.nonces = withItem(e.nonces, nonce);
-    e.txAt = e.txAt.concat(NaN);
+    if (e.nonces.length === 0) {
+      e.nonces = [nonce];
+      e.txAt = [NaN];
+    } else {
+      e.nonces = e.nonces.concat(nonce);
+      e.txAt = e.txAt.concat(NaN);
+    }
     const known = this.byNonce.get(nonce);
     if (known === undefined) this.byNonce.set(nonce, e);
     else if (Array.isArray(known)) known.push(e);
@@ -407,14 +420,14 @@ export class ExchangeTracker {
   }
 
   /** The requester (re)sent the request with `nonce` at `ts`. */
-  private transmitted(e: Open, nonce: string, ts: number): void {
+  private transmitted(e: Open, nonce: bigint, ts: number): void {
     // fileNonce may replace e.txAt: index first.
     const i = this.fileNonce(e, nonce);
     e.txAt[i] = ts;
   }
 
   /** The open exchanges with a nonce, oldest first. */
-  private withNonce(nonce: string): readonly Open[] {
+  private withNonce(nonce: bigint): readonly Open[] {
     const known = this.byNonce.get(nonce);
     return known === undefined ? NONE : Array.isArray(known) ? known : [known];
   }
@@ -430,7 +443,7 @@ export class ExchangeTracker {
    * Map-Server, the Map-Server to the ETR, an RTR to the Map-Server), or the same request seen again
    * after a NAT changed its source (same nonce, destination and content): joins it.
    */
-  private forward(v: ControlView, nonce: string, ref: FrameRef, expects: Answer, id: string): Open | undefined {
+  private forward(v: ControlView, nonce: bigint, ref: FrameRef, expects: Answer, id: string): Open | undefined {
     const list = this.withNonce(nonce);
     for (let i = list.length - 1; i >= 0; i--) {
       const e = list[i]!;
@@ -462,7 +475,7 @@ export class ExchangeTracker {
    * sender, destination and EIDs; same nonce or a new one), or by its nonce from the same sender to
    * the same destination (a Map-Server resending a Map-Notify with fewer records is still resending).
    */
-  private retransmission(id: string, v: ControlView, nonce: string, ref: FrameRef): Open | undefined {
+  private retransmission(id: string, v: ControlView, nonce: bigint, ref: FrameRef): Open | undefined {
     let e = this.byIdentity.get(id);
     if (!e || !this.waiting(e, v.ts)) {
       // Of the same kind of message: a Map-Notify after a Map-Register with its nonce is no resend of it.
@@ -480,7 +493,7 @@ export class ExchangeTracker {
   }
 
   private request(v: ControlView, m: MapRequest, ref: FrameRef): void {
-    const nonce = nonceText(m.nonce);
+    const nonce = m.nonce;
     const asked = m.eids.map((p) => ({ address: p.prefix, maskLen: p.maskLen }));
     const eids = asked.map((p) => prefixText(p.address, p.maskLen));
     const itrRlocs = m.itrRlocs.map(coreAddress).filter((x): x is string => x !== undefined);
@@ -511,7 +524,7 @@ export class ExchangeTracker {
    * then on its Map-Notifies to the subscriber for the EID are publications. An ITR-RLOC of AFI 0
    * withdraws it: nothing answers that.
    */
-  private subscribe(v: ControlView, m: MapRequest, nonce: string, asked: Prefix[], eids: string[], itrRlocs: string[], ref: FrameRef): void {
+  private subscribe(v: ControlView, m: MapRequest, nonce: bigint, asked: Prefix[], eids: string[], itrRlocs: string[], ref: FrameRef): void {
     const id = identity('subscription', v, eids);
     if (this.forward(v, nonce, ref, 'subscription', id) || this.retransmission(id, v, nonce, ref)) return;
     const requester = itrRlocs[0] ?? v.src;
@@ -530,7 +543,7 @@ export class ExchangeTracker {
     this.fileIdentity(e, id);
     for (const eid of asked) {
       if (this.subscriptionCount >= MAX_SUBSCRIPTIONS) break;
-      const sub: Subscription = { nonce, eid, subscriber, ...(e.site ? { site: e.site } : {}) };
+      const sub: Subscription = { nonce: e.nonce, eid, subscriber, ...(e.site ? { site: e.site } : {}) };
       this.subscriptionCount++;
       for (const a of subscriber) this.subscriptions.set(a, [...(this.subscriptions.get(a) ?? []), sub]);
     }
@@ -563,7 +576,7 @@ export class ExchangeTracker {
   }
 
   private smr(v: ControlView, m: MapRequest, ref: FrameRef): void {
-    const nonce = nonceText(m.nonce);
+    const nonce = m.nonce;
     // The peer re-requests "the EID copied from the SMR" (RFC 9301 §6.1); implementations copy
     // either the EID record or the SMR's source EID (the mapping that changed): accept both.
     const candidates: Prefix[] = m.eids.map((p) => ({ address: p.prefix, maskLen: p.maskLen }));
@@ -583,14 +596,14 @@ export class ExchangeTracker {
   }
 
   /** Links an SMR-invoked Map-Request to the SMR that caused it; false when there is none. */
-  private invoked(v: ControlView, nonce: string, requester: string, itrRlocs: string[], asked: Prefix[], eids: string[], ref: FrameRef): boolean {
+  private invoked(v: ControlView, nonce: bigint, requester: string, itrRlocs: string[], asked: Prefix[], eids: string[], ref: FrameRef): boolean {
     const first = asked[0];
     if (!first) return false;
     for (const peer of [requester, v.ecm?.innerSrc, v.src]) {
       const list = peer === undefined ? undefined : this.smrByPeer.get(peer)?.list;
       const e = list?.find((s) => this.waiting(s, v.ts) && !s.invokedNonce && s.smrEids!.some((x) => prefixCovers(x, first)));
       if (!e) continue;
-      e.invokedNonce = nonce;
+      e.invokedNonce = nonceText(nonce);
       e.invokedMs = ms(v.ts - e.start);
       e.eid = eids[0]!;
       e.asked = first;
@@ -611,9 +624,9 @@ export class ExchangeTracker {
   }
 
   private register(v: ControlView, m: MapRegister, ref: FrameRef): void {
-    const nonce = nonceText(m.nonce);
+    const nonce = m.nonce;
     const eids = m.records.map(recordEid);
-    const rlocs = [...new Set(m.records.flatMap((r) => locatorSet(r.locators)))].sort();
+    const rlocs = rlocSet(m.records);
     // The registering xTR: the ECM's inner source for a Map-Register through an RTR.
     const requester = v.ecm?.innerSrc ?? v.src;
     for (const r of m.records) this.mappings?.announce(v.ts, ref, 'map-register', requester, recordEid(r), locatorSet(r.locators));
@@ -657,7 +670,7 @@ export class ExchangeTracker {
   }
 
   private notify(v: ControlView, m: MapNotify, ref: FrameRef): void {
-    const nonce = nonceText(m.nonce);
+    const nonce = m.nonce;
     // The Map-Notify answering a Map-Register (also as an RTR relays it on), or confirming a subscription.
     const e = this.match(nonce, 'map-notify', v);
     const sub = e ? undefined : this.publishedTo(v, m);
@@ -687,7 +700,7 @@ export class ExchangeTracker {
       return;
     }
     const n = this.begin(v, sub ? 'publication' : 'registration', nonce, eids[0] ?? '(none)', v.src, ref, 'map-notify-ack', id);
-    n.rlocs = [...new Set(m.records.flatMap((r) => locatorSet(r.locators)))].sort();
+    n.rlocs = rlocSet(m.records);
     n.responder = v.dst;
     n.site = m.xtrId ? hex(m.xtrId) : (sub?.site ?? v.dst);
     if (sub) n.subscriptionNonce = sub.nonce;
@@ -696,7 +709,7 @@ export class ExchangeTracker {
   }
 
   private notifyAck(v: ControlView, m: MapNotify, ref: FrameRef): void {
-    const nonce = nonceText(m.nonce);
+    const nonce = m.nonce;
     const e = this.match(nonce, 'map-notify-ack', v);
     if (!e) {
       // The subscriber acknowledging the Map-Notify that confirmed its subscription.
@@ -714,7 +727,7 @@ export class ExchangeTracker {
   }
 
   private infoRequest(v: ControlView, m: InfoMessage, ref: FrameRef): void {
-    const nonce = nonceText(m.nonce);
+    const nonce = m.nonce;
     const eid = prefixText(m.eid, m.eidMaskLen);
     const id = identity('nat-info', v, [eid]);
     const again = this.forward(v, nonce, ref, 'info-reply', id) ?? this.retransmission(id, v, nonce, ref);
@@ -731,7 +744,7 @@ export class ExchangeTracker {
   // ---- answers -----------------------------------------------------------------------------
 
   private infoReply(v: ControlView, m: InfoMessage, ref: FrameRef): void {
-    const nonce = nonceText(m.nonce);
+    const nonce = m.nonce;
     const e = this.match(nonce, 'info-reply', v) ?? this.orphan(v, nonce, ref, 'nat-info', prefixText(m.eid, m.eidMaskLen), 'info-reply');
     if (!e) return;
     this.answer(e, v, nonce, ref);
@@ -749,7 +762,7 @@ export class ExchangeTracker {
   }
 
   private reply(v: ControlView, m: MapReply, ref: FrameRef): void {
-    const nonce = nonceText(m.nonce);
+    const nonce = m.nonce;
     for (const r of m.records) {
       const rlocs = locatorSet(r.locators);
       if (rlocs.length === 0) continue;
@@ -771,7 +784,7 @@ export class ExchangeTracker {
     if (m.lispSec?.eidAd && m.lispSec.pktAd) e.lispSec = 'protected';
     else if (e.lispSec === 'requested') e.lispSec = 'unprotected';
     if (negative && rec) e.action = actionSlug(rec.action);
-    e.rlocs = [...new Set(m.records.flatMap((r) => locatorSet(r.locators)))].sort();
+    e.rlocs = rlocSet(m.records);
     if (first && rec && e.asked && recordEid(rec) !== e.eid) {
       const covering = { address: rec.eid, maskLen: rec.eidMaskLen };
       if (!prefixCovers(covering, e.asked)) {
@@ -781,7 +794,7 @@ export class ExchangeTracker {
   }
 
   private referral(v: ControlView, m: MapReferral, ref: FrameRef): void {
-    const nonce = nonceText(m.nonce);
+    const nonce = m.nonce;
     const r = m.records[0];
     const e = this.match(nonce, 'map-reply', v) ?? this.orphan(v, nonce, ref, 'referral', r ? recordEid(r) : '(none)', 'map-reply');
     if (!e) return;
@@ -798,7 +811,7 @@ export class ExchangeTracker {
    * The open exchange an answer with this nonce belongs to: one still waiting before one already
    * answered (a copy of its answer), one the answer is addressed to before another, the latest.
    */
-  private match(nonce: string, expects: Answer, v: ControlView): Open | undefined {
+  private match(nonce: bigint, expects: Answer, v: ControlView): Open | undefined {
     const list = this.withNonce(nonce);
     let best: Open | undefined;
     let bestScore = -1;
@@ -820,7 +833,7 @@ export class ExchangeTracker {
    * responder; a later copy that reaches the requester when the first went to a relay on its way
    * (an RTR handing the Map-Notify on) measures rtt_ms again, to the requester.
    */
-  private answer(e: Open, v: ControlView, nonce: string, ref: FrameRef): void {
+  private answer(e: Open, v: ControlView, nonce: bigint, ref: FrameRef): void {
     const toRequester = addressedTo(e, v);
     if (!e.answered) {
       e.answered = true;
@@ -837,18 +850,18 @@ export class ExchangeTracker {
     e.last = v.ts;
   }
 
-  private measure(e: Open, ts: number, nonce: string): void {
+  private measure(e: Open, ts: number, nonce: bigint | undefined): void {
     if (e.outcome === 'reply-only') return;
-    const sent = e.txAt[e.nonces.indexOf(nonce)];
+    const sent = nonce === undefined ? undefined : e.txAt[e.nonces.indexOf(nonce)];
     e.rttMs = ms(ts - (sent === undefined || Number.isNaN(sent) ? e.start : sent));
     e.timeToAnswerMs = ms(ts - e.start);
   }
 
   /** An answer whose request this capture does not hold: an exchange of its own, `reply-only`. */
-  private orphan(v: ControlView, nonce: string, ref: FrameRef, kind: ExchangeKind, eid: string, expects: Answer): Open | undefined {
+  private orphan(v: ControlView, nonce: bigint, ref: FrameRef, kind: ExchangeKind, eid: string, expects: Answer): Open | undefined {
     if (this.late(nonce)) return undefined;
     this.counters.orphanAnswers++;
-    const o = this.enqueue(v.ts, v.dst, v.dport, kind, nonce, eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
+    const o = this.enqueue(v.ts, v.dst, v.dport, kind, nonceText(nonce), eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
     o.frames = [];
     o.outcome = 'reply-only';
     o.requestSeen = false;
@@ -857,7 +870,7 @@ export class ExchangeTracker {
     return o;
   }
 
-  private late(nonce: string): boolean {
+  private late(nonce: bigint): boolean {
     if (!this.closedNonces.has(nonce)) return false;
     this.counters.lateAnswers++;
     return true;
@@ -880,7 +893,7 @@ export class ExchangeTracker {
     this.sweep(v.ts);
     // By the quoted nonce; when the quote stops before the LISP message (RFC 792 quotes 8 bytes of
     // UDP), by the quoted addresses and ports among the latest requests.
-    const list = v.nonce !== undefined ? this.withNonce(v.nonce) : this.queue.slice(Math.max(this.head, this.queue.length - ICMP_SCAN)).filter(isOpen);
+    const list = v.nonce !== undefined ? this.withNonce(v.nonce) : this.queue.slice(Math.max(this.head, this.queue.length - ICMP_SCAN)).filter((e) => !e.closed);
     for (let i = list.length - 1; i >= 0; i--) {
       const e = list[i]!;
       if (!this.alive(e, v.ts) || !e.hops.includes(v.dst)) continue;
@@ -928,7 +941,7 @@ export class ExchangeTracker {
 
   private registration(v: ReliableView, r: Registration, m: MapRegister, ref: FrameRef): void {
     const eids = m.records.map(recordEid);
-    const rlocs = [...new Set(m.records.flatMap((x) => locatorSet(x.locators)))].sort();
+    const rlocs = rlocSet(m.records);
     for (const x of m.records) this.mappings?.announce(v.ts, ref, 'map-register', v.src, recordEid(x), locatorSet(x.locators), 'tcp');
     const keys = m.records.map((x) => connectionEidKey(v.connection, x.eid, x.eidMaskLen));
     // The same prefixes and locators again before an answer: a retransmission, as for a UDP
@@ -978,7 +991,8 @@ export class ExchangeTracker {
     if (!e.answered) {
       e.answered = true;
       e.answerToRequester = true;
-      this.measure(e, v.ts, e.nonce);
+      // Not filed by nonce: rtt_ms runs from the first transmission.
+      this.measure(e, v.ts, undefined);
       if (e.outcome !== AUTH_FAILED) e.outcome = 'answered';
     }
     pushFrame(e, ref);
@@ -1038,8 +1052,18 @@ export class ExchangeTracker {
       if (e.icmp) e.outcome = 'unreachable';
       else if (e.forwardSeen && ANSWERED_AROUND.has(e.kind)) e.outcome = 'forwarded';
     }
-    // Final now: what waits in the queue is what will be reported, without the matching state.
-    this.queue[e.seq - this.base] = publicView(e);
+    // Final now: what waits in the queue is what will be reported; the matching state goes. (A
+    // closed exchange's lists are never looked at again, but its kind, expects, sender and
+    // closed still are: by lists of open ones taken before it closed.)
+    e.txAt = NO_TIMES;
+    e.nonces = NO_NONCES;
+    e.hops = NO_TEXT;
+    e.replyTo = NO_TEXT;
+    e.identities = NO_TEXT;
+    e.firstId = '';
+    e.asked = undefined;
+    e.smrEids = undefined;
+    e.tcpKeys = undefined;
   }
 
   private forgetOldestClosed(): void {
@@ -1051,16 +1075,15 @@ export class ExchangeTracker {
     }
   }
 
-  private emit(): void {
-    while (this.head < this.queue.length) {
+  private emit(max = Infinity): void {
+    for (let n = 0; n < max && this.head < this.queue.length; n++) {
       const e = this.queue[this.head]!;
-      if (isOpen(e)) break;
+      if (!e.closed) break;
       this.head++;
-      this.opts.onExchange(e);
+      this.opts.onExchange(publicView(e));
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
-      this.base += this.head;
       this.head = 0;
     }
   }
@@ -1121,14 +1144,12 @@ function publicView(e: Open): Exchange {
 }
 
 const NONE: readonly Open[] = [];
-
-/** An exchange of the queue still open (a closed one is there as its public view). */
-function isOpen(x: Open | Exchange): x is Open {
-  return (x as Open).closed === false;
-}
+const NO_TIMES: number[] = [];
+const NO_NONCES: bigint[] = [];
+const NO_TEXT: string[] = [];
 
 /** A short list with `x` added once, as a new array of its exact size (see pushFrame). */
-function withItem(list: string[], x: string): string[] {
+function withItem<T>(list: T[], x: T): T[] {
   return list.includes(x) ? list : list.concat(x);
 }
 
@@ -1208,6 +1229,15 @@ function pushFrame(e: Open, ref: FrameRef): void {
   // spread ones, which V8 gives room for 17 (100,000 open exchanges carried 100 MB of empty slots).
   if (e.frames.length < 16) e.frames = e.frames.concat(ref);
   else e.frames.push(ref);
+}
+
+/** The locators of all the records, sorted, each once. */
+function rlocSet(records: readonly { locators: Locator[] }[]): string[] {
+  if (records.length !== 1) return [...new Set(records.flatMap((r) => locatorSet(r.locators)))].sort();
+  // One record's are sorted already: only repeats to drop, and mostly none.
+  const all = locatorSet(records[0]!.locators);
+  for (let i = 1; i < all.length; i++) if (all[i] === all[i - 1]) return all.filter((x, j) => j === 0 || x !== all[j - 1]);
+  return all;
 }
 
 function sameList(a: string[], b: string[]): boolean {
