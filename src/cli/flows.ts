@@ -3,6 +3,7 @@
 
 import { CaptureError } from '../capture/types.js';
 import { analyzeCaptures } from '../flows/analyze.js';
+import { failuresIn } from '../flows/stats.js';
 import type { FilterDomain, Predicate } from '../flows/filter.js';
 import type { Exchange } from '../flows/types.js';
 import { exchangeJson, mappingJson, statsJson } from '../output/json-flows.js';
@@ -179,10 +180,5 @@ export async function runStats(argv: string[], io: Io): Promise<number> {
   const st = r.stats;
   if (s.json) io.line(JSON.stringify({ ...statsJson(st), duplicates: r.duplicates, late_answers: r.counters.lateAnswers }));
   else io.line(statsText(st, style));
-  // The outcomes of every kind of exchange, and the failures counted per message.
-  const found = new Set(Object.values(st.exchanges).flatMap((outcomes) => Object.keys(outcomes)));
-  if (st.unanswered > 0) found.add('unanswered');
-  if (st.authFailures > 0) found.add('auth-failed');
-  if (st.malformedFrames > 0) found.add('malformed');
-  return failed(s, found);
+  return failed(s, failuresIn(st));
 }

@@ -88,6 +88,18 @@ export interface Stats {
   sites: SiteStats[];
 }
 
+/**
+ * What went wrong in a capture, by the names `--fail-on` takes: every exchange outcome seen, and
+ * unanswered, auth-failed and malformed when the counters say so.
+ */
+export function failuresIn(st: Stats): Set<string> {
+  const found = new Set(Object.values(st.exchanges).flatMap((outcomes) => Object.keys(outcomes)));
+  if (st.unanswered > 0) found.add('unanswered');
+  if (st.authFailures > 0) found.add('auth-failed');
+  if (st.malformedFrames > 0) found.add('malformed');
+  return found;
+}
+
 interface SiteRow {
   s: Omit<SiteStats, 'intervalMs' | 'xtrIds'>;
   /** Made at the first interval: most sites of a busy capture register once. */
