@@ -18,6 +18,7 @@ import type { ReplayDatagram } from '../mn/replay.js';
 import { packetJsonText } from './json.js';
 import { locatorFlagLetters, packetLine, ttlText } from './line.js';
 import type { Style } from './style.js';
+import { plural } from './units.js';
 
 /** One NDJSON line of an active command: bigints (nonces) as hex, `*_ms` rounded to the microsecond. */
 export function activeJson(o: Record<string, unknown>): string {
@@ -110,7 +111,6 @@ export function replayedLine(d: ReplayDatagram, to: string, json: boolean): stri
   return `frame ${d.message.frame}: ${d.message.type} to ${to}:${d.dport}, ${d.bytes.length} bytes${d.rewritten ? ', rewritten' : ''}`;
 }
 
-const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** What `replay` did, at the end. */
 export function replaySummary(o: {

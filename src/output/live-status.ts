@@ -5,8 +5,8 @@
 
 import type { LiveStats } from '../capture/live.js';
 import type { PacketKinds } from './packet-stream.js';
+import { plural } from './units.js';
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** How far a live capture got. */
 export interface LiveProgress {

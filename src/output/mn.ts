@@ -15,10 +15,10 @@ import type { Publication } from '../mn/subscriber.js';
 import { activeJson, mappingRecordLines } from './active.js';
 import { mappingRecordJson } from './json.js';
 import { nonceText } from './line.js';
+import { plural } from './units.js';
 
 export const ms3 = (x: number): string => `${x.toFixed(3)} ms`;
 
-const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** "by the capture clock on lo", "by the socket clock". */
 export function clockText(t: Timing, wire: { iface: string } | undefined): string {

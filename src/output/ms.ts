@@ -19,6 +19,7 @@ import { Recorder, type RecordedFrame } from '../mn/recorder.js';
 import { trafficText, warmUpPrinting } from './active.js';
 import { exchangeJson } from './json-flows.js';
 import type { Style } from './style.js';
+import { plural } from './units.js';
 
 const age = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
 
@@ -63,7 +64,6 @@ export function sitesJson(sites: SiteReport[], subs: Subscription[]): string {
   return JSON.stringify({ event: 'sites', ts: Date.now() / 1000, sites, subscriptions: subs.map(subscriptionJson) });
 }
 
-const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** What the Map-Server serves, said when it starts. */
 export function serviceLine(o: {

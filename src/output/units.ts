@@ -1,5 +1,5 @@
-// Durations as every output writes them: times in milliseconds with three decimals (RTTs,
-// latencies, offsets), long intervals in seconds.
+// Quantities as every output writes them: times in milliseconds with three decimals (RTTs,
+// latencies, offsets), long intervals in seconds, counts with their noun.
 
 /** `5.000 ms`, `293.004 ms`, `3002.117 ms`; '-' for none. */
 export function msText(ms: number | null | undefined): string {
@@ -11,4 +11,9 @@ export function msText(ms: number | null | undefined): string {
 export function intervalText(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '-';
   return ms >= 1000 ? `${(ms / 1000).toFixed(3)} s` : msText(ms);
+}
+
+/** `1 packet`, `2 packets`. */
+export function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
