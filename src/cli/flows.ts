@@ -8,7 +8,7 @@ import type { FilterDomain, Predicate } from '../flows/filter.js';
 import type { Exchange } from '../flows/types.js';
 import { exchangeJson, mappingJson, statsJson } from '../output/json-flows.js';
 import { writeExchangeJson } from '../output/json-exchange-fast.js';
-import { ExchangeTableStream, mappingText, statsText } from '../output/flows-text.js';
+import { capDroppedText, ExchangeTableStream, mappingText, statsText } from '../output/flows-text.js';
 import { filterHelpText } from '../output/filter-help.js';
 import { chooseStyle } from '../output/style.js';
 import { helpText, parseArgs, UsageError, type CommandSpec, type OptionSpec, type Parsed } from './args.js';
@@ -136,7 +136,7 @@ export async function runFlows(argv: string[], io: Io): Promise<number> {
   table?.end();
   if (r.stats.malformedFrames > 0) found.add('malformed');
   if (r.duplicates) io.warn(`${r.duplicates} ${r.duplicates === 1 ? 'packet' : 'packets'} seen in more than one capture ${r.duplicates === 1 ? 'was' : 'were'} counted once`);
-  if (r.counters.dropped) io.warn(`${r.counters.dropped} exchanges closed early: more than the open-exchange cap at once`);
+  if (r.counters.dropped) io.warn(capDroppedText(r.counters.dropped));
   return failed(s, found);
 }
 

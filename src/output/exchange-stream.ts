@@ -8,7 +8,7 @@ import type { Frame } from '../capture/types.js';
 import type { Predicate } from '../flows/filter.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { Exchange } from '../flows/types.js';
-import { exchangeLine } from './flows-text.js';
+import { capDroppedText, exchangeLine } from './flows-text.js';
 import { exchangeJson } from './json-flows.js';
 import { countKinds, type PacketKinds } from './packet-stream.js';
 import type { Style } from './style.js';
@@ -59,7 +59,7 @@ export class ExchangeStream {
     this.decoder.finish();
     this.engine.finish();
     const dropped = this.engine.exchanges.counters.dropped;
-    if (dropped) this.o.warning(`${dropped} exchanges closed early: more than the open-exchange cap at once`);
+    if (dropped) this.o.warning(capDroppedText(dropped));
   }
 
   private reached(): boolean {

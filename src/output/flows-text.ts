@@ -15,6 +15,11 @@ function clock(ts: number): string {
   return timeOfDay(sec, (us - sec * 1e6) * 1000).slice(0, 12);
 }
 
+/** The warning when the open-exchange cap closed exchanges early (flows, sniff --flows). */
+export function capDroppedText(dropped: number): string {
+  return `${dropped} exchanges closed early: more than the open-exchange cap at once`;
+}
+
 /** An exchange in one line, as `sniff --flows` and `ms --flows` print them on a terminal. */
 export function exchangeLine(e: Exchange, style: Style): string {
   const arrow = e.kind === 'smr' ? '→' : '⇄';
