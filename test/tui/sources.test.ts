@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { CapHandle, CapModule } from '../../src/capture/live.js';
 import { lispUdpPacket, mappingRecord, mapNotify, mapRegister } from '../../src/dissect/build.js';
 import { FileSource } from '../../src/tui/file-source.js';
@@ -13,6 +13,7 @@ import { LabSource } from '../../src/tui/lab-source.js';
 import { LiveSource } from '../../src/tui/live-source.js';
 import type { DataSource } from '../../src/tui/source.js';
 import { lispscope, PCAPS } from '../cli/run.js';
+import { writeBigCapture } from './big-capture.js';
 import { until } from './helpers.js';
 
 const HANDOVER = join(PCAPS, 'mn-handover.pcapng');
@@ -72,6 +73,30 @@ describe('FileSource', () => {
     expect(gz.packet(2)!.packet.kind).toBe('data');
     expect(gz.packet(0)!.packet.control?.type).toBe(3);
     await gz.stop();
+  });
+
+  it('indexes the whole file long before the analysis is through it (the index takes turns of many chunks)', async () => {
+    const file = join(tmp, 'turns.pcap');
+    // 200,000 frames of 112 bytes: some 21 chunks of the index's, as many of the analysis's.
+    writeBigCapture(file, 200_000);
+    // A clock that never moves: the index's turn never runs out, whatever else runs on the machine.
+    const now = vi.spyOn(performance, 'now').mockReturnValue(0);
+    try {
+      const s = new FileSource([file]);
+      let analysedWhenIndexed: number | undefined;
+      s.subscribe(() => {
+        if (analysedWhenIndexed === undefined && !s.status().text.startsWith('reading')) analysedWhenIndexed = s.counters().frames;
+      });
+      await s.start();
+      await done(s);
+      expect(s.packetRange().end).toBe(200_000);
+      expect(s.counters().frames).toBe(200_000);
+      // Chunk for chunk (the analysis's turn for each of the index's), both end together.
+      expect(analysedWhenIndexed).toBeLessThan(200_000 / 4);
+      await s.stop();
+    } finally {
+      now.mockRestore();
+    }
   });
 
   it('refuses what is not a capture before the UI starts, and reports damage later as a warning', async () => {
