@@ -1,5 +1,5 @@
 // A capture file indexed for random access: one entry per frame in typed arrays (where its bytes
-// are, its time and length: 24 bytes a frame, nothing decoded; wire lengths, link types and frame
+// are, its time and length: 16 bytes a frame, nothing decoded; wire lengths, link types and frame
 // numbers only for the captures that do not imply them), filled in the background chunk by chunk
 // so the first screen never waits for the whole file. A frame is read back by offset and decoded
 // only when it is shown. Gzipped captures cannot be read at an offset: their frames are copied to
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { CaptureParser } from '../capture/reader.js';
 import { CaptureError, type Frame } from '../capture/types.js';
+import { NumberColumn } from './number-column.js';
 
 const CHUNK = 1024 * 1024;
 /** Milliseconds of indexing between two yields to the event loop (the UI, the analysis). */
@@ -87,8 +88,9 @@ export class FileIndex {
   size = 0;
   gzipped = false;
   private cap = 0;
-  private off = new Float64Array(0);
-  private sec = new Float64Array(0);
+  /** File (or spool) offsets, and capture times' whole seconds. */
+  private readonly off = new NumberColumn();
+  private readonly sec = new NumberColumn();
   private nsec = new Uint32Array(0);
   private caplen = new Uint32Array(0);
   /**
@@ -118,15 +120,15 @@ export class FileIndex {
     private readonly observe?: (i: number, f: Frame) => void,
   ) {}
 
-  private grow(): void {
-    const cap = Math.max(4096, this.cap * 2);
-    const g = <T extends Float64Array | Uint32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
+  /** Room for `cap` entries (doubling while the file is read; down to the count once it is indexed). */
+  private grow(cap = Math.max(4096, this.cap * 2)): void {
+    const g = <T extends Uint32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap);
-      b.set(a);
+      b.set(a.subarray(0, this.count));
       return b;
     };
-    this.off = g(this.off, (n) => new Float64Array(n));
-    this.sec = g(this.sec, (n) => new Float64Array(n));
+    this.off.grow(cap, this.count);
+    this.sec.grow(cap, this.count);
     this.nsec = g(this.nsec, (n) => new Uint32Array(n));
     this.caplen = g(this.caplen, (n) => new Uint32Array(n));
     if (this.wire) this.wire = g(this.wire, (n) => new Uint32Array(n));
@@ -138,8 +140,8 @@ export class FileIndex {
   private add(offset: number, f: Frame): void {
     if (this.count === this.cap) this.grow();
     const i = this.count++;
-    this.off[i] = offset;
-    this.sec[i] = f.tsSec;
+    this.off.set(i, offset, i);
+    this.sec.set(i, f.tsSec, i);
     this.nsec[i] = f.tsNsec;
     this.caplen[i] = f.data.length;
     if (this.firstLink < 0) this.firstLink = f.linkType;
@@ -165,7 +167,7 @@ export class FileIndex {
 
   /** Capture time of frame `i` (0-based). */
   ts(i: number): number {
-    return this.sec[i]! + this.nsec[i]! / 1e9;
+    return this.sec.get(i) + this.nsec[i]! / 1e9;
   }
 
   /** The frame number of entry `i` (0-based), as `read` and `flows` name it. */
@@ -192,7 +194,7 @@ export class FileIndex {
   private frameAt(i: number, data: Uint8Array): Frame {
     return {
       index: this.frameNumber(i),
-      tsSec: this.sec[i]!,
+      tsSec: this.sec.get(i),
       tsNsec: this.nsec[i]!,
       linkType: this.link ? this.link[i]! : this.firstLink,
       len: this.wire ? this.wire[i]! : this.caplen[i]!,
@@ -206,7 +208,7 @@ export class FileIndex {
     if (i < 0 || i >= this.count || this.closed) return undefined;
     const fd = this.spool ? this.spool.fd : this.fd;
     if (fd === undefined) return undefined;
-    const at = this.off[i]!;
+    const at = this.off.get(i);
     const len = this.caplen[i]!;
     // A scan (the packet filter) reads frame after frame: one read brings the next many.
     if (at < this.windowAt || at + len > this.windowAt + this.windowLen) {
@@ -238,7 +240,7 @@ export class FileIndex {
   private readFrame(fd: number, i: number, data: Uint8Array): Frame | undefined {
     let got = 0;
     while (got < data.length) {
-      const n = readSync(fd, data, got, data.length - got, this.off[i]! + got);
+      const n = readSync(fd, data, got, data.length - got, this.off.get(i) + got);
       if (n === 0) return undefined;
       got += n;
     }
@@ -313,6 +315,7 @@ export class FileIndex {
       await fh.close().catch(() => undefined);
       throw describe(this.path, e);
     } finally {
+      if (this.cap > this.count) this.grow(this.count);
       this.done = true;
       onChunk();
     }

@@ -6,11 +6,13 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/capture/source.js';
 import type { Frame } from '../../src/capture/types.js';
 import { writePcapng } from '../../src/capture/writer.js';
 import { FileIndex } from '../../src/tui/file-index.js';
+import { NumberColumn } from '../../src/tui/number-column.js';
 import { PCAPS, SHARED } from '../cli/run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-tui-index-'));
@@ -70,5 +72,27 @@ describe('the capture index', () => {
       [1, 60],
     ]);
     ix.close();
+  });
+});
+
+describe('the index columns (NumberColumn)', () => {
+  it('give back every number set, whatever its size, across growth and widening', () => {
+    const value = fc.oneof(
+      fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+      fc.integer({ min: 2 ** 32, max: Number.MAX_SAFE_INTEGER }),
+      fc.double({ noNaN: true }),
+      fc.constantFrom(0, -0, 2 ** 32 - 1, 2 ** 32, 2 ** 48 - 1, 2 ** 48, -1, 0.5),
+    );
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 300 }), fc.integer({ min: 1, max: 64 }), (values, step) => {
+        const c = new NumberColumn();
+        values.forEach((v, i) => {
+          if (i === c.capacity) c.grow(c.capacity + step, i);
+          c.set(i, v, i);
+        });
+        c.grow(values.length, values.length);
+        expect(values.map((_, i) => c.get(i))).toEqual(values);
+      }),
+    );
   });
 });
