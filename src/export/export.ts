@@ -3,6 +3,8 @@
 // meet in SQL. Reading, staging and loading overlap: DuckDB parses a batch while the next is read.
 
 import { basename } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { readCapture } from '../capture/source.js';
 import { Loader } from './loader.js';
 import { Recorder, type InputSummary, type RecorderOptions } from './recorder.js';
@@ -43,9 +45,12 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
       const label = { vantage: input.vantage, file: input.path };
       await sink.beginInput(label, true);
       stager.input(label.vantage, label.file);
-      const rec = new Recorder(stager, { ...opts, ...(sink.plainRows ? { plainRow: sink.plainRows(label) } : {}) });
-      const r = await readCapture(input.path, { frame: (f) => (rec.frame(f), !loader.error), warning: opts.warning }, { pause: () => loader.pause() });
-      out.push(rec.finish({ format: r.format ?? 'pcap', ...(r.drops !== undefined ? { drops: r.drops } : {}) }));
+      out.push(await record(input.path, stager, loader, { ...opts, ...(sink.plainRows ? { plainRow: sink.plainRows(label) } : {}) }));
+      // The input's flow engine (hundreds of MB of heap on a large capture) is garbage now; the
+      // last batches (exchanges, mappings) and the Parquet files' COPY come after it, and would
+      // otherwise be loaded with it still in memory: V8 collects it only once the main thread
+      // allocates again, which it hardly does while DuckDB works.
+      collectGarbage();
       await loader.drained();
       await sink.endInput(label, true);
     }
@@ -57,4 +62,22 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
     stager.dispose();
   }
   return out;
+}
+
+/** Reads one input through a Recorder, whose flow engine is garbage once it returns. */
+async function record(path: string, stager: Stager, loader: Loader, opts: RecorderOptions): Promise<InputSummary> {
+  const rec = new Recorder(stager, opts);
+  const r = await readCapture(path, { frame: (f) => (rec.frame(f), !loader.error), warning: opts.warning }, { pause: () => loader.pause() });
+  return rec.finish({ format: r.format ?? 'pcap', ...(r.drops !== undefined ? { drops: r.drops } : {}) });
+}
+
+let gc: (() => void) | undefined;
+
+/** A full collection now (V8's gc(), exposed to a context of our own rather than by a command-line flag). */
+function collectGarbage(): void {
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
 }

@@ -8,6 +8,7 @@ import type { Frame } from '../capture/types.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { Predicate } from '../flows/filter.js';
 import type { Exchange, Mapping } from '../flows/types.js';
+import { writeExchangeJson } from '../output/json-exchange-fast.js';
 import { exchangeJson, handoverJson, mappingJson, timelineJson } from '../output/json-flows.js';
 import type { JsonOptions } from '../output/json-lisp.js';
 import { packetJson, writePacketJson } from '../output/json.js';
@@ -53,6 +54,7 @@ export class Recorder {
   readonly engine: FlowEngine;
   private readonly decoder: PacketDecoder;
   private readonly packets;
+  private readonly exchangeRows;
   private readonly jw;
   /** Plain data packets skip the general decoder (as read --json and flows do) and are staged as plain rows. */
   private readonly fast: boolean;
@@ -73,6 +75,7 @@ export class Recorder {
     this.engine = new FlowEngine({ ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), onExchange: (e) => this.exchange(e) });
     this.decoder = new PacketDecoder({ ...opts.decoder, warning: opts.warning });
     this.packets = stager.stage('packets');
+    this.exchangeRows = stager.stage('exchanges');
     this.jw = new JsonWriter(this.packets.out);
     const decodeAs = opts.decoder?.decodeAs;
     this.fast = opts.plainRows !== false && !opts.filters && !opts.decoder?.all && !(decodeAs && decodeAs.control.size + decodeAs.data.size > 0);
@@ -107,10 +110,17 @@ export class Recorder {
   }
 
   private exchange(e: Exchange): void {
-    const o = exchangeJson(e);
-    if (this.opts.filters && !this.opts.filters.exchange(o)) return;
+    if (this.opts.filters) {
+      const o = exchangeJson(e);
+      if (!this.opts.filters.exchange(o)) return;
+      this.stager.text('exchanges', JSON.stringify(o));
+    } else {
+      // flows --json's own writer: the same line, without the object and the string.
+      this.exchangeRows.begin();
+      writeExchangeJson(this.exchangeRows.out, e);
+      this.exchangeRows.end(true);
+    }
     this.exchanges++;
-    this.stager.text('exchanges', JSON.stringify(o));
   }
 
   /** Closes the exchanges still open, writes the mappings and the input's `captures` row. */
@@ -167,7 +177,9 @@ export class Recorder {
       this.written.set(m, w);
     }
     const eid = m.eid;
-    for (; w.timeline < m.timeline.length; w.timeline++) this.stager.text('mappings', JSON.stringify({ eid, ...timelineJson(m.timeline[w.timeline]!) }));
+    // `{"eid":…,` then the entry's own fields: the text of JSON.stringify({ eid, ...entry }) without the copy.
+    const head = `{"eid":${JSON.stringify(eid)},`;
+    for (; w.timeline < m.timeline.length; w.timeline++) this.stager.text('mappings', head + JSON.stringify(timelineJson(m.timeline[w.timeline]!)).slice(1));
     for (; w.handovers < final; w.handovers++) {
       const h = handoverJson(m.handovers[w.handovers]!);
       this.stager.text('handovers', JSON.stringify({ eid, ...h }));

@@ -120,11 +120,13 @@ class TableStage {
     out.byte(SEPARATOR);
   }
 
-  /** Ends a JSON row; hands the batch over when it is full. */
-  end(): void {
-    const out = this.json.file.out;
-    out.ensure(1);
-    out.byte(NEWLINE);
+  /** Ends a JSON row (`lineEnded`: its writer wrote the newline); hands the batch over when it is full. */
+  end(lineEnded = false): void {
+    if (!lineEnded) {
+      const out = this.json.file.out;
+      out.ensure(1);
+      out.byte(NEWLINE);
+    }
     this.ended(this.json);
   }
 
