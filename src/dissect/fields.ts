@@ -23,6 +23,7 @@ import type {
   MappingRecord,
   ReferralRecord,
   SharedExtension,
+  VxlanMessage,
 } from './types.js';
 import type { ErrorNotification, RegistrationRefresh, RegistrationReject } from './reliable.js';
 
@@ -337,6 +338,43 @@ export const DATA_WORDS = {
 export function dataFlagBits(h: DataHeader): DataFlagBits {
   return decodeWord(DATA_FLAGS, h.flags, {} as DataFlagBits);
 }
+
+// ---- VXLAN (RFC 7348 §5; G, D, A from the Group Policy extension, draft-smith-vxlan-group-policy) ----
+
+/** VXLAN's flags word as fields. Every set flag's letter is in the JSON `flags` string (G I D A). */
+export interface VxlanFlagBits {
+  groupPolicy: boolean;
+  vniValid: boolean;
+  dontLearn: boolean;
+  policyApplied: boolean;
+  reserved?: number;
+}
+
+export const VXLAN_FLAGS: Word<VxlanFlagBits> = word<VxlanFlagBits>({
+  bits: 16,
+  fields: [
+    { key: 'groupPolicy', kind: 'flag', mask: 0x8000, letter: 'G', name: 'Group Based Policy extension', tshark: 'vxlan.flag_g' },
+    // R bits around I, D and A (tshark's one field for them).
+    { key: 'reserved', kind: 'reserved', mask: 0x77b7, name: 'Reserved (R)', tshark: 'vxlan.flags_reserved' },
+    { key: 'vniValid', kind: 'flag', mask: 0x0800, letter: 'I', name: 'VNI valid', tshark: 'vxlan.flag_i' },
+    { key: 'dontLearn', kind: 'flag', mask: 0x0040, letter: 'D', name: "Don't Learn", line: 'dont-learn', json: 'dont_learn', always: true, tshark: 'vxlan.flag_d' },
+    { key: 'policyApplied', kind: 'flag', mask: 0x0008, letter: 'A', name: 'Policy Applied', line: 'policy-applied', json: 'policy_applied', always: true, tshark: 'vxlan.flag_a' },
+  ],
+});
+
+/** The 8-byte VXLAN header: the flags word (VXLAN_FLAGS), Group Policy ID (reserved without G), VNI, Reserved. */
+export const VXLAN_HEADER: Struct<VxlanMessage> = [
+  word<VxlanMessage>({ bits: 16, fields: [{ key: 'flags', kind: 'number', hex: true, mask: 0xffff, name: 'Flags', tshark: 'vxlan.flags' }] }),
+  // tshark reads the Group Policy ID whether G is set or not.
+  word<VxlanMessage>({ bits: 16, fields: [{ key: 'groupPolicyId', kind: 'number', mask: 0xffff, name: 'Group Policy ID', line: 'gpid', json: 'group_policy_id', tshark: 'vxlan.gbp' }] }),
+  word<VxlanMessage>({
+    bits: 32,
+    fields: [
+      { key: 'vni', kind: 'number', mask: 0xffffff00, name: 'VXLAN Network Identifier (VNI)', line: 'vni', json: 'vni', always: true, tshark: 'vxlan.vni' },
+      { key: 'reserved8', kind: 'number', hex: true, mask: 0x000000ff, name: 'Reserved', tshark: 'vxlan.reserved8' },
+    ],
+  }),
+];
 
 // ---- LCAF bodies (RFC 8060 §4; NAT-Traversal from the NAT-traversal draft; vendor RFC 9306) --------
 // The fixed words at the start of each body; the addresses that follow are decoded by lcaf.ts.

@@ -39,7 +39,7 @@ import {
 } from '../dissect/registry.js';
 import { isOpaque, refreshScopeSlug, rejectReasonSlug, RELIABLE_END_MARKER, RELIABLE_TYPES, type ReliableMessage, ReliableType, reliableTypeSlug } from '../dissect/reliable.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
-import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
+import { VxlanField, vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -555,9 +555,10 @@ export function writeDataFields(w: JsonSink, d: DataMessage, opts: JsonOptions =
  * with G, `ethernet` (the inner frame's MACs, Ethertype, VLANs), `inner` as for LISP data.
  */
 export function writeVxlanFields(w: JsonSink, m: VxlanMessage, opts: JsonOptions = {}): void {
-  w.key('type').ascii('vxlan').key('flags').ascii(vxlanFlagLetters(m.flags)).key('vni').num(m.vni).key('iid').num(m.vni);
+  const F = VxlanField;
+  w.key('type').ascii('vxlan').key('flags').ascii(vxlanFlagLetters(m.flags)).key(F.vni.json!).num(m.vni).key('iid').num(m.vni);
   const g = vxlanGroupPolicy(m);
-  if (g) w.key('group_policy_id').num(g.groupPolicyId).key('dont_learn').bool(g.dontLearn).key('policy_applied').bool(g.policyApplied);
+  if (g) w.key(F.groupPolicyId.json!).num(g.groupPolicyId).key(F.dontLearn.json!).bool(g.dontLearn).key(F.policyApplied.json!).bool(g.policyApplied);
   const e = m.ethernet;
   if (e) {
     w.key('ethernet').obj().key('src').ascii(e.src).key('dst').ascii(e.dst);

@@ -32,6 +32,7 @@ import {
   LCAF_SOURCE_DEST,
   LCAF_VENDOR,
   LOCATOR,
+  VXLAN_FLAGS,
   type MulticastFlags, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, SHARED_EXTENSION, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../dissect/fields.js';
 import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
 import {
@@ -66,7 +67,7 @@ import type {
   ReferralRecord,
   VxlanMessage,
 } from '../dissect/types.js';
-import { VxlanFlag, vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
+import { VxlanField, vxlanFlagBits, vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 
 export interface TreeNode {
   label: string;
@@ -772,20 +773,17 @@ export function innerPacketNodes(i: InnerSummary, base: number, end: number, opt
 export function vxlanTree(m: VxlanMessage, base = 0): TreeNode {
   const b = new Builder(base);
   const f = m.flags;
-  b.group(`Flags: ${hex(f, 4)}${vxlanFlagLetters(f) ? ` (${vxlanFlagLetters(f)})` : ''}`, (g) => {
-    const bits: [string, number][] = [
-      ['G (Group Based Policy extension)', VxlanFlag.G],
-      ['I (VNI valid)', VxlanFlag.I],
-      ['D (Don\'t Learn)', VxlanFlag.D],
-      ['A (Policy Applied)', VxlanFlag.A],
-    ];
-    for (const [name, mask] of bits) g.note(`${name}: ${setBit((f & mask) !== 0)}`, base, base + 2);
+  const letters = vxlanFlagLetters(f);
+  b.group(`Flags: ${hex(f, 4)}${letters ? ` (${letters})` : ''}`, (g) => {
+    const bits = vxlanFlagBits(f);
+    for (const x of flagFields(VXLAN_FLAGS)) g.note(`${x.letter} (${x.name}): ${setBit(isSet(x, bits))}`, base, base + 2);
     g.pos += 2;
   });
   const gp = vxlanGroupPolicy(m);
-  b.leaf(gp ? `Group Policy ID: ${gp.groupPolicyId}` : `Reserved: ${hex(m.word1Low, 4)}`, 2);
-  b.leaf(`VXLAN Network Identifier (VNI): ${m.vni} (the LISP Instance-ID)`, 3);
-  b.leaf(`Reserved: ${hex(m.reserved8, 2)}`, 1);
+  // Without G, RFC 7348's Reserved bits.
+  b.leaf(gp ? fieldText(VxlanField.groupPolicyId, m) : `Reserved: ${hex(m.groupPolicyId, 4)}`, 2);
+  b.leaf(`${fieldText(VxlanField.vni, m)} (the LISP Instance-ID)`, 3);
+  b.leaf(fieldText(VxlanField.reserved8, m), 1);
   const e = m.ethernet;
   const end = base + 8 + m.payload.length;
   const nodes = [...b.nodes];

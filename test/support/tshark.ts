@@ -6,6 +6,7 @@ import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
 import { readCapture } from '../../src/capture/source.js';
 import { toHex } from '../../src/dissect/addr.js';
 import { DataField, dataHeaderFields } from '../../src/dissect/data.js';
+import { vxlanFlagBits } from '../../src/dissect/vxlan.js';
 import { headerCounts } from '../../src/dissect/control.js';
 import { Writer } from '../../src/dissect/cursor.js';
 import { decodeWord, encodeWord, fieldValue, type Field, type Word } from '../../src/dissect/field.js';
@@ -31,6 +32,8 @@ import {
   LCAF_SOURCE_DEST,
   LCAF_VENDOR,
   LOCATOR,
+  VXLAN_FLAGS,
+  VXLAN_HEADER,
   type MulticastFlags, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../../src/dissect/fields.js';
 import { recordCounts, referralCounts } from '../../src/dissect/record.js';
 import { MessageType } from '../../src/dissect/registry.js';
@@ -423,16 +426,8 @@ export function ourFields(p: LispPacket): FieldMap {
     for (const e of p.reliable) reliable(f, e.message, e.length);
   } else if (p.data) data(f, p.data);
   else if (p.vxlan) {
-    const v = p.vxlan;
-    f.add('vxlan.flags', v.flags);
-    f.add('vxlan.flag_g', (v.flags & 0x8000) !== 0);
-    f.add('vxlan.flag_i', (v.flags & 0x0800) !== 0);
-    f.add('vxlan.flag_d', (v.flags & 0x0040) !== 0);
-    f.add('vxlan.flag_a', (v.flags & 0x0008) !== 0);
-    // tshark reads the Group Policy ID field whether G is set or not.
-    f.add('vxlan.gbp', v.word1Low);
-    f.add('vxlan.vni', v.vni);
-    f.add('vxlan.reserved8', v.reserved8);
+    header(f, [VXLAN_FLAGS], vxlanFlagBits(p.vxlan.flags));
+    header(f, VXLAN_HEADER, p.vxlan);
   } else if (p.icmp?.quoted.lisp) {
     // tshark dissects the quoted IP/UDP inside its icmp layer; the quoted LISP is a layer of its own.
     nested(f, p.icmp.quoted.lisp);
