@@ -25,7 +25,7 @@ import type {
   SharedExtension,
   VxlanMessage,
 } from './types.js';
-import type { ErrorNotification, RegistrationRefresh, RegistrationReject } from './reliable.js';
+import type { ErrorNotification, RegistrationRefresh, RegistrationReject, ReliableHeader } from './reliable.js';
 
 const TYPE = { key: 'type', kind: 'number', mask: 0xf0000000, name: 'Type', tshark: 'lisp.type' } as const;
 const RECORD_COUNT = { key: 'recordCount', kind: 'count', mask: 0x000000ff, name: 'Record Count', tshark: 'lisp.records' } as const;
@@ -557,6 +557,21 @@ export const LCAF_VENDOR: Struct<Body<'vendor'>> = [
 
 // ---- Reliable transport (draft-ietf-lisp-map-server-reliable-transport §7) --------------------------
 // The fixed words of the message bodies; EID prefixes and records that follow are reliable.ts's.
+
+/**
+ * The header of every message: Type, Length (the whole message, End Marker included), Message ID.
+ * JSON: `type` is the type's slug, `message_type` its number when the type is unassigned.
+ */
+export const RELIABLE_HEADER: Struct<ReliableHeader> = [
+  word<ReliableHeader>({ bits: 16, fields: [{ key: 'type', kind: 'number', mask: 0xffff, name: 'Type', json: 'message_type', tshark: 'lisp-tcp.message.type' }] }),
+  word<ReliableHeader>({ bits: 16, fields: [{ key: 'length', kind: 'count', mask: 0xffff, name: 'Length', tshark: 'lisp-tcp.message.length' }] }),
+  word<ReliableHeader>({ bits: 32, fields: [{ key: 'messageId', kind: 'number', mask: 0xffffffff, name: 'Message ID', line: 'id', json: 'message_id', always: true, tshark: 'lisp-tcp.message.id' }] }),
+];
+
+/** The word that ends every message (0x9FACADE9; JSON `end_marker` only when it is not). */
+export const RELIABLE_TRAILER: Struct<ReliableHeader> = [
+  word<ReliableHeader>({ bits: 32, fields: [{ key: 'endMarker', kind: 'number', hex: true, mask: 0xffffffff, name: 'Message End Marker', json: 'end_marker', tshark: 'lisp-tcp.message.end_marker' }] }),
+];
 
 /** Type 16's body before the offending message's data. */
 export const ERROR_NOTIFICATION: Struct<ErrorNotification> = [

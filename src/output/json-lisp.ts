@@ -37,7 +37,7 @@ import {
   MessageType,
   referralActionSlug,
 } from '../dissect/registry.js';
-import { isOpaque, refreshScopeSlug, rejectReasonSlug, RELIABLE_END_MARKER, RELIABLE_TYPES, type ReliableMessage, ReliableType, reliableTypeSlug } from '../dissect/reliable.js';
+import { isOpaque, refreshScopeSlug, rejectReasonSlug, RELIABLE_END_MARKER, ReliableField, RELIABLE_TYPES, type ReliableMessage, ReliableType, reliableTypeSlug } from '../dissect/reliable.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
 import { VxlanField, vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type {
@@ -602,8 +602,9 @@ export function writeIcmpErrorFields(w: JsonSink, e: IcmpError, opts: JsonOption
  */
 export function writeReliableFields(w: JsonSink, m: ReliableMessage, opts: JsonOptions = {}): void {
   w.key('type').ascii(reliableTypeSlug(m.type));
-  if (!RELIABLE_TYPES.has(m.type)) w.key('message_type').num(m.type);
-  w.key('message_id').num(m.messageId);
+  const F = ReliableField;
+  if (!RELIABLE_TYPES.has(m.type)) w.key(F.type.json!).num(m.type);
+  w.key(F.messageId.json!).num(m.messageId);
   if (isOpaque(m)) w.key('data').hex(m.body);
   else {
     switch (m.type) {
@@ -639,5 +640,5 @@ export function writeReliableFields(w: JsonSink, m: ReliableMessage, opts: JsonO
     }
   }
   if (m.trailing) w.key('trailing').hex(m.trailing);
-  if (m.endMarker !== undefined && m.endMarker !== RELIABLE_END_MARKER) w.key('end_marker').ascii(m.endMarker.toString(16).padStart(8, '0'));
+  if (m.endMarker !== undefined && m.endMarker !== RELIABLE_END_MARKER) w.key(F.endMarker.json!).ascii(m.endMarker.toString(16).padStart(8, '0'));
 }

@@ -9,7 +9,7 @@ import { flagFields, isSet, lineFields, type Word } from '../dissect/field.js';
 import { ECM_HEADER, LOCATOR, MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST } from '../dissect/fields.js';
 import { messageName } from '../dissect/names.js';
 import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType, referralActionSlug, TTL_UNLIMITED, VXLAN_PORT } from '../dissect/registry.js';
-import { isOpaque, refreshScopeSlug, rejectReasonSlug, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
+import { isOpaque, refreshScopeSlug, ReliableField, rejectReasonSlug, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
 import type { AuthFields, ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, Locator, MappingRecord, NestedLisp, VxlanMessage } from '../dissect/types.js';
@@ -193,7 +193,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
 
 /** One reliable-transport message: its type and ID, then what it says. */
 export function reliableSummary(m: ReliableMessage, s: Style, auth?: AuthStatus): string {
-  const head = `${s.type(reliableTypeTitle(m.type))} id ${m.messageId}`;
+  const head = `${s.type(reliableTypeTitle(m.type))} ${ReliableField.messageId.line} ${m.messageId}`;
   if (isOpaque(m)) return `${head}, ${m.body.length} bytes`;
   switch (m.type) {
     case ReliableType.ErrorNotification:

@@ -51,7 +51,7 @@ import {
   REFERRAL_ACTIONS,
   TTL_UNLIMITED,
 } from '../dissect/registry.js';
-import { isOpaque, REFRESH_SCOPES, REJECT_REASONS, RELIABLE_END_MARKER, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
+import { isOpaque, REFRESH_SCOPES, ReliableField, REJECT_REASONS, RELIABLE_END_MARKER, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -551,9 +551,10 @@ function reliablePrefixNodes(b: Builder, maskLen: number, eid: LispAddress): voi
 export function reliableTree(m: ReliableMessage, length: number, base = 0, opts: TreeOptions = {}): TreeNode {
   const b = new Builder(base);
   const title = reliableTypeTitle(m.type);
-  b.leaf(`Type: ${title} (${m.type})`, 2);
-  b.leaf(`Length: ${length}`, 2);
-  b.leaf(`Message ID: ${m.messageId}`, 4);
+  const F = ReliableField;
+  b.leaf(`${F.type.name}: ${title} (${m.type})`, 2);
+  b.leaf(`${F.length.name}: ${length}`, 2);
+  b.leaf(fieldText(F.messageId, m), 4);
   let summary = '';
   if (isOpaque(m)) {
     if (m.body.length) b.leaf(`Message Data (not decoded): ${toHex(m.body)}`, m.body.length);
@@ -608,7 +609,7 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
   }
   if (m.trailing) b.leaf(`Trailing bytes: ${toHex(m.trailing)}`, m.trailing.length);
   const marker = m.endMarker ?? RELIABLE_END_MARKER;
-  b.leaf(`Message End Marker: ${hex(marker, 8)} (${marker === RELIABLE_END_MARKER ? 'correct' : 'wrong'})`, 4);
+  b.leaf(`${fieldText(F.endMarker, { endMarker: marker })} (${marker === RELIABLE_END_MARKER ? 'correct' : 'wrong'})`, 4);
   return {
     label: `Locator/ID Separation Protocol (Reliable Transport), Msg: ${m.messageId}, ${title}${summary}`,
     start: base,

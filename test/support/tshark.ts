@@ -32,12 +32,14 @@ import {
   LCAF_SOURCE_DEST,
   LCAF_VENDOR,
   LOCATOR,
+  RELIABLE_HEADER,
+  RELIABLE_TRAILER,
   VXLAN_FLAGS,
   VXLAN_HEADER,
   type MulticastFlags, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../../src/dissect/fields.js';
 import { recordCounts, referralCounts } from '../../src/dissect/record.js';
 import { MessageType } from '../../src/dissect/registry.js';
-import { isOpaque, RELIABLE_END_MARKER, type ReliableMessage, ReliableType } from '../../src/dissect/reliable.js';
+import { isOpaque, RELIABLE_END_MARKER, ReliableField, type ReliableMessage, ReliableType } from '../../src/dissect/reliable.js';
 import type { AuthFields, ControlMessage, DataMessage, Lcaf, LispAddress, Locator, MappingRecord, NestedLisp } from '../../src/dissect/types.js';
 
 export type FieldMap = Map<string, string[]>;
@@ -378,9 +380,9 @@ function reliablePrefix(f: Fields, maskLen: number, eid: LispAddress): void {
 
 /** A reliable-transport message (tshark's lisp-tcp) of `length` bytes. */
 function reliable(f: Fields, m: ReliableMessage, length: number): void {
-  f.add('lisp-tcp.message.type', m.type);
-  f.add('lisp-tcp.message.length', length);
-  f.add('lisp-tcp.message.id', m.messageId);
+  // header() leaves every `type` to its caller (lisp.type for the control messages).
+  f.add(ReliableField.type.tshark!, m.type);
+  header(f, RELIABLE_HEADER, m, { length });
   if (!isOpaque(m)) {
     switch (m.type) {
       case ReliableType.ErrorNotification:
@@ -407,7 +409,7 @@ function reliable(f: Fields, m: ReliableMessage, length: number): void {
         break;
     }
   }
-  f.add('lisp-tcp.message.end_marker', m.endMarker ?? RELIABLE_END_MARKER);
+  header(f, RELIABLE_TRAILER, { ...m, endMarker: m.endMarker ?? RELIABLE_END_MARKER });
 }
 
 /** Our decode in tshark's field names (the subset we compare). */
