@@ -11,9 +11,11 @@ import type {
   LcafBody,
   RleEntry,
   Ecm,
+  EidAd,
   EidPrefix,
   InfoMessage,
   Lcaf,
+  LispSecAd,
   Locator,
   MapNotify,
   MapReferral,
@@ -21,6 +23,8 @@ import type {
   MapReply,
   MapRequest,
   MappingRecord,
+  OtkAd,
+  PktAd,
   ReferralRecord,
   SharedExtension,
   VxlanMessage,
@@ -338,6 +342,66 @@ export const DATA_WORDS = {
 export function dataFlagBits(h: DataHeader): DataFlagBits {
   return decodeWord(DATA_FLAGS, h.flags, {} as DataFlagBits);
 }
+
+// ---- LISP-SEC (RFC 9303 §6.1, §6.2) ------------------------------------------------------------------
+// The fixed words of the Authentication Data; the OTK, EID records and HMACs that follow are
+// lispsec.ts's. Each Length counts its whole part, itself included. tshark 4.0 has no LISP-SEC fields.
+
+/** AD Type and the Reserved bits after it. */
+export const LISP_SEC_AD: Struct<LispSecAd> = [
+  word<LispSecAd>({
+    bits: 32,
+    fields: [
+      { key: 'adType', kind: 'number', mask: 0xff000000, name: 'AD Type', json: 'ad_type', always: true },
+      { key: 'reserved', kind: 'reserved', mask: 0x00ffffff, name: 'Reserved', json: 'reserved' },
+    ],
+  }),
+];
+
+/** OTK-AD (ECM only): before the 8-byte One-Time-Key Preamble and the OTK. */
+export const OTK_AD: Struct<OtkAd> = [
+  word<OtkAd>({
+    bits: 32,
+    fields: [
+      { key: 'otkAdLength', kind: 'count', mask: 0xffff0000, name: 'OTK-AD Length' },
+      { key: 'wrappingId', kind: 'number', mask: 0x0000ffff, name: 'OTK Wrapping ID', json: 'wrapping_id', always: true },
+    ],
+  }),
+];
+
+/** EID-AD's first word: all of an ITR's EID-AD (Length 4). */
+export const EID_AD: Struct<EidAd> = [
+  word<EidAd>({
+    bits: 32,
+    fields: [
+      { key: 'eidAdLength', kind: 'count', mask: 0xffff0000, name: 'EID-AD Length' },
+      { key: 'kdfId', kind: 'number', mask: 0x0000ffff, name: 'KDF ID', json: 'kdf_id', always: true },
+    ],
+  }),
+];
+
+/** EID-AD's second word, from the Map-Server: before the EID records and the EID HMAC. */
+export const EID_AD_HMAC: Struct<EidAd> = [
+  word<EidAd>({
+    bits: 32,
+    fields: [
+      { key: 'recordCount', kind: 'count', mask: 0xff000000, name: 'Record Count' },
+      { key: 'reserved', kind: 'reserved', mask: 0x00ff0000, name: 'Reserved' },
+      { key: 'eidHmacId', kind: 'number', mask: 0x0000ffff, name: 'EID HMAC ID', json: 'eid_hmac_id', always: true },
+    ],
+  }),
+];
+
+/** PKT-AD (Map-Reply only): before the PKT HMAC. */
+export const PKT_AD: Struct<PktAd> = [
+  word<PktAd>({
+    bits: 32,
+    fields: [
+      { key: 'pktAdLength', kind: 'count', mask: 0xffff0000, name: 'PKT-AD Length' },
+      { key: 'pktHmacId', kind: 'number', mask: 0x0000ffff, name: 'PKT HMAC ID', json: 'pkt_hmac_id', always: true },
+    ],
+  }),
+];
 
 // ---- VXLAN (RFC 7348 §5; G, D, A from the Group Policy extension, draft-smith-vxlan-group-policy) ----
 

@@ -22,7 +22,7 @@ import {
   LCAF_SECURITY_KEY,
   LOCATOR,
   type MulticastFlags,
-  MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../dissect/fields.js';
+  MAP_NOTIFY, EID_AD, EID_AD_HMAC, LISP_SEC_AD, OTK_AD, PKT_AD, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../dissect/fields.js';
 import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
 import {
   actionSlug,
@@ -461,15 +461,21 @@ export function writeControlFields(w: JsonSink, m: ControlMessage, opts: JsonOpt
  * LISP-SEC Authentication Data (RFC 9303 §6). The OTK is key material (in clear with
  * NULL-KEY-WRAP-128): like Security Key LCAFs, only its length unless --show-keys.
  */
+const OTK_WRAPPING_ID = fieldOf(OTK_AD[0]!, 'wrappingId');
+const EID_AD_KDF = fieldOf(EID_AD[0]!, 'kdfId');
+const EID_HMAC_ID = fieldOf(EID_AD_HMAC[0]!, 'eidHmacId');
+const PKT_HMAC_ID = fieldOf(PKT_AD[0]!, 'pktHmacId');
+
 function writeLispSec(w: JsonSink, ad: LispSecAd, fromMapServer: boolean, opts: JsonOptions): void {
-  w.key('lisp_sec').obj().key('ad_type').num(ad.adType);
-  if (ad.reserved) w.key('reserved').num(ad.reserved);
+  const [adType, reserved] = structFields(LISP_SEC_AD);
+  w.key('lisp_sec').obj().key(adType!.json!).num(ad.adType);
+  if (ad.reserved) w.key(reserved!.json!).num(ad.reserved);
   if (ad.data) w.key('data').hex(ad.data);
   const o = ad.otkAd;
   if (o) {
     // The Map-Server sends the ETR the MS-OTK it derived, in an ECM with the E (to-ETR) bit.
     w.key('otk_ad').obj().key('carries').ascii(fromMapServer ? 'ms-otk' : 'otk');
-    w.key('wrapping_id').num(o.wrappingId);
+    w.key(OTK_WRAPPING_ID.json!).num(o.wrappingId);
     const wrap = LISP_SEC_KEY_WRAP_IDS.get(o.wrappingId);
     if (wrap) w.key('wrapping').str(wrap.name);
     w.key('preamble').hex(o.preamble).key('otk_len').num(o.otk.length);
@@ -478,11 +484,11 @@ function writeLispSec(w: JsonSink, ad: LispSecAd, fromMapServer: boolean, opts: 
   }
   const e = ad.eidAd;
   if (e) {
-    w.key('eid_ad').obj().key('kdf_id').num(e.kdfId);
+    w.key('eid_ad').obj().key(EID_AD_KDF.json!).num(e.kdfId);
     const kdf = LISP_SEC_KDF_IDS.get(e.kdfId);
     if (kdf) w.key('kdf').str(kdf);
     if (e.eidHmacId !== undefined) {
-      w.key('eid_hmac_id').num(e.eidHmacId);
+      w.key(EID_HMAC_ID.json!).num(e.eidHmacId);
       const alg = LISP_SEC_HMAC_IDS.get(e.eidHmacId);
       if (alg) w.key('eid_hmac_algorithm').str(alg.name);
       w.key('eids').arr();
@@ -494,7 +500,7 @@ function writeLispSec(w: JsonSink, ad: LispSecAd, fromMapServer: boolean, opts: 
   }
   const p = ad.pktAd;
   if (p) {
-    w.key('pkt_ad').obj().key('pkt_hmac_id').num(p.pktHmacId);
+    w.key('pkt_ad').obj().key(PKT_HMAC_ID.json!).num(p.pktHmacId);
     const alg = LISP_SEC_HMAC_IDS.get(p.pktHmacId);
     if (alg) w.key('pkt_hmac_algorithm').str(alg.name);
     w.key('pkt_hmac').hex(p.pktHmac).end();

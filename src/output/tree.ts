@@ -31,10 +31,16 @@ import {
   LCAF_SECURITY_KEY,
   LCAF_SOURCE_DEST,
   LCAF_VENDOR,
+  EID_AD,
+  EID_AD_HMAC,
+  LISP_SEC_AD,
   LOCATOR,
+  OTK_AD,
+  PKT_AD,
   VXLAN_FLAGS,
   type MulticastFlags, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, SHARED_EXTENSION, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../dissect/fields.js';
 import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
+import { otkAdLength, pktAdLength } from '../dissect/lispsec.js';
 import {
   ACTIONS,
   AFI_NAMES,
@@ -345,16 +351,19 @@ const decodedOf = (declared: number | undefined, decoded: number) => (declared !
 
 /** LISP-SEC Authentication Data (RFC 9303 §6.1, §6.2). The OTK is masked as key material is. */
 function lispSecNodes(b: Builder, ad: LispSecAd, fromMapServer: boolean): void {
+  const [adType, adReserved] = structFields(LISP_SEC_AD);
   b.group('LISP-SEC Authentication Data', (g) => {
-    g.leaf(`AD Type: ${named(LISP_SEC_AD_TYPES.get(ad.adType), ad.adType)}`, 1);
-    g.leaf(`Reserved: ${hex(ad.reserved ?? 0, 6)}`, 3);
+    g.leaf(`${adType!.name}: ${named(LISP_SEC_AD_TYPES.get(ad.adType), ad.adType)}`, 1);
+    g.leaf(fieldText(adReserved!, ad), 3);
     if (ad.data) g.leaf(`Data: ${toHex(ad.data)}`, ad.data.length);
     const o = ad.otkAd;
     if (o) {
       const key = fromMapServer ? 'MS-OTK' : 'OTK';
-      g.group(`OTK-AD (One-Time Key Authentication Data), ${key}, ${named(LISP_SEC_KEY_WRAP_IDS.get(o.wrappingId)?.name, o.wrappingId)}`, (k) => {
-        k.leaf(`OTK-AD Length: ${12 + o.otk.length}`, 2);
-        k.leaf(`OTK Wrapping ID: ${named(LISP_SEC_KEY_WRAP_IDS.get(o.wrappingId)?.name, o.wrappingId)}`, 2);
+      const [len, wrapping] = structFields(OTK_AD);
+      const wrap = named(LISP_SEC_KEY_WRAP_IDS.get(o.wrappingId)?.name, o.wrappingId);
+      g.group(`OTK-AD (One-Time Key Authentication Data), ${key}, ${wrap}`, (k) => {
+        k.leaf(`${len!.name}: ${otkAdLength(o)}`, 2);
+        k.leaf(`${wrapping!.name}: ${wrap}`, 2);
         k.leaf(`One-Time-Key Preamble: ${toHex(o.preamble)}`, o.preamble.length);
         k.leaf(`One-Time Key${fromMapServer ? ' (MS-OTK)' : ''}: <${o.otk.length} bytes, masked>`, o.otk.length);
       });
@@ -362,32 +371,35 @@ function lispSecNodes(b: Builder, ad: LispSecAd, fromMapServer: boolean): void {
     const e = ad.eidAd;
     if (e) {
       const eids = e.records?.map((p) => prefixText(p.prefix, p.maskLen)).join(', ');
+      const [len, kdf] = structFields(EID_AD);
       g.group(`EID-AD (EID Authentication Data)${eids ? `: ${eids}` : ', KDF ID only'}`, (k) => {
         const at = k.pos;
-        k.leaf('EID-AD Length: ', 2);
-        k.leaf(`KDF ID: ${named(LISP_SEC_KDF_IDS.get(e.kdfId), e.kdfId)}`, 2);
+        k.leaf(`${len!.name}: `, 2);
+        k.leaf(`${kdf!.name}: ${named(LISP_SEC_KDF_IDS.get(e.kdfId), e.kdfId)}`, 2);
         if (e.eidHmacId !== undefined) {
-          k.leaf(`Record Count: ${e.records?.length ?? 0}`, 1);
-          k.leaf(`Reserved: ${hex(e.reserved ?? 0, 2)}`, 1);
-          k.leaf(`EID HMAC ID: ${named(LISP_SEC_HMAC_IDS.get(e.eidHmacId)?.name, e.eidHmacId)}`, 2);
+          const [count, reserved, hmacId] = structFields(EID_AD_HMAC);
+          k.leaf(`${count!.name}: ${e.records?.length ?? 0}`, 1);
+          k.leaf(fieldText(reserved!, e), 1);
+          k.leaf(`${hmacId!.name}: ${named(LISP_SEC_HMAC_IDS.get(e.eidHmacId)?.name, e.eidHmacId)}`, 2);
           (e.records ?? []).forEach((p, i) =>
             k.group(`EID Record ${i + 1}: ${prefixText(p.prefix, p.maskLen)}`, (r) => {
-              r.leaf(`Reserved: ${hex(p.reserved ?? 0, 2)}`, 1);
-              r.leaf(`EID Mask Length: ${p.maskLen}`, 1);
+              for (const f of EID_RECORD[0]!.fields) r.leaf(fieldText(f, p), 1);
               addressNodes(r, p.prefix, 'EID Prefix');
             }),
           );
           if (e.eidHmac) k.leaf(`EID HMAC: ${toHex(e.eidHmac)}`, e.eidHmac.length);
         }
         // The Length is what the fields add up to (the decoder keeps no declared value).
-        k.nodes[0]!.label = `EID-AD Length: ${k.pos - at}`;
+        k.nodes[0]!.label += k.pos - at;
       });
     }
     const p = ad.pktAd;
     if (p) {
-      g.group(`PKT-AD (Packet Authentication Data), ${named(LISP_SEC_HMAC_IDS.get(p.pktHmacId)?.name, p.pktHmacId)}`, (k) => {
-        k.leaf(`PKT-AD Length: ${4 + p.pktHmac.length}`, 2);
-        k.leaf(`PKT HMAC ID: ${named(LISP_SEC_HMAC_IDS.get(p.pktHmacId)?.name, p.pktHmacId)}`, 2);
+      const [len, hmacId] = structFields(PKT_AD);
+      const alg = named(LISP_SEC_HMAC_IDS.get(p.pktHmacId)?.name, p.pktHmacId);
+      g.group(`PKT-AD (Packet Authentication Data), ${alg}`, (k) => {
+        k.leaf(`${len!.name}: ${pktAdLength(p)}`, 2);
+        k.leaf(`${hmacId!.name}: ${alg}`, 2);
         k.leaf(`PKT HMAC: ${toHex(p.pktHmac)}`, p.pktHmac.length);
       });
     }
