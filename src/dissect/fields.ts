@@ -358,27 +358,22 @@ export const LISP_SEC_AD: Struct<LispSecAd> = [
   }),
 ];
 
-/** OTK-AD (ECM only): before the 8-byte One-Time-Key Preamble and the OTK. */
-export const OTK_AD: Struct<OtkAd> = [
-  word<OtkAd>({
+/** An AD part's first word: its Length (16) and an algorithm's ID (16). */
+const lengthAndId = <T>(part: string, key: Extract<keyof T, string>, name: string, json: string): Struct<T> => [
+  word<T>({
     bits: 32,
     fields: [
-      { key: 'otkAdLength', kind: 'count', mask: 0xffff0000, name: 'OTK-AD Length' },
-      { key: 'wrappingId', kind: 'number', mask: 0x0000ffff, name: 'OTK Wrapping ID', json: 'wrapping_id', always: true },
+      { key: part.toLowerCase().replace('-ad', 'AdLength'), kind: 'count', mask: 0xffff0000, name: `${part} Length` },
+      { key, kind: 'number', mask: 0x0000ffff, name, json, always: true },
     ],
   }),
 ];
 
+/** OTK-AD (ECM only): before the 8-byte One-Time-Key Preamble and the OTK. */
+export const OTK_AD: Struct<OtkAd> = lengthAndId<OtkAd>('OTK-AD', 'wrappingId', 'OTK Wrapping ID', 'wrapping_id');
+
 /** EID-AD's first word: all of an ITR's EID-AD (Length 4). */
-export const EID_AD: Struct<EidAd> = [
-  word<EidAd>({
-    bits: 32,
-    fields: [
-      { key: 'eidAdLength', kind: 'count', mask: 0xffff0000, name: 'EID-AD Length' },
-      { key: 'kdfId', kind: 'number', mask: 0x0000ffff, name: 'KDF ID', json: 'kdf_id', always: true },
-    ],
-  }),
-];
+export const EID_AD: Struct<EidAd> = lengthAndId<EidAd>('EID-AD', 'kdfId', 'KDF ID', 'kdf_id');
 
 /** EID-AD's second word, from the Map-Server: before the EID records and the EID HMAC. */
 export const EID_AD_HMAC: Struct<EidAd> = [
@@ -393,15 +388,7 @@ export const EID_AD_HMAC: Struct<EidAd> = [
 ];
 
 /** PKT-AD (Map-Reply only): before the PKT HMAC. */
-export const PKT_AD: Struct<PktAd> = [
-  word<PktAd>({
-    bits: 32,
-    fields: [
-      { key: 'pktAdLength', kind: 'count', mask: 0xffff0000, name: 'PKT-AD Length' },
-      { key: 'pktHmacId', kind: 'number', mask: 0x0000ffff, name: 'PKT HMAC ID', json: 'pkt_hmac_id', always: true },
-    ],
-  }),
-];
+export const PKT_AD: Struct<PktAd> = lengthAndId<PktAd>('PKT-AD', 'pktHmacId', 'PKT HMAC ID', 'pkt_hmac_id');
 
 // ---- VXLAN (RFC 7348 §5; G, D, A from the Group Policy extension, draft-smith-vxlan-group-policy) ----
 
