@@ -16,7 +16,7 @@ import {
 } from './record.js';
 import { decodeWord, encodeWord, readStruct, writeStruct, type Word } from './field.js';
 import { AUTH, INFO, INFO_BODY, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, SHARED_EXTENSION } from './fields.js';
-import { AUTH_ALGORITHMS, isKnownControlType, MESSAGE_TYPES, MessageType, MS_RTR_AD_TYPE } from './registry.js';
+import { AUTH_ALGORITHMS, isKnownControlType, MESSAGE_TYPES, MessageType, MS_RTR_AD_TYPE, SITE_ID_LENGTH, XTR_ID_LENGTH } from './registry.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -210,15 +210,15 @@ export function encodeMsRtrAuth(w: Writer, a: MsRtrAuth): void {
 }
 
 function decodeXtrTrailer(c: Cursor, m: { xtrId?: Uint8Array; siteId?: Uint8Array }, name: string): void {
-  // lispers.net ends its Publish/Subscribe Map-Requests with the 16-byte xTR-ID alone.
-  if (c.remaining === 16) {
-    c.warn(`${name} xTR-ID without the 8-byte site-ID that follows it in RFC 9301/9437 (lispers.net's form)`);
-    m.xtrId = c.take(16);
+  // lispers.net ends its Publish/Subscribe Map-Requests with the xTR-ID alone.
+  if (c.remaining === XTR_ID_LENGTH) {
+    c.warn(`${name} xTR-ID without the ${SITE_ID_LENGTH}-byte site-ID that follows it in RFC 9301/9437 (lispers.net's form)`);
+    m.xtrId = c.take(XTR_ID_LENGTH);
     return;
   }
-  if (!c.need(24, `${name} xTR-ID and site-ID`)) return;
-  m.xtrId = c.take(16);
-  m.siteId = c.take(8);
+  if (!c.need(XTR_ID_LENGTH + SITE_ID_LENGTH, `${name} xTR-ID and site-ID`)) return;
+  m.xtrId = c.take(XTR_ID_LENGTH);
+  m.siteId = c.take(SITE_ID_LENGTH);
 }
 
 function decodeMapRegister(c: Cursor): MapRegister {

@@ -18,7 +18,7 @@ import { Cursor, type Note, Writer } from './cursor.js';
 import { decodeWord, fieldOf, fieldValue, readStruct, structSize, writeStruct } from './field.js';
 import { ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT, RELIABLE_HEADER, RELIABLE_TRAILER } from './fields.js';
 import { decodeMappingRecord, encodeMappingRecord } from './record.js';
-import { AFI_MAX_MASK, MESSAGE_TYPES, MessageType } from './registry.js';
+import { AFI_MAX_MASK, MESSAGE_TYPES, MessageType, SITE_ID_LENGTH, XTR_ID_LENGTH } from './registry.js';
 import type { ControlMessage, Decoded, LispAddress, MappingRecord } from './types.js';
 
 export const RELIABLE_END_MARKER = 0x9facade9;
@@ -283,9 +283,9 @@ function decodeBody(c: Cursor, type: number, name: string): Body | undefined {
       return m;
     }
     case ReliableType.MappingNotification: {
-      if (!c.need(24, `${name} xTR-ID and site-ID`)) return undefined;
-      const xtrId = c.take(16);
-      const siteId = c.take(8);
+      if (!c.need(XTR_ID_LENGTH + SITE_ID_LENGTH, `${name} xTR-ID and site-ID`)) return undefined;
+      const xtrId = c.take(XTR_ID_LENGTH);
+      const siteId = c.take(SITE_ID_LENGTH);
       const r = decodeMappingRecord(c, `${name} mapping record`);
       return r && { type: 21, xtrId, siteId, record: r.record };
     }
@@ -387,7 +387,7 @@ export function encodeReliable(m: ReliableMessage): Uint8Array {
         if (m.eid) encodeEidPrefix(w, m.eidMaskLen ?? 0, m.eid);
         break;
       case ReliableType.MappingNotification:
-        if (m.xtrId.length !== 16 || m.siteId.length !== 8) throw new RangeError('xTR-ID is 16 bytes and site-ID 8');
+        if (m.xtrId.length !== XTR_ID_LENGTH || m.siteId.length !== SITE_ID_LENGTH) throw new RangeError(`xTR-ID is ${XTR_ID_LENGTH} bytes and site-ID ${SITE_ID_LENGTH}`);
         w.bytes(m.xtrId).bytes(m.siteId);
         encodeMappingRecord(w, m.record);
         break;
