@@ -15,7 +15,6 @@ import type {
   EidPrefix,
   InfoMessage,
   Lcaf,
-  LispSecAd,
   Locator,
   MapNotify,
   MapReferral,
@@ -347,9 +346,15 @@ export function dataFlagBits(h: DataHeader): DataFlagBits {
 // The fixed words of the Authentication Data; the OTK, EID records and HMACs that follow are
 // lispsec.ts's. Each Length counts its whole part, itself included. tshark 4.0 has no LISP-SEC fields.
 
-/** AD Type and the Reserved bits after it. */
-export const LISP_SEC_AD: Struct<LispSecAd> = [
-  word<LispSecAd>({
+/** The word that starts Authentication Data: LISP-SEC's, and Open Overlay Router's MS-RTR AD. */
+export interface AdHeader {
+  adType?: number;
+  reserved?: number;
+}
+
+/** AD Type and the Reserved bits after it (LISP-SEC's AD Types; MS_RTR_AD_TYPE is OOR's). */
+export const AD_HEADER: Struct<AdHeader> = [
+  word<AdHeader>({
     bits: 32,
     fields: [
       { key: 'adType', kind: 'number', mask: 0xff000000, name: 'AD Type', json: 'ad_type', always: true },

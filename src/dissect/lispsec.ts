@@ -16,7 +16,7 @@
 
 import type { Cursor, Writer } from './cursor.js';
 import { readStruct, structSize, writeStruct } from './field.js';
-import { EID_AD, EID_AD_HMAC, LISP_SEC_AD, OTK_AD, PKT_AD } from './fields.js';
+import { EID_AD, EID_AD_HMAC, AD_HEADER, OTK_AD, PKT_AD } from './fields.js';
 import { decodeEidPrefix, encodeEidPrefix } from './record.js';
 import { LISP_SEC_HMAC_IDS, LISP_SEC_KEY_WRAP_IDS, LispSecAdType } from './registry.js';
 import type { EidAd, LispSecAd, OtkAd, PktAd } from './types.js';
@@ -43,7 +43,7 @@ export const pktAdLength = (p: PktAd) => PKT_AD_FIXED + p.pktHmac.length;
 export function decodeLispSec(c: Cursor, carrier: LispSecCarrier, name: string): { ad: LispSecAd; complete: boolean } | undefined {
   const at = c.pos;
   const ad: LispSecAd = { adType: 0 };
-  if (!readStruct(c, LISP_SEC_AD, ad, `${name} LISP-SEC AD Type`)) return undefined;
+  if (!readStruct(c, AD_HEADER, ad, `${name} LISP-SEC AD Type`)) return undefined;
   if (ad.adType !== LispSecAdType.LispSec) {
     // No length field covers the whole AD, so an unknown type swallows the rest.
     c.note(`${name}: unknown LISP-SEC AD Type ${ad.adType}: the rest kept as bytes`, at);
@@ -162,7 +162,7 @@ function decodePktAd(c: Cursor, name: string): { pktAd: PktAd; complete: boolean
 // ---- encoding --------------------------------------------------------------------------------
 
 export function encodeLispSec(w: Writer, ad: LispSecAd): void {
-  writeStruct(w, LISP_SEC_AD, ad);
+  writeStruct(w, AD_HEADER, ad);
   if (ad.data) {
     w.bytes(ad.data);
     return;

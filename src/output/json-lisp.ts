@@ -22,7 +22,7 @@ import {
   LCAF_SECURITY_KEY,
   LOCATOR,
   type MulticastFlags,
-  MAP_NOTIFY, EID_AD, EID_AD_HMAC, LISP_SEC_AD, OTK_AD, PKT_AD, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../dissect/fields.js';
+  MAP_NOTIFY, EID_AD, EID_AD_HMAC, AD_HEADER, OTK_AD, PKT_AD, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../dissect/fields.js';
 import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
 import {
   actionSlug,
@@ -467,7 +467,7 @@ const EID_HMAC_ID = fieldOf(EID_AD_HMAC[0]!, 'eidHmacId');
 const PKT_HMAC_ID = fieldOf(PKT_AD[0]!, 'pktHmacId');
 
 function writeLispSec(w: JsonSink, ad: LispSecAd, fromMapServer: boolean, opts: JsonOptions): void {
-  const [adType, reserved] = structFields(LISP_SEC_AD);
+  const [adType, reserved] = structFields(AD_HEADER);
   w.key('lisp_sec').obj().key(adType!.json!).num(ad.adType);
   if (ad.reserved) w.key(reserved!.json!).num(ad.reserved);
   if (ad.data) w.key('data').hex(ad.data);

@@ -33,7 +33,7 @@ import {
   LCAF_VENDOR,
   EID_AD,
   EID_AD_HMAC,
-  LISP_SEC_AD,
+  AD_HEADER,
   LOCATOR,
   OTK_AD,
   PKT_AD,
@@ -351,7 +351,7 @@ const decodedOf = (declared: number | undefined, decoded: number) => (declared !
 
 /** LISP-SEC Authentication Data (RFC 9303 §6.1, §6.2). The OTK is masked as key material is. */
 function lispSecNodes(b: Builder, ad: LispSecAd, fromMapServer: boolean): void {
-  const [adType, adReserved] = structFields(LISP_SEC_AD);
+  const [adType, adReserved] = structFields(AD_HEADER);
   b.group('LISP-SEC Authentication Data', (g) => {
     g.leaf(`${adType!.name}: ${named(LISP_SEC_AD_TYPES.get(ad.adType), ad.adType)}`, 1);
     g.leaf(fieldText(adReserved!, ad), 3);
@@ -438,8 +438,9 @@ export interface TreeOptions {
 function msRtrNodes(b: Builder, a: MsRtrAuth, verdict: string | undefined): void {
   b.group(`MS-RTR Authentication${a.adType !== undefined ? ' Data' : ''}${verdict ? ` [${verdict}]` : ''}`, (g) => {
     if (a.adType !== undefined) {
-      g.leaf(`AD Type: ${a.adType === MS_RTR_AD_TYPE ? 'MS-RTR Authentication Data' : 'Unknown'} (${a.adType})`, 1);
-      g.leaf(`Reserved: ${hex(a.reserved ?? 0, 6)}`, 3);
+      const [adType, reserved] = structFields(AD_HEADER);
+      g.leaf(`${adType!.name}: ${a.adType === MS_RTR_AD_TYPE ? 'MS-RTR Authentication Data' : 'Unknown'} (${a.adType})`, 1);
+      g.leaf(fieldText(reserved!, a), 3);
     }
     authNodes(g, a, verdict, 'MS-RTR ');
   });

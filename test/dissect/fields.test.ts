@@ -20,7 +20,7 @@ describe('field tables', () => {
   it('are found', () => {
     expect(words.map(([n]) => n)).toEqual(expect.arrayContaining([
         'MAP_REQUEST', 'MAP_REGISTER', 'ECM_HEADER', 'MAPPING_RECORD[1]', 'LOCATOR[1]', 'DATA_FLAGS',
-        'LISP_SEC_AD[0]', 'OTK_AD[0]', 'EID_AD[0]', 'EID_AD_HMAC[0]', 'PKT_AD[0]',
+        'AD_HEADER[0]', 'OTK_AD[0]', 'EID_AD[0]', 'EID_AD_HMAC[0]', 'PKT_AD[0]',
         'VXLAN_FLAGS', 'VXLAN_HEADER[2]', 'RELIABLE_HEADER[0]', 'RELIABLE_HEADER[2]', 'RELIABLE_TRAILER[0]',
       ]));
   });
