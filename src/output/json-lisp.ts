@@ -22,7 +22,7 @@ import {
   LCAF_SECURITY_KEY,
   LOCATOR,
   type MulticastFlags,
-  MAP_NOTIFY, EID_AD, EID_AD_HMAC, AD_HEADER, OTK_AD, PKT_AD, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../dissect/fields.js';
+  MAP_NOTIFY, INFO_BODY, EID_AD, EID_AD_HMAC, AD_HEADER, OTK_AD, PKT_AD, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../dissect/fields.js';
 import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
 import {
   actionSlug,
@@ -420,7 +420,7 @@ export function writeControlFields(w: JsonSink, m: ControlMessage, opts: JsonOpt
     case MessageType.Info: {
       writeFields(w, INFO, m);
       writeAuth(w, m);
-      w.key('ttl').num(m.ttl);
+      w.key(INFO_TTL.json!).num(m.ttl);
       addressField(w, 'eid', m.eid, opts, m.eidMaskLen);
       const a = m.address;
       if (a.kind === 'lcaf' && a.lcaf.body.kind === 'nat-traversal') {
@@ -461,6 +461,7 @@ export function writeControlFields(w: JsonSink, m: ControlMessage, opts: JsonOpt
  * LISP-SEC Authentication Data (RFC 9303 §6). The OTK is key material (in clear with
  * NULL-KEY-WRAP-128): like Security Key LCAFs, only its length unless --show-keys.
  */
+const INFO_TTL = fieldOf(INFO_BODY[0]!, 'ttl');
 const OTK_WRAPPING_ID = fieldOf(OTK_AD[0]!, 'wrappingId');
 const EID_AD_KDF = fieldOf(EID_AD[0]!, 'kdfId');
 const EID_HMAC_ID = fieldOf(EID_AD_HMAC[0]!, 'eidHmacId');

@@ -17,6 +17,7 @@ import {
   ECM_HEADER,
   EID_RECORD,
   INFO,
+  INFO_BODY,
   LCAF_AS_NUMBER,
   LCAF_APPLICATION_DATA,
   LCAF_ELP_HOP,
@@ -515,9 +516,10 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       b.leaf(`${fieldOf(INFO, 'reply').letter}: ${infoName(m.reply)}, ${fieldText(fieldOf(INFO, 'reserved'), m)}`, 4);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
-      b.leaf(`TTL: ${m.ttl} minutes`, 4);
-      b.leaf(`Reserved: ${hex(m.reserved2 ?? 0, 2)}`, 1);
-      b.leaf(`EID Mask Length: ${m.eidMaskLen}`, 1);
+      const [ttl, reserved2, maskLen] = structFields(INFO_BODY);
+      b.leaf(`${fieldText(ttl!, m)} minutes`, 4);
+      b.leaf(fieldText(reserved2!, m), 1);
+      b.leaf(fieldText(maskLen!, m), 1);
       addressNodes(b, m.eid, 'EID Prefix');
       addressNodes(b, m.address, m.reply ? 'NAT-Traversal' : 'Address');
       break;
