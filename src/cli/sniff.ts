@@ -48,7 +48,7 @@ export const sniffSpec: CommandSpec = {
     { name: 'write', short: 'w', kind: 'value', arg: 'FILE', help: 'also write every captured frame to FILE (.pcapng: pcapng, else pcap)' },
     { name: 'ring', kind: 'value', arg: 'N:SIZE', help: 'with -w: keep N files of at most SIZE bytes (k, M, G: KiB, MiB, GiB): FILE, FILE.1, ...' },
     { name: 'no-promiscuous-mode', short: 'p', kind: 'flag', help: 'do not put the interface into promiscuous mode (tcpdump -p); lispscope\'s binding only' },
-    { name: 'buffer-size', short: 'B', kind: 'value', arg: 'KiB', help: 'libpcap kernel buffer in KiB (default 32768; 131072 on the loopback and "any")' },
+    { name: 'buffer-size', short: 'B', kind: 'value', arg: 'KiB', help: 'libpcap kernel buffer in KiB (default 32768; through cap 131072 on the loopback and "any")' },
     { name: 'verbose', short: 'V', shortAliases: ['v'], kind: 'flag', help: 'detail tree of every packet, like Wireshark (-v is the same)' },
     { name: 'number', short: '#', kind: 'flag', help: 'each line starts with the frame number (tcpdump -#)' },
     { name: 'time', short: 't', kind: 'count', help: 'tcpdump\'s clocks: -t none, -tt epoch, -ttt since the previous packet, -tttt date and time, -ttttt since the first' },
