@@ -234,6 +234,17 @@ export async function probeCapture(path: string): Promise<{ linkType?: number }>
   return linkType === undefined ? {} : { linkType };
 }
 
+/** The link types of the capture files (stdin's is not known before it is read). */
+export async function captureLinkTypes(files: readonly string[]): Promise<Set<number>> {
+  const linkTypes = new Set<number>();
+  for (const f of files) {
+    if (f === '-') continue;
+    const { linkType } = await probeCapture(f);
+    if (linkType !== undefined) linkTypes.add(linkType);
+  }
+  return linkTypes;
+}
+
 /** A word that names a capture file rather than starting a capture filter. */
 function looksLikeCaptureFile(word: string): boolean {
   return word === '-' || /[/\\]|\.(pcap|pcapng|cap|gz|dmp)$/i.test(word);

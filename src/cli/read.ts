@@ -5,7 +5,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { OfflineFilter } from '../capture/bpf.js';
 import { FrameFileWriter } from '../capture/frame-writer.js';
-import { captureFilesAndFilter, probeCapture, readCapture } from '../capture/source.js';
+import { captureFilesAndFilter, captureLinkTypes, readCapture } from '../capture/source.js';
 import { splittableFile } from '../capture/split.js';
 import { CaptureError, type Frame } from '../capture/types.js';
 import { mergeCaptures } from '../flows/merge.js';
@@ -120,17 +120,12 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
   let writer: FrameFileWriter | undefined;
   let firstLinkType: number | undefined;
   try {
-    const linkTypes = new Set<number>();
-    for (const f of files) {
-      if (f === '-') continue;
-      const { linkType } = await probeCapture(f);
-      if (linkType !== undefined) linkTypes.add(linkType);
-    }
+    const linkTypes = await captureLinkTypes(files);
     firstLinkType = linkTypes.values().next().value;
     if (expression) {
       bpf = OfflineFilter.open(expression);
       try {
-        for (const lt of linkTypes.size ? linkTypes : [1]) bpf.check(lt);
+        bpf.checkFor(linkTypes);
       } catch (e) {
         // One word that is not a filter was most likely meant as a file.
         if (e instanceof CaptureError && !/\s/.test(expression)) throw new CaptureError(`${expression}: not a capture file, nor a capture filter (${e.message.replace(/^.*: /, '')})`);
