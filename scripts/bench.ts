@@ -3,7 +3,9 @@
 // UI's data source, and live capture on lo. Not a test.
 //
 //   npm run bench [-- --packets N] [--generate] [--no-tshark] [--no-export] [--no-flood] [--no-tui] [--no-live]
-//                 [--no-sniff] [--no-live-export] [--live-only]
+//                 [--no-sniff] [--no-live-export] [--live-only] [--sniff-buffer KiB]
+//
+// --sniff-buffer KiB: the live runs' sniff takes -B KiB (libpcap's ring; default defaultBufferSize's).
 //
 // Every target of the offline part is a ratio of two runs of the same run, on wall time and on CPU
 // time (user + system): the machine is shared, and CPU time moves less with what else runs.
@@ -428,6 +430,9 @@ function backlogDrops(): number {
   }
 }
 
+/** sniff's -B for the live runs (--sniff-buffer KiB), when given. */
+const SNIFF_BUFFER = process.argv.includes('--sniff-buffer') ? ['-B', process.argv[process.argv.indexOf('--sniff-buffer') + 1]!] : [];
+
 /** Peak RSS of a running process in MB, from /proc. */
 function peakRss(pid: number): number {
   const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -439,7 +444,7 @@ function peakRss(pid: number): number {
  * output goes into a pipe nobody reads until the traffic is over (the queue must drop, not grow).
  */
 async function liveRun(mode: string[], rate: number, seconds: number, pool: { bytes: Uint8Array; ends: Uint32Array }, slowReader = false): Promise<LiveRun> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/lispscope'), 'sniff', '-i', 'lo', '-f', `udp and host ${LIVE_DST}`, ...mode], {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/lispscope'), 'sniff', '-i', 'lo', '-f', `udp and host ${LIVE_DST}`, ...SNIFF_BUFFER, ...mode], {
     stdio: ['ignore', slowReader ? 'pipe' : 'ignore', 'pipe'],
   });
   child.stdout?.pause();

@@ -3,6 +3,7 @@
 // frame (pcap_offline_filter), through lispscope's own binding. A capture can hold several link
 // types (pcapng interfaces), so there is one program per link type, compiled when first needed.
 
+import { LINKTYPE_EN10MB } from '../dissect/link.js';
 import { CaptureError, type Frame } from './types.js';
 import { loadNative, type NativeLibpcap } from './pcap-native.js';
 import { linkTypeName } from './live.js';
@@ -26,9 +27,12 @@ export class OfflineFilter {
     return new OfflineFilter(expression, n.binding);
   }
 
-  /** Compiles for `linkType` now (to report a bad expression before any output). */
-  check(linkType: number): void {
-    this.program(linkType);
+  /**
+   * Compiles for each of `linkTypes` now, to report a bad expression before any output (for
+   * Ethernet when none is known yet, as for stdin).
+   */
+  checkFor(linkTypes: ReadonlySet<number>): void {
+    for (const lt of linkTypes.size ? linkTypes : [LINKTYPE_EN10MB]) this.program(lt);
   }
 
   matches(f: Frame): boolean {

@@ -122,14 +122,16 @@ function openError(pcap: Libpcap, iface: string, filter: string, message: string
 }
 
 /**
- * libpcap's kernel buffer unless told otherwise. With `cap` (immediate mode, TPACKET_V2) its ring
- * has one slot per packet, as large as the interface's MTU allows: 64 KiB on the Linux loopback,
- * where each packet also passes twice (sent and received; libpcap drops the sent copy only after it
- * took a slot), so 32 MiB holds only 256 loopback packets: the loopback gets 128 MiB. Our binding
- * packs packets into TPACKET_V3 blocks and needs far less, but the same sizes cost nothing until used.
+ * libpcap's kernel buffer unless told otherwise: 32 MiB. With `cap` (immediate mode, TPACKET_V2)
+ * its ring has one slot per packet, as large as the interface's MTU allows: 64 KiB on the Linux
+ * loopback, where each packet also passes twice (sent and received; libpcap drops the sent copy
+ * only after it took a slot), so 32 MiB holds only 256 loopback packets: through cap the loopback
+ * and "any" get 128 MiB. Our binding packs packets into TPACKET_V3 blocks, so 32 MiB holds tens of
+ * thousands of LISP packets there too; and the ring, once traffic has touched it, is most of
+ * sniff's resident memory (docs/benchmarks.md).
  */
-export function defaultBufferSize(iface: string, loopback: boolean): number {
-  return loopback || iface === 'any' ? 128 * 1024 * 1024 : 32 * 1024 * 1024;
+export function defaultBufferSize(iface: string, loopback: boolean, binding: Libpcap['binding'] = 'native'): number {
+  return binding === 'cap' && (loopback || iface === 'any') ? 128 * 1024 * 1024 : 32 * 1024 * 1024;
 }
 
 export interface OpenHandleOptions {
@@ -145,7 +147,7 @@ export function openHandle(iface: string, filter: string, opts: OpenHandleOption
   const ifaces = listInterfaces(pcap);
   const info = ifaces.find((i) => i.name === iface);
   if (!info) throw new LiveCaptureError(`no interface "${iface}" (interfaces: ${ifaces.map((i) => i.name).join(', ')})`, 'no-such-device');
-  const bufferSize = opts.bufferSize ?? defaultBufferSize(iface, info.loopback);
+  const bufferSize = opts.bufferSize ?? defaultBufferSize(iface, info.loopback, pcap.binding);
   try {
     return pcap.open(iface, filter, { bufferSize, ...(opts.promiscuous === false ? { promiscuous: false } : {}), ...(opts.onPacket ? { onPacket: opts.onPacket } : {}), ...(opts.onError ? { onError: opts.onError } : {}) });
   } catch (e) {
@@ -264,7 +266,7 @@ export interface LiveCaptureOptions {
   iface: string;
   /** BPF filter expression; '' captures everything. */
   filter: string;
-  /** libpcap's kernel buffer in bytes; default 32 MiB, 128 MiB on the loopback and "any" (see defaultBufferSize). */
+  /** libpcap's kernel buffer in bytes; default 32 MiB (through cap 128 MiB on the loopback and "any": see defaultBufferSize). */
   bufferSize?: number;
   /** Promiscuous mode (default true). */
   promiscuous?: boolean;

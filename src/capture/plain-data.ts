@@ -5,6 +5,7 @@
 // not needed (JSON output, the flow engine). Anything else returns false and takes the general
 // path. Property tests hold both paths to the same results.
 
+import { DataFlag } from '../dissect/data.js';
 import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 import type { Frame } from './types.js';
 import { LINKTYPE_EN10MB, LINKTYPE_IPV4, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, LINKTYPE_RAW_12, LINKTYPE_RAW_14 } from '../dissect/link.js';
@@ -83,8 +84,9 @@ export function scanPlainData(f: Frame, d: PlainData): boolean {
   const l = u + 8;
   const end = u + udpLen;
   const flags = b[l]!;
-  if (flags & 0x07) return false; // GPE or encrypted
-  if ((flags & 0x90) === 0x90 || (flags & 0xa0) === 0x20) return false; // N+V, E without N: notes
+  const { N, E, V, P, K } = DataFlag;
+  if (flags & (P | K)) return false; // GPE or encrypted
+  if ((flags & (N | V)) === (N | V) || (flags & (N | E)) === E) return false; // N+V, E without N: notes
   const w1 = (b[l + 1]! << 16) | (b[l + 2]! << 8) | b[l + 3]!;
   const w2 = ((b[l + 4]! << 24) | (b[l + 5]! << 16) | (b[l + 6]! << 8) | b[l + 7]!) >>> 0;
 

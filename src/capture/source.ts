@@ -233,3 +233,45 @@ export async function probeCapture(path: string): Promise<{ linkType?: number }>
   await readCapture(path, { frame: (f) => ((linkType = f.linkType), false), warning: () => {} }, { chunkSize: 64 * 1024 });
   return linkType === undefined ? {} : { linkType };
 }
+
+/** The link types of the capture files (stdin's is not known before it is read). */
+export async function captureLinkTypes(files: readonly string[]): Promise<Set<number>> {
+  const linkTypes = new Set<number>();
+  for (const f of files) {
+    if (f === '-') continue;
+    const { linkType } = await probeCapture(f);
+    if (linkType !== undefined) linkTypes.add(linkType);
+  }
+  return linkTypes;
+}
+
+/** A word that names a capture file rather than starting a capture filter. */
+function looksLikeCaptureFile(word: string): boolean {
+  return word === '-' || /[/\\]|\.(pcap|pcapng|cap|gz|dmp)$/i.test(word);
+}
+
+async function isCaptureFile(path: string): Promise<boolean> {
+  try {
+    await probeCapture(path);
+    return true;
+  } catch {
+    // Only a readable capture counts here; what is wrong with a file is said when it is probed as one.
+    return false;
+  }
+}
+
+/**
+ * tcpdump's order, files then the capture filter: the leading words that are capture files
+ * (readable ones, or named like one) are the files, the rest the filter's expression.
+ */
+export async function captureFilesAndFilter(words: readonly string[]): Promise<{ files: string[]; expression: string }> {
+  let n = 0;
+  while (n < words.length) {
+    const w = words[n]!;
+    if (!looksLikeCaptureFile(w) && !(await isCaptureFile(w))) break;
+    n++;
+  }
+  // The first word is a file whatever it looks like: "no such file" says more than a filter error.
+  if (n === 0 && words.length) n = 1;
+  return { files: words.slice(0, n), expression: words.slice(n).join(' ') };
+}

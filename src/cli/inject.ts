@@ -21,7 +21,7 @@ export const injectSpec: CommandSpec = {
   example: 'lispscope inject map-request --ecm --eid 10.2.0.7 --to 127.0.1.1 --wait 200',
   options: [
     { name: 'to', kind: 'value', arg: 'ADDR', help: 'where to send (required; the only destination)' },
-    { name: 'port', kind: 'value', arg: 'N', help: 'destination UDP port (default 4342)' },
+    { name: 'port', kind: 'value', arg: 'N', help: `destination UDP port (default ${LISP_CONTROL_PORT})` },
     { name: 'message', kind: 'value', arg: 'JSON', help: 'the message as a `read --json` object' },
     { name: 'from', kind: 'value', arg: 'FILE', help: 'read that JSON object from FILE ("-": stdin; the first line that is an object)' },
     { name: 'eid', kind: 'list', arg: 'PFX', help: 'EID-record(s) of a Map-Request, the record of a Map-Reply/Map-Register/Map-Notify, the EID of an Info-Request' },

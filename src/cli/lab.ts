@@ -4,6 +4,7 @@
 
 import type { LispPacket } from '../capture/packets.js';
 import { PacketDecoder } from '../capture/packets.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 import { LAB_SCENARIOS, labAddresses, labKeyRing, runLab, type LabResult, type LabScenario } from '../mn/lab.js';
 import type { RecordedFrame } from '../mn/recorder.js';
 import { labAnalysisText, labHoldLine, labPacketLine, labStepsLines } from '../output/lab.js';
@@ -23,8 +24,8 @@ export const labSpec: CommandSpec = {
     { name: 'duration', kind: 'value', arg: 'SEC', help: 'keep the lab running this long after the start (refreshes, a ping a second)' },
     { name: 'write', short: 'w', kind: 'value', arg: 'FILE', help: 'write every packet to FILE (.pcapng, else pcap), raw IP link type' },
     { name: 'base', kind: 'value', arg: 'ADDR', help: 'loopback address the components count up from (default 127.0.1.0: .1 to .12)' },
-    { name: 'control-port', kind: 'value', arg: 'N', help: 'LISP control port (default 4342)' },
-    { name: 'data-port', kind: 'value', arg: 'N', help: 'LISP data port (default 4341)' },
+    { name: 'control-port', kind: 'value', arg: 'N', help: `LISP control port (default ${LISP_CONTROL_PORT})` },
+    { name: 'data-port', kind: 'value', arg: 'N', help: `LISP data port (default ${LISP_DATA_PORT})` },
     { name: 'json', kind: 'flag', help: 'NDJSON, one object per packet as `read --json` writes it, plus "sender"; step results go to stderr' },
     { name: 'numeric', short: 'n', kind: 'flag', help: 'numeric ports' },
     { name: 'quiet', short: 'q', kind: 'flag', help: 'do not print the packets, only the steps and the analysis' },

@@ -10,7 +10,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { addressText, parsePrefix, prefixText } from '../dissect/address.js';
 import { fromHex } from '../dissect/addr.js';
 import { randomNonce } from '../dissect/build.js';
-import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT, SITE_ID_LENGTH, XTR_ID_LENGTH } from '../dissect/registry.js';
 import { LispClient, sourceAddressFor } from '../mn/client.js';
 import { ConfigError, configuredRlocs, parseMobileNodeConfig, type MobileNodeConfig } from '../mn/config.js';
 import { ownLocators } from '../mn/etr.js';
@@ -65,7 +65,7 @@ const CLOCK: OptionSpec[] = [
 const COMMON: OptionSpec[] = [
   ...ACTIVE_OPTIONS,
   ...CLOCK,
-  { name: 'port', kind: 'value', arg: 'N', help: 'destination LISP control port (default 4342)' },
+  { name: 'port', kind: 'value', arg: 'N', help: `destination LISP control port (default ${LISP_CONTROL_PORT})` },
   { name: 'timeout', kind: 'value', arg: 'MS', help: 'first wait for an answer; doubles on each retransmission (default 1000)' },
   { name: 'retries', kind: 'value', arg: 'N', help: 'retransmissions before giving up (default 3)' },
   { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
@@ -155,7 +155,7 @@ export const MN_SPECS: Record<string, CommandSpec> = {
       { name: 'mr', kind: 'value', arg: 'ADDR', help: 'Map-Resolver for Map-Requests we need (default: the Map-Server)' },
       ...KEY,
       ...XTR_ID,
-      { name: 'data-port', kind: 'value', arg: 'N', help: 'LISP data port (default 4341)' },
+      { name: 'data-port', kind: 'value', arg: 'N', help: `LISP data port (default ${LISP_DATA_PORT})` },
       ...COMMON,
     ],
   },
@@ -318,7 +318,7 @@ function xtrIdOf(a: Parsed, spec: CommandSpec): Uint8Array | null | undefined {
   if (v === undefined) return undefined;
   if (v === 'none') return null;
   const b = fromHex(v.replace(/^0x/i, '').replace(/[:-]/g, ''));
-  if (!b || b.length !== 16) throw new UsageError(`${spec.name}: --xtr-id must be 32 hex digits (128 bits) or none, not "${v}"`);
+  if (!b || b.length !== XTR_ID_LENGTH) throw new UsageError(`${spec.name}: --xtr-id must be ${XTR_ID_LENGTH * 2} hex digits (${XTR_ID_LENGTH * 8} bits) or none, not "${v}"`);
   return b;
 }
 
@@ -327,7 +327,7 @@ function siteIdOf(a: Parsed, spec: CommandSpec, xtrId: Uint8Array | null | undef
   if (v === undefined) return undefined;
   if (xtrId === null) throw new UsageError(`${spec.name}: --site-id travels with an xTR-ID: not with --xtr-id none`);
   const b = fromHex(v.replace(/^0x/i, ''));
-  if (!b || b.length !== 8) throw new UsageError(`${spec.name}: --site-id must be 16 hex digits (64 bits), not "${v}"`);
+  if (!b || b.length !== SITE_ID_LENGTH) throw new UsageError(`${spec.name}: --site-id must be ${SITE_ID_LENGTH * 2} hex digits (${SITE_ID_LENGTH * 8} bits), not "${v}"`);
   return b;
 }
 

@@ -21,11 +21,11 @@ export const msSpec: CommandSpec = {
   name: 'ms',
   summary:
     'A standalone Map-Server/Map-Resolver on one address of this host, to test a real xTR, Mobile Node or RTR against: sites and keys from --keys (the `read --keys` form: each EID prefix is a site accepting its more-specifics); prints every message as `read` does (or the exchanges with --flows), the sites table on SIGUSR1 and at exit.',
-  usage: 'lispscope ms --listen ADDR [--port 4342] --keys FILE [--proxy-reply | --forward-to-etr] [--map-notify-ack] [--rtr ADDR]... [--ttl MIN] [-w FILE] [--flows] [--json] [-v]',
+  usage: `lispscope ms --listen ADDR [--port ${LISP_CONTROL_PORT}] --keys FILE [--proxy-reply | --forward-to-etr] [--map-notify-ack] [--rtr ADDR]... [--ttl MIN] [-w FILE] [--flows] [--json] [-v]`,
   example: 'lispscope ms --listen 198.51.100.1 --keys sites.keys --rtr 198.51.100.6 -w ms.pcapng',
   options: [
     { name: 'listen', kind: 'value', arg: 'ADDR', help: 'the one address to serve on: a unicast IPv4 or IPv6 address of this host (required)' },
-    { name: 'port', kind: 'value', arg: 'N', help: 'LISP control port (default 4342)' },
+    { name: 'port', kind: 'value', arg: 'N', help: `LISP control port (default ${LISP_CONTROL_PORT})` },
     { name: 'keys', kind: 'value', arg: 'FILE', help: 'sites and keys: `<eid-prefix> <key>` lines (required; keys are never taken from the command line)' },
     { name: 'proxy-reply', kind: 'flag', help: 'answer Map-Requests for every registered EID (default: as each Map-Register\'s P bit asks)' },
     { name: 'forward-to-etr', kind: 'flag', help: 'forward every Map-Request to a registered ETR, even when P asked for a proxy reply' },

@@ -5,15 +5,15 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { OfflineFilter } from '../capture/bpf.js';
 import { FrameFileWriter } from '../capture/frame-writer.js';
-import { probeCapture, readCapture } from '../capture/source.js';
+import { captureFilesAndFilter, captureLinkTypes, readCapture } from '../capture/source.js';
 import { splittableFile } from '../capture/split.js';
 import { CaptureError, type Frame } from '../capture/types.js';
 import { mergeCaptures } from '../flows/merge.js';
 import { filterHelpText } from '../output/filter-help.js';
 import type { Io } from '../output/io.js';
 import { defaultThreads, PARALLEL_MIN_BYTES, readParallel } from '../output/parallel.js';
-import { PacketStream, type PacketStreamSettings } from '../output/packet-stream.js';
-import { chooseStyle, PLAIN } from '../output/style.js';
+import { PacketStream, packetStreamSettings, type PacketStreamSettings } from '../output/packet-stream.js';
+import { chooseStyle } from '../output/style.js';
 import type { TimeFormat } from '../output/time.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import { filterOf, keyLookup, loadKeys, parseDecodeAs, parseFailOn } from './common.js';
@@ -52,39 +52,11 @@ export const readSpec: CommandSpec = {
   ],
 };
 
-/** A word that names a capture file rather than starting a capture filter. */
-function looksLikeFile(word: string): boolean {
-  return word === '-' || /[/\\]|\.(pcap|pcapng|cap|gz|dmp)$/i.test(word);
-}
-
-/**
- * The capture files and the capture filter (tcpdump's order: files, then the expression). With -r
- * every positional word is the expression; without, the leading words that are files (existing, or
- * named like one) are the files.
- */
+/** The capture files and the capture filter: with -r every positional word is the expression. */
 async function filesAndExpression(a: Parsed): Promise<{ files: string[]; expression: string }> {
   const fromR = a.lists.get('read') ?? [];
-  const words = a.positional;
-  if (fromR.length) return { files: fromR, expression: words.join(' ') };
-  let n = 0;
-  while (n < words.length) {
-    const w = words[n]!;
-    if (!looksLikeFile(w) && !(await isFile(w))) break;
-    n++;
-  }
-  // The first word is a file whatever it looks like: "no such file" says more than a filter error.
-  if (n === 0 && words.length) n = 1;
-  return { files: words.slice(0, n), expression: words.slice(n).join(' ') };
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    await probeCapture(path);
-    return true;
-  } catch {
-    // Only a readable capture counts here; what is wrong with a file is said when it is probed as one.
-    return false;
-  }
+  if (fromR.length) return { files: fromR, expression: a.positional.join(' ') };
+  return captureFilesAndFilter(a.positional);
 }
 
 interface Text {
@@ -148,17 +120,12 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
   let writer: FrameFileWriter | undefined;
   let firstLinkType: number | undefined;
   try {
-    const linkTypes = new Set<number>();
-    for (const f of files) {
-      if (f === '-') continue;
-      const { linkType } = await probeCapture(f);
-      if (linkType !== undefined) linkTypes.add(linkType);
-    }
+    const linkTypes = await captureLinkTypes(files);
     firstLinkType = linkTypes.values().next().value;
     if (expression) {
       bpf = OfflineFilter.open(expression);
       try {
-        for (const lt of linkTypes.size ? linkTypes : [1]) bpf.check(lt);
+        bpf.checkFor(linkTypes);
       } catch (e) {
         // One word that is not a filter was most likely meant as a file.
         if (e instanceof CaptureError && !/\s/.test(expression)) throw new CaptureError(`${expression}: not a capture file, nor a capture filter (${e.message.replace(/^.*: /, '')})`);
@@ -186,23 +153,19 @@ export async function runRead(argv: string[], io: Io): Promise<number> {
     process.once('SIGTERM', end);
   }
 
-  const settings: PacketStreamSettings = {
-    json: text.json,
-    verbose: text.verbose,
-    hex: text.hex,
-    number: text.number,
-    time: text.time,
+  const settings = packetStreamSettings({
+    ...text,
     numeric: a.flags.get('numeric') ?? false,
-    color: !text.json && style !== PLAIN,
+    style,
     showKeys: jsonOpts.showKeys,
     all,
-    decodeAs: { control: [...decodeAs.control], data: [...decodeAs.data], vxlan: [...(decodeAs.vxlan ?? [])] },
-    ...(keysPath && ring ? { keys: { text: readFileSync(keysPath, 'utf8'), path: keysPath } } : {}),
-    ...(expr !== undefined ? { filter: expr } : {}),
-    ...(expression ? { bpf: expression } : {}),
-    failOn: [...failOn],
+    decodeAs,
+    keys: keysPath && ring ? { text: readFileSync(keysPath, 'utf8'), path: keysPath } : undefined,
+    filter: expr,
+    bpf: expression,
+    failOn,
     name: files[0]!,
-  };
+  });
   const threadsGiven = intValue(readSpec, 'threads', a.values.get('threads'));
   const threads = Math.min(64, threadsGiven ?? defaultThreads());
   let found = false;

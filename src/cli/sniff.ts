@@ -11,12 +11,13 @@ import { defaultFilter, LiveCapture, LiveCaptureError, linkTypeName, loadLibpcap
 import { captureFileFor, LiveSession } from '../capture/live-session.js';
 import type { CaptureFileRing } from '../capture/ring.js';
 import type { Frame } from '../capture/types.js';
+import { LISP_CONTROL_PORT, LISP_DATA_PORT, VXLAN_PORT } from '../dissect/registry.js';
 import { ExchangeStream } from '../output/exchange-stream.js';
 import { bindingText, listText } from '../output/interfaces.js';
 import { liveTotalsLines, StatusLine } from '../output/live-status.js';
 import { PacedFlush } from '../output/paced-flush.js';
-import { PacketStream, type PacketKinds } from '../output/packet-stream.js';
-import { chooseStyle, PLAIN } from '../output/style.js';
+import { PacketStream, packetStreamSettings, type PacketKinds } from '../output/packet-stream.js';
+import { chooseStyle } from '../output/style.js';
 import { LineClock, type TimeFormat } from '../output/time.js';
 import { helpText, intValue, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { filterHelpText } from '../output/filter-help.js';
@@ -40,14 +41,14 @@ export const sniffSpec: CommandSpec = {
       short: 'f',
       kind: 'value',
       arg: 'EXPR',
-      help: 'BPF capture filter (default: UDP 4341, 4342, 4789 and --decode-as ports, TCP 4342, ICMP errors, later IP fragments)',
+      help: `BPF capture filter (default: UDP ${LISP_DATA_PORT}, ${LISP_CONTROL_PORT}, ${VXLAN_PORT} and --decode-as ports, TCP ${LISP_CONTROL_PORT}, ICMP errors, later IP fragments)`,
     },
     { name: 'count', short: 'c', kind: 'value', arg: 'N', help: 'stop after N packets are shown (with --flows: N exchanges)' },
     { name: 'duration', kind: 'value', arg: 'SEC', help: 'stop after SEC seconds' },
     { name: 'write', short: 'w', kind: 'value', arg: 'FILE', help: 'also write every captured frame to FILE (.pcapng: pcapng, else pcap)' },
     { name: 'ring', kind: 'value', arg: 'N:SIZE', help: 'with -w: keep N files of at most SIZE bytes (k, M, G: KiB, MiB, GiB): FILE, FILE.1, ...' },
     { name: 'no-promiscuous-mode', short: 'p', kind: 'flag', help: 'do not put the interface into promiscuous mode (tcpdump -p); lispscope\'s binding only' },
-    { name: 'buffer-size', short: 'B', kind: 'value', arg: 'KiB', help: 'libpcap kernel buffer in KiB (default 32768; 131072 on the loopback and "any")' },
+    { name: 'buffer-size', short: 'B', kind: 'value', arg: 'KiB', help: 'libpcap kernel buffer in KiB (default 32768; through cap 131072 on the loopback and "any")' },
     { name: 'verbose', short: 'V', shortAliases: ['v'], kind: 'flag', help: 'detail tree of every packet, like Wireshark (-v is the same)' },
     { name: 'number', short: '#', kind: 'flag', help: 'each line starts with the frame number (tcpdump -#)' },
     { name: 'time', short: 't', kind: 'count', help: 'tcpdump\'s clocks: -t none, -tt epoch, -ttt since the previous packet, -tttt date and time, -ttttt since the first' },
@@ -251,22 +252,22 @@ export async function runSniff(argv: string[], io: Io): Promise<number> {
     exchanges || live
       ? undefined
       : new PacketStream(
-          {
+          packetStreamSettings({
             json,
             verbose,
             hex,
             number,
             time: clock.format,
             numeric,
-            color: !json && style !== PLAIN,
+            style,
             showKeys: jsonOpts.showKeys,
             all,
-            decodeAs: { control: [...decodeAs.control], data: [...decodeAs.data], vxlan: [...(decodeAs.vxlan ?? [])] },
-            ...(keysPath && keyRing ? { keys: { text: readFileSync(keysPath, 'utf8'), path: keysPath } } : {}),
-            ...(expr !== undefined ? { filter: expr } : {}),
-            failOn: [...failOn],
+            decodeAs,
+            keys: keysPath && keyRing ? { text: readFileSync(keysPath, 'utf8'), path: keysPath } : undefined,
+            filter: expr,
+            failOn,
             name: '',
-          },
+          }),
           io.buffer,
           { warning: (msg) => io.warn(msg) },
         );

@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
+import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 import { LiveCaptureError } from '../capture/live.js';
 import { CaptureError } from '../capture/types.js';
 import { LAB_SCENARIOS, labAddresses, labKeyRing, type LabScenario } from '../mn/lab.js';
@@ -25,7 +26,7 @@ export const tuiSpec: CommandSpec = {
   example: 'lispscope tui pcaps/mn-handover.pcapng',
   options: [
     { name: 'interface', short: 'i', kind: 'value', arg: 'IFACE', help: 'capture live on IFACE (libpcap, as sniff does)' },
-    { name: 'capture-filter', short: 'f', kind: 'value', arg: 'EXPR', help: 'with -i: BPF capture filter (default: as sniff: the LISP and VXLAN ports, TCP 4342, ICMP errors, later fragments)' },
+    { name: 'capture-filter', short: 'f', kind: 'value', arg: 'EXPR', help: `with -i: BPF capture filter (default: as sniff: the LISP and VXLAN ports, TCP ${LISP_CONTROL_PORT}, ICMP errors, later fragments)` },
     { name: 'lab', kind: 'flag', help: 'run the embedded lab on loopback and watch it (the default without FILE or -i)' },
     { name: 'scenario', short: 's', kind: 'value', arg: 'NAME', help: `lab scenario: ${LAB_SCENARIOS.join(', ')} (default all)` },
     { name: 'base', kind: 'value', arg: 'ADDR', help: 'lab: loopback address the components count up from (default 127.0.1.0)' },

@@ -15,8 +15,8 @@ import {
   encodeReferralRecord,
 } from './record.js';
 import { decodeWord, encodeWord, readStruct, writeStruct, type Word } from './field.js';
-import { AUTH, INFO, INFO_BODY, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, SHARED_EXTENSION } from './fields.js';
-import { AUTH_ALGORITHMS, isKnownControlType, MESSAGE_TYPES, MessageType, MS_RTR_AD_TYPE } from './registry.js';
+import { AD_HEADER, AUTH, type AdHeader, INFO, INFO_BODY, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, SHARED_EXTENSION } from './fields.js';
+import { AUTH_ALGORITHMS, isKnownControlType, MESSAGE_TYPES, MessageType, MS_RTR_AD_TYPE, SITE_ID_LENGTH, XTR_ID_LENGTH } from './registry.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -205,20 +205,20 @@ function encodeAuth(w: Writer, a: AuthFields): void {
 }
 
 export function encodeMsRtrAuth(w: Writer, a: MsRtrAuth): void {
-  if (a.adType !== undefined) w.u8(a.adType).u24(a.reserved ?? 0);
+  if (a.adType !== undefined) writeStruct(w, AD_HEADER, a);
   encodeAuth(w, a);
 }
 
 function decodeXtrTrailer(c: Cursor, m: { xtrId?: Uint8Array; siteId?: Uint8Array }, name: string): void {
-  // lispers.net ends its Publish/Subscribe Map-Requests with the 16-byte xTR-ID alone.
-  if (c.remaining === 16) {
-    c.warn(`${name} xTR-ID without the 8-byte site-ID that follows it in RFC 9301/9437 (lispers.net's form)`);
-    m.xtrId = c.take(16);
+  // lispers.net ends its Publish/Subscribe Map-Requests with the xTR-ID alone.
+  if (c.remaining === XTR_ID_LENGTH) {
+    c.warn(`${name} xTR-ID without the ${SITE_ID_LENGTH}-byte site-ID that follows it in RFC 9301/9437 (lispers.net's form)`);
+    m.xtrId = c.take(XTR_ID_LENGTH);
     return;
   }
-  if (!c.need(24, `${name} xTR-ID and site-ID`)) return;
-  m.xtrId = c.take(16);
-  m.siteId = c.take(8);
+  if (!c.need(XTR_ID_LENGTH + SITE_ID_LENGTH, `${name} xTR-ID and site-ID`)) return;
+  m.xtrId = c.take(XTR_ID_LENGTH);
+  m.siteId = c.take(SITE_ID_LENGTH);
 }
 
 function decodeMapRegister(c: Cursor): MapRegister {
@@ -276,15 +276,13 @@ function decodeMapNotify(c: Cursor, type: 4 | 5): MapNotify {
   if (m.msRtrAuthPresent) {
     // When neither layout fills the rest (a cut message), OOR's AD word is recognised by its type.
     const layout = msRtrLayout(c, c.pos) ?? (c.remaining >= 4 && c.bytes[c.pos] === MS_RTR_AD_TYPE ? 'ad-word' : 'plain');
-    let ad: { adType: number; reserved: number } | undefined;
-    if (layout === 'ad-word') {
-      ad = { adType: c.u8(), reserved: c.u24() };
-    }
+    let ad: AdHeader | undefined;
+    if (layout === 'ad-word') readStruct(c, AD_HEADER, (ad = {}), `${name} MS-RTR AD Type`);
     const a = decodeAuth(c, `${name} MS-RTR`);
     if (a) {
       const auth: MsRtrAuth = { ...a };
       if (ad) {
-        auth.adType = ad.adType;
+        auth.adType = ad.adType!;
         if (ad.reserved) auth.reserved = ad.reserved;
       }
       m.msRtrAuth = auth;

@@ -77,6 +77,23 @@ export function dataFlagLetters(h: DataHeader): string {
   return s;
 }
 
+// The fast paths (capture/plain-data.ts and what writes from it) read the header's bytes
+// straight-line; these are their reads, and test/dissect/fields.test.ts holds each to the table.
+
+/** The set flag letters by the flags byte's top five bits (N L E V I), as dataFlagLetters gives them. */
+export const DATA_FLAG_LETTERS: readonly string[] = Array.from({ length: 32 }, (_, f) => {
+  let s = '';
+  for (const x of LETTER_FLAGS) if ((f << 3) & x.mask) s += x.letter;
+  return s;
+});
+/** The Instance ID in the word after the nonce or map-versions (with I). */
+export const dataIid = (word2: number) => word2 >>> 8;
+/** The 8 Locator-Status-Bits beside the Instance ID (with I and L). */
+export const dataLsb8 = (word2: number) => word2 & 0xff;
+/** Source and Dest Map-Version (with V). */
+export const dataSrcMapVersion = (word1: number) => (word1 >>> 12) & 0xfff;
+export const dataDstMapVersion = (word1: number) => word1 & 0xfff;
+
 export interface DataDecodeOptions {
   /** Where the enclosing LISP message starts in `bytes` (note offsets count from there); default `start`. */
   base?: number;

@@ -8,8 +8,8 @@ import { decodeAuth, decodeControlAt, encodeControlTo, encodeMsRtrAuth } from '.
 import { Cursor, type NoteLevel, Writer } from './cursor.js';
 import { decodeIp, decodeUdp, encodeIPv4, encodeIPv6, encodeUdp, IPPROTO_UDP } from './ip.js';
 import { decodeLispSec, encodeLispSec } from './lispsec.js';
-import { decodeWord, encodeWord, fieldOf, fieldValue } from './field.js';
-import { ECM_HEADER } from './fields.js';
+import { decodeWord, encodeWord, fieldOf, fieldValue, readStruct } from './field.js';
+import { AD_HEADER, ECM_HEADER, type AdHeader } from './fields.js';
 import { LIMITS, MessageType, MS_RTR_AD_TYPE } from './registry.js';
 import type { Ecm, EcmInner, MsRtrAuth } from './types.js';
 import { typeName } from './names.js';
@@ -105,13 +105,12 @@ export function decodeEcm(c: Cursor, depth: number): Ecm {
  * Key ID (16) | Authentication Data Length (16) | Authentication Data.
  */
 function decodeMsRtrAd(c: Cursor, name: string): MsRtrAuth | undefined {
-  if (!c.need(4, `${name} MS-RTR AD Type`)) return undefined;
-  const adType = c.u8();
-  const reserved = c.u24();
+  const h: AdHeader = {};
+  if (!readStruct(c, AD_HEADER, h, `${name} MS-RTR AD Type`)) return undefined;
   const auth = decodeAuth(c, `${name} MS-RTR`);
   if (!auth) return undefined;
-  const ad: MsRtrAuth = { adType, ...auth };
-  if (reserved) ad.reserved = reserved;
+  const ad: MsRtrAuth = { adType: h.adType!, ...auth };
+  if (h.reserved) ad.reserved = h.reserved;
   return ad;
 }
 

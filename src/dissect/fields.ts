@@ -11,6 +11,7 @@ import type {
   LcafBody,
   RleEntry,
   Ecm,
+  EidAd,
   EidPrefix,
   InfoMessage,
   Lcaf,
@@ -21,10 +22,13 @@ import type {
   MapReply,
   MapRequest,
   MappingRecord,
+  OtkAd,
+  PktAd,
   ReferralRecord,
   SharedExtension,
+  VxlanMessage,
 } from './types.js';
-import type { ErrorNotification, RegistrationRefresh, RegistrationReject } from './reliable.js';
+import type { ErrorNotification, RegistrationRefresh, RegistrationReject, ReliableHeader } from './reliable.js';
 
 const TYPE = { key: 'type', kind: 'number', mask: 0xf0000000, name: 'Type', tshark: 'lisp.type' } as const;
 const RECORD_COUNT = { key: 'recordCount', kind: 'count', mask: 0x000000ff, name: 'Record Count', tshark: 'lisp.records' } as const;
@@ -338,6 +342,96 @@ export function dataFlagBits(h: DataHeader): DataFlagBits {
   return decodeWord(DATA_FLAGS, h.flags, {} as DataFlagBits);
 }
 
+// ---- LISP-SEC (RFC 9303 §6.1, §6.2) ------------------------------------------------------------------
+// The fixed words of the Authentication Data; the OTK, EID records and HMACs that follow are
+// lispsec.ts's. Each Length counts its whole part, itself included. tshark 4.0 has no LISP-SEC fields.
+
+/** The word that starts Authentication Data: LISP-SEC's, and Open Overlay Router's MS-RTR AD. */
+export interface AdHeader {
+  adType?: number;
+  reserved?: number;
+}
+
+/** AD Type and the Reserved bits after it (LISP-SEC's AD Types; MS_RTR_AD_TYPE is OOR's). */
+export const AD_HEADER: Struct<AdHeader> = [
+  word<AdHeader>({
+    bits: 32,
+    fields: [
+      { key: 'adType', kind: 'number', mask: 0xff000000, name: 'AD Type', json: 'ad_type', always: true },
+      { key: 'reserved', kind: 'reserved', mask: 0x00ffffff, name: 'Reserved', json: 'reserved' },
+    ],
+  }),
+];
+
+/** An AD part's first word: its Length (16) and an algorithm's ID (16). */
+const lengthAndId = <T>(part: string, key: Extract<keyof T, string>, name: string, json: string): Struct<T> => [
+  word<T>({
+    bits: 32,
+    fields: [
+      { key: part.toLowerCase().replace('-ad', 'AdLength'), kind: 'count', mask: 0xffff0000, name: `${part} Length` },
+      { key, kind: 'number', mask: 0x0000ffff, name, json, always: true },
+    ],
+  }),
+];
+
+/** OTK-AD (ECM only): before the 8-byte One-Time-Key Preamble and the OTK. */
+export const OTK_AD: Struct<OtkAd> = lengthAndId<OtkAd>('OTK-AD', 'wrappingId', 'OTK Wrapping ID', 'wrapping_id');
+
+/** EID-AD's first word: all of an ITR's EID-AD (Length 4). */
+export const EID_AD: Struct<EidAd> = lengthAndId<EidAd>('EID-AD', 'kdfId', 'KDF ID', 'kdf_id');
+
+/** EID-AD's second word, from the Map-Server: before the EID records and the EID HMAC. */
+export const EID_AD_HMAC: Struct<EidAd> = [
+  word<EidAd>({
+    bits: 32,
+    fields: [
+      { key: 'recordCount', kind: 'count', mask: 0xff000000, name: 'Record Count' },
+      { key: 'reserved', kind: 'reserved', mask: 0x00ff0000, name: 'Reserved' },
+      { key: 'eidHmacId', kind: 'number', mask: 0x0000ffff, name: 'EID HMAC ID', json: 'eid_hmac_id', always: true },
+    ],
+  }),
+];
+
+/** PKT-AD (Map-Reply only): before the PKT HMAC. */
+export const PKT_AD: Struct<PktAd> = lengthAndId<PktAd>('PKT-AD', 'pktHmacId', 'PKT HMAC ID', 'pkt_hmac_id');
+
+// ---- VXLAN (RFC 7348 §5; G, D, A from the Group Policy extension, draft-smith-vxlan-group-policy) ----
+
+/** VXLAN's flags word as fields. Every set flag's letter is in the JSON `flags` string (G I D A). */
+export interface VxlanFlagBits {
+  groupPolicy: boolean;
+  vniValid: boolean;
+  dontLearn: boolean;
+  policyApplied: boolean;
+  reserved?: number;
+}
+
+export const VXLAN_FLAGS: Word<VxlanFlagBits> = word<VxlanFlagBits>({
+  bits: 16,
+  fields: [
+    { key: 'groupPolicy', kind: 'flag', mask: 0x8000, letter: 'G', name: 'Group Based Policy extension', tshark: 'vxlan.flag_g' },
+    // R bits around I, D and A (tshark's one field for them).
+    { key: 'reserved', kind: 'reserved', mask: 0x77b7, name: 'Reserved (R)', tshark: 'vxlan.flags_reserved' },
+    { key: 'vniValid', kind: 'flag', mask: 0x0800, letter: 'I', name: 'VNI valid', tshark: 'vxlan.flag_i' },
+    { key: 'dontLearn', kind: 'flag', mask: 0x0040, letter: 'D', name: "Don't Learn", line: 'dont-learn', json: 'dont_learn', always: true, tshark: 'vxlan.flag_d' },
+    { key: 'policyApplied', kind: 'flag', mask: 0x0008, letter: 'A', name: 'Policy Applied', line: 'policy-applied', json: 'policy_applied', always: true, tshark: 'vxlan.flag_a' },
+  ],
+});
+
+/** The 8-byte VXLAN header: the flags word (VXLAN_FLAGS), Group Policy ID (reserved without G), VNI, Reserved. */
+export const VXLAN_HEADER: Struct<VxlanMessage> = [
+  word<VxlanMessage>({ bits: 16, fields: [{ key: 'flags', kind: 'number', hex: true, mask: 0xffff, name: 'Flags', tshark: 'vxlan.flags' }] }),
+  // tshark reads the Group Policy ID whether G is set or not.
+  word<VxlanMessage>({ bits: 16, fields: [{ key: 'groupPolicyId', kind: 'number', mask: 0xffff, name: 'Group Policy ID', line: 'gpid', json: 'group_policy_id', tshark: 'vxlan.gbp' }] }),
+  word<VxlanMessage>({
+    bits: 32,
+    fields: [
+      { key: 'vni', kind: 'number', mask: 0xffffff00, name: 'VXLAN Network Identifier (VNI)', line: 'vni', json: 'vni', always: true, tshark: 'vxlan.vni' },
+      { key: 'reserved8', kind: 'number', hex: true, mask: 0x000000ff, name: 'Reserved', tshark: 'vxlan.reserved8' },
+    ],
+  }),
+];
+
 // ---- LCAF bodies (RFC 8060 §4; NAT-Traversal from the NAT-traversal draft; vendor RFC 9306) --------
 // The fixed words at the start of each body; the addresses that follow are decoded by lcaf.ts.
 
@@ -519,6 +613,21 @@ export const LCAF_VENDOR: Struct<Body<'vendor'>> = [
 
 // ---- Reliable transport (draft-ietf-lisp-map-server-reliable-transport §7) --------------------------
 // The fixed words of the message bodies; EID prefixes and records that follow are reliable.ts's.
+
+/**
+ * The header of every message: Type, Length (the whole message, End Marker included), Message ID.
+ * JSON: `type` is the type's slug, `message_type` its number when the type is unassigned.
+ */
+export const RELIABLE_HEADER: Struct<ReliableHeader> = [
+  word<ReliableHeader>({ bits: 16, fields: [{ key: 'type', kind: 'number', mask: 0xffff, name: 'Type', json: 'message_type', tshark: 'lisp-tcp.message.type' }] }),
+  word<ReliableHeader>({ bits: 16, fields: [{ key: 'length', kind: 'count', mask: 0xffff, name: 'Length', tshark: 'lisp-tcp.message.length' }] }),
+  word<ReliableHeader>({ bits: 32, fields: [{ key: 'messageId', kind: 'number', mask: 0xffffffff, name: 'Message ID', line: 'id', json: 'message_id', always: true, tshark: 'lisp-tcp.message.id' }] }),
+];
+
+/** The word that ends every message (0x9FACADE9; JSON `end_marker` only when it is not). */
+export const RELIABLE_TRAILER: Struct<ReliableHeader> = [
+  word<ReliableHeader>({ bits: 32, fields: [{ key: 'endMarker', kind: 'number', hex: true, mask: 0xffffffff, name: 'Message End Marker', json: 'end_marker', tshark: 'lisp-tcp.message.end_marker' }] }),
+];
 
 /** Type 16's body before the offending message's data. */
 export const ERROR_NOTIFICATION: Struct<ErrorNotification> = [

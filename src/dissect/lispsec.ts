@@ -15,11 +15,25 @@
 // the HMACs and the OTK are whatever the Length leaves after the fixed fields.
 
 import type { Cursor, Writer } from './cursor.js';
+import { readStruct, structSize, writeStruct } from './field.js';
+import { EID_AD, EID_AD_HMAC, AD_HEADER, OTK_AD, PKT_AD } from './fields.js';
 import { decodeEidPrefix, encodeEidPrefix } from './record.js';
 import { LISP_SEC_HMAC_IDS, LISP_SEC_KEY_WRAP_IDS, LispSecAdType } from './registry.js';
 import type { EidAd, LispSecAd, OtkAd, PktAd } from './types.js';
 
 export type LispSecCarrier = 'ecm' | 'map-reply';
+
+const PREAMBLE_LENGTH = 8;
+/** The fixed part of each AD, its Length field included: what a Length counts at least. */
+const OTK_AD_FIXED = structSize(OTK_AD) + PREAMBLE_LENGTH;
+const EID_AD_KDF_ONLY = structSize(EID_AD);
+const EID_AD_FIXED = EID_AD_KDF_ONLY + structSize(EID_AD_HMAC);
+const PKT_AD_FIXED = structSize(PKT_AD);
+
+/** OTK-AD Length of `o`. */
+export const otkAdLength = (o: OtkAd) => OTK_AD_FIXED + o.otk.length;
+/** PKT-AD Length of `p`. */
+export const pktAdLength = (p: PktAd) => PKT_AD_FIXED + p.pktHmac.length;
 
 /**
  * Reads LISP-SEC Authentication Data at the cursor. Returns undefined when not even the AD Type
@@ -27,15 +41,12 @@ export type LispSecCarrier = 'ecm' | 'map-reply';
  * caller cannot know where the AD ends and must not decode what it thinks follows.
  */
 export function decodeLispSec(c: Cursor, carrier: LispSecCarrier, name: string): { ad: LispSecAd; complete: boolean } | undefined {
-  if (!c.need(4, `${name} LISP-SEC AD Type`)) return undefined;
   const at = c.pos;
-  const adType = c.u8();
-  const reserved = c.u24();
-  const ad: LispSecAd = { adType };
-  if (reserved) ad.reserved = reserved;
-  if (adType !== LispSecAdType.LispSec) {
+  const ad: LispSecAd = { adType: 0 };
+  if (!readStruct(c, AD_HEADER, ad, `${name} LISP-SEC AD Type`)) return undefined;
+  if (ad.adType !== LispSecAdType.LispSec) {
     // No length field covers the whole AD, so an unknown type swallows the rest.
-    c.note(`${name}: unknown LISP-SEC AD Type ${adType}: the rest kept as bytes`, at);
+    c.note(`${name}: unknown LISP-SEC AD Type ${ad.adType}: the rest kept as bytes`, at);
     ad.data = c.rest();
     return { ad, complete: false };
   }
@@ -65,9 +76,10 @@ function lengthWindow(c: Cursor, at: number, len: number, fixed: number, what: s
     c.note(`${what} Length ${len} is less than its ${fixed} bytes of fixed fields`, at);
     complete = false;
   }
-  const body = Math.max(len, fixed) - 4;
+  // The Length's own word has been read.
+  const body = Math.max(len, fixed) - (c.pos - at);
   if (body > c.remaining) {
-    c.note(`${what} Length ${len} exceeds the ${c.remaining + 4} bytes left`, at);
+    c.note(`${what} Length ${len} exceeds the ${c.remaining + c.pos - at} bytes left`, at);
     complete = false;
   }
   const win = c.window(body);
@@ -76,17 +88,17 @@ function lengthWindow(c: Cursor, at: number, len: number, fixed: number, what: s
 }
 
 function decodeOtkAd(c: Cursor, name: string): { otkAd: OtkAd; complete: boolean } | undefined {
-  if (!c.need(4, `${name} OTK-AD Length and OTK Wrapping ID`)) return undefined;
   const at = c.pos;
-  const len = c.u16();
-  const wrappingId = c.u16();
-  const { win, complete } = lengthWindow(c, at, len, 12, `${name} OTK-AD`);
-  const otkAd: OtkAd = { wrappingId, preamble: new Uint8Array(0), otk: new Uint8Array(0) };
-  if (!win.need(8, `${name} OTK Preamble`)) {
+  const otkAd: OtkAd = { wrappingId: 0, preamble: new Uint8Array(0), otk: new Uint8Array(0) };
+  const counts = readStruct(c, OTK_AD, otkAd, `${name} OTK-AD Length and OTK Wrapping ID`);
+  if (!counts) return undefined;
+  const wrappingId = otkAd.wrappingId;
+  const { win, complete } = lengthWindow(c, at, counts.otkAdLength!, OTK_AD_FIXED, `${name} OTK-AD`);
+  if (!win.need(PREAMBLE_LENGTH, `${name} OTK Preamble`)) {
     otkAd.preamble = win.rest();
     return { otkAd, complete: false };
   }
-  otkAd.preamble = win.take(8);
+  otkAd.preamble = win.take(PREAMBLE_LENGTH);
   const otkAt = win.pos;
   otkAd.otk = win.rest();
   const wrap = LISP_SEC_KEY_WRAP_IDS.get(wrappingId);
@@ -97,7 +109,7 @@ function decodeOtkAd(c: Cursor, name: string): { otkAd: OtkAd; complete: boolean
       c.warn(`${name}: One-Time Key is ${otkAd.otk.length} bytes, ${wrap.name} carries ${wrap.otkLength}`, otkAt);
     }
     if (!wrap.wrapped && otkAd.preamble.some((b) => b !== 0)) {
-      c.warn(`${name}: OTK Preamble is not zero although ${wrap.name} does not wrap the OTK`, otkAt - 8);
+      c.warn(`${name}: OTK Preamble is not zero although ${wrap.name} does not wrap the OTK`, otkAt - PREAMBLE_LENGTH);
     }
   }
   return { otkAd, complete };
@@ -110,20 +122,18 @@ function checkHmac(c: Cursor, id: number, hmac: Uint8Array, what: string, at: nu
 }
 
 function decodeEidAd(c: Cursor, name: string): { eidAd: EidAd; complete: boolean } | undefined {
-  if (!c.need(4, `${name} EID-AD Length and KDF ID`)) return undefined;
   const at = c.pos;
-  const len = c.u16();
-  const kdfId = c.u16();
-  const eidAd: EidAd = { kdfId };
+  const eidAd: EidAd = { kdfId: 0 };
+  const counts = readStruct(c, EID_AD, eidAd, `${name} EID-AD Length and KDF ID`);
+  if (!counts) return undefined;
+  const len = counts.eidAdLength!;
   // The ITR's EID-AD: only the KDF ID, the Map-Server fills in the rest.
-  if (len === 4) return { eidAd, complete: true };
-  const { win, complete } = lengthWindow(c, at, len, 8, `${name} EID-AD`);
-  if (!win.need(4, `${name} EID-AD Record Count and EID HMAC ID`)) return { eidAd, complete: false };
-  const count = win.u8();
-  const reserved = win.u8();
-  const hmacAt = win.pos;
-  eidAd.eidHmacId = win.u16();
-  if (reserved) eidAd.reserved = reserved;
+  if (len === EID_AD_KDF_ONLY) return { eidAd, complete: true };
+  const { win, complete } = lengthWindow(c, at, len, EID_AD_FIXED, `${name} EID-AD`);
+  const hmacAt = win.pos + 2;
+  const second = readStruct(win, EID_AD_HMAC, eidAd, `${name} EID-AD Record Count and EID HMAC ID`);
+  if (!second) return { eidAd, complete: false };
+  const count = second.recordCount!;
   eidAd.records = [];
   for (let i = 0; i < count; i++) {
     const p = decodeEidPrefix(win, `${name} EID-AD record ${i + 1} of ${count}`);
@@ -134,48 +144,53 @@ function decodeEidAd(c: Cursor, name: string): { eidAd: EidAd; complete: boolean
   }
   eidAd.eidHmac = win.rest();
   // A cut HMAC has already been reported by its Length.
-  if (complete) checkHmac(c, eidAd.eidHmacId, eidAd.eidHmac, `${name} EID-AD`, hmacAt);
+  if (complete) checkHmac(c, eidAd.eidHmacId!, eidAd.eidHmac, `${name} EID-AD`, hmacAt);
   return { eidAd, complete };
 }
 
 function decodePktAd(c: Cursor, name: string): { pktAd: PktAd; complete: boolean } | undefined {
-  if (!c.need(4, `${name} PKT-AD Length and PKT HMAC ID`)) return undefined;
   const at = c.pos;
-  const len = c.u16();
-  const pktHmacId = c.u16();
-  const { win, complete } = lengthWindow(c, at, len, 4, `${name} PKT-AD`);
-  const pktAd: PktAd = { pktHmacId, pktHmac: win.rest() };
-  if (complete) checkHmac(c, pktHmacId, pktAd.pktHmac, `${name} PKT-AD`, at + 2);
+  const pktAd: PktAd = { pktHmacId: 0, pktHmac: new Uint8Array(0) };
+  const counts = readStruct(c, PKT_AD, pktAd, `${name} PKT-AD Length and PKT HMAC ID`);
+  if (!counts) return undefined;
+  const { win, complete } = lengthWindow(c, at, counts.pktAdLength!, PKT_AD_FIXED, `${name} PKT-AD`);
+  pktAd.pktHmac = win.rest();
+  if (complete) checkHmac(c, pktAd.pktHmacId, pktAd.pktHmac, `${name} PKT-AD`, at + 2);
   return { pktAd, complete };
 }
 
 // ---- encoding --------------------------------------------------------------------------------
 
 export function encodeLispSec(w: Writer, ad: LispSecAd): void {
-  w.u8(ad.adType).u24(ad.reserved ?? 0);
+  writeStruct(w, AD_HEADER, ad);
   if (ad.data) {
     w.bytes(ad.data);
     return;
   }
   if (ad.otkAd) encodeOtkAd(w, ad.otkAd);
   if (ad.eidAd) encodeEidAd(w, ad.eidAd);
-  if (ad.pktAd) w.u16(4 + ad.pktAd.pktHmac.length).u16(ad.pktAd.pktHmacId).bytes(ad.pktAd.pktHmac);
+  if (ad.pktAd) {
+    writeStruct(w, PKT_AD, ad.pktAd, { pktAdLength: pktAdLength(ad.pktAd) });
+    w.bytes(ad.pktAd.pktHmac);
+  }
 }
 
 function encodeOtkAd(w: Writer, o: OtkAd): void {
-  if (o.preamble.length !== 8) throw new RangeError(`the OTK Preamble is 8 bytes, not ${o.preamble.length}`);
-  w.u16(12 + o.otk.length).u16(o.wrappingId).bytes(o.preamble).bytes(o.otk);
+  if (o.preamble.length !== PREAMBLE_LENGTH) throw new RangeError(`the OTK Preamble is ${PREAMBLE_LENGTH} bytes, not ${o.preamble.length}`);
+  writeStruct(w, OTK_AD, o, { otkAdLength: otkAdLength(o) });
+  w.bytes(o.preamble).bytes(o.otk);
 }
 
 function encodeEidAd(w: Writer, e: EidAd): void {
   if (e.eidHmacId === undefined) {
-    w.u16(4).u16(e.kdfId);
+    writeStruct(w, EID_AD, e, { eidAdLength: EID_AD_KDF_ONLY });
     return;
   }
   const records = e.records ?? [];
   if (records.length > 255) throw new RangeError(`an EID-AD carries at most 255 records, not ${records.length}`);
   const start = w.len;
-  w.u16(0).u16(e.kdfId).u8(records.length).u8(e.reserved ?? 0).u16(e.eidHmacId);
+  writeStruct(w, EID_AD, e, { eidAdLength: 0 });
+  writeStruct(w, EID_AD_HMAC, e, { recordCount: records.length });
   records.forEach((p) => encodeEidPrefix(w, p));
   w.bytes(e.eidHmac ?? new Uint8Array(0));
   w.patch16(start, w.len - start);

@@ -6,6 +6,10 @@ export const LISP_CONTROL_PORT = 4342;
 /** VXLAN (RFC 7348) and VXLAN-GPO, the data plane of LISP fabrics such as SD-Access. */
 export const VXLAN_PORT = 4789;
 
+/** The 128-bit xTR-ID and 64-bit site-ID (RFC 9301 §5.6) that end Map-Registers, Notifies and PubSub Map-Requests. */
+export const XTR_ID_LENGTH = 16;
+export const SITE_ID_LENGTH = 8;
+
 /** Control message types (RFC 9301 §12.2, RFC 9304, NAT-traversal draft for 7). */
 export const MessageType = {
   MapRequest: 1,

@@ -15,20 +15,36 @@ import { copyBytes } from './addr.js';
 import { decodeAddress, encodeAddress } from './address.js';
 import { decodeControlAt, encodeControlTo } from './control.js';
 import { Cursor, type Note, Writer } from './cursor.js';
-import { fieldOf, readStruct, writeStruct } from './field.js';
-import { ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from './fields.js';
+import { decodeWord, fieldOf, fieldValue, readStruct, structSize, writeStruct } from './field.js';
+import { ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT, RELIABLE_HEADER, RELIABLE_TRAILER } from './fields.js';
 import { decodeMappingRecord, encodeMappingRecord } from './record.js';
-import { AFI_MAX_MASK, MESSAGE_TYPES, MessageType } from './registry.js';
+import { AFI_MAX_MASK, MESSAGE_TYPES, MessageType, SITE_ID_LENGTH, XTR_ID_LENGTH } from './registry.js';
 import type { ControlMessage, Decoded, LispAddress, MappingRecord } from './types.js';
 
 export const RELIABLE_END_MARKER = 0x9facade9;
 const NO_BYTES = new Uint8Array(0);
+
+/** The header's and trailer's fields, from the field table. */
+export const ReliableField = {
+  type: fieldOf(RELIABLE_HEADER[0]!, 'type'),
+  length: fieldOf(RELIABLE_HEADER[1]!, 'length'),
+  messageId: fieldOf(RELIABLE_HEADER[2]!, 'messageId'),
+  endMarker: fieldOf(RELIABLE_TRAILER[0]!, 'endMarker'),
+} as const;
+
 /** Type, Length and Message ID. */
-export const RELIABLE_HEADER_LENGTH = 8;
+export const RELIABLE_HEADER_LENGTH = structSize(RELIABLE_HEADER);
 /** Header and End Marker around an empty body. */
-export const RELIABLE_MIN_LENGTH = 12;
-/** Length is a 16-bit field. */
-export const RELIABLE_MAX_LENGTH = 0xffff;
+export const RELIABLE_MIN_LENGTH = RELIABLE_HEADER_LENGTH + structSize(RELIABLE_TRAILER);
+/** The largest Length the field holds. */
+export const RELIABLE_MAX_LENGTH = ReliableField.length.mask;
+/** Where Length is in the header. */
+const LENGTH_AT = structSize([RELIABLE_HEADER[0]!]);
+
+const u16At = (b: Uint8Array, at: number) => (b[at]! << 8) | b[at + 1]!;
+/** The Type and the Length of the header at b[at] (its first 4 bytes there). */
+const typeAt = (b: Uint8Array, at: number) => fieldValue(ReliableField.type, u16At(b, at));
+const lengthAt = (b: Uint8Array, at: number) => fieldValue(ReliableField.length, u16At(b, at + LENGTH_AT));
 
 export const ReliableType = {
   ErrorNotification: 16,
@@ -103,6 +119,14 @@ export function refreshScopeSlug(scope: number): string {
 }
 
 // ---- the messages ----------------------------------------------------------------------------
+
+/** What every message has around its body (RELIABLE_HEADER, RELIABLE_TRAILER). */
+export interface ReliableHeader {
+  type: number;
+  messageId: number;
+  /** The End Marker as read, only when it is not 0x9FACADE9. */
+  endMarker?: number;
+}
 
 interface ReliableCommon {
   messageId: number;
@@ -259,9 +283,9 @@ function decodeBody(c: Cursor, type: number, name: string): Body | undefined {
       return m;
     }
     case ReliableType.MappingNotification: {
-      if (!c.need(24, `${name} xTR-ID and site-ID`)) return undefined;
-      const xtrId = c.take(16);
-      const siteId = c.take(8);
+      if (!c.need(XTR_ID_LENGTH + SITE_ID_LENGTH, `${name} xTR-ID and site-ID`)) return undefined;
+      const xtrId = c.take(XTR_ID_LENGTH);
+      const siteId = c.take(SITE_ID_LENGTH);
       const r = decodeMappingRecord(c, `${name} mapping record`);
       return r && { type: 21, xtrId, siteId, record: r.record };
     }
@@ -280,8 +304,12 @@ export function decodeReliable(bytes: Uint8Array, start = 0, end = bytes.length)
   if (!c.need(4, 'reliable-transport message Type and Length')) {
     return { value: { type: c.remaining >= 2 ? c.u16() : 0, messageId: 0, body: c.rest() }, notes };
   }
-  const type = c.u16();
-  const length = c.u16();
+  const h: ReliableHeader = { type: 0, messageId: 0 };
+  const counts: Record<string, number> = {};
+  decodeWord(RELIABLE_HEADER[0]!, c.u16(), h);
+  decodeWord(RELIABLE_HEADER[1]!, c.u16(), h, counts);
+  const type = h.type;
+  const length = counts.length!;
   const name = reliableTypeTitle(type);
   const have = end - start;
   let msgEnd = start + length;
@@ -295,7 +323,8 @@ export function decodeReliable(bytes: Uint8Array, start = 0, end = bytes.length)
     c.note(`${name}: ${have - length} bytes after the message's Length ${length}`, msgEnd);
   }
   c.end = msgEnd;
-  const messageId = c.need(4, `${name} Message ID`) ? c.u32() : 0;
+  if (c.need(4, `${name} Message ID`)) decodeWord(RELIABLE_HEADER[2]!, c.u32(), h);
+  const messageId = h.messageId;
   const markerAt = length >= RELIABLE_MIN_LENGTH && length <= have ? msgEnd - 4 : msgEnd;
   const body = c.window(Math.max(0, markerAt - c.pos));
   const decoded = decodeBody(body, type, name);
@@ -308,7 +337,9 @@ export function decodeReliable(bytes: Uint8Array, start = 0, end = bytes.length)
   }
   c.pos = markerAt;
   if (markerAt + 4 === msgEnd) {
-    const marker = c.u32();
+    const t: ReliableHeader = { type, messageId };
+    decodeWord(RELIABLE_TRAILER[0]!, c.u32(), t);
+    const marker = t.endMarker!;
     if (marker !== RELIABLE_END_MARKER) {
       m.endMarker = marker;
       c.note(`${name}: End Marker 0x${marker.toString(16).padStart(8, '0')} is not 0x9facade9`, markerAt);
@@ -319,7 +350,7 @@ export function decodeReliable(bytes: Uint8Array, start = 0, end = bytes.length)
 
 /** The body of a well-formed message's bytes (a view): for a Registration, its Map-Register. */
 export function reliableBody(message: Uint8Array): Uint8Array {
-  const len = message.length >= 4 ? (message[2]! << 8) | message[3]! : 0;
+  const len = message.length >= 4 ? lengthAt(message, 0) : 0;
   if (len < RELIABLE_MIN_LENGTH || len > message.length) return message.subarray(0, 0);
   return message.subarray(RELIABLE_HEADER_LENGTH, len - 4);
 }
@@ -333,7 +364,7 @@ function encodeEidPrefix(w: Writer, maskLen: number, eid: LispAddress): void {
 
 export function encodeReliable(m: ReliableMessage): Uint8Array {
   const w = new Writer();
-  w.u16(m.type).u16(0).u32(m.messageId);
+  writeStruct(w, RELIABLE_HEADER, m, { length: 0 });
   if (isOpaque(m)) w.bytes(m.body);
   else {
     switch (m.type) {
@@ -356,16 +387,16 @@ export function encodeReliable(m: ReliableMessage): Uint8Array {
         if (m.eid) encodeEidPrefix(w, m.eidMaskLen ?? 0, m.eid);
         break;
       case ReliableType.MappingNotification:
-        if (m.xtrId.length !== 16 || m.siteId.length !== 8) throw new RangeError('xTR-ID is 16 bytes and site-ID 8');
+        if (m.xtrId.length !== XTR_ID_LENGTH || m.siteId.length !== SITE_ID_LENGTH) throw new RangeError(`xTR-ID is ${XTR_ID_LENGTH} bytes and site-ID ${SITE_ID_LENGTH}`);
         w.bytes(m.xtrId).bytes(m.siteId);
         encodeMappingRecord(w, m.record);
         break;
     }
   }
   if (m.trailing) w.bytes(m.trailing);
-  w.u32(m.endMarker ?? RELIABLE_END_MARKER);
+  writeStruct(w, RELIABLE_TRAILER, { ...m, endMarker: m.endMarker ?? RELIABLE_END_MARKER });
   if (w.len > RELIABLE_MAX_LENGTH) throw new RangeError(`a reliable-transport message is at most ${RELIABLE_MAX_LENGTH} bytes, not ${w.len}`);
-  w.patch16(2, w.len);
+  w.patch16(LENGTH_AT, w.len);
   return w.finish();
 }
 
@@ -378,13 +409,11 @@ export type FramerEvent =
   | { kind: 'skipped'; offset: number; length: number; reason: string };
 
 function plausibleHeader(b: Uint8Array, at: number): boolean {
-  const type = (b[at]! << 8) | b[at + 1]!;
-  const length = (b[at + 2]! << 8) | b[at + 3]!;
-  return RELIABLE_TYPES.has(type) && length >= RELIABLE_MIN_LENGTH;
+  return RELIABLE_TYPES.has(typeAt(b, at)) && lengthAt(b, at) >= RELIABLE_MIN_LENGTH;
 }
 
 function markerAt(b: Uint8Array, at: number): boolean {
-  return b[at] === 0x9f && b[at + 1] === 0xac && b[at + 2] === 0xad && b[at + 3] === 0xe9;
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0 === RELIABLE_END_MARKER;
 }
 
 /**
@@ -428,7 +457,7 @@ export class ReliableFramer {
   /** The declared Length of the message being gathered, when its header is in. */
   get pendingLength(): number | undefined {
     if (this.state === 'hunt' || this.len < 4) return undefined;
-    return (this.buf[2]! << 8) | this.buf[3]!;
+    return lengthAt(this.buf, 0);
   }
 
   /** Appends in-order stream bytes (copied) and returns what they complete. */
@@ -530,7 +559,7 @@ export class ReliableFramer {
             break;
           }
           if (plausibleHeader(b, i)) {
-            const length = (b[i + 2]! << 8) | b[i + 3]!;
+            const length = lengthAt(b, i);
             if (i + length > this.len) {
               wait = true;
               break;
@@ -552,7 +581,7 @@ export class ReliableFramer {
         return;
       }
       if (this.len < 4) return;
-      const length = (b[2]! << 8) | b[3]!;
+      const length = lengthAt(b, 0);
       if (this.state === 'probe' && !plausibleHeader(b, 0)) {
         this.state = 'hunt';
         continue;

@@ -520,10 +520,10 @@ export interface DataMessage {
 /** A VXLAN / VXLAN-GPO packet (UDP 4789): the data plane of LISP fabrics. See dissect/vxlan.ts. */
 export interface VxlanMessage {
   type: 'vxlan';
-  /** The first 16 bits: G (0x8000), I (0x0800), D (0x0040), A (0x0008); the rest reserved. */
+  /** The first 16 bits: G, I, D, A and reserved bits (fields.ts VXLAN_FLAGS). */
   flags: number;
   /** The next 16 bits: the Group Policy ID when G is set, reserved otherwise. */
-  word1Low: number;
+  groupPolicyId: number;
   /** VXLAN Network Identifier: the LISP Instance-ID of the fabric. */
   vni: number;
   reserved8: number;

@@ -11,35 +11,44 @@
 //  |          VXLAN Network Identifier (VNI)       |   Reserved    |
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
-import type { Note } from './cursor.js';
+import { Cursor, type Note, Writer } from './cursor.js';
+import { decodeWord, encodeWord, fieldOf, flagFields, isSet, readStruct, writeStruct } from './field.js';
 import { summarizeIpPacket } from './data.js';
+import { VXLAN_FLAGS, VXLAN_HEADER, type VxlanFlagBits } from './fields.js';
 import { decodeLink, LINKTYPE_EN10MB } from './link.js';
 import type { Decoded, VxlanMessage } from './types.js';
 
-/** The 16 flag bits of the first word. */
-export const VxlanFlag = { G: 0x8000, I: 0x0800, D: 0x0040, A: 0x0008 } as const;
+const mask = (key: keyof VxlanFlagBits) => fieldOf(VXLAN_FLAGS, key).mask;
+
+/** The flags' masks by letter, from the field table. */
+export const VxlanFlag = { G: mask('groupPolicy'), I: mask('vniValid'), D: mask('dontLearn'), A: mask('policyApplied') } as const;
+
+/** The header's fields, from the field table. */
+export const VxlanField = {
+  flags: fieldOf(VXLAN_HEADER[0]!, 'flags'),
+  groupPolicyId: fieldOf(VXLAN_HEADER[1]!, 'groupPolicyId'),
+  vni: fieldOf(VXLAN_HEADER[2]!, 'vni'),
+  reserved8: fieldOf(VXLAN_HEADER[2]!, 'reserved8'),
+  dontLearn: fieldOf(VXLAN_FLAGS, 'dontLearn'),
+  policyApplied: fieldOf(VXLAN_FLAGS, 'policyApplied'),
+} as const;
+
+/** The flags word as fields. */
+export function vxlanFlagBits(flags: number): VxlanFlagBits {
+  return decodeWord(VXLAN_FLAGS, flags, {} as VxlanFlagBits);
+}
 
 /** Decodes the VXLAN header at bytes[start] and summarises the Ethernet frame and IP packet it carries. */
 export function decodeVxlan(bytes: Uint8Array, start = 0, end = bytes.length): Decoded<VxlanMessage | undefined> {
   const notes: Note[] = [];
-  if (end - start < 8) {
-    notes.push({ offset: 0, message: `truncated VXLAN header: needs 8 bytes, ${Math.max(0, end - start)} left`, level: 'error' });
-    return { value: undefined, notes };
-  }
-  const b = bytes;
+  const c = new Cursor(bytes, start, end, start, notes);
+  const m: VxlanMessage = { type: 'vxlan', flags: 0, groupPolicyId: 0, vni: 0, reserved8: 0, payload: bytes.subarray(Math.min(end, start + 8), end) };
+  if (!readStruct(c, VXLAN_HEADER, m, 'VXLAN header')) return { value: undefined, notes };
   const p = start;
-  const flags = (b[p]! << 8) | b[p + 1]!;
-  const m: VxlanMessage = {
-    type: 'vxlan',
-    flags,
-    word1Low: (b[p + 2]! << 8) | b[p + 3]!,
-    vni: (b[p + 4]! << 16) | (b[p + 5]! << 8) | b[p + 6]!,
-    reserved8: b[p + 7]!,
-    payload: bytes.subarray(p + 8, end),
-  };
-  if (!(flags & VxlanFlag.I)) notes.push({ offset: 0, message: 'VXLAN I flag not set: the VNI is not valid (RFC 7348 §5)', level: 'warning' });
-  const reserved = flags & ~(VxlanFlag.G | VxlanFlag.I | VxlanFlag.D | VxlanFlag.A);
-  if (reserved || (!(flags & VxlanFlag.G) && (flags & (VxlanFlag.D | VxlanFlag.A)))) {
+  const flags = m.flags;
+  const bits = vxlanFlagBits(flags);
+  if (!bits.vniValid) notes.push({ offset: 0, message: 'VXLAN I flag not set: the VNI is not valid (RFC 7348 §5)', level: 'warning' });
+  if (bits.reserved || (!bits.groupPolicy && (bits.dontLearn || bits.policyApplied))) {
     notes.push({ offset: 0, message: `VXLAN reserved flag bits set (0x${flags.toString(16).padStart(4, '0')})`, level: 'warning' });
   }
   if (end - p === 8) {
@@ -65,13 +74,19 @@ export function decodeVxlan(bytes: Uint8Array, start = 0, end = bytes.length): D
 
 /** The Group Policy extension's fields, when G is set. */
 export function vxlanGroupPolicy(m: VxlanMessage): { groupPolicyId: number; dontLearn: boolean; policyApplied: boolean } | undefined {
-  if (!(m.flags & VxlanFlag.G)) return undefined;
-  return { groupPolicyId: m.word1Low, dontLearn: (m.flags & VxlanFlag.D) !== 0, policyApplied: (m.flags & VxlanFlag.A) !== 0 };
+  const bits = vxlanFlagBits(m.flags);
+  if (!bits.groupPolicy) return undefined;
+  return { groupPolicyId: m.groupPolicyId, dontLearn: bits.dontLearn, policyApplied: bits.policyApplied };
 }
 
-/** The set flag letters among G I D A (JSON `flags`). */
+const FLAGS = flagFields(VXLAN_FLAGS);
+
+/** The set flags' letters, in wire order (JSON `flags`). */
 export function vxlanFlagLetters(flags: number): string {
-  return (['G', 'I', 'D', 'A'] as const).filter((l) => flags & VxlanFlag[l]).join('');
+  const bits = vxlanFlagBits(flags);
+  let s = '';
+  for (const f of FLAGS) if (isSet(f, bits)) s += f.letter;
+  return s;
 }
 
 export interface VxlanFields {
@@ -84,16 +99,10 @@ export interface VxlanFields {
 
 /** A VXLAN header (I set) and the Ethernet frame after it. */
 export function encodeVxlan(f: VxlanFields, frame: Uint8Array): Uint8Array {
-  const out = new Uint8Array(8 + frame.length);
-  let flags = VxlanFlag.I;
-  if (f.groupPolicyId !== undefined) flags |= VxlanFlag.G | (f.dontLearn ? VxlanFlag.D : 0) | (f.policyApplied ? VxlanFlag.A : 0);
-  out[0] = flags >> 8;
-  out[1] = flags & 0xff;
-  out[2] = ((f.groupPolicyId ?? 0) >> 8) & 0xff;
-  out[3] = (f.groupPolicyId ?? 0) & 0xff;
-  out[4] = (f.vni >> 16) & 0xff;
-  out[5] = (f.vni >> 8) & 0xff;
-  out[6] = f.vni & 0xff;
-  out.set(frame, 8);
-  return out;
+  const g = f.groupPolicyId !== undefined;
+  const bits: VxlanFlagBits = { groupPolicy: g, vniValid: true, dontLearn: g && f.dontLearn === true, policyApplied: g && f.policyApplied === true };
+  const m = { flags: encodeWord(VXLAN_FLAGS, bits), groupPolicyId: f.groupPolicyId ?? 0, vni: f.vni, reserved8: 0 } as VxlanMessage;
+  const w = new Writer(8 + frame.length);
+  writeStruct(w, VXLAN_HEADER, m);
+  return w.bytes(frame).finish();
 }

@@ -5,6 +5,7 @@
 // the ClickHouse tests hold both to the same rows.
 
 import { formatIPv6 } from '../dissect/addr.js';
+import { DataFlag, dataIid } from '../dissect/data.js';
 import { DATA_FLAGS, frameTime, writeDataJsonFast } from '../output/json-fast.js';
 import { putAscii, putBytes, putHex, putIPv4, putTime, putUint } from '../output/out-buffer.js';
 import { putOuter, type PlainRowWriter } from './plain-row.js';
@@ -46,7 +47,7 @@ export function clickhousePlainRow(input: InputLabel): PlainRowWriter {
     buf[p++] = TAB;
     p = putOuter(buf, p, f, d, TAB);
     p = putBytes(buf, p, TYPE);
-    if (d.flags & 0x80) p = putHex(buf, p, d.word1, 6);
+    if (d.flags & DataFlag.N) p = putHex(buf, p, d.word1, 6);
     else nul();
     buf[p++] = TAB;
     // eids: the inner source and destination, as ClickHouse's array literal.
@@ -61,7 +62,7 @@ export function clickhousePlainRow(input: InputLabel): PlainRowWriter {
     buf[p++] = TAB;
     p = putAscii(buf, p, DATA_FLAGS[d.flags >> 3]!);
     buf[p++] = TAB;
-    if (d.flags & 0x08) p = putUint(buf, p, d.word2 >>> 8);
+    if (d.flags & DataFlag.I) p = putUint(buf, p, dataIid(d.word2));
     else nul();
     buf[p++] = TAB;
     out.pos = p;

@@ -7,6 +7,7 @@
 import type { PlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
 import { formatIPv6 } from '../dissect/addr.js';
+import { DataFlag, dataIid } from '../dissect/data.js';
 import { DATA_FLAGS, frameTime, writeDataJsonFast } from '../output/json-fast.js';
 import { putAscii, putDigits, putHex, putIPv4, putUint, type OutBuffer } from '../output/out-buffer.js';
 
@@ -71,10 +72,10 @@ export function writePlainRow(f: Frame, d: PlainData, out: OutBuffer): void {
   buf[p++] = SEP;
   p = putAscii(buf, p, DATA_FLAGS[d.flags >> 3]!);
   buf[p++] = SEP;
-  if (d.flags & 0x80) p = putHex(buf, p, d.word1, 6);
+  if (d.flags & DataFlag.N) p = putHex(buf, p, d.word1, 6);
   else nul();
   buf[p++] = SEP;
-  if (d.flags & 0x08) p = putUint(buf, p, d.word2 >>> 8);
+  if (d.flags & DataFlag.I) p = putUint(buf, p, dataIid(d.word2));
   else nul();
   buf[p++] = SEP;
   if (d.innerLen > 0) {

@@ -6,6 +6,7 @@ import type { LispPacket } from '../capture/packets.js';
 import type { PlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
 import { formatIPv4, formatIPv6 } from '../dissect/addr.js';
+import { DataFlag, dataIid } from '../dissect/data.js';
 import { quotedMessage } from '../dissect/icmp.js';
 import { controlTypeName, LISP_CONTROL_PORT } from '../dissect/registry.js';
 import { ExchangeTracker, type ExchangeOptions, type PendingExchange } from './exchanges.js';
@@ -116,7 +117,7 @@ export class FlowEngine {
     const b = f.data;
     const ts = f.tsSec + f.tsNsec / 1e9;
     if (d.innerLen > 0) {
-      const iid = d.flags & 0x08 ? d.word2 >>> 8 : -1;
+      const iid = d.flags & DataFlag.I ? dataIid(d.word2) : -1;
       if (d.innerVersion === 4) this.mappingTracker.dataV4(ts, u32(b, d.ip + 12), u32(b, d.ip + 16), iid, u32(b, d.inner + 16));
       else {
         const dst = formatIPv6(b, d.inner + 24);

@@ -5,12 +5,13 @@
 import { plainData, PORT_PROTOCOLS, scanPlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
 import { formatIPv6 } from '../dissect/addr.js';
+import { DATA_FLAG_LETTERS, DataFlag, dataDstMapVersion, dataIid, dataLsb8, dataSrcMapVersion } from '../dissect/data.js';
 import { icmpEchoKind } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
 import { bytesOf, putAscii, putBytes, putHex, putIPv4, putTime, putUint, type OutBuffer } from './out-buffer.js';
 
 /** The set flags among NLEVI by flags byte >> 3, as the JSON `flags` field spells them. */
-export const DATA_FLAGS = Array.from({ length: 32 }, (_, f) => ['N', 'L', 'E', 'V', 'I'].filter((_, k) => (f << 3) & (0x80 >> k)).join(''));
+export const DATA_FLAGS = DATA_FLAG_LETTERS;
 
 // JSON keys with their punctuation, as bytes.
 const FRAME = bytesOf('{"frame":');
@@ -82,25 +83,25 @@ export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
   p = putBytes(buf, p, TYPE_FLAGS);
   p = putAscii(buf, p, DATA_FLAGS[flags >> 3]!);
   buf[p++] = 34;
-  if (flags & 0x80) {
+  if (flags & DataFlag.N) {
     p = putBytes(buf, p, NONCE);
     p = putHex(buf, p, w1, 6);
     buf[p++] = 34;
-  } else if (flags & 0x10) {
+  } else if (flags & DataFlag.V) {
     p = putBytes(buf, p, MAP_VERSION);
-    p = putUint(buf, p, (w1 >>> 12) & 0xfff);
+    p = putUint(buf, p, dataSrcMapVersion(w1));
     p = putBytes(buf, p, DEST);
-    p = putUint(buf, p, w1 & 0xfff);
+    p = putUint(buf, p, dataDstMapVersion(w1));
     buf[p++] = 125;
   }
-  if (flags & 0x08) {
+  if (flags & DataFlag.I) {
     p = putBytes(buf, p, IID);
-    p = putUint(buf, p, w2 >>> 8);
-    if (flags & 0x40) {
+    p = putUint(buf, p, dataIid(w2));
+    if (flags & DataFlag.L) {
       p = putBytes(buf, p, LSB);
-      p = putUint(buf, p, w2 & 0xff);
+      p = putUint(buf, p, dataLsb8(w2));
     }
-  } else if (flags & 0x40) {
+  } else if (flags & DataFlag.L) {
     p = putBytes(buf, p, LSB);
     p = w2 > 0x7fffffff ? putAscii(buf, p, String(w2)) : putUint(buf, p, w2);
   }

@@ -22,7 +22,7 @@ import {
   LCAF_SECURITY_KEY,
   LOCATOR,
   type MulticastFlags,
-  MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../dissect/fields.js';
+  MAP_NOTIFY, INFO_BODY, EID_AD, EID_AD_HMAC, AD_HEADER, OTK_AD, PKT_AD, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../dissect/fields.js';
 import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
 import {
   actionSlug,
@@ -37,9 +37,9 @@ import {
   MessageType,
   referralActionSlug,
 } from '../dissect/registry.js';
-import { isOpaque, refreshScopeSlug, rejectReasonSlug, RELIABLE_END_MARKER, RELIABLE_TYPES, type ReliableMessage, ReliableType, reliableTypeSlug } from '../dissect/reliable.js';
+import { isOpaque, refreshScopeSlug, rejectReasonSlug, RELIABLE_END_MARKER, ReliableField, RELIABLE_TYPES, type ReliableMessage, ReliableType, reliableTypeSlug } from '../dissect/reliable.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
-import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
+import { VxlanField, vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -420,7 +420,7 @@ export function writeControlFields(w: JsonSink, m: ControlMessage, opts: JsonOpt
     case MessageType.Info: {
       writeFields(w, INFO, m);
       writeAuth(w, m);
-      w.key('ttl').num(m.ttl);
+      w.key(INFO_TTL.json!).num(m.ttl);
       addressField(w, 'eid', m.eid, opts, m.eidMaskLen);
       const a = m.address;
       if (a.kind === 'lcaf' && a.lcaf.body.kind === 'nat-traversal') {
@@ -461,15 +461,22 @@ export function writeControlFields(w: JsonSink, m: ControlMessage, opts: JsonOpt
  * LISP-SEC Authentication Data (RFC 9303 §6). The OTK is key material (in clear with
  * NULL-KEY-WRAP-128): like Security Key LCAFs, only its length unless --show-keys.
  */
+const INFO_TTL = fieldOf(INFO_BODY[0]!, 'ttl');
+const OTK_WRAPPING_ID = fieldOf(OTK_AD[0]!, 'wrappingId');
+const EID_AD_KDF = fieldOf(EID_AD[0]!, 'kdfId');
+const EID_HMAC_ID = fieldOf(EID_AD_HMAC[0]!, 'eidHmacId');
+const PKT_HMAC_ID = fieldOf(PKT_AD[0]!, 'pktHmacId');
+
 function writeLispSec(w: JsonSink, ad: LispSecAd, fromMapServer: boolean, opts: JsonOptions): void {
-  w.key('lisp_sec').obj().key('ad_type').num(ad.adType);
-  if (ad.reserved) w.key('reserved').num(ad.reserved);
+  const [adType, reserved] = structFields(AD_HEADER);
+  w.key('lisp_sec').obj().key(adType!.json!).num(ad.adType);
+  if (ad.reserved) w.key(reserved!.json!).num(ad.reserved);
   if (ad.data) w.key('data').hex(ad.data);
   const o = ad.otkAd;
   if (o) {
     // The Map-Server sends the ETR the MS-OTK it derived, in an ECM with the E (to-ETR) bit.
     w.key('otk_ad').obj().key('carries').ascii(fromMapServer ? 'ms-otk' : 'otk');
-    w.key('wrapping_id').num(o.wrappingId);
+    w.key(OTK_WRAPPING_ID.json!).num(o.wrappingId);
     const wrap = LISP_SEC_KEY_WRAP_IDS.get(o.wrappingId);
     if (wrap) w.key('wrapping').str(wrap.name);
     w.key('preamble').hex(o.preamble).key('otk_len').num(o.otk.length);
@@ -478,11 +485,11 @@ function writeLispSec(w: JsonSink, ad: LispSecAd, fromMapServer: boolean, opts: 
   }
   const e = ad.eidAd;
   if (e) {
-    w.key('eid_ad').obj().key('kdf_id').num(e.kdfId);
+    w.key('eid_ad').obj().key(EID_AD_KDF.json!).num(e.kdfId);
     const kdf = LISP_SEC_KDF_IDS.get(e.kdfId);
     if (kdf) w.key('kdf').str(kdf);
     if (e.eidHmacId !== undefined) {
-      w.key('eid_hmac_id').num(e.eidHmacId);
+      w.key(EID_HMAC_ID.json!).num(e.eidHmacId);
       const alg = LISP_SEC_HMAC_IDS.get(e.eidHmacId);
       if (alg) w.key('eid_hmac_algorithm').str(alg.name);
       w.key('eids').arr();
@@ -494,7 +501,7 @@ function writeLispSec(w: JsonSink, ad: LispSecAd, fromMapServer: boolean, opts: 
   }
   const p = ad.pktAd;
   if (p) {
-    w.key('pkt_ad').obj().key('pkt_hmac_id').num(p.pktHmacId);
+    w.key('pkt_ad').obj().key(PKT_HMAC_ID.json!).num(p.pktHmacId);
     const alg = LISP_SEC_HMAC_IDS.get(p.pktHmacId);
     if (alg) w.key('pkt_hmac_algorithm').str(alg.name);
     w.key('pkt_hmac').hex(p.pktHmac).end();
@@ -555,9 +562,10 @@ export function writeDataFields(w: JsonSink, d: DataMessage, opts: JsonOptions =
  * with G, `ethernet` (the inner frame's MACs, Ethertype, VLANs), `inner` as for LISP data.
  */
 export function writeVxlanFields(w: JsonSink, m: VxlanMessage, opts: JsonOptions = {}): void {
-  w.key('type').ascii('vxlan').key('flags').ascii(vxlanFlagLetters(m.flags)).key('vni').num(m.vni).key('iid').num(m.vni);
+  const F = VxlanField;
+  w.key('type').ascii('vxlan').key('flags').ascii(vxlanFlagLetters(m.flags)).key(F.vni.json!).num(m.vni).key('iid').num(m.vni);
   const g = vxlanGroupPolicy(m);
-  if (g) w.key('group_policy_id').num(g.groupPolicyId).key('dont_learn').bool(g.dontLearn).key('policy_applied').bool(g.policyApplied);
+  if (g) w.key(F.groupPolicyId.json!).num(g.groupPolicyId).key(F.dontLearn.json!).bool(g.dontLearn).key(F.policyApplied.json!).bool(g.policyApplied);
   const e = m.ethernet;
   if (e) {
     w.key('ethernet').obj().key('src').ascii(e.src).key('dst').ascii(e.dst);
@@ -601,8 +609,9 @@ export function writeIcmpErrorFields(w: JsonSink, e: IcmpError, opts: JsonOption
  */
 export function writeReliableFields(w: JsonSink, m: ReliableMessage, opts: JsonOptions = {}): void {
   w.key('type').ascii(reliableTypeSlug(m.type));
-  if (!RELIABLE_TYPES.has(m.type)) w.key('message_type').num(m.type);
-  w.key('message_id').num(m.messageId);
+  const F = ReliableField;
+  if (!RELIABLE_TYPES.has(m.type)) w.key(F.type.json!).num(m.type);
+  w.key(F.messageId.json!).num(m.messageId);
   if (isOpaque(m)) w.key('data').hex(m.body);
   else {
     switch (m.type) {
@@ -638,5 +647,5 @@ export function writeReliableFields(w: JsonSink, m: ReliableMessage, opts: JsonO
     }
   }
   if (m.trailing) w.key('trailing').hex(m.trailing);
-  if (m.endMarker !== undefined && m.endMarker !== RELIABLE_END_MARKER) w.key('end_marker').ascii(m.endMarker.toString(16).padStart(8, '0'));
+  if (m.endMarker !== undefined && m.endMarker !== RELIABLE_END_MARKER) w.key(F.endMarker.json!).ascii(m.endMarker.toString(16).padStart(8, '0'));
 }

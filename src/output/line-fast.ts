@@ -5,9 +5,10 @@
 import { plainData, PORT_PROTOCOLS, scanPlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
 import { formatIPv6 } from '../dissect/addr.js';
+import { DATA_FLAG_LETTERS, DataFlag, dataDstMapVersion, dataIid, dataLsb8, dataSrcMapVersion } from '../dissect/data.js';
 import { LISP_CONTROL_PORT, LISP_DATA_PORT, VXLAN_PORT } from '../dissect/registry.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
-import { tcpFlagLetters } from '../dissect/tcp.js';
+import { TcpFlag, tcpFlagLetters } from '../dissect/tcp.js';
 import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
 import type { LineClock } from './time.js';
 
@@ -19,10 +20,7 @@ export interface FastLineOptions {
 }
 
 /** `LISP data [NLI]` by the flags' top five bits, as dataFlagLetters writes them. */
-const DATA_FLAGS = Array.from({ length: 32 }, (_, f) => {
-  const letters = ['N', 'L', 'E', 'V', 'I'].filter((_, k) => (f << 3) & (0x80 >> k)).join('');
-  return bytesOf(`LISP data [${letters || '-'}]`);
-});
+const DATA_FLAGS = DATA_FLAG_LETTERS.map((letters) => bytesOf(`LISP data [${letters || '-'}]`));
 
 const NONCE = bytesOf(' nonce 0x');
 const MAP_VERSION = bytesOf(' map-version ');
@@ -114,23 +112,23 @@ export function writeDataLineFast(f: Frame, out: OutBuffer, o: FastLineOptions):
   buf[p++] = 58;
   buf[p++] = 32;
   p = putBytes(buf, p, DATA_FLAGS[flags >> 3]!);
-  if (flags & 0x80) {
+  if (flags & DataFlag.N) {
     p = putBytes(buf, p, NONCE);
     p = putHex(buf, p, w1, 6);
-  } else if (flags & 0x10) {
+  } else if (flags & DataFlag.V) {
     p = putBytes(buf, p, MAP_VERSION);
-    p = putUint(buf, p, (w1 >>> 12) & 0xfff);
+    p = putUint(buf, p, dataSrcMapVersion(w1));
     buf[p++] = 47;
-    p = putUint(buf, p, w1 & 0xfff);
+    p = putUint(buf, p, dataDstMapVersion(w1));
   }
-  if (flags & 0x08) {
+  if (flags & DataFlag.I) {
     p = putBytes(buf, p, IID);
-    p = putUint(buf, p, w2 >>> 8);
-    if (flags & 0x40) {
+    p = putUint(buf, p, dataIid(w2));
+    if (flags & DataFlag.L) {
       p = putBytes(buf, p, LSB);
-      p = putHexMin(buf, p, w2 & 0xff);
+      p = putHexMin(buf, p, dataLsb8(w2));
     }
-  } else if (flags & 0x40) {
+  } else if (flags & DataFlag.L) {
     p = putBytes(buf, p, LSB);
     p = putHexMin(buf, p, w2);
   }
@@ -163,7 +161,7 @@ export function writeDataLineFast(f: Frame, out: OutBuffer, o: FastLineOptions):
     p = putBytes(buf, p, TCP_LETTERS[tcpFlags]!);
     p = putBytes(buf, p, SEQ);
     p = putNumber(buf, p, u32(b, t + 4));
-    if (tcpFlags & 0x10) {
+    if (tcpFlags & TcpFlag.ACK) {
       p = putBytes(buf, p, ACK);
       p = putNumber(buf, p, u32(b, t + 8));
     }

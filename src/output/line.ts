@@ -9,11 +9,11 @@ import { flagFields, isSet, lineFields, type Word } from '../dissect/field.js';
 import { ECM_HEADER, LOCATOR, MAP_NOTIFY, MAP_REGISTER, MAP_REPLY, MAP_REQUEST } from '../dissect/fields.js';
 import { messageName } from '../dissect/names.js';
 import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType, referralActionSlug, TTL_UNLIMITED, VXLAN_PORT } from '../dissect/registry.js';
-import { isOpaque, refreshScopeSlug, rejectReasonSlug, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
+import { isOpaque, refreshScopeSlug, ReliableField, rejectReasonSlug, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
 import type { AuthFields, ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, Locator, MappingRecord, NestedLisp, VxlanMessage } from '../dissect/types.js';
-import { vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
+import { VxlanField, vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type { LispPacket, ReliableEntry } from '../capture/packets.js';
 import { PLAIN, type Style } from './style.js';
 import { timeOfDay } from './time.js';
@@ -193,7 +193,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
 
 /** One reliable-transport message: its type and ID, then what it says. */
 export function reliableSummary(m: ReliableMessage, s: Style, auth?: AuthStatus): string {
-  const head = `${s.type(reliableTypeTitle(m.type))} id ${m.messageId}`;
+  const head = `${s.type(reliableTypeTitle(m.type))} ${ReliableField.messageId.line} ${m.messageId}`;
   if (isOpaque(m)) return `${head}, ${m.body.length} bytes`;
   switch (m.type) {
     case ReliableType.ErrorNotification:
@@ -261,9 +261,9 @@ export function innerSummary(i: InnerSummary, s?: Style, auth?: AuthStatus): str
 
 /** VXLAN: flags, VNI (the Instance-ID), group policy, then the inner packet as LISP data's. */
 export function vxlanSummary(m: VxlanMessage, s: Style): string {
-  let out = `${s.type('VXLAN')} [${vxlanFlagLetters(m.flags) || '-'}] vni ${m.vni}`;
+  let out = `${s.type('VXLAN')} [${vxlanFlagLetters(m.flags) || '-'}] ${VxlanField.vni.line} ${m.vni}`;
   const g = vxlanGroupPolicy(m);
-  if (g) out += ` gpid ${g.groupPolicyId}${g.dontLearn ? ' dont-learn' : ''}${g.policyApplied ? ' policy-applied' : ''}`;
+  if (g) out += ` ${VxlanField.groupPolicyId.line} ${g.groupPolicyId}${g.dontLearn ? ` ${VxlanField.dontLearn.line}` : ''}${g.policyApplied ? ` ${VxlanField.policyApplied.line}` : ''}`;
   if (m.inner) return `${out}: ${innerSummary(m.inner, s)}`;
   const e = m.ethernet;
   if (e?.etherType !== undefined) return `${out}: ${e.src} > ${e.dst}, ethertype 0x${e.etherType.toString(16).padStart(4, '0')}, ${m.payload.length} bytes`;

@@ -17,7 +17,7 @@ import { JsonWriter, keptPaths, PrunedObjectWriter } from './json-writer.js';
 import { packetLine } from './line.js';
 import type { OutBuffer } from './out-buffer.js';
 import { packetTree } from './packet-tree.js';
-import { chooseStyle, type Style } from './style.js';
+import { chooseStyle, PLAIN, type Style } from './style.js';
 import { LineClock, type TimeFormat } from './time.js';
 import { renderTree } from './tree.js';
 
@@ -53,6 +53,38 @@ export interface PacketStreamSettings {
    * (how far the scan got): the terminal UI's `/` over worker threads.
    */
   numbers?: boolean;
+}
+
+/** The options `read` and `sniff` share, as their command lines give them. */
+export interface PacketViewOptions extends Pick<PacketStreamSettings, 'json' | 'verbose' | 'hex' | 'number' | 'time' | 'numeric' | 'showKeys' | 'all' | 'name'> {
+  /** The output's style: colours unless PLAIN (JSON never has them). */
+  style: Style;
+  decodeAs: { control: Iterable<number>; data: Iterable<number>; vxlan?: Iterable<number> };
+  keys?: PacketStreamSettings['keys'] | undefined;
+  filter?: string | undefined;
+  bpf?: string | undefined;
+  failOn: Iterable<string>;
+}
+
+/** The settings of `read`'s and `sniff`'s packet output: one mapping of their options for both. */
+export function packetStreamSettings(o: PacketViewOptions): PacketStreamSettings {
+  return {
+    json: o.json,
+    verbose: o.verbose,
+    hex: o.hex,
+    number: o.number,
+    time: o.time,
+    numeric: o.numeric,
+    color: !o.json && o.style !== PLAIN,
+    showKeys: o.showKeys,
+    all: o.all,
+    decodeAs: { control: [...o.decodeAs.control], data: [...o.decodeAs.data], vxlan: [...(o.decodeAs.vxlan ?? [])] },
+    ...(o.keys ? { keys: o.keys } : {}),
+    ...(o.filter !== undefined ? { filter: o.filter } : {}),
+    ...(o.bpf ? { bpf: o.bpf } : {}),
+    failOn: [...o.failOn],
+    name: o.name,
+  };
 }
 
 export interface PacketStreamHooks {

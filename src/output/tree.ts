@@ -17,6 +17,7 @@ import {
   ECM_HEADER,
   EID_RECORD,
   INFO,
+  INFO_BODY,
   LCAF_AS_NUMBER,
   LCAF_APPLICATION_DATA,
   LCAF_ELP_HOP,
@@ -31,9 +32,16 @@ import {
   LCAF_SECURITY_KEY,
   LCAF_SOURCE_DEST,
   LCAF_VENDOR,
+  EID_AD,
+  EID_AD_HMAC,
+  AD_HEADER,
   LOCATOR,
+  OTK_AD,
+  PKT_AD,
+  VXLAN_FLAGS,
   type MulticastFlags, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, SHARED_EXTENSION, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../dissect/fields.js';
 import { ENCAP_FORMAT_BITS } from '../dissect/lcaf.js';
+import { otkAdLength, pktAdLength } from '../dissect/lispsec.js';
 import {
   ACTIONS,
   AFI_NAMES,
@@ -50,7 +58,7 @@ import {
   REFERRAL_ACTIONS,
   TTL_UNLIMITED,
 } from '../dissect/registry.js';
-import { isOpaque, REFRESH_SCOPES, REJECT_REASONS, RELIABLE_END_MARKER, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
+import { isOpaque, REFRESH_SCOPES, ReliableField, REJECT_REASONS, RELIABLE_END_MARKER, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import type {
   AuthFields,
   ControlMessage,
@@ -66,7 +74,7 @@ import type {
   ReferralRecord,
   VxlanMessage,
 } from '../dissect/types.js';
-import { VxlanFlag, vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
+import { VxlanField, vxlanFlagBits, vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 
 export interface TreeNode {
   label: string;
@@ -344,16 +352,19 @@ const decodedOf = (declared: number | undefined, decoded: number) => (declared !
 
 /** LISP-SEC Authentication Data (RFC 9303 §6.1, §6.2). The OTK is masked as key material is. */
 function lispSecNodes(b: Builder, ad: LispSecAd, fromMapServer: boolean): void {
+  const [adType, adReserved] = structFields(AD_HEADER);
   b.group('LISP-SEC Authentication Data', (g) => {
-    g.leaf(`AD Type: ${named(LISP_SEC_AD_TYPES.get(ad.adType), ad.adType)}`, 1);
-    g.leaf(`Reserved: ${hex(ad.reserved ?? 0, 6)}`, 3);
+    g.leaf(`${adType!.name}: ${named(LISP_SEC_AD_TYPES.get(ad.adType), ad.adType)}`, 1);
+    g.leaf(fieldText(adReserved!, ad), 3);
     if (ad.data) g.leaf(`Data: ${toHex(ad.data)}`, ad.data.length);
     const o = ad.otkAd;
     if (o) {
       const key = fromMapServer ? 'MS-OTK' : 'OTK';
-      g.group(`OTK-AD (One-Time Key Authentication Data), ${key}, ${named(LISP_SEC_KEY_WRAP_IDS.get(o.wrappingId)?.name, o.wrappingId)}`, (k) => {
-        k.leaf(`OTK-AD Length: ${12 + o.otk.length}`, 2);
-        k.leaf(`OTK Wrapping ID: ${named(LISP_SEC_KEY_WRAP_IDS.get(o.wrappingId)?.name, o.wrappingId)}`, 2);
+      const [len, wrapping] = structFields(OTK_AD);
+      const wrap = named(LISP_SEC_KEY_WRAP_IDS.get(o.wrappingId)?.name, o.wrappingId);
+      g.group(`OTK-AD (One-Time Key Authentication Data), ${key}, ${wrap}`, (k) => {
+        k.leaf(`${len!.name}: ${otkAdLength(o)}`, 2);
+        k.leaf(`${wrapping!.name}: ${wrap}`, 2);
         k.leaf(`One-Time-Key Preamble: ${toHex(o.preamble)}`, o.preamble.length);
         k.leaf(`One-Time Key${fromMapServer ? ' (MS-OTK)' : ''}: <${o.otk.length} bytes, masked>`, o.otk.length);
       });
@@ -361,32 +372,35 @@ function lispSecNodes(b: Builder, ad: LispSecAd, fromMapServer: boolean): void {
     const e = ad.eidAd;
     if (e) {
       const eids = e.records?.map((p) => prefixText(p.prefix, p.maskLen)).join(', ');
+      const [len, kdf] = structFields(EID_AD);
       g.group(`EID-AD (EID Authentication Data)${eids ? `: ${eids}` : ', KDF ID only'}`, (k) => {
         const at = k.pos;
-        k.leaf('EID-AD Length: ', 2);
-        k.leaf(`KDF ID: ${named(LISP_SEC_KDF_IDS.get(e.kdfId), e.kdfId)}`, 2);
+        k.leaf(`${len!.name}: `, 2);
+        k.leaf(`${kdf!.name}: ${named(LISP_SEC_KDF_IDS.get(e.kdfId), e.kdfId)}`, 2);
         if (e.eidHmacId !== undefined) {
-          k.leaf(`Record Count: ${e.records?.length ?? 0}`, 1);
-          k.leaf(`Reserved: ${hex(e.reserved ?? 0, 2)}`, 1);
-          k.leaf(`EID HMAC ID: ${named(LISP_SEC_HMAC_IDS.get(e.eidHmacId)?.name, e.eidHmacId)}`, 2);
+          const [count, reserved, hmacId] = structFields(EID_AD_HMAC);
+          k.leaf(`${count!.name}: ${e.records?.length ?? 0}`, 1);
+          k.leaf(fieldText(reserved!, e), 1);
+          k.leaf(`${hmacId!.name}: ${named(LISP_SEC_HMAC_IDS.get(e.eidHmacId)?.name, e.eidHmacId)}`, 2);
           (e.records ?? []).forEach((p, i) =>
             k.group(`EID Record ${i + 1}: ${prefixText(p.prefix, p.maskLen)}`, (r) => {
-              r.leaf(`Reserved: ${hex(p.reserved ?? 0, 2)}`, 1);
-              r.leaf(`EID Mask Length: ${p.maskLen}`, 1);
+              for (const f of EID_RECORD[0]!.fields) r.leaf(fieldText(f, p), 1);
               addressNodes(r, p.prefix, 'EID Prefix');
             }),
           );
           if (e.eidHmac) k.leaf(`EID HMAC: ${toHex(e.eidHmac)}`, e.eidHmac.length);
         }
         // The Length is what the fields add up to (the decoder keeps no declared value).
-        k.nodes[0]!.label = `EID-AD Length: ${k.pos - at}`;
+        k.nodes[0]!.label += k.pos - at;
       });
     }
     const p = ad.pktAd;
     if (p) {
-      g.group(`PKT-AD (Packet Authentication Data), ${named(LISP_SEC_HMAC_IDS.get(p.pktHmacId)?.name, p.pktHmacId)}`, (k) => {
-        k.leaf(`PKT-AD Length: ${4 + p.pktHmac.length}`, 2);
-        k.leaf(`PKT HMAC ID: ${named(LISP_SEC_HMAC_IDS.get(p.pktHmacId)?.name, p.pktHmacId)}`, 2);
+      const [len, hmacId] = structFields(PKT_AD);
+      const alg = named(LISP_SEC_HMAC_IDS.get(p.pktHmacId)?.name, p.pktHmacId);
+      g.group(`PKT-AD (Packet Authentication Data), ${alg}`, (k) => {
+        k.leaf(`${len!.name}: ${pktAdLength(p)}`, 2);
+        k.leaf(`${hmacId!.name}: ${alg}`, 2);
         k.leaf(`PKT HMAC: ${toHex(p.pktHmac)}`, p.pktHmac.length);
       });
     }
@@ -425,8 +439,9 @@ export interface TreeOptions {
 function msRtrNodes(b: Builder, a: MsRtrAuth, verdict: string | undefined): void {
   b.group(`MS-RTR Authentication${a.adType !== undefined ? ' Data' : ''}${verdict ? ` [${verdict}]` : ''}`, (g) => {
     if (a.adType !== undefined) {
-      g.leaf(`AD Type: ${a.adType === MS_RTR_AD_TYPE ? 'MS-RTR Authentication Data' : 'Unknown'} (${a.adType})`, 1);
-      g.leaf(`Reserved: ${hex(a.reserved ?? 0, 6)}`, 3);
+      const [adType, reserved] = structFields(AD_HEADER);
+      g.leaf(`${adType!.name}: ${a.adType === MS_RTR_AD_TYPE ? 'MS-RTR Authentication Data' : 'Unknown'} (${a.adType})`, 1);
+      g.leaf(fieldText(reserved!, a), 3);
     }
     authNodes(g, a, verdict, 'MS-RTR ');
   });
@@ -501,9 +516,10 @@ export function controlTree(m: ControlMessage, base = 0, opts: TreeOptions = {})
       b.leaf(`${fieldOf(INFO, 'reply').letter}: ${infoName(m.reply)}, ${fieldText(fieldOf(INFO, 'reserved'), m)}`, 4);
       nonce(m.nonce);
       authNodes(b, m, opts.authVerdict);
-      b.leaf(`TTL: ${m.ttl} minutes`, 4);
-      b.leaf(`Reserved: ${hex(m.reserved2 ?? 0, 2)}`, 1);
-      b.leaf(`EID Mask Length: ${m.eidMaskLen}`, 1);
+      const [ttl, reserved2, maskLen] = structFields(INFO_BODY);
+      b.leaf(`${fieldText(ttl!, m)} minutes`, 4);
+      b.leaf(fieldText(reserved2!, m), 1);
+      b.leaf(fieldText(maskLen!, m), 1);
       addressNodes(b, m.eid, 'EID Prefix');
       addressNodes(b, m.address, m.reply ? 'NAT-Traversal' : 'Address');
       break;
@@ -550,9 +566,10 @@ function reliablePrefixNodes(b: Builder, maskLen: number, eid: LispAddress): voi
 export function reliableTree(m: ReliableMessage, length: number, base = 0, opts: TreeOptions = {}): TreeNode {
   const b = new Builder(base);
   const title = reliableTypeTitle(m.type);
-  b.leaf(`Type: ${title} (${m.type})`, 2);
-  b.leaf(`Length: ${length}`, 2);
-  b.leaf(`Message ID: ${m.messageId}`, 4);
+  const F = ReliableField;
+  b.leaf(`${F.type.name}: ${title} (${m.type})`, 2);
+  b.leaf(`${F.length.name}: ${length}`, 2);
+  b.leaf(fieldText(F.messageId, m), 4);
   let summary = '';
   if (isOpaque(m)) {
     if (m.body.length) b.leaf(`Message Data (not decoded): ${toHex(m.body)}`, m.body.length);
@@ -607,7 +624,7 @@ export function reliableTree(m: ReliableMessage, length: number, base = 0, opts:
   }
   if (m.trailing) b.leaf(`Trailing bytes: ${toHex(m.trailing)}`, m.trailing.length);
   const marker = m.endMarker ?? RELIABLE_END_MARKER;
-  b.leaf(`Message End Marker: ${hex(marker, 8)} (${marker === RELIABLE_END_MARKER ? 'correct' : 'wrong'})`, 4);
+  b.leaf(`${fieldText(F.endMarker, { endMarker: marker })} (${marker === RELIABLE_END_MARKER ? 'correct' : 'wrong'})`, 4);
   return {
     label: `Locator/ID Separation Protocol (Reliable Transport), Msg: ${m.messageId}, ${title}${summary}`,
     start: base,
@@ -772,20 +789,17 @@ export function innerPacketNodes(i: InnerSummary, base: number, end: number, opt
 export function vxlanTree(m: VxlanMessage, base = 0): TreeNode {
   const b = new Builder(base);
   const f = m.flags;
-  b.group(`Flags: ${hex(f, 4)}${vxlanFlagLetters(f) ? ` (${vxlanFlagLetters(f)})` : ''}`, (g) => {
-    const bits: [string, number][] = [
-      ['G (Group Based Policy extension)', VxlanFlag.G],
-      ['I (VNI valid)', VxlanFlag.I],
-      ['D (Don\'t Learn)', VxlanFlag.D],
-      ['A (Policy Applied)', VxlanFlag.A],
-    ];
-    for (const [name, mask] of bits) g.note(`${name}: ${setBit((f & mask) !== 0)}`, base, base + 2);
+  const letters = vxlanFlagLetters(f);
+  b.group(`Flags: ${hex(f, 4)}${letters ? ` (${letters})` : ''}`, (g) => {
+    const bits = vxlanFlagBits(f);
+    for (const x of flagFields(VXLAN_FLAGS)) g.note(`${x.letter} (${x.name}): ${setBit(isSet(x, bits))}`, base, base + 2);
     g.pos += 2;
   });
   const gp = vxlanGroupPolicy(m);
-  b.leaf(gp ? `Group Policy ID: ${gp.groupPolicyId}` : `Reserved: ${hex(m.word1Low, 4)}`, 2);
-  b.leaf(`VXLAN Network Identifier (VNI): ${m.vni} (the LISP Instance-ID)`, 3);
-  b.leaf(`Reserved: ${hex(m.reserved8, 2)}`, 1);
+  // Without G, RFC 7348's Reserved bits.
+  b.leaf(gp ? fieldText(VxlanField.groupPolicyId, m) : `Reserved: ${hex(m.groupPolicyId, 4)}`, 2);
+  b.leaf(`${fieldText(VxlanField.vni, m)} (the LISP Instance-ID)`, 3);
+  b.leaf(fieldText(VxlanField.reserved8, m), 1);
   const e = m.ethernet;
   const end = base + 8 + m.payload.length;
   const nodes = [...b.nodes];

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openInjector } from '../../src/capture/inject.js';
 import { spawn } from 'node:child_process';
-import { capLinkType, defaultFilter, FrameQueue, LiveCapture, LiveCaptureError, listInterfaces, loadCap, loadLibpcap, type Libpcap } from '../../src/capture/live.js';
+import { capLinkType, defaultBufferSize, defaultFilter, FrameQueue, LiveCapture, LiveCaptureError, listInterfaces, loadCap, loadLibpcap, type Libpcap } from '../../src/capture/live.js';
 import { OfflineFilter } from '../../src/capture/bpf.js';
 import { PacketDecoder } from '../../src/capture/packets.js';
 import { loadNative } from '../../src/capture/pcap-native.js';
@@ -158,6 +158,15 @@ describe('FrameQueue', () => {
 });
 
 describe('capture helpers', () => {
+  it('gives the loopback a large ring only through cap, whose ring has a 64 KiB slot a packet there', () => {
+    const MiB = 1024 * 1024;
+    expect(defaultBufferSize('lo', true, 'cap')).toBe(128 * MiB);
+    expect(defaultBufferSize('any', false, 'cap')).toBe(128 * MiB);
+    expect(defaultBufferSize('eth0', false, 'cap')).toBe(32 * MiB);
+    // Our binding packs packets into TPACKET_V3 blocks: 32 MiB holds tens of thousands of LISP packets on lo.
+    for (const [iface, loopback] of [['lo', true], ['any', false], ['eth0', false]] as const) expect(defaultBufferSize(iface, loopback, 'native')).toBe(32 * MiB);
+  });
+
   it('builds the default capture filter from the LISP ports and --decode-as', () => {
     const ports = (f: string) => [...f.matchAll(/udp port (\d+)/g)].map((m) => Number(m[1]));
     expect(ports(defaultFilter())).toEqual([4341, 4342, 4789]);

@@ -6,6 +6,7 @@ import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
 import { readCapture } from '../../src/capture/source.js';
 import { toHex } from '../../src/dissect/addr.js';
 import { DataField, dataHeaderFields } from '../../src/dissect/data.js';
+import { vxlanFlagBits } from '../../src/dissect/vxlan.js';
 import { headerCounts } from '../../src/dissect/control.js';
 import { Writer } from '../../src/dissect/cursor.js';
 import { decodeWord, encodeWord, fieldValue, type Field, type Word } from '../../src/dissect/field.js';
@@ -31,10 +32,14 @@ import {
   LCAF_SOURCE_DEST,
   LCAF_VENDOR,
   LOCATOR,
+  RELIABLE_HEADER,
+  RELIABLE_TRAILER,
+  VXLAN_FLAGS,
+  VXLAN_HEADER,
   type MulticastFlags, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD, ERROR_NOTIFICATION, REGISTRATION_REFRESH, REGISTRATION_REJECT } from '../../src/dissect/fields.js';
 import { recordCounts, referralCounts } from '../../src/dissect/record.js';
 import { MessageType } from '../../src/dissect/registry.js';
-import { isOpaque, RELIABLE_END_MARKER, type ReliableMessage, ReliableType } from '../../src/dissect/reliable.js';
+import { isOpaque, RELIABLE_END_MARKER, ReliableField, type ReliableMessage, ReliableType } from '../../src/dissect/reliable.js';
 import type { AuthFields, ControlMessage, DataMessage, Lcaf, LispAddress, Locator, MappingRecord, NestedLisp } from '../../src/dissect/types.js';
 
 export type FieldMap = Map<string, string[]>;
@@ -375,9 +380,9 @@ function reliablePrefix(f: Fields, maskLen: number, eid: LispAddress): void {
 
 /** A reliable-transport message (tshark's lisp-tcp) of `length` bytes. */
 function reliable(f: Fields, m: ReliableMessage, length: number): void {
-  f.add('lisp-tcp.message.type', m.type);
-  f.add('lisp-tcp.message.length', length);
-  f.add('lisp-tcp.message.id', m.messageId);
+  // header() leaves every `type` to its caller (lisp.type for the control messages).
+  f.add(ReliableField.type.tshark!, m.type);
+  header(f, RELIABLE_HEADER, m, { length });
   if (!isOpaque(m)) {
     switch (m.type) {
       case ReliableType.ErrorNotification:
@@ -404,7 +409,7 @@ function reliable(f: Fields, m: ReliableMessage, length: number): void {
         break;
     }
   }
-  f.add('lisp-tcp.message.end_marker', m.endMarker ?? RELIABLE_END_MARKER);
+  header(f, RELIABLE_TRAILER, { ...m, endMarker: m.endMarker ?? RELIABLE_END_MARKER });
 }
 
 /** Our decode in tshark's field names (the subset we compare). */
@@ -423,16 +428,8 @@ export function ourFields(p: LispPacket): FieldMap {
     for (const e of p.reliable) reliable(f, e.message, e.length);
   } else if (p.data) data(f, p.data);
   else if (p.vxlan) {
-    const v = p.vxlan;
-    f.add('vxlan.flags', v.flags);
-    f.add('vxlan.flag_g', (v.flags & 0x8000) !== 0);
-    f.add('vxlan.flag_i', (v.flags & 0x0800) !== 0);
-    f.add('vxlan.flag_d', (v.flags & 0x0040) !== 0);
-    f.add('vxlan.flag_a', (v.flags & 0x0008) !== 0);
-    // tshark reads the Group Policy ID field whether G is set or not.
-    f.add('vxlan.gbp', v.word1Low);
-    f.add('vxlan.vni', v.vni);
-    f.add('vxlan.reserved8', v.reserved8);
+    header(f, [VXLAN_FLAGS], vxlanFlagBits(p.vxlan.flags));
+    header(f, VXLAN_HEADER, p.vxlan);
   } else if (p.icmp?.quoted.lisp) {
     // tshark dissects the quoted IP/UDP inside its icmp layer; the quoted LISP is a layer of its own.
     nested(f, p.icmp.quoted.lisp);
