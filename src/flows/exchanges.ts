@@ -26,6 +26,7 @@ import { actionSlug, MessageType, referralActionSlug } from '../dissect/registry
 import { isOpaque, type MappingNotification, type Registration, type RegistrationReject, rejectReasonSlug, ReliableType } from '../dissect/reliable.js';
 import type { InfoMessage, LispAddress, Locator, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
+import { NonceTable } from './nonce-table.js';
 import type { Exchange, ExchangeKind, FrameRef } from './types.js';
 import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type ReliableView } from './view.js';
 
@@ -190,7 +191,7 @@ export class ExchangeTracker {
   private liveHead = 0;
   private openCount = 0;
   /** Open exchanges by each of their nonces (several may share one: then a list). */
-  private readonly byNonce = new Map<bigint, Open | Open[]>();
+  private readonly byNonce = new NonceTable<Open | Open[]>();
   /** Exchanges waiting for their answer, by retransmission key. */
   private readonly byIdentity = new Map<string, Open>();
   /**
@@ -200,7 +201,7 @@ export class ExchangeTracker {
    */
   private readonly smrByPeer = new Map<string, { list: Open[]; closed: number }>();
   /** Nonces of closed exchanges, kept a while to recognise late answers; oldest first in closedOrder. */
-  private readonly closedNonces = new Map<bigint, number>();
+  private readonly closedNonces = new NonceTable<number>();
   private closedOrder: bigint[] = [];
   private closedHead = 0;
   /** Last registration time per site and EID (for intervalMs). */
