@@ -396,6 +396,37 @@ export class ExchangeTracker {
       firstId: '',
       forwardSeen: false,
       expects,
+      // Every optional field from the start, so that all exchanges share one shape: added as each
+      // kind needs them, in orders of their own, they made the hot paths' property accesses
+      // megamorphic, and put the extras in a second object that grew with each one.
+      asked: undefined,
+      smrPeer: undefined,
+      smrEids: undefined,
+      tcpKeys: undefined,
+      responder: undefined,
+      rlocs: undefined,
+      via: undefined,
+      notes: undefined,
+      icmp: undefined,
+      smrInvoked: undefined,
+      keyId: undefined,
+      withdraw: undefined,
+      subscriptionNonce: undefined,
+      lispSec: undefined,
+      site: undefined,
+      wantMapNotify: undefined,
+      intervalMs: undefined,
+      requestSeen: undefined,
+      invokedNonce: undefined,
+      invokedMs: undefined,
+      probedRloc: undefined,
+      nat: undefined,
+      referralAction: undefined,
+      action: undefined,
+      authError: undefined,
+      transport: undefined,
+      messageId: undefined,
+      rejectReason: undefined,
     };
     this.queue.push(e);
     this.live.push(e);
