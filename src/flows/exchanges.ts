@@ -91,8 +91,16 @@ interface Open extends Exchange {
   lastTx: number;
   /** Seconds between the last two transmissions (0 before a retransmission). */
   interval: number;
-  /** Per nonce (as `nonces`): time of the requester's latest transmission with it, NaN when none (rtt_ms). */
-  txAt: number[];
+  /**
+   * Its nonces as decoded (bigint keys: no text per packet): how many, the first, and the others
+   * (most exchanges have one: no array of their own).
+   */
+  nonceCount: number;
+  firstNonce: bigint;
+  moreNonces: bigint[];
+  /** Per nonce (as the first and `moreNonces`): time of the requester's latest transmission with it, NaN when none (rtt_ms). */
+  firstTxAt: number;
+  moreTxAt: number[];
   /** Outer source (address and port) of the first transmission; its repeats are retransmissions, not forwards. */
   sender: string;
   senderPort: number;
@@ -106,10 +114,9 @@ interface Open extends Exchange {
   /** The answer rtt_ms was measured to was addressed to the requester (not to a relay on its way). */
   answerToRequester: boolean;
   closed: boolean;
-  /** Its nonces as decoded (bigint keys: no text per packet). */
-  nonces: bigint[];
-  /** Retransmission keys it is filed under (smr: also its SMR-invoked request's). */
-  identities: string[];
+  /** Retransmission keys it is filed under (smr: also its SMR-invoked request's): the first ('' when none) and the others. */
+  firstIdentity: string;
+  moreIdentities: string[];
   /** The retransmission key of its first transmission, to recognise a copy of it translated by a NAT. */
   firstId: string;
   /** A node it was sent to sent it on: its answer may travel where this capture cannot see. */
@@ -382,7 +389,11 @@ export class ExchangeTracker {
       last: ts,
       lastTx: ts,
       interval: 0,
-      txAt: [],
+      nonceCount: 0,
+      firstNonce: 0n,
+      moreNonces: NO_NONCES,
+      firstTxAt: NaN,
+      moreTxAt: NO_TIMES,
       sender,
       senderPort,
       hops: [],
@@ -391,8 +402,8 @@ export class ExchangeTracker {
       answered: false,
       answerToRequester: false,
       closed: false,
-      nonces: [],
-      identities: [],
+      firstIdentity: '',
+      moreIdentities: NO_TEXT,
       firstId: '',
       forwardSeen: false,
       expects,
@@ -435,27 +446,28 @@ export class ExchangeTracker {
   }
 
   private fileNonce(e: Open, nonce: bigint): number {
-    const i = e.nonces.indexOf(nonce);
+    const i = nonceIndex(e, nonce);
     if (i >= 0) return i;
-    if (e.nonces.length === 0) {
-      e.nonces = [nonce];
-      e.txAt = [NaN];
+    if (e.nonceCount === 0) {
+      e.firstNonce = nonce;
+      e.firstTxAt = NaN;
     } else {
-      e.nonces = e.nonces.concat(nonce);
-      e.txAt = e.txAt.concat(NaN);
+      e.moreNonces = e.moreNonces.concat(nonce);
+      e.moreTxAt = e.moreTxAt.concat(NaN);
     }
     const known = this.byNonce.get(nonce);
     if (known === undefined) this.byNonce.set(nonce, e);
     else if (Array.isArray(known)) known.push(e);
     else this.byNonce.set(nonce, [known, e]);
-    return e.nonces.length - 1;
+    return e.nonceCount++;
   }
 
   /** The requester (re)sent the request with `nonce` at `ts`. */
   private transmitted(e: Open, nonce: bigint, ts: number): void {
-    // fileNonce may replace e.txAt: index first.
+    // fileNonce may replace e.moreTxAt: index first.
     const i = this.fileNonce(e, nonce);
-    e.txAt[i] = ts;
+    if (i === 0) e.firstTxAt = ts;
+    else e.moreTxAt[i - 1] = ts;
   }
 
   /** The open exchanges with a nonce, oldest first. */
@@ -466,7 +478,8 @@ export class ExchangeTracker {
 
   /** Files a waiting exchange under a retransmission key. */
   private fileIdentity(e: Open, id: string): void {
-    e.identities = e.identities.length ? e.identities.concat(id) : [id];
+    if (e.firstIdentity === '') e.firstIdentity = id;
+    else e.moreIdentities = e.moreIdentities.concat(id);
     this.byIdentity.set(id, e);
   }
 
@@ -873,7 +886,7 @@ export class ExchangeTracker {
       this.measure(e, v.ts, nonce);
       // For an SMR the responder stays the peer that was solicited.
       if (e.kind !== 'smr' && e.expects !== 'map-notify-ack') e.responder = v.ecm?.innerSrc ?? v.tunnel?.innerSrc ?? v.src;
-      for (const id of e.identities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
+      this.unfileIdentities(e);
     } else if (toRequester && !e.answerToRequester && e.rttMs !== null) {
       e.answerToRequester = true;
       this.measure(e, v.ts, nonce);
@@ -884,7 +897,8 @@ export class ExchangeTracker {
 
   private measure(e: Open, ts: number, nonce: bigint | undefined): void {
     if (e.outcome === 'reply-only') return;
-    const sent = nonce === undefined ? undefined : e.txAt[e.nonces.indexOf(nonce)];
+    const i = nonce === undefined ? -1 : nonceIndex(e, nonce);
+    const sent = i < 0 ? undefined : i === 0 ? e.firstTxAt : e.moreTxAt[i - 1];
     e.rttMs = ms(ts - (sent === undefined || Number.isNaN(sent) ? e.start : sent));
     e.timeToAnswerMs = ms(ts - e.start);
   }
@@ -1051,7 +1065,8 @@ export class ExchangeTracker {
   private close(e: Open): void {
     e.closed = true;
     this.openCount--;
-    for (const n of e.nonces) {
+    for (let i = 0; i < e.nonceCount; i++) {
+      const n = i === 0 ? e.firstNonce : e.moreNonces[i - 1]!;
       const known = this.byNonce.get(n);
       if (known === e) this.byNonce.delete(n);
       else if (Array.isArray(known)) {
@@ -1065,7 +1080,7 @@ export class ExchangeTracker {
     }
     // Late answers are recognised for a minute, but never by more than a bounded table.
     while (this.closedNonces.size > MAX_CLOSED_NONCES) this.forgetOldestClosed();
-    for (const id of e.identities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
+    this.unfileIdentities(e);
     if (e.smrPeer) {
       const smrs = this.smrByPeer.get(e.smrPeer);
       if (smrs && ++smrs.closed * 2 > smrs.list.length) {
@@ -1087,15 +1102,25 @@ export class ExchangeTracker {
     // Final now: what waits in the queue is what will be reported; the matching state goes. (A
     // closed exchange's lists are never looked at again, but its kind, expects, sender and
     // closed still are: by lists of open ones taken before it closed.)
-    e.txAt = NO_TIMES;
-    e.nonces = NO_NONCES;
+    e.nonceCount = 0;
+    e.firstNonce = 0n;
+    e.moreNonces = NO_NONCES;
+    e.moreTxAt = NO_TIMES;
     e.hops = NO_TEXT;
     e.replyTo = NO_TEXT;
-    e.identities = NO_TEXT;
+    e.firstIdentity = '';
+    e.moreIdentities = NO_TEXT;
     e.firstId = '';
     e.asked = undefined;
     e.smrEids = undefined;
     e.tcpKeys = undefined;
+  }
+
+  /** Takes the exchange's retransmission keys off the table (those still pointing at it). */
+  private unfileIdentities(e: Open): void {
+    if (e.firstIdentity === '') return;
+    if (this.byIdentity.get(e.firstIdentity) === e) this.byIdentity.delete(e.firstIdentity);
+    for (const id of e.moreIdentities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
   }
 
   private forgetOldestClosed(): void {
@@ -1179,6 +1204,14 @@ const NONE: readonly Open[] = [];
 const NO_TIMES: number[] = [];
 const NO_NONCES: bigint[] = [];
 const NO_TEXT: string[] = [];
+
+/** Where the exchange keeps a nonce (0: the first), or -1. */
+function nonceIndex(e: Open, nonce: bigint): number {
+  if (e.nonceCount === 0) return -1;
+  if (e.firstNonce === nonce) return 0;
+  const i = e.moreNonces.indexOf(nonce);
+  return i < 0 ? -1 : i + 1;
+}
 
 /** A short list with `x` added once, as a new array of its exact size (see pushFrame). */
 function withItem<T>(list: T[], x: T): T[] {
