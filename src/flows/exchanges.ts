@@ -1108,19 +1108,22 @@ export class ExchangeTracker {
     e.moreTxAt = NO_TIMES;
     e.hops = NO_TEXT;
     e.replyTo = NO_TEXT;
-    e.firstIdentity = '';
-    e.moreIdentities = NO_TEXT;
     e.firstId = '';
     e.asked = undefined;
     e.smrEids = undefined;
     e.tcpKeys = undefined;
   }
 
-  /** Takes the exchange's retransmission keys off the table (those still pointing at it). */
+  /**
+   * Takes the exchange's retransmission keys off the table (those still pointing at it), for good:
+   * once answered or closed, it is never filed again, and closing an answered one looks nothing up.
+   */
   private unfileIdentities(e: Open): void {
     if (e.firstIdentity === '') return;
     if (this.byIdentity.get(e.firstIdentity) === e) this.byIdentity.delete(e.firstIdentity);
     for (const id of e.moreIdentities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
+    e.firstIdentity = '';
+    e.moreIdentities = NO_TEXT;
   }
 
   private forgetOldestClosed(): void {
