@@ -26,6 +26,7 @@ import { actionSlug, MessageType, referralActionSlug } from '../dissect/registry
 import { isOpaque, type MappingNotification, type Registration, type RegistrationReject, rejectReasonSlug, ReliableType } from '../dissect/reliable.js';
 import type { InfoMessage, LispAddress, Locator, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
+import { NonceTable } from './nonce-table.js';
 import type { Exchange, ExchangeKind, FrameRef } from './types.js';
 import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type ReliableView } from './view.js';
 
@@ -51,6 +52,7 @@ export const WAIT_BASE: Readonly<Record<ExchangeKind, number>> = {
   subscription: 10,
   publication: 10,
 };
+const SHORTEST_WAIT = Math.min(...Object.values(WAIT_BASE));
 /** A back-off is followed: the wait is at least this many times the last retransmission interval. */
 export const WAIT_FACTOR = 3;
 /** ...but never longer than this (a periodic refresh is not a retransmission). */
@@ -90,8 +92,16 @@ interface Open extends Exchange {
   lastTx: number;
   /** Seconds between the last two transmissions (0 before a retransmission). */
   interval: number;
-  /** Per nonce (as `nonces`): time of the requester's latest transmission with it, NaN when none (rtt_ms). */
-  txAt: number[];
+  /**
+   * Its nonces as decoded (bigint keys: no text per packet): how many, the first, and the others
+   * (most exchanges have one: no array of their own).
+   */
+  nonceCount: number;
+  firstNonce: bigint;
+  moreNonces: bigint[];
+  /** Per nonce (as the first and `moreNonces`): time of the requester's latest transmission with it, NaN when none (rtt_ms). */
+  firstTxAt: number;
+  moreTxAt: number[];
   /** Outer source (address and port) of the first transmission; its repeats are retransmissions, not forwards. */
   sender: string;
   senderPort: number;
@@ -105,10 +115,9 @@ interface Open extends Exchange {
   /** The answer rtt_ms was measured to was addressed to the requester (not to a relay on its way). */
   answerToRequester: boolean;
   closed: boolean;
-  /** Its nonces as decoded (bigint keys: no text per packet). */
-  nonces: bigint[];
-  /** Retransmission keys it is filed under (smr: also its SMR-invoked request's). */
-  identities: string[];
+  /** Retransmission keys it is filed under (smr: also its SMR-invoked request's): the first ('' when none) and the others. */
+  firstIdentity: string;
+  moreIdentities: string[];
   /** The retransmission key of its first transmission, to recognise a copy of it translated by a NAT. */
   firstId: string;
   /** A node it was sent to sent it on: its answer may travel where this capture cannot see. */
@@ -186,11 +195,18 @@ export class ExchangeTracker {
   private head = 0;
   /** The open exchanges in order of start (closed ones leave at the next sweep). */
   private live: Open[] = [];
+  /**
+   * Per exchange in `live` (same index): a time up to which it is surely not over, or -Infinity
+   * when it must be looked at.
+   */
+  private liveNotBefore = new Float64Array(1024);
+  /** No message has come with a time before the last sweep's (so far: the bounds above hold). */
+  private inOrder = true;
   /** Everything in `live` before it is closed (the cap closes the oldest: it starts looking here). */
   private liveHead = 0;
   private openCount = 0;
   /** Open exchanges by each of their nonces (several may share one: then a list). */
-  private readonly byNonce = new Map<bigint, Open | Open[]>();
+  private readonly byNonce = new NonceTable<Open | Open[]>();
   /** Exchanges waiting for their answer, by retransmission key. */
   private readonly byIdentity = new Map<string, Open>();
   /**
@@ -200,7 +216,7 @@ export class ExchangeTracker {
    */
   private readonly smrByPeer = new Map<string, { list: Open[]; closed: number }>();
   /** Nonces of closed exchanges, kept a while to recognise late answers; oldest first in closedOrder. */
-  private readonly closedNonces = new Map<bigint, number>();
+  private readonly closedNonces = new NonceTable<number>();
   private closedOrder: bigint[] = [];
   private closedHead = 0;
   /** Last registration time per site and EID (for intervalMs). */
@@ -259,16 +275,32 @@ export class ExchangeTracker {
 
   /** Advances capture time: closes what timed out. */
   sweep(now: number, force = false): void {
+    // Every change to an exchange's timing comes from a message whose time was swept first: a
+    // time before the last sweep's voids the bounds taken there (see notBefore).
+    if (now < this.lastSweep) this.inOrder = false;
     if (!force && now - this.lastSweep < 0.5) return;
     this.lastSweep = now;
     // Only the open ones are looked at: behind one long-lived exchange, the queue can hold
-    // everything that started after it.
+    // everything that started after it. Of those, only the ones that may be over by now: the
+    // others are passed over by their bound alone, without a visit to each (a cache miss apiece).
     const live = this.live;
+    const bound = this.liveNotBefore;
+    const skip = this.inOrder;
     let n = 0;
     for (let i = 0; i < live.length; i++) {
+      if (skip && now <= bound[i]!) {
+        // Perhaps closed already (by a message): it leaves at a later sweep, as nothing else in
+        // `live` looks at a closed one.
+        bound[n] = bound[i]!;
+        live[n++] = live[i]!;
+        continue;
+      }
       const e = live[i]!;
       if (!e.closed && this.over(e, now)) this.close(e);
-      if (!e.closed) live[n++] = e;
+      if (!e.closed) {
+        bound[n] = this.notBefore(e, now);
+        live[n++] = e;
+      }
     }
     live.length = n;
     this.liveHead = 0;
@@ -326,6 +358,18 @@ export class ExchangeTracker {
     return now > Math.min(end, e.start + this.maxLifetime);
   }
 
+  /**
+   * A time up to which an exchange not over at `now` surely stays open: when it closes as things
+   * stand, or sooner if a message at `now` or later changes that (an answer, a retransmission:
+   * `last` and `lastTx` move to that message's time, and it waits at least the shortest linger or
+   * wait from there).
+   */
+  private notBefore(e: Open, now: number): number {
+    const end = e.answered || !e.wantsAnswer ? e.last + Math.min(LINGER, this.timeout ?? LINGER) : e.lastTx + this.waitFor(e);
+    const soonest = Math.min(LINGER, this.timeout ?? LINGER, this.timeout ?? SHORTEST_WAIT);
+    return Math.min(end, e.start + this.maxLifetime, now + soonest);
+  }
+
   /** Still open at `now` (closes it when its time has passed but no sweep closed it yet). */
   private alive(e: Open, now: number): boolean {
     if (e.closed) return false;
@@ -381,7 +425,11 @@ export class ExchangeTracker {
       last: ts,
       lastTx: ts,
       interval: 0,
-      txAt: [],
+      nonceCount: 0,
+      firstNonce: 0n,
+      moreNonces: NO_NONCES,
+      firstTxAt: NaN,
+      moreTxAt: NO_TIMES,
       sender,
       senderPort,
       hops: [],
@@ -390,40 +438,78 @@ export class ExchangeTracker {
       answered: false,
       answerToRequester: false,
       closed: false,
-      nonces: [],
-      identities: [],
+      firstIdentity: '',
+      moreIdentities: NO_TEXT,
       firstId: '',
       forwardSeen: false,
       expects,
+      // Every optional field from the start, so that all exchanges share one shape: added as each
+      // kind needs them, in orders of their own, they made the hot paths' property accesses
+      // megamorphic, and put the extras in a second object that grew with each one.
+      asked: undefined,
+      smrPeer: undefined,
+      smrEids: undefined,
+      tcpKeys: undefined,
+      responder: undefined,
+      rlocs: undefined,
+      via: undefined,
+      notes: undefined,
+      icmp: undefined,
+      smrInvoked: undefined,
+      keyId: undefined,
+      withdraw: undefined,
+      subscriptionNonce: undefined,
+      lispSec: undefined,
+      site: undefined,
+      wantMapNotify: undefined,
+      intervalMs: undefined,
+      requestSeen: undefined,
+      invokedNonce: undefined,
+      invokedMs: undefined,
+      probedRloc: undefined,
+      nat: undefined,
+      referralAction: undefined,
+      action: undefined,
+      authError: undefined,
+      transport: undefined,
+      messageId: undefined,
+      rejectReason: undefined,
     };
     this.queue.push(e);
+    if (this.live.length === this.liveNotBefore.length) {
+      const grown = new Float64Array(this.live.length * 2);
+      grown.set(this.liveNotBefore);
+      this.liveNotBefore = grown;
+    }
+    this.liveNotBefore[this.live.length] = -Infinity;
     this.live.push(e);
     this.openCount++;
     return e;
   }
 
   private fileNonce(e: Open, nonce: bigint): number {
-    const i = e.nonces.indexOf(nonce);
+    const i = nonceIndex(e, nonce);
     if (i >= 0) return i;
-    if (e.nonces.length === 0) {
-      e.nonces = [nonce];
-      e.txAt = [NaN];
+    if (e.nonceCount === 0) {
+      e.firstNonce = nonce;
+      e.firstTxAt = NaN;
     } else {
-      e.nonces = e.nonces.concat(nonce);
-      e.txAt = e.txAt.concat(NaN);
+      e.moreNonces = e.moreNonces.concat(nonce);
+      e.moreTxAt = e.moreTxAt.concat(NaN);
     }
     const known = this.byNonce.get(nonce);
     if (known === undefined) this.byNonce.set(nonce, e);
     else if (Array.isArray(known)) known.push(e);
     else this.byNonce.set(nonce, [known, e]);
-    return e.nonces.length - 1;
+    return e.nonceCount++;
   }
 
   /** The requester (re)sent the request with `nonce` at `ts`. */
   private transmitted(e: Open, nonce: bigint, ts: number): void {
-    // fileNonce may replace e.txAt: index first.
+    // fileNonce may replace e.moreTxAt: index first.
     const i = this.fileNonce(e, nonce);
-    e.txAt[i] = ts;
+    if (i === 0) e.firstTxAt = ts;
+    else e.moreTxAt[i - 1] = ts;
   }
 
   /** The open exchanges with a nonce, oldest first. */
@@ -434,7 +520,8 @@ export class ExchangeTracker {
 
   /** Files a waiting exchange under a retransmission key. */
   private fileIdentity(e: Open, id: string): void {
-    e.identities = e.identities.length ? e.identities.concat(id) : [id];
+    if (e.firstIdentity === '') e.firstIdentity = id;
+    else e.moreIdentities = e.moreIdentities.concat(id);
     this.byIdentity.set(id, e);
   }
 
@@ -841,7 +928,7 @@ export class ExchangeTracker {
       this.measure(e, v.ts, nonce);
       // For an SMR the responder stays the peer that was solicited.
       if (e.kind !== 'smr' && e.expects !== 'map-notify-ack') e.responder = v.ecm?.innerSrc ?? v.tunnel?.innerSrc ?? v.src;
-      for (const id of e.identities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
+      this.unfileIdentities(e);
     } else if (toRequester && !e.answerToRequester && e.rttMs !== null) {
       e.answerToRequester = true;
       this.measure(e, v.ts, nonce);
@@ -852,7 +939,8 @@ export class ExchangeTracker {
 
   private measure(e: Open, ts: number, nonce: bigint | undefined): void {
     if (e.outcome === 'reply-only') return;
-    const sent = nonce === undefined ? undefined : e.txAt[e.nonces.indexOf(nonce)];
+    const i = nonce === undefined ? -1 : nonceIndex(e, nonce);
+    const sent = i < 0 ? undefined : i === 0 ? e.firstTxAt : e.moreTxAt[i - 1];
     e.rttMs = ms(ts - (sent === undefined || Number.isNaN(sent) ? e.start : sent));
     e.timeToAnswerMs = ms(ts - e.start);
   }
@@ -1019,7 +1107,8 @@ export class ExchangeTracker {
   private close(e: Open): void {
     e.closed = true;
     this.openCount--;
-    for (const n of e.nonces) {
+    for (let i = 0; i < e.nonceCount; i++) {
+      const n = i === 0 ? e.firstNonce : e.moreNonces[i - 1]!;
       const known = this.byNonce.get(n);
       if (known === e) this.byNonce.delete(n);
       else if (Array.isArray(known)) {
@@ -1033,7 +1122,7 @@ export class ExchangeTracker {
     }
     // Late answers are recognised for a minute, but never by more than a bounded table.
     while (this.closedNonces.size > MAX_CLOSED_NONCES) this.forgetOldestClosed();
-    for (const id of e.identities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
+    this.unfileIdentities(e);
     if (e.smrPeer) {
       const smrs = this.smrByPeer.get(e.smrPeer);
       if (smrs && ++smrs.closed * 2 > smrs.list.length) {
@@ -1055,15 +1144,28 @@ export class ExchangeTracker {
     // Final now: what waits in the queue is what will be reported; the matching state goes. (A
     // closed exchange's lists are never looked at again, but its kind, expects, sender and
     // closed still are: by lists of open ones taken before it closed.)
-    e.txAt = NO_TIMES;
-    e.nonces = NO_NONCES;
+    e.nonceCount = 0;
+    e.firstNonce = 0n;
+    e.moreNonces = NO_NONCES;
+    e.moreTxAt = NO_TIMES;
     e.hops = NO_TEXT;
     e.replyTo = NO_TEXT;
-    e.identities = NO_TEXT;
     e.firstId = '';
     e.asked = undefined;
     e.smrEids = undefined;
     e.tcpKeys = undefined;
+  }
+
+  /**
+   * Takes the exchange's retransmission keys off the table (those still pointing at it), for good:
+   * once answered or closed, it is never filed again, and closing an answered one looks nothing up.
+   */
+  private unfileIdentities(e: Open): void {
+    if (e.firstIdentity === '') return;
+    if (this.byIdentity.get(e.firstIdentity) === e) this.byIdentity.delete(e.firstIdentity);
+    for (const id of e.moreIdentities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
+    e.firstIdentity = '';
+    e.moreIdentities = NO_TEXT;
   }
 
   private forgetOldestClosed(): void {
@@ -1147,6 +1249,14 @@ const NONE: readonly Open[] = [];
 const NO_TIMES: number[] = [];
 const NO_NONCES: bigint[] = [];
 const NO_TEXT: string[] = [];
+
+/** Where the exchange keeps a nonce (0: the first), or -1. */
+function nonceIndex(e: Open, nonce: bigint): number {
+  if (e.nonceCount === 0) return -1;
+  if (e.firstNonce === nonce) return 0;
+  const i = e.moreNonces.indexOf(nonce);
+  return i < 0 ? -1 : i + 1;
+}
 
 /** A short list with `x` added once, as a new array of its exact size (see pushFrame). */
 function withItem<T>(list: T[], x: T): T[] {

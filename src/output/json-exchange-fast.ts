@@ -4,7 +4,7 @@
 
 import type { Exchange } from '../flows/types.js';
 import { exchangeJson } from './json-flows.js';
-import { putAscii, putUint, type OutBuffer } from './out-buffer.js';
+import { putAscii, putTime, putUint, type OutBuffer } from './out-buffer.js';
 
 /**
  * Room kept beyond each string checked: keys, punctuation and numbers are written without a check
@@ -162,6 +162,17 @@ function strings(b: Uint8Array, p: number, list: readonly string[]): number {
 function num(b: Uint8Array, p: number, n: number): number {
   if (p < 0) return p;
   if (Number.isInteger(n) && n >= 0 && n <= 0x7fffffff) return putUint(b, p, n);
+  // Times and milliseconds are rounded to microseconds: such a number is the double nearest to
+  // k / 10^6, and below 2^33 (where doubles lie closer than 10^-6) no shorter decimal than k's
+  // digits with a point before the last six (trailing zeros dropped) reads back as it, so that is
+  // String's shortest round-trip text, written without making the string.
+  if (n >= 0 && n < 2 ** 33) {
+    const k = Math.round(n * 1e6);
+    if (k / 1e6 === n) {
+      const usec = k % 1e6;
+      return putTime(b, p, (k - usec) / 1e6, usec);
+    }
+  }
   return putAscii(b, p, Number.isFinite(n) ? String(n) : 'null');
 }
 

@@ -375,3 +375,69 @@ describe('Publish/Subscribe', () => {
     ]);
   });
 });
+
+describe('sweeping by bounds', () => {
+  it('looks at every open exchange again once time went back: an answer from before the last sweep closes it sooner', async () => {
+    const { ExchangeTracker } = await import('../../src/flows/exchanges.js');
+    const at: number[] = [];
+    let now = 0;
+    const t = new ExchangeTracker({ onExchange: () => at.push(now) });
+    const ask = (ts: number, nonce: bigint) => t.control({ ts, src: PEER, dst: MS, sport: 4342, dport: 4342, m: mapRequest({ nonce, eids: [`10.9.0.${nonce}/32`], itrRlocs: [PEER] }) }, { frame: 1, file: 0 });
+    ask(1, 1n);
+    ask(2, 2n); // the sweep at 2 finds the first waiting until 11
+    now = 1.5;
+    t.control({ ts: 1.5, src: MS, dst: PEER, sport: 4342, dport: 4342, m: mapReply({ nonce: 1n, records: [] }) }, { frame: 3, file: 0 });
+    now = 4.7;
+    t.sweep(4.7); // answered at 1.5, it lingered until 4.5
+    expect(at).toEqual([4.7]);
+  });
+
+  it('closes the same exchanges at the same sweeps as looking at every open one', async () => {
+    // The sweep passes over an exchange until a bound it took; a tracker that has seen time go
+    // back looks at every open one each time. Both must tell the same story of random traffic:
+    // requests (some retransmitted, some with a nonce reused), answers early, late and never,
+    // registrations with and without M, over gaps around every wait and linger, and time going back.
+    const { ExchangeTracker } = await import('../../src/flows/exchanges.js');
+    const { mapRegisterMessage, mapNotifyMessage } = await import('../../src/dissect/build.js');
+    const peers = [PEER, PEER2, A];
+    const step = fc.record({
+      gap: fc.constantFrom(0, 0.001, 0.3, 0.49, 0.5, 0.51, 1, 2.9, 3, 3.1, 6, 9.9, 10, 10.1, 25, 61, -0.3, -4),
+      what: fc.constantFrom('request', 'probe', 'reply', 'register', 'register-m0', 'notify'),
+      nonce: fc.bigInt({ min: 0n, max: 5n }),
+      peer: fc.nat(peers.length - 1),
+      eid: fc.nat(2),
+    });
+    const run = (steps: { gap: number; what: string; nonce: bigint; peer: number; eid: number }[], timeout: number | undefined, bounded: boolean) => {
+      // Each exchange with the message at which it came out (what a live capture shows when).
+      const out: unknown[] = [];
+      let at = -1;
+      const t = new ExchangeTracker({ ...(timeout !== undefined ? { timeout } : {}), maxOpen: 8, onExchange: (e) => out.push([at, e]) });
+      // Time going back voids the bounds for good (both sweep at the same times from there on).
+      t.sweep(1);
+      if (!bounded) t.sweep(0);
+      let ts = 1;
+      steps.forEach((s, i) => {
+        at = i;
+        ts += s.gap;
+        const peer = peers[s.peer]!;
+        const eid = `10.9.0.${s.eid}/32`;
+        const records = [mappingRecord({ eid, locators: [{ rloc: peer, local: true }] })];
+        const ref = { frame: i + 1, file: 0 };
+        const v = (src: string, dst: string, m: Parameters<typeof t.control>[0]['m']) => t.control({ ts, src, dst, sport: 4342, dport: 4342, m }, ref);
+        if (s.what === 'request' || s.what === 'probe') v(peer, MS, mapRequest({ nonce: s.nonce, eids: [eid], itrRlocs: [peer], probe: s.what === 'probe' }));
+        else if (s.what === 'reply') v(MS, peer, mapReply({ nonce: s.nonce, records }));
+        else if (s.what === 'notify') v(MS, peer, mapNotifyMessage({ nonce: s.nonce, records, ...key }));
+        else v(peer, MS, mapRegisterMessage({ nonce: s.nonce, records, wantMapNotify: s.what === 'register', ...key }));
+      });
+      at = steps.length;
+      t.finish();
+      return { out, counters: { ...t.counters } };
+    };
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 20, maxLength: 120 }), fc.constantFrom(undefined, 0, 1, 5), (steps, timeout) => {
+        expect(run(steps, timeout, true)).toEqual(run(steps, timeout, false));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

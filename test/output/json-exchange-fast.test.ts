@@ -21,7 +21,17 @@ function written(e: Exchange, multi: boolean, size = 1 << 16): string {
 // Text that needs no escaping (addresses, prefixes, slugs), which the fast path writes itself.
 const plainText = fc.string({ unit: fc.constantFrom('1', '0', '.', ':', '/', '[', ']', 'a', 'f', '-', ' ', '~') });
 const text = fc.oneof(plainText, fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: fc.constantFrom('"', '\\', '\n', '\u0001', '\u007f', 'é', '\ud800', 'a') }));
-const num = fc.oneof(fc.double(), fc.integer(), fc.integer({ min: 0, max: 2 ** 53 }), fc.constantFrom(0, -0, 2 ** 31, 2 ** 31 - 1, 1764000000.000037));
+// Times and milliseconds as the engine rounds them (microseconds), across the range where doubles
+// lie closer than a microsecond and beyond it.
+const rounded = fc.tuple(fc.integer({ min: -1e6, max: 2 ** 53 }), fc.constantFrom(1e3, 1e6)).map(([k, d]) => Math.round((k / d) * 1e6) / 1e6);
+const num = fc.oneof(
+  fc.double(),
+  fc.integer(),
+  fc.integer({ min: 0, max: 2 ** 53 }),
+  rounded,
+  fc.integer({ min: 0, max: 2 ** 34 * 1e6 }).map((k) => k / 1e6),
+  fc.constantFrom(0, -0, 2 ** 31, 2 ** 31 - 1, 1764000000.000037, 1e-6, 0.000001, 2 ** 33 - 1e-6, 2 ** 33, 8589934591.999999, 4294967296.000001),
+);
 const frame = fc.record({ frame: fc.nat(), file: fc.nat({ max: 9 }) });
 
 function exchangeOf(text: fc.Arbitrary<string>): fc.Arbitrary<Exchange> {
@@ -71,6 +81,17 @@ function exchangeOf(text: fc.Arbitrary<string>): fc.Arbitrary<Exchange> {
 const exchange = exchangeOf(text);
 
 describe('writeExchangeJson', () => {
+  it('writes times and milliseconds as String does, digit by digit', () => {
+    const base: Omit<Exchange, 'start' | 'rttMs' | 'timeToAnswerMs'> = { kind: 'resolution', eid: 'e', nonce: 'n', frames: [], requester: 'r', retransmissions: 0, outcome: 'answered' };
+    fc.assert(
+      fc.property(num, fc.option(num, { nil: null }), (start, rtt) => {
+        const e: Exchange = { ...base, start, rttMs: rtt, timeToAnswerMs: rtt, intervalMs: start };
+        expect(written(e, false)).toBe(JSON.stringify(exchangeJson(e, false)) + '\n');
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('writes what JSON.stringify writes of exchangeJson, for any exchange, one capture or several', () => {
     fc.assert(
       fc.property(exchange, fc.boolean(), (e, multi) => {
