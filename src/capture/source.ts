@@ -67,8 +67,9 @@ function describeError(name: string, e: unknown): CaptureError {
 
 /**
  * Chunks of a file. The parser is done with a chunk when push() returns (it copies any record that
- * straddles chunks), so one buffer serves every read; gunzip, though, may still hold the previous
- * chunk, so `reuse()` says when a fresh buffer is needed.
+ * straddles chunks), so two buffers serve every read: the next chunk is read into one while the
+ * other is parsed (the file system works while we decode, instead of the decoder waiting for it).
+ * Gunzip, though, may still hold the previous chunk, so `reuse()` says when a fresh buffer is needed.
  */
 async function* fileChunks(
   fh: FileHandle,
@@ -77,22 +78,37 @@ async function* fileChunks(
   reuse: () => boolean,
   follow?: ReadCaptureOptions['follow'],
 ): AsyncGenerator<Uint8Array> {
-  let buf = Buffer.allocUnsafe(chunkSize);
-  for (;;) {
-    let n: number;
-    try {
-      n = (await fh.read(buf, 0, chunkSize, null)).bytesRead;
-    } catch (e) {
-      throw describeError(name, e);
+  // Settles with the byte count or the error, never rejects: a read fails while its chunk's
+  // predecessor is being parsed, and is reported when its turn comes.
+  const read = (b: Buffer): Promise<number | Error> =>
+    fh.read(b, 0, chunkSize, null).then(
+      (r) => r.bytesRead,
+      (e: unknown) => describeError(name, e),
+    );
+  let buf: Buffer = Buffer.allocUnsafe(chunkSize);
+  let spare: Buffer | undefined;
+  let pending: Promise<number | Error> | undefined = read(buf);
+  try {
+    for (;;) {
+      const n = await pending;
+      pending = undefined;
+      if (n instanceof Error) throw n;
+      if (n === 0) {
+        if (!follow || follow.signal.aborted) return;
+        await waitOrAbort(follow.pollMs ?? 200, follow.signal);
+        pending = read(buf);
+        continue;
+      }
+      const next: Buffer = spare ?? Buffer.allocUnsafe(chunkSize);
+      pending = read(next);
+      // A plain Uint8Array view: subarrays of it (every frame) are cheaper than Buffer subarrays.
+      yield new Uint8Array(buf.buffer, buf.byteOffset, n);
+      spare = reuse() ? buf : undefined;
+      buf = next;
     }
-    if (n === 0) {
-      if (!follow || follow.signal.aborted) return;
-      await waitOrAbort(follow.pollMs ?? 200, follow.signal);
-      continue;
-    }
-    // A plain Uint8Array view: subarrays of it (every frame) are cheaper than Buffer subarrays.
-    yield new Uint8Array(buf.buffer, buf.byteOffset, n);
-    if (!reuse()) buf = Buffer.allocUnsafe(chunkSize);
+  } finally {
+    // Stopped early: the read under way finishes before the file is closed.
+    if (pending) await pending;
   }
 }
 

@@ -3,6 +3,7 @@
 
 import { CaptureError } from '../capture/types.js';
 import { analyzeCaptures } from '../flows/analyze.js';
+import type { FlowResult } from '../flows/engine.js';
 import { failuresIn } from '../flows/stats.js';
 import type { FilterDomain, Predicate } from '../flows/filter.js';
 import type { Exchange } from '../flows/types.js';
@@ -84,8 +85,11 @@ function setup(spec: CommandSpec, argv: string[], domain?: FilterDomain): Setup 
   return s;
 }
 
-/** Runs the engine over the files; exchanges reach `onExchange` in order of start as they close. */
-async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void) {
+/**
+ * Runs the engine over the files; exchanges reach `onExchange` in order of start as they close.
+ * `without`: what the command does not print, so the engine does not work it out.
+ */
+async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void, without?: readonly FlowResult[]) {
   const keysPath = s.a.values.get('keys');
   const ring = keysPath ? loadKeys(keysPath) : undefined;
   try {
@@ -95,6 +99,7 @@ async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void) {
       ready: () => io.ready(),
       ...(s.timeout !== undefined ? { timeout: s.timeout } : {}),
       ...(onExchange ? { onExchange } : {}),
+      ...(without ? { without } : {}),
     });
   } catch (e) {
     if (e instanceof CaptureError) throw new UsageError(e.message);
@@ -132,7 +137,7 @@ export async function runFlows(argv: string[], io: Io): Promise<number> {
     found.add(e.outcome);
     if (table) table.push(e);
     else io.line(JSON.stringify(obj));
-  });
+  }, ['mappings', 'exchange-stats']);
   table?.end();
   if (r.stats.malformedFrames > 0) found.add('malformed');
   if (r.duplicates) io.warn(`${r.duplicates} ${r.duplicates === 1 ? 'packet' : 'packets'} seen in more than one capture ${r.duplicates === 1 ? 'was' : 'were'} counted once`);
@@ -149,9 +154,14 @@ export async function runMappings(argv: string[], io: Io): Promise<number> {
   const multi = s.files.length > 1;
   const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
   const found = new Set<string>();
-  const r = await analyze(s, io, (e) => {
-    found.add(e.outcome);
-  });
+  const r = await analyze(
+    s,
+    io,
+    (e) => {
+      found.add(e.outcome);
+    },
+    ['exchange-stats'],
+  );
   if (r.stats.malformedFrames > 0) found.add('malformed');
   let first = true;
   for (const m of r.mappings) {

@@ -45,14 +45,23 @@ export function formatIPv6(b: Uint8Array, off: number): string {
   return `${head}::${tail}`;
 }
 
+const HEX_CODES = Uint8Array.from(HEX, (c) => c.charCodeAt(0));
+const COLON = 58;
+
+/** Every frame's link header has two: the text is made in one allocation, not a string per digit. */
 export function formatMac(b: Uint8Array, off: number): string {
-  let s = '';
-  for (let i = 0; i < 6; i++) {
-    const v = b[off + i]!;
-    if (i) s += ':';
-    s += HEX[v >> 4]! + HEX[v & 15]!;
-  }
-  return s;
+  const h = HEX_CODES;
+  // A byte beyond the buffer reads as 0 (as the digit-by-digit version did).
+  const a = b[off]! | 0;
+  const c = b[off + 1]! | 0;
+  const d = b[off + 2]! | 0;
+  const e = b[off + 3]! | 0;
+  const f = b[off + 4]! | 0;
+  const g = b[off + 5]! | 0;
+  return String.fromCharCode(
+    h[a >> 4]!, h[a & 15]!, COLON, h[c >> 4]!, h[c & 15]!, COLON, h[d >> 4]!, h[d & 15]!, COLON,
+    h[e >> 4]!, h[e & 15]!, COLON, h[f >> 4]!, h[f & 15]!, COLON, h[g >> 4]!, h[g & 15]!,
+  );
 }
 
 /** The parts one after another, in a new array. */

@@ -1,18 +1,24 @@
 // The flow engine over capture files, merged by time: what `flows`, `mappings` and `stats` print.
 
 import type { Exchange } from './types.js';
-import { FlowEngine, type FlowEngineOptions } from './engine.js';
+import { FlowEngine, type FlowEngineOptions, type FlowResult } from './engine.js';
 import { mergeCaptures, type MergeOptions } from './merge.js';
 
 export interface AnalyzeOptions extends Pick<MergeOptions, 'decoder' | 'warning' | 'ready'> {
   timeout?: FlowEngineOptions['timeout'];
   /** Exchanges in order of start, as they close. */
   onExchange?: (e: Exchange) => void;
+  /** Results the command does not print (FlowEngineOptions.without). */
+  without?: readonly FlowResult[];
 }
 
 /** Runs the engine over `files` (merged by time; a packet seen in two of them counted once). */
 export async function analyzeCaptures(files: string[], opts: AnalyzeOptions) {
-  const engine = new FlowEngine({ ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), ...(opts.onExchange ? { onExchange: opts.onExchange } : {}) });
+  const engine = new FlowEngine({
+    ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+    ...(opts.onExchange ? { onExchange: opts.onExchange } : {}),
+    ...(opts.without ? { without: opts.without } : {}),
+  });
   const { duplicates } = await mergeCaptures(
     files,
     {

@@ -17,8 +17,17 @@ import { controlView, dataView, reliableViews } from './view.js';
 
 const u32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
+/** Results a caller may do without (see FlowEngineOptions.without). */
+export type FlowResult = 'mappings' | 'exchange-stats';
+
 export interface FlowEngineOptions extends Omit<ExchangeOptions, 'onExchange'> {
   mappings?: MappingOptions;
+  /**
+   * Results the caller never reads, whose work is then not done: `mappings` (timelines and
+   * handovers; the exchanges do not depend on them), `exchange-stats` (what the statistics count
+   * of closed exchanges). Frame and packet counts are kept either way.
+   */
+  without?: readonly FlowResult[];
   /** Receives exchanges in order of start time as they close. */
   onExchange?: (e: Exchange) => void;
 }
@@ -27,18 +36,23 @@ export class FlowEngine {
   readonly stats = new StatsCollector();
   readonly mappingTracker: MappingTracker;
   readonly exchanges: ExchangeTracker;
+  /** The mapping tracker is fed (not when the caller does without mappings: it stays empty). */
+  private readonly tracksMappings: boolean;
 
   constructor(opts: FlowEngineOptions = {}) {
     this.mappingTracker = new MappingTracker(opts.mappings);
+    this.tracksMappings = !opts.without?.includes('mappings');
+    const { without: _without, ...rest } = opts;
+    const countExchanges = !opts.without?.includes('exchange-stats');
     this.exchanges = new ExchangeTracker(
       {
-        ...opts,
+        ...rest,
         onExchange: (e) => {
-          this.stats.exchange(e);
+          if (countExchanges) this.stats.exchange(e);
           opts.onExchange?.(e);
         },
       },
-      this.mappingTracker,
+      this.tracksMappings ? this.mappingTracker : undefined,
     );
   }
 
@@ -63,7 +77,7 @@ export class FlowEngine {
       s.dataPackets++;
       s.message(p.kind);
       const d = dataView(p);
-      if (d) this.mappingTracker.data(d.ts, d.itr, d.etr, d.dstEid);
+      if (d && this.tracksMappings) this.mappingTracker.data(d.ts, d.itr, d.etr, d.dstEid);
       // A control message an RTR hands on inside LISP data (a Map-Notify for a NATed xTR).
       const nested = p.data?.inner?.lisp;
       if (nested?.kind === 'control' && nested.control) {
@@ -116,7 +130,7 @@ export class FlowEngine {
     s.message('data');
     const b = f.data;
     const ts = f.tsSec + f.tsNsec / 1e9;
-    if (d.innerLen > 0) {
+    if (d.innerLen > 0 && this.tracksMappings) {
       const iid = d.flags & DataFlag.I ? dataIid(d.word2) : -1;
       if (d.innerVersion === 4) this.mappingTracker.dataV4(ts, u32(b, d.ip + 12), u32(b, d.ip + 16), iid, u32(b, d.inner + 16));
       else {
