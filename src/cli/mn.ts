@@ -14,10 +14,10 @@ import { LISP_CONTROL_PORT, LISP_DATA_PORT, SITE_ID_LENGTH, XTR_ID_LENGTH } from
 import { LispClient, sourceAddressFor } from '../mn/client.js';
 import { ConfigError, configuredRlocs, parseMobileNodeConfig, type MobileNodeConfig } from '../mn/config.js';
 import { ownLocators } from '../mn/etr.js';
-import { MobileNode } from '../mn/mobile-node.js';
+import { pingNode, pingReady } from '../mn/ping-node.js';
 import { pingSeries, pinThrough } from '../mn/ping.js';
 import { registerFailure, stableXtrId } from '../mn/registration.js';
-import { LispRouter } from '../mn/router.js';
+import type { LispRouter } from '../mn/router.js';
 import { MobileNodeRun } from '../mn/run.js';
 import { clockInterface, openWireClock, WireClockError, type WireClock } from '../mn/wire-clock.js';
 import type { ActiveTraffic } from '../output/active.js';
@@ -448,24 +448,20 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   const dataPort = intValue(spec, 'data-port', a.values.get('data-port')) ?? LISP_DATA_PORT;
   const traffic = openTraffic(a, io, spec.name, key === undefined ? {} : { key });
   const retry = retryOf(a, spec);
-  const common = {
-    name: 'lispscope',
-    rlocs: [source],
-    ports: { control: port, data: dataPort },
-    recorder: traffic.recorder,
-    recordReceived: true,
-    policy: guard,
-    timers: { mapRequestTimeoutMs: retry.timeoutMs, mapRequestRetries: retry.retries, mapNotifyTimeoutMs: retry.timeoutMs },
-    ...(mr ? { mapResolver: mr } : {}),
-    ...(xtrId !== undefined ? { xtrId } : {}),
-    ...(siteId ? { siteId } : {}),
-  };
   let wire: WireClock | undefined;
   try {
-    router =
-      ms && key
-        ? new MobileNode({ ...common, eid: own, mapServer: { address: ms, port, key, keyId: keyIdOf(a, spec.name) }, mapResolver: mr ?? ms })
-        : new LispRouter({ ...common, eids: [own] });
+    router = pingNode({
+      eid: own,
+      source,
+      ports: { control: port, data: dataPort },
+      retry,
+      recorder: traffic.recorder,
+      policy: guard,
+      ...(ms && key ? { mapServer: { address: ms, key, keyId: keyIdOf(a, spec.name) } } : {}),
+      ...(mr ? { mapResolver: mr } : {}),
+      ...(xtrId !== undefined ? { xtrId } : {}),
+      ...(siteId ? { siteId } : {}),
+    });
     const iface = captureInterface(a, spec, io, source);
     if (iface) wire = openWireClock({ iface, local: source, ports: [port, dataPort] }, a.values.get('interface') !== undefined, verboseWarn(a, spec, io));
     await router.start();
@@ -477,7 +473,7 @@ async function mnPing(a: Parsed, spec: CommandSpec, io: Io): Promise<number> {
   }
   const json = a.flags.get('json') ?? false;
   try {
-    if (router instanceof MobileNode && !router.attachment?.registration) {
+    if (!pingReady(router)) {
       io.error(`${spec.name}: no Map-Notify from ${ms}: registering ${prefixText(own.address, own.maskLen)} failed`);
       return 1;
     }
