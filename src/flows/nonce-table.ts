@@ -106,10 +106,20 @@ export class NonceTable<V> {
   }
 }
 
-/** Mixes both halves (nonces may be counters, or 0 as OOR sends SMRs with). */
-function hash(a: number, b: number): number {
-  let h = Math.imul(a ^ Math.imul(b, 0x9e3779b1), 0x85ebca6b);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 13);
+/**
+ * Mixes the halves one after the other (MurmurHash3's steps), from a seed drawn per process: a
+ * sum of the halves, as first written, sent every nonce of a counter-like generator (high half i,
+ * low half i times a constant) to one slot, and made lookups linear in the table's size. The seed
+ * keeps a crafted flood from doing the same; nothing iterates the table, so output does not depend on it.
+ */
+export function nonceHash(a: number, b: number, seed: number = SEED): number {
+  let h = Math.imul(a ^ seed, 0xcc9e2d51);
+  h = Math.imul((h << 15) | (h >>> 17), 0x1b873593);
+  h ^= b;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
+
+const SEED = (Math.random() * 0x1_0000_0000) >>> 0;
+const hash = (a: number, b: number): number => nonceHash(a, b);
