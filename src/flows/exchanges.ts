@@ -52,7 +52,6 @@ export const WAIT_BASE: Readonly<Record<ExchangeKind, number>> = {
   subscription: 10,
   publication: 10,
 };
-const SHORTEST_WAIT = Math.min(...Object.values(WAIT_BASE));
 /** A back-off is followed: the wait is at least this many times the last retransmission interval. */
 export const WAIT_FACTOR = 3;
 /** ...but never longer than this (a periodic refresh is not a retransmission). */
@@ -195,13 +194,6 @@ export class ExchangeTracker {
   private head = 0;
   /** The open exchanges in order of start (closed ones leave at the next sweep). */
   private live: Open[] = [];
-  /**
-   * Per exchange in `live` (same index): a time up to which it is surely not over, or -Infinity
-   * when it must be looked at.
-   */
-  private liveNotBefore = new Float64Array(1024);
-  /** No message has come with a time before the last sweep's (so far: the bounds above hold). */
-  private inOrder = true;
   /** Everything in `live` before it is closed (the cap closes the oldest: it starts looking here). */
   private liveHead = 0;
   private openCount = 0;
@@ -275,32 +267,16 @@ export class ExchangeTracker {
 
   /** Advances capture time: closes what timed out. */
   sweep(now: number, force = false): void {
-    // Every change to an exchange's timing comes from a message whose time was swept first: a
-    // time before the last sweep's voids the bounds taken there (see notBefore).
-    if (now < this.lastSweep) this.inOrder = false;
     if (!force && now - this.lastSweep < 0.5) return;
     this.lastSweep = now;
     // Only the open ones are looked at: behind one long-lived exchange, the queue can hold
-    // everything that started after it. Of those, only the ones that may be over by now: the
-    // others are passed over by their bound alone, without a visit to each (a cache miss apiece).
+    // everything that started after it.
     const live = this.live;
-    const bound = this.liveNotBefore;
-    const skip = this.inOrder;
     let n = 0;
     for (let i = 0; i < live.length; i++) {
-      if (skip && now <= bound[i]!) {
-        // Perhaps closed already (by a message): it leaves at a later sweep, as nothing else in
-        // `live` looks at a closed one.
-        bound[n] = bound[i]!;
-        live[n++] = live[i]!;
-        continue;
-      }
       const e = live[i]!;
       if (!e.closed && this.over(e, now)) this.close(e);
-      if (!e.closed) {
-        bound[n] = this.notBefore(e, now);
-        live[n++] = e;
-      }
+      if (!e.closed) live[n++] = e;
     }
     live.length = n;
     this.liveHead = 0;
@@ -356,18 +332,6 @@ export class ExchangeTracker {
   private over(e: Open, now: number): boolean {
     const end = e.answered || !e.wantsAnswer ? e.last + Math.min(LINGER, this.timeout ?? LINGER) : e.lastTx + this.waitFor(e);
     return now > Math.min(end, e.start + this.maxLifetime);
-  }
-
-  /**
-   * A time up to which an exchange not over at `now` surely stays open: when it closes as things
-   * stand, or sooner if a message at `now` or later changes that (an answer, a retransmission:
-   * `last` and `lastTx` move to that message's time, and it waits at least the shortest linger or
-   * wait from there).
-   */
-  private notBefore(e: Open, now: number): number {
-    const end = e.answered || !e.wantsAnswer ? e.last + Math.min(LINGER, this.timeout ?? LINGER) : e.lastTx + this.waitFor(e);
-    const soonest = Math.min(LINGER, this.timeout ?? LINGER, this.timeout ?? SHORTEST_WAIT);
-    return Math.min(end, e.start + this.maxLifetime, now + soonest);
   }
 
   /** Still open at `now` (closes it when its time has passed but no sweep closed it yet). */
@@ -476,12 +440,6 @@ export class ExchangeTracker {
       rejectReason: undefined,
     };
     this.queue.push(e);
-    if (this.live.length === this.liveNotBefore.length) {
-      const grown = new Float64Array(this.live.length * 2);
-      grown.set(this.liveNotBefore);
-      this.liveNotBefore = grown;
-    }
-    this.liveNotBefore[this.live.length] = -Infinity;
     this.live.push(e);
     this.openCount++;
     return e;
