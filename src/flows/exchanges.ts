@@ -27,6 +27,7 @@ import { isOpaque, type MappingNotification, type Registration, type Registratio
 import type { InfoMessage, LispAddress, Locator, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
 import { NonceTable } from './nonce-table.js';
+import { texts } from './text-pool.js';
 import type { Exchange, ExchangeKind, FrameRef } from './types.js';
 import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type ReliableView } from './view.js';
 
@@ -84,7 +85,60 @@ interface Subscription {
 
 const MAX_SUBSCRIPTIONS = 65_536;
 
-interface Open extends Exchange {
+/** The exchange fields few exchanges have (kept in Rare). */
+type RarePublic =
+  'notes' | 'icmp' | 'smrInvoked' | 'withdraw' | 'subscriptionNonce' | 'lispSec' | 'invokedNonce' | 'invokedMs' |
+  'probedRloc' | 'nat' | 'action' | 'authError' | 'transport' | 'messageId' | 'rejectReason';
+
+/**
+ * What few exchanges have, in an object of its own made for the one that needs it (`rare`): in the
+ * exchange itself, these fields made every exchange 144 bytes larger, and every exchange (open for
+ * seconds of capture) is moved to the old generation with all of them. One shape for all (every
+ * field from the start), as for Open.
+ */
+interface Rare extends Pick<Exchange, RarePublic> {
+  /** smr: the peer that must send the SMR-invoked request, and the EIDs it may ask for. */
+  smrPeer: string | undefined;
+  smrEids: Prefix[] | undefined;
+  /** Reliable transport: the connection + EID prefix keys it is filed under (one per record). */
+  tcpKeys: string[] | undefined;
+}
+
+function newRare(): Rare {
+  return {
+    notes: undefined,
+    icmp: undefined,
+    smrInvoked: undefined,
+    withdraw: undefined,
+    subscriptionNonce: undefined,
+    lispSec: undefined,
+    invokedNonce: undefined,
+    invokedMs: undefined,
+    probedRloc: undefined,
+    nat: undefined,
+    action: undefined,
+    authError: undefined,
+    transport: undefined,
+    messageId: undefined,
+    rejectReason: undefined,
+    smrPeer: undefined,
+    smrEids: undefined,
+    tcpKeys: undefined,
+  };
+}
+
+/** Every exchange's Rare until it needs one of its own (never written to). */
+const NO_RARE: Rare = newRare();
+
+/** The exchange's own Rare, for writing. */
+function rare(e: Open): Rare {
+  if (e.x === NO_RARE) e.x = newRare();
+  return e.x;
+}
+
+interface Open extends Omit<Exchange, RarePublic> {
+  /** Its rare fields (NO_RARE when it has none). */
+  x: Rare;
   /** Capture time of the last packet that belonged to it. */
   last: number;
   /** Time of the last transmission by the requester (retransmissions restart the wait). */
@@ -124,11 +178,6 @@ interface Open extends Exchange {
   expects: Answer;
   /** Resolution: the (first) EID asked for (a reply's record should cover it). */
   asked?: Prefix;
-  /** smr: the peer that must send the SMR-invoked request, and the EIDs it may ask for. */
-  smrPeer?: string;
-  smrEids?: Prefix[];
-  /** Reliable transport: the connection + EID prefix keys it is filed under (one per record). */
-  tcpKeys?: string[];
 }
 
 export interface ExchangeCounters {
@@ -411,33 +460,16 @@ export class ExchangeTracker {
       // kind needs them, in orders of their own, they made the hot paths' property accesses
       // megamorphic, and put the extras in a second object that grew with each one.
       asked: undefined,
-      smrPeer: undefined,
-      smrEids: undefined,
-      tcpKeys: undefined,
       responder: undefined,
       rlocs: undefined,
       via: undefined,
-      notes: undefined,
-      icmp: undefined,
-      smrInvoked: undefined,
       keyId: undefined,
-      withdraw: undefined,
-      subscriptionNonce: undefined,
-      lispSec: undefined,
       site: undefined,
       wantMapNotify: undefined,
       intervalMs: undefined,
       requestSeen: undefined,
-      invokedNonce: undefined,
-      invokedMs: undefined,
-      probedRloc: undefined,
-      nat: undefined,
       referralAction: undefined,
-      action: undefined,
-      authError: undefined,
-      transport: undefined,
-      messageId: undefined,
-      rejectReason: undefined,
+      x: NO_RARE,
     };
     this.queue.push(e);
     this.live.push(e);
@@ -555,10 +587,10 @@ export class ExchangeTracker {
     const e = this.begin(v, kind, nonce, eids[0] ?? '(none)', requester, ref, 'map-reply', id);
     for (const r of itrRlocs) e.replyTo = withItem(e.replyTo, r);
     if (asked[0]) e.asked = asked[0];
-    if (m.smrInvoked) e.smrInvoked = true;
+    if (m.smrInvoked) rare(e).smrInvoked = true;
     if (v.ecm) {
       e.via = v.ecm.outerDst;
-      if (v.ecm.lispSec) e.lispSec = 'requested';
+      if (v.ecm.lispSec) rare(e).lispSec = 'requested';
     }
     this.fileIdentity(e, id);
   }
@@ -580,7 +612,7 @@ export class ExchangeTracker {
     const subscriber = [...new Set([...itrRlocs, v.src])];
     for (const eid of asked) this.forgetSubscription(subscriber, eid);
     if (itrRlocs.length === 0) {
-      e.withdraw = true;
+      rare(e).withdraw = true;
       e.wantsAnswer = false;
       e.outcome = 'unacknowledged';
       return;
@@ -632,8 +664,9 @@ export class ExchangeTracker {
     if (this.forward(v, nonce, ref, 'map-reply', id) || this.retransmission(id, v, nonce, ref)) return;
     const e = this.begin(v, 'smr', nonce, texts[0] ?? '(none)', v.src, ref, 'map-reply', id);
     e.responder = v.dst;
-    e.smrPeer = v.dst;
-    e.smrEids = candidates;
+    const r = rare(e);
+    r.smrPeer = v.dst;
+    r.smrEids = candidates;
     this.fileIdentity(e, id);
     const smrs = this.smrByPeer.get(v.dst);
     if (smrs) smrs.list.push(e);
@@ -646,10 +679,11 @@ export class ExchangeTracker {
     if (!first) return false;
     for (const peer of [requester, v.ecm?.innerSrc, v.src]) {
       const list = peer === undefined ? undefined : this.smrByPeer.get(peer)?.list;
-      const e = list?.find((s) => this.waiting(s, v.ts) && !s.invokedNonce && s.smrEids!.some((x) => prefixCovers(x, first)));
+      const e = list?.find((s) => this.waiting(s, v.ts) && !s.x.invokedNonce && s.x.smrEids!.some((x) => prefixCovers(x, first)));
       if (!e) continue;
-      e.invokedNonce = nonceText(nonce);
-      e.invokedMs = ms(v.ts - e.start);
+      const r = rare(e);
+      r.invokedNonce = nonceText(nonce);
+      r.invokedMs = ms(v.ts - e.start);
       e.eid = eids[0]!;
       e.asked = first;
       pushFrame(e, ref);
@@ -748,7 +782,7 @@ export class ExchangeTracker {
     n.rlocs = rlocSet(m.records);
     n.responder = v.dst;
     n.site = m.xtrId ? hex(m.xtrId) : (sub?.site ?? v.dst);
-    if (sub) n.subscriptionNonce = sub.nonce;
+    if (sub) rare(n).subscriptionNonce = sub.nonce;
     this.fileIdentity(n, id);
     this.authCheck(n, v);
   }
@@ -797,11 +831,12 @@ export class ExchangeTracker {
     const a = m.address;
     if (a.kind === 'lcaf' && a.lcaf.body.kind === 'nat-traversal') {
       const n = a.lcaf.body;
-      e.nat = { etrUdpPort: n.etrUdpPort, msUdpPort: n.msUdpPort, rtrRlocs: n.rtrRlocs.map(rlocText) };
-      for (const r of e.nat.rtrRlocs) this.mappings?.relay(r);
-      if (n.globalEtrRloc.kind !== 'none') e.nat.globalEtrRloc = rlocText(n.globalEtrRloc);
-      if (n.msRloc.kind !== 'none') e.nat.msRloc = rlocText(n.msRloc);
-      if (n.privateEtrRloc.kind !== 'none') e.nat.privateEtrRloc = rlocText(n.privateEtrRloc);
+      const nat: NonNullable<Exchange['nat']> = { etrUdpPort: n.etrUdpPort, msUdpPort: n.msUdpPort, rtrRlocs: n.rtrRlocs.map(rlocText) };
+      rare(e).nat = nat;
+      for (const r of nat.rtrRlocs) this.mappings?.relay(r);
+      if (n.globalEtrRloc.kind !== 'none') nat.globalEtrRloc = rlocText(n.globalEtrRloc);
+      if (n.msRloc.kind !== 'none') nat.msRloc = rlocText(n.msRloc);
+      if (n.privateEtrRloc.kind !== 'none') nat.privateEtrRloc = rlocText(n.privateEtrRloc);
     }
     this.authCheck(e, v);
   }
@@ -822,13 +857,13 @@ export class ExchangeTracker {
     this.answer(e, v, nonce, ref);
     if (e.kind === 'rloc-probe' || m.probe) {
       const probed = m.records.flatMap((r) => r.locators).find((l) => l.probed);
-      if (probed) e.probedRloc = rlocText(probed.rloc);
+      if (probed) rare(e).probedRloc = rlocText(probed.rloc);
     }
     const negative = m.records.length > 0 && m.records.every((r) => r.locators.length === 0);
     if (e.outcome !== 'reply-only') e.outcome = negative ? 'negative' : 'answered';
-    if (m.lispSec?.eidAd && m.lispSec.pktAd) e.lispSec = 'protected';
-    else if (e.lispSec === 'requested') e.lispSec = 'unprotected';
-    if (negative && rec) e.action = actionSlug(rec.action);
+    if (m.lispSec?.eidAd && m.lispSec.pktAd) rare(e).lispSec = 'protected';
+    else if (e.x.lispSec === 'requested') e.x.lispSec = 'unprotected';
+    if (negative && rec) rare(e).action = actionSlug(rec.action);
     e.rlocs = rlocSet(m.records);
     if (first && rec && e.asked && recordEid(rec) !== e.eid) {
       const covering = { address: rec.eid, maskLen: rec.eidMaskLen };
@@ -925,7 +960,7 @@ export class ExchangeTracker {
   private authCheck(e: Open, v: Pick<ControlView, 'authOk' | 'authError'>): void {
     if (v.authOk === false) {
       e.outcome = AUTH_FAILED;
-      e.authError = v.authError;
+      rare(e).authError = v.authError;
     }
   }
 
@@ -946,7 +981,7 @@ export class ExchangeTracker {
       if (v.nonce === undefined && (e.answered || e.sender !== v.src || (v.sport !== undefined && e.senderPort !== v.sport))) continue;
       pushFrame(e, ref);
       e.last = v.ts;
-      e.icmp ??= v.icmp;
+      rare(e).icmp ??= v.icmp;
       return;
     }
   }
@@ -993,7 +1028,7 @@ export class ExchangeTracker {
     // The same prefixes and locators again before an answer: a retransmission, as for a UDP
     // Map-Register with a fresh nonce.
     const pending = keys.length
-      ? this.byConnectionEid.get(keys[0]!)?.find((e) => this.waiting(e, v.ts) && sameList(e.tcpKeys!, keys) && sameList(e.rlocs!, rlocs))
+      ? this.byConnectionEid.get(keys[0]!)?.find((e) => this.waiting(e, v.ts) && sameList(e.x.tcpKeys!, keys) && sameList(e.rlocs!, rlocs))
       : undefined;
     if (pending) {
       pushFrame(pending, ref);
@@ -1005,8 +1040,9 @@ export class ExchangeTracker {
       return;
     }
     const e = this.enqueue(v.ts, v.src, v.sport, 'registration', nonceText(m.nonce), eids[0] ?? '(none)', v.src, ref, 'registration-answer');
-    e.transport = 'tcp';
-    e.messageId = r.messageId;
+    const x = rare(e);
+    x.transport = 'tcp';
+    x.messageId = r.messageId;
     e.responder = v.dst;
     e.site = m.xtrId ? hex(m.xtrId) : v.src;
     e.rlocs = rlocs;
@@ -1014,7 +1050,7 @@ export class ExchangeTracker {
     // Kept as a fact of the Map-Register; over the session every Registration is answered, so an
     // unanswered one is `unanswered` whatever M says.
     e.wantMapNotify = m.wantMapNotify;
-    e.tcpKeys = keys;
+    x.tcpKeys = keys;
     for (const k of new Set(keys)) {
       const list = this.byConnectionEid.get(k);
       if (list) list.push(e);
@@ -1046,7 +1082,7 @@ export class ExchangeTracker {
     // A refusal of any of its prefixes is not hidden by the acceptance of another.
     if (reject) {
       if (e.outcome !== AUTH_FAILED) e.outcome = 'rejected';
-      e.rejectReason ??= rejectReasonSlug(reject.reason);
+      rare(e).rejectReason ??= rejectReasonSlug(reject.reason);
     }
   }
 
@@ -1081,22 +1117,23 @@ export class ExchangeTracker {
     // Late answers are recognised for a minute, but never by more than a bounded table.
     while (this.closedNonces.size > MAX_CLOSED_NONCES) this.forgetOldestClosed();
     this.unfileIdentities(e);
-    if (e.smrPeer) {
-      const smrs = this.smrByPeer.get(e.smrPeer);
+    const peer = e.x.smrPeer;
+    if (peer) {
+      const smrs = this.smrByPeer.get(peer);
       if (smrs && ++smrs.closed * 2 > smrs.list.length) {
         // A new array: a search of the old one may be under way (it skips closed ones).
         const open = smrs.list.filter((x) => !x.closed);
-        if (open.length) this.smrByPeer.set(e.smrPeer, { list: open, closed: 0 });
-        else this.smrByPeer.delete(e.smrPeer);
+        if (open.length) this.smrByPeer.set(peer, { list: open, closed: 0 });
+        else this.smrByPeer.delete(peer);
       }
     }
-    for (const k of e.tcpKeys ?? []) {
+    for (const k of e.x.tcpKeys ?? []) {
       const list = this.byConnectionEid.get(k)?.filter((x) => x !== e);
       if (list?.length) this.byConnectionEid.set(k, list);
       else this.byConnectionEid.delete(k);
     }
     if (!e.answered && e.outcome === 'unanswered') {
-      if (e.icmp) e.outcome = 'unreachable';
+      if (e.x.icmp) e.outcome = 'unreachable';
       else if (e.forwardSeen && ANSWERED_AROUND.has(e.kind)) e.outcome = 'forwarded';
     }
     // Final now: what waits in the queue is what will be reported; the matching state goes. (A
@@ -1110,8 +1147,10 @@ export class ExchangeTracker {
     e.replyTo = NO_TEXT;
     e.firstId = '';
     e.asked = undefined;
-    e.smrEids = undefined;
-    e.tcpKeys = undefined;
+    if (e.x !== NO_RARE) {
+      e.x.smrEids = undefined;
+      e.x.tcpKeys = undefined;
+    }
   }
 
   /**
@@ -1176,30 +1215,31 @@ function publicView(e: Open): Exchange {
     retransmissions: e.retransmissions,
     outcome: e.outcome,
   };
+  const r = e.x;
   if (e.responder !== undefined) x.responder = e.responder;
   if (e.rlocs !== undefined) x.rlocs = e.rlocs;
   if (e.via !== undefined) x.via = e.via;
-  if (e.notes !== undefined) x.notes = e.notes;
-  if (e.icmp !== undefined) x.icmp = e.icmp;
-  if (e.smrInvoked !== undefined) x.smrInvoked = e.smrInvoked;
+  if (r.notes !== undefined) x.notes = r.notes;
+  if (r.icmp !== undefined) x.icmp = r.icmp;
+  if (r.smrInvoked !== undefined) x.smrInvoked = r.smrInvoked;
   if (e.keyId !== undefined) x.keyId = e.keyId;
-  if (e.withdraw !== undefined) x.withdraw = e.withdraw;
-  if (e.subscriptionNonce !== undefined) x.subscriptionNonce = e.subscriptionNonce;
-  if (e.lispSec !== undefined) x.lispSec = e.lispSec;
+  if (r.withdraw !== undefined) x.withdraw = r.withdraw;
+  if (r.subscriptionNonce !== undefined) x.subscriptionNonce = r.subscriptionNonce;
+  if (r.lispSec !== undefined) x.lispSec = r.lispSec;
   if (e.site !== undefined) x.site = e.site;
   if (e.wantMapNotify !== undefined) x.wantMapNotify = e.wantMapNotify;
   if (e.intervalMs !== undefined) x.intervalMs = e.intervalMs;
   if (e.requestSeen !== undefined) x.requestSeen = e.requestSeen;
-  if (e.invokedNonce !== undefined) x.invokedNonce = e.invokedNonce;
-  if (e.invokedMs !== undefined) x.invokedMs = e.invokedMs;
-  if (e.probedRloc !== undefined) x.probedRloc = e.probedRloc;
-  if (e.nat !== undefined) x.nat = e.nat;
+  if (r.invokedNonce !== undefined) x.invokedNonce = r.invokedNonce;
+  if (r.invokedMs !== undefined) x.invokedMs = r.invokedMs;
+  if (r.probedRloc !== undefined) x.probedRloc = r.probedRloc;
+  if (r.nat !== undefined) x.nat = r.nat;
   if (e.referralAction !== undefined) x.referralAction = e.referralAction;
-  if (e.action !== undefined) x.action = e.action;
-  if (e.authError !== undefined) x.authError = e.authError;
-  if (e.transport !== undefined) x.transport = e.transport;
-  if (e.messageId !== undefined) x.messageId = e.messageId;
-  if (e.rejectReason !== undefined) x.rejectReason = e.rejectReason;
+  if (r.action !== undefined) x.action = r.action;
+  if (r.authError !== undefined) x.authError = r.authError;
+  if (r.transport !== undefined) x.transport = r.transport;
+  if (r.messageId !== undefined) x.messageId = r.messageId;
+  if (r.rejectReason !== undefined) x.rejectReason = r.rejectReason;
   return x;
 }
 
@@ -1276,7 +1316,7 @@ function relay(v: ControlView, answer: boolean): string | undefined {
 }
 
 function note(e: Open, level: 'error' | 'warning' | 'note', text: string): void {
-  (e.notes ??= []).push({ level, text });
+  (rare(e).notes ??= []).push({ level, text });
 }
 
 /**
@@ -1301,10 +1341,16 @@ function pushFrame(e: Open, ref: FrameRef): void {
 
 /** The locators of all the records, sorted, each once. */
 function rlocSet(records: readonly { locators: Locator[] }[]): string[] {
-  if (records.length !== 1) return [...new Set(records.flatMap((r) => locatorSet(r.locators)))].sort();
+  if (records.length !== 1) {
+    const all = [...new Set(records.flatMap((r) => locatorSet(r.locators)))].sort();
+    texts.list(all);
+    return all;
+  }
   // One record's are sorted already: only repeats to drop, and mostly none.
   const all = locatorSet(records[0]!.locators);
   for (let i = 1; i < all.length; i++) if (all[i] === all[i - 1]) return all.filter((x, j) => j === 0 || x !== all[j - 1]);
+  // Kept as long as the exchange: the pool's copies, not this packet's.
+  texts.list(all);
   return all;
 }
 

@@ -9,6 +9,7 @@ import { dataHeaderFields } from '../dissect/data.js';
 import type { ReliableMessage } from '../dissect/reliable.js';
 import type { ControlMessage, LispAddress, Locator, MappingRecord } from '../dissect/types.js';
 import { MessageType } from '../dissect/registry.js';
+import { texts } from './text-pool.js';
 
 export interface ControlView {
   ts: number;
@@ -55,7 +56,7 @@ export function controlView(p: LispPacket): ControlView | undefined {
     if (m.ddt) ecm.ddt = true;
     m = m.inner.message;
   }
-  const v: ControlView = { ts: p.ts, src: p.ip.src, dst: p.ip.dst, sport: p.udp.srcPort, dport: p.udp.dstPort, m };
+  const v: ControlView = { ts: p.ts, src: texts.get(p.ip.src), dst: texts.get(p.ip.dst), sport: p.udp.srcPort, dport: p.udp.dstPort, m };
   if (ecm) v.ecm = ecm;
   if (tunnel) v.tunnel = tunnel;
   // The message's own verdict, and the Map-Server's to the RTR (a Map-Notify with the R bit).
