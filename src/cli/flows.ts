@@ -186,7 +186,8 @@ export async function runStats(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
-  const r = await analyze(s, io);
+  // The handovers are counted, not printed: no timelines or peers.
+  const r = await analyze(s, io, undefined, ['mapping-details']);
   const st = r.stats;
   if (s.json) io.line(JSON.stringify({ ...statsJson(st), duplicates: r.duplicates, late_answers: r.counters.lateAnswers }));
   else io.line(statsText(st, style));
