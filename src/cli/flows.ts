@@ -9,6 +9,7 @@ import type { FilterDomain, Predicate } from '../flows/filter.js';
 import type { Exchange } from '../flows/types.js';
 import { exchangeJson, mappingJson, statsJson } from '../output/json-flows.js';
 import { writeExchangeJson } from '../output/json-exchange-fast.js';
+import { writeMappingJson } from '../output/json-mapping-fast.js';
 import { capDroppedText, ExchangeTableStream, mappingText, statsText } from '../output/flows-text.js';
 import { filterHelpText } from '../output/filter-help.js';
 import { chooseStyle } from '../output/style.js';
@@ -164,7 +165,15 @@ export async function runMappings(argv: string[], io: Io): Promise<number> {
   );
   if (r.stats.malformedFrames > 0) found.add('malformed');
   let first = true;
+  // Unfiltered NDJSON is written straight into the output buffer, without the object and its text.
+  const fast = s.json && !s.filter;
   for (const m of r.mappings) {
+    if (fast) {
+      writeMappingJson(io.buffer, m, multi);
+      const full = io.ready();
+      if (full) await full;
+      continue;
+    }
     const obj = mappingJson(m, multi);
     if (s.filter && !s.filter(obj)) continue;
     if (s.json) io.line(JSON.stringify(obj));
