@@ -9,6 +9,7 @@ import type { FilterDomain, Predicate } from '../flows/filter.js';
 import type { Exchange } from '../flows/types.js';
 import { exchangeJson, mappingJson, statsJson } from '../output/json-flows.js';
 import { writeExchangeJson } from '../output/json-exchange-fast.js';
+import { writeMappingJson } from '../output/json-mapping-fast.js';
 import { capDroppedText, ExchangeTableStream, mappingText, statsText } from '../output/flows-text.js';
 import { filterHelpText } from '../output/filter-help.js';
 import { chooseStyle } from '../output/style.js';
@@ -164,7 +165,15 @@ export async function runMappings(argv: string[], io: Io): Promise<number> {
   );
   if (r.stats.malformedFrames > 0) found.add('malformed');
   let first = true;
+  // Unfiltered NDJSON is written straight into the output buffer, without the object and its text.
+  const fast = s.json && !s.filter;
   for (const m of r.mappings) {
+    if (fast) {
+      writeMappingJson(io.buffer, m, multi);
+      const full = io.ready();
+      if (full) await full;
+      continue;
+    }
     const obj = mappingJson(m, multi);
     if (s.filter && !s.filter(obj)) continue;
     if (s.json) io.line(JSON.stringify(obj));
@@ -186,7 +195,8 @@ export async function runStats(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
-  const r = await analyze(s, io);
+  // The handovers are counted, not printed: no timelines or peers.
+  const r = await analyze(s, io, undefined, ['mapping-details']);
   const st = r.stats;
   if (s.json) io.line(JSON.stringify({ ...statsJson(st), duplicates: r.duplicates, late_answers: r.counters.lateAnswers }));
   else io.line(statsText(st, style));

@@ -18,14 +18,16 @@ import { controlView, dataView, reliableViews } from './view.js';
 const u32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
 /** Results a caller may do without (see FlowEngineOptions.without). */
-export type FlowResult = 'mappings' | 'exchange-stats';
+export type FlowResult = 'mappings' | 'mapping-details' | 'exchange-stats';
 
 export interface FlowEngineOptions extends Omit<ExchangeOptions, 'onExchange'> {
   mappings?: MappingOptions;
   /**
    * Results the caller never reads, whose work is then not done: `mappings` (timelines and
-   * handovers; the exchanges do not depend on them), `exchange-stats` (what the statistics count
-   * of closed exchanges). Frame and packet counts are kept either way.
+   * handovers; the exchanges do not depend on them), `mapping-details` (the timelines and each
+   * handover's peers: the handovers are still found and counted, `finish` returns no mappings),
+   * `exchange-stats` (what the statistics count of closed exchanges). Frame and packet counts are
+   * kept either way.
    */
   without?: readonly FlowResult[];
   /** Receives exchanges in order of start time as they close. */
@@ -40,7 +42,8 @@ export class FlowEngine {
   private readonly tracksMappings: boolean;
 
   constructor(opts: FlowEngineOptions = {}) {
-    this.mappingTracker = new MappingTracker(opts.mappings);
+    const handoversOnly = opts.without?.includes('mapping-details') ?? false;
+    this.mappingTracker = new MappingTracker(handoversOnly ? { ...opts.mappings, handoversOnly } : opts.mappings);
     this.tracksMappings = !opts.without?.includes('mappings');
     const { without: _without, ...rest } = opts;
     const countExchanges = !opts.without?.includes('exchange-stats');
@@ -159,7 +162,6 @@ export class FlowEngine {
   finish(): { mappings: Mapping[]; stats: Stats } {
     this.exchanges.finish();
     const mappings = this.mappingTracker.mappings();
-    const handovers = mappings.reduce((n, m) => n + m.handovers.length, 0);
-    return { mappings, stats: this.stats.result(handovers) };
+    return { mappings, stats: this.stats.result(this.mappingTracker.handoverCount()) };
   }
 }

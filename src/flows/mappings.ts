@@ -33,6 +33,11 @@ export interface MappingOptions {
   maxTrackingMs?: number;
   /** Destinations no mapping covers yet, remembered for data-plane baselines. */
   maxHosts?: number;
+  /**
+   * Only what finding the handovers needs (`stats` counts them): no timeline entries and no peers
+   * followed after a handover; `mappings()` is then empty and `handoverCount()` says how many.
+   */
+  handoversOnly?: boolean;
 }
 
 /** An address as the data path keeps it: IPv4 as its 32-bit value, anything else as text. */
@@ -184,6 +189,7 @@ export class MappingTracker {
   private readonly activeWindow: number;
   private readonly maxTracking: number;
   private readonly maxHosts: number;
+  private readonly handoversOnly: boolean;
   /** EIDs whose handover's peers are being followed. */
   private readonly tracking = new Set<EidState>();
   /** Data to destinations no tracked EID covers, by instance (-1: none) and destination. */
@@ -202,6 +208,8 @@ export class MappingTracker {
   private readonly whys = new Map<string, string>();
   /** EIDs not tracked because of the cap. */
   droppedEids = 0;
+  /** Handovers found so far. */
+  private handovers = 0;
 
   constructor(opts: MappingOptions = {}) {
     this.maxTimeline = opts.maxTimeline ?? 10_000;
@@ -210,6 +218,7 @@ export class MappingTracker {
     this.activeWindow = (opts.activeWindowMs ?? 10_000) / 1000;
     this.maxTracking = (opts.maxTrackingMs ?? 300_000) / 1000;
     this.maxHosts = opts.maxHosts ?? 65_536;
+    this.handoversOnly = opts.handoversOnly ?? false;
   }
 
   private state(eid: string): EidState | undefined {
@@ -234,20 +243,7 @@ export class MappingTracker {
   announce(ts: number, frame: FrameRef, source: string, by: string, eid: string, rlocs: string[], transport?: 'tcp'): void {
     const s = this.state(eid);
     if (!s) return;
-    const m = s.mapping;
-    const tl = m.timeline;
-    // Most announcements repeat a set already held (the EID's, the previous message's, another
-    // EID's): the timeline keeps one array per set, and one copy of each address text.
-    const last = tl.length > 0 ? tl[tl.length - 1]!.rlocs : s.rlocs;
-    rlocs = last && sameSet(last, rlocs) ? last : this.internSet(rlocs);
-    by = this.intern(by);
-    if (tl.length < this.maxTimeline) {
-      const entry: TimelineEntry = transport ? { ts, frame, source, by, rlocs, transport } : { ts, frame, source, by, rlocs };
-      // An EID has one or two entries most of the time: no room kept for more until they come.
-      if (tl === NO_ENTRIES) m.timeline = [entry];
-      else if (tl.length === 1) m.timeline = [tl[0]!, entry];
-      else tl.push(entry);
-    } else m.timelineDropped = (m.timelineDropped ?? 0) + 1;
+    if (!this.handoversOnly) rlocs = this.addEntry(s, ts, frame, source, by, rlocs, transport);
     const registration = source === 'map-register';
     if (registration) s.registered = true;
     if (rlocs.length === 0) return;
@@ -271,9 +267,30 @@ export class MappingTracker {
     if (used.some((r) => !rlocs.includes(r))) this.handover(s, ts, frame, used.sort(), rlocs, 'data-plane');
   }
 
+  /** Adds a timeline entry; returns `rlocs` as the entry holds it. */
+  private addEntry(s: EidState, ts: number, frame: FrameRef, source: string, by: string, rlocs: string[], transport?: 'tcp'): string[] {
+    const m = s.mapping;
+    const tl = m.timeline;
+    // Most announcements repeat a set already held (the EID's, the previous message's, another
+    // EID's): the timeline keeps one array per set, and one copy of each address text.
+    const last = tl.length > 0 ? tl[tl.length - 1]!.rlocs : s.rlocs;
+    rlocs = last && sameSet(last, rlocs) ? last : this.internSet(rlocs);
+    by = this.intern(by);
+    if (tl.length < this.maxTimeline) {
+      const entry: TimelineEntry = transport ? { ts, frame, source, by, rlocs, transport } : { ts, frame, source, by, rlocs };
+      // An EID has one or two entries most of the time: no room kept for more until they come.
+      if (tl === NO_ENTRIES) m.timeline = [entry];
+      else if (tl.length === 1) m.timeline = [tl[0]!, entry];
+      else tl.push(entry);
+    } else m.timelineDropped = (m.timelineDropped ?? 0) + 1;
+    return rlocs;
+  }
+
   private handover(s: EidState, ts: number, frame: FrameRef, from: string[], to: string[], baseline: HandoverBaseline): void {
     const handover: Handover = { ts, frame, from, to, baseline, peers: [] };
     s.mapping.handovers.push(handover);
+    this.handovers++;
+    if (this.handoversOnly) return;
     const t: Tracking = { handover, from: new Set(from.map(addrKey)), to: new Set(to.map(addrKey)), peers: new Map(), moved: 0, until: ts + this.maxTracking };
     if (s.tracking) this.tracking.delete(s);
     s.tracking = t;
@@ -312,6 +329,7 @@ export class MappingTracker {
 
   /** An SMR told peer `to` about a changed mapping (the EIDs the SMR named). */
   smr(ts: number, to: string, eids: string[]): void {
+    if (this.handoversOnly) return;
     const key = addrKey(to);
     const recent = this.recentSmrs;
     recent.push({ ts, to: key, eids });
@@ -329,6 +347,7 @@ export class MappingTracker {
 
   /** A Map-Reply to peer `to` taught it `eid` → `rlocs`. */
   learned(ts: number, to: string, eid: string, rlocs: string[]): void {
+    if (this.handoversOnly) return;
     const t = this.eids.get(eid)?.tracking;
     if (!t || ts < t.handover.ts || !rlocs.some((r) => t.to.has(addrKey(r)))) return;
     const p = this.peer(t, addrKey(to));
@@ -361,6 +380,8 @@ export class MappingTracker {
   }
 
   private sent(s: EidState, ts: number, itr: Addr, etr: Addr): void {
+    // Without peers to follow, data matters only until the EID's first set (the data-plane baseline).
+    if (this.handoversOnly && s.rlocs) return;
     note((s.seen ??= dataSeen()), ts, itr, etr, MAX_PEERS_PER_EID, MAX_ETRS);
     const t = s.tracking;
     if (!t || ts < t.handover.ts) return;
@@ -483,8 +504,14 @@ export class MappingTracker {
     for (const s of this.eids.values()) yield [s.mapping, s.mapping.handovers.length - (s.tracking ? 1 : 0)];
   }
 
+  /** How many handovers were found. */
+  handoverCount(): number {
+    return this.handovers;
+  }
+
   /** Every mapping, in the order the EIDs were first seen; for one without a handover, why. */
   mappings(): Mapping[] {
+    if (this.handoversOnly) return [];
     return [...this.eids.values()].map((s) => {
       if (s.mapping.handovers.length === 0) s.mapping.noHandover = this.why(s);
       return s.mapping;

@@ -10,11 +10,11 @@ import { putAscii, putTime, putUint, type OutBuffer } from './out-buffer.js';
  * Room kept beyond each string checked: keys, punctuation and numbers are written without a check
  * of their own, and all of them together stay well below this.
  */
-const SLACK = 2048;
+export const SLACK = 2048;
 /** A string needs escaping: the line takes JSON.stringify. */
-const FAIL = -1;
+export const FAIL = -1;
 /** The line may not fit in what is left of the buffer. */
-const ROOM = -2;
+export const ROOM = -2;
 
 const ts = (t: number) => Math.round(t * 1e6) / 1e6;
 
@@ -131,12 +131,12 @@ function line(b: Uint8Array, p: number, e: Exchange, multi: boolean): number {
 }
 
 /** Our own ASCII text (keys, punctuation), after a check that the line is still good. */
-function key(b: Uint8Array, p: number, k: string): number {
+export function key(b: Uint8Array, p: number, k: string): number {
   return p < 0 ? p : putAscii(b, p, k);
 }
 
 /** A string between quotes, when it needs no escaping (printable ASCII, no quote or backslash). */
-function str(b: Uint8Array, p: number, s: string): number {
+export function str(b: Uint8Array, p: number, s: string): number {
   if (p < 0) return p;
   if (p + s.length + SLACK > b.length) return ROOM;
   b[p++] = 34;
@@ -149,7 +149,7 @@ function str(b: Uint8Array, p: number, s: string): number {
   return p;
 }
 
-function strings(b: Uint8Array, p: number, list: readonly string[]): number {
+export function strings(b: Uint8Array, p: number, list: readonly string[]): number {
   p = key(b, p, '[');
   for (let i = 0; i < list.length; i++) {
     if (i) p = key(b, p, ',');
@@ -159,7 +159,7 @@ function strings(b: Uint8Array, p: number, list: readonly string[]): number {
 }
 
 /** A number as JSON.stringify writes it (null when not finite). */
-function num(b: Uint8Array, p: number, n: number): number {
+export function num(b: Uint8Array, p: number, n: number): number {
   if (p < 0) return p;
   if (Number.isInteger(n) && n >= 0 && n <= 0x7fffffff) return putUint(b, p, n);
   // Times and milliseconds are rounded to microseconds: such a number is the double nearest to
@@ -176,7 +176,7 @@ function num(b: Uint8Array, p: number, n: number): number {
   return putAscii(b, p, Number.isFinite(n) ? String(n) : 'null');
 }
 
-function numOrNull(b: Uint8Array, p: number, n: number | null): number {
+export function numOrNull(b: Uint8Array, p: number, n: number | null): number {
   return n === null ? key(b, p, 'null') : num(b, p, n);
 }
 

@@ -1,8 +1,8 @@
 // The engine leaves out the work whose results a command does not print (`flows` prints no
-// mappings, neither `flows` nor `mappings` the statistics of exchanges): what it does print stays
-// exactly what the whole engine gives.
+// mappings, neither `flows` nor `mappings` the statistics of exchanges, `stats` counts handovers
+// without timelines or peers): what it does print stays exactly what the whole engine gives.
 
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../src/flows/analyze.js';
@@ -10,7 +10,12 @@ import type { FlowResult } from '../../src/flows/engine.js';
 import { exchangeJson, mappingJson, statsJson } from '../../src/output/json-flows.js';
 
 const PCAPS = join(import.meta.dirname, '../../pcaps');
+const SHARED = join(import.meta.dirname, '../../../shared/captures');
 const captures = readdirSync(PCAPS).filter((f) => /\.(pcap|pcapng)$/.test(f));
+// Other implementations' handovers and NAT relays (data-plane baselines among them).
+const shared = existsSync(SHARED) ? readdirSync(SHARED).filter((f) => /^oor__.*\.pcap$/.test(f)) : [];
+if (!shared.length && process.env.CI === 'true') throw new Error(`${SHARED} is required in CI: the OOR captures are missing`);
+if (!shared.length) console.warn(`skipping the OOR captures: ${SHARED} is not there`);
 
 async function analyse(file: string, without?: FlowResult[]) {
   const exchanges: unknown[] = [];
@@ -45,4 +50,25 @@ describe('FlowEngine without results nobody reads', () => {
       expect(mappings.stats.malformed_frames).toEqual(all.stats.malformed_frames);
     });
   }
+
+  for (const file of [...captures.map((f) => join(PCAPS, f)), ...shared.map((f) => join(SHARED, f))]) {
+    it(`gives the same statistics (handovers counted) and exchanges without timelines and peers: ${file.slice(file.lastIndexOf('/') + 1)}`, async () => {
+      const all = await analyse(file);
+      const stats = await analyse(file, ['mapping-details']);
+      expect(stats.stats).toEqual(all.stats);
+      expect(stats.exchanges).toEqual(all.exchanges);
+      expect(stats.counters).toEqual(all.counters);
+      // Left out indeed: no timelines to give.
+      expect(stats.mappings).toEqual([]);
+    });
+  }
+
+  // The xTR's vantage point sees no registration before the move: the data plane is the baseline.
+  it.skipIf(!shared.length)('still counts a handover whose baseline is the data plane, without timelines and peers', async () => {
+    const file = join(SHARED, 'oor__03-mn-handover-rloc-change.xtr.pcap');
+    const all = await analyse(file);
+    const handovers = (all.mappings as { handovers: { baseline: string }[] }[]).flatMap((m) => m.handovers);
+    expect(handovers.map((h) => h.baseline)).toContain('data-plane');
+    expect((await analyse(file, ['mapping-details'])).stats.handovers).toBe(handovers.length);
+  });
 });

@@ -1,0 +1,86 @@
+// `mappings --json`'s lines as bytes: the text JSON.stringify makes of mappingJson's object
+// (json-flows.ts), without the objects or the string; a busy capture has tens of thousands of
+// mappings printed at the end. Held identical to it by test/output/json-mapping-fast.test.ts; a
+// field added to mappingJson must be added here too.
+
+import type { Handover, Mapping } from '../flows/types.js';
+import { mappingJson } from './json-flows.js';
+import { key, num, numOrNull, ROOM, SLACK, str, strings } from './json-exchange-fast.js';
+import type { OutBuffer } from './out-buffer.js';
+
+const ts = (t: number) => Math.round(t * 1e6) / 1e6;
+
+/** One mapping's NDJSON line (with its newline) into `out`. */
+export function writeMappingJson(out: OutBuffer, m: Mapping, multi = false): void {
+  // Written in place after the buffer's content; pos moves only once the whole line is there.
+  let p = line(out.buf, out.pos, m, multi);
+  if (p === ROOM && out.pos > 0) {
+    out.flush();
+    p = line(out.buf, out.pos, m, multi);
+  }
+  if (p < 0) out.text(JSON.stringify(mappingJson(m, multi)) + '\n');
+  else out.pos = p;
+}
+
+/** The line as bytes, or undefined when it takes JSON.stringify instead (what the tests hold). */
+export function mappingLineBytes(m: Mapping, multi = false): Uint8Array | undefined {
+  const b = new Uint8Array(1 << 16);
+  const n = line(b, 0, m, multi);
+  return n < 0 ? undefined : b.slice(0, n);
+}
+
+/** The line into `b` from `p`: where it ends, or FAIL, or ROOM. */
+function line(b: Uint8Array, p: number, m: Mapping, multi: boolean): number {
+  if (p + SLACK > b.length) return ROOM;
+  p = key(b, p, '{"eid":');
+  p = str(b, p, m.eid);
+  p = key(b, p, ',"timeline":[');
+  for (let i = 0; i < m.timeline.length && p >= 0; i++) {
+    const t = m.timeline[i]!;
+    if (p + SLACK > b.length) return ROOM;
+    p = key(b, p, i ? ',{"ts":' : '{"ts":');
+    p = num(b, p, ts(t.ts));
+    p = frame(b, p, t.frame.frame, t.frame.file, multi);
+    p = str(b, key(b, p, ',"source":'), t.source);
+    p = str(b, key(b, p, ',"by":'), t.by);
+    p = strings(b, key(b, p, ',"rlocs":'), t.rlocs);
+    if (t.transport !== undefined) p = str(b, key(b, p, ',"transport":'), t.transport);
+    p = key(b, p, '}');
+  }
+  p = key(b, p, '],"handovers":[');
+  for (let i = 0; i < m.handovers.length && p >= 0; i++) {
+    if (p + SLACK > b.length) return ROOM;
+    p = handover(b, key(b, p, i ? ',' : ''), m.handovers[i]!, multi);
+  }
+  p = key(b, p, ']');
+  if (m.noHandover !== undefined) p = str(b, key(b, p, ',"no_handover":'), m.noHandover);
+  if (m.timelineDropped !== undefined) p = num(b, key(b, p, ',"timeline_dropped":'), m.timelineDropped);
+  return key(b, p, '}\n');
+}
+
+function frame(b: Uint8Array, p: number, f: number, file: number, multi: boolean): number {
+  p = num(b, key(b, p, ',"frame":'), f);
+  return multi ? num(b, key(b, p, ',"file":'), file + 1) : p;
+}
+
+function handover(b: Uint8Array, p: number, h: Handover, multi: boolean): number {
+  p = num(b, key(b, p, '{"ts":'), ts(h.ts));
+  p = strings(b, key(b, p, ',"from":'), h.from);
+  p = strings(b, key(b, p, ',"to":'), h.to);
+  p = frame(b, p, h.frame.frame, h.frame.file, multi);
+  p = str(b, key(b, p, ',"baseline":'), h.baseline);
+  p = key(b, p, ',"peers":[');
+  for (let i = 0; i < h.peers.length && p >= 0; i++) {
+    if (p + SLACK > b.length) return ROOM;
+    const q = h.peers[i]!;
+    p = str(b, key(b, p, i ? ',{"peer":' : '{"peer":'), q.peer);
+    if (q.smrTs !== undefined) p = num(b, key(b, p, ',"smr_ts":'), ts(q.smrTs));
+    if (q.updatedTs !== undefined) p = num(b, key(b, p, ',"updated_ts":'), ts(q.updatedTs));
+    if (q.firstDataTs !== undefined) p = num(b, key(b, p, ',"first_data_ts":'), ts(q.firstDataTs));
+    p = numOrNull(b, key(b, p, ',"latency_ms":'), q.latencyMs);
+    if (q.idle) p = key(b, p, ',"idle":true');
+    p = num(b, key(b, p, ',"stale_data_packets":'), q.staleDataPackets);
+    p = key(b, p, '}');
+  }
+  return key(b, p, ']}');
+}
