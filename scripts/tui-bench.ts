@@ -17,6 +17,8 @@ export interface FilterRun {
   s: number;
   cpuS: number;
   matches: number;
+  /** Peak RSS of the process so far, once this filter is through (the decoding worker's heap is in it). */
+  rssMb: number;
 }
 
 export interface TuiBenchResult {
@@ -33,7 +35,7 @@ export interface TuiBenchResult {
   loadCpuS: number;
   filterCpuS: number;
   filters: FilterRun[];
-  /** Peak RSS once loaded, and at the end (after the filters). */
+  /** Peak RSS once loaded (the analysis's), and at the end (after the filters). */
   loadRssMb: number;
   maxRssMb: number;
 }
@@ -76,7 +78,7 @@ export async function tuiBench(file: string, packets: number, filters: string[],
       check();
     });
     const p = f.progress();
-    runs.push({ filter, s: (performance.now() - t1) / 1000, cpuS: cpu() - c1, matches: p.end - p.first });
+    runs.push({ filter, s: (performance.now() - t1) / 1000, cpuS: cpu() - c1, matches: p.end - p.first, rssMb: process.resourceUsage().maxRSS / 1024 });
     f.stop();
   }
   await source.stop();

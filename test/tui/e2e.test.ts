@@ -98,8 +98,10 @@ e2e('lispscope tui in tmux', () => {
     out = await waitFor('big', /done: 56 frames/);
     await keys('big', 'Enter');
     // Wide: the detail tree and the hex dump side by side.
-    out = await waitFor('big', /Detail frame 1 .*Hex 142 bytes/);
-    expect(out).toMatch(/packets 56 · LISP 56 · drops 0 · unanswered 0 · auth failures 0 · malformed 0 · sessions 11 · handovers 1/);
+    await waitFor('big', /Detail frame 1 .*Hex 142 bytes/);
+    // The stats bar follows the analysis, which may finish after the detail pane draws: wait for it.
+    out = await waitFor('big', /packets 56 · LISP 56 · drops 0 · unanswered 0 · auth failures 0 · malformed 0 · sessions 11 · handovers 1/);
+    expect(out).toMatch(/Detail frame 1 .*Hex 142 bytes/);
     await keys('small', 'q');
     await keys('big', 'q');
     await waitFor('small', /EXIT=0/);
