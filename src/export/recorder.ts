@@ -61,8 +61,11 @@ export class Recorder {
   private readonly writePlain: PlainRowWriter;
   private readonly scanned = plainData();
   private readonly linkTypes = new Set<number>();
+  private linkType = -1;
   private firstTs: number | undefined;
-  private lastTs: number | undefined;
+  /** The last frame's time as read (its seconds are worked out once, at the end). */
+  private lastSec = 0;
+  private lastNsec = 0;
   private exchanges = 0;
   private handovers = 0;
   /** Live: how much of each mapping is written (timeline entries, handovers). */
@@ -72,7 +75,8 @@ export class Recorder {
     private readonly stager: Stager,
     private readonly opts: RecorderOptions,
   ) {
-    this.engine = new FlowEngine({ ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), onExchange: (e) => this.exchange(e) });
+    // The `captures` row counts frames and packets, not what the statistics say of exchanges.
+    this.engine = new FlowEngine({ ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), without: ['exchange-stats'], onExchange: (e) => this.exchange(e) });
     this.decoder = new PacketDecoder({ ...opts.decoder, warning: opts.warning });
     this.packets = stager.stage('packets');
     this.exchangeRows = stager.stage('exchanges');
@@ -85,10 +89,13 @@ export class Recorder {
 
   frame(f: Frame): void {
     this.engine.frame();
-    const ts = f.tsSec + f.tsNsec / 1e9;
-    this.firstTs ??= ts;
-    this.lastTs = ts;
-    this.linkTypes.add(f.linkType);
+    this.firstTs ??= f.tsSec + f.tsNsec / 1e9;
+    this.lastSec = f.tsSec;
+    this.lastNsec = f.tsNsec;
+    if (f.linkType !== this.linkType) {
+      this.linkType = f.linkType;
+      this.linkTypes.add(f.linkType);
+    }
     if (this.fast && scanPlainData(f, this.scanned)) {
       this.engine.plainData(f, this.scanned);
       this.writePlain(f, this.scanned, this.packets.beginPlain());
@@ -148,7 +155,7 @@ export class Recorder {
       },
     };
     if (this.firstTs !== undefined) s.first_ts = Math.round(this.firstTs * 1e6) / 1e6;
-    if (this.lastTs !== undefined) s.last_ts = Math.round(this.lastTs * 1e6) / 1e6;
+    if (this.firstTs !== undefined) s.last_ts = Math.round((this.lastSec + this.lastNsec / 1e9) * 1e6) / 1e6;
     if (extra.drops !== undefined) s.drops = extra.drops;
     if (extra.exportDrops !== undefined) s.export_drops = extra.exportDrops;
     const { rows: _rows, ...row } = s;
