@@ -9,7 +9,7 @@ import { LISP_DATA_PORT } from '../dissect/registry.js';
 import { DATA_FLAG_LETTERS, DataFlag, dataDstMapVersion, dataIid, dataLsb8, dataSrcMapVersion } from '../dissect/data.js';
 import { icmpEchoKind } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
-import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
+import { bytesOf, putAscii, putBytes, putHex, putMicros, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
 
 /** The set flags among NLEVI by flags byte >> 3, as the JSON `flags` field spells them. */
 export const DATA_FLAGS = DATA_FLAG_LETTERS;
@@ -94,12 +94,7 @@ export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
     tsSec = t.sec;
     tsRun = bytesOf(`,"ts":${t.sec}`);
   }
-  p = putBytes(buf, p, tsRun);
-  if (t.usec !== 0) {
-    buf[p] = 46;
-    p = putDigits(buf, p + 1, t.usec, 6);
-    while (buf[p - 1] === 48) p--;
-  }
+  p = putMicros(buf, putBytes(buf, p, tsRun), t.usec);
   p = putBytes(buf, p, LEN);
   p = putUint(buf, p, f.len);
   const src = u32(b, o + 12);

@@ -80,12 +80,15 @@ export function putDigits(b: Uint8Array, p: number, n: number, width: number): n
  * microseconds with their trailing zeros dropped, or none.
  */
 export function putTime(b: Uint8Array, p: number, sec: number, usec: number): number {
-  p = sec > 0x7fffffff ? putAscii(b, p, String(sec)) : putUint(b, p, sec);
-  if (usec !== 0) {
-    b[p] = 46;
-    p = putDigits(b, p + 1, usec, 6);
-    while (b[p - 1] === 48) p--;
-  }
+  return putMicros(b, sec > 0x7fffffff ? putAscii(b, p, String(sec)) : putUint(b, p, sec), usec);
+}
+
+/** The fraction of a `ts` after its seconds: `.` and the microseconds without trailing zeros, or none. */
+export function putMicros(b: Uint8Array, p: number, usec: number): number {
+  if (usec === 0) return p;
+  b[p] = 46;
+  p = putDigits(b, p + 1, usec, 6);
+  while (b[p - 1] === 48) p--;
   return p;
 }
 
