@@ -5,43 +5,66 @@
 import { plainData, PORT_PROTOCOLS, scanPlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
 import { formatIPv6 } from '../dissect/addr.js';
+import { LISP_DATA_PORT } from '../dissect/registry.js';
 import { DATA_FLAG_LETTERS, DataFlag, dataDstMapVersion, dataIid, dataLsb8, dataSrcMapVersion } from '../dissect/data.js';
 import { icmpEchoKind } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
-import { bytesOf, putAscii, putBytes, putHex, putIPv4, putTime, putUint, type OutBuffer } from './out-buffer.js';
+import { bytesOf, putAscii, putBytes, putHex, putMicros, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
 
 /** The set flags among NLEVI by flags byte >> 3, as the JSON `flags` field spells them. */
 export const DATA_FLAGS = DATA_FLAG_LETTERS;
 
-// JSON keys with their punctuation, as bytes.
+// The constant runs between the variable parts, as bytes. Runs that depend on a few bits (the LISP
+// flags, the inner protocol, TCP flags) are tables of whole runs: a line is a dozen copies, not
+// one per key.
 const FRAME = bytesOf('{"frame":');
-const TS = bytesOf(',"ts":');
 const LEN = bytesOf(',"len":');
 const SRC = bytesOf(',"src":"');
 const DST = bytesOf('","dst":"');
 const SPORT_Q = bytesOf('","sport":');
+const SPORT = bytesOf(',"sport":');
 const DPORT = bytesOf(',"dport":');
-const TYPE_FLAGS = bytesOf(',"type":"data","flags":"');
-const NONCE = bytesOf(',"nonce":"');
-const MAP_VERSION = bytesOf(',"map_version":{"source":');
 const DEST = bytesOf(',"dest":');
-const IID = bytesOf(',"iid":');
 const LSB = bytesOf(',"lsb":');
 const INNER = bytesOf(',"inner":{"src":"');
-const PROTO = bytesOf('","proto":');
-const SPORT = bytesOf(',"sport":');
-const ICMP_TYPE = bytesOf(',"icmp_type":');
-const ICMP_CODE = bytesOf(',"icmp_code":');
 const ICMP_ID = bytesOf(',"icmp_id":');
 const ICMP_SEQ = bytesOf(',"icmp_seq":');
-const TCP_FLAGS = bytesOf(',"tcp_flags":"');
 const PAYLOAD_LEN = bytesOf(',"payload_len":');
-/** TCP flag letters by flags byte, as tcpFlagLetters writes them. */
-const TCP_LETTERS = Array.from({ length: 256 }, (_, f) => bytesOf(tcpFlagLetters(f)));
+
+/** What follows a key in the LISP header part when the flags (>> 3) have N, V, I or L. */
+const afterWord1 = (f: number) => ((f << 3) & DataFlag.I ? ',"iid":' : (f << 3) & DataFlag.L ? ',"lsb":' : '');
+/** From the destination port (4341: plain data is sent to it) to word 1's value, by flags >> 3. */
+const HEAD = DATA_FLAG_LETTERS.map((letters, f) => {
+  const x = f << 3;
+  const w1 = x & DataFlag.N ? ',"nonce":"' : x & DataFlag.V ? ',"map_version":{"source":' : afterWord1(f);
+  return bytesOf(`,"dport":${LISP_DATA_PORT},"type":"data","flags":"${letters}"${w1}`);
+});
+/** After the nonce (closing quote) or the map-versions (closing brace), to word 2's value. */
+const AFTER_NONCE = DATA_FLAG_LETTERS.map((_, f) => bytesOf(`"${afterWord1(f)}`));
+const AFTER_VERSIONS = DATA_FLAG_LETTERS.map((_, f) => bytesOf(`}${afterWord1(f)}`));
+/** `","proto":P,"len":` by protocol. */
+const PROTO_LEN = Array.from({ length: 256 }, (_, proto) => bytesOf(`","proto":${proto},"len":`));
+/** `,"tcp_flags":"LETTERS"` by flags byte, as tcpFlagLetters writes them. */
+const TCP_FLAGS = Array.from({ length: 256 }, (_, f) => bytesOf(`,"tcp_flags":"${tcpFlagLetters(f)}"`));
+const ICMP_TYPE = Array.from({ length: 256 }, (_, t) => bytesOf(`,"icmp_type":${t},"icmp_code":`));
+const END = bytesOf('}}\n');
 
 const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
 
+const u32 = (b: Uint8Array, o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+
 const scanned = plainData();
+
+/**
+ * Runs that repeat from packet to packet, kept as bytes: the whole seconds of the time (the same
+ * for every packet of a second), and the outer addresses (a capture's data packets go between a
+ * few pairs of RLOCs).
+ */
+let tsSec = -1;
+let tsRun = bytesOf(',"ts":0');
+let addrSrc = -1;
+let addrDst = -1;
+let addrRun = bytesOf('');
 
 /** A frame's time as `ts` prints it (see tsText); one object, reused. */
 const time = { sec: 0, usec: 0 };
@@ -61,95 +84,86 @@ export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
   const d = scanned;
   if (!scanPlainData(f, d)) return false;
   const b = f.data;
-  const { ip: o, sport, dport, flags, word1: w1, word2: w2, inner: i, innerLen, innerVersion: innerV, ihl, itotal, proto, fragOffset, mf, end } = d;
+  const { ip: o, sport, flags, word1: w1, word2: w2, inner: i, innerVersion: innerV, ihl, itotal, proto, fragOffset, mf, end } = d;
   out.ensure(512);
   const buf = out.buf;
-  let p = out.pos;
-  p = putBytes(buf, p, FRAME);
+  let p = putBytes(buf, out.pos, FRAME);
   p = putUint(buf, p, f.index);
-  p = putBytes(buf, p, TS);
   const t = frameTime(f);
-  p = putTime(buf, p, t.sec, t.usec);
+  if (t.sec !== tsSec) {
+    tsSec = t.sec;
+    tsRun = bytesOf(`,"ts":${t.sec}`);
+  }
+  p = putMicros(buf, putBytes(buf, p, tsRun), t.usec);
   p = putBytes(buf, p, LEN);
   p = putUint(buf, p, f.len);
-  p = putBytes(buf, p, SRC);
-  p = putIPv4(buf, p, b, o + 12);
-  p = putBytes(buf, p, DST);
-  p = putIPv4(buf, p, b, o + 16);
-  p = putBytes(buf, p, SPORT_Q);
+  const src = u32(b, o + 12);
+  const dst = u32(b, o + 16);
+  if (src !== addrSrc || dst !== addrDst) {
+    addrSrc = src;
+    addrDst = dst;
+    let q = putBytes(buf, p, SRC);
+    q = putIPv4(buf, q, b, o + 12);
+    q = putBytes(buf, q, DST);
+    q = putIPv4(buf, q, b, o + 16);
+    q = putBytes(buf, q, SPORT_Q);
+    addrRun = buf.slice(p, q);
+  }
+  p = putBytes(buf, p, addrRun);
   p = putUint(buf, p, sport);
-  p = putBytes(buf, p, DPORT);
-  p = putUint(buf, p, dport);
-  p = putBytes(buf, p, TYPE_FLAGS);
-  p = putAscii(buf, p, DATA_FLAGS[flags >> 3]!);
-  buf[p++] = 34;
+  const fl = flags >> 3;
+  p = putBytes(buf, p, HEAD[fl]!);
   if (flags & DataFlag.N) {
-    p = putBytes(buf, p, NONCE);
     p = putHex(buf, p, w1, 6);
-    buf[p++] = 34;
+    p = putBytes(buf, p, AFTER_NONCE[fl]!);
   } else if (flags & DataFlag.V) {
-    p = putBytes(buf, p, MAP_VERSION);
     p = putUint(buf, p, dataSrcMapVersion(w1));
     p = putBytes(buf, p, DEST);
     p = putUint(buf, p, dataDstMapVersion(w1));
-    buf[p++] = 125;
+    p = putBytes(buf, p, AFTER_VERSIONS[fl]!);
   }
+  // The key of word 2's value is written: iid (then lsb with L), or lsb alone.
   if (flags & DataFlag.I) {
-    p = putBytes(buf, p, IID);
     p = putUint(buf, p, dataIid(w2));
     if (flags & DataFlag.L) {
       p = putBytes(buf, p, LSB);
       p = putUint(buf, p, dataLsb8(w2));
     }
-  } else if (flags & DataFlag.L) {
-    p = putBytes(buf, p, LSB);
-    p = w2 > 0x7fffffff ? putAscii(buf, p, String(w2)) : putUint(buf, p, w2);
-  }
-  if (innerLen > 0) {
-    p = putBytes(buf, p, INNER);
-    p = innerV === 4 ? putIPv4(buf, p, b, i + 12) : putAscii(buf, p, formatIPv6(b, i + 8));
-    p = putBytes(buf, p, DST);
-    p = innerV === 4 ? putIPv4(buf, p, b, i + 16) : putAscii(buf, p, formatIPv6(b, i + 24));
-    p = putBytes(buf, p, PROTO);
-    p = putUint(buf, p, proto);
-    p = putBytes(buf, p, LEN);
-    p = putUint(buf, p, itotal);
-    const t = i + ihl;
-    const tEnd = Math.min(end, i + itotal);
-    const have = tEnd - t;
-    // As summarizeIpPacket: tcpdump's "length" (IP payload, less the TCP header, or UDP Length - 8).
-    let payloadLen = itotal - ihl;
-    if (fragOffset === 0) {
-      if (PORT_PROTOCOLS.has(proto) && have >= 4) {
-        p = putBytes(buf, p, SPORT);
-        p = putUint(buf, p, u16(b, t));
-        p = putBytes(buf, p, DPORT);
-        p = putUint(buf, p, u16(b, t + 2));
-        if (proto === 6 && have >= 14) {
-          p = putBytes(buf, p, TCP_FLAGS);
-          p = putBytes(buf, p, TCP_LETTERS[b[t + 13]!]!);
-          buf[p++] = 34;
-          payloadLen = Math.max(0, payloadLen - (b[t + 12]! >> 4) * 4);
-        } else if (proto === 17 && have >= 6 && !mf && u16(b, t + 4) >= 8) payloadLen = u16(b, t + 4) - 8;
-      } else if ((proto === 1 || proto === 58) && have >= 2) {
-        p = putBytes(buf, p, ICMP_TYPE);
-        p = putUint(buf, p, b[t]!);
-        p = putBytes(buf, p, ICMP_CODE);
-        p = putUint(buf, p, b[t + 1]!);
-        if (have >= 8 && icmpEchoKind(proto, b[t]!)) {
-          p = putBytes(buf, p, ICMP_ID);
-          p = putUint(buf, p, u16(b, t + 4));
-          p = putBytes(buf, p, ICMP_SEQ);
-          p = putUint(buf, p, u16(b, t + 6));
-        }
+  } else if (flags & DataFlag.L) p = w2 > 0x7fffffff ? putAscii(buf, p, String(w2)) : putUint(buf, p, w2);
+  // scanPlainData accepts only frames with an inner packet.
+  p = putBytes(buf, p, INNER);
+  p = innerV === 4 ? putIPv4(buf, p, b, i + 12) : putAscii(buf, p, formatIPv6(b, i + 8));
+  p = putBytes(buf, p, DST);
+  p = innerV === 4 ? putIPv4(buf, p, b, i + 16) : putAscii(buf, p, formatIPv6(b, i + 24));
+  p = putBytes(buf, p, PROTO_LEN[proto]!);
+  p = putUint(buf, p, itotal);
+  const th = i + ihl;
+  const have = Math.min(end, i + itotal) - th;
+  // As summarizeIpPacket: tcpdump's "length" (IP payload, less the TCP header, or UDP Length - 8).
+  let payloadLen = itotal - ihl;
+  if (fragOffset === 0) {
+    if (PORT_PROTOCOLS.has(proto) && have >= 4) {
+      p = putBytes(buf, p, SPORT);
+      p = putUint(buf, p, u16(b, th));
+      p = putBytes(buf, p, DPORT);
+      p = putUint(buf, p, u16(b, th + 2));
+      if (proto === 6 && have >= 14) {
+        p = putBytes(buf, p, TCP_FLAGS[b[th + 13]!]!);
+        payloadLen = Math.max(0, payloadLen - (b[th + 12]! >> 4) * 4);
+      } else if (proto === 17 && have >= 6 && !mf && u16(b, th + 4) >= 8) payloadLen = u16(b, th + 4) - 8;
+    } else if ((proto === 1 || proto === 58) && have >= 2) {
+      p = putBytes(buf, p, ICMP_TYPE[b[th]!]!);
+      p = putUint(buf, p, b[th + 1]!);
+      if (have >= 8 && icmpEchoKind(proto, b[th]!)) {
+        p = putBytes(buf, p, ICMP_ID);
+        p = putUint(buf, p, u16(b, th + 4));
+        p = putBytes(buf, p, ICMP_SEQ);
+        p = putUint(buf, p, u16(b, th + 6));
       }
     }
-    p = putBytes(buf, p, PAYLOAD_LEN);
-    p = putUint(buf, p, payloadLen);
-    buf[p++] = 125;
   }
-  buf[p++] = 125;
-  buf[p++] = 10;
-  out.pos = p;
+  p = putBytes(buf, p, PAYLOAD_LEN);
+  p = putUint(buf, p, payloadLen);
+  out.pos = putBytes(buf, p, END);
   return true;
 }

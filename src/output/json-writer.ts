@@ -46,23 +46,25 @@ export class JsonWriter implements JsonSink {
 
   constructor(readonly out: OutBuffer) {}
 
-  private value(): void {
+  /**
+   * Makes room for a value of up to `n` bytes and the comma before it when one is due: one check
+   * of the buffer per value (keys and values are most of what a packet's object is).
+   */
+  private value(n: number): void {
+    this.out.ensure(n + 1);
     if (this.afterKey) {
       this.afterKey = false;
       return;
     }
     const d = this.filled.length - 1;
     if (d < 0) return;
-    if (this.filled[d]) {
-      this.out.ensure(1);
-      this.out.byte(44);
-    } else this.filled[d] = true;
+    if (this.filled[d]) this.out.buf[this.out.pos++] = 44;
+    else this.filled[d] = true;
   }
 
   obj(): this {
-    this.value();
-    this.out.ensure(1);
-    this.out.byte(123);
+    this.value(1);
+    this.out.buf[this.out.pos++] = 123;
     this.filled.push(false);
     return this;
   }
@@ -75,9 +77,8 @@ export class JsonWriter implements JsonSink {
   }
 
   arr(): this {
-    this.value();
-    this.out.ensure(1);
-    this.out.byte(91);
+    this.value(1);
+    this.out.buf[this.out.pos++] = 91;
     this.filled.push(false);
     return this;
   }
@@ -92,60 +93,61 @@ export class JsonWriter implements JsonSink {
   /** A member name (plain ASCII, from our own code); its value must follow. */
   key(k: string): this {
     // Keys are our own short names: they always fit.
-    this.value();
+    this.value(k.length + 3);
     const out = this.out;
-    out.ensure(k.length + 3);
-    out.byte(34);
-    out.ascii(k);
-    out.byte(34);
-    out.byte(58);
+    const b = out.buf;
+    let p = out.pos;
+    b[p++] = 34;
+    for (let i = 0; i < k.length; i++) b[p++] = k.charCodeAt(i);
+    b[p++] = 34;
+    b[p++] = 58;
+    out.pos = p;
     this.afterKey = true;
     return this;
   }
 
   str(s: string): this {
-    this.value();
-    const out = this.out;
-    if (s.length + 2 <= out.capacity && plain(s)) {
-      out.ensure(s.length + 2);
-      out.byte(34);
-      out.ascii(s);
-      out.byte(34);
-    } else out.text(JSON.stringify(s));
+    if (s.length + 2 <= this.out.capacity && plain(s)) return this.quoted(s);
+    this.value(0);
+    this.out.text(JSON.stringify(s));
     return this;
   }
 
   num(n: number): this {
-    this.value();
-    this.out.ensure(24);
+    this.value(24);
     if (Number.isInteger(n) && n >= 0) this.out.uint(n);
     else this.out.ascii(Number.isFinite(n) ? String(n) : 'null');
     return this;
   }
 
   bool(b: boolean): this {
-    this.value();
-    this.out.ensure(5);
+    this.value(5);
     this.out.raw(b ? TRUE : FALSE);
     return this;
   }
 
   null(): this {
-    this.value();
-    this.out.ensure(4);
+    this.value(4);
     this.out.raw(NULL);
     return this;
   }
 
   /** A string we produced and know needs no escaping (addresses, slugs, hex). */
   ascii(s: string): this {
+    if (s.length + 2 > this.out.capacity) return this.str(s);
+    return this.quoted(s);
+  }
+
+  /** ASCII that needs no escaping, between quotes (it fits the buffer). */
+  private quoted(s: string): this {
+    this.value(s.length + 2);
     const out = this.out;
-    if (s.length + 2 > out.capacity) return this.str(s);
-    this.value();
-    out.ensure(s.length + 2);
-    out.byte(34);
-    out.ascii(s);
-    out.byte(34);
+    const b = out.buf;
+    let p = out.pos;
+    b[p++] = 34;
+    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+    b[p++] = 34;
+    out.pos = p;
     return this;
   }
 
@@ -153,8 +155,7 @@ export class JsonWriter implements JsonSink {
   hex(b: Uint8Array): this {
     const out = this.out;
     if (b.length * 2 + 2 > out.capacity) return this.str(Buffer.from(b).toString('hex'));
-    this.value();
-    out.ensure(b.length * 2 + 2);
+    this.value(b.length * 2 + 2);
     out.byte(34);
     out.hexBytes(b);
     out.byte(34);
@@ -163,7 +164,7 @@ export class JsonWriter implements JsonSink {
 
   /** Pre-serialised JSON text (the data-packet fast path, tests). */
   rawJson(text: string): this {
-    this.value();
+    this.value(0);
     this.out.text(text);
     return this;
   }
@@ -172,9 +173,8 @@ export class JsonWriter implements JsonSink {
   time(sec: number, nsec: number): this {
     const t = tsMicros(sec, nsec);
     if (!(Number.isSafeInteger(t.sec) && t.sec >= 0)) return this.rawJson(tsText(sec, nsec));
-    this.value();
+    this.value(32);
     const out = this.out;
-    out.ensure(32);
     out.pos = putTime(out.buf, out.pos, t.sec, t.usec);
     return this;
   }

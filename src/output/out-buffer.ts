@@ -4,9 +4,17 @@
 
 const encoder = new TextEncoder();
 
-const HUNDREDS = Uint8Array.from({ length: 256 }, (_, v) => 48 + Math.floor(v / 100));
-const TENS = Uint8Array.from({ length: 256 }, (_, v) => 48 + (Math.floor(v / 10) % 10));
 const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** The two decimal digits of 0..99, by value * 2: numbers are written two digits at a time. */
+const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) % 10 : Math.floor(i / 20)));
+/** A byte value's decimal digits (up to three, by value * 4) and how many there are. */
+const OCTET = new Uint8Array(1024);
+const OCTET_LEN = new Uint8Array(256);
+for (let v = 0; v < 256; v++) {
+  const s = String(v);
+  OCTET_LEN[v] = s.length;
+  for (let i = 0; i < s.length; i++) OCTET[v * 4 + i] = s.charCodeAt(i);
+}
 
 /** ASCII text as bytes, for `putBytes`. */
 export function bytesOf(s: string): Uint8Array {
@@ -14,7 +22,13 @@ export function bytesOf(s: string): Uint8Array {
 }
 
 export function putBytes(b: Uint8Array, p: number, k: Uint8Array): number {
-  for (let i = 0; i < k.length; i++) b[p++] = k[i]!;
+  // A run of more than a few bytes is one copy; a short one is cheaper byte by byte than the call.
+  const n = k.length;
+  if (n > 12) {
+    b.set(k, p);
+    return p + n;
+  }
+  for (let i = 0; i < n; i++) b[p++] = k[i]!;
   return p;
 }
 
@@ -24,25 +38,40 @@ export function putAscii(b: Uint8Array, p: number, s: string): number {
   return p;
 }
 
+/** Decimal digits of n (a non-negative integer below 2^31). */
+function digitCount(n: number): number {
+  if (n < 100000) return n < 100 ? (n < 10 ? 1 : 2) : n < 1000 ? 3 : n < 10000 ? 4 : 5;
+  return n < 10000000 ? (n < 1000000 ? 6 : 7) : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+}
+
+/** The last `count` digits of n, ending before `end`, two at a time. */
+function putDigitsBefore(b: Uint8Array, end: number, n: number, count: number): void {
+  let q = end;
+  while (count >= 2) {
+    const r = (n % 100) * 2;
+    n = (n / 100) | 0;
+    b[--q] = PAIRS[r + 1]!;
+    b[--q] = PAIRS[r]!;
+    count -= 2;
+  }
+  if (count) b[--q] = 48 + (n % 10);
+}
+
 /** A non-negative integer below 2^31 in decimal. */
 export function putUint(b: Uint8Array, p: number, n: number): number {
-  let end = p + 1;
-  for (let x = 10; x <= n; x *= 10) end++;
-  let q = end;
-  do {
-    b[--q] = 48 + (n % 10);
-    n = (n / 10) | 0;
-  } while (n > 0);
+  if (n < 10) {
+    b[p] = 48 + n;
+    return p + 1;
+  }
+  const end = p + digitCount(n);
+  putDigitsBefore(b, end, n, end - p);
   return end;
 }
 
 /** `width` decimal digits, zero-padded. */
 export function putDigits(b: Uint8Array, p: number, n: number, width: number): number {
   const end = p + width;
-  for (let q = end; q > p; ) {
-    b[--q] = 48 + (n % 10);
-    n = (n / 10) | 0;
-  }
+  putDigitsBefore(b, end, n, width);
   return end;
 }
 
@@ -51,16 +80,15 @@ export function putDigits(b: Uint8Array, p: number, n: number, width: number): n
  * microseconds with their trailing zeros dropped, or none.
  */
 export function putTime(b: Uint8Array, p: number, sec: number, usec: number): number {
-  p = sec > 0x7fffffff ? putAscii(b, p, String(sec)) : putUint(b, p, sec);
-  if (usec !== 0) {
-    let width = 6;
-    while (usec % 10 === 0) {
-      usec /= 10;
-      width--;
-    }
-    b[p++] = 46;
-    p = putDigits(b, p, usec, width);
-  }
+  return putMicros(b, sec > 0x7fffffff ? putAscii(b, p, String(sec)) : putUint(b, p, sec), usec);
+}
+
+/** The fraction of a `ts` after its seconds: `.` and the microseconds without trailing zeros, or none. */
+export function putMicros(b: Uint8Array, p: number, usec: number): number {
+  if (usec === 0) return p;
+  b[p] = 46;
+  p = putDigits(b, p + 1, usec, 6);
+  while (b[p - 1] === 48) p--;
   return p;
 }
 
@@ -83,16 +111,27 @@ export function putHexBytes(b: Uint8Array, p: number, src: Uint8Array): number {
   return p;
 }
 
+/** One byte value in decimal. */
+function putOctet(b: Uint8Array, p: number, v: number): number {
+  const at = v * 4;
+  const n = OCTET_LEN[v]!;
+  b[p] = OCTET[at]!;
+  if (n > 1) {
+    b[p + 1] = OCTET[at + 1]!;
+    if (n > 2) b[p + 2] = OCTET[at + 2]!;
+  }
+  return p + n;
+}
+
 /** Dotted quad straight from packet bytes. */
 export function putIPv4(b: Uint8Array, p: number, src: Uint8Array, off: number): number {
-  for (let i = 0; i < 4; i++) {
-    const v = src[off + i]!;
-    if (i) b[p++] = 46;
-    if (v >= 100) b[p++] = HUNDREDS[v]!;
-    if (v >= 10) b[p++] = TENS[v]!;
-    b[p++] = 48 + (v % 10);
-  }
-  return p;
+  p = putOctet(b, p, src[off]!);
+  b[p] = 46;
+  p = putOctet(b, p + 1, src[off + 1]!);
+  b[p] = 46;
+  p = putOctet(b, p + 1, src[off + 2]!);
+  b[p] = 46;
+  return putOctet(b, p + 1, src[off + 3]!);
 }
 
 export class OutBuffer {
