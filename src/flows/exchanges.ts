@@ -753,7 +753,8 @@ export class ExchangeTracker {
     // The Map-Notify answering a Map-Register (also as an RTR relays it on), or confirming a subscription.
     const e = this.match(nonce, 'map-notify', v);
     const sub = e ? undefined : this.publishedTo(v, m);
-    for (const r of m.records) {
+    // Without a mapping tracker (flows), the records' EID and locator texts would be built for nobody.
+    if (this.mappings) for (const r of m.records) {
       const eid = recordEid(r);
       const rlocs = locatorSet(r.locators);
       this.mappings?.announce(v.ts, ref, sub || e?.kind === 'subscription' ? 'publication' : 'map-notify', v.ecm?.innerSrc ?? v.src, eid, rlocs);
@@ -843,7 +844,7 @@ export class ExchangeTracker {
 
   private reply(v: ControlView, m: MapReply, ref: FrameRef): void {
     const nonce = m.nonce;
-    for (const r of m.records) {
+    if (this.mappings) for (const r of m.records) {
       const rlocs = locatorSet(r.locators);
       if (rlocs.length === 0) continue;
       const eid = recordEid(r);
