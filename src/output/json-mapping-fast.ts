@@ -5,29 +5,10 @@
 
 import type { Handover, Mapping } from '../flows/types.js';
 import { mappingJson } from './json-flows.js';
-import { key, num, numOrNull, ROOM, SLACK, str, strings } from './json-exchange-fast.js';
-import type { OutBuffer } from './out-buffer.js';
+import { key, lineFormat, micros as ts, num, numOrNull, ROOM, SLACK, str, strings } from './json-line-fast.js';
 
-const ts = (t: number) => Math.round(t * 1e6) / 1e6;
-
-/** One mapping's NDJSON line (with its newline) into `out`. */
-export function writeMappingJson(out: OutBuffer, m: Mapping, multi = false): void {
-  // Written in place after the buffer's content; pos moves only once the whole line is there.
-  let p = line(out.buf, out.pos, m, multi);
-  if (p === ROOM && out.pos > 0) {
-    out.flush();
-    p = line(out.buf, out.pos, m, multi);
-  }
-  if (p < 0) out.text(JSON.stringify(mappingJson(m, multi)) + '\n');
-  else out.pos = p;
-}
-
-/** The line as bytes, or undefined when it takes JSON.stringify instead (what the tests hold). */
-export function mappingLineBytes(m: Mapping, multi = false): Uint8Array | undefined {
-  const b = new Uint8Array(1 << 16);
-  const n = line(b, 0, m, multi);
-  return n < 0 ? undefined : b.slice(0, n);
-}
+/** One mapping's NDJSON line (with its newline) into `out`, and as bytes for the tests. */
+export const { write: writeMappingJson, bytes: mappingLineBytes } = lineFormat(line, mappingJson);
 
 /** The line into `b` from `p`: where it ends, or FAIL, or ROOM. */
 function line(b: Uint8Array, p: number, m: Mapping, multi: boolean): number {
