@@ -757,8 +757,8 @@ export class ExchangeTracker {
     if (this.mappings) for (const r of m.records) {
       const eid = recordEid(r);
       const rlocs = locatorSet(r.locators);
-      this.mappings?.announce(v.ts, ref, sub || e?.kind === 'subscription' ? 'publication' : 'map-notify', v.ecm?.innerSrc ?? v.src, eid, rlocs);
-      if (sub || e?.kind === 'subscription') this.mappings?.learned(v.ts, v.dst, eid, rlocs);
+      this.mappings.announce(v.ts, ref, sub || e?.kind === 'subscription' ? 'publication' : 'map-notify', v.ecm?.innerSrc ?? v.src, eid, rlocs);
+      if (sub || e?.kind === 'subscription') this.mappings.learned(v.ts, v.dst, eid, rlocs);
     }
     if (e) {
       this.answer(e, v, nonce, ref);
@@ -848,8 +848,8 @@ export class ExchangeTracker {
       const rlocs = locatorSet(r.locators);
       if (rlocs.length === 0) continue;
       const eid = recordEid(r);
-      this.mappings?.announce(v.ts, ref, 'map-reply', v.src, eid, rlocs);
-      this.mappings?.learned(v.ts, v.dst, eid, rlocs);
+      this.mappings.announce(v.ts, ref, 'map-reply', v.src, eid, rlocs);
+      this.mappings.learned(v.ts, v.dst, eid, rlocs);
     }
     const rec = m.records[0];
     const e = this.match(nonce, 'map-reply', v) ?? this.orphan(v, nonce, ref, m.probe ? 'rloc-probe' : 'resolution', rec ? recordEid(rec) : '(none)', 'map-reply');
@@ -1342,14 +1342,18 @@ function pushFrame(e: Open, ref: FrameRef): void {
 
 /** The locators of all the records, sorted, each once. */
 function rlocSet(records: readonly { locators: Locator[] }[]): string[] {
-  if (records.length !== 1) {
-    const all = [...new Set(records.flatMap((r) => locatorSet(r.locators)))].sort();
-    texts.list(all);
-    return all;
+  let all: string[];
+  if (records.length !== 1) all = [...new Set(records.flatMap((r) => locatorSet(r.locators)))].sort();
+  else {
+    // One record's are sorted already: only repeats to drop, and mostly none.
+    all = locatorSet(records[0]!.locators);
+    for (let i = 1; i < all.length; i++) {
+      if (all[i] === all[i - 1]) {
+        all = all.filter((x, j) => j === 0 || x !== all[j - 1]);
+        break;
+      }
+    }
   }
-  // One record's are sorted already: only repeats to drop, and mostly none.
-  const all = locatorSet(records[0]!.locators);
-  for (let i = 1; i < all.length; i++) if (all[i] === all[i - 1]) return all.filter((x, j) => j === 0 || x !== all[j - 1]);
   // Kept as long as the exchange: the pool's copies, not this packet's.
   texts.list(all);
   return all;

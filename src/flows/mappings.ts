@@ -16,6 +16,7 @@
 import { formatIPv4 } from '../dissect/addr.js';
 import { PrefixTable, ipv4Value } from './lpm.js';
 import type { FrameRef, Handover, HandoverBaseline, HandoverPeer, Mapping, TimelineEntry } from './types.js';
+import { texts } from './text-pool.js';
 
 export interface MappingOptions {
   /** Timeline entries kept per EID; more are counted, not kept. */
@@ -200,8 +201,6 @@ export class MappingTracker {
   private smrHead = 0;
   /** RTRs (from Info-Replies and registrations through them): data to them is relayed, not delivered. */
   private readonly relays = new Set<Addr>();
-  /** Address texts of timeline entries, each kept once (bounded). */
-  private readonly strings = new Map<string, string>();
   /** RLOC sets of timeline entries, each kept once (bounded). */
   private readonly sets = new Map<string, string[]>();
   /** `noHandover` lines, each made once. */
@@ -275,7 +274,8 @@ export class MappingTracker {
     // EID's): the timeline keeps one array per set, and one copy of each address text.
     const last = tl.length > 0 ? tl[tl.length - 1]!.rlocs : s.rlocs;
     rlocs = last && sameSet(last, rlocs) ? last : this.internSet(rlocs);
-    by = this.intern(by);
+    // Addresses repeat across thousands of entries: one copy each, the exchanges' too.
+    by = texts.get(by);
     if (tl.length < this.maxTimeline) {
       const entry: TimelineEntry = transport ? { ts, frame, source, by, rlocs, transport } : { ts, frame, source, by, rlocs };
       // An EID has one or two entries most of the time: no room kept for more until they come.
@@ -539,20 +539,12 @@ export class MappingTracker {
     return why;
   }
 
-  /** `text`, or the equal string already held (addresses repeat across thousands of entries). */
-  private intern(text: string): string {
-    const held = this.strings.get(text);
-    if (held !== undefined) return held;
-    if (this.strings.size < MAX_STRINGS) this.strings.set(text, text);
-    return text;
-  }
-
   /** An array equal to `rlocs` (sorted), shared by every entry with that set (bounded; never changed). */
   private internSet(rlocs: string[]): string[] {
     const key = rlocs.length === 1 ? rlocs[0]! : rlocs.join('\n');
     const held = this.sets.get(key);
     if (held !== undefined) return held;
-    const set = rlocs.map((r) => this.intern(r));
+    const set = rlocs.map((r) => texts.get(r));
     if (this.sets.size < MAX_STRINGS) this.sets.set(key, set);
     return set;
   }

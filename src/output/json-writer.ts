@@ -1,7 +1,7 @@
 // Streaming JSON into an OutBuffer: objects, arrays and values are written as they are visited,
 // with no intermediate objects or strings (the NDJSON output of millions of packets).
 
-import { putTime, type OutBuffer } from './out-buffer.js';
+import { putAscii, putTime, type OutBuffer } from './out-buffer.js';
 import { tsMicros, tsNumber, tsText } from './time.js';
 
 const TRUE = Uint8Array.of(116, 114, 117, 101);
@@ -95,13 +95,8 @@ export class JsonWriter implements JsonSink {
     // Keys are our own short names: they always fit.
     this.value(k.length + 3);
     const out = this.out;
-    const b = out.buf;
-    let p = out.pos;
-    b[p++] = 34;
-    for (let i = 0; i < k.length; i++) b[p++] = k.charCodeAt(i);
-    b[p++] = 34;
-    b[p++] = 58;
-    out.pos = p;
+    out.pos = putQuoted(out.buf, out.pos, k);
+    out.buf[out.pos++] = 58;
     this.afterKey = true;
     return this;
   }
@@ -142,12 +137,7 @@ export class JsonWriter implements JsonSink {
   private quoted(s: string): this {
     this.value(s.length + 2);
     const out = this.out;
-    const b = out.buf;
-    let p = out.pos;
-    b[p++] = 34;
-    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
-    b[p++] = 34;
-    out.pos = p;
+    out.pos = putQuoted(out.buf, out.pos, s);
     return this;
   }
 
@@ -394,4 +384,12 @@ export class PrunedObjectWriter extends ObjectWriter {
   override time(sec: number, nsec: number): this {
     return this.wanted() ? super.time(sec, nsec) : this;
   }
+}
+
+/** ASCII between quotes (room made by the caller). */
+function putQuoted(b: Uint8Array, p: number, s: string): number {
+  b[p] = 34;
+  p = putAscii(b, p + 1, s);
+  b[p] = 34;
+  return p + 1;
 }
