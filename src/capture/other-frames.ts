@@ -6,10 +6,9 @@ import { formatIPv4, formatIPv6, formatMac } from '../dissect/addr.js';
 import type { IpHeader } from '../dissect/ip.js';
 import type { LinkLayer } from '../dissect/link.js';
 import { tcpFlagText } from '../dissect/tcp.js';
+import { u16 } from '../dissect/bytes.js';
 
 const ETHERTYPE_ARP = 0x0806;
-
-const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
 
 /** A frame whose link layer carries no IP: ARP in tcpdump's words, else the link and its type. */
 export function nonIpSummary(link: LinkLayer, b: Uint8Array): string {

@@ -9,6 +9,7 @@ import { DataFlag } from '../dissect/data.js';
 import { LISP_CONTROL_PORT, LISP_DATA_PORT } from '../dissect/registry.js';
 import type { Frame } from './types.js';
 import { LINKTYPE_EN10MB, LINKTYPE_IPV4, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, LINKTYPE_RAW_12, LINKTYPE_RAW_14 } from '../dissect/link.js';
+import { u16 } from '../dissect/bytes.js';
 
 /** Where things are in the frame; one object is reused for every frame scanned. */
 export interface PlainData {
@@ -42,8 +43,6 @@ export function plainData(): PlainData {
 
 /** Protocols whose ports come first (TCP, UDP, DCCP, SCTP, UDP-Lite). */
 export const PORT_PROTOCOLS = new Set([6, 17, 33, 132, 136]);
-
-const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
 
 /** Offset of an IPv4 header after the link header, or -1. */
 function ipv4Offset(f: Frame): number {

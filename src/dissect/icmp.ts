@@ -11,6 +11,7 @@ import type { Note } from './cursor.js';
 import { decodeIp, decodeUdp, encodeIPv4, encodeIPv6, internetChecksum, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP, transportChecksum, addressBytes } from './ip.js';
 import { decodeNested } from './nested.js';
 import type { ControlMessage, IcmpError, QuotedPacket } from './types.js';
+import { u16 } from './bytes.js';
 
 interface IcmpTypeInfo {
   /** tcpdump's words for the type. */
@@ -170,7 +171,6 @@ export function decodeIcmpError(b: Uint8Array, off: number, end: number, version
   const type = b[off]!;
   const code = b[off + 1]!;
   if (!isIcmpError(version, type)) return out;
-  const u16 = (o: number) => (b[o]! << 8) | b[o + 1]!;
   const quotedAt = off + 8;
   // RFC 4884: a non-zero length says how much of the rest is the original datagram (the remainder is extensions).
   let quotedEnd = end;
@@ -196,12 +196,12 @@ export function decodeIcmpError(b: Uint8Array, off: number, end: number, version
     offset: quotedAt - off,
     cut: ip.truncated,
   };
-  const e: IcmpError = { version, type, code, name: icmpErrorName(version, type, code), checksum: u16(off + 2), length: declaredLength, quoted };
+  const e: IcmpError = { version, type, code, name: icmpErrorName(version, type, code), checksum: u16(b, off + 2), length: declaredLength, quoted };
   if (originalLength !== undefined) e.originalLength = originalLength;
-  if (version === 4 && type === 3 && code === 4) e.mtu = u16(off + 6);
-  if (version === 6 && type === 2) e.mtu = ((u16(off + 4) << 16) | u16(off + 6)) >>> 0;
+  if (version === 4 && type === 3 && code === 4) e.mtu = u16(b, off + 6);
+  if (version === 6 && type === 2) e.mtu = ((u16(b, off + 4) << 16) | u16(b, off + 6)) >>> 0;
   if (version === 4 && type === 12) e.pointer = b[off + 4]!;
-  if (version === 6 && type === 4) e.pointer = ((u16(off + 4) << 16) | u16(off + 6)) >>> 0;
+  if (version === 6 && type === 4) e.pointer = ((u16(b, off + 4) << 16) | u16(b, off + 6)) >>> 0;
   if (version === 4 && type === 5) e.gateway = formatIPv4(b, off + 4);
   const rel = (at: number) => at - off;
   for (const n of ip.notes) out.frameNotes.push({ offset: rel(quotedAt), message: `quoted ${n}`, level: 'error' });
@@ -210,8 +210,8 @@ export function decodeIcmpError(b: Uint8Array, off: number, end: number, version
     out.value = e;
     return out;
   }
-  quoted.sport = u16(ip.payloadOffset);
-  quoted.dport = u16(ip.payloadOffset + 2);
+  quoted.sport = u16(b, ip.payloadOffset);
+  quoted.dport = u16(b, ip.payloadOffset + 2);
   out.value = e;
   if (ip.payloadEnd - ip.payloadOffset < 8) return out;
   const udp = decodeUdp(b, ip.payloadOffset, ip.payloadEnd, ip.headerOffset + ip.totalLength);

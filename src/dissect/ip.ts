@@ -3,6 +3,7 @@
 // the LISP encapsulators, fixtures and the lab.
 
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './addr.js';
+import { u16, u32 } from './bytes.js';
 
 export const IPPROTO_HOPOPTS = 0;
 export const IPPROTO_ICMP = 1;
@@ -91,14 +92,6 @@ export interface IpMalformed {
 }
 
 export type IpDecode = IpHeader | IpMalformed;
-
-function u16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-
-function u32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
 
 /** One's-complement sum of 16-bit words (not yet folded or inverted). */
 function sum16(b: Uint8Array, off: number, end: number, acc = 0): number {

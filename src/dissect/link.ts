@@ -3,6 +3,7 @@
 // Encoders build the same framings for fixtures and the lab.
 
 import { concatBytes, copyBytes, formatMac, parseMac } from './addr.js';
+import { u16, u32 } from './bytes.js';
 
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_EN10MB = 1;
@@ -80,14 +81,6 @@ export interface LinkLayer {
   ifIndex?: number;
   /** Problems with the link header, with byte offsets. */
   notes: string[];
-}
-
-function u16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-
-function u32be(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
 function isVlanTpid(t: number): boolean {
@@ -239,7 +232,7 @@ export function decodeLink(linkType: number, data: Uint8Array): LinkLayer {
         r.notes.push(`Linux cooked v2 header is cut short (${b.length} of 20 bytes)`);
         break;
       }
-      r.ifIndex = u32be(b, 4);
+      r.ifIndex = u32(b, 4);
       r.arphrd = u16(b, 8);
       r.packetType = b[10]!;
       decodeSllProtocol(b, 20, u16(b, 0), r.arphrd, r);
@@ -251,7 +244,7 @@ export function decodeLink(linkType: number, data: Uint8Array): LinkLayer {
       }
       // Written in the capturing host's byte order: a value that only fits after swapping is big-endian.
       let af = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
-      if (af > 0xffff) af = u32be(b, 0);
+      if (af > 0xffff) af = u32(b, 0);
       fromFamily(af, r);
       break;
     }
@@ -260,7 +253,7 @@ export function decodeLink(linkType: number, data: Uint8Array): LinkLayer {
         r.notes.push(`LOOP header is cut short (${b.length} of 4 bytes)`);
         break;
       }
-      fromFamily(u32be(b, 0), r);
+      fromFamily(u32(b, 0), r);
       break;
     case LINKTYPE_RAW:
     case LINKTYPE_RAW_12:
@@ -323,7 +316,6 @@ function mac(s: string): Uint8Array {
   if (!m) throw new RangeError(`bad MAC address ${s}`);
   return m;
 }
-
 
 function be16(v: number): Uint8Array {
   return Uint8Array.of((v >> 8) & 0xff, v & 0xff);

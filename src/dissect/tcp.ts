@@ -2,6 +2,7 @@
 // carries the Map-Server reliable transport is capture's (src/capture/tcp.ts).
 
 import { addressBytes, IPPROTO_TCP, transportChecksum, type AddressInput } from './ip.js';
+import { u16, u32 } from './bytes.js';
 
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
 
@@ -54,8 +55,6 @@ export interface TcpMalformed {
 export function decodeTcp(b: Uint8Array, off: number, end: number, declaredEnd = end): TcpHeader | TcpMalformed {
   end = Math.min(end, b.length, declaredEnd);
   if (end - off < 20) return { ok: false, notes: [`TCP header at byte offset ${off} is cut short (${Math.max(end - off, 0)} of 20 bytes)`] };
-  const u16 = (o: number) => (b[o]! << 8) | b[o + 1]!;
-  const u32 = (o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
   const dataOffset = b[off + 12]! >> 4;
   const headerLength = dataOffset * 4;
   if (dataOffset < 5) return { ok: false, notes: [`TCP Data Offset ${dataOffset} at byte offset ${off + 12} is below 5`] };
@@ -69,15 +68,15 @@ export function decodeTcp(b: Uint8Array, off: number, end: number, declaredEnd =
   if (b[off + 12]! & 0x0f) warnings.push(`TCP reserved bits set at byte offset ${off + 12}`);
   return {
     ok: true,
-    srcPort: u16(off),
-    dstPort: u16(off + 2),
-    seq: u32(off + 4),
-    ack: u32(off + 8),
+    srcPort: u16(b, off),
+    dstPort: u16(b, off + 2),
+    seq: u32(b, off + 4),
+    ack: u32(b, off + 8),
     headerLength,
     flags: b[off + 13]!,
-    window: u16(off + 14),
-    checksum: u16(off + 16),
-    urgent: u16(off + 18),
+    window: u16(b, off + 14),
+    checksum: u16(b, off + 16),
+    urgent: u16(b, off + 18),
     payloadOffset: off + headerLength,
     payloadEnd: end,
     payloadLength: declaredEnd - off - headerLength,

@@ -14,8 +14,7 @@ import { MappingTracker, type MappingOptions } from './mappings.js';
 import { StatsCollector, type Stats } from './stats.js';
 import type { Exchange, Mapping } from './types.js';
 import { controlView, dataView, reliableViews } from './view.js';
-
-const u32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+import { u32 } from '../dissect/bytes.js';
 
 /** Results a caller may do without (see FlowEngineOptions.without). */
 export type FlowResult = 'mappings' | 'mapping-details' | 'exchange-stats';

@@ -10,6 +10,7 @@ import { DATA_FLAG_LETTERS, DataFlag, dataDstMapVersion, dataIid, dataLsb8, data
 import { icmpEchoKind } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
 import { bytesOf, putAscii, putBytes, putHex, putMicros, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
+import { u16, u32 } from '../dissect/bytes.js';
 
 /** The set flags among NLEVI by flags byte >> 3, as the JSON `flags` field spells them. */
 export const DATA_FLAGS = DATA_FLAG_LETTERS;
@@ -48,10 +49,6 @@ const PROTO_LEN = Array.from({ length: 256 }, (_, proto) => bytesOf(`","proto":$
 const TCP_FLAGS = Array.from({ length: 256 }, (_, f) => bytesOf(`,"tcp_flags":"${tcpFlagLetters(f)}"`));
 const ICMP_TYPE = Array.from({ length: 256 }, (_, t) => bytesOf(`,"icmp_type":${t},"icmp_code":`));
 const END = bytesOf('}}\n');
-
-const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
-
-const u32 = (b: Uint8Array, o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
 const scanned = plainData();
 

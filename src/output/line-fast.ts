@@ -11,6 +11,7 @@ import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
 import { TcpFlag, tcpFlagLetters } from '../dissect/tcp.js';
 import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
 import type { LineClock } from './time.js';
+import { u16, u32 } from '../dissect/bytes.js';
 
 export interface FastLineOptions {
   numeric: boolean;
@@ -49,9 +50,6 @@ const PORT_NAMES = new Map([
   [LISP_CONTROL_PORT, bytesOf('lisp-control')],
   [VXLAN_PORT, bytesOf('vxlan')],
 ]);
-
-const u16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
-const u32 = (b: Uint8Array, o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
 /** Any non-negative integer below 2^53. */
 function putNumber(b: Uint8Array, p: number, n: number): number {
