@@ -458,6 +458,9 @@ export class ExchangeTracker {
       if (oldest) {
         this.counters.dropped++;
         this.close(oldest);
+        // Out at the next sweep, not once its bound passes: a flood closes exchanges here by the
+        // thousand, and `live` must not hold them all for seconds.
+        this.liveUntil[this.liveHead] = -Infinity;
         this.emit();
       }
     }
