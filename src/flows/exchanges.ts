@@ -233,6 +233,8 @@ export class ExchangeTracker {
   private readonly timeout: number | undefined;
   private readonly maxOpen: number;
   private readonly maxLifetime: number;
+  /** Seconds an exchange waits at least after any packet of it (see `end`). */
+  private readonly settle: number;
   /**
    * Exchanges in order of start: open ones, and closed ones (their matching state let go) waiting
    * until everything before them closed. A closed one becomes its public view only when it leaves:
@@ -241,8 +243,16 @@ export class ExchangeTracker {
    */
   private queue: Open[] = [];
   private head = 0;
-  /** The open exchanges in order of start (closed ones leave at the next sweep). */
+  /** The open exchanges in order of start (closed ones leave at a later sweep). */
   private live: Open[] = [];
+  /**
+   * For each of `live`, a capture time up to which it cannot be over (-Infinity: not known yet):
+   * the sweep passes over it without reading the exchange. Reading each of tens of thousands of
+   * open exchanges, scattered over the heap, twice a second of capture missed the cache every time.
+   */
+  private liveUntil: number[] = [];
+  /** A packet came earlier than a sweep: the bounds of liveUntil, which assume time moves on, are void. */
+  private untilVoid = false;
   /** Everything in `live` before it is closed (the cap closes the oldest: it starts looking here). */
   private liveHead = 0;
   private openCount = 0;
@@ -277,6 +287,8 @@ export class ExchangeTracker {
     this.timeout = opts.timeout;
     this.maxOpen = opts.maxOpen ?? MAX_OPEN;
     this.maxLifetime = opts.maxLifetime ?? 300;
+    // The shortest wait a packet can start: an answered exchange's linger, or an unanswered one's.
+    this.settle = Math.min(LINGER, this.timeout ?? LINGER, this.timeout ?? Math.min(...Object.values(WAIT_BASE)));
   }
 
   get open(): number {
@@ -316,18 +328,37 @@ export class ExchangeTracker {
 
   /** Advances capture time: closes what timed out. */
   sweep(now: number, force = false): void {
+    if (now < this.lastSweep) this.untilVoid = true;
     if (!force && now - this.lastSweep < 0.5) return;
     this.lastSweep = now;
     // Only the open ones are looked at: behind one long-lived exchange, the queue can hold
-    // everything that started after it.
+    // everything that started after it. Of those, only the ones whose bound has passed.
     const live = this.live;
+    const until = this.liveUntil;
+    const bounded = !this.untilVoid;
+    const settle = this.settle;
     let n = 0;
     for (let i = 0; i < live.length; i++) {
+      const t = until[i]!;
+      if (bounded && now <= t) {
+        live[n] = live[i]!;
+        until[n++] = t;
+        continue;
+      }
       const e = live[i]!;
-      if (!e.closed && this.over(e, now)) this.close(e);
-      if (!e.closed) live[n++] = e;
+      if (e.closed) continue;
+      const end = this.end(e);
+      if (now > end) {
+        this.close(e);
+        continue;
+      }
+      live[n] = e;
+      // Whatever a later packet does to it, the exchange then waits at least `settle` more seconds.
+      until[n++] = Math.min(end, now + settle);
     }
     live.length = n;
+    until.length = n;
+    this.untilVoid = false;
     this.liveHead = 0;
     this.emit();
     while (this.closedHead < this.closedOrder.length) {
@@ -361,6 +392,7 @@ export class ExchangeTracker {
     if (this.live.length) {
       for (const e of this.live) if (!e.closed) this.close(e);
       this.live = [];
+      this.liveUntil = [];
       this.liveHead = 0;
     }
     this.emit(batch);
@@ -375,12 +407,17 @@ export class ExchangeTracker {
   }
 
   /**
-   * Is the exchange over at capture time `now`. (A yes or no rather than the time it closes: a
-   * time returned is a number allocated per call, and the sweep asks every open exchange.)
+   * The capture time after which the exchange is over, as things stand: a packet of it at `t` later
+   * moves this to `t + settle` or beyond (its answer, a retransmission, a forward) or leaves it.
    */
-  private over(e: Open, now: number): boolean {
+  private end(e: Open): number {
     const end = e.answered || !e.wantsAnswer ? e.last + Math.min(LINGER, this.timeout ?? LINGER) : e.lastTx + this.waitFor(e);
-    return now > Math.min(end, e.start + this.maxLifetime);
+    return Math.min(end, e.start + this.maxLifetime);
+  }
+
+  /** Is the exchange over at capture time `now`. */
+  private over(e: Open, now: number): boolean {
+    return now > this.end(e);
   }
 
   /** Still open at `now` (closes it when its time has passed but no sweep closed it yet). */
@@ -421,6 +458,9 @@ export class ExchangeTracker {
       if (oldest) {
         this.counters.dropped++;
         this.close(oldest);
+        // Out at the next sweep, not once its bound passes: a flood closes exchanges here by the
+        // thousand, and `live` must not hold them all for seconds.
+        this.liveUntil[this.liveHead] = -Infinity;
         this.emit();
       }
     }
@@ -473,6 +513,7 @@ export class ExchangeTracker {
     };
     this.queue.push(e);
     this.live.push(e);
+    this.liveUntil.push(-Infinity);
     this.openCount++;
     return e;
   }

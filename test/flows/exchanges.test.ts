@@ -337,6 +337,38 @@ describe('engine bounds and order', () => {
   });
 });
 
+describe('closing on time', () => {
+  const request = mapRequest({ nonce: 1n, eids: [`${MN}/32`], itrRlocs: [PEER] });
+  const reply = mapReply({ nonce: 1n, records: [rec(A)] });
+  const tracker = async () => {
+    const { ExchangeTracker } = await import('../../src/flows/exchanges.js');
+    const reported: string[] = [];
+    const t = new ExchangeTracker({ onExchange: (e) => reported.push(e.outcome) });
+    t.control({ ts: 0, src: PEER, dst: MS, sport: 61001, dport: 4342, m: request }, { frame: 1, file: 0 });
+    return { t, reported };
+  };
+
+  it('closes an answered exchange LINGER seconds after its answer, whenever the answer came', async () => {
+    const { t, reported } = await tracker();
+    t.sweep(5);
+    t.control({ ts: 5.2, src: MS, dst: PEER, sport: 4342, dport: 61001, m: reply }, { frame: 2, file: 0 });
+    t.sweep(8.1);
+    expect(reported).toEqual([]);
+    t.sweep(8.7);
+    expect(reported).toEqual(['answered']);
+  });
+
+  it('closes on time after a packet stamped earlier than the one before it', async () => {
+    // The answer's time stamp goes back (captures are not always in time order): the exchange is
+    // over at 1 + LINGER, not 10 s after its request.
+    const { t, reported } = await tracker();
+    t.sweep(5);
+    t.control({ ts: 1, src: MS, dst: PEER, sport: 4342, dport: 61001, m: reply }, { frame: 2, file: 0 });
+    t.sweep(7.9);
+    expect(reported).toEqual(['answered']);
+  });
+});
+
 describe('bounded state on endless input', () => {
   it('keeps open exchanges to the timeout window however long the capture runs', async () => {
     const { ExchangeTracker } = await import('../../src/flows/exchanges.js');
