@@ -10,7 +10,8 @@
 // in the minute before. A handover is found there when peers were sending to an RLOC the new set no
 // longer has (`baseline: data-plane`).
 //
-// Data packets are most of a capture: they are handled on numbers (IPv4 as unsigned 32-bit values)
+// Data packets are most of a capture: they are handled on numbers (IPv4 as signed 32-bit values,
+// which V8 keeps unboxed where an unsigned one from 128.0.0.0 up is a heap number made per packet)
 // and formatted only where a result needs the text.
 
 import { formatIPv4 } from '../dissect/addr.js';
@@ -41,12 +42,12 @@ export interface MappingOptions {
   handoversOnly?: boolean;
 }
 
-/** An address as the data path keeps it: IPv4 as its 32-bit value, anything else as text. */
+/** An address as the data path keeps it: IPv4 as its 32-bit value (signed), anything else as text. */
 type Addr = number | string;
 
 const addrKey = (text: string): Addr => {
   const v = ipv4Value(text, 0);
-  return v >= 0 ? v : text;
+  return v >= 0 ? v | 0 : text;
 };
 const V4 = new Uint8Array(4);
 const addrText = (a: Addr): string => {
@@ -174,6 +175,7 @@ const MAX_HOST_ETRS = 8;
 const MAX_HOST_SCAN = 4096;
 const MAX_RECENT_SMRS = 1024;
 const MAX_RELAYS = 4096;
+const MAX_SETTLED = 4096;
 const MAX_STRINGS = 65_536;
 /** LastSeen finds addresses by a scan up to this many. */
 const SCAN_MAX = 16;
@@ -193,6 +195,13 @@ export class MappingTracker {
   private readonly handoversOnly: boolean;
   /** EIDs whose handover's peers are being followed. */
   private readonly tracking = new Set<EidState>();
+  /**
+   * Peers that every handover being followed already holds an SMR for (or never will: the peer is
+   * one of its RLOCs, or it has its fill of peers). Most SMRs name no EID under a handover and so
+   * concern all of them: from the second such SMR to a peer on, there is nothing to go through.
+   * Emptied whenever `tracking` changes.
+   */
+  private readonly smrSettled = new Set<Addr>();
   /** Data to destinations no tracked EID covers, by instance (-1: none) and destination. */
   private readonly hosts = new Map<number, Map<Addr, DataSeen>>();
   private hostCount = 0;
@@ -295,6 +304,7 @@ export class MappingTracker {
     if (s.tracking) this.tracking.delete(s);
     s.tracking = t;
     this.tracking.add(s);
+    this.smrSettled.clear();
     for (const [peer, last] of s.seen?.peers ?? []) {
       if (ts - last > this.peerWindow) continue;
       const p = this.peer(t, peer);
@@ -338,11 +348,19 @@ export class MappingTracker {
       this.recentSmrs = recent.slice(this.smrHead);
       this.smrHead = 0;
     }
-    for (const s of this.trackingFor(eids)) {
-      if (ts < s.tracking!.handover.ts) continue;
+    const concerned = this.trackingFor(eids);
+    const all = concerned === this.tracking;
+    if (all && this.smrSettled.has(key)) return;
+    let settled = true;
+    for (const s of concerned) {
+      if (ts < s.tracking!.handover.ts) {
+        settled = false;
+        continue;
+      }
       const p = this.peer(s.tracking!, key);
       if (p && p.smrTs === undefined) p.smrTs = ts;
     }
+    if (all && settled && this.smrSettled.size < MAX_SETTLED) this.smrSettled.add(key);
   }
 
   /** A Map-Reply to peer `to` taught it `eid` → `rlocs`. */
@@ -372,11 +390,11 @@ export class MappingTracker {
     this.remember(ts, addrKey(itr), addrKey(etr), iid, addrKey(host));
   }
 
-  /** `data` for an IPv4 packet in IPv4, on numbers (the plain-data fast path); `iid` -1 for none. */
+  /** `data` for an IPv4 packet in IPv4, on numbers (unsigned; the plain-data fast path); `iid` -1 for none. */
   dataV4(ts: number, itr: number, etr: number, iid: number, dst: number): void {
     const s = this.table.lookupIPv4(dst, iid);
-    if (s !== undefined) this.sent(s, ts, itr, etr);
-    else this.remember(ts, itr, etr, iid, dst);
+    if (s !== undefined) this.sent(s, ts, itr | 0, etr | 0);
+    else this.remember(ts, itr | 0, etr | 0, iid, dst | 0);
   }
 
   private sent(s: EidState, ts: number, itr: Addr, etr: Addr): void {
@@ -406,6 +424,7 @@ export class MappingTracker {
   private stopTracking(s: EidState): void {
     s.tracking = undefined;
     this.tracking.delete(s);
+    this.smrSettled.clear();
   }
 
   /** Data to a destination no tracked EID covers: kept (bounded) for a later data-plane baseline. */

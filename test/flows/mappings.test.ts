@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mappingRecord, mapNotify, mapRegister, mapReply, mapRequest, ecm } from '../../src/dissect/build.js';
+import { MappingTracker } from '../../src/flows/mappings.js';
 import { analyze, Story } from '../support/story.js';
 
 const MN = '10.1.0.5';
@@ -104,5 +105,23 @@ describe('mappings and handovers', () => {
     register(s, 0, A, 1n);
     register(s, 60, A, 2n);
     expect(analyze(s.packets).result.mappings[0]!.handovers).toEqual([]);
+  });
+
+  it('an SMR naming no EID under a handover reaches every handover, also one begun after an earlier such SMR', () => {
+    const m = new MappingTracker();
+    const [mn1, mn2] = ['10.1.0.5/32', '10.1.0.6/32'];
+    m.announce(0, { frame: 1, file: 0 }, 'map-register', A, mn1, [A]);
+    m.announce(0, { frame: 2, file: 0 }, 'map-register', A, mn2, [A]);
+    m.data(5, P1, A, '10.1.0.5');
+    m.data(5, P1, A, '10.1.0.6');
+    m.announce(10, { frame: 3, file: 0 }, 'map-register', B, mn1, [B]);
+    // The SMRs name the sender's own EID, which no handover is about: they concern each one under way.
+    m.smr(10.01, P1, ['10.9.0.1/32']);
+    m.smr(10.02, P1, ['10.9.0.1/32']);
+    m.announce(11, { frame: 4, file: 0 }, 'map-register', B, mn2, [B]);
+    m.smr(11.01, P1, ['10.9.0.1/32']);
+    const smrTs = (eid: string) => m.mappings().find((x) => x.eid === eid)!.handovers[0]!.peers.map((p) => [p.peer, p.smrTs]);
+    expect(smrTs(mn1)).toEqual([[P1, 10.01]]);
+    expect(smrTs(mn2)).toEqual([[P1, 11.01]]);
   });
 });
