@@ -14,13 +14,19 @@ const request = (s: Story, t: number, nonce: bigint, eid: string) => s.control(t
 const reply = (s: Story, t: number, nonce: bigint, eid: string) =>
   s.control(t, ETR, 4342, ITR, 61001, mapReply({ nonce, records: [mappingRecord({ eid, locators: [{ rloc: ETR, local: true }] })] }));
 
+/** Two resolutions: the first retransmitted at 11 (it waits until 14 with timeout 3), the second answered at 10.2. */
+function firstWaitsLonger(): Story {
+  const s = new Story();
+  request(s, 10, 1n, '10.1.0.0/16');
+  request(s, 10.1, 2n, '10.2.0.0/16');
+  reply(s, 10.2, 2n, '10.2.0.0/16');
+  request(s, 11, 1n, '10.1.0.0/16');
+  return s;
+}
+
 describe('FlowEngine.pending', () => {
   it('lists what started and is not reported, in the order it will be, as copies', () => {
-    const s = new Story();
-    request(s, 10, 1n, '10.1.0.0/16');
-    request(s, 10.1, 2n, '10.2.0.0/16');
-    reply(s, 10.2, 2n, '10.2.0.0/16');
-    request(s, 11, 1n, '10.1.0.0/16');
+    const s = firstWaitsLonger();
     const reported: Exchange[] = [];
     const engine = new FlowEngine({ timeout: 3, onExchange: (e) => reported.push(e) });
     const [req1, req2, rep2, retx1] = s.packets;
@@ -79,11 +85,7 @@ describe('FlowEngine.pending', () => {
 
 describe("FlowEngine order 'close'", () => {
   it('hands each exchange out as it closes, with its place in start order; pending lists only the open ones', () => {
-    const s = new Story();
-    request(s, 10, 1n, '10.1.0.0/16');
-    request(s, 10.1, 2n, '10.2.0.0/16');
-    reply(s, 10.2, 2n, '10.2.0.0/16');
-    request(s, 11, 1n, '10.1.0.0/16');
+    const s = firstWaitsLonger();
     const reported: [string, string, number][] = [];
     const engine = new FlowEngine({ timeout: 3, order: 'close', onExchange: (e, i) => reported.push([e.eid, e.outcome, i]) });
     for (const p of s.packets) engine.packet(p);
