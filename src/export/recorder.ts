@@ -76,7 +76,15 @@ export class Recorder {
     private readonly opts: RecorderOptions,
   ) {
     // The `captures` row counts frames and packets, not what the statistics say of exchanges.
-    this.engine = new FlowEngine({ ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), without: ['exchange-stats'], onExchange: (e) => this.exchange(e) });
+    // Exchange rows are numbered by start (`seq`), so they are written as they close: behind a
+    // long-lived exchange, none waits. Filtered, a row's number counts the rows kept before it in
+    // start order: known only in that order.
+    this.engine = new FlowEngine({
+      ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+      without: ['exchange-stats'],
+      order: opts.filters ? 'start' : 'close',
+      onExchange: (e, startIndex) => this.exchange(e, startIndex),
+    });
     this.decoder = new PacketDecoder({ ...opts.decoder, warning: opts.warning });
     this.packets = stager.stage('packets');
     this.exchangeRows = stager.stage('exchanges');
@@ -116,14 +124,14 @@ export class Recorder {
     this.packets.end();
   }
 
-  private exchange(e: Exchange): void {
+  private exchange(e: Exchange, startIndex: number): void {
     if (this.opts.filters) {
       const o = exchangeJson(e);
       if (!this.opts.filters.exchange(o)) return;
       this.stager.text('exchanges', JSON.stringify(o));
     } else {
       // flows --json's own writer: the same line, without the object and the string.
-      this.exchangeRows.begin();
+      this.exchangeRows.begin(startIndex + 1);
       writeExchangeJson(this.exchangeRows.out, e);
       this.exchangeRows.end(true);
     }

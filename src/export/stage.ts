@@ -111,12 +111,15 @@ class TableStage {
     return this.json.file.out;
   }
 
-  /** Starts a JSON row: its number, then the separator; the caller writes the JSON. */
-  begin(): void {
+  /**
+   * Starts a JSON row: its number (the next, or `seq` when the caller knows the row's place and
+   * rows come out of order), then the separator; the caller writes the JSON.
+   */
+  begin(seq?: number): void {
     this.seq++;
     const out = this.json.file.out;
     out.ensure(24);
-    out.uint(this.seq);
+    out.uint(seq ?? this.seq);
     out.byte(SEPARATOR);
   }
 

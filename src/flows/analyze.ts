@@ -6,8 +6,9 @@ import { mergeCaptures, type MergeOptions } from './merge.js';
 
 export interface AnalyzeOptions extends Pick<MergeOptions, 'decoder' | 'warning' | 'ready'> {
   timeout?: FlowEngineOptions['timeout'];
-  /** Exchanges in order of start, as they close. */
-  onExchange?: (e: Exchange) => void;
+  /** When exchanges are handed out (default: in order of start, as they close; see ExchangeOptions.order). */
+  order?: FlowEngineOptions['order'];
+  onExchange?: (e: Exchange, startIndex: number) => void;
   /** Results the command does not print (FlowEngineOptions.without). */
   without?: readonly FlowResult[];
 }
@@ -16,6 +17,7 @@ export interface AnalyzeOptions extends Pick<MergeOptions, 'decoder' | 'warning'
 export async function analyzeCaptures(files: string[], opts: AnalyzeOptions) {
   const engine = new FlowEngine({
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+    ...(opts.order ? { order: opts.order } : {}),
     ...(opts.onExchange ? { onExchange: opts.onExchange } : {}),
     ...(opts.without ? { without: opts.without } : {}),
   });

@@ -29,8 +29,12 @@ export interface FlowEngineOptions extends Omit<ExchangeOptions, 'onExchange'> {
    * kept either way.
    */
   without?: readonly FlowResult[];
-  /** Receives exchanges in order of start time as they close. */
-  onExchange?: (e: Exchange) => void;
+  /**
+   * Receives exchanges as they are final, in `order` (ExchangeOptions.order). The statistics
+   * count them as they come: under `close`, the same counts, but their lists follow close order
+   * and a sampled RTT percentile may differ (`stats` runs in start order).
+   */
+  onExchange?: (e: Exchange, startIndex: number) => void;
 }
 
 export class FlowEngine {
@@ -49,9 +53,9 @@ export class FlowEngine {
     this.exchanges = new ExchangeTracker(
       {
         ...rest,
-        onExchange: (e) => {
+        onExchange: (e, startIndex) => {
           if (countExchanges) this.stats.exchange(e);
-          opts.onExchange?.(e);
+          opts.onExchange?.(e, startIndex);
         },
       },
       this.tracksMappings ? this.mappingTracker : undefined,

@@ -17,7 +17,7 @@
 //
 // Registrations over the Map-Server reliable transport (TCP) become registration exchanges too:
 // see `reliable` below. State is bounded: at most `maxOpen` exchanges are open, each closes after
-// `maxLifetime`, and exchanges are handed out in order of their start.
+// `maxLifetime`, and exchanges are handed out in order of their start (or as they close: `order`).
 
 import { keyIdField } from '../dissect/auth.js';
 import { addressBits, coreAddress, prefixText, type Prefix } from '../dissect/address.js';
@@ -67,9 +67,21 @@ export interface ExchangeOptions {
   maxOpen?: number;
   /** An exchange still open this long after its start is closed anyway (endless retransmissions). */
   maxLifetime?: number;
-  /** Receives exchanges in order of start time as they close. */
-  onExchange: (e: Exchange) => void;
+  /**
+   * When exchanges are handed to onExchange: `start` (the default), in order of start time, each
+   * once it and every exchange started before it closed; `close`, each as soon as it closes, for a
+   * consumer that orders them itself or needs no order. Behind one long-lived exchange, `start`
+   * holds every later one (closed, final) until it closes; `close` holds none.
+   */
+  order?: ExchangeOrder;
+  /**
+   * Receives each exchange once it is final, with `startIndex`, its place in order of start time
+   * (0, 1, 2, ... without gaps: under order `start` they arrive in that order).
+   */
+  onExchange: (e: Exchange, startIndex: number) => void;
 }
+
+export type ExchangeOrder = 'start' | 'close';
 
 /** The message that answers an exchange (a subscription: the Map-Server's Map-Notify, or a Map-Reply). */
 type Answer = 'map-reply' | 'map-notify' | 'map-notify-ack' | 'info-reply' | 'registration-answer' | 'subscription';
@@ -139,6 +151,8 @@ function rare(e: Open): Rare {
 interface Open extends Omit<Exchange, RarePublic> {
   /** Its rare fields (NO_RARE when it has none). */
   x: Rare;
+  /** Its place in order of start (onExchange's startIndex). */
+  startIndex: number;
   /** Capture time of the last packet that belonged to it. */
   last: number;
   /** Time of the last transmission by the requester (retransmissions restart the wait). */
@@ -213,6 +227,7 @@ export interface IcmpView {
 export interface PendingExchange {
   exchange: Exchange;
   open: boolean;
+  startIndex: number;
 }
 
 const AUTH_FAILED = 'auth-failed' as const;
@@ -235,6 +250,8 @@ export class ExchangeTracker {
   private readonly maxLifetime: number;
   /** Seconds an exchange waits at least after any packet of it (see `end`). */
   private readonly settle: number;
+  /** Order `close`: each exchange goes out as it closes, and the queue keeps only the latest (ICMP_SCAN). */
+  private readonly byClose: boolean;
   /**
    * Exchanges in order of start: open ones, and closed ones (their matching state let go) waiting
    * until everything before them closed. A closed one becomes its public view only when it leaves:
@@ -243,6 +260,8 @@ export class ExchangeTracker {
    */
   private queue: Open[] = [];
   private head = 0;
+  /** Exchanges started so far (the next one's startIndex). */
+  private started = 0;
   /** The open exchanges in order of start (closed ones leave at a later sweep). */
   private live: Open[] = [];
   /**
@@ -289,6 +308,7 @@ export class ExchangeTracker {
     this.maxLifetime = opts.maxLifetime ?? 300;
     // The shortest wait a packet can start: an answered exchange's linger, or an unanswered one's.
     this.settle = Math.min(LINGER, this.timeout ?? LINGER, this.timeout ?? Math.min(...Object.values(WAIT_BASE)));
+    this.byClose = opts.order === 'close';
   }
 
   get open(): number {
@@ -369,16 +389,18 @@ export class ExchangeTracker {
   }
 
   /**
-   * The exchanges started but not handed to onExchange yet, in the order it will get them: copies,
-   * so that a viewer (the terminal UI) can show a request still waiting for its answer. `open` is
-   * false for one already closed that waits for an earlier one (exchanges go out in start order);
-   * an open one's outcome is provisional (`unanswered` until an answer comes).
+   * The exchanges started but not handed to onExchange yet, in order of start: copies, so that a
+   * viewer (the terminal UI) can show a request still waiting for its answer. `open` is false for
+   * one already closed that waits for an earlier one (order `start`: under `close` none waits); an
+   * open one's outcome is provisional (`unanswered` until an answer comes).
    */
   pending(): PendingExchange[] {
     const out: PendingExchange[] = [];
-    for (let i = this.head; i < this.queue.length; i++) {
-      const e = this.queue[i]!;
-      out.push({ exchange: { ...publicView(e), frames: [...e.frames] }, open: !e.closed });
+    const list = this.byClose ? this.live : this.queue;
+    for (let i = this.byClose ? 0 : this.head; i < list.length; i++) {
+      const e = list[i]!;
+      if (this.byClose && e.closed) continue;
+      out.push({ exchange: { ...publicView(e), frames: [...e.frames] }, open: !e.closed, startIndex: e.startIndex });
     }
     return out;
   }
@@ -396,7 +418,7 @@ export class ExchangeTracker {
       this.liveHead = 0;
     }
     this.emit(batch);
-    return this.head < this.queue.length;
+    return !this.byClose && this.head < this.queue.length;
   }
 
   // ---- timing -------------------------------------------------------------------------------
@@ -510,6 +532,7 @@ export class ExchangeTracker {
       requestSeen: undefined,
       referralAction: undefined,
       x: NO_RARE,
+      startIndex: this.started++,
     };
     this.queue.push(e);
     this.live.push(e);
@@ -1193,6 +1216,7 @@ export class ExchangeTracker {
       e.x.smrEids = undefined;
       e.x.tcpKeys = undefined;
     }
+    if (this.byClose) this.opts.onExchange(publicView(e), e.startIndex);
   }
 
   /**
@@ -1217,11 +1241,15 @@ export class ExchangeTracker {
   }
 
   private emit(max = Infinity): void {
-    for (let n = 0; n < max && this.head < this.queue.length; n++) {
-      const e = this.queue[this.head]!;
-      if (!e.closed) break;
-      this.head++;
-      this.opts.onExchange(publicView(e));
+    // Order `close`: handed out as they closed; the ICMP match still looks among the latest started.
+    if (this.byClose) this.head = Math.max(this.head, this.queue.length - ICMP_SCAN);
+    else {
+      for (let n = 0; n < max && this.head < this.queue.length; n++) {
+        const e = this.queue[this.head]!;
+        if (!e.closed) break;
+        this.head++;
+        this.opts.onExchange(publicView(e), e.startIndex);
+      }
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);

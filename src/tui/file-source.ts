@@ -208,7 +208,7 @@ export class FileSource extends SourceCore implements DataSource {
       return Promise.race([reached, built]);
     });
     await Promise.all(firsts);
-    this.engine = new FlowEngine({ ...(this.opts.timeout !== undefined ? { timeout: this.opts.timeout } : {}), onExchange: this.addExchange });
+    this.engine = new FlowEngine({ ...(this.opts.timeout !== undefined ? { timeout: this.opts.timeout } : {}), order: 'close', onExchange: this.addExchange });
     this.work.push(this.analyse());
   }
 

@@ -3,8 +3,8 @@
 // A source runs the same flow engine the CLI uses, in the background, and hands out
 //  - packets by sequence number (random access, decoded on demand from the bytes it keeps or can
 //    read back: the UI never holds more than the rows it shows),
-//  - sessions (the engine's exchanges, in start order, as they close) and the pending ones (started,
-//    not closed yet: a request waiting for its answer),
+//  - sessions (the engine's exchanges, in start order, once every earlier one closed) and the
+//    pending ones (started, not listed yet: a request waiting for its answer),
 //  - mappings, counters for the stats bar and a one-line status,
 // and tells its subscribers what changed. No component decodes or matches anything itself.
 
@@ -18,9 +18,9 @@ import { learnRoles, withMobileNodes, type Roles } from './roles.js';
 export type SourceKind = 'file' | 'live' | 'lab';
 
 /**
- * An exchange as the UI lists it: `seq` numbers sessions in start order, never reused. The engine
- * reports exchanges in start order, so a pending one gets the seq its closed version will have:
- * it is replaced in place.
+ * An exchange as the UI lists it: `seq` is its place in start order (the engine's startIndex),
+ * never reused. Sessions are listed in that order, so a pending one has the seq its closed version
+ * will have: it is replaced in place.
  */
 export interface Session {
   seq: number;
@@ -127,7 +127,7 @@ export interface DataSource {
   /** Sessions in start order; `total` counts every session ever reported (evicted ones included). */
   sessions(): { list: readonly Session[]; total: number };
   /**
-   * The exchanges the engine started but has not reported yet (open, or closed behind an open one),
+   * The exchanges the engine started that are not listed yet (open, or closed behind an open one),
    * numbered on from `total`: a snapshot, taken when called.
    */
   pendingSessions(): Session[];
@@ -149,6 +149,14 @@ export abstract class SourceCore {
   protected engine: FlowEngine | undefined;
   protected readonly sessionList: Session[] = [];
   protected sessionTotal = 0;
+  /**
+   * Exchanges closed before one that started earlier (the engine reports them as they close): the
+   * one of startIndex sessionTotal + i - heldHead is at held[i], until everything before it is
+   * listed. Kept here rather than in the engine, which held each with its matching state: these
+   * are the objects the list keeps anyway.
+   */
+  private held: (Exchange | undefined)[] = [];
+  private heldHead = 0;
   protected evictedSessions = 0;
   protected readonly warningList: string[] = [];
   protected readonly learned: Roles = new Map();
@@ -182,8 +190,34 @@ export abstract class SourceCore {
     this.changed('status');
   }
 
-  /** The engine's onExchange. */
-  protected addExchange = (e: Exchange): void => {
+  /** The engine's onExchange (order `close`): lists the exchange, or holds it until its turn. */
+  protected addExchange = (e: Exchange, startIndex: number): void => {
+    const held = this.held;
+    if (startIndex === this.sessionTotal) {
+      this.list(e);
+      // Its own slot (empty), then the ones held for it.
+      if (this.heldHead < held.length) this.heldHead++;
+      while (this.heldHead < held.length && held[this.heldHead]) {
+        this.list(held[this.heldHead]!);
+        held[this.heldHead++] = undefined;
+      }
+      if (this.heldHead === held.length) {
+        held.length = 0;
+        this.heldHead = 0;
+      } else if (this.heldHead > 1024 && this.heldHead * 2 > held.length) {
+        this.held = held.slice(this.heldHead);
+        this.heldHead = 0;
+      }
+    } else {
+      const at = this.heldHead + startIndex - this.sessionTotal;
+      // Filled up to it, never written past its end: an array with a gap is a slow dictionary.
+      while (held.length <= at) held.push(undefined);
+      held[at] = e;
+    }
+    this.changed('sessions');
+  };
+
+  private list(e: Exchange): void {
     this.sessionList.push({ seq: this.sessionTotal++, exchange: e });
     // Evict in batches so that a long live run does not shift the array on every exchange.
     if (this.sessionList.length > this.maxSessions * 1.1) {
@@ -191,8 +225,7 @@ export abstract class SourceCore {
       this.sessionList.splice(0, n);
       this.evictedSessions += n;
     }
-    this.changed('sessions');
-  };
+  }
 
   /** Every decoded packet passes here: roles are learned from control messages. */
   protected observe(p: LispPacket): void {
@@ -204,8 +237,13 @@ export abstract class SourceCore {
   }
 
   pendingSessions(): Session[] {
-    const pending = this.engine?.pending() ?? [];
-    return pending.map((p, i) => ({ seq: this.sessionTotal + i, exchange: p.exchange, open: p.open }));
+    const out: Session[] = [];
+    for (let i = this.heldHead; i < this.held.length; i++) {
+      const e = this.held[i];
+      if (e) out.push({ seq: this.sessionTotal + i - this.heldHead, exchange: e, open: false });
+    }
+    for (const p of this.engine?.pending() ?? []) out.push({ seq: p.startIndex, exchange: p.exchange, open: p.open });
+    return out.sort((a, b) => a.seq - b.seq);
   }
 
   mappings(): readonly Mapping[] {

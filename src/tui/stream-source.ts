@@ -100,7 +100,7 @@ export abstract class StreamSource extends SourceCore {
     // `all`: a TCP segment that completes nothing depends on the stream too (held early, a
     // retransmission, part of a message): it must be kept like the others.
     this.decoder = new PacketDecoder({ ...opts.decoder, all: true, warning: (m) => this.warn(m) });
-    this.engine = new FlowEngine({ ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), onExchange: this.addExchange });
+    this.engine = new FlowEngine({ ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), order: 'close', onExchange: this.addExchange });
   }
 
   /** Starts closing timed-out exchanges on the wall clock. */

@@ -14,13 +14,19 @@ const request = (s: Story, t: number, nonce: bigint, eid: string) => s.control(t
 const reply = (s: Story, t: number, nonce: bigint, eid: string) =>
   s.control(t, ETR, 4342, ITR, 61001, mapReply({ nonce, records: [mappingRecord({ eid, locators: [{ rloc: ETR, local: true }] })] }));
 
+/** Two resolutions: the first retransmitted at 11 (it waits until 14 with timeout 3), the second answered at 10.2. */
+function firstWaitsLonger(): Story {
+  const s = new Story();
+  request(s, 10, 1n, '10.1.0.0/16');
+  request(s, 10.1, 2n, '10.2.0.0/16');
+  reply(s, 10.2, 2n, '10.2.0.0/16');
+  request(s, 11, 1n, '10.1.0.0/16');
+  return s;
+}
+
 describe('FlowEngine.pending', () => {
   it('lists what started and is not reported, in the order it will be, as copies', () => {
-    const s = new Story();
-    request(s, 10, 1n, '10.1.0.0/16');
-    request(s, 10.1, 2n, '10.2.0.0/16');
-    reply(s, 10.2, 2n, '10.2.0.0/16');
-    request(s, 11, 1n, '10.1.0.0/16');
+    const s = firstWaitsLonger();
     const reported: Exchange[] = [];
     const engine = new FlowEngine({ timeout: 3, onExchange: (e) => reported.push(e) });
     const [req1, req2, rep2, retx1] = s.packets;
@@ -74,5 +80,46 @@ describe('FlowEngine.pending', () => {
     engine.finish();
     expect(seen).toBeGreaterThan(0);
     expect(watched).toEqual(quiet.exchanges);
+  });
+});
+
+describe("FlowEngine order 'close'", () => {
+  it('hands each exchange out as it closes, with its place in start order; pending lists only the open ones', () => {
+    const s = firstWaitsLonger();
+    const reported: [string, string, number][] = [];
+    const engine = new FlowEngine({ timeout: 3, order: 'close', onExchange: (e, i) => reported.push([e.eid, e.outcome, i]) });
+    for (const p of s.packets) engine.packet(p);
+    // The answered one closes at 13.2 (3 s after its answer): out at once, before the first,
+    // retransmitted at 11, which waits until 14.
+    engine.exchanges.sweep(13.25);
+    expect(reported).toEqual([['10.2.0.0/16', 'answered', 1]]);
+    expect(engine.pending().map((p) => [p.exchange.eid, p.open, p.startIndex])).toEqual([['10.1.0.0/16', true, 0]]);
+    engine.exchanges.sweep(14.1);
+    expect(reported[1]).toEqual(['10.1.0.0/16', 'unanswered', 0]);
+    expect(engine.pending()).toEqual([]);
+    // Nothing left to pace out at the end.
+    expect(engine.exchanges.finish(1)).toBe(false);
+  });
+
+  it('gives the exchanges start order gives, each once, put back in order by startIndex', () => {
+    const s = new Story();
+    for (let i = 0; i < 40; i++) {
+      request(s, i * 0.5, BigInt(i + 1), `10.${i}.0.0/16`);
+      // Every third unanswered (it waits 10 s): the answered ones after it close first.
+      if (i % 3) reply(s, i * 0.5 + 0.01, BigInt(i + 1), `10.${i}.0.0/16`);
+    }
+    const inStart: [Exchange, number][] = [];
+    const start = new FlowEngine({ onExchange: (e, i) => inStart.push([e, i]) });
+    const inClose: [Exchange, number][] = [];
+    const close = new FlowEngine({ order: 'close', onExchange: (e, i) => inClose.push([e, i]) });
+    for (const p of s.packets) {
+      start.packet(p);
+      close.packet(p);
+    }
+    start.finish();
+    close.finish();
+    expect(inStart.map(([, i]) => i)).toEqual([...inStart.keys()]);
+    expect(inClose.map(([, i]) => i)).not.toEqual([...inClose.keys()]);
+    expect(inClose.sort((a, b) => a[1] - b[1])).toEqual(inStart);
   });
 });

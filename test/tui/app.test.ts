@@ -401,4 +401,38 @@ describe('the UI on a live stream', () => {
       await s.stop();
     }
   });
+
+  it('lists a session that started first first, though it closed last', async () => {
+    // Capture time, not the wall clock (no sweeper): the first request is never answered and waits
+    // 10 s; the second, answered, closes 3 s after its answer, long before it.
+    const s = new StepSource();
+    let n = 0;
+    const at = (ts: number, ip: Uint8Array) =>
+      s.feedFrame({ index: ++n, tsSec: Math.floor(ts), tsNsec: Math.round((ts % 1) * 1e9), linkType: 101, len: ip.length, data: ip, interfaceId: 0 });
+    const answer = (nonce: bigint, eid: string) =>
+      lispUdpPacket({ src: '203.0.113.2', dst: '192.0.2.20', sport: 4342, dport: 61001, payload: mapReply({ nonce, records: [record(eid, '203.0.113.50')] }) });
+    try {
+      const t = ui(s, { follow: false });
+      at(1000, request(5n, '10.5.0.7/32'));
+      at(1000.5, request(6n, '10.6.0.0/24'));
+      at(1000.51, answer(6n, '10.6.0.0/24'));
+      // The answered one closes here; the first one still waits.
+      at(1005, request(7n, '10.7.0.0/24'));
+      let f = await t.waitFor(/Sessions 1\/3/);
+      expect(s.sessions().total).toBe(0);
+      expect(f).toMatch(/^› \d\d:\d\d:40\.000 resolution +10\.5\.0\.7\/32 [^\n]* - open +1 *\n  \d\d:\d\d:40\.500 resolution +10\.6\.0\.0\/24 [^\n]* ms answered +2,3 *\n  \d\d:\d\d:45\.000 resolution +10\.7\.0\.0\/24 [^\n]* - open +4 *$/m);
+      // The first one closes: both are listed, in start order, and the selection stays on it.
+      at(1011, answer(7n, '10.7.0.0/24'));
+      await until(s, () => s.sessions().total === 2);
+      expect(s.sessions().list.map((x) => [x.seq, x.exchange.eid, x.exchange.outcome])).toEqual([
+        [0, '10.5.0.7/32', 'unanswered'],
+        [1, '10.6.0.0/24', 'answered'],
+      ]);
+      f = await t.waitFor(/^› [^\n]*10\.5\.0\.7\/32 [^\n]* - unanswered /m);
+      expect(f).toMatch(/^› \d\d:\d\d:40\.000 resolution +10\.5\.0\.7\/32 [^\n]* - unanswered +1 *\n  \d\d:\d\d:40\.500 resolution +10\.6\.0\.0\/24 [^\n]* ms answered +2,3 *\n  \d\d:\d\d:45\.000 resolution +10\.7\.0\.0\/24 [^\n]* ms answered +4,5 *$/m);
+      t.unmount();
+    } finally {
+      await s.stop();
+    }
+  });
 });
