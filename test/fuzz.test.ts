@@ -11,9 +11,15 @@ import { plantedTarget } from './support/planted.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
+// Inputs per target of the run over every target: FUZZ_RUNS (docs/architecture.md, testing), 512
+// by default, two batches each; `npm run fuzz` is the long run.
+const RUNS = Number(process.env.FUZZ_RUNS ?? 512);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`FUZZ_RUNS must be a whole number of inputs per target, not "${process.env.FUZZ_RUNS}"`);
+
 describe('the fuzzer', () => {
   it('climbs to a planted bug by the inputs that reach new code, which blind mutation does not', async () => {
-    const run = (guided: boolean) => fuzz([plantedTarget], { inputs: 200_000, seed: 1, guided, coverageFilter: join(ROOT, 'test/support/planted') });
+    // Hangs judged as loosely as below: the planted target cannot hang, but a loaded machine can hold it.
+    const run = (guided: boolean) => fuzz([plantedTarget], { inputs: 200_000, seed: 1, guided, hangMs: 2_000, coverageFilter: join(ROOT, 'test/support/planted') });
     const guided = await run(true);
     expect(guided.findings.map((f) => [f.kind, f.message.split('\n')[0], Array.from(f.input.subarray(0, 4))])).toContainEqual([
       'crash',
@@ -34,8 +40,10 @@ describe('the fuzzer', () => {
     const list = targets(seeds);
     expect(list.map((t) => t.name)).toEqual(expect.arrayContaining(['control', 'printers', 'flows', 'control-roundtrip', 'capture-file']));
     // Hangs are judged loosely: a loaded machine may take 100s of ms over one input, not seconds.
-    const report = await fuzz(list, { inputs: 20_000, seed: 20261125, hangMs: 2_000, coverageFilter: join(ROOT, 'src/') });
+    const report = await fuzz(list, { inputs: RUNS * list.length, seed: 20261125, hangMs: 2_000, coverageFilter: join(ROOT, 'src/') });
     expect(report.findings.map((f) => `${f.kind} in ${f.target}: ${f.message.split('\n')[0]}`)).toEqual([]);
+    // The targets take turns a batch (256 inputs) at a time: each gets RUNS to within one batch.
+    for (const t of list) expect(report.perTarget[t.name]!.inputs, t.name).toBeGreaterThan(RUNS - 256);
     expect(report.blocks).toBeGreaterThan(report.seedBlocks);
     expect(report.kept).toBeGreaterThan(20);
   }, 300_000);
