@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DuckDbSink } from '../../src/export/duckdb-sink.js';
+import { openExport, runQuery } from '../../src/export/query.js';
 import { SinkError } from '../../src/export/sink.js';
-import { Stager } from '../../src/export/stage.js';
+import { Stager, type Batch } from '../../src/export/stage.js';
 
 // Where batches are staged: a file export in memory (/dev/shm) when it has room, unless TMPDIR
 // says where; batches that may add up to a capture's size (Parquet, live) on disk.
@@ -61,4 +63,41 @@ describe('staging directory', () => {
       rmSync(tmp, { recursive: true, force: true });
     }
   });
+});
+
+// DuckDB reads staged lines through a read buffer within its 64 MB pool: a row as long as a 64 KiB
+// datagram's JSON can be (a Map-Register of 8,000 AFI-0 locators, 110 bytes of JSON each) must load.
+describe('a long row', () => {
+  it('loads among short ones', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'lispscope-stage-test-'));
+    const batches: Batch[] = [];
+    const s = new Stager({ onBatch: (b) => batches.push(b) });
+    const sink = new DuckDbSink(join(tmp, 'x.duckdb'));
+    try {
+      const long = 'x'.repeat(1_000_000);
+      const lengths: number[] = [];
+      // Tiny rows beside four long ones, so the long ones fall at different places in DuckDB's buffers.
+      for (let i = 0; i < 3000; i++) {
+        const pad = i % 700 === 699 ? long : 'y'.repeat(i % 300);
+        lengths.push(pad.length);
+        s.text('exchanges', JSON.stringify({ kind: 'registration', pad }));
+      }
+      s.cutAll();
+      await sink.open();
+      for (const b of batches) await sink.load(b);
+      await sink.close();
+      const duck = await openExport(join(tmp, 'x.duckdb'));
+      const got: unknown[][] = [];
+      try {
+        await runQuery(duck, "select length(json->>'$.pad') from exchanges order by seq", () => {}, (r) => got.push(...r));
+      } finally {
+        duck.close();
+      }
+      expect(got.map(([n]) => Number(n))).toEqual(lengths);
+    } finally {
+      await sink.close();
+      s.dispose();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
