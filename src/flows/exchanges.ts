@@ -148,7 +148,16 @@ function rare(e: Open): Rare {
   return e.x;
 }
 
-interface Open extends Omit<Exchange, RarePublic> {
+interface Open extends Omit<Exchange, RarePublic | 'frames'> {
+  /**
+   * Its frames (see pushFrame): the first (NO_FRAME while it has none, as a reply-only one), the
+   * others, and the capture of each while any is not the first capture (else NO_FILES). Numbers,
+   * not the packets' FrameRef objects: every exchange is old enough to be copied by the collector,
+   * and a frame reference each made most exchanges three objects larger.
+   */
+  firstFrame: number;
+  moreFrames: number[];
+  frameFiles: number[];
   /** Its rare fields (NO_RARE when it has none). */
   x: Rare;
   /** Its place in order of start (onExchange's startIndex). */
@@ -400,7 +409,7 @@ export class ExchangeTracker {
     for (let i = this.byClose ? 0 : this.head; i < list.length; i++) {
       const e = list[i]!;
       if (this.byClose && e.closed) continue;
-      out.push({ exchange: { ...publicView(e), frames: [...e.frames] }, open: !e.closed, startIndex: e.startIndex });
+      out.push({ exchange: publicView(e), open: !e.closed, startIndex: e.startIndex });
     }
     return out;
   }
@@ -490,7 +499,9 @@ export class ExchangeTracker {
       kind,
       eid,
       nonce,
-      frames: [ref],
+      firstFrame: ref.frame,
+      moreFrames: NO_FRAMES,
+      frameFiles: ref.file === 0 ? NO_FILES : [ref.file],
       start: ts,
       requester,
       rttMs: null,
@@ -1008,7 +1019,8 @@ export class ExchangeTracker {
     if (this.late(nonce)) return undefined;
     this.counters.orphanAnswers++;
     const o = this.enqueue(v.ts, v.dst, v.dport, kind, nonceText(nonce), eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
-    o.frames = [];
+    o.firstFrame = NO_FRAME;
+    o.frameFiles = NO_FILES;
     o.outcome = 'reply-only';
     o.requestSeen = false;
     o.replyTo = withItem(o.replyTo, v.dst);
@@ -1277,7 +1289,7 @@ function publicView(e: Open): Exchange {
     kind: e.kind,
     eid: e.eid,
     nonce: e.nonce,
-    frames: e.frames,
+    frames: frameRefs(e),
     start: e.start,
     requester: e.requester,
     rttMs: e.rttMs,
@@ -1317,6 +1329,10 @@ const NONE: readonly Open[] = [];
 const NO_TIMES: number[] = [];
 const NO_NONCES: bigint[] = [];
 const NO_TEXT: string[] = [];
+const NO_FRAMES: number[] = [];
+const NO_FILES: number[] = [];
+/** An exchange's first frame while it has none (frame numbers start at 1). */
+const NO_FRAME = 0;
 
 /** Where the exchange keeps a nonce (0: the first), or -1. */
 function nonceIndex(e: Open, nonce: bigint): number {
@@ -1401,12 +1417,30 @@ function connectionEidKey(connection: string, eid: LispAddress, maskLen: number)
 
 /** Adds a frame to an exchange, once (one frame may carry several messages of the session). */
 function pushFrame(e: Open, ref: FrameRef): void {
-  const last = e.frames[e.frames.length - 1];
-  if (last && last.frame === ref.frame && last.file === ref.file) return;
+  const more = e.moreFrames;
+  const count = e.firstFrame === NO_FRAME ? 0 : 1 + more.length;
+  if (count > 0) {
+    const files = e.frameFiles;
+    const lastFile = files === NO_FILES ? 0 : files[count - 1];
+    if ((more.length ? more[more.length - 1] : e.firstFrame) === ref.frame && lastFile === ref.file) return;
+  }
+  if (e.frameFiles !== NO_FILES) e.frameFiles = e.frameFiles.concat(ref.file);
+  else if (ref.file !== 0) e.frameFiles = new Array<number>(count).fill(0).concat(ref.file);
+  if (count === 0) e.firstFrame = ref.frame;
   // Most exchanges hold two to four frames: arrays of their exact size (concat), not pushed or
   // spread ones, which V8 gives room for 17 (100,000 open exchanges carried 100 MB of empty slots).
-  if (e.frames.length < 16) e.frames = e.frames.concat(ref);
-  else e.frames.push(ref);
+  else if (more.length < 15) e.moreFrames = more.concat(ref.frame);
+  else more.push(ref.frame);
+}
+
+/** The exchange's frames as the public view has them. */
+function frameRefs(e: Open): FrameRef[] {
+  if (e.firstFrame === NO_FRAME) return [];
+  const files = e.frameFiles;
+  const more = e.moreFrames;
+  const refs: FrameRef[] = [{ frame: e.firstFrame, file: files === NO_FILES ? 0 : files[0]! }];
+  for (let i = 0; i < more.length; i++) refs.push({ frame: more[i]!, file: files === NO_FILES ? 0 : files[i + 1]! });
+  return refs;
 }
 
 /** The locators of all the records, sorted, each once. */
