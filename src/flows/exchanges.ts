@@ -114,6 +114,8 @@ interface Rare extends Pick<Exchange, RarePublic> {
   smrEids: Prefix[] | undefined;
   /** Reliable transport: the connection + EID prefix keys it is filed under (one per record). */
   tcpKeys: string[] | undefined;
+  /** Seconds between the last two transmissions (0 before a retransmission). */
+  interval: number;
 }
 
 function newRare(): Rare {
@@ -136,6 +138,7 @@ function newRare(): Rare {
     smrPeer: undefined,
     smrEids: undefined,
     tcpKeys: undefined,
+    interval: 0,
   };
 }
 
@@ -166,8 +169,6 @@ interface Open extends Omit<Exchange, RarePublic | 'frames'> {
   last: number;
   /** Time of the last transmission by the requester (retransmissions restart the wait). */
   lastTx: number;
-  /** Seconds between the last two transmissions (0 before a retransmission). */
-  interval: number;
   /**
    * Its nonces as decoded (bigint keys: no text per packet): how many, the first, and the others
    * (most exchanges have one: no array of their own).
@@ -175,9 +176,12 @@ interface Open extends Omit<Exchange, RarePublic | 'frames'> {
   nonceCount: number;
   firstNonce: bigint;
   moreNonces: bigint[];
-  /** Per nonce (as the first and `moreNonces`): time of the requester's latest transmission with it, NaN when none (rtt_ms). */
-  firstTxAt: number;
-  moreTxAt: number[];
+  /**
+   * Per nonce (the first, then `moreNonces`): time of the requester's latest transmission with it,
+   * NaN or missing when none (rtt_ms). NO_TIMES while the first transmission, at `start`, is the
+   * only one: most exchanges have no other, and a time of their own is one more object each.
+   */
+  txAt: number[];
   /** Outer source (address and port) of the first transmission; its repeats are retransmissions, not forwards. */
   sender: string;
   senderPort: number;
@@ -434,7 +438,7 @@ export class ExchangeTracker {
 
   private waitFor(e: Open): number {
     const base = this.timeout ?? WAIT_BASE[e.kind];
-    return Math.max(base, Math.min(WAIT_MAX, WAIT_FACTOR * e.interval));
+    return Math.max(base, Math.min(WAIT_MAX, WAIT_FACTOR * e.x.interval));
   }
 
   /**
@@ -475,8 +479,9 @@ export class ExchangeTracker {
     e.hops = [v.dst];
     const inner = v.ecm?.innerSrc;
     const a = v.src;
-    if (requester === a) e.replyTo = inner === undefined || inner === a ? [a] : [a, inner];
-    else e.replyTo = inner === undefined || inner === a || inner === requester ? [a, requester] : [a, requester, inner];
+    const r = e.requester;
+    if (r === a) e.replyTo = inner === undefined || inner === a ? [a] : [a, inner];
+    else e.replyTo = inner === undefined || inner === a || inner === r ? [a, r] : [a, r, inner];
     return e;
   }
 
@@ -503,19 +508,18 @@ export class ExchangeTracker {
       moreFrames: NO_FRAMES,
       frameFiles: ref.file === 0 ? NO_FILES : [ref.file],
       start: ts,
-      requester,
+      // Kept as long as the exchange: the pool's copy, not this packet's (an ITR-RLOC's text).
+      requester: texts.get(requester),
       rttMs: null,
       timeToAnswerMs: null,
       retransmissions: 0,
       outcome: 'unanswered',
       last: ts,
       lastTx: ts,
-      interval: 0,
       nonceCount: 0,
       firstNonce: 0n,
       moreNonces: NO_NONCES,
-      firstTxAt: NaN,
-      moreTxAt: NO_TIMES,
+      txAt: NO_TIMES,
       sender,
       senderPort,
       hops: [],
@@ -555,13 +559,8 @@ export class ExchangeTracker {
   private fileNonce(e: Open, nonce: bigint): number {
     const i = nonceIndex(e, nonce);
     if (i >= 0) return i;
-    if (e.nonceCount === 0) {
-      e.firstNonce = nonce;
-      e.firstTxAt = NaN;
-    } else {
-      e.moreNonces = e.moreNonces.concat(nonce);
-      e.moreTxAt = e.moreTxAt.concat(NaN);
-    }
+    if (e.nonceCount === 0) e.firstNonce = nonce;
+    else e.moreNonces = e.moreNonces.concat(nonce);
     const known = this.byNonce.get(nonce);
     if (known === undefined) this.byNonce.set(nonce, e);
     else if (Array.isArray(known)) known.push(e);
@@ -571,10 +570,15 @@ export class ExchangeTracker {
 
   /** The requester (re)sent the request with `nonce` at `ts`. */
   private transmitted(e: Open, nonce: bigint, ts: number): void {
-    // fileNonce may replace e.moreTxAt: index first.
     const i = this.fileNonce(e, nonce);
-    if (i === 0) e.firstTxAt = ts;
-    else e.moreTxAt[i - 1] = ts;
+    let times = e.txAt;
+    if (times === NO_TIMES) {
+      if (i === 0 && ts === e.start) return;
+      times = [e.start];
+    }
+    if (times.length <= i) times = times.concat(new Array<number>(i + 1 - times.length).fill(NaN));
+    times[i] = ts;
+    e.txAt = times;
   }
 
   /** The open exchanges with a nonce, oldest first. */
@@ -637,7 +641,7 @@ export class ExchangeTracker {
     if (!e) return undefined;
     pushFrame(e, ref);
     e.retransmissions++;
-    e.interval = v.ts - e.lastTx;
+    rare(e).interval = v.ts - e.lastTx;
     e.lastTx = v.ts;
     e.last = v.ts;
     this.transmitted(e, nonce, v.ts);
@@ -1009,7 +1013,7 @@ export class ExchangeTracker {
   private measure(e: Open, ts: number, nonce: bigint | undefined): void {
     if (e.outcome === 'reply-only') return;
     const i = nonce === undefined ? -1 : nonceIndex(e, nonce);
-    const sent = i < 0 ? undefined : i === 0 ? e.firstTxAt : e.moreTxAt[i - 1];
+    const sent = i < 0 ? undefined : e.txAt[i];
     e.rttMs = ms(ts - (sent === undefined || Number.isNaN(sent) ? e.start : sent));
     e.timeToAnswerMs = ms(ts - e.start);
   }
@@ -1110,7 +1114,7 @@ export class ExchangeTracker {
     if (pending) {
       pushFrame(pending, ref);
       pending.last = v.ts;
-      pending.interval = v.ts - pending.lastTx;
+      rare(pending).interval = v.ts - pending.lastTx;
       pending.lastTx = v.ts;
       pending.retransmissions++;
       this.authCheck(pending, v);
@@ -1219,7 +1223,7 @@ export class ExchangeTracker {
     e.nonceCount = 0;
     e.firstNonce = 0n;
     e.moreNonces = NO_NONCES;
-    e.moreTxAt = NO_TIMES;
+    e.txAt = NO_TIMES;
     e.hops = NO_TEXT;
     e.replyTo = NO_TEXT;
     e.firstId = '';
