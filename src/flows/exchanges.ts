@@ -27,7 +27,7 @@ import { isOpaque, type MappingNotification, type Registration, type Registratio
 import type { InfoMessage, LispAddress, Locator, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
 import { NonceTable } from './nonce-table.js';
-import { texts } from './text-pool.js';
+import { lists, texts } from './text-pool.js';
 import type { Exchange, ExchangeKind, FrameRef } from './types.js';
 import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type ReliableView } from './view.js';
 
@@ -185,10 +185,13 @@ interface Open extends Omit<Exchange, RarePublic | 'frames'> {
   /** Outer source (address and port) of the first transmission; its repeats are retransmissions, not forwards. */
   sender: string;
   senderPort: number;
-  /** Where the request was sent (outer destinations): a copy sent on by one of them is a forward. */
-  hops: string[];
-  /** Where an answer to the requester goes (its addresses, ITR-RLOCs, the sender). */
-  replyTo: string[];
+  /**
+   * Where the request was sent (outer destinations): a copy sent on by one of them is a forward.
+   * Lists of the pool, shared (`lists`): replaced, never changed.
+   */
+  hops: readonly string[];
+  /** Where an answer to the requester goes (its addresses, ITR-RLOCs, the sender); as `hops`. */
+  replyTo: readonly string[];
   /** Does it wait for an answer (a Map-Register with M=0 does not). */
   wantsAnswer: boolean;
   answered: boolean;
@@ -475,13 +478,10 @@ export class ExchangeTracker {
     const e = this.enqueue(v.ts, v.src, v.sport, kind, nonceText(nonce), eid, requester, ref, expects);
     e.firstId = id;
     this.transmitted(e, nonce, v.ts);
-    // Built at their size at once: each array made on the way would be garbage.
-    e.hops = [v.dst];
+    e.hops = lists.of(v.dst);
     const inner = v.ecm?.innerSrc;
-    const a = v.src;
-    const r = e.requester;
-    if (r === a) e.replyTo = inner === undefined || inner === a ? [a] : [a, inner];
-    else e.replyTo = inner === undefined || inner === a || inner === r ? [a, r] : [a, r, inner];
+    const replyTo = lists.with(lists.of(v.src), e.requester);
+    e.replyTo = inner === undefined ? replyTo : lists.with(replyTo, inner);
     return e;
   }
 
@@ -522,8 +522,8 @@ export class ExchangeTracker {
       txAt: NO_TIMES,
       sender,
       senderPort,
-      hops: [],
-      replyTo: [],
+      hops: NO_TEXT,
+      replyTo: NO_TEXT,
       wantsAnswer: true,
       answered: false,
       answerToRequester: false,
@@ -608,7 +608,7 @@ export class ExchangeTracker {
         pushFrame(e, ref);
         e.last = v.ts;
         if (!e.hops.includes(v.dst)) {
-          e.hops = withItem(e.hops, v.dst);
+          e.hops = lists.with(e.hops, v.dst);
           e.forwardSeen = true;
         }
         return e;
@@ -619,7 +619,7 @@ export class ExchangeTracker {
         // Translated: answers now go to the NAT's address.
         pushFrame(e, ref);
         e.last = v.ts;
-        e.replyTo = withItem(e.replyTo, v.src);
+        e.replyTo = lists.with(e.replyTo, v.src);
         return e;
       }
     }
@@ -664,7 +664,7 @@ export class ExchangeTracker {
     if (m.smrInvoked && this.invoked(v, nonce, requester, itrRlocs, asked, eids, ref)) return;
     if (this.retransmission(id, v, nonce, ref)) return;
     const e = this.begin(v, kind, nonce, eids[0] ?? '(none)', requester, ref, 'map-reply', id);
-    for (const r of itrRlocs) e.replyTo = withItem(e.replyTo, r);
+    for (const r of itrRlocs) e.replyTo = lists.with(e.replyTo, r);
     if (asked[0]) e.asked = asked[0];
     if (m.smrInvoked) rare(e).smrInvoked = true;
     if (v.ecm) {
@@ -685,7 +685,7 @@ export class ExchangeTracker {
     if (this.forward(v, nonce, ref, 'subscription', id) || this.retransmission(id, v, nonce, ref)) return;
     const requester = itrRlocs[0] ?? v.src;
     const e = this.begin(v, 'subscription', nonce, eids[0] ?? '(none)', requester, ref, 'subscription', id);
-    for (const r of itrRlocs) e.replyTo = withItem(e.replyTo, r);
+    for (const r of itrRlocs) e.replyTo = lists.with(e.replyTo, r);
     if (m.xtrId) e.site = hex(m.xtrId);
     e.responder = v.ecm ? v.ecm.outerDst : v.dst;
     const subscriber = [...new Set([...itrRlocs, v.src])];
@@ -769,10 +769,10 @@ export class ExchangeTracker {
       e.last = v.ts;
       e.lastTx = v.ts;
       this.transmitted(e, nonce, v.ts);
-      e.hops = withItem(e.hops, v.dst);
-      e.replyTo = withItem(e.replyTo, v.src);
-      e.replyTo = withItem(e.replyTo, requester);
-      for (const r of itrRlocs) e.replyTo = withItem(e.replyTo, r);
+      e.hops = lists.with(e.hops, v.dst);
+      e.replyTo = lists.with(e.replyTo, v.src);
+      e.replyTo = lists.with(e.replyTo, requester);
+      for (const r of itrRlocs) e.replyTo = lists.with(e.replyTo, r);
       // The peer's retries of its SMR-invoked request (new nonces) belong to this exchange.
       this.fileIdentity(e, identity('resolution', v, eids));
       if (v.ecm) e.via = v.ecm.outerDst;
@@ -1027,7 +1027,7 @@ export class ExchangeTracker {
     o.frameFiles = NO_FILES;
     o.outcome = 'reply-only';
     o.requestSeen = false;
-    o.replyTo = withItem(o.replyTo, v.dst);
+    o.replyTo = lists.with(o.replyTo, v.dst);
     this.fileNonce(o, nonce);
     return o;
   }
@@ -1344,11 +1344,6 @@ function nonceIndex(e: Open, nonce: bigint): number {
   if (e.firstNonce === nonce) return 0;
   const i = e.moreNonces.indexOf(nonce);
   return i < 0 ? -1 : i + 1;
-}
-
-/** A short list with `x` added once, as a new array of its exact size (see pushFrame). */
-function withItem<T>(list: T[], x: T): T[] {
-  return list.includes(x) ? list : list.concat(x);
 }
 
 /**
