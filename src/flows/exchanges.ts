@@ -151,7 +151,13 @@ function rare(e: Open): Rare {
   return e.x;
 }
 
-interface Open extends Omit<Exchange, RarePublic | 'frames'> {
+interface Open extends Omit<Exchange, RarePublic | 'frames' | 'rttMs' | 'timeToAnswerMs'> {
+  /**
+   * rttMs and timeToAnswerMs in whole microseconds (null: no answer): a whole number is kept in
+   * the object itself, where milliseconds with a fraction were a number object each.
+   */
+  rttUs: number | null;
+  timeToAnswerUs: number | null;
   /**
    * Its frames (see pushFrame): the first (NO_FRAME while it has none, as a reply-only one), the
    * others, and the capture of each while any is not the first capture (else NO_FILES). Numbers,
@@ -301,10 +307,14 @@ export class ExchangeTracker {
    * must not each cost a pass over all the others.
    */
   private readonly smrByPeer = new Map<string, { list: Open[]; closed: number }>();
-  /** Nonces of closed exchanges, kept a while to recognise late answers; oldest first in closedOrder. */
+  /**
+   * Nonces of closed exchanges, kept a while to recognise late answers; oldest first in closedOrder,
+   * from closedHead to closedTail (their values: an array of bigints kept each nonce's object).
+   */
   private readonly closedNonces = new NonceTable<number>();
-  private closedOrder: bigint[] = [];
+  private closedOrder = new BigUint64Array(4096);
   private closedHead = 0;
+  private closedTail = 0;
   /** Last registration time per site and EID (for intervalMs). */
   private readonly lastRegistration = new Map<string, number>();
   /** Open reliable-transport registrations by connection + EID prefix, oldest first. */
@@ -397,7 +407,7 @@ export class ExchangeTracker {
     this.untilVoid = false;
     this.liveHead = 0;
     this.emit();
-    while (this.closedHead < this.closedOrder.length) {
+    while (this.closedHead < this.closedTail) {
       const n = this.closedOrder[this.closedHead]!;
       if (now - (this.closedNonces.get(n) ?? -Infinity) <= 60) break;
       this.forgetOldestClosed();
@@ -510,8 +520,8 @@ export class ExchangeTracker {
       start: ts,
       // Kept as long as the exchange: the pool's copy, not this packet's (an ITR-RLOC's text).
       requester: texts.get(requester),
-      rttMs: null,
-      timeToAnswerMs: null,
+      rttUs: null,
+      timeToAnswerUs: null,
       retransmissions: 0,
       outcome: 'unanswered',
       last: ts,
@@ -1002,7 +1012,7 @@ export class ExchangeTracker {
       // For an SMR the responder stays the peer that was solicited.
       if (e.kind !== 'smr' && e.expects !== 'map-notify-ack') e.responder = v.ecm?.innerSrc ?? v.tunnel?.innerSrc ?? v.src;
       this.unfileIdentities(e);
-    } else if (toRequester && !e.answerToRequester && e.rttMs !== null) {
+    } else if (toRequester && !e.answerToRequester && e.rttUs !== null) {
       e.answerToRequester = true;
       this.measure(e, v.ts, nonce);
     }
@@ -1014,8 +1024,8 @@ export class ExchangeTracker {
     if (e.outcome === 'reply-only') return;
     const i = nonce === undefined ? -1 : nonceIndex(e, nonce);
     const sent = i < 0 ? undefined : e.txAt[i];
-    e.rttMs = ms(ts - (sent === undefined || Number.isNaN(sent) ? e.start : sent));
-    e.timeToAnswerMs = ms(ts - e.start);
+    e.rttUs = us(ts - (sent === undefined || Number.isNaN(sent) ? e.start : sent));
+    e.timeToAnswerUs = us(ts - e.start);
   }
 
   /** An answer whose request this capture does not hold: an exchange of its own, `reply-only`. */
@@ -1193,7 +1203,7 @@ export class ExchangeTracker {
         else this.byNonce.delete(n);
       }
       this.closedNonces.set(n, e.last);
-      this.closedOrder.push(n);
+      this.closedInOrder(n);
     }
     // Late answers are recognised for a minute, but never by more than a bounded table.
     while (this.closedNonces.size > MAX_CLOSED_NONCES) this.forgetOldestClosed();
@@ -1250,10 +1260,22 @@ export class ExchangeTracker {
   private forgetOldestClosed(): void {
     const n = this.closedOrder[this.closedHead++]!;
     this.closedNonces.delete(n);
-    if (this.closedHead > 4096 && this.closedHead * 2 > this.closedOrder.length) {
-      this.closedOrder = this.closedOrder.slice(this.closedHead);
+  }
+
+  /** Appends to closedOrder: moves its entries to the front when the end is reached, or doubles it once more than half is in use. */
+  private closedInOrder(n: bigint): void {
+    let order = this.closedOrder;
+    if (this.closedTail === order.length) {
+      const used = this.closedTail - this.closedHead;
+      if (used * 2 > order.length) {
+        order = new BigUint64Array(order.length * 2);
+        order.set(this.closedOrder.subarray(this.closedHead, this.closedTail));
+        this.closedOrder = order;
+      } else order.copyWithin(0, this.closedHead, this.closedTail);
       this.closedHead = 0;
+      this.closedTail = used;
     }
+    order[this.closedTail++] = n;
   }
 
   private emit(max = Infinity): void {
@@ -1296,8 +1318,8 @@ function publicView(e: Open): Exchange {
     frames: frameRefs(e),
     start: e.start,
     requester: e.requester,
-    rttMs: e.rttMs,
-    timeToAnswerMs: e.timeToAnswerMs,
+    rttMs: e.rttUs === null ? null : e.rttUs / 1e3,
+    timeToAnswerMs: e.timeToAnswerUs === null ? null : e.timeToAnswerUs / 1e3,
     retransmissions: e.retransmissions,
     outcome: e.outcome,
   };
@@ -1466,7 +1488,12 @@ function sameList(a: string[], b: string[]): boolean {
 }
 
 function ms(seconds: number): number {
-  return Math.round(seconds * 1e6) / 1e3;
+  return us(seconds) / 1e3;
+}
+
+/** Seconds in whole microseconds (ms's precision). */
+function us(seconds: number): number {
+  return Math.round(seconds * 1e6);
 }
 
 function hex(b: Uint8Array): string {
