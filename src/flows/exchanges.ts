@@ -27,7 +27,7 @@ import { isOpaque, type MappingNotification, type Registration, type Registratio
 import type { InfoMessage, LispAddress, Locator, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
 import { NonceTable } from './nonce-table.js';
-import { texts } from './text-pool.js';
+import { lists, texts } from './text-pool.js';
 import type { Exchange, ExchangeKind, FrameRef } from './types.js';
 import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type ReliableView } from './view.js';
 
@@ -114,6 +114,8 @@ interface Rare extends Pick<Exchange, RarePublic> {
   smrEids: Prefix[] | undefined;
   /** Reliable transport: the connection + EID prefix keys it is filed under (one per record). */
   tcpKeys: string[] | undefined;
+  /** Seconds between the last two transmissions (0 before a retransmission). */
+  interval: number;
 }
 
 function newRare(): Rare {
@@ -136,6 +138,7 @@ function newRare(): Rare {
     smrPeer: undefined,
     smrEids: undefined,
     tcpKeys: undefined,
+    interval: 0,
   };
 }
 
@@ -148,7 +151,22 @@ function rare(e: Open): Rare {
   return e.x;
 }
 
-interface Open extends Omit<Exchange, RarePublic> {
+interface Open extends Omit<Exchange, RarePublic | 'frames' | 'rttMs' | 'timeToAnswerMs'> {
+  /**
+   * rttMs and timeToAnswerMs in whole microseconds (null: no answer): a whole number is kept in
+   * the object itself, where milliseconds with a fraction were a number object each.
+   */
+  rttUs: number | null;
+  timeToAnswerUs: number | null;
+  /**
+   * Its frames (see pushFrame): the first (NO_FRAME while it has none, as a reply-only one), the
+   * others, and the capture of each while any is not the first capture (else NO_FILES). Numbers,
+   * not the packets' FrameRef objects: every exchange is old enough to be copied by the collector,
+   * and a frame reference each made most exchanges three objects larger.
+   */
+  firstFrame: number;
+  moreFrames: number[];
+  frameFiles: number[];
   /** Its rare fields (NO_RARE when it has none). */
   x: Rare;
   /** Its place in order of start (onExchange's startIndex). */
@@ -157,8 +175,6 @@ interface Open extends Omit<Exchange, RarePublic> {
   last: number;
   /** Time of the last transmission by the requester (retransmissions restart the wait). */
   lastTx: number;
-  /** Seconds between the last two transmissions (0 before a retransmission). */
-  interval: number;
   /**
    * Its nonces as decoded (bigint keys: no text per packet): how many, the first, and the others
    * (most exchanges have one: no array of their own).
@@ -166,16 +182,22 @@ interface Open extends Omit<Exchange, RarePublic> {
   nonceCount: number;
   firstNonce: bigint;
   moreNonces: bigint[];
-  /** Per nonce (as the first and `moreNonces`): time of the requester's latest transmission with it, NaN when none (rtt_ms). */
-  firstTxAt: number;
-  moreTxAt: number[];
+  /**
+   * Per nonce (the first, then `moreNonces`): time of the requester's latest transmission with it,
+   * NaN or missing when none (rtt_ms). NO_TIMES while the first transmission, at `start`, is the
+   * only one: most exchanges have no other, and a time of their own is one more object each.
+   */
+  txAt: number[];
   /** Outer source (address and port) of the first transmission; its repeats are retransmissions, not forwards. */
   sender: string;
   senderPort: number;
-  /** Where the request was sent (outer destinations): a copy sent on by one of them is a forward. */
-  hops: string[];
-  /** Where an answer to the requester goes (its addresses, ITR-RLOCs, the sender). */
-  replyTo: string[];
+  /**
+   * Where the request was sent (outer destinations): a copy sent on by one of them is a forward.
+   * Lists of the pool, shared (`lists`): replaced, never changed.
+   */
+  hops: readonly string[];
+  /** Where an answer to the requester goes (its addresses, ITR-RLOCs, the sender); as `hops`. */
+  replyTo: readonly string[];
   /** Does it wait for an answer (a Map-Register with M=0 does not). */
   wantsAnswer: boolean;
   answered: boolean;
@@ -285,10 +307,14 @@ export class ExchangeTracker {
    * must not each cost a pass over all the others.
    */
   private readonly smrByPeer = new Map<string, { list: Open[]; closed: number }>();
-  /** Nonces of closed exchanges, kept a while to recognise late answers; oldest first in closedOrder. */
+  /**
+   * Nonces of closed exchanges, kept a while to recognise late answers; oldest first in closedOrder,
+   * from closedHead to closedTail (their values: an array of bigints kept each nonce's object).
+   */
   private readonly closedNonces = new NonceTable<number>();
-  private closedOrder: bigint[] = [];
+  private closedOrder = new BigUint64Array(4096);
   private closedHead = 0;
+  private closedTail = 0;
   /** Last registration time per site and EID (for intervalMs). */
   private readonly lastRegistration = new Map<string, number>();
   /** Open reliable-transport registrations by connection + EID prefix, oldest first. */
@@ -381,7 +407,7 @@ export class ExchangeTracker {
     this.untilVoid = false;
     this.liveHead = 0;
     this.emit();
-    while (this.closedHead < this.closedOrder.length) {
+    while (this.closedHead < this.closedTail) {
       const n = this.closedOrder[this.closedHead]!;
       if (now - (this.closedNonces.get(n) ?? -Infinity) <= 60) break;
       this.forgetOldestClosed();
@@ -400,7 +426,7 @@ export class ExchangeTracker {
     for (let i = this.byClose ? 0 : this.head; i < list.length; i++) {
       const e = list[i]!;
       if (this.byClose && e.closed) continue;
-      out.push({ exchange: { ...publicView(e), frames: [...e.frames] }, open: !e.closed, startIndex: e.startIndex });
+      out.push({ exchange: publicView(e), open: !e.closed, startIndex: e.startIndex });
     }
     return out;
   }
@@ -425,7 +451,7 @@ export class ExchangeTracker {
 
   private waitFor(e: Open): number {
     const base = this.timeout ?? WAIT_BASE[e.kind];
-    return Math.max(base, Math.min(WAIT_MAX, WAIT_FACTOR * e.interval));
+    return Math.max(base, Math.min(WAIT_MAX, WAIT_FACTOR * e.x.interval));
   }
 
   /**
@@ -462,12 +488,10 @@ export class ExchangeTracker {
     const e = this.enqueue(v.ts, v.src, v.sport, kind, nonceText(nonce), eid, requester, ref, expects);
     e.firstId = id;
     this.transmitted(e, nonce, v.ts);
-    // Built at their size at once: each array made on the way would be garbage.
-    e.hops = [v.dst];
+    e.hops = lists.of(v.dst);
     const inner = v.ecm?.innerSrc;
-    const a = v.src;
-    if (requester === a) e.replyTo = inner === undefined || inner === a ? [a] : [a, inner];
-    else e.replyTo = inner === undefined || inner === a || inner === requester ? [a, requester] : [a, requester, inner];
+    const replyTo = lists.with(lists.of(v.src), e.requester);
+    e.replyTo = inner === undefined ? replyTo : lists.with(replyTo, inner);
     return e;
   }
 
@@ -490,25 +514,26 @@ export class ExchangeTracker {
       kind,
       eid,
       nonce,
-      frames: [ref],
+      firstFrame: ref.frame,
+      moreFrames: NO_FRAMES,
+      frameFiles: ref.file === 0 ? NO_FILES : [ref.file],
       start: ts,
-      requester,
-      rttMs: null,
-      timeToAnswerMs: null,
+      // Kept as long as the exchange: the pool's copy, not this packet's (an ITR-RLOC's text).
+      requester: texts.get(requester),
+      rttUs: null,
+      timeToAnswerUs: null,
       retransmissions: 0,
       outcome: 'unanswered',
       last: ts,
       lastTx: ts,
-      interval: 0,
       nonceCount: 0,
       firstNonce: 0n,
       moreNonces: NO_NONCES,
-      firstTxAt: NaN,
-      moreTxAt: NO_TIMES,
+      txAt: NO_TIMES,
       sender,
       senderPort,
-      hops: [],
-      replyTo: [],
+      hops: NO_TEXT,
+      replyTo: NO_TEXT,
       wantsAnswer: true,
       answered: false,
       answerToRequester: false,
@@ -544,13 +569,8 @@ export class ExchangeTracker {
   private fileNonce(e: Open, nonce: bigint): number {
     const i = nonceIndex(e, nonce);
     if (i >= 0) return i;
-    if (e.nonceCount === 0) {
-      e.firstNonce = nonce;
-      e.firstTxAt = NaN;
-    } else {
-      e.moreNonces = e.moreNonces.concat(nonce);
-      e.moreTxAt = e.moreTxAt.concat(NaN);
-    }
+    if (e.nonceCount === 0) e.firstNonce = nonce;
+    else e.moreNonces = e.moreNonces.concat(nonce);
     const known = this.byNonce.get(nonce);
     if (known === undefined) this.byNonce.set(nonce, e);
     else if (Array.isArray(known)) known.push(e);
@@ -560,10 +580,15 @@ export class ExchangeTracker {
 
   /** The requester (re)sent the request with `nonce` at `ts`. */
   private transmitted(e: Open, nonce: bigint, ts: number): void {
-    // fileNonce may replace e.moreTxAt: index first.
     const i = this.fileNonce(e, nonce);
-    if (i === 0) e.firstTxAt = ts;
-    else e.moreTxAt[i - 1] = ts;
+    let times = e.txAt;
+    if (times === NO_TIMES) {
+      if (i === 0 && ts === e.start) return;
+      times = [e.start];
+    }
+    if (times.length <= i) times = times.concat(new Array<number>(i + 1 - times.length).fill(NaN));
+    times[i] = ts;
+    e.txAt = times;
   }
 
   /** The open exchanges with a nonce, oldest first. */
@@ -593,7 +618,7 @@ export class ExchangeTracker {
         pushFrame(e, ref);
         e.last = v.ts;
         if (!e.hops.includes(v.dst)) {
-          e.hops = withItem(e.hops, v.dst);
+          e.hops = lists.with(e.hops, v.dst);
           e.forwardSeen = true;
         }
         return e;
@@ -604,7 +629,7 @@ export class ExchangeTracker {
         // Translated: answers now go to the NAT's address.
         pushFrame(e, ref);
         e.last = v.ts;
-        e.replyTo = withItem(e.replyTo, v.src);
+        e.replyTo = lists.with(e.replyTo, v.src);
         return e;
       }
     }
@@ -626,7 +651,7 @@ export class ExchangeTracker {
     if (!e) return undefined;
     pushFrame(e, ref);
     e.retransmissions++;
-    e.interval = v.ts - e.lastTx;
+    rare(e).interval = v.ts - e.lastTx;
     e.lastTx = v.ts;
     e.last = v.ts;
     this.transmitted(e, nonce, v.ts);
@@ -649,7 +674,7 @@ export class ExchangeTracker {
     if (m.smrInvoked && this.invoked(v, nonce, requester, itrRlocs, asked, eids, ref)) return;
     if (this.retransmission(id, v, nonce, ref)) return;
     const e = this.begin(v, kind, nonce, eids[0] ?? '(none)', requester, ref, 'map-reply', id);
-    for (const r of itrRlocs) e.replyTo = withItem(e.replyTo, r);
+    for (const r of itrRlocs) e.replyTo = lists.with(e.replyTo, r);
     if (asked[0]) e.asked = asked[0];
     if (m.smrInvoked) rare(e).smrInvoked = true;
     if (v.ecm) {
@@ -670,7 +695,7 @@ export class ExchangeTracker {
     if (this.forward(v, nonce, ref, 'subscription', id) || this.retransmission(id, v, nonce, ref)) return;
     const requester = itrRlocs[0] ?? v.src;
     const e = this.begin(v, 'subscription', nonce, eids[0] ?? '(none)', requester, ref, 'subscription', id);
-    for (const r of itrRlocs) e.replyTo = withItem(e.replyTo, r);
+    for (const r of itrRlocs) e.replyTo = lists.with(e.replyTo, r);
     if (m.xtrId) e.site = hex(m.xtrId);
     e.responder = v.ecm ? v.ecm.outerDst : v.dst;
     const subscriber = [...new Set([...itrRlocs, v.src])];
@@ -754,10 +779,10 @@ export class ExchangeTracker {
       e.last = v.ts;
       e.lastTx = v.ts;
       this.transmitted(e, nonce, v.ts);
-      e.hops = withItem(e.hops, v.dst);
-      e.replyTo = withItem(e.replyTo, v.src);
-      e.replyTo = withItem(e.replyTo, requester);
-      for (const r of itrRlocs) e.replyTo = withItem(e.replyTo, r);
+      e.hops = lists.with(e.hops, v.dst);
+      e.replyTo = lists.with(e.replyTo, v.src);
+      e.replyTo = lists.with(e.replyTo, requester);
+      for (const r of itrRlocs) e.replyTo = lists.with(e.replyTo, r);
       // The peer's retries of its SMR-invoked request (new nonces) belong to this exchange.
       this.fileIdentity(e, identity('resolution', v, eids));
       if (v.ecm) e.via = v.ecm.outerDst;
@@ -987,7 +1012,7 @@ export class ExchangeTracker {
       // For an SMR the responder stays the peer that was solicited.
       if (e.kind !== 'smr' && e.expects !== 'map-notify-ack') e.responder = v.ecm?.innerSrc ?? v.tunnel?.innerSrc ?? v.src;
       this.unfileIdentities(e);
-    } else if (toRequester && !e.answerToRequester && e.rttMs !== null) {
+    } else if (toRequester && !e.answerToRequester && e.rttUs !== null) {
       e.answerToRequester = true;
       this.measure(e, v.ts, nonce);
     }
@@ -998,9 +1023,9 @@ export class ExchangeTracker {
   private measure(e: Open, ts: number, nonce: bigint | undefined): void {
     if (e.outcome === 'reply-only') return;
     const i = nonce === undefined ? -1 : nonceIndex(e, nonce);
-    const sent = i < 0 ? undefined : i === 0 ? e.firstTxAt : e.moreTxAt[i - 1];
-    e.rttMs = ms(ts - (sent === undefined || Number.isNaN(sent) ? e.start : sent));
-    e.timeToAnswerMs = ms(ts - e.start);
+    const sent = i < 0 ? undefined : e.txAt[i];
+    e.rttUs = us(ts - (sent === undefined || Number.isNaN(sent) ? e.start : sent));
+    e.timeToAnswerUs = us(ts - e.start);
   }
 
   /** An answer whose request this capture does not hold: an exchange of its own, `reply-only`. */
@@ -1008,10 +1033,11 @@ export class ExchangeTracker {
     if (this.late(nonce)) return undefined;
     this.counters.orphanAnswers++;
     const o = this.enqueue(v.ts, v.dst, v.dport, kind, nonceText(nonce), eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
-    o.frames = [];
+    o.firstFrame = NO_FRAME;
+    o.frameFiles = NO_FILES;
     o.outcome = 'reply-only';
     o.requestSeen = false;
-    o.replyTo = withItem(o.replyTo, v.dst);
+    o.replyTo = lists.with(o.replyTo, v.dst);
     this.fileNonce(o, nonce);
     return o;
   }
@@ -1098,7 +1124,7 @@ export class ExchangeTracker {
     if (pending) {
       pushFrame(pending, ref);
       pending.last = v.ts;
-      pending.interval = v.ts - pending.lastTx;
+      rare(pending).interval = v.ts - pending.lastTx;
       pending.lastTx = v.ts;
       pending.retransmissions++;
       this.authCheck(pending, v);
@@ -1177,7 +1203,7 @@ export class ExchangeTracker {
         else this.byNonce.delete(n);
       }
       this.closedNonces.set(n, e.last);
-      this.closedOrder.push(n);
+      this.closedInOrder(n);
     }
     // Late answers are recognised for a minute, but never by more than a bounded table.
     while (this.closedNonces.size > MAX_CLOSED_NONCES) this.forgetOldestClosed();
@@ -1207,7 +1233,7 @@ export class ExchangeTracker {
     e.nonceCount = 0;
     e.firstNonce = 0n;
     e.moreNonces = NO_NONCES;
-    e.moreTxAt = NO_TIMES;
+    e.txAt = NO_TIMES;
     e.hops = NO_TEXT;
     e.replyTo = NO_TEXT;
     e.firstId = '';
@@ -1234,10 +1260,22 @@ export class ExchangeTracker {
   private forgetOldestClosed(): void {
     const n = this.closedOrder[this.closedHead++]!;
     this.closedNonces.delete(n);
-    if (this.closedHead > 4096 && this.closedHead * 2 > this.closedOrder.length) {
-      this.closedOrder = this.closedOrder.slice(this.closedHead);
+  }
+
+  /** Appends to closedOrder: moves its entries to the front when the end is reached, or doubles it once more than half is in use. */
+  private closedInOrder(n: bigint): void {
+    let order = this.closedOrder;
+    if (this.closedTail === order.length) {
+      const used = this.closedTail - this.closedHead;
+      if (used * 2 > order.length) {
+        order = new BigUint64Array(order.length * 2);
+        order.set(this.closedOrder.subarray(this.closedHead, this.closedTail));
+        this.closedOrder = order;
+      } else order.copyWithin(0, this.closedHead, this.closedTail);
       this.closedHead = 0;
+      this.closedTail = used;
     }
+    order[this.closedTail++] = n;
   }
 
   private emit(max = Infinity): void {
@@ -1277,11 +1315,11 @@ function publicView(e: Open): Exchange {
     kind: e.kind,
     eid: e.eid,
     nonce: e.nonce,
-    frames: e.frames,
+    frames: frameRefs(e),
     start: e.start,
     requester: e.requester,
-    rttMs: e.rttMs,
-    timeToAnswerMs: e.timeToAnswerMs,
+    rttMs: e.rttUs === null ? null : e.rttUs / 1e3,
+    timeToAnswerMs: e.timeToAnswerUs === null ? null : e.timeToAnswerUs / 1e3,
     retransmissions: e.retransmissions,
     outcome: e.outcome,
   };
@@ -1317,6 +1355,10 @@ const NONE: readonly Open[] = [];
 const NO_TIMES: number[] = [];
 const NO_NONCES: bigint[] = [];
 const NO_TEXT: string[] = [];
+const NO_FRAMES: number[] = [];
+const NO_FILES: number[] = [];
+/** An exchange's first frame while it has none (frame numbers start at 1). */
+const NO_FRAME = 0;
 
 /** Where the exchange keeps a nonce (0: the first), or -1. */
 function nonceIndex(e: Open, nonce: bigint): number {
@@ -1324,11 +1366,6 @@ function nonceIndex(e: Open, nonce: bigint): number {
   if (e.firstNonce === nonce) return 0;
   const i = e.moreNonces.indexOf(nonce);
   return i < 0 ? -1 : i + 1;
-}
-
-/** A short list with `x` added once, as a new array of its exact size (see pushFrame). */
-function withItem<T>(list: T[], x: T): T[] {
-  return list.includes(x) ? list : list.concat(x);
 }
 
 /**
@@ -1401,12 +1438,30 @@ function connectionEidKey(connection: string, eid: LispAddress, maskLen: number)
 
 /** Adds a frame to an exchange, once (one frame may carry several messages of the session). */
 function pushFrame(e: Open, ref: FrameRef): void {
-  const last = e.frames[e.frames.length - 1];
-  if (last && last.frame === ref.frame && last.file === ref.file) return;
+  const more = e.moreFrames;
+  const count = e.firstFrame === NO_FRAME ? 0 : 1 + more.length;
+  if (count > 0) {
+    const files = e.frameFiles;
+    const lastFile = files === NO_FILES ? 0 : files[count - 1];
+    if ((more.length ? more[more.length - 1] : e.firstFrame) === ref.frame && lastFile === ref.file) return;
+  }
+  if (e.frameFiles !== NO_FILES) e.frameFiles = e.frameFiles.concat(ref.file);
+  else if (ref.file !== 0) e.frameFiles = new Array<number>(count).fill(0).concat(ref.file);
+  if (count === 0) e.firstFrame = ref.frame;
   // Most exchanges hold two to four frames: arrays of their exact size (concat), not pushed or
   // spread ones, which V8 gives room for 17 (100,000 open exchanges carried 100 MB of empty slots).
-  if (e.frames.length < 16) e.frames = e.frames.concat(ref);
-  else e.frames.push(ref);
+  else if (more.length < 15) e.moreFrames = more.concat(ref.frame);
+  else more.push(ref.frame);
+}
+
+/** The exchange's frames as the public view has them. */
+function frameRefs(e: Open): FrameRef[] {
+  if (e.firstFrame === NO_FRAME) return [];
+  const files = e.frameFiles;
+  const more = e.moreFrames;
+  const refs: FrameRef[] = [{ frame: e.firstFrame, file: files === NO_FILES ? 0 : files[0]! }];
+  for (let i = 0; i < more.length; i++) refs.push({ frame: more[i]!, file: files === NO_FILES ? 0 : files[i + 1]! });
+  return refs;
 }
 
 /** The locators of all the records, sorted, each once. */
@@ -1433,7 +1488,12 @@ function sameList(a: string[], b: string[]): boolean {
 }
 
 function ms(seconds: number): number {
-  return Math.round(seconds * 1e6) / 1e3;
+  return us(seconds) / 1e3;
+}
+
+/** Seconds in whole microseconds (ms's precision). */
+function us(seconds: number): number {
+  return Math.round(seconds * 1e6);
 }
 
 function hex(b: Uint8Array): string {

@@ -31,3 +31,51 @@ export class TextPool {
 
 /** The flow engine's pool (a process has one: its size is bounded). */
 export const texts = new TextPool();
+
+/**
+ * One copy of each short list of texts that exchanges keep and replace but never change in place
+ * (where a request was sent, where its answer may go): most exchanges have the same few, and two
+ * arrays each, open for seconds of capture, were copied into the old generation with them.
+ */
+export class ListPool {
+  private readonly single = new Map<string, readonly string[]>();
+  /** Each pooled list's extensions by one more text. */
+  private readonly extended = new Map<readonly string[], Map<string, readonly string[]>>();
+  private count = 0;
+
+  /** The pool's list of `s` alone. */
+  of(s: string): readonly string[] {
+    const found = this.single.get(s);
+    if (found) return found;
+    const list = [s];
+    this.made();
+    this.single.set(s, list);
+    return list;
+  }
+
+  /** The pool's list of `list` and then `s`; `list` itself when it holds `s`. */
+  with(list: readonly string[], s: string): readonly string[] {
+    if (list.includes(s)) return list;
+    if (list.length === 0) return this.of(s);
+    const found = this.extended.get(list)?.get(s);
+    if (found) return found;
+    const longer = list.concat(s);
+    this.made();
+    // After a restart `list` may be one the pool no longer holds: it is taken in again.
+    const next = this.extended.get(list);
+    if (next) next.set(s, longer);
+    else this.extended.set(list, new Map([[s, longer]]));
+    return longer;
+  }
+
+  /** Counts a new list: beyond MAX_TEXTS the pool starts over. */
+  private made(): void {
+    if (++this.count <= MAX_TEXTS) return;
+    this.single.clear();
+    this.extended.clear();
+    this.count = 1;
+  }
+}
+
+/** The flow engine's list pool (bounded as `texts`). */
+export const lists = new ListPool();

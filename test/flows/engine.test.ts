@@ -123,3 +123,34 @@ describe("FlowEngine order 'close'", () => {
     expect(inClose.sort((a, b) => a[1] - b[1])).toEqual(inStart);
   });
 });
+
+describe('FlowEngine frames of several captures', () => {
+  it('keeps each frame with its capture: the same number in two captures is two frames, a frame repeated is one', () => {
+    // Two vantage points: the ITR's capture (0) holds the request, the ETR's (1) the answer, and
+    // the answer is also frame 1 of capture 1's numbering; a second resolution stays in capture 0.
+    const s = new Story();
+    request(s, 10, 1n, '10.1.0.0/16');
+    reply(s, 10.1, 1n, '10.1.0.0/16');
+    request(s, 10.2, 2n, '10.2.0.0/16');
+    reply(s, 10.3, 2n, '10.2.0.0/16');
+    const [req1, rep1, req2, rep2] = s.packets;
+    const reported: Exchange[] = [];
+    const engine = new FlowEngine({ onExchange: (e) => reported.push(e) });
+    engine.packet(req1!, 0);
+    engine.packet({ ...rep1!, frame: 1 }, 1);
+    engine.packet({ ...rep1!, frame: 1 }, 1);
+    engine.packet(req2!, 0);
+    engine.packet(rep2!, 0);
+    engine.finish();
+    expect(reported.map((e) => e.frames)).toEqual([
+      [
+        { frame: 1, file: 0 },
+        { frame: 1, file: 1 },
+      ],
+      [
+        { frame: 3, file: 0 },
+        { frame: 4, file: 0 },
+      ],
+    ]);
+  });
+});

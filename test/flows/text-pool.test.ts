@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TextPool } from '../../src/flows/text-pool.js';
+import { ListPool, TextPool } from '../../src/flows/text-pool.js';
 
 // JavaScript cannot tell two equal strings apart: what is checked is that the pool keeps one entry
 // per distinct text, hands back equal text, and stays bounded.
@@ -31,5 +31,38 @@ describe('TextPool', () => {
     expect(pool.size).toBe(65_536);
     expect(pool.get('203.0.113.1')).toBe('203.0.113.1');
     expect(pool.size).toBe(1);
+  });
+});
+
+describe('ListPool', () => {
+  it('hands back the same list for the same texts in the same order', () => {
+    const pool = new ListPool();
+    const a = pool.with(pool.of('192.0.2.1'), '192.0.2.2');
+    expect(a).toEqual(['192.0.2.1', '192.0.2.2']);
+    expect(pool.with(pool.of(['192', '0', '2', '1'].join('.')), '192.0.2.2')).toBe(a);
+    expect(pool.with(pool.of('192.0.2.2'), '192.0.2.1')).toEqual(['192.0.2.2', '192.0.2.1']);
+    expect(pool.with(pool.of('192.0.2.2'), '192.0.2.1')).not.toBe(a);
+  });
+
+  it('adds a text once, and never changes a list it handed out', () => {
+    const pool = new ListPool();
+    const one = pool.of('198.51.100.1');
+    expect(pool.with(one, '198.51.100.1')).toBe(one);
+    const two = pool.with(one, '198.51.100.2');
+    expect(one).toEqual(['198.51.100.1']);
+    expect(pool.with(two, '198.51.100.3')).toEqual(['198.51.100.1', '198.51.100.2', '198.51.100.3']);
+    expect(two).toEqual(['198.51.100.1', '198.51.100.2']);
+    expect(pool.with([], '198.51.100.1')).toBe(one);
+  });
+
+  it('starts over beyond 65,536 lists, and still extends a list made before', () => {
+    const pool = new ListPool();
+    const kept = pool.of('203.0.113.1');
+    for (let i = 0; i < 65_535; i++) pool.of(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    expect(pool.of('203.0.113.1')).toBe(kept);
+    const longer = pool.with(kept, '203.0.113.2');
+    expect(longer).toEqual(['203.0.113.1', '203.0.113.2']);
+    expect(pool.of('203.0.113.1')).not.toBe(kept);
+    expect(pool.with(kept, '203.0.113.2')).toBe(longer);
   });
 });
