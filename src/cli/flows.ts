@@ -7,6 +7,7 @@ import type { FlowResult } from '../flows/engine.js';
 import { failuresIn } from '../flows/stats.js';
 import type { FilterDomain, Predicate } from '../flows/filter.js';
 import type { Exchange } from '../flows/types.js';
+import type { ExchangeOrder } from '../flows/exchanges.js';
 import { exchangeJson, mappingJson, statsJson } from '../output/json-flows.js';
 import { writeExchangeJson } from '../output/json-exchange-fast.js';
 import { writeMappingJson } from '../output/json-mapping-fast.js';
@@ -87,10 +88,11 @@ function setup(spec: CommandSpec, argv: string[], domain?: FilterDomain): Setup 
 }
 
 /**
- * Runs the engine over the files; exchanges reach `onExchange` in order of start as they close.
- * `without`: what the command does not print, so the engine does not work it out.
+ * Runs the engine over the files; exchanges reach `onExchange` in order of start as they close
+ * (`order` 'close': as each closes). `without`: what the command does not print, so the engine
+ * does not work it out.
  */
-async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void, without?: readonly FlowResult[]) {
+async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void, without?: readonly FlowResult[], order?: ExchangeOrder) {
   const keysPath = s.a.values.get('keys');
   const ring = keysPath ? loadKeys(keysPath) : undefined;
   try {
@@ -101,6 +103,7 @@ async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void, wit
       ...(s.timeout !== undefined ? { timeout: s.timeout } : {}),
       ...(onExchange ? { onExchange } : {}),
       ...(without ? { without } : {}),
+      ...(order ? { order } : {}),
     });
   } catch (e) {
     if (e instanceof CaptureError) throw new UsageError(e.message);
@@ -155,6 +158,7 @@ export async function runMappings(argv: string[], io: Io): Promise<number> {
   const multi = s.files.length > 1;
   const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
   const found = new Set<string>();
+  // Only the outcomes are read (--fail-on): in any order, none held behind a long-lived exchange.
   const r = await analyze(
     s,
     io,
@@ -162,6 +166,7 @@ export async function runMappings(argv: string[], io: Io): Promise<number> {
       found.add(e.outcome);
     },
     ['exchange-stats'],
+    'close',
   );
   if (r.stats.malformedFrames > 0) found.add('malformed');
   let first = true;
