@@ -10,6 +10,7 @@
 
 import type { LispPacket } from '../capture/packets.js';
 import type { FlowEngine } from '../flows/engine.js';
+import type { PendingExchange } from '../flows/exchanges.js';
 import type { Exchange, FrameRef, Mapping } from '../flows/types.js';
 import type { Lab } from '../mn/lab.js';
 import type { Recorder } from '../mn/recorder.js';
@@ -138,6 +139,19 @@ export interface DataSource {
   roles(): Roles;
 }
 
+function pendingSession(p: PendingExchange): Session {
+  return { seq: p.startIndex, exchange: p.exchange, open: p.open };
+}
+
+/**
+ * A pending snapshot copies every exchange still open, and a busy capture has tens of thousands
+ * at a time: one that took longer than RETAKE_ABOVE_MS is handed out again (less the ones listed
+ * since) until RETAKE_AFTER times that has passed, so that taking them costs the display a
+ * twentieth of its time at most. A cheap one is taken afresh every time.
+ */
+const RETAKE_ABOVE_MS = 5;
+const RETAKE_AFTER = 20;
+
 const MAX_WARNINGS = 20;
 const VIEW_CACHE = 512;
 
@@ -153,9 +167,11 @@ export abstract class SourceCore {
    * Exchanges closed before one that started earlier (the engine reports them as they close): the
    * one of startIndex sessionTotal + i - heldHead is at held[i], until everything before it is
    * listed. Kept here rather than in the engine, which held each with its matching state: these
-   * are the objects the list keeps anyway.
+   * are the objects the list keeps anyway. Each is the Session it will be listed as: the pending
+   * snapshots taken meanwhile hand out the same object every time, so that a view can tell the
+   * ones it has seen (a long-lived exchange can hold back most of a capture).
    */
-  private held: (Exchange | undefined)[] = [];
+  private held: (Session | undefined)[] = [];
   private heldHead = 0;
   protected evictedSessions = 0;
   protected readonly warningList: string[] = [];
@@ -164,6 +180,8 @@ export abstract class SourceCore {
   private pending = new Set<SourceEvent>();
   private scheduled = false;
   private readonly cache = new Map<number, PacketView>();
+  /** The last pendingSessions: when it was taken, what that cost (ms), and `sessionTotal` then. */
+  private pendingSnapshot: { at: number; cost: number; total: number; list: Session[] } | undefined;
 
   constructor(protected readonly maxSessions = Infinity) {}
 
@@ -194,7 +212,7 @@ export abstract class SourceCore {
   protected addExchange = (e: Exchange, startIndex: number): void => {
     const held = this.held;
     if (startIndex === this.sessionTotal) {
-      this.list(e);
+      this.list({ seq: startIndex, exchange: e });
       // Its own slot (empty), then the ones held for it.
       if (this.heldHead < held.length) this.heldHead++;
       while (this.heldHead < held.length && held[this.heldHead]) {
@@ -212,13 +230,14 @@ export abstract class SourceCore {
       const at = this.heldHead + startIndex - this.sessionTotal;
       // Filled up to it, never written past its end: an array with a gap is a slow dictionary.
       while (held.length <= at) held.push(undefined);
-      held[at] = e;
+      held[at] = { seq: startIndex, exchange: e };
     }
     this.changed('sessions');
   };
 
-  private list(e: Exchange): void {
-    this.sessionList.push({ seq: this.sessionTotal++, exchange: e });
+  private list(s: Session): void {
+    this.sessionList.push(s);
+    this.sessionTotal++;
     // Evict in batches so that a long live run does not shift the array on every exchange.
     if (this.sessionList.length > this.maxSessions * 1.1) {
       const n = this.sessionList.length - this.maxSessions;
@@ -237,13 +256,36 @@ export abstract class SourceCore {
   }
 
   pendingSessions(): Session[] {
-    const out: Session[] = [];
-    for (let i = this.heldHead; i < this.held.length; i++) {
-      const e = this.held[i];
-      if (e) out.push({ seq: this.sessionTotal + i - this.heldHead, exchange: e, open: false });
+    const now = performance.now();
+    const last = this.pendingSnapshot;
+    if (!last || last.cost < RETAKE_ABOVE_MS || now - last.at >= RETAKE_AFTER * last.cost) {
+      const list = this.takePending();
+      this.pendingSnapshot = { at: now, cost: performance.now() - now, total: this.sessionTotal, list };
+      return list;
     }
-    for (const p of this.engine?.pending() ?? []) out.push({ seq: p.startIndex, exchange: p.exchange, open: p.open });
-    return out.sort((a, b) => a.seq - b.seq);
+    // The ones listed since leave it (it is in seq order).
+    if (last.total !== this.sessionTotal) {
+      let k = 0;
+      while (k < last.list.length && last.list[k]!.seq < this.sessionTotal) k++;
+      last.list = last.list.slice(k);
+      last.total = this.sessionTotal;
+    }
+    return last.list;
+  }
+
+  private takePending(): Session[] {
+    // The engine's (in start order) fill the gaps between the held ones (in place, in seq order).
+    const open = this.engine?.pending() ?? [];
+    const out: Session[] = [];
+    let k = 0;
+    for (let i = this.heldHead; i < this.held.length; i++) {
+      const s = this.held[i];
+      if (!s) continue;
+      for (; k < open.length && open[k]!.startIndex < s.seq; k++) out.push(pendingSession(open[k]!));
+      out.push(s);
+    }
+    for (; k < open.length; k++) out.push(pendingSession(open[k]!));
+    return out;
   }
 
   mappings(): readonly Mapping[] {
