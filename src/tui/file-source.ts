@@ -254,6 +254,7 @@ export class FileSource extends SourceCore implements DataSource {
     } finally {
       this.analysing = false;
       this.analysed = true;
+      this.settled();
       this.changed('sessions');
       this.changed('mappings');
       this.changed('status');

@@ -144,13 +144,51 @@ function pendingSession(p: PendingExchange): Session {
 }
 
 /**
- * A pending snapshot copies every exchange still open, and a busy capture has tens of thousands
- * at a time: one that took longer than RETAKE_ABOVE_MS is handed out again (less the ones listed
- * since) until RETAKE_AFTER times that has passed, so that taking them costs the display a
- * twentieth of its time at most. A cheap one is taken afresh every time.
+ * What a snapshot of the engine's state costs grows with what it holds: a busy capture has tens
+ * of thousands of exchanges open at a time and of mappings. One that took longer than
+ * RETAKE_ABOVE_MS is handed out again until RETAKE_AFTER times that has passed, so that taking it
+ * costs the display (which asks on every refresh) a twentieth of its time at most; a cheap one
+ * is taken afresh every time.
  */
 const RETAKE_ABOVE_MS = 5;
 const RETAKE_AFTER = 20;
+
+class CostlySnapshot<T> {
+  private last: { at: number; cost: number; value: T } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly take: () => T,
+    /** Called once a snapshot handed out again is due to be taken afresh: the display comes back for it. */
+    private readonly stale: () => void,
+  ) {}
+
+  /** The snapshot; `reused` tells a caller that may bring it up to date. */
+  get(): { value: T; reused: boolean } {
+    const now = performance.now();
+    const last = this.last;
+    const due = last ? last.at + RETAKE_AFTER * last.cost : 0;
+    if (last && last.cost >= RETAKE_ABOVE_MS && now < due) {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.stale();
+      }, due - now).unref();
+      return { value: last.value, reused: true };
+    }
+    const value = this.take();
+    this.last = { at: now, cost: performance.now() - now, value };
+    return { value, reused: false };
+  }
+
+  set(value: T): void {
+    if (this.last) this.last.value = value;
+  }
+
+  /** The next one is taken afresh (the source reached a state the display must show). */
+  drop(): void {
+    this.last = undefined;
+  }
+}
 
 const MAX_WARNINGS = 20;
 const VIEW_CACHE = 512;
@@ -180,8 +218,15 @@ export abstract class SourceCore {
   private pending = new Set<SourceEvent>();
   private scheduled = false;
   private readonly cache = new Map<number, PacketView>();
-  /** The last pendingSessions: when it was taken, what that cost (ms), and `sessionTotal` then. */
-  private pendingSnapshot: { at: number; cost: number; total: number; list: Session[] } | undefined;
+  /** pendingSessions, with `sessionTotal` as of then. */
+  private readonly pendingSnapshot = new CostlySnapshot(
+    () => ({ total: this.sessionTotal, list: this.takePending() }),
+    () => this.changed('sessions'),
+  );
+  private readonly mappingSnapshot = new CostlySnapshot(
+    () => (this.engine ? this.engine.mappingTracker.mappings() : []),
+    () => this.changed('mappings'),
+  );
 
   constructor(protected readonly maxSessions = Infinity) {}
 
@@ -256,21 +301,16 @@ export abstract class SourceCore {
   }
 
   pendingSessions(): Session[] {
-    const now = performance.now();
-    const last = this.pendingSnapshot;
-    if (!last || last.cost < RETAKE_ABOVE_MS || now - last.at >= RETAKE_AFTER * last.cost) {
-      const list = this.takePending();
-      this.pendingSnapshot = { at: now, cost: performance.now() - now, total: this.sessionTotal, list };
+    const { value, reused } = this.pendingSnapshot.get();
+    // The ones listed since leave it (it is in seq order).
+    if (reused && value.total !== this.sessionTotal) {
+      let k = 0;
+      while (k < value.list.length && value.list[k]!.seq < this.sessionTotal) k++;
+      const list = value.list.slice(k);
+      this.pendingSnapshot.set({ total: this.sessionTotal, list });
       return list;
     }
-    // The ones listed since leave it (it is in seq order).
-    if (last.total !== this.sessionTotal) {
-      let k = 0;
-      while (k < last.list.length && last.list[k]!.seq < this.sessionTotal) k++;
-      last.list = last.list.slice(k);
-      last.total = this.sessionTotal;
-    }
-    return last.list;
+    return value.list;
   }
 
   private takePending(): Session[] {
@@ -289,7 +329,13 @@ export abstract class SourceCore {
   }
 
   mappings(): readonly Mapping[] {
-    return this.engine ? this.engine.mappingTracker.mappings() : [];
+    return this.mappingSnapshot.get().value;
+  }
+
+  /** The engine is through its input: the snapshots the display takes next must be its final state. */
+  protected settled(): void {
+    this.pendingSnapshot.drop();
+    this.mappingSnapshot.drop();
   }
 
   roles(): Roles {
@@ -298,8 +344,6 @@ export abstract class SourceCore {
 
   protected engineCounters(): Omit<Counters, 'drops' | 'duplicates' | 'evictedPackets'> {
     const s = this.engine?.stats;
-    let handovers = 0;
-    for (const m of this.mappings()) handovers += m.handovers.length;
     return {
       frames: s?.frames ?? 0,
       lisp: s?.lispPackets ?? 0,
@@ -307,7 +351,7 @@ export abstract class SourceCore {
       authFailures: s?.authFailures ?? 0,
       malformed: s?.malformedFrames ?? 0,
       sessions: this.sessionTotal,
-      handovers,
+      handovers: this.engine?.mappingTracker.handoverCount() ?? 0,
       evictedSessions: this.evictedSessions,
     };
   }
