@@ -9,7 +9,8 @@
 //   node dist/scripts/tui-bench.js [--threads N] FILE PACKETS FILTER [FILTER...]
 //
 // --threads N: worker threads of a filter that needs every packet decoded (default: the UI's, one
-// per other core; 0: the scan packet by packet on the main thread alone).
+// per other core that is free by the load average; 0: the scan packet by packet on the main thread
+// alone).
 
 import { FileSource } from '../src/tui/file-source.js';
 import { PacketFilter } from '../src/tui/packet-filter.js';
