@@ -331,7 +331,7 @@ function tuiSection(file: string, n: number): void {
   const r = JSON.parse(child.stdout) as TuiBenchResult;
   const t = (name: string, wall: number, cpu: number): Target => ({ name, wall, cpu, bound: 5, atLeast: false, unit: ' s' });
   process.stdout.write(
-    `\ntui on the capture (data source and packet filter driven directly, no terminal): first screen after ${fixed(r.firstS)} s, indexed in ${fixed(r.indexS)} s; ` +
+    `\ntui on the capture (data source, Sessions view refreshed every 100 ms and packet filter driven directly, no terminal): first screen after ${fixed(r.firstS)} s, indexed in ${fixed(r.indexS)} s; ` +
       `${r.filters.map((f) => `${f.filter}: ${f.matches.toLocaleString('en')} matches`).join(', ')}; peak RSS ${fixed(r.maxRssMb, 0)} MB (target < 300 MB: ${r.maxRssMb < 300 ? 'met' : 'MISSED'}; ${fixed(r.loadRssMb, 0)} MB once loaded, ${r.filters.map((f) => `${fixed(f.rssMb, 0)} after / ${f.filter}`).join(', ')})\n` +
       `${targetRows([t('tui: capture loaded (indexed and analysed)', r.loadS, r.loadCpuS), ...r.filters.map((f) => t(`tui: / ${f.filter}`, f.s, f.cpuS))])}\n`,
   );

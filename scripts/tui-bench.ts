@@ -1,15 +1,23 @@
 // The terminal UI's benchmark (part of `npm run bench`): what the TUI does with a capture file,
 // without a terminal. Its file data source indexes the file and runs the flow engine over it, then
 // the `/` packet filter scans every packet, as the Packets pane does, once per filter given (one
-// after the other). Run as a child process of the bench, so that its peak RSS is its own.
+// after the other). While the capture loads, the Sessions pane is refreshed every 100 ms as the UI
+// refreshes it (its snapshot of the source taken, the pending sessions synced into a view): behind a long-lived exchange
+// that can be most of the capture. Run as a child process of the bench, so that its peak RSS is
+// its own.
 //
 //   node dist/scripts/tui-bench.js [--threads N] FILE PACKETS FILTER [FILTER...]
 //
 // --threads N: worker threads of a filter that needs every packet decoded (default: the UI's, one
-// per other core; 0: the scan packet by packet on the main thread alone).
+// per other core that is free by the load average; 0: the scan packet by packet on the main thread
+// alone).
 
 import { FileSource } from '../src/tui/file-source.js';
 import { PacketFilter } from '../src/tui/packet-filter.js';
+import { SessionView } from '../src/tui/sessions.js';
+
+/** The UI's display refresh (App's default refreshMs). */
+const REFRESH_MS = 100;
 
 export interface FilterRun {
   filter: string;
@@ -60,7 +68,16 @@ export async function tuiBench(file: string, packets: number, filters: string[],
   });
   await source.start();
   const firstS = (performance.now() - t0) / 1000;
-  await loaded;
+  const view = new SessionView(false);
+  const refresh = setInterval(() => {
+    // What App's snapshot takes, and the Sessions pane's sync.
+    const { list, total } = source.sessions();
+    view.sync(list, total, source.pendingSessions());
+    source.counters();
+    source.status();
+    void [...source.mappings()];
+  }, REFRESH_MS);
+  await loaded.finally(() => clearInterval(refresh));
   const loadS = (performance.now() - t0) / 1000;
   const loadCpuS = cpu() - c0;
   const loadRssMb = process.resourceUsage().maxRSS / 1024;

@@ -9,12 +9,11 @@
 
 import type { PacketDecoderOptions } from '../capture/packets.js';
 import { CaptureError } from '../capture/types.js';
-import { availableParallelism } from 'node:os';
 import { splittableFile } from '../capture/split.js';
 import { FlowEngine } from '../flows/engine.js';
 import { mergeCaptures } from '../flows/merge.js';
 import { Output } from '../output/io.js';
-import { PARALLEL_MIN_BYTES, readParallel, type PipelineOptions } from '../output/parallel.js';
+import { defaultThreads, PARALLEL_MIN_BYTES, readParallel, type PipelineOptions } from '../output/parallel.js';
 import type { PacketStreamSettings } from '../output/packet-stream.js';
 import type { FrameRef } from '../flows/types.js';
 import { FileIndex } from './file-index.js';
@@ -28,8 +27,9 @@ export interface FileSourceOptions {
   /** Seconds after which an unanswered request closes (default 3, as `flows`). */
   timeout?: number;
   /**
-   * The packet filter over worker threads (scanParallel): how many (default: one per other core,
-   * at least one, at most 8; 0: never) and from what file size (default as `read`'s); tests give
+   * The packet filter over worker threads (scanParallel): how many (default as `read`'s: one per
+   * other core that is free by the load average when the scan starts, at most 8; 0: never) and
+   * from what file size (default as `read`'s); tests give
    * the pipeline's chunk size and in-process decoders instead of threads (`pool`).
    */
   scan?: { threads?: number; minBytes?: number; chunkBytes?: number; pool?: (settings: PacketStreamSettings) => PipelineOptions['pool'] };
@@ -254,6 +254,7 @@ export class FileSource extends SourceCore implements DataSource {
     } finally {
       this.analysing = false;
       this.analysed = true;
+      this.settled();
       this.changed('sessions');
       this.changed('mappings');
       this.changed('status');
@@ -310,7 +311,7 @@ export class FileSource extends SourceCore implements DataSource {
    */
   scanParallel(filter: string, found: (seqs: number[], scanned: number) => void, signal: AbortSignal): Promise<number> | undefined {
     const ix = this.indexes[0]!;
-    const { threads = Math.max(1, Math.min(8, availableParallelism() - 1)), minBytes = PARALLEL_MIN_BYTES, chunkBytes, pool } = this.opts.scan ?? {};
+    const { threads = defaultThreads(), minBytes = PARALLEL_MIN_BYTES, chunkBytes, pool } = this.opts.scan ?? {};
     const { decodeAs, keyFor, ...other } = this.opts.decoder ?? {};
     if (this.multiFile || !ix.done || ix.gzipped || this.failure || (threads < 1 && !pool) || ix.size < minBytes || Object.keys(other).length || (keyFor && !this.opts.keys)) return undefined;
     const end = ix.count;

@@ -5,8 +5,8 @@
 // indexing) goes on, keeps the sequence numbers of the matches found so far, and goes on with the
 // packets that arrive later (a file still being indexed, a live capture, the lab). Packets the
 // source no longer keeps (live and lab keep the newest) leave the matches too. A big capture file
-// and a filter that needs its data packets decoded go over worker threads instead (the source's
-// scanParallel: `read -Y` cut into chunks), their matches arriving in order.
+// and a filter that needs its data packets decoded go over worker threads instead when cores are
+// free (the source's scanParallel: `read -Y` cut into chunks), their matches arriving in order.
 
 import { compileFilterAmongPlan, type CompiledFilter } from '../flows/filter.js';
 import { writePacketJson } from '../output/json.js';

@@ -54,6 +54,12 @@ export class SessionView {
   /** Pending sessions that pass the filter, sorted; `pendingFrom` is the list they came from. */
   private pending: Session[] = [];
   private pendingFrom: readonly Session[] | undefined;
+  /**
+   * The verdict on each pending session looked at (and widened for): the source hands out the
+   * same objects on every refresh until they are listed or taken again, and there can be most of
+   * a capture of them behind one long-lived exchange.
+   */
+  private verdicts = new WeakMap<Session, boolean>();
   private merged: Session[] | undefined;
   /** Sessions with seq below this were looked at. */
   private next = 0;
@@ -88,6 +94,7 @@ export class SessionView {
     this.closed = [];
     this.pending = [];
     this.pendingFrom = undefined;
+    this.verdicts = new WeakMap();
     this.merged = undefined;
     this.next = 0;
     return undefined;
@@ -113,8 +120,12 @@ export class SessionView {
   sync(list: readonly Session[], limit = Infinity, pending: readonly Session[] = []): void {
     if (pending !== this.pendingFrom) {
       this.pendingFrom = pending;
-      this.pending = pending.filter((s) => this.matches(s)).sort(this.compare);
-      for (const s of this.pending) this.widen(s);
+      const rows: Session[] = [];
+      // Each is a copy that never changes (an open one comes as a new copy in a later snapshot).
+      for (const s of pending) if (this.passes(s, true)) rows.push(s);
+      // They come in seq order, which is the order of the default sort.
+      if (!isSorted(rows, this.compare)) rows.sort(this.compare);
+      this.pending = rows;
       this.merged = undefined;
     }
     this.syncClosed(list, limit);
@@ -135,10 +146,11 @@ export class SessionView {
       const s = list[i]!;
       if (s.seq >= limit) break;
       this.next = s.seq + 1;
-      if (this.matches(s)) added.push(s);
+      if (this.passes(s, false)) added.push(s);
+      // Listed now: never pending again.
+      this.verdicts.delete(s);
     }
     if (!added.length) return;
-    for (const s of added) this.widen(s);
     this.merged = undefined;
     if (this.sortKey === 'start' && !this.desc) {
       for (const s of added) this.closed.push(s);
@@ -150,6 +162,16 @@ export class SessionView {
       return;
     }
     for (const s of added) this.closed.splice(this.insertAt(s), 0, s);
+  }
+
+  /** Whether `s` passes the filter; the columns are widened for it the first time. */
+  private passes(s: Session, remember: boolean): boolean {
+    let ok = this.verdicts.get(s);
+    if (ok !== undefined) return ok;
+    ok = this.matches(s);
+    if (ok) this.widen(s);
+    if (remember) this.verdicts.set(s, ok);
+    return ok;
   }
 
   private widen(s: Session): void {
@@ -208,6 +230,11 @@ export class SessionView {
 }
 
 /** Two lists sorted by `compare`, as one. */
+function isSorted<T>(a: readonly T[], compare: (x: T, y: T) => number): boolean {
+  for (let i = 1; i < a.length; i++) if (compare(a[i - 1]!, a[i]!) > 0) return false;
+  return true;
+}
+
 function mergeSorted<T>(a: readonly T[], b: readonly T[], compare: (x: T, y: T) => number): T[] {
   const out: T[] = new Array<T>(a.length + b.length);
   let i = 0;

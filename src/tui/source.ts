@@ -10,6 +10,7 @@
 
 import type { LispPacket } from '../capture/packets.js';
 import type { FlowEngine } from '../flows/engine.js';
+import type { PendingExchange } from '../flows/exchanges.js';
 import type { Exchange, FrameRef, Mapping } from '../flows/types.js';
 import type { Lab } from '../mn/lab.js';
 import type { Recorder } from '../mn/recorder.js';
@@ -138,6 +139,57 @@ export interface DataSource {
   roles(): Roles;
 }
 
+function pendingSession(p: PendingExchange): Session {
+  return { seq: p.startIndex, exchange: p.exchange, open: p.open };
+}
+
+/**
+ * What a snapshot of the engine's state costs grows with what it holds: a busy capture has tens
+ * of thousands of exchanges open at a time and of mappings. One that took longer than
+ * RETAKE_ABOVE_MS is handed out again until RETAKE_AFTER times that has passed, so that taking it
+ * costs the display (which asks on every refresh) a twentieth of its time at most; a cheap one
+ * is taken afresh every time.
+ */
+const RETAKE_ABOVE_MS = 5;
+const RETAKE_AFTER = 20;
+
+class CostlySnapshot<T> {
+  private last: { at: number; cost: number; value: T } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly take: () => T,
+    /** Called once a snapshot handed out again is due to be taken afresh: the display comes back for it. */
+    private readonly stale: () => void,
+  ) {}
+
+  /** The snapshot; `reused` tells a caller that may bring it up to date. */
+  get(): { value: T; reused: boolean } {
+    const now = performance.now();
+    const last = this.last;
+    const due = last ? last.at + RETAKE_AFTER * last.cost : 0;
+    if (last && last.cost >= RETAKE_ABOVE_MS && now < due) {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.stale();
+      }, due - now).unref();
+      return { value: last.value, reused: true };
+    }
+    const value = this.take();
+    this.last = { at: now, cost: performance.now() - now, value };
+    return { value, reused: false };
+  }
+
+  set(value: T): void {
+    if (this.last) this.last.value = value;
+  }
+
+  /** The next one is taken afresh (the source reached a state the display must show). */
+  drop(): void {
+    this.last = undefined;
+  }
+}
+
 const MAX_WARNINGS = 20;
 const VIEW_CACHE = 512;
 
@@ -153,9 +205,11 @@ export abstract class SourceCore {
    * Exchanges closed before one that started earlier (the engine reports them as they close): the
    * one of startIndex sessionTotal + i - heldHead is at held[i], until everything before it is
    * listed. Kept here rather than in the engine, which held each with its matching state: these
-   * are the objects the list keeps anyway.
+   * are the objects the list keeps anyway. Each is the Session it will be listed as: the pending
+   * snapshots taken meanwhile hand out the same object every time, so that a view can tell the
+   * ones it has seen (a long-lived exchange can hold back most of a capture).
    */
-  private held: (Exchange | undefined)[] = [];
+  private held: (Session | undefined)[] = [];
   private heldHead = 0;
   protected evictedSessions = 0;
   protected readonly warningList: string[] = [];
@@ -164,6 +218,15 @@ export abstract class SourceCore {
   private pending = new Set<SourceEvent>();
   private scheduled = false;
   private readonly cache = new Map<number, PacketView>();
+  /** pendingSessions, with `sessionTotal` as of then. */
+  private readonly pendingSnapshot = new CostlySnapshot(
+    () => ({ total: this.sessionTotal, list: this.takePending() }),
+    () => this.changed('sessions'),
+  );
+  private readonly mappingSnapshot = new CostlySnapshot(
+    () => (this.engine ? this.engine.mappingTracker.mappings() : []),
+    () => this.changed('mappings'),
+  );
 
   constructor(protected readonly maxSessions = Infinity) {}
 
@@ -194,7 +257,7 @@ export abstract class SourceCore {
   protected addExchange = (e: Exchange, startIndex: number): void => {
     const held = this.held;
     if (startIndex === this.sessionTotal) {
-      this.list(e);
+      this.list({ seq: startIndex, exchange: e });
       // Its own slot (empty), then the ones held for it.
       if (this.heldHead < held.length) this.heldHead++;
       while (this.heldHead < held.length && held[this.heldHead]) {
@@ -212,13 +275,14 @@ export abstract class SourceCore {
       const at = this.heldHead + startIndex - this.sessionTotal;
       // Filled up to it, never written past its end: an array with a gap is a slow dictionary.
       while (held.length <= at) held.push(undefined);
-      held[at] = e;
+      held[at] = { seq: startIndex, exchange: e };
     }
     this.changed('sessions');
   };
 
-  private list(e: Exchange): void {
-    this.sessionList.push({ seq: this.sessionTotal++, exchange: e });
+  private list(s: Session): void {
+    this.sessionList.push(s);
+    this.sessionTotal++;
     // Evict in batches so that a long live run does not shift the array on every exchange.
     if (this.sessionList.length > this.maxSessions * 1.1) {
       const n = this.sessionList.length - this.maxSessions;
@@ -237,17 +301,41 @@ export abstract class SourceCore {
   }
 
   pendingSessions(): Session[] {
-    const out: Session[] = [];
-    for (let i = this.heldHead; i < this.held.length; i++) {
-      const e = this.held[i];
-      if (e) out.push({ seq: this.sessionTotal + i - this.heldHead, exchange: e, open: false });
+    const { value, reused } = this.pendingSnapshot.get();
+    // The ones listed since leave it (it is in seq order).
+    if (reused && value.total !== this.sessionTotal) {
+      let k = 0;
+      while (k < value.list.length && value.list[k]!.seq < this.sessionTotal) k++;
+      const list = value.list.slice(k);
+      this.pendingSnapshot.set({ total: this.sessionTotal, list });
+      return list;
     }
-    for (const p of this.engine?.pending() ?? []) out.push({ seq: p.startIndex, exchange: p.exchange, open: p.open });
-    return out.sort((a, b) => a.seq - b.seq);
+    return value.list;
+  }
+
+  private takePending(): Session[] {
+    // The engine's (in start order) fill the gaps between the held ones (in place, in seq order).
+    const open = this.engine?.pending() ?? [];
+    const out: Session[] = [];
+    let k = 0;
+    for (let i = this.heldHead; i < this.held.length; i++) {
+      const s = this.held[i];
+      if (!s) continue;
+      for (; k < open.length && open[k]!.startIndex < s.seq; k++) out.push(pendingSession(open[k]!));
+      out.push(s);
+    }
+    for (; k < open.length; k++) out.push(pendingSession(open[k]!));
+    return out;
   }
 
   mappings(): readonly Mapping[] {
-    return this.engine ? this.engine.mappingTracker.mappings() : [];
+    return this.mappingSnapshot.get().value;
+  }
+
+  /** The engine is through its input: the snapshots the display takes next must be its final state. */
+  protected settled(): void {
+    this.pendingSnapshot.drop();
+    this.mappingSnapshot.drop();
   }
 
   roles(): Roles {
@@ -256,8 +344,6 @@ export abstract class SourceCore {
 
   protected engineCounters(): Omit<Counters, 'drops' | 'duplicates' | 'evictedPackets'> {
     const s = this.engine?.stats;
-    let handovers = 0;
-    for (const m of this.mappings()) handovers += m.handovers.length;
     return {
       frames: s?.frames ?? 0,
       lisp: s?.lispPackets ?? 0,
@@ -265,7 +351,7 @@ export abstract class SourceCore {
       authFailures: s?.authFailures ?? 0,
       malformed: s?.malformedFrames ?? 0,
       sessions: this.sessionTotal,
-      handovers,
+      handovers: this.engine?.mappingTracker.handoverCount() ?? 0,
       evictedSessions: this.evictedSessions,
     };
   }

@@ -166,6 +166,7 @@ export abstract class StreamSource extends SourceCore {
     this.stopSweeping();
     this.decoder.finish();
     this.engine!.finish();
+    this.settled();
     this.changed('sessions');
     this.changed('mappings');
   }

@@ -6,7 +6,7 @@ import type { Exchange } from '../../src/flows/types.js';
 import type { TreeNode } from '../../src/output/tree.js';
 import { renderLadder, type Ladder } from '../../src/tui/ladder.js';
 import { outcomeText, SessionView, sessionBySeq } from '../../src/tui/sessions.js';
-import type { Session } from '../../src/tui/source.js';
+import { SourceCore, type PacketView, type Session } from '../../src/tui/source.js';
 import { fit, layout, scrollTop, type Column } from '../../src/tui/text.js';
 import { defaultExpanded, flattenTree, nodeRange } from '../../src/tui/tree-view.js';
 
@@ -151,5 +151,55 @@ describe('detail tree rows', () => {
     const rows = flattenTree(root, d.expanded);
     expect(rows.map((r) => r.key)).toEqual(['0', '1', '1.0']);
     expect(nodeRange(rows[2]!.node)).toEqual({ start: 28, end: 32 });
+  });
+});
+
+/** A source fed exchanges by hand, as the engine reports them (order `close`). */
+class HandSource extends SourceCore {
+  protected decodeAt(): PacketView | undefined {
+    return undefined;
+  }
+
+  report(e: Exchange, startIndex: number): void {
+    this.addExchange(e, startIndex);
+  }
+}
+
+describe('sessions held behind a long-lived one', () => {
+  it('are handed out as the same objects on every refresh, and listed as those', () => {
+    const source = new HandSource();
+    const [s0, s1, s2] = [session(0), session(1), session(2)];
+    // 1 and 2 close while 0 is still open: held, in seq order whatever order they closed in.
+    source.report(s2.exchange, 2);
+    source.report(s1.exchange, 1);
+    const first = source.pendingSessions();
+    expect(first.map((s) => s.seq)).toEqual([1, 2]);
+    const again = source.pendingSessions();
+    expect(again[0]).toBe(first[0]);
+    expect(again[1]).toBe(first[1]);
+    source.report(s0.exchange, 0);
+    const { list, total } = source.sessions();
+    expect(total).toBe(3);
+    expect(list.map((s) => s.exchange)).toEqual([s0.exchange, s1.exchange, s2.exchange]);
+    expect(list[1]).toBe(first[0]);
+    expect(source.pendingSessions()).toEqual([]);
+  });
+
+  it('are matched by a view once, while pending, not again on a later refresh or once listed', () => {
+    let reads = 0;
+    const counted = (s: Session): Session => ({ ...s, exchange: new Proxy(s.exchange, { get: (t, k) => (reads++, Reflect.get(t, k)) }) });
+    const v = new SessionView();
+    expect(v.setFilter('outcome == negative')).toBeUndefined();
+    const closed = [session(0)];
+    const held = [counted(session(1, { outcome: 'negative' })), counted(session(2))];
+    v.sync(closed, 1, held);
+    expect(v.rows.map((r) => r.seq)).toEqual([1]);
+    const afterFirst = reads;
+    expect(afterFirst).toBeGreaterThan(0);
+    // A later refresh: a new array, the same sessions.
+    v.sync(closed, 1, [...held]);
+    v.sync([...closed, ...held], 3, []);
+    expect(v.rows.map((r) => r.seq)).toEqual([1]);
+    expect(reads - afterFirst).toBe(0);
   });
 });
