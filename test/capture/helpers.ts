@@ -1,7 +1,7 @@
 // Shared test helpers: run the push parser over bytes, and find external tools (tshark & co.),
 // which must be present in CI but may be missing on a developer machine.
 
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { CaptureParser } from '../../src/capture/reader.js';
 import type { Frame } from '../../src/capture/types.js';
@@ -89,10 +89,28 @@ export function toolsOrSkip(...names: string[]): boolean {
   return false;
 }
 
+function ran(cmd: string, args: string[], status: number | null, stdout: string, stderr: string): string {
+  if (status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${status}): ${stderr}`);
+  return stdout;
+}
+
 export function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
+  return ran(cmd, args, r.status, r.stdout, r.stderr);
+}
+
+/** `run` without blocking: tools that start slowly (tshark) can run side by side. */
+export function runAsync(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const status = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      try {
+        resolve(ran(cmd, args, status, stdout, stderr));
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+  });
 }
 
 /** Deterministic PRNG (mulberry32) for test data. */
