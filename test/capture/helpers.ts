@@ -2,6 +2,8 @@
 // which must be present in CI but may be missing on a developer machine.
 
 import { execFile, spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { CaptureParser } from '../../src/capture/reader.js';
 import type { Frame } from '../../src/capture/types.js';
@@ -61,15 +63,12 @@ export function summary(frames: Frame[]): unknown[] {
   return frames.map((f) => ({ ...f, data: Array.from(f.data) }));
 }
 
-const found = new Map<string, boolean>();
-
+/** An executable of that name on the PATH; looked up, not run (tshark takes half a second of CPU to start). */
 export function haveTool(name: string): boolean {
-  let ok = found.get(name);
-  if (ok === undefined) {
-    ok = spawnSync(name, ['--version'], { stdio: 'ignore' }).status === 0;
-    found.set(name, ok);
-  }
-  return ok;
+  return (process.env.PATH ?? '').split(':').some((dir) => {
+    const st = dir ? statSync(join(dir, name), { throwIfNoEntry: false }) : undefined;
+    return !!st?.isFile() && (st.mode & 0o111) !== 0;
+  });
 }
 
 /**

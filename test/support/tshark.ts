@@ -1,7 +1,8 @@
 // tshark as an oracle: its LISP dissector's field values per frame, and the same fields derived
 // from our decoder, in one comparable shape (field name → values in packet order).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { haveTool } from '../capture/helpers.js';
 import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
 import { readCapture } from '../../src/capture/source.js';
 import { toHex } from '../../src/dissect/addr.js';
@@ -44,9 +45,7 @@ import type { AuthFields, ControlMessage, DataMessage, Lcaf, LispAddress, Locato
 
 export type FieldMap = Map<string, string[]>;
 
-export function haveTshark(): boolean {
-  return spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
-}
+export const haveTshark = (): boolean => haveTool('tshark');
 
 /** Skips with a printed reason, except under CI where a missing tool is a failure. */
 export function requireTool(name: string, present: boolean): boolean {
