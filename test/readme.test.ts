@@ -9,14 +9,15 @@
 // -n`, root; for anything that sends packets), `lab S` with `lispscope lab --scenario S` running in
 // that namespace (for mn, inject, sniff), `varies` when times, nonces, ports and durations change
 // from run to run: those are compared as their kind (a time, a hex number, a duration), and runs of
-// spaces and table rules as one. Examples run in order in one scratch directory (what one writes,
-// the next may read), which holds `pcaps/` and `../shared/` as the clone has them.
+// spaces and table rules as one. A document's examples run in order in a scratch directory of their
+// own (what one writes, the next may read), which holds `pcaps/` and `../shared/` as the clone has
+// them; the documents run side by side, so that the CLIs they start use every core.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, SHARED } from './cli/run.js';
 
 interface Example {
@@ -120,14 +121,19 @@ const netnsWhy = ((): string | undefined => {
   return r.status === 0 ? undefined : `cannot make a network namespace (root needed): ${r.stderr.toString().trim()}`;
 })();
 
-// The scratch directory: pcaps/ and ../shared/ as in the clone, `lispscope` on the PATH.
+// The scratch directories, one per document: pcaps/ and ../shared/ as in the clone, `lispscope` on the PATH.
 const base = mkdtempSync(join(tmpdir(), 'lispscope-examples-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
-const work = join(base, 'work');
-mkdirSync(work);
 mkdirSync(join(base, 'bin'));
-symlinkSync(join(ROOT, 'pcaps'), join(work, 'pcaps'));
 if (haveShared) symlinkSync(join(SHARED, '..'), join(base, 'shared'));
+const workOf = new Map(
+  docs.map((doc, i) => {
+    const work = join(base, `work-${i}`);
+    mkdirSync(work);
+    symlinkSync(join(ROOT, 'pcaps'), join(work, 'pcaps'));
+    return [doc, work];
+  }),
+);
 writeFileSync(join(base, 'bin', 'lispscope'), `#!/bin/sh\nexec '${process.execPath}' '${join(ROOT, 'bin/lispscope')}' "$@"\n`);
 chmodSync(join(base, 'bin', 'lispscope'), 0o755);
 
@@ -138,7 +144,12 @@ function skipWhy(e: Example): string | undefined {
   return why;
 }
 
-function run(e: Example): { status: number | null; lines: string[] } {
+interface Ran {
+  status: number | null;
+  lines: string[];
+}
+
+function run(e: Example): Promise<Ran> {
   // One shell per example; stderr in the same stream, so that the lines keep their order.
   let script = `exec 2>&1\n${e.command}\n`;
   if (e.netns) {
@@ -152,15 +163,48 @@ function run(e: Example): { status: number | null; lines: string[] } {
     script = `exec 2>&1\nip link set lo up\n${lab}${e.command}\nrc=$?\n${e.lab ? 'kill $lab 2>/dev/null; wait $lab\n' : ''}exit $rc\n`;
   }
   const argv = e.netns ? ['unshare', ['-n', 'bash', '-c', script]] : ['bash', ['-c', script]];
-  const r = spawnSync(argv[0] as string, argv[1] as string[], {
-    cwd: work,
-    encoding: 'utf8',
+  const child = spawn(argv[0] as string, argv[1] as string[], {
+    cwd: workOf.get(e.file),
     env: { ...process.env, TZ: 'UTC', NO_COLOR: '1', PATH: `${join(base, 'bin')}:${process.env.PATH}` },
+    stdio: ['ignore', 'pipe', 'ignore'],
     timeout: 120_000,
   });
-  const lines = (r.stdout ?? '').split('\n');
-  while (lines.length && lines[lines.length - 1] === '') lines.pop();
-  return { status: r.status, lines };
+  const out: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  return new Promise((resolve) => {
+    const done = (status: number | null) => {
+      const lines = Buffer.concat(out).toString('utf8').split('\n');
+      while (lines.length && lines[lines.length - 1] === '') lines.pop();
+      resolve({ status, lines });
+    };
+    child.on('error', (err) => {
+      out.push(Buffer.from(`\n${err.message}\n`));
+      done(null);
+    });
+    child.on('close', done);
+  });
+}
+
+/** How many documents run their examples at a time: enough for both cores, few enough for the labs. */
+const DOCUMENTS_AT_ONCE = 3;
+
+/**
+ * Starts every document's examples, in order within a document, DOCUMENTS_AT_ONCE documents at a
+ * time (the longest first: it bounds the whole); each example's promise settles when it has run.
+ */
+function runAll(list: Example[]): Map<Example, Promise<Ran>> {
+  const byDoc = new Map<string, Example[]>();
+  for (const e of list) byDoc.set(e.file, [...(byDoc.get(e.file) ?? []), e]);
+  const queue = [...byDoc.values()].sort((a, b) => b.length - a.length);
+  const settle = new Map<Example, (r: Ran) => void>();
+  const results = new Map(list.map((e) => [e, new Promise<Ran>((resolve) => settle.set(e, resolve))] as const));
+  const worker = async (): Promise<void> => {
+    for (let chain = queue.shift(); chain; chain = queue.shift()) {
+      for (const e of chain) settle.get(e)!(await run(e));
+    }
+  };
+  for (let i = 0; i < DOCUMENTS_AT_ONCE; i++) void worker();
+  return results;
 }
 
 describe('the examples of the README and docs/', () => {
@@ -178,8 +222,13 @@ describe('the examples of the README and docs/', () => {
   const runnable = all.filter((e) => skipWhy(e) === undefined);
   const skipped = all.filter((e) => skipWhy(e) !== undefined);
   if (skipped.length) it.skip.each(named(skipped, (e) => ` (skipped: ${skipWhy(e)})`))('%s', () => {});
-  it.each(named(runnable))('%s', (_, e) => {
-    const r = run(e);
+  let ran: Map<Example, Promise<Ran>>;
+  beforeAll(() => {
+    ran = runAll(runnable);
+  });
+  // An example waits for those before it in its document, and for documents ahead in the queue.
+  it.each(named(runnable))('%s', { timeout: 600_000 }, async (_, e) => {
+    const r = await ran.get(e)!;
     const wrong = mismatch(e.expected, r.lines, e.varies);
     if (wrong && UPDATE) {
       const shown = updated(e.expected, r.lines);

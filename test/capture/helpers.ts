@@ -1,7 +1,9 @@
 // Shared test helpers: run the push parser over bytes, and find external tools (tshark & co.),
 // which must be present in CI but may be missing on a developer machine.
 
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { CaptureParser } from '../../src/capture/reader.js';
 import type { Frame } from '../../src/capture/types.js';
@@ -61,15 +63,12 @@ export function summary(frames: Frame[]): unknown[] {
   return frames.map((f) => ({ ...f, data: Array.from(f.data) }));
 }
 
-const found = new Map<string, boolean>();
-
+/** An executable of that name on the PATH; looked up, not run (tshark takes half a second of CPU to start). */
 export function haveTool(name: string): boolean {
-  let ok = found.get(name);
-  if (ok === undefined) {
-    ok = spawnSync(name, ['--version'], { stdio: 'ignore' }).status === 0;
-    found.set(name, ok);
-  }
-  return ok;
+  return (process.env.PATH ?? '').split(':').some((dir) => {
+    const st = dir ? statSync(join(dir, name), { throwIfNoEntry: false }) : undefined;
+    return !!st?.isFile() && (st.mode & 0o111) !== 0;
+  });
 }
 
 /**
@@ -89,10 +88,28 @@ export function toolsOrSkip(...names: string[]): boolean {
   return false;
 }
 
+function ran(cmd: string, args: string[], status: number | null, stdout: string, stderr: string): string {
+  if (status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${status}): ${stderr}`);
+  return stdout;
+}
+
 export function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return r.stdout;
+  return ran(cmd, args, r.status, r.stdout, r.stderr);
+}
+
+/** `run` without blocking: tools that start slowly (tshark) can run side by side. */
+export function runAsync(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const status = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      try {
+        resolve(ran(cmd, args, status, stdout, stderr));
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+  });
 }
 
 /** Deterministic PRNG (mulberry32) for test data. */

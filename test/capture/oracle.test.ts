@@ -1,5 +1,7 @@
 // Cross-checks against Wireshark's and tcpdump's own readers and writers: files our writer makes
 // must read the same in tshark/capinfos, files their tools make must read the same in ours.
+// The tests of each group run side by side (each on files of its own): tshark's start-up is most of
+// their cost, and the tools run beside each other on every core.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,10 +21,12 @@ import {
 } from '../../src/capture/writer.js';
 import { encodeLink } from '../../src/dissect/link.js';
 import { encodeIpUdp } from '../../src/dissect/ip.js';
-import { collect, copyFrame, rng, run, toolsOrSkip } from './helpers.js';
+import { collect, copyFrame, rng, runAsync, toolsOrSkip } from './helpers.js';
 
 const ok = toolsOrSkip('tshark', 'capinfos', 'editcap', 'mergecap', 'tcpdump');
 const CAPTURES = join(import.meta.dirname, '../../../shared/captures');
+/** Side by side under a loaded machine's share of two cores, a test's tshark runs can take a while. */
+const TOOLS_TIMEOUT = 120_000;
 
 /** Wireshark's WTAP encapsulation short names for the LINKTYPEs we write. */
 const WTAP_NAME: Record<number, string> = {
@@ -46,8 +50,8 @@ interface TsharkFrame {
   interfaceId: number;
 }
 
-function tsharkFrames(file: string): TsharkFrame[] {
-  const out = run('tshark', ['-n', '-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'frame.len', '-e', 'frame.cap_len', '-e', 'frame.interface_id']);
+async function tsharkFrames(file: string): Promise<TsharkFrame[]> {
+  const out = await runAsync('tshark', ['-n', '-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'frame.len', '-e', 'frame.cap_len', '-e', 'frame.interface_id']);
   return out
     .split('\n')
     .filter((l) => l.trim() !== '')
@@ -58,8 +62,8 @@ function tsharkFrames(file: string): TsharkFrame[] {
 }
 
 /** capinfos' per-interface encapsulation names, in interface order. */
-function capinfosEncaps(file: string): string[] {
-  const out = run('capinfos', ['-M', file]);
+async function capinfosEncaps(file: string): Promise<string[]> {
+  const out = await runAsync('capinfos', ['-M', file]);
   // capinfos repeats the list once per section: take the first one.
   const n = Number(/Number of interfaces in file: (\d+)/.exec(out)?.[1] ?? 0);
   return [...out.matchAll(/Encapsulation = .*\(\d+ - ([\w-]+)\)/g)].slice(0, n).map((m) => m[1]!);
@@ -75,10 +79,10 @@ function ours(file: string): Frame[] {
  * Our frames equal tshark's. tshark also numbers `numberedRecords` non-packet records (custom
  * blocks, ...) that we count but do not deliver; it shows no time for SPBs, which we give as 0.
  */
-function expectSame(file: string, fcsBytes = 0, numberedRecords = 0): Frame[] {
+async function expectSame(file: string, fcsBytes = 0, numberedRecords = 0): Promise<Frame[]> {
   const mine = ours(file);
   const indices = new Set(mine.map((f) => f.index));
-  const all = tsharkFrames(file);
+  const all = await tsharkFrames(file);
   const theirs = all.filter((t) => indices.has(t.index)).map((t) => ({ ...t, time: t.time || '0.000000000' }));
   expect(all.length).toBe(mine.length + numberedRecords);
   expect(mine.map((f) => ({ index: f.index, time: time(f), len: f.len + fcsBytes, caplen: f.data.length + fcsBytes, interfaceId: f.interfaceId }))).toEqual(
@@ -87,8 +91,7 @@ function expectSame(file: string, fcsBytes = 0, numberedRecords = 0): Frame[] {
   return mine;
 }
 
-const r = rng(5);
-function lispPacket(i: number, v6 = false): Uint8Array {
+function lispPacket(r: () => number, i: number, v6 = false): Uint8Array {
   const payload = new Uint8Array(12 + (i % 50));
   payload[0] = 0x10;
   for (let k = 4; k < payload.length; k++) payload[k] = Math.floor(r() * 256);
@@ -97,15 +100,17 @@ function lispPacket(i: number, v6 = false): Uint8Array {
     : encodeIpUdp({ src: '192.0.2.1', dst: '192.0.2.2', sport: 4342, dport: 4342, id: i }, payload);
 }
 
+/** Packets whose random payloads depend on the arguments only (the tests run in no fixed order). */
 function packets(n: number, linkType = 1, base = 1_700_000_000): CapturePacket[] {
+  const r = rng(5 + n * 1000 + linkType + base);
   return Array.from({ length: n }, (_, i) => ({
     tsSec: base + i * 3,
     tsNsec: (i * 123_456_791) % 1_000_000_000,
-    data: encodeLink(linkType, lispPacket(i, linkType === 229)),
+    data: encodeLink(linkType, lispPacket(r, i, linkType === 229)),
   }));
 }
 
-describe.runIf(ok)('tshark and capinfos read what we write', () => {
+describe.runIf(ok).concurrent('tshark and capinfos read what we write', { timeout: TOOLS_TIMEOUT }, () => {
   let dir: string;
   const path = (n: string): string => join(dir, n);
   beforeAll(() => {
@@ -123,27 +128,31 @@ describe.runIf(ok)('tshark and capinfos read what we write', () => {
     ['snaplen-40', { snaplen: 40 }],
   ];
   for (const [name, opts] of pcapVariants) {
-    it(`pcap ${name}`, () => {
+    it(`pcap ${name}`, async ({ expect }) => {
       const f = path(`${name}.pcap`);
       writeFileSync(f, writePcap(packets(25), opts));
-      expect(expectSame(f)).toHaveLength(25);
-      expect(capinfosEncaps(f)).toEqual(['ether']);
+      expect(await expectSame(f)).toHaveLength(25);
+      expect(await capinfosEncaps(f)).toEqual(['ether']);
     });
   }
 
-  it('pcap with every link type', () => {
-    for (const lt of Object.keys(WTAP_NAME).map(Number)) {
-      const f = path(`lt-${lt}.pcap`);
-      writeFileSync(f, writePcap(packets(3, lt), { linkType: lt, precision: 'ns' }));
-      expectSame(f);
-      expect(capinfosEncaps(f)).toEqual([WTAP_NAME[lt]]);
-      // tshark finds the IP packet inside each framing.
-      const src = run('tshark', ['-n', '-r', f, '-T', 'fields', '-e', 'ip.src', '-e', 'ipv6.src']).trim().split('\n');
-      expect(src.map((l) => l.trim())).toEqual(Array(3).fill(lt === 229 ? '2001:db8::1' : '192.0.2.1'));
-    }
+  it('pcap with every link type', async ({ expect }) => {
+    await Promise.all(
+      Object.keys(WTAP_NAME)
+        .map(Number)
+        .map(async (lt) => {
+          const f = path(`lt-${lt}.pcap`);
+          writeFileSync(f, writePcap(packets(3, lt), { linkType: lt, precision: 'ns' }));
+          await expectSame(f);
+          expect(await capinfosEncaps(f)).toEqual([WTAP_NAME[lt]]);
+          // tshark finds the IP packet inside each framing.
+          const src = (await runAsync('tshark', ['-n', '-r', f, '-T', 'fields', '-e', 'ip.src', '-e', 'ipv6.src'])).trim().split('\n');
+          expect(src.map((l) => l.trim())).toEqual(Array(3).fill(lt === 229 ? '2001:db8::1' : '192.0.2.1'));
+        }),
+    );
   });
 
-  it('pcap with a declared FCS (tshark counts the FCS in the lengths, we strip it)', () => {
+  it('pcap with a declared FCS (tshark counts the FCS in the lengths, we strip it)', async ({ expect }) => {
     const f = path('fcs.pcap');
     writeFileSync(
       f,
@@ -152,12 +161,12 @@ describe.runIf(ok)('tshark and capinfos read what we write', () => {
         { fcsLen: 4 },
       ),
     );
-    expectSame(f, 4);
-    expect(run('tshark', ['-r', f, '-T', 'fields', '-e', 'eth.fcs']).trim().split('\n')).toEqual(Array(4).fill('0xdeadbeef'));
+    await expectSame(f, 4);
+    expect((await runAsync('tshark', ['-r', f, '-T', 'fields', '-e', 'eth.fcs'])).trim().split('\n')).toEqual(Array(4).fill('0xdeadbeef'));
   });
 
   for (const endian of ['le', 'be'] as const) {
-    it(`pcapng ${endian}: several sections, IDB options, every packet block kind, skipped blocks`, () => {
+    it(`pcapng ${endian}: several sections, IDB options, every packet block kind, skipped blocks`, async ({ expect }) => {
       const lts = Object.keys(WTAP_NAME).map(Number);
       const tsresols = [6, 9, 3, 0x80 | 20, 0x80 | 30, 0x80 | 32, 0, 10, 7, 1];
       const sections: PcapngSection[] = [
@@ -184,14 +193,14 @@ describe.runIf(ok)('tshark and capinfos read what we write', () => {
       ];
       const f = path(`multi-${endian}.pcapng`);
       writeFileSync(f, writePcapngSections(sections));
-      const mine = expectSame(f, 0, 1);
+      const mine = await expectSame(f, 0, 1);
       expect(mine).toHaveLength(lts.length + 4);
       // capinfos lists the interfaces of both sections in order.
-      expect(capinfosEncaps(f)).toEqual([...lts.map((lt) => WTAP_NAME[lt]!), 'rawip', 'ether']);
+      expect(await capinfosEncaps(f)).toEqual([...lts.map((lt) => WTAP_NAME[lt]!), 'rawip', 'ether']);
     });
   }
 
-  it('non-packet records that tshark numbers keep our frame numbers aligned', () => {
+  it('non-packet records that tshark numbers keep our frame numbers aligned', async ({ expect }) => {
     const raw = (blockType: number): PcapngBlock => ({ type: 'raw', blockType, body: new Uint8Array(64) });
     const ps = packets(4);
     const f = path('records.pcapng');
@@ -201,10 +210,10 @@ describe.runIf(ok)('tshark and capinfos read what we write', () => {
         { blocks: [ps[0]!, { type: 'custom', pen: 32473, data: Uint8Array.of(1, 2, 3) }, raw(0x204), ps[1]!, raw(0x216), ps[2]!, raw(0x221), raw(0x208), ps[3]!] },
       ]),
     );
-    expect(expectSame(f, 0, 4).map((fr) => fr.index)).toEqual([1, 4, 6, 8]);
+    expect((await expectSame(f, 0, 4)).map((fr) => fr.index)).toEqual([1, 4, 6, 8]);
   });
 
-  it('pcapng from the streaming writer', () => {
+  it('pcapng from the streaming writer', async ({ expect }) => {
     const f = path('stream.pcapng');
     const w = new PcapngFileWriter(f, { interfaces: [{ linkType: 1 }, { linkType: 113, tsresol: 9 }] });
     for (const p of packets(10)) w.write(p);
@@ -212,12 +221,12 @@ describe.runIf(ok)('tshark and capinfos read what we write', () => {
     w.newSection({ endian: 'be', linkType: 229 });
     for (const p of packets(5, 229)) w.write(p);
     w.close();
-    expect(expectSame(f)).toHaveLength(20);
-    expect(capinfosEncaps(f)).toEqual(['ether', 'linux-sll', 'rawip6']);
+    expect(await expectSame(f)).toHaveLength(20);
+    expect(await capinfosEncaps(f)).toEqual(['ether', 'linux-sll', 'rawip6']);
   });
 });
 
-describe.runIf(ok)('we read what editcap, mergecap and tcpdump write', () => {
+describe.runIf(ok).concurrent('we read what editcap, mergecap and tcpdump write', { timeout: TOOLS_TIMEOUT }, () => {
   let dir: string;
   const path = (n: string): string => join(dir, n);
   const src = packets(40);
@@ -233,10 +242,10 @@ describe.runIf(ok)('we read what editcap, mergecap and tcpdump write', () => {
     ['pcap', 'us'],
     ['nsecpcap', 'ns'],
     ['modpcap', 'us'],
-  ])('editcap -F %s', (format, precision) => {
+  ])('editcap -F %s', async (format, precision) => {
     const out = path(`out.${format}`);
-    run('editcap', ['-F', format, path('src.pcap'), out]);
-    const mine = expectSame(out);
+    await runAsync('editcap', ['-F', format, path('src.pcap'), out]);
+    const mine = await expectSame(out);
     expect(mine).toHaveLength(40);
     mine.forEach((f, i) => {
       expect(Array.from(f.data)).toEqual(Array.from(src[i]!.data));
@@ -245,46 +254,47 @@ describe.runIf(ok)('we read what editcap, mergecap and tcpdump write', () => {
     });
   });
 
-  it('editcap -s (snaplen) and -C (chop) output', () => {
-    run('editcap', ['-F', 'pcapng', '-s', '50', path('src.pcap'), path('snap.pcapng')]);
-    const mine = expectSame(path('snap.pcapng'));
+  it('editcap -s (snaplen) and -C (chop) output', async ({ expect }) => {
+    await runAsync('editcap', ['-F', 'pcapng', '-s', '50', path('src.pcap'), path('snap.pcapng')]);
+    const mine = await expectSame(path('snap.pcapng'));
     expect(mine.every((f) => f.data.length <= 50 && f.len > 50)).toBe(true);
   });
 
-  it('mergecap of two link types into one pcapng with two interfaces', () => {
-    run('mergecap', ['-F', 'pcapng', '-w', path('merged.pcapng'), path('src.pcap'), path('sll.pcap')]);
-    const mine = expectSame(path('merged.pcapng'));
+  it('mergecap of two link types into one pcapng with two interfaces', async ({ expect }) => {
+    await runAsync('mergecap', ['-F', 'pcapng', '-w', path('merged.pcapng'), path('src.pcap'), path('sll.pcap')]);
+    const mine = await expectSame(path('merged.pcapng'));
     expect(mine).toHaveLength(50);
     expect(new Set(mine.map((f) => `${f.interfaceId}:${f.linkType}`))).toEqual(new Set(['0:1', '1:113']));
   });
 
-  it('tcpdump -w rewrites, µs and ns', () => {
-    run('tcpdump', ['-r', path('src.pcap'), '-w', path('td.pcap')]);
-    run('tcpdump', ['--time-stamp-precision=nano', '-r', path('src.pcap'), '-w', path('td-ns.pcap')]);
-    expect(expectSame(path('td.pcap'))).toHaveLength(40);
-    const ns = expectSame(path('td-ns.pcap'));
+  it('tcpdump -w rewrites, µs and ns', async ({ expect }) => {
+    await runAsync('tcpdump', ['-r', path('src.pcap'), '-w', path('td.pcap')]);
+    await runAsync('tcpdump', ['--time-stamp-precision=nano', '-r', path('src.pcap'), '-w', path('td-ns.pcap')]);
+    expect(await expectSame(path('td.pcap'))).toHaveLength(40);
+    const ns = await expectSame(path('td-ns.pcap'));
     expect(ns.map((f) => f.tsNsec)).toEqual(src.map((p) => p.tsNsec));
   });
 
-  it('a gzip-compressed editcap pcapng is read by readCapture', async () => {
-    const out = path('out.pcapng.gz');
-    run('editcap', ['-F', 'pcapng', path('src.pcap'), path('out.pcapng')]);
-    run('gzip', ['-9', path('out.pcapng')]);
+  it('a gzip-compressed editcap pcapng is read by readCapture', async ({ expect }) => {
+    // Not out.pcapng: `editcap -F pcapng` above writes that one, at the same time.
+    const out = path('gz.pcapng.gz');
+    await runAsync('editcap', ['-F', 'pcapng', path('src.pcap'), path('gz.pcapng')]);
+    await runAsync('gzip', ['-9', path('gz.pcapng')]);
     expect(readFileSync(out).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
     const frames: Frame[] = [];
     const res = await readCapture(out, { frame: (f) => void frames.push(copyFrame(f)), warning: (m) => expect.fail(m) });
     expect(res.format).toBe('pcapng');
-    expect(frames.map(time)).toEqual(tsharkFrames(out).map((t) => t.time));
+    expect(frames.map(time)).toEqual((await tsharkFrames(out)).map((t) => t.time));
   });
 });
 
-describe.runIf(ok)('real captures match tshark', () => {
+describe.runIf(ok).concurrent('real captures match tshark', { timeout: TOOLS_TIMEOUT }, () => {
   const files = readdirSync(CAPTURES).filter((f) => f.endsWith('.pcap'));
   it('finds the shared captures', () => {
     expect(files.length).toBeGreaterThanOrEqual(10);
   });
   for (const name of files) {
-    it(name, async () => {
+    it(name, async ({ expect }) => {
       const file = join(CAPTURES, name);
       const frames: Frame[] = [];
       const warnings: string[] = [];
@@ -292,7 +302,7 @@ describe.runIf(ok)('real captures match tshark', () => {
       expect(warnings).toEqual([]);
       expect(res.frames).toBe(frames.length);
       expect(frames.map((f) => ({ index: f.index, time: time(f), len: f.len, caplen: f.data.length, interfaceId: f.interfaceId }))).toEqual(
-        tsharkFrames(file),
+        await tsharkFrames(file),
       );
       expect(frames.every((f) => f.linkType === 1)).toBe(true);
     });
@@ -305,15 +315,15 @@ describe.runIf(ok)('real captures match tshark', () => {
   });
 });
 
-describe.runIf(ok)('pcapng: default writer output', () => {
-  it('writePcapng defaults to little-endian µs with one EN10MB interface', () => {
+describe.runIf(ok).concurrent('pcapng: default writer output', { timeout: TOOLS_TIMEOUT }, () => {
+  it('writePcapng defaults to little-endian µs with one EN10MB interface', async ({ expect }) => {
     const dir = mkdtempSync(join(tmpdir(), 'lispscope-default-'));
     try {
       const f = join(dir, 'd.pcapng');
       writeFileSync(f, writePcapng(packets(3)));
       expect(readFileSync(f).subarray(8, 12)).toEqual(Buffer.from([0x4d, 0x3c, 0x2b, 0x1a]));
-      expect(run('capinfos', ['-M', f])).toMatch(/Time precision = microseconds \(6\)/);
-      expectSame(f);
+      expect(await runAsync('capinfos', ['-M', f])).toMatch(/Time precision = microseconds \(6\)/);
+      await expectSame(f);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parseArgs, UsageError, type CommandSpec } from '../../src/cli/args.js';
 import { COMMANDS, VERSION } from '../../src/cli/main.js';
 import { manPage } from '../../src/cli/man.js';
-import { lispscope, ROOT } from './run.js';
+import { eachAtOnce, lispscope, lispscopeAsync, ROOT } from './run.js';
 
 const spec: CommandSpec = {
   name: 'x',
@@ -71,13 +71,14 @@ describe('help', () => {
     expect(lispscope(['help', 'mn', 'resolve']).stdout).toMatch(/^Usage: lispscope mn resolve/m);
   });
 
-  it('every command\'s help ends with an example of that command', () => {
+  it('every command\'s help ends with an example of that command', { timeout: 300_000 }, async () => {
     const helps: [string, string[]][] = Object.entries(COMMANDS).flatMap(([name, c]) =>
       c.subcommands ? Object.keys(c.subcommands).map((s): [string, string[]] => [`${name} ${s}`, [name, s, '--help']]) : [[name, [name, '--help']] as [string, string[]]],
     );
     helps.push(['', ['--help']], ['mn', ['mn', '--help']]);
-    for (const [name, argv] of helps) {
-      const r = lispscope(argv);
+    const runs = await eachAtOnce(helps, ([, argv]) => lispscopeAsync(argv));
+    for (const [i, [name]] of helps.entries()) {
+      const r = runs[i]!;
       expect(r.code, name).toBe(0);
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines.at(-2), name).toBe('Example:');

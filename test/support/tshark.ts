@@ -1,7 +1,8 @@
 // tshark as an oracle: its LISP dissector's field values per frame, and the same fields derived
 // from our decoder, in one comparable shape (field name → values in packet order).
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { haveTool } from '../capture/helpers.js';
 import { PacketDecoder, type LispPacket } from '../../src/capture/packets.js';
 import { readCapture } from '../../src/capture/source.js';
 import { toHex } from '../../src/dissect/addr.js';
@@ -44,9 +45,7 @@ import type { AuthFields, ControlMessage, DataMessage, Lcaf, LispAddress, Locato
 
 export type FieldMap = Map<string, string[]>;
 
-export function haveTshark(): boolean {
-  return spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
-}
+export const haveTshark = (): boolean => haveTool('tshark');
 
 /** Skips with a printed reason, except under CI where a missing tool is a failure. */
 export function requireTool(name: string, present: boolean): boolean {
@@ -80,11 +79,20 @@ function collect(node: unknown, out: FieldMap, key?: string): void {
   else out.set(key, [norm(node)]);
 }
 
-/** tshark's view: frame number → LISP (and inner IP/UDP) field values in packet order. */
-export function tsharkFields(file: string, extraArgs: string[] = []): Map<number, FieldMap> {
+/**
+ * tshark's view: frame number → LISP (and inner IP/UDP) field values in packet order. tshark runs
+ * beside us (its start-up costs more than most files' decoding), so that callers can overlap runs.
+ */
+export async function tsharkFields(file: string, extraArgs: string[] = []): Promise<Map<number, FieldMap>> {
   // tshark exits non-zero on a file cut mid-record but still prints every frame before the cut.
-  const r = spawnSync('tshark', ['-r', file, '-T', 'json', '--no-duplicate-keys', ...extraArgs], { maxBuffer: 1 << 28 });
-  const json = r.stdout.toString().trim() || '[]';
+  const child = spawn('tshark', ['-r', file, '-T', 'json', '--no-duplicate-keys', ...extraArgs], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => chunks.push(b));
+  await new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', () => resolve());
+  });
+  const json = Buffer.concat(chunks).toString().trim() || '[]';
   const frames = JSON.parse(json) as { _source: { layers: Record<string, unknown> } }[];
   const out = new Map<number, FieldMap>();
   for (const f of frames) {
