@@ -560,7 +560,7 @@ async function liveSection(): Promise<void> {
           `${name.padEnd(12)} ${pps(r.rate)} pkt/s (${pps(r.sentRate)} sent): ${r.captured.toLocaleString('en').padStart(7)} of ${r.sent.toLocaleString('en')} shown, ` +
             `${r.queueDrops} dropped by the queue, ${lost - r.queueDrops} lost before it${r.kernelDrops === undefined ? '' : ` (kernel drops ${r.kernelDrops}`}, ` +
             `loopback backlog drops ${r.backlog})` +
-            `; sniff CPU ${r.cpu.toFixed(2)} s (${r.sysCpu.toFixed(2)} system; ${((r.cpu / r.sent) * 1e6).toFixed(2)} µs a packet), ${fixed(r.peakMb, 0)} MB peak; sender CPU ${r.senderCpu.toFixed(2)} s${label}`,
+            `; sniff CPU ${r.cpu.toFixed(2)} s (${r.sysCpu.toFixed(2)} system; ${((r.cpu / r.captured) * 1e6).toFixed(2)} µs a packet shown), ${fixed(r.peakMb, 0)} MB peak; sender CPU ${r.senderCpu.toFixed(2)} s${label}`,
         );
         process.stderr.write(`${rows[rows.length - 1]}\n`);
         if (lost === 0) best[name + label] = Math.max(best[name + label] ?? 0, r.sentRate);
