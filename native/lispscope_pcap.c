@@ -9,7 +9,7 @@
 // filled buffer: one crossing per batch, not per packet. The buffer always has room for a whole
 // snaplen packet before a dispatch goes on (pcap_breakloop stops it short), so none is cut.
 // JavaScript can hold the capture (hold(handle, true)): packets then wait in the kernel's ring,
-// which is larger than any queue of ours, and its drops are counted by pcap_stats.
+// which is larger than its queue, and what does not fit there pcap_stats counts.
 //
 // Record: u32 seconds high, u32 seconds low, u32 fraction (ns or µs, see `precision`), u32 caplen,
 // u32 original length, then caplen bytes, padded to 4. Host byte order.

@@ -5,8 +5,9 @@
 // decoding and output never hold up the capture: when they fall behind, the queue fills and what
 // does not fit is counted as dropped; what the kernel could not hand over, pcap_stats counts.
 // With our binding the queue stays short: past a quarter full the capture is held and packets wait
-// in the kernel's ring (32 MiB of TPACKET_V3 blocks, several times what the queue holds of small
-// packets), so a backlog after a moment without CPU fits there instead of overflowing the queue.
+// in the kernel's ring (32 MiB of TPACKET_V3 blocks: about twice the frames the queue takes of small
+// LISP packets, and memory already resident), so a backlog after a moment without CPU fits there
+// instead of overflowing the queue.
 
 import { LISP_CONTROL_PORT, LISP_DATA_PORT, VXLAN_PORT } from '../dissect/registry.js';
 import type { DecodeAs } from './packets.js';
@@ -314,7 +315,7 @@ export interface LiveStats {
 /**
  * How full the queue gets before the capture is held (packets wait in the kernel's ring), and how
  * empty before it takes them again. Held at a quarter: a batch the binding has already taken (up
- * to 4 MiB) still fits behind it.
+ * to 4 MiB, some 25,000 LISP packets) still fits behind it.
  */
 const HOLD_AT = 0.25;
 const TAKE_AT = 0.125;
