@@ -8,6 +8,8 @@
 // (a 20-byte record header each, 4-byte aligned) and the JavaScript callback gets one call per
 // filled buffer: one crossing per batch, not per packet. The buffer always has room for a whole
 // snaplen packet before a dispatch goes on (pcap_breakloop stops it short), so none is cut.
+// JavaScript can hold the capture (hold(handle, true)): packets then wait in the kernel's ring,
+// which is larger than its queue, and what does not fit there pcap_stats counts.
 //
 // Record: u32 seconds high, u32 seconds low, u32 fraction (ns or µs, see `precision`), u32 caplen,
 // u32 original length, then caplen bytes, padded to 4. Host byte order.
@@ -29,6 +31,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#ifdef __linux__
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#endif
 
 #define RECORD_HEADER 20
 #define MAX_ROUNDS 64
@@ -46,6 +54,10 @@ typedef struct {
   uint32_t snaplen;
   uv_poll_t poll;
   int polling;
+  // JavaScript asked for no packets for now: the poll is stopped until it asks again.
+  int held;
+  // The descriptor failed: the poll stays stopped whatever JavaScript asks.
+  int failed;
   int in_readable;
   int closing;
   // Owners of the struct: the JavaScript external (until finalized) and the uv poll handle (until
@@ -64,6 +76,28 @@ static void release(handle_t *h) {
       return NULL;                                                    \
     }                                                                 \
   } while (0)
+
+// On the Linux loopback every packet passes twice, sent and received, and libpcap skips the sent
+// copy only after it took a place in the kernel's ring and cost a look: the kernel can leave it
+// out (PACKET_IGNORE_OUTGOING, Linux 4.20), for the same packets at half the ring and half the
+// work. Elsewhere the sent packets are the host's own traffic, and stay.
+static void skip_loopback_echo(pcap_t *p, const char *device) {
+#if defined(__linux__) && defined(PACKET_IGNORE_OUTGOING)
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", device);
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  if (s < 0) return;
+  int loopback = ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_LOOPBACK);
+  close(s);
+  int one = 1;
+  // An older kernel refuses the option: libpcap goes on skipping the sent copies itself.
+  if (loopback) (void)setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+#else
+  (void)p;
+  (void)device;
+#endif
+}
 
 static napi_value throw_error(napi_env env, const char *code, const char *message) {
   napi_throw_error(env, code, message);
@@ -149,13 +183,12 @@ static void do_close(handle_t *h) {
   h->async_context = NULL;
 }
 
-static void on_readable(uv_poll_t *w, int status, int events) {
-  (void)events;
-  handle_t *h = (handle_t *)w->data;
+// Takes what the kernel holds, a batch a call into JavaScript; `status` is uv's word on the descriptor.
+static void take_ready(handle_t *h, int status) {
   if (!h->p || h->closing) return;
   h->in_readable = 1;
   int failed = 0;
-  for (int round = 0; round < MAX_ROUNDS && h->p && !h->closing; round++) {
+  for (int round = 0; round < MAX_ROUNDS && h->p && !h->closing && !h->held; round++) {
     h->used = 0;
     h->count = 0;
     int r = pcap_dispatch(h->p, -1, on_packet, (u_char *)h);
@@ -173,9 +206,17 @@ static void on_readable(uv_poll_t *w, int status, int events) {
     failed = 1;
   }
   // Nothing more will come: stop waking up for it (JavaScript closes the handle).
-  if (failed && h->polling) uv_poll_stop(&h->poll);
+  if (failed && h->polling) {
+    uv_poll_stop(&h->poll);
+    h->failed = 1;
+  }
   h->in_readable = 0;
   if (h->closing) do_close(h);
+}
+
+static void on_readable(uv_poll_t *w, int status, int events) {
+  (void)events;
+  take_ready((handle_t *)w->data, status);
 }
 
 static void finalize_handle(napi_env env, void *data, void *hint) {
@@ -286,6 +327,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     pcap_close(p);
     return throw_error(env, "EFILTER", message);
   }
+  skip_loopback_echo(p, device);
 
   handle_t *h = calloc(1, sizeof *h);
   if (!h) {
@@ -359,6 +401,25 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   h->closing = 1;
   // Inside our own callback libpcap is still in use: on_readable closes when it unwinds.
   if (!h->in_readable) do_close(h);
+  return NULL;
+}
+
+// hold(handle, held): stop taking packets from the kernel (they wait in its ring), or start again,
+// taking at once what waited (JavaScript lets go before it closes: nothing is left behind uncounted).
+static napi_value js_hold(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  handle_t *h = handle_arg(env, info, argv, 2, 1);
+  if (!h) return NULL;
+  bool held;
+  if (napi_get_value_bool(env, argv[1], &held) != napi_ok) return throw_error(env, "EINVAL", "held must be a boolean");
+  if (!h->polling || h->closing || h->failed || h->held == (int)held) return NULL;
+  h->held = held;
+  if (held) {
+    uv_poll_stop(&h->poll);
+    return NULL;
+  }
+  if (uv_poll_start(&h->poll, UV_READABLE, on_readable) != 0) return throw_error(env, "EHOLD", "cannot wait on the capture again");
+  if (!h->in_readable) take_ready(h, 0);
   return NULL;
 }
 
@@ -592,6 +653,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
+      {"hold", NULL, js_hold, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
       {"sendBatch", NULL, js_send_batch, NULL, NULL, NULL, napi_default, NULL},
       {"devices", NULL, js_devices, NULL, NULL, NULL, napi_default, NULL},

@@ -4,8 +4,12 @@
 //
 //   npm run bench [-- --packets N] [--generate] [--no-tshark] [--no-export] [--no-flood] [--no-tui] [--no-live]
 //                 [--no-sniff] [--no-live-export] [--live-only] [--sniff-buffer KiB]
+//                 [--rates PPS,...] [--sniff-modes json,lines] [--lispscope DIR,...] [--no-slow-reader]
 //
 // --sniff-buffer KiB: the live runs' sniff takes -B KiB (libpcap's ring; default defaultBufferSize's).
+// --rates, --sniff-modes: the live runs' rates and sniff's outputs (default: all of them).
+// --lispscope DIR,...: the checkouts whose bin/lispscope sniffs (default this one); with several,
+//   each rate runs each in turn, so that an old build and a new one share the minute's load.
 //
 // Every target of the offline part is a ratio of two runs of the same run, on wall time and on CPU
 // time (user + system): the machine is shared, and CPU time moves less with what else runs.
@@ -387,14 +391,16 @@ function liveFrames(): Uint8Array[] {
   return pool;
 }
 
-/** CPU seconds a process has used (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
+/** CPU seconds a process has used in user and system mode, from /proc. */
+function cpuSeconds(pid: number): { user: number; sys: number } {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 };
 }
 
 interface LiveRun extends ExportLiveRun {
+  /** Of `cpu`, the seconds in system mode. */
+  sysCpu: number;
   peakMb: number;
   /** Frames the kernel dropped before any capture saw them: the loopback's backlog was full (the sender's side). */
   backlog: number;
@@ -433,6 +439,16 @@ function backlogDrops(): number {
 /** sniff's -B for the live runs (--sniff-buffer KiB), when given. */
 const SNIFF_BUFFER = process.argv.includes('--sniff-buffer') ? ['-B', process.argv[process.argv.indexOf('--sniff-buffer') + 1]!] : [];
 
+/** The value after `flag` split at commas, or undefined when the flag is not given. */
+function listArg(flag: string): string[] | undefined {
+  const i = process.argv.indexOf(flag);
+  return i < 0 ? undefined : (process.argv[i + 1] ?? '').split(',').filter(Boolean);
+}
+
+const LIVE_RATES = (listArg('--rates') ?? ['100000', '150000', '200000', '250000', '300000']).map(Number);
+const SNIFF_MODES = listArg('--sniff-modes') ?? ['json', 'lines'];
+const SNIFF_ROOTS = listArg('--lispscope') ?? [ROOT];
+
 /** Peak RSS of a running process in MB, from /proc. */
 function peakRss(pid: number): number {
   const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -443,8 +459,8 @@ function peakRss(pid: number): number {
  * One sniff child, `seconds` of traffic at `rate`, then SIGINT and its totals. `slowReader`: its
  * output goes into a pipe nobody reads until the traffic is over (the queue must drop, not grow).
  */
-async function liveRun(mode: string[], rate: number, seconds: number, pool: { bytes: Uint8Array; ends: Uint32Array }, slowReader = false): Promise<LiveRun> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/lispscope'), 'sniff', '-i', 'lo', '-f', `udp and host ${LIVE_DST}`, ...SNIFF_BUFFER, ...mode], {
+async function liveRun(mode: string[], rate: number, seconds: number, pool: { bytes: Uint8Array; ends: Uint32Array }, slowReader = false, root = ROOT): Promise<LiveRun> {
+  const child = spawn(process.execPath, [join(root, 'bin/lispscope'), 'sniff', '-i', 'lo', '-f', `udp and host ${LIVE_DST}`, ...SNIFF_BUFFER, ...mode], {
     stdio: ['ignore', slowReader ? 'pipe' : 'ignore', 'pipe'],
   });
   child.stdout?.pause();
@@ -494,7 +510,9 @@ async function liveRun(mode: string[], rate: number, seconds: number, pool: { by
   inj.close();
   await new Promise((r) => setTimeout(r, 1000)); // let sniff finish what it holds
   const backlog = backlogDrops() - backlog0;
-  const cpu = cpuSeconds(child.pid!) - cpu0;
+  const cpu1 = cpuSeconds(child.pid!);
+  const sysCpu = cpu1.sys - cpu0.sys;
+  const cpu = cpu1.user - cpu0.user + sysCpu;
   const peakMb = peakRss(child.pid!);
   child.stdout?.resume();
   child.kill('SIGINT');
@@ -502,7 +520,7 @@ async function liveRun(mode: string[], rate: number, seconds: number, pool: { by
   const captured = Number(/(\d+) packets? captured on lo/.exec(err)?.[1] ?? NaN) - warm;
   const queueDrops = Number(/(\d+) packets? dropped by lispscope's queue/.exec(err)?.[1] ?? NaN);
   const kernel = /, (\d+) by the kernel/.exec(err)?.[1];
-  return { rate, sentRate, sent: n, captured, queueDrops, kernelDrops: kernel === undefined ? undefined : Number(kernel), cpu, peakMb, backlog, senderCpu };
+  return { rate, sentRate, sent: n, captured, queueDrops, kernelDrops: kernel === undefined ? undefined : Number(kernel), cpu, sysCpu, peakMb, backlog, senderCpu };
 }
 
 async function liveSection(): Promise<void> {
@@ -523,24 +541,31 @@ async function liveSection(): Promise<void> {
   const rows: string[] = [];
   const best: Record<string, number> = {};
   let sender = 0;
-  const modes: [string, string[]][] = process.argv.includes('--no-sniff') ? [] : [
-    ['sniff --json', ['--json']],
-    ['sniff', ['-n']],
-  ];
+  const modes: [string, string[]][] = process.argv.includes('--no-sniff')
+    ? []
+    : [
+        ['sniff --json', ['--json'], 'json'] as const,
+        ['sniff', ['-n'], 'lines'] as const,
+      ]
+        .filter(([, , key]) => SNIFF_MODES.includes(key))
+        .map(([name, mode]) => [name, [...mode]]);
   for (const [name, mode] of modes) {
-    for (const rate of [100_000, 150_000, 200_000, 250_000, 300_000]) {
-      const r = await liveRun(mode, rate, seconds, pool);
-      const lost = r.sent - r.captured;
-      const pps = (v: number) => Math.round(v).toLocaleString('en').padStart(7);
-      rows.push(
-        `${name.padEnd(12)} ${pps(r.rate)} pkt/s (${pps(r.sentRate)} sent): ${r.captured.toLocaleString('en').padStart(7)} of ${r.sent.toLocaleString('en')} shown, ` +
-          `${r.queueDrops} dropped by the queue, ${lost - r.queueDrops} lost before it${r.kernelDrops === undefined ? '' : ` (kernel drops ${r.kernelDrops}`}, ` +
-          `loopback backlog drops ${r.backlog})` +
-          `; sniff CPU ${r.cpu.toFixed(2)} s, ${fixed(r.peakMb, 0)} MB peak; sender CPU ${r.senderCpu.toFixed(2)} s`,
-      );
-      process.stderr.write(`${rows[rows.length - 1]}\n`);
-      if (lost === 0) best[name] = Math.max(best[name] ?? 0, r.sentRate);
-      sender = Math.max(sender, r.sentRate);
+    for (const rate of LIVE_RATES) {
+      for (const root of SNIFF_ROOTS) {
+        const r = await liveRun(mode, rate, seconds, pool, false, root);
+        const lost = r.sent - r.captured;
+        const pps = (v: number) => Math.round(v).toLocaleString('en').padStart(7);
+        const label = SNIFF_ROOTS.length > 1 ? ` [${root}]` : '';
+        rows.push(
+          `${name.padEnd(12)} ${pps(r.rate)} pkt/s (${pps(r.sentRate)} sent): ${r.captured.toLocaleString('en').padStart(7)} of ${r.sent.toLocaleString('en')} shown, ` +
+            `${r.queueDrops} dropped by the queue, ${lost - r.queueDrops} lost before it${r.kernelDrops === undefined ? '' : ` (kernel drops ${r.kernelDrops}`}, ` +
+            `loopback backlog drops ${r.backlog})` +
+            `; sniff CPU ${r.cpu.toFixed(2)} s (${r.sysCpu.toFixed(2)} system; ${((r.cpu / r.captured) * 1e6).toFixed(2)} µs a packet shown), ${fixed(r.peakMb, 0)} MB peak; sender CPU ${r.senderCpu.toFixed(2)} s${label}`,
+        );
+        process.stderr.write(`${rows[rows.length - 1]}\n`);
+        if (lost === 0) best[name + label] = Math.max(best[name + label] ?? 0, r.sentRate);
+        sender = Math.max(sender, r.sentRate);
+      }
     }
   }
   const load = loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -553,14 +578,18 @@ async function liveSection(): Promise<void> {
   // Said only when the sender reached the rate: otherwise the bench cannot tell.
   const verdict = (best['sniff --json'] ?? 0) >= 299_000 ? 'met' : sender < 299_000 ? `not measured (the sender reached ${Math.round(sender).toLocaleString('en')} pkt/s)` : 'MISSED';
   process.stdout.write(`target: sniff --json keeps 300,000 LISP packets/s with zero drops: ${verdict}\n`);
-  if (!process.argv.includes('--no-sniff')) {
-    // The reader of sniff's output reads nothing while the traffic lasts: the queue drops and counts.
-    const r = await liveRun(['--json'], 100_000, seconds, pool, true);
-    process.stdout.write(
-      `\nsniff --json into a pipe read only after the traffic, 100,000 pkt/s for ${seconds} s: ${r.captured.toLocaleString('en')} of ${r.sent.toLocaleString('en')} shown, ` +
-        `${r.queueDrops.toLocaleString('en')} dropped (and counted) by the queue; peak RSS ${fixed(r.peakMb, 0)} MB (target < 150 MB, drops counted: ` +
-        `${r.peakMb < 150 && r.queueDrops > 0 ? 'met' : 'MISSED'})\n`,
-    );
+  if (!process.argv.includes('--no-sniff') && !process.argv.includes('--no-slow-reader')) {
+    // The reader of sniff's output reads nothing while the traffic lasts: the capture is held, the
+    // packets wait in the queue and then in the kernel's ring, and what does not fit is counted.
+    for (const root of SNIFF_ROOTS) {
+      const r = await liveRun(['--json'], 100_000, seconds, pool, true, root);
+      const counted = r.queueDrops + (r.kernelDrops ?? 0);
+      process.stdout.write(
+        `\nsniff --json into a pipe read only after the traffic, 100,000 pkt/s for ${seconds} s: ${r.captured.toLocaleString('en')} of ${r.sent.toLocaleString('en')} shown, ` +
+          `${r.queueDrops.toLocaleString('en')} dropped (and counted) by the queue, ${(r.kernelDrops ?? 0).toLocaleString('en')} by the kernel; peak RSS ${fixed(r.peakMb, 0)} MB (target < 150 MB, drops counted: ` +
+          `${r.peakMb < 150 && counted > 0 && counted === r.sent - r.captured ? 'met' : 'MISSED'})${SNIFF_ROOTS.length > 1 ? ` [${root}]` : ''}\n`,
+      );
+    }
   }
   if (!process.argv.includes('--no-live-export')) await liveExportSection((mode, rate) => liveRun(mode, rate, seconds, pool), seconds, 20_000);
 }

@@ -57,6 +57,12 @@ export interface PcapHandle {
    * number sent, fewer when the socket takes no more for now. Bindings without it send one by one.
    */
   sendBatch?(frames: Uint8Array, ends: Uint32Array): number;
+  /**
+   * Takes no packets from the kernel while held: they wait in its ring (which drops and counts what
+   * does not fit) instead of in a queue of ours; let go, it hands over at once what waited there.
+   * Bindings without it hand every packet over as it comes.
+   */
+  hold?(held: boolean): void;
   close(): void;
 }
 

@@ -27,6 +27,7 @@ interface Binding {
   ): { handle: object; linkType: number; precision: 'nano' | 'micro'; warning?: string };
   close(handle: object): void;
   stats(handle: object): { recv: number; drop: number; ifdrop: number };
+  hold(handle: object, held: boolean): void;
   send(handle: object, frame: Uint8Array): void;
   sendBatch(handle: object, frames: Uint8Array, ends: Uint32Array): number;
   devices(): PcapDevice[];
@@ -98,6 +99,10 @@ class NativeHandle implements PcapHandle {
 
   sendBatch(frames: Uint8Array, ends: Uint32Array): number {
     return this.b.sendBatch(this.handle, frames, ends);
+  }
+
+  hold(held: boolean): void {
+    if (this.open) this.b.hold(this.handle, held);
   }
 
   close(): void {
