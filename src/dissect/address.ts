@@ -191,7 +191,10 @@ export function prefixText(a: LispAddress, maskLen: number): string {
     case 'ipv4':
     case 'ipv6':
     case 'mac':
-      return `${a.addr}/${maskLen}`;
+      // join, not a template: a template makes a tree of concatenated strings (for texts of 13
+      // characters or more), which the flow engine keeps for seconds as an exchange's EID, and
+      // every read of which (a hash, the JSON writer) goes through the tree or flattens it.
+      return [a.addr, maskLen].join('/');
     case 'lcaf':
       return lcafText(a, maskLen);
     default:
@@ -204,7 +207,7 @@ function lcafText(a: Extract<LispAddress, { kind: 'lcaf' }>, maskLen: number | u
   const withLen = (x: LispAddress, len: number | undefined) => (len === undefined ? addressText(x) : prefixText(x, len));
   switch (body.kind) {
     case 'instance-id':
-      return `[${body.iid}]${withLen(body.address, maskLen)}`;
+      return ['[', body.iid, ']', withLen(body.address, maskLen)].join(''); // flat, as prefixText's
     case 'source-dest':
       return `(${prefixText(body.source, body.sourceMaskLen)}, ${prefixText(body.dest, body.destMaskLen)})`;
     case 'afi-list':
