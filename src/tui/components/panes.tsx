@@ -64,13 +64,14 @@ export function SessionsPane({
 }: Area & { view: SessionView; selected: number; top: number; multi: boolean; follow: boolean; done: boolean }) {
   const total = view.count;
   // Read before the layout: a pending row widens its columns as it is read.
-  const rows: Session[] = [];
-  for (let i = top; i < Math.min(total, top + height - 2); i++) rows.push(view.row(i)!);
+  const rows: (Session | undefined)[] = [];
+  for (let i = top; i < Math.min(total, top + height - 2); i++) rows.push(view.row(i));
   const cols = layout(sessionColumns(paint, multi, view.widths), width - 2);
   const filter = view.filterText ? `  filter: ${view.filterText}` : '';
   const right = `sort ${view.sortKey} ${view.desc ? '▼' : '▲'}${follow ? '  follow' : ''}`;
   const lines = [titleLine(paint, `Sessions ${total ? selected + 1 : 0}/${total}${filter}`, width, focused, right), paint.dim(`  ${headerLine(cols)}`)];
-  rows.forEach((s, k) => lines.push(rowLine(paint, cells(cols, s), top + k === selected, focused)));
+  // A pending session no longer kept (a live source evicts the oldest) leaves its row empty.
+  rows.forEach((s, k) => lines.push(s ? rowLine(paint, cells(cols, s), top + k === selected, focused) : ''));
   const none = view.filterText
     ? '  no session matches the filter'
     : done
