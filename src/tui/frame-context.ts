@@ -61,7 +61,7 @@ class U32List {
 }
 
 /** Whether decoding `f` may touch a decoder's reassembly state. A superset is fine: other frames leave it alone. */
-export function touchesState(f: Frame): boolean {
+function touchesState(f: Frame): boolean {
   const b = f.data;
   let o = 14;
   // Ethernet with the IPv4 Ethertype (most frames) needs no link decoding (its MAC address strings

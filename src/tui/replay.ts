@@ -9,7 +9,7 @@
 
 import { PacketDecoder, type LispPacket, type PacketDecoderOptions } from '../capture/packets.js';
 import type { Frame } from '../capture/types.js';
-import { ALL, NONE, touchesState, type FrameContext } from './frame-context.js';
+import { ALL, NONE, type FrameContext } from './frame-context.js';
 
 export interface Decoded {
   packet: LispPacket;
@@ -38,12 +38,6 @@ export class ContextDecoder {
   /** The replay going on in the background, if any (the latest frame asked for wins): what is left to feed its cursor. */
   private job: { k: number; cursor: Cursor; todo: number[]; at: number } | undefined;
   private timer: NodeJS.Immediate | undefined;
-  /**
-   * Decodes the frames that touch no reassembly state (nearly all), one after the other: it never
-   * holds any, so it decodes each as a fresh one would (a decoder of its own per frame was a scan's
-   * main garbage).
-   */
-  private readonly stateless: PacketDecoder;
 
   constructor(
     private readonly context: FrameContext,
@@ -54,9 +48,7 @@ export class ContextDecoder {
     private readonly maxCursors = 32,
     /** Told when a background replay is done. */
     private readonly ready: () => void = () => undefined,
-  ) {
-    this.stateless = new PacketDecoder(opts);
-  }
+  ) {}
 
   /**
    * Frame `i` (0-based), decoded as `read` decodes it. With `wait` false, a long replay goes on in
@@ -64,7 +56,7 @@ export class ContextDecoder {
    */
   decode(i: number, wait = true): Decoded | undefined {
     const k = this.context.member(i);
-    if (k < 0) return this.feed(undefined, i);
+    if (k < 0) return this.feed(new PacketDecoder(this.opts), i);
     const kept = this.recent.get(i);
     if (kept) return kept;
     const chain = this.context.chain(k);
@@ -173,22 +165,14 @@ export class ContextDecoder {
     return out.reverse();
   }
 
-  /**
-   * Decodes frame `i` with `d` (undefined: a fresh one), after the other fragments of the datagram
-   * it completes.
-   */
-  private feed(d: PacketDecoder | undefined, i: number): Decoded | undefined {
-    const fragments = this.context.fragmentsOf(i);
-    if (fragments) {
-      d ??= new PacketDecoder(this.opts);
-      for (const j of fragments) {
-        const f = this.read(j);
-        if (f) d.decode(f);
-      }
+  /** Decodes frame `i` with `d`, after the other fragments of the datagram it completes. */
+  private feed(d: PacketDecoder, i: number): Decoded | undefined {
+    for (const j of this.context.fragmentsOf(i) ?? []) {
+      const f = this.read(j);
+      if (f) d.decode(f);
     }
     const f = this.read(i);
     if (!f) return undefined;
-    d ??= touchesState(f) ? new PacketDecoder(this.opts) : this.stateless;
     const packet = d.decode(f);
     return packet ? { packet, bytes: f.data } : undefined;
   }
