@@ -18,6 +18,8 @@ import { SessionView } from '../src/tui/sessions.js';
 
 /** The UI's display refresh (App's default refreshMs). */
 const REFRESH_MS = 100;
+/** Session rows on a tall terminal. */
+const SCREEN_ROWS = 50;
 
 export interface FilterRun {
   filter: string;
@@ -70,9 +72,10 @@ export async function tuiBench(file: string, packets: number, filters: string[],
   const firstS = (performance.now() - t0) / 1000;
   const view = new SessionView(false);
   const refresh = setInterval(() => {
-    // What App's snapshot takes, and the Sessions pane's sync.
+    // What App's snapshot takes, the Sessions pane's sync and its first screen of rows.
     const { list, total } = source.sessions();
-    view.sync(list, total, source.pendingSessions());
+    view.sync(list, total, source.pending());
+    for (let i = 0; i < Math.min(view.count, SCREEN_ROWS); i++) view.row(i);
     source.counters();
     source.status();
     void [...source.mappings()];

@@ -152,6 +152,15 @@ export class FlowEngine {
     return this.exchanges.pending();
   }
 
+  /** Exchanges started so far, and one of them still pending (see ExchangeTracker.pendingAt). */
+  get started(): number {
+    return this.exchanges.startedCount;
+  }
+
+  pendingAt(startIndex: number): PendingExchange | undefined {
+    return this.exchanges.pendingAt(startIndex);
+  }
+
   /**
    * `finish`, handing exchanges out a batch at a time and waiting whenever `ready` says the output
    * is full: everything closed behind a long-lived exchange would otherwise be written at once.

@@ -431,6 +431,31 @@ export class ExchangeTracker {
     return out;
   }
 
+  /** Exchanges started so far: the next one's startIndex. */
+  get startedCount(): number {
+    return this.started;
+  }
+
+  /**
+   * The exchange of `startIndex` as `pending` would list it (a copy), without copying the others:
+   * a viewer shows a page of tens of thousands. Undefined once it was handed to onExchange, or
+   * when it closed and waits for an earlier one under order `close` (the caller holds those).
+   */
+  pendingAt(startIndex: number): PendingExchange | undefined {
+    // Both lists are in order of start.
+    const list = this.byClose ? this.live : this.queue;
+    let lo = this.byClose ? 0 : this.head;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.startIndex < startIndex) lo = mid + 1;
+      else hi = mid;
+    }
+    const e = list[lo];
+    if (!e || e.startIndex !== startIndex || (this.byClose && e.closed)) return undefined;
+    return { exchange: publicView(e), open: !e.closed, startIndex };
+  }
+
   /**
    * End of input: everything open closes and is handed out. With `batch`, this call hands out at
    * most that many and says whether some are left (call it again), so that a writer can drain in

@@ -147,6 +147,8 @@ class EidState {
   /** Made at the first data packet to the EID: most EIDs of a busy capture see none. */
   seen: DataSeen | undefined = undefined;
   tracking: Tracking | undefined = undefined;
+  /** The `noHandover` line as of the last announcement (made when asked: a viewer asks again and again). */
+  why: string | undefined = undefined;
 
   constructor(eid: string) {
     this.mapping = { eid, timeline: NO_ENTRIES, handovers: [] };
@@ -184,6 +186,8 @@ const NO_ENTRIES = Object.freeze([]) as unknown as TimelineEntry[];
 
 export class MappingTracker {
   private readonly eids = new Map<string, EidState>();
+  /** Their mappings, in the same order (handed out without a copy). */
+  private readonly list: Mapping[] = [];
   /** The tracked EID prefixes, for data packets' inner destinations. */
   private readonly table = new PrefixTable<EidState>();
   private readonly maxTimeline: number;
@@ -238,6 +242,7 @@ export class MappingTracker {
     }
     s = new EidState(eid);
     this.eids.set(eid, s);
+    this.list.push(s.mapping);
     this.table.add(eid, s);
     this.adoptHosts(eid, s);
     return s;
@@ -251,6 +256,8 @@ export class MappingTracker {
   announce(ts: number, frame: FrameRef, source: string, by: string, eid: string, rlocs: string[], transport?: 'tcp'): void {
     const s = this.state(eid);
     if (!s) return;
+    // Everything the line depends on is changed here only.
+    s.why = undefined;
     if (!this.handoversOnly) rlocs = this.addEntry(s, ts, frame, source, by, rlocs, transport);
     const registration = source === 'map-register';
     if (registration) s.registered = true;
@@ -530,11 +537,14 @@ export class MappingTracker {
 
   /** Every mapping, in the order the EIDs were first seen; for one without a handover, why. */
   mappings(): Mapping[] {
+    return [...this.mappingList()];
+  }
+
+  /** `mappings()` without a copy: the tracker goes on adding to it (and to the mappings in it). */
+  mappingList(): readonly Mapping[] {
     if (this.handoversOnly) return [];
-    return [...this.eids.values()].map((s) => {
-      if (s.mapping.handovers.length === 0) s.mapping.noHandover = this.why(s);
-      return s.mapping;
-    });
+    for (const s of this.eids.values()) if (s.mapping.handovers.length === 0) s.mapping.noHandover = s.why ??= this.why(s);
+    return this.list;
   }
 
   private why(s: EidState): string {

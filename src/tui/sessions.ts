@@ -1,9 +1,11 @@
 // The Sessions pane's rows: the engine's exchanges, filtered with the `-Y` display filter over the
 // same JSON objects `flows --json` writes, and sorted. Kept incrementally: new sessions are
 // filtered as they arrive; a re-sort happens only when the order is not the arrival order.
-// Pending sessions (started, not reported yet: a request waiting for its answer) are few and
-// change on every refresh, so they are taken whole each time and merged into the closed rows; a
-// pending session has the seq of the closed one that replaces it, so the selection stays on it.
+// Pending sessions (started, not reported yet: a request waiting for its answer, and the ones
+// closed behind it) can be tens of thousands and change on every refresh: in start order and
+// unfiltered they follow the closed rows, and only the rows shown are read; filtered or sorted
+// otherwise, they are taken whole on each refresh and merged into the closed rows. A pending
+// session has the seq of the closed one that replaces it, so the selection stays on it.
 // In the UI an open exchange's provisional outcome reads `open` (to the filter too: `outcome ==
 // open`); `flows` never shows one.
 
@@ -11,7 +13,7 @@ import { compileFilterAmong, FilterError, type Predicate } from '../flows/filter
 import { exchangeKind, frameName } from '../output/flows-text.js';
 import { exchangeJson } from '../output/json-flows.js';
 import type { Paint } from './paint.js';
-import type { Session } from './source.js';
+import type { PendingRows, Session } from './source.js';
 import { clock, msText, type Column } from './text.js';
 
 export type SortKey = 'start' | 'kind' | 'eid' | 'requester' | 'rtt' | 'outcome' | 'retx';
@@ -51,9 +53,11 @@ export class SessionView {
   private filter: Predicate | undefined;
   /** Reported sessions that pass the filter, sorted. */
   private closed: Session[] = [];
-  /** Pending sessions that pass the filter, sorted; `pendingFrom` is the list they came from. */
+  /** Pending sessions that pass the filter, sorted, when taken whole; `pendingFrom` is where they came from. */
   private pending: Session[] = [];
-  private pendingFrom: readonly Session[] | undefined;
+  private pendingFrom: PendingRows | undefined;
+  /** The pending sessions read one by one instead (no filter, in start order): after the closed rows. */
+  private lazy: PendingRows | undefined;
   /**
    * The verdict on each pending session looked at (and widened for): the source hands out the
    * same objects on every refresh until they are listed or taken again, and there can be most of
@@ -69,10 +73,25 @@ export class SessionView {
   constructor(private readonly multi = false) {}
 
   /** The rows to show: the closed sessions and the pending ones, in one order. */
-  get rows(): readonly Session[] {
-    if (!this.pending.length) return this.closed;
-    this.merged ??= mergeSorted(this.closed, this.pending, this.compare);
-    return this.merged;
+  get count(): number {
+    return this.closed.length + (this.lazy ? this.lazy.count : this.pending.length);
+  }
+
+  /** Row `i` (a pending one as it is now; the columns are widened for it). */
+  row(i: number): Session | undefined {
+    const lazy = this.lazy;
+    if (!lazy) {
+      if (!this.pending.length) return this.closed[i];
+      this.merged ??= mergeSorted(this.closed, this.pending, this.compare);
+      return this.merged[i];
+    }
+    if (i < 0 || i >= this.count) return undefined;
+    // Ascending: the closed ones, then the pending ones; descending, the other way round.
+    const n = this.desc ? lazy.count : this.closed.length;
+    if (this.desc ? i >= n : i < n) return this.closed[this.desc ? i - n : i];
+    const s = lazy.at(this.desc ? lazy.from + n - 1 - i : lazy.from + i - n);
+    if (s) this.widen(s);
+    return s;
   }
 
   /** Sets the `-Y` filter ('' clears it); returns the error message when it does not compile. */
@@ -94,6 +113,7 @@ export class SessionView {
     this.closed = [];
     this.pending = [];
     this.pendingFrom = undefined;
+    this.lazy = undefined;
     this.verdicts = new WeakMap();
     this.merged = undefined;
     this.next = 0;
@@ -117,18 +137,26 @@ export class SessionView {
    * Takes the sessions of `list` not seen yet, up to seq `limit` (a paused display stops there),
    * and `pending`, the source's pending sessions as of that limit (numbered from it on).
    */
-  sync(list: readonly Session[], limit = Infinity, pending: readonly Session[] = []): void {
+  sync(list: readonly Session[], limit = Infinity, pending?: PendingRows): void {
     if (pending !== this.pendingFrom) {
       this.pendingFrom = pending;
-      const rows: Session[] = [];
-      // Each is a copy that never changes (an open one comes as a new copy in a later snapshot).
-      for (const s of pending) if (this.passes(s, true)) rows.push(s);
-      // They come in seq order, which is the order of the default sort.
-      if (!isSorted(rows, this.compare)) rows.sort(this.compare);
-      this.pending = rows;
-      this.merged = undefined;
+      this.takePending();
     }
     this.syncClosed(list, limit);
+  }
+
+  private takePending(): void {
+    const from = this.pendingFrom;
+    this.merged = undefined;
+    this.lazy = from && !this.filter && this.sortKey === 'start' ? from : undefined;
+    const rows: Session[] = [];
+    if (from && !this.lazy) {
+      // Each is a copy that never changes (an open one comes as a new copy in a later snapshot).
+      for (const s of from.list()) if (this.passes(s, true)) rows.push(s);
+      // They come in seq order, which is the order of the default sort.
+      if (!isSorted(rows, this.compare)) rows.sort(this.compare);
+    }
+    this.pending = rows;
   }
 
   private syncClosed(list: readonly Session[], limit: number): void {
@@ -205,27 +233,29 @@ export class SessionView {
 
   private sort(): void {
     this.closed.sort(this.compare);
-    this.pending.sort(this.compare);
-    this.merged = undefined;
+    this.takePending();
   }
 
   indexOfSeq(seq: number | undefined): number {
     if (seq === undefined) return -1;
-    const rows = this.rows;
+    const lazy = this.lazy;
+    if (lazy && seq >= lazy.from && seq < lazy.from + lazy.count) return this.desc ? lazy.from + lazy.count - 1 - seq : this.closed.length + seq - lazy.from;
+    const n = this.count;
     if (this.sortKey === 'start') {
       // Arrival order: binary search by seq (reversed when descending).
       let lo = 0;
-      let hi = rows.length;
+      let hi = n;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        const v = rows[mid]!.seq;
+        const v = this.row(mid)!.seq;
         if (v === seq) return mid;
         if (this.desc ? v > seq : v < seq) lo = mid + 1;
         else hi = mid;
       }
       return -1;
     }
-    return rows.findIndex((r) => r.seq === seq);
+    for (let i = 0; i < n; i++) if (this.row(i)!.seq === seq) return i;
+    return -1;
   }
 }
 
@@ -244,15 +274,6 @@ function mergeSorted<T>(a: readonly T[], b: readonly T[], compare: (x: T, y: T) 
   while (i < a.length) out[k++] = a[i++]!;
   while (j < b.length) out[k++] = b[j++]!;
   return out;
-}
-
-/** The session of number `seq` in the source's lists (closed, then pending), if still kept. */
-export function sessionBySeq(list: readonly Session[], pending: readonly Session[], seq: number): Session | undefined {
-  // Both lists are numbered without gaps: closed sessions from list[0], pending ones after them.
-  const c = list[0] ? list[seq - list[0].seq] : undefined;
-  if (c?.seq === seq) return c;
-  const p = pending[0] ? pending[seq - pending[0].seq] : undefined;
-  return p?.seq === seq ? p : undefined;
 }
 
 /** The outcome as `flows` writes it: a Registration Reject's reason with it. */

@@ -30,6 +30,19 @@ export interface Session {
   open?: boolean;
 }
 
+/**
+ * The sessions after the listed ones, numbered [from, from + count) as of when taken: open
+ * exchanges, and closed ones held behind them. A busy capture has tens of thousands at a time, so
+ * a view reads only the rows it shows (`at`, each as it is now: listed meanwhile, or still
+ * pending); one that filters or sorts them takes them whole (`list`, a snapshot).
+ */
+export interface PendingRows {
+  from: number;
+  count: number;
+  at(seq: number): Session | undefined;
+  list(): readonly Session[];
+}
+
 /** What the packet index knows about a packet without decoding it. */
 export interface PacketRef {
   seq: number;
@@ -127,11 +140,10 @@ export interface DataSource {
 
   /** Sessions in start order; `total` counts every session ever reported (evicted ones included). */
   sessions(): { list: readonly Session[]; total: number };
-  /**
-   * The exchanges the engine started that are not listed yet (open, or closed behind an open one),
-   * numbered on from `total`: a snapshot, taken when called.
-   */
-  pendingSessions(): Session[];
+  /** The exchanges the engine started that are not listed yet (open, or closed behind an open one). */
+  pending(): PendingRows;
+  /** Session `seq` as it is now (listed or pending), if still kept. */
+  sessionAt(seq: number): Session | undefined;
   mappings(): readonly Mapping[];
   counters(): Counters;
   status(): SourceStatus;
@@ -215,17 +227,13 @@ export abstract class SourceCore {
   protected readonly warningList: string[] = [];
   protected readonly learned: Roles = new Map();
   private readonly listeners = new Set<(changed: ReadonlySet<SourceEvent>) => void>();
-  private pending = new Set<SourceEvent>();
+  private unreported = new Set<SourceEvent>();
   private scheduled = false;
   private readonly cache = new Map<number, PacketView>();
   /** pendingSessions, with `sessionTotal` as of then. */
   private readonly pendingSnapshot = new CostlySnapshot(
     () => ({ total: this.sessionTotal, list: this.takePending() }),
     () => this.changed('sessions'),
-  );
-  private readonly mappingSnapshot = new CostlySnapshot(
-    () => (this.engine ? this.engine.mappingTracker.mappings() : []),
-    () => this.changed('mappings'),
   );
 
   constructor(protected readonly maxSessions = Infinity) {}
@@ -236,13 +244,13 @@ export abstract class SourceCore {
   }
 
   protected changed(what: SourceEvent): void {
-    this.pending.add(what);
+    this.unreported.add(what);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      const set = this.pending;
-      this.pending = new Set();
+      const set = this.unreported;
+      this.unreported = new Set();
       for (const l of this.listeners) l(set);
     });
   }
@@ -300,6 +308,26 @@ export abstract class SourceCore {
     return { list: this.sessionList, total: this.sessionTotal };
   }
 
+  sessionAt(seq: number): Session | undefined {
+    // The list holds [total - length, total) (evicted ones before), the held ones the rest but
+    // the open ones.
+    if (seq < this.sessionTotal) return this.sessionList[seq - this.sessionTotal + this.sessionList.length];
+    const held = this.held[this.heldHead + seq - this.sessionTotal];
+    if (held) return held;
+    const p = this.engine?.pendingAt(seq);
+    return p && pendingSession(p);
+  }
+
+  pending(): PendingRows {
+    const from = this.sessionTotal;
+    const end = Math.max(this.engine?.started ?? 0, from + this.held.length - this.heldHead);
+    return { from, count: end - from, at: (seq) => this.sessionAt(seq), list: () => this.pendingSessions() };
+  }
+
+  /**
+   * The pending sessions, numbered on from `total`: a snapshot, taken when called (or handed out
+   * again when taking it is costly).
+   */
   pendingSessions(): Session[] {
     const { value, reused } = this.pendingSnapshot.get();
     // The ones listed since leave it (it is in seq order).
@@ -329,13 +357,12 @@ export abstract class SourceCore {
   }
 
   mappings(): readonly Mapping[] {
-    return this.mappingSnapshot.get().value;
+    return this.engine ? this.engine.mappingTracker.mappingList() : [];
   }
 
   /** The engine is through its input: the snapshots the display takes next must be its final state. */
   protected settled(): void {
     this.pendingSnapshot.drop();
-    this.mappingSnapshot.drop();
   }
 
   roles(): Roles {

@@ -54,6 +54,9 @@ describe('FlowEngine.pending', () => {
       ['10.1.0.0/16', true],
       ['10.2.0.0/16', false],
     ]);
+    // One by one, the same.
+    expect(engine.started).toBe(2);
+    expect([0, 1].map((i) => engine.pendingAt(i))).toEqual(engine.pending());
     engine.exchanges.sweep(14.1);
     expect(reported.map((e) => [e.eid, e.outcome])).toEqual([
       ['10.1.0.0/16', 'unanswered'],
@@ -94,6 +97,9 @@ describe("FlowEngine order 'close'", () => {
     engine.exchanges.sweep(13.25);
     expect(reported).toEqual([['10.2.0.0/16', 'answered', 1]]);
     expect(engine.pending().map((p) => [p.exchange.eid, p.open, p.startIndex])).toEqual([['10.1.0.0/16', true, 0]]);
+    // The closed one is no longer the engine's to hand out (the caller got it).
+    expect(engine.pendingAt(0)).toEqual(engine.pending()[0]);
+    expect(engine.pendingAt(1)).toBeUndefined();
     engine.exchanges.sweep(14.1);
     expect(reported[1]).toEqual(['10.1.0.0/16', 'unanswered', 0]);
     expect(engine.pending()).toEqual([]);

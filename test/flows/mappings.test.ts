@@ -107,6 +107,19 @@ describe('mappings and handovers', () => {
     expect(analyze(s.packets).result.mappings[0]!.handovers).toEqual([]);
   });
 
+  it('says why there was no handover as things stand whenever asked, without a copy in between', () => {
+    const m = new MappingTracker();
+    m.announce(0, { frame: 1, file: 0 }, 'map-register', A, '10.1.0.5/32', [A]);
+    const list = m.mappingList();
+    expect(list[0]!.noHandover).toMatch(/^one registration and nothing earlier/);
+    m.announce(60, { frame: 2, file: 0 }, 'map-register', A, '10.1.0.5/32', [A]);
+    m.announce(60, { frame: 3, file: 0 }, 'map-register', B, '10.1.0.6/32', [B]);
+    expect(m.mappingList()).toBe(list);
+    expect(list.map((x) => x.noHandover)).toEqual(['the RLOC set did not change over 2 registrations', expect.stringMatching(/^one registration and nothing earlier/)]);
+    expect(m.mappings()).toEqual(list);
+    expect(m.mappings()).not.toBe(list);
+  });
+
   it('an SMR naming no EID under a handover reaches every handover, also one begun after an earlier such SMR', () => {
     const m = new MappingTracker();
     const [mn1, mn2] = ['10.1.0.5/32', '10.1.0.6/32'];

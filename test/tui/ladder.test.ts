@@ -67,7 +67,7 @@ describe('registrations over the reliable transport', () => {
   it('lists them as flows does: kind registration (tcp), outcome rejected (reason); the columns make room', () => {
     const v = new SessionView();
     v.sync(source.sessions().list);
-    expect(v.rows.map((s) => outcomeText(s))).toEqual(['answered', 'rejected (not-site-eid-prefix)', 'unanswered', 'rejected (authentication-failure)', 'answered']);
+    expect(Array.from({ length: v.count }, (_, i) => outcomeText(v.row(i)!))).toEqual(['answered', 'rejected (not-site-eid-prefix)', 'unanswered', 'rejected (authentication-failure)', 'answered']);
     // Every column as wide as its widest cell (the titles at least).
     const rows = source.sessions().list;
     expect(v.widths).toEqual({
@@ -81,7 +81,7 @@ describe('registrations over the reliable transport', () => {
     const paint = makePaint(false);
     const cols = layout(sessionColumns(paint, false, v.widths), 148);
     const cell = (title: string, s: Session) => cols.find((c) => c.title === title)!.text(s);
-    expect(cell('kind', v.rows[1]!)).toBe('registration (tcp)');
+    expect(cell('kind', v.row(1)!)).toBe('registration (tcp)');
     expect(cols.find((c) => c.title === 'outcome')!.width).toBe(33);
     // At 80 columns the optional ones go first, then kind and outcome are cut back to fit.
     const narrow = layout(sessionColumns(paint, false, v.widths), 78);

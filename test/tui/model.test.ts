@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { Exchange } from '../../src/flows/types.js';
 import type { TreeNode } from '../../src/output/tree.js';
 import { renderLadder, type Ladder } from '../../src/tui/ladder.js';
-import { outcomeText, SessionView, sessionBySeq } from '../../src/tui/sessions.js';
-import { SourceCore, type PacketView, type Session } from '../../src/tui/source.js';
+import { outcomeText, SessionView } from '../../src/tui/sessions.js';
+import { SourceCore, type PacketView, type PendingRows, type Session } from '../../src/tui/source.js';
 import { fit, layout, scrollTop, type Column } from '../../src/tui/text.js';
 import { defaultExpanded, flattenTree, nodeRange } from '../../src/tui/tree-view.js';
 
@@ -17,29 +17,39 @@ function session(seq: number, o: Partial<Exchange> = {}): Session {
   };
 }
 
+/** The view's rows, as the Sessions pane reads them. */
+function rowsOf(v: SessionView): Session[] {
+  return Array.from({ length: v.count }, (_, i) => v.row(i)!);
+}
+
+/** Pending sessions as a source hands them out, numbered from `from` on. */
+function pendingOf(list: Session[], from = list[0]?.seq ?? 0): PendingRows {
+  return { from, count: list.length, at: (seq) => list.find((s) => s.seq === seq), list: () => list };
+}
+
 describe('SessionView', () => {
   it('filters new sessions as they come, sorts, forgets evicted ones and stops at a paused limit', () => {
     const v = new SessionView();
     const list = Array.from({ length: 10 }, (_, i) => session(i, i % 3 === 0 ? { outcome: 'unanswered', rttMs: null } : {}));
     expect(v.setFilter('outcome == unanswered')).toBeUndefined();
     v.sync(list, 5);
-    expect(v.rows.map((r) => r.seq)).toEqual([0, 3]);
+    expect(rowsOf(v).map((r) => r.seq)).toEqual([0, 3]);
     v.sync(list);
-    expect(v.rows.map((r) => r.seq)).toEqual([0, 3, 6, 9]);
+    expect(rowsOf(v).map((r) => r.seq)).toEqual([0, 3, 6, 9]);
     expect(v.indexOfSeq(6)).toBe(2);
     expect(v.setFilter('rtt_ms >')).toMatch(/expected a value/);
     v.setFilter('');
     v.sync(list);
     v.setSort('rtt', false);
-    expect(v.rows.slice(0, 3).map((r) => r.seq)).toEqual([8, 7, 5]);
+    expect(rowsOf(v).slice(0, 3).map((r) => r.seq)).toEqual([8, 7, 5]);
     list.push(session(10, { rttMs: 1 }));
     v.sync(list);
-    expect(v.rows[0]!.seq).toBe(10);
+    expect(rowsOf(v)[0]!.seq).toBe(10);
     // The source evicted the oldest: they leave the rows too.
     list.splice(0, 4);
     v.sync(list);
-    expect(v.rows.some((r) => r.seq < 4)).toBe(false);
-    expect(v.rows).toHaveLength(7);
+    expect(rowsOf(v).some((r) => r.seq < 4)).toBe(false);
+    expect(rowsOf(v)).toHaveLength(7);
   });
 });
 
@@ -49,32 +59,34 @@ describe('SessionView with pending sessions', () => {
     const closed = [session(0), session(1)];
     // Pending: number 2 is still waiting (its outcome provisional), 3 closed behind it.
     let pending = [{ ...session(2, { outcome: 'unanswered', rttMs: null }), open: true }, session(3, { outcome: 'negative' })];
-    v.sync(closed, 2, pending);
-    expect(v.rows.map((r) => r.seq)).toEqual([0, 1, 2, 3]);
-    expect(v.rows.map(outcomeText)).toEqual(['answered', 'answered', 'open', 'negative']);
+    v.sync(closed, 2, pendingOf(pending));
+    expect(rowsOf(v).map((r) => r.seq)).toEqual([0, 1, 2, 3]);
+    expect(rowsOf(v).map(outcomeText)).toEqual(['answered', 'answered', 'open', 'negative']);
     expect(v.indexOfSeq(2)).toBe(2);
     // The filter sees the outcome the UI shows.
     v.setFilter('outcome == open');
-    v.sync(closed, 2, pending);
-    expect(v.rows.map((r) => r.seq)).toEqual([2]);
+    v.sync(closed, 2, pendingOf(pending));
+    expect(rowsOf(v).map((r) => r.seq)).toEqual([2]);
     v.setFilter('outcome == unanswered');
-    v.sync(closed, 2, pending);
-    expect(v.rows).toEqual([]);
+    v.sync(closed, 2, pendingOf(pending));
+    expect(rowsOf(v)).toEqual([]);
     v.setFilter('');
-    v.sync(closed, 2, pending);
+    v.sync(closed, 2, pendingOf(pending));
     // Sorted by RTT, the waiting one (no RTT yet) goes last.
     v.setSort('rtt', false);
-    expect(v.rows.map((r) => r.seq)).toEqual([3, 1, 0, 2]);
+    expect(rowsOf(v).map((r) => r.seq)).toEqual([3, 1, 0, 2]);
+    // Descending, the pending ones (read one by one) come first.
+    v.setSort('start', true);
+    expect(rowsOf(v).map((r) => r.seq)).toEqual([3, 2, 1, 0]);
+    expect(v.indexOfSeq(2)).toBe(1);
+    expect(v.indexOfSeq(0)).toBe(3);
     v.setSort('start', false);
     // It closes unanswered: reported with the same number, the pending list moves on.
     closed.push(session(2, { outcome: 'unanswered', rttMs: null }), session(3, { outcome: 'negative' }));
     pending = [];
-    v.sync(closed, 4, pending);
-    expect(v.rows.map((r) => r.seq)).toEqual([0, 1, 2, 3]);
-    expect(v.rows.map(outcomeText)).toEqual(['answered', 'answered', 'unanswered', 'negative']);
-    expect(sessionBySeq(closed, [], 2)!.exchange.outcome).toBe('unanswered');
-    expect(sessionBySeq(closed.slice(1), [session(4)], 4)!.seq).toBe(4);
-    expect(sessionBySeq(closed.slice(1), [], 0)).toBeUndefined();
+    v.sync(closed, 4, pendingOf(pending, 4));
+    expect(rowsOf(v).map((r) => r.seq)).toEqual([0, 1, 2, 3]);
+    expect(rowsOf(v).map(outcomeText)).toEqual(['answered', 'answered', 'unanswered', 'negative']);
   });
 });
 
@@ -177,11 +189,17 @@ describe('sessions held behind a long-lived one', () => {
     const again = source.pendingSessions();
     expect(again[0]).toBe(first[0]);
     expect(again[1]).toBe(first[1]);
+    // Read one by one: 0 is still open (in the engine: this source has none), 1 and 2 held.
+    const rows = source.pending();
+    expect([rows.from, rows.count]).toEqual([0, 3]);
+    expect([0, 1, 2].map((seq) => rows.at(seq))).toEqual([undefined, first[0], first[1]]);
     source.report(s0.exchange, 0);
     const { list, total } = source.sessions();
     expect(total).toBe(3);
     expect(list.map((s) => s.exchange)).toEqual([s0.exchange, s1.exchange, s2.exchange]);
     expect(list[1]).toBe(first[0]);
+    expect(source.sessionAt(1)).toBe(first[0]);
+    expect(source.pending().count).toBe(0);
     expect(source.pendingSessions()).toEqual([]);
   });
 
@@ -192,14 +210,14 @@ describe('sessions held behind a long-lived one', () => {
     expect(v.setFilter('outcome == negative')).toBeUndefined();
     const closed = [session(0)];
     const held = [counted(session(1, { outcome: 'negative' })), counted(session(2))];
-    v.sync(closed, 1, held);
-    expect(v.rows.map((r) => r.seq)).toEqual([1]);
+    v.sync(closed, 1, pendingOf(held));
+    expect(rowsOf(v).map((r) => r.seq)).toEqual([1]);
     const afterFirst = reads;
     expect(afterFirst).toBeGreaterThan(0);
     // A later refresh: a new array, the same sessions.
-    v.sync(closed, 1, [...held]);
-    v.sync([...closed, ...held], 3, []);
-    expect(v.rows.map((r) => r.seq)).toEqual([1]);
+    v.sync(closed, 1, pendingOf([...held]));
+    v.sync([...closed, ...held], 3, pendingOf([], 3));
+    expect(rowsOf(v).map((r) => r.seq)).toEqual([1]);
     expect(reads - afterFirst).toBe(0);
   });
 });

@@ -21,8 +21,8 @@ import { buildLadder, renderLadder } from '../ladder.js';
 import { mappingLines } from '../mappings-view.js';
 import { PacketFilter, type FilterProgress } from '../packet-filter.js';
 import type { Paint } from '../paint.js';
-import { SessionView, sessionBySeq, SORT_KEYS } from '../sessions.js';
-import type { Counters, DataSource, PacketView, Session, SourceStatus } from '../source.js';
+import { SessionView, SORT_KEYS } from '../sessions.js';
+import type { Counters, DataSource, PacketView, PendingRows, Session, SourceStatus } from '../source.js';
 import { cut, fit, scrollTop } from '../text.js';
 import { allKeys, defaultExpanded, flattenTree, nodeRange } from '../tree-view.js';
 import { initialState, PANES, reduce, type Confirm, type UiAction } from '../ui-state.js';
@@ -52,7 +52,7 @@ interface Snapshot {
   first: number;
   sessions: number;
   /** The sessions started and not reported yet, numbered from `sessions` on. */
-  pending: Session[];
+  pending: PendingRows;
   counters: Counters;
   status: SourceStatus;
   mappings: readonly Mapping[];
@@ -65,7 +65,7 @@ function take(source: DataSource, filter: PacketFilter | undefined): Snapshot {
   return {
     ...r,
     sessions: source.sessions().total,
-    pending: source.pendingSessions(),
+    pending: source.pending(),
     counters: source.counters(),
     status: source.status(),
     mappings: [...source.mappings()],
@@ -187,17 +187,17 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
   view.sync(source.sessions().list, snap.sessions, snap.pending);
 
   // The session drilled into as it is now: an open one gains its answer and closes meanwhile.
-  const scope = st.scope && (sessionBySeq(source.sessions().list, snap.pending, st.scope.seq) ?? st.scope);
+  const scope = st.scope && (source.sessionAt(st.scope.seq) ?? st.scope);
 
   // ---- the frame: title and key lines grow to two lines rather than cut what matters -------------
   const flags = [follow ? 'FOLLOW' : '', paused ? 'PAUSED' : '', st.busy ? 'SENDING' : ''].filter(Boolean).map((f) => paint.bold(f));
   const title = titleBarLines(W, paint, source.title, source.kind, snap.status, flags);
 
   // ---- sessions ------------------------------------------------------------------------------
-  const rows = view.rows;
-  let sessIdx = follow ? rows.length - 1 : view.indexOfSeq(st.sessSeq);
-  if (sessIdx < 0) sessIdx = Math.min(rows.length - 1, 0);
-  const session: Session | undefined = rows[sessIdx];
+  const sessCount = view.count;
+  let sessIdx = follow ? sessCount - 1 : view.indexOfSeq(st.sessSeq);
+  if (sessIdx < 0) sessIdx = Math.min(sessCount - 1, 0);
+  const session: Session | undefined = view.row(sessIdx);
 
   // ---- packets -------------------------------------------------------------------------------
   const inPackets = pane === 'packets' || pane === 'detail' || pane === 'hex';
@@ -235,7 +235,7 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
     const warning = warn && snap.status.state !== 'live' ? `warning: ${warn}` : '';
     if (pfilter && scan) {
       const packets = scan.caughtUp ? `${plural(scan.end - scan.first, 'packet')} of ${scan.of.toLocaleString('en-US')} match` : `${plural(scan.end - scan.first, 'packet')} match so far, scanning ${scan.scanned.toLocaleString('en-US')} of ${scan.of.toLocaleString('en-US')}`;
-      return two(`filter ${pfilter.text}: ${plural(view.rows.length, 'session')} match · ${packets}${warning ? ` · ${warning}` : ''}`, (s) => paint.fg('cyan', s));
+      return two(`filter ${pfilter.text}: ${plural(sessCount, 'session')} match · ${packets}${warning ? ` · ${warning}` : ''}`, (s) => paint.fg('cyan', s));
     }
     if (warning) return two(warning, (s) => paint.fg('yellow', s));
     return two('Tab pane · ↵ drill in · Esc back · / filter · g go to frame · s sort · f follow · p pause · r/R resend/replay · e resolve · H handover · ? help · q quit', paint.dim);
@@ -253,7 +253,7 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
   const hexW = wide ? 68 : W;
   const treeW = wide ? W - hexW - 1 : W;
   const sessListH = sessH - 2;
-  const sTop = scrollTop(Math.max(0, sessIdx), st.sessTop, sessListH, rows.length);
+  const sTop = scrollTop(Math.max(0, sessIdx), st.sessTop, sessListH, sessCount);
   const pTop = scrollTop(pIdx, st.pktTop, pktH - 2, count);
 
   // ---- detail tree and hex -------------------------------------------------------------------
@@ -435,9 +435,9 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
     move: (nav) => {
       switch (pane) {
         case 'sessions': {
-          const next = moved(nav, sessIdx, rows.length, sessListH);
-          if (follow && next !== rows.length - 1) dispatch({ t: 'follow', on: false });
-          dispatch({ t: 'session', seq: rows[next]?.seq, top: scrollTop(next, sTop, sessListH, rows.length) });
+          const next = moved(nav, sessIdx, sessCount, sessListH);
+          if (follow && next !== sessCount - 1) dispatch({ t: 'follow', on: false });
+          dispatch({ t: 'session', seq: view.row(next)?.seq, top: scrollTop(next, sTop, sessListH, sessCount) });
           return;
         }
         case 'packets': {
@@ -662,7 +662,7 @@ export function App({ source, paint, width: fixedW, height: fixedH, onQuit, foll
       {st.prompt?.error ? (
         <Lines lines={[paint.fg('red', fit(` ✗ ${cut(st.prompt.error, W - 4)}`, W))]} width={W} height={1} />
       ) : (
-        <StatsBar width={W} paint={paint} c={{ ...snap.counters, sessions: snap.counters.sessions + snap.pending.length }} live={source.kind !== 'file'} />
+        <StatsBar width={W} paint={paint} c={{ ...snap.counters, sessions: snap.counters.sessions + snap.pending.count }} live={source.kind !== 'file'} />
       )}
       <Lines lines={statusLines} width={W} height={statusLines.length} />
     </Box>

@@ -10,7 +10,7 @@ import { stepText, type Ladder, type LadderText } from '../ladder.js';
 import { mappingLines, mappingSummary } from '../mappings-view.js';
 import { plain, type Paint } from '../paint.js';
 import { sessionColumns, type SessionView } from '../sessions.js';
-import type { Counters, PacketView, SourceStatus } from '../source.js';
+import type { Counters, PacketView, Session, SourceStatus } from '../source.js';
 import { frameName } from '../../output/flows-text.js';
 import { helpLines, wrap } from '../keymap.js';
 import { clock, cutLeft, fit, headerLine, layout, rowLine as cells, type Column } from '../text.js';
@@ -62,12 +62,16 @@ export function SessionsPane({
   follow,
   done,
 }: Area & { view: SessionView; selected: number; top: number; multi: boolean; follow: boolean; done: boolean }) {
+  const total = view.count;
+  // Read before the layout: a pending row widens its columns as it is read.
+  const rows: (Session | undefined)[] = [];
+  for (let i = top; i < Math.min(total, top + height - 2); i++) rows.push(view.row(i));
   const cols = layout(sessionColumns(paint, multi, view.widths), width - 2);
-  const total = view.rows.length;
   const filter = view.filterText ? `  filter: ${view.filterText}` : '';
   const right = `sort ${view.sortKey} ${view.desc ? '▼' : '▲'}${follow ? '  follow' : ''}`;
   const lines = [titleLine(paint, `Sessions ${total ? selected + 1 : 0}/${total}${filter}`, width, focused, right), paint.dim(`  ${headerLine(cols)}`)];
-  for (let i = top; i < Math.min(total, top + height - 2); i++) lines.push(rowLine(paint, cells(cols, view.rows[i]!), i === selected, focused));
+  // A pending session no longer kept (a live source evicts the oldest) leaves its row empty.
+  rows.forEach((s, k) => lines.push(s ? rowLine(paint, cells(cols, s), top + k === selected, focused) : ''));
   const none = view.filterText
     ? '  no session matches the filter'
     : done
