@@ -10,14 +10,17 @@ import type { Batch } from './stage.js';
 export type Flavour = 'duckdb' | 'clickhouse';
 
 // A row is at most a 64 KiB datagram's JSON (a few hundred KiB): DuckDB's line limit is set well
-// above that (its read buffer must hold several lines).
+// above that. The read buffer is no larger than the limit: DuckDB's allocator gives back what a
+// task allocated beyond 8 MB (duck.ts), so 8 MB buffers were fresh memory, faulted in page by
+// page, for every buffer read, where 2 MB ones are reused (duck.ts's single arena keeps that from
+// growing the peak).
 const MAX_LINE = 2 << 20;
 
 function readCsv(paths: string[], fields: [string, string][], extra = ''): string {
   const columns = fields.map(([name, type]) => `${lit(name)}: ${lit(type)}`).join(', ');
   return (
     `read_csv([${paths.map(lit).join(', ')}], columns = {${columns}}, delim = chr(1), quote = '', escape = '', ` +
-    `header = false, auto_detect = false, new_line = '\\n', max_line_size = ${MAX_LINE}, buffer_size = ${4 * MAX_LINE}${extra})`
+    `header = false, auto_detect = false, new_line = '\\n', max_line_size = ${MAX_LINE}, buffer_size = ${MAX_LINE}${extra})`
   );
 }
 
