@@ -209,6 +209,11 @@ export class MappingTracker {
   /** Data to destinations no tracked EID covers, by instance (-1: none) and destination. */
   private readonly hosts = new Map<number, Map<Addr, DataSeen>>();
   private hostCount = 0;
+  /**
+   * Instances where an EID prefix was added without taking over the destinations it covers (too
+   * many to go through): there, a remembered destination may be covered, and the table decides.
+   */
+  private readonly unscanned = new Set<number>();
   /** SMRs of the last active window (from smrHead on), for handovers found after them (from a Map-Reply). */
   private recentSmrs: Smr[] = [];
   private smrHead = 0;
@@ -399,6 +404,13 @@ export class MappingTracker {
 
   /** `data` for an IPv4 packet in IPv4, on numbers (unsigned; the plain-data fast path); `iid` -1 for none. */
   dataV4(ts: number, itr: number, etr: number, iid: number, dst: number): void {
+    // Most data goes to destinations already remembered as covered by no EID (one that covers
+    // them takes them over, adoptHosts): found there, the large prefix table is not touched.
+    const seen = this.hosts.get(iid)?.get(dst | 0);
+    if (seen !== undefined && (this.unscanned.size === 0 || !this.unscanned.has(iid))) {
+      note(seen, ts, itr | 0, etr | 0, MAX_HOST_PEERS, MAX_HOST_ETRS);
+      return;
+    }
     const s = this.table.lookupIPv4(dst, iid);
     if (s !== undefined) this.sent(s, ts, itr | 0, etr | 0);
     else this.remember(ts, itr | 0, etr | 0, iid, dst | 0);
@@ -493,7 +505,10 @@ export class MappingTracker {
       if (seen) take(key, seen);
       return;
     }
-    if (inst.size > MAX_HOST_SCAN) return;
+    if (inst.size > MAX_HOST_SCAN) {
+      this.unscanned.add(iid);
+      return;
+    }
     const table = new PrefixTable();
     table.add(eid);
     for (const [k, seen] of inst) {

@@ -6,6 +6,7 @@
 import type { Handover, Mapping } from '../flows/types.js';
 import { mappingJson } from './json-flows.js';
 import { key, lineFormat, micros as ts, num, numOrNull, ROOM, SLACK, str, strings } from './json-line-fast.js';
+import { putBytes } from './out-buffer.js';
 
 /** One mapping's NDJSON line (with its newline) into `out`, and as bytes for the tests. */
 export const { write: writeMappingJson, bytes: mappingLineBytes } = lineFormat(line, mappingJson);
@@ -34,9 +35,25 @@ function line(b: Uint8Array, p: number, m: Mapping, multi: boolean): number {
     p = handover(b, key(b, p, i ? ',' : ''), m.handovers[i]!, multi);
   }
   p = key(b, p, ']');
-  if (m.noHandover !== undefined) p = str(b, key(b, p, ',"no_handover":'), m.noHandover);
+  if (m.noHandover !== undefined) p = why(b, key(b, p, ',"no_handover":'), m.noHandover);
   if (m.timelineDropped !== undefined) p = num(b, key(b, p, ',"timeline_dropped":'), m.timelineDropped);
   return key(b, p, '}\n');
+}
+
+/**
+ * Tens of thousands of mappings share a few `no_handover` lines (a third of the output's bytes):
+ * each is written once into its own bytes, then copied.
+ */
+const whyBytes = new Map<string, Uint8Array>();
+const MAX_WHYS = 64;
+
+function why(b: Uint8Array, p: number, text: string): number {
+  if (p < 0) return p;
+  const held = whyBytes.get(text);
+  if (held !== undefined) return p + held.length + SLACK > b.length ? ROOM : putBytes(b, p, held);
+  const end = str(b, p, text);
+  if (end >= 0 && whyBytes.size < MAX_WHYS) whyBytes.set(text, b.slice(p, end));
+  return end;
 }
 
 function frame(b: Uint8Array, p: number, f: number, file: number, multi: boolean): number {
