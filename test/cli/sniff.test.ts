@@ -550,13 +550,15 @@ describe.skipIf(unavailable !== undefined || gate('sniff on an interface that di
     const script = [
       'ip link add name gone0 type veth peer name gone1 && ip link set gone0 up && ip link set gone1 up',
       `'${process.execPath}' '${BIN}' sniff -i gone0 -f '' -w '${file}' > /dev/null 2> '${join(tmp, 'gone.err')}' & P=$!`,
-      'sleep 1.5; ip link del gone0; wait $P; echo "exit=$?"',
+      // Delete only once sniff says it listens: a fixed sleep lost the race on a loaded machine.
+      `i=0; until grep -q 'listening on gone0' '${join(tmp, 'gone.err')}' || [ $i -ge 300 ]; do sleep 0.1; i=$((i+1)); done`,
+      'ip link del gone0; wait $P; echo "exit=$?"',
     ].join('\n');
-    const r = spawnSync('unshare', ['-n', 'sh', '-c', script], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', script], { encoding: 'utf8', timeout: 60_000 });
     expect(r.stdout.trim()).toBe('exit=2');
     const err = readFileSync(join(tmp, 'gone.err'), 'utf8');
     expect(err).toMatch(/^lispscope: warning: gone0: capture stopped: .+$/m);
     expect(err).toMatch(/^lispscope: \d+ packets? captured on gone0/m);
     expect(existsSync(file)).toBe(true);
-  });
+  }, 70_000);
 });
