@@ -257,7 +257,7 @@ function putAuth(buf: Uint8Array, p: number, b: Uint8Array): number {
   const alg = AUTH_ALGORITHMS.get(b[at + 1]!);
   if ((alg && len !== alg.macLength && len !== alg.truncatedLength) || at + 4 + len > end) return -1;
   p = putBytes(buf, p, AUTH_RUNS.get(u32(b, at)));
-  p = putHexBytes(buf, p, b.subarray(at + 4, at + 4 + len));
+  p = putHexBytes(buf, p, b, at + 4, at + 4 + len);
   buf[p++] = 34;
   at += 4 + len;
   return p;
