@@ -1,5 +1,5 @@
-// What `read` (and `sniff`) do with each frame: the capture filter, the JSON fast path for plain
-// data, decoding, the display filter, --fail-on, and the packet's output (NDJSON, or lines with
+// What `read` (and `sniff`) do with each frame: the capture filter, the fast paths for plain data
+// and common control messages, decoding, the display filter, --fail-on, and the packet's output (NDJSON, or lines with
 // -V/-x), into an OutBuffer. The settings are plain data, so that a decoding worker builds the
 // very same stream from them (output/parallel.ts) and writes byte for byte what this thread would.
 
