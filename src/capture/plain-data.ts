@@ -64,16 +64,28 @@ function ipv4Offset(f: Frame): number {
   }
 }
 
-/** Fills `d` and returns true when `f` is a plain data packet. */
-export function scanPlainData(f: Frame, d: PlainData): boolean {
-  if (f.notes?.length || f.warnings?.length) return false;
+/**
+ * Offset of the outer IPv4 header of a frame without notes that carries, whole, an unfragmented
+ * UDP datagram in IPv4 without options, at least `min` bytes of it (IPv4 header included); or -1.
+ */
+export function plainIpv4Udp(f: Frame, min: number): number {
+  if (f.notes?.length || f.warnings?.length) return -1;
   const b = f.data;
   const o = ipv4Offset(f);
-  if (o < 0 || b.length < o + 36) return false;
-  if (b[o] !== 0x45 || b[o + 9] !== 17) return false; // IPv4 without options, UDP
-  if ((u16(b, o + 6) & 0xbfff) !== 0) return false; // fragment, or the reserved flag (a note)
+  if (o < 0 || b.length < o + min) return -1;
+  if (b[o] !== 0x45 || b[o + 9] !== 17) return -1; // IPv4 without options, UDP
+  if ((u16(b, o + 6) & 0xbfff) !== 0) return -1; // fragment, or the reserved flag (a note)
   const total = u16(b, o + 2);
-  if (total < 36 || o + total > b.length) return false;
+  if (total < min || o + total > b.length) return -1;
+  return o;
+}
+
+/** Fills `d` and returns true when `f` is a plain data packet. */
+export function scanPlainData(f: Frame, d: PlainData): boolean {
+  const o = plainIpv4Udp(f, 36);
+  if (o < 0) return false;
+  const b = f.data;
+  const total = u16(b, o + 2);
   const u = o + 20;
   const sport = u16(b, u);
   const dport = u16(b, u + 2);

@@ -77,14 +77,13 @@ export function frameTime(f: Frame): { readonly sec: number; readonly usec: numb
   return time;
 }
 
-export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
-  const d = scanned;
-  if (!scanPlainData(f, d)) return false;
+/**
+ * A packet's line up to its source port's value: `{"frame":N,"ts":T,"len":L,"src":"A","dst":"B","sport":`
+ * (outer IPv4 header at `o`), into `buf` from `p`; where it ends.
+ */
+export function putPacketHead(f: Frame, buf: Uint8Array, p: number, o: number): number {
   const b = f.data;
-  const { ip: o, sport, flags, word1: w1, word2: w2, inner: i, innerVersion: innerV, ihl, itotal, proto, fragOffset, mf, end } = d;
-  out.ensure(512);
-  const buf = out.buf;
-  let p = putBytes(buf, out.pos, FRAME);
+  p = putBytes(buf, p, FRAME);
   p = putUint(buf, p, f.index);
   const t = frameTime(f);
   if (t.sec !== tsSec) {
@@ -106,7 +105,17 @@ export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
     q = putBytes(buf, q, SPORT_Q);
     addrRun = buf.slice(p, q);
   }
-  p = putBytes(buf, p, addrRun);
+  return putBytes(buf, p, addrRun);
+}
+
+export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
+  const d = scanned;
+  if (!scanPlainData(f, d)) return false;
+  const b = f.data;
+  const { ip: o, sport, flags, word1: w1, word2: w2, inner: i, innerVersion: innerV, ihl, itotal, proto, fragOffset, mf, end } = d;
+  out.ensure(512);
+  const buf = out.buf;
+  let p = putPacketHead(f, buf, out.pos, o);
   p = putUint(buf, p, sport);
   const fl = flags >> 3;
   p = putBytes(buf, p, HEAD[fl]!);

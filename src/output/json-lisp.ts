@@ -292,7 +292,7 @@ function writeRecords(w: JsonSink, rs: MappingRecord[], opts: JsonOptions): void
   w.endArr();
 }
 
-function writeReferral(w: JsonSink, r: ReferralRecord, opts: JsonOptions): void {
+export function writeReferral(w: JsonSink, r: ReferralRecord, opts: JsonOptions): void {
   w.obj().key('eid');
   writeAddress(w, r.eid, opts, r.eidMaskLen);
   w.key('ttl').num(r.ttl).key('action').str(referralActionSlug(r.action));
@@ -306,7 +306,7 @@ function writeReferral(w: JsonSink, r: ReferralRecord, opts: JsonOptions): void 
 }
 
 /** `key_id` is the 16-bit field as RFC 6830 wrote it (what tshark shows); the algorithm is its low byte. */
-function writeAuth(w: JsonSink, a: AuthFields): void {
+export function writeAuth(w: JsonSink, a: AuthFields): void {
   w.key('key_id').num(keyIdField(a));
   w.key('auth_algorithm').ascii(algorithmName(a));
   w.key('auth_len').num(a.authData.length).key('auth').hex(a.authData);
@@ -336,7 +336,7 @@ function compileFields(fields: readonly Field[]): FieldsWriter {
 }
 
 /** The fields of a header word the JSON carries, in its order (or those of `keys`, a constant array). */
-function writeFields<T>(w: JsonSink, def: Word<T>, m: T, keys?: readonly Extract<keyof T, string>[]): void {
+export function writeFields<T>(w: JsonSink, def: Word<T>, m: T, keys?: readonly Extract<keyof T, string>[]): void {
   const at = keys ?? def;
   let write = fieldsWriters.get(at);
   if (!write) {
@@ -350,7 +350,7 @@ function writeStructFields<T>(w: JsonSink, s: Struct<T>, m: T): void {
   for (const x of s) writeFields(w, x, m);
 }
 
-const writeLocatorFields = compileFields([...jsonFields(LOCATOR[0]!), ...jsonFields(LOCATOR[1]!)]);
+export const writeLocatorFields = compileFields([...jsonFields(LOCATOR[0]!), ...jsonFields(LOCATOR[1]!)]);
 
 function writeMsRtrAuth(w: JsonSink, a: MsRtrAuth): void {
   if (a.adType !== undefined) w.key('ms_rtr_ad_type').num(a.adType);

@@ -102,8 +102,9 @@ export function putHex(b: Uint8Array, p: number, n: number, width: number): numb
   return end;
 }
 
-export function putHexBytes(b: Uint8Array, p: number, src: Uint8Array): number {
-  for (let i = 0; i < src.length; i++) {
+/** Hex of src[from, to). */
+export function putHexBytes(b: Uint8Array, p: number, src: Uint8Array, from = 0, to = src.length): number {
+  for (let i = from; i < to; i++) {
     const v = src[i]!;
     b[p++] = HEX_DIGITS[v >> 4]!;
     b[p++] = HEX_DIGITS[v & 15]!;

@@ -1,5 +1,5 @@
-// What `read` (and `sniff`) do with each frame: the capture filter, the JSON fast path for plain
-// data, decoding, the display filter, --fail-on, and the packet's output (NDJSON, or lines with
+// What `read` (and `sniff`) do with each frame: the capture filter, the fast paths for plain data
+// and common control messages, decoding, the display filter, --fail-on, and the packet's output (NDJSON, or lines with
 // -V/-x), into an OutBuffer. The settings are plain data, so that a decoding worker builds the
 // very same stream from them (output/parallel.ts) and writes byte for byte what this thread would.
 
@@ -11,6 +11,7 @@ import { KeyRing } from '../dissect/keyring.js';
 import { compileFilterPlan, type CompiledFilter } from '../flows/filter.js';
 import { hexDump } from './hex.js';
 import { writePacketJson } from './json.js';
+import { writeControlJsonFast } from './json-control-fast.js';
 import { writeDataJsonFast } from './json-fast.js';
 import { writeDataLineFast, type FastLineOptions } from './line-fast.js';
 import { JsonWriter, keptPaths, PrunedObjectWriter } from './json-writer.js';
@@ -139,6 +140,8 @@ export class PacketStream {
   private readonly bpf: OfflineFilter | undefined;
   private readonly failOn: ReadonlySet<string>;
   private readonly fast: boolean;
+  /** Common control messages in JSON straight from frame bytes too (json-control-fast.ts): not with keys, whose verdicts need the decoder. */
+  private readonly fastControl: boolean;
   /** Plain data packets as lines straight from frame bytes (line-fast.ts), when set. */
   private readonly fastLine: FastLineOptions | undefined;
   private readonly jsonOpts: { showKeys: boolean };
@@ -168,6 +171,7 @@ export class PacketStream {
     // Plain data packets in JSON go straight from frame bytes to output (see json-fast.ts).
     const plain = s.file === undefined && !s.filter && !s.numbers && !s.all && !hooks.write && s.decodeAs.control.length + s.decodeAs.data.length + s.decodeAs.vxlan.length === 0;
     this.fast = plain && s.json;
+    this.fastControl = this.fast && !s.keys;
     this.fastLine = plain && !s.json && !s.verbose && !s.hex ? { numeric: s.numeric, number: s.number, clock: this.clock } : undefined;
   }
 
@@ -186,6 +190,12 @@ export class PacketStream {
       this.shown++;
       this.kinds.lisp++;
       this.kinds.data++;
+      return false;
+    }
+    if (this.fastControl && writeControlJsonFast(f, this.out)) {
+      this.shown++;
+      this.kinds.lisp++;
+      this.kinds.control++;
       return false;
     }
     const p = this.decoder.decode(f);
