@@ -310,6 +310,8 @@ export class MappingTracker {
   private handover(s: EidState, ts: number, frame: FrameRef, from: string[], to: string[], baseline: HandoverBaseline): void {
     const handover: Handover = { ts, frame, from, to, baseline, peers: [] };
     s.mapping.handovers.push(handover);
+    // A viewer that asked before (mappingList, while the capture goes on) was told why there was none.
+    if (s.mapping.noHandover !== undefined) delete s.mapping.noHandover;
     this.handovers++;
     if (this.handoversOnly) return;
     const t: Tracking = { handover, from: new Set(from.map(addrKey)), to: new Set(to.map(addrKey)), peers: new Map(), moved: 0, until: ts + this.maxTracking };
