@@ -8,7 +8,7 @@
 // segments; frame-context.ts) and those are replayed first (replay.ts).
 
 import type { PacketDecoderOptions } from '../capture/packets.js';
-import { CaptureError } from '../capture/types.js';
+import { CaptureError, type Frame } from '../capture/types.js';
 import { splittableFile } from '../capture/split.js';
 import { FlowEngine } from '../flows/engine.js';
 import { mergeCaptures } from '../flows/merge.js';
@@ -297,6 +297,11 @@ export class FileSource extends SourceCore implements DataSource {
     const d = scan ? this.scanDecoders[at.file]!.decode(at.i) : this.decoders[at.file]!.decode(at.i, false);
     if (!d) return undefined;
     return { seq, ref: { frame: this.indexes[at.file]!.frameNumber(at.i), file: at.file }, packet: d.packet, bytes: d.bytes };
+  }
+
+  scanFrame(seq: number): Frame | undefined {
+    const at = this.locate(seq);
+    return at && this.indexes[at.file]!.frame(at.i);
   }
 
   knownType(seq: number): string | undefined {

@@ -9,6 +9,7 @@
 // and tells its subscribers what changed. No component decodes or matches anything itself.
 
 import type { LispPacket } from '../capture/packets.js';
+import type { Frame } from '../capture/types.js';
 import type { FlowEngine } from '../flows/engine.js';
 import type { PendingExchange } from '../flows/exchanges.js';
 import type { Exchange, FrameRef, Mapping } from '../flows/types.js';
@@ -124,6 +125,11 @@ export interface DataSource {
   packet(seq: number): PacketView | undefined;
   /** The same packet for a scan over many (the packet filter): not kept in that cache. */
   scanPacket(seq: number): PacketView | undefined;
+  /**
+   * The packet's frame as captured, for a scan that reads plain data packets in place (their
+   * decoding depends on no other frame): not kept in the cache.
+   */
+  scanFrame?(seq: number): Frame | undefined;
   /**
    * The `type` of the packet's JSON object when the source knows it without decoding the packet
    * (the analysis decoded it already): the packet filter skips packets their type rules out.

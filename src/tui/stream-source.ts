@@ -152,6 +152,10 @@ export abstract class StreamSource extends SourceCore {
     return this.ring.has(seq) && this.ring.frameNumber(seq) === ref.frame ? seq : undefined;
   }
 
+  scanFrame(seq: number): Frame | undefined {
+    return this.ring.frame(seq)?.frame;
+  }
+
   protected decodeAt(seq: number): PacketView | undefined {
     const r = this.ring.frame(seq);
     if (!r) return undefined;
