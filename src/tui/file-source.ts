@@ -301,7 +301,7 @@ export class FileSource extends SourceCore implements DataSource {
 
   scanFrame(seq: number): Frame | undefined {
     const at = this.locate(seq);
-    return at && this.indexes[at.file]!.frame(at.i);
+    return at && this.indexes[at.file]!.peek(at.i);
   }
 
   knownType(seq: number): string | undefined {

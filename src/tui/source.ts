@@ -127,7 +127,7 @@ export interface DataSource {
   scanPacket(seq: number): PacketView | undefined;
   /**
    * The packet's frame as captured, for a scan that reads plain data packets in place (their
-   * decoding depends on no other frame): not kept in the cache.
+   * decoding depends on no other frame); its bytes may be valid only until the next call.
    */
   scanFrame?(seq: number): Frame | undefined;
   /**
