@@ -19,6 +19,7 @@ import type { FrameRef } from '../flows/types.js';
 import { FileIndex } from './file-index.js';
 import { FrameContext } from './frame-context.js';
 import { FrameTypes, packetType } from './frame-types.js';
+import { plainDecodedInPlace } from './plain-filter.js';
 import { ContextDecoder } from './replay.js';
 import { SourceCore, type Counters, type DataSource, type PacketRef, type PacketView, type SourceStatus } from './source.js';
 
@@ -302,6 +303,10 @@ export class FileSource extends SourceCore implements DataSource {
   scanFrame(seq: number): Frame | undefined {
     const at = this.locate(seq);
     return at && this.indexes[at.file]!.peek(at.i);
+  }
+
+  plainInPlace(): boolean {
+    return plainDecodedInPlace(this.opts.decoder?.decodeAs);
   }
 
   knownType(seq: number): string | undefined {

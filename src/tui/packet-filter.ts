@@ -60,7 +60,7 @@ export class PacketFilter {
   ) {
     this.filter = compileFilterAmongPlan(text, 'packet', ['exchange']);
     this.writer = new PrunedObjectWriter(keptPaths(this.filter.paths));
-    this.plain = source.scanFrame ? plainDataTest(this.filter) : undefined;
+    this.plain = source.scanFrame && source.plainInPlace?.() ? plainDataTest(this.filter) : undefined;
     this.text = text.trim();
     this.next = source.packetRange().first;
     this.unsubscribe = source.subscribe((changed) => {
@@ -165,7 +165,7 @@ export class PacketFilter {
       if (!this.verdicts.has(type)) this.verdicts.set(type, (verdict = this.filter.byType(type)));
       if (verdict !== undefined) return verdict;
     }
-    if (this.plain && (type === undefined || type === 'data')) {
+    if (this.plain && (type === undefined || type === 'data') && this.source.plainInPlace!()) {
       const f = this.source.scanFrame!(seq);
       const verdict = f && this.plain(f);
       if (verdict !== undefined) return verdict;

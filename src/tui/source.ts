@@ -131,6 +131,12 @@ export interface DataSource {
    */
   scanFrame?(seq: number): Frame | undefined;
   /**
+   * Whether plain data packets decode as they read in place (capture/plain-data.ts): not while
+   * decode-as ports are set (the lab learns some as it runs), which may make such a frame decode
+   * otherwise.
+   */
+  plainInPlace?(): boolean;
+  /**
    * The `type` of the packet's JSON object when the source knows it without decoding the packet
    * (the analysis decoded it already): the packet filter skips packets their type rules out.
    */

@@ -11,6 +11,7 @@ import { PacketDecoder, type LispPacket, type PacketDecoderOptions } from '../ca
 import type { Frame } from '../capture/types.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { FrameRef } from '../flows/types.js';
+import { plainDecodedInPlace } from './plain-filter.js';
 import { SourceCore, type PacketRef, type PacketView } from './source.js';
 
 export interface StreamOptions {
@@ -154,6 +155,10 @@ export abstract class StreamSource extends SourceCore {
 
   scanFrame(seq: number): Frame | undefined {
     return this.ring.frame(seq)?.frame;
+  }
+
+  plainInPlace(): boolean {
+    return plainDecodedInPlace(this.opts.decoder?.decodeAs);
   }
 
   protected decodeAt(seq: number): PacketView | undefined {

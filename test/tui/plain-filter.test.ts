@@ -2,6 +2,7 @@
 // decoded and its whole JSON object built, for every filter it takes; the filters that read a
 // member it does not build go to the general path.
 
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PacketDecoder } from '../../src/capture/packets.js';
@@ -10,8 +11,12 @@ import type { Frame } from '../../src/capture/types.js';
 import { compileFilterAmongPlan } from '../../src/flows/filter.js';
 import { writePacketJson } from '../../src/output/json.js';
 import { ObjectWriter } from '../../src/output/json-writer.js';
+import { FileSource } from '../../src/tui/file-source.js';
+import { PacketFilter } from '../../src/tui/packet-filter.js';
 import { plainDataTest } from '../../src/tui/plain-filter.js';
+import { lispscope, PCAPS } from '../cli/run.js';
 import { dataFrame, ipv4 } from '../support/arbitraries.js';
+import { caughtUp, until } from './helpers.js';
 
 const compile = (text: string) => compileFilterAmongPlan(text, 'packet', ['exchange']);
 
@@ -72,4 +77,26 @@ describe('packet filter over plain data packets in place', () => {
       expect(plainDataTest(compile(text)), text).toBeDefined();
     }
   });
+
+  it('is not taken while decode-as ports are set: a frame that reads as plain data may decode otherwise', async () => {
+    const file = join(PCAPS, 'data.pcap');
+    const text = 'eid in 0.0.0.0/0';
+    for (const [args, decodeAs] of [
+      [[], undefined],
+      [['-d', 'udp.port=4341'], { control: new Set([4341]), data: new Set<number>() }],
+    ] as const) {
+      const want = lispscope(['read', '--json', ...args, '-Y', text, file]).stdout.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { frame: number }).frame - 1);
+      const source = new FileSource([file], { decoder: decodeAs ? { decodeAs } : {}, scan: { threads: 0 } });
+      await source.start();
+      await until(source, () => source.status().state === 'done');
+      const f = new PacketFilter(source, text);
+      await caughtUp(f);
+      const p = f.progress();
+      const got = Array.from({ length: p.end - p.first }, (_, n) => f.at(p.first + n)!);
+      f.stop();
+      await source.stop();
+      expect({ args, got }).toEqual({ args, got: want });
+    }
+  });
 });
+
