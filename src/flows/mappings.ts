@@ -147,8 +147,8 @@ class EidState {
   /** Made at the first data packet to the EID: most EIDs of a busy capture see none. */
   seen: DataSeen | undefined = undefined;
   tracking: Tracking | undefined = undefined;
-  /** The `noHandover` line as of the last announcement (made when asked: a viewer asks again and again). */
-  why: string | undefined = undefined;
+  /** Announced since its `noHandover` line was last made (it is in MappingTracker.unexplained). */
+  unexplained = false;
 
   constructor(eid: string) {
     this.mapping = { eid, timeline: NO_ENTRIES, handovers: [] };
@@ -221,6 +221,11 @@ export class MappingTracker {
   private readonly relays = new Set<Addr>();
   /** RLOC sets of timeline entries, each kept once (bounded). */
   private readonly sets = new Map<string, string[]>();
+  /**
+   * EIDs announced since the last mappingList(), whose `noHandover` lines it makes again: a viewer
+   * asks on every refresh, and only these changed.
+   */
+  private readonly unexplained: EidState[] = [];
   /** `noHandover` lines, each made once. */
   private readonly whys = new Map<string, string>();
   /** EIDs not tracked because of the cap. */
@@ -262,7 +267,10 @@ export class MappingTracker {
     const s = this.state(eid);
     if (!s) return;
     // Everything the line depends on is changed here only.
-    s.why = undefined;
+    if (!s.unexplained && !this.handoversOnly) {
+      s.unexplained = true;
+      this.unexplained.push(s);
+    }
     if (!this.handoversOnly) rlocs = this.addEntry(s, ts, frame, source, by, rlocs, transport);
     const registration = source === 'map-register';
     if (registration) s.registered = true;
@@ -310,6 +318,8 @@ export class MappingTracker {
   private handover(s: EidState, ts: number, frame: FrameRef, from: string[], to: string[], baseline: HandoverBaseline): void {
     const handover: Handover = { ts, frame, from, to, baseline, peers: [] };
     s.mapping.handovers.push(handover);
+    // A viewer that asked before (mappingList, while the capture goes on) was told why there was none.
+    if (s.mapping.noHandover !== undefined) delete s.mapping.noHandover;
     this.handovers++;
     if (this.handoversOnly) return;
     const t: Tracking = { handover, from: new Set(from.map(addrKey)), to: new Set(to.map(addrKey)), peers: new Map(), moved: 0, until: ts + this.maxTracking };
@@ -558,7 +568,11 @@ export class MappingTracker {
   /** `mappings()` without a copy: the tracker goes on adding to it (and to the mappings in it). */
   mappingList(): readonly Mapping[] {
     if (this.handoversOnly) return [];
-    for (const s of this.eids.values()) if (s.mapping.handovers.length === 0) s.mapping.noHandover = s.why ??= this.why(s);
+    for (const s of this.unexplained) {
+      s.unexplained = false;
+      if (s.mapping.handovers.length === 0) s.mapping.noHandover = this.why(s);
+    }
+    this.unexplained.length = 0;
     return this.list;
   }
 

@@ -205,6 +205,15 @@ export class FileIndex {
 
   /** Reads frame `i` (0-based) back: a fresh Frame whose bytes the caller may keep. */
   frame(i: number): Frame | undefined {
+    return this.read(i, true);
+  }
+
+  /** `frame`, its bytes valid only until the next read (a scan that looks at each frame once). */
+  peek(i: number): Frame | undefined {
+    return this.read(i, false);
+  }
+
+  private read(i: number, keep: boolean): Frame | undefined {
     if (i < 0 || i >= this.count || this.closed) return undefined;
     const fd = this.spool ? this.spool.fd : this.fd;
     if (fd === undefined) return undefined;
@@ -221,7 +230,8 @@ export class FileIndex {
       }
       if (this.windowLen < len) return undefined;
     }
-    return this.frameAt(i, this.copy(this.window.subarray(at - this.windowAt, at - this.windowAt + len)));
+    const bytes = this.window.subarray(at - this.windowAt, at - this.windowAt + len);
+    return this.frameAt(i, keep ? this.copy(bytes) : bytes);
   }
 
   /** A copy of `bytes` that no later read touches. */

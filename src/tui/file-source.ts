@@ -8,7 +8,7 @@
 // segments; frame-context.ts) and those are replayed first (replay.ts).
 
 import type { PacketDecoderOptions } from '../capture/packets.js';
-import { CaptureError } from '../capture/types.js';
+import { CaptureError, type Frame } from '../capture/types.js';
 import { splittableFile } from '../capture/split.js';
 import { FlowEngine } from '../flows/engine.js';
 import { mergeCaptures } from '../flows/merge.js';
@@ -19,6 +19,7 @@ import type { FrameRef } from '../flows/types.js';
 import { FileIndex } from './file-index.js';
 import { FrameContext } from './frame-context.js';
 import { FrameTypes, packetType } from './frame-types.js';
+import { plainDecodedInPlace } from './plain-filter.js';
 import { ContextDecoder } from './replay.js';
 import { SourceCore, type Counters, type DataSource, type PacketRef, type PacketView, type SourceStatus } from './source.js';
 
@@ -297,6 +298,15 @@ export class FileSource extends SourceCore implements DataSource {
     const d = scan ? this.scanDecoders[at.file]!.decode(at.i) : this.decoders[at.file]!.decode(at.i, false);
     if (!d) return undefined;
     return { seq, ref: { frame: this.indexes[at.file]!.frameNumber(at.i), file: at.file }, packet: d.packet, bytes: d.bytes };
+  }
+
+  scanFrame(seq: number): Frame | undefined {
+    const at = this.locate(seq);
+    return at && this.indexes[at.file]!.peek(at.i);
+  }
+
+  plainInPlace(): boolean {
+    return plainDecodedInPlace(this.opts.decoder?.decodeAs);
   }
 
   knownType(seq: number): string | undefined {

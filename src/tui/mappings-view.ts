@@ -5,6 +5,7 @@
 
 import type { Handover, Mapping } from '../flows/types.js';
 import { frameName } from '../output/flows-text.js';
+import { wrap } from './keymap.js';
 import type { Paint } from './paint.js';
 import { clock, fit, msText } from './text.js';
 
@@ -62,6 +63,10 @@ export function mappingLines(m: Mapping, width: number, p: Paint, multi = false)
     prev = set;
   }
   if (m.timelineDropped) out.push(p.dim(`(${m.timelineDropped} more entries not kept)`));
+  if (m.noHandover) {
+    out.push('');
+    for (const l of wrap(`no handover: ${m.noHandover}`, width)) out.push(p.dim(fit(l, width)));
+  }
   for (const h of m.handovers) {
     out.push('');
     out.push(p.fg('yellow', fit(`handover at ${clock(h.ts)} (frame ${frameName(h.frame, multi)}): ${h.from.join(', ')} → ${h.to.join(', ')}`, width)));

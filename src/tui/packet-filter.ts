@@ -6,11 +6,15 @@
 // packets that arrive later (a file still being indexed, a live capture, the lab). Packets the
 // source no longer keeps (live and lab keep the newest) leave the matches too. A big capture file
 // and a filter that needs its data packets decoded go over worker threads instead when cores are
-// free (the source's scanParallel: `read -Y` cut into chunks), their matches arriving in order.
+// free (the source's scanParallel: `read -Y` cut into chunks), their matches arriving in order,
+// unless the filter reads only members of a data packet that its bytes give in place (addresses,
+// ports: plain-filter.ts), which is cheaper than decoding it anywhere.
 
+import type { Frame } from '../capture/types.js';
 import { compileFilterAmongPlan, type CompiledFilter } from '../flows/filter.js';
 import { writePacketJson } from '../output/json.js';
 import { keptPaths, PrunedObjectWriter } from '../output/json-writer.js';
+import { plainDataTest } from './plain-filter.js';
 import type { DataSource } from './source.js';
 
 /** How long one slice of the scan may hold the event loop. */
@@ -32,6 +36,8 @@ export class PacketFilter {
   private readonly filter: CompiledFilter;
   /** Builds of a packet's JSON object only what the filter reads. */
   private readonly writer: PrunedObjectWriter;
+  /** The filter over plain data packets read in place, when it reads only what that builds. */
+  private readonly plain: ((f: Frame) => boolean | undefined) | undefined;
   /** The filter's verdict per packet type, for the packets whose type the source knows (undefined: decode and test). */
   private readonly verdicts = new Map<string, boolean | undefined>();
   /** Sequence numbers of the matches, ascending; match number `n` is at index `n - dropped`. */
@@ -54,13 +60,14 @@ export class PacketFilter {
   ) {
     this.filter = compileFilterAmongPlan(text, 'packet', ['exchange']);
     this.writer = new PrunedObjectWriter(keptPaths(this.filter.paths));
+    this.plain = source.scanFrame && source.plainInPlace?.() ? plainDataTest(this.filter) : undefined;
     this.text = text.trim();
     this.next = source.packetRange().first;
     this.unsubscribe = source.subscribe((changed) => {
       if (changed.has('packets')) this.schedule();
     });
     // A filter that needs the data packets decoded (most of any capture) is worth worker threads.
-    if (this.filter.paths.length && this.filter.byType('data') === undefined) this.scanParallel(text);
+    if (this.filter.paths.length && this.filter.byType('data') === undefined && !this.plain) this.scanParallel(text);
     this.schedule();
   }
 
@@ -156,6 +163,11 @@ export class PacketFilter {
     if (type !== undefined) {
       let verdict = this.verdicts.get(type);
       if (!this.verdicts.has(type)) this.verdicts.set(type, (verdict = this.filter.byType(type)));
+      if (verdict !== undefined) return verdict;
+    }
+    if (this.plain && (type === undefined || type === 'data') && this.source.plainInPlace!()) {
+      const f = this.source.scanFrame!(seq);
+      const verdict = f && this.plain(f);
       if (verdict !== undefined) return verdict;
     }
     const v = this.source.scanPacket(seq);

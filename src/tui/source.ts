@@ -9,6 +9,7 @@
 // and tells its subscribers what changed. No component decodes or matches anything itself.
 
 import type { LispPacket } from '../capture/packets.js';
+import type { Frame } from '../capture/types.js';
 import type { FlowEngine } from '../flows/engine.js';
 import type { PendingExchange } from '../flows/exchanges.js';
 import type { Exchange, FrameRef, Mapping } from '../flows/types.js';
@@ -124,6 +125,17 @@ export interface DataSource {
   packet(seq: number): PacketView | undefined;
   /** The same packet for a scan over many (the packet filter): not kept in that cache. */
   scanPacket(seq: number): PacketView | undefined;
+  /**
+   * The packet's frame as captured, for a scan that reads plain data packets in place (their
+   * decoding depends on no other frame); its bytes may be valid only until the next call.
+   */
+  scanFrame?(seq: number): Frame | undefined;
+  /**
+   * Whether plain data packets decode as they read in place (capture/plain-data.ts): not while
+   * decode-as ports are set (the lab learns some as it runs), which may make such a frame decode
+   * otherwise.
+   */
+  plainInPlace?(): boolean;
   /**
    * The `type` of the packet's JSON object when the source knows it without decoding the packet
    * (the analysis decoded it already): the packet filter skips packets their type rules out.

@@ -11,6 +11,7 @@ import { PacketDecoder, type LispPacket, type PacketDecoderOptions } from '../ca
 import type { Frame } from '../capture/types.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { FrameRef } from '../flows/types.js';
+import { plainDecodedInPlace } from './plain-filter.js';
 import { SourceCore, type PacketRef, type PacketView } from './source.js';
 
 export interface StreamOptions {
@@ -150,6 +151,14 @@ export abstract class StreamSource extends SourceCore {
     // Frames are numbered from 1 as they arrive, and every one is pushed.
     const seq = ref.frame - 1;
     return this.ring.has(seq) && this.ring.frameNumber(seq) === ref.frame ? seq : undefined;
+  }
+
+  scanFrame(seq: number): Frame | undefined {
+    return this.ring.frame(seq)?.frame;
+  }
+
+  plainInPlace(): boolean {
+    return plainDecodedInPlace(this.opts.decoder?.decodeAs);
   }
 
   protected decodeAt(seq: number): PacketView | undefined {

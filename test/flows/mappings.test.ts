@@ -118,6 +118,10 @@ describe('mappings and handovers', () => {
     expect(list.map((x) => x.noHandover)).toEqual(['the RLOC set did not change over 2 registrations', expect.stringMatching(/^one registration and nothing earlier/)]);
     expect(m.mappings()).toEqual(list);
     expect(m.mappings()).not.toBe(list);
+    // Registered elsewhere: the line given before the move no longer holds.
+    m.announce(120, { frame: 4, file: 0 }, 'map-register', B, '10.1.0.5/32', [B]);
+    expect(m.mappingList()[0]!.handovers).toHaveLength(1);
+    expect('noHandover' in list[0]!).toBe(false);
   });
 
   it('an SMR naming no EID under a handover reaches every handover, also one begun after an earlier such SMR', () => {
