@@ -23,6 +23,8 @@ export interface StreamOptions {
   maxPackets?: number;
   /** Sessions kept (default 20,000): the newest. */
   maxSessions?: number;
+  /** The wall clock in seconds that closes timed-out exchanges (default Date.now): tests set their own. */
+  clock?: () => number;
 }
 
 /** The newest `cap` frames: their bytes (copies), times, lengths and link types. */
@@ -107,7 +109,7 @@ export abstract class StreamSource extends SourceCore {
   /** Starts closing timed-out exchanges on the wall clock. */
   protected startSweeping(): void {
     this.sweeper = setInterval(() => {
-      this.engine!.exchanges.sweep(Date.now() / 1000, true);
+      this.engine!.exchanges.sweep(this.opts.clock ? this.opts.clock() : Date.now() / 1000, true);
       this.changed('mappings');
       this.changed('status');
     }, 500);

@@ -28,7 +28,8 @@ export function until(source: DataSource, test: () => boolean, ms = 10_000): Pro
 
 /**
  * A stream source the test feeds one IP packet at a time (raw IP frames stamped with the wall
- * clock, as a live capture stamps them): what the live interface and the lab do, step by step.
+ * clock, as a live capture stamps them, or with the test's `clock`): what the live interface and
+ * the lab do, step by step.
  */
 export class StepSource extends StreamSource implements DataSource {
   readonly kind = 'live' as const;
@@ -53,8 +54,9 @@ export class StepSource extends StreamSource implements DataSource {
     this.ingest(f);
   }
 
+  /** Stamped with the source's clock (the wall clock unless the test gave its own). */
   feed(ip: Uint8Array): void {
-    const now = Date.now() / 1000;
+    const now = this.opts.clock ? this.opts.clock() : Date.now() / 1000;
     const sec = Math.floor(now);
     this.ingest({ index: ++this.fed, tsSec: sec, tsNsec: Math.round((now - sec) * 1e9), linkType: 101, len: ip.length, data: ip, interfaceId: 0 });
   }
