@@ -152,7 +152,12 @@ function rare(e: Open): Rare {
   return e.x;
 }
 
-interface Open extends Omit<Exchange, RarePublic | 'frames' | 'start' | 'rttMs' | 'timeToAnswerMs'> {
+interface Open extends Omit<Exchange, RarePublic | 'nonce' | 'frames' | 'start' | 'rttMs' | 'timeToAnswerMs'> {
+  /**
+   * The nonce that ties it together as decoded: its text is written when the exchange is reported
+   * (kept, the text was one more object per exchange for the collector to copy).
+   */
+  nonce: bigint;
   /**
    * rttMs and timeToAnswerMs in whole microseconds (null: no answer): a whole number is kept in
    * the object itself, where milliseconds with a fraction were a number object each.
@@ -515,7 +520,7 @@ export class ExchangeTracker {
 
   /** A new exchange from its first transmission, findable by nonce. */
   private begin(v: ControlView, kind: ExchangeKind, nonce: bigint, eid: string, requester: string, ref: FrameRef, expects: Answer, id: string): Open {
-    const e = this.enqueue(v.ts, v.src, v.sport, kind, nonceText(nonce), eid, requester, ref, expects);
+    const e = this.enqueue(v.ts, v.src, v.sport, kind, nonce, eid, requester, ref, expects);
     e.firstId = id;
     this.transmitted(e, nonce, v.ts);
     e.hops = lists.of(v.dst);
@@ -526,7 +531,7 @@ export class ExchangeTracker {
   }
 
   /** A new exchange in the queue, not yet findable by nonce (`begin` files it). */
-  private enqueue(ts: number, sender: string, senderPort: number, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef, expects: Answer): Open {
+  private enqueue(ts: number, sender: string, senderPort: number, kind: ExchangeKind, nonce: bigint, eid: string, requester: string, ref: FrameRef, expects: Answer): Open {
     if (this.openCount >= this.maxOpen) {
       const live = this.live;
       while (this.liveHead < live.length && live[this.liveHead]!.closed) this.liveHead++;
@@ -737,7 +742,7 @@ export class ExchangeTracker {
     this.fileIdentity(e, id);
     for (const eid of asked) {
       if (this.subscriptionCount >= MAX_SUBSCRIPTIONS) break;
-      const sub: Subscription = { nonce: e.nonce, eid, subscriber, ...(e.site ? { site: e.site } : {}) };
+      const sub: Subscription = { nonce: nonceText(e.nonce), eid, subscriber, ...(e.site ? { site: e.site } : {}) };
       this.subscriptionCount++;
       for (const a of subscriber) this.subscriptions.set(a, [...(this.subscriptions.get(a) ?? []), sub]);
     }
@@ -1060,7 +1065,7 @@ export class ExchangeTracker {
   private orphan(v: ControlView, nonce: bigint, ref: FrameRef, kind: ExchangeKind, eid: string, expects: Answer): Open | undefined {
     if (this.late(nonce)) return undefined;
     this.counters.orphanAnswers++;
-    const o = this.enqueue(v.ts, v.dst, v.dport, kind, nonceText(nonce), eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
+    const o = this.enqueue(v.ts, v.dst, v.dport, kind, nonce, eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
     o.firstFrame = NO_FRAME;
     o.frameFiles = NO_FILES;
     o.outcome = 'reply-only';
@@ -1158,7 +1163,7 @@ export class ExchangeTracker {
       this.authCheck(pending, v);
       return;
     }
-    const e = this.enqueue(v.ts, v.src, v.sport, 'registration', nonceText(m.nonce), eids[0] ?? '(none)', v.src, ref, 'registration-answer');
+    const e = this.enqueue(v.ts, v.src, v.sport, 'registration', m.nonce, eids[0] ?? '(none)', v.src, ref, 'registration-answer');
     const x = rare(e);
     x.transport = 'tcp';
     x.messageId = r.messageId;
@@ -1352,7 +1357,7 @@ function publicView(e: Open, start: number): Exchange {
   const x: Exchange = {
     kind: e.kind,
     eid: e.eid,
-    nonce: e.nonce,
+    nonce: nonceText(e.nonce),
     frames: frameRefs(e),
     start,
     requester: e.requester,
