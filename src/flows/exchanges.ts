@@ -26,6 +26,7 @@ import { actionSlug, MessageType, referralActionSlug } from '../dissect/registry
 import { isOpaque, type MappingNotification, type Registration, type RegistrationReject, rejectReasonSlug, ReliableType } from '../dissect/reliable.js';
 import type { InfoMessage, LispAddress, Locator, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
+import { ExchangeTimes } from './exchange-times.js';
 import { NonceTable } from './nonce-table.js';
 import { lists, texts } from './text-pool.js';
 import type { Exchange, ExchangeKind, FrameRef } from './types.js';
@@ -151,7 +152,12 @@ function rare(e: Open): Rare {
   return e.x;
 }
 
-interface Open extends Omit<Exchange, RarePublic | 'frames' | 'rttMs' | 'timeToAnswerMs'> {
+interface Open extends Omit<Exchange, RarePublic | 'nonce' | 'frames' | 'start' | 'rttMs' | 'timeToAnswerMs'> {
+  /**
+   * The nonce that ties it together as decoded: its text is written when the exchange is reported
+   * (kept, the text was one more object per exchange for the collector to copy).
+   */
+  nonce: bigint;
   /**
    * rttMs and timeToAnswerMs in whole microseconds (null: no answer): a whole number is kept in
    * the object itself, where milliseconds with a fraction were a number object each.
@@ -171,10 +177,12 @@ interface Open extends Omit<Exchange, RarePublic | 'frames' | 'rttMs' | 'timeToA
   x: Rare;
   /** Its place in order of start (onExchange's startIndex). */
   startIndex: number;
-  /** Capture time of the last packet that belonged to it. */
-  last: number;
-  /** Time of the last transmission by the requester (retransmissions restart the wait). */
-  lastTx: number;
+  /**
+   * Its times in the tracker's ExchangeTimes until it is reported: `start`, `last` (of the last
+   * packet that belonged to it) and `lastTx` (of the requester's last transmission: retransmissions
+   * restart the wait).
+   */
+  slot: number;
   /**
    * Its nonces as decoded (bigint keys: no text per packet): how many, the first, and the others
    * (most exchanges have one: no array of their own).
@@ -299,6 +307,7 @@ export class ExchangeTracker {
   private openCount = 0;
   /** Open exchanges by each of their nonces (several may share one: then a list). */
   private readonly byNonce = new NonceTable<Open | Open[]>();
+  private readonly times = new ExchangeTimes();
   /** Exchanges waiting for their answer, by retransmission key. */
   private readonly byIdentity = new Map<string, Open>();
   /**
@@ -426,7 +435,7 @@ export class ExchangeTracker {
     for (let i = this.byClose ? 0 : this.head; i < list.length; i++) {
       const e = list[i]!;
       if (this.byClose && e.closed) continue;
-      out.push({ exchange: publicView(e), open: !e.closed, startIndex: e.startIndex });
+      out.push({ exchange: this.view(e), open: !e.closed, startIndex: e.startIndex });
     }
     return out;
   }
@@ -453,7 +462,7 @@ export class ExchangeTracker {
     }
     const e = list[lo];
     if (!e || e.startIndex !== startIndex || (this.byClose && e.closed)) return undefined;
-    return { exchange: publicView(e), open: !e.closed, startIndex };
+    return { exchange: this.view(e), open: !e.closed, startIndex };
   }
 
   /**
@@ -484,8 +493,9 @@ export class ExchangeTracker {
    * moves this to `t + settle` or beyond (its answer, a retransmission, a forward) or leaves it.
    */
   private end(e: Open): number {
-    const end = e.answered || !e.wantsAnswer ? e.last + Math.min(LINGER, this.timeout ?? LINGER) : e.lastTx + this.waitFor(e);
-    return Math.min(end, e.start + this.maxLifetime);
+    const t = this.times;
+    const end = e.answered || !e.wantsAnswer ? t.last[e.slot]! + Math.min(LINGER, this.timeout ?? LINGER) : t.lastTx[e.slot]! + this.waitFor(e);
+    return Math.min(end, t.start[e.slot]! + this.maxLifetime);
   }
 
   /** Is the exchange over at capture time `now`. */
@@ -510,7 +520,7 @@ export class ExchangeTracker {
 
   /** A new exchange from its first transmission, findable by nonce. */
   private begin(v: ControlView, kind: ExchangeKind, nonce: bigint, eid: string, requester: string, ref: FrameRef, expects: Answer, id: string): Open {
-    const e = this.enqueue(v.ts, v.src, v.sport, kind, nonceText(nonce), eid, requester, ref, expects);
+    const e = this.enqueue(v.ts, v.src, v.sport, kind, nonce, eid, requester, ref, expects);
     e.firstId = id;
     this.transmitted(e, nonce, v.ts);
     e.hops = lists.of(v.dst);
@@ -521,7 +531,7 @@ export class ExchangeTracker {
   }
 
   /** A new exchange in the queue, not yet findable by nonce (`begin` files it). */
-  private enqueue(ts: number, sender: string, senderPort: number, kind: ExchangeKind, nonce: string, eid: string, requester: string, ref: FrameRef, expects: Answer): Open {
+  private enqueue(ts: number, sender: string, senderPort: number, kind: ExchangeKind, nonce: bigint, eid: string, requester: string, ref: FrameRef, expects: Answer): Open {
     if (this.openCount >= this.maxOpen) {
       const live = this.live;
       while (this.liveHead < live.length && live[this.liveHead]!.closed) this.liveHead++;
@@ -542,15 +552,13 @@ export class ExchangeTracker {
       firstFrame: ref.frame,
       moreFrames: NO_FRAMES,
       frameFiles: ref.file === 0 ? NO_FILES : [ref.file],
-      start: ts,
+      slot: this.times.take(ts),
       // Kept as long as the exchange: the pool's copy, not this packet's (an ITR-RLOC's text).
       requester: texts.get(requester),
       rttUs: null,
       timeToAnswerUs: null,
       retransmissions: 0,
       outcome: 'unanswered',
-      last: ts,
-      lastTx: ts,
       nonceCount: 0,
       firstNonce: 0n,
       moreNonces: NO_NONCES,
@@ -608,8 +616,8 @@ export class ExchangeTracker {
     const i = this.fileNonce(e, nonce);
     let times = e.txAt;
     if (times === NO_TIMES) {
-      if (i === 0 && ts === e.start) return;
-      times = [e.start];
+      if (i === 0 && ts === this.times.start[e.slot]!) return;
+      times = [this.times.start[e.slot]!];
     }
     if (times.length <= i) times = times.concat(new Array<number>(i + 1 - times.length).fill(NaN));
     times[i] = ts;
@@ -641,7 +649,7 @@ export class ExchangeTracker {
       if (e.expects !== expects || fromSender(e, v) || !this.alive(e, v.ts)) continue;
       if (e.hops.includes(v.src)) {
         pushFrame(e, ref);
-        e.last = v.ts;
+        this.times.last[e.slot] = v.ts;
         if (!e.hops.includes(v.dst)) {
           e.hops = lists.with(e.hops, v.dst);
           e.forwardSeen = true;
@@ -650,10 +658,10 @@ export class ExchangeTracker {
       }
       // The request on its way through a NAT: seen again at once, before it could be answered
       // (a copy from a new port after the answer is someone sending it again: `replay`).
-      if (!e.answered && v.ts - e.lastTx <= TRANSLATED_WITHIN && e.hops.includes(v.dst) && withoutSender(e.firstId) === withoutSender(id)) {
+      if (!e.answered && v.ts - this.times.lastTx[e.slot]! <= TRANSLATED_WITHIN && e.hops.includes(v.dst) && withoutSender(e.firstId) === withoutSender(id)) {
         // Translated: answers now go to the NAT's address.
         pushFrame(e, ref);
-        e.last = v.ts;
+        this.times.last[e.slot] = v.ts;
         e.replyTo = lists.with(e.replyTo, v.src);
         return e;
       }
@@ -676,9 +684,9 @@ export class ExchangeTracker {
     if (!e) return undefined;
     pushFrame(e, ref);
     e.retransmissions++;
-    rare(e).interval = v.ts - e.lastTx;
-    e.lastTx = v.ts;
-    e.last = v.ts;
+    rare(e).interval = v.ts - this.times.lastTx[e.slot]!;
+    this.times.lastTx[e.slot] = v.ts;
+    this.times.last[e.slot] = v.ts;
     this.transmitted(e, nonce, v.ts);
     return e;
   }
@@ -734,7 +742,7 @@ export class ExchangeTracker {
     this.fileIdentity(e, id);
     for (const eid of asked) {
       if (this.subscriptionCount >= MAX_SUBSCRIPTIONS) break;
-      const sub: Subscription = { nonce: e.nonce, eid, subscriber, ...(e.site ? { site: e.site } : {}) };
+      const sub: Subscription = { nonce: nonceText(e.nonce), eid, subscriber, ...(e.site ? { site: e.site } : {}) };
       this.subscriptionCount++;
       for (const a of subscriber) this.subscriptions.set(a, [...(this.subscriptions.get(a) ?? []), sub]);
     }
@@ -797,12 +805,12 @@ export class ExchangeTracker {
       if (!e) continue;
       const r = rare(e);
       r.invokedNonce = nonceText(nonce);
-      r.invokedMs = ms(v.ts - e.start);
+      r.invokedMs = ms(v.ts - this.times.start[e.slot]!);
       e.eid = eids[0]!;
       e.asked = first;
       pushFrame(e, ref);
-      e.last = v.ts;
-      e.lastTx = v.ts;
+      this.times.last[e.slot] = v.ts;
+      this.times.lastTx[e.slot] = v.ts;
       this.transmitted(e, nonce, v.ts);
       e.hops = lists.with(e.hops, v.dst);
       e.replyTo = lists.with(e.replyTo, v.src);
@@ -910,7 +918,7 @@ export class ExchangeTracker {
       const sub = this.withNonce(nonce).find((x) => x.kind === 'subscription' && this.alive(x, v.ts));
       if (sub) {
         pushFrame(sub, ref);
-        sub.last = v.ts;
+        this.times.last[sub.slot] = v.ts;
         this.authCheck(sub, v);
       } else this.late(nonce);
       return;
@@ -1042,22 +1050,22 @@ export class ExchangeTracker {
       this.measure(e, v.ts, nonce);
     }
     pushFrame(e, ref);
-    e.last = v.ts;
+    this.times.last[e.slot] = v.ts;
   }
 
   private measure(e: Open, ts: number, nonce: bigint | undefined): void {
     if (e.outcome === 'reply-only') return;
     const i = nonce === undefined ? -1 : nonceIndex(e, nonce);
     const sent = i < 0 ? undefined : e.txAt[i];
-    e.rttUs = us(ts - (sent === undefined || Number.isNaN(sent) ? e.start : sent));
-    e.timeToAnswerUs = us(ts - e.start);
+    e.rttUs = us(ts - (sent === undefined || Number.isNaN(sent) ? this.times.start[e.slot]! : sent));
+    e.timeToAnswerUs = us(ts - this.times.start[e.slot]!);
   }
 
   /** An answer whose request this capture does not hold: an exchange of its own, `reply-only`. */
   private orphan(v: ControlView, nonce: bigint, ref: FrameRef, kind: ExchangeKind, eid: string, expects: Answer): Open | undefined {
     if (this.late(nonce)) return undefined;
     this.counters.orphanAnswers++;
-    const o = this.enqueue(v.ts, v.dst, v.dport, kind, nonceText(nonce), eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
+    const o = this.enqueue(v.ts, v.dst, v.dport, kind, nonce, eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
     o.firstFrame = NO_FRAME;
     o.frameFiles = NO_FILES;
     o.outcome = 'reply-only';
@@ -1096,7 +1104,7 @@ export class ExchangeTracker {
       if (!this.alive(e, v.ts) || !e.hops.includes(v.dst)) continue;
       if (v.nonce === undefined && (e.answered || e.sender !== v.src || (v.sport !== undefined && e.senderPort !== v.sport))) continue;
       pushFrame(e, ref);
-      e.last = v.ts;
+      this.times.last[e.slot] = v.ts;
       rare(e).icmp ??= v.icmp;
       return;
     }
@@ -1148,14 +1156,14 @@ export class ExchangeTracker {
       : undefined;
     if (pending) {
       pushFrame(pending, ref);
-      pending.last = v.ts;
-      rare(pending).interval = v.ts - pending.lastTx;
-      pending.lastTx = v.ts;
+      this.times.last[pending.slot] = v.ts;
+      rare(pending).interval = v.ts - this.times.lastTx[pending.slot]!;
+      this.times.lastTx[pending.slot] = v.ts;
       pending.retransmissions++;
       this.authCheck(pending, v);
       return;
     }
-    const e = this.enqueue(v.ts, v.src, v.sport, 'registration', nonceText(m.nonce), eids[0] ?? '(none)', v.src, ref, 'registration-answer');
+    const e = this.enqueue(v.ts, v.src, v.sport, 'registration', m.nonce, eids[0] ?? '(none)', v.src, ref, 'registration-answer');
     const x = rare(e);
     x.transport = 'tcp';
     x.messageId = r.messageId;
@@ -1194,7 +1202,7 @@ export class ExchangeTracker {
       if (e.outcome !== AUTH_FAILED) e.outcome = 'answered';
     }
     pushFrame(e, ref);
-    e.last = v.ts;
+    this.times.last[e.slot] = v.ts;
     // A refusal of any of its prefixes is not hidden by the acceptance of another.
     if (reject) {
       if (e.outcome !== AUTH_FAILED) e.outcome = 'rejected';
@@ -1209,7 +1217,7 @@ export class ExchangeTracker {
     const e = list?.[list.length - 1];
     if (!e || !this.alive(e, v.ts)) return;
     pushFrame(e, ref);
-    e.last = v.ts;
+    this.times.last[e.slot] = v.ts;
   }
 
   // ---- closing -----------------------------------------------------------------------------
@@ -1227,7 +1235,7 @@ export class ExchangeTracker {
         else if (rest.length === 1) this.byNonce.set(n, rest[0]!);
         else this.byNonce.delete(n);
       }
-      this.closedNonces.set(n, e.last);
+      this.closedNonces.set(n, this.times.last[e.slot]!);
       this.closedInOrder(n);
     }
     // Late answers are recognised for a minute, but never by more than a bounded table.
@@ -1267,7 +1275,7 @@ export class ExchangeTracker {
       e.x.smrEids = undefined;
       e.x.tcpKeys = undefined;
     }
-    if (this.byClose) this.opts.onExchange(publicView(e), e.startIndex);
+    if (this.byClose) this.report(e);
   }
 
   /**
@@ -1303,6 +1311,16 @@ export class ExchangeTracker {
     order[this.closedTail++] = n;
   }
 
+  /** Hands the exchange out: it is gone, and its slot of `times` goes to a later one. */
+  private report(e: Open): void {
+    this.opts.onExchange(this.view(e), e.startIndex);
+    this.times.release(e.slot);
+  }
+
+  private view(e: Open): Exchange {
+    return publicView(e, this.times.start[e.slot]!);
+  }
+
   private emit(max = Infinity): void {
     // Order `close`: handed out as they closed; the ICMP match still looks among the latest started.
     if (this.byClose) this.head = Math.max(this.head, this.queue.length - ICMP_SCAN);
@@ -1311,7 +1329,7 @@ export class ExchangeTracker {
         const e = this.queue[this.head]!;
         if (!e.closed) break;
         this.head++;
-        this.opts.onExchange(publicView(e), e.startIndex);
+        this.report(e);
       }
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
@@ -1335,13 +1353,13 @@ void everyFieldCopied;
  * The exchange without the matching state, field by field: a rest pattern leaving out the internal
  * fields took ten times as long (a generic copy checking each key against the excluded ones).
  */
-function publicView(e: Open): Exchange {
+function publicView(e: Open, start: number): Exchange {
   const x: Exchange = {
     kind: e.kind,
     eid: e.eid,
-    nonce: e.nonce,
+    nonce: nonceText(e.nonce),
     frames: frameRefs(e),
-    start: e.start,
+    start,
     requester: e.requester,
     rttMs: e.rttUs === null ? null : e.rttUs / 1e3,
     timeToAnswerMs: e.timeToAnswerUs === null ? null : e.timeToAnswerUs / 1e3,
