@@ -33,7 +33,7 @@ import type { Ecm, Locator, MappingRecord, ReferralRecord } from '../dissect/typ
 import { putPacketHead } from './json-fast.js';
 import { writeAuth, writeControlFields, writeFields, writeLocatorFields, writeRecord, writeReferral } from './json-lisp.js';
 import { JsonWriter, type JsonSink } from './json-writer.js';
-import { bytesOf, OutBuffer, putAscii, putBytes, putHex, putHexBytes, putIPv4, putUint } from './out-buffer.js';
+import { bytesOf, OutBuffer, putAscii, putBytes, putHex, putHexBytes, putIPv4, putUint, putUint53 } from './out-buffer.js';
 
 /** Where the templates are written: one buffer, every call synchronous. */
 const scratch = new OutBuffer(() => true, 1 << 16);
@@ -190,11 +190,6 @@ const HEAD_ROOM = 1024;
 let at = 0;
 let end = 0;
 
-/** Any number below 2^53 (TTLs are 32 bits). */
-function putNumber(buf: Uint8Array, p: number, n: number): number {
-  return n > 0x7fffffff ? putAscii(buf, p, String(n)) : putUint(buf, p, n);
-}
-
 /**
  * An IPv4 or IPv6 address at `at` (AFI first) as a JSON string, with `/maskLen` when it is not
  * negative; -1 for any other AFI, a cut address or a mask longer than the address (a note).
@@ -277,7 +272,7 @@ function putRecords(buf: Uint8Array, p: number, b: Uint8Array, count: number, ki
     at += kind.size;
     p = putAddress(buf, putBytes(buf, p, RECORD_EID), b, fieldValue(kind.maskLen, w1));
     if (p < 0) return -1;
-    p = putNumber(buf, putBytes(buf, p, TTL), ttl);
+    p = putUint53(buf, putBytes(buf, p, TTL), ttl);
     p = putBytes(buf, p, kind.runs.get((((w1 & 0xffff) << 16) | w2) >>> 0));
     for (let j = 0; j < locators; j++) {
       if (j) buf[p++] = 44;
@@ -302,7 +297,7 @@ function putInfo(buf: Uint8Array, p: number, b: Uint8Array): number {
   const ttl = u32(b, at);
   const maskLen = b[at + 5]!;
   at += 6;
-  p = putNumber(buf, putBytes(buf, p, INFO_TTL), ttl);
+  p = putUint53(buf, putBytes(buf, p, INFO_TTL), ttl);
   if (u16(b, at) === Afi.None) at += 2;
   else p = putAddress(buf, putBytes(buf, p, EID), b, maskLen);
   // Anything but AFI 0 after the EID is noted.

@@ -9,7 +9,7 @@ import { LISP_DATA_PORT } from '../dissect/registry.js';
 import { DATA_FLAG_LETTERS, DataFlag, dataDstMapVersion, dataIid, dataLsb8, dataSrcMapVersion } from '../dissect/data.js';
 import { icmpEchoKind } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
-import { bytesOf, putAscii, putBytes, putHex, putMicros, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
+import { bytesOf, putAscii, putBytes, putHex, putMicros, putIPv4, putUint, putUint53, type OutBuffer } from './out-buffer.js';
 import { u16, u32 } from '../dissect/bytes.js';
 
 /** The set flags among NLEVI by flags byte >> 3, as the JSON `flags` field spells them. */
@@ -135,7 +135,7 @@ export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
       p = putBytes(buf, p, LSB);
       p = putUint(buf, p, dataLsb8(w2));
     }
-  } else if (flags & DataFlag.L) p = w2 > 0x7fffffff ? putAscii(buf, p, String(w2)) : putUint(buf, p, w2);
+  } else if (flags & DataFlag.L) p = putUint53(buf, p, w2);
   // scanPlainData accepts only frames with an inner packet.
   p = putBytes(buf, p, INNER);
   p = innerV === 4 ? putIPv4(buf, p, b, i + 12) : putAscii(buf, p, formatIPv6(b, i + 8));

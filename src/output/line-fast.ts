@@ -9,7 +9,7 @@ import { DATA_FLAG_LETTERS, DataFlag, dataDstMapVersion, dataIid, dataLsb8, data
 import { LISP_CONTROL_PORT, LISP_DATA_PORT, VXLAN_PORT } from '../dissect/registry.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
 import { TcpFlag, tcpFlagLetters } from '../dissect/tcp.js';
-import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, type OutBuffer } from './out-buffer.js';
+import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, putUint53, type OutBuffer } from './out-buffer.js';
 import type { LineClock } from './time.js';
 import { u16, u32 } from '../dissect/bytes.js';
 
@@ -50,11 +50,6 @@ const PORT_NAMES = new Map([
   [LISP_CONTROL_PORT, bytesOf('lisp-control')],
   [VXLAN_PORT, bytesOf('vxlan')],
 ]);
-
-/** Any non-negative integer below 2^53. */
-function putNumber(b: Uint8Array, p: number, n: number): number {
-  return n > 0x7fffffff ? putAscii(b, p, String(n)) : putUint(b, p, n);
-}
 
 function putPort(b: Uint8Array, p: number, port: number, numeric: boolean): number {
   const name = numeric ? undefined : PORT_NAMES.get(port);
@@ -158,10 +153,10 @@ export function writeDataLineFast(f: Frame, out: OutBuffer, o: FastLineOptions):
     p = putBytes(buf, p, FLAGS);
     p = putBytes(buf, p, TCP_LETTERS[tcpFlags]!);
     p = putBytes(buf, p, SEQ);
-    p = putNumber(buf, p, u32(b, t + 4));
+    p = putUint53(buf, p, u32(b, t + 4));
     if (tcpFlags & TcpFlag.ACK) {
       p = putBytes(buf, p, ACK);
-      p = putNumber(buf, p, u32(b, t + 8));
+      p = putUint53(buf, p, u32(b, t + 8));
     }
   } else if (first && proto === 17 && ports) {
     if (have >= 6 && !mf && u16(b, t + 4) >= 8) len = u16(b, t + 4) - 8;

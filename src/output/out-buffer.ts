@@ -68,6 +68,11 @@ export function putUint(b: Uint8Array, p: number, n: number): number {
   return end;
 }
 
+/** Any non-negative integer below 2^53 in decimal (beyond 2^31, through String: rare). */
+export function putUint53(b: Uint8Array, p: number, n: number): number {
+  return n > 0x7fffffff ? putAscii(b, p, String(n)) : putUint(b, p, n);
+}
+
 /** `width` decimal digits, zero-padded. */
 export function putDigits(b: Uint8Array, p: number, n: number, width: number): number {
   const end = p + width;
@@ -80,7 +85,7 @@ export function putDigits(b: Uint8Array, p: number, n: number, width: number): n
  * microseconds with their trailing zeros dropped, or none.
  */
 export function putTime(b: Uint8Array, p: number, sec: number, usec: number): number {
-  return putMicros(b, sec > 0x7fffffff ? putAscii(b, p, String(sec)) : putUint(b, p, sec), usec);
+  return putMicros(b, putUint53(b, p, sec), usec);
 }
 
 /** The fraction of a `ts` after its seconds: `.` and the microseconds without trailing zeros, or none. */
@@ -195,7 +200,7 @@ export class OutBuffer {
 
   /** A non-negative integer below 2^53 in decimal. */
   uint(n: number): void {
-    this.pos = n > 0x7fffffff ? putAscii(this.buf, this.pos, String(n)) : putUint(this.buf, this.pos, n);
+    this.pos = putUint53(this.buf, this.pos, n);
   }
 
   hexBytes(src: Uint8Array): void {
