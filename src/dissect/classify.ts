@@ -16,6 +16,14 @@ export interface DecodeAs {
 
 export type LispKind = 'control' | 'data' | 'vxlan';
 
+/**
+ * Whether `-d` names any port: the lanes that read plain data packets in place (capture/plain-data.ts)
+ * stand aside then, since a named port can turn what reads as plain data into something else.
+ */
+export function namesPorts(decodeAs: DecodeAs | undefined): boolean {
+  return !!decodeAs && decodeAs.control.size + decodeAs.data.size + (decodeAs.vxlan?.size ?? 0) > 0;
+}
+
 export interface Classification {
   kind: LispKind;
   /**

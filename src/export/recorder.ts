@@ -15,6 +15,7 @@ import { packetJson, writePacketJson } from '../output/json.js';
 import { JsonWriter } from '../output/json-writer.js';
 import { writePlainRow, type PlainRowWriter } from './plain-row.js';
 import type { Stager } from './stage.js';
+import { namesPorts } from '../dissect/classify.js';
 
 export interface RecorderOptions {
   decoder?: Omit<PacketDecoderOptions, 'warning'>;
@@ -89,8 +90,7 @@ export class Recorder {
     this.packets = stager.stage('packets');
     this.exchangeRows = stager.stage('exchanges');
     this.jw = new JsonWriter(this.packets.out);
-    const decodeAs = opts.decoder?.decodeAs;
-    this.fast = opts.plainRows !== false && !opts.filters && !opts.decoder?.all && !(decodeAs && decodeAs.control.size + decodeAs.data.size > 0);
+    this.fast = opts.plainRows !== false && !opts.filters && !opts.decoder?.all && !namesPorts(opts.decoder?.decodeAs);
     this.packets.plainRows = this.fast;
     this.writePlain = opts.plainRow ?? writePlainRow;
   }

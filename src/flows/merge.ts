@@ -8,6 +8,7 @@ import { readCapture } from '../capture/source.js';
 import type { TcpHeader } from '../dissect/tcp.js';
 import type { Frame } from '../capture/types.js';
 import type { IpHeader } from '../dissect/ip.js';
+import { namesPorts } from '../dissect/classify.js';
 
 /** A packet that outlives its frame: no views into capture buffers. */
 export function retain(p: LispPacket): LispPacket {
@@ -135,8 +136,7 @@ export async function mergeCaptures(
   if (files.length === 1) {
     // One capture: no merge, no copies.
     const decoder = new PacketDecoder({ ...opts.decoder, warning: opts.warning });
-    const decodeAs = opts.decoder?.decodeAs;
-    const plain = decodeAs && decodeAs.control.size + decodeAs.data.size > 0 ? undefined : opts.onPlainData;
+    const plain = namesPorts(opts.decoder?.decodeAs) ? undefined : opts.onPlainData;
     const d = plainData();
     let stopped = false;
     await readCapture(files[0]!, {

@@ -19,9 +19,9 @@ import type { FrameRef } from '../flows/types.js';
 import { FileIndex } from './file-index.js';
 import { FrameContext } from './frame-context.js';
 import { FrameTypes, packetType } from './frame-types.js';
-import { plainDecodedInPlace } from './plain-filter.js';
 import { ContextDecoder } from './replay.js';
 import { SourceCore, type Counters, type DataSource, type PacketRef, type PacketView, type SourceStatus } from './source.js';
+import { namesPorts } from '../dissect/classify.js';
 
 export interface FileSourceOptions {
   decoder?: Omit<PacketDecoderOptions, 'warning' | 'all'>;
@@ -306,7 +306,7 @@ export class FileSource extends SourceCore implements DataSource {
   }
 
   plainInPlace(): boolean {
-    return plainDecodedInPlace(this.opts.decoder?.decodeAs);
+    return !namesPorts(this.opts.decoder?.decodeAs);
   }
 
   knownType(seq: number): string | undefined {

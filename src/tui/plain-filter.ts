@@ -8,7 +8,6 @@
 import { plainData, scanPlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
 import { formatIPv4, formatIPv6 } from '../dissect/addr.js';
-import type { DecodeAs } from '../dissect/classify.js';
 import type { CompiledFilter } from '../flows/filter.js';
 
 /** The members of a plain data packet's object (output/json-fast.ts writes them), at the top and in `inner`. */
@@ -29,11 +28,6 @@ function memberOf(path: string): Built | null | undefined {
   if (!BUILT.has(name)) return undefined;
   // Below a number or a string there is nothing.
   return steps.length > depth ? null : (name as Built);
-}
-
-/** A decoder with these decode-as ports decodes plain data packets as they read in place: with none (as the other plain-data lanes require). */
-export function plainDecodedInPlace(decodeAs: DecodeAs | undefined): boolean {
-  return !decodeAs || decodeAs.control.size + decodeAs.data.size + (decodeAs.vxlan?.size ?? 0) === 0;
 }
 
 /** Where scanPlainData found things; reused for every frame. */

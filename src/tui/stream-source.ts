@@ -11,8 +11,8 @@ import { PacketDecoder, type LispPacket, type PacketDecoderOptions } from '../ca
 import type { Frame } from '../capture/types.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { FrameRef } from '../flows/types.js';
-import { plainDecodedInPlace } from './plain-filter.js';
 import { SourceCore, type PacketRef, type PacketView } from './source.js';
+import { namesPorts } from '../dissect/classify.js';
 
 export interface StreamOptions {
   /** The decoder's options; `decodeAs` may be a set the source fills in as it learns ports (the lab). */
@@ -160,7 +160,7 @@ export abstract class StreamSource extends SourceCore {
   }
 
   plainInPlace(): boolean {
-    return plainDecodedInPlace(this.opts.decoder?.decodeAs);
+    return !namesPorts(this.opts.decoder?.decodeAs);
   }
 
   protected decodeAt(seq: number): PacketView | undefined {
