@@ -14,8 +14,10 @@ import type { CompiledFilter } from '../flows/filter.js';
 const TOP = new Set(['frame', 'ts', 'len', 'src', 'dst', 'sport', 'dport', 'type', 'flags', 'nonce', 'map_version', 'iid', 'lsb', 'inner']);
 const INNER = new Set(['src', 'dst', 'proto', 'len', 'sport', 'dport', 'tcp_flags', 'icmp_type', 'icmp_code', 'icmp_id', 'icmp_seq', 'payload_len']);
 
-type Built = 'frame' | 'len' | 'src' | 'dst' | 'sport' | 'dport' | 'type' | 'inner.src' | 'inner.dst' | 'inner.proto';
-const BUILT = new Set<string>(['frame', 'len', 'src', 'dst', 'sport', 'dport', 'type', 'inner.src', 'inner.dst', 'inner.proto'] satisfies Built[]);
+/** The members built here (`type` always, the others when the filter reads them). */
+const BUILT_LIST = ['type', 'frame', 'len', 'src', 'dst', 'sport', 'dport', 'inner.src', 'inner.dst', 'inner.proto'] as const;
+type Built = (typeof BUILT_LIST)[number];
+const BUILT = new Set<string>(BUILT_LIST);
 
 /** The member of a plain data packet a path reads (one built here), null when it has none there, undefined when it is one not built here. */
 function memberOf(path: string): Built | null | undefined {
@@ -44,8 +46,7 @@ export function plainDataTest(filter: CompiledFilter): ((f: Frame) => boolean | 
     if (m === undefined) return undefined;
     if (m !== null) read.add(m);
   }
-  const has = (m: Built) => read.has(m);
-  const [frame, len, src, dst, sport, dport, innerSrc, innerDst, proto] = (['frame', 'len', 'src', 'dst', 'sport', 'dport', 'inner.src', 'inner.dst', 'inner.proto'] as const).map(has);
+  const [, frame, len, src, dst, sport, dport, innerSrc, innerDst, proto] = BUILT_LIST.map((m) => read.has(m));
   const inner = innerSrc || innerDst || proto;
   return (f) => {
     const d = scanned;
