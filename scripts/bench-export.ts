@@ -157,7 +157,7 @@ export async function liveExportSection(
     return;
   }
   const rows: string[] = [];
-  let best = 0;
+  const best = new Map<string, number>();
   try {
     const u = new URL(ch.http);
     const url = `clickhouse://default@${u.hostname}:${u.port || 8123}/lispscope_bench`;
@@ -169,12 +169,12 @@ export async function liveExportSection(
       const r = await liveRun(['--export', url], rate, root);
       const server1 = ch.pid === undefined ? undefined : cpuSeconds(ch.pid);
       const inTable = Number(await clickhouse(ch.http, 'SELECT count() FROM lispscope_bench.packets')) - warm;
-      if (inTable === r.sent && root === ROOT) best = Math.max(best, r.sentRate);
       const pps = (v: number) => Math.round(v).toLocaleString('en').padStart(7);
       const us = (cpu: number, rows: number) => ((cpu / rows) * 1e6).toFixed(2);
       // The server's CPU spans the whole run, the warm-up's rows included.
       const server = server0 && server1 ? server1.user + server1.sys - server0.user - server0.sys : undefined;
       const label = roots.length > 1 ? ` [${root}]` : '';
+      if (inTable === r.sent) best.set(label, Math.max(best.get(label) ?? 0, r.sentRate));
       rows.push(
         `sniff --export ${pps(r.rate)} pkt/s (${pps(r.sentRate)} sent): ${inTable.toLocaleString('en').padStart(7)} of ${r.sent.toLocaleString('en')} in ClickHouse, ` +
           `${r.queueDrops} dropped by the queue, ${r.sent - r.captured - r.queueDrops} lost before it${r.kernelDrops === undefined ? '' : ` (kernel drops ${r.kernelDrops})`}; ` +
@@ -189,7 +189,7 @@ export async function liveExportSection(
     ch.stop();
   }
   process.stdout.write(`\nsniff --export to ClickHouse on lo (${seconds} s per rate after the warm-up; rows counted in the packets table):\n${rows.join('\n')}\n`);
-  if (best > 0) process.stdout.write(`sniff --export: the highest rate with every packet in ClickHouse: ${Math.round(best).toLocaleString('en')} pkt/s\n`);
+  for (const [label, rate] of best) process.stdout.write(`sniff --export: the highest rate with every packet in ClickHouse: ${Math.round(rate).toLocaleString('en')} pkt/s${label}\n`);
   process.stdout.write('target: 100,000 LISP packets/s, every packet in ClickHouse\n');
 }
 
