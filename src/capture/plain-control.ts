@@ -11,12 +11,12 @@ import { u16, u32 } from '../dissect/bytes.js';
 import { looksLikeData } from '../dissect/classify.js';
 import { fieldOf, fieldValue, type Field, type Word } from '../dissect/field.js';
 import { ECM_HEADER, INFO, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD } from '../dissect/fields.js';
-import { AFI_MAX_MASK, Afi, AUTH_ALGORITHMS, LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType } from '../dissect/registry.js';
+import { AFI_MAX_MASK, Afi, AUTH_ALGORITHMS, LcafType, LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType } from '../dissect/registry.js';
 import { plainIpv4Udp } from './plain-data.js';
 import type { Frame } from './types.js';
 
 /** The parts that follow a message's header word and nonce, in wire order. */
-export type Part = 'request' | 'auth' | 'records' | 'referrals' | 'info';
+export type Part = 'request' | 'auth' | 'records' | 'referrals' | 'info' | 'xtr';
 
 export interface Shape<T = unknown> {
   def: Word<T>;
@@ -33,17 +33,23 @@ function shape<T>(def: Word<T>, refuse: readonly Extract<keyof T, string>[], par
 
 /** By message type; ECM is its own (scanEcm), and an ECM inside an ECM is the general path's. */
 export const SHAPES: (Shape | undefined)[] = [];
-SHAPES[MessageType.MapRequest] = shape(MAP_REQUEST, ['mapDataPresent', 'xtrIdPresent'], ['request']);
+SHAPES[MessageType.MapRequest] = shape(MAP_REQUEST, [], ['request', 'xtr']);
 SHAPES[MessageType.MapReply] = shape(MAP_REPLY, ['security'], ['records']);
-SHAPES[MessageType.MapRegister] = shape(MAP_REGISTER, ['xtrIdPresent'], ['auth', 'records']);
-SHAPES[MessageType.MapNotify] = shape(MAP_NOTIFY, ['xtrIdPresent', 'msRtrAuthPresent'], ['auth', 'records']);
-SHAPES[MessageType.MapNotifyAck] = shape(MAP_NOTIFY, ['xtrIdPresent', 'msRtrAuthPresent'], ['auth', 'records']);
+SHAPES[MessageType.MapRegister] = shape(MAP_REGISTER, [], ['auth', 'records', 'xtr']);
+SHAPES[MessageType.MapNotify] = shape(MAP_NOTIFY, ['msRtrAuthPresent'], ['auth', 'records', 'xtr']);
+SHAPES[MessageType.MapNotifyAck] = shape(MAP_NOTIFY, ['msRtrAuthPresent'], ['auth', 'records', 'xtr']);
 SHAPES[MessageType.MapReferral] = shape(MAP_REFERRAL, [], ['referrals']);
-SHAPES[MessageType.Info] = shape(INFO, ['reply'], ['auth', 'info']);
+SHAPES[MessageType.Info] = shape(INFO, [], ['auth', 'info']);
 
 const ITR_RLOC_COUNT = fieldOf(MAP_REQUEST, 'itrRlocCount');
+const MAP_DATA_PRESENT = fieldOf(MAP_REQUEST, 'mapDataPresent').mask;
 const RECORD_COUNT = fieldOf(MAP_REQUEST, 'recordCount');
 const ECM_SECURITY = fieldOf(ECM_HEADER, 'security').mask;
+const INFO_REPLY = fieldOf(INFO, 'reply').mask;
+/** The I bit of Map-Register and Map-Notify(-Ack): an xTR-ID and a site-ID end the message. */
+const XTR_ID_PRESENT = SHAPES.map((s) => (s && s.parts.includes('xtr') ? fieldOf(s.def as Word<{ xtrIdPresent: boolean }>, 'xtrIdPresent').mask : 0));
+/** xTR-ID and site-ID (RFC 9301 §5.6). */
+const XTR_SIZE = 16 + 8;
 
 /** A mapping or referral record's header: 10 bytes, its EID's AFI next. */
 export interface RecordHeader {
@@ -94,14 +100,23 @@ export interface PlainControl {
   eids: Int32Array;
   /** Key ID's offset (Map-Register, Map-Notify(-Ack), Info-Request), or -1. */
   auth: number;
-  /** Records' headers; record i's locators' headers (their RLOC's AFI at +6) are locators[firstLocator[i], firstLocator[i + 1]). */
+  /** Records' headers (a Map-Request's: its map-data, when M is set); record i's locators' headers (their RLOC's AFI at +6) are locators[firstLocator[i], firstLocator[i + 1]). */
   recordCount: number;
   records: Int32Array;
   firstLocator: Int32Array;
   locators: Int32Array;
+  /** Map-Request, Map-Register, Map-Notify(-Ack) with the I bit: the xTR-ID's offset (the site-ID follows), else -1. */
+  xtr: number;
   /** Info-Request: its TTL's offset, and its EID (-1 when AFI 0; the mask length is at the TTL's offset + 5). */
   info: number;
   infoEid: number;
+  /**
+   * Info-Reply: the offset of its NAT-Traversal LCAF's ports (MS, then ETR), and its addresses:
+   * global ETR RLOC, MS RLOC, private ETR RLOC, then the RTRs' (any of them may be AFI 0).
+   */
+  nat: number;
+  natCount: number;
+  natAddresses: Int32Array;
 }
 
 export function plainControl(): PlainControl {
@@ -128,8 +143,12 @@ export function plainControl(): PlainControl {
     records: new Int32Array(256),
     firstLocator: new Int32Array(257),
     locators: new Int32Array(MAX_LOCATORS),
+    xtr: -1,
     info: -1,
     infoEid: -1,
+    nat: -1,
+    natCount: 0,
+    natAddresses: new Int32Array(64),
   };
 }
 
@@ -137,15 +156,31 @@ export function plainControl(): PlainControl {
 let at = 0;
 let end = 0;
 
-/** An IPv4 or IPv6 address at `at` (AFI first), with a mask that fits when `maskLen` is not negative: its offset, or -1. */
-function address(b: Uint8Array, maskLen: number): number {
+/** Bytes of an IPv4 or IPv6 address (after its AFI), else -1. */
+function addressSize(afi: number): number {
+  return afi === Afi.IPv4 ? 4 : afi === Afi.IPv6 ? 16 : -1;
+}
+
+/**
+ * An IPv4 or IPv6 address at `at` (AFI first), with a mask that fits when `maskLen` is not
+ * negative; an EID may be one in an Instance-ID LCAF (RFC 8060 §4.1) whose Length is exactly its
+ * IID and address. Its offset, or -1.
+ */
+function address(b: Uint8Array, maskLen: number, eid: boolean): number {
   if (at + 2 > end) return -1;
-  const afi = u16(b, at);
-  const size = afi === Afi.IPv4 ? 4 : afi === Afi.IPv6 ? 16 : -1;
-  // Any other AFI, a cut address or a mask longer than the address: the general path's (a note).
-  if (size < 0 || at + 2 + size > end || maskLen > AFI_MAX_MASK.get(afi)!) return -1;
   const a = at;
-  at += 2 + size;
+  let afi = u16(b, at);
+  let inner = at + 2;
+  if (afi === Afi.Lcaf && eid) {
+    if (at + 14 > end || b[at + 4] !== LcafType.InstanceId) return -1;
+    afi = u16(b, at + 12);
+    inner = at + 14;
+    if (u16(b, at + 6) !== 6 + addressSize(afi)) return -1;
+  }
+  const size = addressSize(afi);
+  // Any other AFI, a cut address or a mask longer than the address: the general path's (a note).
+  if (size < 0 || inner + size > end || maskLen > AFI_MAX_MASK.get(afi)!) return -1;
+  at = inner + size;
   return a;
 }
 
@@ -157,17 +192,17 @@ function request(b: Uint8Array, c: PlainControl): boolean {
   if (u16(b, at) === Afi.None) {
     c.sourceEid = -1;
     at += 2;
-  } else if ((c.sourceEid = address(b, -1)) < 0) return false;
-  for (let i = 0; i < itrs; i++) if ((c.itrs[i] = address(b, -1)) < 0) return false;
+  } else if ((c.sourceEid = address(b, -1, true)) < 0) return false;
+  for (let i = 0; i < itrs; i++) if ((c.itrs[i] = address(b, -1, false)) < 0) return false;
   c.itrCount = itrs;
   for (let i = 0; i < eids; i++) {
     if (at + 2 > end) return false;
     const maskLen = b[at + 1]!;
     at += 2;
-    if ((c.eids[i] = address(b, maskLen)) < 0) return false;
+    if ((c.eids[i] = address(b, maskLen, true)) < 0) return false;
   }
   c.eidCount = eids;
-  return true;
+  return records(b, c, MAPPING_HEADER, c.word & MAP_DATA_PRESENT ? 1 : 0);
 }
 
 /** Key ID, algorithm and Authentication Data, when its length fits the algorithm (else a warning). */
@@ -181,9 +216,8 @@ function auth(b: Uint8Array, c: PlainControl): boolean {
   return true;
 }
 
-/** The header word's count of records of `kind` (with no referral signatures). */
-function records(b: Uint8Array, c: PlainControl, kind: RecordHeader): boolean {
-  const count = c.word & 0xff;
+/** `count` records of `kind` (with no referral signatures). */
+function records(b: Uint8Array, c: PlainControl, kind: RecordHeader, count: number): boolean {
   let n = 0;
   for (let i = 0; i < count; i++) {
     if (at + RECORD_SIZE > end) return false;
@@ -193,12 +227,12 @@ function records(b: Uint8Array, c: PlainControl, kind: RecordHeader): boolean {
     c.records[i] = at;
     c.firstLocator[i] = n;
     at += RECORD_SIZE;
-    if (address(b, fieldValue(kind.maskLen, w1)) < 0 || n + locators > MAX_LOCATORS) return false;
+    if (address(b, fieldValue(kind.maskLen, w1), true) < 0 || n + locators > MAX_LOCATORS) return false;
     for (let j = 0; j < locators; j++) {
       if (at + LOCATOR_SIZE > end) return false;
       c.locators[n++] = at;
       at += LOCATOR_SIZE;
-      if (address(b, -1) < 0) return false;
+      if (address(b, -1, false) < 0) return false;
     }
   }
   c.firstLocator[count] = n;
@@ -206,7 +240,27 @@ function records(b: Uint8Array, c: PlainControl, kind: RecordHeader): boolean {
   return true;
 }
 
-/** An Info-Request's TTL and EID (AFI 0 omitted), and the AFI 0 that ends it. */
+/** An RLOC, or AFI 0: its offset, or -1. */
+function rlocOrNone(b: Uint8Array): number {
+  if (at + 2 > end || u16(b, at) !== Afi.None) return address(b, -1, false);
+  at += 2;
+  return at - 2;
+}
+
+/** An Info-Reply's NAT-Traversal LCAF, when it ends the message. */
+function nat(b: Uint8Array, c: PlainControl): boolean {
+  if (at + 12 > end || u16(b, at) !== Afi.Lcaf || b[at + 4] !== LcafType.NatTraversal || at + 8 + u16(b, at + 6) !== end) return false;
+  c.nat = at + 8;
+  at += 12;
+  let n = 0;
+  while (at < end) {
+    if (n === c.natAddresses.length || (c.natAddresses[n++] = rlocOrNone(b)) < 0) return false;
+  }
+  c.natCount = n;
+  return n >= 3;
+}
+
+/** An Info-Request's TTL and EID (AFI 0 omitted), and the AFI 0 that ends it; an Info-Reply's, and its NAT-Traversal LCAF. */
 function info(b: Uint8Array, c: PlainControl): boolean {
   if (at + 8 > end) return false;
   c.info = at;
@@ -215,10 +269,25 @@ function info(b: Uint8Array, c: PlainControl): boolean {
   if (u16(b, at) === Afi.None) {
     c.infoEid = -1;
     at += 2;
-  } else if ((c.infoEid = address(b, maskLen)) < 0) return false;
+  } else if ((c.infoEid = address(b, maskLen, true)) < 0) return false;
+  c.nat = -1;
+  if (c.word & INFO_REPLY) return nat(b, c);
   // Anything but AFI 0 after the EID is noted.
   if (at + 2 > end || u16(b, at) !== Afi.None) return false;
   at += 2;
+  return true;
+}
+
+/**
+ * With the I bit, the xTR-ID and site-ID that end the message (anything else is noted); a
+ * Map-Notify of no records counted is the general path's, which may read records from them.
+ */
+function xtr(c: PlainControl): boolean {
+  c.xtr = -1;
+  if (!(c.word & XTR_ID_PRESENT[c.type]!)) return true;
+  if (at + XTR_SIZE !== end || (c.recordCount === 0 && c.type !== MessageType.MapRequest)) return false;
+  c.xtr = at;
+  at += XTR_SIZE;
   return true;
 }
 
@@ -237,7 +306,17 @@ function message(b: Uint8Array, c: PlainControl, start: number, stop: number): b
   end = stop;
   for (const part of s.parts) {
     const ok =
-      part === 'request' ? request(b, c) : part === 'auth' ? auth(b, c) : part === 'records' ? records(b, c, MAPPING_HEADER) : part === 'referrals' ? records(b, c, REFERRAL_HEADER) : info(b, c);
+      part === 'request'
+        ? request(b, c)
+        : part === 'auth'
+          ? auth(b, c)
+          : part === 'records'
+            ? records(b, c, MAPPING_HEADER, word & 0xff)
+            : part === 'referrals'
+              ? records(b, c, REFERRAL_HEADER, word & 0xff)
+              : part === 'info'
+                ? info(b, c)
+                : xtr(c);
     if (!ok) return false;
   }
   // Bytes left over are `trailing` (or records a Map-Notify-Ack did not count): the general path's.

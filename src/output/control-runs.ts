@@ -3,9 +3,9 @@
 // the addresses capture/plain-control.ts found.
 
 import { formatIPv6 } from '../dissect/addr.js';
-import { u16 } from '../dissect/bytes.js';
+import { u16, u32 } from '../dissect/bytes.js';
 import { Afi } from '../dissect/registry.js';
-import { bytesOf, putAscii, putIPv4, putUint } from './out-buffer.js';
+import { bytesOf, putAscii, putIPv4, putUint, putUint53 } from './out-buffer.js';
 
 /** Runs of text by the bits they are made from, made once per value; a crafted capture's thousands of values start the cache over. */
 export class Runs {
@@ -23,8 +23,17 @@ export class Runs {
   }
 }
 
-/** The IPv4 or IPv6 address whose AFI is at `a`, with `/maskLen` when that is not negative. */
+/**
+ * The IPv4 or IPv6 address whose AFI is at `a`, `[iid]` first when it is in an Instance-ID LCAF,
+ * with `/maskLen` when that is not negative.
+ */
 export function putScannedAddress(buf: Uint8Array, p: number, b: Uint8Array, a: number, maskLen: number): number {
+  if (u16(b, a) === Afi.Lcaf) {
+    buf[p++] = 91;
+    p = putUint53(buf, p, u32(b, a + 8));
+    buf[p++] = 93;
+    a += 12;
+  }
   p = u16(b, a) === Afi.IPv4 ? putIPv4(buf, p, b, a + 2) : putAscii(buf, p, formatIPv6(b, a + 2));
   if (maskLen >= 0) {
     buf[p++] = 47;

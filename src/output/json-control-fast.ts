@@ -10,7 +10,7 @@ import { formatIPv6 } from '../dissect/addr.js';
 import { u16, u32 } from '../dissect/bytes.js';
 import { decodeWord, fieldOf, fieldValue, type Field, type Struct, type Word } from '../dissect/field.js';
 import { ECM_HEADER, INFO_BODY, LOCATOR, MAPPING_RECORD, REFERRAL_RECORD } from '../dissect/fields.js';
-import { controlTypeName, MessageType } from '../dissect/registry.js';
+import { Afi, controlTypeName, MessageType } from '../dissect/registry.js';
 import type { Ecm, Locator, MappingRecord, ReferralRecord } from '../dissect/types.js';
 import { putPacketHead } from './json-fast.js';
 import { writeAuth, writeControlFields, writeFields, writeLocatorFields, writeRecord, writeReferral } from './json-lisp.js';
@@ -41,8 +41,8 @@ function shownBits(def: Word<unknown>): number {
 }
 
 interface Layout {
-  /** `,"type":"…","nonce":"`. */
-  head: Uint8Array;
+  /** `,"type":"…","nonce":"` (Info's type is by its R bit), by the header word's shown bits. */
+  head: Runs;
   shown: number;
   /** The header word's fields, by its shown bits. */
   fields: Runs;
@@ -53,7 +53,7 @@ const LAYOUTS: (Layout | undefined)[] = SHAPES.map((shape, type) => {
   if (!shape) return undefined;
   const def = shape.def;
   return {
-    head: bytesOf(`,"type":"${controlTypeName({ type })}","nonce":"`),
+    head: new Runs((v) => `,"type":"${controlTypeName({ ...decodeWord(def as Word<{ reply?: boolean }>, v, {}), type })}","nonce":"`),
     shown: shownBits(def),
     fields: new Runs((v) => members((w) => writeFields(w, def, decodeWord(def, v, {})))),
   };
@@ -117,6 +117,18 @@ const RLOC = bytesOf('{"rloc":');
 const INNER = bytesOf(',"inner":{"src":"');
 const DST = bytesOf('","dst":"');
 const SPORT = bytesOf('","sport":');
+const XTR_ID = bytesOf(',"xtr_id":"');
+const NAT = bytesOf(',"nat":{');
+const MAP_REPLY = bytesOf(',"map_reply":');
+const GLOBAL_ETR_RLOC = bytesOf('"global_etr_rloc":');
+const GLOBAL_ETR_PORT = bytesOf('"global_etr_port":');
+const MS_UDP_PORT = bytesOf(',"ms_udp_port":');
+const ETR_UDP_PORT = bytesOf(',"etr_udp_port":');
+const MS_RLOC = bytesOf(',"ms_rloc":');
+const PRIVATE_ETR_RLOC = bytesOf(',"private_etr_rloc":');
+const RTR_RLOCS = bytesOf(',"rtr_rlocs":[');
+const NULL = bytesOf('null');
+const SITE_ID = bytesOf('","site_id":"');
 
 /**
  * The longest a line gets per byte of message (a locator: 12 bytes, ~130 of JSON), and beyond:
@@ -133,7 +145,7 @@ function putAddress(buf: Uint8Array, p: number, b: Uint8Array, a: number, maskLe
   return p;
 }
 
-/** Source EID (omitted when AFI 0), ITR-RLOCs and EID prefixes of a Map-Request. */
+/** Source EID (omitted when AFI 0), ITR-RLOCs, EID prefixes and map-data of a Map-Request. */
 function putRequest(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl): number {
   if (c.sourceEid >= 0) p = putAddress(buf, putBytes(buf, p, SOURCE_EID), b, c.sourceEid, -1);
   p = putBytes(buf, p, ITR_RLOCS);
@@ -147,7 +159,7 @@ function putRequest(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl):
     p = putAddress(buf, p, b, c.eids[i]!, b[c.eids[i]! - 1]!);
   }
   buf[p++] = 93;
-  return p;
+  return c.recordCount ? putRecord(buf, putBytes(buf, p, MAP_REPLY), b, c, 0, MAPPING) : p;
 }
 
 /** Key ID, algorithm and Authentication Data. */
@@ -163,29 +175,73 @@ function putRecords(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl, 
   p = putBytes(buf, p, RECORDS);
   for (let i = 0; i < c.recordCount; i++) {
     if (i) buf[p++] = 44;
-    const r = c.records[i]!;
-    const w1 = u32(b, r + 4);
-    p = putAddress(buf, putBytes(buf, p, RECORD_EID), b, r + 10, fieldValue(kind.header.maskLen, w1));
-    p = putUint53(buf, putBytes(buf, p, TTL), u32(b, r));
-    p = putBytes(buf, p, kind.runs.get((((w1 & 0xffff) << 16) | u16(b, r + 8)) >>> 0));
-    for (let j = c.firstLocator[i]!, last = c.firstLocator[i + 1]!; j < last; j++) {
-      if (j > c.firstLocator[i]!) buf[p++] = 44;
-      const l = c.locators[j]!;
-      p = putAddress(buf, putBytes(buf, p, RLOC), b, l + 6, -1);
-      p = putBytes(buf, p, LOCATOR_RUNS.get(u32(b, l) * 65536 + (u16(b, l + 4) & LOCATOR_SHOWN)));
-      buf[p++] = 125;
-    }
-    buf[p++] = 93;
-    buf[p++] = 125;
+    p = putRecord(buf, p, b, c, i, kind);
   }
   buf[p++] = 93;
   return p;
 }
 
-/** An Info-Request's TTL and EID (omitted when AFI 0). */
+/** Record i, of `kind`. */
+function putRecord(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl, i: number, kind: RecordKind): number {
+  const r = c.records[i]!;
+  const w1 = u32(b, r + 4);
+  p = putAddress(buf, putBytes(buf, p, RECORD_EID), b, r + 10, fieldValue(kind.header.maskLen, w1));
+  p = putUint53(buf, putBytes(buf, p, TTL), u32(b, r));
+  p = putBytes(buf, p, kind.runs.get((((w1 & 0xffff) << 16) | u16(b, r + 8)) >>> 0));
+  const first = c.firstLocator[i]!;
+  for (let j = first, last = c.firstLocator[i + 1]!; j < last; j++) {
+    if (j > first) buf[p++] = 44;
+    const l = c.locators[j]!;
+    p = putAddress(buf, putBytes(buf, p, RLOC), b, l + 6, -1);
+    p = putBytes(buf, p, LOCATOR_RUNS.get(u32(b, l) * 65536 + (u16(b, l + 4) & LOCATOR_SHOWN)));
+    buf[p++] = 125;
+  }
+  buf[p++] = 93;
+  buf[p++] = 125;
+  return p;
+}
+
+/** `key` and the address at `a`, nothing for AFI 0. */
+function putAddressField(buf: Uint8Array, p: number, key: Uint8Array, b: Uint8Array, a: number): number {
+  return u16(b, a) === Afi.None ? p : putAddress(buf, putBytes(buf, p, key), b, a, -1);
+}
+
+/** An Info-Reply's NAT-Traversal LCAF. */
+function putNat(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl): number {
+  const a = c.natAddresses;
+  const etrPort = u16(b, c.nat + 2);
+  p = putBytes(buf, p, NAT);
+  if (u16(b, a[0]!) !== Afi.None) {
+    p = putAddress(buf, putBytes(buf, p, GLOBAL_ETR_RLOC), b, a[0]!, -1);
+    buf[p++] = 44;
+  }
+  p = putUint(buf, putBytes(buf, p, GLOBAL_ETR_PORT), etrPort);
+  p = putUint(buf, putBytes(buf, p, MS_UDP_PORT), u16(b, c.nat));
+  p = putUint(buf, putBytes(buf, p, ETR_UDP_PORT), etrPort);
+  p = putAddressField(buf, p, MS_RLOC, b, a[1]!);
+  p = putAddressField(buf, p, PRIVATE_ETR_RLOC, b, a[2]!);
+  p = putBytes(buf, p, RTR_RLOCS);
+  for (let i = 3; i < c.natCount; i++) {
+    if (i > 3) buf[p++] = 44;
+    p = u16(b, a[i]!) === Afi.None ? putBytes(buf, p, NULL) : putAddress(buf, p, b, a[i]!, -1);
+  }
+  buf[p++] = 93;
+  buf[p++] = 125;
+  return p;
+}
+
+/** An Info message's TTL and EID (omitted when AFI 0), and an Info-Reply's NAT-Traversal LCAF. */
 function putInfo(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl): number {
   p = putUint53(buf, putBytes(buf, p, INFO_TTL), u32(b, c.info));
   if (c.infoEid >= 0) p = putAddress(buf, putBytes(buf, p, EID), b, c.infoEid, b[c.info + 5]!);
+  return c.nat >= 0 ? putNat(buf, p, b, c) : p;
+}
+
+/** xTR-ID and site-ID. */
+function putXtr(buf: Uint8Array, p: number, b: Uint8Array, x: number): number {
+  p = putHexBytes(buf, putBytes(buf, p, XTR_ID), b, x, x + 16);
+  p = putHexBytes(buf, putBytes(buf, p, SITE_ID), b, x + 16, x + 24);
+  buf[p++] = 34;
   return p;
 }
 
@@ -193,17 +249,19 @@ function putInfo(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl): nu
 function putMessage(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl): number {
   const l = LAYOUTS[c.type]!;
   const start = c.msg;
-  p = putBytes(buf, p, l.head);
+  const shown = (c.word & l.shown) >>> 0;
+  p = putBytes(buf, p, l.head.get(shown));
   p = putHex(buf, p, u32(b, start + 4), 8);
   p = putHex(buf, p, u32(b, start + 8), 8);
   buf[p++] = 34;
-  p = putBytes(buf, p, l.fields.get((c.word & l.shown) >>> 0));
+  p = putBytes(buf, p, l.fields.get(shown));
   for (const part of SHAPES[c.type]!.parts) {
     if (part === 'request') p = putRequest(buf, p, b, c);
     else if (part === 'auth') p = putAuth(buf, p, b, c.auth);
     else if (part === 'records') p = putRecords(buf, p, b, c, MAPPING);
     else if (part === 'referrals') p = putRecords(buf, p, b, c, REFERRAL);
-    else p = putInfo(buf, p, b, c);
+    else if (part === 'info') p = putInfo(buf, p, b, c);
+    else if (c.xtr >= 0) p = putXtr(buf, p, b, c.xtr);
   }
   return p;
 }

@@ -8,16 +8,16 @@
 import { MAPPING_HEADER, plainControl, REFERRAL_HEADER, scanPlainControl, SHAPES, type PlainControl } from '../capture/plain-control.js';
 import type { Frame } from '../capture/types.js';
 import { formatIPv6 } from '../dissect/addr.js';
-import { prefixText } from '../dissect/address.js';
+import { addressText } from '../dissect/address.js';
 import { u16, u32 } from '../dissect/bytes.js';
 import { decodeWord, fieldOf, fieldValue, flagFields, type Word } from '../dissect/field.js';
 import { ECM_HEADER, LOCATOR, MAPPING_RECORD, REFERRAL_RECORD } from '../dissect/fields.js';
-import { MessageType, TTL_UNLIMITED } from '../dissect/registry.js';
+import { Afi, MessageType, TTL_UNLIMITED } from '../dissect/registry.js';
 import type { ControlMessage, Ecm, LispAddress, Locator, ReferralRecord } from '../dissect/types.js';
 import { Runs, putScannedAddress } from './control-runs.js';
 import { authText, controlSummary, locatorTail, negativeText, recordsHead, referralText, ttlText } from './line.js';
 import { lineTime, putLineHead, type FastLineOptions } from './line-fast.js';
-import { bytesOf, OutBuffer, putAscii, putBytes, putHex, putIPv4, putUint, putUint53 } from './out-buffer.js';
+import { bytesOf, OutBuffer, putAscii, putBytes, putHex, putHexBytes, putIPv4, putUint, putUint53 } from './out-buffer.js';
 import { PLAIN } from './style.js';
 
 const NONE: LispAddress = { kind: 'none', afi: 0 };
@@ -92,8 +92,15 @@ const TO = bytesOf(' -> [');
 const EID = bytesOf(', eid ');
 const SOURCE_EID = bytesOf(', source-eid ');
 const ITR_RLOCS = bytesOf(', itr-rlocs [');
-const NO_EID = bytesOf(prefixText(NONE, 0));
+const NO_ADDRESS = bytesOf(addressText(NONE));
 const NO_RECORDS = bytesOf(', 0 records');
+const NAT_TTL = bytesOf(', ttl ');
+const MAP_DATA = bytesOf(', map-data ');
+const XTR_ID = bytesOf(', xtr-id ');
+const GLOBAL = bytesOf(', global ');
+const MS = bytesOf(', ms ');
+const PRIVATE = bytesOf(', private ');
+const RTRS = bytesOf(', rtrs [');
 
 /**
  * The longest a line gets per byte of message (a referral without referrals: 16 bytes, some 60
@@ -116,13 +123,13 @@ function putAddresses(buf: Uint8Array, p: number, b: Uint8Array, list: Int32Arra
   return p;
 }
 
-/** A Map-Request's EID prefixes, Source EID (unless AFI 0) and ITR-RLOCs, in the line's order. */
+/** A Map-Request's EID prefixes, Source EID (unless AFI 0), ITR-RLOCs and map-data, in the line's order. */
 function putRequest(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl): number {
   p = putAddresses(buf, putBytes(buf, p, EID), b, c.eids, c.eidCount, true);
   if (c.sourceEid >= 0) p = putScannedAddress(buf, putBytes(buf, p, SOURCE_EID), b, c.sourceEid, -1);
   p = putAddresses(buf, putBytes(buf, p, ITR_RLOCS), b, c.itrs, c.itrCount, false);
   buf[p++] = 93;
-  return p;
+  return c.recordCount ? putRecord(buf, putBytes(buf, p, MAP_DATA), b, c, 0) : p;
 }
 
 /** Record i's locators, from ` -> [` to `]`. */
@@ -139,15 +146,20 @@ function putLocators(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl,
   return p;
 }
 
+/** Mapping record i. */
+function putRecord(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl, i: number): number {
+  const r = c.records[i]!;
+  const w1 = u32(b, r + 4);
+  p = putScannedAddress(buf, p, b, r + 10, fieldValue(MAPPING_HEADER.maskLen, w1));
+  p = putTtl(buf, putBytes(buf, p, TTL), u32(b, r));
+  return c.firstLocator[i] === c.firstLocator[i + 1] ? putBytes(buf, p, NEGATIVES.get(fieldValue(ACTION, w1))) : putLocators(buf, p, b, c, i);
+}
+
 function putRecords(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl): number {
   p = putBytes(buf, p, RECORD_COUNTS.get(c.recordCount));
   for (let i = 0; i < c.recordCount; i++) {
     if (i) p = putBytes(buf, p, SEMICOLON);
-    const r = c.records[i]!;
-    const w1 = u32(b, r + 4);
-    p = putScannedAddress(buf, p, b, r + 10, fieldValue(MAPPING_HEADER.maskLen, w1));
-    p = putTtl(buf, putBytes(buf, p, TTL), u32(b, r));
-    p = c.firstLocator[i] === c.firstLocator[i + 1] ? putBytes(buf, p, NEGATIVES.get(fieldValue(ACTION, w1))) : putLocators(buf, p, b, c, i);
+    p = putRecord(buf, p, b, c, i);
   }
   return p;
 }
@@ -166,6 +178,34 @@ function putReferrals(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl
   return p;
 }
 
+/** An RLOC, or `(none)` for AFI 0. */
+function putRloc(buf: Uint8Array, p: number, b: Uint8Array, a: number): number {
+  return u16(b, a) === Afi.None ? putBytes(buf, p, NO_ADDRESS) : putScannedAddress(buf, p, b, a, -1);
+}
+
+/** An Info message's EID, and an Info-Reply's TTL and NAT-Traversal LCAF. */
+function putInfo(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl): number {
+  p = putBytes(buf, p, EID);
+  p = c.infoEid < 0 ? putBytes(buf, p, NO_ADDRESS) : putScannedAddress(buf, p, b, c.infoEid, b[c.info + 5]!);
+  if (c.nat < 0) return p;
+  const a = c.natAddresses;
+  p = putUint53(buf, putBytes(buf, p, NAT_TTL), u32(b, c.info));
+  p = putRloc(buf, putBytes(buf, p, GLOBAL), b, a[0]!);
+  buf[p++] = 58;
+  p = putUint(buf, p, u16(b, c.nat + 2));
+  p = putRloc(buf, putBytes(buf, p, MS), b, a[1]!);
+  buf[p++] = 58;
+  p = putUint(buf, p, u16(b, c.nat));
+  p = putRloc(buf, putBytes(buf, p, PRIVATE), b, a[2]!);
+  p = putBytes(buf, p, RTRS);
+  for (let i = 3; i < c.natCount; i++) {
+    if (i > 3) p = putBytes(buf, p, COMMA);
+    p = putRloc(buf, p, b, a[i]!);
+  }
+  buf[p++] = 93;
+  return p;
+}
+
 /** The scanned message, from its title on. */
 function putMessage(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl): number {
   const key = (c.word & KEY_BITS[c.type]!) >>> 0;
@@ -178,7 +218,9 @@ function putMessage(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl):
     else if (part === 'auth') p = putBytes(buf, p, AUTHS.get(b[c.auth + 1]!));
     else if (part === 'records') p = putRecords(buf, p, b, c);
     else if (part === 'referrals') p = putReferrals(buf, p, b, c);
-    else p = c.infoEid < 0 ? putBytes(buf, putBytes(buf, p, EID), NO_EID) : putScannedAddress(buf, putBytes(buf, p, EID), b, c.infoEid, b[c.info + 5]!);
+    else if (part === 'info') p = putInfo(buf, p, b, c);
+    // A Map-Request's xTR-ID; a Map-Register's or Map-Notify's, and the site-IDs, are for -V.
+    else if (c.xtr >= 0 && c.type === MessageType.MapRequest) p = putHexBytes(buf, putBytes(buf, p, XTR_ID), b, c.xtr, c.xtr + 16);
   }
   return p;
 }

@@ -8,13 +8,14 @@ import { writeControlLineFast } from '../../src/output/line-control-fast.js';
 import { OutBuffer } from '../../src/output/out-buffer.js';
 import { PLAIN } from '../../src/output/style.js';
 import { LineClock, type TimeFormat } from '../../src/output/time.js';
-import { controlFrame } from '../support/control-frames.js';
+import { controlFrame, lanes } from '../support/control-frames.js';
 
 describe('control-message line fast path', () => {
   it('writes exactly the line the general path writes, whenever it accepts a frame', () => {
     const decoder = new PacketDecoder({});
     const seen = new Map<number, number>();
     let ecms = 0;
+    const taken = { xtr: 0, iid: 0, nat: 0, mapData: 0 };
     let index = 0;
     fc.assert(
       fc.property(controlFrame, fc.constantFrom<TimeFormat>(0, 1, 2, 3, 4, 5), fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 2_000_000 }), (frame, format, numeric, number, skip) => {
@@ -36,8 +37,13 @@ describe('control-message line fast path', () => {
         const p = decoder.decode(f);
         expect(p?.control).toBeDefined();
         const m = p!.control!;
-        const inner = m.type === MessageType.ECM ? m.inner?.message : m;
+        const inner = 'inner' in m ? m.inner?.message : m;
         if (m.type === MessageType.ECM) ecms++;
+        const l = lanes(m);
+        if (l.xtr) taken.xtr++;
+        if (l.iid) taken.iid++;
+        if (l.nat) taken.nat++;
+        if (l.mapData) taken.mapData++;
         if (inner) seen.set(inner.type, (seen.get(inner.type) ?? 0) + 1);
         const line = packetLine(p!, { numeric, style: PLAIN, time: clock.text(p!.tsSec, p!.tsNsec), ...(number ? { number: String(p!.frame) } : {}) });
         expect(text).toBe(`${line}\n`);
@@ -49,5 +55,6 @@ describe('control-message line fast path', () => {
       expect(seen.get(type) ?? 0, `type ${type}`).toBeGreaterThan(40);
     }
     expect(ecms).toBeGreaterThan(150);
+    expect(Math.min(taken.xtr, taken.iid, taken.nat, taken.mapData)).toBeGreaterThan(40);
   });
 });

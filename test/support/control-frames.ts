@@ -16,8 +16,24 @@ const u8 = fc.integer({ min: 0, max: 255 });
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const nonce = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 export const none: LispAddress = { kind: 'none', afi: 0 };
+// EIDs plain or in an Instance-ID LCAF (its IID mask-len and flags as senders set them).
+const eidAddress: fc.Arbitrary<LispAddress> = fc.oneof(
+  { weight: 2, arbitrary: ipAddress },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ iid: fc.oneof(fc.integer({ min: 0, max: 0xffffff }), u32), address: ipAddress, rsvd2: fc.constantFrom(0, 0, 24, 32), flags: fc.constantFrom(0, 0, 1) })
+      .map(({ iid, address, rsvd2, flags }): LispAddress => ({ kind: 'lcaf', afi: 16387, lcaf: { type: 2, rsvd1: 0, flags, rsvd2, body: { kind: 'instance-id', iid, address } } })),
+  },
+);
 // Now and then a mask one longer than the address: noted, so the general path's.
-const prefix: fc.Arbitrary<EidPrefix> = ipAddress.chain((a) => fc.integer({ min: 0, max: a.kind === 'ipv4' ? 33 : 129 }).map((maskLen) => ({ prefix: a, maskLen })));
+const prefix: fc.Arbitrary<EidPrefix> = eidAddress.chain((a) => {
+  const inner = a.kind === 'lcaf' && a.lcaf.body.kind === 'instance-id' ? a.lcaf.body.address : a;
+  return fc.integer({ min: 0, max: inner.kind === 'ipv4' ? 33 : 129 }).map((maskLen) => ({ prefix: a, maskLen }));
+});
+// The I bit's xTR-ID and site-ID, or none.
+const xtr = fc.option(fc.record({ xtrId: fc.uint8Array({ minLength: 16, maxLength: 16 }), siteId: fc.uint8Array({ minLength: 8, maxLength: 8 }) }), { nil: undefined });
+const withXtr = (x: { xtrId: Uint8Array; siteId: Uint8Array } | undefined) => (x ? { xtrIdPresent: true, ...x } : { xtrIdPresent: false });
 const loc: fc.Arbitrary<Locator> = fc.record({ priority: u8, weight: u8, mpriority: u8, mweight: u8, local: fc.boolean(), probed: fc.boolean(), reachable: fc.boolean(), rloc: ipAddress });
 const header = { ttl: u32, action: fc.integer({ min: 0, max: 7 }), authoritative: fc.boolean(), mapVersion: fc.integer({ min: 0, max: 0xfff }) };
 const record: fc.Arbitrary<MappingRecord> = fc
@@ -33,27 +49,54 @@ const auth = fc
     return { keyId, algorithmId, authData: a ? new Uint8Array(full ? a.macLength : a.truncatedLength).fill(raw[0] ?? 0) : raw };
   });
 const records = fc.array(record, { minLength: 1, maxLength: 3 });
+const rlocOrNone = fc.oneof({ weight: 3, arbitrary: ipAddress }, { weight: 1, arbitrary: fc.constant(none) });
+// An Info-Reply's NAT-Traversal LCAF.
+const nat = fc.record({
+  kind: fc.constant('nat-traversal' as const),
+  msUdpPort: fc.integer({ min: 0, max: 0xffff }),
+  etrUdpPort: fc.integer({ min: 0, max: 0xffff }),
+  globalEtrRloc: rlocOrNone,
+  msRloc: rlocOrNone,
+  privateEtrRloc: rlocOrNone,
+  rtrRlocs: fc.array(rlocOrNone, { maxLength: 3 }),
+});
 const flag = fc.boolean();
 
 const typical: fc.Arbitrary<ControlMessage> = fc.oneof(
   fc
-    .record({ authoritative: flag, mapDataPresent: fc.constant(false), probe: flag, smr: flag, pitr: flag, smrInvoked: flag, xtrIdPresent: fc.constant(false), localXtr: flag, dontMapReply: flag, nonce })
+    .record({ authoritative: flag, probe: flag, smr: flag, pitr: flag, smrInvoked: flag, localXtr: flag, dontMapReply: flag, nonce })
     .chain((h) =>
       fc
-        .record({ sourceEid: fc.oneof(ipAddress, fc.constant(none)), itrRlocs: fc.array(ipAddress, { minLength: 1, maxLength: 3 }), eids: fc.array(prefix, { minLength: 1, maxLength: 3 }) })
-        .map((r): ControlMessage => ({ type: 1, ...h, ...r })),
+        .record({
+          sourceEid: fc.oneof(eidAddress, fc.constant(none)),
+          itrRlocs: fc.array(ipAddress, { minLength: 1, maxLength: 3 }),
+          eids: fc.array(prefix, { minLength: 1, maxLength: 3 }),
+          mapReply: fc.option(record, { nil: undefined }),
+          xtr,
+        })
+        .map(({ mapReply, xtr: x, ...r }): ControlMessage => ({ type: 1, ...h, ...r, mapDataPresent: mapReply !== undefined, ...(mapReply ? { mapReply } : {}), ...withXtr(x) })),
     ),
   fc.record({ probe: flag, echoNonceCapable: flag, security: fc.constant(false), nonce, records }).map((r): ControlMessage => ({ type: 2, ...r })),
   fc
-    .record({ proxyReply: flag, security: flag, xtrIdPresent: fc.constant(false), builtForRtr: flag, eidNotify: flag, ttlTimeout: flag, merge: flag, mobileNode: flag, wantMapNotify: flag, nonce, auth, records })
-    .map(({ auth: a, ...r }): ControlMessage => ({ type: 3, ...r, ...a })),
+    .record({ proxyReply: flag, security: flag, builtForRtr: flag, eidNotify: flag, ttlTimeout: flag, merge: flag, mobileNode: flag, wantMapNotify: flag, nonce, auth, records, xtr })
+    .map(({ auth: a, xtr: x, ...r }): ControlMessage => ({ type: 3, ...r, ...a, ...withXtr(x) })),
   fc
-    .record({ type: fc.constantFrom(4 as const, 5 as const), xtrIdPresent: fc.constant(false), msRtrAuthPresent: fc.constant(false), nonce, auth, records })
-    .map(({ auth: a, ...r }): ControlMessage => ({ ...r, ...a })),
+    .record({ type: fc.constantFrom(4 as const, 5 as const), msRtrAuthPresent: fc.constant(false), nonce, auth, records, xtr })
+    .map(({ auth: a, xtr: x, ...r }): ControlMessage => ({ ...r, ...a, ...withXtr(x) })),
   fc.record({ nonce, records: fc.array(referral, { maxLength: 3 }) }).map((r): ControlMessage => ({ type: 6, ...r })),
   fc
-    .record({ nonce, auth, ttl: u32, eid: fc.oneof(prefix, fc.constant({ prefix: none, maskLen: 0 })) })
-    .map(({ auth: a, eid, ...r }): ControlMessage => ({ type: 7, reply: false, ...r, ...a, eidMaskLen: eid.maskLen, eid: eid.prefix, address: none })),
+    .record({ nonce, auth, ttl: u32, eid: fc.oneof(prefix, fc.constant({ prefix: none, maskLen: 0 })), nat: fc.option(nat, { nil: undefined }) })
+    .map(
+      ({ auth: a, eid, nat: n, ...r }): ControlMessage => ({
+        type: 7,
+        reply: n !== undefined,
+        ...r,
+        ...a,
+        eidMaskLen: eid.maskLen,
+        eid: eid.prefix,
+        address: n ? { kind: 'lcaf', afi: 16387, lcaf: { type: 7, rsvd1: 0, flags: 0, rsvd2: 0, body: n } } : none,
+      }),
+    ),
 );
 
 const typicalEcm: fc.Arbitrary<ControlMessage> = fc
@@ -92,3 +135,15 @@ export const controlFrame: fc.Arbitrary<Omit<Frame, 'index'>> = fc
     return { tsSec: r.tsSec, tsNsec: r.tsNsec, linkType: r.link, len: full.length, data: full.subarray(0, full.length - r.cut), interfaceId: 0 };
   });
 
+
+/** The lanes beyond the plainest a message takes: an I bit's xTR-ID, EIDs in Instance-ID LCAFs, an Info-Reply's NAT-Traversal LCAF, a Map-Request's map-data. */
+export function lanes(m: ControlMessage): { xtr: boolean; iid: boolean; nat: boolean; mapData: boolean } {
+  const x = 'inner' in m ? m.inner?.message : m;
+  if (!x || 'unknown' in x) return { xtr: false, iid: false, nat: false, mapData: false };
+  const eids: LispAddress[] = [];
+  if ('records' in x) for (const r of x.records) eids.push(r.eid);
+  if ('eids' in x) for (const p of x.eids) eids.push(p.prefix);
+  if ('sourceEid' in x) eids.push(x.sourceEid);
+  if ('eid' in x) eids.push(x.eid);
+  return { xtr: 'xtrId' in x && x.xtrId !== undefined, iid: eids.some((a) => a.kind === 'lcaf'), nat: 'reply' in x && x.reply, mapData: 'mapReply' in x && x.mapReply !== undefined };
+}
