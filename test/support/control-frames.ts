@@ -136,14 +136,30 @@ export const controlFrame: fc.Arbitrary<Omit<Frame, 'index'>> = fc
   });
 
 
-/** The lanes beyond the plainest a message takes: an I bit's xTR-ID, EIDs in Instance-ID LCAFs, an Info-Reply's NAT-Traversal LCAF, a Map-Request's map-data. */
-export function lanes(m: ControlMessage): { xtr: boolean; iid: boolean; nat: boolean; mapData: boolean } {
-  const x = 'inner' in m ? m.inner?.message : m;
-  if (!x || 'unknown' in x) return { xtr: false, iid: false, nat: false, mapData: false };
-  const eids: LispAddress[] = [];
-  if ('records' in x) for (const r of x.records) eids.push(r.eid);
-  if ('eids' in x) for (const p of x.eids) eids.push(p.prefix);
-  if ('sourceEid' in x) eids.push(x.sourceEid);
-  if ('eid' in x) eids.push(x.eid);
-  return { xtr: 'xtrId' in x && x.xtrId !== undefined, iid: eids.some((a) => a.kind === 'lcaf'), nat: 'reply' in x && x.reply, mapData: 'mapReply' in x && x.mapReply !== undefined };
+/**
+ * How often the lanes beyond the plainest were taken: an I bit's xTR-ID, EIDs in Instance-ID
+ * LCAFs, an Info-Reply's NAT-Traversal LCAF, a Map-Request's map-data.
+ */
+export class Lanes {
+  readonly taken = { xtr: 0, iid: 0, nat: 0, mapData: 0 };
+
+  add(m: ControlMessage): void {
+    const x = 'inner' in m ? m.inner?.message : m;
+    if (!x || 'unknown' in x) return;
+    const eids: LispAddress[] = [];
+    if ('records' in x) for (const r of x.records) eids.push(r.eid);
+    if ('eids' in x) for (const p of x.eids) eids.push(p.prefix);
+    if ('sourceEid' in x) eids.push(x.sourceEid);
+    if ('eid' in x) eids.push(x.eid);
+    const t = this.taken;
+    if ('xtrId' in x && x.xtrId) t.xtr++;
+    if (eids.some((a) => a.kind === 'lcaf')) t.iid++;
+    if ('reply' in x && x.reply) t.nat++;
+    if ('mapReply' in x && x.mapReply) t.mapData++;
+  }
+
+  /** The least taken lane's count. */
+  least(): number {
+    return Math.min(...Object.values(this.taken));
+  }
 }
