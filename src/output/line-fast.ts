@@ -63,19 +63,17 @@ function putHexMin(b: Uint8Array, p: number, n: number): number {
   return putHex(b, p, n, width);
 }
 
-const scanned = plainData();
+/** The time column of a frame's line, unless putLineHead writes it from the clock's cached head (the per-packet formats); the others keep state (or are empty). */
+export function lineTime(f: Frame, o: FastLineOptions): string | undefined {
+  return o.clock.perPacket ? undefined : o.clock.text(f.tsSec, f.tsNsec);
+}
 
-export function writeDataLineFast(f: Frame, out: OutBuffer, o: FastLineOptions): boolean {
-  const d = scanned;
-  if (!scanPlainData(f, d)) return false;
+/**
+ * A line up to its message: number, time, `IP src.sport > dst.dport: ` (outer IPv4 header at
+ * `at`), into `buf` from `p`; where it ends. `time` is lineTime's.
+ */
+export function putLineHead(f: Frame, buf: Uint8Array, p: number, o: FastLineOptions, time: string | undefined, at: number, sport: number, dport: number): number {
   const b = f.data;
-  const { ip: at, sport, dport, flags, word1: w1, word2: w2, inner: i, innerVersion: innerV, ihl, itotal, proto, fragOffset, mf, end } = d;
-  const clock = o.clock;
-  // The time of the per-packet formats comes from a cached head; the others keep state (or are empty).
-  const time = clock.perPacket ? undefined : clock.text(f.tsSec, f.tsNsec);
-  out.ensure(512 + (time?.length ?? 0));
-  const buf = out.buf;
-  let p = out.pos;
   if (o.number) {
     const label = String(f.index);
     for (let k = label.length; k < 5; k++) buf[p++] = 32;
@@ -84,7 +82,7 @@ export function writeDataLineFast(f: Frame, out: OutBuffer, o: FastLineOptions):
     buf[p++] = 32;
   }
   if (time === undefined) {
-    p = putAscii(buf, p, clock.head(f.tsSec));
+    p = putAscii(buf, p, o.clock.head(f.tsSec));
     const us = Math.floor(f.tsNsec / 1000);
     p = us > 999_999 ? putAscii(buf, p, String(us)) : putDigits(buf, p, us, 6);
     buf[p++] = 32;
@@ -104,6 +102,20 @@ export function writeDataLineFast(f: Frame, out: OutBuffer, o: FastLineOptions):
   p = putPort(buf, p, dport, o.numeric);
   buf[p++] = 58;
   buf[p++] = 32;
+  return p;
+}
+
+const scanned = plainData();
+
+export function writeDataLineFast(f: Frame, out: OutBuffer, o: FastLineOptions): boolean {
+  const d = scanned;
+  if (!scanPlainData(f, d)) return false;
+  const b = f.data;
+  const { ip: at, sport, dport, flags, word1: w1, word2: w2, inner: i, innerVersion: innerV, ihl, itotal, proto, fragOffset, mf, end } = d;
+  const time = lineTime(f, o);
+  out.ensure(512 + (time?.length ?? 0));
+  const buf = out.buf;
+  let p = putLineHead(f, buf, out.pos, o, time, at, sport, dport);
   p = putBytes(buf, p, DATA_FLAGS[flags >> 3]!);
   if (flags & DataFlag.N) {
     p = putBytes(buf, p, NONCE);

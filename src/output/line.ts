@@ -12,7 +12,7 @@ import { actionSlug, GPE_NEXT_PROTOCOLS, LISP_CONTROL_PORT, LISP_DATA_PORT, Mess
 import { isOpaque, refreshScopeSlug, ReliableField, rejectReasonSlug, type ReliableMessage, ReliableType, reliableTypeTitle } from '../dissect/reliable.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
-import type { AuthFields, ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, Locator, MappingRecord, NestedLisp, VxlanMessage } from '../dissect/types.js';
+import type { AuthFields, ControlMessage, DataMessage, IcmpError, InnerSummary, LispSecAd, Locator, MappingRecord, NestedLisp, ReferralRecord, VxlanMessage } from '../dissect/types.js';
 import { VxlanField, vxlanFlagLetters, vxlanGroupPolicy } from '../dissect/vxlan.js';
 import type { LispPacket, ReliableEntry } from '../capture/packets.js';
 import { PLAIN, type Style } from './style.js';
@@ -57,9 +57,14 @@ export function locatorFlagLetters(l: Locator): string {
   return LOCATOR_FLAGS.filter((x) => isSet(x, l)).map((x) => x.letter).join('');
 }
 
-function locatorText(l: Locator): string {
+/** What follows a locator's RLOC: ` p1/w100 LR`. */
+export function locatorTail(l: Locator): string {
   const f = locatorFlagLetters(l);
-  return `${addressText(l.rloc)} p${l.priority}/w${l.weight}${f ? ` ${f}` : ''}`;
+  return ` p${l.priority}/w${l.weight}${f ? ` ${f}` : ''}`;
+}
+
+function locatorText(l: Locator): string {
+  return `${addressText(l.rloc)}${locatorTail(l)}`;
 }
 
 /** A record's TTL in minutes, or `unlimited` (RFC 9301 §5.4). */
@@ -67,16 +72,30 @@ export function ttlText(ttl: number): string {
   return ttl === TTL_UNLIMITED ? 'unlimited' : String(ttl);
 }
 
+/** What follows the TTL of a record without locators. */
+export function negativeText(action: number): string {
+  return ` negative ${actionSlug(action)}`;
+}
+
 function recordText(r: MappingRecord): string {
   const eid = prefixText(r.eid, r.eidMaskLen);
   if (r.eid.kind === 'unknown') return `${eid} (not decodable further)`;
-  if (r.locators.length === 0) return `${eid} ttl ${ttlText(r.ttl)} negative ${actionSlug(r.action)}`;
+  if (r.locators.length === 0) return `${eid} ttl ${ttlText(r.ttl)}${negativeText(r.action)}`;
   return `${eid} ttl ${ttlText(r.ttl)} -> [${r.locators.map(locatorText).join(', ')}]`;
 }
 
+/** What comes before `n` records: `2 records: `, or all there is: `0 records`. */
+export function recordsHead(n: number): string {
+  return n === 0 ? '0 records' : `${n} record${n > 1 ? 's' : ''}: `;
+}
+
 function records(rs: MappingRecord[]): string {
-  if (rs.length === 0) return '0 records';
-  return `${rs.length} record${rs.length > 1 ? 's' : ''}: ${rs.map(recordText).join('; ')}`;
+  return `${recordsHead(rs.length)}${rs.map(recordText).join('; ')}`;
+}
+
+/** A referral record's action, and whether it is incomplete. */
+export function referralText(r: Pick<ReferralRecord, 'action' | 'incomplete'>): string {
+  return `${referralActionSlug(r.action)}${r.incomplete ? ' incomplete' : ''}`;
 }
 
 /** ` [word word]` of the header flags set, as the field table words them. */
@@ -90,7 +109,7 @@ export interface AuthStatus {
   reason?: string;
 }
 
-function authText(a: AuthFields, auth: AuthStatus | undefined, s: Style, unverified: boolean): string {
+export function authText(a: Pick<AuthFields, 'algorithmId'>, auth: AuthStatus | undefined, s: Style, unverified: boolean): string {
   const alg = authAlgorithm(a.algorithmId);
   const name = alg?.hash ?? (alg ? 'none' : `alg${a.algorithmId}`);
   if (!auth) return unverified && alg?.hash !== undefined ? `auth ${name} unverified` : `auth ${name}`;
@@ -153,7 +172,7 @@ export function controlSummary(m: ControlMessage, s: Style, auth?: AuthStatus, m
         (m.records
           .map(
             (r) =>
-              `${prefixText(r.eid, r.eidMaskLen)} ${referralActionSlug(r.action)}${r.incomplete ? ' incomplete' : ''} ttl ${ttlText(r.ttl)} -> [${r.referrals.map(locatorText).join(', ')}]`,
+              `${prefixText(r.eid, r.eidMaskLen)} ${referralText(r)} ttl ${ttlText(r.ttl)} -> [${r.referrals.map(locatorText).join(', ')}]`,
           )
           .join('; ') || '0 records')
       );

@@ -13,6 +13,7 @@ import { hexDump } from './hex.js';
 import { writePacketJson } from './json.js';
 import { writeControlJsonFast } from './json-control-fast.js';
 import { writeDataJsonFast } from './json-fast.js';
+import { writeControlLineFast } from './line-control-fast.js';
 import { writeDataLineFast, type FastLineOptions } from './line-fast.js';
 import { JsonWriter, keptPaths, PrunedObjectWriter } from './json-writer.js';
 import { packetLine } from './line.js';
@@ -140,7 +141,10 @@ export class PacketStream {
   private readonly bpf: OfflineFilter | undefined;
   private readonly failOn: ReadonlySet<string>;
   private readonly fast: boolean;
-  /** Common control messages in JSON straight from frame bytes too (json-control-fast.ts): not with keys, whose verdicts need the decoder. */
+  /**
+   * Common control messages straight from frame bytes too (json-control-fast.ts, line-control-fast.ts):
+   * not with keys, whose verdicts need the decoder, nor in colour.
+   */
   private readonly fastControl: boolean;
   /** Plain data packets as lines straight from frame bytes (line-fast.ts), when set. */
   private readonly fastLine: FastLineOptions | undefined;
@@ -171,8 +175,8 @@ export class PacketStream {
     // Plain data packets in JSON go straight from frame bytes to output (see json-fast.ts).
     const plain = s.file === undefined && !s.filter && !s.numbers && !s.all && !hooks.write && s.decodeAs.control.length + s.decodeAs.data.length + s.decodeAs.vxlan.length === 0;
     this.fast = plain && s.json;
-    this.fastControl = this.fast && !s.keys;
     this.fastLine = plain && !s.json && !s.verbose && !s.hex ? { numeric: s.numeric, number: s.number, clock: this.clock } : undefined;
+    this.fastControl = (this.fast || (this.fastLine !== undefined && !s.color)) && !s.keys;
   }
 
   /** Line output keeps a clock from packet to packet (-ttt, -ttttt): it cannot be split over threads. */
@@ -192,7 +196,7 @@ export class PacketStream {
       this.kinds.data++;
       return false;
     }
-    if (this.fastControl && writeControlJsonFast(f, this.out)) {
+    if (this.fastControl && (this.fast ? writeControlJsonFast(f, this.out) : writeControlLineFast(f, this.out, this.fastLine!))) {
       this.shown++;
       this.kinds.lisp++;
       this.kinds.control++;
