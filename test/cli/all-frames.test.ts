@@ -12,7 +12,8 @@ import { parseIPv4, parseIPv6 } from '../../src/dissect/addr.js';
 import { encodeIPv4, encodeIPv6, encodeUdp } from '../../src/dissect/ip.js';
 import { encodeLink, LINKTYPE_EN10MB } from '../../src/dissect/link.js';
 import { requireTool } from '../support/tshark.js';
-import { lispscope, SHARED } from './run.js';
+import { runAsync } from '../capture/helpers.js';
+import { eachAtOnce, lispscopeAsync, SHARED } from './run.js';
 
 const haveTcpdump = spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status === 0;
 
@@ -57,23 +58,22 @@ function frames(): Uint8Array[] {
 }
 
 /** The lines without their time, from tcpdump -n and from lispscope read --all -n -t, of the frames `keep` selects. */
-function compare(file: string, keep: (line: string) => boolean): { ours: string[]; theirs: string[] } {
-  const r = lispscope(['read', '--all', '-n', '-t', file]);
+/** Both readers side by side (runAsync fails on tcpdump's failure). */
+async function compare(file: string, keep: (line: string) => boolean): Promise<{ ours: string[]; theirs: string[] }> {
+  const [r, theirs] = await Promise.all([lispscopeAsync(['read', '--all', '-n', '-t', file]), runAsync('tcpdump', ['-n', '-t', '-r', file])]);
   expect(r.code).toBe(0);
-  const t = spawnSync('tcpdump', ['-n', '-t', '-r', file], { encoding: 'utf8' });
-  expect(t.status).toBe(0);
-  return { ours: r.stdout.split('\n').filter(keep), theirs: t.stdout.split('\n').filter(keep) };
+  return { ours: r.stdout.split('\n').filter(keep), theirs: theirs.split('\n').filter(keep) };
 }
 
 /** Not LISP's ports (tcpdump shows LISP data as plain UDP) nor DNS (tcpdump decodes it; we do not). */
 const otherUdp = (l: string) => /: UDP, length/.test(l) && !/\.(434[12]|53)[ :]/.test(l);
 
 describe('read --all names what is not LISP as tcpdump does', () => {
-  it.skipIf(!requireTool('tcpdump', haveTcpdump))('ARP, neighbour discovery, ICMP, ICMPv6 and UDP built here', () => {
+  it.skipIf(!requireTool('tcpdump', haveTcpdump))('ARP, neighbour discovery, ICMP, ICMPv6 and UDP built here', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lispscope-all-'));
     const file = join(dir, 'other.pcap');
     writeFileSync(file, writePcap(frames().map((data, i) => ({ tsSec: 1714557600 + i, tsNsec: 0, data }))));
-    const { ours, theirs } = compare(file, (l) => /ARP|ICMP/.test(l) || otherUdp(l));
+    const { ours, theirs } = await compare(file, (l) => /ARP|ICMP/.test(l) || otherUdp(l));
     expect(ours).toHaveLength(frames().length);
     expect(ours).toEqual(theirs);
     expect(ours[0]).toBe('ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 46');
@@ -81,11 +81,12 @@ describe('read --all names what is not LISP as tcpdump does', () => {
 
   const shared = existsSync(SHARED) ? readdirSync(SHARED).filter((f) => f.endsWith('.pcap')) : [];
   if (!shared.length && process.env.CI === 'true') throw new Error(`${SHARED} is missing: CI runs with ../shared`);
-  it.skipIf(!requireTool('tcpdump', haveTcpdump) || !shared.length)('every ARP, ICMP and plain UDP frame of the real captures', () => {
+  it.skipIf(!requireTool('tcpdump', haveTcpdump) || !shared.length)('every ARP, ICMP and plain UDP frame of the real captures', async () => {
     let compared = 0;
-    for (const f of shared) {
-      // ICMP errors quoting a LISP packet are decoded as LISP: the rest is compared.
-      const { ours, theirs } = compare(join(SHARED, f), (l) => (/ARP|ICMP/.test(l) && !/LISP|time exceeded|unreachable|\.434[12][ :]/.test(l)) || otherUdp(l));
+    // ICMP errors quoting a LISP packet are decoded as LISP: the rest is compared.
+    const runs = await eachAtOnce(shared, (f) => compare(join(SHARED, f), (l) => (/ARP|ICMP/.test(l) && !/LISP|time exceeded|unreachable|\.434[12][ :]/.test(l)) || otherUdp(l)));
+    for (const [i, f] of shared.entries()) {
+      const { ours, theirs } = runs[i]!;
       expect(ours, f).toEqual(theirs);
       compared += ours.length;
     }

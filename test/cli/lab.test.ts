@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jsonLines, lispscope, ROOT } from './run.js';
+import { eachAtOnce, jsonLines, lispscope, lispscopeAsync, ROOT } from './run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-lab-'));
 
@@ -46,19 +46,21 @@ describe('lispscope lab', () => {
     expect(jsonLines(lispscope(['read', '--json', file]).stdout)).toHaveLength(8);
   });
 
-  it('says what is wrong in one line', () => {
-    for (const [args, msg] of [
+  it('says what is wrong in one line', async () => {
+    const mistakes: [string[], RegExp][] = [
       [['--scenario', 'nope'], /unknown scenario "nope"/],
       [['--base', '10.0.0.0'], /loopback/],
       [['--duration', 'x'], /--duration/],
       [['extra'], /unexpected argument/],
-    ] as const) {
-      const r = lispscope(['lab', ...args]);
-      expect(r.code).toBe(2);
+    ];
+    const [help, ...runs] = await eachAtOnce([['--help'], ...mistakes.map(([args]) => args)], (args) => lispscopeAsync(['lab', ...args]));
+    for (const [i, [args, msg]] of mistakes.entries()) {
+      const r = runs[i]!;
+      expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(msg);
     }
-    expect(lispscope(['lab', '--help']).stdout).toMatch(/--scenario NAME/);
+    expect(help!.stdout).toMatch(/--scenario NAME/);
   });
 
   it('stops cleanly on Ctrl-C while holding', async () => {

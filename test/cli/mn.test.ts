@@ -14,7 +14,7 @@ import { MapServer } from '../../src/mn/map-server.js';
 import { writePcap } from '../../src/capture/writer.js';
 import { lispUdpPacket, mapRegister, mappingRecord, randomNonce } from '../../src/dissect/build.js';
 import { LINKTYPE_RAW } from '../../src/dissect/link.js';
-import { jsonLines, lispscope, ROOT } from './run.js';
+import { eachAtOnce, jsonLines, lispscope, ROOT } from './run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-mn-'));
 const keyFile = join(tmp, 'mn.key');
@@ -201,15 +201,17 @@ describe('lispscope mn', () => {
   });
 
   it('refuses what the user did not name, multicast and broadcast', async () => {
-    for (const [args, msg] of [
+    const mistakes: [string[], RegExp][] = [
       [['mn', 'resolve', '10.2.0.7', '--mr', '224.0.0.1'], /refusing to send: 224\.0\.0\.1 is a multicast address/],
       [['mn', 'probe', '255.255.255.255', '--eid', '10.2.0.0/24'], /broadcast/],
       [['mn', 'resolve', '10.2.0.7'], /--mr is required/],
       [['mn', 'frob'], /unknown command "frob"/],
       [['mn', 'register', '--ms', '127.0.41.1', '--eid', '10.1.0.5/32', '--rloc', '127.0.41.70', '--key', 'x'], /unknown option --key/],
-    ] as const) {
-      const r = await run([...args]);
-      expect(r.code).toBe(2);
+    ];
+    const runs = await eachAtOnce(mistakes, ([args]) => run(args));
+    for (const [i, [args, msg]] of mistakes.entries()) {
+      const r = runs[i]!;
+      expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(msg);
     }

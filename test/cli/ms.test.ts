@@ -15,7 +15,7 @@ import { PacketDecoder } from '../../src/capture/packets.js';
 import { parseIPv4 } from '../../src/dissect/addr.js';
 import type { ControlMessage } from '../../src/dissect/types.js';
 import { gate, liveUnavailable, testNet } from '../support/live.js';
-import { jsonLines, lispscope, ROOT, SHARED } from './run.js';
+import { eachAtOnce, jsonLines, lispscope, lispscopeAsync, ROOT, SHARED } from './run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-ms-'));
 const BIN = join(ROOT, 'bin/lispscope');
@@ -276,8 +276,10 @@ describe('lispscope ms refuses what it must', () => {
     expect(ms.err()).toMatch(/EID 10\.9\.0\.5\/32 is not within any site's prefixes/);
   });
 
-  it('command-line mistakes are one line and exit 2: keys on argv, no --keys, a multicast or foreign address', () => {
-    for (const [args, msg] of [
+  it('command-line mistakes are one line and exit 2: keys on argv, no --keys, a multicast or foreign address', async () => {
+    const starKeys = join(tmp, 'star.keys');
+    writeFileSync(starKeys, '* any-key\n');
+    const mistakes: [string[], RegExp][] = [
       [['ms', '--listen', '127.0.0.1'], /--keys FILE is required/],
       [['ms', '--listen', '127.0.0.1', '--keys', keys, 'secret'], /unexpected argument "secret" \(keys go in the --keys file/],
       [['ms', '--listen', '224.0.0.1', '--keys', keys], /224\.0\.0\.1 is a multicast address/],
@@ -285,15 +287,15 @@ describe('lispscope ms refuses what it must', () => {
       [['ms', '--listen', '192.0.2.77', '--keys', keys, '--for', '1'], /cannot bind 192\.0\.2\.77:4342 \(EADDRNOTAVAIL\)/],
       [['ms', '--listen', '127.0.0.1', '--keys', join(tmp, 'none.keys')], /none\.keys: no such file/],
       [['ms', '--listen', '127.0.0.1', '--keys', keys, '--proxy-reply', '--forward-to-etr'], /exclude each other/],
-    ] as const) {
-      const r = lispscope([...args]);
+    ];
+    const [star, ...runs] = await eachAtOnce([['ms', '--listen', '127.0.0.1', '--keys', starKeys], ...mistakes.map(([args]) => args)], (args) => lispscopeAsync(args));
+    for (const [i, [args, msg]] of mistakes.entries()) {
+      const r = runs[i]!;
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(r.stderr).toMatch(msg);
     }
-    const starKeys = join(tmp, 'star.keys');
-    writeFileSync(starKeys, '* any-key\n');
-    expect(lispscope(['ms', '--listen', '127.0.0.1', '--keys', starKeys]).stderr).toMatch(/star\.keys:1: a Map-Server's sites are EID prefixes: "\*" names none/);
+    expect(star!.stderr).toMatch(/star\.keys:1: a Map-Server's sites are EID prefixes: "\*" names none/);
   });
 });
 

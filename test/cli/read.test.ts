@@ -165,13 +165,24 @@ describe('lispscope read --follow', () => {
     const child = spawn(process.execPath, [join(ROOT, 'bin/lispscope'), 'read', '-n', '--follow', file], { env: { ...process.env, TZ: 'UTC', NO_COLOR: '1' } });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const lines = () => out.trim().split('\n').filter(Boolean).length;
-    const until = async (n: number) => {
-      for (let i = 0; i < 100 && lines() < n; i++) await new Promise((r) => setTimeout(r, 50));
-    };
+    // Each step waits for the lines it should bring (or for the reader to end), however long a
+    // loaded machine takes: the test's timeout bounds it.
+    let wanted = 0;
+    let arrived = () => {};
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (lines() >= wanted) arrived();
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const closed = new Promise<number | null>((r) => child.on('close', r));
+    const until = (n: number) =>
+      new Promise<void>((resolve) => {
+        wanted = n;
+        arrived = resolve;
+        if (lines() >= n) resolve();
+        void closed.then(() => resolve());
+      });
     try {
       await until(1);
       expect(lines()).toBe(1);

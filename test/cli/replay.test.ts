@@ -15,7 +15,7 @@ import { decodeControl, encodeControl } from '../../src/dissect/control.js';
 import { LINKTYPE_RAW } from '../../src/dissect/link.js';
 import type { Ecm, MapRegister, MapRequest } from '../../src/dissect/types.js';
 import { LAB_KEYS, runLab, type LabResult } from '../../src/mn/lab.js';
-import { jsonLines, lispscope, ROOT } from './run.js';
+import { eachAtOnce, jsonLines, lispscope, lispscopeAsync, ROOT } from './run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-replay-'));
 const SINK = '127.0.42.100';
@@ -142,8 +142,8 @@ describe('lispscope replay', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(400); // 5/s: 3 datagrams need 0.4 s
   });
 
-  it('refuses to send anywhere not named, and says what is wrong in one line', () => {
-    for (const [args, msg] of [
+  it('refuses to send anywhere not named, and says what is wrong in one line', async () => {
+    const mistakes: [string[], RegExp][] = [
       [['replay', capture], /--to is required/],
       [['replay', capture, '--to', '224.0.0.9'], /multicast/],
       [['replay', capture, '--to', '255.255.255.255'], /broadcast/],
@@ -153,8 +153,10 @@ describe('lispscope replay', () => {
       [['inject', 'map-request', '--eid', '10.1.0.5', '--to', '239.1.1.1'], /multicast/],
       [['inject', 'map-register', '--eid', '10.1.0.5/32', '--rloc', '127.0.0.1', '--to', SINK], /needs the site key/],
       [['inject', 'map-request', '--to', SINK, '-i', 'no-such-if0'], /no-such-if0|libpcap/],
-    ] as const) {
-      const r = lispscope([...args], { env: { LISPSCOPE_KEY: '' } });
+    ];
+    const runs = await eachAtOnce(mistakes, ([args]) => lispscopeAsync(args, { env: { LISPSCOPE_KEY: '' } }));
+    for (const [i, [args, msg]] of mistakes.entries()) {
+      const r = runs[i]!;
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(msg);

@@ -18,14 +18,18 @@ function unavailable(): string | undefined {
 
 const skip = gate('sniff -p (promiscuous mode)', unavailable());
 
-/** The interface's promiscuity count while `sniff -i d0 ARGS` runs. */
+/** The interface's promiscuity count once `sniff -i d0 ARGS` says it is listening (its handle is active). */
 function promiscuity(args: string): number {
   const bin = `'${process.execPath}' '${join(ROOT, 'bin/lispscope')}'`;
   const script = `ip link add d0 type veth peer name d1 && ip link set d0 up && ip link set d1 up
-${bin} sniff -i d0 ${args} --duration 3 >/dev/null 2>&1 &
-for i in $(seq 50); do sleep 0.1; ip -d link show d0 | grep -q 'promiscuity [1-9]' && break; done
-sleep 0.3; ip -d link show d0; kill %1; wait`;
+err=$(mktemp)
+${bin} sniff -i d0 ${args} --duration 20 >/dev/null 2>"$err" &
+sniff=$!
+for i in $(seq 400); do grep -q 'listening on' "$err" && break; sleep 0.05; done
+ip -d link show d0; kill $sniff; wait; cat "$err"; rm -f "$err"`;
   const r = spawnSync('unshare', ['-n', 'sh', '-c', script], { encoding: 'utf8', timeout: 30_000 });
+  // Counted while it listened, not before it started or after it failed.
+  expect(r.stdout, r.stderr).toMatch(/^lispscope: listening on d0,/m);
   const m = /promiscuity (\d+)/.exec(r.stdout);
   expect(m, r.stdout + r.stderr).not.toBeNull();
   return Number(m![1]);

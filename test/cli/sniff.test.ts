@@ -20,7 +20,7 @@ import { encodeControl } from '../../src/dissect/control.js';
 import { encodeLink } from '../../src/dissect/link.js';
 import { lispUdpPacket } from '../../src/dissect/build.js';
 import { PLAIN } from '../../src/output/style.js';
-import { jsonLines, lispscope, ROOT } from './run.js';
+import { eachAtOnce, jsonLines, lispscope, lispscopeAsync, ROOT } from './run.js';
 import { gate, liveUnavailable, sendAll, testNet, type Sent } from '../support/live.js';
 
 const BIN = join(ROOT, 'bin/lispscope');
@@ -145,34 +145,39 @@ async function framesOf(path: string): Promise<Frame[]> {
 // ---- everywhere ------------------------------------------------------------------------------
 
 describe('lispscope sniff (no capture needed)', () => {
-  it('checks its options', () => {
-    oneLineError(lispscope(['sniff']), /^lispscope: sniff: no interface given \(lispscope sniff -i IFACE; -D lists them\)$/m);
-    oneLineError(lispscope(['sniff', '-i', 'lo', '--ring', '3:10M']), /--ring needs -w FILE/);
-    oneLineError(lispscope(['sniff', '-i', 'lo', '-w', 'x.pcap', '--ring', '1:10M']), /--ring expects N:SIZE/);
-    oneLineError(lispscope(['sniff', '-i', 'lo', '--duration', 'soon']), /--duration needs a positive number of seconds/);
-    oneLineError(lispscope(['sniff', '-i', 'lo', '-c', '0']), /--count needs a positive integer/);
-    oneLineError(lispscope(['sniff', '-i', 'lo', '--flows', '-V']), /--flows shows exchanges/);
-    oneLineError(lispscope(['sniff', '-i', 'lo', 'udp']), /unexpected argument "udp"/);
-    expect(lispscope(['sniff', '--help']).stdout).toContain('Usage: lispscope sniff -i IFACE');
-    expect(lispscope(['--help']).stdout).toMatch(/^ {2}sniff +capture live/m);
+  it('checks its options', async () => {
+    const mistakes: [string[], RegExp][] = [
+      [['sniff'], /^lispscope: sniff: no interface given \(lispscope sniff -i IFACE; -D lists them\)$/m],
+      [['sniff', '-i', 'lo', '--ring', '3:10M'], /--ring needs -w FILE/],
+      [['sniff', '-i', 'lo', '-w', 'x.pcap', '--ring', '1:10M'], /--ring expects N:SIZE/],
+      [['sniff', '-i', 'lo', '--duration', 'soon'], /--duration needs a positive number of seconds/],
+      [['sniff', '-i', 'lo', '-c', '0'], /--count needs a positive integer/],
+      [['sniff', '-i', 'lo', '--flows', '-V'], /--flows shows exchanges/],
+      [['sniff', '-i', 'lo', 'udp'], /unexpected argument "udp"/],
+    ];
+    const [help, top, ...runs] = await eachAtOnce([['sniff', '--help'], ['--help'], ...mistakes.map(([argv]) => argv)], (argv) => lispscopeAsync(argv));
+    for (const [i, [, pattern]] of mistakes.entries()) oneLineError(runs[i]!, pattern);
+    expect(help!.stdout).toContain('Usage: lispscope sniff -i IFACE');
+    expect(top!.stdout).toMatch(/^ {2}sniff +capture live/m);
   });
 
-  it('says in one line what to do when no libpcap binding can be loaded', () => {
+  it('says in one line what to do when no libpcap binding can be loaded', async () => {
     const noCap = { LISPSCOPE_CAP: '/nonexistent/cap' };
     const noNative = { LISPSCOPE_NATIVE: '/nonexistent/lispscope_pcap.node' };
-    oneLineError(
-      lispscope(['sniff', '-i', 'lo'], { env: { ...noCap, LISPSCOPE_PCAP: 'cap' } }),
-      /^lispscope: live capture needs libpcap through cap: the optional package cap is not installed; install libpcap-dev .*"npm install"/,
-    );
-    oneLineError(
-      lispscope(['sniff', '-i', 'lo'], { env: { ...noNative, LISPSCOPE_PCAP: 'native' } }),
-      /^lispscope: live capture needs libpcap: lispscope's libpcap binding did not load \(.*\); install libpcap-dev .*"npm install" \(or npm run build:native\)\n$/,
-    );
-    oneLineError(
-      lispscope(['sniff', '-i', 'lo'], { env: { ...noNative, ...noCap } }),
-      /^lispscope: live capture needs libpcap: lispscope's libpcap binding did not load \(.*\) and the optional package cap is not installed; install libpcap-dev .*"npm install"\n$/,
-    );
-    oneLineError(lispscope(['sniff', '-i', 'lo'], { env: { LISPSCOPE_PCAP: 'pcap' } }), /^lispscope: LISPSCOPE_PCAP must be "native" or "cap", not "pcap"\n$/);
+    const cases: [NodeJS.ProcessEnv, RegExp][] = [
+      [{ ...noCap, LISPSCOPE_PCAP: 'cap' }, /^lispscope: live capture needs libpcap through cap: the optional package cap is not installed; install libpcap-dev .*"npm install"/],
+      [
+        { ...noNative, LISPSCOPE_PCAP: 'native' },
+        /^lispscope: live capture needs libpcap: lispscope's libpcap binding did not load \(.*\); install libpcap-dev .*"npm install" \(or npm run build:native\)\n$/,
+      ],
+      [
+        { ...noNative, ...noCap },
+        /^lispscope: live capture needs libpcap: lispscope's libpcap binding did not load \(.*\) and the optional package cap is not installed; install libpcap-dev .*"npm install"\n$/,
+      ],
+      [{ LISPSCOPE_PCAP: 'pcap' }, /^lispscope: LISPSCOPE_PCAP must be "native" or "cap", not "pcap"\n$/],
+    ];
+    const runs = await eachAtOnce(cases, ([env]) => lispscopeAsync(['sniff', '-i', 'lo'], { env }));
+    for (const [i, [, pattern]] of cases.entries()) oneLineError(runs[i]!, pattern);
   });
 
   it('parses --ring sizes', () => {

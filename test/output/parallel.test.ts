@@ -11,7 +11,7 @@ import { main } from '../../src/cli/main.js';
 import { memoryIo } from '../../src/output/io.js';
 import { defaultThreads, readParallel } from '../../src/output/parallel.js';
 import type { PacketStreamSettings } from '../../src/output/packet-stream.js';
-import { lispscope, ROOT } from '../cli/run.js';
+import { eachAtOnce, lispscopeAsync, ROOT } from '../cli/run.js';
 import { capture, caseArb, pool, type Event } from '../support/random-captures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lispscope-parallel-'));
@@ -79,7 +79,7 @@ describe('the default number of decoding threads', () => {
 });
 
 describe('read --threads N (worker threads)', () => {
-  it('writes what --threads 0 writes, and says the same', () => {
+  it('writes what --threads 0 writes, and says the same', async () => {
     // Several chunks of 2 MiB: fragments, TCP and damage among thousands of packets.
     const events: Event[] = [];
     for (let i = 0; i < 40_000; i++) {
@@ -92,9 +92,13 @@ describe('read --threads N (worker threads)', () => {
     }
     const file = join(tmp, 'big.pcapng');
     capture({ events, pcapng: true, damage: 'truncated', gaps: [false, false, false, false, false, false, false, false, false, true] }, file);
-    for (const argv of [['--json'], ['-n', '-V'], ['-#']]) {
-      const one = lispscope(['read', '--threads', '0', ...argv, file]);
-      const many = lispscope(['read', '--threads', '2', ...argv, file]);
+    const modes = [['--json'], ['-n', '-V'], ['-#']];
+    const runs = await eachAtOnce(
+      modes.flatMap((argv) => [['0', argv], ['2', argv]] as const),
+      ([threads, argv]) => lispscopeAsync(['read', '--threads', threads, ...argv, file]),
+    );
+    for (let i = 0; i < modes.length; i++) {
+      const [one, many] = [runs[2 * i]!, runs[2 * i + 1]!];
       expect(one.stdout.length).toBeGreaterThan(1_000_000);
       expect(many.stdout).toBe(one.stdout);
       expect(many.stderr).toBe(one.stderr);
