@@ -1,7 +1,7 @@
 // What each exchange in flight keeps in typed arrays by slot rather than as fields of its own: its
-// nonce, capture times (start, last packet, last transmission), its first two frames, its answer's timing,
-// its retransmission count and interval, and its flags. As fields of the exchange a nonce was a
-// bigint and a time a heap number of its own (V8 boxes a double held in an object), two frames an array, and every field
+// capture times (start, last packet, last transmission), its first two frames, its answer's timing,
+// its retransmission count and interval, and its flags. As fields of the exchange a time was a heap
+// number of its own (V8 boxes a double held in an object), two frames an array, and every field
 // eight bytes more of an object that outlives the young generation: the collector copied each
 // exchange twice and then marked it until it left. A slot stays the exchange's until it is reported.
 
@@ -26,11 +26,9 @@ export const SlotFlag = {
 /** A frame slot with no frame (frame numbers start at 1). */
 export const NO_FRAME = 0;
 
-type SlotArray = BigUint64Array<ArrayBuffer> | Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
+type SlotArray = Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
 
 export class ExchangeSlots {
-  /** The nonce that ties it together (its text is written when it is reported). */
-  nonce = new BigUint64Array(MIN_SLOTS);
   start = new Float64Array(MIN_SLOTS);
   last = new Float64Array(MIN_SLOTS);
   lastTx = new Float64Array(MIN_SLOTS);
@@ -51,11 +49,10 @@ export class ExchangeSlots {
   /** Slots ever handed out: the next new one. */
   private used = 0;
 
-  /** A slot for an exchange of `nonce` starting at `ts` with `frame` (its last packet and transmission: that one). */
-  take(ts: number, frame: number, nonce: bigint): number {
+  /** A slot for an exchange starting at `ts` with `frame` (its last packet and transmission: that one). */
+  take(ts: number, frame: number): number {
     const slot = this.free.length ? this.free.pop()! : this.used++;
     if (slot === this.start.length) this.grow();
-    this.nonce[slot] = nonce;
     this.start[slot] = ts;
     this.last[slot] = ts;
     this.lastTx[slot] = ts;
@@ -86,7 +83,6 @@ export class ExchangeSlots {
   }
 
   private grow(): void {
-    this.nonce = doubled(this.nonce);
     this.start = doubled(this.start);
     this.last = doubled(this.last);
     this.lastTx = doubled(this.lastTx);

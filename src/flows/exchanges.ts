@@ -150,9 +150,14 @@ function rare(e: Open): Rare {
 }
 
 /** The exchange fields kept in the tracker's ExchangeSlots instead. */
-type InSlots = 'nonce' | 'frames' | 'start' | 'rttMs' | 'timeToAnswerMs' | 'retransmissions' | 'wantMapNotify' | 'intervalMs' | 'requestSeen';
+type InSlots = 'frames' | 'start' | 'rttMs' | 'timeToAnswerMs' | 'retransmissions' | 'wantMapNotify' | 'intervalMs' | 'requestSeen';
 
-interface Open extends Omit<Exchange, RarePublic | InSlots> {
+interface Open extends Omit<Exchange, RarePublic | InSlots | 'nonce'> {
+  /**
+   * The nonce that ties it together as decoded: its text is written when the exchange is reported
+   * (kept, the text was one more object per exchange for the collector to copy).
+   */
+  nonce: bigint;
   /**
    * Its frames after the first two (those are in its slot: see pushFrame), and the capture of each
    * frame while any is not the first capture (else NO_FILES). Numbers, not the packets' FrameRef
@@ -173,11 +178,11 @@ interface Open extends Omit<Exchange, RarePublic | InSlots> {
    */
   slot: number;
   /**
-   * Its nonces as decoded (bigint keys: no text per packet): how many are filed (none over the
-   * reliable transport, none once closed), the first being its slot's `nonce` (`begin` and `orphan`
-   * file it first), and the others (most exchanges have one: no array of their own).
+   * Its nonces as decoded (bigint keys: no text per packet): how many, the first, and the others
+   * (most exchanges have one: no array of their own).
    */
   nonceCount: number;
+  firstNonce: bigint;
   moreNonces: bigint[];
   /**
    * Per nonce (the first, then `moreNonces`): time of the requester's latest transmission with it,
@@ -539,13 +544,15 @@ export class ExchangeTracker {
     const e: Open = {
       kind,
       eid,
+      nonce,
       moreFrames: NO_FRAMES,
       frameFiles: ref.file === 0 ? NO_FILES : [ref.file],
-      slot: this.slots.take(ts, ref.frame, nonce),
+      slot: this.slots.take(ts, ref.frame),
       // Kept as long as the exchange: the pool's copy, not this packet's (an ITR-RLOC's text).
       requester: texts.get(requester),
       outcome: 'unanswered',
       nonceCount: 0,
+      firstNonce: 0n,
       moreNonces: NO_NONCES,
       txAt: NO_TIMES,
       sender,
@@ -578,9 +585,10 @@ export class ExchangeTracker {
   }
 
   private fileNonce(e: Open, nonce: bigint): number {
-    const i = nonceIndex(e, this.slots, nonce);
+    const i = nonceIndex(e, nonce);
     if (i >= 0) return i;
-    if (e.nonceCount > 0) e.moreNonces = e.moreNonces.concat(nonce);
+    if (e.nonceCount === 0) e.firstNonce = nonce;
+    else e.moreNonces = e.moreNonces.concat(nonce);
     const known = this.byNonce.get(nonce);
     if (known === undefined) this.byNonce.set(nonce, e);
     else if (Array.isArray(known)) known.push(e);
@@ -697,7 +705,7 @@ export class ExchangeTracker {
     if (asked[0]) e.asked = asked[0];
     if (m.smrInvoked) rare(e).smrInvoked = true;
     if (v.ecm) {
-      e.via = texts.get(v.ecm.outerDst);
+      e.via = v.ecm.outerDst;
       if (v.ecm.lispSec) rare(e).lispSec = 'requested';
     }
     this.fileIdentity(e, id);
@@ -728,7 +736,7 @@ export class ExchangeTracker {
     this.fileIdentity(e, id);
     for (const eid of asked) {
       if (this.subscriptionCount >= MAX_SUBSCRIPTIONS) break;
-      const sub: Subscription = { nonce: nonceText(this.slots.nonce[e.slot]!), eid, subscriber, ...(e.site ? { site: e.site } : {}) };
+      const sub: Subscription = { nonce: nonceText(e.nonce), eid, subscriber, ...(e.site ? { site: e.site } : {}) };
       this.subscriptionCount++;
       for (const a of subscriber) this.subscriptions.set(a, [...(this.subscriptions.get(a) ?? []), sub]);
     }
@@ -803,7 +811,7 @@ export class ExchangeTracker {
       for (const r of itrRlocs) e.replyTo = lists.with(e.replyTo, r);
       // The peer's retries of its SMR-invoked request (new nonces) belong to this exchange.
       this.fileIdentity(e, identity('resolution', v, eids));
-      if (v.ecm) e.via = texts.get(v.ecm.outerDst);
+      if (v.ecm) e.via = v.ecm.outerDst;
       return true;
     }
     return false;
@@ -835,7 +843,7 @@ export class ExchangeTracker {
     e.responder = v.ecm ? v.ecm.innerDst : v.dst;
     const via = relay(v, false);
     if (via) {
-      e.via = texts.get(via);
+      e.via = via;
       if (m.builtForRtr) this.mappings?.relay(via);
     }
     if (m.wantMapNotify) this.fileIdentity(e, id);
@@ -872,7 +880,7 @@ export class ExchangeTracker {
       if (e.outcome === 'unanswered' || e.outcome === 'unacknowledged') e.outcome = 'answered';
       if (!e.via) {
         const via = relay(v, true);
-        if (via) e.via = texts.get(via);
+        if (via) e.via = via;
       }
       this.authCheck(e, v);
       return;
@@ -1038,7 +1046,7 @@ export class ExchangeTracker {
 
   private measure(e: Open, ts: number, nonce: bigint | undefined): void {
     if (e.outcome === 'reply-only') return;
-    const i = nonce === undefined ? -1 : nonceIndex(e, this.slots, nonce);
+    const i = nonce === undefined ? -1 : nonceIndex(e, nonce);
     const sent = i < 0 ? undefined : e.txAt[i];
     const s = this.slots;
     s.rttUs[e.slot] = us(ts - (sent === undefined || Number.isNaN(sent) ? s.start[e.slot]! : sent));
@@ -1202,7 +1210,7 @@ export class ExchangeTracker {
     e.closed = true;
     this.openCount--;
     for (let i = 0; i < e.nonceCount; i++) {
-      const n = i === 0 ? this.slots.nonce[e.slot]! : e.moreNonces[i - 1]!;
+      const n = i === 0 ? e.firstNonce : e.moreNonces[i - 1]!;
       const known = this.byNonce.get(n);
       if (known === e) this.byNonce.delete(n);
       else if (Array.isArray(known)) {
@@ -1240,6 +1248,7 @@ export class ExchangeTracker {
     // closed exchange's lists are never looked at again, but its kind, expects, sender and
     // closed still are: by lists of open ones taken before it closed.)
     e.nonceCount = 0;
+    e.firstNonce = 0n;
     e.moreNonces = NO_NONCES;
     e.txAt = NO_TIMES;
     e.hops = NO_TEXT;
@@ -1335,7 +1344,7 @@ function publicView(e: Open, s: ExchangeSlots): Exchange {
   const x: Exchange = {
     kind: e.kind,
     eid: e.eid,
-    nonce: nonceText(s.nonce[i]!),
+    nonce: nonceText(e.nonce),
     frames: frameRefs(e, s),
     start: s.start[i]!,
     requester: e.requester,
@@ -1381,9 +1390,9 @@ const NO_FRAMES: number[] = [];
 const NO_FILES: number[] = [];
 
 /** Where the exchange keeps a nonce (0: the first), or -1. */
-function nonceIndex(e: Open, s: ExchangeSlots, nonce: bigint): number {
+function nonceIndex(e: Open, nonce: bigint): number {
   if (e.nonceCount === 0) return -1;
-  if (s.nonce[e.slot] === nonce) return 0;
+  if (e.firstNonce === nonce) return 0;
   const i = e.moreNonces.indexOf(nonce);
   return i < 0 ? -1 : i + 1;
 }
