@@ -26,7 +26,7 @@ import { actionSlug, MessageType, referralActionSlug } from '../dissect/registry
 import { isOpaque, type MappingNotification, type Registration, type RegistrationReject, rejectReasonSlug, ReliableType } from '../dissect/reliable.js';
 import type { InfoMessage, LispAddress, Locator, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
-import { ExchangeTimes } from './exchange-times.js';
+import { ExchangeSlots, NO_FRAME, SlotFlag } from './exchange-slots.js';
 import { NonceTable } from './nonce-table.js';
 import { lists, texts } from './text-pool.js';
 import type { Exchange, ExchangeKind, FrameRef } from './types.js';
@@ -115,8 +115,6 @@ interface Rare extends Pick<Exchange, RarePublic> {
   smrEids: Prefix[] | undefined;
   /** Reliable transport: the connection + EID prefix keys it is filed under (one per record). */
   tcpKeys: string[] | undefined;
-  /** Seconds between the last two transmissions (0 before a retransmission). */
-  interval: number;
 }
 
 function newRare(): Rare {
@@ -139,7 +137,6 @@ function newRare(): Rare {
     smrPeer: undefined,
     smrEids: undefined,
     tcpKeys: undefined,
-    interval: 0,
   };
 }
 
@@ -152,25 +149,21 @@ function rare(e: Open): Rare {
   return e.x;
 }
 
-interface Open extends Omit<Exchange, RarePublic | 'nonce' | 'frames' | 'start' | 'rttMs' | 'timeToAnswerMs'> {
+/** The exchange fields kept in the tracker's ExchangeSlots instead. */
+type InSlots = 'frames' | 'start' | 'rttMs' | 'timeToAnswerMs' | 'retransmissions' | 'wantMapNotify' | 'intervalMs' | 'requestSeen';
+
+interface Open extends Omit<Exchange, RarePublic | InSlots | 'nonce'> {
   /**
    * The nonce that ties it together as decoded: its text is written when the exchange is reported
    * (kept, the text was one more object per exchange for the collector to copy).
    */
   nonce: bigint;
   /**
-   * rttMs and timeToAnswerMs in whole microseconds (null: no answer): a whole number is kept in
-   * the object itself, where milliseconds with a fraction were a number object each.
+   * Its frames after the first two (those are in its slot: see pushFrame), and the capture of each
+   * frame while any is not the first capture (else NO_FILES). Numbers, not the packets' FrameRef
+   * objects: every exchange is old enough to be copied by the collector, and a frame reference each
+   * made most exchanges three objects larger.
    */
-  rttUs: number | null;
-  timeToAnswerUs: number | null;
-  /**
-   * Its frames (see pushFrame): the first (NO_FRAME while it has none, as a reply-only one), the
-   * others, and the capture of each while any is not the first capture (else NO_FILES). Numbers,
-   * not the packets' FrameRef objects: every exchange is old enough to be copied by the collector,
-   * and a frame reference each made most exchanges three objects larger.
-   */
-  firstFrame: number;
   moreFrames: number[];
   frameFiles: number[];
   /** Its rare fields (NO_RARE when it has none). */
@@ -178,9 +171,10 @@ interface Open extends Omit<Exchange, RarePublic | 'nonce' | 'frames' | 'start' 
   /** Its place in order of start (onExchange's startIndex). */
   startIndex: number;
   /**
-   * Its times in the tracker's ExchangeTimes until it is reported: `start`, `last` (of the last
-   * packet that belonged to it) and `lastTx` (of the requester's last transmission: retransmissions
-   * restart the wait).
+   * Its place in the tracker's ExchangeSlots until it is reported: its times, `start`, `last` (of
+   * the last packet that belonged to it) and `lastTx` (of the requester's last transmission:
+   * retransmissions restart the wait), its first frames, answer timing and flags. Read only while
+   * it is open or waits in the queue: once reported, the slot is another exchange's.
    */
   slot: number;
   /**
@@ -206,19 +200,12 @@ interface Open extends Omit<Exchange, RarePublic | 'nonce' | 'frames' | 'start' 
   hops: readonly string[];
   /** Where an answer to the requester goes (its addresses, ITR-RLOCs, the sender); as `hops`. */
   replyTo: readonly string[];
-  /** Does it wait for an answer (a Map-Register with M=0 does not). */
-  wantsAnswer: boolean;
-  answered: boolean;
-  /** The answer rtt_ms was measured to was addressed to the requester (not to a relay on its way). */
-  answerToRequester: boolean;
   closed: boolean;
   /** Retransmission keys it is filed under (smr: also its SMR-invoked request's): the first ('' when none) and the others. */
   firstIdentity: string;
   moreIdentities: string[];
   /** The retransmission key of its first transmission, to recognise a copy of it translated by a NAT. */
   firstId: string;
-  /** A node it was sent to sent it on: its answer may travel where this capture cannot see. */
-  forwardSeen: boolean;
   expects: Answer;
   /** Resolution: the (first) EID asked for (a reply's record should cover it). */
   asked?: Prefix;
@@ -307,7 +294,7 @@ export class ExchangeTracker {
   private openCount = 0;
   /** Open exchanges by each of their nonces (several may share one: then a list). */
   private readonly byNonce = new NonceTable<Open | Open[]>();
-  private readonly times = new ExchangeTimes();
+  private readonly slots = new ExchangeSlots();
   /** Exchanges waiting for their answer, by retransmission key. */
   private readonly byIdentity = new Map<string, Open>();
   /**
@@ -485,7 +472,7 @@ export class ExchangeTracker {
 
   private waitFor(e: Open): number {
     const base = this.timeout ?? WAIT_BASE[e.kind];
-    return Math.max(base, Math.min(WAIT_MAX, WAIT_FACTOR * e.x.interval));
+    return Math.max(base, Math.min(WAIT_MAX, WAIT_FACTOR * this.slots.interval[e.slot]!));
   }
 
   /**
@@ -493,8 +480,8 @@ export class ExchangeTracker {
    * moves this to `t + settle` or beyond (its answer, a retransmission, a forward) or leaves it.
    */
   private end(e: Open): number {
-    const t = this.times;
-    const end = e.answered || !e.wantsAnswer ? t.last[e.slot]! + Math.min(LINGER, this.timeout ?? LINGER) : t.lastTx[e.slot]! + this.waitFor(e);
+    const t = this.slots;
+    const end = !this.waiting(e) ? t.last[e.slot]! + Math.min(LINGER, this.timeout ?? LINGER) : t.lastTx[e.slot]! + this.waitFor(e);
     return Math.min(end, t.start[e.slot]! + this.maxLifetime);
   }
 
@@ -512,8 +499,17 @@ export class ExchangeTracker {
   }
 
   /** Still waiting for its answer at `now`: a same request now is a retransmission. */
-  private waiting(e: Open, now: number): boolean {
-    return this.alive(e, now) && e.wantsAnswer && !e.answered;
+  private waitingAt(e: Open, now: number): boolean {
+    return this.alive(e, now) && this.waiting(e);
+  }
+
+  /** It wants an answer and has none yet (whether or not its time is over). */
+  private waiting(e: Open): boolean {
+    return (this.slots.flags[e.slot]! & (SlotFlag.WantsAnswer | SlotFlag.Answered)) === SlotFlag.WantsAnswer;
+  }
+
+  private answered(e: Open): boolean {
+    return this.slots.has(e.slot, SlotFlag.Answered);
   }
 
   // ---- requests ----------------------------------------------------------------------------
@@ -549,15 +545,11 @@ export class ExchangeTracker {
       kind,
       eid,
       nonce,
-      firstFrame: ref.frame,
       moreFrames: NO_FRAMES,
       frameFiles: ref.file === 0 ? NO_FILES : [ref.file],
-      slot: this.times.take(ts),
+      slot: this.slots.take(ts, ref.frame),
       // Kept as long as the exchange: the pool's copy, not this packet's (an ITR-RLOC's text).
       requester: texts.get(requester),
-      rttUs: null,
-      timeToAnswerUs: null,
-      retransmissions: 0,
       outcome: 'unanswered',
       nonceCount: 0,
       firstNonce: 0n,
@@ -567,14 +559,10 @@ export class ExchangeTracker {
       senderPort,
       hops: NO_TEXT,
       replyTo: NO_TEXT,
-      wantsAnswer: true,
-      answered: false,
-      answerToRequester: false,
       closed: false,
       firstIdentity: '',
       moreIdentities: NO_TEXT,
       firstId: '',
-      forwardSeen: false,
       expects,
       // Every optional field from the start, so that all exchanges share one shape: added as each
       // kind needs them, in orders of their own, they made the hot paths' property accesses
@@ -585,9 +573,6 @@ export class ExchangeTracker {
       via: undefined,
       keyId: undefined,
       site: undefined,
-      wantMapNotify: undefined,
-      intervalMs: undefined,
-      requestSeen: undefined,
       referralAction: undefined,
       x: NO_RARE,
       startIndex: this.started++,
@@ -611,13 +596,28 @@ export class ExchangeTracker {
     return e.nonceCount++;
   }
 
+  /** A packet of the exchange at `ts`: its frame joins it, and its last packet is this one. */
+  private joined(e: Open, ref: FrameRef, ts: number): void {
+    pushFrame(e, this.slots, ref);
+    this.slots.last[e.slot] = ts;
+  }
+
+  /** The requester sent the request again at `ts` (the wait restarts, with the back-off it shows). */
+  private resent(e: Open, ref: FrameRef, ts: number): void {
+    this.joined(e, ref, ts);
+    const s = this.slots;
+    s.retransmissions[e.slot]!++;
+    s.interval[e.slot] = ts - s.lastTx[e.slot]!;
+    s.lastTx[e.slot] = ts;
+  }
+
   /** The requester (re)sent the request with `nonce` at `ts`. */
   private transmitted(e: Open, nonce: bigint, ts: number): void {
     const i = this.fileNonce(e, nonce);
     let times = e.txAt;
     if (times === NO_TIMES) {
-      if (i === 0 && ts === this.times.start[e.slot]!) return;
-      times = [this.times.start[e.slot]!];
+      if (i === 0 && ts === this.slots.start[e.slot]!) return;
+      times = [this.slots.start[e.slot]!];
     }
     if (times.length <= i) times = times.concat(new Array<number>(i + 1 - times.length).fill(NaN));
     times[i] = ts;
@@ -648,20 +648,18 @@ export class ExchangeTracker {
       const e = list[i]!;
       if (e.expects !== expects || fromSender(e, v) || !this.alive(e, v.ts)) continue;
       if (e.hops.includes(v.src)) {
-        pushFrame(e, ref);
-        this.times.last[e.slot] = v.ts;
+        this.joined(e, ref, v.ts);
         if (!e.hops.includes(v.dst)) {
           e.hops = lists.with(e.hops, v.dst);
-          e.forwardSeen = true;
+          this.slots.set(e.slot, SlotFlag.ForwardSeen);
         }
         return e;
       }
       // The request on its way through a NAT: seen again at once, before it could be answered
       // (a copy from a new port after the answer is someone sending it again: `replay`).
-      if (!e.answered && v.ts - this.times.lastTx[e.slot]! <= TRANSLATED_WITHIN && e.hops.includes(v.dst) && withoutSender(e.firstId) === withoutSender(id)) {
+      if (!this.answered(e) && v.ts - this.slots.lastTx[e.slot]! <= TRANSLATED_WITHIN && e.hops.includes(v.dst) && withoutSender(e.firstId) === withoutSender(id)) {
         // Translated: answers now go to the NAT's address.
-        pushFrame(e, ref);
-        this.times.last[e.slot] = v.ts;
+        this.joined(e, ref, v.ts);
         e.replyTo = lists.with(e.replyTo, v.src);
         return e;
       }
@@ -676,17 +674,13 @@ export class ExchangeTracker {
    */
   private retransmission(id: string, v: ControlView, nonce: bigint, ref: FrameRef): Open | undefined {
     let e = this.byIdentity.get(id);
-    if (!e || !this.waiting(e, v.ts)) {
+    if (!e || !this.waitingAt(e, v.ts)) {
       // Of the same kind of message: a Map-Notify after a Map-Register with its nonce is no resend of it.
       const kind = id.slice(0, id.indexOf('|') + 1);
-      e = this.withNonce(nonce).find((x) => fromSender(x, v) && x.hops.includes(v.dst) && x.firstId.startsWith(kind) && this.waiting(x, v.ts));
+      e = this.withNonce(nonce).find((x) => fromSender(x, v) && x.hops.includes(v.dst) && x.firstId.startsWith(kind) && this.waitingAt(x, v.ts));
     }
     if (!e) return undefined;
-    pushFrame(e, ref);
-    e.retransmissions++;
-    rare(e).interval = v.ts - this.times.lastTx[e.slot]!;
-    this.times.lastTx[e.slot] = v.ts;
-    this.times.last[e.slot] = v.ts;
+    this.resent(e, ref, v.ts);
     this.transmitted(e, nonce, v.ts);
     return e;
   }
@@ -735,7 +729,7 @@ export class ExchangeTracker {
     for (const eid of asked) this.forgetSubscription(subscriber, eid);
     if (itrRlocs.length === 0) {
       rare(e).withdraw = true;
-      e.wantsAnswer = false;
+      this.slots.set(e.slot, SlotFlag.WantsAnswer, false);
       e.outcome = 'unacknowledged';
       return;
     }
@@ -801,16 +795,15 @@ export class ExchangeTracker {
     if (!first) return false;
     for (const peer of [requester, v.ecm?.innerSrc, v.src]) {
       const list = peer === undefined ? undefined : this.smrByPeer.get(peer)?.list;
-      const e = list?.find((s) => this.waiting(s, v.ts) && !s.x.invokedNonce && s.x.smrEids!.some((x) => prefixCovers(x, first)));
+      const e = list?.find((s) => this.waitingAt(s, v.ts) && !s.x.invokedNonce && s.x.smrEids!.some((x) => prefixCovers(x, first)));
       if (!e) continue;
       const r = rare(e);
       r.invokedNonce = nonceText(nonce);
-      r.invokedMs = ms(v.ts - this.times.start[e.slot]!);
+      r.invokedMs = ms(v.ts - this.slots.start[e.slot]!);
       e.eid = eids[0]!;
       e.asked = first;
-      pushFrame(e, ref);
-      this.times.last[e.slot] = v.ts;
-      this.times.lastTx[e.slot] = v.ts;
+      this.joined(e, ref, v.ts);
+      this.slots.lastTx[e.slot] = v.ts;
       this.transmitted(e, nonce, v.ts);
       e.hops = lists.with(e.hops, v.dst);
       e.replyTo = lists.with(e.replyTo, v.src);
@@ -845,7 +838,7 @@ export class ExchangeTracker {
     const e = this.begin(v, 'registration', nonce, eids[0] ?? '(none)', requester, ref, 'map-notify', id);
     e.site = m.xtrId ? hex(m.xtrId) : requester;
     e.rlocs = rlocs;
-    e.wantMapNotify = m.wantMapNotify;
+    this.slots.set(e.slot, m.wantMapNotify ? SlotFlag.MapNotifyKnown | SlotFlag.WantMapNotify : SlotFlag.MapNotifyKnown);
     e.keyId = keyIdField(m);
     e.responder = v.ecm ? v.ecm.innerDst : v.dst;
     const via = relay(v, false);
@@ -855,7 +848,7 @@ export class ExchangeTracker {
     }
     if (m.wantMapNotify) this.fileIdentity(e, id);
     else {
-      e.wantsAnswer = false;
+      this.slots.set(e.slot, SlotFlag.WantsAnswer, false);
       e.outcome = 'unacknowledged';
     }
     this.interval(e, v.ts);
@@ -866,7 +859,7 @@ export class ExchangeTracker {
   private interval(e: Open, ts: number): void {
     const seriesKey = `${e.site} ${e.eid}`;
     const prev = this.lastRegistration.get(seriesKey);
-    if (prev !== undefined) e.intervalMs = ms(ts - prev);
+    if (prev !== undefined) this.slots.intervalMs[e.slot] = ms(ts - prev);
     if (this.lastRegistration.size < 100_000 || prev !== undefined) this.lastRegistration.set(seriesKey, ts);
   }
 
@@ -917,8 +910,7 @@ export class ExchangeTracker {
       // The subscriber acknowledging the Map-Notify that confirmed its subscription.
       const sub = this.withNonce(nonce).find((x) => x.kind === 'subscription' && this.alive(x, v.ts));
       if (sub) {
-        pushFrame(sub, ref);
-        this.times.last[sub.slot] = v.ts;
+        this.joined(sub, ref, v.ts);
         this.authCheck(sub, v);
       } else this.late(nonce);
       return;
@@ -976,7 +968,7 @@ export class ExchangeTracker {
     const rec = m.records[0];
     const e = this.match(nonce, 'map-reply', v) ?? this.orphan(v, nonce, ref, m.probe ? 'rloc-probe' : 'resolution', rec ? recordEid(rec) : '(none)', 'map-reply');
     if (!e) return;
-    const first = !e.answered;
+    const first = !this.answered(e);
     this.answer(e, v, nonce, ref);
     if (e.kind === 'rloc-probe' || m.probe) {
       const probed = m.records.flatMap((r) => r.locators).find((l) => l.probed);
@@ -1022,7 +1014,7 @@ export class ExchangeTracker {
       const e = list[i]!;
       const fits = e.expects === expects || (e.expects === 'subscription' && (expects === 'map-notify' || expects === 'map-reply'));
       if (!fits || !this.alive(e, v.ts) || (e.kind !== 'smr' && sameWay(e, v))) continue;
-      const score = (e.answered ? 0 : 2) + (addressedTo(e, v) ? 1 : 0);
+      const score = (this.answered(e) ? 0 : 2) + (addressedTo(e, v) ? 1 : 0);
       if (score > bestScore) {
         best = e;
         bestScore = score;
@@ -1038,27 +1030,27 @@ export class ExchangeTracker {
    */
   private answer(e: Open, v: ControlView, nonce: bigint, ref: FrameRef): void {
     const toRequester = addressedTo(e, v);
-    if (!e.answered) {
-      e.answered = true;
-      e.answerToRequester = toRequester;
+    const s = this.slots;
+    if (!this.answered(e)) {
+      s.set(e.slot, toRequester ? SlotFlag.Answered | SlotFlag.AnswerToRequester : SlotFlag.Answered);
       this.measure(e, v.ts, nonce);
       // For an SMR the responder stays the peer that was solicited.
       if (e.kind !== 'smr' && e.expects !== 'map-notify-ack') e.responder = v.ecm?.innerSrc ?? v.tunnel?.innerSrc ?? v.src;
       this.unfileIdentities(e);
-    } else if (toRequester && !e.answerToRequester && e.rttUs !== null) {
-      e.answerToRequester = true;
+    } else if (toRequester && !s.has(e.slot, SlotFlag.AnswerToRequester) && !Number.isNaN(s.rttUs[e.slot]!)) {
+      s.set(e.slot, SlotFlag.AnswerToRequester);
       this.measure(e, v.ts, nonce);
     }
-    pushFrame(e, ref);
-    this.times.last[e.slot] = v.ts;
+    this.joined(e, ref, v.ts);
   }
 
   private measure(e: Open, ts: number, nonce: bigint | undefined): void {
     if (e.outcome === 'reply-only') return;
     const i = nonce === undefined ? -1 : nonceIndex(e, nonce);
     const sent = i < 0 ? undefined : e.txAt[i];
-    e.rttUs = us(ts - (sent === undefined || Number.isNaN(sent) ? this.times.start[e.slot]! : sent));
-    e.timeToAnswerUs = us(ts - this.times.start[e.slot]!);
+    const s = this.slots;
+    s.rttUs[e.slot] = us(ts - (sent === undefined || Number.isNaN(sent) ? s.start[e.slot]! : sent));
+    s.timeToAnswerUs[e.slot] = us(ts - s.start[e.slot]!);
   }
 
   /** An answer whose request this capture does not hold: an exchange of its own, `reply-only`. */
@@ -1066,10 +1058,10 @@ export class ExchangeTracker {
     if (this.late(nonce)) return undefined;
     this.counters.orphanAnswers++;
     const o = this.enqueue(v.ts, v.dst, v.dport, kind, nonce, eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
-    o.firstFrame = NO_FRAME;
+    this.slots.frame0[o.slot] = NO_FRAME;
     o.frameFiles = NO_FILES;
     o.outcome = 'reply-only';
-    o.requestSeen = false;
+    this.slots.set(o.slot, SlotFlag.RequestUnseen);
     o.replyTo = lists.with(o.replyTo, v.dst);
     this.fileNonce(o, nonce);
     return o;
@@ -1102,9 +1094,8 @@ export class ExchangeTracker {
     for (let i = list.length - 1; i >= 0; i--) {
       const e = list[i]!;
       if (!this.alive(e, v.ts) || !e.hops.includes(v.dst)) continue;
-      if (v.nonce === undefined && (e.answered || e.sender !== v.src || (v.sport !== undefined && e.senderPort !== v.sport))) continue;
-      pushFrame(e, ref);
-      this.times.last[e.slot] = v.ts;
+      if (v.nonce === undefined && (this.answered(e) || e.sender !== v.src || (v.sport !== undefined && e.senderPort !== v.sport))) continue;
+      this.joined(e, ref, v.ts);
       rare(e).icmp ??= v.icmp;
       return;
     }
@@ -1152,14 +1143,10 @@ export class ExchangeTracker {
     // The same prefixes and locators again before an answer: a retransmission, as for a UDP
     // Map-Register with a fresh nonce.
     const pending = keys.length
-      ? this.byConnectionEid.get(keys[0]!)?.find((e) => this.waiting(e, v.ts) && sameList(e.x.tcpKeys!, keys) && sameList(e.rlocs!, rlocs))
+      ? this.byConnectionEid.get(keys[0]!)?.find((e) => this.waitingAt(e, v.ts) && sameList(e.x.tcpKeys!, keys) && sameList(e.rlocs!, rlocs))
       : undefined;
     if (pending) {
-      pushFrame(pending, ref);
-      this.times.last[pending.slot] = v.ts;
-      rare(pending).interval = v.ts - this.times.lastTx[pending.slot]!;
-      this.times.lastTx[pending.slot] = v.ts;
-      pending.retransmissions++;
+      this.resent(pending, ref, v.ts);
       this.authCheck(pending, v);
       return;
     }
@@ -1173,7 +1160,7 @@ export class ExchangeTracker {
     e.keyId = keyIdField(m);
     // Kept as a fact of the Map-Register; over the session every Registration is answered, so an
     // unanswered one is `unanswered` whatever M says.
-    e.wantMapNotify = m.wantMapNotify;
+    this.slots.set(e.slot, m.wantMapNotify ? SlotFlag.MapNotifyKnown | SlotFlag.WantMapNotify : SlotFlag.MapNotifyKnown);
     x.tcpKeys = keys;
     for (const k of new Set(keys)) {
       const list = this.byConnectionEid.get(k);
@@ -1189,20 +1176,18 @@ export class ExchangeTracker {
     const open = (this.byConnectionEid.get(connectionEidKey(v.connection, eid, maskLen)) ?? []).filter((x) => this.alive(x, v.ts));
     // The oldest unanswered Registration; else a repeated answer, or the answer for another prefix
     // of a Registration of several records: it joins the latest.
-    const e = open.find((x) => !x.answered) ?? open[open.length - 1];
+    const e = open.find((x) => !this.answered(x)) ?? open[open.length - 1];
     if (!e) {
       this.counters.unmatchedRegistrationAnswers++;
       return;
     }
-    if (!e.answered) {
-      e.answered = true;
-      e.answerToRequester = true;
+    if (!this.answered(e)) {
+      this.slots.set(e.slot, SlotFlag.Answered | SlotFlag.AnswerToRequester);
       // Not filed by nonce: rtt_ms runs from the first transmission.
       this.measure(e, v.ts, undefined);
       if (e.outcome !== AUTH_FAILED) e.outcome = 'answered';
     }
-    pushFrame(e, ref);
-    this.times.last[e.slot] = v.ts;
+    this.joined(e, ref, v.ts);
     // A refusal of any of its prefixes is not hidden by the acceptance of another.
     if (reject) {
       if (e.outcome !== AUTH_FAILED) e.outcome = 'rejected';
@@ -1216,8 +1201,7 @@ export class ExchangeTracker {
     const list = this.byConnectionEid.get(connectionEidKey(v.connection, m.record.eid, m.record.eidMaskLen));
     const e = list?.[list.length - 1];
     if (!e || !this.alive(e, v.ts)) return;
-    pushFrame(e, ref);
-    this.times.last[e.slot] = v.ts;
+    this.joined(e, ref, v.ts);
   }
 
   // ---- closing -----------------------------------------------------------------------------
@@ -1235,7 +1219,7 @@ export class ExchangeTracker {
         else if (rest.length === 1) this.byNonce.set(n, rest[0]!);
         else this.byNonce.delete(n);
       }
-      this.closedNonces.set(n, this.times.last[e.slot]!);
+      this.closedNonces.set(n, this.slots.last[e.slot]!);
       this.closedInOrder(n);
     }
     // Late answers are recognised for a minute, but never by more than a bounded table.
@@ -1256,9 +1240,9 @@ export class ExchangeTracker {
       if (list?.length) this.byConnectionEid.set(k, list);
       else this.byConnectionEid.delete(k);
     }
-    if (!e.answered && e.outcome === 'unanswered') {
+    if (!this.answered(e) && e.outcome === 'unanswered') {
       if (e.x.icmp) e.outcome = 'unreachable';
-      else if (e.forwardSeen && ANSWERED_AROUND.has(e.kind)) e.outcome = 'forwarded';
+      else if (this.slots.has(e.slot, SlotFlag.ForwardSeen) && ANSWERED_AROUND.has(e.kind)) e.outcome = 'forwarded';
     }
     // Final now: what waits in the queue is what will be reported; the matching state goes. (A
     // closed exchange's lists are never looked at again, but its kind, expects, sender and
@@ -1314,11 +1298,11 @@ export class ExchangeTracker {
   /** Hands the exchange out: it is gone, and its slot of `times` goes to a later one. */
   private report(e: Open): void {
     this.opts.onExchange(this.view(e), e.startIndex);
-    this.times.release(e.slot);
+    this.slots.release(e.slot);
   }
 
   private view(e: Open): Exchange {
-    return publicView(e, this.times.start[e.slot]!);
+    return publicView(e, this.slots);
   }
 
   private emit(max = Infinity): void {
@@ -1353,17 +1337,20 @@ void everyFieldCopied;
  * The exchange without the matching state, field by field: a rest pattern leaving out the internal
  * fields took ten times as long (a generic copy checking each key against the excluded ones).
  */
-function publicView(e: Open, start: number): Exchange {
+function publicView(e: Open, s: ExchangeSlots): Exchange {
+  const i = e.slot;
+  const rttUs = s.rttUs[i]!;
+  const timeToAnswerUs = s.timeToAnswerUs[i]!;
   const x: Exchange = {
     kind: e.kind,
     eid: e.eid,
     nonce: nonceText(e.nonce),
-    frames: frameRefs(e),
-    start,
+    frames: frameRefs(e, s),
+    start: s.start[i]!,
     requester: e.requester,
-    rttMs: e.rttUs === null ? null : e.rttUs / 1e3,
-    timeToAnswerMs: e.timeToAnswerUs === null ? null : e.timeToAnswerUs / 1e3,
-    retransmissions: e.retransmissions,
+    rttMs: Number.isNaN(rttUs) ? null : rttUs / 1e3,
+    timeToAnswerMs: Number.isNaN(timeToAnswerUs) ? null : timeToAnswerUs / 1e3,
+    retransmissions: s.retransmissions[i]!,
     outcome: e.outcome,
   };
   const r = e.x;
@@ -1378,9 +1365,10 @@ function publicView(e: Open, start: number): Exchange {
   if (r.subscriptionNonce !== undefined) x.subscriptionNonce = r.subscriptionNonce;
   if (r.lispSec !== undefined) x.lispSec = r.lispSec;
   if (e.site !== undefined) x.site = e.site;
-  if (e.wantMapNotify !== undefined) x.wantMapNotify = e.wantMapNotify;
-  if (e.intervalMs !== undefined) x.intervalMs = e.intervalMs;
-  if (e.requestSeen !== undefined) x.requestSeen = e.requestSeen;
+  const flags = s.flags[i]!;
+  if (flags & SlotFlag.MapNotifyKnown) x.wantMapNotify = (flags & SlotFlag.WantMapNotify) !== 0;
+  if (!Number.isNaN(s.intervalMs[i]!)) x.intervalMs = s.intervalMs[i]!;
+  if (flags & SlotFlag.RequestUnseen) x.requestSeen = false;
   if (r.invokedNonce !== undefined) x.invokedNonce = r.invokedNonce;
   if (r.invokedMs !== undefined) x.invokedMs = r.invokedMs;
   if (r.probedRloc !== undefined) x.probedRloc = r.probedRloc;
@@ -1400,8 +1388,6 @@ const NO_NONCES: bigint[] = [];
 const NO_TEXT: string[] = [];
 const NO_FRAMES: number[] = [];
 const NO_FILES: number[] = [];
-/** An exchange's first frame while it has none (frame numbers start at 1). */
-const NO_FRAME = 0;
 
 /** Where the exchange keeps a nonce (0: the first), or -1. */
 function nonceIndex(e: Open, nonce: bigint): number {
@@ -1480,30 +1466,38 @@ function connectionEidKey(connection: string, eid: LispAddress, maskLen: number)
 }
 
 /** Adds a frame to an exchange, once (one frame may carry several messages of the session). */
-function pushFrame(e: Open, ref: FrameRef): void {
+function pushFrame(e: Open, s: ExchangeSlots, ref: FrameRef): void {
+  const i = e.slot;
   const more = e.moreFrames;
-  const count = e.firstFrame === NO_FRAME ? 0 : 1 + more.length;
+  const count = s.frame0[i] === NO_FRAME ? 0 : s.frame1[i] === NO_FRAME ? 1 : 2 + more.length;
   if (count > 0) {
     const files = e.frameFiles;
     const lastFile = files === NO_FILES ? 0 : files[count - 1];
-    if ((more.length ? more[more.length - 1] : e.firstFrame) === ref.frame && lastFile === ref.file) return;
+    const lastFrame = count === 1 ? s.frame0[i] : count === 2 ? s.frame1[i] : more[more.length - 1];
+    if (lastFrame === ref.frame && lastFile === ref.file) return;
   }
   if (e.frameFiles !== NO_FILES) e.frameFiles = e.frameFiles.concat(ref.file);
   else if (ref.file !== 0) e.frameFiles = new Array<number>(count).fill(0).concat(ref.file);
-  if (count === 0) e.firstFrame = ref.frame;
-  // Most exchanges hold two to four frames: arrays of their exact size (concat), not pushed or
-  // spread ones, which V8 gives room for 17 (100,000 open exchanges carried 100 MB of empty slots).
+  if (count === 0) s.frame0[i] = ref.frame;
+  else if (count === 1) s.frame1[i] = ref.frame;
+  // Exchanges of more than two frames hold three or four mostly: arrays of their exact size (concat),
+  // not pushed or spread ones, which V8 gives room for 17 (100,000 open exchanges carried 100 MB of
+  // empty slots).
   else if (more.length < 15) e.moreFrames = more.concat(ref.frame);
   else more.push(ref.frame);
 }
 
 /** The exchange's frames as the public view has them. */
-function frameRefs(e: Open): FrameRef[] {
-  if (e.firstFrame === NO_FRAME) return [];
+function frameRefs(e: Open, s: ExchangeSlots): FrameRef[] {
+  const i = e.slot;
+  if (s.frame0[i] === NO_FRAME) return [];
   const files = e.frameFiles;
+  const file = (n: number): number => (files === NO_FILES ? 0 : files[n]!);
+  const refs: FrameRef[] = [{ frame: s.frame0[i]!, file: file(0) }];
+  if (s.frame1[i] === NO_FRAME) return refs;
+  refs.push({ frame: s.frame1[i]!, file: file(1) });
   const more = e.moreFrames;
-  const refs: FrameRef[] = [{ frame: e.firstFrame, file: files === NO_FILES ? 0 : files[0]! }];
-  for (let i = 0; i < more.length; i++) refs.push({ frame: more[i]!, file: files === NO_FILES ? 0 : files[i + 1]! });
+  for (let k = 0; k < more.length; k++) refs.push({ frame: more[k]!, file: file(k + 2) });
   return refs;
 }
 
