@@ -6,7 +6,6 @@
 
 import { MAPPING_HEADER, plainControl, REFERRAL_HEADER, scanPlainControl, SHAPES, type PlainControl, type RecordHeader } from '../capture/plain-control.js';
 import type { Frame } from '../capture/types.js';
-import { formatIPv6 } from '../dissect/addr.js';
 import { u16, u32 } from '../dissect/bytes.js';
 import { decodeWord, fieldOf, fieldValue, type Field, type Struct, type Word } from '../dissect/field.js';
 import { ECM_HEADER, INFO_BODY, LOCATOR, MAPPING_RECORD, REFERRAL_RECORD } from '../dissect/fields.js';
@@ -16,7 +15,7 @@ import { putPacketHead } from './json-fast.js';
 import { writeAuth, writeControlFields, writeFields, writeLocatorFields, writeRecord, writeReferral } from './json-lisp.js';
 import { Runs, putScannedAddress } from './control-runs.js';
 import { JsonWriter, type JsonSink } from './json-writer.js';
-import { bytesOf, OutBuffer, putAscii, putBytes, putHex, putHexBytes, putIPv4, putUint, putUint53 } from './out-buffer.js';
+import { bytesOf, OutBuffer, putBytes, putHex, putHexBytes, putIpDestination, putIpSource, putUint, putUint53 } from './out-buffer.js';
 
 /** Where the templates are written: one buffer, every call synchronous. */
 const scratch = new OutBuffer(() => true, 1 << 16);
@@ -269,12 +268,11 @@ function putMessage(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl):
 /** The scanned ECM's header fields, inner addresses and ports, and message. */
 function putEcm(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl): number {
   const q = c.innerIp;
-  const v4 = c.innerVersion === 4;
   p = putBytes(buf, p, ECM_RUNS.get((u32(b, c.ecm) & ECM_SHOWN) >>> 0));
   p = putBytes(buf, p, INNER);
-  p = v4 ? putIPv4(buf, p, b, q + 12) : putAscii(buf, p, formatIPv6(b, q + 8));
+  p = putIpSource(buf, p, b, q, c.innerVersion);
   p = putBytes(buf, p, DST);
-  p = v4 ? putIPv4(buf, p, b, q + 16) : putAscii(buf, p, formatIPv6(b, q + 24));
+  p = putIpDestination(buf, p, b, q, c.innerVersion);
   p = putBytes(buf, p, SPORT);
   p = putUint(buf, p, u16(b, c.innerUdp));
   p = putBytes(buf, p, DPORT);

@@ -4,12 +4,11 @@
 
 import { plainData, PORT_PROTOCOLS, scanPlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
-import { formatIPv6 } from '../dissect/addr.js';
 import { LISP_DATA_PORT } from '../dissect/registry.js';
 import { DATA_FLAG_LETTERS, DataFlag, dataDstMapVersion, dataIid, dataLsb8, dataSrcMapVersion } from '../dissect/data.js';
 import { icmpEchoKind } from '../dissect/ip.js';
 import { tcpFlagLetters } from '../dissect/tcp.js';
-import { bytesOf, putAscii, putBytes, putHex, putMicros, putIPv4, putUint, putUint53, type OutBuffer } from './out-buffer.js';
+import { bytesOf, type OutBuffer, putBytes, putHex, putIpDestination, putIpSource, putIPv4, putMicros, putUint, putUint53 } from './out-buffer.js';
 import { u16, u32 } from '../dissect/bytes.js';
 
 /** The set flags among NLEVI by flags byte >> 3, as the JSON `flags` field spells them. */
@@ -138,9 +137,9 @@ export function writeDataJsonFast(f: Frame, out: OutBuffer): boolean {
   } else if (flags & DataFlag.L) p = putUint53(buf, p, w2);
   // scanPlainData accepts only frames with an inner packet.
   p = putBytes(buf, p, INNER);
-  p = innerV === 4 ? putIPv4(buf, p, b, i + 12) : putAscii(buf, p, formatIPv6(b, i + 8));
+  p = putIpSource(buf, p, b, i, innerV);
   p = putBytes(buf, p, DST);
-  p = innerV === 4 ? putIPv4(buf, p, b, i + 16) : putAscii(buf, p, formatIPv6(b, i + 24));
+  p = putIpDestination(buf, p, b, i, innerV);
   p = putBytes(buf, p, PROTO_LEN[proto]!);
   p = putUint(buf, p, itotal);
   const th = i + ihl;

@@ -7,7 +7,6 @@
 
 import { MAPPING_HEADER, plainControl, REFERRAL_HEADER, scanPlainControl, SHAPES, type PlainControl } from '../capture/plain-control.js';
 import type { Frame } from '../capture/types.js';
-import { formatIPv6 } from '../dissect/addr.js';
 import { addressText } from '../dissect/address.js';
 import { u16, u32 } from '../dissect/bytes.js';
 import { decodeWord, fieldOf, fieldValue, flagFields, type Word } from '../dissect/field.js';
@@ -17,7 +16,7 @@ import type { ControlMessage, Ecm, LispAddress, Locator, ReferralRecord } from '
 import { Runs, putScannedAddress } from './control-runs.js';
 import { authText, controlSummary, locatorTail, negativeText, recordsHead, referralText, ttlText } from './line.js';
 import { lineTime, putLineHead, type FastLineOptions } from './line-fast.js';
-import { bytesOf, OutBuffer, putAscii, putBytes, putHex, putHexBytes, putIPv4, putUint, putUint53 } from './out-buffer.js';
+import { bytesOf, OutBuffer, putAscii, putBytes, putHex, putHexBytes, putIpDestination, putIpSource, putUint, putUint53 } from './out-buffer.js';
 import { PLAIN } from './style.js';
 
 const NONE: LispAddress = { kind: 'none', afi: 0 };
@@ -228,13 +227,12 @@ function putMessage(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl):
 /** The scanned ECM's flags, inner addresses and ports, and message. */
 function putEcm(buf: Uint8Array, p: number, b: Uint8Array, c: PlainControl): number {
   const q = c.innerIp;
-  const v4 = c.innerVersion === 4;
   p = putBytes(buf, p, ECM_HEADS.get((u32(b, c.ecm) & ECM_FLAG_BITS) >>> 0));
-  p = v4 ? putIPv4(buf, p, b, q + 12) : putAscii(buf, p, formatIPv6(b, q + 8));
+  p = putIpSource(buf, p, b, q, c.innerVersion);
   buf[p++] = 46;
   p = putUint(buf, p, u16(b, c.innerUdp));
   p = putBytes(buf, p, ARROW);
-  p = v4 ? putIPv4(buf, p, b, q + 16) : putAscii(buf, p, formatIPv6(b, q + 24));
+  p = putIpDestination(buf, p, b, q, c.innerVersion);
   buf[p++] = 46;
   p = putUint(buf, p, u16(b, c.innerUdp + 2));
   buf[p++] = 58;

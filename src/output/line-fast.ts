@@ -4,12 +4,11 @@
 
 import { plainData, PORT_PROTOCOLS, scanPlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
-import { formatIPv6 } from '../dissect/addr.js';
 import { DATA_FLAG_LETTERS, DataFlag, dataDstMapVersion, dataIid, dataLsb8, dataSrcMapVersion } from '../dissect/data.js';
 import { LISP_CONTROL_PORT, LISP_DATA_PORT, VXLAN_PORT } from '../dissect/registry.js';
 import { icmpEchoKind, IP_PROTOCOL_NAMES } from '../dissect/ip.js';
 import { TcpFlag, tcpFlagLetters } from '../dissect/tcp.js';
-import { bytesOf, putAscii, putBytes, putDigits, putHex, putIPv4, putUint, putUint53, type OutBuffer } from './out-buffer.js';
+import { bytesOf, type OutBuffer, putAscii, putBytes, putDigits, putHex, putIpDestination, putIpSource, putIPv4, putUint, putUint53 } from './out-buffer.js';
 import type { LineClock } from './time.js';
 import { u16, u32 } from '../dissect/bytes.js';
 
@@ -145,13 +144,13 @@ export function writeDataLineFast(f: Frame, out: OutBuffer, o: FastLineOptions):
   const have = Math.min(end, i + itotal) - t;
   const first = fragOffset === 0;
   const ports = first && PORT_PROTOCOLS.has(proto) && have >= 4;
-  p = innerV === 4 ? putIPv4(buf, p, b, i + 12) : putAscii(buf, p, formatIPv6(b, i + 8));
+  p = putIpSource(buf, p, b, i, innerV);
   if (ports) {
     buf[p++] = 46;
     p = putUint(buf, p, u16(b, t));
   }
   p = putBytes(buf, p, ARROW);
-  p = innerV === 4 ? putIPv4(buf, p, b, i + 16) : putAscii(buf, p, formatIPv6(b, i + 24));
+  p = putIpDestination(buf, p, b, i, innerV);
   if (ports) {
     buf[p++] = 46;
     p = putUint(buf, p, u16(b, t + 2));

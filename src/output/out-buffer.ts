@@ -2,6 +2,8 @@
 // of millions of lines costs no intermediate strings. The `put*` functions write at a position
 // and return the next one; hot loops call them on local variables, OutBuffer wraps them.
 
+import { formatIPv6 } from '../dissect/addr.js';
+
 const encoder = new TextEncoder();
 
 const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
@@ -138,6 +140,16 @@ export function putIPv4(b: Uint8Array, p: number, src: Uint8Array, off: number):
   p = putOctet(b, p + 1, src[off + 2]!);
   b[p] = 46;
   return putOctet(b, p + 1, src[off + 3]!);
+}
+
+/** The source address of the IPv4 (`version` 4) or IPv6 header at `ip`. */
+export function putIpSource(b: Uint8Array, p: number, src: Uint8Array, ip: number, version: number): number {
+  return version === 4 ? putIPv4(b, p, src, ip + 12) : putAscii(b, p, formatIPv6(src, ip + 8));
+}
+
+/** The destination address of the IPv4 (`version` 4) or IPv6 header at `ip`. */
+export function putIpDestination(b: Uint8Array, p: number, src: Uint8Array, ip: number, version: number): number {
+  return version === 4 ? putIPv4(b, p, src, ip + 16) : putAscii(b, p, formatIPv6(src, ip + 24));
 }
 
 export class OutBuffer {
