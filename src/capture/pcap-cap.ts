@@ -4,9 +4,9 @@
 // exposed: stats() is undefined.
 //
 // `cap` keeps a raw pointer to the Buffer it copies each packet into and does not hold that Buffer
-// itself: the handle keeps it referenced for as long as it lives. A handle whose open() failed must
-// never be closed nor collected (cap would stop a poll it never started): those are kept in
-// `failedHandles` for the life of the process.
+// itself: the handle keeps it referenced for as long as it lives. No handle of cap's may ever be
+// collected (see `madeHandles`), and one whose open() failed must never be closed either (cap would
+// stop a poll it never started).
 
 import { createRequire } from 'node:module';
 import { dltToLinkType, LiveCaptureError, type Libpcap, type OpenOptions, type PcapDevice, type PcapHandle } from './libpcap.js';
@@ -103,8 +103,14 @@ export class MicroClock {
   }
 }
 
-/** Handles whose open() failed: cap must neither close nor collect them (see the file comment). */
-const failedHandles: CapHandle[] = [];
+/**
+ * Every handle cap made, kept for the life of the process (a few hundred bytes each). On Unix cap's
+ * close() stops its uv poll handle but never closes it (uv_close): the poll handle stays in libuv's
+ * list of the loop's handles, inside cap's C++ object, which collecting the JavaScript handle frees.
+ * libuv then writes into that freed memory whenever a handle next to it in the list opens or
+ * closes (a socket, a child process): the heap is corrupted and the process dies later, at random.
+ */
+const madeHandles: CapHandle[] = [];
 
 class CapPcapHandle implements PcapHandle {
   readonly snaplen = CAP_SNAPLEN;
@@ -164,15 +170,9 @@ export class CapLibpcap implements Libpcap {
 
   open(iface: string, filter: string, opts: OpenOptions): PcapHandle {
     const handle = new this.cap.Cap();
+    madeHandles.push(handle);
     // One packet at most: cap copies up to its snaplen.
     const buffer = Buffer.alloc(CAP_SNAPLEN + 1);
-    let name: string;
-    try {
-      name = handle.open(iface, filter, opts.bufferSize, buffer);
-    } catch (e) {
-      failedHandles.push(handle);
-      throw e;
-    }
-    return new CapPcapHandle(handle, buffer, capLinkType(name), opts);
+    return new CapPcapHandle(handle, buffer, capLinkType(handle.open(iface, filter, opts.bufferSize, buffer)), opts);
   }
 }

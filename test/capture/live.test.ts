@@ -9,10 +9,13 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openInjector } from '../../src/capture/inject.js';
 import { spawn } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { capLinkType, defaultBufferSize, defaultFilter, FrameQueue, LiveCapture, LiveCaptureError, listInterfaces, loadCap, loadLibpcap, type Libpcap } from '../../src/capture/live.js';
 import { OfflineFilter } from '../../src/capture/bpf.js';
 import { PacketDecoder } from '../../src/capture/packets.js';
 import { loadNative } from '../../src/capture/pcap-native.js';
+import { CapLibpcap } from '../../src/capture/pcap-cap.js';
 import type { Frame } from '../../src/capture/types.js';
 import {
   dataPacket,
@@ -520,5 +523,31 @@ describe.skipIf(!bindings.some((b) => b.name === 'native'))('kernel statistics t
     // The kernel counts what its filter accepted: with the sent copies it would be twice the packets.
     expect(c.stats().kernelReceived).toBe(sent);
     expect(delivered).toBe(sent);
+  });
+});
+
+describe.skipIf(!bindings.some((b) => b.name === 'cap'))('cap handles', () => {
+  it('are never collected once closed: libuv still lists the poll handle inside each', async () => {
+    // A Cap that says when it is collected: cap's close() stops its uv poll handle without closing it,
+    // so collecting the object that holds it frees memory libuv's list of handles still points into.
+    const cap = loadCap();
+    const made: WeakRef<object>[] = [];
+    class Watched extends cap.Cap {
+      constructor() {
+        super();
+        made.push(new WeakRef(this));
+      }
+    }
+    const pcap = new CapLibpcap({ Cap: Watched });
+    for (let i = 0; i < 3; i++) pcap.open('lo', `udp and host ${testNet().b}`, { bufferSize: 1 << 20, onPacket: () => {} }).close();
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // WeakRefs are cleared after the job that collected their target: collect, then look in a later one.
+    gc();
+    await new Promise((r) => setImmediate(r));
+    gc();
+    await new Promise((r) => setImmediate(r));
+    expect(made).toHaveLength(3);
+    expect(made.filter((w) => w.deref() === undefined)).toHaveLength(0);
   });
 });

@@ -44,6 +44,10 @@ beforeAll(async () => {
   lab = await Lab.start({ base: '127.0.41.0' });
   await lab.run('register');
   expect(lab.steps.every((s) => s.ok)).toBe(true);
+  // The Mobile Nodes here are the CLI's. The lab's own has the same EID and key, hence the same
+  // stable xTR-ID: its refreshes (every 3 s) would replace their registrations, and a peer that
+  // resolved the EID then would talk to it instead (a handover with no peer to SMR).
+  await lab.mn!.stop();
 });
 afterAll(async () => {
   await lab.stop();
