@@ -26,10 +26,10 @@ import { actionSlug, MessageType, referralActionSlug } from '../dissect/registry
 import { isOpaque, type MappingNotification, type Registration, type RegistrationReject, rejectReasonSlug, ReliableType } from '../dissect/reliable.js';
 import type { InfoMessage, LispAddress, Locator, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
-import { ExchangeSlots, NO_FRAME, SlotFlag } from './exchange-slots.js';
+import { ExchangeSlots, NO_FRAME, OUTCOMES, outcomeCode, SlotFlag } from './exchange-slots.js';
 import { NonceTable } from './nonce-table.js';
 import { lists, texts } from './text-pool.js';
-import type { Exchange, ExchangeKind, FrameRef } from './types.js';
+import type { Exchange, ExchangeKind, FrameRef, Outcome } from './types.js';
 import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type ReliableView } from './view.js';
 
 /**
@@ -150,7 +150,7 @@ function rare(e: Open): Rare {
 }
 
 /** The exchange fields kept in the tracker's ExchangeSlots instead. */
-type InSlots = 'frames' | 'start' | 'rttMs' | 'timeToAnswerMs' | 'retransmissions' | 'wantMapNotify' | 'intervalMs' | 'requestSeen';
+type InSlots = 'frames' | 'start' | 'rttMs' | 'timeToAnswerMs' | 'retransmissions' | 'outcome' | 'keyId' | 'wantMapNotify' | 'intervalMs' | 'requestSeen';
 
 interface Open extends Omit<Exchange, RarePublic | InSlots | 'nonce'> {
   /**
@@ -178,11 +178,10 @@ interface Open extends Omit<Exchange, RarePublic | InSlots | 'nonce'> {
    */
   slot: number;
   /**
-   * Its nonces as decoded (bigint keys: no text per packet): how many, the first, and the others
-   * (most exchanges have one: no array of their own).
+   * Its nonces after the first as decoded (bigint keys: no text per packet). The first is `nonce`
+   * itself, the one it starts with; how many it is filed under is in its slot (nonceCount: none
+   * for one not filed by nonce, and none any more once closed). Most have one: no array of their own.
    */
-  nonceCount: number;
-  firstNonce: bigint;
   moreNonces: bigint[];
   /**
    * Per nonce (the first, then `moreNonces`): time of the requester's latest transmission with it,
@@ -201,8 +200,10 @@ interface Open extends Omit<Exchange, RarePublic | InSlots | 'nonce'> {
   /** Where an answer to the requester goes (its addresses, ITR-RLOCs, the sender); as `hops`. */
   replyTo: readonly string[];
   closed: boolean;
-  /** Retransmission keys it is filed under (smr: also its SMR-invoked request's): the first ('' when none) and the others. */
-  firstIdentity: string;
+  /**
+   * Retransmission keys it is filed under after its first (smr: its SMR-invoked request's). The
+   * first is `firstId`, filed while the slot's flag Filed says so.
+   */
   moreIdentities: string[];
   /** The retransmission key of its first transmission, to recognise a copy of it translated by a NAT. */
   firstId: string;
@@ -508,6 +509,14 @@ export class ExchangeTracker {
     return (this.slots.flags[e.slot]! & (SlotFlag.WantsAnswer | SlotFlag.Answered)) === SlotFlag.WantsAnswer;
   }
 
+  private outcomeOf(e: Open): Outcome {
+    return OUTCOMES[this.slots.outcome[e.slot]!]!;
+  }
+
+  private setOutcome(e: Open, outcome: Outcome): void {
+    this.slots.outcome[e.slot] = outcomeCode(outcome);
+  }
+
   private answered(e: Open): boolean {
     return this.slots.has(e.slot, SlotFlag.Answered);
   }
@@ -550,9 +559,6 @@ export class ExchangeTracker {
       slot: this.slots.take(ts, ref.frame),
       // Kept as long as the exchange: the pool's copy, not this packet's (an ITR-RLOC's text).
       requester: texts.get(requester),
-      outcome: 'unanswered',
-      nonceCount: 0,
-      firstNonce: 0n,
       moreNonces: NO_NONCES,
       txAt: NO_TIMES,
       sender,
@@ -560,7 +566,6 @@ export class ExchangeTracker {
       hops: NO_TEXT,
       replyTo: NO_TEXT,
       closed: false,
-      firstIdentity: '',
       moreIdentities: NO_TEXT,
       firstId: '',
       expects,
@@ -571,7 +576,6 @@ export class ExchangeTracker {
       responder: undefined,
       rlocs: undefined,
       via: undefined,
-      keyId: undefined,
       site: undefined,
       referralAction: undefined,
       x: NO_RARE,
@@ -585,15 +589,16 @@ export class ExchangeTracker {
   }
 
   private fileNonce(e: Open, nonce: bigint): number {
-    const i = nonceIndex(e, nonce);
+    const i = nonceIndex(e, this.slots, nonce);
     if (i >= 0) return i;
-    if (e.nonceCount === 0) e.firstNonce = nonce;
-    else e.moreNonces = e.moreNonces.concat(nonce);
+    const count = this.slots.nonceCount;
+    // The first is the nonce it started with (`begin`, `orphan`).
+    if (count[e.slot] !== 0) e.moreNonces = e.moreNonces.concat(nonce);
     const known = this.byNonce.get(nonce);
     if (known === undefined) this.byNonce.set(nonce, e);
     else if (Array.isArray(known)) known.push(e);
     else this.byNonce.set(nonce, [known, e]);
-    return e.nonceCount++;
+    return count[e.slot]!++;
   }
 
   /** A packet of the exchange at `ts`: its frame joins it, and its last packet is this one. */
@@ -632,7 +637,8 @@ export class ExchangeTracker {
 
   /** Files a waiting exchange under a retransmission key. */
   private fileIdentity(e: Open, id: string): void {
-    if (e.firstIdentity === '') e.firstIdentity = id;
+    // The first is filed by `begin`'s caller with the id it began with.
+    if (!this.slots.has(e.slot, SlotFlag.Filed)) this.slots.set(e.slot, SlotFlag.Filed);
     else e.moreIdentities = e.moreIdentities.concat(id);
     this.byIdentity.set(id, e);
   }
@@ -730,7 +736,7 @@ export class ExchangeTracker {
     if (itrRlocs.length === 0) {
       rare(e).withdraw = true;
       this.slots.set(e.slot, SlotFlag.WantsAnswer, false);
-      e.outcome = 'unacknowledged';
+      this.setOutcome(e, 'unacknowledged');
       return;
     }
     this.fileIdentity(e, id);
@@ -839,7 +845,7 @@ export class ExchangeTracker {
     e.site = m.xtrId ? hex(m.xtrId) : requester;
     e.rlocs = rlocs;
     this.slots.set(e.slot, m.wantMapNotify ? SlotFlag.MapNotifyKnown | SlotFlag.WantMapNotify : SlotFlag.MapNotifyKnown);
-    e.keyId = keyIdField(m);
+    this.slots.keyId[e.slot] = keyIdField(m);
     e.responder = v.ecm ? v.ecm.innerDst : v.dst;
     const via = relay(v, false);
     if (via) {
@@ -849,7 +855,7 @@ export class ExchangeTracker {
     if (m.wantMapNotify) this.fileIdentity(e, id);
     else {
       this.slots.set(e.slot, SlotFlag.WantsAnswer, false);
-      e.outcome = 'unacknowledged';
+      this.setOutcome(e, 'unacknowledged');
     }
     this.interval(e, v.ts);
     this.authCheck(e, v);
@@ -877,7 +883,7 @@ export class ExchangeTracker {
     }
     if (e) {
       this.answer(e, v, nonce, ref);
-      if (e.outcome === 'unanswered' || e.outcome === 'unacknowledged') e.outcome = 'answered';
+      if (this.outcomeOf(e) === 'unanswered' || this.outcomeOf(e) === 'unacknowledged') this.setOutcome(e, 'answered');
       if (!e.via) {
         const via = relay(v, true);
         if (via) e.via = via;
@@ -916,7 +922,7 @@ export class ExchangeTracker {
       return;
     }
     this.answer(e, v, nonce, ref);
-    if (e.outcome === 'unanswered') e.outcome = 'answered';
+    if (this.outcomeOf(e) === 'unanswered') this.setOutcome(e, 'answered');
     this.authCheck(e, v);
   }
 
@@ -942,7 +948,7 @@ export class ExchangeTracker {
     const e = this.match(nonce, 'info-reply', v) ?? this.orphan(v, nonce, ref, 'nat-info', prefixText(m.eid, m.eidMaskLen), 'info-reply');
     if (!e) return;
     this.answer(e, v, nonce, ref);
-    if (e.outcome === 'unanswered') e.outcome = 'answered';
+    if (this.outcomeOf(e) === 'unanswered') this.setOutcome(e, 'answered');
     const a = m.address;
     if (a.kind === 'lcaf' && a.lcaf.body.kind === 'nat-traversal') {
       const n = a.lcaf.body;
@@ -975,7 +981,7 @@ export class ExchangeTracker {
       if (probed) rare(e).probedRloc = rlocText(probed.rloc);
     }
     const negative = m.records.length > 0 && m.records.every((r) => r.locators.length === 0);
-    if (e.outcome !== 'reply-only') e.outcome = negative ? 'negative' : 'answered';
+    if (this.outcomeOf(e) !== 'reply-only') this.setOutcome(e, negative ? 'negative' : 'answered');
     if (m.lispSec?.eidAd && m.lispSec.pktAd) rare(e).lispSec = 'protected';
     else if (e.x.lispSec === 'requested') e.x.lispSec = 'unprotected';
     if (negative && rec) rare(e).action = actionSlug(rec.action);
@@ -999,7 +1005,7 @@ export class ExchangeTracker {
       e.referralAction = referralActionSlug(r.action);
       e.rlocs = locatorSet(r.referrals);
     }
-    if (e.outcome !== 'reply-only') e.outcome = 'answered';
+    if (this.outcomeOf(e) !== 'reply-only') this.setOutcome(e, 'answered');
   }
 
   /**
@@ -1045,8 +1051,8 @@ export class ExchangeTracker {
   }
 
   private measure(e: Open, ts: number, nonce: bigint | undefined): void {
-    if (e.outcome === 'reply-only') return;
-    const i = nonce === undefined ? -1 : nonceIndex(e, nonce);
+    if (this.outcomeOf(e) === 'reply-only') return;
+    const i = nonce === undefined ? -1 : nonceIndex(e, this.slots, nonce);
     const sent = i < 0 ? undefined : e.txAt[i];
     const s = this.slots;
     s.rttUs[e.slot] = us(ts - (sent === undefined || Number.isNaN(sent) ? s.start[e.slot]! : sent));
@@ -1060,7 +1066,7 @@ export class ExchangeTracker {
     const o = this.enqueue(v.ts, v.dst, v.dport, kind, nonce, eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
     this.slots.frame0[o.slot] = NO_FRAME;
     o.frameFiles = NO_FILES;
-    o.outcome = 'reply-only';
+    this.setOutcome(o, 'reply-only');
     this.slots.set(o.slot, SlotFlag.RequestUnseen);
     o.replyTo = lists.with(o.replyTo, v.dst);
     this.fileNonce(o, nonce);
@@ -1075,7 +1081,7 @@ export class ExchangeTracker {
 
   private authCheck(e: Open, v: Pick<ControlView, 'authOk' | 'authError'>): void {
     if (v.authOk === false) {
-      e.outcome = AUTH_FAILED;
+      this.setOutcome(e, AUTH_FAILED);
       rare(e).authError = v.authError;
     }
   }
@@ -1157,7 +1163,7 @@ export class ExchangeTracker {
     e.responder = v.dst;
     e.site = m.xtrId ? hex(m.xtrId) : v.src;
     e.rlocs = rlocs;
-    e.keyId = keyIdField(m);
+    this.slots.keyId[e.slot] = keyIdField(m);
     // Kept as a fact of the Map-Register; over the session every Registration is answered, so an
     // unanswered one is `unanswered` whatever M says.
     this.slots.set(e.slot, m.wantMapNotify ? SlotFlag.MapNotifyKnown | SlotFlag.WantMapNotify : SlotFlag.MapNotifyKnown);
@@ -1185,12 +1191,12 @@ export class ExchangeTracker {
       this.slots.set(e.slot, SlotFlag.Answered | SlotFlag.AnswerToRequester);
       // Not filed by nonce: rtt_ms runs from the first transmission.
       this.measure(e, v.ts, undefined);
-      if (e.outcome !== AUTH_FAILED) e.outcome = 'answered';
+      if (this.outcomeOf(e) !== AUTH_FAILED) this.setOutcome(e, 'answered');
     }
     this.joined(e, ref, v.ts);
     // A refusal of any of its prefixes is not hidden by the acceptance of another.
     if (reject) {
-      if (e.outcome !== AUTH_FAILED) e.outcome = 'rejected';
+      if (this.outcomeOf(e) !== AUTH_FAILED) this.setOutcome(e, 'rejected');
       rare(e).rejectReason ??= rejectReasonSlug(reject.reason);
     }
   }
@@ -1209,8 +1215,9 @@ export class ExchangeTracker {
   private close(e: Open): void {
     e.closed = true;
     this.openCount--;
-    for (let i = 0; i < e.nonceCount; i++) {
-      const n = i === 0 ? e.firstNonce : e.moreNonces[i - 1]!;
+    const nonces = this.slots.nonceCount[e.slot]!;
+    for (let i = 0; i < nonces; i++) {
+      const n = i === 0 ? e.nonce : e.moreNonces[i - 1]!;
       const known = this.byNonce.get(n);
       if (known === e) this.byNonce.delete(n);
       else if (Array.isArray(known)) {
@@ -1240,15 +1247,14 @@ export class ExchangeTracker {
       if (list?.length) this.byConnectionEid.set(k, list);
       else this.byConnectionEid.delete(k);
     }
-    if (!this.answered(e) && e.outcome === 'unanswered') {
-      if (e.x.icmp) e.outcome = 'unreachable';
-      else if (this.slots.has(e.slot, SlotFlag.ForwardSeen) && ANSWERED_AROUND.has(e.kind)) e.outcome = 'forwarded';
+    if (!this.answered(e) && this.outcomeOf(e) === 'unanswered') {
+      if (e.x.icmp) this.setOutcome(e, 'unreachable');
+      else if (this.slots.has(e.slot, SlotFlag.ForwardSeen) && ANSWERED_AROUND.has(e.kind)) this.setOutcome(e, 'forwarded');
     }
     // Final now: what waits in the queue is what will be reported; the matching state goes. (A
     // closed exchange's lists are never looked at again, but its kind, expects, sender and
     // closed still are: by lists of open ones taken before it closed.)
-    e.nonceCount = 0;
-    e.firstNonce = 0n;
+    this.slots.nonceCount[e.slot] = 0;
     e.moreNonces = NO_NONCES;
     e.txAt = NO_TIMES;
     e.hops = NO_TEXT;
@@ -1267,10 +1273,10 @@ export class ExchangeTracker {
    * once answered or closed, it is never filed again, and closing an answered one looks nothing up.
    */
   private unfileIdentities(e: Open): void {
-    if (e.firstIdentity === '') return;
-    if (this.byIdentity.get(e.firstIdentity) === e) this.byIdentity.delete(e.firstIdentity);
+    if (!this.slots.has(e.slot, SlotFlag.Filed)) return;
+    this.slots.set(e.slot, SlotFlag.Filed, false);
+    if (this.byIdentity.get(e.firstId) === e) this.byIdentity.delete(e.firstId);
     for (const id of e.moreIdentities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
-    e.firstIdentity = '';
     e.moreIdentities = NO_TEXT;
   }
 
@@ -1351,7 +1357,7 @@ function publicView(e: Open, s: ExchangeSlots): Exchange {
     rttMs: Number.isNaN(rttUs) ? null : rttUs / 1e3,
     timeToAnswerMs: Number.isNaN(timeToAnswerUs) ? null : timeToAnswerUs / 1e3,
     retransmissions: s.retransmissions[i]!,
-    outcome: e.outcome,
+    outcome: OUTCOMES[s.outcome[i]!]!,
   };
   const r = e.x;
   if (e.responder !== undefined) x.responder = e.responder;
@@ -1360,7 +1366,7 @@ function publicView(e: Open, s: ExchangeSlots): Exchange {
   if (r.notes !== undefined) x.notes = r.notes;
   if (r.icmp !== undefined) x.icmp = r.icmp;
   if (r.smrInvoked !== undefined) x.smrInvoked = r.smrInvoked;
-  if (e.keyId !== undefined) x.keyId = e.keyId;
+  if (!Number.isNaN(s.keyId[i]!)) x.keyId = s.keyId[i]!;
   if (r.withdraw !== undefined) x.withdraw = r.withdraw;
   if (r.subscriptionNonce !== undefined) x.subscriptionNonce = r.subscriptionNonce;
   if (r.lispSec !== undefined) x.lispSec = r.lispSec;
@@ -1390,9 +1396,9 @@ const NO_FRAMES: number[] = [];
 const NO_FILES: number[] = [];
 
 /** Where the exchange keeps a nonce (0: the first), or -1. */
-function nonceIndex(e: Open, nonce: bigint): number {
-  if (e.nonceCount === 0) return -1;
-  if (e.firstNonce === nonce) return 0;
+function nonceIndex(e: Open, s: ExchangeSlots, nonce: bigint): number {
+  if (s.nonceCount[e.slot] === 0) return -1;
+  if (e.nonce === nonce) return 0;
   const i = e.moreNonces.indexOf(nonce);
   return i < 0 ? -1 : i + 1;
 }
