@@ -259,6 +259,8 @@ const TRANSLATED_WITHIN = 1;
 /** An ICMP error that quotes no nonce is looked for among this many of the latest exchanges. */
 const ICMP_SCAN = 4096;
 const MAX_CLOSED_NONCES = 65_536;
+/** Sites and EIDs whose registrations are followed for intervalMs, at most. */
+const MAX_REGISTRATION_SERIES = 100_000;
 /** Kinds whose answer goes straight from the last hop to the requester, bypassing the forwarder. */
 const ANSWERED_AROUND: ReadonlySet<ExchangeKind> = new Set(['resolution', 'rloc-probe', 'smr', 'referral']);
 
@@ -305,15 +307,26 @@ export class ExchangeTracker {
    */
   private readonly smrByPeer = new Map<string, { list: Open[]; closed: number }>();
   /**
-   * Nonces of closed exchanges, kept a while to recognise late answers; oldest first in closedOrder,
-   * from closedHead to closedTail (their values: an array of bigints kept each nonce's object).
+   * Nonces of closed exchanges, kept a while to recognise late answers: oldest first in closedOrder
+   * from closedHead to closedTail (an array of bigints kept each nonce's object), with the time of
+   * each in closedAt, and by nonce in closedNonces, where each has the place of its latest entry
+   * counted from the first ever (closedBase: closedOrder[0]'s). The time as the table's value was a
+   * heap number of its own per nonce, moved to the old generation with the table.
    */
   private readonly closedNonces = new NonceTable<number>();
   private closedOrder = new BigUint64Array(4096);
+  private closedAt = new Float64Array(4096);
+  private closedBase = 0;
   private closedHead = 0;
   private closedTail = 0;
-  /** Last registration time per site and EID (for intervalMs). */
-  private readonly lastRegistration = new Map<string, number>();
+  /**
+   * The last registration per site and EID (for intervalMs): its place in registeredAt, which holds
+   * the time. Keyed by the exchange's own texts, not by a text made of both, and the times unboxed:
+   * both were objects of their own per series, moved to the old generation with the map.
+   */
+  private readonly lastRegistration = new Map<string, Map<string, number>>();
+  private registeredAt = new Float64Array(1024);
+  private registrationSeries = 0;
   /** Open reliable-transport registrations by connection + EID prefix, oldest first. */
   private readonly byConnectionEid = new Map<string, Open[]>();
   /** Subscriptions in force by subscriber address (each of its addresses), for its publications. */
@@ -405,8 +418,8 @@ export class ExchangeTracker {
     this.liveHead = 0;
     this.emit();
     while (this.closedHead < this.closedTail) {
-      const n = this.closedOrder[this.closedHead]!;
-      if (now - (this.closedNonces.get(n) ?? -Infinity) <= 60) break;
+      const latest = this.closedNonces.get(this.closedOrder[this.closedHead]!);
+      if (latest !== undefined && now - this.closedAt[latest - this.closedBase]! <= 60) break;
       this.forgetOldestClosed();
     }
   }
@@ -857,16 +870,28 @@ export class ExchangeTracker {
       this.slots.set(e.slot, SlotFlag.WantsAnswer, false);
       this.setOutcome(e, 'unacknowledged');
     }
-    this.interval(e, v.ts);
+    this.interval(e, e.site, v.ts);
     this.authCheck(e, v);
   }
 
   /** intervalMs: the time since this site's previous registration of the EID (either transport). */
-  private interval(e: Open, ts: number): void {
-    const seriesKey = `${e.site} ${e.eid}`;
-    const prev = this.lastRegistration.get(seriesKey);
-    if (prev !== undefined) this.slots.intervalMs[e.slot] = ms(ts - prev);
-    if (this.lastRegistration.size < 100_000 || prev !== undefined) this.lastRegistration.set(seriesKey, ts);
+  private interval(e: Open, site: string, ts: number): void {
+    let series = this.lastRegistration.get(site);
+    const at = series?.get(e.eid);
+    if (at !== undefined) {
+      this.slots.intervalMs[e.slot] = ms(ts - this.registeredAt[at]!);
+      this.registeredAt[at] = ts;
+      return;
+    }
+    if (this.registrationSeries >= MAX_REGISTRATION_SERIES) return;
+    if (!series) this.lastRegistration.set(site, (series = new Map()));
+    if (this.registrationSeries === this.registeredAt.length) {
+      const times = new Float64Array(this.registeredAt.length * 2);
+      times.set(this.registeredAt);
+      this.registeredAt = times;
+    }
+    series.set(e.eid, this.registrationSeries);
+    this.registeredAt[this.registrationSeries++] = ts;
   }
 
   private notify(v: ControlView, m: MapNotify, ref: FrameRef): void {
@@ -1173,7 +1198,7 @@ export class ExchangeTracker {
       if (list) list.push(e);
       else this.byConnectionEid.set(k, [e]);
     }
-    this.interval(e, v.ts);
+    this.interval(e, e.site, v.ts);
     this.authCheck(e, v);
   }
 
@@ -1226,8 +1251,7 @@ export class ExchangeTracker {
         else if (rest.length === 1) this.byNonce.set(n, rest[0]!);
         else this.byNonce.delete(n);
       }
-      this.closedNonces.set(n, this.slots.last[e.slot]!);
-      this.closedInOrder(n);
+      this.closedNonces.set(n, this.closedInOrder(n, this.slots.last[e.slot]!));
     }
     // Late answers are recognised for a minute, but never by more than a bounded table.
     while (this.closedNonces.size > MAX_CLOSED_NONCES) this.forgetOldestClosed();
@@ -1285,20 +1309,35 @@ export class ExchangeTracker {
     this.closedNonces.delete(n);
   }
 
-  /** Appends to closedOrder: moves its entries to the front when the end is reached, or doubles it once more than half is in use. */
-  private closedInOrder(n: bigint): void {
+  /**
+   * Appends to closedOrder (and its time to closedAt), and returns its place counted from the first
+   * ever: moves the entries to the front when the end is reached, or doubles the arrays once more
+   * than half is in use.
+   */
+  private closedInOrder(n: bigint, at: number): number {
     let order = this.closedOrder;
+    let times = this.closedAt;
     if (this.closedTail === order.length) {
-      const used = this.closedTail - this.closedHead;
+      const head = this.closedHead;
+      const used = this.closedTail - head;
       if (used * 2 > order.length) {
         order = new BigUint64Array(order.length * 2);
-        order.set(this.closedOrder.subarray(this.closedHead, this.closedTail));
+        order.set(this.closedOrder.subarray(head, this.closedTail));
+        times = new Float64Array(order.length);
+        times.set(this.closedAt.subarray(head, this.closedTail));
         this.closedOrder = order;
-      } else order.copyWithin(0, this.closedHead, this.closedTail);
+        this.closedAt = times;
+      } else {
+        order.copyWithin(0, head, this.closedTail);
+        times.copyWithin(0, head, this.closedTail);
+      }
+      this.closedBase += head;
       this.closedHead = 0;
       this.closedTail = used;
     }
-    order[this.closedTail++] = n;
+    order[this.closedTail] = n;
+    times[this.closedTail] = at;
+    return this.closedBase + this.closedTail++;
   }
 
   /** Hands the exchange out: it is gone, and its slot of `times` goes to a later one. */
