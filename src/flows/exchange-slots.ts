@@ -25,6 +25,8 @@ export const SlotFlag = {
   WantMapNotify: 64,
   /** Its first retransmission key (the exchange's firstId) is filed in the tracker's byIdentity. */
   Filed: 128,
+  /** A resolution asked for an EID prefix (its eid's text): a reply's record should cover it. */
+  Asked: 256,
 } as const;
 
 /** The outcomes by their code in `outcome`. */
@@ -39,7 +41,7 @@ export function outcomeCode(o: Outcome): number {
 /** A frame slot with no frame (frame numbers start at 1). */
 export const NO_FRAME = 0;
 
-type SlotArray = Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
+type SlotArray = Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
 
 export class ExchangeSlots {
   start = new Float64Array(MIN_SLOTS);
@@ -62,7 +64,7 @@ export class ExchangeSlots {
   keyId = new Float64Array(MIN_SLOTS);
   /** Its outcome so far, as its place in OUTCOMES. */
   outcome = new Uint8Array(MIN_SLOTS);
-  flags = new Uint8Array(MIN_SLOTS);
+  flags = new Uint16Array(MIN_SLOTS);
   /** Slots given back, reused first (`take` overwrites all they hold). */
   private readonly free: number[] = [];
   /** Slots ever handed out: the next new one. */

@@ -20,7 +20,7 @@
 // `maxLifetime`, and exchanges are handed out in order of their start (or as they close: `order`).
 
 import { keyIdField } from '../dissect/auth.js';
-import { addressBits, coreAddress, prefixText, type Prefix } from '../dissect/address.js';
+import { addressBits, coreAddress, parseAddress, prefixText, type Prefix } from '../dissect/address.js';
 import { prefixCovers } from '../dissect/prefix.js';
 import { actionSlug, MessageType, referralActionSlug } from '../dissect/registry.js';
 import { isOpaque, type MappingNotification, type Registration, type RegistrationReject, rejectReasonSlug, ReliableType } from '../dissect/reliable.js';
@@ -208,8 +208,6 @@ interface Open extends Omit<Exchange, RarePublic | InSlots | 'nonce'> {
   /** The retransmission key of its first transmission, to recognise a copy of it translated by a NAT. */
   firstId: string;
   expects: Answer;
-  /** Resolution: the (first) EID asked for (a reply's record should cover it). */
-  asked?: Prefix;
 }
 
 export interface ExchangeCounters {
@@ -585,7 +583,6 @@ export class ExchangeTracker {
       // Every optional field from the start, so that all exchanges share one shape: added as each
       // kind needs them, in orders of their own, they made the hot paths' property accesses
       // megamorphic, and put the extras in a second object that grew with each one.
-      asked: undefined,
       responder: undefined,
       rlocs: undefined,
       via: undefined,
@@ -721,7 +718,7 @@ export class ExchangeTracker {
     if (this.retransmission(id, v, nonce, ref)) return;
     const e = this.begin(v, kind, nonce, eids[0] ?? '(none)', requester, ref, 'map-reply', id);
     for (const r of itrRlocs) e.replyTo = lists.with(e.replyTo, r);
-    if (asked[0]) e.asked = asked[0];
+    if (asked[0]) this.slots.set(e.slot, SlotFlag.Asked);
     if (m.smrInvoked) rare(e).smrInvoked = true;
     if (v.ecm) {
       e.via = v.ecm.outerDst;
@@ -820,7 +817,7 @@ export class ExchangeTracker {
       r.invokedNonce = nonceText(nonce);
       r.invokedMs = ms(v.ts - this.slots.start[e.slot]!);
       e.eid = eids[0]!;
-      e.asked = first;
+      this.slots.set(e.slot, SlotFlag.Asked);
       this.joined(e, ref, v.ts);
       this.slots.lastTx[e.slot] = v.ts;
       this.transmitted(e, nonce, v.ts);
@@ -1011,10 +1008,11 @@ export class ExchangeTracker {
     else if (e.x.lispSec === 'requested') e.x.lispSec = 'unprotected';
     if (negative && rec) rare(e).action = actionSlug(rec.action);
     e.rlocs = rlocSet(m.records);
-    if (first && rec && e.asked && recordEid(rec) !== e.eid) {
+    if (first && rec && this.slots.has(e.slot, SlotFlag.Asked) && recordEid(rec) !== e.eid) {
       const covering = { address: rec.eid, maskLen: rec.eidMaskLen };
-      if (!prefixCovers(covering, e.asked)) {
-        note(e, 'warning', `the Map-Reply's record ${recordEid(rec)} does not cover the requested EID ${prefixText(e.asked.address, e.asked.maskLen)}`);
+      const asked = askedPrefix(e.eid);
+      if (!asked || !prefixCovers(covering, asked)) {
+        note(e, 'warning', `the Map-Reply's record ${recordEid(rec)} does not cover the requested EID ${e.eid}`);
       }
     }
   }
@@ -1284,7 +1282,6 @@ export class ExchangeTracker {
     e.hops = NO_TEXT;
     e.replyTo = NO_TEXT;
     e.firstId = '';
-    e.asked = undefined;
     if (e.x !== NO_RARE) {
       e.x.smrEids = undefined;
       e.x.tcpKeys = undefined;
@@ -1448,6 +1445,20 @@ function nonceIndex(e: Open, s: ExchangeSlots, nonce: bigint): number {
  */
 function fromSender(e: Open, v: ControlView): boolean {
   return e.sender === v.src && e.senderPort === v.sport;
+}
+
+/**
+ * The EID prefix a resolution asked for, from its text (its eid, prefixText's): equal for
+ * prefixCovers to the decoded one (IPv4, IPv6, MAC, in Instance-IDs or not), and undefined for
+ * another kind, which nothing covers either. Kept as the decoded prefix, it was three objects more
+ * per resolution for the collector to copy, for a check that few replies need.
+ */
+export function askedPrefix(eid: string): Prefix | undefined {
+  const slash = eid.lastIndexOf('/');
+  if (slash < 0 || !/^\d+$/.test(eid.slice(slash + 1))) return undefined;
+  const maskLen = Number(eid.slice(slash + 1));
+  const address = parseAddress(eid.slice(0, slash), maskLen);
+  return address && { address, maskLen };
 }
 
 /** A retransmission key: kind, sender, destination and what is asked (or registered). */
