@@ -5,6 +5,8 @@
 // eight bytes more of an object that outlives the young generation: the collector copied each
 // exchange twice and then marked it until it left. A slot stays the exchange's until it is reported.
 
+import type { Outcome } from './types.js';
+
 const MIN_SLOTS = 1024;
 
 /** Bits of `flags`. */
@@ -21,12 +23,25 @@ export const SlotFlag = {
   /** A registration: wantMapNotify is known (its value in WantMapNotify). */
   MapNotifyKnown: 32,
   WantMapNotify: 64,
+  /** Its first retransmission key (the exchange's firstId) is filed in the tracker's byIdentity. */
+  Filed: 128,
+  /** A resolution asked for an EID prefix (its eid's text): a reply's record should cover it. */
+  Asked: 256,
 } as const;
+
+/** The outcomes by their code in `outcome`. */
+export const OUTCOMES: readonly Outcome[] = ['unanswered', 'answered', 'negative', 'auth-failed', 'unacknowledged', 'rejected', 'forwarded', 'unreachable', 'reply-only'];
+const OUTCOME_CODE = new Map(OUTCOMES.map((o, i) => [o, i]));
+
+/** An outcome's code in `outcome`. */
+export function outcomeCode(o: Outcome): number {
+  return OUTCOME_CODE.get(o)!;
+}
 
 /** A frame slot with no frame (frame numbers start at 1). */
 export const NO_FRAME = 0;
 
-type SlotArray = Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
+type SlotArray = Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
 
 export class ExchangeSlots {
   start = new Float64Array(MIN_SLOTS);
@@ -43,7 +58,13 @@ export class ExchangeSlots {
   /** Registration: intervalMs; NaN when there was no earlier registration. */
   intervalMs = new Float64Array(MIN_SLOTS);
   retransmissions = new Uint32Array(MIN_SLOTS);
-  flags = new Uint8Array(MIN_SLOTS);
+  /** How many nonces it is filed under (the first is the exchange's nonce; the others its moreNonces). */
+  nonceCount = new Uint32Array(MIN_SLOTS);
+  /** Registration: the Map-Register's Key ID field; NaN when none. */
+  keyId = new Float64Array(MIN_SLOTS);
+  /** Its outcome so far, as its place in OUTCOMES. */
+  outcome = new Uint8Array(MIN_SLOTS);
+  flags = new Uint16Array(MIN_SLOTS);
   /** Slots given back, reused first (`take` overwrites all they hold). */
   private readonly free: number[] = [];
   /** Slots ever handed out: the next new one. */
@@ -63,6 +84,9 @@ export class ExchangeSlots {
     this.interval[slot] = 0;
     this.intervalMs[slot] = NaN;
     this.retransmissions[slot] = 0;
+    this.nonceCount[slot] = 0;
+    this.keyId[slot] = NaN;
+    this.outcome[slot] = 0;
     this.flags[slot] = SlotFlag.WantsAnswer;
     return slot;
   }
@@ -93,6 +117,9 @@ export class ExchangeSlots {
     this.interval = doubled(this.interval);
     this.intervalMs = doubled(this.intervalMs);
     this.retransmissions = doubled(this.retransmissions);
+    this.nonceCount = doubled(this.nonceCount);
+    this.keyId = doubled(this.keyId);
+    this.outcome = doubled(this.outcome);
     this.flags = doubled(this.flags);
   }
 }

@@ -20,16 +20,16 @@
 // `maxLifetime`, and exchanges are handed out in order of their start (or as they close: `order`).
 
 import { keyIdField } from '../dissect/auth.js';
-import { addressBits, coreAddress, prefixText, type Prefix } from '../dissect/address.js';
+import { addressBits, coreAddress, parseAddress, prefixText, type Prefix } from '../dissect/address.js';
 import { prefixCovers } from '../dissect/prefix.js';
 import { actionSlug, MessageType, referralActionSlug } from '../dissect/registry.js';
 import { isOpaque, type MappingNotification, type Registration, type RegistrationReject, rejectReasonSlug, ReliableType } from '../dissect/reliable.js';
 import type { InfoMessage, LispAddress, Locator, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
 import type { MappingTracker } from './mappings.js';
-import { ExchangeSlots, NO_FRAME, SlotFlag } from './exchange-slots.js';
+import { ExchangeSlots, NO_FRAME, OUTCOMES, outcomeCode, SlotFlag } from './exchange-slots.js';
 import { NonceTable } from './nonce-table.js';
 import { lists, texts } from './text-pool.js';
-import type { Exchange, ExchangeKind, FrameRef } from './types.js';
+import type { Exchange, ExchangeKind, FrameRef, Outcome } from './types.js';
 import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type ReliableView } from './view.js';
 
 /**
@@ -150,7 +150,7 @@ function rare(e: Open): Rare {
 }
 
 /** The exchange fields kept in the tracker's ExchangeSlots instead. */
-type InSlots = 'frames' | 'start' | 'rttMs' | 'timeToAnswerMs' | 'retransmissions' | 'wantMapNotify' | 'intervalMs' | 'requestSeen';
+type InSlots = 'frames' | 'start' | 'rttMs' | 'timeToAnswerMs' | 'retransmissions' | 'outcome' | 'keyId' | 'wantMapNotify' | 'intervalMs' | 'requestSeen';
 
 interface Open extends Omit<Exchange, RarePublic | InSlots | 'nonce'> {
   /**
@@ -178,11 +178,10 @@ interface Open extends Omit<Exchange, RarePublic | InSlots | 'nonce'> {
    */
   slot: number;
   /**
-   * Its nonces as decoded (bigint keys: no text per packet): how many, the first, and the others
-   * (most exchanges have one: no array of their own).
+   * Its nonces after the first as decoded (bigint keys: no text per packet). The first is `nonce`
+   * itself, the one it starts with; how many it is filed under is in its slot (nonceCount: none
+   * for one not filed by nonce, and none any more once closed). Most have one: no array of their own.
    */
-  nonceCount: number;
-  firstNonce: bigint;
   moreNonces: bigint[];
   /**
    * Per nonce (the first, then `moreNonces`): time of the requester's latest transmission with it,
@@ -201,14 +200,14 @@ interface Open extends Omit<Exchange, RarePublic | InSlots | 'nonce'> {
   /** Where an answer to the requester goes (its addresses, ITR-RLOCs, the sender); as `hops`. */
   replyTo: readonly string[];
   closed: boolean;
-  /** Retransmission keys it is filed under (smr: also its SMR-invoked request's): the first ('' when none) and the others. */
-  firstIdentity: string;
+  /**
+   * Retransmission keys it is filed under after its first (smr: its SMR-invoked request's). The
+   * first is `firstId`, filed while the slot's flag Filed says so.
+   */
   moreIdentities: string[];
   /** The retransmission key of its first transmission, to recognise a copy of it translated by a NAT. */
   firstId: string;
   expects: Answer;
-  /** Resolution: the (first) EID asked for (a reply's record should cover it). */
-  asked?: Prefix;
 }
 
 export interface ExchangeCounters {
@@ -258,6 +257,8 @@ const TRANSLATED_WITHIN = 1;
 /** An ICMP error that quotes no nonce is looked for among this many of the latest exchanges. */
 const ICMP_SCAN = 4096;
 const MAX_CLOSED_NONCES = 65_536;
+/** Sites and EIDs whose registrations are followed for intervalMs, at most. */
+const MAX_REGISTRATION_SERIES = 100_000;
 /** Kinds whose answer goes straight from the last hop to the requester, bypassing the forwarder. */
 const ANSWERED_AROUND: ReadonlySet<ExchangeKind> = new Set(['resolution', 'rloc-probe', 'smr', 'referral']);
 
@@ -304,15 +305,26 @@ export class ExchangeTracker {
    */
   private readonly smrByPeer = new Map<string, { list: Open[]; closed: number }>();
   /**
-   * Nonces of closed exchanges, kept a while to recognise late answers; oldest first in closedOrder,
-   * from closedHead to closedTail (their values: an array of bigints kept each nonce's object).
+   * Nonces of closed exchanges, kept a while to recognise late answers: oldest first in closedOrder
+   * from closedHead to closedTail (an array of bigints kept each nonce's object), with the time of
+   * each in closedAt, and by nonce in closedNonces, where each has the place of its latest entry
+   * counted from the first ever (closedBase: closedOrder[0]'s). The time as the table's value was a
+   * heap number of its own per nonce, moved to the old generation with the table.
    */
   private readonly closedNonces = new NonceTable<number>();
   private closedOrder = new BigUint64Array(4096);
+  private closedAt = new Float64Array(4096);
+  private closedBase = 0;
   private closedHead = 0;
   private closedTail = 0;
-  /** Last registration time per site and EID (for intervalMs). */
-  private readonly lastRegistration = new Map<string, number>();
+  /**
+   * The last registration per site and EID (for intervalMs): its place in registeredAt, which holds
+   * the time. Keyed by the exchange's own texts, not by a text made of both, and the times unboxed:
+   * both were objects of their own per series, moved to the old generation with the map.
+   */
+  private readonly lastRegistration = new Map<string, Map<string, number>>();
+  private registeredAt = new Float64Array(1024);
+  private registrationSeries = 0;
   /** Open reliable-transport registrations by connection + EID prefix, oldest first. */
   private readonly byConnectionEid = new Map<string, Open[]>();
   /** Subscriptions in force by subscriber address (each of its addresses), for its publications. */
@@ -404,8 +416,8 @@ export class ExchangeTracker {
     this.liveHead = 0;
     this.emit();
     while (this.closedHead < this.closedTail) {
-      const n = this.closedOrder[this.closedHead]!;
-      if (now - (this.closedNonces.get(n) ?? -Infinity) <= 60) break;
+      const latest = this.closedNonces.get(this.closedOrder[this.closedHead]!);
+      if (latest !== undefined && now - this.closedAt[latest - this.closedBase]! <= 60) break;
       this.forgetOldestClosed();
     }
   }
@@ -508,6 +520,14 @@ export class ExchangeTracker {
     return (this.slots.flags[e.slot]! & (SlotFlag.WantsAnswer | SlotFlag.Answered)) === SlotFlag.WantsAnswer;
   }
 
+  private outcomeOf(e: Open): Outcome {
+    return OUTCOMES[this.slots.outcome[e.slot]!]!;
+  }
+
+  private setOutcome(e: Open, outcome: Outcome): void {
+    this.slots.outcome[e.slot] = outcomeCode(outcome);
+  }
+
   private answered(e: Open): boolean {
     return this.slots.has(e.slot, SlotFlag.Answered);
   }
@@ -550,9 +570,6 @@ export class ExchangeTracker {
       slot: this.slots.take(ts, ref.frame),
       // Kept as long as the exchange: the pool's copy, not this packet's (an ITR-RLOC's text).
       requester: texts.get(requester),
-      outcome: 'unanswered',
-      nonceCount: 0,
-      firstNonce: 0n,
       moreNonces: NO_NONCES,
       txAt: NO_TIMES,
       sender,
@@ -560,18 +577,15 @@ export class ExchangeTracker {
       hops: NO_TEXT,
       replyTo: NO_TEXT,
       closed: false,
-      firstIdentity: '',
       moreIdentities: NO_TEXT,
       firstId: '',
       expects,
       // Every optional field from the start, so that all exchanges share one shape: added as each
       // kind needs them, in orders of their own, they made the hot paths' property accesses
       // megamorphic, and put the extras in a second object that grew with each one.
-      asked: undefined,
       responder: undefined,
       rlocs: undefined,
       via: undefined,
-      keyId: undefined,
       site: undefined,
       referralAction: undefined,
       x: NO_RARE,
@@ -585,15 +599,16 @@ export class ExchangeTracker {
   }
 
   private fileNonce(e: Open, nonce: bigint): number {
-    const i = nonceIndex(e, nonce);
+    const i = nonceIndex(e, this.slots, nonce);
     if (i >= 0) return i;
-    if (e.nonceCount === 0) e.firstNonce = nonce;
-    else e.moreNonces = e.moreNonces.concat(nonce);
+    const count = this.slots.nonceCount;
+    // The first is the nonce it started with (`begin`, `orphan`).
+    if (count[e.slot] !== 0) e.moreNonces = e.moreNonces.concat(nonce);
     const known = this.byNonce.get(nonce);
     if (known === undefined) this.byNonce.set(nonce, e);
     else if (Array.isArray(known)) known.push(e);
     else this.byNonce.set(nonce, [known, e]);
-    return e.nonceCount++;
+    return count[e.slot]!++;
   }
 
   /** A packet of the exchange at `ts`: its frame joins it, and its last packet is this one. */
@@ -632,7 +647,8 @@ export class ExchangeTracker {
 
   /** Files a waiting exchange under a retransmission key. */
   private fileIdentity(e: Open, id: string): void {
-    if (e.firstIdentity === '') e.firstIdentity = id;
+    // The first is filed by `begin`'s caller with the id it began with.
+    if (!this.slots.has(e.slot, SlotFlag.Filed)) this.slots.set(e.slot, SlotFlag.Filed);
     else e.moreIdentities = e.moreIdentities.concat(id);
     this.byIdentity.set(id, e);
   }
@@ -702,7 +718,7 @@ export class ExchangeTracker {
     if (this.retransmission(id, v, nonce, ref)) return;
     const e = this.begin(v, kind, nonce, eids[0] ?? '(none)', requester, ref, 'map-reply', id);
     for (const r of itrRlocs) e.replyTo = lists.with(e.replyTo, r);
-    if (asked[0]) e.asked = asked[0];
+    if (asked[0]) this.slots.set(e.slot, SlotFlag.Asked);
     if (m.smrInvoked) rare(e).smrInvoked = true;
     if (v.ecm) {
       e.via = v.ecm.outerDst;
@@ -730,7 +746,7 @@ export class ExchangeTracker {
     if (itrRlocs.length === 0) {
       rare(e).withdraw = true;
       this.slots.set(e.slot, SlotFlag.WantsAnswer, false);
-      e.outcome = 'unacknowledged';
+      this.setOutcome(e, 'unacknowledged');
       return;
     }
     this.fileIdentity(e, id);
@@ -801,7 +817,7 @@ export class ExchangeTracker {
       r.invokedNonce = nonceText(nonce);
       r.invokedMs = ms(v.ts - this.slots.start[e.slot]!);
       e.eid = eids[0]!;
-      e.asked = first;
+      this.slots.set(e.slot, SlotFlag.Asked);
       this.joined(e, ref, v.ts);
       this.slots.lastTx[e.slot] = v.ts;
       this.transmitted(e, nonce, v.ts);
@@ -839,7 +855,7 @@ export class ExchangeTracker {
     e.site = m.xtrId ? hex(m.xtrId) : requester;
     e.rlocs = rlocs;
     this.slots.set(e.slot, m.wantMapNotify ? SlotFlag.MapNotifyKnown | SlotFlag.WantMapNotify : SlotFlag.MapNotifyKnown);
-    e.keyId = keyIdField(m);
+    this.slots.keyId[e.slot] = keyIdField(m);
     e.responder = v.ecm ? v.ecm.innerDst : v.dst;
     const via = relay(v, false);
     if (via) {
@@ -849,18 +865,30 @@ export class ExchangeTracker {
     if (m.wantMapNotify) this.fileIdentity(e, id);
     else {
       this.slots.set(e.slot, SlotFlag.WantsAnswer, false);
-      e.outcome = 'unacknowledged';
+      this.setOutcome(e, 'unacknowledged');
     }
-    this.interval(e, v.ts);
+    this.interval(e, e.site, v.ts);
     this.authCheck(e, v);
   }
 
   /** intervalMs: the time since this site's previous registration of the EID (either transport). */
-  private interval(e: Open, ts: number): void {
-    const seriesKey = `${e.site} ${e.eid}`;
-    const prev = this.lastRegistration.get(seriesKey);
-    if (prev !== undefined) this.slots.intervalMs[e.slot] = ms(ts - prev);
-    if (this.lastRegistration.size < 100_000 || prev !== undefined) this.lastRegistration.set(seriesKey, ts);
+  private interval(e: Open, site: string, ts: number): void {
+    let series = this.lastRegistration.get(site);
+    const at = series?.get(e.eid);
+    if (at !== undefined) {
+      this.slots.intervalMs[e.slot] = ms(ts - this.registeredAt[at]!);
+      this.registeredAt[at] = ts;
+      return;
+    }
+    if (this.registrationSeries >= MAX_REGISTRATION_SERIES) return;
+    if (!series) this.lastRegistration.set(site, (series = new Map()));
+    if (this.registrationSeries === this.registeredAt.length) {
+      const times = new Float64Array(this.registeredAt.length * 2);
+      times.set(this.registeredAt);
+      this.registeredAt = times;
+    }
+    series.set(e.eid, this.registrationSeries);
+    this.registeredAt[this.registrationSeries++] = ts;
   }
 
   private notify(v: ControlView, m: MapNotify, ref: FrameRef): void {
@@ -877,7 +905,7 @@ export class ExchangeTracker {
     }
     if (e) {
       this.answer(e, v, nonce, ref);
-      if (e.outcome === 'unanswered' || e.outcome === 'unacknowledged') e.outcome = 'answered';
+      if (this.outcomeOf(e) === 'unanswered' || this.outcomeOf(e) === 'unacknowledged') this.setOutcome(e, 'answered');
       if (!e.via) {
         const via = relay(v, true);
         if (via) e.via = via;
@@ -916,7 +944,7 @@ export class ExchangeTracker {
       return;
     }
     this.answer(e, v, nonce, ref);
-    if (e.outcome === 'unanswered') e.outcome = 'answered';
+    if (this.outcomeOf(e) === 'unanswered') this.setOutcome(e, 'answered');
     this.authCheck(e, v);
   }
 
@@ -942,7 +970,7 @@ export class ExchangeTracker {
     const e = this.match(nonce, 'info-reply', v) ?? this.orphan(v, nonce, ref, 'nat-info', prefixText(m.eid, m.eidMaskLen), 'info-reply');
     if (!e) return;
     this.answer(e, v, nonce, ref);
-    if (e.outcome === 'unanswered') e.outcome = 'answered';
+    if (this.outcomeOf(e) === 'unanswered') this.setOutcome(e, 'answered');
     const a = m.address;
     if (a.kind === 'lcaf' && a.lcaf.body.kind === 'nat-traversal') {
       const n = a.lcaf.body;
@@ -975,15 +1003,16 @@ export class ExchangeTracker {
       if (probed) rare(e).probedRloc = rlocText(probed.rloc);
     }
     const negative = m.records.length > 0 && m.records.every((r) => r.locators.length === 0);
-    if (e.outcome !== 'reply-only') e.outcome = negative ? 'negative' : 'answered';
+    if (this.outcomeOf(e) !== 'reply-only') this.setOutcome(e, negative ? 'negative' : 'answered');
     if (m.lispSec?.eidAd && m.lispSec.pktAd) rare(e).lispSec = 'protected';
     else if (e.x.lispSec === 'requested') e.x.lispSec = 'unprotected';
     if (negative && rec) rare(e).action = actionSlug(rec.action);
     e.rlocs = rlocSet(m.records);
-    if (first && rec && e.asked && recordEid(rec) !== e.eid) {
+    if (first && rec && this.slots.has(e.slot, SlotFlag.Asked) && recordEid(rec) !== e.eid) {
       const covering = { address: rec.eid, maskLen: rec.eidMaskLen };
-      if (!prefixCovers(covering, e.asked)) {
-        note(e, 'warning', `the Map-Reply's record ${recordEid(rec)} does not cover the requested EID ${prefixText(e.asked.address, e.asked.maskLen)}`);
+      const asked = askedPrefix(e.eid);
+      if (!asked || !prefixCovers(covering, asked)) {
+        note(e, 'warning', `the Map-Reply's record ${recordEid(rec)} does not cover the requested EID ${e.eid}`);
       }
     }
   }
@@ -999,7 +1028,7 @@ export class ExchangeTracker {
       e.referralAction = referralActionSlug(r.action);
       e.rlocs = locatorSet(r.referrals);
     }
-    if (e.outcome !== 'reply-only') e.outcome = 'answered';
+    if (this.outcomeOf(e) !== 'reply-only') this.setOutcome(e, 'answered');
   }
 
   /**
@@ -1045,8 +1074,8 @@ export class ExchangeTracker {
   }
 
   private measure(e: Open, ts: number, nonce: bigint | undefined): void {
-    if (e.outcome === 'reply-only') return;
-    const i = nonce === undefined ? -1 : nonceIndex(e, nonce);
+    if (this.outcomeOf(e) === 'reply-only') return;
+    const i = nonce === undefined ? -1 : nonceIndex(e, this.slots, nonce);
     const sent = i < 0 ? undefined : e.txAt[i];
     const s = this.slots;
     s.rttUs[e.slot] = us(ts - (sent === undefined || Number.isNaN(sent) ? s.start[e.slot]! : sent));
@@ -1060,7 +1089,7 @@ export class ExchangeTracker {
     const o = this.enqueue(v.ts, v.dst, v.dport, kind, nonce, eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
     this.slots.frame0[o.slot] = NO_FRAME;
     o.frameFiles = NO_FILES;
-    o.outcome = 'reply-only';
+    this.setOutcome(o, 'reply-only');
     this.slots.set(o.slot, SlotFlag.RequestUnseen);
     o.replyTo = lists.with(o.replyTo, v.dst);
     this.fileNonce(o, nonce);
@@ -1075,7 +1104,7 @@ export class ExchangeTracker {
 
   private authCheck(e: Open, v: Pick<ControlView, 'authOk' | 'authError'>): void {
     if (v.authOk === false) {
-      e.outcome = AUTH_FAILED;
+      this.setOutcome(e, AUTH_FAILED);
       rare(e).authError = v.authError;
     }
   }
@@ -1157,7 +1186,7 @@ export class ExchangeTracker {
     e.responder = v.dst;
     e.site = m.xtrId ? hex(m.xtrId) : v.src;
     e.rlocs = rlocs;
-    e.keyId = keyIdField(m);
+    this.slots.keyId[e.slot] = keyIdField(m);
     // Kept as a fact of the Map-Register; over the session every Registration is answered, so an
     // unanswered one is `unanswered` whatever M says.
     this.slots.set(e.slot, m.wantMapNotify ? SlotFlag.MapNotifyKnown | SlotFlag.WantMapNotify : SlotFlag.MapNotifyKnown);
@@ -1167,7 +1196,7 @@ export class ExchangeTracker {
       if (list) list.push(e);
       else this.byConnectionEid.set(k, [e]);
     }
-    this.interval(e, v.ts);
+    this.interval(e, e.site, v.ts);
     this.authCheck(e, v);
   }
 
@@ -1185,12 +1214,12 @@ export class ExchangeTracker {
       this.slots.set(e.slot, SlotFlag.Answered | SlotFlag.AnswerToRequester);
       // Not filed by nonce: rtt_ms runs from the first transmission.
       this.measure(e, v.ts, undefined);
-      if (e.outcome !== AUTH_FAILED) e.outcome = 'answered';
+      if (this.outcomeOf(e) !== AUTH_FAILED) this.setOutcome(e, 'answered');
     }
     this.joined(e, ref, v.ts);
     // A refusal of any of its prefixes is not hidden by the acceptance of another.
     if (reject) {
-      if (e.outcome !== AUTH_FAILED) e.outcome = 'rejected';
+      if (this.outcomeOf(e) !== AUTH_FAILED) this.setOutcome(e, 'rejected');
       rare(e).rejectReason ??= rejectReasonSlug(reject.reason);
     }
   }
@@ -1209,8 +1238,9 @@ export class ExchangeTracker {
   private close(e: Open): void {
     e.closed = true;
     this.openCount--;
-    for (let i = 0; i < e.nonceCount; i++) {
-      const n = i === 0 ? e.firstNonce : e.moreNonces[i - 1]!;
+    const nonces = this.slots.nonceCount[e.slot]!;
+    for (let i = 0; i < nonces; i++) {
+      const n = i === 0 ? e.nonce : e.moreNonces[i - 1]!;
       const known = this.byNonce.get(n);
       if (known === e) this.byNonce.delete(n);
       else if (Array.isArray(known)) {
@@ -1219,8 +1249,7 @@ export class ExchangeTracker {
         else if (rest.length === 1) this.byNonce.set(n, rest[0]!);
         else this.byNonce.delete(n);
       }
-      this.closedNonces.set(n, this.slots.last[e.slot]!);
-      this.closedInOrder(n);
+      this.closedNonces.set(n, this.closedInOrder(n, this.slots.last[e.slot]!));
     }
     // Late answers are recognised for a minute, but never by more than a bounded table.
     while (this.closedNonces.size > MAX_CLOSED_NONCES) this.forgetOldestClosed();
@@ -1240,21 +1269,19 @@ export class ExchangeTracker {
       if (list?.length) this.byConnectionEid.set(k, list);
       else this.byConnectionEid.delete(k);
     }
-    if (!this.answered(e) && e.outcome === 'unanswered') {
-      if (e.x.icmp) e.outcome = 'unreachable';
-      else if (this.slots.has(e.slot, SlotFlag.ForwardSeen) && ANSWERED_AROUND.has(e.kind)) e.outcome = 'forwarded';
+    if (!this.answered(e) && this.outcomeOf(e) === 'unanswered') {
+      if (e.x.icmp) this.setOutcome(e, 'unreachable');
+      else if (this.slots.has(e.slot, SlotFlag.ForwardSeen) && ANSWERED_AROUND.has(e.kind)) this.setOutcome(e, 'forwarded');
     }
     // Final now: what waits in the queue is what will be reported; the matching state goes. (A
     // closed exchange's lists are never looked at again, but its kind, expects, sender and
     // closed still are: by lists of open ones taken before it closed.)
-    e.nonceCount = 0;
-    e.firstNonce = 0n;
+    this.slots.nonceCount[e.slot] = 0;
     e.moreNonces = NO_NONCES;
     e.txAt = NO_TIMES;
     e.hops = NO_TEXT;
     e.replyTo = NO_TEXT;
     e.firstId = '';
-    e.asked = undefined;
     if (e.x !== NO_RARE) {
       e.x.smrEids = undefined;
       e.x.tcpKeys = undefined;
@@ -1267,10 +1294,10 @@ export class ExchangeTracker {
    * once answered or closed, it is never filed again, and closing an answered one looks nothing up.
    */
   private unfileIdentities(e: Open): void {
-    if (e.firstIdentity === '') return;
-    if (this.byIdentity.get(e.firstIdentity) === e) this.byIdentity.delete(e.firstIdentity);
+    if (!this.slots.has(e.slot, SlotFlag.Filed)) return;
+    this.slots.set(e.slot, SlotFlag.Filed, false);
+    if (this.byIdentity.get(e.firstId) === e) this.byIdentity.delete(e.firstId);
     for (const id of e.moreIdentities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
-    e.firstIdentity = '';
     e.moreIdentities = NO_TEXT;
   }
 
@@ -1279,20 +1306,35 @@ export class ExchangeTracker {
     this.closedNonces.delete(n);
   }
 
-  /** Appends to closedOrder: moves its entries to the front when the end is reached, or doubles it once more than half is in use. */
-  private closedInOrder(n: bigint): void {
+  /**
+   * Appends to closedOrder (and its time to closedAt), and returns its place counted from the first
+   * ever: moves the entries to the front when the end is reached, or doubles the arrays once more
+   * than half is in use.
+   */
+  private closedInOrder(n: bigint, at: number): number {
     let order = this.closedOrder;
+    let times = this.closedAt;
     if (this.closedTail === order.length) {
-      const used = this.closedTail - this.closedHead;
+      const head = this.closedHead;
+      const used = this.closedTail - head;
       if (used * 2 > order.length) {
         order = new BigUint64Array(order.length * 2);
-        order.set(this.closedOrder.subarray(this.closedHead, this.closedTail));
+        order.set(this.closedOrder.subarray(head, this.closedTail));
+        times = new Float64Array(order.length);
+        times.set(this.closedAt.subarray(head, this.closedTail));
         this.closedOrder = order;
-      } else order.copyWithin(0, this.closedHead, this.closedTail);
+        this.closedAt = times;
+      } else {
+        order.copyWithin(0, head, this.closedTail);
+        times.copyWithin(0, head, this.closedTail);
+      }
+      this.closedBase += head;
       this.closedHead = 0;
       this.closedTail = used;
     }
-    order[this.closedTail++] = n;
+    order[this.closedTail] = n;
+    times[this.closedTail] = at;
+    return this.closedBase + this.closedTail++;
   }
 
   /** Hands the exchange out: it is gone, and its slot of `times` goes to a later one. */
@@ -1351,7 +1393,7 @@ function publicView(e: Open, s: ExchangeSlots): Exchange {
     rttMs: Number.isNaN(rttUs) ? null : rttUs / 1e3,
     timeToAnswerMs: Number.isNaN(timeToAnswerUs) ? null : timeToAnswerUs / 1e3,
     retransmissions: s.retransmissions[i]!,
-    outcome: e.outcome,
+    outcome: OUTCOMES[s.outcome[i]!]!,
   };
   const r = e.x;
   if (e.responder !== undefined) x.responder = e.responder;
@@ -1360,7 +1402,7 @@ function publicView(e: Open, s: ExchangeSlots): Exchange {
   if (r.notes !== undefined) x.notes = r.notes;
   if (r.icmp !== undefined) x.icmp = r.icmp;
   if (r.smrInvoked !== undefined) x.smrInvoked = r.smrInvoked;
-  if (e.keyId !== undefined) x.keyId = e.keyId;
+  if (!Number.isNaN(s.keyId[i]!)) x.keyId = s.keyId[i]!;
   if (r.withdraw !== undefined) x.withdraw = r.withdraw;
   if (r.subscriptionNonce !== undefined) x.subscriptionNonce = r.subscriptionNonce;
   if (r.lispSec !== undefined) x.lispSec = r.lispSec;
@@ -1390,9 +1432,9 @@ const NO_FRAMES: number[] = [];
 const NO_FILES: number[] = [];
 
 /** Where the exchange keeps a nonce (0: the first), or -1. */
-function nonceIndex(e: Open, nonce: bigint): number {
-  if (e.nonceCount === 0) return -1;
-  if (e.firstNonce === nonce) return 0;
+function nonceIndex(e: Open, s: ExchangeSlots, nonce: bigint): number {
+  if (s.nonceCount[e.slot] === 0) return -1;
+  if (e.nonce === nonce) return 0;
   const i = e.moreNonces.indexOf(nonce);
   return i < 0 ? -1 : i + 1;
 }
@@ -1403,6 +1445,20 @@ function nonceIndex(e: Open, nonce: bigint): number {
  */
 function fromSender(e: Open, v: ControlView): boolean {
   return e.sender === v.src && e.senderPort === v.sport;
+}
+
+/**
+ * The EID prefix a resolution asked for, from its text (its eid, prefixText's): equal for
+ * prefixCovers to the decoded one (IPv4, IPv6, MAC, in Instance-IDs or not), and undefined for
+ * another kind, which nothing covers either. Kept as the decoded prefix, it was three objects more
+ * per resolution for the collector to copy, for a check that few replies need.
+ */
+export function askedPrefix(eid: string): Prefix | undefined {
+  const slash = eid.lastIndexOf('/');
+  if (slash < 0 || !/^\d+$/.test(eid.slice(slash + 1))) return undefined;
+  const maskLen = Number(eid.slice(slash + 1));
+  const address = parseAddress(eid.slice(0, slash), maskLen);
+  return address && { address, maskLen };
 }
 
 /** A retransmission key: kind, sender, destination and what is asked (or registered). */
