@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { readCapture } from '../capture/source.js';
 import { Loader } from './loader.js';
 import { Recorder, type InputSummary, type RecorderOptions } from './recorder.js';
-import type { Sink } from './sink.js';
+import { sinkRowFormats, type Sink } from './sink.js';
 import { Stager } from './stage.js';
 
 export interface ExportInput {
@@ -46,7 +46,7 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
       const label = { vantage: input.vantage, file: input.path };
       await sink.beginInput(label, true);
       stager.input(label.vantage, label.file);
-      out.push(await record(input.path, stager, loader, { ...opts, ...(sink.plainRows ? { plainRow: sink.plainRows(label) } : {}) }));
+      out.push(await record(input.path, stager, loader, { ...opts, ...sinkRowFormats(sink, label) }));
       // The input's flow engine (hundreds of MB of heap on a large capture) is garbage now; the
       // last batches (exchanges, mappings) and the Parquet files' COPY come after it, and would
       // otherwise be loaded with it still in memory: V8 collects it only once the main thread
