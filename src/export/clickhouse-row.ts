@@ -25,17 +25,23 @@ const TAB = 9;
 const NUL = [92, 78];
 const TYPE = new TextEncoder().encode('\tdata\t');
 
+/** What follows `seq` in a row of the input for ClickHouse: its vantage and file, each after a tab. */
+export function clickhouseOrigin(input: InputLabel): Uint8Array {
+  return new TextEncoder().encode(`\t${tsv(input.vantage)}\t${tsv(input.file)}`);
+}
+
 /**
  * The plain rows of one input. The JSON text needs no escape: the fast writer writes addresses,
  * numbers and flag letters only, never a backslash, tab or newline.
  */
 export function clickhousePlainRow(input: InputLabel): PlainRowWriter {
-  const origin = new TextEncoder().encode(`\t${tsv(input.vantage)}\t${tsv(input.file)}\t`);
+  const origin = clickhouseOrigin(input);
   return (f, d, out) => {
-    out.ensure(256 + origin.length);
+    out.ensure(257 + origin.length);
     const buf = out.buf;
     const b = f.data;
     let p = putBytes(buf, out.pos, origin);
+    buf[p++] = TAB;
     const nul = () => {
       buf[p++] = NUL[0]!;
       buf[p++] = NUL[1]!;

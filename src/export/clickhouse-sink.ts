@@ -9,11 +9,15 @@ import { createReadStream, rmSync } from 'node:fs';
 import { clickhouseDdl, cq, lit } from './columns.js';
 import { openDuck, run, type Duck } from './duck.js';
 import { selectBatch } from './select.js';
-import { CLICKHOUSE_PLAIN_COLUMNS, clickhousePlainRow } from './clickhouse-row.js';
+import { CLICKHOUSE_PLAIN_COLUMNS, clickhouseOrigin, clickhousePlainRow } from './clickhouse-row.js';
+import { CONTROL_COLUMNS } from './control-row.js';
 import type { PlainRowWriter } from './plain-row.js';
 import { SinkError, SinkUnavailable, type InputLabel, type Sink } from './sink.js';
 import type { Batch } from './stage.js';
 import { TABLES } from './tables.js';
+
+/** The columns of a control row (control-row.ts), in its order. */
+const CLICKHOUSE_CONTROL_COLUMNS = ['seq', 'vantage', 'file', ...CONTROL_COLUMNS.map((c) => c.name), 'json'];
 
 /** One INSERT of a staged file. */
 interface Insert {
@@ -196,6 +200,11 @@ export class ClickHouseSink implements Sink {
     return clickhousePlainRow(input);
   }
 
+  /** Control rows come as TabSeparated rows too, with the input's vantage and file. */
+  controlOrigin(input: InputLabel): Uint8Array {
+    return clickhouseOrigin(input);
+  }
+
   /**
    * Batches are pipelined: DuckDB prepares one while ClickHouse takes the one before. An insert
    * that failed is kept and sent again before the next batch, so the loader's retry of that next
@@ -210,7 +219,7 @@ export class ClickHouseSink implements Sink {
     if (csv !== undefined) {
       await run(
         this.duck!.connection,
-        `COPY (${selectBatch(t, { ...b, plain: undefined }, 'clickhouse')}) TO ${lit(csv)} (FORMAT csv, HEADER false, NULLSTR '\\N')`,
+        `COPY (${selectBatch(t, { ...b, plain: undefined, control: undefined }, 'clickhouse')}) TO ${lit(csv)} (FORMAT csv, HEADER false, NULLSTR '\\N')`,
         `preparing ${t.name} for ClickHouse`,
       );
     }
@@ -226,6 +235,10 @@ export class ClickHouseSink implements Sink {
     if (b.plain !== undefined) {
       const columns = CLICKHOUSE_PLAIN_COLUMNS.map(cq).join(', ');
       inserts.push({ table: t.name, query: `INSERT INTO ${db}.${cq(t.name)} (${columns}) FORMAT TabSeparated`, file: b.plain });
+    }
+    if (b.control !== undefined) {
+      const columns = CLICKHOUSE_CONTROL_COLUMNS.map(cq).join(', ');
+      inserts.push({ table: t.name, query: `INSERT INTO ${db}.${cq(t.name)} (${columns}) FORMAT TabSeparated`, file: b.control });
     }
     if (csv !== undefined) {
       rmSync(b.path!, { force: true });

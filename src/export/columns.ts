@@ -28,6 +28,15 @@ export interface Column {
    * (plain-row.ts); default the field of the column's key, or null when there is none.
    */
   plain?: string;
+  /**
+   * packets: where the control-row writer (control-row.ts) takes the value as the JSON is written:
+   * paths into the row object (`records[].eid`: every record's eid). A scalar column takes the
+   * first non-null value of its paths, a list column every value, path after path. Default: the
+   * column's key. Says in paths what `sql` says over the parsed row.
+   */
+  from?: string[];
+  /** The same for data packets (`type` data), when they differ. */
+  fromData?: string[];
   /** Batch constants (vantage, file, seq) are filled in by the loader, not read from the row. */
   constant?: boolean;
   doc: string;

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { readCapture } from '../capture/source.js';
 import { Loader } from './loader.js';
 import { Recorder, type InputSummary, type RecorderOptions } from './recorder.js';
-import type { Sink } from './sink.js';
+import { sinkRowFormats, type Sink } from './sink.js';
 import { Stager } from './stage.js';
 
 export interface ExportInput {
@@ -40,13 +40,17 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // The first input is read while the sink opens (loading DuckDB's library alone takes 0.4 s of
+  // CPU, and seconds of a busy machine's time): its batches wait in the loader until it is open.
+  const opened = sink.open();
   try {
-    await sink.open();
+    let ready = opened;
     for (const input of inputs) {
       const label = { vantage: input.vantage, file: input.path };
-      await sink.beginInput(label, true);
+      loader.after(ready.then(() => sink.beginInput(label, true)));
+      ready = Promise.resolve();
       stager.input(label.vantage, label.file);
-      out.push(await record(input.path, stager, loader, { ...opts, ...(sink.plainRows ? { plainRow: sink.plainRows(label) } : {}) }));
+      out.push(await record(input.path, stager, loader, { ...opts, ...sinkRowFormats(sink, label) }));
       // The input's flow engine (hundreds of MB of heap on a large capture) is garbage now; the
       // last batches (exchanges, mappings) and the Parquet files' COPY come after it, and would
       // otherwise be loaded with it still in memory: V8 collects it only once the main thread
@@ -55,10 +59,12 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
       await loader.drained();
       await sink.endInput(label, true);
     }
+    await opened;
     await loader.drained();
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await opened.catch(() => undefined);
     await sink.close().catch(() => undefined);
     stager.dispose();
   }

@@ -10,7 +10,7 @@
 import type { Frame } from '../capture/types.js';
 import { Loader } from './loader.js';
 import { Recorder, type InputSummary, type RecorderOptions } from './recorder.js';
-import type { InputLabel, Sink } from './sink.js';
+import { sinkRowFormats, type InputLabel, type Sink } from './sink.js';
 import { Stager } from './stage.js';
 
 export interface LiveExportOptions extends RecorderOptions {
@@ -50,7 +50,7 @@ export class LiveExport {
     });
     // A batch a second (or 32 MiB): ClickHouse makes a part per insert, and fewer parts are fewer merges.
     this.stager = new Stager({ onBatch: (b) => this.loader.push(b), batchBytes: 32 << 20, together: true });
-    this.recorder = new Recorder(this.stager, { ...opts, ...(sink.plainRows ? { plainRow: sink.plainRows(opts.label) } : {}) });
+    this.recorder = new Recorder(this.stager, { ...opts, ...sinkRowFormats(sink, opts.label) });
     this.hour = Math.floor(Date.now() / 3_600_000);
   }
 

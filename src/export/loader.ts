@@ -29,6 +29,8 @@ export class Loader {
   private waiters: (() => void)[] = [];
   private drainers: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Batches wait until the sink is ready for them (see `after`). */
+  private held = false;
   private retryDelay: number;
   private unreachable = false;
   /** The first error that ends the export. */
@@ -42,6 +44,24 @@ export class Loader {
     private readonly opts: LoaderOptions = {},
   ) {
     this.retryDelay = opts.retryMs ?? 500;
+  }
+
+  /**
+   * Loads nothing until `ready` resolves (the sink opened, an input's earlier rows deleted): the
+   * capture is read meanwhile. If it rejects, that is the export's error.
+   */
+  after(ready: Promise<void>): void {
+    this.held = true;
+    ready.then(
+      () => {
+        this.held = false;
+        this.kick();
+      },
+      (e: Error) => {
+        this.held = false;
+        this.fail(e);
+      },
+    );
   }
 
   get queued(): number {
@@ -96,7 +116,7 @@ export class Loader {
   }
 
   private kick(): void {
-    if (this.running || this.retryTimer || this.queue.length === 0 || this.error) return;
+    if (this.running || this.held || this.retryTimer || this.queue.length === 0 || this.error) return;
     this.running = true;
     const b = this.queue[0]!;
     this.sink.load(b).then(
@@ -128,12 +148,17 @@ export class Loader {
           this.retryDelay = Math.min(this.retryDelay * 2, 8000);
           return;
         }
-        this.error = e;
-        for (const q of this.queue.splice(0)) removeBatch(q);
-        this.queuedBytes = 0;
-        this.settle();
+        this.fail(e);
       },
     );
+  }
+
+  /** The export's error: what is queued goes. */
+  private fail(e: Error): void {
+    this.error = e;
+    for (const q of this.queue.splice(0)) removeBatch(q);
+    this.queuedBytes = 0;
+    this.settle();
   }
 
   private next(): void {

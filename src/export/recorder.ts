@@ -13,6 +13,7 @@ import { exchangeJson, handoverJson, mappingJson, timelineJson } from '../output
 import type { JsonOptions } from '../output/json-lisp.js';
 import { packetJson, writePacketJson } from '../output/json.js';
 import { JsonWriter } from '../output/json-writer.js';
+import { ColumnTap } from './control-row.js';
 import { writePlainRow, type PlainRowWriter } from './plain-row.js';
 import type { Stager } from './stage.js';
 import { namesPorts } from '../dissect/classify.js';
@@ -26,10 +27,12 @@ export interface RecorderOptions {
   /** Exchange wait in seconds for every kind (flows --timeout); default the per-kind waits. */
   timeout?: number;
   json?: JsonOptions;
-  /** false: plain data packets are staged as JSON rows too (tests compare both ways). */
+  /** false: plain data packets and control messages are staged as JSON rows too (tests compare both ways). */
   plainRows?: boolean;
   /** Writes plain data rows in the sink's own format (ClickHouse); default DuckDB's (plain-row.ts). */
   plainRow?: PlainRowWriter;
+  /** What control rows carry after `seq` (ClickHouse: the vantage and file; see Sink.controlOrigin). */
+  controlOrigin?: Uint8Array;
 }
 
 /** What an input held: the `captures` row. */
@@ -60,6 +63,8 @@ export class Recorder {
   /** Plain data packets skip the general decoder (as read --json and flows do) and are staged as plain rows. */
   private readonly fast: boolean;
   private readonly writePlain: PlainRowWriter;
+  /** Other packets are staged as their columns' values beside the JSON (control-row.ts), unless plainRows is false. */
+  private readonly tap: ColumnTap | undefined;
   private readonly scanned = plainData();
   private readonly linkTypes = new Set<number>();
   private linkType = -1;
@@ -93,6 +98,7 @@ export class Recorder {
     this.fast = opts.plainRows !== false && !opts.filters && !opts.decoder?.all && !namesPorts(opts.decoder?.decodeAs);
     this.packets.plainRows = this.fast;
     this.writePlain = opts.plainRow ?? writePlainRow;
+    if (opts.plainRows !== false) this.tap = new ColumnTap();
   }
 
   frame(f: Frame): void {
@@ -119,9 +125,23 @@ export class Recorder {
     // Only LISP packets are rows (those `stats` counts); a frame too broken to tell counts as malformed.
     if (!p.kind) return;
     if (this.opts.filters && !this.opts.filters.packet(packetJson(p, this.opts.json))) return;
-    this.packets.begin();
-    writePacketJson(this.jw, p, this.opts.json);
-    this.packets.end();
+    const tap = this.tap;
+    if (!tap) {
+      this.packets.begin();
+      writePacketJson(this.jw, p, this.opts.json);
+      this.packets.end();
+      return;
+    }
+    tap.start();
+    writePacketJson(tap, p, this.opts.json);
+    if (tap.fields()) {
+      tap.writeRow(this.packets.beginControl(), this.opts.controlOrigin);
+      this.packets.endControl();
+    } else {
+      this.packets.begin();
+      tap.writeJson(this.packets.out);
+      this.packets.end();
+    }
   }
 
   private exchange(e: Exchange, startIndex: number): void {

@@ -3,6 +3,7 @@
 // into the structure the columns need, and projects the columns.
 
 import { columnExpr, detailSchema, duckType, lit, parseSchema, q, wholeSchema, type Column, type ColumnType, type Table } from './columns.js';
+import { CONTROL_COLUMNS, CONTROL_NULL } from './control-row.js';
 import { PLAIN_FIELDS, PLAIN_NULL } from './plain-row.js';
 import type { Batch } from './stage.js';
 
@@ -16,10 +17,10 @@ export type Flavour = 'duckdb' | 'clickhouse';
 // growing the peak).
 const MAX_LINE = 2 << 20;
 
-function readCsv(paths: string[], fields: [string, string][], extra = ''): string {
+function readCsv(paths: string[], fields: [string, string][], extra = '', delim = 1): string {
   const columns = fields.map(([name, type]) => `${lit(name)}: ${lit(type)}`).join(', ');
   return (
-    `read_csv([${paths.map(lit).join(', ')}], columns = {${columns}}, delim = chr(1), quote = '', escape = '', ` +
+    `read_csv([${paths.map(lit).join(', ')}], columns = {${columns}}, delim = chr(${delim}), quote = '', escape = '', ` +
     `header = false, auto_detect = false, new_line = '\\n', max_line_size = ${MAX_LINE}, buffer_size = ${MAX_LINE}${extra})`
   );
 }
@@ -34,6 +35,19 @@ export function readRows(paths: string[]): string {
 /** Plain data rows (plain-row.ts): typed fields, missing ones spelled \N. */
 export function readPlainRows(paths: string[]): string {
   return readCsv(paths, [['seq', 'BIGINT'], ...PLAIN_FIELDS], `, nullstr = ${lit(PLAIN_NULL)}`);
+}
+
+/** Control rows (control-row.ts): the packets columns' values, tab-separated, then the JSON. */
+export function readControlRows(paths: string[]): string {
+  const fields: [string, string][] = CONTROL_COLUMNS.map((c) => [c.name, duckType(c.type)]);
+  return readCsv(paths, [['seq', 'BIGINT'], ...fields, ['line', 'VARCHAR']], `, nullstr = ${lit(CONTROL_NULL)}`, 9);
+}
+
+/** A column's value in a control row: the field of its name; the JSON from the line. */
+function controlExpr(c: Column, constants: Record<string, string | number>, jsonAsText: boolean): string {
+  if (c.constant) return columnExpr(c, constants, jsonAsText);
+  if (c.type === 'json') return `line::${jsonAsText ? 'VARCHAR' : duckType(c.type)}`;
+  return q(c.name);
 }
 
 const PLAIN_NAMES = new Set(PLAIN_FIELDS.map(([name]) => name));
@@ -72,7 +86,8 @@ function clickhouseText(name: string, type: ColumnType): string {
 }
 
 /**
- * The table's rows from staged JSON rows (`paths`) and plain data rows (`plain`, packets only).
+ * The table's rows from staged JSON rows (`paths`), plain data rows and control rows (`plain`,
+ * `control`: packets only).
  * `detailRows`: the JSON rows are (nearly) all rows the table's `detail` selects, and each is
  * parsed once, whole, rather than once for every row and again for its detail.
  */
@@ -83,11 +98,13 @@ export function selectRows(
   flavour: Flavour = 'duckdb',
   plain: string[] = [],
   detailRows = false,
+  control: string[] = [],
 ): string {
   const parts: string[] = [];
   const jsonAsText = flavour === 'clickhouse';
   if (plain.length > 0) parts.push(`SELECT ${t.columns.map((c) => `${plainExpr(c, constants, jsonAsText)} AS ${q(c.name)}`).join(', ')} FROM ${readPlainRows(plain)}`);
-  if (paths.length > 0 || plain.length === 0) {
+  if (control.length > 0) parts.push(`SELECT ${t.columns.map((c) => `${controlExpr(c, constants, jsonAsText)} AS ${q(c.name)}`).join(', ')} FROM ${readControlRows(control)}`);
+  if (paths.length > 0 || (plain.length === 0 && control.length === 0)) {
     const whole = t.detail !== undefined && detailRows;
     const schema = JSON.stringify(whole ? wholeSchema(t) : parseSchema(t));
     const cols = t.columns.map((c) => `${columnExpr(c, constants, jsonAsText)} AS ${q(c.name)}`);
@@ -105,8 +122,8 @@ export function selectRows(
 
 /** The rows of staged batches of one table. */
 export function selectBatches(t: Table, batches: Batch[], constants: { vantage: string; file: string }, flavour: Flavour = 'duckdb'): string {
-  const files = (k: 'path' | 'plain') => batches.map((b) => b[k]).filter((p): p is string => p !== undefined);
-  return selectRows(t, files('path'), constants, flavour, files('plain'), batches.every((b) => b.detailRows));
+  const files = (k: 'path' | 'plain' | 'control') => batches.map((b) => b[k]).filter((p): p is string => p !== undefined);
+  return selectRows(t, files('path'), constants, flavour, files('plain'), batches.every((b) => b.detailRows), files('control'));
 }
 
 export function selectBatch(t: Table, b: Batch, flavour: Flavour = 'duckdb'): string {

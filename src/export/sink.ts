@@ -19,6 +19,14 @@ export class SinkUnavailable extends SinkError {
   override name = 'SinkUnavailable';
 }
 
+/** The recorder's options for rows in the sink's own formats. */
+export function sinkRowFormats(sink: Sink, input: InputLabel): { plainRow?: PlainRowWriter; controlOrigin?: Uint8Array } {
+  return {
+    ...(sink.plainRows ? { plainRow: sink.plainRows(input) } : {}),
+    ...(sink.controlOrigin ? { controlOrigin: sink.controlOrigin(input) } : {}),
+  };
+}
+
 export interface Sink {
   /** What the user named, for messages. */
   readonly label: string;
@@ -29,6 +37,11 @@ export interface Sink {
   readonly holdsBatches?: boolean;
   /** Plain data rows in the sink's own format for this input, when it takes them so (ClickHouse). */
   plainRows?(input: InputLabel): PlainRowWriter;
+  /**
+   * What control rows (control-row.ts) carry after `seq`, when the sink sends them as they are
+   * (ClickHouse: the input's vantage and file, which TabSeparated cannot add as constants).
+   */
+  controlOrigin?(input: InputLabel): Uint8Array;
   /** Connects and creates the tables that are missing. */
   open(): Promise<void>;
   /**

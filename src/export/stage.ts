@@ -1,9 +1,9 @@
 // Rows on their way to a database: each table's rows are written as lines `seq \x01 json` into a
-// batch file under a private temporary directory (plain data packets as their typed fields before
-// the JSON: plain-row.ts), and a batch is handed over when it reaches its size (or when asked: end
-// of input, or every second live). Memory holds one output buffer per table and kind; the capture
-// is never held. The JSON of a row is what the NDJSON writers produce, so the database sees
-// exactly what `read --json` and `flows --json` print.
+// batch file under a private temporary directory (packets mostly as their columns' values with
+// the JSON: plain data in plain-row.ts, the others in control-row.ts), and a batch is handed over
+// when it reaches its size (or when asked: end of input, or every second live). Memory holds one
+// output buffer per table and kind; the capture is never held. The JSON of a row is what the
+// NDJSON writers produce, so the database sees exactly what `read --json` and `flows --json` print.
 
 import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,18 +12,21 @@ import { OutBuffer } from '../output/out-buffer.js';
 import { SinkError } from './sink.js';
 import type { TableName } from './tables.js';
 
-/** One staged batch of rows of one table of one input: JSON rows, (packets) plain data rows, or both. */
+/** One staged batch of rows of one table of one input: JSON rows, (packets) plain data rows, control rows, or several. */
 export interface Batch {
   table: TableName;
   /** `seq \x01 json` lines (a batch has this file, the next, or both). */
   path?: string;
   /** Plain data packets' rows (see plain-row.ts). */
   plain?: string;
+  /** Other packets' rows as their columns' values (see control-row.ts). */
+  control?: string;
   rows: number;
   bytes: number;
   /**
-   * packets: its JSON rows are nearly all control messages (plain data packets are plain rows),
-   * so every JSON row is worth parsing whole (select.ts).
+   * packets: its JSON rows are nearly all control messages (plain data packets are plain rows;
+   * JSON rows are what control rows could not carry), so every JSON row is worth parsing whole
+   * (select.ts).
    */
   detailRows?: boolean;
   /** The input's labels (batch constants). */
@@ -33,7 +36,7 @@ export interface Batch {
 
 /** Removes a batch's files. */
 export function removeBatch(b: Batch): void {
-  for (const p of [b.path, b.plain]) if (p !== undefined) rmSync(p, { force: true });
+  for (const p of [b.path, b.plain, b.control]) if (p !== undefined) rmSync(p, { force: true });
 }
 
 /** DuckDB's row group size. */
@@ -82,18 +85,19 @@ class StageFile {
   }
 }
 
-/** Rows of one kind being staged: JSON rows, or (packets) plain data rows. */
+/** Rows of one kind being staged: JSON rows, or (packets) plain data rows or control rows. */
 class Part {
   rows = 0;
   constructor(
     readonly file: StageFile,
-    readonly plain: boolean,
+    readonly kind: 'path' | 'plain' | 'control',
   ) {}
 }
 
 class TableStage {
   private readonly json: Part;
   private plain: Part | undefined;
+  private control: Part | undefined;
   /** Rows staged for this table over the whole input (JSON and plain rows share the numbering). */
   seq = 0;
   /** packets: plain data packets are staged as plain rows (see Batch.detailRows). */
@@ -103,7 +107,7 @@ class TableStage {
     private readonly stager: Stager,
     readonly table: TableName,
   ) {
-    this.json = new Part(new StageFile(() => stager.nextPath(table)), false);
+    this.json = new Part(new StageFile(() => stager.nextPath(table)), 'path');
   }
 
   /** Where JSON rows are written. */
@@ -135,12 +139,8 @@ class TableStage {
 
   /** Starts a plain data row (its number; the caller writes the fields and the line's end). */
   beginPlain(): OutBuffer {
-    this.plain ??= new Part(new StageFile(() => this.stager.nextPath(`${this.table}-plain`)), true);
-    this.seq++;
-    const out = this.plain.file.out;
-    out.ensure(24);
-    out.uint(this.seq);
-    return out;
+    this.plain ??= new Part(new StageFile(() => this.stager.nextPath(`${this.table}-plain`)), 'plain');
+    return this.numbered(this.plain);
   }
 
   /** Ends a plain row (its writer ended the line). */
@@ -148,11 +148,42 @@ class TableStage {
     this.ended(this.plain!);
   }
 
+  /** Starts a control row (control-row.ts): its number; the caller writes the rest and the line's end. */
+  beginControl(): OutBuffer {
+    this.control ??= new Part(new StageFile(() => this.stager.nextPath(`${this.table}-control`)), 'control');
+    return this.numbered(this.control);
+  }
+
+  /** Ends a control row. */
+  endControl(): void {
+    this.ended(this.control!);
+  }
+
+  private numbered(part: Part): OutBuffer {
+    this.seq++;
+    const out = part.file.out;
+    out.ensure(24);
+    out.uint(this.seq);
+    return out;
+  }
+
+  private get parts(): Part[] {
+    const parts = [this.json];
+    if (this.plain) parts.push(this.plain);
+    if (this.control) parts.push(this.control);
+    return parts;
+  }
+
   private ended(part: Part): void {
     part.rows++;
     if (this.stager.together) {
-      const rows = this.json.rows + (this.plain?.rows ?? 0);
-      if (rows >= this.stager.batchRows || this.json.file.size + (this.plain?.file.size ?? 0) >= this.stager.batchBytes) this.cut();
+      let rows = 0;
+      let bytes = 0;
+      for (const p of this.parts) {
+        rows += p.rows;
+        bytes += p.file.size;
+      }
+      if (rows >= this.stager.batchRows || bytes >= this.stager.batchBytes) this.cut();
     } else if (part.rows >= this.stager.batchRows || part.file.size >= this.stager.batchBytes) this.cutParts([part]);
   }
 
@@ -164,9 +195,7 @@ class TableStage {
       if (part.rows === 0) continue;
       batch.bytes += part.file.size;
       batch.rows += part.rows;
-      const path = part.file.close()!;
-      if (part.plain) batch.plain = path;
-      else batch.path = path;
+      batch[part.kind] = part.file.close()!;
       part.rows = 0;
     }
     if (batch.rows > 0) this.stager.onBatch(batch);
@@ -174,7 +203,7 @@ class TableStage {
 
   /** Hands over what is staged. */
   cut(): void {
-    const parts = this.plain ? [this.json, this.plain] : [this.json];
+    const parts = this.parts;
     if (this.stager.together) this.cutParts(parts);
     else for (const p of parts) this.cutParts([p]);
   }

@@ -38,9 +38,10 @@ export const PACKETS: Table = {
       type: 'text',
       sql: 'coalesce(o.nonce, o.inner.nonce)',
       schema: { nonce: 'VARCHAR', inner: { nonce: 'VARCHAR' } },
+      from: ['nonce', 'inner.nonce'],
       doc: "nonce in hex (16 digits for control, 6 for data); an ECM's is its inner message's",
     },
-    { name: 'inner_type', type: 'text', sql: 'o.inner.type', schema: { inner: { type: 'VARCHAR' } }, doc: 'ECM: the encapsulated message type' },
+    { name: 'inner_type', type: 'text', sql: 'o.inner.type', schema: { inner: { type: 'VARCHAR' } }, from: ['inner.type'], doc: 'ECM: the encapsulated message type' },
     {
       name: 'eids',
       type: 'text[]',
@@ -50,6 +51,8 @@ export const PACKETS: Table = {
         ` coalesce(d.inner.eids, []), ${LIST('d.inner.records', 'eid')}]) END`,
       schema: { inner: { src: 'VARCHAR', dst: 'VARCHAR' } },
       plain: 'if(inner_dst IS NULL, [], [inner_src, inner_dst])',
+      from: ['records[].eid', 'eids[]', 'eid', 'inner.eids[]', 'inner.records[].eid'],
+      fromData: ['inner.src', 'inner.dst'],
       detailSchema: {
         records: [{ eid: 'VARCHAR', locators: [{ rloc: 'VARCHAR' }] }],
         eids: ['VARCHAR'],
@@ -67,6 +70,8 @@ export const PACKETS: Table = {
         `coalesce(d.itr_rlocs, []), coalesce(d.inner.itr_rlocs, [])]), x -> x IS NOT NULL) END`,
       detailSchema: { itr_rlocs: ['VARCHAR'] },
       plain: '[]',
+      from: ['records[].locators[].rloc', 'itr_rlocs[]', 'inner.itr_rlocs[]'],
+      fromData: [],
       doc: "locators carried: the records' RLOCs, then ITR-RLOCs (of an ECM's inner Map-Request too)",
     },
     { name: 'smr', type: 'bool', doc: 'Map-Request: SMR bit' },
@@ -76,7 +81,7 @@ export const PACKETS: Table = {
     { name: 'key_id', type: 'int', doc: 'authenticated messages: Key ID' },
     { name: 'auth_ok', type: 'bool', doc: 'authentication verified (only with `--keys`)' },
     { name: 'auth_error', type: 'text', doc: 'why authentication failed' },
-    { name: 'malformed', type: 'text[]', sql: "coalesce(o.malformed, [])", plain: '[]', schema: { malformed: ['VARCHAR'] }, doc: 'error-level notes (empty when the packet decoded cleanly)' },
+    { name: 'malformed', type: 'text[]', sql: "coalesce(o.malformed, [])", plain: '[]', schema: { malformed: ['VARCHAR'] }, from: ['malformed[]'], doc: 'error-level notes (empty when the packet decoded cleanly)' },
     JSON_COLUMN('the packet'),
   ],
 };
