@@ -43,12 +43,15 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
   // The first input is read while the sink opens (loading DuckDB's library alone takes 0.4 s of
   // CPU, and seconds of a busy machine's time): its batches wait in the loader until it is open.
   const opened = sink.open();
+  // The sink's latest call: it runs while the input is read, and the sink is used (ending the
+  // input, closing) only after it, even when reading fails (a connection closed during a query
+  // crashes DuckDB's native code).
+  let begun: Promise<void> = opened;
   try {
-    let ready = opened;
     for (const input of inputs) {
       const label = { vantage: input.vantage, file: input.path };
-      loader.after(ready.then(() => sink.beginInput(label, true)));
-      ready = Promise.resolve();
+      begun = begun.then(() => sink.beginInput(label, true));
+      loader.after(begun);
       stager.input(label.vantage, label.file);
       out.push(await record(input.path, stager, loader, { ...opts, ...sinkRowFormats(sink, label) }));
       // The input's flow engine (hundreds of MB of heap on a large capture) is garbage now; the
@@ -57,6 +60,7 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
       // allocates again, which it hardly does while DuckDB works.
       collectGarbage();
       await loader.drained();
+      await begun;
       await sink.endInput(label, true);
     }
     await opened;
@@ -64,7 +68,7 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await opened.catch(() => undefined);
+    await begun.catch(() => undefined);
     await sink.close().catch(() => undefined);
     stager.dispose();
   }
