@@ -25,12 +25,13 @@ import { prefixCovers } from '../dissect/prefix.js';
 import { actionSlug, MessageType, referralActionSlug } from '../dissect/registry.js';
 import { isOpaque, type MappingNotification, type Registration, type RegistrationReject, rejectReasonSlug, ReliableType } from '../dissect/reliable.js';
 import type { LispAddress, Locator, MapRegister } from '../dissect/types.js';
+import type { InfoView, NotifyView, ReferralView, RegisterView, ReplyView, RequestView } from './view.js';
 import type { MappingTracker } from './mappings.js';
 import { ExchangeSlots, NO_FRAME, OUTCOMES, outcomeCode, SlotFlag } from './exchange-slots.js';
 import { NonceTable } from './nonce-table.js';
 import { lists, texts } from './text-pool.js';
 import type { Exchange, ExchangeKind, FrameRef, Outcome } from './types.js';
-import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type InfoView, type NotifyView, type ReferralView, type RegisterView, type ReliableView, type ReplyView, type RequestView } from './view.js';
+import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type ReliableView } from './view.js';
 
 /**
  * Seconds an unanswered exchange waits after its last transmission, per kind. Each sits well above
