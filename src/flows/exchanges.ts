@@ -24,7 +24,8 @@ import { addressBits, coreAddress, parseAddress, prefixText, type Prefix } from 
 import { prefixCovers } from '../dissect/prefix.js';
 import { actionSlug, MessageType, referralActionSlug } from '../dissect/registry.js';
 import { isOpaque, type MappingNotification, type Registration, type RegistrationReject, rejectReasonSlug, ReliableType } from '../dissect/reliable.js';
-import type { InfoMessage, LispAddress, Locator, MapNotify, MapReferral, MapRegister, MapReply, MapRequest } from '../dissect/types.js';
+import type { LispAddress, Locator, MapRegister } from '../dissect/types.js';
+import type { InfoView, NotifyView, ReferralView, RegisterView, ReplyView, RequestView } from './view.js';
 import type { MappingTracker } from './mappings.js';
 import { ExchangeSlots, NO_FRAME, OUTCOMES, outcomeCode, SlotFlag } from './exchange-slots.js';
 import { NonceTable } from './nonce-table.js';
@@ -701,7 +702,7 @@ export class ExchangeTracker {
     return e;
   }
 
-  private request(v: ControlView, m: MapRequest, ref: FrameRef): void {
+  private request(v: ControlView, m: RequestView, ref: FrameRef): void {
     const nonce = m.nonce;
     const asked = m.eids.map((p) => ({ address: p.prefix, maskLen: p.maskLen }));
     const eids = asked.map((p) => prefixText(p.address, p.maskLen));
@@ -733,7 +734,7 @@ export class ExchangeTracker {
    * then on its Map-Notifies to the subscriber for the EID are publications. An ITR-RLOC of AFI 0
    * withdraws it: nothing answers that.
    */
-  private subscribe(v: ControlView, m: MapRequest, nonce: bigint, asked: Prefix[], eids: string[], itrRlocs: string[], ref: FrameRef): void {
+  private subscribe(v: ControlView, m: RequestView, nonce: bigint, asked: Prefix[], eids: string[], itrRlocs: string[], ref: FrameRef): void {
     const id = identity('subscription', v, eids);
     if (this.forward(v, nonce, ref, 'subscription', id) || this.retransmission(id, v, nonce, ref)) return;
     const requester = itrRlocs[0] ?? v.src;
@@ -773,7 +774,7 @@ export class ExchangeTracker {
    * The subscription a Map-Notify publishes to: one of the destination's overlapping its first
    * record (a Map-Server publishes the registered prefix, which may cover the host it was asked for).
    */
-  private publishedTo(v: ControlView, m: MapNotify): Subscription | undefined {
+  private publishedTo(v: ControlView, m: NotifyView): Subscription | undefined {
     const rec = m.records[0];
     if (!rec) return undefined;
     const record = { address: rec.eid, maskLen: rec.eidMaskLen };
@@ -784,7 +785,7 @@ export class ExchangeTracker {
     return undefined;
   }
 
-  private smr(v: ControlView, m: MapRequest, ref: FrameRef): void {
+  private smr(v: ControlView, m: RequestView, ref: FrameRef): void {
     const nonce = m.nonce;
     // The peer re-requests "the EID copied from the SMR" (RFC 9301 §6.1); implementations copy
     // either the EID record or the SMR's source EID (the mapping that changed): accept both.
@@ -833,7 +834,7 @@ export class ExchangeTracker {
     return false;
   }
 
-  private register(v: ControlView, m: MapRegister, ref: FrameRef): void {
+  private register(v: ControlView, m: RegisterView, ref: FrameRef): void {
     const nonce = m.nonce;
     const eids = m.records.map(recordEid);
     const rlocs = rlocSet(m.records);
@@ -891,7 +892,7 @@ export class ExchangeTracker {
     this.registeredAt[this.registrationSeries++] = ts;
   }
 
-  private notify(v: ControlView, m: MapNotify, ref: FrameRef): void {
+  private notify(v: ControlView, m: NotifyView, ref: FrameRef): void {
     const nonce = m.nonce;
     // The Map-Notify answering a Map-Register (also as an RTR relays it on), or confirming a subscription.
     const e = this.match(nonce, 'map-notify', v);
@@ -931,7 +932,7 @@ export class ExchangeTracker {
     this.authCheck(n, v);
   }
 
-  private notifyAck(v: ControlView, m: MapNotify, ref: FrameRef): void {
+  private notifyAck(v: ControlView, m: NotifyView, ref: FrameRef): void {
     const nonce = m.nonce;
     const e = this.match(nonce, 'map-notify-ack', v);
     if (!e) {
@@ -948,7 +949,7 @@ export class ExchangeTracker {
     this.authCheck(e, v);
   }
 
-  private infoRequest(v: ControlView, m: InfoMessage, ref: FrameRef): void {
+  private infoRequest(v: ControlView, m: InfoView, ref: FrameRef): void {
     const nonce = m.nonce;
     const eid = prefixText(m.eid, m.eidMaskLen);
     const id = identity('nat-info', v, [eid]);
@@ -965,7 +966,7 @@ export class ExchangeTracker {
 
   // ---- answers -----------------------------------------------------------------------------
 
-  private infoReply(v: ControlView, m: InfoMessage, ref: FrameRef): void {
+  private infoReply(v: ControlView, m: InfoView, ref: FrameRef): void {
     const nonce = m.nonce;
     const e = this.match(nonce, 'info-reply', v) ?? this.orphan(v, nonce, ref, 'nat-info', prefixText(m.eid, m.eidMaskLen), 'info-reply');
     if (!e) return;
@@ -984,7 +985,7 @@ export class ExchangeTracker {
     this.authCheck(e, v);
   }
 
-  private reply(v: ControlView, m: MapReply, ref: FrameRef): void {
+  private reply(v: ControlView, m: ReplyView, ref: FrameRef): void {
     const nonce = m.nonce;
     if (this.mappings) for (const r of m.records) {
       const rlocs = locatorSet(r.locators);
@@ -1017,7 +1018,7 @@ export class ExchangeTracker {
     }
   }
 
-  private referral(v: ControlView, m: MapReferral, ref: FrameRef): void {
+  private referral(v: ControlView, m: ReferralView, ref: FrameRef): void {
     const nonce = m.nonce;
     const r = m.records[0];
     const e = this.match(nonce, 'map-reply', v) ?? this.orphan(v, nonce, ref, 'referral', r ? recordEid(r) : '(none)', 'map-reply');
@@ -1558,7 +1559,7 @@ function frameRefs(e: Open, s: ExchangeSlots): FrameRef[] {
 }
 
 /** The locators of all the records, sorted, each once. */
-function rlocSet(records: readonly { locators: Locator[] }[]): string[] {
+function rlocSet(records: readonly { locators: readonly Pick<Locator, 'rloc'>[] }[]): string[] {
   let all: string[];
   if (records.length !== 1) all = [...new Set(records.flatMap((r) => locatorSet(r.locators)))].sort();
   else {

@@ -3,6 +3,7 @@
 // passed on once. Each reader is held back while its queue is full, so memory stays flat.
 
 import { PacketDecoder, type LispPacket, type PacketDecoderOptions, type ReliableEntry } from '../capture/packets.js';
+import { plainControl, scanPlainControl, type PlainControl } from '../capture/plain-control.js';
 import { plainData, scanPlainData, type PlainData } from '../capture/plain-data.js';
 import { readCapture } from '../capture/source.js';
 import type { TcpHeader } from '../dissect/tcp.js';
@@ -49,6 +50,11 @@ export interface MergeOptions {
    * Returning false stops the reading, as onPacket's false does.
    */
   onPlainData?: (f: Frame, d: PlainData) => void | boolean;
+  /**
+   * Common control messages (capture/plain-control.ts) likewise, when besides no key is given:
+   * their authentication verdicts are the decoder's.
+   */
+  onPlainControl?: (f: Frame, c: PlainControl) => void | boolean;
   /**
    * The same packet (same fingerprint) in two different captures within this many seconds is one
    * packet seen twice. Within one capture identical packets are retransmissions, never duplicates.
@@ -137,7 +143,9 @@ export async function mergeCaptures(
     // One capture: no merge, no copies.
     const decoder = new PacketDecoder({ ...opts.decoder, warning: opts.warning });
     const plain = namesPorts(opts.decoder?.decodeAs) ? undefined : opts.onPlainData;
+    const control = namesPorts(opts.decoder?.decodeAs) || opts.decoder?.keyFor ? undefined : opts.onPlainControl;
     const d = plainData();
+    const c = plainControl();
     let stopped = false;
     await readCapture(files[0]!, {
       frame: (f) => {
@@ -145,6 +153,10 @@ export async function mergeCaptures(
         if (opts.accept && !opts.accept(f, 0)) return !stopped;
         if (plain && scanPlainData(f, d)) {
           if (plain(f, d) === false) stopped = true;
+          return !stopped;
+        }
+        if (control && scanPlainControl(f, c)) {
+          if (control(f, c) === false) stopped = true;
           return !stopped;
         }
         const p = decoder.decode(f);

@@ -3,11 +3,15 @@
 // generation: its copies of the addresses (sender, hops, requester, responder, locators) would be
 // moved to the old one with it, and kept there until it is reported.
 
+import { formatIPv4 } from '../dissect/addr.js';
+
 /** Distinct texts kept at most: beyond it the pool starts over (a scan of fresh addresses). */
 const MAX_TEXTS = 65_536;
 
 export class TextPool {
   private readonly texts = new Map<string, string>();
+  /** The pool's texts of IPv4 addresses, by their 32 bits (as a signed integer: a small one to V8). */
+  private readonly ipv4s = new Map<number, string>();
 
   /** Distinct texts held. */
   get size(): number {
@@ -18,9 +22,26 @@ export class TextPool {
   get(s: string): string {
     const t = this.texts.get(s);
     if (t !== undefined) return t;
-    if (this.texts.size >= MAX_TEXTS) this.texts.clear();
+    if (this.texts.size >= MAX_TEXTS) {
+      this.texts.clear();
+      this.ipv4s.clear();
+    }
     this.texts.set(s, s);
     return s;
+  }
+
+  /**
+   * The pool's text of the IPv4 address at `b[at, at + 4)`: the text is made once, not for every
+   * packet that carries the address (a control message's own addresses, its RLOCs).
+   */
+  ipv4(b: Uint8Array, at: number): string {
+    const k = (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+    let t = this.ipv4s.get(k);
+    if (t === undefined) {
+      t = this.get(formatIPv4(b, at));
+      this.ipv4s.set(k, t);
+    }
+    return t;
   }
 
   /** The list with each text replaced by the pool's copy, in place. */

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { formatIPv4 } from '../../src/dissect/addr.js';
 import { ListPool, TextPool } from '../../src/flows/text-pool.js';
 
 // JavaScript cannot tell two equal strings apart: what is checked is that the pool keeps one entry
@@ -31,6 +33,30 @@ describe('TextPool', () => {
     expect(pool.size).toBe(65_536);
     expect(pool.get('203.0.113.1')).toBe('203.0.113.1');
     expect(pool.size).toBe(1);
+  });
+
+  it('gives the text of an IPv4 address from its bytes, one entry for each, over its restarts', () => {
+    const pool = new TextPool();
+    const b = new Uint8Array([0, 192, 0, 2, 1, 255, 254, 0, 128]);
+    expect(pool.ipv4(b, 1)).toBe('192.0.2.1');
+    expect(pool.ipv4(b, 5)).toBe('255.254.0.128');
+    expect(pool.ipv4(b, 1)).toBe('192.0.2.1');
+    expect(pool.get('192.0.2.1')).toBe('192.0.2.1');
+    expect(pool.size).toBe(2);
+    for (let i = 0; i < 65_536; i++) pool.get(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    expect(pool.ipv4(b, 1)).toBe('192.0.2.1');
+    expect(pool.ipv4(b, 5)).toBe('255.254.0.128');
+    expect(pool.size).toBeLessThanOrEqual(65_536);
+  });
+
+  it('gives each address its own text', () => {
+    const pool = new TextPool();
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (b) => {
+        expect(pool.ipv4(b, 0)).toBe(formatIPv4(b, 0));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

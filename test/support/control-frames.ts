@@ -62,7 +62,7 @@ const nat = fc.record({
 });
 const flag = fc.boolean();
 
-const typical: fc.Arbitrary<ControlMessage> = fc.oneof(
+export const typical: fc.Arbitrary<ControlMessage> = fc.oneof(
   fc
     .record({ authoritative: flag, probe: flag, smr: flag, pitr: flag, smrInvoked: flag, localXtr: flag, dontMapReply: flag, nonce })
     .chain((h) =>
@@ -99,7 +99,7 @@ const typical: fc.Arbitrary<ControlMessage> = fc.oneof(
     ),
 );
 
-const typicalEcm: fc.Arbitrary<ControlMessage> = fc
+export const typicalEcm: fc.Arbitrary<ControlMessage> = fc
   .record({ ddt: flag, toEtr: flag, toMs: flag, rtrProcess: fc.constantFrom(true, undefined), rtrRelayed: fc.constantFrom(true, undefined), inner: fc.tuple(ipAddress, ipAddress, fc.integer({ min: 0, max: 0xffff }), typical) })
   .map(({ inner: [s, d, sport, message], rtrProcess, rtrRelayed, ...r }): ControlMessage => {
     const v6 = s.kind === 'ipv6';
