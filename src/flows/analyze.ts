@@ -29,7 +29,7 @@ export async function analyzeCaptures(files: string[], opts: AnalyzeOptions) {
       ...(opts.ready ? { ready: opts.ready } : {}),
       onFrame: () => engine.frame(),
       onPlainData: (f, d) => engine.plainData(f, d),
-      onPlainControl: (f, c) => engine.plainControl(f, c),
+      onPlainControl: (f, c) => void engine.plainControl(f, c),
     },
     (p, file) => engine.packet(p, file),
   );

@@ -9,18 +9,14 @@ import type { Frame } from '../capture/types.js';
 import { formatIPv4, formatIPv6 } from '../dissect/addr.js';
 import { DataFlag, dataIid } from '../dissect/data.js';
 import { quotedMessage } from '../dissect/icmp.js';
-import { fieldOf } from '../dissect/field.js';
-import { INFO } from '../dissect/fields.js';
-import { controlTypeName, LISP_CONTROL_PORT, MessageType } from '../dissect/registry.js';
+import { controlTypeName, LISP_CONTROL_PORT } from '../dissect/registry.js';
 import { ExchangeTracker, type ExchangeOptions, type PendingExchange } from './exchanges.js';
 import { MappingTracker, type MappingOptions } from './mappings.js';
 import { StatsCollector, type Stats } from './stats.js';
 import type { Exchange, Mapping } from './types.js';
-import { controlView, dataView, reliableViews } from './view.js';
-import { plainControlView } from './plain-control-view.js';
+import { controlView, dataView, reliableViews, type ControlView } from './view.js';
+import { plainControlType, plainControlView } from './plain-control-view.js';
 import { u32 } from '../dissect/bytes.js';
-
-const INFO_REPLY = fieldOf(INFO, 'reply').mask;
 
 /** Results a caller may do without (see FlowEngineOptions.without). */
 export type FlowResult = 'mappings' | 'mapping-details' | 'exchange-stats';
@@ -158,13 +154,14 @@ export class FlowEngine {
    * effect as `packet` on its decode without building it: the scan lets by no message the decoder
    * would note, and the caller none whose authentication a key could verify.
    */
-  plainControl(f: Frame, c: PlainControl, file = 0): void {
+  plainControl(f: Frame, c: PlainControl, file = 0): ControlView {
     const s = this.stats;
     s.lispPackets++;
     s.controlPackets++;
-    // The outer message's name: an ECM's, not the one it carries.
-    s.message(controlTypeName(c.ecm >= 0 ? { type: MessageType.ECM } : { type: c.type, reply: c.type === MessageType.Info && (c.word & INFO_REPLY) !== 0 }));
-    this.exchanges.control(plainControlView(f, c), { frame: f.index, file });
+    s.message(plainControlType(c));
+    const v = plainControlView(f, c);
+    this.exchanges.control(v, { frame: f.index, file });
+    return v;
   }
 
   /** Exchanges started but not reported by onExchange yet (a snapshot; see ExchangeTracker.pending). */

@@ -9,7 +9,7 @@ import { formatIPv4, formatIPv6 } from '../dissect/addr.js';
 import { u16, u32 } from '../dissect/bytes.js';
 import { fieldOf, fieldValue } from '../dissect/field.js';
 import { ECM_HEADER, INFO, LOCATOR, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD } from '../dissect/fields.js';
-import { Afi, MessageType } from '../dissect/registry.js';
+import { Afi, controlTypeName, MessageType } from '../dissect/registry.js';
 import type { LispAddress } from '../dissect/types.js';
 import { texts } from './text-pool.js';
 import type { ControlView, MessageView, NotifyView, RecordView, RegisterView, RequestView } from './view.js';
@@ -24,8 +24,11 @@ const REQUEST_XTR_ID = fieldOf(MAP_REQUEST, 'xtrIdPresent').mask;
 const REPLY_PROBE = fieldOf(MAP_REPLY, 'probe').mask;
 const REGISTER_WANT_MAP_NOTIFY = fieldOf(MAP_REGISTER, 'wantMapNotify').mask;
 const REGISTER_FOR_RTR = fieldOf(MAP_REGISTER, 'builtForRtr').mask;
+const REGISTER_MOBILE_NODE = fieldOf(MAP_REGISTER, 'mobileNode').mask;
 const INFO_REPLY = fieldOf(INFO, 'reply').mask;
 const ECM_DDT = fieldOf(ECM_HEADER, 'ddt').mask;
+const ECM_TO_ETR = fieldOf(ECM_HEADER, 'toEtr').mask;
+const ECM_TO_MS = fieldOf(ECM_HEADER, 'toMs').mask;
 /** The record's second word (at +4) and the locator's flags (at +4, 16 bits). */
 const ACTION = fieldOf(MAPPING_RECORD[1]!, 'action');
 const PROBED = fieldOf(LOCATOR[1]!, 'probed').mask;
@@ -115,7 +118,16 @@ function message(b: Uint8Array, c: PlainControl): MessageView {
       return { type: 2, nonce: n, probe: (w & REPLY_PROBE) !== 0, records: records(b, c) };
     case MessageType.MapRegister:
       return withXtrId<RegisterView>(
-        { type: 3, nonce: n, wantMapNotify: (w & REGISTER_WANT_MAP_NOTIFY) !== 0, builtForRtr: (w & REGISTER_FOR_RTR) !== 0, keyId: b[c.auth]!, algorithmId: b[c.auth + 1]!, records: records(b, c) },
+        {
+          type: 3,
+          nonce: n,
+          wantMapNotify: (w & REGISTER_WANT_MAP_NOTIFY) !== 0,
+          builtForRtr: (w & REGISTER_FOR_RTR) !== 0,
+          mobileNode: (w & REGISTER_MOBILE_NODE) !== 0,
+          keyId: b[c.auth]!,
+          algorithmId: b[c.auth + 1]!,
+          records: records(b, c),
+        },
         b,
         c,
       );
@@ -151,7 +163,13 @@ export function plainControlView(f: Frame, c: PlainControl): ControlView {
     const innerSrc = v4 ? texts.ipv4(b, q + 12) : formatIPv6(b, q + 8);
     const innerDst = v4 ? texts.ipv4(b, q + 16) : formatIPv6(b, q + 24);
     // An ECM in an ECM and LISP-SEC (the S bit) are the general path's: depth 1, no lispSec.
-    v.ecm = { outerDst: dst, innerSrc, innerDst, ddt: (u32(b, c.ecm) & ECM_DDT) !== 0, depth: 1 };
+    const e = u32(b, c.ecm);
+    v.ecm = { outerDst: dst, innerSrc, innerDst, ddt: (e & ECM_DDT) !== 0, depth: 1, toEtr: (e & ECM_TO_ETR) !== 0, toMs: (e & ECM_TO_MS) !== 0 };
   }
   return v;
+}
+
+/** The `type` of the packet's JSON object (an ECM's, not the message it carries), as controlTypeName names a decoded one. */
+export function plainControlType(c: PlainControl): string {
+  return controlTypeName(c.ecm >= 0 ? { type: MessageType.ECM } : { type: c.type, reply: c.type === MessageType.Info && (c.word & INFO_REPLY) !== 0 });
 }

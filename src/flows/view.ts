@@ -25,7 +25,7 @@ export interface RequestView extends Pick<MapRequest, 'type' | 'nonce' | 'probe'
 export interface ReplyView extends Pick<MapReply, 'type' | 'nonce' | 'probe' | 'lispSec'> {
   records: readonly RecordView[];
 }
-export interface RegisterView extends Pick<MapRegister, 'type' | 'nonce' | 'wantMapNotify' | 'builtForRtr' | 'xtrId' | 'keyId' | 'algorithmId'> {
+export interface RegisterView extends Pick<MapRegister, 'type' | 'nonce' | 'wantMapNotify' | 'builtForRtr' | 'mobileNode' | 'xtrId' | 'keyId' | 'algorithmId'> {
   records: readonly RecordView[];
 }
 export interface NotifyView extends Pick<MapNotify, 'type' | 'nonce' | 'xtrId'> {
@@ -47,8 +47,11 @@ export interface ControlView<M extends MessageView = MessageView> {
   dport: number;
   /** The innermost message (ECMs unwrapped). */
   m: M;
-  /** Set when the message came inside an ECM: the ECM's outer destination and inner addresses. */
-  ecm?: { outerDst: string; innerSrc: string; innerDst: string; ddt: boolean; depth: number; lispSec?: boolean };
+  /**
+   * Set when the message came inside an ECM: the ECM's outer destination and inner addresses, and
+   * the outermost ECM's E and M bits (whom a Map-Resolver or RTR sends it on to).
+   */
+  ecm?: { outerDst: string; innerSrc: string; innerDst: string; ddt: boolean; depth: number; toEtr: boolean; toMs: boolean; lispSec?: boolean };
   /**
    * Set when the message came inside a LISP data packet (an RTR hands the Map-Notify to a Mobile Node
    * behind a NAT that way): the inner IP addresses; `src`/`dst` are the data packet's outer ones.
@@ -76,7 +79,7 @@ export function controlView(p: LispPacket): ControlView<ControlMessage> | undefi
   while (m.type === MessageType.ECM && 'inner' in m && m.inner?.message) {
     depth++;
     if (!ecm) {
-      ecm = { outerDst: p.ip.dst, innerSrc: m.inner.src, innerDst: m.inner.dst, ddt: m.ddt, depth };
+      ecm = { outerDst: p.ip.dst, innerSrc: m.inner.src, innerDst: m.inner.dst, ddt: m.ddt, depth, toEtr: m.toEtr, toMs: m.toMs };
       // The ITR asks for LISP-SEC with a One-Time Key in the ECM it sends (RFC 9303 §6.1).
       if (m.lispSec?.otkAd) ecm.lispSec = true;
     } else ecm.depth = depth;

@@ -11,6 +11,7 @@ import type { PacketDecoderOptions } from '../capture/packets.js';
 import { CaptureError, type Frame } from '../capture/types.js';
 import { splittableFile } from '../capture/split.js';
 import { FlowEngine } from '../flows/engine.js';
+import { plainControlType } from '../flows/plain-control-view.js';
 import { mergeCaptures } from '../flows/merge.js';
 import { Output } from '../output/io.js';
 import { defaultThreads, PARALLEL_MIN_BYTES, readParallel, type PipelineOptions } from '../output/parallel.js';
@@ -235,6 +236,13 @@ export class FileSource extends SourceCore implements DataSource {
             if (this.stopped) return false;
             engine.plainData(f, d);
             this.types[0]!.set(f.index, 'data');
+            return true;
+          },
+          // Common control messages likewise: the engine's view of them teaches the roles too.
+          onPlainControl: (f, c) => {
+            if (this.stopped) return false;
+            this.observeControl(engine.plainControl(f, c));
+            this.types[0]!.set(f.index, plainControlType(c));
             return true;
           },
         },

@@ -3,11 +3,10 @@
 // their ECM'd Map-Requests), RTRs (Data-Map-Registers) and xTRs. The ladder names its lanes with
 // these; what a role means in one exchange (ITR, ETR, the peer of an SMR) is decided there.
 
-import type { LispPacket } from '../capture/packets.js';
 import type { Mapping } from '../flows/types.js';
 import { addressBits } from '../dissect/address.js';
 import type { LispAddress } from '../dissect/types.js';
-import { controlView } from '../flows/view.js';
+import type { ControlView } from '../flows/view.js';
 import { MessageType } from '../dissect/registry.js';
 
 export type Role = 'MN' | 'MS' | 'MR' | 'RTR' | 'xTR';
@@ -29,10 +28,9 @@ function add(roles: Roles, addr: string, role: Role): void {
   s.add(role);
 }
 
-export function learnRoles(roles: Roles, p: LispPacket): void {
-  const v = controlView(p);
-  if (!v || 'unknown' in v.m) return;
-  const outer = p.control!;
+/** What one control message says of its sender and receiver (its view: decoded or scanned, flows/view.ts). */
+export function learnRoles(roles: Roles, v: ControlView): void {
+  if ('unknown' in v.m) return;
   switch (v.m.type) {
     case MessageType.MapRegister:
       if (v.ecm) {
@@ -48,9 +46,7 @@ export function learnRoles(roles: Roles, p: LispPacket): void {
     case MessageType.MapRequest:
       // The ITR's own ECM (its inner source is its outer source) goes to its Map-Resolver; a
       // Map-Resolver forwarding it to a Map-Server or an ETR sends it from elsewhere.
-      if (v.ecm && v.ecm.innerSrc === v.src && !('unknown' in outer) && outer.type === MessageType.ECM && !outer.toEtr && !outer.toMs && !v.m.smr) {
-        add(roles, v.dst, 'MR');
-      }
+      if (v.ecm && v.ecm.innerSrc === v.src && !v.ecm.toEtr && !v.ecm.toMs && !v.m.smr) add(roles, v.dst, 'MR');
       break;
   }
 }

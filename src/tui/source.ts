@@ -13,6 +13,7 @@ import type { Frame } from '../capture/types.js';
 import type { FlowEngine } from '../flows/engine.js';
 import type { PendingExchange } from '../flows/exchanges.js';
 import type { Exchange, FrameRef, Mapping } from '../flows/types.js';
+import { controlView, type ControlView } from '../flows/view.js';
 import type { Lab } from '../mn/lab.js';
 import type { Recorder } from '../mn/recorder.js';
 import { learnRoles, withMobileNodes, type Roles } from './roles.js';
@@ -313,7 +314,14 @@ export abstract class SourceCore {
 
   /** Every decoded packet passes here: roles are learned from control messages. */
   protected observe(p: LispPacket): void {
-    if (p.control) learnRoles(this.learned, p);
+    if (!p.control) return;
+    const v = controlView(p);
+    if (v) this.observeControl(v);
+  }
+
+  /** A control message's view, when the analysis had no decoded packet (a scanned one). */
+  protected observeControl(v: ControlView): void {
+    learnRoles(this.learned, v);
   }
 
   sessions(): { list: readonly Session[]; total: number } {

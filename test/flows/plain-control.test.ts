@@ -27,7 +27,7 @@ const PCAPS = join(import.meta.dirname, '../../pcaps');
 const TRACKED: Record<number, readonly string[]> = {
   1: ['type', 'nonce', 'probe', 'smr', 'smrInvoked', 'xtrIdPresent', 'xtrId', 'sourceEid', 'itrRlocs', 'eids'],
   2: ['type', 'nonce', 'probe', 'lispSec', 'records'],
-  3: ['type', 'nonce', 'wantMapNotify', 'builtForRtr', 'xtrId', 'keyId', 'algorithmId', 'records'],
+  3: ['type', 'nonce', 'wantMapNotify', 'builtForRtr', 'mobileNode', 'xtrId', 'keyId', 'algorithmId', 'records'],
   4: ['type', 'nonce', 'xtrId', 'records'],
   5: ['type', 'nonce', 'xtrId', 'records'],
   6: ['type', 'nonce', 'records'],
@@ -216,7 +216,7 @@ describe('common control messages scanned, not decoded', () => {
         const engine = new FlowEngine({ onExchange: (e) => exchanges.push(exchangeJson(e)) });
         await mergeCaptures(
           [join(PCAPS, name)],
-          { warning: () => {}, onFrame: () => engine.frame(), ...(fast ? { onPlainControl: (f, c) => engine.plainControl(f, c) } : {}) },
+          { warning: () => {}, onFrame: () => engine.frame(), ...(fast ? { onPlainControl: (f, c) => void engine.plainControl(f, c) } : {}) },
           (p, i) => engine.packet(p, i),
         );
         const r = engine.finish();
