@@ -2,12 +2,10 @@
 // by time (from several vantage points), as tables for people or NDJSON for tools.
 
 import { CaptureError } from '../capture/types.js';
-import { analyzeCaptures } from '../flows/analyze.js';
-import type { FlowResult } from '../flows/engine.js';
+import { analyzeCaptures, type AnalyzeOptions } from '../flows/analyze.js';
 import { failuresIn } from '../flows/stats.js';
 import type { FilterDomain, Predicate } from '../flows/filter.js';
 import type { Exchange } from '../flows/types.js';
-import type { ExchangeOrder } from '../flows/exchanges.js';
 import { exchangeJson, mappingJson, statsJson } from '../output/json-flows.js';
 import { writeExchangeJson } from '../output/json-exchange-fast.js';
 import { writeMappingJson } from '../output/json-mapping-fast.js';
@@ -88,11 +86,11 @@ function setup(spec: CommandSpec, argv: string[], domain?: FilterDomain): Setup 
 }
 
 /**
- * Runs the engine over the files; exchanges reach `onExchange` in order of start as they close
- * (`order` 'close': as each closes). `without`: what the command does not print, so the engine
- * does not work it out.
+ * Runs the engine over the files; exchanges reach `onExchange` (or only their summaries
+ * `onSummary`) in order of start as they close (`order` 'close': as each closes). `without`: what
+ * the command does not print, so the engine does not work it out.
  */
-async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void, without?: readonly FlowResult[], order?: ExchangeOrder) {
+async function analyze(s: Setup, io: Io, how: Pick<AnalyzeOptions, 'onExchange' | 'onSummary' | 'without' | 'order'>) {
   const keysPath = s.a.values.get('keys');
   const ring = keysPath ? loadKeys(keysPath) : undefined;
   try {
@@ -101,9 +99,7 @@ async function analyze(s: Setup, io: Io, onExchange?: (e: Exchange) => void, wit
       warning: (m) => io.warn(m),
       ready: () => io.ready(),
       ...(s.timeout !== undefined ? { timeout: s.timeout } : {}),
-      ...(onExchange ? { onExchange } : {}),
-      ...(without ? { without } : {}),
-      ...(order ? { order } : {}),
+      ...how,
     });
   } catch (e) {
     if (e instanceof CaptureError) throw new UsageError(e.message);
@@ -130,7 +126,7 @@ export async function runFlows(argv: string[], io: Io): Promise<number> {
   const table = s.json ? undefined : new ExchangeTableStream(style, multi, (text) => io.line(text));
   // Unfiltered NDJSON is written straight into the output buffer, without the object and its text.
   const fast = s.json && !s.filter;
-  const r = await analyze(s, io, (e) => {
+  const onExchange = (e: Exchange) => {
     if (fast) {
       found.add(e.outcome);
       writeExchangeJson(io.buffer, e, multi);
@@ -141,7 +137,8 @@ export async function runFlows(argv: string[], io: Io): Promise<number> {
     found.add(e.outcome);
     if (table) table.push(e);
     else io.line(JSON.stringify(obj));
-  }, ['mappings', 'exchange-stats']);
+  };
+  const r = await analyze(s, io, { onExchange, without: ['mappings', 'exchange-stats'] });
   table?.end();
   if (r.stats.malformedFrames > 0) found.add('malformed');
   if (r.duplicates) io.warn(`${r.duplicates} ${r.duplicates === 1 ? 'packet' : 'packets'} seen in more than one capture ${r.duplicates === 1 ? 'was' : 'were'} counted once`);
@@ -159,15 +156,7 @@ export async function runMappings(argv: string[], io: Io): Promise<number> {
   const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
   const found = new Set<string>();
   // Only the outcomes are read (--fail-on): in any order, none held behind a long-lived exchange.
-  const r = await analyze(
-    s,
-    io,
-    (e) => {
-      found.add(e.outcome);
-    },
-    ['exchange-stats'],
-    'close',
-  );
+  const r = await analyze(s, io, { onSummary: (e) => found.add(e.outcome), without: ['exchange-stats'], order: 'close' });
   if (r.stats.malformedFrames > 0) found.add('malformed');
   let first = true;
   // Unfiltered NDJSON is written straight into the output buffer, without the object and its text.
@@ -201,7 +190,7 @@ export async function runStats(argv: string[], io: Io): Promise<number> {
   }
   const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
   // The handovers are counted, not printed: no timelines or peers.
-  const r = await analyze(s, io, undefined, ['mapping-details']);
+  const r = await analyze(s, io, { without: ['mapping-details'] });
   const st = r.stats;
   if (s.json) io.line(JSON.stringify({ ...statsJson(st), duplicates: r.duplicates, late_answers: r.counters.lateAnswers }));
   else io.line(statsText(st, style));

@@ -1,6 +1,6 @@
 // The flow engine over capture files, merged by time: what `flows`, `mappings` and `stats` print.
 
-import type { Exchange } from './types.js';
+import type { Exchange, ExchangeSummary } from './types.js';
 import { FlowEngine, type FlowEngineOptions, type FlowResult } from './engine.js';
 import { mergeCaptures, type MergeOptions } from './merge.js';
 
@@ -9,6 +9,8 @@ export interface AnalyzeOptions extends Pick<MergeOptions, 'decoder' | 'warning'
   /** When exchanges are handed out (default: in order of start, as they close; see ExchangeOptions.order). */
   order?: FlowEngineOptions['order'];
   onExchange?: (e: Exchange, startIndex: number) => void;
+  /** Instead of onExchange, for a caller that reads only summaries (FlowEngineOptions.onSummary). */
+  onSummary?: (e: ExchangeSummary, startIndex: number) => void;
   /** Results the command does not print (FlowEngineOptions.without). */
   without?: readonly FlowResult[];
 }
@@ -19,6 +21,7 @@ export async function analyzeCaptures(files: string[], opts: AnalyzeOptions) {
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
     ...(opts.order ? { order: opts.order } : {}),
     ...(opts.onExchange ? { onExchange: opts.onExchange } : {}),
+    ...(opts.onSummary ? { onSummary: opts.onSummary } : {}),
     ...(opts.without ? { without: opts.without } : {}),
   });
   const { duplicates } = await mergeCaptures(

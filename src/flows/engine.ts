@@ -13,7 +13,7 @@ import { controlTypeName, LISP_CONTROL_PORT } from '../dissect/registry.js';
 import { ExchangeTracker, type ExchangeOptions, type PendingExchange } from './exchanges.js';
 import { MappingTracker, type MappingOptions } from './mappings.js';
 import { StatsCollector, type Stats } from './stats.js';
-import type { Exchange, Mapping } from './types.js';
+import type { Exchange, ExchangeSummary, Mapping } from './types.js';
 import { controlView, dataView, reliableViews, type ControlView } from './view.js';
 import { plainControlType, plainControlView } from './plain-control-view.js';
 import { u32 } from '../dissect/bytes.js';
@@ -21,7 +21,7 @@ import { u32 } from '../dissect/bytes.js';
 /** Results a caller may do without (see FlowEngineOptions.without). */
 export type FlowResult = 'mappings' | 'mapping-details' | 'exchange-stats';
 
-export interface FlowEngineOptions extends Omit<ExchangeOptions, 'onExchange'> {
+export interface FlowEngineOptions extends Omit<ExchangeOptions, 'onExchange' | 'onSummary'> {
   mappings?: MappingOptions;
   /**
    * Results the caller never reads, whose work is then not done: `mappings` (timelines and
@@ -37,6 +37,12 @@ export interface FlowEngineOptions extends Omit<ExchangeOptions, 'onExchange'> {
    * and a sampled RTT percentile may differ (`stats` runs in start order).
    */
   onExchange?: (e: Exchange, startIndex: number) => void;
+  /**
+   * For a caller that reads only an exchange's summary (ExchangeSummary), instead of onExchange:
+   * the same exchanges in the same order, but the whole exchange is never built (neither is it for
+   * the statistics when the caller takes no exchanges at all). Ignored with onExchange.
+   */
+  onSummary?: (e: ExchangeSummary, startIndex: number) => void;
 }
 
 export class FlowEngine {
@@ -50,18 +56,26 @@ export class FlowEngine {
     const handoversOnly = opts.without?.includes('mapping-details') ?? false;
     this.mappingTracker = new MappingTracker(handoversOnly ? { ...opts.mappings, handoversOnly } : opts.mappings);
     this.tracksMappings = !opts.without?.includes('mappings');
-    const { without: _without, ...rest } = opts;
+    const { without: _without, onExchange, onSummary, ...rest } = opts;
     const countExchanges = !opts.without?.includes('exchange-stats');
-    this.exchanges = new ExchangeTracker(
-      {
-        ...rest,
+    const stats = this.stats;
+    let report: Pick<ExchangeOptions, 'onExchange' | 'onSummary'> = {};
+    if (onExchange) {
+      report = {
         onExchange: (e, startIndex) => {
-          if (countExchanges) this.stats.exchange(e);
-          opts.onExchange?.(e, startIndex);
+          if (countExchanges) stats.exchange(e);
+          onExchange(e, startIndex);
         },
-      },
-      this.tracksMappings ? this.mappingTracker : undefined,
-    );
+      };
+    } else if (onSummary) {
+      report = {
+        onSummary: (e, startIndex) => {
+          if (countExchanges) stats.exchange(e);
+          onSummary(e, startIndex);
+        },
+      };
+    } else if (countExchanges) report = { onSummary: (e) => stats.exchange(e) };
+    this.exchanges = new ExchangeTracker({ ...rest, ...report }, this.tracksMappings ? this.mappingTracker : undefined);
   }
 
   /** Every frame of the capture, LISP or not (for the statistics). */

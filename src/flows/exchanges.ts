@@ -30,7 +30,7 @@ import type { MappingTracker } from './mappings.js';
 import { ExchangeSlots, NO_FRAME, OUTCOMES, outcomeCode, SlotFlag } from './exchange-slots.js';
 import { NonceTable } from './nonce-table.js';
 import { lists, texts } from './text-pool.js';
-import type { Exchange, ExchangeKind, FrameRef, Outcome } from './types.js';
+import type { Exchange, ExchangeKind, ExchangeSummary, FrameRef, Outcome } from './types.js';
 import { locatorSet, nonceText, recordEid, rlocText, type ControlView, type ReliableView } from './view.js';
 
 /**
@@ -80,7 +80,12 @@ export interface ExchangeOptions {
    * Receives each exchange once it is final, with `startIndex`, its place in order of start time
    * (0, 1, 2, ... without gaps: under order `start` they arrive in that order).
    */
-  onExchange: (e: Exchange, startIndex: number) => void;
+  onExchange?: (e: Exchange, startIndex: number) => void;
+  /**
+   * Without onExchange: receives the same, as its summary only (the exchange itself is not built).
+   * With neither, exchanges are matched and closed but handed to nobody.
+   */
+  onSummary?: (e: ExchangeSummary, startIndex: number) => void;
 }
 
 export type ExchangeOrder = 'start' | 'close';
@@ -1340,7 +1345,9 @@ export class ExchangeTracker {
 
   /** Hands the exchange out: it is gone, and its slot of `times` goes to a later one. */
   private report(e: Open): void {
-    this.opts.onExchange(this.view(e), e.startIndex);
+    const { onExchange, onSummary } = this.opts;
+    if (onExchange) onExchange(this.view(e), e.startIndex);
+    else if (onSummary) onSummary(summaryOf(e, this.slots), e.startIndex);
     this.slots.release(e.slot);
   }
 
@@ -1422,6 +1429,33 @@ function publicView(e: Open, s: ExchangeSlots): Exchange {
   if (r.transport !== undefined) x.transport = r.transport;
   if (r.messageId !== undefined) x.messageId = r.messageId;
   if (r.rejectReason !== undefined) x.rejectReason = r.rejectReason;
+  return x;
+}
+
+/** The fields of an ExchangeSummary summaryOf copies: adding one to the summary without copying it here fails to compile. */
+type Summarised = 'kind' | 'eid' | 'start' | 'rttMs' | 'retransmissions' | 'outcome' | 'via' | 'site' | 'wantMapNotify' | 'keyId' | 'intervalMs' | 'rlocs';
+const everySummaryFieldCopied: [Exclude<keyof ExchangeSummary, Summarised>] extends [never] ? true : never = true;
+void everySummaryFieldCopied;
+
+/** What publicView would give of the summary's fields, as publicView computes them. */
+function summaryOf(e: Open, s: ExchangeSlots): ExchangeSummary {
+  const i = e.slot;
+  const rttUs = s.rttUs[i]!;
+  const x: ExchangeSummary = {
+    kind: e.kind,
+    eid: e.eid,
+    start: s.start[i]!,
+    rttMs: Number.isNaN(rttUs) ? null : rttUs / 1e3,
+    retransmissions: s.retransmissions[i]!,
+    outcome: OUTCOMES[s.outcome[i]!]!,
+  };
+  if (e.via !== undefined) x.via = e.via;
+  if (e.site !== undefined) x.site = e.site;
+  const flags = s.flags[i]!;
+  if (flags & SlotFlag.MapNotifyKnown) x.wantMapNotify = (flags & SlotFlag.WantMapNotify) !== 0;
+  if (!Number.isNaN(s.keyId[i]!)) x.keyId = s.keyId[i]!;
+  if (!Number.isNaN(s.intervalMs[i]!)) x.intervalMs = s.intervalMs[i]!;
+  if (e.rlocs !== undefined) x.rlocs = e.rlocs;
   return x;
 }
 

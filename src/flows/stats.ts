@@ -3,7 +3,7 @@
 // Memory is bounded: RTTs are kept as a fixed-size reservoir per resolver.
 
 import type { LispPacket } from '../capture/packets.js';
-import type { Exchange } from './types.js';
+import type { ExchangeSummary } from './types.js';
 
 const RESERVOIR = 4096;
 
@@ -144,7 +144,7 @@ export class StatsCollector {
     else this.messages.set(type, (this.messages.get(type) ?? 0) + 1);
   }
 
-  exchange(e: Exchange): void {
+  exchange(e: ExchangeSummary): void {
     const k = this.exchanges.get(e.kind) ?? new Map<string, number>();
     k.set(e.outcome, (k.get(e.outcome) ?? 0) + 1);
     this.exchanges.set(e.kind, k);

@@ -99,6 +99,14 @@ export interface Exchange {
   rejectReason?: string;
 }
 
+/**
+ * The fields of an exchange a consumer that only counts exchanges reads (the statistics, --fail-on's
+ * outcomes): an ExchangeTracker given `onSummary` builds these, without the frames, the nonce's text
+ * and the rest, for each of the hundreds of thousands of exchanges of a large capture.
+ */
+export const SUMMARY_FIELDS = ['kind', 'eid', 'start', 'rttMs', 'retransmissions', 'outcome', 'via', 'site', 'wantMapNotify', 'keyId', 'intervalMs', 'rlocs'] as const;
+export type ExchangeSummary = Pick<Exchange, (typeof SUMMARY_FIELDS)[number]>;
+
 export interface TimelineEntry {
   ts: number;
   frame: FrameRef;
