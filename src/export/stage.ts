@@ -5,7 +5,7 @@
 // output buffer per table and kind; the capture is never held. The JSON of a row is what the
 // NDJSON writers produce, so the database sees exactly what `read --json` and `flows --json` print.
 
-import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { OutBuffer } from '../output/out-buffer.js';
@@ -32,11 +32,15 @@ export interface Batch {
   /** The input's labels (batch constants). */
   vantage: string;
   file: string;
+  /** Takes a file of the batch once it is read (its stager writes later batches over it); default: removes it. */
+  done?: (path: string) => void;
 }
 
-/** Removes a batch's files. */
+const remove = (path: string) => rmSync(path, { force: true });
+
+/** Done with a batch: its files are removed, or written over by its stager's next batches. */
 export function removeBatch(b: Batch): void {
-  for (const p of [b.path, b.plain, b.control]) if (p !== undefined) rmSync(p, { force: true });
+  for (const p of [b.path, b.plain, b.control]) if (p !== undefined) (b.done ?? remove)(p);
 }
 
 /** DuckDB's row group size. */
@@ -51,13 +55,17 @@ class StageFile {
   private fd = -1;
   path: string | undefined;
   bytes = 0;
+  /** Written over an earlier batch's file, which is cut to this batch's bytes when it closes. */
+  private reused = false;
 
-  constructor(private readonly name: () => string) {
+  constructor(private readonly name: () => StagePath) {
     this.out = new OutBuffer((b) => {
       try {
         if (this.fd < 0) {
-          this.path = this.name();
-          this.fd = openSync(this.path, 'w');
+          const f = this.name();
+          this.path = f.path;
+          this.reused = f.reused;
+          this.fd = openSync(this.path, f.reused ? 'r+' : 'w');
         }
         writeSync(this.fd, b);
       } catch (e) {
@@ -77,7 +85,10 @@ class StageFile {
   close(): string | undefined {
     this.out.flush();
     const path = this.fd < 0 ? undefined : this.path;
-    if (this.fd >= 0) closeSync(this.fd);
+    if (this.fd >= 0) {
+      if (this.reused) ftruncateSync(this.fd, this.bytes);
+      closeSync(this.fd);
+    }
     this.fd = -1;
     this.path = undefined;
     this.bytes = 0;
@@ -189,7 +200,7 @@ class TableStage {
 
   /** One batch of the parts' rows. */
   private cutParts(parts: Part[]): void {
-    const batch: Batch = { table: this.table, rows: 0, bytes: 0, vantage: this.stager.vantage, file: this.stager.file };
+    const batch: Batch = { table: this.table, rows: 0, bytes: 0, vantage: this.stager.vantage, file: this.stager.file, done: this.stager.recycle };
     if (this.plainRows) batch.detailRows = true;
     for (const part of parts) {
       if (part.rows === 0) continue;
@@ -238,8 +249,22 @@ export interface StagerOptions {
   onBatch: (b: Batch) => void;
 }
 
-/** Free space /dev/shm must have for the staging to go there (batches are up to 128 MiB, about four at once). */
+/** Free space /dev/shm must have for the staging to go there (batches are up to 128 MiB: about four at once, and SPARE_FILES kept). */
 const SHM_ROOM = 1 << 30;
+
+/**
+ * Files of batches already read that the stager keeps to write its next batches over. A new file's
+ * pages are allocated and zeroed as it is written, and freed when it is removed: writing 500 MB of
+ * batches (the bench capture stages 476 MB) that was 0.15 s of the main thread's system time,
+ * half of what the writes took. Batches are read before the next ones are staged, so a few suffice.
+ */
+const SPARE_FILES = 3;
+
+/** Where a batch file goes, and whether a file is there already to be written over. */
+interface StagePath {
+  path: string;
+  reused: boolean;
+}
 
 /** Where the staging directory goes. */
 function stagingRoot(inMemory: boolean): string {
@@ -263,6 +288,9 @@ export class Stager {
   file = '';
   private n = 0;
   private readonly stages = new Map<TableName, TableStage>();
+  /** Files of batches read, for the next batches (see SPARE_FILES). */
+  private readonly spare: string[] = [];
+  private disposed = false;
 
   constructor(opts: StagerOptions) {
     const root = stagingRoot(opts.inMemory ?? false);
@@ -278,9 +306,29 @@ export class Stager {
     this.onBatch = opts.onBatch;
   }
 
-  nextPath(table: string): string {
-    return join(this.dir, `${table}-${++this.n}.rows`);
+  /**
+   * A new batch file: a spare one renamed when there is one (every batch has a path of its own, so
+   * nothing that read a file by its name sees an earlier batch's rows there).
+   */
+  nextPath(table: string): StagePath {
+    const path = join(this.dir, `${table}-${++this.n}.rows`);
+    const spare = this.spare.pop();
+    if (spare !== undefined) {
+      try {
+        renameSync(spare, path);
+        return { path, reused: true };
+      } catch {
+        remove(spare);
+      }
+    }
+    return { path, reused: false };
   }
+
+  /** A batch file that has been read (Batch.done): kept to be written over, or removed. */
+  readonly recycle = (path: string): void => {
+    if (this.disposed || this.spare.length >= SPARE_FILES) remove(path);
+    else this.spare.push(path);
+  };
 
   stage(table: TableName): TableStage {
     let s = this.stages.get(table);
@@ -313,6 +361,8 @@ export class Stager {
 
   /** Removes the staging directory (batches not loaded yet go with it). */
   dispose(): void {
+    this.disposed = true;
+    this.spare.length = 0;
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

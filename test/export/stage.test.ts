@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DuckDbSink } from '../../src/export/duckdb-sink.js';
 import { openExport, runQuery } from '../../src/export/query.js';
 import { SinkError } from '../../src/export/sink.js';
-import { Stager, type Batch } from '../../src/export/stage.js';
+import { removeBatch, Stager, type Batch } from '../../src/export/stage.js';
 
 // Where batches are staged: a file export in memory (/dev/shm) when it has room, unless TMPDIR
 // says where; batches that may add up to a capture's size (Parquet, live) on disk.
@@ -61,6 +61,48 @@ describe('staging directory', () => {
       expect(() => s.cutAll()).toThrow(new SinkError(`${s.dir}: cannot stage rows (ENOENT); set TMPDIR to a directory with room`));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+// A batch's files, once read, are written over by the next batches (their pages kept): each batch
+// still has a path of its own and holds its own rows only, however long the earlier batch was.
+describe('batch files read', () => {
+  it('are written over by later batches, which hold only their own rows', () => {
+    const batches: Batch[] = [];
+    const s = new Stager({ onBatch: (b) => batches.push(b) });
+    try {
+      const rows = (n: number, width: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(width) }));
+      const text = (lines: string[]) => lines.map((l, i) => `${i + 1}\x01${l}\n`).join('');
+      const first = rows(500, 200);
+      for (const l of first) s.text('exchanges', l);
+      s.cutAll();
+      const a = batches.shift()!;
+      expect(readFileSync(a.path!, 'utf8')).toBe(text(first));
+      removeBatch(a);
+      // Kept for the next batch, not removed.
+      expect(readdirSync(s.dir)).toEqual([a.path!.slice(s.dir.length + 1)]);
+      s.input('v', 'f');
+      const second = rows(3, 10);
+      for (const l of second) s.text('exchanges', l);
+      s.cutAll();
+      const b = batches.shift()!;
+      expect(b.path).not.toBe(a.path);
+      expect(readdirSync(s.dir)).toEqual([b.path!.slice(s.dir.length + 1)]);
+      expect(readFileSync(b.path!, 'utf8')).toBe(text(second));
+      // Beyond a few spare files, files read are removed.
+      const more: Batch[] = [];
+      for (let k = 0; k < 6; k++) {
+        s.input('v', `f${k}`);
+        s.text('mappings', '{}');
+        s.cutAll();
+        more.push(batches.shift()!);
+      }
+      for (const m of more) removeBatch(m);
+      removeBatch(b);
+      expect(readdirSync(s.dir).length).toBe(3);
+    } finally {
+      s.dispose();
     }
   });
 });
