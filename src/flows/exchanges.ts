@@ -845,7 +845,8 @@ export class ExchangeTracker {
     const rlocs = rlocSet(m.records);
     // The registering xTR: the ECM's inner source for a Map-Register through an RTR.
     const requester = v.ecm?.innerSrc ?? v.src;
-    for (const r of m.records) this.mappings?.announce(v.ts, ref, 'map-register', requester, recordEid(r), locatorSet(r.locators));
+    // Each record's EID text is built once, for the key and the mapping tracker alike.
+    if (this.mappings) for (let i = 0; i < m.records.length; i++) this.mappings.announce(v.ts, ref, 'map-register', requester, eids[i]!, locatorSet(m.records[i]!.locators));
     const id = identity('registration', v, [...eids, '→', ...rlocs]);
     const relayed = this.forward(v, nonce, ref, 'map-notify', id);
     if (relayed) {
@@ -1173,7 +1174,7 @@ export class ExchangeTracker {
   private registration(v: ReliableView, r: Registration, m: MapRegister, ref: FrameRef): void {
     const eids = m.records.map(recordEid);
     const rlocs = rlocSet(m.records);
-    for (const x of m.records) this.mappings?.announce(v.ts, ref, 'map-register', v.src, recordEid(x), locatorSet(x.locators), 'tcp');
+    if (this.mappings) for (let i = 0; i < m.records.length; i++) this.mappings.announce(v.ts, ref, 'map-register', v.src, eids[i]!, locatorSet(m.records[i]!.locators), 'tcp');
     const keys = m.records.map((x) => connectionEidKey(v.connection, x.eid, x.eidMaskLen));
     // The same prefixes and locators again before an answer: a retransmission, as for a UDP
     // Map-Register with a fresh nonce.
