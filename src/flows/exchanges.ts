@@ -697,9 +697,14 @@ export class ExchangeTracker {
   private retransmission(id: string, v: ControlView, nonce: bigint, ref: FrameRef): Open | undefined {
     let e = this.byIdentity.get(id);
     if (!e || !this.waitingAt(e, v.ts)) {
-      // Of the same kind of message: a Map-Notify after a Map-Register with its nonce is no resend of it.
-      const kind = id.slice(0, id.indexOf('|') + 1);
-      e = this.withNonce(nonce).find((x) => fromSender(x, v) && x.hops.includes(v.dst) && x.firstId.startsWith(kind) && this.waitingAt(x, v.ts));
+      e = undefined;
+      // Most requests are new, their nonce unseen: no kind to cut out of the key and no closure for them.
+      const list = this.withNonce(nonce);
+      if (list.length > 0) {
+        // Of the same kind of message: a Map-Notify after a Map-Register with its nonce is no resend of it.
+        const kind = id.slice(0, id.indexOf('|') + 1);
+        e = list.find((x) => fromSender(x, v) && x.hops.includes(v.dst) && x.firstId.startsWith(kind) && this.waitingAt(x, v.ts));
+      }
     }
     if (!e) return undefined;
     this.resent(e, ref, v.ts);
