@@ -697,9 +697,14 @@ export class ExchangeTracker {
   private retransmission(id: string, v: ControlView, nonce: bigint, ref: FrameRef): Open | undefined {
     let e = this.byIdentity.get(id);
     if (!e || !this.waitingAt(e, v.ts)) {
-      // Of the same kind of message: a Map-Notify after a Map-Register with its nonce is no resend of it.
-      const kind = id.slice(0, id.indexOf('|') + 1);
-      e = this.withNonce(nonce).find((x) => fromSender(x, v) && x.hops.includes(v.dst) && x.firstId.startsWith(kind) && this.waitingAt(x, v.ts));
+      e = undefined;
+      // Most requests are new, their nonce unseen: no kind to cut out of the key and no closure for them.
+      const list = this.withNonce(nonce);
+      if (list.length > 0) {
+        // Of the same kind of message: a Map-Notify after a Map-Register with its nonce is no resend of it.
+        const kind = id.slice(0, id.indexOf('|') + 1);
+        e = list.find((x) => fromSender(x, v) && x.hops.includes(v.dst) && x.firstId.startsWith(kind) && this.waitingAt(x, v.ts));
+      }
     }
     if (!e) return undefined;
     this.resent(e, ref, v.ts);
@@ -845,7 +850,8 @@ export class ExchangeTracker {
     const rlocs = rlocSet(m.records);
     // The registering xTR: the ECM's inner source for a Map-Register through an RTR.
     const requester = v.ecm?.innerSrc ?? v.src;
-    for (const r of m.records) this.mappings?.announce(v.ts, ref, 'map-register', requester, recordEid(r), locatorSet(r.locators));
+    // Each record's EID text is built once, for the key and the mapping tracker alike.
+    if (this.mappings) for (let i = 0; i < m.records.length; i++) this.mappings.announce(v.ts, ref, 'map-register', requester, eids[i]!, locatorSet(m.records[i]!.locators));
     const id = identity('registration', v, [...eids, '→', ...rlocs]);
     const relayed = this.forward(v, nonce, ref, 'map-notify', id);
     if (relayed) {
@@ -1173,7 +1179,7 @@ export class ExchangeTracker {
   private registration(v: ReliableView, r: Registration, m: MapRegister, ref: FrameRef): void {
     const eids = m.records.map(recordEid);
     const rlocs = rlocSet(m.records);
-    for (const x of m.records) this.mappings?.announce(v.ts, ref, 'map-register', v.src, recordEid(x), locatorSet(x.locators), 'tcp');
+    if (this.mappings) for (let i = 0; i < m.records.length; i++) this.mappings.announce(v.ts, ref, 'map-register', v.src, eids[i]!, locatorSet(m.records[i]!.locators), 'tcp');
     const keys = m.records.map((x) => connectionEidKey(v.connection, x.eid, x.eidMaskLen));
     // The same prefixes and locators again before an answer: a retransmission, as for a UDP
     // Map-Register with a fresh nonce.
