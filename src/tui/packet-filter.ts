@@ -8,12 +8,15 @@
 // and a filter that needs its data packets decoded go over worker threads instead when cores are
 // free (the source's scanParallel: `read -Y` cut into chunks), their matches arriving in order,
 // unless the filter reads only members of a data packet that its bytes give in place (addresses,
-// ports: plain-filter.ts), which is cheaper than decoding it anywhere.
+// ports: plain-filter.ts), which is cheaper than decoding it anywhere. A common control message
+// is read in place too when the filter reads only its type, nonce, EIDs and outer or inner
+// addresses and ports (plain-control-filter.ts).
 
 import type { Frame } from '../capture/types.js';
 import { compileFilterAmongPlan, type CompiledFilter } from '../flows/filter.js';
 import { writePacketJson } from '../output/json.js';
 import { keptPaths, PrunedObjectWriter } from '../output/json-writer.js';
+import { plainControlTest } from './plain-control-filter.js';
 import { plainDataTest } from './plain-filter.js';
 import type { DataSource } from './source.js';
 
@@ -38,6 +41,8 @@ export class PacketFilter {
   private readonly writer: PrunedObjectWriter;
   /** The filter over plain data packets read in place, when it reads only what that builds. */
   private readonly plain: ((f: Frame) => boolean | undefined) | undefined;
+  /** The filter over common control messages read in place, when it reads only what that builds. */
+  private readonly plainControl: ((f: Frame) => boolean | undefined) | undefined;
   /** The filter's verdict per packet type, for the packets whose type the source knows (undefined: decode and test). */
   private readonly verdicts = new Map<string, boolean | undefined>();
   /** Sequence numbers of the matches, ascending; match number `n` is at index `n - dropped`. */
@@ -60,7 +65,9 @@ export class PacketFilter {
   ) {
     this.filter = compileFilterAmongPlan(text, 'packet', ['exchange']);
     this.writer = new PrunedObjectWriter(keptPaths(this.filter.paths));
-    this.plain = source.scanFrame && source.plainInPlace?.() ? plainDataTest(this.filter) : undefined;
+    const inPlace = source.scanFrame && source.plainInPlace?.();
+    this.plain = inPlace ? plainDataTest(this.filter) : undefined;
+    this.plainControl = inPlace ? plainControlTest(this.filter) : undefined;
     this.text = text.trim();
     this.next = source.packetRange().first;
     this.unsubscribe = source.subscribe((changed) => {
@@ -165,9 +172,12 @@ export class PacketFilter {
       if (!this.verdicts.has(type)) this.verdicts.set(type, (verdict = this.filter.byType(type)));
       if (verdict !== undefined) return verdict;
     }
-    if (this.plain && (type === undefined || type === 'data') && this.source.plainInPlace!()) {
+    const plain = type === undefined || type === 'data' ? this.plain : undefined;
+    const control = type !== 'data' ? this.plainControl : undefined;
+    if ((plain || control) && this.source.plainInPlace!()) {
       const f = this.source.scanFrame!(seq);
-      const verdict = f && this.plain(f);
+      let verdict = f && plain?.(f);
+      if (f && verdict === undefined) verdict = control?.(f);
       if (verdict !== undefined) return verdict;
     }
     const v = this.source.scanPacket(seq);
