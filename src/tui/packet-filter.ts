@@ -18,6 +18,7 @@ import { writePacketJson } from '../output/json.js';
 import { keptPaths, PrunedObjectWriter } from '../output/json-writer.js';
 import { plainControlTest } from './plain-control-filter.js';
 import { plainDataTest } from './plain-filter.js';
+import { SeqList } from './seq-list.js';
 import type { DataSource } from './source.js';
 
 /** How long one slice of the scan may hold the event loop. */
@@ -46,8 +47,7 @@ export class PacketFilter {
   /** The filter's verdict per packet type, for the packets whose type the source knows (undefined: decode and test). */
   private readonly verdicts = new Map<string, boolean | undefined>();
   /** Sequence numbers of the matches, ascending; match number `n` is at index `n - dropped`. */
-  private seqs = new Float64Array(1024);
-  private used = 0;
+  private readonly seqs = new SeqList();
   private dropped = 0;
   /** The next packet to look at. */
   private next: number;
@@ -85,7 +85,7 @@ export class PacketFilter {
       text,
       (seqs, scanned) => {
         if (this.stopped) return;
-        for (const seq of seqs) if (seq >= this.next) this.push(seq);
+        for (const seq of seqs) if (seq >= this.next) this.seqs.push(seq);
         this.next = Math.max(this.next, scanned);
         for (const l of this.listeners) l();
       },
@@ -122,22 +122,22 @@ export class PacketFilter {
   progress(): FilterProgress {
     const { first, end } = this.source.packetRange();
     const from = Math.max(first, Math.min(this.next, end));
-    return { first: this.dropped, end: this.dropped + this.used, scanned: from - first, of: end - first, caughtUp: !this.parallel && this.next >= end };
+    return { first: this.dropped, end: this.dropped + this.seqs.length, scanned: from - first, of: end - first, caughtUp: !this.parallel && this.next >= end };
   }
 
   /** The sequence number of match `n` (as numbered by progress()), if it is still kept. */
   at(n: number): number | undefined {
     const i = n - this.dropped;
-    return i >= 0 && i < this.used ? this.seqs[i] : undefined;
+    return i >= 0 && i < this.seqs.length ? this.seqs.get(i) : undefined;
   }
 
   /** The number of the first match at or after packet `seq` among the matches before `end`. */
-  lowerBound(seq: number, end = this.dropped + this.used): number {
+  lowerBound(seq: number, end = this.dropped + this.seqs.length): number {
     let lo = 0;
-    let hi = Math.max(0, Math.min(this.used, end - this.dropped));
+    let hi = Math.max(0, Math.min(this.seqs.length, end - this.dropped));
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.seqs[mid]! < seq) lo = mid + 1;
+      if (this.seqs.get(mid) < seq) lo = mid + 1;
       else hi = mid;
     }
     return this.dropped + lo;
@@ -158,7 +158,7 @@ export class PacketFilter {
     let n = 0;
     while (this.next < end) {
       const seq = this.next++;
-      if (this.matches(seq)) this.push(seq);
+      if (this.matches(seq)) this.seqs.push(seq);
       if ((++n & 15) === 0 && performance.now() >= deadline) break;
     }
     for (const l of this.listeners) l();
@@ -186,22 +186,12 @@ export class PacketFilter {
     return this.filter.test(this.writer.result as Record<string, unknown>);
   }
 
-  private push(seq: number): void {
-    if (this.used === this.seqs.length) {
-      const grown = new Float64Array(this.seqs.length * 2);
-      grown.set(this.seqs);
-      this.seqs = grown;
-    }
-    this.seqs[this.used++] = seq;
-  }
-
   /** Drops the matches the source no longer keeps (live and lab evict the oldest packets). */
   private forgetBefore(first: number): void {
-    if (!this.used || this.seqs[0]! >= first) return;
+    const s = this.seqs;
     let k = 0;
-    while (k < this.used && this.seqs[k]! < first) k++;
-    this.seqs.copyWithin(0, k, this.used);
-    this.used -= k;
+    while (k < s.length && s.get(k) < first) k++;
+    s.dropFront(k);
     this.dropped += k;
   }
 }
