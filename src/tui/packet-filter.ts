@@ -9,8 +9,8 @@
 // free (the source's scanParallel: `read -Y` cut into chunks), their matches arriving in order,
 // unless the filter reads only members of a data packet that its bytes give in place (addresses,
 // ports: plain-filter.ts), which is cheaper than decoding it anywhere. A common control message
-// is read in place too when the filter reads only its type, nonce, EIDs and outer or inner
-// addresses and ports (plain-control-filter.ts).
+// is read in place too when the filter reads only its type, nonce, EIDs, RLOCs and outer or
+// inner addresses and ports (plain-control-filter.ts).
 
 import type { Frame } from '../capture/types.js';
 import { compileFilterAmongPlan, type CompiledFilter } from '../flows/filter.js';

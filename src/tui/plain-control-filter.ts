@@ -1,6 +1,6 @@
 // The packet filter's verdict on a common control message (capture/plain-control.ts) from its
-// frame bytes, for a filter that reads only the members built here (`eid in …`, `nonce == …`,
-// `type`, the outer addresses and ports): control messages are a fifth of a capture, and decoding
+// frame bytes, for a filter that reads only the members built here (`eid in …`, `rloc == …`,
+// `nonce == …`, `type`, the outer addresses and ports): control messages are a fifth of a capture, and decoding
 // each one and building its JSON object for the filter cost most of a filter's time and garbage,
 // as for data packets (plain-filter.ts). The object built holds, on every path the filter reads,
 // what the packet's `read --json` object holds there (output/json-control-fast.ts writes it from
@@ -18,14 +18,17 @@ import type { CompiledFilter } from '../flows/filter.js';
 /** The outer members every packet's object starts with. */
 const HEAD = ['frame', 'len', 'src', 'dst', 'sport', 'dport'] as const;
 /** A message's members built here: at the top, or in an ECM's `inner`. */
-const MESSAGE = ['type', 'nonce', 'eid', 'eids', 'source_eid', 'records.eid', 'map_reply.eid'] as const;
+const MESSAGE = [
+  ...['type', 'nonce', 'eid', 'eids', 'source_eid', 'records.eid', 'map_reply.eid'],
+  ...['itr_rlocs', 'records.locators.rloc', 'map_reply.locators.rloc', 'nat.global_etr_rloc', 'nat.rtr_rlocs'],
+] as const;
 /** An ECM's inner IP and UDP header, beside its message in `inner`. */
 const ECM_INNER = ['src', 'dst', 'sport', 'dport'] as const;
 
 const PLAIN_BUILT = new Set<string>([...HEAD, ...MESSAGE]);
 const ECM_BUILT = new Set<string>([...HEAD, 'type', ...[...ECM_INNER, ...MESSAGE].map((m) => `inner.${m}`)]);
 /** A message's members at the top: an ECM's object has them in `inner` only. */
-const MESSAGE_TOP = new Set(['nonce', 'eid', 'eids', 'source_eid', 'records', 'map_reply']);
+const MESSAGE_TOP = new Set(['nonce', 'eid', 'eids', 'source_eid', 'records', 'map_reply', 'itr_rlocs', 'nat']);
 /** What no common control message's object holds (the reliable transport's, an ICMP error's, a data packet's). */
 const ABSENT = new Set(['messages', 'quoted', 'icmp', 'transport', 'summary']);
 
@@ -57,6 +60,11 @@ interface MessageReads {
   sourceEid: boolean;
   records: boolean;
   mapReply: boolean;
+  itrRlocs: boolean;
+  recordRlocs: boolean;
+  mapReplyRlocs: boolean;
+  globalEtrRloc: boolean;
+  rtrRlocs: boolean;
 }
 
 interface Reads {
@@ -68,7 +76,20 @@ interface Reads {
 
 function readsOf(names: Set<string>, pre: string): MessageReads {
   const has = (m: string) => names.has(pre + m);
-  return { type: has('type'), nonce: has('nonce'), eid: has('eid'), eids: has('eids'), sourceEid: has('source_eid'), records: has('records.eid'), mapReply: has('map_reply.eid') };
+  return {
+    type: has('type'),
+    nonce: has('nonce'),
+    eid: has('eid'),
+    eids: has('eids'),
+    sourceEid: has('source_eid'),
+    records: has('records.eid'),
+    mapReply: has('map_reply.eid'),
+    itrRlocs: has('itr_rlocs'),
+    recordRlocs: has('records.locators.rloc'),
+    mapReplyRlocs: has('map_reply.locators.rloc'),
+    globalEtrRloc: has('nat.global_etr_rloc'),
+    rtrRlocs: has('nat.rtr_rlocs'),
+  };
 }
 
 /** What to build for every path, or undefined when a path reads a member not built here. */
@@ -103,10 +124,32 @@ function addressText(b: Uint8Array, a: number, maskLen: number): string {
 
 const hex8 = (n: number) => n.toString(16).padStart(8, '0');
 
-/** Record i's EID, its mask length from a mapping or referral record's header. */
-function recordEid(b: Uint8Array, c: PlainControl, i: number, referral: boolean): string {
+/** Record i's EID (its mask length from a mapping or referral record's header) and its locators' RLOCs, as `eid` and `rlocs` name them. */
+function record(b: Uint8Array, c: PlainControl, i: number, referral: boolean, eid: boolean, rlocs: boolean): Record<string, unknown> {
   const r = c.records[i]!;
-  return addressText(b, r + 10, fieldValue((referral ? REFERRAL_HEADER : MAPPING_HEADER).maskLen, u32(b, r + 4)));
+  const o: Record<string, unknown> = {};
+  if (eid) o.eid = addressText(b, r + 10, fieldValue((referral ? REFERRAL_HEADER : MAPPING_HEADER).maskLen, u32(b, r + 4)));
+  if (rlocs) {
+    // A referral's referrals are `locators` too (json-lisp.ts, writeReferral).
+    const first = c.firstLocator[i]!;
+    const locators = new Array<{ rloc: string }>(c.firstLocator[i + 1]! - first);
+    for (let j = 0; j < locators.length; j++) locators[j] = { rloc: addressText(b, c.locators[first + j]! + 6, -1) };
+    o.locators = locators;
+  }
+  return o;
+}
+
+/** An Info-Reply's NAT-Traversal addresses that `r` names: the global ETR RLOC is left out when AFI 0, an RTR's is null. */
+function nat(b: Uint8Array, c: PlainControl, r: MessageReads): Record<string, unknown> {
+  const a = c.natAddresses;
+  const o: Record<string, unknown> = {};
+  if (r.globalEtrRloc && u16(b, a[0]!) !== Afi.None) o.global_etr_rloc = addressText(b, a[0]!, -1);
+  if (r.rtrRlocs) {
+    const rtrs = new Array<string | null>(c.natCount - 3);
+    for (let i = 3; i < c.natCount; i++) rtrs[i - 3] = u16(b, a[i]!) === Afi.None ? null : addressText(b, a[i]!, -1);
+    o.rtr_rlocs = rtrs;
+  }
+  return o;
 }
 
 /** The scanned message's members that `r` names, into `o`. */
@@ -116,23 +159,29 @@ function message(o: Record<string, unknown>, b: Uint8Array, c: PlainControl, r: 
   if (r.nonce) o.nonce = hex8(u32(b, c.msg + 4)) + hex8(u32(b, c.msg + 8));
   if (type === MessageType.MapRequest) {
     if (r.sourceEid && c.sourceEid >= 0) o.source_eid = addressText(b, c.sourceEid, -1);
+    if (r.itrRlocs) {
+      const itrs = new Array<string>(c.itrCount);
+      for (let i = 0; i < c.itrCount; i++) itrs[i] = addressText(b, c.itrs[i]!, -1);
+      o.itr_rlocs = itrs;
+    }
     if (r.eids) {
       const eids = new Array<string>(c.eidCount);
       for (let i = 0; i < c.eidCount; i++) eids[i] = addressText(b, c.eids[i]!, b[c.eids[i]! - 1]!);
       o.eids = eids;
     }
     // Its map-data, when M is set, is the one record scanned.
-    if (r.mapReply && c.recordCount) o.map_reply = { eid: recordEid(b, c, 0, false) };
+    if ((r.mapReply || r.mapReplyRlocs) && c.recordCount) o.map_reply = record(b, c, 0, false, r.mapReply, r.mapReplyRlocs);
     return;
   }
   if (type === MessageType.Info) {
     if (r.eid && c.infoEid >= 0) o.eid = addressText(b, c.infoEid, b[c.info + 5]!);
+    if ((r.globalEtrRloc || r.rtrRlocs) && c.nat >= 0) o.nat = nat(b, c, r);
     return;
   }
-  if (r.records) {
+  if (r.records || r.recordRlocs) {
     const referral = SHAPES[type]!.parts.includes('referrals');
-    const records = new Array<{ eid: string }>(c.recordCount);
-    for (let i = 0; i < c.recordCount; i++) records[i] = { eid: recordEid(b, c, i, referral) };
+    const records = new Array<Record<string, unknown>>(c.recordCount);
+    for (let i = 0; i < c.recordCount; i++) records[i] = record(b, c, i, referral, r.records, r.recordRlocs);
     o.records = records;
   }
 }

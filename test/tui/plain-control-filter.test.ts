@@ -38,8 +38,10 @@ const at = (o: Obj, path: string) => values(o as never, path, PLAIN);
 const PATHS = [
   ...['frame', 'len', 'src', 'dst', 'sport', 'dport', 'type', 'nonce', 'eid', 'eids', 'source_eid', 'records.eid', 'map_reply.eid'],
   ...['inner.src', 'inner.dst', 'inner.sport', 'inner.dport', 'inner.type', 'inner.nonce', 'inner.eid', 'inner.eids', 'inner.source_eid', 'inner.records.eid', 'inner.map_reply.eid'],
+  ...['itr_rlocs', 'records.locators.rloc', 'map_reply.locators.rloc', 'nat.global_etr_rloc', 'nat.rtr_rlocs'],
+  ...['inner.itr_rlocs', 'inner.records.locators.rloc', 'inner.map_reply.locators.rloc', 'inner.nat.global_etr_rloc', 'inner.nat.rtr_rlocs'],
   ...['messages.eid', 'quoted.eids', 'quoted.inner.nonce', 'inner.lisp.records.eid', 'records.eid.x', 'inner.src.x'],
-  ...['ttl', 'records.ttl', 'probe', 'itr_rlocs', 'inner.ttl', 'ddt', 'records.locators.rloc', 'key_id'],
+  ...['ttl', 'records.ttl', 'probe', 'inner.ttl', 'ddt', 'records.locators.priority', 'nat.ms_rloc', 'key_id'],
 ];
 
 const EID = lookupField('packet', 'eid')!;
@@ -60,6 +62,9 @@ const filters: ((o: Obj, addr: string, n: number) => string)[] = [
   (o, a, n) => `udp.port == ${n & 1 ? o.sport : 4342} && !(dst == ${a})`,
   (o, _, n) => `frame == ${(o.frame as number) + (n & 1)} || len > ${(o.len as number) - (n % 3)}`,
   (_, a) => `map-register || eid == ${a}`,
+  (o, a, n) => `rloc == ${pick(values(o as never, 'rloc', lookupField('packet', 'rloc')!), n) ?? a}`,
+  (o, a, n) => `itr_rlocs == ${pick(at(o, 'itr_rlocs'), n) ?? a} || inner.records.locators.rloc == ${pick(at(o, 'inner.records.locators.rloc'), n) ?? a}`,
+  (o, a, n) => `nat.rtr_rlocs == ${pick(at(o, 'nat.rtr_rlocs'), n) ?? a} || !(nat.global_etr_rloc == ${pick(at(o, 'nat.global_etr_rloc'), n) ?? a})`,
 ];
 
 function pick(all: unknown[], n: number): string | undefined {
@@ -131,17 +136,17 @@ describe('packet filter over common control messages in place', () => {
 
   it('leaves the filters on members it does not build to the general path', () => {
     const either = (m: string) => `${m} || inner.${m}`;
-    for (const text of [either('probe'), either('records.ttl > 3'), 'rloc == 192.0.2.1', either('key_id == 1'), `eid in 10.0.0.0/8 && (${either('records.locators.priority < 2')})`, 'ts > 0', 'auth_ok', 'ddt']) {
+    for (const text of [either('probe'), either('records.ttl > 3'), either('nat.ms_rloc == 192.0.2.1'), either('key_id == 1'), `eid in 10.0.0.0/8 && (${either('records.locators.priority < 2')})`, 'ts > 0', 'auth_ok', 'ddt']) {
       expect(plainControlTest(compile(text)), text).toBeUndefined();
     }
-    for (const text of ['eid in 10.0.0.0/8', 'type == map-register', 'nonce == 0x01', 'udp.port == 4342', 'frame == 3', 'inner.ttl > 3', 'records.ttl > 3']) {
+    for (const text of ['eid in 10.0.0.0/8', 'type == map-register', 'nonce == 0x01', 'udp.port == 4342', 'frame == 3', 'inner.ttl > 3', 'records.ttl > 3', 'rloc == 192.0.2.1 || eid == ::1']) {
       expect(plainControlTest(compile(text)), text).toBeDefined();
     }
   });
 });
 
 describe('packet filter over captures of control messages', () => {
-  const texts = ['eid in 0.0.0.0/0', 'eid in 10.0.0.0/8 || eids in ::/0', 'records.eid == 3.0.0.3/32 || inner.eids in 4.0.0.0/8', 'nonce == 0x5c0f6be60a5469e9 || ip.dst in 10.10.0.0/16', 'inner.type == map-request && inner.src in 0.0.0.0/1'];
+  const texts = ['eid in 0.0.0.0/0', 'eid in 10.0.0.0/8 || eids in ::/0', 'records.eid == 3.0.0.3/32 || inner.eids in 4.0.0.0/8', 'nonce == 0x5c0f6be60a5469e9 || ip.dst in 10.10.0.0/16', 'inner.type == map-request && inner.src in 0.0.0.0/1', 'rloc in 10.10.0.0/16 && !(rloc == 10.10.1.2)'];
   for (const name of ['control-ecm.pcap', 'control-info.pcap', 'control-map-referral.pcap', 'control-map-register.pcap', 'control-map-reply.pcap', 'control-map-request.pcap', 'lcaf.pcap', 'mn-handover.pcapng']) {
     it(`selects what read -Y selects in ${name}`, async () => {
       const file = join(PCAPS, name);
