@@ -8,13 +8,17 @@
 // and a filter that needs its data packets decoded go over worker threads instead when cores are
 // free (the source's scanParallel: `read -Y` cut into chunks), their matches arriving in order,
 // unless the filter reads only members of a data packet that its bytes give in place (addresses,
-// ports: plain-filter.ts), which is cheaper than decoding it anywhere.
+// ports: plain-filter.ts), which is cheaper than decoding it anywhere. A common control message
+// is read in place too when the filter reads only its type, nonce, EIDs, RLOCs and outer or
+// inner addresses and ports (plain-control-filter.ts).
 
 import type { Frame } from '../capture/types.js';
 import { compileFilterAmongPlan, type CompiledFilter } from '../flows/filter.js';
 import { writePacketJson } from '../output/json.js';
 import { keptPaths, PrunedObjectWriter } from '../output/json-writer.js';
+import { plainControlTest } from './plain-control-filter.js';
 import { plainDataTest } from './plain-filter.js';
+import { SeqList } from './seq-list.js';
 import type { DataSource } from './source.js';
 
 /** How long one slice of the scan may hold the event loop. */
@@ -38,11 +42,12 @@ export class PacketFilter {
   private readonly writer: PrunedObjectWriter;
   /** The filter over plain data packets read in place, when it reads only what that builds. */
   private readonly plain: ((f: Frame) => boolean | undefined) | undefined;
+  /** The filter over common control messages read in place, when it reads only what that builds. */
+  private readonly plainControl: ((f: Frame) => boolean | undefined) | undefined;
   /** The filter's verdict per packet type, for the packets whose type the source knows (undefined: decode and test). */
   private readonly verdicts = new Map<string, boolean | undefined>();
   /** Sequence numbers of the matches, ascending; match number `n` is at index `n - dropped`. */
-  private seqs = new Float64Array(1024);
-  private used = 0;
+  private readonly seqs = new SeqList();
   private dropped = 0;
   /** The next packet to look at. */
   private next: number;
@@ -60,7 +65,9 @@ export class PacketFilter {
   ) {
     this.filter = compileFilterAmongPlan(text, 'packet', ['exchange']);
     this.writer = new PrunedObjectWriter(keptPaths(this.filter.paths));
-    this.plain = source.scanFrame && source.plainInPlace?.() ? plainDataTest(this.filter) : undefined;
+    const inPlace = source.scanFrame && source.plainInPlace?.();
+    this.plain = inPlace ? plainDataTest(this.filter) : undefined;
+    this.plainControl = inPlace ? plainControlTest(this.filter) : undefined;
     this.text = text.trim();
     this.next = source.packetRange().first;
     this.unsubscribe = source.subscribe((changed) => {
@@ -78,7 +85,7 @@ export class PacketFilter {
       text,
       (seqs, scanned) => {
         if (this.stopped) return;
-        for (const seq of seqs) if (seq >= this.next) this.push(seq);
+        for (const seq of seqs) if (seq >= this.next) this.seqs.push(seq);
         this.next = Math.max(this.next, scanned);
         for (const l of this.listeners) l();
       },
@@ -115,22 +122,22 @@ export class PacketFilter {
   progress(): FilterProgress {
     const { first, end } = this.source.packetRange();
     const from = Math.max(first, Math.min(this.next, end));
-    return { first: this.dropped, end: this.dropped + this.used, scanned: from - first, of: end - first, caughtUp: !this.parallel && this.next >= end };
+    return { first: this.dropped, end: this.dropped + this.seqs.length, scanned: from - first, of: end - first, caughtUp: !this.parallel && this.next >= end };
   }
 
   /** The sequence number of match `n` (as numbered by progress()), if it is still kept. */
   at(n: number): number | undefined {
     const i = n - this.dropped;
-    return i >= 0 && i < this.used ? this.seqs[i] : undefined;
+    return i >= 0 && i < this.seqs.length ? this.seqs.get(i) : undefined;
   }
 
   /** The number of the first match at or after packet `seq` among the matches before `end`. */
-  lowerBound(seq: number, end = this.dropped + this.used): number {
+  lowerBound(seq: number, end = this.dropped + this.seqs.length): number {
     let lo = 0;
-    let hi = Math.max(0, Math.min(this.used, end - this.dropped));
+    let hi = Math.max(0, Math.min(this.seqs.length, end - this.dropped));
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.seqs[mid]! < seq) lo = mid + 1;
+      if (this.seqs.get(mid) < seq) lo = mid + 1;
       else hi = mid;
     }
     return this.dropped + lo;
@@ -151,7 +158,7 @@ export class PacketFilter {
     let n = 0;
     while (this.next < end) {
       const seq = this.next++;
-      if (this.matches(seq)) this.push(seq);
+      if (this.matches(seq)) this.seqs.push(seq);
       if ((++n & 15) === 0 && performance.now() >= deadline) break;
     }
     for (const l of this.listeners) l();
@@ -165,9 +172,12 @@ export class PacketFilter {
       if (!this.verdicts.has(type)) this.verdicts.set(type, (verdict = this.filter.byType(type)));
       if (verdict !== undefined) return verdict;
     }
-    if (this.plain && (type === undefined || type === 'data') && this.source.plainInPlace!()) {
+    const plain = type === undefined || type === 'data' ? this.plain : undefined;
+    const control = type !== 'data' ? this.plainControl : undefined;
+    if ((plain || control) && this.source.plainInPlace!()) {
       const f = this.source.scanFrame!(seq);
-      const verdict = f && this.plain(f);
+      let verdict = f && plain?.(f);
+      if (f && verdict === undefined) verdict = control?.(f);
       if (verdict !== undefined) return verdict;
     }
     const v = this.source.scanPacket(seq);
@@ -176,22 +186,12 @@ export class PacketFilter {
     return this.filter.test(this.writer.result as Record<string, unknown>);
   }
 
-  private push(seq: number): void {
-    if (this.used === this.seqs.length) {
-      const grown = new Float64Array(this.seqs.length * 2);
-      grown.set(this.seqs);
-      this.seqs = grown;
-    }
-    this.seqs[this.used++] = seq;
-  }
-
   /** Drops the matches the source no longer keeps (live and lab evict the oldest packets). */
   private forgetBefore(first: number): void {
-    if (!this.used || this.seqs[0]! >= first) return;
+    const s = this.seqs;
     let k = 0;
-    while (k < this.used && this.seqs[k]! < first) k++;
-    this.seqs.copyWithin(0, k, this.used);
-    this.used -= k;
+    while (k < s.length && s.get(k) < first) k++;
+    s.dropFront(k);
     this.dropped += k;
   }
 }
