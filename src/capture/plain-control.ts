@@ -11,7 +11,7 @@ import { u16, u32 } from '../dissect/bytes.js';
 import { looksLikeData } from '../dissect/classify.js';
 import { fieldOf, fieldValue, type Field, type Word } from '../dissect/field.js';
 import { ECM_HEADER, INFO, MAP_NOTIFY, MAP_REFERRAL, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD, REFERRAL_RECORD } from '../dissect/fields.js';
-import { AFI_MAX_MASK, Afi, AUTH_ALGORITHMS, LcafType, LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType } from '../dissect/registry.js';
+import { AFI_MAX_MASK, Afi, AUTH_ALGORITHMS, controlTypeName, LcafType, LISP_CONTROL_PORT, LISP_DATA_PORT, MessageType } from '../dissect/registry.js';
 import { plainIpv4Udp } from './plain-data.js';
 import type { Frame } from './types.js';
 
@@ -371,4 +371,16 @@ export function scanPlainControl(f: Frame, c: PlainControl): boolean {
     return message(b, c, l, stop);
   }
   return ecm(b, c, l, stop);
+}
+
+/** The `type` the JSON object of the scanned message itself carries (an Info's says request or reply). */
+export function plainMessageType(c: PlainControl): string {
+  return controlTypeName({ type: c.type, reply: c.type === MessageType.Info && (c.word & INFO_REPLY) !== 0 });
+}
+
+const ECM_TYPE = controlTypeName({ type: MessageType.ECM });
+
+/** The `type` of the scanned packet's JSON object: an ECM's, not the message it carries. */
+export function plainControlType(c: PlainControl): string {
+  return c.ecm >= 0 ? ECM_TYPE : plainMessageType(c);
 }

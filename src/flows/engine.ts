@@ -3,7 +3,7 @@
 // statistics. State is bounded throughout (see ExchangeTracker and MappingTracker).
 
 import type { LispPacket } from '../capture/packets.js';
-import type { PlainControl } from '../capture/plain-control.js';
+import { plainControlType, type PlainControl } from '../capture/plain-control.js';
 import type { PlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
 import { formatIPv4, formatIPv6 } from '../dissect/addr.js';
@@ -15,7 +15,7 @@ import { MappingTracker, type MappingOptions } from './mappings.js';
 import { StatsCollector, type Stats } from './stats.js';
 import type { Exchange, ExchangeSummary, Mapping } from './types.js';
 import { controlView, dataView, reliableViews, type ControlView } from './view.js';
-import { plainControlType, plainControlView } from './plain-control-view.js';
+import { plainControlView } from './plain-control-view.js';
 import { u32 } from '../dissect/bytes.js';
 
 /** Results a caller may do without (see FlowEngineOptions.without). */

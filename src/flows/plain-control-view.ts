@@ -9,7 +9,7 @@ import { formatIPv4, formatIPv6 } from '../dissect/addr.js';
 import { u16, u32 } from '../dissect/bytes.js';
 import { fieldOf, fieldValue } from '../dissect/field.js';
 import { ECM_HEADER, INFO, LOCATOR, MAP_REGISTER, MAP_REPLY, MAP_REQUEST, MAPPING_RECORD } from '../dissect/fields.js';
-import { Afi, controlTypeName, MessageType } from '../dissect/registry.js';
+import { Afi, MessageType } from '../dissect/registry.js';
 import type { LispAddress } from '../dissect/types.js';
 import { texts } from './text-pool.js';
 import type { ControlView, MessageView, NotifyView, RecordView, RegisterView, RequestView } from './view.js';
@@ -167,9 +167,4 @@ export function plainControlView(f: Frame, c: PlainControl): ControlView {
     v.ecm = { outerDst: dst, innerSrc, innerDst, ddt: (e & ECM_DDT) !== 0, depth: 1, toEtr: (e & ECM_TO_ETR) !== 0, toMs: (e & ECM_TO_MS) !== 0 };
   }
   return v;
-}
-
-/** The `type` of the packet's JSON object (an ECM's, not the message it carries), as controlTypeName names a decoded one. */
-export function plainControlType(c: PlainControl): string {
-  return controlTypeName(c.ecm >= 0 ? { type: MessageType.ECM } : { type: c.type, reply: c.type === MessageType.Info && (c.word & INFO_REPLY) !== 0 });
 }

@@ -8,10 +8,10 @@
 // segments; frame-context.ts) and those are replayed first (replay.ts).
 
 import type { PacketDecoderOptions } from '../capture/packets.js';
+import { plainControlType } from '../capture/plain-control.js';
 import { CaptureError, type Frame } from '../capture/types.js';
 import { splittableFile } from '../capture/split.js';
 import { FlowEngine } from '../flows/engine.js';
-import { plainControlType } from '../flows/plain-control-view.js';
 import { mergeCaptures } from '../flows/merge.js';
 import { Output } from '../output/io.js';
 import { defaultThreads, PARALLEL_MIN_BYTES, readParallel, type PipelineOptions } from '../output/parallel.js';

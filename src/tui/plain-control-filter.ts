@@ -6,13 +6,12 @@
 // what the packet's `read --json` object holds there (output/json-control-fast.ts writes it from
 // the same scan: the names and texts are its); a property test holds it to the general path.
 
-import { MAPPING_HEADER, plainControl, REFERRAL_HEADER, scanPlainControl, SHAPES, type PlainControl } from '../capture/plain-control.js';
+import { MAPPING_HEADER, plainControl, plainControlType, plainMessageType, REFERRAL_HEADER, scanPlainControl, SHAPES, type PlainControl } from '../capture/plain-control.js';
 import type { Frame } from '../capture/types.js';
-import { formatIPv4, formatIPv6 } from '../dissect/addr.js';
+import { formatIPv4, formatIPv6, toHex } from '../dissect/addr.js';
 import { u16, u32 } from '../dissect/bytes.js';
-import { fieldOf, fieldValue } from '../dissect/field.js';
-import { INFO } from '../dissect/fields.js';
-import { Afi, controlTypeName, MessageType } from '../dissect/registry.js';
+import { fieldValue } from '../dissect/field.js';
+import { Afi, MessageType } from '../dissect/registry.js';
 import type { CompiledFilter } from '../flows/filter.js';
 
 /** The outer members every packet's object starts with. */
@@ -31,8 +30,6 @@ const ECM_BUILT = new Set<string>([...HEAD, 'type', ...[...ECM_INNER, ...MESSAGE
 const MESSAGE_TOP = new Set(['nonce', 'eid', 'eids', 'source_eid', 'records', 'map_reply', 'itr_rlocs', 'nat']);
 /** What no common control message's object holds (the reliable transport's, an ICMP error's, a data packet's). */
 const ABSENT = new Set(['messages', 'quoted', 'icmp', 'transport', 'summary']);
-
-const INFO_REPLY = fieldOf(INFO, 'reply').mask;
 
 /**
  * The member of a common control message's object (an ECM's, or another's) that a path reads:
@@ -122,8 +119,6 @@ function addressText(b: Uint8Array, a: number, maskLen: number): string {
   return maskLen >= 0 ? `${iid}${addr}/${maskLen}` : iid + addr;
 }
 
-const hex8 = (n: number) => n.toString(16).padStart(8, '0');
-
 /** Record i's EID (its mask length from a mapping or referral record's header) and its locators' RLOCs, as `eid` and `rlocs` name them. */
 function record(b: Uint8Array, c: PlainControl, i: number, referral: boolean, eid: boolean, rlocs: boolean): Record<string, unknown> {
   const r = c.records[i]!;
@@ -155,8 +150,8 @@ function nat(b: Uint8Array, c: PlainControl, r: MessageReads): Record<string, un
 /** The scanned message's members that `r` names, into `o`. */
 function message(o: Record<string, unknown>, b: Uint8Array, c: PlainControl, r: MessageReads): void {
   const type = c.type;
-  if (r.type) o.type = controlTypeName({ type, reply: type === MessageType.Info && (c.word & INFO_REPLY) !== 0 });
-  if (r.nonce) o.nonce = hex8(u32(b, c.msg + 4)) + hex8(u32(b, c.msg + 8));
+  if (r.type) o.type = plainMessageType(c);
+  if (r.nonce) o.nonce = toHex(b, c.msg + 4, c.msg + 12);
   if (type === MessageType.MapRequest) {
     if (r.sourceEid && c.sourceEid >= 0) o.source_eid = addressText(b, c.sourceEid, -1);
     if (r.itrRlocs) {
@@ -202,7 +197,7 @@ function build(f: Frame, c: PlainControl, r: Reads): Record<string, unknown> {
     message(o, b, c, r.message);
     return o;
   }
-  o.type = 'ecm';
+  o.type = plainControlType(c);
   const inner: Record<string, unknown> = {};
   const q = c.innerIp;
   const v4 = c.innerVersion === 4;
