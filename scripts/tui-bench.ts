@@ -12,6 +12,7 @@
 // per other core that is free by the load average; 0: the scan packet by packet on the main thread
 // alone).
 
+import { boundHeapGrowth } from '../src/flows/heap.js';
 import { FileSource } from '../src/tui/file-source.js';
 import { PacketFilter } from '../src/tui/packet-filter.js';
 import { SessionView } from '../src/tui/sessions.js';
@@ -56,6 +57,7 @@ const cpu = () => {
 };
 
 export async function tuiBench(file: string, packets: number, filters: string[], threads?: number): Promise<TuiBenchResult> {
+  boundHeapGrowth(); // as `lispscope tui FILE` does
   const source = new FileSource([file], threads === undefined ? {} : { scan: { threads } });
   const t0 = performance.now();
   const c0 = cpu();

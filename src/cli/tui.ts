@@ -9,6 +9,7 @@ import { LISP_CONTROL_PORT } from '../dissect/registry.js';
 import { LiveCaptureError } from '../capture/live.js';
 import { CaptureError } from '../capture/types.js';
 import { LAB_SCENARIOS, labAddresses, labKeyRing, type LabScenario } from '../mn/lab.js';
+import { boundHeapGrowth } from '../flows/heap.js';
 import { FileSource } from '../tui/file-source.js';
 import { LabSource } from '../tui/lab-source.js';
 import { LiveSource } from '../tui/live-source.js';
@@ -88,6 +89,8 @@ export async function runTuiCommand(argv: string[], io: Io): Promise<number> {
   const keyFor = ring ? keyLookup(ring) : undefined;
   if (files.length) {
     const keys = keysPath && ring ? { keys: { text: readFileSync(keysPath, 'utf8'), path: keysPath } } : {};
+    // The flow engine runs over the whole capture and its sessions stay: the heap's peak is its.
+    boundHeapGrowth();
     source = new FileSource(files, { decoder: { decodeAs, ...(keyFor ? { keyFor } : {}) }, ...keys, ...(timeout ? { timeout } : {}) });
   } else if (iface !== undefined) {
     const bpf = a.values.get('capture-filter');

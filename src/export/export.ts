@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { readCapture } from '../capture/source.js';
+import { boundHeapGrowth } from '../flows/heap.js';
 import { Loader } from './loader.js';
 import { Recorder, type InputSummary, type RecorderOptions } from './recorder.js';
 import { sinkRowFormats, type Sink } from './sink.js';
@@ -80,19 +81,6 @@ async function record(path: string, stager: Stager, loader: Loader, opts: Record
   const rec = new Recorder(stager, opts);
   const r = await readCapture(path, { frame: (f) => (rec.frame(f), !loader.error), warning: opts.warning }, { pause: () => loader.pause() });
   return rec.finish({ format: r.format ?? 'pcap', ...(r.drops !== undefined ? { drops: r.drops } : {}) });
-}
-
-/**
- * The flow engine's state is nearly all of the heap and stays live until the input ends, while
- * DuckDB loads batches beside it. After each full collection V8 lets the old generation grow to
- * about twice what stayed live before collecting again: a 30% step bounds that (the engine's ~90
- * MB live on the bench capture is cheap to mark). And the young generation stays at its first
- * size (V8 otherwise grows it to 2 x 16 MB): the rows are written into buffers, and what the engine
- * allocates per packet dies young. Bench capture to DuckDB: peak ~405 MB to ~300 MB.
- */
-function boundHeapGrowth(): void {
-  setFlagsFromString('--heap-growing-percent=30');
-  setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 let gc: (() => void) | undefined;
