@@ -272,8 +272,6 @@ export class ExchangeTracker {
   private readonly timeout: number | undefined;
   private readonly maxOpen: number;
   private readonly maxLifetime: number;
-  /** Seconds an exchange waits at least after any packet of it (see `end`). */
-  private readonly settle: number;
   /** Order `close`: each exchange goes out as it closes, and the queue keeps only the latest (ICMP_SCAN). */
   private readonly byClose: boolean;
   /**
@@ -292,10 +290,14 @@ export class ExchangeTracker {
    * For each of `live`, a capture time up to which it cannot be over (-Infinity: not known yet):
    * the sweep passes over it without reading the exchange. Reading each of tens of thousands of
    * open exchanges, scattered over the heap, twice a second of capture missed the cache every time.
+   * The bound is the exchange's end (`end`) when the sweep last looked; whatever can bring the end
+   * earlier voids it (`moved`). A bound that allowed for any later packet (the end, or `now` plus
+   * the shortest wait a packet starts, whichever came first) had an unanswered exchange looked at
+   * three times before its end and once at it.
    */
   private liveUntil: number[] = [];
-  /** A packet came earlier than a sweep: the bounds of liveUntil, which assume time moves on, are void. */
-  private untilVoid = false;
+  /** For each of `live`, its startIndex: `moved` finds an exchange's place by it (`live` is in order of start). */
+  private liveStart: number[] = [];
   /** Everything in `live` before it is closed (the cap closes the oldest: it starts looking here). */
   private liveHead = 0;
   private openCount = 0;
@@ -346,8 +348,6 @@ export class ExchangeTracker {
     this.timeout = opts.timeout;
     this.maxOpen = opts.maxOpen ?? MAX_OPEN;
     this.maxLifetime = opts.maxLifetime ?? 300;
-    // The shortest wait a packet can start: an answered exchange's linger, or an unanswered one's.
-    this.settle = Math.min(LINGER, this.timeout ?? LINGER, this.timeout ?? Math.min(...Object.values(WAIT_BASE)));
     this.byClose = opts.order === 'close';
   }
 
@@ -388,20 +388,19 @@ export class ExchangeTracker {
 
   /** Advances capture time: closes what timed out. */
   sweep(now: number, force = false): void {
-    if (now < this.lastSweep) this.untilVoid = true;
     if (!force && now - this.lastSweep < 0.5) return;
     this.lastSweep = now;
     // Only the open ones are looked at: behind one long-lived exchange, the queue can hold
     // everything that started after it. Of those, only the ones whose bound has passed.
     const live = this.live;
     const until = this.liveUntil;
-    const bounded = !this.untilVoid;
-    const settle = this.settle;
+    const starts = this.liveStart;
     let n = 0;
     for (let i = 0; i < live.length; i++) {
       const t = until[i]!;
-      if (bounded && now <= t) {
+      if (now <= t) {
         live[n] = live[i]!;
+        starts[n] = starts[i]!;
         until[n++] = t;
         continue;
       }
@@ -413,12 +412,12 @@ export class ExchangeTracker {
         continue;
       }
       live[n] = e;
-      // Whatever a later packet does to it, the exchange then waits at least `settle` more seconds.
-      until[n++] = Math.min(end, now + settle);
+      starts[n] = starts[i]!;
+      until[n++] = end;
     }
     live.length = n;
     until.length = n;
-    this.untilVoid = false;
+    starts.length = n;
     this.liveHead = 0;
     this.emit();
     while (this.closedHead < this.closedTail) {
@@ -480,6 +479,7 @@ export class ExchangeTracker {
       for (const e of this.live) if (!e.closed) this.close(e);
       this.live = [];
       this.liveUntil = [];
+      this.liveStart = [];
       this.liveHead = 0;
     }
     this.emit(batch);
@@ -494,13 +494,28 @@ export class ExchangeTracker {
   }
 
   /**
-   * The capture time after which the exchange is over, as things stand: a packet of it at `t` later
-   * moves this to `t + settle` or beyond (its answer, a retransmission, a forward) or leaves it.
+   * The capture time after which the exchange is over, as things stand. It comes earlier only when
+   * the exchange stops waiting (answered: one that wants no answer is told so as it starts, before
+   * any sweep), its requester sends again (the wait restarts from then, perhaps shorter) or a packet
+   * of it is stamped earlier than the last: each calls `moved`.
    */
   private end(e: Open): number {
     const t = this.slots;
     const end = !this.waiting(e) ? t.last[e.slot]! + Math.min(LINGER, this.timeout ?? LINGER) : t.lastTx[e.slot]! + this.waitFor(e);
     return Math.min(end, t.start[e.slot]! + this.maxLifetime);
+  }
+
+  /** The exchange's end may have come earlier: the sweep's bound for it is void. */
+  private moved(e: Open): void {
+    const starts = this.liveStart;
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid]! < e.startIndex) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < starts.length && starts[lo] === e.startIndex) this.liveUntil[lo] = -Infinity;
   }
 
   /** Is the exchange over at capture time `now`. */
@@ -600,6 +615,7 @@ export class ExchangeTracker {
     this.queue.push(e);
     this.live.push(e);
     this.liveUntil.push(-Infinity);
+    this.liveStart.push(e.startIndex);
     this.openCount++;
     return e;
   }
@@ -620,6 +636,9 @@ export class ExchangeTracker {
   /** A packet of the exchange at `ts`: its frame joins it, and its last packet is this one. */
   private joined(e: Open, ref: FrameRef, ts: number): void {
     pushFrame(e, this.slots, ref);
+    // A packet stamped earlier than the last (captures merged by time may step back) brings an
+    // answered exchange's end earlier.
+    if (ts < this.slots.last[e.slot]!) this.moved(e);
     this.slots.last[e.slot] = ts;
   }
 
@@ -630,6 +649,7 @@ export class ExchangeTracker {
     s.retransmissions[e.slot]!++;
     s.interval[e.slot] = ts - s.lastTx[e.slot]!;
     s.lastTx[e.slot] = ts;
+    this.moved(e);
   }
 
   /** The requester (re)sent the request with `nonce` at `ts`. */
@@ -831,6 +851,7 @@ export class ExchangeTracker {
       this.slots.set(e.slot, SlotFlag.Asked);
       this.joined(e, ref, v.ts);
       this.slots.lastTx[e.slot] = v.ts;
+      this.moved(e);
       this.transmitted(e, nonce, v.ts);
       e.hops = lists.with(e.hops, v.dst);
       e.replyTo = lists.with(e.replyTo, v.src);
@@ -1074,6 +1095,7 @@ export class ExchangeTracker {
     const s = this.slots;
     if (!this.answered(e)) {
       s.set(e.slot, toRequester ? SlotFlag.Answered | SlotFlag.AnswerToRequester : SlotFlag.Answered);
+      this.moved(e);
       this.measure(e, v.ts, nonce);
       // For an SMR the responder stays the peer that was solicited.
       if (e.kind !== 'smr' && e.expects !== 'map-notify-ack') e.responder = v.ecm?.innerSrc ?? v.tunnel?.innerSrc ?? v.src;
@@ -1224,6 +1246,7 @@ export class ExchangeTracker {
     }
     if (!this.answered(e)) {
       this.slots.set(e.slot, SlotFlag.Answered | SlotFlag.AnswerToRequester);
+      this.moved(e);
       // Not filed by nonce: rtt_ms runs from the first transmission.
       this.measure(e, v.ts, undefined);
       if (this.outcomeOf(e) !== AUTH_FAILED) this.setOutcome(e, 'answered');

@@ -72,23 +72,39 @@ interface Tracking {
 
 /**
  * The last time each address was seen, in the order first seen. Per data packet one time changes:
- * times are kept in an array of numbers (no boxed number per packet), and addresses are found by a
- * scan while they are few (most destinations have one or two peers), by a map beyond.
+ * times are kept as numbers (no boxed number per packet), and addresses are found by a scan while
+ * they are few (most destinations have one or two peers), by a map beyond.
+ *
+ * The first address and its time are fields of their own: most hold one address (a destination's
+ * one peer, its one ETR), and a data packet then reads this object alone, where the arrays were four
+ * objects more to reach, scattered over the old generation (cache misses, for stats and mappings
+ * the most of a data packet's time). The others follow in `keys` and `times`.
  */
-class LastSeen {
-  private readonly keys: Addr[] = [];
-  private readonly times: number[] = [];
+export class LastSeen {
+  private k0: Addr | undefined = undefined;
+  /** NaN, not 0: a double from the start, so the field is never generalised from a small integer. */
+  private t0 = NaN;
+  private keys: Addr[] = NO_ADDRS;
+  private times: number[] = NO_TIMES;
+  /** The others' places (1 + their index in `keys`), once they are many. */
   private index: Map<Addr, number> | undefined;
 
   get size(): number {
-    return this.keys.length;
+    return this.k0 === undefined ? 0 : 1 + this.keys.length;
   }
 
+  /** The place of `k` (0: the first), or -1. */
   private find(k: Addr): number {
+    if (this.k0 === k) return 0;
     if (this.index) return this.index.get(k) ?? -1;
     const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) if (keys[i] === k) return i;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === k) return i + 1;
     return -1;
+  }
+
+  private setTime(i: number, t: number): void {
+    if (i === 0) this.t0 = t;
+    else this.times[i - 1] = t;
   }
 
   has(k: Addr): boolean {
@@ -97,31 +113,42 @@ class LastSeen {
 
   get(k: Addr): number | undefined {
     const i = this.find(k);
-    return i >= 0 ? this.times[i] : undefined;
+    return i < 0 ? undefined : i === 0 ? this.t0 : this.times[i - 1];
   }
 
   set(k: Addr, t: number): void {
     const i = this.find(k);
-    if (i >= 0) this.times[i] = t;
+    if (i >= 0) this.setTime(i, t);
     else this.add(k, t);
   }
 
   /** `set`, except that a new address beyond `max` is not kept. */
   note(k: Addr, t: number, max: number): void {
     const i = this.find(k);
-    if (i >= 0) this.times[i] = t;
-    else if (this.keys.length < max) this.add(k, t);
+    if (i >= 0) this.setTime(i, t);
+    else if (this.size < max) this.add(k, t);
   }
 
   private add(k: Addr, t: number): void {
-    const i = this.keys.length;
+    if (this.k0 === undefined) {
+      this.k0 = k;
+      this.t0 = t;
+      return;
+    }
+    if (this.keys === NO_ADDRS) {
+      this.keys = [];
+      this.times = [];
+    }
     this.keys.push(k);
     this.times.push(t);
+    const i = this.keys.length;
     if (this.index) this.index.set(k, i);
-    else if (i >= SCAN_MAX) this.index = new Map(this.keys.map((a, j) => [a, j]));
+    else if (i >= SCAN_MAX) this.index = new Map(this.keys.map((a, j) => [a, j + 1]));
   }
 
   *[Symbol.iterator](): IterableIterator<[Addr, number]> {
+    if (this.k0 === undefined) return;
+    yield [this.k0, this.t0];
     for (let i = 0; i < this.keys.length; i++) yield [this.keys[i]!, this.times[i]!];
   }
 }
@@ -181,6 +208,9 @@ const MAX_SETTLED = 4096;
 const MAX_STRINGS = 65_536;
 /** LastSeen finds addresses by a scan up to this many. */
 const SCAN_MAX = 16;
+/** A LastSeen's others before its second address (replaced, never added to). */
+const NO_ADDRS = Object.freeze([]) as unknown as Addr[];
+const NO_TIMES = Object.freeze([]) as unknown as number[];
 /** The timeline of an EID before its first entry (replaced, never added to). */
 const NO_ENTRIES = Object.freeze([]) as unknown as TimelineEntry[];
 
