@@ -232,6 +232,8 @@ export class ColumnTap implements JsonSink {
       } else {
         const start = i;
         while (i < end && isNumberByte(b[i]!)) i++;
+        // Not JsonWriter's text (white space, say): a writer's bug, not the packet's.
+        if (i === start) throw new Error(`control-row: unexpected byte ${c} at ${i} of a JSON line`);
         this.rawScalar(false, start, i);
       }
     }

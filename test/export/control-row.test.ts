@@ -108,4 +108,12 @@ describe('columns read back from the JSON text', () => {
     // Packets the fast path never sees (notes, LCAFs) are among them.
     expect(odd).toBeGreaterThan(300);
   });
+
+  it('refuses text no JsonWriter wrote (white space) instead of reading on', () => {
+    const tap = new ColumnTap();
+    tap.start();
+    tap.text.ensure(32);
+    tap.text.ascii('{"frame": 1,"ts":2}\n');
+    expect(() => tap.readText()).toThrow(/unexpected byte 32/);
+  });
 });
