@@ -7,6 +7,9 @@
 // its lists), then the JSON. A row whose values that format cannot carry as they are (an LCAF
 // address where a string goes, a null in a list, a backslash or control character) is left to
 // the JSON path: `fields` says so, and the caller stages the row's JSON as before.
+// A row written by a fast writer straight from the frame's bytes (json-control-fast.ts) is read
+// back from its text instead (readText): the same paths, the same values, no second description
+// of where in the JSON a column's value sits.
 
 import { JsonWriter, type JsonSink } from '../output/json-writer.js';
 import { bytesOf, OutBuffer, putTime } from '../output/out-buffer.js';
@@ -28,17 +31,32 @@ class Time {
   ) {}
 }
 
-type Value = string | number | boolean | null | Time;
+/**
+ * A string's or a number's text in a row read back from its JSON (readText): where it is in the
+ * tap's buffer. Its value is taken from the text only when the row's fields are written.
+ */
+class Raw {
+  constructor(
+    public string: boolean,
+    public start: number,
+    public end: number,
+  ) {}
+}
 
-/** A place in the row object: its members, its elements, and the paths that end here. */
+type Value = string | number | boolean | null | Time | Raw;
+
+/** A place in the row object: its members (by name, and by the length of the name's bytes), its elements, and the paths that end here. */
 interface Node {
   keys: Map<string, Node>;
+  byLength: (Node[] | undefined)[];
+  /** The member's name as bytes. */
+  name: Uint8Array;
   elem: Node | undefined;
   /** Indexes of the paths that end here. */
   ends: number[];
 }
 
-const node = (): Node => ({ keys: new Map(), elem: undefined, ends: [] });
+const node = (name = ''): Node => ({ keys: new Map(), byLength: [], name: bytesOf(name), elem: undefined, ends: [] });
 
 /** `records[].locators[].rloc` → the trie's leaf, made as needed. */
 function addPath(root: Node, path: string, index: number): void {
@@ -47,7 +65,10 @@ function addPath(root: Node, path: string, index: number): void {
     const list = part.endsWith('[]');
     const key = list ? part.slice(0, -2) : part;
     let k = n.keys.get(key);
-    if (!k) n.keys.set(key, (k = node()));
+    if (!k) {
+      n.keys.set(key, (k = node(key)));
+      (n.byLength[k.name.length] ??= []).push(k);
+    }
     n = k;
     if (list) n = n.elem ??= node();
   }
@@ -88,6 +109,9 @@ const ROOM = FIELDS_BUFFER - 1024;
 const TAB = 9;
 const NEWLINE = 10;
 const QUOTE = 39;
+const DQUOTE = 34;
+const BACKSLASH = 92;
+const DATA = bytesOf('data');
 const NUL = bytesOf(CONTROL_NULL);
 const TRUE = 49;
 const FALSE = 48;
@@ -104,6 +128,8 @@ export class ColumnTap implements JsonSink {
   private spilled: Uint8Array[] = [];
   /** The row's values in the order written, each linked to the next of its path. */
   private readonly value: Value[] = [];
+  /** readText's values, one per place in `value` (reused row after row). */
+  private readonly raws: Raw[] = [];
   private readonly next: number[] = [];
   private count = 0;
   /** Per path: its first and last value (valid when `rowOf` is this row). */
@@ -135,14 +161,111 @@ export class ColumnTap implements JsonSink {
     }, FIELDS_BUFFER);
   }
 
+  /**
+   * Starts a row. A fast writer may then write the row's JSON line into `text` (nothing else is
+   * written to the tap), and readText read its values.
+   */
   start(): void {
     this.row++;
     this.count = 0;
-    this.spilled = [];
+    if (this.spilled.length > 0) this.spilled = [];
     this.scratch.pos = 0;
     this.odd = false;
     this.depth = 0;
     this.member = ROOT;
+  }
+
+  /** Where a fast writer writes the row's JSON line, after `start`. */
+  get text(): OutBuffer {
+    return this.scratch;
+  }
+
+  /**
+   * Reads the values of the JSON line written into `text` (its newline dropped) as if its writer
+   * had written them through the tap: the text is JsonWriter's (no white space; a string at a
+   * column's path comes out of it as it went in, see putRaw).
+   */
+  readText(): void {
+    const b = this.scratch.buf;
+    let end = this.scratch.pos;
+    if (b[end - 1] === NEWLINE) this.scratch.pos = --end;
+    // After `{` or a comma in an object a member's name comes, else a value.
+    let name = false;
+    for (let i = 0; i < end; ) {
+      const c = b[i]!;
+      if (c === DQUOTE) {
+        const start = i + 1;
+        escaped = false;
+        i = stringEnd(b, start);
+        if (name) {
+          this.member = this.memberNamed(b, start, i);
+          // The quote and the colon.
+          i += 2;
+          name = false;
+        } else {
+          this.rawScalar(true, start, i);
+          i++;
+        }
+      } else if (c === 123) {
+        this.enter(false);
+        name = true;
+        i++;
+      } else if (c === 91) {
+        this.enter(true);
+        name = false;
+        i++;
+      } else if (c === 125 || c === 93) {
+        this.depth--;
+        i++;
+      } else if (c === 44) {
+        name = !this.arrays[this.depth - 1];
+        i++;
+      } else if (c === 116) {
+        this.scalar(true);
+        i += 4;
+      } else if (c === 102) {
+        this.scalar(false);
+        i += 5;
+      } else if (c === 110) {
+        this.scalar(null);
+        i += 4;
+      } else {
+        const start = i;
+        while (i < end && isNumberByte(b[i]!)) i++;
+        // Not JsonWriter's text (white space, say): a writer's bug, not the packet's.
+        if (i === start) throw new Error(`control-row: unexpected byte ${c} at ${i} of a JSON line`);
+        this.rawScalar(false, start, i);
+      }
+    }
+  }
+
+  /** The node of the member named by b[start, end) (a JSON string's contents) of the open object. */
+  private memberNamed(b: Uint8Array, start: number, end: number): Node | undefined {
+    const parent = this.depth === 0 ? undefined : this.nodes[this.depth - 1];
+    if (parent === undefined) return undefined;
+    if (escaped) return parent.keys.get(unquote(b, start, end));
+    const named = parent.byLength[end - start];
+    if (named === undefined) return undefined;
+    next: for (const n of named) {
+      const name = n.name;
+      for (let i = 0; i < name.length; i++) if (name[i] !== b[start + i]) continue next;
+      return n;
+    }
+    return undefined;
+  }
+
+  /** A string's or a number's text at the place about to be written, when a path ends there. */
+  private rawScalar(string: boolean, start: number, end: number): void {
+    const n = this.here();
+    if (n === undefined || n.ends.length === 0) return;
+    let r = this.raws[this.count];
+    if (r === undefined) r = this.raws[this.count] = new Raw(string, start, end);
+    else {
+      r.string = string;
+      r.start = start;
+      r.end = end;
+    }
+    this.scalar(r);
   }
 
   /** The node of the value about to be written. */
@@ -273,12 +396,20 @@ export class ColumnTap implements JsonSink {
     out.pos = 0;
     if (this.odd) return false;
     const t = this.head(TYPE_PATH);
-    const data = t >= 0 && this.value[t] === 'data';
+    const data = t >= 0 && this.isData(this.value[t]!);
     for (const f of FIELDS) {
       if (out.pos > ROOM) return false;
       out.byte(TAB);
       if (!this.field(f, data ? f.dataPaths : f.paths)) return false;
     }
+    return true;
+  }
+
+  private isData(v: Value): boolean {
+    if (!(v instanceof Raw)) return v === 'data';
+    const b = this.scratch.buf;
+    if (!v.string || v.end - v.start !== DATA.length) return false;
+    for (let i = 0; i < DATA.length; i++) if (b[v.start + i] !== DATA[i]) return false;
     return true;
   }
 
@@ -289,7 +420,7 @@ export class ColumnTap implements JsonSink {
       for (const p of paths) {
         const i = this.head(p);
         const v = i < 0 ? null : this.value[i]!;
-        if (v !== null) return putValue(out, v, f.type, false);
+        if (v !== null) return putValue(out, v, f.type, false, this.scratch.buf);
       }
       out.ensure(2);
       out.raw(NUL);
@@ -305,7 +436,7 @@ export class ColumnTap implements JsonSink {
         if (v === null || out.pos > ROOM) return false;
         if (n++ > 0) out.byte(44);
         if (quote) out.byte(QUOTE);
-        if (!putValue(out, v, f.type, true)) return false;
+        if (!putValue(out, v, f.type, true, this.scratch.buf)) return false;
         if (quote) {
           out.ensure(1);
           out.byte(QUOTE);
@@ -362,8 +493,82 @@ function putString(out: OutBuffer, s: string, inList: boolean): boolean {
   return true;
 }
 
+/** Whether the last string stringEnd went through had an escape. */
+let escaped = false;
+
+/** Where the string whose contents start at `i` ends (its closing quote). */
+function stringEnd(b: Uint8Array, i: number): number {
+  for (;;) {
+    const c = b[i]!;
+    if (c === DQUOTE) return i;
+    if (c === BACKSLASH) {
+      escaped = true;
+      i += 2;
+    } else i++;
+  }
+}
+
+/** A JSON string's value from its contents b[start, end) (escapes and all). */
+function unquote(b: Uint8Array, start: number, end: number): string {
+  return JSON.parse(Buffer.from(b.buffer, b.byteOffset + start - 1, end - start + 2).toString('utf8')) as string;
+}
+
+/** The bytes of a JSON number: digits, sign, point, exponent. */
+function isNumberByte(c: number): boolean {
+  return (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 43 || c === 101 || c === 69;
+}
+
+/**
+ * A string's or number's text (readText) as its column's type takes it: what putValue does with
+ * the value the text stands for, which is the text itself as JsonWriter writes it. The text is
+ * taken as it is, checked as putString and putNumber check values; anything else (an escape, a
+ * number that may not be written as it is) goes by its value.
+ */
+function putRaw(out: OutBuffer, r: Raw, type: ColumnType, inList: boolean, b: Uint8Array): boolean {
+  const { start, end } = r;
+  if (!r.string) {
+    // A number's text is putNumber's (JsonWriter.num writes the same), exponents aside. A time is
+    // written as a number (putTime, both ways); only `ts` is one, and its column is a double.
+    if (type === 'double') {
+      for (let i = start; i < end; i++) if ((b[i]! | 32) === 101) return false;
+    } else if (type === 'int' || type === 'int[]') {
+      // At most 15 digits: a safe integer. Else its value decides.
+      let plain = end - start <= 15;
+      for (let i = start; plain && i < end; i++) {
+        const c = b[i]!;
+        plain = (c >= 48 && c <= 57) || (c === 45 && i === start);
+      }
+      if (!plain) return putValue(out, Number(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1')), type, inList, b);
+    } else return false;
+    out.ensure(end - start);
+    copy(out, b, start, end);
+    return true;
+  }
+  if (type !== 'text' && type !== 'text[]') return false;
+  // What putString counts: UTF-16 code units (a 4-byte UTF-8 sequence is two).
+  let units = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c === BACKSLASH) return putString(out, unquote(b, start, end), inList);
+    if (c < 32 || (inList && c === QUOTE)) return false;
+    if (c < 0x80 || c >= 0xc0) units += c >= 0xf0 ? 2 : 1;
+  }
+  if (units * 3 > ROOM - out.pos) return false;
+  copy(out, b, start, end);
+  return true;
+}
+
+/** b[start, end) into `out` (which has room): short texts, copied without a view of them. */
+function copy(out: OutBuffer, b: Uint8Array, start: number, end: number): void {
+  const buf = out.buf;
+  let p = out.pos;
+  for (let i = start; i < end; i++) buf[p++] = b[i]!;
+  out.pos = p;
+}
+
 /** One value as its column's type takes it; false when the format cannot carry it. */
-function putValue(out: OutBuffer, v: Value, type: ColumnType, inList: boolean): boolean {
+function putValue(out: OutBuffer, v: Value, type: ColumnType, inList: boolean, text: Uint8Array): boolean {
+  if (v instanceof Raw) return putRaw(out, v, type, inList, text);
   switch (type) {
     case 'text':
     case 'text[]':

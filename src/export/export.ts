@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { readCapture } from '../capture/source.js';
 import { boundHeapGrowth } from '../flows/heap.js';
 import { Loader } from './loader.js';
+import { clearPools } from '../flows/text-pool.js';
 import { Recorder, type InputSummary, type RecorderOptions } from './recorder.js';
 import { sinkRowFormats, type Sink } from './sink.js';
 import { Stager } from './stage.js';
@@ -58,7 +59,9 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
       // The input's flow engine (hundreds of MB of heap on a large capture) is garbage now; the
       // last batches (exchanges, mappings) and the Parquet files' COPY come after it, and would
       // otherwise be loaded with it still in memory: V8 collects it only once the main thread
-      // allocates again, which it hardly does while DuckDB works.
+      // allocates again, which it hardly does while DuckDB works. The engine's text pools (up to
+      // 65,536 texts and lists each, module-wide) would outlive it: they go too.
+      clearPools();
       collectGarbage();
       await loader.drained();
       await begun;

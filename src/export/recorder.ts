@@ -1,13 +1,16 @@
 // One input (a capture file, or a live interface) turned into rows: every frame goes through the
-// same decoder and flow engine as `read`, `flows` and `mappings`, and every row is written by their
-// JSON writers, so the tables hold exactly what those commands print.
+// same decoder (or the same scans of plain data and common control messages) and flow engine as
+// `read`, `flows` and `mappings`, and every row is written by their JSON writers, so the tables
+// hold exactly what those commands print.
 
 import { PacketDecoder, type LispPacket, type PacketDecoderOptions } from '../capture/packets.js';
+import { plainControl, scanPlainControl } from '../capture/plain-control.js';
 import { plainData, scanPlainData } from '../capture/plain-data.js';
 import type { Frame } from '../capture/types.js';
 import { FlowEngine } from '../flows/engine.js';
 import type { Predicate } from '../flows/filter.js';
 import type { Exchange, Mapping } from '../flows/types.js';
+import { writeScannedControlJson } from '../output/json-control-fast.js';
 import { writeExchangeJson } from '../output/json-exchange-fast.js';
 import { exchangeJson, handoverJson, mappingJson, timelineJson } from '../output/json-flows.js';
 import type { JsonOptions } from '../output/json-lisp.js';
@@ -66,6 +69,13 @@ export class Recorder {
   /** Other packets are staged as their columns' values beside the JSON (control-row.ts), unless plainRows is false. */
   private readonly tap: ColumnTap | undefined;
   private readonly scanned = plainData();
+  /**
+   * Common control messages skip it too (as read --json and flows do), unless a key is given: its
+   * verdicts are the decoder's. Their rows are their JSON lines written from the frame's bytes,
+   * the columns read back from those (ColumnTap.readText).
+   */
+  private readonly fastControl: boolean;
+  private readonly scannedControl = plainControl();
   private readonly linkTypes = new Set<number>();
   private linkType = -1;
   private firstTs: number | undefined;
@@ -97,6 +107,7 @@ export class Recorder {
     this.jw = new JsonWriter(this.packets.out);
     this.fast = opts.plainRows !== false && !opts.filters && !opts.decoder?.all && !namesPorts(opts.decoder?.decodeAs);
     this.packets.plainRows = this.fast;
+    this.fastControl = this.fast && !opts.decoder?.keyFor;
     this.writePlain = opts.plainRow ?? writePlainRow;
     if (opts.plainRows !== false) this.tap = new ColumnTap();
   }
@@ -116,8 +127,22 @@ export class Recorder {
       this.packets.endPlain();
       return;
     }
+    if (this.fastControl && this.plainControl(f)) return;
     const p = this.decoder.decode(f);
     if (p) this.packet(p);
+  }
+
+  /** A common control message's row, when the scan takes the frame and its line fits the tap. */
+  private plainControl(f: Frame): boolean {
+    const c = this.scannedControl;
+    const tap = this.tap!;
+    if (!scanPlainControl(f, c)) return false;
+    tap.start();
+    if (!writeScannedControlJson(f, c, tap.text)) return false;
+    this.engine.plainControl(f, c);
+    tap.readText();
+    this.tapped(tap);
+    return true;
   }
 
   private packet(p: LispPacket): void {
@@ -134,6 +159,11 @@ export class Recorder {
     }
     tap.start();
     writePacketJson(tap, p, this.opts.json);
+    this.tapped(tap);
+  }
+
+  /** Stages the row the tap holds: its columns' values beside its JSON, or (when they do not fit the format) its JSON. */
+  private tapped(tap: ColumnTap): void {
     if (tap.fields()) {
       tap.writeRow(this.packets.beginControl(), this.opts.controlOrigin);
       this.packets.endControl();

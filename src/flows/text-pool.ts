@@ -22,10 +22,7 @@ export class TextPool {
   get(s: string): string {
     const t = this.texts.get(s);
     if (t !== undefined) return t;
-    if (this.texts.size >= MAX_TEXTS) {
-      this.texts.clear();
-      this.ipv4s.clear();
-    }
+    if (this.texts.size >= MAX_TEXTS) this.clear();
     this.texts.set(s, s);
     return s;
   }
@@ -42,6 +39,12 @@ export class TextPool {
       this.ipv4s.set(k, t);
     }
     return t;
+  }
+
+  /** Starts over: no text held. */
+  clear(): void {
+    this.texts.clear();
+    this.ipv4s.clear();
   }
 
   /** The list with each text replaced by the pool's copy, in place. */
@@ -92,11 +95,26 @@ export class ListPool {
   /** Counts a new list: beyond MAX_TEXTS the pool starts over. */
   private made(): void {
     if (++this.count <= MAX_TEXTS) return;
+    this.clear();
+    this.count = 1;
+  }
+
+  /** Starts over: no list held. */
+  clear(): void {
     this.single.clear();
     this.extended.clear();
-    this.count = 1;
+    this.count = 0;
   }
 }
 
 /** The flow engine's list pool (bounded as `texts`). */
 export const lists = new ListPool();
+
+/**
+ * Empties both pools. They only spare copies, so this is safe at any time; a caller done with its
+ * engine lets their texts go with it (they would otherwise stay until the process ends).
+ */
+export function clearPools(): void {
+  texts.clear();
+  lists.clear();
+}

@@ -286,8 +286,15 @@ const scanned = plainControl();
 
 /** Writes the frame's line and returns true when it is a control message this writer takes. */
 export function writeControlJsonFast(f: Frame, out: OutBuffer): boolean {
-  const c = scanned;
-  if (!scanPlainControl(f, c) || HEAD_ROOM + PER_BYTE * c.udpLen > out.capacity) return false;
+  return scanPlainControl(f, scanned) && writeScannedControlJson(f, scanned, out);
+}
+
+/**
+ * Writes the line of a frame that scanPlainControl accepted into `c`; false (nothing written)
+ * when the line might not fit the buffer.
+ */
+export function writeScannedControlJson(f: Frame, c: PlainControl, out: OutBuffer): boolean {
+  if (HEAD_ROOM + PER_BYTE * c.udpLen > out.capacity) return false;
   out.ensure(HEAD_ROOM + PER_BYTE * c.udpLen);
   const buf = out.buf;
   let p = putPacketHead(f, buf, out.pos, c.ip);

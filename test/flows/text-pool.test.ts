@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatIPv4 } from '../../src/dissect/addr.js';
-import { ListPool, TextPool } from '../../src/flows/text-pool.js';
+import { clearPools, lists, ListPool, texts, TextPool } from '../../src/flows/text-pool.js';
 
 // JavaScript cannot tell two equal strings apart: what is checked is that the pool keeps one entry
 // per distinct text, hands back equal text, and stays bounded.
@@ -90,5 +90,22 @@ describe('ListPool', () => {
     expect(longer).toEqual(['203.0.113.1', '203.0.113.2']);
     expect(pool.of('203.0.113.1')).not.toBe(kept);
     expect(pool.with(kept, '203.0.113.2')).toBe(longer);
+  });
+});
+
+describe('clearPools', () => {
+  // An export clears them once its input's engine is garbage: the pools would otherwise hold that
+  // input's texts while DuckDB writes its last batches.
+  it('lets go of every text and list the engine pools held', () => {
+    const b = Uint8Array.of(192, 0, 2, 7);
+    const text = texts.ipv4(b, 0);
+    const list = lists.of('198.51.100.7');
+    expect(texts.size).toBeGreaterThan(0);
+    clearPools();
+    expect(texts.size).toBe(0);
+    // Made again, not found: the pools held nothing.
+    expect(lists.of('198.51.100.7')).not.toBe(list);
+    expect(texts.ipv4(b, 0)).toBe(text);
+    expect(texts.size).toBe(1);
   });
 });
