@@ -196,7 +196,7 @@ export class ColumnTap implements JsonSink {
       if (c === DQUOTE) {
         const start = i + 1;
         escaped = false;
-        i = stringEnd(b, start);
+        i = stringEnd(b, start, end);
         if (name) {
           this.member = this.memberNamed(b, start, i);
           // The quote and the colon.
@@ -496,9 +496,9 @@ function putString(out: OutBuffer, s: string, inList: boolean): boolean {
 /** Whether the last string stringEnd went through had an escape. */
 let escaped = false;
 
-/** Where the string whose contents start at `i` ends (its closing quote). */
-function stringEnd(b: Uint8Array, i: number): number {
-  for (;;) {
+/** Where the string whose contents start at `i` ends (its closing quote), before `end`. */
+function stringEnd(b: Uint8Array, i: number, end: number): number {
+  while (i < end) {
     const c = b[i]!;
     if (c === DQUOTE) return i;
     if (c === BACKSLASH) {
@@ -506,6 +506,8 @@ function stringEnd(b: Uint8Array, i: number): number {
       i += 2;
     } else i++;
   }
+  // JsonWriter closes every string it opens: a writer's bug, not the packet's.
+  throw new Error(`control-row: a string runs past the end of a JSON line (${end} bytes)`);
 }
 
 /** A JSON string's value from its contents b[start, end) (escapes and all). */

@@ -116,4 +116,12 @@ describe('columns read back from the JSON text', () => {
     tap.text.ascii('{"frame": 1,"ts":2}\n');
     expect(() => tap.readText()).toThrow(/unexpected byte 32/);
   });
+
+  it('refuses a string left open instead of reading past the line', () => {
+    const tap = new ColumnTap();
+    tap.start();
+    tap.text.ensure(32);
+    tap.text.ascii('{"frame":1,"type":"map-re\n');
+    expect(() => tap.readText()).toThrow(/runs past the end/);
+  });
 });
