@@ -2,7 +2,7 @@
 // on the same deterministic 1,000,000-packet capture, in the same run; backpressure, the terminal
 // UI's data source, and live capture on lo. Not a test.
 //
-//   npm run bench [-- --packets N] [--generate] [--no-tshark] [--no-export] [--no-flood] [--no-tui] [--no-live]
+//   npm run bench [-- --packets N] [--rounds N] [--generate] [--no-tshark] [--no-export] [--no-flood] [--no-tui] [--no-live]
 //                 [--no-sniff] [--no-live-export] [--live-only] [--sniff-buffer KiB]
 //                 [--rates PPS,...] [--sniff-modes json,lines] [--lispscope DIR,...] [--no-slow-reader]
 //                 [--export-rates PPS,...]
@@ -13,8 +13,11 @@
 // --lispscope DIR,...: the checkouts whose bin/lispscope sniffs (default this one); with several,
 //   each rate runs each in turn, so that an old build and a new one share the minute's load.
 //
-// Every target of the offline part is a ratio of two runs of the same run, on wall time and on CPU
-// time (user + system): the machine is shared, and CPU time moves less with what else runs.
+// Every target of the offline part is a ratio of two measurements of the same run, on wall time and
+// on CPU time (user + system): the machine is shared, and CPU time moves less with what else runs.
+// --rounds N (default 3): the offline commands (tshark aside: once) run N times, in turn, and each
+// is its medians (peak RSS: its highest): runs of one build move by some 5%, ratios near a target
+// should not hang on one of them.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -207,6 +210,13 @@ function have(cmd: string): boolean {
   return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(xs: number[]): number {
+  const a = [...xs].sort((x, y) => x - y);
+  const h = a.length >> 1;
+  return a.length % 2 ? a[h]! : (a[h - 1]! + a[h]!) / 2;
+}
+
 const fixed = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 /** One target, checked on wall time and on CPU time: `ratio` is what the target bounds. */
@@ -233,6 +243,11 @@ function targetRows(targets: Target[]): string {
 async function main(): Promise<{ file: string; n: number; readJson: Measure }> {
   const argv = process.argv.slice(2);
   const n = argv.includes('--packets') ? Number(argv[argv.indexOf('--packets') + 1]) : 1_000_000;
+  const rounds = argv.includes('--rounds') ? Number(argv[argv.indexOf('--rounds') + 1]) : 3;
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    process.stderr.write('bench: --rounds takes a whole number of at least 1\n');
+    process.exit(2);
+  }
   mkdirSync(OUT, { recursive: true });
   const file = benchCaptureFile(n);
   if (!existsSync(file)) {
@@ -262,18 +277,22 @@ async function main(): Promise<{ file: string; n: number; readJson: Measure }> {
   else if (have('tshark')) runs.push(['tshark -T fields', 'tshark', ['-r', file, '-T', 'fields', '-e', 'lisp.type', '-e', 'lisp.nonce']]);
   else process.stderr.write('tshark not installed: skipped\n');
 
-  const m = new Map<string, Measure>();
-  for (const [name, cmd, args] of runs) {
-    const r = await measure(cmd, args);
-    m.set(name, r);
-    process.stderr.write(`${name}: ${fixed(r.seconds)} s wall, ${fixed(r.cpu)} s CPU\n`);
+  const samples = new Map<string, Measure[]>();
+  for (let round = 1; round <= rounds; round++) {
+    for (const [name, cmd, args] of runs) {
+      if (round > 1 && cmd === 'tshark') continue;
+      const r = await measure(cmd, args);
+      samples.set(name, [...(samples.get(name) ?? []), r]);
+      process.stderr.write(`${name}${rounds > 1 ? ` (round ${round})` : ''}: ${fixed(r.seconds)} s wall, ${fixed(r.cpu)} s CPU\n`);
+    }
   }
+  const m = new Map<string, Measure>([...samples].map(([name, rs]) => [name, { seconds: median(rs.map((r) => r.seconds)), cpu: median(rs.map((r) => r.cpu)), peakMb: Math.max(...rs.map((r) => r.peakMb)) }]));
   const readJson = m.get('read --json')!;
   const rows = [...m].map(
     ([name, r]) =>
       `${name.padEnd(26)} ${fixed(r.seconds).padStart(7)} s wall ${fixed(r.cpu).padStart(7)} s CPU ${Math.round(n / r.seconds).toLocaleString('en').padStart(11)} pkt/s ${fixed(r.peakMb, 0).padStart(5)} MB peak`,
   );
-  process.stdout.write(`\n${rows.join('\n')}\n`);
+  process.stdout.write(`\n${rounds > 1 ? `medians of ${rounds} rounds (peak RSS: the highest; tshark once):\n` : ''}${rows.join('\n')}\n`);
 
   // Every ratio twice: on wall time (what a user waits) and on CPU time (steadier on a shared machine).
   const targets: Target[] = [];
@@ -295,7 +314,8 @@ async function main(): Promise<{ file: string; n: number; readJson: Measure }> {
   slower('read -n --threads 0', 'read --json --threads 0', 1.2);
   for (const c of ['flows', 'mappings', 'stats']) slower(`${c} --json`, 'read --json', 1.3);
   for (const c of ['flows', 'mappings', 'stats']) slower(c, `${c} --json`, 1.5);
-  process.stdout.write(`\ntargets (ratios of this run; "wall" on elapsed time, "CPU" on user + system time):\n${targetRows(targets)}\n`);
+  const of = rounds > 1 ? `medians of ${rounds} rounds, ` : '';
+  process.stdout.write(`\ntargets (ratios of this run; ${of}"wall" on elapsed time, "CPU" on user + system time):\n${targetRows(targets)}\n`);
   const rss = [...m].filter(([name]) => !name.startsWith('t')).map(([name, r]) => `${name} ${fixed(r.peakMb, 0)} MB`);
   process.stdout.write(`peak RSS: ${rss.join(', ')}\n`);
   return { file, n, readJson };
