@@ -59,22 +59,18 @@ export class FlowEngine {
     const { without: _without, onExchange, onSummary, ...rest } = opts;
     const countExchanges = !opts.without?.includes('exchange-stats');
     const stats = this.stats;
-    let report: Pick<ExchangeOptions, 'onExchange' | 'onSummary'> = {};
-    if (onExchange) {
-      report = {
-        onExchange: (e, startIndex) => {
-          if (countExchanges) stats.exchange(e);
-          onExchange(e, startIndex);
-        },
+    // Each exchange counted in the statistics, then handed to the caller if it takes it.
+    const counted =
+      <E extends ExchangeSummary>(then?: (e: E, startIndex: number) => void) =>
+      (e: E, startIndex: number) => {
+        if (countExchanges) stats.exchange(e);
+        then?.(e, startIndex);
       };
-    } else if (onSummary) {
-      report = {
-        onSummary: (e, startIndex) => {
-          if (countExchanges) stats.exchange(e);
-          onSummary(e, startIndex);
-        },
-      };
-    } else if (countExchanges) report = { onSummary: (e) => stats.exchange(e) };
+    const report: Pick<ExchangeOptions, 'onExchange' | 'onSummary'> = onExchange
+      ? { onExchange: counted(onExchange) }
+      : onSummary || countExchanges
+        ? { onSummary: counted(onSummary) }
+        : {};
     this.exchanges = new ExchangeTracker({ ...rest, ...report }, this.tracksMappings ? this.mappingTracker : undefined);
   }
 

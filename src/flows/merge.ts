@@ -142,8 +142,10 @@ export async function mergeCaptures(
   if (files.length === 1) {
     // One capture: no merge, no copies.
     const decoder = new PacketDecoder({ ...opts.decoder, warning: opts.warning });
-    const plain = namesPorts(opts.decoder?.decodeAs) ? undefined : opts.onPlainData;
-    const control = namesPorts(opts.decoder?.decodeAs) || opts.decoder?.keyFor ? undefined : opts.onPlainControl;
+    // Ports decoded as LISP change what a frame is; a key changes a control message's verdict.
+    const decodedAs = namesPorts(opts.decoder?.decodeAs);
+    const plain = decodedAs ? undefined : opts.onPlainData;
+    const control = decodedAs || opts.decoder?.keyFor ? undefined : opts.onPlainControl;
     const d = plainData();
     const c = plainControl();
     let stopped = false;
