@@ -8,6 +8,7 @@ import { selectBatch } from './select.js';
 import type { InputLabel, Sink } from './sink.js';
 import { removeBatch, type Batch } from './stage.js';
 import { TABLES } from './tables.js';
+import { trace } from './trace.js';
 
 export class DuckDbSink implements Sink {
   private db: Duck | undefined;
@@ -50,7 +51,9 @@ export class DuckDbSink implements Sink {
 
   async close(): Promise<void> {
     if (!this.db) return;
+    trace('checkpoint');
     await run(this.db.connection, 'CHECKPOINT', this.path);
+    trace('checkpointed');
     this.db.close();
     this.db = undefined;
   }

@@ -12,6 +12,7 @@ import { Loader } from './loader.js';
 import { Recorder, type InputSummary, type RecorderOptions } from './recorder.js';
 import { sinkRowFormats, type Sink } from './sink.js';
 import { Stager } from './stage.js';
+import { trace } from './trace.js';
 
 export interface ExportInput {
   path: string;
@@ -44,7 +45,7 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
   process.once('SIGTERM', onSignal);
   // The first input is read while the sink opens (loading DuckDB's library alone takes 0.4 s of
   // CPU, and seconds of a busy machine's time): its batches wait in the loader until it is open.
-  const opened = sink.open();
+  const opened = sink.open().then(() => trace('opened'));
   // The sink's latest call: it runs while the input is read, and the sink is used (ending the
   // input, closing) only after it, even when reading fails (a connection closed during a query
   // crashes DuckDB's native code).
@@ -61,11 +62,15 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
       // otherwise be loaded with it still in memory: V8 collects it only once the main thread
       // allocates again, which it hardly does while DuckDB works. The engine's text pools (up to
       // 65,536 texts and lists each, module-wide) would outlive it: they go too.
+      trace('recorded');
       clearPools();
       collectGarbage();
+      trace('collected');
       await loader.drained();
+      trace('drained');
       await begun;
       await sink.endInput(label, true);
+      trace('ended');
     }
     await opened;
     await loader.drained();
@@ -73,7 +78,9 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await begun.catch(() => undefined);
+    trace('close');
     await sink.close().catch(() => undefined);
+    trace('closed');
     stager.dispose();
   }
   return out;
@@ -82,7 +89,9 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
 /** Reads one input through a Recorder, whose flow engine is garbage once it returns. */
 async function record(path: string, stager: Stager, loader: Loader, opts: RecorderOptions): Promise<InputSummary> {
   const rec = new Recorder(stager, opts);
+  trace('read', path);
   const r = await readCapture(path, { frame: (f) => (rec.frame(f), !loader.error), warning: opts.warning }, { pause: () => loader.pause() });
+  trace('last packet');
   return rec.finish({ format: r.format ?? 'pcap', ...(r.drops !== undefined ? { drops: r.drops } : {}) });
 }
 

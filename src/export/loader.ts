@@ -5,6 +5,7 @@
 
 import { SinkUnavailable, type Sink } from './sink.js';
 import { removeBatch, type Batch } from './stage.js';
+import { trace } from './trace.js';
 
 export interface LoaderOptions {
   /** The reader waits while this many batches are queued (default 2). */
@@ -75,6 +76,7 @@ export class Loader {
     }
     this.queue.push(b);
     this.queuedBytes += b.bytes;
+    trace('push', `${describe(b)} q${this.queue.length}`);
     const max = this.opts.maxBufferedBytes;
     // Only while the database is away do batches pile up: the oldest go first.
     while (max !== undefined && this.unreachable && this.queuedBytes > max && this.queue.length > 1) {
@@ -89,7 +91,8 @@ export class Loader {
   /** For readCapture's `pause`: a promise while too many batches wait. */
   pause(): Promise<void> | undefined {
     if (this.error || this.queue.length < (this.opts.maxQueued ?? 2)) return undefined;
-    return new Promise((resolve) => this.waiters.push(resolve));
+    trace('pause');
+    return new Promise((resolve) => this.waiters.push(() => (trace('resume'), resolve())));
   }
 
   /** Whether a live capture should stop reading for now (the queue is full and the database is there). */
@@ -119,8 +122,10 @@ export class Loader {
     if (this.running || this.held || this.retryTimer || this.queue.length === 0 || this.error) return;
     this.running = true;
     const b = this.queue[0]!;
+    trace('load', describe(b));
     this.sink.load(b).then(
       () => {
+        trace('loaded', describe(b));
         this.queue.shift();
         this.queuedBytes -= b.bytes;
         this.loadedRows += b.rows;
@@ -185,4 +190,10 @@ export class Loader {
       for (const r of d) r();
     }
   }
+}
+
+/** A batch in the trace: its table, rows and kinds of rows. */
+function describe(b: Batch): string {
+  const kinds = [b.path && 'json', b.plain && 'plain', b.control && 'control'].filter(Boolean).join('+');
+  return `${b.table} ${b.rows} ${kinds}`;
 }

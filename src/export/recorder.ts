@@ -19,6 +19,7 @@ import { JsonWriter } from '../output/json-writer.js';
 import { ColumnTap } from './control-row.js';
 import { writePlainRow, type PlainRowWriter } from './plain-row.js';
 import type { Stager } from './stage.js';
+import { trace } from './trace.js';
 import { namesPorts } from '../dissect/classify.js';
 
 export interface RecorderOptions {
@@ -192,7 +193,9 @@ export class Recorder {
   finish(extra: { format: string; drops?: number; exportDrops?: number }): InputSummary {
     this.decoder.finish();
     const { mappings, stats } = this.engine.finish();
+    trace('engine done', `${mappings.length} mappings`);
     for (const m of mappings) this.mapping(m, m.handovers.length);
+    trace('mappings');
     const handovers = this.handovers;
     const s: InputSummary = {
       format: extra.format,
