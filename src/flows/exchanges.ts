@@ -1098,6 +1098,9 @@ export class ExchangeTracker {
       // For an SMR the responder stays the peer that was solicited.
       if (e.kind !== 'smr' && e.expects !== 'map-notify-ack') e.responder = v.ecm?.innerSrc ?? v.tunnel?.innerSrc ?? v.src;
       this.unfileIdentities(e);
+      // Read only while it is unanswered (retransmission, forward): let go now, the key dies young
+      // instead of being moved to the old generation with the exchange, which lingers for seconds.
+      e.firstId = '';
     } else if (toRequester && !s.has(e.slot, SlotFlag.AnswerToRequester) && !Number.isNaN(s.rttUs[e.slot]!)) {
       s.set(e.slot, SlotFlag.AnswerToRequester);
       this.measure(e, v.ts, nonce);
