@@ -41,7 +41,11 @@ export function outcomeCode(o: Outcome): number {
 /** A frame slot with no frame (frame numbers start at 1). */
 export const NO_FRAME = 0;
 
-type SlotArray = Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
+type SlotArray = Float64Array<ArrayBuffer> | BigUint64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
+
+/** A nonce split into its 32-bit halves, through bytes shared with a Uint32Array (nothing allocated). */
+const split64 = new BigUint64Array(1);
+const halves = new Uint32Array(split64.buffer);
 
 export class ExchangeSlots {
   start = new Float64Array(MIN_SLOTS);
@@ -65,15 +69,23 @@ export class ExchangeSlots {
   /** Its outcome so far, as its place in OUTCOMES. */
   outcome = new Uint8Array(MIN_SLOTS);
   flags = new Uint16Array(MIN_SLOTS);
+  /**
+   * The nonce the exchange started with (its first as decoded), and the same bytes as 32-bit halves
+   * (`nonceHalves`, two per slot) to compare one with no bigint made. A bigint field of the exchange
+   * was one more heap object per exchange, moved to the old generation with it.
+   */
+  private nonces = new BigUint64Array(MIN_SLOTS);
+  private nonceHalves = new Uint32Array(this.nonces.buffer);
   /** Slots given back, reused first (`take` overwrites all they hold). */
   private readonly free: number[] = [];
   /** Slots ever handed out: the next new one. */
   private used = 0;
 
   /** A slot for an exchange starting at `ts` with `frame` (its last packet and transmission: that one). */
-  take(ts: number, frame: number): number {
+  take(ts: number, frame: number, nonce: bigint): number {
     const slot = this.free.length ? this.free.pop()! : this.used++;
     if (slot === this.start.length) this.grow();
+    this.nonces[slot] = nonce;
     this.start[slot] = ts;
     this.last[slot] = ts;
     this.lastTx[slot] = ts;
@@ -89,6 +101,18 @@ export class ExchangeSlots {
     this.outcome[slot] = 0;
     this.flags[slot] = SlotFlag.WantsAnswer;
     return slot;
+  }
+
+  /** The nonce the exchange of `slot` started with. */
+  nonce(slot: number): bigint {
+    return this.nonces[slot]!;
+  }
+
+  /** Is `nonce` the one the exchange of `slot` started with. */
+  startedWith(slot: number, nonce: bigint): boolean {
+    split64[0] = nonce;
+    const h = this.nonceHalves;
+    return h[2 * slot] === halves[0] && h[2 * slot + 1] === halves[1];
   }
 
   /** The exchange of `slot` is gone (reported): its slot may go to a new one. */
@@ -121,6 +145,8 @@ export class ExchangeSlots {
     this.keyId = doubled(this.keyId);
     this.outcome = doubled(this.outcome);
     this.flags = doubled(this.flags);
+    this.nonces = doubled(this.nonces);
+    this.nonceHalves = new Uint32Array(this.nonces.buffer);
   }
 }
 

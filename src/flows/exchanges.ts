@@ -158,12 +158,11 @@ function rare(e: Open): Rare {
 /** The exchange fields kept in the tracker's ExchangeSlots instead. */
 type InSlots = 'frames' | 'start' | 'rttMs' | 'timeToAnswerMs' | 'retransmissions' | 'outcome' | 'keyId' | 'wantMapNotify' | 'intervalMs' | 'requestSeen';
 
+/**
+ * An exchange in flight. The nonce that ties it together, as decoded, is in its slot (slots.nonce):
+ * its text is written when the exchange is reported.
+ */
 interface Open extends Omit<Exchange, RarePublic | InSlots | 'nonce'> {
-  /**
-   * The nonce that ties it together as decoded: its text is written when the exchange is reported
-   * (kept, the text was one more object per exchange for the collector to copy).
-   */
-  nonce: bigint;
   /**
    * Its frames after the first two (those are in its slot: see pushFrame), and the capture of each
    * frame while any is not the first capture (else NO_FILES). Numbers, not the packets' FrameRef
@@ -184,8 +183,8 @@ interface Open extends Omit<Exchange, RarePublic | InSlots | 'nonce'> {
    */
   slot: number;
   /**
-   * Its nonces after the first as decoded (bigint keys: no text per packet). The first is `nonce`
-   * itself, the one it starts with; how many it is filed under is in its slot (nonceCount: none
+   * Its nonces after the first as decoded (bigint keys: no text per packet). The first is its slot's,
+   * the one it starts with; how many it is filed under is in its slot (nonceCount: none
    * for one not filed by nonce, and none any more once closed). Most have one: no array of their own.
    */
   moreNonces: bigint[];
@@ -585,10 +584,9 @@ export class ExchangeTracker {
     const e: Open = {
       kind,
       eid,
-      nonce,
       moreFrames: NO_FRAMES,
       frameFiles: ref.file === 0 ? NO_FILES : [ref.file],
-      slot: this.slots.take(ts, ref.frame),
+      slot: this.slots.take(ts, ref.frame, nonce),
       // Kept as long as the exchange: the pool's copy, not this packet's (an ITR-RLOC's text).
       requester: texts.get(requester),
       moreNonces: NO_NONCES,
@@ -783,7 +781,7 @@ export class ExchangeTracker {
     this.fileIdentity(e, id);
     for (const eid of asked) {
       if (this.subscriptionCount >= MAX_SUBSCRIPTIONS) break;
-      const sub: Subscription = { nonce: nonceText(e.nonce), eid, subscriber, ...(e.site ? { site: e.site } : {}) };
+      const sub: Subscription = { nonce: nonceText(this.slots.nonce(e.slot)), eid, subscriber, ...(e.site ? { site: e.site } : {}) };
       this.subscriptionCount++;
       for (const a of subscriber) this.subscriptions.set(a, [...(this.subscriptions.get(a) ?? []), sub]);
     }
@@ -1100,6 +1098,9 @@ export class ExchangeTracker {
       // For an SMR the responder stays the peer that was solicited.
       if (e.kind !== 'smr' && e.expects !== 'map-notify-ack') e.responder = v.ecm?.innerSrc ?? v.tunnel?.innerSrc ?? v.src;
       this.unfileIdentities(e);
+      // Read only while it is unanswered (retransmission, forward): let go now, the key dies young
+      // instead of being moved to the old generation with the exchange, which lingers for seconds.
+      e.firstId = '';
     } else if (toRequester && !s.has(e.slot, SlotFlag.AnswerToRequester) && !Number.isNaN(s.rttUs[e.slot]!)) {
       s.set(e.slot, SlotFlag.AnswerToRequester);
       this.measure(e, v.ts, nonce);
@@ -1275,7 +1276,7 @@ export class ExchangeTracker {
     this.openCount--;
     const nonces = this.slots.nonceCount[e.slot]!;
     for (let i = 0; i < nonces; i++) {
-      const n = i === 0 ? e.nonce : e.moreNonces[i - 1]!;
+      const n = i === 0 ? this.slots.nonce(e.slot) : e.moreNonces[i - 1]!;
       const known = this.byNonce.get(n);
       if (known === e) this.byNonce.delete(n);
       else if (Array.isArray(known)) {
@@ -1423,7 +1424,7 @@ function publicView(e: Open, s: ExchangeSlots): Exchange {
   const x: Exchange = {
     kind: e.kind,
     eid: e.eid,
-    nonce: nonceText(e.nonce),
+    nonce: nonceText(s.nonce(i)),
     frames: frameRefs(e, s),
     start: s.start[i]!,
     requester: e.requester,
@@ -1498,7 +1499,7 @@ const NO_FILES: number[] = [];
 /** Where the exchange keeps a nonce (0: the first), or -1. */
 function nonceIndex(e: Open, s: ExchangeSlots, nonce: bigint): number {
   if (s.nonceCount[e.slot] === 0) return -1;
-  if (e.nonce === nonce) return 0;
+  if (s.startedWith(e.slot, nonce)) return 0;
   const i = e.moreNonces.indexOf(nonce);
   return i < 0 ? -1 : i + 1;
 }
