@@ -55,6 +55,9 @@ export function manPage(commands: Commands, version: string): string {
     '.TP',
     '.B LISPSCOPE_KEY',
     'the key of the active commands when no \\-\\-key\\-file is given',
+    '.TP',
+    '.B LISPSCOPE_EXPORT_TRACE',
+    'a file: export appends a timeline to it (batches pushed and loaded, the reader waiting, the steps after the last packet, with memory at each); see docs/export.md',
     '.SH SEE ALSO',
     'tcpdump(1), tshark(1); docs/ in the package: usage.md, json.md, filters.md, tui.md, lab.md, mobile\\-node.md',
   );
