@@ -1098,9 +1098,6 @@ export class ExchangeTracker {
       // For an SMR the responder stays the peer that was solicited.
       if (e.kind !== 'smr' && e.expects !== 'map-notify-ack') e.responder = v.ecm?.innerSrc ?? v.tunnel?.innerSrc ?? v.src;
       this.unfileIdentities(e);
-      // Read only while it is unanswered (retransmission, forward): let go now, the key dies young
-      // instead of being moved to the old generation with the exchange, which lingers for seconds.
-      e.firstId = '';
     } else if (toRequester && !s.has(e.slot, SlotFlag.AnswerToRequester) && !Number.isNaN(s.rttUs[e.slot]!)) {
       s.set(e.slot, SlotFlag.AnswerToRequester);
       this.measure(e, v.ts, nonce);
@@ -1317,7 +1314,6 @@ export class ExchangeTracker {
     e.txAt = NO_TIMES;
     e.hops = NO_TEXT;
     e.replyTo = NO_TEXT;
-    e.firstId = '';
     if (e.x !== NO_RARE) {
       e.x.smrEids = undefined;
       e.x.tcpKeys = undefined;
@@ -1328,13 +1324,18 @@ export class ExchangeTracker {
   /**
    * Takes the exchange's retransmission keys off the table (those still pointing at it), for good:
    * once answered or closed, it is never filed again, and closing an answered one looks nothing up.
+   * Its first key goes too, filed or not: it is read only while the exchange is unanswered
+   * (retransmission, forward), and let go at the answer it dies young instead of being moved to
+   * the old generation with the exchange, which lingers for seconds.
    */
   private unfileIdentities(e: Open): void {
-    if (!this.slots.has(e.slot, SlotFlag.Filed)) return;
-    this.slots.set(e.slot, SlotFlag.Filed, false);
-    if (this.byIdentity.get(e.firstId) === e) this.byIdentity.delete(e.firstId);
-    for (const id of e.moreIdentities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
-    e.moreIdentities = NO_TEXT;
+    if (this.slots.has(e.slot, SlotFlag.Filed)) {
+      this.slots.set(e.slot, SlotFlag.Filed, false);
+      if (this.byIdentity.get(e.firstId) === e) this.byIdentity.delete(e.firstId);
+      for (const id of e.moreIdentities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
+      e.moreIdentities = NO_TEXT;
+    }
+    e.firstId = '';
   }
 
   private forgetOldestClosed(): void {
