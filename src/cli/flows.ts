@@ -5,7 +5,7 @@ import { CaptureError } from '../capture/types.js';
 import { analyzeCaptures, type AnalyzeOptions } from '../flows/analyze.js';
 import { failuresIn } from '../flows/stats.js';
 import type { FilterDomain, Predicate } from '../flows/filter.js';
-import type { Exchange } from '../flows/types.js';
+import type { Exchange, ExchangeSummary } from '../flows/types.js';
 import { exchangeJson, mappingJson, statsJson } from '../output/json-flows.js';
 import { writeExchangeJson } from '../output/json-exchange-fast.js';
 import { writeMappingJson } from '../output/json-mapping-fast.js';
@@ -155,8 +155,10 @@ export async function runMappings(argv: string[], io: Io): Promise<number> {
   const multi = s.files.length > 1;
   const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
   const found = new Set<string>();
-  // Only the outcomes are read (--fail-on): in any order, none held behind a long-lived exchange.
-  const r = await analyze(s, io, { onSummary: (e) => found.add(e.outcome), without: ['exchange-stats'], order: 'close' });
+  // Only the outcomes are read, and only for --fail-on: in any order, none held behind a
+  // long-lived exchange; without it no exchange is handed out at all.
+  const onSummary = s.failOn.size ? (e: ExchangeSummary) => void found.add(e.outcome) : undefined;
+  const r = await analyze(s, io, { ...(onSummary ? { onSummary } : {}), without: ['exchange-stats'], order: 'close' });
   if (r.stats.malformedFrames > 0) found.add('malformed');
   let first = true;
   // Unfiltered NDJSON is written straight into the output buffer, without the object and its text.

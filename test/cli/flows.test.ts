@@ -54,6 +54,11 @@ describe('lispscope flows', () => {
     expect(lispscope(['flows', '--fail-on', 'unanswered', demo]).code).toBe(0);
     const lost = lispscope(['flows', '--fail-on', 'unanswered', '--timeout', '0.5', demo]);
     expect(lost.code).toBe(1); // with a 0.5 s timeout the 1 s retransmissions each close unanswered
+    // mappings and stats fail on the same exchanges (mappings hands them out only for --fail-on).
+    expect(lispscope(['mappings', '--json', '--fail-on', 'unanswered', demo]).code).toBe(0);
+    expect(lispscope(['mappings', '--json', '--fail-on', 'unanswered', '--timeout', '0.5', demo]).code).toBe(1);
+    expect(lispscope(['stats', '--json', '--fail-on', 'unanswered', '--timeout', '0.5', demo]).code).toBe(1);
+    expect(lispscope(['mappings', '--json', '--timeout', '0.5', demo]).code).toBe(0);
     const bad = lispscope(['flows', '-Y', 'rtt_ms > ', demo]);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('lispscope: -Y: expected a value after ">" at column 10 (end of filter)');
