@@ -161,7 +161,9 @@ export function plainControlView(f: Frame, c: PlainControl): ControlView {
     const q = c.innerIp;
     const v4 = c.innerVersion === 4;
     const innerSrc = v4 ? texts.ipv4(b, q + 12) : formatIPv6(b, q + 8);
-    const innerDst = v4 ? texts.ipv4(b, q + 16) : formatIPv6(b, q + 24);
+    // A Map-Request's goes to the EID it asks for: one text per request, which would fill the pool
+    // (and make every lookup in it a cache miss) with addresses no exchange keeps.
+    const innerDst = !v4 ? formatIPv6(b, q + 24) : c.type === MessageType.MapRequest ? formatIPv4(b, q + 16) : texts.ipv4(b, q + 16);
     // An ECM in an ECM and LISP-SEC (the S bit) are the general path's: depth 1, no lispSec.
     const e = u32(b, c.ecm);
     v.ecm = { outerDst: dst, innerSrc, innerDst, ddt: (e & ECM_DDT) !== 0, depth: 1, toEtr: (e & ECM_TO_ETR) !== 0, toMs: (e & ECM_TO_MS) !== 0 };

@@ -10,13 +10,14 @@ import type { Frame } from '../../src/capture/types.js';
 import { encodeControl } from '../../src/dissect/control.js';
 import { encodeIpUdp } from '../../src/dissect/ip.js';
 import { encodeLink } from '../../src/dissect/link.js';
-import type { ControlMessage } from '../../src/dissect/types.js';
+import type { ControlMessage, LispAddress } from '../../src/dissect/types.js';
 import { FlowEngine } from '../../src/flows/engine.js';
 import { mergeCaptures } from '../../src/flows/merge.js';
 import { plainControlView } from '../../src/flows/plain-control-view.js';
+import { clearPools, texts } from '../../src/flows/text-pool.js';
 import { controlView, type ControlView } from '../../src/flows/view.js';
 import { exchangeJson, mappingJson, statsJson } from '../../src/output/json-flows.js';
-import { controlFrame, typical, typicalEcm } from '../support/control-frames.js';
+import { controlFrame, none, typical, typicalEcm } from '../support/control-frames.js';
 
 const PCAPS = join(import.meta.dirname, '../../pcaps');
 
@@ -225,6 +226,46 @@ describe('common control messages scanned, not decoded', () => {
       expect(await run(true)).toEqual(await run(false));
     });
   }
+
+  it("keep a Map-Request's ECM inner destination (the EID it asks for) out of the text pool", () => {
+    const c = plainControl();
+    const view = (eid: string, index: number) => {
+      const ipv4 = (addr: string): LispAddress => ({ kind: 'ipv4', afi: 1, addr });
+      const request: ControlMessage = {
+        type: 1,
+        authoritative: false,
+        probe: false,
+        smr: false,
+        pitr: false,
+        smrInvoked: false,
+        localXtr: false,
+        dontMapReply: false,
+        nonce: 5n,
+        sourceEid: none,
+        itrRlocs: [ipv4('192.0.2.9')],
+        eids: [{ prefix: ipv4(eid), maskLen: 32 }],
+        mapDataPresent: false,
+        xtrIdPresent: false,
+      };
+      const ecm: ControlMessage = {
+        type: 8,
+        security: false,
+        ddt: false,
+        toEtr: false,
+        toMs: false,
+        inner: { ipVersion: 4, src: '192.0.2.9', dst: eid, ttl: 64, sport: 40000, dport: 4342, udpChecksum: 0, message: request },
+      };
+      const data = encodeLink(1, encodeIpUdp({ src: '192.0.2.1', dst: '192.0.2.2', sport: 40000, dport: 4342 }, encodeControl(ecm)));
+      const f: Frame = { index, tsSec: 1, tsNsec: 0, linkType: 1, len: data.length, data, interfaceId: 0 };
+      expect(scanPlainControl(f, c)).toBe(true);
+      return plainControlView(f, c);
+    };
+    clearPools();
+    expect(view('10.1.2.3', 1).ecm?.innerDst).toBe('10.1.2.3');
+    const held = texts.size;
+    expect(view('10.4.5.6', 2).ecm?.innerDst).toBe('10.4.5.6');
+    expect(texts.size).toBe(held);
+  });
 
   it('are left to the decoder when a key is given: their verdicts are its', async () => {
     const count = async (keyFor?: () => undefined) => {
