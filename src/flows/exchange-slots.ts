@@ -6,6 +6,7 @@
 // exchange twice and then marked it until it left. A slot stays the exchange's until it is reported.
 
 import type { Outcome } from './types.js';
+import { nonceHalves } from './nonce-table.js';
 
 const MIN_SLOTS = 1024;
 
@@ -42,10 +43,6 @@ export function outcomeCode(o: Outcome): number {
 export const NO_FRAME = 0;
 
 type SlotArray = Float64Array<ArrayBuffer> | BigUint64Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
-
-/** A nonce split into its 32-bit halves, through bytes shared with a Uint32Array (nothing allocated). */
-const split64 = new BigUint64Array(1);
-const halves = new Uint32Array(split64.buffer);
 
 export class ExchangeSlots {
   start = new Float64Array(MIN_SLOTS);
@@ -110,9 +107,9 @@ export class ExchangeSlots {
 
   /** Is `nonce` the one the exchange of `slot` started with. */
   startedWith(slot: number, nonce: bigint): boolean {
-    split64[0] = nonce;
+    const n = nonceHalves(nonce);
     const h = this.nonceHalves;
-    return h[2 * slot] === halves[0] && h[2 * slot + 1] === halves[1];
+    return h[2 * slot] === n[0] && h[2 * slot + 1] === n[1];
   }
 
   /** The exchange of `slot` is gone (reported): its slot may go to a new one. */

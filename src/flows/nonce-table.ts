@@ -10,6 +10,15 @@ const split64 = new BigUint64Array(1);
 const halves = new Uint32Array(split64.buffer);
 const MIN_CAPACITY = 16;
 
+/**
+ * The nonce's two 32-bit halves (in the order their bytes lie in memory), in one view shared by
+ * every caller: read both before the next call. Nothing is allocated, and no bigint arithmetic done.
+ */
+export function nonceHalves(nonce: bigint): Uint32Array {
+  split64[0] = nonce;
+  return halves;
+}
+
 export class NonceTable<V> {
   private a = new Uint32Array(MIN_CAPACITY);
   private b = new Uint32Array(MIN_CAPACITY);
@@ -32,9 +41,9 @@ export class NonceTable<V> {
   }
 
   set(nonce: bigint, value: V): void {
-    split64[0] = nonce;
-    const a = halves[0]!;
-    const b = halves[1]!;
+    const h = nonceHalves(nonce);
+    const a = h[0]!;
+    const b = h[1]!;
     let i = hash(a, b) & this.mask;
     for (;;) {
       const x = this.values[i];
@@ -77,9 +86,9 @@ export class NonceTable<V> {
 
   /** The slot holding the nonce, or -1. */
   private slot(nonce: bigint): number {
-    split64[0] = nonce;
-    const a = halves[0]!;
-    const b = halves[1]!;
+    const h = nonceHalves(nonce);
+    const a = h[0]!;
+    const b = h[1]!;
     const mask = this.mask;
     for (let i = hash(a, b) & mask; ; i = (i + 1) & mask) {
       if (this.values[i] === undefined) return -1;
