@@ -156,9 +156,10 @@ export async function runMappings(argv: string[], io: Io): Promise<number> {
   const style = chooseStyle(s.json ? { isTTY: false } : io.stdout, io.env);
   const found = new Set<string>();
   // Only the outcomes are read, and only for --fail-on: in any order, none held behind a
-  // long-lived exchange; without it no exchange is handed out at all.
+  // long-lived exchange; without it no exchange is handed out at all, and only those the mappings
+  // depend on are followed.
   const onSummary = s.failOn.size ? (e: ExchangeSummary) => void found.add(e.outcome) : undefined;
-  const r = await analyze(s, io, { ...(onSummary ? { onSummary } : {}), without: ['exchange-stats'], order: 'close' });
+  const r = await analyze(s, io, { ...(onSummary ? { onSummary } : {}), without: onSummary ? ['exchange-stats'] : ['exchanges', 'exchange-stats'], order: 'close' });
   if (r.stats.malformedFrames > 0) found.add('malformed');
   let first = true;
   // Unfiltered NDJSON is written straight into the output buffer, without the object and its text.

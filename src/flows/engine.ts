@@ -19,7 +19,7 @@ import { plainControlView } from './plain-control-view.js';
 import { u32 } from '../dissect/bytes.js';
 
 /** Results a caller may do without (see FlowEngineOptions.without). */
-export type FlowResult = 'mappings' | 'mapping-details' | 'exchange-stats';
+export type FlowResult = 'mappings' | 'mapping-details' | 'exchange-stats' | 'exchanges';
 
 export interface FlowEngineOptions extends Omit<ExchangeOptions, 'onExchange' | 'onSummary'> {
   mappings?: MappingOptions;
@@ -27,8 +27,10 @@ export interface FlowEngineOptions extends Omit<ExchangeOptions, 'onExchange' | 
    * Results the caller never reads, whose work is then not done: `mappings` (timelines and
    * handovers; the exchanges do not depend on them), `mapping-details` (the timelines and each
    * handover's peers: the handovers are still found and counted, `finish` returns no mappings),
-   * `exchange-stats` (what the statistics count of closed exchanges). Frame and packet counts are
-   * kept either way.
+   * `exchange-stats` (what the statistics count of closed exchanges), `exchanges` (none is read,
+   * nor counted: only those the mappings depend on are followed, see
+   * ExchangeOptions.mappingInputsOnly; ignored with onExchange or onSummary). Frame and packet
+   * counts are kept either way.
    */
   without?: readonly FlowResult[];
   /**
@@ -57,7 +59,8 @@ export class FlowEngine {
     this.mappingTracker = new MappingTracker(handoversOnly ? { ...opts.mappings, handoversOnly } : opts.mappings);
     this.tracksMappings = !opts.without?.includes('mappings');
     const { without: _without, onExchange, onSummary, ...rest } = opts;
-    const countExchanges = !opts.without?.includes('exchange-stats');
+    const inputsOnly = (opts.without?.includes('exchanges') ?? false) && !onExchange && !onSummary;
+    const countExchanges = !opts.without?.includes('exchange-stats') && !inputsOnly;
     const stats = this.stats;
     // Each exchange counted in the statistics, then handed to the caller if it takes it.
     const counted =
@@ -71,7 +74,7 @@ export class FlowEngine {
       : onSummary || countExchanges
         ? { onSummary: counted(onSummary) }
         : {};
-    this.exchanges = new ExchangeTracker({ ...rest, ...report }, this.tracksMappings ? this.mappingTracker : undefined);
+    this.exchanges = new ExchangeTracker({ ...rest, ...report, ...(inputsOnly ? { mappingInputsOnly: true } : {}) }, this.tracksMappings ? this.mappingTracker : undefined);
   }
 
   /** Every frame of the capture, LISP or not (for the statistics). */

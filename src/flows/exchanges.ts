@@ -86,6 +86,16 @@ export interface ExchangeOptions {
    * With neither, exchanges are matched and closed but handed to nobody.
    */
   onSummary?: (e: ExchangeSummary, startIndex: number) => void;
+  /**
+   * Nobody reads the exchanges, only what the mapping tracker makes of the messages (`mappings`
+   * without `--fail-on`). Only the exchanges it depends on are followed: registrations (their
+   * Map-Notify is not a publication), subscriptions (theirs is) and NAT Info (the RTRs an
+   * Info-Reply names relay data). Resolutions, RLOC probes, SMRs and referrals are not started,
+   * and an answer to none of the followed starts no orphan: on a busy capture they are most of the
+   * exchanges. The mapping tracker is told what it is told with every exchange followed, unless an
+   * answer's nonce is shared by one of those and a subscription.
+   */
+  mappingInputsOnly?: boolean;
 }
 
 export type ExchangeOrder = 'start' | 'close';
@@ -273,6 +283,8 @@ export class ExchangeTracker {
   private readonly maxLifetime: number;
   /** Order `close`: each exchange goes out as it closes, and the queue keeps only the latest (ICMP_SCAN). */
   private readonly byClose: boolean;
+  /** ExchangeOptions.mappingInputsOnly. */
+  private readonly inputsOnly: boolean;
   /**
    * Exchanges in order of start: open ones, and closed ones (their matching state let go) waiting
    * until everything before them closed. A closed one becomes its public view only when it leaves:
@@ -348,6 +360,7 @@ export class ExchangeTracker {
     this.maxOpen = opts.maxOpen ?? MAX_OPEN;
     this.maxLifetime = opts.maxLifetime ?? 300;
     this.byClose = opts.order === 'close';
+    this.inputsOnly = opts.mappingInputsOnly ?? false;
   }
 
   get open(): number {
@@ -731,12 +744,14 @@ export class ExchangeTracker {
   }
 
   private request(v: ControlView, m: RequestView, ref: FrameRef): void {
+    const subscription = m.xtrIdPresent && !m.probe && !m.smrInvoked;
+    if (this.inputsOnly && !subscription) return;
     const nonce = m.nonce;
     const asked = m.eids.map((p) => ({ address: p.prefix, maskLen: p.maskLen }));
     const eids = asked.map((p) => prefixText(p.address, p.maskLen));
     const itrRlocs = m.itrRlocs.map(coreAddress).filter((x): x is string => x !== undefined);
     const requester = itrRlocs[0] ?? v.ecm?.innerSrc ?? v.src;
-    if (m.xtrIdPresent && !m.probe && !m.smrInvoked) {
+    if (subscription) {
       this.subscribe(v, m, nonce, asked, eids, itrRlocs, ref);
       return;
     }
@@ -821,6 +836,7 @@ export class ExchangeTracker {
     if (m.sourceEid.kind !== 'none') candidates.unshift({ address: m.sourceEid, maskLen: addressBits(m.sourceEid) });
     const texts = candidates.map((p) => prefixText(p.address, p.maskLen));
     this.mappings?.smr(v.ts, v.dst, texts);
+    if (this.inputsOnly) return;
     const id = identity('smr', v, texts);
     if (this.forward(v, nonce, ref, 'map-reply', id) || this.retransmission(id, v, nonce, ref)) return;
     const e = this.begin(v, 'smr', nonce, texts[0] ?? '(none)', v.src, ref, 'map-reply', id);
@@ -1025,7 +1041,7 @@ export class ExchangeTracker {
       this.mappings.learned(v.ts, v.dst, eid, rlocs);
     }
     const rec = m.records[0];
-    const e = this.match(nonce, 'map-reply', v) ?? this.orphan(v, nonce, ref, m.probe ? 'rloc-probe' : 'resolution', rec ? recordEid(rec) : '(none)', 'map-reply');
+    const e = this.match(nonce, 'map-reply', v) ?? (this.inputsOnly ? undefined : this.orphan(v, nonce, ref, m.probe ? 'rloc-probe' : 'resolution', rec ? recordEid(rec) : '(none)', 'map-reply'));
     if (!e) return;
     const first = !this.answered(e);
     this.answer(e, v, nonce, ref);
@@ -1051,7 +1067,7 @@ export class ExchangeTracker {
   private referral(v: ControlView, m: ReferralView, ref: FrameRef): void {
     const nonce = m.nonce;
     const r = m.records[0];
-    const e = this.match(nonce, 'map-reply', v) ?? this.orphan(v, nonce, ref, 'referral', r ? recordEid(r) : '(none)', 'map-reply');
+    const e = this.match(nonce, 'map-reply', v) ?? (this.inputsOnly ? undefined : this.orphan(v, nonce, ref, 'referral', r ? recordEid(r) : '(none)', 'map-reply'));
     if (!e) return;
     this.answer(e, v, nonce, ref);
     e.kind = 'referral';

@@ -1,6 +1,7 @@
 // The engine leaves out the work whose results a command does not print (`flows` prints no
 // mappings, neither `flows` nor `mappings` the statistics of exchanges, `stats` counts handovers
-// without timelines or peers): what it does print stays exactly what the whole engine gives.
+// without timelines or peers, `mappings` follows only the exchanges its mappings depend on): what it
+// does print stays exactly what the whole engine gives.
 
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,10 +18,16 @@ const shared = existsSync(SHARED) ? readdirSync(SHARED).filter((f) => /^oor__.*\
 if (!shared.length && process.env.CI === 'true') throw new Error(`${SHARED} is required in CI: the OOR captures are missing`);
 if (!shared.length) console.warn(`skipping the OOR captures: ${SHARED} is not there`);
 
-async function analyse(file: string, without?: FlowResult[]) {
+async function analyse(file: string | string[], without?: FlowResult[]) {
   const exchanges: unknown[] = [];
-  const r = await analyzeCaptures([file], { warning: () => {}, onExchange: (e) => exchanges.push(exchangeJson(e)), ...(without ? { without } : {}) });
+  const r = await analyzeCaptures(typeof file === 'string' ? [file] : file, { warning: () => {}, onExchange: (e) => exchanges.push(exchangeJson(e)), ...(without ? { without } : {}) });
   return { exchanges, mappings: r.mappings.map((m) => mappingJson(m)), stats: statsJson(r.stats), counters: r.counters };
+}
+
+/** What `mappings` prints without --fail-on: no exchange taken, so only those the mappings depend on are followed. */
+async function mappingsAlone(files: string[]) {
+  const r = await analyzeCaptures(files, { warning: () => {}, without: ['exchanges', 'exchange-stats'], order: 'close' });
+  return { mappings: r.mappings.map((m) => mappingJson(m)), handovers: r.stats.handovers };
 }
 
 describe('FlowEngine without results nobody reads', () => {
@@ -60,6 +67,17 @@ describe('FlowEngine without results nobody reads', () => {
       expect(stats.counters).toEqual(all.counters);
       // Left out indeed: no timelines to give.
       expect(stats.mappings).toEqual([]);
+    });
+  }
+
+  // Each OOR scenario seen from every vantage point, merged, as well as each capture alone.
+  const scenarios = [...new Set(shared.map((f) => f.split('.')[0]!))].map((sc) => shared.filter((f) => f.startsWith(`${sc}.`)).map((f) => join(SHARED, f)));
+  for (const files of [...captures.map((f) => [join(PCAPS, f)]), ...shared.map((f) => [join(SHARED, f)]), ...scenarios]) {
+    it(`gives the same mappings when it follows only the exchanges they depend on: ${files.map((f) => f.slice(f.lastIndexOf('/') + 1)).join(' + ')}`, async () => {
+      const all = await analyse(files);
+      const alone = await mappingsAlone(files);
+      expect(alone.mappings).toEqual(all.mappings);
+      expect(alone.handovers).toBe(all.stats.handovers);
     });
   }
 
