@@ -15,6 +15,7 @@
 // and formatted only where a result needs the text.
 
 import { formatIPv4 } from '../dissect/addr.js';
+import { DataSeen, type Addr } from './last-seen.js';
 import { PrefixTable, ipv4Value } from './lpm.js';
 import type { FrameRef, Handover, HandoverBaseline, HandoverPeer, Mapping, TimelineEntry } from './types.js';
 import { texts } from './text-pool.js';
@@ -42,9 +43,6 @@ export interface MappingOptions {
   handoversOnly?: boolean;
 }
 
-/** An address as the data path keeps it: IPv4 as its 32-bit value (signed), anything else as text. */
-type Addr = number | string;
-
 const addrKey = (text: string): Addr => {
   const v = ipv4Value(text, 0);
   return v >= 0 ? v | 0 : text;
@@ -70,94 +68,6 @@ interface Tracking {
   until: number;
 }
 
-/**
- * The last time each address was seen, in the order first seen. Per data packet one time changes:
- * times are kept as numbers (no boxed number per packet), and addresses are found by a scan while
- * they are few (most destinations have one or two peers), by a map beyond.
- *
- * The first address and its time are fields of their own: most hold one address (a destination's
- * one peer, its one ETR), and a data packet then reads this object alone, where the arrays were four
- * objects more to reach, scattered over the old generation (cache misses, for stats and mappings
- * the most of a data packet's time). The others follow in `keys` and `times`.
- */
-export class LastSeen {
-  private k0: Addr | undefined = undefined;
-  /** NaN, not 0: a double from the start, so the field is never generalised from a small integer. */
-  private t0 = NaN;
-  private keys: Addr[] = NO_ADDRS;
-  private times: number[] = NO_TIMES;
-  /** The others' places (1 + their index in `keys`), once they are many. */
-  private index: Map<Addr, number> | undefined;
-
-  get size(): number {
-    return this.k0 === undefined ? 0 : 1 + this.keys.length;
-  }
-
-  /** The place of `k` (0: the first), or -1. */
-  private find(k: Addr): number {
-    if (this.k0 === k) return 0;
-    if (this.index) return this.index.get(k) ?? -1;
-    const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) if (keys[i] === k) return i + 1;
-    return -1;
-  }
-
-  private setTime(i: number, t: number): void {
-    if (i === 0) this.t0 = t;
-    else this.times[i - 1] = t;
-  }
-
-  has(k: Addr): boolean {
-    return this.find(k) >= 0;
-  }
-
-  get(k: Addr): number | undefined {
-    const i = this.find(k);
-    return i < 0 ? undefined : i === 0 ? this.t0 : this.times[i - 1];
-  }
-
-  set(k: Addr, t: number): void {
-    const i = this.find(k);
-    if (i >= 0) this.setTime(i, t);
-    else this.add(k, t);
-  }
-
-  /** `set`, except that a new address beyond `max` is not kept. */
-  note(k: Addr, t: number, max: number): void {
-    const i = this.find(k);
-    if (i >= 0) this.setTime(i, t);
-    else if (this.size < max) this.add(k, t);
-  }
-
-  private add(k: Addr, t: number): void {
-    if (this.k0 === undefined) {
-      this.k0 = k;
-      this.t0 = t;
-      return;
-    }
-    if (this.keys === NO_ADDRS) {
-      this.keys = [];
-      this.times = [];
-    }
-    this.keys.push(k);
-    this.times.push(t);
-    const i = this.keys.length;
-    if (this.index) this.index.set(k, i);
-    else if (i >= SCAN_MAX) this.index = new Map(this.keys.map((a, j) => [a, j + 1]));
-  }
-
-  *[Symbol.iterator](): IterableIterator<[Addr, number]> {
-    if (this.k0 === undefined) return;
-    yield [this.k0, this.t0];
-    for (let i = 0; i < this.keys.length; i++) yield [this.keys[i]!, this.times[i]!];
-  }
-}
-
-/** Last data time per peer (ITR RLOC) and per ETR RLOC, for one EID or one destination. */
-interface DataSeen {
-  peers: LastSeen;
-  etrs: LastSeen;
-}
 
 type SetSource = Exclude<HandoverBaseline, 'data-plane'>;
 
@@ -206,11 +116,6 @@ const MAX_RECENT_SMRS = 1024;
 const MAX_RELAYS = 4096;
 const MAX_SETTLED = 4096;
 const MAX_STRINGS = 65_536;
-/** LastSeen finds addresses by a scan up to this many. */
-const SCAN_MAX = 16;
-/** A LastSeen's others before its second address (replaced, never added to). */
-const NO_ADDRS = Object.freeze([]) as unknown as Addr[];
-const NO_TIMES = Object.freeze([]) as unknown as number[];
 /** The timeline of an EID before its first entry (replaced, never added to). */
 const NO_ENTRIES = Object.freeze([]) as unknown as TimelineEntry[];
 
@@ -319,7 +224,7 @@ export class MappingTracker {
     // is on the path, not the EID's locator).
     const seen = s.seen;
     const used = seen
-      ? [...seen.etrs].filter(([etr, last]) => ts - last <= this.peerWindow && !seen.peers.has(etr) && !this.relays.has(etr)).map(([etr]) => addrText(etr))
+      ? [...seen.etrs()].filter(([etr, last]) => ts - last <= this.peerWindow && !seen.hasPeer(etr) && !this.relays.has(etr)).map(([etr]) => addrText(etr))
       : [];
     s.dataBefore = used.length > 0;
     if (used.some((r) => !rlocs.includes(r))) this.handover(s, ts, frame, used.sort(), rlocs, 'data-plane');
@@ -357,7 +262,7 @@ export class MappingTracker {
     s.tracking = t;
     this.tracking.add(s);
     this.smrSettled.clear();
-    for (const [peer, last] of s.seen?.peers ?? []) {
+    for (const [peer, last] of s.seen?.peers() ?? []) {
       if (ts - last > this.peerWindow) continue;
       const p = this.peer(t, peer);
       if (p && ts - last > this.activeWindow) p.idle = true;
@@ -448,7 +353,7 @@ export class MappingTracker {
     // them takes them over, adoptHosts): found there, the large prefix table is not touched.
     const seen = this.hosts.get(iid)?.get(dst | 0);
     if (seen !== undefined && (this.unscanned.size === 0 || !this.unscanned.has(iid))) {
-      note(seen, ts, itr | 0, etr | 0, MAX_HOST_PEERS, MAX_HOST_ETRS);
+      seen.note(ts, itr | 0, etr | 0, MAX_HOST_PEERS, MAX_HOST_ETRS);
       return;
     }
     const s = this.table.lookupIPv4(dst, iid);
@@ -459,7 +364,7 @@ export class MappingTracker {
   private sent(s: EidState, ts: number, itr: Addr, etr: Addr): void {
     // Without peers to follow, data matters only until the EID's first set (the data-plane baseline).
     if (this.handoversOnly && s.rlocs) return;
-    note((s.seen ??= dataSeen()), ts, itr, etr, MAX_PEERS_PER_EID, MAX_ETRS);
+    (s.seen ??= new DataSeen()).note(ts, itr, etr, MAX_PEERS_PER_EID, MAX_ETRS);
     const t = s.tracking;
     if (!t || ts < t.handover.ts) return;
     if (ts > t.until) {
@@ -496,11 +401,11 @@ export class MappingTracker {
     let seen = inst.get(dst);
     if (!seen) {
       if (this.hostCount >= this.maxHosts) this.forgetOldestHost();
-      seen = dataSeen();
+      seen = new DataSeen();
       inst.set(dst, seen);
       this.hostCount++;
     }
-    note(seen, ts, itr, etr, MAX_HOST_PEERS, MAX_HOST_ETRS);
+    seen.note(ts, itr, etr, MAX_HOST_PEERS, MAX_HOST_ETRS);
   }
 
   private forgetOldestHost(): void {
@@ -530,13 +435,10 @@ export class MappingTracker {
     const len = Number(rest.slice(slash + 1));
     const key = addrKey(addr);
     const full = typeof key === 'number' ? 32 : 128;
-    const latest = (into: LastSeen, from: LastSeen, max: number) => {
-      for (const [a, t] of from) if ((into.size < max || into.has(a)) && (into.get(a) ?? -Infinity) < t) into.set(a, t);
-    };
     const take = (k: Addr, seen: DataSeen) => {
-      const into = (s.seen ??= dataSeen());
-      latest(into.peers, seen.peers, MAX_PEERS_PER_EID);
-      latest(into.etrs, seen.etrs, MAX_ETRS);
+      // The first destination's lists become the EID's as they are (its caps are the smaller).
+      if (s.seen === undefined) s.seen = seen;
+      else s.seen.takeLatest(seen, MAX_PEERS_PER_EID, MAX_ETRS);
       inst.delete(k);
       this.hostCount--;
     };
@@ -636,17 +538,6 @@ export class MappingTracker {
     if (this.sets.size < MAX_STRINGS) this.sets.set(key, set);
     return set;
   }
-}
-
-function dataSeen(): DataSeen {
-  return { peers: new LastSeen(), etrs: new LastSeen() };
-}
-
-/** Records a data packet's peer and ETR (either may be absent), within the caps. */
-function note(seen: DataSeen, ts: number, itr: Addr | undefined, etr: Addr | undefined, maxPeers: number, maxEtrs: number): void {
-  // The latest time each was seen (captures merged by time may step back a little: it stays "recent").
-  if (itr !== undefined) seen.peers.note(itr, ts, maxPeers);
-  if (etr !== undefined) seen.etrs.note(etr, ts, maxEtrs);
 }
 
 /** `10.1.0.0/16` → `10.1.0.0`: the address of a prefix's text (an address's text as it is). */
