@@ -29,9 +29,10 @@ describe('data-packet line fast path', () => {
       }),
       { numRuns: 8000 },
     );
-    // Every lane is exercised, not just never taken.
+    // Every lane is exercised, not just never taken. ICMP echoes come some 15 times in 8,000 random
+    // frames (10 to 25 over runs): more than 10 of them failed a run now and then.
     expect(accepted).toBeGreaterThan(300);
-    expect(Math.min(echo.tcp, echo.icmpEcho, echo.fragment)).toBeGreaterThan(10);
+    expect(Math.min(echo.tcp, echo.icmpEcho, echo.fragment)).toBeGreaterThan(0);
   });
 
   it('keeps the time of day of the general path across seconds', () => {
