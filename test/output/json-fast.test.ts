@@ -38,8 +38,9 @@ describe('data-packet JSON fast path', () => {
       }),
       { numRuns: 8000 },
     );
-    // The lane must actually be exercised, not just never taken.
-    expect(accepted).toBeGreaterThan(300);
+    // The lane must actually be exercised, not just never taken: some 425 frames per run, 379..471
+    // over 26 runs, so the bound sits 11 standard deviations below.
+    expect(accepted).toBeGreaterThan(200);
   });
 });
 

@@ -94,7 +94,9 @@ describe('the packet filter over worker threads', () => {
       }),
       { numRuns: 80 },
     );
-    expect(ran).toBeGreaterThan(20);
+    // 5 of the 11 filters go over threads: some 35 cases of the 80 per run, 25..45 over 26 runs. At
+    // more than 20, one run in 1,600 failed by chance; at more than 5, fewer than one in 10^11.
+    expect(ran).toBeGreaterThan(5);
   }, 300_000);
 
   it('finds what the scan packet by packet finds, with worker threads, on captures of thousands of packets and the samples', async () => {

@@ -101,7 +101,8 @@ describe('packet filter over common control messages in place', () => {
       }),
       { numRuns: 8000 },
     );
-    expect(built).toBeGreaterThan(800);
+    // Some 1,030 built per run, 980..1,106 over 26 runs; ECMs some 380, 336..405.
+    expect(built).toBeGreaterThan(600);
     expect(ecms).toBeGreaterThan(150);
   });
 
@@ -128,8 +129,8 @@ describe('packet filter over common control messages in place', () => {
       }),
       { numRuns: 6000 },
     );
-    // Both verdicts, often.
-    expect(taken).toBeGreaterThan(1000);
+    // Both verdicts, often: some 1,185 taken per run, 1,138..1,224 over 26 runs, 52..58% of them matched.
+    expect(taken).toBeGreaterThan(750);
     expect(matched).toBeGreaterThan(taken / 5);
     expect(taken - matched).toBeGreaterThan(taken / 5);
   });
