@@ -29,9 +29,9 @@ describe('data-packet line fast path', () => {
       }),
       { numRuns: 8000 },
     );
-    // Every lane is exercised, not just never taken. ICMP echoes come some 15 times in 8,000 random
-    // frames (10 to 25 over runs): more than 10 of them failed a run now and then.
-    expect(accepted).toBeGreaterThan(300);
+    // Every lane is exercised, not just never taken. Some 425 frames are accepted per run (374..489
+    // over 26 runs); ICMP echoes come some 15 to 20 times (9..30): more than 10 failed a run now and then.
+    expect(accepted).toBeGreaterThan(200);
     expect(Math.min(echo.tcp, echo.icmpEcho, echo.fragment)).toBeGreaterThan(0);
   });
 
