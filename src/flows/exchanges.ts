@@ -88,12 +88,10 @@ export interface ExchangeOptions {
   onSummary?: (e: ExchangeSummary, startIndex: number) => void;
   /**
    * Nobody reads the exchanges, only what the mapping tracker makes of the messages (`mappings`
-   * without `--fail-on`). Only the exchanges it depends on are followed: registrations (their
-   * Map-Notify is not a publication), subscriptions (theirs is) and NAT Info (the RTRs an
-   * Info-Reply names relay data). Resolutions, RLOC probes, SMRs and referrals are not started,
-   * and an answer to none of the followed starts no orphan: on a busy capture they are most of the
-   * exchanges. The mapping tracker is told what it is told with every exchange followed, unless an
-   * answer's nonce is shared by one of those and a subscription.
+   * without `--fail-on`): only the kinds it depends on are followed (MAPPING_INPUTS). Resolutions,
+   * RLOC probes, SMRs and referrals are neither started nor made orphans of an answer: on a busy
+   * capture they are most of the exchanges. The mapping tracker is told what it is told with every
+   * exchange followed, unless an answer's nonce is shared by one of those and a subscription.
    */
   mappingInputsOnly?: boolean;
 }
@@ -113,6 +111,13 @@ interface Subscription {
 }
 
 const MAX_SUBSCRIPTIONS = 65_536;
+
+/**
+ * The exchanges what the mapping tracker is told depends on: registrations (their Map-Notify is not
+ * a publication), subscriptions and publications (theirs is), NAT Info (the RTRs an Info-Reply
+ * names relay data). See ExchangeOptions.mappingInputsOnly.
+ */
+const MAPPING_INPUTS: ReadonlySet<ExchangeKind> = new Set<ExchangeKind>(['registration', 'subscription', 'publication', 'nat-info']);
 
 /** The exchange fields few exchanges have (kept in Rare). */
 type RarePublic =
@@ -745,7 +750,8 @@ export class ExchangeTracker {
 
   private request(v: ControlView, m: RequestView, ref: FrameRef): void {
     const subscription = m.xtrIdPresent && !m.probe && !m.smrInvoked;
-    if (this.inputsOnly && !subscription) return;
+    const kind: ExchangeKind = subscription ? 'subscription' : m.probe ? 'rloc-probe' : 'resolution';
+    if (!this.follows(kind)) return;
     const nonce = m.nonce;
     const asked = m.eids.map((p) => ({ address: p.prefix, maskLen: p.maskLen }));
     const eids = asked.map((p) => prefixText(p.address, p.maskLen));
@@ -755,7 +761,6 @@ export class ExchangeTracker {
       this.subscribe(v, m, nonce, asked, eids, itrRlocs, ref);
       return;
     }
-    const kind: ExchangeKind = m.probe ? 'rloc-probe' : 'resolution';
     const id = identity(kind, v, eids);
     if (this.forward(v, nonce, ref, 'map-reply', id)) return;
     if (m.smrInvoked && this.invoked(v, nonce, requester, itrRlocs, asked, eids, ref)) return;
@@ -836,7 +841,7 @@ export class ExchangeTracker {
     if (m.sourceEid.kind !== 'none') candidates.unshift({ address: m.sourceEid, maskLen: addressBits(m.sourceEid) });
     const texts = candidates.map((p) => prefixText(p.address, p.maskLen));
     this.mappings?.smr(v.ts, v.dst, texts);
-    if (this.inputsOnly) return;
+    if (!this.follows('smr')) return;
     const id = identity('smr', v, texts);
     if (this.forward(v, nonce, ref, 'map-reply', id) || this.retransmission(id, v, nonce, ref)) return;
     const e = this.begin(v, 'smr', nonce, texts[0] ?? '(none)', v.src, ref, 'map-reply', id);
@@ -1041,7 +1046,7 @@ export class ExchangeTracker {
       this.mappings.learned(v.ts, v.dst, eid, rlocs);
     }
     const rec = m.records[0];
-    const e = this.match(nonce, 'map-reply', v) ?? (this.inputsOnly ? undefined : this.orphan(v, nonce, ref, m.probe ? 'rloc-probe' : 'resolution', rec ? recordEid(rec) : '(none)', 'map-reply'));
+    const e = this.match(nonce, 'map-reply', v) ?? this.orphan(v, nonce, ref, m.probe ? 'rloc-probe' : 'resolution', rec ? recordEid(rec) : '(none)', 'map-reply');
     if (!e) return;
     const first = !this.answered(e);
     this.answer(e, v, nonce, ref);
@@ -1067,7 +1072,7 @@ export class ExchangeTracker {
   private referral(v: ControlView, m: ReferralView, ref: FrameRef): void {
     const nonce = m.nonce;
     const r = m.records[0];
-    const e = this.match(nonce, 'map-reply', v) ?? (this.inputsOnly ? undefined : this.orphan(v, nonce, ref, 'referral', r ? recordEid(r) : '(none)', 'map-reply'));
+    const e = this.match(nonce, 'map-reply', v) ?? this.orphan(v, nonce, ref, 'referral', r ? recordEid(r) : '(none)', 'map-reply');
     if (!e) return;
     this.answer(e, v, nonce, ref);
     e.kind = 'referral';
@@ -1132,7 +1137,7 @@ export class ExchangeTracker {
 
   /** An answer whose request this capture does not hold: an exchange of its own, `reply-only`. */
   private orphan(v: ControlView, nonce: bigint, ref: FrameRef, kind: ExchangeKind, eid: string, expects: Answer): Open | undefined {
-    if (this.late(nonce)) return undefined;
+    if (!this.follows(kind) || this.late(nonce)) return undefined;
     this.counters.orphanAnswers++;
     const o = this.enqueue(v.ts, v.dst, v.dport, kind, nonce, eid, v.tunnel?.innerDst ?? v.ecm?.innerDst ?? v.dst, ref, expects);
     this.slots.frame0[o.slot] = NO_FRAME;
@@ -1142,6 +1147,11 @@ export class ExchangeTracker {
     o.replyTo = lists.with(o.replyTo, v.dst);
     this.fileNonce(o, nonce);
     return o;
+  }
+
+  /** Whether exchanges of this kind are followed: every kind, unless only the mapping tracker's inputs are. */
+  private follows(kind: ExchangeKind): boolean {
+    return !this.inputsOnly || MAPPING_INPUTS.has(kind);
   }
 
   private late(nonce: bigint): boolean {
