@@ -143,6 +143,21 @@ describe('the engine for mappings alone (no exchange read)', () => {
     );
   });
 
+  it('still takes the RTRs of an Info-Reply whose request it never saw as relays', () => {
+    // Data went to the RTR before the EID's first registration: relayed data is no RLOC of the EID,
+    // so it is no data-plane baseline and there is no handover (docs/flows.md).
+    const s = new Story();
+    const x: Omit<Step, 'what'> = { rlocs: [RTR], eid: `${MN}/32`, peer: PEERS[0]!, reg: 0x100n, sub: 0x200n, pub: 0x300n, res: 0x400n, smr: 0x600n, info: 0x700n, flag: true, dt: 1 };
+    tell(s, 1, { ...x, what: 'info-reply' });
+    tell(s, 2, { ...x, what: 'data' });
+    tell(s, 3, { ...x, what: 'register', rlocs: [A] });
+    const whole = mappingsOf(s.packets, { onExchange: () => {} });
+    expect(whole.handovers).toBe(0);
+    const alone = mappingsOf(s.packets, { without: ['exchanges'] });
+    expect(alone.mappings).toEqual(whole.mappings);
+    expect(alone.handovers).toBe(0);
+  });
+
   it('starts no resolution, RLOC probe, SMR or referral, and no orphan', () => {
     const s = new Story();
     const x: Omit<Step, 'what'> = { rlocs: [B], eid: `${MN}/32`, peer: PEERS[0]!, reg: 0x100n, sub: 0x200n, pub: 0x300n, res: 0x400n, smr: 0x600n, info: 0x700n, flag: true, dt: 1 };
