@@ -5,39 +5,59 @@
 
 import type { Handover, Mapping } from '../flows/types.js';
 import { mappingJson } from './json-flows.js';
-import { key, lineFormat, micros as ts, num, numOrNull, ROOM, SLACK, str, strings } from './json-line-fast.js';
-import { putBytes } from './out-buffer.js';
+import { char, key, keysOf, lineFormat, micros as ts, num, numOrNull, ROOM, SLACK, str, strings } from './json-line-fast.js';
+import { bytesOf, putBytes } from './out-buffer.js';
 
 /** One mapping's NDJSON line (with its newline) into `out`, and as bytes for the tests. */
 export const { write: writeMappingJson, bytes: mappingLineBytes } = lineFormat(line, mappingJson);
 
+/** The keys after an object's first, as bytes. */
+const K = keysOf([
+  'source', 'by', 'rlocs', 'transport', 'no_handover', 'timeline_dropped', 'frame', 'file', 'from', 'to', 'baseline',
+  'smr_ts', 'updated_ts', 'first_data_ts', 'latency_ms', 'stale_data_packets',
+]);
+const EID = bytesOf('{"eid":');
+const TIMELINE = bytesOf(',"timeline":[');
+const TS = bytesOf('{"ts":');
+const NEXT_TS = bytesOf(',{"ts":');
+const HANDOVERS = bytesOf('],"handovers":[');
+const END = bytesOf('}\n');
+const PEERS = bytesOf(',"peers":[');
+const PEER = bytesOf('{"peer":');
+const NEXT_PEER = bytesOf(',{"peer":');
+const IDLE = bytesOf(',"idle":true');
+const END_HANDOVER = bytesOf(']}');
+const COMMA = 44;
+const CLOSE_BRACKET = 93;
+const CLOSE_BRACE = 125;
+
 /** The line into `b` from `p`: where it ends, or FAIL, or ROOM. */
 function line(b: Uint8Array, p: number, m: Mapping, multi: boolean): number {
   if (p + SLACK > b.length) return ROOM;
-  p = key(b, p, '{"eid":');
+  p = key(b, p, EID);
   p = str(b, p, m.eid);
-  p = key(b, p, ',"timeline":[');
+  p = key(b, p, TIMELINE);
   for (let i = 0; i < m.timeline.length && p >= 0; i++) {
     const t = m.timeline[i]!;
     if (p + SLACK > b.length) return ROOM;
-    p = key(b, p, i ? ',{"ts":' : '{"ts":');
+    p = key(b, p, i ? NEXT_TS : TS);
     p = num(b, p, ts(t.ts));
     p = frame(b, p, t.frame.frame, t.frame.file, multi);
-    p = str(b, key(b, p, ',"source":'), t.source);
-    p = str(b, key(b, p, ',"by":'), t.by);
-    p = strings(b, key(b, p, ',"rlocs":'), t.rlocs);
-    if (t.transport !== undefined) p = str(b, key(b, p, ',"transport":'), t.transport);
-    p = key(b, p, '}');
+    p = str(b, key(b, p, K.source), t.source);
+    p = str(b, key(b, p, K.by), t.by);
+    p = strings(b, key(b, p, K.rlocs), t.rlocs);
+    if (t.transport !== undefined) p = str(b, key(b, p, K.transport), t.transport);
+    p = char(b, p, CLOSE_BRACE);
   }
-  p = key(b, p, '],"handovers":[');
+  p = key(b, p, HANDOVERS);
   for (let i = 0; i < m.handovers.length && p >= 0; i++) {
     if (p + SLACK > b.length) return ROOM;
-    p = handover(b, key(b, p, i ? ',' : ''), m.handovers[i]!, multi);
+    p = handover(b, i ? char(b, p, COMMA) : p, m.handovers[i]!, multi);
   }
-  p = key(b, p, ']');
-  if (m.noHandover !== undefined) p = why(b, key(b, p, ',"no_handover":'), m.noHandover);
-  if (m.timelineDropped !== undefined) p = num(b, key(b, p, ',"timeline_dropped":'), m.timelineDropped);
-  return key(b, p, '}\n');
+  p = char(b, p, CLOSE_BRACKET);
+  if (m.noHandover !== undefined) p = why(b, key(b, p, K.no_handover), m.noHandover);
+  if (m.timelineDropped !== undefined) p = num(b, key(b, p, K.timeline_dropped), m.timelineDropped);
+  return key(b, p, END);
 }
 
 /**
@@ -57,28 +77,28 @@ function why(b: Uint8Array, p: number, text: string): number {
 }
 
 function frame(b: Uint8Array, p: number, f: number, file: number, multi: boolean): number {
-  p = num(b, key(b, p, ',"frame":'), f);
-  return multi ? num(b, key(b, p, ',"file":'), file + 1) : p;
+  p = num(b, key(b, p, K.frame), f);
+  return multi ? num(b, key(b, p, K.file), file + 1) : p;
 }
 
 function handover(b: Uint8Array, p: number, h: Handover, multi: boolean): number {
-  p = num(b, key(b, p, '{"ts":'), ts(h.ts));
-  p = strings(b, key(b, p, ',"from":'), h.from);
-  p = strings(b, key(b, p, ',"to":'), h.to);
+  p = num(b, key(b, p, TS), ts(h.ts));
+  p = strings(b, key(b, p, K.from), h.from);
+  p = strings(b, key(b, p, K.to), h.to);
   p = frame(b, p, h.frame.frame, h.frame.file, multi);
-  p = str(b, key(b, p, ',"baseline":'), h.baseline);
-  p = key(b, p, ',"peers":[');
+  p = str(b, key(b, p, K.baseline), h.baseline);
+  p = key(b, p, PEERS);
   for (let i = 0; i < h.peers.length && p >= 0; i++) {
     if (p + SLACK > b.length) return ROOM;
     const q = h.peers[i]!;
-    p = str(b, key(b, p, i ? ',{"peer":' : '{"peer":'), q.peer);
-    if (q.smrTs !== undefined) p = num(b, key(b, p, ',"smr_ts":'), ts(q.smrTs));
-    if (q.updatedTs !== undefined) p = num(b, key(b, p, ',"updated_ts":'), ts(q.updatedTs));
-    if (q.firstDataTs !== undefined) p = num(b, key(b, p, ',"first_data_ts":'), ts(q.firstDataTs));
-    p = numOrNull(b, key(b, p, ',"latency_ms":'), q.latencyMs);
-    if (q.idle) p = key(b, p, ',"idle":true');
-    p = num(b, key(b, p, ',"stale_data_packets":'), q.staleDataPackets);
-    p = key(b, p, '}');
+    p = str(b, key(b, p, i ? NEXT_PEER : PEER), q.peer);
+    if (q.smrTs !== undefined) p = num(b, key(b, p, K.smr_ts), ts(q.smrTs));
+    if (q.updatedTs !== undefined) p = num(b, key(b, p, K.updated_ts), ts(q.updatedTs));
+    if (q.firstDataTs !== undefined) p = num(b, key(b, p, K.first_data_ts), ts(q.firstDataTs));
+    p = numOrNull(b, key(b, p, K.latency_ms), q.latencyMs);
+    if (q.idle) p = key(b, p, IDLE);
+    p = num(b, key(b, p, K.stale_data_packets), q.staleDataPackets);
+    p = char(b, p, CLOSE_BRACE);
   }
-  return key(b, p, ']}');
+  return key(b, p, END_HANDOVER);
 }

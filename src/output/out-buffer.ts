@@ -46,12 +46,16 @@ function digitCount(n: number): number {
   return n < 10000000 ? (n < 1000000 ? 6 : 7) : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
 }
 
-/** The last `count` digits of n, ending before `end`, two at a time. */
+/** The last `count` digits of n (below 2^31), ending before `end`, two at a time. */
 function putDigitsBefore(b: Uint8Array, end: number, n: number, count: number): void {
+  // As a 32-bit integer: a capture's seconds (about 1.7e9) are above V8's small integers and come
+  // as doubles, on which `%` is a call to fmod: 10 digits took 95 ns instead of 25.
+  n |= 0;
   let q = end;
   while (count >= 2) {
-    const r = (n % 100) * 2;
-    n = (n / 100) | 0;
+    const d = (n / 100) | 0;
+    const r = (n - d * 100) << 1;
+    n = d;
     b[--q] = PAIRS[r + 1]!;
     b[--q] = PAIRS[r]!;
     count -= 2;
@@ -61,6 +65,7 @@ function putDigitsBefore(b: Uint8Array, end: number, n: number, count: number): 
 
 /** A non-negative integer below 2^31 in decimal. */
 export function putUint(b: Uint8Array, p: number, n: number): number {
+  n |= 0;
   if (n < 10) {
     b[p] = 48 + n;
     return p + 1;
