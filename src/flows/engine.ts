@@ -153,7 +153,7 @@ export class FlowEngine {
     const ts = f.tsSec + f.tsNsec / 1e9;
     if (d.innerLen > 0 && this.tracksMappings) {
       const iid = d.flags & DataFlag.I ? dataIid(d.word2) : -1;
-      if (d.innerVersion === 4) this.mappingTracker.dataV4(ts, u32(b, d.ip + 12), u32(b, d.ip + 16), iid, u32(b, d.inner + 16));
+      if (d.innerVersion === 4) this.mappingTracker.dataV4(f.tsSec, f.tsNsec, u32(b, d.ip + 12) | 0, u32(b, d.ip + 16) | 0, iid, u32(b, d.inner + 16) | 0);
       else {
         const dst = formatIPv6(b, d.inner + 24);
         this.mappingTracker.data(ts, formatIPv4(b, d.ip + 12), formatIPv4(b, d.ip + 16), iid < 0 ? dst : `[${iid}]${dst}`);

@@ -36,8 +36,9 @@ interface Family<V> {
   tables: Map<number, Map<string | number, V>>;
 }
 
+/** The network of `v` (an IPv4 address as a 32-bit value) under a mask of `len` bits, as a signed value (a small integer to V8, unlike an unsigned one from 128.0.0.0 up). */
 function maskV4(v: number, len: number): number {
-  return len === 0 ? 0 : (v & (-1 << (32 - len))) >>> 0;
+  return len === 0 ? 0 : v & (-1 << (32 - len));
 }
 
 function maskBytes(b: Uint8Array, len: number): string {
@@ -66,40 +67,78 @@ function split(a: LispAddress, iid = -1): { fam: string; iid: number; v4?: numbe
   }
 }
 
+/** What readIPv4Prefix read last (one object, overwritten by the next call: read it at once). */
+export const ipv4Prefix = {
+  /** Instance ID, -1 for none. */
+  iid: -1,
+  /** The address, as a signed 32-bit value. */
+  v4: 0,
+  len: 32,
+  /**
+   * The text is the one `prefixText` writes for these numbers, and no other text reads as them: no
+   * leading zero, the length given, no address bit set beyond it. Such a text and its numbers
+   * stand for each other: the numbers can find what was kept for the text.
+   */
+  canonical: false,
+};
+
+/** A number of `start..end` written with a leading zero (`010`). */
+function leadingZero(text: string, start: number, end: number): boolean {
+  return end - start > 1 && text.charCodeAt(start) === 48;
+}
+
 /**
- * `[iid]a.b.c.d/len` (Instance ID and length optional) as numbers, without the general parser: EID
- * prefixes are mostly IPv4, and a busy capture adds tens of thousands. Undefined when it is not one.
+ * `[iid]a.b.c.d/len` (Instance ID and length optional) into `ipv4Prefix`, without the general
+ * parser and without allocating: EID prefixes are mostly IPv4, and a busy capture announces tens
+ * of thousands. False when it is not one.
  */
-function ipv4Prefix(text: string): { iid: number; v4: number; len: number } | undefined {
+export function readIPv4Prefix(text: string): boolean {
   let start = 0;
   let iid = -1;
+  let canonical = true;
   if (text.charCodeAt(0) === 91) {
     const end = text.indexOf(']');
-    if (end < 2 || end > 11) return undefined;
+    if (end < 2 || end > 11) return false;
     iid = 0;
     for (let i = 1; i < end; i++) {
       const c = text.charCodeAt(i);
-      if (c < 48 || c > 57) return undefined;
+      if (c < 48 || c > 57) return false;
       iid = iid * 10 + (c - 48);
     }
-    if (iid > 0xffffffff) return undefined;
+    if (iid > 0xffffffff) return false;
+    if (leadingZero(text, 1, end)) canonical = false;
     start = end + 1;
   }
   const slash = text.indexOf('/', start);
   let len = 32;
   if (slash >= 0) {
     const digits = text.length - slash - 1;
-    if (digits < 1 || digits > 3) return undefined;
+    if (digits < 1 || digits > 3) return false;
     len = 0;
     for (let i = slash + 1; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      if (c < 48 || c > 57) return undefined;
+      if (c < 48 || c > 57) return false;
       len = len * 10 + (c - 48);
     }
-    if (len > 32) return undefined;
+    if (len > 32) return false;
+    if (leadingZero(text, slash + 1, text.length)) canonical = false;
+  } else canonical = false;
+  const addrEnd = slash >= 0 ? slash : text.length;
+  const v4 = ipv4Value(text, start, addrEnd);
+  if (v4 < 0) return false;
+  if (canonical) {
+    for (let i = start, from = start; i <= addrEnd; i++) {
+      if (i < addrEnd && text.charCodeAt(i) !== 46) continue;
+      if (leadingZero(text, from, i)) canonical = false;
+      from = i + 1;
+    }
   }
-  const v4 = ipv4Value(text, start, slash >= 0 ? slash : text.length);
-  return v4 < 0 ? undefined : { iid, v4, len };
+  const q = ipv4Prefix;
+  q.iid = iid;
+  q.v4 = v4 | 0;
+  q.len = len;
+  q.canonical = canonical && maskV4(v4, len) === (v4 | 0);
+  return true;
 }
 
 /** EID prefixes, each with a value (by default its text). */
@@ -113,9 +152,9 @@ export class PrefixTable<V = string> {
 
   /** Adds an EID prefix (text as `prefixText` writes it); returns false when it is not an address prefix. */
   add(prefix: string, value: V = prefix as V): boolean {
-    const q = ipv4Prefix(prefix);
-    if (q) {
-      this.put(q.iid < 0 ? '4' : `[${q.iid}]4`, q.iid, q.len, maskV4(q.v4, q.len), value);
+    if (readIPv4Prefix(prefix)) {
+      const q = ipv4Prefix;
+      this.addIPv4(q.iid, q.v4, q.len, value);
       return true;
     }
     const p = parsePrefix(prefix);
@@ -125,8 +164,19 @@ export class PrefixTable<V = string> {
     return true;
   }
 
-  /** `v4Iid`: the Instance ID (-1: none) of an IPv4 family, undefined for the others. */
-  private put(fam: string, v4Iid: number | undefined, maskLen: number, key: string | number, value: V): void {
+  /** `add` for an IPv4 prefix as numbers (`ipv4Prefix`'s); returns the value it replaced, that of the same prefix added before. */
+  addIPv4(iid: number, v4: number, len: number, value: V): V | undefined {
+    return this.put(iid < 0 ? '4' : `[${iid}]4`, iid, len, maskV4(v4, len), value);
+  }
+
+  /** The value of exactly this IPv4 prefix (not of one covering it), as numbers; undefined for none. */
+  exactIPv4(iid: number, v4: number, len: number): V | undefined {
+    const f = iid === -1 ? this.v4 : this.v4ByIid.get(iid);
+    return f?.tables.get(len)?.get(maskV4(v4, len));
+  }
+
+  /** `v4Iid`: the Instance ID (-1: none) of an IPv4 family, undefined for the others. Returns the value replaced. */
+  private put(fam: string, v4Iid: number | undefined, maskLen: number, key: string | number, value: V): V | undefined {
     let f = this.families.get(fam);
     if (!f) {
       f = { lengths: [], tables: new Map() };
@@ -141,8 +191,10 @@ export class PrefixTable<V = string> {
       f.lengths.push(maskLen);
       f.lengths.sort((a, b) => b - a);
     }
-    if (!t.has(key)) this.size++;
+    const was = t.get(key);
+    if (was === undefined) this.size++;
     t.set(key, value);
+    return was;
   }
 
   /** The most specific prefix covering an IPv4 address given as its 32-bit value, in instance `iid` (-1: none). */

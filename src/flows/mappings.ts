@@ -16,7 +16,7 @@
 
 import { formatIPv4 } from '../dissect/addr.js';
 import { DataSeen, type Addr } from './last-seen.js';
-import { PrefixTable, ipv4Value } from './lpm.js';
+import { PrefixTable, ipv4Prefix, ipv4Value, readIPv4Prefix } from './lpm.js';
 import type { FrameRef, Handover, HandoverBaseline, HandoverPeer, Mapping, TimelineEntry } from './types.js';
 import { texts } from './text-pool.js';
 
@@ -71,9 +71,14 @@ interface Tracking {
 
 type SetSource = Exclude<HandoverBaseline, 'data-plane'>;
 
-/** Tens of thousands of these live as long as the capture: every field is there from the start. */
+/**
+ * Tens of thousands of these live as long as the capture: every field is there from the start, and
+ * nothing else is made per EID that most EIDs never need (see NO_HANDOVERS, NO_MAPPING).
+ */
 class EidState {
   readonly mapping: Mapping;
+  /** Its EID's text is an IPv4 prefix as `prefixText` writes it (ipv4Prefix.canonical): the prefix table finds it by its numbers. */
+  readonly canonical: boolean;
   /** The RLOC set in force, and what it was taken from. */
   rlocs: string[] | undefined = undefined;
   source: SetSource | undefined = undefined;
@@ -87,8 +92,10 @@ class EidState {
   /** Announced since its `noHandover` line was last made (it is in MappingTracker.unexplained). */
   unexplained = false;
 
-  constructor(eid: string) {
-    this.mapping = { eid, timeline: NO_ENTRIES, handovers: [] };
+  /** `eid` undefined: no mapping is handed out (MappingOptions.handoversOnly). */
+  constructor(eid: string | undefined, canonical: boolean) {
+    this.mapping = eid === undefined ? NO_MAPPING : { eid, timeline: NO_ENTRIES, handovers: NO_HANDOVERS };
+    this.canonical = canonical;
   }
 }
 
@@ -118,13 +125,24 @@ const MAX_SETTLED = 4096;
 const MAX_STRINGS = 65_536;
 /** The timeline of an EID before its first entry (replaced, never added to). */
 const NO_ENTRIES = Object.freeze([]) as unknown as TimelineEntry[];
+/** The handovers of an EID before its first (replaced, never added to): most EIDs never move. */
+const NO_HANDOVERS = Object.freeze([]) as unknown as Handover[];
+/** The mapping of every EID when none is handed out: only the handovers are counted. */
+const NO_MAPPING: Mapping = Object.freeze({ eid: '', timeline: NO_ENTRIES, handovers: NO_HANDOVERS });
 
 export class MappingTracker {
-  private readonly eids = new Map<string, EidState>();
-  /** Their mappings, in the same order (handed out without a copy). */
+  /** Every EID, in the order first seen. */
+  private readonly states: EidState[] = [];
+  /** Their mappings, in the same order (handed out without a copy; empty with handoversOnly). */
   private readonly list: Mapping[] = [];
-  /** The tracked EID prefixes, for data packets' inner destinations. */
+  /**
+   * The tracked EID prefixes, for data packets' inner destinations, each with the EID last added
+   * for it. An EID whose text is canonical (EidState.canonical) is found here by its numbers, with
+   * no hash of the text (a fresh string at every announcement) and no second table keyed by it.
+   */
   private readonly table = new PrefixTable<EidState>();
+  /** The other EIDs by text, and canonical ones whose place in `table` another text took. */
+  private readonly others = new Map<string, EidState>();
   private readonly maxTimeline: number;
   private readonly maxEids: number;
   private readonly peerWindow: number;
@@ -143,6 +161,8 @@ export class MappingTracker {
   private readonly smrSettled = new Set<Addr>();
   /** Data to destinations no tracked EID covers, by instance (-1: none) and destination. */
   private readonly hosts = new Map<number, Map<Addr, DataSeen>>();
+  /** `hosts`' instance -1 (most data packets' destinations): one lookup less per packet. */
+  private plainHosts: Map<Addr, DataSeen> | undefined = undefined;
   private hostCount = 0;
   /**
    * Instances where an EID prefix was added without taking over the destinations it covers (too
@@ -178,18 +198,48 @@ export class MappingTracker {
     this.handoversOnly = opts.handoversOnly ?? false;
   }
 
+  /** The EID of this text, if tracked. */
+  private tracked(eid: string): EidState | undefined {
+    return this.find(eid, readIPv4Prefix(eid) && ipv4Prefix.canonical);
+  }
+
+  /** `tracked`, the text read already: `canonical` when ipv4Prefix holds it, read as canonical. */
+  private find(eid: string, canonical: boolean): EidState | undefined {
+    if (canonical) {
+      const s = this.table.exactIPv4(ipv4Prefix.iid, ipv4Prefix.v4, ipv4Prefix.len);
+      // Nothing there: never an EID of this prefix (the table forgets none). A canonical one there
+      // is this text's; a text that is not took its place, and `others` has it.
+      if (s === undefined || s.canonical) return s;
+    }
+    return this.others.get(eid);
+  }
+
   private state(eid: string): EidState | undefined {
-    let s = this.eids.get(eid);
+    // Each text is read once, for finding its EID and for adding a new one alike.
+    const v4 = readIPv4Prefix(eid);
+    const { iid, v4: addr, len } = ipv4Prefix;
+    const canonical = v4 && ipv4Prefix.canonical;
+    let s = this.find(eid, canonical);
     if (s) return s;
-    if (this.eids.size >= this.maxEids) {
+    if (this.states.length >= this.maxEids) {
       this.droppedEids++;
       return undefined;
     }
-    s = new EidState(eid);
-    this.eids.set(eid, s);
-    this.list.push(s.mapping);
-    this.table.add(eid, s);
-    this.adoptHosts(eid, s);
+    s = new EidState(this.handoversOnly ? undefined : eid, canonical);
+    this.states.push(s);
+    if (!this.handoversOnly) this.list.push(s.mapping);
+    if (!canonical) this.others.set(eid, s);
+    if (!v4) {
+      this.table.add(eid, s);
+      this.adoptHosts(eid, s);
+      return s;
+    }
+    const replaced = this.table.addIPv4(iid, addr, len, s);
+    // A canonical EID no longer in the table under its numbers: by its text from now on (written
+    // from its numbers, the network's: canonical, it is the one text that reads as them).
+    if (replaced?.canonical) this.others.set((iid >= 0 ? `[${iid}]` : '') + addrText(len === 0 ? 0 : addr & (-1 << (32 - len))) + '/' + len, replaced);
+    if (canonical) this.adoptHostsIPv4(iid, addr, len, s);
+    else this.adoptHosts(eid, s);
     return s;
   }
 
@@ -213,10 +263,14 @@ export class MappingTracker {
     if (!registration && (s.registered || (source === 'map-reply' && s.source === 'registration'))) return;
     const prev = s.rlocs;
     const prevSource = s.source;
-    s.rlocs = rlocs;
     s.source = source === 'map-reply' ? 'map-reply' : source === 'publication' ? 'publication' : 'registration';
+    // The same set again: the array held already is kept, the new one left to die young.
+    if (prev && sameSet(prev, rlocs)) return;
+    // Kept for the rest of the capture, the set is one shared array of shared texts (addEntry's, or
+    // made here without a timeline): tens of thousands of EIDs have a few hundred RLOCs.
+    s.rlocs = this.handoversOnly ? this.internSet(rlocs) : rlocs;
     if (prev) {
-      if (!sameSet(prev, rlocs)) this.handover(s, ts, frame, prev, rlocs, prevSource!);
+      this.handover(s, ts, frame, prev, rlocs, prevSource!);
       return;
     }
     // No earlier set in the capture: what were peers encapsulating to? Not to a router that also
@@ -251,12 +305,14 @@ export class MappingTracker {
   }
 
   private handover(s: EidState, ts: number, frame: FrameRef, from: string[], to: string[], baseline: HandoverBaseline): void {
-    const handover: Handover = { ts, frame, from, to, baseline, peers: [] };
-    s.mapping.handovers.push(handover);
-    // A viewer that asked before (mappingList, while the capture goes on) was told why there was none.
-    if (s.mapping.noHandover !== undefined) delete s.mapping.noHandover;
     this.handovers++;
     if (this.handoversOnly) return;
+    const handover: Handover = { ts, frame, from, to, baseline, peers: [] };
+    const m = s.mapping;
+    if (m.handovers === NO_HANDOVERS) m.handovers = [handover];
+    else m.handovers.push(handover);
+    // A viewer that asked before (mappingList, while the capture goes on) was told why there was none.
+    if (m.noHandover !== undefined) delete m.noHandover;
     const t: Tracking = { handover, from: new Set(from.map(addrKey)), to: new Set(to.map(addrKey)), peers: new Map(), moved: 0, until: ts + this.maxTracking };
     if (s.tracking) this.tracking.delete(s);
     s.tracking = t;
@@ -323,7 +379,7 @@ export class MappingTracker {
   /** A Map-Reply to peer `to` taught it `eid` → `rlocs`. */
   learned(ts: number, to: string, eid: string, rlocs: string[]): void {
     if (this.handoversOnly) return;
-    const t = this.eids.get(eid)?.tracking;
+    const t = this.tracked(eid)?.tracking;
     if (!t || ts < t.handover.ts || !rlocs.some((r) => t.to.has(addrKey(r)))) return;
     const p = this.peer(t, addrKey(to));
     if (p && p.updatedTs === undefined) p.updatedTs = ts;
@@ -347,18 +403,25 @@ export class MappingTracker {
     this.remember(ts, addrKey(itr), addrKey(etr), iid, addrKey(host));
   }
 
-  /** `data` for an IPv4 packet in IPv4, on numbers (unsigned; the plain-data fast path); `iid` -1 for none. */
-  dataV4(ts: number, itr: number, etr: number, iid: number, dst: number): void {
+  /**
+   * `data` for an IPv4 packet in IPv4, on numbers (the plain-data fast path); `iid` -1 for none.
+   * Every argument is a small integer (addresses as signed 32-bit values, the time as the capture's
+   * seconds and nanoseconds): this is not inlined into its caller, and a double or an unsigned
+   * address from 128.0.0.0 up would be a heap number made per packet (38 MB a run of the bench
+   * capture, about three scavenges).
+   */
+  dataV4(tsSec: number, tsNsec: number, itr: number, etr: number, iid: number, dst: number): void {
+    const ts = tsSec + tsNsec / 1e9;
     // Most data goes to destinations already remembered as covered by no EID (one that covers
     // them takes them over, adoptHosts): found there, the large prefix table is not touched.
-    const seen = this.hosts.get(iid)?.get(dst | 0);
+    const seen = (iid === -1 ? this.plainHosts : this.hosts.get(iid))?.get(dst);
     if (seen !== undefined && (this.unscanned.size === 0 || !this.unscanned.has(iid))) {
-      seen.note(ts, itr | 0, etr | 0, MAX_HOST_PEERS, MAX_HOST_ETRS);
+      seen.note(ts, itr, etr, MAX_HOST_PEERS, MAX_HOST_ETRS);
       return;
     }
     const s = this.table.lookupIPv4(dst, iid);
-    if (s !== undefined) this.sent(s, ts, itr | 0, etr | 0);
-    else this.remember(ts, itr | 0, etr | 0, iid, dst | 0);
+    if (s !== undefined) this.sent(s, ts, itr, etr);
+    else this.remember(ts, itr, etr, iid, dst);
   }
 
   private sent(s: EidState, ts: number, itr: Addr, etr: Addr): void {
@@ -397,6 +460,7 @@ export class MappingTracker {
     if (!inst) {
       inst = new Map();
       this.hosts.set(iid, inst);
+      if (iid === -1) this.plainHosts = inst;
     }
     let seen = inst.get(dst);
     if (!seen) {
@@ -418,6 +482,34 @@ export class MappingTracker {
     }
   }
 
+  /** `adoptHosts` for a canonical IPv4 EID prefix, on its numbers (ipv4Prefix's). */
+  private adoptHostsIPv4(iid: number, v4: number, len: number, s: EidState): void {
+    if (this.hostCount === 0) return;
+    const inst = this.hosts.get(iid);
+    if (!inst) return;
+    if (len === 32) {
+      const seen = inst.get(v4);
+      if (seen) this.take(s, inst, v4, seen);
+      return;
+    }
+    if (inst.size > MAX_HOST_SCAN) {
+      this.unscanned.add(iid);
+      return;
+    }
+    const mask = len === 0 ? 0 : -1 << (32 - len);
+    const net = v4 & mask;
+    for (const [k, seen] of inst) if (typeof k === 'number' && (k & mask) === net) this.take(s, inst, k, seen);
+  }
+
+  /** `s` takes over what was seen of destination `k` (of instance `inst`). */
+  private take(s: EidState, inst: Map<Addr, DataSeen>, k: Addr, seen: DataSeen): void {
+    // The first destination's lists become the EID's as they are (its caps are the smaller).
+    if (s.seen === undefined) s.seen = seen;
+    else s.seen.takeLatest(seen, MAX_PEERS_PER_EID, MAX_ETRS);
+    inst.delete(k);
+    this.hostCount--;
+  }
+
   /** A new EID takes over what was seen of the destinations it covers. */
   private adoptHosts(eid: string, s: EidState): void {
     if (this.hostCount === 0) return;
@@ -435,13 +527,7 @@ export class MappingTracker {
     const len = Number(rest.slice(slash + 1));
     const key = addrKey(addr);
     const full = typeof key === 'number' ? 32 : 128;
-    const take = (k: Addr, seen: DataSeen) => {
-      // The first destination's lists become the EID's as they are (its caps are the smaller).
-      if (s.seen === undefined) s.seen = seen;
-      else s.seen.takeLatest(seen, MAX_PEERS_PER_EID, MAX_ETRS);
-      inst.delete(k);
-      this.hostCount--;
-    };
+    const take = (k: Addr, seen: DataSeen) => this.take(s, inst, k, seen);
     if (len === full) {
       const seen = inst.get(key);
       if (seen) take(key, seen);
@@ -464,7 +550,7 @@ export class MappingTracker {
     if (this.tracking.size === 0) return [];
     let found: EidState[] | undefined;
     for (const e of eids) {
-      const s = this.eids.get(e) ?? this.table.lookup(withoutLength(e));
+      const s = this.tracked(e) ?? this.table.lookup(withoutLength(e));
       if (s?.tracking && !found?.includes(s)) (found ??= []).push(s);
     }
     // An SMR that names no tracked EID (e.g. it carries the peer's own prefix) still concerns
@@ -483,8 +569,10 @@ export class MappingTracker {
    * peers will not change). Timeline entries are final when they are added.
    */
   *progress(now: number): Iterable<[Mapping, number]> {
+    // With handoversOnly no mapping is handed out (as from mappingList), and none is followed.
+    if (this.handoversOnly) return;
     for (const s of this.tracking) if (now > s.tracking!.until) this.stopTracking(s);
-    for (const s of this.eids.values()) yield [s.mapping, s.mapping.handovers.length - (s.tracking ? 1 : 0)];
+    for (const s of this.states) yield [s.mapping, s.mapping.handovers.length - (s.tracking ? 1 : 0)];
   }
 
   /** How many handovers were found. */

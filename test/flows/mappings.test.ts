@@ -1,4 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parsePrefix } from '../../src/dissect/address.js';
+import { prefixCovers } from '../../src/dissect/prefix.js';
 import { mappingRecord, mapNotify, mapRegister, mapReply, mapRequest, ecm } from '../../src/dissect/build.js';
 import { MappingTracker } from '../../src/flows/mappings.js';
 import { analyze, Story } from '../support/story.js';
@@ -140,5 +143,88 @@ describe('mappings and handovers', () => {
     const smrTs = (eid: string) => m.mappings().find((x) => x.eid === eid)!.handovers[0]!.peers.map((p) => [p.peer, p.smrTs]);
     expect(smrTs(mn1)).toEqual([[P1, 10.01]]);
     expect(smrTs(mn2)).toEqual([[P1, 11.01]]);
+  });
+});
+
+describe('EIDs by text', () => {
+  // The tracker finds most EIDs through the prefix table (by the numbers of a canonical text), the
+  // others by text. Whatever the texts, each is one EID of its own; data goes to the EID of the most
+  // specific prefix covering its destination (the one added last among equal prefixes), or is kept
+  // for the destination until an EID covering it comes, which takes it over.
+  it('keeps one mapping per text, and the data to each EID, whatever the texts', () => {
+    const oneOf = <T>(...xs: T[]) => fc.constantFrom(...xs);
+    // Few enough values that texts meet: the same prefix written differently, a network and an address in it.
+    const eid = fc
+      .tuple(oneOf('', '[0]', '[7]', '[07]'), oneOf('10.1.2.0', '10.1.2.5', '010.1.2.0', '10.1.0.0', '192.0.2.128', '0.0.0.0'), oneOf('', '/32', '/24', '/024', '/16', '/0'))
+      .map(([iid, a, len]) => iid + a + len);
+    const anEid = fc.oneof({ weight: 8, arbitrary: eid }, { weight: 1, arbitrary: oneOf('2001:db8::/32', '(none)') });
+    const dst = fc.tuple(oneOf('', '[0]', '[7]'), oneOf('10.1.2.5', '10.1.2.0', '10.1.9.9', '10.7.0.1', '192.0.2.130')).map(([iid, a]) => iid + a);
+    const event = fc.oneof(anEid.map((t) => ({ t })), fc.tuple(dst, fc.boolean()).map(([d, numbers]) => ({ d, numbers })));
+    const v4 = (a: string) => a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 40 }), (events) => {
+        const texts = events.flatMap((e) => ('t' in e ? [e.t] : []));
+        const distinct = [...new Set(texts)];
+        const runs = [new MappingTracker(), new MappingTracker({ handoversOnly: true })].map((m) => {
+          events.forEach((e, i) => {
+            if ('t' in e) return m.announce(i / 100, { frame: i, file: 0 }, 'map-reply', MS, e.t, []);
+            const etr = `198.51.100.${i}`;
+            const iid = e.d.startsWith('[') ? Number(e.d.slice(1, e.d.indexOf(']'))) : -1;
+            if (e.numbers) m.dataV4(1, i * 1000, v4('192.0.2.1') | 0, v4(etr) | 0, iid, v4(e.d.slice(e.d.indexOf(']') + 1)) | 0);
+            else m.data(1 + i / 1e6, '192.0.2.1', etr, e.d);
+          });
+          distinct.forEach((t, i) => m.announce(20 + i / 100, { frame: 100 + i, file: 0 }, 'map-reply', MS, t, ['198.18.0.1']));
+          return m;
+        });
+        // The model: the ETRs each EID's data went through, and each destination's until an EID takes it.
+        const etrs = new Map<string, string[]>();
+        const hosts = new Map<string, string[]>();
+        const covers = (t: string, d: string) => {
+          const p = parsePrefix(t);
+          return p !== undefined && prefixCovers(p, parsePrefix(d)!) ? p.maskLen : -1;
+        };
+        events.forEach((e, i) => {
+          if ('t' in e) {
+            if (etrs.has(e.t)) return;
+            const taken: string[] = [];
+            for (const [d, list] of hosts) {
+              if (covers(e.t, d) < 0) continue;
+              taken.push(...list);
+              hosts.delete(d);
+            }
+            etrs.set(e.t, taken);
+            return;
+          }
+          const etr = `198.51.100.${i}`;
+          let best: string | undefined;
+          let bestLen = -1;
+          for (const t of etrs.keys()) {
+            const len = covers(t, e.d);
+            if (len >= 0 && len >= bestLen) {
+              best = t;
+              bestLen = len;
+            }
+          }
+          if (best !== undefined) etrs.get(best)!.push(etr);
+          else {
+            const list = hosts.get(e.d) ?? [];
+            // A destination keeps 8 ETRs at most.
+            if (list.length < 8) list.push(etr);
+            hosts.set(e.d, list);
+          }
+        });
+        const mappings = runs[0]!.mappings();
+        expect(mappings.map((m) => m.eid)).toEqual(distinct);
+        for (const m of mappings) {
+          const n = texts.filter((t) => t === m.eid).length;
+          expect(m.timeline.map((e) => e.rlocs.length)).toEqual([...Array(n).fill(0), 1]);
+          const used = etrs.get(m.eid)!.sort();
+          expect(m.handovers.map((h) => [h.from, h.to, h.baseline])).toEqual(used.length ? [[used, ['198.18.0.1'], 'data-plane']] : []);
+        }
+        expect(runs[1]!.handoverCount()).toBe(runs[0]!.handoverCount());
+        expect(runs[1]!.mappings()).toEqual([]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
