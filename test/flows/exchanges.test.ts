@@ -264,6 +264,20 @@ describe('smr', () => {
     });
   }
 
+  it("links an SMR-invoked request for a host within the SMR's EID prefix, not one outside it", () => {
+    const s = new Story();
+    s.control(1, B, 61502, PEER, 4342, mapRequest({ nonce: 1n, smr: true, eids: ['10.1.0.0/16'], itrRlocs: [B] }));
+    s.control(1.1, B, 61503, PEER2, 4342, mapRequest({ nonce: 2n, smr: true, eids: ['10.3.0.0/16'], itrRlocs: [B] }));
+    resolve(s, 1.2, 3n, PEER, 61003, B, { smrInvoked: true });
+    resolve(s, 1.3, 4n, PEER2, 61004, B, { smrInvoked: true });
+    const ex = analyze(s.packets).exchanges;
+    expect(ex.map((e) => [e.kind, e.invokedNonce, e.smrInvoked])).toEqual([
+      ['smr', '0000000000000003', undefined],
+      ['smr', undefined, undefined],
+      ['resolution', undefined, true],
+    ]);
+  });
+
   it('an SMR nobody answers is unanswered', () => {
     const s = new Story();
     s.control(1, B, 61502, PEER, 4342, mapRequest({ nonce: 1n, smr: true, eids: [`${MN}/32`], itrRlocs: [B], sourceEid: MN }));
