@@ -1647,7 +1647,7 @@ function frameRefs(e: Open, s: ExchangeSlots): FrameRef[] {
   return refs;
 }
 
-/** The locators of all the records, sorted, each once. */
+/** The locators of all the records, sorted, each once (see pooledSet). */
 function rlocSet(records: readonly { locators: readonly Pick<Locator, 'rloc'>[] }[]): string[] {
   let all: string[];
   if (records.length !== 1) all = [...new Set(records.flatMap((r) => locatorSet(r.locators)))].sort();
@@ -1661,9 +1661,19 @@ function rlocSet(records: readonly { locators: readonly Pick<Locator, 'rloc'>[] 
       }
     }
   }
-  // Kept as long as the exchange: the pool's copies, not this packet's.
-  texts.list(all);
-  return all;
+  return pooledSet(all);
+}
+
+/**
+ * Kept as long as the exchange: for a single locator the pool's list of it (shared, never changed;
+ * one copy of the text, whichever packet's), not an array of the exchange's own. Most registrations
+ * name one, and an array each was one more object per exchange for the collector to copy. Sets of
+ * several are mostly distinct: pooled, they cost more than their arrays; their texts are the pool's.
+ */
+function pooledSet(rlocs: string[]): string[] {
+  if (rlocs.length === 1) return lists.of(rlocs[0]!) as string[];
+  texts.list(rlocs);
+  return rlocs;
 }
 
 function sameList(a: string[], b: string[]): boolean {
