@@ -28,8 +28,6 @@ export const SlotFlag = {
   Filed: 128,
   /** A resolution asked for an EID prefix (its eid's text): a reply's record should cover it. */
   Asked: 256,
-  /** Its EID's text is the end of its firstId, `eidLength` long (the exchange keeps no other copy). */
-  EidInId: 512,
 } as const;
 
 /** The outcomes by their code in `outcome`. */
@@ -65,8 +63,6 @@ export class ExchangeSlots {
   nonceCount = new Uint32Array(MIN_SLOTS);
   /** Registration: the Map-Register's Key ID field; NaN when none. */
   keyId = new Float64Array(MIN_SLOTS);
-  /** With EidInId: the length of its EID's text. */
-  eidLength = new Uint32Array(MIN_SLOTS);
   /** Its outcome so far, as its place in OUTCOMES. */
   outcome = new Uint8Array(MIN_SLOTS);
   flags = new Uint16Array(MIN_SLOTS);
@@ -154,7 +150,6 @@ export class ExchangeSlots {
     this.retransmissions = doubled(this.retransmissions);
     this.nonceCount = doubled(this.nonceCount);
     this.keyId = doubled(this.keyId);
-    this.eidLength = doubled(this.eidLength);
     this.outcome = doubled(this.outcome);
     this.flags = doubled(this.flags);
     this.nonces = doubled(this.nonces);

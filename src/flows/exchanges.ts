@@ -172,14 +172,7 @@ type InSlots = 'frames' | 'start' | 'rttMs' | 'timeToAnswerMs' | 'retransmission
  * An exchange in flight. The nonce that ties it together, as decoded, is in its slot (slots.nonce):
  * its text is written when the exchange is reported.
  */
-interface Open extends Omit<Exchange, RarePublic | InSlots | 'nonce' | 'eid'> {
-  /**
-   * The text of the EID prefix it is about, or '' while its firstId ends with it (SlotFlag.EidInId;
-   * read it with eidOf). Most requests ask for one EID, which ends their retransmission key, and an
-   * unanswered one keeps its key until it closes: a text of its own besides was one more object
-   * per exchange for the collector to copy.
-   */
-  eidText: string;
+interface Open extends Omit<Exchange, RarePublic | InSlots | 'nonce'> {
   /**
    * Its frames after the first two (those are in its slot: see pushFrame), and the capture of each
    * frame while any is not the first capture (else NO_FILES). Numbers, not the packets' FrameRef
@@ -578,11 +571,6 @@ export class ExchangeTracker {
   private begin(v: ControlView, kind: ExchangeKind, nonce: bigint, eid: string, requester: string, ref: FrameRef, expects: Answer, id: string): Open {
     const e = this.enqueue(v.ts, v.src, v.sport, kind, nonce, eid, requester, ref, expects);
     e.firstId = id;
-    if (eid.length > 0 && id.endsWith(eid)) {
-      e.eidText = '';
-      this.slots.set(e.slot, SlotFlag.EidInId);
-      this.slots.eidLength[e.slot] = eid.length;
-    }
     this.transmitted(e, nonce, v.ts);
     e.hops = lists.of(v.dst);
     const inner = v.ecm?.innerSrc;
@@ -608,7 +596,7 @@ export class ExchangeTracker {
     }
     const e: Open = {
       kind,
-      eidText: eid,
+      eid,
       moreFrames: NO_FRAMES,
       frameFiles: ref.file === 0 ? NO_FILES : [ref.file],
       slot: this.slots.take(ts, ref.frame, nonce),
@@ -746,8 +734,7 @@ export class ExchangeTracker {
       if (list.length > 0) {
         // Of the same kind of message: a Map-Notify after a Map-Register with its nonce is no resend of it.
         const kind = id.slice(0, id.indexOf('|') + 1);
-        // An answered one may keep its firstId (SlotFlag.EidInId): it is passed over before the key is read.
-        e = list.find((x) => fromSender(x, v) && x.hops.includes(v.dst) && !this.answered(x) && x.firstId.startsWith(kind) && this.waitingAt(x, v.ts));
+        e = list.find((x) => fromSender(x, v) && x.hops.includes(v.dst) && x.firstId.startsWith(kind) && this.waitingAt(x, v.ts));
       }
     }
     if (!e) return undefined;
@@ -872,8 +859,7 @@ export class ExchangeTracker {
       const r = rare(e);
       r.invokedNonce = nonceText(nonce);
       r.invokedMs = ms(v.ts - this.slots.start[e.slot]!);
-      e.eidText = eids[0]!;
-      this.slots.set(e.slot, SlotFlag.EidInId, false);
+      e.eid = eids[0]!;
       this.slots.set(e.slot, SlotFlag.Asked);
       this.joined(e, ref, v.ts);
       this.slots.lastTx[e.slot] = v.ts;
@@ -933,8 +919,7 @@ export class ExchangeTracker {
   /** intervalMs: the time since this site's previous registration of the EID (either transport). */
   private interval(e: Open, site: string, ts: number): void {
     let series = this.lastRegistration.get(site);
-    const eid = eidOf(e, this.slots);
-    const at = series?.get(eid);
+    const at = series?.get(e.eid);
     if (at !== undefined) {
       this.slots.intervalMs[e.slot] = ms(ts - this.registeredAt[at]!);
       this.registeredAt[at] = ts;
@@ -947,7 +932,7 @@ export class ExchangeTracker {
       times.set(this.registeredAt);
       this.registeredAt = times;
     }
-    series.set(eid, this.registrationSeries);
+    series.set(e.eid, this.registrationSeries);
     this.registeredAt[this.registrationSeries++] = ts;
   }
 
@@ -1068,12 +1053,11 @@ export class ExchangeTracker {
     else if (e.x.lispSec === 'requested') e.x.lispSec = 'unprotected';
     if (negative && rec) rare(e).action = actionSlug(rec.action);
     e.rlocs = rlocSet(m.records);
-    if (first && rec && this.slots.has(e.slot, SlotFlag.Asked) && !eidIs(e, this.slots, recordEid(rec))) {
+    if (first && rec && this.slots.has(e.slot, SlotFlag.Asked) && recordEid(rec) !== e.eid) {
       const covering = { address: rec.eid, maskLen: rec.eidMaskLen };
-      const eid = eidOf(e, this.slots);
-      const asked = askedPrefix(eid);
+      const asked = askedPrefix(e.eid);
       if (!asked || !prefixCovers(covering, asked)) {
-        note(e, 'warning', `the Map-Reply's record ${recordEid(rec)} does not cover the requested EID ${eid}`);
+        note(e, 'warning', `the Map-Reply's record ${recordEid(rec)} does not cover the requested EID ${e.eid}`);
       }
     }
   }
@@ -1369,8 +1353,7 @@ export class ExchangeTracker {
       for (const id of e.moreIdentities) if (this.byIdentity.get(id) === e) this.byIdentity.delete(id);
       e.moreIdentities = NO_TEXT;
     }
-    // Unless it holds the EID's text: then it is the one text kept instead of two.
-    if (!this.slots.has(e.slot, SlotFlag.EidInId)) e.firstId = '';
+    e.firstId = '';
   }
 
   private forgetOldestClosed(): void {
@@ -1459,7 +1442,7 @@ function publicView(e: Open, s: ExchangeSlots): Exchange {
   const timeToAnswerUs = s.timeToAnswerUs[i]!;
   const x: Exchange = {
     kind: e.kind,
-    eid: eidOf(e, s),
+    eid: e.eid,
     nonce: nonceText(s.nonce(i)),
     frames: frameRefs(e, s),
     start: s.start[i]!,
@@ -1509,7 +1492,7 @@ function summaryOf(e: Open, s: ExchangeSlots): ExchangeSummary {
   const rttUs = s.rttUs[i]!;
   const x: ExchangeSummary = {
     kind: e.kind,
-    eid: eidOf(e, s),
+    eid: e.eid,
     start: s.start[i]!,
     rttMs: Number.isNaN(rttUs) ? null : rttUs / 1e3,
     retransmissions: s.retransmissions[i]!,
@@ -1531,19 +1514,6 @@ const NO_NONCES: bigint[] = [];
 const NO_TEXT: string[] = [];
 const NO_FRAMES: number[] = [];
 const NO_FILES: number[] = [];
-
-/** The text of the exchange's EID prefix (see Open.eidText). Read while the slot is the exchange's. */
-function eidOf(e: Open, s: ExchangeSlots): string {
-  if (!s.has(e.slot, SlotFlag.EidInId)) return e.eidText;
-  const id = e.firstId;
-  return id.slice(id.length - s.eidLength[e.slot]!);
-}
-
-/** Is `text` the exchange's EID prefix's text (eidOf's), without making a text of it. */
-function eidIs(e: Open, s: ExchangeSlots, text: string): boolean {
-  if (!s.has(e.slot, SlotFlag.EidInId)) return e.eidText === text;
-  return s.eidLength[e.slot] === text.length && e.firstId.endsWith(text);
-}
 
 /** Where the exchange keeps a nonce (0: the first), or -1. */
 function nonceIndex(e: Open, s: ExchangeSlots, nonce: bigint): number {

@@ -298,51 +298,6 @@ describe('smr', () => {
   });
 });
 
-describe('the EID of an exchange', () => {
-  // Texts that end one another ('1.2.3.4/32' ends '11.2.3.4/32'), and others in an Instance ID.
-  const eid = fc.constantFrom('1.2.3.4/32', '11.2.3.4/32', '10.0.0.0/8', '2001:db8::1/128', '[7]10.1.0.5/32', '0.0.0.0/0');
-  const request = fc.record({
-    kind: fc.constantFrom('resolution' as const, 'rloc-probe' as const, 'nat-info' as const),
-    eids: fc.array(eid, { minLength: 1, maxLength: 3 }),
-    again: fc.boolean(),
-    answer: fc.option(eid, { nil: undefined }),
-  });
-
-  it("is its request's first EID, answered or not, retransmitted or not", () => {
-    fc.assert(
-      fc.property(fc.array(request, { minLength: 1, maxLength: 12 }), (requests) => {
-        const s = new Story();
-        requests.forEach((r, i) => {
-          const t = 1 + i * 0.1;
-          const nonce = BigInt(i + 1);
-          const sport = 61000 + i;
-          // Senders of their own: a same request from the same sender would be a retransmission.
-          const from = `198.18.0.${i + 1}`;
-          const eids = r.kind === 'nat-info' ? r.eids.slice(0, 1) : r.eids;
-          const send = (at: number, n: bigint) =>
-            r.kind === 'nat-info'
-              ? s.control(at, from, sport, MS, 4342, infoRequest({ nonce: n, eid: eids[0]!, ...key }))
-              : s.control(at, from, sport, MS, 4342, mapRequest({ nonce: n, probe: r.kind === 'rloc-probe', eids, itrRlocs: [from] }));
-          send(t, nonce);
-          if (r.again) send(t + 0.01, nonce + 1000n);
-          if (r.answer === undefined) return;
-          if (r.kind === 'nat-info') {
-            const nat = { etrUdpPort: 61000, globalEtrRloc: '203.0.113.77', msRloc: MS, privateEtrRloc: A, rtrRlocs: [] };
-            s.control(t + 0.02, MS, 4342, from, sport, infoReply({ nonce, eid: eids[0]!, nat, ...key }));
-          } else s.control(t + 0.02, MS, 4342, from, sport, mapReply({ nonce, probe: r.kind === 'rloc-probe', records: [mappingRecord({ eid: r.answer, locators: [{ rloc: A, local: true }] })] }));
-        });
-        const { exchanges } = analyze(s.packets);
-        expect(exchanges.map((e) => e.eid)).toEqual(requests.map((r) => r.eids[0]));
-        for (const [i, e] of exchanges.entries()) {
-          for (const n of e.notes ?? []) expect(n.text.endsWith(`the requested EID ${requests[i]!.eids[0]}`)).toBe(true);
-          expect(e.retransmissions).toBe(requests[i]!.again ? 1 : 0);
-        }
-      }),
-      { numRuns: 300 },
-    );
-  });
-});
-
 describe('engine bounds and order', () => {
   it('hands exchanges out in order of start, whatever order they close in', () => {
     const s = new Story();
