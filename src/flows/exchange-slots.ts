@@ -73,6 +73,14 @@ export class ExchangeSlots {
    */
   private nonces = new BigUint64Array(MIN_SLOTS);
   private nonceHalves = new Uint32Array(this.nonces.buffer);
+  /**
+   * smr: the peer that must send the SMR-invoked request, and the texts of the EID prefixes it may
+   * ask for (`askedPrefix` decodes one when a request must be checked against it); undefined for
+   * another kind, and once the SMR closed. In an object of the exchange's own, with the prefixes
+   * decoded, an SMR kept some seven objects more than other exchanges for the collector to copy.
+   */
+  smrPeer: (string | undefined)[] = new Array<string | undefined>(MIN_SLOTS).fill(undefined);
+  smrEids: (readonly string[] | undefined)[] = new Array<readonly string[] | undefined>(MIN_SLOTS).fill(undefined);
   /** Slots given back, reused first (`take` overwrites all they hold). */
   private readonly free: number[] = [];
   /** Slots ever handed out: the next new one. */
@@ -97,6 +105,8 @@ export class ExchangeSlots {
     this.keyId[slot] = NaN;
     this.outcome[slot] = 0;
     this.flags[slot] = SlotFlag.WantsAnswer;
+    this.smrPeer[slot] = undefined;
+    this.smrEids[slot] = undefined;
     return slot;
   }
 
@@ -144,6 +154,8 @@ export class ExchangeSlots {
     this.flags = doubled(this.flags);
     this.nonces = doubled(this.nonces);
     this.nonceHalves = new Uint32Array(this.nonces.buffer);
+    this.smrPeer = this.smrPeer.concat(new Array<undefined>(this.smrPeer.length).fill(undefined));
+    this.smrEids = this.smrEids.concat(new Array<undefined>(this.smrEids.length).fill(undefined));
   }
 }
 

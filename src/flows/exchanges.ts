@@ -131,9 +131,6 @@ type RarePublic =
  * field from the start), as for Open.
  */
 interface Rare extends Pick<Exchange, RarePublic> {
-  /** smr: the peer that must send the SMR-invoked request, and the EIDs it may ask for. */
-  smrPeer: string | undefined;
-  smrEids: Prefix[] | undefined;
   /** Reliable transport: the connection + EID prefix keys it is filed under (one per record). */
   tcpKeys: string[] | undefined;
 }
@@ -155,8 +152,6 @@ function newRare(): Rare {
     transport: undefined,
     messageId: undefined,
     rejectReason: undefined,
-    smrPeer: undefined,
-    smrEids: undefined,
     tcpKeys: undefined,
   };
 }
@@ -837,18 +832,16 @@ export class ExchangeTracker {
     const nonce = m.nonce;
     // The peer re-requests "the EID copied from the SMR" (RFC 9301 §6.1); implementations copy
     // either the EID record or the SMR's source EID (the mapping that changed): accept both.
-    const candidates: Prefix[] = m.eids.map((p) => ({ address: p.prefix, maskLen: p.maskLen }));
-    if (m.sourceEid.kind !== 'none') candidates.unshift({ address: m.sourceEid, maskLen: addressBits(m.sourceEid) });
-    const texts = candidates.map((p) => prefixText(p.address, p.maskLen));
+    const texts = m.eids.map((p) => prefixText(p.prefix, p.maskLen));
+    if (m.sourceEid.kind !== 'none') texts.unshift(prefixText(m.sourceEid, addressBits(m.sourceEid)));
     this.mappings?.smr(v.ts, v.dst, texts);
     if (!this.follows('smr')) return;
     const id = identity('smr', v, texts);
     if (this.forward(v, nonce, ref, 'map-reply', id) || this.retransmission(id, v, nonce, ref)) return;
     const e = this.begin(v, 'smr', nonce, texts[0] ?? '(none)', v.src, ref, 'map-reply', id);
     e.responder = v.dst;
-    const r = rare(e);
-    r.smrPeer = v.dst;
-    r.smrEids = candidates;
+    this.slots.smrPeer[e.slot] = v.dst;
+    this.slots.smrEids[e.slot] = texts;
     this.fileIdentity(e, id);
     const smrs = this.smrByPeer.get(v.dst);
     if (smrs) smrs.list.push(e);
@@ -861,7 +854,7 @@ export class ExchangeTracker {
     if (!first) return false;
     for (const peer of [requester, v.ecm?.innerSrc, v.src]) {
       const list = peer === undefined ? undefined : this.smrByPeer.get(peer)?.list;
-      const e = list?.find((s) => this.waitingAt(s, v.ts) && !s.x.invokedNonce && s.x.smrEids!.some((x) => prefixCovers(x, first)));
+      const e = list?.find((s) => this.waitingAt(s, v.ts) && !s.x.invokedNonce && this.slots.smrEids[s.slot]!.some((x) => covers(x, first)));
       if (!e) continue;
       const r = rare(e);
       r.invokedNonce = nonceText(nonce);
@@ -1313,8 +1306,8 @@ export class ExchangeTracker {
     // Late answers are recognised for a minute, but never by more than a bounded table.
     while (this.closedNonces.size > MAX_CLOSED_NONCES) this.forgetOldestClosed();
     this.unfileIdentities(e);
-    const peer = e.x.smrPeer;
-    if (peer) {
+    const peer = this.slots.smrPeer[e.slot];
+    if (peer !== undefined) {
       const smrs = this.smrByPeer.get(peer);
       if (smrs && ++smrs.closed * 2 > smrs.list.length) {
         // A new array: a search of the old one may be under way (it skips closed ones).
@@ -1340,10 +1333,9 @@ export class ExchangeTracker {
     e.txAt = NO_TIMES;
     e.hops = NO_TEXT;
     e.replyTo = NO_TEXT;
-    if (e.x !== NO_RARE) {
-      e.x.smrEids = undefined;
-      e.x.tcpKeys = undefined;
-    }
+    this.slots.smrPeer[e.slot] = undefined;
+    this.slots.smrEids[e.slot] = undefined;
+    if (e.x !== NO_RARE) e.x.tcpKeys = undefined;
     if (this.byClose) this.report(e);
   }
 
@@ -1553,6 +1545,12 @@ export function askedPrefix(eid: string): Prefix | undefined {
   return address && { address, maskLen };
 }
 
+/** Does the EID prefix of the text (prefixText's) cover `inner`, as the decoded prefix would. */
+function covers(outer: string, inner: Prefix): boolean {
+  const p = askedPrefix(outer);
+  return p !== undefined && prefixCovers(p, inner);
+}
+
 /** A retransmission key: kind, sender, destination and what is asked (or registered). */
 function identity(kind: string, v: ControlView, what: string[]): string {
   // join, not a template: a template builds a tree of concatenated strings, 200 bytes more per open exchange.
@@ -1649,7 +1647,7 @@ function frameRefs(e: Open, s: ExchangeSlots): FrameRef[] {
   return refs;
 }
 
-/** The locators of all the records, sorted, each once. */
+/** The locators of all the records, sorted, each once (see pooledSet). */
 function rlocSet(records: readonly { locators: readonly Pick<Locator, 'rloc'>[] }[]): string[] {
   let all: string[];
   if (records.length !== 1) all = [...new Set(records.flatMap((r) => locatorSet(r.locators)))].sort();
@@ -1663,9 +1661,19 @@ function rlocSet(records: readonly { locators: readonly Pick<Locator, 'rloc'>[] 
       }
     }
   }
-  // Kept as long as the exchange: the pool's copies, not this packet's.
-  texts.list(all);
-  return all;
+  return pooledSet(all);
+}
+
+/**
+ * Kept as long as the exchange: for a single locator the pool's list of it (shared, never changed;
+ * one copy of the text, whichever packet's), not an array of the exchange's own. Most registrations
+ * name one, and an array each was one more object per exchange for the collector to copy. Sets of
+ * several are mostly distinct: pooled, they cost more than their arrays; their texts are the pool's.
+ */
+function pooledSet(rlocs: string[]): string[] {
+  if (rlocs.length === 1) return lists.of(rlocs[0]!) as string[];
+  texts.list(rlocs);
+  return rlocs;
 }
 
 function sameList(a: string[], b: string[]): boolean {

@@ -7,6 +7,9 @@ import type { ExchangeSummary } from './types.js';
 
 const RESERVOIR = 4096;
 
+/** A site's locators before any registration named some (shared, never changed). */
+const NO_RLOCS: string[] = [];
+
 const LEVEL_BIT = { error: 4, warning: 2, note: 1 } as const;
 
 class Reservoir {
@@ -100,8 +103,12 @@ export function failuresIn(st: Stats): Set<string> {
   return found;
 }
 
-interface SiteRow {
-  s: Omit<SiteStats, 'intervalMs' | 'xtrIds'>;
+/**
+ * A site and EID's counters, one object: with its counters in an object of their own, and filed
+ * under a text made of the site and the EID, each of the thousands of rows a busy capture makes was
+ * four objects more for the collector to copy into the old generation.
+ */
+interface SiteRow extends Omit<SiteStats, 'intervalMs' | 'xtrIds'> {
   /** Made at the first interval: most sites of a busy capture register once. */
   intervals: Reservoir | undefined;
   keyId: number | undefined;
@@ -125,7 +132,9 @@ export class StatsCollector {
   private dataMessages = 0;
   private readonly exchanges = new Map<string, Map<string, number>>();
   private readonly resolvers = new Map<string, { s: Omit<ResolverStats, 'rttP50' | 'rttP90' | 'rttP99' | 'rttMax' | 'unansweredRate'>; rtt: Reservoir }>();
-  private readonly sites = new Map<string, SiteRow>();
+  /** The rows by site, then by EID; and in the order they were made (siteList's). */
+  private readonly sites = new Map<string, Map<string, SiteRow>>();
+  private readonly siteRows: SiteRow[] = [];
   private static readonly MAX_KEYS = 10_000;
 
   /** Counts a packet once for each note level it has. */
@@ -168,27 +177,36 @@ export class StatsCollector {
       }
     }
     if (e.kind === 'registration' && e.site !== undefined && e.wantMapNotify !== undefined) {
-      const key = `${e.site} ${e.eid}`;
-      let s = this.sites.get(key);
-      if (!s && this.sites.size < StatsCollector.MAX_KEYS) {
+      let bySite = this.sites.get(e.site);
+      let s = bySite?.get(e.eid);
+      if (!s && this.siteRows.length < StatsCollector.MAX_KEYS) {
         s = {
-          s: { site: e.site, eid: e.eid, registrations: 0, answered: 0, unanswered: 0, rejected: 0, authFailed: 0, rlocs: [] },
+          site: e.site,
+          eid: e.eid,
+          registrations: 0,
+          answered: 0,
+          unanswered: 0,
+          rejected: 0,
+          authFailed: 0,
+          rlocs: NO_RLOCS,
           intervals: undefined,
           keyId: e.keyId,
           first: e.start,
           last: e.start,
         };
-        this.sites.set(key, s);
+        if (!bySite) this.sites.set(e.site, (bySite = new Map()));
+        bySite.set(e.eid, s);
+        this.siteRows.push(s);
       }
       if (s) {
-        s.s.registrations++;
+        s.registrations++;
         s.last = e.start;
-        if (e.outcome === 'answered') s.s.answered++;
-        else if (e.outcome === 'unanswered') s.s.unanswered++;
-        else if (e.outcome === 'rejected') s.s.rejected++;
-        else if (e.outcome === 'auth-failed') s.s.authFailed++;
+        if (e.outcome === 'answered') s.answered++;
+        else if (e.outcome === 'unanswered') s.unanswered++;
+        else if (e.outcome === 'rejected') s.rejected++;
+        else if (e.outcome === 'auth-failed') s.authFailed++;
         if (e.intervalMs !== undefined) (s.intervals ??= new Reservoir()).add(e.intervalMs);
-        if (e.rlocs) s.s.rlocs = e.rlocs;
+        if (e.rlocs) s.rlocs = e.rlocs;
       }
     }
   }
@@ -199,11 +217,11 @@ export class StatsCollector {
    * a Mobile Node that makes a new one at each start.
    */
   private siteList(): SiteStats[] {
-    const rows = [...this.sites.values()].sort((a, b) => a.first - b.first);
+    const rows = [...this.siteRows].sort((a, b) => a.first - b.first);
     const groups: { rows: SiteRow[]; last: number }[] = [];
     const latest = new Map<string, { rows: SiteRow[]; last: number }>();
     for (const r of rows) {
-      const k = `${r.s.eid} ${r.keyId ?? ''}`;
+      const k = `${r.eid} ${r.keyId ?? ''}`;
       const g = latest.get(k);
       if (g && g.last < r.first) {
         g.rows.push(r);
@@ -216,17 +234,19 @@ export class StatsCollector {
     }
     return groups
       .map(({ rows: [first, ...rest] }) => {
-        const site = { ...first!.s, xtrIds: [first!.s.site] };
-        const intervals = [...(first!.intervals?.samples ?? [])];
+        const f = first!;
+        // The fields in the order SiteStats had them when they were copied from the row's own object.
+        const site = { site: f.site, eid: f.eid, registrations: f.registrations, answered: f.answered, unanswered: f.unanswered, rejected: f.rejected, authFailed: f.authFailed, rlocs: f.rlocs, xtrIds: [f.site] };
+        const intervals = [...(f.intervals?.samples ?? [])];
         for (const r of rest) {
-          site.site = r.s.site;
-          site.xtrIds.push(r.s.site);
-          site.registrations += r.s.registrations;
-          site.answered += r.s.answered;
-          site.unanswered += r.s.unanswered;
-          site.rejected += r.s.rejected;
-          site.authFailed += r.s.authFailed;
-          if (r.s.rlocs.length) site.rlocs = r.s.rlocs;
+          site.site = r.site;
+          site.xtrIds.push(r.site);
+          site.registrations += r.registrations;
+          site.answered += r.answered;
+          site.unanswered += r.unanswered;
+          site.rejected += r.rejected;
+          site.authFailed += r.authFailed;
+          if (r.rlocs.length) site.rlocs = r.rlocs;
           if (r.intervals) intervals.push(...r.intervals.samples);
         }
         intervals.sort((a, b) => a - b);

@@ -8,6 +8,8 @@ import { askedPrefix } from '../../src/flows/exchanges.js';
 
 // The tracker keeps a resolution's EID as text only and takes the prefix back from it when a reply's
 // record must cover it: the prefix from the text must be covered exactly where the decoded one is.
+// It keeps an SMR's EIDs as texts too, and takes each back when an SMR-invoked request may be the
+// SMR's: there the prefix from the text must cover exactly what the decoded one covers.
 
 /** Bytes with few distinct values, so that a covering prefix often shares the leading bits. */
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => b.map((x) => x & 0x81));
@@ -50,6 +52,19 @@ describe('askedPrefix', () => {
         // Another prefix, and the asked address with a mask length close to its own (the edge).
         for (const outer of [other, { address: asked.address, maskLen: Math.max(0, asked.maskLen + d) }]) {
           expect(back !== undefined && prefixCovers(outer, back)).toBe(prefixCovers(outer, asked));
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("covers a prefix exactly where the decoded prefix its text was made of does (an SMR's EIDs)", () => {
+    fc.assert(
+      fc.property(prefix, prefix, fc.integer({ min: -2, max: 2 }), (smr, other, d) => {
+        const back = askedPrefix(prefixText(smr.address, smr.maskLen));
+        // Another prefix, and the SMR's address with a mask length close to its own (the edge).
+        for (const inner of [other, { address: smr.address, maskLen: Math.max(0, smr.maskLen + d) }]) {
+          expect(back !== undefined && prefixCovers(back, inner)).toBe(prefixCovers(smr, inner));
         }
       }),
       { numRuns: 5000 },

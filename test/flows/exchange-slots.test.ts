@@ -42,3 +42,37 @@ describe('ExchangeSlots nonces', () => {
     );
   });
 });
+
+describe('ExchangeSlots SMR fields', () => {
+  it("keep each slot's SMR peer and EIDs through growth, and a slot taken again has none", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3000 }), fc.array(fc.nat(), { maxLength: 50 }), (n, picks) => {
+        const s = new ExchangeSlots();
+        const eids = new Map<number, readonly string[]>();
+        for (let i = 0; i < n; i++) {
+          const slot = s.take(i, i + 1, BigInt(i));
+          // Every third slot an SMR's.
+          if (i % 3 === 0) {
+            const list = [`10.${i >> 8}.${i & 255}.0/24`];
+            s.smrPeer[slot] = `192.0.2.${i & 255}`;
+            s.smrEids[slot] = list;
+            eids.set(slot, list);
+          }
+        }
+        expect(s.smrPeer.length).toBeGreaterThanOrEqual(n);
+        for (let slot = 0; slot < n; slot++) {
+          expect(s.smrEids[slot]).toBe(eids.get(slot));
+          expect(s.smrPeer[slot]).toBe(eids.has(slot) ? `192.0.2.${slot & 255}` : undefined);
+        }
+        for (const p of picks) {
+          const slot = p % n;
+          s.release(slot);
+          expect(s.take(0, 1, 0n)).toBe(slot);
+          expect(s.smrPeer[slot]).toBeUndefined();
+          expect(s.smrEids[slot]).toBeUndefined();
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});

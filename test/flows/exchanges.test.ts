@@ -64,6 +64,19 @@ describe('registration', () => {
     ]);
   });
 
+  it('registrations of one locator share its list; of several, each has its own, sorted and each once', () => {
+    const s = new Story();
+    const two = mappingRecord({ eid: '10.1.0.6/32', locators: [{ rloc: B, local: true }, { rloc: A }, { rloc: B }] });
+    s.control(1, A, 4342, MS, 4342, mapRegister({ nonce: 1n, records: [rec(A)], ...key }));
+    s.control(2, B, 4342, MS, 4342, mapRegister({ nonce: 2n, records: [mappingRecord({ eid: '10.1.0.7/32', locators: [{ rloc: A, local: true }] })], ...key }));
+    s.control(3, A, 4342, MS, 4342, mapRegister({ nonce: 3n, records: [two], ...key }));
+    s.control(4, B, 4342, MS, 4342, mapRegister({ nonce: 4n, records: [two], ...key }));
+    const [a, b, c, d] = analyze(s.packets).exchanges;
+    expect([a!.rlocs, b!.rlocs, c!.rlocs, d!.rlocs]).toEqual([[A], [A], [A, B], [A, B]]);
+    expect(a!.rlocs).toBe(b!.rlocs);
+    expect(c!.rlocs).not.toBe(d!.rlocs);
+  });
+
   it('counts retransmissions with the same nonce and with a fresh one; RTT from the echoed one, time to answer from the first', () => {
     const s = new Story();
     s.control(1, A, 4342, MS, 4342, mapRegister({ nonce: 1n, records: [rec(A)], wantMapNotify: true, ...key }));
@@ -263,6 +276,20 @@ describe('smr', () => {
       expect(e!.frames).toHaveLength(4);
     });
   }
+
+  it("links an SMR-invoked request for a host within the SMR's EID prefix, not one outside it", () => {
+    const s = new Story();
+    s.control(1, B, 61502, PEER, 4342, mapRequest({ nonce: 1n, smr: true, eids: ['10.1.0.0/16'], itrRlocs: [B] }));
+    s.control(1.1, B, 61503, PEER2, 4342, mapRequest({ nonce: 2n, smr: true, eids: ['10.3.0.0/16'], itrRlocs: [B] }));
+    resolve(s, 1.2, 3n, PEER, 61003, B, { smrInvoked: true });
+    resolve(s, 1.3, 4n, PEER2, 61004, B, { smrInvoked: true });
+    const ex = analyze(s.packets).exchanges;
+    expect(ex.map((e) => [e.kind, e.invokedNonce, e.smrInvoked])).toEqual([
+      ['smr', '0000000000000003', undefined],
+      ['smr', undefined, undefined],
+      ['resolution', undefined, true],
+    ]);
+  });
 
   it('an SMR nobody answers is unanswered', () => {
     const s = new Story();
