@@ -117,6 +117,12 @@ interface SiteRow extends Omit<SiteStats, 'intervalMs' | 'xtrIds'> {
   last: number;
 }
 
+/** Rows of one site whose xTR-ID changed (siteList), and the start of its latest registration. */
+interface SiteGroup {
+  rows: SiteRow[];
+  last: number;
+}
+
 export class StatsCollector {
   frames = 0;
   lispPackets = 0;
@@ -154,9 +160,9 @@ export class StatsCollector {
   }
 
   exchange(e: ExchangeSummary): void {
-    const k = this.exchanges.get(e.kind) ?? new Map<string, number>();
+    let k = this.exchanges.get(e.kind);
+    if (!k) this.exchanges.set(e.kind, (k = new Map<string, number>()));
     k.set(e.outcome, (k.get(e.outcome) ?? 0) + 1);
-    this.exchanges.set(e.kind, k);
     if (e.outcome === 'unanswered') this.unanswered++;
     // Only requests sent to a Map-Resolver (in an ECM) measure one; a Map-Request sent straight to
     // an xTR does not make it a Map-Resolver.
@@ -217,10 +223,13 @@ export class StatsCollector {
    * a Mobile Node that makes a new one at each start.
    */
   private siteList(): SiteStats[] {
-    const rows = [...this.siteRows].sort((a, b) => a.first - b.first);
-    const groups: { rows: SiteRow[]; last: number }[] = [];
-    const latest = new Map<string, { rows: SiteRow[]; last: number }>();
-    for (const r of rows) {
+    // Plain loops: this runs once, at the end, over up to MAX_KEYS rows, mostly before V8 optimises
+    // it; with array spreads and destructuring per row it took some 50 ms of `stats`.
+    const rows = this.siteRows.slice().sort((a, b) => a.first - b.first);
+    const groups: SiteGroup[] = [];
+    const latest = new Map<string, SiteGroup>();
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
       const k = `${r.eid} ${r.keyId ?? ''}`;
       const g = latest.get(k);
       if (g && g.last < r.first) {
@@ -232,27 +241,37 @@ export class StatsCollector {
       latest.set(k, fresh);
       groups.push(fresh);
     }
-    return groups
-      .map(({ rows: [first, ...rest] }) => {
-        const f = first!;
-        // The fields in the order SiteStats had them when they were copied from the row's own object.
-        const site = { site: f.site, eid: f.eid, registrations: f.registrations, answered: f.answered, unanswered: f.unanswered, rejected: f.rejected, authFailed: f.authFailed, rlocs: f.rlocs, xtrIds: [f.site] };
-        const intervals = [...(f.intervals?.samples ?? [])];
-        for (const r of rest) {
-          site.site = r.site;
-          site.xtrIds.push(r.site);
-          site.registrations += r.registrations;
-          site.answered += r.answered;
-          site.unanswered += r.unanswered;
-          site.rejected += r.rejected;
-          site.authFailed += r.authFailed;
-          if (r.rlocs.length) site.rlocs = r.rlocs;
-          if (r.intervals) intervals.push(...r.intervals.samples);
-        }
-        intervals.sort((a, b) => a - b);
-        return { ...site, intervalMs: intervals.length ? intervals[Math.floor(intervals.length / 2)]! : null };
-      })
-      .sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : a.eid < b.eid ? -1 : a.eid > b.eid ? 1 : 0));
+    const out: SiteStats[] = new Array<SiteStats>(groups.length);
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i]!.rows;
+      const f = g[0]!;
+      let site = f.site;
+      let registrations = f.registrations;
+      let answered = f.answered;
+      let unanswered = f.unanswered;
+      let rejected = f.rejected;
+      let authFailed = f.authFailed;
+      let rlocs = f.rlocs;
+      const xtrIds = [f.site];
+      const intervals = f.intervals ? f.intervals.samples.slice() : [];
+      for (let j = 1; j < g.length; j++) {
+        const r = g[j]!;
+        site = r.site;
+        xtrIds.push(r.site);
+        registrations += r.registrations;
+        answered += r.answered;
+        unanswered += r.unanswered;
+        rejected += r.rejected;
+        authFailed += r.authFailed;
+        if (r.rlocs.length) rlocs = r.rlocs;
+        if (r.intervals) for (const x of r.intervals.samples) intervals.push(x);
+      }
+      intervals.sort((a, b) => a - b);
+      const intervalMs = intervals.length ? intervals[Math.floor(intervals.length / 2)]! : null;
+      // The fields in the order SiteStats had them when they were copied from the row's own object.
+      out[i] = { site, eid: f.eid, registrations, answered, unanswered, rejected, authFailed, rlocs, xtrIds, intervalMs };
+    }
+    return out.sort((a, b) => (a.site < b.site ? -1 : a.site > b.site ? 1 : a.eid < b.eid ? -1 : a.eid > b.eid ? 1 : 0));
   }
 
   result(handovers: number): Stats {

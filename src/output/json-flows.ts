@@ -110,6 +110,27 @@ export function mappingJson(m: Mapping, multi = false): Obj {
   return o;
 }
 
+/** A loop, not a map: it runs once, over up to 10,000 sites, mostly before V8 optimises it. */
+function siteRowsJson(sites: Stats['sites']): Obj[] {
+  const out: Obj[] = new Array<Obj>(sites.length);
+  for (let i = 0; i < sites.length; i++) {
+    const x = sites[i]!;
+    out[i] = {
+      site: x.site,
+      xtr_ids: x.xtrIds,
+      eid: x.eid,
+      registrations: x.registrations,
+      answered: x.answered,
+      unanswered: x.unanswered,
+      rejected: x.rejected,
+      auth_failed: x.authFailed,
+      interval_ms: x.intervalMs,
+      rlocs: x.rlocs,
+    };
+  }
+  return out;
+}
+
 export function statsJson(s: Stats): Obj {
   return {
     frames: s.frames,
@@ -138,17 +159,6 @@ export function statsJson(s: Stats): Obj {
       rtt_p99_ms: r.rttP99,
       rtt_max_ms: r.rttMax,
     })),
-    sites: s.sites.map((x) => ({
-      site: x.site,
-      xtr_ids: x.xtrIds,
-      eid: x.eid,
-      registrations: x.registrations,
-      answered: x.answered,
-      unanswered: x.unanswered,
-      rejected: x.rejected,
-      auth_failed: x.authFailed,
-      interval_ms: x.intervalMs,
-      rlocs: x.rlocs,
-    })),
+    sites: siteRowsJson(s.sites),
   };
 }
