@@ -350,6 +350,8 @@ export class ExchangeTracker {
   private readonly subscriptions = new Map<string, Subscription[]>();
   private subscriptionCount = 0;
   private lastSweep = -Infinity;
+  /** `finish` was called: the input is over. */
+  private ended = false;
   readonly counters: ExchangeCounters = { dropped: 0, lateAnswers: 0, orphanAnswers: 0, unmatchedRegistrationAnswers: 0 };
 
   constructor(
@@ -487,6 +489,7 @@ export class ExchangeTracker {
    * between: behind one long-lived exchange, every later one of the capture goes out at the end.
    */
   finish(batch = Infinity): boolean {
+    this.ended = true;
     if (this.live.length) {
       for (const e of this.live) if (!e.closed) this.close(e);
       this.live = [];
@@ -1290,6 +1293,28 @@ export class ExchangeTracker {
   private close(e: Open): void {
     e.closed = true;
     this.openCount--;
+    // At the end of the input nothing will be looked up again: what finds an exchange can stay.
+    if (!this.ended) this.unfile(e);
+    if (!this.answered(e) && this.outcomeOf(e) === 'unanswered') {
+      if (e.x.icmp) this.setOutcome(e, 'unreachable');
+      else if (this.slots.has(e.slot, SlotFlag.ForwardSeen) && ANSWERED_AROUND.has(e.kind)) this.setOutcome(e, 'forwarded');
+    }
+    // Final now: what waits in the queue is what will be reported; the matching state goes. (A
+    // closed exchange's lists are never looked at again, but its kind, expects, sender and
+    // closed still are: by lists of open ones taken before it closed.)
+    this.slots.nonceCount[e.slot] = 0;
+    e.moreNonces = NO_NONCES;
+    e.txAt = NO_TIMES;
+    e.hops = NO_TEXT;
+    e.replyTo = NO_TEXT;
+    this.slots.smrPeer[e.slot] = undefined;
+    this.slots.smrEids[e.slot] = undefined;
+    if (e.x !== NO_RARE) e.x.tcpKeys = undefined;
+    if (this.byClose) this.report(e);
+  }
+
+  /** Takes a closing exchange off everything that finds an exchange (nonces, keys, SMR and connection lists). */
+  private unfile(e: Open): void {
     const nonces = this.slots.nonceCount[e.slot]!;
     for (let i = 0; i < nonces; i++) {
       const n = i === 0 ? this.slots.nonce(e.slot) : e.moreNonces[i - 1]!;
@@ -1321,22 +1346,6 @@ export class ExchangeTracker {
       if (list?.length) this.byConnectionEid.set(k, list);
       else this.byConnectionEid.delete(k);
     }
-    if (!this.answered(e) && this.outcomeOf(e) === 'unanswered') {
-      if (e.x.icmp) this.setOutcome(e, 'unreachable');
-      else if (this.slots.has(e.slot, SlotFlag.ForwardSeen) && ANSWERED_AROUND.has(e.kind)) this.setOutcome(e, 'forwarded');
-    }
-    // Final now: what waits in the queue is what will be reported; the matching state goes. (A
-    // closed exchange's lists are never looked at again, but its kind, expects, sender and
-    // closed still are: by lists of open ones taken before it closed.)
-    this.slots.nonceCount[e.slot] = 0;
-    e.moreNonces = NO_NONCES;
-    e.txAt = NO_TIMES;
-    e.hops = NO_TEXT;
-    e.replyTo = NO_TEXT;
-    this.slots.smrPeer[e.slot] = undefined;
-    this.slots.smrEids[e.slot] = undefined;
-    if (e.x !== NO_RARE) e.x.tcpKeys = undefined;
-    if (this.byClose) this.report(e);
   }
 
   /**
