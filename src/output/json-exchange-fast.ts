@@ -4,7 +4,7 @@
 
 import type { Exchange } from '../flows/types.js';
 import { exchangeJson } from './json-flows.js';
-import { bool, char, key, keysOf, lineFormat, micros as ts, num, numOrNull, ROOM, SLACK, str, strings } from './json-line-fast.js';
+import { bool, char, CLOSE_BRACE, CLOSE_BRACKET, COMMA, key, keysOf, lineFormat, micros as ts, num, numOrNull, ROOM, SLACK, str, strings } from './json-line-fast.js';
 import { bytesOf, putBytes } from './out-buffer.js';
 
 /** One exchange's NDJSON line (with its newline) into `out`, and as bytes for the tests. */
@@ -29,9 +29,6 @@ const NOTES = bytesOf(',"notes":[');
 const LEVEL = bytesOf('{"level":');
 const NEXT_LEVEL = bytesOf(',{"level":');
 const END = bytesOf('}\n');
-const COMMA = 44;
-const CLOSE_BRACKET = 93;
-const CLOSE_BRACE = 125;
 
 /** The line into `b` from `p`: where it ends, or FAIL, or ROOM. */
 function line(b: Uint8Array, p: number, e: Exchange, multi: boolean): number {

@@ -64,9 +64,11 @@ export function char(b: Uint8Array, p: number, c: number): number {
   return p + 1;
 }
 
-const COMMA = 44;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
+/** Punctuation, for `char`. */
+export const COMMA = 44;
+export const OPEN_BRACKET = 91;
+export const CLOSE_BRACKET = 93;
+export const CLOSE_BRACE = 125;
 const NULL = bytesOf('null');
 const TRUE = bytesOf('true');
 const FALSE = bytesOf('false');

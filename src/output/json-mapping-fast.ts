@@ -5,7 +5,7 @@
 
 import type { Handover, Mapping } from '../flows/types.js';
 import { mappingJson } from './json-flows.js';
-import { char, key, keysOf, lineFormat, micros as ts, num, numOrNull, ROOM, SLACK, str, strings } from './json-line-fast.js';
+import { char, CLOSE_BRACE, CLOSE_BRACKET, COMMA, key, keysOf, lineFormat, micros as ts, num, numOrNull, ROOM, SLACK, str, strings } from './json-line-fast.js';
 import { bytesOf, putBytes } from './out-buffer.js';
 
 /** One mapping's NDJSON line (with its newline) into `out`, and as bytes for the tests. */
@@ -27,9 +27,6 @@ const PEER = bytesOf('{"peer":');
 const NEXT_PEER = bytesOf(',{"peer":');
 const IDLE = bytesOf(',"idle":true');
 const END_HANDOVER = bytesOf(']}');
-const COMMA = 44;
-const CLOSE_BRACKET = 93;
-const CLOSE_BRACE = 125;
 
 /** The line into `b` from `p`: where it ends, or FAIL, or ROOM. */
 function line(b: Uint8Array, p: number, m: Mapping, multi: boolean): number {
