@@ -37,7 +37,7 @@ interface Family<V> {
 }
 
 /** The network of `v` (an IPv4 address as a 32-bit value) under a mask of `len` bits, as a signed value (a small integer to V8, unlike an unsigned one from 128.0.0.0 up). */
-function maskV4(v: number, len: number): number {
+export function maskV4(v: number, len: number): number {
   return len === 0 ? 0 : v & (-1 << (32 - len));
 }
 

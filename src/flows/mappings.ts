@@ -16,7 +16,7 @@
 
 import { formatIPv4 } from '../dissect/addr.js';
 import { DataSeen, type Addr } from './last-seen.js';
-import { PrefixTable, ipv4Prefix, ipv4Value, readIPv4Prefix } from './lpm.js';
+import { PrefixTable, ipv4Prefix, ipv4Value, maskV4, readIPv4Prefix } from './lpm.js';
 import type { FrameRef, Handover, HandoverBaseline, HandoverPeer, Mapping, TimelineEntry } from './types.js';
 import { texts } from './text-pool.js';
 
@@ -237,7 +237,7 @@ export class MappingTracker {
     const replaced = this.table.addIPv4(iid, addr, len, s);
     // A canonical EID no longer in the table under its numbers: by its text from now on (written
     // from its numbers, the network's: canonical, it is the one text that reads as them).
-    if (replaced?.canonical) this.others.set((iid >= 0 ? `[${iid}]` : '') + addrText(len === 0 ? 0 : addr & (-1 << (32 - len))) + '/' + len, replaced);
+    if (replaced?.canonical) this.others.set((iid >= 0 ? `[${iid}]` : '') + addrText(maskV4(addr, len)) + '/' + len, replaced);
     if (canonical) this.adoptHostsIPv4(iid, addr, len, s);
     else this.adoptHosts(eid, s);
     return s;
@@ -496,9 +496,8 @@ export class MappingTracker {
       this.unscanned.add(iid);
       return;
     }
-    const mask = len === 0 ? 0 : -1 << (32 - len);
-    const net = v4 & mask;
-    for (const [k, seen] of inst) if (typeof k === 'number' && (k & mask) === net) this.take(s, inst, k, seen);
+    const net = maskV4(v4, len);
+    for (const [k, seen] of inst) if (typeof k === 'number' && maskV4(k, len) === net) this.take(s, inst, k, seen);
   }
 
   /** `s` takes over what was seen of destination `k` (of instance `inst`). */
