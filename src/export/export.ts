@@ -36,13 +36,15 @@ export async function exportFiles(inputs: ExportInput[], sink: Sink, opts: Expor
   // Batches are a DuckDB row group (122,880 rows; stage.ts), bytes only bound rows of unusual size.
   const stager = new Stager({ onBatch: (b) => loader.push(b), batchBytes: opts.batchBytes ?? 128 << 20, inMemory: !sink.holdsBatches });
   const out: InputSummary[] = [];
-  // Interrupted: the staged batches go (the database keeps what it committed).
+  // Interrupted: the staged batches go (the database keeps what it committed). The handler stays
+  // installed: a second signal (a terminal's Ctrl-C reaches this process twice when it was started
+  // again with one arena, cli/one-arena.ts) must not end it before the staging directory is gone.
   const onSignal = () => {
     stager.dispose();
     process.exit(130);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   // The first input is read while the sink opens (loading DuckDB's library alone takes 0.4 s of
   // CPU, and seconds of a busy machine's time): its batches wait in the loader until it is open.
   const opened = sink.open().then(() => trace('opened'));
