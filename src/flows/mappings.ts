@@ -269,7 +269,7 @@ export class MappingTracker {
     // Kept for the rest of the capture: with a timeline, the entry's array (one per set, of shared
     // texts, addEntry); without one (handoversOnly), the announced array as it is. Interning that
     // too (a key joined from the RLOCs, looked up among some 16,000 sets at each of the bench
-    // capture's 44,000 set changes) cost `stats --json` 2-3% of its CPU, to keep about 1 MB less.
+    // capture's 44,000 set changes) cost `stats --json` about 1% of its CPU, to keep about 1 MB less.
     s.rlocs = rlocs;
     if (prev) {
       this.handover(s, ts, frame, prev, rlocs, prevSource!);
