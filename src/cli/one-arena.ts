@@ -23,7 +23,7 @@ export function wantsOneArena(argv: readonly string[], env: NodeJS.ProcessEnv, p
 /**
  * Runs `argv` (this script's arguments) in a new process with one malloc arena, when wantsOneArena
  * says so: the promise of its exit status (a child killed by a signal kills this process by the
- * same signal). Undefined: run the command here.
+ * same signal; 2 when it cannot be started). Undefined: run the command here.
  */
 export function withOneArena(argv: readonly string[]): Promise<number> | undefined {
   if (!wantsOneArena(argv, process.env, process.platform)) return undefined;
@@ -36,8 +36,13 @@ export function withOneArena(argv: readonly string[]): Promise<number> | undefin
   // export's handler stays installed for the second one (export.ts).
   const forward = (signal: NodeJS.Signals) => void child.kill(signal);
   for (const s of SIGNALS) process.on(s, forward);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
+  return new Promise((resolve) => {
+    // Not started at all (no process to spare): one line, as any other error, and exit status 2.
+    child.once('error', (e) => {
+      for (const s of SIGNALS) process.off(s, forward);
+      process.stderr.write(`lispscope: export: cannot start its process: ${e.message}\n`);
+      resolve(2);
+    });
     child.once('exit', (code, signal) => {
       for (const s of SIGNALS) process.off(s, forward);
       if (signal) process.kill(process.pid, signal);

@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { wantsOneArena } from '../../src/cli/one-arena.js';
+import { describe, expect, it, vi } from 'vitest';
+import { wantsOneArena, withOneArena } from '../../src/cli/one-arena.js';
 import { lispscope, PCAPS, ROOT } from './run.js';
 
 const BIN = join(ROOT, 'bin/lispscope');
@@ -50,6 +50,23 @@ describe('export with one malloc arena', () => {
     const bad = lispscope(['export', join(tmp, 'missing.pcap'), '--to', join(tmp, 'b.duckdb')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.runIf(process.platform === 'linux')('a process that cannot be started is a one-line error and status 2', async () => {
+    const saved = { execPath: process.execPath, arenas: process.env.MALLOC_ARENA_MAX };
+    delete process.env.MALLOC_ARENA_MAX;
+    process.execPath = join(tmp, 'no-such-node');
+    const written: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    try {
+      expect(await withOneArena(['export', join(PCAPS, 'data.pcap'), '--to', join(tmp, 'd.duckdb')])).toBe(2);
+    } finally {
+      write.mockRestore();
+      process.execPath = saved.execPath;
+      if (saved.arenas !== undefined) process.env.MALLOC_ARENA_MAX = saved.arenas;
+    }
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatch(/^lispscope: export: cannot start its process: .*ENOENT.*\n$/);
   });
 
   it.runIf(process.platform === 'linux')('SIGTERM to the waiting process ends the export: status 130, staged batches removed', async () => {
