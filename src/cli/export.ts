@@ -8,6 +8,7 @@ import { SinkError } from '../export/sink.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { filtersForAll, keyLookup, loadKeys, parseDecodeAs } from './common.js';
 import type { Io } from '../output/io.js';
+import { plural } from '../output/units.js';
 
 export const exportSpec: CommandSpec = {
   name: 'export',
@@ -74,7 +75,7 @@ export async function runExport(argv: string[], io: Io): Promise<number> {
     for (const [i, s] of summaries.entries()) {
       const r = s.rows;
       io.err(
-        `lispscope: ${files[i]} (${names[i]}): ${r.packets} packets, ${r.exchanges} exchanges, ${r.mappings} mapping entries, ${r.handovers} handovers → ${sink.label}\n`,
+        `lispscope: ${files[i]} (${names[i]}): ${plural(r.packets, 'packet')}, ${plural(r.exchanges, 'exchange')}, ${plural(r.mappings, 'mapping entry', 'mapping entries')}, ${plural(r.handovers, 'handover')} → ${sink.label}\n`,
       );
     }
     return 0;

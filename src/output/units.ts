@@ -13,7 +13,7 @@ export function intervalText(ms: number | null | undefined): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(3)} s` : msText(ms);
 }
 
-/** `1 packet`, `2 packets`. */
-export function plural(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? '' : 's'}`;
+/** `1 packet`, `2 packets` (`1 mapping entry`, `2 mapping entries` with `whats`). */
+export function plural(n: number, what: string, whats = `${what}s`): string {
+  return `${n} ${n === 1 ? what : whats}`;
 }

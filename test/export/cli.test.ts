@@ -24,6 +24,8 @@ describe('lispscope export', () => {
     for (let i = 0; i < 2; i++) {
       const r = await cli(['export', demo, join(PCAPS, 'control-map-reply.pcap'), '--to', db, '--keys', keys, '--vantage', 'mn', '--vantage', 'ms']);
       expect(r.code).toBe(0);
+      // A line per input, counted in words that agree with the number (its one handover, below).
+      expect(r.stderr).toMatch(/\(mn\): 56 packets, \d+ exchanges, \d+ mapping entries, 1 handover → /);
     }
     const q = await cli(['query', db, 'select vantage, count(*) as n, count(*) filter (where auth_ok) as verified from packets group by vantage order by vantage', '--json']);
     expect(q.code).toBe(0);
