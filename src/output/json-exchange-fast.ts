@@ -4,7 +4,7 @@
 
 import type { Exchange } from '../flows/types.js';
 import { exchangeJson } from './json-flows.js';
-import { bool, char, CLOSE_BRACE, CLOSE_BRACKET, COMMA, key, keysOf, lineFormat, micros as ts, num, numOrNull, ROOM, SLACK, str, strings } from './json-line-fast.js';
+import { bool, char, CLOSE_BRACE, CLOSE_BRACKET, COMMA, END_LINE, key, keysOf, lineFormat, micros as ts, num, numOrNull, ROOM, SLACK, str, strings } from './json-line-fast.js';
 import { bytesOf, putBytes } from './out-buffer.js';
 
 /** One exchange's NDJSON line (with its newline) into `out`, and as bytes for the tests. */
@@ -28,7 +28,6 @@ const GLOBAL_ETR_PORT = bytesOf('"global_etr_port":');
 const NOTES = bytesOf(',"notes":[');
 const LEVEL = bytesOf('{"level":');
 const NEXT_LEVEL = bytesOf(',{"level":');
-const END = bytesOf('}\n');
 
 /** The line into `b` from `p`: where it ends, or FAIL, or ROOM. */
 function line(b: Uint8Array, p: number, e: Exchange, multi: boolean): number {
@@ -119,6 +118,6 @@ function line(b: Uint8Array, p: number, e: Exchange, multi: boolean): number {
     }
     p = char(b, p, CLOSE_BRACKET);
   }
-  p = key(b, p, END);
+  p = key(b, p, END_LINE);
   return p;
 }

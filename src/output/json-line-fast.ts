@@ -69,6 +69,8 @@ export const COMMA = 44;
 export const OPEN_BRACKET = 91;
 export const CLOSE_BRACKET = 93;
 export const CLOSE_BRACE = 125;
+/** The end of a line's object, and of the line. */
+export const END_LINE = bytesOf('}\n');
 const NULL = bytesOf('null');
 const TRUE = bytesOf('true');
 const FALSE = bytesOf('false');

@@ -5,7 +5,7 @@
 
 import type { Handover, Mapping } from '../flows/types.js';
 import { mappingJson } from './json-flows.js';
-import { char, CLOSE_BRACE, CLOSE_BRACKET, COMMA, key, keysOf, lineFormat, micros as ts, num, numOrNull, ROOM, SLACK, str, strings } from './json-line-fast.js';
+import { char, CLOSE_BRACE, CLOSE_BRACKET, COMMA, END_LINE, key, keysOf, lineFormat, micros as ts, num, numOrNull, ROOM, SLACK, str, strings } from './json-line-fast.js';
 import { bytesOf, putBytes } from './out-buffer.js';
 
 /** One mapping's NDJSON line (with its newline) into `out`, and as bytes for the tests. */
@@ -21,7 +21,6 @@ const TIMELINE = bytesOf(',"timeline":[');
 const TS = bytesOf('{"ts":');
 const NEXT_TS = bytesOf(',{"ts":');
 const HANDOVERS = bytesOf('],"handovers":[');
-const END = bytesOf('}\n');
 const PEERS = bytesOf(',"peers":[');
 const PEER = bytesOf('{"peer":');
 const NEXT_PEER = bytesOf(',{"peer":');
@@ -54,7 +53,7 @@ function line(b: Uint8Array, p: number, m: Mapping, multi: boolean): number {
   p = char(b, p, CLOSE_BRACKET);
   if (m.noHandover !== undefined) p = why(b, key(b, p, K.no_handover), m.noHandover);
   if (m.timelineDropped !== undefined) p = num(b, key(b, p, K.timeline_dropped), m.timelineDropped);
-  return key(b, p, END);
+  return key(b, p, END_LINE);
 }
 
 /**
